@@ -1,0 +1,41 @@
+# Boxoffice. `make help` lists the targets.
+GO ?= go
+PROTO_FILES := fsm/fsmpb/fsm.proto api/boxoffice/v1/boxoffice.proto node/nodepb/node.proto
+
+.PHONY: help run test test-short proto build vet fmt bench jepsen clean
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+build: ## build bin/boxoffice
+	$(GO) build -o bin/boxoffice ./cmd/boxoffice
+
+run: ## run the embedded demo: 3 nodes in one process, a demo arena, fake payments
+	$(GO) run ./cmd/boxoffice demo
+
+test: ## the whole test suite (what CI runs)
+	$(GO) vet ./...
+	$(GO) test -race -timeout 20m ./...
+
+test-short: ## quick tests (no end-to-end processes)
+	$(GO) test -short ./...
+
+# protoc comes from Debian (protobuf-compiler 3.21); the plugins are pinned by
+# the tool lines of go.mod. Generated code is committed.
+proto: ## regenerate protobuf and gRPC code
+	@command -v protoc >/dev/null || (apt-get update -qq && apt-get install -y -qq protobuf-compiler)
+	$(GO) build -o bin/protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go
+	$(GO) build -o bin/protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc
+	protoc -I . --plugin=protoc-gen-go=bin/protoc-gen-go --plugin=protoc-gen-go-grpc=bin/protoc-gen-go-grpc \
+		--go_out=. --go_opt=paths=source_relative \
+		--go-grpc_out=. --go-grpc_opt=paths=source_relative \
+		$(wildcard $(PROTO_FILES))
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -l -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin

@@ -1,0 +1,729 @@
+// Package client is the Go client of a Boxoffice cluster, for the API
+// servers that sell tickets.
+//
+// A Client keeps one gRPC connection per node and sends each call to the
+// node most likely to answer it without forwarding: a Hold on a section or
+// a general-admission pool goes to the leader of that section's shard, an
+// operation on an existing hold to the leader of the hold's first shard
+// (hold ids name their shards, see cluster.ParseHoldID), everything else to
+// any node in turn. Routing is only an optimization: every node forwards to
+// the right leader, so when the routing is unknown, stale or unreachable
+// the call goes to any node instead of failing.
+//
+// Calls retry on UNAVAILABLE, on an attempt's own DEADLINE_EXCEEDED and on
+// RESOURCE_EXHAUSTED with reason BUSY, with exponential backoff and jitter,
+// until the caller's deadline. Mutations carry a request id (a random UUID
+// unless the caller set one) that stays the same across retries, so the
+// cluster applies a retried mutation once and returns the first answer.
+// Other errors (ABORTED, NOT_FOUND, ...) are business answers and return at
+// once. Errors are gRPC status errors: use status.Code and
+// errdetails.ErrorInfo to act on them.
+//
+// Alternatives rejected: a gRPC resolver/balancer plugin would hide the
+// per-call choice of node behind gRPC's picker API, which sees neither the
+// event nor the shard of a call; retrying through gRPC's service config
+// cannot keep a leader hint or refresh routing between attempts.
+package client
+
+import (
+	"context"
+	cryptorand "crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/cluster"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// LeaderAddrMetadataKey is the header or trailer metadata in which a node
+// that cannot serve a call names the gRPC address of the leader to try.
+const LeaderAddrMetadataKey = "boxoffice-leader-addr"
+
+// ReasonBusy is the ErrorInfo reason of a RESOURCE_EXHAUSTED that is worth
+// retrying: a server queue was full.
+const ReasonBusy = "BUSY"
+
+// Retry backoff: the first wait is about backoffStart, each next one up to
+// twice as long, never above backoffMax; each wait is drawn from
+// [half, all] of the current step.
+const (
+	backoffStart = 10 * time.Millisecond
+	backoffMax   = 500 * time.Millisecond
+	// routingEventsMax bounds the routing cache; beyond it an arbitrary
+	// entry is dropped (and fetched again if needed).
+	routingEventsMax = 10_000
+	// routingRetryAfterFailure spaces routing fetches after one failed.
+	routingRetryAfterFailure = time.Second
+)
+
+// ResponseBytesMax caps one response message. gRPC's default of 4 MiB is
+// too small for the per-seat seat map of a large venue (about 60 bytes a
+// seat); summaries and single sections stay far below either limit.
+const ResponseBytesMax = 64 << 20
+
+// ErrClosed is returned by calls on a closed Client.
+var ErrClosed = errors.New("boxoffice client: closed")
+
+// Client is a connection to a Boxoffice cluster. It is safe for concurrent
+// use; connections are made on first use and reused.
+type Client struct {
+	cfg      Config
+	log      *slog.Logger
+	dialOpts []grpc.DialOption
+
+	// background fetches of routing and nodes run under this context, which
+	// Close cancels, and are counted by background so Close can wait.
+	background       context.Context
+	cancelBackground context.CancelFunc
+	backgroundWG     sync.WaitGroup
+
+	roundRobin atomic.Uint64
+
+	mu               sync.Mutex
+	closed           bool
+	conns            map[string]*nodeConn // by gRPC address, every address ever used
+	live             []string             // addresses to spread unrouted calls over: seeds and live nodes
+	nodesRefreshDue  time.Time
+	nodesRefreshing  bool
+	routes           map[string]*eventRoute // by event id
+	rawInventoryConn roundRobinConn
+}
+
+type nodeConn struct {
+	conn      *grpc.ClientConn
+	inventory boxofficev1.InventoryClient
+	cluster   boxofficev1.ClusterClient
+}
+
+// eventRoute is what the client knows of one event's shards.
+type eventRoute struct {
+	shardLeader    map[uint32]string // shard -> leader gRPC address
+	placementShard map[string]uint32 // section or pool id -> shard
+	refreshDue     time.Time         // zero: refresh before next use
+	fetching       bool
+}
+
+// Dial connects to the cluster at cfg.Addrs and learns its nodes. It returns
+// once a node has answered Cluster.Status, so that a wrong address or TLS
+// setting shows at start-up; it gives up when ctx ends, or after
+// cfg.RetryTimeout if ctx has no deadline.
+func Dial(ctx context.Context, cfg Config) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	c := &Client{
+		cfg:    cfg,
+		log:    cfg.Logger,
+		conns:  make(map[string]*nodeConn),
+		live:   slices.Compact(slices.Sorted(slices.Values(cfg.Addrs))),
+		routes: make(map[string]*eventRoute),
+	}
+	creds := insecure.NewCredentials()
+	if cfg.TLS != nil {
+		creds = credentials.NewTLS(cfg.TLS.Clone())
+	}
+	c.dialOpts = append([]grpc.DialOption{
+		grpc.WithTransportCredentials(creds),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(ResponseBytesMax)),
+	}, cfg.DialOptions...)
+	c.background, c.cancelBackground = context.WithCancel(context.Background())
+	c.rawInventoryConn = roundRobinConn{c}
+	for _, addr := range c.live {
+		if _, err := c.conn(addr); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("boxoffice client: %s: %w", addr, err)
+		}
+	}
+	if _, err := c.Status(ctx); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("boxoffice client: no node of %v answered: %w", cfg.Addrs, err)
+	}
+	return c, nil
+}
+
+// Close stops background refreshes and closes every connection. Calls in
+// flight fail with CANCELED; later calls with ErrClosed.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	conns := c.conns
+	c.conns = nil
+	c.mu.Unlock()
+
+	c.cancelBackground()
+	c.backgroundWG.Wait()
+	var errs []error
+	for _, nc := range conns {
+		if err := nc.conn.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Inventory is raw access to the Inventory service: each call goes to the
+// next node in turn, once, without routing, retries or request ids.
+func (c *Client) Inventory() boxofficev1.InventoryClient {
+	return boxofficev1.NewInventoryClient(c.rawInventoryConn)
+}
+
+// Cluster is raw access to the Cluster service, like Inventory.
+func (c *Client) Cluster() boxofficev1.ClusterClient {
+	return boxofficev1.NewClusterClient(c.rawInventoryConn)
+}
+
+// ------------------------------------------------------------------ typed calls
+//
+// Mutations set req.RequestId to a new random UUID if it is empty, in the
+// caller's message, so that after a DEADLINE_EXCEEDED the caller can send
+// the same message again to learn whether it applied. Do not share one
+// request message between concurrent calls.
+
+// CreateEvent creates an event; it goes to any node.
+func (c *Client) CreateEvent(ctx context.Context, req *boxofficev1.CreateEventRequest) (*boxofficev1.CreateEventResponse, error) {
+	fillRequestID(&req.RequestId)
+	return call(c, ctx, "CreateEvent", req.GetEventId(), anyNode, req, inventoryMethod(boxofficev1.InventoryClient.CreateEvent))
+}
+
+// GetEvent reads an event; it goes to any node.
+func (c *Client) GetEvent(ctx context.Context, req *boxofficev1.GetEventRequest) (*boxofficev1.Event, error) {
+	return call(c, ctx, "GetEvent", req.GetEventId(), anyNode, req, inventoryMethod(boxofficev1.InventoryClient.GetEvent))
+}
+
+// ListEvents lists events a page at a time; it goes to any node.
+func (c *Client) ListEvents(ctx context.Context, req *boxofficev1.ListEventsRequest) (*boxofficev1.ListEventsResponse, error) {
+	return call(c, ctx, "ListEvents", "", anyNode, req, inventoryMethod(boxofficev1.InventoryClient.ListEvents))
+}
+
+// GetSeatMap reads an event's seat map; it goes to any node.
+func (c *Client) GetSeatMap(ctx context.Context, req *boxofficev1.GetSeatMapRequest) (*boxofficev1.SeatMap, error) {
+	return call(c, ctx, "GetSeatMap", req.GetEventId(), anyNode, req, inventoryMethod(boxofficev1.InventoryClient.GetSeatMap))
+}
+
+// GetHold reads a hold; it goes to the leader of the hold's first shard.
+func (c *Client) GetHold(ctx context.Context, req *boxofficev1.GetHoldRequest) (*boxofficev1.HoldResponse, error) {
+	return call(c, ctx, "GetHold", req.GetEventId(), holdShard(req.GetHoldId()), req, inventoryMethod(boxofficev1.InventoryClient.GetHold))
+}
+
+// Hold holds seats or general-admission places. It goes to the leader of
+// the shard of the section asked for (best available in a section, or the
+// first of explicit seats) or of the GA pool; otherwise to any node.
+func (c *Client) Hold(ctx context.Context, req *boxofficev1.HoldRequest) (*boxofficev1.HoldResponse, error) {
+	fillRequestID(&req.RequestId)
+	return call(c, ctx, "Hold", req.GetEventId(), placement(holdPlacement(req)), req, inventoryMethod(boxofficev1.InventoryClient.Hold))
+}
+
+// ExtendHold extends a hold; it goes to the leader of the hold's first shard.
+func (c *Client) ExtendHold(ctx context.Context, req *boxofficev1.ExtendHoldRequest) (*boxofficev1.HoldResponse, error) {
+	fillRequestID(&req.RequestId)
+	return call(c, ctx, "ExtendHold", req.GetEventId(), holdShard(req.GetHoldId()), req, inventoryMethod(boxofficev1.InventoryClient.ExtendHold))
+}
+
+// Release releases a hold; it goes to the leader of the hold's first shard.
+func (c *Client) Release(ctx context.Context, req *boxofficev1.ReleaseRequest) (*boxofficev1.ReleaseResponse, error) {
+	fillRequestID(&req.RequestId)
+	return call(c, ctx, "Release", req.GetEventId(), holdShard(req.GetHoldId()), req, inventoryMethod(boxofficev1.InventoryClient.Release))
+}
+
+// Sell turns a hold into tickets; it goes to the leader of the hold's first
+// shard.
+func (c *Client) Sell(ctx context.Context, req *boxofficev1.SellRequest) (*boxofficev1.SellResponse, error) {
+	fillRequestID(&req.RequestId)
+	return call(c, ctx, "Sell", req.GetEventId(), holdShard(req.GetHoldId()), req, inventoryMethod(boxofficev1.InventoryClient.Sell))
+}
+
+// Refund refunds an order or some of its tickets; it goes to any node.
+func (c *Client) Refund(ctx context.Context, req *boxofficev1.RefundRequest) (*boxofficev1.RefundResponse, error) {
+	fillRequestID(&req.RequestId)
+	return call(c, ctx, "Refund", req.GetEventId(), anyNode, req, inventoryMethod(boxofficev1.InventoryClient.Refund))
+}
+
+// Watch opens a stream of an event's seat changes on any node. Opening is
+// retried like a call; the open stream is not: when Recv fails, open a new
+// one with WatchRequest.after set to the last sequence seen per shard.
+// The stream ends when ctx ends; CallTimeout does not apply.
+func (c *Client) Watch(ctx context.Context, req *boxofficev1.WatchRequest) (boxofficev1.Inventory_WatchClient, error) {
+	var stream boxofficev1.Inventory_WatchClient
+	err := c.retry(ctx, "Watch", req.GetEventId(), anyNode, func(_ context.Context, nc *nodeConn, _ ...grpc.CallOption) error {
+		// The stream lives under the caller's ctx, not the attempt's; the
+		// header and trailer options are for unary calls only.
+		var err error
+		stream, err = nc.inventory.Watch(ctx, req)
+		return err
+	})
+	return stream, err
+}
+
+// Status asks any node for the cluster's status, and learns the nodes'
+// addresses from it.
+func (c *Client) Status(ctx context.Context) (*boxofficev1.StatusResponse, error) {
+	resp, err := call(c, ctx, "Status", "", anyNode, &boxofficev1.StatusRequest{}, clusterMethod(boxofficev1.ClusterClient.Status))
+	if err == nil {
+		c.learnNodes(resp.GetNodes())
+	}
+	return resp, err
+}
+
+// fillRequestID sets an empty request id to a random UUIDv4.
+func fillRequestID(id *string) {
+	if *id == "" {
+		*id = newRequestID()
+	}
+}
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = cryptorand.Read(b[:]) // crypto/rand.Read never fails (it crashes the program instead)
+	b[6] = b[6]&0x0f | 0x40      // version 4
+	b[8] = b[8]&0x3f | 0x80      // variant 10
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
+}
+
+// ------------------------------------------------------------------ targets
+
+// target names the node a call prefers, given the event's routing (nil when
+// unknown); "" means any node.
+type target func(route *eventRoute) string
+
+// anyNode is the target of calls that are not routed: they need no routing
+// lookup and go to the next node in turn.
+var anyNode target
+
+// placement routes to the leader of the shard that holds a section or pool.
+func placement(id string) target {
+	if id == "" {
+		return anyNode
+	}
+	return func(route *eventRoute) string {
+		if route == nil {
+			return ""
+		}
+		shard, ok := route.placementShard[id]
+		if !ok {
+			return ""
+		}
+		return route.shardLeader[shard]
+	}
+}
+
+// holdShard routes to the leader of a hold's first shard.
+func holdShard(holdID string) target {
+	_, shards, err := cluster.ParseHoldID(holdID)
+	if err != nil {
+		return anyNode // the server will say what is wrong with the id
+	}
+	return func(route *eventRoute) string {
+		if route == nil {
+			return ""
+		}
+		return route.shardLeader[shards[0]]
+	}
+}
+
+// holdPlacement is the section or pool whose shard should take a Hold.
+func holdPlacement(req *boxofficev1.HoldRequest) string {
+	switch {
+	case req.GetBest() != nil:
+		return req.GetBest().GetSectionId()
+	case req.GetGeneralAdmission() != nil:
+		return req.GetGeneralAdmission().GetPoolId()
+	case len(req.GetSeats().GetSeatIds()) > 0:
+		section, _, _ := strings.Cut(req.GetSeats().GetSeatIds()[0], "-")
+		return section
+	}
+	return ""
+}
+
+// ------------------------------------------------------------------ calls and retries
+
+// unaryMethod is one unary method of one node.
+type unaryMethod[Req, Resp any] func(*nodeConn, context.Context, Req, ...grpc.CallOption) (Resp, error)
+
+// inventoryMethod adapts a method expression of the generated Inventory
+// client, such as boxofficev1.InventoryClient.Hold.
+func inventoryMethod[Req, Resp any](m func(boxofficev1.InventoryClient, context.Context, Req, ...grpc.CallOption) (Resp, error)) unaryMethod[Req, Resp] {
+	return func(nc *nodeConn, ctx context.Context, req Req, opts ...grpc.CallOption) (Resp, error) {
+		return m(nc.inventory, ctx, req, opts...)
+	}
+}
+
+// clusterMethod adapts a method expression of the generated Cluster client.
+func clusterMethod[Req, Resp any](m func(boxofficev1.ClusterClient, context.Context, Req, ...grpc.CallOption) (Resp, error)) unaryMethod[Req, Resp] {
+	return func(nc *nodeConn, ctx context.Context, req Req, opts ...grpc.CallOption) (Resp, error) {
+		return m(nc.cluster, ctx, req, opts...)
+	}
+}
+
+func call[Req, Resp any](c *Client, ctx context.Context, name, eventID string, to target, req Req, method unaryMethod[Req, Resp]) (Resp, error) {
+	var resp Resp
+	err := c.retry(ctx, name, eventID, to, func(attemptCtx context.Context, nc *nodeConn, opts ...grpc.CallOption) error {
+		var err error
+		resp, err = method(nc, attemptCtx, req, opts...)
+		return err
+	})
+	return resp, err
+}
+
+// attemptFunc makes one attempt on one node, passing opts to gRPC.
+type attemptFunc func(ctx context.Context, nc *nodeConn, opts ...grpc.CallOption) error
+
+// retry runs attempt until it succeeds, fails for good, or the call's
+// deadline passes; it returns the last attempt's error.
+func (c *Client) retry(ctx context.Context, name, eventID string, to target, attempt attemptFunc) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.RetryTimeout)
+		defer cancel()
+	}
+	backoff := backoffStart
+	var (
+		hint         string // leader address named by the last failure
+		failedAddr   string // the node of the last failed attempt
+		followedHint bool
+	)
+	for attemptNumber := 1; ; attemptNumber++ {
+		addr := hint
+		if addr == "" && to != nil {
+			addr = to(c.route(ctx, eventID))
+			if addr == failedAddr {
+				addr = "" // the routed node just failed: let any other node forward
+			}
+		}
+		if addr == "" {
+			addr = c.anyLiveNode(failedAddr)
+		}
+		nc, err := c.conn(addr)
+		if err != nil {
+			return err
+		}
+
+		attemptCtx, cancelAttempt := context.WithTimeout(ctx, c.cfg.CallTimeout)
+		var header, trailer metadata.MD
+		err = attempt(attemptCtx, nc, grpc.Header(&header), grpc.Trailer(&trailer))
+		cancelAttempt()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return err // the caller's deadline (or cancellation), not the attempt's
+		}
+		if !retryable(err) {
+			return err
+		}
+
+		failedAddr = addr
+		newHint := leaderHint(header, trailer)
+		if status.Code(err) == codes.Unavailable || newHint != "" {
+			c.invalidateRoute(eventID)
+		}
+		c.log.Debug("boxoffice client: retrying", "call", name, "event", eventID, "node", addr,
+			"attempt", attemptNumber, "code", status.Code(err), "error", status.Convert(err).Message(), "leader_hint", newHint)
+
+		// Follow a new hint at once; back off otherwise, and when hints
+		// keep coming, so that two nodes naming each other cannot spin.
+		hint = ""
+		if newHint != "" && newHint != addr {
+			hint = newHint
+			if !followedHint {
+				followedHint = true
+				continue
+			}
+		}
+		followedHint = false
+		wait := backoff/2 + rand.N(backoff/2+1)
+		backoff = min(2*backoff, backoffMax)
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return err
+		case <-timer.C:
+		}
+	}
+}
+
+// retryable says whether another attempt may succeed where this one failed.
+// DEADLINE_EXCEEDED reaches here only when the attempt's own deadline (not
+// the caller's) passed.
+func retryable(err error) bool {
+	st := status.Convert(err)
+	switch st.Code() {
+	case codes.Unavailable, codes.DeadlineExceeded:
+		return true
+	case codes.ResourceExhausted:
+		for _, detail := range st.Details() {
+			if info, ok := detail.(*errdetails.ErrorInfo); ok && info.GetReason() == ReasonBusy {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func leaderHint(mds ...metadata.MD) string {
+	for _, md := range mds {
+		if values := md.Get(LeaderAddrMetadataKey); len(values) > 0 && values[0] != "" {
+			if checkAddr(values[0]) == nil {
+				return values[0]
+			}
+		}
+	}
+	return ""
+}
+
+// ------------------------------------------------------------------ connections and nodes
+
+// conn returns the connection to addr, creating it (without I/O) on first use.
+func (c *Client) conn(addr string) (*nodeConn, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, ErrClosed
+	}
+	if nc, ok := c.conns[addr]; ok {
+		return nc, nil
+	}
+	conn, err := grpc.NewClient(addr, c.dialOpts...)
+	if err != nil {
+		return nil, err
+	}
+	nc := &nodeConn{
+		conn:      conn,
+		inventory: boxofficev1.NewInventoryClient(conn),
+		cluster:   boxofficev1.NewClusterClient(conn),
+	}
+	c.conns[addr] = nc
+	return nc, nil
+}
+
+// anyLiveNode picks the next node in turn, skipping avoid if there is
+// another. It also starts a refresh of the node list when that is due.
+func (c *Client) anyLiveNode(avoid string) string {
+	c.mu.Lock()
+	live := c.live
+	refresh := !c.closed && !c.nodesRefreshing && !c.nodesRefreshDue.IsZero() && time.Now().After(c.nodesRefreshDue)
+	if refresh {
+		c.nodesRefreshing = true
+		c.backgroundWG.Add(1)
+	}
+	c.mu.Unlock()
+	if refresh {
+		go c.refreshNodes()
+	}
+	n := c.roundRobin.Add(1)
+	addr := live[n%uint64(len(live))]
+	if addr == avoid && len(live) > 1 {
+		addr = live[(n+1)%uint64(len(live))]
+	}
+	return addr
+}
+
+func (c *Client) refreshNodes() {
+	defer c.backgroundWG.Done()
+	ctx, cancel := context.WithTimeout(c.background, c.cfg.CallTimeout)
+	defer cancel()
+	nc, err := c.conn(c.anyLiveNode(""))
+	if err == nil {
+		var resp *boxofficev1.StatusResponse
+		resp, err = nc.cluster.Status(ctx, &boxofficev1.StatusRequest{})
+		if err == nil {
+			c.learnNodes(resp.GetNodes())
+		}
+	}
+	c.mu.Lock()
+	c.nodesRefreshing = false
+	if err != nil {
+		c.nodesRefreshDue = time.Now().Add(min(c.cfg.RoutingTTL, routingRetryAfterFailure))
+	}
+	c.mu.Unlock()
+	if err != nil {
+		c.log.Debug("boxoffice client: refreshing nodes failed", "error", err)
+	}
+}
+
+// learnNodes makes the seeds and the live nodes of a membership list the
+// nodes that unrouted calls go to. Connections to nodes that left stay
+// open until Close; gRPC idles them.
+func (c *Client) learnNodes(nodes []*boxofficev1.NodeInfo) {
+	live := slices.Clone(c.cfg.Addrs)
+	for _, node := range nodes {
+		if node.GetGrpcAddr() == "" || checkAddr(node.GetGrpcAddr()) != nil {
+			continue
+		}
+		switch node.GetState() {
+		case "dead", "left":
+			continue
+		}
+		live = append(live, node.GetGrpcAddr())
+	}
+	slices.Sort(live)
+	live = slices.Compact(live)
+	c.mu.Lock()
+	c.live = live
+	c.nodesRefreshDue = time.Now().Add(c.cfg.RoutingTTL)
+	c.mu.Unlock()
+}
+
+// ------------------------------------------------------------------ routing cache
+
+// route returns what is known of an event's routing, or nil. A stale entry
+// is returned as is while a background fetch refreshes it; an unknown event
+// is fetched now, within the call's first attempt's deadline, by one caller
+// (the others go to any node meanwhile).
+func (c *Client) route(ctx context.Context, eventID string) *eventRoute {
+	if eventID == "" {
+		return nil
+	}
+	now := time.Now()
+	c.mu.Lock()
+	entry, known := c.routes[eventID]
+	if known && (entry.fetching || now.Before(entry.refreshDue)) {
+		snapshot := *entry
+		c.mu.Unlock()
+		return routeOrNil(&snapshot)
+	}
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	if !known {
+		if len(c.routes) >= routingEventsMax {
+			for id := range c.routes {
+				delete(c.routes, id)
+				break
+			}
+		}
+		entry = &eventRoute{}
+		c.routes[eventID] = entry
+	}
+	entry.fetching = true
+	stale := *entry
+	c.backgroundWG.Add(1)
+	c.mu.Unlock()
+
+	if known && stale.shardLeader != nil {
+		go c.fetchRoute(c.background, eventID)
+		return &stale
+	}
+	c.fetchRoute(ctx, eventID)
+	c.mu.Lock()
+	fresh := *c.routes[eventID]
+	c.mu.Unlock()
+	return routeOrNil(&fresh)
+}
+
+func routeOrNil(r *eventRoute) *eventRoute {
+	if r.shardLeader == nil {
+		return nil
+	}
+	return r
+}
+
+// fetchRoute asks any node for an event's routing and stores the answer;
+// on failure it keeps what it had and tries again a little later.
+func (c *Client) fetchRoute(ctx context.Context, eventID string) {
+	defer c.backgroundWG.Done()
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
+	defer cancel()
+	var resp *boxofficev1.RoutingResponse
+	nc, err := c.conn(c.anyLiveNode(""))
+	if err == nil {
+		resp, err = nc.cluster.Routing(ctx, &boxofficev1.RoutingRequest{EventId: eventID})
+	}
+	now := time.Now()
+	if err != nil {
+		c.log.Debug("boxoffice client: routing fetch failed", "event", eventID, "error", err)
+		c.mu.Lock()
+		if entry, ok := c.routes[eventID]; ok {
+			entry.fetching = false
+			entry.refreshDue = now.Add(min(c.cfg.RoutingTTL, routingRetryAfterFailure))
+		}
+		c.mu.Unlock()
+		return
+	}
+	fresh := &eventRoute{
+		shardLeader:    make(map[uint32]string, len(resp.GetShards())),
+		placementShard: make(map[string]uint32),
+		refreshDue:     now.Add(c.cfg.RoutingTTL),
+	}
+	for _, shard := range resp.GetShards() {
+		if addr := shard.GetLeaderGrpcAddr(); addr != "" && checkAddr(addr) == nil {
+			fresh.shardLeader[shard.GetShard()] = addr
+		}
+		for _, id := range shard.GetSectionIds() {
+			fresh.placementShard[id] = shard.GetShard()
+		}
+		for _, id := range shard.GetPoolIds() {
+			fresh.placementShard[id] = shard.GetShard()
+		}
+	}
+	c.mu.Lock()
+	c.routes[eventID] = fresh
+	c.mu.Unlock()
+	if len(resp.GetNodes()) > 0 {
+		c.learnNodes(resp.GetNodes())
+	}
+}
+
+// invalidateRoute makes the next use of an event's routing refresh it.
+func (c *Client) invalidateRoute(eventID string) {
+	if eventID == "" {
+		return
+	}
+	c.mu.Lock()
+	if entry, ok := c.routes[eventID]; ok && !entry.fetching {
+		entry.refreshDue = time.Time{}
+	}
+	c.mu.Unlock()
+}
+
+// ------------------------------------------------------------------ raw access
+
+// roundRobinConn sends each call to the next node in turn, once.
+type roundRobinConn struct{ c *Client }
+
+func (r roundRobinConn) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
+	nc, err := r.c.conn(r.c.anyLiveNode(""))
+	if err != nil {
+		return err
+	}
+	return nc.conn.Invoke(ctx, method, args, reply, opts...)
+}
+
+func (r roundRobinConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	nc, err := r.c.conn(r.c.anyLiveNode(""))
+	if err != nil {
+		return nil, err
+	}
+	return nc.conn.NewStream(ctx, desc, method, opts...)
+}

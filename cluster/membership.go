@@ -1,0 +1,204 @@
+package cluster
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+)
+
+// NodeMeta is what every node gossips about itself.
+type NodeMeta struct {
+	NodeID     string `json:"id"`
+	GRPCAddr   string `json:"grpc"`
+	PeerAddr   string `json:"peer"`
+	HTTPAddr   string `json:"http"`
+	GossipAddr string `json:"gossip"`
+}
+
+// Member is one node as this node's failure detector sees it.
+type Member struct {
+	NodeMeta
+	State string // alive, suspect, dead, left
+}
+
+// MembershipConfig configures gossip.
+type MembershipConfig struct {
+	// BindAddr is host:port for memberlist's TCP and UDP.
+	BindAddr string
+	// AdvertiseAddr is what other nodes dial; empty means BindAddr.
+	AdvertiseAddr string
+	Meta          NodeMeta
+	Logger        *slog.Logger
+	// OnChange is called (from memberlist's goroutines) after a node joins,
+	// leaves, fails or updates its metadata.
+	OnChange func()
+	// Fast selects short probe intervals (tests and the in-process demo).
+	Fast bool
+}
+
+// Membership discovers nodes and detects their failure with memberlist.
+type Membership struct {
+	cfg  MembershipConfig
+	list *memberlist.Memberlist
+
+	mu      sync.Mutex
+	members map[string]*Member
+}
+
+// StartMembership starts gossip. Join is separate so that a node can start
+// before its peers.
+func StartMembership(cfg MembershipConfig) (*Membership, error) {
+	host, portText, err := net.SplitHostPort(cfg.BindAddr)
+	if err != nil {
+		return nil, fmt.Errorf("membership: bind address %q: %w", cfg.BindAddr, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return nil, fmt.Errorf("membership: bind port %q: %w", portText, err)
+	}
+	m := &Membership{cfg: cfg, members: make(map[string]*Member)}
+	mc := memberlist.DefaultLANConfig()
+	if cfg.Fast {
+		mc = memberlist.DefaultLocalConfig()
+		mc.ProbeInterval = 500 * time.Millisecond
+		mc.ProbeTimeout = 250 * time.Millisecond
+		mc.GossipInterval = 100 * time.Millisecond
+		mc.SuspicionMult = 2
+	}
+	mc.Name = cfg.Meta.NodeID
+	mc.BindAddr = host
+	mc.BindPort = port
+	adv := cfg.AdvertiseAddr
+	if adv == "" {
+		adv = cfg.BindAddr
+	}
+	advHost, advPortText, err := net.SplitHostPort(adv)
+	if err != nil {
+		return nil, fmt.Errorf("membership: advertise address %q: %w", adv, err)
+	}
+	advPort, _ := strconv.Atoi(advPortText)
+	mc.AdvertiseAddr = advHost
+	mc.AdvertisePort = advPort
+	mc.Delegate = &metaDelegate{m: m}
+	mc.Events = &eventDelegate{m: m}
+	mc.Logger = log.New(&slogWriter{logger: cfg.Logger}, "", 0)
+	list, err := memberlist.Create(mc)
+	if err != nil {
+		return nil, fmt.Errorf("membership: %w", err)
+	}
+	m.list = list
+	return m, nil
+}
+
+// Join contacts existing nodes; it succeeds if any answered.
+func (m *Membership) Join(addrs []string) (int, error) {
+	if len(addrs) == 0 {
+		return 0, nil
+	}
+	return m.list.Join(addrs)
+}
+
+// Members returns every node ever seen, sorted by id.
+func (m *Membership) Members() []Member {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Member, 0, len(m.members))
+	for _, mem := range m.members {
+		out = append(out, *mem)
+	}
+	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.NodeID, b.NodeID) })
+	return out
+}
+
+// Alive reports whether the failure detector thinks a node is up.
+func (m *Membership) Alive(nodeID string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mem, ok := m.members[nodeID]
+	return ok && (mem.State == "alive" || mem.State == "suspect")
+}
+
+// Leave announces departure and stops gossip.
+func (m *Membership) Leave(timeout time.Duration) error {
+	err := m.list.Leave(timeout)
+	if shutdownErr := m.list.Shutdown(); err == nil {
+		err = shutdownErr
+	}
+	return err
+}
+
+// Shutdown stops gossip without announcing (as a crash would).
+func (m *Membership) Shutdown() error { return m.list.Shutdown() }
+
+func (m *Membership) update(n *memberlist.Node, state string) {
+	var meta NodeMeta
+	if err := json.Unmarshal(n.Meta, &meta); err != nil || meta.NodeID == "" {
+		meta.NodeID = n.Name
+	}
+	if state == "alive" && n.State == memberlist.StateSuspect {
+		state = "suspect"
+	}
+	m.mu.Lock()
+	m.members[meta.NodeID] = &Member{NodeMeta: meta, State: state}
+	m.mu.Unlock()
+	if m.cfg.OnChange != nil {
+		m.cfg.OnChange()
+	}
+}
+
+type metaDelegate struct{ m *Membership }
+
+func (d *metaDelegate) NodeMeta(limit int) []byte {
+	b, _ := json.Marshal(d.m.cfg.Meta)
+	if len(b) > limit {
+		return nil
+	}
+	return b
+}
+func (d *metaDelegate) NotifyMsg([]byte)                           {}
+func (d *metaDelegate) GetBroadcasts(overhead, limit int) [][]byte { return nil }
+func (d *metaDelegate) LocalState(join bool) []byte                { return nil }
+func (d *metaDelegate) MergeRemoteState(buf []byte, join bool)     {}
+
+type eventDelegate struct{ m *Membership }
+
+func (d *eventDelegate) NotifyJoin(n *memberlist.Node)   { d.m.update(n, "alive") }
+func (d *eventDelegate) NotifyUpdate(n *memberlist.Node) { d.m.update(n, "alive") }
+func (d *eventDelegate) NotifyLeave(n *memberlist.Node) {
+	state := "dead"
+	if n.State == memberlist.StateLeft {
+		state = "left"
+	}
+	d.m.update(n, state)
+}
+
+// slogWriter adapts memberlist's log.Logger output to slog.
+type slogWriter struct{ logger *slog.Logger }
+
+func (w *slogWriter) Write(p []byte) (int, error) {
+	if w.logger == nil {
+		return len(p), nil
+	}
+	line := strings.TrimSpace(string(p))
+	switch {
+	case strings.Contains(line, "[ERR]"):
+		w.logger.Error(line, "component", "memberlist")
+	case strings.Contains(line, "[WARN]"):
+		w.logger.Warn(line, "component", "memberlist")
+	default:
+		w.logger.Debug(line, "component", "memberlist")
+	}
+	return len(p), nil
+}
+
+var _ io.Writer = (*slogWriter)(nil)

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/boxoffice/boxoffice/node"
+)
+
+func runCerts(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("boxoffice certs", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("out", "certs", "directory to write PEM files into")
+	nodes := fs.String("nodes", "n1,n2,n3", "comma-separated node names (each gets a server certificate)")
+	clients := fs.String("clients", "client", "comma-separated client names (gRPC only; refused on the peer port)")
+	serverName := fs.String("server-name", "server.boxoffice", "DNS name that marks a certificate as a node's")
+	valid := fs.Duration("valid", 365*24*time.Hour, "validity")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	split := func(s string) []string {
+		if s == "" {
+			return nil
+		}
+		return strings.Split(s, ",")
+	}
+	if err := node.DevCerts(*dir, *serverName, split(*nodes), split(*clients), *valid); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote CA, %d node and %d client certificates to %s\n", len(split(*nodes)), len(split(*clients)), *dir)
+	return nil
+}

@@ -1,0 +1,1034 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/cluster/client"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+)
+
+// ctl is the operator's command line: `boxoffice ctl [flags] <command>`.
+// It talks to the cluster through package client, so it routes and retries
+// like the API servers do; mutations can be given --request-id to repeat an
+// earlier attempt exactly once.
+
+const (
+	// ctlAddrDefault is used when neither --addr nor $BOXOFFICE_ADDR is set.
+	ctlAddrDefault = "127.0.0.1:7101" // boxoffice start's default --grpc-addr
+	// ctlAddrEnv names the environment variable that replaces ctlAddrDefault.
+	ctlAddrEnv        = "BOXOFFICE_ADDR"
+	ctlTimeoutDefault = 5 * time.Second
+	// ctlTLSServerNameDefault matches the default of boxoffice start and
+	// boxoffice certs, so that certificates from certs work as they are.
+	ctlTLSServerNameDefault = "server.boxoffice"
+	ctlListEventsPagesMax   = 1_000 // events list stops after this many pages
+	ctlVenueFileBytesMax    = 64 << 20
+)
+
+// errCtlUsage is returned (wrapped) for a command line that cannot run;
+// main may exit 2 for it, 1 for other errors.
+var errCtlUsage = errors.New("usage")
+
+// ctlOptions are the flags every command accepts, before or after the
+// command name.
+type ctlOptions struct {
+	addrs         string
+	tlsCA         string
+	tlsCert       string
+	tlsKey        string
+	tlsServerName string
+	timeout       time.Duration
+	json          bool
+}
+
+func (o *ctlOptions) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.addrs, "addr", o.addrs, "comma-separated gRPC `addresses` of any nodes ($"+ctlAddrEnv+")")
+	fs.StringVar(&o.tlsCA, "tls-ca", o.tlsCA, "PEM `file` of the CA that signed the nodes' certificates (enables TLS)")
+	fs.StringVar(&o.tlsCert, "tls-cert", o.tlsCert, "PEM client certificate `file` (with --tls-key)")
+	fs.StringVar(&o.tlsKey, "tls-key", o.tlsKey, "PEM client key `file` (with --tls-cert)")
+	fs.StringVar(&o.tlsServerName, "tls-server-name", o.tlsServerName, "DNS `name` the nodes' certificates must carry (as boxoffice start --tls-server-name)")
+	fs.DurationVar(&o.timeout, "timeout", o.timeout, "give up after this `duration`, retries included (not for watch)")
+	fs.BoolVar(&o.json, "json", o.json, "print protojson instead of text")
+}
+
+// ctlCommand is one subcommand.
+type ctlCommand struct {
+	name    string // as typed: "events create"
+	args    string // synopsis after the name
+	summary string
+	// flags declares the command's own flags; run gets the positional args.
+	flags func(fs *flag.FlagSet) func(ctx context.Context, e *ctlEnv, positional []string) error
+	// positional is the number of positional arguments required.
+	positional int
+	// streams: no --timeout, runs until ctx ends.
+	streams bool
+}
+
+var ctlCommands = []ctlCommand{
+	{name: "status", summary: "nodes and Raft groups of the cluster", flags: ctlStatus},
+	{name: "events list", summary: "all events", flags: ctlEventsList},
+	{name: "events get", args: "<event>", positional: 1, summary: "one event, with its venue", flags: ctlEventsGet},
+	{name: "events create", args: "<event> --name N (--venue file.json | --demo-arena | --onsale SxRxN) [--shards n] [--hold-ttl 10m]",
+		positional: 1, summary: "create an event", flags: ctlEventsCreate},
+	{name: "seatmap", args: "<event> [--section S] [--stale] [--summary]", positional: 1,
+		summary: "available/held/sold per section; with --section, row by row", flags: ctlSeatMap},
+	{name: "hold", args: "<event> --holder H (--seats a,b | --best N [--section S] [--tier T] | --ga POOL:N) [--ttl 5m]",
+		positional: 1, summary: "hold seats", flags: ctlHold},
+	{name: "extend", args: "<event> <hold> --holder H [--ttl 5m]", positional: 2, summary: "extend a hold", flags: ctlExtend},
+	{name: "release", args: "<event> <hold> --holder H", positional: 2, summary: "release a hold", flags: ctlRelease},
+	{name: "sell", args: "<event> <hold> --holder H --order O --buyer B", positional: 2,
+		summary: "turn a hold into tickets", flags: ctlSell},
+	{name: "refund", args: "<event> <order> [--tickets t1,t2]", positional: 2,
+		summary: "refund an order, or some of its tickets", flags: ctlRefund},
+	{name: "watch", args: "<event>", positional: 1, summary: "print seat changes until interrupted",
+		flags: ctlWatch, streams: true},
+}
+
+// ctlUsage is the help text of `boxoffice ctl`.
+func ctlUsage() string {
+	var b strings.Builder
+	b.WriteString(`Usage: boxoffice ctl [--addr host:port,...] [--tls-ca f --tls-cert f --tls-key f] [--timeout 5s] [--json] <command>
+
+Commands:
+`)
+	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	for _, cmd := range ctlCommands {
+		fmt.Fprintf(w, "  %s\t%s\n", cmd.name, cmd.summary)
+	}
+	w.Flush()
+	b.WriteString(`
+Common flags (before or after the command):
+`)
+	b.WriteString(ctlFlagDefaults(func(fs *flag.FlagSet) { ctlNewOptions().register(fs) }))
+	b.WriteString(`
+Errors print the gRPC code, the reason and the message.
+Run 'boxoffice ctl <command> -h' for a command's flags.
+`)
+	return b.String()
+}
+
+func ctlNewOptions() *ctlOptions {
+	addrs := os.Getenv(ctlAddrEnv)
+	if addrs == "" {
+		addrs = ctlAddrDefault
+	}
+	return &ctlOptions{addrs: addrs, timeout: ctlTimeoutDefault, tlsServerName: ctlTLSServerNameDefault}
+}
+
+func ctlFlagDefaults(declare func(fs *flag.FlagSet)) string {
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	declare(fs)
+	var b strings.Builder
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	return b.String()
+}
+
+// runCtl runs `boxoffice ctl` with args (without "ctl"). Output goes to
+// stdout; usage text for a bad command line goes to stderr. The error is
+// for main to print: its text names the gRPC code, reason and message
+// ("ABORTED (SEAT_UNAVAILABLE): seat 101-A-1 is held (request id ...)"),
+// and it wraps the cause, so status.Code and errors.Is(err, errCtlUsage)
+// work on it. -h prints usage to stdout and returns nil.
+func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if err := runCtlCommand(ctx, args, stdout, stderr); err != nil {
+		return &ctlError{err: err}
+	}
+	return nil
+}
+
+// ctlError renders a command's error for people and keeps it for code.
+type ctlError struct{ err error }
+
+func (e *ctlError) Error() string { return ctlDescribeError(e.err) }
+func (e *ctlError) Unwrap() error { return e.err }
+
+func runCtlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	opts := ctlNewOptions()
+	global := flag.NewFlagSet("boxoffice ctl", flag.ContinueOnError)
+	global.SetOutput(io.Discard)
+	opts.register(global)
+	if err := global.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, ctlUsage())
+			return nil
+		}
+		fmt.Fprint(stderr, ctlUsage())
+		return fmt.Errorf("%w: %v", errCtlUsage, err)
+	}
+	args = global.Args()
+	if len(args) == 0 || args[0] == "help" {
+		if len(args) == 0 {
+			fmt.Fprint(stderr, ctlUsage())
+			return fmt.Errorf("%w: no command", errCtlUsage)
+		}
+		fmt.Fprint(stdout, ctlUsage())
+		return nil
+	}
+
+	cmd, rest, ok := ctlFindCommand(args)
+	if !ok {
+		fmt.Fprint(stderr, ctlUsage())
+		return fmt.Errorf("%w: unknown command %q", errCtlUsage, strings.Join(args[:min(2, len(args))], " "))
+	}
+	fs := flag.NewFlagSet("boxoffice ctl "+cmd.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	run := cmd.flags(fs)
+	opts.register(fs)
+	usage := func() string {
+		return fmt.Sprintf("Usage: boxoffice ctl %s %s\n\n%s.\n\nFlags:\n%s", cmd.name, cmd.args, ctlUpperFirst(cmd.summary), ctlCommandDefaults(fs))
+	}
+	positional, err := ctlParseInterspersed(fs, rest)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, usage())
+		return nil
+	}
+	if err == nil && len(positional) != cmd.positional {
+		err = fmt.Errorf("want %d argument(s), got %d: %q", cmd.positional, len(positional), positional)
+	}
+	if err != nil {
+		fmt.Fprint(stderr, usage())
+		return fmt.Errorf("%w: %s: %v", errCtlUsage, cmd.name, err)
+	}
+	if opts.timeout <= 0 {
+		return fmt.Errorf("%w: --timeout %v must be positive", errCtlUsage, opts.timeout)
+	}
+
+	if !cmd.streams {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.timeout)
+		defer cancel()
+	}
+	env := &ctlEnv{opts: opts, stdout: stdout, stderr: stderr}
+	defer env.close()
+	return run(ctx, env, positional)
+}
+
+// findCtlCommand matches the longest command name at the start of args.
+func ctlFindCommand(args []string) (ctlCommand, []string, bool) {
+	for _, cmd := range ctlCommands {
+		words := strings.Fields(cmd.name)
+		if len(args) >= len(words) && slices.Equal(args[:len(words)], words) {
+			return cmd, args[len(words):], true
+		}
+	}
+	return ctlCommand{}, nil, false
+}
+
+// commandDefaults prints a command's flags, leaving out the common ones.
+func ctlCommandDefaults(fs *flag.FlagSet) string {
+	common := flag.NewFlagSet("", flag.ContinueOnError)
+	ctlNewOptions().register(common)
+	own := flag.NewFlagSet("", flag.ContinueOnError)
+	fs.VisitAll(func(f *flag.Flag) {
+		if common.Lookup(f.Name) == nil {
+			own.Var(f.Value, f.Name, f.Usage)
+			own.Lookup(f.Name).DefValue = f.DefValue
+		}
+	})
+	var b strings.Builder
+	own.SetOutput(&b)
+	own.PrintDefaults()
+	if b.Len() == 0 {
+		b.WriteString("  (none besides the common flags: boxoffice ctl -h)\n")
+	}
+	return b.String()
+}
+
+// parseInterspersed parses flags anywhere among the positional arguments
+// ("events create ev1 --name X"); after "--" everything is positional.
+func ctlParseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+// ctlEnv is what a command runs with.
+type ctlEnv struct {
+	opts   *ctlOptions
+	stdout io.Writer
+	stderr io.Writer
+	client *client.Client
+}
+
+// dial connects on first use, so that usage errors need no cluster.
+func (e *ctlEnv) dial(ctx context.Context) (*client.Client, error) {
+	if e.client != nil {
+		return e.client, nil
+	}
+	cfg := client.Config{RetryTimeout: e.opts.timeout}
+	for addr := range strings.SplitSeq(e.opts.addrs, ",") {
+		if addr = strings.TrimSpace(addr); addr != "" {
+			cfg.Addrs = append(cfg.Addrs, addr)
+		}
+	}
+	tlsConfig, err := e.opts.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	cfg.TLS = tlsConfig
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: --addr: %v", errCtlUsage, err)
+	}
+	c, err := client.Dial(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	e.client = c
+	return c, nil
+}
+
+func (e *ctlEnv) close() {
+	if e.client != nil {
+		e.client.Close()
+	}
+}
+
+func (o *ctlOptions) tlsConfig() (*tls.Config, error) {
+	if o.tlsCA == "" && o.tlsCert == "" && o.tlsKey == "" {
+		return nil, nil
+	}
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return nil, fmt.Errorf("%w: --tls-cert and --tls-key go together", errCtlUsage)
+	}
+	config := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: o.tlsServerName}
+	if o.tlsCA != "" {
+		pem, err := os.ReadFile(o.tlsCA)
+		if err != nil {
+			return nil, fmt.Errorf("--tls-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--tls-ca %s: no PEM certificate in it", o.tlsCA)
+		}
+		config.RootCAs = pool
+	}
+	if o.tlsCert != "" {
+		pair, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+		if err != nil {
+			return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		config.Certificates = []tls.Certificate{pair}
+	}
+	return config, nil
+}
+
+// print writes msg as protojson with --json, else calls text.
+func (e *ctlEnv) print(msg proto.Message, text func(w io.Writer)) error {
+	if e.opts.json {
+		out, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(msg)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(e.stdout, "%s\n", out)
+		return err
+	}
+	text(e.stdout)
+	return nil
+}
+
+// ------------------------------------------------------------------ commands
+
+func ctlStatus(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
+	return func(ctx context.Context, e *ctlEnv, _ []string) error {
+		c, err := e.dial(ctx)
+		if err != nil {
+			return err
+		}
+		resp, err := c.Status(ctx)
+		if err != nil {
+			return err
+		}
+		return e.print(resp, func(out io.Writer) {
+			fmt.Fprintf(out, "answered by %s\n\n", resp.GetNodeId())
+			w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "NODE\tGRPC\tPEER\tHTTP\tGOSSIP\tSTATE")
+			for _, n := range resp.GetNodes() {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", n.GetNodeId(), ctlDash(n.GetGrpcAddr()), ctlDash(n.GetPeerAddr()),
+					ctlDash(n.GetHttpAddr()), ctlDash(n.GetGossipAddr()), ctlDash(n.GetState()))
+			}
+			w.Flush()
+			fmt.Fprintln(out)
+			w = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "GROUP\tLEADER\tREPLICAS (state, applied/commit index, term)\tSHARDS")
+			for _, g := range resp.GetGroups() {
+				var replicas []string
+				for _, r := range g.GetReplicas() {
+					s := fmt.Sprintf("%s=%s %d/%d t%d", r.GetNodeId(), r.GetRaftState(), r.GetAppliedIndex(), r.GetCommitIndex(), r.GetTerm())
+					if !r.GetVoter() {
+						s += " nonvoter"
+					}
+					replicas = append(replicas, s)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", g.GetGroupId(), ctlDash(g.GetLeaderNodeId()), ctlDash(strings.Join(replicas, ", ")),
+					ctlDash(ctlAbbreviateList(g.GetShards(), 6)))
+			}
+			w.Flush()
+		})
+	}
+}
+
+func ctlEventsList(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
+	pageSize := fs.Uint("page-size", 100, "events per request (at most 500)")
+	return func(ctx context.Context, e *ctlEnv, _ []string) error {
+		c, err := e.dial(ctx)
+		if err != nil {
+			return err
+		}
+		all := &boxofficev1.ListEventsResponse{}
+		token := ""
+		for range ctlListEventsPagesMax {
+			page, err := c.ListEvents(ctx, &boxofficev1.ListEventsRequest{PageSize: uint32(*pageSize), PageToken: token})
+			if err != nil {
+				return err
+			}
+			all.Events = append(all.Events, page.GetEvents()...)
+			token = page.GetNextPageToken()
+			if token == "" {
+				break
+			}
+		}
+		all.NextPageToken = token // non-empty only if the page cap was hit
+		return e.print(all, func(out io.Writer) {
+			w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "EVENT\tNAME\tSTATUS\tSHARDS\tSEATS\tGA\tCREATED")
+			for _, ev := range all.GetEvents() {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%d\t%s\n", ev.GetEventId(), ev.GetName(), ctlEventStatus(ev.GetStatus()),
+					ev.GetShardCount(), ev.GetSeatCount(), ev.GetGeneralAdmissionCapacity(), ctlUnixMilli(ev.GetCreatedAtUnixMs()))
+			}
+			w.Flush()
+			if token != "" {
+				fmt.Fprintf(out, "(stopped after %d pages; more events exist)\n", ctlListEventsPagesMax)
+			}
+		})
+	}
+}
+
+func ctlEventsGet(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
+	return func(ctx context.Context, e *ctlEnv, args []string) error {
+		c, err := e.dial(ctx)
+		if err != nil {
+			return err
+		}
+		ev, err := c.GetEvent(ctx, &boxofficev1.GetEventRequest{EventId: args[0]})
+		if err != nil {
+			return err
+		}
+		return e.print(ev, func(out io.Writer) { ctlPrintEvent(out, ev) })
+	}
+}
+
+func ctlPrintEvent(out io.Writer, ev *boxofficev1.Event) {
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	p := ev.GetPolicy()
+	fmt.Fprintf(w, "event\t%s\n", ev.GetEventId())
+	fmt.Fprintf(w, "name\t%s\n", ev.GetName())
+	fmt.Fprintf(w, "status\t%s\n", ctlEventStatus(ev.GetStatus()))
+	fmt.Fprintf(w, "created\t%s\n", ctlUnixMilli(ev.GetCreatedAtUnixMs()))
+	fmt.Fprintf(w, "shards\t%d\n", ev.GetShardCount())
+	fmt.Fprintf(w, "seats\t%d reserved, %d general admission\n", ev.GetSeatCount(), ev.GetGeneralAdmissionCapacity())
+	fmt.Fprintf(w, "hold ttl\tdefault %s, max %s, lifetime max %s\n", ctlMsDuration(p.GetHoldTtlDefaultMs()),
+		ctlMsDuration(p.GetHoldTtlMaxMs()), ctlMsDuration(p.GetHoldLifetimeMaxMs()))
+	fmt.Fprintf(w, "seats per hold\t%s\n", ctlZeroDefault(p.GetSeatsPerHoldMax()))
+	if v := ev.GetVenue(); v != nil {
+		fmt.Fprintf(w, "venue\t%s: %d sections, %d pools\n", v.GetName(), len(v.GetSections()), len(v.GetPools()))
+		for _, t := range v.GetPriceTiers() {
+			fmt.Fprintf(w, "tier %s\t%s\n", t.GetId(), ctlMoney(t.GetPriceCents(), t.GetCurrency()))
+		}
+	}
+	w.Flush()
+}
+
+func ctlEventsCreate(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
+	name := fs.String("name", "", "display `name` of the event (required)")
+	venueFile := fs.String("venue", "", "venue as protojson of boxoffice.v1.Venue, from this `file`")
+	demoArena := fs.Bool("demo-arena", false, "use the built-in demo arena (about 17,400 seats and a 1,500 floor)")
+	onSale := fs.String("onsale", "", "use the benchmark venue of `SECTIONSxROWSxSEATS`, e.g. 20x25x40")
+	shards := fs.Uint("shards", 0, "number of shards (0: the cluster decides)")
+	holdTTL := fs.Duration("hold-ttl", 0, "default hold `duration` (0: the cluster's default, 10m)")
+	requestID := fs.String("request-id", "", "repeat an earlier attempt with this request `id`")
+	return func(ctx context.Context, e *ctlEnv, args []string) error {
+		if *name == "" {
+			return fmt.Errorf("%w: events create: --name is required", errCtlUsage)
+		}
+		chosen := 0
+		for _, set := range []bool{*venueFile != "", *demoArena, *onSale != ""} {
+			if set {
+				chosen++
+			}
+		}
+		if chosen != 1 {
+			return fmt.Errorf("%w: events create: give exactly one of --venue, --demo-arena, --onsale", errCtlUsage)
+		}
+		var venue *boxofficev1.Venue
+		switch {
+		case *venueFile != "":
+			var err error
+			if venue, err = ctlReadVenueFile(*venueFile); err != nil {
+				return err
+			}
+		case *demoArena:
+			venue = cluster.DemoArena(*name)
+		default:
+			dims, err := ctlParseDimensions(*onSale)
+			if err != nil {
+				return fmt.Errorf("%w: events create: --onsale: %v", errCtlUsage, err)
+			}
+			venue = cluster.OnSaleVenue(dims[0], dims[1], dims[2])
+		}
+		// Refuse here what the cluster would refuse, with the same words.
+		if err := cluster.ValidateVenue(venue); err != nil {
+			return err
+		}
+		if *holdTTL < 0 {
+			return fmt.Errorf("%w: events create: --hold-ttl %v is negative", errCtlUsage, *holdTTL)
+		}
+		req := &boxofficev1.CreateEventRequest{
+			RequestId:  *requestID,
+			EventId:    args[0],
+			Name:       *name,
+			Venue:      venue,
+			ShardCount: uint32(*shards),
+		}
+		if *holdTTL > 0 {
+			req.Policy = &boxofficev1.EventPolicy{HoldTtlDefaultMs: holdTTL.Milliseconds()}
+		}
+		c, err := e.dial(ctx)
+		if err != nil {
+			return err
+		}
+		resp, err := c.CreateEvent(ctx, req)
+		if err != nil {
+			return fmt.Errorf("%w (request id %s)", err, req.GetRequestId())
+		}
+		return e.print(resp, func(out io.Writer) { ctlPrintEvent(out, resp.GetEvent()) })
+	}
+}
+
+func ctlReadVenueFile(path string) (*boxofficev1.Venue, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--venue: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, ctlVenueFileBytesMax+1))
+	if err != nil {
+		return nil, fmt.Errorf("--venue: %w", err)
+	}
+	if len(data) > ctlVenueFileBytesMax {
+		return nil, fmt.Errorf("--venue %s: larger than %d MiB", path, ctlVenueFileBytesMax>>20)
+	}
+	venue := &boxofficev1.Venue{}
+	if err := protojson.Unmarshal(data, venue); err != nil {
+		return nil, fmt.Errorf("--venue %s: not a protojson boxoffice.v1.Venue: %w", path, err)
+	}
+	return venue, nil
+}
+
+// parseDimensions parses "20x25x40" into three positive numbers.
+func ctlParseDimensions(s string) ([3]int, error) {
+	var dims [3]int
+	parts := strings.Split(strings.ToLower(s), "x")
+	if len(parts) != 3 {
+		return dims, fmt.Errorf("%q: want SECTIONSxROWSxSEATS, e.g. 20x25x40", s)
+	}
+	for i, part := range parts {
+		n, err := strconv.Atoi(part)
+		if err != nil || n < 1 {
+			return dims, fmt.Errorf("%q: %q is not a positive number", s, part)
+		}
+		dims[i] = n
+	}
+	return dims, nil
+}
+
+func ctlSeatMap(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
+	section := fs.String("section", "", "show this `section` row by row")
+	stale := fs.Bool("stale", false, "read from any replica (may lag the leader)")
+	summary := fs.Bool("summary", false, "counts only (with --section: no seat picture)")
+	return func(ctx context.Context, e *ctlEnv, args []string) error {
+		c, err := e.dial(ctx)
+		if err != nil {
+			return err
+		}
+		req := &boxofficev1.GetSeatMapRequest{EventId: args[0], SummaryOnly: *summary || *section == ""}
+		if *stale {
+			req.Consistency = boxofficev1.ReadConsistency_READ_CONSISTENCY_STALE
+		}
+		if *section != "" {
+			req.SectionIds = []string{*section}
+		}
+		m, err := c.GetSeatMap(ctx, req)
+		if err != nil {
+			return err
+		}
+		return e.print(m, func(out io.Writer) {
+			fmt.Fprintf(out, "event %s: %d available, %d held, %d sold\n\n", m.GetEventId(), m.GetAvailable(), m.GetHeld(), m.GetSold())
+			if *section != "" && !*summary {
+				for _, s := range m.GetSections() {
+					ctlPrintSectionPicture(out, s)
+				}
+				for _, p := range m.GetPools() {
+					ctlPrintPools(out, []*boxofficev1.PoolState{p})
+				}
+				return
+			}
+			if len(m.GetSections()) > 0 {
+				w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+				fmt.Fprintln(w, "SECTION\tSHARD\tAVAILABLE\tHELD\tSOLD\t")
+				for _, s := range m.GetSections() {
+					fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t\n", s.GetId(), s.GetShard(), s.GetAvailable(), s.GetHeld(), s.GetSold())
+				}
+				w.Flush()
+			}
+			if len(m.GetPools()) > 0 {
+				fmt.Fprintln(out)
+				ctlPrintPools(out, m.GetPools())
+			}
+		})
+	}
+}
+
+func ctlPrintPools(out io.Writer, pools []*boxofficev1.PoolState) {
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "POOL\tSHARD\tCAPACITY\tAVAILABLE\tHELD\tSOLD\tTIER\t")
+	for _, p := range pools {
+		available := int64(p.GetCapacity()) - int64(p.GetHeld()) - int64(p.GetSold())
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t\n", p.GetId(), p.GetShard(), p.GetCapacity(), available, p.GetHeld(), p.GetSold(), ctlDash(p.GetPriceTier()))
+	}
+	w.Flush()
+}
+
+// printSectionPicture draws a section row by row, closest to the stage
+// first: '.' available, 'a' available accessible, 'r' available with a
+// restricted view, 'h' held, 'X' sold, '|' an aisle.
+func ctlPrintSectionPicture(out io.Writer, s *boxofficev1.SectionState) {
+	name := s.GetName()
+	if name == "" {
+		name = s.GetId()
+	}
+	fmt.Fprintf(out, "section %s (%s), shard %d: %d available, %d held, %d sold\n",
+		s.GetId(), name, s.GetShard(), s.GetAvailable(), s.GetHeld(), s.GetSold())
+	labelWidth := 0
+	for _, row := range s.GetRows() {
+		labelWidth = max(labelWidth, len(row.GetLabel()))
+	}
+	fmt.Fprintln(out, "  stage this way")
+	for _, row := range s.GetRows() {
+		var b strings.Builder
+		for _, seat := range row.GetSeats() {
+			b.WriteByte(ctlSeatGlyph(seat))
+			if seat.GetAisleAfter() {
+				b.WriteByte('|')
+			}
+		}
+		first, last := "", ""
+		if seats := row.GetSeats(); len(seats) > 0 {
+			first, last = strconv.Itoa(int(seats[0].GetNumber())), strconv.Itoa(int(seats[len(seats)-1].GetNumber()))
+		}
+		fmt.Fprintf(out, "  %*s  %s  %s..%s\n", labelWidth, row.GetLabel(), b.String(), first, last)
+	}
+	fmt.Fprintln(out, "  . available  a accessible  r restricted view  h held  X sold  | aisle")
+}
+
+func ctlSeatGlyph(seat *boxofficev1.Seat) byte {
+	switch seat.GetState() {
+	case boxofficev1.SeatState_SEAT_STATE_HELD:
+		return 'h'
+	case boxofficev1.SeatState_SEAT_STATE_SOLD:
+		return 'X'
+	case boxofficev1.SeatState_SEAT_STATE_AVAILABLE:
+		switch {
+		case seat.GetAccessible():
+			return 'a'
+		case seat.GetRestrictedView():
+			return 'r'
+		}
+		return '.'
+	}
+	return '?'
+}
+
+func ctlHold(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
+	holder := fs.String("holder", "", "who may extend, release and sell the hold (required)")
+	seats := fs.String("seats", "", "comma-separated seat `ids`, e.g. 101-A-1,101-A-2")
+	best := fs.Uint("best", 0, "best available: this many seats")
+	section := fs.String("section", "", "with --best: only in this `section`")
+	tier := fs.String("tier", "", "with --best: only in this price `tier`")
+	accessible := fs.Bool("accessible", false, "with --best: accessible seats only")
+	splitRows := fs.Bool("split-rows", false, "with --best: allow seats in different rows")
+	acrossAisle := fs.Bool("across-aisle", false, "with --best: allow seats across an aisle")
+	ga := fs.String("ga", "", "general admission: `POOL:N` places in pool POOL")
+	ttl := fs.Duration("ttl", 0, "hold `duration` (0: the event's default)")
+	requestID := fs.String("request-id", "", "repeat an earlier attempt with this request `id`")
+	return func(ctx context.Context, e *ctlEnv, args []string) error {
+		if *holder == "" {
+			return fmt.Errorf("%w: hold: --holder is required", errCtlUsage)
+		}
+		req := &boxofficev1.HoldRequest{RequestId: *requestID, EventId: args[0], Holder: *holder, TtlMs: ttl.Milliseconds()}
+		chosen := 0
+		if *seats != "" {
+			chosen++
+			req.Selection = &boxofficev1.HoldRequest_Seats{Seats: &boxofficev1.SeatList{SeatIds: ctlSplitList(*seats)}}
+		}
+		if *best > 0 {
+			chosen++
+			req.Selection = &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{
+				Quantity: uint32(*best), SectionId: *section, PriceTier: *tier,
+				AccessibleOnly: *accessible, AllowSplitRows: *splitRows, AllowAcrossAisle: *acrossAisle,
+			}}
+		}
+		if *ga != "" {
+			chosen++
+			pool, quantity, err := ctlParseGA(*ga)
+			if err != nil {
+				return fmt.Errorf("%w: hold: --ga: %v", errCtlUsage, err)
+			}
+			req.Selection = &boxofficev1.HoldRequest_GeneralAdmission{GeneralAdmission: &boxofficev1.GeneralAdmission{PoolId: pool, Quantity: quantity}}
+		}
+		if chosen != 1 {
+			return fmt.Errorf("%w: hold: give exactly one of --seats, --best N, --ga POOL:N", errCtlUsage)
+		}
+		if req.GetBest() == nil && (*section != "" || *tier != "" || *accessible || *splitRows || *acrossAisle) {
+			return fmt.Errorf("%w: hold: --section, --tier, --accessible, --split-rows and --across-aisle go with --best", errCtlUsage)
+		}
+		if *ttl < 0 {
+			return fmt.Errorf("%w: hold: --ttl %v is negative", errCtlUsage, *ttl)
+		}
+		c, err := e.dial(ctx)
+		if err != nil {
+			return err
+		}
+		resp, err := c.Hold(ctx, req)
+		if err != nil {
+			return fmt.Errorf("%w (request id %s)", err, req.GetRequestId())
+		}
+		return e.print(resp, func(out io.Writer) { ctlPrintHold(out, resp) })
+	}
+}
+
+func ctlParseGA(s string) (string, uint32, error) {
+	pool, n, ok := strings.Cut(s, ":")
+	quantity, err := strconv.ParseUint(n, 10, 32)
+	if !ok || pool == "" || err != nil || quantity == 0 {
+		return "", 0, fmt.Errorf("%q: want POOL:N, e.g. FLOOR:2", s)
+	}
+	return pool, uint32(quantity), nil
+}
+
+func ctlPrintHold(out io.Writer, h *boxofficev1.HoldResponse) {
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(w, "hold\t%s\n", h.GetHoldId())
+	fmt.Fprintf(w, "event\t%s\n", h.GetEventId())
+	fmt.Fprintf(w, "holder\t%s\n", h.GetHolder())
+	if len(h.GetSeatIds()) > 0 {
+		fmt.Fprintf(w, "seats\t%s\n", strings.Join(h.GetSeatIds(), " "))
+	}
+	if h.GetGeneralAdmissionQuantity() > 0 {
+		fmt.Fprintf(w, "general admission\t%d\n", h.GetGeneralAdmissionQuantity())
+	}
+	fmt.Fprintf(w, "expires\t%s\n", ctlUnixMilli(h.GetExpiresAtUnixMs()))
+	w.Flush()
+}
+
+func ctlExtend(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
+	holder := fs.String("holder", "", "the hold's holder (required)")
+	ttl := fs.Duration("ttl", 0, "new `duration` from now (0: the event's default)")
+	requestID := fs.String("request-id", "", "repeat an earlier attempt with this request `id`")
+	return func(ctx context.Context, e *ctlEnv, args []string) error {
+		if *holder == "" {
+			return fmt.Errorf("%w: extend: --holder is required", errCtlUsage)
+		}
+		if *ttl < 0 {
+			return fmt.Errorf("%w: extend: --ttl %v is negative", errCtlUsage, *ttl)
+		}
+		c, err := e.dial(ctx)
+		if err != nil {
+			return err
+		}
+		req := &boxofficev1.ExtendHoldRequest{RequestId: *requestID, EventId: args[0], HoldId: args[1], Holder: *holder, TtlMs: ttl.Milliseconds()}
+		resp, err := c.ExtendHold(ctx, req)
+		if err != nil {
+			return fmt.Errorf("%w (request id %s)", err, req.GetRequestId())
+		}
+		return e.print(resp, func(out io.Writer) { ctlPrintHold(out, resp) })
+	}
+}
+
+func ctlRelease(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
+	holder := fs.String("holder", "", "the hold's holder (required)")
+	requestID := fs.String("request-id", "", "repeat an earlier attempt with this request `id`")
+	return func(ctx context.Context, e *ctlEnv, args []string) error {
+		if *holder == "" {
+			return fmt.Errorf("%w: release: --holder is required", errCtlUsage)
+		}
+		c, err := e.dial(ctx)
+		if err != nil {
+			return err
+		}
+		req := &boxofficev1.ReleaseRequest{RequestId: *requestID, EventId: args[0], HoldId: args[1], Holder: *holder}
+		resp, err := c.Release(ctx, req)
+		if err != nil {
+			return fmt.Errorf("%w (request id %s)", err, req.GetRequestId())
+		}
+		return e.print(resp, func(out io.Writer) {
+			fmt.Fprintf(out, "released %d seat(s)", len(resp.GetSeatIds()))
+			if len(resp.GetSeatIds()) > 0 {
+				fmt.Fprintf(out, ": %s", strings.Join(resp.GetSeatIds(), " "))
+			}
+			if n := resp.GetGeneralAdmissionQuantity(); n > 0 {
+				fmt.Fprintf(out, " and %d general admission", n)
+			}
+			fmt.Fprintln(out)
+		})
+	}
+}
+
+func ctlSell(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
+	holder := fs.String("holder", "", "the hold's holder (required)")
+	order := fs.String("order", "", "order `id` (required)")
+	buyer := fs.String("buyer", "", "buyer (required)")
+	requestID := fs.String("request-id", "", "repeat an earlier attempt with this request `id`")
+	return func(ctx context.Context, e *ctlEnv, args []string) error {
+		if *holder == "" || *order == "" || *buyer == "" {
+			return fmt.Errorf("%w: sell: --holder, --order and --buyer are required", errCtlUsage)
+		}
+		c, err := e.dial(ctx)
+		if err != nil {
+			return err
+		}
+		req := &boxofficev1.SellRequest{RequestId: *requestID, EventId: args[0], HoldId: args[1], Holder: *holder, OrderId: *order, Buyer: *buyer}
+		resp, err := c.Sell(ctx, req)
+		if err != nil {
+			return fmt.Errorf("%w (request id %s)", err, req.GetRequestId())
+		}
+		return e.print(resp, func(out io.Writer) {
+			fmt.Fprintf(out, "order %s: %d ticket(s)\n", resp.GetOrderId(), len(resp.GetTickets()))
+			ctlPrintTickets(out, resp.GetTickets())
+		})
+	}
+}
+
+func ctlRefund(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
+	tickets := fs.String("tickets", "", "comma-separated ticket `ids` (default: the whole order)")
+	requestID := fs.String("request-id", "", "repeat an earlier attempt with this request `id`")
+	return func(ctx context.Context, e *ctlEnv, args []string) error {
+		c, err := e.dial(ctx)
+		if err != nil {
+			return err
+		}
+		req := &boxofficev1.RefundRequest{RequestId: *requestID, EventId: args[0], OrderId: args[1], TicketIds: ctlSplitList(*tickets)}
+		resp, err := c.Refund(ctx, req)
+		if err != nil {
+			return fmt.Errorf("%w (request id %s)", err, req.GetRequestId())
+		}
+		return e.print(resp, func(out io.Writer) {
+			fmt.Fprintf(out, "refunded %d ticket(s)\n", len(resp.GetTickets()))
+			ctlPrintTickets(out, resp.GetTickets())
+		})
+	}
+}
+
+func ctlPrintTickets(out io.Writer, tickets []*boxofficev1.Ticket) {
+	if len(tickets) == 0 {
+		return
+	}
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "TICKET\tSEAT\tTIER\tBUYER")
+	for _, t := range tickets {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", t.GetTicketId(), t.GetSeatId(), ctlDash(t.GetPriceTier()), t.GetBuyer())
+	}
+	w.Flush()
+}
+
+func ctlWatch(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
+	return func(ctx context.Context, e *ctlEnv, args []string) error {
+		dialCtx, cancel := context.WithTimeout(ctx, e.opts.timeout)
+		defer cancel()
+		c, err := e.dial(dialCtx)
+		if err != nil {
+			return err
+		}
+		stream, err := c.Watch(ctx, &boxofficev1.WatchRequest{EventId: args[0]})
+		if err != nil {
+			return err
+		}
+		compact := protojson.MarshalOptions{}
+		for {
+			resp, err := stream.Recv()
+			if err != nil {
+				if ctx.Err() != nil || err == io.EOF {
+					return nil // interrupted, or the server ended the stream
+				}
+				return err
+			}
+			for _, change := range resp.GetChanges() {
+				if e.opts.json {
+					line, err := compact.Marshal(change)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(e.stdout, "%s\n", line)
+					continue
+				}
+				fmt.Fprintln(e.stdout, ctlFormatChange(change))
+			}
+		}
+	}
+}
+
+func ctlFormatChange(ch *boxofficev1.SeatChange) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "shard %d seq %d  %s  %s", ch.GetShard(), ch.GetSequence(), ch.GetSeatId(), ctlSeatState(ch.GetState()))
+	if ch.GetHoldId() != "" {
+		fmt.Fprintf(&b, "  hold %s", ch.GetHoldId())
+	}
+	if ch.GetHoldExpiresAtUnixMs() != 0 {
+		fmt.Fprintf(&b, " until %s", ctlUnixMilli(ch.GetHoldExpiresAtUnixMs()))
+	}
+	if ch.GetOrderId() != "" {
+		fmt.Fprintf(&b, "  order %s", ch.GetOrderId())
+	}
+	if ch.GetGeneralAdmissionAvailable() != 0 {
+		fmt.Fprintf(&b, "  %d available", ch.GetGeneralAdmissionAvailable())
+	}
+	return b.String()
+}
+
+// ------------------------------------------------------------------ formatting
+
+// describeError renders an error with its gRPC status, if it has one, as
+// "CODE (REASON): message", keeping what wrapped it (such as the request
+// id of a mutation or the address Dial could not reach).
+func ctlDescribeError(err error) string {
+	var withStatus interface{ GRPCStatus() *status.Status }
+	if !errors.As(err, &withStatus) {
+		return err.Error()
+	}
+	st := withStatus.GRPCStatus()
+	var b strings.Builder
+	b.WriteString(ctlCodeName(st.Code()))
+	for _, detail := range st.Details() {
+		if info, ok := detail.(*errdetails.ErrorInfo); ok && info.GetReason() != "" {
+			fmt.Fprintf(&b, " (%s)", info.GetReason())
+		}
+	}
+	b.WriteString(": ")
+	b.WriteString(st.Message())
+	full, raw := err.Error(), st.Err().Error()
+	if i := strings.Index(full, raw); i >= 0 {
+		return full[:i] + b.String() + full[i+len(raw):]
+	}
+	return b.String()
+}
+
+// codeName spells a gRPC code as the API documents it: NOT_FOUND.
+func ctlCodeName(code codes.Code) string {
+	var b strings.Builder
+	for i, r := range code.String() {
+		if i > 0 && unicode.IsUpper(r) {
+			b.WriteByte('_')
+		}
+		b.WriteRune(unicode.ToUpper(r))
+	}
+	return b.String()
+}
+
+func ctlEventStatus(s boxofficev1.EventStatus) string {
+	return strings.TrimPrefix(s.String(), "EVENT_STATUS_")
+}
+
+func ctlSeatState(s boxofficev1.SeatState) string {
+	return strings.TrimPrefix(s.String(), "SEAT_STATE_")
+}
+
+func ctlUnixMilli(ms int64) string {
+	if ms == 0 {
+		return "-"
+	}
+	return time.UnixMilli(ms).UTC().Format(time.RFC3339)
+}
+
+func ctlMsDuration(ms int64) string {
+	if ms == 0 {
+		return "(default)"
+	}
+	return (time.Duration(ms) * time.Millisecond).String()
+}
+
+func ctlZeroDefault(n uint32) string {
+	if n == 0 {
+		return "(default)"
+	}
+	return strconv.FormatUint(uint64(n), 10)
+}
+
+func ctlMoney(cents int64, currency string) string {
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	return strings.TrimSpace(fmt.Sprintf("%s%d.%02d %s", sign, cents/100, cents%100, currency))
+}
+
+func ctlDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func ctlAbbreviateList(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, " ")
+	}
+	return fmt.Sprintf("%s ... (%d in all)", strings.Join(items[:n], " "), len(items))
+}
+
+func ctlSplitList(s string) []string {
+	var items []string
+	for item := range strings.SplitSeq(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			items = append(items, item)
+		}
+	}
+	return items
+}
+
+func ctlUpperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/node"
+)
+
+// demoEventID is the event the demo creates.
+const demoEventID = "demo_arena"
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("boxoffice demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data-dir", "", "keep the cluster's data here (default: a temporary folder removed on exit)")
+	grpcPort := fs.Int("grpc-port", 7101, "gRPC port of the first node; the others take the next ports")
+	nodes := fs.Int("nodes", 3, "nodes in the in-process cluster (1, 3 or 5)")
+	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	dir := *dataDir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "boxoffice-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	hosts, err := startLocalCluster(dir, *nodes, *grpcPort, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for i := len(hosts) - 1; i >= 0; i-- {
+			_ = hosts[i].Close()
+		}
+	}()
+	readyCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for _, h := range hosts {
+		if err := h.WaitReady(readyCtx); err != nil {
+			return fmt.Errorf("cluster did not become ready: %w", err)
+		}
+	}
+	if err := createDemoEvent(readyCtx, hosts[0].GRPCAddr()); err != nil {
+		return err
+	}
+	addr := hosts[0].GRPCAddr()
+	fmt.Fprintf(stdout, `Boxoffice demo: %d nodes, data in %s
+  gRPC:    %s (and the next ports; any node serves any request)
+  metrics: http://%s/metrics
+  event:   %q, an arena of %d seats plus a standing floor
+
+Try it (grpcurl -plaintext works against any node):
+  grpcurl -plaintext %s list
+  grpcurl -plaintext -d '{"event_id":"%s","consistency":"READ_CONSISTENCY_STALE","summary_only":true}' %s boxoffice.v1.Inventory/GetSeatMap
+  grpcurl -plaintext -d '{"request_id":"r1","event_id":"%s","holder":"fan1","best":{"quantity":2,"section_id":"101"}}' %s boxoffice.v1.Inventory/Hold
+  boxoffice ctl --addr %s status
+
+Ctrl-C stops the cluster.
+`, len(hosts), dir, addr, hosts[0].HTTPAddr(), demoEventID, demoSeats(), addr, demoEventID, addr, demoEventID, addr, addr)
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "stopping")
+	return nil
+}
+
+func demoSeats() uint32 {
+	seats, _ := cluster.VenueSeatCount(cluster.DemoArena("Demo Arena"))
+	return seats
+}
+
+// startLocalCluster starts n nodes in this process on 127.0.0.1.
+func startLocalCluster(dir string, n, grpcPort int, logger *slog.Logger) ([]*node.Host, error) {
+	var hosts []*node.Host
+	gossip := func(i int) string { return fmt.Sprintf("127.0.0.1:%d", grpcPort+300+i) }
+	for i := range n {
+		cfg := node.Config{
+			NodeID:          fmt.Sprintf("n%d", i+1),
+			DataDir:         filepath.Join(dir, fmt.Sprintf("n%d", i+1)),
+			GRPCAddr:        fmt.Sprintf("127.0.0.1:%d", grpcPort+i),
+			PeerAddr:        fmt.Sprintf("127.0.0.1:%d", grpcPort+100+i),
+			HTTPAddr:        fmt.Sprintf("127.0.0.1:%d", grpcPort+200+i),
+			GossipAddr:      gossip(i),
+			BootstrapExpect: n,
+			Plaintext:       true,
+			Logger:          logger,
+			Group: node.GroupConfig{
+				HeartbeatTimeout: 500 * time.Millisecond,
+				ElectionTimeout:  500 * time.Millisecond,
+			},
+		}
+		if i > 0 {
+			cfg.Join = []string{gossip(0)}
+		}
+		h, err := node.Start(cfg)
+		if err != nil {
+			for _, started := range hosts {
+				_ = started.Close()
+			}
+			return nil, fmt.Errorf("node %s: %w", cfg.NodeID, err)
+		}
+		hosts = append(hosts, h)
+	}
+	return hosts, nil
+}
+
+func createDemoEvent(ctx context.Context, addr string) error {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_, err = boxofficev1.NewInventoryClient(conn).CreateEvent(ctx, &boxofficev1.CreateEventRequest{
+		RequestId: "demo-create-" + demoEventID,
+		EventId:   demoEventID,
+		Name:      "Demo Arena — opening night",
+		Venue:     cluster.DemoArena("Demo Arena"),
+	})
+	if status.Code(err) == codes.AlreadyExists {
+		return nil // kept from an earlier run with --data-dir
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("creating the demo event: %w", err)
+	}
+	return err
+}

@@ -1,0 +1,63 @@
+// Command boxoffice is the one binary of Boxoffice: a node (start), the
+// embedded demo (demo), the operator CLI (ctl), the load generator (bench)
+// and a development certificate authority (certs).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `boxoffice — a replicated seat-inventory store for event ticketing.
+
+Usage:
+  boxoffice start [flags]      run one node (boxoffice start -h for flags)
+  boxoffice demo [flags]       run a 3-node cluster in this process with a demo arena
+  boxoffice ctl [flags] CMD    operate a cluster: status, events, seat maps, holds
+  boxoffice certs [flags]      write a development CA and node/client certificates
+  boxoffice help               this text
+
+Every flag of start can also be set by an environment variable:
+--node-id is BOXOFFICE_NODE_ID, --data-dir is BOXOFFICE_DATA_DIR, and so on.
+`
+
+func main() {
+	// Signals first: every subcommand runs until the context ends.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "boxoffice:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("a subcommand is required")
+	}
+	switch args[0] {
+	case "start":
+		return runStart(ctx, args[1:], stderr)
+	case "demo":
+		return runDemo(ctx, args[1:], stdout, stderr)
+	case "ctl":
+		return runCtl(ctx, args[1:], stdout, stderr)
+	case "certs":
+		return runCerts(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown subcommand %q", args[0])
+	}
+}

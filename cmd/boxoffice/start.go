@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/boxoffice/boxoffice/node"
+)
+
+// nodeFlags binds the flags of a node to a node.Config.
+type nodeFlags struct {
+	cfg                   node.Config
+	join                  string
+	tlsCA, tlsCert        string
+	tlsKey, tlsServerName string
+	logLevel, logFormat   string
+}
+
+func (f *nodeFlags) register(fs *flag.FlagSet) {
+	c := &f.cfg
+	fs.StringVar(&c.NodeID, "node-id", "", "unique, stable id of this node (letters, digits, '_', '.')")
+	fs.StringVar(&c.DataDir, "data-dir", "", "directory for the Raft log, snapshots and state (required)")
+	fs.StringVar(&c.GRPCAddr, "grpc-addr", "127.0.0.1:7101", "client gRPC listen address")
+	fs.StringVar(&c.PeerAddr, "peer-addr", "127.0.0.1:7201", "peer listen address shared by every Raft group")
+	fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:7301", "HTTP listen address for /metrics, /healthz, /readyz")
+	fs.StringVar(&c.GossipAddr, "gossip-addr", "127.0.0.1:7401", "memberlist listen address (TCP and UDP)")
+	fs.StringVar(&c.AdvertiseGRPCAddr, "advertise-grpc-addr", "", "gRPC address clients use (default: --grpc-addr)")
+	fs.StringVar(&c.AdvertisePeerAddr, "advertise-peer-addr", "", "peer address other nodes use (default: --peer-addr)")
+	fs.StringVar(&c.AdvertiseHTTPAddr, "advertise-http-addr", "", "HTTP address to advertise (default: --http-addr)")
+	fs.StringVar(&f.join, "join", "", "comma-separated gossip addresses of nodes to join")
+	fs.IntVar(&c.BootstrapExpect, "bootstrap-expect", 0, "number of nodes of the initial cluster (same on each); 0 joins an existing cluster")
+	fs.IntVar(&c.ReplicationFactor, "replication-factor", 0, "voters per data group: 1, 3 or 5 (default 3, capped at --bootstrap-expect)")
+	fs.IntVar(&c.DataGroups, "data-groups", 0, "data groups created at bootstrap (default 2 per node)")
+	fs.StringVar(&f.tlsCA, "tls-ca", "", "PEM CA that signs every node and client certificate")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate of this node; must name --tls-server-name")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM key of this node")
+	fs.StringVar(&f.tlsServerName, "tls-server-name", "server.boxoffice", "DNS name a certificate needs to be accepted as a peer")
+	fs.BoolVar(&c.Plaintext, "plaintext", false, "run without TLS (development only)")
+	fs.DurationVar(&c.Group.HeartbeatTimeout, "raft-heartbeat-timeout", time.Second, "follower's wait for the leader before an election")
+	fs.DurationVar(&c.Group.ElectionTimeout, "raft-election-timeout", time.Second, "candidate's wait for votes")
+	fs.DurationVar(&c.Group.LeaderLeaseTimeout, "raft-leader-lease-timeout", 0, "leader's lease without quorum contact (default heartbeat/2)")
+	fs.Uint64Var(&c.Group.SnapshotThreshold, "raft-snapshot-threshold", 8192, "log entries between snapshots")
+	fs.DurationVar(&c.SweepInterval, "sweep-interval", time.Second, "how often leaders release expired holds")
+	fs.DurationVar(&c.RequestTimeout, "request-timeout", 5*time.Second, "bound on one request inside the node")
+	fs.DurationVar(&c.RebalanceInterval, "rebalance-interval", 5*time.Second, "how often leaders move to their preferred node (negative: never)")
+	fs.BoolVar(&c.Group.NoSync, "unsafe-no-fsync", false, "skip fsync of the Raft log (benchmarks of the CPU path only: loses acknowledged writes on power loss)")
+	fs.BoolVar(&c.Testing.UnsafeReadsWithoutVerify, "testing-unsafe-reads", false, "TESTING ONLY: serve linearizable reads without confirming leadership")
+	fs.DurationVar(&c.Testing.ClockOffset, "testing-clock-offset", 0, "TESTING ONLY: skew the time this node stamps into proposals")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
+}
+
+// applyEnv fills every flag not given on the command line from
+// BOXOFFICE_<FLAG_NAME> (dashes become underscores).
+func applyEnv(fs *flag.FlagSet) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || err != nil {
+			return
+		}
+		key := "BOXOFFICE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(key); ok {
+			if setErr := fs.Set(f.Name, v); setErr != nil {
+				err = fmt.Errorf("%s=%q: %w", key, v, setErr)
+			}
+		}
+	})
+	return err
+}
+
+// finish turns the flags into a node.Config.
+func (f *nodeFlags) finish(stderr io.Writer) (node.Config, error) {
+	c := f.cfg
+	if f.join != "" {
+		c.Join = strings.Split(f.join, ",")
+	}
+	if f.tlsCA != "" || f.tlsCert != "" || f.tlsKey != "" {
+		c.TLS = &node.TLSConfig{CAFile: f.tlsCA, CertFile: f.tlsCert, KeyFile: f.tlsKey, ServerName: f.tlsServerName}
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return c, fmt.Errorf("--log-level %q: %w", f.logLevel, err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch f.logFormat {
+	case "text":
+		c.Logger = slog.New(slog.NewTextHandler(stderr, opts))
+	case "json":
+		c.Logger = slog.New(slog.NewJSONHandler(stderr, opts))
+	default:
+		return c, fmt.Errorf("--log-format %q: want text or json", f.logFormat)
+	}
+	return c, nil
+}
+
+func runStart(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("boxoffice start", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f nodeFlags
+	f.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := applyEnv(fs); err != nil {
+		return err
+	}
+	cfg, err := f.finish(stderr)
+	if err != nil {
+		return err
+	}
+	h, err := node.Start(cfg)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	cfg.Logger.Info("shutting down")
+	return h.Close()
+}

@@ -1,0 +1,316 @@
+package fsm
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/boxoffice/boxoffice/fsm/fsmpb"
+)
+
+// arena builds one shard of sections x rows x seats, with aisles after
+// seats 10 and seats-10 of every row.
+func arena(sections, rows, seats int) *fsmpb.Command {
+	var secs []*fsmpb.Section
+	for s := range sections {
+		sec := &fsmpb.Section{Id: fmt.Sprint("S", s+1), PriceTier: []string{"A", "B"}[s%2]}
+		for r := range rows {
+			row := &fsmpb.Row{Label: fmt.Sprint("R", r+1), SeatCount: uint32(seats)}
+			if seats > 20 {
+				row.AisleAfter = []uint32{10, uint32(seats - 10)}
+			}
+			row.Accessible = []uint32{1, uint32(seats)}
+			sec.Rows = append(sec.Rows, row)
+		}
+		secs = append(secs, sec)
+	}
+	return createCmd("ev", 0, secs)
+}
+
+// driver applies commands one per entry through ApplyBatch, as a node
+// applying single-command entries would.
+type driver struct {
+	s     *Store
+	index uint64
+	nowMs int64
+	req   int
+	batch fsmpb.Batch
+	buf   [1]*fsmpb.Command
+}
+
+func (d *driver) apply(c *fsmpb.Command) *fsmpb.Result {
+	d.req++
+	c.RequestId = "r" + strconv.Itoa(d.req)
+	c.NowUnixMs = d.nowMs
+	d.index++
+	d.buf[0] = c
+	d.batch.Commands = d.buf[:]
+	return d.s.ApplyBatch(d.index, &d.batch)[0]
+}
+
+// BenchmarkHoldBestAvailable: a 20,000-seat arena (20 sections x 25 rows
+// x 40 seats), 2-seat best-available holds in a Zipf-chosen section
+// (falling back to any section when it is full). Each hold is later sold
+// (70%) or released (30%), and the oldest orders are refunded once 60% of
+// the arena is sold, so the arena never sells out. One op = one hold plus
+// its share of sells, releases and refunds (about 2.7 commands).
+func BenchmarkHoldBestAvailable(b *testing.B) {
+	d := &driver{s: New(Options{DedupEntriesMax: 200_000}), nowMs: startMs}
+	if r := d.apply(arena(20, 25, 40)); r.Code != ok {
+		b.Fatal(r)
+	}
+	rng := rand.New(rand.NewSource(1))
+	zipf := rand.NewZipf(rng, 1.2, 2, 19)
+	sections := make([]string, 1<<16)
+	for i := range sections {
+		sections[i] = "S" + strconv.Itoa(int(zipf.Uint64())+1)
+	}
+	type pending struct{ hold, holder string }
+	var holds []pending
+	var orders []string
+	soldSeats := 0
+	holdsMade, commands := 0, 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; b.Loop(); i++ {
+		d.nowMs++
+		holdID := "h" + strconv.Itoa(i)
+		holder := "u" + strconv.Itoa(i%1000)
+		cmd := holdBestCmd(holdID, holder, &fsmpb.BestAvailable{Quantity: 2, SectionId: sections[i&(len(sections)-1)]})
+		r := d.apply(cmd)
+		commands++
+		if r.Code == unavailable {
+			cmd.GetHold().Best.SectionId = ""
+			r = d.apply(cmd)
+			commands++
+		}
+		if r.Code != ok {
+			b.Fatalf("hold %d: %v", i, r)
+		}
+		holdsMade++
+		holds = append(holds, pending{holdID, holder})
+		if len(holds) > 2000 {
+			p := holds[0]
+			holds = holds[1:]
+			if rng.Intn(10) < 7 {
+				order := "o" + p.hold
+				if r := d.apply(sellCmd(p.hold, p.holder, order, p.holder)); r.Code != ok {
+					b.Fatal(r)
+				}
+				orders = append(orders, order)
+				soldSeats += 2
+			} else if r := d.apply(releaseCmd(p.hold, p.holder)); r.Code != ok {
+				b.Fatal(r)
+			}
+			commands++
+		}
+		for soldSeats > 12_000 {
+			if r := d.apply(refundCmd(orders[0])); r.Code != ok {
+				b.Fatal(r)
+			}
+			orders = orders[1:]
+			soldSeats -= 2
+			commands++
+		}
+	}
+	elapsed := time.Since(start).Seconds()
+	b.ReportMetric(float64(holdsMade)/elapsed, "holds/s")
+	b.ReportMetric(float64(commands)/elapsed, "commands/s")
+}
+
+// BenchmarkHoldBestAvailableOnly times the hold command alone, on the
+// same arena in a steady state about 80% taken.
+func BenchmarkHoldBestAvailableOnly(b *testing.B) {
+	d := &driver{s: New(Options{DedupEntriesMax: 200_000}), nowMs: startMs}
+	d.apply(arena(20, 25, 40))
+	rng := rand.New(rand.NewSource(1))
+	zipf := rand.NewZipf(rng, 1.2, 2, 19)
+	var live []string
+	b.ReportAllocs()
+	var holdTime time.Duration
+	holds := 0
+	for i := 0; b.Loop(); i++ {
+		d.nowMs++
+		holdID := "h" + strconv.Itoa(i)
+		cmd := holdBestCmd(holdID, "u", &fsmpb.BestAvailable{Quantity: 2, SectionId: "S" + strconv.Itoa(int(zipf.Uint64())+1)})
+		t0 := time.Now()
+		r := d.apply(cmd)
+		if r.Code == unavailable {
+			cmd.GetHold().Best.SectionId = ""
+			r = d.apply(cmd)
+		}
+		holdTime += time.Since(t0)
+		holds++
+		if r.Code != ok {
+			b.Fatal(r)
+		}
+		live = append(live, holdID)
+		if len(live) > 8000 { // 16,000 of 20,000 seats held
+			k := rng.Intn(len(live))
+			d.apply(releaseCmd(live[k], "u"))
+			live[k] = live[len(live)-1]
+			live = live[:len(live)-1]
+		}
+	}
+	b.ReportMetric(float64(holds)/holdTime.Seconds(), "holds/s")
+}
+
+// BenchmarkSell: one op = selling one 2-seat hold (holds are made and the
+// orders refunded outside the timer).
+func BenchmarkSell(b *testing.B) {
+	d := &driver{s: New(Options{DedupEntriesMax: 200_000}), nowMs: startMs}
+	d.apply(arena(20, 25, 40))
+	const chunk = 4000
+	holds := make([]string, 0, chunk)
+	orders := make([]string, 0, chunk)
+	b.ReportAllocs()
+	b.StopTimer()
+	sold, n := 0, 0
+	var sellTime time.Duration
+	for sold < b.N {
+		holds = holds[:0]
+		for range min(chunk, b.N-sold) {
+			n++
+			id := "h" + strconv.Itoa(n)
+			if r := d.apply(holdBestCmd(id, "u", &fsmpb.BestAvailable{Quantity: 2})); r.Code != ok {
+				b.Fatal(r)
+			}
+			holds = append(holds, id)
+		}
+		orders = orders[:0]
+		b.StartTimer()
+		t0 := time.Now()
+		for _, id := range holds {
+			if r := d.apply(sellCmd(id, "u", "o"+id, "buyer")); r.Code != ok {
+				b.Fatal(r)
+			}
+			orders = append(orders, "o"+id)
+		}
+		sellTime += time.Since(t0)
+		b.StopTimer()
+		sold += len(holds)
+		for _, o := range orders {
+			d.apply(refundCmd(o))
+		}
+	}
+	b.ReportMetric(float64(sold)/sellTime.Seconds(), "sells/s")
+}
+
+// millionSeats builds a 1,000,000-seat shard (100 sections x 100 rows x
+// 100 seats) and, if busy, sells 50% of it in 2-seat orders and holds
+// another 20% in 2-seat holds, the way an on-sale would leave it.
+func millionSeats(tb testing.TB, busy bool) *Store {
+	tb.Helper()
+	s := New(Options{DedupEntriesMax: 1000})
+	index := uint64(1)
+	if r := s.ApplyBatch(index, &fsmpb.Batch{Commands: []*fsmpb.Command{withTime(withRequest(arena(100, 100, 100), "create"), startMs)}}); r[0].Code != ok {
+		tb.Fatal(r[0])
+	}
+	if !busy {
+		return s
+	}
+	req := 0
+	batch := func(cmds []*fsmpb.Command) {
+		for _, c := range cmds {
+			req++
+			c.RequestId = "r" + strconv.Itoa(req)
+			c.NowUnixMs = startMs + 1
+		}
+		index++
+		for _, r := range s.ApplyBatch(index, &fsmpb.Batch{Commands: cmds}) {
+			if r.Code != ok {
+				tb.Fatal(r)
+			}
+		}
+	}
+	const seats = 1_000_000
+	for start := 0; start < seats*7/10; start += 2000 {
+		var holds, sells []*fsmpb.Command
+		for k := start; k < start+2000; k += 2 {
+			sec, row, num := k/10000+1, k/100%100+1, k%100+1
+			id := "h" + strconv.Itoa(k)
+			c := holdSeatsCmd(id, "holder"+strconv.Itoa(k%5000),
+				fmt.Sprintf("S%d-R%d-%d", sec, row, num), fmt.Sprintf("S%d-R%d-%d", sec, row, num+1))
+			c.GetHold().TtlMs = DefaultHoldTTLMaxMs
+			holds = append(holds, c)
+			if k < seats/2 {
+				sells = append(sells, sellCmd(id, "holder"+strconv.Itoa(k%5000), "order-"+strconv.Itoa(k), "buyer"+strconv.Itoa(k%5000)+"@example.com"))
+			}
+		}
+		batch(holds)
+		if len(sells) > 0 {
+			batch(sells)
+		}
+	}
+	return s
+}
+
+// BenchmarkSnapshot1M: Snapshot (under the lock) plus WriteTo of the busy
+// million-seat shard.
+func BenchmarkSnapshot1M(b *testing.B) {
+	s := millionSeats(b, true)
+	var buf bytes.Buffer
+	var captured time.Duration
+	for b.Loop() {
+		buf.Reset()
+		t0 := time.Now()
+		snap := s.Snapshot()
+		captured += time.Since(t0)
+		if _, err := snap.WriteTo(&buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(buf.Len()), "snapshot-bytes")
+	b.ReportMetric(float64(captured.Microseconds())/float64(b.N), "µs-under-lock/op")
+}
+
+// BenchmarkRestore1M: Restore of the busy million-seat shard.
+func BenchmarkRestore1M(b *testing.B) {
+	s := millionSeats(b, true)
+	var buf bytes.Buffer
+	if _, err := s.Snapshot().WriteTo(&buf); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		fresh := New(s.opts)
+		if err := fresh.Restore(bytes.NewReader(buf.Bytes())); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func heapBytes() uint64 {
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// TestMemoryPerSeat measures resident heap per seat of a million-seat
+// shard: empty (asserted at most 64 bytes) and busy (50% sold in 2-seat
+// orders, 20% held in 2-seat holds; logged).
+func TestMemoryPerSeat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a million seats")
+	}
+	before := heapBytes()
+	s := millionSeats(t, false)
+	empty := float64(heapBytes()-before) / 1e6
+	runtime.KeepAlive(s)
+	t.Logf("empty venue: %.1f bytes/seat", empty)
+	if empty > 64 {
+		t.Fatalf("%.1f bytes per seat, budget 64", empty)
+	}
+	s = nil
+	before = heapBytes()
+	s = millionSeats(t, true)
+	busy := float64(heapBytes()-before) / 1e6
+	runtime.KeepAlive(s)
+	t.Logf("busy venue (50%% sold in 2-seat orders, 20%% held): %.1f bytes/seat", busy)
+}

@@ -1,0 +1,29 @@
+package fsm
+
+// Cheap queries the node runs often, without materializing a seat map.
+
+// HasExpiredHolds reports whether a Sweep proposed at nowMs would release
+// any hold. The node asks before proposing a sweep, so an idle group writes
+// nothing to its log.
+func (s *Store) HasExpiredHolds(nowMs int64) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	now := max(nowMs, s.clockMs)
+	for _, sh := range s.shards {
+		if sh.earliestDeadlineMs() <= now {
+			return true
+		}
+	}
+	return false
+}
+
+// ShardSequence returns the sequence of the last change of a shard (0 for
+// an unknown shard): the position from which a new watcher starts.
+func (s *Store) ShardSequence(eventID string, shard uint32) uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if sh := s.shards[shardKey{eventID: eventID, shard: shard}]; sh != nil {
+		return sh.sequence
+	}
+	return 0
+}

@@ -1,0 +1,276 @@
+package node
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/hashicorp/raft"
+	"google.golang.org/protobuf/proto"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/node/nodepb"
+)
+
+// catalogDedupMax bounds the remembered request ids of catalog commands.
+const catalogDedupMax = 100_000
+
+// Catalog is the state machine of the meta group: nodes, data groups and
+// their replicas, and events with the group that owns each shard. Like the
+// seat state machine it is deterministic: it reads no clock (commands carry
+// the leader's time) and applies each request id once.
+type Catalog struct {
+	mu      sync.RWMutex
+	applied uint64
+	nodes   map[string]*nodepb.NodeRecord
+	groups  map[string]*nodepb.GroupRecord
+	events  map[string]*nodepb.EventRecord
+	dedup   map[string]*nodepb.DedupEntry
+	order   []string // dedup insertion order, for FIFO eviction
+
+	// onApply is called after every applied command (outside the lock).
+	onApply func()
+}
+
+func newCatalog() *Catalog {
+	c := &Catalog{}
+	c.reset()
+	return c
+}
+
+func (c *Catalog) reset() {
+	c.applied = 0
+	c.nodes = make(map[string]*nodepb.NodeRecord)
+	c.groups = make(map[string]*nodepb.GroupRecord)
+	c.events = make(map[string]*nodepb.EventRecord)
+	c.dedup = make(map[string]*nodepb.DedupEntry)
+	c.order = nil
+}
+
+// Apply implements raft.FSM.
+func (c *Catalog) Apply(l *raft.Log) any {
+	if l.Type != raft.LogCommand {
+		return nil
+	}
+	var cmd nodepb.CatalogCommand
+	if err := proto.Unmarshal(l.Data, &cmd); err != nil {
+		panic(fmt.Sprintf("catalog: entry %d does not decode: %v", l.Index, err))
+	}
+	c.mu.Lock()
+	res := c.apply(l.Index, &cmd)
+	c.mu.Unlock()
+	if c.onApply != nil {
+		c.onApply()
+	}
+	return res
+}
+
+func (c *Catalog) apply(index uint64, cmd *nodepb.CatalogCommand) *nodepb.CatalogResult {
+	c.applied = index
+	if cmd.RequestId != "" {
+		if e, ok := c.dedup[cmd.RequestId]; ok {
+			return proto.Clone(e.Result).(*nodepb.CatalogResult)
+		}
+	}
+	res := c.execute(cmd)
+	if cmd.RequestId != "" {
+		c.dedup[cmd.RequestId] = &nodepb.DedupEntry{RequestId: cmd.RequestId, AppliedAtUnixMs: cmd.NowUnixMs, Result: res}
+		c.order = append(c.order, cmd.RequestId)
+		for len(c.order) > catalogDedupMax {
+			delete(c.dedup, c.order[0])
+			c.order = c.order[1:]
+		}
+	}
+	return proto.Clone(res).(*nodepb.CatalogResult)
+}
+
+func catalogRefusal(code nodepb.CatalogCode, format string, args ...any) *nodepb.CatalogResult {
+	return &nodepb.CatalogResult{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func (c *Catalog) execute(cmd *nodepb.CatalogCommand) *nodepb.CatalogResult {
+	ok := &nodepb.CatalogResult{Code: nodepb.CatalogCode_CATALOG_CODE_OK}
+	switch cmd.Type {
+	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_REGISTER_NODE:
+		n := cmd.GetRegisterNode()
+		if n == nil || n.NodeId == "" {
+			return catalogRefusal(nodepb.CatalogCode_CATALOG_CODE_INVALID, "register node: node id required")
+		}
+		rec := proto.Clone(n).(*nodepb.NodeRecord)
+		if old, exists := c.nodes[n.NodeId]; exists {
+			rec.RegisteredAtUnixMs = old.RegisteredAtUnixMs
+		} else {
+			rec.RegisteredAtUnixMs = cmd.NowUnixMs
+		}
+		c.nodes[n.NodeId] = rec
+		return ok
+	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_CREATE_GROUPS:
+		for _, g := range cmd.GetCreateGroups().GetGroups() {
+			if _, exists := c.groups[g.GroupId]; exists {
+				continue // creating the layout twice is harmless
+			}
+			c.groups[g.GroupId] = proto.Clone(g).(*nodepb.GroupRecord)
+		}
+		return ok
+	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_CREATE_EVENT:
+		e := cmd.GetCreateEvent()
+		if e == nil || e.EventId == "" {
+			return catalogRefusal(nodepb.CatalogCode_CATALOG_CODE_INVALID, "create event: event id required")
+		}
+		if old, exists := c.events[e.EventId]; exists {
+			return &nodepb.CatalogResult{Code: nodepb.CatalogCode_CATALOG_CODE_ALREADY_EXISTS,
+				Message: fmt.Sprintf("event %q already exists", e.EventId), Event: proto.Clone(old).(*nodepb.EventRecord)}
+		}
+		for _, s := range e.Shards {
+			if _, exists := c.groups[s.GroupId]; !exists {
+				return catalogRefusal(nodepb.CatalogCode_CATALOG_CODE_INVALID, "create event: shard %d placed on unknown group %q", s.Shard, s.GroupId)
+			}
+		}
+		rec := proto.Clone(e).(*nodepb.EventRecord)
+		rec.CreatedAtUnixMs = cmd.NowUnixMs
+		rec.CreateRequestId = cmd.RequestId
+		rec.Status = boxofficev1.EventStatus_EVENT_STATUS_CREATING
+		c.events[e.EventId] = rec
+		return &nodepb.CatalogResult{Code: nodepb.CatalogCode_CATALOG_CODE_OK, Event: proto.Clone(rec).(*nodepb.EventRecord)}
+	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_SET_EVENT_STATUS:
+		s := cmd.GetSetEventStatus()
+		e, exists := c.events[s.GetEventId()]
+		if !exists {
+			return catalogRefusal(nodepb.CatalogCode_CATALOG_CODE_NOT_FOUND, "event %q not found", s.GetEventId())
+		}
+		e.Status = s.Status
+		return &nodepb.CatalogResult{Code: nodepb.CatalogCode_CATALOG_CODE_OK, Event: proto.Clone(e).(*nodepb.EventRecord)}
+	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_SET_REPLICAS:
+		s := cmd.GetSetReplicas()
+		g, exists := c.groups[s.GetGroupId()]
+		if !exists {
+			return catalogRefusal(nodepb.CatalogCode_CATALOG_CODE_NOT_FOUND, "group %q not found", s.GetGroupId())
+		}
+		g.Replicas = slices.Clone(s.Replicas)
+		return ok
+	default:
+		panic(fmt.Sprintf("catalog: unknown command type %v", cmd.Type))
+	}
+}
+
+// Snapshot implements raft.FSM: it captures a copy under the lock.
+func (c *Catalog) Snapshot() (raft.FSMSnapshot, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return &catalogSnapshot{state: c.exportLocked()}, nil
+}
+
+func (c *Catalog) exportLocked() *nodepb.CatalogSnapshot {
+	s := &nodepb.CatalogSnapshot{AppliedIndex: c.applied}
+	for _, id := range sortedKeys(c.nodes) {
+		s.Nodes = append(s.Nodes, proto.Clone(c.nodes[id]).(*nodepb.NodeRecord))
+	}
+	for _, id := range sortedKeys(c.groups) {
+		s.Groups = append(s.Groups, proto.Clone(c.groups[id]).(*nodepb.GroupRecord))
+	}
+	for _, id := range sortedKeys(c.events) {
+		s.Events = append(s.Events, proto.Clone(c.events[id]).(*nodepb.EventRecord))
+	}
+	for _, id := range c.order {
+		s.Dedup = append(s.Dedup, proto.Clone(c.dedup[id]).(*nodepb.DedupEntry))
+	}
+	return s
+}
+
+// Restore implements raft.FSM: it replaces the whole catalog.
+func (c *Catalog) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		return err
+	}
+	var s nodepb.CatalogSnapshot
+	if err := proto.Unmarshal(data, &s); err != nil {
+		return fmt.Errorf("catalog: snapshot does not decode: %w", err)
+	}
+	c.mu.Lock()
+	c.reset()
+	c.applied = s.AppliedIndex
+	for _, n := range s.Nodes {
+		c.nodes[n.NodeId] = n
+	}
+	for _, g := range s.Groups {
+		c.groups[g.GroupId] = g
+	}
+	for _, e := range s.Events {
+		c.events[e.EventId] = e
+	}
+	for _, d := range s.Dedup {
+		c.dedup[d.RequestId] = d
+		c.order = append(c.order, d.RequestId)
+	}
+	c.mu.Unlock()
+	if c.onApply != nil {
+		c.onApply()
+	}
+	return nil
+}
+
+// Export returns a copy of the whole catalog.
+func (c *Catalog) Export() *nodepb.CatalogSnapshot {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.exportLocked()
+}
+
+// Event returns a copy of one event, or nil.
+func (c *Catalog) Event(id string) *nodepb.EventRecord {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if e, ok := c.events[id]; ok {
+		return proto.Clone(e).(*nodepb.EventRecord)
+	}
+	return nil
+}
+
+// Group returns a copy of one group, or nil.
+func (c *Catalog) Group(id string) *nodepb.GroupRecord {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if g, ok := c.groups[id]; ok {
+		return proto.Clone(g).(*nodepb.GroupRecord)
+	}
+	return nil
+}
+
+// Node returns a copy of one node record, or nil.
+func (c *Catalog) Node(id string) *nodepb.NodeRecord {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if n, ok := c.nodes[id]; ok {
+		return proto.Clone(n).(*nodepb.NodeRecord)
+	}
+	return nil
+}
+
+type catalogSnapshot struct{ state *nodepb.CatalogSnapshot }
+
+func (s *catalogSnapshot) Persist(sink raft.SnapshotSink) error {
+	data, err := proto.Marshal(s.state)
+	if err == nil {
+		_, err = sink.Write(data)
+	}
+	if err != nil {
+		_ = sink.Cancel()
+		return err
+	}
+	return sink.Close()
+}
+
+func (s *catalogSnapshot) Release() {}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,213 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/hashicorp/raft"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/node/nodepb"
+)
+
+// clusterService implements boxoffice.v1.Cluster.
+type clusterService struct {
+	boxofficev1.UnimplementedClusterServer
+	host *Host
+}
+
+func (c *clusterService) Status(ctx context.Context, req *boxofficev1.StatusRequest) (*boxofficev1.StatusResponse, error) {
+	h := c.host
+	resp := &boxofficev1.StatusResponse{NodeId: h.cfg.NodeID, Nodes: h.nodeInfos()}
+	local := h.localGroupStatus()
+	if req.LocalOnly {
+		resp.Groups = local
+		return resp, nil
+	}
+	// Ask every other node for its replicas' state, in parallel, and merge
+	// per group; unreachable nodes show as such.
+	byGroup := map[string]*boxofficev1.GroupStatus{}
+	merge := func(groups []*boxofficev1.GroupStatus) {
+		for _, g := range groups {
+			acc := byGroup[g.GroupId]
+			if acc == nil {
+				acc = &boxofficev1.GroupStatus{GroupId: g.GroupId, Shards: g.Shards}
+				byGroup[g.GroupId] = acc
+			}
+			if g.LeaderNodeId != "" {
+				acc.LeaderNodeId = g.LeaderNodeId
+			}
+			acc.Replicas = append(acc.Replicas, g.Replicas...)
+		}
+	}
+	merge(local)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	snap := h.catalog.Export()
+	for _, n := range snap.Nodes {
+		if n.NodeId == h.cfg.NodeID {
+			continue
+		}
+		wg.Add(1)
+		go func(n *nodepb.NodeRecord) {
+			defer wg.Done()
+			var groups []*boxofficev1.GroupStatus
+			client, err := h.peers.get(n.PeerAddr)
+			if err == nil {
+				actx, cancel := attemptContext(ctx)
+				var r *nodepb.LocalStatusResponse
+				r, err = client.LocalStatus(actx, &nodepb.LocalStatusRequest{})
+				cancel()
+				if err == nil {
+					groups = r.Groups
+				}
+			}
+			if err != nil {
+				for _, g := range snap.Groups {
+					if slices.Contains(g.Replicas, n.NodeId) {
+						groups = append(groups, &boxofficev1.GroupStatus{GroupId: g.GroupId,
+							Replicas: []*boxofficev1.ReplicaStatus{{NodeId: n.NodeId, RaftState: "unreachable"}}})
+					}
+				}
+			}
+			mu.Lock()
+			merge(groups)
+			mu.Unlock()
+		}(n)
+	}
+	wg.Wait()
+	for _, id := range sortedKeys(byGroup) {
+		g := byGroup[id]
+		slices.SortFunc(g.Replicas, func(a, b *boxofficev1.ReplicaStatus) int {
+			if a.NodeId < b.NodeId {
+				return -1
+			}
+			if a.NodeId > b.NodeId {
+				return 1
+			}
+			return 0
+		})
+		resp.Groups = append(resp.Groups, g)
+	}
+	return resp, nil
+}
+
+// nodeInfos lists registered nodes with their gossip state.
+func (h *Host) nodeInfos() []*boxofficev1.NodeInfo {
+	states := map[string]string{}
+	for _, m := range h.membership.Members() {
+		states[m.NodeID] = m.State
+	}
+	var out []*boxofficev1.NodeInfo
+	for _, n := range h.catalog.Export().Nodes {
+		state := states[n.NodeId]
+		if state == "" {
+			state = "unknown"
+		}
+		out = append(out, &boxofficev1.NodeInfo{NodeId: n.NodeId, GrpcAddr: n.GrpcAddr, PeerAddr: n.PeerAddr,
+			HttpAddr: n.HttpAddr, GossipAddr: n.GossipAddr, State: state})
+	}
+	return out
+}
+
+// localGroupStatus reports this node's replicas.
+func (h *Host) localGroupStatus() []*boxofficev1.GroupStatus {
+	shardsByGroup := map[string][]string{}
+	for _, e := range h.catalog.Export().Events {
+		for _, s := range e.Shards {
+			shardsByGroup[s.GroupId] = append(shardsByGroup[s.GroupId], e.EventId+"/"+strconv.Itoa(int(s.Shard)))
+		}
+	}
+	var out []*boxofficev1.GroupStatus
+	for _, g := range h.groupList() {
+		_, leader := g.leader()
+		voter := false
+		if f := g.raft.GetConfiguration(); f.Error() == nil {
+			for _, s := range f.Configuration().Servers {
+				if string(s.ID) == h.cfg.NodeID {
+					voter = s.Suffrage == raft.Voter
+				}
+			}
+		}
+		out = append(out, &boxofficev1.GroupStatus{
+			GroupId:      g.id,
+			LeaderNodeId: leader,
+			Shards:       shardsByGroup[g.id],
+			Replicas: []*boxofficev1.ReplicaStatus{{
+				NodeId:       h.cfg.NodeID,
+				RaftState:    g.raft.State().String(),
+				AppliedIndex: g.raft.AppliedIndex(),
+				CommitIndex:  g.raft.CommitIndex(),
+				LastLogIndex: g.raft.LastIndex(),
+				Term:         g.raft.CurrentTerm(),
+				Voter:        voter,
+			}},
+		})
+	}
+	return out
+}
+
+func (c *clusterService) Routing(ctx context.Context, req *boxofficev1.RoutingRequest) (*boxofficev1.RoutingResponse, error) {
+	h := c.host
+	e, err := h.event(ctx, req.EventId)
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	resp := &boxofficev1.RoutingResponse{EventId: e.EventId, Nodes: h.nodeInfos()}
+	for _, s := range e.Shards {
+		route := &boxofficev1.ShardRoute{Shard: s.Shard, GroupId: s.GroupId, SectionIds: s.SectionIds, PoolIds: s.PoolIds}
+		if g := h.group(s.GroupId); g != nil {
+			_, route.LeaderNodeId = g.leader()
+		}
+		if route.LeaderNodeId == "" {
+			if rec := h.catalog.Group(s.GroupId); rec != nil && len(rec.Replicas) > 0 {
+				route.LeaderNodeId = rec.Replicas[0] // the preferred leader: a good guess
+			}
+		}
+		if n := h.catalog.Node(route.LeaderNodeId); n != nil {
+			route.LeaderGrpcAddr = n.GrpcAddr
+		}
+		resp.Shards = append(resp.Shards, route)
+	}
+	return resp, nil
+}
+
+// RemoveNode takes a node out of every group this node leads and out of the
+// catalog's replica lists. Run it against each node (or any node repeatedly)
+// until Status shows the node in no group.
+func (c *clusterService) RemoveNode(ctx context.Context, req *boxofficev1.RemoveNodeRequest) (*boxofficev1.RemoveNodeResponse, error) {
+	h := c.host
+	if req.NodeId == "" {
+		return nil, status.Error(codes.InvalidArgument, "node_id is required")
+	}
+	if h.catalog.Node(req.NodeId) == nil {
+		return nil, status.Errorf(codes.NotFound, "node %q is not registered", req.NodeId)
+	}
+	for _, g := range h.groupList() {
+		if g.raft.State() != raft.Leader {
+			continue
+		}
+		if err := g.raft.RemoveServer(raft.ServerID(req.NodeId), 0, h.cfg.RequestTimeout).Error(); err != nil {
+			return nil, toStatus(ctx, fmt.Errorf("group %s: remove %s: %w", g.id, req.NodeId, err))
+		}
+		if g.id == cluster.MetaGroupID {
+			continue
+		}
+		if rec := h.catalog.Group(g.id); rec != nil && slices.Contains(rec.Replicas, req.NodeId) {
+			replicas := slices.DeleteFunc(rec.Replicas, func(id string) bool { return id == req.NodeId })
+			if _, err := h.catalogCommand(ctx, &nodepb.CatalogCommand{
+				Type: nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_SET_REPLICAS,
+				Body: &nodepb.CatalogCommand_SetReplicas{SetReplicas: &nodepb.SetReplicas{GroupId: g.id, Replicas: replicas}},
+			}); err != nil {
+				return nil, toStatus(ctx, err)
+			}
+		}
+	}
+	return &boxofficev1.RemoveNodeResponse{}, nil
+}

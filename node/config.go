@@ -1,0 +1,325 @@
+package node
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+)
+
+// Config is the per-process configuration of a node. Per-group Raft settings
+// live in GroupConfig. Zero values take the defaults documented on each field
+// (see WithDefaults); Validate names the field and value it rejects.
+type Config struct {
+	// NodeID names this node in every Raft group and in the catalog. It must
+	// be stable across restarts and unique in the cluster.
+	NodeID string
+
+	// DataDir holds the shared Raft log (raft.db), per-group snapshots and
+	// the node's identity. Required.
+	DataDir string
+
+	// GRPCAddr is the client-facing gRPC listen address (Inventory, Cluster,
+	// health, reflection). Default 127.0.0.1:7101.
+	GRPCAddr string
+	// PeerAddr is the one port all Raft groups and peer RPCs share.
+	// Default 127.0.0.1:7201.
+	PeerAddr string
+	// HTTPAddr serves /metrics, /healthz and /readyz. Default 127.0.0.1:7301.
+	HTTPAddr string
+	// GossipAddr is memberlist's TCP+UDP address. Default 127.0.0.1:7401.
+	GossipAddr string
+
+	// Advertise* are the addresses other nodes and clients use to reach this
+	// node; empty means the matching listen address (which then must not be
+	// a wildcard such as 0.0.0.0).
+	AdvertiseGRPCAddr string
+	AdvertisePeerAddr string
+	AdvertiseHTTPAddr string
+
+	// Join lists gossip addresses of existing nodes. Empty for the first node.
+	Join []string
+
+	// BootstrapExpect is how many nodes must have joined before the cluster
+	// bootstraps its meta group and data groups. Every node of the initial
+	// cluster must be given the same value. 0 means "join an existing
+	// cluster, never bootstrap". 1 runs a single-node cluster.
+	BootstrapExpect int
+
+	// ReplicationFactor is the number of voters per data group (1, 3 or 5).
+	// Default 3 (capped at BootstrapExpect).
+	ReplicationFactor int
+
+	// DataGroups is the number of data groups created at bootstrap. Default
+	// 2 per bootstrap node, so that every node leads some groups.
+	DataGroups int
+
+	// TLS configures mutual TLS on the gRPC and peer ports. Nil means
+	// plaintext, which must be asked for explicitly with Plaintext.
+	TLS *TLSConfig
+	// Plaintext allows running without TLS (demo and tests only).
+	Plaintext bool
+
+	// Group holds the Raft settings applied to every group of this node.
+	Group GroupConfig
+
+	// SweepInterval is how often a group leader proposes a sweep of expired
+	// holds. Default 1s.
+	SweepInterval time.Duration
+
+	// RebalanceInterval is how often a node checks whether a group it leads
+	// prefers another leader (to spread leaders evenly). Default 5s; a
+	// negative value disables rebalancing.
+	RebalanceInterval time.Duration
+
+	// RequestTimeout bounds one client request inside the node, including
+	// forwarding and retries on leader change. Default 5s.
+	RequestTimeout time.Duration
+
+	// Logger receives structured logs. Default slog.Default().
+	Logger *slog.Logger
+
+	// Testing holds switches that exist only for fault-injection tests.
+	Testing TestingConfig
+}
+
+// TestingConfig holds switches used by the jepsen harness. Never set them in
+// production: each breaks a guarantee on purpose or skews time.
+type TestingConfig struct {
+	// UnsafeReadsWithoutVerify serves "linearizable" reads from local state
+	// without confirming leadership. Negative control for the checker.
+	UnsafeReadsWithoutVerify bool
+	// ClockOffset is added to the time this node stamps into its proposals.
+	ClockOffset time.Duration
+}
+
+// TLSConfig names the PEM files for mutual TLS.
+type TLSConfig struct {
+	// CAFile verifies every peer and client certificate.
+	CAFile string
+	// CertFile and KeyFile are this node's certificate. The certificate must
+	// name ServerName among its DNS names to be accepted by other nodes.
+	CertFile string
+	KeyFile  string
+	// ServerName is the DNS name a certificate must carry to be accepted on
+	// the peer port (Raft and peer RPCs). Default "server.boxoffice".
+	ServerName string
+
+	// loaded at Validate time
+	server *tls.Config
+	client *tls.Config
+}
+
+// GroupConfig holds per-group Raft and batching settings.
+type GroupConfig struct {
+	// HeartbeatTimeout is how long a follower waits without contact from the
+	// leader before it starts an election. Default 1s.
+	HeartbeatTimeout time.Duration
+	// ElectionTimeout bounds a candidate's wait for votes. Default 1s.
+	ElectionTimeout time.Duration
+	// LeaderLeaseTimeout is how long a leader stays leader without contact
+	// from a quorum. Must be <= HeartbeatTimeout. Default 500ms.
+	LeaderLeaseTimeout time.Duration
+	// SnapshotThreshold is how many log entries since the last snapshot
+	// trigger a new one. Default 8192.
+	SnapshotThreshold uint64
+	// SnapshotInterval is how often the threshold is checked. Default 20s.
+	SnapshotInterval time.Duration
+	// TrailingLogs is how many entries are kept after a snapshot so that a
+	// slightly lagging follower catches up from the log. Default 10240.
+	TrailingLogs uint64
+	// BatchCommandsMax caps how many client commands go into one Raft entry.
+	// Default 256.
+	BatchCommandsMax int
+	// BatchBytesMax caps one Raft entry's size. Default 1 MiB.
+	BatchBytesMax int
+	// ProposalQueueMax bounds the commands waiting for a group's proposer;
+	// past it requests are refused as busy. Default 8192.
+	ProposalQueueMax int
+	// NoSync skips fsync of the Raft log (tests only: loses durability).
+	NoSync bool
+}
+
+// WithDefaults returns c with every zero field set to its default.
+func (c Config) WithDefaults() Config {
+	if c.GRPCAddr == "" {
+		c.GRPCAddr = "127.0.0.1:7101"
+	}
+	if c.PeerAddr == "" {
+		c.PeerAddr = "127.0.0.1:7201"
+	}
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = "127.0.0.1:7301"
+	}
+	if c.GossipAddr == "" {
+		c.GossipAddr = "127.0.0.1:7401"
+	}
+	if c.AdvertiseGRPCAddr == "" {
+		c.AdvertiseGRPCAddr = c.GRPCAddr
+	}
+	if c.AdvertisePeerAddr == "" {
+		c.AdvertisePeerAddr = c.PeerAddr
+	}
+	if c.AdvertiseHTTPAddr == "" {
+		c.AdvertiseHTTPAddr = c.HTTPAddr
+	}
+	if c.ReplicationFactor == 0 {
+		c.ReplicationFactor = 3
+		if c.BootstrapExpect > 0 && c.BootstrapExpect < 3 {
+			c.ReplicationFactor = c.BootstrapExpect
+		}
+	}
+	if c.DataGroups == 0 {
+		n := c.BootstrapExpect
+		if n < 1 {
+			n = 1
+		}
+		c.DataGroups = 2 * n
+	}
+	if c.TLS != nil && c.TLS.ServerName == "" {
+		c.TLS.ServerName = "server.boxoffice"
+	}
+	if c.SweepInterval == 0 {
+		c.SweepInterval = time.Second
+	}
+	if c.RebalanceInterval == 0 {
+		c.RebalanceInterval = 5 * time.Second
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = 5 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	c.Group = c.Group.WithDefaults()
+	return c
+}
+
+// WithDefaults returns g with every zero field set to its default.
+func (g GroupConfig) WithDefaults() GroupConfig {
+	if g.HeartbeatTimeout == 0 {
+		g.HeartbeatTimeout = time.Second
+	}
+	if g.ElectionTimeout == 0 {
+		g.ElectionTimeout = time.Second
+	}
+	if g.LeaderLeaseTimeout == 0 {
+		g.LeaderLeaseTimeout = g.HeartbeatTimeout / 2
+	}
+	if g.SnapshotThreshold == 0 {
+		g.SnapshotThreshold = 8192
+	}
+	if g.SnapshotInterval == 0 {
+		g.SnapshotInterval = 20 * time.Second
+	}
+	if g.TrailingLogs == 0 {
+		g.TrailingLogs = 10240
+	}
+	if g.BatchCommandsMax == 0 {
+		g.BatchCommandsMax = 256
+	}
+	if g.BatchBytesMax == 0 {
+		g.BatchBytesMax = 1 << 20
+	}
+	if g.ProposalQueueMax == 0 {
+		g.ProposalQueueMax = 8192
+	}
+	return g
+}
+
+// Validate checks a defaulted configuration; the error names the field and
+// the value it rejects.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field string, value any, why string) {
+		errs = append(errs, fmt.Errorf("config: %s = %v: %s", field, value, why))
+	}
+	if c.NodeID == "" || len(c.NodeID) > 64 {
+		bad("NodeID", fmt.Sprintf("%q", c.NodeID), "must be 1..64 characters")
+	}
+	for _, r := range c.NodeID {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.') {
+			bad("NodeID", fmt.Sprintf("%q", c.NodeID), "may hold only letters, digits, '_' and '.'")
+			break
+		}
+	}
+	if c.DataDir == "" {
+		bad("DataDir", `""`, "required")
+	}
+	for name, addr := range map[string]string{
+		"GRPCAddr": c.GRPCAddr, "PeerAddr": c.PeerAddr, "HTTPAddr": c.HTTPAddr, "GossipAddr": c.GossipAddr,
+		"AdvertiseGRPCAddr": c.AdvertiseGRPCAddr, "AdvertisePeerAddr": c.AdvertisePeerAddr, "AdvertiseHTTPAddr": c.AdvertiseHTTPAddr,
+	} {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			bad(name, addr, "not host:port")
+			continue
+		}
+		if len(name) > 9 && name[:9] == "Advertise" {
+			if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+				bad(name, addr, "an advertised address must be reachable, not a wildcard")
+			}
+		}
+	}
+	if c.BootstrapExpect < 0 || c.BootstrapExpect > 64 {
+		bad("BootstrapExpect", c.BootstrapExpect, "must be 0..64")
+	}
+	switch c.ReplicationFactor {
+	case 1, 3, 5:
+	default:
+		bad("ReplicationFactor", c.ReplicationFactor, "must be 1, 3 or 5")
+	}
+	if c.BootstrapExpect > 0 && c.ReplicationFactor > c.BootstrapExpect {
+		bad("ReplicationFactor", c.ReplicationFactor, fmt.Sprintf("exceeds BootstrapExpect (%d)", c.BootstrapExpect))
+	}
+	if c.DataGroups < 1 || c.DataGroups > 1024 {
+		bad("DataGroups", c.DataGroups, "must be 1..1024")
+	}
+	if c.TLS == nil && !c.Plaintext {
+		bad("TLS", "nil", "give CA, certificate and key, or ask for Plaintext explicitly")
+	}
+	if c.TLS != nil {
+		if err := c.TLS.load(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.SweepInterval < 10*time.Millisecond {
+		bad("SweepInterval", c.SweepInterval, "must be >= 10ms")
+	}
+	if c.RequestTimeout < 10*time.Millisecond {
+		bad("RequestTimeout", c.RequestTimeout, "must be >= 10ms")
+	}
+	if err := c.Group.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks a defaulted group configuration.
+func (g GroupConfig) Validate() error {
+	var errs []error
+	bad := func(field string, value any, why string) {
+		errs = append(errs, fmt.Errorf("config: Group.%s = %v: %s", field, value, why))
+	}
+	if g.HeartbeatTimeout < 5*time.Millisecond {
+		bad("HeartbeatTimeout", g.HeartbeatTimeout, "must be >= 5ms")
+	}
+	if g.ElectionTimeout < g.HeartbeatTimeout {
+		bad("ElectionTimeout", g.ElectionTimeout, "must be >= HeartbeatTimeout")
+	}
+	if g.LeaderLeaseTimeout > g.HeartbeatTimeout || g.LeaderLeaseTimeout < 5*time.Millisecond {
+		bad("LeaderLeaseTimeout", g.LeaderLeaseTimeout, "must be 5ms..HeartbeatTimeout")
+	}
+	if g.BatchCommandsMax < 1 || g.BatchCommandsMax > 4096 {
+		bad("BatchCommandsMax", g.BatchCommandsMax, "must be 1..4096")
+	}
+	if g.BatchBytesMax < 4096 || g.BatchBytesMax > 16<<20 {
+		bad("BatchBytesMax", g.BatchBytesMax, "must be 4 KiB..16 MiB")
+	}
+	if g.ProposalQueueMax < 1 {
+		bad("ProposalQueueMax", g.ProposalQueueMax, "must be >= 1")
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,143 @@
+package node
+
+import (
+	"slices"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/fsm"
+	"github.com/boxoffice/boxoffice/fsm/fsmpb"
+	"github.com/boxoffice/boxoffice/node/nodepb"
+)
+
+// Conversions between the public API, the catalog and the state machine.
+
+func eventToAPI(e *nodepb.EventRecord, withVenue bool) *boxofficev1.Event {
+	out := &boxofficev1.Event{
+		EventId: e.EventId, Name: e.Name, Status: e.Status, Policy: e.Policy, ShardCount: uint32(len(e.Shards)),
+		CreatedAtUnixMs: e.CreatedAtUnixMs, SeatCount: e.SeatCount, GeneralAdmissionCapacity: e.GeneralAdmissionCapacity,
+	}
+	if withVenue {
+		out.Venue = e.Venue
+	}
+	return out
+}
+
+// shardSpec builds the CreateShard command body of one shard.
+func shardSpec(e *nodepb.EventRecord, sh *nodepb.ShardRecord) *fsmpb.CreateShard {
+	v := e.Venue
+	cfg := &fsmpb.EventConfig{
+		EventId: e.EventId, Name: e.Name,
+		HoldTtlDefaultMs: e.Policy.GetHoldTtlDefaultMs(), HoldTtlMaxMs: e.Policy.GetHoldTtlMaxMs(),
+		HoldLifetimeMaxMs: e.Policy.GetHoldLifetimeMaxMs(), SeatsPerHoldMax: e.Policy.GetSeatsPerHoldMax(),
+	}
+	for _, t := range v.GetPriceTiers() {
+		cfg.PriceTiers = append(cfg.PriceTiers, &fsmpb.PriceTier{Id: t.Id, PriceCents: t.PriceCents, Currency: t.Currency})
+	}
+	out := &fsmpb.CreateShard{Event: cfg, Shard: sh.Shard}
+	for _, s := range v.GetSections() {
+		if !slices.Contains(sh.SectionIds, s.Id) {
+			continue
+		}
+		sec := &fsmpb.Section{Id: s.Id, Name: s.Name, PriceTier: s.PriceTier}
+		for _, r := range s.Rows {
+			sec.Rows = append(sec.Rows, &fsmpb.Row{Label: r.Label, SeatCount: r.SeatCount, FirstNumber: r.FirstNumber,
+				PriceTier: r.PriceTier, AisleAfter: r.AisleAfter, Accessible: r.Accessible, RestrictedView: r.RestrictedView})
+		}
+		out.Sections = append(out.Sections, sec)
+	}
+	for _, p := range v.GetPools() {
+		if slices.Contains(sh.PoolIds, p.Id) {
+			out.Pools = append(out.Pools, &fsmpb.GeneralAdmissionPool{Id: p.Id, Name: p.Name, Capacity: p.Capacity, PriceTier: p.PriceTier})
+		}
+	}
+	return out
+}
+
+func ticketsToAPI(ts []*fsmpb.Ticket) []*boxofficev1.Ticket {
+	out := make([]*boxofficev1.Ticket, len(ts))
+	for i, t := range ts {
+		out[i] = &boxofficev1.Ticket{TicketId: t.TicketId, SeatId: t.SeatId, OrderId: t.OrderId, Buyer: t.Buyer, PriceTier: t.PriceTier}
+	}
+	return out
+}
+
+func changeToAPI(c *fsmpb.SeatChange) *boxofficev1.SeatChange {
+	return &boxofficev1.SeatChange{Shard: c.Shard, Sequence: c.Sequence, SeatId: c.SeatId, State: boxofficev1.SeatState(c.State),
+		HoldId: c.HoldId, OrderId: c.OrderId, HoldExpiresAtUnixMs: c.ExpiresAtUnixMs, GeneralAdmissionAvailable: c.GeneralAdmissionAvailable}
+}
+
+// localShardRead answers a shard read from this replica's applied state.
+func (h *Host) localShardRead(g *group, req *nodepb.ReadShardRequest) (*nodepb.ReadShardResponse, error) {
+	if req.HoldId != "" {
+		info, err := g.store.GetHold(req.EventId, req.Shard, req.HoldId)
+		if err != nil {
+			return nil, storeError(err)
+		}
+		return &nodepb.ReadShardResponse{Hold: &boxofficev1.HoldResponse{
+			HoldId: info.HoldID, EventId: info.EventID, Holder: info.Holder, SeatIds: info.SeatIDs,
+			GeneralAdmissionQuantity: info.GeneralAdmissionQuantity, ExpiresAtUnixMs: max(info.ExpiresAtUnixMs, info.PinnedUntilUnixMs),
+		}}, nil
+	}
+	m, err := g.store.SeatMap(req.EventId, req.Shard)
+	if err != nil {
+		return nil, storeError(err)
+	}
+	resp := &nodepb.ReadShardResponse{Position: &boxofficev1.ShardPosition{Shard: req.Shard, Sequence: m.ChangeSequence}}
+	for _, s := range m.Sections {
+		if len(req.SectionIds) > 0 && !slices.Contains(req.SectionIds, s.ID) {
+			continue
+		}
+		resp.Sections = append(resp.Sections, sectionToAPI(req.Shard, &s, req.SummaryOnly))
+	}
+	for _, p := range m.Pools {
+		if len(req.SectionIds) > 0 && !slices.Contains(req.SectionIds, p.ID) {
+			continue
+		}
+		resp.Pools = append(resp.Pools, &boxofficev1.PoolState{Id: p.ID, Name: p.Name, Shard: req.Shard, Capacity: p.Capacity,
+			Held: p.Held, Sold: p.Sold, PriceTier: p.PriceTier})
+	}
+	return resp, nil
+}
+
+func sectionToAPI(shard uint32, s *fsm.SectionMap, summary bool) *boxofficev1.SectionState {
+	out := &boxofficev1.SectionState{Id: s.ID, Name: s.Name, Shard: shard}
+	for _, r := range s.Rows {
+		var row *boxofficev1.RowState
+		if !summary {
+			row = &boxofficev1.RowState{Label: r.Label, Seats: make([]*boxofficev1.Seat, 0, len(r.Seats))}
+		}
+		for _, seat := range r.Seats {
+			switch seat.State {
+			case fsmpb.SeatState_SEAT_STATE_AVAILABLE:
+				out.Available++
+			case fsmpb.SeatState_SEAT_STATE_HELD:
+				out.Held++
+			case fsmpb.SeatState_SEAT_STATE_SOLD:
+				out.Sold++
+			}
+			if row != nil {
+				row.Seats = append(row.Seats, &boxofficev1.Seat{
+					SeatId: seat.ID, Number: seat.Number, PriceTier: seat.PriceTier, Accessible: seat.Accessible,
+					RestrictedView: seat.RestrictedView, AisleAfter: seat.AisleAfter, State: boxofficev1.SeatState(seat.State),
+					HoldId: seat.HoldID, Holder: seat.Holder, HoldExpiresAtUnixMs: seat.ExpiresAtUnixMs,
+					OrderId: seat.OrderID, Buyer: seat.Buyer, TicketId: seat.TicketID,
+				})
+			}
+		}
+		if row != nil {
+			out.Rows = append(out.Rows, row)
+		}
+	}
+	return out
+}
+
+// storeError maps the state machine's read errors.
+func storeError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errorsIs(err, fsm.ErrNotFound) {
+		return wrapNotFound(err)
+	}
+	return err
+}

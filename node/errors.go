@@ -1,0 +1,168 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/boxoffice/boxoffice/fsm/fsmpb"
+)
+
+// Errors of the node package. Business refusals from the state machine
+// travel as *RefusalError; everything is turned into a gRPC status in one
+// place, toStatus.
+var (
+	// ErrInvalid marks a malformed request.
+	ErrInvalid = errors.New("invalid request")
+	// ErrNotFound marks an unknown event, seat, hold or order.
+	ErrNotFound = errors.New("not found")
+	// ErrEventExists marks CreateEvent of an existing event id.
+	ErrEventExists = errors.New("event already exists")
+	// ErrTooLarge marks a request over a documented limit.
+	ErrTooLarge = errors.New("request too large")
+	// ErrBusy means a bounded queue is full; retry with backoff.
+	ErrBusy = errors.New("server busy")
+	// ErrNoLeader means no leader could be reached for a group in time.
+	ErrNoLeader = errors.New("no leader reachable")
+	// ErrShuttingDown means the node is stopping.
+	ErrShuttingDown = errors.New("node shutting down")
+	// ErrEventNotReady means the event's shards are still being installed.
+	ErrEventNotReady = errors.New("event not ready")
+	// ErrNotReady means the node has not yet joined a bootstrapped cluster.
+	ErrNotReady = errors.New("node not ready: cluster not bootstrapped yet")
+)
+
+// Reasons carried in google.rpc.ErrorInfo (documented in the proto).
+const (
+	ReasonInvalidRequest    = "INVALID_REQUEST"
+	ReasonVenueInvalid      = "VENUE_INVALID"
+	ReasonNotFound          = "NOT_FOUND"
+	ReasonSeatUnavailable   = "SEAT_UNAVAILABLE"
+	ReasonNotEnoughSeats    = "NOT_ENOUGH_SEATS"
+	ReasonHoldExpired       = "HOLD_EXPIRED"
+	ReasonHoldNotOwned      = "HOLD_NOT_OWNED"
+	ReasonEventExists       = "EVENT_EXISTS"
+	ReasonTooLarge          = "LIMIT_EXCEEDED"
+	ReasonBusy              = "BUSY"
+	ReasonNoLeader          = "NO_LEADER"
+	ReasonPositionCompacted = "POSITION_COMPACTED"
+	ReasonEventNotReady     = "EVENT_NOT_READY"
+	errorDomain             = "boxoffice.dev"
+
+	// LeaderHintKey is the trailer that names the gRPC address of a group's
+	// leader when a node cannot serve a request itself.
+	LeaderHintKey = "boxoffice-leader-addr"
+)
+
+// RefusalError is a business refusal decided by the state machine.
+type RefusalError struct {
+	Code    fsmpb.Code
+	Message string
+	SeatIDs []string
+}
+
+func (e *RefusalError) Error() string { return e.Message }
+
+// refusal turns a non-OK result into an error.
+func refusal(r *fsmpb.Result) error {
+	if r.GetCode() == fsmpb.Code_CODE_OK {
+		return nil
+	}
+	return &RefusalError{Code: r.GetCode(), Message: r.GetMessage(), SeatIDs: r.GetSeatIds()}
+}
+
+// noLeaderError carries the leader's client address when one is known.
+type noLeaderError struct {
+	group      string
+	leaderGRPC string
+}
+
+func (e *noLeaderError) Error() string {
+	if e.leaderGRPC != "" {
+		return fmt.Sprintf("group %s: leader at %s could not be reached", e.group, e.leaderGRPC)
+	}
+	return fmt.Sprintf("group %s: no leader elected", e.group)
+}
+
+func (e *noLeaderError) Unwrap() error { return ErrNoLeader }
+
+// toStatus is the one place that maps errors to gRPC statuses.
+func toStatus(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	code, reason := codes.Internal, ""
+	var ref *RefusalError
+	var nl *noLeaderError
+	switch {
+	case errors.As(err, &ref):
+		switch ref.Code {
+		case fsmpb.Code_CODE_INVALID:
+			code, reason = codes.InvalidArgument, ReasonInvalidRequest
+		case fsmpb.Code_CODE_NOT_FOUND:
+			code, reason = codes.NotFound, ReasonNotFound
+		case fsmpb.Code_CODE_CONFLICT:
+			code, reason = codes.Aborted, ReasonSeatUnavailable
+		case fsmpb.Code_CODE_UNAVAILABLE:
+			code, reason = codes.ResourceExhausted, ReasonNotEnoughSeats
+		case fsmpb.Code_CODE_EXPIRED:
+			code, reason = codes.FailedPrecondition, ReasonHoldExpired
+		case fsmpb.Code_CODE_NOT_OWNER:
+			code, reason = codes.PermissionDenied, ReasonHoldNotOwned
+		case fsmpb.Code_CODE_ALREADY_EXISTS:
+			code, reason = codes.AlreadyExists, ReasonEventExists
+		case fsmpb.Code_CODE_TOO_LARGE:
+			code, reason = codes.InvalidArgument, ReasonTooLarge
+		}
+	case errors.Is(err, ErrInvalid):
+		code, reason = codes.InvalidArgument, ReasonInvalidRequest
+	case errors.Is(err, ErrTooLarge):
+		code, reason = codes.InvalidArgument, ReasonTooLarge
+	case errors.Is(err, ErrNotFound):
+		code, reason = codes.NotFound, ReasonNotFound
+	case errors.Is(err, ErrEventExists):
+		code, reason = codes.AlreadyExists, ReasonEventExists
+	case errors.Is(err, ErrEventNotReady):
+		code, reason = codes.FailedPrecondition, ReasonEventNotReady
+	case errors.Is(err, ErrBusy):
+		code, reason = codes.ResourceExhausted, ReasonBusy
+	case errors.As(err, &nl):
+		code, reason = codes.Unavailable, ReasonNoLeader
+		if nl.leaderGRPC != "" && ctx != nil {
+			_ = setTrailer(ctx, metadata.Pairs(LeaderHintKey, nl.leaderGRPC))
+		}
+	case errors.Is(err, ErrNoLeader), errors.Is(err, errNotLeader), errors.Is(err, ErrShuttingDown), errors.Is(err, ErrNotReady):
+		code, reason = codes.Unavailable, ReasonNoLeader
+	case errors.Is(err, context.DeadlineExceeded):
+		code = codes.DeadlineExceeded
+	case errors.Is(err, context.Canceled):
+		code = codes.Canceled
+	}
+	st := status.New(code, err.Error())
+	if reason != "" {
+		if withDetails, derr := st.WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: errorDomain}); derr == nil {
+			st = withDetails
+		}
+	}
+	return st.Err()
+}
+
+// setTrailer is grpc.SetTrailer; it fails harmlessly outside a handler.
+var setTrailer = grpc.SetTrailer
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+func wrapNotFound(err error) error { return fmt.Errorf("%w: %v", ErrNotFound, err) }

@@ -1,0 +1,388 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/boxoffice/boxoffice/fsm"
+	"github.com/boxoffice/boxoffice/fsm/fsmpb"
+)
+
+// group is one Raft group hosted by this node: the meta group (catalog) or a
+// data group (seat shards).
+type group struct {
+	id        string
+	host      *Host
+	raft      *raft.Raft
+	transport *raft.NetworkTransport
+	layer     *streamLayer
+
+	store   *fsm.Store // data groups
+	catalog *Catalog   // meta group
+
+	// Proposals of a data group: a bounded queue drained by one proposer
+	// goroutine into Raft entries, and a queue of in-flight entries whose
+	// futures a second goroutine waits on in order.
+	proposals chan *proposal
+	inflight  chan inflightBatch
+
+	// barrierTerm is the term in which this node, as leader, last
+	// completed a Barrier: reads in that term need only VerifyLeader.
+	barrierTerm atomic.Uint64
+	barrierMu   sync.Mutex
+	verify      verifyGate
+
+	stop     chan struct{}
+	stopOnce sync.Once
+	wg       sync.WaitGroup
+}
+
+// proposal is one client command waiting for its result.
+type proposal struct {
+	cmd  *fsmpb.Command
+	size int
+	done chan proposalOutcome // buffered 1
+	at   time.Time
+}
+
+type proposalOutcome struct {
+	result *fsmpb.Result
+	err    error
+}
+
+type inflightBatch struct {
+	future raft.ApplyFuture
+	batch  []*proposal
+	at     time.Time
+}
+
+// errNotLeader is returned when a group's leadership is needed here but
+// another node (or nobody) holds it.
+var errNotLeader = errors.New("not the leader of this group")
+
+// openGroup creates or reopens a group's Raft instance. bootstrap lists the
+// voters to bootstrap with when the group has no state on this node yet.
+func (h *Host) openGroup(id string, machine raft.FSM, bootstrap []raft.Server) (*group, error) {
+	g := &group{id: id, host: h, stop: make(chan struct{})}
+	logs, err := h.logDB.Group(id)
+	if err != nil {
+		return nil, fmt.Errorf("group %s: log store: %w", id, err)
+	}
+	snapDir := filepath.Join(h.cfg.DataDir, "snapshots", id)
+	if err := os.MkdirAll(snapDir, 0o750); err != nil {
+		return nil, fmt.Errorf("group %s: %w", id, err)
+	}
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(snapDir, 2, h.hclog.Named("snapshot"))
+	if err != nil {
+		return nil, fmt.Errorf("group %s: snapshot store: %w", id, err)
+	}
+	g.layer = h.mux.register(id, h.dialer.dial)
+	g.transport = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+		Stream:  g.layer,
+		MaxPool: 3,
+		Timeout: 10 * time.Second,
+		Logger:  h.hclog.Named("transport"),
+	})
+
+	gc := h.cfg.Group
+	rc := raft.DefaultConfig()
+	rc.LocalID = raft.ServerID(h.cfg.NodeID)
+	rc.HeartbeatTimeout = gc.HeartbeatTimeout
+	rc.ElectionTimeout = gc.ElectionTimeout
+	rc.LeaderLeaseTimeout = gc.LeaderLeaseTimeout
+	rc.CommitTimeout = 5 * time.Millisecond
+	rc.SnapshotThreshold = gc.SnapshotThreshold
+	rc.SnapshotInterval = gc.SnapshotInterval
+	rc.TrailingLogs = gc.TrailingLogs
+	rc.MaxAppendEntries = 256
+	rc.BatchApplyCh = true
+	rc.Logger = h.hclog.Named("raft").With("group", id)
+
+	hasState, err := raft.HasExistingState(logs, logs, snaps)
+	if err != nil {
+		return nil, fmt.Errorf("group %s: %w", id, err)
+	}
+	r, err := raft.NewRaft(rc, machine, raft.LogStore(logs), logs, snaps, g.transport)
+	if err != nil {
+		_ = g.transport.Close()
+		return nil, fmt.Errorf("group %s: %w", id, err)
+	}
+	g.raft = r
+	if !hasState && len(bootstrap) > 0 {
+		err := r.BootstrapCluster(raft.Configuration{Servers: bootstrap}).Error()
+		if err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
+			return nil, fmt.Errorf("group %s: bootstrap: %w", id, err)
+		}
+	}
+	return g, nil
+}
+
+// startProposer starts the batching goroutines of a data group.
+func (g *group) startProposer() {
+	gc := g.host.cfg.Group
+	g.proposals = make(chan *proposal, gc.ProposalQueueMax)
+	g.inflight = make(chan inflightBatch, 256)
+	g.wg.Add(2)
+	go g.proposeLoop()
+	go g.waitLoop()
+}
+
+// propose submits one command and waits for its result. It never waits for
+// a batch to fill: the proposer takes whatever is queued when it is free.
+func (g *group) propose(ctx context.Context, cmd *fsmpb.Command) (*fsmpb.Result, error) {
+	if g.raft.State() != raft.Leader {
+		return nil, errNotLeader
+	}
+	p := &proposal{cmd: cmd, size: proto.Size(cmd), done: make(chan proposalOutcome, 1), at: time.Now()}
+	if p.size > g.host.cfg.Group.BatchBytesMax-64 {
+		return nil, fmt.Errorf("%w: command of %d bytes exceeds the entry limit", ErrTooLarge, p.size)
+	}
+	select {
+	case g.proposals <- p:
+	default:
+		return nil, ErrBusy
+	}
+	select {
+	case out := <-p.done:
+		return out.result, out.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-g.stop:
+		return nil, ErrShuttingDown
+	}
+}
+
+func (g *group) proposeLoop() {
+	defer g.wg.Done()
+	defer close(g.inflight)
+	gc := g.host.cfg.Group
+	m := g.host.metrics
+	for {
+		var first *proposal
+		select {
+		case first = <-g.proposals:
+		case <-g.stop:
+			return
+		}
+		batch := []*proposal{first}
+		size := first.size
+	drain:
+		for len(batch) < gc.BatchCommandsMax {
+			select {
+			case p := <-g.proposals:
+				if size+p.size > gc.BatchBytesMax-64 {
+					// Put it at the head of the next entry.
+					g.proposeBatch(batch)
+					batch, size = []*proposal{p}, p.size
+					continue
+				}
+				batch = append(batch, p)
+				size += p.size
+			default:
+				break drain
+			}
+		}
+		m.batchCommands.Observe(float64(len(batch)))
+		g.proposeBatch(batch)
+	}
+}
+
+// proposeBatch stamps the leader's time into every command, encodes the
+// batch as one entry and hands the future to waitLoop.
+func (g *group) proposeBatch(batch []*proposal) {
+	now := g.host.now().UnixMilli()
+	entry := &fsmpb.Batch{Commands: make([]*fsmpb.Command, len(batch))}
+	for i, p := range batch {
+		p.cmd.NowUnixMs = now
+		entry.Commands[i] = p.cmd
+	}
+	data, err := proto.Marshal(entry)
+	if err != nil {
+		panic(fmt.Sprintf("group %s: encoding a batch: %v", g.id, err))
+	}
+	f := g.raft.Apply(data, g.host.cfg.RequestTimeout)
+	select {
+	case g.inflight <- inflightBatch{future: f, batch: batch, at: time.Now()}:
+	case <-g.stop:
+		for _, p := range batch {
+			p.done <- proposalOutcome{err: ErrShuttingDown}
+		}
+	}
+}
+
+func (g *group) waitLoop() {
+	defer g.wg.Done()
+	m := g.host.metrics
+	for b := range g.inflight {
+		err := b.future.Error()
+		m.commitSeconds.Observe(time.Since(b.at).Seconds())
+		if err != nil {
+			if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) || errors.Is(err, raft.ErrLeadershipTransferInProgress) {
+				err = errNotLeader
+			}
+			for _, p := range b.batch {
+				p.done <- proposalOutcome{err: err}
+			}
+			continue
+		}
+		results, ok := b.future.Response().([]*fsmpb.Result)
+		if !ok || len(results) != len(b.batch) {
+			panic(fmt.Sprintf("group %s: entry %d returned %T with %d results for %d commands",
+				g.id, b.future.Index(), b.future.Response(), len(results), len(b.batch)))
+		}
+		for i, p := range b.batch {
+			p.done <- proposalOutcome{result: results[i]}
+		}
+	}
+}
+
+// linearizable blocks until this node may serve a linearizable read of the
+// group: it is the leader, has applied everything committed in earlier
+// terms (one Barrier per term), and still holds leadership (VerifyLeader,
+// shared by every read that arrived before the check began).
+func (g *group) linearizable(ctx context.Context) error {
+	if g.raft.State() != raft.Leader {
+		return errNotLeader
+	}
+	if g.host.cfg.Testing.UnsafeReadsWithoutVerify {
+		return nil
+	}
+	term := g.raft.CurrentTerm()
+	if g.barrierTerm.Load() != term {
+		g.barrierMu.Lock()
+		if g.barrierTerm.Load() != term {
+			timeout := g.host.cfg.RequestTimeout
+			if deadline, ok := ctx.Deadline(); ok {
+				timeout = time.Until(deadline)
+			}
+			if err := g.raft.Barrier(timeout).Error(); err != nil {
+				g.barrierMu.Unlock()
+				return leadershipError(err)
+			}
+			if g.raft.CurrentTerm() == term {
+				g.barrierTerm.Store(term)
+			}
+		}
+		g.barrierMu.Unlock()
+	}
+	return g.verify.wait(ctx, func() error { return leadershipError(g.raft.VerifyLeader().Error()) })
+}
+
+func leadershipError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) || errors.Is(err, raft.ErrEnqueueTimeout) {
+		return errNotLeader
+	}
+	return err
+}
+
+// leader returns the group's leader as this replica knows it.
+func (g *group) leader() (addr string, id string) {
+	a, i := g.raft.LeaderWithID()
+	return string(a), string(i)
+}
+
+// shutdown stops the proposer and Raft. Safe to call twice.
+func (g *group) shutdown() error {
+	var err error
+	g.stopOnce.Do(func() {
+		close(g.stop)
+		err = g.raft.Shutdown().Error()
+		g.wg.Wait()
+		_ = g.transport.Close()
+	})
+	return err
+}
+
+// verifyGate lets concurrent reads share one leadership check: a read joins
+// the next check that starts after it arrived, never one already running.
+type verifyGate struct {
+	mu      sync.Mutex
+	waiters []chan error
+	running bool
+}
+
+func (v *verifyGate) wait(ctx context.Context, check func() error) error {
+	ch := make(chan error, 1)
+	v.mu.Lock()
+	v.waiters = append(v.waiters, ch)
+	if !v.running {
+		v.running = true
+		go v.loop(check)
+	}
+	v.mu.Unlock()
+	select {
+	case err := <-ch:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (v *verifyGate) loop(check func() error) {
+	for {
+		v.mu.Lock()
+		batch := v.waiters
+		v.waiters = nil
+		if len(batch) == 0 {
+			v.running = false
+			v.mu.Unlock()
+			return
+		}
+		v.mu.Unlock()
+		err := check()
+		for _, ch := range batch {
+			ch <- err
+		}
+	}
+}
+
+// dataFSM adapts fsm.Store to raft.FSM and publishes every applied change.
+type dataFSM struct {
+	store     *fsm.Store
+	onApplied func(results []*fsmpb.Result)
+}
+
+func (f *dataFSM) Apply(l *raft.Log) any {
+	if l.Type != raft.LogCommand {
+		return nil
+	}
+	results := f.store.Apply(l.Index, l.Data)
+	if f.onApplied != nil {
+		f.onApplied(results)
+	}
+	return results
+}
+
+func (f *dataFSM) Snapshot() (raft.FSMSnapshot, error) {
+	return &dataSnapshot{snap: f.store.Snapshot()}, nil
+}
+
+func (f *dataFSM) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	return f.store.Restore(rc)
+}
+
+type dataSnapshot struct{ snap *fsm.Snapshot }
+
+func (s *dataSnapshot) Persist(sink raft.SnapshotSink) error {
+	if _, err := s.snap.WriteTo(sink); err != nil {
+		_ = sink.Cancel()
+		return err
+	}
+	return sink.Close()
+}
+
+func (s *dataSnapshot) Release() {}

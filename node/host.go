@@ -1,0 +1,665 @@
+package node
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/protobuf/proto"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/fsm"
+	"github.com/boxoffice/boxoffice/fsm/fsmpb"
+	"github.com/boxoffice/boxoffice/node/logstore"
+	"github.com/boxoffice/boxoffice/node/nodepb"
+)
+
+// Limits of the client API.
+const (
+	// requestMessageBytesMax caps one gRPC request.
+	requestMessageBytesMax = 4 << 20
+	// idBytesMax caps request ids, holders, buyers, order ids.
+	idBytesMax = 128
+)
+
+// Host is one Boxoffice node: it hosts the meta group and its share of the
+// data groups, and serves the client, peer and HTTP ports.
+type Host struct {
+	cfg     Config
+	logger  *slog.Logger
+	hclog   hclog.Logger
+	metrics *nodeMetrics
+
+	logDB  *logstore.DB
+	mux    *peerMux
+	dialer peerDialer
+
+	grpcListener net.Listener
+	httpListener net.Listener
+	grpcServer   *grpc.Server
+	peerServer   *grpc.Server
+	httpServer   *http.Server
+	health       *health.Server
+
+	membership *cluster.Membership
+	catalog    *Catalog
+	meta       *group
+	hub        *watchHub
+	peers      *peerClients
+
+	mu     sync.RWMutex
+	groups map[string]*group // data groups running here
+
+	reconcile chan struct{}
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+// Start validates cfg, opens storage, binds every port and starts the node.
+// It returns once the node serves; the cluster may still be forming (see
+// WaitReady).
+func Start(cfg Config) (*Host, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &Host{
+		cfg:       cfg,
+		logger:    cfg.Logger.With("node", cfg.NodeID),
+		groups:    make(map[string]*group),
+		reconcile: make(chan struct{}, 1),
+		ctx:       ctx,
+		cancel:    cancel,
+		hub:       newWatchHub(),
+	}
+	h.hclog = newHCLogger(h.logger)
+	h.metrics = newNodeMetrics(h)
+	ok := false
+	defer func() {
+		if !ok {
+			_ = h.Close()
+		}
+	}()
+
+	var err error
+	h.logDB, err = logstore.Open(filepath.Join(cfg.DataDir, "raft.db"), logstore.Options{
+		NoSync:  cfg.Group.NoSync,
+		Metrics: h.metrics.registry,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("log store: %w", err)
+	}
+
+	// Bind every port first so that a port in use fails Start, not later.
+	peerListener, err := net.Listen("tcp", cfg.PeerAddr)
+	if err != nil {
+		return nil, fmt.Errorf("peer port: %w", err)
+	}
+	h.grpcListener, err = net.Listen("tcp", cfg.GRPCAddr)
+	if err != nil {
+		_ = peerListener.Close()
+		return nil, fmt.Errorf("gRPC port: %w", err)
+	}
+	h.httpListener, err = net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		_ = peerListener.Close()
+		return nil, fmt.Errorf("HTTP port: %w", err)
+	}
+
+	var peerServerTLS *tls.Config
+	if cfg.TLS != nil {
+		peerServerTLS = cfg.TLS.peerServerTLS()
+		h.dialer = peerDialer{tls: cfg.TLS.ClientTLS()}
+	}
+	h.mux = newPeerMux(peerListener, peerServerTLS, h.logger)
+	h.peers = newPeerClients(h.dialer)
+
+	// Peer RPCs: the mux has already authenticated the connection.
+	h.peerServer = grpc.NewServer(grpc.MaxRecvMsgSize(64 << 20))
+	nodepb.RegisterPeerServer(h.peerServer, &peerService{host: h})
+
+	serverOpts := []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(requestMessageBytesMax),
+		grpc.ChainUnaryInterceptor(h.unaryMetrics),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+	}
+	if cfg.TLS != nil {
+		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(cfg.TLS.server)))
+	} else {
+		serverOpts = append(serverOpts, grpc.Creds(insecure.NewCredentials()))
+	}
+	h.grpcServer = grpc.NewServer(serverOpts...)
+	boxofficev1.RegisterInventoryServer(h.grpcServer, &inventoryService{host: h})
+	boxofficev1.RegisterClusterServer(h.grpcServer, &clusterService{host: h})
+	h.health = health.NewServer()
+	h.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+	h.health.SetServingStatus(boxofficev1.Inventory_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_NOT_SERVING)
+	healthpb.RegisterHealthServer(h.grpcServer, h.health)
+	reflection.Register(h.grpcServer)
+
+	httpMux := http.NewServeMux()
+	httpMux.Handle("GET /metrics", promhttp.HandlerFor(h.metrics.gatherer(), promhttp.HandlerOpts{}))
+	httpMux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	httpMux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := h.ready(); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	h.httpServer = &http.Server{Handler: httpMux, ReadHeaderTimeout: 5 * time.Second}
+
+	// The meta group always runs; it is bootstrapped once enough nodes
+	// have joined (or was bootstrapped in an earlier life of this node).
+	h.catalog = newCatalog()
+	h.catalog.onApply = h.kickReconcile
+	h.meta, err = h.openGroup(cluster.MetaGroupID, h.catalog, nil)
+	if err != nil {
+		return nil, err
+	}
+
+	h.membership, err = cluster.StartMembership(cluster.MembershipConfig{
+		BindAddr: cfg.GossipAddr,
+		Meta: cluster.NodeMeta{
+			NodeID: cfg.NodeID, GRPCAddr: cfg.AdvertiseGRPCAddr, PeerAddr: cfg.AdvertisePeerAddr,
+			HTTPAddr: cfg.AdvertiseHTTPAddr, GossipAddr: cfg.GossipAddr,
+		},
+		Logger:   h.logger,
+		OnChange: h.kickReconcile,
+		Fast:     cfg.Group.HeartbeatTimeout < 500*time.Millisecond,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	h.goServe("peer mux", func() error { h.mux.serve(); return nil })
+	h.goServe("peer gRPC", func() error { return h.peerServer.Serve(h.mux.peer) })
+	h.goServe("gRPC", func() error { return h.grpcServer.Serve(h.grpcListener) })
+	h.goServe("HTTP", func() error { return h.httpServer.Serve(h.httpListener) })
+	h.goLoop(h.joinLoop)
+	h.goLoop(h.reconcileLoop)
+	h.goLoop(h.sweepLoop)
+	if cfg.RebalanceInterval > 0 {
+		h.goLoop(h.rebalanceLoop)
+	}
+	h.kickReconcile()
+	ok = true
+	h.logger.Info("node started", "grpc", cfg.GRPCAddr, "peer", cfg.PeerAddr, "http", cfg.HTTPAddr,
+		"gossip", cfg.GossipAddr, "tls", cfg.TLS != nil, "bootstrap_expect", cfg.BootstrapExpect)
+	return h, nil
+}
+
+func (h *Host) goServe(name string, serve func() error) {
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		if err := serve(); err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, http.ErrServerClosed) &&
+			!errors.Is(err, grpc.ErrServerStopped) {
+			h.logger.Error("server stopped", "server", name, "error", err)
+		}
+	}()
+}
+
+func (h *Host) goLoop(loop func()) {
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		loop()
+	}()
+}
+
+// NodeID returns the node's id.
+func (h *Host) NodeID() string { return h.cfg.NodeID }
+
+// GRPCAddr returns the bound client address (useful with port 0).
+func (h *Host) GRPCAddr() string { return h.grpcListener.Addr().String() }
+
+// HTTPAddr returns the bound HTTP address.
+func (h *Host) HTTPAddr() string { return h.httpListener.Addr().String() }
+
+// now is the leader's clock as stamped into proposals.
+func (h *Host) now() time.Time { return time.Now().Add(h.cfg.Testing.ClockOffset) }
+
+func (h *Host) kickReconcile() {
+	select {
+	case h.reconcile <- struct{}{}:
+	default:
+	}
+}
+
+// ready reports whether this node can serve: the catalog has data groups and
+// every local group has a leader.
+func (h *Host) ready() error {
+	if h.ctx.Err() != nil {
+		return ErrShuttingDown
+	}
+	snap := h.catalog.Export()
+	if len(snap.Groups) == 0 {
+		return ErrNotReady
+	}
+	if _, id := h.meta.leader(); id == "" {
+		return fmt.Errorf("%w: meta group has no leader", ErrNoLeader)
+	}
+	for _, g := range h.groupList() {
+		if _, id := g.leader(); id == "" {
+			return fmt.Errorf("%w: group %s has no leader", ErrNoLeader, g.id)
+		}
+	}
+	for _, rec := range snap.Groups {
+		if slices.Contains(rec.Replicas, h.cfg.NodeID) && h.group(rec.GroupId) == nil {
+			return fmt.Errorf("%w: group %s not started", ErrNotReady, rec.GroupId)
+		}
+	}
+	return nil
+}
+
+// WaitReady blocks until the node is ready or ctx ends.
+func (h *Host) WaitReady(ctx context.Context) error {
+	for {
+		err := h.ready()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last: %v)", ctx.Err(), err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func (h *Host) group(id string) *group {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.groups[id]
+}
+
+// groupList returns the meta group and every local data group.
+func (h *Host) groupList() []*group {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := make([]*group, 0, len(h.groups)+1)
+	if h.meta != nil && h.meta.raft != nil {
+		out = append(out, h.meta)
+	}
+	for _, id := range sortedKeys(h.groups) {
+		out = append(out, h.groups[id])
+	}
+	return out
+}
+
+// joinLoop joins the gossip cluster, retrying until it succeeds.
+func (h *Host) joinLoop() {
+	if len(h.cfg.Join) == 0 {
+		return
+	}
+	backoff := 100 * time.Millisecond
+	for {
+		n, err := h.membership.Join(h.cfg.Join)
+		if err == nil && n > 0 {
+			h.logger.Info("joined cluster", "contacted", n)
+			return
+		}
+		h.logger.Debug("join failed; retrying", "error", err, "in", backoff)
+		select {
+		case <-h.ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 2*time.Second)
+	}
+}
+
+// reconcileLoop makes the node match the catalog: it bootstraps the meta
+// group when the expected nodes have joined, starts the data groups this
+// node is a replica of, and, on the meta leader, registers nodes and lays
+// out the data groups.
+func (h *Host) reconcileLoop() {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case <-h.reconcile:
+		case <-tick.C:
+		}
+		if err := h.reconcileOnce(); err != nil && h.ctx.Err() == nil {
+			h.logger.Debug("reconcile", "error", err)
+		}
+		if h.ready() == nil {
+			h.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+			h.health.SetServingStatus(boxofficev1.Inventory_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+		}
+	}
+}
+
+func (h *Host) reconcileOnce() error {
+	if err := h.maybeBootstrapMeta(); err != nil {
+		return err
+	}
+	snap := h.catalog.Export()
+	nodes := make(map[string]*nodepb.NodeRecord, len(snap.Nodes))
+	for _, n := range snap.Nodes {
+		nodes[n.NodeId] = n
+	}
+	var errs []error
+	for _, rec := range snap.Groups {
+		if !slices.Contains(rec.Replicas, h.cfg.NodeID) || h.group(rec.GroupId) != nil {
+			continue
+		}
+		if err := h.startDataGroup(rec, nodes); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if h.meta.raft.State() == raft.Leader {
+		if err := h.metaLeaderDuties(snap); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// maybeBootstrapMeta bootstraps the meta group once BootstrapExpect nodes
+// are alive, if this node has no Raft state for it. Every node of the
+// initial cluster does this with the same configuration, which hashicorp/raft
+// allows.
+func (h *Host) maybeBootstrapMeta() error {
+	if h.cfg.BootstrapExpect == 0 {
+		return nil
+	}
+	if _, id := h.meta.leader(); id != "" {
+		return nil
+	}
+	cfgFuture := h.meta.raft.GetConfiguration()
+	if err := cfgFuture.Error(); err != nil {
+		return err
+	}
+	if len(cfgFuture.Configuration().Servers) > 0 {
+		return nil // bootstrapped before
+	}
+	var alive []cluster.Member
+	for _, m := range h.membership.Members() {
+		if m.State == "alive" {
+			alive = append(alive, m)
+		}
+	}
+	if len(alive) < h.cfg.BootstrapExpect {
+		return nil
+	}
+	alive = alive[:h.cfg.BootstrapExpect]
+	if !slices.ContainsFunc(alive, func(m cluster.Member) bool { return m.NodeID == h.cfg.NodeID }) {
+		return nil // this node joins later as a non-voter
+	}
+	servers := make([]raft.Server, 0, len(alive))
+	for i, m := range alive {
+		suffrage := raft.Voter
+		if i >= 5 {
+			suffrage = raft.Nonvoter // the catalog needs no more than 5 voters
+		}
+		servers = append(servers, raft.Server{ID: raft.ServerID(m.NodeID), Address: raft.ServerAddress(m.PeerAddr), Suffrage: suffrage})
+	}
+	err := h.meta.raft.BootstrapCluster(raft.Configuration{Servers: servers}).Error()
+	if err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
+		return fmt.Errorf("bootstrap meta group: %w", err)
+	}
+	h.logger.Info("bootstrapped meta group", "voters", len(servers))
+	return nil
+}
+
+// metaLeaderDuties runs on the meta leader: register every alive node and
+// lay out the data groups once the expected nodes are registered.
+func (h *Host) metaLeaderDuties(snap *nodepb.CatalogSnapshot) error {
+	registered := make(map[string]*nodepb.NodeRecord)
+	for _, n := range snap.Nodes {
+		registered[n.NodeId] = n
+	}
+	for _, m := range h.membership.Members() {
+		if m.State != "alive" {
+			continue
+		}
+		rec := &nodepb.NodeRecord{NodeId: m.NodeID, PeerAddr: m.PeerAddr, GrpcAddr: m.GRPCAddr, HttpAddr: m.HTTPAddr, GossipAddr: m.GossipAddr}
+		if old := registered[m.NodeID]; old != nil && old.PeerAddr == rec.PeerAddr && old.GrpcAddr == rec.GrpcAddr &&
+			old.HttpAddr == rec.HttpAddr && old.GossipAddr == rec.GossipAddr {
+			continue
+		}
+		if _, err := h.applyCatalog(&nodepb.CatalogCommand{
+			Type: nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_REGISTER_NODE,
+			Body: &nodepb.CatalogCommand_RegisterNode{RegisterNode: rec},
+		}); err != nil {
+			return err
+		}
+		registered[m.NodeID] = rec
+	}
+	// Nodes that joined after bootstrap follow the catalog as non-voters.
+	cf := h.meta.raft.GetConfiguration()
+	if err := cf.Error(); err == nil {
+		inConfig := map[string]bool{}
+		for _, s := range cf.Configuration().Servers {
+			inConfig[string(s.ID)] = true
+		}
+		for id, rec := range registered {
+			if !inConfig[id] && h.membership.Alive(id) {
+				_ = h.meta.raft.AddNonvoter(raft.ServerID(id), raft.ServerAddress(rec.PeerAddr), 0, 5*time.Second).Error()
+			}
+		}
+	}
+	if len(snap.Groups) == 0 && h.cfg.BootstrapExpect > 0 && len(registered) >= h.cfg.BootstrapExpect {
+		ids := sortedKeys(registered)[:h.cfg.BootstrapExpect]
+		groups := cluster.InitialGroups(ids, h.cfg.DataGroups, h.cfg.ReplicationFactor)
+		if _, err := h.applyCatalog(&nodepb.CatalogCommand{
+			Type:      nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_CREATE_GROUPS,
+			RequestId: "initial-groups",
+			Body:      &nodepb.CatalogCommand_CreateGroups{CreateGroups: &nodepb.CreateGroups{Groups: groups}},
+		}); err != nil {
+			return err
+		}
+		h.logger.Info("laid out data groups", "groups", len(groups), "replication_factor", h.cfg.ReplicationFactor)
+	}
+	return nil
+}
+
+// applyCatalog proposes a catalog command on this node, which must lead the
+// meta group.
+func (h *Host) applyCatalog(cmd *nodepb.CatalogCommand) (*nodepb.CatalogResult, error) {
+	cmd.NowUnixMs = h.now().UnixMilli()
+	data, err := proto.Marshal(cmd)
+	if err != nil {
+		return nil, err
+	}
+	f := h.meta.raft.Apply(data, h.cfg.RequestTimeout)
+	if err := f.Error(); err != nil {
+		return nil, leadershipError(err)
+	}
+	res, _ := f.Response().(*nodepb.CatalogResult)
+	if res == nil {
+		return nil, fmt.Errorf("catalog: entry %d returned no result", f.Index())
+	}
+	return res, nil
+}
+
+func (h *Host) startDataGroup(rec *nodepb.GroupRecord, nodes map[string]*nodepb.NodeRecord) error {
+	var bootstrap []raft.Server
+	if slices.Contains(rec.InitialReplicas, h.cfg.NodeID) {
+		for _, id := range rec.InitialReplicas {
+			n := nodes[id]
+			if n == nil {
+				return fmt.Errorf("group %s: replica %s not registered yet", rec.GroupId, id)
+			}
+			bootstrap = append(bootstrap, raft.Server{ID: raft.ServerID(id), Address: raft.ServerAddress(n.PeerAddr), Suffrage: raft.Voter})
+		}
+	}
+	store := fsm.New(fsm.Options{})
+	g, err := h.openGroup(rec.GroupId, &dataFSM{store: store, onApplied: h.hub.publish}, bootstrap)
+	if err != nil {
+		return err
+	}
+	g.store = store
+	g.startProposer()
+	h.mu.Lock()
+	h.groups[rec.GroupId] = g
+	h.mu.Unlock()
+	h.logger.Info("data group started", "group", rec.GroupId, "replicas", rec.Replicas)
+	return nil
+}
+
+// sweepLoop makes every group this node leads release expired holds, with
+// the leader's time, through the log.
+func (h *Host) sweepLoop() {
+	tick := time.NewTicker(h.cfg.SweepInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		for _, g := range h.groupList() {
+			if g.store == nil || g.raft.State() != raft.Leader || !g.store.HasExpiredHolds(h.now().UnixMilli()) {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(h.ctx, h.cfg.RequestTimeout)
+			_, err := g.propose(ctx, &fsmpb.Command{Type: fsmpb.CommandType_COMMAND_TYPE_SWEEP, Body: &fsmpb.Command_Sweep{Sweep: &fsmpb.Sweep{}}})
+			cancel()
+			if err != nil && !errors.Is(err, errNotLeader) && h.ctx.Err() == nil {
+				h.logger.Warn("sweep failed", "group", g.id, "error", err)
+			}
+		}
+	}
+}
+
+// rebalanceLoop hands leadership of a group to its preferred leader
+// (replicas[0] in the catalog) when that node is alive, so that leaders stay
+// spread evenly over the nodes after failovers.
+func (h *Host) rebalanceLoop() {
+	tick := time.NewTicker(h.cfg.RebalanceInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		for _, g := range h.groupList() {
+			if g.store == nil || g.raft.State() != raft.Leader {
+				continue
+			}
+			rec := h.catalog.Group(g.id)
+			if rec == nil || len(rec.Replicas) == 0 || rec.Replicas[0] == h.cfg.NodeID {
+				continue
+			}
+			preferred := rec.Replicas[0]
+			n := h.catalog.Node(preferred)
+			if n == nil || !h.membership.Alive(preferred) {
+				continue
+			}
+			err := g.raft.LeadershipTransferToServer(raft.ServerID(preferred), raft.ServerAddress(n.PeerAddr)).Error()
+			h.logger.Info("leadership handed to preferred leader", "group", g.id, "to", preferred, "error", err)
+		}
+	}
+}
+
+// Close shuts the node down in reverse dependency order: stop taking client
+// traffic, leave gossip, stop Raft groups (so no entry is half-written),
+// close the peer port, then the log store last (Raft must be stopped
+// before its storage goes away).
+func (h *Host) Close() error {
+	var errs []error
+	h.closeOnce.Do(func() {
+		h.cancel()
+		if h.health != nil {
+			h.health.Shutdown()
+		}
+		if h.grpcServer != nil {
+			stopped := make(chan struct{})
+			go func() { h.grpcServer.GracefulStop(); close(stopped) }()
+			select {
+			case <-stopped:
+			case <-time.After(2 * time.Second):
+				h.grpcServer.Stop()
+			}
+		} else if h.grpcListener != nil {
+			_ = h.grpcListener.Close()
+		}
+		if h.httpServer != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			_ = h.httpServer.Shutdown(ctx)
+			cancel()
+		} else if h.httpListener != nil {
+			_ = h.httpListener.Close()
+		}
+		h.hub.closeAll()
+		if h.membership != nil {
+			_ = h.membership.Leave(500 * time.Millisecond)
+		}
+		for _, g := range h.groupList() {
+			if err := g.shutdown(); err != nil {
+				errs = append(errs, fmt.Errorf("group %s: %w", g.id, err))
+			}
+		}
+		if h.peerServer != nil {
+			h.peerServer.Stop()
+		}
+		if h.mux != nil {
+			_ = h.mux.close()
+		}
+		if h.peers != nil {
+			h.peers.close()
+		}
+		h.wg.Wait()
+		if h.logDB != nil {
+			if err := h.logDB.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// Kill stops the node abruptly for tests: no leadership hand-off, no gossip
+// leave. Storage is closed so the same data dir can be reopened.
+func (h *Host) Kill() {
+	h.closeOnce.Do(func() {
+		h.cancel()
+		h.grpcServer.Stop()
+		_ = h.httpServer.Close()
+		h.hub.closeAll()
+		_ = h.membership.Shutdown()
+		_ = h.mux.close()
+		h.peerServer.Stop()
+		for _, g := range h.groupList() {
+			_ = g.shutdown()
+		}
+		h.peers.close()
+		h.wg.Wait()
+		_ = h.logDB.Close()
+	})
+}

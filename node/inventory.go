@@ -1,0 +1,978 @@
+package node
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/fsm/fsmpb"
+	"github.com/boxoffice/boxoffice/node/nodepb"
+)
+
+// Limits of the Inventory API (documented in README.md).
+const (
+	seatIDsPerRequestMax = 100
+	listPageSizeDefault  = 50
+	listPageSizeMax      = 500
+	eventNameBytesMax    = 200
+	// pinDuration protects the hold of a multi-shard sell while the sell
+	// completes in every shard.
+	pinDuration = 30 * time.Second
+)
+
+var eventIDPattern = regexp.MustCompile(`^[a-z0-9_.]{1,64}$`)
+
+// inventoryService implements boxoffice.v1.Inventory.
+type inventoryService struct {
+	boxofficev1.UnimplementedInventoryServer
+	host *Host
+}
+
+// requestContext bounds a request by the node's RequestTimeout unless the
+// caller's deadline is sooner.
+func (h *Host) requestContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, h.cfg.RequestTimeout)
+}
+
+func checkID(field, value string, required bool) error {
+	if value == "" {
+		if required {
+			return invalid("%s is required", field)
+		}
+		return nil
+	}
+	if len(value) > idBytesMax {
+		return invalid("%s is %d bytes; the limit is %d", field, len(value), idBytesMax)
+	}
+	return nil
+}
+
+// event finds an event in the local catalog, or on the meta leader when the
+// local replica has not caught up yet.
+func (h *Host) event(ctx context.Context, id string) (*nodepb.EventRecord, error) {
+	if id == "" {
+		return nil, invalid("event_id is required")
+	}
+	if e := h.catalog.Event(id); e != nil {
+		return e, nil
+	}
+	snap, err := h.readCatalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range snap.Events {
+		if e.EventId == id {
+			return e, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: event %q", ErrNotFound, id)
+}
+
+func (s *inventoryService) CreateEvent(ctx context.Context, req *boxofficev1.CreateEventRequest) (*boxofficev1.CreateEventResponse, error) {
+	ctx, cancel := s.host.requestContext(ctx)
+	defer cancel()
+	e, err := s.host.createEvent(ctx, req)
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return &boxofficev1.CreateEventResponse{Event: eventToAPI(e, true)}, nil
+}
+
+// createEvent places the shards, records the event in the catalog, installs
+// every shard in its group and marks the event ready. Each step is
+// idempotent under the request id, so a retry after any failure finishes
+// the job; until then the event is CREATING and refuses holds.
+func (h *Host) createEvent(ctx context.Context, req *boxofficev1.CreateEventRequest) (*nodepb.EventRecord, error) {
+	if err := checkID("request_id", req.RequestId, true); err != nil {
+		return nil, err
+	}
+	if !eventIDPattern.MatchString(req.EventId) {
+		return nil, invalid("event_id %q must match %s", req.EventId, eventIDPattern)
+	}
+	if len(req.Name) > eventNameBytesMax {
+		return nil, invalid("name is %d bytes; the limit is %d", len(req.Name), eventNameBytesMax)
+	}
+	if req.Venue == nil {
+		return nil, invalid("venue is required")
+	}
+	if err := cluster.ValidateVenue(req.Venue); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	policy, err := normalizePolicy(req.Policy)
+	if err != nil {
+		return nil, err
+	}
+	snap := h.catalog.Export()
+	var groupIDs []string
+	for _, g := range snap.Groups {
+		groupIDs = append(groupIDs, g.GroupId)
+	}
+	if len(groupIDs) == 0 {
+		return nil, ErrNotReady
+	}
+	shards, err := cluster.PlaceShards(req.Venue, groupIDs, int(req.ShardCount), len(snap.Events))
+	if err != nil {
+		return nil, invalid("%v", err)
+	}
+	seats, ga := cluster.VenueSeatCount(req.Venue)
+	rec := &nodepb.EventRecord{
+		EventId: req.EventId, Name: req.Name, Policy: policy, Venue: req.Venue, Shards: shards,
+		SeatCount: seats, GeneralAdmissionCapacity: ga,
+	}
+	res, err := h.catalogCommand(ctx, &nodepb.CatalogCommand{
+		Type:      nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_CREATE_EVENT,
+		RequestId: req.RequestId + "/catalog",
+		Body:      &nodepb.CatalogCommand_CreateEvent{CreateEvent: rec},
+	})
+	if err != nil {
+		return nil, err
+	}
+	switch res.Code {
+	case nodepb.CatalogCode_CATALOG_CODE_OK:
+	case nodepb.CatalogCode_CATALOG_CODE_ALREADY_EXISTS:
+		return nil, fmt.Errorf("%w: %s", ErrEventExists, res.Message)
+	default:
+		return nil, invalid("%s", res.Message)
+	}
+	rec = res.Event
+	// Install the shards in parallel; the first failure wins.
+	errs := make([]error, len(rec.Shards))
+	var wg sync.WaitGroup
+	for i, sh := range rec.Shards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := &fsmpb.Command{
+				Type:      fsmpb.CommandType_COMMAND_TYPE_CREATE_SHARD,
+				RequestId: fmt.Sprintf("%s/shard/%d", req.RequestId, sh.Shard),
+				Body:      &fsmpb.Command_CreateShard{CreateShard: shardSpec(rec, sh)},
+			}
+			r, err := h.shardCommand(ctx, sh.GroupId, cmd)
+			if err == nil {
+				err = refusal(r)
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	res, err = h.catalogCommand(ctx, &nodepb.CatalogCommand{
+		Type:      nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_SET_EVENT_STATUS,
+		RequestId: req.RequestId + "/ready",
+		Body: &nodepb.CatalogCommand_SetEventStatus{SetEventStatus: &nodepb.SetEventStatus{
+			EventId: rec.EventId, Status: boxofficev1.EventStatus_EVENT_STATUS_READY}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if res.Code != nodepb.CatalogCode_CATALOG_CODE_OK {
+		return nil, fmt.Errorf("marking event ready: %s", res.Message)
+	}
+	return res.Event, nil
+}
+
+// Policy defaults and bounds.
+const (
+	holdTTLDefault     = 10 * time.Minute
+	holdTTLMaxDefault  = 30 * time.Minute
+	holdLifetimeMaxDef = time.Hour
+	holdLifetimeCap    = 24 * time.Hour
+	seatsPerHoldDef    = 20
+	seatsPerHoldCap    = 1000
+)
+
+func normalizePolicy(p *boxofficev1.EventPolicy) (*boxofficev1.EventPolicy, error) {
+	out := &boxofficev1.EventPolicy{}
+	if p != nil {
+		out = &boxofficev1.EventPolicy{HoldTtlDefaultMs: p.HoldTtlDefaultMs, HoldTtlMaxMs: p.HoldTtlMaxMs,
+			HoldLifetimeMaxMs: p.HoldLifetimeMaxMs, SeatsPerHoldMax: p.SeatsPerHoldMax}
+	}
+	if out.HoldTtlDefaultMs == 0 {
+		out.HoldTtlDefaultMs = holdTTLDefault.Milliseconds()
+	}
+	if out.HoldTtlMaxMs == 0 {
+		out.HoldTtlMaxMs = max(holdTTLMaxDefault.Milliseconds(), out.HoldTtlDefaultMs)
+	}
+	if out.HoldLifetimeMaxMs == 0 {
+		out.HoldLifetimeMaxMs = max(holdLifetimeMaxDef.Milliseconds(), out.HoldTtlMaxMs)
+	}
+	if out.SeatsPerHoldMax == 0 {
+		out.SeatsPerHoldMax = seatsPerHoldDef
+	}
+	switch {
+	case out.HoldTtlDefaultMs < 1000:
+		return nil, invalid("policy.hold_ttl_default_ms = %d: must be >= 1000", out.HoldTtlDefaultMs)
+	case out.HoldTtlMaxMs < out.HoldTtlDefaultMs:
+		return nil, invalid("policy.hold_ttl_max_ms = %d: must be >= hold_ttl_default_ms (%d)", out.HoldTtlMaxMs, out.HoldTtlDefaultMs)
+	case out.HoldLifetimeMaxMs < out.HoldTtlMaxMs:
+		return nil, invalid("policy.hold_lifetime_max_ms = %d: must be >= hold_ttl_max_ms (%d)", out.HoldLifetimeMaxMs, out.HoldTtlMaxMs)
+	case out.HoldLifetimeMaxMs > holdLifetimeCap.Milliseconds():
+		return nil, invalid("policy.hold_lifetime_max_ms = %d: must be <= %d (24h)", out.HoldLifetimeMaxMs, holdLifetimeCap.Milliseconds())
+	case out.SeatsPerHoldMax > seatsPerHoldCap:
+		return nil, invalid("policy.seats_per_hold_max = %d: must be <= %d", out.SeatsPerHoldMax, seatsPerHoldCap)
+	}
+	return out, nil
+}
+
+func (s *inventoryService) GetEvent(ctx context.Context, req *boxofficev1.GetEventRequest) (*boxofficev1.Event, error) {
+	e, err := s.host.event(ctx, req.EventId)
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return eventToAPI(e, true), nil
+}
+
+func (s *inventoryService) ListEvents(ctx context.Context, req *boxofficev1.ListEventsRequest) (*boxofficev1.ListEventsResponse, error) {
+	size := int(req.PageSize)
+	if size == 0 {
+		size = listPageSizeDefault
+	}
+	if size > listPageSizeMax {
+		return nil, toStatus(ctx, invalid("page_size = %d: the limit is %d", size, listPageSizeMax))
+	}
+	after := ""
+	if req.PageToken != "" {
+		b, err := base64.RawURLEncoding.DecodeString(req.PageToken)
+		if err != nil {
+			return nil, toStatus(ctx, invalid("page_token is not one this server issued"))
+		}
+		after = string(b)
+	}
+	resp := &boxofficev1.ListEventsResponse{}
+	events := s.host.catalog.Export().Events // sorted by id
+	for _, e := range events {
+		if e.EventId <= after {
+			continue
+		}
+		if len(resp.Events) == size {
+			resp.NextPageToken = base64.RawURLEncoding.EncodeToString([]byte(resp.Events[len(resp.Events)-1].EventId))
+			break
+		}
+		resp.Events = append(resp.Events, eventToAPI(e, false))
+	}
+	return resp, nil
+}
+
+// readyEvent returns an event that accepts holds.
+func (h *Host) readyEvent(ctx context.Context, id string) (*nodepb.EventRecord, error) {
+	e, err := h.event(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if e.Status != boxofficev1.EventStatus_EVENT_STATUS_READY {
+		// This replica of the catalog may lag the meta leader.
+		snap, err := h.readCatalog(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, fresh := range snap.Events {
+			if fresh.EventId == id && fresh.Status == boxofficev1.EventStatus_EVENT_STATUS_READY {
+				return fresh, nil
+			}
+		}
+		return nil, fmt.Errorf("%w: event %q is still being created; retry its CreateEvent with the same request_id to finish it", ErrEventNotReady, id)
+	}
+	return e, nil
+}
+
+func shardByNumber(e *nodepb.EventRecord, shard uint32) (*nodepb.ShardRecord, error) {
+	for _, s := range e.Shards {
+		if s.Shard == shard {
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: event %q has no shard %d (the hold id names it)", ErrNotFound, e.EventId, shard)
+}
+
+func shardOfSection(e *nodepb.EventRecord, section string) *nodepb.ShardRecord {
+	for _, s := range e.Shards {
+		if slices.Contains(s.SectionIds, section) {
+			return s
+		}
+	}
+	return nil
+}
+
+func shardOfPool(e *nodepb.EventRecord, pool string) *nodepb.ShardRecord {
+	for _, s := range e.Shards {
+		if slices.Contains(s.PoolIds, pool) {
+			return s
+		}
+	}
+	return nil
+}
+
+// shardRequestID derives the request id of one shard's part of a request.
+func shardRequestID(requestID, step string, shard uint32) string {
+	if step == "" {
+		return requestID + "/" + strconv.Itoa(int(shard))
+	}
+	return requestID + "/" + step + "/" + strconv.Itoa(int(shard))
+}
+
+func (s *inventoryService) Hold(ctx context.Context, req *boxofficev1.HoldRequest) (*boxofficev1.HoldResponse, error) {
+	ctx, cancel := s.host.requestContext(ctx)
+	defer cancel()
+	resp, err := s.host.hold(ctx, req)
+	return resp, toStatus(ctx, err)
+}
+
+func (h *Host) hold(ctx context.Context, req *boxofficev1.HoldRequest) (*boxofficev1.HoldResponse, error) {
+	if err := checkID("request_id", req.RequestId, true); err != nil {
+		return nil, err
+	}
+	if err := checkID("holder", req.Holder, true); err != nil {
+		return nil, err
+	}
+	if req.TtlMs < 0 {
+		return nil, invalid("ttl_ms = %d: must be >= 0 (0 takes the event default)", req.TtlMs)
+	}
+	e, err := h.readyEvent(ctx, req.EventId)
+	if err != nil {
+		return nil, err
+	}
+	base := &fsmpb.Hold{EventId: e.EventId, Holder: req.Holder, TtlMs: req.TtlMs}
+	switch sel := req.Selection.(type) {
+	case *boxofficev1.HoldRequest_Seats:
+		return h.holdSeats(ctx, req, e, base, sel.Seats.GetSeatIds())
+	case *boxofficev1.HoldRequest_Best:
+		return h.holdBest(ctx, req, e, base, sel.Best)
+	case *boxofficev1.HoldRequest_GeneralAdmission:
+		ga := sel.GeneralAdmission
+		if ga.Quantity == 0 {
+			return nil, invalid("general_admission.quantity must be >= 1")
+		}
+		sh := shardOfPool(e, ga.PoolId)
+		if sh == nil {
+			return nil, fmt.Errorf("%w: event %q has no general-admission pool %q", ErrNotFound, e.EventId, ga.PoolId)
+		}
+		base.GeneralAdmission = &fsmpb.GeneralAdmission{PoolId: ga.PoolId, Quantity: ga.Quantity}
+		return h.holdInShard(ctx, req, e, sh, base)
+	default:
+		return nil, invalid("one of seats, best or general_admission is required")
+	}
+}
+
+func (h *Host) holdInShard(ctx context.Context, req *boxofficev1.HoldRequest, e *nodepb.EventRecord, sh *nodepb.ShardRecord, spec *fsmpb.Hold) (*boxofficev1.HoldResponse, error) {
+	hold := cloneHold(spec)
+	hold.Shard = sh.Shard
+	hold.HoldId = cluster.NewHoldID(e.EventId, req.RequestId, []uint32{sh.Shard})
+	res, err := h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
+		Type:      fsmpb.CommandType_COMMAND_TYPE_HOLD,
+		RequestId: shardRequestID(req.RequestId, "", sh.Shard),
+		Body:      &fsmpb.Command_Hold{Hold: hold},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := refusal(res); err != nil {
+		return nil, err
+	}
+	return &boxofficev1.HoldResponse{HoldId: res.HoldId, EventId: e.EventId, Holder: req.Holder, SeatIds: res.SeatIds,
+		GeneralAdmissionQuantity: res.GeneralAdmissionQuantity, ExpiresAtUnixMs: res.ExpiresAtUnixMs}, nil
+}
+
+func cloneHold(h *fsmpb.Hold) *fsmpb.Hold {
+	return &fsmpb.Hold{EventId: h.EventId, Holder: h.Holder, TtlMs: h.TtlMs, SeatIds: h.SeatIds, Best: h.Best, GeneralAdmission: h.GeneralAdmission}
+}
+
+// holdSeats holds explicit seats, all or nothing, across shards: each shard
+// holds its part under the same hold id; if any shard refuses, the parts
+// already held are released before answering.
+func (h *Host) holdSeats(ctx context.Context, req *boxofficev1.HoldRequest, e *nodepb.EventRecord, base *fsmpb.Hold, seatIDs []string) (*boxofficev1.HoldResponse, error) {
+	if len(seatIDs) == 0 {
+		return nil, invalid("seats.seat_ids is empty")
+	}
+	if len(seatIDs) > seatIDsPerRequestMax || uint32(len(seatIDs)) > e.Policy.GetSeatsPerHoldMax() {
+		return nil, fmt.Errorf("%w: %d seats in one hold; the event allows %d", ErrTooLarge, len(seatIDs), min(seatIDsPerRequestMax, int(e.Policy.GetSeatsPerHoldMax())))
+	}
+	parts := map[uint32][]string{}
+	shards := map[uint32]*nodepb.ShardRecord{}
+	for _, id := range seatIDs {
+		section, _, ok := strings.Cut(id, "-")
+		if !ok || section == "" {
+			return nil, invalid("seat id %q is not <section>-<row>-<number>", id)
+		}
+		sh := shardOfSection(e, section)
+		if sh == nil {
+			return nil, fmt.Errorf("%w: event %q has no section %q (seat %q)", ErrNotFound, e.EventId, section, id)
+		}
+		parts[sh.Shard] = append(parts[sh.Shard], id)
+		shards[sh.Shard] = sh
+	}
+	if len(parts) == 1 {
+		for _, sh := range shards {
+			spec := cloneHold(base)
+			spec.SeatIds = seatIDs
+			return h.holdInShard(ctx, req, e, sh, spec)
+		}
+	}
+	order := sortedShardNumbers(parts)
+	holdID := cluster.NewHoldID(e.EventId, req.RequestId, order)
+	results := make([]*fsmpb.Result, len(order))
+	errs := make([]error, len(order))
+	var wg sync.WaitGroup
+	for i, n := range order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			spec := cloneHold(base)
+			spec.Shard, spec.HoldId, spec.SeatIds = n, holdID, parts[n]
+			results[i], errs[i] = h.shardCommand(ctx, shards[n].GroupId, &fsmpb.Command{
+				Type: fsmpb.CommandType_COMMAND_TYPE_HOLD, RequestId: shardRequestID(req.RequestId, "", n),
+				Body: &fsmpb.Command_Hold{Hold: spec},
+			})
+		}()
+	}
+	wg.Wait()
+	// An unknown outcome (timeout, no leader) is returned as is: the client
+	// retries with the same request id and gets the complete answer; the
+	// hold TTL is the backstop if it never does.
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	var refused error
+	for _, r := range results {
+		if err := refusal(r); err != nil && refused == nil {
+			refused = err
+		}
+	}
+	if refused != nil {
+		var undo []error
+		for i, n := range order {
+			if results[i].GetCode() != fsmpb.Code_CODE_OK {
+				continue
+			}
+			r, err := h.shardCommand(ctx, shards[n].GroupId, &fsmpb.Command{
+				Type: fsmpb.CommandType_COMMAND_TYPE_RELEASE, RequestId: shardRequestID(req.RequestId, "undo", n),
+				Body: &fsmpb.Command_Release{Release: &fsmpb.Release{EventId: e.EventId, Shard: n, HoldId: holdID, Holder: req.Holder}},
+			})
+			if err != nil {
+				undo = append(undo, err)
+			} else if r.GetCode() != fsmpb.Code_CODE_OK && r.GetCode() != fsmpb.Code_CODE_NOT_FOUND && r.GetCode() != fsmpb.Code_CODE_EXPIRED {
+				undo = append(undo, refusal(r))
+			}
+		}
+		if len(undo) > 0 {
+			h.logger.Warn("undoing a partial multi-shard hold failed; its TTL will release it", "hold", holdID, "error", errors.Join(undo...))
+		}
+		return nil, refused
+	}
+	resp := &boxofficev1.HoldResponse{HoldId: holdID, EventId: e.EventId, Holder: req.Holder}
+	for _, r := range results {
+		resp.SeatIds = append(resp.SeatIds, r.SeatIds...)
+		if resp.ExpiresAtUnixMs == 0 || r.ExpiresAtUnixMs < resp.ExpiresAtUnixMs {
+			resp.ExpiresAtUnixMs = r.ExpiresAtUnixMs
+		}
+	}
+	return resp, nil
+}
+
+// holdBest asks one shard (the section's) or, without a section, the
+// shards in order until one has the seats. Best-available never spans
+// shards: a group of seats is always within one section.
+func (h *Host) holdBest(ctx context.Context, req *boxofficev1.HoldRequest, e *nodepb.EventRecord, base *fsmpb.Hold, best *boxofficev1.BestAvailable) (*boxofficev1.HoldResponse, error) {
+	if best.Quantity == 0 {
+		return nil, invalid("best.quantity must be >= 1")
+	}
+	if best.Quantity > e.Policy.GetSeatsPerHoldMax() {
+		return nil, fmt.Errorf("%w: best.quantity = %d; the event allows %d seats per hold", ErrTooLarge, best.Quantity, e.Policy.GetSeatsPerHoldMax())
+	}
+	spec := cloneHold(base)
+	spec.Best = &fsmpb.BestAvailable{Quantity: best.Quantity, SectionId: best.SectionId, PriceTier: best.PriceTier,
+		AllowAcrossAisle: best.AllowAcrossAisle, AllowSplitRows: best.AllowSplitRows, AccessibleOnly: best.AccessibleOnly}
+	if best.SectionId != "" {
+		sh := shardOfSection(e, best.SectionId)
+		if sh == nil {
+			return nil, fmt.Errorf("%w: event %q has no section %q", ErrNotFound, e.EventId, best.SectionId)
+		}
+		return h.holdInShard(ctx, req, e, sh, spec)
+	}
+	var lastErr error
+	tried := 0
+	for _, sh := range e.Shards {
+		if len(sh.SectionIds) == 0 || (best.PriceTier != "" && !slices.Contains(sh.PriceTiers, best.PriceTier)) {
+			continue
+		}
+		tried++
+		resp, err := h.holdInShard(ctx, req, e, sh, spec)
+		var ref *RefusalError
+		if err == nil || !errors.As(err, &ref) || ref.Code != fsmpb.Code_CODE_UNAVAILABLE {
+			return resp, err
+		}
+		lastErr = err
+	}
+	if tried == 0 {
+		return nil, fmt.Errorf("%w: event %q has no seated section with price tier %q", ErrNotFound, e.EventId, best.PriceTier)
+	}
+	return nil, lastErr
+}
+
+func sortedShardNumbers[V any](m map[uint32]V) []uint32 {
+	out := make([]uint32, 0, len(m))
+	for n := range m {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// holdShards resolves a hold id to the event's shard records.
+func holdShards(e *nodepb.EventRecord, holdID string) ([]*nodepb.ShardRecord, error) {
+	_, numbers, err := cluster.ParseHoldID(holdID)
+	if err != nil {
+		return nil, invalid("hold_id %q: %v", holdID, err)
+	}
+	out := make([]*nodepb.ShardRecord, 0, len(numbers))
+	for _, n := range numbers {
+		sh, err := shardByNumber(e, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sh)
+	}
+	return out, nil
+}
+
+// eachShard runs fn for every shard concurrently and returns the results in
+// shard order; a transport error from any shard is returned as is.
+func (h *Host) eachShard(shards []*nodepb.ShardRecord, fn func(sh *nodepb.ShardRecord) (*fsmpb.Result, error)) ([]*fsmpb.Result, error) {
+	results := make([]*fsmpb.Result, len(shards))
+	errs := make([]error, len(shards))
+	var wg sync.WaitGroup
+	for i, sh := range shards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = fn(sh)
+		}()
+	}
+	wg.Wait()
+	return results, errors.Join(errs...)
+}
+
+func (s *inventoryService) ExtendHold(ctx context.Context, req *boxofficev1.ExtendHoldRequest) (*boxofficev1.HoldResponse, error) {
+	h := s.host
+	ctx, cancel := h.requestContext(ctx)
+	defer cancel()
+	resp, err := func() (*boxofficev1.HoldResponse, error) {
+		if err := errors.Join(checkID("request_id", req.RequestId, true), checkID("holder", req.Holder, true)); err != nil {
+			return nil, err
+		}
+		if req.TtlMs < 0 {
+			return nil, invalid("ttl_ms = %d: must be >= 0", req.TtlMs)
+		}
+		e, err := h.readyEvent(ctx, req.EventId)
+		if err != nil {
+			return nil, err
+		}
+		shards, err := holdShards(e, req.HoldId)
+		if err != nil {
+			return nil, err
+		}
+		results, err := h.eachShard(shards, func(sh *nodepb.ShardRecord) (*fsmpb.Result, error) {
+			return h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
+				Type: fsmpb.CommandType_COMMAND_TYPE_EXTEND_HOLD, RequestId: shardRequestID(req.RequestId, "", sh.Shard),
+				Body: &fsmpb.Command_ExtendHold{ExtendHold: &fsmpb.ExtendHold{EventId: e.EventId, Shard: sh.Shard,
+					HoldId: req.HoldId, Holder: req.Holder, TtlMs: req.TtlMs}},
+			})
+		})
+		if err != nil {
+			return nil, err
+		}
+		resp := &boxofficev1.HoldResponse{HoldId: req.HoldId, EventId: e.EventId, Holder: req.Holder}
+		for _, r := range results {
+			if err := refusal(r); err != nil {
+				return nil, err
+			}
+			resp.SeatIds = append(resp.SeatIds, r.SeatIds...)
+			resp.GeneralAdmissionQuantity += r.GeneralAdmissionQuantity
+			if resp.ExpiresAtUnixMs == 0 || r.ExpiresAtUnixMs < resp.ExpiresAtUnixMs {
+				resp.ExpiresAtUnixMs = r.ExpiresAtUnixMs
+			}
+		}
+		return resp, nil
+	}()
+	return resp, toStatus(ctx, err)
+}
+
+func (s *inventoryService) Release(ctx context.Context, req *boxofficev1.ReleaseRequest) (*boxofficev1.ReleaseResponse, error) {
+	h := s.host
+	ctx, cancel := h.requestContext(ctx)
+	defer cancel()
+	resp, err := func() (*boxofficev1.ReleaseResponse, error) {
+		if err := errors.Join(checkID("request_id", req.RequestId, true), checkID("holder", req.Holder, true)); err != nil {
+			return nil, err
+		}
+		e, err := h.event(ctx, req.EventId)
+		if err != nil {
+			return nil, err
+		}
+		shards, err := holdShards(e, req.HoldId)
+		if err != nil {
+			return nil, err
+		}
+		results, err := h.eachShard(shards, func(sh *nodepb.ShardRecord) (*fsmpb.Result, error) {
+			return h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
+				Type: fsmpb.CommandType_COMMAND_TYPE_RELEASE, RequestId: shardRequestID(req.RequestId, "", sh.Shard),
+				Body: &fsmpb.Command_Release{Release: &fsmpb.Release{EventId: e.EventId, Shard: sh.Shard, HoldId: req.HoldId, Holder: req.Holder}},
+			})
+		})
+		if err != nil {
+			return nil, err
+		}
+		resp := &boxofficev1.ReleaseResponse{}
+		released := 0
+		var firstRefusal error
+		for _, r := range results {
+			if err := refusal(r); err != nil {
+				if firstRefusal == nil {
+					firstRefusal = err
+				}
+				continue
+			}
+			released++
+			resp.SeatIds = append(resp.SeatIds, r.SeatIds...)
+			resp.GeneralAdmissionQuantity += r.GeneralAdmissionQuantity
+		}
+		if released == 0 {
+			return nil, firstRefusal
+		}
+		return resp, nil
+	}()
+	return resp, toStatus(ctx, err)
+}
+
+func (s *inventoryService) Sell(ctx context.Context, req *boxofficev1.SellRequest) (*boxofficev1.SellResponse, error) {
+	h := s.host
+	ctx, cancel := h.requestContext(ctx)
+	defer cancel()
+	resp, err := h.sell(ctx, req)
+	return resp, toStatus(ctx, err)
+}
+
+// sell turns a hold into sold seats. A hold in one shard sells in one
+// command. A hold spanning shards is first pinned in every shard (so that
+// none can expire half-way), then sold in every shard; if a pin is refused
+// the others are unpinned and nothing is sold.
+func (h *Host) sell(ctx context.Context, req *boxofficev1.SellRequest) (*boxofficev1.SellResponse, error) {
+	if err := errors.Join(checkID("request_id", req.RequestId, true), checkID("holder", req.Holder, true),
+		checkID("order_id", req.OrderId, true), checkID("buyer", req.Buyer, true)); err != nil {
+		return nil, err
+	}
+	e, err := h.readyEvent(ctx, req.EventId)
+	if err != nil {
+		return nil, err
+	}
+	shards, err := holdShards(e, req.HoldId)
+	if err != nil {
+		return nil, err
+	}
+	if len(shards) > 1 {
+		pinUntil := h.now().Add(pinDuration).UnixMilli()
+		pins, err := h.eachShard(shards, func(sh *nodepb.ShardRecord) (*fsmpb.Result, error) {
+			return h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
+				Type: fsmpb.CommandType_COMMAND_TYPE_PIN_HOLD, RequestId: shardRequestID(req.RequestId, "pin", sh.Shard),
+				Body: &fsmpb.Command_PinHold{PinHold: &fsmpb.PinHold{EventId: e.EventId, Shard: sh.Shard, HoldId: req.HoldId,
+					Holder: req.Holder, PinnedUntilMs: pinUntil}},
+			})
+		})
+		if err != nil {
+			return nil, err
+		}
+		var refused error
+		for _, r := range pins {
+			if err := refusal(r); err != nil && refused == nil {
+				refused = err
+			}
+		}
+		if refused != nil {
+			for i, sh := range shards {
+				if pins[i].GetCode() != fsmpb.Code_CODE_OK {
+					continue
+				}
+				_, _ = h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
+					Type: fsmpb.CommandType_COMMAND_TYPE_PIN_HOLD, RequestId: shardRequestID(req.RequestId, "unpin", sh.Shard),
+					Body: &fsmpb.Command_PinHold{PinHold: &fsmpb.PinHold{EventId: e.EventId, Shard: sh.Shard, HoldId: req.HoldId,
+						Holder: req.Holder, PinnedUntilMs: 0}},
+				})
+			}
+			return nil, refused
+		}
+	}
+	results, err := h.eachShard(shards, func(sh *nodepb.ShardRecord) (*fsmpb.Result, error) {
+		return h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
+			Type: fsmpb.CommandType_COMMAND_TYPE_SELL, RequestId: shardRequestID(req.RequestId, "", sh.Shard),
+			Body: &fsmpb.Command_Sell{Sell: &fsmpb.Sell{EventId: e.EventId, Shard: sh.Shard, HoldId: req.HoldId,
+				Holder: req.Holder, OrderId: req.OrderId, Buyer: req.Buyer}},
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	resp := &boxofficev1.SellResponse{OrderId: req.OrderId}
+	for _, r := range results {
+		if err := refusal(r); err != nil {
+			return nil, err
+		}
+		resp.Tickets = append(resp.Tickets, ticketsToAPI(r.Tickets)...)
+	}
+	return resp, nil
+}
+
+func (s *inventoryService) Refund(ctx context.Context, req *boxofficev1.RefundRequest) (*boxofficev1.RefundResponse, error) {
+	h := s.host
+	ctx, cancel := h.requestContext(ctx)
+	defer cancel()
+	resp, err := func() (*boxofficev1.RefundResponse, error) {
+		if err := errors.Join(checkID("request_id", req.RequestId, true), checkID("order_id", req.OrderId, true)); err != nil {
+			return nil, err
+		}
+		if len(req.TicketIds) > seatIDsPerRequestMax {
+			return nil, fmt.Errorf("%w: %d ticket ids; the limit is %d", ErrTooLarge, len(req.TicketIds), seatIDsPerRequestMax)
+		}
+		e, err := h.event(ctx, req.EventId)
+		if err != nil {
+			return nil, err
+		}
+		results, err := h.eachShard(e.Shards, func(sh *nodepb.ShardRecord) (*fsmpb.Result, error) {
+			return h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
+				Type: fsmpb.CommandType_COMMAND_TYPE_REFUND, RequestId: shardRequestID(req.RequestId, "", sh.Shard),
+				Body: &fsmpb.Command_Refund{Refund: &fsmpb.Refund{EventId: e.EventId, Shard: sh.Shard, OrderId: req.OrderId, TicketIds: req.TicketIds}},
+			})
+		})
+		if err != nil {
+			return nil, err
+		}
+		resp := &boxofficev1.RefundResponse{}
+		for _, r := range results {
+			switch r.GetCode() {
+			case fsmpb.Code_CODE_OK:
+				resp.Tickets = append(resp.Tickets, ticketsToAPI(r.Tickets)...)
+			case fsmpb.Code_CODE_NOT_FOUND:
+			default:
+				return nil, refusal(r)
+			}
+		}
+		if len(resp.Tickets) == 0 {
+			return nil, fmt.Errorf("%w: order %q has no sold tickets in event %q", ErrNotFound, req.OrderId, e.EventId)
+		}
+		if len(req.TicketIds) > 0 && len(resp.Tickets) < len(req.TicketIds) {
+			// Refunded what exists; say so rather than hide it.
+			h.logger.Info("refund found fewer tickets than asked", "order", req.OrderId, "asked", len(req.TicketIds), "refunded", len(resp.Tickets))
+		}
+		return resp, nil
+	}()
+	return resp, toStatus(ctx, err)
+}
+
+func (s *inventoryService) GetSeatMap(ctx context.Context, req *boxofficev1.GetSeatMapRequest) (*boxofficev1.SeatMap, error) {
+	h := s.host
+	ctx, cancel := h.requestContext(ctx)
+	defer cancel()
+	resp, err := func() (*boxofficev1.SeatMap, error) {
+		e, err := h.event(ctx, req.EventId)
+		if err != nil {
+			return nil, err
+		}
+		stale := req.Consistency == boxofficev1.ReadConsistency_READ_CONSISTENCY_STALE
+		var shards []*nodepb.ShardRecord
+		for _, sh := range e.Shards {
+			if len(req.SectionIds) == 0 || slices.ContainsFunc(req.SectionIds, func(id string) bool {
+				return slices.Contains(sh.SectionIds, id) || slices.Contains(sh.PoolIds, id)
+			}) {
+				shards = append(shards, sh)
+			}
+		}
+		for _, id := range req.SectionIds {
+			if shardOfSection(e, id) == nil && shardOfPool(e, id) == nil {
+				return nil, fmt.Errorf("%w: event %q has no section or pool %q", ErrNotFound, e.EventId, id)
+			}
+		}
+		parts := make([]*nodepb.ReadShardResponse, len(shards))
+		errs := make([]error, len(shards))
+		var wg sync.WaitGroup
+		for i, sh := range shards {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				parts[i], errs[i] = h.readShard(ctx, &nodepb.ReadShardRequest{GroupId: sh.GroupId, EventId: e.EventId,
+					Shard: sh.Shard, SummaryOnly: req.SummaryOnly, SectionIds: req.SectionIds, Stale: stale})
+			}()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return nil, err
+		}
+		return mergeSeatMap(e, parts), nil
+	}()
+	return resp, toStatus(ctx, err)
+}
+
+// mergeSeatMap puts shard reads back in venue order.
+func mergeSeatMap(e *nodepb.EventRecord, parts []*nodepb.ReadShardResponse) *boxofficev1.SeatMap {
+	out := &boxofficev1.SeatMap{EventId: e.EventId}
+	sections := map[string]*boxofficev1.SectionState{}
+	pools := map[string]*boxofficev1.PoolState{}
+	for _, p := range parts {
+		for _, s := range p.Sections {
+			sections[s.Id] = s
+		}
+		for _, pl := range p.Pools {
+			pools[pl.Id] = pl
+		}
+		if p.Position != nil {
+			out.Positions = append(out.Positions, p.Position)
+		}
+	}
+	for _, s := range e.Venue.GetSections() {
+		if st := sections[s.Id]; st != nil {
+			out.Sections = append(out.Sections, st)
+			out.Available += st.Available
+			out.Held += st.Held
+			out.Sold += st.Sold
+		}
+	}
+	for _, p := range e.Venue.GetPools() {
+		if st := pools[p.Id]; st != nil {
+			out.Pools = append(out.Pools, st)
+		}
+	}
+	slices.SortFunc(out.Positions, func(a, b *boxofficev1.ShardPosition) int { return int(a.Shard) - int(b.Shard) })
+	return out
+}
+
+func (s *inventoryService) GetHold(ctx context.Context, req *boxofficev1.GetHoldRequest) (*boxofficev1.HoldResponse, error) {
+	h := s.host
+	ctx, cancel := h.requestContext(ctx)
+	defer cancel()
+	resp, err := func() (*boxofficev1.HoldResponse, error) {
+		e, err := h.event(ctx, req.EventId)
+		if err != nil {
+			return nil, err
+		}
+		shards, err := holdShards(e, req.HoldId)
+		if err != nil {
+			return nil, err
+		}
+		stale := req.Consistency == boxofficev1.ReadConsistency_READ_CONSISTENCY_STALE
+		out := &boxofficev1.HoldResponse{HoldId: req.HoldId, EventId: e.EventId}
+		for _, sh := range shards {
+			r, err := h.readShard(ctx, &nodepb.ReadShardRequest{GroupId: sh.GroupId, EventId: e.EventId, Shard: sh.Shard,
+				HoldId: req.HoldId, Stale: stale})
+			if err != nil {
+				return nil, err
+			}
+			out.Holder = r.Hold.GetHolder()
+			out.SeatIds = append(out.SeatIds, r.Hold.GetSeatIds()...)
+			out.GeneralAdmissionQuantity += r.Hold.GetGeneralAdmissionQuantity()
+			if exp := r.Hold.GetExpiresAtUnixMs(); out.ExpiresAtUnixMs == 0 || exp < out.ExpiresAtUnixMs {
+				out.ExpiresAtUnixMs = exp
+			}
+		}
+		return out, nil
+	}()
+	return resp, toStatus(ctx, err)
+}
+
+// Watch streams an event's seat changes from this node's replicas. Changes
+// are ordered per shard; positions are the replicated per-shard sequence,
+// so a client can resume on any node.
+func (s *inventoryService) Watch(req *boxofficev1.WatchRequest, stream boxofficev1.Inventory_WatchServer) error {
+	h := s.host
+	ctx := stream.Context()
+	e, err := h.event(ctx, req.EventId)
+	if err != nil {
+		return toStatus(ctx, err)
+	}
+	type shardState struct {
+		group *group
+		last  uint64
+	}
+	state := map[uint32]*shardState{}
+	for _, sh := range e.Shards {
+		g := h.group(sh.GroupId)
+		if g == nil {
+			return status.Errorf(codes.FailedPrecondition, "this node holds no replica of shard %d of %q; watch on a node that does (see Cluster.Routing)", sh.Shard, e.EventId)
+		}
+		state[sh.Shard] = &shardState{group: g}
+	}
+	after := map[uint32]uint64{}
+	for _, p := range req.After {
+		if _, ok := state[p.Shard]; !ok {
+			return toStatus(ctx, invalid("after: event %q has no shard %d", e.EventId, p.Shard))
+		}
+		after[p.Shard] = p.Sequence
+	}
+	// Subscribe before reading the backlog so nothing falls in between;
+	// duplicates are skipped by sequence.
+	sub := h.hub.subscribe(e.EventId)
+	defer h.hub.unsubscribe(sub)
+	var backlog []*boxofficev1.SeatChange
+	for n, st := range state {
+		pos, ok := after[n]
+		if !ok {
+			st.last = st.group.store.ShardSequence(e.EventId, n)
+			continue
+		}
+		st.last = pos
+		changes, err := st.group.store.ChangesSince(e.EventId, n, pos)
+		if err != nil {
+			return status.Errorf(codes.OutOfRange, "shard %d position %d is older than the retained change log: read the seat map again and watch from its positions (%v)", n, pos, err)
+		}
+		for _, c := range changes {
+			backlog = append(backlog, changeToAPI(c))
+			st.last = c.Sequence
+		}
+	}
+	if len(backlog) > 0 {
+		if err := stream.Send(&boxofficev1.WatchResponse{Changes: backlog}); err != nil {
+			return err
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-sub.lost:
+			return status.Error(codes.ResourceExhausted, "watch fell too far behind; resume from your last positions")
+		case c := <-sub.ch:
+			batch := []*boxofficev1.SeatChange{}
+			for {
+				st := state[c.Shard]
+				if st != nil && c.Sequence > st.last {
+					st.last = c.Sequence
+					batch = append(batch, changeToAPI(c))
+				}
+				if len(batch) >= 512 {
+					break
+				}
+				select {
+				case c = <-sub.ch:
+					continue
+				default:
+				}
+				break
+			}
+			if len(batch) > 0 {
+				if err := stream.Send(&boxofficev1.WatchResponse{Changes: batch}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+}

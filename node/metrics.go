@@ -1,0 +1,127 @@
+package node
+
+import (
+	"sync"
+	"time"
+
+	metrics "github.com/hashicorp/go-metrics/compat"
+	metricsprom "github.com/hashicorp/go-metrics/compat/prometheus"
+	"github.com/hashicorp/raft"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// nodeMetrics are one node's Prometheus metrics, registered on the node's
+// own registry (the demo runs three nodes in one process).
+type nodeMetrics struct {
+	registry      *prometheus.Registry
+	batchCommands prometheus.Histogram
+	commitSeconds prometheus.Histogram
+	operations    *prometheus.CounterVec
+	requestSecs   *prometheus.HistogramVec
+	forwards      *prometheus.CounterVec
+}
+
+func newNodeMetrics(h *Host) *nodeMetrics {
+	reg := prometheus.NewRegistry()
+	m := &nodeMetrics{
+		registry: reg,
+		batchCommands: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: "boxoffice", Subsystem: "group", Name: "batch_commands",
+			Help:    "Client commands carried by one Raft entry of a data group.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 10),
+		}),
+		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: "boxoffice", Subsystem: "group", Name: "commit_apply_seconds",
+			Help:    "Time from proposing a data-group entry to its commit and apply on the leader.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+		}),
+		operations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "boxoffice", Subsystem: "api", Name: "operations_total",
+			Help: "Client operations by method and outcome (gRPC code).",
+		}, []string{"method", "outcome"}),
+		requestSecs: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "boxoffice", Subsystem: "api", Name: "request_seconds",
+			Help:    "Latency of client operations as the serving node sees them (hold, sell, ...).",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 17),
+		}, []string{"method"}),
+		forwards: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "boxoffice", Subsystem: "peer", Name: "forwards_total",
+			Help: "Shard commands and reads forwarded to another node's leader, by kind.",
+		}, []string{"kind"}),
+	}
+	reg.MustRegister(m.batchCommands, m.commitSeconds, m.operations, m.requestSecs, m.forwards,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&raftCollector{host: h})
+	return m
+}
+
+// gatherer returns the node's metrics plus Raft's own (process-wide).
+func (m *nodeMetrics) gatherer() prometheus.Gatherer {
+	return prometheus.Gatherers{m.registry, raftMetricsRegistry()}
+}
+
+var (
+	raftRegistryOnce sync.Once
+	raftRegistry     *prometheus.Registry
+)
+
+// raftMetricsRegistry routes hashicorp/raft's go-metrics (commit time,
+// FSM apply time, leader contact, ...) to Prometheus. go-metrics is global
+// to the process, so this registry is too.
+func raftMetricsRegistry() *prometheus.Registry {
+	raftRegistryOnce.Do(func() {
+		raftRegistry = prometheus.NewRegistry()
+		sink, err := metricsprom.NewPrometheusSinkFrom(metricsprom.PrometheusOpts{
+			Expiration: time.Minute,
+			Registerer: raftRegistry,
+		})
+		if err != nil {
+			return
+		}
+		cfg := metrics.DefaultConfig("boxoffice")
+		cfg.EnableHostname = false
+		cfg.EnableRuntimeMetrics = false
+		_, _ = metrics.NewGlobal(cfg, sink)
+	})
+	return raftRegistry
+}
+
+// raftCollector reports each local group's Raft state at scrape time.
+type raftCollector struct{ host *Host }
+
+var (
+	raftStateDesc = prometheus.NewDesc("boxoffice_raft_state",
+		"Raft state of each local replica: 0 follower, 1 candidate, 2 leader, 3 shutdown.", []string{"group"}, nil)
+	raftAppliedDesc = prometheus.NewDesc("boxoffice_raft_applied_index",
+		"Last log index applied to the state machine by each local replica.", []string{"group"}, nil)
+	raftCommitDesc = prometheus.NewDesc("boxoffice_raft_commit_index",
+		"Commit index known to each local replica.", []string{"group"}, nil)
+	raftTermDesc = prometheus.NewDesc("boxoffice_raft_term",
+		"Current term of each local replica.", []string{"group"}, nil)
+	raftLeadersDesc = prometheus.NewDesc("boxoffice_raft_leaders",
+		"Number of groups this node leads.", nil, nil)
+)
+
+func (c *raftCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- raftStateDesc
+	ch <- raftAppliedDesc
+	ch <- raftCommitDesc
+	ch <- raftTermDesc
+	ch <- raftLeadersDesc
+}
+
+func (c *raftCollector) Collect(ch chan<- prometheus.Metric) {
+	leaders := 0
+	for _, g := range c.host.groupList() {
+		state := g.raft.State()
+		if state == raft.Leader {
+			leaders++
+		}
+		ch <- prometheus.MustNewConstMetric(raftStateDesc, prometheus.GaugeValue, float64(state), g.id)
+		ch <- prometheus.MustNewConstMetric(raftAppliedDesc, prometheus.GaugeValue, float64(g.raft.AppliedIndex()), g.id)
+		ch <- prometheus.MustNewConstMetric(raftCommitDesc, prometheus.GaugeValue, float64(g.raft.CommitIndex()), g.id)
+		ch <- prometheus.MustNewConstMetric(raftTermDesc, prometheus.GaugeValue, float64(g.raft.CurrentTerm()), g.id)
+	}
+	ch <- prometheus.MustNewConstMetric(raftLeadersDesc, prometheus.GaugeValue, float64(leaders))
+}

@@ -1,0 +1,173 @@
+package node
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	"github.com/boxoffice/boxoffice/fsm/fsmpb"
+	"github.com/boxoffice/boxoffice/node/nodepb"
+)
+
+// newHCLogger routes hashicorp/raft's logs (warnings and errors only) to slog.
+func newHCLogger(l *slog.Logger) hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{
+		Name:        "raft",
+		Level:       hclog.Warn,
+		Output:      &hclogWriter{logger: l},
+		DisableTime: true,
+	})
+}
+
+type hclogWriter struct{ logger *slog.Logger }
+
+func (w *hclogWriter) Write(p []byte) (int, error) {
+	line := strings.TrimSpace(string(p))
+	switch {
+	case strings.HasPrefix(line, "[ERROR]"):
+		w.logger.Error(strings.TrimSpace(strings.TrimPrefix(line, "[ERROR]")), "component", "raft")
+	case strings.HasPrefix(line, "[WARN]"):
+		w.logger.Warn(strings.TrimSpace(strings.TrimPrefix(line, "[WARN]")), "component", "raft")
+	default:
+		w.logger.Info(line, "component", "raft")
+	}
+	return len(p), nil
+}
+
+// peerClients keeps one gRPC connection per peer address.
+type peerClients struct {
+	dialer peerDialer
+	mu     sync.Mutex
+	conns  map[string]*grpc.ClientConn
+}
+
+func newPeerClients(d peerDialer) *peerClients {
+	return &peerClients{dialer: d, conns: make(map[string]*grpc.ClientConn)}
+}
+
+func (p *peerClients) get(addr string) (nodepb.PeerClient, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c, ok := p.conns[addr]; ok {
+		return nodepb.NewPeerClient(c), nil
+	}
+	header := []byte{connKindPeer}
+	c, err := grpc.NewClient("passthrough:///"+addr,
+		// The dialer does TLS itself (the mux must read the header after
+		// the handshake), so gRPC sees an already secured connection.
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithContextDialer(func(ctx context.Context, a string) (net.Conn, error) {
+			return p.dialer.dial(ctx, a, header)
+		}),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)),
+	)
+	if err != nil {
+		return nil, err
+	}
+	p.conns[addr] = c
+	return nodepb.NewPeerClient(c), nil
+}
+
+func (p *peerClients) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for addr, c := range p.conns {
+		_ = c.Close()
+		delete(p.conns, addr)
+	}
+}
+
+// unaryMetrics counts every client call by method and outcome and times it.
+func (h *Host) unaryMetrics(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	start := time.Now()
+	resp, err := handler(ctx, req)
+	method := info.FullMethod[strings.LastIndexByte(info.FullMethod, '/')+1:]
+	h.metrics.operations.WithLabelValues(method, status.Code(err).String()).Inc()
+	h.metrics.requestSecs.WithLabelValues(method).Observe(time.Since(start).Seconds())
+	return resp, err
+}
+
+// watchHub fans applied seat changes out to Watch streams on this node.
+type watchHub struct {
+	mu     sync.Mutex
+	subs   map[string]map[*watcher]struct{} // by event id
+	closed bool
+}
+
+type watcher struct {
+	eventID string
+	ch      chan *fsmpb.SeatChange
+	// lost is closed when the watcher fell behind and changes were dropped.
+	lost     chan struct{}
+	lostOnce sync.Once
+}
+
+// watcherBuffer bounds the changes queued for one Watch stream; a stream
+// that falls further behind is ended and must resume from its position.
+const watcherBuffer = 16384
+
+func newWatchHub() *watchHub { return &watchHub{subs: make(map[string]map[*watcher]struct{})} }
+
+func (w *watchHub) subscribe(eventID string) *watcher {
+	sub := &watcher{eventID: eventID, ch: make(chan *fsmpb.SeatChange, watcherBuffer), lost: make(chan struct{})}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		sub.lostOnce.Do(func() { close(sub.lost) })
+		return sub
+	}
+	if w.subs[eventID] == nil {
+		w.subs[eventID] = make(map[*watcher]struct{})
+	}
+	w.subs[eventID][sub] = struct{}{}
+	return sub
+}
+
+func (w *watchHub) unsubscribe(sub *watcher) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.subs[sub.eventID], sub)
+	if len(w.subs[sub.eventID]) == 0 {
+		delete(w.subs, sub.eventID)
+	}
+}
+
+// publish runs inside the FSM's apply: it never blocks.
+func (w *watchHub) publish(results []*fsmpb.Result) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.subs) == 0 {
+		return
+	}
+	for _, r := range results {
+		for _, c := range r.GetChanges() {
+			for sub := range w.subs[c.EventId] {
+				select {
+				case sub.ch <- c:
+				default:
+					sub.lostOnce.Do(func() { close(sub.lost) })
+				}
+			}
+		}
+	}
+}
+
+func (w *watchHub) closeAll() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
+	for _, subs := range w.subs {
+		for sub := range subs {
+			sub.lostOnce.Do(func() { close(sub.lost) })
+		}
+	}
+	w.subs = map[string]map[*watcher]struct{}{}
+}
