@@ -23,6 +23,8 @@ type NodeMeta struct {
 	PeerAddr   string `json:"peer"`
 	HTTPAddr   string `json:"http"`
 	GossipAddr string `json:"gossip"`
+	// Incarnation changes when a node starts over with an empty data dir.
+	Incarnation string `json:"inc"`
 }
 
 // Member is one node as this node's failure detector sees it.

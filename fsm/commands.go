@@ -135,8 +135,9 @@ func (s *Store) hold(now int64, c *fsmpb.Hold) *fsmpb.Result {
 	}
 	for _, i := range seats {
 		sh.takeSeat(i, slot, now)
-		res.SeatIds = append(res.SeatIds, sh.seatID(i))
-		sh.emitSeat(res, i)
+		id := sh.seatID(i)
+		res.SeatIds = append(res.SeatIds, id)
+		sh.emitSeat(res, i, id)
 	}
 	return res
 }
@@ -352,8 +353,8 @@ func (s *Store) extendHold(now int64, c *fsmpb.ExtendHold) *fsmpb.Result {
 	h.expiresMs = min(now+sh.ttlMs(c.TtlMs), h.createdMs+sh.policy.holdLifetimeMaxMs)
 	sh.deadlineChanged(slot)
 	res := sh.holdResult(slot)
-	for _, i := range sh.holds[slot].seats {
-		sh.emitSeat(res, i)
+	for k, i := range sh.holds[slot].seats {
+		sh.emitSeat(res, i, res.SeatIds[k])
 	}
 	return res
 }
@@ -400,7 +401,7 @@ func (sh *shard) releaseHold(res *fsmpb.Result, slot uint32) {
 			panic(fmt.Sprintf("fsm: hold %q lists seat %d it does not hold", h.id, i))
 		}
 		sh.setSeatState(i, seatAvailable, 0, 0)
-		sh.emitSeat(res, i)
+		sh.emitSeat(res, i, "")
 	}
 	if h.gaQuantity > 0 {
 		p := &sh.pools[h.pool]
@@ -418,13 +419,13 @@ func (sh *shard) releaseHold(res *fsmpb.Result, slot uint32) {
 // ticketID formats ticket number n of the shard: "<event>/<shard>/<n>".
 // Numbers come from a replicated per-shard counter, so every replica
 // issues the same ids.
-func (sh *shard) ticketID(n uint64) string {
+func (sh *shard) ticketID(n uint32) string {
 	b := make([]byte, 0, len(sh.key.eventID)+24)
 	b = append(b, sh.key.eventID...)
 	b = append(b, '/')
 	b = strconv.AppendUint(b, uint64(sh.key.shard), 10)
 	b = append(b, '/')
-	b = strconv.AppendUint(b, n, 10)
+	b = strconv.AppendUint(b, uint64(n), 10)
 	return string(b)
 }
 
@@ -464,6 +465,9 @@ func (s *Store) sell(now int64, c *fsmpb.Sell) *fsmpb.Result {
 	if len(previous)+count > MaxTicketsPerOrder {
 		return refuse(codeTooLarge, "order %q would have more than %d tickets", c.OrderId, MaxTicketsPerOrder)
 	}
+	if uint64(sh.ticketCounter)+uint64(count) > MaxTicketsPerShard {
+		return refuse(codeTooLarge, "the shard has issued its %d tickets", uint64(MaxTicketsPerShard))
+	}
 	if !exists {
 		orderSlot = sh.addOrder(order{id: c.OrderId, buyer: c.Buyer})
 	}
@@ -486,9 +490,10 @@ func (s *Store) sell(now int64, c *fsmpb.Sell) *fsmpb.Result {
 		t := orderTicket{number: sh.ticketCounter, seat: i}
 		tickets = append(tickets, t)
 		sh.setSeatState(i, seatSold, orderSlot, t.number)
-		res.SeatIds = append(res.SeatIds, sh.seatID(i))
-		res.Tickets = append(res.Tickets, sh.ticketProto(t, o))
-		sh.emitSeat(res, i)
+		tk := sh.ticketProto(t, o)
+		res.SeatIds = append(res.SeatIds, tk.SeatId)
+		res.Tickets = append(res.Tickets, tk)
+		sh.emitSeat(res, i, tk.SeatId)
 	}
 	if h.gaQuantity > 0 {
 		p := &sh.pools[h.pool]
@@ -556,7 +561,8 @@ func (s *Store) refund(c *fsmpb.Refund) *fsmpb.Result {
 			kept = append(kept, t)
 			continue
 		}
-		res.Tickets = append(res.Tickets, sh.ticketProto(t, o))
+		tk := sh.ticketProto(t, o)
+		res.Tickets = append(res.Tickets, tk)
 		if t.isGeneralAdmission() {
 			p := &sh.pools[t.seat]
 			if p.sold == 0 {
@@ -570,8 +576,8 @@ func (s *Store) refund(c *fsmpb.Refund) *fsmpb.Result {
 			panic(fmt.Sprintf("fsm: order %q lists seat %d it does not own", o.id, t.seat))
 		}
 		sh.setSeatState(t.seat, seatAvailable, 0, 0)
-		res.SeatIds = append(res.SeatIds, sh.seatID(t.seat))
-		sh.emitSeat(res, t.seat)
+		res.SeatIds = append(res.SeatIds, tk.SeatId)
+		sh.emitSeat(res, t.seat, tk.SeatId)
 	}
 	for pi, touched := range poolsTouched {
 		if touched {
@@ -606,7 +612,9 @@ func (s *Store) sweep(now int64) *fsmpb.Result {
 
 // ---------------------------------------------------------------- changes
 
-func (sh *shard) emitSeat(res *fsmpb.Result, i uint32) {
+// emitSeat records the current state of seat i; id is its id if the
+// caller has it already, else "".
+func (sh *shard) emitSeat(res *fsmpb.Result, i uint32, id string) {
 	st := &sh.seats[i]
 	rec := changeRecord{seat: int32(i), state: st.state}
 	switch st.state {
@@ -616,7 +624,7 @@ func (sh *shard) emitSeat(res *fsmpb.Result, i uint32) {
 	case seatSold:
 		rec.orderID = sh.orders[st.ref].id
 	}
-	sh.record(res, rec)
+	sh.record(res, rec, id)
 }
 
 // emitPool records a change of pool pi's free units. Its state is
@@ -632,17 +640,18 @@ func (sh *shard) emitPool(res *fsmpb.Result, pi uint32, holdID, orderID string) 
 	default:
 		rec.state = seatSold
 	}
-	sh.record(res, rec)
+	sh.record(res, rec, "")
 }
 
-func (sh *shard) record(res *fsmpb.Result, rec changeRecord) {
+func (sh *shard) record(res *fsmpb.Result, rec changeRecord, id string) {
 	sh.sequence++
 	rec.sequence = sh.sequence
 	sh.changes.add(rec, sh.changeCap)
-	res.Changes = append(res.Changes, sh.changeProto(rec))
+	res.Changes = append(res.Changes, sh.changeProto(rec, id))
 }
 
-func (sh *shard) changeProto(rec changeRecord) *fsmpb.SeatChange {
+// changeProto builds the SeatChange of rec; id is the seat id if known.
+func (sh *shard) changeProto(rec changeRecord, id string) *fsmpb.SeatChange {
 	c := &fsmpb.SeatChange{
 		EventId:                   sh.key.eventID,
 		Shard:                     sh.key.shard,
@@ -653,9 +662,12 @@ func (sh *shard) changeProto(rec changeRecord) *fsmpb.SeatChange {
 		ExpiresAtUnixMs:           rec.expiresMs,
 		GeneralAdmissionAvailable: rec.gaAvailable,
 	}
-	if rec.seat >= 0 {
+	switch {
+	case id != "":
+		c.SeatId = id
+	case rec.seat >= 0:
 		c.SeatId = sh.seatID(uint32(rec.seat))
-	} else {
+	default:
 		c.SeatId = sh.pools[-1-rec.seat].id
 	}
 	return c

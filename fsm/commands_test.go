@@ -660,3 +660,22 @@ func TestChangesSince(t *testing.T) {
 		t.Fatalf("restored head: %v %v", ch, err)
 	}
 }
+
+func TestNodeQueries(t *testing.T) {
+	h := newTestStore(t)
+	if h.s.HasExpiredHolds(h.nowMs) || h.s.ShardSequence("ev", 0) != 0 || h.s.ShardSequence("nope", 0) != 0 {
+		t.Fatal("fresh store")
+	}
+	h.mustOK(holdSeatsCmd("a", "alice", "S1-A-1", "S1-A-2"))
+	if h.s.ShardSequence("ev", 0) != 2 {
+		t.Fatalf("sequence %d", h.s.ShardSequence("ev", 0))
+	}
+	if h.s.HasExpiredHolds(h.nowMs+DefaultHoldTTLMs-1) || !h.s.HasExpiredHolds(h.nowMs+DefaultHoldTTLMs) {
+		t.Fatal("expiry boundary")
+	}
+	h.advance(DefaultHoldTTLMs)
+	h.mustOK(sweepCmd())
+	if h.s.HasExpiredHolds(h.nowMs) || h.s.ShardSequence("ev", 0) != 4 {
+		t.Fatal("after sweep")
+	}
+}

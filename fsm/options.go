@@ -66,6 +66,9 @@ const (
 	// MaxTicketsPerOrder bounds the tickets one order holds in one shard
 	// (several Sells may share an order id); a Sell over it is TOO_LARGE.
 	MaxTicketsPerOrder = 10_000
+	// MaxTicketsPerShard bounds the ticket numbers a shard issues (one per
+	// seat or GA unit sold, never reused); a Sell past it is TOO_LARGE.
+	MaxTicketsPerShard = 1<<32 - 1
 	// MaxHoldsPerSweep bounds the work of one Sweep command: at most this
 	// many expired holds are released; the rest go with the next Sweep.
 	MaxHoldsPerSweep = 100_000

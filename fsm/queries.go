@@ -1,5 +1,7 @@
 package fsm
 
+import "crypto/sha256"
+
 // Cheap queries the node runs often, without materializing a seat map.
 
 // HasExpiredHolds reports whether a Sweep proposed at nowMs would release
@@ -26,4 +28,12 @@ func (s *Store) ShardSequence(eventID string, shard uint32) uint64 {
 		return sh.sequence
 	}
 	return 0
+}
+
+// AppliedHash returns the applied index and the state hash at that index,
+// taken from one consistent capture: replicas that report the same index
+// must report the same hash.
+func (s *Store) AppliedHash() (uint64, [32]byte) {
+	snap := s.Snapshot()
+	return snap.appliedIndex, sha256.Sum256(snap.appendBody(nil))
 }

@@ -2,7 +2,6 @@ package fsm
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -44,7 +43,8 @@ type seat struct {
 	state  uint8
 	flags  uint8
 	ref    uint32 // hold slot when held, order slot when sold
-	ticket uint64 // ticket number when sold
+	ticket uint32 // ticket number when sold
+	row    uint32 // index into shard.rows (static)
 }
 
 // row is one row of a section; its seats are shard.seats[start:start+count].
@@ -132,7 +132,7 @@ type shard struct {
 	orderByID  map[string]uint32
 	freeOrders slotHeap
 
-	ticketCounter uint64 // last ticket number issued
+	ticketCounter uint32 // last ticket number issued
 	sequence      uint64 // last change sequence
 	changes       changeRing
 	changeCap     int // Options.ChangeLogPerShard
@@ -379,6 +379,7 @@ func newShard(n *fsmpb.CreateShard, requestID string) *shard {
 			seats := sh.seats[start : start+r.SeatCount]
 			for i := range seats {
 				seats[i].state = seatAvailable
+				seats[i].row = uint32(len(sh.rows) - 1)
 			}
 			for _, num := range r.AisleAfter {
 				seats[num-r.FirstNumber].flags |= flagAisleAfter
@@ -444,9 +445,7 @@ func (sh *shard) seatIndex(id string) (uint32, seatIndexResult) {
 }
 
 // rowOf returns the index of the row holding seat index i.
-func (sh *shard) rowOf(i uint32) uint32 {
-	return uint32(sort.Search(len(sh.rows), func(k int) bool { return sh.rows[k].start+sh.rows[k].count > i }))
-}
+func (sh *shard) rowOf(i uint32) uint32 { return sh.seats[i].row }
 
 // seatID formats the id of seat index i.
 func (sh *shard) seatID(i uint32) string {
@@ -471,7 +470,7 @@ func (sh *shard) tierID(t int32) string {
 // setSeatState moves seat i to state st, keeping the row, section and shard
 // counters and the row summary in step. Every seat state change goes
 // through here.
-func (sh *shard) setSeatState(i uint32, st uint8, ref uint32, ticket uint64) {
+func (sh *shard) setSeatState(i uint32, st uint8, ref uint32, ticket uint32) {
 	s := &sh.seats[i]
 	old := s.state
 	s.state, s.ref, s.ticket = st, ref, ticket

@@ -54,7 +54,7 @@ type shardCapture struct {
 	createRequestID string
 	createBytes     []byte
 	sequence        uint64
-	ticketCounter   uint64
+	ticketCounter   uint32
 	nextUnits       []uint32
 	holds           []hold  // shallow copy; hold.seats is copy-on-write
 	orders          []order // shallow copy; order.tickets is copy-on-write
@@ -137,7 +137,7 @@ func (snap *Snapshot) appendBody(b []byte) []byte {
 		b = appendString(b, c.createRequestID)
 		b = appendBytes(b, c.createBytes)
 		b = binary.AppendUvarint(b, c.sequence)
-		b = binary.AppendUvarint(b, c.ticketCounter)
+		b = binary.AppendUvarint(b, uint64(c.ticketCounter))
 		for _, u := range c.nextUnits {
 			b = binary.AppendUvarint(b, uint64(u))
 		}
@@ -185,7 +185,7 @@ func (snap *Snapshot) appendBody(b []byte) []byte {
 			b = appendString(b, o.buyer)
 			b = binary.AppendUvarint(b, uint64(len(o.tickets)))
 			for _, t := range o.tickets {
-				b = binary.AppendUvarint(b, t.number)
+				b = binary.AppendUvarint(b, uint64(t.number))
 				b = binary.AppendUvarint(b, uint64(t.seat))
 				b = binary.AppendUvarint(b, uint64(t.unit))
 			}
@@ -363,7 +363,7 @@ func decodeShard(d *decoder, opts Options) (*shard, error) {
 	sh := newShard(normalized, requestID)
 	sh.changeCap = opts.ChangeLogPerShard
 	sh.sequence = d.uvarint()
-	sh.ticketCounter = d.uvarint()
+	sh.ticketCounter = uint32(d.count("ticket counter", MaxTicketsPerShard))
 	sh.changes.floor = sh.sequence
 	for pi := range sh.pools {
 		n := d.uvarint()
@@ -454,7 +454,7 @@ func decodeShard(d *decoder, opts Options) (*shard, error) {
 		}
 		previous = slot
 		for k := range o.tickets {
-			t := orderTicket{number: d.uvarint(), seat: uint32(d.count("ticket seat", 1<<32-1)), unit: uint32(d.count("GA unit", 1<<32-1))}
+			t := orderTicket{number: uint32(d.count("ticket number", MaxTicketsPerShard)), seat: uint32(d.count("ticket seat", 1<<32-1)), unit: uint32(d.count("GA unit", 1<<32-1))}
 			if d.err != nil {
 				return nil, d.err
 			}

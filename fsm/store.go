@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"sync"
@@ -192,16 +193,22 @@ type dedupEntry struct {
 	requestID string
 	nowMs     int64
 	result    []byte // deterministic encoding of the first Result
+	// superseded is set when the request id was applied again after its
+	// window and a newer entry replaced this one in byID. Only the table
+	// reads it (never a Snapshot), under the write lock.
+	superseded bool
 }
 
 // dedupTable maps request ids to first results, with a FIFO in apply
 // order (which, with the monotonic clock, is also time order). The FIFO
 // may contain superseded entries (a request id reused after its window);
-// they are skipped: an entry is live iff byID points to it.
+// they are skipped: an entry is live iff byID points to it (iff it is not
+// marked superseded).
 type dedupTable struct {
-	byID  map[string]*dedupEntry
-	queue []*dedupEntry
-	head  int
+	byID    map[string]*dedupEntry
+	queue   []*dedupEntry
+	head    int
+	scratch []byte // encoding buffer, reused
 }
 
 func newDedupTable() dedupTable {
@@ -223,11 +230,12 @@ func (d *dedupTable) lookup(requestID string, now, windowMs int64) (*fsmpb.Resul
 }
 
 func (d *dedupTable) add(requestID string, now int64, res *fsmpb.Result, entriesMax int) {
-	b, err := deterministic.Marshal(res)
-	if err != nil {
-		panic(fmt.Sprintf("fsm: result does not encode: %v", err))
-	}
+	d.scratch = appendResult(d.scratch[:0], res)
+	b := bytes.Clone(d.scratch)
 	e := &dedupEntry{requestID: requestID, nowMs: now, result: b}
+	if old := d.byID[requestID]; old != nil {
+		old.superseded = true
+	}
 	d.byID[requestID] = e
 	d.queue = append(d.queue, e)
 	for len(d.byID) > entriesMax {
@@ -240,7 +248,7 @@ func (d *dedupTable) popFront() {
 	e := d.queue[d.head]
 	d.queue[d.head] = nil
 	d.head++
-	if d.byID[e.requestID] == e {
+	if !e.superseded {
 		delete(d.byID, e.requestID)
 	}
 	if d.head >= 1024 && d.head*2 >= len(d.queue) {
@@ -262,7 +270,7 @@ func (d *dedupTable) prune(now, windowMs int64) {
 func (d *dedupTable) live() []*dedupEntry {
 	out := make([]*dedupEntry, 0, len(d.byID))
 	for _, e := range d.queue[d.head:] {
-		if d.byID[e.requestID] == e {
+		if !e.superseded {
 			out = append(out, e)
 		}
 	}

@@ -46,7 +46,7 @@ type order struct {
 
 // orderTicket is one sold seat or GA unit.
 type orderTicket struct {
-	number uint64 // ticket number; the id is formatted from it
+	number uint32 // ticket number; the id is formatted from it
 	seat   uint32 // seat index, or the pool index for a GA unit
 	unit   uint32 // 0 for a seat; the GA unit number (>= 1) for a GA unit
 }

@@ -302,7 +302,7 @@ func (s *Store) ChangesSince(eventID string, shardNumber uint32, afterSequence u
 		if rec.sequence != seq {
 			panic(fmt.Sprintf("fsm: change ring of event %q shard %d holds %d where %d belongs", eventID, shardNumber, rec.sequence, seq))
 		}
-		out = append(out, sh.changeProto(rec))
+		out = append(out, sh.changeProto(rec, ""))
 	}
 	return out, nil
 }

@@ -27,6 +27,7 @@ type Catalog struct {
 	nodes   map[string]*nodepb.NodeRecord
 	groups  map[string]*nodepb.GroupRecord
 	events  map[string]*nodepb.EventRecord
+	removed map[string]*nodepb.NodeRecord // tombstones by node id
 	dedup   map[string]*nodepb.DedupEntry
 	order   []string // dedup insertion order, for FIFO eviction
 
@@ -45,6 +46,7 @@ func (c *Catalog) reset() {
 	c.nodes = make(map[string]*nodepb.NodeRecord)
 	c.groups = make(map[string]*nodepb.GroupRecord)
 	c.events = make(map[string]*nodepb.EventRecord)
+	c.removed = make(map[string]*nodepb.NodeRecord)
 	c.dedup = make(map[string]*nodepb.DedupEntry)
 	c.order = nil
 }
@@ -98,6 +100,11 @@ func (c *Catalog) execute(cmd *nodepb.CatalogCommand) *nodepb.CatalogResult {
 		if n == nil || n.NodeId == "" {
 			return catalogRefusal(nodepb.CatalogCode_CATALOG_CODE_INVALID, "register node: node id required")
 		}
+		if tomb := c.removed[n.NodeId]; tomb != nil && tomb.Incarnation == n.Incarnation {
+			return catalogRefusal(nodepb.CatalogCode_CATALOG_CODE_INVALID,
+				"node %q incarnation %q was removed; wipe its data dir to add it back", n.NodeId, n.Incarnation)
+		}
+		delete(c.removed, n.NodeId)
 		rec := proto.Clone(n).(*nodepb.NodeRecord)
 		if old, exists := c.nodes[n.NodeId]; exists {
 			rec.RegisteredAtUnixMs = old.RegisteredAtUnixMs
@@ -150,6 +157,18 @@ func (c *Catalog) execute(cmd *nodepb.CatalogCommand) *nodepb.CatalogResult {
 		}
 		g.Replicas = slices.Clone(s.Replicas)
 		return ok
+	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_REMOVE_NODE:
+		id := cmd.GetRemoveNode().GetNodeId()
+		if _, exists := c.nodes[id]; !exists {
+			return catalogRefusal(nodepb.CatalogCode_CATALOG_CODE_NOT_FOUND, "node %q is not registered", id)
+		}
+		c.removed[id] = proto.Clone(c.nodes[id]).(*nodepb.NodeRecord)
+		delete(c.nodes, id)
+		for _, g := range c.groups {
+			g.Replicas = slices.DeleteFunc(g.Replicas, func(r string) bool { return r == id })
+			g.InitialReplicas = slices.DeleteFunc(g.InitialReplicas, func(r string) bool { return r == id })
+		}
+		return ok
 	default:
 		panic(fmt.Sprintf("catalog: unknown command type %v", cmd.Type))
 	}
@@ -172,6 +191,9 @@ func (c *Catalog) exportLocked() *nodepb.CatalogSnapshot {
 	}
 	for _, id := range sortedKeys(c.events) {
 		s.Events = append(s.Events, proto.Clone(c.events[id]).(*nodepb.EventRecord))
+	}
+	for _, id := range sortedKeys(c.removed) {
+		s.RemovedNodes = append(s.RemovedNodes, proto.Clone(c.removed[id]).(*nodepb.NodeRecord))
 	}
 	for _, id := range c.order {
 		s.Dedup = append(s.Dedup, proto.Clone(c.dedup[id]).(*nodepb.DedupEntry))
@@ -202,6 +224,9 @@ func (c *Catalog) Restore(rc io.ReadCloser) error {
 	for _, e := range s.Events {
 		c.events[e.EventId] = e
 	}
+	for _, n := range s.RemovedNodes {
+		c.removed[n.NodeId] = n
+	}
 	for _, d := range s.Dedup {
 		c.dedup[d.RequestId] = d
 		c.order = append(c.order, d.RequestId)
@@ -228,6 +253,14 @@ func (c *Catalog) Event(id string) *nodepb.EventRecord {
 		return proto.Clone(e).(*nodepb.EventRecord)
 	}
 	return nil
+}
+
+// Removed reports whether this incarnation of a node was removed.
+func (c *Catalog) Removed(nodeID, incarnation string) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	tomb := c.removed[nodeID]
+	return tomb != nil && tomb.Incarnation == incarnation
 }
 
 // Group returns a copy of one group, or nil.

@@ -2,17 +2,14 @@ package node
 
 import (
 	"context"
-	"fmt"
+	"encoding/hex"
 	"slices"
 	"strconv"
 	"sync"
 
 	"github.com/hashicorp/raft"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
-	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/node/nodepb"
 )
 
@@ -135,18 +132,27 @@ func (h *Host) localGroupStatus() []*boxofficev1.GroupStatus {
 				}
 			}
 		}
+		var hash string
+		var hashIndex uint64
+		if g.store != nil {
+			var sum [32]byte
+			hashIndex, sum = g.store.AppliedHash()
+			hash = hex.EncodeToString(sum[:])
+		}
 		out = append(out, &boxofficev1.GroupStatus{
 			GroupId:      g.id,
 			LeaderNodeId: leader,
 			Shards:       shardsByGroup[g.id],
 			Replicas: []*boxofficev1.ReplicaStatus{{
-				NodeId:       h.cfg.NodeID,
-				RaftState:    g.raft.State().String(),
-				AppliedIndex: g.raft.AppliedIndex(),
-				CommitIndex:  g.raft.CommitIndex(),
-				LastLogIndex: g.raft.LastIndex(),
-				Term:         g.raft.CurrentTerm(),
-				Voter:        voter,
+				NodeId:         h.cfg.NodeID,
+				RaftState:      g.raft.State().String(),
+				AppliedIndex:   g.raft.AppliedIndex(),
+				CommitIndex:    g.raft.CommitIndex(),
+				LastLogIndex:   g.raft.LastIndex(),
+				Term:           g.raft.CurrentTerm(),
+				Voter:          voter,
+				StateHash:      hash,
+				StateHashIndex: hashIndex,
 			}},
 		})
 	}
@@ -176,38 +182,4 @@ func (c *clusterService) Routing(ctx context.Context, req *boxofficev1.RoutingRe
 		resp.Shards = append(resp.Shards, route)
 	}
 	return resp, nil
-}
-
-// RemoveNode takes a node out of every group this node leads and out of the
-// catalog's replica lists. Run it against each node (or any node repeatedly)
-// until Status shows the node in no group.
-func (c *clusterService) RemoveNode(ctx context.Context, req *boxofficev1.RemoveNodeRequest) (*boxofficev1.RemoveNodeResponse, error) {
-	h := c.host
-	if req.NodeId == "" {
-		return nil, status.Error(codes.InvalidArgument, "node_id is required")
-	}
-	if h.catalog.Node(req.NodeId) == nil {
-		return nil, status.Errorf(codes.NotFound, "node %q is not registered", req.NodeId)
-	}
-	for _, g := range h.groupList() {
-		if g.raft.State() != raft.Leader {
-			continue
-		}
-		if err := g.raft.RemoveServer(raft.ServerID(req.NodeId), 0, h.cfg.RequestTimeout).Error(); err != nil {
-			return nil, toStatus(ctx, fmt.Errorf("group %s: remove %s: %w", g.id, req.NodeId, err))
-		}
-		if g.id == cluster.MetaGroupID {
-			continue
-		}
-		if rec := h.catalog.Group(g.id); rec != nil && slices.Contains(rec.Replicas, req.NodeId) {
-			replicas := slices.DeleteFunc(rec.Replicas, func(id string) bool { return id == req.NodeId })
-			if _, err := h.catalogCommand(ctx, &nodepb.CatalogCommand{
-				Type: nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_SET_REPLICAS,
-				Body: &nodepb.CatalogCommand_SetReplicas{SetReplicas: &nodepb.SetReplicas{GroupId: g.id, Replicas: replicas}},
-			}); err != nil {
-				return nil, toStatus(ctx, err)
-			}
-		}
-	}
-	return &boxofficev1.RemoveNodeResponse{}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -90,7 +91,8 @@ func TestHoldSellReadAcrossNodes(t *testing.T) {
 
 func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3)
+	// No sweeps: the expired hold must still exist when it is sold.
+	tc := newTestCluster(t, 3, func(i int, c *Config) { c.SweepInterval = time.Hour })
 	tc.createOnSaleEvent("ev1", 2, 3, 10)
 	ctx := ctxT(t, 60*time.Second)
 	inv := tc.inv(0)
@@ -583,4 +585,78 @@ func TestClusterStatusAndMetrics(t *testing.T) {
 		}
 	}
 	_ = raft.Leader
+}
+
+// TestRemoveNodeAndAddBackEmpty removes a node, wipes it and starts it again
+// empty: it must be added back to every group and catch up.
+func TestRemoveNodeAndAddBackEmpty(t *testing.T) {
+	skipIfShort(t)
+	tc := newTestCluster(t, 3)
+	tc.createOnSaleEvent("ev1", 3, 5, 10)
+	ctx := ctxT(t, 90*time.Second)
+	h, err := tc.inv(0).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h1", EventId: "ev1", Holder: "a",
+		Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 2, SectionId: "S1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tc.clusterClient(0).RemoveNode(ctx, &boxofficev1.RemoveNodeRequest{NodeId: "n3"}); err != nil {
+		t.Fatal(err)
+	}
+	// Every group drops n3 from its configuration.
+	waitFor(t, 20*time.Second, "n3 removed from every group", func() bool {
+		for _, g := range tc.hosts[0].groupList() {
+			f := g.raft.GetConfiguration()
+			if f.Error() != nil {
+				return false
+			}
+			for _, s := range f.Configuration().Servers {
+				if s.ID == "n3" {
+					t.Logf("group %s still has n3 (%s), leader %v", g.id, s.Suffrage, g.raft.State())
+					return false
+				}
+			}
+		}
+		return true
+	})
+	// The cluster keeps working on two replicas.
+	if _, err := tc.inv(1).Sell(ctx, &boxofficev1.SellRequest{RequestId: "s1", EventId: "ev1", HoldId: h.HoldId, Holder: "a", OrderId: "o1", Buyer: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	tc.stop(2, true)
+	if err := os.RemoveAll(tc.configs[2].DataDir); err != nil {
+		t.Fatal(err)
+	}
+	tc.start(2)
+	waitFor(t, 40*time.Second, "n3 back in every group with the data", func() bool {
+		if len(tc.hosts[2].groupList()) != len(tc.hosts[0].groupList()) {
+			return false
+		}
+		for _, g := range tc.hosts[2].groupList() {
+			if g.raft.AppliedIndex() == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	tc.waitReady()
+	tc.replicasEqual()
+	// Stale reads on the new replica show the sale.
+	m, err := tc.inv(2).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "ev1", Consistency: boxofficev1.ReadConsistency_READ_CONSISTENCY_STALE, SectionIds: []string{"S1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Sold != 2 {
+		t.Fatalf("the re-added replica reads %d sold seats, want 2", m.Sold)
+	}
+}
+
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for: %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -2,7 +2,9 @@ package node
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -61,11 +64,12 @@ type Host struct {
 	httpServer   *http.Server
 	health       *health.Server
 
-	membership *cluster.Membership
-	catalog    *Catalog
-	meta       *group
-	hub        *watchHub
-	peers      *peerClients
+	membership  *cluster.Membership
+	incarnation string
+	catalog     *Catalog
+	meta        *group
+	hub         *watchHub
+	peers       *peerClients
 
 	mu     sync.RWMutex
 	groups map[string]*group // data groups running here
@@ -177,6 +181,12 @@ func Start(cfg Config) (*Host, error) {
 	})
 	h.httpServer = &http.Server{Handler: httpMux, ReadHeaderTimeout: 5 * time.Second}
 
+	incarnation, err := loadIncarnation(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	h.incarnation = incarnation
+
 	// The meta group always runs; it is bootstrapped once enough nodes
 	// have joined (or was bootstrapped in an earlier life of this node).
 	h.catalog = newCatalog()
@@ -190,7 +200,7 @@ func Start(cfg Config) (*Host, error) {
 		BindAddr: cfg.GossipAddr,
 		Meta: cluster.NodeMeta{
 			NodeID: cfg.NodeID, GRPCAddr: cfg.AdvertiseGRPCAddr, PeerAddr: cfg.AdvertisePeerAddr,
-			HTTPAddr: cfg.AdvertiseHTTPAddr, GossipAddr: cfg.GossipAddr,
+			HTTPAddr: cfg.AdvertiseHTTPAddr, GossipAddr: cfg.GossipAddr, Incarnation: incarnation,
 		},
 		Logger:   h.logger,
 		OnChange: h.kickReconcile,
@@ -384,6 +394,22 @@ func (h *Host) reconcileOnce() error {
 		if err := h.metaLeaderDuties(snap); err != nil {
 			errs = append(errs, err)
 		}
+		ctx, cancel := context.WithTimeout(h.ctx, h.cfg.RequestTimeout)
+		if err := h.repairReplicas(ctx, snap); err != nil {
+			errs = append(errs, err)
+		}
+		cancel()
+		if err := h.reconcileMeta(h.catalog.Export()); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := h.reconcileMembers(h.catalog.Export()); err != nil {
+		errs = append(errs, err)
+	}
+	// Only a node the catalog still knows acts on its own removal from
+	// groups; a node removed entirely waits to be registered again.
+	if h.catalog.Node(h.cfg.NodeID) != nil {
+		h.stopRemovedGroups(h.catalog.Export())
 	}
 	return errors.Join(errs...)
 }
@@ -419,6 +445,14 @@ func (h *Host) maybeBootstrapMeta() error {
 	if !slices.ContainsFunc(alive, func(m cluster.Member) bool { return m.NodeID == h.cfg.NodeID }) {
 		return nil // this node joins later as a non-voter
 	}
+	// A node that lost its disk and restarts with the same flags must not
+	// bootstrap a second catalog: if any peer already has one, wait to be
+	// added by its leader instead.
+	for _, m := range alive {
+		if m.NodeID != h.cfg.NodeID && h.peerHasCatalog(m.PeerAddr) {
+			return nil
+		}
+	}
 	servers := make([]raft.Server, 0, len(alive))
 	for i, m := range alive {
 		suffrage := raft.Voter
@@ -435,6 +469,48 @@ func (h *Host) maybeBootstrapMeta() error {
 	return nil
 }
 
+// loadIncarnation reads the id this data dir was created with, creating it
+// on first start.
+func loadIncarnation(dir string) (string, error) {
+	path := filepath.Join(dir, "incarnation")
+	if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	var raw [8]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", err
+	}
+	id := hex.EncodeToString(raw[:])
+	if err := os.WriteFile(path, []byte(id+"\n"), 0o640); err != nil {
+		return "", fmt.Errorf("data dir: %w", err)
+	}
+	return id, nil
+}
+
+// peerHasCatalog asks a peer whether its meta group has applied anything.
+func (h *Host) peerHasCatalog(peerAddr string) bool {
+	client, err := h.peers.get(peerAddr)
+	if err != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(h.ctx, time.Second)
+	defer cancel()
+	resp, err := client.LocalStatus(ctx, &nodepb.LocalStatusRequest{})
+	if err != nil {
+		return false
+	}
+	for _, g := range resp.Groups {
+		if g.GroupId == cluster.MetaGroupID {
+			for _, r := range g.Replicas {
+				if r.AppliedIndex > 0 {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 // metaLeaderDuties runs on the meta leader: register every alive node and
 // lay out the data groups once the expected nodes are registered.
 func (h *Host) metaLeaderDuties(snap *nodepb.CatalogSnapshot) error {
@@ -443,12 +519,13 @@ func (h *Host) metaLeaderDuties(snap *nodepb.CatalogSnapshot) error {
 		registered[n.NodeId] = n
 	}
 	for _, m := range h.membership.Members() {
-		if m.State != "alive" {
+		if m.State != "alive" || h.catalog.Removed(m.NodeID, m.Incarnation) {
 			continue
 		}
-		rec := &nodepb.NodeRecord{NodeId: m.NodeID, PeerAddr: m.PeerAddr, GrpcAddr: m.GRPCAddr, HttpAddr: m.HTTPAddr, GossipAddr: m.GossipAddr}
+		rec := &nodepb.NodeRecord{NodeId: m.NodeID, PeerAddr: m.PeerAddr, GrpcAddr: m.GRPCAddr, HttpAddr: m.HTTPAddr,
+			GossipAddr: m.GossipAddr, Incarnation: m.Incarnation}
 		if old := registered[m.NodeID]; old != nil && old.PeerAddr == rec.PeerAddr && old.GrpcAddr == rec.GrpcAddr &&
-			old.HttpAddr == rec.HttpAddr && old.GossipAddr == rec.GossipAddr {
+			old.HttpAddr == rec.HttpAddr && old.GossipAddr == rec.GossipAddr && old.Incarnation == rec.Incarnation {
 			continue
 		}
 		if _, err := h.applyCatalog(&nodepb.CatalogCommand{
@@ -458,19 +535,6 @@ func (h *Host) metaLeaderDuties(snap *nodepb.CatalogSnapshot) error {
 			return err
 		}
 		registered[m.NodeID] = rec
-	}
-	// Nodes that joined after bootstrap follow the catalog as non-voters.
-	cf := h.meta.raft.GetConfiguration()
-	if err := cf.Error(); err == nil {
-		inConfig := map[string]bool{}
-		for _, s := range cf.Configuration().Servers {
-			inConfig[string(s.ID)] = true
-		}
-		for id, rec := range registered {
-			if !inConfig[id] && h.membership.Alive(id) {
-				_ = h.meta.raft.AddNonvoter(raft.ServerID(id), raft.ServerAddress(rec.PeerAddr), 0, 5*time.Second).Error()
-			}
-		}
 	}
 	if len(snap.Groups) == 0 && h.cfg.BootstrapExpect > 0 && len(registered) >= h.cfg.BootstrapExpect {
 		ids := sortedKeys(registered)[:h.cfg.BootstrapExpect]

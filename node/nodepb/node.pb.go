@@ -35,6 +35,7 @@ const (
 	CatalogCommandType_CATALOG_COMMAND_TYPE_CREATE_EVENT     CatalogCommandType = 3
 	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_EVENT_STATUS CatalogCommandType = 4
 	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_REPLICAS     CatalogCommandType = 5
+	CatalogCommandType_CATALOG_COMMAND_TYPE_REMOVE_NODE      CatalogCommandType = 6
 )
 
 // Enum value maps for CatalogCommandType.
@@ -46,6 +47,7 @@ var (
 		3: "CATALOG_COMMAND_TYPE_CREATE_EVENT",
 		4: "CATALOG_COMMAND_TYPE_SET_EVENT_STATUS",
 		5: "CATALOG_COMMAND_TYPE_SET_REPLICAS",
+		6: "CATALOG_COMMAND_TYPE_REMOVE_NODE",
 	}
 	CatalogCommandType_value = map[string]int32{
 		"CATALOG_COMMAND_TYPE_UNSPECIFIED":      0,
@@ -54,6 +56,7 @@ var (
 		"CATALOG_COMMAND_TYPE_CREATE_EVENT":     3,
 		"CATALOG_COMMAND_TYPE_SET_EVENT_STATUS": 4,
 		"CATALOG_COMMAND_TYPE_SET_REPLICAS":     5,
+		"CATALOG_COMMAND_TYPE_REMOVE_NODE":      6,
 	}
 )
 
@@ -147,8 +150,11 @@ type NodeRecord struct {
 	HttpAddr           string                 `protobuf:"bytes,4,opt,name=http_addr,json=httpAddr,proto3" json:"http_addr,omitempty"`
 	GossipAddr         string                 `protobuf:"bytes,5,opt,name=gossip_addr,json=gossipAddr,proto3" json:"gossip_addr,omitempty"`
 	RegisteredAtUnixMs int64                  `protobuf:"varint,6,opt,name=registered_at_unix_ms,json=registeredAtUnixMs,proto3" json:"registered_at_unix_ms,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// incarnation is chosen when the node's data dir is first created: a
+	// node that lost its disk comes back as a new incarnation.
+	Incarnation   string `protobuf:"bytes,7,opt,name=incarnation,proto3" json:"incarnation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *NodeRecord) Reset() {
@@ -221,6 +227,13 @@ func (x *NodeRecord) GetRegisteredAtUnixMs() int64 {
 		return x.RegisteredAtUnixMs
 	}
 	return 0
+}
+
+func (x *NodeRecord) GetIncarnation() string {
+	if x != nil {
+		return x.Incarnation
+	}
+	return ""
 }
 
 type GroupRecord struct {
@@ -490,6 +503,7 @@ type CatalogCommand struct {
 	//	*CatalogCommand_CreateEvent
 	//	*CatalogCommand_SetEventStatus
 	//	*CatalogCommand_SetReplicas
+	//	*CatalogCommand_RemoveNode
 	Body          isCatalogCommand_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -598,6 +612,15 @@ func (x *CatalogCommand) GetSetReplicas() *SetReplicas {
 	return nil
 }
 
+func (x *CatalogCommand) GetRemoveNode() *RemoveNode {
+	if x != nil {
+		if x, ok := x.Body.(*CatalogCommand_RemoveNode); ok {
+			return x.RemoveNode
+		}
+	}
+	return nil
+}
+
 type isCatalogCommand_Body interface {
 	isCatalogCommand_Body()
 }
@@ -622,6 +645,10 @@ type CatalogCommand_SetReplicas struct {
 	SetReplicas *SetReplicas `protobuf:"bytes,14,opt,name=set_replicas,json=setReplicas,proto3,oneof"`
 }
 
+type CatalogCommand_RemoveNode struct {
+	RemoveNode *RemoveNode `protobuf:"bytes,15,opt,name=remove_node,json=removeNode,proto3,oneof"`
+}
+
 func (*CatalogCommand_RegisterNode) isCatalogCommand_Body() {}
 
 func (*CatalogCommand_CreateGroups) isCatalogCommand_Body() {}
@@ -631,6 +658,8 @@ func (*CatalogCommand_CreateEvent) isCatalogCommand_Body() {}
 func (*CatalogCommand_SetEventStatus) isCatalogCommand_Body() {}
 
 func (*CatalogCommand_SetReplicas) isCatalogCommand_Body() {}
+
+func (*CatalogCommand_RemoveNode) isCatalogCommand_Body() {}
 
 type CreateGroups struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -728,6 +757,53 @@ func (x *SetEventStatus) GetStatus() v1.EventStatus {
 	return v1.EventStatus(0)
 }
 
+// RemoveNode forgets a node: it leaves the node list and every group's
+// replicas and initial replicas (so that, wiped and back, it never
+// bootstraps a group again: it is added like a new node).
+type RemoveNode struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	NodeId        string                 `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveNode) Reset() {
+	*x = RemoveNode{}
+	mi := &file_node_nodepb_node_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveNode) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveNode) ProtoMessage() {}
+
+func (x *RemoveNode) ProtoReflect() protoreflect.Message {
+	mi := &file_node_nodepb_node_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveNode.ProtoReflect.Descriptor instead.
+func (*RemoveNode) Descriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *RemoveNode) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
 type SetReplicas struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	GroupId       string                 `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
@@ -738,7 +814,7 @@ type SetReplicas struct {
 
 func (x *SetReplicas) Reset() {
 	*x = SetReplicas{}
-	mi := &file_node_nodepb_node_proto_msgTypes[7]
+	mi := &file_node_nodepb_node_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -750,7 +826,7 @@ func (x *SetReplicas) String() string {
 func (*SetReplicas) ProtoMessage() {}
 
 func (x *SetReplicas) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[7]
+	mi := &file_node_nodepb_node_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -763,7 +839,7 @@ func (x *SetReplicas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicas.ProtoReflect.Descriptor instead.
 func (*SetReplicas) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{7}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SetReplicas) GetGroupId() string {
@@ -791,7 +867,7 @@ type CatalogResult struct {
 
 func (x *CatalogResult) Reset() {
 	*x = CatalogResult{}
-	mi := &file_node_nodepb_node_proto_msgTypes[8]
+	mi := &file_node_nodepb_node_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -803,7 +879,7 @@ func (x *CatalogResult) String() string {
 func (*CatalogResult) ProtoMessage() {}
 
 func (x *CatalogResult) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[8]
+	mi := &file_node_nodepb_node_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -816,7 +892,7 @@ func (x *CatalogResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatalogResult.ProtoReflect.Descriptor instead.
 func (*CatalogResult) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{8}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CatalogResult) GetCode() CatalogCode {
@@ -842,19 +918,21 @@ func (x *CatalogResult) GetEvent() *EventRecord {
 
 // CatalogSnapshot is the whole catalog state (meta group snapshots).
 type CatalogSnapshot struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	AppliedIndex  uint64                 `protobuf:"varint,1,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"`
-	Nodes         []*NodeRecord          `protobuf:"bytes,2,rep,name=nodes,proto3" json:"nodes,omitempty"`
-	Groups        []*GroupRecord         `protobuf:"bytes,3,rep,name=groups,proto3" json:"groups,omitempty"`
-	Events        []*EventRecord         `protobuf:"bytes,4,rep,name=events,proto3" json:"events,omitempty"`
-	Dedup         []*DedupEntry          `protobuf:"bytes,5,rep,name=dedup,proto3" json:"dedup,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	AppliedIndex uint64                 `protobuf:"varint,1,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"`
+	Nodes        []*NodeRecord          `protobuf:"bytes,2,rep,name=nodes,proto3" json:"nodes,omitempty"`
+	Groups       []*GroupRecord         `protobuf:"bytes,3,rep,name=groups,proto3" json:"groups,omitempty"`
+	Events       []*EventRecord         `protobuf:"bytes,4,rep,name=events,proto3" json:"events,omitempty"`
+	Dedup        []*DedupEntry          `protobuf:"bytes,5,rep,name=dedup,proto3" json:"dedup,omitempty"`
+	// Incarnations removed with RemoveNode: they are never registered again.
+	RemovedNodes  []*NodeRecord `protobuf:"bytes,6,rep,name=removed_nodes,json=removedNodes,proto3" json:"removed_nodes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CatalogSnapshot) Reset() {
 	*x = CatalogSnapshot{}
-	mi := &file_node_nodepb_node_proto_msgTypes[9]
+	mi := &file_node_nodepb_node_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -866,7 +944,7 @@ func (x *CatalogSnapshot) String() string {
 func (*CatalogSnapshot) ProtoMessage() {}
 
 func (x *CatalogSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[9]
+	mi := &file_node_nodepb_node_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -879,7 +957,7 @@ func (x *CatalogSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatalogSnapshot.ProtoReflect.Descriptor instead.
 func (*CatalogSnapshot) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{9}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CatalogSnapshot) GetAppliedIndex() uint64 {
@@ -917,6 +995,13 @@ func (x *CatalogSnapshot) GetDedup() []*DedupEntry {
 	return nil
 }
 
+func (x *CatalogSnapshot) GetRemovedNodes() []*NodeRecord {
+	if x != nil {
+		return x.RemovedNodes
+	}
+	return nil
+}
+
 type DedupEntry struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	RequestId       string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
@@ -928,7 +1013,7 @@ type DedupEntry struct {
 
 func (x *DedupEntry) Reset() {
 	*x = DedupEntry{}
-	mi := &file_node_nodepb_node_proto_msgTypes[10]
+	mi := &file_node_nodepb_node_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -940,7 +1025,7 @@ func (x *DedupEntry) String() string {
 func (*DedupEntry) ProtoMessage() {}
 
 func (x *DedupEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[10]
+	mi := &file_node_nodepb_node_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -953,7 +1038,7 @@ func (x *DedupEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DedupEntry.ProtoReflect.Descriptor instead.
 func (*DedupEntry) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{10}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DedupEntry) GetRequestId() string {
@@ -987,7 +1072,7 @@ type ProposeRequest struct {
 
 func (x *ProposeRequest) Reset() {
 	*x = ProposeRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[11]
+	mi := &file_node_nodepb_node_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -999,7 +1084,7 @@ func (x *ProposeRequest) String() string {
 func (*ProposeRequest) ProtoMessage() {}
 
 func (x *ProposeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[11]
+	mi := &file_node_nodepb_node_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1012,7 +1097,7 @@ func (x *ProposeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeRequest.ProtoReflect.Descriptor instead.
 func (*ProposeRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{11}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ProposeRequest) GetGroupId() string {
@@ -1042,7 +1127,7 @@ type ProposeResponse struct {
 
 func (x *ProposeResponse) Reset() {
 	*x = ProposeResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[12]
+	mi := &file_node_nodepb_node_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1054,7 +1139,7 @@ func (x *ProposeResponse) String() string {
 func (*ProposeResponse) ProtoMessage() {}
 
 func (x *ProposeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[12]
+	mi := &file_node_nodepb_node_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1067,7 +1152,7 @@ func (x *ProposeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeResponse.ProtoReflect.Descriptor instead.
 func (*ProposeResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{12}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ProposeResponse) GetResult() []byte {
@@ -1100,7 +1185,7 @@ type ProposeCatalogRequest struct {
 
 func (x *ProposeCatalogRequest) Reset() {
 	*x = ProposeCatalogRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[13]
+	mi := &file_node_nodepb_node_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1112,7 +1197,7 @@ func (x *ProposeCatalogRequest) String() string {
 func (*ProposeCatalogRequest) ProtoMessage() {}
 
 func (x *ProposeCatalogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[13]
+	mi := &file_node_nodepb_node_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1125,7 +1210,7 @@ func (x *ProposeCatalogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeCatalogRequest.ProtoReflect.Descriptor instead.
 func (*ProposeCatalogRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{13}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ProposeCatalogRequest) GetCommand() []byte {
@@ -1146,7 +1231,7 @@ type ProposeCatalogResponse struct {
 
 func (x *ProposeCatalogResponse) Reset() {
 	*x = ProposeCatalogResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[14]
+	mi := &file_node_nodepb_node_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1158,7 +1243,7 @@ func (x *ProposeCatalogResponse) String() string {
 func (*ProposeCatalogResponse) ProtoMessage() {}
 
 func (x *ProposeCatalogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[14]
+	mi := &file_node_nodepb_node_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1171,7 +1256,7 @@ func (x *ProposeCatalogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeCatalogResponse.ProtoReflect.Descriptor instead.
 func (*ProposeCatalogResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{14}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ProposeCatalogResponse) GetResult() *CatalogResult {
@@ -1212,7 +1297,7 @@ type ReadShardRequest struct {
 
 func (x *ReadShardRequest) Reset() {
 	*x = ReadShardRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[15]
+	mi := &file_node_nodepb_node_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1224,7 +1309,7 @@ func (x *ReadShardRequest) String() string {
 func (*ReadShardRequest) ProtoMessage() {}
 
 func (x *ReadShardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[15]
+	mi := &file_node_nodepb_node_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1237,7 +1322,7 @@ func (x *ReadShardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadShardRequest.ProtoReflect.Descriptor instead.
 func (*ReadShardRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{15}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ReadShardRequest) GetGroupId() string {
@@ -1303,7 +1388,7 @@ type ReadShardResponse struct {
 
 func (x *ReadShardResponse) Reset() {
 	*x = ReadShardResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[16]
+	mi := &file_node_nodepb_node_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1315,7 +1400,7 @@ func (x *ReadShardResponse) String() string {
 func (*ReadShardResponse) ProtoMessage() {}
 
 func (x *ReadShardResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[16]
+	mi := &file_node_nodepb_node_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1328,7 +1413,7 @@ func (x *ReadShardResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadShardResponse.ProtoReflect.Descriptor instead.
 func (*ReadShardResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{16}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ReadShardResponse) GetSections() []*v1.SectionState {
@@ -1381,7 +1466,7 @@ type ReadCatalogRequest struct {
 
 func (x *ReadCatalogRequest) Reset() {
 	*x = ReadCatalogRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[17]
+	mi := &file_node_nodepb_node_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1393,7 +1478,7 @@ func (x *ReadCatalogRequest) String() string {
 func (*ReadCatalogRequest) ProtoMessage() {}
 
 func (x *ReadCatalogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[17]
+	mi := &file_node_nodepb_node_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1406,7 +1491,7 @@ func (x *ReadCatalogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadCatalogRequest.ProtoReflect.Descriptor instead.
 func (*ReadCatalogRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{17}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{18}
 }
 
 type ReadCatalogResponse struct {
@@ -1420,7 +1505,7 @@ type ReadCatalogResponse struct {
 
 func (x *ReadCatalogResponse) Reset() {
 	*x = ReadCatalogResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[18]
+	mi := &file_node_nodepb_node_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1432,7 +1517,7 @@ func (x *ReadCatalogResponse) String() string {
 func (*ReadCatalogResponse) ProtoMessage() {}
 
 func (x *ReadCatalogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[18]
+	mi := &file_node_nodepb_node_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1445,7 +1530,7 @@ func (x *ReadCatalogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadCatalogResponse.ProtoReflect.Descriptor instead.
 func (*ReadCatalogResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{18}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ReadCatalogResponse) GetCatalog() *CatalogSnapshot {
@@ -1477,7 +1562,7 @@ type LocalStatusRequest struct {
 
 func (x *LocalStatusRequest) Reset() {
 	*x = LocalStatusRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[19]
+	mi := &file_node_nodepb_node_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1489,7 +1574,7 @@ func (x *LocalStatusRequest) String() string {
 func (*LocalStatusRequest) ProtoMessage() {}
 
 func (x *LocalStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[19]
+	mi := &file_node_nodepb_node_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1502,7 +1587,7 @@ func (x *LocalStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalStatusRequest.ProtoReflect.Descriptor instead.
 func (*LocalStatusRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{19}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{20}
 }
 
 type LocalStatusResponse struct {
@@ -1515,7 +1600,7 @@ type LocalStatusResponse struct {
 
 func (x *LocalStatusResponse) Reset() {
 	*x = LocalStatusResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[20]
+	mi := &file_node_nodepb_node_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1527,7 +1612,7 @@ func (x *LocalStatusResponse) String() string {
 func (*LocalStatusResponse) ProtoMessage() {}
 
 func (x *LocalStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[20]
+	mi := &file_node_nodepb_node_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1540,7 +1625,7 @@ func (x *LocalStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalStatusResponse.ProtoReflect.Descriptor instead.
 func (*LocalStatusResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{20}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *LocalStatusResponse) GetNodeId() string {
@@ -1561,7 +1646,7 @@ var File_node_nodepb_node_proto protoreflect.FileDescriptor
 
 const file_node_nodepb_node_proto_rawDesc = "" +
 	"\n" +
-	"\x16node/nodepb/node.proto\x12\x11boxoffice.node.v1\x1a api/boxoffice/v1/boxoffice.proto\"\xd0\x01\n" +
+	"\x16node/nodepb/node.proto\x12\x11boxoffice.node.v1\x1a api/boxoffice/v1/boxoffice.proto\"\xf2\x01\n" +
 	"\n" +
 	"NodeRecord\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x1b\n" +
@@ -1570,7 +1655,8 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\thttp_addr\x18\x04 \x01(\tR\bhttpAddr\x12\x1f\n" +
 	"\vgossip_addr\x18\x05 \x01(\tR\n" +
 	"gossipAddr\x121\n" +
-	"\x15registered_at_unix_ms\x18\x06 \x01(\x03R\x12registeredAtUnixMs\"o\n" +
+	"\x15registered_at_unix_ms\x18\x06 \x01(\x03R\x12registeredAtUnixMs\x12 \n" +
+	"\vincarnation\x18\a \x01(\tR\vincarnation\"o\n" +
 	"\vGroupRecord\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x1a\n" +
 	"\breplicas\x18\x02 \x03(\tR\breplicas\x12)\n" +
@@ -1595,7 +1681,7 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\n" +
 	"seat_count\x18\t \x01(\rR\tseatCount\x12<\n" +
 	"\x1ageneral_admission_capacity\x18\n" +
-	" \x01(\rR\x18generalAdmissionCapacity\"\xf9\x03\n" +
+	" \x01(\rR\x18generalAdmissionCapacity\"\xbb\x04\n" +
 	"\x0eCatalogCommand\x129\n" +
 	"\x04type\x18\x01 \x01(\x0e2%.boxoffice.node.v1.CatalogCommandTypeR\x04type\x12\x1d\n" +
 	"\n" +
@@ -1606,26 +1692,32 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\rcreate_groups\x18\v \x01(\v2\x1f.boxoffice.node.v1.CreateGroupsH\x00R\fcreateGroups\x12C\n" +
 	"\fcreate_event\x18\f \x01(\v2\x1e.boxoffice.node.v1.EventRecordH\x00R\vcreateEvent\x12M\n" +
 	"\x10set_event_status\x18\r \x01(\v2!.boxoffice.node.v1.SetEventStatusH\x00R\x0esetEventStatus\x12C\n" +
-	"\fset_replicas\x18\x0e \x01(\v2\x1e.boxoffice.node.v1.SetReplicasH\x00R\vsetReplicasB\x06\n" +
+	"\fset_replicas\x18\x0e \x01(\v2\x1e.boxoffice.node.v1.SetReplicasH\x00R\vsetReplicas\x12@\n" +
+	"\vremove_node\x18\x0f \x01(\v2\x1d.boxoffice.node.v1.RemoveNodeH\x00R\n" +
+	"removeNodeB\x06\n" +
 	"\x04body\"F\n" +
 	"\fCreateGroups\x126\n" +
 	"\x06groups\x18\x01 \x03(\v2\x1e.boxoffice.node.v1.GroupRecordR\x06groups\"^\n" +
 	"\x0eSetEventStatus\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x121\n" +
-	"\x06status\x18\x02 \x01(\x0e2\x19.boxoffice.v1.EventStatusR\x06status\"D\n" +
+	"\x06status\x18\x02 \x01(\x0e2\x19.boxoffice.v1.EventStatusR\x06status\"%\n" +
+	"\n" +
+	"RemoveNode\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\tR\x06nodeId\"D\n" +
 	"\vSetReplicas\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x1a\n" +
 	"\breplicas\x18\x02 \x03(\tR\breplicas\"\x93\x01\n" +
 	"\rCatalogResult\x122\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x1e.boxoffice.node.v1.CatalogCodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x124\n" +
-	"\x05event\x18\x03 \x01(\v2\x1e.boxoffice.node.v1.EventRecordR\x05event\"\x90\x02\n" +
+	"\x05event\x18\x03 \x01(\v2\x1e.boxoffice.node.v1.EventRecordR\x05event\"\xd4\x02\n" +
 	"\x0fCatalogSnapshot\x12#\n" +
 	"\rapplied_index\x18\x01 \x01(\x04R\fappliedIndex\x123\n" +
 	"\x05nodes\x18\x02 \x03(\v2\x1d.boxoffice.node.v1.NodeRecordR\x05nodes\x126\n" +
 	"\x06groups\x18\x03 \x03(\v2\x1e.boxoffice.node.v1.GroupRecordR\x06groups\x126\n" +
 	"\x06events\x18\x04 \x03(\v2\x1e.boxoffice.node.v1.EventRecordR\x06events\x123\n" +
-	"\x05dedup\x18\x05 \x03(\v2\x1d.boxoffice.node.v1.DedupEntryR\x05dedup\"\x92\x01\n" +
+	"\x05dedup\x18\x05 \x03(\v2\x1d.boxoffice.node.v1.DedupEntryR\x05dedup\x12B\n" +
+	"\rremoved_nodes\x18\x06 \x03(\v2\x1d.boxoffice.node.v1.NodeRecordR\fremovedNodes\"\x92\x01\n" +
 	"\n" +
 	"DedupEntry\x12\x1d\n" +
 	"\n" +
@@ -1673,14 +1765,15 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\x12LocalStatusRequest\"a\n" +
 	"\x13LocalStatusResponse\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x121\n" +
-	"\x06groups\x18\x02 \x03(\v2\x19.boxoffice.v1.GroupStatusR\x06groups*\x83\x02\n" +
+	"\x06groups\x18\x02 \x03(\v2\x19.boxoffice.v1.GroupStatusR\x06groups*\xa9\x02\n" +
 	"\x12CatalogCommandType\x12$\n" +
 	" CATALOG_COMMAND_TYPE_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"CATALOG_COMMAND_TYPE_REGISTER_NODE\x10\x01\x12&\n" +
 	"\"CATALOG_COMMAND_TYPE_CREATE_GROUPS\x10\x02\x12%\n" +
 	"!CATALOG_COMMAND_TYPE_CREATE_EVENT\x10\x03\x12)\n" +
 	"%CATALOG_COMMAND_TYPE_SET_EVENT_STATUS\x10\x04\x12%\n" +
-	"!CATALOG_COMMAND_TYPE_SET_REPLICAS\x10\x05*\x97\x01\n" +
+	"!CATALOG_COMMAND_TYPE_SET_REPLICAS\x10\x05\x12$\n" +
+	" CATALOG_COMMAND_TYPE_REMOVE_NODE\x10\x06*\x97\x01\n" +
 	"\vCatalogCode\x12\x1c\n" +
 	"\x18CATALOG_CODE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fCATALOG_CODE_OK\x10\x01\x12\x18\n" +
@@ -1707,7 +1800,7 @@ func file_node_nodepb_node_proto_rawDescGZIP() []byte {
 }
 
 var file_node_nodepb_node_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_node_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_node_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_node_nodepb_node_proto_goTypes = []any{
 	(CatalogCommandType)(0),        // 0: boxoffice.node.v1.CatalogCommandType
 	(CatalogCode)(0),               // 1: boxoffice.node.v1.CatalogCode
@@ -1718,71 +1811,74 @@ var file_node_nodepb_node_proto_goTypes = []any{
 	(*CatalogCommand)(nil),         // 6: boxoffice.node.v1.CatalogCommand
 	(*CreateGroups)(nil),           // 7: boxoffice.node.v1.CreateGroups
 	(*SetEventStatus)(nil),         // 8: boxoffice.node.v1.SetEventStatus
-	(*SetReplicas)(nil),            // 9: boxoffice.node.v1.SetReplicas
-	(*CatalogResult)(nil),          // 10: boxoffice.node.v1.CatalogResult
-	(*CatalogSnapshot)(nil),        // 11: boxoffice.node.v1.CatalogSnapshot
-	(*DedupEntry)(nil),             // 12: boxoffice.node.v1.DedupEntry
-	(*ProposeRequest)(nil),         // 13: boxoffice.node.v1.ProposeRequest
-	(*ProposeResponse)(nil),        // 14: boxoffice.node.v1.ProposeResponse
-	(*ProposeCatalogRequest)(nil),  // 15: boxoffice.node.v1.ProposeCatalogRequest
-	(*ProposeCatalogResponse)(nil), // 16: boxoffice.node.v1.ProposeCatalogResponse
-	(*ReadShardRequest)(nil),       // 17: boxoffice.node.v1.ReadShardRequest
-	(*ReadShardResponse)(nil),      // 18: boxoffice.node.v1.ReadShardResponse
-	(*ReadCatalogRequest)(nil),     // 19: boxoffice.node.v1.ReadCatalogRequest
-	(*ReadCatalogResponse)(nil),    // 20: boxoffice.node.v1.ReadCatalogResponse
-	(*LocalStatusRequest)(nil),     // 21: boxoffice.node.v1.LocalStatusRequest
-	(*LocalStatusResponse)(nil),    // 22: boxoffice.node.v1.LocalStatusResponse
-	(*v1.EventPolicy)(nil),         // 23: boxoffice.v1.EventPolicy
-	(*v1.Venue)(nil),               // 24: boxoffice.v1.Venue
-	(v1.EventStatus)(0),            // 25: boxoffice.v1.EventStatus
-	(*v1.SectionState)(nil),        // 26: boxoffice.v1.SectionState
-	(*v1.PoolState)(nil),           // 27: boxoffice.v1.PoolState
-	(*v1.ShardPosition)(nil),       // 28: boxoffice.v1.ShardPosition
-	(*v1.HoldResponse)(nil),        // 29: boxoffice.v1.HoldResponse
-	(*v1.GroupStatus)(nil),         // 30: boxoffice.v1.GroupStatus
+	(*RemoveNode)(nil),             // 9: boxoffice.node.v1.RemoveNode
+	(*SetReplicas)(nil),            // 10: boxoffice.node.v1.SetReplicas
+	(*CatalogResult)(nil),          // 11: boxoffice.node.v1.CatalogResult
+	(*CatalogSnapshot)(nil),        // 12: boxoffice.node.v1.CatalogSnapshot
+	(*DedupEntry)(nil),             // 13: boxoffice.node.v1.DedupEntry
+	(*ProposeRequest)(nil),         // 14: boxoffice.node.v1.ProposeRequest
+	(*ProposeResponse)(nil),        // 15: boxoffice.node.v1.ProposeResponse
+	(*ProposeCatalogRequest)(nil),  // 16: boxoffice.node.v1.ProposeCatalogRequest
+	(*ProposeCatalogResponse)(nil), // 17: boxoffice.node.v1.ProposeCatalogResponse
+	(*ReadShardRequest)(nil),       // 18: boxoffice.node.v1.ReadShardRequest
+	(*ReadShardResponse)(nil),      // 19: boxoffice.node.v1.ReadShardResponse
+	(*ReadCatalogRequest)(nil),     // 20: boxoffice.node.v1.ReadCatalogRequest
+	(*ReadCatalogResponse)(nil),    // 21: boxoffice.node.v1.ReadCatalogResponse
+	(*LocalStatusRequest)(nil),     // 22: boxoffice.node.v1.LocalStatusRequest
+	(*LocalStatusResponse)(nil),    // 23: boxoffice.node.v1.LocalStatusResponse
+	(*v1.EventPolicy)(nil),         // 24: boxoffice.v1.EventPolicy
+	(*v1.Venue)(nil),               // 25: boxoffice.v1.Venue
+	(v1.EventStatus)(0),            // 26: boxoffice.v1.EventStatus
+	(*v1.SectionState)(nil),        // 27: boxoffice.v1.SectionState
+	(*v1.PoolState)(nil),           // 28: boxoffice.v1.PoolState
+	(*v1.ShardPosition)(nil),       // 29: boxoffice.v1.ShardPosition
+	(*v1.HoldResponse)(nil),        // 30: boxoffice.v1.HoldResponse
+	(*v1.GroupStatus)(nil),         // 31: boxoffice.v1.GroupStatus
 }
 var file_node_nodepb_node_proto_depIdxs = []int32{
-	23, // 0: boxoffice.node.v1.EventRecord.policy:type_name -> boxoffice.v1.EventPolicy
-	24, // 1: boxoffice.node.v1.EventRecord.venue:type_name -> boxoffice.v1.Venue
+	24, // 0: boxoffice.node.v1.EventRecord.policy:type_name -> boxoffice.v1.EventPolicy
+	25, // 1: boxoffice.node.v1.EventRecord.venue:type_name -> boxoffice.v1.Venue
 	4,  // 2: boxoffice.node.v1.EventRecord.shards:type_name -> boxoffice.node.v1.ShardRecord
-	25, // 3: boxoffice.node.v1.EventRecord.status:type_name -> boxoffice.v1.EventStatus
+	26, // 3: boxoffice.node.v1.EventRecord.status:type_name -> boxoffice.v1.EventStatus
 	0,  // 4: boxoffice.node.v1.CatalogCommand.type:type_name -> boxoffice.node.v1.CatalogCommandType
 	2,  // 5: boxoffice.node.v1.CatalogCommand.register_node:type_name -> boxoffice.node.v1.NodeRecord
 	7,  // 6: boxoffice.node.v1.CatalogCommand.create_groups:type_name -> boxoffice.node.v1.CreateGroups
 	5,  // 7: boxoffice.node.v1.CatalogCommand.create_event:type_name -> boxoffice.node.v1.EventRecord
 	8,  // 8: boxoffice.node.v1.CatalogCommand.set_event_status:type_name -> boxoffice.node.v1.SetEventStatus
-	9,  // 9: boxoffice.node.v1.CatalogCommand.set_replicas:type_name -> boxoffice.node.v1.SetReplicas
-	3,  // 10: boxoffice.node.v1.CreateGroups.groups:type_name -> boxoffice.node.v1.GroupRecord
-	25, // 11: boxoffice.node.v1.SetEventStatus.status:type_name -> boxoffice.v1.EventStatus
-	1,  // 12: boxoffice.node.v1.CatalogResult.code:type_name -> boxoffice.node.v1.CatalogCode
-	5,  // 13: boxoffice.node.v1.CatalogResult.event:type_name -> boxoffice.node.v1.EventRecord
-	2,  // 14: boxoffice.node.v1.CatalogSnapshot.nodes:type_name -> boxoffice.node.v1.NodeRecord
-	3,  // 15: boxoffice.node.v1.CatalogSnapshot.groups:type_name -> boxoffice.node.v1.GroupRecord
-	5,  // 16: boxoffice.node.v1.CatalogSnapshot.events:type_name -> boxoffice.node.v1.EventRecord
-	12, // 17: boxoffice.node.v1.CatalogSnapshot.dedup:type_name -> boxoffice.node.v1.DedupEntry
-	10, // 18: boxoffice.node.v1.DedupEntry.result:type_name -> boxoffice.node.v1.CatalogResult
-	10, // 19: boxoffice.node.v1.ProposeCatalogResponse.result:type_name -> boxoffice.node.v1.CatalogResult
-	26, // 20: boxoffice.node.v1.ReadShardResponse.sections:type_name -> boxoffice.v1.SectionState
-	27, // 21: boxoffice.node.v1.ReadShardResponse.pools:type_name -> boxoffice.v1.PoolState
-	28, // 22: boxoffice.node.v1.ReadShardResponse.position:type_name -> boxoffice.v1.ShardPosition
-	29, // 23: boxoffice.node.v1.ReadShardResponse.hold:type_name -> boxoffice.v1.HoldResponse
-	11, // 24: boxoffice.node.v1.ReadCatalogResponse.catalog:type_name -> boxoffice.node.v1.CatalogSnapshot
-	30, // 25: boxoffice.node.v1.LocalStatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
-	13, // 26: boxoffice.node.v1.Peer.Propose:input_type -> boxoffice.node.v1.ProposeRequest
-	15, // 27: boxoffice.node.v1.Peer.ProposeCatalog:input_type -> boxoffice.node.v1.ProposeCatalogRequest
-	17, // 28: boxoffice.node.v1.Peer.ReadShard:input_type -> boxoffice.node.v1.ReadShardRequest
-	19, // 29: boxoffice.node.v1.Peer.ReadCatalog:input_type -> boxoffice.node.v1.ReadCatalogRequest
-	21, // 30: boxoffice.node.v1.Peer.LocalStatus:input_type -> boxoffice.node.v1.LocalStatusRequest
-	14, // 31: boxoffice.node.v1.Peer.Propose:output_type -> boxoffice.node.v1.ProposeResponse
-	16, // 32: boxoffice.node.v1.Peer.ProposeCatalog:output_type -> boxoffice.node.v1.ProposeCatalogResponse
-	18, // 33: boxoffice.node.v1.Peer.ReadShard:output_type -> boxoffice.node.v1.ReadShardResponse
-	20, // 34: boxoffice.node.v1.Peer.ReadCatalog:output_type -> boxoffice.node.v1.ReadCatalogResponse
-	22, // 35: boxoffice.node.v1.Peer.LocalStatus:output_type -> boxoffice.node.v1.LocalStatusResponse
-	31, // [31:36] is the sub-list for method output_type
-	26, // [26:31] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	10, // 9: boxoffice.node.v1.CatalogCommand.set_replicas:type_name -> boxoffice.node.v1.SetReplicas
+	9,  // 10: boxoffice.node.v1.CatalogCommand.remove_node:type_name -> boxoffice.node.v1.RemoveNode
+	3,  // 11: boxoffice.node.v1.CreateGroups.groups:type_name -> boxoffice.node.v1.GroupRecord
+	26, // 12: boxoffice.node.v1.SetEventStatus.status:type_name -> boxoffice.v1.EventStatus
+	1,  // 13: boxoffice.node.v1.CatalogResult.code:type_name -> boxoffice.node.v1.CatalogCode
+	5,  // 14: boxoffice.node.v1.CatalogResult.event:type_name -> boxoffice.node.v1.EventRecord
+	2,  // 15: boxoffice.node.v1.CatalogSnapshot.nodes:type_name -> boxoffice.node.v1.NodeRecord
+	3,  // 16: boxoffice.node.v1.CatalogSnapshot.groups:type_name -> boxoffice.node.v1.GroupRecord
+	5,  // 17: boxoffice.node.v1.CatalogSnapshot.events:type_name -> boxoffice.node.v1.EventRecord
+	13, // 18: boxoffice.node.v1.CatalogSnapshot.dedup:type_name -> boxoffice.node.v1.DedupEntry
+	2,  // 19: boxoffice.node.v1.CatalogSnapshot.removed_nodes:type_name -> boxoffice.node.v1.NodeRecord
+	11, // 20: boxoffice.node.v1.DedupEntry.result:type_name -> boxoffice.node.v1.CatalogResult
+	11, // 21: boxoffice.node.v1.ProposeCatalogResponse.result:type_name -> boxoffice.node.v1.CatalogResult
+	27, // 22: boxoffice.node.v1.ReadShardResponse.sections:type_name -> boxoffice.v1.SectionState
+	28, // 23: boxoffice.node.v1.ReadShardResponse.pools:type_name -> boxoffice.v1.PoolState
+	29, // 24: boxoffice.node.v1.ReadShardResponse.position:type_name -> boxoffice.v1.ShardPosition
+	30, // 25: boxoffice.node.v1.ReadShardResponse.hold:type_name -> boxoffice.v1.HoldResponse
+	12, // 26: boxoffice.node.v1.ReadCatalogResponse.catalog:type_name -> boxoffice.node.v1.CatalogSnapshot
+	31, // 27: boxoffice.node.v1.LocalStatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
+	14, // 28: boxoffice.node.v1.Peer.Propose:input_type -> boxoffice.node.v1.ProposeRequest
+	16, // 29: boxoffice.node.v1.Peer.ProposeCatalog:input_type -> boxoffice.node.v1.ProposeCatalogRequest
+	18, // 30: boxoffice.node.v1.Peer.ReadShard:input_type -> boxoffice.node.v1.ReadShardRequest
+	20, // 31: boxoffice.node.v1.Peer.ReadCatalog:input_type -> boxoffice.node.v1.ReadCatalogRequest
+	22, // 32: boxoffice.node.v1.Peer.LocalStatus:input_type -> boxoffice.node.v1.LocalStatusRequest
+	15, // 33: boxoffice.node.v1.Peer.Propose:output_type -> boxoffice.node.v1.ProposeResponse
+	17, // 34: boxoffice.node.v1.Peer.ProposeCatalog:output_type -> boxoffice.node.v1.ProposeCatalogResponse
+	19, // 35: boxoffice.node.v1.Peer.ReadShard:output_type -> boxoffice.node.v1.ReadShardResponse
+	21, // 36: boxoffice.node.v1.Peer.ReadCatalog:output_type -> boxoffice.node.v1.ReadCatalogResponse
+	23, // 37: boxoffice.node.v1.Peer.LocalStatus:output_type -> boxoffice.node.v1.LocalStatusResponse
+	33, // [33:38] is the sub-list for method output_type
+	28, // [28:33] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_node_nodepb_node_proto_init() }
@@ -1796,6 +1892,7 @@ func file_node_nodepb_node_proto_init() {
 		(*CatalogCommand_CreateEvent)(nil),
 		(*CatalogCommand_SetEventStatus)(nil),
 		(*CatalogCommand_SetReplicas)(nil),
+		(*CatalogCommand_RemoveNode)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1803,7 +1900,7 @@ func file_node_nodepb_node_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_node_nodepb_node_proto_rawDesc), len(file_node_nodepb_node_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   21,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -2855,16 +2855,20 @@ func (x *NodeInfo) GetState() string {
 }
 
 type ReplicaStatus struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	NodeId        string                 `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
-	RaftState     string                 `protobuf:"bytes,2,opt,name=raft_state,json=raftState,proto3" json:"raft_state,omitempty"` // Leader, Follower, Candidate, Shutdown, or "unreachable"
-	AppliedIndex  uint64                 `protobuf:"varint,3,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"`
-	CommitIndex   uint64                 `protobuf:"varint,4,opt,name=commit_index,json=commitIndex,proto3" json:"commit_index,omitempty"`
-	LastLogIndex  uint64                 `protobuf:"varint,5,opt,name=last_log_index,json=lastLogIndex,proto3" json:"last_log_index,omitempty"`
-	Term          uint64                 `protobuf:"varint,6,opt,name=term,proto3" json:"term,omitempty"`
-	Voter         bool                   `protobuf:"varint,7,opt,name=voter,proto3" json:"voter,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	NodeId       string                 `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	RaftState    string                 `protobuf:"bytes,2,opt,name=raft_state,json=raftState,proto3" json:"raft_state,omitempty"` // Leader, Follower, Candidate, Shutdown, or "unreachable"
+	AppliedIndex uint64                 `protobuf:"varint,3,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"`
+	CommitIndex  uint64                 `protobuf:"varint,4,opt,name=commit_index,json=commitIndex,proto3" json:"commit_index,omitempty"`
+	LastLogIndex uint64                 `protobuf:"varint,5,opt,name=last_log_index,json=lastLogIndex,proto3" json:"last_log_index,omitempty"`
+	Term         uint64                 `protobuf:"varint,6,opt,name=term,proto3" json:"term,omitempty"`
+	Voter        bool                   `protobuf:"varint,7,opt,name=voter,proto3" json:"voter,omitempty"`
+	// Hex SHA-256 of the replica's whole state at state_hash_index (data
+	// groups only): replicas at the same index must have the same hash.
+	StateHash      string `protobuf:"bytes,8,opt,name=state_hash,json=stateHash,proto3" json:"state_hash,omitempty"`
+	StateHashIndex uint64 `protobuf:"varint,9,opt,name=state_hash_index,json=stateHashIndex,proto3" json:"state_hash_index,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ReplicaStatus) Reset() {
@@ -2944,6 +2948,20 @@ func (x *ReplicaStatus) GetVoter() bool {
 		return x.Voter
 	}
 	return false
+}
+
+func (x *ReplicaStatus) GetStateHash() string {
+	if x != nil {
+		return x.StateHash
+	}
+	return ""
+}
+
+func (x *ReplicaStatus) GetStateHashIndex() uint64 {
+	if x != nil {
+		return x.StateHashIndex
+	}
+	return 0
 }
 
 type GroupStatus struct {
@@ -3620,7 +3638,7 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\thttp_addr\x18\x04 \x01(\tR\bhttpAddr\x12\x1f\n" +
 	"\vgossip_addr\x18\x05 \x01(\tR\n" +
 	"gossipAddr\x12\x14\n" +
-	"\x05state\x18\x06 \x01(\tR\x05state\"\xdf\x01\n" +
+	"\x05state\x18\x06 \x01(\tR\x05state\"\xa8\x02\n" +
 	"\rReplicaStatus\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x1d\n" +
 	"\n" +
@@ -3629,7 +3647,10 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\fcommit_index\x18\x04 \x01(\x04R\vcommitIndex\x12$\n" +
 	"\x0elast_log_index\x18\x05 \x01(\x04R\flastLogIndex\x12\x12\n" +
 	"\x04term\x18\x06 \x01(\x04R\x04term\x12\x14\n" +
-	"\x05voter\x18\a \x01(\bR\x05voter\"\x9f\x01\n" +
+	"\x05voter\x18\a \x01(\bR\x05voter\x12\x1d\n" +
+	"\n" +
+	"state_hash\x18\b \x01(\tR\tstateHash\x12(\n" +
+	"\x10state_hash_index\x18\t \x01(\x04R\x0estateHashIndex\"\x9f\x01\n" +
 	"\vGroupStatus\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12$\n" +
 	"\x0eleader_node_id\x18\x02 \x01(\tR\fleaderNodeId\x127\n" +

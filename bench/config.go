@@ -1,0 +1,212 @@
+package bench
+
+import (
+	"fmt"
+	"time"
+)
+
+// Defaults of Config: the OSW-1 workload.
+const (
+	SectionsDefault         = 20
+	RowsDefault             = 25
+	SeatsPerRowDefault      = 40
+	HoldSizeDefault         = 2
+	ZipfExponentDefault     = 1.1
+	SellRatioDefault        = 0.8
+	ClientsDefault          = 64
+	DurationLimitDefault    = 30 * time.Second
+	OperationTimeoutDefault = 30 * time.Second
+)
+
+// Limits of Config, so that a typo cannot ask for a million goroutines or a
+// seat map larger than a response may carry.
+const (
+	ClientsMax         = 10_000
+	VenueSeatsMax      = 1_000_000
+	SectionsMax        = 1_000
+	ReadsPerHoldMax    = 100
+	DurationLimitMax   = 24 * time.Hour
+	holdSizeMax        = 20 // the default EventPolicy.seats_per_hold_max
+	zipfExponentMax    = 10.0
+	timelineSamplesMax = 24 * 3600
+)
+
+// Config describes one run. The zero value of a field takes its default
+// (see withDefaults); Validate names the field and value it refuses.
+type Config struct {
+	// Sections, Rows and SeatsPerRow shape the venue,
+	// cluster.OnSaleVenue(Sections, Rows, SeatsPerRow): seat ids are
+	// "S{section}-R{row}-{number}", sections from 0, rows and numbers from 1.
+	// Defaults 20 x 25 x 40 = 20,000 seats.
+	Sections    int `json:"sections"`
+	Rows        int `json:"rows"`
+	SeatsPerRow int `json:"seats_per_row"`
+
+	// Shards is CreateEventRequest.shard_count: 0 lets the cluster choose
+	// (one per data group, at most one per section).
+	Shards int `json:"shards"`
+
+	// Clients is the number of concurrent clients, each one goroutine
+	// running the loop of OSW-1 (default 64).
+	Clients int `json:"clients"`
+
+	// DurationLimit ends the run if the venue has not sold out (default
+	// 30s). A client past the limit starts no new hold and no new conflict
+	// retry; it always sells or releases a hold it has.
+	DurationLimit time.Duration `json:"duration_limit_ns"`
+
+	// OperationTimeout bounds one operation including its retries after
+	// UNAVAILABLE, DEADLINE_EXCEEDED or BUSY (default 30s).
+	OperationTimeout time.Duration `json:"operation_timeout_ns"`
+
+	// Seed seeds every client's random source (client i uses the stream
+	// (Seed, i+1)): the section draws and the sell-or-release coin.
+	Seed uint64 `json:"seed"`
+
+	// HoldSize is the number of adjacent seats each hold asks for
+	// (default 2, at most 20).
+	HoldSize int `json:"hold_size"`
+
+	// ZipfExponent is the skew s of the section draw: section k (from 0)
+	// has weight 1/(k+1)^s (default 1.1, where section 0 gets ~31% of the
+	// draws of a 20-section venue). Negative means uniform (s = 0); 0 takes
+	// the default.
+	ZipfExponent float64 `json:"zipf_exponent"`
+
+	// SellRatio is the probability that a hold is sold rather than
+	// released (default 0.8). Negative means 0 (release every hold); 0
+	// takes the default.
+	SellRatio float64 `json:"sell_ratio"`
+
+	// ExplicitSeats makes clients choose seats themselves: read the
+	// section's seat map (STALE), take the best run of HoldSize available
+	// seats (lowest row, then lowest number) and hold those seats by id.
+	// A conflict (ABORTED) reads the map again and retries. Off: the
+	// cluster picks (best available of HoldSize in the section).
+	ExplicitSeats bool `json:"explicit_seats"`
+
+	// SeatMapReads and HoldReads add reads to every iteration: before the
+	// hold, SeatMapReads GetSeatMap calls of the chosen section (per-seat
+	// detail, as a buyer browsing it); after the hold, HoldReads GetHold
+	// calls of the new hold (as a checkout page). ReadConsistency says
+	// which consistency they use. Reads are reported separately.
+	SeatMapReads    int         `json:"seat_map_reads"`
+	HoldReads       int         `json:"hold_reads"`
+	ReadConsistency Consistency `json:"read_consistency"`
+
+	// EventID is the event to create; it must not exist. Empty: a fresh
+	// unique id.
+	EventID string `json:"event_id"`
+
+	// Label names the run in tables (default "C=<clients>").
+	Label string `json:"label"`
+}
+
+// Consistency of the extra reads.
+type Consistency string
+
+const (
+	ConsistencyStale        Consistency = "stale"
+	ConsistencyLinearizable Consistency = "linearizable"
+)
+
+// Validate reports the first field of c that cannot be used.
+func (c Config) Validate() error {
+	for _, f := range []struct {
+		name  string
+		value int
+		max   int
+	}{
+		{"Sections", c.Sections, SectionsMax},
+		{"Rows", c.Rows, VenueSeatsMax},
+		{"SeatsPerRow", c.SeatsPerRow, VenueSeatsMax},
+		{"Shards", c.Shards, SectionsMax},
+		{"Clients", c.Clients, ClientsMax},
+		{"HoldSize", c.HoldSize, holdSizeMax},
+		{"SeatMapReads", c.SeatMapReads, ReadsPerHoldMax},
+		{"HoldReads", c.HoldReads, ReadsPerHoldMax},
+	} {
+		if f.value < 0 || f.value > f.max {
+			return fmt.Errorf("bench config: %s = %d: want 0..%d (0 takes the default)", f.name, f.value, f.max)
+		}
+	}
+	d := c.withDefaults()
+	if seats := d.Sections * d.Rows * d.SeatsPerRow; seats > VenueSeatsMax {
+		return fmt.Errorf("bench config: venue of %d x %d x %d = %d seats: at most %d", d.Sections, d.Rows, d.SeatsPerRow, seats, VenueSeatsMax)
+	}
+	if d.HoldSize > d.SeatsPerRow {
+		return fmt.Errorf("bench config: HoldSize = %d is more than SeatsPerRow = %d: no hold could ever succeed", d.HoldSize, d.SeatsPerRow)
+	}
+	if c.DurationLimit < 0 || c.DurationLimit > DurationLimitMax {
+		return fmt.Errorf("bench config: DurationLimit = %v: want 0..%v (0 takes the default)", c.DurationLimit, DurationLimitMax)
+	}
+	if c.OperationTimeout < 0 {
+		return fmt.Errorf("bench config: OperationTimeout = %v is negative", c.OperationTimeout)
+	}
+	if c.ZipfExponent > zipfExponentMax {
+		return fmt.Errorf("bench config: ZipfExponent = %v: at most %v", c.ZipfExponent, zipfExponentMax)
+	}
+	if c.SellRatio > 1 {
+		return fmt.Errorf("bench config: SellRatio = %v: a probability, at most 1", c.SellRatio)
+	}
+	switch c.ReadConsistency {
+	case "", ConsistencyStale, ConsistencyLinearizable:
+	default:
+		return fmt.Errorf("bench config: ReadConsistency = %q: want %q or %q", c.ReadConsistency, ConsistencyStale, ConsistencyLinearizable)
+	}
+	if c.EventID != "" && !validEventID(c.EventID) {
+		return fmt.Errorf("bench config: EventID = %q: want [a-z0-9_.]{1,64}", c.EventID)
+	}
+	return nil
+}
+
+func validEventID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func (c Config) withDefaults() Config {
+	setInt := func(v *int, def int) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	setInt(&c.Sections, SectionsDefault)
+	setInt(&c.Rows, RowsDefault)
+	setInt(&c.SeatsPerRow, SeatsPerRowDefault)
+	setInt(&c.Clients, ClientsDefault)
+	setInt(&c.HoldSize, HoldSizeDefault)
+	if c.DurationLimit == 0 {
+		c.DurationLimit = DurationLimitDefault
+	}
+	if c.OperationTimeout == 0 {
+		c.OperationTimeout = OperationTimeoutDefault
+	}
+	switch {
+	case c.ZipfExponent == 0:
+		c.ZipfExponent = ZipfExponentDefault
+	case c.ZipfExponent < 0:
+		c.ZipfExponent = 0
+	}
+	switch {
+	case c.SellRatio == 0:
+		c.SellRatio = SellRatioDefault
+	case c.SellRatio < 0:
+		c.SellRatio = 0
+	}
+	if c.ReadConsistency == "" {
+		c.ReadConsistency = ConsistencyStale
+	}
+	if c.Label == "" {
+		c.Label = fmt.Sprintf("C=%d", c.Clients)
+	}
+	return c
+}

@@ -1,0 +1,49 @@
+package bench
+
+import (
+	"context"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+)
+
+// Inventory is the part of the Inventory service a run uses. Both
+// *client.Client (routed to shard leaders, with retries) and a raw gRPC
+// connection wrapped by Raw satisfy it, and tests use an in-memory fake.
+type Inventory interface {
+	CreateEvent(context.Context, *boxofficev1.CreateEventRequest) (*boxofficev1.CreateEventResponse, error)
+	GetSeatMap(context.Context, *boxofficev1.GetSeatMapRequest) (*boxofficev1.SeatMap, error)
+	GetHold(context.Context, *boxofficev1.GetHoldRequest) (*boxofficev1.HoldResponse, error)
+	Hold(context.Context, *boxofficev1.HoldRequest) (*boxofficev1.HoldResponse, error)
+	Release(context.Context, *boxofficev1.ReleaseRequest) (*boxofficev1.ReleaseResponse, error)
+	Sell(context.Context, *boxofficev1.SellRequest) (*boxofficev1.SellResponse, error)
+}
+
+// Raw adapts a generated gRPC client (one connection to one node, no
+// routing or retries) to Inventory.
+func Raw(c boxofficev1.InventoryClient) Inventory { return raw{c} }
+
+type raw struct{ c boxofficev1.InventoryClient }
+
+func (r raw) CreateEvent(ctx context.Context, req *boxofficev1.CreateEventRequest) (*boxofficev1.CreateEventResponse, error) {
+	return r.c.CreateEvent(ctx, req)
+}
+
+func (r raw) GetSeatMap(ctx context.Context, req *boxofficev1.GetSeatMapRequest) (*boxofficev1.SeatMap, error) {
+	return r.c.GetSeatMap(ctx, req)
+}
+
+func (r raw) GetHold(ctx context.Context, req *boxofficev1.GetHoldRequest) (*boxofficev1.HoldResponse, error) {
+	return r.c.GetHold(ctx, req)
+}
+
+func (r raw) Hold(ctx context.Context, req *boxofficev1.HoldRequest) (*boxofficev1.HoldResponse, error) {
+	return r.c.Hold(ctx, req)
+}
+
+func (r raw) Release(ctx context.Context, req *boxofficev1.ReleaseRequest) (*boxofficev1.ReleaseResponse, error) {
+	return r.c.Release(ctx, req)
+}
+
+func (r raw) Sell(ctx context.Context, req *boxofficev1.SellRequest) (*boxofficev1.SellResponse, error) {
+	return r.c.Sell(ctx, req)
+}

@@ -1,0 +1,326 @@
+package jepsen
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+)
+
+// Fault kinds. Partition kinds need the namespace network (root).
+const (
+	FaultPartitionOne    = "partition-one"    // one random node cut from all others
+	FaultPartitionLeader = "partition-leader" // the leader of a shard of the event cut off
+	FaultPartitionHalves = "partition-halves" // a minority and a majority
+	FaultPartitionRing   = "partition-ring"   // each node sees only its ring neighbours (5 nodes; 3: halves)
+	FaultPartitionBridge = "partition-bridge" // two halves joined by one node that sees both
+	FaultKill            = "kill"             // SIGKILL a node (half the time a leader), restart at the end
+	FaultPause           = "pause"            // SIGSTOP a node (half the time a leader), SIGCONT at the end
+	FaultMembership      = "membership"       // RemoveNode, kill, wipe its data, restart empty with --join
+	FaultClock           = "clock"            // restart a node with --testing-clock-offset, then without
+)
+
+// AllFaults lists every fault kind.
+var AllFaults = []string{FaultPartitionOne, FaultPartitionLeader, FaultPartitionHalves, FaultPartitionRing,
+	FaultPartitionBridge, FaultKill, FaultPause, FaultMembership, FaultClock}
+
+func isPartition(kind string) bool { return strings.HasPrefix(kind, "partition-") }
+
+// faultStep is one window of the schedule: wait quiet, inject kinds
+// (resolving targets from picks), hold for duration, heal. The schedule
+// is a pure function of the seed; "the leader" is resolved when the step
+// runs, so a replay injects the same kinds at the same times but may hit
+// a different node if leadership moved differently.
+type faultStep struct {
+	quiet, duration time.Duration
+	kinds           []string
+	picks           []uint64
+}
+
+func buildSchedule(cfg *Config) []faultStep {
+	if len(cfg.Faults) == 0 {
+		return nil
+	}
+	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6e656d65736973))
+	var steps []faultStep
+	at := time.Duration(0)
+	for {
+		s := faultStep{
+			quiet:    cfg.QuietMin + time.Duration(rng.Int64N(int64(cfg.QuietMin)+1)),
+			duration: cfg.FaultMin + time.Duration(rng.Int64N(int64(cfg.FaultMax-cfg.FaultMin)+1)),
+		}
+		count := 1
+		if rng.Float64() < cfg.CombineProbability && len(cfg.Faults) > 1 {
+			count = 2
+		}
+		for len(s.kinds) < count {
+			k := cfg.Faults[rng.IntN(len(cfg.Faults))]
+			// Two network faults at once would overwrite each other.
+			if slices.Contains(s.kinds, k) || (len(s.kinds) > 0 && isPartition(k) && isPartition(s.kinds[0])) {
+				if len(cfg.Faults) <= 1 {
+					break
+				}
+				continue
+			}
+			s.kinds = append(s.kinds, k)
+			s.picks = append(s.picks, rng.Uint64())
+		}
+		if at+s.quiet+s.duration > cfg.Duration {
+			return steps
+		}
+		at += s.quiet + s.duration
+		steps = append(steps, s)
+	}
+}
+
+// nemesis runs the schedule against the cluster.
+type nemesis struct {
+	cfg     *Config
+	cluster *cluster
+	eventID string
+	now     func() int64
+	logf    func(string, ...any)
+
+	mu     sync.Mutex
+	faults []Fault
+	heals  []func() error // of the faults currently injected
+}
+
+func (n *nemesis) run(ctx context.Context, steps []faultStep) {
+	for _, s := range steps {
+		if !sleepCtx(ctx, s.quiet) {
+			return
+		}
+		var started []int
+		for k, kind := range s.kinds {
+			f := Fault{Kind: kind, Start: n.now()}
+			heal, desc, err := n.inject(ctx, kind, s.picks[k])
+			f.Description = desc
+			if err != nil {
+				f.Error = err.Error()
+			}
+			n.logf("nemesis: %s %s %s", kind, desc, f.Error)
+			n.mu.Lock()
+			n.faults = append(n.faults, f)
+			started = append(started, len(n.faults)-1)
+			if heal != nil {
+				n.heals = append(n.heals, heal)
+			}
+			n.mu.Unlock()
+		}
+		sleepCtx(ctx, s.duration)
+		n.healActive()
+		n.mu.Lock()
+		for _, k := range started {
+			n.faults[k].End = n.now()
+		}
+		n.mu.Unlock()
+	}
+}
+
+// healActive undoes the faults currently injected, latest first.
+func (n *nemesis) healActive() {
+	n.mu.Lock()
+	heals := n.heals
+	n.heals = nil
+	n.mu.Unlock()
+	for i := len(heals) - 1; i >= 0; i-- {
+		if err := heals[i](); err != nil {
+			n.logf("nemesis: heal: %v", err)
+		}
+	}
+}
+
+func (n *nemesis) faultLog() []Fault {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := slices.Clone(n.faults)
+	for i := range out {
+		if out[i].End == 0 {
+			out[i].End = n.now()
+		}
+	}
+	return out
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// leader finds the node leading the shard (pick % shard count) of the
+// event, asking running nodes in turn; 0 if none is known.
+func (n *nemesis) leader(ctx context.Context, pick uint64) int {
+	for _, nd := range n.cluster.nodes {
+		if !nd.running() {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, time.Second)
+		resp, err := n.cluster.clusterAPI(nd.index).Routing(cctx, &boxofficev1.RoutingRequest{EventId: n.eventID})
+		cancel()
+		if err != nil || len(resp.GetShards()) == 0 {
+			continue
+		}
+		shard := resp.GetShards()[pick%uint64(len(resp.GetShards()))]
+		for _, c := range n.cluster.nodes {
+			if c.id == shard.GetLeaderNodeId() {
+				return c.index
+			}
+		}
+	}
+	return 0
+}
+
+func (n *nemesis) inject(ctx context.Context, kind string, pick uint64) (heal func() error, desc string, err error) {
+	c := n.cluster
+	count := len(c.nodes)
+	rng := rand.New(rand.NewPCG(pick, 1))
+	randomNode := 1 + rng.IntN(count)
+	order := rng.Perm(count) // node indexes 0-based
+	cutGroups := func(groups ...[]int) (func() error, error) {
+		for a := range groups {
+			for b := a + 1; b < len(groups); b++ {
+				for _, x := range groups[a] {
+					for _, y := range groups[b] {
+						if err := c.net.cut(x, y); err != nil {
+							return c.net.healAll, err
+						}
+					}
+				}
+			}
+		}
+		return c.net.healAll, nil
+	}
+	isolate := func(target int) (func() error, error) {
+		var rest []int
+		for i := 1; i <= count; i++ {
+			if i != target {
+				rest = append(rest, i)
+			}
+		}
+		return cutGroups([]int{target}, rest)
+	}
+	ids := func(idx []int) string {
+		var s []string
+		for _, i := range idx {
+			s = append(s, c.nodes[i-1].id)
+		}
+		return strings.Join(s, ",")
+	}
+	oneBased := func(idx []int) []int {
+		out := make([]int, len(idx))
+		for i, v := range idx {
+			out[i] = v + 1
+		}
+		return out
+	}
+	processTarget := func() int {
+		if rng.IntN(2) == 0 {
+			if l := n.leader(ctx, pick); l > 0 {
+				return l
+			}
+		}
+		return randomNode
+	}
+
+	switch kind {
+	case FaultPartitionOne:
+		heal, err = isolate(randomNode)
+		return heal, "isolate " + c.nodes[randomNode-1].id, err
+	case FaultPartitionLeader:
+		target := n.leader(ctx, pick)
+		if target == 0 {
+			target = randomNode
+		}
+		heal, err = isolate(target)
+		return heal, "isolate leader " + c.nodes[target-1].id, err
+	case FaultPartitionHalves:
+		all := oneBased(order)
+		minority, majority := all[:count/2], all[count/2:]
+		heal, err = cutGroups(minority, majority)
+		return heal, fmt.Sprintf("halves [%s] | [%s]", ids(minority), ids(majority)), err
+	case FaultPartitionRing:
+		if count < 5 {
+			all := oneBased(order)
+			heal, err = cutGroups(all[:count/2], all[count/2:])
+			return heal, fmt.Sprintf("ring needs 5 nodes: halves [%s] | [%s]", ids(all[:count/2]), ids(all[count/2:])), err
+		}
+		// Node at ring position p sees positions p±1 and p±2 only when
+		// count is 5: cut pairs farther apart than count/2 - 1... for 5
+		// nodes keep p±1 (a majority of 3 with itself) and cut p±2.
+		for p := range count {
+			for q := p + 1; q < count; q++ {
+				dist := min(q-p, count-(q-p))
+				if dist > 1 {
+					if err = c.net.cut(order[p]+1, order[q]+1); err != nil {
+						return c.net.healAll, "ring", err
+					}
+				}
+			}
+		}
+		return c.net.healAll, "ring " + ids(oneBased(order)), nil
+	case FaultPartitionBridge:
+		all := oneBased(order)
+		half := count / 2
+		left, bridge, right := all[:half], all[half], all[half+1:]
+		heal, err = cutGroups(left, right)
+		return heal, fmt.Sprintf("bridge [%s] - %s - [%s]", ids(left), c.nodes[bridge-1].id, ids(right)), err
+	case FaultKill:
+		target := c.nodes[processTarget()-1]
+		err = c.signal(target, syscall.SIGKILL)
+		return func() error { return c.start(target) }, "kill -9 " + target.id, err
+	case FaultPause:
+		target := c.nodes[processTarget()-1]
+		err = c.signal(target, syscall.SIGSTOP)
+		return func() error { return c.signal(target, syscall.SIGCONT) }, "SIGSTOP " + target.id, err
+	case FaultMembership:
+		target := c.nodes[randomNode-1]
+		via := c.nodes[randomNode%count]
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err = c.clusterAPI(via.index).RemoveNode(rctx, &boxofficev1.RemoveNodeRequest{NodeId: target.id})
+		cancel()
+		desc = fmt.Sprintf("remove %s (via %s), wipe, rejoin empty", target.id, via.id)
+		if err != nil {
+			return nil, desc, fmt.Errorf("RemoveNode: %w", err)
+		}
+		if target.running() {
+			_ = c.signal(target, syscall.SIGKILL)
+		}
+		if err = os.RemoveAll(target.dataDir); err == nil {
+			err = os.MkdirAll(target.dataDir, 0o755)
+		}
+		target.joinOnly = true
+		return func() error { return c.start(target) }, desc, err
+	case FaultClock:
+		target := c.nodes[randomNode-1]
+		offset := time.Duration(1+rng.Int64N(int64(n.cfg.ClockOffsetMax/time.Second))) * time.Second
+		if rng.IntN(2) == 0 {
+			offset = -offset
+		}
+		restart := func(flags []string) error {
+			if target.running() {
+				if err := c.signal(target, syscall.SIGTERM); err != nil {
+					return err
+				}
+			}
+			target.extraFlags = flags
+			return c.start(target)
+		}
+		err = restart([]string{"--testing-clock-offset", offset.String()})
+		return func() error { return restart(nil) }, fmt.Sprintf("restart %s with clock offset %s", target.id, offset), err
+	}
+	return nil, "", fmt.Errorf("unknown fault %q", kind)
+}

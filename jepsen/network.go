@@ -1,0 +1,291 @@
+package jepsen
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// namespacePrefix starts the name of every network namespace the harness
+// creates, followed by the harness's pid: "jpsn<pid>-hub", "jpsn<pid>-n1".
+// The pid lets a later run sweep leftovers of a dead run without touching
+// a live one (go test may run two harnesses at once).
+const namespacePrefix = "jpsn"
+
+// subnetPrefix is the private /24 that lives only inside the namespaces:
+// the hub bridge is .254, node i is .(10+i). Nothing in the host's own
+// namespace gets an address or a route in it.
+const subnetPrefix = "10.77.0."
+
+// network is where the nodes live and how partitions are made.
+type network interface {
+	// addr is node i's (1-based) IP address.
+	addr(i int) string
+	// command wraps a node's argv so it runs inside node i's network.
+	command(i int, argv []string) *exec.Cmd
+	// dial opens a TCP connection from the harness to a node address.
+	dial(ctx context.Context, addr string) (net.Conn, error)
+	// cut makes traffic between nodes a and b impossible, both ways.
+	cut(a, b int) error
+	// healAll removes every cut.
+	healAll() error
+	// canPartition says whether cut works (false in the loopback fallback).
+	canPartition() bool
+	describe() string
+	close() error
+}
+
+// runIP runs iproute2 and returns its error with its output.
+func runIP(args ...string) error {
+	out, err := exec.Command("ip", args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("ip %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// namespaceNetwork puts every node in its own network namespace, joined by
+// veth pairs to a bridge in a hub namespace. The harness reaches the nodes
+// from the hub namespace (its sockets are created there via setns), so the
+// host's own namespace is never touched. A partition is a pair of
+// blackhole routes, one in each node's namespace.
+type namespaceNetwork struct {
+	hub       string
+	nodes     []string // namespace name per node, index i-1
+	hostNS    int      // fd of the harness's own network namespace
+	hubNS     int      // fd of the hub namespace
+	mu        sync.Mutex
+	cutPairs  map[[2]int]bool
+	createdNS []string
+}
+
+func newNamespaceNetwork(nodeCount int) (*namespaceNetwork, error) {
+	sweepLeftoverNamespaces()
+	tag := namespacePrefix + strconv.Itoa(os.Getpid())
+	n := &namespaceNetwork{hub: tag + "-hub", cutPairs: map[[2]int]bool{}, hostNS: -1, hubNS: -1}
+	ok := false
+	defer func() {
+		if !ok {
+			_ = n.close()
+		}
+	}()
+	add := func(ns string) error {
+		if err := runIP("netns", "add", ns); err != nil {
+			return err
+		}
+		n.createdNS = append(n.createdNS, ns)
+		return runIP("-n", ns, "link", "set", "lo", "up")
+	}
+	if err := add(n.hub); err != nil {
+		return nil, err
+	}
+	for _, args := range [][]string{
+		{"-n", n.hub, "link", "add", "br0", "type", "bridge"},
+		{"-n", n.hub, "addr", "add", subnetPrefix + "254/24", "dev", "br0"},
+		{"-n", n.hub, "link", "set", "br0", "up"},
+	} {
+		if err := runIP(args...); err != nil {
+			return nil, err
+		}
+	}
+	for i := 1; i <= nodeCount; i++ {
+		ns := fmt.Sprintf("%s-n%d", tag, i)
+		n.nodes = append(n.nodes, ns)
+		if err := add(ns); err != nil {
+			return nil, err
+		}
+		veth := "v" + strconv.Itoa(i)
+		for _, args := range [][]string{
+			{"-n", n.hub, "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns},
+			{"-n", n.hub, "link", "set", veth, "master", "br0", "up"},
+			{"-n", ns, "addr", "add", n.addr(i) + "/24", "dev", "eth0"},
+			{"-n", ns, "link", "set", "eth0", "up"},
+		} {
+			if err := runIP(args...); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var err error
+	if n.hostNS, err = unix.Open("/proc/self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
+		return nil, fmt.Errorf("open own network namespace: %w", err)
+	}
+	if n.hubNS, err = unix.Open(filepath.Join("/run/netns", n.hub), unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
+		return nil, fmt.Errorf("open hub namespace: %w", err)
+	}
+	ok = true
+	return n, nil
+}
+
+func (n *namespaceNetwork) addr(i int) string { return subnetPrefix + strconv.Itoa(10+i) }
+
+func (n *namespaceNetwork) command(i int, argv []string) *exec.Cmd {
+	return exec.Command("ip", append([]string{"netns", "exec", n.nodes[i-1]}, argv...)...)
+}
+
+func (n *namespaceNetwork) canPartition() bool { return true }
+
+func (n *namespaceNetwork) describe() string {
+	return fmt.Sprintf("network namespaces %s-* on bridge %s0/24 (blackhole-route partitions)", n.hub[:len(n.hub)-4], subnetPrefix)
+}
+
+// dial creates the socket inside the hub namespace: the calling goroutine
+// is locked to its thread, which enters the hub namespace for socket() and
+// connect() and then returns to the harness's namespace. If it cannot
+// return, the thread stays locked and dies with the goroutine, as the Go
+// runtime documents for threads whose state was changed.
+func (n *namespaceNetwork) dial(ctx context.Context, addr string) (net.Conn, error) {
+	type result struct {
+		conn net.Conn
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := unix.Setns(n.hubNS, unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
+			done <- result{err: fmt.Errorf("enter hub namespace: %w", err)}
+			return
+		}
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if unix.Setns(n.hostNS, unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		}
+		done <- result{conn, err}
+	}()
+	r := <-done
+	return r.conn, r.err
+}
+
+func (n *namespaceNetwork) cut(a, b int) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	key := [2]int{min(a, b), max(a, b)}
+	if n.cutPairs[key] {
+		return nil
+	}
+	if err := runIP("-n", n.nodes[a-1], "route", "add", "blackhole", n.addr(b)+"/32"); err != nil {
+		return err
+	}
+	if err := runIP("-n", n.nodes[b-1], "route", "add", "blackhole", n.addr(a)+"/32"); err != nil {
+		return err
+	}
+	n.cutPairs[key] = true
+	return nil
+}
+
+func (n *namespaceNetwork) healAll() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var first error
+	for _, ns := range n.nodes {
+		if err := runIP("-n", ns, "route", "flush", "type", "blackhole"); err != nil && first == nil {
+			first = err
+		}
+	}
+	clear(n.cutPairs)
+	return first
+}
+
+// close deletes the namespaces (their veths and the bridge go with them).
+// Processes must be gone first; any left are killed.
+func (n *namespaceNetwork) close() error {
+	var first error
+	for i := len(n.createdNS) - 1; i >= 0; i-- {
+		killNamespacePids(n.createdNS[i])
+		if err := runIP("netns", "del", n.createdNS[i]); err != nil && first == nil {
+			first = err
+		}
+	}
+	n.createdNS = nil
+	for _, fd := range []*int{&n.hostNS, &n.hubNS} {
+		if *fd >= 0 {
+			_ = unix.Close(*fd)
+			*fd = -1
+		}
+	}
+	return first
+}
+
+func killNamespacePids(ns string) {
+	out, err := exec.Command("ip", "netns", "pids", ns).Output()
+	if err != nil {
+		return
+	}
+	for _, f := range strings.Fields(string(out)) {
+		if pid, err := strconv.Atoi(f); err == nil && pid > 1 {
+			_ = syscall.Kill(pid, syscall.SIGCONT)
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// sweepLeftoverNamespaces removes namespaces of earlier harness runs whose
+// process is gone (killed with SIGKILL, so their own cleanup never ran).
+func sweepLeftoverNamespaces() {
+	out, err := exec.Command("ip", "netns", "list").Output()
+	if err != nil {
+		return
+	}
+	var stale []string
+	for _, line := range strings.Split(string(out), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 || !strings.HasPrefix(fields[0], namespacePrefix) {
+			continue
+		}
+		name := fields[0]
+		pidText, _, _ := strings.Cut(strings.TrimPrefix(name, namespacePrefix), "-")
+		pid, err := strconv.Atoi(pidText)
+		if err != nil {
+			continue
+		}
+		if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); err == nil {
+			continue // its harness is alive
+		}
+		stale = append(stale, name)
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(stale))) // nodes before hub
+	for _, name := range stale {
+		killNamespacePids(name)
+		_ = runIP("netns", "del", name)
+	}
+	if len(stale) > 0 {
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// loopbackNetwork is the fallback without root: nodes listen on
+// 127.0.0.(10+i). Partitions are not available (a user-space proxy cannot
+// tell which peer a connection comes from when every node shares
+// 127.0.0.1 as its source address, see README); kills, pauses, membership
+// changes and clock offsets still work.
+type loopbackNetwork struct{}
+
+func (loopbackNetwork) addr(i int) string { return "127.0.0." + strconv.Itoa(10+i) }
+func (loopbackNetwork) command(_ int, argv []string) *exec.Cmd {
+	return exec.Command(argv[0], argv[1:]...)
+}
+func (loopbackNetwork) dial(ctx context.Context, addr string) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", addr)
+}
+func (loopbackNetwork) cut(a, b int) error { return fmt.Errorf("partitions need root (network namespaces)") }
+func (loopbackNetwork) healAll() error     { return nil }
+func (loopbackNetwork) canPartition() bool { return false }
+func (loopbackNetwork) describe() string {
+	return "loopback 127.0.0.x FALLBACK (not root): no partitions"
+}
+func (loopbackNetwork) close() error { return nil }

@@ -1,0 +1,320 @@
+package jepsen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Workload limits.
+const (
+	holdTTL            = time.Hour // far beyond any run: expiry is not modelled
+	holdsPerClientMax  = 3
+	ordersPerClientMax = 4
+	poolID             = "GA"
+	poolCapacity       = 20
+	retryPause         = 50 * time.Millisecond
+)
+
+// Mix weighs the operation kinds a client picks from. A kind that cannot
+// run (a sell with no hold) falls back to a hold.
+type Mix struct {
+	Hold, HoldBest, HoldGA, Sell, Release, Refund, Read int
+}
+
+// DefaultMix keeps seats moving: holds are sold or released, sales are
+// refunded, and about a fifth of operations read.
+var DefaultMix = Mix{Hold: 30, HoldBest: 8, HoldGA: 5, Sell: 17, Release: 12, Refund: 10, Read: 22}
+
+// clientPlan says which nodes a client talks to, what it does and where.
+type clientPlan struct {
+	nodes    []int // tried in turn, starting at a random one
+	mix      Mix
+	sections []string
+}
+
+// event is the layout of the contended event.
+type event struct {
+	id       string
+	sections []string
+	rows     map[string][][]string // section -> rows -> seat ids
+}
+
+type heldHold struct {
+	holdID, holder string
+	seats          []string
+	quantity       int
+}
+
+type order struct {
+	id       string
+	seats    []string
+	quantity int
+}
+
+type workload struct {
+	cfg     *Config
+	cluster *cluster
+	event   event
+	start   time.Time
+	plans   func(client int) clientPlan
+
+	mu      sync.Mutex
+	history []Op
+	nextID  int
+}
+
+func (w *workload) record(op Op) {
+	w.mu.Lock()
+	op.ID = w.nextID
+	w.nextID++
+	w.history = append(w.history, op)
+	w.mu.Unlock()
+}
+
+func (w *workload) now() int64 { return int64(time.Since(w.start)) }
+
+// run drives every client until ctx ends; operations in flight finish
+// (bounded by attempts × timeout) unless abort ends first.
+func (w *workload) run(ctx, abort context.Context) {
+	var wg sync.WaitGroup
+	for c := range w.cfg.Clients {
+		wg.Go(func() { w.client(ctx, abort, c) })
+	}
+	wg.Wait()
+}
+
+type clientState struct {
+	id     int
+	rng    *rand.Rand
+	plan   clientPlan
+	seq    int
+	holds  []heldHold
+	orders []order
+}
+
+func (w *workload) client(ctx, abort context.Context, id int) {
+	cs := &clientState{id: id, rng: rand.New(rand.NewPCG(uint64(w.cfg.Seed), uint64(id)+1)), plan: w.plans(id)}
+	for ctx.Err() == nil && abort.Err() == nil {
+		w.step(abort, cs)
+	}
+}
+
+func (m Mix) pick(rng *rand.Rand) string {
+	kinds := []struct {
+		kind   string
+		weight int
+	}{{KindHold, m.Hold}, {KindHoldBest, m.HoldBest}, {KindHoldGA, m.HoldGA}, {KindSell, m.Sell},
+		{KindRelease, m.Release}, {KindRefund, m.Refund}, {KindRead, m.Read}}
+	total := 0
+	for _, k := range kinds {
+		total += k.weight
+	}
+	if total == 0 {
+		return KindRead
+	}
+	r := rng.IntN(total)
+	for _, k := range kinds {
+		if r < k.weight {
+			return k.kind
+		}
+		r -= k.weight
+	}
+	return KindRead
+}
+
+func (w *workload) step(abort context.Context, cs *clientState) {
+	kind := cs.plan.mix.pick(cs.rng)
+	switch {
+	case (kind == KindSell || kind == KindRelease) && len(cs.holds) == 0,
+		kind == KindRefund && len(cs.orders) == 0:
+		kind = KindHold
+	}
+	if (kind == KindHold || kind == KindHoldBest || kind == KindHoldGA) && len(cs.holds) >= holdsPerClientMax {
+		kind = KindRelease
+	}
+	if kind == KindSell && len(cs.orders) >= ordersPerClientMax {
+		kind = KindRefund
+	}
+	cs.seq++
+	tag := fmt.Sprintf("c%d-%d", cs.id, cs.seq)
+	op := Op{Client: cs.id, Kind: kind, RequestID: tag + "-req"}
+	section := cs.plan.sections[cs.rng.IntN(len(cs.plan.sections))]
+	eventID := w.event.id
+	var call func(ctx context.Context, inv boxofficev1.InventoryClient) error
+
+	switch kind {
+	case KindHold, KindHoldBest, KindHoldGA:
+		op.Holder = "h" + tag
+		req := &boxofficev1.HoldRequest{RequestId: op.RequestID, EventId: eventID, Holder: op.Holder, TtlMs: holdTTL.Milliseconds()}
+		switch kind {
+		case KindHold:
+			op.Section = section
+			rows := w.event.rows[section]
+			row := rows[cs.rng.IntN(len(rows))]
+			n := 1 + cs.rng.IntN(2)
+			first := cs.rng.IntN(len(row) - n + 1)
+			op.Seats = append([]string(nil), row[first:first+n]...)
+			req.Selection = &boxofficev1.HoldRequest_Seats{Seats: &boxofficev1.SeatList{SeatIds: op.Seats}}
+		case KindHoldBest:
+			op.Section, op.Quantity = section, 1+cs.rng.IntN(2)
+			req.Selection = &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: uint32(op.Quantity), SectionId: section, AllowSplitRows: true, AllowAcrossAisle: true}}
+		case KindHoldGA:
+			op.Quantity = 1 + cs.rng.IntN(3)
+			req.Selection = &boxofficev1.HoldRequest_GeneralAdmission{GeneralAdmission: &boxofficev1.GeneralAdmission{PoolId: poolID, Quantity: uint32(op.Quantity)}}
+		}
+		call = func(ctx context.Context, inv boxofficev1.InventoryClient) error {
+			resp, err := inv.Hold(ctx, req)
+			if err == nil {
+				op.HoldID = resp.GetHoldId()
+				if kind == KindHoldBest {
+					op.Seats = resp.GetSeatIds()
+				}
+			}
+			return err
+		}
+	case KindSell, KindRelease:
+		k := cs.rng.IntN(len(cs.holds))
+		h := cs.holds[k]
+		cs.holds = append(cs.holds[:k], cs.holds[k+1:]...)
+		op.Holder, op.HoldID, op.Seats, op.Quantity = h.holder, h.holdID, h.seats, h.quantity
+		if kind == KindSell {
+			op.Order = "o" + tag
+			req := &boxofficev1.SellRequest{RequestId: op.RequestID, EventId: eventID, HoldId: h.holdID, Holder: h.holder, OrderId: op.Order, Buyer: "b" + tag}
+			call = func(ctx context.Context, inv boxofficev1.InventoryClient) error { _, err := inv.Sell(ctx, req); return err }
+		} else {
+			req := &boxofficev1.ReleaseRequest{RequestId: op.RequestID, EventId: eventID, HoldId: h.holdID, Holder: h.holder}
+			call = func(ctx context.Context, inv boxofficev1.InventoryClient) error { _, err := inv.Release(ctx, req); return err }
+		}
+	case KindRefund:
+		k := cs.rng.IntN(len(cs.orders))
+		o := cs.orders[k]
+		cs.orders = append(cs.orders[:k], cs.orders[k+1:]...)
+		op.Order, op.Seats, op.Quantity = o.id, o.seats, o.quantity
+		req := &boxofficev1.RefundRequest{RequestId: op.RequestID, EventId: eventID, OrderId: o.id}
+		call = func(ctx context.Context, inv boxofficev1.InventoryClient) error { _, err := inv.Refund(ctx, req); return err }
+	case KindRead:
+		op.RequestID = ""
+		op.Section = section
+		req := &boxofficev1.GetSeatMapRequest{EventId: eventID, Consistency: boxofficev1.ReadConsistency_READ_CONSISTENCY_LINEARIZABLE, SectionIds: []string{section}}
+		call = func(ctx context.Context, inv boxofficev1.InventoryClient) error {
+			m, err := inv.GetSeatMap(ctx, req)
+			if err == nil {
+				op.Read = seatViews(m, section)
+				if len(op.Read) == 0 {
+					return status.Errorf(codes.Internal, "jepsen: seat map has no section %s", section)
+				}
+			}
+			return err
+		}
+	}
+
+	w.invoke(abort, cs, &op, call)
+	w.record(op)
+
+	if op.Outcome != OutcomeOK {
+		return
+	}
+	switch kind {
+	case KindHold, KindHoldBest, KindHoldGA:
+		cs.holds = append(cs.holds, heldHold{holdID: op.HoldID, holder: op.Holder, seats: op.Seats, quantity: op.Quantity})
+	case KindSell:
+		cs.orders = append(cs.orders, order{id: op.Order, seats: op.Seats, quantity: op.Quantity})
+	}
+}
+
+// invoke runs call with up to cfg.Attempts attempts of cfg.OpTimeout,
+// each on the next of the client's nodes, and sets the outcome.
+func (w *workload) invoke(abort context.Context, cs *clientState, op *Op, call func(context.Context, boxofficev1.InventoryClient) error) {
+	nodes := cs.plan.nodes
+	first := cs.rng.IntN(len(nodes))
+	op.Node = w.cluster.nodes[nodes[first]-1].id
+	op.Call = w.now()
+	var err error
+	for attempt := 0; attempt < w.cfg.Attempts; attempt++ {
+		op.Attempts = attempt + 1
+		ctx, cancel := context.WithTimeout(abort, w.cfg.OpTimeout)
+		err = call(ctx, w.cluster.inventory(nodes[(first+attempt)%len(nodes)]))
+		cancel()
+		if err == nil || definite(err) || abort.Err() != nil {
+			break
+		}
+		time.Sleep(retryPause)
+	}
+	end := w.now()
+	op.LatencyNs = end - op.Call
+	switch {
+	case err == nil:
+		op.Outcome, op.Return = OutcomeOK, end
+	case definite(err):
+		op.Outcome, op.Return = OutcomeFail, end
+	case op.Kind == KindRead: // a read that did not answer changed nothing
+		op.Outcome, op.Return = OutcomeFail, end
+	default:
+		op.Outcome, op.Return = OutcomeInfo, -1
+	}
+	if err != nil {
+		op.Code, op.Error = status.Code(err).String(), status.Convert(err).Message()
+	}
+}
+
+// definite reports whether err is a refusal: the call certainly did not
+// change anything (and retrying would get the same answer).
+func definite(err error) bool {
+	st, ok := status.FromError(err)
+	if !ok || errors.Is(err, context.Canceled) {
+		return false
+	}
+	switch st.Code() {
+	case codes.Aborted, codes.NotFound, codes.FailedPrecondition, codes.PermissionDenied,
+		codes.InvalidArgument, codes.AlreadyExists, codes.OutOfRange:
+		return true
+	case codes.ResourceExhausted:
+		for _, d := range st.Details() {
+			if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetReason() == "BUSY" {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// seatViews extracts the seats of one section from a seat map.
+func seatViews(m *boxofficev1.SeatMap, section string) []SeatView {
+	var views []SeatView
+	for _, s := range m.GetSections() {
+		if s.GetId() != section {
+			continue
+		}
+		for _, r := range s.GetRows() {
+			for _, seat := range r.GetSeats() {
+				views = append(views, seatView(seat))
+			}
+		}
+	}
+	return views
+}
+
+func seatView(seat *boxofficev1.Seat) SeatView {
+	v := SeatView{Seat: seat.GetSeatId()}
+	switch seat.GetState() {
+	case boxofficev1.SeatState_SEAT_STATE_AVAILABLE:
+		v.State = SeatAvailable
+	case boxofficev1.SeatState_SEAT_STATE_HELD:
+		v.State, v.Holder = SeatHeld, seat.GetHolder()
+	case boxofficev1.SeatState_SEAT_STATE_SOLD:
+		v.State, v.Order = SeatSold, seat.GetOrderId()
+	default:
+		v.State = seat.GetState().String()
+	}
+	return v
+}

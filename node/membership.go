@@ -1,0 +1,238 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/node/nodepb"
+)
+
+// Membership changes are driven by the catalog. The catalog says which
+// nodes replicate each group; Raft configurations follow it:
+//
+//   - RemoveNode deletes a node from the catalog; every group leader then
+//     removes it from its Raft configuration, and the node, if still up,
+//     stops its replicas.
+//   - The meta leader tops up groups that have fewer replicas than the
+//     replication factor with alive nodes that hold the fewest replicas.
+//   - Each group leader adds catalog replicas missing from its
+//     configuration (AddVoter: the new replica catches up from a snapshot)
+//     and removes servers the catalog no longer lists.
+//
+// A node added back after losing its disk is a new replica: RemoveNode also
+// clears it from the groups' initial replicas, so it never bootstraps.
+
+// membershipChangeTimeout bounds one Raft configuration change.
+const membershipChangeTimeout = 10 * time.Second
+
+func (c *clusterService) RemoveNode(ctx context.Context, req *boxofficev1.RemoveNodeRequest) (*boxofficev1.RemoveNodeResponse, error) {
+	h := c.host
+	if req.NodeId == "" {
+		return nil, status.Error(codes.InvalidArgument, "node_id is required")
+	}
+	ctx, cancel := h.requestContext(ctx)
+	defer cancel()
+	res, err := h.catalogCommand(ctx, &nodepb.CatalogCommand{
+		Type: nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_REMOVE_NODE,
+		Body: &nodepb.CatalogCommand_RemoveNode{RemoveNode: &nodepb.RemoveNode{NodeId: req.NodeId}},
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	if res.Code == nodepb.CatalogCode_CATALOG_CODE_NOT_FOUND {
+		return nil, status.Errorf(codes.NotFound, "node %q is not registered", req.NodeId)
+	}
+	if res.Code != nodepb.CatalogCode_CATALOG_CODE_OK {
+		return nil, status.Error(codes.Internal, res.Message)
+	}
+	return &boxofficev1.RemoveNodeResponse{}, nil
+}
+
+// repairReplicas runs on the meta leader: groups short of replicas get an
+// alive node that holds the fewest replicas, one change per group per round.
+func (h *Host) repairReplicas(ctx context.Context, snap *nodepb.CatalogSnapshot) error {
+	load := map[string]int{}
+	for _, n := range snap.Nodes {
+		if h.membership.Alive(n.NodeId) {
+			load[n.NodeId] = 0
+		}
+	}
+	for _, g := range snap.Groups {
+		for _, r := range g.Replicas {
+			if _, ok := load[r]; ok {
+				load[r]++
+			}
+		}
+	}
+	var errs []error
+	for _, g := range snap.Groups {
+		if len(g.Replicas) >= h.cfg.ReplicationFactor {
+			continue
+		}
+		best := ""
+		for _, id := range sortedKeys(load) {
+			if slices.Contains(g.Replicas, id) {
+				continue
+			}
+			if best == "" || load[id] < load[best] {
+				best = id
+			}
+		}
+		if best == "" {
+			continue
+		}
+		replicas := append(slices.Clone(g.Replicas), best)
+		if _, err := h.catalogCommand(ctx, &nodepb.CatalogCommand{
+			Type: nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_SET_REPLICAS,
+			Body: &nodepb.CatalogCommand_SetReplicas{SetReplicas: &nodepb.SetReplicas{GroupId: g.GroupId, Replicas: replicas}},
+		}); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		load[best]++
+		h.logger.Info("group short of replicas: added one", "group", g.GroupId, "node", best, "replicas", replicas)
+	}
+	return errors.Join(errs...)
+}
+
+// reconcileMembers runs on every node for the groups it leads: it makes the
+// Raft configuration match the catalog.
+func (h *Host) reconcileMembers(snap *nodepb.CatalogSnapshot) error {
+	nodes := map[string]*nodepb.NodeRecord{}
+	for _, n := range snap.Nodes {
+		nodes[n.NodeId] = n
+	}
+	var errs []error
+	for _, rec := range snap.Groups {
+		g := h.group(rec.GroupId)
+		if g == nil || g.raft.State() != raft.Leader {
+			continue
+		}
+		cf := g.raft.GetConfiguration()
+		if err := cf.Error(); err != nil {
+			continue
+		}
+		current := map[string]bool{}
+		for _, s := range cf.Configuration().Servers {
+			current[string(s.ID)] = true
+		}
+		for _, id := range rec.Replicas {
+			n := nodes[id]
+			if current[id] || n == nil || !h.membership.Alive(id) {
+				continue
+			}
+			if err := g.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(n.PeerAddr), 0, membershipChangeTimeout).Error(); err != nil {
+				errs = append(errs, fmt.Errorf("group %s: add %s: %w", g.id, id, err))
+				continue
+			}
+			h.logger.Info("replica added", "group", g.id, "node", id)
+		}
+		for id := range current {
+			if slices.Contains(rec.Replicas, id) || id == h.cfg.NodeID {
+				continue
+			}
+			if err := g.raft.RemoveServer(raft.ServerID(id), 0, membershipChangeTimeout).Error(); err != nil {
+				errs = append(errs, fmt.Errorf("group %s: remove %s: %w", g.id, id, err))
+				continue
+			}
+			h.logger.Info("replica removed", "group", g.id, "node", id)
+		}
+		if !slices.Contains(rec.Replicas, h.cfg.NodeID) && len(rec.Replicas) > 0 {
+			// This node leads a group it should leave: hand over first.
+			_ = g.raft.LeadershipTransfer().Error()
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// reconcileMeta runs on the meta leader: registered nodes follow the
+// catalog as non-voters, up to five become voters, unregistered servers go.
+func (h *Host) reconcileMeta(snap *nodepb.CatalogSnapshot) error {
+	cf := h.meta.raft.GetConfiguration()
+	if err := cf.Error(); err != nil {
+		return err
+	}
+	registered := map[string]*nodepb.NodeRecord{}
+	for _, n := range snap.Nodes {
+		registered[n.NodeId] = n
+	}
+	voters := 0
+	inConfig := map[string]raft.ServerSuffrage{}
+	for _, s := range cf.Configuration().Servers {
+		inConfig[string(s.ID)] = s.Suffrage
+		if s.Suffrage == raft.Voter {
+			voters++
+		}
+	}
+	if h.catalog.Removed(h.cfg.NodeID, h.incarnation) {
+		// This node was removed while leading the catalog: hand over; the
+		// next leader takes it out of the configuration.
+		return h.meta.raft.LeadershipTransfer().Error()
+	}
+	var errs []error
+	for id := range inConfig {
+		if registered[id] == nil && id != h.cfg.NodeID && len(snap.Nodes) > 0 {
+			if err := h.meta.raft.RemoveServer(raft.ServerID(id), 0, membershipChangeTimeout).Error(); err != nil {
+				errs = append(errs, err)
+			} else if inConfig[id] == raft.Voter {
+				voters--
+			}
+		}
+	}
+	for _, id := range sortedKeys(registered) {
+		if !h.membership.Alive(id) {
+			continue
+		}
+		suffrage, present := inConfig[id]
+		addr := raft.ServerAddress(registered[id].PeerAddr)
+		switch {
+		case !present:
+			if err := h.meta.raft.AddNonvoter(raft.ServerID(id), addr, 0, membershipChangeTimeout).Error(); err != nil {
+				errs = append(errs, err)
+			}
+		case suffrage == raft.Nonvoter && voters < 3:
+			if err := h.meta.raft.AddVoter(raft.ServerID(id), addr, 0, membershipChangeTimeout).Error(); err != nil {
+				errs = append(errs, err)
+			} else {
+				voters++
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// stopRemovedGroups stops local replicas of groups the catalog no longer
+// assigns to this node, and deletes their data.
+func (h *Host) stopRemovedGroups(snap *nodepb.CatalogSnapshot) {
+	assigned := map[string]bool{}
+	for _, g := range snap.Groups {
+		if slices.Contains(g.Replicas, h.cfg.NodeID) {
+			assigned[g.GroupId] = true
+		}
+	}
+	if len(snap.Groups) == 0 {
+		return
+	}
+	for _, g := range h.groupList() {
+		if g.store == nil || assigned[g.id] {
+			continue
+		}
+		h.mu.Lock()
+		delete(h.groups, g.id)
+		h.mu.Unlock()
+		_ = g.shutdown()
+		_ = h.logDB.DeleteGroup(g.id)
+		_ = os.RemoveAll(filepath.Join(h.cfg.DataDir, "snapshots", g.id))
+		h.logger.Info("replica stopped: this node is no longer assigned to the group", "group", g.id)
+	}
+}
