@@ -146,7 +146,7 @@ wait:
 	}
 	ticker.Stop()
 	end := time.Now()
-	if end.Sub(smp.last) > sampleInterval/10 {
+	if len(timeline) == 0 || end.Sub(smp.last) > sampleInterval/10 {
 		timeline = append(timeline, smp.sample(end))
 	}
 	if progress != nil && progressInPlace {

@@ -361,7 +361,8 @@ func (s *Store) extendHold(now int64, c *fsmpb.ExtendHold) *fsmpb.Result {
 
 // pinHold protects a live hold from expiry until pinned_until_ms. A pin
 // never shortens an earlier pin. Result.expires_at_unix_ms is the hold's
-// expiry (not the pin); GetHold shows both.
+// expiry (not the pin; GetHold shows both); when the pin moves the time
+// the seats become free, their SeatChanges say so.
 func (s *Store) pinHold(now int64, c *fsmpb.PinHold) *fsmpb.Result {
 	sh, slot, refusal := s.liveHoldFor(c.EventId, c.Shard, c.HoldId, c.Holder, now)
 	if refusal != nil {
@@ -374,9 +375,16 @@ func (s *Store) pinHold(now int64, c *fsmpb.PinHold) *fsmpb.Result {
 		return refuse(codeTooLarge, "pinned_until_ms = %d is more than hold_lifetime_max_ms past now", c.PinnedUntilMs)
 	}
 	h := &sh.holds[slot]
+	before := h.deadlineMs()
 	h.pinnedUntilMs = max(h.pinnedUntilMs, c.PinnedUntilMs)
 	sh.deadlineChanged(slot)
-	return sh.holdResult(slot)
+	res := sh.holdResult(slot)
+	if sh.holds[slot].deadlineMs() != before {
+		for k, i := range sh.holds[slot].seats {
+			sh.emitSeat(res, i, res.SeatIds[k])
+		}
+	}
+	return res
 }
 
 // release frees a live hold. An expired hold is refused with EXPIRED and
@@ -430,7 +438,12 @@ func (sh *shard) ticketID(n uint32) string {
 }
 
 func (sh *shard) ticketProto(t orderTicket, o *order) *fsmpb.Ticket {
-	tk := &fsmpb.Ticket{TicketId: sh.ticketID(t.number), OrderId: o.id, Buyer: o.buyer}
+	if len(sh.ticketSlab) == 0 {
+		sh.ticketSlab = make([]fsmpb.Ticket, slabSize)
+	}
+	tk := &sh.ticketSlab[0]
+	sh.ticketSlab = sh.ticketSlab[1:]
+	tk.TicketId, tk.OrderId, tk.Buyer = sh.ticketID(t.number), o.id, o.buyer
 	if t.isGeneralAdmission() {
 		p := &sh.pools[t.seat]
 		tk.SeatId = p.id + "#" + strconv.FormatUint(uint64(t.unit), 10)
@@ -620,7 +633,7 @@ func (sh *shard) emitSeat(res *fsmpb.Result, i uint32, id string) {
 	switch st.state {
 	case seatHeld:
 		h := &sh.holds[st.ref]
-		rec.holdID, rec.expiresMs = h.id, h.expiresMs
+		rec.holdID, rec.expiresMs = h.id, h.deadlineMs()
 	case seatSold:
 		rec.orderID = sh.orders[st.ref].id
 	}
@@ -647,21 +660,36 @@ func (sh *shard) record(res *fsmpb.Result, rec changeRecord, id string) {
 	sh.sequence++
 	rec.sequence = sh.sequence
 	sh.changes.add(rec, sh.changeCap)
-	res.Changes = append(res.Changes, sh.changeProto(rec, id))
+	if len(sh.changeSlab) == 0 {
+		sh.changeSlab = make([]fsmpb.SeatChange, slabSize)
+	}
+	c := &sh.changeSlab[0]
+	sh.changeSlab = sh.changeSlab[1:]
+	sh.fillChange(c, rec, id)
+	res.Changes = append(res.Changes, c)
 }
+
+// slabSize is how many SeatChanges (or Tickets) Apply allocates at once:
+// one allocation instead of one per change. A slab stays alive while any
+// Result using it does.
+const slabSize = 64
 
 // changeProto builds the SeatChange of rec; id is the seat id if known.
 func (sh *shard) changeProto(rec changeRecord, id string) *fsmpb.SeatChange {
-	c := &fsmpb.SeatChange{
-		EventId:                   sh.key.eventID,
-		Shard:                     sh.key.shard,
-		Sequence:                  rec.sequence,
-		State:                     fsmpb.SeatState(rec.state),
-		HoldId:                    rec.holdID,
-		OrderId:                   rec.orderID,
-		ExpiresAtUnixMs:           rec.expiresMs,
-		GeneralAdmissionAvailable: rec.gaAvailable,
-	}
+	c := &fsmpb.SeatChange{}
+	sh.fillChange(c, rec, id)
+	return c
+}
+
+func (sh *shard) fillChange(c *fsmpb.SeatChange, rec changeRecord, id string) {
+	c.EventId = sh.key.eventID
+	c.Shard = sh.key.shard
+	c.Sequence = rec.sequence
+	c.State = fsmpb.SeatState(rec.state)
+	c.HoldId = rec.holdID
+	c.OrderId = rec.orderID
+	c.ExpiresAtUnixMs = rec.expiresMs
+	c.GeneralAdmissionAvailable = rec.gaAvailable
 	switch {
 	case id != "":
 		c.SeatId = id
@@ -670,5 +698,4 @@ func (sh *shard) changeProto(rec changeRecord, id string) *fsmpb.SeatChange {
 	default:
 		c.SeatId = sh.pools[-1-rec.seat].id
 	}
-	return c
 }

@@ -370,8 +370,14 @@ func TestPinHold(t *testing.T) {
 		{name: "pin", setup: base, cmd: pinCmd("h1", "alice", startMs+DefaultHoldTTLMs+5000), want: ok,
 			check: func(t *testing.T, h *harness, r *fsmpb.Result) {
 				info, _ := h.s.GetHold("ev", 0, "h1")
-				if info.PinnedUntilUnixMs != startMs+DefaultHoldTTLMs+5000 {
-					t.Fatalf("pinned until %d", info.PinnedUntilUnixMs)
+				if info.PinnedUntilUnixMs != startMs+DefaultHoldTTLMs+5000 || info.ExpiresAtUnixMs != startMs+DefaultHoldTTLMs {
+					t.Fatalf("hold %+v", info)
+				}
+				if len(r.Changes) != 1 || r.Changes[0].ExpiresAtUnixMs != info.PinnedUntilUnixMs {
+					t.Fatalf("changes %v: want the seat free at the pin", r.Changes)
+				}
+				if st := seatState(t, h.s, 0, "S1-A-1"); st.ExpiresAtUnixMs != info.PinnedUntilUnixMs {
+					t.Fatalf("seat %+v", st)
 				}
 			}},
 		{name: "pinned hold outlives its expiry", setup: pinned, advanceMs: DefaultHoldTTLMs + 1000,

@@ -60,7 +60,10 @@
 //     hold_lifetime_max_ms); it may shorten a hold if asked for a short TTL.
 //   - PIN_HOLD sets pinned_until (never lowering an earlier pin, at most
 //     hold_lifetime_max_ms ahead): a pinned hold does not expire until then,
-//     which lets a sell spanning shards finish in every shard.
+//     which lets a sell spanning shards finish in every shard. Seat views
+//     and SeatChanges give as expiry the later of expiry and pin (when the
+//     seat becomes free); Result.expires_at_unix_ms and HoldInfo give the
+//     hold's own expiry.
 //   - RELEASE frees a live hold. A hold that expired but was not swept is
 //     refused with EXPIRED (its seats are already free to others; SWEEP will
 //     release it); a hold released, sold or swept before is NOT_FOUND.

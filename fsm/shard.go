@@ -137,6 +137,10 @@ type shard struct {
 	changes       changeRing
 	changeCap     int // Options.ChangeLogPerShard
 
+	// Allocation slabs for Result contents, used under the write lock only.
+	changeSlab []fsmpb.SeatChange
+	ticketSlab []fsmpb.Ticket
+
 	available, held, sold uint32 // seat totals
 }
 

@@ -373,8 +373,22 @@ func decodeShard(d *decoder, opts Options) (*shard, error) {
 		sh.pools[pi].nextUnit = uint32(n)
 	}
 	where := fmt.Sprintf("event %q shard %d", sh.key.eventID, sh.key.shard)
+	// Every live hold and order has at least one seat or GA unit, so
+	// neither table can ever have had more slots than there are units.
+	units := uint64(len(sh.seats))
+	for _, p := range sh.pools {
+		units += uint64(p.capacity)
+	}
+	seatIndex := func() uint32 {
+		i := d.uvarint()
+		if i >= uint64(len(sh.seats)) {
+			d.fail("seat index %d of %d", i, len(sh.seats))
+			return 0
+		}
+		return uint32(i)
+	}
 
-	slots := d.count("hold slot", MaxHoldsPerShard)
+	slots := d.count("hold slot", min(MaxHoldsPerShard, units))
 	live := d.count("live hold", uint64(slots))
 	if d.err != nil {
 		return nil, d.err
@@ -395,7 +409,7 @@ func decodeShard(d *decoder, opts Options) (*shard, error) {
 		}
 		h.seats = make([]uint32, d.count("held seat", MaxSeatsPerHoldLimit))
 		for k := range h.seats {
-			h.seats[k] = uint32(d.count("seat index", uint64(len(sh.seats))-1))
+			h.seats[k] = seatIndex()
 		}
 		if d.err != nil {
 			return nil, d.err
@@ -432,7 +446,7 @@ func decodeShard(d *decoder, opts Options) (*shard, error) {
 	}
 	sh.initExpiryHeap()
 
-	slots = d.count("order slot", uint64(len(sh.seats))+MaxPoolsPerShard*MaxPoolCapacity)
+	slots = d.count("order slot", units)
 	live = d.count("live order", uint64(slots))
 	if d.err != nil {
 		return nil, d.err

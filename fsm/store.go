@@ -102,11 +102,12 @@ func (s *Store) applyCommand(c *fsmpb.Command) *fsmpb.Result {
 		return refuse(fsmpb.Code_CODE_INVALID, "request_id must be 1..%d bytes", MaxIDBytes)
 	}
 	now := s.advanceClock(c.NowUnixMs)
-	if first, ok := s.dedup.lookup(c.RequestId, now, s.opts.DedupWindowMs); ok {
-		return first
+	previous := s.dedup.byID[c.RequestId]
+	if previous != nil && now-previous.nowMs < s.opts.DedupWindowMs {
+		return previous.firstResult()
 	}
 	res := s.execute(c, now)
-	s.dedup.add(c.RequestId, now, res, s.opts.DedupEntriesMax)
+	s.dedup.add(previous, c.RequestId, now, res, s.opts.DedupEntriesMax)
 	return res
 }
 
@@ -217,24 +218,23 @@ func newDedupTable() dedupTable {
 
 var deterministic = proto.MarshalOptions{Deterministic: true}
 
-func (d *dedupTable) lookup(requestID string, now, windowMs int64) (*fsmpb.Result, bool) {
-	e := d.byID[requestID]
-	if e == nil || now-e.nowMs >= windowMs {
-		return nil, false
-	}
+// firstResult decodes a fresh copy of the remembered result.
+func (e *dedupEntry) firstResult() *fsmpb.Result {
 	var r fsmpb.Result
 	if err := proto.Unmarshal(e.result, &r); err != nil {
-		panic(fmt.Sprintf("fsm: stored result of request %q does not decode: %v", requestID, err))
+		panic(fmt.Sprintf("fsm: stored result of request %q does not decode: %v", e.requestID, err))
 	}
-	return &r, true
+	return &r
 }
 
-func (d *dedupTable) add(requestID string, now int64, res *fsmpb.Result, entriesMax int) {
+// add remembers the first result of requestID; previous is its entry from
+// an earlier window, if the table still has it.
+func (d *dedupTable) add(previous *dedupEntry, requestID string, now int64, res *fsmpb.Result, entriesMax int) {
 	d.scratch = appendResult(d.scratch[:0], res)
 	b := bytes.Clone(d.scratch)
 	e := &dedupEntry{requestID: requestID, nowMs: now, result: b}
-	if old := d.byID[requestID]; old != nil {
-		old.superseded = true
+	if previous != nil {
+		previous.superseded = true
 	}
 	d.byID[requestID] = e
 	d.queue = append(d.queue, e)

@@ -71,7 +71,8 @@ type SeatInfo struct {
 	RestrictedView bool
 	AisleAfter     bool // an aisle runs between this seat and the next
 	State          fsmpb.SeatState
-	// Set when HELD.
+	// Set when HELD. ExpiresAtUnixMs is when the seat becomes free: the
+	// later of the hold's expiry and its pin.
 	HoldID          string
 	Holder          string
 	ExpiresAtUnixMs int64
@@ -189,7 +190,7 @@ func (s *Store) SeatMap(eventID string, shardNumber uint32) (*SeatMap, error) {
 				switch st.state {
 				case seatHeld:
 					h := &sh.holds[st.ref]
-					info.HoldID, info.Holder, info.ExpiresAtUnixMs = h.id, h.holder, h.expiresMs
+					info.HoldID, info.Holder, info.ExpiresAtUnixMs = h.id, h.holder, h.deadlineMs()
 				case seatSold:
 					o := &sh.orders[st.ref]
 					info.OrderID, info.Buyer, info.TicketID = o.id, o.buyer, sh.ticketID(st.ticket)

@@ -16,19 +16,19 @@ type PoolView struct {
 // FinalState is one replica's view of the event after the run, read with
 // READ_CONSISTENCY_STALE from that node.
 type FinalState struct {
-	Node         string               `json:"node"`
-	Seats        map[string]SeatView  `json:"seats"`
-	HoldExpiry   map[string]int64     `json:"hold_expiry_unix_ms"` // held seats only
-	Pools        map[string]PoolView  `json:"pools"`
-	ReadAtUnixMs int64                `json:"read_at_unix_ms"`
+	Node         string              `json:"node"`
+	Seats        map[string]SeatView `json:"seats"`
+	HoldExpiry   map[string]int64    `json:"hold_expiry_unix_ms"` // held seats only
+	Pools        map[string]PoolView `json:"pools"`
+	ReadAtUnixMs int64               `json:"read_at_unix_ms"`
 }
 
 // InvariantResult lists violations of the ticketing invariants.
 type InvariantResult struct {
-	AckedSales     int // acknowledged sales not (maybe) refunded, each checked on every replica
-	SeatsChecked   int
+	AckedSales       int // acknowledged sales not (maybe) refunded, each checked on every replica
+	SeatsChecked     int
 	ReplicasCompared int
-	Violations     []string
+	Violations       []string
 }
 
 // CheckFinal checks the ticketing invariants over the final states:
@@ -41,7 +41,9 @@ type InvariantResult struct {
 //   - every replica reports the same seats and pools.
 func CheckFinal(history []Op, finals []FinalState, holdExpiryBound time.Duration) InvariantResult {
 	var res InvariantResult
-	violate := func(format string, args ...any) { res.Violations = append(res.Violations, fmt.Sprintf(format, args...)) }
+	violate := func(format string, args ...any) {
+		res.Violations = append(res.Violations, fmt.Sprintf(format, args...))
+	}
 
 	maybeRefunded := map[string]bool{}
 	refundedGA := 0 // GA units certainly refunded

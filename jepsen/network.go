@@ -282,7 +282,9 @@ func (loopbackNetwork) dial(ctx context.Context, addr string) (net.Conn, error) 
 	var d net.Dialer
 	return d.DialContext(ctx, "tcp", addr)
 }
-func (loopbackNetwork) cut(a, b int) error { return fmt.Errorf("partitions need root (network namespaces)") }
+func (loopbackNetwork) cut(a, b int) error {
+	return fmt.Errorf("partitions need root (network namespaces)")
+}
 func (loopbackNetwork) healAll() error     { return nil }
 func (loopbackNetwork) canPartition() bool { return false }
 func (loopbackNetwork) describe() string {

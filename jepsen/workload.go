@@ -189,10 +189,16 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 		if kind == KindSell {
 			op.Order = "o" + tag
 			req := &boxofficev1.SellRequest{RequestId: op.RequestID, EventId: eventID, HoldId: h.holdID, Holder: h.holder, OrderId: op.Order, Buyer: "b" + tag}
-			call = func(ctx context.Context, inv boxofficev1.InventoryClient) error { _, err := inv.Sell(ctx, req); return err }
+			call = func(ctx context.Context, inv boxofficev1.InventoryClient) error {
+				_, err := inv.Sell(ctx, req)
+				return err
+			}
 		} else {
 			req := &boxofficev1.ReleaseRequest{RequestId: op.RequestID, EventId: eventID, HoldId: h.holdID, Holder: h.holder}
-			call = func(ctx context.Context, inv boxofficev1.InventoryClient) error { _, err := inv.Release(ctx, req); return err }
+			call = func(ctx context.Context, inv boxofficev1.InventoryClient) error {
+				_, err := inv.Release(ctx, req)
+				return err
+			}
 		}
 	case KindRefund:
 		k := cs.rng.IntN(len(cs.orders))
@@ -200,7 +206,10 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 		cs.orders = append(cs.orders[:k], cs.orders[k+1:]...)
 		op.Order, op.Seats, op.Quantity = o.id, o.seats, o.quantity
 		req := &boxofficev1.RefundRequest{RequestId: op.RequestID, EventId: eventID, OrderId: o.id}
-		call = func(ctx context.Context, inv boxofficev1.InventoryClient) error { _, err := inv.Refund(ctx, req); return err }
+		call = func(ctx context.Context, inv boxofficev1.InventoryClient) error {
+			_, err := inv.Refund(ctx, req)
+			return err
+		}
 	case KindRead:
 		op.RequestID = ""
 		op.Section = section
@@ -225,7 +234,11 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 	}
 	switch kind {
 	case KindHold, KindHoldBest, KindHoldGA:
-		cs.holds = append(cs.holds, heldHold{holdID: op.HoldID, holder: op.Holder, seats: op.Seats, quantity: op.Quantity})
+		h := heldHold{holdID: op.HoldID, holder: op.Holder, seats: op.Seats}
+		if kind == KindHoldGA {
+			h.quantity = op.Quantity // Quantity of a best-available hold is seats, not units
+		}
+		cs.holds = append(cs.holds, h)
 	case KindSell:
 		cs.orders = append(cs.orders, order{id: op.Order, seats: op.Seats, quantity: op.Quantity})
 	}

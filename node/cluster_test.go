@@ -660,3 +660,86 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestWatchResumesOnAnotherNode reads a seat map on one node, watches from
+// its positions on another, loses the stream and resumes on a third: every
+// change arrives once, in order per shard.
+func TestWatchResumesOnAnotherNode(t *testing.T) {
+	skipIfShort(t)
+	tc := newTestCluster(t, 3)
+	tc.createOnSaleEvent("ev1", 2, 2, 10)
+	ctx := ctxT(t, 30*time.Second)
+	m, err := tc.inv(0).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "ev1", SummaryOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hold := func(n int) {
+		if _, err := tc.inv(n%3).Hold(ctx, &boxofficev1.HoldRequest{RequestId: fmt.Sprintf("h%d", n), EventId: "ev1", Holder: "w",
+			Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 1, SectionId: fmt.Sprintf("S%d", n%2)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for n := range 6 {
+		hold(n)
+	}
+	wctx, wcancel := context.WithCancel(ctx)
+	w, err := tc.inv(1).Watch(wctx, &boxofficev1.WatchRequest{EventId: "ev1", After: m.Positions})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := map[uint32]uint64{}
+	for _, p := range m.Positions {
+		last[p.Shard] = p.Sequence
+	}
+	got := 0
+	receive := func(w boxofficev1.Inventory_WatchClient, want int) {
+		for got < want {
+			msg, err := w.Recv()
+			if err != nil {
+				t.Fatalf("watch: %v", err)
+			}
+			for _, c := range msg.Changes {
+				if c.Sequence != last[c.Shard]+1 {
+					t.Fatalf("shard %d: change %d after %d (gap or duplicate)", c.Shard, c.Sequence, last[c.Shard])
+				}
+				last[c.Shard] = c.Sequence
+				got++
+			}
+		}
+	}
+	receive(w, 6)
+	wcancel()
+	for n := 6; n < 12; n++ {
+		hold(n)
+	}
+	var after []*boxofficev1.ShardPosition
+	for shard, seq := range last {
+		after = append(after, &boxofficev1.ShardPosition{Shard: shard, Sequence: seq})
+	}
+	w2, err := tc.inv(2).Watch(ctx, &boxofficev1.WatchRequest{EventId: "ev1", After: after})
+	if err != nil {
+		t.Fatal(err)
+	}
+	receive(w2, 12)
+}
+
+// TestLeadersSpreadOverNodes: with rebalancing on, each node ends up
+// leading its share of the data groups.
+func TestLeadersSpreadOverNodes(t *testing.T) {
+	skipIfShort(t)
+	tc := newTestCluster(t, 3, func(i int, c *Config) { c.RebalanceInterval = 200 * time.Millisecond })
+	waitFor(t, 20*time.Second, "two data-group leaders per node", func() bool {
+		for _, h := range tc.hosts {
+			leads := 0
+			for _, g := range h.groupList() {
+				if g.store != nil && g.raft.State() == raft.Leader {
+					leads++
+				}
+			}
+			if leads != 2 {
+				return false
+			}
+		}
+		return true
+	})
+}

@@ -25,7 +25,7 @@ import (
 // testCluster is an in-process cluster of real nodes on loopback with real
 // bbolt files, real gRPC and real Raft transports.
 type testCluster struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	configs []Config
 	hosts   []*Host
@@ -33,7 +33,7 @@ type testCluster struct {
 }
 
 // freePorts reserves n distinct loopback ports.
-func freePorts(t *testing.T, n int) []int {
+func freePorts(t testing.TB, n int) []int {
 	t.Helper()
 	var ls []net.Listener
 	var ports []int
@@ -51,7 +51,7 @@ func freePorts(t *testing.T, n int) []int {
 	return ports
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("BOXOFFICE_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
@@ -61,6 +61,11 @@ func testLogger(t *testing.T) *slog.Logger {
 type clusterOption func(i int, c *Config)
 
 func newTestCluster(t *testing.T, n int, opts ...clusterOption) *testCluster {
+	t.Helper()
+	return newTestClusterTB(t, n, opts...)
+}
+
+func newTestClusterTB(t testing.TB, n int, opts ...clusterOption) *testCluster {
 	t.Helper()
 	tc := &testCluster{t: t, dir: t.TempDir()}
 	ports := freePorts(t, 4*n)
@@ -193,7 +198,7 @@ func (tc *testCluster) leaderOf(groupID string) int {
 	return -1
 }
 
-func ctxT(t *testing.T, d time.Duration) context.Context {
+func ctxT(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
@@ -260,3 +265,5 @@ func (tc *testCluster) eventRecord(i int, id string) *nodepb.EventRecord {
 	tc.t.Fatalf("node %d never learned event %s", i+1, id)
 	return nil
 }
+
+func onSaleVenueForTest() *boxofficev1.Venue { return cluster.OnSaleVenue(2, 2, 4) }

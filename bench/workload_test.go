@@ -1,0 +1,176 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// smallConfig is the venue of the end-to-end test: 4 x 5 x 10 = 200 seats.
+func smallConfig() Config {
+	return Config{Sections: 4, Rows: 5, SeatsPerRow: 10, Clients: 8, DurationLimit: 20 * time.Second, Seed: 7}
+}
+
+func runOnFake(t *testing.T, cfg Config, bug fakeBug) *Result {
+	t.Helper()
+	res, err := Run(context.Background(), cfg, []Inventory{newFakeInventory(bug)}, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestRunSellsOutAndChecks(t *testing.T) {
+	for _, explicit := range []bool{false, true} {
+		cfg := smallConfig()
+		cfg.ExplicitSeats = explicit
+		res := runOnFake(t, cfg, bugNone)
+		if !res.Check.OK {
+			t.Fatalf("explicit=%v: %s", explicit, res.Check.Detail)
+		}
+		if !res.SoldOut || res.SoldOutS == nil {
+			t.Errorf("explicit=%v: the venue did not sell out in %.1fs", explicit, res.ElapsedS)
+		}
+		if res.Errors != 0 {
+			t.Errorf("explicit=%v: %d errors, the first: %s", explicit, res.Errors, res.FirstError)
+		}
+		if res.Holds != res.Sells+res.Releases {
+			t.Errorf("explicit=%v: %d holds but %d sells + %d releases", explicit, res.Holds, res.Sells, res.Releases)
+		}
+		// The fake packs pairs from the left of 10-seat rows and releases
+		// go back to the pool, so every seat can be sold.
+		if res.Check.SeatsSold != 200 || int64(res.Check.SeatsSold) != 2*res.Sells {
+			t.Errorf("explicit=%v: %d seats sold, %d sells; want 200 = 2 x sells", explicit, res.Check.SeatsSold, res.Sells)
+		}
+		if res.HoldLatency.Count != res.Holds || res.HoldLatency.P50Ms <= 0 {
+			t.Errorf("explicit=%v: hold latency %+v for %d holds", explicit, res.HoldLatency, res.Holds)
+		}
+		if len(res.Timeline) == 0 {
+			t.Errorf("explicit=%v: no timeline", explicit)
+		}
+	}
+}
+
+func TestRunReads(t *testing.T) {
+	cfg := smallConfig()
+	cfg.SeatMapReads, cfg.HoldReads, cfg.ReadConsistency = 2, 1, ConsistencyLinearizable
+	res := runOnFake(t, cfg, bugNone)
+	if !res.Check.OK {
+		t.Fatal(res.Check.Detail)
+	}
+	kinds := map[string]int64{}
+	for _, r := range res.Reads {
+		kinds[r.Kind] = r.Latency.Count
+	}
+	// Every iteration reads, including those that find the section empty.
+	if kinds["seatmap/linearizable"] < 2*res.Holds || kinds["gethold/linearizable"] != res.Holds {
+		t.Errorf("reads %v for %d holds: want >= 2 seat maps and 1 GetHold per hold", kinds, res.Holds)
+	}
+	if res.ReadsPerS <= 0 {
+		t.Errorf("reads/s = %v", res.ReadsPerS)
+	}
+}
+
+func TestRunCatchesPlantedBugs(t *testing.T) {
+	for _, tt := range []struct {
+		bug  fakeBug
+		want string
+	}{
+		{bugDoubleSell, "sold twice"},
+		{bugLoseSell, "lost sales"},
+		{bugLeakRelease, "still held"},
+	} {
+		res := runOnFake(t, smallConfig(), tt.bug)
+		if res.Check.OK {
+			t.Errorf("bug %d: the check passed: %s", tt.bug, res.Check.Detail)
+		} else if !strings.Contains(res.Check.Detail, tt.want) {
+			t.Errorf("bug %d: %q does not mention %q", tt.bug, res.Check.Detail, tt.want)
+		}
+	}
+}
+
+func TestRunRefusesAnExistingEvent(t *testing.T) {
+	fake := newFakeInventory(bugNone)
+	cfg := smallConfig()
+	cfg.EventID = "taken"
+	if _, err := Run(context.Background(), cfg, []Inventory{fake}, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), cfg, []Inventory{fake}, nil, false); err == nil || !strings.Contains(err.Error(), "fresh event") {
+		t.Errorf("a second run on event %q: err = %v, want a refusal", cfg.EventID, err)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, tt := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Clients: -1}, "Clients = -1"},
+		{Config{Clients: ClientsMax + 1}, "Clients = 10001"},
+		{Config{HoldSize: 5, SeatsPerRow: 4}, "HoldSize = 5 is more than SeatsPerRow = 4"},
+		{Config{Sections: 1000, Rows: 1000, SeatsPerRow: 40}, "at most 1000000"},
+		{Config{SellRatio: 1.5}, "SellRatio = 1.5"},
+		{Config{ReadConsistency: "eventual"}, `ReadConsistency = "eventual"`},
+		{Config{EventID: "Bad-Id"}, `EventID = "Bad-Id"`},
+	} {
+		err := tt.cfg.Validate()
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Validate(%+v) = %v, want %q", tt.cfg, err, tt.want)
+		}
+	}
+	if err := (Config{}).Validate(); err != nil {
+		t.Errorf("the zero Config (OSW-1 defaults): %v", err)
+	}
+}
+
+func TestReport(t *testing.T) {
+	res := runOnFake(t, smallConfig(), bugNone)
+	soldOut := 1.25
+	res.SoldOutS = &soldOut
+	dir := t.TempDir()
+	path := filepath.Join(dir, "run.json")
+	if err := WriteJSON(path, res); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadJSON(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Holds != res.Holds || back.Check.Detail != res.Check.Detail || *back.SoldOutS != 1.25 || back.Config.Sections != 4 {
+		t.Errorf("JSON round trip lost data: %+v", back)
+	}
+
+	failed := *back
+	failed.Label = "broken"
+	failed.Check.OK = false
+	failed.Check.Detail = "FAILED: 2 seats still held"
+	failed.SoldOutS = nil
+	var out bytes.Buffer
+	if err := WriteTable(&out, []*Result{back, &failed}); err != nil {
+		t.Fatal(err)
+	}
+	table := out.String()
+	lines := strings.Split(strings.TrimSpace(table), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("want a header, 2 rows and a problem line:\n%s", table)
+	}
+	for _, want := range []string{"holds/s", "p999 ms", "invariants", "C=8", "1.25", "200/200", " ok", "broken", "no(limit)", "FAILED", "broken: FAILED: 2 seats still held"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+
+	png := filepath.Join(dir, "run.png")
+	if err := WritePlot(png, res); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(png)
+	if err != nil || !bytes.HasPrefix(data, []byte("\x89PNG")) {
+		t.Errorf("plot is not a PNG (%d bytes, %v)", len(data), err)
+	}
+}

@@ -1,0 +1,484 @@
+package jepsen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	boxcluster "github.com/boxoffice/boxoffice/cluster"
+)
+
+// Config is one run. Zero fields take the CI profile's values (see
+// Profiles and README.md, which documents every field as a flag).
+type Config struct {
+	Profile  string
+	Nodes    int           // 3 or 5
+	Clients  int           // concurrent clients, one request at a time each
+	Duration time.Duration // of traffic and faults
+	Seed     int64
+	Faults   []string // fault kinds to draw from; empty: none
+
+	QuietMin           time.Duration // healthy time before a fault: QuietMin..2×QuietMin
+	FaultMin, FaultMax time.Duration // length of a fault window
+	CombineProbability float64       // chance a window injects two faults at once
+	ClockOffsetMax     time.Duration // |offset| of the clock fault, 1s..this
+
+	OpTimeout    time.Duration // per attempt
+	Attempts     int           // per operation, same request id each time
+	CheckTimeout time.Duration // porcupine's budget (a timeout is a failure)
+
+	Sections, Rows, SeatsPerRow int // the contended event
+
+	OutDir string // a run folder is created inside
+	Binary string // prebuilt boxoffice binary; empty: go build it
+
+	UnsafeReads bool                // start nodes with --testing-unsafe-reads (negative control)
+	NodeFlags   map[string][]string // extra flags per node id
+
+	// Logf receives progress lines; nil: stderr.
+	Logf func(format string, args ...any)
+
+	// plans overrides who talks to which node, doing what (tests).
+	plans func(c *cluster, ev event) func(client int) clientPlan
+	// ready runs once the event exists, before traffic (tests).
+	ready func(ctx context.Context, c *cluster, ev *event) error
+}
+
+// Profiles are named defaults; flags override single fields.
+var Profiles = map[string]Config{
+	"ci": {Nodes: 3, Clients: 12, Duration: 100 * time.Second, Faults: []string{FaultPartitionOne, FaultPartitionLeader,
+		FaultPartitionHalves, FaultPartitionBridge, FaultKill, FaultPause, FaultClock, FaultMembership},
+		QuietMin: 3 * time.Second, FaultMin: 4 * time.Second, FaultMax: 8 * time.Second, CombineProbability: 0.2,
+		ClockOffsetMax: 5 * time.Second, OpTimeout: time.Second, Attempts: 3, CheckTimeout: 60 * time.Second,
+		Sections: 4, Rows: 3, SeatsPerRow: 8},
+	"long": {Nodes: 5, Clients: 20, Duration: 10 * time.Minute, Faults: AllFaults,
+		QuietMin: 4 * time.Second, FaultMin: 5 * time.Second, FaultMax: 15 * time.Second, CombineProbability: 0.3,
+		ClockOffsetMax: 10 * time.Second, OpTimeout: time.Second, Attempts: 3, CheckTimeout: 5 * time.Minute,
+		Sections: 4, Rows: 3, SeatsPerRow: 8},
+}
+
+// Result is what a run found.
+type Result struct {
+	Dir             string
+	Network         string
+	Seed            int64
+	History         []Op
+	Faults          []Fault
+	Linearizability LinearizabilityResult
+	Invariants      InvariantResult
+	Convergence     []string // replica hash mismatches, or a failure to converge
+	Setup           error    // the run could not be carried out
+	Replay          string
+}
+
+// Valid reports whether every checker passed.
+func (r *Result) Valid() bool {
+	return r.Setup == nil && r.Linearizability.Verdict == porcupine.Ok &&
+		len(r.Invariants.Violations) == 0 && len(r.Convergence) == 0
+}
+
+const (
+	eventID          = "jepsen"
+	readyTimeout     = 60 * time.Second
+	convergeTimeout  = 60 * time.Second
+	holdExpiryBound  = 10 * time.Second // sweep interval, clock offsets, slack
+	createEventLimit = 60 * time.Second
+)
+
+// Run starts a cluster, runs traffic and faults, heals, checks, writes
+// the report folder, and cleans up every process and namespace it made,
+// also on SIGINT/SIGTERM. The error is non-nil only if the run could not
+// be carried out; violations are in the Result.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if cfg.Logf == nil {
+		cfg.Logf = func(format string, args ...any) { fmt.Fprintf(os.Stderr, "jepsen: "+format+"\n", args...) }
+	}
+	if cfg.Seed == 0 {
+		cfg.Seed = time.Now().UnixNano() % 1_000_000_000
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	dir := filepath.Join(cfg.OutDir, fmt.Sprintf("%s-%s-seed%d", time.Now().Format("20060102-150405"), cfg.Profile, cfg.Seed))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	res := &Result{Dir: dir, Seed: cfg.Seed, Replay: cfg.replayCommand()}
+	binary := cfg.Binary
+	if binary == "" {
+		binary = filepath.Join(dir, "boxoffice")
+		cfg.Logf("building %s", binary)
+		build := exec.CommandContext(ctx, "go", "build", "-o", binary, "./cmd/boxoffice")
+		build.Dir = moduleRoot()
+		if out, err := build.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("go build: %w: %s", err, out)
+		}
+	}
+
+	var nw network
+	if os.Geteuid() == 0 {
+		ns, err := newNamespaceNetwork(cfg.Nodes)
+		if err != nil {
+			return nil, fmt.Errorf("network namespaces: %w", err)
+		}
+		nw = ns
+	} else {
+		nw = loopbackNetwork{}
+		var kept []string
+		for _, f := range cfg.Faults {
+			if !isPartition(f) {
+				kept = append(kept, f)
+			}
+		}
+		cfg.Faults = kept
+		cfg.Logf("not root: loopback fallback, partitions disabled")
+	}
+	res.Network = nw.describe()
+	defer func() {
+		if err := nw.close(); err != nil {
+			cfg.Logf("cleanup network: %v", err)
+		}
+	}()
+	c, err := newCluster(&cfg, nw, binary, dir, cfg.Logf)
+	if err != nil {
+		return nil, err
+	}
+	defer c.stopAll() // before the network closes (defers run in reverse)
+
+	runErr := run(ctx, &cfg, c, res)
+	res.Setup = runErr
+	if err := writeReport(&cfg, res); err != nil {
+		cfg.Logf("report: %v", err)
+	}
+	return res, nil
+}
+
+func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
+	cfg.Logf("starting %d nodes (%s)", cfg.Nodes, res.Network)
+	for _, n := range c.nodes {
+		if err := c.start(n); err != nil {
+			return err
+		}
+	}
+	if err := c.waitReady(ctx, readyTimeout); err != nil {
+		return err
+	}
+	ev, err := createEvent(ctx, cfg, c)
+	if err != nil {
+		return err
+	}
+	if cfg.ready != nil {
+		if err := cfg.ready(ctx, c, &ev); err != nil {
+			return err
+		}
+	}
+	cfg.Logf("event %s ready: %d sections; traffic for %s with %d clients, faults %v", ev.id, len(ev.sections), cfg.Duration, cfg.Clients, cfg.Faults)
+
+	start := time.Now()
+	w := &workload{cfg: cfg, cluster: c, event: ev, start: start}
+	w.plans = func(int) clientPlan {
+		all := make([]int, cfg.Nodes)
+		for i := range all {
+			all[i] = i + 1
+		}
+		return clientPlan{nodes: all, mix: DefaultMix, sections: ev.sections}
+	}
+	if cfg.plans != nil {
+		w.plans = cfg.plans(c, ev)
+	}
+	nem := &nemesis{cfg: cfg, cluster: c, eventID: ev.id, now: w.now, logf: cfg.Logf}
+	trafficCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		nem.run(trafficCtx, buildSchedule(cfg))
+	}()
+	w.run(trafficCtx, ctx)
+	<-done
+
+	cfg.Logf("traffic over: %d operations; healing", len(w.history))
+	nem.healActive()
+	res.Faults = nem.faultLog()
+	res.History = w.history
+	if err := healEverything(c); err != nil {
+		cfg.Logf("heal: %v", err)
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted: %w", ctx.Err())
+	}
+	if err := c.waitReady(ctx, readyTimeout); err != nil {
+		res.Convergence = append(res.Convergence, err.Error())
+	}
+	res.Convergence = append(res.Convergence, converge(ctx, c)...)
+	finals, problems := finalStates(ctx, c, ev)
+	res.Convergence = append(res.Convergence, problems...)
+	writeJSON(filepath.Join(res.Dir, "final-states.json"), finals)
+
+	cfg.Logf("checking %d operations", len(w.history))
+	res.Invariants = CheckFinal(w.history, finals, holdExpiryBound+cfg.ClockOffsetMax)
+	lin, bySeat := CheckLinearizable(w.history, observedHolders(w.history, finals), cfg.CheckTimeout)
+	res.Linearizability = lin
+	seats := append(append([]string(nil), lin.Illegal...), lin.TimedOut...)
+	if len(seats) == 0 {
+		for seat := range bySeat {
+			seats = append(seats, seat)
+		}
+		seats = sampleSeats(seats, 8)
+	}
+	if len(seats) > 8 {
+		seats = seats[:8]
+	}
+	if err := Visualize(filepath.Join(res.Dir, "linearizability.html"), bySeat, seats, res.Faults, 30*time.Second); err != nil {
+		cfg.Logf("visualize: %v", err)
+	}
+	return nil
+}
+
+func (cfg *Config) validate() error {
+	var errs []error
+	if cfg.Nodes != 3 && cfg.Nodes != 5 {
+		errs = append(errs, fmt.Errorf("Nodes %d: want 3 or 5", cfg.Nodes))
+	}
+	if cfg.Clients < 1 || cfg.Clients > 200 {
+		errs = append(errs, fmt.Errorf("Clients %d: want 1..200", cfg.Clients))
+	}
+	if cfg.Duration <= 0 || cfg.Duration > time.Hour {
+		errs = append(errs, fmt.Errorf("Duration %s: want (0, 1h]", cfg.Duration))
+	}
+	if cfg.Attempts < 1 || cfg.Attempts > 10 {
+		errs = append(errs, fmt.Errorf("Attempts %d: want 1..10", cfg.Attempts))
+	}
+	if cfg.OpTimeout <= 0 || cfg.CheckTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("OpTimeout %s, CheckTimeout %s: want > 0", cfg.OpTimeout, cfg.CheckTimeout))
+	}
+	if cfg.FaultMin <= 0 || cfg.FaultMax < cfg.FaultMin || cfg.QuietMin <= 0 {
+		errs = append(errs, fmt.Errorf("QuietMin %s, FaultMin %s, FaultMax %s: want 0 < FaultMin <= FaultMax, QuietMin > 0", cfg.QuietMin, cfg.FaultMin, cfg.FaultMax))
+	}
+	if cfg.ClockOffsetMax < time.Second {
+		errs = append(errs, fmt.Errorf("ClockOffsetMax %s: want >= 1s", cfg.ClockOffsetMax))
+	}
+	if cfg.Sections < 1 || cfg.Rows < 1 || cfg.SeatsPerRow < 2 || cfg.Sections*cfg.Rows*cfg.SeatsPerRow > 10_000 {
+		errs = append(errs, fmt.Errorf("Sections %d × Rows %d × SeatsPerRow %d: want ≥1×1×2, at most 10000 seats", cfg.Sections, cfg.Rows, cfg.SeatsPerRow))
+	}
+	for _, f := range cfg.Faults {
+		if !containsString(AllFaults, f) {
+			errs = append(errs, fmt.Errorf("Faults: unknown %q (known: %s)", f, strings.Join(AllFaults, ",")))
+		}
+	}
+	if cfg.OutDir == "" {
+		errs = append(errs, errors.New("OutDir is empty"))
+	}
+	return errors.Join(errs...)
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// replayCommand is the command line that replays this run's schedule.
+func (cfg *Config) replayCommand() string {
+	p := Profiles[cfg.Profile]
+	args := []string{"go", "run", "./jepsen/cmd/jepsen", "-profile", cfg.Profile, "-seed", fmt.Sprint(cfg.Seed)}
+	if cfg.Nodes != p.Nodes {
+		args = append(args, "-nodes", fmt.Sprint(cfg.Nodes))
+	}
+	if cfg.Clients != p.Clients {
+		args = append(args, "-clients", fmt.Sprint(cfg.Clients))
+	}
+	if cfg.Duration != p.Duration {
+		args = append(args, "-duration", cfg.Duration.String())
+	}
+	if strings.Join(cfg.Faults, ",") != strings.Join(p.Faults, ",") {
+		args = append(args, "-faults", strings.Join(cfg.Faults, ","))
+	}
+	if cfg.UnsafeReads {
+		args = append(args, "-unsafe-reads")
+	}
+	return strings.Join(args, " ")
+}
+
+func moduleRoot() string {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "."
+	}
+	return filepath.Dir(strings.TrimSpace(string(out)))
+}
+
+// createEvent creates the contended event and learns its seat layout.
+func createEvent(ctx context.Context, cfg *Config, c *cluster) (event, error) {
+	venue := boxcluster.OnSaleVenue(cfg.Sections, cfg.Rows, cfg.SeatsPerRow)
+	venue.Pools = []*boxofficev1.GeneralAdmissionPool{{Id: poolID, Name: "Floor", Capacity: poolCapacity, PriceTier: "STD"}}
+	req := &boxofficev1.CreateEventRequest{RequestId: "jepsen-create", EventId: eventID, Name: "Jepsen", Venue: venue,
+		Policy: &boxofficev1.EventPolicy{HoldTtlDefaultMs: holdTTL.Milliseconds(), HoldTtlMaxMs: 2 * holdTTL.Milliseconds(),
+			HoldLifetimeMaxMs: 3 * holdTTL.Milliseconds(), SeatsPerHoldMax: 20}}
+	deadline := time.Now().Add(createEventLimit)
+	var lastErr error
+	for attempt := 0; time.Now().Before(deadline); attempt++ {
+		inv := c.inventory(1 + attempt%len(c.nodes))
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := inv.CreateEvent(cctx, req)
+		if err == nil {
+			var m *boxofficev1.SeatMap
+			m, err = inv.GetSeatMap(cctx, &boxofficev1.GetSeatMapRequest{EventId: eventID})
+			cancel()
+			if err == nil {
+				ev := event{id: eventID, rows: map[string][][]string{}}
+				for _, s := range m.GetSections() {
+					ev.sections = append(ev.sections, s.GetId())
+					for _, r := range s.GetRows() {
+						var ids []string
+						for _, seat := range r.GetSeats() {
+							ids = append(ids, seat.GetSeatId())
+						}
+						ev.rows[s.GetId()] = append(ev.rows[s.GetId()], ids)
+					}
+				}
+				return ev, nil
+			}
+		} else {
+			cancel()
+		}
+		lastErr = err
+		if !sleepCtx(ctx, 500*time.Millisecond) {
+			break
+		}
+	}
+	return event{}, fmt.Errorf("create event: %w", lastErr)
+}
+
+// healEverything undoes every fault: routes, pauses, dead nodes.
+func healEverything(c *cluster) error {
+	err := c.net.healAll()
+	for _, n := range c.nodes {
+		if n.running() {
+			_ = c.signal(n, syscall.SIGCONT)
+		} else if startErr := c.start(n); startErr != nil && err == nil {
+			err = startErr
+		}
+	}
+	return err
+}
+
+// converge waits until, in every group, every replica reports the same
+// applied index and state-hash index; at equal state-hash indexes the
+// hashes must be equal (checked on every poll).
+func converge(ctx context.Context, c *cluster) []string {
+	deadline := time.Now().Add(convergeTimeout)
+	mismatches := map[string]bool{}
+	var lastGap string
+	for time.Now().Before(deadline) {
+		type replica struct {
+			node             string
+			applied, hashIdx uint64
+			hash             string
+		}
+		groups := map[string][]replica{}
+		answered := 0
+		for _, n := range c.nodes {
+			cctx, cancel := context.WithTimeout(ctx, time.Second)
+			resp, err := c.clusterAPI(n.index).Status(cctx, &boxofficev1.StatusRequest{LocalOnly: true})
+			cancel()
+			if err != nil {
+				continue
+			}
+			answered++
+			for _, g := range resp.GetGroups() {
+				for _, r := range g.GetReplicas() {
+					if r.GetNodeId() != n.id {
+						continue
+					}
+					groups[g.GetGroupId()] = append(groups[g.GetGroupId()], replica{n.id, r.GetAppliedIndex(), r.GetStateHashIndex(), r.GetStateHash()})
+				}
+			}
+		}
+		lastGap = ""
+		if answered < len(c.nodes) {
+			lastGap = fmt.Sprintf("%d of %d nodes answered Status", answered, len(c.nodes))
+		}
+		for id, reps := range groups {
+			for _, a := range reps {
+				for _, b := range reps {
+					if a.node < b.node && a.hashIdx == b.hashIdx && a.hash != "" && b.hash != "" && a.hash != b.hash {
+						mismatches[fmt.Sprintf("group %s: state hash differs at index %d: %s %s… vs %s %s…", id, a.hashIdx, a.node, a.hash[:12], b.node, b.hash[:12])] = true
+					}
+					if a.applied != b.applied || a.hashIdx != b.hashIdx {
+						lastGap = fmt.Sprintf("group %s: %s applied %d (hash@%d), %s applied %d (hash@%d)", id, a.node, a.applied, a.hashIdx, b.node, b.applied, b.hashIdx)
+					}
+				}
+			}
+		}
+		if lastGap == "" {
+			break
+		}
+		if !sleepCtx(ctx, 300*time.Millisecond) {
+			break
+		}
+	}
+	var out []string
+	for m := range mismatches {
+		out = append(out, m)
+	}
+	if lastGap != "" {
+		out = append(out, "replicas did not converge within "+convergeTimeout.String()+": "+lastGap)
+	}
+	return out
+}
+
+// finalStates reads the whole event from every node with stale reads
+// (each node's own replicas).
+func finalStates(ctx context.Context, c *cluster, ev event) ([]FinalState, []string) {
+	var finals []FinalState
+	var problems []string
+	for _, n := range c.nodes {
+		var m *boxofficev1.SeatMap
+		var err error
+		for range 10 {
+			cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			m, err = c.inventory(n.index).GetSeatMap(cctx, &boxofficev1.GetSeatMapRequest{EventId: ev.id, Consistency: boxofficev1.ReadConsistency_READ_CONSISTENCY_STALE})
+			cancel()
+			if err == nil {
+				break
+			}
+			sleepCtx(ctx, 500*time.Millisecond)
+		}
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("final read from %s: %v", n.id, err))
+			continue
+		}
+		f := FinalState{Node: n.id, Seats: map[string]SeatView{}, HoldExpiry: map[string]int64{}, Pools: map[string]PoolView{}, ReadAtUnixMs: time.Now().UnixMilli()}
+		for _, s := range m.GetSections() {
+			for _, r := range s.GetRows() {
+				for _, seat := range r.GetSeats() {
+					f.Seats[seat.GetSeatId()] = seatView(seat)
+					if seat.GetState() == boxofficev1.SeatState_SEAT_STATE_HELD {
+						f.HoldExpiry[seat.GetSeatId()] = seat.GetHoldExpiresAtUnixMs()
+					}
+				}
+			}
+		}
+		for _, p := range m.GetPools() {
+			f.Pools[p.GetId()] = PoolView{Capacity: p.GetCapacity(), Held: p.GetHeld(), Sold: p.GetSold()}
+		}
+		finals = append(finals, f)
+	}
+	return finals, problems
+}

@@ -1,0 +1,74 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+)
+
+// BenchmarkClusterHoldSell measures a 3-node cluster in this process, with
+// fsync on, over real gRPC on loopback: each op holds 2 best-available
+// seats in a section (any node; forwarded to the shard leader) and sells
+// or releases them. Run:
+//
+//	go test -run '^$' -bench ClusterHoldSell -benchtime 20000x ./node/
+func BenchmarkClusterHoldSell(b *testing.B) {
+	for _, clients := range []int{1, 64} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			tc := newBenchCluster(b)
+			// A venue large enough not to sell out within b.N holds.
+			sections := 20
+			seats := max(2*b.N, 1000)
+			rows := (seats/(sections*40) + 1)
+			tc.createOnSaleEvent("bench", sections, min(rows, 1000), 40)
+			var seq atomic.Int64
+			b.SetParallelism((clients + 1) / 2)
+			if clients == 1 {
+				b.SetParallelism(1)
+			}
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				ctx := context.Background()
+				for pb.Next() {
+					n := seq.Add(1)
+					inv := tc.inv(int(n % 3))
+					id := fmt.Sprintf("b%d", n)
+					h, err := inv.Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h" + id, EventId: "bench", Holder: id,
+						Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 2, SectionId: fmt.Sprintf("S%d", n%20)}}})
+					if status.Code(err) == codes.ResourceExhausted {
+						continue
+					}
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					if n%5 == 0 {
+						_, err = inv.Release(ctx, &boxofficev1.ReleaseRequest{RequestId: "r" + id, EventId: "bench", HoldId: h.HoldId, Holder: id})
+					} else {
+						_, err = inv.Sell(ctx, &boxofficev1.SellRequest{RequestId: "s" + id, EventId: "bench", HoldId: h.HoldId, Holder: id, OrderId: id, Buyer: id})
+					}
+					if err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "holds/s")
+		})
+	}
+}
+
+// newBenchCluster starts a 3-node cluster with fsync on.
+func newBenchCluster(b *testing.B) *testCluster {
+	b.Helper()
+	return newTestClusterTB(b, 3, func(i int, c *Config) { c.Group.NoSync = os.Getenv("BENCH_NOSYNC") != "" })
+}

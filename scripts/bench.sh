@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# bench.sh: what `make bench` runs. Builds bin/boxoffice, starts a fresh
+# 3-node cluster of separate processes on 127.0.0.1 (fsync on, plaintext),
+# runs the OSW-1 workload at 64 and 256 clients, an idle single-client run
+# and two read-heavy runs (STALE, then linearizable reads), each on a fresh
+# event, prints one table and stops the cluster. Results (JSON per run,
+# PNG timelines, node logs) go to bench-results/<UTC time>/.
+#
+# Environment: BENCH_CLIENTS ("64 256"), BENCH_DURATION (30s: limit of the
+# sell-out runs), BENCH_READ_DURATION (10s), BENCH_SEED (1), BENCH_FLAGS
+# (extra flags for every run, e.g. "--conn raw"), BENCH_PORT_BASE (17000:
+# gRPC on base+101.., peer +201.., HTTP +301.., gossip +401..).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+clients=${BENCH_CLIENTS:-64 256}
+duration=${BENCH_DURATION:-30s}
+read_duration=${BENCH_READ_DURATION:-10s}
+seed=${BENCH_SEED:-1}
+extra=${BENCH_FLAGS:-}
+base=${BENCH_PORT_BASE:-17000}
+out="bench-results/$(date -u +%Y%m%dT%H%M%SZ)"
+nodes=3
+
+go build -o bin/boxoffice ./cmd/boxoffice
+if bin/boxoffice bench report 2>&1 | grep -q 'unknown subcommand'; then
+	echo "bench.sh: bin/boxoffice has no bench subcommand (main.go must dispatch \"bench\" to runBench)" >&2
+	exit 1
+fi
+mkdir -p "$out"
+work=$(mktemp -d -t boxoffice-bench-XXXXXX)
+pids=()
+
+stop_cluster() {
+	for pid in "${pids[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	pids=()
+	if [[ -d "$work/logs" ]]; then
+		cp -r "$work/logs" "$out/" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap stop_cluster EXIT
+trap 'exit 130' INT TERM
+
+mkdir -p "$work/logs"
+addrs=""
+for i in $(seq 1 $nodes); do
+	join=()
+	if [[ $i -gt 1 ]]; then
+		join=(--join "127.0.0.1:$((base + 401))")
+	fi
+	bin/boxoffice start --node-id "n$i" --data-dir "$work/n$i" \
+		--grpc-addr "127.0.0.1:$((base + 100 + i))" --peer-addr "127.0.0.1:$((base + 200 + i))" \
+		--http-addr "127.0.0.1:$((base + 300 + i))" --gossip-addr "127.0.0.1:$((base + 400 + i))" \
+		--bootstrap-expect $nodes --plaintext --log-level warn "${join[@]}" \
+		>"$work/logs/n$i.log" 2>&1 &
+	pids+=($!)
+	addrs+="${addrs:+,}127.0.0.1:$((base + 100 + i))"
+done
+
+echo "waiting for $nodes nodes to be ready ($work)"
+for i in $(seq 1 $nodes); do
+	ready=0
+	for _ in $(seq 1 300); do
+		if curl -fsS "http://127.0.0.1:$((base + 300 + i))/readyz" >/dev/null 2>&1; then
+			ready=1
+			break
+		fi
+		sleep 0.1
+	done
+	if [[ $ready != 1 ]]; then
+		echo "bench.sh: node n$i not ready after 30s; its log:" >&2
+		tail -n 30 "$work/logs/n$i.log" >&2
+		exit 1
+	fi
+done
+
+failed=0
+run() { # name, flags...
+	local name=$1
+	shift
+	echo "== $name"
+	# shellcheck disable=SC2086 # BENCH_FLAGS is split on purpose
+	if ! bin/boxoffice bench --addr "$addrs" --seed "$seed" --json "$out/$name.json" --plot "$out/$name.png" $extra "$@" >"$out/$name.txt"; then
+		failed=1
+	fi
+	cat "$out/$name.txt"
+}
+
+for c in $clients; do
+	run "c$c" --clients "$c" --duration "$duration"
+done
+run idle --idle
+run reads-stale --label "C=64 reads stale" --clients 64 --duration "$read_duration" \
+	--seatmap-reads 2 --hold-reads 1 --read-consistency stale
+run reads-linearizable --label "C=64 reads linear" --clients 64 --duration "$read_duration" \
+	--seatmap-reads 2 --hold-reads 1 --read-consistency linearizable
+
+echo
+echo "OSW-1 on Boxoffice: $nodes nodes on 127.0.0.1, fsync on, $(nproc) CPUs shared with the load generator"
+# The sell-out runs first, in the order they ran.
+ordered=()
+for c in $clients; do
+	[[ -f "$out/c$c.json" ]] && ordered+=("$out/c$c.json")
+done
+for name in idle reads-stale reads-linearizable; do
+	[[ -f "$out/$name.json" ]] && ordered+=("$out/$name.json")
+done
+if [[ ${#ordered[@]} -gt 0 ]]; then
+	bin/boxoffice bench report "${ordered[@]}" | tee "$out/table.txt"
+fi
+echo "results in $out"
+exit $failed
