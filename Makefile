@@ -2,7 +2,7 @@
 GO ?= go
 PROTO_FILES := fsm/fsmpb/fsm.proto api/boxoffice/v1/boxoffice.proto node/nodepb/node.proto
 
-.PHONY: help run test test-short proto build vet fmt bench jepsen clean
+.PHONY: help run test test-short proto build vet fmt bench jepsen jepsen-long clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -10,7 +10,7 @@ help:
 build: ## build bin/boxoffice
 	$(GO) build -o bin/boxoffice ./cmd/boxoffice
 
-run: ## run the embedded demo: 3 nodes in one process, a demo arena, fake payments
+run: ## run the embedded demo: 3 nodes in one process with a demo arena
 	$(GO) run ./cmd/boxoffice demo
 
 test: ## the whole test suite (what CI runs)
@@ -30,6 +30,15 @@ proto: ## regenerate protobuf and gRPC code
 		--go_out=. --go_opt=paths=source_relative \
 		--go-grpc_out=. --go-grpc_opt=paths=source_relative \
 		$(wildcard $(PROTO_FILES))
+
+jepsen: ## the fault-injection CI profile over real processes (root: network namespaces)
+	$(GO) run ./jepsen/cmd/jepsen -profile ci -out jepsen-results
+
+jepsen-long: ## the long fault-injection profile (see jepsen/README.md)
+	$(GO) run ./jepsen/cmd/jepsen -profile long -out jepsen-results
+
+bench: ## the on-sale benchmark: a fresh 3-node cluster of processes, 64 and 256 clients
+	./scripts/bench.sh
 
 vet:
 	$(GO) vet ./...

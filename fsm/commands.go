@@ -100,12 +100,11 @@ func (s *Store) hold(now int64, c *fsmpb.Hold) *fsmpb.Result {
 		return refuse(codeTooLarge, "shard already has %d holds", MaxHoldsPerShard)
 	}
 	h := hold{
-		id:         c.HoldId,
-		holder:     c.Holder,
-		pool:       noPool,
-		createdMs:  now,
-		expiresMs:  now + sh.ttlMs(c.TtlMs),
-		gaQuantity: 0,
+		id:        c.HoldId,
+		holder:    c.Holder,
+		pool:      noPool,
+		createdMs: now,
+		expiresMs: now + sh.ttlMs(c.TtlMs),
 	}
 	if ga := c.GeneralAdmission; ga != nil {
 		return sh.holdGeneralAdmission(now, h, ga)
@@ -299,8 +298,9 @@ func (sh *shard) expiredPoolHolds(pi int32, now int64) []uint32 {
 
 // ---------------------------------------------------------------- existing holds
 
-// liveHoldFor finds the hold a command names and checks its owner and
-// (unless allowExpired) that it has not expired.
+// liveHoldFor finds the hold a command names and checks, in this order,
+// that it exists (NOT_FOUND), belongs to holder (NOT_OWNER) and has not
+// expired (EXPIRED).
 func (s *Store) liveHoldFor(eventID string, shardNumber uint32, holdID, holder string, now int64) (*shard, uint32, *fsmpb.Result) {
 	if !validID(holdID) || !validID(holder) {
 		return nil, 0, refuse(codeInvalid, "hold_id and holder must be 1..%d bytes", MaxIDBytes)

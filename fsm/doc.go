@@ -118,7 +118,7 @@
 // encoding doubles as the StateHash input. hold.seats and order.tickets are
 // copy-on-write, which is what lets Snapshot copy the tables shallowly.
 // Measured (TestMemoryPerSeat, 1,000,000 seats): about 20 bytes per seat
-// for an empty venue; about 95 with half the seats sold in 2-seat orders
+// for an empty venue; about 92 with half the seats sold in 2-seat orders
 // and a fifth held in 2-seat holds (the order and hold records, with their
 // id strings and map entries, dominate).
 //

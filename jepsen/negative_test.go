@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/anishathalye/porcupine"
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 )
 
 // TestNegativeControlUnsafeReads shows the harness catching a real bug:
@@ -40,6 +40,7 @@ func TestNegativeControlUnsafeReads(t *testing.T) {
 	cfg.UnsafeReads = true
 	cfg.CheckTimeout = 30 * time.Second
 	cfg.Logf = t.Logf
+	cfg.Replay = "go test ./jepsen -run TestNegativeControlUnsafeReads -count=1 -v"
 	cfg.NodeFlags = map[string][]string{
 		"n1": {"--raft-heartbeat-timeout", "10s", "--raft-election-timeout", "10s", "--raft-leader-lease-timeout", "10s", "--rebalance-interval", "1s"},
 		"n2": {"--rebalance-interval", "1s"},
@@ -87,7 +88,7 @@ func TestNegativeControlUnsafeReads(t *testing.T) {
 	cfg.plans = func(c *cluster, ev event) func(int) clientPlan {
 		return func(client int) clientPlan {
 			if client < 3 {
-				return clientPlan{nodes: []int{1}, mix: Mix{Read: 1}, sections: []string{target}}
+				return clientPlan{nodes: []int{1}, mix: Mix{Read: 1}, sections: []string{target}, pause: 20 * time.Millisecond}
 			}
 			return clientPlan{nodes: []int{2, 3}, mix: Mix{Hold: 6, Release: 4, Sell: 1, Refund: 1}, sections: []string{target}}
 		}

@@ -258,9 +258,8 @@ func (n *nemesis) inject(ctx context.Context, kind string, pick uint64) (heal fu
 			heal, err = cutGroups(all[:count/2], all[count/2:])
 			return heal, fmt.Sprintf("ring needs 5 nodes: halves [%s] | [%s]", ids(all[:count/2]), ids(all[count/2:])), err
 		}
-		// Node at ring position p sees positions p±1 and p±2 only when
-		// count is 5: cut pairs farther apart than count/2 - 1... for 5
-		// nodes keep p±1 (a majority of 3 with itself) and cut p±2.
+		// With 5 nodes on a ring, each keeps its two neighbours (with
+		// itself a majority, different for each node) and loses the rest.
 		for p := range count {
 			for q := p + 1; q < count; q++ {
 				dist := min(q-p, count-(q-p))

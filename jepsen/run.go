@@ -44,6 +44,9 @@ type Config struct {
 	UnsafeReads bool                // start nodes with --testing-unsafe-reads (negative control)
 	NodeFlags   map[string][]string // extra flags per node id
 
+	// Replay overrides the printed replay command (tests).
+	Replay string
+
 	// Logf receives progress lines; nil: stderr.
 	Logf func(format string, args ...any)
 
@@ -295,6 +298,9 @@ func containsString(list []string, s string) bool {
 
 // replayCommand is the command line that replays this run's schedule.
 func (cfg *Config) replayCommand() string {
+	if cfg.Replay != "" {
+		return cfg.Replay
+	}
 	p := Profiles[cfg.Profile]
 	args := []string{"go", "run", "./jepsen/cmd/jepsen", "-profile", cfg.Profile, "-seed", fmt.Sprint(cfg.Seed)}
 	if cfg.Nodes != p.Nodes {

@@ -39,6 +39,7 @@ type clientPlan struct {
 	nodes    []int // tried in turn, starting at a random one
 	mix      Mix
 	sections []string
+	pause    time.Duration // between operations (read-only clients of a fast node)
 }
 
 // event is the layout of the contended event.
@@ -105,6 +106,9 @@ func (w *workload) client(ctx, abort context.Context, id int) {
 	cs := &clientState{id: id, rng: rand.New(rand.NewPCG(uint64(w.cfg.Seed), uint64(id)+1)), plan: w.plans(id)}
 	for ctx.Err() == nil && abort.Err() == nil {
 		w.step(abort, cs)
+		if cs.plan.pause > 0 {
+			sleepCtx(ctx, cs.plan.pause)
+		}
 	}
 }
 

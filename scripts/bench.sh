@@ -35,7 +35,23 @@ stop_cluster() {
 	for pid in "${pids[@]}"; do
 		kill -TERM "$pid" 2>/dev/null || true
 	done
+	# A node left without its peers can take long to shut down: give the
+	# three 15s together, then SIGKILL (the data directory goes anyway).
+	for _ in $(seq 1 150); do
+		alive=0
+		for pid in "${pids[@]}"; do
+			if kill -0 "$pid" 2>/dev/null; then
+				alive=1
+			fi
+		done
+		[[ $alive == 0 ]] && break
+		sleep 0.1
+	done
 	for pid in "${pids[@]}"; do
+		if kill -0 "$pid" 2>/dev/null; then
+			echo "bench.sh: node pid $pid ignored SIGTERM for 15s; killing it" >&2
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
 		wait "$pid" 2>/dev/null || true
 	done
 	pids=()

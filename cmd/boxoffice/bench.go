@@ -123,6 +123,17 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	// The flags take 0 at face value; Config reads 0 as "the default".
+	for _, f := range []struct {
+		name  string
+		value int
+	}{{"clients", cfg.Clients}, {"sections", cfg.Sections}, {"rows", cfg.Rows}, {"seats", cfg.SeatsPerRow}, {"hold-size", cfg.HoldSize}} {
+		if f.value < 1 {
+			return fmt.Errorf("bench: --%s %d: want at least 1", f.name, f.value)
+		}
+	}
+	if cfg.DurationLimit <= 0 || cfg.OperationTimeout <= 0 {
+		return fmt.Errorf("bench: --duration %v and --timeout %v must be positive", cfg.DurationLimit, cfg.OperationTimeout)
+	}
 	if skew == 0 {
 		skew = -1
 	}
@@ -211,14 +222,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func benchConnect(ctx context.Context, mode string, conns int, addrs []string, tlsConfig *tls.Config) (
 	inventories []bench.Inventory, describe string, closeAll func(), err error) {
 	var closers []io.Closer
-	closeAll = func() {
+	closeEvery := func() {
 		for _, c := range closers {
 			_ = c.Close()
 		}
 	}
 	defer func() {
 		if err != nil {
-			closeAll()
+			closeEvery()
 		}
 	}()
 	cfg := client.Config{Addrs: addrs, TLS: tlsConfig}
@@ -235,7 +246,7 @@ func benchConnect(ctx context.Context, mode string, conns int, addrs []string, t
 			closers = append(closers, c)
 			inventories = append(inventories, c)
 		}
-		return inventories, fmt.Sprintf("%d Go clients (1 connection per node each, routed to shard leaders)", conns), closeAll, nil
+		return inventories, fmt.Sprintf("%d Go clients (1 connection per node each, routed to shard leaders)", conns), closeEvery, nil
 	}
 
 	// Raw: learn every node's address from one of them, then open conns
@@ -274,7 +285,7 @@ func benchConnect(ctx context.Context, mode string, conns int, addrs []string, t
 			inventories = append(inventories, bench.Raw(boxofficev1.NewInventoryClient(cc)))
 		}
 	}
-	return inventories, fmt.Sprintf("%d raw gRPC connections to each of %d nodes (any node, forwarded to leaders)", conns, len(nodeAddrs)), closeAll, nil
+	return inventories, fmt.Sprintf("%d raw gRPC connections to each of %d nodes (any node, forwarded to leaders)", conns, len(nodeAddrs)), closeEvery, nil
 }
 
 func runBenchReport(paths []string, stdout io.Writer) error {

@@ -20,6 +20,7 @@ Usage:
   boxoffice start [flags]      run one node (boxoffice start -h for flags)
   boxoffice demo [flags]       run a 3-node cluster in this process with a demo arena
   boxoffice ctl [flags] CMD    operate a cluster: status, events, seat maps, holds
+  boxoffice bench [flags]      run the on-sale workload against a running cluster
   boxoffice certs [flags]      write a development CA and node/client certificates
   boxoffice help               this text
 
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "ctl":
 		return runCtl(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr)
 	case "certs":
 		return runCerts(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
