@@ -147,8 +147,12 @@ func (c *Catalog) execute(cmd *nodepb.CatalogCommand) *nodepb.CatalogResult {
 		if !exists {
 			return catalogRefusal(nodepb.CatalogCode_CATALOG_CODE_NOT_FOUND, "event %q not found", s.GetEventId())
 		}
-		e.Status = s.Status
-		return &nodepb.CatalogResult{Code: nodepb.CatalogCode_CATALOG_CODE_OK, Event: proto.Clone(e).(*nodepb.EventRecord)}
+		// Records are immutable once stored (Event hands them out without
+		// copying): change a copy and replace.
+		updated := proto.Clone(e).(*nodepb.EventRecord)
+		updated.Status = s.Status
+		c.events[updated.EventId] = updated
+		return &nodepb.CatalogResult{Code: nodepb.CatalogCode_CATALOG_CODE_OK, Event: updated}
 	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_SET_REPLICAS:
 		s := cmd.GetSetReplicas()
 		g, exists := c.groups[s.GetGroupId()]
@@ -245,14 +249,13 @@ func (c *Catalog) Export() *nodepb.CatalogSnapshot {
 	return c.exportLocked()
 }
 
-// Event returns a copy of one event, or nil.
+// Event returns one event, or nil. The record is shared and immutable:
+// callers must not modify it. (Copying it, venue included, on every hold
+// cost 13% of a node's CPU under load.)
 func (c *Catalog) Event(id string) *nodepb.EventRecord {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	if e, ok := c.events[id]; ok {
-		return proto.Clone(e).(*nodepb.EventRecord)
-	}
-	return nil
+	return c.events[id]
 }
 
 // Removed reports whether this incarnation of a node was removed.

@@ -22,7 +22,7 @@ type clusterService struct {
 func (c *clusterService) Status(ctx context.Context, req *boxofficev1.StatusRequest) (*boxofficev1.StatusResponse, error) {
 	h := c.host
 	resp := &boxofficev1.StatusResponse{NodeId: h.cfg.NodeID, Nodes: h.nodeInfos()}
-	local := h.localGroupStatus()
+	local := h.localGroupStatus(req.IncludeStateHashes)
 	if req.LocalOnly {
 		resp.Groups = local
 		return resp, nil
@@ -59,7 +59,7 @@ func (c *clusterService) Status(ctx context.Context, req *boxofficev1.StatusRequ
 			if err == nil {
 				actx, cancel := attemptContext(ctx)
 				var r *nodepb.LocalStatusResponse
-				r, err = client.LocalStatus(actx, &nodepb.LocalStatusRequest{})
+				r, err = client.LocalStatus(actx, &nodepb.LocalStatusRequest{IncludeStateHashes: req.IncludeStateHashes})
 				cancel()
 				if err == nil {
 					groups = r.Groups
@@ -114,7 +114,7 @@ func (h *Host) nodeInfos() []*boxofficev1.NodeInfo {
 }
 
 // localGroupStatus reports this node's replicas.
-func (h *Host) localGroupStatus() []*boxofficev1.GroupStatus {
+func (h *Host) localGroupStatus(withHashes bool) []*boxofficev1.GroupStatus {
 	shardsByGroup := map[string][]string{}
 	for _, e := range h.catalog.Export().Events {
 		for _, s := range e.Shards {
@@ -134,7 +134,7 @@ func (h *Host) localGroupStatus() []*boxofficev1.GroupStatus {
 		}
 		var hash string
 		var hashIndex uint64
-		if g.store != nil {
+		if g.store != nil && withHashes {
 			var sum [32]byte
 			hashIndex, sum = g.store.AppliedHash()
 			hash = hex.EncodeToString(sum[:])

@@ -78,6 +78,9 @@ type Config struct {
 	// forwarding and retries on leader change. Default 5s.
 	RequestTimeout time.Duration
 
+	// Pprof serves net/http/pprof under /debug/pprof/ on the HTTP port.
+	Pprof bool
+
 	// Logger receives structured logs. Default slog.Default().
 	Logger *slog.Logger
 

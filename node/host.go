@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"slices"
@@ -179,6 +180,13 @@ func Start(cfg Config) (*Host, error) {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
+	if cfg.Pprof {
+		httpMux.HandleFunc("/debug/pprof/", pprof.Index)
+		httpMux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		httpMux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		httpMux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		httpMux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	h.httpServer = &http.Server{Handler: httpMux, ReadHeaderTimeout: 5 * time.Second}
 
 	incarnation, err := loadIncarnation(cfg.DataDir)

@@ -102,8 +102,8 @@ func (p *peerService) ReadCatalog(ctx context.Context, _ *nodepb.ReadCatalogRequ
 	return &nodepb.ReadCatalogResponse{Catalog: h.catalog.Export()}, nil
 }
 
-func (p *peerService) LocalStatus(ctx context.Context, _ *nodepb.LocalStatusRequest) (*nodepb.LocalStatusResponse, error) {
-	return &nodepb.LocalStatusResponse{NodeId: p.host.cfg.NodeID, Groups: p.host.localGroupStatus()}, nil
+func (p *peerService) LocalStatus(ctx context.Context, req *nodepb.LocalStatusRequest) (*nodepb.LocalStatusResponse, error) {
+	return &nodepb.LocalStatusResponse{NodeId: p.host.cfg.NodeID, Groups: p.host.localGroupStatus(req.IncludeStateHashes)}, nil
 }
 
 // isRetryableForward reports whether a failed forwarding attempt may be

@@ -555,7 +555,7 @@ func (c *Client) refreshNodes() {
 	nc, err := c.conn(c.anyLiveNode(""))
 	if err == nil {
 		var resp *boxofficev1.StatusResponse
-		resp, err = nc.cluster.Status(ctx, &boxofficev1.StatusRequest{})
+		resp, err = nc.cluster.Status(ctx, &boxofficev1.StatusRequest{LocalOnly: true})
 		if err == nil {
 			c.learnNodes(resp.GetNodes())
 		}

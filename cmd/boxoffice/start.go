@@ -52,6 +52,7 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Group.NoSync, "unsafe-no-fsync", false, "skip fsync of the Raft log (benchmarks of the CPU path only: loses acknowledged writes on power loss)")
 	fs.BoolVar(&c.Testing.UnsafeReadsWithoutVerify, "testing-unsafe-reads", false, "TESTING ONLY: serve linearizable reads without confirming leadership")
 	fs.DurationVar(&c.Testing.ClockOffset, "testing-clock-offset", 0, "TESTING ONLY: skew the time this node stamps into proposals")
+	fs.BoolVar(&c.Pprof, "pprof", false, "serve /debug/pprof/ on the HTTP port")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
 }

@@ -1555,9 +1555,10 @@ func (x *ReadCatalogResponse) GetLeaderNodeId() string {
 }
 
 type LocalStatusRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	IncludeStateHashes bool                   `protobuf:"varint,1,opt,name=include_state_hashes,json=includeStateHashes,proto3" json:"include_state_hashes,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *LocalStatusRequest) Reset() {
@@ -1588,6 +1589,13 @@ func (x *LocalStatusRequest) ProtoReflect() protoreflect.Message {
 // Deprecated: Use LocalStatusRequest.ProtoReflect.Descriptor instead.
 func (*LocalStatusRequest) Descriptor() ([]byte, []int) {
 	return file_node_nodepb_node_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *LocalStatusRequest) GetIncludeStateHashes() bool {
+	if x != nil {
+		return x.IncludeStateHashes
+	}
+	return false
 }
 
 type LocalStatusResponse struct {
@@ -1761,8 +1769,9 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\acatalog\x18\x01 \x01(\v2\".boxoffice.node.v1.CatalogSnapshotR\acatalog\x12\x1d\n" +
 	"\n" +
 	"not_leader\x18\x02 \x01(\bR\tnotLeader\x12$\n" +
-	"\x0eleader_node_id\x18\x03 \x01(\tR\fleaderNodeId\"\x14\n" +
-	"\x12LocalStatusRequest\"a\n" +
+	"\x0eleader_node_id\x18\x03 \x01(\tR\fleaderNodeId\"F\n" +
+	"\x12LocalStatusRequest\x120\n" +
+	"\x14include_state_hashes\x18\x01 \x01(\bR\x12includeStateHashes\"a\n" +
 	"\x13LocalStatusResponse\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x121\n" +
 	"\x06groups\x18\x02 \x03(\v2\x19.boxoffice.v1.GroupStatusR\x06groups*\xa9\x02\n" +

@@ -3033,10 +3033,13 @@ func (x *GroupStatus) GetShards() []string {
 }
 
 type StatusRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	LocalOnly     bool                   `protobuf:"varint,1,opt,name=local_only,json=localOnly,proto3" json:"local_only,omitempty"` // only this node's view of its own replicas
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	LocalOnly bool                   `protobuf:"varint,1,opt,name=local_only,json=localOnly,proto3" json:"local_only,omitempty"` // only this node's view of its own replicas
+	// include_state_hashes fills ReplicaStatus.state_hash: it hashes every
+	// replica's whole state, so ask only when comparing replicas.
+	IncludeStateHashes bool `protobuf:"varint,2,opt,name=include_state_hashes,json=includeStateHashes,proto3" json:"include_state_hashes,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *StatusRequest) Reset() {
@@ -3072,6 +3075,13 @@ func (*StatusRequest) Descriptor() ([]byte, []int) {
 func (x *StatusRequest) GetLocalOnly() bool {
 	if x != nil {
 		return x.LocalOnly
+	}
+	return false
+}
+
+func (x *StatusRequest) GetIncludeStateHashes() bool {
+	if x != nil {
+		return x.IncludeStateHashes
 	}
 	return false
 }
@@ -3655,10 +3665,11 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12$\n" +
 	"\x0eleader_node_id\x18\x02 \x01(\tR\fleaderNodeId\x127\n" +
 	"\breplicas\x18\x03 \x03(\v2\x1b.boxoffice.v1.ReplicaStatusR\breplicas\x12\x16\n" +
-	"\x06shards\x18\x04 \x03(\tR\x06shards\".\n" +
+	"\x06shards\x18\x04 \x03(\tR\x06shards\"`\n" +
 	"\rStatusRequest\x12\x1d\n" +
 	"\n" +
-	"local_only\x18\x01 \x01(\bR\tlocalOnly\"\x8a\x01\n" +
+	"local_only\x18\x01 \x01(\bR\tlocalOnly\x120\n" +
+	"\x14include_state_hashes\x18\x02 \x01(\bR\x12includeStateHashes\"\x8a\x01\n" +
 	"\x0eStatusResponse\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12,\n" +
 	"\x05nodes\x18\x02 \x03(\v2\x16.boxoffice.v1.NodeInfoR\x05nodes\x121\n" +
