@@ -102,7 +102,8 @@ func benchmarkHoldBestAvailable(b *testing.B, recreate bool) {
 		d.nowMs++
 		holdID := "h" + strconv.Itoa(i)
 		holder := "u" + strconv.Itoa(i%1000)
-		cmd := onShard(holdBestCmd(holdID, holder, &fsmpb.BestAvailable{Quantity: 2, SectionId: sections[i&(len(sections)-1)]}), shard)
+		cmd := holdBestCmd(holdID, holder, &fsmpb.BestAvailable{Quantity: 2, SectionId: sections[i&(len(sections)-1)]})
+		cmd.GetHold().Shard = shard
 		r := d.apply(cmd)
 		commands++
 		holdCommands++
@@ -122,13 +123,19 @@ func benchmarkHoldBestAvailable(b *testing.B, recreate bool) {
 			holds = holds[1:]
 			if rng.Intn(10) < 7 {
 				order := "o" + p.hold
-				if r := d.apply(onShard(sellCmd(p.hold, p.holder, order, p.holder), p.shard)); r.Code != ok {
+				sell := sellCmd(p.hold, p.holder, order, p.holder)
+				sell.GetSell().Shard = p.shard
+				if r := d.apply(sell); r.Code != ok {
 					b.Fatal(r)
 				}
 				orders = append(orders, sale{order, p.shard})
 				soldSeats += 2
-			} else if r := d.apply(onShard(releaseCmd(p.hold, p.holder), p.shard)); r.Code != ok {
-				b.Fatal(r)
+			} else {
+				release := releaseCmd(p.hold, p.holder)
+				release.GetRelease().Shard = p.shard
+				if r := d.apply(release); r.Code != ok {
+					b.Fatal(r)
+				}
 			}
 			commands++
 		}
@@ -139,7 +146,9 @@ func benchmarkHoldBestAvailable(b *testing.B, recreate bool) {
 			soldSeats = 0
 		}
 		for soldSeats > 12_000 {
-			if r := d.apply(onShard(refundCmd(orders[0].order), orders[0].shard)); r.Code != ok {
+			refund := refundCmd(orders[0].order)
+			refund.GetRefund().Shard = orders[0].shard
+			if r := d.apply(refund); r.Code != ok {
 				b.Fatal(r)
 			}
 			orders = orders[1:]

@@ -685,3 +685,12 @@ func TestNodeQueries(t *testing.T) {
 		t.Fatal("after sweep")
 	}
 }
+
+func TestAppliedHash(t *testing.T) {
+	h := newTestStore(t)
+	h.mustOK(holdSeatsCmd("a", "alice", "S1-A-1"))
+	index, sum := h.s.AppliedHash()
+	if index != h.s.AppliedIndex() || sum != h.s.StateHash() {
+		t.Fatal("AppliedHash disagrees with AppliedIndex and StateHash")
+	}
+}

@@ -117,7 +117,12 @@ func (h *Host) forwardCommand(ctx context.Context, target *nodepb.NodeRecord, gr
 func (h *Host) readShard(ctx context.Context, req *nodepb.ReadShardRequest) (*nodepb.ReadShardResponse, error) {
 	if req.Stale {
 		if g := h.group(req.GroupId); g != nil {
-			return h.localShardRead(g, req)
+			resp, err := h.localShardRead(g, req)
+			// A replica that has not applied the shard's creation yet
+			// sends the read to the leader instead of denying the shard.
+			if !errors.Is(err, ErrNotFound) || req.HoldId != "" {
+				return resp, err
+			}
 		}
 	}
 	var hint string
