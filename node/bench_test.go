@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -63,6 +65,16 @@ func BenchmarkClusterHoldSell(b *testing.B) {
 				}
 			})
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "holds/s")
+			var entries, commands float64
+			for _, h := range tc.hosts {
+				m := &dto.Metric{}
+				_ = h.metrics.batchCommands.Write(m)
+				entries += float64(m.GetHistogram().GetSampleCount())
+				commands += m.GetHistogram().GetSampleSum()
+			}
+			if entries > 0 {
+				b.ReportMetric(commands/entries, "cmds/entry")
+			}
 		})
 	}
 }
@@ -70,5 +82,13 @@ func BenchmarkClusterHoldSell(b *testing.B) {
 // newBenchCluster starts a 3-node cluster with fsync on.
 func newBenchCluster(b *testing.B) *testCluster {
 	b.Helper()
-	return newTestClusterTB(b, 3, func(i int, c *Config) { c.Group.NoSync = os.Getenv("BENCH_NOSYNC") != "" })
+	return newTestClusterTB(b, 3, func(i int, c *Config) {
+		c.Group.NoSync = os.Getenv("BENCH_NOSYNC") != ""
+		if v, err := strconv.Atoi(os.Getenv("BENCH_GROUPS")); err == nil {
+			c.DataGroups = v
+		}
+		if v, err := strconv.Atoi(os.Getenv("BENCH_INFLIGHT")); err == nil {
+			c.Group.InflightEntriesMax = v
+		}
+	})
 }

@@ -727,8 +727,12 @@ func TestWatchResumesOnAnotherNode(t *testing.T) {
 // leading its share of the data groups.
 func TestLeadersSpreadOverNodes(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3, func(i int, c *Config) { c.RebalanceInterval = 200 * time.Millisecond })
+	tc := newTestCluster(t, 3, func(i int, c *Config) {
+		c.RebalanceInterval = 200 * time.Millisecond
+		c.DataGroups = 6
+	})
 	waitFor(t, 20*time.Second, "two data-group leaders per node", func() bool {
+		// 6 groups on 3 nodes: each node is the preferred leader of two.
 		for _, h := range tc.hosts {
 			leads := 0
 			for _, g := range h.groupList() {

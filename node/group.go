@@ -35,6 +35,7 @@ type group struct {
 	// futures a second goroutine waits on in order.
 	proposals chan *proposal
 	inflight  chan inflightBatch
+	slots     chan struct{} // one token per entry in flight
 
 	// barrierTerm is the term in which this node, as leader, last
 	// completed a Barrier: reads in that term need only VerifyLeader.
@@ -131,7 +132,8 @@ func (h *Host) openGroup(id string, machine raft.FSM, bootstrap []raft.Server) (
 func (g *group) startProposer() {
 	gc := g.host.cfg.Group
 	g.proposals = make(chan *proposal, gc.ProposalQueueMax)
-	g.inflight = make(chan inflightBatch, 256)
+	g.inflight = make(chan inflightBatch, gc.InflightEntriesMax)
+	g.slots = make(chan struct{}, gc.InflightEntriesMax)
 	g.wg.Add(2)
 	go g.proposeLoop()
 	go g.waitLoop()
@@ -168,6 +170,13 @@ func (g *group) proposeLoop() {
 	gc := g.host.cfg.Group
 	m := g.host.metrics
 	for {
+		// Wait for a free slot first: while entries are in flight,
+		// commands accumulate in the queue and share the next entry.
+		select {
+		case g.slots <- struct{}{}:
+		case <-g.stop:
+			return
+		}
 		var first *proposal
 		select {
 		case first = <-g.proposals:
@@ -181,8 +190,15 @@ func (g *group) proposeLoop() {
 			select {
 			case p := <-g.proposals:
 				if size+p.size > gc.BatchBytesMax-64 {
-					// Put it at the head of the next entry.
+					// Put it at the head of the next entry (which needs a
+					// slot of its own).
 					g.proposeBatch(batch)
+					select {
+					case g.slots <- struct{}{}:
+					case <-g.stop:
+						p.done <- proposalOutcome{err: ErrShuttingDown}
+						return
+					}
 					batch, size = []*proposal{p}, p.size
 					continue
 				}
@@ -225,6 +241,7 @@ func (g *group) waitLoop() {
 	m := g.host.metrics
 	for b := range g.inflight {
 		err := b.future.Error()
+		<-g.slots
 		m.commitSeconds.Observe(time.Since(b.at).Seconds())
 		if err != nil {
 			if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) || errors.Is(err, raft.ErrLeadershipTransferInProgress) {
