@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/boxoffice/boxoffice/fsm/fsmpb"
@@ -47,12 +48,25 @@ type SeatMap struct {
 	Pools          []PoolMap
 }
 
-// SectionMap is one section, rows closest to the stage first.
+// SectionMap is one section, rows closest to the stage first. The counts
+// are always set; Rows is empty in a summary read.
 type SectionMap struct {
 	ID        string
 	Name      string
 	PriceTier string
 	Rows      []RowMap
+	Available uint32
+	Held      uint32 // includes seats of expired holds not yet swept
+	Sold      uint32
+}
+
+// SeatMapOptions narrows a seat-map read. The zero value reads everything.
+type SeatMapOptions struct {
+	// SectionIDs keeps only these sections and pools (empty: all).
+	SectionIDs []string
+	// SummaryOnly returns counts without per-seat detail: a cheap read for
+	// the availability views that outnumber holds a hundred to one.
+	SummaryOnly bool
 }
 
 // RowMap is one row, seats left to right as seen from the stage.
@@ -154,6 +168,12 @@ func (s *Store) readShard(eventID string, shardNumber uint32) (*shard, error) {
 // SeatMap returns the full state of a shard's seats and pools, or
 // ErrNotFound.
 func (s *Store) SeatMap(eventID string, shardNumber uint32) (*SeatMap, error) {
+	return s.SeatMapWith(eventID, shardNumber, SeatMapOptions{})
+}
+
+// SeatMapWith is SeatMap narrowed to some sections, or counts only.
+func (s *Store) SeatMapWith(eventID string, shardNumber uint32, opts SeatMapOptions) (*SeatMap, error) {
+	wanted := func(id string) bool { return len(opts.SectionIDs) == 0 || slices.Contains(opts.SectionIDs, id) }
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	sh, err := s.readShard(eventID, shardNumber)
@@ -171,7 +191,21 @@ func (s *Store) SeatMap(eventID string, shardNumber uint32) (*SeatMap, error) {
 	}
 	for si := range sh.sections {
 		sec := &sh.sections[si]
-		sm := SectionMap{ID: sec.id, Name: sec.name, PriceTier: sh.tierID(sec.tier), Rows: make([]RowMap, 0, sec.rowCount)}
+		if !wanted(sec.id) {
+			continue
+		}
+		sm := SectionMap{ID: sec.id, Name: sec.name, PriceTier: sh.tierID(sec.tier)}
+		for ri := sec.firstRow; ri < sec.firstRow+sec.rowCount; ri++ {
+			r := &sh.rows[ri]
+			sm.Available += r.available
+			sm.Held += r.held
+			sm.Sold += r.count - r.available - r.held
+		}
+		if opts.SummaryOnly {
+			m.Sections = append(m.Sections, sm)
+			continue
+		}
+		sm.Rows = make([]RowMap, 0, sec.rowCount)
 		for ri := sec.firstRow; ri < sec.firstRow+sec.rowCount; ri++ {
 			r := &sh.rows[ri]
 			rm := RowMap{Label: r.label, PriceTier: sh.tierID(r.tier), Seats: make([]SeatInfo, r.count)}
@@ -202,6 +236,9 @@ func (s *Store) SeatMap(eventID string, shardNumber uint32) (*SeatMap, error) {
 		m.Sections = append(m.Sections, sm)
 	}
 	for _, p := range sh.pools {
+		if !wanted(p.id) {
+			continue
+		}
 		m.Pools = append(m.Pools, PoolMap{ID: p.id, Name: p.name, PriceTier: sh.tierID(p.tier), Capacity: p.capacity, Held: p.held, Sold: p.sold})
 	}
 	return m, nil

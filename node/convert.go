@@ -78,55 +78,34 @@ func (h *Host) localShardRead(g *group, req *nodepb.ReadShardRequest) (*nodepb.R
 			GeneralAdmissionQuantity: info.GeneralAdmissionQuantity, ExpiresAtUnixMs: max(info.ExpiresAtUnixMs, info.PinnedUntilUnixMs),
 		}}, nil
 	}
-	m, err := g.store.SeatMap(req.EventId, req.Shard)
+	m, err := g.store.SeatMapWith(req.EventId, req.Shard, fsm.SeatMapOptions{SectionIDs: req.SectionIds, SummaryOnly: req.SummaryOnly})
 	if err != nil {
 		return nil, storeError(err)
 	}
 	resp := &nodepb.ReadShardResponse{Position: &boxofficev1.ShardPosition{Shard: req.Shard, Sequence: m.ChangeSequence}}
 	for _, s := range m.Sections {
-		if len(req.SectionIds) > 0 && !slices.Contains(req.SectionIds, s.ID) {
-			continue
-		}
-		resp.Sections = append(resp.Sections, sectionToAPI(req.Shard, &s, req.SummaryOnly))
+		resp.Sections = append(resp.Sections, sectionToAPI(req.Shard, &s))
 	}
 	for _, p := range m.Pools {
-		if len(req.SectionIds) > 0 && !slices.Contains(req.SectionIds, p.ID) {
-			continue
-		}
 		resp.Pools = append(resp.Pools, &boxofficev1.PoolState{Id: p.ID, Name: p.Name, Shard: req.Shard, Capacity: p.Capacity,
 			Held: p.Held, Sold: p.Sold, PriceTier: p.PriceTier})
 	}
 	return resp, nil
 }
 
-func sectionToAPI(shard uint32, s *fsm.SectionMap, summary bool) *boxofficev1.SectionState {
-	out := &boxofficev1.SectionState{Id: s.ID, Name: s.Name, Shard: shard}
+func sectionToAPI(shard uint32, s *fsm.SectionMap) *boxofficev1.SectionState {
+	out := &boxofficev1.SectionState{Id: s.ID, Name: s.Name, Shard: shard, Available: s.Available, Held: s.Held, Sold: s.Sold}
 	for _, r := range s.Rows {
-		var row *boxofficev1.RowState
-		if !summary {
-			row = &boxofficev1.RowState{Label: r.Label, Seats: make([]*boxofficev1.Seat, 0, len(r.Seats))}
-		}
+		row := &boxofficev1.RowState{Label: r.Label, Seats: make([]*boxofficev1.Seat, 0, len(r.Seats))}
 		for _, seat := range r.Seats {
-			switch seat.State {
-			case fsmpb.SeatState_SEAT_STATE_AVAILABLE:
-				out.Available++
-			case fsmpb.SeatState_SEAT_STATE_HELD:
-				out.Held++
-			case fsmpb.SeatState_SEAT_STATE_SOLD:
-				out.Sold++
-			}
-			if row != nil {
-				row.Seats = append(row.Seats, &boxofficev1.Seat{
-					SeatId: seat.ID, Number: seat.Number, PriceTier: seat.PriceTier, Accessible: seat.Accessible,
-					RestrictedView: seat.RestrictedView, AisleAfter: seat.AisleAfter, State: boxofficev1.SeatState(seat.State),
-					HoldId: seat.HoldID, Holder: seat.Holder, HoldExpiresAtUnixMs: seat.ExpiresAtUnixMs,
-					OrderId: seat.OrderID, Buyer: seat.Buyer, TicketId: seat.TicketID,
-				})
-			}
+			row.Seats = append(row.Seats, &boxofficev1.Seat{
+				SeatId: seat.ID, Number: seat.Number, PriceTier: seat.PriceTier, Accessible: seat.Accessible,
+				RestrictedView: seat.RestrictedView, AisleAfter: seat.AisleAfter, State: boxofficev1.SeatState(seat.State),
+				HoldId: seat.HoldID, Holder: seat.Holder, HoldExpiresAtUnixMs: seat.ExpiresAtUnixMs,
+				OrderId: seat.OrderID, Buyer: seat.Buyer, TicketId: seat.TicketID,
+			})
 		}
-		if row != nil {
-			out.Rows = append(out.Rows, row)
-		}
+		out.Rows = append(out.Rows, row)
 	}
 	return out
 }
