@@ -747,3 +747,42 @@ func TestLeadersSpreadOverNodes(t *testing.T) {
 		return true
 	})
 }
+
+// TestReplicationFactorsOneAndFive: a single-node cluster (replication
+// factor 1) and a 5-node cluster with 5 replicas per group both serve
+// holds and sells, and the 5-node one survives two dead nodes.
+func TestReplicationFactorsOneAndFive(t *testing.T) {
+	skipIfShort(t)
+	holdSell := func(tc *testCluster, node int, id string) error {
+		ctx := ctxT(t, 20*time.Second)
+		h, err := tc.inv(node).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h" + id, EventId: "ev1", Holder: id,
+			Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 2, SectionId: "S0"}}})
+		if err != nil {
+			return err
+		}
+		_, err = tc.inv(node).Sell(ctx, &boxofficev1.SellRequest{RequestId: "s" + id, EventId: "ev1", HoldId: h.HoldId, Holder: id, OrderId: id, Buyer: id})
+		return err
+	}
+	t.Run("one node", func(t *testing.T) {
+		tc := newTestCluster(t, 1)
+		tc.createOnSaleEvent("ev1", 2, 2, 10)
+		if err := holdSell(tc, 0, "a"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("five replicas", func(t *testing.T) {
+		tc := newTestCluster(t, 5, func(i int, c *Config) { c.ReplicationFactor = 5 })
+		tc.createOnSaleEvent("ev1", 2, 2, 10)
+		for _, g := range tc.hosts[0].groupList() {
+			f := g.raft.GetConfiguration()
+			if err := f.Error(); err != nil || len(f.Configuration().Servers) != 5 {
+				t.Fatalf("group %s has %d servers, want 5", g.id, len(f.Configuration().Servers))
+			}
+		}
+		tc.stop(3, true)
+		tc.stop(4, true)
+		if err := holdSell(tc, 1, "b"); err != nil {
+			t.Fatalf("with 3 of 5 nodes up: %v", err)
+		}
+	})
+}
