@@ -17,8 +17,10 @@ import (
 //
 // Each step scans sections in venue order (or the one asked for) and rows
 // in listed order (closest to the stage first); the first row with a
-// block wins, and within that row the block whose centre is closest to
-// the row's centre, then the lowest seat number.
+// block wins, and within that row the block that leaves the fewest free
+// runs that even-sized groups cannot fill (see fragments), then the
+// block whose centre is closest to the row's centre, then the lowest seat
+// number.
 //
 // Speed: rows keep counts of available seats and a run summary (longest
 // run, the set of run lengths), so rows that cannot satisfy a step are
@@ -205,9 +207,31 @@ func (q *bestSearch) segments(r *row, acrossAisles bool, fn func(start, end uint
 	}
 }
 
-// bestBlock returns the start of the best block of n seats in r.
+// fragments counts the free runs that a block [a, a+n) of an even size
+// leaves beside it, within its run [start, end), with an odd number of
+// seats: groups of even size (pairs are the commonest purchase) can never
+// fill them. A centred pair in an empty row of 40 leaves 19 + 19 and
+// strands a seat on each side once the row fills; seats 19-20 leave 18 + 20
+// and the row sells out in pairs. Odd-sized blocks score 0: leftover runs
+// of two or more can be filled by a mix of pairs and triples.
+func fragments(start, end, a, n uint32) int {
+	if n%2 != 0 {
+		return 0
+	}
+	f := 0
+	if (a-start)%2 != 0 {
+		f++
+	}
+	if (end-a-n)%2 != 0 {
+		f++
+	}
+	return f
+}
+
+// bestBlock returns the start of the best block of n seats in r: fewest
+// unfillable fragments, then closest to the centre, then lowest number.
 func (q *bestSearch) bestBlock(r *row, n uint32, acrossAisles, avoidOrphans bool) (uint32, bool) {
-	best, bestDistance, found := uint32(0), uint32(0), false
+	best, bestDistance, bestFragments, found := uint32(0), uint32(0), 0, false
 	q.segments(r, acrossAisles, func(start, end uint32) {
 		if end-start < n {
 			return
@@ -216,8 +240,9 @@ func (q *bestSearch) bestBlock(r *row, n uint32, acrossAisles, avoidOrphans bool
 			if avoidOrphans && (q.orphanLeft(r, a) || q.orphanRight(r, a+n-1)) {
 				continue
 			}
-			if d := centreDistance(r, a, n); !found || d < bestDistance {
-				best, bestDistance, found = a, d, true
+			f, d := fragments(start, end, a, n), centreDistance(r, a, n)
+			if !found || f < bestFragments || (f == bestFragments && d < bestDistance) {
+				best, bestDistance, bestFragments, found = a, d, f, true
 			}
 		}
 	})

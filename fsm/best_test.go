@@ -48,6 +48,10 @@ func TestBestAvailable(t *testing.T) {
 		{name: "lowest row first", venue: twoRows, taken: []string{"S-A-3", "S-A-4", "S-A-5", "S-A-6", "S-A-7", "S-A-8"}, best: q(2),
 			want: []string{"S-A-1", "S-A-2"}},
 		{name: "a block does not cross an aisle", venue: aisle, best: q(6), want: nil},
+		{name: "a pair never strands a seat in an even row", venue: []*fsmpb.Section{{Id: "S", Rows: []*fsmpb.Row{plainRow("A", 40)}}}, best: q(2),
+			// The centred pair 20-21 would leave 19 + 19: odd runs that
+			// pairs can never fill. 19-20 leaves 18 + 20.
+			want: []string{"S-A-19", "S-A-20"}},
 		{name: "across the aisle when allowed", venue: aisle, best: &fsmpb.BestAvailable{Quantity: 6, AllowAcrossAisle: true},
 			want: []string{"S-A-3", "S-A-4", "S-A-5", "S-A-6", "S-A-7", "S-A-8"}},
 		{name: "aisle bounds orphans", venue: aisle, taken: []string{"S-A-1"}, best: q(4),
@@ -123,7 +127,7 @@ func referenceBest(sh *shard, b *fsmpb.BestAvailable, now int64) []uint32 {
 					continue
 				}
 				var best []uint32
-				bestDistance := uint32(0)
+				bestDistance, bestFragments := uint32(0), 0
 			blocks:
 				for a := r.start; a+n <= r.start+r.count; a++ {
 					for i := a; i < a+n; i++ {
@@ -146,8 +150,24 @@ func referenceBest(sh *shard, b *fsmpb.BestAvailable, now int64) []uint32 {
 							}
 						}
 					}
-					if d := centreDistance(r, a, n); best == nil || d < bestDistance {
-						best, bestDistance = nil, d
+					// Free run lengths beside the block, as far as an
+					// aisle (unless across), a taken seat or the row end.
+					left, right := uint32(0), uint32(0)
+					for j := a; j > r.start && eligible(j-1) && (st.across || !aisle(j-1)); j-- {
+						left++
+					}
+					for j := a + n; j < r.start+r.count && eligible(j) && (st.across || !aisle(j-1)); j++ {
+						right++
+					}
+					f := 0
+					if n%2 == 0 && left%2 != 0 {
+						f++
+					}
+					if n%2 == 0 && right%2 != 0 {
+						f++
+					}
+					if d := centreDistance(r, a, n); best == nil || f < bestFragments || (f == bestFragments && d < bestDistance) {
+						best, bestDistance, bestFragments = nil, d, f
 						for i := a; i < a+n; i++ {
 							best = append(best, i)
 						}
@@ -244,5 +264,27 @@ func TestBestAvailableMatchesReference(t *testing.T) {
 			}
 		}
 		h.check()
+	}
+}
+
+// TestPairsFillEvenRows: 2-seat best-available holds fill a section of
+// even rows completely (the OSW-1 on-sale sells every seat).
+func TestPairsFillEvenRows(t *testing.T) {
+	h := newHarness(t, Options{})
+	var rows []*fsmpb.Row
+	for r := range 25 {
+		rows = append(rows, plainRow(fmt.Sprint("R", r+1), 40))
+	}
+	h.mustOK(createCmd("ev", 0, []*fsmpb.Section{{Id: "S0", Rows: rows}}))
+	held := 0
+	for i := 0; ; i++ {
+		r := h.apply(holdBestCmd(fmt.Sprint("h", i), "fan", &fsmpb.BestAvailable{Quantity: 2, SectionId: "S0"}))
+		if r.Code != fsmpb.Code_CODE_OK {
+			break
+		}
+		held += len(r.SeatIds)
+	}
+	if held != 1000 {
+		t.Fatalf("pairs took %d of 1000 seats before the section refused", held)
 	}
 }
