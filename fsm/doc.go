@@ -96,7 +96,9 @@
 // allow_across_aisle, adjacent ignoring aisles; (4) if allow_split_rows,
 // the group split over rows: rows in order, in each the longest runs first,
 // each placed closest to the row centre. In steps 1 to 3 the first row that
-// has a block wins, and in it the block whose centre is closest to the
+// has a block wins, and in it the block that leaves the fewest odd free
+// runs when the group is even (so pairs never strand a seat; see
+// fragments in best.go), then the block whose centre is closest to the
 // row's centre, then the lowest number. price_tier and accessible_only
 // filter the candidate seats. Rows keep counts of available and held seats
 // and a lazily recomputed run summary (longest run with and without aisles,

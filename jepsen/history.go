@@ -36,7 +36,11 @@ type SeatView struct {
 
 // Op is one client operation, a line of history.jsonl. Times are
 // nanoseconds since the start of the run; Return is -1 for an operation
-// whose outcome is unknown (info).
+// whose outcome is unknown (info). A mutation whose outcome was unknown
+// when traffic ended is re-sent after healing (see Resend): if that
+// learns the outcome, Outcome, Code, Error, HoldID and Seats are the
+// learned ones and Return is the re-send's return, while Call, Attempts
+// and LatencyNs stay those of the original operation.
 type Op struct {
 	ID       int    `json:"id"`
 	Client   int    `json:"client"`
@@ -57,10 +61,35 @@ type Op struct {
 	Seats     []string   `json:"seats,omitempty"` // named (hold) or obtained (best, sell, release, refund)
 	Quantity  int        `json:"quantity,omitempty"`
 	Read      []SeatView `json:"read,omitempty"`
-	// LatencyNs is Return-Call of the whole operation including retries
-	// (also set for info operations, for the plot).
+	// LatencyNs is the time from the call to the last attempt's end,
+	// retries included, during traffic (also set for operations that
+	// ended unknown, for the plot; a re-send does not change it).
 	LatencyNs int64 `json:"latency_ns"`
+	// Resend is set on mutations whose outcome was unknown when traffic
+	// ended and that were sent again after healing.
+	Resend *Resend `json:"resend,omitempty"`
 }
+
+// Resend records the re-send of a mutation whose outcome was unknown:
+// the same request id and body, sent after the final heal. Every
+// mutation is idempotent by request id (the store remembers the first
+// result for an hour), so the answer is the operation's own outcome,
+// whenever it took effect.
+type Resend struct {
+	Call     int64  `json:"call"`
+	Return   int64  `json:"return"` // -1: no definite answer (the op stays info)
+	Attempts int    `json:"attempts"`
+	Outcome  string `json:"outcome"`         // ok, fail, or info (still unknown)
+	Error    string `json:"error,omitempty"` // the last attempt's, when still unknown
+	// The original operation's final error, replaced in Op by the
+	// re-send's.
+	OriginalCode  string `json:"original_code,omitempty"`
+	OriginalError string `json:"original_error,omitempty"`
+}
+
+// wasUnknown reports whether op ended with an unknown outcome during
+// traffic (whatever a re-send learned later).
+func (op *Op) wasUnknown() bool { return op.Outcome == OutcomeInfo || op.Resend != nil }
 
 // Fault is one nemesis window, for the report and the annotations.
 type Fault struct {

@@ -26,7 +26,8 @@ import (
 // return times. That is exact for ok outcomes (all-or-nothing) and for
 // single-seat refusals, and approximate for refusals of multi-seat holds,
 // which the model accepts on any seat (it cannot know which seat was the
-// one taken). Seats touched by an operation:
+// one taken); since such a refusal then constrains nothing, it is left
+// out of the per-seat histories. Seats touched by an operation:
 //   - explicit holds: the seats named;
 //   - best-available holds: the seats returned on success; for an unknown
 //     outcome, every seat that any read or the final state shows held by
@@ -39,7 +40,10 @@ import (
 // may linearize it anywhere after its call, including after everything
 // (which is how "it never happened" is expressed); its step applies the
 // effect when the seat is in the right state and is a no-op otherwise.
-// Failed and unknown reads constrain nothing and are dropped.
+// Failed and unknown reads constrain nothing and are dropped. A mutation
+// whose outcome was learned by re-sending it after healing (resend.go)
+// is an ordinary ok or fail operation from its original call to the
+// re-send's return: its effect, if any, happened in that interval.
 
 type seatState struct {
 	State  string
@@ -169,6 +173,11 @@ func seatOperations(history []Op, observedHolders map[string][]string) map[strin
 				}
 			}
 			strict := op.Kind == KindHold && len(seats) == 1 && op.Code == "Aborted"
+			if op.Outcome == OutcomeFail && !strict {
+				// Legal in every state and changes nothing (see seatStep):
+				// it constrains no linearization, so it only costs time.
+				continue
+			}
 			for _, seat := range seats {
 				add(op, seatInput{Seat: seat, Kind: op.Kind, Holder: op.Holder, Strict: strict}, out)
 			}
@@ -186,57 +195,141 @@ type LinearizabilityResult struct {
 	Verdict    porcupine.CheckResult // Ok, Illegal, or Unknown (timed out: a failure)
 	Operations int                   // per-seat operations checked
 	Seats      int
-	Illegal    []string // seats whose history is not linearizable
-	TimedOut   []string // seats the checker could not decide in time
+	Illegal    []string    // seats whose history is not linearizable
+	TimedOut   []string    // seats the checker could not decide in time
+	Undecided  []SeatCheck // the TimedOut seats, with their sizes
+	Slowest    []SeatCheck // the seats that took longest (at most 3)
+	// LargestSeat is the most operations on one seat.
+	LargestSeat int
+	Elapsed     time.Duration
 }
 
+// SeatCheck is what checking one seat's history took.
+type SeatCheck struct {
+	Seat       string
+	Operations int
+	Unknown    int // operations with an unknown outcome (return at "infinity")
+	Elapsed    time.Duration
+	Verdict    porcupine.CheckResult
+}
+
+// seatBudgetMin is the smallest first-pass budget of a seat: below it,
+// scheduling noise on a loaded machine would decide the verdict.
+const seatBudgetMin = 2 * time.Second
+
 // CheckLinearizable checks every seat's history within timeout overall.
+//
+// The budget is spent in two passes, so that one hard seat can neither
+// starve the others nor be starved by them. First pass: every seat gets
+// a share of half the budget proportional to its size (workers × budget/2
+// × its operations / all operations, at least seatBudgetMin). Nearly all
+// seats finish in milliseconds; the seats still undecided then share
+// what is left of the whole budget equally in a second pass, from
+// scratch. A seat still undecided after that is reported with its size
+// and number of unknown outcomes: a checker limit, not a violation, but
+// the run does not pass.
 func CheckLinearizable(history []Op, observedHolders map[string][]string, timeout time.Duration) (LinearizabilityResult, map[string][]porcupine.Operation) {
+	start := time.Now()
 	bySeat := seatOperations(history, observedHolders)
-	seats := make([]string, 0, len(bySeat))
 	res := LinearizabilityResult{Verdict: porcupine.Ok, Seats: len(bySeat)}
+	checks := make([]SeatCheck, 0, len(bySeat))
 	for seat, ops := range bySeat {
-		seats = append(seats, seat)
-		res.Operations += len(ops)
-	}
-	sort.Strings(seats)
-	deadline := time.Now().Add(timeout)
-	var mu sync.Mutex
-	work := make(chan string)
-	var wg sync.WaitGroup
-	for range max(1, runtime.NumCPU()) {
-		wg.Go(func() {
-			for seat := range work {
-				left := time.Until(deadline)
-				verdict := porcupine.Unknown
-				if left > 0 {
-					verdict = porcupine.CheckOperationsTimeout(SeatModel, bySeat[seat], left)
-				}
-				mu.Lock()
-				switch verdict {
-				case porcupine.Illegal:
-					res.Illegal = append(res.Illegal, seat)
-				case porcupine.Unknown:
-					res.TimedOut = append(res.TimedOut, seat)
-				}
-				mu.Unlock()
+		sc := SeatCheck{Seat: seat, Operations: len(ops)}
+		for _, op := range ops {
+			if op.Return == unknownReturn {
+				sc.Unknown++
 			}
-		})
+		}
+		checks = append(checks, sc)
+		res.Operations += len(ops)
+		res.LargestSeat = max(res.LargestSeat, len(ops))
 	}
-	for _, seat := range seats {
-		work <- seat
+	// Largest first: the long checks start early and the short ones fill in.
+	sort.Slice(checks, func(i, j int) bool {
+		if checks[i].Operations != checks[j].Operations {
+			return checks[i].Operations > checks[j].Operations
+		}
+		return checks[i].Seat < checks[j].Seat
+	})
+	workers := max(1, runtime.NumCPU())
+	deadline := start.Add(timeout)
+
+	firstPass := func(sc *SeatCheck) time.Duration {
+		share := time.Duration(float64(timeout/2) * float64(workers) * float64(sc.Operations) / float64(max(1, res.Operations)))
+		return max(share, seatBudgetMin)
 	}
-	close(work)
-	wg.Wait()
+	runPass(bySeat, checks, workers, deadline, firstPass)
+
+	var undecided []int
+	for i := range checks {
+		if checks[i].Verdict == porcupine.Unknown {
+			undecided = append(undecided, i)
+		}
+	}
+	if len(undecided) > 0 {
+		again := make([]SeatCheck, len(undecided))
+		for k, i := range undecided {
+			again[k] = checks[i]
+		}
+		// Every undecided seat gets the same part of what is left: all of
+		// it when there are no more of them than workers.
+		waves := (len(again) + workers - 1) / workers
+		share := time.Until(deadline) / time.Duration(waves)
+		runPass(bySeat, again, workers, deadline, func(*SeatCheck) time.Duration { return share })
+		for k, i := range undecided {
+			checks[i].Verdict = again[k].Verdict
+			checks[i].Elapsed += again[k].Elapsed
+		}
+	}
+
+	for _, sc := range checks {
+		switch sc.Verdict {
+		case porcupine.Illegal:
+			res.Illegal = append(res.Illegal, sc.Seat)
+		case porcupine.Unknown:
+			res.TimedOut = append(res.TimedOut, sc.Seat)
+			res.Undecided = append(res.Undecided, sc)
+		}
+	}
 	sort.Strings(res.Illegal)
 	sort.Strings(res.TimedOut)
+	sort.Slice(res.Undecided, func(i, j int) bool { return res.Undecided[i].Seat < res.Undecided[j].Seat })
+	sort.Slice(checks, func(i, j int) bool { return checks[i].Elapsed > checks[j].Elapsed })
+	res.Slowest = checks[:min(3, len(checks))]
 	switch {
 	case len(res.Illegal) > 0:
 		res.Verdict = porcupine.Illegal
 	case len(res.TimedOut) > 0:
 		res.Verdict = porcupine.Unknown
 	}
+	res.Elapsed = time.Since(start)
 	return res, bySeat
+}
+
+// runPass checks the seats on workers goroutines, each with the budget
+// that budget returns when its turn comes (never past deadline), and
+// sets their Verdict and Elapsed.
+func runPass(bySeat map[string][]porcupine.Operation, checks []SeatCheck, workers int, deadline time.Time, budget func(*SeatCheck) time.Duration) {
+	work := make(chan *SeatCheck)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for sc := range work {
+				limit := min(budget(sc), time.Until(deadline))
+				sc.Verdict = porcupine.Unknown
+				if limit > 0 {
+					began := time.Now()
+					sc.Verdict = porcupine.CheckOperationsTimeout(SeatModel, bySeat[sc.Seat], limit)
+					sc.Elapsed = time.Since(began)
+				}
+			}
+		})
+	}
+	for i := range checks {
+		work <- &checks[i]
+	}
+	close(work)
+	wg.Wait()
 }
 
 // Visualize writes porcupine's HTML for the given seats (the illegal ones,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/anishathalye/porcupine"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -92,7 +93,9 @@ func Summary(cfg *Config, res *Result) string {
 		case OutcomeOK:
 			c.ok++
 			total.ok++
-			_ = lat.RecordValue(op.LatencyNs / 1000)
+			if !op.wasUnknown() { // a re-sent op's latency is the time it gave up
+				_ = lat.RecordValue(op.LatencyNs / 1000)
+			}
 		case OutcomeFail:
 			c.fail++
 			total.fail++
@@ -101,7 +104,7 @@ func Summary(cfg *Config, res *Result) string {
 			total.info++
 		}
 	}
-	fmt.Fprintf(&b, "operations: %d  (ok %d, fail %d, info/indeterminate %d)  ok latency p50 %s p99 %s max %s\n",
+	fmt.Fprintf(&b, "operations: %d  (ok %d, fail %d, info/indeterminate after re-send %d)  ok latency p50 %s p99 %s max %s\n",
 		len(res.History), total.ok, total.fail, total.info,
 		time.Duration(lat.ValueAtQuantile(50))*time.Microsecond, time.Duration(lat.ValueAtQuantile(99))*time.Microsecond,
 		time.Duration(lat.Max())*time.Microsecond)
@@ -111,6 +114,9 @@ func Summary(cfg *Config, res *Result) string {
 			fmt.Fprintf(&b, "  %-10s %7d %7d %7d\n", k, c.ok, c.fail, c.info)
 		}
 	}
+	rs := res.Resend
+	fmt.Fprintf(&b, "unknown outcome when traffic ended: %d mutations; re-sent with their request ids after healing (%s): %d ok, %d refused, %d still unknown\n",
+		rs.Unknown, rs.Elapsed.Round(time.Millisecond), rs.OK, rs.Fail, rs.StillUnknown)
 	faultCount := map[string]int{}
 	var faultErrors []string
 	for _, f := range res.Faults {
@@ -130,12 +136,29 @@ func Summary(cfg *Config, res *Result) string {
 	}
 
 	lin := res.Linearizability
-	fmt.Fprintf(&b, "\nlinearizability (porcupine, per seat): %s  %d operations over %d seats\n", lin.Verdict, lin.Operations, lin.Seats)
+	fmt.Fprintf(&b, "\nlinearizability (porcupine, per seat): %s  %d operations over %d seats (largest %d) in %s\n",
+		verdictName(lin.Verdict), lin.Operations, lin.Seats, lin.LargestSeat, lin.Elapsed.Round(time.Millisecond))
+	var slowest []string
+	for _, sc := range lin.Slowest {
+		slowest = append(slowest, describeSeatCheck(sc))
+	}
+	if len(slowest) > 0 {
+		fmt.Fprintf(&b, "  slowest: %s\n", strings.Join(slowest, "; "))
+	}
 	if len(lin.Illegal) > 0 {
 		fmt.Fprintf(&b, "  NOT linearizable: %s\n", strings.Join(limit(lin.Illegal, 12), " "))
 	}
-	if len(lin.TimedOut) > 0 {
-		fmt.Fprintf(&b, "  checker timed out (counts as failure): %s\n", strings.Join(limit(lin.TimedOut, 12), " "))
+	if len(lin.Undecided) > 0 {
+		fmt.Fprintf(&b, "  UNDECIDED: porcupine ran out of its %s budget on %d seat(s). No violation was found on them,\n", cfg.CheckTimeout, len(lin.Undecided))
+		fmt.Fprintf(&b, "  but the run cannot pass. Unknown outcomes (return at infinity) are what makes a seat hard:\n")
+		for i, sc := range lin.Undecided {
+			if i == 12 {
+				fmt.Fprintf(&b, "    ... %d more\n", len(lin.Undecided)-i)
+				break
+			}
+			fmt.Fprintf(&b, "    %s\n", describeSeatCheck(sc))
+		}
+		fmt.Fprintf(&b, "  check again with a larger budget: %s -check-timeout %s\n", res.Replay, 5*cfg.CheckTimeout)
 	}
 	inv := res.Invariants
 	fmt.Fprintf(&b, "invariants: %d violations  (%d acknowledged unrefunded sales, %d seat states on %d replicas)\n",
@@ -150,12 +173,27 @@ func Summary(cfg *Config, res *Result) string {
 	if res.Setup != nil {
 		fmt.Fprintf(&b, "\nRUN FAILED: %v\n", res.Setup)
 	}
-	if res.Valid() {
+	switch {
+	case res.Valid():
 		fmt.Fprintf(&b, "\nVERDICT: VALID\n")
-	} else {
+	case res.Undecided():
+		fmt.Fprintf(&b, "\nVERDICT: UNDECIDED (no violation found, but %d seat(s) not checked in time: a failed run)\nreplay: %s\n",
+			len(res.Linearizability.Undecided), res.Replay)
+	default:
 		fmt.Fprintf(&b, "\nVERDICT: INVALID\nreplay: %s\n", res.Replay)
 	}
 	return b.String()
+}
+
+func verdictName(v porcupine.CheckResult) string {
+	if v == porcupine.Unknown {
+		return "Unknown (timed out)"
+	}
+	return string(v)
+}
+
+func describeSeatCheck(sc SeatCheck) string {
+	return fmt.Sprintf("%s %d ops, %d unknown, %s", sc.Seat, sc.Operations, sc.Unknown, sc.Elapsed.Round(time.Millisecond))
 }
 
 func limit(list []string, n int) []string {
@@ -181,12 +219,12 @@ func plotTimeline(path string, history []Op, faults []Fault) error {
 	}
 	for _, op := range history {
 		s := int((op.Call + op.LatencyNs) / int64(time.Second))
-		switch op.Outcome {
-		case OutcomeOK:
+		switch {
+		case op.wasUnknown(): // as seen during traffic, whatever a re-send learned
+			infoPerSecond[s]++
+		case op.Outcome == OutcomeOK:
 			okPerSecond[s]++
 			_ = hists[s].RecordValue(op.LatencyNs / 1000)
-		case OutcomeInfo:
-			infoPerSecond[s]++
 		}
 	}
 	line := func(values func(s int) float64) plotter.XYs {

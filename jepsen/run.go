@@ -78,9 +78,17 @@ type Result struct {
 	Faults          []Fault
 	Linearizability LinearizabilityResult
 	Invariants      InvariantResult
-	Convergence     []string // replica hash mismatches, or a failure to converge
-	Setup           error    // the run could not be carried out
+	Resend          ResendResult // unknown mutations re-sent after healing
+	Convergence     []string     // replica hash mismatches, or a failure to converge
+	Setup           error        // the run could not be carried out
 	Replay          string
+}
+
+// Undecided reports whether the only failure is that the linearizability
+// checker ran out of time on some seats.
+func (r *Result) Undecided() bool {
+	return r.Setup == nil && r.Linearizability.Verdict == porcupine.Unknown &&
+		len(r.Invariants.Violations) == 0 && len(r.Convergence) == 0
 }
 
 // Valid reports whether every checker passed.
@@ -212,7 +220,7 @@ func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
 	w.run(trafficCtx, ctx)
 	<-done
 
-	cfg.Logf("traffic over: %d operations; healing", len(w.history))
+	cfg.Logf("traffic over: %d operations, %d mutations with unknown outcome; healing", len(w.history), len(w.unknown))
 	nem.healActive()
 	res.Faults = nem.faultLog()
 	res.History = w.history
@@ -225,6 +233,15 @@ func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
 	if err := c.waitReady(ctx, readyTimeout); err != nil {
 		res.Convergence = append(res.Convergence, err.Error())
 	}
+	// Before convergence and the final reads: a re-send may execute now.
+	res.Resend = w.resendUnknown(ctx)
+	if res.Resend.Unknown > 0 {
+		cfg.Logf("re-sent %d unknown mutations in %s: %d ok, %d refused, %d still unknown",
+			res.Resend.Unknown, res.Resend.Elapsed.Round(time.Millisecond), res.Resend.OK, res.Resend.Fail, res.Resend.StillUnknown)
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted: %w", ctx.Err())
+	}
 	res.Convergence = append(res.Convergence, converge(ctx, c)...)
 	finals, problems := finalStates(ctx, c, ev)
 	res.Convergence = append(res.Convergence, problems...)
@@ -234,6 +251,7 @@ func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
 	res.Invariants = CheckFinal(w.history, finals, holdExpiryBound+cfg.ClockOffsetMax)
 	lin, bySeat := CheckLinearizable(w.history, observedHolders(w.history, finals), cfg.CheckTimeout)
 	res.Linearizability = lin
+	cfg.Logf("linearizability: %s, %d operations over %d seats in %s", verdictName(lin.Verdict), lin.Operations, lin.Seats, lin.Elapsed.Round(time.Millisecond))
 	seats := append(append([]string(nil), lin.Illegal...), lin.TimedOut...)
 	if len(seats) == 0 {
 		for seat := range bySeat {

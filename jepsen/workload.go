@@ -71,13 +71,32 @@ type workload struct {
 	mu      sync.Mutex
 	history []Op
 	nextID  int
+	// unknown holds, for every mutation whose outcome is unknown, the
+	// function that sends its request again (same request id, same body).
+	unknown []pendingMutation
 }
 
-func (w *workload) record(op Op) {
+// sendFunc sends one attempt of an operation's request to inv and writes
+// what the answer teaches (hold id, seats obtained, a read) into op. It is
+// built once per operation, so every attempt and every re-send after
+// healing carries the same request id and the same body.
+type sendFunc func(ctx context.Context, inv boxofficev1.InventoryClient, op *Op) error
+
+// pendingMutation is a mutation that ended with an unknown outcome: the
+// index of its Op in history and how to send it again.
+type pendingMutation struct {
+	index int
+	send  sendFunc
+}
+
+func (w *workload) record(op Op, send sendFunc) {
 	w.mu.Lock()
 	op.ID = w.nextID
 	w.nextID++
 	w.history = append(w.history, op)
+	if op.Outcome == OutcomeInfo && op.Kind != KindRead {
+		w.unknown = append(w.unknown, pendingMutation{index: op.ID, send: send})
+	}
 	w.mu.Unlock()
 }
 
@@ -153,7 +172,7 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 	op := Op{Client: cs.id, Kind: kind, RequestID: tag + "-req"}
 	section := cs.plan.sections[cs.rng.IntN(len(cs.plan.sections))]
 	eventID := w.event.id
-	var call func(ctx context.Context, inv boxofficev1.InventoryClient) error
+	var send sendFunc
 
 	switch kind {
 	case KindHold, KindHoldBest, KindHoldGA:
@@ -175,7 +194,7 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 			op.Quantity = 1 + cs.rng.IntN(3)
 			req.Selection = &boxofficev1.HoldRequest_GeneralAdmission{GeneralAdmission: &boxofficev1.GeneralAdmission{PoolId: poolID, Quantity: uint32(op.Quantity)}}
 		}
-		call = func(ctx context.Context, inv boxofficev1.InventoryClient) error {
+		send = func(ctx context.Context, inv boxofficev1.InventoryClient, op *Op) error {
 			resp, err := inv.Hold(ctx, req)
 			if err == nil {
 				op.HoldID = resp.GetHoldId()
@@ -193,13 +212,13 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 		if kind == KindSell {
 			op.Order = "o" + tag
 			req := &boxofficev1.SellRequest{RequestId: op.RequestID, EventId: eventID, HoldId: h.holdID, Holder: h.holder, OrderId: op.Order, Buyer: "b" + tag}
-			call = func(ctx context.Context, inv boxofficev1.InventoryClient) error {
+			send = func(ctx context.Context, inv boxofficev1.InventoryClient, _ *Op) error {
 				_, err := inv.Sell(ctx, req)
 				return err
 			}
 		} else {
 			req := &boxofficev1.ReleaseRequest{RequestId: op.RequestID, EventId: eventID, HoldId: h.holdID, Holder: h.holder}
-			call = func(ctx context.Context, inv boxofficev1.InventoryClient) error {
+			send = func(ctx context.Context, inv boxofficev1.InventoryClient, _ *Op) error {
 				_, err := inv.Release(ctx, req)
 				return err
 			}
@@ -210,7 +229,7 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 		cs.orders = append(cs.orders[:k], cs.orders[k+1:]...)
 		op.Order, op.Seats, op.Quantity = o.id, o.seats, o.quantity
 		req := &boxofficev1.RefundRequest{RequestId: op.RequestID, EventId: eventID, OrderId: o.id}
-		call = func(ctx context.Context, inv boxofficev1.InventoryClient) error {
+		send = func(ctx context.Context, inv boxofficev1.InventoryClient, _ *Op) error {
 			_, err := inv.Refund(ctx, req)
 			return err
 		}
@@ -218,7 +237,7 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 		op.RequestID = ""
 		op.Section = section
 		req := &boxofficev1.GetSeatMapRequest{EventId: eventID, Consistency: boxofficev1.ReadConsistency_READ_CONSISTENCY_LINEARIZABLE, SectionIds: []string{section}}
-		call = func(ctx context.Context, inv boxofficev1.InventoryClient) error {
+		send = func(ctx context.Context, inv boxofficev1.InventoryClient, op *Op) error {
 			m, err := inv.GetSeatMap(ctx, req)
 			if err == nil {
 				op.Read = seatViews(m, section)
@@ -230,8 +249,8 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 		}
 	}
 
-	w.invoke(abort, cs, &op, call)
-	w.record(op)
+	w.invoke(abort, cs, &op, send)
+	w.record(op, send)
 
 	if op.Outcome != OutcomeOK {
 		return
@@ -248,9 +267,9 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 	}
 }
 
-// invoke runs call with up to cfg.Attempts attempts of cfg.OpTimeout,
+// invoke sends op with up to cfg.Attempts attempts of cfg.OpTimeout,
 // each on the next of the client's nodes, and sets the outcome.
-func (w *workload) invoke(abort context.Context, cs *clientState, op *Op, call func(context.Context, boxofficev1.InventoryClient) error) {
+func (w *workload) invoke(abort context.Context, cs *clientState, op *Op, send sendFunc) {
 	nodes := cs.plan.nodes
 	first := cs.rng.IntN(len(nodes))
 	op.Node = w.cluster.nodes[nodes[first]-1].id
@@ -259,7 +278,7 @@ func (w *workload) invoke(abort context.Context, cs *clientState, op *Op, call f
 	for attempt := 0; attempt < w.cfg.Attempts; attempt++ {
 		op.Attempts = attempt + 1
 		ctx, cancel := context.WithTimeout(abort, w.cfg.OpTimeout)
-		err = call(ctx, w.cluster.inventory(nodes[(first+attempt)%len(nodes)]))
+		err = send(ctx, w.cluster.inventory(nodes[(first+attempt)%len(nodes)]), op)
 		cancel()
 		if err == nil || definite(err) || abort.Err() != nil {
 			break

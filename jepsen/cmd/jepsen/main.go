@@ -3,8 +3,8 @@
 // a seeded schedule of faults, and porcupine plus invariant checkers.
 // See jepsen/README.md for every flag and how to read the results.
 //
-// Exit status: 0 valid, 1 a checker found a violation, 2 the run could
-// not be carried out.
+// Exit status: 0 valid, 1 a checker found a violation or could not
+// decide in time, 2 the run could not be carried out.
 package main
 
 import (
@@ -87,6 +87,9 @@ func run() int {
 	case res.Setup != nil:
 		fmt.Fprintf(os.Stderr, "jepsen: run failed (seed %d): %v\nreplay: %s\n", res.Seed, res.Setup, res.Replay)
 		return 2
+	case res.Undecided():
+		fmt.Fprintf(os.Stderr, "jepsen: UNDECIDED: the linearizability checker ran out of time (seed %d)\nreplay: %s\n", res.Seed, res.Replay)
+		return 1
 	case !res.Valid():
 		fmt.Fprintf(os.Stderr, "jepsen: VIOLATION (seed %d)\nreplay: %s\n", res.Seed, res.Replay)
 		return 1
