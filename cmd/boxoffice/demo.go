@@ -30,7 +30,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	dataDir := fs.String("data-dir", "", "keep the cluster's data here (default: a temporary folder removed on exit)")
 	grpcPort := fs.Int("grpc-port", 7101, "gRPC port of the first node; the others take the next ports")
 	nodes := fs.Int("nodes", 3, "nodes in the in-process cluster (1, 3 or 5)")
-	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
+	gatewayAddr := fs.String("gateway-addr", "127.0.0.1:8080", "HTTP address of the demo gateway (fake payments, dev login); empty: none")
+	logLevel := fs.String("log-level", "error", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -68,9 +69,24 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	addr := hosts[0].GRPCAddr()
+	gateway := "none (--gateway-addr is empty)"
+	if *gatewayAddr != "" {
+		var grpcAddrs []string
+		for _, h := range hosts {
+			grpcAddrs = append(grpcAddrs, h.GRPCAddr())
+		}
+		// The gateway stops before the cluster (deferred later, runs first).
+		stopGateway, bound, err := startDemoGateway(ctx, grpcAddrs, *gatewayAddr, logger)
+		if err != nil {
+			return fmt.Errorf("demo gateway: %w", err)
+		}
+		defer stopGateway()
+		gateway = "http://" + bound + " (fake payments, dev login; see checkout/README.md)"
+	}
 	fmt.Fprintf(stdout, `Boxoffice demo: %d nodes, data in %s
   gRPC:    %s (and the next ports; any node serves any request)
   metrics: http://%s/metrics
+  gateway: %s
   event:   %q, an arena of %d seats plus a standing floor
 
 Try it (grpcurl -plaintext works against any node):
@@ -80,7 +96,7 @@ Try it (grpcurl -plaintext works against any node):
   boxoffice ctl --addr %s status
 
 Ctrl-C stops the cluster.
-`, len(hosts), dir, addr, hosts[0].HTTPAddr(), demoEventID, demoSeats(), addr, demoEventID, addr, demoEventID, addr, addr)
+`, len(hosts), dir, addr, hosts[0].HTTPAddr(), gateway, demoEventID, demoSeats(), addr, demoEventID, addr, demoEventID, addr, addr)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "stopping")
 	return nil

@@ -36,7 +36,7 @@ func TestDemoWithGrpcurl(t *testing.T) {
 	var lines *bufio.Scanner
 	for attempt := 0; attempt < 5 && addr == ""; attempt++ {
 		port := 20000 + rand.IntN(9000)
-		demo = exec.Command(bin, "demo", "--grpc-port", fmt.Sprint(port), "--data-dir", t.TempDir())
+		demo = exec.Command(bin, "demo", "--grpc-port", fmt.Sprint(port), "--data-dir", t.TempDir(), "--gateway-addr", "127.0.0.1:0")
 		stdout, err := demo.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)

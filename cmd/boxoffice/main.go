@@ -1,6 +1,7 @@
 // Command boxoffice is the one binary of Boxoffice: a node (start), the
-// embedded demo (demo), the operator CLI (ctl), the load generator (bench)
-// and a development certificate authority (certs).
+// embedded demo (demo), the operator CLI (ctl), the mobile API gateway
+// (gateway), the load generator (bench) and a development certificate
+// authority (certs).
 package main
 
 import (
@@ -20,6 +21,7 @@ Usage:
   boxoffice start [flags]      run one node (boxoffice start -h for flags)
   boxoffice demo [flags]       run a 3-node cluster in this process with a demo arena
   boxoffice ctl [flags] CMD    operate a cluster: status, events, seat maps, holds
+  boxoffice gateway [flags]    the HTTP/JSON API for mobile apps (checkout, tickets, check-in)
   boxoffice bench [flags]      run the on-sale workload against a running cluster
   boxoffice certs [flags]      write a development CA and node/client certificates
   boxoffice help               this text
@@ -52,6 +54,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "ctl":
 		return runCtl(ctx, args[1:], stdout, stderr)
+	case "gateway":
+		return runGateway(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return runBench(ctx, args[1:], stdout, stderr)
 	case "certs":

@@ -1,0 +1,340 @@
+package checkout
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+type priceTierView struct {
+	ID         string `json:"id"`
+	PriceCents int64  `json:"price_cents"`
+	Currency   string `json:"currency"`
+}
+
+type sectionSummary struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	PriceTier string `json:"price_tier"`
+}
+
+type eventView struct {
+	EventID     string           `json:"event_id"`
+	Name        string           `json:"name"`
+	Status      string           `json:"status"`
+	SeatCount   uint32           `json:"seat_count"`
+	GACapacity  uint32           `json:"general_admission_capacity"`
+	CreatedAt   time.Time        `json:"created_at"`
+	PriceTiers  []priceTierView  `json:"price_tiers,omitempty"`
+	Sections    []sectionSummary `json:"sections,omitempty"`
+	WaitingRoom *queueConfig     `json:"waiting_room,omitempty"`
+}
+
+type eventList struct {
+	Events     []eventView `json:"events"`
+	NextCursor string      `json:"next_cursor,omitempty"`
+}
+
+func toEventView(ev *boxofficev1.Event) eventView {
+	v := eventView{
+		EventID: ev.GetEventId(), Name: ev.GetName(),
+		Status:    strings.ToLower(strings.TrimPrefix(ev.GetStatus().String(), "EVENT_STATUS_")),
+		SeatCount: ev.GetSeatCount(), GACapacity: ev.GetGeneralAdmissionCapacity(),
+		CreatedAt: time.UnixMilli(ev.GetCreatedAtUnixMs()).UTC(),
+	}
+	for _, t := range ev.GetVenue().GetPriceTiers() {
+		v.PriceTiers = append(v.PriceTiers, priceTierView{t.GetId(), t.GetPriceCents(), t.GetCurrency()})
+	}
+	for _, s := range ev.GetVenue().GetSections() {
+		v.Sections = append(v.Sections, sectionSummary{s.GetId(), s.GetName(), s.GetPriceTier()})
+	}
+	return v
+}
+
+func (g *Gateway) listEvents(c *call) (int, any, error) {
+	size, err := pathInt(c.r, "limit", 50, 1, 500)
+	if err != nil {
+		return 0, nil, err
+	}
+	resp, err := g.cfg.Inventory.ListEvents(c.ctx, &boxofficev1.ListEventsRequest{PageSize: uint32(size), PageToken: c.r.URL.Query().Get("cursor")})
+	if err != nil {
+		return 0, nil, err
+	}
+	out := eventList{Events: []eventView{}, NextCursor: resp.GetNextPageToken()}
+	for _, ev := range resp.GetEvents() {
+		out.Events = append(out.Events, toEventView(ev))
+	}
+	return http.StatusOK, out, nil
+}
+
+func (g *Gateway) getEvent(c *call) (int, any, error) {
+	eventID := c.r.PathValue("event")
+	ev, err := g.cfg.Inventory.GetEvent(c.ctx, &boxofficev1.GetEventRequest{EventId: eventID})
+	if err != nil {
+		return 0, nil, err
+	}
+	v := toEventView(ev)
+	if qc, _, err := g.queueConfig(c.ctx, eventID); err == nil {
+		v.WaitingRoom = &qc
+	} else if !errors.Is(err, ErrNotFound) {
+		return 0, nil, err
+	}
+	return http.StatusOK, v, nil
+}
+
+type seatView struct {
+	SeatID         string `json:"seat_id"`
+	Number         uint32 `json:"number"`
+	State          string `json:"state"`
+	PriceTier      string `json:"price_tier"`
+	PriceCents     int64  `json:"price_cents"`
+	Currency       string `json:"currency"`
+	Accessible     bool   `json:"accessible,omitempty"`
+	RestrictedView bool   `json:"restricted_view,omitempty"`
+	AisleAfter     bool   `json:"aisle_after,omitempty"`
+}
+
+type rowView struct {
+	Label string     `json:"label"`
+	Seats []seatView `json:"seats"`
+}
+
+type sectionView struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Available uint32    `json:"available"`
+	Held      uint32    `json:"held"`
+	Sold      uint32    `json:"sold"`
+	Rows      []rowView `json:"rows,omitempty"`
+}
+
+type poolView struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Capacity   uint32 `json:"capacity"`
+	Available  uint32 `json:"available"`
+	PriceTier  string `json:"price_tier"`
+	PriceCents int64  `json:"price_cents"`
+	Currency   string `json:"currency"`
+}
+
+type seatMapView struct {
+	EventID   string        `json:"event_id"`
+	Available uint32        `json:"available"`
+	Held      uint32        `json:"held"`
+	Sold      uint32        `json:"sold"`
+	Sections  []sectionView `json:"sections"`
+	Pools     []poolView    `json:"pools"`
+	// Cursor is the change-stream position this map reflects: pass it to
+	// the stream (?after= or Last-Event-ID) to get exactly what follows.
+	Cursor string `json:"cursor"`
+}
+
+func stateName(s boxofficev1.SeatState) string {
+	return strings.ToLower(strings.TrimPrefix(s.String(), "SEAT_STATE_"))
+}
+
+func (g *Gateway) seatMap(c *call) (int, any, error) {
+	eventID := c.r.PathValue("event")
+	ev, err := g.cfg.Inventory.GetEvent(c.ctx, &boxofficev1.GetEventRequest{EventId: eventID})
+	if err != nil {
+		return 0, nil, err
+	}
+	tiers := map[string]*boxofficev1.PriceTier{}
+	for _, t := range ev.GetVenue().GetPriceTiers() {
+		tiers[t.GetId()] = t
+	}
+	q := c.r.URL.Query()
+	sm, err := g.cfg.Inventory.GetSeatMap(c.ctx, &boxofficev1.GetSeatMapRequest{
+		EventId: eventID, SectionIds: q["section"], SummaryOnly: q.Get("summary") == "true",
+		Consistency: boxofficev1.ReadConsistency_READ_CONSISTENCY_STALE, // live, but any replica may serve it
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	out := seatMapView{EventID: eventID, Available: sm.GetAvailable(), Held: sm.GetHeld(), Sold: sm.GetSold(),
+		Sections: []sectionView{}, Pools: []poolView{}, Cursor: encodeCursor(sm.GetPositions())}
+	for _, s := range sm.GetSections() {
+		sv := sectionView{ID: s.GetId(), Name: s.GetName(), Available: s.GetAvailable(), Held: s.GetHeld(), Sold: s.GetSold()}
+		for _, r := range s.GetRows() {
+			rv := rowView{Label: r.GetLabel()}
+			for _, seat := range r.GetSeats() {
+				t := tiers[seat.GetPriceTier()]
+				rv.Seats = append(rv.Seats, seatView{
+					SeatID: seat.GetSeatId(), Number: seat.GetNumber(), State: stateName(seat.GetState()),
+					PriceTier: seat.GetPriceTier(), PriceCents: t.GetPriceCents(), Currency: t.GetCurrency(),
+					Accessible: seat.GetAccessible(), RestrictedView: seat.GetRestrictedView(), AisleAfter: seat.GetAisleAfter(),
+				})
+			}
+			sv.Rows = append(sv.Rows, rv)
+		}
+		out.Sections = append(out.Sections, sv)
+	}
+	for _, p := range sm.GetPools() {
+		t := tiers[p.GetPriceTier()]
+		out.Pools = append(out.Pools, poolView{ID: p.GetId(), Name: p.GetName(), Capacity: p.GetCapacity(),
+			Available: p.GetCapacity() - p.GetHeld() - p.GetSold(), PriceTier: p.GetPriceTier(), PriceCents: t.GetPriceCents(), Currency: t.GetCurrency()})
+	}
+	return http.StatusOK, out, nil
+}
+
+// encodeCursor spells shard positions as "shard:sequence,..." in shard
+// order: short, readable, and usable as an SSE event id.
+func encodeCursor(positions []*boxofficev1.ShardPosition) string {
+	sorted := slices.Clone(positions)
+	slices.SortFunc(sorted, func(a, b *boxofficev1.ShardPosition) int { return int(a.GetShard()) - int(b.GetShard()) })
+	parts := make([]string, 0, len(sorted))
+	for _, p := range sorted {
+		parts = append(parts, fmt.Sprintf("%d:%d", p.GetShard(), p.GetSequence()))
+	}
+	return strings.Join(parts, ",")
+}
+
+const cursorShardsMax = 256
+
+func decodeCursor(s string) ([]*boxofficev1.ShardPosition, error) {
+	if s == "" {
+		return nil, nil
+	}
+	parts := strings.Split(s, ",")
+	if len(parts) > cursorShardsMax {
+		return nil, problem(ErrInvalid, "cursor names too many shards")
+	}
+	var out []*boxofficev1.ShardPosition
+	for _, part := range parts {
+		shard, seq, ok := strings.Cut(part, ":")
+		sh, err1 := strconv.ParseUint(shard, 10, 32)
+		sq, err2 := strconv.ParseUint(seq, 10, 64)
+		if !ok || err1 != nil || err2 != nil {
+			return nil, problem(ErrInvalid, fmt.Sprintf("cursor part %q: want shard:sequence", part))
+		}
+		out = append(out, &boxofficev1.ShardPosition{Shard: uint32(sh), Sequence: sq})
+	}
+	return out, nil
+}
+
+type seatChangeView struct {
+	SeatID      string  `json:"seat_id"`
+	State       string  `json:"state"`
+	GAAvailable *uint32 `json:"general_admission_available,omitempty"`
+}
+
+// sseHeartbeat keeps idle streams alive through proxies.
+const sseHeartbeat = 15 * time.Second
+
+// seatStream serves Server-Sent Events of seat changes, fed by the
+// cluster's Watch. Each event's id is the cursor after it, so a client that
+// reconnects with Last-Event-ID (browsers do this by themselves) resumes
+// exactly where it stopped. A cursor older than the cluster's retained log
+// gets an "reset" event: fetch the seat map again and stream from its
+// cursor.
+func (g *Gateway) seatStream(c *call) (int, any, error) {
+	eventID := c.r.PathValue("event")
+	cursor := c.r.Header.Get("Last-Event-ID")
+	if cursor == "" {
+		cursor = c.r.URL.Query().Get("after")
+	}
+	after, err := decodeCursor(cursor)
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(after) == 0 {
+		// Start from a snapshot position of every shard, so the cursors we
+		// hand out name every shard and a resume misses nothing anywhere.
+		sm, err := g.cfg.Inventory.GetSeatMap(c.ctx, &boxofficev1.GetSeatMapRequest{EventId: eventID, SummaryOnly: true})
+		if err != nil {
+			return 0, nil, err
+		}
+		after = sm.GetPositions()
+	}
+	flusher, ok := c.w.(http.Flusher)
+	if !ok {
+		return 0, nil, errors.New("streaming unsupported by this connection")
+	}
+	ctx, cancel := context.WithCancel(c.ctx)
+	defer cancel()
+	stream, err := g.cfg.Inventory.Watch(ctx, &boxofficev1.WatchRequest{EventId: eventID, After: after})
+	if err != nil {
+		return 0, nil, err
+	}
+	positions := map[uint32]uint64{}
+	for _, p := range after {
+		positions[p.GetShard()] = p.GetSequence()
+	}
+	h := c.w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	c.w.WriteHeader(http.StatusOK)
+	fmt.Fprint(c.w, ": seat changes of "+eventID+"\nretry: 2000\n\n")
+	flusher.Flush()
+
+	type received struct {
+		resp *boxofficev1.WatchResponse
+		err  error
+	}
+	ch := make(chan received)
+	go func() {
+		for {
+			resp, err := stream.Recv()
+			select {
+			case ch <- received{resp, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	heartbeat := time.NewTicker(sseHeartbeat)
+	defer heartbeat.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return 0, nil, nil
+		case <-heartbeat.C:
+			fmt.Fprint(c.w, ": heartbeat\n\n")
+			flusher.Flush()
+		case got := <-ch:
+			if got.err != nil {
+				if status.Code(got.err) == codes.OutOfRange {
+					fmt.Fprint(c.w, "event: reset\ndata: {\"reason\":\"cursor too old: reload the seat map\"}\n\n")
+				} else if ctx.Err() == nil {
+					fmt.Fprint(c.w, "event: error\ndata: {\"reason\":\"cluster stream ended; reconnect\"}\n\n")
+				}
+				flusher.Flush()
+				return 0, nil, nil
+			}
+			for _, ch := range got.resp.GetChanges() {
+				positions[ch.GetShard()] = ch.GetSequence()
+				view := seatChangeView{SeatID: ch.GetSeatId(), State: stateName(ch.GetState())}
+				if ch.GetGeneralAdmissionAvailable() > 0 || strings.Contains(ch.GetSeatId(), "#") {
+					n := ch.GetGeneralAdmissionAvailable()
+					view.GAAvailable = &n
+				}
+				data, _ := json.Marshal(view)
+				fmt.Fprintf(c.w, "id: %s\nevent: seat\ndata: %s\n\n", cursorOf(positions), data)
+			}
+			flusher.Flush()
+		}
+	}
+}
+
+func cursorOf(positions map[uint32]uint64) string {
+	var list []*boxofficev1.ShardPosition
+	for s, q := range positions {
+		list = append(list, &boxofficev1.ShardPosition{Shard: s, Sequence: q})
+	}
+	return encodeCursor(list)
+}

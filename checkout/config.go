@@ -1,0 +1,148 @@
+package checkout
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+)
+
+// Defaults of Config.
+const (
+	TicketLimitPerBuyerDefault = 6
+	HoldTTLDefault             = 10 * time.Minute
+	PaymentWindowDefault       = 15 * time.Minute
+	AdmissionTokenTTLDefault   = 10 * time.Minute
+	ReconcileIntervalDefault   = 5 * time.Second
+	NotifyIntervalDefault      = time.Second
+	RequestBodyBytesMax        = 64 << 10
+	RateLimiterKeysMax         = 100_000
+)
+
+// Config configures one gateway. Every gateway of a deployment must share
+// Store, Inventory's cluster, Payments' account, JWTSecret and TicketKey;
+// nothing else needs to agree.
+type Config struct {
+	// Inventory is the seat cluster (a *client.Client). Required.
+	Inventory Inventory
+	// Store keeps every durable record of the gateway. Required.
+	Store Store
+	// Payments charges and refunds buyers (StripePayments, or FakePayments
+	// in demo mode). Required.
+	Payments Payments
+
+	// JWTSecret signs and verifies bearer tokens (HS256) and admission
+	// tokens. At least 32 bytes. Required.
+	JWTSecret []byte
+	// TicketKey signs ticket QR payloads (Ed25519); scanners verify them
+	// offline with its public half (GET /v1/tickets/public-key). Required.
+	TicketKey ed25519.PrivateKey
+
+	// DemoMode enables POST /v1/dev/login (a token for any subject and
+	// role) and POST /v1/orders/{order}/fake-pay. Never in production.
+	DemoMode bool
+
+	// TicketLimitPerBuyer caps the seats one fan may hold or own per event,
+	// counting active holds, pending and paid orders (default 6).
+	TicketLimitPerBuyer int
+	// HoldTTL is the lifetime of a fan's hold (default 10 min; the event's
+	// policy caps it).
+	HoldTTL time.Duration
+	// PaymentWindow is how long an order may stay unpaid before the
+	// reconciler cancels its payment and releases its seats (default 15
+	// min). The gateway extends the hold to cover it when the event allows.
+	PaymentWindow time.Duration
+	// AdmissionTokenTTL is the lifetime of a waiting-room admission token
+	// (default 10 min).
+	AdmissionTokenTTL time.Duration
+
+	// RatePerFan and RatePerIP are steady request rates per second with a
+	// burst of the same size (defaults 20 and 50; negative disables). Limits
+	// are per gateway: with N gateways a fan may get up to N times the rate,
+	// which is the price of not writing to the store on every request.
+	RatePerFan float64
+	RatePerIP  float64
+
+	// NotifyURL receives outbox notifications (POST, JSON) at least once;
+	// empty keeps them in the outbox undelivered.
+	NotifyURL string
+	// ReconcileInterval spaces reconciler passes (default 5s).
+	ReconcileInterval time.Duration
+	// NotifyInterval spaces outbox delivery passes (default 1s).
+	NotifyInterval time.Duration
+
+	// Logger receives operational messages; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock (tests); nil means time.Now.
+	Now func() time.Time
+}
+
+// Validate names the first field that cannot be used.
+func (c Config) Validate() error {
+	switch {
+	case c.Inventory == nil:
+		return errors.New("checkout config: Inventory is nil")
+	case c.Store == nil:
+		return errors.New("checkout config: Store is nil")
+	case c.Payments == nil:
+		return errors.New("checkout config: Payments is nil")
+	case len(c.JWTSecret) < 32:
+		return fmt.Errorf("checkout config: JWTSecret has %d bytes, want at least 32", len(c.JWTSecret))
+	case len(c.TicketKey) != ed25519.PrivateKeySize:
+		return fmt.Errorf("checkout config: TicketKey has %d bytes, want an Ed25519 private key of %d", len(c.TicketKey), ed25519.PrivateKeySize)
+	case c.TicketLimitPerBuyer < 0 || c.TicketLimitPerBuyer > 100:
+		return fmt.Errorf("checkout config: TicketLimitPerBuyer %d outside 0..100 (0 takes the default)", c.TicketLimitPerBuyer)
+	case c.HoldTTL < 0 || c.HoldTTL > 24*time.Hour:
+		return fmt.Errorf("checkout config: HoldTTL %v outside 0..24h", c.HoldTTL)
+	case c.PaymentWindow < 0 || c.PaymentWindow > 24*time.Hour:
+		return fmt.Errorf("checkout config: PaymentWindow %v outside 0..24h", c.PaymentWindow)
+	case c.AdmissionTokenTTL < 0 || c.AdmissionTokenTTL > 24*time.Hour:
+		return fmt.Errorf("checkout config: AdmissionTokenTTL %v outside 0..24h", c.AdmissionTokenTTL)
+	case c.ReconcileInterval < 0:
+		return fmt.Errorf("checkout config: ReconcileInterval %v is negative", c.ReconcileInterval)
+	case c.NotifyInterval < 0:
+		return fmt.Errorf("checkout config: NotifyInterval %v is negative", c.NotifyInterval)
+	}
+	if c.NotifyURL != "" {
+		if u, err := url.Parse(c.NotifyURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			return fmt.Errorf("checkout config: NotifyURL %q is not an http(s) URL", c.NotifyURL)
+		}
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.TicketLimitPerBuyer == 0 {
+		c.TicketLimitPerBuyer = TicketLimitPerBuyerDefault
+	}
+	if c.HoldTTL == 0 {
+		c.HoldTTL = HoldTTLDefault
+	}
+	if c.PaymentWindow == 0 {
+		c.PaymentWindow = PaymentWindowDefault
+	}
+	if c.AdmissionTokenTTL == 0 {
+		c.AdmissionTokenTTL = AdmissionTokenTTLDefault
+	}
+	if c.RatePerFan == 0 {
+		c.RatePerFan = 20
+	}
+	if c.RatePerIP == 0 {
+		c.RatePerIP = 50
+	}
+	if c.ReconcileInterval == 0 {
+		c.ReconcileInterval = ReconcileIntervalDefault
+	}
+	if c.NotifyInterval == 0 {
+		c.NotifyInterval = NotifyIntervalDefault
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}

@@ -1,0 +1,38 @@
+// Package checkout is the gateway phones talk to: an HTTP/JSON API in
+// front of the seat cluster (identity, catalogue, live seat maps, waiting
+// room, holds with a per-buyer limit, orders paid with Stripe
+// PaymentIntents, tickets with signed QR codes, transfers, check-in and a
+// notification outbox).
+//
+// The gateway is stateless. Seats live in the cluster (Inventory, i.e.
+// *client.Client); every other record that must survive lives in a Store
+// (a linearizable key-value store with versions, CAS and bounded counters,
+// see store.go); so any number of gateways can run behind a load balancer
+// and any of them can finish what another began. The only per-process
+// state is the rate limiters (deliberately local: see Config.RatePerFan).
+//
+// Design rules, in the order they matter:
+//
+//   - Every multi-step flow is a chain of single-key CAS steps whose ids
+//     (cluster request ids, order ids, Stripe idempotency keys, outbox
+//     ids) derive from the caller's Idempotency-Key or from the order id,
+//     so re-running any prefix of a flow changes nothing. That is what lets
+//     a retry, a second gateway or the reconciler pick a flow up anywhere.
+//   - Money is never decided from memory. A pending order asks the payment
+//     provider; an unpaid order is cancelled at the provider before its
+//     seats go back; a payment that succeeds after the hold expired
+//     re-holds the same seats or is refunded (orders.go).
+//   - One place maps errors to HTTP (errors.go, RFC 9457 problems).
+//   - The route table (routes.go) drives the mux, role checks, the
+//     Idempotency-Key requirement and the OpenAPI document, so they cannot
+//     drift; TestOpenAPIMatchesHandlers checks the document against the
+//     handlers.
+//
+// Alternatives rejected: multi-key transactions in the Store (each flow
+// fits single-key CAS, and the cluster would need a transaction layer for
+// them); a per-buyer counter via Store.Add (a counter cannot tell a crashed
+// request's increment from a live one; a record of reservations with
+// expiries heals itself); Stripe Checkout Sessions (a web redirect; phones
+// use the PaymentSheet with a PaymentIntent client secret); polling the
+// cluster for the seat stream (Watch gives ordered, resumable positions).
+package checkout

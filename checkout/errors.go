@@ -1,0 +1,207 @@
+package checkout
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Errors of the gateway. Handlers return them wrapped (fmt.Errorf("...: %w",
+// ErrX) or with problem()); writeError is the one place that turns an error
+// — these, store errors and the cluster's gRPC statuses — into an RFC 9457
+// problem response.
+var (
+	ErrInvalid            = errors.New("invalid request")
+	ErrUnauthenticated    = errors.New("missing or invalid bearer token")
+	ErrForbidden          = errors.New("role not allowed")
+	ErrMissing            = errors.New("not found")
+	ErrConflict           = errors.New("conflict")
+	ErrIdempotencyMissing = errors.New("Idempotency-Key header required")
+	ErrIdempotencyReuse   = errors.New("Idempotency-Key reused with a different request")
+	ErrInProgress         = errors.New("a request with this Idempotency-Key is still running")
+	ErrRateLimited        = errors.New("too many requests")
+	ErrLimitExceeded      = errors.New("ticket limit per buyer exceeded")
+	ErrNotAdmitted        = errors.New("admission token required: join the waiting room")
+	ErrSeatUnavailable    = errors.New("seat unavailable")
+	ErrNotEnoughSeats     = errors.New("not enough seats")
+	ErrHoldExpired        = errors.New("hold expired")
+	ErrTicketRevoked      = errors.New("ticket revoked")
+	ErrAlreadyCheckedIn   = errors.New("ticket already scanned")
+	ErrBadSignature       = errors.New("signature verification failed")
+	ErrBusy               = errors.New("busy, retry later")
+	ErrUnavailable        = errors.New("dependency unavailable")
+)
+
+// problemTypeBase prefixes every problem "type" URI.
+const problemTypeBase = "https://boxoffice.dev/problems/"
+
+// errorStatus maps each sentinel to its HTTP status and problem type slug.
+var errorStatus = []struct {
+	err    error
+	status int
+	slug   string
+}{
+	{ErrInvalid, http.StatusBadRequest, "invalid-request"},
+	{ErrIdempotencyMissing, http.StatusBadRequest, "idempotency-key-missing"},
+	{ErrBadSignature, http.StatusBadRequest, "bad-signature"},
+	{ErrUnauthenticated, http.StatusUnauthorized, "unauthenticated"},
+	{ErrForbidden, http.StatusForbidden, "forbidden"},
+	{ErrNotAdmitted, http.StatusForbidden, "not-admitted"},
+	{ErrMissing, http.StatusNotFound, "not-found"},
+	{ErrNotFound, http.StatusNotFound, "not-found"},
+	{ErrConflict, http.StatusConflict, "conflict"},
+	{ErrInProgress, http.StatusConflict, "request-in-progress"},
+	{ErrSeatUnavailable, http.StatusConflict, "seat-unavailable"},
+	{ErrNotEnoughSeats, http.StatusConflict, "not-enough-seats"},
+	{ErrTicketRevoked, http.StatusConflict, "ticket-revoked"},
+	{ErrAlreadyCheckedIn, http.StatusConflict, "already-checked-in"},
+	{ErrHoldExpired, http.StatusGone, "hold-expired"},
+	{ErrIdempotencyReuse, http.StatusUnprocessableEntity, "idempotency-key-reused"},
+	{ErrLimitExceeded, http.StatusUnprocessableEntity, "ticket-limit-exceeded"},
+	{ErrRateLimited, http.StatusTooManyRequests, "rate-limited"},
+	{ErrBusy, http.StatusServiceUnavailable, "busy"},
+	{ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
+}
+
+// Problem is an RFC 9457 problem details object. Extensions carries extra
+// members (first scan time, queue position, ...).
+type Problem struct {
+	Type       string         `json:"type"`
+	Title      string         `json:"title"`
+	Status     int            `json:"status"`
+	Detail     string         `json:"detail,omitempty"`
+	Instance   string         `json:"instance,omitempty"`
+	Extensions map[string]any `json:"-"`
+}
+
+// MarshalJSON flattens Extensions next to the standard members.
+func (p Problem) MarshalJSON() ([]byte, error) {
+	m := map[string]any{}
+	for k, v := range p.Extensions {
+		m[k] = v
+	}
+	m["type"], m["title"], m["status"] = p.Type, p.Title, p.Status
+	if p.Detail != "" {
+		m["detail"] = p.Detail
+	}
+	if p.Instance != "" {
+		m["instance"] = p.Instance
+	}
+	return json.Marshal(m)
+}
+
+// detailedError carries a sentinel plus problem extensions and an optional
+// Retry-After.
+type detailedError struct {
+	err        error
+	detail     string
+	extensions map[string]any
+	retryAfter time.Duration
+}
+
+func (e *detailedError) Error() string { return e.err.Error() + ": " + e.detail }
+func (e *detailedError) Unwrap() error { return e.err }
+
+// problem wraps sentinel with a detail message and extension members
+// (pairs of name, value).
+func problem(sentinel error, detail string, kv ...any) error {
+	e := &detailedError{err: sentinel, detail: detail}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if e.extensions == nil {
+			e.extensions = map[string]any{}
+		}
+		e.extensions[fmt.Sprint(kv[i])] = kv[i+1]
+	}
+	return e
+}
+
+// fromCluster turns a gRPC status from the cluster into a gateway sentinel
+// so handlers can branch with errors.Is. Other errors pass through.
+func fromCluster(err error) error {
+	if err == nil {
+		return nil
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	reason := ""
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			reason = info.GetReason()
+		}
+	}
+	var sentinel error
+	switch st.Code() {
+	case codes.InvalidArgument, codes.OutOfRange:
+		sentinel = ErrInvalid
+	case codes.NotFound:
+		sentinel = ErrMissing
+	case codes.Aborted:
+		sentinel = ErrSeatUnavailable
+	case codes.ResourceExhausted:
+		sentinel = ErrNotEnoughSeats
+		if reason == "BUSY" {
+			sentinel = ErrBusy
+		}
+	case codes.FailedPrecondition:
+		sentinel = ErrConflict
+		if reason == "HOLD_EXPIRED" {
+			sentinel = ErrHoldExpired
+		}
+	case codes.PermissionDenied:
+		sentinel = ErrForbidden
+	case codes.AlreadyExists:
+		sentinel = ErrConflict
+	case codes.DeadlineExceeded, codes.Unavailable, codes.Canceled:
+		sentinel = ErrUnavailable
+	default:
+		return err
+	}
+	return &detailedError{err: sentinel, detail: st.Message(), extensions: map[string]any{"cluster_reason": reason}}
+}
+
+// classify returns the HTTP status, problem and Retry-After of err.
+func classify(err error) (Problem, time.Duration) {
+	err = fromCluster(err)
+	var de *detailedError
+	var retryAfter time.Duration
+	var ext map[string]any
+	detail := err.Error()
+	if errors.As(err, &de) {
+		detail, ext, retryAfter = de.detail, de.extensions, de.retryAfter
+	}
+	for _, row := range errorStatus {
+		if errors.Is(err, row.err) {
+			if row.status == http.StatusServiceUnavailable && retryAfter == 0 {
+				retryAfter = time.Second
+			}
+			return Problem{Type: problemTypeBase + row.slug, Title: row.err.Error(), Status: row.status, Detail: detail, Extensions: ext}, retryAfter
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return Problem{Type: problemTypeBase + "timeout", Title: "timeout", Status: http.StatusServiceUnavailable, Detail: detail}, time.Second
+	}
+	return Problem{Type: problemTypeBase + "internal", Title: "internal error", Status: http.StatusInternalServerError, Detail: detail}, 0
+}
+
+// writeProblem writes p as application/problem+json.
+func writeProblem(w http.ResponseWriter, r *http.Request, p Problem, retryAfter time.Duration) {
+	if r != nil {
+		p.Instance = r.URL.Path
+	}
+	if retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((retryAfter+time.Second-1)/time.Second)))
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}

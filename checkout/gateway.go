@@ -1,0 +1,316 @@
+package checkout
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Gateway is one stateless HTTP/JSON front end. Build it with New, serve
+// Handler, and run Run in the background for the reconciler and the
+// notification deliverer (every gateway may run them: their steps are CAS
+// operations, so concurrent runners never double-apply).
+type Gateway struct {
+	cfg       Config
+	mux       *http.ServeMux
+	routes    []*route
+	ticketPub ed25519.PublicKey
+	limiter   *rateLimiter
+	metrics   *metrics
+	registry  *prometheus.Registry
+}
+
+// Role is the role claim of a bearer token.
+type Role string
+
+// Roles. A fan buys; an organizer configures events (waiting room,
+// notifications); a scanner checks tickets in; an admin may do anything.
+const (
+	RoleFan       Role = "fan"
+	RoleOrganizer Role = "organizer"
+	RoleScanner   Role = "scanner"
+	RoleAdmin     Role = "admin"
+)
+
+// route is one endpoint; the route table drives the mux, the role checks,
+// the Idempotency-Key requirement and the OpenAPI document alike.
+type route struct {
+	method, pattern string
+	summary         string
+	roles           []Role // nil: no token needed
+	noIdempotency   bool   // POST without Idempotency-Key (Stripe webhooks)
+	demoOnly        bool
+	request         any // example request body (OpenAPI), nil for none
+	response        any // example response body (OpenAPI), nil for non-JSON
+	responseType    string
+	handle          func(c *call) (int, any, error)
+}
+
+// call is one request as handlers see it.
+type call struct {
+	g       *Gateway
+	w       http.ResponseWriter
+	r       *http.Request
+	ctx     context.Context
+	subject string
+	role    Role
+	idemKey string
+	body    []byte
+}
+
+// New validates cfg and builds a gateway.
+func New(cfg Config) (*Gateway, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	g := &Gateway{
+		cfg:       cfg,
+		mux:       http.NewServeMux(),
+		ticketPub: cfg.TicketKey.Public().(ed25519.PublicKey),
+		limiter:   newRateLimiter(RateLimiterKeysMax),
+		registry:  prometheus.NewRegistry(),
+	}
+	g.metrics = newMetrics(g.registry)
+	g.routes = g.routeTable()
+	for _, rt := range g.routes {
+		if rt.demoOnly && !cfg.DemoMode {
+			continue
+		}
+		g.mux.HandleFunc(rt.method+" "+rt.pattern, g.serve(rt))
+	}
+	g.mux.Handle("GET /metrics", promhttp.HandlerFor(g.registry, promhttp.HandlerOpts{}))
+	g.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, Problem{Type: problemTypeBase + "not-found", Title: "not found", Status: http.StatusNotFound, Detail: "no such endpoint"}, 0)
+	})
+	return g, nil
+}
+
+// Handler serves the API.
+func (g *Gateway) Handler() http.Handler { return g.mux }
+
+// Run runs the reconciler and the outbox deliverer until ctx ends.
+func (g *Gateway) Run(ctx context.Context) {
+	reconcile := time.NewTicker(g.cfg.ReconcileInterval)
+	defer reconcile.Stop()
+	notify := time.NewTicker(g.cfg.NotifyInterval)
+	defer notify.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-reconcile.C:
+			if err := g.Reconcile(ctx); err != nil && ctx.Err() == nil {
+				g.cfg.Logger.Warn("reconcile pass failed", "err", err)
+			}
+		case <-notify.C:
+			if _, err := g.DeliverNotifications(ctx); err != nil && ctx.Err() == nil {
+				g.cfg.Logger.Warn("notification pass failed", "err", err)
+			}
+		}
+	}
+}
+
+func (g *Gateway) now() time.Time { return g.cfg.Now() }
+
+// serve wraps a route with the conventions every endpoint shares, in this
+// order: metrics, per-IP rate limit, authentication and role, per-fan rate
+// limit, body limit, Idempotency-Key, handler, problem responses.
+func (g *Gateway) serve(rt *route) http.HandlerFunc {
+	label := rt.method + " " + rt.pattern
+	return func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			g.metrics.observe(label, rec.status, time.Since(start))
+		}()
+		c := &call{g: g, w: rec, r: r, ctx: r.Context()}
+		if err := g.prepare(c, rt); err != nil {
+			g.fail(c, err)
+			return
+		}
+		if r.Method == http.MethodPost && !rt.noIdempotency {
+			g.serveIdempotent(c, rt)
+			return
+		}
+		status, body, err := rt.handle(c)
+		if err != nil {
+			g.fail(c, err)
+			return
+		}
+		if status != 0 {
+			writeJSON(rec, status, body)
+		}
+	}
+}
+
+func (g *Gateway) prepare(c *call, rt *route) error {
+	ip := clientIP(c.r)
+	if wait, ok := g.limiter.allow("ip:"+ip, g.cfg.RatePerIP, g.now()); !ok {
+		return &detailedError{err: ErrRateLimited, detail: "too many requests from " + ip, retryAfter: wait}
+	}
+	if rt.roles != nil {
+		subject, role, err := g.authenticate(c.r)
+		if err != nil {
+			return err
+		}
+		allowed := role == RoleAdmin
+		for _, want := range rt.roles {
+			allowed = allowed || role == want
+		}
+		if !allowed {
+			return problem(ErrForbidden, fmt.Sprintf("role %q may not call %s %s", role, rt.method, rt.pattern))
+		}
+		c.subject, c.role = subject, role
+		if wait, ok := g.limiter.allow("sub:"+subject, g.cfg.RatePerFan, g.now()); !ok {
+			return &detailedError{err: ErrRateLimited, detail: "too many requests from " + subject, retryAfter: wait}
+		}
+	}
+	if c.r.Body != nil && c.r.Method != http.MethodGet {
+		body, err := io.ReadAll(io.LimitReader(c.r.Body, RequestBodyBytesMax+1))
+		if err != nil {
+			return problem(ErrInvalid, "reading the body: "+err.Error())
+		}
+		if len(body) > RequestBodyBytesMax {
+			return problem(ErrInvalid, fmt.Sprintf("body larger than %d bytes", RequestBodyBytesMax))
+		}
+		c.body = body
+	}
+	return nil
+}
+
+func (g *Gateway) fail(c *call, err error) {
+	p, retryAfter := classify(err)
+	if p.Status >= 500 {
+		g.cfg.Logger.Warn("request failed", "path", c.r.URL.Path, "err", err)
+	}
+	writeProblem(c.w, c.r, p, retryAfter)
+}
+
+// decode parses the JSON body into v, refusing unknown fields.
+func (c *call) decode(v any) error {
+	if len(bytes.TrimSpace(c.body)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(c.body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return problem(ErrInvalid, "body: "+err.Error())
+	}
+	return nil
+}
+
+// requestID derives a cluster request id from the caller's idempotency key
+// and a purpose, so a retried POST sends the cluster the same ids.
+func (c *call) requestID(purpose string) string {
+	return deriveID("req", c.subject, c.idemKey, purpose)
+}
+
+// deriveID hashes parts into a short, deterministic id.
+func deriveID(kind string, parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return kind + "_" + hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+// isFanOnly reports whether the caller sees only their own records.
+func (c *call) isFanOnly() bool { return c.role == RoleFan }
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Flush lets SSE handlers flush through the recorder.
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// clientIP is the peer address; X-Forwarded-For is not trusted because the
+// gateway cannot know which proxies are its own (put that in config when a
+// load balancer is chosen).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func pathInt(r *http.Request, name string, def, lo, hi int) (int, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		return 0, problem(ErrInvalid, fmt.Sprintf("query %s=%q: want an integer in %d..%d", name, s, lo, hi))
+	}
+	return n, nil
+}
+
+// health answers /healthz: the process serves HTTP.
+func (g *Gateway) health(c *call) (int, any, error) {
+	return http.StatusOK, map[string]string{"status": "ok"}, nil
+}
+
+// ready answers /readyz: the store and the cluster both answer.
+func (g *Gateway) ready(c *call) (int, any, error) {
+	ctx, cancel := context.WithTimeout(c.ctx, 2*time.Second)
+	defer cancel()
+	if _, _, err := g.cfg.Store.Get(ctx, "readyz/probe"); err != nil && !errors.Is(err, ErrNotFound) {
+		return 0, nil, problem(ErrUnavailable, "store: "+err.Error())
+	}
+	if _, err := g.cfg.Inventory.ListEvents(ctx, &boxofficev1.ListEventsRequest{PageSize: 1}); err != nil {
+		return 0, nil, problem(ErrUnavailable, "cluster: "+err.Error())
+	}
+	return http.StatusOK, map[string]string{"status": "ready"}, nil
+}
+
+// validID refuses ids that would break store keys.
+func validID(kind, id string) error {
+	if id == "" || len(id) > 128 || strings.ContainsAny(id, "/\x00 ") {
+		return problem(ErrInvalid, fmt.Sprintf("%s %q: want 1..128 bytes without '/', spaces or NUL", kind, id))
+	}
+	return nil
+}

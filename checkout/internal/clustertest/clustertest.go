@@ -1,0 +1,107 @@
+// Package clustertest starts a real one-node Boxoffice cluster in the test
+// process (node.Start on loopback), so that checkout's tests run against the
+// real seat state machine rather than a fake of it.
+package clustertest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/cluster/client"
+	"github.com/boxoffice/boxoffice/node"
+)
+
+// Start starts a one-node cluster and returns a client of it; both are
+// closed when the test ends.
+func Start(t testing.TB) *client.Client {
+	t.Helper()
+	ports := freePorts(t, 4)
+	addr := func(i int) string { return fmt.Sprintf("127.0.0.1:%d", ports[i]) }
+	logger := slog.New(slog.DiscardHandler)
+	h, err := node.Start(node.Config{
+		NodeID: "n1", DataDir: t.TempDir(),
+		GRPCAddr: addr(0), PeerAddr: addr(1), HTTPAddr: addr(2), GossipAddr: addr(3),
+		BootstrapExpect: 1, Plaintext: true, Logger: logger,
+		Group: node.GroupConfig{HeartbeatTimeout: 200 * time.Millisecond, ElectionTimeout: 200 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := h.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.Dial(ctx, client.Config{Addrs: []string{h.GRPCAddr()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// CreateEvent creates a small event: section A with rows A..(rows) of
+// seatsPerRow seats at tier "STD" (5000 cents USD), section B likewise at
+// tier "VIP" (12000 cents).
+func CreateEvent(t testing.TB, c *client.Client, eventID string, rows, seatsPerRow int) *boxofficev1.Event {
+	t.Helper()
+	var rowsA, rowsB []*boxofficev1.Row
+	for i := range rows {
+		rowsA = append(rowsA, &boxofficev1.Row{Label: string(rune('A' + i)), SeatCount: uint32(seatsPerRow)})
+		rowsB = append(rowsB, &boxofficev1.Row{Label: string(rune('A' + i)), SeatCount: uint32(seatsPerRow)})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	resp, err := c.CreateEvent(ctx, &boxofficev1.CreateEventRequest{
+		RequestId: "create-" + eventID, EventId: eventID, Name: "Test " + eventID,
+		Venue: &boxofficev1.Venue{
+			Name: "Hall",
+			PriceTiers: []*boxofficev1.PriceTier{
+				{Id: "STD", PriceCents: 5000, Currency: "USD"},
+				{Id: "VIP", PriceCents: 12000, Currency: "USD"},
+			},
+			Sections: []*boxofficev1.Section{
+				{Id: "A", Name: "Stalls", PriceTier: "STD", Rows: rowsA},
+				{Id: "B", Name: "Boxes", PriceTier: "VIP", Rows: rowsB},
+			},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for resp.Event.GetStatus() != boxofficev1.EventStatus_EVENT_STATUS_READY {
+		ev, err := c.GetEvent(ctx, &boxofficev1.GetEventRequest{EventId: eventID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.GetStatus() == boxofficev1.EventStatus_EVENT_STATUS_READY {
+			return ev
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return resp.Event
+}
+
+func freePorts(t testing.TB, n int) []int {
+	t.Helper()
+	var ports []int
+	var ls []net.Listener
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	for _, l := range ls {
+		_ = l.Close()
+	}
+	return ports
+}

@@ -1,0 +1,730 @@
+package checkout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+)
+
+// Orders: one per hold, id derived from (event, hold), so two phones
+// ordering the same hold get the same order. Records:
+//
+//	order/<order id>           orderRecord, the order's state machine
+//	openorder/<order id>       present while the order needs work: the reconciler's to-do list
+//	fanorder/<fan>/<order id>  the fan's orders
+//	webhook/<event id>         a processed payment webhook (dedup)
+//
+// States: pending → paid (tickets issued) → refunding → refunded;
+// pending → released (payment canceled or failed, seats released);
+// pending → refunded_seats_lost (paid, but the seats were gone: refunded).
+//
+// settle is the only code that moves a pending order, and every step of it
+// is idempotent (cluster request ids and Stripe idempotency keys derive
+// from the order id), so a webhook, a duplicate webhook, the fake pay
+// button and the reconciler may all run it at once, in any order, on any
+// gateways, and a gateway may die anywhere inside it: the next runner
+// finishes the job. Money and seats are never decided from memory: a
+// pending order asks the provider, and an unpaid order past its window is
+// first cancelled at the provider (so no payment can arrive later) and only
+// then released.
+const (
+	orderPending           = "pending"
+	orderPaid              = "paid"
+	orderReleased          = "released"
+	orderRefunding         = "refunding"
+	orderRefunded          = "refunded"
+	orderRefundedSeatsLost = "refunded_seats_lost"
+
+	// reholdAttemptsMax bounds the re-holds of one order's seats.
+	reholdAttemptsMax = 3
+	// reholdTTL is the life of a re-hold: it is sold at once.
+	reholdTTL = 2 * time.Minute
+)
+
+type orderRecord struct {
+	OrderID       string        `json:"order_id"`
+	EventID       string        `json:"event_id"`
+	Fan           string        `json:"fan"`
+	HoldID        string        `json:"hold_id"`
+	SaleHoldID    string        `json:"sale_hold_id"`
+	Reholds       int           `json:"reholds,omitempty"`
+	ReservationID string        `json:"reservation_id"`
+	Seats         []string      `json:"seats"`
+	GAPool        string        `json:"ga_pool,omitempty"`
+	GAQty         uint32        `json:"ga_qty,omitempty"`
+	AmountCents   int64         `json:"amount_cents"`
+	Currency      string        `json:"currency"`
+	State         string        `json:"state"`
+	IntentID      string        `json:"intent_id,omitempty"`
+	ClientSecret  string        `json:"client_secret,omitempty"`
+	CreatedAt     time.Time     `json:"created_at"`
+	PayBy         time.Time     `json:"pay_by"`
+	Tickets       []orderTicket `json:"tickets,omitempty"`
+	TicketsIssued bool          `json:"tickets_issued,omitempty"`
+	Note          string        `json:"note,omitempty"`
+}
+
+// orderTicket's TicketID is the cluster's ticket id ("<event>/<shard>/<n>")
+// with '/' spelled '~', so it fits in URL paths and store keys.
+type orderTicket struct {
+	TicketID  string `json:"ticket_id"`
+	SeatID    string `json:"seat_id"`
+	PriceTier string `json:"price_tier"`
+}
+
+type orderView struct {
+	OrderID     string        `json:"order_id"`
+	EventID     string        `json:"event_id"`
+	State       string        `json:"state"`
+	Seats       []string      `json:"seats"`
+	AmountCents int64         `json:"amount_cents"`
+	Currency    string        `json:"currency"`
+	PayBy       time.Time     `json:"pay_by"`
+	Payment     paymentView   `json:"payment"`
+	Tickets     []orderTicket `json:"tickets"`
+	Note        string        `json:"note,omitempty"`
+}
+
+type paymentView struct {
+	Provider     string `json:"provider"`
+	IntentID     string `json:"intent_id,omitempty"`
+	ClientSecret string `json:"client_secret,omitempty"`
+}
+
+func (g *Gateway) orderView(o orderRecord) orderView {
+	v := orderView{OrderID: o.OrderID, EventID: o.EventID, State: o.State, Seats: o.Seats, AmountCents: o.AmountCents,
+		Currency: o.Currency, PayBy: o.PayBy, Tickets: o.Tickets, Note: o.Note,
+		Payment: paymentView{Provider: g.cfg.Payments.Name(), IntentID: o.IntentID}}
+	if o.State == orderPending {
+		v.Payment.ClientSecret = o.ClientSecret
+	}
+	if v.Tickets == nil {
+		v.Tickets = []orderTicket{}
+	}
+	if v.Seats == nil {
+		v.Seats = []string{}
+	}
+	return v
+}
+
+func orderKey(id string) string { return "order/" + id }
+
+func (g *Gateway) loadOrder(ctx context.Context, id string) (orderRecord, error) {
+	var o orderRecord
+	if _, err := getJSON(ctx, g.cfg.Store, orderKey(id), &o); errors.Is(err, ErrNotFound) {
+		return o, problem(ErrMissing, "no order "+id)
+	} else if err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+func (g *Gateway) updateOrder(ctx context.Context, id string, mutate func(o *orderRecord) bool) (orderRecord, error) {
+	return update(ctx, g.cfg.Store, orderKey(id), func(o *orderRecord, exists bool) (bool, error) {
+		if !exists {
+			return false, problem(ErrMissing, "no order "+id)
+		}
+		return mutate(o), nil
+	})
+}
+
+func orderIDFor(event, holdID string) string { return deriveID("ord", event, holdID) }
+
+func (g *Gateway) existingOrderForHold(ctx context.Context, event, holdID string) (orderRecord, uint64, error) {
+	var o orderRecord
+	v, err := getJSON(ctx, g.cfg.Store, orderKey(orderIDFor(event, holdID)), &o)
+	return o, v, err
+}
+
+// ownOrder loads an order the caller may see: their own, or any for admin.
+func (g *Gateway) ownOrder(c *call, id string) (orderRecord, error) {
+	o, err := g.loadOrder(c.ctx, id)
+	if err != nil {
+		return o, err
+	}
+	if c.role != RoleAdmin && o.Fan != c.subject {
+		return o, problem(ErrMissing, "no order "+id) // not "forbidden": do not confirm it exists
+	}
+	return o, nil
+}
+
+type createOrderRequest struct {
+	HoldID string `json:"hold_id"`
+}
+
+// seatPrices maps each seat id to its price tier, from the venue.
+func seatTier(venue *boxofficev1.Venue, seatID string) string {
+	parts := strings.Split(seatID, "-")
+	if len(parts) != 3 {
+		return ""
+	}
+	for _, s := range venue.GetSections() {
+		if s.GetId() != parts[0] {
+			continue
+		}
+		for _, r := range s.GetRows() {
+			if r.GetLabel() == parts[1] && r.GetPriceTier() != "" {
+				return r.GetPriceTier()
+			}
+		}
+		return s.GetPriceTier()
+	}
+	return ""
+}
+
+func (g *Gateway) createOrder(c *call) (int, any, error) {
+	var req createOrderRequest
+	if err := c.decode(&req); err != nil {
+		return 0, nil, err
+	}
+	if err := validID("hold_id", req.HoldID); err != nil {
+		return 0, nil, err
+	}
+	hold, err := g.loadFanHold(c.ctx, c, req.HoldID)
+	if err != nil {
+		return 0, nil, err
+	}
+	orderID := orderIDFor(hold.EventID, hold.HoldID)
+	o, err := g.loadOrder(c.ctx, orderID)
+	if errors.Is(err, ErrMissing) {
+		if o, err = g.newOrder(c, hold, orderID); err != nil {
+			return 0, nil, err
+		}
+	} else if err != nil {
+		return 0, nil, err
+	}
+	if o.Fan != c.subject {
+		return 0, nil, problem(ErrConflict, "hold belongs to an order of someone else")
+	}
+	if o.State == orderPending && o.IntentID == "" {
+		if o, err = g.ensureIntent(c.ctx, o); err != nil {
+			return 0, nil, err
+		}
+	}
+	return http.StatusCreated, g.orderView(o), nil
+}
+
+func (g *Gateway) newOrder(c *call, hold holdRecord, orderID string) (orderRecord, error) {
+	ev, err := g.cfg.Inventory.GetEvent(c.ctx, eventRequest(hold.EventID))
+	if err != nil {
+		return orderRecord{}, err
+	}
+	live, err := g.cfg.Inventory.GetHold(c.ctx, &boxofficev1.GetHoldRequest{EventId: hold.EventID, HoldId: hold.HoldID})
+	if err != nil {
+		return orderRecord{}, err
+	}
+	now := g.now()
+	if live.GetHolder() != c.subject {
+		return orderRecord{}, problem(ErrMissing, "no hold "+hold.HoldID+" of yours")
+	}
+	if !time.UnixMilli(live.GetExpiresAtUnixMs()).After(now) {
+		return orderRecord{}, problem(ErrHoldExpired, "the hold expired: hold seats again")
+	}
+	tiers := map[string]*boxofficev1.PriceTier{}
+	for _, t := range ev.GetVenue().GetPriceTiers() {
+		tiers[t.GetId()] = t
+	}
+	o := orderRecord{OrderID: orderID, EventID: hold.EventID, Fan: c.subject, HoldID: hold.HoldID, SaleHoldID: hold.HoldID,
+		ReservationID: hold.ReservationID, Seats: live.GetSeatIds(), GAPool: hold.GAPool, GAQty: live.GetGeneralAdmissionQuantity(),
+		State: orderPending, CreatedAt: now, PayBy: now.Add(g.cfg.PaymentWindow)}
+	for _, seat := range o.Seats {
+		t := tiers[seatTier(ev.GetVenue(), seat)]
+		if t == nil {
+			return orderRecord{}, fmt.Errorf("seat %s has no price tier in event %s", seat, o.EventID)
+		}
+		o.AmountCents += t.GetPriceCents()
+		o.Currency = t.GetCurrency()
+	}
+	if o.GAQty > 0 {
+		for _, p := range ev.GetVenue().GetPools() {
+			if p.GetId() == o.GAPool {
+				t := tiers[p.GetPriceTier()]
+				o.AmountCents += int64(o.GAQty) * t.GetPriceCents()
+				o.Currency = t.GetCurrency()
+			}
+		}
+	}
+	if o.AmountCents <= 0 || o.Currency == "" {
+		return orderRecord{}, fmt.Errorf("order %s: no price", orderID)
+	}
+	// The open-order marker goes first: if we die after it, the reconciler
+	// finds an order to finish or a marker without an order to drop.
+	if _, err := g.cfg.Store.CompareAndSwap(c.ctx, "openorder/"+orderID, 0, []byte(now.UTC().Format(time.RFC3339Nano))); err != nil && !errors.Is(err, ErrVersionMismatch) {
+		return orderRecord{}, err
+	}
+	if _, err := casJSON(c.ctx, g.cfg.Store, orderKey(orderID), 0, &o); errors.Is(err, ErrVersionMismatch) {
+		return g.loadOrder(c.ctx, orderID) // a racing request created it
+	} else if err != nil {
+		return orderRecord{}, err
+	}
+	if err := g.amendReservation(c.ctx, o.EventID, o.Fan, o.ReservationID, func(r *reservation) {
+		r.OrderID, r.ExpiresAt = orderID, o.PayBy.Add(reservationSlack)
+	}); err != nil {
+		return orderRecord{}, err
+	}
+	// Keep the seats for the payment window when the event allows; if not,
+	// a payment after expiry re-holds or refunds.
+	ttl := g.cfg.PaymentWindow
+	if m := time.Duration(ev.GetPolicy().GetHoldTtlMaxMs()) * time.Millisecond; m > 0 && ttl > m {
+		ttl = m
+	}
+	if _, err := g.cfg.Inventory.ExtendHold(c.ctx, &boxofficev1.ExtendHoldRequest{RequestId: deriveID("extend", orderID),
+		EventId: o.EventID, HoldId: o.HoldID, Holder: o.Fan, TtlMs: ttl.Milliseconds()}); err != nil {
+		g.cfg.Logger.Info("extending a hold for payment failed", "order", orderID, "err", err)
+	}
+	if _, err := g.cfg.Store.CompareAndSwap(c.ctx, "fanorder/"+o.Fan+"/"+orderID, 0, []byte(o.EventID)); err != nil && !errors.Is(err, ErrVersionMismatch) {
+		return orderRecord{}, err
+	}
+	return g.ensureIntent(c.ctx, o)
+}
+
+// ensureIntent creates the order's payment intent (same key, same intent)
+// and records it.
+func (g *Gateway) ensureIntent(ctx context.Context, o orderRecord) (orderRecord, error) {
+	in, err := g.cfg.Payments.CreateIntent(ctx, IntentRequest{OrderID: o.OrderID, EventID: o.EventID, Buyer: o.Fan,
+		AmountCents: o.AmountCents, Currency: o.Currency, IdempotencyKey: "pi-" + o.OrderID})
+	if err != nil {
+		return o, err
+	}
+	return g.updateOrder(ctx, o.OrderID, func(o *orderRecord) bool {
+		if o.IntentID == in.ID {
+			return false
+		}
+		o.IntentID, o.ClientSecret = in.ID, in.ClientSecret
+		return true
+	})
+}
+
+func (g *Gateway) getOrder(c *call) (int, any, error) {
+	o, err := g.ownOrder(c, c.r.PathValue("order"))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, g.orderView(o), nil
+}
+
+func (g *Gateway) listOrders(c *call) (int, any, error) {
+	kvs, err := g.cfg.Store.Scan(c.ctx, "fanorder/"+c.subject+"/", c.r.URL.Query().Get("cursor"), 100)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := struct {
+		Orders     []orderView `json:"orders"`
+		NextCursor string      `json:"next_cursor,omitempty"`
+	}{Orders: []orderView{}}
+	for _, kv := range kvs {
+		o, err := g.loadOrder(c.ctx, kv.Key[strings.LastIndexByte(kv.Key, '/')+1:])
+		if err != nil {
+			continue
+		}
+		out.Orders = append(out.Orders, g.orderView(o))
+	}
+	if len(kvs) == 100 {
+		out.NextCursor = kvs[len(kvs)-1].Key
+	}
+	return http.StatusOK, out, nil
+}
+
+// paymentSignal is what prompted a settle.
+type paymentSignal int
+
+const (
+	signalCheck     paymentSignal = iota // reconciler or poll: ask the provider
+	signalSucceeded                      // a signed "succeeded" event: final at Stripe
+	signalFailed                         // a signed "failed"/"canceled" event
+)
+
+// settle moves an order as far as the payment allows. See the file comment.
+func (g *Gateway) settle(ctx context.Context, orderID string, signal paymentSignal) (orderRecord, error) {
+	o, err := g.loadOrder(ctx, orderID)
+	if err != nil {
+		return o, err
+	}
+	switch o.State {
+	case orderPaid:
+		if !o.TicketsIssued {
+			return g.issueTickets(ctx, o)
+		}
+		return o, g.closeOrder(ctx, o)
+	case orderRefunding:
+		return g.finishRefund(ctx, o)
+	case orderRefunded, orderRefundedSeatsLost:
+		return o, g.closeOrder(ctx, o)
+	case orderReleased:
+		if signal != signalSucceeded {
+			return o, g.closeOrder(ctx, o)
+		}
+		// A success after we released: cancellation comes first in
+		// unwind, so this means a provider that let it through anyway.
+		// The money is real: sell if we can, else refund.
+	}
+	st := IntentPending
+	if signal == signalSucceeded {
+		st = IntentSucceeded
+	} else if o.IntentID != "" {
+		in, err := g.cfg.Payments.GetIntent(ctx, o.IntentID)
+		if err != nil {
+			return o, err
+		}
+		st = in.Status
+	}
+	if st == IntentPending {
+		if signal != signalFailed && g.now().Before(o.PayBy) {
+			return o, nil // still paying
+		}
+		if o.IntentID == "" {
+			// An intent may exist at the provider without our record of
+			// it (we died in between): the same key finds it.
+			if o, err = g.ensureIntent(ctx, o); err != nil {
+				return o, err
+			}
+		}
+		in, err := g.cfg.Payments.CancelIntent(ctx, o.IntentID, "cancel-"+o.OrderID)
+		switch {
+		case errors.Is(err, ErrIntentSucceeded):
+			st = IntentSucceeded
+		case err != nil:
+			return o, err
+		default:
+			st = in.Status
+		}
+	}
+	switch st {
+	case IntentSucceeded:
+		return g.completeSale(ctx, o)
+	case IntentCanceled:
+		if o.State == orderReleased {
+			return o, g.closeOrder(ctx, o)
+		}
+		return g.unwind(ctx, o)
+	}
+	return o, nil
+}
+
+// completeSale sells the order's hold; if the hold is gone it re-holds the
+// same seats and sells those; if they are taken, it refunds.
+func (g *Gateway) completeSale(ctx context.Context, o orderRecord) (orderRecord, error) {
+	for {
+		resp, err := g.cfg.Inventory.Sell(ctx, &boxofficev1.SellRequest{
+			RequestId: deriveID("sell", o.OrderID, o.SaleHoldID), EventId: o.EventID, HoldId: o.SaleHoldID,
+			Holder: o.Fan, OrderId: o.OrderID, Buyer: o.Fan})
+		err = fromCluster(err)
+		if err == nil {
+			o, err = g.updateOrder(ctx, o.OrderID, func(rec *orderRecord) bool {
+				if rec.State == orderPaid {
+					return false
+				}
+				rec.State, rec.Tickets = orderPaid, nil
+				for _, t := range resp.GetTickets() {
+					rec.Tickets = append(rec.Tickets, orderTicket{TicketID: strings.ReplaceAll(t.GetTicketId(), "/", "~"), SeatID: t.GetSeatId(), PriceTier: t.GetPriceTier()})
+				}
+				return true
+			})
+			if err != nil {
+				return o, err
+			}
+			g.metrics.payments.WithLabelValues("paid").Inc()
+			return g.issueTickets(ctx, o)
+		}
+		if !errors.Is(err, ErrHoldExpired) && !errors.Is(err, ErrMissing) {
+			return o, err
+		}
+		if o.Reholds >= reholdAttemptsMax {
+			return g.refundSeatsLost(ctx, o, "the hold expired and re-holding failed too often")
+		}
+		// The hold expired before the money arrived: take the same seats
+		// again if nobody else has.
+		hr := &boxofficev1.HoldRequest{RequestId: deriveID("rehold", o.OrderID, o.SaleHoldID), EventId: o.EventID,
+			Holder: o.Fan, TtlMs: reholdTTL.Milliseconds()}
+		if o.GAQty > 0 {
+			hr.Selection = &boxofficev1.HoldRequest_GeneralAdmission{GeneralAdmission: &boxofficev1.GeneralAdmission{PoolId: o.GAPool, Quantity: o.GAQty}}
+		} else {
+			hr.Selection = &boxofficev1.HoldRequest_Seats{Seats: &boxofficev1.SeatList{SeatIds: o.Seats}}
+		}
+		held, err := g.cfg.Inventory.Hold(ctx, hr)
+		err = fromCluster(err)
+		if errors.Is(err, ErrSeatUnavailable) || errors.Is(err, ErrNotEnoughSeats) {
+			return g.refundSeatsLost(ctx, o, "paid after the hold expired and the seats were taken: refunded")
+		}
+		if err != nil {
+			return o, err
+		}
+		previous := o.SaleHoldID
+		o, err = g.updateOrder(ctx, o.OrderID, func(rec *orderRecord) bool {
+			if rec.SaleHoldID != previous {
+				return false
+			}
+			rec.SaleHoldID, rec.Reholds = held.GetHoldId(), rec.Reholds+1
+			return true
+		})
+		if err != nil {
+			return o, err
+		}
+	}
+}
+
+func (g *Gateway) refundSeatsLost(ctx context.Context, o orderRecord, note string) (orderRecord, error) {
+	if err := g.cfg.Payments.Refund(ctx, o.IntentID, "refund-"+o.OrderID); err != nil {
+		return o, err
+	}
+	o, err := g.updateOrder(ctx, o.OrderID, func(rec *orderRecord) bool {
+		if rec.State == orderRefundedSeatsLost {
+			return false
+		}
+		rec.State, rec.Note = orderRefundedSeatsLost, note
+		return true
+	})
+	if err != nil {
+		return o, err
+	}
+	g.metrics.payments.WithLabelValues("refunded_seats_lost").Inc()
+	if err := g.dropReservation(ctx, o.EventID, o.Fan, o.ReservationID); err != nil {
+		return o, err
+	}
+	if err := g.notify(ctx, "order.refunded", o.Fan, o.EventID, "order-refunded/"+o.OrderID, map[string]any{"order_id": o.OrderID, "reason": note}); err != nil {
+		return o, err
+	}
+	return o, g.closeOrder(ctx, o)
+}
+
+// unwind releases the seats of an order whose payment can no longer
+// succeed.
+func (g *Gateway) unwind(ctx context.Context, o orderRecord) (orderRecord, error) {
+	_, err := g.cfg.Inventory.Release(ctx, &boxofficev1.ReleaseRequest{RequestId: deriveID("release", o.OrderID, o.SaleHoldID),
+		EventId: o.EventID, HoldId: o.SaleHoldID, Holder: o.Fan})
+	if err = fromCluster(err); err != nil && !errors.Is(err, ErrMissing) && !errors.Is(err, ErrHoldExpired) {
+		return o, err
+	}
+	o, err = g.updateOrder(ctx, o.OrderID, func(rec *orderRecord) bool {
+		if rec.State != orderPending {
+			return false
+		}
+		rec.State, rec.Note = orderReleased, "payment did not complete: seats released"
+		return true
+	})
+	if err != nil {
+		return o, err
+	}
+	g.metrics.payments.WithLabelValues("released").Inc()
+	if err := g.dropReservation(ctx, o.EventID, o.Fan, o.ReservationID); err != nil {
+		return o, err
+	}
+	if _, v, err := g.cfg.Store.Get(ctx, fanHoldKey(o.Fan, o.HoldID)); err == nil {
+		_ = g.cfg.Store.Delete(ctx, fanHoldKey(o.Fan, o.HoldID), v)
+	}
+	return o, g.closeOrder(ctx, o)
+}
+
+// closeOrder removes the order from the reconciler's to-do list.
+func (g *Gateway) closeOrder(ctx context.Context, o orderRecord) error {
+	_, v, err := g.cfg.Store.Get(ctx, "openorder/"+o.OrderID)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := g.cfg.Store.Delete(ctx, "openorder/"+o.OrderID, v); err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrVersionMismatch) {
+		return err
+	}
+	return nil
+}
+
+// refundOrder refunds a paid order: money back, seats back, tickets revoked.
+func (g *Gateway) refundOrder(c *call) (int, any, error) {
+	o, err := g.ownOrder(c, c.r.PathValue("order"))
+	if err != nil {
+		return 0, nil, err
+	}
+	if o.State != orderPaid && o.State != orderRefunding && o.State != orderRefunded {
+		return 0, nil, problem(ErrConflict, "order is "+o.State+": only paid orders are refunded")
+	}
+	if _, err := g.cfg.Store.CompareAndSwap(c.ctx, "openorder/"+o.OrderID, 0, []byte(g.now().UTC().Format(time.RFC3339Nano))); err != nil && !errors.Is(err, ErrVersionMismatch) {
+		return 0, nil, err
+	}
+	o, err = g.updateOrder(c.ctx, o.OrderID, func(rec *orderRecord) bool {
+		if rec.State != orderPaid {
+			return false
+		}
+		rec.State = orderRefunding
+		return true
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	if o, err = g.finishRefund(c.ctx, o); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, g.orderView(o), nil
+}
+
+func (g *Gateway) finishRefund(ctx context.Context, o orderRecord) (orderRecord, error) {
+	if o.State == orderRefunded {
+		return o, g.closeOrder(ctx, o)
+	}
+	if err := g.cfg.Payments.Refund(ctx, o.IntentID, "refund-"+o.OrderID); err != nil {
+		return o, err
+	}
+	_, err := g.cfg.Inventory.Refund(ctx, &boxofficev1.RefundRequest{RequestId: deriveID("refund", o.OrderID), EventId: o.EventID, OrderId: o.OrderID})
+	if err = fromCluster(err); err != nil && !errors.Is(err, ErrMissing) {
+		return o, err
+	}
+	for _, t := range o.Tickets {
+		if err := g.revokeTicket(ctx, t.TicketID, "refunded"); err != nil {
+			return o, err
+		}
+	}
+	if err := g.releaseOwned(ctx, o.EventID, o.Fan, o.OrderID); err != nil {
+		return o, err
+	}
+	o, err = g.updateOrder(ctx, o.OrderID, func(rec *orderRecord) bool {
+		if rec.State == orderRefunded {
+			return false
+		}
+		rec.State = orderRefunded
+		return true
+	})
+	if err != nil {
+		return o, err
+	}
+	g.metrics.payments.WithLabelValues("refunded").Inc()
+	return o, g.closeOrder(ctx, o)
+}
+
+// webhook receives Stripe's (or the fake's) payment events. It answers 2xx
+// only once the event is handled, so the provider retries otherwise.
+func (g *Gateway) webhook(c *call) (int, any, error) {
+	ev, err := g.cfg.Payments.ParseWebhook(c.body, c.r.Header)
+	if err != nil {
+		return 0, nil, err
+	}
+	dup, err := g.handlePaymentEvent(c.ctx, ev)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"received": true, "duplicate": dup}, nil
+}
+
+func (g *Gateway) handlePaymentEvent(ctx context.Context, ev PaymentEvent) (duplicate bool, err error) {
+	if err := validID("event id", ev.ID); err != nil {
+		return false, err
+	}
+	dedupKey := "webhook/" + ev.ID
+	if _, _, err := g.cfg.Store.Get(ctx, dedupKey); err == nil {
+		return true, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return false, err
+	}
+	var signal paymentSignal
+	switch ev.Type {
+	case "payment_intent.succeeded":
+		signal = signalSucceeded
+	case "payment_intent.payment_failed", "payment_intent.canceled":
+		signal = signalFailed
+	default:
+		signal = -1 // not ours to act on; still recorded
+	}
+	if signal >= 0 && ev.OrderID != "" {
+		o, err := g.loadOrder(ctx, ev.OrderID)
+		switch {
+		case errors.Is(err, ErrMissing):
+			g.cfg.Logger.Warn("payment event for an unknown order", "event", ev.ID, "order", ev.OrderID)
+		case err != nil:
+			return false, err
+		case o.IntentID != "" && o.IntentID != ev.IntentID:
+			g.cfg.Logger.Warn("payment event names another intent than the order's", "event", ev.ID, "order", ev.OrderID)
+		default:
+			if _, err := g.settle(ctx, ev.OrderID, signal); err != nil {
+				return false, err
+			}
+		}
+	}
+	// Recorded after handling: a crash in between means Stripe delivers
+	// again and settle, being idempotent, runs again harmlessly.
+	if _, err := g.cfg.Store.CompareAndSwap(ctx, dedupKey, 0, []byte(ev.Type)); err != nil && !errors.Is(err, ErrVersionMismatch) {
+		return false, err
+	}
+	return false, nil
+}
+
+type fakePayRequest struct {
+	Outcome string `json:"outcome"` // succeeded (default) or failed
+}
+
+// fakePay stands in for the app's Stripe SDK in demo mode: it completes
+// the order's fake intent, and the fake delivers the signed webhook.
+func (g *Gateway) fakePay(c *call) (int, any, error) {
+	fake, ok := g.cfg.Payments.(*FakePayments)
+	if !ok {
+		return 0, nil, problem(ErrConflict, "payments are not fake here")
+	}
+	var req fakePayRequest
+	if err := c.decode(&req); err != nil {
+		return 0, nil, err
+	}
+	o, err := g.ownOrder(c, c.r.PathValue("order"))
+	if err != nil {
+		return 0, nil, err
+	}
+	if o.IntentID == "" {
+		return 0, nil, problem(ErrConflict, "order has no payment intent yet")
+	}
+	if o.State == orderPending {
+		body, sig, err := fake.Complete(o.IntentID, req.Outcome != "failed")
+		if err != nil {
+			return 0, nil, err
+		}
+		header := http.Header{}
+		header.Set("Stripe-Signature", sig)
+		ev, err := fake.ParseWebhook(body, header)
+		if err != nil {
+			return 0, nil, err
+		}
+		if _, err := g.handlePaymentEvent(c.ctx, ev); err != nil {
+			return 0, nil, err
+		}
+	}
+	if o, err = g.loadOrder(c.ctx, o.OrderID); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, g.orderView(o), nil
+}
+
+// Reconcile runs one pass over the open orders: it finishes or unwinds
+// each from what the cluster and the payment provider say. Orders touched
+// in the last reconcileQuiet are left to the flow that is handling them.
+func (g *Gateway) Reconcile(ctx context.Context) error {
+	after := ""
+	var firstErr error
+	for {
+		kvs, err := g.cfg.Store.Scan(ctx, "openorder/", after, 200)
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			id := strings.TrimPrefix(kv.Key, "openorder/")
+			if _, err := g.settle(ctx, id, signalCheck); err != nil {
+				if _, getErr := g.loadOrder(ctx, id); errors.Is(getErr, ErrMissing) {
+					// A marker whose order was never written (its gateway
+					// died in between); give a live writer a minute.
+					if at, perr := time.Parse(time.RFC3339Nano, string(kv.Value)); perr != nil || g.now().Sub(at) > time.Minute {
+						_ = g.cfg.Store.Delete(ctx, kv.Key, kv.Version)
+					}
+					continue
+				}
+				if firstErr == nil {
+					firstErr = fmt.Errorf("order %s: %w", id, err)
+				}
+			}
+		}
+		if len(kvs) < 200 {
+			return firstErr
+		}
+		after = kvs[len(kvs)-1].Key
+	}
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/boxoffice/boxoffice/checkout"
+	"github.com/boxoffice/boxoffice/checkout/memstore"
+	"github.com/boxoffice/boxoffice/cluster/client"
+)
+
+// runGateway runs `boxoffice gateway`: the HTTP/JSON API for mobile apps,
+// a stateless client of the cluster.
+//
+// Until the cluster has its record store, the gateway keeps its records in
+// memory (checkout/memstore): one gateway process, records lost on exit.
+// Every secret flag also reads BOXOFFICE_<FLAG>.
+func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("boxoffice gateway", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	clusterAddrs := fs.String("cluster", envOr("BOXOFFICE_CLUSTER", "127.0.0.1:7101"), "comma-separated gRPC addresses of cluster nodes")
+	httpAddr := fs.String("http-addr", envOr("BOXOFFICE_HTTP_ADDR", "127.0.0.1:8080"), "address to serve the HTTP API on")
+	jwtSecret := fs.String("jwt-secret", os.Getenv("BOXOFFICE_JWT_SECRET"), "HS256 secret of bearer and admission tokens (>= 32 bytes; shared by all gateways)")
+	ticketSeed := fs.String("ticket-key", os.Getenv("BOXOFFICE_TICKET_KEY"), "base64 Ed25519 seed (32 bytes) that signs ticket QRs (shared by all gateways)")
+	stripeKey := fs.String("stripe-secret-key", os.Getenv("BOXOFFICE_STRIPE_SECRET_KEY"), "Stripe API key; empty with --fake-payments")
+	stripeWebhook := fs.String("stripe-webhook-secret", os.Getenv("BOXOFFICE_STRIPE_WEBHOOK_SECRET"), "Stripe webhook signing secret (whsec_...)")
+	stripeURL := fs.String("stripe-url", os.Getenv("BOXOFFICE_STRIPE_URL"), "Stripe API base URL override (stripe-mock)")
+	fakePayments := fs.Bool("fake-payments", false, "use the in-memory fake payment provider (demo)")
+	demo := fs.Bool("demo", false, "demo mode: POST /v1/dev/login and fake-pay are enabled")
+	notifyURL := fs.String("notify-url", os.Getenv("BOXOFFICE_NOTIFY_URL"), "webhook receiving notifications (at least once)")
+	limit := fs.Int("ticket-limit", checkout.TicketLimitPerBuyerDefault, "seats per buyer per event")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if *demo && *jwtSecret == "" {
+		*jwtSecret = randomSecret()
+	}
+	var key ed25519.PrivateKey
+	switch {
+	case *ticketSeed != "":
+		seed, err := base64.StdEncoding.DecodeString(*ticketSeed)
+		if err != nil || len(seed) != ed25519.SeedSize {
+			return fmt.Errorf("--ticket-key: want base64 of %d bytes", ed25519.SeedSize)
+		}
+		key = ed25519.NewKeyFromSeed(seed)
+	case *demo:
+		_, key, _ = ed25519.GenerateKey(rand.Reader)
+	default:
+		return errors.New("--ticket-key is required outside --demo")
+	}
+	var payments checkout.Payments
+	if *fakePayments {
+		payments = checkout.NewFakePayments(randomSecret())
+	} else {
+		sp, err := checkout.NewStripePayments(checkout.StripeConfig{SecretKey: *stripeKey, WebhookSecret: *stripeWebhook, BaseURL: *stripeURL})
+		if err != nil {
+			return fmt.Errorf("payments (or pass --fake-payments): %w", err)
+		}
+		payments = sp
+	}
+	c, err := client.Dial(ctx, client.Config{Addrs: strings.Split(*clusterAddrs, ","), Logger: logger})
+	if err != nil {
+		return fmt.Errorf("--cluster: %w", err)
+	}
+	defer c.Close()
+	stop, addr, err := serveGateway(ctx, checkout.Config{
+		Inventory: c, Store: memstore.New(), Payments: payments, JWTSecret: []byte(*jwtSecret), TicketKey: key,
+		DemoMode: *demo, TicketLimitPerBuyer: *limit, NotifyURL: *notifyURL, Logger: logger,
+	}, *httpAddr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Boxoffice gateway on http://%s (cluster %s, payments %s)\n", addr, *clusterAddrs, payments.Name())
+	<-ctx.Done()
+	stop()
+	return nil
+}
+
+// startDemoGateway starts a demo-mode gateway (fake payments, dev login,
+// in-memory records) in this process against the cluster at grpcAddrs;
+// `boxoffice demo` calls it. stop shuts the HTTP server, then the
+// background loops, then the cluster client.
+func startDemoGateway(ctx context.Context, grpcAddrs []string, httpAddr string, logger *slog.Logger) (stop func(), addr string, err error) {
+	c, err := client.Dial(ctx, client.Config{Addrs: grpcAddrs, Logger: logger})
+	if err != nil {
+		return nil, "", err
+	}
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	stopServer, addr, err := serveGateway(ctx, checkout.Config{
+		Inventory: c, Store: memstore.New(), Payments: checkout.NewFakePayments(randomSecret()),
+		JWTSecret: []byte(randomSecret()), TicketKey: key, DemoMode: true, Logger: logger,
+	}, httpAddr)
+	if err != nil {
+		_ = c.Close()
+		return nil, "", err
+	}
+	return func() { stopServer(); _ = c.Close() }, addr, nil
+}
+
+// serveGateway builds a gateway, listens on httpAddr and runs its
+// background loops until stop.
+func serveGateway(ctx context.Context, cfg checkout.Config, httpAddr string) (stop func(), addr string, err error) {
+	g, err := checkout.New(cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	l, err := net.Listen("tcp", httpAddr)
+	if err != nil {
+		return nil, "", err
+	}
+	srv := &http.Server{Handler: g.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	loopCtx, cancelLoops := context.WithCancel(ctx)
+	loopsDone := make(chan struct{})
+	go func() { defer close(loopsDone); g.Run(loopCtx) }()
+	go func() { _ = srv.Serve(l) }()
+	return func() {
+		// Stop taking requests first, then the loops that finish orders.
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdownCtx)
+		cancelLoops()
+		<-loopsDone
+	}, l.Addr().String(), nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func randomSecret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
