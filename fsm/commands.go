@@ -18,6 +18,9 @@ const (
 	codeNotOwner     = fsmpb.Code_CODE_NOT_OWNER
 	codeAlreadyExist = fsmpb.Code_CODE_ALREADY_EXISTS
 	codeTooLarge     = fsmpb.Code_CODE_TOO_LARGE
+
+	codeVersionMismatch = fsmpb.Code_CODE_VERSION_MISMATCH
+	codeOutOfRange      = fsmpb.Code_CODE_OUT_OF_RANGE
 )
 
 func validID(s string) bool { return s != "" && len(s) <= MaxIDBytes }

@@ -75,6 +75,12 @@
 //     Several sells may share an order id (same buyer only).
 //   - REFUND returns an order's tickets in this shard (all, or the listed
 //     ones, all or nothing) to sale. Ticket numbers are never reused.
+//   - RECORD_CAS, RECORD_DELETE and RECORD_ADD write the group's record
+//     table, a key-value map independent of the shards (the checkout
+//     gateway's durable state; see records.go for versions, limits and the
+//     order of refusals). Every write takes the next value of a per-store
+//     version counter, which is in snapshots. GetRecord and ScanRecords
+//     read the table under the read lock.
 //
 // Every Result lists the SeatChanges it caused. Each shard numbers its
 // changes with a replicated sequence (+1 per change) and keeps the last

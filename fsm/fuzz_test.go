@@ -66,6 +66,18 @@ func (cs *commandStream) next(r *fuzzReader) *fsmpb.Command {
 	holdID := fmt.Sprint("h", r.pick(6))
 	holder := fmt.Sprint("u", r.pick(2))
 	var c *fsmpb.Command
+	if op >= 230 { // about one command in ten is a record command
+		key := fmt.Sprint("k", r.pick(3))
+		switch r.pick(3) {
+		case 0:
+			c = casCmd(key, uint64(r.pick(4)), []string{"1", "x", ""}[r.pick(3)])
+		case 1:
+			c = deleteRecordCmd(key, uint64(r.pick(4)))
+		default:
+			c = addCmd(key, int64(r.pick(5))-2, 0, int64(r.pick(4)))
+		}
+		op = 9 // the default case below keeps c
+	}
 	switch op % 10 {
 	case 0, 1:
 		var seats []string
@@ -102,7 +114,9 @@ func (cs *commandStream) next(r *fuzzReader) *fsmpb.Command {
 		}
 		c = refundCmd(fmt.Sprint("o", r.pick(3)), tickets...)
 	default:
-		c = sweepCmd()
+		if c == nil {
+			c = sweepCmd()
+		}
 	}
 	c = onShard(c, shard)
 	c.NowUnixMs = cs.nowMs
@@ -153,6 +167,11 @@ func compareStores(t testing.TB, a, b *Store) {
 	}
 	if a.AppliedIndex() != b.AppliedIndex() {
 		t.Fatal("applied indexes differ")
+	}
+	ra, _ := a.ScanRecords("", "", MaxRecordScanLimit, 0)
+	rb, _ := b.ScanRecords("", "", MaxRecordScanLimit, 0)
+	if !reflect.DeepEqual(ra, rb) {
+		t.Fatalf("records differ:\n%+v\n%+v", ra, rb)
 	}
 	sa, sb := a.Shards(), b.Shards()
 	if !reflect.DeepEqual(sa, sb) {
@@ -310,7 +329,7 @@ func TestRestoreRejectsGarbage(t *testing.T) {
 		try(fmt.Sprint("bit flip at ", k), bad)
 	}
 	future := bytes.Clone(good)
-	future[8] = 2
+	future[8] = snapshotVersion + 1
 	try("future version", future)
 	if err := target.Restore(bytes.NewReader(good)); err != nil {
 		t.Fatal(err)

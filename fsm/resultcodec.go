@@ -38,7 +38,8 @@ func appendResult(b []byte, r *fsmpb.Result) []byte {
 		b = protowire.AppendTag(b, 9, protowire.BytesType)
 		b = appendNested(b, func(b []byte) []byte { return appendSeatChange(b, c) })
 	}
-	return b
+	b = appendVarintField(b, 10, r.RecordVersion)
+	return appendVarintField(b, 11, uint64(r.CounterValue))
 }
 
 // appendNested appends a length-prefixed message written by fn. It

@@ -35,6 +35,7 @@ func TestResultCodecMatchesProto(t *testing.T) {
 		Tickets: []*fsmpb.Ticket{{TicketId: "t", SeatId: "s", OrderId: "o", Buyer: strings.Repeat("b", 300), PriceTier: "p"}, {TicketId: "t2"}},
 		Changes: []*fsmpb.SeatChange{{EventId: "e", Shard: 3, Sequence: 1 << 40, SeatId: "s", State: fsmpb.SeatState_SEAT_STATE_SOLD,
 			HoldId: "h", OrderId: "o", ExpiresAtUnixMs: startMs, GeneralAdmissionAvailable: 9}, {}},
+		RecordVersion: 1 << 50, CounterValue: -42,
 	}
 	everyFieldSet(t, full.ProtoReflect())
 	for _, r := range []*fsmpb.Result{{}, {Code: -1}, full} {

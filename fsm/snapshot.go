@@ -10,11 +10,13 @@ import (
 	"io"
 	"slices"
 
-	"github.com/boxoffice/boxoffice/fsm/fsmpb"
+	"github.com/google/btree"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/boxoffice/boxoffice/fsm/fsmpb"
 )
 
-// Snapshot format, version 1 (all integers varints unless noted):
+// Snapshot format, version 2 (all integers varints unless noted):
 //
 //	header   "BOXOFSM\n" (8 bytes), version (uint32 little endian)
 //	body     applied index, clock
@@ -26,7 +28,13 @@ import (
 //	             expires, pinned, pool+1, GA units, seat indexes),
 //	           order slot count, live orders (slot, id, buyer,
 //	             tickets (number, seat or pool index, GA unit or 0))
+//	         records: last version given, count, then in key order
+//	           key, value, version
 //	trailer  CRC-32C of header and body (uint32 little endian)
+//
+// Version 1 is version 2 without the records section (written before
+// records existed); Restore reads both, a version 1 snapshot giving an
+// empty record table with its version counter at 0.
 //
 // Seat states are not written: a seat is HELD iff a hold lists it and SOLD
 // iff an order lists it, so Restore rebuilds them (and every counter)
@@ -36,7 +44,9 @@ import (
 // between a replica and its restore. The same body, hashed, is StateHash.
 const (
 	snapshotMagic   = "BOXOFSM\n"
-	snapshotVersion = 1
+	snapshotVersion = 2
+	// snapshotVersionNoRecords is the format before records; still read.
+	snapshotVersionNoRecords = 1
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -48,6 +58,8 @@ type Snapshot struct {
 	clockMs      int64
 	dedup        []*dedupEntry
 	shards       []shardCapture
+	records      *btree.BTreeG[*record] // a copy-on-write clone
+	recordsLast  uint64
 }
 
 type shardCapture struct {
@@ -74,6 +86,8 @@ func (s *Store) captureLocked() *Snapshot {
 		clockMs:      s.clockMs,
 		dedup:        s.dedup.live(),
 		shards:       make([]shardCapture, 0, len(s.ordered)),
+		records:      s.records.clone(),
+		recordsLast:  s.records.version,
 	}
 	for _, key := range s.ordered {
 		sh := s.shards[key]
@@ -105,7 +119,8 @@ func (snap *Snapshot) WriteTo(w io.Writer) (int64, error) {
 }
 
 // StateHash hashes the full replicated state (everything a snapshot holds:
-// applied index, clock, dedup table, shards, holds, orders, counters).
+// applied index, clock, dedup table, shards, holds, orders, counters,
+// records).
 // Replicas at the same applied index must have equal hashes.
 func (s *Store) StateHash() [32]byte {
 	snap := s.Snapshot()
@@ -191,6 +206,14 @@ func (snap *Snapshot) appendBody(b []byte) []byte {
 			}
 		}
 	}
+	b = binary.AppendUvarint(b, snap.recordsLast)
+	b = binary.AppendUvarint(b, uint64(snap.records.Len()))
+	snap.records.Ascend(func(r *record) bool {
+		b = appendString(b, r.key)
+		b = appendBytes(b, r.value)
+		b = binary.AppendUvarint(b, r.version)
+		return true
+	})
 	return b
 }
 
@@ -215,6 +238,7 @@ func (s *Store) Restore(r io.Reader) error {
 	s.shards = fresh.shards
 	s.ordered = fresh.ordered
 	s.dedup = fresh.dedup
+	s.records = fresh.records
 	return nil
 }
 
@@ -290,21 +314,23 @@ type restoredState struct {
 	shards       map[shardKey]*shard
 	ordered      []shardKey
 	dedup        dedupTable
+	records      recordTable
 }
 
 func decodeSnapshot(data []byte, opts Options) (*restoredState, error) {
 	if len(data) < len(snapshotMagic)+8 || !bytes.HasPrefix(data, []byte(snapshotMagic)) {
 		return nil, errors.New("not a boxoffice fsm snapshot")
 	}
-	if v := binary.LittleEndian.Uint32(data[len(snapshotMagic):]); v != snapshotVersion {
-		return nil, fmt.Errorf("snapshot version %d, this build reads version %d", v, snapshotVersion)
+	version := binary.LittleEndian.Uint32(data[len(snapshotMagic):])
+	if version != snapshotVersion && version != snapshotVersionNoRecords {
+		return nil, fmt.Errorf("snapshot version %d, this build reads versions %d and %d", version, snapshotVersionNoRecords, snapshotVersion)
 	}
 	body, trailer := data[:len(data)-4], data[len(data)-4:]
 	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(trailer) {
 		return nil, errors.New("checksum mismatch")
 	}
 	d := &decoder{b: body[len(snapshotMagic)+4:]}
-	st := &restoredState{shards: make(map[shardKey]*shard), dedup: newDedupTable()}
+	st := &restoredState{shards: make(map[shardKey]*shard), dedup: newDedupTable(), records: newRecordTable()}
 	st.appliedIndex = d.uvarint()
 	st.clockMs = d.varint()
 	entries := d.count("dedup entry", maxDedupEntries)
@@ -337,13 +363,50 @@ func decodeSnapshot(data []byte, opts Options) (*restoredState, error) {
 		st.shards[sh.key] = sh
 		st.ordered = append(st.ordered, sh.key)
 	}
+	if version >= 2 {
+		if err := decodeRecords(d, &st.records); err != nil {
+			return nil, err
+		}
+	}
 	if d.err != nil {
 		return nil, d.err
 	}
 	if len(d.b) != 0 {
-		return nil, fmt.Errorf("%d unexpected bytes after the last shard", len(d.b))
+		return nil, fmt.Errorf("%d unexpected bytes after the last section", len(d.b))
 	}
 	return st, nil
+}
+
+// decodeRecords reads the records section, checking the limits, the key
+// order and that no version is above the counter.
+func decodeRecords(d *decoder, t *recordTable) error {
+	t.version = d.uvarint()
+	n := d.count("record", MaxRecordsPerStore)
+	previous := ""
+	for k := range n {
+		r := &record{key: d.str("record key", MaxRecordKeyBytes)}
+		r.value = d.bytes("record value", MaxRecordValueBytes)
+		r.version = d.uvarint()
+		if d.err != nil {
+			return d.err
+		}
+		if refusal := checkRecordKey(r.key); refusal != nil {
+			return fmt.Errorf("record %d: %s", k, refusal.Message)
+		}
+		if k > 0 && r.key <= previous {
+			return fmt.Errorf("record %q out of order or repeated", r.key)
+		}
+		if r.version == 0 || r.version > t.version {
+			return fmt.Errorf("record %q: version %d outside 1..%d", r.key, r.version, t.version)
+		}
+		previous = r.key
+		t.bytes += r.size()
+		if t.bytes > MaxRecordBytesPerStore {
+			return fmt.Errorf("records exceed %d bytes", MaxRecordBytesPerStore)
+		}
+		t.tree.ReplaceOrInsert(r)
+	}
+	return nil
 }
 
 func decodeShard(d *decoder, opts Options) (*shard, error) {

@@ -30,6 +30,7 @@ type Store struct {
 	shards  map[shardKey]*shard
 	ordered []shardKey // keys of shards, sorted; fixes every iteration order
 	dedup   dedupTable
+	records recordTable // see records.go
 }
 
 // New returns an empty Store. It panics if opts.Validate fails: options are
@@ -39,9 +40,10 @@ func New(opts Options) *Store {
 		panic(err)
 	}
 	return &Store{
-		opts:   opts.withDefaults(),
-		shards: make(map[shardKey]*shard),
-		dedup:  newDedupTable(),
+		opts:    opts.withDefaults(),
+		shards:  make(map[shardKey]*shard),
+		dedup:   newDedupTable(),
+		records: newRecordTable(),
 	}
 }
 
@@ -161,6 +163,21 @@ func (s *Store) execute(c *fsmpb.Command, now int64) *fsmpb.Result {
 	case fsmpb.CommandType_COMMAND_TYPE_REFUND:
 		if b := c.GetRefund(); b != nil {
 			return s.refund(b)
+		}
+		return mismatch()
+	case fsmpb.CommandType_COMMAND_TYPE_RECORD_CAS:
+		if b := c.GetRecordCas(); b != nil {
+			return s.recordCompareAndSwap(b)
+		}
+		return mismatch()
+	case fsmpb.CommandType_COMMAND_TYPE_RECORD_DELETE:
+		if b := c.GetRecordDelete(); b != nil {
+			return s.recordDelete(b)
+		}
+		return mismatch()
+	case fsmpb.CommandType_COMMAND_TYPE_RECORD_ADD:
+		if b := c.GetRecordAdd(); b != nil {
+			return s.recordAdd(b)
 		}
 		return mismatch()
 	default:

@@ -276,6 +276,15 @@ func (c *Catalog) Group(id string) *nodepb.GroupRecord {
 	return nil
 }
 
+// GroupIDs returns the ids of the data groups, sorted. The layout is
+// created by one command at bootstrap and never changes count, so a
+// replica that knows any group knows them all.
+func (c *Catalog) GroupIDs() []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return sortedKeys(c.groups)
+}
+
 // Node returns a copy of one node record, or nil.
 func (c *Catalog) Node(id string) *nodepb.NodeRecord {
 	c.mu.RLock()

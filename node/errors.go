@@ -53,6 +53,8 @@ const (
 	ReasonNoLeader          = "NO_LEADER"
 	ReasonPositionCompacted = "POSITION_COMPACTED"
 	ReasonEventNotReady     = "EVENT_NOT_READY"
+	ReasonVersionMismatch   = "VERSION_MISMATCH"
+	ReasonOutOfRange        = "OUT_OF_RANGE"
 	errorDomain             = "boxoffice.dev"
 
 	// LeaderHintKey is the trailer that names the gRPC address of a group's
@@ -65,6 +67,9 @@ type RefusalError struct {
 	Code    fsmpb.Code
 	Message string
 	SeatIDs []string
+	// Metadata goes into the status's ErrorInfo (records: the current
+	// version or counter value).
+	Metadata map[string]string
 }
 
 func (e *RefusalError) Error() string { return e.Message }
@@ -122,6 +127,10 @@ func toStatus(ctx context.Context, err error) error {
 			code, reason = codes.AlreadyExists, ReasonEventExists
 		case fsmpb.Code_CODE_TOO_LARGE:
 			code, reason = codes.InvalidArgument, ReasonTooLarge
+		case fsmpb.Code_CODE_VERSION_MISMATCH:
+			code, reason = codes.FailedPrecondition, ReasonVersionMismatch
+		case fsmpb.Code_CODE_OUT_OF_RANGE:
+			code, reason = codes.OutOfRange, ReasonOutOfRange
 		}
 	case errors.Is(err, ErrInvalid):
 		code, reason = codes.InvalidArgument, ReasonInvalidRequest
@@ -149,7 +158,11 @@ func toStatus(ctx context.Context, err error) error {
 	}
 	st := status.New(code, err.Error())
 	if reason != "" {
-		if withDetails, derr := st.WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: errorDomain}); derr == nil {
+		info := &errdetails.ErrorInfo{Reason: reason, Domain: errorDomain}
+		if ref != nil {
+			info.Metadata = ref.Metadata
+		}
+		if withDetails, derr := st.WithDetails(info); derr == nil {
 			st = withDetails
 		}
 	}

@@ -162,6 +162,7 @@ func Start(cfg Config) (*Host, error) {
 	h.grpcServer = grpc.NewServer(serverOpts...)
 	boxofficev1.RegisterInventoryServer(h.grpcServer, &inventoryService{host: h})
 	boxofficev1.RegisterClusterServer(h.grpcServer, &clusterService{host: h})
+	boxofficev1.RegisterRecordsServer(h.grpcServer, &recordsService{host: h})
 	h.health = health.NewServer()
 	h.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	h.health.SetServingStatus(boxofficev1.Inventory_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_NOT_SERVING)

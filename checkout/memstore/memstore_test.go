@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/boxoffice/boxoffice/checkout"
+	"github.com/boxoffice/boxoffice/checkout/storetest"
 )
 
 func TestStoreContract(t *testing.T) {
@@ -55,3 +56,6 @@ func TestStoreContract(t *testing.T) {
 		t.Fatalf("empty key: %v", err)
 	}
 }
+
+// TestStoreContractSuite runs the shared contract (checkout/storetest).
+func TestStoreContractSuite(t *testing.T) { storetest.Run(t, New()) }

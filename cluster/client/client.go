@@ -108,6 +108,7 @@ type nodeConn struct {
 	conn      *grpc.ClientConn
 	inventory boxofficev1.InventoryClient
 	cluster   boxofficev1.ClusterClient
+	records   boxofficev1.RecordsClient
 }
 
 // eventRoute is what the client knows of one event's shards.
@@ -284,6 +285,42 @@ func (c *Client) Status(ctx context.Context) (*boxofficev1.StatusResponse, error
 	return resp, err
 }
 
+// Records calls go to any node, which forwards to the leader of the key's
+// data group (or, for a Scan, reads every group). Mutations retry with the
+// same request id like the seat calls, so a retried CompareAndSwap applies
+// once and returns its first answer.
+
+// GetRecord reads one record linearizably; NOT_FOUND if it does not exist.
+func (c *Client) GetRecord(ctx context.Context, req *boxofficev1.GetRecordRequest) (*boxofficev1.Record, error) {
+	return call(c, ctx, "GetRecord", "", anyNode, req, recordsMethod(boxofficev1.RecordsClient.Get))
+}
+
+// CompareAndSwapRecord writes a record if its version is still the
+// expected one (0: it must not exist); FAILED_PRECONDITION with reason
+// VERSION_MISMATCH otherwise.
+func (c *Client) CompareAndSwapRecord(ctx context.Context, req *boxofficev1.CompareAndSwapRequest) (*boxofficev1.CompareAndSwapResponse, error) {
+	fillRequestID(&req.RequestId)
+	return call(c, ctx, "CompareAndSwapRecord", "", anyNode, req, recordsMethod(boxofficev1.RecordsClient.CompareAndSwap))
+}
+
+// DeleteRecord deletes a record at its expected version.
+func (c *Client) DeleteRecord(ctx context.Context, req *boxofficev1.DeleteRecordRequest) (*boxofficev1.DeleteRecordResponse, error) {
+	fillRequestID(&req.RequestId)
+	return call(c, ctx, "DeleteRecord", "", anyNode, req, recordsMethod(boxofficev1.RecordsClient.Delete))
+}
+
+// AddRecord adds to a counter record within [min, max]; OUT_OF_RANGE
+// otherwise.
+func (c *Client) AddRecord(ctx context.Context, req *boxofficev1.AddRequest) (*boxofficev1.AddResponse, error) {
+	fillRequestID(&req.RequestId)
+	return call(c, ctx, "AddRecord", "", anyNode, req, recordsMethod(boxofficev1.RecordsClient.Add))
+}
+
+// ScanRecords lists records by key prefix, one page (see ScanResponse.truncated).
+func (c *Client) ScanRecords(ctx context.Context, req *boxofficev1.ScanRequest) (*boxofficev1.ScanResponse, error) {
+	return call(c, ctx, "ScanRecords", "", anyNode, req, recordsMethod(boxofficev1.RecordsClient.Scan))
+}
+
 // fillRequestID sets an empty request id to a random UUIDv4.
 func fillRequestID(id *string) {
 	if *id == "" {
@@ -374,6 +411,13 @@ type unaryMethod[Req, Resp any] func(*nodeConn, context.Context, Req, ...grpc.Ca
 func inventoryMethod[Req, Resp any](m func(boxofficev1.InventoryClient, context.Context, Req, ...grpc.CallOption) (Resp, error)) unaryMethod[Req, Resp] {
 	return func(nc *nodeConn, ctx context.Context, req Req, opts ...grpc.CallOption) (Resp, error) {
 		return m(nc.inventory, ctx, req, opts...)
+	}
+}
+
+// recordsMethod adapts a method expression of the generated Records client.
+func recordsMethod[Req, Resp any](m func(boxofficev1.RecordsClient, context.Context, Req, ...grpc.CallOption) (Resp, error)) unaryMethod[Req, Resp] {
+	return func(nc *nodeConn, ctx context.Context, req Req, opts ...grpc.CallOption) (Resp, error) {
+		return m(nc.records, ctx, req, opts...)
 	}
 }
 
@@ -521,6 +565,7 @@ func (c *Client) conn(addr string) (*nodeConn, error) {
 		conn:      conn,
 		inventory: boxofficev1.NewInventoryClient(conn),
 		cluster:   boxofficev1.NewClusterClient(conn),
+		records:   boxofficev1.NewRecordsClient(conn),
 	}
 	c.conns[addr] = nc
 	return nc, nil

@@ -17,16 +17,17 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice/checkout"
-	"github.com/boxoffice/boxoffice/checkout/memstore"
+	"github.com/boxoffice/boxoffice/checkout/clusterstore"
 	"github.com/boxoffice/boxoffice/cluster/client"
 )
 
 // runGateway runs `boxoffice gateway`: the HTTP/JSON API for mobile apps,
 // a stateless client of the cluster.
 //
-// Until the cluster has its record store, the gateway keeps its records in
-// memory (checkout/memstore): one gateway process, records lost on exit.
-// Every secret flag also reads BOXOFFICE_<FLAG>.
+// Every record that must survive (orders, tickets, queue positions,
+// idempotency keys, the outbox) lives in the cluster's Records service
+// (checkout/clusterstore), so any number of gateways can serve behind a
+// load balancer. Every secret flag also reads BOXOFFICE_<FLAG>.
 func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("boxoffice gateway", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -82,7 +83,7 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer c.Close()
 	stop, addr, err := serveGateway(ctx, checkout.Config{
-		Inventory: c, Store: memstore.New(), Payments: payments, JWTSecret: []byte(*jwtSecret), TicketKey: key,
+		Inventory: c, Store: clusterstore.New(c), Payments: payments, JWTSecret: []byte(*jwtSecret), TicketKey: key,
 		DemoMode: *demo, TicketLimitPerBuyer: *limit, NotifyURL: *notifyURL, Logger: logger,
 	}, *httpAddr)
 	if err != nil {
@@ -95,7 +96,7 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 // startDemoGateway starts a demo-mode gateway (fake payments, dev login,
-// in-memory records) in this process against the cluster at grpcAddrs;
+// records in the cluster) in this process against the cluster at grpcAddrs;
 // `boxoffice demo` calls it. stop shuts the HTTP server, then the
 // background loops, then the cluster client.
 func startDemoGateway(ctx context.Context, grpcAddrs []string, httpAddr string, logger *slog.Logger) (stop func(), addr string, err error) {
@@ -105,7 +106,7 @@ func startDemoGateway(ctx context.Context, grpcAddrs []string, httpAddr string, 
 	}
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	stopServer, addr, err := serveGateway(ctx, checkout.Config{
-		Inventory: c, Store: memstore.New(), Payments: checkout.NewFakePayments(randomSecret()),
+		Inventory: c, Store: clusterstore.New(c), Payments: checkout.NewFakePayments(randomSecret()),
 		JWTSecret: []byte(randomSecret()), TicketKey: key, DemoMode: true, Logger: logger,
 	}, httpAddr)
 	if err != nil {

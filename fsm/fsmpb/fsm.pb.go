@@ -32,40 +32,49 @@ const (
 type CommandType int32
 
 const (
-	CommandType_COMMAND_TYPE_UNSPECIFIED  CommandType = 0
-	CommandType_COMMAND_TYPE_CREATE_SHARD CommandType = 1
-	CommandType_COMMAND_TYPE_HOLD         CommandType = 2
-	CommandType_COMMAND_TYPE_EXTEND_HOLD  CommandType = 3
-	CommandType_COMMAND_TYPE_RELEASE      CommandType = 4
-	CommandType_COMMAND_TYPE_SELL         CommandType = 5
-	CommandType_COMMAND_TYPE_REFUND       CommandType = 6
-	CommandType_COMMAND_TYPE_SWEEP        CommandType = 7
-	CommandType_COMMAND_TYPE_PIN_HOLD     CommandType = 8
+	CommandType_COMMAND_TYPE_UNSPECIFIED   CommandType = 0
+	CommandType_COMMAND_TYPE_CREATE_SHARD  CommandType = 1
+	CommandType_COMMAND_TYPE_HOLD          CommandType = 2
+	CommandType_COMMAND_TYPE_EXTEND_HOLD   CommandType = 3
+	CommandType_COMMAND_TYPE_RELEASE       CommandType = 4
+	CommandType_COMMAND_TYPE_SELL          CommandType = 5
+	CommandType_COMMAND_TYPE_REFUND        CommandType = 6
+	CommandType_COMMAND_TYPE_SWEEP         CommandType = 7
+	CommandType_COMMAND_TYPE_PIN_HOLD      CommandType = 8
+	CommandType_COMMAND_TYPE_RECORD_CAS    CommandType = 9
+	CommandType_COMMAND_TYPE_RECORD_DELETE CommandType = 10
+	CommandType_COMMAND_TYPE_RECORD_ADD    CommandType = 11
 )
 
 // Enum value maps for CommandType.
 var (
 	CommandType_name = map[int32]string{
-		0: "COMMAND_TYPE_UNSPECIFIED",
-		1: "COMMAND_TYPE_CREATE_SHARD",
-		2: "COMMAND_TYPE_HOLD",
-		3: "COMMAND_TYPE_EXTEND_HOLD",
-		4: "COMMAND_TYPE_RELEASE",
-		5: "COMMAND_TYPE_SELL",
-		6: "COMMAND_TYPE_REFUND",
-		7: "COMMAND_TYPE_SWEEP",
-		8: "COMMAND_TYPE_PIN_HOLD",
+		0:  "COMMAND_TYPE_UNSPECIFIED",
+		1:  "COMMAND_TYPE_CREATE_SHARD",
+		2:  "COMMAND_TYPE_HOLD",
+		3:  "COMMAND_TYPE_EXTEND_HOLD",
+		4:  "COMMAND_TYPE_RELEASE",
+		5:  "COMMAND_TYPE_SELL",
+		6:  "COMMAND_TYPE_REFUND",
+		7:  "COMMAND_TYPE_SWEEP",
+		8:  "COMMAND_TYPE_PIN_HOLD",
+		9:  "COMMAND_TYPE_RECORD_CAS",
+		10: "COMMAND_TYPE_RECORD_DELETE",
+		11: "COMMAND_TYPE_RECORD_ADD",
 	}
 	CommandType_value = map[string]int32{
-		"COMMAND_TYPE_UNSPECIFIED":  0,
-		"COMMAND_TYPE_CREATE_SHARD": 1,
-		"COMMAND_TYPE_HOLD":         2,
-		"COMMAND_TYPE_EXTEND_HOLD":  3,
-		"COMMAND_TYPE_RELEASE":      4,
-		"COMMAND_TYPE_SELL":         5,
-		"COMMAND_TYPE_REFUND":       6,
-		"COMMAND_TYPE_SWEEP":        7,
-		"COMMAND_TYPE_PIN_HOLD":     8,
+		"COMMAND_TYPE_UNSPECIFIED":   0,
+		"COMMAND_TYPE_CREATE_SHARD":  1,
+		"COMMAND_TYPE_HOLD":          2,
+		"COMMAND_TYPE_EXTEND_HOLD":   3,
+		"COMMAND_TYPE_RELEASE":       4,
+		"COMMAND_TYPE_SELL":          5,
+		"COMMAND_TYPE_REFUND":        6,
+		"COMMAND_TYPE_SWEEP":         7,
+		"COMMAND_TYPE_PIN_HOLD":      8,
+		"COMMAND_TYPE_RECORD_CAS":    9,
+		"COMMAND_TYPE_RECORD_DELETE": 10,
+		"COMMAND_TYPE_RECORD_ADD":    11,
 	}
 )
 
@@ -99,43 +108,49 @@ func (CommandType) EnumDescriptor() ([]byte, []int) {
 type Code int32
 
 const (
-	Code_CODE_UNSPECIFIED    Code = 0
-	Code_CODE_OK             Code = 1
-	Code_CODE_INVALID        Code = 2 // malformed request (unknown seat id format, zero quantity, ...)
-	Code_CODE_NOT_FOUND      Code = 3 // unknown event, shard, seat, pool, hold or order
-	Code_CODE_CONFLICT       Code = 4 // a requested seat is held or sold by someone else
-	Code_CODE_UNAVAILABLE    Code = 5 // best-available / GA found not enough seats
-	Code_CODE_EXPIRED        Code = 6 // the hold expired
-	Code_CODE_NOT_OWNER      Code = 7 // the hold belongs to another holder
-	Code_CODE_ALREADY_EXISTS Code = 8 // shard exists (created by another request)
-	Code_CODE_TOO_LARGE      Code = 9 // over a documented limit
+	Code_CODE_UNSPECIFIED      Code = 0
+	Code_CODE_OK               Code = 1
+	Code_CODE_INVALID          Code = 2  // malformed request (unknown seat id format, zero quantity, ...)
+	Code_CODE_NOT_FOUND        Code = 3  // unknown event, shard, seat, pool, hold or order
+	Code_CODE_CONFLICT         Code = 4  // a requested seat is held or sold by someone else
+	Code_CODE_UNAVAILABLE      Code = 5  // best-available / GA found not enough seats
+	Code_CODE_EXPIRED          Code = 6  // the hold expired
+	Code_CODE_NOT_OWNER        Code = 7  // the hold belongs to another holder
+	Code_CODE_ALREADY_EXISTS   Code = 8  // shard exists (created by another request)
+	Code_CODE_TOO_LARGE        Code = 9  // over a documented limit
+	Code_CODE_VERSION_MISMATCH Code = 10 // a record's version is not the expected one
+	Code_CODE_OUT_OF_RANGE     Code = 11 // a counter would leave [min, max] (or overflow)
 )
 
 // Enum value maps for Code.
 var (
 	Code_name = map[int32]string{
-		0: "CODE_UNSPECIFIED",
-		1: "CODE_OK",
-		2: "CODE_INVALID",
-		3: "CODE_NOT_FOUND",
-		4: "CODE_CONFLICT",
-		5: "CODE_UNAVAILABLE",
-		6: "CODE_EXPIRED",
-		7: "CODE_NOT_OWNER",
-		8: "CODE_ALREADY_EXISTS",
-		9: "CODE_TOO_LARGE",
+		0:  "CODE_UNSPECIFIED",
+		1:  "CODE_OK",
+		2:  "CODE_INVALID",
+		3:  "CODE_NOT_FOUND",
+		4:  "CODE_CONFLICT",
+		5:  "CODE_UNAVAILABLE",
+		6:  "CODE_EXPIRED",
+		7:  "CODE_NOT_OWNER",
+		8:  "CODE_ALREADY_EXISTS",
+		9:  "CODE_TOO_LARGE",
+		10: "CODE_VERSION_MISMATCH",
+		11: "CODE_OUT_OF_RANGE",
 	}
 	Code_value = map[string]int32{
-		"CODE_UNSPECIFIED":    0,
-		"CODE_OK":             1,
-		"CODE_INVALID":        2,
-		"CODE_NOT_FOUND":      3,
-		"CODE_CONFLICT":       4,
-		"CODE_UNAVAILABLE":    5,
-		"CODE_EXPIRED":        6,
-		"CODE_NOT_OWNER":      7,
-		"CODE_ALREADY_EXISTS": 8,
-		"CODE_TOO_LARGE":      9,
+		"CODE_UNSPECIFIED":      0,
+		"CODE_OK":               1,
+		"CODE_INVALID":          2,
+		"CODE_NOT_FOUND":        3,
+		"CODE_CONFLICT":         4,
+		"CODE_UNAVAILABLE":      5,
+		"CODE_EXPIRED":          6,
+		"CODE_NOT_OWNER":        7,
+		"CODE_ALREADY_EXISTS":   8,
+		"CODE_TOO_LARGE":        9,
+		"CODE_VERSION_MISMATCH": 10,
+		"CODE_OUT_OF_RANGE":     11,
 	}
 )
 
@@ -624,6 +639,9 @@ type Command struct {
 	//	*Command_Refund
 	//	*Command_Sweep
 	//	*Command_PinHold
+	//	*Command_RecordCas
+	//	*Command_RecordDelete
+	//	*Command_RecordAdd
 	Body          isCommand_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -759,6 +777,33 @@ func (x *Command) GetPinHold() *PinHold {
 	return nil
 }
 
+func (x *Command) GetRecordCas() *RecordCompareAndSwap {
+	if x != nil {
+		if x, ok := x.Body.(*Command_RecordCas); ok {
+			return x.RecordCas
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetRecordDelete() *RecordDelete {
+	if x != nil {
+		if x, ok := x.Body.(*Command_RecordDelete); ok {
+			return x.RecordDelete
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetRecordAdd() *RecordAdd {
+	if x != nil {
+		if x, ok := x.Body.(*Command_RecordAdd); ok {
+			return x.RecordAdd
+		}
+	}
+	return nil
+}
+
 type isCommand_Body interface {
 	isCommand_Body()
 }
@@ -795,6 +840,18 @@ type Command_PinHold struct {
 	PinHold *PinHold `protobuf:"bytes,17,opt,name=pin_hold,json=pinHold,proto3,oneof"`
 }
 
+type Command_RecordCas struct {
+	RecordCas *RecordCompareAndSwap `protobuf:"bytes,18,opt,name=record_cas,json=recordCas,proto3,oneof"`
+}
+
+type Command_RecordDelete struct {
+	RecordDelete *RecordDelete `protobuf:"bytes,19,opt,name=record_delete,json=recordDelete,proto3,oneof"`
+}
+
+type Command_RecordAdd struct {
+	RecordAdd *RecordAdd `protobuf:"bytes,20,opt,name=record_add,json=recordAdd,proto3,oneof"`
+}
+
 func (*Command_CreateShard) isCommand_Body() {}
 
 func (*Command_Hold) isCommand_Body() {}
@@ -810,6 +867,12 @@ func (*Command_Refund) isCommand_Body() {}
 func (*Command_Sweep) isCommand_Body() {}
 
 func (*Command_PinHold) isCommand_Body() {}
+
+func (*Command_RecordCas) isCommand_Body() {}
+
+func (*Command_RecordDelete) isCommand_Body() {}
+
+func (*Command_RecordAdd) isCommand_Body() {}
 
 // Batch is the payload of one Raft log entry: commands applied in order,
 // each with its own result.
@@ -1580,6 +1643,195 @@ func (*Sweep) Descriptor() ([]byte, []int) {
 	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{16}
 }
 
+// RecordCompareAndSwap writes value under key if the key's version equals
+// expected_version (0: the key must not exist). Result.record_version is the
+// new version; on VERSION_MISMATCH it is the current version (0: missing).
+type RecordCompareAndSwap struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Key             string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	ExpectedVersion uint64                 `protobuf:"varint,2,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	Value           []byte                 `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *RecordCompareAndSwap) Reset() {
+	*x = RecordCompareAndSwap{}
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordCompareAndSwap) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordCompareAndSwap) ProtoMessage() {}
+
+func (x *RecordCompareAndSwap) ProtoReflect() protoreflect.Message {
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordCompareAndSwap.ProtoReflect.Descriptor instead.
+func (*RecordCompareAndSwap) Descriptor() ([]byte, []int) {
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *RecordCompareAndSwap) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *RecordCompareAndSwap) GetExpectedVersion() uint64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+func (x *RecordCompareAndSwap) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+// RecordDelete removes key if its version equals expected_version (0 is
+// always a VERSION_MISMATCH). A missing key is NOT_FOUND.
+type RecordDelete struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Key             string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	ExpectedVersion uint64                 `protobuf:"varint,2,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *RecordDelete) Reset() {
+	*x = RecordDelete{}
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordDelete) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordDelete) ProtoMessage() {}
+
+func (x *RecordDelete) ProtoReflect() protoreflect.Message {
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordDelete.ProtoReflect.Descriptor instead.
+func (*RecordDelete) Descriptor() ([]byte, []int) {
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *RecordDelete) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *RecordDelete) GetExpectedVersion() uint64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+// RecordAdd adds delta to the decimal int64 counter stored under key (a
+// missing key counts as 0) if the sum stays within [min, max]; otherwise
+// OUT_OF_RANGE with Result.counter_value the current value. A value that
+// is not a decimal int64 is INVALID.
+type RecordAdd struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Delta         int64                  `protobuf:"varint,2,opt,name=delta,proto3" json:"delta,omitempty"`
+	Min           int64                  `protobuf:"varint,3,opt,name=min,proto3" json:"min,omitempty"`
+	Max           int64                  `protobuf:"varint,4,opt,name=max,proto3" json:"max,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordAdd) Reset() {
+	*x = RecordAdd{}
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordAdd) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordAdd) ProtoMessage() {}
+
+func (x *RecordAdd) ProtoReflect() protoreflect.Message {
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordAdd.ProtoReflect.Descriptor instead.
+func (*RecordAdd) Descriptor() ([]byte, []int) {
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *RecordAdd) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *RecordAdd) GetDelta() int64 {
+	if x != nil {
+		return x.Delta
+	}
+	return 0
+}
+
+func (x *RecordAdd) GetMin() int64 {
+	if x != nil {
+		return x.Min
+	}
+	return 0
+}
+
+func (x *RecordAdd) GetMax() int64 {
+	if x != nil {
+		return x.Max
+	}
+	return 0
+}
+
 type Ticket struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	TicketId      string                 `protobuf:"bytes,1,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
@@ -1593,7 +1845,7 @@ type Ticket struct {
 
 func (x *Ticket) Reset() {
 	*x = Ticket{}
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[17]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1605,7 +1857,7 @@ func (x *Ticket) String() string {
 func (*Ticket) ProtoMessage() {}
 
 func (x *Ticket) ProtoReflect() protoreflect.Message {
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[17]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1618,7 +1870,7 @@ func (x *Ticket) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ticket.ProtoReflect.Descriptor instead.
 func (*Ticket) Descriptor() ([]byte, []int) {
-	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{17}
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Ticket) GetTicketId() string {
@@ -1668,13 +1920,18 @@ type Result struct {
 	Tickets                  []*Ticket              `protobuf:"bytes,7,rep,name=tickets,proto3" json:"tickets,omitempty"`                          // SELL, REFUND
 	SweptHolds               uint32                 `protobuf:"varint,8,opt,name=swept_holds,json=sweptHolds,proto3" json:"swept_holds,omitempty"` // SWEEP
 	Changes                  []*SeatChange          `protobuf:"bytes,9,rep,name=changes,proto3" json:"changes,omitempty"`                          // every seat whose state this command changed
-	unknownFields            protoimpl.UnknownFields
-	sizeCache                protoimpl.SizeCache
+	// Records: the version written (CAS, ADD, DELETE), or the current version
+	// on VERSION_MISMATCH and OUT_OF_RANGE (0: the key does not exist).
+	RecordVersion uint64 `protobuf:"varint,10,opt,name=record_version,json=recordVersion,proto3" json:"record_version,omitempty"`
+	// RECORD_ADD: the new counter value, or the current one on OUT_OF_RANGE.
+	CounterValue  int64 `protobuf:"varint,11,opt,name=counter_value,json=counterValue,proto3" json:"counter_value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[18]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1686,7 +1943,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[18]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1699,7 +1956,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{18}
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Result) GetCode() Code {
@@ -1765,6 +2022,20 @@ func (x *Result) GetChanges() []*SeatChange {
 	return nil
 }
 
+func (x *Result) GetRecordVersion() uint64 {
+	if x != nil {
+		return x.RecordVersion
+	}
+	return 0
+}
+
+func (x *Result) GetCounterValue() int64 {
+	if x != nil {
+		return x.CounterValue
+	}
+	return 0
+}
+
 // SeatChange is one entry of a shard's change stream; sequence increases by
 // one per change within a shard and is replicated state.
 type SeatChange struct {
@@ -1784,7 +2055,7 @@ type SeatChange struct {
 
 func (x *SeatChange) Reset() {
 	*x = SeatChange{}
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[19]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1796,7 +2067,7 @@ func (x *SeatChange) String() string {
 func (*SeatChange) ProtoMessage() {}
 
 func (x *SeatChange) ProtoReflect() protoreflect.Message {
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[19]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1809,7 +2080,7 @@ func (x *SeatChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SeatChange.ProtoReflect.Descriptor instead.
 func (*SeatChange) Descriptor() ([]byte, []int) {
-	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{19}
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SeatChange) GetEventId() string {
@@ -1918,7 +2189,7 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\x14hold_lifetime_max_ms\x18\x05 \x01(\x03R\x11holdLifetimeMaxMs\x12+\n" +
 	"\x12seats_per_hold_max\x18\x06 \x01(\rR\x0fseatsPerHoldMax\x12<\n" +
 	"\vprice_tiers\x18\a \x03(\v2\x1b.boxoffice.fsm.v1.PriceTierR\n" +
-	"priceTiers\"\xb8\x04\n" +
+	"priceTiers\"\x86\x06\n" +
 	"\aCommand\x121\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x1d.boxoffice.fsm.v1.CommandTypeR\x04type\x12\x1d\n" +
 	"\n" +
@@ -1933,7 +2204,12 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\x04sell\x18\x0e \x01(\v2\x16.boxoffice.fsm.v1.SellH\x00R\x04sell\x122\n" +
 	"\x06refund\x18\x0f \x01(\v2\x18.boxoffice.fsm.v1.RefundH\x00R\x06refund\x12/\n" +
 	"\x05sweep\x18\x10 \x01(\v2\x17.boxoffice.fsm.v1.SweepH\x00R\x05sweep\x126\n" +
-	"\bpin_hold\x18\x11 \x01(\v2\x19.boxoffice.fsm.v1.PinHoldH\x00R\apinHoldB\x06\n" +
+	"\bpin_hold\x18\x11 \x01(\v2\x19.boxoffice.fsm.v1.PinHoldH\x00R\apinHold\x12G\n" +
+	"\n" +
+	"record_cas\x18\x12 \x01(\v2&.boxoffice.fsm.v1.RecordCompareAndSwapH\x00R\trecordCas\x12E\n" +
+	"\rrecord_delete\x18\x13 \x01(\v2\x1e.boxoffice.fsm.v1.RecordDeleteH\x00R\frecordDelete\x12<\n" +
+	"\n" +
+	"record_add\x18\x14 \x01(\v2\x1b.boxoffice.fsm.v1.RecordAddH\x00R\trecordAddB\x06\n" +
 	"\x04body\">\n" +
 	"\x05Batch\x125\n" +
 	"\bcommands\x18\x01 \x03(\v2\x19.boxoffice.fsm.v1.CommandR\bcommands\"\xcd\x01\n" +
@@ -1994,14 +2270,26 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\border_id\x18\x03 \x01(\tR\aorderId\x12\x1d\n" +
 	"\n" +
 	"ticket_ids\x18\x04 \x03(\tR\tticketIds\"\a\n" +
-	"\x05Sweep\"\x8e\x01\n" +
+	"\x05Sweep\"i\n" +
+	"\x14RecordCompareAndSwap\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12)\n" +
+	"\x10expected_version\x18\x02 \x01(\x04R\x0fexpectedVersion\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\fR\x05value\"K\n" +
+	"\fRecordDelete\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12)\n" +
+	"\x10expected_version\x18\x02 \x01(\x04R\x0fexpectedVersion\"W\n" +
+	"\tRecordAdd\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05delta\x18\x02 \x01(\x03R\x05delta\x12\x10\n" +
+	"\x03min\x18\x03 \x01(\x03R\x03min\x12\x10\n" +
+	"\x03max\x18\x04 \x01(\x03R\x03max\"\x8e\x01\n" +
 	"\x06Ticket\x12\x1b\n" +
 	"\tticket_id\x18\x01 \x01(\tR\bticketId\x12\x17\n" +
 	"\aseat_id\x18\x02 \x01(\tR\x06seatId\x12\x19\n" +
 	"\border_id\x18\x03 \x01(\tR\aorderId\x12\x14\n" +
 	"\x05buyer\x18\x04 \x01(\tR\x05buyer\x12\x1d\n" +
 	"\n" +
-	"price_tier\x18\x05 \x01(\tR\tpriceTier\"\xfa\x02\n" +
+	"price_tier\x18\x05 \x01(\tR\tpriceTier\"\xc6\x03\n" +
 	"\x06Result\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.boxoffice.fsm.v1.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x17\n" +
@@ -2012,7 +2300,10 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\atickets\x18\a \x03(\v2\x18.boxoffice.fsm.v1.TicketR\atickets\x12\x1f\n" +
 	"\vswept_holds\x18\b \x01(\rR\n" +
 	"sweptHolds\x126\n" +
-	"\achanges\x18\t \x03(\v2\x1c.boxoffice.fsm.v1.SeatChangeR\achanges\"\xc6\x02\n" +
+	"\achanges\x18\t \x03(\v2\x1c.boxoffice.fsm.v1.SeatChangeR\achanges\x12%\n" +
+	"\x0erecord_version\x18\n" +
+	" \x01(\x04R\rrecordVersion\x12#\n" +
+	"\rcounter_value\x18\v \x01(\x03R\fcounterValue\"\xc6\x02\n" +
 	"\n" +
 	"SeatChange\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x14\n" +
@@ -2023,7 +2314,7 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\ahold_id\x18\x06 \x01(\tR\x06holdId\x12\x19\n" +
 	"\border_id\x18\a \x01(\tR\aorderId\x12+\n" +
 	"\x12expires_at_unix_ms\x18\b \x01(\x03R\x0fexpiresAtUnixMs\x12>\n" +
-	"\x1bgeneral_admission_available\x18\t \x01(\rR\x19generalAdmissionAvailable*\xfc\x01\n" +
+	"\x1bgeneral_admission_available\x18\t \x01(\rR\x19generalAdmissionAvailable*\xd6\x02\n" +
 	"\vCommandType\x12\x1c\n" +
 	"\x18COMMAND_TYPE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19COMMAND_TYPE_CREATE_SHARD\x10\x01\x12\x15\n" +
@@ -2033,7 +2324,11 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\x11COMMAND_TYPE_SELL\x10\x05\x12\x17\n" +
 	"\x13COMMAND_TYPE_REFUND\x10\x06\x12\x16\n" +
 	"\x12COMMAND_TYPE_SWEEP\x10\a\x12\x19\n" +
-	"\x15COMMAND_TYPE_PIN_HOLD\x10\b*\xcb\x01\n" +
+	"\x15COMMAND_TYPE_PIN_HOLD\x10\b\x12\x1b\n" +
+	"\x17COMMAND_TYPE_RECORD_CAS\x10\t\x12\x1e\n" +
+	"\x1aCOMMAND_TYPE_RECORD_DELETE\x10\n" +
+	"\x12\x1b\n" +
+	"\x17COMMAND_TYPE_RECORD_ADD\x10\v*\xfd\x01\n" +
 	"\x04Code\x12\x14\n" +
 	"\x10CODE_UNSPECIFIED\x10\x00\x12\v\n" +
 	"\aCODE_OK\x10\x01\x12\x10\n" +
@@ -2044,7 +2339,10 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\fCODE_EXPIRED\x10\x06\x12\x12\n" +
 	"\x0eCODE_NOT_OWNER\x10\a\x12\x17\n" +
 	"\x13CODE_ALREADY_EXISTS\x10\b\x12\x12\n" +
-	"\x0eCODE_TOO_LARGE\x10\t*k\n" +
+	"\x0eCODE_TOO_LARGE\x10\t\x12\x19\n" +
+	"\x15CODE_VERSION_MISMATCH\x10\n" +
+	"\x12\x15\n" +
+	"\x11CODE_OUT_OF_RANGE\x10\v*k\n" +
 	"\tSeatState\x12\x1a\n" +
 	"\x16SEAT_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14SEAT_STATE_AVAILABLE\x10\x01\x12\x13\n" +
@@ -2064,7 +2362,7 @@ func file_fsm_fsmpb_fsm_proto_rawDescGZIP() []byte {
 }
 
 var file_fsm_fsmpb_fsm_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_fsm_fsmpb_fsm_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_fsm_fsmpb_fsm_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_fsm_fsmpb_fsm_proto_goTypes = []any{
 	(CommandType)(0),             // 0: boxoffice.fsm.v1.CommandType
 	(Code)(0),                    // 1: boxoffice.fsm.v1.Code
@@ -2086,9 +2384,12 @@ var file_fsm_fsmpb_fsm_proto_goTypes = []any{
 	(*Sell)(nil),                 // 17: boxoffice.fsm.v1.Sell
 	(*Refund)(nil),               // 18: boxoffice.fsm.v1.Refund
 	(*Sweep)(nil),                // 19: boxoffice.fsm.v1.Sweep
-	(*Ticket)(nil),               // 20: boxoffice.fsm.v1.Ticket
-	(*Result)(nil),               // 21: boxoffice.fsm.v1.Result
-	(*SeatChange)(nil),           // 22: boxoffice.fsm.v1.SeatChange
+	(*RecordCompareAndSwap)(nil), // 20: boxoffice.fsm.v1.RecordCompareAndSwap
+	(*RecordDelete)(nil),         // 21: boxoffice.fsm.v1.RecordDelete
+	(*RecordAdd)(nil),            // 22: boxoffice.fsm.v1.RecordAdd
+	(*Ticket)(nil),               // 23: boxoffice.fsm.v1.Ticket
+	(*Result)(nil),               // 24: boxoffice.fsm.v1.Result
+	(*SeatChange)(nil),           // 25: boxoffice.fsm.v1.SeatChange
 }
 var file_fsm_fsmpb_fsm_proto_depIdxs = []int32{
 	4,  // 0: boxoffice.fsm.v1.Section.rows:type_name -> boxoffice.fsm.v1.Row
@@ -2102,21 +2403,24 @@ var file_fsm_fsmpb_fsm_proto_depIdxs = []int32{
 	18, // 8: boxoffice.fsm.v1.Command.refund:type_name -> boxoffice.fsm.v1.Refund
 	19, // 9: boxoffice.fsm.v1.Command.sweep:type_name -> boxoffice.fsm.v1.Sweep
 	16, // 10: boxoffice.fsm.v1.Command.pin_hold:type_name -> boxoffice.fsm.v1.PinHold
-	8,  // 11: boxoffice.fsm.v1.Batch.commands:type_name -> boxoffice.fsm.v1.Command
-	7,  // 12: boxoffice.fsm.v1.CreateShard.event:type_name -> boxoffice.fsm.v1.EventConfig
-	5,  // 13: boxoffice.fsm.v1.CreateShard.sections:type_name -> boxoffice.fsm.v1.Section
-	6,  // 14: boxoffice.fsm.v1.CreateShard.pools:type_name -> boxoffice.fsm.v1.GeneralAdmissionPool
-	11, // 15: boxoffice.fsm.v1.Hold.best:type_name -> boxoffice.fsm.v1.BestAvailable
-	12, // 16: boxoffice.fsm.v1.Hold.general_admission:type_name -> boxoffice.fsm.v1.GeneralAdmission
-	1,  // 17: boxoffice.fsm.v1.Result.code:type_name -> boxoffice.fsm.v1.Code
-	20, // 18: boxoffice.fsm.v1.Result.tickets:type_name -> boxoffice.fsm.v1.Ticket
-	22, // 19: boxoffice.fsm.v1.Result.changes:type_name -> boxoffice.fsm.v1.SeatChange
-	2,  // 20: boxoffice.fsm.v1.SeatChange.state:type_name -> boxoffice.fsm.v1.SeatState
-	21, // [21:21] is the sub-list for method output_type
-	21, // [21:21] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	20, // 11: boxoffice.fsm.v1.Command.record_cas:type_name -> boxoffice.fsm.v1.RecordCompareAndSwap
+	21, // 12: boxoffice.fsm.v1.Command.record_delete:type_name -> boxoffice.fsm.v1.RecordDelete
+	22, // 13: boxoffice.fsm.v1.Command.record_add:type_name -> boxoffice.fsm.v1.RecordAdd
+	8,  // 14: boxoffice.fsm.v1.Batch.commands:type_name -> boxoffice.fsm.v1.Command
+	7,  // 15: boxoffice.fsm.v1.CreateShard.event:type_name -> boxoffice.fsm.v1.EventConfig
+	5,  // 16: boxoffice.fsm.v1.CreateShard.sections:type_name -> boxoffice.fsm.v1.Section
+	6,  // 17: boxoffice.fsm.v1.CreateShard.pools:type_name -> boxoffice.fsm.v1.GeneralAdmissionPool
+	11, // 18: boxoffice.fsm.v1.Hold.best:type_name -> boxoffice.fsm.v1.BestAvailable
+	12, // 19: boxoffice.fsm.v1.Hold.general_admission:type_name -> boxoffice.fsm.v1.GeneralAdmission
+	1,  // 20: boxoffice.fsm.v1.Result.code:type_name -> boxoffice.fsm.v1.Code
+	23, // 21: boxoffice.fsm.v1.Result.tickets:type_name -> boxoffice.fsm.v1.Ticket
+	25, // 22: boxoffice.fsm.v1.Result.changes:type_name -> boxoffice.fsm.v1.SeatChange
+	2,  // 23: boxoffice.fsm.v1.SeatChange.state:type_name -> boxoffice.fsm.v1.SeatState
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_fsm_fsmpb_fsm_proto_init() }
@@ -2133,6 +2437,9 @@ func file_fsm_fsmpb_fsm_proto_init() {
 		(*Command_Refund)(nil),
 		(*Command_Sweep)(nil),
 		(*Command_PinHold)(nil),
+		(*Command_RecordCas)(nil),
+		(*Command_RecordDelete)(nil),
+		(*Command_RecordAdd)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2140,7 +2447,7 @@ func file_fsm_fsmpb_fsm_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fsm_fsmpb_fsm_proto_rawDesc), len(file_fsm_fsmpb_fsm_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   20,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

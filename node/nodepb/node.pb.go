@@ -1458,6 +1458,168 @@ func (x *ReadShardResponse) GetLeaderNodeId() string {
 	return ""
 }
 
+// ReadRecordsRequest reads a data group's records: one key (scan unset) or
+// a scan. Linearizable on the leader, like ReadShard.
+type ReadRecordsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	GroupId       string                 `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	Key           string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	Scan          bool                   `protobuf:"varint,3,opt,name=scan,proto3" json:"scan,omitempty"`
+	Prefix        string                 `protobuf:"bytes,4,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	After         string                 `protobuf:"bytes,5,opt,name=after,proto3" json:"after,omitempty"`
+	Limit         uint32                 `protobuf:"varint,6,opt,name=limit,proto3" json:"limit,omitempty"`
+	BytesMax      uint32                 `protobuf:"varint,7,opt,name=bytes_max,json=bytesMax,proto3" json:"bytes_max,omitempty"` // scan: stop (after at least one record) at this many key+value bytes
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadRecordsRequest) Reset() {
+	*x = ReadRecordsRequest{}
+	mi := &file_node_nodepb_node_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadRecordsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadRecordsRequest) ProtoMessage() {}
+
+func (x *ReadRecordsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_node_nodepb_node_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadRecordsRequest.ProtoReflect.Descriptor instead.
+func (*ReadRecordsRequest) Descriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ReadRecordsRequest) GetGroupId() string {
+	if x != nil {
+		return x.GroupId
+	}
+	return ""
+}
+
+func (x *ReadRecordsRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *ReadRecordsRequest) GetScan() bool {
+	if x != nil {
+		return x.Scan
+	}
+	return false
+}
+
+func (x *ReadRecordsRequest) GetPrefix() string {
+	if x != nil {
+		return x.Prefix
+	}
+	return ""
+}
+
+func (x *ReadRecordsRequest) GetAfter() string {
+	if x != nil {
+		return x.After
+	}
+	return ""
+}
+
+func (x *ReadRecordsRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ReadRecordsRequest) GetBytesMax() uint32 {
+	if x != nil {
+		return x.BytesMax
+	}
+	return 0
+}
+
+type ReadRecordsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Records       []*v1.Record           `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`      // Get: none (missing) or one
+	Truncated     bool                   `protobuf:"varint,2,opt,name=truncated,proto3" json:"truncated,omitempty"` // scan stopped at bytes_max
+	NotLeader     bool                   `protobuf:"varint,3,opt,name=not_leader,json=notLeader,proto3" json:"not_leader,omitempty"`
+	LeaderNodeId  string                 `protobuf:"bytes,4,opt,name=leader_node_id,json=leaderNodeId,proto3" json:"leader_node_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadRecordsResponse) Reset() {
+	*x = ReadRecordsResponse{}
+	mi := &file_node_nodepb_node_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadRecordsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadRecordsResponse) ProtoMessage() {}
+
+func (x *ReadRecordsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_node_nodepb_node_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadRecordsResponse.ProtoReflect.Descriptor instead.
+func (*ReadRecordsResponse) Descriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ReadRecordsResponse) GetRecords() []*v1.Record {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+func (x *ReadRecordsResponse) GetTruncated() bool {
+	if x != nil {
+		return x.Truncated
+	}
+	return false
+}
+
+func (x *ReadRecordsResponse) GetNotLeader() bool {
+	if x != nil {
+		return x.NotLeader
+	}
+	return false
+}
+
+func (x *ReadRecordsResponse) GetLeaderNodeId() string {
+	if x != nil {
+		return x.LeaderNodeId
+	}
+	return ""
+}
+
 type ReadCatalogRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -1466,7 +1628,7 @@ type ReadCatalogRequest struct {
 
 func (x *ReadCatalogRequest) Reset() {
 	*x = ReadCatalogRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[18]
+	mi := &file_node_nodepb_node_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1478,7 +1640,7 @@ func (x *ReadCatalogRequest) String() string {
 func (*ReadCatalogRequest) ProtoMessage() {}
 
 func (x *ReadCatalogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[18]
+	mi := &file_node_nodepb_node_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1491,7 +1653,7 @@ func (x *ReadCatalogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadCatalogRequest.ProtoReflect.Descriptor instead.
 func (*ReadCatalogRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{18}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{20}
 }
 
 type ReadCatalogResponse struct {
@@ -1505,7 +1667,7 @@ type ReadCatalogResponse struct {
 
 func (x *ReadCatalogResponse) Reset() {
 	*x = ReadCatalogResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[19]
+	mi := &file_node_nodepb_node_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1517,7 +1679,7 @@ func (x *ReadCatalogResponse) String() string {
 func (*ReadCatalogResponse) ProtoMessage() {}
 
 func (x *ReadCatalogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[19]
+	mi := &file_node_nodepb_node_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1530,7 +1692,7 @@ func (x *ReadCatalogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadCatalogResponse.ProtoReflect.Descriptor instead.
 func (*ReadCatalogResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{19}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ReadCatalogResponse) GetCatalog() *CatalogSnapshot {
@@ -1563,7 +1725,7 @@ type LocalStatusRequest struct {
 
 func (x *LocalStatusRequest) Reset() {
 	*x = LocalStatusRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[20]
+	mi := &file_node_nodepb_node_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1575,7 +1737,7 @@ func (x *LocalStatusRequest) String() string {
 func (*LocalStatusRequest) ProtoMessage() {}
 
 func (x *LocalStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[20]
+	mi := &file_node_nodepb_node_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1588,7 +1750,7 @@ func (x *LocalStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalStatusRequest.ProtoReflect.Descriptor instead.
 func (*LocalStatusRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{20}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *LocalStatusRequest) GetIncludeStateHashes() bool {
@@ -1608,7 +1770,7 @@ type LocalStatusResponse struct {
 
 func (x *LocalStatusResponse) Reset() {
 	*x = LocalStatusResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[21]
+	mi := &file_node_nodepb_node_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1620,7 +1782,7 @@ func (x *LocalStatusResponse) String() string {
 func (*LocalStatusResponse) ProtoMessage() {}
 
 func (x *LocalStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[21]
+	mi := &file_node_nodepb_node_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1633,7 +1795,7 @@ func (x *LocalStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalStatusResponse.ProtoReflect.Descriptor instead.
 func (*LocalStatusResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{21}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *LocalStatusResponse) GetNodeId() string {
@@ -1763,7 +1925,21 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\x04hold\x18\x04 \x01(\v2\x1a.boxoffice.v1.HoldResponseR\x04hold\x12\x1d\n" +
 	"\n" +
 	"not_leader\x18\x05 \x01(\bR\tnotLeader\x12$\n" +
-	"\x0eleader_node_id\x18\x06 \x01(\tR\fleaderNodeId\"\x14\n" +
+	"\x0eleader_node_id\x18\x06 \x01(\tR\fleaderNodeId\"\xb6\x01\n" +
+	"\x12ReadRecordsRequest\x12\x19\n" +
+	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x12\n" +
+	"\x04scan\x18\x03 \x01(\bR\x04scan\x12\x16\n" +
+	"\x06prefix\x18\x04 \x01(\tR\x06prefix\x12\x14\n" +
+	"\x05after\x18\x05 \x01(\tR\x05after\x12\x14\n" +
+	"\x05limit\x18\x06 \x01(\rR\x05limit\x12\x1b\n" +
+	"\tbytes_max\x18\a \x01(\rR\bbytesMax\"\xa8\x01\n" +
+	"\x13ReadRecordsResponse\x12.\n" +
+	"\arecords\x18\x01 \x03(\v2\x14.boxoffice.v1.RecordR\arecords\x12\x1c\n" +
+	"\ttruncated\x18\x02 \x01(\bR\ttruncated\x12\x1d\n" +
+	"\n" +
+	"not_leader\x18\x03 \x01(\bR\tnotLeader\x12$\n" +
+	"\x0eleader_node_id\x18\x04 \x01(\tR\fleaderNodeId\"\x14\n" +
 	"\x12ReadCatalogRequest\"\x98\x01\n" +
 	"\x13ReadCatalogResponse\x12<\n" +
 	"\acatalog\x18\x01 \x01(\v2\".boxoffice.node.v1.CatalogSnapshotR\acatalog\x12\x1d\n" +
@@ -1788,13 +1964,14 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\x0fCATALOG_CODE_OK\x10\x01\x12\x18\n" +
 	"\x14CATALOG_CODE_INVALID\x10\x02\x12\x1a\n" +
 	"\x16CATALOG_CODE_NOT_FOUND\x10\x03\x12\x1f\n" +
-	"\x1bCATALOG_CODE_ALREADY_EXISTS\x10\x042\xd3\x03\n" +
+	"\x1bCATALOG_CODE_ALREADY_EXISTS\x10\x042\xb1\x04\n" +
 	"\x04Peer\x12P\n" +
 	"\aPropose\x12!.boxoffice.node.v1.ProposeRequest\x1a\".boxoffice.node.v1.ProposeResponse\x12e\n" +
 	"\x0eProposeCatalog\x12(.boxoffice.node.v1.ProposeCatalogRequest\x1a).boxoffice.node.v1.ProposeCatalogResponse\x12V\n" +
 	"\tReadShard\x12#.boxoffice.node.v1.ReadShardRequest\x1a$.boxoffice.node.v1.ReadShardResponse\x12\\\n" +
 	"\vReadCatalog\x12%.boxoffice.node.v1.ReadCatalogRequest\x1a&.boxoffice.node.v1.ReadCatalogResponse\x12\\\n" +
-	"\vLocalStatus\x12%.boxoffice.node.v1.LocalStatusRequest\x1a&.boxoffice.node.v1.LocalStatusResponseB,Z*github.com/boxoffice/boxoffice/node/nodepbb\x06proto3"
+	"\vLocalStatus\x12%.boxoffice.node.v1.LocalStatusRequest\x1a&.boxoffice.node.v1.LocalStatusResponse\x12\\\n" +
+	"\vReadRecords\x12%.boxoffice.node.v1.ReadRecordsRequest\x1a&.boxoffice.node.v1.ReadRecordsResponseB,Z*github.com/boxoffice/boxoffice/node/nodepbb\x06proto3"
 
 var (
 	file_node_nodepb_node_proto_rawDescOnce sync.Once
@@ -1809,7 +1986,7 @@ func file_node_nodepb_node_proto_rawDescGZIP() []byte {
 }
 
 var file_node_nodepb_node_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_node_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_node_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_node_nodepb_node_proto_goTypes = []any{
 	(CatalogCommandType)(0),        // 0: boxoffice.node.v1.CatalogCommandType
 	(CatalogCode)(0),               // 1: boxoffice.node.v1.CatalogCode
@@ -1831,24 +2008,27 @@ var file_node_nodepb_node_proto_goTypes = []any{
 	(*ProposeCatalogResponse)(nil), // 17: boxoffice.node.v1.ProposeCatalogResponse
 	(*ReadShardRequest)(nil),       // 18: boxoffice.node.v1.ReadShardRequest
 	(*ReadShardResponse)(nil),      // 19: boxoffice.node.v1.ReadShardResponse
-	(*ReadCatalogRequest)(nil),     // 20: boxoffice.node.v1.ReadCatalogRequest
-	(*ReadCatalogResponse)(nil),    // 21: boxoffice.node.v1.ReadCatalogResponse
-	(*LocalStatusRequest)(nil),     // 22: boxoffice.node.v1.LocalStatusRequest
-	(*LocalStatusResponse)(nil),    // 23: boxoffice.node.v1.LocalStatusResponse
-	(*v1.EventPolicy)(nil),         // 24: boxoffice.v1.EventPolicy
-	(*v1.Venue)(nil),               // 25: boxoffice.v1.Venue
-	(v1.EventStatus)(0),            // 26: boxoffice.v1.EventStatus
-	(*v1.SectionState)(nil),        // 27: boxoffice.v1.SectionState
-	(*v1.PoolState)(nil),           // 28: boxoffice.v1.PoolState
-	(*v1.ShardPosition)(nil),       // 29: boxoffice.v1.ShardPosition
-	(*v1.HoldResponse)(nil),        // 30: boxoffice.v1.HoldResponse
-	(*v1.GroupStatus)(nil),         // 31: boxoffice.v1.GroupStatus
+	(*ReadRecordsRequest)(nil),     // 20: boxoffice.node.v1.ReadRecordsRequest
+	(*ReadRecordsResponse)(nil),    // 21: boxoffice.node.v1.ReadRecordsResponse
+	(*ReadCatalogRequest)(nil),     // 22: boxoffice.node.v1.ReadCatalogRequest
+	(*ReadCatalogResponse)(nil),    // 23: boxoffice.node.v1.ReadCatalogResponse
+	(*LocalStatusRequest)(nil),     // 24: boxoffice.node.v1.LocalStatusRequest
+	(*LocalStatusResponse)(nil),    // 25: boxoffice.node.v1.LocalStatusResponse
+	(*v1.EventPolicy)(nil),         // 26: boxoffice.v1.EventPolicy
+	(*v1.Venue)(nil),               // 27: boxoffice.v1.Venue
+	(v1.EventStatus)(0),            // 28: boxoffice.v1.EventStatus
+	(*v1.SectionState)(nil),        // 29: boxoffice.v1.SectionState
+	(*v1.PoolState)(nil),           // 30: boxoffice.v1.PoolState
+	(*v1.ShardPosition)(nil),       // 31: boxoffice.v1.ShardPosition
+	(*v1.HoldResponse)(nil),        // 32: boxoffice.v1.HoldResponse
+	(*v1.Record)(nil),              // 33: boxoffice.v1.Record
+	(*v1.GroupStatus)(nil),         // 34: boxoffice.v1.GroupStatus
 }
 var file_node_nodepb_node_proto_depIdxs = []int32{
-	24, // 0: boxoffice.node.v1.EventRecord.policy:type_name -> boxoffice.v1.EventPolicy
-	25, // 1: boxoffice.node.v1.EventRecord.venue:type_name -> boxoffice.v1.Venue
+	26, // 0: boxoffice.node.v1.EventRecord.policy:type_name -> boxoffice.v1.EventPolicy
+	27, // 1: boxoffice.node.v1.EventRecord.venue:type_name -> boxoffice.v1.Venue
 	4,  // 2: boxoffice.node.v1.EventRecord.shards:type_name -> boxoffice.node.v1.ShardRecord
-	26, // 3: boxoffice.node.v1.EventRecord.status:type_name -> boxoffice.v1.EventStatus
+	28, // 3: boxoffice.node.v1.EventRecord.status:type_name -> boxoffice.v1.EventStatus
 	0,  // 4: boxoffice.node.v1.CatalogCommand.type:type_name -> boxoffice.node.v1.CatalogCommandType
 	2,  // 5: boxoffice.node.v1.CatalogCommand.register_node:type_name -> boxoffice.node.v1.NodeRecord
 	7,  // 6: boxoffice.node.v1.CatalogCommand.create_groups:type_name -> boxoffice.node.v1.CreateGroups
@@ -1857,7 +2037,7 @@ var file_node_nodepb_node_proto_depIdxs = []int32{
 	10, // 9: boxoffice.node.v1.CatalogCommand.set_replicas:type_name -> boxoffice.node.v1.SetReplicas
 	9,  // 10: boxoffice.node.v1.CatalogCommand.remove_node:type_name -> boxoffice.node.v1.RemoveNode
 	3,  // 11: boxoffice.node.v1.CreateGroups.groups:type_name -> boxoffice.node.v1.GroupRecord
-	26, // 12: boxoffice.node.v1.SetEventStatus.status:type_name -> boxoffice.v1.EventStatus
+	28, // 12: boxoffice.node.v1.SetEventStatus.status:type_name -> boxoffice.v1.EventStatus
 	1,  // 13: boxoffice.node.v1.CatalogResult.code:type_name -> boxoffice.node.v1.CatalogCode
 	5,  // 14: boxoffice.node.v1.CatalogResult.event:type_name -> boxoffice.node.v1.EventRecord
 	2,  // 15: boxoffice.node.v1.CatalogSnapshot.nodes:type_name -> boxoffice.node.v1.NodeRecord
@@ -1867,27 +2047,30 @@ var file_node_nodepb_node_proto_depIdxs = []int32{
 	2,  // 19: boxoffice.node.v1.CatalogSnapshot.removed_nodes:type_name -> boxoffice.node.v1.NodeRecord
 	11, // 20: boxoffice.node.v1.DedupEntry.result:type_name -> boxoffice.node.v1.CatalogResult
 	11, // 21: boxoffice.node.v1.ProposeCatalogResponse.result:type_name -> boxoffice.node.v1.CatalogResult
-	27, // 22: boxoffice.node.v1.ReadShardResponse.sections:type_name -> boxoffice.v1.SectionState
-	28, // 23: boxoffice.node.v1.ReadShardResponse.pools:type_name -> boxoffice.v1.PoolState
-	29, // 24: boxoffice.node.v1.ReadShardResponse.position:type_name -> boxoffice.v1.ShardPosition
-	30, // 25: boxoffice.node.v1.ReadShardResponse.hold:type_name -> boxoffice.v1.HoldResponse
-	12, // 26: boxoffice.node.v1.ReadCatalogResponse.catalog:type_name -> boxoffice.node.v1.CatalogSnapshot
-	31, // 27: boxoffice.node.v1.LocalStatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
-	14, // 28: boxoffice.node.v1.Peer.Propose:input_type -> boxoffice.node.v1.ProposeRequest
-	16, // 29: boxoffice.node.v1.Peer.ProposeCatalog:input_type -> boxoffice.node.v1.ProposeCatalogRequest
-	18, // 30: boxoffice.node.v1.Peer.ReadShard:input_type -> boxoffice.node.v1.ReadShardRequest
-	20, // 31: boxoffice.node.v1.Peer.ReadCatalog:input_type -> boxoffice.node.v1.ReadCatalogRequest
-	22, // 32: boxoffice.node.v1.Peer.LocalStatus:input_type -> boxoffice.node.v1.LocalStatusRequest
-	15, // 33: boxoffice.node.v1.Peer.Propose:output_type -> boxoffice.node.v1.ProposeResponse
-	17, // 34: boxoffice.node.v1.Peer.ProposeCatalog:output_type -> boxoffice.node.v1.ProposeCatalogResponse
-	19, // 35: boxoffice.node.v1.Peer.ReadShard:output_type -> boxoffice.node.v1.ReadShardResponse
-	21, // 36: boxoffice.node.v1.Peer.ReadCatalog:output_type -> boxoffice.node.v1.ReadCatalogResponse
-	23, // 37: boxoffice.node.v1.Peer.LocalStatus:output_type -> boxoffice.node.v1.LocalStatusResponse
-	33, // [33:38] is the sub-list for method output_type
-	28, // [28:33] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	29, // 22: boxoffice.node.v1.ReadShardResponse.sections:type_name -> boxoffice.v1.SectionState
+	30, // 23: boxoffice.node.v1.ReadShardResponse.pools:type_name -> boxoffice.v1.PoolState
+	31, // 24: boxoffice.node.v1.ReadShardResponse.position:type_name -> boxoffice.v1.ShardPosition
+	32, // 25: boxoffice.node.v1.ReadShardResponse.hold:type_name -> boxoffice.v1.HoldResponse
+	33, // 26: boxoffice.node.v1.ReadRecordsResponse.records:type_name -> boxoffice.v1.Record
+	12, // 27: boxoffice.node.v1.ReadCatalogResponse.catalog:type_name -> boxoffice.node.v1.CatalogSnapshot
+	34, // 28: boxoffice.node.v1.LocalStatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
+	14, // 29: boxoffice.node.v1.Peer.Propose:input_type -> boxoffice.node.v1.ProposeRequest
+	16, // 30: boxoffice.node.v1.Peer.ProposeCatalog:input_type -> boxoffice.node.v1.ProposeCatalogRequest
+	18, // 31: boxoffice.node.v1.Peer.ReadShard:input_type -> boxoffice.node.v1.ReadShardRequest
+	22, // 32: boxoffice.node.v1.Peer.ReadCatalog:input_type -> boxoffice.node.v1.ReadCatalogRequest
+	24, // 33: boxoffice.node.v1.Peer.LocalStatus:input_type -> boxoffice.node.v1.LocalStatusRequest
+	20, // 34: boxoffice.node.v1.Peer.ReadRecords:input_type -> boxoffice.node.v1.ReadRecordsRequest
+	15, // 35: boxoffice.node.v1.Peer.Propose:output_type -> boxoffice.node.v1.ProposeResponse
+	17, // 36: boxoffice.node.v1.Peer.ProposeCatalog:output_type -> boxoffice.node.v1.ProposeCatalogResponse
+	19, // 37: boxoffice.node.v1.Peer.ReadShard:output_type -> boxoffice.node.v1.ReadShardResponse
+	23, // 38: boxoffice.node.v1.Peer.ReadCatalog:output_type -> boxoffice.node.v1.ReadCatalogResponse
+	25, // 39: boxoffice.node.v1.Peer.LocalStatus:output_type -> boxoffice.node.v1.LocalStatusResponse
+	21, // 40: boxoffice.node.v1.Peer.ReadRecords:output_type -> boxoffice.node.v1.ReadRecordsResponse
+	35, // [35:41] is the sub-list for method output_type
+	29, // [29:35] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_node_nodepb_node_proto_init() }
@@ -1909,7 +2092,7 @@ func file_node_nodepb_node_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_node_nodepb_node_proto_rawDesc), len(file_node_nodepb_node_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   22,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

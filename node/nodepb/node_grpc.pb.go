@@ -28,6 +28,7 @@ const (
 	Peer_ReadShard_FullMethodName      = "/boxoffice.node.v1.Peer/ReadShard"
 	Peer_ReadCatalog_FullMethodName    = "/boxoffice.node.v1.Peer/ReadCatalog"
 	Peer_LocalStatus_FullMethodName    = "/boxoffice.node.v1.Peer/LocalStatus"
+	Peer_ReadRecords_FullMethodName    = "/boxoffice.node.v1.Peer/ReadRecords"
 )
 
 // PeerClient is the client API for Peer service.
@@ -41,6 +42,8 @@ type PeerClient interface {
 	// ReadCatalog reads the catalog linearizably on the meta leader.
 	ReadCatalog(ctx context.Context, in *ReadCatalogRequest, opts ...grpc.CallOption) (*ReadCatalogResponse, error)
 	LocalStatus(ctx context.Context, in *LocalStatusRequest, opts ...grpc.CallOption) (*LocalStatusResponse, error)
+	// ReadRecords reads a group's records linearizably on its leader.
+	ReadRecords(ctx context.Context, in *ReadRecordsRequest, opts ...grpc.CallOption) (*ReadRecordsResponse, error)
 }
 
 type peerClient struct {
@@ -101,6 +104,16 @@ func (c *peerClient) LocalStatus(ctx context.Context, in *LocalStatusRequest, op
 	return out, nil
 }
 
+func (c *peerClient) ReadRecords(ctx context.Context, in *ReadRecordsRequest, opts ...grpc.CallOption) (*ReadRecordsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReadRecordsResponse)
+	err := c.cc.Invoke(ctx, Peer_ReadRecords_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PeerServer is the server API for Peer service.
 // All implementations must embed UnimplementedPeerServer
 // for forward compatibility.
@@ -112,6 +125,8 @@ type PeerServer interface {
 	// ReadCatalog reads the catalog linearizably on the meta leader.
 	ReadCatalog(context.Context, *ReadCatalogRequest) (*ReadCatalogResponse, error)
 	LocalStatus(context.Context, *LocalStatusRequest) (*LocalStatusResponse, error)
+	// ReadRecords reads a group's records linearizably on its leader.
+	ReadRecords(context.Context, *ReadRecordsRequest) (*ReadRecordsResponse, error)
 	mustEmbedUnimplementedPeerServer()
 }
 
@@ -136,6 +151,9 @@ func (UnimplementedPeerServer) ReadCatalog(context.Context, *ReadCatalogRequest)
 }
 func (UnimplementedPeerServer) LocalStatus(context.Context, *LocalStatusRequest) (*LocalStatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method LocalStatus not implemented")
+}
+func (UnimplementedPeerServer) ReadRecords(context.Context, *ReadRecordsRequest) (*ReadRecordsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReadRecords not implemented")
 }
 func (UnimplementedPeerServer) mustEmbedUnimplementedPeerServer() {}
 func (UnimplementedPeerServer) testEmbeddedByValue()              {}
@@ -248,6 +266,24 @@ func _Peer_LocalStatus_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Peer_ReadRecords_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReadRecordsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PeerServer).ReadRecords(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Peer_ReadRecords_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PeerServer).ReadRecords(ctx, req.(*ReadRecordsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Peer_ServiceDesc is the grpc.ServiceDesc for Peer service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -274,6 +310,10 @@ var Peer_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "LocalStatus",
 			Handler:    _Peer_LocalStatus_Handler,
+		},
+		{
+			MethodName: "ReadRecords",
+			Handler:    _Peer_ReadRecords_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

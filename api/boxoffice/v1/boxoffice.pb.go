@@ -3414,6 +3414,566 @@ func (*RemoveNodeResponse) Descriptor() ([]byte, []int) {
 	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{45}
 }
 
+type Record struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Value         []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	Version       uint64                 `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Record) Reset() {
+	*x = Record{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Record) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Record) ProtoMessage() {}
+
+func (x *Record) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Record.ProtoReflect.Descriptor instead.
+func (*Record) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *Record) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *Record) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *Record) GetVersion() uint64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type GetRecordRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRecordRequest) Reset() {
+	*x = GetRecordRequest{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRecordRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRecordRequest) ProtoMessage() {}
+
+func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRecordRequest.ProtoReflect.Descriptor instead.
+func (*GetRecordRequest) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *GetRecordRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+type CompareAndSwapRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	RequestId       string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Key             string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	ExpectedVersion uint64                 `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"` // 0: the key must not exist
+	Value           []byte                 `protobuf:"bytes,4,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *CompareAndSwapRequest) Reset() {
+	*x = CompareAndSwapRequest{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompareAndSwapRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompareAndSwapRequest) ProtoMessage() {}
+
+func (x *CompareAndSwapRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompareAndSwapRequest.ProtoReflect.Descriptor instead.
+func (*CompareAndSwapRequest) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *CompareAndSwapRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CompareAndSwapRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *CompareAndSwapRequest) GetExpectedVersion() uint64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+func (x *CompareAndSwapRequest) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+type CompareAndSwapResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       uint64                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompareAndSwapResponse) Reset() {
+	*x = CompareAndSwapResponse{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompareAndSwapResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompareAndSwapResponse) ProtoMessage() {}
+
+func (x *CompareAndSwapResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompareAndSwapResponse.ProtoReflect.Descriptor instead.
+func (*CompareAndSwapResponse) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *CompareAndSwapResponse) GetVersion() uint64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type DeleteRecordRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	RequestId       string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Key             string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	ExpectedVersion uint64                 `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"` // must be the current version; 0 is refused
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *DeleteRecordRequest) Reset() {
+	*x = DeleteRecordRequest{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteRecordRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteRecordRequest) ProtoMessage() {}
+
+func (x *DeleteRecordRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteRecordRequest.ProtoReflect.Descriptor instead.
+func (*DeleteRecordRequest) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *DeleteRecordRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *DeleteRecordRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *DeleteRecordRequest) GetExpectedVersion() uint64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+type DeleteRecordResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteRecordResponse) Reset() {
+	*x = DeleteRecordResponse{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteRecordResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteRecordResponse) ProtoMessage() {}
+
+func (x *DeleteRecordResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteRecordResponse.ProtoReflect.Descriptor instead.
+func (*DeleteRecordResponse) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{51}
+}
+
+// AddRequest adds delta to the decimal int64 stored under key (missing: 0).
+type AddRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Key           string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	Delta         int64                  `protobuf:"varint,3,opt,name=delta,proto3" json:"delta,omitempty"`
+	Min           int64                  `protobuf:"varint,4,opt,name=min,proto3" json:"min,omitempty"`
+	Max           int64                  `protobuf:"varint,5,opt,name=max,proto3" json:"max,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddRequest) Reset() {
+	*x = AddRequest{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddRequest) ProtoMessage() {}
+
+func (x *AddRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddRequest.ProtoReflect.Descriptor instead.
+func (*AddRequest) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *AddRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *AddRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *AddRequest) GetDelta() int64 {
+	if x != nil {
+		return x.Delta
+	}
+	return 0
+}
+
+func (x *AddRequest) GetMin() int64 {
+	if x != nil {
+		return x.Min
+	}
+	return 0
+}
+
+func (x *AddRequest) GetMax() int64 {
+	if x != nil {
+		return x.Max
+	}
+	return 0
+}
+
+type AddResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Value         int64                  `protobuf:"varint,1,opt,name=value,proto3" json:"value,omitempty"`     // the new value
+	Version       uint64                 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"` // the new version
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddResponse) Reset() {
+	*x = AddResponse{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddResponse) ProtoMessage() {}
+
+func (x *AddResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddResponse.ProtoReflect.Descriptor instead.
+func (*AddResponse) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *AddResponse) GetValue() int64 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+func (x *AddResponse) GetVersion() uint64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+// ScanRequest lists keys that start with prefix and sort strictly after
+// after (byte order), ascending. Each data group's part is read
+// linearizably, but the groups are read concurrently, not at one point.
+type ScanRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Prefix        string                 `protobuf:"bytes,1,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	After         string                 `protobuf:"bytes,2,opt,name=after,proto3" json:"after,omitempty"`
+	Limit         uint32                 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"` // 1..1000
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScanRequest) Reset() {
+	*x = ScanRequest{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScanRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScanRequest) ProtoMessage() {}
+
+func (x *ScanRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScanRequest.ProtoReflect.Descriptor instead.
+func (*ScanRequest) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *ScanRequest) GetPrefix() string {
+	if x != nil {
+		return x.Prefix
+	}
+	return ""
+}
+
+func (x *ScanRequest) GetAfter() string {
+	if x != nil {
+		return x.After
+	}
+	return ""
+}
+
+func (x *ScanRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type ScanResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Records []*Record              `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
+	// truncated: the response reached its size cap (4 MiB of keys and
+	// values) before limit; more keys may match. Continue with after set to
+	// the last key returned. A page shorter than limit with truncated unset
+	// is the end.
+	Truncated     bool `protobuf:"varint,2,opt,name=truncated,proto3" json:"truncated,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScanResponse) Reset() {
+	*x = ScanResponse{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScanResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScanResponse) ProtoMessage() {}
+
+func (x *ScanResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScanResponse.ProtoReflect.Descriptor instead.
+func (*ScanResponse) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *ScanResponse) GetRecords() []*Record {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+func (x *ScanResponse) GetTruncated() bool {
+	if x != nil {
+		return x.Truncated
+	}
+	return false
+}
+
 var File_api_boxoffice_v1_boxoffice_proto protoreflect.FileDescriptor
 
 const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
@@ -3691,7 +4251,45 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x05nodes\x18\x03 \x03(\v2\x16.boxoffice.v1.NodeInfoR\x05nodes\",\n" +
 	"\x11RemoveNodeRequest\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\"\x14\n" +
-	"\x12RemoveNodeResponse*^\n" +
+	"\x12RemoveNodeResponse\"J\n" +
+	"\x06Record\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value\x12\x18\n" +
+	"\aversion\x18\x03 \x01(\x04R\aversion\"$\n" +
+	"\x10GetRecordRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\"\x89\x01\n" +
+	"\x15CompareAndSwapRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12)\n" +
+	"\x10expected_version\x18\x03 \x01(\x04R\x0fexpectedVersion\x12\x14\n" +
+	"\x05value\x18\x04 \x01(\fR\x05value\"2\n" +
+	"\x16CompareAndSwapResponse\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x04R\aversion\"q\n" +
+	"\x13DeleteRecordRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12)\n" +
+	"\x10expected_version\x18\x03 \x01(\x04R\x0fexpectedVersion\"\x16\n" +
+	"\x14DeleteRecordResponse\"w\n" +
+	"\n" +
+	"AddRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x14\n" +
+	"\x05delta\x18\x03 \x01(\x03R\x05delta\x12\x10\n" +
+	"\x03min\x18\x04 \x01(\x03R\x03min\x12\x10\n" +
+	"\x03max\x18\x05 \x01(\x03R\x03max\"=\n" +
+	"\vAddResponse\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\x03R\x05value\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x04R\aversion\"Q\n" +
+	"\vScanRequest\x12\x16\n" +
+	"\x06prefix\x18\x01 \x01(\tR\x06prefix\x12\x14\n" +
+	"\x05after\x18\x02 \x01(\tR\x05after\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\rR\x05limit\"\\\n" +
+	"\fScanResponse\x12.\n" +
+	"\arecords\x18\x01 \x03(\v2\x14.boxoffice.v1.RecordR\arecords\x12\x1c\n" +
+	"\ttruncated\x18\x02 \x01(\bR\ttruncated*^\n" +
 	"\vEventStatus\x12\x1c\n" +
 	"\x18EVENT_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15EVENT_STATUS_CREATING\x10\x01\x12\x16\n" +
@@ -3724,7 +4322,13 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x06Status\x12\x1b.boxoffice.v1.StatusRequest\x1a\x1c.boxoffice.v1.StatusResponse\x12F\n" +
 	"\aRouting\x12\x1c.boxoffice.v1.RoutingRequest\x1a\x1d.boxoffice.v1.RoutingResponse\x12O\n" +
 	"\n" +
-	"RemoveNode\x12\x1f.boxoffice.v1.RemoveNodeRequest\x1a .boxoffice.v1.RemoveNodeResponseB=Z;github.com/boxoffice/boxoffice/api/boxoffice/v1;boxofficev1b\x06proto3"
+	"RemoveNode\x12\x1f.boxoffice.v1.RemoveNodeRequest\x1a .boxoffice.v1.RemoveNodeResponse2\xef\x02\n" +
+	"\aRecords\x12;\n" +
+	"\x03Get\x12\x1e.boxoffice.v1.GetRecordRequest\x1a\x14.boxoffice.v1.Record\x12[\n" +
+	"\x0eCompareAndSwap\x12#.boxoffice.v1.CompareAndSwapRequest\x1a$.boxoffice.v1.CompareAndSwapResponse\x12O\n" +
+	"\x06Delete\x12!.boxoffice.v1.DeleteRecordRequest\x1a\".boxoffice.v1.DeleteRecordResponse\x12:\n" +
+	"\x03Add\x12\x18.boxoffice.v1.AddRequest\x1a\x19.boxoffice.v1.AddResponse\x12=\n" +
+	"\x04Scan\x12\x19.boxoffice.v1.ScanRequest\x1a\x1a.boxoffice.v1.ScanResponseB=Z;github.com/boxoffice/boxoffice/api/boxoffice/v1;boxofficev1b\x06proto3"
 
 var (
 	file_api_boxoffice_v1_boxoffice_proto_rawDescOnce sync.Once
@@ -3739,57 +4343,67 @@ func file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP() []byte {
 }
 
 var file_api_boxoffice_v1_boxoffice_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_api_boxoffice_v1_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_api_boxoffice_v1_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
 var file_api_boxoffice_v1_boxoffice_proto_goTypes = []any{
-	(EventStatus)(0),             // 0: boxoffice.v1.EventStatus
-	(SeatState)(0),               // 1: boxoffice.v1.SeatState
-	(ReadConsistency)(0),         // 2: boxoffice.v1.ReadConsistency
-	(*PriceTier)(nil),            // 3: boxoffice.v1.PriceTier
-	(*Row)(nil),                  // 4: boxoffice.v1.Row
-	(*Section)(nil),              // 5: boxoffice.v1.Section
-	(*GeneralAdmissionPool)(nil), // 6: boxoffice.v1.GeneralAdmissionPool
-	(*Venue)(nil),                // 7: boxoffice.v1.Venue
-	(*EventPolicy)(nil),          // 8: boxoffice.v1.EventPolicy
-	(*Event)(nil),                // 9: boxoffice.v1.Event
-	(*Seat)(nil),                 // 10: boxoffice.v1.Seat
-	(*RowState)(nil),             // 11: boxoffice.v1.RowState
-	(*SectionState)(nil),         // 12: boxoffice.v1.SectionState
-	(*PoolState)(nil),            // 13: boxoffice.v1.PoolState
-	(*ShardPosition)(nil),        // 14: boxoffice.v1.ShardPosition
-	(*SeatMap)(nil),              // 15: boxoffice.v1.SeatMap
-	(*CreateEventRequest)(nil),   // 16: boxoffice.v1.CreateEventRequest
-	(*CreateEventResponse)(nil),  // 17: boxoffice.v1.CreateEventResponse
-	(*GetEventRequest)(nil),      // 18: boxoffice.v1.GetEventRequest
-	(*ListEventsRequest)(nil),    // 19: boxoffice.v1.ListEventsRequest
-	(*ListEventsResponse)(nil),   // 20: boxoffice.v1.ListEventsResponse
-	(*GetSeatMapRequest)(nil),    // 21: boxoffice.v1.GetSeatMapRequest
-	(*SeatList)(nil),             // 22: boxoffice.v1.SeatList
-	(*BestAvailable)(nil),        // 23: boxoffice.v1.BestAvailable
-	(*GeneralAdmission)(nil),     // 24: boxoffice.v1.GeneralAdmission
-	(*HoldRequest)(nil),          // 25: boxoffice.v1.HoldRequest
-	(*HoldResponse)(nil),         // 26: boxoffice.v1.HoldResponse
-	(*GetHoldRequest)(nil),       // 27: boxoffice.v1.GetHoldRequest
-	(*ExtendHoldRequest)(nil),    // 28: boxoffice.v1.ExtendHoldRequest
-	(*ReleaseRequest)(nil),       // 29: boxoffice.v1.ReleaseRequest
-	(*ReleaseResponse)(nil),      // 30: boxoffice.v1.ReleaseResponse
-	(*Ticket)(nil),               // 31: boxoffice.v1.Ticket
-	(*SellRequest)(nil),          // 32: boxoffice.v1.SellRequest
-	(*SellResponse)(nil),         // 33: boxoffice.v1.SellResponse
-	(*RefundRequest)(nil),        // 34: boxoffice.v1.RefundRequest
-	(*RefundResponse)(nil),       // 35: boxoffice.v1.RefundResponse
-	(*SeatChange)(nil),           // 36: boxoffice.v1.SeatChange
-	(*WatchRequest)(nil),         // 37: boxoffice.v1.WatchRequest
-	(*WatchResponse)(nil),        // 38: boxoffice.v1.WatchResponse
-	(*NodeInfo)(nil),             // 39: boxoffice.v1.NodeInfo
-	(*ReplicaStatus)(nil),        // 40: boxoffice.v1.ReplicaStatus
-	(*GroupStatus)(nil),          // 41: boxoffice.v1.GroupStatus
-	(*StatusRequest)(nil),        // 42: boxoffice.v1.StatusRequest
-	(*StatusResponse)(nil),       // 43: boxoffice.v1.StatusResponse
-	(*ShardRoute)(nil),           // 44: boxoffice.v1.ShardRoute
-	(*RoutingRequest)(nil),       // 45: boxoffice.v1.RoutingRequest
-	(*RoutingResponse)(nil),      // 46: boxoffice.v1.RoutingResponse
-	(*RemoveNodeRequest)(nil),    // 47: boxoffice.v1.RemoveNodeRequest
-	(*RemoveNodeResponse)(nil),   // 48: boxoffice.v1.RemoveNodeResponse
+	(EventStatus)(0),               // 0: boxoffice.v1.EventStatus
+	(SeatState)(0),                 // 1: boxoffice.v1.SeatState
+	(ReadConsistency)(0),           // 2: boxoffice.v1.ReadConsistency
+	(*PriceTier)(nil),              // 3: boxoffice.v1.PriceTier
+	(*Row)(nil),                    // 4: boxoffice.v1.Row
+	(*Section)(nil),                // 5: boxoffice.v1.Section
+	(*GeneralAdmissionPool)(nil),   // 6: boxoffice.v1.GeneralAdmissionPool
+	(*Venue)(nil),                  // 7: boxoffice.v1.Venue
+	(*EventPolicy)(nil),            // 8: boxoffice.v1.EventPolicy
+	(*Event)(nil),                  // 9: boxoffice.v1.Event
+	(*Seat)(nil),                   // 10: boxoffice.v1.Seat
+	(*RowState)(nil),               // 11: boxoffice.v1.RowState
+	(*SectionState)(nil),           // 12: boxoffice.v1.SectionState
+	(*PoolState)(nil),              // 13: boxoffice.v1.PoolState
+	(*ShardPosition)(nil),          // 14: boxoffice.v1.ShardPosition
+	(*SeatMap)(nil),                // 15: boxoffice.v1.SeatMap
+	(*CreateEventRequest)(nil),     // 16: boxoffice.v1.CreateEventRequest
+	(*CreateEventResponse)(nil),    // 17: boxoffice.v1.CreateEventResponse
+	(*GetEventRequest)(nil),        // 18: boxoffice.v1.GetEventRequest
+	(*ListEventsRequest)(nil),      // 19: boxoffice.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),     // 20: boxoffice.v1.ListEventsResponse
+	(*GetSeatMapRequest)(nil),      // 21: boxoffice.v1.GetSeatMapRequest
+	(*SeatList)(nil),               // 22: boxoffice.v1.SeatList
+	(*BestAvailable)(nil),          // 23: boxoffice.v1.BestAvailable
+	(*GeneralAdmission)(nil),       // 24: boxoffice.v1.GeneralAdmission
+	(*HoldRequest)(nil),            // 25: boxoffice.v1.HoldRequest
+	(*HoldResponse)(nil),           // 26: boxoffice.v1.HoldResponse
+	(*GetHoldRequest)(nil),         // 27: boxoffice.v1.GetHoldRequest
+	(*ExtendHoldRequest)(nil),      // 28: boxoffice.v1.ExtendHoldRequest
+	(*ReleaseRequest)(nil),         // 29: boxoffice.v1.ReleaseRequest
+	(*ReleaseResponse)(nil),        // 30: boxoffice.v1.ReleaseResponse
+	(*Ticket)(nil),                 // 31: boxoffice.v1.Ticket
+	(*SellRequest)(nil),            // 32: boxoffice.v1.SellRequest
+	(*SellResponse)(nil),           // 33: boxoffice.v1.SellResponse
+	(*RefundRequest)(nil),          // 34: boxoffice.v1.RefundRequest
+	(*RefundResponse)(nil),         // 35: boxoffice.v1.RefundResponse
+	(*SeatChange)(nil),             // 36: boxoffice.v1.SeatChange
+	(*WatchRequest)(nil),           // 37: boxoffice.v1.WatchRequest
+	(*WatchResponse)(nil),          // 38: boxoffice.v1.WatchResponse
+	(*NodeInfo)(nil),               // 39: boxoffice.v1.NodeInfo
+	(*ReplicaStatus)(nil),          // 40: boxoffice.v1.ReplicaStatus
+	(*GroupStatus)(nil),            // 41: boxoffice.v1.GroupStatus
+	(*StatusRequest)(nil),          // 42: boxoffice.v1.StatusRequest
+	(*StatusResponse)(nil),         // 43: boxoffice.v1.StatusResponse
+	(*ShardRoute)(nil),             // 44: boxoffice.v1.ShardRoute
+	(*RoutingRequest)(nil),         // 45: boxoffice.v1.RoutingRequest
+	(*RoutingResponse)(nil),        // 46: boxoffice.v1.RoutingResponse
+	(*RemoveNodeRequest)(nil),      // 47: boxoffice.v1.RemoveNodeRequest
+	(*RemoveNodeResponse)(nil),     // 48: boxoffice.v1.RemoveNodeResponse
+	(*Record)(nil),                 // 49: boxoffice.v1.Record
+	(*GetRecordRequest)(nil),       // 50: boxoffice.v1.GetRecordRequest
+	(*CompareAndSwapRequest)(nil),  // 51: boxoffice.v1.CompareAndSwapRequest
+	(*CompareAndSwapResponse)(nil), // 52: boxoffice.v1.CompareAndSwapResponse
+	(*DeleteRecordRequest)(nil),    // 53: boxoffice.v1.DeleteRecordRequest
+	(*DeleteRecordResponse)(nil),   // 54: boxoffice.v1.DeleteRecordResponse
+	(*AddRequest)(nil),             // 55: boxoffice.v1.AddRequest
+	(*AddResponse)(nil),            // 56: boxoffice.v1.AddResponse
+	(*ScanRequest)(nil),            // 57: boxoffice.v1.ScanRequest
+	(*ScanResponse)(nil),           // 58: boxoffice.v1.ScanResponse
 }
 var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	4,  // 0: boxoffice.v1.Section.rows:type_name -> boxoffice.v1.Row
@@ -3824,39 +4438,50 @@ var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	41, // 29: boxoffice.v1.StatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
 	44, // 30: boxoffice.v1.RoutingResponse.shards:type_name -> boxoffice.v1.ShardRoute
 	39, // 31: boxoffice.v1.RoutingResponse.nodes:type_name -> boxoffice.v1.NodeInfo
-	16, // 32: boxoffice.v1.Inventory.CreateEvent:input_type -> boxoffice.v1.CreateEventRequest
-	18, // 33: boxoffice.v1.Inventory.GetEvent:input_type -> boxoffice.v1.GetEventRequest
-	19, // 34: boxoffice.v1.Inventory.ListEvents:input_type -> boxoffice.v1.ListEventsRequest
-	21, // 35: boxoffice.v1.Inventory.GetSeatMap:input_type -> boxoffice.v1.GetSeatMapRequest
-	27, // 36: boxoffice.v1.Inventory.GetHold:input_type -> boxoffice.v1.GetHoldRequest
-	25, // 37: boxoffice.v1.Inventory.Hold:input_type -> boxoffice.v1.HoldRequest
-	28, // 38: boxoffice.v1.Inventory.ExtendHold:input_type -> boxoffice.v1.ExtendHoldRequest
-	29, // 39: boxoffice.v1.Inventory.Release:input_type -> boxoffice.v1.ReleaseRequest
-	32, // 40: boxoffice.v1.Inventory.Sell:input_type -> boxoffice.v1.SellRequest
-	34, // 41: boxoffice.v1.Inventory.Refund:input_type -> boxoffice.v1.RefundRequest
-	37, // 42: boxoffice.v1.Inventory.Watch:input_type -> boxoffice.v1.WatchRequest
-	42, // 43: boxoffice.v1.Cluster.Status:input_type -> boxoffice.v1.StatusRequest
-	45, // 44: boxoffice.v1.Cluster.Routing:input_type -> boxoffice.v1.RoutingRequest
-	47, // 45: boxoffice.v1.Cluster.RemoveNode:input_type -> boxoffice.v1.RemoveNodeRequest
-	17, // 46: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
-	9,  // 47: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
-	20, // 48: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
-	15, // 49: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
-	26, // 50: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
-	26, // 51: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
-	26, // 52: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
-	30, // 53: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
-	33, // 54: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
-	35, // 55: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
-	38, // 56: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
-	43, // 57: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
-	46, // 58: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
-	48, // 59: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
-	46, // [46:60] is the sub-list for method output_type
-	32, // [32:46] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	49, // 32: boxoffice.v1.ScanResponse.records:type_name -> boxoffice.v1.Record
+	16, // 33: boxoffice.v1.Inventory.CreateEvent:input_type -> boxoffice.v1.CreateEventRequest
+	18, // 34: boxoffice.v1.Inventory.GetEvent:input_type -> boxoffice.v1.GetEventRequest
+	19, // 35: boxoffice.v1.Inventory.ListEvents:input_type -> boxoffice.v1.ListEventsRequest
+	21, // 36: boxoffice.v1.Inventory.GetSeatMap:input_type -> boxoffice.v1.GetSeatMapRequest
+	27, // 37: boxoffice.v1.Inventory.GetHold:input_type -> boxoffice.v1.GetHoldRequest
+	25, // 38: boxoffice.v1.Inventory.Hold:input_type -> boxoffice.v1.HoldRequest
+	28, // 39: boxoffice.v1.Inventory.ExtendHold:input_type -> boxoffice.v1.ExtendHoldRequest
+	29, // 40: boxoffice.v1.Inventory.Release:input_type -> boxoffice.v1.ReleaseRequest
+	32, // 41: boxoffice.v1.Inventory.Sell:input_type -> boxoffice.v1.SellRequest
+	34, // 42: boxoffice.v1.Inventory.Refund:input_type -> boxoffice.v1.RefundRequest
+	37, // 43: boxoffice.v1.Inventory.Watch:input_type -> boxoffice.v1.WatchRequest
+	42, // 44: boxoffice.v1.Cluster.Status:input_type -> boxoffice.v1.StatusRequest
+	45, // 45: boxoffice.v1.Cluster.Routing:input_type -> boxoffice.v1.RoutingRequest
+	47, // 46: boxoffice.v1.Cluster.RemoveNode:input_type -> boxoffice.v1.RemoveNodeRequest
+	50, // 47: boxoffice.v1.Records.Get:input_type -> boxoffice.v1.GetRecordRequest
+	51, // 48: boxoffice.v1.Records.CompareAndSwap:input_type -> boxoffice.v1.CompareAndSwapRequest
+	53, // 49: boxoffice.v1.Records.Delete:input_type -> boxoffice.v1.DeleteRecordRequest
+	55, // 50: boxoffice.v1.Records.Add:input_type -> boxoffice.v1.AddRequest
+	57, // 51: boxoffice.v1.Records.Scan:input_type -> boxoffice.v1.ScanRequest
+	17, // 52: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
+	9,  // 53: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
+	20, // 54: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
+	15, // 55: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
+	26, // 56: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
+	26, // 57: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
+	26, // 58: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
+	30, // 59: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
+	33, // 60: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
+	35, // 61: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
+	38, // 62: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
+	43, // 63: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
+	46, // 64: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
+	48, // 65: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
+	49, // 66: boxoffice.v1.Records.Get:output_type -> boxoffice.v1.Record
+	52, // 67: boxoffice.v1.Records.CompareAndSwap:output_type -> boxoffice.v1.CompareAndSwapResponse
+	54, // 68: boxoffice.v1.Records.Delete:output_type -> boxoffice.v1.DeleteRecordResponse
+	56, // 69: boxoffice.v1.Records.Add:output_type -> boxoffice.v1.AddResponse
+	58, // 70: boxoffice.v1.Records.Scan:output_type -> boxoffice.v1.ScanResponse
+	52, // [52:71] is the sub-list for method output_type
+	33, // [33:52] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_api_boxoffice_v1_boxoffice_proto_init() }
@@ -3875,9 +4500,9 @@ func file_api_boxoffice_v1_boxoffice_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_api_boxoffice_v1_boxoffice_proto_rawDesc), len(file_api_boxoffice_v1_boxoffice_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   46,
+			NumMessages:   56,
 			NumExtensions: 0,
-			NumServices:   2,
+			NumServices:   3,
 		},
 		GoTypes:           file_api_boxoffice_v1_boxoffice_proto_goTypes,
 		DependencyIndexes: file_api_boxoffice_v1_boxoffice_proto_depIdxs,

@@ -77,6 +77,7 @@ func NewCluster(t testing.TB, n int) *Cluster {
 		// gRPC which methods exist.
 		boxofficev1.RegisterInventoryServer(server, boxofficev1.UnimplementedInventoryServer{})
 		boxofficev1.RegisterClusterServer(server, boxofficev1.UnimplementedClusterServer{})
+		boxofficev1.RegisterRecordsServer(server, boxofficev1.UnimplementedRecordsServer{})
 		go func() { _ = server.Serve(listener) }()
 		t.Cleanup(server.Stop)
 		c.Nodes = append(c.Nodes, node)
@@ -93,7 +94,8 @@ func (c *Cluster) Addrs() []string {
 	return addrs
 }
 
-// Handle sets the handler of Inventory calls (and of Cluster.RemoveNode).
+// Handle sets the handler of Inventory and Records calls (and of
+// Cluster.RemoveNode).
 func (c *Cluster) Handle(h Handler) {
 	c.mu.Lock()
 	c.handler = h

@@ -1,0 +1,52 @@
+package client
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/cluster/client/clienttest"
+)
+
+// A Records mutation retries like the seat calls: same request id on every
+// attempt; a business answer (FAILED_PRECONDITION) is not retried.
+func TestRecordsRetryKeepsRequestID(t *testing.T) {
+	fake := clienttest.NewCluster(t, 2)
+	var attempts atomic.Int32
+	fake.Handle(func(ctx context.Context, node *clienttest.Node, method string, req proto.Message) (proto.Message, error) {
+		if method != "CompareAndSwap" {
+			return nil, status.Errorf(codes.Unimplemented, "%s", method)
+		}
+		if attempts.Add(1) < 3 {
+			return nil, status.Error(codes.Unavailable, "no leader")
+		}
+		if req.(*boxofficev1.CompareAndSwapRequest).GetExpectedVersion() == 9 {
+			return nil, status.Error(codes.FailedPrecondition, "version mismatch")
+		}
+		return &boxofficev1.CompareAndSwapResponse{Version: 7}, nil
+	})
+	c := dial(t, fake.Addrs())
+	req := &boxofficev1.CompareAndSwapRequest{Key: "k", Value: []byte("v")}
+	resp, err := c.CompareAndSwapRecord(context.Background(), req)
+	if err != nil || resp.GetVersion() != 7 {
+		t.Fatalf("CompareAndSwapRecord: %v %v", resp, err)
+	}
+	calls := fake.Calls("CompareAndSwap")
+	if len(calls) != 3 {
+		t.Fatalf("%d attempts, want 3", len(calls))
+	}
+	for i, call := range calls {
+		if id := call.Request.(*boxofficev1.CompareAndSwapRequest).GetRequestId(); id == "" || id != req.GetRequestId() {
+			t.Errorf("attempt %d has request id %q, want %q", i+1, id, req.GetRequestId())
+		}
+	}
+	_, err = c.CompareAndSwapRecord(context.Background(), &boxofficev1.CompareAndSwapRequest{Key: "k", ExpectedVersion: 9})
+	if status.Code(err) != codes.FailedPrecondition || len(fake.Calls("CompareAndSwap")) != 4 {
+		t.Fatalf("mismatch: %v after %d calls, want one FAILED_PRECONDITION attempt", err, len(fake.Calls("CompareAndSwap")))
+	}
+}

@@ -1,0 +1,341 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/raft"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/fsm"
+	"github.com/boxoffice/boxoffice/fsm/fsmpb"
+	"github.com/boxoffice/boxoffice/node/nodepb"
+)
+
+// The Records service: a linearizable key-value store over the data groups
+// (fsm/records.go holds one group's part). A key lives in group
+// FNV-1a(key) mod n of the n data groups sorted by id; the layout is made
+// once at bootstrap and never changes count, so the mapping is stable.
+// Writes are fsm commands and travel like seat commands (shardCommand:
+// propose locally or forward to the leader, request-id dedup making retries
+// safe). Reads are linearizable on each group's leader (readRecords, the
+// twin of readShard). A Scan reads every group concurrently, each
+// linearizably, and merges in key order: it is linearizable per group,
+// not one read point across groups.
+//
+// Rejected: a dedicated records group (one leader's CPU and fsync stream
+// for every gateway), and range partitioning (ordered scans without a
+// fan-out, but it needs splits and a directory; scans are rare here and
+// the fan-out is one round per group).
+
+const (
+	// recordRequestIDPrefix keeps record request ids apart from seat
+	// commands' in a group's dedup table.
+	recordRequestIDPrefix = "record/"
+	// recordRequestIDMax leaves room for the prefix within fsm.MaxIDBytes.
+	recordRequestIDMax = idBytesMax - len(recordRequestIDPrefix)
+	// recordScanBytesMax caps the keys and values of one Scan response
+	// (and of each group's part); a page cut by it says truncated.
+	recordScanBytesMax = 4 << 20
+
+	// Metadata keys of the ErrorInfo of VERSION_MISMATCH and OUT_OF_RANGE.
+	MetadataCurrentVersion = "current_version"
+	MetadataCurrentValue   = "current_value"
+)
+
+// recordsService implements boxoffice.v1.Records.
+type recordsService struct {
+	boxofficev1.UnimplementedRecordsServer
+	host *Host
+}
+
+// recordGroup returns the data group that owns key.
+func (h *Host) recordGroup(key string) (string, error) {
+	ids := h.catalog.GroupIDs()
+	if len(ids) == 0 {
+		return "", ErrNotReady
+	}
+	f := fnv.New32a()
+	_, _ = f.Write([]byte(key))
+	return ids[f.Sum32()%uint32(len(ids))], nil
+}
+
+func checkRecordKey(key string) error {
+	if key == "" {
+		return invalid("key is required")
+	}
+	if len(key) > fsm.MaxRecordKeyBytes {
+		return fmt.Errorf("%w: key is %d bytes; the limit is %d", ErrTooLarge, len(key), fsm.MaxRecordKeyBytes)
+	}
+	return nil
+}
+
+// recordCommand runs one record command on the leader of the key's group
+// and turns a refusal into an error.
+func (h *Host) recordCommand(ctx context.Context, requestID, key string, cmd *fsmpb.Command) (*fsmpb.Result, error) {
+	if err := checkID("request_id", requestID, true); err != nil {
+		return nil, err
+	}
+	if len(requestID) > recordRequestIDMax {
+		return nil, invalid("request_id is %d bytes; the limit for records is %d", len(requestID), recordRequestIDMax)
+	}
+	if err := checkRecordKey(key); err != nil {
+		return nil, err
+	}
+	groupID, err := h.recordGroup(key)
+	if err != nil {
+		return nil, err
+	}
+	cmd.RequestId = recordRequestIDPrefix + requestID
+	res, err := h.shardCommand(ctx, groupID, cmd)
+	if err != nil {
+		return nil, err
+	}
+	if err := refusal(res); err != nil {
+		var ref *RefusalError
+		if errors.As(err, &ref) {
+			switch res.Code {
+			case fsmpb.Code_CODE_VERSION_MISMATCH:
+				ref.Metadata = map[string]string{MetadataCurrentVersion: strconv.FormatUint(res.RecordVersion, 10)}
+			case fsmpb.Code_CODE_OUT_OF_RANGE:
+				ref.Metadata = map[string]string{
+					MetadataCurrentValue:   strconv.FormatInt(res.CounterValue, 10),
+					MetadataCurrentVersion: strconv.FormatUint(res.RecordVersion, 10),
+				}
+			}
+		}
+		return nil, err
+	}
+	return res, nil
+}
+
+func (s *recordsService) CompareAndSwap(ctx context.Context, req *boxofficev1.CompareAndSwapRequest) (*boxofficev1.CompareAndSwapResponse, error) {
+	ctx, cancel := s.host.requestContext(ctx)
+	defer cancel()
+	if len(req.Value) > fsm.MaxRecordValueBytes {
+		return nil, toStatus(ctx, fmt.Errorf("%w: value is %d bytes; the limit is %d", ErrTooLarge, len(req.Value), fsm.MaxRecordValueBytes))
+	}
+	res, err := s.host.recordCommand(ctx, req.RequestId, req.Key, &fsmpb.Command{
+		Type: fsmpb.CommandType_COMMAND_TYPE_RECORD_CAS,
+		Body: &fsmpb.Command_RecordCas{RecordCas: &fsmpb.RecordCompareAndSwap{Key: req.Key, ExpectedVersion: req.ExpectedVersion, Value: req.Value}},
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return &boxofficev1.CompareAndSwapResponse{Version: res.RecordVersion}, nil
+}
+
+func (s *recordsService) Delete(ctx context.Context, req *boxofficev1.DeleteRecordRequest) (*boxofficev1.DeleteRecordResponse, error) {
+	ctx, cancel := s.host.requestContext(ctx)
+	defer cancel()
+	_, err := s.host.recordCommand(ctx, req.RequestId, req.Key, &fsmpb.Command{
+		Type: fsmpb.CommandType_COMMAND_TYPE_RECORD_DELETE,
+		Body: &fsmpb.Command_RecordDelete{RecordDelete: &fsmpb.RecordDelete{Key: req.Key, ExpectedVersion: req.ExpectedVersion}},
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return &boxofficev1.DeleteRecordResponse{}, nil
+}
+
+func (s *recordsService) Add(ctx context.Context, req *boxofficev1.AddRequest) (*boxofficev1.AddResponse, error) {
+	ctx, cancel := s.host.requestContext(ctx)
+	defer cancel()
+	res, err := s.host.recordCommand(ctx, req.RequestId, req.Key, &fsmpb.Command{
+		Type: fsmpb.CommandType_COMMAND_TYPE_RECORD_ADD,
+		Body: &fsmpb.Command_RecordAdd{RecordAdd: &fsmpb.RecordAdd{Key: req.Key, Delta: req.Delta, Min: req.Min, Max: req.Max}},
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return &boxofficev1.AddResponse{Value: res.CounterValue, Version: res.RecordVersion}, nil
+}
+
+func (s *recordsService) Get(ctx context.Context, req *boxofficev1.GetRecordRequest) (*boxofficev1.Record, error) {
+	h := s.host
+	ctx, cancel := h.requestContext(ctx)
+	defer cancel()
+	resp, err := func() (*boxofficev1.Record, error) {
+		if err := checkRecordKey(req.Key); err != nil {
+			return nil, err
+		}
+		groupID, err := h.recordGroup(req.Key)
+		if err != nil {
+			return nil, err
+		}
+		r, err := h.readRecords(ctx, &nodepb.ReadRecordsRequest{GroupId: groupID, Key: req.Key})
+		if err != nil {
+			return nil, err
+		}
+		if len(r.Records) == 0 {
+			return nil, fmt.Errorf("%w: record %q", ErrNotFound, req.Key)
+		}
+		return r.Records[0], nil
+	}()
+	return resp, toStatus(ctx, err)
+}
+
+func (s *recordsService) Scan(ctx context.Context, req *boxofficev1.ScanRequest) (*boxofficev1.ScanResponse, error) {
+	h := s.host
+	ctx, cancel := h.requestContext(ctx)
+	defer cancel()
+	resp, err := func() (*boxofficev1.ScanResponse, error) {
+		if req.Limit == 0 || req.Limit > fsm.MaxRecordScanLimit {
+			return nil, fmt.Errorf("%w: limit = %d: must be 1..%d", ErrTooLarge, req.Limit, fsm.MaxRecordScanLimit)
+		}
+		if len(req.Prefix) > fsm.MaxRecordKeyBytes || len(req.After) > fsm.MaxRecordKeyBytes {
+			return nil, fmt.Errorf("%w: prefix and after are at most %d bytes", ErrTooLarge, fsm.MaxRecordKeyBytes)
+		}
+		ids := h.catalog.GroupIDs()
+		if len(ids) == 0 {
+			return nil, ErrNotReady
+		}
+		parts := make([]*nodepb.ReadRecordsResponse, len(ids))
+		errs := make([]error, len(ids))
+		var wg sync.WaitGroup
+		for i, id := range ids {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				parts[i], errs[i] = h.readRecords(ctx, &nodepb.ReadRecordsRequest{GroupId: id, Scan: true,
+					Prefix: req.Prefix, After: req.After, Limit: req.Limit, BytesMax: recordScanBytesMax})
+			}()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return nil, err
+		}
+		return mergeRecordScans(parts, int(req.Limit), recordScanBytesMax), nil
+	}()
+	return resp, toStatus(ctx, err)
+}
+
+// mergeRecordScans merges the groups' pages (each ascending) into one page
+// of at most limit records and about bytesMax bytes. A group whose page was
+// truncated may hold more keys after its last one, so the merged page stops
+// at the smallest such last key and is itself truncated if short.
+func mergeRecordScans(parts []*nodepb.ReadRecordsResponse, limit, bytesMax int) *boxofficev1.ScanResponse {
+	var all []*boxofficev1.Record
+	cut, hasCut := "", false
+	for _, p := range parts {
+		all = append(all, p.Records...)
+		if p.Truncated && len(p.Records) > 0 {
+			last := p.Records[len(p.Records)-1].Key
+			if !hasCut || last < cut {
+				cut, hasCut = last, true
+			}
+		}
+	}
+	slices.SortFunc(all, func(a, b *boxofficev1.Record) int { return strings.Compare(a.Key, b.Key) })
+	out := &boxofficev1.ScanResponse{}
+	size := 0
+	for _, r := range all {
+		if len(out.Records) == limit {
+			return out
+		}
+		if hasCut && r.Key > cut {
+			break
+		}
+		n := len(r.Key) + len(r.Value)
+		if len(out.Records) > 0 && size+n > bytesMax {
+			break
+		}
+		size += n
+		out.Records = append(out.Records, r)
+	}
+	// Stopped short of limit: complete unless a cap or a group's cap cut it.
+	out.Truncated = len(out.Records) < limit && (hasCut || len(out.Records) < len(all))
+	return out
+}
+
+// readRecords serves a records read linearizably on the group's leader,
+// forwarding like readShard.
+func (h *Host) readRecords(ctx context.Context, req *nodepb.ReadRecordsRequest) (*nodepb.ReadRecordsResponse, error) {
+	var hint string
+	attempt := 0
+	for {
+		attempt++
+		if g := h.group(req.GroupId); g != nil {
+			if g.raft.State() == raft.Leader {
+				err := g.linearizable(ctx)
+				if err == nil {
+					return localRecordRead(g, req), nil
+				}
+				if !errors.Is(err, errNotLeader) {
+					return nil, err
+				}
+			}
+			if _, id := g.leader(); id != "" && id != h.cfg.NodeID {
+				hint = id
+			}
+		}
+		if target := h.forwardTarget(req.GroupId, hint, attempt); target != nil {
+			client, err := h.peers.get(target.PeerAddr)
+			if err == nil {
+				h.metrics.forwards.WithLabelValues("read").Inc()
+				actx, cancel := attemptContext(ctx)
+				var resp *nodepb.ReadRecordsResponse
+				resp, err = client.ReadRecords(actx, req)
+				cancel()
+				if err == nil && !resp.NotLeader {
+					return resp, nil
+				}
+				if err == nil {
+					hint = resp.LeaderNodeId
+				} else if !isRetryableForward(err) {
+					return nil, err
+				}
+			}
+		}
+		if err := pause(ctx, attempt); err != nil {
+			return nil, h.noLeader(req.GroupId, hint, err)
+		}
+	}
+}
+
+// localRecordRead answers a records read from this replica's applied state.
+func localRecordRead(g *group, req *nodepb.ReadRecordsRequest) *nodepb.ReadRecordsResponse {
+	resp := &nodepb.ReadRecordsResponse{}
+	if !req.Scan {
+		if r, ok := g.store.GetRecord(req.Key); ok {
+			resp.Records = []*boxofficev1.Record{recordToAPI(r)}
+		}
+		return resp
+	}
+	records, truncated := g.store.ScanRecords(req.Prefix, req.After, int(req.Limit), int(req.BytesMax))
+	resp.Truncated = truncated
+	resp.Records = make([]*boxofficev1.Record, len(records))
+	for i, r := range records {
+		resp.Records[i] = recordToAPI(r)
+	}
+	return resp
+}
+
+func recordToAPI(r fsm.Record) *boxofficev1.Record {
+	// The value is shared with the store, which never modifies it; the
+	// response only marshals it.
+	return &boxofficev1.Record{Key: r.Key, Value: r.Value, Version: r.Version}
+}
+
+// ReadRecords answers a forwarded records read; like ReadShard it never
+// forwards again.
+func (p *peerService) ReadRecords(ctx context.Context, req *nodepb.ReadRecordsRequest) (*nodepb.ReadRecordsResponse, error) {
+	g := p.host.group(req.GroupId)
+	if g == nil || g.store == nil {
+		return &nodepb.ReadRecordsResponse{NotLeader: true}, nil
+	}
+	if err := g.linearizable(ctx); err != nil {
+		if errors.Is(err, errNotLeader) {
+			_, id := g.leader()
+			return &nodepb.ReadRecordsResponse{NotLeader: true, LeaderNodeId: id}, nil
+		}
+		return nil, toStatus(ctx, err)
+	}
+	return localRecordRead(g, req), nil
+}
