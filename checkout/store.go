@@ -18,12 +18,13 @@ import (
 //     are at most ValueBytesMax bytes. Larger ones are refused with
 //     ErrTooLarge and change nothing.
 //   - Every successful write (CompareAndSwap, Add, Delete) is linearizable
-//     and durable when it returns, and gives the written key a new version
-//     drawn from one counter shared by all keys of the store (like etcd's
-//     mod revision): versions are > 0, strictly increase over the store's
+//     and durable when it returns, and gives the written key a new version:
+//     for one key, versions are > 0, strictly increase over the store's
 //     life and are never reused, even after a Delete and a re-create. A
 //     version therefore names one value of one key for ever, which is what
-//     makes compare-and-swap free of ABA.
+//     makes compare-and-swap free of ABA. Versions of different keys are
+//     not comparable (the cluster draws them per data group; memstore from
+//     one counter), and no caller compares them.
 //   - Get returns the latest value and its version, or ErrNotFound.
 //   - CompareAndSwap writes value only if the key's current version equals
 //     expectedVersion, where 0 means "the key must not exist". Otherwise it
