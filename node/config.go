@@ -144,7 +144,9 @@ type GroupConfig struct {
 	// InflightEntriesMax bounds the entries a group's proposer has in
 	// Raft at once. While they are in flight, new commands queue up and go
 	// into the next entry together: batches grow with load by themselves,
-	// and an idle group still proposes a lone command at once. Default 2.
+	// and an idle group still proposes a lone command at once. Default 1:
+	// on 2 cores with fsync, 1 carried ~15-30% more holds/s than 2 (bbolt
+	// commits, ~1.5 ms each under load, dominate; fewer, fuller entries win).
 	InflightEntriesMax int
 	// ProposalQueueMax bounds the commands waiting for a group's proposer;
 	// past it requests are refused as busy. Default 8192.
@@ -238,7 +240,7 @@ func (g GroupConfig) WithDefaults() GroupConfig {
 		g.ProposalQueueMax = 8192
 	}
 	if g.InflightEntriesMax == 0 {
-		g.InflightEntriesMax = 2
+		g.InflightEntriesMax = 1
 	}
 	return g
 }

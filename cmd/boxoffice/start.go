@@ -46,6 +46,8 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.Group.ElectionTimeout, "raft-election-timeout", time.Second, "candidate's wait for votes")
 	fs.DurationVar(&c.Group.LeaderLeaseTimeout, "raft-leader-lease-timeout", 0, "leader's lease without quorum contact (default heartbeat/2)")
 	fs.Uint64Var(&c.Group.SnapshotThreshold, "raft-snapshot-threshold", 8192, "log entries between snapshots")
+	fs.IntVar(&c.Group.InflightEntriesMax, "raft-inflight-entries", 1, "entries a group's proposer keeps in Raft at once; commands arriving meanwhile share the next entry")
+	fs.IntVar(&c.Group.BatchCommandsMax, "raft-batch-commands", 256, "client commands per Raft entry at most")
 	fs.DurationVar(&c.SweepInterval, "sweep-interval", time.Second, "how often leaders release expired holds")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", 5*time.Second, "bound on one request inside the node")
 	fs.DurationVar(&c.RebalanceInterval, "rebalance-interval", 5*time.Second, "how often leaders move to their preferred node (negative: never)")
