@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"time"
 )
@@ -73,6 +74,30 @@ type Config struct {
 	// NotifyInterval spaces outbox delivery passes (default 1s).
 	NotifyInterval time.Duration
 
+	// QueueStreamInterval spaces the re-reads of a fan's queue status on
+	// the waiting-room stream (default 1s).
+	QueueStreamInterval time.Duration
+
+	// IdempotencyRetention is how long an idempotent POST's answer is kept
+	// for replay (default 24h, at least 1h): a repeat of the key after that
+	// runs the request again. See janitor.go.
+	IdempotencyRetention time.Duration
+	// WebhookDedupRetention is how long a processed webhook's event id is
+	// remembered (default 7 days; at least 3 days, Stripe's retry window).
+	WebhookDedupRetention time.Duration
+	// JanitorInterval spaces the passes that delete records past their
+	// retention (default 10 min); one gateway at a time does them, holding
+	// a lease of two intervals.
+	JanitorInterval time.Duration
+
+	// TrustedProxies are the networks of the load balancers in front of
+	// the gateway. A request whose peer is in one of them is attributed,
+	// for the per-IP rate limit, to the right-most X-Forwarded-For address
+	// that is not itself trusted; from any other peer X-Forwarded-For is
+	// ignored, since a client can write anything there. Empty: the peer
+	// address is always the client.
+	TrustedProxies []netip.Prefix
+
 	// Logger receives operational messages; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock (tests); nil means time.Now.
@@ -104,6 +129,19 @@ func (c Config) Validate() error {
 		return fmt.Errorf("checkout config: ReconcileInterval %v is negative", c.ReconcileInterval)
 	case c.NotifyInterval < 0:
 		return fmt.Errorf("checkout config: NotifyInterval %v is negative", c.NotifyInterval)
+	case c.IdempotencyRetention != 0 && (c.IdempotencyRetention < time.Hour || c.IdempotencyRetention > 90*24*time.Hour):
+		return fmt.Errorf("checkout config: IdempotencyRetention %v outside 1h..90 days (0 takes the default)", c.IdempotencyRetention)
+	case c.WebhookDedupRetention != 0 && (c.WebhookDedupRetention < webhookRetryWindow || c.WebhookDedupRetention > 365*24*time.Hour):
+		return fmt.Errorf("checkout config: WebhookDedupRetention %v outside %v (Stripe's retry window)..1 year (0 takes the default)", c.WebhookDedupRetention, webhookRetryWindow)
+	case c.QueueStreamInterval < 0:
+		return fmt.Errorf("checkout config: QueueStreamInterval %v is negative", c.QueueStreamInterval)
+	case c.JanitorInterval < 0:
+		return fmt.Errorf("checkout config: JanitorInterval %v is negative", c.JanitorInterval)
+	}
+	for _, p := range c.TrustedProxies {
+		if !p.IsValid() {
+			return fmt.Errorf("checkout config: TrustedProxies holds an invalid prefix %v", p)
+		}
 	}
 	if c.NotifyURL != "" {
 		if u, err := url.Parse(c.NotifyURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
@@ -137,6 +175,18 @@ func (c Config) withDefaults() Config {
 	}
 	if c.NotifyInterval == 0 {
 		c.NotifyInterval = NotifyIntervalDefault
+	}
+	if c.QueueStreamInterval == 0 {
+		c.QueueStreamInterval = time.Second
+	}
+	if c.IdempotencyRetention == 0 {
+		c.IdempotencyRetention = IdempotencyRetentionDefault
+	}
+	if c.WebhookDedupRetention == 0 {
+		c.WebhookDedupRetention = WebhookDedupRetentionDefault
+	}
+	if c.JanitorInterval == 0 {
+		c.JanitorInterval = JanitorIntervalDefault
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

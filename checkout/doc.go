@@ -1,8 +1,9 @@
 // Package checkout is the gateway phones talk to: an HTTP/JSON API in
 // front of the seat cluster (identity, catalogue, live seat maps, waiting
 // room, holds with a per-buyer limit, orders paid with Stripe
-// PaymentIntents, tickets with signed QR codes, transfers, check-in and a
-// notification outbox).
+// PaymentIntents, tickets with signed QR codes, transfers, check-in, a
+// notification outbox, and a janitor that deletes idempotency and webhook
+// records past their retention).
 //
 // The gateway is stateless. Seats live in the cluster (Inventory, i.e.
 // *client.Client); every other record that must survive lives in a Store

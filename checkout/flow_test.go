@@ -11,6 +11,7 @@ import (
 	"time"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/checkout"
 )
 
 // TestFullFlowAcrossTwoGateways is the README's curl walk, with every step
@@ -200,4 +201,76 @@ func TestSeatStreamResumes(t *testing.T) {
 		t.Fatalf("resumed stream: %v", data)
 	}
 	_ = fmt.Sprint()
+}
+
+// TestQueueStream: a fan's waiting-room stream reports the position before
+// the on-sale, the place in line once ranked, and finally the admission
+// token, after which the server ends the stream; the token then opens a
+// hold. A fan who has not joined is refused before any stream starts.
+func TestQueueStream(t *testing.T) {
+	e := newEnv(t)
+	e.event("queue")
+	a := e.gateway(func(c *checkout.Config) { c.QueueStreamInterval = 10 * time.Millisecond })
+	organizer := a.login("org", "organizer")
+	a.must(200, "PUT", "/v1/events/queue/waiting-room", organizer, map[string]any{
+		"on_sale_at": e.clock.now().Add(time.Second).Format(time.RFC3339Nano), "admit_per_second": 0.5})
+	var fans []string
+	for _, name := range []string{"f1", "f2", "f3"} {
+		tok := a.login(name, "fan")
+		a.must(200, "POST", "/v1/events/queue/waiting-room/join", tok, nil)
+		fans = append(fans, tok)
+	}
+	if r := a.do("GET", "/v1/events/queue/waiting-room/me/stream", a.login("stranger", "fan"), nil); r.status != 404 {
+		t.Fatalf("stream of a fan who never joined: %d %s", r.status, r.body)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", a.srv.URL+"/v1/events/queue/waiting-room/me/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+fans[2])
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	if r.StatusCode != 200 || r.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("stream: %d %s", r.StatusCode, r.Header)
+	}
+	lines := bufio.NewScanner(r.Body)
+	next := func() (map[string]any, bool) {
+		t.Helper()
+		for lines.Scan() {
+			if data, ok := strings.CutPrefix(lines.Text(), "data: "); ok {
+				var m map[string]any
+				if err := decodeJSON([]byte(data), &m); err != nil {
+					t.Fatalf("event data %q: %v", data, err)
+				}
+				return m, true
+			}
+		}
+		return nil, false
+	}
+	if st, _ := next(); st["state"] != "before_sale" {
+		t.Fatalf("first event: %v", st)
+	}
+	e.clock.advance(1500 * time.Millisecond) // past the on-sale and its seal grace; the first admission is due 2 s after that
+	st, _ := next()
+	position := st["position"].(float64)
+	if st["state"] != "waiting" || position < 1 || position > 3 || st["admitted_count"].(float64) != 0 {
+		t.Fatalf("once ranked: %v", st)
+	}
+	e.clock.advance(10 * time.Second) // everyone is admitted
+	for st["state"] == "waiting" {
+		if st, _ = next(); st == nil {
+			t.Fatal("the stream ended before admitting")
+		}
+	}
+	if st["state"] != "admitted" || str(st, "admission_token") == "" || st["admitted_count"].(float64) < position {
+		t.Fatalf("last event: %v", st)
+	}
+	if extra, more := next(); more {
+		t.Fatalf("an event after the admission: %v", extra)
+	}
+	a.must(201, "POST", "/v1/events/queue/holds", fans[2], map[string]any{"best": map[string]any{"quantity": 1}},
+		"X-Admission-Token", str(st, "admission_token"))
 }

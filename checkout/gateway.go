@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -22,11 +23,13 @@ import (
 )
 
 // Gateway is one stateless HTTP/JSON front end. Build it with New, serve
-// Handler, and run Run in the background for the reconciler and the
-// notification deliverer (every gateway may run them: their steps are CAS
-// operations, so concurrent runners never double-apply).
+// Handler, and run Run in the background for the reconciler, the
+// notification deliverer and the janitor (every gateway may run them:
+// their steps are CAS operations, so concurrent runners never
+// double-apply).
 type Gateway struct {
 	cfg       Config
+	id        string // random per process: names this gateway's janitor lease
 	mux       *http.ServeMux
 	routes    []*route
 	ticketPub ed25519.PublicKey
@@ -81,6 +84,7 @@ func New(cfg Config) (*Gateway, error) {
 	cfg = cfg.withDefaults()
 	g := &Gateway{
 		cfg:       cfg,
+		id:        randomHex(8),
 		mux:       http.NewServeMux(),
 		ticketPub: cfg.TicketKey.Public().(ed25519.PublicKey),
 		limiter:   newRateLimiter(RateLimiterKeysMax),
@@ -104,12 +108,15 @@ func New(cfg Config) (*Gateway, error) {
 // Handler serves the API.
 func (g *Gateway) Handler() http.Handler { return g.mux }
 
-// Run runs the reconciler and the outbox deliverer until ctx ends.
+// Run runs the reconciler, the outbox deliverer and the janitor until ctx
+// ends.
 func (g *Gateway) Run(ctx context.Context) {
 	reconcile := time.NewTicker(g.cfg.ReconcileInterval)
 	defer reconcile.Stop()
 	notify := time.NewTicker(g.cfg.NotifyInterval)
 	defer notify.Stop()
+	janitor := time.NewTicker(g.cfg.JanitorInterval)
+	defer janitor.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -121,6 +128,12 @@ func (g *Gateway) Run(ctx context.Context) {
 		case <-notify.C:
 			if _, err := g.DeliverNotifications(ctx); err != nil && ctx.Err() == nil {
 				g.cfg.Logger.Warn("notification pass failed", "err", err)
+			}
+		case <-janitor.C:
+			if deleted, _, err := g.SweepExpired(ctx); err != nil && ctx.Err() == nil {
+				g.cfg.Logger.Warn("janitor pass failed", "err", err, "deleted", deleted)
+			} else if deleted > 0 {
+				g.cfg.Logger.Info("janitor deleted expired records", "deleted", deleted)
 			}
 		}
 	}
@@ -160,7 +173,7 @@ func (g *Gateway) serve(rt *route) http.HandlerFunc {
 }
 
 func (g *Gateway) prepare(c *call, rt *route) error {
-	ip := clientIP(c.r)
+	ip := g.clientIP(c.r)
 	if wait, ok := g.limiter.allow("ip:"+ip, g.cfg.RatePerIP, g.now()); !ok {
 		return &detailedError{err: ErrRateLimited, detail: "too many requests from " + ip, retryAfter: wait}
 	}
@@ -266,15 +279,47 @@ func (s *statusRecorder) Flush() {
 	}
 }
 
-// clientIP is the peer address; X-Forwarded-For is not trusted because the
-// gateway cannot know which proxies are its own (put that in config when a
-// load balancer is chosen).
-func clientIP(r *http.Request) string {
+// clientIP is the address the per-IP rate limit charges: the peer, or,
+// when the peer is one of Config.TrustedProxies, the right-most
+// X-Forwarded-For address that is not a trusted proxy (each proxy appends
+// the address it received from, so everything left of the first untrusted
+// hop may be forged by the client). If every hop is trusted, the
+// left-most one is the client.
+func (g *Gateway) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !g.trusted(peer) {
+		return host
+	}
+	var hops []string
+	for _, h := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	client := host
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // garbage from a client: stop at the last hop we could read
+		}
+		client = hop.Unmap().String()
+		if !g.trusted(hop) {
+			break
+		}
+	}
+	return client
+}
+
+func (g *Gateway) trusted(addr netip.Addr) bool {
+	addr = addr.Unmap()
+	for _, p := range g.cfg.TrustedProxies {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
 
 func pathInt(r *http.Request, name string, def, lo, hi int) (int, error) {

@@ -18,7 +18,9 @@ import (
 // gateway presumably died — in which case the repeat takes the record over
 // and runs again. Running again is safe because handlers derive every
 // cluster request id, order id and Stripe idempotency key from the key.
-// Answers of 5xx are not recorded, so a retry runs again.
+// Answers of 5xx are not recorded, so a retry runs again. Records are
+// deleted Config.IdempotencyRetention (default 24 h) after they were
+// written (janitor.go); a key reused after that runs the request again.
 const (
 	idempotencyLease    = 30 * time.Second
 	idempotencyKeyBytes = 255
@@ -42,7 +44,7 @@ func (g *Gateway) serveIdempotent(c *call, rt *route) {
 	c.idemKey = key
 	scope := c.subject
 	if scope == "" {
-		scope = "ip:" + clientIP(c.r)
+		scope = "ip:" + g.clientIP(c.r)
 	}
 	keyHash := sha256.Sum256([]byte(key))
 	storeKey := "idem/" + scope + "/" + hex.EncodeToString(keyHash[:16])

@@ -53,6 +53,12 @@ func (g *Gateway) OpenAPI() map[string]any {
 		}
 		ok := map[string]any{"description": "success"}
 		switch {
+		case rt.responseType == "text/event-stream" && rt.response != nil:
+			// OpenAPI 3.0 cannot type an event stream; the schema of each
+			// event's data line goes in an extension.
+			ok["description"] = "an event stream; each data line is JSON of x-event-data"
+			ok["content"] = map[string]any{rt.responseType: map[string]any{"schema": map[string]any{"type": "string"},
+				"x-event-data": schemaOf(reflect.TypeOf(rt.response))}}
 		case rt.responseType != "":
 			ok["content"] = map[string]any{rt.responseType: map[string]any{}}
 		case rt.response != nil:

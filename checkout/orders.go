@@ -17,7 +17,7 @@ import (
 //	order/<order id>           orderRecord, the order's state machine
 //	openorder/<order id>       present while the order needs work: the reconciler's to-do list
 //	fanorder/<fan>/<order id>  the fan's orders
-//	webhook/<event id>         a processed payment webhook (dedup)
+//	webhook/<event id>         a processed payment webhook (dedup; deleted after Config.WebhookDedupRetention, see janitor.go)
 //
 // States: pending → paid (tickets issued) → refunding → refunded;
 // pending → released (payment canceled or failed, seats released);
@@ -646,7 +646,7 @@ func (g *Gateway) handlePaymentEvent(ctx context.Context, ev PaymentEvent) (dupl
 	}
 	// Recorded after handling: a crash in between means Stripe delivers
 	// again and settle, being idempotent, runs again harmlessly.
-	if _, err := g.cfg.Store.CompareAndSwap(ctx, dedupKey, 0, []byte(ev.Type)); err != nil && !errors.Is(err, ErrVersionMismatch) {
+	if _, err := casJSON(ctx, g.cfg.Store, dedupKey, 0, &webhookRecord{Type: ev.Type, ProcessedAt: g.now().UTC()}); err != nil && !errors.Is(err, ErrVersionMismatch) {
 		return false, err
 	}
 	return false, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -148,6 +149,79 @@ func (g *Gateway) joinQueue(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	return http.StatusOK, st, nil
+}
+
+// queueStreamMax ends a queue stream after this long; the client's
+// EventSource reconnects (after the retry the stream announces) and gets a
+// fresh one, so no connection pins a gateway for ever.
+const queueStreamMax = 30 * time.Minute
+
+// queueStream is GET .../waiting-room/me/stream: the caller's queueStatus
+// as Server-Sent Events. It re-reads the status every QueueStreamInterval
+// (which also seals the queue and advances admission, exactly as a poll
+// of /me would) and sends a "data:" line of queueStatus JSON whenever the
+// state, the position or the admitted count changes. The event that
+// carries the admission token (state "admitted") or says the window has
+// passed ("expired") is the last; the server then closes the stream. A
+// fan who has not joined gets a 404 problem instead of a stream.
+func (g *Gateway) queueStream(c *call) (int, any, error) {
+	event := c.r.PathValue("event")
+	st, err := g.queuePosition(c.ctx, event, c.subject)
+	if err != nil {
+		return 0, nil, err
+	}
+	flusher, ok := c.w.(http.Flusher)
+	if !ok {
+		return 0, nil, errors.New("streaming unsupported by this connection")
+	}
+	h := c.w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	c.w.WriteHeader(http.StatusOK)
+	fmt.Fprint(c.w, ": waiting room of "+event+"\nretry: 2000\n\n")
+	flusher.Flush()
+
+	poll := time.NewTicker(g.cfg.QueueStreamInterval)
+	defer poll.Stop()
+	heartbeat := time.NewTicker(sseHeartbeat)
+	defer heartbeat.Stop()
+	end := time.NewTimer(queueStreamMax)
+	defer end.Stop()
+	var sent queueStatus // State "" until the first event
+	for {
+		if sent.State == "" || sent.State != st.State || sent.Position != st.Position || sent.AdmittedCount != st.AdmittedCount {
+			data, _ := json.Marshal(st)
+			if _, err := fmt.Fprintf(c.w, "data: %s\n\n", data); err != nil {
+				return 0, nil, nil // the client went away
+			}
+			flusher.Flush()
+			sent = st
+		}
+		if st.State == "admitted" || st.State == "expired" {
+			return 0, nil, nil
+		}
+		select {
+		case <-c.ctx.Done():
+			return 0, nil, nil
+		case <-end.C:
+			return 0, nil, nil
+		case <-heartbeat.C:
+			fmt.Fprint(c.w, ": heartbeat\n\n")
+			flusher.Flush()
+		case <-poll.C:
+			next, err := g.queuePosition(c.ctx, event, c.subject)
+			if err != nil {
+				if c.ctx.Err() == nil {
+					g.cfg.Logger.Warn("queue stream: reading the position failed", "event", event, "err", err)
+				}
+				// Transient: the next tick tries again; the client sees
+				// only the heartbeat meanwhile.
+				continue
+			}
+			st = next
+		}
+	}
 }
 
 func (g *Gateway) queueStatus(c *call) (int, any, error) {

@@ -3,8 +3,10 @@ package checkout_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -254,5 +256,133 @@ func TestWebhookSignatureFailures(t *testing.T) {
 	}
 	if st := orderState(t, a, tok, order)["state"]; st != "pending" {
 		t.Fatalf("an unsigned event moved the order to %v", st)
+	}
+}
+
+// jitterStore delays every store operation by up to two milliseconds, so
+// the windows between one gateway's read and its write are wide enough for
+// another gateway's request to land in them.
+type jitterStore struct{ checkout.Store }
+
+func (s jitterStore) pause() { time.Sleep(time.Duration(rand.IntN(2000)) * time.Microsecond) }
+
+func (s jitterStore) Get(ctx context.Context, key string) ([]byte, uint64, error) {
+	s.pause()
+	return s.Store.Get(ctx, key)
+}
+
+func (s jitterStore) CompareAndSwap(ctx context.Context, key string, expected uint64, value []byte) (uint64, error) {
+	s.pause()
+	return s.Store.CompareAndSwap(ctx, key, expected, value)
+}
+
+// buyTickets buys n tickets (a multiple of 6) for fan in event and returns
+// them as GET /v1/tickets lists them.
+func buyTickets(t *testing.T, g *gw, fan, event string, n int) []map[string]any {
+	t.Helper()
+	for i := range n / 6 {
+		hold := g.must(201, "POST", "/v1/events/"+event+"/holds", fan, map[string]any{"best": map[string]any{"quantity": 6, "section_id": []string{"A", "B"}[i%2]}})
+		order := g.must(201, "POST", "/v1/orders", fan, map[string]any{"hold_id": hold["hold_id"]})
+		g.must(200, "POST", "/v1/orders/"+str(order, "order_id")+"/fake-pay", fan, nil)
+	}
+	var out []map[string]any
+	for _, ticket := range g.must(200, "GET", "/v1/tickets", fan, nil)["tickets"].([]any) {
+		out = append(out, ticket.(map[string]any))
+	}
+	if len(out) != n {
+		t.Fatalf("bought %d tickets, want %d", len(out), n)
+	}
+	return out
+}
+
+// TestTransferRacingCheckIn: a transfer (on one gateway) and a scan of the
+// ticket's current QR (on another) race, for many tickets, over a store
+// that stalls every operation. Both decide on the ticket record, so
+// exactly one wins each race: either the scan admits and the transfer is
+// refused as already used, or the transfer moves the ticket and the scan
+// is refused as revoked. Never both, never neither. Afterwards the old QR
+// is never admitted again, and the loser's refusal names the winner.
+func TestTransferRacingCheckIn(t *testing.T) {
+	e := newEnv(t)
+	e.event("duel")
+	slow := func(c *checkout.Config) { c.Store = jitterStore{e.store}; c.TicketLimitPerBuyer = 100 }
+	a, b := e.gateway(slow), e.gateway(slow)
+	fan, scanner := a.login("holder", "fan"), b.login("gate", "scanner")
+	tickets := buyTickets(t, a, fan, "duel", 36)
+
+	scansWon, transfersWon := 0, 0
+	for i, ticket := range tickets {
+		id, qr := str(ticket, "ticket_id"), str(ticket, "qr_payload")
+		var transfer, scan resp
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			<-start
+			transfer = a.do("POST", "/v1/tickets/"+id+"/transfer", fan, map[string]any{"to": fmt.Sprint("friend", i)})
+		})
+		wg.Go(func() {
+			<-start
+			scan = b.do("POST", "/v1/checkins", scanner, map[string]any{"qr_payload": qr, "gate": "north"})
+		})
+		close(start)
+		wg.Wait()
+		switch {
+		case scan.status == 200 && transfer.status == 409 && strings.Contains(string(transfer.body), "used at the door"):
+			scansWon++
+		case transfer.status == 200 && scan.status == 409 && strings.Contains(string(scan.body), "ticket-revoked"):
+			transfersWon++
+		default:
+			t.Fatalf("ticket %d: transfer %d %s / scan %d %s: want exactly one to win", i, transfer.status, transfer.body, scan.status, scan.body)
+		}
+		// Whoever won, the old QR never gets in again, on either gateway.
+		for _, g := range []*gw{a, b} {
+			if r := g.do("POST", "/v1/checkins", scanner, map[string]any{"qr_payload": qr, "gate": "south"}); r.status != 409 {
+				t.Fatalf("ticket %d: the old QR scanned again: %d %s", i, r.status, r.body)
+			}
+		}
+	}
+	t.Logf("%d races: scan won %d, transfer won %d", len(tickets), scansWon, transfersWon)
+}
+
+// TestTransferAndCheckInInOrder: the same rules without a race. A
+// checked-in ticket cannot be transferred; a QR replaced by a transfer is
+// refused; the new holder's QR admits once; the second scan is refused
+// with when and where the first one happened, on any gateway.
+func TestTransferAndCheckInInOrder(t *testing.T) {
+	e := newEnv(t)
+	e.event("order")
+	a, b := e.gateway(), e.gateway()
+	alice, scanner := a.login("alice", "fan"), b.login("door", "scanner")
+	bob := b.login("bob", "fan")
+	hold := a.must(201, "POST", "/v1/events/order/holds", alice, map[string]any{"best": map[string]any{"quantity": 2}})
+	order := a.must(201, "POST", "/v1/orders", alice, map[string]any{"hold_id": hold["hold_id"]})
+	a.must(200, "POST", "/v1/orders/"+str(order, "order_id")+"/fake-pay", alice, nil)
+	tickets := a.must(200, "GET", "/v1/tickets", alice, nil)["tickets"].([]any)
+	used, moved := tickets[0].(map[string]any), tickets[1].(map[string]any)
+
+	scanned := a.must(200, "POST", "/v1/checkins", scanner, map[string]any{"qr_payload": used["qr_payload"], "gate": "east"}, "Idempotency-Key", "scan-used")
+	if r := b.do("POST", "/v1/tickets/"+str(used, "ticket_id")+"/transfer", alice, map[string]any{"to": "bob"}); r.status != 409 {
+		t.Fatalf("transfer of a checked-in ticket: %d %s", r.status, r.body)
+	}
+	if got := a.must(200, "GET", "/v1/tickets/"+str(used, "ticket_id"), alice, nil); got["checked_in_at"] == nil || got["owner"] != "alice" {
+		t.Fatalf("checked-in ticket reads %v", got)
+	}
+	// A retried scan (same key, another gateway) replays "admitted".
+	if again := b.must(200, "POST", "/v1/checkins", scanner, map[string]any{"qr_payload": used["qr_payload"], "gate": "east"}, "Idempotency-Key", "scan-used"); again["at"] != scanned["at"] {
+		t.Fatalf("retried scan: %v, first %v", again, scanned)
+	}
+	r := b.do("POST", "/v1/checkins", scanner, map[string]any{"qr_payload": used["qr_payload"], "gate": "west"})
+	if p := r.json(t); r.status != 409 || p["first_gate"] != "east" || p["first_scanner"] != "door" || p["first_scanned_at"] != scanned["at"] {
+		t.Fatalf("second scan: %d %s", r.status, r.body)
+	}
+
+	b.must(200, "POST", "/v1/tickets/"+str(moved, "ticket_id")+"/transfer", alice, map[string]any{"to": "bob"})
+	if r := a.do("POST", "/v1/checkins", scanner, map[string]any{"qr_payload": moved["qr_payload"], "gate": "east"}); r.status != 409 || !strings.Contains(string(r.body), "ticket-revoked") {
+		t.Fatalf("old QR after the transfer: %d %s", r.status, r.body)
+	}
+	fresh := a.must(200, "GET", "/v1/tickets/"+str(moved, "ticket_id"), bob, nil)
+	a.must(200, "POST", "/v1/checkins", scanner, map[string]any{"qr_payload": fresh["qr_payload"], "gate": "east"})
+	if r := b.do("POST", "/v1/checkins", scanner, map[string]any{"qr_payload": fresh["qr_payload"], "gate": "east"}); r.status != 409 || r.json(t)["first_gate"] != "east" {
+		t.Fatalf("second scan of the new QR: %d %s", r.status, r.body)
 	}
 }

@@ -25,6 +25,7 @@ func (g *Gateway) routeTable() []*route {
 		{method: "PUT", pattern: "/v1/events/{event}/waiting-room", summary: "Put an event in queue mode", roles: organizer, handle: g.configureQueue, request: queueConfigRequest{}, response: queueConfig{}},
 		{method: "POST", pattern: "/v1/events/{event}/waiting-room/join", summary: "Join the waiting room", roles: fanOnly, handle: g.joinQueue, response: queueStatus{}},
 		{method: "GET", pattern: "/v1/events/{event}/waiting-room/me", summary: "My position; an admission token once admitted", roles: fanOnly, handle: g.queueStatus, response: queueStatus{}},
+		{method: "GET", pattern: "/v1/events/{event}/waiting-room/me/stream", summary: "Server-Sent Events of my position and the admitted count; the last event carries the admission token", roles: fanOnly, handle: g.queueStream, responseType: "text/event-stream", response: queueStatus{}},
 
 		{method: "POST", pattern: "/v1/events/{event}/holds", summary: "Hold chosen, best-available or GA seats (X-Admission-Token in queue mode)", roles: fanOnly, handle: g.createHold, request: holdRequest{}, response: holdView{}},
 		{method: "GET", pattern: "/v1/holds", summary: "My active holds", roles: fanOnly, handle: g.listHolds, response: struct {

@@ -22,7 +22,6 @@ import (
 //	fanticket/<fan>/<ticket id>     index of a fan's tickets (stale entries are filtered by owner)
 //	eventticket/<event>/<ticket id> index of an event's tickets (notifications)
 //	revoked/<event>/<qr id>         revocation list for offline scanners
-//	checkin/<ticket id>             the first scan: when, where, by whom
 //
 // The QR carries "<payload>.<signature>", both base64url: payload is the
 // JSON of qrPayload, signature its Ed25519 signature by TicketKey, so a
@@ -36,19 +35,39 @@ import (
 // Revocation entries are written after the CAS and re-written by any
 // retry of the same transfer, so the online check is exact at once and the
 // offline list catches up.
+//
+// Check-in is also a CAS on the ticket record: it records the first scan
+// (when, where, by whom) in CheckIn, and only if the scanned qr id is still
+// the current one. Transfer refuses a record with CheckIn set. Because
+// both decide on the same version of the same key, one of them always sees
+// the other: a ticket is admitted at most once, a QR replaced by a
+// transfer that has returned is never admitted, and a ticket used at the
+// door cannot be transferred. (An earlier design wrote a separate
+// checkin/<ticket> key, which a transfer read before its own CAS: a scan
+// and a transfer racing could both succeed. Rejected.)
 type ticketRecord struct {
-	TicketID     string    `json:"ticket_id"`
-	EventID      string    `json:"event_id"`
-	SeatID       string    `json:"seat_id"`
-	OrderID      string    `json:"order_id"`
-	PriceTier    string    `json:"price_tier"`
-	Owner        string    `json:"owner"`
-	Generation   int       `json:"generation"`
-	QRID         string    `json:"qr_id"`
-	State        string    `json:"state"` // valid, revoked
-	RevokedQR    []string  `json:"revoked_qr,omitempty"`
-	IssuedAt     time.Time `json:"issued_at"`
-	LastTransfer string    `json:"last_transfer,omitempty"` // request id of the last transfer
+	TicketID     string      `json:"ticket_id"`
+	EventID      string      `json:"event_id"`
+	SeatID       string      `json:"seat_id"`
+	OrderID      string      `json:"order_id"`
+	PriceTier    string      `json:"price_tier"`
+	Owner        string      `json:"owner"`
+	Generation   int         `json:"generation"`
+	QRID         string      `json:"qr_id"`
+	State        string      `json:"state"` // valid, revoked
+	RevokedQR    []string    `json:"revoked_qr,omitempty"`
+	IssuedAt     time.Time   `json:"issued_at"`
+	LastTransfer string      `json:"last_transfer,omitempty"` // request id of the last transfer
+	CheckIn      *ticketScan `json:"check_in,omitempty"`      // the first admitting scan; nil until then
+}
+
+// ticketScan is the scan that admitted a ticket.
+type ticketScan struct {
+	At        time.Time `json:"at"`
+	Gate      string    `json:"gate"`
+	Scanner   string    `json:"scanner"`
+	QRID      string    `json:"qr_id"`
+	RequestID string    `json:"request_id"` // derived from the scan's Idempotency-Key: a retried scan answers "admitted" again
 }
 
 type qrPayload struct {
@@ -71,6 +90,8 @@ type ticketView struct {
 	QRID      string `json:"qr_id"`
 	QRPayload string `json:"qr_payload,omitempty"`
 	QRPNGURL  string `json:"qr_png_url"`
+	// CheckedInAt is set once the ticket has been admitted at the door.
+	CheckedInAt *time.Time `json:"checked_in_at,omitempty"`
 }
 
 func ticketKey(id string) string { return "ticket/" + id }
@@ -107,6 +128,10 @@ func VerifyQR(pub ed25519.PublicKey, qr string) (qrPayload, error) {
 func (g *Gateway) ticketView(t ticketRecord, withQR bool) ticketView {
 	v := ticketView{TicketID: t.TicketID, EventID: t.EventID, SeatID: t.SeatID, OrderID: t.OrderID, PriceTier: t.PriceTier,
 		Owner: t.Owner, State: t.State, QRID: t.QRID, QRPNGURL: "/v1/tickets/" + t.TicketID + "/qr.png"}
+	if t.CheckIn != nil {
+		at := t.CheckIn.At
+		v.CheckedInAt = &at
+	}
 	if withQR && t.State == "valid" {
 		v.QRPayload = g.signQR(t)
 	}
@@ -227,7 +252,7 @@ type transferRequest struct {
 }
 
 // transferTicket moves a ticket to another fan: fresh QR, old one revoked,
-// in one CAS on the ticket record.
+// in one CAS on the ticket record, which refuses a checked-in ticket.
 func (g *Gateway) transferTicket(c *call) (int, any, error) {
 	var req transferRequest
 	if err := c.decode(&req); err != nil {
@@ -238,9 +263,6 @@ func (g *Gateway) transferTicket(c *call) (int, any, error) {
 	}
 	id := c.r.PathValue("ticket")
 	reqID := c.requestID("transfer")
-	if _, _, err := g.cfg.Store.Get(c.ctx, "checkin/"+id); err == nil {
-		return 0, nil, problem(ErrConflict, "ticket already used at the door")
-	}
 	t, err := update(c.ctx, g.cfg.Store, ticketKey(id), func(t *ticketRecord, exists bool) (bool, error) {
 		if !exists {
 			return false, problem(ErrMissing, "no ticket "+id)
@@ -253,6 +275,9 @@ func (g *Gateway) transferTicket(c *call) (int, any, error) {
 		}
 		if t.State != "valid" {
 			return false, problem(ErrTicketRevoked, "ticket is "+t.State)
+		}
+		if t.CheckIn != nil {
+			return false, problem(ErrConflict, fmt.Sprintf("ticket already used at the door (%s, gate %q)", t.CheckIn.At.Format(time.RFC3339), t.CheckIn.Gate))
 		}
 		if req.To == t.Owner {
 			return false, problem(ErrInvalid, "you already hold this ticket")
@@ -345,8 +370,9 @@ type checkinRecord struct {
 	Admitted bool      `json:"admitted"`
 }
 
-// checkin admits the first scan of a valid ticket; a CAS that must create
-// checkin/<ticket> makes "first" linearizable across all gateways.
+// checkin admits the first scan of a ticket's current QR. The scan is a
+// CAS on the ticket record itself (see ticketRecord), so "first" is
+// linearizable across all gateways and ordered against transfers.
 func (g *Gateway) checkin(c *call) (int, any, error) {
 	var req checkinRequest
 	if err := c.decode(&req); err != nil {
@@ -360,26 +386,35 @@ func (g *Gateway) checkin(c *call) (int, any, error) {
 		g.metrics.checkins.WithLabelValues("invalid").Inc()
 		return 0, nil, err
 	}
-	t, _, err := g.loadTicket(c.ctx, p.TicketID)
-	if err != nil {
-		return 0, nil, err
-	}
-	if t.State != "valid" || t.QRID != p.QRID {
-		g.metrics.checkins.WithLabelValues("revoked").Inc()
-		return 0, nil, problem(ErrTicketRevoked, "this QR is no longer valid (ticket refunded or transferred)", "ticket_id", t.TicketID)
-	}
-	rec := checkinRecord{TicketID: t.TicketID, SeatID: t.SeatID, At: g.now().UTC(), Gate: req.Gate, Scanner: c.subject, QRID: p.QRID, EventID: t.EventID, Admitted: true}
-	if _, err := casJSON(c.ctx, g.cfg.Store, "checkin/"+t.TicketID, 0, &rec); errors.Is(err, ErrVersionMismatch) {
-		var first checkinRecord
-		if _, err := getJSON(c.ctx, g.cfg.Store, "checkin/"+t.TicketID, &first); err != nil {
-			return 0, nil, err
+	reqID := c.requestID("checkin")
+	scan := ticketScan{At: g.now().UTC(), Gate: req.Gate, Scanner: c.subject, QRID: p.QRID, RequestID: reqID}
+	outcome := "admitted"
+	t, err := update(c.ctx, g.cfg.Store, ticketKey(p.TicketID), func(t *ticketRecord, exists bool) (bool, error) {
+		switch {
+		case !exists:
+			return false, problem(ErrMissing, "no ticket "+p.TicketID)
+		case t.CheckIn != nil && t.CheckIn.RequestID == reqID:
+			return false, nil // this very scan, retried after its answer was lost
+		case t.State != "valid" || t.QRID != p.QRID:
+			outcome = "revoked"
+			return false, problem(ErrTicketRevoked, "this QR is no longer valid (ticket refunded or transferred)", "ticket_id", t.TicketID)
+		case t.CheckIn != nil:
+			first := t.CheckIn
+			outcome = "already_scanned"
+			return false, problem(ErrAlreadyCheckedIn, fmt.Sprintf("first scanned at %s, gate %q", first.At.Format(time.RFC3339), first.Gate),
+				"first_scanned_at", first.At, "first_gate", first.Gate, "first_scanner", first.Scanner, "ticket_id", t.TicketID)
 		}
-		g.metrics.checkins.WithLabelValues("already_scanned").Inc()
-		return 0, nil, problem(ErrAlreadyCheckedIn, fmt.Sprintf("first scanned at %s, gate %q", first.At.Format(time.RFC3339), first.Gate),
-			"first_scanned_at", first.At, "first_gate", first.Gate, "first_scanner", first.Scanner, "ticket_id", t.TicketID)
-	} else if err != nil {
+		t.CheckIn = &scan
+		return true, nil
+	})
+	if err != nil {
+		if outcome != "admitted" {
+			g.metrics.checkins.WithLabelValues(outcome).Inc()
+		}
 		return 0, nil, err
 	}
 	g.metrics.checkins.WithLabelValues("admitted").Inc()
-	return http.StatusOK, rec, nil
+	first := t.CheckIn
+	return http.StatusOK, checkinRecord{TicketID: t.TicketID, SeatID: t.SeatID, At: first.At, Gate: first.Gate, Scanner: first.Scanner,
+		QRID: first.QRID, EventID: t.EventID, Admitted: true}, nil
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -41,6 +42,7 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fakePayments := fs.Bool("fake-payments", false, "use the in-memory fake payment provider (demo)")
 	demo := fs.Bool("demo", false, "demo mode: POST /v1/dev/login and fake-pay are enabled")
 	notifyURL := fs.String("notify-url", os.Getenv("BOXOFFICE_NOTIFY_URL"), "webhook receiving notifications (at least once)")
+	trustedProxies := fs.String("trusted-proxies", os.Getenv("BOXOFFICE_TRUSTED_PROXIES"), "comma-separated CIDRs (or addresses) of the load balancers whose X-Forwarded-For the per-IP rate limit believes; empty: none")
 	limit := fs.Int("ticket-limit", checkout.TicketLimitPerBuyerDefault, "seats per buyer per event")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -51,6 +53,10 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	proxies, err := parseTrustedProxies(*trustedProxies)
+	if err != nil {
+		return err
+	}
 	if *demo && *jwtSecret == "" {
 		*jwtSecret = randomSecret()
 	}
@@ -84,7 +90,7 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer c.Close()
 	stop, addr, err := serveGateway(ctx, checkout.Config{
 		Inventory: c, Store: clusterstore.New(c), Payments: payments, JWTSecret: []byte(*jwtSecret), TicketKey: key,
-		DemoMode: *demo, TicketLimitPerBuyer: *limit, NotifyURL: *notifyURL, Logger: logger,
+		DemoMode: *demo, TicketLimitPerBuyer: *limit, NotifyURL: *notifyURL, TrustedProxies: proxies, Logger: logger,
 	}, *httpAddr)
 	if err != nil {
 		return err
@@ -140,6 +146,28 @@ func serveGateway(ctx context.Context, cfg checkout.Config, httpAddr string) (st
 		cancelLoops()
 		<-loopsDone
 	}, l.Addr().String(), nil
+}
+
+// parseTrustedProxies reads --trusted-proxies: comma-separated CIDRs; a
+// bare address means that one host.
+func parseTrustedProxies(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, item := range strings.Split(list, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(item); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		addr, err := netip.ParseAddr(item)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %q is neither a CIDR nor an address", item)
+		}
+		out = append(out, netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 func envOr(name, def string) string {
