@@ -12,6 +12,8 @@ import (
 	"time"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // Fault kinds. Partition kinds need the namespace network (root).
@@ -184,6 +186,40 @@ func (n *nemesis) leader(ctx context.Context, pick uint64) int {
 	return 0
 }
 
+// Bounds of RemoveNode in the membership fault: when injecting (there
+// may be no meta leader during a combined fault) and when settling an
+// unanswered removal at heal time.
+const (
+	membershipRemoveTimeout     = 10 * time.Second
+	membershipHealRemoveTimeout = 30 * time.Second
+)
+
+// removeNode asks for target's removal until the answer is definite, via
+// the given node and then the others, within timeout. removed is true
+// when it is certain target is no longer registered: RemoveNode
+// succeeded, or answered NOT_FOUND (an earlier, unanswered RemoveNode
+// took effect, or the node was never registered: either way it holds no
+// replica, and wiping it loses nothing).
+func removeNode(ctx context.Context, c *cluster, via, target *node, timeout time.Duration) (removed bool, err error) {
+	deadline := time.Now().Add(timeout)
+	for attempt := 0; ; attempt++ {
+		asked := via
+		if attempt > 0 {
+			asked = c.nodes[(via.index-1+attempt)%len(c.nodes)]
+		}
+		rctx, cancel := context.WithTimeout(ctx, min(5*time.Second, max(time.Until(deadline), time.Second)))
+		_, err = c.clusterAPI(asked.index).RemoveNode(rctx, &boxofficev1.RemoveNodeRequest{NodeId: target.id})
+		cancel()
+		switch status.Code(err) {
+		case codes.OK, codes.NotFound:
+			return true, nil
+		}
+		if time.Now().After(deadline) || !sleepCtx(ctx, 500*time.Millisecond) {
+			return false, fmt.Errorf("RemoveNode: %w", err)
+		}
+	}
+}
+
 func (n *nemesis) inject(ctx context.Context, kind string, pick uint64) (heal func() error, desc string, err error) {
 	c := n.cluster
 	count := len(c.nodes)
@@ -288,21 +324,38 @@ func (n *nemesis) inject(ctx context.Context, kind string, pick uint64) (heal fu
 	case FaultMembership:
 		target := c.nodes[randomNode-1]
 		via := c.nodes[randomNode%count]
-		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, err = c.clusterAPI(via.index).RemoveNode(rctx, &boxofficev1.RemoveNodeRequest{NodeId: target.id})
-		cancel()
 		desc = fmt.Sprintf("remove %s (via %s), wipe, rejoin empty", target.id, via.id)
-		if err != nil {
-			return nil, desc, fmt.Errorf("RemoveNode: %w", err)
+		wipe := func() error {
+			if target.running() {
+				_ = c.signal(target, syscall.SIGKILL)
+			}
+			err := os.RemoveAll(target.dataDir)
+			if err == nil {
+				err = os.MkdirAll(target.dataDir, 0o755)
+			}
+			target.joinOnly = true
+			return err
 		}
-		if target.running() {
-			_ = c.signal(target, syscall.SIGKILL)
+		rejoin := func() error { return c.start(target) }
+		removed, err := removeNode(ctx, c, via, target, membershipRemoveTimeout)
+		if removed {
+			return rejoin, desc, wipe()
 		}
-		if err = os.RemoveAll(target.dataDir); err == nil {
-			err = os.MkdirAll(target.dataDir, 0o755)
-		}
-		target.joinOnly = true
-		return func() error { return c.start(target) }, desc, err
+		// RemoveNode got no definite answer (no meta leader during another
+		// fault): like any unknown outcome it may still take effect, and a
+		// removed incarnation left running never rejoins. Settle it when
+		// the window heals: once the removal is certain, wipe and rejoin;
+		// if it is still unknown, leave the node alone and say so.
+		return func() error {
+			removed, err := removeNode(context.Background(), c, via, target, membershipHealRemoveTimeout)
+			if !removed {
+				return fmt.Errorf("membership %s: RemoveNode still without a definite answer at heal: %w", target.id, err)
+			}
+			if err := wipe(); err != nil {
+				return err
+			}
+			return rejoin()
+		}, desc + " (RemoveNode unanswered: settled at heal)", err
 	case FaultClock:
 		target := c.nodes[randomNode-1]
 		offset := time.Duration(1+rng.Int64N(int64(n.cfg.ClockOffsetMax/time.Second))) * time.Second

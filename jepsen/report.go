@@ -115,8 +115,8 @@ func Summary(cfg *Config, res *Result) string {
 		}
 	}
 	rs := res.Resend
-	fmt.Fprintf(&b, "unknown outcome when traffic ended: %d mutations; re-sent with their request ids after healing (%s): %d ok, %d refused, %d still unknown\n",
-		rs.Unknown, rs.Elapsed.Round(time.Millisecond), rs.OK, rs.Fail, rs.StillUnknown)
+	fmt.Fprintf(&b, "unknown outcome when traffic ended: %d mutations; re-sent with their request ids after healing (%s, %d rounds): %d ok, %d refused, %d still unknown\n",
+		rs.Unknown, rs.Elapsed.Round(time.Millisecond), rs.Rounds, rs.OK, rs.Fail, rs.StillUnknown)
 	faultCount := map[string]int{}
 	var faultErrors []string
 	for _, f := range res.Faults {

@@ -236,8 +236,8 @@ func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
 	// Before convergence and the final reads: a re-send may execute now.
 	res.Resend = w.resendUnknown(ctx)
 	if res.Resend.Unknown > 0 {
-		cfg.Logf("re-sent %d unknown mutations in %s: %d ok, %d refused, %d still unknown",
-			res.Resend.Unknown, res.Resend.Elapsed.Round(time.Millisecond), res.Resend.OK, res.Resend.Fail, res.Resend.StillUnknown)
+		cfg.Logf("re-sent %d unknown mutations in %s (%d rounds): %d ok, %d refused, %d still unknown",
+			res.Resend.Unknown, res.Resend.Elapsed.Round(time.Millisecond), res.Resend.Rounds, res.Resend.OK, res.Resend.Fail, res.Resend.StillUnknown)
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted: %w", ctx.Err())
