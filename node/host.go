@@ -631,8 +631,18 @@ func (h *Host) sweepLoop() {
 
 // rebalanceLoop hands leadership of a group to its preferred leader
 // (replicas[0] in the catalog) when that node is alive, so that leaders stay
-// spread evenly over the nodes after failovers.
+// spread evenly over the nodes after failovers. A hand-off that fails, or
+// does not leave the preferred node leading, backs off exponentially for
+// that group (a transfer blocks the group's writes while it runs, so a
+// target that cannot take over must not be retried every few seconds).
 func (h *Host) rebalanceLoop() {
+	type attempt struct {
+		failures int
+		next     time.Time
+		pending  string // target of the last hand-off, checked next round
+	}
+	const backoffMax = 5 * time.Minute
+	state := map[string]*attempt{}
 	tick := time.NewTicker(h.cfg.RebalanceInterval)
 	defer tick.Stop()
 	for {
@@ -641,8 +651,27 @@ func (h *Host) rebalanceLoop() {
 			return
 		case <-tick.C:
 		}
+		now := time.Now()
 		for _, g := range h.groupList() {
-			if g.store == nil || g.raft.State() != raft.Leader {
+			if g.store == nil {
+				continue
+			}
+			a := state[g.id]
+			if a == nil {
+				a = &attempt{}
+				state[g.id] = a
+			}
+			if a.pending != "" {
+				// Judge the previous hand-off: did the target end up leading?
+				if _, leader := g.leader(); leader == a.pending {
+					a.failures = 0
+				} else {
+					a.failures++
+					a.next = now.Add(min(h.cfg.RebalanceInterval<<min(a.failures, 16), backoffMax))
+				}
+				a.pending = ""
+			}
+			if g.raft.State() != raft.Leader || now.Before(a.next) {
 				continue
 			}
 			rec := h.catalog.Group(g.id)
@@ -655,7 +684,9 @@ func (h *Host) rebalanceLoop() {
 				continue
 			}
 			err := g.raft.LeadershipTransferToServer(raft.ServerID(preferred), raft.ServerAddress(n.PeerAddr)).Error()
-			h.logger.Info("leadership handed to preferred leader", "group", g.id, "to", preferred, "error", err)
+			a.pending = preferred
+			h.logger.Info("leadership handed to preferred leader", "group", g.id, "to", preferred, "error", err,
+				"failed_before", a.failures)
 		}
 	}
 }
