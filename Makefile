@@ -1,5 +1,9 @@
 # Boxoffice. `make help` lists the targets.
 GO ?= go
+# The CI profile runs a fixed fault schedule so CI is reproducible; explore
+# others with `make jepsen JEPSEN_SEED=N` (0: random) or `make jepsen-long`.
+JEPSEN_SEED ?= 7
+
 PROTO_FILES := fsm/fsmpb/fsm.proto api/boxoffice/v1/boxoffice.proto node/nodepb/node.proto
 
 .PHONY: help run test test-short proto build vet fmt bench jepsen jepsen-long clean
@@ -32,7 +36,7 @@ proto: ## regenerate protobuf and gRPC code
 		$(wildcard $(PROTO_FILES))
 
 jepsen: ## the fault-injection CI profile over real processes (root: network namespaces)
-	$(GO) run ./jepsen/cmd/jepsen -profile ci -out jepsen-results
+	$(GO) run ./jepsen/cmd/jepsen -profile ci -seed $(JEPSEN_SEED) -out jepsen-results
 
 jepsen-long: ## the long fault-injection profile (see jepsen/README.md)
 	$(GO) run ./jepsen/cmd/jepsen -profile long -out jepsen-results
