@@ -39,6 +39,12 @@ type Config struct {
 	AdvertisePeerAddr string
 	AdvertiseHTTPAddr string
 
+	// PeerSourceAddr, if set, is the local IP that outgoing peer
+	// connections (Raft, forwarding) bind to, so that peers and proxies can
+	// tell nodes apart by source address (fault injection without root
+	// uses it). Empty: the kernel chooses.
+	PeerSourceAddr string
+
 	// Join lists gossip addresses of existing nodes. Empty for the first node.
 	Join []string
 
@@ -278,6 +284,9 @@ func (c Config) Validate() error {
 				bad(name, addr, "an advertised address must be reachable, not a wildcard")
 			}
 		}
+	}
+	if c.PeerSourceAddr != "" && net.ParseIP(c.PeerSourceAddr) == nil {
+		bad("PeerSourceAddr", c.PeerSourceAddr, "must be an IP address")
 	}
 	if c.BootstrapExpect < 0 || c.BootstrapExpect > 64 {
 		bad("BootstrapExpect", c.BootstrapExpect, "must be 0..64")

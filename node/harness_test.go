@@ -79,6 +79,7 @@ func newTestClusterTB(t testing.TB, n int, opts ...clusterOption) *testCluster {
 			GossipAddr:      fmt.Sprintf("127.0.0.1:%d", ports[4*i+3]),
 			BootstrapExpect: n,
 			Plaintext:       true,
+			PeerSourceAddr:  "127.0.0.1", // exercises source binding of peer dials
 			Logger:          testLogger(t).With("test", t.Name()),
 			RequestTimeout:  5 * time.Second,
 			Group: GroupConfig{

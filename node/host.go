@@ -142,6 +142,9 @@ func Start(cfg Config) (*Host, error) {
 		peerServerTLS = cfg.TLS.peerServerTLS()
 		h.dialer = peerDialer{tls: cfg.TLS.ClientTLS()}
 	}
+	if cfg.PeerSourceAddr != "" {
+		h.dialer.source = &net.TCPAddr{IP: net.ParseIP(cfg.PeerSourceAddr)}
+	}
 	h.mux = newPeerMux(peerListener, peerServerTLS, h.logger)
 	h.peers = newPeerClients(h.dialer)
 

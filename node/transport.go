@@ -161,11 +161,15 @@ func (m *peerMux) close() error {
 // peerDialer dials a peer port: TCP, TLS (verifying the server names a
 // server), then the connection header.
 type peerDialer struct {
-	tls *tls.Config // nil: plaintext
+	tls    *tls.Config  // nil: plaintext
+	source *net.TCPAddr // nil: the kernel picks the source address
 }
 
 func (d peerDialer) dial(ctx context.Context, addr string, header []byte) (net.Conn, error) {
-	var dialer net.Dialer
+	dialer := net.Dialer{}
+	if d.source != nil {
+		dialer.LocalAddr = d.source
+	}
 	conn, err := dialer.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err

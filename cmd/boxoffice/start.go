@@ -33,6 +33,7 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.AdvertiseGRPCAddr, "advertise-grpc-addr", "", "gRPC address clients use (default: --grpc-addr)")
 	fs.StringVar(&c.AdvertisePeerAddr, "advertise-peer-addr", "", "peer address other nodes use (default: --peer-addr)")
 	fs.StringVar(&c.AdvertiseHTTPAddr, "advertise-http-addr", "", "HTTP address to advertise (default: --http-addr)")
+	fs.StringVar(&c.PeerSourceAddr, "peer-source-addr", "", "local IP that outgoing peer connections bind to (default: the kernel's choice)")
 	fs.StringVar(&f.join, "join", "", "comma-separated gossip addresses of nodes to join")
 	fs.IntVar(&c.BootstrapExpect, "bootstrap-expect", 0, "number of nodes of the initial cluster (same on each); 0 joins an existing cluster")
 	fs.IntVar(&c.ReplicationFactor, "replication-factor", 0, "voters per data group: 1, 3 or 5 (default 3, capped at --bootstrap-expect)")
