@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/hashicorp/raft"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/fsm"
@@ -257,46 +256,17 @@ func mergeRecordScans(parts []*nodepb.ReadRecordsResponse, limit, bytesMax int) 
 // readRecords serves a records read linearizably on the group's leader,
 // forwarding like readShard.
 func (h *Host) readRecords(ctx context.Context, req *nodepb.ReadRecordsRequest) (*nodepb.ReadRecordsResponse, error) {
-	var hint string
-	attempt := 0
-	for {
-		attempt++
-		if g := h.group(req.GroupId); g != nil {
-			if g.raft.State() == raft.Leader {
-				err := g.linearizable(ctx)
-				if err == nil {
-					return localRecordRead(g, req), nil
-				}
-				if !errors.Is(err, errNotLeader) {
-					return nil, err
-				}
+	return onLeader(ctx, h, req.GroupId, "records-read",
+		func(g *group) (*nodepb.ReadRecordsResponse, error) {
+			if err := g.linearizable(ctx); err != nil {
+				return nil, err
 			}
-			if _, id := g.leader(); id != "" && id != h.cfg.NodeID {
-				hint = id
-			}
-		}
-		if target := h.forwardTarget(req.GroupId, hint, attempt); target != nil {
-			client, err := h.peers.get(target.PeerAddr)
-			if err == nil {
-				h.metrics.forwards.WithLabelValues("read").Inc()
-				actx, cancel := attemptContext(ctx)
-				var resp *nodepb.ReadRecordsResponse
-				resp, err = client.ReadRecords(actx, req)
-				cancel()
-				if err == nil && !resp.NotLeader {
-					return resp, nil
-				}
-				if err == nil {
-					hint = resp.LeaderNodeId
-				} else if !isRetryableForward(err) {
-					return nil, err
-				}
-			}
-		}
-		if err := pause(ctx, attempt); err != nil {
-			return nil, h.noLeader(req.GroupId, hint, err)
-		}
-	}
+			return localRecordRead(g, req), nil
+		},
+		func(ctx context.Context, peer nodepb.PeerClient) (*nodepb.ReadRecordsResponse, bool, string, error) {
+			resp, err := peer.ReadRecords(ctx, req)
+			return resp, resp.GetNotLeader(), resp.GetLeaderNodeId(), err
+		})
 }
 
 // localRecordRead answers a records read from this replica's applied state.

@@ -24,15 +24,30 @@ import (
 // retryPause is the wait before asking again when no leader is known.
 const retryPause = 20 * time.Millisecond
 
-// shardCommand runs one fsm command on the leader of groupID.
-func (h *Host) shardCommand(ctx context.Context, groupID string, cmd *fsmpb.Command) (*fsmpb.Result, error) {
+// groupByID returns the local replica of a group, the meta group included.
+func (h *Host) groupByID(id string) *group {
+	if id == cluster.MetaGroupID {
+		return h.meta
+	}
+	return h.group(id)
+}
+
+// onLeader runs a request on the leader of groupID: local(g) when this node
+// leads the group, otherwise remote on the leader it knows of (or on each
+// replica in turn, each answering with its own hint), retrying on leader
+// change until ctx ends. local returns errNotLeader when leadership turned
+// out to be lost; remote reports a peer's "not leader" answer and its hint.
+// kind labels the forwards metric.
+func onLeader[T any](ctx context.Context, h *Host, groupID, kind string,
+	local func(g *group) (T, error),
+	remote func(ctx context.Context, peer nodepb.PeerClient) (res T, notLeader bool, leaderHint string, err error),
+) (T, error) {
+	var zero T
 	var hint string // node id of the last known leader
-	attempt := 0
-	for {
-		attempt++
-		if g := h.group(groupID); g != nil {
+	for attempt := 1; ; attempt++ {
+		if g := h.groupByID(groupID); g != nil {
 			if g.raft.State() == raft.Leader {
-				res, err := g.propose(ctx, cmd)
+				res, err := local(g)
 				if !errors.Is(err, errNotLeader) {
 					return res, err
 				}
@@ -41,21 +56,47 @@ func (h *Host) shardCommand(ctx context.Context, groupID string, cmd *fsmpb.Comm
 				hint = id
 			}
 		}
-		target := h.forwardTarget(groupID, hint, attempt)
-		if target != nil {
-			res, leader, err := h.forwardCommand(ctx, target, groupID, cmd)
-			if err == nil && res != nil {
-				return res, nil
+		if target := h.forwardTarget(groupID, hint, attempt); target != nil {
+			if client, err := h.peers.get(target.PeerAddr); err == nil {
+				h.metrics.forwards.WithLabelValues(kind).Inc()
+				actx, cancel := attemptContext(ctx)
+				res, notLeader, leader, err := remote(actx, client)
+				cancel()
+				switch {
+				case err == nil && !notLeader:
+					return res, nil
+				case err == nil:
+					hint = leader
+				case !isRetryableForward(err):
+					return zero, err
+				}
 			}
-			if err != nil && !isRetryableForward(err) {
-				return nil, err
-			}
-			hint = leader
 		}
 		if err := pause(ctx, attempt); err != nil {
-			return nil, h.noLeader(groupID, hint, err)
+			return zero, h.noLeader(groupID, hint, err)
 		}
 	}
+}
+
+// shardCommand runs one fsm command on the leader of groupID.
+func (h *Host) shardCommand(ctx context.Context, groupID string, cmd *fsmpb.Command) (*fsmpb.Result, error) {
+	return onLeader(ctx, h, groupID, "command",
+		func(g *group) (*fsmpb.Result, error) { return g.propose(ctx, cmd) },
+		func(ctx context.Context, peer nodepb.PeerClient) (*fsmpb.Result, bool, string, error) {
+			data, err := proto.Marshal(cmd)
+			if err != nil {
+				return nil, false, "", err
+			}
+			resp, err := peer.Propose(ctx, &nodepb.ProposeRequest{GroupId: groupID, Command: data})
+			if err != nil || resp.NotLeader {
+				return nil, resp.GetNotLeader(), resp.GetLeaderNodeId(), err
+			}
+			var res fsmpb.Result
+			if err := proto.Unmarshal(resp.Result, &res); err != nil {
+				return nil, false, "", fmt.Errorf("peer result does not decode: %w", err)
+			}
+			return &res, false, "", nil
+		})
 }
 
 // forwardTarget picks the node to forward to: the hinted leader, else the
@@ -86,32 +127,6 @@ func (h *Host) forwardTarget(groupID, hint string, attempt int) *nodepb.NodeReco
 	return h.catalog.Node(others[attempt%len(others)])
 }
 
-func (h *Host) forwardCommand(ctx context.Context, target *nodepb.NodeRecord, groupID string, cmd *fsmpb.Command) (*fsmpb.Result, string, error) {
-	client, err := h.peers.get(target.PeerAddr)
-	if err != nil {
-		return nil, "", err
-	}
-	data, err := proto.Marshal(cmd)
-	if err != nil {
-		return nil, "", err
-	}
-	h.metrics.forwards.WithLabelValues("command").Inc()
-	actx, cancel := attemptContext(ctx)
-	defer cancel()
-	resp, err := client.Propose(actx, &nodepb.ProposeRequest{GroupId: groupID, Command: data})
-	if err != nil {
-		return nil, "", err
-	}
-	if resp.NotLeader {
-		return nil, resp.LeaderNodeId, nil
-	}
-	var res fsmpb.Result
-	if err := proto.Unmarshal(resp.Result, &res); err != nil {
-		return nil, "", fmt.Errorf("peer %s: result does not decode: %w", target.NodeId, err)
-	}
-	return &res, "", nil
-}
-
 // readShard serves a shard read: linearizable on the leader (forwarding if
 // needed) or stale from a local replica.
 func (h *Host) readShard(ctx context.Context, req *nodepb.ReadShardRequest) (*nodepb.ReadShardResponse, error) {
@@ -125,126 +140,46 @@ func (h *Host) readShard(ctx context.Context, req *nodepb.ReadShardRequest) (*no
 			}
 		}
 	}
-	var hint string
-	attempt := 0
-	for {
-		attempt++
-		if g := h.group(req.GroupId); g != nil {
-			if g.raft.State() == raft.Leader {
-				err := g.linearizable(ctx)
-				if err == nil {
-					return h.localShardRead(g, req)
-				}
-				if !errors.Is(err, errNotLeader) {
-					return nil, err
-				}
+	return onLeader(ctx, h, req.GroupId, "read",
+		func(g *group) (*nodepb.ReadShardResponse, error) {
+			if err := g.linearizable(ctx); err != nil {
+				return nil, err
 			}
-			if _, id := g.leader(); id != "" && id != h.cfg.NodeID {
-				hint = id
-			}
-		}
-		if target := h.forwardTarget(req.GroupId, hint, attempt); target != nil {
-			client, err := h.peers.get(target.PeerAddr)
-			if err == nil {
-				h.metrics.forwards.WithLabelValues("read").Inc()
-				actx, cancel := attemptContext(ctx)
-				var resp *nodepb.ReadShardResponse
-				resp, err = client.ReadShard(actx, req)
-				cancel()
-				if err == nil && !resp.NotLeader {
-					return resp, nil
-				}
-				if err == nil {
-					hint = resp.LeaderNodeId
-				} else if !isRetryableForward(err) {
-					return nil, err
-				}
-			}
-		}
-		if err := pause(ctx, attempt); err != nil {
-			return nil, h.noLeader(req.GroupId, hint, err)
-		}
-	}
+			return h.localShardRead(g, req)
+		},
+		func(ctx context.Context, peer nodepb.PeerClient) (*nodepb.ReadShardResponse, bool, string, error) {
+			resp, err := peer.ReadShard(ctx, req)
+			return resp, resp.GetNotLeader(), resp.GetLeaderNodeId(), err
+		})
 }
 
 // catalogCommand proposes a catalog command on the meta leader.
 func (h *Host) catalogCommand(ctx context.Context, cmd *nodepb.CatalogCommand) (*nodepb.CatalogResult, error) {
-	var hint string
-	attempt := 0
-	for {
-		attempt++
-		if h.meta.raft.State() == raft.Leader {
-			res, err := h.applyCatalog(cmd)
-			if !errors.Is(err, errNotLeader) {
-				return res, err
+	return onLeader(ctx, h, cluster.MetaGroupID, "catalog",
+		func(*group) (*nodepb.CatalogResult, error) { return h.applyCatalog(cmd) },
+		func(ctx context.Context, peer nodepb.PeerClient) (*nodepb.CatalogResult, bool, string, error) {
+			data, err := proto.Marshal(cmd)
+			if err != nil {
+				return nil, false, "", err
 			}
-		}
-		if _, id := h.meta.leader(); id != "" && id != h.cfg.NodeID {
-			hint = id
-		}
-		if target := h.forwardTarget(cluster.MetaGroupID, hint, attempt); target != nil {
-			client, err := h.peers.get(target.PeerAddr)
-			if err == nil {
-				data, _ := proto.Marshal(cmd)
-				actx, cancel := attemptContext(ctx)
-				var resp *nodepb.ProposeCatalogResponse
-				resp, err = client.ProposeCatalog(actx, &nodepb.ProposeCatalogRequest{Command: data})
-				cancel()
-				if err == nil && !resp.NotLeader {
-					return resp.Result, nil
-				}
-				if err == nil {
-					hint = resp.LeaderNodeId
-				} else if !isRetryableForward(err) {
-					return nil, err
-				}
-			}
-		}
-		if err := pause(ctx, attempt); err != nil {
-			return nil, h.noLeader(cluster.MetaGroupID, hint, err)
-		}
-	}
+			resp, err := peer.ProposeCatalog(ctx, &nodepb.ProposeCatalogRequest{Command: data})
+			return resp.GetResult(), resp.GetNotLeader(), resp.GetLeaderNodeId(), err
+		})
 }
 
 // readCatalog returns the catalog as the meta leader has it (linearizable).
 func (h *Host) readCatalog(ctx context.Context) (*nodepb.CatalogSnapshot, error) {
-	var hint string
-	attempt := 0
-	for {
-		attempt++
-		if h.meta.raft.State() == raft.Leader {
-			err := h.meta.linearizable(ctx)
-			if err == nil {
-				return h.catalog.Export(), nil
-			}
-			if !errors.Is(err, errNotLeader) {
+	return onLeader(ctx, h, cluster.MetaGroupID, "catalog-read",
+		func(g *group) (*nodepb.CatalogSnapshot, error) {
+			if err := g.linearizable(ctx); err != nil {
 				return nil, err
 			}
-		}
-		if _, id := h.meta.leader(); id != "" && id != h.cfg.NodeID {
-			hint = id
-		}
-		if target := h.forwardTarget(cluster.MetaGroupID, hint, attempt); target != nil {
-			client, err := h.peers.get(target.PeerAddr)
-			if err == nil {
-				actx, cancel := attemptContext(ctx)
-				var resp *nodepb.ReadCatalogResponse
-				resp, err = client.ReadCatalog(actx, &nodepb.ReadCatalogRequest{})
-				cancel()
-				if err == nil && !resp.NotLeader {
-					return resp.Catalog, nil
-				}
-				if err == nil {
-					hint = resp.LeaderNodeId
-				} else if !isRetryableForward(err) {
-					return nil, err
-				}
-			}
-		}
-		if err := pause(ctx, attempt); err != nil {
-			return nil, h.noLeader(cluster.MetaGroupID, hint, err)
-		}
-	}
+			return h.catalog.Export(), nil
+		},
+		func(ctx context.Context, peer nodepb.PeerClient) (*nodepb.CatalogSnapshot, bool, string, error) {
+			resp, err := peer.ReadCatalog(ctx, &nodepb.ReadCatalogRequest{})
+			return resp.GetCatalog(), resp.GetNotLeader(), resp.GetLeaderNodeId(), err
+		})
 }
 
 func (h *Host) noLeader(groupID, hint string, cause error) error {
