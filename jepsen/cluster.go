@@ -22,9 +22,12 @@ import (
 // Node ports; every node has its own IP, so they are the same on each.
 const (
 	portGRPC   = "7101"
-	portPeer   = "7201"
+	portPeer   = "7201" // advertised; in the loopback network, the proxy's
 	portHTTP   = "7301"
 	portGossip = "7401"
+	// portPeerBackend is the node's real peer listener in the loopback
+	// network, behind the proxy on portPeer.
+	portPeerBackend = "7202"
 )
 
 // processStopTimeout bounds the wait for a node to exit after a signal.
@@ -106,12 +109,14 @@ func (c *cluster) argv(n *node) []string {
 	}
 	args := []string{c.binary, "start",
 		"--node-id", n.id, "--data-dir", n.dataDir,
-		"--grpc-addr", n.grpcAddr(), "--peer-addr", net.JoinHostPort(n.ip, portPeer),
+		"--grpc-addr", n.grpcAddr()}
+	args = append(args, c.net.peerFlags(n.index)...)
+	args = append(args,
 		"--http-addr", net.JoinHostPort(n.ip, portHTTP), "--gossip-addr", n.gossipAddr(),
 		"--bootstrap-expect", bootstrap, "--join", join, "--plaintext",
 		"--raft-heartbeat-timeout", "500ms", "--raft-election-timeout", "500ms",
 		"--sweep-interval", "200ms", "--log-format", "json",
-	}
+	)
 	if c.cfg.UnsafeReads {
 		args = append(args, "--testing-unsafe-reads")
 	}

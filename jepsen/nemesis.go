@@ -16,7 +16,8 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// Fault kinds. Partition kinds need the namespace network (root).
+// Fault kinds. Partitions cut everything between two nodes in the
+// namespace network, Raft and peer forwarding only in the loopback one.
 const (
 	FaultPartitionOne    = "partition-one"    // one random node cut from all others
 	FaultPartitionLeader = "partition-leader" // the leader of a shard of the event cut off

@@ -37,12 +37,16 @@ type network interface {
 	command(i int, argv []string) *exec.Cmd
 	// dial opens a TCP connection from the harness to a node address.
 	dial(ctx context.Context, addr string) (net.Conn, error)
-	// cut makes traffic between nodes a and b impossible, both ways.
+	// peerFlags are node i's flags for its peer (Raft and forwarding)
+	// listener: where it listens, and what the other nodes dial.
+	peerFlags(i int) []string
+	// cut makes traffic between nodes a and b impossible, both ways
+	// (in the loopback network: Raft and forwarding traffic only).
 	cut(a, b int) error
 	// healAll removes every cut.
 	healAll() error
-	// canPartition says whether cut works (false in the loopback fallback).
-	canPartition() bool
+	// describe says, for summary.txt and stderr, where the nodes run and
+	// what a partition really cuts.
 	describe() string
 	close() error
 }
@@ -135,7 +139,9 @@ func (n *namespaceNetwork) command(i int, argv []string) *exec.Cmd {
 	return exec.Command("ip", append([]string{"netns", "exec", n.nodes[i-1]}, argv...)...)
 }
 
-func (n *namespaceNetwork) canPartition() bool { return true }
+func (n *namespaceNetwork) peerFlags(i int) []string {
+	return []string{"--peer-addr", net.JoinHostPort(n.addr(i), portPeer)}
+}
 
 func (n *namespaceNetwork) describe() string {
 	return fmt.Sprintf("network namespaces %s-* on bridge %s0/24 (blackhole-route partitions)", n.hub[:len(n.hub)-4], subnetPrefix)
@@ -266,28 +272,3 @@ func sweepLeftoverNamespaces() {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
-
-// loopbackNetwork is the fallback without root: nodes listen on
-// 127.0.0.(10+i). Partitions are not available (a user-space proxy cannot
-// tell which peer a connection comes from when every node shares
-// 127.0.0.1 as its source address, see README); kills, pauses, membership
-// changes and clock offsets still work.
-type loopbackNetwork struct{}
-
-func (loopbackNetwork) addr(i int) string { return "127.0.0." + strconv.Itoa(10+i) }
-func (loopbackNetwork) command(_ int, argv []string) *exec.Cmd {
-	return exec.Command(argv[0], argv[1:]...)
-}
-func (loopbackNetwork) dial(ctx context.Context, addr string) (net.Conn, error) {
-	var d net.Dialer
-	return d.DialContext(ctx, "tcp", addr)
-}
-func (loopbackNetwork) cut(a, b int) error {
-	return fmt.Errorf("partitions need root (network namespaces)")
-}
-func (loopbackNetwork) healAll() error     { return nil }
-func (loopbackNetwork) canPartition() bool { return false }
-func (loopbackNetwork) describe() string {
-	return "loopback 127.0.0.x FALLBACK (not root): no partitions"
-}
-func (loopbackNetwork) close() error { return nil }

@@ -41,6 +41,11 @@ type Config struct {
 	OutDir string // a run folder is created inside
 	Binary string // prebuilt boxoffice binary; empty: go build it
 
+	// Network is where the nodes run: NetworkAuto (empty) picks
+	// NetworkNamespace as root and NetworkLoopback otherwise; the other
+	// two force one (namespace fails without root).
+	Network string
+
 	UnsafeReads bool                // start nodes with --testing-unsafe-reads (negative control)
 	NodeFlags   map[string][]string // extra flags per node id
 
@@ -55,6 +60,13 @@ type Config struct {
 	// ready runs once the event exists, before traffic (tests).
 	ready func(ctx context.Context, c *cluster, ev *event) error
 }
+
+// Networks (Config.Network).
+const (
+	NetworkAuto      = ""          // namespace as root, loopback otherwise
+	NetworkNamespace = "namespace" // network namespaces, blackhole-route partitions (root)
+	NetworkLoopback  = "loopback"  // 127.0.0.x, partitions by a peer-port proxy (see loopback.go)
+)
 
 // Profiles are named defaults; flags override single fields.
 var Profiles = map[string]Config{
@@ -72,7 +84,8 @@ var Profiles = map[string]Config{
 // Result is what a run found.
 type Result struct {
 	Dir             string
-	Network         string
+	Network         string    // where the nodes ran and what partitions cut
+	Start           time.Time // traffic start; Op and Fault times count from it
 	Seed            int64
 	History         []Op
 	Faults          []Fault
@@ -138,25 +151,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 
-	var nw network
-	if os.Geteuid() == 0 {
-		ns, err := newNamespaceNetwork(cfg.Nodes)
-		if err != nil {
-			return nil, fmt.Errorf("network namespaces: %w", err)
-		}
-		nw = ns
-	} else {
-		nw = loopbackNetwork{}
-		var kept []string
-		for _, f := range cfg.Faults {
-			if !isPartition(f) {
-				kept = append(kept, f)
-			}
-		}
-		cfg.Faults = kept
-		cfg.Logf("not root: loopback fallback, partitions disabled")
+	nw, err := newNetwork(&cfg)
+	if err != nil {
+		return nil, err
 	}
 	res.Network = nw.describe()
+	cfg.Logf("network: %s", res.Network)
 	defer func() {
 		if err := nw.close(); err != nil {
 			cfg.Logf("cleanup network: %v", err)
@@ -176,8 +176,30 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	return res, nil
 }
 
+// newNetwork builds the network cfg.Network asks for.
+func newNetwork(cfg *Config) (network, error) {
+	root := os.Geteuid() == 0
+	switch {
+	case cfg.Network == NetworkNamespace || (cfg.Network == NetworkAuto && root):
+		if !root {
+			return nil, errors.New("network namespace: needs root (use -network loopback)")
+		}
+		ns, err := newNamespaceNetwork(cfg.Nodes)
+		if err != nil {
+			return nil, fmt.Errorf("network namespaces: %w", err)
+		}
+		return ns, nil
+	default:
+		lo, err := newLoopbackNetwork(cfg.Nodes, root)
+		if err != nil {
+			return nil, fmt.Errorf("loopback network: %w", err)
+		}
+		return lo, nil
+	}
+}
+
 func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
-	cfg.Logf("starting %d nodes (%s)", cfg.Nodes, res.Network)
+	cfg.Logf("starting %d nodes", cfg.Nodes)
 	for _, n := range c.nodes {
 		if err := c.start(n); err != nil {
 			return err
@@ -198,6 +220,7 @@ func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
 	cfg.Logf("event %s ready: %d sections; traffic for %s with %d clients, faults %v", ev.id, len(ev.sections), cfg.Duration, cfg.Clients, cfg.Faults)
 
 	start := time.Now()
+	res.Start = start
 	w := &workload{cfg: cfg, cluster: c, event: ev, start: start}
 	w.plans = func(int) clientPlan {
 		all := make([]int, cfg.Nodes)
@@ -299,6 +322,9 @@ func (cfg *Config) validate() error {
 			errs = append(errs, fmt.Errorf("Faults: unknown %q (known: %s)", f, strings.Join(AllFaults, ",")))
 		}
 	}
+	if cfg.Network != NetworkAuto && cfg.Network != NetworkNamespace && cfg.Network != NetworkLoopback {
+		errs = append(errs, fmt.Errorf("Network %q: want %q (auto), %q or %q", cfg.Network, NetworkAuto, NetworkNamespace, NetworkLoopback))
+	}
 	if cfg.OutDir == "" {
 		errs = append(errs, errors.New("OutDir is empty"))
 	}
@@ -332,6 +358,9 @@ func (cfg *Config) replayCommand() string {
 	}
 	if strings.Join(cfg.Faults, ",") != strings.Join(p.Faults, ",") {
 		args = append(args, "-faults", strings.Join(cfg.Faults, ","))
+	}
+	if cfg.Network != NetworkAuto {
+		args = append(args, "-network", cfg.Network)
 	}
 	if cfg.UnsafeReads {
 		args = append(args, "-unsafe-reads")

@@ -38,6 +38,7 @@ func run() int {
 	attempts := flag.Int("attempts", 0, "attempts per operation (same request id)")
 	checkTimeout := flag.Duration("check-timeout", 0, "porcupine's time budget; running out is a failure")
 	unsafeReads := flag.Bool("unsafe-reads", false, "start nodes with --testing-unsafe-reads (the checker should then fail)")
+	network := flag.String("network", "", "where nodes run: empty (auto: namespace as root, loopback otherwise), namespace, or loopback")
 	out := flag.String("out", "jepsen-results", "folder for run folders")
 	binary := flag.String("binary", "", "prebuilt boxoffice binary (default: go build ./cmd/boxoffice)")
 	flag.Parse()
@@ -49,6 +50,10 @@ func run() int {
 	}
 	cfg := base
 	cfg.Profile, cfg.Seed, cfg.OutDir, cfg.Binary, cfg.UnsafeReads = *profile, *seed, *out, *binary, *unsafeReads
+	cfg.Network = *network
+	if cfg.Network == "auto" {
+		cfg.Network = jepsen.NetworkAuto
+	}
 	setInt := func(dst *int, v int) {
 		if v != 0 {
 			*dst = v
