@@ -316,9 +316,15 @@ func (g *group) shutdown() error {
 	var err error
 	g.stopOnce.Do(func() {
 		close(g.stop)
-		err = g.raft.Shutdown().Error()
-		g.wg.Wait()
+		// Signal Raft to stop, then cut the group's connections: a
+		// replication pipeline waiting on a peer that no longer answers
+		// would otherwise keep Shutdown from returning. Nothing in Raft's
+		// shutdown needs the network.
+		f := g.raft.Shutdown()
 		_ = g.transport.Close()
+		g.layer.closeConns()
+		err = f.Error()
+		g.wg.Wait()
 	})
 	return err
 }

@@ -194,17 +194,52 @@ func (d peerDialer) dial(ctx context.Context, addr string, header []byte) (net.C
 }
 
 // streamLayer is one group's raft.StreamLayer over the shared peer port.
+// It remembers every connection it hands to Raft so that shutdown can cut
+// them: hashicorp/raft's pipelined replication blocks on a connection whose
+// peer stopped answering, and Raft's Shutdown would wait for it forever.
 type streamLayer struct {
 	listener *chanListener
 	header   []byte
 	dial     func(ctx context.Context, addr string, header []byte) (net.Conn, error)
 	onClose  func()
+
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
 }
 
 var _ raft.StreamLayer = (*streamLayer)(nil)
 
-func (s *streamLayer) Accept() (net.Conn, error) { return s.listener.Accept() }
-func (s *streamLayer) Addr() net.Addr            { return s.listener.Addr() }
+func (s *streamLayer) track(c net.Conn) net.Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conns == nil {
+		s.conns = make(map[net.Conn]struct{})
+	}
+	s.conns[c] = struct{}{}
+	return &trackedConn{Conn: c, layer: s}
+}
+
+// closeConns closes every connection of this group, dialed or accepted.
+func (s *streamLayer) closeConns() {
+	s.mu.Lock()
+	conns := s.conns
+	s.conns = nil
+	s.mu.Unlock()
+	for c := range conns {
+		_ = c.Close()
+	}
+}
+
+func (s *streamLayer) Accept() (net.Conn, error) {
+	c, err := s.listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return s.track(c), nil
+}
+
+func (s *streamLayer) Addr() net.Addr { return s.listener.Addr() }
+
 func (s *streamLayer) Close() error {
 	s.onClose()
 	return s.listener.Close()
@@ -213,7 +248,27 @@ func (s *streamLayer) Close() error {
 func (s *streamLayer) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	return s.dial(ctx, string(address), s.header)
+	c, err := s.dial(ctx, string(address), s.header)
+	if err != nil {
+		return nil, err
+	}
+	return s.track(c), nil
+}
+
+// trackedConn forgets itself when Raft closes it.
+type trackedConn struct {
+	net.Conn
+	layer *streamLayer
+	once  sync.Once
+}
+
+func (c *trackedConn) Close() error {
+	c.once.Do(func() {
+		c.layer.mu.Lock()
+		delete(c.layer.conns, c.Conn)
+		c.layer.mu.Unlock()
+	})
+	return c.Conn.Close()
 }
 
 // chanListener is a net.Listener fed by the mux.
