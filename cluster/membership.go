@@ -110,13 +110,33 @@ func (m *Membership) Join(addrs []string) (int, error) {
 	return m.list.Join(addrs)
 }
 
-// Members returns every node ever seen, sorted by id.
+// Members returns every node ever seen, sorted by id. The state of a node
+// memberlist currently counts as a member (alive or suspect, with its
+// current metadata) comes from memberlist itself, not from the order in
+// which join and leave events were delivered: a node restarted within
+// milliseconds can see the leave of its previous process arrive after the
+// join of the new one.
 func (m *Membership) Members() []Member {
+	live := map[string]Member{}
+	for _, n := range m.list.Members() {
+		mem := memberOf(n, "alive")
+		live[mem.NodeID] = mem
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]Member, 0, len(m.members))
-	for _, mem := range m.members {
-		out = append(out, *mem)
+	out := make([]Member, 0, len(m.members)+len(live))
+	for _, mem := range live {
+		out = append(out, mem)
+	}
+	for id, mem := range m.members {
+		if _, ok := live[id]; ok {
+			continue
+		}
+		gone := *mem
+		if gone.State == "alive" || gone.State == "suspect" {
+			gone.State = "dead"
+		}
+		out = append(out, gone)
 	}
 	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.NodeID, b.NodeID) })
 	return out
@@ -124,10 +144,24 @@ func (m *Membership) Members() []Member {
 
 // Alive reports whether the failure detector thinks a node is up.
 func (m *Membership) Alive(nodeID string) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	mem, ok := m.members[nodeID]
-	return ok && (mem.State == "alive" || mem.State == "suspect")
+	for _, n := range m.list.Members() {
+		if memberOf(n, "alive").NodeID == nodeID {
+			return true
+		}
+	}
+	return false
+}
+
+// memberOf decodes a memberlist node; state applies unless it is suspect.
+func memberOf(n *memberlist.Node, state string) Member {
+	var meta NodeMeta
+	if err := json.Unmarshal(n.Meta, &meta); err != nil || meta.NodeID == "" {
+		meta.NodeID = n.Name
+	}
+	if state == "alive" && n.State == memberlist.StateSuspect {
+		state = "suspect"
+	}
+	return Member{NodeMeta: meta, State: state}
 }
 
 // Leave announces departure and stops gossip.
@@ -143,15 +177,9 @@ func (m *Membership) Leave(timeout time.Duration) error {
 func (m *Membership) Shutdown() error { return m.list.Shutdown() }
 
 func (m *Membership) update(n *memberlist.Node, state string) {
-	var meta NodeMeta
-	if err := json.Unmarshal(n.Meta, &meta); err != nil || meta.NodeID == "" {
-		meta.NodeID = n.Name
-	}
-	if state == "alive" && n.State == memberlist.StateSuspect {
-		state = "suspect"
-	}
+	mem := memberOf(n, state)
 	m.mu.Lock()
-	m.members[meta.NodeID] = &Member{NodeMeta: meta, State: state}
+	m.members[mem.NodeID] = &mem
 	m.mu.Unlock()
 	if m.cfg.OnChange != nil {
 		m.cfg.OnChange()
