@@ -367,6 +367,7 @@ func (h *Host) joinLoop() {
 func (h *Host) reconcileLoop() {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	failures := 0
 	for {
 		select {
 		case <-h.ctx.Done():
@@ -375,7 +376,16 @@ func (h *Host) reconcileLoop() {
 		case <-tick.C:
 		}
 		if err := h.reconcileOnce(); err != nil && h.ctx.Err() == nil {
-			h.logger.Debug("reconcile", "error", err)
+			// Failures during elections are expected and retried each
+			// second; say so once they persist.
+			failures++
+			if failures%10 == 0 {
+				h.logger.Warn("reconcile keeps failing", "attempts", failures, "error", err)
+			} else {
+				h.logger.Debug("reconcile", "error", err)
+			}
+		} else {
+			failures = 0
 		}
 		if h.ready() == nil {
 			h.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
@@ -540,12 +550,18 @@ func (h *Host) metaLeaderDuties(snap *nodepb.CatalogSnapshot) error {
 			old.HttpAddr == rec.HttpAddr && old.GossipAddr == rec.GossipAddr && old.Incarnation == rec.Incarnation {
 			continue
 		}
-		if _, err := h.applyCatalog(&nodepb.CatalogCommand{
+		res, err := h.applyCatalog(&nodepb.CatalogCommand{
 			Type: nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_REGISTER_NODE,
 			Body: &nodepb.CatalogCommand_RegisterNode{RegisterNode: rec},
-		}); err != nil {
+		})
+		if err != nil {
 			return err
 		}
+		if res.Code != nodepb.CatalogCode_CATALOG_CODE_OK {
+			h.logger.Warn("node registration refused", "member", m.NodeID, "incarnation", m.Incarnation, "reason", res.Message)
+			continue
+		}
+		h.logger.Info("node registered", "member", m.NodeID, "incarnation", m.Incarnation, "peer", m.PeerAddr)
 		registered[m.NodeID] = rec
 	}
 	if len(snap.Groups) == 0 && h.cfg.BootstrapExpect > 0 && len(registered) >= h.cfg.BootstrapExpect {
