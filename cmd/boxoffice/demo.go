@@ -89,10 +89,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
   gateway: %s
   event:   %q, an arena of %d seats plus a standing floor
 
-Try it (grpcurl -plaintext works against any node):
-  grpcurl -plaintext %s list
-  grpcurl -plaintext -d '{"event_id":"%s","consistency":"READ_CONSISTENCY_STALE","summary_only":true}' %s boxoffice.v1.Inventory/GetSeatMap
-  grpcurl -plaintext -d '{"request_id":"r1","event_id":"%s","holder":"fan1","best":{"quantity":2,"section_id":"101"}}' %s boxoffice.v1.Inventory/Hold
+Try it (from this repository; grpcurl is pinned in go.mod, any node answers):
+  go tool grpcurl -plaintext %s list
+  go tool grpcurl -plaintext -d '{"event_id":"%s","consistency":"READ_CONSISTENCY_STALE","summary_only":true}' %s boxoffice.v1.Inventory/GetSeatMap
+  go tool grpcurl -plaintext -d '{"request_id":"r1","event_id":"%s","holder":"fan1","best":{"quantity":2,"section_id":"101"}}' %s boxoffice.v1.Inventory/Hold
   boxoffice ctl --addr %s status
 
 Ctrl-C stops the cluster.
