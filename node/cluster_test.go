@@ -786,3 +786,39 @@ func TestReplicationFactorsOneAndFive(t *testing.T) {
 		}
 	})
 }
+
+// TestHoldSpanningTooManyShardsIsRefused: a hold whose seats lie in more
+// shards than a hold id can name is refused with LIMIT_EXCEEDED (it used
+// to reach a panic in NewHoldID) and changes nothing.
+func TestHoldSpanningTooManyShardsIsRefused(t *testing.T) {
+	skipIfShort(t)
+	tc := newTestCluster(t, 1)
+	ctx := ctxT(t, 60*time.Second)
+	if _, err := tc.inv(0).CreateEvent(ctx, &boxofficev1.CreateEventRequest{
+		RequestId: "c", EventId: "wide", Venue: cluster.OnSaleVenue(70, 1, 2), ShardCount: 70,
+		Policy: &boxofficev1.EventPolicy{SeatsPerHoldMax: 100},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var seats []string
+	for s := range 70 {
+		seats = append(seats, fmt.Sprintf("S%d-R1-1", s))
+	}
+	_, err := tc.inv(0).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h", EventId: "wide", Holder: "a",
+		Selection: &boxofficev1.HoldRequest_Seats{Seats: &boxofficev1.SeatList{SeatIds: seats}}})
+	if status.Code(err) != codes.InvalidArgument || reasonOf(err) != ReasonTooLarge {
+		t.Fatalf("hold over 70 shards: %v, want INVALID_ARGUMENT/%s", err, ReasonTooLarge)
+	}
+	m, err := tc.inv(0).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "wide", SummaryOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Held != 0 {
+		t.Fatalf("%d seats held after a refused hold", m.Held)
+	}
+	// The node is still serving.
+	if _, err := tc.inv(0).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h2", EventId: "wide", Holder: "a",
+		Selection: &boxofficev1.HoldRequest_Seats{Seats: &boxofficev1.SeatList{SeatIds: seats[:3]}}}); err != nil {
+		t.Fatal(err)
+	}
+}

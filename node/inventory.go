@@ -422,6 +422,11 @@ func (h *Host) holdSeats(ctx context.Context, req *boxofficev1.HoldRequest, e *n
 		}
 	}
 	order := sortedShardNumbers(parts)
+	// The hold id names every shard the hold spans; refuse a hold its id
+	// could not name (NewHoldID panics on one: it must never be reached).
+	if err := cluster.CheckHoldShards(order); err != nil {
+		return nil, fmt.Errorf("%w: the seats span %d shards; one hold may span at most %d (%v)", ErrTooLarge, len(order), cluster.HoldIDShardsMax, err)
+	}
 	holdID := cluster.NewHoldID(e.EventId, req.RequestId, order)
 	results := make([]*fsmpb.Result, len(order))
 	errs := make([]error, len(order))
