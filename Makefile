@@ -20,6 +20,7 @@ run: ## run the embedded demo: 3 nodes in one process with a demo arena
 test: ## the whole test suite (what CI runs)
 	$(GO) vet ./...
 	$(GO) test -race -timeout 20m ./...
+	cd third_party/hashicorp-raft && $(GO) test -race -run 'TestParallelLeaderWrite|TestPipelineDecode' .
 
 test-short: ## quick tests (no end-to-end processes)
 	$(GO) test -short ./...
@@ -52,3 +53,7 @@ fmt:
 
 clean:
 	rm -rf bin
+
+bench-memory: ## resident memory per seat and restart time of a 3-node cluster of processes (1M seats)
+	$(GO) build -o bin/boxoffice ./cmd/boxoffice
+	bin/boxoffice bench memory --json bin/bench-memory.json

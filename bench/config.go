@@ -3,6 +3,8 @@ package bench
 import (
 	"fmt"
 	"time"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 )
 
 // Defaults of Config: the OSW-1 workload.
@@ -45,6 +47,9 @@ type Config struct {
 	// Shards is CreateEventRequest.shard_count: 0 lets the cluster choose
 	// (one per data group, at most one per section).
 	Shards int `json:"shards"`
+	// Groups is CreateEventRequest.group_count: how many data groups the
+	// event is spread over; 0 lets the cluster choose (one).
+	Groups int `json:"groups,omitempty"`
 
 	// Clients is the number of concurrent clients, each one goroutine
 	// running the loop of OSW-1 (default 64).
@@ -94,6 +99,24 @@ type Config struct {
 	HoldReads       int         `json:"hold_reads"`
 	ReadConsistency Consistency `json:"read_consistency"`
 
+	// SeatMapView is the view of the seat-map reads (SeatMapReads and
+	// ReadOnly): full (every seat with its hold or order, the default),
+	// availability (one state byte per seat) or summary (counts).
+	SeatMapView SeatMapView `json:"seat_map_view,omitempty"`
+
+	// ReadOnly runs a read-heavy workload instead of OSW-1: each client
+	// loops on GetSeatMap of one section (drawn with the Zipf skew) in
+	// SeatMapView with ReadConsistency, until DurationLimit; nothing is
+	// held or sold. Reads are reported like the reads of OSW-1.
+	ReadOnly bool `json:"read_only,omitempty"`
+
+	// ReadStream sends the reads of a ReadOnly run as messages on
+	// ReadSeatMaps streams (Inventory.ReadSeatMaps) instead of unary
+	// GetSeatMap calls: every Inventory must be a StreamReader (the Go
+	// client, one stream per node), and the clients sharing an Inventory
+	// share its streams.
+	ReadStream bool `json:"read_stream,omitempty"`
+
 	// EventID is the event to create; it must not exist. Empty: a fresh
 	// unique id.
 	EventID string `json:"event_id"`
@@ -110,6 +133,26 @@ const (
 	ConsistencyLinearizable Consistency = "linearizable"
 )
 
+// SeatMapView is the view of the seat-map reads (GetSeatMapRequest.view).
+type SeatMapView string
+
+const (
+	SeatMapViewFull         SeatMapView = "full"
+	SeatMapViewAvailability SeatMapView = "availability"
+	SeatMapViewSummary      SeatMapView = "summary"
+)
+
+// proto returns the API value of v (full for "").
+func (v SeatMapView) proto() boxofficev1.SeatMapView {
+	switch v {
+	case SeatMapViewAvailability:
+		return boxofficev1.SeatMapView_SEAT_MAP_VIEW_AVAILABILITY
+	case SeatMapViewSummary:
+		return boxofficev1.SeatMapView_SEAT_MAP_VIEW_SUMMARY
+	}
+	return boxofficev1.SeatMapView_SEAT_MAP_VIEW_FULL
+}
+
 // Validate reports the first field of c that cannot be used.
 func (c Config) Validate() error {
 	for _, f := range []struct {
@@ -121,6 +164,7 @@ func (c Config) Validate() error {
 		{"Rows", c.Rows, VenueSeatsMax},
 		{"SeatsPerRow", c.SeatsPerRow, VenueSeatsMax},
 		{"Shards", c.Shards, SectionsMax},
+		{"Groups", c.Groups, SectionsMax},
 		{"Clients", c.Clients, ClientsMax},
 		{"HoldSize", c.HoldSize, holdSizeMax},
 		{"SeatMapReads", c.SeatMapReads, ReadsPerHoldMax},
@@ -153,6 +197,17 @@ func (c Config) Validate() error {
 	case "", ConsistencyStale, ConsistencyLinearizable:
 	default:
 		return fmt.Errorf("bench config: ReadConsistency = %q: want %q or %q", c.ReadConsistency, ConsistencyStale, ConsistencyLinearizable)
+	}
+	if c.ReadOnly && (c.SeatMapReads > 0 || c.HoldReads > 0) {
+		return fmt.Errorf("bench config: ReadOnly with SeatMapReads = %d and HoldReads = %d: a read-only run only reads seat maps; drop the per-hold reads", c.SeatMapReads, c.HoldReads)
+	}
+	if c.ReadStream && !c.ReadOnly {
+		return fmt.Errorf("bench config: ReadStream without ReadOnly: only the read-only workload can read over streams")
+	}
+	switch c.SeatMapView {
+	case "", SeatMapViewFull, SeatMapViewAvailability, SeatMapViewSummary:
+	default:
+		return fmt.Errorf("bench config: SeatMapView = %q: want %q, %q or %q", c.SeatMapView, SeatMapViewFull, SeatMapViewAvailability, SeatMapViewSummary)
 	}
 	if c.EventID != "" && !validEventID(c.EventID) {
 		return fmt.Errorf("bench config: EventID = %q: want [a-z0-9_.]{1,64}", c.EventID)
@@ -204,6 +259,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ReadConsistency == "" {
 		c.ReadConsistency = ConsistencyStale
+	}
+	if c.SeatMapView == "" {
+		c.SeatMapView = SeatMapViewFull
 	}
 	if c.Label == "" {
 		c.Label = fmt.Sprintf("C=%d", c.Clients)

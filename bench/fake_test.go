@@ -27,6 +27,14 @@ type fakeInventory struct {
 	requests  map[string]any // request id -> first answer (response or error)
 	sells     int
 	holdsMade int
+	// seatMapView is the view of the last seat-map read that named one.
+	seatMapView boxofficev1.SeatMapView
+}
+
+func (f *fakeInventory) lastSeatMapView() boxofficev1.SeatMapView {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.seatMapView
 }
 
 type fakeBug int
@@ -219,6 +227,9 @@ func (f *fakeInventory) GetHold(_ context.Context, req *boxofficev1.GetHoldReque
 func (f *fakeInventory) GetSeatMap(_ context.Context, req *boxofficev1.GetSeatMapRequest) (*boxofficev1.SeatMap, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if req.GetView() != boxofficev1.SeatMapView_SEAT_MAP_VIEW_UNSPECIFIED {
+		f.seatMapView = req.GetView()
+	}
 	out := &boxofficev1.SeatMap{EventId: f.eventID}
 	for _, section := range f.sections {
 		if len(req.GetSectionIds()) > 0 && req.GetSectionIds()[0] != section.id {

@@ -18,6 +18,13 @@ type Inventory interface {
 	Sell(context.Context, *boxofficev1.SellRequest) (*boxofficev1.SellResponse, error)
 }
 
+// StreamReader is an Inventory that can also read seat maps as messages on
+// a long-lived stream (Inventory.ReadSeatMaps), as *client.Client does with
+// ReadSeatMap. Config.ReadStream runs need it.
+type StreamReader interface {
+	ReadSeatMap(context.Context, *boxofficev1.GetSeatMapRequest) (*boxofficev1.SeatMap, error)
+}
+
 // Raw adapts a generated gRPC client (one connection to one node, no
 // routing or retries) to Inventory.
 func Raw(c boxofficev1.InventoryClient) Inventory { return raw{c} }

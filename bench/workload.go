@@ -63,6 +63,13 @@ func Run(ctx context.Context, cfg Config, inventories []Inventory, progress io.W
 	if len(inventories) == 0 {
 		return nil, errors.New("bench: no inventory connections")
 	}
+	if cfg.ReadStream {
+		for i, inv := range inventories {
+			if _, ok := inv.(StreamReader); !ok {
+				return nil, fmt.Errorf("bench: ReadStream: inventory %d (%T) cannot read over a stream; use the Go client", i, inv)
+			}
+		}
+	}
 	cfg = cfg.withDefaults()
 	nonce := randomHex(4)
 	if cfg.EventID == "" {
@@ -79,6 +86,7 @@ func Run(ctx context.Context, cfg Config, inventories []Inventory, progress io.W
 			Name:       "OSW-1 bench " + cfg.Label,
 			Venue:      venue,
 			ShardCount: uint32(cfg.Shards),
+			GroupCount: uint32(cfg.Groups),
 		})
 		return err
 	})
@@ -208,7 +216,7 @@ wait:
 	for _, op := range []operation{opReadSeatMap, opReadHold} {
 		if lat := summarize(rec.total(op)); lat.Count > 0 {
 			res.Reads = append(res.Reads, ReadRate{
-				Kind:    operationNames[op] + "/" + string(cfg.ReadConsistency),
+				Kind:    readKind(op, &cfg),
 				PerS:    float64(lat.Count) / elapsed.Seconds(),
 				Latency: lat,
 			})
@@ -231,6 +239,20 @@ wait:
 		res.Check.Detail += fmt.Sprintf(" (%d holds of unknown outcome may explain held seats)", unresolved)
 	}
 	return res, nil
+}
+
+// readKind names a kind of read in the report: "seatmap/stale",
+// "seatmap-availability/linearizable", "seatmap-availability-stream/stale"
+// (Config.ReadStream), "gethold/stale".
+func readKind(op operation, cfg *Config) string {
+	name := operationNames[op]
+	if op == opReadSeatMap && cfg.SeatMapView != SeatMapViewFull {
+		name += "-" + string(cfg.SeatMapView)
+	}
+	if op == opReadSeatMap && cfg.ReadStream {
+		name += "-stream"
+	}
+	return name + "/" + string(cfg.ReadConsistency)
 }
 
 // worker is one client. Its request messages are reused from one operation
@@ -288,7 +310,8 @@ func newWorker(id int, cfg *Config, inv Inventory, rec *recorder, sectionIDs []s
 	w.explicit.Seats = &boxofficev1.SeatList{}
 	w.sellReq = boxofficev1.SellRequest{EventId: cfg.EventID, Holder: w.holder, Buyer: "bench-" + w.holder}
 	w.releaseReq = boxofficev1.ReleaseRequest{EventId: cfg.EventID, Holder: w.holder}
-	w.mapReq = boxofficev1.GetSeatMapRequest{EventId: cfg.EventID, Consistency: consistency, SectionIds: w.section[:]}
+	w.mapReq = boxofficev1.GetSeatMapRequest{EventId: cfg.EventID, Consistency: consistency, SectionIds: w.section[:],
+		View: cfg.SeatMapView.proto()}
 	w.pickMapReq = boxofficev1.GetSeatMapRequest{EventId: cfg.EventID,
 		Consistency: boxofficev1.ReadConsistency_READ_CONSISTENCY_STALE, SectionIds: w.section[:]}
 	w.getHoldReq = boxofficev1.GetHoldRequest{EventId: cfg.EventID, Consistency: consistency}
@@ -309,8 +332,12 @@ func (w *worker) fail(err error) {
 	w.rec.fail(fmt.Errorf("client %d: %w", w.id, err))
 }
 
-// run is the client loop of OSW-1.
+// run is the client loop of OSW-1, or of the read-only workload.
 func (w *worker) run(ctx context.Context, start, deadline time.Time) {
+	if w.cfg.ReadOnly {
+		w.runReads(ctx, deadline)
+		return
+	}
 	for ctx.Err() == nil && time.Now().Before(deadline) && w.errorCount < errorsPerClientMax {
 		sec := w.picker.pick(w.rng)
 		if sec < 0 {
@@ -494,9 +521,23 @@ func (w *worker) release(ctx context.Context, holdID string) {
 	}
 }
 
+// runReads is the client loop of the read-only workload: seat maps of
+// Zipf-drawn sections, back to back, until the limit. Every section stays
+// in the draw (nothing sells out).
+func (w *worker) runReads(ctx context.Context, deadline time.Time) {
+	for ctx.Err() == nil && time.Now().Before(deadline) && w.errorCount < errorsPerClientMax {
+		w.section[0] = w.sectionIDs[w.picker.pick(w.rng)]
+		w.readSeatMap(ctx)
+	}
+}
+
 func (w *worker) readSeatMap(ctx context.Context) {
 	began := time.Now()
 	err := w.call(ctx, func(ctx context.Context) error {
+		if w.cfg.ReadStream {
+			_, err := w.inv.(StreamReader).ReadSeatMap(ctx, &w.mapReq)
+			return err
+		}
 		_, err := w.inv.GetSeatMap(ctx, &w.mapReq)
 		return err
 	})

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 )
 
 // smallConfig is the venue of the end-to-end test: 4 x 5 x 10 = 200 seats.
@@ -75,6 +77,27 @@ func TestRunReads(t *testing.T) {
 	}
 }
 
+// TestRunReadOnly: a read-only run only reads seat maps, in the view and
+// consistency asked for, until the limit, and leaves the venue untouched.
+func TestRunReadOnly(t *testing.T) {
+	cfg := smallConfig()
+	cfg.ReadOnly, cfg.SeatMapView, cfg.DurationLimit = true, SeatMapViewAvailability, 200*time.Millisecond
+	fake := newFakeInventory(bugNone)
+	res, err := Run(context.Background(), cfg, []Inventory{fake}, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Check.OK || res.Check.SeatsSold != 0 || res.Holds != 0 || res.Errors != 0 {
+		t.Fatalf("a read-only run held %d, sold %d, saw %d errors (%s)", res.Holds, res.Check.SeatsSold, res.Errors, res.Check.Detail)
+	}
+	if len(res.Reads) != 1 || res.Reads[0].Kind != "seatmap-availability/stale" || res.Reads[0].Latency.Count == 0 || res.ReadsPerS <= 0 {
+		t.Fatalf("reads %+v, want only seatmap-availability/stale ones", res.Reads)
+	}
+	if got := fake.lastSeatMapView(); got != boxofficev1.SeatMapView_SEAT_MAP_VIEW_AVAILABILITY {
+		t.Fatalf("the reads asked for view %v", got)
+	}
+}
+
 func TestRunCatchesPlantedBugs(t *testing.T) {
 	for _, tt := range []struct {
 		bug  fakeBug
@@ -117,6 +140,8 @@ func TestConfigValidate(t *testing.T) {
 		{Config{SellRatio: 1.5}, "SellRatio = 1.5"},
 		{Config{ReadConsistency: "eventual"}, `ReadConsistency = "eventual"`},
 		{Config{EventID: "Bad-Id"}, `EventID = "Bad-Id"`},
+		{Config{SeatMapView: "compact"}, `SeatMapView = "compact"`},
+		{Config{ReadOnly: true, HoldReads: 1}, "ReadOnly with SeatMapReads = 0 and HoldReads = 1"},
 	} {
 		err := tt.cfg.Validate()
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -200,16 +200,21 @@ func (g *Gateway) createHold(c *call) (int, any, error) {
 	if seats < 1 || seats > g.cfg.TicketLimitPerBuyer {
 		return 0, nil, problem(ErrInvalid, fmt.Sprintf("quantity %d: want 1..%d", seats, g.cfg.TicketLimitPerBuyer))
 	}
-	ev, err := g.cfg.Inventory.GetEvent(c.ctx, eventRequest(event))
-	if err != nil {
+	// The event (for its hold policy) and the waiting room are read at once.
+	var ev *boxofficev1.Event
+	var queueErr error
+	if err := inParallel(
+		func() (err error) { ev, err = g.cfg.Inventory.GetEvent(c.ctx, eventRequest(event)); return err },
+		func() error { _, _, queueErr = g.queueConfig(c.ctx, event); return nil },
+	); err != nil {
 		return 0, nil, err
 	}
-	if _, _, err := g.queueConfig(c.ctx, event); err == nil {
+	if queueErr == nil {
 		if err := g.checkAdmission(c.r.Header.Get("X-Admission-Token"), c.subject, event); err != nil {
 			return 0, nil, err
 		}
-	} else if !errors.Is(err, ErrNotFound) {
-		return 0, nil, err
+	} else if !errors.Is(queueErr, ErrNotFound) {
+		return 0, nil, queueErr
 	}
 	ttl := g.cfg.HoldTTL
 	if m := time.Duration(ev.GetPolicy().GetHoldTtlMaxMs()) * time.Millisecond; m > 0 && ttl > m {
@@ -233,11 +238,6 @@ func (g *Gateway) createHold(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	expires := time.UnixMilli(resp.GetExpiresAtUnixMs()).UTC()
-	if err := g.amendReservation(c.ctx, event, c.subject, reservationID, func(r *reservation) {
-		r.HoldID, r.ExpiresAt = resp.GetHoldId(), expires.Add(reservationSlack)
-	}); err != nil {
-		return 0, nil, err
-	}
 	view := holdView{HoldID: resp.GetHoldId(), EventID: event, Seats: resp.GetSeatIds(), GAQty: resp.GetGeneralAdmissionQuantity(), ExpiresAt: expires}
 	if view.Seats == nil {
 		view.Seats = []string{}
@@ -245,14 +245,30 @@ func (g *Gateway) createHold(c *call) (int, any, error) {
 	if req.GeneralAdmission != nil {
 		view.GAPool = req.GeneralAdmission.PoolID
 	}
-	if _, err := casJSON(c.ctx, g.cfg.Store, fanHoldKey(c.subject, view.HoldID), 0, holdRecord{view, reservationID}); err != nil && !errors.Is(err, ErrVersionMismatch) {
-		return 0, nil, err
+	// The reservation, the fan's hold record and the expiry notice are
+	// three records, written at once; a retry of this request (same
+	// Idempotency-Key, same hold) writes whichever is missing.
+	writes := []func() error{
+		func() error {
+			return g.amendReservation(c.ctx, event, c.subject, reservationID, func(r *reservation) {
+				r.HoldID, r.ExpiresAt = resp.GetHoldId(), expires.Add(reservationSlack)
+			})
+		},
+		func() error {
+			if _, err := casJSON(c.ctx, g.cfg.Store, fanHoldKey(c.subject, view.HoldID), 0, holdRecord{view, reservationID}); err != nil && !errors.Is(err, ErrVersionMismatch) {
+				return err
+			}
+			return nil
+		},
 	}
 	if notice := expires.Add(-holdExpiryNotice); notice.After(g.now()) {
-		if err := g.notifyAt(c.ctx, "hold.expiring", c.subject, event, "hold-expiring/"+view.HoldID, notice,
-			map[string]any{"hold_id": view.HoldID, "expires_at": expires}); err != nil {
-			return 0, nil, err
-		}
+		writes = append(writes, func() error {
+			return g.notifyAt(c.ctx, "hold.expiring", c.subject, event, "hold-expiring/"+view.HoldID, notice,
+				map[string]any{"hold_id": view.HoldID, "expires_at": expires})
+		})
+	}
+	if err := inParallel(writes...); err != nil {
+		return 0, nil, err
 	}
 	return http.StatusCreated, view, nil
 }

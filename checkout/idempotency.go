@@ -9,7 +9,7 @@ import (
 )
 
 // Every POST (except Stripe's webhook) needs an Idempotency-Key header.
-// The first request with a key records "running" under
+// The first request with a key records "running" (a create-only CAS) under
 // idem/<caller>/<hash of key>, runs, and records its answer; a repeat with
 // the same key and the same method, path and body gets that answer again
 // (header Idempotent-Replayed: true); the same key with a different request
@@ -56,6 +56,21 @@ func (g *Gateway) serveIdempotent(c *call, rt *route) {
 		if attempt == casRetriesMax {
 			g.fail(c, ErrBusy)
 			return
+		}
+		if attempt == 0 {
+			// Nearly every key is new: claim it outright, which saves a
+			// read (a round trip to the cluster) on every POST, and read
+			// the record only when the key is taken.
+			running := idempotencyRecord{RequestHash: hash, State: "running", StartedAt: g.now()}
+			nv, err := casJSON(c.ctx, g.cfg.Store, storeKey, 0, &running)
+			if err == nil {
+				version = nv
+				break
+			}
+			if !errors.Is(err, ErrVersionMismatch) {
+				g.fail(c, err)
+				return
+			}
 		}
 		var rec idempotencyRecord
 		v, err := getJSON(c.ctx, g.cfg.Store, storeKey, &rec)

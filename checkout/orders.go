@@ -210,12 +210,16 @@ func (g *Gateway) createOrder(c *call) (int, any, error) {
 }
 
 func (g *Gateway) newOrder(c *call, hold holdRecord, orderID string) (orderRecord, error) {
-	ev, err := g.cfg.Inventory.GetEvent(c.ctx, eventRequest(hold.EventID))
-	if err != nil {
-		return orderRecord{}, err
-	}
-	live, err := g.cfg.Inventory.GetHold(c.ctx, &boxofficev1.GetHoldRequest{EventId: hold.EventID, HoldId: hold.HoldID})
-	if err != nil {
+	// The event (for prices) and the live hold are read at once.
+	var ev *boxofficev1.Event
+	var live *boxofficev1.HoldResponse
+	if err := inParallel(
+		func() (err error) { ev, err = g.cfg.Inventory.GetEvent(c.ctx, eventRequest(hold.EventID)); return err },
+		func() (err error) {
+			live, err = g.cfg.Inventory.GetHold(c.ctx, &boxofficev1.GetHoldRequest{EventId: hold.EventID, HoldId: hold.HoldID})
+			return err
+		},
+	); err != nil {
 		return orderRecord{}, err
 	}
 	now := g.now()
@@ -262,25 +266,42 @@ func (g *Gateway) newOrder(c *call, hold holdRecord, orderID string) (orderRecor
 	} else if err != nil {
 		return orderRecord{}, err
 	}
-	if err := g.amendReservation(c.ctx, o.EventID, o.Fan, o.ReservationID, func(r *reservation) {
-		r.OrderID, r.ExpiresAt = orderID, o.PayBy.Add(reservationSlack)
-	}); err != nil {
-		return orderRecord{}, err
-	}
 	// Keep the seats for the payment window when the event allows; if not,
 	// a payment after expiry re-holds or refunds.
 	ttl := g.cfg.PaymentWindow
 	if m := time.Duration(ev.GetPolicy().GetHoldTtlMaxMs()) * time.Millisecond; m > 0 && ttl > m {
 		ttl = m
 	}
-	if _, err := g.cfg.Inventory.ExtendHold(c.ctx, &boxofficev1.ExtendHoldRequest{RequestId: deriveID("extend", orderID),
-		EventId: o.EventID, HoldId: o.HoldID, Holder: o.Fan, TtlMs: ttl.Milliseconds()}); err != nil {
-		g.cfg.Logger.Info("extending a hold for payment failed", "order", orderID, "err", err)
-	}
-	if _, err := g.cfg.Store.CompareAndSwap(c.ctx, "fanorder/"+o.Fan+"/"+orderID, 0, []byte(o.EventID)); err != nil && !errors.Is(err, ErrVersionMismatch) {
+	// Once the order record exists, the rest touches four different
+	// records (the reservation, the hold in the cluster, the fan's order
+	// index, the order's intent) and is done at once; the reconciler (or a
+	// retry) finishes an order whichever of them a crash left undone.
+	withIntent := o
+	err := inParallel(
+		func() error {
+			return g.amendReservation(c.ctx, o.EventID, o.Fan, o.ReservationID, func(r *reservation) {
+				r.OrderID, r.ExpiresAt = orderID, o.PayBy.Add(reservationSlack)
+			})
+		},
+		func() error {
+			if _, err := g.cfg.Inventory.ExtendHold(c.ctx, &boxofficev1.ExtendHoldRequest{RequestId: deriveID("extend", orderID),
+				EventId: o.EventID, HoldId: o.HoldID, Holder: o.Fan, TtlMs: ttl.Milliseconds()}); err != nil {
+				g.cfg.Logger.Info("extending a hold for payment failed", "order", orderID, "err", err)
+			}
+			return nil
+		},
+		func() error {
+			if _, err := g.cfg.Store.CompareAndSwap(c.ctx, "fanorder/"+o.Fan+"/"+orderID, 0, []byte(o.EventID)); err != nil && !errors.Is(err, ErrVersionMismatch) {
+				return err
+			}
+			return nil
+		},
+		func() (err error) { withIntent, err = g.ensureIntent(c.ctx, o); return err },
+	)
+	if err != nil {
 		return orderRecord{}, err
 	}
-	return g.ensureIntent(c.ctx, o)
+	return withIntent, nil
 }
 
 // ensureIntent creates the order's payment intent (same key, same intent)

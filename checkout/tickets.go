@@ -141,24 +141,38 @@ func (g *Gateway) ticketView(t ticketRecord, withQR bool) ticketView {
 // issueTickets writes the ticket records of a paid order and finishes it.
 func (g *Gateway) issueTickets(ctx context.Context, o orderRecord) (orderRecord, error) {
 	now := g.now()
+	// Every record below is written once (version 0, or an idempotent
+	// update), so they are written at once, and the order is marked
+	// TicketsIssued only after all of them: until then settle runs this
+	// again. Readers meet an index entry before its ticket record at most
+	// while this runs, and skip it (listTickets, notifications).
+	createOnce := func(key string, value []byte) func() error {
+		return func() error {
+			if _, err := g.cfg.Store.CompareAndSwap(ctx, key, 0, value); err != nil && !errors.Is(err, ErrVersionMismatch) {
+				return err
+			}
+			return nil
+		}
+	}
+	var writes []func() error
 	for _, t := range o.Tickets {
-		rec := ticketRecord{TicketID: t.TicketID, EventID: o.EventID, SeatID: t.SeatID, OrderID: o.OrderID, PriceTier: t.PriceTier,
-			Owner: o.Fan, QRID: qrID(t.TicketID, 0), State: "valid", IssuedAt: now}
-		if _, err := casJSON(ctx, g.cfg.Store, ticketKey(t.TicketID), 0, &rec); err != nil && !errors.Is(err, ErrVersionMismatch) {
+		rec, err := json.Marshal(ticketRecord{TicketID: t.TicketID, EventID: o.EventID, SeatID: t.SeatID, OrderID: o.OrderID, PriceTier: t.PriceTier,
+			Owner: o.Fan, QRID: qrID(t.TicketID, 0), State: "valid", IssuedAt: now})
+		if err != nil {
 			return o, err
 		}
-		for _, k := range []string{"fanticket/" + o.Fan + "/" + t.TicketID, "eventticket/" + o.EventID + "/" + t.TicketID} {
-			if _, err := g.cfg.Store.CompareAndSwap(ctx, k, 0, []byte(o.Fan)); err != nil && !errors.Is(err, ErrVersionMismatch) {
-				return o, err
-			}
-		}
+		writes = append(writes, createOnce(ticketKey(t.TicketID), rec),
+			createOnce("fanticket/"+o.Fan+"/"+t.TicketID, []byte(o.Fan)),
+			createOnce("eventticket/"+o.EventID+"/"+t.TicketID, []byte(o.Fan)))
 	}
 	seats := len(o.Seats) + int(o.GAQty)
-	if err := g.convertReservation(ctx, o.EventID, o.Fan, o.ReservationID, o.OrderID, seats); err != nil {
-		return o, err
-	}
-	if err := g.notify(ctx, "order.confirmed", o.Fan, o.EventID, "order-confirmed/"+o.OrderID,
-		map[string]any{"order_id": o.OrderID, "tickets": len(o.Tickets)}); err != nil {
+	writes = append(writes,
+		func() error { return g.convertReservation(ctx, o.EventID, o.Fan, o.ReservationID, o.OrderID, seats) },
+		func() error {
+			return g.notify(ctx, "order.confirmed", o.Fan, o.EventID, "order-confirmed/"+o.OrderID,
+				map[string]any{"order_id": o.OrderID, "tickets": len(o.Tickets)})
+		})
+	if err := inParallel(writes...); err != nil {
 		return o, err
 	}
 	o, err := g.updateOrder(ctx, o.OrderID, func(rec *orderRecord) bool {
@@ -171,10 +185,16 @@ func (g *Gateway) issueTickets(ctx context.Context, o orderRecord) (orderRecord,
 	if err != nil {
 		return o, err
 	}
-	if _, v, err := g.cfg.Store.Get(ctx, fanHoldKey(o.Fan, o.HoldID)); err == nil {
-		_ = g.cfg.Store.Delete(ctx, fanHoldKey(o.Fan, o.HoldID), v)
-	}
-	return o, g.closeOrder(ctx, o)
+	// Two clean-ups of different records.
+	return o, inParallel(
+		func() error {
+			if _, v, err := g.cfg.Store.Get(ctx, fanHoldKey(o.Fan, o.HoldID)); err == nil {
+				_ = g.cfg.Store.Delete(ctx, fanHoldKey(o.Fan, o.HoldID), v)
+			}
+			return nil
+		},
+		func() error { return g.closeOrder(ctx, o) },
+	)
 }
 
 func (g *Gateway) loadTicket(ctx context.Context, id string) (ticketRecord, uint64, error) {

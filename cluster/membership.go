@@ -110,56 +110,61 @@ func (m *Membership) Join(addrs []string) (int, error) {
 	return m.list.Join(addrs)
 }
 
-// Members returns every node ever seen, sorted by id. The state of a node
-// memberlist currently counts as a member (alive or suspect, with its
-// current metadata) comes from memberlist itself, not from the order in
-// which join and leave events were delivered: a node restarted within
+// Members returns every node ever seen, sorted by id. Whether a node is up
+// comes from memberlist's current member list, not from the order in which
+// join and leave events were delivered: a node restarted within
 // milliseconds can see the leave of its previous process arrive after the
-// join of the new one.
+// join of the new one. Its metadata comes from the events, which memberlist
+// delivers under its lock: the *Node values that Members() returns are
+// updated in place by memberlist's goroutines, so only their Name (which
+// never changes) may be read here.
 func (m *Membership) Members() []Member {
-	live := map[string]Member{}
-	for _, n := range m.list.Members() {
-		mem := memberOf(n, "alive")
-		live[mem.NodeID] = mem
-	}
+	live := m.liveNames()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make([]Member, 0, len(m.members)+len(live))
-	for _, mem := range live {
-		out = append(out, mem)
+	for name := range live {
+		if _, ok := m.members[name]; !ok {
+			// Listed before its join event was handled: known by name only.
+			out = append(out, Member{NodeMeta: NodeMeta{NodeID: name}, State: "alive"})
+		}
 	}
 	for id, mem := range m.members {
-		if _, ok := live[id]; ok {
-			continue
+		member := *mem
+		switch {
+		case live[id]:
+			member.State = "alive"
+		case member.State == "alive":
+			member.State = "dead"
 		}
-		gone := *mem
-		if gone.State == "alive" || gone.State == "suspect" {
-			gone.State = "dead"
-		}
-		out = append(out, gone)
+		out = append(out, member)
 	}
 	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.NodeID, b.NodeID) })
 	return out
 }
 
-// Alive reports whether the failure detector thinks a node is up.
+// Alive reports whether the failure detector counts a node as a member
+// (alive or suspect).
 func (m *Membership) Alive(nodeID string) bool {
-	for _, n := range m.list.Members() {
-		if memberOf(n, "alive").NodeID == nodeID {
-			return true
-		}
-	}
-	return false
+	return m.liveNames()[nodeID]
 }
 
-// memberOf decodes a memberlist node; state applies unless it is suspect.
+// liveNames is the set of node names memberlist counts as members. A node's
+// memberlist name is its node id (StartMembership sets it).
+func (m *Membership) liveNames() map[string]bool {
+	live := map[string]bool{}
+	for _, n := range m.list.Members() {
+		live[n.Name] = true
+	}
+	return live
+}
+
+// memberOf decodes a memberlist node. Call it only where memberlist
+// guarantees the node is not being updated (its event callbacks).
 func memberOf(n *memberlist.Node, state string) Member {
 	var meta NodeMeta
 	if err := json.Unmarshal(n.Meta, &meta); err != nil || meta.NodeID == "" {
 		meta.NodeID = n.Name
-	}
-	if state == "alive" && n.State == memberlist.StateSuspect {
-		state = "suspect"
 	}
 	return Member{NodeMeta: meta, State: state}
 }

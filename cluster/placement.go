@@ -40,12 +40,19 @@ func InitialGroups(nodeIDs []string, count, replicationFactor int) []*nodepb.Gro
 }
 
 // PlaceShards splits a venue into shardCount shards and places them on
-// groups. Sections and pools go to shards round robin in venue order, so
-// neighbouring sections (which tend to be equally hot at an on-sale) land on
-// different shards; shard s goes to group (offset + s) mod len(groups), and
-// callers pass a different offset per event so that many events spread too.
-// shardCount 0 means one shard per group, never more than sections + pools.
-func PlaceShards(v *boxofficev1.Venue, groupIDs []string, shardCount, offset int) ([]*nodepb.ShardRecord, error) {
+// groupCount of the data groups. Sections and pools go to shards round robin
+// in venue order, so neighbouring sections (which tend to be equally hot at
+// an on-sale) land on different shards. The event uses groups offset,
+// offset+1, ... offset+groupCount-1 (mod the number of groups) and shard s
+// goes to the (s mod groupCount)th of them; callers pass a different offset
+// per event so that many events spread over the groups.
+//
+// groupCount 0 means 1: a whole event in one group is the fastest layout
+// while that group's leader has CPU to spare, because every command of the
+// on-sale shares the group's Raft entries and fsyncs (measured in
+// docs/capacity.md). shardCount 0 means one shard per group used, never
+// more than sections + pools.
+func PlaceShards(v *boxofficev1.Venue, groupIDs []string, shardCount, groupCount, offset int) ([]*nodepb.ShardRecord, error) {
 	if len(groupIDs) == 0 {
 		return nil, fmt.Errorf("placement: no data groups")
 	}
@@ -53,8 +60,14 @@ func PlaceShards(v *boxofficev1.Venue, groupIDs []string, shardCount, offset int
 	if units == 0 {
 		return nil, fmt.Errorf("placement: venue has no sections or pools")
 	}
+	if groupCount == 0 {
+		groupCount = 1
+	}
+	if groupCount > len(groupIDs) {
+		return nil, fmt.Errorf("placement: group_count %d exceeds the %d data groups", groupCount, len(groupIDs))
+	}
 	if shardCount == 0 {
-		shardCount = len(groupIDs)
+		shardCount = groupCount
 	}
 	if shardCount > units {
 		shardCount = units
@@ -66,7 +79,7 @@ func PlaceShards(v *boxofficev1.Venue, groupIDs []string, shardCount, offset int
 	slices.Sort(groups)
 	shards := make([]*nodepb.ShardRecord, shardCount)
 	for s := range shards {
-		shards[s] = &nodepb.ShardRecord{Shard: uint32(s), GroupId: groups[(offset+s)%len(groups)]}
+		shards[s] = &nodepb.ShardRecord{Shard: uint32(s), GroupId: groups[(offset+s%groupCount)%len(groups)]}
 	}
 	tiers := make([]map[string]bool, shardCount)
 	for s := range tiers {

@@ -254,8 +254,14 @@ func BenchmarkSell(b *testing.B) {
 // 100 seats) and, if busy, sells 50% of it in 2-seat orders and holds
 // another 20% in 2-seat holds, the way an on-sale would leave it.
 func millionSeats(tb testing.TB, busy bool) *Store {
+	return millionSeatsWith(tb, busy, Options{DedupEntriesMax: 1000})
+}
+
+// millionSeatsWith is millionSeats with the given Options (the default
+// Options remember all 600,000 requests of the busy phase for dedup).
+func millionSeatsWith(tb testing.TB, busy bool, opts Options) *Store {
 	tb.Helper()
-	s := New(Options{DedupEntriesMax: 1000})
+	s := New(opts)
 	index := uint64(1)
 	if r := s.ApplyBatch(index, &fsmpb.Batch{Commands: []*fsmpb.Command{withTime(withRequest(arena(100, 100, 100), "create"), startMs)}}); r[0].Code != ok {
 		tb.Fatal(r[0])
@@ -319,12 +325,21 @@ func BenchmarkSnapshot1M(b *testing.B) {
 }
 
 // BenchmarkRestore1M: Restore of the busy million-seat shard.
-func BenchmarkRestore1M(b *testing.B) {
-	s := millionSeats(b, true)
+func BenchmarkRestore1M(b *testing.B) { benchmarkRestore(b, millionSeats(b, true)) }
+
+// BenchmarkRestore1MWithDedup: the same with the default Options, whose
+// dedup table remembers all 600,000 requests of the busy phase (what a
+// node restarting within the dedup window of an on-sale restores).
+func BenchmarkRestore1MWithDedup(b *testing.B) {
+	benchmarkRestore(b, millionSeatsWith(b, true, Options{}))
+}
+
+func benchmarkRestore(b *testing.B, s *Store) {
 	var buf bytes.Buffer
 	if _, err := s.Snapshot().WriteTo(&buf); err != nil {
 		b.Fatal(err)
 	}
+	b.ReportMetric(float64(buf.Len()), "snapshot-bytes")
 	for b.Loop() {
 		fresh := New(s.opts)
 		if err := fresh.Restore(bytes.NewReader(buf.Bytes())); err != nil {
@@ -362,4 +377,11 @@ func TestMemoryPerSeat(t *testing.T) {
 	busy := float64(heapBytes()-before) / 1e6
 	runtime.KeepAlive(s)
 	t.Logf("busy venue (50%% sold in 2-seat orders, 20%% held): %.1f bytes/seat", busy)
+	s = nil
+	before = heapBytes()
+	s = millionSeatsWith(t, true, Options{})
+	withDedup := float64(heapBytes()-before) / 1e6
+	runtime.KeepAlive(s)
+	t.Logf("busy venue with its 600,000 requests in the dedup table (default Options): %.1f bytes/seat (%.0f bytes/request)",
+		withDedup, (withDedup-busy)*1e6/600_000)
 }

@@ -636,9 +636,9 @@ func (sh *shard) emitSeat(res *fsmpb.Result, i uint32, id string) {
 	switch st.state {
 	case seatHeld:
 		h := &sh.holds[st.ref]
-		rec.holdID, rec.expiresMs = h.id, h.deadlineMs()
+		rec.id, rec.expiresMs = h.id, h.deadlineMs()
 	case seatSold:
-		rec.orderID = sh.orders[st.ref].id
+		rec.id, rec.isOrder = sh.orders[st.ref].id, true
 	}
 	sh.record(res, rec, id)
 }
@@ -647,7 +647,10 @@ func (sh *shard) emitSeat(res *fsmpb.Result, i uint32, id string) {
 // AVAILABLE while units remain, else HELD if some are held, else SOLD.
 func (sh *shard) emitPool(res *fsmpb.Result, pi uint32, holdID, orderID string) {
 	p := &sh.pools[pi]
-	rec := changeRecord{seat: -1 - int32(pi), holdID: holdID, orderID: orderID, gaAvailable: p.free()}
+	if holdID != "" && orderID != "" {
+		panic("fsm: a pool change names both a hold and an order")
+	}
+	rec := changeRecord{seat: -1 - int32(pi), id: holdID + orderID, isOrder: orderID != "", gaAvailable: p.free()}
 	switch {
 	case p.free() > 0:
 		rec.state = seatAvailable
@@ -689,8 +692,8 @@ func (sh *shard) fillChange(c *fsmpb.SeatChange, rec changeRecord, id string) {
 	c.Shard = sh.key.shard
 	c.Sequence = rec.sequence
 	c.State = fsmpb.SeatState(rec.state)
-	c.HoldId = rec.holdID
-	c.OrderId = rec.orderID
+	c.HoldId = rec.holdID()
+	c.OrderId = rec.orderID()
 	c.ExpiresAtUnixMs = rec.expiresMs
 	c.GeneralAdmissionAvailable = rec.gaAvailable
 	switch {

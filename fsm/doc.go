@@ -38,7 +38,7 @@
 //
 // Every command except SWEEP needs a request id; a command whose request id
 // was applied within Options.DedupWindowMs gets a copy of the first Result
-// (refusals included) and changes nothing. The dedup table is a map plus a
+// (refusals included) without its SeatChanges, and changes nothing. The dedup table is a map plus a
 // FIFO in apply order: SWEEP drops entries older than the window, and the
 // oldest entries go first when the table exceeds Options.DedupEntriesMax.
 // Both are functions of replicated state, and the table is in snapshots.
@@ -126,9 +126,15 @@
 // encoding doubles as the StateHash input. hold.seats and order.tickets are
 // copy-on-write, which is what lets Snapshot copy the tables shallowly.
 // Measured (TestMemoryPerSeat, 1,000,000 seats): about 20 bytes per seat
-// for an empty venue; about 92 with half the seats sold in 2-seat orders
+// for an empty venue; about 91 with half the seats sold in 2-seat orders
 // and a fifth held in 2-seat holds (the order and hold records, with their
-// id strings and map entries, dominate).
+// id strings and map entries, dominate). The dedup table is a separate
+// budget, per request rather than per seat: about 200 bytes per remembered
+// request (map slot, a 32-byte entry, and one string holding the request
+// id and the encoded Result without its SeatChanges); the 600,000 requests
+// of that busy venue add about 120 bytes per seat for the dedup window.
+// The change ring is at most Options.ChangeLogPerShard 48-byte records
+// per shard.
 //
 // # Snapshot format
 //

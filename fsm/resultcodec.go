@@ -20,6 +20,18 @@ import (
 // hand-built commands; decoded entries are validated) are stored with
 // U+FFFD replacements, so the stored bytes always decode.
 func appendResult(b []byte, r *fsmpb.Result) []byte {
+	return appendResultFields(b, r, true)
+}
+
+// appendStoredResult encodes r as the dedup table remembers it: without
+// its SeatChanges. A retry changes nothing, so its Result lists no changes
+// (and a Watch never sees a change twice); the changes were most of the
+// bytes of a hold's or sell's result.
+func appendStoredResult(b []byte, r *fsmpb.Result) []byte {
+	return appendResultFields(b, r, false)
+}
+
+func appendResultFields(b []byte, r *fsmpb.Result, changes bool) []byte {
 	b = appendVarintField(b, 1, uint64(r.Code))
 	b = appendStringField(b, 2, r.Message)
 	b = appendStringField(b, 3, r.HoldId)
@@ -35,6 +47,9 @@ func appendResult(b []byte, r *fsmpb.Result) []byte {
 	}
 	b = appendVarintField(b, 8, uint64(r.SweptHolds))
 	for _, c := range r.Changes {
+		if !changes {
+			break
+		}
 		b = protowire.AppendTag(b, 9, protowire.BytesType)
 		b = appendNested(b, func(b []byte) []byte { return appendSeatChange(b, c) })
 	}

@@ -142,9 +142,9 @@ func (snap *Snapshot) appendBody(b []byte) []byte {
 	b = binary.AppendVarint(b, snap.clockMs)
 	b = binary.AppendUvarint(b, uint64(len(snap.dedup)))
 	for _, e := range snap.dedup {
-		b = appendString(b, e.requestID)
+		b = appendString(b, e.requestID())
 		b = binary.AppendVarint(b, e.nowMs)
-		b = appendBytes(b, e.result)
+		b = appendString(b, e.result())
 	}
 	b = binary.AppendUvarint(b, uint64(len(snap.shards)))
 	for k := range snap.shards {
@@ -292,6 +292,10 @@ func (d *decoder) count(what string, limit uint64) int {
 	return int(v)
 }
 
+// bytes returns the next length-prefixed bytes as a slice of the snapshot
+// (no copy): whatever the store keeps must be copied out, or one retained
+// slice pins the whole snapshot (before dedup entries were copied, a
+// restored node held its whole ~100 MB snapshot for the dedup window).
 func (d *decoder) bytes(what string, limit uint64) []byte {
 	n := d.count(what, limit)
 	if d.err != nil {
@@ -334,18 +338,28 @@ func decodeSnapshot(data []byte, opts Options) (*restoredState, error) {
 	st.appliedIndex = d.uvarint()
 	st.clockMs = d.varint()
 	entries := d.count("dedup entry", maxDedupEntries)
+	// Sized once: growing a map of a million entries step by step was half
+	// the time of a busy store's Restore. The count is checked against the
+	// bytes left (an entry takes at least 3), so a corrupt count cannot
+	// allocate much.
+	if d.err == nil && entries <= len(d.b)/3 {
+		st.dedup.byID = make(map[string]*dedupEntry, min(entries, opts.DedupEntriesMax))
+		st.dedup.queue = make([]*dedupEntry, 0, entries)
+	}
 	lastNow := int64(-1 << 63)
 	for range entries {
-		e := &dedupEntry{requestID: d.str("request id", MaxIDBytes), nowMs: d.varint()}
-		e.result = d.bytes("result", 1<<24)
+		requestID := d.bytes("request id", MaxIDBytes)
+		nowMs := d.varint()
+		result := d.bytes("result", 1<<24)
 		if d.err != nil {
 			return nil, d.err
 		}
-		if e.requestID == "" || st.dedup.byID[e.requestID] != nil || e.nowMs < lastNow || e.nowMs > st.clockMs {
-			return nil, fmt.Errorf("dedup entry %q out of order, repeated or in the future", e.requestID)
+		e := newDedupEntry(string(requestID), nowMs, result)
+		if len(requestID) == 0 || st.dedup.byID[e.requestID()] != nil || e.nowMs < lastNow || e.nowMs > st.clockMs {
+			return nil, fmt.Errorf("dedup entry %q out of order, repeated or in the future", e.requestID())
 		}
 		lastNow = e.nowMs
-		st.dedup.byID[e.requestID] = e
+		st.dedup.byID[e.requestID()] = e
 		st.dedup.queue = append(st.dedup.queue, e)
 	}
 	for len(st.dedup.byID) > opts.DedupEntriesMax {
@@ -385,7 +399,8 @@ func decodeRecords(d *decoder, t *recordTable) error {
 	previous := ""
 	for k := range n {
 		r := &record{key: d.str("record key", MaxRecordKeyBytes)}
-		r.value = d.bytes("record value", MaxRecordValueBytes)
+		// A copy: a slice of the snapshot would keep all of it alive.
+		r.value = bytes.Clone(d.bytes("record value", MaxRecordValueBytes))
 		r.version = d.uvarint()
 		if d.err != nil {
 			return d.err
@@ -457,6 +472,7 @@ func decodeShard(d *decoder, opts Options) (*shard, error) {
 		return nil, d.err
 	}
 	sh.holds = make([]hold, slots)
+	sh.holdByID = make(map[string]uint32, min(live, len(d.b)/8)) // a live hold takes at least 8 bytes
 	previous := -1
 	for range live {
 		slot := d.count("hold slot", uint64(slots)-1)
@@ -515,6 +531,7 @@ func decodeShard(d *decoder, opts Options) (*shard, error) {
 		return nil, d.err
 	}
 	sh.orders = make([]order, slots)
+	sh.orderByID = make(map[string]uint32, min(live, len(d.b)/8)) // and so does an order
 	previous = -1
 	for range live {
 		slot := d.count("order slot", uint64(slots)-1)

@@ -1,7 +1,6 @@
 package fsm
 
 import (
-	"bytes"
 	"fmt"
 	"sort"
 	"sync"
@@ -207,15 +206,29 @@ func (s *Store) addShard(sh *shard) {
 
 // dedupEntry remembers the first result of a request id. Entries are
 // immutable once added, so Snapshot may share them.
+//
+// The request id and the encoded result share one string (data), so an
+// entry is two allocations (this 32-byte struct and data) and the map key
+// is a substring of data: a million entries, a few per seat at an on-sale,
+// are the largest table of a busy store.
 type dedupEntry struct {
-	requestID string
-	nowMs     int64
-	result    []byte // deterministic encoding of the first Result
+	data  string // request id, then the deterministic encoding of the first Result
+	idLen uint8  // len(request id); MaxIDBytes fits
 	// superseded is set when the request id was applied again after its
 	// window and a newer entry replaced this one in byID. Only the table
 	// reads it (never a Snapshot), under the write lock.
 	superseded bool
+	nowMs      int64
 }
+
+func newDedupEntry(requestID string, nowMs int64, result []byte) *dedupEntry {
+	return &dedupEntry{data: requestID + string(result), idLen: uint8(len(requestID)), nowMs: nowMs}
+}
+
+func (e *dedupEntry) requestID() string { return e.data[:e.idLen] }
+
+// result is the encoded first Result, read only.
+func (e *dedupEntry) result() string { return e.data[e.idLen:] }
 
 // dedupTable maps request ids to first results, with a FIFO in apply
 // order (which, with the monotonic clock, is also time order). The FIFO
@@ -238,8 +251,8 @@ var deterministic = proto.MarshalOptions{Deterministic: true}
 // firstResult decodes a fresh copy of the remembered result.
 func (e *dedupEntry) firstResult() *fsmpb.Result {
 	var r fsmpb.Result
-	if err := proto.Unmarshal(e.result, &r); err != nil {
-		panic(fmt.Sprintf("fsm: stored result of request %q does not decode: %v", e.requestID, err))
+	if err := proto.Unmarshal([]byte(e.result()), &r); err != nil {
+		panic(fmt.Sprintf("fsm: stored result of request %q does not decode: %v", e.requestID(), err))
 	}
 	return &r
 }
@@ -247,13 +260,12 @@ func (e *dedupEntry) firstResult() *fsmpb.Result {
 // add remembers the first result of requestID; previous is its entry from
 // an earlier window, if the table still has it.
 func (d *dedupTable) add(previous *dedupEntry, requestID string, now int64, res *fsmpb.Result, entriesMax int) {
-	d.scratch = appendResult(d.scratch[:0], res)
-	b := bytes.Clone(d.scratch)
-	e := &dedupEntry{requestID: requestID, nowMs: now, result: b}
+	d.scratch = appendStoredResult(d.scratch[:0], res)
+	e := newDedupEntry(requestID, now, d.scratch)
 	if previous != nil {
 		previous.superseded = true
 	}
-	d.byID[requestID] = e
+	d.byID[e.requestID()] = e
 	d.queue = append(d.queue, e)
 	for len(d.byID) > entriesMax {
 		d.popFront()
@@ -266,7 +278,7 @@ func (d *dedupTable) popFront() {
 	d.queue[d.head] = nil
 	d.head++
 	if !e.superseded {
-		delete(d.byID, e.requestID)
+		delete(d.byID, e.requestID())
 	}
 	if d.head >= 1024 && d.head*2 >= len(d.queue) {
 		n := copy(d.queue, d.queue[d.head:])

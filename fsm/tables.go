@@ -183,15 +183,31 @@ func (sh *shard) removeOrder(slot uint32) {
 	heap.Push(&sh.freeOrders, slot)
 }
 
-// changeRecord is one retained SeatChange in compact form.
+// changeRecord is one retained SeatChange in compact form: 48 bytes, times
+// Options.ChangeLogPerShard per busy shard. A change names a hold or an
+// order, never both, so one string holds either id.
 type changeRecord struct {
 	sequence    uint64
 	expiresMs   int64
-	holdID      string
-	orderID     string
-	seat        int32 // seat index, or -1-pool for a GA pool
+	id          string // the hold id, or the order id if isOrder
+	seat        int32  // seat index, or -1-pool for a GA pool
 	state       uint8
+	isOrder     bool
 	gaAvailable uint32
+}
+
+func (rec *changeRecord) holdID() string {
+	if rec.isOrder {
+		return ""
+	}
+	return rec.id
+}
+
+func (rec *changeRecord) orderID() string {
+	if rec.isOrder {
+		return rec.id
+	}
+	return ""
 }
 
 // changeRing keeps the most recent changes of a shard. floor is the

@@ -380,7 +380,11 @@ func moduleRoot() string {
 func createEvent(ctx context.Context, cfg *Config, c *cluster) (event, error) {
 	venue := boxcluster.OnSaleVenue(cfg.Sections, cfg.Rows, cfg.SeatsPerRow)
 	venue.Pools = []*boxofficev1.GeneralAdmissionPool{{Id: poolID, Name: "Floor", Capacity: poolCapacity, PriceTier: "STD"}}
+	// Spread the event over every data group (one per node by default), not
+	// the production default of one group per event, so that faults hit
+	// several groups' leaders and multi-shard holds cross groups.
 	req := &boxofficev1.CreateEventRequest{RequestId: "jepsen-create", EventId: eventID, Name: "Jepsen", Venue: venue,
+		GroupCount: uint32(len(c.nodes)),
 		Policy: &boxofficev1.EventPolicy{HoldTtlDefaultMs: holdTTL.Milliseconds(), HoldTtlMaxMs: 2 * holdTTL.Milliseconds(),
 			HoldLifetimeMaxMs: 3 * holdTTL.Milliseconds(), SeatsPerHoldMax: 20}}
 	deadline := time.Now().Add(createEventLimit)

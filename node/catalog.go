@@ -193,14 +193,19 @@ func (c *Catalog) exportLocked() *nodepb.CatalogSnapshot {
 	for _, id := range sortedKeys(c.groups) {
 		s.Groups = append(s.Groups, proto.Clone(c.groups[id]).(*nodepb.GroupRecord))
 	}
+	// Events (venues included) and dedup entries are immutable once stored
+	// (changes replace them), so the export shares them rather than copying
+	// them: readiness checks and reconcile passes export the catalog every
+	// few hundred milliseconds, and copying every venue each time kept tens
+	// of MB of heap busy on a node with a million seats.
 	for _, id := range sortedKeys(c.events) {
-		s.Events = append(s.Events, proto.Clone(c.events[id]).(*nodepb.EventRecord))
+		s.Events = append(s.Events, c.events[id])
 	}
 	for _, id := range sortedKeys(c.removed) {
 		s.RemovedNodes = append(s.RemovedNodes, proto.Clone(c.removed[id]).(*nodepb.NodeRecord))
 	}
 	for _, id := range c.order {
-		s.Dedup = append(s.Dedup, proto.Clone(c.dedup[id]).(*nodepb.DedupEntry))
+		s.Dedup = append(s.Dedup, c.dedup[id])
 	}
 	return s
 }
@@ -242,7 +247,8 @@ func (c *Catalog) Restore(rc io.ReadCloser) error {
 	return nil
 }
 
-// Export returns a copy of the whole catalog.
+// Export returns the whole catalog. Nodes and groups are copies; events and
+// dedup entries are shared with the catalog and must not be modified.
 func (c *Catalog) Export() *nodepb.CatalogSnapshot {
 	c.mu.RLock()
 	defer c.mu.RUnlock()

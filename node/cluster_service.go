@@ -90,6 +90,9 @@ func (c *clusterService) Status(ctx context.Context, req *boxofficev1.StatusRequ
 			}
 			return 0
 		})
+		if rec := h.catalog.Group(id); rec != nil && len(rec.Replicas) > 0 {
+			g.PreferredLeaderNodeId = rec.Replicas[0]
+		}
 		resp.Groups = append(resp.Groups, g)
 	}
 	return resp, nil

@@ -159,6 +159,13 @@ type GroupConfig struct {
 	ProposalQueueMax int
 	// NoSync skips fsync of the Raft log (tests only: loses durability).
 	NoSync bool
+	// SerialLeaderWrite makes a leader store new entries before it
+	// replicates them (upstream hashicorp/raft). By default the leader
+	// replicates while it writes (third_party/hashicorp-raft/FORK.md), so a
+	// commit costs one log write on the critical path instead of two back
+	// to back; it still needs a majority's writes to have returned. For
+	// comparisons only.
+	SerialLeaderWrite bool
 }
 
 // WithDefaults returns c with every zero field set to its default.

@@ -68,6 +68,9 @@ func changeToAPI(c *fsmpb.SeatChange) *boxofficev1.SeatChange {
 
 // localShardRead answers a shard read from this replica's applied state.
 func (h *Host) localShardRead(g *group, req *nodepb.ReadShardRequest) (*nodepb.ReadShardResponse, error) {
+	if req.HoldId == "" && compactView(req.View) {
+		return h.localShardView(g, req)
+	}
 	if req.HoldId != "" {
 		info, err := g.store.GetHold(req.EventId, req.Shard, req.HoldId)
 		if err != nil {

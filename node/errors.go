@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/hashicorp/raft"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -149,7 +150,8 @@ func toStatus(ctx context.Context, err error) error {
 		if nl.leaderGRPC != "" && ctx != nil {
 			_ = setTrailer(ctx, metadata.Pairs(LeaderHintKey, nl.leaderGRPC))
 		}
-	case errors.Is(err, ErrNoLeader), errors.Is(err, errNotLeader), errors.Is(err, ErrShuttingDown), errors.Is(err, ErrNotReady):
+	case errors.Is(err, ErrNoLeader), errors.Is(err, errNotLeader), errors.Is(err, ErrShuttingDown), errors.Is(err, ErrNotReady),
+		isRaftLeadershipChange(err):
 		code, reason = codes.Unavailable, ReasonNoLeader
 	case errors.Is(err, context.DeadlineExceeded):
 		code = codes.DeadlineExceeded
@@ -167,6 +169,20 @@ func toStatus(ctx context.Context, err error) error {
 		}
 	}
 	return st.Err()
+}
+
+// isRaftLeadershipChange reports raft's errors for "leadership is moving or
+// this replica is stopping": the request did not apply here and may be
+// retried (with its request id) on the leader. Without this they surfaced
+// as Internal (seen: "leadership transfer in progress" during a rebalance).
+func isRaftLeadershipChange(err error) bool {
+	for _, target := range []error{raft.ErrNotLeader, raft.ErrLeadershipLost, raft.ErrLeadershipTransferInProgress,
+		raft.ErrEnqueueTimeout, raft.ErrRaftShutdown, raft.ErrAbortedByRestore} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
 }
 
 // setTrailer is grpc.SetTrailer; it fails harmlessly outside a handler.

@@ -43,6 +43,10 @@ type group struct {
 	barrierMu   sync.Mutex
 	verify      verifyGate
 
+	// seatViews caches the compact seat-map views of the group's shards
+	// (seatview.go); data groups only.
+	seatViews seatViewCache
+
 	stop     chan struct{}
 	stopOnce sync.Once
 	wg       sync.WaitGroup
@@ -73,6 +77,12 @@ var errNotLeader = errors.New("not the leader of this group")
 
 // openGroup creates or reopens a group's Raft instance. bootstrap lists the
 // voters to bootstrap with when the group has no state on this node yet.
+// logCacheEntries is how many recent log entries a group keeps in memory
+// (raft.LogCache): the entries in flight and a follower a little behind.
+// Small, because an entry can be up to BatchBytesMax; a follower further
+// behind is served from the log store.
+const logCacheEntries = 64
+
 func (h *Host) openGroup(id string, machine raft.FSM, bootstrap []raft.Server) (*group, error) {
 	g := &group{id: id, host: h, stop: make(chan struct{})}
 	logs, err := h.logDB.Group(id)
@@ -113,7 +123,14 @@ func (h *Host) openGroup(id string, machine raft.FSM, bootstrap []raft.Server) (
 	if err != nil {
 		return nil, fmt.Errorf("group %s: %w", id, err)
 	}
-	r, err := raft.NewRaft(rc, machine, raft.LogStore(logs), logs, snaps, g.transport)
+	// The cache serves recent entries to the replicators without a bbolt
+	// read, and lets the leader replicate entries it is still writing.
+	cached, err := raft.NewLogCache(logCacheEntries, logs)
+	if err != nil {
+		return nil, fmt.Errorf("group %s: %w", id, err)
+	}
+	rc.LeaderWritesInParallel = !gc.SerialLeaderWrite
+	r, err := raft.NewRaft(rc, machine, cached, logs, snaps, g.transport)
 	if err != nil {
 		_ = g.transport.Close()
 		return nil, fmt.Errorf("group %s: %w", id, err)
@@ -330,25 +347,40 @@ func (g *group) shutdown() error {
 }
 
 // verifyGate lets concurrent reads share one leadership check: a read joins
-// the next check that starts after it arrived, never one already running.
+// the next check that starts after it arrived, never one already running
+// (that one may have been answered by followers before the read arrived).
+// Checks run one at a time, back to back while reads keep coming, so under
+// load a check serves every read that arrived during the previous one. A
+// read costs a mutex and a wait on its round's channel; a round costs one
+// allocation and one VerifyLeader, whatever the number of its reads.
 type verifyGate struct {
 	mu      sync.Mutex
-	waiters []chan error
-	running bool
+	next    *verifyRound // the round arriving reads join; nil until one arrives
+	running bool         // a loop goroutine is running rounds
+}
+
+// verifyRound is one leadership check and the reads waiting for it. err is
+// written before done is closed.
+type verifyRound struct {
+	done chan struct{}
+	err  error
 }
 
 func (v *verifyGate) wait(ctx context.Context, check func() error) error {
-	ch := make(chan error, 1)
 	v.mu.Lock()
-	v.waiters = append(v.waiters, ch)
+	round := v.next
+	if round == nil {
+		round = &verifyRound{done: make(chan struct{})}
+		v.next = round
+	}
 	if !v.running {
 		v.running = true
 		go v.loop(check)
 	}
 	v.mu.Unlock()
 	select {
-	case err := <-ch:
-		return err
+	case <-round.done:
+		return round.err
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -357,18 +389,16 @@ func (v *verifyGate) wait(ctx context.Context, check func() error) error {
 func (v *verifyGate) loop(check func() error) {
 	for {
 		v.mu.Lock()
-		batch := v.waiters
-		v.waiters = nil
-		if len(batch) == 0 {
+		round := v.next
+		v.next = nil
+		if round == nil {
 			v.running = false
 			v.mu.Unlock()
 			return
 		}
 		v.mu.Unlock()
-		err := check()
-		for _, ch := range batch {
-			ch <- err
-		}
+		round.err = check()
+		close(round.done)
 	}
 }
 

@@ -208,8 +208,11 @@ func ctxT(t testing.TB, d time.Duration) context.Context {
 // createOnSaleEvent creates an event with the benchmark venue.
 func (tc *testCluster) createOnSaleEvent(id string, sections, rows, seats int) *boxofficev1.Event {
 	tc.t.Helper()
+	// Spread over every data group (the default puts an event in one group)
+	// so that tests exercise forwarding and multi-group holds.
 	resp, err := tc.inv(0).CreateEvent(ctxT(tc.t, 30*time.Second), &boxofficev1.CreateEventRequest{
 		RequestId: "create-" + id, EventId: id, Name: id, Venue: cluster.OnSaleVenue(sections, rows, seats),
+		GroupCount: uint32(len(tc.hosts[0].catalog.Export().Groups)),
 	})
 	if err != nil {
 		tc.t.Fatalf("CreateEvent %s: %v", id, err)

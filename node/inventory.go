@@ -122,7 +122,7 @@ func (h *Host) createEvent(ctx context.Context, req *boxofficev1.CreateEventRequ
 	if len(groupIDs) == 0 {
 		return nil, ErrNotReady
 	}
-	shards, err := cluster.PlaceShards(req.Venue, groupIDs, int(req.ShardCount), len(snap.Events))
+	shards, err := cluster.PlaceShards(req.Venue, groupIDs, int(req.ShardCount), int(req.GroupCount), len(snap.Events))
 	if err != nil {
 		return nil, invalid("%v", err)
 	}
@@ -789,48 +789,122 @@ func (s *inventoryService) GetSeatMap(ctx context.Context, req *boxofficev1.GetS
 	h := s.host
 	ctx, cancel := h.requestContext(ctx)
 	defer cancel()
-	resp, err := func() (*boxofficev1.SeatMap, error) {
-		e, err := h.event(ctx, req.EventId)
-		if err != nil {
-			return nil, err
-		}
-		stale := req.Consistency == boxofficev1.ReadConsistency_READ_CONSISTENCY_STALE
-		var shards []*nodepb.ShardRecord
-		for _, sh := range e.Shards {
-			if len(req.SectionIds) == 0 || slices.ContainsFunc(req.SectionIds, func(id string) bool {
-				return slices.Contains(sh.SectionIds, id) || slices.Contains(sh.PoolIds, id)
-			}) {
-				shards = append(shards, sh)
-			}
-		}
-		for _, id := range req.SectionIds {
-			if shardOfSection(e, id) == nil && shardOfPool(e, id) == nil {
-				return nil, fmt.Errorf("%w: event %q has no section or pool %q", ErrNotFound, e.EventId, id)
-			}
-		}
-		parts := make([]*nodepb.ReadShardResponse, len(shards))
-		errs := make([]error, len(shards))
-		var wg sync.WaitGroup
-		for i, sh := range shards {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				parts[i], errs[i] = h.readShard(ctx, &nodepb.ReadShardRequest{GroupId: sh.GroupId, EventId: e.EventId,
-					Shard: sh.Shard, SummaryOnly: req.SummaryOnly, SectionIds: req.SectionIds, Stale: stale})
-			}()
-		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
-			return nil, err
-		}
-		return mergeSeatMap(e, parts), nil
-	}()
+	resp, err := h.getSeatMap(ctx, req)
 	return resp, toStatus(ctx, err)
 }
 
-// mergeSeatMap puts shard reads back in venue order.
+// seatMapView resolves a request's view, refusing unknown values and a
+// summary_only that contradicts the view.
+func seatMapView(req *boxofficev1.GetSeatMapRequest) (boxofficev1.SeatMapView, error) {
+	view := req.View
+	switch view {
+	case boxofficev1.SeatMapView_SEAT_MAP_VIEW_UNSPECIFIED:
+		if req.SummaryOnly {
+			return boxofficev1.SeatMapView_SEAT_MAP_VIEW_SUMMARY, nil
+		}
+		return boxofficev1.SeatMapView_SEAT_MAP_VIEW_FULL, nil
+	case boxofficev1.SeatMapView_SEAT_MAP_VIEW_FULL, boxofficev1.SeatMapView_SEAT_MAP_VIEW_AVAILABILITY:
+		if req.SummaryOnly {
+			return view, invalid("summary_only contradicts view %v: set view SEAT_MAP_VIEW_SUMMARY instead", view)
+		}
+		return view, nil
+	case boxofficev1.SeatMapView_SEAT_MAP_VIEW_SUMMARY:
+		return view, nil
+	}
+	return view, invalid("view %d is unknown: want SEAT_MAP_VIEW_FULL, SEAT_MAP_VIEW_AVAILABILITY or SEAT_MAP_VIEW_SUMMARY", int32(view))
+}
+
+// getSeatMap reads the shards holding the sections asked for. One shard
+// (a one-section read, the fan-facing case) is read on the calling
+// goroutine; several are read concurrently, as each may need a round trip
+// to its leader.
+func (h *Host) getSeatMap(ctx context.Context, req *boxofficev1.GetSeatMapRequest) (*boxofficev1.SeatMap, error) {
+	view, err := seatMapView(req)
+	if err != nil {
+		return nil, err
+	}
+	if err := validConsistency(req.Consistency); err != nil {
+		return nil, err
+	}
+	e, err := h.event(ctx, req.EventId)
+	if err != nil {
+		return nil, err
+	}
+	stale := req.Consistency == boxofficev1.ReadConsistency_READ_CONSISTENCY_STALE
+	read := func(sh *nodepb.ShardRecord) (*nodepb.ReadShardResponse, error) {
+		return h.readShard(ctx, &nodepb.ReadShardRequest{GroupId: sh.GroupId, EventId: e.EventId, Shard: sh.Shard,
+			SummaryOnly: view == boxofficev1.SeatMapView_SEAT_MAP_VIEW_SUMMARY, View: view, SectionIds: req.SectionIds, Stale: stale})
+	}
+	if len(req.SectionIds) == 1 {
+		sh := shardOfSection(e, req.SectionIds[0])
+		if sh == nil {
+			sh = shardOfPool(e, req.SectionIds[0])
+		}
+		if sh == nil {
+			return nil, fmt.Errorf("%w: event %q has no section or pool %q", ErrNotFound, e.EventId, req.SectionIds[0])
+		}
+		part, err := read(sh)
+		if err != nil {
+			return nil, err
+		}
+		return mergeSeatMap(e, []*nodepb.ReadShardResponse{part}), nil
+	}
+	for _, id := range req.SectionIds {
+		if shardOfSection(e, id) == nil && shardOfPool(e, id) == nil {
+			return nil, fmt.Errorf("%w: event %q has no section or pool %q", ErrNotFound, e.EventId, id)
+		}
+	}
+	var shards []*nodepb.ShardRecord
+	for _, sh := range e.Shards {
+		if len(req.SectionIds) == 0 || slices.ContainsFunc(req.SectionIds, func(id string) bool {
+			return slices.Contains(sh.SectionIds, id) || slices.Contains(sh.PoolIds, id)
+		}) {
+			shards = append(shards, sh)
+		}
+	}
+	parts := make([]*nodepb.ReadShardResponse, len(shards))
+	errs := make([]error, len(shards))
+	var wg sync.WaitGroup
+	for i, sh := range shards {
+		wg.Go(func() { parts[i], errs[i] = read(sh) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return mergeSeatMap(e, parts), nil
+}
+
+// validConsistency refuses a consistency this node does not know, rather
+// than serve it as the default.
+func validConsistency(c boxofficev1.ReadConsistency) error {
+	switch c {
+	case boxofficev1.ReadConsistency_READ_CONSISTENCY_UNSPECIFIED, boxofficev1.ReadConsistency_READ_CONSISTENCY_LINEARIZABLE,
+		boxofficev1.ReadConsistency_READ_CONSISTENCY_STALE:
+		return nil
+	}
+	return invalid("consistency %d is unknown: want READ_CONSISTENCY_LINEARIZABLE or READ_CONSISTENCY_STALE", int32(c))
+}
+
+// mergeSeatMap puts shard reads back in venue order. It only collects the
+// parts' messages, never modifies them: they may be shared with other
+// reads (seatview.go).
 func mergeSeatMap(e *nodepb.EventRecord, parts []*nodepb.ReadShardResponse) *boxofficev1.SeatMap {
 	out := &boxofficev1.SeatMap{EventId: e.EventId}
+	if len(parts) == 1 {
+		// A shard lists its sections and pools in venue order already.
+		p := parts[0]
+		out.Sections, out.Pools = p.Sections, p.Pools
+		if p.Position != nil {
+			out.Positions = []*boxofficev1.ShardPosition{p.Position}
+		}
+		for _, st := range out.Sections {
+			out.Available += st.Available
+			out.Held += st.Held
+			out.Sold += st.Sold
+		}
+		return out
+	}
 	sections := map[string]*boxofficev1.SectionState{}
 	pools := map[string]*boxofficev1.PoolState{}
 	for _, p := range parts {
@@ -866,6 +940,9 @@ func (s *inventoryService) GetHold(ctx context.Context, req *boxofficev1.GetHold
 	ctx, cancel := h.requestContext(ctx)
 	defer cancel()
 	resp, err := func() (*boxofficev1.HoldResponse, error) {
+		if err := validConsistency(req.Consistency); err != nil {
+			return nil, err
+		}
 		e, err := h.event(ctx, req.EventId)
 		if err != nil {
 			return nil, err

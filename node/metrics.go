@@ -20,6 +20,10 @@ type nodeMetrics struct {
 	operations    *prometheus.CounterVec
 	requestSecs   *prometheus.HistogramVec
 	forwards      *prometheus.CounterVec
+	// ReadSeatMaps streams (seatstream.go); their reads are also counted
+	// and timed one by one in operations and requestSecs.
+	readStreamsOpen     prometheus.Gauge
+	readStreamsInFlight prometheus.Gauge
 }
 
 func newNodeMetrics(h *Host) *nodeMetrics {
@@ -49,8 +53,17 @@ func newNodeMetrics(h *Host) *nodeMetrics {
 			Namespace: "boxoffice", Subsystem: "peer", Name: "forwards_total",
 			Help: "Shard commands and reads forwarded to another node's leader, by kind.",
 		}, []string{"kind"}),
+		readStreamsOpen: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "boxoffice", Subsystem: "api", Name: "read_streams_open",
+			Help: "ReadSeatMaps streams open on this node.",
+		}),
+		readStreamsInFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "boxoffice", Subsystem: "api", Name: "read_stream_reads_in_flight",
+			Help: "Reads of ReadSeatMaps streams received and not yet answered on this node (at most 64 per stream).",
+		}),
 	}
 	reg.MustRegister(m.batchCommands, m.commitSeconds, m.operations, m.requestSecs, m.forwards,
+		m.readStreamsOpen, m.readStreamsInFlight,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&raftCollector{host: h})
 	return m

@@ -109,6 +109,7 @@ type nodeConn struct {
 	inventory boxofficev1.InventoryClient
 	cluster   boxofficev1.ClusterClient
 	records   boxofficev1.RecordsClient
+	seatMaps  *seatMapStreams // ReadSeatMap's stream to this node (seatstream.go)
 }
 
 // eventRoute is what the client knows of one event's shards.
@@ -216,9 +217,19 @@ func (c *Client) ListEvents(ctx context.Context, req *boxofficev1.ListEventsRequ
 	return call(c, ctx, "ListEvents", "", anyNode, req, inventoryMethod(boxofficev1.InventoryClient.ListEvents))
 }
 
-// GetSeatMap reads an event's seat map; it goes to any node.
+// GetSeatMap reads an event's seat map; see seatMapTarget for where it goes.
 func (c *Client) GetSeatMap(ctx context.Context, req *boxofficev1.GetSeatMapRequest) (*boxofficev1.SeatMap, error) {
-	return call(c, ctx, "GetSeatMap", req.GetEventId(), anyNode, req, inventoryMethod(boxofficev1.InventoryClient.GetSeatMap))
+	return call(c, ctx, "GetSeatMap", req.GetEventId(), seatMapTarget(req), req, inventoryMethod(boxofficev1.InventoryClient.GetSeatMap))
+}
+
+// seatMapTarget routes a linearizable read of one section or pool to its
+// shard's leader, which answers without forwarding; other seat-map reads go
+// to any node (a STALE read is answered by whichever replica gets it).
+func seatMapTarget(req *boxofficev1.GetSeatMapRequest) target {
+	if req.GetConsistency() != boxofficev1.ReadConsistency_READ_CONSISTENCY_STALE && len(req.GetSectionIds()) == 1 {
+		return placement(req.GetSectionIds()[0])
+	}
+	return anyNode
 }
 
 // GetHold reads a hold; it goes to the leader of the hold's first shard.
@@ -567,6 +578,7 @@ func (c *Client) conn(addr string) (*nodeConn, error) {
 		cluster:   boxofficev1.NewClusterClient(conn),
 		records:   boxofficev1.NewRecordsClient(conn),
 	}
+	nc.seatMaps = &seatMapStreams{inventory: nc.inventory, background: c.background}
 	c.conns[addr] = nc
 	return nc, nil
 }

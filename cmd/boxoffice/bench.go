@@ -42,6 +42,8 @@ const (
 const benchUsage = `Usage:
   boxoffice bench [flags]            run OSW-1 against a running cluster
   boxoffice bench report FILE.json...  print the table of earlier runs
+  boxoffice bench memory [flags]     memory per seat and restart time of real node processes
+  boxoffice bench gateway [flags]    the full fan flow over a running gateway's HTTP API (see bench gateway -h)
 
 OSW-1: C clients each pick a section (Zipf skew, section 0 hottest), hold
 the best 2 adjacent seats there, then sell (80%%) or release the hold, until
@@ -49,12 +51,25 @@ every section is exhausted or the time limit. At the end a linearizable
 seat map is checked: no seat sold twice, sold seats = the seats of
 acknowledged sells, nothing left held.
 
+With --read-only, C clients instead loop on GetSeatMap of one Zipf-drawn
+section (--seatmap-view, --read-consistency) for --duration and the
+reads/s and read latency are reported; nothing is held. With
+--read-stream as well, each read is a message on a ReadSeatMaps stream
+(one per node per Go client, shared by the clients of that Go client)
+instead of a unary call.
+
 Flags:
 `
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "report" {
 		return runBenchReport(args[1:], stdout)
+	}
+	if len(args) > 0 && args[0] == "memory" {
+		return runBenchMemory(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "gateway" {
+		return runBenchGateway(ctx, args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("boxoffice bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -70,6 +85,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		skew           float64
 		sellRatio      float64
 		readConsist    string
+		seatMapView    string
 		idle           bool
 		quiet          bool
 		jsonPath       string
@@ -93,6 +109,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.Rows, "rows", bench.RowsDefault, "rows per section")
 	fs.IntVar(&cfg.SeatsPerRow, "seats", bench.SeatsPerRowDefault, "seats per row")
 	fs.IntVar(&cfg.Shards, "shards", 0, "shards of the event (0: the cluster's choice)")
+	fs.IntVar(&cfg.Groups, "groups", 0, "data groups the event is spread over (0: the cluster's choice, one)")
 	fs.IntVar(&cfg.HoldSize, "hold-size", bench.HoldSizeDefault, "adjacent seats per hold")
 	fs.Float64Var(&skew, "skew", bench.ZipfExponentDefault, "Zipf exponent of the section draw (0: uniform)")
 	fs.Float64Var(&sellRatio, "sell-ratio", bench.SellRatioDefault, "probability that a hold is sold rather than released")
@@ -100,6 +117,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.SeatMapReads, "seatmap-reads", 0, "GetSeatMap calls of the chosen section before each hold")
 	fs.IntVar(&cfg.HoldReads, "hold-reads", 0, "GetHold calls after each hold")
 	fs.StringVar(&readConsist, "read-consistency", string(bench.ConsistencyStale), "consistency of those reads: stale or linearizable")
+	fs.StringVar(&seatMapView, "seatmap-view", string(bench.SeatMapViewFull), "view of the seat-map reads: full, availability (a state byte per seat) or summary")
+	fs.BoolVar(&cfg.ReadOnly, "read-only", false, "read-heavy run: clients loop on GetSeatMap of a Zipf-drawn section (--seatmap-view, --read-consistency) until --duration; nothing is held")
+	fs.BoolVar(&cfg.ReadStream, "read-stream", false, "with --read-only: send the reads as messages on ReadSeatMaps streams (one per node per Go client, see --conns) instead of unary GetSeatMap calls; needs --conn client")
 	fs.BoolVar(&idle, "idle", false, "idle latency: 1 client for 5s (unless --duration is given)")
 	fs.BoolVar(&quiet, "quiet", false, "no progress line on stderr")
 	fs.StringVar(&jsonPath, "json", "", "write the result as JSON to this `file`")
@@ -142,11 +162,15 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	cfg.ZipfExponent, cfg.SellRatio = skew, sellRatio
 	cfg.ReadConsistency = bench.Consistency(readConsist)
+	cfg.SeatMapView = bench.SeatMapView(seatMapView)
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
 	if connMode != benchConnClient && connMode != benchConnRaw {
 		return fmt.Errorf("bench: --conn %q: want %s or %s", connMode, benchConnClient, benchConnRaw)
+	}
+	if cfg.ReadStream && connMode != benchConnClient {
+		return fmt.Errorf("bench: --read-stream needs --conn %s (the Go client keeps the streams)", benchConnClient)
 	}
 	if conns < 1 || conns > benchConnsMax {
 		return fmt.Errorf("bench: --conns %d: want 1..%d", conns, benchConnsMax)
@@ -162,6 +186,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
+	var settleProgress io.Writer
+	if !quiet {
+		settleProgress = stderr
+	}
+	if err := benchSettle(ctx, addrs, tlsConfig, settleProgress); err != nil {
+		return err
+	}
 	inventories, describe, closeAll, err := benchConnect(ctx, connMode, conns, addrs, tlsConfig)
 	if err != nil {
 		return err
@@ -202,9 +233,17 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := bench.WriteTable(stdout, []*bench.Result{res}); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "event %s, %s; hold latency p50 %.2f ms, p99 %.2f ms, p999 %.2f ms, max %.2f ms; sell p50 %.2f ms, p99 %.2f ms\n%s\n",
-		res.EventID, res.Connections, res.HoldLatency.P50Ms, res.HoldLatency.P99Ms, res.HoldLatency.P999Ms, res.HoldLatency.MaxMs,
-		res.SellLatency.P50Ms, res.SellLatency.P99Ms, res.Check.Detail)
+	if cfg.ReadOnly {
+		for _, r := range res.Reads {
+			fmt.Fprintf(stdout, "event %s, %s; read-only: %s %.0f reads/s, latency p50 %.2f ms, p99 %.2f ms, p999 %.2f ms, max %.2f ms\n",
+				res.EventID, res.Connections, r.Kind, r.PerS, r.Latency.P50Ms, r.Latency.P99Ms, r.Latency.P999Ms, r.Latency.MaxMs)
+		}
+		fmt.Fprintln(stdout, res.Check.Detail)
+	} else {
+		fmt.Fprintf(stdout, "event %s, %s; hold latency p50 %.2f ms, p99 %.2f ms, p999 %.2f ms, max %.2f ms; sell p50 %.2f ms, p99 %.2f ms\n%s\n",
+			res.EventID, res.Connections, res.HoldLatency.P50Ms, res.HoldLatency.P99Ms, res.HoldLatency.P999Ms, res.HoldLatency.MaxMs,
+			res.SellLatency.P50Ms, res.SellLatency.P99Ms, res.Check.Detail)
+	}
 	var errs []error
 	if jsonPath != "" {
 		errs = append(errs, bench.WriteJSON(jsonPath, res))

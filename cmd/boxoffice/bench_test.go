@@ -23,6 +23,8 @@ func TestBenchUsageErrors(t *testing.T) {
 		{[]string{"--read-consistency", "eventual"}, `ReadConsistency = "eventual"`},
 		{[]string{"--conn", "udp"}, `--conn "udp"`},
 		{[]string{"--conns", "0"}, "--conns 0"},
+		{[]string{"--read-stream"}, "ReadStream without ReadOnly"},
+		{[]string{"--read-only", "--read-stream", "--conn", "raw"}, "--read-stream needs --conn client"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"report"}, "give the JSON files"},
 	} {

@@ -87,7 +87,7 @@ var ctlCommands = []ctlCommand{
 	{name: "status", summary: "nodes and Raft groups of the cluster", flags: ctlStatus},
 	{name: "events list", summary: "all events", flags: ctlEventsList},
 	{name: "events get", args: "<event>", positional: 1, summary: "one event, with its venue", flags: ctlEventsGet},
-	{name: "events create", args: "<event> --name N (--venue file.json | --demo-arena | --onsale SxRxN) [--shards n] [--hold-ttl 10m]",
+	{name: "events create", args: "<event> --name N (--venue file.json | --demo-arena | --onsale SxRxN) [--shards n] [--groups n] [--hold-ttl 10m]",
 		positional: 1, summary: "create an event", flags: ctlEventsCreate},
 	{name: "seatmap", args: "<event> [--section S] [--stale] [--summary]", positional: 1,
 		summary: "available/held/sold per section; with --section, row by row", flags: ctlSeatMap},
@@ -475,7 +475,8 @@ func ctlEventsCreate(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) 
 	venueFile := fs.String("venue", "", "venue as protojson of boxoffice.v1.Venue, from this `file`")
 	demoArena := fs.Bool("demo-arena", false, "use the built-in demo arena (about 17,400 seats and a 1,500 floor)")
 	onSale := fs.String("onsale", "", "use the benchmark venue of `SECTIONSxROWSxSEATS`, e.g. 20x25x40")
-	shards := fs.Uint("shards", 0, "number of shards (0: the cluster decides)")
+	shards := fs.Uint("shards", 0, "number of shards (0: one per group used)")
+	groups := fs.Uint("groups", 0, "data groups the event is spread over (0: one; more spreads a very large event over more leaders)")
 	holdTTL := fs.Duration("hold-ttl", 0, "default hold `duration` (0: the cluster's default, 10m)")
 	requestID := fs.String("request-id", "", "repeat an earlier attempt with this request `id`")
 	return func(ctx context.Context, e *ctlEnv, args []string) error {
@@ -520,6 +521,7 @@ func ctlEventsCreate(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) 
 			Name:       *name,
 			Venue:      venue,
 			ShardCount: uint32(*shards),
+			GroupCount: uint32(*groups),
 		}
 		if *holdTTL > 0 {
 			req.Policy = &boxofficev1.EventPolicy{HoldTtlDefaultMs: holdTTL.Milliseconds()}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -48,6 +49,7 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.Group.LeaderLeaseTimeout, "raft-leader-lease-timeout", 0, "leader's lease without quorum contact (default heartbeat/2)")
 	fs.Uint64Var(&c.Group.SnapshotThreshold, "raft-snapshot-threshold", 8192, "log entries between snapshots")
 	fs.IntVar(&c.Group.InflightEntriesMax, "raft-inflight-entries", 1, "entries a group's proposer keeps in Raft at once; commands arriving meanwhile share the next entry")
+	fs.BoolVar(&c.Group.SerialLeaderWrite, "raft-serial-leader-write", false, "leaders write new entries before replicating them (upstream hashicorp/raft; for comparisons)")
 	fs.IntVar(&c.Group.BatchCommandsMax, "raft-batch-commands", 256, "client commands per Raft entry at most")
 	fs.DurationVar(&c.SweepInterval, "sweep-interval", time.Second, "how often leaders release expired holds")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", 5*time.Second, "bound on one request inside the node")
@@ -126,5 +128,19 @@ func runStart(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	<-ctx.Done()
 	cfg.Logger.Info("shutting down")
+	// A shutdown that hangs (a Raft group or a connection that never lets
+	// go) must not keep the process alive forever: after shutdownLimit the
+	// goroutine stacks go to stderr, so the hang can be diagnosed, and the
+	// process exits. Everything acknowledged is already on disk, so this is
+	// no worse than kill -9, which the crash tests cover.
+	watchdog := time.AfterFunc(shutdownLimit, func() {
+		cfg.Logger.Error("shutdown did not finish; dumping goroutines and exiting", "limit", shutdownLimit)
+		_ = pprof.Lookup("goroutine").WriteTo(stderr, 2)
+		os.Exit(2)
+	})
+	defer watchdog.Stop()
 	return h.Close()
 }
+
+// shutdownLimit bounds a graceful shutdown.
+const shutdownLimit = 20 * time.Second

@@ -1290,7 +1290,10 @@ type ReadShardRequest struct {
 	// For GetHold.
 	HoldId string `protobuf:"bytes,6,opt,name=hold_id,json=holdId,proto3" json:"hold_id,omitempty"`
 	// stale: serve from this replica's applied state, leader or not.
-	Stale         bool `protobuf:"varint,7,opt,name=stale,proto3" json:"stale,omitempty"`
+	Stale bool `protobuf:"varint,7,opt,name=stale,proto3" json:"stale,omitempty"`
+	// view: GetSeatMapRequest.view, resolved (never UNSPECIFIED); with it set
+	// summary_only is ignored.
+	View          v1.SeatMapView `protobuf:"varint,8,opt,name=view,proto3,enum=boxoffice.v1.SeatMapView" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1372,6 +1375,13 @@ func (x *ReadShardRequest) GetStale() bool {
 		return x.Stale
 	}
 	return false
+}
+
+func (x *ReadShardRequest) GetView() v1.SeatMapView {
+	if x != nil {
+		return x.View
+	}
+	return v1.SeatMapView(0)
 }
 
 type ReadShardResponse struct {
@@ -1908,7 +1918,7 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\x06result\x18\x01 \x01(\v2 .boxoffice.node.v1.CatalogResultR\x06result\x12\x1d\n" +
 	"\n" +
 	"not_leader\x18\x02 \x01(\bR\tnotLeader\x12$\n" +
-	"\x0eleader_node_id\x18\x03 \x01(\tR\fleaderNodeId\"\xd1\x01\n" +
+	"\x0eleader_node_id\x18\x03 \x01(\tR\fleaderNodeId\"\x80\x02\n" +
 	"\x10ReadShardRequest\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x19\n" +
 	"\bevent_id\x18\x02 \x01(\tR\aeventId\x12\x14\n" +
@@ -1917,7 +1927,8 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\vsection_ids\x18\x05 \x03(\tR\n" +
 	"sectionIds\x12\x17\n" +
 	"\ahold_id\x18\x06 \x01(\tR\x06holdId\x12\x14\n" +
-	"\x05stale\x18\a \x01(\bR\x05stale\"\xa8\x02\n" +
+	"\x05stale\x18\a \x01(\bR\x05stale\x12-\n" +
+	"\x04view\x18\b \x01(\x0e2\x19.boxoffice.v1.SeatMapViewR\x04view\"\xa8\x02\n" +
 	"\x11ReadShardResponse\x126\n" +
 	"\bsections\x18\x01 \x03(\v2\x1a.boxoffice.v1.SectionStateR\bsections\x12-\n" +
 	"\x05pools\x18\x02 \x03(\v2\x17.boxoffice.v1.PoolStateR\x05pools\x127\n" +
@@ -2017,12 +2028,13 @@ var file_node_nodepb_node_proto_goTypes = []any{
 	(*v1.EventPolicy)(nil),         // 26: boxoffice.v1.EventPolicy
 	(*v1.Venue)(nil),               // 27: boxoffice.v1.Venue
 	(v1.EventStatus)(0),            // 28: boxoffice.v1.EventStatus
-	(*v1.SectionState)(nil),        // 29: boxoffice.v1.SectionState
-	(*v1.PoolState)(nil),           // 30: boxoffice.v1.PoolState
-	(*v1.ShardPosition)(nil),       // 31: boxoffice.v1.ShardPosition
-	(*v1.HoldResponse)(nil),        // 32: boxoffice.v1.HoldResponse
-	(*v1.Record)(nil),              // 33: boxoffice.v1.Record
-	(*v1.GroupStatus)(nil),         // 34: boxoffice.v1.GroupStatus
+	(v1.SeatMapView)(0),            // 29: boxoffice.v1.SeatMapView
+	(*v1.SectionState)(nil),        // 30: boxoffice.v1.SectionState
+	(*v1.PoolState)(nil),           // 31: boxoffice.v1.PoolState
+	(*v1.ShardPosition)(nil),       // 32: boxoffice.v1.ShardPosition
+	(*v1.HoldResponse)(nil),        // 33: boxoffice.v1.HoldResponse
+	(*v1.Record)(nil),              // 34: boxoffice.v1.Record
+	(*v1.GroupStatus)(nil),         // 35: boxoffice.v1.GroupStatus
 }
 var file_node_nodepb_node_proto_depIdxs = []int32{
 	26, // 0: boxoffice.node.v1.EventRecord.policy:type_name -> boxoffice.v1.EventPolicy
@@ -2047,30 +2059,31 @@ var file_node_nodepb_node_proto_depIdxs = []int32{
 	2,  // 19: boxoffice.node.v1.CatalogSnapshot.removed_nodes:type_name -> boxoffice.node.v1.NodeRecord
 	11, // 20: boxoffice.node.v1.DedupEntry.result:type_name -> boxoffice.node.v1.CatalogResult
 	11, // 21: boxoffice.node.v1.ProposeCatalogResponse.result:type_name -> boxoffice.node.v1.CatalogResult
-	29, // 22: boxoffice.node.v1.ReadShardResponse.sections:type_name -> boxoffice.v1.SectionState
-	30, // 23: boxoffice.node.v1.ReadShardResponse.pools:type_name -> boxoffice.v1.PoolState
-	31, // 24: boxoffice.node.v1.ReadShardResponse.position:type_name -> boxoffice.v1.ShardPosition
-	32, // 25: boxoffice.node.v1.ReadShardResponse.hold:type_name -> boxoffice.v1.HoldResponse
-	33, // 26: boxoffice.node.v1.ReadRecordsResponse.records:type_name -> boxoffice.v1.Record
-	12, // 27: boxoffice.node.v1.ReadCatalogResponse.catalog:type_name -> boxoffice.node.v1.CatalogSnapshot
-	34, // 28: boxoffice.node.v1.LocalStatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
-	14, // 29: boxoffice.node.v1.Peer.Propose:input_type -> boxoffice.node.v1.ProposeRequest
-	16, // 30: boxoffice.node.v1.Peer.ProposeCatalog:input_type -> boxoffice.node.v1.ProposeCatalogRequest
-	18, // 31: boxoffice.node.v1.Peer.ReadShard:input_type -> boxoffice.node.v1.ReadShardRequest
-	22, // 32: boxoffice.node.v1.Peer.ReadCatalog:input_type -> boxoffice.node.v1.ReadCatalogRequest
-	24, // 33: boxoffice.node.v1.Peer.LocalStatus:input_type -> boxoffice.node.v1.LocalStatusRequest
-	20, // 34: boxoffice.node.v1.Peer.ReadRecords:input_type -> boxoffice.node.v1.ReadRecordsRequest
-	15, // 35: boxoffice.node.v1.Peer.Propose:output_type -> boxoffice.node.v1.ProposeResponse
-	17, // 36: boxoffice.node.v1.Peer.ProposeCatalog:output_type -> boxoffice.node.v1.ProposeCatalogResponse
-	19, // 37: boxoffice.node.v1.Peer.ReadShard:output_type -> boxoffice.node.v1.ReadShardResponse
-	23, // 38: boxoffice.node.v1.Peer.ReadCatalog:output_type -> boxoffice.node.v1.ReadCatalogResponse
-	25, // 39: boxoffice.node.v1.Peer.LocalStatus:output_type -> boxoffice.node.v1.LocalStatusResponse
-	21, // 40: boxoffice.node.v1.Peer.ReadRecords:output_type -> boxoffice.node.v1.ReadRecordsResponse
-	35, // [35:41] is the sub-list for method output_type
-	29, // [29:35] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	29, // 22: boxoffice.node.v1.ReadShardRequest.view:type_name -> boxoffice.v1.SeatMapView
+	30, // 23: boxoffice.node.v1.ReadShardResponse.sections:type_name -> boxoffice.v1.SectionState
+	31, // 24: boxoffice.node.v1.ReadShardResponse.pools:type_name -> boxoffice.v1.PoolState
+	32, // 25: boxoffice.node.v1.ReadShardResponse.position:type_name -> boxoffice.v1.ShardPosition
+	33, // 26: boxoffice.node.v1.ReadShardResponse.hold:type_name -> boxoffice.v1.HoldResponse
+	34, // 27: boxoffice.node.v1.ReadRecordsResponse.records:type_name -> boxoffice.v1.Record
+	12, // 28: boxoffice.node.v1.ReadCatalogResponse.catalog:type_name -> boxoffice.node.v1.CatalogSnapshot
+	35, // 29: boxoffice.node.v1.LocalStatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
+	14, // 30: boxoffice.node.v1.Peer.Propose:input_type -> boxoffice.node.v1.ProposeRequest
+	16, // 31: boxoffice.node.v1.Peer.ProposeCatalog:input_type -> boxoffice.node.v1.ProposeCatalogRequest
+	18, // 32: boxoffice.node.v1.Peer.ReadShard:input_type -> boxoffice.node.v1.ReadShardRequest
+	22, // 33: boxoffice.node.v1.Peer.ReadCatalog:input_type -> boxoffice.node.v1.ReadCatalogRequest
+	24, // 34: boxoffice.node.v1.Peer.LocalStatus:input_type -> boxoffice.node.v1.LocalStatusRequest
+	20, // 35: boxoffice.node.v1.Peer.ReadRecords:input_type -> boxoffice.node.v1.ReadRecordsRequest
+	15, // 36: boxoffice.node.v1.Peer.Propose:output_type -> boxoffice.node.v1.ProposeResponse
+	17, // 37: boxoffice.node.v1.Peer.ProposeCatalog:output_type -> boxoffice.node.v1.ProposeCatalogResponse
+	19, // 38: boxoffice.node.v1.Peer.ReadShard:output_type -> boxoffice.node.v1.ReadShardResponse
+	23, // 39: boxoffice.node.v1.Peer.ReadCatalog:output_type -> boxoffice.node.v1.ReadCatalogResponse
+	25, // 40: boxoffice.node.v1.Peer.LocalStatus:output_type -> boxoffice.node.v1.LocalStatusResponse
+	21, // 41: boxoffice.node.v1.Peer.ReadRecords:output_type -> boxoffice.node.v1.ReadRecordsResponse
+	36, // [36:42] is the sub-list for method output_type
+	30, // [30:36] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_node_nodepb_node_proto_init() }

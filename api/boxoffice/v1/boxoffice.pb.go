@@ -195,6 +195,66 @@ func (ReadConsistency) EnumDescriptor() ([]byte, []int) {
 	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{2}
 }
 
+// SeatMapView is how much detail a seat map carries. Every view has the
+// section and pool counts and the shard positions.
+type SeatMapView int32
+
+const (
+	SeatMapView_SEAT_MAP_VIEW_UNSPECIFIED SeatMapView = 0
+	// Every seat as a Seat message, with its hold or order: for operators.
+	SeatMapView_SEAT_MAP_VIEW_FULL SeatMapView = 1
+	// Per row, one state byte per seat (RowState.states and
+	// first_seat_number) and no Seat messages: the fan-facing seat map, about
+	// 30 times smaller than FULL and served from a cache that is rebuilt only
+	// when the shard changes.
+	SeatMapView_SEAT_MAP_VIEW_AVAILABILITY SeatMapView = 2
+	// Counts per section and pool, no rows.
+	SeatMapView_SEAT_MAP_VIEW_SUMMARY SeatMapView = 3
+)
+
+// Enum value maps for SeatMapView.
+var (
+	SeatMapView_name = map[int32]string{
+		0: "SEAT_MAP_VIEW_UNSPECIFIED",
+		1: "SEAT_MAP_VIEW_FULL",
+		2: "SEAT_MAP_VIEW_AVAILABILITY",
+		3: "SEAT_MAP_VIEW_SUMMARY",
+	}
+	SeatMapView_value = map[string]int32{
+		"SEAT_MAP_VIEW_UNSPECIFIED":  0,
+		"SEAT_MAP_VIEW_FULL":         1,
+		"SEAT_MAP_VIEW_AVAILABILITY": 2,
+		"SEAT_MAP_VIEW_SUMMARY":      3,
+	}
+)
+
+func (x SeatMapView) Enum() *SeatMapView {
+	p := new(SeatMapView)
+	*p = x
+	return p
+}
+
+func (x SeatMapView) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SeatMapView) Descriptor() protoreflect.EnumDescriptor {
+	return file_api_boxoffice_v1_boxoffice_proto_enumTypes[3].Descriptor()
+}
+
+func (SeatMapView) Type() protoreflect.EnumType {
+	return &file_api_boxoffice_v1_boxoffice_proto_enumTypes[3]
+}
+
+func (x SeatMapView) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SeatMapView.Descriptor instead.
+func (SeatMapView) EnumDescriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{3}
+}
+
 type PriceTier struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -872,11 +932,21 @@ func (x *Seat) GetTicketId() string {
 }
 
 type RowState struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Label         string                 `protobuf:"bytes,1,opt,name=label,proto3" json:"label,omitempty"`
-	Seats         []*Seat                `protobuf:"bytes,2,rep,name=seats,proto3" json:"seats,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Label string                 `protobuf:"bytes,1,opt,name=label,proto3" json:"label,omitempty"`
+	Seats []*Seat                `protobuf:"bytes,2,rep,name=seats,proto3" json:"seats,omitempty"` // SEAT_MAP_VIEW_FULL only
+	// SEAT_MAP_VIEW_AVAILABILITY only: the state of every seat of the row,
+	// left to right as seen from the stage, one byte per seat holding the
+	// SeatState number (1 AVAILABLE, 2 HELD, 3 SOLD; any other value is a
+	// state this client does not know: show it as unavailable). Seat k (from
+	// 0) has number first_seat_number + k and id
+	// "<section id>-<row label>-<number>"; its static attributes (price tier,
+	// accessible, aisle) are in the event's Venue (GetEvent). A HELD seat
+	// may belong to an expired hold not yet swept.
+	States          []byte `protobuf:"bytes,3,opt,name=states,proto3" json:"states,omitempty"`
+	FirstSeatNumber uint32 `protobuf:"varint,4,opt,name=first_seat_number,json=firstSeatNumber,proto3" json:"first_seat_number,omitempty"` // SEAT_MAP_VIEW_AVAILABILITY only
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *RowState) Reset() {
@@ -921,6 +991,20 @@ func (x *RowState) GetSeats() []*Seat {
 		return x.Seats
 	}
 	return nil
+}
+
+func (x *RowState) GetStates() []byte {
+	if x != nil {
+		return x.States
+	}
+	return nil
+}
+
+func (x *RowState) GetFirstSeatNumber() uint32 {
+	if x != nil {
+		return x.FirstSeatNumber
+	}
+	return 0
 }
 
 type SectionState struct {
@@ -1255,13 +1339,22 @@ func (x *SeatMap) GetSold() uint32 {
 }
 
 type CreateEventRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	EventId       string                 `protobuf:"bytes,2,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"` // [a-z0-9_.]{1,64}, chosen by the caller
-	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
-	Venue         *Venue                 `protobuf:"bytes,4,opt,name=venue,proto3" json:"venue,omitempty"`
-	Policy        *EventPolicy           `protobuf:"bytes,5,opt,name=policy,proto3" json:"policy,omitempty"`
-	ShardCount    uint32                 `protobuf:"varint,6,opt,name=shard_count,json=shardCount,proto3" json:"shard_count,omitempty"` // 0: one per data group, at most one per section/pool
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	EventId   string                 `protobuf:"bytes,2,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"` // [a-z0-9_.]{1,64}, chosen by the caller
+	Name      string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	Venue     *Venue                 `protobuf:"bytes,4,opt,name=venue,proto3" json:"venue,omitempty"`
+	Policy    *EventPolicy           `protobuf:"bytes,5,opt,name=policy,proto3" json:"policy,omitempty"`
+	// Shards the seat map is split into; 0: one per group the event spans
+	// (group_count), never more than one per section/pool.
+	ShardCount uint32 `protobuf:"varint,6,opt,name=shard_count,json=shardCount,proto3" json:"shard_count,omitempty"`
+	// Data groups the event's shards are placed on. 0 or 1: the whole event
+	// lives in one group, so the commands of an on-sale share Raft entries
+	// and fsyncs (the fastest layout while one group's leader has CPU to
+	// spare); more spreads a very large event's load over more leaders.
+	// Events are placed on groups round robin, so many events still spread.
+	// At most the number of data groups.
+	GroupCount    uint32 `protobuf:"varint,7,opt,name=group_count,json=groupCount,proto3" json:"group_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1334,6 +1427,13 @@ func (x *CreateEventRequest) GetPolicy() *EventPolicy {
 func (x *CreateEventRequest) GetShardCount() uint32 {
 	if x != nil {
 		return x.ShardCount
+	}
+	return 0
+}
+
+func (x *CreateEventRequest) GetGroupCount() uint32 {
+	if x != nil {
+		return x.GroupCount
 	}
 	return 0
 }
@@ -1531,11 +1631,16 @@ func (x *ListEventsResponse) GetNextPageToken() string {
 }
 
 type GetSeatMapRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	EventId       string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
-	Consistency   ReadConsistency        `protobuf:"varint,2,opt,name=consistency,proto3,enum=boxoffice.v1.ReadConsistency" json:"consistency,omitempty"`
-	SectionIds    []string               `protobuf:"bytes,3,rep,name=section_ids,json=sectionIds,proto3" json:"section_ids,omitempty"`     // empty: every section and pool
-	SummaryOnly   bool                   `protobuf:"varint,4,opt,name=summary_only,json=summaryOnly,proto3" json:"summary_only,omitempty"` // counts only, no per-seat detail
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	EventId     string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Consistency ReadConsistency        `protobuf:"varint,2,opt,name=consistency,proto3,enum=boxoffice.v1.ReadConsistency" json:"consistency,omitempty"`
+	SectionIds  []string               `protobuf:"bytes,3,rep,name=section_ids,json=sectionIds,proto3" json:"section_ids,omitempty"` // empty: every section and pool
+	// Counts only, no per-seat detail: the same as view SUMMARY. Kept for
+	// older callers; with it set, view must be UNSPECIFIED or SUMMARY.
+	SummaryOnly bool `protobuf:"varint,4,opt,name=summary_only,json=summaryOnly,proto3" json:"summary_only,omitempty"`
+	// How much of each section to return (UNSPECIFIED: FULL, or SUMMARY
+	// when summary_only is set). An unknown value is INVALID_ARGUMENT.
+	View          SeatMapView `protobuf:"varint,5,opt,name=view,proto3,enum=boxoffice.v1.SeatMapView" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1596,6 +1701,13 @@ func (x *GetSeatMapRequest) GetSummaryOnly() bool {
 		return x.SummaryOnly
 	}
 	return false
+}
+
+func (x *GetSeatMapRequest) GetView() SeatMapView {
+	if x != nil {
+		return x.View
+	}
+	return SeatMapView_SEAT_MAP_VIEW_UNSPECIFIED
 }
 
 type SeatList struct {
@@ -2770,6 +2882,246 @@ func (x *WatchResponse) GetChanges() []*SeatChange {
 	return nil
 }
 
+// ReadSeatMapsRequest is one seat-map read on a ReadSeatMaps stream.
+type ReadSeatMapsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Chosen by the client and returned in the read's response; reads are
+	// answered in any order, so give each read in flight its own tag.
+	Tag uint64 `protobuf:"varint,1,opt,name=tag,proto3" json:"tag,omitempty"`
+	// The read, exactly as GetSeatMap takes it (consistency, sections,
+	// view). Missing: INVALID_ARGUMENT for this read.
+	Read *GetSeatMapRequest `protobuf:"bytes,2,opt,name=read,proto3" json:"read,omitempty"`
+	// How long the node may spend on this read, in milliseconds; 0 or more
+	// than the node's request timeout: the node's request timeout.
+	TimeoutMs     uint32 `protobuf:"varint,3,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadSeatMapsRequest) Reset() {
+	*x = ReadSeatMapsRequest{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadSeatMapsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadSeatMapsRequest) ProtoMessage() {}
+
+func (x *ReadSeatMapsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadSeatMapsRequest.ProtoReflect.Descriptor instead.
+func (*ReadSeatMapsRequest) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *ReadSeatMapsRequest) GetTag() uint64 {
+	if x != nil {
+		return x.Tag
+	}
+	return 0
+}
+
+func (x *ReadSeatMapsRequest) GetRead() *GetSeatMapRequest {
+	if x != nil {
+		return x.Read
+	}
+	return nil
+}
+
+func (x *ReadSeatMapsRequest) GetTimeoutMs() uint32 {
+	if x != nil {
+		return x.TimeoutMs
+	}
+	return 0
+}
+
+// ReadSeatMapsResponse answers the read of the same tag.
+type ReadSeatMapsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Tag   uint64                 `protobuf:"varint,1,opt,name=tag,proto3" json:"tag,omitempty"`
+	// Types that are valid to be assigned to Result:
+	//
+	//	*ReadSeatMapsResponse_SeatMap
+	//	*ReadSeatMapsResponse_Error
+	Result        isReadSeatMapsResponse_Result `protobuf_oneof:"result"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadSeatMapsResponse) Reset() {
+	*x = ReadSeatMapsResponse{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadSeatMapsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadSeatMapsResponse) ProtoMessage() {}
+
+func (x *ReadSeatMapsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadSeatMapsResponse.ProtoReflect.Descriptor instead.
+func (*ReadSeatMapsResponse) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *ReadSeatMapsResponse) GetTag() uint64 {
+	if x != nil {
+		return x.Tag
+	}
+	return 0
+}
+
+func (x *ReadSeatMapsResponse) GetResult() isReadSeatMapsResponse_Result {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *ReadSeatMapsResponse) GetSeatMap() *SeatMap {
+	if x != nil {
+		if x, ok := x.Result.(*ReadSeatMapsResponse_SeatMap); ok {
+			return x.SeatMap
+		}
+	}
+	return nil
+}
+
+func (x *ReadSeatMapsResponse) GetError() *ReadError {
+	if x != nil {
+		if x, ok := x.Result.(*ReadSeatMapsResponse_Error); ok {
+			return x.Error
+		}
+	}
+	return nil
+}
+
+type isReadSeatMapsResponse_Result interface {
+	isReadSeatMapsResponse_Result()
+}
+
+type ReadSeatMapsResponse_SeatMap struct {
+	SeatMap *SeatMap `protobuf:"bytes,2,opt,name=seat_map,json=seatMap,proto3,oneof"`
+}
+
+type ReadSeatMapsResponse_Error struct {
+	// Why this read failed; the stream goes on serving other reads.
+	Error *ReadError `protobuf:"bytes,3,opt,name=error,proto3,oneof"`
+}
+
+func (*ReadSeatMapsResponse_SeatMap) isReadSeatMapsResponse_Result() {}
+
+func (*ReadSeatMapsResponse_Error) isReadSeatMapsResponse_Result() {}
+
+// ReadError is the error of one read of a stream, as GetSeatMap would have
+// returned it: a gRPC status code (google.rpc.Code) and message, the
+// google.rpc.ErrorInfo reason (REASON_*, "" when none), and for
+// UNAVAILABLE the gRPC address of the leader to try when known (what
+// GetSeatMap sends in the "boxoffice-leader-addr" trailer).
+type ReadError struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          int32                  `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`
+	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	Metadata      map[string]string      `protobuf:"bytes,4,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	LeaderAddr    string                 `protobuf:"bytes,5,opt,name=leader_addr,json=leaderAddr,proto3" json:"leader_addr,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadError) Reset() {
+	*x = ReadError{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadError) ProtoMessage() {}
+
+func (x *ReadError) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadError.ProtoReflect.Descriptor instead.
+func (*ReadError) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *ReadError) GetCode() int32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *ReadError) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *ReadError) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ReadError) GetMetadata() map[string]string {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
+func (x *ReadError) GetLeaderAddr() string {
+	if x != nil {
+		return x.LeaderAddr
+	}
+	return ""
+}
+
 type NodeInfo struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	NodeId        string                 `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
@@ -2784,7 +3136,7 @@ type NodeInfo struct {
 
 func (x *NodeInfo) Reset() {
 	*x = NodeInfo{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[36]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2796,7 +3148,7 @@ func (x *NodeInfo) String() string {
 func (*NodeInfo) ProtoMessage() {}
 
 func (x *NodeInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[36]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2809,7 +3161,7 @@ func (x *NodeInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeInfo.ProtoReflect.Descriptor instead.
 func (*NodeInfo) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{36}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *NodeInfo) GetNodeId() string {
@@ -2873,7 +3225,7 @@ type ReplicaStatus struct {
 
 func (x *ReplicaStatus) Reset() {
 	*x = ReplicaStatus{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[37]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2885,7 +3237,7 @@ func (x *ReplicaStatus) String() string {
 func (*ReplicaStatus) ProtoMessage() {}
 
 func (x *ReplicaStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[37]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2898,7 +3250,7 @@ func (x *ReplicaStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaStatus.ProtoReflect.Descriptor instead.
 func (*ReplicaStatus) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{37}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ReplicaStatus) GetNodeId() string {
@@ -2965,18 +3317,21 @@ func (x *ReplicaStatus) GetStateHashIndex() uint64 {
 }
 
 type GroupStatus struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	GroupId       string                 `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
-	LeaderNodeId  string                 `protobuf:"bytes,2,opt,name=leader_node_id,json=leaderNodeId,proto3" json:"leader_node_id,omitempty"`
-	Replicas      []*ReplicaStatus       `protobuf:"bytes,3,rep,name=replicas,proto3" json:"replicas,omitempty"`
-	Shards        []string               `protobuf:"bytes,4,rep,name=shards,proto3" json:"shards,omitempty"` // "<event id>/<shard>"
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	GroupId      string                 `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	LeaderNodeId string                 `protobuf:"bytes,2,opt,name=leader_node_id,json=leaderNodeId,proto3" json:"leader_node_id,omitempty"`
+	Replicas     []*ReplicaStatus       `protobuf:"bytes,3,rep,name=replicas,proto3" json:"replicas,omitempty"`
+	Shards       []string               `protobuf:"bytes,4,rep,name=shards,proto3" json:"shards,omitempty"` // "<event id>/<shard>"
+	// The node that should lead the group (leaders are spread evenly); the
+	// rebalancer hands leadership to it whenever it is alive and not leading.
+	PreferredLeaderNodeId string `protobuf:"bytes,5,opt,name=preferred_leader_node_id,json=preferredLeaderNodeId,proto3" json:"preferred_leader_node_id,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *GroupStatus) Reset() {
 	*x = GroupStatus{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[38]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2988,7 +3343,7 @@ func (x *GroupStatus) String() string {
 func (*GroupStatus) ProtoMessage() {}
 
 func (x *GroupStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[38]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3001,7 +3356,7 @@ func (x *GroupStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupStatus.ProtoReflect.Descriptor instead.
 func (*GroupStatus) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{38}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *GroupStatus) GetGroupId() string {
@@ -3032,6 +3387,13 @@ func (x *GroupStatus) GetShards() []string {
 	return nil
 }
 
+func (x *GroupStatus) GetPreferredLeaderNodeId() string {
+	if x != nil {
+		return x.PreferredLeaderNodeId
+	}
+	return ""
+}
+
 type StatusRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	LocalOnly bool                   `protobuf:"varint,1,opt,name=local_only,json=localOnly,proto3" json:"local_only,omitempty"` // only this node's view of its own replicas
@@ -3044,7 +3406,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[39]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3056,7 +3418,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[39]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3069,7 +3431,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{39}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *StatusRequest) GetLocalOnly() bool {
@@ -3097,7 +3459,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[40]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3109,7 +3471,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[40]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3122,7 +3484,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{40}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *StatusResponse) GetNodeId() string {
@@ -3160,7 +3522,7 @@ type ShardRoute struct {
 
 func (x *ShardRoute) Reset() {
 	*x = ShardRoute{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[41]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3172,7 +3534,7 @@ func (x *ShardRoute) String() string {
 func (*ShardRoute) ProtoMessage() {}
 
 func (x *ShardRoute) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[41]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3185,7 +3547,7 @@ func (x *ShardRoute) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShardRoute.ProtoReflect.Descriptor instead.
 func (*ShardRoute) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{41}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ShardRoute) GetShard() uint32 {
@@ -3239,7 +3601,7 @@ type RoutingRequest struct {
 
 func (x *RoutingRequest) Reset() {
 	*x = RoutingRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[42]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3251,7 +3613,7 @@ func (x *RoutingRequest) String() string {
 func (*RoutingRequest) ProtoMessage() {}
 
 func (x *RoutingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[42]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3264,7 +3626,7 @@ func (x *RoutingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoutingRequest.ProtoReflect.Descriptor instead.
 func (*RoutingRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{42}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *RoutingRequest) GetEventId() string {
@@ -3285,7 +3647,7 @@ type RoutingResponse struct {
 
 func (x *RoutingResponse) Reset() {
 	*x = RoutingResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[43]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3297,7 +3659,7 @@ func (x *RoutingResponse) String() string {
 func (*RoutingResponse) ProtoMessage() {}
 
 func (x *RoutingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[43]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3310,7 +3672,7 @@ func (x *RoutingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoutingResponse.ProtoReflect.Descriptor instead.
 func (*RoutingResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{43}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *RoutingResponse) GetEventId() string {
@@ -3343,7 +3705,7 @@ type RemoveNodeRequest struct {
 
 func (x *RemoveNodeRequest) Reset() {
 	*x = RemoveNodeRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[44]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3355,7 +3717,7 @@ func (x *RemoveNodeRequest) String() string {
 func (*RemoveNodeRequest) ProtoMessage() {}
 
 func (x *RemoveNodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[44]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3368,7 +3730,7 @@ func (x *RemoveNodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveNodeRequest.ProtoReflect.Descriptor instead.
 func (*RemoveNodeRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{44}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *RemoveNodeRequest) GetNodeId() string {
@@ -3386,7 +3748,7 @@ type RemoveNodeResponse struct {
 
 func (x *RemoveNodeResponse) Reset() {
 	*x = RemoveNodeResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[45]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3398,7 +3760,7 @@ func (x *RemoveNodeResponse) String() string {
 func (*RemoveNodeResponse) ProtoMessage() {}
 
 func (x *RemoveNodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[45]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3411,7 +3773,7 @@ func (x *RemoveNodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveNodeResponse.ProtoReflect.Descriptor instead.
 func (*RemoveNodeResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{45}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{48}
 }
 
 type Record struct {
@@ -3425,7 +3787,7 @@ type Record struct {
 
 func (x *Record) Reset() {
 	*x = Record{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[46]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3437,7 +3799,7 @@ func (x *Record) String() string {
 func (*Record) ProtoMessage() {}
 
 func (x *Record) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[46]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3450,7 +3812,7 @@ func (x *Record) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Record.ProtoReflect.Descriptor instead.
 func (*Record) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{46}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *Record) GetKey() string {
@@ -3483,7 +3845,7 @@ type GetRecordRequest struct {
 
 func (x *GetRecordRequest) Reset() {
 	*x = GetRecordRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[47]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3495,7 +3857,7 @@ func (x *GetRecordRequest) String() string {
 func (*GetRecordRequest) ProtoMessage() {}
 
 func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[47]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3508,7 +3870,7 @@ func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecordRequest.ProtoReflect.Descriptor instead.
 func (*GetRecordRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{47}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *GetRecordRequest) GetKey() string {
@@ -3530,7 +3892,7 @@ type CompareAndSwapRequest struct {
 
 func (x *CompareAndSwapRequest) Reset() {
 	*x = CompareAndSwapRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[48]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3542,7 +3904,7 @@ func (x *CompareAndSwapRequest) String() string {
 func (*CompareAndSwapRequest) ProtoMessage() {}
 
 func (x *CompareAndSwapRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[48]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3555,7 +3917,7 @@ func (x *CompareAndSwapRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareAndSwapRequest.ProtoReflect.Descriptor instead.
 func (*CompareAndSwapRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{48}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *CompareAndSwapRequest) GetRequestId() string {
@@ -3595,7 +3957,7 @@ type CompareAndSwapResponse struct {
 
 func (x *CompareAndSwapResponse) Reset() {
 	*x = CompareAndSwapResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[49]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3607,7 +3969,7 @@ func (x *CompareAndSwapResponse) String() string {
 func (*CompareAndSwapResponse) ProtoMessage() {}
 
 func (x *CompareAndSwapResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[49]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3620,7 +3982,7 @@ func (x *CompareAndSwapResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareAndSwapResponse.ProtoReflect.Descriptor instead.
 func (*CompareAndSwapResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{49}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *CompareAndSwapResponse) GetVersion() uint64 {
@@ -3641,7 +4003,7 @@ type DeleteRecordRequest struct {
 
 func (x *DeleteRecordRequest) Reset() {
 	*x = DeleteRecordRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[50]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3653,7 +4015,7 @@ func (x *DeleteRecordRequest) String() string {
 func (*DeleteRecordRequest) ProtoMessage() {}
 
 func (x *DeleteRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[50]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3666,7 +4028,7 @@ func (x *DeleteRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRecordRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRecordRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{50}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *DeleteRecordRequest) GetRequestId() string {
@@ -3698,7 +4060,7 @@ type DeleteRecordResponse struct {
 
 func (x *DeleteRecordResponse) Reset() {
 	*x = DeleteRecordResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[51]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3710,7 +4072,7 @@ func (x *DeleteRecordResponse) String() string {
 func (*DeleteRecordResponse) ProtoMessage() {}
 
 func (x *DeleteRecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[51]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3723,7 +4085,7 @@ func (x *DeleteRecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRecordResponse.ProtoReflect.Descriptor instead.
 func (*DeleteRecordResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{51}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{54}
 }
 
 // AddRequest adds delta to the decimal int64 stored under key (missing: 0).
@@ -3740,7 +4102,7 @@ type AddRequest struct {
 
 func (x *AddRequest) Reset() {
 	*x = AddRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[52]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3752,7 +4114,7 @@ func (x *AddRequest) String() string {
 func (*AddRequest) ProtoMessage() {}
 
 func (x *AddRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[52]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3765,7 +4127,7 @@ func (x *AddRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddRequest.ProtoReflect.Descriptor instead.
 func (*AddRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{52}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *AddRequest) GetRequestId() string {
@@ -3813,7 +4175,7 @@ type AddResponse struct {
 
 func (x *AddResponse) Reset() {
 	*x = AddResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[53]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3825,7 +4187,7 @@ func (x *AddResponse) String() string {
 func (*AddResponse) ProtoMessage() {}
 
 func (x *AddResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[53]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3838,7 +4200,7 @@ func (x *AddResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddResponse.ProtoReflect.Descriptor instead.
 func (*AddResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{53}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *AddResponse) GetValue() int64 {
@@ -3869,7 +4231,7 @@ type ScanRequest struct {
 
 func (x *ScanRequest) Reset() {
 	*x = ScanRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[54]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3881,7 +4243,7 @@ func (x *ScanRequest) String() string {
 func (*ScanRequest) ProtoMessage() {}
 
 func (x *ScanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[54]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3894,7 +4256,7 @@ func (x *ScanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanRequest.ProtoReflect.Descriptor instead.
 func (*ScanRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{54}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ScanRequest) GetPrefix() string {
@@ -3932,7 +4294,7 @@ type ScanResponse struct {
 
 func (x *ScanResponse) Reset() {
 	*x = ScanResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[55]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3944,7 +4306,7 @@ func (x *ScanResponse) String() string {
 func (*ScanResponse) ProtoMessage() {}
 
 func (x *ScanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[55]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3957,7 +4319,7 @@ func (x *ScanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanResponse.ProtoReflect.Descriptor instead.
 func (*ScanResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{55}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *ScanResponse) GetRecords() []*Record {
@@ -4050,10 +4412,12 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	" \x01(\x03R\x13holdExpiresAtUnixMs\x12\x19\n" +
 	"\border_id\x18\v \x01(\tR\aorderId\x12\x14\n" +
 	"\x05buyer\x18\f \x01(\tR\x05buyer\x12\x1b\n" +
-	"\tticket_id\x18\r \x01(\tR\bticketId\"J\n" +
+	"\tticket_id\x18\r \x01(\tR\bticketId\"\x8e\x01\n" +
 	"\bRowState\x12\x14\n" +
 	"\x05label\x18\x01 \x01(\tR\x05label\x12(\n" +
-	"\x05seats\x18\x02 \x03(\v2\x12.boxoffice.v1.SeatR\x05seats\"\xba\x01\n" +
+	"\x05seats\x18\x02 \x03(\v2\x12.boxoffice.v1.SeatR\x05seats\x12\x16\n" +
+	"\x06states\x18\x03 \x01(\fR\x06states\x12*\n" +
+	"\x11first_seat_number\x18\x04 \x01(\rR\x0ffirstSeatNumber\"\xba\x01\n" +
 	"\fSectionState\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -4081,7 +4445,7 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\tpositions\x18\x04 \x03(\v2\x1b.boxoffice.v1.ShardPositionR\tpositions\x12\x1c\n" +
 	"\tavailable\x18\x05 \x01(\rR\tavailable\x12\x12\n" +
 	"\x04held\x18\x06 \x01(\rR\x04held\x12\x12\n" +
-	"\x04sold\x18\a \x01(\rR\x04sold\"\xe1\x01\n" +
+	"\x04sold\x18\a \x01(\rR\x04sold\"\x82\x02\n" +
 	"\x12CreateEventRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x19\n" +
@@ -4090,7 +4454,9 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x05venue\x18\x04 \x01(\v2\x13.boxoffice.v1.VenueR\x05venue\x121\n" +
 	"\x06policy\x18\x05 \x01(\v2\x19.boxoffice.v1.EventPolicyR\x06policy\x12\x1f\n" +
 	"\vshard_count\x18\x06 \x01(\rR\n" +
-	"shardCount\"@\n" +
+	"shardCount\x12\x1f\n" +
+	"\vgroup_count\x18\a \x01(\rR\n" +
+	"groupCount\"@\n" +
 	"\x13CreateEventResponse\x12)\n" +
 	"\x05event\x18\x01 \x01(\v2\x13.boxoffice.v1.EventR\x05event\",\n" +
 	"\x0fGetEventRequest\x12\x19\n" +
@@ -4101,13 +4467,14 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\"i\n" +
 	"\x12ListEventsResponse\x12+\n" +
 	"\x06events\x18\x01 \x03(\v2\x13.boxoffice.v1.EventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb3\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe2\x01\n" +
 	"\x11GetSeatMapRequest\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12?\n" +
 	"\vconsistency\x18\x02 \x01(\x0e2\x1d.boxoffice.v1.ReadConsistencyR\vconsistency\x12\x1f\n" +
 	"\vsection_ids\x18\x03 \x03(\tR\n" +
 	"sectionIds\x12!\n" +
-	"\fsummary_only\x18\x04 \x01(\bR\vsummaryOnly\"%\n" +
+	"\fsummary_only\x18\x04 \x01(\bR\vsummaryOnly\x12-\n" +
+	"\x04view\x18\x05 \x01(\x0e2\x19.boxoffice.v1.SeatMapViewR\x04view\"%\n" +
 	"\bSeatList\x12\x19\n" +
 	"\bseat_ids\x18\x01 \x03(\tR\aseatIds\"\xea\x01\n" +
 	"\rBestAvailable\x12\x1a\n" +
@@ -4200,7 +4567,27 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x121\n" +
 	"\x05after\x18\x02 \x03(\v2\x1b.boxoffice.v1.ShardPositionR\x05after\"C\n" +
 	"\rWatchResponse\x122\n" +
-	"\achanges\x18\x01 \x03(\v2\x18.boxoffice.v1.SeatChangeR\achanges\"\xb1\x01\n" +
+	"\achanges\x18\x01 \x03(\v2\x18.boxoffice.v1.SeatChangeR\achanges\"{\n" +
+	"\x13ReadSeatMapsRequest\x12\x10\n" +
+	"\x03tag\x18\x01 \x01(\x04R\x03tag\x123\n" +
+	"\x04read\x18\x02 \x01(\v2\x1f.boxoffice.v1.GetSeatMapRequestR\x04read\x12\x1d\n" +
+	"\n" +
+	"timeout_ms\x18\x03 \x01(\rR\ttimeoutMs\"\x97\x01\n" +
+	"\x14ReadSeatMapsResponse\x12\x10\n" +
+	"\x03tag\x18\x01 \x01(\x04R\x03tag\x122\n" +
+	"\bseat_map\x18\x02 \x01(\v2\x15.boxoffice.v1.SeatMapH\x00R\aseatMap\x12/\n" +
+	"\x05error\x18\x03 \x01(\v2\x17.boxoffice.v1.ReadErrorH\x00R\x05errorB\b\n" +
+	"\x06result\"\xf2\x01\n" +
+	"\tReadError\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12A\n" +
+	"\bmetadata\x18\x04 \x03(\v2%.boxoffice.v1.ReadError.MetadataEntryR\bmetadata\x12\x1f\n" +
+	"\vleader_addr\x18\x05 \x01(\tR\n" +
+	"leaderAddr\x1a;\n" +
+	"\rMetadataEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb1\x01\n" +
 	"\bNodeInfo\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x1b\n" +
 	"\tgrpc_addr\x18\x02 \x01(\tR\bgrpcAddr\x12\x1b\n" +
@@ -4220,12 +4607,13 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x05voter\x18\a \x01(\bR\x05voter\x12\x1d\n" +
 	"\n" +
 	"state_hash\x18\b \x01(\tR\tstateHash\x12(\n" +
-	"\x10state_hash_index\x18\t \x01(\x04R\x0estateHashIndex\"\x9f\x01\n" +
+	"\x10state_hash_index\x18\t \x01(\x04R\x0estateHashIndex\"\xd8\x01\n" +
 	"\vGroupStatus\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12$\n" +
 	"\x0eleader_node_id\x18\x02 \x01(\tR\fleaderNodeId\x127\n" +
 	"\breplicas\x18\x03 \x03(\v2\x1b.boxoffice.v1.ReplicaStatusR\breplicas\x12\x16\n" +
-	"\x06shards\x18\x04 \x03(\tR\x06shards\"`\n" +
+	"\x06shards\x18\x04 \x03(\tR\x06shards\x127\n" +
+	"\x18preferred_leader_node_id\x18\x05 \x01(\tR\x15preferredLeaderNodeId\"`\n" +
 	"\rStatusRequest\x12\x1d\n" +
 	"\n" +
 	"local_only\x18\x01 \x01(\bR\tlocalOnly\x120\n" +
@@ -4302,7 +4690,12 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x0fReadConsistency\x12 \n" +
 	"\x1cREAD_CONSISTENCY_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dREAD_CONSISTENCY_LINEARIZABLE\x10\x01\x12\x1a\n" +
-	"\x16READ_CONSISTENCY_STALE\x10\x022\x95\x06\n" +
+	"\x16READ_CONSISTENCY_STALE\x10\x02*\x7f\n" +
+	"\vSeatMapView\x12\x1d\n" +
+	"\x19SEAT_MAP_VIEW_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12SEAT_MAP_VIEW_FULL\x10\x01\x12\x1e\n" +
+	"\x1aSEAT_MAP_VIEW_AVAILABILITY\x10\x02\x12\x19\n" +
+	"\x15SEAT_MAP_VIEW_SUMMARY\x10\x032\xf0\x06\n" +
 	"\tInventory\x12R\n" +
 	"\vCreateEvent\x12 .boxoffice.v1.CreateEventRequest\x1a!.boxoffice.v1.CreateEventResponse\x12>\n" +
 	"\bGetEvent\x12\x1d.boxoffice.v1.GetEventRequest\x1a\x13.boxoffice.v1.Event\x12O\n" +
@@ -4317,7 +4710,8 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\aRelease\x12\x1c.boxoffice.v1.ReleaseRequest\x1a\x1d.boxoffice.v1.ReleaseResponse\x12=\n" +
 	"\x04Sell\x12\x19.boxoffice.v1.SellRequest\x1a\x1a.boxoffice.v1.SellResponse\x12C\n" +
 	"\x06Refund\x12\x1b.boxoffice.v1.RefundRequest\x1a\x1c.boxoffice.v1.RefundResponse\x12B\n" +
-	"\x05Watch\x12\x1a.boxoffice.v1.WatchRequest\x1a\x1b.boxoffice.v1.WatchResponse0\x012\xe7\x01\n" +
+	"\x05Watch\x12\x1a.boxoffice.v1.WatchRequest\x1a\x1b.boxoffice.v1.WatchResponse0\x01\x12Y\n" +
+	"\fReadSeatMaps\x12!.boxoffice.v1.ReadSeatMapsRequest\x1a\".boxoffice.v1.ReadSeatMapsResponse(\x010\x012\xe7\x01\n" +
 	"\aCluster\x12C\n" +
 	"\x06Status\x12\x1b.boxoffice.v1.StatusRequest\x1a\x1c.boxoffice.v1.StatusResponse\x12F\n" +
 	"\aRouting\x12\x1c.boxoffice.v1.RoutingRequest\x1a\x1d.boxoffice.v1.RoutingResponse\x12O\n" +
@@ -4342,146 +4736,158 @@ func file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP() []byte {
 	return file_api_boxoffice_v1_boxoffice_proto_rawDescData
 }
 
-var file_api_boxoffice_v1_boxoffice_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_api_boxoffice_v1_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
+var file_api_boxoffice_v1_boxoffice_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_api_boxoffice_v1_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 60)
 var file_api_boxoffice_v1_boxoffice_proto_goTypes = []any{
 	(EventStatus)(0),               // 0: boxoffice.v1.EventStatus
 	(SeatState)(0),                 // 1: boxoffice.v1.SeatState
 	(ReadConsistency)(0),           // 2: boxoffice.v1.ReadConsistency
-	(*PriceTier)(nil),              // 3: boxoffice.v1.PriceTier
-	(*Row)(nil),                    // 4: boxoffice.v1.Row
-	(*Section)(nil),                // 5: boxoffice.v1.Section
-	(*GeneralAdmissionPool)(nil),   // 6: boxoffice.v1.GeneralAdmissionPool
-	(*Venue)(nil),                  // 7: boxoffice.v1.Venue
-	(*EventPolicy)(nil),            // 8: boxoffice.v1.EventPolicy
-	(*Event)(nil),                  // 9: boxoffice.v1.Event
-	(*Seat)(nil),                   // 10: boxoffice.v1.Seat
-	(*RowState)(nil),               // 11: boxoffice.v1.RowState
-	(*SectionState)(nil),           // 12: boxoffice.v1.SectionState
-	(*PoolState)(nil),              // 13: boxoffice.v1.PoolState
-	(*ShardPosition)(nil),          // 14: boxoffice.v1.ShardPosition
-	(*SeatMap)(nil),                // 15: boxoffice.v1.SeatMap
-	(*CreateEventRequest)(nil),     // 16: boxoffice.v1.CreateEventRequest
-	(*CreateEventResponse)(nil),    // 17: boxoffice.v1.CreateEventResponse
-	(*GetEventRequest)(nil),        // 18: boxoffice.v1.GetEventRequest
-	(*ListEventsRequest)(nil),      // 19: boxoffice.v1.ListEventsRequest
-	(*ListEventsResponse)(nil),     // 20: boxoffice.v1.ListEventsResponse
-	(*GetSeatMapRequest)(nil),      // 21: boxoffice.v1.GetSeatMapRequest
-	(*SeatList)(nil),               // 22: boxoffice.v1.SeatList
-	(*BestAvailable)(nil),          // 23: boxoffice.v1.BestAvailable
-	(*GeneralAdmission)(nil),       // 24: boxoffice.v1.GeneralAdmission
-	(*HoldRequest)(nil),            // 25: boxoffice.v1.HoldRequest
-	(*HoldResponse)(nil),           // 26: boxoffice.v1.HoldResponse
-	(*GetHoldRequest)(nil),         // 27: boxoffice.v1.GetHoldRequest
-	(*ExtendHoldRequest)(nil),      // 28: boxoffice.v1.ExtendHoldRequest
-	(*ReleaseRequest)(nil),         // 29: boxoffice.v1.ReleaseRequest
-	(*ReleaseResponse)(nil),        // 30: boxoffice.v1.ReleaseResponse
-	(*Ticket)(nil),                 // 31: boxoffice.v1.Ticket
-	(*SellRequest)(nil),            // 32: boxoffice.v1.SellRequest
-	(*SellResponse)(nil),           // 33: boxoffice.v1.SellResponse
-	(*RefundRequest)(nil),          // 34: boxoffice.v1.RefundRequest
-	(*RefundResponse)(nil),         // 35: boxoffice.v1.RefundResponse
-	(*SeatChange)(nil),             // 36: boxoffice.v1.SeatChange
-	(*WatchRequest)(nil),           // 37: boxoffice.v1.WatchRequest
-	(*WatchResponse)(nil),          // 38: boxoffice.v1.WatchResponse
-	(*NodeInfo)(nil),               // 39: boxoffice.v1.NodeInfo
-	(*ReplicaStatus)(nil),          // 40: boxoffice.v1.ReplicaStatus
-	(*GroupStatus)(nil),            // 41: boxoffice.v1.GroupStatus
-	(*StatusRequest)(nil),          // 42: boxoffice.v1.StatusRequest
-	(*StatusResponse)(nil),         // 43: boxoffice.v1.StatusResponse
-	(*ShardRoute)(nil),             // 44: boxoffice.v1.ShardRoute
-	(*RoutingRequest)(nil),         // 45: boxoffice.v1.RoutingRequest
-	(*RoutingResponse)(nil),        // 46: boxoffice.v1.RoutingResponse
-	(*RemoveNodeRequest)(nil),      // 47: boxoffice.v1.RemoveNodeRequest
-	(*RemoveNodeResponse)(nil),     // 48: boxoffice.v1.RemoveNodeResponse
-	(*Record)(nil),                 // 49: boxoffice.v1.Record
-	(*GetRecordRequest)(nil),       // 50: boxoffice.v1.GetRecordRequest
-	(*CompareAndSwapRequest)(nil),  // 51: boxoffice.v1.CompareAndSwapRequest
-	(*CompareAndSwapResponse)(nil), // 52: boxoffice.v1.CompareAndSwapResponse
-	(*DeleteRecordRequest)(nil),    // 53: boxoffice.v1.DeleteRecordRequest
-	(*DeleteRecordResponse)(nil),   // 54: boxoffice.v1.DeleteRecordResponse
-	(*AddRequest)(nil),             // 55: boxoffice.v1.AddRequest
-	(*AddResponse)(nil),            // 56: boxoffice.v1.AddResponse
-	(*ScanRequest)(nil),            // 57: boxoffice.v1.ScanRequest
-	(*ScanResponse)(nil),           // 58: boxoffice.v1.ScanResponse
+	(SeatMapView)(0),               // 3: boxoffice.v1.SeatMapView
+	(*PriceTier)(nil),              // 4: boxoffice.v1.PriceTier
+	(*Row)(nil),                    // 5: boxoffice.v1.Row
+	(*Section)(nil),                // 6: boxoffice.v1.Section
+	(*GeneralAdmissionPool)(nil),   // 7: boxoffice.v1.GeneralAdmissionPool
+	(*Venue)(nil),                  // 8: boxoffice.v1.Venue
+	(*EventPolicy)(nil),            // 9: boxoffice.v1.EventPolicy
+	(*Event)(nil),                  // 10: boxoffice.v1.Event
+	(*Seat)(nil),                   // 11: boxoffice.v1.Seat
+	(*RowState)(nil),               // 12: boxoffice.v1.RowState
+	(*SectionState)(nil),           // 13: boxoffice.v1.SectionState
+	(*PoolState)(nil),              // 14: boxoffice.v1.PoolState
+	(*ShardPosition)(nil),          // 15: boxoffice.v1.ShardPosition
+	(*SeatMap)(nil),                // 16: boxoffice.v1.SeatMap
+	(*CreateEventRequest)(nil),     // 17: boxoffice.v1.CreateEventRequest
+	(*CreateEventResponse)(nil),    // 18: boxoffice.v1.CreateEventResponse
+	(*GetEventRequest)(nil),        // 19: boxoffice.v1.GetEventRequest
+	(*ListEventsRequest)(nil),      // 20: boxoffice.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),     // 21: boxoffice.v1.ListEventsResponse
+	(*GetSeatMapRequest)(nil),      // 22: boxoffice.v1.GetSeatMapRequest
+	(*SeatList)(nil),               // 23: boxoffice.v1.SeatList
+	(*BestAvailable)(nil),          // 24: boxoffice.v1.BestAvailable
+	(*GeneralAdmission)(nil),       // 25: boxoffice.v1.GeneralAdmission
+	(*HoldRequest)(nil),            // 26: boxoffice.v1.HoldRequest
+	(*HoldResponse)(nil),           // 27: boxoffice.v1.HoldResponse
+	(*GetHoldRequest)(nil),         // 28: boxoffice.v1.GetHoldRequest
+	(*ExtendHoldRequest)(nil),      // 29: boxoffice.v1.ExtendHoldRequest
+	(*ReleaseRequest)(nil),         // 30: boxoffice.v1.ReleaseRequest
+	(*ReleaseResponse)(nil),        // 31: boxoffice.v1.ReleaseResponse
+	(*Ticket)(nil),                 // 32: boxoffice.v1.Ticket
+	(*SellRequest)(nil),            // 33: boxoffice.v1.SellRequest
+	(*SellResponse)(nil),           // 34: boxoffice.v1.SellResponse
+	(*RefundRequest)(nil),          // 35: boxoffice.v1.RefundRequest
+	(*RefundResponse)(nil),         // 36: boxoffice.v1.RefundResponse
+	(*SeatChange)(nil),             // 37: boxoffice.v1.SeatChange
+	(*WatchRequest)(nil),           // 38: boxoffice.v1.WatchRequest
+	(*WatchResponse)(nil),          // 39: boxoffice.v1.WatchResponse
+	(*ReadSeatMapsRequest)(nil),    // 40: boxoffice.v1.ReadSeatMapsRequest
+	(*ReadSeatMapsResponse)(nil),   // 41: boxoffice.v1.ReadSeatMapsResponse
+	(*ReadError)(nil),              // 42: boxoffice.v1.ReadError
+	(*NodeInfo)(nil),               // 43: boxoffice.v1.NodeInfo
+	(*ReplicaStatus)(nil),          // 44: boxoffice.v1.ReplicaStatus
+	(*GroupStatus)(nil),            // 45: boxoffice.v1.GroupStatus
+	(*StatusRequest)(nil),          // 46: boxoffice.v1.StatusRequest
+	(*StatusResponse)(nil),         // 47: boxoffice.v1.StatusResponse
+	(*ShardRoute)(nil),             // 48: boxoffice.v1.ShardRoute
+	(*RoutingRequest)(nil),         // 49: boxoffice.v1.RoutingRequest
+	(*RoutingResponse)(nil),        // 50: boxoffice.v1.RoutingResponse
+	(*RemoveNodeRequest)(nil),      // 51: boxoffice.v1.RemoveNodeRequest
+	(*RemoveNodeResponse)(nil),     // 52: boxoffice.v1.RemoveNodeResponse
+	(*Record)(nil),                 // 53: boxoffice.v1.Record
+	(*GetRecordRequest)(nil),       // 54: boxoffice.v1.GetRecordRequest
+	(*CompareAndSwapRequest)(nil),  // 55: boxoffice.v1.CompareAndSwapRequest
+	(*CompareAndSwapResponse)(nil), // 56: boxoffice.v1.CompareAndSwapResponse
+	(*DeleteRecordRequest)(nil),    // 57: boxoffice.v1.DeleteRecordRequest
+	(*DeleteRecordResponse)(nil),   // 58: boxoffice.v1.DeleteRecordResponse
+	(*AddRequest)(nil),             // 59: boxoffice.v1.AddRequest
+	(*AddResponse)(nil),            // 60: boxoffice.v1.AddResponse
+	(*ScanRequest)(nil),            // 61: boxoffice.v1.ScanRequest
+	(*ScanResponse)(nil),           // 62: boxoffice.v1.ScanResponse
+	nil,                            // 63: boxoffice.v1.ReadError.MetadataEntry
 }
 var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
-	4,  // 0: boxoffice.v1.Section.rows:type_name -> boxoffice.v1.Row
-	3,  // 1: boxoffice.v1.Venue.price_tiers:type_name -> boxoffice.v1.PriceTier
-	5,  // 2: boxoffice.v1.Venue.sections:type_name -> boxoffice.v1.Section
-	6,  // 3: boxoffice.v1.Venue.pools:type_name -> boxoffice.v1.GeneralAdmissionPool
+	5,  // 0: boxoffice.v1.Section.rows:type_name -> boxoffice.v1.Row
+	4,  // 1: boxoffice.v1.Venue.price_tiers:type_name -> boxoffice.v1.PriceTier
+	6,  // 2: boxoffice.v1.Venue.sections:type_name -> boxoffice.v1.Section
+	7,  // 3: boxoffice.v1.Venue.pools:type_name -> boxoffice.v1.GeneralAdmissionPool
 	0,  // 4: boxoffice.v1.Event.status:type_name -> boxoffice.v1.EventStatus
-	8,  // 5: boxoffice.v1.Event.policy:type_name -> boxoffice.v1.EventPolicy
-	7,  // 6: boxoffice.v1.Event.venue:type_name -> boxoffice.v1.Venue
+	9,  // 5: boxoffice.v1.Event.policy:type_name -> boxoffice.v1.EventPolicy
+	8,  // 6: boxoffice.v1.Event.venue:type_name -> boxoffice.v1.Venue
 	1,  // 7: boxoffice.v1.Seat.state:type_name -> boxoffice.v1.SeatState
-	10, // 8: boxoffice.v1.RowState.seats:type_name -> boxoffice.v1.Seat
-	11, // 9: boxoffice.v1.SectionState.rows:type_name -> boxoffice.v1.RowState
-	12, // 10: boxoffice.v1.SeatMap.sections:type_name -> boxoffice.v1.SectionState
-	13, // 11: boxoffice.v1.SeatMap.pools:type_name -> boxoffice.v1.PoolState
-	14, // 12: boxoffice.v1.SeatMap.positions:type_name -> boxoffice.v1.ShardPosition
-	7,  // 13: boxoffice.v1.CreateEventRequest.venue:type_name -> boxoffice.v1.Venue
-	8,  // 14: boxoffice.v1.CreateEventRequest.policy:type_name -> boxoffice.v1.EventPolicy
-	9,  // 15: boxoffice.v1.CreateEventResponse.event:type_name -> boxoffice.v1.Event
-	9,  // 16: boxoffice.v1.ListEventsResponse.events:type_name -> boxoffice.v1.Event
+	11, // 8: boxoffice.v1.RowState.seats:type_name -> boxoffice.v1.Seat
+	12, // 9: boxoffice.v1.SectionState.rows:type_name -> boxoffice.v1.RowState
+	13, // 10: boxoffice.v1.SeatMap.sections:type_name -> boxoffice.v1.SectionState
+	14, // 11: boxoffice.v1.SeatMap.pools:type_name -> boxoffice.v1.PoolState
+	15, // 12: boxoffice.v1.SeatMap.positions:type_name -> boxoffice.v1.ShardPosition
+	8,  // 13: boxoffice.v1.CreateEventRequest.venue:type_name -> boxoffice.v1.Venue
+	9,  // 14: boxoffice.v1.CreateEventRequest.policy:type_name -> boxoffice.v1.EventPolicy
+	10, // 15: boxoffice.v1.CreateEventResponse.event:type_name -> boxoffice.v1.Event
+	10, // 16: boxoffice.v1.ListEventsResponse.events:type_name -> boxoffice.v1.Event
 	2,  // 17: boxoffice.v1.GetSeatMapRequest.consistency:type_name -> boxoffice.v1.ReadConsistency
-	22, // 18: boxoffice.v1.HoldRequest.seats:type_name -> boxoffice.v1.SeatList
-	23, // 19: boxoffice.v1.HoldRequest.best:type_name -> boxoffice.v1.BestAvailable
-	24, // 20: boxoffice.v1.HoldRequest.general_admission:type_name -> boxoffice.v1.GeneralAdmission
-	2,  // 21: boxoffice.v1.GetHoldRequest.consistency:type_name -> boxoffice.v1.ReadConsistency
-	31, // 22: boxoffice.v1.SellResponse.tickets:type_name -> boxoffice.v1.Ticket
-	31, // 23: boxoffice.v1.RefundResponse.tickets:type_name -> boxoffice.v1.Ticket
-	1,  // 24: boxoffice.v1.SeatChange.state:type_name -> boxoffice.v1.SeatState
-	14, // 25: boxoffice.v1.WatchRequest.after:type_name -> boxoffice.v1.ShardPosition
-	36, // 26: boxoffice.v1.WatchResponse.changes:type_name -> boxoffice.v1.SeatChange
-	40, // 27: boxoffice.v1.GroupStatus.replicas:type_name -> boxoffice.v1.ReplicaStatus
-	39, // 28: boxoffice.v1.StatusResponse.nodes:type_name -> boxoffice.v1.NodeInfo
-	41, // 29: boxoffice.v1.StatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
-	44, // 30: boxoffice.v1.RoutingResponse.shards:type_name -> boxoffice.v1.ShardRoute
-	39, // 31: boxoffice.v1.RoutingResponse.nodes:type_name -> boxoffice.v1.NodeInfo
-	49, // 32: boxoffice.v1.ScanResponse.records:type_name -> boxoffice.v1.Record
-	16, // 33: boxoffice.v1.Inventory.CreateEvent:input_type -> boxoffice.v1.CreateEventRequest
-	18, // 34: boxoffice.v1.Inventory.GetEvent:input_type -> boxoffice.v1.GetEventRequest
-	19, // 35: boxoffice.v1.Inventory.ListEvents:input_type -> boxoffice.v1.ListEventsRequest
-	21, // 36: boxoffice.v1.Inventory.GetSeatMap:input_type -> boxoffice.v1.GetSeatMapRequest
-	27, // 37: boxoffice.v1.Inventory.GetHold:input_type -> boxoffice.v1.GetHoldRequest
-	25, // 38: boxoffice.v1.Inventory.Hold:input_type -> boxoffice.v1.HoldRequest
-	28, // 39: boxoffice.v1.Inventory.ExtendHold:input_type -> boxoffice.v1.ExtendHoldRequest
-	29, // 40: boxoffice.v1.Inventory.Release:input_type -> boxoffice.v1.ReleaseRequest
-	32, // 41: boxoffice.v1.Inventory.Sell:input_type -> boxoffice.v1.SellRequest
-	34, // 42: boxoffice.v1.Inventory.Refund:input_type -> boxoffice.v1.RefundRequest
-	37, // 43: boxoffice.v1.Inventory.Watch:input_type -> boxoffice.v1.WatchRequest
-	42, // 44: boxoffice.v1.Cluster.Status:input_type -> boxoffice.v1.StatusRequest
-	45, // 45: boxoffice.v1.Cluster.Routing:input_type -> boxoffice.v1.RoutingRequest
-	47, // 46: boxoffice.v1.Cluster.RemoveNode:input_type -> boxoffice.v1.RemoveNodeRequest
-	50, // 47: boxoffice.v1.Records.Get:input_type -> boxoffice.v1.GetRecordRequest
-	51, // 48: boxoffice.v1.Records.CompareAndSwap:input_type -> boxoffice.v1.CompareAndSwapRequest
-	53, // 49: boxoffice.v1.Records.Delete:input_type -> boxoffice.v1.DeleteRecordRequest
-	55, // 50: boxoffice.v1.Records.Add:input_type -> boxoffice.v1.AddRequest
-	57, // 51: boxoffice.v1.Records.Scan:input_type -> boxoffice.v1.ScanRequest
-	17, // 52: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
-	9,  // 53: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
-	20, // 54: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
-	15, // 55: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
-	26, // 56: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
-	26, // 57: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
-	26, // 58: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
-	30, // 59: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
-	33, // 60: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
-	35, // 61: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
-	38, // 62: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
-	43, // 63: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
-	46, // 64: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
-	48, // 65: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
-	49, // 66: boxoffice.v1.Records.Get:output_type -> boxoffice.v1.Record
-	52, // 67: boxoffice.v1.Records.CompareAndSwap:output_type -> boxoffice.v1.CompareAndSwapResponse
-	54, // 68: boxoffice.v1.Records.Delete:output_type -> boxoffice.v1.DeleteRecordResponse
-	56, // 69: boxoffice.v1.Records.Add:output_type -> boxoffice.v1.AddResponse
-	58, // 70: boxoffice.v1.Records.Scan:output_type -> boxoffice.v1.ScanResponse
-	52, // [52:71] is the sub-list for method output_type
-	33, // [33:52] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	3,  // 18: boxoffice.v1.GetSeatMapRequest.view:type_name -> boxoffice.v1.SeatMapView
+	23, // 19: boxoffice.v1.HoldRequest.seats:type_name -> boxoffice.v1.SeatList
+	24, // 20: boxoffice.v1.HoldRequest.best:type_name -> boxoffice.v1.BestAvailable
+	25, // 21: boxoffice.v1.HoldRequest.general_admission:type_name -> boxoffice.v1.GeneralAdmission
+	2,  // 22: boxoffice.v1.GetHoldRequest.consistency:type_name -> boxoffice.v1.ReadConsistency
+	32, // 23: boxoffice.v1.SellResponse.tickets:type_name -> boxoffice.v1.Ticket
+	32, // 24: boxoffice.v1.RefundResponse.tickets:type_name -> boxoffice.v1.Ticket
+	1,  // 25: boxoffice.v1.SeatChange.state:type_name -> boxoffice.v1.SeatState
+	15, // 26: boxoffice.v1.WatchRequest.after:type_name -> boxoffice.v1.ShardPosition
+	37, // 27: boxoffice.v1.WatchResponse.changes:type_name -> boxoffice.v1.SeatChange
+	22, // 28: boxoffice.v1.ReadSeatMapsRequest.read:type_name -> boxoffice.v1.GetSeatMapRequest
+	16, // 29: boxoffice.v1.ReadSeatMapsResponse.seat_map:type_name -> boxoffice.v1.SeatMap
+	42, // 30: boxoffice.v1.ReadSeatMapsResponse.error:type_name -> boxoffice.v1.ReadError
+	63, // 31: boxoffice.v1.ReadError.metadata:type_name -> boxoffice.v1.ReadError.MetadataEntry
+	44, // 32: boxoffice.v1.GroupStatus.replicas:type_name -> boxoffice.v1.ReplicaStatus
+	43, // 33: boxoffice.v1.StatusResponse.nodes:type_name -> boxoffice.v1.NodeInfo
+	45, // 34: boxoffice.v1.StatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
+	48, // 35: boxoffice.v1.RoutingResponse.shards:type_name -> boxoffice.v1.ShardRoute
+	43, // 36: boxoffice.v1.RoutingResponse.nodes:type_name -> boxoffice.v1.NodeInfo
+	53, // 37: boxoffice.v1.ScanResponse.records:type_name -> boxoffice.v1.Record
+	17, // 38: boxoffice.v1.Inventory.CreateEvent:input_type -> boxoffice.v1.CreateEventRequest
+	19, // 39: boxoffice.v1.Inventory.GetEvent:input_type -> boxoffice.v1.GetEventRequest
+	20, // 40: boxoffice.v1.Inventory.ListEvents:input_type -> boxoffice.v1.ListEventsRequest
+	22, // 41: boxoffice.v1.Inventory.GetSeatMap:input_type -> boxoffice.v1.GetSeatMapRequest
+	28, // 42: boxoffice.v1.Inventory.GetHold:input_type -> boxoffice.v1.GetHoldRequest
+	26, // 43: boxoffice.v1.Inventory.Hold:input_type -> boxoffice.v1.HoldRequest
+	29, // 44: boxoffice.v1.Inventory.ExtendHold:input_type -> boxoffice.v1.ExtendHoldRequest
+	30, // 45: boxoffice.v1.Inventory.Release:input_type -> boxoffice.v1.ReleaseRequest
+	33, // 46: boxoffice.v1.Inventory.Sell:input_type -> boxoffice.v1.SellRequest
+	35, // 47: boxoffice.v1.Inventory.Refund:input_type -> boxoffice.v1.RefundRequest
+	38, // 48: boxoffice.v1.Inventory.Watch:input_type -> boxoffice.v1.WatchRequest
+	40, // 49: boxoffice.v1.Inventory.ReadSeatMaps:input_type -> boxoffice.v1.ReadSeatMapsRequest
+	46, // 50: boxoffice.v1.Cluster.Status:input_type -> boxoffice.v1.StatusRequest
+	49, // 51: boxoffice.v1.Cluster.Routing:input_type -> boxoffice.v1.RoutingRequest
+	51, // 52: boxoffice.v1.Cluster.RemoveNode:input_type -> boxoffice.v1.RemoveNodeRequest
+	54, // 53: boxoffice.v1.Records.Get:input_type -> boxoffice.v1.GetRecordRequest
+	55, // 54: boxoffice.v1.Records.CompareAndSwap:input_type -> boxoffice.v1.CompareAndSwapRequest
+	57, // 55: boxoffice.v1.Records.Delete:input_type -> boxoffice.v1.DeleteRecordRequest
+	59, // 56: boxoffice.v1.Records.Add:input_type -> boxoffice.v1.AddRequest
+	61, // 57: boxoffice.v1.Records.Scan:input_type -> boxoffice.v1.ScanRequest
+	18, // 58: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
+	10, // 59: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
+	21, // 60: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
+	16, // 61: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
+	27, // 62: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
+	27, // 63: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
+	27, // 64: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
+	31, // 65: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
+	34, // 66: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
+	36, // 67: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
+	39, // 68: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
+	41, // 69: boxoffice.v1.Inventory.ReadSeatMaps:output_type -> boxoffice.v1.ReadSeatMapsResponse
+	47, // 70: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
+	50, // 71: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
+	52, // 72: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
+	53, // 73: boxoffice.v1.Records.Get:output_type -> boxoffice.v1.Record
+	56, // 74: boxoffice.v1.Records.CompareAndSwap:output_type -> boxoffice.v1.CompareAndSwapResponse
+	58, // 75: boxoffice.v1.Records.Delete:output_type -> boxoffice.v1.DeleteRecordResponse
+	60, // 76: boxoffice.v1.Records.Add:output_type -> boxoffice.v1.AddResponse
+	62, // 77: boxoffice.v1.Records.Scan:output_type -> boxoffice.v1.ScanResponse
+	58, // [58:78] is the sub-list for method output_type
+	38, // [38:58] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_api_boxoffice_v1_boxoffice_proto_init() }
@@ -4494,13 +4900,17 @@ func file_api_boxoffice_v1_boxoffice_proto_init() {
 		(*HoldRequest_Best)(nil),
 		(*HoldRequest_GeneralAdmission)(nil),
 	}
+	file_api_boxoffice_v1_boxoffice_proto_msgTypes[37].OneofWrappers = []any{
+		(*ReadSeatMapsResponse_SeatMap)(nil),
+		(*ReadSeatMapsResponse_Error)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_api_boxoffice_v1_boxoffice_proto_rawDesc), len(file_api_boxoffice_v1_boxoffice_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   56,
+			NumEnums:      4,
+			NumMessages:   60,
 			NumExtensions: 0,
 			NumServices:   3,
 		},

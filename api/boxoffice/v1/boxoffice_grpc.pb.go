@@ -41,17 +41,18 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Inventory_CreateEvent_FullMethodName = "/boxoffice.v1.Inventory/CreateEvent"
-	Inventory_GetEvent_FullMethodName    = "/boxoffice.v1.Inventory/GetEvent"
-	Inventory_ListEvents_FullMethodName  = "/boxoffice.v1.Inventory/ListEvents"
-	Inventory_GetSeatMap_FullMethodName  = "/boxoffice.v1.Inventory/GetSeatMap"
-	Inventory_GetHold_FullMethodName     = "/boxoffice.v1.Inventory/GetHold"
-	Inventory_Hold_FullMethodName        = "/boxoffice.v1.Inventory/Hold"
-	Inventory_ExtendHold_FullMethodName  = "/boxoffice.v1.Inventory/ExtendHold"
-	Inventory_Release_FullMethodName     = "/boxoffice.v1.Inventory/Release"
-	Inventory_Sell_FullMethodName        = "/boxoffice.v1.Inventory/Sell"
-	Inventory_Refund_FullMethodName      = "/boxoffice.v1.Inventory/Refund"
-	Inventory_Watch_FullMethodName       = "/boxoffice.v1.Inventory/Watch"
+	Inventory_CreateEvent_FullMethodName  = "/boxoffice.v1.Inventory/CreateEvent"
+	Inventory_GetEvent_FullMethodName     = "/boxoffice.v1.Inventory/GetEvent"
+	Inventory_ListEvents_FullMethodName   = "/boxoffice.v1.Inventory/ListEvents"
+	Inventory_GetSeatMap_FullMethodName   = "/boxoffice.v1.Inventory/GetSeatMap"
+	Inventory_GetHold_FullMethodName      = "/boxoffice.v1.Inventory/GetHold"
+	Inventory_Hold_FullMethodName         = "/boxoffice.v1.Inventory/Hold"
+	Inventory_ExtendHold_FullMethodName   = "/boxoffice.v1.Inventory/ExtendHold"
+	Inventory_Release_FullMethodName      = "/boxoffice.v1.Inventory/Release"
+	Inventory_Sell_FullMethodName         = "/boxoffice.v1.Inventory/Sell"
+	Inventory_Refund_FullMethodName       = "/boxoffice.v1.Inventory/Refund"
+	Inventory_Watch_FullMethodName        = "/boxoffice.v1.Inventory/Watch"
+	Inventory_ReadSeatMaps_FullMethodName = "/boxoffice.v1.Inventory/ReadSeatMaps"
 )
 
 // InventoryClient is the client API for Inventory service.
@@ -70,6 +71,18 @@ type InventoryClient interface {
 	Refund(ctx context.Context, in *RefundRequest, opts ...grpc.CallOption) (*RefundResponse, error)
 	// Watch streams seat changes of one event, ordered within each shard.
 	Watch(ctx context.Context, in *WatchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchResponse], error)
+	// ReadSeatMaps serves many independent GetSeatMap reads over one
+	// long-lived stream, for API servers that read seat maps on behalf of
+	// many fans: a read costs a message each way instead of a call. Each
+	// request is one read, answered by one response with the same tag, in
+	// any order (a STALE read served locally may overtake a LINEARIZABLE one
+	// waiting for its leader). A read that fails gets a ReadError with the
+	// status GetSeatMap would have returned, and the stream goes on. A node
+	// works on at most 64 reads of a stream at a time (received and not yet
+	// sent): a client that sends faster than it reads responses is slowed
+	// by flow control. The stream ends OK after the client closes its side
+	// and every read is answered, or when the client cancels it.
+	ReadSeatMaps(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ReadSeatMapsRequest, ReadSeatMapsResponse], error)
 }
 
 type inventoryClient struct {
@@ -199,6 +212,19 @@ func (c *inventoryClient) Watch(ctx context.Context, in *WatchRequest, opts ...g
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Inventory_WatchClient = grpc.ServerStreamingClient[WatchResponse]
 
+func (c *inventoryClient) ReadSeatMaps(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ReadSeatMapsRequest, ReadSeatMapsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Inventory_ServiceDesc.Streams[1], Inventory_ReadSeatMaps_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ReadSeatMapsRequest, ReadSeatMapsResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Inventory_ReadSeatMapsClient = grpc.BidiStreamingClient[ReadSeatMapsRequest, ReadSeatMapsResponse]
+
 // InventoryServer is the server API for Inventory service.
 // All implementations must embed UnimplementedInventoryServer
 // for forward compatibility.
@@ -215,6 +241,18 @@ type InventoryServer interface {
 	Refund(context.Context, *RefundRequest) (*RefundResponse, error)
 	// Watch streams seat changes of one event, ordered within each shard.
 	Watch(*WatchRequest, grpc.ServerStreamingServer[WatchResponse]) error
+	// ReadSeatMaps serves many independent GetSeatMap reads over one
+	// long-lived stream, for API servers that read seat maps on behalf of
+	// many fans: a read costs a message each way instead of a call. Each
+	// request is one read, answered by one response with the same tag, in
+	// any order (a STALE read served locally may overtake a LINEARIZABLE one
+	// waiting for its leader). A read that fails gets a ReadError with the
+	// status GetSeatMap would have returned, and the stream goes on. A node
+	// works on at most 64 reads of a stream at a time (received and not yet
+	// sent): a client that sends faster than it reads responses is slowed
+	// by flow control. The stream ends OK after the client closes its side
+	// and every read is answered, or when the client cancels it.
+	ReadSeatMaps(grpc.BidiStreamingServer[ReadSeatMapsRequest, ReadSeatMapsResponse]) error
 	mustEmbedUnimplementedInventoryServer()
 }
 
@@ -257,6 +295,9 @@ func (UnimplementedInventoryServer) Refund(context.Context, *RefundRequest) (*Re
 }
 func (UnimplementedInventoryServer) Watch(*WatchRequest, grpc.ServerStreamingServer[WatchResponse]) error {
 	return status.Error(codes.Unimplemented, "method Watch not implemented")
+}
+func (UnimplementedInventoryServer) ReadSeatMaps(grpc.BidiStreamingServer[ReadSeatMapsRequest, ReadSeatMapsResponse]) error {
+	return status.Error(codes.Unimplemented, "method ReadSeatMaps not implemented")
 }
 func (UnimplementedInventoryServer) mustEmbedUnimplementedInventoryServer() {}
 func (UnimplementedInventoryServer) testEmbeddedByValue()                   {}
@@ -470,6 +511,13 @@ func _Inventory_Watch_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Inventory_WatchServer = grpc.ServerStreamingServer[WatchResponse]
 
+func _Inventory_ReadSeatMaps_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(InventoryServer).ReadSeatMaps(&grpc.GenericServerStream[ReadSeatMapsRequest, ReadSeatMapsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Inventory_ReadSeatMapsServer = grpc.BidiStreamingServer[ReadSeatMapsRequest, ReadSeatMapsResponse]
+
 // Inventory_ServiceDesc is the grpc.ServiceDesc for Inventory service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -523,6 +571,12 @@ var Inventory_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "Watch",
 			Handler:       _Inventory_Watch_Handler,
 			ServerStreams: true,
+		},
+		{
+			StreamName:    "ReadSeatMaps",
+			Handler:       _Inventory_ReadSeatMaps_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "api/boxoffice/v1/boxoffice.proto",

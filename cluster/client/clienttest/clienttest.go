@@ -29,11 +29,14 @@ type Handler func(ctx context.Context, node *Node, method string, req proto.Mess
 // WatchHandler serves one Watch stream on one node.
 type WatchHandler func(ctx context.Context, node *Node, req *boxofficev1.WatchRequest, send func(*boxofficev1.WatchResponse) error) error
 
+// ReadSeatMapsHandler serves one ReadSeatMaps stream on one node.
+type ReadSeatMapsHandler func(ctx context.Context, node *Node, stream boxofficev1.Inventory_ReadSeatMapsServer) error
+
 // Call is one call a node received.
 type Call struct {
-	Node    string // node id
-	Method  string // bare method name
-	Request proto.Message
+	Node    string        // node id
+	Method  string        // bare method name
+	Request proto.Message // nil for ReadSeatMaps: one Call per stream
 }
 
 // Node is one fake node.
@@ -49,6 +52,7 @@ type Cluster struct {
 	mu      sync.Mutex
 	handler Handler
 	watch   WatchHandler
+	reads   ReadSeatMapsHandler
 	status  *boxofficev1.StatusResponse
 	routing map[string]*boxofficev1.RoutingResponse
 	calls   []Call
@@ -106,6 +110,13 @@ func (c *Cluster) Handle(h Handler) {
 func (c *Cluster) HandleWatch(h WatchHandler) {
 	c.mu.Lock()
 	c.watch = h
+	c.mu.Unlock()
+}
+
+// HandleReadSeatMaps sets the handler of ReadSeatMaps streams.
+func (c *Cluster) HandleReadSeatMaps(h ReadSeatMapsHandler) {
+	c.mu.Lock()
+	c.reads = h
 	c.mu.Unlock()
 }
 
@@ -189,6 +200,16 @@ func (c *Cluster) unary(ctx context.Context, node *Node, method string, req prot
 }
 
 func (c *Cluster) stream(node *Node, method string, stream grpc.ServerStream) error {
+	if method == "ReadSeatMaps" {
+		c.mu.Lock()
+		c.calls = append(c.calls, Call{Node: node.ID, Method: method})
+		reads := c.reads
+		c.mu.Unlock()
+		if reads == nil {
+			return status.Error(codes.Unimplemented, "clienttest: no ReadSeatMaps handler")
+		}
+		return reads(stream.Context(), node, &grpc.GenericServerStream[boxofficev1.ReadSeatMapsRequest, boxofficev1.ReadSeatMapsResponse]{ServerStream: stream})
+	}
 	if method != "Watch" {
 		return status.Errorf(codes.Unimplemented, "clienttest: no stream %s", method)
 	}
