@@ -2,13 +2,16 @@
 # bench.sh: what `make bench` runs. Builds bin/boxoffice, starts a fresh
 # 3-node cluster of separate processes on 127.0.0.1 (fsync on, plaintext),
 # runs the OSW-1 workload at 64 and 256 clients, an idle single-client run
-# and two read-heavy runs (STALE, then linearizable reads), each on a fresh
+# and three read-only runs (STALE unary, STALE streamed, linearizable
+# streamed seat maps), each on a fresh
 # event, prints one table and stops the cluster. Results (JSON per run,
 # PNG timelines, node logs) go to bench-results/<UTC time>/.
 #
 # Environment: BENCH_CLIENTS ("64 256"), BENCH_DURATION (30s: limit of the
 # sell-out runs), BENCH_READ_DURATION (10s), BENCH_SEED (1), BENCH_FLAGS
-# (extra flags for every run, e.g. "--conn raw"), BENCH_PORT_BASE (17000:
+# (extra flags for every run, e.g. "--conn raw" or "--groups 3"),
+# BENCH_NODE_FLAGS (extra flags for every node, e.g.
+# "--raft-serial-leader-write"), BENCH_PORT_BASE (17000:
 # gRPC on base+101.., peer +201.., HTTP +301.., gossip +401..).
 set -euo pipefail
 
@@ -18,6 +21,7 @@ duration=${BENCH_DURATION:-30s}
 read_duration=${BENCH_READ_DURATION:-10s}
 seed=${BENCH_SEED:-1}
 extra=${BENCH_FLAGS:-}
+node_extra=${BENCH_NODE_FLAGS:-}
 base=${BENCH_PORT_BASE:-17000}
 out="bench-results/$(date -u +%Y%m%dT%H%M%SZ)"
 nodes=3
@@ -73,7 +77,7 @@ for i in $(seq 1 $nodes); do
 	bin/boxoffice start --node-id "n$i" --data-dir "$work/n$i" \
 		--grpc-addr "127.0.0.1:$((base + 100 + i))" --peer-addr "127.0.0.1:$((base + 200 + i))" \
 		--http-addr "127.0.0.1:$((base + 300 + i))" --gossip-addr "127.0.0.1:$((base + 400 + i))" \
-		--bootstrap-expect $nodes --plaintext --log-level warn "${join[@]}" \
+		--bootstrap-expect $nodes --plaintext --log-level warn "${join[@]}" $node_extra \
 		>"$work/logs/n$i.log" 2>&1 &
 	pids+=($!)
 	addrs+="${addrs:+,}127.0.0.1:$((base + 100 + i))"
@@ -112,10 +116,15 @@ for c in $clients; do
 	run "c$c" --clients "$c" --duration "$duration"
 done
 run idle --idle
-run reads-stale --label "C=64 reads stale" --clients 64 --duration "$read_duration" \
-	--seatmap-reads 2 --hold-reads 1 --read-consistency stale
-run reads-linearizable --label "C=64 reads linear" --clients 64 --duration "$read_duration" \
-	--seatmap-reads 2 --hold-reads 1 --read-consistency linearizable
+# Read-only runs: seat maps of one Zipf-chosen section (1,000 seats) in the
+# compact AVAILABILITY view, over unary GetSeatMap and over ReadSeatMaps
+# streams (what a mobile API server holding long-lived connections uses).
+run reads-stale-unary --label "C=256 stale unary" --clients 256 --duration "$read_duration" \
+	--read-only --read-consistency stale --seatmap-view availability
+run reads-stale-stream --label "C=256 stale stream" --clients 256 --duration "$read_duration" \
+	--read-only --read-consistency stale --seatmap-view availability --read-stream
+run reads-linearizable-stream --label "C=256 linear stream" --clients 256 --duration "$read_duration" \
+	--read-only --read-consistency linearizable --seatmap-view availability --read-stream
 
 echo
 echo "OSW-1 on Boxoffice: $nodes nodes on 127.0.0.1, fsync on, $(nproc) CPUs shared with the load generator"
@@ -124,7 +133,7 @@ ordered=()
 for c in $clients; do
 	[[ -f "$out/c$c.json" ]] && ordered+=("$out/c$c.json")
 done
-for name in idle reads-stale reads-linearizable; do
+for name in idle reads-stale-unary reads-stale-stream reads-linearizable-stream; do
 	[[ -f "$out/$name.json" ]] && ordered+=("$out/$name.json")
 done
 if [[ ${#ordered[@]} -gt 0 ]]; then

@@ -241,6 +241,9 @@ type verifyFuture struct {
 	quorumSize int
 	votes      int
 	voteLock   sync.Mutex
+	// registered is when the leader started this check; only answers to
+	// RPCs sent after it count (Boxoffice fork, see notifyAll).
+	registered time.Time
 }
 
 // leadershipTransferFuture is used to track the progress of a leadership

@@ -327,3 +327,51 @@ func TestPipelineDecodeKeepsReadingAfterRefusal(t *testing.T) {
 		})
 	}
 }
+
+// A "still leader" answer confirms only the leadership checks that were
+// registered before its RPC was sent. Upstream counted any answer: a
+// leader paused for seconds read, on resuming, answers its followers had
+// sent before they moved to a newer term, counted them for a check it had
+// just started and served a stale linearizable read (jepsen, long profile,
+// seed 11). Boxoffice fork, see FORK.md.
+func TestVerifyCountsOnlyAnswersToLaterRPCs(t *testing.T) {
+	s := &followerReplication{notify: map[*verifyFuture]struct{}{}}
+	sentBefore := time.Now()
+	v := &verifyFuture{quorumSize: 2, votes: 1, registered: sentBefore.Add(time.Millisecond)}
+	v.init()
+	vCh := make(chan *verifyFuture, 1)
+	v.notifyCh = vCh
+	s.notify[v] = struct{}{}
+
+	s.notifyAll(true, sentBefore) // an answer to an RPC sent before the check
+	if v.votes != 1 {
+		t.Fatalf("an answer to an RPC sent before the check counted: votes %d", v.votes)
+	}
+	if _, ok := s.notify[v]; !ok {
+		t.Fatal("the check was dropped without a vote")
+	}
+	s.notifyAll(true, v.registered.Add(time.Millisecond)) // an RPC sent after
+	if v.votes != 2 {
+		t.Fatalf("an answer to an RPC sent after the check did not count: votes %d", v.votes)
+	}
+	select {
+	case <-vCh:
+	default:
+		t.Fatal("quorum reached but the leader loop was not told")
+	}
+
+	w := &verifyFuture{quorumSize: 2, votes: 1, registered: time.Now()}
+	w.init()
+	wCh := make(chan *verifyFuture, 1)
+	w.notifyCh = wCh
+	s.notify[w] = struct{}{}
+	s.notifyAll(false, time.Time{}) // "not leader" counts for every check
+	select {
+	case got := <-wCh:
+		if got.votes != 1 {
+			t.Fatalf("a refusal counted as a vote: %d", got.votes)
+		}
+	default:
+		t.Fatal("a refusal did not reach the leader loop")
+	}
+}

@@ -963,6 +963,7 @@ func (r *Raft) leaderLoop() {
 // verifyLeader must be called from the main thread for safety.
 // Causes the followers to attempt an immediate heartbeat.
 func (r *Raft) verifyLeader(v *verifyFuture) {
+	v.registered = time.Now()
 	// Current leader always votes for self
 	v.votes = 1
 
