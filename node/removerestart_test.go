@@ -28,7 +28,12 @@ func TestRemovedNodeRestartedTwiceRejoins(t *testing.T) {
 		tc.start(1)
 		tc.stop(1, true)
 		tc.start(1)
-		waitFor(t, 40*time.Second, "n2 registered and ready again", func() bool { return tc.hosts[1].ready() == nil })
+		// Ready alone can come first: a wiped node serves once it has the
+		// catalog and its groups, while its new incarnation is registered by
+		// the meta leader a moment later (and RemoveNode needs it registered).
+		waitFor(t, 40*time.Second, "n2 registered and ready again", func() bool {
+			return tc.hosts[1].ready() == nil && tc.hosts[0].catalog.Node("n2") != nil
+		})
 		tc.replicasEqual()
 	}
 }

@@ -375,3 +375,26 @@ func TestVerifyCountsOnlyAnswersToLaterRPCs(t *testing.T) {
 		t.Fatal("a refusal did not reach the leader loop")
 	}
 }
+
+// A leadership transfer whose target's replication goroutine does not take
+// its request must still end when stopped (the transfer's timeout closes
+// stopCh). Upstream blocked on the request forever, the timeout waited for
+// it, leadershipTransferInProgress was never cleared and the leader refused
+// every write with "leadership transfer in progress" (jepsen bug 4).
+// Boxoffice fork, see FORK.md.
+func TestLeadershipTransferEndsWhenStopped(t *testing.T) {
+	r := &Raft{logger: newTestLogger(t)}
+	repl := &followerReplication{triggerDeferErrorCh: make(chan *deferError)} // nobody reads it
+	stopCh, doneCh := make(chan struct{}), make(chan error, 1)
+	go r.leadershipTransfer("n2", "addr2", repl, stopCh, doneCh)
+	time.Sleep(50 * time.Millisecond) // let it reach the request
+	close(stopCh)
+	select {
+	case err := <-doneCh:
+		if err != nil {
+			t.Fatalf("stopped transfer answered %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the transfer did not end after stopCh was closed")
+	}
+}

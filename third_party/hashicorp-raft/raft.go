@@ -1000,7 +1000,17 @@ func (r *Raft) leadershipTransfer(id ServerID, address ServerAddress, repl *foll
 	for atomic.LoadUint64(&repl.nextIndex) <= r.getLastIndex() {
 		err := &deferError{}
 		err.init()
-		repl.triggerDeferErrorCh <- err
+		// Boxoffice fork (see FORK.md): give up when stopped even while the
+		// replication goroutine is not taking requests. Upstream blocked on
+		// this send; the timeout then waited for doneCh forever, so
+		// leadershipTransferInProgress stayed set and every Apply on the
+		// leader failed with ErrLeadershipTransferInProgress for good.
+		select {
+		case repl.triggerDeferErrorCh <- err:
+		case <-stopCh:
+			doneCh <- nil
+			return
+		}
 		select {
 		case err := <-err.errCh:
 			if err != nil {
