@@ -189,10 +189,12 @@ func (n *nemesis) leader(ctx context.Context, pick uint64) int {
 
 // Bounds of RemoveNode in the membership fault: when injecting (there
 // may be no meta leader during a combined fault) and when settling an
-// unanswered removal at heal time.
+// unanswered removal at heal time. RemoveNode answers only once every
+// group's leader has the node out of its configuration, so after a heal it
+// waits for elections in every group, meta included: give it time.
 const (
 	membershipRemoveTimeout     = 10 * time.Second
-	membershipHealRemoveTimeout = 30 * time.Second
+	membershipHealRemoveTimeout = 90 * time.Second
 )
 
 // removeNode asks for target's removal until the answer is definite, via

@@ -40,6 +40,9 @@ func (c *clusterService) Status(ctx context.Context, req *boxofficev1.StatusRequ
 			if g.LeaderNodeId != "" {
 				acc.LeaderNodeId = g.LeaderNodeId
 			}
+			if len(g.Configuration) > 0 {
+				acc.Configuration = g.Configuration // only a leader reports it
+			}
 			acc.Replicas = append(acc.Replicas, g.Replicas...)
 		}
 	}
@@ -128,11 +131,18 @@ func (h *Host) localGroupStatus(withHashes bool) []*boxofficev1.GroupStatus {
 	for _, g := range h.groupList() {
 		_, leader := g.leader()
 		voter := false
+		var configuration []string
 		if f := g.raft.GetConfiguration(); f.Error() == nil {
 			for _, s := range f.Configuration().Servers {
 				if string(s.ID) == h.cfg.NodeID {
 					voter = s.Suffrage == raft.Voter
 				}
+			}
+			if g.raft.State() == raft.Leader {
+				for _, s := range f.Configuration().Servers {
+					configuration = append(configuration, string(s.ID))
+				}
+				slices.Sort(configuration)
 			}
 		}
 		var hash string
@@ -143,9 +153,10 @@ func (h *Host) localGroupStatus(withHashes bool) []*boxofficev1.GroupStatus {
 			hash = hex.EncodeToString(sum[:])
 		}
 		out = append(out, &boxofficev1.GroupStatus{
-			GroupId:      g.id,
-			LeaderNodeId: leader,
-			Shards:       shardsByGroup[g.id],
+			GroupId:       g.id,
+			LeaderNodeId:  leader,
+			Configuration: configuration,
+			Shards:        shardsByGroup[g.id],
 			Replicas: []*boxofficev1.ReplicaStatus{{
 				NodeId:         h.cfg.NodeID,
 				RaftState:      g.raft.State().String(),

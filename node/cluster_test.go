@@ -621,6 +621,17 @@ func TestRemoveNodeAndAddBackEmpty(t *testing.T) {
 	if _, err := tc.clusterClient(0).RemoveNode(ctx, &boxofficev1.RemoveNodeRequest{NodeId: "n3"}); err != nil {
 		t.Fatal(err)
 	}
+	// RemoveNode answers only once n3 is in no group's Raft configuration:
+	// from then on its disk may be wiped.
+	st, err := tc.clusterClient(0).Status(ctx, &boxofficev1.StatusRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range st.Groups {
+		if len(g.Configuration) == 0 || slices.Contains(g.Configuration, "n3") {
+			t.Fatalf("after RemoveNode, group %s has configuration %v", g.GroupId, g.Configuration)
+		}
+	}
 	// Every group drops n3 from its configuration.
 	waitFor(t, 20*time.Second, "n3 removed from every group", func() bool {
 		for _, g := range tc.hosts[0].groupList() {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -49,13 +50,55 @@ func (c *clusterService) RemoveNode(ctx context.Context, req *boxofficev1.Remove
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
+	if res.Code != nodepb.CatalogCode_CATALOG_CODE_OK && res.Code != nodepb.CatalogCode_CATALOG_CODE_NOT_FOUND {
+		return nil, status.Error(codes.Internal, res.Message)
+	}
+	// The catalog no longer lists the node; the group leaders now take it
+	// out of their Raft configurations (reconcileMembers, reconcileMeta).
+	// Answer only once every group's leader has done so: a caller may wipe
+	// the node's disk after a successful RemoveNode, and a wiped node that
+	// is still a voter would vote with an empty log and let a leader be
+	// elected without entries it had acknowledged (jepsen, seed 4242).
+	if err := c.waitOutOfConfigurations(ctx, req.NodeId); err != nil {
+		return nil, err
+	}
 	if res.Code == nodepb.CatalogCode_CATALOG_CODE_NOT_FOUND {
 		return nil, status.Errorf(codes.NotFound, "node %q is not registered", req.NodeId)
 	}
-	if res.Code != nodepb.CatalogCode_CATALOG_CODE_OK {
-		return nil, status.Error(codes.Internal, res.Message)
-	}
 	return &boxofficev1.RemoveNodeResponse{}, nil
+}
+
+// waitOutOfConfigurations waits until every group's leader reports a Raft
+// configuration without nodeID. On the request's deadline it answers
+// UNAVAILABLE naming the groups still waiting: the removal goes on, the
+// call may be repeated, and the node's disk must not be wiped yet.
+func (c *clusterService) waitOutOfConfigurations(ctx context.Context, nodeID string) error {
+	var pending []string
+	for {
+		st, err := c.Status(ctx, &boxofficev1.StatusRequest{})
+		pending = pending[:0]
+		if err != nil {
+			pending = append(pending, "status: "+err.Error())
+		}
+		for _, g := range st.GetGroups() {
+			switch {
+			case len(g.Configuration) == 0:
+				pending = append(pending, g.GroupId+" (no leader answered)")
+			case slices.Contains(g.Configuration, nodeID):
+				pending = append(pending, g.GroupId)
+			}
+		}
+		if len(pending) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return status.Errorf(codes.Unavailable,
+				"node %q is removed from the catalog but still in the Raft configuration of %s; do not wipe its data until RemoveNode succeeds (retry it)",
+				nodeID, strings.Join(pending, ", "))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // repairReplicas runs on the meta leader: groups short of replicas get an

@@ -3325,8 +3325,12 @@ type GroupStatus struct {
 	// The node that should lead the group (leaders are spread evenly); the
 	// rebalancer hands leadership to it whenever it is alive and not leading.
 	PreferredLeaderNodeId string `protobuf:"bytes,5,opt,name=preferred_leader_node_id,json=preferredLeaderNodeId,proto3" json:"preferred_leader_node_id,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// The group's Raft configuration (server ids, voters and non-voters) as
+	// its leader has it, possibly not yet committed; empty when the leader
+	// did not answer. RemoveNode returns only once no group lists the node.
+	Configuration []string `protobuf:"bytes,6,rep,name=configuration,proto3" json:"configuration,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GroupStatus) Reset() {
@@ -3392,6 +3396,13 @@ func (x *GroupStatus) GetPreferredLeaderNodeId() string {
 		return x.PreferredLeaderNodeId
 	}
 	return ""
+}
+
+func (x *GroupStatus) GetConfiguration() []string {
+	if x != nil {
+		return x.Configuration
+	}
+	return nil
 }
 
 type StatusRequest struct {
@@ -4607,13 +4618,14 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x05voter\x18\a \x01(\bR\x05voter\x12\x1d\n" +
 	"\n" +
 	"state_hash\x18\b \x01(\tR\tstateHash\x12(\n" +
-	"\x10state_hash_index\x18\t \x01(\x04R\x0estateHashIndex\"\xd8\x01\n" +
+	"\x10state_hash_index\x18\t \x01(\x04R\x0estateHashIndex\"\xfe\x01\n" +
 	"\vGroupStatus\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12$\n" +
 	"\x0eleader_node_id\x18\x02 \x01(\tR\fleaderNodeId\x127\n" +
 	"\breplicas\x18\x03 \x03(\v2\x1b.boxoffice.v1.ReplicaStatusR\breplicas\x12\x16\n" +
 	"\x06shards\x18\x04 \x03(\tR\x06shards\x127\n" +
-	"\x18preferred_leader_node_id\x18\x05 \x01(\tR\x15preferredLeaderNodeId\"`\n" +
+	"\x18preferred_leader_node_id\x18\x05 \x01(\tR\x15preferredLeaderNodeId\x12$\n" +
+	"\rconfiguration\x18\x06 \x03(\tR\rconfiguration\"`\n" +
 	"\rStatusRequest\x12\x1d\n" +
 	"\n" +
 	"local_only\x18\x01 \x01(\bR\tlocalOnly\x120\n" +
