@@ -228,6 +228,18 @@ func validEventID(id string) bool {
 	return true
 }
 
+// ratioOr is the default rule of the ratio and exponent flags: 0 means the
+// default, a negative value means an explicit 0.
+func ratioOr(v, def float64) float64 {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
+}
+
 func (c Config) withDefaults() Config {
 	setInt := func(v *int, def int) {
 		if *v == 0 {
@@ -245,18 +257,8 @@ func (c Config) withDefaults() Config {
 	if c.OperationTimeout == 0 {
 		c.OperationTimeout = OperationTimeoutDefault
 	}
-	switch {
-	case c.ZipfExponent == 0:
-		c.ZipfExponent = ZipfExponentDefault
-	case c.ZipfExponent < 0:
-		c.ZipfExponent = 0
-	}
-	switch {
-	case c.SellRatio == 0:
-		c.SellRatio = SellRatioDefault
-	case c.SellRatio < 0:
-		c.SellRatio = 0
-	}
+	c.ZipfExponent = ratioOr(c.ZipfExponent, ZipfExponentDefault)
+	c.SellRatio = ratioOr(c.SellRatio, SellRatioDefault)
 	if c.ReadConsistency == "" {
 		c.ReadConsistency = ConsistencyStale
 	}

@@ -146,18 +146,8 @@ func (c GatewayConfig) withDefaults() GatewayConfig {
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = GatewayRequestTimeoutDefault
 	}
-	switch {
-	case c.AbandonRatio == 0:
-		c.AbandonRatio = GatewayAbandonRatioDefault
-	case c.AbandonRatio < 0:
-		c.AbandonRatio = 0
-	}
-	switch {
-	case c.ZipfExponent == 0:
-		c.ZipfExponent = ZipfExponentDefault
-	case c.ZipfExponent < 0:
-		c.ZipfExponent = 0
-	}
+	c.AbandonRatio = ratioOr(c.AbandonRatio, GatewayAbandonRatioDefault)
+	c.ZipfExponent = ratioOr(c.ZipfExponent, ZipfExponentDefault)
 	if c.Label == "" {
 		c.Label = fmt.Sprintf("gateway C=%d", c.Clients)
 	}

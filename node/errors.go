@@ -176,13 +176,7 @@ func toStatus(ctx context.Context, err error) error {
 // retried (with its request id) on the leader. Without this they surfaced
 // as Internal (seen: "leadership transfer in progress" during a rebalance).
 func isRaftLeadershipChange(err error) bool {
-	for _, target := range []error{raft.ErrNotLeader, raft.ErrLeadershipLost, raft.ErrLeadershipTransferInProgress,
-		raft.ErrEnqueueTimeout, raft.ErrRaftShutdown, raft.ErrAbortedByRestore} {
-		if errors.Is(err, target) {
-			return true
-		}
-	}
-	return false
+	return isRaftNotLeader(err) || errors.Is(err, raft.ErrRaftShutdown) || errors.Is(err, raft.ErrAbortedByRestore)
 }
 
 // setTrailer is grpc.SetTrailer; it fails harmlessly outside a handler.

@@ -261,9 +261,7 @@ func (g *group) waitLoop() {
 		<-g.slots
 		m.commitSeconds.Observe(time.Since(b.at).Seconds())
 		if err != nil {
-			if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) || errors.Is(err, raft.ErrLeadershipTransferInProgress) {
-				err = errNotLeader
-			}
+			err = leadershipError(err)
 			for _, p := range b.batch {
 				p.done <- proposalOutcome{err: err}
 			}
@@ -312,14 +310,27 @@ func (g *group) linearizable(ctx context.Context) error {
 	return g.verify.wait(ctx, func() error { return leadershipError(g.raft.VerifyLeader().Error()) })
 }
 
+// leadershipError turns raft's "this replica cannot lead this request"
+// errors into errNotLeader, which callers retry on the leader (the request
+// id makes a retry of an entry that did commit harmless).
 func leadershipError(err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) || errors.Is(err, raft.ErrEnqueueTimeout) {
+	if isRaftNotLeader(err) {
 		return errNotLeader
 	}
 	return err
+}
+
+// raftNotLeaderErrors are raft's answers for "not the leader now".
+var raftNotLeaderErrors = []error{raft.ErrNotLeader, raft.ErrLeadershipLost,
+	raft.ErrLeadershipTransferInProgress, raft.ErrEnqueueTimeout}
+
+func isRaftNotLeader(err error) bool {
+	for _, target := range raftNotLeaderErrors {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
 }
 
 // leader returns the group's leader as this replica knows it.

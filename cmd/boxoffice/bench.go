@@ -186,10 +186,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
-	var settleProgress io.Writer
-	if !quiet {
-		settleProgress = stderr
-	}
+	settleProgress, _ := benchProgress(quiet, stderr)
 	if err := benchSettle(ctx, addrs, tlsConfig, settleProgress); err != nil {
 		return err
 	}
@@ -214,16 +211,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}()
 	}
 
-	var progress io.Writer
-	inPlace := false
-	if !quiet {
-		progress = stderr
-		if f, ok := stderr.(*os.File); ok {
-			if info, err := f.Stat(); err == nil && info.Mode()&os.ModeCharDevice != 0 {
-				inPlace = true
-			}
-		}
-	}
+	progress, inPlace := benchProgress(quiet, stderr)
 	res, err := bench.Run(ctx, cfg, inventories, progress, inPlace)
 	if err != nil {
 		return err

@@ -149,16 +149,7 @@ func runBenchGateway(ctx context.Context, args []string, stdout, stderr io.Write
 		cfg.NodeMetricsURLs = splitAddrs(nodeMetrics)
 	}
 
-	var progress io.Writer
-	inPlace := false
-	if !quiet {
-		progress = stderr
-		if f, ok := stderr.(*os.File); ok {
-			if info, err := f.Stat(); err == nil && info.Mode()&os.ModeCharDevice != 0 {
-				inPlace = true
-			}
-		}
-	}
+	progress, inPlace := benchProgress(quiet, stderr)
 	res, err := bench.RunGateway(ctx, cfg, inventory, progress, inPlace)
 	if res != nil {
 		writeGatewayReport(stdout, res)

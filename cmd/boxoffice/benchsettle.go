@@ -5,11 +5,26 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/boxoffice/boxoffice/cluster/client"
 )
+
+// benchProgress is where a run's progress line goes (nowhere when quiet)
+// and whether it may redraw one line in place (stderr is a terminal).
+func benchProgress(quiet bool, stderr io.Writer) (progress io.Writer, inPlace bool) {
+	if quiet {
+		return nil, false
+	}
+	if f, ok := stderr.(*os.File); ok {
+		if info, err := f.Stat(); err == nil && info.Mode()&os.ModeCharDevice != 0 {
+			inPlace = true
+		}
+	}
+	return stderr, inPlace
+}
 
 // benchSettleMax bounds how long a run waits for a fresh cluster's leaders
 // to reach their preferred nodes before it starts anyway.
