@@ -373,8 +373,9 @@ type verifyGate struct {
 // verifyRound is one leadership check and the reads waiting for it. err is
 // written before done is closed.
 type verifyRound struct {
-	done chan struct{}
-	err  error
+	done    chan struct{}
+	err     error
+	readers int // reads that joined, under verifyGate.mu (for tests)
 }
 
 func (v *verifyGate) wait(ctx context.Context, check func() error) error {
@@ -384,6 +385,7 @@ func (v *verifyGate) wait(ctx context.Context, check func() error) error {
 		round = &verifyRound{done: make(chan struct{})}
 		v.next = round
 	}
+	round.readers++
 	if !v.running {
 		v.running = true
 		go v.loop(check)

@@ -571,95 +571,97 @@ func (h *Host) eachShard(shards []*nodepb.ShardRecord, fn func(sh *nodepb.ShardR
 }
 
 func (s *inventoryService) ExtendHold(ctx context.Context, req *boxofficev1.ExtendHoldRequest) (*boxofficev1.HoldResponse, error) {
-	h := s.host
-	ctx, cancel := h.requestContext(ctx)
+	ctx, cancel := s.host.requestContext(ctx)
 	defer cancel()
-	resp, err := func() (*boxofficev1.HoldResponse, error) {
-		if err := errors.Join(checkID("request_id", req.RequestId, true), checkID("holder", req.Holder, true)); err != nil {
-			return nil, err
-		}
-		if req.TtlMs < 0 {
-			return nil, invalid("ttl_ms = %d: must be >= 0", req.TtlMs)
-		}
-		e, err := h.readyEvent(ctx, req.EventId)
-		if err != nil {
-			return nil, err
-		}
-		shards, err := holdShards(e, req.HoldId)
-		if err != nil {
-			return nil, err
-		}
-		results, err := h.eachShard(shards, func(sh *nodepb.ShardRecord) (*fsmpb.Result, error) {
-			return h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
-				Type: fsmpb.CommandType_COMMAND_TYPE_EXTEND_HOLD, RequestId: shardRequestID(req.RequestId, "", sh.Shard),
-				Body: &fsmpb.Command_ExtendHold{ExtendHold: &fsmpb.ExtendHold{EventId: e.EventId, Shard: sh.Shard,
-					HoldId: req.HoldId, Holder: req.Holder, TtlMs: req.TtlMs}},
-			})
-		})
-		if err != nil {
-			return nil, err
-		}
-		resp := &boxofficev1.HoldResponse{HoldId: req.HoldId, EventId: e.EventId, Holder: req.Holder}
-		for _, r := range results {
-			if err := refusal(r); err != nil {
-				return nil, err
-			}
-			resp.SeatIds = append(resp.SeatIds, r.SeatIds...)
-			resp.GeneralAdmissionQuantity += r.GeneralAdmissionQuantity
-			if resp.ExpiresAtUnixMs == 0 || r.ExpiresAtUnixMs < resp.ExpiresAtUnixMs {
-				resp.ExpiresAtUnixMs = r.ExpiresAtUnixMs
-			}
-		}
-		return resp, nil
-	}()
+	resp, err := s.host.extendHold(ctx, req)
 	return resp, toStatus(ctx, err)
 }
 
-func (s *inventoryService) Release(ctx context.Context, req *boxofficev1.ReleaseRequest) (*boxofficev1.ReleaseResponse, error) {
-	h := s.host
-	ctx, cancel := h.requestContext(ctx)
-	defer cancel()
-	resp, err := func() (*boxofficev1.ReleaseResponse, error) {
-		if err := errors.Join(checkID("request_id", req.RequestId, true), checkID("holder", req.Holder, true)); err != nil {
-			return nil, err
-		}
-		e, err := h.event(ctx, req.EventId)
-		if err != nil {
-			return nil, err
-		}
-		shards, err := holdShards(e, req.HoldId)
-		if err != nil {
-			return nil, err
-		}
-		results, err := h.eachShard(shards, func(sh *nodepb.ShardRecord) (*fsmpb.Result, error) {
-			return h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
-				Type: fsmpb.CommandType_COMMAND_TYPE_RELEASE, RequestId: shardRequestID(req.RequestId, "", sh.Shard),
-				Body: &fsmpb.Command_Release{Release: &fsmpb.Release{EventId: e.EventId, Shard: sh.Shard, HoldId: req.HoldId, Holder: req.Holder}},
-			})
+func (h *Host) extendHold(ctx context.Context, req *boxofficev1.ExtendHoldRequest) (*boxofficev1.HoldResponse, error) {
+	if err := errors.Join(checkID("request_id", req.RequestId, true), checkID("holder", req.Holder, true)); err != nil {
+		return nil, err
+	}
+	if req.TtlMs < 0 {
+		return nil, invalid("ttl_ms = %d: must be >= 0", req.TtlMs)
+	}
+	e, err := h.readyEvent(ctx, req.EventId)
+	if err != nil {
+		return nil, err
+	}
+	shards, err := holdShards(e, req.HoldId)
+	if err != nil {
+		return nil, err
+	}
+	results, err := h.eachShard(shards, func(sh *nodepb.ShardRecord) (*fsmpb.Result, error) {
+		return h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
+			Type: fsmpb.CommandType_COMMAND_TYPE_EXTEND_HOLD, RequestId: shardRequestID(req.RequestId, "", sh.Shard),
+			Body: &fsmpb.Command_ExtendHold{ExtendHold: &fsmpb.ExtendHold{EventId: e.EventId, Shard: sh.Shard,
+				HoldId: req.HoldId, Holder: req.Holder, TtlMs: req.TtlMs}},
 		})
-		if err != nil {
+	})
+	if err != nil {
+		return nil, err
+	}
+	resp := &boxofficev1.HoldResponse{HoldId: req.HoldId, EventId: e.EventId, Holder: req.Holder}
+	for _, r := range results {
+		if err := refusal(r); err != nil {
 			return nil, err
 		}
-		resp := &boxofficev1.ReleaseResponse{}
-		released := 0
-		var firstRefusal error
-		for _, r := range results {
-			if err := refusal(r); err != nil {
-				if firstRefusal == nil {
-					firstRefusal = err
-				}
-				continue
-			}
-			released++
-			resp.SeatIds = append(resp.SeatIds, r.SeatIds...)
-			resp.GeneralAdmissionQuantity += r.GeneralAdmissionQuantity
+		resp.SeatIds = append(resp.SeatIds, r.SeatIds...)
+		resp.GeneralAdmissionQuantity += r.GeneralAdmissionQuantity
+		if resp.ExpiresAtUnixMs == 0 || r.ExpiresAtUnixMs < resp.ExpiresAtUnixMs {
+			resp.ExpiresAtUnixMs = r.ExpiresAtUnixMs
 		}
-		if released == 0 {
-			return nil, firstRefusal
-		}
-		return resp, nil
-	}()
+	}
+	return resp, nil
+}
+
+func (s *inventoryService) Release(ctx context.Context, req *boxofficev1.ReleaseRequest) (*boxofficev1.ReleaseResponse, error) {
+	ctx, cancel := s.host.requestContext(ctx)
+	defer cancel()
+	resp, err := s.host.release(ctx, req)
 	return resp, toStatus(ctx, err)
+}
+
+func (h *Host) release(ctx context.Context, req *boxofficev1.ReleaseRequest) (*boxofficev1.ReleaseResponse, error) {
+	if err := errors.Join(checkID("request_id", req.RequestId, true), checkID("holder", req.Holder, true)); err != nil {
+		return nil, err
+	}
+	e, err := h.event(ctx, req.EventId)
+	if err != nil {
+		return nil, err
+	}
+	shards, err := holdShards(e, req.HoldId)
+	if err != nil {
+		return nil, err
+	}
+	results, err := h.eachShard(shards, func(sh *nodepb.ShardRecord) (*fsmpb.Result, error) {
+		return h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
+			Type: fsmpb.CommandType_COMMAND_TYPE_RELEASE, RequestId: shardRequestID(req.RequestId, "", sh.Shard),
+			Body: &fsmpb.Command_Release{Release: &fsmpb.Release{EventId: e.EventId, Shard: sh.Shard, HoldId: req.HoldId, Holder: req.Holder}},
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	resp := &boxofficev1.ReleaseResponse{}
+	released := 0
+	var firstRefusal error
+	for _, r := range results {
+		if err := refusal(r); err != nil {
+			if firstRefusal == nil {
+				firstRefusal = err
+			}
+			continue
+		}
+		released++
+		resp.SeatIds = append(resp.SeatIds, r.SeatIds...)
+		resp.GeneralAdmissionQuantity += r.GeneralAdmissionQuantity
+	}
+	if released == 0 {
+		return nil, firstRefusal
+	}
+	return resp, nil
 }
 
 func (s *inventoryService) Sell(ctx context.Context, req *boxofficev1.SellRequest) (*boxofficev1.SellResponse, error) {
@@ -740,49 +742,50 @@ func (h *Host) sell(ctx context.Context, req *boxofficev1.SellRequest) (*boxoffi
 }
 
 func (s *inventoryService) Refund(ctx context.Context, req *boxofficev1.RefundRequest) (*boxofficev1.RefundResponse, error) {
-	h := s.host
-	ctx, cancel := h.requestContext(ctx)
+	ctx, cancel := s.host.requestContext(ctx)
 	defer cancel()
-	resp, err := func() (*boxofficev1.RefundResponse, error) {
-		if err := errors.Join(checkID("request_id", req.RequestId, true), checkID("order_id", req.OrderId, true)); err != nil {
-			return nil, err
-		}
-		if len(req.TicketIds) > seatIDsPerRequestMax {
-			return nil, fmt.Errorf("%w: %d ticket ids; the limit is %d", ErrTooLarge, len(req.TicketIds), seatIDsPerRequestMax)
-		}
-		e, err := h.event(ctx, req.EventId)
-		if err != nil {
-			return nil, err
-		}
-		results, err := h.eachShard(e.Shards, func(sh *nodepb.ShardRecord) (*fsmpb.Result, error) {
-			return h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
-				Type: fsmpb.CommandType_COMMAND_TYPE_REFUND, RequestId: shardRequestID(req.RequestId, "", sh.Shard),
-				Body: &fsmpb.Command_Refund{Refund: &fsmpb.Refund{EventId: e.EventId, Shard: sh.Shard, OrderId: req.OrderId, TicketIds: req.TicketIds}},
-			})
-		})
-		if err != nil {
-			return nil, err
-		}
-		resp := &boxofficev1.RefundResponse{}
-		for _, r := range results {
-			switch r.GetCode() {
-			case fsmpb.Code_CODE_OK:
-				resp.Tickets = append(resp.Tickets, ticketsToAPI(r.Tickets)...)
-			case fsmpb.Code_CODE_NOT_FOUND:
-			default:
-				return nil, refusal(r)
-			}
-		}
-		if len(resp.Tickets) == 0 {
-			return nil, fmt.Errorf("%w: order %q has no sold tickets in event %q", ErrNotFound, req.OrderId, e.EventId)
-		}
-		if len(req.TicketIds) > 0 && len(resp.Tickets) < len(req.TicketIds) {
-			// Refunded what exists; say so rather than hide it.
-			h.logger.Info("refund found fewer tickets than asked", "order", req.OrderId, "asked", len(req.TicketIds), "refunded", len(resp.Tickets))
-		}
-		return resp, nil
-	}()
+	resp, err := s.host.refund(ctx, req)
 	return resp, toStatus(ctx, err)
+}
+
+func (h *Host) refund(ctx context.Context, req *boxofficev1.RefundRequest) (*boxofficev1.RefundResponse, error) {
+	if err := errors.Join(checkID("request_id", req.RequestId, true), checkID("order_id", req.OrderId, true)); err != nil {
+		return nil, err
+	}
+	if len(req.TicketIds) > seatIDsPerRequestMax {
+		return nil, fmt.Errorf("%w: %d ticket ids; the limit is %d", ErrTooLarge, len(req.TicketIds), seatIDsPerRequestMax)
+	}
+	e, err := h.event(ctx, req.EventId)
+	if err != nil {
+		return nil, err
+	}
+	results, err := h.eachShard(e.Shards, func(sh *nodepb.ShardRecord) (*fsmpb.Result, error) {
+		return h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
+			Type: fsmpb.CommandType_COMMAND_TYPE_REFUND, RequestId: shardRequestID(req.RequestId, "", sh.Shard),
+			Body: &fsmpb.Command_Refund{Refund: &fsmpb.Refund{EventId: e.EventId, Shard: sh.Shard, OrderId: req.OrderId, TicketIds: req.TicketIds}},
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	resp := &boxofficev1.RefundResponse{}
+	for _, r := range results {
+		switch r.GetCode() {
+		case fsmpb.Code_CODE_OK:
+			resp.Tickets = append(resp.Tickets, ticketsToAPI(r.Tickets)...)
+		case fsmpb.Code_CODE_NOT_FOUND:
+		default:
+			return nil, refusal(r)
+		}
+	}
+	if len(resp.Tickets) == 0 {
+		return nil, fmt.Errorf("%w: order %q has no sold tickets in event %q", ErrNotFound, req.OrderId, e.EventId)
+	}
+	if len(req.TicketIds) > 0 && len(resp.Tickets) < len(req.TicketIds) {
+		// Refunded what exists; say so rather than hide it.
+		h.logger.Info("refund found fewer tickets than asked", "order", req.OrderId, "asked", len(req.TicketIds), "refunded", len(resp.Tickets))
+	}
+	return resp, nil
 }
 
 func (s *inventoryService) GetSeatMap(ctx context.Context, req *boxofficev1.GetSeatMapRequest) (*boxofficev1.SeatMap, error) {

@@ -24,6 +24,8 @@ type nodeMetrics struct {
 	// and timed one by one in operations and requestSecs.
 	readStreamsOpen     prometheus.Gauge
 	readStreamsInFlight prometheus.Gauge
+	cmdStreamsOpen      prometheus.Gauge
+	cmdStreamsInFlight  prometheus.Gauge
 }
 
 func newNodeMetrics(h *Host) *nodeMetrics {
@@ -61,9 +63,17 @@ func newNodeMetrics(h *Host) *nodeMetrics {
 			Namespace: "boxoffice", Subsystem: "api", Name: "read_stream_reads_in_flight",
 			Help: "Reads of ReadSeatMaps streams received and not yet answered on this node (at most 64 per stream).",
 		}),
+		cmdStreamsOpen: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "boxoffice", Subsystem: "api", Name: "command_streams_open",
+			Help: "Commands streams open on this node.",
+		}),
+		cmdStreamsInFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "boxoffice", Subsystem: "api", Name: "command_stream_commands_in_flight",
+			Help: "Commands of Commands streams received and not yet answered on this node (at most 1024 per stream).",
+		}),
 	}
 	reg.MustRegister(m.batchCommands, m.commitSeconds, m.operations, m.requestSecs, m.forwards,
-		m.readStreamsOpen, m.readStreamsInFlight,
+		m.readStreamsOpen, m.readStreamsInFlight, m.cmdStreamsOpen, m.cmdStreamsInFlight,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&raftCollector{host: h})
 	return m

@@ -252,7 +252,7 @@ func TestVerifyGateSharesRounds(t *testing.T) {
 	waitFor(t, 5*time.Second, "the reads to queue", func() bool {
 		gate.mu.Lock()
 		defer gate.mu.Unlock()
-		return gate.next != nil
+		return gate.next != nil && gate.next.readers == readers
 	})
 	select {
 	case err := <-errs:
@@ -270,10 +270,9 @@ func TestVerifyGateSharesRounds(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	// Round 1 for the first read; the 50 others queued before round 2
-	// could start, unless the scheduler let round 2 begin before the last
-	// of them was queued, in which case a third round takes the rest.
-	if checks > 3 {
+	// Round 1 for the first read; the 50 others all joined round 2
+	// before round 1 ended.
+	if checks != 2 {
 		t.Fatalf("%d checks for %d reads that arrived together: they were not shared", checks, readers+1)
 	}
 }

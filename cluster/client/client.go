@@ -110,6 +110,7 @@ type nodeConn struct {
 	cluster   boxofficev1.ClusterClient
 	records   boxofficev1.RecordsClient
 	seatMaps  *seatMapStreams // ReadSeatMap's stream to this node (seatstream.go)
+	commands  *commandStreams // the mutations' stream to this node (commands.go)
 }
 
 // eventRoute is what the client knows of one event's shards.
@@ -242,32 +243,44 @@ func (c *Client) GetHold(ctx context.Context, req *boxofficev1.GetHoldRequest) (
 // first of explicit seats) or of the GA pool; otherwise to any node.
 func (c *Client) Hold(ctx context.Context, req *boxofficev1.HoldRequest) (*boxofficev1.HoldResponse, error) {
 	fillRequestID(&req.RequestId)
-	return call(c, ctx, "Hold", req.GetEventId(), placement(holdPlacement(req)), req, inventoryMethod(boxofficev1.InventoryClient.Hold))
+	return command(c, ctx, "Hold", req.GetEventId(), placement(holdPlacement(req)), req, inventoryMethod(boxofficev1.InventoryClient.Hold),
+		func(m *boxofficev1.CommandsRequest) { m.Command = &boxofficev1.CommandsRequest_Hold{Hold: req} },
+		(*boxofficev1.CommandsResponse).GetHold)
 }
 
 // ExtendHold extends a hold; it goes to the leader of the hold's first shard.
 func (c *Client) ExtendHold(ctx context.Context, req *boxofficev1.ExtendHoldRequest) (*boxofficev1.HoldResponse, error) {
 	fillRequestID(&req.RequestId)
-	return call(c, ctx, "ExtendHold", req.GetEventId(), holdShard(req.GetHoldId()), req, inventoryMethod(boxofficev1.InventoryClient.ExtendHold))
+	return command(c, ctx, "ExtendHold", req.GetEventId(), holdShard(req.GetHoldId()), req, inventoryMethod(boxofficev1.InventoryClient.ExtendHold),
+		func(m *boxofficev1.CommandsRequest) {
+			m.Command = &boxofficev1.CommandsRequest_ExtendHold{ExtendHold: req}
+		},
+		(*boxofficev1.CommandsResponse).GetExtendHold)
 }
 
 // Release releases a hold; it goes to the leader of the hold's first shard.
 func (c *Client) Release(ctx context.Context, req *boxofficev1.ReleaseRequest) (*boxofficev1.ReleaseResponse, error) {
 	fillRequestID(&req.RequestId)
-	return call(c, ctx, "Release", req.GetEventId(), holdShard(req.GetHoldId()), req, inventoryMethod(boxofficev1.InventoryClient.Release))
+	return command(c, ctx, "Release", req.GetEventId(), holdShard(req.GetHoldId()), req, inventoryMethod(boxofficev1.InventoryClient.Release),
+		func(m *boxofficev1.CommandsRequest) { m.Command = &boxofficev1.CommandsRequest_Release{Release: req} },
+		(*boxofficev1.CommandsResponse).GetRelease)
 }
 
 // Sell turns a hold into tickets; it goes to the leader of the hold's first
 // shard.
 func (c *Client) Sell(ctx context.Context, req *boxofficev1.SellRequest) (*boxofficev1.SellResponse, error) {
 	fillRequestID(&req.RequestId)
-	return call(c, ctx, "Sell", req.GetEventId(), holdShard(req.GetHoldId()), req, inventoryMethod(boxofficev1.InventoryClient.Sell))
+	return command(c, ctx, "Sell", req.GetEventId(), holdShard(req.GetHoldId()), req, inventoryMethod(boxofficev1.InventoryClient.Sell),
+		func(m *boxofficev1.CommandsRequest) { m.Command = &boxofficev1.CommandsRequest_Sell{Sell: req} },
+		(*boxofficev1.CommandsResponse).GetSell)
 }
 
 // Refund refunds an order or some of its tickets; it goes to any node.
 func (c *Client) Refund(ctx context.Context, req *boxofficev1.RefundRequest) (*boxofficev1.RefundResponse, error) {
 	fillRequestID(&req.RequestId)
-	return call(c, ctx, "Refund", req.GetEventId(), anyNode, req, inventoryMethod(boxofficev1.InventoryClient.Refund))
+	return command(c, ctx, "Refund", req.GetEventId(), anyNode, req, inventoryMethod(boxofficev1.InventoryClient.Refund),
+		func(m *boxofficev1.CommandsRequest) { m.Command = &boxofficev1.CommandsRequest_Refund{Refund: req} },
+		(*boxofficev1.CommandsResponse).GetRefund)
 }
 
 // Watch opens a stream of an event's seat changes on any node. Opening is
@@ -578,7 +591,8 @@ func (c *Client) conn(addr string) (*nodeConn, error) {
 		cluster:   boxofficev1.NewClusterClient(conn),
 		records:   boxofficev1.NewRecordsClient(conn),
 	}
-	nc.seatMaps = &seatMapStreams{inventory: nc.inventory, background: c.background}
+	nc.seatMaps = newSeatMapStreams(c, nc.inventory)
+	nc.commands = newCommandStreams(c, nc.inventory)
 	c.conns[addr] = nc
 	return nc, nil
 }

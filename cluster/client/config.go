@@ -53,6 +53,14 @@ type Config struct {
 	// discards them.
 	Logger *slog.Logger
 
+	// UnaryCommands sends Hold, Sell, Release, ExtendHold and Refund as
+	// unary calls. By default they go as messages on one Inventory.Commands
+	// stream per node, shared by every caller of the Client, which costs
+	// both sides far less CPU per command; a node that does not serve
+	// Commands (an older version) gets unary calls anyway. Unary calls
+	// are what gRPC interceptors in DialOptions see one by one.
+	UnaryCommands bool
+
 	// DialOptions are appended to the options of every connection, after
 	// the transport credentials (for interceptors, stats handlers, a
 	// custom dialer in tests).

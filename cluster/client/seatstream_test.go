@@ -39,7 +39,7 @@ func echoReads(streams *atomic.Int32, broke *atomic.Bool) clienttest.ReadSeatMap
 			resp := &boxofficev1.ReadSeatMapsResponse{Tag: req.Tag}
 			switch section {
 			case "missing":
-				resp.Result = &boxofficev1.ReadSeatMapsResponse_Error{Error: &boxofficev1.ReadError{
+				resp.Result = &boxofficev1.ReadSeatMapsResponse_Error{Error: &boxofficev1.StreamError{
 					Code: int32(codes.NotFound), Message: "no section missing", Reason: "NOT_FOUND"}}
 			default:
 				resp.Result = &boxofficev1.ReadSeatMapsResponse_SeatMap{SeatMap: &boxofficev1.SeatMap{EventId: req.GetRead().GetEventId(),

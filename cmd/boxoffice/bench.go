@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -87,6 +86,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		readConsist    string
 		seatMapView    string
 		idle           bool
+		unaryCommands  bool
 		quiet          bool
 		jsonPath       string
 		plotPath       string
@@ -120,6 +120,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&seatMapView, "seatmap-view", string(bench.SeatMapViewFull), "view of the seat-map reads: full, availability (a state byte per seat) or summary")
 	fs.BoolVar(&cfg.ReadOnly, "read-only", false, "read-heavy run: clients loop on GetSeatMap of a Zipf-drawn section (--seatmap-view, --read-consistency) until --duration; nothing is held")
 	fs.BoolVar(&cfg.ReadStream, "read-stream", false, "with --read-only: send the reads as messages on ReadSeatMaps streams (one per node per Go client, see --conns) instead of unary GetSeatMap calls; needs --conn client")
+	fs.BoolVar(&unaryCommands, "unary-commands", false, "with --conn client: send holds, sells and releases as unary calls instead of messages on each node's Commands stream (client.Config.UnaryCommands)")
 	fs.BoolVar(&idle, "idle", false, "idle latency: 1 client for 5s (unless --duration is given)")
 	fs.BoolVar(&quiet, "quiet", false, "no progress line on stderr")
 	fs.StringVar(&jsonPath, "json", "", "write the result as JSON to this `file`")
@@ -190,7 +191,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := benchSettle(ctx, addrs, tlsConfig, settleProgress); err != nil {
 		return err
 	}
-	inventories, describe, closeAll, err := benchConnect(ctx, connMode, conns, addrs, tlsConfig)
+	inventories, describe, closeAll, err := benchConnect(ctx, connMode, conns, client.Config{Addrs: addrs, TLS: tlsConfig, UnaryCommands: unaryCommands})
 	if err != nil {
 		return err
 	}
@@ -246,8 +247,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // benchConnect makes the connections of a run and says what they are.
-func benchConnect(ctx context.Context, mode string, conns int, addrs []string, tlsConfig *tls.Config) (
+func benchConnect(ctx context.Context, mode string, conns int, cfg client.Config) (
 	inventories []bench.Inventory, describe string, closeAll func(), err error) {
+	addrs, tlsConfig := cfg.Addrs, cfg.TLS
 	var closers []io.Closer
 	closeEvery := func() {
 		for _, c := range closers {
@@ -259,7 +261,6 @@ func benchConnect(ctx context.Context, mode string, conns int, addrs []string, t
 			closeEvery()
 		}
 	}()
-	cfg := client.Config{Addrs: addrs, TLS: tlsConfig}
 	if err := cfg.Validate(); err != nil {
 		return nil, "", nil, fmt.Errorf("bench: --addr: %w", err)
 	}
@@ -273,7 +274,11 @@ func benchConnect(ctx context.Context, mode string, conns int, addrs []string, t
 			closers = append(closers, c)
 			inventories = append(inventories, c)
 		}
-		return inventories, fmt.Sprintf("%d Go clients (1 connection per node each, routed to shard leaders)", conns), closeEvery, nil
+		how := "mutations on one Commands stream per node each"
+		if cfg.UnaryCommands {
+			how = "mutations as unary calls"
+		}
+		return inventories, fmt.Sprintf("%d Go clients (1 connection per node each, routed to shard leaders, %s)", conns, how), closeEvery, nil
 	}
 
 	// Raw: learn every node's address from one of them, then open conns

@@ -3015,7 +3015,7 @@ func (x *ReadSeatMapsResponse) GetSeatMap() *SeatMap {
 	return nil
 }
 
-func (x *ReadSeatMapsResponse) GetError() *ReadError {
+func (x *ReadSeatMapsResponse) GetError() *StreamError {
 	if x != nil {
 		if x, ok := x.Result.(*ReadSeatMapsResponse_Error); ok {
 			return x.Error
@@ -3034,19 +3034,21 @@ type ReadSeatMapsResponse_SeatMap struct {
 
 type ReadSeatMapsResponse_Error struct {
 	// Why this read failed; the stream goes on serving other reads.
-	Error *ReadError `protobuf:"bytes,3,opt,name=error,proto3,oneof"`
+	Error *StreamError `protobuf:"bytes,3,opt,name=error,proto3,oneof"`
 }
 
 func (*ReadSeatMapsResponse_SeatMap) isReadSeatMapsResponse_Result() {}
 
 func (*ReadSeatMapsResponse_Error) isReadSeatMapsResponse_Result() {}
 
-// ReadError is the error of one read of a stream, as GetSeatMap would have
-// returned it: a gRPC status code (google.rpc.Code) and message, the
-// google.rpc.ErrorInfo reason (REASON_*, "" when none), and for
-// UNAVAILABLE the gRPC address of the leader to try when known (what
-// GetSeatMap sends in the "boxoffice-leader-addr" trailer).
-type ReadError struct {
+// StreamError is the error of one read or command of a stream (ReadSeatMaps,
+// Commands), as the unary call would have returned it: a gRPC status code
+// (google.rpc.Code) and message, the google.rpc.ErrorInfo reason
+// (REASON_*, "" when none), and for UNAVAILABLE the gRPC address of the
+// leader to try when known (what a unary call sends in the
+// "boxoffice-leader-addr" trailer). (Named ReadError before Commands
+// existed; the wire format is the same.)
+type StreamError struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Code          int32                  `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`
 	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
@@ -3057,20 +3059,20 @@ type ReadError struct {
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *ReadError) Reset() {
-	*x = ReadError{}
+func (x *StreamError) Reset() {
+	*x = StreamError{}
 	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *ReadError) String() string {
+func (x *StreamError) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*ReadError) ProtoMessage() {}
+func (*StreamError) ProtoMessage() {}
 
-func (x *ReadError) ProtoReflect() protoreflect.Message {
+func (x *StreamError) ProtoReflect() protoreflect.Message {
 	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -3082,45 +3084,356 @@ func (x *ReadError) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use ReadError.ProtoReflect.Descriptor instead.
-func (*ReadError) Descriptor() ([]byte, []int) {
+// Deprecated: Use StreamError.ProtoReflect.Descriptor instead.
+func (*StreamError) Descriptor() ([]byte, []int) {
 	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{38}
 }
 
-func (x *ReadError) GetCode() int32 {
+func (x *StreamError) GetCode() int32 {
 	if x != nil {
 		return x.Code
 	}
 	return 0
 }
 
-func (x *ReadError) GetMessage() string {
+func (x *StreamError) GetMessage() string {
 	if x != nil {
 		return x.Message
 	}
 	return ""
 }
 
-func (x *ReadError) GetReason() string {
+func (x *StreamError) GetReason() string {
 	if x != nil {
 		return x.Reason
 	}
 	return ""
 }
 
-func (x *ReadError) GetMetadata() map[string]string {
+func (x *StreamError) GetMetadata() map[string]string {
 	if x != nil {
 		return x.Metadata
 	}
 	return nil
 }
 
-func (x *ReadError) GetLeaderAddr() string {
+func (x *StreamError) GetLeaderAddr() string {
 	if x != nil {
 		return x.LeaderAddr
 	}
 	return ""
 }
+
+// CommandsRequest is one mutation on a Commands stream: exactly the request
+// the unary method of the same name takes.
+type CommandsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Chosen by the client and returned in the command's response; commands
+	// are answered in any order, so give each command in flight its own tag.
+	Tag uint64 `protobuf:"varint,1,opt,name=tag,proto3" json:"tag,omitempty"`
+	// How long the node may spend on this command, in milliseconds; 0 or
+	// more than the node's request timeout: the node's request timeout.
+	TimeoutMs uint32 `protobuf:"varint,2,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	// Missing: INVALID_ARGUMENT for this command.
+	//
+	// Types that are valid to be assigned to Command:
+	//
+	//	*CommandsRequest_Hold
+	//	*CommandsRequest_Sell
+	//	*CommandsRequest_Release
+	//	*CommandsRequest_ExtendHold
+	//	*CommandsRequest_Refund
+	Command       isCommandsRequest_Command `protobuf_oneof:"command"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommandsRequest) Reset() {
+	*x = CommandsRequest{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommandsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommandsRequest) ProtoMessage() {}
+
+func (x *CommandsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommandsRequest.ProtoReflect.Descriptor instead.
+func (*CommandsRequest) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *CommandsRequest) GetTag() uint64 {
+	if x != nil {
+		return x.Tag
+	}
+	return 0
+}
+
+func (x *CommandsRequest) GetTimeoutMs() uint32 {
+	if x != nil {
+		return x.TimeoutMs
+	}
+	return 0
+}
+
+func (x *CommandsRequest) GetCommand() isCommandsRequest_Command {
+	if x != nil {
+		return x.Command
+	}
+	return nil
+}
+
+func (x *CommandsRequest) GetHold() *HoldRequest {
+	if x != nil {
+		if x, ok := x.Command.(*CommandsRequest_Hold); ok {
+			return x.Hold
+		}
+	}
+	return nil
+}
+
+func (x *CommandsRequest) GetSell() *SellRequest {
+	if x != nil {
+		if x, ok := x.Command.(*CommandsRequest_Sell); ok {
+			return x.Sell
+		}
+	}
+	return nil
+}
+
+func (x *CommandsRequest) GetRelease() *ReleaseRequest {
+	if x != nil {
+		if x, ok := x.Command.(*CommandsRequest_Release); ok {
+			return x.Release
+		}
+	}
+	return nil
+}
+
+func (x *CommandsRequest) GetExtendHold() *ExtendHoldRequest {
+	if x != nil {
+		if x, ok := x.Command.(*CommandsRequest_ExtendHold); ok {
+			return x.ExtendHold
+		}
+	}
+	return nil
+}
+
+func (x *CommandsRequest) GetRefund() *RefundRequest {
+	if x != nil {
+		if x, ok := x.Command.(*CommandsRequest_Refund); ok {
+			return x.Refund
+		}
+	}
+	return nil
+}
+
+type isCommandsRequest_Command interface {
+	isCommandsRequest_Command()
+}
+
+type CommandsRequest_Hold struct {
+	Hold *HoldRequest `protobuf:"bytes,3,opt,name=hold,proto3,oneof"`
+}
+
+type CommandsRequest_Sell struct {
+	Sell *SellRequest `protobuf:"bytes,4,opt,name=sell,proto3,oneof"`
+}
+
+type CommandsRequest_Release struct {
+	Release *ReleaseRequest `protobuf:"bytes,5,opt,name=release,proto3,oneof"`
+}
+
+type CommandsRequest_ExtendHold struct {
+	ExtendHold *ExtendHoldRequest `protobuf:"bytes,6,opt,name=extend_hold,json=extendHold,proto3,oneof"`
+}
+
+type CommandsRequest_Refund struct {
+	Refund *RefundRequest `protobuf:"bytes,7,opt,name=refund,proto3,oneof"`
+}
+
+func (*CommandsRequest_Hold) isCommandsRequest_Command() {}
+
+func (*CommandsRequest_Sell) isCommandsRequest_Command() {}
+
+func (*CommandsRequest_Release) isCommandsRequest_Command() {}
+
+func (*CommandsRequest_ExtendHold) isCommandsRequest_Command() {}
+
+func (*CommandsRequest_Refund) isCommandsRequest_Command() {}
+
+// CommandsResponse answers the command of the same tag with the response of
+// the unary method, or with the error it would have returned.
+type CommandsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Tag   uint64                 `protobuf:"varint,1,opt,name=tag,proto3" json:"tag,omitempty"`
+	// Types that are valid to be assigned to Result:
+	//
+	//	*CommandsResponse_Hold
+	//	*CommandsResponse_Sell
+	//	*CommandsResponse_Release
+	//	*CommandsResponse_ExtendHold
+	//	*CommandsResponse_Refund
+	//	*CommandsResponse_Error
+	Result        isCommandsResponse_Result `protobuf_oneof:"result"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommandsResponse) Reset() {
+	*x = CommandsResponse{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommandsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommandsResponse) ProtoMessage() {}
+
+func (x *CommandsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommandsResponse.ProtoReflect.Descriptor instead.
+func (*CommandsResponse) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *CommandsResponse) GetTag() uint64 {
+	if x != nil {
+		return x.Tag
+	}
+	return 0
+}
+
+func (x *CommandsResponse) GetResult() isCommandsResponse_Result {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *CommandsResponse) GetHold() *HoldResponse {
+	if x != nil {
+		if x, ok := x.Result.(*CommandsResponse_Hold); ok {
+			return x.Hold
+		}
+	}
+	return nil
+}
+
+func (x *CommandsResponse) GetSell() *SellResponse {
+	if x != nil {
+		if x, ok := x.Result.(*CommandsResponse_Sell); ok {
+			return x.Sell
+		}
+	}
+	return nil
+}
+
+func (x *CommandsResponse) GetRelease() *ReleaseResponse {
+	if x != nil {
+		if x, ok := x.Result.(*CommandsResponse_Release); ok {
+			return x.Release
+		}
+	}
+	return nil
+}
+
+func (x *CommandsResponse) GetExtendHold() *HoldResponse {
+	if x != nil {
+		if x, ok := x.Result.(*CommandsResponse_ExtendHold); ok {
+			return x.ExtendHold
+		}
+	}
+	return nil
+}
+
+func (x *CommandsResponse) GetRefund() *RefundResponse {
+	if x != nil {
+		if x, ok := x.Result.(*CommandsResponse_Refund); ok {
+			return x.Refund
+		}
+	}
+	return nil
+}
+
+func (x *CommandsResponse) GetError() *StreamError {
+	if x != nil {
+		if x, ok := x.Result.(*CommandsResponse_Error); ok {
+			return x.Error
+		}
+	}
+	return nil
+}
+
+type isCommandsResponse_Result interface {
+	isCommandsResponse_Result()
+}
+
+type CommandsResponse_Hold struct {
+	Hold *HoldResponse `protobuf:"bytes,2,opt,name=hold,proto3,oneof"`
+}
+
+type CommandsResponse_Sell struct {
+	Sell *SellResponse `protobuf:"bytes,3,opt,name=sell,proto3,oneof"`
+}
+
+type CommandsResponse_Release struct {
+	Release *ReleaseResponse `protobuf:"bytes,4,opt,name=release,proto3,oneof"`
+}
+
+type CommandsResponse_ExtendHold struct {
+	ExtendHold *HoldResponse `protobuf:"bytes,5,opt,name=extend_hold,json=extendHold,proto3,oneof"`
+}
+
+type CommandsResponse_Refund struct {
+	Refund *RefundResponse `protobuf:"bytes,6,opt,name=refund,proto3,oneof"`
+}
+
+type CommandsResponse_Error struct {
+	// Why this command failed; the stream goes on serving other commands.
+	Error *StreamError `protobuf:"bytes,7,opt,name=error,proto3,oneof"`
+}
+
+func (*CommandsResponse_Hold) isCommandsResponse_Result() {}
+
+func (*CommandsResponse_Sell) isCommandsResponse_Result() {}
+
+func (*CommandsResponse_Release) isCommandsResponse_Result() {}
+
+func (*CommandsResponse_ExtendHold) isCommandsResponse_Result() {}
+
+func (*CommandsResponse_Refund) isCommandsResponse_Result() {}
+
+func (*CommandsResponse_Error) isCommandsResponse_Result() {}
 
 type NodeInfo struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -3136,7 +3449,7 @@ type NodeInfo struct {
 
 func (x *NodeInfo) Reset() {
 	*x = NodeInfo{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[39]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3148,7 +3461,7 @@ func (x *NodeInfo) String() string {
 func (*NodeInfo) ProtoMessage() {}
 
 func (x *NodeInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[39]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3161,7 +3474,7 @@ func (x *NodeInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeInfo.ProtoReflect.Descriptor instead.
 func (*NodeInfo) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{39}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *NodeInfo) GetNodeId() string {
@@ -3225,7 +3538,7 @@ type ReplicaStatus struct {
 
 func (x *ReplicaStatus) Reset() {
 	*x = ReplicaStatus{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[40]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3237,7 +3550,7 @@ func (x *ReplicaStatus) String() string {
 func (*ReplicaStatus) ProtoMessage() {}
 
 func (x *ReplicaStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[40]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3250,7 +3563,7 @@ func (x *ReplicaStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaStatus.ProtoReflect.Descriptor instead.
 func (*ReplicaStatus) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{40}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ReplicaStatus) GetNodeId() string {
@@ -3335,7 +3648,7 @@ type GroupStatus struct {
 
 func (x *GroupStatus) Reset() {
 	*x = GroupStatus{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[41]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3347,7 +3660,7 @@ func (x *GroupStatus) String() string {
 func (*GroupStatus) ProtoMessage() {}
 
 func (x *GroupStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[41]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3360,7 +3673,7 @@ func (x *GroupStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupStatus.ProtoReflect.Descriptor instead.
 func (*GroupStatus) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{41}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *GroupStatus) GetGroupId() string {
@@ -3417,7 +3730,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[42]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3429,7 +3742,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[42]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3442,7 +3755,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{42}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *StatusRequest) GetLocalOnly() bool {
@@ -3470,7 +3783,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[43]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3482,7 +3795,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[43]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3495,7 +3808,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{43}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *StatusResponse) GetNodeId() string {
@@ -3533,7 +3846,7 @@ type ShardRoute struct {
 
 func (x *ShardRoute) Reset() {
 	*x = ShardRoute{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[44]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3545,7 +3858,7 @@ func (x *ShardRoute) String() string {
 func (*ShardRoute) ProtoMessage() {}
 
 func (x *ShardRoute) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[44]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3558,7 +3871,7 @@ func (x *ShardRoute) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShardRoute.ProtoReflect.Descriptor instead.
 func (*ShardRoute) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{44}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ShardRoute) GetShard() uint32 {
@@ -3612,7 +3925,7 @@ type RoutingRequest struct {
 
 func (x *RoutingRequest) Reset() {
 	*x = RoutingRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[45]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3624,7 +3937,7 @@ func (x *RoutingRequest) String() string {
 func (*RoutingRequest) ProtoMessage() {}
 
 func (x *RoutingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[45]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3637,7 +3950,7 @@ func (x *RoutingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoutingRequest.ProtoReflect.Descriptor instead.
 func (*RoutingRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{45}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *RoutingRequest) GetEventId() string {
@@ -3658,7 +3971,7 @@ type RoutingResponse struct {
 
 func (x *RoutingResponse) Reset() {
 	*x = RoutingResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[46]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3670,7 +3983,7 @@ func (x *RoutingResponse) String() string {
 func (*RoutingResponse) ProtoMessage() {}
 
 func (x *RoutingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[46]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3683,7 +3996,7 @@ func (x *RoutingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoutingResponse.ProtoReflect.Descriptor instead.
 func (*RoutingResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{46}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *RoutingResponse) GetEventId() string {
@@ -3716,7 +4029,7 @@ type RemoveNodeRequest struct {
 
 func (x *RemoveNodeRequest) Reset() {
 	*x = RemoveNodeRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[47]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3728,7 +4041,7 @@ func (x *RemoveNodeRequest) String() string {
 func (*RemoveNodeRequest) ProtoMessage() {}
 
 func (x *RemoveNodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[47]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3741,7 +4054,7 @@ func (x *RemoveNodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveNodeRequest.ProtoReflect.Descriptor instead.
 func (*RemoveNodeRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{47}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *RemoveNodeRequest) GetNodeId() string {
@@ -3759,7 +4072,7 @@ type RemoveNodeResponse struct {
 
 func (x *RemoveNodeResponse) Reset() {
 	*x = RemoveNodeResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[48]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3771,7 +4084,7 @@ func (x *RemoveNodeResponse) String() string {
 func (*RemoveNodeResponse) ProtoMessage() {}
 
 func (x *RemoveNodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[48]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3784,7 +4097,7 @@ func (x *RemoveNodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveNodeResponse.ProtoReflect.Descriptor instead.
 func (*RemoveNodeResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{48}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{50}
 }
 
 type Record struct {
@@ -3798,7 +4111,7 @@ type Record struct {
 
 func (x *Record) Reset() {
 	*x = Record{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[49]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3810,7 +4123,7 @@ func (x *Record) String() string {
 func (*Record) ProtoMessage() {}
 
 func (x *Record) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[49]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3823,7 +4136,7 @@ func (x *Record) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Record.ProtoReflect.Descriptor instead.
 func (*Record) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{49}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *Record) GetKey() string {
@@ -3856,7 +4169,7 @@ type GetRecordRequest struct {
 
 func (x *GetRecordRequest) Reset() {
 	*x = GetRecordRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[50]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3868,7 +4181,7 @@ func (x *GetRecordRequest) String() string {
 func (*GetRecordRequest) ProtoMessage() {}
 
 func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[50]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3881,7 +4194,7 @@ func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecordRequest.ProtoReflect.Descriptor instead.
 func (*GetRecordRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{50}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *GetRecordRequest) GetKey() string {
@@ -3903,7 +4216,7 @@ type CompareAndSwapRequest struct {
 
 func (x *CompareAndSwapRequest) Reset() {
 	*x = CompareAndSwapRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[51]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3915,7 +4228,7 @@ func (x *CompareAndSwapRequest) String() string {
 func (*CompareAndSwapRequest) ProtoMessage() {}
 
 func (x *CompareAndSwapRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[51]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3928,7 +4241,7 @@ func (x *CompareAndSwapRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareAndSwapRequest.ProtoReflect.Descriptor instead.
 func (*CompareAndSwapRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{51}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *CompareAndSwapRequest) GetRequestId() string {
@@ -3968,7 +4281,7 @@ type CompareAndSwapResponse struct {
 
 func (x *CompareAndSwapResponse) Reset() {
 	*x = CompareAndSwapResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[52]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3980,7 +4293,7 @@ func (x *CompareAndSwapResponse) String() string {
 func (*CompareAndSwapResponse) ProtoMessage() {}
 
 func (x *CompareAndSwapResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[52]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3993,7 +4306,7 @@ func (x *CompareAndSwapResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareAndSwapResponse.ProtoReflect.Descriptor instead.
 func (*CompareAndSwapResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{52}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *CompareAndSwapResponse) GetVersion() uint64 {
@@ -4014,7 +4327,7 @@ type DeleteRecordRequest struct {
 
 func (x *DeleteRecordRequest) Reset() {
 	*x = DeleteRecordRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[53]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4026,7 +4339,7 @@ func (x *DeleteRecordRequest) String() string {
 func (*DeleteRecordRequest) ProtoMessage() {}
 
 func (x *DeleteRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[53]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4039,7 +4352,7 @@ func (x *DeleteRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRecordRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRecordRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{53}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *DeleteRecordRequest) GetRequestId() string {
@@ -4071,7 +4384,7 @@ type DeleteRecordResponse struct {
 
 func (x *DeleteRecordResponse) Reset() {
 	*x = DeleteRecordResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[54]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4083,7 +4396,7 @@ func (x *DeleteRecordResponse) String() string {
 func (*DeleteRecordResponse) ProtoMessage() {}
 
 func (x *DeleteRecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[54]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4096,7 +4409,7 @@ func (x *DeleteRecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRecordResponse.ProtoReflect.Descriptor instead.
 func (*DeleteRecordResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{54}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{56}
 }
 
 // AddRequest adds delta to the decimal int64 stored under key (missing: 0).
@@ -4113,7 +4426,7 @@ type AddRequest struct {
 
 func (x *AddRequest) Reset() {
 	*x = AddRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[55]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4125,7 +4438,7 @@ func (x *AddRequest) String() string {
 func (*AddRequest) ProtoMessage() {}
 
 func (x *AddRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[55]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4138,7 +4451,7 @@ func (x *AddRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddRequest.ProtoReflect.Descriptor instead.
 func (*AddRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{55}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *AddRequest) GetRequestId() string {
@@ -4186,7 +4499,7 @@ type AddResponse struct {
 
 func (x *AddResponse) Reset() {
 	*x = AddResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[56]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4198,7 +4511,7 @@ func (x *AddResponse) String() string {
 func (*AddResponse) ProtoMessage() {}
 
 func (x *AddResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[56]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4211,7 +4524,7 @@ func (x *AddResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddResponse.ProtoReflect.Descriptor instead.
 func (*AddResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{56}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *AddResponse) GetValue() int64 {
@@ -4242,7 +4555,7 @@ type ScanRequest struct {
 
 func (x *ScanRequest) Reset() {
 	*x = ScanRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[57]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4254,7 +4567,7 @@ func (x *ScanRequest) String() string {
 func (*ScanRequest) ProtoMessage() {}
 
 func (x *ScanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[57]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4267,7 +4580,7 @@ func (x *ScanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanRequest.ProtoReflect.Descriptor instead.
 func (*ScanRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{57}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ScanRequest) GetPrefix() string {
@@ -4305,7 +4618,7 @@ type ScanResponse struct {
 
 func (x *ScanResponse) Reset() {
 	*x = ScanResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[58]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4317,7 +4630,7 @@ func (x *ScanResponse) String() string {
 func (*ScanResponse) ProtoMessage() {}
 
 func (x *ScanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[58]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4330,7 +4643,7 @@ func (x *ScanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanResponse.ProtoReflect.Descriptor instead.
 func (*ScanResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{58}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ScanResponse) GetRecords() []*Record {
@@ -4583,22 +4896,43 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x03tag\x18\x01 \x01(\x04R\x03tag\x123\n" +
 	"\x04read\x18\x02 \x01(\v2\x1f.boxoffice.v1.GetSeatMapRequestR\x04read\x12\x1d\n" +
 	"\n" +
-	"timeout_ms\x18\x03 \x01(\rR\ttimeoutMs\"\x97\x01\n" +
+	"timeout_ms\x18\x03 \x01(\rR\ttimeoutMs\"\x99\x01\n" +
 	"\x14ReadSeatMapsResponse\x12\x10\n" +
 	"\x03tag\x18\x01 \x01(\x04R\x03tag\x122\n" +
-	"\bseat_map\x18\x02 \x01(\v2\x15.boxoffice.v1.SeatMapH\x00R\aseatMap\x12/\n" +
-	"\x05error\x18\x03 \x01(\v2\x17.boxoffice.v1.ReadErrorH\x00R\x05errorB\b\n" +
-	"\x06result\"\xf2\x01\n" +
-	"\tReadError\x12\x12\n" +
+	"\bseat_map\x18\x02 \x01(\v2\x15.boxoffice.v1.SeatMapH\x00R\aseatMap\x121\n" +
+	"\x05error\x18\x03 \x01(\v2\x19.boxoffice.v1.StreamErrorH\x00R\x05errorB\b\n" +
+	"\x06result\"\xf6\x01\n" +
+	"\vStreamError\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\x12A\n" +
-	"\bmetadata\x18\x04 \x03(\v2%.boxoffice.v1.ReadError.MetadataEntryR\bmetadata\x12\x1f\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12C\n" +
+	"\bmetadata\x18\x04 \x03(\v2'.boxoffice.v1.StreamError.MetadataEntryR\bmetadata\x12\x1f\n" +
 	"\vleader_addr\x18\x05 \x01(\tR\n" +
 	"leaderAddr\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb1\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe4\x02\n" +
+	"\x0fCommandsRequest\x12\x10\n" +
+	"\x03tag\x18\x01 \x01(\x04R\x03tag\x12\x1d\n" +
+	"\n" +
+	"timeout_ms\x18\x02 \x01(\rR\ttimeoutMs\x12/\n" +
+	"\x04hold\x18\x03 \x01(\v2\x19.boxoffice.v1.HoldRequestH\x00R\x04hold\x12/\n" +
+	"\x04sell\x18\x04 \x01(\v2\x19.boxoffice.v1.SellRequestH\x00R\x04sell\x128\n" +
+	"\arelease\x18\x05 \x01(\v2\x1c.boxoffice.v1.ReleaseRequestH\x00R\arelease\x12B\n" +
+	"\vextend_hold\x18\x06 \x01(\v2\x1f.boxoffice.v1.ExtendHoldRequestH\x00R\n" +
+	"extendHold\x125\n" +
+	"\x06refund\x18\a \x01(\v2\x1b.boxoffice.v1.RefundRequestH\x00R\x06refundB\t\n" +
+	"\acommand\"\xf7\x02\n" +
+	"\x10CommandsResponse\x12\x10\n" +
+	"\x03tag\x18\x01 \x01(\x04R\x03tag\x120\n" +
+	"\x04hold\x18\x02 \x01(\v2\x1a.boxoffice.v1.HoldResponseH\x00R\x04hold\x120\n" +
+	"\x04sell\x18\x03 \x01(\v2\x1a.boxoffice.v1.SellResponseH\x00R\x04sell\x129\n" +
+	"\arelease\x18\x04 \x01(\v2\x1d.boxoffice.v1.ReleaseResponseH\x00R\arelease\x12=\n" +
+	"\vextend_hold\x18\x05 \x01(\v2\x1a.boxoffice.v1.HoldResponseH\x00R\n" +
+	"extendHold\x126\n" +
+	"\x06refund\x18\x06 \x01(\v2\x1c.boxoffice.v1.RefundResponseH\x00R\x06refund\x121\n" +
+	"\x05error\x18\a \x01(\v2\x19.boxoffice.v1.StreamErrorH\x00R\x05errorB\b\n" +
+	"\x06result\"\xb1\x01\n" +
 	"\bNodeInfo\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x1b\n" +
 	"\tgrpc_addr\x18\x02 \x01(\tR\bgrpcAddr\x12\x1b\n" +
@@ -4707,7 +5041,7 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x19SEAT_MAP_VIEW_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12SEAT_MAP_VIEW_FULL\x10\x01\x12\x1e\n" +
 	"\x1aSEAT_MAP_VIEW_AVAILABILITY\x10\x02\x12\x19\n" +
-	"\x15SEAT_MAP_VIEW_SUMMARY\x10\x032\xf0\x06\n" +
+	"\x15SEAT_MAP_VIEW_SUMMARY\x10\x032\xbf\a\n" +
 	"\tInventory\x12R\n" +
 	"\vCreateEvent\x12 .boxoffice.v1.CreateEventRequest\x1a!.boxoffice.v1.CreateEventResponse\x12>\n" +
 	"\bGetEvent\x12\x1d.boxoffice.v1.GetEventRequest\x1a\x13.boxoffice.v1.Event\x12O\n" +
@@ -4723,7 +5057,8 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x04Sell\x12\x19.boxoffice.v1.SellRequest\x1a\x1a.boxoffice.v1.SellResponse\x12C\n" +
 	"\x06Refund\x12\x1b.boxoffice.v1.RefundRequest\x1a\x1c.boxoffice.v1.RefundResponse\x12B\n" +
 	"\x05Watch\x12\x1a.boxoffice.v1.WatchRequest\x1a\x1b.boxoffice.v1.WatchResponse0\x01\x12Y\n" +
-	"\fReadSeatMaps\x12!.boxoffice.v1.ReadSeatMapsRequest\x1a\".boxoffice.v1.ReadSeatMapsResponse(\x010\x012\xe7\x01\n" +
+	"\fReadSeatMaps\x12!.boxoffice.v1.ReadSeatMapsRequest\x1a\".boxoffice.v1.ReadSeatMapsResponse(\x010\x01\x12M\n" +
+	"\bCommands\x12\x1d.boxoffice.v1.CommandsRequest\x1a\x1e.boxoffice.v1.CommandsResponse(\x010\x012\xe7\x01\n" +
 	"\aCluster\x12C\n" +
 	"\x06Status\x12\x1b.boxoffice.v1.StatusRequest\x1a\x1c.boxoffice.v1.StatusResponse\x12F\n" +
 	"\aRouting\x12\x1c.boxoffice.v1.RoutingRequest\x1a\x1d.boxoffice.v1.RoutingResponse\x12O\n" +
@@ -4749,7 +5084,7 @@ func file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP() []byte {
 }
 
 var file_api_boxoffice_v1_boxoffice_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_api_boxoffice_v1_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 60)
+var file_api_boxoffice_v1_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 62)
 var file_api_boxoffice_v1_boxoffice_proto_goTypes = []any{
 	(EventStatus)(0),               // 0: boxoffice.v1.EventStatus
 	(SeatState)(0),                 // 1: boxoffice.v1.SeatState
@@ -4793,28 +5128,30 @@ var file_api_boxoffice_v1_boxoffice_proto_goTypes = []any{
 	(*WatchResponse)(nil),          // 39: boxoffice.v1.WatchResponse
 	(*ReadSeatMapsRequest)(nil),    // 40: boxoffice.v1.ReadSeatMapsRequest
 	(*ReadSeatMapsResponse)(nil),   // 41: boxoffice.v1.ReadSeatMapsResponse
-	(*ReadError)(nil),              // 42: boxoffice.v1.ReadError
-	(*NodeInfo)(nil),               // 43: boxoffice.v1.NodeInfo
-	(*ReplicaStatus)(nil),          // 44: boxoffice.v1.ReplicaStatus
-	(*GroupStatus)(nil),            // 45: boxoffice.v1.GroupStatus
-	(*StatusRequest)(nil),          // 46: boxoffice.v1.StatusRequest
-	(*StatusResponse)(nil),         // 47: boxoffice.v1.StatusResponse
-	(*ShardRoute)(nil),             // 48: boxoffice.v1.ShardRoute
-	(*RoutingRequest)(nil),         // 49: boxoffice.v1.RoutingRequest
-	(*RoutingResponse)(nil),        // 50: boxoffice.v1.RoutingResponse
-	(*RemoveNodeRequest)(nil),      // 51: boxoffice.v1.RemoveNodeRequest
-	(*RemoveNodeResponse)(nil),     // 52: boxoffice.v1.RemoveNodeResponse
-	(*Record)(nil),                 // 53: boxoffice.v1.Record
-	(*GetRecordRequest)(nil),       // 54: boxoffice.v1.GetRecordRequest
-	(*CompareAndSwapRequest)(nil),  // 55: boxoffice.v1.CompareAndSwapRequest
-	(*CompareAndSwapResponse)(nil), // 56: boxoffice.v1.CompareAndSwapResponse
-	(*DeleteRecordRequest)(nil),    // 57: boxoffice.v1.DeleteRecordRequest
-	(*DeleteRecordResponse)(nil),   // 58: boxoffice.v1.DeleteRecordResponse
-	(*AddRequest)(nil),             // 59: boxoffice.v1.AddRequest
-	(*AddResponse)(nil),            // 60: boxoffice.v1.AddResponse
-	(*ScanRequest)(nil),            // 61: boxoffice.v1.ScanRequest
-	(*ScanResponse)(nil),           // 62: boxoffice.v1.ScanResponse
-	nil,                            // 63: boxoffice.v1.ReadError.MetadataEntry
+	(*StreamError)(nil),            // 42: boxoffice.v1.StreamError
+	(*CommandsRequest)(nil),        // 43: boxoffice.v1.CommandsRequest
+	(*CommandsResponse)(nil),       // 44: boxoffice.v1.CommandsResponse
+	(*NodeInfo)(nil),               // 45: boxoffice.v1.NodeInfo
+	(*ReplicaStatus)(nil),          // 46: boxoffice.v1.ReplicaStatus
+	(*GroupStatus)(nil),            // 47: boxoffice.v1.GroupStatus
+	(*StatusRequest)(nil),          // 48: boxoffice.v1.StatusRequest
+	(*StatusResponse)(nil),         // 49: boxoffice.v1.StatusResponse
+	(*ShardRoute)(nil),             // 50: boxoffice.v1.ShardRoute
+	(*RoutingRequest)(nil),         // 51: boxoffice.v1.RoutingRequest
+	(*RoutingResponse)(nil),        // 52: boxoffice.v1.RoutingResponse
+	(*RemoveNodeRequest)(nil),      // 53: boxoffice.v1.RemoveNodeRequest
+	(*RemoveNodeResponse)(nil),     // 54: boxoffice.v1.RemoveNodeResponse
+	(*Record)(nil),                 // 55: boxoffice.v1.Record
+	(*GetRecordRequest)(nil),       // 56: boxoffice.v1.GetRecordRequest
+	(*CompareAndSwapRequest)(nil),  // 57: boxoffice.v1.CompareAndSwapRequest
+	(*CompareAndSwapResponse)(nil), // 58: boxoffice.v1.CompareAndSwapResponse
+	(*DeleteRecordRequest)(nil),    // 59: boxoffice.v1.DeleteRecordRequest
+	(*DeleteRecordResponse)(nil),   // 60: boxoffice.v1.DeleteRecordResponse
+	(*AddRequest)(nil),             // 61: boxoffice.v1.AddRequest
+	(*AddResponse)(nil),            // 62: boxoffice.v1.AddResponse
+	(*ScanRequest)(nil),            // 63: boxoffice.v1.ScanRequest
+	(*ScanResponse)(nil),           // 64: boxoffice.v1.ScanResponse
+	nil,                            // 65: boxoffice.v1.StreamError.MetadataEntry
 }
 var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	5,  // 0: boxoffice.v1.Section.rows:type_name -> boxoffice.v1.Row
@@ -4847,59 +5184,72 @@ var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	37, // 27: boxoffice.v1.WatchResponse.changes:type_name -> boxoffice.v1.SeatChange
 	22, // 28: boxoffice.v1.ReadSeatMapsRequest.read:type_name -> boxoffice.v1.GetSeatMapRequest
 	16, // 29: boxoffice.v1.ReadSeatMapsResponse.seat_map:type_name -> boxoffice.v1.SeatMap
-	42, // 30: boxoffice.v1.ReadSeatMapsResponse.error:type_name -> boxoffice.v1.ReadError
-	63, // 31: boxoffice.v1.ReadError.metadata:type_name -> boxoffice.v1.ReadError.MetadataEntry
-	44, // 32: boxoffice.v1.GroupStatus.replicas:type_name -> boxoffice.v1.ReplicaStatus
-	43, // 33: boxoffice.v1.StatusResponse.nodes:type_name -> boxoffice.v1.NodeInfo
-	45, // 34: boxoffice.v1.StatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
-	48, // 35: boxoffice.v1.RoutingResponse.shards:type_name -> boxoffice.v1.ShardRoute
-	43, // 36: boxoffice.v1.RoutingResponse.nodes:type_name -> boxoffice.v1.NodeInfo
-	53, // 37: boxoffice.v1.ScanResponse.records:type_name -> boxoffice.v1.Record
-	17, // 38: boxoffice.v1.Inventory.CreateEvent:input_type -> boxoffice.v1.CreateEventRequest
-	19, // 39: boxoffice.v1.Inventory.GetEvent:input_type -> boxoffice.v1.GetEventRequest
-	20, // 40: boxoffice.v1.Inventory.ListEvents:input_type -> boxoffice.v1.ListEventsRequest
-	22, // 41: boxoffice.v1.Inventory.GetSeatMap:input_type -> boxoffice.v1.GetSeatMapRequest
-	28, // 42: boxoffice.v1.Inventory.GetHold:input_type -> boxoffice.v1.GetHoldRequest
-	26, // 43: boxoffice.v1.Inventory.Hold:input_type -> boxoffice.v1.HoldRequest
-	29, // 44: boxoffice.v1.Inventory.ExtendHold:input_type -> boxoffice.v1.ExtendHoldRequest
-	30, // 45: boxoffice.v1.Inventory.Release:input_type -> boxoffice.v1.ReleaseRequest
-	33, // 46: boxoffice.v1.Inventory.Sell:input_type -> boxoffice.v1.SellRequest
-	35, // 47: boxoffice.v1.Inventory.Refund:input_type -> boxoffice.v1.RefundRequest
-	38, // 48: boxoffice.v1.Inventory.Watch:input_type -> boxoffice.v1.WatchRequest
-	40, // 49: boxoffice.v1.Inventory.ReadSeatMaps:input_type -> boxoffice.v1.ReadSeatMapsRequest
-	46, // 50: boxoffice.v1.Cluster.Status:input_type -> boxoffice.v1.StatusRequest
-	49, // 51: boxoffice.v1.Cluster.Routing:input_type -> boxoffice.v1.RoutingRequest
-	51, // 52: boxoffice.v1.Cluster.RemoveNode:input_type -> boxoffice.v1.RemoveNodeRequest
-	54, // 53: boxoffice.v1.Records.Get:input_type -> boxoffice.v1.GetRecordRequest
-	55, // 54: boxoffice.v1.Records.CompareAndSwap:input_type -> boxoffice.v1.CompareAndSwapRequest
-	57, // 55: boxoffice.v1.Records.Delete:input_type -> boxoffice.v1.DeleteRecordRequest
-	59, // 56: boxoffice.v1.Records.Add:input_type -> boxoffice.v1.AddRequest
-	61, // 57: boxoffice.v1.Records.Scan:input_type -> boxoffice.v1.ScanRequest
-	18, // 58: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
-	10, // 59: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
-	21, // 60: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
-	16, // 61: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
-	27, // 62: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
-	27, // 63: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
-	27, // 64: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
-	31, // 65: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
-	34, // 66: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
-	36, // 67: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
-	39, // 68: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
-	41, // 69: boxoffice.v1.Inventory.ReadSeatMaps:output_type -> boxoffice.v1.ReadSeatMapsResponse
-	47, // 70: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
-	50, // 71: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
-	52, // 72: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
-	53, // 73: boxoffice.v1.Records.Get:output_type -> boxoffice.v1.Record
-	56, // 74: boxoffice.v1.Records.CompareAndSwap:output_type -> boxoffice.v1.CompareAndSwapResponse
-	58, // 75: boxoffice.v1.Records.Delete:output_type -> boxoffice.v1.DeleteRecordResponse
-	60, // 76: boxoffice.v1.Records.Add:output_type -> boxoffice.v1.AddResponse
-	62, // 77: boxoffice.v1.Records.Scan:output_type -> boxoffice.v1.ScanResponse
-	58, // [58:78] is the sub-list for method output_type
-	38, // [38:58] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	42, // 30: boxoffice.v1.ReadSeatMapsResponse.error:type_name -> boxoffice.v1.StreamError
+	65, // 31: boxoffice.v1.StreamError.metadata:type_name -> boxoffice.v1.StreamError.MetadataEntry
+	26, // 32: boxoffice.v1.CommandsRequest.hold:type_name -> boxoffice.v1.HoldRequest
+	33, // 33: boxoffice.v1.CommandsRequest.sell:type_name -> boxoffice.v1.SellRequest
+	30, // 34: boxoffice.v1.CommandsRequest.release:type_name -> boxoffice.v1.ReleaseRequest
+	29, // 35: boxoffice.v1.CommandsRequest.extend_hold:type_name -> boxoffice.v1.ExtendHoldRequest
+	35, // 36: boxoffice.v1.CommandsRequest.refund:type_name -> boxoffice.v1.RefundRequest
+	27, // 37: boxoffice.v1.CommandsResponse.hold:type_name -> boxoffice.v1.HoldResponse
+	34, // 38: boxoffice.v1.CommandsResponse.sell:type_name -> boxoffice.v1.SellResponse
+	31, // 39: boxoffice.v1.CommandsResponse.release:type_name -> boxoffice.v1.ReleaseResponse
+	27, // 40: boxoffice.v1.CommandsResponse.extend_hold:type_name -> boxoffice.v1.HoldResponse
+	36, // 41: boxoffice.v1.CommandsResponse.refund:type_name -> boxoffice.v1.RefundResponse
+	42, // 42: boxoffice.v1.CommandsResponse.error:type_name -> boxoffice.v1.StreamError
+	46, // 43: boxoffice.v1.GroupStatus.replicas:type_name -> boxoffice.v1.ReplicaStatus
+	45, // 44: boxoffice.v1.StatusResponse.nodes:type_name -> boxoffice.v1.NodeInfo
+	47, // 45: boxoffice.v1.StatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
+	50, // 46: boxoffice.v1.RoutingResponse.shards:type_name -> boxoffice.v1.ShardRoute
+	45, // 47: boxoffice.v1.RoutingResponse.nodes:type_name -> boxoffice.v1.NodeInfo
+	55, // 48: boxoffice.v1.ScanResponse.records:type_name -> boxoffice.v1.Record
+	17, // 49: boxoffice.v1.Inventory.CreateEvent:input_type -> boxoffice.v1.CreateEventRequest
+	19, // 50: boxoffice.v1.Inventory.GetEvent:input_type -> boxoffice.v1.GetEventRequest
+	20, // 51: boxoffice.v1.Inventory.ListEvents:input_type -> boxoffice.v1.ListEventsRequest
+	22, // 52: boxoffice.v1.Inventory.GetSeatMap:input_type -> boxoffice.v1.GetSeatMapRequest
+	28, // 53: boxoffice.v1.Inventory.GetHold:input_type -> boxoffice.v1.GetHoldRequest
+	26, // 54: boxoffice.v1.Inventory.Hold:input_type -> boxoffice.v1.HoldRequest
+	29, // 55: boxoffice.v1.Inventory.ExtendHold:input_type -> boxoffice.v1.ExtendHoldRequest
+	30, // 56: boxoffice.v1.Inventory.Release:input_type -> boxoffice.v1.ReleaseRequest
+	33, // 57: boxoffice.v1.Inventory.Sell:input_type -> boxoffice.v1.SellRequest
+	35, // 58: boxoffice.v1.Inventory.Refund:input_type -> boxoffice.v1.RefundRequest
+	38, // 59: boxoffice.v1.Inventory.Watch:input_type -> boxoffice.v1.WatchRequest
+	40, // 60: boxoffice.v1.Inventory.ReadSeatMaps:input_type -> boxoffice.v1.ReadSeatMapsRequest
+	43, // 61: boxoffice.v1.Inventory.Commands:input_type -> boxoffice.v1.CommandsRequest
+	48, // 62: boxoffice.v1.Cluster.Status:input_type -> boxoffice.v1.StatusRequest
+	51, // 63: boxoffice.v1.Cluster.Routing:input_type -> boxoffice.v1.RoutingRequest
+	53, // 64: boxoffice.v1.Cluster.RemoveNode:input_type -> boxoffice.v1.RemoveNodeRequest
+	56, // 65: boxoffice.v1.Records.Get:input_type -> boxoffice.v1.GetRecordRequest
+	57, // 66: boxoffice.v1.Records.CompareAndSwap:input_type -> boxoffice.v1.CompareAndSwapRequest
+	59, // 67: boxoffice.v1.Records.Delete:input_type -> boxoffice.v1.DeleteRecordRequest
+	61, // 68: boxoffice.v1.Records.Add:input_type -> boxoffice.v1.AddRequest
+	63, // 69: boxoffice.v1.Records.Scan:input_type -> boxoffice.v1.ScanRequest
+	18, // 70: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
+	10, // 71: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
+	21, // 72: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
+	16, // 73: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
+	27, // 74: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
+	27, // 75: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
+	27, // 76: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
+	31, // 77: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
+	34, // 78: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
+	36, // 79: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
+	39, // 80: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
+	41, // 81: boxoffice.v1.Inventory.ReadSeatMaps:output_type -> boxoffice.v1.ReadSeatMapsResponse
+	44, // 82: boxoffice.v1.Inventory.Commands:output_type -> boxoffice.v1.CommandsResponse
+	49, // 83: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
+	52, // 84: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
+	54, // 85: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
+	55, // 86: boxoffice.v1.Records.Get:output_type -> boxoffice.v1.Record
+	58, // 87: boxoffice.v1.Records.CompareAndSwap:output_type -> boxoffice.v1.CompareAndSwapResponse
+	60, // 88: boxoffice.v1.Records.Delete:output_type -> boxoffice.v1.DeleteRecordResponse
+	62, // 89: boxoffice.v1.Records.Add:output_type -> boxoffice.v1.AddResponse
+	64, // 90: boxoffice.v1.Records.Scan:output_type -> boxoffice.v1.ScanResponse
+	70, // [70:91] is the sub-list for method output_type
+	49, // [49:70] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_api_boxoffice_v1_boxoffice_proto_init() }
@@ -4916,13 +5266,28 @@ func file_api_boxoffice_v1_boxoffice_proto_init() {
 		(*ReadSeatMapsResponse_SeatMap)(nil),
 		(*ReadSeatMapsResponse_Error)(nil),
 	}
+	file_api_boxoffice_v1_boxoffice_proto_msgTypes[39].OneofWrappers = []any{
+		(*CommandsRequest_Hold)(nil),
+		(*CommandsRequest_Sell)(nil),
+		(*CommandsRequest_Release)(nil),
+		(*CommandsRequest_ExtendHold)(nil),
+		(*CommandsRequest_Refund)(nil),
+	}
+	file_api_boxoffice_v1_boxoffice_proto_msgTypes[40].OneofWrappers = []any{
+		(*CommandsResponse_Hold)(nil),
+		(*CommandsResponse_Sell)(nil),
+		(*CommandsResponse_Release)(nil),
+		(*CommandsResponse_ExtendHold)(nil),
+		(*CommandsResponse_Refund)(nil),
+		(*CommandsResponse_Error)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_api_boxoffice_v1_boxoffice_proto_rawDesc), len(file_api_boxoffice_v1_boxoffice_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   60,
+			NumMessages:   62,
 			NumExtensions: 0,
 			NumServices:   3,
 		},

@@ -53,6 +53,7 @@ const (
 	Inventory_Refund_FullMethodName       = "/boxoffice.v1.Inventory/Refund"
 	Inventory_Watch_FullMethodName        = "/boxoffice.v1.Inventory/Watch"
 	Inventory_ReadSeatMaps_FullMethodName = "/boxoffice.v1.Inventory/ReadSeatMaps"
+	Inventory_Commands_FullMethodName     = "/boxoffice.v1.Inventory/Commands"
 )
 
 // InventoryClient is the client API for Inventory service.
@@ -83,6 +84,22 @@ type InventoryClient interface {
 	// by flow control. The stream ends OK after the client closes its side
 	// and every read is answered, or when the client cancels it.
 	ReadSeatMaps(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ReadSeatMapsRequest, ReadSeatMapsResponse], error)
+	// Commands serves Hold, Sell, Release, ExtendHold and Refund over one
+	// long-lived stream, for API servers that act for many fans at once: a
+	// command costs one message each way instead of a call (a unary call's
+	// stream set-up, headers and flushes cost both sides more CPU than the
+	// command's share of its Raft entry). Each request is one command with
+	// its request id, applied exactly as the unary method applies it and
+	// answered by one response with the same tag, in any order. A command
+	// that fails gets a StreamError with the status the unary method would
+	// have returned, and the stream goes on. When the stream itself breaks,
+	// the outcome of its commands in flight is unknown: send them again with
+	// the same request ids (on a new stream or as unary calls) and each is
+	// applied once. A node works on at most 1024 commands of a stream at a
+	// time; beyond that flow control slows the client down. The stream ends
+	// OK after the client closes its side and every command is answered, or
+	// when the client cancels it.
+	Commands(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[CommandsRequest, CommandsResponse], error)
 }
 
 type inventoryClient struct {
@@ -225,6 +242,19 @@ func (c *inventoryClient) ReadSeatMaps(ctx context.Context, opts ...grpc.CallOpt
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Inventory_ReadSeatMapsClient = grpc.BidiStreamingClient[ReadSeatMapsRequest, ReadSeatMapsResponse]
 
+func (c *inventoryClient) Commands(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[CommandsRequest, CommandsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Inventory_ServiceDesc.Streams[2], Inventory_Commands_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[CommandsRequest, CommandsResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Inventory_CommandsClient = grpc.BidiStreamingClient[CommandsRequest, CommandsResponse]
+
 // InventoryServer is the server API for Inventory service.
 // All implementations must embed UnimplementedInventoryServer
 // for forward compatibility.
@@ -253,6 +283,22 @@ type InventoryServer interface {
 	// by flow control. The stream ends OK after the client closes its side
 	// and every read is answered, or when the client cancels it.
 	ReadSeatMaps(grpc.BidiStreamingServer[ReadSeatMapsRequest, ReadSeatMapsResponse]) error
+	// Commands serves Hold, Sell, Release, ExtendHold and Refund over one
+	// long-lived stream, for API servers that act for many fans at once: a
+	// command costs one message each way instead of a call (a unary call's
+	// stream set-up, headers and flushes cost both sides more CPU than the
+	// command's share of its Raft entry). Each request is one command with
+	// its request id, applied exactly as the unary method applies it and
+	// answered by one response with the same tag, in any order. A command
+	// that fails gets a StreamError with the status the unary method would
+	// have returned, and the stream goes on. When the stream itself breaks,
+	// the outcome of its commands in flight is unknown: send them again with
+	// the same request ids (on a new stream or as unary calls) and each is
+	// applied once. A node works on at most 1024 commands of a stream at a
+	// time; beyond that flow control slows the client down. The stream ends
+	// OK after the client closes its side and every command is answered, or
+	// when the client cancels it.
+	Commands(grpc.BidiStreamingServer[CommandsRequest, CommandsResponse]) error
 	mustEmbedUnimplementedInventoryServer()
 }
 
@@ -298,6 +344,9 @@ func (UnimplementedInventoryServer) Watch(*WatchRequest, grpc.ServerStreamingSer
 }
 func (UnimplementedInventoryServer) ReadSeatMaps(grpc.BidiStreamingServer[ReadSeatMapsRequest, ReadSeatMapsResponse]) error {
 	return status.Error(codes.Unimplemented, "method ReadSeatMaps not implemented")
+}
+func (UnimplementedInventoryServer) Commands(grpc.BidiStreamingServer[CommandsRequest, CommandsResponse]) error {
+	return status.Error(codes.Unimplemented, "method Commands not implemented")
 }
 func (UnimplementedInventoryServer) mustEmbedUnimplementedInventoryServer() {}
 func (UnimplementedInventoryServer) testEmbeddedByValue()                   {}
@@ -518,6 +567,13 @@ func _Inventory_ReadSeatMaps_Handler(srv interface{}, stream grpc.ServerStream) 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Inventory_ReadSeatMapsServer = grpc.BidiStreamingServer[ReadSeatMapsRequest, ReadSeatMapsResponse]
 
+func _Inventory_Commands_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(InventoryServer).Commands(&grpc.GenericServerStream[CommandsRequest, CommandsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Inventory_CommandsServer = grpc.BidiStreamingServer[CommandsRequest, CommandsResponse]
+
 // Inventory_ServiceDesc is the grpc.ServiceDesc for Inventory service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -575,6 +631,12 @@ var Inventory_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "ReadSeatMaps",
 			Handler:       _Inventory_ReadSeatMaps_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "Commands",
+			Handler:       _Inventory_Commands_Handler,
 			ServerStreams: true,
 			ClientStreams: true,
 		},

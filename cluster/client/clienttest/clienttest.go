@@ -32,11 +32,14 @@ type WatchHandler func(ctx context.Context, node *Node, req *boxofficev1.WatchRe
 // ReadSeatMapsHandler serves one ReadSeatMaps stream on one node.
 type ReadSeatMapsHandler func(ctx context.Context, node *Node, stream boxofficev1.Inventory_ReadSeatMapsServer) error
 
+// CommandsHandler serves one Commands stream on one node.
+type CommandsHandler func(ctx context.Context, node *Node, stream boxofficev1.Inventory_CommandsServer) error
+
 // Call is one call a node received.
 type Call struct {
 	Node    string        // node id
 	Method  string        // bare method name
-	Request proto.Message // nil for ReadSeatMaps: one Call per stream
+	Request proto.Message // nil for ReadSeatMaps and Commands: one Call per stream
 }
 
 // Node is one fake node.
@@ -53,6 +56,7 @@ type Cluster struct {
 	handler Handler
 	watch   WatchHandler
 	reads   ReadSeatMapsHandler
+	cmds    CommandsHandler
 	status  *boxofficev1.StatusResponse
 	routing map[string]*boxofficev1.RoutingResponse
 	calls   []Call
@@ -117,6 +121,15 @@ func (c *Cluster) HandleWatch(h WatchHandler) {
 func (c *Cluster) HandleReadSeatMaps(h ReadSeatMapsHandler) {
 	c.mu.Lock()
 	c.reads = h
+	c.mu.Unlock()
+}
+
+// HandleCommands sets the handler of Commands streams. Until it is called,
+// Commands streams fail with UNIMPLEMENTED, as on a node without the
+// method, and the Go client sends its mutations as unary calls.
+func (c *Cluster) HandleCommands(h CommandsHandler) {
+	c.mu.Lock()
+	c.cmds = h
 	c.mu.Unlock()
 }
 
@@ -209,6 +222,18 @@ func (c *Cluster) stream(node *Node, method string, stream grpc.ServerStream) er
 			return status.Error(codes.Unimplemented, "clienttest: no ReadSeatMaps handler")
 		}
 		return reads(stream.Context(), node, &grpc.GenericServerStream[boxofficev1.ReadSeatMapsRequest, boxofficev1.ReadSeatMapsResponse]{ServerStream: stream})
+	}
+	if method == "Commands" {
+		c.mu.Lock()
+		cmds := c.cmds
+		if cmds != nil {
+			c.calls = append(c.calls, Call{Node: node.ID, Method: method})
+		}
+		c.mu.Unlock()
+		if cmds == nil {
+			return status.Error(codes.Unimplemented, "clienttest: no Commands handler")
+		}
+		return cmds(stream.Context(), node, &grpc.GenericServerStream[boxofficev1.CommandsRequest, boxofficev1.CommandsResponse]{ServerStream: stream})
 	}
 	if method != "Watch" {
 		return status.Errorf(codes.Unimplemented, "clienttest: no stream %s", method)

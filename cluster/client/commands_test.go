@@ -1,0 +1,287 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/cluster/client/clienttest"
+)
+
+// fakeCommands serves Commands streams. Every command is answered from its
+// own goroutine after a random pause, so answers overtake each other. By
+// the holder of a hold:
+//   - "missing": a NOT_FOUND StreamError (reason NOT_FOUND);
+//   - "break": the first time a request id is seen, the stream ends with
+//     UNAVAILABLE instead of an answer;
+//   - "redirect": on any node but redirectTo, an UNAVAILABLE StreamError
+//     naming redirectTo as the leader;
+//   - "wrong-kind": a SellResponse to a hold;
+//   - otherwise a HoldResponse whose hold id is "<node>/<request id>".
+//
+// Sell, Release, ExtendHold and Refund get their own kind of answer.
+type fakeCommands struct {
+	redirectTo string // node address
+	streams    atomic.Int32
+	mu         sync.Mutex
+	seen       map[string]int // request id -> times received
+}
+
+func (f *fakeCommands) handler(ctx context.Context, node *clienttest.Node, stream boxofficev1.Inventory_CommandsServer) error {
+	f.streams.Add(1)
+	var (
+		sendMu  sync.Mutex
+		pending sync.WaitGroup
+		broken  = make(chan struct{})
+		once    sync.Once
+	)
+	defer pending.Wait()
+	for {
+		var req *boxofficev1.CommandsRequest
+		received := make(chan error, 1)
+		go func() {
+			var err error
+			req, err = stream.Recv()
+			received <- err
+		}()
+		select {
+		case err := <-received:
+			if err != nil {
+				return nil
+			}
+		case <-broken:
+			return status.Error(codes.Unavailable, "stream broken on purpose")
+		}
+		f.mu.Lock()
+		f.seen[requestIDOf(req)]++
+		times := f.seen[requestIDOf(req)]
+		f.mu.Unlock()
+		pending.Go(func() {
+			time.Sleep(time.Duration(rand.N(200)) * time.Microsecond)
+			resp := &boxofficev1.CommandsResponse{Tag: req.Tag}
+			switch cmd := req.Command.(type) {
+			case *boxofficev1.CommandsRequest_Hold:
+				switch cmd.Hold.Holder {
+				case "missing":
+					resp.Result = &boxofficev1.CommandsResponse_Error{Error: &boxofficev1.StreamError{
+						Code: int32(codes.NotFound), Message: "no such section", Reason: "NOT_FOUND"}}
+				case "break":
+					if times == 1 {
+						once.Do(func() { close(broken) })
+						return
+					}
+				case "redirect":
+					if node.Addr != f.redirectTo {
+						resp.Result = &boxofficev1.CommandsResponse_Error{Error: &boxofficev1.StreamError{
+							Code: int32(codes.Unavailable), Message: "not the leader", LeaderAddr: f.redirectTo}}
+					}
+				case "wrong-kind":
+					resp.Result = &boxofficev1.CommandsResponse_Sell{Sell: &boxofficev1.SellResponse{}}
+				}
+				if resp.Result == nil {
+					resp.Result = &boxofficev1.CommandsResponse_Hold{Hold: &boxofficev1.HoldResponse{
+						HoldId: node.ID + "/" + cmd.Hold.RequestId, Holder: cmd.Hold.Holder}}
+				}
+			case *boxofficev1.CommandsRequest_Sell:
+				resp.Result = &boxofficev1.CommandsResponse_Sell{Sell: &boxofficev1.SellResponse{OrderId: cmd.Sell.OrderId}}
+			case *boxofficev1.CommandsRequest_Release:
+				resp.Result = &boxofficev1.CommandsResponse_Release{Release: &boxofficev1.ReleaseResponse{SeatIds: []string{cmd.Release.HoldId}}}
+			case *boxofficev1.CommandsRequest_ExtendHold:
+				resp.Result = &boxofficev1.CommandsResponse_ExtendHold{ExtendHold: &boxofficev1.HoldResponse{HoldId: cmd.ExtendHold.HoldId}}
+			case *boxofficev1.CommandsRequest_Refund:
+				resp.Result = &boxofficev1.CommandsResponse_Refund{Refund: &boxofficev1.RefundResponse{
+					Tickets: []*boxofficev1.Ticket{{OrderId: cmd.Refund.OrderId}}}}
+			}
+			sendMu.Lock()
+			defer sendMu.Unlock()
+			_ = stream.Send(resp)
+		})
+	}
+}
+
+// times reports how often a request id was received.
+func (f *fakeCommands) times(requestID string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.seen[requestID]
+}
+
+func requestIDOf(req *boxofficev1.CommandsRequest) string {
+	switch cmd := req.Command.(type) {
+	case *boxofficev1.CommandsRequest_Hold:
+		return cmd.Hold.RequestId
+	case *boxofficev1.CommandsRequest_Sell:
+		return cmd.Sell.RequestId
+	case *boxofficev1.CommandsRequest_Release:
+		return cmd.Release.RequestId
+	case *boxofficev1.CommandsRequest_ExtendHold:
+		return cmd.ExtendHold.RequestId
+	case *boxofficev1.CommandsRequest_Refund:
+		return cmd.Refund.RequestId
+	}
+	return ""
+}
+
+func newFakeCommands(t *testing.T, nodes int) (*clienttest.Cluster, *fakeCommands) {
+	fake := clienttest.NewCluster(t, nodes)
+	f := &fakeCommands{seen: map[string]int{}, redirectTo: fake.Nodes[len(fake.Nodes)-1].Addr}
+	fake.HandleCommands(f.handler)
+	return fake, f
+}
+
+func hold(holder, requestID string) *boxofficev1.HoldRequest {
+	return &boxofficev1.HoldRequest{EventId: "ev", Holder: holder, RequestId: requestID,
+		Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 2}}}
+}
+
+// TestCommandsMultiplex: concurrent callers' mutations share one Commands
+// stream per node, each gets the answer to its own command although
+// answers come back out of order, and no unary mutation is made.
+func TestCommandsMultiplex(t *testing.T) {
+	fake, f := newFakeCommands(t, 1)
+	c := dial(t, fake.Addrs())
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for caller := range 64 {
+		wg.Go(func() {
+			for k := range 30 {
+				id := fmt.Sprintf("c%d-%d", caller, k)
+				resp, err := c.Hold(ctx, hold("fan", id))
+				if err != nil {
+					t.Errorf("hold %s: %v", id, err)
+					return
+				}
+				if want := "n1/" + id; resp.GetHoldId() != want {
+					t.Errorf("hold %s got the answer %s", id, resp.GetHoldId())
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := f.streams.Load(); n != 1 {
+		t.Fatalf("64 callers opened %d Commands streams to one node, want 1", n)
+	}
+	if calls := fake.Calls("Hold"); len(calls) != 0 {
+		t.Fatalf("%d unary Hold calls; every hold should have gone on the stream", len(calls))
+	}
+
+	// Every kind of mutation comes back as its own kind of answer.
+	if r, err := c.Sell(ctx, &boxofficev1.SellRequest{EventId: "ev", HoldId: "h", Holder: "fan", OrderId: "o1"}); err != nil || r.GetOrderId() != "o1" {
+		t.Fatalf("Sell: %v, %v", r, err)
+	}
+	if r, err := c.Release(ctx, &boxofficev1.ReleaseRequest{EventId: "ev", HoldId: "h2", Holder: "fan"}); err != nil || r.GetSeatIds()[0] != "h2" {
+		t.Fatalf("Release: %v, %v", r, err)
+	}
+	if r, err := c.ExtendHold(ctx, &boxofficev1.ExtendHoldRequest{EventId: "ev", HoldId: "h3", Holder: "fan"}); err != nil || r.GetHoldId() != "h3" {
+		t.Fatalf("ExtendHold: %v, %v", r, err)
+	}
+	if r, err := c.Refund(ctx, &boxofficev1.RefundRequest{EventId: "ev", OrderId: "o4"}); err != nil || r.GetTickets()[0].GetOrderId() != "o4" {
+		t.Fatalf("Refund: %v, %v", r, err)
+	}
+	// A request id was filled in for each, as for unary calls.
+	if f.times("") != 0 {
+		t.Fatal("a mutation went on the stream without a request id")
+	}
+}
+
+// TestCommandsErrors: a command's StreamError comes back as the status the
+// unary call would have returned and leaves the stream open; an answer of
+// the wrong kind is INTERNAL; a leader hint is followed.
+func TestCommandsErrors(t *testing.T) {
+	fake, f := newFakeCommands(t, 2)
+	c := dial(t, fake.Addrs())
+	ctx := context.Background()
+
+	_, err := c.Hold(ctx, hold("missing", "m1"))
+	st := status.Convert(err)
+	var reason string
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			reason = info.GetReason()
+		}
+	}
+	if st.Code() != codes.NotFound || st.Message() != "no such section" || reason != "NOT_FOUND" {
+		t.Fatalf("a failed command returned %v (reason %q), want the NOT_FOUND it carried", err, reason)
+	}
+	if n := f.times("m1"); n != 1 {
+		t.Fatalf("a NOT_FOUND command was sent %d times, want once (not retried)", n)
+	}
+
+	if _, err := c.Hold(ctx, hold("wrong-kind", "w1")); status.Code(err) != codes.Internal {
+		t.Fatalf("an answer of the wrong kind: %v, want INTERNAL", err)
+	}
+
+	for i := range 4 { // whichever node a hold goes to first, it ends on the leader named
+		resp, err := c.Hold(ctx, hold("redirect", fmt.Sprintf("r%d", i)))
+		if err != nil || resp.GetHoldId() != fmt.Sprintf("n2/r%d", i) {
+			t.Fatalf("a redirected hold: %v, %v; want it answered by n2", resp, err)
+		}
+	}
+	if n := f.streams.Load(); n > 2 {
+		t.Fatalf("%d streams to 2 nodes: a failed command ended its stream", n)
+	}
+}
+
+// TestCommandsBrokenStreamRetried: a stream that breaks with a command in
+// flight is replaced, and the command is sent again with the same request
+// id (which the cluster applies once).
+func TestCommandsBrokenStreamRetried(t *testing.T) {
+	fake, f := newFakeCommands(t, 1)
+	c := dial(t, fake.Addrs())
+	resp, err := c.Hold(context.Background(), hold("break", "b1"))
+	if err != nil || resp.GetHoldId() != "n1/b1" {
+		t.Fatalf("a hold whose stream broke: %v, %v; want it retried", resp, err)
+	}
+	if n := f.times("b1"); n != 2 {
+		t.Fatalf("request id b1 received %d times, want 2 (the lost one and its retry)", n)
+	}
+	if n := f.streams.Load(); n != 2 {
+		t.Fatalf("%d streams after one broke, want 2", n)
+	}
+}
+
+// TestCommandsFallBackToUnary: a node without Commands (an older version)
+// gets unary calls, and so does every node when Config.UnaryCommands is
+// set.
+func TestCommandsFallBackToUnary(t *testing.T) {
+	unaryHold := func(ctx context.Context, node *clienttest.Node, method string, req proto.Message) (proto.Message, error) {
+		if method != "Hold" {
+			return nil, status.Errorf(codes.Unimplemented, "%s", method)
+		}
+		return &boxofficev1.HoldResponse{HoldId: "unary/" + req.(*boxofficev1.HoldRequest).RequestId}, nil
+	}
+
+	old := clienttest.NewCluster(t, 1) // no Commands handler: UNIMPLEMENTED
+	old.Handle(unaryHold)
+	c := dial(t, old.Addrs())
+	for i := range 3 {
+		resp, err := c.Hold(context.Background(), hold("fan", fmt.Sprintf("u%d", i)))
+		if err != nil || resp.GetHoldId() != fmt.Sprintf("unary/u%d", i) {
+			t.Fatalf("hold on a node without Commands: %v, %v", resp, err)
+		}
+	}
+	if n := len(old.Calls("Hold")); n != 3 {
+		t.Fatalf("%d unary holds, want 3", n)
+	}
+
+	fake, f := newFakeCommands(t, 1)
+	fake.Handle(unaryHold)
+	c = dial(t, fake.Addrs(), func(cfg *Config) { cfg.UnaryCommands = true })
+	if resp, err := c.Hold(context.Background(), hold("fan", "x")); err != nil || resp.GetHoldId() != "unary/x" {
+		t.Fatalf("hold with UnaryCommands: %v, %v", resp, err)
+	}
+	if n := f.streams.Load(); n != 0 {
+		t.Fatalf("UnaryCommands opened %d Commands streams", n)
+	}
+}

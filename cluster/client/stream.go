@@ -1,0 +1,267 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+)
+
+// Calls over streams. Seat-map reads (ReadSeatMaps, seatstream.go) and
+// mutations (Commands, commands.go) go as one message each on a
+// long-lived stream to the chosen node instead of a unary call: a unary
+// call sets up and tears down an HTTP/2 stream and pays its own flushes on
+// both sides, which costs more CPU than the work itself. Every node gets
+// one stream of each kind per Client, opened on first use and shared by
+// every concurrent caller; each message carries a tag the stream's
+// receiver matches its answer by, since a node answers in any order. A
+// stream that fails fails its calls in flight with UNAVAILABLE (retried
+// like any call: mutations keep their request ids) and is opened again by
+// the next call.
+
+// errorDomain is the ErrorInfo domain of the statuses the nodes send.
+const errorDomain = "boxoffice.dev"
+
+// taggedResponse is what every response message of a tagged stream has.
+type taggedResponse interface {
+	GetTag() uint64
+	GetError() *boxofficev1.StreamError
+}
+
+// taggedStreams is one node's stream of one kind, reopened after a failure.
+type taggedStreams[Req, Resp any] struct {
+	kind        string // for errors: "seat-map read", "command"
+	open        func(context.Context) (grpc.BidiStreamingClient[Req, Resp], error)
+	background  context.Context // the Client's: Close ends every stream
+	inFlightMax int
+
+	mu      sync.Mutex
+	current *taggedStream[Req, Resp]
+}
+
+// call sends the message build makes (given its tag and the timeout left,
+// in milliseconds, 0 for none) and waits for its answer. An answer that
+// is a StreamError comes back as the status error the unary call would
+// have returned, its leader hint set where a unary call's trailer would
+// have put it (in opts, where retry looks).
+func (s *taggedStreams[Req, Resp]) call(ctx context.Context, opts []grpc.CallOption, build func(tag uint64, timeoutMs uint32) *Req) (*Resp, error) {
+	stream, err := s.stream(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := stream.call(ctx, build)
+	if err != nil {
+		return nil, err
+	}
+	if e := any(resp).(taggedResponse).GetError(); e != nil {
+		if e.GetLeaderAddr() != "" && checkAddr(e.GetLeaderAddr()) == nil {
+			for _, opt := range opts {
+				if trailer, ok := opt.(grpc.TrailerCallOption); ok {
+					*trailer.TrailerAddr = metadata.Pairs(LeaderAddrMetadataKey, e.GetLeaderAddr())
+				}
+			}
+		}
+		return nil, streamErrorStatus(e)
+	}
+	return resp, nil
+}
+
+// stream returns the node's open stream, opening one if there is none.
+func (s *taggedStreams[Req, Resp]) stream(ctx context.Context) (*taggedStream[Req, Resp], error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.current != nil && !s.current.broken() {
+		return s.current, nil
+	}
+	streamCtx, cancel := context.WithCancel(s.background)
+	// Opening waits for the connection; the caller's deadline bounds that
+	// wait, but not the stream, which outlives the caller.
+	opened := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			cancel()
+		case <-opened:
+		}
+	}()
+	raw, err := s.open(streamCtx)
+	close(opened)
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		cancel()
+		if st, ok := status.FromError(err); ok && st.Code() != codes.Unknown {
+			return nil, err
+		}
+		return nil, status.FromContextError(err).Err()
+	}
+	stream := &taggedStream[Req, Resp]{
+		kind:    s.kind,
+		raw:     raw,
+		cancel:  cancel,
+		slots:   make(chan struct{}, s.inFlightMax),
+		pending: make(map[uint64]chan *Resp),
+	}
+	go stream.receive()
+	s.current = stream
+	return stream, nil
+}
+
+// taggedStream is one open stream.
+type taggedStream[Req, Resp any] struct {
+	kind   string
+	raw    grpc.BidiStreamingClient[Req, Resp]
+	cancel context.CancelFunc
+	slots  chan struct{} // one per call in flight
+
+	sendMu sync.Mutex // gRPC allows one Send at a time
+
+	mu      sync.Mutex
+	nextTag uint64
+	pending map[uint64]chan *Resp // by tag; nil once broken
+	err     error                 // why the stream broke
+	free    []chan *Resp          // answer channels to reuse
+}
+
+// call sends one message and waits for its answer.
+func (s *taggedStream[Req, Resp]) call(ctx context.Context, build func(tag uint64, timeoutMs uint32) *Req) (*Resp, error) {
+	select {
+	case s.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, status.FromContextError(ctx.Err()).Err()
+	}
+	defer func() { <-s.slots }()
+
+	s.mu.Lock()
+	if s.pending == nil {
+		err := s.err
+		s.mu.Unlock()
+		return nil, err
+	}
+	var answer chan *Resp
+	if n := len(s.free); n > 0 {
+		answer, s.free = s.free[n-1], s.free[:n-1]
+	} else {
+		answer = make(chan *Resp, 1)
+	}
+	s.nextTag++
+	tag := s.nextTag
+	s.pending[tag] = answer
+	s.mu.Unlock()
+
+	var timeoutMs uint32
+	if deadline, ok := ctx.Deadline(); ok {
+		// Whole milliseconds, at least one: 0 would mean the node's limit.
+		timeoutMs = uint32(max(1, min(time.Until(deadline).Milliseconds(), 1<<31)))
+	}
+	msg := build(tag, timeoutMs)
+	s.sendMu.Lock()
+	err := s.raw.Send(msg)
+	s.sendMu.Unlock()
+	if err != nil && !errors.Is(err, io.EOF) {
+		s.fail(fmt.Errorf("send: %w", err))
+	}
+	// io.EOF: the stream has ended, and the receiver fails it with the
+	// status Recv returns, which says why (UNIMPLEMENTED from a node
+	// without the method, for one).
+
+	select {
+	case resp := <-answer:
+		if resp == nil {
+			return nil, s.brokenError()
+		}
+		s.mu.Lock()
+		s.free = append(s.free, answer)
+		s.mu.Unlock()
+		return resp, nil
+	case <-ctx.Done():
+		s.mu.Lock()
+		delete(s.pending, tag)
+		s.mu.Unlock()
+		// answer may still receive a late response: not reused.
+		return nil, status.FromContextError(ctx.Err()).Err()
+	}
+}
+
+// receive hands every answer to the call waiting for its tag, until the
+// stream fails.
+func (s *taggedStream[Req, Resp]) receive() {
+	for {
+		resp, err := s.raw.Recv()
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		tag := any(resp).(taggedResponse).GetTag()
+		s.mu.Lock()
+		answer := s.pending[tag]
+		delete(s.pending, tag)
+		s.mu.Unlock()
+		if answer != nil {
+			answer <- resp // buffered, and only this receiver sends on it
+		}
+	}
+}
+
+// fail marks the stream broken and wakes every call waiting on it. The
+// calls fail with UNAVAILABLE (worth retrying), except when the node does
+// not know the stream's method: UNIMPLEMENTED, for the caller to fall
+// back on unary calls.
+func (s *taggedStream[Req, Resp]) fail(cause error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending == nil {
+		return
+	}
+	code := codes.Unavailable
+	if status.Code(cause) == codes.Unimplemented {
+		code = codes.Unimplemented
+	}
+	s.err = status.Errorf(code, "boxoffice client: %s stream failed: %v", s.kind, cause)
+	for _, answer := range s.pending {
+		answer <- nil
+	}
+	s.pending = nil
+	s.cancel()
+}
+
+func (s *taggedStream[Req, Resp]) broken() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pending == nil
+}
+
+func (s *taggedStream[Req, Resp]) brokenError() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil {
+		return errors.New("boxoffice client: " + s.kind + " stream failed")
+	}
+	return s.err
+}
+
+// streamErrorStatus rebuilds the status the unary call would have returned.
+func streamErrorStatus(e *boxofficev1.StreamError) error {
+	code := codes.Code(e.GetCode())
+	if code == codes.OK {
+		code = codes.Unknown // an error must not read as success
+	}
+	st := status.New(code, e.GetMessage())
+	if e.GetReason() != "" {
+		if withInfo, err := st.WithDetails(&errdetails.ErrorInfo{Reason: e.GetReason(), Domain: errorDomain, Metadata: e.GetMetadata()}); err == nil {
+			st = withInfo
+		}
+	}
+	return st.Err()
+}

@@ -1,0 +1,199 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+)
+
+// commandsOn sends cmds on one Commands stream of node i, all at once, and
+// returns the answers by tag (the index in cmds). It closes its side after
+// the last command and expects the stream to end OK once every command is
+// answered.
+func commandsOn(t *testing.T, tc *testCluster, i int, cmds []*boxofficev1.CommandsRequest) []*boxofficev1.CommandsResponse {
+	t.Helper()
+	ctx := ctxT(t, 60*time.Second)
+	stream, err := tc.inv(i).Commands(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for tag, cmd := range cmds {
+			cmd.Tag = uint64(tag)
+			if err := stream.Send(cmd); err != nil {
+				t.Errorf("Send: %v", err)
+				return
+			}
+		}
+		_ = stream.CloseSend()
+	}()
+	answers := make([]*boxofficev1.CommandsResponse, len(cmds))
+	for {
+		resp, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("Recv: %v", err)
+		}
+		if resp.Tag >= uint64(len(cmds)) || answers[resp.Tag] != nil {
+			t.Fatalf("tag %d answered twice or never sent", resp.Tag)
+		}
+		answers[resp.Tag] = resp
+	}
+	for tag, a := range answers {
+		if a == nil {
+			t.Fatalf("the stream ended OK without answering tag %d", tag)
+		}
+	}
+	return answers
+}
+
+// TestCommandsStream: holds, sells and releases sent on a Commands stream
+// are applied as the unary calls apply them (every answer of its kind,
+// the seat map agrees, nothing held at the end); a request id means one
+// mutation whichever path carries it; a bad command gets the status its
+// unary call gets and the stream goes on.
+func TestCommandsStream(t *testing.T) {
+	skipIfShort(t)
+	tc := newTestCluster(t, 3)
+	const sections = 4
+	tc.createOnSaleEvent("cmds", sections, 5, 10) // 200 seats over every group
+	ctx := ctxT(t, 120*time.Second)
+	gauge := tc.hosts[1].metrics.cmdStreamsOpen
+
+	// 40 holds of 2 at once on node 2's stream: the node forwards those of
+	// shards it does not lead.
+	const holds = 40
+	var cmds []*boxofficev1.CommandsRequest
+	for k := range holds {
+		cmds = append(cmds, &boxofficev1.CommandsRequest{Command: &boxofficev1.CommandsRequest_Hold{Hold: &boxofficev1.HoldRequest{
+			RequestId: fmt.Sprintf("h%d", k), EventId: "cmds", Holder: "fan",
+			Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 2, SectionId: fmt.Sprintf("S%d", k%sections)}}}}})
+	}
+	held := commandsOn(t, tc, 1, cmds)
+	seats := map[string]bool{}
+	for k, a := range held {
+		h := a.GetHold()
+		if h == nil || len(h.SeatIds) != 2 {
+			t.Fatalf("hold %d: %v", k, a)
+		}
+		for _, s := range h.SeatIds {
+			if seats[s] {
+				t.Fatalf("seat %s held twice", s)
+			}
+			seats[s] = true
+		}
+	}
+
+	// The same request id on the stream again and as a unary call: the
+	// first answer, nothing held twice.
+	again := commandsOn(t, tc, 2, []*boxofficev1.CommandsRequest{cmds[0]})[0].GetHold()
+	unary, err := tc.inv(0).Hold(ctx, cmds[0].GetHold())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.GetHoldId() != held[0].GetHold().HoldId || unary.GetHoldId() != held[0].GetHold().HoldId {
+		t.Fatalf("request id h0 answered %q (stream) and %q (unary), first answer %q", again.GetHoldId(), unary.GetHoldId(), held[0].GetHold().HoldId)
+	}
+
+	// Sell the even holds, release the odd ones.
+	cmds = nil
+	for k, a := range held {
+		h := a.GetHold()
+		if k%2 == 0 {
+			cmds = append(cmds, &boxofficev1.CommandsRequest{Command: &boxofficev1.CommandsRequest_Sell{Sell: &boxofficev1.SellRequest{
+				RequestId: fmt.Sprintf("s%d", k), EventId: "cmds", HoldId: h.HoldId, Holder: "fan", OrderId: fmt.Sprintf("o%d", k), Buyer: "fan"}}})
+		} else {
+			cmds = append(cmds, &boxofficev1.CommandsRequest{Command: &boxofficev1.CommandsRequest_Release{Release: &boxofficev1.ReleaseRequest{
+				RequestId: fmt.Sprintf("r%d", k), EventId: "cmds", HoldId: h.HoldId, Holder: "fan"}}})
+		}
+	}
+	for k, a := range commandsOn(t, tc, 0, cmds) {
+		if k%2 == 0 && len(a.GetSell().GetTickets()) != 2 || k%2 == 1 && len(a.GetRelease().GetSeatIds()) != 2 {
+			t.Fatalf("command %d: %v", k, a)
+		}
+	}
+	m, err := tc.inv(2).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "cmds", View: viewSummary})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sold, onHold uint32
+	for _, s := range m.GetSections() {
+		sold += s.GetSold()
+		onHold += s.GetHeld()
+	}
+	if sold != holds || onHold != 0 {
+		t.Fatalf("after 20 sells and 20 releases of 2 seats: %d sold, %d held; want 40 and 0", sold, onHold)
+	}
+
+	// Bad commands, each next to the unary call that should fail alike.
+	bad := []struct {
+		name  string
+		cmd   *boxofficev1.CommandsRequest
+		unary func() error
+	}{
+		{"no command", &boxofficev1.CommandsRequest{}, func() error { return status.Error(codes.InvalidArgument, "") }},
+		{"hold without request id", &boxofficev1.CommandsRequest{Command: &boxofficev1.CommandsRequest_Hold{Hold: &boxofficev1.HoldRequest{EventId: "cmds", Holder: "x"}}},
+			func() error {
+				_, err := tc.inv(0).Hold(ctx, &boxofficev1.HoldRequest{EventId: "cmds", Holder: "x"})
+				return err
+			}},
+		{"sell of an unknown hold", &boxofficev1.CommandsRequest{Command: &boxofficev1.CommandsRequest_Sell{Sell: &boxofficev1.SellRequest{
+			RequestId: "bad-s", EventId: "cmds", HoldId: held[1].GetHold().HoldId, Holder: "fan", OrderId: "ox", Buyer: "fan"}}},
+			func() error {
+				_, err := tc.inv(0).Sell(ctx, &boxofficev1.SellRequest{RequestId: "bad-s-unary", EventId: "cmds", HoldId: held[1].GetHold().HoldId,
+					Holder: "fan", OrderId: "ox", Buyer: "fan"})
+				return err
+			}},
+		{"release by another holder", &boxofficev1.CommandsRequest{Command: &boxofficev1.CommandsRequest_Release{Release: &boxofficev1.ReleaseRequest{
+			RequestId: "bad-r", EventId: "cmds", HoldId: held[0].GetHold().HoldId, Holder: "thief"}}},
+			func() error {
+				_, err := tc.inv(0).Release(ctx, &boxofficev1.ReleaseRequest{RequestId: "bad-r-unary", EventId: "cmds", HoldId: held[0].GetHold().HoldId, Holder: "thief"})
+				return err
+			}},
+		{"unknown event", &boxofficev1.CommandsRequest{Command: &boxofficev1.CommandsRequest_ExtendHold{ExtendHold: &boxofficev1.ExtendHoldRequest{
+			RequestId: "bad-e", EventId: "nosuch", HoldId: "h", Holder: "fan"}}},
+			func() error {
+				_, err := tc.inv(0).ExtendHold(ctx, &boxofficev1.ExtendHoldRequest{RequestId: "bad-e-unary", EventId: "nosuch", HoldId: "h", Holder: "fan"})
+				return err
+			}},
+	}
+	cmds = nil
+	for _, b := range bad {
+		cmds = append(cmds, b.cmd)
+	}
+	// A good command after the bad ones: the stream goes on.
+	cmds = append(cmds, &boxofficev1.CommandsRequest{Command: &boxofficev1.CommandsRequest_Refund{Refund: &boxofficev1.RefundRequest{
+		RequestId: "refund-o0", EventId: "cmds", OrderId: "o0"}}})
+	answers := commandsOn(t, tc, 2, cmds)
+	for k, b := range bad {
+		e := answers[k].GetError()
+		want := status.Code(b.unary())
+		if e == nil || codes.Code(e.Code) != want || want == codes.OK {
+			t.Errorf("%s: stream answered %v, unary %v", b.name, answers[k], want)
+		}
+	}
+	if r := answers[len(bad)].GetRefund(); len(r.GetTickets()) != 2 {
+		t.Fatalf("a refund after bad commands: %v", answers[len(bad)])
+	}
+	if !proto.Equal(held[0].GetHold(), again) {
+		t.Fatalf("the repeated hold's answer differs: %v vs %v", held[0].GetHold(), again)
+	}
+
+	deadline := time.Now().Add(10 * time.Second)
+	for gaugeValue(t, gauge) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%v Commands streams still counted open on node 2 after they ended", gaugeValue(t, gauge))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
