@@ -96,7 +96,7 @@ func (s *Store) hold(now int64, c *fsmpb.Hold) *fsmpb.Result {
 	if c.TtlMs < 0 {
 		return refuse(codeInvalid, "ttl_ms = %d is negative", c.TtlMs)
 	}
-	if _, exists := sh.holdByID[c.HoldId]; exists {
+	if _, exists := sh.holdSlot(c.HoldId); exists {
 		return refuse(codeAlreadyExist, "hold %q already exists", c.HoldId)
 	}
 	if sh.liveHolds >= MaxHoldsPerShard {
@@ -312,7 +312,7 @@ func (s *Store) liveHoldFor(eventID string, shardNumber uint32, holdID, holder s
 	if refusal != nil {
 		return nil, 0, refusal
 	}
-	slot, ok := sh.holdByID[holdID]
+	slot, ok := sh.holdSlot(holdID)
 	if !ok {
 		return nil, 0, refuse(codeNotFound, "no hold %q (never made, released, sold or swept)", holdID)
 	}
@@ -468,7 +468,7 @@ func (s *Store) sell(now int64, c *fsmpb.Sell) *fsmpb.Result {
 		return refusal
 	}
 	h := sh.holds[slot] // a copy: the slot is freed below
-	orderSlot, exists := sh.orderByID[c.OrderId]
+	orderSlot, exists := sh.orderSlot(c.OrderId)
 	var previous []orderTicket
 	if exists {
 		o := &sh.orders[orderSlot]
@@ -540,7 +540,7 @@ func (s *Store) refund(c *fsmpb.Refund) *fsmpb.Result {
 	if refusal != nil {
 		return refusal
 	}
-	slot, ok := sh.orderByID[c.OrderId]
+	slot, ok := sh.orderSlot(c.OrderId)
 	if !ok {
 		return refuse(codeNotFound, "no order %q in this shard", c.OrderId)
 	}
@@ -664,14 +664,13 @@ func (sh *shard) emitPool(res *fsmpb.Result, pi uint32, holdID, orderID string) 
 
 func (sh *shard) record(res *fsmpb.Result, rec changeRecord, id string) {
 	sh.sequence++
-	rec.sequence = sh.sequence
 	sh.changes.add(rec, sh.changeCap)
 	if len(sh.changeSlab) == 0 {
 		sh.changeSlab = make([]fsmpb.SeatChange, slabSize)
 	}
 	c := &sh.changeSlab[0]
 	sh.changeSlab = sh.changeSlab[1:]
-	sh.fillChange(c, rec, id)
+	sh.fillChange(c, rec, sh.sequence, id)
 	res.Changes = append(res.Changes, c)
 }
 
@@ -680,17 +679,18 @@ func (sh *shard) record(res *fsmpb.Result, rec changeRecord, id string) {
 // Result using it does.
 const slabSize = 64
 
-// changeProto builds the SeatChange of rec; id is the seat id if known.
-func (sh *shard) changeProto(rec changeRecord, id string) *fsmpb.SeatChange {
+// changeProto builds the SeatChange of rec, number sequence; id is the
+// seat id if known.
+func (sh *shard) changeProto(rec changeRecord, sequence uint64, id string) *fsmpb.SeatChange {
 	c := &fsmpb.SeatChange{}
-	sh.fillChange(c, rec, id)
+	sh.fillChange(c, rec, sequence, id)
 	return c
 }
 
-func (sh *shard) fillChange(c *fsmpb.SeatChange, rec changeRecord, id string) {
+func (sh *shard) fillChange(c *fsmpb.SeatChange, rec changeRecord, sequence uint64, id string) {
 	c.EventId = sh.key.eventID
 	c.Shard = sh.key.shard
-	c.Sequence = rec.sequence
+	c.Sequence = sequence
 	c.State = fsmpb.SeatState(rec.state)
 	c.HoldId = rec.holdID()
 	c.OrderId = rec.orderID()

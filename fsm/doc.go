@@ -38,13 +38,16 @@
 //
 // Every command except SWEEP needs a request id; a command whose request id
 // was applied within Options.DedupWindowMs gets a copy of the first Result
-// (refusals included) without its SeatChanges, and changes nothing. The dedup table is a map plus a
-// FIFO in apply order: SWEEP drops entries older than the window, and the
-// oldest entries go first when the table exceeds Options.DedupEntriesMax.
-// Both are functions of replicated state, and the table is in snapshots.
-// Results are stored encoded (a hand-written encoder byte-identical to
-// proto.Marshal, see resultcodec.go) because they are compact, immutable
-// and ready for snapshots.
+// (refusals included) without its SeatChanges, and changes nothing. The
+// dedup table (dedup.go) is a FIFO in apply order over a byte arena, with
+// an open-addressing index: SWEEP drops entries older than the window, and
+// the oldest entries go first when the table exceeds
+// Options.DedupEntriesMax. Both are functions of replicated state, and the
+// table is in snapshots. Lookups compare whole request ids, so a hash
+// collision never answers with another request's Result. Results are
+// stored encoded (a hand-written encoder byte-identical to proto.Marshal,
+// see resultcodec.go) and packed (packResult, an S2 block), because they
+// are compact, immutable and ready for snapshots.
 //
 //   - CREATE_SHARD validates the venue (every limit is a Max* constant) and
 //     installs it. The same request id again is a no-op even after its dedup
@@ -120,21 +123,28 @@
 // A seat is 16 bytes (state, flags, hold-or-order slot, ticket number, row
 // index); seat ids are computed from the row ("<section>-<row>-<number>"),
 // never stored. Holds and orders live in slot tables indexed by the seat,
-// with maps from id to slot. Free slots are reused lowest first, which
+// with an idIndex from id to slot (idindex.go: 8-byte slots holding a hash
+// tag and the slot, about 12 bytes an entry; a map[string]uint32 was about
+// 53). Free slots are reused lowest first, which
 // makes slot numbers a function of the replicated history, so a restored
 // replica allocates exactly as the original would and the snapshot
 // encoding doubles as the StateHash input. hold.seats and order.tickets are
 // copy-on-write, which is what lets Snapshot copy the tables shallowly.
-// Measured (TestMemoryPerSeat, 1,000,000 seats): about 20 bytes per seat
-// for an empty venue; about 91 with half the seats sold in 2-seat orders
-// and a fifth held in 2-seat holds (the order and hold records, with their
-// id strings and map entries, dominate). The dedup table is a separate
-// budget, per request rather than per seat: about 200 bytes per remembered
-// request (map slot, a 32-byte entry, and one string holding the request
-// id and the encoded Result without its SeatChanges); the 600,000 requests
-// of that busy venue add about 120 bytes per seat for the dedup window.
-// The change ring is at most Options.ChangeLogPerShard 48-byte records
-// per shard.
+// A shard keeps its venue as these tables and the CreateShard's encoding
+// (for snapshots), not as the decoded message (10 bytes a seat).
+// Measured (TestMemoryPerSeat, 1,000,000 seats): about 18 bytes per seat
+// for an empty venue; about 75 with half the seats sold in 2-seat orders
+// and a fifth held in 2-seat holds (the order and hold records and their
+// id strings dominate). The dedup table is a separate budget, per request
+// rather than per seat: about 97 bytes per remembered request
+// (BenchmarkDedupMemory; it was 196 as a map of request id to a pointer to
+// an entry holding one string): an 8-byte FIFO slot, about 12 bytes of
+// index, and in the arena the request id (16 bytes for a UUID), the time
+// and the packed Result (a 2-seat hold's about 43 bytes, a 2-seat sell's
+// about 99, against 41 and 166 unpacked; a hand-written LZ77 saved 7
+// bytes more per entry, not worth owning a compressor). The 600,000 requests of that
+// busy venue add about 58 bytes per seat for the dedup window. The change
+// ring is at most Options.ChangeLogPerShard 40-byte records per shard.
 //
 // # Snapshot format
 //
@@ -156,6 +166,16 @@
 //   - Storing the dedup Results as protos: about three times the memory of
 //     their encoding, and shared mutable objects between the table and the
 //     caller.
+//   - A Go map for the dedup table (the first version): 196 bytes an entry
+//     and a pointer per entry for the GC to scan; the arena is a few
+//     thousand pointer-free chunks.
+//   - Keeping only a 128-bit hash of each request id: 16 bytes instead of
+//     the id, but a collision, however unlikely, would answer a request
+//     with another's Result; ids are short (a UUID is stored as its 16
+//     bytes anyway), so the table keeps them and compares them whole.
+//   - Re-deriving a retried request's Result from the current state (the
+//     hold or order it made): exact only until the hold or order changes
+//     (a sale, a refund), and the first answer must be returned.
 //   - Keeping the change ring in snapshots: 65536 changes per shard would
 //     dominate snapshot size, for a resume that a SeatMap read also serves.
 package fsm

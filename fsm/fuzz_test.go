@@ -392,9 +392,9 @@ func FuzzRestore(f *testing.F) {
 		index++
 		s.ApplyBatch(index, b)
 	}
-	f.Add(s.Snapshot().appendBody(nil))
+	f.Add(s.Snapshot().appendBodyVersion(nil, keepAll, 1))
 	empty, _ := newFuzzStore(f)
-	f.Add(empty.Snapshot().appendBody(nil))
+	f.Add(empty.Snapshot().appendBodyVersion(nil, keepAll, 1))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		data := append([]byte(snapshotMagic), 1, 0, 0, 0)
 		data = append(data, body...)

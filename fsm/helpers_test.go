@@ -189,8 +189,8 @@ func newTestStore(t testing.TB) *harness {
 // must leave it unchanged.
 func inventoryHash(s *Store) [32]byte {
 	snap := s.Snapshot()
-	snap.appliedIndex, snap.clockMs, snap.dedup = 0, 0, nil
-	return sha256.Sum256(snap.appendBody(nil))
+	snap.appliedIndex, snap.clockMs, snap.dedup = 0, 0, dedupCapture{}
+	return sha256.Sum256(snap.appendBody(nil, keepAll))
 }
 
 func seatState(t testing.TB, s *Store, shard uint32, id string) SeatInfo {
@@ -227,10 +227,13 @@ func (s *Store) checkInvariants() error {
 	}) {
 		return fmt.Errorf("shard order broken")
 	}
-	if len(s.dedup.byID) > s.opts.DedupEntriesMax {
-		return fmt.Errorf("dedup table has %d entries, max %d", len(s.dedup.byID), s.opts.DedupEntriesMax)
+	if s.dedup.live > s.opts.DedupEntriesMax {
+		return fmt.Errorf("dedup table has %d entries, max %d", s.dedup.live, s.opts.DedupEntriesMax)
 	}
-	if len(s.dedup.live()) != len(s.dedup.byID) {
+	if err := s.dedup.checkInvariants(); err != nil {
+		return err
+	}
+	if len(s.dedup.capture().slots) != s.dedup.live {
 		return fmt.Errorf("dedup FIFO misses live entries")
 	}
 	for _, key := range s.ordered {
@@ -305,7 +308,7 @@ func (sh *shard) checkInvariants() error {
 			return fmt.Errorf("free hold slot %d not in the free list", slot)
 		}
 		live++
-		if sh.holdByID[h.id] != uint32(slot) {
+		if s, ok := sh.holdSlot(h.id); !ok || s != uint32(slot) {
 			return fmt.Errorf("hold %q not indexed", h.id)
 		}
 		if h.empty() {
@@ -323,7 +326,7 @@ func (sh *shard) checkInvariants() error {
 			poolHeld[h.pool] += h.gaQuantity
 		}
 	}
-	if live != sh.liveHolds || live != len(sh.holdByID) || live != len(sh.expiry.slots) || live+len(sh.freeHolds) != len(sh.holds) {
+	if live != sh.liveHolds || live != sh.holdIndex.count || live != len(sh.expiry.slots) || live+len(sh.freeHolds) != len(sh.holds) {
 		return fmt.Errorf("hold counts disagree")
 	}
 	for k := 1; k < len(sh.expiry.slots); k++ {
@@ -338,7 +341,7 @@ func (sh *shard) checkInvariants() error {
 			continue
 		}
 		liveOrders++
-		if sh.orderByID[o.id] != uint32(slot) || len(o.tickets) == 0 {
+		if s, ok := sh.orderSlot(o.id); !ok || s != uint32(slot) || len(o.tickets) == 0 {
 			return fmt.Errorf("order %q not indexed or empty", o.id)
 		}
 		for _, t := range o.tickets {
@@ -349,7 +352,7 @@ func (sh *shard) checkInvariants() error {
 			}
 		}
 	}
-	if liveOrders != len(sh.orderByID) || liveOrders+len(sh.freeOrders) != len(sh.orders) {
+	if liveOrders != sh.orderIndex.count || liveOrders+len(sh.freeOrders) != len(sh.orders) {
 		return fmt.Errorf("order counts disagree")
 	}
 	for pi, p := range sh.pools {

@@ -1,7 +1,5 @@
 package fsm
 
-import "crypto/sha256"
-
 // Cheap queries the node runs often, without materializing a seat map.
 
 // HasExpiredHolds reports whether a Sweep proposed at nowMs would release
@@ -35,5 +33,5 @@ func (s *Store) ShardSequence(eventID string, shard uint32) uint64 {
 // must report the same hash.
 func (s *Store) AppliedHash() (uint64, [32]byte) {
 	snap := s.Snapshot()
-	return snap.appliedIndex, sha256.Sum256(snap.appendBody(nil))
+	return snap.appliedIndex, snap.hash()
 }

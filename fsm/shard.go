@@ -108,8 +108,8 @@ type eventPolicy struct {
 // and its dynamic state.
 type shard struct {
 	key             shardKey
-	create          *fsmpb.CreateShard // normalized (defaults applied); never mutated
-	createBytes     []byte             // its deterministic encoding, for snapshots
+	event           *fsmpb.EventConfig // normalized (defaults applied); never mutated
+	createBytes     []byte             // the normalized CreateShard's deterministic encoding, for snapshots
 	createRequestID string
 	policy          eventPolicy
 
@@ -123,13 +123,13 @@ type shard struct {
 	poolByID    map[string]uint32
 
 	holds     []hold
-	holdByID  map[string]uint32
+	holdIndex idIndex // hold id -> slot
 	freeHolds slotHeap
 	expiry    expiryHeap
 	liveHolds int
 
 	orders     []order
-	orderByID  map[string]uint32
+	orderIndex idIndex // order id -> slot
 	freeOrders slotHeap
 
 	ticketCounter uint32 // last ticket number issued
@@ -316,7 +316,7 @@ func newShard(n *fsmpb.CreateShard, requestID string) *shard {
 	ev := n.Event
 	sh := &shard{
 		key:             shardKey{ev.EventId, n.Shard},
-		create:          n,
+		event:           ev, // not n: its sections and rows, as messages, were ~10 bytes a seat
 		createRequestID: requestID,
 		policy: eventPolicy{
 			holdTTLDefaultMs:  ev.HoldTtlDefaultMs,
@@ -327,8 +327,8 @@ func newShard(n *fsmpb.CreateShard, requestID string) *shard {
 		tierByID:    make(map[string]int32, len(ev.PriceTiers)),
 		sectionByID: make(map[string]uint32, len(n.Sections)),
 		poolByID:    make(map[string]uint32, len(n.Pools)),
-		holdByID:    make(map[string]uint32),
-		orderByID:   make(map[string]uint32),
+		holdIndex:   newIDIndex(0),
+		orderIndex:  newIDIndex(0),
 	}
 	sh.expiry.holds = &sh.holds
 	var err error

@@ -16,11 +16,13 @@ import (
 	"github.com/boxoffice/boxoffice/fsm/fsmpb"
 )
 
-// Snapshot format, version 2 (all integers varints unless noted):
+// Snapshot format, version 3 (all integers varints unless noted):
 //
 //	header   "BOXOFSM\n" (8 bytes), version (uint32 little endian)
 //	body     applied index, clock
-//	         dedup entries in FIFO order: request id, time, encoded Result
+//	         dedup entries in FIFO order: request id, time, packed Result
+//	           (the encoded Result without SeatChanges, packed as
+//	           packResult in dedup.go describes)
 //	         shards in (event, shard) order:
 //	           create request id, encoded CreateShard (normalized),
 //	           change sequence, ticket counter, each pool's last unit number,
@@ -32,9 +34,14 @@ import (
 //	           key, value, version
 //	trailer  CRC-32C of header and body (uint32 little endian)
 //
-// Version 1 is version 2 without the records section (written before
-// records existed); Restore reads both, a version 1 snapshot giving an
-// empty record table with its version counter at 0.
+// Version 2 is version 3 with the dedup Results encoded but not packed;
+// version 1 is version 2 without the records section (written before
+// records existed). Restore reads all three (it packs the Results of
+// versions 1 and 2), a version 1 snapshot giving an empty record table
+// with its version counter at 0.
+//
+// WriteTo streams: it hands the writer about 64 KiB at a time, so a busy
+// store's snapshot (tens of megabytes) never sits whole in memory.
 //
 // Seat states are not written: a seat is HELD iff a hold lists it and SOLD
 // iff an order lists it, so Restore rebuilds them (and every counter)
@@ -44,9 +51,14 @@ import (
 // between a replica and its restore. The same body, hashed, is StateHash.
 const (
 	snapshotMagic   = "BOXOFSM\n"
-	snapshotVersion = 2
+	snapshotVersion = 3
+	// snapshotVersionUnpacked is the format before packed dedup Results;
+	// still read.
+	snapshotVersionUnpacked = 2
 	// snapshotVersionNoRecords is the format before records; still read.
 	snapshotVersionNoRecords = 1
+	// snapshotFlushBytes is how much WriteTo encodes before it writes.
+	snapshotFlushBytes = 64 << 10
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -56,7 +68,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 type Snapshot struct {
 	appliedIndex uint64
 	clockMs      int64
-	dedup        []*dedupEntry
+	dedup        dedupCapture
 	shards       []shardCapture
 	records      *btree.BTreeG[*record] // a copy-on-write clone
 	recordsLast  uint64
@@ -84,7 +96,7 @@ func (s *Store) captureLocked() *Snapshot {
 	snap := &Snapshot{
 		appliedIndex: s.appliedIndex,
 		clockMs:      s.clockMs,
-		dedup:        s.dedup.live(),
+		dedup:        s.dedup.capture(),
 		shards:       make([]shardCapture, 0, len(s.ordered)),
 		records:      s.records.clone(),
 		recordsLast:  s.records.version,
@@ -109,23 +121,73 @@ func (s *Store) captureLocked() *Snapshot {
 
 // WriteTo writes the snapshot to w. It implements io.WriterTo.
 func (snap *Snapshot) WriteTo(w io.Writer) (int64, error) {
-	b := make([]byte, 0, 1<<16)
+	sw := &snapshotWriter{w: w}
+	b := make([]byte, 0, snapshotFlushBytes+snapshotFlushBytes/2)
 	b = append(b, snapshotMagic...)
 	b = binary.LittleEndian.AppendUint32(b, snapshotVersion)
-	b = snap.appendBody(b)
-	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
-	n, err := w.Write(b)
-	return int64(n), err
+	b = snap.appendBody(b, sw.flush)
+	sw.crc = crc32.Update(sw.crc, castagnoli, b)
+	b = binary.LittleEndian.AppendUint32(b, sw.crc)
+	sw.write(b)
+	return sw.n, sw.err
 }
+
+// snapshotWriter is WriteTo's output: it checksums and writes the encoding
+// piece by piece, remembering the first error.
+type snapshotWriter struct {
+	w   io.Writer
+	crc uint32
+	n   int64
+	err error
+}
+
+// flush writes b out once it holds snapshotFlushBytes, returning b
+// emptied; appendBody calls it between items.
+func (sw *snapshotWriter) flush(b []byte) []byte {
+	if len(b) < snapshotFlushBytes {
+		return b
+	}
+	sw.crc = crc32.Update(sw.crc, castagnoli, b)
+	sw.write(b)
+	return b[:0]
+}
+
+func (sw *snapshotWriter) write(b []byte) {
+	if sw.err != nil {
+		return
+	}
+	n, err := sw.w.Write(b)
+	sw.n += int64(n)
+	sw.err = err
+}
+
+// keepAll is the flush of appendBody that keeps everything in memory.
+func keepAll(b []byte) []byte { return b }
 
 // StateHash hashes the full replicated state (everything a snapshot holds:
 // applied index, clock, dedup table, shards, holds, orders, counters,
 // records).
 // Replicas at the same applied index must have equal hashes.
-func (s *Store) StateHash() [32]byte {
-	snap := s.Snapshot()
-	return sha256.Sum256(snap.appendBody(nil))
+func (s *Store) StateHash() [32]byte { return s.Snapshot().hash() }
+
+// hash is the SHA-256 of the snapshot body, streamed like WriteTo.
+func (snap *Snapshot) hash() [32]byte {
+	h := sha256.New()
+	b := snap.appendBody(make([]byte, 0, snapshotFlushBytes+snapshotFlushBytes/2), func(b []byte) []byte {
+		if len(b) < snapshotFlushBytes {
+			return b
+		}
+		h.Write(b)
+		return b[:0]
+	})
+	h.Write(b)
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum
 }
+
+// deterministic encodes the CreateShard a shard keeps (and snapshots).
+var deterministic = proto.MarshalOptions{Deterministic: true}
 
 func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
@@ -137,14 +199,33 @@ func appendBytes(b []byte, p []byte) []byte {
 	return append(b, p...)
 }
 
-func (snap *Snapshot) appendBody(b []byte) []byte {
+// appendBody appends the snapshot body to b, passing b through flush
+// between items (flush returns what to keep appending to).
+func (snap *Snapshot) appendBody(b []byte, flush func([]byte) []byte) []byte {
+	return snap.appendBodyVersion(b, flush, snapshotVersion)
+}
+
+// appendBodyVersion is appendBody in an older format (tests of Restore
+// write versions 1 and 2 with it).
+func (snap *Snapshot) appendBodyVersion(b []byte, flush func([]byte) []byte, version uint32) []byte {
+	var unpacked []byte
 	b = binary.AppendUvarint(b, snap.appliedIndex)
 	b = binary.AppendVarint(b, snap.clockMs)
-	b = binary.AppendUvarint(b, uint64(len(snap.dedup)))
-	for _, e := range snap.dedup {
-		b = appendString(b, e.requestID())
-		b = binary.AppendVarint(b, e.nowMs)
-		b = appendString(b, e.result())
+	b = binary.AppendUvarint(b, uint64(len(snap.dedup.slots)))
+	for _, slot := range snap.dedup.slots {
+		key, nowMs, packed := snap.dedup.entry(slot)
+		b = binary.AppendUvarint(b, uint64(requestIDLen(key)))
+		b = appendRequestID(b, key)
+		b = binary.AppendVarint(b, nowMs)
+		if version < 3 {
+			var err error
+			if unpacked, err = unpackResult(unpacked[:0], packed); err != nil {
+				panic(fmt.Sprintf("fsm: stored result does not unpack: %v", err))
+			}
+			packed = unpacked
+		}
+		b = appendBytes(b, packed)
+		b = flush(b)
 	}
 	b = binary.AppendUvarint(b, uint64(len(snap.shards)))
 	for k := range snap.shards {
@@ -181,6 +262,7 @@ func (snap *Snapshot) appendBody(b []byte) []byte {
 			for _, i := range h.seats {
 				b = binary.AppendUvarint(b, uint64(i))
 			}
+			b = flush(b)
 		}
 		live = 0
 		for i := range c.orders {
@@ -204,7 +286,11 @@ func (snap *Snapshot) appendBody(b []byte) []byte {
 				b = binary.AppendUvarint(b, uint64(t.seat))
 				b = binary.AppendUvarint(b, uint64(t.unit))
 			}
+			b = flush(b)
 		}
+	}
+	if version < 2 {
+		return b
 	}
 	b = binary.AppendUvarint(b, snap.recordsLast)
 	b = binary.AppendUvarint(b, uint64(snap.records.Len()))
@@ -212,6 +298,7 @@ func (snap *Snapshot) appendBody(b []byte) []byte {
 		b = appendString(b, r.key)
 		b = appendBytes(b, r.value)
 		b = binary.AppendUvarint(b, r.version)
+		b = flush(b)
 		return true
 	})
 	return b
@@ -326,8 +413,8 @@ func decodeSnapshot(data []byte, opts Options) (*restoredState, error) {
 		return nil, errors.New("not a boxoffice fsm snapshot")
 	}
 	version := binary.LittleEndian.Uint32(data[len(snapshotMagic):])
-	if version != snapshotVersion && version != snapshotVersionNoRecords {
-		return nil, fmt.Errorf("snapshot version %d, this build reads versions %d and %d", version, snapshotVersionNoRecords, snapshotVersion)
+	if version < snapshotVersionNoRecords || version > snapshotVersion {
+		return nil, fmt.Errorf("snapshot version %d, this build reads versions %d to %d", version, snapshotVersionNoRecords, snapshotVersion)
 	}
 	body, trailer := data[:len(data)-4], data[len(data)-4:]
 	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(trailer) {
@@ -337,33 +424,8 @@ func decodeSnapshot(data []byte, opts Options) (*restoredState, error) {
 	st := &restoredState{shards: make(map[shardKey]*shard), dedup: newDedupTable(), records: newRecordTable()}
 	st.appliedIndex = d.uvarint()
 	st.clockMs = d.varint()
-	entries := d.count("dedup entry", maxDedupEntries)
-	// Sized once: growing a map of a million entries step by step was half
-	// the time of a busy store's Restore. The count is checked against the
-	// bytes left (an entry takes at least 3), so a corrupt count cannot
-	// allocate much.
-	if d.err == nil && entries <= len(d.b)/3 {
-		st.dedup.byID = make(map[string]*dedupEntry, min(entries, opts.DedupEntriesMax))
-		st.dedup.queue = make([]*dedupEntry, 0, entries)
-	}
-	lastNow := int64(-1 << 63)
-	for range entries {
-		requestID := d.bytes("request id", MaxIDBytes)
-		nowMs := d.varint()
-		result := d.bytes("result", 1<<24)
-		if d.err != nil {
-			return nil, d.err
-		}
-		e := newDedupEntry(string(requestID), nowMs, result)
-		if len(requestID) == 0 || st.dedup.byID[e.requestID()] != nil || e.nowMs < lastNow || e.nowMs > st.clockMs {
-			return nil, fmt.Errorf("dedup entry %q out of order, repeated or in the future", e.requestID())
-		}
-		lastNow = e.nowMs
-		st.dedup.byID[e.requestID()] = e
-		st.dedup.queue = append(st.dedup.queue, e)
-	}
-	for len(st.dedup.byID) > opts.DedupEntriesMax {
-		st.dedup.popFront()
+	if err := decodeDedup(d, &st.dedup, version, st.clockMs, opts); err != nil {
+		return nil, err
 	}
 	shards := d.count("shard", MaxShardsPerStore)
 	for range shards {
@@ -389,6 +451,64 @@ func decodeSnapshot(data []byte, opts Options) (*restoredState, error) {
 		return nil, fmt.Errorf("%d unexpected bytes after the last section", len(d.b))
 	}
 	return st, nil
+}
+
+// decodeDedup reads the dedup entries into t (copied into its arena),
+// checking that request ids are unique and times in order and not after
+// the clock, and packing the Results of versions before 3. Entries over
+// opts.DedupEntriesMax (a snapshot of a store with a larger cap) are
+// dropped oldest first, as the table would have.
+func decodeDedup(d *decoder, t *dedupTable, version uint32, clockMs int64, opts Options) error {
+	entries := d.count("dedup entry", maxDedupEntries)
+	// Sized once: growing the FIFO and the index of a million entries step
+	// by step was half the time of a busy store's Restore. The count is
+	// checked against the bytes left (an entry takes at least 3), so a
+	// corrupt count cannot allocate much.
+	if d.err == nil && entries <= len(d.b)/3 {
+		t.queue = make([]dedupSlot, 0, entries)
+		t.index = make([]uint64, max(2*entries, dedupIndexMinSlots))
+	}
+	lastNow := int64(-1 << 63)
+	var key, scratch []byte
+	var check fsmpb.Result
+	for range entries {
+		requestID := d.bytes("request id", MaxIDBytes)
+		nowMs := d.varint()
+		result := d.bytes("result", 1<<24)
+		if d.err != nil {
+			return d.err
+		}
+		key = requestIDKey(key[:0], string(requestID))
+		if len(requestID) == 0 || nowMs < lastNow || nowMs > clockMs {
+			return fmt.Errorf("dedup entry %q out of order or in the future", requestID)
+		}
+		if slot, _ := t.find(key, t.hash(key)); slot >= 0 {
+			return fmt.Errorf("dedup entry %q repeated", requestID)
+		}
+		// Every result is checked here, so that a retry never meets one
+		// that does not decode (firstResult would panic).
+		if version >= 3 {
+			var err error
+			if scratch, err = unpackResult(scratch[:0], result); err != nil {
+				return fmt.Errorf("dedup entry %q: %v", requestID, err)
+			}
+			if err := proto.Unmarshal(scratch, &check); err != nil {
+				return fmt.Errorf("dedup entry %q: result: %v", requestID, err)
+			}
+		} else {
+			if err := proto.Unmarshal(result, &check); err != nil {
+				return fmt.Errorf("dedup entry %q: result: %v", requestID, err)
+			}
+			scratch = packResult(scratch[:0], result)
+			result = scratch
+		}
+		lastNow = nowMs
+		t.addPacked(key, nowMs, result) // copies
+	}
+	for t.live > opts.DedupEntriesMax {
+		t.popFront()
+	}
+	return nil
 }
 
 // decodeRecords reads the records section, checking the limits, the key
@@ -472,7 +592,7 @@ func decodeShard(d *decoder, opts Options) (*shard, error) {
 		return nil, d.err
 	}
 	sh.holds = make([]hold, slots)
-	sh.holdByID = make(map[string]uint32, min(live, len(d.b)/8)) // a live hold takes at least 8 bytes
+	sh.holdIndex = newIDIndex(min(live, len(d.b)/8)) // a live hold takes at least 8 bytes
 	previous := -1
 	for range live {
 		slot := d.count("hold slot", uint64(slots)-1)
@@ -493,7 +613,7 @@ func decodeShard(d *decoder, opts Options) (*shard, error) {
 		if d.err != nil {
 			return nil, d.err
 		}
-		if _, dup := sh.holdByID[h.id]; dup || slot <= previous || h.id == "" || h.holder == "" {
+		if _, dup := sh.holdSlot(h.id); dup || slot <= previous || h.id == "" || h.holder == "" {
 			return nil, fmt.Errorf("%s: hold %q: slot out of order or id repeated", where, h.id)
 		}
 		if h.empty() || (h.pool == noPool) != (h.gaQuantity == 0) {
@@ -514,7 +634,7 @@ func decodeShard(d *decoder, opts Options) (*shard, error) {
 			p.held += h.gaQuantity
 		}
 		sh.holds[slot] = h
-		sh.holdByID[h.id] = uint32(slot)
+		sh.holdIndex.insert(h.id, uint32(slot))
 		sh.expiry.slots = append(sh.expiry.slots, uint32(slot))
 		sh.liveHolds++
 	}
@@ -531,7 +651,7 @@ func decodeShard(d *decoder, opts Options) (*shard, error) {
 		return nil, d.err
 	}
 	sh.orders = make([]order, slots)
-	sh.orderByID = make(map[string]uint32, min(live, len(d.b)/8)) // and so does an order
+	sh.orderIndex = newIDIndex(min(live, len(d.b)/8)) // and so does an order
 	previous = -1
 	for range live {
 		slot := d.count("order slot", uint64(slots)-1)
@@ -543,7 +663,7 @@ func decodeShard(d *decoder, opts Options) (*shard, error) {
 		if slot <= previous || o.id == "" || o.buyer == "" || len(o.tickets) == 0 {
 			return nil, fmt.Errorf("%s: order %q: slot out of order or empty", where, o.id)
 		}
-		if _, dup := sh.orderByID[o.id]; dup {
+		if _, dup := sh.orderSlot(o.id); dup {
 			return nil, fmt.Errorf("%s: order %q repeated", where, o.id)
 		}
 		previous = slot
@@ -569,7 +689,7 @@ func decodeShard(d *decoder, opts Options) (*shard, error) {
 			o.tickets[k] = t
 		}
 		sh.orders[slot] = o
-		sh.orderByID[o.id] = uint32(slot)
+		sh.orderIndex.insert(o.id, uint32(slot))
 	}
 	for slot := range sh.orders {
 		if !sh.orders[slot].live {

@@ -37,12 +37,11 @@ func TestRestoreKeepsNoSliceOfTheSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(restored.dedup.byID) == 0 {
+	if restored.dedup.live == 0 {
 		t.Fatal("no dedup entries restored")
 	}
-	for id, e := range restored.dedup.byID {
-		inSnapshot("dedup entry "+id, unsafe.StringData(e.data))
-		inSnapshot("dedup key "+id, unsafe.StringData(id))
+	for _, chunk := range restored.dedup.chunks {
+		inSnapshot("dedup arena chunk", unsafe.SliceData(chunk.bytes))
 	}
 	restored.records.tree.Ascend(func(r *record) bool {
 		inSnapshot("record value "+r.key, unsafe.SliceData(r.value))

@@ -103,12 +103,11 @@ func (s *Store) applyCommand(c *fsmpb.Command) *fsmpb.Result {
 		return refuse(fsmpb.Code_CODE_INVALID, "request_id must be 1..%d bytes", MaxIDBytes)
 	}
 	now := s.advanceClock(c.NowUnixMs)
-	previous := s.dedup.byID[c.RequestId]
-	if previous != nil && now-previous.nowMs < s.opts.DedupWindowMs {
-		return previous.firstResult()
+	if appliedMs, packed, ok := s.dedup.lookup(c.RequestId); ok && now-appliedMs < s.opts.DedupWindowMs {
+		return firstResult(c.RequestId, packed)
 	}
 	res := s.execute(c, now)
-	s.dedup.add(previous, c.RequestId, now, res, s.opts.DedupEntriesMax)
+	s.dedup.add(c.RequestId, now, res, s.opts.DedupEntriesMax)
 	return res
 }
 
@@ -202,106 +201,4 @@ func (s *Store) addShard(sh *shard) {
 	s.ordered = append(s.ordered, shardKey{})
 	copy(s.ordered[i+1:], s.ordered[i:])
 	s.ordered[i] = sh.key
-}
-
-// dedupEntry remembers the first result of a request id. Entries are
-// immutable once added, so Snapshot may share them.
-//
-// The request id and the encoded result share one string (data), so an
-// entry is two allocations (this 32-byte struct and data) and the map key
-// is a substring of data: a million entries, a few per seat at an on-sale,
-// are the largest table of a busy store.
-type dedupEntry struct {
-	data  string // request id, then the deterministic encoding of the first Result
-	idLen uint8  // len(request id); MaxIDBytes fits
-	// superseded is set when the request id was applied again after its
-	// window and a newer entry replaced this one in byID. Only the table
-	// reads it (never a Snapshot), under the write lock.
-	superseded bool
-	nowMs      int64
-}
-
-func newDedupEntry(requestID string, nowMs int64, result []byte) *dedupEntry {
-	return &dedupEntry{data: requestID + string(result), idLen: uint8(len(requestID)), nowMs: nowMs}
-}
-
-func (e *dedupEntry) requestID() string { return e.data[:e.idLen] }
-
-// result is the encoded first Result, read only.
-func (e *dedupEntry) result() string { return e.data[e.idLen:] }
-
-// dedupTable maps request ids to first results, with a FIFO in apply
-// order (which, with the monotonic clock, is also time order). The FIFO
-// may contain superseded entries (a request id reused after its window);
-// they are skipped: an entry is live iff byID points to it (iff it is not
-// marked superseded).
-type dedupTable struct {
-	byID    map[string]*dedupEntry
-	queue   []*dedupEntry
-	head    int
-	scratch []byte // encoding buffer, reused
-}
-
-func newDedupTable() dedupTable {
-	return dedupTable{byID: make(map[string]*dedupEntry)}
-}
-
-var deterministic = proto.MarshalOptions{Deterministic: true}
-
-// firstResult decodes a fresh copy of the remembered result.
-func (e *dedupEntry) firstResult() *fsmpb.Result {
-	var r fsmpb.Result
-	if err := proto.Unmarshal([]byte(e.result()), &r); err != nil {
-		panic(fmt.Sprintf("fsm: stored result of request %q does not decode: %v", e.requestID(), err))
-	}
-	return &r
-}
-
-// add remembers the first result of requestID; previous is its entry from
-// an earlier window, if the table still has it.
-func (d *dedupTable) add(previous *dedupEntry, requestID string, now int64, res *fsmpb.Result, entriesMax int) {
-	d.scratch = appendStoredResult(d.scratch[:0], res)
-	e := newDedupEntry(requestID, now, d.scratch)
-	if previous != nil {
-		previous.superseded = true
-	}
-	d.byID[e.requestID()] = e
-	d.queue = append(d.queue, e)
-	for len(d.byID) > entriesMax {
-		d.popFront()
-	}
-}
-
-// popFront drops the oldest FIFO element, forgetting it if it is live.
-func (d *dedupTable) popFront() {
-	e := d.queue[d.head]
-	d.queue[d.head] = nil
-	d.head++
-	if !e.superseded {
-		delete(d.byID, e.requestID())
-	}
-	if d.head >= 1024 && d.head*2 >= len(d.queue) {
-		n := copy(d.queue, d.queue[d.head:])
-		clear(d.queue[n:])
-		d.queue = d.queue[:n]
-		d.head = 0
-	}
-}
-
-// prune forgets entries applied at or before now-windowMs.
-func (d *dedupTable) prune(now, windowMs int64) {
-	for d.head < len(d.queue) && now-d.queue[d.head].nowMs >= windowMs {
-		d.popFront()
-	}
-}
-
-// live returns the live entries in FIFO order.
-func (d *dedupTable) live() []*dedupEntry {
-	out := make([]*dedupEntry, 0, len(d.byID))
-	for _, e := range d.queue[d.head:] {
-		if !e.superseded {
-			out = append(out, e)
-		}
-	}
-	return out
 }

@@ -134,7 +134,7 @@ func (sh *shard) addHold(h hold) uint32 {
 	}
 	h.live = true
 	sh.holds[slot] = h
-	sh.holdByID[h.id] = slot
+	sh.holdIndex.insert(h.id, slot)
 	heap.Push(&sh.expiry, slot)
 	sh.liveHolds++
 	return slot
@@ -148,7 +148,7 @@ func (sh *shard) removeHold(slot uint32) {
 		panic(fmt.Sprintf("fsm: removing free hold slot %d", slot))
 	}
 	heap.Remove(&sh.expiry, h.heapIndex)
-	delete(sh.holdByID, h.id)
+	sh.holdIndex.remove(h.id, slot)
 	*h = hold{}
 	heap.Push(&sh.freeHolds, slot)
 	sh.liveHolds--
@@ -169,7 +169,7 @@ func (sh *shard) addOrder(o order) uint32 {
 	}
 	o.live = true
 	sh.orders[slot] = o
-	sh.orderByID[o.id] = slot
+	sh.orderIndex.insert(o.id, slot)
 	return slot
 }
 
@@ -178,16 +178,17 @@ func (sh *shard) removeOrder(slot uint32) {
 	if !o.live {
 		panic(fmt.Sprintf("fsm: removing free order slot %d", slot))
 	}
-	delete(sh.orderByID, o.id)
+	sh.orderIndex.remove(o.id, slot)
 	*o = order{}
 	heap.Push(&sh.freeOrders, slot)
 }
 
-// changeRecord is one retained SeatChange in compact form: 48 bytes, times
+// changeRecord is one retained SeatChange in compact form: 40 bytes, times
 // Options.ChangeLogPerShard per busy shard. A change names a hold or an
-// order, never both, so one string holds either id.
+// order, never both, so one string holds either id. Its sequence is not
+// stored: the ring holds consecutive sequences, so a record's position
+// gives it.
 type changeRecord struct {
-	sequence    uint64
 	expiresMs   int64
 	id          string // the hold id, or the order id if isOrder
 	seat        int32  // seat index, or -1-pool for a GA pool
@@ -224,7 +225,7 @@ func (c *changeRing) add(rec changeRecord, capacity int) {
 		c.records = append(c.records, rec)
 		return
 	}
-	c.floor = c.records[c.start].sequence
+	c.floor++ // the record overwritten had sequence floor+1
 	c.records[c.start] = rec
 	c.start = (c.start + 1) % len(c.records)
 }

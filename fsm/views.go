@@ -142,7 +142,7 @@ type ShardInfo struct {
 }
 
 func (sh *shard) eventConfig() EventConfig {
-	ev := sh.create.Event
+	ev := sh.event
 	c := EventConfig{
 		EventID:           ev.EventId,
 		Name:              ev.Name,
@@ -253,7 +253,7 @@ func (s *Store) GetHold(eventID string, shardNumber uint32, holdID string) (*Hol
 	if err != nil {
 		return nil, err
 	}
-	slot, ok := sh.holdByID[holdID]
+	slot, ok := sh.holdSlot(holdID)
 	if !ok {
 		return nil, fmt.Errorf("%w: hold %q in event %q shard %d", ErrNotFound, holdID, eventID, shardNumber)
 	}
@@ -294,7 +294,7 @@ func (s *Store) Shards() []ShardInfo {
 			SeatsHeld:      sh.held,
 			SeatsSold:      sh.sold,
 			Holds:          sh.liveHolds,
-			Orders:         len(sh.orderByID),
+			Orders:         sh.orderIndex.count,
 			ChangeSequence: sh.sequence,
 		}
 		for _, sec := range sh.sections {
@@ -334,13 +334,13 @@ func (s *Store) ChangesSince(eventID string, shardNumber uint32, afterSequence u
 			ErrChangesCompacted, eventID, shardNumber, c.floor, afterSequence)
 	}
 	// The ring holds the consecutive sequences floor+1 .. sh.sequence.
+	if uint64(len(c.records)) != sh.sequence-c.floor {
+		panic(fmt.Sprintf("fsm: change ring of event %q shard %d holds %d records for sequences %d..%d", eventID, shardNumber, len(c.records), c.floor+1, sh.sequence))
+	}
 	out := make([]*fsmpb.SeatChange, 0, sh.sequence-afterSequence)
 	for seq := afterSequence + 1; seq <= sh.sequence; seq++ {
 		rec := c.records[(c.start+int(seq-c.floor-1))%len(c.records)]
-		if rec.sequence != seq {
-			panic(fmt.Sprintf("fsm: change ring of event %q shard %d holds %d where %d belongs", eventID, shardNumber, rec.sequence, seq))
-		}
-		out = append(out, sh.changeProto(rec, ""))
+		out = append(out, sh.changeProto(rec, seq, ""))
 	}
 	return out, nil
 }

@@ -106,12 +106,16 @@ type benchMemNode struct {
 
 // benchMemSample is one node's memory at one moment.
 type benchMemSample struct {
-	Node          string `json:"node"`
-	RSSBytes      int64  `json:"rss_bytes"`
-	HeapInuse     int64  `json:"heap_inuse_bytes"`
-	HeapAlloc     int64  `json:"heap_alloc_bytes"`
-	GoSysBytes    int64  `json:"go_sys_bytes"`
-	AppliedByNode int64  `json:"applied_sum"`
+	Node          string  `json:"node"`
+	RSSBytes      int64   `json:"rss_bytes"`
+	RSSAnonBytes  int64   `json:"rss_anon_bytes"` // RssAnon: the Go heap and stacks
+	RSSFileBytes  int64   `json:"rss_file_bytes"` // RssFile: mapped files (bbolt's log store, the binary)
+	HeapInuse     int64   `json:"heap_inuse_bytes"`
+	HeapAlloc     int64   `json:"heap_alloc_bytes"`
+	GoSysBytes    int64   `json:"go_sys_bytes"`
+	CPUSeconds    float64 `json:"cpu_seconds"` // process_cpu_seconds_total since the node started
+	GCCycles      int64   `json:"gc_cycles"`   // go_gc_duration_seconds_count since the node started
+	AppliedByNode int64   `json:"applied_sum"`
 }
 
 type benchMemPhase struct {
@@ -523,14 +527,17 @@ func (n *benchMemNode) sample(ctx context.Context) (benchMemSample, error) {
 	if err != nil {
 		return s, err
 	}
+	s.RSSAnonBytes, s.RSSFileBytes = rss.anon, rss.file
 	m, err := n.metrics(ctx)
 	if err != nil {
 		return s, err
 	}
-	s.RSSBytes = rss
+	s.RSSBytes = rss.total
 	s.HeapInuse = int64(m.values["go_memstats_heap_inuse_bytes"])
 	s.HeapAlloc = int64(m.values["go_memstats_heap_alloc_bytes"])
 	s.GoSysBytes = int64(m.values["go_memstats_sys_bytes"])
+	s.CPUSeconds = m.values["process_cpu_seconds_total"]
+	s.GCCycles = int64(m.values["go_gc_duration_seconds_count"])
 	for _, a := range m.applied {
 		s.AppliedByNode += int64(a)
 	}
@@ -552,19 +559,35 @@ func (n *benchMemNode) saveHeapProfile(ctx context.Context, dir string, phase in
 	return os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-phase%d.pb.gz", n.id, phase)), []byte(body), 0o644)
 }
 
-// benchMemRSS reads VmRSS of a process, in bytes.
-func benchMemRSS(pid int) (int64, error) {
+// benchMemRSSBytes is a process's resident set: in total (VmRSS) and its
+// anonymous (RssAnon) and file-backed (RssFile) parts.
+type benchMemRSSBytes struct{ total, anon, file int64 }
+
+// benchMemRSS reads the resident set of a process from /proc/PID/status.
+func benchMemRSS(pid int) (benchMemRSSBytes, error) {
+	var r benchMemRSSBytes
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, err
+		return r, err
 	}
+	fields := map[string]*int64{"VmRSS:": &r.total, "RssAnon:": &r.anon, "RssFile:": &r.file}
+	found := false
 	for line := range strings.SplitSeq(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10, err
+		for name, dst := range fields {
+			if rest, ok := strings.CutPrefix(line, name); ok {
+				kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+				if err != nil {
+					return r, err
+				}
+				*dst = kb << 10
+				found = found || name == "VmRSS:"
+			}
 		}
 	}
-	return 0, errors.New("bench memory: no VmRSS in /proc status")
+	if !found {
+		return r, errors.New("bench memory: no VmRSS in /proc status")
+	}
+	return r, nil
 }
 
 // benchMemLeaderCommit is, for every group, the largest commit index any
@@ -895,10 +918,11 @@ func benchMemTable(w io.Writer, res *benchMemResult) {
 		return benchMemMedian(xs)
 	}
 	getRSS := func(s benchMemSample) int64 { return s.RSSBytes }
+	getAnon := func(s benchMemSample) int64 { return s.RSSAnonBytes }
 	getHeap := func(s benchMemSample) int64 { return s.HeapInuse }
 	var emptyRSS, emptyHeap float64
 	fmt.Fprintf(w, "bench memory: %d seats in %d events, 3 nodes each holding every seat (medians over the nodes)\n", res.Seats, res.Events)
-	fmt.Fprintf(w, "%-18s %10s %10s %13s %13s %13s\n", "phase", "RSS MiB", "heap MiB", "RSS/seat B", "dRSS/seat B", "dheap/seat B")
+	fmt.Fprintf(w, "%-18s %10s %10s %10s %13s %13s %13s\n", "phase", "RSS MiB", "anon MiB", "heap MiB", "RSS/seat B", "dRSS/seat B", "dheap/seat B")
 	for i, p := range res.Phases {
 		r, h := rss(p, getRSS), rss(p, getHeap)
 		if i == 0 {
@@ -910,12 +934,26 @@ func benchMemTable(w io.Writer, res *benchMemResult) {
 			dRSS = fmt.Sprintf("%.1f", (r-emptyRSS)/float64(p.Seats))
 			dHeap = fmt.Sprintf("%.1f", (h-emptyHeap)/float64(p.Seats))
 		}
-		fmt.Fprintf(w, "%-18s %10.1f %10.1f %13s %13s %13s\n", p.Name, r/(1<<20), h/(1<<20), perSeat, dRSS, dHeap)
+		fmt.Fprintf(w, "%-18s %10.1f %10.1f %10.1f %13s %13s %13s\n", p.Name, r/(1<<20), rss(p, getAnon)/(1<<20), h/(1<<20), perSeat, dRSS, dHeap)
 	}
 	if len(res.Restarts) == 0 {
 		return
 	}
 	fmt.Fprintf(w, "busy phase: %d holds, %d sells, %d failures in %.1f s\n", res.Holds, res.Sells, res.Failures, res.BusyMs/1e3)
+	if n := len(res.Phases); n >= 2 && res.Holds+res.Sells > 0 {
+		// CPU and GC cycles of the busy phase: between the last two
+		// samples (each node's forced GC before a sample counts once).
+		var cpu, gcs []float64
+		for k, after := range res.Phases[n-1].Samples {
+			if k < len(res.Phases[n-2].Samples) {
+				before := res.Phases[n-2].Samples[k]
+				cpu = append(cpu, after.CPUSeconds-before.CPUSeconds)
+				gcs = append(gcs, float64(after.GCCycles-before.GCCycles))
+			}
+		}
+		fmt.Fprintf(w, "busy phase per node (median): %.1f CPU s (%.0f µs per request), %.0f GC cycles\n",
+			benchMemMedian(cpu), benchMemMedian(cpu)*1e6/float64(res.Holds+res.Sells), benchMemMedian(gcs))
+	}
 	fmt.Fprintf(w, "%-8s %4s %12s %12s %12s %12s %10s %12s %8s\n", "restart", "n", "median ms", "max ms", "ready ms", "caughtup ms", "replayed", "RSS after", "stop ms")
 	for _, sig := range []string{"SIGTERM", "SIGKILL"} {
 		var total, ready, caught, replayed, after, stop []float64
