@@ -592,7 +592,7 @@ func (c *Client) conn(addr string) (*nodeConn, error) {
 		records:   boxofficev1.NewRecordsClient(conn),
 	}
 	nc.seatMaps = newSeatMapStreams(c, nc.inventory)
-	nc.commands = newCommandStreams(c, nc.inventory)
+	nc.commands = newCommandStreams(c.background, nc.inventory)
 	c.conns[addr] = nc
 	return nc, nil
 }

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -283,5 +285,45 @@ func TestCommandsFallBackToUnary(t *testing.T) {
 	}
 	if n := f.streams.Load(); n != 0 {
 		t.Fatalf("UnaryCommands opened %d Commands streams", n)
+	}
+}
+
+// TestNodeInventory: NodeInventory sends mutations on the node's stream
+// without routing or retrying (a broken stream is UNAVAILABLE for the
+// caller to resend), and makes unary calls to a node without Commands.
+func TestNodeInventory(t *testing.T) {
+	fake, f := newFakeCommands(t, 1)
+	conn, err := grpc.NewClient(fake.Addrs()[0], grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	inv := NewNodeInventory(conn)
+	defer inv.Close()
+	ctx := context.Background()
+	if resp, err := inv.Hold(ctx, hold("fan", "n1")); err != nil || resp.GetHoldId() != "n1/n1" {
+		t.Fatalf("Hold: %v, %v", resp, err)
+	}
+	if _, err := inv.Hold(ctx, hold("break", "b1")); status.Code(err) != codes.Unavailable {
+		t.Fatalf("a hold whose stream broke: %v, want UNAVAILABLE (no retry)", err)
+	}
+	if resp, err := inv.Hold(ctx, hold("break", "b1")); err != nil || resp.GetHoldId() != "n1/b1" {
+		t.Fatalf("the same hold sent again: %v, %v; want it on a new stream", resp, err)
+	}
+	if n := f.streams.Load(); n != 2 || len(fake.Calls("Hold")) != 0 {
+		t.Fatalf("%d streams, %d unary holds; want 2 and 0", n, len(fake.Calls("Hold")))
+	}
+
+	old := clienttest.NewCluster(t, 1)
+	old.Handle(func(ctx context.Context, node *clienttest.Node, method string, req proto.Message) (proto.Message, error) {
+		return &boxofficev1.HoldResponse{HoldId: "unary"}, nil
+	})
+	oldConn, err := grpc.NewClient(old.Addrs()[0], grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer oldConn.Close()
+	if resp, err := NewNodeInventory(oldConn).Hold(ctx, hold("fan", "u")); err != nil || resp.GetHoldId() != "unary" {
+		t.Fatalf("Hold on a node without Commands: %v, %v", resp, err)
 	}
 }
