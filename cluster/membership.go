@@ -48,6 +48,16 @@ type MembershipConfig struct {
 	Fast bool
 }
 
+// Reconnection to members that failed or left (see reconnectLoop): how
+// often a node dials them again, and for how long after it saw them go
+// (Serf's default; a node gone longer than that is decommissioned, or
+// comes back through its own join list).
+const (
+	reconnectInterval     = 5 * time.Second
+	reconnectIntervalFast = time.Second
+	reconnectTimeout      = 24 * time.Hour
+)
+
 // Membership discovers nodes and detects their failure with memberlist.
 type Membership struct {
 	cfg  MembershipConfig
@@ -55,6 +65,9 @@ type Membership struct {
 
 	mu      sync.Mutex
 	members map[string]*Member
+
+	stop     chan struct{} // closed by Leave and Shutdown: ends reconnectLoop
+	stopOnce sync.Once
 }
 
 // StartMembership starts gossip. Join is separate so that a node can start
@@ -68,7 +81,7 @@ func StartMembership(cfg MembershipConfig) (*Membership, error) {
 	if err != nil {
 		return nil, fmt.Errorf("membership: bind port %q: %w", portText, err)
 	}
-	m := &Membership{cfg: cfg, members: make(map[string]*Member)}
+	m := &Membership{cfg: cfg, members: make(map[string]*Member), stop: make(chan struct{})}
 	mc := memberlist.DefaultLANConfig()
 	if cfg.Fast {
 		mc = memberlist.DefaultLocalConfig()
@@ -99,7 +112,68 @@ func StartMembership(cfg MembershipConfig) (*Membership, error) {
 		return nil, fmt.Errorf("membership: %w", err)
 	}
 	m.list = list
+	interval := reconnectInterval
+	if cfg.Fast {
+		interval = reconnectIntervalFast
+	}
+	go m.reconnectLoop(interval)
 	return m, nil
+}
+
+// reconnectLoop dials, every interval, the gossip address of each member
+// this node has seen that memberlist no longer counts as alive (failed or
+// left), as Serf does for failed members. memberlist itself never probes a
+// dead member again and gossips to it only for GossipToTheDeadTime, so a
+// node that comes back after that and joins no live member (a restarted
+// node whose join list names only itself, as the first node's usually
+// does) forms a cluster of its own: jepsen seed 2024, where the others saw
+// the restarted n1 dead, n1 saw nobody (its members: itself only), and
+// whatever needs both views (registering a node, adding it to a group the
+// other side leads) never happened. A join is one TCP push/pull; it fails
+// fast for a node that is really gone, and a node that is back refutes its
+// death and is alive again everywhere.
+func (m *Membership) reconnectLoop(interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	downSince := map[string]time.Time{}
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-tick.C:
+		}
+		now := time.Now()
+		live := m.liveNames()
+		var addrs []string
+		m.mu.Lock()
+		for id, mem := range m.members {
+			if live[id] || id == m.cfg.Meta.NodeID || mem.GossipAddr == "" {
+				delete(downSince, id)
+				continue
+			}
+			if _, seen := downSince[id]; !seen {
+				downSince[id] = now
+			}
+			if now.Sub(downSince[id]) < reconnectTimeout {
+				addrs = append(addrs, mem.GossipAddr)
+			}
+		}
+		m.mu.Unlock()
+		if len(addrs) == 0 {
+			continue
+		}
+		slices.Sort(addrs)
+		if n, err := m.list.Join(addrs); n > 0 && m.cfg.Logger != nil {
+			m.cfg.Logger.Info("gossip: reconnected to members seen failed or left", "addresses", addrs, "contacted", n, "error", err)
+		}
+	}
+}
+
+// stopReconnecting ends reconnectLoop. It does not wait for a join in
+// flight (up to memberlist's TCP timeout to an unreachable address); a join
+// racing with shutdown fails harmlessly.
+func (m *Membership) stopReconnecting() {
+	m.stopOnce.Do(func() { close(m.stop) })
 }
 
 // Join contacts existing nodes; it succeeds if any answered.
@@ -171,6 +245,7 @@ func memberOf(n *memberlist.Node, state string) Member {
 
 // Leave announces departure and stops gossip.
 func (m *Membership) Leave(timeout time.Duration) error {
+	m.stopReconnecting()
 	err := m.list.Leave(timeout)
 	if shutdownErr := m.list.Shutdown(); err == nil {
 		err = shutdownErr
@@ -179,7 +254,10 @@ func (m *Membership) Leave(timeout time.Duration) error {
 }
 
 // Shutdown stops gossip without announcing (as a crash would).
-func (m *Membership) Shutdown() error { return m.list.Shutdown() }
+func (m *Membership) Shutdown() error {
+	m.stopReconnecting()
+	return m.list.Shutdown()
+}
 
 func (m *Membership) update(n *memberlist.Node, state string) {
 	mem := memberOf(n, state)

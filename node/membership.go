@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,7 +12,9 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
@@ -28,13 +31,23 @@ import (
 //     replication factor with alive nodes that hold the fewest replicas.
 //   - Each group leader adds catalog replicas missing from its
 //     configuration (AddVoter: the new replica catches up from a snapshot)
-//     and removes servers the catalog no longer lists.
+//     and removes servers the catalog no longer lists, but only while a
+//     quorum of the voters that would remain answer it (removalKeepsQuorum):
+//     otherwise the removal waits, and RemoveNode answers UNAVAILABLE.
 //
 // A node added back after losing its disk is a new replica: RemoveNode also
 // clears it from the groups' initial replicas, so it never bootstraps.
 
 // membershipChangeTimeout bounds one Raft configuration change.
 const membershipChangeTimeout = 10 * time.Second
+
+// peerProbeTimeout bounds the question a leader asks each remaining voter
+// before it removes a server (see removalKeepsQuorum).
+const peerProbeTimeout = time.Second
+
+// errRemovalWouldLoseQuorum: a leader defers removing a voter while the
+// voters that would remain cannot form a quorum among those that answer.
+var errRemovalWouldLoseQuorum = errors.New("removal deferred: the remaining voters would have no reachable quorum")
 
 func (c *clusterService) RemoveNode(ctx context.Context, req *boxofficev1.RemoveNodeRequest) (*boxofficev1.RemoveNodeResponse, error) {
 	h := c.host
@@ -73,29 +86,39 @@ func (c *clusterService) RemoveNode(ctx context.Context, req *boxofficev1.Remove
 // UNAVAILABLE naming the groups still waiting: the removal goes on, the
 // call may be repeated, and the node's disk must not be wiped yet.
 func (c *clusterService) waitOutOfConfigurations(ctx context.Context, nodeID string) error {
-	var pending []string
+	pending := []string{"every group (no status yet)"}
+	unavailable := func() error {
+		return status.Errorf(codes.Unavailable,
+			"node %q is removed from the catalog but still in the Raft configuration of %s; do not wipe its data until RemoveNode succeeds (retry it)",
+			nodeID, strings.Join(pending, ", "))
+	}
 	for {
 		st, err := c.Status(ctx, &boxofficev1.StatusRequest{})
-		pending = pending[:0]
+		if ctx.Err() != nil {
+			// The deadline cut this look short (its peers then show as
+			// unreachable and every group as leaderless): answer with the
+			// last complete look.
+			return unavailable()
+		}
+		var now []string
 		if err != nil {
-			pending = append(pending, "status: "+err.Error())
+			now = append(now, "status: "+err.Error())
 		}
 		for _, g := range st.GetGroups() {
 			switch {
 			case len(g.Configuration) == 0:
-				pending = append(pending, g.GroupId+" (no leader answered)")
+				now = append(now, g.GroupId+" (no leader answered)")
 			case slices.Contains(g.Configuration, nodeID):
-				pending = append(pending, g.GroupId)
+				now = append(now, g.GroupId)
 			}
 		}
-		if len(pending) == 0 {
+		if len(now) == 0 {
 			return nil
 		}
+		pending = now
 		select {
 		case <-ctx.Done():
-			return status.Errorf(codes.Unavailable,
-				"node %q is removed from the catalog but still in the Raft configuration of %s; do not wipe its data until RemoveNode succeeds (retry it)",
-				nodeID, strings.Join(pending, ", "))
+			return unavailable()
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -156,6 +179,7 @@ func (h *Host) reconcileMembers(snap *nodepb.CatalogSnapshot) error {
 		nodes[n.NodeId] = n
 	}
 	var errs []error
+	probe := newPeerProbe(h)
 	for _, rec := range snap.Groups {
 		g := h.group(rec.GroupId)
 		if g == nil || g.raft.State() != raft.Leader {
@@ -184,6 +208,10 @@ func (h *Host) reconcileMembers(snap *nodepb.CatalogSnapshot) error {
 			if slices.Contains(rec.Replicas, id) || id == h.cfg.NodeID {
 				continue
 			}
+			if err := h.removalKeepsQuorum(g.id, cf.Configuration(), id, probe); err != nil {
+				errs = append(errs, fmt.Errorf("group %s: remove %s: %w", g.id, id, err))
+				continue
+			}
 			if err := g.raft.RemoveServer(raft.ServerID(id), 0, membershipChangeTimeout).Error(); err != nil {
 				errs = append(errs, fmt.Errorf("group %s: remove %s: %w", g.id, id, err))
 				continue
@@ -196,6 +224,98 @@ func (h *Host) reconcileMembers(snap *nodepb.CatalogSnapshot) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// removalKeepsQuorum, asked by a group's leader before it removes server
+// id from the group's configuration, refuses (errRemovalWouldLoseQuorum)
+// unless a quorum of the voters that would remain answer now on the peer
+// port and run the group. hashicorp/raft uses a configuration from the
+// moment it is appended, so removing a voter of a three-replica group while
+// another voter is cut off leaves a two-voter group that needs the cut-off
+// one: no entry commits and no leader can be elected until it is back,
+// though the replicas that are still connected (the removed one included)
+// could have gone on. Deferring keeps the group available; the removal
+// happens on a later pass once the remaining voters answer, and RemoveNode
+// answers UNAVAILABLE until then (jepsen seed 4242: RemoveNode during the
+// isolation of a third node left every group, the catalog included, without
+// a leader until the isolation ended). Only the timing of a removal
+// changes, never whether RemoveNode may answer OK. Removing a non-voter
+// never changes a quorum and is not checked. etcd's --strict-reconfig-check
+// refuses a member removal on the same grounds.
+func (h *Host) removalKeepsQuorum(groupID string, cf raft.Configuration, id string, probe *peerProbe) error {
+	voters, answering := 0, 0
+	var silent []string
+	for _, s := range cf.Servers {
+		if s.Suffrage != raft.Voter {
+			if string(s.ID) == id {
+				return nil
+			}
+			continue
+		}
+		if string(s.ID) == id {
+			continue
+		}
+		voters++
+		if string(s.ID) == h.cfg.NodeID || probe.runsGroup(string(s.Address), groupID) {
+			answering++
+		} else {
+			silent = append(silent, string(s.ID))
+		}
+	}
+	if voters > 0 && answering < voters/2+1 {
+		return fmt.Errorf("%w (%d of %d answer; silent: %s)", errRemovalWouldLoseQuorum, answering, voters, strings.Join(silent, ", "))
+	}
+	return nil
+}
+
+// peerProbe asks nodes over the peer port which groups they run, each node
+// at most once per reconcile pass, so that a pass over many groups costs
+// one round trip (or one peerProbeTimeout) per node.
+type peerProbe struct {
+	h       *Host
+	answers map[string]map[string]bool // peer address → groups it runs; nil: no answer
+}
+
+func newPeerProbe(h *Host) *peerProbe {
+	return &peerProbe{h: h, answers: map[string]map[string]bool{}}
+}
+
+// runsGroup reports whether the node at peerAddr answered and runs groupID.
+func (p *peerProbe) runsGroup(peerAddr, groupID string) bool {
+	groups, asked := p.answers[peerAddr]
+	if !asked {
+		groups = p.ask(peerAddr)
+		p.answers[peerAddr] = groups
+	}
+	return groups[groupID]
+}
+
+// ask uses a connection of its own rather than the shared peer client: after
+// a partition heals, the shared connection to a node that was cut off can
+// be waiting out gRPC's reconnect backoff for seconds more, while Raft
+// (which dials afresh) already reaches it, and the removal would wait that
+// long for nothing.
+func (p *peerProbe) ask(peerAddr string) map[string]bool {
+	conn, err := grpc.NewClient("passthrough:///"+peerAddr,
+		grpc.WithTransportCredentials(insecure.NewCredentials()), // the dialer does TLS (see peerClients.get)
+		grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
+			return p.h.dialer.dial(ctx, addr, []byte{connKindPeer})
+		}))
+	if err != nil {
+		return nil
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(p.h.ctx, peerProbeTimeout)
+	defer cancel()
+	resp, err := nodepb.NewPeerClient(conn).LocalStatus(ctx, &nodepb.LocalStatusRequest{}, grpc.WaitForReady(true))
+	if err != nil {
+		return nil
+	}
+	groups := map[string]bool{}
+	for _, g := range resp.Groups {
+		groups[g.GroupId] = true
+	}
+	return groups
 }
 
 // reconcileMeta runs on the meta leader: registered nodes follow the
@@ -223,8 +343,13 @@ func (h *Host) reconcileMeta(snap *nodepb.CatalogSnapshot) error {
 		return h.meta.raft.LeadershipTransfer().Error()
 	}
 	var errs []error
+	probe := newPeerProbe(h)
 	for id := range inConfig {
 		if registered[id] == nil && id != h.cfg.NodeID && len(snap.Nodes) > 0 {
+			if err := h.removalKeepsQuorum(h.meta.id, cf.Configuration(), id, probe); err != nil {
+				errs = append(errs, fmt.Errorf("meta: remove %s: %w", id, err))
+				continue
+			}
 			if err := h.meta.raft.RemoveServer(raft.ServerID(id), 0, membershipChangeTimeout).Error(); err != nil {
 				errs = append(errs, err)
 			} else if inConfig[id] == raft.Voter {
