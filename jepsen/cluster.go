@@ -15,6 +15,7 @@ import (
 	"time"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/cluster/client"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -59,8 +60,11 @@ type cluster struct {
 	binary string
 	nodes  []*node
 	conns  []*grpc.ClientConn
-	http   *http.Client
-	logf   func(format string, args ...any)
+	// streams send mutations on each node's Commands stream (the Go
+	// client's default path); the odd-numbered clients use them.
+	streams []*client.NodeInventory
+	http    *http.Client
+	logf    func(format string, args ...any)
 }
 
 func newCluster(cfg *Config, nw network, binary, dir string, logf func(string, ...any)) (*cluster, error) {
@@ -87,12 +91,20 @@ func newCluster(cfg *Config, nw network, binary, dir string, logf func(string, .
 			return nil, err
 		}
 		c.conns = append(c.conns, conn)
+		c.streams = append(c.streams, client.NewNodeInventory(conn))
 	}
 	return c, nil
 }
 
 func (c *cluster) inventory(i int) boxofficev1.InventoryClient {
 	return boxofficev1.NewInventoryClient(c.conns[i-1])
+}
+
+// streamInventory is node i's Inventory with its mutations sent as messages
+// on the node's Commands stream, shared by the clients that use it; reads
+// and everything else are unary calls.
+func (c *cluster) streamInventory(i int) boxofficev1.InventoryClient {
+	return c.streams[i-1]
 }
 func (c *cluster) clusterAPI(i int) boxofficev1.ClusterClient {
 	return boxofficev1.NewClusterClient(c.conns[i-1])
@@ -204,6 +216,9 @@ func (c *cluster) stopAll() {
 		}
 	}
 	wg.Wait()
+	for _, s := range c.streams {
+		_ = s.Close()
+	}
 	for _, conn := range c.conns {
 		_ = conn.Close()
 	}

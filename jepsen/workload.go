@@ -278,7 +278,17 @@ func (w *workload) invoke(abort context.Context, cs *clientState, op *Op, send s
 	for attempt := 0; attempt < w.cfg.Attempts; attempt++ {
 		op.Attempts = attempt + 1
 		ctx, cancel := context.WithTimeout(abort, w.cfg.OpTimeout)
-		err = send(ctx, w.cluster.inventory(nodes[(first+attempt)%len(nodes)]), op)
+		n := nodes[(first+attempt)%len(nodes)]
+		inv := w.cluster.inventory(n)
+		if cs.id%2 == 1 {
+			// Half the clients send their mutations on Commands streams,
+			// the path the Go client takes by default: a stream that
+			// breaks under a fault leaves its commands unknown, as a
+			// unary call that times out does. Re-sends after healing
+			// (resend.go) go unary: one request id over both paths.
+			inv = w.cluster.streamInventory(n)
+		}
+		err = send(ctx, inv, op)
 		cancel()
 		if err == nil || definite(err) || abort.Err() != nil {
 			break
