@@ -97,7 +97,6 @@ func (h *Host) streamCommand(ctx context.Context, req *boxofficev1.CommandsReque
 		code = codes.Code(streamErr.Code)
 		answer.Result = &boxofficev1.CommandsResponse_Error{Error: streamErr}
 	}
-	h.metrics.operations.WithLabelValues(method, code.String()).Inc()
-	h.metrics.requestSecs.WithLabelValues(method).Observe(time.Since(began).Seconds())
+	h.observeCall(method, code, began)
 	return answer
 }

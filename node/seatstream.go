@@ -98,8 +98,7 @@ func (h *Host) streamRead(ctx context.Context, req *boxofficev1.ReadSeatMapsRequ
 		code = codes.Code(streamErr.Code)
 		answer.Result = &boxofficev1.ReadSeatMapsResponse_Error{Error: streamErr}
 	}
-	h.metrics.operations.WithLabelValues(streamReadMethod, code.String()).Inc()
-	h.metrics.requestSecs.WithLabelValues(streamReadMethod).Observe(time.Since(began).Seconds())
+	h.observeCall(streamReadMethod, code, began)
 	return answer
 }
 

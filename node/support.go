@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
@@ -89,10 +90,15 @@ func (p *peerClients) close() {
 func (h *Host) unaryMetrics(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	start := time.Now()
 	resp, err := handler(ctx, req)
-	method := info.FullMethod[strings.LastIndexByte(info.FullMethod, '/')+1:]
-	h.metrics.operations.WithLabelValues(method, status.Code(err).String()).Inc()
-	h.metrics.requestSecs.WithLabelValues(method).Observe(time.Since(start).Seconds())
+	h.observeCall(info.FullMethod[strings.LastIndexByte(info.FullMethod, '/')+1:], status.Code(err), start)
 	return resp, err
+}
+
+// observeCall counts one call (a unary call, or one read or command of a
+// stream) in the operations and request-seconds metrics.
+func (h *Host) observeCall(method string, code codes.Code, began time.Time) {
+	h.metrics.operations.WithLabelValues(method, code.String()).Inc()
+	h.metrics.requestSecs.WithLabelValues(method).Observe(time.Since(began).Seconds())
 }
 
 // watchHub fans applied seat changes out to Watch streams on this node.
