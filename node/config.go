@@ -166,6 +166,12 @@ type GroupConfig struct {
 	// to back; it still needs a majority's writes to have returned. For
 	// comparisons only.
 	SerialLeaderWrite bool
+	// ProposerWaitsForApply keeps a group's proposer slot taken until
+	// its entry is applied, as before the fork's commit notification; by
+	// default the slot is freed as soon as the entry is committed, so the
+	// next entry is proposed while the leader applies the previous one
+	// (for comparisons).
+	ProposerWaitsForApply bool
 }
 
 // WithDefaults returns c with every zero field set to its default.

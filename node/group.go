@@ -36,6 +36,11 @@ type group struct {
 	proposals chan *proposal
 	inflight  chan inflightBatch
 	slots     chan struct{} // one token per entry in flight
+	// commits carries, in proposal order, the channel that closes when
+	// each entry is committed (raft.CommitFuture): releaseLoop frees the
+	// entry's slot then, before the leader has applied it. Nil with
+	// GroupConfig.ProposerWaitsForApply: waitLoop frees it after apply.
+	commits chan (<-chan struct{})
 
 	// barrierTerm is the term in which this node, as leader, last
 	// completed a Barrier: reads in that term need only VerifyLeader.
@@ -130,6 +135,7 @@ func (h *Host) openGroup(id string, machine raft.FSM, bootstrap []raft.Server) (
 		return nil, fmt.Errorf("group %s: %w", id, err)
 	}
 	rc.LeaderWritesInParallel = !gc.SerialLeaderWrite
+	rc.NotifyCommit = !gc.ProposerWaitsForApply
 	r, err := raft.NewRaft(rc, machine, cached, logs, snaps, g.transport)
 	if err != nil {
 		_ = g.transport.Close()
@@ -149,11 +155,42 @@ func (h *Host) openGroup(id string, machine raft.FSM, bootstrap []raft.Server) (
 func (g *group) startProposer() {
 	gc := g.host.cfg.Group
 	g.proposals = make(chan *proposal, gc.ProposalQueueMax)
-	g.inflight = make(chan inflightBatch, gc.InflightEntriesMax)
+	// Entries committed but not yet applied wait here too when slots are
+	// freed at commit; a full queue holds the proposer back.
+	g.inflight = make(chan inflightBatch, gc.InflightEntriesMax+inflightAppliedMax)
 	g.slots = make(chan struct{}, gc.InflightEntriesMax)
 	g.wg.Add(2)
+	if !gc.ProposerWaitsForApply {
+		g.commits = make(chan (<-chan struct{}), gc.InflightEntriesMax+inflightAppliedMax)
+		g.wg.Add(1)
+		go g.releaseLoop()
+	}
 	go g.proposeLoop()
 	go g.waitLoop()
+}
+
+// inflightAppliedMax bounds the entries of a group that are committed and
+// still being applied while the proposer goes on.
+const inflightAppliedMax = 64
+
+// closedChan stands for the commit of an entry Raft refused at once.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// releaseLoop frees each entry's proposer slot as soon as the entry is
+// committed (or refused): the next entry is proposed while the leader
+// applies this one. Applying and answering stay in order in waitLoop.
+// Why: the apply and the answers were ~0.3-0.4 ms of a ~1.4-1.9 ms cycle
+// during which the next entry's commands only queued.
+func (g *group) releaseLoop() {
+	defer g.wg.Done()
+	for committed := range g.commits {
+		select {
+		case <-committed:
+		case <-g.stop:
+			return
+		}
+		<-g.slots
+	}
 }
 
 // propose submits one command and waits for its result. It never waits for
@@ -183,7 +220,12 @@ func (g *group) propose(ctx context.Context, cmd *fsmpb.Command) (*fsmpb.Result,
 
 func (g *group) proposeLoop() {
 	defer g.wg.Done()
-	defer close(g.inflight)
+	defer func() {
+		close(g.inflight)
+		if g.commits != nil {
+			close(g.commits)
+		}
+	}()
 	gc := g.host.cfg.Group
 	m := g.host.metrics
 	for {
@@ -250,6 +292,17 @@ func (g *group) proposeBatch(batch []*proposal) {
 		for _, p := range batch {
 			p.done <- proposalOutcome{err: ErrShuttingDown}
 		}
+		return
+	}
+	if g.commits != nil {
+		var committed <-chan struct{} = closedChan
+		if cf, ok := f.(raft.CommitFuture); ok && cf.Committed() != nil {
+			committed = cf.Committed()
+		}
+		select {
+		case g.commits <- committed:
+		case <-g.stop:
+		}
 	}
 }
 
@@ -258,7 +311,9 @@ func (g *group) waitLoop() {
 	m := g.host.metrics
 	for b := range g.inflight {
 		err := b.future.Error()
-		<-g.slots
+		if g.commits == nil {
+			<-g.slots
+		}
 		m.commitSeconds.Observe(time.Since(b.at).Seconds())
 		if err != nil {
 			err = leadershipError(err)

@@ -840,6 +840,9 @@ func (r *Raft) ApplyLog(log Log, timeout time.Duration) ApplyFuture {
 		},
 	}
 	logFuture.init()
+	if r.config().NotifyCommit {
+		logFuture.committed = make(chan struct{}) // Boxoffice fork
+	}
 
 	select {
 	case <-timer:

@@ -181,6 +181,13 @@ type Config struct {
 	// commit quorum only after its write returns.
 	LeaderWritesInParallel bool
 
+	// NotifyCommit makes Apply and ApplyLog return a CommitFuture whose
+	// Committed channel is closed as soon as the leader knows the entry is
+	// committed, before its FSM applies it (Boxoffice fork): a caller that
+	// keeps one entry in flight can propose the next while the previous
+	// is being applied.
+	NotifyCommit bool
+
 	// If we are a member of a cluster, and RemovePeer is invoked for the
 	// local node, then we forget all peers and transition into the follower state.
 	// If ShutdownOnRemove is set, we additional shutdown Raft. Otherwise,

@@ -154,6 +154,42 @@ type logFuture struct {
 	log      Log
 	response interface{}
 	dispatch time.Time
+
+	// Boxoffice fork (Config.NotifyCommit): committed, when not nil, is
+	// closed once the leader knows the entry is committed (before the FSM
+	// applies it) or once the future is answered, whichever comes first.
+	committed     chan struct{}
+	committedOnce sync.Once
+}
+
+// CommitFuture is the ApplyFuture that Apply and ApplyLog return when
+// Config.NotifyCommit is set (Boxoffice fork).
+type CommitFuture interface {
+	ApplyFuture
+
+	// Committed returns a channel that is closed once the leader knows
+	// the entry is committed, before the FSM has applied it, or once the
+	// future has its answer, success or failure, whichever comes first.
+	// Only Error tells whether the entry was applied. Nil unless
+	// Config.NotifyCommit is set.
+	Committed() <-chan struct{}
+}
+
+// Committed implements CommitFuture.
+func (l *logFuture) Committed() <-chan struct{} { return l.committed }
+
+// markCommitted closes committed, once.
+func (l *logFuture) markCommitted() {
+	if l.committed != nil {
+		l.committedOnce.Do(func() { close(l.committed) })
+	}
+}
+
+// respond answers the future and, with Config.NotifyCommit, closes
+// committed if the commit did not already.
+func (l *logFuture) respond(err error) {
+	l.markCommitted()
+	l.deferError.respond(err)
 }
 
 func (l *logFuture) Response() interface{} {

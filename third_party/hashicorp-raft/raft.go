@@ -815,6 +815,7 @@ func (r *Raft) leaderLoop() {
 
 				// Measure the commit time
 				metrics.MeasureSince([]string{"raft", "commitTime"}, commitLog.dispatch)
+				commitLog.markCommitted() // Boxoffice fork: Config.NotifyCommit
 				groupReady = append(groupReady, e)
 				groupFutures[idx] = commitLog
 				lastIdxInGroup = idx
