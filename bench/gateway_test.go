@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/boxoffice/boxoffice/checkout"
 	"github.com/boxoffice/boxoffice/checkout/memstore"
 	"github.com/boxoffice/boxoffice/cluster/client"
+	"github.com/boxoffice/boxoffice/internal/testport"
 	"github.com/boxoffice/boxoffice/node"
 )
 
@@ -164,17 +164,8 @@ func TestRunGatewayInProcess(t *testing.T) {
 func startOneNode(t *testing.T) *client.Client {
 	t.Helper()
 	var addrs [4]string
-	var listeners []net.Listener
-	for i := range addrs {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		listeners = append(listeners, l)
-		addrs[i] = l.Addr().String()
-	}
-	for _, l := range listeners {
-		_ = l.Close()
+	for i, p := range testport.Ports(t, 4) {
+		addrs[i] = fmt.Sprintf("127.0.0.1:%d", p)
 	}
 	h, err := node.Start(node.Config{NodeID: "n1", DataDir: t.TempDir(), GRPCAddr: addrs[0], PeerAddr: addrs[1], HTTPAddr: addrs[2],
 		GossipAddr: addrs[3], BootstrapExpect: 1, Plaintext: true, Logger: slog.New(slog.DiscardHandler),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice/checkout"
+	"github.com/boxoffice/boxoffice/internal/testport"
 )
 
 // TestOpenAPIMatchesHandlers: every operation in /openapi.json reaches a
@@ -131,12 +131,7 @@ func startStripeMock(t *testing.T) string {
 			t.Fatalf("building stripe-mock: %v\n%s", err, out)
 		}
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
+	port := testport.Ports(t, 1)[0]
 	cmd := exec.Command(bin, "-http-addr", fmt.Sprintf("127.0.0.1:%d", port), "-strict-version-check=false")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"testing"
 	"time"
+
+	"github.com/boxoffice/boxoffice/internal/testport"
 )
 
 // TestRestartedNodeRejoinsGossip: a node that crashed, was seen dead by the
@@ -20,13 +21,8 @@ func TestRestartedNodeRejoinsGossip(t *testing.T) {
 		t.Skip("waits out memberlist's gossip to the dead")
 	}
 	addrs := make([]string, 3)
-	for i := range addrs {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addrs[i] = l.Addr().String()
-		_ = l.Close()
+	for i, p := range testport.Ports(t, 3) {
+		addrs[i] = fmt.Sprintf("127.0.0.1:%d", p)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	start := func(i int) *Membership {

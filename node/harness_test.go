@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +18,7 @@ import (
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/internal/testport"
 	"github.com/boxoffice/boxoffice/node/nodepb"
 )
 
@@ -30,25 +30,6 @@ type testCluster struct {
 	configs []Config
 	hosts   []*Host
 	conns   []*grpc.ClientConn
-}
-
-// freePorts reserves n distinct loopback ports.
-func freePorts(t testing.TB, n int) []int {
-	t.Helper()
-	var ls []net.Listener
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		_ = l.Close()
-	}
-	return ports
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -68,7 +49,7 @@ func newTestCluster(t *testing.T, n int, opts ...clusterOption) *testCluster {
 func newTestClusterTB(t testing.TB, n int, opts ...clusterOption) *testCluster {
 	t.Helper()
 	tc := &testCluster{t: t, dir: t.TempDir()}
-	ports := freePorts(t, 4*n)
+	ports := testport.Ports(t, 4*n)
 	for i := range n {
 		cfg := Config{
 			NodeID:          fmt.Sprintf("n%d", i+1),

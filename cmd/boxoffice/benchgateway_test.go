@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,14 +76,14 @@ func TestBenchGatewayAgainstDemo(t *testing.T) {
 	}
 }
 
-// startDemoWithCluster runs `boxoffice demo` (gRPC ports 41000..48999,
-// clear of the 1910x/2910x/3910x ranges, gateway on a free port) and
+// startDemoWithCluster runs `boxoffice demo` (ports from demoPort, gateway
+// on a free port) and
 // returns its gateway URL and first gRPC address.
 func startDemoWithCluster(t *testing.T) (gateway, grpcAddr string) {
 	t.Helper()
 	bin := buildBinary(t)
 	for range 5 {
-		port := 41000 + rand.IntN(8000)
+		port := demoPort(t)
 		demo := exec.Command(bin, "demo", "--grpc-port", fmt.Sprint(port), "--data-dir", t.TempDir(), "--gateway-addr", "127.0.0.1:0")
 		stdout, err := demo.StdoutPipe()
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"os/exec"
 	"strings"
 	"testing"
@@ -35,7 +34,7 @@ func TestDemoWithGrpcurl(t *testing.T) {
 	var addr string
 	var lines *bufio.Scanner
 	for attempt := 0; attempt < 5 && addr == ""; attempt++ {
-		port := 20000 + rand.IntN(9000)
+		port := demoPort(t)
 		demo = exec.Command(bin, "demo", "--grpc-port", fmt.Sprint(port), "--data-dir", t.TempDir(), "--gateway-addr", "127.0.0.1:0")
 		stdout, err := demo.StdoutPipe()
 		if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,7 +19,21 @@ import (
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/cluster/client"
+	"github.com/boxoffice/boxoffice/internal/testport"
 )
+
+// demoPort claims the ports `boxoffice demo --grpc-port P` derives for its
+// three nodes (P+i, P+100+i, P+200+i, P+300+i) and returns P.
+func demoPort(t *testing.T) int {
+	t.Helper()
+	var offsets []int
+	for _, block := range []int{0, 100, 200, 300} {
+		for i := range 3 {
+			offsets = append(offsets, block+i)
+		}
+	}
+	return testport.Base(t, offsets...)
+}
 
 // processCluster runs real `boxoffice start` processes on loopback.
 type processCluster struct {
@@ -42,27 +55,9 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
-func reservePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ls []net.Listener
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		_ = l.Close()
-	}
-	return ports
-}
-
 func newProcessCluster(t *testing.T, n int, extra ...string) *processCluster {
 	pc := &processCluster{t: t, bin: buildBinary(t), dir: t.TempDir(), procs: make([]*exec.Cmd, n), extra: extra}
-	ports := reservePorts(t, 4*n)
+	ports := testport.Ports(t, 4*n)
 	for i := range n {
 		pc.ports = append(pc.ports, [4]int{ports[4*i], ports[4*i+1], ports[4*i+2], ports[4*i+3]})
 	}

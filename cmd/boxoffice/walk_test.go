@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"image/png"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"os/exec"
 	"strings"
@@ -67,7 +66,7 @@ func startDemo(t *testing.T) string {
 	t.Helper()
 	bin := buildBinary(t)
 	for attempt := 0; attempt < 5; attempt++ {
-		port := 20000 + rand.IntN(9000)
+		port := demoPort(t)
 		demo := exec.Command(bin, "demo", "--grpc-port", fmt.Sprint(port), "--data-dir", t.TempDir(), "--gateway-addr", "127.0.0.1:0")
 		stdout, err := demo.StdoutPipe()
 		if err != nil {

@@ -7,12 +7,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"testing"
 	"time"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/cluster/client"
+	"github.com/boxoffice/boxoffice/internal/testport"
 	"github.com/boxoffice/boxoffice/node"
 )
 
@@ -20,7 +20,7 @@ import (
 // closed when the test ends.
 func Start(t testing.TB) *client.Client {
 	t.Helper()
-	ports := freePorts(t, 4)
+	ports := testport.Ports(t, 4)
 	addr := func(i int) string { return fmt.Sprintf("127.0.0.1:%d", ports[i]) }
 	logger := slog.New(slog.DiscardHandler)
 	h, err := node.Start(node.Config{
@@ -86,22 +86,4 @@ func CreateEvent(t testing.TB, c *client.Client, eventID string, rows, seatsPerR
 		time.Sleep(20 * time.Millisecond)
 	}
 	return resp.Event
-}
-
-func freePorts(t testing.TB, n int) []int {
-	t.Helper()
-	var ports []int
-	var ls []net.Listener
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		_ = l.Close()
-	}
-	return ports
 }
