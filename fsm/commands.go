@@ -214,7 +214,7 @@ func (sh *shard) takeSeat(i, slot uint32, now int64) {
 	default:
 		panic(fmt.Sprintf("fsm: taking seat %d in state %d", i, st.state))
 	}
-	sh.setSeatState(i, seatHeld, slot, 0)
+	sh.setSeatState(i, seatHeld, slot)
 }
 
 // withoutSeat returns a new slice without seat i (copy-on-write).
@@ -411,7 +411,7 @@ func (sh *shard) releaseHold(res *fsmpb.Result, slot uint32) {
 		if sh.seats[i].state != seatHeld || sh.seats[i].ref != slot {
 			panic(fmt.Sprintf("fsm: hold %q lists seat %d it does not hold", h.id, i))
 		}
-		sh.setSeatState(i, seatAvailable, 0, 0)
+		sh.setSeatState(i, seatAvailable, 0)
 		sh.emitSeat(res, i, "")
 	}
 	if h.gaQuantity > 0 {
@@ -505,7 +505,7 @@ func (s *Store) sell(now int64, c *fsmpb.Sell) *fsmpb.Result {
 		sh.ticketCounter++
 		t := orderTicket{number: sh.ticketCounter, seat: i}
 		tickets = append(tickets, t)
-		sh.setSeatState(i, seatSold, orderSlot, t.number)
+		sh.setSeatState(i, seatSold, orderSlot)
 		tk := sh.ticketProto(t, o)
 		res.SeatIds = append(res.SeatIds, tk.SeatId)
 		res.Tickets = append(res.Tickets, tk)
@@ -588,10 +588,10 @@ func (s *Store) refund(c *fsmpb.Refund) *fsmpb.Result {
 			poolsTouched[t.seat] = true
 			continue
 		}
-		if st := sh.seats[t.seat]; st.state != seatSold || st.ref != slot || st.ticket != t.number {
+		if st := sh.seats[t.seat]; st.state != seatSold || st.ref != slot {
 			panic(fmt.Sprintf("fsm: order %q lists seat %d it does not own", o.id, t.seat))
 		}
-		sh.setSeatState(t.seat, seatAvailable, 0, 0)
+		sh.setSeatState(t.seat, seatAvailable, 0)
 		res.SeatIds = append(res.SeatIds, tk.SeatId)
 		sh.emitSeat(res, t.seat, tk.SeatId)
 	}

@@ -36,15 +36,15 @@ const (
 	flagAisleAfter     = 1 << 2 // an aisle runs between this seat and the next
 )
 
-// seat is the per-seat resident state: 16 bytes. Who holds or bought it is
-// an index into the shard's hold or order table; the seat id is computed
-// from the row.
+// seat is the per-seat resident state: 8 bytes, most of what a node holding
+// a million seats keeps per seat. Who holds or bought it is an index into
+// the shard's hold or order table (the order lists the ticket number of each
+// of its seats); the row is found by binary search over the rows' starts
+// (rowOf) and the seat id is computed from the row.
 type seat struct {
-	state  uint8
-	flags  uint8
-	ref    uint32 // hold slot when held, order slot when sold
-	ticket uint32 // ticket number when sold
-	row    uint32 // index into shard.rows (static)
+	state uint8
+	flags uint8
+	ref   uint32 // hold slot when held, order slot when sold
 }
 
 // row is one row of a section; its seats are shard.seats[start:start+count].
@@ -383,7 +383,6 @@ func newShard(n *fsmpb.CreateShard, requestID string) *shard {
 			seats := sh.seats[start : start+r.SeatCount]
 			for i := range seats {
 				seats[i].state = seatAvailable
-				seats[i].row = uint32(len(sh.rows) - 1)
 			}
 			for _, num := range r.AisleAfter {
 				seats[num-r.FirstNumber].flags |= flagAisleAfter
@@ -448,8 +447,21 @@ func (sh *shard) seatIndex(id string) (uint32, seatIndexResult) {
 	return r.start + uint32(num) - r.first, seatFound
 }
 
-// rowOf returns the index of the row holding seat index i.
-func (sh *shard) rowOf(i uint32) uint32 { return sh.seats[i].row }
+// rowOf returns the index of the row holding seat index i: the last row
+// starting at or before i (rows partition the seats in order; a row of no
+// seats shares its start with the row after it, so it is never the last).
+func (sh *shard) rowOf(i uint32) uint32 {
+	lo, hi := 0, len(sh.rows) // invariant: rows[lo-1].start <= i < rows[hi].start
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if sh.rows[mid].start <= i {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return uint32(lo - 1)
+}
 
 // seatID formats the id of seat index i.
 func (sh *shard) seatID(i uint32) string {
@@ -474,10 +486,10 @@ func (sh *shard) tierID(t int32) string {
 // setSeatState moves seat i to state st, keeping the row, section and shard
 // counters and the row summary in step. Every seat state change goes
 // through here.
-func (sh *shard) setSeatState(i uint32, st uint8, ref uint32, ticket uint32) {
+func (sh *shard) setSeatState(i uint32, st uint8, ref uint32) {
 	s := &sh.seats[i]
 	old := s.state
-	s.state, s.ref, s.ticket = st, ref, ticket
+	s.state, s.ref = st, ref
 	if old == st {
 		return
 	}

@@ -624,7 +624,7 @@ func decodeShard(d *decoder, opts Options) (*shard, error) {
 			if sh.seats[i].state != seatAvailable {
 				return nil, fmt.Errorf("%s: seat %s claimed twice", where, sh.seatID(i))
 			}
-			sh.setSeatState(i, seatHeld, uint32(slot), 0)
+			sh.setSeatState(i, seatHeld, uint32(slot))
 		}
 		if h.pool != noPool {
 			p := &sh.pools[h.pool]
@@ -684,7 +684,7 @@ func decodeShard(d *decoder, opts Options) (*shard, error) {
 				if int(t.seat) >= len(sh.seats) || sh.seats[t.seat].state != seatAvailable {
 					return nil, fmt.Errorf("%s: order %q: seat missing or claimed twice", where, o.id)
 				}
-				sh.setSeatState(t.seat, seatSold, uint32(slot), t.number)
+				sh.setSeatState(t.seat, seatSold, uint32(slot))
 			}
 			o.tickets[k] = t
 		}

@@ -53,6 +53,17 @@ type orderTicket struct {
 
 func (t orderTicket) isGeneralAdmission() bool { return t.unit != 0 }
 
+// seatTicket returns the ticket number of seat index i in the order, which
+// must own it (an order lists at most MaxTicketsPerOrder tickets).
+func (o *order) seatTicket(i uint32) uint32 {
+	for _, t := range o.tickets {
+		if t.seat == i && !t.isGeneralAdmission() {
+			return t.number
+		}
+	}
+	panic(fmt.Sprintf("fsm: order %q does not list seat %d", o.id, i))
+}
+
 // slotHeap is a min-heap of free slot numbers: allocation always takes the
 // lowest free slot, which keeps slot numbering deterministic.
 type slotHeap []uint32

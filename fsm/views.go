@@ -227,7 +227,7 @@ func (s *Store) SeatMapWith(eventID string, shardNumber uint32, opts SeatMapOpti
 					info.HoldID, info.Holder, info.ExpiresAtUnixMs = h.id, h.holder, h.deadlineMs()
 				case seatSold:
 					o := &sh.orders[st.ref]
-					info.OrderID, info.Buyer, info.TicketID = o.id, o.buyer, sh.ticketID(st.ticket)
+					info.OrderID, info.Buyer, info.TicketID = o.id, o.buyer, sh.ticketID(o.seatTicket(i))
 				}
 				rm.Seats[k] = info
 			}

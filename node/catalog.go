@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/raft"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/node/nodepb"
@@ -73,7 +74,7 @@ func (c *Catalog) apply(index uint64, cmd *nodepb.CatalogCommand) *nodepb.Catalo
 	c.applied = index
 	if cmd.RequestId != "" {
 		if e, ok := c.dedup[cmd.RequestId]; ok {
-			return proto.Clone(e.Result).(*nodepb.CatalogResult)
+			return shallowCopy(e.Result)
 		}
 	}
 	res := c.execute(cmd)
@@ -85,7 +86,23 @@ func (c *Catalog) apply(index uint64, cmd *nodepb.CatalogCommand) *nodepb.Catalo
 			c.order = c.order[1:]
 		}
 	}
-	return proto.Clone(res).(*nodepb.CatalogResult)
+	// The caller gets its own result message; the event record in it is
+	// shared (immutable once stored, like every record handed out).
+	return shallowCopy(res)
+}
+
+// shallowCopy returns a new message whose fields are m's: sub-messages and
+// lists are shared, not copied. Event records carry the whole venue (tens
+// of MB for a million seats); deep copies of them in dedup entries and
+// results were several copies of every venue on each node. Works for any
+// field added later, unlike a hand-written copy.
+func shallowCopy[M proto.Message](m M) M {
+	out := m.ProtoReflect().New()
+	m.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		out.Set(fd, v)
+		return true
+	})
+	return out.Interface().(M)
 }
 
 func catalogRefusal(code nodepb.CatalogCode, format string, args ...any) *nodepb.CatalogResult {
@@ -128,19 +145,19 @@ func (c *Catalog) execute(cmd *nodepb.CatalogCommand) *nodepb.CatalogResult {
 		}
 		if old, exists := c.events[e.EventId]; exists {
 			return &nodepb.CatalogResult{Code: nodepb.CatalogCode_CATALOG_CODE_ALREADY_EXISTS,
-				Message: fmt.Sprintf("event %q already exists", e.EventId), Event: proto.Clone(old).(*nodepb.EventRecord)}
+				Message: fmt.Sprintf("event %q already exists", e.EventId), Event: old}
 		}
 		for _, s := range e.Shards {
 			if _, exists := c.groups[s.GroupId]; !exists {
 				return catalogRefusal(nodepb.CatalogCode_CATALOG_CODE_INVALID, "create event: shard %d placed on unknown group %q", s.Shard, s.GroupId)
 			}
 		}
-		rec := proto.Clone(e).(*nodepb.EventRecord)
+		rec := e // decoded from this entry by Apply: nothing else holds it
 		rec.CreatedAtUnixMs = cmd.NowUnixMs
 		rec.CreateRequestId = cmd.RequestId
 		rec.Status = boxofficev1.EventStatus_EVENT_STATUS_CREATING
 		c.events[e.EventId] = rec
-		return &nodepb.CatalogResult{Code: nodepb.CatalogCode_CATALOG_CODE_OK, Event: proto.Clone(rec).(*nodepb.EventRecord)}
+		return &nodepb.CatalogResult{Code: nodepb.CatalogCode_CATALOG_CODE_OK, Event: rec}
 	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_SET_EVENT_STATUS:
 		s := cmd.GetSetEventStatus()
 		e, exists := c.events[s.GetEventId()]
@@ -148,8 +165,8 @@ func (c *Catalog) execute(cmd *nodepb.CatalogCommand) *nodepb.CatalogResult {
 			return catalogRefusal(nodepb.CatalogCode_CATALOG_CODE_NOT_FOUND, "event %q not found", s.GetEventId())
 		}
 		// Records are immutable once stored (Event hands them out without
-		// copying): change a copy and replace.
-		updated := proto.Clone(e).(*nodepb.EventRecord)
+		// copying): change a copy and replace. The copy shares the venue.
+		updated := shallowCopy(e)
 		updated.Status = s.Status
 		c.events[updated.EventId] = updated
 		return &nodepb.CatalogResult{Code: nodepb.CatalogCode_CATALOG_CODE_OK, Event: updated}
@@ -237,6 +254,15 @@ func (c *Catalog) Restore(rc io.ReadCloser) error {
 		c.removed[n.NodeId] = n
 	}
 	for _, d := range s.Dedup {
+		// A remembered result's event carries its own decoded copy of the
+		// venue; venues never change after creation, so share the event's.
+		if ev := d.GetResult().GetEvent(); ev != nil {
+			if cur := c.events[ev.EventId]; cur != nil && ev.Venue != nil && ev.Venue != cur.Venue {
+				relinked := shallowCopy(ev)
+				relinked.Venue = cur.Venue
+				d.Result.Event = relinked
+			}
+		}
 		c.dedup[d.RequestId] = d
 		c.order = append(c.order, d.RequestId)
 	}

@@ -88,6 +88,9 @@ var errNotLeader = errors.New("not the leader of this group")
 // behind is served from the log store.
 const logCacheEntries = 64
 
+// raftConnBufferSize is each Raft connection's send or receive buffer.
+const raftConnBufferSize = 32 << 10
+
 func (h *Host) openGroup(id string, machine raft.FSM, bootstrap []raft.Server) (*group, error) {
 	g := &group{id: id, host: h, stop: make(chan struct{})}
 	logs, err := h.logDB.Group(id)
@@ -108,6 +111,9 @@ func (h *Host) openGroup(id string, machine raft.FSM, bootstrap []raft.Server) (
 		MaxPool: 3,
 		Timeout: 10 * time.Second,
 		Logger:  h.hclog.Named("transport"),
+		// Upstream's 256 KB per connection and direction was ~4 MB of
+		// buffers on a node with a few groups; a batch entry is a few KB.
+		ConnBufferSize: raftConnBufferSize,
 	})
 
 	gc := h.cfg.Group

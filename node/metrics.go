@@ -2,10 +2,8 @@ package node
 
 import (
 	"sync"
-	"time"
 
 	metrics "github.com/hashicorp/go-metrics/compat"
-	metricsprom "github.com/hashicorp/go-metrics/compat/prometheus"
 	"github.com/hashicorp/raft"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -95,13 +93,7 @@ var (
 func raftMetricsRegistry() *prometheus.Registry {
 	raftRegistryOnce.Do(func() {
 		raftRegistry = prometheus.NewRegistry()
-		sink, err := metricsprom.NewPrometheusSinkFrom(metricsprom.PrometheusOpts{
-			Expiration: time.Minute,
-			Registerer: raftRegistry,
-		})
-		if err != nil {
-			return
-		}
+		sink := newRaftSink(raftRegistry)
 		cfg := metrics.DefaultConfig("boxoffice")
 		cfg.EnableHostname = false
 		cfg.EnableRuntimeMetrics = false

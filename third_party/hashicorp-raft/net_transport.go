@@ -110,6 +110,8 @@ type NetworkTransport struct {
 	TimeoutScale int
 
 	msgpackUseNewTimeFormat bool
+
+	sendBufferSize, receiveBufferSize int
 }
 
 // NetworkTransportConfig encapsulates configuration for the network transport layer.
@@ -167,6 +169,13 @@ type NetworkTransportConfig struct {
 	// go-msgpack v1.1.5 by default). Decoding is not affected, as all
 	// go-msgpack v2.1.0+ decoders know how to decode both formats.
 	MsgpackUseNewTimeFormat bool
+
+	// ConnBufferSize is the size of each connection's send buffer and of
+	// each inbound connection's receive buffer (Boxoffice fork). Zero keeps
+	// upstream's 256 KB each. A node with many Raft groups holds several
+	// connections per group and peer; messages larger than the buffer are
+	// still read and written whole, in more system calls.
+	ConnBufferSize int
 }
 
 // ServerAddressProvider is a target address to which we invoke an RPC when establishing a connection
@@ -235,6 +244,11 @@ func NewNetworkTransportWithConfig(
 		TimeoutScale:            DefaultTimeoutScale,
 		serverAddressProvider:   config.ServerAddressProvider,
 		msgpackUseNewTimeFormat: config.MsgpackUseNewTimeFormat,
+		sendBufferSize:          connSendBufferSize,
+		receiveBufferSize:       connReceiveBufferSize,
+	}
+	if config.ConnBufferSize > 0 {
+		trans.sendBufferSize, trans.receiveBufferSize = config.ConnBufferSize, config.ConnBufferSize
 	}
 
 	// Create the connection context and then start our listener.
@@ -417,7 +431,7 @@ func (n *NetworkTransport) getConn(target ServerAddress) (*netConn, error) {
 		target: target,
 		conn:   conn,
 		dec:    codec.NewDecoder(bufio.NewReader(conn), &codec.MsgpackHandle{}),
-		w:      bufio.NewWriterSize(conn, connSendBufferSize),
+		w:      bufio.NewWriterSize(conn, n.sendBufferSize),
 	}
 
 	netConn.enc = codec.NewEncoder(netConn.w, &codec.MsgpackHandle{
@@ -605,7 +619,7 @@ func (n *NetworkTransport) listen() {
 // closed.
 func (n *NetworkTransport) handleConn(connCtx context.Context, conn net.Conn) {
 	defer conn.Close()
-	r := bufio.NewReaderSize(conn, connReceiveBufferSize)
+	r := bufio.NewReaderSize(conn, n.receiveBufferSize)
 	w := bufio.NewWriter(conn)
 	dec := codec.NewDecoder(r, &codec.MsgpackHandle{})
 	enc := codec.NewEncoder(w, &codec.MsgpackHandle{
