@@ -73,58 +73,21 @@ func (sh *shard) seatFree(i uint32, now int64) bool {
 }
 
 func (s *Store) hold(now int64, c *fsmpb.Hold) *fsmpb.Result {
-	if !validID(c.HoldId) || !validID(c.Holder) {
-		return refuse(codeInvalid, "hold_id and holder must be 1..%d bytes", MaxIDBytes)
-	}
-	sh, refusal := s.shardFor(c.EventId, c.Shard)
+	sh, h, refusal := s.holdChecks(now, c)
 	if refusal != nil {
 		return refusal
-	}
-	modes := 0
-	if len(c.SeatIds) > 0 {
-		modes++
-	}
-	if c.Best != nil {
-		modes++
-	}
-	if c.GeneralAdmission != nil {
-		modes++
-	}
-	if modes != 1 {
-		return refuse(codeInvalid, "a hold names exactly one of seat_ids, best, general_admission")
-	}
-	if c.TtlMs < 0 {
-		return refuse(codeInvalid, "ttl_ms = %d is negative", c.TtlMs)
-	}
-	if _, exists := sh.holdSlot(c.HoldId); exists {
-		return refuse(codeAlreadyExist, "hold %q already exists", c.HoldId)
-	}
-	if sh.liveHolds >= MaxHoldsPerShard {
-		return refuse(codeTooLarge, "shard already has %d holds", MaxHoldsPerShard)
-	}
-	h := hold{
-		id:        c.HoldId,
-		holder:    c.Holder,
-		pool:      noPool,
-		createdMs: now,
-		expiresMs: now + sh.ttlMs(c.TtlMs),
 	}
 	if ga := c.GeneralAdmission; ga != nil {
 		return sh.holdGeneralAdmission(now, h, ga)
 	}
 	var seats []uint32
 	if c.Best != nil {
-		var refusal *fsmpb.Result
 		seats, refusal = sh.bestAvailable(c.Best, now)
-		if refusal != nil {
-			return refusal
-		}
 	} else {
-		var refusal *fsmpb.Result
 		seats, refusal = sh.resolveExplicit(c.SeatIds, now)
-		if refusal != nil {
-			return refusal
-		}
+	}
+	if refusal != nil {
+		return refusal
 	}
 	h.seats = seats
 	slot := sh.addHold(h)
@@ -142,6 +105,95 @@ func (s *Store) hold(now int64, c *fsmpb.Hold) *fsmpb.Result {
 		sh.emitSeat(res, i, id)
 	}
 	return res
+}
+
+// RefuseHold answers a best-available hold that the state machine would
+// refuse without replicating it. It runs HOLD's checks and seat search at
+// nowMs (or the replicated clock, if later) on the current state, and
+// returns the refusal; nil means "replicate it": the hold might succeed, or
+// it is not a best-available hold, or its request id was applied before
+// (its first answer must come back). It changes no replicated state.
+//
+// After a section sells out, every fan's hold there is refused; replicating
+// each refusal cost a log entry slot, an fsync share, an apply on every
+// replica and a dedup entry for nothing. The caller must make the answer
+// linearizable (a leader read barrier, as for a linearizable read: the
+// refusal is a read of "no seats"). Unlike a replicated refusal it is not
+// remembered under the request id: a later retry is a new attempt, which
+// is what a refusal that changed nothing allows.
+func (s *Store) RefuseHold(requestID string, nowMs int64, c *fsmpb.Hold) *fsmpb.Result {
+	if c.GetBest() == nil {
+		return nil
+	}
+	// The write lock: the search refreshes rows' run summaries, a cache.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, _, seen := s.dedup.lookup(requestID); seen {
+		return nil
+	}
+	sh := s.shards[shardKey{c.EventId, c.Shard}]
+	if sh == nil || !sh.mayRefuseBest(c.Best) {
+		return nil // most holds during a sale: skip the search
+	}
+	now := max(nowMs, s.clockMs)
+	sh, _, refusal := s.holdChecks(now, c)
+	if refusal != nil {
+		return refusal
+	}
+	_, refusal = sh.bestAvailable(c.Best, now)
+	return refusal
+}
+
+// mayRefuseBest is RefuseHold's cheap filter: fewer seats AVAILABLE in the
+// searched sections than the hold asks for (seats of expired holds may
+// still be free; the search decides).
+func (sh *shard) mayRefuseBest(b *fsmpb.BestAvailable) bool {
+	if b.SectionId == "" {
+		return sh.available < b.Quantity
+	}
+	si, ok := sh.sectionByID[b.SectionId]
+	return !ok || sh.sections[si].available < b.Quantity
+}
+
+// holdChecks validates a hold against the shard and returns the hold to
+// add; the seats are chosen by the caller.
+func (s *Store) holdChecks(now int64, c *fsmpb.Hold) (*shard, hold, *fsmpb.Result) {
+	if !validID(c.HoldId) || !validID(c.Holder) {
+		return nil, hold{}, refuse(codeInvalid, "hold_id and holder must be 1..%d bytes", MaxIDBytes)
+	}
+	sh, refusal := s.shardFor(c.EventId, c.Shard)
+	if refusal != nil {
+		return nil, hold{}, refusal
+	}
+	modes := 0
+	if len(c.SeatIds) > 0 {
+		modes++
+	}
+	if c.Best != nil {
+		modes++
+	}
+	if c.GeneralAdmission != nil {
+		modes++
+	}
+	if modes != 1 {
+		return nil, hold{}, refuse(codeInvalid, "a hold names exactly one of seat_ids, best, general_admission")
+	}
+	if c.TtlMs < 0 {
+		return nil, hold{}, refuse(codeInvalid, "ttl_ms = %d is negative", c.TtlMs)
+	}
+	if _, exists := sh.holdSlot(c.HoldId); exists {
+		return nil, hold{}, refuse(codeAlreadyExist, "hold %q already exists", c.HoldId)
+	}
+	if sh.liveHolds >= MaxHoldsPerShard {
+		return nil, hold{}, refuse(codeTooLarge, "shard already has %d holds", MaxHoldsPerShard)
+	}
+	return sh, hold{
+		id:        c.HoldId,
+		holder:    c.Holder,
+		pool:      noPool,
+		createdMs: now,
+		expiresMs: now + sh.ttlMs(c.TtlMs),
+	}, nil
 }
 
 // resolveExplicit maps seat ids to indexes, refusing malformed (INVALID),

@@ -177,3 +177,30 @@ func containsPrefix(list []string, prefix string) bool {
 	}
 	return false
 }
+
+// A one-seat best-available hold refused for lack of seats proves every
+// seat of its section was taken (leaders answer these from their state
+// after a read barrier). Planted bug: a refusal served from state that
+// missed a release acknowledged before the hold was sent.
+func TestLinearizabilityCatchesStaleSoldOutRefusal(t *testing.T) {
+	release := func(id, client int, call, ret int64, holder string, seats ...string) Op {
+		return Op{ID: id, Client: client, Kind: KindRelease, Call: call, Return: ret, Outcome: OutcomeOK, Holder: holder, Seats: seats}
+	}
+	soldOut := func(id, client int, call, ret int64, section ...string) Op {
+		return Op{ID: id, Client: client, Kind: KindHoldBest, Call: call, Return: ret, Outcome: OutcomeFail,
+			Code: "ResourceExhausted", Holder: "hb", Quantity: 1, Unavailable: section}
+	}
+	legal := []Op{
+		hold(0, 0, 0, 10, OutcomeOK, "h1", "A-1", "A-2"),
+		soldOut(1, 1, 11, 20, "A-1", "A-2"), // the section was full
+		release(2, 0, 15, 30, "h1", "A-1", "A-2"),
+		soldOut(3, 1, 25, 35, "A-1", "A-2"), // concurrent with the release: may precede it
+	}
+	if res := checkLin(t, legal); res.Verdict != porcupine.Ok {
+		t.Fatalf("legal history judged %s (illegal seats %v)", res.Verdict, res.Illegal)
+	}
+	stale := append(legal, soldOut(4, 1, 40, 50, "A-1", "A-2")) // after the release was acknowledged
+	if res := checkLin(t, stale); res.Verdict != porcupine.Illegal {
+		t.Fatalf("refusal after an acknowledged release judged %s", res.Verdict)
+	}
+}

@@ -53,14 +53,18 @@ type Op struct {
 	Code     string `json:"code,omitempty"` // gRPC code of the final error
 	Error    string `json:"error,omitempty"`
 
-	RequestID string     `json:"request_id,omitempty"`
-	Holder    string     `json:"holder,omitempty"` // unique per hold request
-	HoldID    string     `json:"hold_id,omitempty"`
-	Order     string     `json:"order,omitempty"`
-	Section   string     `json:"section,omitempty"`
-	Seats     []string   `json:"seats,omitempty"` // named (hold) or obtained (best, sell, release, refund)
-	Quantity  int        `json:"quantity,omitempty"`
-	Read      []SeatView `json:"read,omitempty"`
+	RequestID string   `json:"request_id,omitempty"`
+	Holder    string   `json:"holder,omitempty"` // unique per hold request
+	HoldID    string   `json:"hold_id,omitempty"`
+	Order     string   `json:"order,omitempty"`
+	Section   string   `json:"section,omitempty"`
+	Seats     []string `json:"seats,omitempty"` // named (hold) or obtained (best, sell, release, refund)
+	Quantity  int      `json:"quantity,omitempty"`
+	// Unavailable: seats a refusal proves were not available at its
+	// linearization point (a one-seat best-available hold refused with
+	// NOT_ENOUGH_SEATS: every seat of its section).
+	Unavailable []string   `json:"unavailable,omitempty"`
+	Read        []SeatView `json:"read,omitempty"`
 	// LatencyNs is the time from the call to the last attempt's end,
 	// retries included, during traffic (also set for operations that
 	// ended unknown, for the plot; a re-send does not change it).

@@ -32,7 +32,9 @@ import (
 //   - best-available holds: the seats returned on success; for an unknown
 //     outcome, every seat that any read or the final state shows held by
 //     that holder (nobody else can release or sell that holder's hold, so
-//     if it happened, it is still visible); refusals touch nothing;
+//     if it happened, it is still visible); a refusal of a one-seat hold
+//     for lack of seats is a strict refusal on every seat of its section
+//     (Op.Unavailable); other refusals touch nothing;
 //   - sell, release: the seats of the hold (known, since only holds that
 //     succeeded are sold or released); refund: the seats of the order.
 //
@@ -57,7 +59,8 @@ type seatInput struct {
 	Holder string
 	Order  string
 	// Strict: a refused hold proves this seat was unavailable (single-seat
-	// explicit holds refused with ABORTED).
+	// explicit holds refused with ABORTED; one-seat best-available holds
+	// refused with NOT_ENOUGH_SEATS, for every seat of the section).
 	Strict bool
 }
 
@@ -167,6 +170,13 @@ func seatOperations(history []Op, observedHolders map[string][]string) map[strin
 			if op.Kind == KindHoldBest {
 				switch op.Outcome {
 				case OutcomeFail:
+					// A one-seat best-available refusal: every seat of the
+					// section was taken at one point of the call. Per seat
+					// that is the weaker "taken at some point", still a
+					// constraint a stale refusal can break.
+					for _, seat := range op.Unavailable {
+						add(op, seatInput{Seat: seat, Kind: op.Kind, Holder: op.Holder, Strict: true}, out)
+					}
 					continue
 				case OutcomeInfo:
 					seats = observedHolders[op.Holder]

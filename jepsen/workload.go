@@ -202,6 +202,14 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 					op.Seats = resp.GetSeatIds()
 				}
 			}
+			if kind == KindHoldBest && op.Quantity == 1 && reasonOf(err) == "NOT_ENOUGH_SEATS" {
+				// Not one seat of the section was free: each seat's
+				// history must allow it (leaders answer these refusals
+				// from their state after a read barrier, not the log).
+				for _, row := range w.event.rows[op.Section] {
+					op.Unavailable = append(op.Unavailable, row...)
+				}
+			}
 			return err
 		}
 	case KindSell, KindRelease:
@@ -332,6 +340,20 @@ func definite(err error) bool {
 		return true
 	}
 	return false
+}
+
+// reasonOf returns the google.rpc.ErrorInfo reason of a gRPC error, or "".
+func reasonOf(err error) string {
+	st, ok := status.FromError(err)
+	if !ok || err == nil {
+		return ""
+	}
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info.GetReason()
+		}
+	}
+	return ""
 }
 
 // seatViews extracts the seats of one section from a seat map.

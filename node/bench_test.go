@@ -96,9 +96,45 @@ func benchmarkHoldSell(b *testing.B, clients int, spread bool) {
 }
 
 // newBenchCluster starts a 3-node cluster with fsync on.
-func newBenchCluster(b *testing.B) *testCluster {
+// BenchmarkHoldSoldOutSection measures what fans cost after a section sold
+// out: 64 concurrent best-available holds there, every one refused.
+// mode=local is the default (the leader refuses after a read barrier,
+// without a log entry); mode=replicated sends each through the log, as
+// before (GroupConfig.ReplicateHoldRefusals):
+//
+//	go test -run '^$' -bench HoldSoldOutSection -benchtime 20000x -count 6 ./node/ | go tool benchstat -col /mode -
+func BenchmarkHoldSoldOutSection(b *testing.B) {
+	for _, mode := range []string{"local", "replicated"} {
+		b.Run("mode="+mode, func(b *testing.B) {
+			tc := newBenchCluster(b, func(_ int, c *Config) { c.Group.ReplicateHoldRefusals = mode == "replicated" })
+			tc.createOnSaleEvent("soldout", 1, 1, 2)
+			ctx := context.Background()
+			best := &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 2, SectionId: "S0"}}
+			if _, err := tc.inv(0).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "first", EventId: "soldout", Holder: "x", TtlMs: 3_600_000, Selection: best}); err != nil {
+				b.Fatal(err)
+			}
+			var seq atomic.Int64
+			b.SetParallelism(32) // 64 goroutines on 2 cores
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					n := seq.Add(1)
+					_, err := tc.inv(int(n%3)).Hold(ctx, &boxofficev1.HoldRequest{RequestId: fmt.Sprintf("p%d", n), EventId: "soldout", Holder: "fan", Selection: best})
+					if status.Code(err) != codes.ResourceExhausted {
+						b.Errorf("hold in a sold-out section: %v", err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "refusals/s")
+		})
+	}
+}
+
+func newBenchCluster(b *testing.B, opts ...clusterOption) *testCluster {
 	b.Helper()
-	return newTestClusterTB(b, 3, func(i int, c *Config) {
+	return newTestClusterTB(b, 3, append([]clusterOption{func(i int, c *Config) {
 		c.Group.NoSync = os.Getenv("BENCH_NOSYNC") != ""
 		if v, err := strconv.Atoi(os.Getenv("BENCH_GROUPS")); err == nil {
 			c.DataGroups = v
@@ -106,5 +142,5 @@ func newBenchCluster(b *testing.B) *testCluster {
 		if v, err := strconv.Atoi(os.Getenv("BENCH_INFLIGHT")); err == nil {
 			c.Group.InflightEntriesMax = v
 		}
-	})
+	}}, opts...)...)
 }

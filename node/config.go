@@ -172,6 +172,13 @@ type GroupConfig struct {
 	// next entry is proposed while the leader applies the previous one
 	// (for comparisons).
 	ProposerWaitsForApply bool
+	// ReplicateHoldRefusals sends every best-available hold through the
+	// log, also when the leader can see it would be refused for lack of
+	// seats; by default such a hold is refused by the leader after a
+	// linearizable read barrier, without an entry (fsm.Store.RefuseHold),
+	// so a sold-out section's stampede costs no fsync, no apply on the
+	// replicas and no dedup entry (for comparisons).
+	ReplicateHoldRefusals bool
 }
 
 // WithDefaults returns c with every zero field set to its default.

@@ -205,6 +205,9 @@ func (g *group) propose(ctx context.Context, cmd *fsmpb.Command) (*fsmpb.Result,
 	if g.raft.State() != raft.Leader {
 		return nil, errNotLeader
 	}
+	if res := g.refuseHoldLocally(ctx, cmd); res != nil {
+		return res, nil
+	}
 	p := &proposal{cmd: cmd, size: proto.Size(cmd), done: make(chan proposalOutcome, 1), at: time.Now()}
 	if p.size > g.host.cfg.Group.BatchBytesMax-64 {
 		return nil, fmt.Errorf("%w: command of %d bytes exceeds the entry limit", ErrTooLarge, p.size)
@@ -222,6 +225,32 @@ func (g *group) propose(ctx context.Context, cmd *fsmpb.Command) (*fsmpb.Result,
 	case <-g.stop:
 		return nil, ErrShuttingDown
 	}
+}
+
+// refuseHoldLocally answers a best-available hold that the state machine
+// would refuse (its sections have no fitting seats) without a log entry,
+// or returns nil to replicate it. The answer is a read of "no seats", made
+// linearizable like a seat read: after the leader's read barrier
+// (linearizable), on state that includes every write acknowledged before
+// the hold arrived. Any doubt — not leader, barrier failed, seats may be
+// free — replicates the hold as usual.
+func (g *group) refuseHoldLocally(ctx context.Context, cmd *fsmpb.Command) *fsmpb.Result {
+	hold := cmd.GetHold()
+	if g.store == nil || g.host.cfg.Group.ReplicateHoldRefusals || cmd.Type != fsmpb.CommandType_COMMAND_TYPE_HOLD || hold.GetBest() == nil {
+		return nil
+	}
+	now := g.host.now().UnixMilli()
+	if g.store.RefuseHold(cmd.RequestId, now, hold) == nil {
+		return nil // seats may be free: the common case, decided cheaply
+	}
+	if err := g.linearizable(ctx); err != nil {
+		return nil
+	}
+	res := g.store.RefuseHold(cmd.RequestId, now, hold)
+	if res != nil && g.host.metrics != nil {
+		g.host.metrics.holdsRefusedLocally.Inc()
+	}
+	return res
 }
 
 func (g *group) proposeLoop() {

@@ -18,6 +18,8 @@ type nodeMetrics struct {
 	operations    *prometheus.CounterVec
 	requestSecs   *prometheus.HistogramVec
 	forwards      *prometheus.CounterVec
+	// Best-available holds the leader refused without a log entry.
+	holdsRefusedLocally prometheus.Counter
 	// ReadSeatMaps streams (seatstream.go); their reads are also counted
 	// and timed one by one in operations and requestSecs.
 	readStreamsOpen     prometheus.Gauge
@@ -49,6 +51,10 @@ func newNodeMetrics(h *Host) *nodeMetrics {
 			Help:    "Latency of client operations as the serving node sees them (hold, sell, ...).",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 17),
 		}, []string{"method"}),
+		holdsRefusedLocally: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "boxoffice", Subsystem: "group", Name: "holds_refused_locally_total",
+			Help: "Best-available holds a leader refused for lack of seats after a read barrier, without a Raft entry.",
+		}),
 		forwards: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "boxoffice", Subsystem: "peer", Name: "forwards_total",
 			Help: "Shard commands and reads forwarded to another node's leader, by kind.",
@@ -70,7 +76,7 @@ func newNodeMetrics(h *Host) *nodeMetrics {
 			Help: "Commands of Commands streams received and not yet answered on this node (at most 1024 per stream).",
 		}),
 	}
-	reg.MustRegister(m.batchCommands, m.commitSeconds, m.operations, m.requestSecs, m.forwards,
+	reg.MustRegister(m.batchCommands, m.commitSeconds, m.operations, m.requestSecs, m.forwards, m.holdsRefusedLocally,
 		m.readStreamsOpen, m.readStreamsInFlight, m.cmdStreamsOpen, m.cmdStreamsInFlight,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&raftCollector{host: h})

@@ -49,6 +49,7 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.Group.LeaderLeaseTimeout, "raft-leader-lease-timeout", 0, "leader's lease without quorum contact (default heartbeat/2)")
 	fs.Uint64Var(&c.Group.SnapshotThreshold, "raft-snapshot-threshold", 8192, "log entries between snapshots")
 	fs.IntVar(&c.Group.InflightEntriesMax, "raft-inflight-entries", 1, "entries a group's proposer keeps in Raft at once; commands arriving meanwhile share the next entry")
+	fs.BoolVar(&c.Group.ReplicateHoldRefusals, "replicate-hold-refusals", false, "send best-available holds the leader can see would be refused for lack of seats through the log anyway (for comparisons)")
 	fs.BoolVar(&c.Group.ProposerWaitsForApply, "raft-proposer-waits-apply", false, "a group's proposer waits for its entry to be applied, not only committed, before it proposes the next (for comparisons)")
 	fs.BoolVar(&c.Group.SerialLeaderWrite, "raft-serial-leader-write", false, "leaders write new entries before replicating them (upstream hashicorp/raft; for comparisons)")
 	fs.IntVar(&c.Group.BatchCommandsMax, "raft-batch-commands", 256, "client commands per Raft entry at most")
