@@ -144,9 +144,22 @@ func (s *Store) RefuseHold(requestID string, nowMs int64, c *fsmpb.Hold) *fsmpb.
 	return refusal
 }
 
-// mayRefuseBest is RefuseHold's cheap filter: fewer seats AVAILABLE in the
-// searched sections than the hold asks for (seats of expired holds may
-// still be free; the search decides).
+// MayRefuseHold is RefuseHold's cheap filter, for the hot path of every
+// hold: false unless c is a best-available hold asking for more seats than
+// are AVAILABLE in the sections it searches. It never waits: while the
+// store is being written it answers false (replicate the hold).
+func (s *Store) MayRefuseHold(c *fsmpb.Hold) bool {
+	if c.GetBest() == nil || !s.mu.TryRLock() {
+		return false
+	}
+	defer s.mu.RUnlock()
+	sh := s.shards[shardKey{c.EventId, c.Shard}]
+	return sh != nil && sh.mayRefuseBest(c.Best)
+}
+
+// mayRefuseBest is the filter of MayRefuseHold and RefuseHold: fewer seats
+// AVAILABLE in the searched sections than the hold asks for (seats of
+// expired holds may still be free; the search decides).
 func (sh *shard) mayRefuseBest(b *fsmpb.BestAvailable) bool {
 	if b.SectionId == "" {
 		return sh.available < b.Quantity

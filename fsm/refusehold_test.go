@@ -78,3 +78,25 @@ func TestRefuseHold(t *testing.T) {
 	}
 	h.check()
 }
+
+// MayRefuseHold is the filter only: true for a best-available hold asking
+// more than the AVAILABLE seats, false otherwise and while the store is
+// being written (it never waits).
+func TestMayRefuseHold(t *testing.T) {
+	h := newTestStore(t)
+	best := func(section string, n uint32) *fsmpb.Hold {
+		return holdBestCmd("hb", "fan", &fsmpb.BestAvailable{Quantity: n, SectionId: section}).GetHold()
+	}
+	if h.s.MayRefuseHold(best("S2", 6)) || !h.s.MayRefuseHold(best("S2", 7)) || !h.s.MayRefuseHold(best("S9", 1)) {
+		t.Error("filter disagrees with S2's 6 available seats")
+	}
+	if h.s.MayRefuseHold(holdSeatsCmd("hx", "fan", "S2-A-101").GetHold()) {
+		t.Error("explicit hold passed the filter")
+	}
+	h.s.mu.Lock()
+	busy := h.s.MayRefuseHold(best("S2", 7))
+	h.s.mu.Unlock()
+	if busy {
+		t.Error("filter answered while the store was locked for writing")
+	}
+}

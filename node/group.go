@@ -239,14 +239,13 @@ func (g *group) refuseHoldLocally(ctx context.Context, cmd *fsmpb.Command) *fsmp
 	if g.store == nil || g.host.cfg.Group.ReplicateHoldRefusals || cmd.Type != fsmpb.CommandType_COMMAND_TYPE_HOLD || hold.GetBest() == nil {
 		return nil
 	}
-	now := g.host.now().UnixMilli()
-	if g.store.RefuseHold(cmd.RequestId, now, hold) == nil {
-		return nil // seats may be free: the common case, decided cheaply
+	if !g.store.MayRefuseHold(hold) {
+		return nil // seats may be free: the common case, decided without waiting
 	}
 	if err := g.linearizable(ctx); err != nil {
 		return nil
 	}
-	res := g.store.RefuseHold(cmd.RequestId, now, hold)
+	res := g.store.RefuseHold(cmd.RequestId, g.host.now().UnixMilli(), hold)
 	if res != nil && g.host.metrics != nil {
 		g.host.metrics.holdsRefusedLocally.Inc()
 	}
