@@ -23,8 +23,9 @@
 // Latency is taken at the client, per operation, into HDR histograms (1 µs
 // to 1 min, 3 significant digits), striped over a few mutexes rather than
 // one per client (see recorder). Counters are atomics. A sampler turns them
-// into one Sample per second: the live progress line and the timeline of
-// the JSON result and the plot. Rates are per second of elapsed time, from
+// into one Sample per Config.SampleInterval (1s by default; make bench
+// samples its one-second sell-outs every 100ms): the timeline of the JSON
+// result and the plot; the live progress line prints one a second. Rates are per second of elapsed time, from
 // the start to the last client stopping.
 //
 // # Invariants

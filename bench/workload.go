@@ -43,7 +43,9 @@ const (
 	// errorsPerClientMax stops a client whose calls keep failing, so that
 	// a dead cluster ends the run instead of spinning until the limit.
 	errorsPerClientMax = 1_000
-	sampleInterval     = time.Second
+	// progressEvery spaces the live progress lines, whatever the
+	// timeline's SampleInterval.
+	progressEvery = time.Second
 )
 
 // Run creates a fresh event with the configured venue, runs cfg.Clients
@@ -126,11 +128,13 @@ func Run(ctx context.Context, cfg Config, inventories []Inventory, progress io.W
 
 	smp := newSampler(rec, start)
 	var timeline []Sample
-	ticker := time.NewTicker(sampleInterval)
-	showProgress := func(s Sample) {
-		if progress == nil {
+	ticker := time.NewTicker(cfg.SampleInterval)
+	var lastProgress time.Time
+	showProgress := func(now time.Time, s Sample) {
+		if progress == nil || now.Sub(lastProgress) < progressEvery-cfg.SampleInterval/2 {
 			return
 		}
+		lastProgress = now
 		line := fmt.Sprintf("%5.0fs  holds/s %6.0f  sells/s %6.0f  reads/s %6.0f  hold p50 %7.2f ms  p99 %7.2f ms  sold %d/%d",
 			s.ElapsedS, s.HoldsPerS, s.SellsPerS, s.ReadsPerS, s.HoldP50Ms, s.HoldP99Ms, s.SeatsSold, venueSeats)
 		if progressInPlace {
@@ -146,7 +150,7 @@ wait:
 			if len(timeline) < timelineSamplesMax {
 				s := smp.sample(now)
 				timeline = append(timeline, s)
-				showProgress(s)
+				showProgress(now, s)
 			}
 		case <-done:
 			break wait
@@ -154,7 +158,7 @@ wait:
 	}
 	ticker.Stop()
 	end := time.Now()
-	if len(timeline) == 0 || end.Sub(smp.last) > sampleInterval/10 {
+	if len(timeline) == 0 || end.Sub(smp.last) > cfg.SampleInterval/10 {
 		timeline = append(timeline, smp.sample(end))
 	}
 	if progress != nil && progressInPlace {

@@ -77,6 +77,40 @@ func TestRunReads(t *testing.T) {
 	}
 }
 
+// TestRunSampleInterval: the timeline has a sample per SampleInterval and
+// its rates are per second of each interval; the progress line stays at
+// about one a second.
+func TestRunSampleInterval(t *testing.T) {
+	cfg := smallConfig()
+	cfg.ReadOnly, cfg.SeatMapView, cfg.DurationLimit, cfg.SampleInterval = true, SeatMapViewAvailability, 1200*time.Millisecond, 50*time.Millisecond
+	var progress strings.Builder
+	res, err := Run(context.Background(), cfg, []Inventory{newFakeInventory(bugNone)}, &progress, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// About 24 samples; a loaded machine may drop ticks, never add them.
+	if n := len(res.Timeline); n < 5 || n > 26 {
+		t.Fatalf("%d samples in 1.2 s at 50 ms, want about 24 (at 1 s it would be 2)", n)
+	}
+	reads := 0.0
+	for i, s := range res.Timeline {
+		prev := 0.0
+		if i > 0 {
+			prev = res.Timeline[i-1].ElapsedS
+		}
+		if i < len(res.Timeline)-1 && s.ElapsedS-prev < 0.025 {
+			t.Errorf("sample %d only %.3fs after the previous one", i, s.ElapsedS-prev)
+		}
+		reads += s.ReadsPerS * (s.ElapsedS - prev)
+	}
+	if total := res.ReadsPerS * res.ElapsedS; reads < 0.9*total || reads > 1.1*total {
+		t.Errorf("the samples add up to %.0f reads, the run counted %.0f", reads, total)
+	}
+	if lines := strings.Count(progress.String(), "\n"); lines < 1 || lines > 3 {
+		t.Errorf("%d progress lines in 1.2 s, want one or two:\n%s", lines, progress.String())
+	}
+}
+
 // TestRunReadOnly: a read-only run only reads seat maps, in the view and
 // consistency asked for, until the limit, and leaves the venue untouched.
 func TestRunReadOnly(t *testing.T) {
@@ -142,6 +176,7 @@ func TestConfigValidate(t *testing.T) {
 		{Config{EventID: "Bad-Id"}, `EventID = "Bad-Id"`},
 		{Config{SeatMapView: "compact"}, `SeatMapView = "compact"`},
 		{Config{ReadOnly: true, HoldReads: 1}, "ReadOnly with SeatMapReads = 0 and HoldReads = 1"},
+		{Config{SampleInterval: time.Millisecond}, "SampleInterval = 1ms"},
 	} {
 		err := tt.cfg.Validate()
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -113,7 +113,8 @@ run() { # name, flags...
 }
 
 for c in $clients; do
-	run "c$c" --clients "$c" --duration "$duration"
+	# A sell-out lasts about a second: sample its timeline every 100ms.
+	run "c$c" --clients "$c" --duration "$duration" --sample-interval 100ms
 done
 run idle --idle
 # Read-only runs: seat maps of one Zipf-chosen section (1,000 seats) in the

@@ -102,6 +102,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.Clients, "clients", bench.ClientsDefault, "concurrent clients")
 	fs.DurationVar(&cfg.DurationLimit, "duration", bench.DurationLimitDefault, "time limit, if the venue does not sell out first")
 	fs.DurationVar(&cfg.OperationTimeout, "timeout", bench.OperationTimeoutDefault, "limit of one operation, retries included")
+	fs.DurationVar(&cfg.SampleInterval, "sample-interval", bench.SampleIntervalDefault, "resolution of the timeline in the JSON result and the plot (at least 10ms; the progress line stays at one a second)")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "random seed of the section draws and the sell-or-release coin")
 	fs.StringVar(&cfg.EventID, "event", "", "id of the event to create (must not exist; default a fresh id)")
 	fs.StringVar(&cfg.Label, "label", "", "name of the run in tables (default C=<clients>)")
