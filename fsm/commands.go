@@ -131,14 +131,13 @@ func (s *Store) RefuseHold(requestID string, nowMs int64, c *fsmpb.Hold) *fsmpb.
 	if _, _, seen := s.dedup.lookup(requestID); seen {
 		return nil
 	}
-	sh := s.shards[shardKey{c.EventId, c.Shard}]
-	if sh == nil || !sh.mayRefuseBest(c.Best) {
-		return nil // most holds during a sale: skip the search
-	}
 	now := max(nowMs, s.clockMs)
 	sh, _, refusal := s.holdChecks(now, c)
 	if refusal != nil {
 		return refusal
+	}
+	if !sh.mayRefuseBest(c.Best) {
+		return nil // most holds during a sale: skip the search
 	}
 	_, refusal = sh.bestAvailable(c.Best, now)
 	return refusal

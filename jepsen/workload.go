@@ -332,12 +332,7 @@ func definite(err error) bool {
 		codes.InvalidArgument, codes.AlreadyExists, codes.OutOfRange:
 		return true
 	case codes.ResourceExhausted:
-		for _, d := range st.Details() {
-			if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetReason() == "BUSY" {
-				return false
-			}
-		}
-		return true
+		return reasonOf(err) != "BUSY"
 	}
 	return false
 }

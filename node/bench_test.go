@@ -130,9 +130,7 @@ func BenchmarkHoldSoldOutSection(b *testing.B) {
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "refusals/s")
 			local := 0.0
 			for _, h := range tc.hosts {
-				var m dto.Metric
-				_ = h.metrics.holdsRefusedLocally.Write(&m)
-				local += m.GetCounter().GetValue()
+				local += counterValue(h.metrics.holdsRefusedLocally)
 			}
 			b.ReportMetric(local/float64(b.N), "local/op")
 		})

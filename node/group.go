@@ -236,7 +236,7 @@ func (g *group) propose(ctx context.Context, cmd *fsmpb.Command) (*fsmpb.Result,
 // free — replicates the hold as usual.
 func (g *group) refuseHoldLocally(ctx context.Context, cmd *fsmpb.Command) *fsmpb.Result {
 	hold := cmd.GetHold()
-	if g.store == nil || g.host.cfg.Group.ReplicateHoldRefusals || cmd.Type != fsmpb.CommandType_COMMAND_TYPE_HOLD || hold.GetBest() == nil {
+	if g.store == nil || g.host.cfg.Group.ReplicateHoldRefusals || cmd.Type != fsmpb.CommandType_COMMAND_TYPE_HOLD {
 		return nil
 	}
 	if !g.store.MayRefuseHold(hold) {

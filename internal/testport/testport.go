@@ -143,9 +143,3 @@ func bindable(p int) bool {
 	_ = u.Close()
 	return true
 }
-
-// Addr returns "127.0.0.1:<port>" for a claimed port.
-func Addr(t testing.TB) string {
-	t.Helper()
-	return fmt.Sprintf("127.0.0.1:%d", Base(t, 0))
-}
