@@ -2,6 +2,9 @@ package bench
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"sync"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 )
@@ -23,6 +26,32 @@ type Inventory interface {
 // ReadSeatMap. Config.ReadStream runs need it.
 type StreamReader interface {
 	ReadSeatMap(context.Context, *boxofficev1.GetSeatMapRequest) (*boxofficev1.SeatMap, error)
+}
+
+// Preparer is an Inventory that can get ready for an event before the
+// clock starts (learn its routing, connect to its leaders, open streams),
+// as *client.Client does with Prepare.
+type Preparer interface {
+	Prepare(ctx context.Context, eventID string) error
+}
+
+// prepare readies every inventory that is a Preparer for eventID, all at
+// once, within createTimeout.
+func prepare(ctx context.Context, inventories []Inventory, eventID string) error {
+	ctx, cancel := context.WithTimeout(ctx, createTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, len(inventories))
+	for i, inv := range inventories {
+		if p, ok := inv.(Preparer); ok {
+			wg.Go(func() { errs[i] = p.Prepare(ctx, eventID) })
+		}
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("bench: preparing the clients for event %q: %w", eventID, err)
+	}
+	return nil
 }
 
 // Raw adapts a generated gRPC client (one connection to one node, no

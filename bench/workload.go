@@ -110,19 +110,31 @@ func Run(ctx context.Context, cfg Config, inventories []Inventory, progress io.W
 		workers[i] = newWorker(i, &cfg, inventories[i%len(inventories)], rec, sectionIDs, nonce)
 	}
 
-	// Clients stop starting holds when ctx ends or at the limit.
+	// Before the clock starts, as the peers of this benchmark open their
+	// connection pools: clients that can learn the event's routing and
+	// open their streams to its leaders do so now.
+	if err := prepare(ctx, inventories, cfg.EventID); err != nil {
+		return nil, err
+	}
+
+	// Clients stop starting holds when ctx ends or at the limit. They are
+	// started, then released together when the clock starts.
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
-	start := time.Now()
-	deadline := start.Add(cfg.DurationLimit)
+	var start, deadline time.Time // set before gate closes
+	gate := make(chan struct{})
 	var wg sync.WaitGroup
 	for _, w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			<-gate
 			w.run(runCtx, start, deadline)
 		}()
 	}
+	start = time.Now()
+	deadline = start.Add(cfg.DurationLimit)
+	close(gate)
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 
@@ -338,6 +350,10 @@ func (w *worker) fail(err error) {
 
 // run is the client loop of OSW-1, or of the read-only workload.
 func (w *worker) run(ctx context.Context, start, deadline time.Time) {
+	// Each operation's deadline registers with this worker's own context,
+	// not with the run's, which every worker would otherwise contend for.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	if w.cfg.ReadOnly {
 		w.runReads(ctx, deadline)
 		return

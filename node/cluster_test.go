@@ -778,6 +778,45 @@ func TestLeadersSpreadOverNodes(t *testing.T) {
 	})
 }
 
+// TestReadyMeansLeadersPlaced: a fresh cluster elects its first leaders
+// anywhere; a node is ready only once it has handed the groups it leads to
+// their preferred leaders, so traffic that starts at "ready" (an on-sale,
+// the benchmark) is not stalled by those hand-offs. The periodic
+// rebalance is a minute away here: only the start-up pass can have placed
+// the leaders.
+func TestReadyMeansLeadersPlaced(t *testing.T) {
+	skipIfShort(t)
+	tc := newTestCluster(t, 3, func(i int, c *Config) {
+		c.RebalanceInterval = time.Minute
+		c.DataGroups = 6
+	})
+	// The last hand-off's target may still be winning its election.
+	misplaced := func() []string {
+		var wrong []string
+		for _, rec := range tc.hosts[0].catalog.Export().Groups {
+			for i, h := range tc.hosts {
+				g := h.group(rec.GroupId)
+				if g != nil && g.raft.State() == raft.Leader && tc.configs[i].NodeID != rec.Replicas[0] {
+					wrong = append(wrong, fmt.Sprintf("%s led by %s, prefers %s", rec.GroupId, tc.configs[i].NodeID, rec.Replicas[0]))
+				}
+			}
+		}
+		return wrong
+	}
+	deadline := time.Now().Add(500 * time.Millisecond)
+	for len(misplaced()) > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if wrong := misplaced(); len(wrong) > 0 {
+		t.Fatalf("every node is ready, yet leaders are not on their preferred nodes: %v", wrong)
+	}
+	for i, h := range tc.hosts {
+		if h.ready() != nil {
+			t.Fatalf("node %d no longer ready: %v", i+1, h.ready())
+		}
+	}
+}
+
 // TestReplicationFactorsOneAndFive: a single-node cluster (replication
 // factor 1) and a 5-node cluster with 5 replicas per group both serve
 // holds and sells, and the 5-node one survives two dead nodes.

@@ -44,6 +44,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
@@ -119,6 +120,9 @@ type eventRoute struct {
 	placementShard map[string]uint32 // section or pool id -> shard
 	refreshDue     time.Time         // zero: refresh before next use
 	fetching       bool
+	// fetched is closed when the fetch of a routing never known ends;
+	// callers that arrived meanwhile wait on it.
+	fetched chan struct{}
 }
 
 // Dial connects to the cluster at cfg.Addrs and learns its nodes. It returns
@@ -495,10 +499,15 @@ func (c *Client) retry(ctx context.Context, name, eventID string, to target, att
 			return err
 		}
 
-		attemptCtx, cancelAttempt := context.WithTimeout(ctx, c.cfg.CallTimeout)
+		attemptCtx, cancelAttempt := ctx, context.CancelFunc(nil)
+		if deadline, _ := ctx.Deadline(); time.Until(deadline) > c.cfg.CallTimeout {
+			attemptCtx, cancelAttempt = context.WithTimeout(ctx, c.cfg.CallTimeout)
+		}
 		var header, trailer metadata.MD
 		err = attempt(attemptCtx, nc, grpc.Header(&header), grpc.Trailer(&trailer))
-		cancelAttempt()
+		if cancelAttempt != nil {
+			cancelAttempt()
+		}
 		if err == nil {
 			return nil
 		}
@@ -669,8 +678,12 @@ func (c *Client) learnNodes(nodes []*boxofficev1.NodeInfo) {
 
 // route returns what is known of an event's routing, or nil. A stale entry
 // is returned as is while a background fetch refreshes it; an unknown event
-// is fetched now, within the call's first attempt's deadline, by one caller
-// (the others go to any node meanwhile).
+// is fetched now, within the call's first attempt's deadline, by one
+// caller, and the callers that arrive meanwhile wait for that fetch (up to
+// routeWaitMax) rather than go to any node: at the start of an on-sale
+// hundreds of first calls arrive together, and sending all but one through
+// a forwarding node cost the benchmark's first 100-200 ms a p99 of 50-130
+// ms (Prepare avoids even the one fetch).
 func (c *Client) route(ctx context.Context, eventID string) *eventRoute {
 	if eventID == "" {
 		return nil
@@ -678,6 +691,18 @@ func (c *Client) route(ctx context.Context, eventID string) *eventRoute {
 	now := time.Now()
 	c.mu.Lock()
 	entry, known := c.routes[eventID]
+	if known && entry.fetching && entry.shardLeader == nil && entry.fetched != nil {
+		fetched := entry.fetched
+		c.mu.Unlock()
+		timer := time.NewTimer(routeWaitMax)
+		select {
+		case <-fetched:
+		case <-ctx.Done():
+		case <-timer.C:
+		}
+		timer.Stop()
+		return c.knownRoute(eventID)
+	}
 	if known && (entry.fetching || now.Before(entry.refreshDue)) {
 		snapshot := *entry
 		c.mu.Unlock()
@@ -698,6 +723,9 @@ func (c *Client) route(ctx context.Context, eventID string) *eventRoute {
 		c.routes[eventID] = entry
 	}
 	entry.fetching = true
+	if entry.shardLeader == nil && entry.fetched == nil {
+		entry.fetched = make(chan struct{})
+	}
 	stale := *entry
 	c.backgroundWG.Add(1)
 	c.mu.Unlock()
@@ -707,10 +735,23 @@ func (c *Client) route(ctx context.Context, eventID string) *eventRoute {
 		return &stale
 	}
 	c.fetchRoute(ctx, eventID)
+	return c.knownRoute(eventID)
+}
+
+// routeWaitMax bounds how long a call waits for another caller's fetch of
+// an unknown event's routing before it goes to any node.
+const routeWaitMax = 250 * time.Millisecond
+
+// knownRoute returns a copy of the cached routing of an event, or nil.
+func (c *Client) knownRoute(eventID string) *eventRoute {
 	c.mu.Lock()
-	fresh := *c.routes[eventID]
-	c.mu.Unlock()
-	return routeOrNil(&fresh)
+	defer c.mu.Unlock()
+	entry, ok := c.routes[eventID]
+	if !ok {
+		return nil
+	}
+	snapshot := *entry
+	return routeOrNil(&snapshot)
 }
 
 func routeOrNil(r *eventRoute) *eventRoute {
@@ -721,8 +762,9 @@ func routeOrNil(r *eventRoute) *eventRoute {
 }
 
 // fetchRoute asks any node for an event's routing and stores the answer;
-// on failure it keeps what it had and tries again a little later.
-func (c *Client) fetchRoute(ctx context.Context, eventID string) {
+// on failure it keeps what it had, tries again a little later and returns
+// the error.
+func (c *Client) fetchRoute(ctx context.Context, eventID string) error {
 	defer c.backgroundWG.Done()
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
 	defer cancel()
@@ -738,9 +780,13 @@ func (c *Client) fetchRoute(ctx context.Context, eventID string) {
 		if entry, ok := c.routes[eventID]; ok {
 			entry.fetching = false
 			entry.refreshDue = now.Add(min(c.cfg.RoutingTTL, routingRetryAfterFailure))
+			if entry.fetched != nil {
+				close(entry.fetched)
+				entry.fetched = nil
+			}
 		}
 		c.mu.Unlock()
-		return
+		return err
 	}
 	fresh := &eventRoute{
 		shardLeader:    make(map[uint32]string, len(resp.GetShards())),
@@ -759,11 +805,15 @@ func (c *Client) fetchRoute(ctx context.Context, eventID string) {
 		}
 	}
 	c.mu.Lock()
+	if entry, ok := c.routes[eventID]; ok && entry.fetched != nil {
+		close(entry.fetched)
+	}
 	c.routes[eventID] = fresh
 	c.mu.Unlock()
 	if len(resp.GetNodes()) > 0 {
 		c.learnNodes(resp.GetNodes())
 	}
+	return nil
 }
 
 // invalidateRoute makes the next use of an event's routing refresh it.
@@ -797,4 +847,104 @@ func (r roundRobinConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, me
 		return nil, err
 	}
 	return nc.conn.NewStream(ctx, desc, method, opts...)
+}
+
+// ------------------------------------------------------------------ preparing for an on-sale
+
+// Prepare makes the client ready to act on an event before its first
+// command: it learns the event's routing (which node leads each of its
+// shards), connects to those nodes and opens their Commands streams.
+// Without it the first callers of a fresh event pay for all of that, and
+// while one of them fetches the routing the others go to any node, which
+// forwards: an API server should call Prepare for the events about to go on
+// sale, as the peers of a benchmark open their connection pools before the
+// clock starts. Prepare changes nothing in the cluster. It fails when ctx
+// ends (or after Config.RetryTimeout without a deadline) before the routing
+// is known or a stream is open; calls work without it, only slower at
+// first.
+func (c *Client) Prepare(ctx context.Context, eventID string) error {
+	if eventID == "" {
+		return status.Error(codes.InvalidArgument, "boxoffice client: Prepare: event id is empty")
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.RetryTimeout)
+		defer cancel()
+	}
+	backoff := backoffStart
+	for {
+		leaders, err := c.prepareRoute(ctx, eventID)
+		if err == nil {
+			for _, addr := range leaders {
+				if err = c.prepareNode(ctx, addr); err != nil {
+					break
+				}
+			}
+		}
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("boxoffice client: Prepare %q: %w", eventID, err)
+		}
+		c.invalidateRoute(eventID)
+		timer := time.NewTimer(backoff/2 + rand.N(backoff/2+1))
+		backoff = min(2*backoff, backoffMax)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return fmt.Errorf("boxoffice client: Prepare %q: %w", eventID, err)
+		case <-timer.C:
+		}
+	}
+}
+
+// prepareRoute fetches an event's routing now, even when a fetch is in
+// flight or the cached one is fresh, and returns its leaders' addresses.
+func (c *Client) prepareRoute(ctx context.Context, eventID string) ([]string, error) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, ErrClosed
+	}
+	c.backgroundWG.Add(1)
+	c.mu.Unlock()
+	if err := c.fetchRoute(ctx, eventID); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	entry, ok := c.routes[eventID]
+	if !ok || entry.shardLeader == nil {
+		return nil, status.Errorf(codes.Unavailable, "boxoffice client: the routing of event %q is not known yet", eventID)
+	}
+	var leaders []string
+	for _, addr := range entry.shardLeader {
+		leaders = append(leaders, addr)
+	}
+	if len(leaders) == 0 {
+		return nil, status.Errorf(codes.Unavailable, "boxoffice client: no shard of event %q has a known leader yet", eventID)
+	}
+	slices.Sort(leaders)
+	return slices.Compact(leaders), nil
+}
+
+// prepareNode connects to addr and opens its Commands stream (or, with
+// Config.UnaryCommands, waits for the connection to be ready).
+func (c *Client) prepareNode(ctx context.Context, addr string) error {
+	nc, err := c.conn(addr)
+	if err != nil {
+		return err
+	}
+	if c.cfg.UnaryCommands || nc.commands.unsupported.Load() {
+		nc.conn.Connect()
+		for state := nc.conn.GetState(); state != connectivity.Ready; state = nc.conn.GetState() {
+			if !nc.conn.WaitForStateChange(ctx, state) {
+				return status.FromContextError(ctx.Err()).Err()
+			}
+		}
+		return nil
+	}
+	_, err = nc.commands.stream(ctx)
+	return err
 }

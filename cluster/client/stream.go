@@ -85,19 +85,15 @@ func (s *taggedStreams[Req, Resp]) stream(ctx context.Context) (*taggedStream[Re
 	}
 	streamCtx, cancel := context.WithCancel(s.background)
 	// Opening waits for the connection; the caller's deadline bounds that
-	// wait, but not the stream, which outlives the caller.
-	opened := make(chan struct{})
-	go func() {
-		select {
-		case <-ctx.Done():
-			cancel()
-		case <-opened:
-		}
-	}()
+	// wait, but not the stream, which outlives the caller. (A watcher
+	// goroutine that selected on the caller's Done and an "opened" channel
+	// could, when scheduled late, see both ready and cancel a stream
+	// already shared; AfterFunc's stop says for certain whether the
+	// cancel can still run.)
+	stopWatching := context.AfterFunc(ctx, cancel)
 	raw, err := s.open(streamCtx)
-	close(opened)
-	if err == nil && ctx.Err() != nil {
-		err = ctx.Err()
+	if !stopWatching() && err == nil {
+		err = ctx.Err() // the caller's context ended while opening: the stream is canceled
 	}
 	if err != nil {
 		cancel()

@@ -283,3 +283,33 @@ func fsmRestoreAndMeasure(logger hclog.Logger, fsm FSM, source io.ReadCloser, sn
 
 	return nil
 }
+
+// failUnappliedFutures answers ErrRaftShutdown to the futures of the
+// committed entries, restores and snapshots still queued for the FSM when
+// runFSM returned (Boxoffice fork, see FORK.md). runFSM's select picks at
+// random between a queued batch and the shutdown, so without this an
+// ApplyFuture whose entry was handed to the FSM goroutine just before a
+// shutdown could stay unanswered forever, and a caller blocked in its
+// Error with it. Called once every raft goroutine has exited, so nothing
+// can be queued after the drain.
+func (r *Raft) failUnappliedFutures() {
+	for {
+		select {
+		case ptr := <-r.fsmMutateCh:
+			switch req := ptr.(type) {
+			case []*commitTuple:
+				for _, cl := range req {
+					if cl.future != nil {
+						cl.future.respond(ErrRaftShutdown)
+					}
+				}
+			case *restoreFuture:
+				req.respond(ErrRaftShutdown)
+			}
+		case req := <-r.fsmSnapshotCh:
+			req.respond(ErrRaftShutdown)
+		default:
+			return
+		}
+	}
+}

@@ -209,6 +209,7 @@ func (s *shutdownFuture) Error() error {
 		return nil
 	}
 	s.raft.waitShutdown()
+	s.raft.failUnappliedFutures()
 	if closeable, ok := s.raft.trans.(WithClose); ok {
 		closeable.Close()
 	}
