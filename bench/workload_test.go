@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -232,5 +233,57 @@ func TestReport(t *testing.T) {
 	data, err := os.ReadFile(png)
 	if err != nil || !bytes.HasPrefix(data, []byte("\x89PNG")) {
 		t.Errorf("plot is not a PNG (%d bytes, %v)", len(data), err)
+	}
+}
+
+// preparingInventory is a fakeInventory that is also a Preparer; it
+// records the Prepare calls and the holds made before the first one.
+type preparingInventory struct {
+	*fakeInventory
+	prepared     []string // event ids
+	holdsBefore  int      // holds made before Prepare
+	prepareError error
+}
+
+func (p *preparingInventory) Prepare(_ context.Context, eventID string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.prepared = append(p.prepared, eventID)
+	p.holdsBefore += p.holdsMade
+	return p.prepareError
+}
+
+// TestRunPreparesBeforeTheClock: a run asks every inventory that can
+// prepare (the Go client) to get ready for its event before any hold, as
+// the peers' harness opens its pools before its clock; a Prepare that
+// fails fails the run before it starts.
+func TestRunPreparesBeforeTheClock(t *testing.T) {
+	cfg := smallConfig()
+	cfg.EventID = "prepared_event"
+	shared := newFakeInventory(bugNone)
+	invs := []*preparingInventory{{fakeInventory: shared}, {fakeInventory: shared}}
+	res, err := Run(context.Background(), cfg, []Inventory{invs[0], invs[1]}, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Check.OK {
+		t.Fatal(res.Check.Detail)
+	}
+	for i, inv := range invs {
+		if len(inv.prepared) != 1 || inv.prepared[0] != "prepared_event" {
+			t.Errorf("inventory %d: Prepare calls %v, want one for prepared_event", i, inv.prepared)
+		}
+		if inv.holdsBefore != 0 {
+			t.Errorf("inventory %d: %d holds were made before Prepare", i, inv.holdsBefore)
+		}
+	}
+
+	cfg.EventID = "unpreparable"
+	failing := &preparingInventory{fakeInventory: newFakeInventory(bugNone), prepareError: errors.New("no route")}
+	if _, err := Run(context.Background(), cfg, []Inventory{failing}, nil, false); err == nil || !strings.Contains(err.Error(), "no route") {
+		t.Fatalf("Run with a failing Prepare = %v, want its error", err)
+	}
+	if failing.holdsMade != 0 {
+		t.Errorf("%d holds made although Prepare failed", failing.holdsMade)
 	}
 }
