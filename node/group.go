@@ -35,12 +35,12 @@ type group struct {
 	// futures a second goroutine waits on in order.
 	proposals chan *proposal
 	inflight  chan inflightBatch
-	slots     chan struct{} // one token per entry in flight
-	// commits carries, in proposal order, the channel that closes when
-	// each entry is committed (raft.CommitFuture): releaseLoop frees the
-	// entry's slot then, before the leader has applied it. Nil with
-	// GroupConfig.ProposerWaitsForApply: waitLoop frees it after apply.
-	commits chan (<-chan struct{})
+	// slots holds one token per entry in flight when
+	// GroupConfig.ProposerWaitsForApply is set: waitLoop frees it after
+	// apply. Otherwise (nil) the proposer itself waits for the commit of
+	// its oldest entry in flight (raft.CommitFuture), before the leader
+	// has applied it.
+	slots chan struct{}
 
 	// barrierTerm is the term in which this node, as leader, last
 	// completed a Barrier: reads in that term need only VerifyLeader.
@@ -164,13 +164,10 @@ func (g *group) startProposer() {
 	// Entries committed but not yet applied wait here too when slots are
 	// freed at commit; a full queue holds the proposer back.
 	g.inflight = make(chan inflightBatch, gc.InflightEntriesMax+inflightAppliedMax)
-	g.slots = make(chan struct{}, gc.InflightEntriesMax)
-	g.wg.Add(2)
-	if !gc.ProposerWaitsForApply {
-		g.commits = make(chan (<-chan struct{}), gc.InflightEntriesMax+inflightAppliedMax)
-		g.wg.Add(1)
-		go g.releaseLoop()
+	if gc.ProposerWaitsForApply {
+		g.slots = make(chan struct{}, gc.InflightEntriesMax)
 	}
+	g.wg.Add(2)
 	go g.proposeLoop()
 	go g.waitLoop()
 }
@@ -181,23 +178,6 @@ const inflightAppliedMax = 64
 
 // closedChan stands for the commit of an entry Raft refused at once.
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
-
-// releaseLoop frees each entry's proposer slot as soon as the entry is
-// committed (or refused): the next entry is proposed while the leader
-// applies this one. Applying and answering stay in order in waitLoop.
-// Why: the apply and the answers were ~0.3-0.4 ms of a ~1.4-1.9 ms cycle
-// during which the next entry's commands only queued.
-func (g *group) releaseLoop() {
-	defer g.wg.Done()
-	for committed := range g.commits {
-		select {
-		case <-committed:
-		case <-g.stop:
-			return
-		}
-		<-g.slots
-	}
-}
 
 // propose submits one command and waits for its result. It never waits for
 // a batch to fill: the proposer takes whatever is queued when it is free.
@@ -254,20 +234,40 @@ func (g *group) refuseHoldLocally(ctx context.Context, cmd *fsmpb.Command) *fsmp
 
 func (g *group) proposeLoop() {
 	defer g.wg.Done()
-	defer func() {
-		close(g.inflight)
-		if g.commits != nil {
-			close(g.commits)
-		}
-	}()
+	defer close(g.inflight)
 	gc := g.host.cfg.Group
 	m := g.host.metrics
+	// The commit channels of the entries in flight, oldest first (without
+	// ProposerWaitsForApply). Waiting on them here rather than in a
+	// goroutine that frees a slot saves a hand-off per entry between the
+	// commit and the next proposal (the proposer freed its slot through
+	// such a goroutine until session 5).
+	var committing []<-chan struct{}
+	// acquire waits until fewer than InflightEntriesMax entries are in
+	// flight; false: the group is stopping.
+	acquire := func() bool {
+		if g.slots != nil {
+			select {
+			case g.slots <- struct{}{}:
+				return true
+			case <-g.stop:
+				return false
+			}
+		}
+		for len(committing) >= gc.InflightEntriesMax {
+			select {
+			case <-committing[0]:
+				committing = committing[1:]
+			case <-g.stop:
+				return false
+			}
+		}
+		return true
+	}
 	for {
 		// Wait for a free slot first: while entries are in flight,
 		// commands accumulate in the queue and share the next entry.
-		select {
-		case g.slots <- struct{}{}:
-		case <-g.stop:
+		if !acquire() {
 			return
 		}
 		var first *proposal
@@ -285,10 +285,10 @@ func (g *group) proposeLoop() {
 				if size+p.size > gc.BatchBytesMax-64 {
 					// Put it at the head of the next entry (which needs a
 					// slot of its own).
-					g.proposeBatch(batch)
-					select {
-					case g.slots <- struct{}{}:
-					case <-g.stop:
+					if c := g.proposeBatch(batch); c != nil {
+						committing = append(committing, c)
+					}
+					if !acquire() {
 						p.done <- proposalOutcome{err: ErrShuttingDown}
 						return
 					}
@@ -302,13 +302,17 @@ func (g *group) proposeLoop() {
 			}
 		}
 		m.batchCommands.Observe(float64(len(batch)))
-		g.proposeBatch(batch)
+		if c := g.proposeBatch(batch); c != nil {
+			committing = append(committing, c)
+		}
 	}
 }
 
 // proposeBatch stamps the leader's time into every command, encodes the
-// batch as one entry and hands the future to waitLoop.
-func (g *group) proposeBatch(batch []*proposal) {
+// batch as one entry and hands the future to waitLoop. It returns the
+// channel that closes when the entry is committed (or refused), nil with
+// ProposerWaitsForApply.
+func (g *group) proposeBatch(batch []*proposal) <-chan struct{} {
 	now := g.host.now().UnixMilli()
 	entry := &fsmpb.Batch{Commands: make([]*fsmpb.Command, len(batch))}
 	for i, p := range batch {
@@ -326,18 +330,15 @@ func (g *group) proposeBatch(batch []*proposal) {
 		for _, p := range batch {
 			p.done <- proposalOutcome{err: ErrShuttingDown}
 		}
-		return
+		return closedChan
 	}
-	if g.commits != nil {
-		var committed <-chan struct{} = closedChan
-		if cf, ok := f.(raft.CommitFuture); ok && cf.Committed() != nil {
-			committed = cf.Committed()
-		}
-		select {
-		case g.commits <- committed:
-		case <-g.stop:
-		}
+	if g.slots != nil {
+		return nil
 	}
+	if cf, ok := f.(raft.CommitFuture); ok && cf.Committed() != nil {
+		return cf.Committed()
+	}
+	return closedChan
 }
 
 func (g *group) waitLoop() {
@@ -345,7 +346,7 @@ func (g *group) waitLoop() {
 	m := g.host.metrics
 	for b := range g.inflight {
 		err := b.future.Error()
-		if g.commits == nil {
+		if g.slots != nil {
 			<-g.slots
 		}
 		m.commitSeconds.Observe(time.Since(b.at).Seconds())
