@@ -10,7 +10,11 @@
 // (a linearizable key-value store with versions, CAS and bounded counters,
 // see store.go); so any number of gateways can run behind a load balancer
 // and any of them can finish what another began. The only per-process
-// state is the rate limiters (deliberately local: see Config.RatePerFan).
+// state is the rate limiters (deliberately local: see Config.RatePerFan)
+// and which events' on-sales the cluster client was prepared for: the
+// first fan to join an event's waiting room makes the gateway call the
+// client's Prepare in the background (routing and streams to the event's
+// leaders ready before the first admitted fans hold; inventory.go).
 //
 // Design rules, in the order they matter:
 //

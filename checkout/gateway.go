@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
@@ -36,6 +37,7 @@ type Gateway struct {
 	limiter   *rateLimiter
 	metrics   *metrics
 	registry  *prometheus.Registry
+	prepared  sync.Map // event id -> struct{}: prepareEvent started (inventory.go)
 }
 
 // Role is the role claim of a bearer token.

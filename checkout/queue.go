@@ -119,6 +119,7 @@ func (g *Gateway) joinQueue(c *call) (int, any, error) {
 	} else if err != nil {
 		return 0, nil, err
 	}
+	g.prepareEvent(event)
 	now := g.now()
 	fanKey := queueKey(event, "fan/"+c.subject)
 	var entry queueEntry
