@@ -1,11 +1,13 @@
 package node
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"slices"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/raft"
 	"google.golang.org/protobuf/proto"
@@ -34,12 +36,46 @@ type Catalog struct {
 
 	// onApply is called after every applied command (outside the lock).
 	onApply func()
+	// changed is closed (and replaced) whenever the catalog changes.
+	changed chan struct{}
 }
 
 func newCatalog() *Catalog {
-	c := &Catalog{}
+	c := &Catalog{changed: make(chan struct{})}
 	c.reset()
 	return c
+}
+
+// notifyLocked wakes the callers of waitEvent; c.mu is held for writing.
+func (c *Catalog) notifyLocked() {
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+// waitEvent waits up to d (or until ctx ends) for this replica to hold
+// event id in a state accepted by ok, and returns the event as last seen
+// (nil if unknown). A node that has just been asked about an event created
+// a moment ago usually has it a few milliseconds later, when its replica
+// of the meta group learns the commit; waiting for that is cheaper than
+// asking the meta leader.
+func (c *Catalog) waitEvent(ctx context.Context, id string, d time.Duration, ok func(*nodepb.EventRecord) bool) *nodepb.EventRecord {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		c.mu.RLock()
+		e, changed := c.events[id], c.changed
+		c.mu.RUnlock()
+		if e != nil && ok(e) {
+			return e
+		}
+		select {
+		case <-changed:
+		case <-timer.C:
+			return e
+		case <-ctx.Done():
+			return e
+		}
+	}
 }
 
 func (c *Catalog) reset() {
@@ -63,6 +99,7 @@ func (c *Catalog) Apply(l *raft.Log) any {
 	}
 	c.mu.Lock()
 	res := c.apply(l.Index, &cmd)
+	c.notifyLocked()
 	c.mu.Unlock()
 	if c.onApply != nil {
 		c.onApply()
@@ -266,6 +303,7 @@ func (c *Catalog) Restore(rc io.ReadCloser) error {
 		c.dedup[d.RequestId] = d
 		c.order = append(c.order, d.RequestId)
 	}
+	c.notifyLocked()
 	c.mu.Unlock()
 	if c.onApply != nil {
 		c.onApply()
@@ -279,6 +317,18 @@ func (c *Catalog) Export() *nodepb.CatalogSnapshot {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.exportLocked()
+}
+
+// exportEvent returns a catalog snapshot that holds only the event id (no
+// event when it is unknown), at this replica's applied index.
+func (c *Catalog) exportEvent(id string) *nodepb.CatalogSnapshot {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	snap := &nodepb.CatalogSnapshot{AppliedIndex: c.applied}
+	if e := c.events[id]; e != nil {
+		snap.Events = []*nodepb.EventRecord{e}
+	}
+	return snap
 }
 
 // Event returns one event, or nil. The record is shared and immutable:

@@ -68,16 +68,17 @@ func (h *Host) event(ctx context.Context, id string) (*nodepb.EventRecord, error
 	if e := h.catalog.Event(id); e != nil {
 		return e, nil
 	}
-	snap, err := h.readCatalog(ctx)
+	if e := h.catalog.waitEvent(ctx, id, catalogCatchUpMax, func(*nodepb.EventRecord) bool { return true }); e != nil {
+		return e, nil
+	}
+	e, err := h.readCatalogEvent(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range snap.Events {
-		if e.EventId == id {
-			return e, nil
-		}
+	if e == nil {
+		return nil, fmt.Errorf("%w: event %q", ErrNotFound, id)
 	}
-	return nil, fmt.Errorf("%w: event %q", ErrNotFound, id)
+	return e, nil
 }
 
 func (s *inventoryService) CreateEvent(ctx context.Context, req *boxofficev1.CreateEventRequest) (*boxofficev1.CreateEventResponse, error) {
@@ -267,6 +268,16 @@ func (s *inventoryService) ListEvents(ctx context.Context, req *boxofficev1.List
 	return resp, nil
 }
 
+// catalogCatchUpMax is how long a node waits for its replica of the
+// catalog to show an event it was asked about before it asks the meta
+// leader (the replica learns a commit within the meta group's commit
+// timeout, 5 ms, when the machine is not overloaded).
+const catalogCatchUpMax = 50 * time.Millisecond
+
+func eventReady(e *nodepb.EventRecord) bool {
+	return e != nil && e.Status == boxofficev1.EventStatus_EVENT_STATUS_READY
+}
+
 // readyEvent returns an event that accepts holds.
 func (h *Host) readyEvent(ctx context.Context, id string) (*nodepb.EventRecord, error) {
 	e, err := h.event(ctx, id)
@@ -274,15 +285,17 @@ func (h *Host) readyEvent(ctx context.Context, id string) (*nodepb.EventRecord, 
 		return nil, err
 	}
 	if e.Status != boxofficev1.EventStatus_EVENT_STATUS_READY {
-		// This replica of the catalog may lag the meta leader.
-		snap, err := h.readCatalog(ctx)
+		// This replica of the catalog may lag the meta leader: give it a
+		// moment, then ask the leader.
+		if e := h.catalog.waitEvent(ctx, id, catalogCatchUpMax, eventReady); eventReady(e) {
+			return e, nil
+		}
+		fresh, err := h.readCatalogEvent(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		for _, fresh := range snap.Events {
-			if fresh.EventId == id && fresh.Status == boxofficev1.EventStatus_EVENT_STATUS_READY {
-				return fresh, nil
-			}
+		if fresh != nil && fresh.Status == boxofficev1.EventStatus_EVENT_STATUS_READY {
+			return fresh, nil
 		}
 		return nil, fmt.Errorf("%w: event %q is still being created; retry its CreateEvent with the same request_id to finish it", ErrEventNotReady, id)
 	}

@@ -90,7 +90,7 @@ func (p *peerService) ReadShard(ctx context.Context, req *nodepb.ReadShardReques
 	return resp, nil
 }
 
-func (p *peerService) ReadCatalog(ctx context.Context, _ *nodepb.ReadCatalogRequest) (*nodepb.ReadCatalogResponse, error) {
+func (p *peerService) ReadCatalog(ctx context.Context, req *nodepb.ReadCatalogRequest) (*nodepb.ReadCatalogResponse, error) {
 	h := p.host
 	if err := h.meta.linearizable(ctx); err != nil {
 		if errors.Is(err, errNotLeader) {
@@ -98,6 +98,9 @@ func (p *peerService) ReadCatalog(ctx context.Context, _ *nodepb.ReadCatalogRequ
 			return &nodepb.ReadCatalogResponse{NotLeader: true, LeaderNodeId: id}, nil
 		}
 		return nil, toStatus(ctx, err)
+	}
+	if req.GetEventId() != "" {
+		return &nodepb.ReadCatalogResponse{Catalog: h.catalog.exportEvent(req.GetEventId())}, nil
 	}
 	return &nodepb.ReadCatalogResponse{Catalog: h.catalog.Export()}, nil
 }

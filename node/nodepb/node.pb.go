@@ -1631,7 +1631,11 @@ func (x *ReadRecordsResponse) GetLeaderNodeId() string {
 }
 
 type ReadCatalogRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When set, the answer's catalog holds only this event (no event if it
+	// is unknown): how a node whose replica lags checks one event without
+	// the meta leader shipping every venue (several MB each).
+	EventId       string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1664,6 +1668,13 @@ func (x *ReadCatalogRequest) ProtoReflect() protoreflect.Message {
 // Deprecated: Use ReadCatalogRequest.ProtoReflect.Descriptor instead.
 func (*ReadCatalogRequest) Descriptor() ([]byte, []int) {
 	return file_node_nodepb_node_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ReadCatalogRequest) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
 }
 
 type ReadCatalogResponse struct {
@@ -1950,8 +1961,9 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\ttruncated\x18\x02 \x01(\bR\ttruncated\x12\x1d\n" +
 	"\n" +
 	"not_leader\x18\x03 \x01(\bR\tnotLeader\x12$\n" +
-	"\x0eleader_node_id\x18\x04 \x01(\tR\fleaderNodeId\"\x14\n" +
-	"\x12ReadCatalogRequest\"\x98\x01\n" +
+	"\x0eleader_node_id\x18\x04 \x01(\tR\fleaderNodeId\"/\n" +
+	"\x12ReadCatalogRequest\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\"\x98\x01\n" +
 	"\x13ReadCatalogResponse\x12<\n" +
 	"\acatalog\x18\x01 \x01(\v2\".boxoffice.node.v1.CatalogSnapshotR\acatalog\x12\x1d\n" +
 	"\n" +
