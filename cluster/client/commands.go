@@ -77,7 +77,7 @@ func streamed[Resp comparable](ctx context.Context, s *commandStreams, name stri
 		return m
 	})
 	if err != nil {
-		if status.Code(err) == codes.Unimplemented && s.streamUnimplemented() {
+		if methodUnimplemented(err) {
 			// A node of a version without Commands: it never received
 			// the command.
 			s.unsupported.Store(true)
@@ -157,18 +157,4 @@ func (n *NodeInventory) Refund(ctx context.Context, req *boxofficev1.RefundReque
 		func(m *boxofficev1.CommandsRequest) { m.Command = &boxofficev1.CommandsRequest_Refund{Refund: req} },
 		(*boxofficev1.CommandsResponse).GetRefund,
 		func() (*boxofficev1.RefundResponse, error) { return n.InventoryClient.Refund(ctx, req, opts...) })
-}
-
-// streamUnimplemented reports whether the node's current stream ended
-// because the node does not serve Commands.
-func (s *commandStreams) streamUnimplemented() bool {
-	s.mu.Lock()
-	current := s.current
-	s.mu.Unlock()
-	if current == nil {
-		return false
-	}
-	current.mu.Lock()
-	defer current.mu.Unlock()
-	return current.pending == nil && status.Code(current.err) == codes.Unimplemented
 }

@@ -327,3 +327,35 @@ func TestNodeInventory(t *testing.T) {
 		t.Fatalf("Hold on a node without Commands: %v, %v", resp, err)
 	}
 }
+
+// TestUnaryFallbackUnderConcurrency: against a node that does not serve
+// Commands, many callers arriving together all fall back to unary calls.
+// Each judges the stream its own call used: a caller that looked at the
+// node's current stream instead could find one that a second caller had
+// just opened and return the first stream's UNIMPLEMENTED (seen in CI as a
+// flaky TestConcurrentCalls).
+func TestUnaryFallbackUnderConcurrency(t *testing.T) {
+	fake := clienttest.NewCluster(t, 1)
+	fake.Handle(func(ctx context.Context, node *clienttest.Node, method string, req proto.Message) (proto.Message, error) {
+		return holdOK(req), nil
+	})
+	for round := range 20 {
+		c := dial(t, fake.Addrs())
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for caller := range 32 {
+			wg.Go(func() {
+				<-start
+				if _, err := c.Hold(context.Background(), hold("fan", fmt.Sprintf("r%d-%d", round, caller))); err != nil {
+					t.Errorf("round %d: hold on a node without Commands: %v", round, err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		c.Close()
+		if t.Failed() {
+			return
+		}
+	}
+}

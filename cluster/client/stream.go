@@ -224,7 +224,7 @@ func (s *taggedStream[Req, Resp]) fail(cause error) {
 	if status.Code(cause) == codes.Unimplemented {
 		code = codes.Unimplemented
 	}
-	s.err = status.Errorf(code, "boxoffice client: %s stream failed: %v", s.kind, cause)
+	s.err = &streamFailedError{st: status.Newf(code, "boxoffice client: %s stream failed: %v", s.kind, cause)}
 	for _, answer := range s.pending {
 		answer <- nil
 	}
@@ -245,6 +245,23 @@ func (s *taggedStream[Req, Resp]) brokenError() error {
 		return errors.New("boxoffice client: " + s.kind + " stream failed")
 	}
 	return s.err
+}
+
+// streamFailedError is the error of the calls of a stream that failed: a
+// gRPC status (UNAVAILABLE, or UNIMPLEMENTED when the node does not serve
+// the stream's method) that says it was the stream, not an answer, that
+// failed. The caller must judge by the stream its call used: by the time
+// it looks, another caller may have opened the node's next stream.
+type streamFailedError struct{ st *status.Status }
+
+func (e *streamFailedError) Error() string              { return e.st.Err().Error() }
+func (e *streamFailedError) GRPCStatus() *status.Status { return e.st }
+
+// methodUnimplemented reports whether err says a stream failed because the
+// node does not serve the stream's method.
+func methodUnimplemented(err error) bool {
+	var failed *streamFailedError
+	return errors.As(err, &failed) && failed.st.Code() == codes.Unimplemented
 }
 
 // streamErrorStatus rebuilds the status the unary call would have returned.
