@@ -736,14 +736,13 @@ func (h *Host) rebalanceLoop() {
 				}
 				a.pending = ""
 			}
-			if g.raft.State() != raft.Leader || now.Before(a.next) {
+			if now.Before(a.next) {
 				continue
 			}
-			rec := h.catalog.Group(g.id)
-			if rec == nil || len(rec.Replicas) == 0 || rec.Replicas[0] == h.cfg.NodeID {
+			preferred, ok := h.handOffTo(g)
+			if !ok {
 				continue
 			}
-			preferred := rec.Replicas[0]
 			n := h.catalog.Node(preferred)
 			if n == nil || !h.membership.Alive(preferred) {
 				continue
@@ -781,9 +780,10 @@ const (
 )
 
 // placementDue says whether the rebalancer's first pass can run: the
-// cluster is formed (every group here started, with a leader), and the preferred leader of each group this
-// node leads is known and alive (or placementGrace has passed since
-// start, for a preferred node that never comes).
+// cluster is formed (every group here started, with a leader), and the
+// preferred leader of each group this node leads is known and alive (or
+// placementGrace has passed since start, for a preferred node that never
+// comes).
 func (h *Host) placementDue() bool {
 	if h.placed.Load() {
 		return false
@@ -793,18 +793,25 @@ func (h *Host) placementDue() bool {
 		return false
 	}
 	for _, g := range h.groupList() {
-		if g.store == nil || g.raft.State() != raft.Leader {
-			continue
-		}
-		rec := h.catalog.Group(g.id)
-		if rec == nil || len(rec.Replicas) == 0 || rec.Replicas[0] == h.cfg.NodeID {
-			continue
-		}
-		if h.catalog.Node(rec.Replicas[0]) == nil || !h.membership.Alive(rec.Replicas[0]) {
+		preferred, ok := h.handOffTo(g)
+		if ok && (h.catalog.Node(preferred) == nil || !h.membership.Alive(preferred)) {
 			return graceOver
 		}
 	}
 	return true
+}
+
+// handOffTo returns the preferred leader of data group g (replicas[0] in
+// the catalog) when this node leads g and prefers another node.
+func (h *Host) handOffTo(g *group) (string, bool) {
+	if g.store == nil || g.raft.State() != raft.Leader {
+		return "", false
+	}
+	rec := h.catalog.Group(g.id)
+	if rec == nil || len(rec.Replicas) == 0 || rec.Replicas[0] == h.cfg.NodeID {
+		return "", false
+	}
+	return rec.Replicas[0], true
 }
 
 // Close shuts the node down in reverse dependency order: stop taking client
