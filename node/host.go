@@ -125,9 +125,13 @@ func Start(cfg Config) (*Host, error) {
 
 	var err error
 	h.logDB, err = logstore.Open(filepath.Join(cfg.DataDir, "raft.db"), logstore.Options{
-		NoSync:          cfg.Group.NoSync,
-		Metrics:         h.metrics.registry,
-		InitialMmapSize: logMmapSize,
+		NoSync:  cfg.Group.NoSync,
+		Metrics: h.metrics.registry,
+		// bbolt's default map (32 KiB, doubled as the file grows). A 1 GiB
+		// initial map removed the few-ms commit stalls of each doubling
+		// (BenchmarkGrowFreshFile in node/logstore) but a busy node's RSS
+		// rose from 331 to 435 MiB in `make bench-memory` (one run each):
+		// not adopted.
 	})
 	if err != nil {
 		return nil, fmt.Errorf("log store: %w", err)
@@ -758,18 +762,6 @@ func (h *Host) rebalanceLoop() {
 		}
 	}
 }
-
-// logMmapSize is the log store's initial memory map (address space, not
-// memory: only pages read count in RSS). Without it bbolt maps 32 KiB and
-// doubles the map as the file grows; each doubling makes a commit wait
-// for open reads, remap, truncate the file and fsync it whole, on all
-// replicas of a group at about the same entry (eight times before the
-// file reaches 8 MiB, which a fresh cluster's first on-sales do). With a
-// map this size the file grows 16 MiB at a time (bbolt's AllocSize) and
-// is never remapped below 1 GiB; etcd does the same (10 GiB). Measured:
-// BenchmarkGrowFreshFile in node/logstore (slowest commit 1.0-4.8 ms
-// without, 0.8-1.8 ms with, quiet machine).
-const logMmapSize = 1 << 30
 
 // Placement at start-up (rebalanceLoop's first pass).
 const (
