@@ -537,15 +537,23 @@ func (c *Client) retry(ctx context.Context, name, eventID string, to target, att
 			}
 		}
 		followedHint = false
-		wait := backoff/2 + rand.N(backoff/2+1)
-		backoff = min(2*backoff, backoffMax)
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		if !backOff(ctx, &backoff) {
 			return err
-		case <-timer.C:
 		}
+	}
+}
+
+// backOff waits for the current backoff step (a jittered half to all of
+// it) and doubles the step up to backoffMax; false: ctx ended first.
+func backOff(ctx context.Context, step *time.Duration) bool {
+	timer := time.NewTimer(*step/2 + rand.N(*step/2+1))
+	defer timer.Stop()
+	*step = min(2**step, backoffMax)
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
 	}
 }
 
@@ -888,13 +896,8 @@ func (c *Client) Prepare(ctx context.Context, eventID string) error {
 			return fmt.Errorf("boxoffice client: Prepare %q: %w", eventID, err)
 		}
 		c.invalidateRoute(eventID)
-		timer := time.NewTimer(backoff/2 + rand.N(backoff/2+1))
-		backoff = min(2*backoff, backoffMax)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		if !backOff(ctx, &backoff) {
 			return fmt.Errorf("boxoffice client: Prepare %q: %w", eventID, err)
-		case <-timer.C:
 		}
 	}
 }
