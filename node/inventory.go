@@ -17,6 +17,7 @@ import (
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/fsm"
 	"github.com/boxoffice/boxoffice/fsm/fsmpb"
 	"github.com/boxoffice/boxoffice/node/nodepb"
 )
@@ -1029,8 +1030,17 @@ func (s *inventoryService) Watch(req *boxofficev1.WatchRequest, stream boxoffice
 		}
 		st.last = pos
 		changes, err := st.group.store.ChangesSince(e.EventId, n, pos)
-		if err != nil {
+		switch {
+		case errors.Is(err, fsm.ErrNotFound):
+			// This replica has not applied the shard's creation yet (the
+			// catalog can be ahead of a data group's follower): it has no
+			// change to send, and the subscription delivers what it
+			// applies from now on. (This was answered OUT_OF_RANGE, which
+			// sent the client to re-read a seat map for nothing.)
+		case errors.Is(err, fsm.ErrChangesCompacted):
 			return status.Errorf(codes.OutOfRange, "shard %d position %d is older than the retained change log: read the seat map again and watch from its positions (%v)", n, pos, err)
+		case err != nil:
+			return toStatus(ctx, err)
 		}
 		for _, c := range changes {
 			backlog = append(backlog, changeToAPI(c))
