@@ -154,6 +154,17 @@ type GroupConfig struct {
 	// on 2 cores with fsync, 1 carried ~15-30% more holds/s than 2 (bbolt
 	// commits, ~1.5 ms each under load, dominate; fewer, fuller entries win).
 	InflightEntriesMax int
+	// BatchLinger bounds how long a group's proposer, once an entry's
+	// slot is free, waits for the callers the committed entries answered
+	// to send their next commands (a fan's sell after the hold, an API
+	// server's next request) so that they share the next entry instead
+	// of the one after. It stops waiting as soon as that many commands
+	// are queued; a lone caller never waits. Default 2ms; negative: off
+	// (propose whatever is queued at once, as before session 6). Measured
+	// on 2 cores with fsync: entries carry 2.2x the commands and the
+	// 64-client sell-out does 22% more holds/s by medians, 5 of 5
+	// alternating pairs (docs/capacity.md).
+	BatchLinger time.Duration
 	// ProposalQueueMax bounds the commands waiting for a group's proposer;
 	// past it requests are refused as busy. Default 8192.
 	ProposalQueueMax int
@@ -268,6 +279,9 @@ func (g GroupConfig) WithDefaults() GroupConfig {
 	if g.InflightEntriesMax == 0 {
 		g.InflightEntriesMax = 1
 	}
+	if g.BatchLinger == 0 {
+		g.BatchLinger = 2 * time.Millisecond
+	}
 	return g
 }
 
@@ -365,6 +379,9 @@ func (g GroupConfig) Validate() error {
 	}
 	if g.InflightEntriesMax < 1 || g.InflightEntriesMax > 1024 {
 		bad("InflightEntriesMax", g.InflightEntriesMax, "must be 1..1024")
+	}
+	if g.BatchLinger > time.Second {
+		bad("BatchLinger", g.BatchLinger, "must be at most 1s (negative: off)")
 	}
 	if g.ProposalQueueMax < 1 {
 		bad("ProposalQueueMax", g.ProposalQueueMax, "must be >= 1")

@@ -237,12 +237,18 @@ func (g *group) proposeLoop() {
 	defer close(g.inflight)
 	gc := g.host.cfg.Group
 	m := g.host.metrics
-	// The commit channels of the entries in flight, oldest first (without
-	// ProposerWaitsForApply). Waiting on them here rather than in a
-	// goroutine that frees a slot saves a hand-off per entry between the
-	// commit and the next proposal (the proposer freed its slot through
-	// such a goroutine until session 5).
+	// The entries in flight, oldest first (without ProposerWaitsForApply):
+	// their commit channels and how many commands each carries. Waiting
+	// on them here rather than in a goroutine that frees a slot saves a
+	// hand-off per entry between the commit and the next proposal (the
+	// proposer freed its slot through such a goroutine until session 5).
 	var committing []<-chan struct{}
+	var committingSizes []int // callers of each
+	// answered is how many commands the entries committed since the last
+	// proposal carried: their callers are about to have their answers,
+	// and callers in a loop (a fan's hold then sell, a gateway's next
+	// request) send again at once.
+	answered := 0
 	// acquire waits until fewer than InflightEntriesMax entries are in
 	// flight; false: the group is stopping.
 	acquire := func() bool {
@@ -257,12 +263,27 @@ func (g *group) proposeLoop() {
 		for len(committing) >= gc.InflightEntriesMax {
 			select {
 			case <-committing[0]:
-				committing = committing[1:]
+				answered += committingSizes[0]
+				committing, committingSizes = committing[1:], committingSizes[1:]
 			case <-g.stop:
 				return false
 			}
 		}
 		return true
+	}
+	propose := func(batch []*proposal) {
+		m.batchCommands.Observe(float64(len(batch)))
+		// Callers to expect back: not the leader's own sweeps.
+		callers := 0
+		for _, p := range batch {
+			if p.cmd.Type != fsmpb.CommandType_COMMAND_TYPE_SWEEP {
+				callers++
+			}
+		}
+		if c := g.proposeBatch(batch); c != nil {
+			committing = append(committing, c)
+			committingSizes = append(committingSizes, callers)
+		}
 	}
 	for {
 		// Wait for a free slot first: while entries are in flight,
@@ -270,41 +291,77 @@ func (g *group) proposeLoop() {
 		if !acquire() {
 			return
 		}
+		// Linger: expect the callers just answered back, plus what is
+		// queued, and wait (bounded) until that many commands are here.
+		// Without it, a closed loop of N callers splits into two halves
+		// that alternate entries — the half answered by one entry comes
+		// back while the next is already in flight — so each entry
+		// carries N/2 and every caller waits for two commits per
+		// command. Counted now, at the commit, before any answer has
+		// gone out: a lone caller (expected <= 1) never waits.
+		expected := answered + len(g.proposals)
+		answered = 0
 		var first *proposal
 		select {
 		case first = <-g.proposals:
 		case <-g.stop:
 			return
 		}
+		var linger *time.Timer
+		if gc.BatchLinger > 0 && expected > 1 {
+			linger = time.NewTimer(gc.BatchLinger)
+		}
 		batch := []*proposal{first}
 		size := first.size
-	drain:
+	fill:
 		for len(batch) < gc.BatchCommandsMax {
+			var p *proposal
 			select {
-			case p := <-g.proposals:
-				if size+p.size > gc.BatchBytesMax-64 {
-					// Put it at the head of the next entry (which needs a
-					// slot of its own).
-					if c := g.proposeBatch(batch); c != nil {
-						committing = append(committing, c)
-					}
-					if !acquire() {
-						p.done <- proposalOutcome{err: ErrShuttingDown}
-						return
-					}
-					batch, size = []*proposal{p}, p.size
-					continue
-				}
-				batch = append(batch, p)
-				size += p.size
+			case p = <-g.proposals:
 			default:
-				break drain
+				if linger == nil {
+					break fill
+				}
+				if len(batch) >= expected {
+					m.batchLinger.WithLabelValues("filled").Inc()
+					break fill
+				}
+				select {
+				case p = <-g.proposals:
+				case <-linger.C:
+					m.batchLinger.WithLabelValues("expired").Inc()
+					linger = nil
+					break fill
+				case <-g.stop:
+					for _, q := range batch {
+						q.done <- proposalOutcome{err: ErrShuttingDown}
+					}
+					return
+				}
 			}
+			if size+p.size > gc.BatchBytesMax-64 {
+				// Put it at the head of the next entry (which needs a
+				// slot of its own); stop lingering, the entry is full.
+				propose(batch)
+				if linger != nil {
+					linger.Stop()
+					linger = nil
+				}
+				if !acquire() {
+					p.done <- proposalOutcome{err: ErrShuttingDown}
+					return
+				}
+				answered = 0
+				batch, size = []*proposal{p}, p.size
+				continue
+			}
+			batch = append(batch, p)
+			size += p.size
 		}
-		m.batchCommands.Observe(float64(len(batch)))
-		if c := g.proposeBatch(batch); c != nil {
-			committing = append(committing, c)
+		if linger != nil {
+			linger.Stop()
 		}
+		propose(batch)
 	}
 }
 

@@ -15,9 +15,11 @@ type nodeMetrics struct {
 	registry      *prometheus.Registry
 	batchCommands prometheus.Histogram
 	commitSeconds prometheus.Histogram
-	operations    *prometheus.CounterVec
-	requestSecs   *prometheus.HistogramVec
-	forwards      *prometheus.CounterVec
+	// How a proposer's linger ended (GroupConfig.BatchLinger).
+	batchLinger *prometheus.CounterVec
+	operations  *prometheus.CounterVec
+	requestSecs *prometheus.HistogramVec
+	forwards    *prometheus.CounterVec
 	// Best-available holds the leader refused without a log entry.
 	holdsRefusedLocally prometheus.Counter
 	// ReadSeatMaps streams (seatstream.go); their reads are also counted
@@ -37,6 +39,10 @@ func newNodeMetrics(h *Host) *nodeMetrics {
 			Help:    "Client commands carried by one Raft entry of a data group.",
 			Buckets: prometheus.ExponentialBuckets(1, 2, 10),
 		}),
+		batchLinger: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "boxoffice", Subsystem: "group", Name: "batch_lingers_total",
+			Help: "Entries whose proposer waited for the callers of the previous entry to send again, by outcome: filled (every expected command came) or expired (GroupConfig.BatchLinger ran out first).",
+		}, []string{"outcome"}),
 		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: "boxoffice", Subsystem: "group", Name: "commit_apply_seconds",
 			Help:    "Time from proposing a data-group entry to its commit and apply on the leader.",
@@ -76,7 +82,7 @@ func newNodeMetrics(h *Host) *nodeMetrics {
 			Help: "Commands of Commands streams received and not yet answered on this node (at most 1024 per stream).",
 		}),
 	}
-	reg.MustRegister(m.batchCommands, m.commitSeconds, m.operations, m.requestSecs, m.forwards, m.holdsRefusedLocally,
+	reg.MustRegister(m.batchCommands, m.batchLinger, m.commitSeconds, m.operations, m.requestSecs, m.forwards, m.holdsRefusedLocally,
 		m.readStreamsOpen, m.readStreamsInFlight, m.cmdStreamsOpen, m.cmdStreamsInFlight,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&raftCollector{host: h})
