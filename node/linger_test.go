@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -125,5 +126,59 @@ func TestLingerNeverDelaysALoneCaller(t *testing.T) {
 	}
 	if lingered := lingers(t, leader, "filled") + lingers(t, leader, "expired"); lingered > 0 {
 		t.Fatalf("the proposer lingered %v times for a lone caller", lingered)
+	}
+}
+
+// TestLingerCostsOpenLoopTrafficAtMostTheBound: open-loop traffic (pairs
+// of fans that hold once and leave, every 5 ms) does not send the commands
+// a linger expects back; newcomers fill it instead, and each entry waits at
+// most the bound (200ms here) for them. What such traffic pays: logged,
+// and bounded.
+func TestLingerCostsOpenLoopTrafficAtMostTheBound(t *testing.T) {
+	skipIfShort(t)
+	const bound = 200 * time.Millisecond
+	inv, leader := lingerCluster(t, bound)
+	ctx := ctxT(t, 60*time.Second)
+	const rounds = 300
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		took []time.Duration
+	)
+	errs := make(chan error, 2*rounds)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for r := range rounds {
+		<-tick.C
+		for f := range 2 {
+			wg.Go(func() {
+				id := fmt.Sprintf("once-%d-%d", r, f)
+				began := time.Now()
+				_, err := inv.Hold(ctx, &boxofficev1.HoldRequest{RequestId: id, EventId: "linger", Holder: id,
+					Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 1, SectionId: fmt.Sprintf("S%d", f)}}})
+				if err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				took = append(took, time.Since(began))
+				mu.Unlock()
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	slices.Sort(took)
+	n, _ := entries(t, leader)
+	t.Logf("%d holds in %d entries; median %v, p90 %v, max %v; %v lingers filled, %v ran out",
+		len(took), n, took[len(took)/2], took[len(took)*9/10], took[len(took)-1],
+		lingers(t, leader, "filled"), lingers(t, leader, "expired"))
+	// A hold waits for at most the linger of the entry it joins, plus
+	// its commit; generous slack for a loaded test machine.
+	if p90 := took[len(took)*9/10]; p90 > bound+time.Second {
+		t.Fatalf("p90 hold took %v with a %v linger", p90, bound)
 	}
 }

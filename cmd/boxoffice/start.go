@@ -48,7 +48,7 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.Group.ElectionTimeout, "raft-election-timeout", time.Second, "candidate's wait for votes")
 	fs.DurationVar(&c.Group.LeaderLeaseTimeout, "raft-leader-lease-timeout", 0, "leader's lease without quorum contact (default heartbeat/2)")
 	fs.Uint64Var(&c.Group.SnapshotThreshold, "raft-snapshot-threshold", 8192, "log entries between snapshots")
-	fs.DurationVar(&c.Group.BatchLinger, "batch-linger", 2*time.Millisecond, "how long a busy group's proposer waits, at most, for the callers it just answered to send again so they share the next entry (0: off)")
+	fs.DurationVar(&c.Group.BatchLinger, "batch-linger", 5*time.Millisecond, "how long a busy group's proposer waits, at most, for the callers it just answered to send again so they share the next entry (0: off)")
 	fs.IntVar(&c.Group.InflightEntriesMax, "raft-inflight-entries", 1, "entries a group's proposer keeps in Raft at once; commands arriving meanwhile share the next entry")
 	fs.BoolVar(&c.Group.ReplicateHoldRefusals, "replicate-hold-refusals", false, "send best-available holds the leader can see would be refused for lack of seats through the log anyway (for comparisons)")
 	fs.BoolVar(&c.Group.ProposerWaitsForApply, "raft-proposer-waits-apply", false, "a group's proposer waits for its entry to be applied, not only committed, before it proposes the next (for comparisons)")
