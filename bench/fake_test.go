@@ -18,6 +18,9 @@ import (
 // bugs for showing that the checker catches them.
 type fakeInventory struct {
 	bug fakeBug
+	// unavailableCreates is how many CreateEvent calls fail with
+	// UNAVAILABLE (a cluster that has not formed) before one succeeds.
+	unavailableCreates int
 
 	mu        sync.Mutex
 	eventID   string
@@ -89,6 +92,10 @@ func idempotent[Resp any](f *fakeInventory, requestID string, do func() (Resp, e
 func (f *fakeInventory) CreateEvent(_ context.Context, req *boxofficev1.CreateEventRequest) (*boxofficev1.CreateEventResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.unavailableCreates > 0 {
+		f.unavailableCreates--
+		return nil, status.Error(codes.Unavailable, "no leader for the meta group")
+	}
 	if f.eventID != "" {
 		return nil, refusal(codes.AlreadyExists, "EVENT_EXISTS", "event exists")
 	}

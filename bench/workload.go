@@ -48,6 +48,10 @@ const (
 	progressEvery = time.Second
 )
 
+// createNoticeEvery spaces the progress lines written while the event's
+// creation is being retried (a variable for tests).
+var createNoticeEvery = 5 * time.Second
+
 // Run creates a fresh event with the configured venue, runs cfg.Clients
 // clients against it until it sells out or cfg.DurationLimit passes, then
 // checks the final seat map. Client i sends every call through
@@ -81,7 +85,12 @@ func Run(ctx context.Context, cfg Config, inventories []Inventory, progress io.W
 	venueSeats := cfg.Sections * cfg.Rows * cfg.SeatsPerRow
 
 	createCtx, cancel := context.WithTimeout(ctx, createTimeout)
+	// A cluster that has not formed (or lost its quorum) keeps refusing
+	// with UNAVAILABLE: say so while retrying, rather than stay silent
+	// for up to createTimeout.
+	began, lastNotice, attempts := time.Now(), time.Now(), 0
 	err := retryCall(createCtx, func(ctx context.Context) error {
+		attempts++
 		_, err := inventories[0].CreateEvent(ctx, &boxofficev1.CreateEventRequest{
 			RequestId:  "bench-create-" + cfg.EventID + "-" + nonce,
 			EventId:    cfg.EventID,
@@ -90,6 +99,11 @@ func Run(ctx context.Context, cfg Config, inventories []Inventory, progress io.W
 			ShardCount: uint32(cfg.Shards),
 			GroupCount: uint32(cfg.Groups),
 		})
+		if err != nil && progress != nil && time.Since(lastNotice) >= createNoticeEvery {
+			lastNotice = time.Now()
+			fmt.Fprintf(progress, "bench: still creating event %q after %s (%d attempts, giving up after %s): %v\n",
+				cfg.EventID, time.Since(began).Round(time.Second), attempts, createTimeout, err)
+		}
 		return err
 	})
 	cancel()

@@ -163,6 +163,25 @@ func TestRunRefusesAnExistingEvent(t *testing.T) {
 	}
 }
 
+func TestRunSaysWhileTheClusterIsNotReady(t *testing.T) {
+	defer func(every time.Duration) { createNoticeEvery = every }(createNoticeEvery)
+	createNoticeEvery = 20 * time.Millisecond
+	fake := newFakeInventory(bugNone)
+	fake.unavailableCreates = 6 // ~0.3 s of backed-off retries
+	var progress bytes.Buffer
+	res, err := Run(context.Background(), smallConfig(), []Inventory{fake}, &progress, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Check.OK {
+		t.Errorf("check after a late start: %s", res.Check.Detail)
+	}
+	notice := "bench: still creating event"
+	if !strings.Contains(progress.String(), notice) || !strings.Contains(progress.String(), "no leader for the meta group") {
+		t.Errorf("progress while CreateEvent kept failing:\n%s\nwant a line with %q and the last error", progress.String(), notice)
+	}
+}
+
 func TestConfigValidate(t *testing.T) {
 	for _, tt := range []struct {
 		cfg  Config
