@@ -2,9 +2,11 @@ package node
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 )
@@ -32,11 +34,35 @@ func (s *inventoryService) Commands(stream boxofficev1.Inventory_CommandsServer)
 		inFlightMax: commandStreamInFlightMax,
 		workersMax:  commandStreamWorkersMax,
 		serve:       h.streamCommand,
-		open:        h.metrics.cmdStreamsOpen,
-		inFlight:    h.metrics.cmdStreamsInFlight,
+		split: func(req *boxofficev1.CommandsRequest) []*boxofficev1.CommandsRequest {
+			more := req.More
+			req.More = nil
+			return more
+		},
+		open:     h.metrics.cmdStreamsOpen,
+		inFlight: h.metrics.cmdStreamsInFlight,
+		received: h.metrics.cmdStreamMessages.WithLabelValues("received"),
+		sent:     h.metrics.cmdStreamMessages.WithLabelValues("sent"),
+	}
+	// Batches both ways for a client that asks (CommandsRequest.more):
+	// it learns from the header, sent at once, that this node reads them.
+	if md, ok := metadata.FromIncomingContext(stream.Context()); ok && slices.Contains(md.Get(CommandsBatchMetadataKey), "1") {
+		if err := stream.SendHeader(metadata.Pairs(CommandsBatchMetadataKey, "1")); err != nil {
+			return err
+		}
+		t.join = func(first *boxofficev1.CommandsResponse, rest []*boxofficev1.CommandsResponse) { first.More = rest }
+		t.joinMax = commandsBatchMax
 	}
 	return t.run(stream)
 }
+
+// CommandsBatchMetadataKey is the request header with which a client asks
+// for batched Commands messages, and the response header with which the
+// node says it reads them (CommandsRequest.more, CommandsResponse.more).
+const CommandsBatchMetadataKey = "boxoffice-commands-batch"
+
+// commandsBatchMax bounds the answers the node puts in one message.
+const commandsBatchMax = 256
 
 // streamCommand applies one command of a stream exactly as the unary method
 // of its kind does, and turns its error into a StreamError with the status

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -44,6 +45,9 @@ func commandsOn(t *testing.T, tc *testCluster, i int, cmds []*boxofficev1.Comman
 		if err != nil {
 			t.Fatalf("Recv: %v", err)
 		}
+		if len(resp.More) > 0 {
+			t.Fatalf("a client that did not ask for batches got %d answers in one message", 1+len(resp.More))
+		}
 		if resp.Tag >= uint64(len(cmds)) || answers[resp.Tag] != nil {
 			t.Fatalf("tag %d answered twice or never sent", resp.Tag)
 		}
@@ -55,6 +59,93 @@ func commandsOn(t *testing.T, tc *testCluster, i int, cmds []*boxofficev1.Comman
 		}
 	}
 	return answers
+}
+
+// TestCommandsStreamBatches: a client that asks for batches is told at
+// once that the node reads them; every command of a message (its own and
+// those in "more") is applied and answered on its own, and answers that
+// come several to a message each carry their own tag.
+func TestCommandsStreamBatches(t *testing.T) {
+	skipIfShort(t)
+	tc := newTestCluster(t, 3)
+	const sections = 4
+	tc.createOnSaleEvent("batches", sections, 5, 10)
+	ctx := metadata.AppendToOutgoingContext(ctxT(t, 60*time.Second), CommandsBatchMetadataKey, "1")
+	received := tc.hosts[0].metrics.cmdStreamMessages.WithLabelValues("received")
+	before := counterValue(received)
+	stream, err := tc.inv(0).Commands(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, err := stream.Header()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := header.Get(CommandsBatchMetadataKey); len(got) != 1 || got[0] != "1" {
+		t.Fatalf("header %s = %q, want [\"1\"]", CommandsBatchMetadataKey, got)
+	}
+
+	// 40 holds in 4 messages of 10.
+	const holds, perMessage = 40, 10
+	for m := range holds / perMessage {
+		var msg *boxofficev1.CommandsRequest
+		for k := m * perMessage; k < (m+1)*perMessage; k++ {
+			cmd := &boxofficev1.CommandsRequest{Tag: uint64(k), Command: &boxofficev1.CommandsRequest_Hold{Hold: &boxofficev1.HoldRequest{
+				RequestId: fmt.Sprintf("h%d", k), EventId: "batches", Holder: "fan",
+				Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 2, SectionId: fmt.Sprintf("S%d", k%sections)}}}}}
+			if msg == nil {
+				msg = cmd
+			} else {
+				msg.More = append(msg.More, cmd)
+			}
+		}
+		if err := stream.Send(msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := stream.CloseSend(); err != nil {
+		t.Fatal(err)
+	}
+	answers := make([]*boxofficev1.CommandsResponse, holds)
+	messages := 0
+	for {
+		resp, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("Recv: %v", err)
+		}
+		messages++
+		batch := append([]*boxofficev1.CommandsResponse{resp}, resp.More...)
+		resp.More = nil
+		for _, a := range batch {
+			if a.Tag >= holds || answers[a.Tag] != nil {
+				t.Fatalf("tag %d answered twice or never sent", a.Tag)
+			}
+			if len(a.More) > 0 {
+				t.Fatalf("tag %d: an answer inside a batch carries a batch of its own", a.Tag)
+			}
+			answers[a.Tag] = a
+		}
+	}
+	seats := map[string]bool{}
+	for k, a := range answers {
+		h := a.GetHold()
+		if a == nil || h == nil || len(h.SeatIds) != 2 {
+			t.Fatalf("hold %d: %v", k, a)
+		}
+		for _, s := range h.SeatIds {
+			if seats[s] {
+				t.Fatalf("seat %s held twice", s)
+			}
+			seats[s] = true
+		}
+	}
+	t.Logf("40 holds sent in 4 messages, answered in %d", messages)
+	if got := counterValue(received) - before; got != holds/perMessage {
+		t.Fatalf("%s received grew by %v, want %d (one per message, not per command)", "command_stream_messages_total", got, holds/perMessage)
+	}
 }
 
 // TestCommandsStream: holds, sells and releases sent on a Commands stream

@@ -28,6 +28,7 @@ type nodeMetrics struct {
 	readStreamsInFlight prometheus.Gauge
 	cmdStreamsOpen      prometheus.Gauge
 	cmdStreamsInFlight  prometheus.Gauge
+	cmdStreamMessages   *prometheus.CounterVec
 }
 
 func newNodeMetrics(h *Host) *nodeMetrics {
@@ -81,9 +82,13 @@ func newNodeMetrics(h *Host) *nodeMetrics {
 			Namespace: "boxoffice", Subsystem: "api", Name: "command_stream_commands_in_flight",
 			Help: "Commands of Commands streams received and not yet answered on this node (at most 1024 per stream).",
 		}),
+		cmdStreamMessages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "boxoffice", Subsystem: "api", Name: "command_stream_messages_total",
+			Help: "Messages of Commands streams by direction (received, sent); with batching clients a message carries several commands or answers (compare with boxoffice_api_operations_total).",
+		}, []string{"direction"}),
 	}
 	reg.MustRegister(m.batchCommands, m.batchLinger, m.commitSeconds, m.operations, m.requestSecs, m.forwards, m.holdsRefusedLocally,
-		m.readStreamsOpen, m.readStreamsInFlight, m.cmdStreamsOpen, m.cmdStreamsInFlight,
+		m.readStreamsOpen, m.readStreamsInFlight, m.cmdStreamsOpen, m.cmdStreamsInFlight, m.cmdStreamMessages,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&raftCollector{host: h})
 	return m

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,11 +36,15 @@ import (
 // inFlightMax requests and answers per stream, whatever the client does.
 // serve must bound its own time (each request has a deadline).
 //
+// Batches (split and join, Commands only): a message may carry further
+// requests, each taking a slot of its own, and the sending goroutine puts
+// the answers ready when it sends into one message (ARCHITECTURE.md
+// "Batched messages"): gRPC's per-message work (framing, flow control,
+// the writer's wake-ups) is paid once per batch.
+//
 // Rejected: one goroutine per request (unbounded; what a unary call does);
 // answering in arrival order (one slow request would hold up every other
-// behind it); a repeated field of requests per message (clients would
-// have to batch; gRPC already coalesces the writes of messages sent back
-// to back).
+// behind it).
 type taggedStream[Req, Resp any] struct {
 	inFlightMax int
 	workersMax  int
@@ -47,9 +52,21 @@ type taggedStream[Req, Resp any] struct {
 	// goroutine; nil: none is.
 	local func(*Req) bool
 	serve func(context.Context, *Req) *Resp
+	// split takes the further requests a message carries out of it (the
+	// message is then the first request alone); nil: a message is one
+	// request.
+	split func(*Req) []*Req
+	// join puts answers into the message of the first one; nil: every
+	// answer goes in a message of its own. The sender puts in one message
+	// the answers that are ready when it sends, never waiting for more.
+	join func(first *Resp, rest []*Resp)
+	// joinMax bounds the answers in one message.
+	joinMax int
 	// open counts the streams being served, inFlight their requests
 	// received and not yet answered.
 	open, inFlight prometheus.Gauge
+	// received and sent count messages (a batch is one); nil: not counted.
+	received, sent prometheus.Counter
 }
 
 func (t *taggedStream[Req, Resp]) run(stream grpc.BidiStreamingServer[Req, Resp]) error {
@@ -66,13 +83,47 @@ func (t *taggedStream[Req, Resp]) run(stream grpc.BidiStreamingServer[Req, Resp]
 		close(answers)
 	}()
 
-	var sendErr error
+	var (
+		sendErr error
+		batch   []*Resp
+	)
 	for answer := range answers {
+		batch = append(batch[:0], answer)
+		if t.join != nil {
+			// The answers of one Raft entry come out together: let the
+			// workers already woken for them run first, so that one
+			// message carries them.
+			runtime.Gosched()
+		more:
+			for len(batch) < t.joinMax {
+				select {
+				case a, ok := <-answers:
+					if !ok {
+						break more
+					}
+					batch = append(batch, a)
+				default:
+					break more
+				}
+			}
+			if len(batch) > 1 {
+				t.join(batch[0], batch[1:])
+			}
+		}
 		if sendErr == nil {
 			sendErr = stream.Send(answer)
+			if t.sent != nil {
+				t.sent.Inc()
+			}
 		}
-		<-slots
-		t.inFlight.Dec()
+		if len(batch) > 1 {
+			t.join(batch[0], nil)
+		}
+		for range batch {
+			<-slots
+			t.inFlight.Dec()
+		}
+		clear(batch)
 	}
 	// The receiver has returned: after a failed Send it did too, as the
 	// stream is finished and Recv fails.
@@ -110,26 +161,50 @@ func (t *taggedStream[Req, Resp]) receive(ctx context.Context, stream grpc.BidiS
 			<-slots
 			return err
 		}
-		t.inFlight.Inc()
-		if t.local != nil && t.local(req) {
-			answers <- t.serve(ctx, req)
-			continue
+		if t.received != nil {
+			t.received.Inc()
 		}
-		select {
-		case waiting <- req:
-			continue
-		default:
+		var more []*Req
+		if t.split != nil {
+			more = t.split(req)
 		}
-		if started < t.workersMax {
-			started++
-			workers.Go(func() {
-				answers <- t.serve(ctx, req)
-				for req := range waiting {
-					answers <- t.serve(ctx, req)
-				}
-			})
-			continue
+		t.dispatch(ctx, req, answers, waiting, &workers, &started)
+		for _, req := range more {
+			// Each further request takes a slot of its own: a batch
+			// larger than the free slots waits for answers to go out.
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			t.dispatch(ctx, req, answers, waiting, &workers, &started)
 		}
-		waiting <- req // every worker is busy: wait for one (each request has a deadline)
 	}
+}
+
+// dispatch serves one received request (holding a slot): on the
+// receiver's goroutine when local says so, else on a worker.
+func (t *taggedStream[Req, Resp]) dispatch(ctx context.Context, req *Req, answers chan<- *Resp,
+	waiting chan *Req, workers *sync.WaitGroup, started *int) {
+	t.inFlight.Inc()
+	if t.local != nil && t.local(req) {
+		answers <- t.serve(ctx, req)
+		return
+	}
+	select {
+	case waiting <- req:
+		return
+	default:
+	}
+	if *started < t.workersMax {
+		*started++
+		workers.Go(func() {
+			answers <- t.serve(ctx, req)
+			for req := range waiting {
+				answers <- t.serve(ctx, req)
+			}
+		})
+		return
+	}
+	waiting <- req // every worker is busy: wait for one (each request has a deadline)
 }

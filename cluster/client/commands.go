@@ -40,8 +40,22 @@ func newCommandStreams(background context.Context, inventory boxofficev1.Invento
 		},
 		background:  background,
 		inFlightMax: CommandStreamInFlightMax,
+		batchKey:    CommandsBatchMetadataKey,
+		join: func(first *boxofficev1.CommandsRequest, rest []*boxofficev1.CommandsRequest) {
+			first.More = rest
+		},
+		split: func(resp *boxofficev1.CommandsResponse) []*boxofficev1.CommandsResponse {
+			more := resp.More
+			resp.More = nil
+			return more
+		},
 	}}
 }
+
+// CommandsBatchMetadataKey is the request header with which a client asks a
+// node for batched Commands messages (CommandsRequest.more), and the
+// response header with which the node says it reads them.
+const CommandsBatchMetadataKey = "boxoffice-commands-batch"
 
 // command makes one mutation: as a message on the node's Commands stream
 // (set puts req into the message, get takes the answer out), or through

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -34,13 +36,22 @@ import (
 // Sell, Release, ExtendHold and Refund get their own kind of answer.
 type fakeCommands struct {
 	redirectTo string // node address
-	streams    atomic.Int32
-	mu         sync.Mutex
-	seen       map[string]int // request id -> times received
+	// batches: announce batches to a client that asks for them, and answer
+	// the commands of each message received in one message.
+	batches  bool
+	streams  atomic.Int32
+	messages atomic.Int64 // received
+	commands atomic.Int64 // received
+	unasked  atomic.Int64 // batches received without announcing them
+	mu       sync.Mutex
+	seen     map[string]int // request id -> times received
 }
 
 func (f *fakeCommands) handler(ctx context.Context, node *clienttest.Node, stream boxofficev1.Inventory_CommandsServer) error {
 	f.streams.Add(1)
+	if md, _ := metadata.FromIncomingContext(stream.Context()); f.batches && slices.Contains(md.Get(CommandsBatchMetadataKey), "1") {
+		return f.batchHandler(node, stream)
+	}
 	var (
 		sendMu  sync.Mutex
 		pending sync.WaitGroup
@@ -64,51 +75,100 @@ func (f *fakeCommands) handler(ctx context.Context, node *clienttest.Node, strea
 		case <-broken:
 			return status.Error(codes.Unavailable, "stream broken on purpose")
 		}
-		f.mu.Lock()
-		f.seen[requestIDOf(req)]++
-		times := f.seen[requestIDOf(req)]
-		f.mu.Unlock()
+		f.messages.Add(1)
+		f.commands.Add(1)
+		if len(req.More) > 0 {
+			f.unasked.Add(1) // this node never said it reads batches
+		}
+		times := f.see(req)
 		pending.Go(func() {
 			time.Sleep(time.Duration(rand.N(200)) * time.Microsecond)
-			resp := &boxofficev1.CommandsResponse{Tag: req.Tag}
-			switch cmd := req.Command.(type) {
-			case *boxofficev1.CommandsRequest_Hold:
-				switch cmd.Hold.Holder {
-				case "missing":
-					resp.Result = &boxofficev1.CommandsResponse_Error{Error: &boxofficev1.StreamError{
-						Code: int32(codes.NotFound), Message: "no such section", Reason: "NOT_FOUND"}}
-				case "break":
-					if times == 1 {
-						once.Do(func() { close(broken) })
-						return
-					}
-				case "redirect":
-					if node.Addr != f.redirectTo {
-						resp.Result = &boxofficev1.CommandsResponse_Error{Error: &boxofficev1.StreamError{
-							Code: int32(codes.Unavailable), Message: "not the leader", LeaderAddr: f.redirectTo}}
-					}
-				case "wrong-kind":
-					resp.Result = &boxofficev1.CommandsResponse_Sell{Sell: &boxofficev1.SellResponse{}}
-				}
-				if resp.Result == nil {
-					resp.Result = &boxofficev1.CommandsResponse_Hold{Hold: &boxofficev1.HoldResponse{
-						HoldId: node.ID + "/" + cmd.Hold.RequestId, Holder: cmd.Hold.Holder}}
-				}
-			case *boxofficev1.CommandsRequest_Sell:
-				resp.Result = &boxofficev1.CommandsResponse_Sell{Sell: &boxofficev1.SellResponse{OrderId: cmd.Sell.OrderId}}
-			case *boxofficev1.CommandsRequest_Release:
-				resp.Result = &boxofficev1.CommandsResponse_Release{Release: &boxofficev1.ReleaseResponse{SeatIds: []string{cmd.Release.HoldId}}}
-			case *boxofficev1.CommandsRequest_ExtendHold:
-				resp.Result = &boxofficev1.CommandsResponse_ExtendHold{ExtendHold: &boxofficev1.HoldResponse{HoldId: cmd.ExtendHold.HoldId}}
-			case *boxofficev1.CommandsRequest_Refund:
-				resp.Result = &boxofficev1.CommandsResponse_Refund{Refund: &boxofficev1.RefundResponse{
-					Tickets: []*boxofficev1.Ticket{{OrderId: cmd.Refund.OrderId}}}}
+			resp := f.answer(node, req, times)
+			if resp == nil {
+				once.Do(func() { close(broken) })
+				return
 			}
 			sendMu.Lock()
 			defer sendMu.Unlock()
 			_ = stream.Send(resp)
 		})
 	}
+}
+
+// batchHandler serves a client that asked for batches: every message
+// received, its commands and their "more", is answered by one message.
+func (f *fakeCommands) batchHandler(node *clienttest.Node, stream boxofficev1.Inventory_CommandsServer) error {
+	if err := stream.SendHeader(metadata.Pairs(CommandsBatchMetadataKey, "1")); err != nil {
+		return err
+	}
+	for {
+		req, err := stream.Recv()
+		if err != nil {
+			return nil
+		}
+		f.messages.Add(1)
+		reqs := append([]*boxofficev1.CommandsRequest{req}, req.More...)
+		answers := make([]*boxofficev1.CommandsResponse, 0, len(reqs))
+		for _, r := range reqs {
+			f.commands.Add(1)
+			if a := f.answer(node, r, f.see(r)); a != nil {
+				answers = append(answers, a)
+			}
+		}
+		if len(answers) == 0 {
+			continue
+		}
+		answers[0].More = answers[1:]
+		if err := stream.Send(answers[0]); err != nil {
+			return err
+		}
+	}
+}
+
+func (f *fakeCommands) see(req *boxofficev1.CommandsRequest) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.seen[requestIDOf(req)]++
+	return f.seen[requestIDOf(req)]
+}
+
+// answer is the fake's answer to req, received for the times-th time; nil:
+// break the stream instead.
+func (f *fakeCommands) answer(node *clienttest.Node, req *boxofficev1.CommandsRequest, times int) *boxofficev1.CommandsResponse {
+	resp := &boxofficev1.CommandsResponse{Tag: req.Tag}
+	switch cmd := req.Command.(type) {
+	case *boxofficev1.CommandsRequest_Hold:
+		switch cmd.Hold.Holder {
+		case "missing":
+			resp.Result = &boxofficev1.CommandsResponse_Error{Error: &boxofficev1.StreamError{
+				Code: int32(codes.NotFound), Message: "no such section", Reason: "NOT_FOUND"}}
+		case "break":
+			if times == 1 {
+				return nil
+			}
+		case "redirect":
+			if node.Addr != f.redirectTo {
+				resp.Result = &boxofficev1.CommandsResponse_Error{Error: &boxofficev1.StreamError{
+					Code: int32(codes.Unavailable), Message: "not the leader", LeaderAddr: f.redirectTo}}
+			}
+		case "wrong-kind":
+			resp.Result = &boxofficev1.CommandsResponse_Sell{Sell: &boxofficev1.SellResponse{}}
+		}
+		if resp.Result == nil {
+			resp.Result = &boxofficev1.CommandsResponse_Hold{Hold: &boxofficev1.HoldResponse{
+				HoldId: node.ID + "/" + cmd.Hold.RequestId, Holder: cmd.Hold.Holder}}
+		}
+	case *boxofficev1.CommandsRequest_Sell:
+		resp.Result = &boxofficev1.CommandsResponse_Sell{Sell: &boxofficev1.SellResponse{OrderId: cmd.Sell.OrderId}}
+	case *boxofficev1.CommandsRequest_Release:
+		resp.Result = &boxofficev1.CommandsResponse_Release{Release: &boxofficev1.ReleaseResponse{SeatIds: []string{cmd.Release.HoldId}}}
+	case *boxofficev1.CommandsRequest_ExtendHold:
+		resp.Result = &boxofficev1.CommandsResponse_ExtendHold{ExtendHold: &boxofficev1.HoldResponse{HoldId: cmd.ExtendHold.HoldId}}
+	case *boxofficev1.CommandsRequest_Refund:
+		resp.Result = &boxofficev1.CommandsResponse_Refund{Refund: &boxofficev1.RefundResponse{
+			Tickets: []*boxofficev1.Ticket{{OrderId: cmd.Refund.OrderId}}}}
+	}
+	return resp
 }
 
 // times reports how often a request id was received.
@@ -174,6 +234,9 @@ func TestCommandsMultiplex(t *testing.T) {
 	if n := f.streams.Load(); n != 1 {
 		t.Fatalf("64 callers opened %d Commands streams to one node, want 1", n)
 	}
+	if n := f.unasked.Load(); n != 0 {
+		t.Fatalf("%d messages carried several commands to a node that never announced batches", n)
+	}
 	if calls := fake.Calls("Hold"); len(calls) != 0 {
 		t.Fatalf("%d unary Hold calls; every hold should have gone on the stream", len(calls))
 	}
@@ -194,6 +257,42 @@ func TestCommandsMultiplex(t *testing.T) {
 	// A request id was filled in for each, as for unary calls.
 	if f.times("") != 0 {
 		t.Fatal("a mutation went on the stream without a request id")
+	}
+}
+
+// TestCommandsBatched: to a node that announces batches, concurrent
+// callers' commands go several to a message, and answers that come several
+// to a message reach their own callers.
+func TestCommandsBatched(t *testing.T) {
+	fake, f := newFakeCommands(t, 1)
+	f.batches = true
+	c := dial(t, fake.Addrs())
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for caller := range 64 {
+		wg.Go(func() {
+			for k := range 30 {
+				id := fmt.Sprintf("c%d-%d", caller, k)
+				resp, err := c.Hold(ctx, hold("fan", id))
+				if err != nil {
+					t.Errorf("hold %s: %v", id, err)
+					return
+				}
+				if want := "n1/" + id; resp.GetHoldId() != want {
+					t.Errorf("hold %s got the answer %s", id, resp.GetHoldId())
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	messages, commands := f.messages.Load(), f.commands.Load()
+	t.Logf("%d commands in %d messages", commands, messages)
+	if commands != 64*30 {
+		t.Fatalf("the node received %d commands, want %d (each once)", commands, 64*30)
+	}
+	if messages >= commands {
+		t.Fatalf("%d commands of 64 concurrent callers went in %d messages: never batched", commands, messages)
 	}
 }
 

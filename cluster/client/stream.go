@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -27,7 +30,9 @@ import (
 // receiver matches its answer by, since a node answers in any order. A
 // stream that fails fails its calls in flight with UNAVAILABLE (retried
 // like any call: mutations keep their request ids) and is opened again by
-// the next call.
+// the next call. Commands streams batch once the node says it reads
+// batches: the commands queued while a message is being sent go in the
+// next one, and a message of answers may carry several.
 
 // errorDomain is the ErrorInfo domain of the statuses the nodes send.
 const errorDomain = "boxoffice.dev"
@@ -44,6 +49,13 @@ type taggedStreams[Req, Resp any] struct {
 	open        func(context.Context) (grpc.BidiStreamingClient[Req, Resp], error)
 	background  context.Context // the Client's: Close ends every stream
 	inFlightMax int
+	// Batches (several requests or answers in one message), when the
+	// node announces them in its response header batchKey: join puts
+	// requests into the message of the first one, split takes further
+	// answers out of a message. batchKey "": never batched.
+	batchKey string
+	join     func(first *Req, rest []*Req)
+	split    func(*Resp) []*Resp
 
 	mu      sync.Mutex
 	current *taggedStream[Req, Resp]
@@ -91,7 +103,11 @@ func (s *taggedStreams[Req, Resp]) stream(ctx context.Context) (*taggedStream[Re
 	// already shared; AfterFunc's stop says for certain whether the
 	// cancel can still run.)
 	stopWatching := context.AfterFunc(ctx, cancel)
-	raw, err := s.open(streamCtx)
+	openCtx := streamCtx
+	if s.batchKey != "" {
+		openCtx = metadata.AppendToOutgoingContext(streamCtx, s.batchKey, "1")
+	}
+	raw, err := s.open(openCtx)
 	if !stopWatching() && err == nil {
 		err = ctx.Err() // the caller's context ended while opening: the stream is canceled
 	}
@@ -103,11 +119,14 @@ func (s *taggedStreams[Req, Resp]) stream(ctx context.Context) (*taggedStream[Re
 		return nil, status.FromContextError(err).Err()
 	}
 	stream := &taggedStream[Req, Resp]{
-		kind:    s.kind,
-		raw:     raw,
-		cancel:  cancel,
-		slots:   make(chan struct{}, s.inFlightMax),
-		pending: make(map[uint64]chan *Resp),
+		kind:     s.kind,
+		raw:      raw,
+		cancel:   cancel,
+		slots:    make(chan struct{}, s.inFlightMax),
+		pending:  make(map[uint64]chan *Resp),
+		batchKey: s.batchKey,
+		join:     s.join,
+		split:    s.split,
 	}
 	go stream.receive()
 	s.current = stream
@@ -121,7 +140,19 @@ type taggedStream[Req, Resp any] struct {
 	cancel context.CancelFunc
 	slots  chan struct{} // one per call in flight
 
-	sendMu sync.Mutex // gRPC allows one Send at a time
+	// Sends: gRPC allows one Send at a time, so the caller that finds
+	// no send in progress sends, and keeps sending what other callers
+	// queue meanwhile (in one message each time once batching is on);
+	// the others return at once to wait for their answers.
+	sendMu  sync.Mutex
+	queue   []*Req // to send, under sendMu
+	spare   []*Req // the previous queue's array, for reuse
+	sending bool   // a caller is sending, under sendMu
+
+	batchKey string
+	join     func(first *Req, rest []*Req)
+	split    func(*Resp) []*Resp
+	batching atomic.Bool // the node announced batches
 
 	mu      sync.Mutex
 	nextTag uint64
@@ -161,16 +192,7 @@ func (s *taggedStream[Req, Resp]) call(ctx context.Context, build func(tag uint6
 		// Whole milliseconds, at least one: 0 would mean the node's limit.
 		timeoutMs = uint32(max(1, min(time.Until(deadline).Milliseconds(), 1<<31)))
 	}
-	msg := build(tag, timeoutMs)
-	s.sendMu.Lock()
-	err := s.raw.Send(msg)
-	s.sendMu.Unlock()
-	if err != nil && !errors.Is(err, io.EOF) {
-		s.fail(fmt.Errorf("send: %w", err))
-	}
-	// io.EOF: the stream has ended, and the receiver fails it with the
-	// status Recv returns, which says why (UNIMPLEMENTED from a node
-	// without the method, for one).
+	s.send(build(tag, timeoutMs))
 
 	select {
 	case resp := <-answer:
@@ -190,23 +212,100 @@ func (s *taggedStream[Req, Resp]) call(ctx context.Context, build func(tag uint6
 	}
 }
 
+// sendBatchMax bounds the requests put in one message.
+const sendBatchMax = 256
+
+// send queues msg and, unless another caller is sending, sends everything
+// queued until the queue is empty.
+func (s *taggedStream[Req, Resp]) send(msg *Req) {
+	s.sendMu.Lock()
+	s.queue = append(s.queue, msg)
+	if s.sending {
+		s.sendMu.Unlock()
+		return
+	}
+	s.sending = true
+	if s.batching.Load() {
+		// Callers woken by one message of answers send again
+		// together: let those already runnable queue first.
+		s.sendMu.Unlock()
+		runtime.Gosched()
+		s.sendMu.Lock()
+	}
+	for len(s.queue) > 0 {
+		batch := s.queue
+		s.queue, s.spare = s.spare[:0], nil
+		s.sendMu.Unlock()
+		s.sendAll(batch)
+		clear(batch)
+		s.sendMu.Lock()
+		s.spare = batch[:0]
+	}
+	s.sending = false
+	s.sendMu.Unlock()
+}
+
+// sendAll sends batch, as few messages as the node accepts.
+func (s *taggedStream[Req, Resp]) sendAll(batch []*Req) {
+	for len(batch) > 0 {
+		n := 1
+		if s.join != nil && s.batching.Load() {
+			n = min(len(batch), sendBatchMax)
+		}
+		first := batch[0]
+		if n > 1 {
+			s.join(first, batch[1:n])
+		}
+		err := s.raw.Send(first)
+		if n > 1 {
+			s.join(first, nil)
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			s.fail(fmt.Errorf("send: %w", err))
+		}
+		// io.EOF: the stream has ended, and the receiver fails it with
+		// the status Recv returns, which says why (UNIMPLEMENTED from a
+		// node without the method, for one).
+		batch = batch[n:]
+	}
+}
+
 // receive hands every answer to the call waiting for its tag, until the
 // stream fails.
 func (s *taggedStream[Req, Resp]) receive() {
+	if s.batchKey != "" {
+		// A node that reads batches says so in a header it sends at
+		// once; any other sends its header with its first answer.
+		if md, err := s.raw.Header(); err == nil && slices.Contains(md.Get(s.batchKey), "1") {
+			s.batching.Store(true)
+		}
+	}
 	for {
 		resp, err := s.raw.Recv()
 		if err != nil {
 			s.fail(err)
 			return
 		}
-		tag := any(resp).(taggedResponse).GetTag()
-		s.mu.Lock()
-		answer := s.pending[tag]
-		delete(s.pending, tag)
-		s.mu.Unlock()
-		if answer != nil {
-			answer <- resp // buffered, and only this receiver sends on it
+		var more []*Resp
+		if s.split != nil {
+			more = s.split(resp) // before resp is handed over
 		}
+		s.deliver(resp)
+		for _, resp := range more {
+			s.deliver(resp)
+		}
+	}
+}
+
+// deliver hands one answer to the call waiting for its tag.
+func (s *taggedStream[Req, Resp]) deliver(resp *Resp) {
+	tag := any(resp).(taggedResponse).GetTag()
+	s.mu.Lock()
+	answer := s.pending[tag]
+	delete(s.pending, tag)
+	s.mu.Unlock()
+	if answer != nil {
+		answer <- resp // buffered, and only this receiver sends on it
 	}
 }
 

@@ -3143,7 +3143,17 @@ type CommandsRequest struct {
 	//	*CommandsRequest_Release
 	//	*CommandsRequest_ExtendHold
 	//	*CommandsRequest_Refund
-	Command       isCommandsRequest_Command `protobuf_oneof:"command"`
+	Command isCommandsRequest_Command `protobuf_oneof:"command"`
+	// Further commands carried by this message, each with its own tag and
+	// timeout and answered on its own, exactly as if each had come in a
+	// message of its own (their own "more" is ignored). A client sends
+	// them only after the node announced batches (the response header
+	// "boxoffice-commands-batch: 1", sent at once to a client that asked
+	// with the same request header): a node without them would drop them.
+	// Batching is the client's choice, never a wait: what is queued while
+	// the previous message is being sent goes in the next one. At most
+	// 1023 (the node works on 1024 commands of a stream at a time).
+	More          []*CommandsRequest `protobuf:"bytes,8,rep,name=more,proto3" json:"more,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3244,6 +3254,13 @@ func (x *CommandsRequest) GetRefund() *RefundRequest {
 	return nil
 }
 
+func (x *CommandsRequest) GetMore() []*CommandsRequest {
+	if x != nil {
+		return x.More
+	}
+	return nil
+}
+
 type isCommandsRequest_Command interface {
 	isCommandsRequest_Command()
 }
@@ -3291,7 +3308,11 @@ type CommandsResponse struct {
 	//	*CommandsResponse_ExtendHold
 	//	*CommandsResponse_Refund
 	//	*CommandsResponse_Error
-	Result        isCommandsResponse_Result `protobuf_oneof:"result"`
+	Result isCommandsResponse_Result `protobuf_oneof:"result"`
+	// Further answers carried by this message (to a client that asked for
+	// batches, see CommandsRequest.more): the answers ready when the node
+	// sends, each with its own tag.
+	More          []*CommandsResponse `protobuf:"bytes,8,rep,name=more,proto3" json:"more,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3390,6 +3411,13 @@ func (x *CommandsResponse) GetError() *StreamError {
 		if x, ok := x.Result.(*CommandsResponse_Error); ok {
 			return x.Error
 		}
+	}
+	return nil
+}
+
+func (x *CommandsResponse) GetMore() []*CommandsResponse {
+	if x != nil {
+		return x.More
 	}
 	return nil
 }
@@ -4911,7 +4939,7 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"leaderAddr\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe4\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x97\x03\n" +
 	"\x0fCommandsRequest\x12\x10\n" +
 	"\x03tag\x18\x01 \x01(\x04R\x03tag\x12\x1d\n" +
 	"\n" +
@@ -4921,8 +4949,9 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\arelease\x18\x05 \x01(\v2\x1c.boxoffice.v1.ReleaseRequestH\x00R\arelease\x12B\n" +
 	"\vextend_hold\x18\x06 \x01(\v2\x1f.boxoffice.v1.ExtendHoldRequestH\x00R\n" +
 	"extendHold\x125\n" +
-	"\x06refund\x18\a \x01(\v2\x1b.boxoffice.v1.RefundRequestH\x00R\x06refundB\t\n" +
-	"\acommand\"\xf7\x02\n" +
+	"\x06refund\x18\a \x01(\v2\x1b.boxoffice.v1.RefundRequestH\x00R\x06refund\x121\n" +
+	"\x04more\x18\b \x03(\v2\x1d.boxoffice.v1.CommandsRequestR\x04moreB\t\n" +
+	"\acommand\"\xab\x03\n" +
 	"\x10CommandsResponse\x12\x10\n" +
 	"\x03tag\x18\x01 \x01(\x04R\x03tag\x120\n" +
 	"\x04hold\x18\x02 \x01(\v2\x1a.boxoffice.v1.HoldResponseH\x00R\x04hold\x120\n" +
@@ -4931,7 +4960,8 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\vextend_hold\x18\x05 \x01(\v2\x1a.boxoffice.v1.HoldResponseH\x00R\n" +
 	"extendHold\x126\n" +
 	"\x06refund\x18\x06 \x01(\v2\x1c.boxoffice.v1.RefundResponseH\x00R\x06refund\x121\n" +
-	"\x05error\x18\a \x01(\v2\x19.boxoffice.v1.StreamErrorH\x00R\x05errorB\b\n" +
+	"\x05error\x18\a \x01(\v2\x19.boxoffice.v1.StreamErrorH\x00R\x05error\x122\n" +
+	"\x04more\x18\b \x03(\v2\x1e.boxoffice.v1.CommandsResponseR\x04moreB\b\n" +
 	"\x06result\"\xb1\x01\n" +
 	"\bNodeInfo\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x1b\n" +
@@ -5191,65 +5221,67 @@ var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	30, // 34: boxoffice.v1.CommandsRequest.release:type_name -> boxoffice.v1.ReleaseRequest
 	29, // 35: boxoffice.v1.CommandsRequest.extend_hold:type_name -> boxoffice.v1.ExtendHoldRequest
 	35, // 36: boxoffice.v1.CommandsRequest.refund:type_name -> boxoffice.v1.RefundRequest
-	27, // 37: boxoffice.v1.CommandsResponse.hold:type_name -> boxoffice.v1.HoldResponse
-	34, // 38: boxoffice.v1.CommandsResponse.sell:type_name -> boxoffice.v1.SellResponse
-	31, // 39: boxoffice.v1.CommandsResponse.release:type_name -> boxoffice.v1.ReleaseResponse
-	27, // 40: boxoffice.v1.CommandsResponse.extend_hold:type_name -> boxoffice.v1.HoldResponse
-	36, // 41: boxoffice.v1.CommandsResponse.refund:type_name -> boxoffice.v1.RefundResponse
-	42, // 42: boxoffice.v1.CommandsResponse.error:type_name -> boxoffice.v1.StreamError
-	46, // 43: boxoffice.v1.GroupStatus.replicas:type_name -> boxoffice.v1.ReplicaStatus
-	45, // 44: boxoffice.v1.StatusResponse.nodes:type_name -> boxoffice.v1.NodeInfo
-	47, // 45: boxoffice.v1.StatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
-	50, // 46: boxoffice.v1.RoutingResponse.shards:type_name -> boxoffice.v1.ShardRoute
-	45, // 47: boxoffice.v1.RoutingResponse.nodes:type_name -> boxoffice.v1.NodeInfo
-	55, // 48: boxoffice.v1.ScanResponse.records:type_name -> boxoffice.v1.Record
-	17, // 49: boxoffice.v1.Inventory.CreateEvent:input_type -> boxoffice.v1.CreateEventRequest
-	19, // 50: boxoffice.v1.Inventory.GetEvent:input_type -> boxoffice.v1.GetEventRequest
-	20, // 51: boxoffice.v1.Inventory.ListEvents:input_type -> boxoffice.v1.ListEventsRequest
-	22, // 52: boxoffice.v1.Inventory.GetSeatMap:input_type -> boxoffice.v1.GetSeatMapRequest
-	28, // 53: boxoffice.v1.Inventory.GetHold:input_type -> boxoffice.v1.GetHoldRequest
-	26, // 54: boxoffice.v1.Inventory.Hold:input_type -> boxoffice.v1.HoldRequest
-	29, // 55: boxoffice.v1.Inventory.ExtendHold:input_type -> boxoffice.v1.ExtendHoldRequest
-	30, // 56: boxoffice.v1.Inventory.Release:input_type -> boxoffice.v1.ReleaseRequest
-	33, // 57: boxoffice.v1.Inventory.Sell:input_type -> boxoffice.v1.SellRequest
-	35, // 58: boxoffice.v1.Inventory.Refund:input_type -> boxoffice.v1.RefundRequest
-	38, // 59: boxoffice.v1.Inventory.Watch:input_type -> boxoffice.v1.WatchRequest
-	40, // 60: boxoffice.v1.Inventory.ReadSeatMaps:input_type -> boxoffice.v1.ReadSeatMapsRequest
-	43, // 61: boxoffice.v1.Inventory.Commands:input_type -> boxoffice.v1.CommandsRequest
-	48, // 62: boxoffice.v1.Cluster.Status:input_type -> boxoffice.v1.StatusRequest
-	51, // 63: boxoffice.v1.Cluster.Routing:input_type -> boxoffice.v1.RoutingRequest
-	53, // 64: boxoffice.v1.Cluster.RemoveNode:input_type -> boxoffice.v1.RemoveNodeRequest
-	56, // 65: boxoffice.v1.Records.Get:input_type -> boxoffice.v1.GetRecordRequest
-	57, // 66: boxoffice.v1.Records.CompareAndSwap:input_type -> boxoffice.v1.CompareAndSwapRequest
-	59, // 67: boxoffice.v1.Records.Delete:input_type -> boxoffice.v1.DeleteRecordRequest
-	61, // 68: boxoffice.v1.Records.Add:input_type -> boxoffice.v1.AddRequest
-	63, // 69: boxoffice.v1.Records.Scan:input_type -> boxoffice.v1.ScanRequest
-	18, // 70: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
-	10, // 71: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
-	21, // 72: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
-	16, // 73: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
-	27, // 74: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
-	27, // 75: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
-	27, // 76: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
-	31, // 77: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
-	34, // 78: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
-	36, // 79: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
-	39, // 80: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
-	41, // 81: boxoffice.v1.Inventory.ReadSeatMaps:output_type -> boxoffice.v1.ReadSeatMapsResponse
-	44, // 82: boxoffice.v1.Inventory.Commands:output_type -> boxoffice.v1.CommandsResponse
-	49, // 83: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
-	52, // 84: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
-	54, // 85: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
-	55, // 86: boxoffice.v1.Records.Get:output_type -> boxoffice.v1.Record
-	58, // 87: boxoffice.v1.Records.CompareAndSwap:output_type -> boxoffice.v1.CompareAndSwapResponse
-	60, // 88: boxoffice.v1.Records.Delete:output_type -> boxoffice.v1.DeleteRecordResponse
-	62, // 89: boxoffice.v1.Records.Add:output_type -> boxoffice.v1.AddResponse
-	64, // 90: boxoffice.v1.Records.Scan:output_type -> boxoffice.v1.ScanResponse
-	70, // [70:91] is the sub-list for method output_type
-	49, // [49:70] is the sub-list for method input_type
-	49, // [49:49] is the sub-list for extension type_name
-	49, // [49:49] is the sub-list for extension extendee
-	0,  // [0:49] is the sub-list for field type_name
+	43, // 37: boxoffice.v1.CommandsRequest.more:type_name -> boxoffice.v1.CommandsRequest
+	27, // 38: boxoffice.v1.CommandsResponse.hold:type_name -> boxoffice.v1.HoldResponse
+	34, // 39: boxoffice.v1.CommandsResponse.sell:type_name -> boxoffice.v1.SellResponse
+	31, // 40: boxoffice.v1.CommandsResponse.release:type_name -> boxoffice.v1.ReleaseResponse
+	27, // 41: boxoffice.v1.CommandsResponse.extend_hold:type_name -> boxoffice.v1.HoldResponse
+	36, // 42: boxoffice.v1.CommandsResponse.refund:type_name -> boxoffice.v1.RefundResponse
+	42, // 43: boxoffice.v1.CommandsResponse.error:type_name -> boxoffice.v1.StreamError
+	44, // 44: boxoffice.v1.CommandsResponse.more:type_name -> boxoffice.v1.CommandsResponse
+	46, // 45: boxoffice.v1.GroupStatus.replicas:type_name -> boxoffice.v1.ReplicaStatus
+	45, // 46: boxoffice.v1.StatusResponse.nodes:type_name -> boxoffice.v1.NodeInfo
+	47, // 47: boxoffice.v1.StatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
+	50, // 48: boxoffice.v1.RoutingResponse.shards:type_name -> boxoffice.v1.ShardRoute
+	45, // 49: boxoffice.v1.RoutingResponse.nodes:type_name -> boxoffice.v1.NodeInfo
+	55, // 50: boxoffice.v1.ScanResponse.records:type_name -> boxoffice.v1.Record
+	17, // 51: boxoffice.v1.Inventory.CreateEvent:input_type -> boxoffice.v1.CreateEventRequest
+	19, // 52: boxoffice.v1.Inventory.GetEvent:input_type -> boxoffice.v1.GetEventRequest
+	20, // 53: boxoffice.v1.Inventory.ListEvents:input_type -> boxoffice.v1.ListEventsRequest
+	22, // 54: boxoffice.v1.Inventory.GetSeatMap:input_type -> boxoffice.v1.GetSeatMapRequest
+	28, // 55: boxoffice.v1.Inventory.GetHold:input_type -> boxoffice.v1.GetHoldRequest
+	26, // 56: boxoffice.v1.Inventory.Hold:input_type -> boxoffice.v1.HoldRequest
+	29, // 57: boxoffice.v1.Inventory.ExtendHold:input_type -> boxoffice.v1.ExtendHoldRequest
+	30, // 58: boxoffice.v1.Inventory.Release:input_type -> boxoffice.v1.ReleaseRequest
+	33, // 59: boxoffice.v1.Inventory.Sell:input_type -> boxoffice.v1.SellRequest
+	35, // 60: boxoffice.v1.Inventory.Refund:input_type -> boxoffice.v1.RefundRequest
+	38, // 61: boxoffice.v1.Inventory.Watch:input_type -> boxoffice.v1.WatchRequest
+	40, // 62: boxoffice.v1.Inventory.ReadSeatMaps:input_type -> boxoffice.v1.ReadSeatMapsRequest
+	43, // 63: boxoffice.v1.Inventory.Commands:input_type -> boxoffice.v1.CommandsRequest
+	48, // 64: boxoffice.v1.Cluster.Status:input_type -> boxoffice.v1.StatusRequest
+	51, // 65: boxoffice.v1.Cluster.Routing:input_type -> boxoffice.v1.RoutingRequest
+	53, // 66: boxoffice.v1.Cluster.RemoveNode:input_type -> boxoffice.v1.RemoveNodeRequest
+	56, // 67: boxoffice.v1.Records.Get:input_type -> boxoffice.v1.GetRecordRequest
+	57, // 68: boxoffice.v1.Records.CompareAndSwap:input_type -> boxoffice.v1.CompareAndSwapRequest
+	59, // 69: boxoffice.v1.Records.Delete:input_type -> boxoffice.v1.DeleteRecordRequest
+	61, // 70: boxoffice.v1.Records.Add:input_type -> boxoffice.v1.AddRequest
+	63, // 71: boxoffice.v1.Records.Scan:input_type -> boxoffice.v1.ScanRequest
+	18, // 72: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
+	10, // 73: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
+	21, // 74: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
+	16, // 75: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
+	27, // 76: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
+	27, // 77: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
+	27, // 78: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
+	31, // 79: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
+	34, // 80: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
+	36, // 81: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
+	39, // 82: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
+	41, // 83: boxoffice.v1.Inventory.ReadSeatMaps:output_type -> boxoffice.v1.ReadSeatMapsResponse
+	44, // 84: boxoffice.v1.Inventory.Commands:output_type -> boxoffice.v1.CommandsResponse
+	49, // 85: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
+	52, // 86: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
+	54, // 87: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
+	55, // 88: boxoffice.v1.Records.Get:output_type -> boxoffice.v1.Record
+	58, // 89: boxoffice.v1.Records.CompareAndSwap:output_type -> boxoffice.v1.CompareAndSwapResponse
+	60, // 90: boxoffice.v1.Records.Delete:output_type -> boxoffice.v1.DeleteRecordResponse
+	62, // 91: boxoffice.v1.Records.Add:output_type -> boxoffice.v1.AddResponse
+	64, // 92: boxoffice.v1.Records.Scan:output_type -> boxoffice.v1.ScanResponse
+	72, // [72:93] is the sub-list for method output_type
+	51, // [51:72] is the sub-list for method input_type
+	51, // [51:51] is the sub-list for extension type_name
+	51, // [51:51] is the sub-list for extension extendee
+	0,  // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_api_boxoffice_v1_boxoffice_proto_init() }
