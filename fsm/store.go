@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/boxoffice/boxoffice/fsm/fsmpb"
-	"google.golang.org/protobuf/proto"
 )
 
 // MaxShardsPerStore bounds the shards one data group holds; a CreateShard
@@ -51,8 +50,10 @@ func New(opts Options) *Store {
 // does not decode, or an index that does not move forward, is corruption
 // and panics; business refusals are Results.
 func (s *Store) Apply(index uint64, data []byte) []*fsmpb.Result {
+	// The generated decoder: entries are written by the leader from
+	// requests gRPC decoded and checked already.
 	var b fsmpb.Batch
-	if err := proto.Unmarshal(data, &b); err != nil {
+	if err := b.UnmarshalVT(data); err != nil {
 		panic(fmt.Sprintf("fsm: log entry %d does not decode as a Batch: %v", index, err))
 	}
 	return s.ApplyBatch(index, &b)

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/boxoffice/boxoffice/fsm"
 	"github.com/boxoffice/boxoffice/fsm/fsmpb"
@@ -188,7 +187,7 @@ func (g *group) propose(ctx context.Context, cmd *fsmpb.Command) (*fsmpb.Result,
 	if res := g.refuseHoldLocally(ctx, cmd); res != nil {
 		return res, nil
 	}
-	p := &proposal{cmd: cmd, size: proto.Size(cmd), done: make(chan proposalOutcome, 1), at: time.Now()}
+	p := &proposal{cmd: cmd, size: cmd.SizeVT(), done: make(chan proposalOutcome, 1), at: time.Now()}
 	if p.size > g.host.cfg.Group.BatchBytesMax-64 {
 		return nil, fmt.Errorf("%w: command of %d bytes exceeds the entry limit", ErrTooLarge, p.size)
 	}
@@ -376,7 +375,7 @@ func (g *group) proposeBatch(batch []*proposal) <-chan struct{} {
 		p.cmd.NowUnixMs = now
 		entry.Commands[i] = p.cmd
 	}
-	data, err := proto.Marshal(entry)
+	data, err := entry.MarshalVT()
 	if err != nil {
 		panic(fmt.Sprintf("group %s: encoding a batch: %v", g.id, err))
 	}

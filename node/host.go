@@ -32,6 +32,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	_ "github.com/boxoffice/boxoffice/api/codec" // gRPC encodes with the generated code
 	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/fsm"
 	"github.com/boxoffice/boxoffice/fsm/fsmpb"

@@ -40,6 +40,7 @@ import (
 	"time"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	_ "github.com/boxoffice/boxoffice/api/codec" // gRPC encodes with the generated code
 	"github.com/boxoffice/boxoffice/cluster"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
