@@ -94,3 +94,29 @@ func TestDecodingRefusesInvalidUTF8(t *testing.T) {
 		t.Fatalf("decoded request_id %q, want an error", h.RequestId)
 	}
 }
+
+// TestClientDecodesWithTheGeneratedCode: the client's codec reads what a
+// node writes (a seat map with nested repeated messages), and it is the
+// generated decoder that reads it: it lets through a string the registered
+// codec refuses.
+func TestClientDecodesWithTheGeneratedCode(t *testing.T) {
+	c := Client()
+	in := &boxofficev1.SeatMap{EventId: "ev", Sections: []*boxofficev1.SectionState{{Id: "S1", Available: 3,
+		Rows: []*boxofficev1.RowState{{Label: "1", Seats: []*boxofficev1.Seat{{SeatId: "S1-1-1", State: boxofficev1.SeatState_SEAT_STATE_SOLD}}}}}}}
+	data, err := c.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out boxofficev1.SeatMap
+	if err := c.Unmarshal(data, &out); err != nil || !proto.Equal(in, &out) {
+		t.Fatalf("%v, %v", &out, err)
+	}
+	bad := []byte{0x0a, 0x02, 0xff, 0xfe}
+	var h boxofficev1.HoldRequest
+	if err := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(bad)}, &h); err != nil {
+		t.Fatalf("the client's codec checked UTF-8 (%v): not the generated decoder", err)
+	}
+	if err := registered(t).Unmarshal(mem.BufferSlice{mem.SliceBuffer(bad)}, &h); err == nil {
+		t.Fatal("Client changed the registered codec")
+	}
+}

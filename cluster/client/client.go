@@ -40,7 +40,7 @@ import (
 	"time"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
-	_ "github.com/boxoffice/boxoffice/api/codec" // gRPC encodes with the generated code
+	"github.com/boxoffice/boxoffice/api/codec"
 	"github.com/boxoffice/boxoffice/cluster"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -148,7 +148,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c.dialOpts = append([]grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(ResponseBytesMax)),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(ResponseBytesMax), grpc.ForceCodecV2(codec.Client())),
 	}, cfg.DialOptions...)
 	c.background, c.cancelBackground = context.WithCancel(context.Background())
 	c.rawInventoryConn = roundRobinConn{c}
