@@ -206,19 +206,16 @@ func hold(holder, requestID string) *boxofficev1.HoldRequest {
 		Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 2}}}
 }
 
-// TestCommandsMultiplex: concurrent callers' mutations share one Commands
-// stream per node, each gets the answer to its own command although
-// answers come back out of order, and no unary mutation is made.
-func TestCommandsMultiplex(t *testing.T) {
-	fake, f := newFakeCommands(t, 1)
-	c := dial(t, fake.Addrs())
-	ctx := context.Background()
+// holdFromCallers makes each of callers concurrent callers hold holds times
+// on node n1 and checks that each hold got its own answer.
+func holdFromCallers(t *testing.T, c *Client, callers, holds int) {
+	t.Helper()
 	var wg sync.WaitGroup
-	for caller := range 64 {
+	for caller := range callers {
 		wg.Go(func() {
-			for k := range 30 {
+			for k := range holds {
 				id := fmt.Sprintf("c%d-%d", caller, k)
-				resp, err := c.Hold(ctx, hold("fan", id))
+				resp, err := c.Hold(context.Background(), hold("fan", id))
 				if err != nil {
 					t.Errorf("hold %s: %v", id, err)
 					return
@@ -231,6 +228,16 @@ func TestCommandsMultiplex(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestCommandsMultiplex: concurrent callers' mutations share one Commands
+// stream per node, each gets the answer to its own command although
+// answers come back out of order, and no unary mutation is made.
+func TestCommandsMultiplex(t *testing.T) {
+	fake, f := newFakeCommands(t, 1)
+	c := dial(t, fake.Addrs())
+	ctx := context.Background()
+	holdFromCallers(t, c, 64, 30)
 	if n := f.streams.Load(); n != 1 {
 		t.Fatalf("64 callers opened %d Commands streams to one node, want 1", n)
 	}
@@ -267,25 +274,7 @@ func TestCommandsBatched(t *testing.T) {
 	fake, f := newFakeCommands(t, 1)
 	f.batches = true
 	c := dial(t, fake.Addrs())
-	ctx := context.Background()
-	var wg sync.WaitGroup
-	for caller := range 64 {
-		wg.Go(func() {
-			for k := range 30 {
-				id := fmt.Sprintf("c%d-%d", caller, k)
-				resp, err := c.Hold(ctx, hold("fan", id))
-				if err != nil {
-					t.Errorf("hold %s: %v", id, err)
-					return
-				}
-				if want := "n1/" + id; resp.GetHoldId() != want {
-					t.Errorf("hold %s got the answer %s", id, resp.GetHoldId())
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
+	holdFromCallers(t, c, 64, 30)
 	messages, commands := f.messages.Load(), f.commands.Load()
 	t.Logf("%d commands in %d messages", commands, messages)
 	if commands != 64*30 {

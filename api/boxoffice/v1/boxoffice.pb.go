@@ -3151,8 +3151,9 @@ type CommandsRequest struct {
 	// "boxoffice-commands-batch: 1", sent at once to a client that asked
 	// with the same request header): a node without them would drop them.
 	// Batching is the client's choice, never a wait: what is queued while
-	// the previous message is being sent goes in the next one. At most
-	// 1023 (the node works on 1024 commands of a stream at a time).
+	// the previous message is being sent goes in the next one. The node
+	// works on 1024 commands of a stream at a time: the rest of a larger
+	// batch waits for answers to go out (the Go client sends at most 256).
 	More          []*CommandsRequest `protobuf:"bytes,8,rep,name=more,proto3" json:"more,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
