@@ -294,7 +294,7 @@ func (c *Client) Refund(ctx context.Context, req *boxofficev1.RefundRequest) (*b
 // The stream ends when ctx ends; CallTimeout does not apply.
 func (c *Client) Watch(ctx context.Context, req *boxofficev1.WatchRequest) (boxofficev1.Inventory_WatchClient, error) {
 	var stream boxofficev1.Inventory_WatchClient
-	err := c.retry(ctx, "Watch", req.GetEventId(), anyNode, func(_ context.Context, nc *nodeConn, _ ...grpc.CallOption) error {
+	err := c.retry(ctx, "Watch", req.GetEventId(), anyNode, func(_ context.Context, _ time.Time, nc *nodeConn, _ ...grpc.CallOption) error {
 		// The stream lives under the caller's ctx, not the attempt's; the
 		// header and trailer options are for unary calls only.
 		var err error
@@ -459,24 +459,42 @@ func clusterMethod[Req, Resp any](m func(boxofficev1.ClusterClient, context.Cont
 
 func call[Req, Resp any](c *Client, ctx context.Context, name, eventID string, to target, req Req, method unaryMethod[Req, Resp]) (Resp, error) {
 	var resp Resp
-	err := c.retry(ctx, name, eventID, to, func(attemptCtx context.Context, nc *nodeConn, opts ...grpc.CallOption) error {
+	err := c.retry(ctx, name, eventID, to, func(ctx context.Context, deadline time.Time, nc *nodeConn, opts ...grpc.CallOption) error {
+		ctx, cancel := withDeadline(ctx, deadline)
+		defer cancel()
 		var err error
-		resp, err = method(nc, attemptCtx, req, opts...)
+		resp, err = method(nc, ctx, req, opts...)
 		return err
 	})
 	return resp, err
 }
 
-// attemptFunc makes one attempt on one node, passing opts to gRPC.
-type attemptFunc func(ctx context.Context, nc *nodeConn, opts ...grpc.CallOption) error
+// attemptFunc makes one attempt on one node, passing opts to gRPC. ctx is
+// the caller's; the attempt must end by deadline (withDeadline for a
+// unary call; a stream call carries it to the node and to the stream's
+// sweeper).
+type attemptFunc func(ctx context.Context, deadline time.Time, nc *nodeConn, opts ...grpc.CallOption) error
+
+// withDeadline bounds ctx by deadline, unless ctx already ends by then.
+func withDeadline(ctx context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && !d.After(deadline) {
+		return ctx, func() {}
+	}
+	return context.WithDeadline(ctx, deadline)
+}
 
 // retry runs attempt until it succeeds, fails for good, or the call's
-// deadline passes; it returns the last attempt's error.
+// deadline passes; it returns the last attempt's error. The call's
+// deadline is the caller's, else RetryTimeout from now; an attempt's is
+// CallTimeout from its start, at the latest the call's. Neither makes a
+// context (a context with a deadline is a runtime timer and a child
+// registered with its parent: on the stream path that was ~45% of the
+// client's CPU per command, BenchmarkCommandStream); unary attempts make
+// theirs.
 func (c *Client) retry(ctx context.Context, name, eventID string, to target, attempt attemptFunc) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.cfg.RetryTimeout)
-		defer cancel()
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(c.cfg.RetryTimeout)
 	}
 	backoff := backoffStart
 	var (
@@ -500,20 +518,17 @@ func (c *Client) retry(ctx context.Context, name, eventID string, to target, att
 			return err
 		}
 
-		attemptCtx, cancelAttempt := ctx, context.CancelFunc(nil)
-		if deadline, _ := ctx.Deadline(); time.Until(deadline) > c.cfg.CallTimeout {
-			attemptCtx, cancelAttempt = context.WithTimeout(ctx, c.cfg.CallTimeout)
+		attemptDeadline := deadline
+		if d := time.Now().Add(c.cfg.CallTimeout); d.Before(deadline) {
+			attemptDeadline = d
 		}
 		var header, trailer metadata.MD
-		err = attempt(attemptCtx, nc, grpc.Header(&header), grpc.Trailer(&trailer))
-		if cancelAttempt != nil {
-			cancelAttempt()
-		}
+		err = attempt(ctx, attemptDeadline, nc, grpc.Header(&header), grpc.Trailer(&trailer))
 		if err == nil {
 			return nil
 		}
-		if ctx.Err() != nil {
-			return err // the caller's deadline (or cancellation), not the attempt's
+		if ctx.Err() != nil || !time.Now().Before(deadline) {
+			return err // the call's deadline (or cancellation), not the attempt's
 		}
 		if !retryable(err) {
 			return err
@@ -538,23 +553,26 @@ func (c *Client) retry(ctx context.Context, name, eventID string, to target, att
 			}
 		}
 		followedHint = false
-		if !backOff(ctx, &backoff) {
+		if !backOff(ctx, deadline, &backoff) {
 			return err
 		}
 	}
 }
 
 // backOff waits for the current backoff step (a jittered half to all of
-// it) and doubles the step up to backoffMax; false: ctx ended first.
-func backOff(ctx context.Context, step *time.Duration) bool {
-	timer := time.NewTimer(*step/2 + rand.N(*step/2+1))
-	defer timer.Stop()
+// it) and doubles the step up to backoffMax; false: ctx ended, or deadline
+// passed, first.
+func backOff(ctx context.Context, deadline time.Time, step *time.Duration) bool {
+	wait := *step/2 + rand.N(*step/2+1)
 	*step = min(2**step, backoffMax)
+	left := time.Until(deadline)
+	timer := time.NewTimer(min(wait, left))
+	defer timer.Stop()
 	select {
 	case <-ctx.Done():
 		return false
 	case <-timer.C:
-		return true
+		return wait < left
 	}
 }
 
@@ -897,7 +915,8 @@ func (c *Client) Prepare(ctx context.Context, eventID string) error {
 			return fmt.Errorf("boxoffice client: Prepare %q: %w", eventID, err)
 		}
 		c.invalidateRoute(eventID)
-		if !backOff(ctx, &backoff) {
+		deadline, _ := ctx.Deadline()
+		if !backOff(ctx, deadline, &backoff) {
 			return fmt.Errorf("boxoffice client: Prepare %q: %w", eventID, err)
 		}
 	}

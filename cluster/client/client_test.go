@@ -19,7 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-func dial(t *testing.T, addrs []string, mutate ...func(*Config)) *Client {
+func dial(t testing.TB, addrs []string, mutate ...func(*Config)) *Client {
 	t.Helper()
 	cfg := Config{Addrs: addrs, CallTimeout: time.Second, RetryTimeout: 5 * time.Second}
 	for _, m := range mutate {

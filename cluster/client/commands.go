@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"sync/atomic"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -63,29 +64,34 @@ const CommandsBatchMetadataKey = "boxoffice-commands-batch"
 func command[Req any, Resp comparable](c *Client, ctx context.Context, name, eventID string, to target, req Req,
 	unary unaryMethod[Req, Resp], set func(*boxofficev1.CommandsRequest), get func(*boxofficev1.CommandsResponse) Resp) (Resp, error) {
 	var resp Resp
-	err := c.retry(ctx, name, eventID, to, func(ctx context.Context, nc *nodeConn, opts ...grpc.CallOption) error {
+	err := c.retry(ctx, name, eventID, to, func(ctx context.Context, deadline time.Time, nc *nodeConn, opts ...grpc.CallOption) error {
+		unaryAttempt := func() (Resp, error) {
+			ctx, cancel := withDeadline(ctx, deadline)
+			defer cancel()
+			return unary(nc, ctx, req, opts...)
+		}
 		var err error
 		if c.cfg.UnaryCommands || nc.commands.unsupported.Load() {
-			resp, err = unary(nc, ctx, req, opts...)
+			resp, err = unaryAttempt()
 			return err
 		}
-		resp, err = streamed(ctx, nc.commands, name, opts, set, get, func() (Resp, error) { return unary(nc, ctx, req, opts...) })
+		resp, err = streamed(ctx, deadline, nc.commands, name, opts, set, get, unaryAttempt)
 		return err
 	})
 	return resp, err
 }
 
 // streamed sends one command on s (set puts the request into the message,
-// get takes the answer out); on a node that does not serve Commands it
-// calls unary instead. An answer of the wrong kind is a protocol error
-// (INTERNAL).
-func streamed[Resp comparable](ctx context.Context, s *commandStreams, name string, opts []grpc.CallOption,
+// get takes the answer out), to be answered by deadline (zero: ctx's); on
+// a node that does not serve Commands it calls unary instead. An answer of
+// the wrong kind is a protocol error (INTERNAL).
+func streamed[Resp comparable](ctx context.Context, deadline time.Time, s *commandStreams, name string, opts []grpc.CallOption,
 	set func(*boxofficev1.CommandsRequest), get func(*boxofficev1.CommandsResponse) Resp, unary func() (Resp, error)) (Resp, error) {
 	var zero Resp
 	if s.unsupported.Load() {
 		return unary()
 	}
-	answer, err := s.call(ctx, opts, func(tag uint64, timeoutMs uint32) *boxofficev1.CommandsRequest {
+	answer, err := s.call(ctx, deadline, opts, func(tag uint64, timeoutMs uint32) *boxofficev1.CommandsRequest {
 		m := &boxofficev1.CommandsRequest{Tag: tag, TimeoutMs: timeoutMs}
 		set(m)
 		return m
@@ -137,28 +143,28 @@ func (n *NodeInventory) Close() error {
 }
 
 func (n *NodeInventory) Hold(ctx context.Context, req *boxofficev1.HoldRequest, opts ...grpc.CallOption) (*boxofficev1.HoldResponse, error) {
-	return streamed(ctx, n.commands, "Hold", nil,
+	return streamed(ctx, time.Time{}, n.commands, "Hold", nil,
 		func(m *boxofficev1.CommandsRequest) { m.Command = &boxofficev1.CommandsRequest_Hold{Hold: req} },
 		(*boxofficev1.CommandsResponse).GetHold,
 		func() (*boxofficev1.HoldResponse, error) { return n.InventoryClient.Hold(ctx, req, opts...) })
 }
 
 func (n *NodeInventory) Sell(ctx context.Context, req *boxofficev1.SellRequest, opts ...grpc.CallOption) (*boxofficev1.SellResponse, error) {
-	return streamed(ctx, n.commands, "Sell", nil,
+	return streamed(ctx, time.Time{}, n.commands, "Sell", nil,
 		func(m *boxofficev1.CommandsRequest) { m.Command = &boxofficev1.CommandsRequest_Sell{Sell: req} },
 		(*boxofficev1.CommandsResponse).GetSell,
 		func() (*boxofficev1.SellResponse, error) { return n.InventoryClient.Sell(ctx, req, opts...) })
 }
 
 func (n *NodeInventory) Release(ctx context.Context, req *boxofficev1.ReleaseRequest, opts ...grpc.CallOption) (*boxofficev1.ReleaseResponse, error) {
-	return streamed(ctx, n.commands, "Release", nil,
+	return streamed(ctx, time.Time{}, n.commands, "Release", nil,
 		func(m *boxofficev1.CommandsRequest) { m.Command = &boxofficev1.CommandsRequest_Release{Release: req} },
 		(*boxofficev1.CommandsResponse).GetRelease,
 		func() (*boxofficev1.ReleaseResponse, error) { return n.InventoryClient.Release(ctx, req, opts...) })
 }
 
 func (n *NodeInventory) ExtendHold(ctx context.Context, req *boxofficev1.ExtendHoldRequest, opts ...grpc.CallOption) (*boxofficev1.HoldResponse, error) {
-	return streamed(ctx, n.commands, "ExtendHold", nil,
+	return streamed(ctx, time.Time{}, n.commands, "ExtendHold", nil,
 		func(m *boxofficev1.CommandsRequest) {
 			m.Command = &boxofficev1.CommandsRequest_ExtendHold{ExtendHold: req}
 		},
@@ -167,7 +173,7 @@ func (n *NodeInventory) ExtendHold(ctx context.Context, req *boxofficev1.ExtendH
 }
 
 func (n *NodeInventory) Refund(ctx context.Context, req *boxofficev1.RefundRequest, opts ...grpc.CallOption) (*boxofficev1.RefundResponse, error) {
-	return streamed(ctx, n.commands, "Refund", nil,
+	return streamed(ctx, time.Time{}, n.commands, "Refund", nil,
 		func(m *boxofficev1.CommandsRequest) { m.Command = &boxofficev1.CommandsRequest_Refund{Refund: req} },
 		(*boxofficev1.CommandsResponse).GetRefund,
 		func() (*boxofficev1.RefundResponse, error) { return n.InventoryClient.Refund(ctx, req, opts...) })

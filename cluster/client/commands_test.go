@@ -142,7 +142,8 @@ func (f *fakeCommands) answer(node *clienttest.Node, req *boxofficev1.CommandsRe
 		case "missing":
 			resp.Result = &boxofficev1.CommandsResponse_Error{Error: &boxofficev1.StreamError{
 				Code: int32(codes.NotFound), Message: "no such section", Reason: "NOT_FOUND"}}
-		case "break":
+		case "break", "silent":
+			// Batches: the first is never answered, the stream stays.
 			if times == 1 {
 				return nil
 			}
@@ -194,7 +195,7 @@ func requestIDOf(req *boxofficev1.CommandsRequest) string {
 	return ""
 }
 
-func newFakeCommands(t *testing.T, nodes int) (*clienttest.Cluster, *fakeCommands) {
+func newFakeCommands(t testing.TB, nodes int) (*clienttest.Cluster, *fakeCommands) {
 	fake := clienttest.NewCluster(t, nodes)
 	f := &fakeCommands{seen: map[string]int{}, redirectTo: fake.Nodes[len(fake.Nodes)-1].Addr}
 	fake.HandleCommands(f.handler)
@@ -282,6 +283,45 @@ func TestCommandsBatched(t *testing.T) {
 	}
 	if messages >= commands {
 		t.Fatalf("%d commands of 64 concurrent callers went in %d messages: never batched", commands, messages)
+	}
+}
+
+// TestCommandsSilentNodeTimesOut: a command the node never answers fails its
+// attempt at CallTimeout, with no context of its own (the stream's sweeper
+// ends the wait), and is sent again with the same request id; the stream
+// stays open for every other caller meanwhile.
+func TestCommandsSilentNodeTimesOut(t *testing.T) {
+	fake, f := newFakeCommands(t, 1)
+	f.batches = true
+	c := dial(t, fake.Addrs(), func(cfg *Config) { cfg.CallTimeout = 150 * time.Millisecond })
+	start := time.Now()
+	resp, err := c.Hold(context.Background(), hold("silent", "s1"))
+	elapsed := time.Since(start)
+	if err != nil || resp.GetHoldId() != "n1/s1" {
+		t.Fatalf("Hold = %v, %v; want the answer to the second attempt", resp, err)
+	}
+	if n := f.times("s1"); n != 2 {
+		t.Errorf("the node received request s1 %d times, want 2 (once per attempt, same id)", n)
+	}
+	if elapsed < 150*time.Millisecond || elapsed > time.Second {
+		t.Errorf("the call took %v, want one attempt timeout (150ms) and a retry", elapsed)
+	}
+	if n := f.streams.Load(); n != 1 {
+		t.Errorf("%d streams opened, want 1: a timed-out attempt leaves the stream open", n)
+	}
+
+	// Without retries (NodeInventory) the caller's deadline ends the wait.
+	conn, err := grpc.NewClient(fake.Addrs()[0], grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	inv := NewNodeInventory(conn)
+	defer inv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := inv.Hold(ctx, hold("silent", "s2")); status.Code(err) != codes.DeadlineExceeded {
+		t.Errorf("NodeInventory.Hold on a silent node: %v, want DEADLINE_EXCEEDED", err)
 	}
 }
 

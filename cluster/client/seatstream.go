@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"time"
 
 	"google.golang.org/grpc"
 
@@ -37,8 +38,8 @@ func newSeatMapStreams(c *Client, inventory boxofficev1.InventoryClient) *seatMa
 // are the status errors GetSeatMap would return.
 func (c *Client) ReadSeatMap(ctx context.Context, req *boxofficev1.GetSeatMapRequest) (*boxofficev1.SeatMap, error) {
 	var resp *boxofficev1.SeatMap
-	err := c.retry(ctx, "ReadSeatMap", req.GetEventId(), seatMapTarget(req), func(ctx context.Context, nc *nodeConn, opts ...grpc.CallOption) error {
-		answer, err := nc.seatMaps.call(ctx, opts, func(tag uint64, timeoutMs uint32) *boxofficev1.ReadSeatMapsRequest {
+	err := c.retry(ctx, "ReadSeatMap", req.GetEventId(), seatMapTarget(req), func(ctx context.Context, deadline time.Time, nc *nodeConn, opts ...grpc.CallOption) error {
+		answer, err := nc.seatMaps.call(ctx, deadline, opts, func(tag uint64, timeoutMs uint32) *boxofficev1.ReadSeatMapsRequest {
 			return &boxofficev1.ReadSeatMapsRequest{Tag: tag, Read: req, TimeoutMs: timeoutMs}
 		})
 		if err != nil {

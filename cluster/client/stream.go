@@ -62,16 +62,17 @@ type taggedStreams[Req, Resp any] struct {
 }
 
 // call sends the message build makes (given its tag and the timeout left,
-// in milliseconds, 0 for none) and waits for its answer. An answer that
-// is a StreamError comes back as the status error the unary call would
-// have returned, its leader hint set where a unary call's trailer would
-// have put it (in opts, where retry looks).
-func (s *taggedStreams[Req, Resp]) call(ctx context.Context, opts []grpc.CallOption, build func(tag uint64, timeoutMs uint32) *Req) (*Resp, error) {
+// in milliseconds, 0 for none) and waits for its answer, until ctx ends or
+// deadline (zero: none but ctx's) passes. An answer that is a StreamError
+// comes back as the status error the unary call would have returned, its
+// leader hint set where a unary call's trailer would have put it (in opts,
+// where retry looks).
+func (s *taggedStreams[Req, Resp]) call(ctx context.Context, deadline time.Time, opts []grpc.CallOption, build func(tag uint64, timeoutMs uint32) *Req) (*Resp, error) {
 	stream, err := s.stream(ctx)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := stream.call(ctx, build)
+	resp, err := stream.call(ctx, deadline, build)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +124,8 @@ func (s *taggedStreams[Req, Resp]) stream(ctx context.Context) (*taggedStream[Re
 		raw:      raw,
 		cancel:   cancel,
 		slots:    make(chan struct{}, s.inFlightMax),
-		pending:  make(map[uint64]chan *Resp),
+		pending:  make(map[uint64]pendingCall[Resp]),
+		expired:  new(Resp),
 		batchKey: s.batchKey,
 		join:     s.join,
 		split:    s.split,
@@ -154,15 +156,34 @@ type taggedStream[Req, Resp any] struct {
 	split    func(*Resp) []*Resp
 	batching atomic.Bool // the node announced batches
 
-	mu      sync.Mutex
-	nextTag uint64
-	pending map[uint64]chan *Resp // by tag; nil once broken
-	err     error                 // why the stream broke
-	free    []chan *Resp          // answer channels to reuse
+	mu       sync.Mutex
+	nextTag  uint64
+	pending  map[uint64]pendingCall[Resp] // by tag; nil once broken
+	err      error                        // why the stream broke
+	free     []chan *Resp                 // answer channels to reuse
+	sweeping bool                         // a sweep goroutine runs
+
+	// expired is what the sweeper hands a call whose deadline passed
+	// without an answer (compared by address, never sent to a node).
+	expired *Resp
 }
 
-// call sends one message and waits for its answer.
-func (s *taggedStream[Req, Resp]) call(ctx context.Context, build func(tag uint64, timeoutMs uint32) *Req) (*Resp, error) {
+// pendingCall is a call waiting for its answer.
+type pendingCall[Resp any] struct {
+	answer   chan *Resp
+	deadline time.Time // zero: none (the caller's context bounds the wait)
+}
+
+// sweepEvery is how often a stream with calls waiting fails those whose
+// deadline has passed. The node answers DEADLINE_EXCEEDED itself at the
+// same deadline (it gets the time left with the message); the sweeper is
+// for a node that answers nothing (paused, cut off), and saves every call
+// the runtime timer a context with its own deadline costs.
+const sweepEvery = 10 * time.Millisecond
+
+// call sends one message and waits for its answer, until ctx ends or
+// deadline (unless zero) passes.
+func (s *taggedStream[Req, Resp]) call(ctx context.Context, deadline time.Time, build func(tag uint64, timeoutMs uint32) *Req) (*Resp, error) {
 	select {
 	case s.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -184,11 +205,21 @@ func (s *taggedStream[Req, Resp]) call(ctx context.Context, build func(tag uint6
 	}
 	s.nextTag++
 	tag := s.nextTag
-	s.pending[tag] = answer
+	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
+		deadline = d
+	}
+	s.pending[tag] = pendingCall[Resp]{answer: answer, deadline: deadline}
+	startSweep := !s.sweeping && !deadline.IsZero()
+	if startSweep {
+		s.sweeping = true
+	}
 	s.mu.Unlock()
+	if startSweep {
+		go s.sweep()
+	}
 
 	var timeoutMs uint32
-	if deadline, ok := ctx.Deadline(); ok {
+	if !deadline.IsZero() {
 		// Whole milliseconds, at least one: 0 would mean the node's limit.
 		timeoutMs = uint32(max(1, min(time.Until(deadline).Milliseconds(), 1<<31)))
 	}
@@ -202,6 +233,9 @@ func (s *taggedStream[Req, Resp]) call(ctx context.Context, build func(tag uint6
 		s.mu.Lock()
 		s.free = append(s.free, answer)
 		s.mu.Unlock()
+		if resp == s.expired {
+			return nil, status.Error(codes.DeadlineExceeded, "boxoffice client: no answer on the "+s.kind+" stream by the deadline")
+		}
 		return resp, nil
 	case <-ctx.Done():
 		s.mu.Lock()
@@ -301,11 +335,33 @@ func (s *taggedStream[Req, Resp]) receive() {
 func (s *taggedStream[Req, Resp]) deliver(resp *Resp) {
 	tag := any(resp).(taggedResponse).GetTag()
 	s.mu.Lock()
-	answer := s.pending[tag]
+	call, ok := s.pending[tag]
 	delete(s.pending, tag)
 	s.mu.Unlock()
-	if answer != nil {
-		answer <- resp // buffered, and only this receiver sends on it
+	if ok {
+		call.answer <- resp // buffered; whoever deletes the tag sends, once
+	}
+}
+
+// sweep fails, every sweepEvery, the calls whose deadline has passed, until
+// no call is waiting or the stream breaks.
+func (s *taggedStream[Req, Resp]) sweep() {
+	ticker := time.NewTicker(sweepEvery)
+	defer ticker.Stop()
+	for now := range ticker.C {
+		s.mu.Lock()
+		for tag, call := range s.pending {
+			if !call.deadline.IsZero() && !now.Before(call.deadline) {
+				delete(s.pending, tag)
+				call.answer <- s.expired
+			}
+		}
+		if len(s.pending) == 0 { // also once broken (nil)
+			s.sweeping = false
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
 	}
 }
 
@@ -324,8 +380,8 @@ func (s *taggedStream[Req, Resp]) fail(cause error) {
 		code = codes.Unimplemented
 	}
 	s.err = &streamFailedError{st: status.Newf(code, "boxoffice client: %s stream failed: %v", s.kind, cause)}
-	for _, answer := range s.pending {
-		answer <- nil
+	for _, call := range s.pending {
+		call.answer <- nil
 	}
 	s.pending = nil
 	s.cancel()
