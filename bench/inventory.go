@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 )
@@ -26,6 +27,14 @@ type Inventory interface {
 // ReadSeatMap. Config.ReadStream runs need it.
 type StreamReader interface {
 	ReadSeatMap(context.Context, *boxofficev1.GetSeatMapRequest) (*boxofficev1.SeatMap, error)
+}
+
+// CallBounder is an Inventory that bounds a call made without a context
+// deadline, retries included, by RetryTimeout, as *client.Client does. A
+// worker's operation then needs no context with a deadline of its own
+// unless it retries (worker.call).
+type CallBounder interface {
+	RetryTimeout() time.Duration
 }
 
 // Preparer is an Inventory that can get ready for an event before the

@@ -483,6 +483,10 @@ func withDeadline(ctx context.Context, deadline time.Time) (context.Context, con
 	return context.WithDeadline(ctx, deadline)
 }
 
+// RetryTimeout is how long a call made without a context deadline may take,
+// retries included (Config.RetryTimeout).
+func (c *Client) RetryTimeout() time.Duration { return c.cfg.RetryTimeout }
+
 // retry runs attempt until it succeeds, fails for good, or the call's
 // deadline passes; it returns the last attempt's error. The call's
 // deadline is the caller's, else RetryTimeout from now; an attempt's is
