@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -243,6 +244,29 @@ func TestReport(t *testing.T) {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}
+	}
+
+	// Repeats of a run: their median and range, under the table.
+	var repeats []*Result
+	for k, holds := range []float64{9000, 12000, 10000} {
+		r := *back
+		r.Label = fmt.Sprintf("C=64 #%d", k+1)
+		r.HoldsPerS = holds
+		r.HoldLatency.P99Ms = holds / 1000
+		repeats = append(repeats, &r)
+	}
+	out.Reset()
+	if err := WriteTable(&out, append(repeats, back)); err != nil {
+		t.Fatal(err)
+	}
+	table = out.String()
+	for _, want := range []string{"median of", "C=64  3  10000  9000–12000  10.00  1.25"} {
+		if !strings.Contains(strings.Join(strings.Fields(table), " "), strings.Join(strings.Fields(want), " ")) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	if strings.Count(table, "median of") != 1 || strings.Contains(table, "C=8  1") {
+		t.Errorf("a run without repeats got a median line:\n%s", table)
 	}
 
 	png := filepath.Join(dir, "run.png")

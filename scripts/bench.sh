@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # bench.sh: what `make bench` runs. Builds bin/boxoffice, starts a fresh
 # 3-node cluster of separate processes on 127.0.0.1 (fsync on, plaintext),
-# runs the OSW-1 workload at 64 and 256 clients, an idle single-client run
+# runs the OSW-1 workload at 64 and 256 clients (three times each, in turn:
+# the table adds the median and range of each), an idle single-client run
 # and three read-only runs (STALE unary, STALE streamed, linearizable
 # streamed seat maps), each on a fresh
 # event, prints one table and stops the cluster. Results (JSON per run,
 # PNG timelines, node logs) go to bench-results/<UTC time>/.
 #
-# Environment: BENCH_CLIENTS ("64 256"), BENCH_DURATION (30s: limit of the
-# sell-out runs), BENCH_READ_DURATION (10s), BENCH_SEED (1), BENCH_FLAGS
+# Environment: BENCH_CLIENTS ("64 256"), BENCH_REPEAT (3: sell-outs per
+# number of clients), BENCH_DURATION (30s: limit of the sell-out runs), BENCH_READ_DURATION (10s), BENCH_SEED (1), BENCH_FLAGS
 # (extra flags for every run, e.g. "--conn raw" or "--groups 3"),
 # BENCH_NODE_FLAGS (extra flags for every node, e.g.
 # "--raft-serial-leader-write"), BENCH_PORT_BASE (17000:
@@ -17,6 +18,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 clients=${BENCH_CLIENTS:-64 256}
+repeat=${BENCH_REPEAT:-3}
 duration=${BENCH_DURATION:-30s}
 read_duration=${BENCH_READ_DURATION:-10s}
 seed=${BENCH_SEED:-1}
@@ -112,9 +114,17 @@ run() { # name, flags...
 	cat "$out/$name.txt"
 }
 
-for c in $clients; do
-	# A sell-out lasts about a second: sample its timeline every 100ms.
-	run "c$c" --clients "$c" --duration "$duration" --sample-interval 100ms
+# A sell-out lasts about a second: sample its timeline every 100ms. Each
+# is run in turn (64, 256, 64, ...), so that a slow minute of the machine
+# does not fall on one number of clients only.
+for k in $(seq 1 "$repeat"); do
+	for c in $clients; do
+		label="C=$c"
+		if [[ $repeat -gt 1 ]]; then
+			label="C=$c #$k"
+		fi
+		run "c$c-$k" --label "$label" --clients "$c" --duration "$duration" --sample-interval 100ms
+	done
 done
 run idle --idle
 # Read-only runs: seat maps of one Zipf-chosen section (1,000 seats) in the
@@ -132,7 +142,9 @@ echo "OSW-1 on Boxoffice: $nodes nodes on 127.0.0.1, fsync on, $(nproc) CPUs sha
 # The sell-out runs first, in the order they ran.
 ordered=()
 for c in $clients; do
-	[[ -f "$out/c$c.json" ]] && ordered+=("$out/c$c.json")
+	for k in $(seq 1 "$repeat"); do
+		[[ -f "$out/c$c-$k.json" ]] && ordered+=("$out/c$c-$k.json")
+	done
 done
 for name in idle reads-stale-unary reads-stale-stream reads-linearizable-stream; do
 	[[ -f "$out/$name.json" ]] && ordered+=("$out/$name.json")
