@@ -58,10 +58,11 @@ type group struct {
 
 // proposal is one client command waiting for its result.
 type proposal struct {
-	cmd  *fsmpb.Command
-	size int
-	done chan proposalOutcome // buffered 1
-	at   time.Time
+	cmd      *fsmpb.Command
+	size     int
+	done     chan proposalOutcome // buffered 1
+	at       time.Time
+	deadline time.Time // the caller's; zero: none. Past it, not proposed.
 }
 
 type proposalOutcome struct {
@@ -191,6 +192,15 @@ func (g *group) propose(ctx context.Context, cmd *fsmpb.Command) (*fsmpb.Result,
 	if p.size > g.host.cfg.Group.BatchBytesMax-64 {
 		return nil, fmt.Errorf("%w: command of %d bytes exceeds the entry limit", ErrTooLarge, p.size)
 	}
+	// A command of a stream waits without a timer of its own (see
+	// commandContext): on its stream's end, and on its deadline only
+	// until the proposer takes it; in an entry, Raft answers it (commit,
+	// leadership lost, shutdown).
+	waitCtx := ctx
+	if c, ok := ctx.(*commandContext); ok && !c.timed() {
+		waitCtx = c.Context
+	}
+	p.deadline, _ = ctx.Deadline()
 	select {
 	case g.proposals <- p:
 	default:
@@ -199,11 +209,22 @@ func (g *group) propose(ctx context.Context, cmd *fsmpb.Command) (*fsmpb.Result,
 	select {
 	case out := <-p.done:
 		return out.result, out.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	case <-waitCtx.Done():
+		return nil, waitCtx.Err()
 	case <-g.stop:
 		return nil, ErrShuttingDown
 	}
+}
+
+// expired answers p with DEADLINE_EXCEEDED if its caller's deadline has
+// passed: nobody waits for it, so it goes into no entry (and, never
+// applied, may be sent again with its request id).
+func (p *proposal) expired(now time.Time) bool {
+	if p.deadline.IsZero() || now.Before(p.deadline) {
+		return false
+	}
+	p.done <- proposalOutcome{err: context.DeadlineExceeded}
+	return true
 }
 
 // refuseHoldLocally answers a best-available hold that the state machine
@@ -301,10 +322,15 @@ func (g *group) proposeLoop() {
 		expected := answered + len(g.proposals)
 		answered = 0
 		var first *proposal
-		select {
-		case first = <-g.proposals:
-		case <-g.stop:
-			return
+		for first == nil {
+			select {
+			case first = <-g.proposals:
+				if first.expired(time.Now()) {
+					first = nil
+				}
+			case <-g.stop:
+				return
+			}
 		}
 		var linger *time.Timer
 		if gc.BatchLinger > 0 && expected > 1 {
@@ -337,6 +363,9 @@ func (g *group) proposeLoop() {
 					}
 					return
 				}
+			}
+			if p.expired(time.Now()) {
+				continue
 			}
 			if size+p.size > gc.BatchBytesMax-64 {
 				// Put it at the head of the next entry (which needs a

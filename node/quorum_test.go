@@ -1,6 +1,7 @@
 package node
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,11 +10,13 @@ import (
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 )
 
-// TestStreamCommandWithoutQuorumEnds: a command on the stream of a leader
-// that lost both followers is answered with an error, not left waiting:
-// DEADLINE_EXCEEDED at its timeout_ms, or UNAVAILABLE once the leader
-// steps down (no quorum for LeaderLeaseTimeout), whichever comes first.
-// Nothing is acknowledged.
+// TestStreamCommandWithoutQuorumEnds: commands on the stream of a leader
+// that lost both followers are answered with an error, not left waiting —
+// the first, in an entry that cannot commit, and the second, queued
+// behind it with a 50 ms timeout: UNAVAILABLE once the leader steps down
+// (no quorum for LeaderLeaseTimeout), or DEADLINE_EXCEEDED, depending on
+// which comes first. Nothing is acknowledged, and no answer comes later
+// than its timeout plus the lease.
 func TestStreamCommandWithoutQuorumEnds(t *testing.T) {
 	skipIfShort(t)
 	tc := newTestCluster(t, 3)
@@ -32,22 +35,32 @@ func TestStreamCommandWithoutQuorumEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	if err := stream.Send(&boxofficev1.CommandsRequest{Tag: 1, TimeoutMs: 300, Command: &boxofficev1.CommandsRequest_Hold{
-		Hold: &boxofficev1.HoldRequest{RequestId: "q1", EventId: "quorum", Holder: "fan",
-			Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 2}}}}}); err != nil {
-		t.Fatal(err)
+	timeouts := map[uint64]uint32{1: 300, 2: 50}
+	for tag := uint64(1); tag <= 2; tag++ {
+		if err := stream.Send(&boxofficev1.CommandsRequest{Tag: tag, TimeoutMs: timeouts[tag], Command: &boxofficev1.CommandsRequest_Hold{
+			Hold: &boxofficev1.HoldRequest{RequestId: fmt.Sprintf("q%d", tag), EventId: "quorum", Holder: "fan",
+				Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 2}}}}}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond) // the first is proposed before the second arrives
 	}
-	resp, err := stream.Recv()
-	if err != nil {
-		t.Fatal(err)
+	lease := tc.hosts[leader].cfg.Group.LeaderLeaseTimeout
+	for range 2 {
+		resp, err := stream.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		elapsed := time.Since(start)
+		code := codes.Code(resp.GetError().GetCode())
+		switch {
+		case resp.GetError() == nil:
+			t.Fatalf("a hold without a quorum was acknowledged: %v", resp)
+		case code != codes.DeadlineExceeded && code != codes.Unavailable:
+			t.Fatalf("hold %d was answered %v, want UNAVAILABLE or DEADLINE_EXCEEDED", resp.Tag, code)
+		}
+		if limit := time.Duration(timeouts[resp.Tag])*time.Millisecond + lease + 2*time.Second; elapsed > limit {
+			t.Fatalf("hold %d answered after %v: longer than its timeout plus the lease (%v)", resp.Tag, elapsed, lease)
+		}
+		t.Logf("hold %d answered %v after %v", resp.Tag, code, elapsed)
 	}
-	elapsed := time.Since(start)
-	code := codes.Code(resp.GetError().GetCode())
-	if resp.GetError() == nil || (code != codes.DeadlineExceeded && code != codes.Unavailable) {
-		t.Fatalf("a hold without a quorum was answered %v, want DEADLINE_EXCEEDED or UNAVAILABLE", resp)
-	}
-	if lease := tc.hosts[leader].cfg.Group.LeaderLeaseTimeout; elapsed > 300*time.Millisecond+lease+2*time.Second {
-		t.Fatalf("answered after %v: longer than the deadline plus the lease (%v)", elapsed, lease)
-	}
-	t.Logf("answered %v after %v", code, elapsed)
 }

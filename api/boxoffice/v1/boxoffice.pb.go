@@ -3132,7 +3132,11 @@ type CommandsRequest struct {
 	// are answered in any order, so give each command in flight its own tag.
 	Tag uint64 `protobuf:"varint,1,opt,name=tag,proto3" json:"tag,omitempty"`
 	// How long the node may spend on this command, in milliseconds; 0 or
-	// more than the node's request timeout: the node's request timeout.
+	// more than the node's request timeout: the node's request timeout. A
+	// command still waiting for a Raft entry at its deadline is answered
+	// DEADLINE_EXCEEDED and never proposed; one already in an entry is
+	// answered with the entry's outcome (the commit, or UNAVAILABLE once the
+	// leader steps down), which may come after the deadline.
 	TimeoutMs uint32 `protobuf:"varint,2,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
 	// Missing: INVALID_ARGUMENT for this command.
 	//
