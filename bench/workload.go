@@ -677,7 +677,7 @@ func (w *worker) call(ctx context.Context, attempt func(ctx context.Context) err
 		return retryCall(ctx, attempt)
 	}
 	err := attempt(ctx)
-	if err == nil || !unknownOutcome(err) || ctx.Err() != nil || !time.Now().Before(deadline) {
+	if !worthRetrying(ctx, err) || !time.Now().Before(deadline) {
 		return err
 	}
 	ctx, cancel := context.WithDeadline(ctx, deadline)
@@ -697,7 +697,7 @@ func retryCall(ctx context.Context, attempt func(ctx context.Context) error) err
 func retryAfter(ctx context.Context, attempt func(ctx context.Context) error, err error) error {
 	backoff := retryBackoffStart
 	for {
-		if err == nil || !unknownOutcome(err) || ctx.Err() != nil {
+		if !worthRetrying(ctx, err) {
 			return err
 		}
 		timer := time.NewTimer(backoff/2 + rand.N(backoff/2+1))
@@ -710,6 +710,12 @@ func retryAfter(ctx context.Context, attempt func(ctx context.Context) error, er
 		backoff = min(2*backoff, retryBackoffMax)
 		err = attempt(ctx)
 	}
+}
+
+// worthRetrying says whether an attempt that ended with err should be sent
+// again: it failed with an unknown outcome and ctx has not ended.
+func worthRetrying(ctx context.Context, err error) bool {
+	return err != nil && unknownOutcome(err) && ctx.Err() == nil
 }
 
 // unknownOutcome says whether err leaves open whether a mutation applied,
