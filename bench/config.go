@@ -130,6 +130,11 @@ type Config struct {
 
 	// Label names the run in tables (default "C=<clients>").
 	Label string `json:"label"`
+
+	// CPU, when set, reads the CPU time of the system under test before
+	// and after the run (Result.CPU). The load generator's own CPU and
+	// the machine's are measured without it.
+	CPU CPUMeter `json:"-"`
 }
 
 // Consistency of the extra reads.

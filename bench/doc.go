@@ -28,6 +28,14 @@
 // result and the plot; the live progress line prints one a second. Rates are per second of elapsed time, from
 // the start to the last client stopping.
 //
+// The CPU of that same window (Result.CPU) is measured per process: the
+// load generator's from getrusage, the system under test's from a
+// CPUMeter (NodeCPU: each node's process_cpu_seconds_total from its
+// /metrics) and the machine's from /proc/stat. Divided by the operations
+// answered (holds, refused holds, sells, releases, reads), it says where
+// the microseconds of one operation go when everything shares one
+// machine, as in make bench; the table prints it under the runs.
+//
 // # Invariants
 //
 // After the run, a linearizable GetSeatMap with per-seat detail is checked

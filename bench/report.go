@@ -54,6 +54,10 @@ type Result struct {
 	SoldOut  bool     `json:"sold_out"`
 	SoldOutS *float64 `json:"sold_out_s"`
 
+	// CPU is the CPU time of the run's window per process and per
+	// operation; nil for results written before it was measured.
+	CPU *CPUUsage `json:"cpu,omitempty"`
+
 	Check    CheckResult `json:"check"`
 	Timeline []Sample    `json:"timeline"`
 }
@@ -111,6 +115,9 @@ func WriteTable(out io.Writer, results []*Result) error {
 		return err
 	}
 	if err := writeMedians(out, results); err != nil {
+		return err
+	}
+	if err := writeCPU(out, results); err != nil {
 		return err
 	}
 

@@ -146,6 +146,7 @@ func Run(ctx context.Context, cfg Config, inventories []Inventory, progress io.W
 			w.run(runCtx, start, deadline)
 		}()
 	}
+	cpuBefore, cpuErr := readCPU(ctx, cfg.CPU, cfg.EventID)
 	start = time.Now()
 	deadline = start.Add(cfg.DurationLimit)
 	close(gate)
@@ -184,6 +185,8 @@ wait:
 	}
 	ticker.Stop()
 	end := time.Now()
+	cpuAfter, err := readCPU(ctx, cfg.CPU, cfg.EventID)
+	cpuErr = errors.Join(cpuErr, err)
 	if len(timeline) == 0 || end.Sub(smp.last) > cfg.SampleInterval/10 {
 		timeline = append(timeline, smp.sample(end))
 	}
@@ -252,6 +255,14 @@ wait:
 			})
 			res.ReadsPerS += float64(lat.Count) / elapsed.Seconds()
 		}
+	}
+	ops := res.Holds + res.EmptyProbes + res.ConflictRetries + res.Sells + res.Releases
+	for _, r := range res.Reads {
+		ops += r.Latency.Count
+	}
+	res.CPU = cpuUsage(cpuBefore, cpuAfter, elapsed.Seconds(), ops)
+	if res.CPU != nil && cpuErr != nil {
+		res.CPU.MeterError = cpuErr.Error()
 	}
 	var soldOutAt time.Duration
 	for _, w := range workers {

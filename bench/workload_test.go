@@ -225,6 +225,10 @@ func TestReport(t *testing.T) {
 	if back.Holds != res.Holds || back.Check.Detail != res.Check.Detail || *back.SoldOutS != 1.25 || back.Config.Sections != 4 {
 		t.Errorf("JSON round trip lost data: %+v", back)
 	}
+	if back.CPU == nil || len(back.CPU.Processes) != 1 || back.CPU.Processes[0].UsPerOp != res.CPU.Processes[0].UsPerOp {
+		t.Errorf("JSON round trip lost the CPU: %+v", back.CPU)
+	}
+	back.CPU = nil // its table has a test of its own (TestRunMeasuresCPU)
 
 	failed := *back
 	failed.Label = "broken"

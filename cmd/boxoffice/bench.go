@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"runtime/pprof"
 	"strings"
@@ -57,6 +58,10 @@ reads/s and read latency are reported; nothing is held. With
 (one per node per Go client, shared by the clients of that Go client)
 instead of a unary call.
 
+Under the runs, a second table gives the CPU microseconds per operation of
+the load generator and of each node (read from its /metrics before and
+after the run; --node-cpu=false to skip), and how busy this machine was.
+
 Flags:
 `
 
@@ -91,6 +96,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		jsonPath       string
 		plotPath       string
 		cpuProfilePath string
+		nodeCPUOn      bool
 	)
 	fs.StringVar(&conn.addrs, "addr", conn.addrs, "comma-separated gRPC `addresses` of nodes of the cluster ($"+ctlAddrEnv+")")
 	fs.StringVar(&conn.tlsCA, "tls-ca", "", "PEM `file` of the CA that signed the nodes' certificates (enables TLS)")
@@ -127,6 +133,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&jsonPath, "json", "", "write the result as JSON to this `file`")
 	fs.StringVar(&plotPath, "plot", "", "write a PNG of throughput and latency over time to this `file`")
 	fs.StringVar(&cpuProfilePath, "cpuprofile", "", "write a CPU profile of the load generator to this `file`")
+	fs.BoolVar(&nodeCPUOn, "node-cpu", true, "read each node's process_cpu_seconds_total from its /metrics before and after the run and report CPU per operation by process (with the load generator's and, from /proc/stat, the machine's)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -197,6 +204,15 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer closeAll()
+
+	if nodeCPUOn {
+		probe, err := client.Dial(ctx, client.Config{Addrs: addrs, TLS: tlsConfig})
+		if err != nil {
+			return err
+		}
+		defer probe.Close()
+		cfg.CPU = bench.NodeCPU(probe.Status, &http.Client{})
+	}
 
 	if cpuProfilePath != "" {
 		f, err := os.Create(cpuProfilePath)

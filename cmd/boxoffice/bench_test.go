@@ -64,6 +64,24 @@ func TestBenchEndToEnd(t *testing.T) {
 		if !res.Check.OK || res.Errors != 0 || res.Holds == 0 || res.Check.SeatsSold != int(2*res.Sells) {
 			t.Errorf("--conn %s: %d holds, %d sells, %d errors (%s); check: %s", mode, res.Holds, res.Sells, res.Errors, res.FirstError, res.Check.Detail)
 		}
+		// CPU per operation: the load generator and the three nodes, read
+		// from their /metrics; the event's group has one leader.
+		if u := res.CPU; u == nil || u.MeterError != "" || len(u.Processes) != 4 {
+			t.Errorf("--conn %s: CPU %+v; want the load generator and 3 nodes", mode, u)
+		} else {
+			leaders := 0
+			for _, p := range u.Processes[1:] {
+				if p.Role == "leader" {
+					leaders++
+					if p.CPUS <= 0 || p.UsPerOp <= 0 {
+						t.Errorf("--conn %s: the leader %s used %.3f s of CPU", mode, p.Name, p.CPUS)
+					}
+				}
+			}
+			if leaders != 1 || !strings.Contains(stdout.String(), "CPU per operation") {
+				t.Errorf("--conn %s: %d leaders in %+v; stdout:\n%s", mode, leaders, u.Processes, stdout.String())
+			}
+		}
 		t.Logf("--conn %s: %.0f holds/s, hold p50 %.2f ms, sold out: %v, %s", mode, res.HoldsPerS, res.HoldLatency.P50Ms, res.SoldOut, res.Check.Detail)
 		if !strings.Contains(stdout.String(), "invariants") {
 			t.Errorf("--conn %s: want the table on stdout:\n%s", mode, stdout.String())
