@@ -72,11 +72,10 @@ const loadGeneratorName = "load generator"
 
 // cpuSnapshot is what is read at each end of the window.
 type cpuSnapshot struct {
-	self    float64      // this process's user + system seconds
-	meter   []ProcessCPU // nil without a meter or when it failed
-	busy    float64      // machine's busy seconds, all CPUs (0: unknown)
-	total   float64      // machine's busy + idle seconds
-	meterOK bool
+	self  float64      // this process's user + system seconds
+	meter []ProcessCPU // nil without a meter or when it failed
+	busy  float64      // machine's busy seconds, all CPUs (0: unknown)
+	total float64      // machine's busy + idle seconds
 }
 
 func readCPU(ctx context.Context, meter CPUMeter, eventID string) (cpuSnapshot, error) {
@@ -95,7 +94,7 @@ func readCPU(ctx context.Context, meter CPUMeter, eventID string) (cpuSnapshot, 
 	if err != nil {
 		return s, err
 	}
-	s.meter, s.meterOK = procs, true
+	s.meter = procs
 	return s, nil
 }
 
@@ -118,7 +117,7 @@ func cpuUsage(before, after cpuSnapshot, elapsed float64, ops int64) *CPUUsage {
 		u.TotalUsPerOp += p.UsPerOp
 	}
 	add(loadGeneratorName, "", after.self-before.self)
-	if before.meterOK && after.meterOK && len(before.meter) == len(after.meter) {
+	if len(before.meter) == len(after.meter) { // else a read failed: no processes to compare
 		for i, p := range after.meter {
 			if before.meter[i].Name != p.Name {
 				continue
