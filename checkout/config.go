@@ -20,6 +20,7 @@ const (
 	NotifyIntervalDefault      = time.Second
 	RequestBodyBytesMax        = 64 << 10
 	RateLimiterKeysMax         = 100_000
+	TokenLifetimeMaxDefault    = 24 * time.Hour
 )
 
 // Config configures one gateway. Every gateway of a deployment must share
@@ -37,6 +38,24 @@ type Config struct {
 	// JWTSecret signs and verifies bearer tokens (HS256) and admission
 	// tokens. At least 32 bytes. Required.
 	JWTSecret []byte
+	// Bearer tokens (auth.go, oidc.go).
+	//
+	// OIDC lists the identity providers whose signed JWTs are accepted as
+	// bearer tokens beside the HS256 ones signed with JWTSecret; empty:
+	// HS256 only.
+	OIDC []OIDCIssuer
+	// TokenLifetimeMax caps exp - iat of every bearer token, whatever its
+	// issuer; a token without iat or exp, or living longer, is refused 401
+	// (default 24h, at most 30 days; the demo login's 12 h tokens fit).
+	TokenLifetimeMax time.Duration
+	// RequireMFA makes organizers and admins show a second factor on
+	// every request: the token's amr includes mfa, otp, hwk or swk, or its
+	// acr is one of MFAACRValues. Refused 403 second-factor-required.
+	RequireMFA bool
+	// MFAACRValues are acr values that count as a second factor (e.g. the
+	// provider's "phr" or a level name); empty: amr only.
+	MFAACRValues []string
+
 	// TicketKey signs ticket QR payloads (Ed25519); scanners verify them
 	// offline with its public half (GET /v1/tickets/public-key). Required.
 	TicketKey ed25519.PrivateKey
@@ -117,6 +136,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("checkout config: JWTSecret has %d bytes, want at least 32", len(c.JWTSecret))
 	case len(c.TicketKey) != ed25519.PrivateKeySize:
 		return fmt.Errorf("checkout config: TicketKey has %d bytes, want an Ed25519 private key of %d", len(c.TicketKey), ed25519.PrivateKeySize)
+	case c.TokenLifetimeMax != 0 && (c.TokenLifetimeMax < time.Minute || c.TokenLifetimeMax > 30*24*time.Hour):
+		return fmt.Errorf("checkout config: TokenLifetimeMax %v outside 1m..30 days (0 takes the default)", c.TokenLifetimeMax)
 	case c.TicketLimitPerBuyer < 0 || c.TicketLimitPerBuyer > 100:
 		return fmt.Errorf("checkout config: TicketLimitPerBuyer %d outside 0..100 (0 takes the default)", c.TicketLimitPerBuyer)
 	case c.HoldTTL < 0 || c.HoldTTL > 24*time.Hour:
@@ -137,6 +158,16 @@ func (c Config) Validate() error {
 		return fmt.Errorf("checkout config: QueueStreamInterval %v is negative", c.QueueStreamInterval)
 	case c.JanitorInterval < 0:
 		return fmt.Errorf("checkout config: JanitorInterval %v is negative", c.JanitorInterval)
+	}
+	issuers := map[string]bool{}
+	for i, o := range c.OIDC {
+		if err := o.validate(i); err != nil {
+			return err
+		}
+		if issuers[o.IssuerURL] {
+			return fmt.Errorf("checkout config: OIDC[%d].IssuerURL %q is listed twice", i, o.IssuerURL)
+		}
+		issuers[o.IssuerURL] = true
 	}
 	for _, p := range c.TrustedProxies {
 		if !p.IsValid() {
@@ -163,6 +194,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.AdmissionTokenTTL == 0 {
 		c.AdmissionTokenTTL = AdmissionTokenTTLDefault
+	}
+	if c.TokenLifetimeMax == 0 {
+		c.TokenLifetimeMax = TokenLifetimeMaxDefault
 	}
 	if c.RatePerFan == 0 {
 		c.RatePerFan = 20

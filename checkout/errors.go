@@ -40,6 +40,14 @@ var (
 	ErrUnavailable        = errors.New("dependency unavailable")
 )
 
+// Refusals of a valid bearer token beyond its role (auth.go).
+var (
+	// ErrEventOutOfScope: an organizer's or scanner's token does not name the event.
+	ErrEventOutOfScope = errors.New("event not in the token's scope")
+	// ErrSecondFactorRequired: Config.RequireMFA and the token shows no second factor.
+	ErrSecondFactorRequired = errors.New("second factor required")
+)
+
 // problemTypeBase prefixes every problem "type" URI.
 const problemTypeBase = "https://boxoffice.dev/problems/"
 
@@ -54,6 +62,8 @@ var errorStatus = []struct {
 	{ErrBadSignature, http.StatusBadRequest, "bad-signature"},
 	{ErrUnauthenticated, http.StatusUnauthorized, "unauthenticated"},
 	{ErrForbidden, http.StatusForbidden, "forbidden"},
+	{ErrEventOutOfScope, http.StatusForbidden, "event-out-of-scope"},
+	{ErrSecondFactorRequired, http.StatusForbidden, "second-factor-required"},
 	{ErrNotAdmitted, http.StatusForbidden, "not-admitted"},
 	{ErrMissing, http.StatusNotFound, "not-found"},
 	{ErrNotFound, http.StatusNotFound, "not-found"},

@@ -22,7 +22,7 @@ func (g *Gateway) routeTable() []*route {
 		{method: "GET", pattern: "/v1/events/{event}/seats", summary: "Seat map with prices and availability (?section=&summary=true)", roles: anyRole, handle: g.seatMap, response: seatMapView{}},
 		{method: "GET", pattern: "/v1/events/{event}/seats/stream", summary: "Server-Sent Events of seat changes; resume with Last-Event-ID or ?after=cursor", roles: anyRole, handle: g.seatStream, responseType: "text/event-stream"},
 
-		{method: "PUT", pattern: "/v1/events/{event}/waiting-room", summary: "Put an event in queue mode", roles: organizer, handle: g.configureQueue, request: queueConfigRequest{}, response: queueConfig{}},
+		{method: "PUT", pattern: "/v1/events/{event}/waiting-room", summary: "Put an event in queue mode", roles: organizer, eventScoped: true, handle: g.configureQueue, request: queueConfigRequest{}, response: queueConfig{}},
 		{method: "POST", pattern: "/v1/events/{event}/waiting-room/join", summary: "Join the waiting room", roles: fanOnly, handle: g.joinQueue, response: queueStatus{}},
 		{method: "GET", pattern: "/v1/events/{event}/waiting-room/me", summary: "My position; an admission token once admitted", roles: fanOnly, handle: g.queueStatus, response: queueStatus{}},
 		{method: "GET", pattern: "/v1/events/{event}/waiting-room/me/stream", summary: "Server-Sent Events of my position and the admitted count; the last event carries the admission token", roles: fanOnly, handle: g.queueStream, responseType: "text/event-stream", response: queueStatus{}},
@@ -50,9 +50,9 @@ func (g *Gateway) routeTable() []*route {
 		{method: "GET", pattern: "/v1/tickets/{ticket}", summary: "One of my tickets", roles: fanOnly, handle: g.getTicket, response: ticketView{}},
 		{method: "GET", pattern: "/v1/tickets/{ticket}/qr.png", summary: "The ticket's QR code", roles: fanOnly, handle: g.qrPNG, responseType: "image/png"},
 		{method: "POST", pattern: "/v1/tickets/{ticket}/transfer", summary: "Give a ticket to another fan (fresh QR, old one revoked)", roles: fanOnly, handle: g.transferTicket, request: transferRequest{}, response: ticketView{}},
-		{method: "GET", pattern: "/v1/events/{event}/revocations", summary: "Revoked QR ids, for offline scanners", roles: scannerRoles, handle: g.revocations, response: map[string]any{}},
+		{method: "GET", pattern: "/v1/events/{event}/revocations", summary: "Revoked QR ids, for offline scanners", roles: scannerRoles, eventScoped: true, handle: g.revocations, response: map[string]any{}},
 		{method: "POST", pattern: "/v1/checkins", summary: "Scan a QR: first scan admits, later ones are refused with the first scan", roles: scannerRoles, handle: g.checkin, request: checkinRequest{}, response: checkinRecord{}},
 
-		{method: "POST", pattern: "/v1/events/{event}/notices", summary: "Notify every ticket holder (reminder or change)", roles: organizer, handle: g.eventNotice, request: eventNoticeRequest{}, response: map[string]any{}},
+		{method: "POST", pattern: "/v1/events/{event}/notices", summary: "Notify every ticket holder (reminder or change)", roles: organizer, eventScoped: true, handle: g.eventNotice, request: eventNoticeRequest{}, response: map[string]any{}},
 	}
 }

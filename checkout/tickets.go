@@ -406,6 +406,9 @@ func (g *Gateway) checkin(c *call) (int, any, error) {
 		g.metrics.checkins.WithLabelValues("invalid").Inc()
 		return 0, nil, err
 	}
+	if err := c.inEventScope(p.EventID); err != nil {
+		return 0, nil, err
+	}
 	reqID := c.requestID("checkin")
 	scan := ticketScan{At: g.now().UTC(), Gate: req.Gate, Scanner: c.subject, QRID: p.QRID, RequestID: reqID}
 	outcome := "admitted"

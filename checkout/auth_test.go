@@ -1,0 +1,232 @@
+package checkout_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/boxoffice/boxoffice/checkout"
+	"github.com/boxoffice/boxoffice/checkout/internal/oidctest"
+)
+
+// gatewayAudience is the client id the apps are registered with at the
+// test identity provider.
+const gatewayAudience = "boxoffice-app"
+
+// refused asserts a refusal as a client sees it: the status, the problem
+// type, and on 401 the RFC 6750 challenge.
+func refused(t *testing.T, r resp, status int, problemType string) {
+	t.Helper()
+	if r.status != status || r.header.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("got %d %s, want %d problem %s: %s", r.status, r.header.Get("Content-Type"), status, problemType, r.body)
+	}
+	if got := str(r.json(t), "type"); got != "https://boxoffice.dev/problems/"+problemType {
+		t.Fatalf("problem type %q, want %s: %s", got, problemType, r.body)
+	}
+	if status == 401 && r.header.Get("WWW-Authenticate") != `Bearer realm="boxoffice", error="invalid_token"` {
+		t.Fatalf("401 without the invalid_token challenge: %q", r.header.Get("WWW-Authenticate"))
+	}
+}
+
+// hs256 signs claims with the gateways' shared secret, as a script holding
+// the secret would.
+func hs256(t *testing.T, claims jwt.MapClaims) string {
+	t.Helper()
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// buyTicket buys one seat of event for fan and returns its ticket.
+func buyTicket(t *testing.T, g *gw, fan, event string) map[string]any {
+	t.Helper()
+	hold := g.must(201, "POST", "/v1/events/"+event+"/holds", fan, map[string]any{"best": map[string]any{"quantity": 1}})
+	order := g.must(201, "POST", "/v1/orders", fan, map[string]any{"hold_id": hold["hold_id"]})
+	g.must(200, "POST", "/v1/orders/"+str(order, "order_id")+"/fake-pay", fan, map[string]any{"outcome": "succeeded"})
+	for _, tk := range g.must(200, "GET", "/v1/tickets", fan, nil)["tickets"].([]any) {
+		if m := tk.(map[string]any); m["event_id"] == event {
+			return m
+		}
+	}
+	t.Fatalf("no ticket of %s for the buyer", event)
+	return nil
+}
+
+// TestTokenLifetimeCapped: a long-lived token signed with the shared
+// secret (10 years were accepted before the cap) is refused 401, as is one
+// without iat; a capped one works.
+func TestTokenLifetimeCapped(t *testing.T) {
+	e := newEnv(t)
+	g := e.gateway()
+	now := time.Now()
+	claims := func(lifetime time.Duration) jwt.MapClaims {
+		return jwt.MapClaims{"iss": "boxoffice-gateway", "aud": "api", "sub": "fan-10y", "role": "fan",
+			"iat": now.Unix(), "exp": now.Add(lifetime).Unix()}
+	}
+	tenYears := hs256(t, claims(10*365*24*time.Hour))
+	r := g.do("GET", "/v1/events", tenYears, nil)
+	refused(t, r, 401, "unauthenticated")
+	if detail := str(r.json(t), "detail"); !strings.Contains(detail, "at most 24h0m0s") {
+		t.Fatalf("detail does not name the cap: %q", detail)
+	}
+	noIAT := claims(time.Hour)
+	delete(noIAT, "iat")
+	refused(t, g.do("GET", "/v1/events", hs256(t, noIAT), nil), 401, "unauthenticated")
+	g.must(200, "GET", "/v1/events", hs256(t, claims(time.Hour)), nil)
+
+	// A stricter cap refuses the demo login's 12 h token too, and the
+	// demo login then mints tokens within it.
+	strict := e.gateway(func(c *checkout.Config) { c.TokenLifetimeMax = time.Hour })
+	refused(t, strict.do("GET", "/v1/events", g.login("fan1", "fan"), nil), 401, "unauthenticated")
+	strict.must(200, "GET", "/v1/events", strict.login("fan1", "fan"), nil)
+
+	// No library error text reaches the client.
+	r = g.do("GET", "/v1/events", "not.a.jwt", nil)
+	refused(t, r, 401, "unauthenticated")
+	if detail := str(r.json(t), "detail"); detail != "the token is not a JWT" {
+		t.Fatalf("detail %q", detail)
+	}
+}
+
+// TestEventScopeHS256: an organizer and a scanner scoped to event A (the
+// demo login's events) act on A and are refused B, with nothing changed
+// on B; the default demo login and an admin act on both.
+func TestEventScopeHS256(t *testing.T) {
+	e := newEnv(t)
+	e.event("scope_a")
+	e.event("scope_b")
+	g := e.gateway()
+	loginScoped := func(subject, role string, events ...string) string {
+		m := g.must(200, "POST", "/v1/dev/login", "", map[string]any{"subject": subject, "role": role, "events": events})
+		return str(m, "token")
+	}
+	orgA := loginScoped("org-a", "organizer", "scope_a")
+	scanA := loginScoped("scan-a", "scanner", "scope_a")
+	fan := g.login("fan-scope", "fan")
+	ticketA := buyTicket(t, g, fan, "scope_a")
+	ticketB := buyTicket(t, g, fan, "scope_b")
+	queue := map[string]any{"on_sale_at": e.clock.now().Add(time.Hour).Format(time.RFC3339), "admit_per_second": 10}
+	checkOrganizerAndScannerScope(t, g, orgA, scanA, fan, queue, ticketA, ticketB, "scope_a", "scope_b")
+
+	admin := g.login("root", "admin")
+	g.must(200, "PUT", "/v1/events/scope_b/waiting-room", admin, queue)
+	g.must(200, "GET", "/v1/events/scope_b/revocations", g.login("door-all", "scanner"), nil)
+}
+
+// checkOrganizerAndScannerScope runs the cross-event attacks with tokens
+// scoped to event a: each succeeded before events were scoped.
+func checkOrganizerAndScannerScope(t *testing.T, g *gw, org, scanner, fan string, queue map[string]any, ticketA, ticketB map[string]any, a, b string) {
+	t.Helper()
+	// The organizer of a configures a's waiting room; b's is refused and
+	// b stays without one.
+	g.must(200, "PUT", "/v1/events/"+a+"/waiting-room", org, queue)
+	refused(t, g.do("PUT", "/v1/events/"+b+"/waiting-room", org, queue), 403, "event-out-of-scope")
+	refused(t, g.do("POST", "/v1/events/"+b+"/waiting-room/join", fan, nil), 404, "not-found")
+	refused(t, g.do("POST", "/v1/events/"+b+"/notices", org, map[string]any{"kind": "event.changed", "message": "moved"}), 403, "event-out-of-scope")
+	g.must(202, "POST", "/v1/events/"+a+"/notices", org, map[string]any{"kind": "event.reminder", "message": "tonight"})
+
+	// The scanner of a admits a's ticket; b's is refused and stays unused.
+	refused(t, g.do("POST", "/v1/checkins", scanner, map[string]any{"qr_payload": ticketB["qr_payload"], "gate": "n"}), 403, "event-out-of-scope")
+	if tk := g.must(200, "GET", "/v1/tickets/"+str(ticketB, "ticket_id"), fan, nil); tk["checked_in_at"] != nil {
+		t.Fatalf("ticket of %s checked in by a scanner of %s: %v", b, a, tk)
+	}
+	g.must(200, "POST", "/v1/checkins", scanner, map[string]any{"qr_payload": ticketA["qr_payload"], "gate": "n"})
+	refused(t, g.do("GET", "/v1/events/"+b+"/revocations", scanner, nil), 403, "event-out-of-scope")
+	g.must(200, "GET", "/v1/events/"+a+"/revocations", scanner, nil)
+}
+
+// TestOIDCProvider runs the gateway against a real OpenID provider
+// (zitadel/oidc's op) started on a loopback TLS port: the gateway
+// discovers its keys and accepts the tokens it signs for this audience,
+// scoped by their claims, and refuses other issuers, other audiences,
+// expired and over-long tokens.
+func TestOIDCProvider(t *testing.T) {
+	e := newEnv(t)
+	e.event("oidc_a")
+	e.event("oidc_b")
+	idp := oidctest.Start(t, jose.RS256)
+	oidcConfig := func(c *checkout.Config) {
+		c.OIDC = []checkout.OIDCIssuer{{IssuerURL: idp.Issuer, Audience: gatewayAudience, HTTPClient: idp.Client}}
+	}
+	g := e.gateway(oidcConfig)
+	token := func(subject string, claims map[string]any) string {
+		return idp.Token(t, oidctest.Identity{Subject: subject, Audience: []string{gatewayAudience}, Claims: claims})
+	}
+	fan := token("oidc-fan", nil) // no role claim: a fan
+	org := token("oidc-org", map[string]any{"role": "organizer", "events": []string{"oidc_a"}})
+	scanner := token("oidc-scan", map[string]any{"role": "scanner", "events": []string{"oidc_a"}})
+
+	ticketA := buyTicket(t, g, fan, "oidc_a")
+	ticketB := buyTicket(t, g, fan, "oidc_b")
+	if ticketA["owner"] != "oidc-fan" {
+		t.Fatalf("the token's subject is not the fan id: %v", ticketA)
+	}
+	queue := map[string]any{"on_sale_at": e.clock.now().Add(time.Hour).Format(time.RFC3339), "admit_per_second": 10}
+	checkOrganizerAndScannerScope(t, g, org, scanner, fan, queue, ticketA, ticketB, "oidc_a", "oidc_b")
+
+	t.Run("refused tokens", func(t *testing.T) {
+		other := oidctest.Start(t, jose.RS256)
+		fromOther := other.Token(t, oidctest.Identity{Subject: "oidc-fan", Audience: []string{gatewayAudience}})
+		refused(t, g.do("GET", "/v1/events", fromOther, nil), 401, "unauthenticated")
+		wrongAudience := idp.Token(t, oidctest.Identity{Subject: "oidc-fan", Audience: []string{"another-app"}})
+		refused(t, g.do("GET", "/v1/events", wrongAudience, nil), 401, "unauthenticated")
+		overLong := idp.Token(t, oidctest.Identity{Subject: "oidc-fan", Audience: []string{gatewayAudience}, Lifetime: 48 * time.Hour})
+		r := g.do("GET", "/v1/events", overLong, nil)
+		refused(t, r, 401, "unauthenticated")
+		if detail := str(r.json(t), "detail"); !strings.Contains(detail, "exp - iat") {
+			t.Fatalf("over-long token: %q", detail)
+		}
+		unknownRole := token("oidc-x", map[string]any{"role": "superuser"})
+		refused(t, g.do("GET", "/v1/events", unknownRole, nil), 401, "unauthenticated")
+		// A token the gateway accepts now is refused once it has expired.
+		shortLived := idp.Token(t, oidctest.Identity{Subject: "oidc-fan", Audience: []string{gatewayAudience}, Lifetime: time.Minute})
+		g.must(200, "GET", "/v1/events", shortLived, nil)
+		e.clock.advance(2 * time.Minute)
+		r = g.do("GET", "/v1/events", shortLived, nil)
+		refused(t, r, 401, "unauthenticated")
+		if detail := str(r.json(t), "detail"); detail != "the token has expired" {
+			t.Fatalf("expired token: %q", detail)
+		}
+	})
+
+	t.Run("second factor", func(t *testing.T) {
+		mfa := e.gateway(oidcConfig, func(c *checkout.Config) { c.RequireMFA = true })
+		refused(t, mfa.do("PUT", "/v1/events/oidc_a/waiting-room", org, queue), 403, "second-factor-required")
+		withOTP := token("oidc-org", map[string]any{"role": "organizer", "events": []string{"oidc_a"}, "amr": []string{"pwd", "mfa"}})
+		mfa.must(200, "PUT", "/v1/events/oidc_a/waiting-room", withOTP, queue)
+		adminPassword := token("oidc-admin", map[string]any{"role": "admin", "amr": []string{"pwd"}})
+		refused(t, mfa.do("GET", "/v1/events", adminPassword, nil), 403, "second-factor-required")
+		// Fans and scanners need none.
+		mfa.must(200, "GET", "/v1/events", fan, nil)
+		mfa.must(200, "GET", "/v1/events/oidc_a/revocations", scanner, nil)
+	})
+
+	t.Run("groups map to roles", func(t *testing.T) {
+		grouped := e.gateway(func(c *checkout.Config) {
+			c.OIDC = []checkout.OIDCIssuer{{IssuerURL: idp.Issuer, Audience: gatewayAudience, HTTPClient: idp.Client,
+				RoleClaim: "groups", EventsClaim: "shows", GroupRoles: map[string]checkout.Role{"box-office-staff": checkout.RoleOrganizer}}}
+		})
+		staff := token("oidc-staff", map[string]any{"groups": []string{"everyone", "box-office-staff"}, "shows": []string{"oidc_a"}})
+		grouped.must(200, "PUT", "/v1/events/oidc_a/waiting-room", staff, queue)
+		refused(t, grouped.do("PUT", "/v1/events/oidc_b/waiting-room", staff, queue), 403, "event-out-of-scope")
+	})
+}
+
+// TestOIDCSigningAlgorithms: ES256 and EdDSA providers' tokens verify too,
+// and HS256 tokens keep working beside an identity provider.
+func TestOIDCSigningAlgorithms(t *testing.T) {
+	e := newEnv(t)
+	for _, alg := range []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA} {
+		idp := oidctest.Start(t, alg)
+		g := e.gateway(func(c *checkout.Config) {
+			c.OIDC = []checkout.OIDCIssuer{{IssuerURL: idp.Issuer, Audience: gatewayAudience, HTTPClient: idp.Client}}
+		})
+		g.must(200, "GET", "/v1/events", idp.Token(t, oidctest.Identity{Subject: "fan-" + string(alg), Audience: []string{gatewayAudience}}), nil)
+		g.must(200, "GET", "/v1/events", g.login("fan-hs256", "fan"), nil)
+	}
+}

@@ -1,0 +1,243 @@
+package checkout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+)
+
+// Tokens from an OpenID Connect identity provider. The gateway discovers
+// the provider's keys (/.well-known/openid-configuration, then jwks_uri)
+// with github.com/coreos/go-oidc and accepts a JWT it signed (RS256, ES256
+// or EdDSA) whose iss is the configured issuer, whose aud names the
+// configured audience (the client id the apps log in with), and which has
+// not expired; then the common rules of auth.go apply (iat and exp
+// present, lifetime capped, subject a valid id). ID tokens and JWT access
+// tokens both qualify.
+//
+// Discovery happens on the first token that names the issuer, not in New,
+// so a gateway starts (and serves HS256 tokens) while its identity
+// provider is unreachable; a failed discovery is retried at most every
+// oidcDiscoveryRetry, and tokens of that issuer meanwhile get 503.
+const (
+	oidcDiscoveryTimeout = 10 * time.Second
+	oidcDiscoveryRetry   = 5 * time.Second
+	// oidcEventsMax bounds the events claim a token may carry.
+	oidcEventsMax = 1000
+)
+
+// Defaults of OIDCIssuer.
+const (
+	RoleClaimDefault   = "role"
+	EventsClaimDefault = "events"
+)
+
+// OIDCIssuer is one identity provider whose tokens the gateway accepts.
+type OIDCIssuer struct {
+	// IssuerURL is the provider's issuer (the iss of its tokens), from
+	// which discovery reads /.well-known/openid-configuration. https, or
+	// http to a loopback address only. Required.
+	IssuerURL string
+	// Audience is the value the token's aud must contain: the client id
+	// the apps are registered with at the provider. Required.
+	Audience string
+	// RoleClaim names the claim that carries the caller's role (default
+	// "role"): a string or an array of strings. Without GroupRoles each
+	// value must be a role name (fan, organizer, scanner, admin); with
+	// GroupRoles each value is looked up there (e.g. a "groups" claim).
+	// Values that name no role are ignored; of several roles the most
+	// powerful wins (admin, organizer, scanner, fan). A token without the
+	// claim is a fan's.
+	RoleClaim string
+	// EventsClaim names the claim with the event ids an organizer or
+	// scanner may act on (default "events"): an array of strings, "*"
+	// meaning every event.
+	EventsClaim string
+	// GroupRoles maps values of RoleClaim (IdP group names) to roles.
+	GroupRoles map[string]Role
+	// HTTPClient fetches discovery and keys (a custom CA, a proxy); nil
+	// means http.DefaultClient.
+	HTTPClient *http.Client
+}
+
+// validate names the first field that cannot be used; i is the issuer's
+// index in Config.OIDC.
+func (o OIDCIssuer) validate(i int) error {
+	u, err := url.Parse(o.IssuerURL)
+	switch {
+	case o.IssuerURL == "" || err != nil || u.Host == "":
+		return fmt.Errorf("checkout config: OIDC[%d].IssuerURL %q is not an absolute URL", i, o.IssuerURL)
+	case u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())):
+		return fmt.Errorf("checkout config: OIDC[%d].IssuerURL %q: want https (http only to a loopback address)", i, o.IssuerURL)
+	case o.Audience == "":
+		return fmt.Errorf("checkout config: OIDC[%d].Audience is empty: want the client id registered at %s", i, o.IssuerURL)
+	}
+	for group, role := range o.GroupRoles {
+		if !knownRole(role) {
+			return fmt.Errorf("checkout config: OIDC[%d].GroupRoles[%q] = %q: want fan, organizer, scanner or admin", i, group, role)
+		}
+	}
+	return nil
+}
+
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// oidcVerifier verifies the tokens of one issuer.
+type oidcVerifier struct {
+	cfg OIDCIssuer
+	now func() time.Time
+
+	mu       sync.Mutex
+	verifier *oidc.IDTokenVerifier // nil until discovery succeeds
+	failedAt time.Time             // last failed discovery
+}
+
+func newOIDCVerifier(cfg OIDCIssuer, now func() time.Time) *oidcVerifier {
+	if cfg.RoleClaim == "" {
+		cfg.RoleClaim = RoleClaimDefault
+	}
+	if cfg.EventsClaim == "" {
+		cfg.EventsClaim = EventsClaimDefault
+	}
+	return &oidcVerifier{cfg: cfg, now: now}
+}
+
+// errIdPUnavailable: discovery or the key set could not be fetched.
+var errIdPUnavailable = problem(ErrUnavailable, "the identity provider that issued this token cannot be reached; retry later")
+
+// discovered returns the verifier, discovering the provider first if
+// needed. One caller at a time discovers; the others wait for it.
+func (v *oidcVerifier) discovered(ctx context.Context) (*oidc.IDTokenVerifier, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.verifier != nil {
+		return v.verifier, nil
+	}
+	if !v.failedAt.IsZero() && time.Since(v.failedAt) < oidcDiscoveryRetry {
+		return nil, errIdPUnavailable
+	}
+	client := v.cfg.HTTPClient
+	if client == nil {
+		client = http.DefaultClient
+	}
+	dctx, cancel := context.WithTimeout(oidc.ClientContext(context.WithoutCancel(ctx), client), oidcDiscoveryTimeout)
+	defer cancel()
+	provider, err := oidc.NewProvider(dctx, v.cfg.IssuerURL)
+	if err != nil {
+		v.failedAt = time.Now()
+		return nil, errIdPUnavailable
+	}
+	// The audience is checked by verify, to say precisely what is wrong.
+	v.verifier = provider.Verifier(&oidc.Config{
+		SkipClientIDCheck:    true,
+		SupportedSigningAlgs: []string{oidc.RS256, oidc.ES256, oidc.EdDSA},
+		Now:                  v.now,
+	})
+	return v.verifier, nil
+}
+
+// verify checks raw's signature, issuer, audience and expiry, and reads
+// its claims into a bearer.
+func (v *oidcVerifier) verify(ctx context.Context, raw string) (bearer, error) {
+	verifier, err := v.discovered(ctx)
+	if err != nil {
+		return bearer{}, err
+	}
+	tok, err := verifier.Verify(ctx, raw)
+	if err != nil {
+		var expired *oidc.TokenExpiredError
+		switch {
+		case errors.As(err, &expired):
+			return bearer{}, invalidToken("the token has expired")
+		case strings.Contains(err.Error(), "fetching keys"):
+			return bearer{}, errIdPUnavailable
+		}
+		return bearer{}, invalidToken("the token's signature or claims do not verify with the keys of " + v.cfg.IssuerURL)
+	}
+	if !slices.Contains(tok.Audience, v.cfg.Audience) {
+		return bearer{}, invalidToken("the token was issued for another audience, not " + v.cfg.Audience)
+	}
+	var claims map[string]any
+	if err := tok.Claims(&claims); err != nil {
+		return bearer{}, invalidToken("the token's claims are not a JSON object")
+	}
+	b := bearer{subject: tok.Subject, issuedAt: tok.IssuedAt, expiresAt: tok.Expiry}
+	if b.role, err = v.role(claims[v.cfg.RoleClaim]); err != nil {
+		return bearer{}, err
+	}
+	if b.events, err = stringsClaim(v.cfg.EventsClaim, claims[v.cfg.EventsClaim], oidcEventsMax); err != nil {
+		return bearer{}, err
+	}
+	if b.amr, err = stringsClaim("amr", claims["amr"], 20); err != nil {
+		return bearer{}, err
+	}
+	b.acr, _ = claims["acr"].(string)
+	return b, nil
+}
+
+// role maps the role claim's value to the most powerful role it names.
+func (v *oidcVerifier) role(value any) (Role, error) {
+	if value == nil {
+		return RoleFan, nil
+	}
+	names, err := stringsClaim(v.cfg.RoleClaim, value, 1000)
+	if err != nil {
+		return "", err
+	}
+	best := -1
+	for _, name := range names {
+		role := Role(name)
+		if v.cfg.GroupRoles != nil {
+			role = v.cfg.GroupRoles[name]
+		}
+		if i := slices.Index(rolesByPower, role); i >= 0 && (best < 0 || i < best) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return "", invalidToken(fmt.Sprintf("claim %q names no role of this API", v.cfg.RoleClaim))
+	}
+	return rolesByPower[best], nil
+}
+
+// rolesByPower lists the roles, most powerful first.
+var rolesByPower = []Role{RoleAdmin, RoleOrganizer, RoleScanner, RoleFan}
+
+// stringsClaim reads a claim that is a string or an array of strings.
+func stringsClaim(name string, value any, max int) ([]string, error) {
+	switch v := value.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		return []string{v}, nil
+	case []any:
+		if len(v) > max {
+			return nil, invalidToken(fmt.Sprintf("claim %q has more than %d values", name, max))
+		}
+		out := make([]string, 0, len(v))
+		for _, item := range v {
+			s, ok := item.(string)
+			if !ok {
+				return nil, invalidToken(fmt.Sprintf("claim %q: want strings", name))
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	return nil, invalidToken(fmt.Sprintf("claim %q: want a string or an array of strings", name))
+}
