@@ -64,8 +64,8 @@ type OIDCIssuer struct {
 	EventsClaim string
 	// GroupRoles maps values of RoleClaim (IdP group names) to roles.
 	GroupRoles map[string]Role
-	// HTTPClient fetches discovery and keys (a custom CA, a proxy); nil
-	// means http.DefaultClient.
+	// HTTPClient fetches discovery and keys (a custom CA, a proxy); give
+	// it a Timeout. nil: the system roots and a 10 s timeout.
 	HTTPClient *http.Client
 }
 
@@ -133,7 +133,7 @@ func (v *oidcVerifier) discovered(ctx context.Context) (*oidc.IDTokenVerifier, e
 	}
 	client := v.cfg.HTTPClient
 	if client == nil {
-		client = http.DefaultClient
+		client = &http.Client{Timeout: oidcDiscoveryTimeout}
 	}
 	dctx, cancel := context.WithTimeout(oidc.ClientContext(context.WithoutCancel(ctx), client), oidcDiscoveryTimeout)
 	defer cancel()

@@ -43,6 +43,7 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	demo := fs.Bool("demo", false, "demo mode: POST /v1/dev/login and fake-pay are enabled")
 	notifyURL := fs.String("notify-url", os.Getenv("BOXOFFICE_NOTIFY_URL"), "webhook receiving notifications (at least once)")
 	trustedProxies := fs.String("trusted-proxies", os.Getenv("BOXOFFICE_TRUSTED_PROXIES"), "comma-separated CIDRs (or addresses) of the load balancers whose X-Forwarded-For the per-IP rate limit believes; empty: none")
+	auth := addAuthFlags(fs)
 	limit := fs.Int("ticket-limit", checkout.TicketLimitPerBuyerDefault, "seats per buyer per event")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -83,6 +84,10 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		payments = sp
 	}
+	var authCfg checkout.Config // the bearer-token fields, checked before dialing
+	if err := auth.apply(&authCfg); err != nil {
+		return err
+	}
 	c, err := client.Dial(ctx, client.Config{Addrs: strings.Split(*clusterAddrs, ","), Logger: logger})
 	if err != nil {
 		return fmt.Errorf("--cluster: %w", err)
@@ -91,6 +96,7 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	stop, addr, err := serveGateway(ctx, checkout.Config{
 		Inventory: c, Store: clusterstore.New(c), Payments: payments, JWTSecret: []byte(*jwtSecret), TicketKey: key,
 		DemoMode: *demo, TicketLimitPerBuyer: *limit, NotifyURL: *notifyURL, TrustedProxies: proxies, Logger: logger,
+		OIDC: authCfg.OIDC, TokenLifetimeMax: authCfg.TokenLifetimeMax, RequireMFA: authCfg.RequireMFA, MFAACRValues: authCfg.MFAACRValues,
 	}, *httpAddr)
 	if err != nil {
 		return err
