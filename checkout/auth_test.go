@@ -1,6 +1,7 @@
 package checkout_test
 
 import (
+	"crypto/ed25519"
 	"strings"
 	"testing"
 	"time"
@@ -9,7 +10,9 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/boxoffice/boxoffice/checkout"
-	"github.com/boxoffice/boxoffice/checkout/internal/oidctest"
+	"github.com/boxoffice/boxoffice/checkout/memstore"
+	"github.com/boxoffice/boxoffice/cluster/client"
+	"github.com/boxoffice/boxoffice/internal/oidctest"
 )
 
 // gatewayAudience is the client id the apps are registered with at the
@@ -217,16 +220,72 @@ func TestOIDCProvider(t *testing.T) {
 	})
 }
 
-// TestOIDCSigningAlgorithms: ES256 and EdDSA providers' tokens verify too,
-// and HS256 tokens keep working beside an identity provider.
+// TestOIDCSigningAlgorithms: one gateway trusts an ES256 and an EdDSA
+// provider at once (each subject prefixed, so the two cannot name the
+// same fan), and HS256 tokens keep working beside them.
 func TestOIDCSigningAlgorithms(t *testing.T) {
 	e := newEnv(t)
-	for _, alg := range []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA} {
-		idp := oidctest.Start(t, alg)
-		g := e.gateway(func(c *checkout.Config) {
-			c.OIDC = []checkout.OIDCIssuer{{IssuerURL: idp.Issuer, Audience: gatewayAudience, HTTPClient: idp.Client}}
-		})
-		g.must(200, "GET", "/v1/events", idp.Token(t, oidctest.Identity{Subject: "fan-" + string(alg), Audience: []string{gatewayAudience}}), nil)
-		g.must(200, "GET", "/v1/events", g.login("fan-hs256", "fan"), nil)
+	es, ed := oidctest.Start(t, jose.ES256), oidctest.Start(t, jose.EdDSA)
+	g := e.gateway(func(c *checkout.Config) {
+		c.OIDC = []checkout.OIDCIssuer{
+			{IssuerURL: es.Issuer, Audience: gatewayAudience, HTTPClient: es.Client, SubjectPrefix: "es:"},
+			{IssuerURL: ed.Issuer, Audience: gatewayAudience, HTTPClient: ed.Client, SubjectPrefix: "ed:"},
+		}
+	})
+	for _, idp := range []*oidctest.Provider{es, ed} {
+		g.must(200, "GET", "/v1/events", idp.Token(t, oidctest.Identity{Subject: "fan-1", Audience: []string{gatewayAudience}}), nil)
+	}
+	g.must(200, "GET", "/v1/events", g.login("fan-hs256", "fan"), nil)
+}
+
+// TestOIDCProviderUnreachable: tokens naming a provider that cannot be
+// reached are answered 503 (retry), not accepted and not blamed on the
+// caller; HS256 tokens keep working.
+func TestOIDCProviderUnreachable(t *testing.T) {
+	e := newEnv(t)
+	down := "https://127.0.0.1:1"
+	g := e.gateway(func(c *checkout.Config) {
+		c.OIDC = []checkout.OIDCIssuer{{IssuerURL: down, Audience: gatewayAudience}}
+	})
+	now := time.Now()
+	claimsOfDown := jwt.MapClaims{"iss": down, "aud": gatewayAudience, "sub": "fan-x", "iat": now.Unix(), "exp": now.Add(time.Minute).Unix()}
+	r := g.do("GET", "/v1/events", hs256(t, claimsOfDown), nil)
+	if r.status != 503 || r.header.Get("Retry-After") == "" {
+		t.Fatalf("provider down: %d %v %s", r.status, r.header, r.body)
+	}
+	g.must(200, "GET", "/v1/events", g.login("fan-hs", "fan"), nil)
+	untrusted := jwt.MapClaims{"iss": "https://evil.example", "aud": gatewayAudience, "sub": "fan-x", "iat": now.Unix(), "exp": now.Add(time.Minute).Unix()}
+	refused(t, g.do("GET", "/v1/events", hs256(t, untrusted), nil), 401, "unauthenticated")
+}
+
+// TestOIDCConfigValidate: Validate names the field of an unusable
+// identity provider setting.
+func TestOIDCConfigValidate(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(nil)
+	valid := checkout.Config{Inventory: (*client.Client)(nil), Store: memstore.New(), Payments: checkout.NewFakePayments("x"), JWTSecret: testSecret, TicketKey: key}
+	for name, issuers := range map[string][]checkout.OIDCIssuer{
+		"plain http to a remote host": {{IssuerURL: "http://idp.example", Audience: "a"}},
+		"no audience":                 {{IssuerURL: "https://idp.example"}},
+		"unknown role in GroupRoles":  {{IssuerURL: "https://idp.example", Audience: "a", GroupRoles: map[string]checkout.Role{"g": "root"}}},
+		"two issuers without prefixes": {
+			{IssuerURL: "https://a.example", Audience: "a"}, {IssuerURL: "https://b.example", Audience: "a"}},
+		"the same issuer twice": {
+			{IssuerURL: "https://a.example", Audience: "a", SubjectPrefix: "a:"}, {IssuerURL: "https://a.example", Audience: "a", SubjectPrefix: "b:"}},
+	} {
+		cfg := valid
+		cfg.OIDC = issuers
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "OIDC[") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	cfg := valid
+	cfg.OIDC = []checkout.OIDCIssuer{{IssuerURL: "http://127.0.0.1:5556", Audience: "a"}}
+	cfg.TokenLifetimeMax = 10 * 365 * 24 * time.Hour
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "TokenLifetimeMax") {
+		t.Errorf("a 10-year cap: %v", err)
+	}
+	cfg.TokenLifetimeMax = 0
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("loopback http issuer: %v", err)
 	}
 }

@@ -159,7 +159,7 @@ func (c Config) Validate() error {
 	case c.JanitorInterval < 0:
 		return fmt.Errorf("checkout config: JanitorInterval %v is negative", c.JanitorInterval)
 	}
-	issuers := map[string]bool{}
+	issuers, prefixes := map[string]bool{}, map[string]bool{}
 	for i, o := range c.OIDC {
 		if err := o.validate(i); err != nil {
 			return err
@@ -167,7 +167,10 @@ func (c Config) Validate() error {
 		if issuers[o.IssuerURL] {
 			return fmt.Errorf("checkout config: OIDC[%d].IssuerURL %q is listed twice", i, o.IssuerURL)
 		}
-		issuers[o.IssuerURL] = true
+		if len(c.OIDC) > 1 && (o.SubjectPrefix == "" || prefixes[o.SubjectPrefix]) {
+			return fmt.Errorf("checkout config: OIDC[%d].SubjectPrefix %q: with several issuers each needs its own, so their subjects cannot collide", i, o.SubjectPrefix)
+		}
+		issuers[o.IssuerURL], prefixes[o.SubjectPrefix] = true, true
 	}
 	for _, p := range c.TrustedProxies {
 		if !p.IsValid() {

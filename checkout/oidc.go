@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -64,6 +65,11 @@ type OIDCIssuer struct {
 	EventsClaim string
 	// GroupRoles maps values of RoleClaim (IdP group names) to roles.
 	GroupRoles map[string]Role
+	// SubjectPrefix is put before the token's sub to make the fan or
+	// staff id, so that two providers' subjects cannot name the same
+	// records. Required, and distinct, when Config.OIDC lists more than
+	// one issuer; the id must still be 1..128 bytes without '/'.
+	SubjectPrefix string
 	// HTTPClient fetches discovery and keys (a custom CA, a proxy); give
 	// it a Timeout. nil: the system roots and a 10 s timeout.
 	HTTPClient *http.Client
@@ -78,6 +84,8 @@ func (o OIDCIssuer) validate(i int) error {
 		return fmt.Errorf("checkout config: OIDC[%d].IssuerURL %q is not an absolute URL", i, o.IssuerURL)
 	case u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())):
 		return fmt.Errorf("checkout config: OIDC[%d].IssuerURL %q: want https (http only to a loopback address)", i, o.IssuerURL)
+	case strings.ContainsAny(o.SubjectPrefix, "/\x00 "):
+		return fmt.Errorf("checkout config: OIDC[%d].SubjectPrefix %q holds '/', a space or NUL", i, o.SubjectPrefix)
 	case o.Audience == "":
 		return fmt.Errorf("checkout config: OIDC[%d].Audience is empty: want the client id registered at %s", i, o.IssuerURL)
 	}
@@ -102,9 +110,9 @@ type oidcVerifier struct {
 	cfg OIDCIssuer
 	now func() time.Time
 
-	mu       sync.Mutex
-	verifier *oidc.IDTokenVerifier // nil until discovery succeeds
-	failedAt time.Time             // last failed discovery
+	ready    atomic.Pointer[oidc.IDTokenVerifier] // nil until discovery succeeds
+	mu       sync.Mutex                           // one discovery at a time
+	failedAt time.Time                            // last failed discovery, under mu
 }
 
 func newOIDCVerifier(cfg OIDCIssuer, now func() time.Time) *oidcVerifier {
@@ -123,10 +131,13 @@ var errIdPUnavailable = problem(ErrUnavailable, "the identity provider that issu
 // discovered returns the verifier, discovering the provider first if
 // needed. One caller at a time discovers; the others wait for it.
 func (v *oidcVerifier) discovered(ctx context.Context) (*oidc.IDTokenVerifier, error) {
+	if verifier := v.ready.Load(); verifier != nil {
+		return verifier, nil
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.verifier != nil {
-		return v.verifier, nil
+	if verifier := v.ready.Load(); verifier != nil {
+		return verifier, nil
 	}
 	if !v.failedAt.IsZero() && time.Since(v.failedAt) < oidcDiscoveryRetry {
 		return nil, errIdPUnavailable
@@ -143,12 +154,13 @@ func (v *oidcVerifier) discovered(ctx context.Context) (*oidc.IDTokenVerifier, e
 		return nil, errIdPUnavailable
 	}
 	// The audience is checked by verify, to say precisely what is wrong.
-	v.verifier = provider.Verifier(&oidc.Config{
+	verifier := provider.Verifier(&oidc.Config{
 		SkipClientIDCheck:    true,
 		SupportedSigningAlgs: []string{oidc.RS256, oidc.ES256, oidc.EdDSA},
 		Now:                  v.now,
 	})
-	return v.verifier, nil
+	v.ready.Store(verifier)
+	return verifier, nil
 }
 
 // verify checks raw's signature, issuer, audience and expiry, and reads
@@ -176,7 +188,7 @@ func (v *oidcVerifier) verify(ctx context.Context, raw string) (bearer, error) {
 	if err := tok.Claims(&claims); err != nil {
 		return bearer{}, invalidToken("the token's claims are not a JSON object")
 	}
-	b := bearer{subject: tok.Subject, issuedAt: tok.IssuedAt, expiresAt: tok.Expiry}
+	b := bearer{subject: v.cfg.SubjectPrefix + tok.Subject, issuedAt: tok.IssuedAt, expiresAt: tok.Expiry}
 	if b.role, err = v.role(claims[v.cfg.RoleClaim]); err != nil {
 		return bearer{}, err
 	}

@@ -24,6 +24,7 @@ import (
 	"crypto/rsa"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
@@ -57,6 +58,9 @@ type Provider struct {
 	// Client trusts the provider's TLS certificate; give it to the relying
 	// party for discovery and keys.
 	Client *http.Client
+	// CAPEM is the provider's TLS certificate in PEM, for a relying party
+	// in another process (boxoffice gateway --oidc-ca-file).
+	CAPEM []byte
 
 	storage *storage
 }
@@ -82,7 +86,8 @@ func Start(t testing.TB, alg jose.SignatureAlgorithm) *Provider {
 		t.Fatal(err)
 	}
 	srv.Config.Handler = provider
-	return &Provider{Issuer: srv.URL, Client: srv.Client(), storage: st}
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	return &Provider{Issuer: srv.URL, Client: srv.Client(), CAPEM: caPEM, storage: st}
 }
 
 // Token asks the provider's token endpoint for a JWT access token naming
