@@ -2,6 +2,9 @@ package checkout_test
 
 import (
 	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -288,4 +291,36 @@ func TestOIDCConfigValidate(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("loopback http issuer: %v", err)
 	}
+}
+
+// TestOIDCForgedTokensDoNotFloodTheProvider: tokens naming the provider's
+// issuer but signed with another key are refused 401 without a JWKS fetch
+// each (go-oidc's RemoteKeySet fetched once per such token).
+func TestOIDCForgedTokensDoNotFloodTheProvider(t *testing.T) {
+	e := newEnv(t)
+	idp := oidctest.Start(t, jose.RS256)
+	g := e.gateway(func(c *checkout.Config) {
+		c.OIDC = []checkout.OIDCIssuer{{IssuerURL: idp.Issuer, Audience: gatewayAudience, HTTPClient: idp.Client}}
+	})
+	g.must(200, "GET", "/v1/events", idp.Token(t, oidctest.Identity{Subject: "fan-1", Audience: []string{gatewayAudience}}), nil)
+	fetched := idp.KeysFetched()
+	attackerKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for i := range 20 {
+		forged := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": idp.Issuer, "aud": gatewayAudience, "sub": "fan-1",
+			"role": "admin", "iat": now.Unix(), "exp": now.Add(time.Minute).Unix()})
+		forged.Header["kid"] = fmt.Sprint("kid-", i)
+		raw, err := forged.SignedString(attackerKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused(t, g.do("GET", "/v1/events", raw, nil), 401, "unauthenticated")
+	}
+	if extra := idp.KeysFetched() - fetched; extra > 1 {
+		t.Fatalf("20 forged tokens made the gateway fetch the JWKS %d times", extra)
+	}
+	g.must(200, "GET", "/v1/events", idp.Token(t, oidctest.Identity{Subject: "fan-2", Audience: []string{gatewayAudience}}), nil)
 }

@@ -2,8 +2,10 @@ package checkout
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // Tokens from an OpenID Connect identity provider. The gateway discovers
@@ -29,9 +32,18 @@ import (
 // so a gateway starts (and serves HS256 tokens) while its identity
 // provider is unreachable; a failed discovery is retried at most every
 // oidcDiscoveryRetry, and tokens of that issuer meanwhile get 503.
+//
+// The keys are held by keySet rather than go-oidc's RemoteKeySet, which
+// fetches the JWKS again for every token its cached keys do not verify:
+// a flood of forged tokens naming the issuer would become a flood of
+// requests to the provider. keySet fetches at most once per
+// jwksRefetchMin; a key the provider rotates in is picked up by the first
+// token signed with it after that.
 const (
 	oidcDiscoveryTimeout = 10 * time.Second
 	oidcDiscoveryRetry   = 5 * time.Second
+	jwksRefetchMin       = 30 * time.Second
+	jwksBytesMax         = 1 << 20
 	// oidcEventsMax bounds the events claim a token may carry.
 	oidcEventsMax = 1000
 )
@@ -149,12 +161,18 @@ func (v *oidcVerifier) discovered(ctx context.Context) (*oidc.IDTokenVerifier, e
 	dctx, cancel := context.WithTimeout(oidc.ClientContext(context.WithoutCancel(ctx), client), oidcDiscoveryTimeout)
 	defer cancel()
 	provider, err := oidc.NewProvider(dctx, v.cfg.IssuerURL)
-	if err != nil {
+	var meta struct {
+		JWKSURL string `json:"jwks_uri"`
+	}
+	if err == nil {
+		err = provider.Claims(&meta)
+	}
+	if err != nil || meta.JWKSURL == "" {
 		v.failedAt = time.Now()
 		return nil, errIdPUnavailable
 	}
 	// The audience is checked by verify, to say precisely what is wrong.
-	verifier := provider.Verifier(&oidc.Config{
+	verifier := oidc.NewVerifier(v.cfg.IssuerURL, &keySet{url: meta.JWKSURL, client: client}, &oidc.Config{
 		SkipClientIDCheck:    true,
 		SupportedSigningAlgs: []string{oidc.RS256, oidc.ES256, oidc.EdDSA},
 		Now:                  v.now,
@@ -176,7 +194,7 @@ func (v *oidcVerifier) verify(ctx context.Context, raw string) (bearer, error) {
 		switch {
 		case errors.As(err, &expired):
 			return bearer{}, invalidToken("the token has expired")
-		case strings.Contains(err.Error(), "fetching keys"):
+		case strings.Contains(err.Error(), errKeysUnavailable.Error()):
 			return bearer{}, errIdPUnavailable
 		}
 		return bearer{}, invalidToken("the token's signature or claims do not verify with the keys of " + v.cfg.IssuerURL)
@@ -252,4 +270,115 @@ func stringsClaim(name string, value any, max int) ([]string, error) {
 		return out, nil
 	}
 	return nil, invalidToken(fmt.Sprintf("claim %q: want a string or an array of strings", name))
+}
+
+var (
+	errKeysUnavailable = errors.New("boxoffice: the provider's key set cannot be fetched")
+	errNoKeyVerifies   = errors.New("boxoffice: no key of the provider verifies the signature")
+)
+
+// keySet is an oidc.KeySet: the provider's JWKS, fetched again at most
+// once per jwksRefetchMin (see the top of this file). go-jose verifies.
+type keySet struct {
+	url    string
+	client *http.Client
+
+	keys      atomic.Pointer[[]jose.JSONWebKey] // the last fetched set; nil before the first
+	mu        sync.Mutex                        // one fetch at a time
+	fetchedAt time.Time                         // last fetch attempt, under mu
+}
+
+var signingAlgorithms = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}
+
+// VerifySignature implements oidc.KeySet.
+func (k *keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
+	jws, err := jose.ParseSigned(raw, signingAlgorithms)
+	if err != nil {
+		return nil, err
+	}
+	cached := k.keys.Load()
+	if payload, ok := verifyWith(jws, cached); ok {
+		return payload, nil
+	}
+	keys, err := k.refetch(ctx, cached)
+	if err != nil {
+		return nil, err
+	}
+	if payload, ok := verifyWith(jws, keys); ok {
+		return payload, nil
+	}
+	return nil, errNoKeyVerifies
+}
+
+func verifyWith(jws *jose.JSONWebSignature, keys *[]jose.JSONWebKey) ([]byte, bool) {
+	if keys == nil || len(jws.Signatures) != 1 {
+		return nil, false
+	}
+	kid := jws.Signatures[0].Header.KeyID
+	for i := range *keys {
+		key := &(*keys)[i]
+		if kid != "" && key.KeyID != kid {
+			continue
+		}
+		if payload, err := jws.Verify(key); err == nil {
+			return payload, true
+		}
+	}
+	return nil, false
+}
+
+// refetch fetches the key set unless another caller replaced seen
+// meanwhile or the last fetch was less than jwksRefetchMin ago.
+func (k *keySet) refetch(ctx context.Context, seen *[]jose.JSONWebKey) (*[]jose.JSONWebKey, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if current := k.keys.Load(); current != seen {
+		return current, nil
+	}
+	if !k.fetchedAt.IsZero() && time.Since(k.fetchedAt) < jwksRefetchMin {
+		if seen == nil {
+			return nil, errKeysUnavailable
+		}
+		return nil, errNoKeyVerifies
+	}
+	k.fetchedAt = time.Now()
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), oidcDiscoveryTimeout)
+	defer cancel()
+	keys, err := k.fetch(fctx)
+	if err != nil {
+		return nil, errKeysUnavailable
+	}
+	k.keys.Store(&keys)
+	return &keys, nil
+}
+
+// fetch reads the JWKS, skipping keys it cannot use (other key types,
+// encryption keys) rather than failing on them.
+func (k *keySet) fetch(ctx context.Context) ([]jose.JSONWebKey, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := k.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", k.url, resp.Status)
+	}
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, jwksBytesMax)).Decode(&set); err != nil {
+		return nil, err
+	}
+	var keys []jose.JSONWebKey
+	for _, raw := range set.Keys {
+		var key jose.JSONWebKey
+		if json.Unmarshal(raw, &key) == nil && key.Use != "enc" {
+			keys = append(keys, key)
+		}
+	}
+	return keys, nil
 }

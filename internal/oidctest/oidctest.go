@@ -32,6 +32,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -62,7 +63,20 @@ type Provider struct {
 	// in another process (boxoffice gateway --oidc-ca-file).
 	CAPEM []byte
 
-	storage *storage
+	storage     *storage
+	keysFetched atomic.Int64
+}
+
+// KeysFetched counts the requests to the provider's JWKS endpoint.
+func (p *Provider) KeysFetched() int { return int(p.keysFetched.Load()) }
+
+func (p *Provider) countKeyFetches(next http.Handler, jwksPath string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == jwksPath {
+			p.keysFetched.Add(1)
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Start runs a provider signing with alg (jose.RS256, jose.ES256 or
@@ -85,9 +99,10 @@ func Start(t testing.TB, alg jose.SignatureAlgorithm) *Provider {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Config.Handler = provider
 	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
-	return &Provider{Issuer: srv.URL, Client: srv.Client(), CAPEM: caPEM, storage: st}
+	p := &Provider{Issuer: srv.URL, Client: srv.Client(), CAPEM: caPEM, storage: st}
+	srv.Config.Handler = p.countKeyFetches(provider, op.DefaultEndpoints.JwksURI.Relative())
+	return p
 }
 
 // Token asks the provider's token endpoint for a JWT access token naming
