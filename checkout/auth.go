@@ -119,7 +119,7 @@ func (g *Gateway) authorize(c *call, rt *route) error {
 		return problem(ErrForbidden, fmt.Sprintf("role %q may not call %s %s", b.role, rt.method, rt.pattern))
 	}
 	if g.cfg.RequireMFA && (b.role == RoleOrganizer || b.role == RoleAdmin) && !g.secondFactor(b) {
-		return problem(ErrSecondFactorRequired, fmt.Sprintf("a %s must sign in with a second factor: the token's amr must include one of %s%s",
+		return problem(ErrSecondFactorRequired, fmt.Sprintf("an %s must sign in with a second factor: the token's amr must include one of %s%s",
 			b.role, strings.Join(secondFactorAMR, ", "), g.acrHint()))
 	}
 	c.subject, c.role, c.events = b.subject, b.role, b.events
