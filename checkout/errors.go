@@ -36,6 +36,7 @@ var (
 	ErrTicketRevoked      = errors.New("ticket revoked")
 	ErrAlreadyCheckedIn   = errors.New("ticket already scanned")
 	ErrBadSignature       = errors.New("signature verification failed")
+	ErrRequestTimeout     = errors.New("request body too slow")
 	ErrBusy               = errors.New("busy, retry later")
 	ErrUnavailable        = errors.New("dependency unavailable")
 )
@@ -63,6 +64,7 @@ var errorStatus = []struct {
 	{ErrNotEnoughSeats, http.StatusConflict, "not-enough-seats"},
 	{ErrTicketRevoked, http.StatusConflict, "ticket-revoked"},
 	{ErrAlreadyCheckedIn, http.StatusConflict, "already-checked-in"},
+	{ErrRequestTimeout, http.StatusRequestTimeout, "request-timeout"},
 	{ErrHoldExpired, http.StatusGone, "hold-expired"},
 	{ErrIdempotencyReuse, http.StatusUnprocessableEntity, "idempotency-key-reused"},
 	{ErrLimitExceeded, http.StatusUnprocessableEntity, "ticket-limit-exceeded"},
@@ -202,6 +204,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p Problem, retryAfter 
 		w.Header().Set("Retry-After", strconv.Itoa(int((retryAfter+time.Second-1)/time.Second)))
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if p.Status == http.StatusRequestTimeout {
+		w.Header().Set("Connection", "close") // the rest of the body may still be on its way
+	}
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
 }

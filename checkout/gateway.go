@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,12 +33,18 @@ type Gateway struct {
 	cfg       Config
 	id        string // random per process: names this gateway's janitor lease
 	mux       *http.ServeMux
+	handler   http.Handler // mux behind securityHeaders
 	routes    []*route
 	ticketPub ed25519.PublicKey
 	limiter   *rateLimiter
 	metrics   *metrics
 	registry  *prometheus.Registry
 	prepared  sync.Map // event id -> struct{}: prepareEvent started (inventory.go)
+
+	// streamWriteTimeout is the write deadline each write of a
+	// Server-Sent Events stream extends (the Server's WriteTimeout; 0
+	// when the server has none).
+	streamWriteTimeout time.Duration
 }
 
 // Role is the role claim of a bearer token.
@@ -104,11 +111,13 @@ func New(cfg Config) (*Gateway, error) {
 	g.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, Problem{Type: problemTypeBase + "not-found", Title: "not found", Status: http.StatusNotFound, Detail: "no such endpoint"}, 0)
 	})
+	g.handler = securityHeaders(g.mux)
 	return g, nil
 }
 
-// Handler serves the API.
-func (g *Gateway) Handler() http.Handler { return g.mux }
+// Handler serves the API with the security headers (server.go). Serve it
+// with NewServer for the timeouts and HTTPS.
+func (g *Gateway) Handler() http.Handler { return g.handler }
 
 // Run runs the reconciler, the outbox deliverer and the janitor until ctx
 // ends.
@@ -151,6 +160,9 @@ func (g *Gateway) serve(rt *route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
+		if rt.responseType == "text/event-stream" {
+			rec.streamWriteTimeout = g.streamWriteTimeout
+		}
 		defer func() {
 			g.metrics.observe(label, rec.status, time.Since(start))
 		}()
@@ -198,8 +210,11 @@ func (g *Gateway) prepare(c *call, rt *route) error {
 	}
 	if c.r.Body != nil && c.r.Method != http.MethodGet {
 		body, err := io.ReadAll(io.LimitReader(c.r.Body, RequestBodyBytesMax+1))
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return problem(ErrRequestTimeout, "the request body did not arrive in time")
+		}
 		if err != nil {
-			return problem(ErrInvalid, "reading the body: "+err.Error())
+			return problem(ErrInvalid, "the request body could not be read")
 		}
 		if len(body) > RequestBodyBytesMax {
 			return problem(ErrInvalid, fmt.Sprintf("body larger than %d bytes", RequestBodyBytesMax))
@@ -255,10 +270,32 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
+// statusRecorder records the status for metrics. For a Server-Sent Events
+// stream (streamWriteTimeout > 0) every write and flush first moves the
+// connection's write deadline to streamWriteTimeout from now, and a flush
+// lifts it once the event is out: the server's WriteTimeout would
+// otherwise end the stream (HTTP/2 resets a stream whose deadline passes
+// even while it is idle), and without any deadline a client that stops
+// reading would hold the handler forever.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	status             int
+	streamWriteTimeout time.Duration
+	controller         *http.ResponseController // made on the first stream write
 }
+
+func (s *statusRecorder) setStreamDeadline(deadline time.Time) {
+	if s.streamWriteTimeout <= 0 {
+		return
+	}
+	if s.controller == nil {
+		s.controller = http.NewResponseController(s.ResponseWriter)
+	}
+	_ = s.controller.SetWriteDeadline(deadline)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 func (s *statusRecorder) WriteHeader(code int) {
 	if s.status == 0 {
@@ -271,14 +308,17 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	if s.status == 0 {
 		s.status = http.StatusOK
 	}
+	s.setStreamDeadline(time.Now().Add(s.streamWriteTimeout))
 	return s.ResponseWriter.Write(b)
 }
 
 // Flush lets SSE handlers flush through the recorder.
 func (s *statusRecorder) Flush() {
+	s.setStreamDeadline(time.Now().Add(s.streamWriteTimeout))
 	if f, ok := s.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
+	s.setStreamDeadline(time.Time{})
 }
 
 // clientIP is the address the per-IP rate limit charges: the peer, or,
