@@ -14,12 +14,16 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -201,7 +205,7 @@ func (g *Gateway) prepare(c *call, rt *route) error {
 			allowed = allowed || role == want
 		}
 		if !allowed {
-			return problem(ErrForbidden, fmt.Sprintf("role %q may not call %s %s", role, rt.method, rt.pattern))
+			return problem(ErrForbidden, fmt.Sprintf("role %q may not call %s %s", echo(string(role)), rt.method, rt.pattern))
 		}
 		c.subject, c.role = subject, role
 		if wait, ok := g.limiter.allow("sub:"+subject, g.cfg.RatePerFan, g.now()); !ok {
@@ -232,17 +236,94 @@ func (g *Gateway) fail(c *call, err error) {
 	writeProblem(c.w, c.r, p, retryAfter)
 }
 
-// decode parses the JSON body into v, refusing unknown fields.
+// decode parses the JSON body into v. The body must be exactly one JSON
+// value with nothing after it, valid UTF-8, no object key twice at any
+// depth and no member v does not have (RFC 7493, I-JSON): a duplicate key
+// or a second value is how a request says one thing to a proxy or a
+// validator and another to this handler, since parsers disagree on which
+// copy wins. Syntax is checked with jsontext (the mirror of Go 1.27's
+// encoding/json/jsontext) and the value decoded with encoding/json as
+// before. Refusals say what is wrong and where, in our words.
 func (c *call) decode(v any) error {
 	if len(bytes.TrimSpace(c.body)) == 0 {
 		return nil
 	}
+	if !jsontext.Value(c.body).IsValid() {
+		return problem(ErrInvalid, "body: "+invalidJSONDetail(c.body))
+	}
 	dec := json.NewDecoder(bytes.NewReader(c.body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return problem(ErrInvalid, "body: "+err.Error())
+		return problem(ErrInvalid, "body: "+decodeErrorDetail(err))
 	}
 	return nil
+}
+
+// invalidJSONDetail says why body is not one valid I-JSON value.
+func invalidJSONDetail(body []byte) string {
+	dec := jsontext.NewDecoder(bytes.NewReader(body))
+	if _, err := dec.ReadValue(); err != nil {
+		var syntax *jsontext.SyntacticError
+		if !errors.As(err, &syntax) {
+			return "malformed JSON"
+		}
+		at := ""
+		if syntax.JSONPointer != "" {
+			at = fmt.Sprintf(" at %q", echo(string(syntax.JSONPointer)))
+		}
+		switch {
+		case errors.Is(err, jsontext.ErrDuplicateName):
+			return "duplicate key" + at
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return "the JSON value ends early"
+		case !utf8.Valid(body):
+			return "invalid UTF-8" + at
+		}
+		return fmt.Sprintf("malformed JSON at byte %d", syntax.ByteOffset)
+	}
+	return fmt.Sprintf("data after the JSON value at byte %d", dec.InputOffset())
+}
+
+// decodeErrorDetail turns an encoding/json error into a sentence without
+// Go type names or the library's wording.
+func decodeErrorDetail(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	var timeErr *time.ParseError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &syntaxErr):
+		return fmt.Sprintf("malformed JSON at byte %d", syntaxErr.Offset)
+	case errors.As(err, &typeErr):
+		want := "a different type"
+		switch typeErr.Type.Kind() {
+		case reflect.String:
+			want = "a string"
+		case reflect.Bool:
+			want = "true or false"
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			want = "an integer"
+		case reflect.Float32, reflect.Float64:
+			want = "a number"
+		case reflect.Slice, reflect.Array:
+			want = "an array"
+		case reflect.Struct, reflect.Map:
+			want = "an object"
+		}
+		if typeErr.Field == "" {
+			return "want " + want
+		}
+		return fmt.Sprintf("%q: want %s", echo(typeErr.Field), want)
+	case errors.As(err, &timeErr):
+		return "a time is not RFC 3339 (like 2026-12-24T20:00:00Z)"
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		if unquoted, uerr := strconv.Unquote(name); uerr == nil {
+			name = unquoted
+		}
+		return fmt.Sprintf("unknown field %q", echo(name))
+	}
+	return "a value does not have the expected form"
 }
 
 // requestID derives a cluster request id from the caller's idempotency key
@@ -371,7 +452,7 @@ func pathInt(r *http.Request, name string, def, lo, hi int) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < lo || n > hi {
-		return 0, problem(ErrInvalid, fmt.Sprintf("query %s=%q: want an integer in %d..%d", name, s, lo, hi))
+		return 0, problem(ErrInvalid, fmt.Sprintf("query %s=%q: want an integer in %d..%d", name, echo(s), lo, hi))
 	}
 	return n, nil
 }
@@ -394,10 +475,11 @@ func (g *Gateway) ready(c *call) (int, any, error) {
 	return http.StatusOK, map[string]string{"status": "ready"}, nil
 }
 
-// validID refuses ids that would break store keys.
+// validID refuses ids that would break store keys or, echoed in a later
+// problem, carry control characters.
 func validID(kind, id string) error {
-	if id == "" || len(id) > 128 || strings.ContainsAny(id, "/\x00 ") {
-		return problem(ErrInvalid, fmt.Sprintf("%s %q: want 1..128 bytes without '/', spaces or NUL", kind, id))
+	if id == "" || len(id) > 128 || strings.ContainsAny(id, "/ ") || strings.ContainsFunc(id, unicode.IsControl) {
+		return problem(ErrInvalid, fmt.Sprintf("%s %q: want 1..128 bytes without '/', spaces or control characters", kind, echo(id)))
 	}
 	return nil
 }
