@@ -105,9 +105,10 @@ func (c ServerConfig) withDefaults() ServerConfig {
 // Server serves a Gateway over HTTP or HTTPS with the bounds of its
 // ServerConfig. Build it with NewServer, then Serve; Shutdown stops it.
 type Server struct {
-	cfg  ServerConfig
-	http *http.Server
-	cert atomic.Pointer[tls.Certificate] // the one served; swapped whole by ReloadCertificate
+	cfg   ServerConfig
+	http  *http.Server
+	https bool                            // not http.TLSConfig != nil: Serve fills that in for HTTP/2 even on plain HTTP
+	cert  atomic.Pointer[tls.Certificate] // the one served; swapped whole by ReloadCertificate
 }
 
 // NewServer validates cfg, loads the certificate if there is one and
@@ -132,6 +133,7 @@ func NewServer(g *Gateway, cfg ServerConfig) (*Server, error) {
 		if err := s.loadCertificate(); err != nil {
 			return nil, err
 		}
+		s.https = true
 		s.http.TLSConfig = &tls.Config{
 			MinVersion: tls.VersionTLS12,
 			GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
@@ -143,7 +145,7 @@ func NewServer(g *Gateway, cfg ServerConfig) (*Server, error) {
 }
 
 // TLS reports whether the server speaks HTTPS.
-func (s *Server) TLS() bool { return s.http.TLSConfig != nil }
+func (s *Server) TLS() bool { return s.https }
 
 // Serve serves l until Shutdown (then it returns http.ErrServerClosed).
 func (s *Server) Serve(l net.Listener) error {
