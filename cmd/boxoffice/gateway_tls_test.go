@@ -20,6 +20,7 @@ import (
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/cluster/client"
+	"github.com/boxoffice/boxoffice/cluster/client/clienttest"
 	"github.com/boxoffice/boxoffice/internal/testport"
 )
 
@@ -37,6 +38,37 @@ func TestRunGatewayRefusesHalfTLSFlags(t *testing.T) {
 		err := runGateway(context.Background(), append([]string{"--demo", "--fake-payments"}, tc.args...), &out, &errOut)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: got %v, want an error with %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+// TestPlainGatewaySaysSo: without the TLS flags the gateway still runs
+// (the demo) and says at start, as warnings, that its cluster link is
+// plaintext and that it serves plain HTTP.
+func TestPlainGatewaySaysSo(t *testing.T) {
+	fake := clienttest.NewCluster(t, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr lockedBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- runGateway(ctx, []string{"--demo", "--fake-payments", "--cluster", fake.Addrs()[0], "--http-addr", "127.0.0.1:0"}, &stdout, &stderr)
+	}()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stdout.String(), "Boxoffice gateway on http://"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("no banner; stdout %q, stderr:\n%s", stdout.String(), stderr.String())
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "over plaintext") {
+		t.Errorf("banner: %s", stdout.String())
+	}
+	for _, want := range []string{"level=WARN msg=\"the cluster connection is PLAINTEXT", "level=WARN msg=\"serving PLAIN HTTP"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}
 	}
 }
