@@ -237,9 +237,9 @@ func (g *Gateway) fail(c *call, err error) {
 }
 
 // decode parses the JSON body into v. The body must be exactly one JSON
-// value with nothing after it, valid UTF-8, no object key twice at any
-// depth and no member v does not have (RFC 7493, I-JSON): a duplicate key
-// or a second value is how a request says one thing to a proxy or a
+// value with nothing after it, in valid UTF-8, with no object key twice at
+// any depth (RFC 7493, I-JSON) and no member v does not have: a duplicate
+// key or a second value is how a request says one thing to a proxy or a
 // validator and another to this handler, since parsers disagree on which
 // copy wins. Syntax is checked with jsontext (the mirror of Go 1.27's
 // encoding/json/jsontext) and the value decoded with encoding/json as
