@@ -116,7 +116,7 @@ func (g *Gateway) authorize(c *call, rt *route) error {
 		return err
 	}
 	if b.role != RoleAdmin && !slices.Contains(rt.roles, b.role) {
-		return problem(ErrForbidden, fmt.Sprintf("role %q may not call %s %s", b.role, rt.method, rt.pattern))
+		return problem(ErrForbidden, fmt.Sprintf("role %q may not call %s %s", echo(string(b.role)), rt.method, rt.pattern))
 	}
 	if g.cfg.RequireMFA && (b.role == RoleOrganizer || b.role == RoleAdmin) && !g.secondFactor(b) {
 		return problem(ErrSecondFactorRequired, fmt.Sprintf("an %s must sign in with a second factor: the token's amr must include one of %s%s",

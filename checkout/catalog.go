@@ -216,7 +216,7 @@ func decodeCursor(s string) ([]*boxofficev1.ShardPosition, error) {
 		sh, err1 := strconv.ParseUint(shard, 10, 32)
 		sq, err2 := strconv.ParseUint(seq, 10, 64)
 		if !ok || err1 != nil || err2 != nil {
-			return nil, problem(ErrInvalid, fmt.Sprintf("cursor part %q: want shard:sequence", part))
+			return nil, problem(ErrInvalid, fmt.Sprintf("cursor part %q: want shard:sequence", echo(part)))
 		}
 		out = append(out, &boxofficev1.ShardPosition{Shard: uint32(sh), Sequence: sq})
 	}

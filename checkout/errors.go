@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -36,6 +39,7 @@ var (
 	ErrTicketRevoked      = errors.New("ticket revoked")
 	ErrAlreadyCheckedIn   = errors.New("ticket already scanned")
 	ErrBadSignature       = errors.New("signature verification failed")
+	ErrRequestTimeout     = errors.New("request body too slow")
 	ErrBusy               = errors.New("busy, retry later")
 	ErrUnavailable        = errors.New("dependency unavailable")
 )
@@ -73,6 +77,7 @@ var errorStatus = []struct {
 	{ErrNotEnoughSeats, http.StatusConflict, "not-enough-seats"},
 	{ErrTicketRevoked, http.StatusConflict, "ticket-revoked"},
 	{ErrAlreadyCheckedIn, http.StatusConflict, "already-checked-in"},
+	{ErrRequestTimeout, http.StatusRequestTimeout, "request-timeout"},
 	{ErrHoldExpired, http.StatusGone, "hold-expired"},
 	{ErrIdempotencyReuse, http.StatusUnprocessableEntity, "idempotency-key-reused"},
 	{ErrLimitExceeded, http.StatusUnprocessableEntity, "ticket-limit-exceeded"},
@@ -203,15 +208,57 @@ func classify(err error) (Problem, time.Duration) {
 	return Problem{Type: problemTypeBase + "internal", Title: "internal error", Status: http.StatusInternalServerError, Detail: detail}, 0
 }
 
+// Bounds on what a problem repeats back to the client.
+const (
+	// echoBytesMax bounds each client-supplied value quoted in a detail.
+	echoBytesMax = 64
+	// problemDetailBytesMax bounds a whole detail (it may carry a cluster
+	// message that quotes values too).
+	problemDetailBytesMax = 512
+	// problemInstanceBytesMax bounds the echoed request path.
+	problemInstanceBytesMax = 256
+)
+
+// echo prepares a client-supplied value for a problem detail: at most
+// echoBytesMax bytes (cut on a character boundary, then "…"), with
+// control characters and invalid UTF-8 replaced by U+FFFD, so a detail
+// can neither grow with the request nor carry line breaks or terminal
+// escapes into a log or a screen. Quote the result with %q.
+func echo(s string) string { return clean(s, echoBytesMax) }
+
+// clean cuts s to at most limit bytes plus "…" and replaces control
+// characters and invalid UTF-8.
+func clean(s string, limit int) string {
+	if len(s) <= limit && utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) {
+			r = utf8.RuneError
+		}
+		if b.Len()+utf8.RuneLen(r) > limit {
+			b.WriteString("…")
+			break
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 // writeProblem writes p as application/problem+json.
 func writeProblem(w http.ResponseWriter, r *http.Request, p Problem, retryAfter time.Duration) {
 	if r != nil {
-		p.Instance = r.URL.Path
+		p.Instance = clean(r.URL.Path, problemInstanceBytesMax)
 	}
+	p.Detail = clean(p.Detail, problemDetailBytesMax)
 	if retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((retryAfter+time.Second-1)/time.Second)))
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if p.Status == http.StatusRequestTimeout {
+		w.Header().Set("Connection", "close") // the rest of the body may still be on its way
+	}
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
 }

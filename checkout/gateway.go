@@ -13,12 +13,17 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -32,6 +37,7 @@ type Gateway struct {
 	cfg       Config
 	id        string // random per process: names this gateway's janitor lease
 	mux       *http.ServeMux
+	handler   http.Handler // mux behind securityHeaders
 	routes    []*route
 	ticketPub ed25519.PublicKey
 	limiter   *rateLimiter
@@ -40,6 +46,10 @@ type Gateway struct {
 	prepared  sync.Map // event id -> struct{}: prepareEvent started (inventory.go)
 
 	oidc []*oidcVerifier // Config.OIDC's issuers (auth.go)
+	// streamWriteTimeout is the write deadline each write of a
+	// Server-Sent Events stream extends (the Server's WriteTimeout; 0
+	// when the server has none).
+	streamWriteTimeout time.Duration
 }
 
 // Role is the role claim of a bearer token.
@@ -114,11 +124,13 @@ func New(cfg Config) (*Gateway, error) {
 	g.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, Problem{Type: problemTypeBase + "not-found", Title: "not found", Status: http.StatusNotFound, Detail: "no such endpoint"}, 0)
 	})
+	g.handler = securityHeaders(g.mux)
 	return g, nil
 }
 
-// Handler serves the API.
-func (g *Gateway) Handler() http.Handler { return g.mux }
+// Handler serves the API with the security headers (server.go). Serve it
+// with NewServer for the timeouts and HTTPS.
+func (g *Gateway) Handler() http.Handler { return g.handler }
 
 // Run runs the reconciler, the outbox deliverer and the janitor until ctx
 // ends.
@@ -161,6 +173,9 @@ func (g *Gateway) serve(rt *route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
+		if rt.responseType == "text/event-stream" {
+			rec.streamWriteTimeout = g.streamWriteTimeout
+		}
 		defer func() {
 			g.metrics.observe(label, rec.status, time.Since(start))
 		}()
@@ -199,8 +214,11 @@ func (g *Gateway) prepare(c *call, rt *route) error {
 	}
 	if c.r.Body != nil && c.r.Method != http.MethodGet {
 		body, err := io.ReadAll(io.LimitReader(c.r.Body, RequestBodyBytesMax+1))
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return problem(ErrRequestTimeout, "the request body did not arrive in time")
+		}
 		if err != nil {
-			return problem(ErrInvalid, "reading the body: "+err.Error())
+			return problem(ErrInvalid, "the request body could not be read")
 		}
 		if len(body) > RequestBodyBytesMax {
 			return problem(ErrInvalid, fmt.Sprintf("body larger than %d bytes", RequestBodyBytesMax))
@@ -221,17 +239,94 @@ func (g *Gateway) fail(c *call, err error) {
 	writeProblem(c.w, c.r, p, retryAfter)
 }
 
-// decode parses the JSON body into v, refusing unknown fields.
+// decode parses the JSON body into v. The body must be exactly one JSON
+// value with nothing after it, in valid UTF-8, with no object key twice at
+// any depth (RFC 7493, I-JSON) and no member v does not have: a duplicate
+// key or a second value is how a request says one thing to a proxy or a
+// validator and another to this handler, since parsers disagree on which
+// copy wins. Syntax is checked with jsontext (the mirror of Go 1.27's
+// encoding/json/jsontext) and the value decoded with encoding/json as
+// before. Refusals say what is wrong and where, in our words.
 func (c *call) decode(v any) error {
 	if len(bytes.TrimSpace(c.body)) == 0 {
 		return nil
 	}
+	if !jsontext.Value(c.body).IsValid() {
+		return problem(ErrInvalid, "body: "+invalidJSONDetail(c.body))
+	}
 	dec := json.NewDecoder(bytes.NewReader(c.body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return problem(ErrInvalid, "body: "+err.Error())
+		return problem(ErrInvalid, "body: "+decodeErrorDetail(err))
 	}
 	return nil
+}
+
+// invalidJSONDetail says why body is not one valid I-JSON value.
+func invalidJSONDetail(body []byte) string {
+	dec := jsontext.NewDecoder(bytes.NewReader(body))
+	if _, err := dec.ReadValue(); err != nil {
+		var syntax *jsontext.SyntacticError
+		if !errors.As(err, &syntax) {
+			return "malformed JSON"
+		}
+		at := ""
+		if syntax.JSONPointer != "" {
+			at = fmt.Sprintf(" at %q", echo(string(syntax.JSONPointer)))
+		}
+		switch {
+		case errors.Is(err, jsontext.ErrDuplicateName):
+			return "duplicate key" + at
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return "the JSON value ends early"
+		case !utf8.Valid(body):
+			return "invalid UTF-8" + at
+		}
+		return fmt.Sprintf("malformed JSON at byte %d", syntax.ByteOffset)
+	}
+	return fmt.Sprintf("data after the JSON value at byte %d", dec.InputOffset())
+}
+
+// decodeErrorDetail turns an encoding/json error into a sentence without
+// Go type names or the library's wording.
+func decodeErrorDetail(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	var timeErr *time.ParseError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &syntaxErr):
+		return fmt.Sprintf("malformed JSON at byte %d", syntaxErr.Offset)
+	case errors.As(err, &typeErr):
+		want := "a different type"
+		switch typeErr.Type.Kind() {
+		case reflect.String:
+			want = "a string"
+		case reflect.Bool:
+			want = "true or false"
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			want = "an integer"
+		case reflect.Float32, reflect.Float64:
+			want = "a number"
+		case reflect.Slice, reflect.Array:
+			want = "an array"
+		case reflect.Struct, reflect.Map:
+			want = "an object"
+		}
+		if typeErr.Field == "" {
+			return "want " + want
+		}
+		return fmt.Sprintf("%q: want %s", echo(typeErr.Field), want)
+	case errors.As(err, &timeErr):
+		return "a time is not RFC 3339 (like 2026-12-24T20:00:00Z)"
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		if unquoted, uerr := strconv.Unquote(name); uerr == nil {
+			name = unquoted
+		}
+		return fmt.Sprintf("unknown field %q", echo(name))
+	}
+	return "a value does not have the expected form"
 }
 
 // requestID derives a cluster request id from the caller's idempotency key
@@ -259,10 +354,32 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
+// statusRecorder records the status for metrics. For a Server-Sent Events
+// stream (streamWriteTimeout > 0) every write and flush first moves the
+// connection's write deadline to streamWriteTimeout from now, and a flush
+// lifts it once the event is out: the server's WriteTimeout would
+// otherwise end the stream (HTTP/2 resets a stream whose deadline passes
+// even while it is idle), and without any deadline a client that stops
+// reading would hold the handler forever.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	status             int
+	streamWriteTimeout time.Duration
+	controller         *http.ResponseController // made on the first stream write
 }
+
+func (s *statusRecorder) setStreamDeadline(deadline time.Time) {
+	if s.streamWriteTimeout <= 0 {
+		return
+	}
+	if s.controller == nil {
+		s.controller = http.NewResponseController(s.ResponseWriter)
+	}
+	_ = s.controller.SetWriteDeadline(deadline)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 func (s *statusRecorder) WriteHeader(code int) {
 	if s.status == 0 {
@@ -275,14 +392,17 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	if s.status == 0 {
 		s.status = http.StatusOK
 	}
+	s.setStreamDeadline(time.Now().Add(s.streamWriteTimeout))
 	return s.ResponseWriter.Write(b)
 }
 
 // Flush lets SSE handlers flush through the recorder.
 func (s *statusRecorder) Flush() {
+	s.setStreamDeadline(time.Now().Add(s.streamWriteTimeout))
 	if f, ok := s.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
+	s.setStreamDeadline(time.Time{})
 }
 
 // clientIP is the address the per-IP rate limit charges: the peer, or,
@@ -335,7 +455,7 @@ func pathInt(r *http.Request, name string, def, lo, hi int) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < lo || n > hi {
-		return 0, problem(ErrInvalid, fmt.Sprintf("query %s=%q: want an integer in %d..%d", name, s, lo, hi))
+		return 0, problem(ErrInvalid, fmt.Sprintf("query %s=%q: want an integer in %d..%d", name, echo(s), lo, hi))
 	}
 	return n, nil
 }
@@ -358,10 +478,11 @@ func (g *Gateway) ready(c *call) (int, any, error) {
 	return http.StatusOK, map[string]string{"status": "ready"}, nil
 }
 
-// validID refuses ids that would break store keys.
+// validID refuses ids that would break store keys or, echoed in a later
+// problem, carry control characters.
 func validID(kind, id string) error {
-	if id == "" || len(id) > 128 || strings.ContainsAny(id, "/\x00 ") {
-		return problem(ErrInvalid, fmt.Sprintf("%s %q: want 1..128 bytes without '/', spaces or NUL", kind, id))
+	if id == "" || len(id) > 128 || strings.ContainsAny(id, "/ ") || strings.ContainsFunc(id, unicode.IsControl) {
+		return problem(ErrInvalid, fmt.Sprintf("%s %q: want 1..128 bytes without '/', spaces or control characters", kind, echo(id)))
 	}
 	return nil
 }

@@ -177,7 +177,7 @@ func (g *Gateway) queueStream(c *call) (int, any, error) {
 	}
 	h := c.w.Header()
 	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
+	h.Set("Cache-Control", "no-store") // the last event carries the admission token
 	h.Set("X-Accel-Buffering", "no")
 	c.w.WriteHeader(http.StatusOK)
 	fmt.Fprint(c.w, ": waiting room of "+event+"\nretry: 2000\n\n")

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"flag"
@@ -11,10 +13,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/boxoffice/boxoffice/checkout"
@@ -46,6 +49,13 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	auth := addAuthFlags(fs)
 	limit := fs.Int("ticket-limit", checkout.TicketLimitPerBuyerDefault, "seats per buyer per event")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	// Transport security: mutual TLS to the cluster, HTTPS to the phones.
+	clusterTLSCA := fs.String("cluster-tls-ca", os.Getenv("BOXOFFICE_CLUSTER_TLS_CA"), "PEM `file` of the CA that signed the nodes' certificates; with --cluster-tls-cert and --cluster-tls-key (none of the three: plaintext, demo only)")
+	clusterTLSCert := fs.String("cluster-tls-cert", os.Getenv("BOXOFFICE_CLUSTER_TLS_CERT"), "PEM client certificate `file` the gateway shows the nodes")
+	clusterTLSKey := fs.String("cluster-tls-key", os.Getenv("BOXOFFICE_CLUSTER_TLS_KEY"), "PEM key `file` of --cluster-tls-cert")
+	clusterTLSServerName := fs.String("cluster-tls-server-name", envOr("BOXOFFICE_CLUSTER_TLS_SERVER_NAME", clusterTLSServerNameDefault), "DNS `name` the nodes' certificates must carry (as boxoffice start --tls-server-name)")
+	tlsCert := fs.String("tls-cert", os.Getenv("BOXOFFICE_TLS_CERT"), "PEM certificate chain `file` to serve HTTPS with, reloaded on SIGHUP; with --tls-key (neither: plain HTTP, demo only)")
+	tlsKey := fs.String("tls-key", os.Getenv("BOXOFFICE_TLS_KEY"), "PEM key `file` of --tls-cert")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -88,23 +98,87 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := auth.apply(&authCfg); err != nil {
 		return err
 	}
-	c, err := client.Dial(ctx, client.Config{Addrs: strings.Split(*clusterAddrs, ","), Logger: logger})
+	clusterTLS, err := clusterTLSConfig(*clusterTLSCA, *clusterTLSCert, *clusterTLSKey, *clusterTLSServerName)
+	if err != nil {
+		return err
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	c, err := client.Dial(ctx, client.Config{Addrs: strings.Split(*clusterAddrs, ","), TLS: clusterTLS, Logger: logger})
 	if err != nil {
 		return fmt.Errorf("--cluster: %w", err)
 	}
 	defer c.Close()
-	stop, addr, err := serveGateway(ctx, checkout.Config{
+	srv, stop, addr, err := startGatewayServer(ctx, checkout.Config{
 		Inventory: c, Store: clusterstore.New(c), Payments: payments, JWTSecret: []byte(*jwtSecret), TicketKey: key,
 		DemoMode: *demo, TicketLimitPerBuyer: *limit, NotifyURL: *notifyURL, TrustedProxies: proxies, Logger: logger,
 		OIDC: authCfg.OIDC, TokenLifetimeMax: authCfg.TokenLifetimeMax, RequireMFA: authCfg.RequireMFA, MFAACRValues: authCfg.MFAACRValues,
-	}, *httpAddr)
+	}, checkout.ServerConfig{CertFile: *tlsCert, KeyFile: *tlsKey, Logger: logger}, *httpAddr)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Boxoffice gateway on http://%s (cluster %s, payments %s)\n", addr, *clusterAddrs, payments.Name())
+	scheme, cluster := "http", "plaintext"
+	if clusterTLS == nil {
+		logger.Warn("the cluster connection is PLAINTEXT: no encryption and no client certificate, for the demo only; " +
+			"pass --cluster-tls-ca, --cluster-tls-cert and --cluster-tls-key")
+	} else {
+		cluster = "mutual TLS"
+	}
+	if srv.TLS() {
+		scheme = "https"
+		// SIGHUP re-reads --tls-cert/--tls-key (certificate rotation
+		// without a restart); a file that does not load keeps the old one.
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-hup:
+					_ = srv.ReloadCertificate() // logged by the server
+				}
+			}
+		}()
+	} else {
+		logger.Warn("serving PLAIN HTTP: bearer tokens, tickets and payment secrets cross the network in clear, for the demo only; " +
+			"pass --tls-cert and --tls-key, or terminate TLS in a load balancer in front")
+	}
+	fmt.Fprintf(stdout, "Boxoffice gateway on %s://%s (cluster %s over %s, payments %s)\n", scheme, addr, *clusterAddrs, cluster, payments.Name())
 	<-ctx.Done()
 	stop()
 	return nil
+}
+
+// clusterTLSServerNameDefault matches boxoffice start --tls-server-name.
+const clusterTLSServerNameDefault = "server.boxoffice"
+
+// clusterTLSConfig builds the gateway's mutual-TLS configuration for the
+// cluster from the --cluster-tls-* flags: all three files or none (nil:
+// plaintext). The nodes must present certificates from ca that name
+// serverName.
+func clusterTLSConfig(ca, cert, key, serverName string) (*tls.Config, error) {
+	if ca == "" && cert == "" && key == "" {
+		return nil, nil
+	}
+	if ca == "" || cert == "" || key == "" {
+		return nil, errors.New("--cluster-tls-ca, --cluster-tls-cert and --cluster-tls-key go together (the nodes require a client certificate)")
+	}
+	pemBytes, err := os.ReadFile(ca)
+	if err != nil {
+		return nil, fmt.Errorf("--cluster-tls-ca: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemBytes) {
+		return nil, fmt.Errorf("--cluster-tls-ca %s: no PEM certificate in it", ca)
+	}
+	pair, err := tls.LoadX509KeyPair(cert, key)
+	if err != nil {
+		return nil, fmt.Errorf("--cluster-tls-cert/--cluster-tls-key: %w", err)
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS12, ServerName: serverName, RootCAs: pool, Certificates: []tls.Certificate{pair}}, nil
 }
 
 // startDemoGateway starts a demo-mode gateway (fake payments, dev login,
@@ -128,23 +202,34 @@ func startDemoGateway(ctx context.Context, grpcAddrs []string, httpAddr string, 
 	return func() { stopServer(); _ = c.Close() }, addr, nil
 }
 
-// serveGateway builds a gateway, listens on httpAddr and runs its
-// background loops until stop.
+// serveGateway builds a gateway, serves it over plain HTTP on httpAddr
+// with the default server bounds and runs its background loops until stop.
 func serveGateway(ctx context.Context, cfg checkout.Config, httpAddr string) (stop func(), addr string, err error) {
+	_, stop, addr, err = startGatewayServer(ctx, cfg, checkout.ServerConfig{Logger: cfg.Logger}, httpAddr)
+	return stop, addr, err
+}
+
+// startGatewayServer builds a gateway and its server (HTTPS when
+// serverCfg names a certificate), listens on httpAddr and runs the
+// gateway's background loops until stop.
+func startGatewayServer(ctx context.Context, cfg checkout.Config, serverCfg checkout.ServerConfig, httpAddr string) (srv *checkout.Server, stop func(), addr string, err error) {
 	g, err := checkout.New(cfg)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
+	}
+	srv, err = checkout.NewServer(g, serverCfg)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("--tls-cert/--tls-key: %w", err)
 	}
 	l, err := net.Listen("tcp", httpAddr)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
-	srv := &http.Server{Handler: g.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	loopCtx, cancelLoops := context.WithCancel(ctx)
 	loopsDone := make(chan struct{})
 	go func() { defer close(loopsDone); g.Run(loopCtx) }()
 	go func() { _ = srv.Serve(l) }()
-	return func() {
+	return srv, func() {
 		// Stop taking requests first, then the loops that finish orders.
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
