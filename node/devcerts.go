@@ -12,15 +12,62 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 )
 
+// ClientCert names a client certificate DevCerts issues: Name becomes the
+// Subject CommonName, Role the Subject OrganizationalUnit.
+type ClientCert struct {
+	Name string
+	Role Role
+}
+
+// ClientRoles are the roles a client certificate may carry (RoleNode is
+// for nodes only).
+var ClientRoles = []Role{RoleGateway, RoleOperator, RoleReader}
+
+// ParseClientCerts reads "name:role,name:role" (roles: gateway, operator,
+// reader). An empty string is no clients.
+func ParseClientCerts(s string) ([]ClientCert, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []ClientCert
+	for _, item := range strings.Split(s, ",") {
+		name, role, ok := strings.Cut(item, ":")
+		if !ok || name == "" {
+			return nil, fmt.Errorf("client %q: want name:role, role one of %s", item, roleNames(ClientRoles))
+		}
+		if !slices.Contains(ClientRoles, Role(role)) {
+			return nil, fmt.Errorf("client %q: unknown role %q: one of %s", name, role, roleNames(ClientRoles))
+		}
+		out = append(out, ClientCert{Name: name, Role: Role(role)})
+	}
+	return out, nil
+}
+
+func roleNames(roles []Role) string {
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = string(r)
+	}
+	return strings.Join(names, ", ")
+}
+
 // DevCerts writes a development CA (ca.pem, ca-key.pem), a certificate per
-// node (<name>.pem, <name>-key.pem) that names serverName, localhost and
-// 127.0.0.1, and a certificate per client (named only by its common name:
-// it can call the gRPC API but is refused on the peer port). For tests and
-// first steps; production clusters use their own PKI.
-func DevCerts(dir, serverName string, nodes, clients []string, valid time.Duration) error {
+// node (<name>.pem, <name>-key.pem; CommonName the node id, OU "node") that
+// names serverName, localhost and 127.0.0.1, and a certificate per client
+// (CommonName its name, OU its role, no DNS names: it can call the gRPC
+// methods of its role and is refused on the peer port). For tests and first
+// steps; production clusters use their own PKI with the same convention.
+func DevCerts(dir, serverName string, nodes []string, clients []ClientCert, valid time.Duration) error {
+	for _, c := range clients {
+		if !slices.Contains(ClientRoles, c.Role) {
+			return fmt.Errorf("client %q: role %q is not one of %s", c.Name, c.Role, roleNames(ClientRoles))
+		}
+	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
 	}
@@ -47,14 +94,14 @@ func DevCerts(dir, serverName string, nodes, clients []string, valid time.Durati
 		return err
 	}
 	serial := int64(2)
-	issue := func(name string, dnsNames []string, ips []net.IP) error {
+	issue := func(name string, role Role, dnsNames []string, ips []net.IP) error {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err != nil {
 			return err
 		}
 		tmpl := &x509.Certificate{
 			SerialNumber: big.NewInt(serial),
-			Subject:      pkix.Name{CommonName: name},
+			Subject:      pkix.Name{CommonName: name, OrganizationalUnit: []string{string(role)}},
 			NotBefore:    now.Add(-time.Hour),
 			NotAfter:     now.Add(valid),
 			KeyUsage:     x509.KeyUsageDigitalSignature,
@@ -70,13 +117,13 @@ func DevCerts(dir, serverName string, nodes, clients []string, valid time.Durati
 		return writePEM(dir, name, der, key)
 	}
 	for _, n := range nodes {
-		if err := issue(n, []string{serverName, n, "localhost"}, []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}); err != nil {
+		if err := issue(n, RoleNode, []string{serverName, n, "localhost"}, []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}); err != nil {
 			return fmt.Errorf("node %s: %w", n, err)
 		}
 	}
 	for _, c := range clients {
-		if err := issue(c, nil, nil); err != nil {
-			return fmt.Errorf("client %s: %w", c, err)
+		if err := issue(c.Name, c.Role, nil, nil); err != nil {
+			return fmt.Errorf("client %s: %w", c.Name, err)
 		}
 	}
 	return nil

@@ -97,8 +97,8 @@ var ctlCommands = []ctlCommand{
 	{name: "release", args: "<event> <hold> --holder H", positional: 2, summary: "release a hold", flags: ctlRelease},
 	{name: "sell", args: "<event> <hold> --holder H --order O --buyer B", positional: 2,
 		summary: "turn a hold into tickets", flags: ctlSell},
-	{name: "refund", args: "<event> <order> [--tickets t1,t2]", positional: 2,
-		summary: "refund an order, or some of its tickets", flags: ctlRefund},
+	{name: "refund", args: "<event> <order> --tickets t1,t2", positional: 2,
+		summary: "refund tickets of an order (the ticket ids its sale answered)", flags: ctlRefund},
 	{name: "watch", args: "<event>", positional: 1, summary: "print seat changes until interrupted",
 		flags: ctlWatch, streams: true},
 }
@@ -843,7 +843,7 @@ func ctlSell(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
 }
 
 func ctlRefund(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
-	tickets := fs.String("tickets", "", "comma-separated ticket `ids` (default: the whole order)")
+	tickets := fs.String("tickets", "", "comma-separated ticket `ids` of the order to refund (required)")
 	requestID := fs.String("request-id", "", "repeat an earlier attempt with this request `id`")
 	return func(ctx context.Context, e *ctlEnv, args []string) error {
 		c, err := e.dial(ctx)

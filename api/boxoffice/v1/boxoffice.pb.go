@@ -2572,12 +2572,18 @@ func (x *SellResponse) GetTickets() []*Ticket {
 	return nil
 }
 
+// RefundRequest names the sale it undoes: the order id and the ticket ids
+// of that order, as Sell answered them. Empty ticket_ids is refused
+// (INVALID_ARGUMENT, INVALID_REQUEST); a ticket id that is not a sold ticket
+// of the order refuses the request (NOT_FOUND, TICKET_NOT_IN_ORDER) and
+// nothing is refunded in its shard. Tickets of one shard are refunded all
+// or none.
 type RefundRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	EventId       string                 `protobuf:"bytes,2,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
 	OrderId       string                 `protobuf:"bytes,3,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
-	TicketIds     []string               `protobuf:"bytes,4,rep,name=ticket_ids,json=ticketIds,proto3" json:"ticket_ids,omitempty"` // empty: the whole order
+	TicketIds     []string               `protobuf:"bytes,4,rep,name=ticket_ids,json=ticketIds,proto3" json:"ticket_ids,omitempty"` // required, 1..100
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
