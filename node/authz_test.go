@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -9,11 +10,13 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"log/slog"
 	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,7 +33,7 @@ import (
 	"github.com/boxoffice/boxoffice/node/nodepb"
 )
 
-func ticketIDs(tickets []*boxofficev1.Ticket) []string {
+func soldTicketIDs(tickets []*boxofficev1.Ticket) []string {
 	out := make([]string, len(tickets))
 	for i, t := range tickets {
 		out[i] = t.GetTicketId()
@@ -38,10 +41,10 @@ func ticketIDs(tickets []*boxofficev1.Ticket) []string {
 	return out
 }
 
-// issueTestCert signs a certificate with the development CA in dir (written
+// signWithDevCA signs a certificate with the development CA in dir (written
 // by DevCerts), for identities DevCerts will not issue: no role, an unknown
 // role, a client certificate that names the server.
-func issueTestCert(t *testing.T, dir, name string, ous, dnsNames []string) {
+func signWithDevCA(t *testing.T, dir, name string, ous, dnsNames []string) {
 	t.Helper()
 	caPair, err := tls.LoadX509KeyPair(filepath.Join(dir, "ca.pem"), filepath.Join(dir, "ca-key.pem"))
 	if err != nil {
@@ -81,9 +84,9 @@ func issueTestCert(t *testing.T, dir, name string, ous, dnsNames []string) {
 	}
 }
 
-// newTLSTestCluster starts n nodes with mutual TLS on every port, with
+// newMutualTLSCluster starts n nodes with mutual TLS on every port, with
 // certificates from DevCerts in certs.
-func newTLSTestCluster(t *testing.T, n int, certs string) *testCluster {
+func newMutualTLSCluster(t *testing.T, n int, certs string) *testCluster {
 	t.Helper()
 	return newTestCluster(t, n, func(i int, c *Config) {
 		c.Plaintext = false
@@ -92,8 +95,8 @@ func newTLSTestCluster(t *testing.T, n int, certs string) *testCluster {
 	})
 }
 
-// dialAs connects to addr with the client certificate name from certs.
-func dialAs(t *testing.T, addr, certs, name string) *grpc.ClientConn {
+// dialWithCert connects to addr with the client certificate name from certs.
+func dialWithCert(t *testing.T, addr, certs, name string) *grpc.ClientConn {
 	t.Helper()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(loadClientTLS(t, certs, name))))
 	if err != nil {
@@ -112,8 +115,8 @@ func wantRoleRefused(t *testing.T, what string, err error) {
 	}
 }
 
-// refusals sums the permission-denied counter of method over every node.
-func refusals(tc *testCluster, method, role string) float64 {
+// permissionDenials sums the permission-denied counter of method over every node.
+func permissionDenials(tc *testCluster, method, role string) float64 {
 	var sum float64
 	for _, h := range tc.hosts {
 		if h != nil {
@@ -137,12 +140,12 @@ func TestAuthorizationByRole(t *testing.T) {
 		[]ClientCert{{"app", RoleGateway}, {"ops", RoleOperator}, {"ro", RoleReader}}, time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	issueTestCert(t, certs, "norole", nil, nil)
-	issueTestCert(t, certs, "stranger", []string{"janitor"}, nil)
-	tc := newTLSTestCluster(t, 3, certs)
+	signWithDevCA(t, certs, "norole", nil, nil)
+	signWithDevCA(t, certs, "stranger", []string{"janitor"}, nil)
+	tc := newMutualTLSCluster(t, 3, certs)
 	ctx := ctxT(t, 90*time.Second)
 	addr := tc.configs[0].GRPCAddr
-	gatewayConn, operatorConn, readerConn := dialAs(t, addr, certs, "app"), dialAs(t, addr, certs, "ops"), dialAs(t, addr, certs, "ro")
+	gatewayConn, operatorConn, readerConn := dialWithCert(t, addr, certs, "app"), dialWithCert(t, addr, certs, "ops"), dialWithCert(t, addr, certs, "ro")
 
 	// The gateway sets the scene: an event, a sold order, a live hold, a record.
 	gwInv := boxofficev1.NewInventoryClient(gatewayConn)
@@ -198,7 +201,7 @@ func TestAuthorizationByRole(t *testing.T) {
 		}
 		for _, role := range []string{"reader", "operator"} {
 			for _, m := range []string{boxofficev1.Records_Scan_FullMethodName, boxofficev1.Records_Get_FullMethodName, boxofficev1.Records_CompareAndSwap_FullMethodName} {
-				if n := refusals(tc, m, role); n != 1 {
+				if n := permissionDenials(tc, m, role); n != 1 {
 					t.Errorf("boxoffice_api_permission_denied_total{method=%q,role=%q} = %v, want 1", m, role, n)
 				}
 			}
@@ -212,7 +215,7 @@ func TestAuthorizationByRole(t *testing.T) {
 		}{{"gateway", gatewayConn}, {"reader", readerConn}} {
 			_, err := boxofficev1.NewClusterClient(c.conn).RemoveNode(ctx, &boxofficev1.RemoveNodeRequest{NodeId: "n3"})
 			wantRoleRefused(t, c.role+" RemoveNode", err)
-			if n := refusals(tc, boxofficev1.Cluster_RemoveNode_FullMethodName, c.role); n != 1 {
+			if n := permissionDenials(tc, boxofficev1.Cluster_RemoveNode_FullMethodName, c.role); n != 1 {
 				t.Errorf("refusals of %s RemoveNode counted %v, want 1", c.role, n)
 			}
 		}
@@ -229,7 +232,7 @@ func TestAuthorizationByRole(t *testing.T) {
 
 	t.Run("reader may not refund, release or create", func(t *testing.T) {
 		inv := boxofficev1.NewInventoryClient(readerConn)
-		_, err := inv.Refund(ctx, &boxofficev1.RefundRequest{RequestId: "rr", EventId: "ev", OrderId: "o1", TicketIds: ticketIDs(sold.Tickets)})
+		_, err := inv.Refund(ctx, &boxofficev1.RefundRequest{RequestId: "rr", EventId: "ev", OrderId: "o1", TicketIds: soldTicketIDs(sold.Tickets)})
 		wantRoleRefused(t, "reader Refund", err)
 		_, err = inv.Release(ctx, &boxofficev1.ReleaseRequest{RequestId: "rl", EventId: "ev", HoldId: live.HoldId, Holder: "fan2"})
 		wantRoleRefused(t, "reader Release", err)
@@ -271,7 +274,7 @@ func TestAuthorizationByRole(t *testing.T) {
 		}
 		for _, m := range []string{boxofficev1.Inventory_Refund_FullMethodName, boxofficev1.Inventory_Release_FullMethodName,
 			boxofficev1.Inventory_CreateEvent_FullMethodName, boxofficev1.Inventory_Commands_FullMethodName} {
-			if n := refusals(tc, m, "reader"); n != 1 {
+			if n := permissionDenials(tc, m, "reader"); n != 1 {
 				t.Errorf("refusals of reader %s counted %v, want 1", m, n)
 			}
 		}
@@ -312,7 +315,7 @@ func TestAuthorizationByRole(t *testing.T) {
 			t.Fatalf("second buyer's hold on a paid seat: %v, want ABORTED %s", err, ReasonSeatUnavailable)
 		}
 		// The real refund names the sale and frees exactly its seats.
-		ref, err := gwInv.Refund(ctx, &boxofficev1.RefundRequest{RequestId: "refund-o1", EventId: "ev", OrderId: "o1", TicketIds: ticketIDs(sold.Tickets)})
+		ref, err := gwInv.Refund(ctx, &boxofficev1.RefundRequest{RequestId: "refund-o1", EventId: "ev", OrderId: "o1", TicketIds: soldTicketIDs(sold.Tickets)})
 		if err != nil || len(ref.Tickets) != 2 {
 			t.Fatalf("refund with the sale's tickets: %v %v", ref, err)
 		}
@@ -323,7 +326,7 @@ func TestAuthorizationByRole(t *testing.T) {
 
 	t.Run("no role or an unknown role: only health", func(t *testing.T) {
 		for _, name := range []string{"norole", "stranger"} {
-			conn := dialAs(t, addr, certs, name)
+			conn := dialWithCert(t, addr, certs, name)
 			if resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil || resp.Status != healthpb.HealthCheckResponse_SERVING {
 				t.Fatalf("%s health check: %v %v", name, resp, err)
 			}
@@ -342,10 +345,10 @@ func TestAuthorizationByRole(t *testing.T) {
 			}
 			wantRoleRefused(t, name+" Watch", err)
 		}
-		if n := refusals(tc, boxofficev1.Inventory_GetEvent_FullMethodName, "none"); n != 1 {
+		if n := permissionDenials(tc, boxofficev1.Inventory_GetEvent_FullMethodName, "none"); n != 1 {
 			t.Errorf("refusals with no role counted %v, want 1", n)
 		}
-		if n := refusals(tc, boxofficev1.Inventory_GetEvent_FullMethodName, "unknown"); n != 1 {
+		if n := permissionDenials(tc, boxofficev1.Inventory_GetEvent_FullMethodName, "unknown"); n != 1 {
 			t.Errorf("refusals with an unknown role counted %v, want 1", n)
 		}
 	})
@@ -368,8 +371,8 @@ func TestAuthorizationByRole(t *testing.T) {
 			t.Fatalf("reader Routing: %v", err)
 		}
 		// gateway reads the cluster's shape.
-		if _, err := boxofficev1.NewClusterClient(gatewayConn).Status(ctx, &boxofficev1.StatusRequest{}); err != nil {
-			t.Fatalf("gateway Status: %v", err)
+		if st, err := boxofficev1.NewClusterClient(gatewayConn).Status(ctx, &boxofficev1.StatusRequest{}); err != nil || st.Plaintext {
+			t.Fatalf("gateway Status: %v (plaintext %v)", err, st.GetPlaintext())
 		}
 		// operator holds and releases, and removes a node.
 		opInv := boxofficev1.NewInventoryClient(operatorConn)
@@ -399,9 +402,9 @@ func TestPeerPortRequiresNodeRole(t *testing.T) {
 	if err := DevCerts(certs, "server.boxoffice", []string{"n1"}, []ClientCert{{"app", RoleGateway}}, time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	issueTestCert(t, certs, "sly", []string{string(RoleGateway)}, []string{"server.boxoffice"})
-	issueTestCert(t, certs, "bare", nil, []string{"server.boxoffice"})
-	tc := newTLSTestCluster(t, 1, certs)
+	signWithDevCA(t, certs, "sly", []string{string(RoleGateway)}, []string{"server.boxoffice"})
+	signWithDevCA(t, certs, "bare", nil, []string{"server.boxoffice"})
+	tc := newMutualTLSCluster(t, 1, certs)
 	ctx := ctxT(t, 30*time.Second)
 	peerCall := func(name string) error {
 		pc := newPeerClients(peerDialer{tls: loadClientTLS(t, certs, name)})
@@ -434,7 +437,15 @@ func TestPeerPortRequiresNodeRole(t *testing.T) {
 // entry in methodRoles, so a new RPC cannot be added unprotected (a method
 // without one is refused to every role).
 func TestMethodRolesCoverEveryMethod(t *testing.T) {
-	tc := newTestCluster(t, 1)
+	var logged lockedLog
+	tc := newTestCluster(t, 1, func(i int, c *Config) { c.Logger = slog.New(slog.NewTextHandler(&logged, nil)) })
+	// Plaintext authorizes nothing, and says so.
+	if !strings.Contains(logged.String(), `level=WARN msg="`+PlaintextWarning) {
+		t.Errorf("a plaintext node did not log %q at WARN:\n%s", PlaintextWarning, logged.String())
+	}
+	if st, err := tc.clusterClient(0).Status(ctxT(t, 10*time.Second), &boxofficev1.StatusRequest{LocalOnly: true}); err != nil || !st.Plaintext {
+		t.Errorf("Status of a plaintext node: %v, plaintext %v", err, st.GetPlaintext())
+	}
 	served := 0
 	for service, info := range tc.hosts[0].grpcServer.GetServiceInfo() {
 		for _, m := range info.Methods {
@@ -451,7 +462,7 @@ func TestMethodRolesCoverEveryMethod(t *testing.T) {
 	// And a method missing from the table is refused to every role.
 	h := &Host{cfg: Config{TLS: &TLSConfig{}}, metrics: newNodeMetrics(nil)}
 	for _, r := range Roles {
-		err := h.authorize(peerContext(t, r), "/boxoffice.v1.Inventory/NotInTheTable")
+		err := h.authorize(tlsPeerContext(t, r), "/boxoffice.v1.Inventory/NotInTheTable")
 		wantRoleRefused(t, string(r)+" on a method missing from the table", err)
 	}
 }
@@ -484,13 +495,31 @@ func TestParseClientCerts(t *testing.T) {
 	}
 	for _, bad := range []string{"app", "app:", "app:node", "app:admin", ":gateway"} {
 		_, err := ParseClientCerts(bad)
-		if err == nil || !containsAll(err.Error(), "gateway", "operator", "reader") {
+		if err == nil || !mentionsAll(err.Error(), "gateway", "operator", "reader") {
 			t.Errorf("%q: error %v does not name the allowed roles", bad, err)
 		}
 	}
 }
 
-func containsAll(s string, subs ...string) bool {
+// lockedLog is a bytes.Buffer safe for a logger's concurrent writes.
+type lockedLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedLog) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedLog) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func mentionsAll(s string, subs ...string) bool {
 	for _, sub := range subs {
 		if !strings.Contains(s, sub) {
 			return false
@@ -499,9 +528,9 @@ func containsAll(s string, subs ...string) bool {
 	return true
 }
 
-// peerContext is a server-side call context from a TLS connection whose
+// tlsPeerContext is a server-side call context from a TLS connection whose
 // client certificate has role r.
-func peerContext(t testing.TB, r Role) context.Context {
+func tlsPeerContext(t testing.TB, r Role) context.Context {
 	t.Helper()
 	leaf := &x509.Certificate{Subject: pkix.Name{CommonName: "c", OrganizationalUnit: []string{string(r)}}}
 	return peer.NewContext(context.Background(), &peer.Peer{AuthInfo: credentials.TLSInfo{State: tls.ConnectionState{PeerCertificates: []*x509.Certificate{leaf}}}})
@@ -511,7 +540,7 @@ func peerContext(t testing.TB, r Role) context.Context {
 // certificate parsing, no allocation when the call is allowed.
 func BenchmarkAuthorize(b *testing.B) {
 	h := &Host{cfg: Config{TLS: &TLSConfig{}}, metrics: newNodeMetrics(nil)}
-	ctx := peerContext(b, RoleGateway)
+	ctx := tlsPeerContext(b, RoleGateway)
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := h.authorize(ctx, boxofficev1.Inventory_Hold_FullMethodName); err != nil {

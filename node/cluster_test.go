@@ -537,7 +537,7 @@ func TestMultiShardHoldIsAllOrNothing(t *testing.T) {
 	if len(sold.Tickets) != 3 {
 		t.Fatalf("got %d tickets, want 3", len(sold.Tickets))
 	}
-	ref, err := inv.Refund(ctx, &boxofficev1.RefundRequest{RequestId: "refund", EventId: "ev1", OrderId: "o", TicketIds: ticketIDs(sold.Tickets)})
+	ref, err := inv.Refund(ctx, &boxofficev1.RefundRequest{RequestId: "refund", EventId: "ev1", OrderId: "o", TicketIds: soldTicketIDs(sold.Tickets)})
 	if err != nil || len(ref.Tickets) != 3 {
 		t.Fatalf("refund: %v %v", ref, err)
 	}

@@ -265,7 +265,7 @@ func TestCommandsStream(t *testing.T) {
 	}
 	// A good command after the bad ones: the stream goes on.
 	cmds = append(cmds, &boxofficev1.CommandsRequest{Command: &boxofficev1.CommandsRequest_Refund{Refund: &boxofficev1.RefundRequest{
-		RequestId: "refund-o0", EventId: "cmds", OrderId: "o0", TicketIds: ticketIDs(sells[0].GetSell().GetTickets())}}})
+		RequestId: "refund-o0", EventId: "cmds", OrderId: "o0", TicketIds: soldTicketIDs(sells[0].GetSell().GetTickets())}}})
 	answers := commandsOn(t, tc, 2, cmds)
 	for k, b := range bad {
 		e := answers[k].GetError()

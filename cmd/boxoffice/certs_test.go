@@ -34,10 +34,10 @@ func TestCertsClientsFlag(t *testing.T) {
 	}
 }
 
-// startOneNode starts `boxoffice start` as a process (a cluster of one)
+// startSingleNodeProcess starts `boxoffice start` as a process (a cluster of one)
 // with args added, and returns its gRPC address once /readyz answers and
 // the file its stderr goes to.
-func startOneNode(t *testing.T, bin string, args ...string) (grpcAddr, logPath string) {
+func startSingleNodeProcess(t *testing.T, bin string, args ...string) (grpcAddr, logPath string) {
 	t.Helper()
 	dir := t.TempDir()
 	p := testport.Ports(t, 4)
@@ -77,7 +77,8 @@ func startOneNode(t *testing.T, bin string, args ...string) (grpcAddr, logPath s
 // TestCertsRolesWithCtl walks the README's TLS cluster with the
 // certificates `boxoffice certs` issues: ctl status works with an operator,
 // a gateway and a reader certificate; a reader cannot create an event, an
-// operator can. A plaintext node says on stderr that it authorizes nothing.
+// operator can. A plaintext node says on stderr, in its log and in
+// Cluster.Status (ctl status) that it authorizes nothing.
 func TestCertsRolesWithCtl(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts node processes; skipped with -short")
@@ -88,7 +89,7 @@ func TestCertsRolesWithCtl(t *testing.T) {
 		t.Fatal(err)
 	}
 	bin := buildBinary(t)
-	addr, logPath := startOneNode(t, bin, "--tls-ca", filepath.Join(certs, "ca.pem"),
+	addr, logPath := startSingleNodeProcess(t, bin, "--tls-ca", filepath.Join(certs, "ca.pem"),
 		"--tls-cert", filepath.Join(certs, "n1.pem"), "--tls-key", filepath.Join(certs, "n1-key.pem"))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -98,7 +99,7 @@ func TestCertsRolesWithCtl(t *testing.T) {
 		return out, err
 	}
 	for _, name := range []string{"ops", "app", "ro"} {
-		if out, err := as(name, "status"); err != nil || !strings.Contains(out, "n1") {
+		if out, err := as(name, "status"); err != nil || !strings.Contains(out, "n1") || strings.Contains(out, "PLAINTEXT") {
 			t.Fatalf("ctl status with %s's certificate: %v\n%s", name, err, out)
 		}
 	}
@@ -116,9 +117,12 @@ func TestCertsRolesWithCtl(t *testing.T) {
 		t.Fatalf("a TLS node warned about plaintext:\n%s", log)
 	}
 
-	_, plainLog := startOneNode(t, bin, "--plaintext")
+	plainAddr, plainLog := startSingleNodeProcess(t, bin, "--plaintext")
 	log, _ := os.ReadFile(plainLog)
 	if !bytes.Contains(log, []byte(node.PlaintextWarning+"\n")) || !bytes.Contains(log, []byte("level=WARN msg=\""+node.PlaintextWarning)) {
 		t.Fatalf("a plaintext node must say so on stderr and in a WARN log line:\n%s", log)
+	}
+	if out, _, err := ctl(t, ctx, "--addr", plainAddr, "status"); err != nil || !strings.Contains(out, node.PlaintextWarning) {
+		t.Fatalf("ctl status of a plaintext node must say it is plaintext: %v\n%s", err, out)
 	}
 }

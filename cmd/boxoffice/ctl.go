@@ -19,6 +19,7 @@ import (
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/cluster/client"
+	"github.com/boxoffice/boxoffice/node"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -371,7 +372,11 @@ func ctlStatus(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error 
 			return err
 		}
 		return e.print(resp, func(out io.Writer) {
-			fmt.Fprintf(out, "answered by %s\n\n", resp.GetNodeId())
+			fmt.Fprintf(out, "answered by %s\n", resp.GetNodeId())
+			if resp.GetPlaintext() {
+				fmt.Fprintln(out, node.PlaintextWarning)
+			}
+			fmt.Fprintln(out)
 			w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(w, "NODE\tGRPC\tPEER\tHTTP\tGOSSIP\tSTATE")
 			for _, n := range resp.GetNodes() {
