@@ -20,8 +20,8 @@ import (
 // Authorization on the gRPC port.
 //
 // With TLS every caller presents a certificate the CA signed; its Subject
-// CommonName is the caller's name and its Subject OrganizationalUnit its
-// role (the way etcd and CockroachDB read identities from certificates).
+// CommonName is the caller's name (as etcd and CockroachDB take the user
+// from the CommonName) and its Subject OrganizationalUnit its role.
 // methodRoles says which roles may call each method. A method missing from
 // the table is refused to everyone, so a new RPC cannot ship unprotected
 // (TestMethodRolesCoverEveryMethod). Without TLS (Config.Plaintext, the demo)
@@ -219,7 +219,7 @@ func (h *Host) refuse(fullMethod string, id Identity, why string) error {
 	st := status.New(codes.PermissionDenied, msg)
 	if withInfo, err := st.WithDetails(&errdetails.ErrorInfo{
 		Reason: ReasonRoleNotAllowed, Domain: errorDomain,
-		Metadata: map[string]string{"role": string(id.Role), "service": service},
+		Metadata: map[string]string{"role": roleLabel, "service": service},
 	}); err == nil {
 		st = withInfo
 	}
