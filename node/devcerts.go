@@ -63,7 +63,24 @@ func roleNames(roles []Role) string {
 // methods of its role and is refused on the peer port). For tests and first
 // steps; production clusters use their own PKI with the same convention.
 func DevCerts(dir, serverName string, nodes []string, clients []ClientCert, valid time.Duration) error {
+	// Each name is a file name: one must not overwrite another, or the CA.
+	names := map[string]bool{"ca": true}
+	checkName := func(name string) error {
+		if name == "" || strings.ContainsAny(name, `/\`) || names[name] {
+			return fmt.Errorf("certificate name %q is empty, has a path separator, is used twice or is \"ca\"", name)
+		}
+		names[name] = true
+		return nil
+	}
+	for _, n := range nodes {
+		if err := checkName(n); err != nil {
+			return err
+		}
+	}
 	for _, c := range clients {
+		if err := checkName(c.Name); err != nil {
+			return err
+		}
 		if !slices.Contains(ClientRoles, c.Role) {
 			return fmt.Errorf("client %q: role %q is not one of %s", c.Name, c.Role, roleNames(ClientRoles))
 		}

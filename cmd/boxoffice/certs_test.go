@@ -25,6 +25,8 @@ func TestCertsClientsFlag(t *testing.T) {
 		{"app", `want name:role, role one of gateway, operator, reader`},
 		{"app:admin", `unknown role "admin": one of gateway, operator, reader`},
 		{"app:node", `unknown role "node": one of gateway, operator, reader`},
+		{"n1:gateway", `certificate name "n1" is empty, has a path separator, is used twice or is "ca"`},
+		{"ca:reader", `certificate name "ca"`},
 	} {
 		var stdout, stderr bytes.Buffer
 		err := runCerts([]string{"--out", t.TempDir(), "--clients", c.clients}, &stdout, &stderr)
