@@ -591,7 +591,11 @@ func (g *Gateway) finishRefund(ctx context.Context, o orderRecord) (orderRecord,
 	if err := g.cfg.Payments.Refund(ctx, o.IntentID, "refund-"+o.OrderID); err != nil {
 		return o, err
 	}
-	_, err := g.cfg.Inventory.Refund(ctx, &boxofficev1.RefundRequest{RequestId: deriveID("refund", o.OrderID), EventId: o.EventID, OrderId: o.OrderID})
+	ticketIDs := make([]string, len(o.Tickets)) // the seat store refunds only the tickets its Sell answered
+	for i, t := range o.Tickets {
+		ticketIDs[i] = strings.ReplaceAll(t.TicketID, "~", "/") // undoes the Sell's mapping above (event ids have no '~')
+	}
+	_, err := g.cfg.Inventory.Refund(ctx, &boxofficev1.RefundRequest{RequestId: deriveID("refund", o.OrderID), EventId: o.EventID, OrderId: o.OrderID, TicketIds: ticketIDs})
 	if err = fromCluster(err); err != nil && !errors.Is(err, ErrMissing) {
 		return o, err
 	}

@@ -59,6 +59,7 @@ type order struct {
 	id       string
 	seats    []string
 	quantity int
+	tickets  []string // ticket ids from the Sell's answer; a Refund names them
 }
 
 type workload struct {
@@ -173,6 +174,7 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 	section := cs.plan.sections[cs.rng.IntN(len(cs.plan.sections))]
 	eventID := w.event.id
 	var send sendFunc
+	var soldTickets []string // a Sell's answer, kept with its order for a Refund
 
 	switch kind {
 	case KindHold, KindHoldBest, KindHoldGA:
@@ -221,7 +223,11 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 			op.Order = "o" + tag
 			req := &boxofficev1.SellRequest{RequestId: op.RequestID, EventId: eventID, HoldId: h.holdID, Holder: h.holder, OrderId: op.Order, Buyer: "b" + tag}
 			send = func(ctx context.Context, inv boxofficev1.InventoryClient, _ *Op) error {
-				_, err := inv.Sell(ctx, req)
+				resp, err := inv.Sell(ctx, req)
+				soldTickets = nil
+				for _, t := range resp.GetTickets() {
+					soldTickets = append(soldTickets, t.GetTicketId())
+				}
 				return err
 			}
 		} else {
@@ -236,7 +242,7 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 		o := cs.orders[k]
 		cs.orders = append(cs.orders[:k], cs.orders[k+1:]...)
 		op.Order, op.Seats, op.Quantity = o.id, o.seats, o.quantity
-		req := &boxofficev1.RefundRequest{RequestId: op.RequestID, EventId: eventID, OrderId: o.id}
+		req := &boxofficev1.RefundRequest{RequestId: op.RequestID, EventId: eventID, OrderId: o.id, TicketIds: o.tickets}
 		send = func(ctx context.Context, inv boxofficev1.InventoryClient, _ *Op) error {
 			_, err := inv.Refund(ctx, req)
 			return err
@@ -271,7 +277,7 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 		}
 		cs.holds = append(cs.holds, h)
 	case KindSell:
-		cs.orders = append(cs.orders, order{id: op.Order, seats: op.Seats, quantity: op.Quantity})
+		cs.orders = append(cs.orders, order{id: op.Order, seats: op.Seats, quantity: op.Quantity, tickets: soldTickets})
 	}
 }
 

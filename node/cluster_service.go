@@ -21,7 +21,7 @@ type clusterService struct {
 
 func (c *clusterService) Status(ctx context.Context, req *boxofficev1.StatusRequest) (*boxofficev1.StatusResponse, error) {
 	h := c.host
-	resp := &boxofficev1.StatusResponse{NodeId: h.cfg.NodeID, Nodes: h.nodeInfos()}
+	resp := &boxofficev1.StatusResponse{NodeId: h.cfg.NodeID, Nodes: h.nodeInfos(), Plaintext: h.cfg.TLS == nil}
 	local := h.localGroupStatus(req.IncludeStateHashes)
 	if req.LocalOnly {
 		resp.Groups = local

@@ -189,9 +189,9 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 			return err
 		}, codes.InvalidArgument, ReasonInvalidRequest},
 		{"unknown order", func() error {
-			_, err := inv.Refund(ctx, &boxofficev1.RefundRequest{RequestId: "x12", EventId: "ev1", OrderId: "never"})
+			_, err := inv.Refund(ctx, &boxofficev1.RefundRequest{RequestId: "x12", EventId: "ev1", OrderId: "never", TicketIds: []string{"ev1/0/1"}})
 			return err
-		}, codes.NotFound, ReasonNotFound},
+		}, codes.NotFound, ReasonTicketNotInOrder},
 		{"negative ttl", func() error {
 			_, err := inv.Hold(ctx, &boxofficev1.HoldRequest{RequestId: "x13", EventId: "ev1", Holder: "a", TtlMs: -5, Selection: best(1)})
 			return err
@@ -537,7 +537,7 @@ func TestMultiShardHoldIsAllOrNothing(t *testing.T) {
 	if len(sold.Tickets) != 3 {
 		t.Fatalf("got %d tickets, want 3", len(sold.Tickets))
 	}
-	ref, err := inv.Refund(ctx, &boxofficev1.RefundRequest{RequestId: "refund", EventId: "ev1", OrderId: "o"})
+	ref, err := inv.Refund(ctx, &boxofficev1.RefundRequest{RequestId: "refund", EventId: "ev1", OrderId: "o", TicketIds: soldTicketIDs(sold.Tickets)})
 	if err != nil || len(ref.Tickets) != 3 {
 		t.Fatalf("refund: %v %v", ref, err)
 	}

@@ -208,7 +208,8 @@ func TestCommandsStream(t *testing.T) {
 				RequestId: fmt.Sprintf("r%d", k), EventId: "cmds", HoldId: h.HoldId, Holder: "fan"}}})
 		}
 	}
-	for k, a := range commandsOn(t, tc, 0, cmds) {
+	sells := commandsOn(t, tc, 0, cmds)
+	for k, a := range sells {
 		if k%2 == 0 && len(a.GetSell().GetTickets()) != 2 || k%2 == 1 && len(a.GetRelease().GetSeatIds()) != 2 {
 			t.Fatalf("command %d: %v", k, a)
 		}
@@ -264,7 +265,7 @@ func TestCommandsStream(t *testing.T) {
 	}
 	// A good command after the bad ones: the stream goes on.
 	cmds = append(cmds, &boxofficev1.CommandsRequest{Command: &boxofficev1.CommandsRequest_Refund{Refund: &boxofficev1.RefundRequest{
-		RequestId: "refund-o0", EventId: "cmds", OrderId: "o0"}}})
+		RequestId: "refund-o0", EventId: "cmds", OrderId: "o0", TicketIds: soldTicketIDs(sells[0].GetSell().GetTickets())}}})
 	answers := commandsOn(t, tc, 2, cmds)
 	for k, b := range bad {
 		e := answers[k].GetError()

@@ -35,6 +35,9 @@ var (
 	ErrShuttingDown = errors.New("node shutting down")
 	// ErrEventNotReady means the event's shards are still being installed.
 	ErrEventNotReady = errors.New("event not ready")
+	// ErrTicketNotInOrder refuses a Refund that lists a ticket that is not
+	// a sold ticket of its order (or lists none).
+	ErrTicketNotInOrder = errors.New("not a sold ticket of the order")
 	// ErrNotReady means the node has not yet joined a bootstrapped cluster.
 	ErrNotReady = errors.New("node not ready: cluster not bootstrapped yet")
 )
@@ -56,7 +59,13 @@ const (
 	ReasonEventNotReady     = "EVENT_NOT_READY"
 	ReasonVersionMismatch   = "VERSION_MISMATCH"
 	ReasonOutOfRange        = "OUT_OF_RANGE"
-	errorDomain             = "boxoffice.dev"
+	// ReasonRoleNotAllowed: the caller's certificate has no role that may
+	// call the method (authz.go); metadata "role" and "service".
+	ReasonRoleNotAllowed = "ROLE_NOT_ALLOWED"
+	// ReasonTicketNotInOrder: a Refund listed a ticket id that is not a
+	// sold ticket of its order; nothing was refunded.
+	ReasonTicketNotInOrder = "TICKET_NOT_IN_ORDER"
+	errorDomain            = "boxoffice.dev"
 
 	// LeaderHintKey is the trailer that names the gRPC address of a group's
 	// leader when a node cannot serve a request itself.
@@ -137,6 +146,8 @@ func toStatus(ctx context.Context, err error) error {
 		code, reason = codes.InvalidArgument, ReasonInvalidRequest
 	case errors.Is(err, ErrTooLarge):
 		code, reason = codes.InvalidArgument, ReasonTooLarge
+	case errors.Is(err, ErrTicketNotInOrder):
+		code, reason = codes.NotFound, ReasonTicketNotInOrder
 	case errors.Is(err, ErrNotFound):
 		code, reason = codes.NotFound, ReasonNotFound
 	case errors.Is(err, ErrEventExists):

@@ -180,6 +180,9 @@ func Start(cfg Config) (*Host, error) {
 		// goroutine, so a slow request never queues behind another.
 		grpc.NumStreamWorkers(streamWorkers),
 	}
+	// Authorization runs inside the metrics interceptor, so a refused
+	// call is also counted as an operation (PermissionDenied).
+	serverOpts = append(serverOpts, h.authzServerOptions()...)
 	if cfg.TLS != nil {
 		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(cfg.TLS.server)))
 	} else {
@@ -259,6 +262,9 @@ func Start(cfg Config) (*Host, error) {
 	}
 	h.kickReconcile()
 	ok = true
+	if cfg.TLS == nil {
+		h.logger.Warn(PlaintextWarning)
+	}
 	h.logger.Info("node started", "grpc", cfg.GRPCAddr, "peer", cfg.PeerAddr, "http", cfg.HTTPAddr,
 		"gossip", cfg.GossipAddr, "tls", cfg.TLS != nil, "bootstrap_expect", cfg.BootstrapExpect)
 	return h, nil

@@ -768,9 +768,18 @@ func (s *inventoryService) Refund(ctx context.Context, req *boxofficev1.RefundRe
 	return resp, toStatus(ctx, err)
 }
 
+// refund undoes (part of) a sale. The request names the order AND the
+// tickets the Sell answered: without them a caller that knows or guesses
+// an order id could free a paid seat for a second buyer. A ticket id names
+// its shard ("<event>/<shard>/<n>"), so each shard is sent only its own
+// tickets; a shard refunds all of them or none. An id that names no shard
+// of the event is refused before anything is proposed.
 func (h *Host) refund(ctx context.Context, req *boxofficev1.RefundRequest) (*boxofficev1.RefundResponse, error) {
 	if err := errors.Join(checkID("request_id", req.RequestId, true), checkID("order_id", req.OrderId, true)); err != nil {
 		return nil, err
+	}
+	if len(req.TicketIds) == 0 {
+		return nil, invalid("ticket_ids is required: the ids of the tickets to refund, as Sell answered them")
 	}
 	if len(req.TicketIds) > seatIDsPerRequestMax {
 		return nil, fmt.Errorf("%w: %d ticket ids; the limit is %d", ErrTooLarge, len(req.TicketIds), seatIDsPerRequestMax)
@@ -779,10 +788,26 @@ func (h *Host) refund(ctx context.Context, req *boxofficev1.RefundRequest) (*box
 	if err != nil {
 		return nil, err
 	}
-	results, err := h.eachShard(e.Shards, func(sh *nodepb.ShardRecord) (*fsmpb.Result, error) {
+	byShard := make(map[uint32][]string, 1)
+	var shards []*nodepb.ShardRecord
+	for _, id := range req.TicketIds {
+		n, ok := ticketShard(e.EventId, id)
+		var sh *nodepb.ShardRecord
+		if ok {
+			sh, _ = shardByNumber(e, n)
+		}
+		if sh == nil {
+			return nil, fmt.Errorf("%w: %q is not a ticket of order %q", ErrTicketNotInOrder, id, req.OrderId)
+		}
+		if _, seen := byShard[n]; !seen {
+			shards = append(shards, sh)
+		}
+		byShard[n] = append(byShard[n], id)
+	}
+	results, err := h.eachShard(shards, func(sh *nodepb.ShardRecord) (*fsmpb.Result, error) {
 		return h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
 			Type: fsmpb.CommandType_COMMAND_TYPE_REFUND, RequestId: shardRequestID(req.RequestId, "", sh.Shard),
-			Body: &fsmpb.Command_Refund{Refund: &fsmpb.Refund{EventId: e.EventId, Shard: sh.Shard, OrderId: req.OrderId, TicketIds: req.TicketIds}},
+			Body: &fsmpb.Command_Refund{Refund: &fsmpb.Refund{EventId: e.EventId, Shard: sh.Shard, OrderId: req.OrderId, TicketIds: byShard[sh.Shard]}},
 		})
 	})
 	if err != nil {
@@ -794,18 +819,34 @@ func (h *Host) refund(ctx context.Context, req *boxofficev1.RefundRequest) (*box
 		case fsmpb.Code_CODE_OK:
 			resp.Tickets = append(resp.Tickets, ticketsToAPI(r.Tickets)...)
 		case fsmpb.Code_CODE_NOT_FOUND:
+			// No such order in the shard, or a listed ticket is not
+			// one of its sold tickets: the shard refunded nothing.
+			return nil, fmt.Errorf("%w: %s", ErrTicketNotInOrder, r.GetMessage())
 		default:
 			return nil, refusal(r)
 		}
 	}
-	if len(resp.Tickets) == 0 {
-		return nil, fmt.Errorf("%w: order %q has no sold tickets in event %q", ErrNotFound, req.OrderId, e.EventId)
-	}
-	if len(req.TicketIds) > 0 && len(resp.Tickets) < len(req.TicketIds) {
-		// Refunded what exists; say so rather than hide it.
-		h.logger.Info("refund found fewer tickets than asked", "order", req.OrderId, "asked", len(req.TicketIds), "refunded", len(resp.Tickets))
-	}
 	return resp, nil
+}
+
+// ticketShard reads the shard number of a ticket id "<event>/<shard>/<n>".
+func ticketShard(eventID, ticketID string) (uint32, bool) {
+	rest, ok := strings.CutPrefix(ticketID, eventID+"/")
+	if !ok {
+		return 0, false
+	}
+	shard, number, ok := strings.Cut(rest, "/")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(shard, 10, 32)
+	if err != nil {
+		return 0, false
+	}
+	if _, err := strconv.ParseUint(number, 10, 32); err != nil {
+		return 0, false
+	}
+	return uint32(n), true
 }
 
 func (s *inventoryService) GetSeatMap(ctx context.Context, req *boxofficev1.GetSeatMapRequest) (*boxofficev1.SeatMap, error) {

@@ -29,6 +29,8 @@ type nodeMetrics struct {
 	cmdStreamsOpen      prometheus.Gauge
 	cmdStreamsInFlight  prometheus.Gauge
 	cmdStreamMessages   *prometheus.CounterVec
+	// Calls refused by authorization (authz.go).
+	permissionDenied *prometheus.CounterVec
 }
 
 func newNodeMetrics(h *Host) *nodeMetrics {
@@ -86,8 +88,12 @@ func newNodeMetrics(h *Host) *nodeMetrics {
 			Namespace: "boxoffice", Subsystem: "api", Name: "command_stream_messages_total",
 			Help: "Messages of Commands streams by direction (received, sent); with batching clients a message carries several commands or answers (compare with boxoffice_api_operations_total).",
 		}, []string{"direction"}),
+		permissionDenied: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "boxoffice", Subsystem: "api", Name: "permission_denied_total",
+			Help: "Calls and streams refused PERMISSION_DENIED (ROLE_NOT_ALLOWED) by the caller's certificate role, by full method and role (none: no role; unknown: a role this node does not know).",
+		}, []string{"method", "role"}),
 	}
-	reg.MustRegister(m.batchCommands, m.batchLinger, m.commitSeconds, m.operations, m.requestSecs, m.forwards, m.holdsRefusedLocally,
+	reg.MustRegister(m.permissionDenied, m.batchCommands, m.batchLinger, m.commitSeconds, m.operations, m.requestSecs, m.forwards, m.holdsRefusedLocally,
 		m.readStreamsOpen, m.readStreamsInFlight, m.cmdStreamsOpen, m.cmdStreamsInFlight, m.cmdStreamMessages,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&raftCollector{host: h})

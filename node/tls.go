@@ -11,11 +11,12 @@ import (
 
 // load reads the PEM files and builds the server and client tls.Configs.
 //
-// The gRPC port requires any certificate the CA signed (mobile API servers
-// are clients). The peer port additionally requires that the certificate
-// names ServerName: a client certificate signed by the same CA must not be
-// able to speak Raft or send peer RPCs (the lesson of Consul and Nomad,
-// CVE-2021-37219 and CVE-2021-37218).
+// The gRPC port requires a certificate the CA signed and authorizes each
+// call by the certificate's role (authz.go). The peer port additionally
+// requires that the certificate names ServerName and carries role node: a
+// client certificate signed by the same CA must not be able to speak Raft or
+// send peer RPCs (the lesson of Consul and Nomad, CVE-2021-37219 and
+// CVE-2021-37218).
 func (t *TLSConfig) load() error {
 	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
 	if err != nil {
@@ -37,6 +38,10 @@ func (t *TLSConfig) load() error {
 		return fmt.Errorf("config: TLS.CertFile = %q: certificate does not name %q among its DNS names %v; other nodes would refuse it",
 			t.CertFile, t.ServerName, leaf.DNSNames)
 	}
+	if role := IdentityOf(leaf).Role; role != RoleNode {
+		return fmt.Errorf("config: TLS.CertFile = %q: certificate's role (Subject OU %q) is not %q; other nodes would refuse it",
+			t.CertFile, leaf.Subject.OrganizationalUnit, RoleNode)
+	}
 	t.server = &tls.Config{
 		MinVersion:   tls.VersionTLS12,
 		Certificates: []tls.Certificate{cert},
@@ -53,11 +58,11 @@ func (t *TLSConfig) load() error {
 }
 
 // errNotServerCert is returned when a peer presents a valid certificate that
-// does not name a server.
-var errNotServerCert = errors.New("peer certificate does not name a server")
+// does not name a server or is not a node's.
+var errNotServerCert = errors.New("peer certificate is not a node's")
 
 // peerServerTLS is the peer port's server config: verified client
-// certificates that also carry ServerName.
+// certificates that also carry ServerName and role node.
 func (t *TLSConfig) peerServerTLS() *tls.Config {
 	c := t.server.Clone()
 	name := t.ServerName
@@ -67,6 +72,9 @@ func (t *TLSConfig) peerServerTLS() *tls.Config {
 		}
 		if err := cs.PeerCertificates[0].VerifyHostname(name); err != nil {
 			return fmt.Errorf("%w: %v", errNotServerCert, err)
+		}
+		if id := IdentityOf(cs.PeerCertificates[0]); id.Role != RoleNode {
+			return fmt.Errorf("%w: certificate %q has role %q, not %q", errNotServerCert, id.Name, id.Role, RoleNode)
 		}
 		return nil
 	}

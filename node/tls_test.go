@@ -33,13 +33,14 @@ func loadClientTLS(t *testing.T, dir, name string) *tls.Config {
 }
 
 // TestMutualTLS runs a cluster with TLS on every port and checks who gets
-// in: a CA-signed client may use the API; only a certificate naming a
-// server may speak on the peer port (Raft and peer RPCs); plaintext and
+// in: a CA-signed client may use the API (as its role allows, see
+// TestAuthorizationByRole); only a node's certificate (naming the server,
+// role node) may speak on the peer port (Raft and peer RPCs); plaintext and
 // unknown CAs get nothing.
 func TestMutualTLS(t *testing.T) {
 	skipIfShort(t)
 	certs := t.TempDir()
-	if err := DevCerts(certs, "server.boxoffice", []string{"n1", "n2", "n3"}, []string{"app"}, time.Hour); err != nil {
+	if err := DevCerts(certs, "server.boxoffice", []string{"n1", "n2", "n3"}, []ClientCert{{"app", RoleGateway}}, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	other := t.TempDir()

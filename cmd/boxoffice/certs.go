@@ -15,8 +15,10 @@ func runCerts(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	dir := fs.String("out", "certs", "directory to write PEM files into")
 	nodes := fs.String("nodes", "n1,n2,n3", "comma-separated node names (each gets a server certificate)")
-	clients := fs.String("clients", "client", "comma-separated client names (gRPC only; refused on the peer port)")
+	clients := fs.String("clients", "gateway:gateway,operator:operator",
+		"comma-separated client `name:role` pairs, role one of gateway, operator, reader (gRPC port only; refused on the peer port)")
 	serverName := fs.String("server-name", "server.boxoffice", "DNS name that marks a certificate as a node's")
+	https := fs.String("https", "", "comma-separated host names or addresses: also issue https.pem, a role-less server certificate for the gateway's HTTPS port")
 	valid := fs.Duration("valid", 365*24*time.Hour, "validity")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -27,9 +29,19 @@ func runCerts(args []string, stdout, stderr io.Writer) error {
 		}
 		return strings.Split(s, ",")
 	}
-	if err := node.DevCerts(*dir, *serverName, split(*nodes), split(*clients), *valid); err != nil {
+	clientCerts, err := node.ParseClientCerts(*clients)
+	if err != nil {
+		return fmt.Errorf("--clients: %w", err)
+	}
+	if err := node.DevCerts(*dir, *serverName, split(*nodes), clientCerts, *valid); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote CA, %d node and %d client certificates to %s\n", len(split(*nodes)), len(split(*clients)), *dir)
+	if *https != "" {
+		if err := node.DevHTTPSCert(*dir, "https", split(*https), *valid); err != nil {
+			return fmt.Errorf("--https: %w", err)
+		}
+		fmt.Fprintf(stdout, "wrote https.pem for %s\n", *https)
+	}
+	fmt.Fprintf(stdout, "wrote CA, %d node and %d client certificates to %s\n", len(split(*nodes)), len(clientCerts), *dir)
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/cluster/client"
+	"github.com/boxoffice/boxoffice/node"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -97,8 +98,8 @@ var ctlCommands = []ctlCommand{
 	{name: "release", args: "<event> <hold> --holder H", positional: 2, summary: "release a hold", flags: ctlRelease},
 	{name: "sell", args: "<event> <hold> --holder H --order O --buyer B", positional: 2,
 		summary: "turn a hold into tickets", flags: ctlSell},
-	{name: "refund", args: "<event> <order> [--tickets t1,t2]", positional: 2,
-		summary: "refund an order, or some of its tickets", flags: ctlRefund},
+	{name: "refund", args: "<event> <order> --tickets t1,t2", positional: 2,
+		summary: "refund tickets of an order (the ticket ids its sale answered)", flags: ctlRefund},
 	{name: "watch", args: "<event>", positional: 1, summary: "print seat changes until interrupted",
 		flags: ctlWatch, streams: true},
 }
@@ -371,7 +372,11 @@ func ctlStatus(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error 
 			return err
 		}
 		return e.print(resp, func(out io.Writer) {
-			fmt.Fprintf(out, "answered by %s\n\n", resp.GetNodeId())
+			fmt.Fprintf(out, "answered by %s\n", resp.GetNodeId())
+			if resp.GetPlaintext() {
+				fmt.Fprintln(out, node.PlaintextWarning)
+			}
+			fmt.Fprintln(out)
 			w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(w, "NODE\tGRPC\tPEER\tHTTP\tGOSSIP\tSTATE")
 			for _, n := range resp.GetNodes() {
@@ -843,7 +848,7 @@ func ctlSell(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
 }
 
 func ctlRefund(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
-	tickets := fs.String("tickets", "", "comma-separated ticket `ids` (default: the whole order)")
+	tickets := fs.String("tickets", "", "comma-separated ticket `ids` of the order to refund (required)")
 	requestID := fs.String("request-id", "", "repeat an earlier attempt with this request `id`")
 	return func(ctx context.Context, e *ctlEnv, args []string) error {
 		c, err := e.dial(ctx)

@@ -49,6 +49,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
+	fmt.Fprintln(stderr, node.PlaintextWarning)
 	hosts, err := startLocalCluster(dir, *nodes, *grpcPort, logger)
 	if err != nil {
 		return err

@@ -92,7 +92,7 @@ func TestTLSGatewayOverMutualTLSCluster(t *testing.T) {
 	}
 	bin := buildBinary(t)
 	certs := t.TempDir()
-	if out, err := exec.Command(bin, "certs", "--out", certs, "--nodes", "n1,n2,n3", "--clients", "app").CombinedOutput(); err != nil {
+	if out, err := exec.Command(bin, "certs", "--out", certs, "--nodes", "n1,n2,n3", "--clients", "app:gateway", "--https", "localhost,127.0.0.1").CombinedOutput(); err != nil {
 		t.Fatalf("boxoffice certs: %v\n%s", err, out)
 	}
 	cert := func(name string) string { return filepath.Join(certs, name) }
@@ -131,11 +131,11 @@ func TestTLSGatewayOverMutualTLSCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The gateway serves copies of n1's certificate, so the test can
+	// The gateway serves copies of the HTTPS certificate, so the test can
 	// replace them for the reload.
 	served := t.TempDir()
-	copyFile(t, cert("n1.pem"), filepath.Join(served, "gateway.pem"))
-	copyFile(t, cert("n1-key.pem"), filepath.Join(served, "gateway-key.pem"))
+	copyFile(t, cert("https.pem"), filepath.Join(served, "gateway.pem"))
+	copyFile(t, cert("https-key.pem"), filepath.Join(served, "gateway-key.pem"))
 	gateway := exec.Command(bin, "gateway", "--demo", "--fake-payments", "--http-addr", "127.0.0.1:0",
 		"--cluster", strings.Join(addrs, ","),
 		"--cluster-tls-ca", cert("ca.pem"), "--cluster-tls-cert", cert("app.pem"), "--cluster-tls-key", cert("app-key.pem"),

@@ -128,6 +128,9 @@ func runStart(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if cfg.TLS == nil {
+		fmt.Fprintln(stderr, node.PlaintextWarning)
+	}
 	h, err := node.Start(cfg)
 	if err != nil {
 		return err
