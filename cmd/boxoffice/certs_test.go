@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"os"
@@ -126,5 +128,37 @@ func TestCertsRolesWithCtl(t *testing.T) {
 	}
 	if out, _, err := ctl(t, ctx, "--addr", plainAddr, "status"); err != nil || !strings.Contains(out, node.PlaintextWarning) {
 		t.Fatalf("ctl status of a plaintext node must say it is plaintext: %v\n%s", err, out)
+	}
+}
+
+// TestCertsHTTPS: --https issues a server certificate for the gateway's
+// HTTPS port that names the hosts and carries no role, so it opens nothing
+// on the cluster.
+func TestCertsHTTPS(t *testing.T) {
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if err := runCerts([]string{"--out", dir, "--nodes", "n1", "--clients", "app:gateway", "--https", "localhost,127.0.0.1"}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "https.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(raw)
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cert.VerifyHostname("localhost"); err != nil {
+		t.Error(err)
+	}
+	if err := cert.VerifyHostname("127.0.0.1"); err != nil {
+		t.Error(err)
+	}
+	if len(cert.Subject.OrganizationalUnit) != 0 {
+		t.Errorf("HTTPS certificate carries a role: %v", cert.Subject.OrganizationalUnit)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "https-key.pem")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("https-key.pem: %v %v, want mode 0600", fi.Mode(), err)
 	}
 }
