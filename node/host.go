@@ -199,7 +199,7 @@ func Start(cfg Config) (*Host, error) {
 	reflection.Register(h.grpcServer)
 
 	httpMux := http.NewServeMux()
-	httpMux.Handle("GET /metrics", promhttp.HandlerFor(h.metrics.gatherer(), promhttp.HandlerOpts{}))
+	httpMux.Handle("GET /metrics", h.httpRequireRole("/metrics", httpMetricsRoles, promhttp.HandlerFor(h.metrics.gatherer(), promhttp.HandlerOpts{})))
 	httpMux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
@@ -211,13 +211,17 @@ func Start(cfg Config) (*Host, error) {
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	if cfg.Pprof {
-		httpMux.HandleFunc("/debug/pprof/", pprof.Index)
-		httpMux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-		httpMux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		httpMux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		httpMux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		debug := func(f http.HandlerFunc) http.Handler { return h.httpRequireRole("/debug/pprof", httpDebugRoles, f) }
+		httpMux.Handle("/debug/pprof/", debug(pprof.Index))
+		httpMux.Handle("/debug/pprof/cmdline", debug(pprof.Cmdline))
+		httpMux.Handle("/debug/pprof/profile", debug(pprof.Profile))
+		httpMux.Handle("/debug/pprof/symbol", debug(pprof.Symbol))
+		httpMux.Handle("/debug/pprof/trace", debug(pprof.Trace))
 	}
 	h.httpServer = &http.Server{Handler: httpMux, ReadHeaderTimeout: 5 * time.Second}
+	if cfg.TLS != nil {
+		h.httpServer.TLSConfig = cfg.TLS.httpTLS()
+	}
 
 	incarnation, err := loadIncarnation(cfg.DataDir)
 	if err != nil {
@@ -251,7 +255,12 @@ func Start(cfg Config) (*Host, error) {
 	h.goServe("peer mux", func() error { h.mux.serve(); return nil })
 	h.goServe("peer gRPC", func() error { return h.peerServer.Serve(h.mux.peer) })
 	h.goServe("gRPC", func() error { return h.grpcServer.Serve(h.grpcListener) })
-	h.goServe("HTTP", func() error { return h.httpServer.Serve(h.httpListener) })
+	h.goServe("HTTP", func() error {
+		if h.httpServer.TLSConfig != nil {
+			return h.httpServer.ServeTLS(h.httpListener, "", "")
+		}
+		return h.httpServer.Serve(h.httpListener)
+	})
 	h.goLoop(h.joinLoop)
 	h.goLoop(h.reconcileLoop)
 	h.goLoop(h.sweepLoop)

@@ -63,7 +63,7 @@ func startSingleNodeProcess(t *testing.T, bin string, args ...string) (grpcAddr,
 	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGKILL); _, _ = cmd.Process.Wait(); _ = logFile.Close() })
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", p[2]))
+		resp, err := getReadyz(p[2])
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {

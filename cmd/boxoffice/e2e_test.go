@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net/http"
 	"os"
@@ -129,6 +130,21 @@ func (pc *processCluster) stop(i int) {
 	}
 }
 
+// readyzProbe asks a node's /readyz over HTTPS when the node serves TLS
+// and over plain HTTP otherwise; like an orchestrator's probe, it does not
+// verify the node's certificate (readiness is not a secret).
+var readyzProbe = &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
+	TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
+}}
+
+func getReadyz(port int) (*http.Response, error) {
+	resp, err := readyzProbe.Get(fmt.Sprintf("https://127.0.0.1:%d/readyz", port))
+	if err != nil {
+		return readyzProbe.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", port))
+	}
+	return resp, err
+}
+
 func (pc *processCluster) waitReady() {
 	pc.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
@@ -136,9 +152,8 @@ func (pc *processCluster) waitReady() {
 		if pc.procs[i] == nil {
 			continue
 		}
-		url := fmt.Sprintf("http://127.0.0.1:%d/readyz", pc.ports[i][2])
 		for {
-			resp, err := http.Get(url)
+			resp, err := getReadyz(pc.ports[i][2])
 			if err == nil {
 				resp.Body.Close()
 				if resp.StatusCode == http.StatusOK {
