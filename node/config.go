@@ -18,7 +18,9 @@ type Config struct {
 	NodeID string
 
 	// DataDir holds the shared Raft log (raft.db), per-group snapshots and
-	// the node's identity. Required.
+	// the node's identity. Only the node's user may read it: Start creates
+	// it 0700 and tightens whatever is under it to 0700 (directories) and
+	// 0600 (files) before opening anything. Required.
 	DataDir string
 
 	// GRPCAddr is the client-facing gRPC listen address (Inventory, Cluster,

@@ -101,8 +101,8 @@ func Start(cfg Config) (*Host, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
+	if err := prepareDataDir(cfg.DataDir); err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &Host{
@@ -540,7 +540,7 @@ func loadIncarnation(dir string) (string, error) {
 		return "", err
 	}
 	id := hex.EncodeToString(raw[:])
-	if err := os.WriteFile(path, []byte(id+"\n"), 0o640); err != nil {
+	if err := os.WriteFile(path, []byte(id+"\n"), dataFileMode); err != nil {
 		return "", fmt.Errorf("data dir: %w", err)
 	}
 	return id, nil
