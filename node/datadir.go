@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/boxoffice/boxoffice/internal/sealing"
 )
 
 // A node's data directory holds every seat, order and gateway record it
@@ -18,6 +20,26 @@ const (
 	dataDirMode  fs.FileMode = 0o700
 	dataFileMode fs.FileMode = 0o600
 )
+
+// openDataDir prepares cfg.DataDir (prepareDataDir), loads the key file
+// if there is one, and refuses a data dir holding sealed snapshots that
+// the key file cannot open (node/logstore checks the log itself).
+func openDataDir(cfg Config) (*sealing.Keyring, error) {
+	if err := prepareDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	var keys *sealing.Keyring
+	if cfg.EncryptionKeyFile != "" {
+		var err error
+		if keys, err = sealing.LoadKeyFile(cfg.EncryptionKeyFile); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkSnapshotKeys(cfg.DataDir, keys); err != nil {
+		return nil, err
+	}
+	return keys, nil
+}
 
 // prepareDataDir creates dir if needed and sets every directory under it
 // (itself included) to dataDirMode and every regular file to

@@ -101,10 +101,11 @@ func (h *Host) openGroup(id string, machine raft.FSM, bootstrap []raft.Server) (
 	if err := os.MkdirAll(snapDir, dataDirMode); err != nil {
 		return nil, fmt.Errorf("group %s: %w", id, err)
 	}
-	snaps, err := raft.NewFileSnapshotStoreWithLogger(snapDir, 2, h.hclog.Named("snapshot"))
+	files, err := raft.NewFileSnapshotStoreWithLogger(snapDir, 2, h.hclog.Named("snapshot"))
 	if err != nil {
 		return nil, fmt.Errorf("group %s: snapshot store: %w", id, err)
 	}
+	snaps := &sealedSnapshots{SnapshotStore: files, keys: h.keys}
 	g.layer = h.mux.register(id, h.dialer.dial)
 	g.transport = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream:  g.layer,
