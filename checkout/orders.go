@@ -322,7 +322,9 @@ func (g *Gateway) ensureIntent(ctx context.Context, o orderRecord) (orderRecord,
 		o.IntentID = in.ID
 		return true
 	})
-	o.ClientSecret = in.ClientSecret
+	if err == nil {
+		o.ClientSecret = in.ClientSecret
+	}
 	return o, err
 }
 
