@@ -6,9 +6,9 @@ import "testing"
 // POST of the route table, so a renamed route cannot silently start
 // storing its credentials again.
 func TestCredentialRoutesExist(t *testing.T) {
-	routes := map[string]bool{}
+	routes := map[[2]string]bool{}
 	for _, rt := range (&Gateway{}).routeTable() {
-		routes[rt.method+" "+rt.pattern] = !rt.noIdempotency
+		routes[[2]string{rt.method, rt.pattern}] = !rt.noIdempotency
 	}
 	for name := range credentialRoutes {
 		if idempotent, ok := routes[name]; !ok || !idempotent {

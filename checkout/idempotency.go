@@ -41,11 +41,12 @@ const (
 // credentialRoutes are the routes whose successful answers carry a
 // credential and are therefore never recorded (see above). A route added
 // here must be safe to run again for the same key.
-var credentialRoutes = map[string]bool{
-	"POST /v1/dev/login":                        true, // the bearer token
-	"POST /v1/events/{event}/waiting-room/join": true, // the admission token of a fan admitted at once
-	"POST /v1/orders":                           true, // the payment client secret
-	"POST /v1/orders/{order}/fake-pay":          true, // the client secret of an order still pending
+// Keyed by method and pattern, as in the route table.
+var credentialRoutes = map[[2]string]bool{
+	{"POST", "/v1/dev/login"}:                        true, // the bearer token
+	{"POST", "/v1/events/{event}/waiting-room/join"}: true, // the admission token of a fan admitted at once
+	{"POST", "/v1/orders"}:                           true, // the payment client secret
+	{"POST", "/v1/orders/{order}/fake-pay"}:          true, // the client secret of an order still pending
 }
 
 type idempotencyRecord struct {
@@ -168,7 +169,7 @@ func (g *Gateway) serveIdempotent(c *call, rt *route) {
 		g.fail(c, err)
 		return
 	}
-	if credentialRoutes[rt.method+" "+rt.pattern] {
+	if credentialRoutes[[2]string{rt.method, rt.pattern}] {
 		done.Withheld = true
 	} else {
 		done.Body = answer
