@@ -28,8 +28,9 @@ var errDataDirEncrypted = errors.New("the data dir is encrypted: start the node 
 // snapshot is sealed with the current key as it is written; Open reads
 // sealed and clear snapshots alike (clear ones were taken before
 // encryption was turned on) and reports the plaintext size, which Raft
-// sends to a follower installing it. Without keys, snapshots are written
-// in clear and a sealed one is refused.
+// sends to a follower installing it (List still reports sizes on disk,
+// which Raft only logs). Without keys, snapshots are written in clear and
+// a sealed one is refused.
 type sealedSnapshots struct {
 	raft.SnapshotStore
 	keys *sealing.Keyring // nil: write in clear
