@@ -21,10 +21,33 @@ import (
 // Answers of 5xx are not recorded, so a retry runs again. Records are
 // deleted Config.IdempotencyRetention (default 24 h) after they were
 // written (janitor.go); a key reused after that runs the request again.
+//
+// A successful answer that carries a credential (a bearer or admission
+// token, a payment client secret; credentialRoutes) is not recorded
+// either: the record says "done" with Withheld set, and a repeat runs the
+// handler again — the same argument as the lease takeover above — and
+// gets a freshly minted token or the secret fetched again from the
+// payment provider. Records live in the cluster's Raft log and snapshots,
+// which must never hold a credential that works; replaying by running
+// again keeps those routes idempotent (one effect per key) where dropping
+// idempotency from them would not (a retried join or order would be a
+// new request). The cost is that a repeat shows the current state (an
+// order since paid answers "paid"), not the first answer.
 const (
 	idempotencyLease    = 30 * time.Second
 	idempotencyKeyBytes = 255
 )
+
+// credentialRoutes are the routes whose successful answers carry a
+// credential and are therefore never recorded (see above). A route added
+// here must be safe to run again for the same key.
+// Keyed by method and pattern, as in the route table.
+var credentialRoutes = map[[2]string]bool{
+	{"POST", "/v1/dev/login"}:                        true, // the bearer token
+	{"POST", "/v1/events/{event}/waiting-room/join"}: true, // the admission token of a fan admitted at once
+	{"POST", "/v1/orders"}:                           true, // the payment client secret
+	{"POST", "/v1/orders/{order}/fake-pay"}:          true, // the client secret of an order still pending
+}
 
 type idempotencyRecord struct {
 	RequestHash string          `json:"request_hash"`
@@ -33,6 +56,9 @@ type idempotencyRecord struct {
 	Status      int             `json:"status,omitempty"`
 	Problem     bool            `json:"problem,omitempty"`
 	Body        json.RawMessage `json:"body,omitempty"`
+	// Withheld: the answer carried a credential and Body is empty; a
+	// repeat runs the handler again.
+	Withheld bool `json:"withheld,omitempty"`
 }
 
 func (g *Gateway) serveIdempotent(c *call, rt *route) {
@@ -83,6 +109,16 @@ func (g *Gateway) serveIdempotent(c *call, rt *route) {
 				g.fail(c, problem(ErrIdempotencyReuse, "this Idempotency-Key was used for a different request"))
 				return
 			}
+			if rec.State == "done" && rec.Withheld {
+				c.w.Header().Set("Idempotent-Replayed", "true")
+				status, body, err := rt.handle(c)
+				if err != nil {
+					g.fail(c, err)
+					return
+				}
+				writeJSON(c.w, status, body)
+				return
+			}
 			if rec.State == "done" {
 				c.w.Header().Set("Idempotent-Replayed", "true")
 				if rec.Problem {
@@ -128,10 +164,15 @@ func (g *Gateway) serveIdempotent(c *call, rt *route) {
 		writeProblem(c.w, c.r, p, retryAfter)
 		return
 	}
-	done.Body, err = json.Marshal(body)
+	answer, err := json.Marshal(body)
 	if err != nil {
 		g.fail(c, err)
 		return
+	}
+	if credentialRoutes[[2]string{rt.method, rt.pattern}] {
+		done.Withheld = true
+	} else {
+		done.Body = answer
 	}
 	if _, err := casJSON(c.ctx, g.cfg.Store, storeKey, version, &done); err != nil {
 		// The effect happened; only the replay record is missing. A retry
@@ -139,5 +180,5 @@ func (g *Gateway) serveIdempotent(c *call, rt *route) {
 		// the same way.
 		g.cfg.Logger.Warn("recording an idempotent answer failed", "key", storeKey, "err", err)
 	}
-	writeJSON(c.w, status, json.RawMessage(done.Body))
+	writeJSON(c.w, status, json.RawMessage(answer))
 }

@@ -61,7 +61,7 @@ type orderRecord struct {
 	Currency      string        `json:"currency"`
 	State         string        `json:"state"`
 	IntentID      string        `json:"intent_id,omitempty"`
-	ClientSecret  string        `json:"client_secret,omitempty"`
+	ClientSecret  string        `json:"-"` // never stored: see withClientSecret
 	CreatedAt     time.Time     `json:"created_at"`
 	PayBy         time.Time     `json:"pay_by"`
 	Tickets       []orderTicket `json:"tickets,omitempty"`
@@ -206,6 +206,9 @@ func (g *Gateway) createOrder(c *call) (int, any, error) {
 			return 0, nil, err
 		}
 	}
+	if o, err = g.withClientSecret(c.ctx, o); err != nil {
+		return 0, nil, err
+	}
 	return http.StatusCreated, g.orderView(o), nil
 }
 
@@ -312,17 +315,24 @@ func (g *Gateway) ensureIntent(ctx context.Context, o orderRecord) (orderRecord,
 	if err != nil {
 		return o, err
 	}
-	return g.updateOrder(ctx, o.OrderID, func(o *orderRecord) bool {
+	o, err = g.updateOrder(ctx, o.OrderID, func(o *orderRecord) bool {
 		if o.IntentID == in.ID {
 			return false
 		}
-		o.IntentID, o.ClientSecret = in.ID, in.ClientSecret
+		o.IntentID = in.ID
 		return true
 	})
+	if err == nil {
+		o.ClientSecret = in.ClientSecret
+	}
+	return o, err
 }
 
 func (g *Gateway) getOrder(c *call) (int, any, error) {
 	o, err := g.ownOrder(c, c.r.PathValue("order"))
+	if err == nil {
+		o, err = g.withClientSecret(c.ctx, o)
+	}
 	if err != nil {
 		return 0, nil, err
 	}
@@ -342,6 +352,9 @@ func (g *Gateway) listOrders(c *call) (int, any, error) {
 		o, err := g.loadOrder(c.ctx, kv.Key[strings.LastIndexByte(kv.Key, '/')+1:])
 		if err != nil {
 			continue
+		}
+		if o, err = g.withClientSecret(c.ctx, o); err != nil {
+			return 0, nil, err
 		}
 		out.Orders = append(out.Orders, g.orderView(o))
 	}
@@ -714,7 +727,10 @@ func (g *Gateway) fakePay(c *call) (int, any, error) {
 			return 0, nil, err
 		}
 	}
-	if o, err = g.loadOrder(c.ctx, o.OrderID); err != nil {
+	if o, err = g.loadOrder(c.ctx, o.OrderID); err == nil {
+		o, err = g.withClientSecret(c.ctx, o)
+	}
+	if err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, g.orderView(o), nil

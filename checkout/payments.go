@@ -244,3 +244,21 @@ func (f *FakePayments) Succeeded() map[string]bool {
 	}
 	return out
 }
+
+// withClientSecret returns o with the client secret of its payment intent,
+// which the app needs to confirm the payment while the order is pending.
+// The secret is never stored (orderRecord.ClientSecret is not persisted:
+// anyone who holds it can confirm the payment): it is asked of the
+// provider each time a pending order is shown, one GetIntent per order
+// read, and only for pending orders.
+func (g *Gateway) withClientSecret(ctx context.Context, o orderRecord) (orderRecord, error) {
+	if o.State != orderPending || o.IntentID == "" || o.ClientSecret != "" {
+		return o, nil
+	}
+	in, err := g.cfg.Payments.GetIntent(ctx, o.IntentID)
+	if err != nil {
+		return o, err
+	}
+	o.ClientSecret = in.ClientSecret
+	return o, nil
+}

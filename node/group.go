@@ -98,13 +98,14 @@ func (h *Host) openGroup(id string, machine raft.FSM, bootstrap []raft.Server) (
 		return nil, fmt.Errorf("group %s: log store: %w", id, err)
 	}
 	snapDir := filepath.Join(h.cfg.DataDir, "snapshots", id)
-	if err := os.MkdirAll(snapDir, 0o750); err != nil {
+	if err := os.MkdirAll(snapDir, dataDirMode); err != nil {
 		return nil, fmt.Errorf("group %s: %w", id, err)
 	}
-	snaps, err := raft.NewFileSnapshotStoreWithLogger(snapDir, 2, h.hclog.Named("snapshot"))
+	files, err := raft.NewFileSnapshotStoreWithLogger(snapDir, 2, h.hclog.Named("snapshot"))
 	if err != nil {
 		return nil, fmt.Errorf("group %s: snapshot store: %w", id, err)
 	}
+	snaps := &sealedSnapshots{SnapshotStore: files, keys: h.keys}
 	g.layer = h.mux.register(id, h.dialer.dial)
 	g.transport = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream:  g.layer,

@@ -10,6 +10,8 @@ import (
 
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+
+	"github.com/boxoffice/boxoffice/internal/sealing"
 )
 
 // BenchmarkStoreLogs measures durable (fsync on) single-entry appends
@@ -24,23 +26,16 @@ import (
 func BenchmarkStoreLogs(b *testing.B) {
 	payload := make([]byte, 256) // a typical hold/sell command
 	for _, groups := range []int{16, 48} {
-		b.Run(fmt.Sprintf("groups=%d/shared-logstore", groups), func(b *testing.B) {
-			db, err := Open(filepath.Join(b.TempDir(), "logstore.db"), Options{})
-			if err != nil {
-				b.Fatal(err)
+		for _, sealed := range []bool{false, true} {
+			name := "shared-logstore"
+			options := Options{}
+			if sealed {
+				name, options.Keys = "shared-logstore-sealed", testKeys(b, "k1")
 			}
-			defer db.Close()
-			stores := make([]raft.LogStore, groups)
-			for i := range stores {
-				if stores[i], err = db.Group(fmt.Sprintf("group-%d", i)); err != nil {
-					b.Fatal(err)
-				}
-			}
-			before := db.Stats()
-			runConcurrentAppends(b, stores, payload)
-			after := db.Stats()
-			b.ReportMetric(float64(after.Commits-before.Commits)/float64(b.N), "fsyncs/write")
-		})
+			b.Run(fmt.Sprintf("groups=%d/%s", groups, name), func(b *testing.B) {
+				benchmarkSharedLogstore(b, groups, options, payload)
+			})
+		}
 		b.Run(fmt.Sprintf("groups=%d/raft-boltdb-file-per-group", groups), func(b *testing.B) {
 			dir := b.TempDir()
 			stores := make([]raft.LogStore, groups)
@@ -54,6 +49,65 @@ func BenchmarkStoreLogs(b *testing.B) {
 			}
 			runConcurrentAppends(b, stores, payload)
 		})
+	}
+}
+
+func benchmarkSharedLogstore(b *testing.B, groups int, options Options, payload []byte) {
+	db, err := Open(filepath.Join(b.TempDir(), "logstore.db"), options)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	stores := make([]raft.LogStore, groups)
+	for i := range stores {
+		if stores[i], err = db.Group(fmt.Sprintf("group-%d", i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	before := db.Stats()
+	runConcurrentAppends(b, stores, payload)
+	after := db.Stats()
+	b.ReportMetric(float64(after.Commits-before.Commits)/float64(b.N), "fsyncs/write")
+}
+
+// BenchmarkEncodeLog is the CPU cost of one entry's encoding and decoding,
+// in clear and sealed (Options.Keys), without bbolt or fsync: what
+// encryption adds per entry on the write and read paths.
+//
+//	go test -run '^$' -bench EncodeLog ./node/logstore/
+func BenchmarkEncodeLog(b *testing.B) {
+	for _, size := range []int{256, 4096} {
+		for _, sealed := range []bool{false, true} {
+			var sealer *sealing.Sealer
+			name := fmt.Sprintf("data=%d/clear", size)
+			if sealed {
+				var err error
+				if sealer, err = testKeys(b, "k1").Sealer("g000"); err != nil {
+					b.Fatal(err)
+				}
+				name = fmt.Sprintf("data=%d/sealed", size)
+			}
+			log := &raft.Log{Index: 12345, Term: 7, Type: raft.LogCommand, Data: make([]byte, size), AppendedAt: time.Now()}
+			b.Run(name+"/encode", func(b *testing.B) {
+				buffer := make([]byte, 0, encodedLogBytesMax(log))
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				for b.Loop() {
+					buffer = appendLogSealed(buffer[:0], log, sealer)
+				}
+			})
+			encoded := appendLogSealed(nil, log, sealer)
+			b.Run(name+"/decode", func(b *testing.B) {
+				var out raft.Log
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := decodeLogSealed(encoded, &out, sealer); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/boxoffice/boxoffice/internal/sealing"
 )
 
 // logEncodingV1 is the first byte of every stored log value. A future
@@ -26,11 +28,31 @@ import (
 //
 // Index is also the key; it is repeated in the value so a read can check
 // that the value belongs under its key.
-const logEncodingV1 = 1
+//
+// Version 2 is version 1 with Data sealed (Options.Keys): the Data field
+// holds internal/sealing's value (key id, AES-256-GCM ciphertext and tag)
+// under the group's subkey with the nonce logNonce(Index, Term). Entries
+// without Data are written as version 1 either way: nothing to hide.
+const (
+	logEncodingV1       = 1
+	logEncodingV2Sealed = 2
+)
 
-// logHeaderBytesMax bounds everything in a version-1 value except Data and
-// Extensions: version, type and time flag, five varints of up to 10 bytes.
-const logHeaderBytesMax = 3 + 5*binary.MaxVarintLen64
+// logNonce is an entry's nonce: its index and the low 32 bits of its term.
+// Raft writes at most one entry per (index, term) in a group, so a group's
+// subkey never seals two different Data under one nonce; terms do not
+// reach 2^32.
+func logNonce(index, term uint64) *[12]byte {
+	var nonce [12]byte
+	binary.BigEndian.PutUint64(nonce[:8], index)
+	binary.BigEndian.PutUint32(nonce[8:], uint32(term))
+	return &nonce
+}
+
+// logHeaderBytesMax bounds everything in a value except Data and
+// Extensions: version, type and time flag, five varints of up to 10 bytes,
+// and what sealing adds to Data.
+const logHeaderBytesMax = 3 + 5*binary.MaxVarintLen64 + sealing.Overhead + sealing.KeyIDBytesMax
 
 // encodedLogBytesMax is the buffer size that always fits encodeLog(log).
 func encodedLogBytesMax(log *raft.Log) int {
@@ -38,13 +60,29 @@ func encodedLogBytesMax(log *raft.Log) int {
 }
 
 // appendLog appends the version-1 encoding of log to dst.
-func appendLog(dst []byte, log *raft.Log) []byte {
-	dst = append(dst, logEncodingV1)
+func appendLog(dst []byte, log *raft.Log) []byte { return appendLogSealed(dst, log, nil) }
+
+// appendLogSealed appends the encoding of log to dst: version 2 with Data
+// sealed by sealer, or version 1 if sealer is nil or there is no Data.
+// Sealing writes into dst's spare capacity: no allocation when dst has
+// encodedLogBytesMax(log) to spare.
+func appendLogSealed(dst []byte, log *raft.Log, sealer *sealing.Sealer) []byte {
+	sealed := sealer != nil && len(log.Data) > 0
+	if sealed {
+		dst = append(dst, logEncodingV2Sealed)
+	} else {
+		dst = append(dst, logEncodingV1)
+	}
 	dst = binary.AppendUvarint(dst, log.Index)
 	dst = binary.AppendUvarint(dst, log.Term)
 	dst = append(dst, byte(log.Type))
-	dst = binary.AppendUvarint(dst, uint64(len(log.Data)))
-	dst = append(dst, log.Data...)
+	if sealed {
+		dst = binary.AppendUvarint(dst, uint64(sealer.SealedBytes(len(log.Data))))
+		dst = sealer.Seal(dst, logNonce(log.Index, log.Term), log.Data)
+	} else {
+		dst = binary.AppendUvarint(dst, uint64(len(log.Data)))
+		dst = append(dst, log.Data...)
+	}
 	dst = binary.AppendUvarint(dst, uint64(len(log.Extensions)))
 	dst = append(dst, log.Extensions...)
 	if log.AppendedAt.IsZero() {
@@ -58,9 +96,16 @@ func appendLog(dst []byte, log *raft.Log) []byte {
 // decodeLog fills out from a stored value. Data and Extensions are copied
 // out of buf (bbolt memory is only valid inside its transaction) into one
 // allocation. Errors wrap ErrCorrupt.
-func decodeLog(buf []byte, out *raft.Log) error {
+func decodeLog(buf []byte, out *raft.Log) error { return decodeLogSealed(buf, out, nil) }
+
+// decodeLogSealed is decodeLog that also opens version-2 values with
+// sealer. A sealed value without a sealer fails with ErrEncrypted; one that
+// does not open, with an error wrapping sealing.ErrUnknownKey or
+// sealing.ErrOpen.
+func decodeLogSealed(buf []byte, out *raft.Log, sealer *sealing.Sealer) error {
 	d := decoder{buf: buf}
-	if version := d.byte(); version != logEncodingV1 {
+	version := d.byte()
+	if version != logEncodingV1 && version != logEncodingV2Sealed {
 		if d.err != nil {
 			return d.err
 		}
@@ -92,6 +137,9 @@ func decodeLog(buf []byte, out *raft.Log) error {
 	if len(d.buf) != 0 {
 		return fmt.Errorf("%w: log value has %d trailing bytes", ErrCorrupt, len(d.buf))
 	}
+	if version == logEncodingV2Sealed {
+		return openLog(out, index, term, logType, appendedAt, data, extensions, sealer)
+	}
 
 	// One allocation for both slices; the three-index slices stop an
 	// append to Data from overwriting Extensions.
@@ -111,7 +159,48 @@ func decodeLog(buf []byte, out *raft.Log) error {
 	return nil
 }
 
-// decoder reads a version-1 value, remembering the first error so the
+// openLog fills out from the fields of a version-2 value, opening its Data
+// into the one allocation that also holds Extensions.
+func openLog(out *raft.Log, index, term uint64, logType raft.LogType, appendedAt time.Time, sealed, extensions []byte, sealer *sealing.Sealer) error {
+	if sealer == nil {
+		id, _ := sealing.KeyID(sealed)
+		return fmt.Errorf("%w: entry sealed with key id %q", ErrEncrypted, id)
+	}
+	payload := make([]byte, 0, len(sealed)+len(extensions))
+	data, err := sealer.Open(payload, logNonce(index, term), sealed)
+	if err != nil {
+		return err
+	}
+	payload = append(data, extensions...)
+	*out = raft.Log{Index: index, Term: term, Type: logType, AppendedAt: appendedAt}
+	if len(data) > 0 {
+		out.Data = payload[:len(data):len(data)]
+	}
+	if len(extensions) > 0 {
+		out.Extensions = payload[len(data):]
+	}
+	return nil
+}
+
+// sealedKeyID returns the key id that sealed a version-2 value's Data.
+func sealedKeyID(buf []byte) (string, error) {
+	d := decoder{buf: buf}
+	d.byte()
+	d.uvarint()
+	d.uvarint()
+	d.byte()
+	sealed := d.bytes()
+	if d.err != nil {
+		return "", d.err
+	}
+	id, err := sealing.KeyID(sealed)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	return id, nil
+}
+
+// decoder reads a value, remembering the first error so the
 // caller checks once.
 type decoder struct {
 	buf []byte

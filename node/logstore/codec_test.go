@@ -61,7 +61,7 @@ func TestLogDecodingRejectsDamage(t *testing.T) {
 		AppendedAt: time.Unix(1_700_000_000, 5)})
 	cases := map[string][]byte{
 		"empty":               {},
-		"unknown version":     append([]byte{2}, valid[1:]...),
+		"unknown version":     append([]byte{3}, valid[1:]...),
 		"truncated":           valid[:len(valid)-1],
 		"trailing bytes":      append(append([]byte(nil), valid...), 0),
 		"data length too big": {1, 5, 2, 0, 0xff, 0x01, 'x'},

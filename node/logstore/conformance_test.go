@@ -34,6 +34,12 @@ type storeUnderTest struct {
 var implementations = []storeUnderTest{
 	{name: "raft-boltdb", open: openBoltStore},
 	{name: "logstore", open: openGroupStore},
+	{name: "logstore-sealed", open: openSealedGroupStore},
+}
+
+// openSealedGroupStore is openGroupStore with Options.Keys.
+func openSealedGroupStore(t *testing.T, dir string) (raftStore, func()) {
+	return openGroupStoreWith(t, dir, Options{NoSync: true, Keys: testKeys(t, "k1")})
 }
 
 func openBoltStore(t *testing.T, dir string) (raftStore, func()) {
@@ -53,8 +59,12 @@ func openBoltStore(t *testing.T, dir string) (raftStore, func()) {
 // neighbour group that holds its own logs and keys, so that the suite
 // also catches one group reading or deleting another's data.
 func openGroupStore(t *testing.T, dir string) (raftStore, func()) {
+	return openGroupStoreWith(t, dir, Options{NoSync: true})
+}
+
+func openGroupStoreWith(t *testing.T, dir string, options Options) (raftStore, func()) {
 	t.Helper()
-	db, err := Open(filepath.Join(dir, "logstore.db"), Options{NoSync: true})
+	db, err := Open(filepath.Join(dir, "logstore.db"), options)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

@@ -38,6 +38,11 @@ var (
 	// (raft panics on most log read failures anyway).
 	ErrCorrupt = errors.New("logstore: corrupt record")
 
+	// ErrEncrypted is returned by Open for a file written with
+	// Options.Keys when no Keys are given, and by reads of a sealed entry
+	// without them.
+	ErrEncrypted = errors.New("logstore: the log is encrypted and no key file was given")
+
 	// ErrInvalidLog is returned by StoreLog and StoreLogs for a nil entry.
 	ErrInvalidLog = errors.New("logstore: invalid log entry")
 )

@@ -6,6 +6,8 @@ import (
 
 	"github.com/hashicorp/raft"
 	"go.etcd.io/bbolt"
+
+	"github.com/boxoffice/boxoffice/internal/sealing"
 )
 
 // GroupStore is the log and stable store of one Raft group inside a DB.
@@ -29,6 +31,8 @@ type GroupStore struct {
 	// deleted is set by DeleteGroup; every method then fails with
 	// ErrGroupDeleted.
 	deleted atomic.Bool
+	// sealer seals entries' Data (Options.Keys); nil writes them in clear.
+	sealer *sealing.Sealer
 }
 
 var (
@@ -94,7 +98,7 @@ func (g *GroupStore) GetLog(index uint64, log *raft.Log) error {
 		if value == nil {
 			return raft.ErrLogNotFound
 		}
-		if err := decodeLog(value, log); err != nil {
+		if err := decodeLogSealed(value, log, g.sealer); err != nil {
 			return fmt.Errorf("group %q index %d: %w", g.id, index, err)
 		}
 		if log.Index != index {
@@ -133,7 +137,7 @@ func (g *GroupStore) StoreLogs(logs []*raft.Log) error {
 		buffer = append(buffer, indexKey(log.Index)...)
 		keys[i] = buffer[start:len(buffer):len(buffer)]
 		start = len(buffer)
-		buffer = appendLog(buffer, log)
+		buffer = appendLogSealed(buffer, log, g.sealer)
 		values[i] = buffer[start:len(buffer):len(buffer)]
 	}
 	err := g.db.write(len(logs), len(buffer), func(tx *bbolt.Tx) error {

@@ -4,16 +4,19 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/boxoffice/boxoffice/internal/sealing"
 )
 
 // File layout. Top-level buckets:
 //
-//	meta   -> "format": formatV1
+//	meta   -> "format": formatV1; "sealed" once opened with Options.Keys
 //	groups -> one nested bucket per group ID, each holding
 //	          logs   (8-byte big-endian index -> encoded raft.Log)
 //	          stable (raft StableStore keys -> values)
@@ -25,6 +28,8 @@ var (
 
 	formatKey = []byte("format")
 	formatV1  = []byte("boxoffice-logstore-v1")
+	// sealedKey in meta marks a file opened with Options.Keys.
+	sealedKey = []byte("sealed")
 )
 
 // fileMode is used only when Open creates the file.
@@ -131,6 +136,10 @@ func Open(path string, options Options) (*DB, error) {
 		_ = bolt.Close()
 		return nil, fmt.Errorf("logstore: open %s: %w", path, err)
 	}
+	if err := checkSealing(bolt, options.Keys); err != nil {
+		_ = bolt.Close()
+		return nil, fmt.Errorf("logstore: open %s: %w", path, err)
+	}
 	if options.Metrics != nil {
 		db.metrics, err = registerMetrics(options.Metrics)
 		if err != nil {
@@ -224,6 +233,11 @@ func (db *DB) Group(groupID string) (*GroupStore, error) {
 		}
 	}
 	group := &GroupStore{db: db, id: groupID, name: name}
+	if db.options.Keys != nil {
+		if group.sealer, err = db.options.Keys.Sealer(groupID); err != nil {
+			return nil, fmt.Errorf("logstore: group %q: %w", groupID, err)
+		}
+	}
 	db.groups[groupID] = group
 	return group, nil
 }
@@ -306,4 +320,53 @@ func validateGroupID(groupID string) error {
 		return fmt.Errorf("%w: %d bytes, want 1 to %d", ErrInvalidGroupID, len(groupID), GroupIDBytesMax)
 	}
 	return nil
+}
+
+// checkSealing marks a file opened with keys as encrypted, refuses an
+// encrypted file without keys, and, with keys, reads the key id of every
+// sealed entry (no decryption: a scan of the file) so that a key file
+// missing a key still in use is refused at Open rather than when Raft
+// reads that entry.
+func checkSealing(bolt *bbolt.DB, keys *sealing.Keyring) error {
+	if keys == nil {
+		return bolt.View(func(tx *bbolt.Tx) error {
+			if tx.Bucket(metaBucket).Get(sealedKey) != nil {
+				return ErrEncrypted
+			}
+			return nil
+		})
+	}
+	err := bolt.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(groupsBucket).ForEachBucket(func(name []byte) error {
+			logs := tx.Bucket(groupsBucket).Bucket(name).Bucket(logsBucket)
+			if logs == nil {
+				return nil
+			}
+			return logs.ForEach(func(key, value []byte) error {
+				if len(value) == 0 || value[0] != logEncodingV2Sealed {
+					return nil
+				}
+				index, _ := keyIndex(key)
+				id, err := sealedKeyID(value)
+				if err != nil {
+					return fmt.Errorf("group %q index %d: %w", name, index, err)
+				}
+				if !keys.Has(id) {
+					return fmt.Errorf("%w: group %q index %d is sealed with key id %q; the key file has %s",
+						sealing.ErrUnknownKey, name, index, id, strings.Join(keys.IDs(), ", "))
+				}
+				return nil
+			})
+		})
+	})
+	if err != nil {
+		return err
+	}
+	return bolt.Update(func(tx *bbolt.Tx) error {
+		meta := tx.Bucket(metaBucket)
+		if meta.Get(sealedKey) != nil {
+			return nil
+		}
+		return meta.Put(sealedKey, []byte("aes-256-gcm"))
+	})
 }

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/boxoffice/boxoffice/internal/sealing"
 )
 
 // Defaults applied by Open to zero-valued Options fields.
@@ -81,6 +83,17 @@ type Options struct {
 	// registered (two open DBs must use two registries). Default nil: no
 	// Prometheus metrics; Stats works either way.
 	Metrics prometheus.Registerer
+
+	// Keys, when not nil, seals the Data of every entry written from now
+	// on with AES-256-GCM under its current key (internal/sealing; codec.go
+	// has the layout); entries written in clear before stay readable.
+	// Opening a file with Keys marks it encrypted for good: Open then
+	// refuses it without Keys (ErrEncrypted), and with Keys that lack the
+	// id of a key some entry was sealed with (sealing.ErrUnknownKey,
+	// naming the group, index and key id), so a node never starts on a
+	// log it cannot read. Stable-store values (terms, votes) stay in
+	// clear. Default nil: entries in clear.
+	Keys *sealing.Keyring
 }
 
 // withDefaults returns a copy of o with every zero field set to its default.

@@ -99,7 +99,7 @@ func NewFileSnapshotStoreWithLogger(base string, retain int, logger hclog.Logger
 
 	// Ensure our path exists
 	path := filepath.Join(base, snapPath)
-	if err := os.MkdirAll(path, 0o755); err != nil && !os.IsExist(err) {
+	if err := os.MkdirAll(path, snapshotDirMode); err != nil && !os.IsExist(err) {
 		return nil, fmt.Errorf("snapshot path not accessible: %v", err)
 	}
 
@@ -115,6 +115,19 @@ func NewFileSnapshotStoreWithLogger(base string, retain int, logger hclog.Logger
 		return nil, fmt.Errorf("permissions test failed: %v", err)
 	}
 	return store, nil
+}
+
+// Snapshots hold the whole state machine, so only the process's user may
+// read them (Boxoffice's change: upstream creates directories 0755 and
+// files with os.Create, 0666 before the umask).
+const (
+	snapshotDirMode  = 0o700
+	snapshotFileMode = 0o600
+)
+
+// createSnapshotFile is os.Create with snapshotFileMode.
+func createSnapshotFile(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, snapshotFileMode)
 }
 
 // NewFileSnapshotStore creates a new FileSnapshotStore based
@@ -134,7 +147,7 @@ func NewFileSnapshotStore(base string, retain int, logOutput io.Writer) (*FileSn
 // testPermissions tries to touch a file in our path to see if it works.
 func (f *FileSnapshotStore) testPermissions() error {
 	path := filepath.Join(f.path, testPath)
-	fh, err := os.Create(path)
+	fh, err := createSnapshotFile(path)
 	if err != nil {
 		return err
 	}
@@ -170,7 +183,7 @@ func (f *FileSnapshotStore) Create(version SnapshotVersion, index, term uint64,
 	f.logger.Info("creating new snapshot", "path", path)
 
 	// Make the directory
-	if err := os.MkdirAll(path, 0o755); err != nil {
+	if err := os.MkdirAll(path, snapshotDirMode); err != nil {
 		f.logger.Error("failed to make snapshot directly", "error", err)
 		return nil, err
 	}
@@ -204,7 +217,7 @@ func (f *FileSnapshotStore) Create(version SnapshotVersion, index, term uint64,
 
 	// Open the state file
 	statePath := filepath.Join(path, stateFilePath)
-	fh, err := os.Create(statePath)
+	fh, err := createSnapshotFile(statePath)
 	if err != nil {
 		f.logger.Error("failed to create state file", "error", err)
 		return nil, err
@@ -503,7 +516,7 @@ func (s *FileSnapshotSink) writeMeta() error {
 	// Open the meta file
 	metaPath := filepath.Join(s.dir, metaFilePath)
 	var fh *os.File
-	fh, err = os.Create(metaPath)
+	fh, err = createSnapshotFile(metaPath)
 	if err != nil {
 		return err
 	}

@@ -20,11 +20,18 @@ import (
 // closed when the test ends.
 func Start(t testing.TB) *client.Client {
 	t.Helper()
+	return StartIn(t, t.TempDir())
+}
+
+// StartIn is Start with the node's data directory at dataDir, for tests
+// that read what the node wrote to disk.
+func StartIn(t testing.TB, dataDir string) *client.Client {
+	t.Helper()
 	ports := testport.Ports(t, 4)
 	addr := func(i int) string { return fmt.Sprintf("127.0.0.1:%d", ports[i]) }
 	logger := slog.New(slog.DiscardHandler)
 	h, err := node.Start(node.Config{
-		NodeID: "n1", DataDir: t.TempDir(),
+		NodeID: "n1", DataDir: dataDir,
 		GRPCAddr: addr(0), PeerAddr: addr(1), HTTPAddr: addr(2), GossipAddr: addr(3),
 		BootstrapExpect: 1, Plaintext: true, Logger: logger,
 		Group: node.GroupConfig{HeartbeatTimeout: 200 * time.Millisecond, ElectionTimeout: 200 * time.Millisecond},
