@@ -994,6 +994,9 @@ func (s *inventoryService) GetHold(ctx context.Context, req *boxofficev1.GetHold
 	return resp, toStatus(ctx, err)
 }
 
+// watchBatchMax bounds the changes in one WatchResponse.
+const watchBatchMax = 512
+
 // Watch streams an event's seat changes from this node's replicas. Changes
 // are ordered per shard; positions are the replicated per-shard sequence,
 // so a client can resume on any node.
@@ -1064,27 +1067,22 @@ func (s *inventoryService) Watch(req *boxofficev1.WatchRequest, stream boxoffice
 			return nil
 		case <-sub.lost:
 			return status.Error(codes.ResourceExhausted, "watch fell too far behind; resume from your last positions")
-		case c := <-sub.ch:
-			batch := []*boxofficev1.SeatChange{}
-			for {
+		case <-sub.ready:
+			// A change the loop has already sent may come again (it was
+			// queued before the backlog was read): skip it by sequence.
+			changes := sub.take()
+			batch := make([]*boxofficev1.SeatChange, 0, min(len(changes), watchBatchMax))
+			for i, c := range changes {
 				st := state[c.Shard]
 				if st != nil && c.Sequence > st.last {
 					st.last = c.Sequence
 					batch = append(batch, changeToAPI(c))
 				}
-				if len(batch) >= 512 {
-					break
-				}
-				select {
-				case c = <-sub.ch:
-					continue
-				default:
-				}
-				break
-			}
-			if len(batch) > 0 {
-				if err := stream.Send(&boxofficev1.WatchResponse{Changes: batch}); err != nil {
-					return err
+				if len(batch) == watchBatchMax || (i == len(changes)-1 && len(batch) > 0) {
+					if err := stream.Send(&boxofficev1.WatchResponse{Changes: batch}); err != nil {
+						return err
+					}
+					batch = nil // Send has encoded it; the next batch is new
 				}
 			}
 		}
