@@ -37,6 +37,9 @@ var (
 	ErrEventNotReady = errors.New("event not ready")
 	// ErrNotReady means the node has not yet joined a bootstrapped cluster.
 	ErrNotReady = errors.New("node not ready: cluster not bootstrapped yet")
+	// ErrStreamLimit means the caller has as many streams open on this
+	// node as Config.StreamsPerIdentityMax allows.
+	ErrStreamLimit = errors.New("stream limit reached")
 )
 
 // Reasons carried in google.rpc.ErrorInfo (documented in the proto).
@@ -56,6 +59,7 @@ const (
 	ReasonEventNotReady     = "EVENT_NOT_READY"
 	ReasonVersionMismatch   = "VERSION_MISMATCH"
 	ReasonOutOfRange        = "OUT_OF_RANGE"
+	ReasonStreamLimit       = "STREAM_LIMIT"
 	errorDomain             = "boxoffice.dev"
 
 	// LeaderHintKey is the trailer that names the gRPC address of a group's
@@ -143,6 +147,8 @@ func toStatus(ctx context.Context, err error) error {
 		code, reason = codes.AlreadyExists, ReasonEventExists
 	case errors.Is(err, ErrEventNotReady):
 		code, reason = codes.FailedPrecondition, ReasonEventNotReady
+	case errors.Is(err, ErrStreamLimit):
+		code, reason = codes.ResourceExhausted, ReasonStreamLimit
 	case errors.Is(err, ErrBusy):
 		code, reason = codes.ResourceExhausted, ReasonBusy
 	case errors.As(err, &nl):

@@ -172,6 +172,8 @@ func Start(cfg Config) (*Host, error) {
 	serverOpts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(requestMessageBytesMax),
 		grpc.ChainUnaryInterceptor(h.unaryMetrics),
+		grpc.ChainStreamInterceptor(newStreamLimiter(cfg.StreamsPerIdentityMax, h.metrics.streamsRefused).intercept),
+		grpc.MaxConcurrentStreams(uint32(cfg.StreamsPerConnectionMax)),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		// Reuse goroutines for requests instead of starting one per
 		// request: a fresh goroutine grows its stack through the handler

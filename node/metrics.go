@@ -29,6 +29,8 @@ type nodeMetrics struct {
 	cmdStreamsOpen      prometheus.Gauge
 	cmdStreamsInFlight  prometheus.Gauge
 	cmdStreamMessages   *prometheus.CounterVec
+	// Streams refused over Config.StreamsPerIdentityMax (streamlimit.go).
+	streamsRefused *prometheus.CounterVec
 }
 
 func newNodeMetrics(h *Host) *nodeMetrics {
@@ -86,9 +88,13 @@ func newNodeMetrics(h *Host) *nodeMetrics {
 			Namespace: "boxoffice", Subsystem: "api", Name: "command_stream_messages_total",
 			Help: "Messages of Commands streams by direction (received, sent); with batching clients a message carries several commands or answers (compare with boxoffice_api_operations_total).",
 		}, []string{"direction"}),
+		streamsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "boxoffice", Subsystem: "api", Name: "streams_refused_total",
+			Help: "Streaming calls refused RESOURCE_EXHAUSTED (STREAM_LIMIT) because their client identity had StreamsPerIdentityMax streams open on this node, by method.",
+		}, []string{"method"}),
 	}
 	reg.MustRegister(m.batchCommands, m.batchLinger, m.commitSeconds, m.operations, m.requestSecs, m.forwards, m.holdsRefusedLocally,
-		m.readStreamsOpen, m.readStreamsInFlight, m.cmdStreamsOpen, m.cmdStreamsInFlight, m.cmdStreamMessages,
+		m.readStreamsOpen, m.readStreamsInFlight, m.cmdStreamsOpen, m.cmdStreamsInFlight, m.cmdStreamMessages, m.streamsRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&raftCollector{host: h})
 	return m

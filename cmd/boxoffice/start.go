@@ -56,6 +56,8 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.Group.BatchCommandsMax, "raft-batch-commands", 256, "client commands per Raft entry at most")
 	fs.DurationVar(&c.SweepInterval, "sweep-interval", time.Second, "how often leaders release expired holds")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", 5*time.Second, "bound on one request inside the node")
+	fs.IntVar(&c.StreamsPerConnectionMax, "streams-per-connection", 1024, "concurrent streams (unary calls included) of one client connection on the gRPC port; more wait")
+	fs.IntVar(&c.StreamsPerIdentityMax, "streams-per-identity", 512, "streaming calls (Watch, ReadSeatMaps, Commands) one client identity (certificate CommonName, or IP in plaintext) may have open on this node; more are refused STREAM_LIMIT")
 	fs.DurationVar(&c.RebalanceInterval, "rebalance-interval", 5*time.Second, "how often leaders move to their preferred node (negative: never)")
 	fs.BoolVar(&c.Group.NoSync, "unsafe-no-fsync", false, "skip fsync of the Raft log (benchmarks of the CPU path only: loses acknowledged writes on power loss)")
 	fs.BoolVar(&c.Testing.UnsafeReadsWithoutVerify, "testing-unsafe-reads", false, "TESTING ONLY: serve linearizable reads without confirming leadership")
