@@ -106,6 +106,18 @@ type Config struct {
 	// Watch costs the node a few KB; 512 of them ~4 MB).
 	StreamsPerIdentityMax int
 
+	// EventsMax bounds the events of the cluster that are not archived
+	// (DeleteEvent archives); a CreateEvent past it is refused
+	// RESOURCE_EXHAUSTED, reason EVENT_BUDGET_EXCEEDED, and creates
+	// nothing. The node that proposes a CreateEvent stamps its value into
+	// the command, so give every node the same. Default 10,000.
+	EventsMax int
+	// SeatsMax bounds the seats (seats plus general-admission capacity) of
+	// the events that are not archived, like EventsMax. Default
+	// 50,000,000 (the seat state of a group costs tens of bytes a seat;
+	// see docs/capacity.md).
+	SeatsMax int64
+
 	// Pprof serves net/http/pprof under /debug/pprof/ on the HTTP port.
 	Pprof bool
 
@@ -268,6 +280,12 @@ func (c Config) WithDefaults() Config {
 	if c.StreamsPerIdentityMax == 0 {
 		c.StreamsPerIdentityMax = 512
 	}
+	if c.EventsMax == 0 {
+		c.EventsMax = 10_000
+	}
+	if c.SeatsMax == 0 {
+		c.SeatsMax = 50_000_000
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -383,6 +401,12 @@ func (c Config) Validate() error {
 	}
 	if c.StreamsPerIdentityMax < 1 || c.StreamsPerIdentityMax > 1<<20 {
 		bad("StreamsPerIdentityMax", c.StreamsPerIdentityMax, "must be 1..1048576")
+	}
+	if c.EventsMax < 1 || c.EventsMax > 1_000_000 {
+		bad("EventsMax", c.EventsMax, "must be 1..1000000")
+	}
+	if c.SeatsMax < 1 || c.SeatsMax > 1<<40 {
+		bad("SeatsMax", c.SeatsMax, "must be 1..2^40")
 	}
 	if err := c.Group.Validate(); err != nil {
 		errs = append(errs, err)

@@ -451,6 +451,11 @@ func (h *Host) reconcileOnce() error {
 			errs = append(errs, err)
 		}
 	}
+	for _, g := range h.groupList() {
+		if g.store != nil {
+			g.seatViews.prune(g.store) // views of shards DeleteEvent dropped
+		}
+	}
 	if h.meta.raft.State() == raft.Leader {
 		if err := h.metaLeaderDuties(snap); err != nil {
 			errs = append(errs, err)

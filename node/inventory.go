@@ -134,15 +134,23 @@ func (h *Host) createEvent(ctx context.Context, req *boxofficev1.CreateEventRequ
 		SeatCount: seats, GeneralAdmissionCapacity: ga,
 	}
 	res, err := h.catalogCommand(ctx, &nodepb.CatalogCommand{
-		Type:      nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_CREATE_EVENT,
-		RequestId: req.RequestId + "/catalog",
-		Body:      &nodepb.CatalogCommand_CreateEvent{CreateEvent: rec},
+		Type:        nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_CREATE_EVENT,
+		RequestId:   req.RequestId + "/catalog",
+		Body:        &nodepb.CatalogCommand_CreateEvent{CreateEvent: rec},
+		EventBudget: h.eventBudget(),
 	})
 	if err != nil {
 		return nil, err
 	}
 	switch res.Code {
 	case nodepb.CatalogCode_CATALOG_CODE_OK:
+		if current := h.catalog.Event(req.EventId); eventArchived(current) {
+			// A retry, with the first call's request id, of a create
+			// whose event was deleted since: install nothing.
+			return nil, fmt.Errorf("%w: event %q was deleted", ErrEventArchived, req.EventId)
+		}
+	case nodepb.CatalogCode_CATALOG_CODE_BUDGET_EXCEEDED:
+		return nil, fmt.Errorf("%w: %s", ErrEventBudget, res.Message)
 	case nodepb.CatalogCode_CATALOG_CODE_ALREADY_EXISTS:
 		return nil, fmt.Errorf("%w: %s", ErrEventExists, res.Message)
 	default:
@@ -257,7 +265,7 @@ func (s *inventoryService) ListEvents(ctx context.Context, req *boxofficev1.List
 	resp := &boxofficev1.ListEventsResponse{}
 	events := s.host.catalog.Export().Events // sorted by id
 	for _, e := range events {
-		if e.EventId <= after {
+		if e.EventId <= after || (e.Status == boxofficev1.EventStatus_EVENT_STATUS_ARCHIVED && !req.IncludeArchived) {
 			continue
 		}
 		if len(resp.Events) == size {
@@ -285,6 +293,9 @@ func (h *Host) readyEvent(ctx context.Context, id string) (*nodepb.EventRecord, 
 	if err != nil {
 		return nil, err
 	}
+	if eventArchived(e) {
+		return nil, fmt.Errorf("%w: event %q was deleted", ErrEventArchived, id)
+	}
 	if e.Status != boxofficev1.EventStatus_EVENT_STATUS_READY {
 		// This replica of the catalog may lag the meta leader: give it a
 		// moment, then ask the leader.
@@ -297,6 +308,9 @@ func (h *Host) readyEvent(ctx context.Context, id string) (*nodepb.EventRecord, 
 		}
 		if fresh != nil && fresh.Status == boxofficev1.EventStatus_EVENT_STATUS_READY {
 			return fresh, nil
+		}
+		if eventArchived(fresh) {
+			return nil, fmt.Errorf("%w: event %q was deleted", ErrEventArchived, id)
 		}
 		return nil, fmt.Errorf("%w: event %q is still being created; retry its CreateEvent with the same request_id to finish it", ErrEventNotReady, id)
 	}
@@ -647,7 +661,7 @@ func (h *Host) release(ctx context.Context, req *boxofficev1.ReleaseRequest) (*b
 	if err := errors.Join(checkID("request_id", req.RequestId, true), checkID("holder", req.Holder, true)); err != nil {
 		return nil, err
 	}
-	e, err := h.event(ctx, req.EventId)
+	e, err := h.liveEvent(ctx, req.EventId)
 	if err != nil {
 		return nil, err
 	}
@@ -775,7 +789,7 @@ func (h *Host) refund(ctx context.Context, req *boxofficev1.RefundRequest) (*box
 	if len(req.TicketIds) > seatIDsPerRequestMax {
 		return nil, fmt.Errorf("%w: %d ticket ids; the limit is %d", ErrTooLarge, len(req.TicketIds), seatIDsPerRequestMax)
 	}
-	e, err := h.event(ctx, req.EventId)
+	e, err := h.liveEvent(ctx, req.EventId)
 	if err != nil {
 		return nil, err
 	}
@@ -849,7 +863,7 @@ func (h *Host) getSeatMap(ctx context.Context, req *boxofficev1.GetSeatMapReques
 	if err := validConsistency(req.Consistency); err != nil {
 		return nil, err
 	}
-	e, err := h.event(ctx, req.EventId)
+	e, err := h.liveEvent(ctx, req.EventId)
 	if err != nil {
 		return nil, err
 	}
@@ -966,7 +980,7 @@ func (s *inventoryService) GetHold(ctx context.Context, req *boxofficev1.GetHold
 		if err := validConsistency(req.Consistency); err != nil {
 			return nil, err
 		}
-		e, err := h.event(ctx, req.EventId)
+		e, err := h.liveEvent(ctx, req.EventId)
 		if err != nil {
 			return nil, err
 		}
@@ -1003,7 +1017,7 @@ const watchBatchMax = 512
 func (s *inventoryService) Watch(req *boxofficev1.WatchRequest, stream boxofficev1.Inventory_WatchServer) error {
 	h := s.host
 	ctx := stream.Context()
-	e, err := h.event(ctx, req.EventId)
+	e, err := h.liveEvent(ctx, req.EventId)
 	if err != nil {
 		return toStatus(ctx, err)
 	}

@@ -68,9 +68,12 @@ func TestFiveThousandWatchStreamsOnOneConnection(t *testing.T) {
 		other   []error
 		wg      sync.WaitGroup
 	)
+	// One goroutine opens the streams, as fast as the connection lets it
+	// (at most StreamsPerConnectionMax open at once); one per stream
+	// waits for its first message or its refusal.
 	for range attempts {
+		w, err := tc.inv(0).Watch(ctx, &boxofficev1.WatchRequest{EventId: "ev"})
 		wg.Go(func() {
-			w, err := tc.inv(0).Watch(ctx, &boxofficev1.WatchRequest{EventId: "ev"})
 			if err == nil {
 				_, err = w.Recv() // an accepted stream waits here until ctx ends
 			}
@@ -107,6 +110,18 @@ func TestFiveThousandWatchStreamsOnOneConnection(t *testing.T) {
 	if heapGrowth > heapBound {
 		t.Errorf("heap grew %d bytes with %d streams open, over the bound %d", heapGrowth, streamCap, heapBound)
 	}
+	// A leader that stepped down shows no leader until an election,
+	// which moves the term: wait for leaders, then compare.
+	waitForTB(t, 10*time.Second, "every group to show a leader", func() bool {
+		for _, h := range tc.hosts {
+			for _, g := range h.groupList() {
+				if _, id := g.leader(); id == "" {
+					return false
+				}
+			}
+		}
+		return true
+	})
 	if after := groupTerms(tc); fmt.Sprint(after) != fmt.Sprint(termsBefore) {
 		t.Errorf("groups changed leader or term:\nbefore %v\nafter  %v", termsBefore, after)
 	}
