@@ -2,6 +2,9 @@ package node
 
 import (
 	"errors"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,6 +55,26 @@ func TestEventBudgetRefusesCreateEvent(t *testing.T) {
 	}
 	if events, seats := tc.hosts[0].catalog.Live(); events != 2 || seats != 32 {
 		t.Fatalf("live: %d events, %d seats; want 2, 32", events, seats)
+	}
+
+	// The fill gauges an operator alerts on.
+	resp, err := http.Get("http://" + tc.hosts[0].HTTPAddr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, line := range []string{
+		"boxoffice_catalog_events_live 2", "boxoffice_catalog_events_max 2",
+		"boxoffice_catalog_seats_live 32", "boxoffice_catalog_seats_max 40",
+		`boxoffice_store_fill{group="g000",table="shards"} 2`, // ev2 and ev3; ev1's is dropped
+		`boxoffice_store_fill_max{group="g000",table="records"} 1e+06`,
+		`boxoffice_store_fill{group="g000",table="dedup_entries"}`,
+		`boxoffice_store_fill{group="g000",table="record_bytes"} 0`,
+	} {
+		if !strings.Contains(string(body), line) {
+			t.Errorf("/metrics lacks %q", line)
+		}
 	}
 }
 

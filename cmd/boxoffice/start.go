@@ -58,6 +58,8 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", 5*time.Second, "bound on one request inside the node")
 	fs.IntVar(&c.StreamsPerConnectionMax, "streams-per-connection", 1024, "concurrent streams (unary calls included) of one client connection on the gRPC port; more wait")
 	fs.IntVar(&c.StreamsPerIdentityMax, "streams-per-identity", 512, "streaming calls (Watch, ReadSeatMaps, Commands) one client identity (certificate CommonName, or IP in plaintext) may have open on this node; more are refused STREAM_LIMIT")
+	fs.IntVar(&c.EventsMax, "events-max", 10_000, "events of the cluster that are not archived; CreateEvent past it is refused EVENT_BUDGET_EXCEEDED (give every node the same)")
+	fs.Int64Var(&c.SeatsMax, "seats-max", 50_000_000, "seats (and GA capacity) of the events that are not archived; CreateEvent past it is refused EVENT_BUDGET_EXCEEDED (give every node the same)")
 	fs.DurationVar(&c.RebalanceInterval, "rebalance-interval", 5*time.Second, "how often leaders move to their preferred node (negative: never)")
 	fs.BoolVar(&c.Group.NoSync, "unsafe-no-fsync", false, "skip fsync of the Raft log (benchmarks of the CPU path only: loses acknowledged writes on power loss)")
 	fs.BoolVar(&c.Testing.UnsafeReadsWithoutVerify, "testing-unsafe-reads", false, "TESTING ONLY: serve linearizable reads without confirming leadership")
