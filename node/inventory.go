@@ -1070,6 +1070,11 @@ func (s *inventoryService) Watch(req *boxofficev1.WatchRequest, stream boxoffice
 			st.last = c.Sequence
 		}
 	}
+	// The headers tell the client the watch is subscribed (its Header
+	// returns) even when nothing changes for a while.
+	if err := stream.SendHeader(nil); err != nil {
+		return err
+	}
 	if len(backlog) > 0 {
 		if err := stream.Send(&boxofficev1.WatchResponse{Changes: backlog}); err != nil {
 			return err

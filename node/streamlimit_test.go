@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
@@ -68,22 +69,35 @@ func TestFiveThousandWatchStreamsOnOneConnection(t *testing.T) {
 		other   []error
 		wg      sync.WaitGroup
 	)
-	// One goroutine opens the streams, as fast as the connection lets it
-	// (at most StreamsPerConnectionMax open at once); one per stream
-	// waits for its first message or its refusal.
+	// openers goroutines open the streams one after another; a node sends
+	// a Watch's headers once it has subscribed it, so Header tells an
+	// accepted stream (headers) from a refused one (none: its status is
+	// for Recv).
+	const openers = 16
+	next := make(chan struct{}, attempts)
 	for range attempts {
-		w, err := tc.inv(0).Watch(ctx, &boxofficev1.WatchRequest{EventId: "ev"})
+		next <- struct{}{}
+	}
+	close(next)
+	for range openers {
 		wg.Go(func() {
-			if err == nil {
-				_, err = w.Recv() // an accepted stream waits here until ctx ends
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case status.Code(err) == codes.ResourceExhausted && reasonOf(err) == ReasonStreamLimit:
-				refused++
-			case ctx.Err() == nil:
-				other = append(other, err)
+			for range next {
+				w, err := tc.inv(0).Watch(ctx, &boxofficev1.WatchRequest{EventId: "ev"})
+				if err == nil {
+					var md metadata.MD
+					if md, err = w.Header(); err == nil && md != nil {
+						continue // accepted: left open until ctx ends
+					}
+					_, err = w.Recv()
+				}
+				mu.Lock()
+				switch {
+				case status.Code(err) == codes.ResourceExhausted && reasonOf(err) == ReasonStreamLimit:
+					refused++
+				case ctx.Err() == nil:
+					other = append(other, err)
+				}
+				mu.Unlock()
 			}
 		})
 	}
