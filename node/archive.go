@@ -213,7 +213,28 @@ func (c *Catalog) setEventStatusLocked(e *nodepb.EventRecord, status boxofficev1
 	updated.Status = status
 	if status == boxofficev1.EventStatus_EVENT_STATUS_ARCHIVED {
 		updated.Venue = nil
+		c.forgetVenueLocked(e.EventId)
 	}
 	c.events[updated.EventId] = updated
 	return &nodepb.CatalogResult{Code: nodepb.CatalogCode_CATALOG_CODE_OK, Event: updated}
+}
+
+// forgetVenueLocked replaces the remembered results (dedup entries) that
+// carry event id's record with copies without the venue, which they share
+// with the record: otherwise the venue of an archived event would stay in
+// memory and snapshots until its CreateEvent's entry is evicted. A retry
+// of that CreateEvent is refused EVENT_ARCHIVED before it looks at the
+// record. c.mu is held.
+func (c *Catalog) forgetVenueLocked(id string) {
+	for requestID, d := range c.dedup {
+		if ev := d.GetResult().GetEvent(); ev.GetEventId() == id && ev.GetVenue() != nil {
+			event := shallowCopy(ev)
+			event.Venue = nil
+			result := shallowCopy(d.Result)
+			result.Event = event
+			entry := shallowCopy(d)
+			entry.Result = result
+			c.dedup[requestID] = entry
+		}
+	}
 }

@@ -184,3 +184,44 @@ func TestDeleteEventLifecycle(t *testing.T) {
 	tc.waitReady()
 	checkArchived("after snapshots and restart")
 }
+
+// TestDeleteEventFreesMemory: archiving a large event gives its memory
+// back: the seat state of its shards, the seat-map views built for reads,
+// and the venue in the catalog and in its remembered results.
+func TestDeleteEventFreesMemory(t *testing.T) {
+	skipIfShort(t)
+	tc := newTestCluster(t, 1)
+	ctx := ctxT(t, 60*time.Second)
+	h := tc.hosts[0]
+	base := heapInUse()
+	if _, err := tc.inv(0).CreateEvent(ctx, &boxofficev1.CreateEventRequest{RequestId: "c-big", EventId: "big", Name: "big",
+		Venue: cluster.OnSaleVenue(20, 50, 500)}); err != nil { // 500,000 seats
+		t.Fatal(err)
+	}
+	if _, err := tc.inv(0).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "big",
+		View: boxofficev1.SeatMapView_SEAT_MAP_VIEW_AVAILABILITY, Consistency: boxofficev1.ReadConsistency_READ_CONSISTENCY_STALE}); err != nil {
+		t.Fatal(err)
+	}
+	created := heapInUse()
+	if _, err := tc.inv(0).DeleteEvent(ctx, &boxofficev1.DeleteEventRequest{RequestId: "d-big", EventId: "big"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the seat-map views of the archived shards pruned", func() bool {
+		n := 0
+		for _, g := range h.groupList() {
+			if g.store != nil {
+				g.seatViews.entries.Range(func(any, any) bool { n++; return true })
+			}
+		}
+		return n == 0
+	})
+	archived := heapInUse()
+	mib := func(b uint64) float64 { return float64(b) / (1 << 20) }
+	t.Logf("heap: %.1f MiB before, %.1f with the event, %.1f after DeleteEvent", mib(base), mib(created), mib(archived))
+	if grown := int64(created) - int64(base); grown < 4<<20 {
+		t.Fatalf("the event took only %d bytes: the test measures nothing", grown)
+	}
+	if kept := int64(archived) - int64(base); kept > (int64(created)-int64(base))/4 {
+		t.Errorf("after DeleteEvent the heap keeps %.1f of the event's %.1f MiB", float64(kept)/(1<<20), mib(created-base))
+	}
+}
