@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -108,6 +109,16 @@ func TestDeleteEventLifecycle(t *testing.T) {
 		t.Fatalf("the hold was not usable after the refused delete: %v", err)
 	}
 
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	watch, err := tc.inv(2).Watch(watchCtx, &boxofficev1.WatchRequest{EventId: "ev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := watch.Header(); err != nil {
+		t.Fatal(err)
+	}
+
 	resp, err := deleteEvent("d2")
 	if err != nil {
 		t.Fatal(err)
@@ -167,6 +178,12 @@ func TestDeleteEventLifecycle(t *testing.T) {
 		}
 	}
 	checkArchived("archived")
+	for {
+		if _, err = watch.Recv(); err != nil {
+			break
+		}
+	}
+	wantRefusal(t, "a Watch open when the event was archived", err, codes.FailedPrecondition, ReasonEventArchived)
 
 	// Snapshot every group of every node, then restart them all: the
 	// archive is in the snapshots and the log.

@@ -456,6 +456,9 @@ func (h *Host) reconcileOnce() error {
 			g.seatViews.prune(g.store) // views of shards DeleteEvent dropped
 		}
 	}
+	h.hub.endArchived(func(id string) bool {
+		return h.catalog.Event(id).GetStatus() == boxofficev1.EventStatus_EVENT_STATUS_ARCHIVED
+	})
 	if h.meta.raft.State() == raft.Leader {
 		if err := h.metaLeaderDuties(snap); err != nil {
 			errs = append(errs, err)

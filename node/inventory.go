@@ -1085,6 +1085,9 @@ func (s *inventoryService) Watch(req *boxofficev1.WatchRequest, stream boxoffice
 		case <-ctx.Done():
 			return nil
 		case <-sub.lost:
+			if sub.archived.Load() {
+				return toStatus(ctx, fmt.Errorf("%w: event %q was deleted", ErrEventArchived, e.EventId))
+			}
 			return status.Error(codes.ResourceExhausted, "watch fell too far behind; resume from your last positions")
 		case <-sub.ready:
 			// A change the loop has already sent may come again (it was

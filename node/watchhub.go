@@ -2,6 +2,7 @@ package node
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/boxoffice/boxoffice/fsm/fsmpb"
 )
@@ -26,9 +27,12 @@ type watcher struct {
 	// ready holds a token while queue has changes the stream has not
 	// taken; publish never blocks on it.
 	ready chan struct{}
-	// lost is closed when the watcher fell behind and changes were dropped.
+	// lost is closed when the watcher fell behind and changes were
+	// dropped, or when its event was archived (archived is then set
+	// first).
 	lost     chan struct{}
 	lostOnce sync.Once
+	archived atomic.Bool
 
 	mu    sync.Mutex
 	queue []*fsmpb.SeatChange // nil while nothing waits
@@ -77,6 +81,24 @@ func (w *watchHub) publish(results []*fsmpb.Result) {
 				sub.push(c)
 			}
 		}
+	}
+}
+
+// endArchived ends the watchers of every watched event that archived
+// reports (DeleteEvent): their streams end EVENT_ARCHIVED and give their
+// places back.
+func (w *watchHub) endArchived(archived func(eventID string) bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for eventID, subs := range w.subs {
+		if !archived(eventID) {
+			continue
+		}
+		for sub := range subs {
+			sub.archived.Store(true)
+			sub.cutOff()
+		}
+		delete(w.subs, eventID)
 	}
 }
 
