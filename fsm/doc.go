@@ -84,6 +84,10 @@
 //     order of refusals). Every write takes the next value of a per-store
 //     version counter, which is in snapshots. GetRecord and ScanRecords
 //     read the table under the read lock.
+//   - ARCHIVE_SHARD (DeleteEvent) drops a shard: seats, holds, orders and
+//     change log leave the store and its snapshots. HAS_HOLDS, changing
+//     nothing, while a hold has not expired at the command's time;
+//     check_only decides only that. A shard that is not here is OK.
 //
 // Every Result lists the SeatChanges it caused. Each shard numbers its
 // changes with a replicated sequence (+1 per change) and keeps the last

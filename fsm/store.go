@@ -179,6 +179,11 @@ func (s *Store) execute(c *fsmpb.Command, now int64) *fsmpb.Result {
 			return s.recordAdd(b)
 		}
 		return mismatch()
+	case fsmpb.CommandType_COMMAND_TYPE_ARCHIVE_SHARD:
+		if b := c.GetArchiveShard(); b != nil {
+			return s.archiveShard(now, b)
+		}
+		return mismatch()
 	default:
 		return refuse(fsmpb.Code_CODE_INVALID, "unknown command type %v", c.Type)
 	}

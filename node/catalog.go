@@ -184,6 +184,9 @@ func (c *Catalog) execute(cmd *nodepb.CatalogCommand) *nodepb.CatalogResult {
 			return &nodepb.CatalogResult{Code: nodepb.CatalogCode_CATALOG_CODE_ALREADY_EXISTS,
 				Message: fmt.Sprintf("event %q already exists", e.EventId), Event: old}
 		}
+		if refused := c.checkBudgetLocked(cmd.EventBudget, e); refused != nil {
+			return refused
+		}
 		for _, s := range e.Shards {
 			if _, exists := c.groups[s.GroupId]; !exists {
 				return catalogRefusal(nodepb.CatalogCode_CATALOG_CODE_INVALID, "create event: shard %d placed on unknown group %q", s.Shard, s.GroupId)
@@ -201,12 +204,7 @@ func (c *Catalog) execute(cmd *nodepb.CatalogCommand) *nodepb.CatalogResult {
 		if !exists {
 			return catalogRefusal(nodepb.CatalogCode_CATALOG_CODE_NOT_FOUND, "event %q not found", s.GetEventId())
 		}
-		// Records are immutable once stored (Event hands them out without
-		// copying): change a copy and replace. The copy shares the venue.
-		updated := shallowCopy(e)
-		updated.Status = s.Status
-		c.events[updated.EventId] = updated
-		return &nodepb.CatalogResult{Code: nodepb.CatalogCode_CATALOG_CODE_OK, Event: updated}
+		return c.setEventStatusLocked(e, s.Status)
 	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_SET_REPLICAS:
 		s := cmd.GetSetReplicas()
 		g, exists := c.groups[s.GetGroupId()]

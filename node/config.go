@@ -100,6 +100,37 @@ type Config struct {
 	// forwarding and retries on leader change. Default 5s.
 	RequestTimeout time.Duration
 
+	// StreamsPerConnectionMax bounds the concurrent streams (unary calls
+	// included: each is an HTTP/2 stream) of one client connection on the
+	// gRPC port (grpc.MaxConcurrentStreams). A client over it waits for a
+	// stream to end rather than failing. The Go client needs one Commands
+	// and one ReadSeatMaps stream per node plus its Watch streams and the
+	// unary calls in flight; the gateway's fans share its connections.
+	// Default 1,024.
+	StreamsPerConnectionMax int
+
+	// StreamsPerIdentityMax bounds the streaming calls (Watch,
+	// ReadSeatMaps, Commands, ...) open on this node by one identity: the
+	// TLS client certificate's CommonName, or the remote IP in plaintext,
+	// across all its connections. The stream over it is refused
+	// RESOURCE_EXHAUSTED, reason STREAM_LIMIT. Keep it below
+	// StreamsPerConnectionMax so that a client over the cap is told so
+	// instead of waiting for the connection's quota. Default 512 (an idle
+	// Watch costs the node a few KB; 512 of them ~4 MB).
+	StreamsPerIdentityMax int
+
+	// EventsMax bounds the events of the cluster that are not archived
+	// (DeleteEvent archives); a CreateEvent past it is refused
+	// RESOURCE_EXHAUSTED, reason EVENT_BUDGET_EXCEEDED, and creates
+	// nothing. The node that proposes a CreateEvent stamps its value into
+	// the command, so give every node the same. Default 10,000.
+	EventsMax int
+	// SeatsMax bounds the seats (seats plus general-admission capacity) of
+	// the events that are not archived, like EventsMax. Default
+	// 50,000,000 (the seat state of a group costs tens of bytes a seat;
+	// see docs/capacity.md).
+	SeatsMax int64
+
 	// Pprof serves net/http/pprof under /debug/pprof/ on the HTTP port.
 	Pprof bool
 
@@ -256,6 +287,18 @@ func (c Config) WithDefaults() Config {
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = 5 * time.Second
 	}
+	if c.StreamsPerConnectionMax == 0 {
+		c.StreamsPerConnectionMax = 1024
+	}
+	if c.StreamsPerIdentityMax == 0 {
+		c.StreamsPerIdentityMax = 512
+	}
+	if c.EventsMax == 0 {
+		c.EventsMax = 10_000
+	}
+	if c.SeatsMax == 0 {
+		c.SeatsMax = 50_000_000
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -365,6 +408,18 @@ func (c Config) Validate() error {
 	}
 	if c.RequestTimeout < 10*time.Millisecond {
 		bad("RequestTimeout", c.RequestTimeout, "must be >= 10ms")
+	}
+	if c.StreamsPerConnectionMax < 16 || c.StreamsPerConnectionMax > 1<<20 {
+		bad("StreamsPerConnectionMax", c.StreamsPerConnectionMax, "must be 16..1048576")
+	}
+	if c.StreamsPerIdentityMax < 1 || c.StreamsPerIdentityMax > 1<<20 {
+		bad("StreamsPerIdentityMax", c.StreamsPerIdentityMax, "must be 1..1048576")
+	}
+	if c.EventsMax < 1 || c.EventsMax > 1_000_000 {
+		bad("EventsMax", c.EventsMax, "must be 1..1000000")
+	}
+	if c.SeatsMax < 1 || c.SeatsMax > 1<<40 {
+		bad("SeatsMax", c.SeatsMax, "must be 1..2^40")
 	}
 	if err := c.Group.Validate(); err != nil {
 		errs = append(errs, err)

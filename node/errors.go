@@ -40,6 +40,16 @@ var (
 	ErrTicketNotInOrder = errors.New("not a sold ticket of the order")
 	// ErrNotReady means the node has not yet joined a bootstrapped cluster.
 	ErrNotReady = errors.New("node not ready: cluster not bootstrapped yet")
+	// ErrEventArchived marks a call on an event DeleteEvent archived.
+	ErrEventArchived = errors.New("event archived")
+	// ErrEventHasHolds marks DeleteEvent of an event with active holds.
+	ErrEventHasHolds = errors.New("event has active holds")
+	// ErrEventBudget marks CreateEvent past the cluster's budget of live
+	// events or seats (Config.EventsMax, Config.SeatsMax).
+	ErrEventBudget = errors.New("event budget exceeded")
+	// ErrStreamLimit means the caller has as many streams open on this
+	// node as Config.StreamsPerIdentityMax allows.
+	ErrStreamLimit = errors.New("stream limit reached")
 )
 
 // Reasons carried in google.rpc.ErrorInfo (documented in the proto).
@@ -65,6 +75,10 @@ const (
 	// ReasonTicketNotInOrder: a Refund listed a ticket id that is not a
 	// sold ticket of its order; nothing was refunded.
 	ReasonTicketNotInOrder = "TICKET_NOT_IN_ORDER"
+	ReasonStreamLimit      = "STREAM_LIMIT"
+	ReasonEventArchived    = "EVENT_ARCHIVED"
+	ReasonEventHasHolds    = "EVENT_HAS_ACTIVE_HOLDS"
+	ReasonEventBudget      = "EVENT_BUDGET_EXCEEDED"
 	errorDomain            = "boxoffice.dev"
 
 	// LeaderHintKey is the trailer that names the gRPC address of a group's
@@ -141,6 +155,8 @@ func toStatus(ctx context.Context, err error) error {
 			code, reason = codes.FailedPrecondition, ReasonVersionMismatch
 		case fsmpb.Code_CODE_OUT_OF_RANGE:
 			code, reason = codes.OutOfRange, ReasonOutOfRange
+		case fsmpb.Code_CODE_HAS_HOLDS:
+			code, reason = codes.FailedPrecondition, ReasonEventHasHolds
 		}
 	case errors.Is(err, ErrInvalid):
 		code, reason = codes.InvalidArgument, ReasonInvalidRequest
@@ -154,6 +170,14 @@ func toStatus(ctx context.Context, err error) error {
 		code, reason = codes.AlreadyExists, ReasonEventExists
 	case errors.Is(err, ErrEventNotReady):
 		code, reason = codes.FailedPrecondition, ReasonEventNotReady
+	case errors.Is(err, ErrEventArchived):
+		code, reason = codes.FailedPrecondition, ReasonEventArchived
+	case errors.Is(err, ErrEventHasHolds):
+		code, reason = codes.FailedPrecondition, ReasonEventHasHolds
+	case errors.Is(err, ErrEventBudget):
+		code, reason = codes.ResourceExhausted, ReasonEventBudget
+	case errors.Is(err, ErrStreamLimit):
+		code, reason = codes.ResourceExhausted, ReasonStreamLimit
 	case errors.Is(err, ErrBusy):
 		code, reason = codes.ResourceExhausted, ReasonBusy
 	case errors.As(err, &nl):

@@ -179,6 +179,7 @@ func Start(cfg Config) (*Host, error) {
 	serverOpts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(requestMessageBytesMax),
 		grpc.ChainUnaryInterceptor(h.unaryMetrics),
+		grpc.MaxConcurrentStreams(uint32(cfg.StreamsPerConnectionMax)),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		// Reuse goroutines for requests instead of starting one per
 		// request: a fresh goroutine grows its stack through the handler
@@ -188,8 +189,11 @@ func Start(cfg Config) (*Host, error) {
 		grpc.NumStreamWorkers(streamWorkers),
 	}
 	// Authorization runs inside the metrics interceptor, so a refused
-	// call is also counted as an operation (PermissionDenied).
+	// call is also counted as an operation (PermissionDenied), and before
+	// the stream limiter, so a caller that will be refused never takes one
+	// of an identity's stream places.
 	serverOpts = append(serverOpts, h.authzServerOptions()...)
+	serverOpts = append(serverOpts, grpc.ChainStreamInterceptor(newStreamLimiter(cfg.StreamsPerIdentityMax, h.metrics.streamsRefused).intercept))
 	if cfg.TLS != nil {
 		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(cfg.TLS.server)))
 	} else {
@@ -471,6 +475,14 @@ func (h *Host) reconcileOnce() error {
 			errs = append(errs, err)
 		}
 	}
+	for _, g := range h.groupList() {
+		if g.store != nil {
+			g.seatViews.prune(g.store) // views of shards DeleteEvent dropped
+		}
+	}
+	h.hub.endArchived(func(id string) bool {
+		return h.catalog.Event(id).GetStatus() == boxofficev1.EventStatus_EVENT_STATUS_ARCHIVED
+	})
 	if h.meta.raft.State() == raft.Leader {
 		if err := h.metaLeaderDuties(snap); err != nil {
 			errs = append(errs, err)

@@ -134,15 +134,23 @@ func (h *Host) createEvent(ctx context.Context, req *boxofficev1.CreateEventRequ
 		SeatCount: seats, GeneralAdmissionCapacity: ga,
 	}
 	res, err := h.catalogCommand(ctx, &nodepb.CatalogCommand{
-		Type:      nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_CREATE_EVENT,
-		RequestId: req.RequestId + "/catalog",
-		Body:      &nodepb.CatalogCommand_CreateEvent{CreateEvent: rec},
+		Type:        nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_CREATE_EVENT,
+		RequestId:   req.RequestId + "/catalog",
+		Body:        &nodepb.CatalogCommand_CreateEvent{CreateEvent: rec},
+		EventBudget: h.eventBudget(),
 	})
 	if err != nil {
 		return nil, err
 	}
 	switch res.Code {
 	case nodepb.CatalogCode_CATALOG_CODE_OK:
+		if current := h.catalog.Event(req.EventId); eventArchived(current) {
+			// A retry, with the first call's request id, of a create
+			// whose event was deleted since: install nothing.
+			return nil, fmt.Errorf("%w: event %q was deleted", ErrEventArchived, req.EventId)
+		}
+	case nodepb.CatalogCode_CATALOG_CODE_BUDGET_EXCEEDED:
+		return nil, fmt.Errorf("%w: %s", ErrEventBudget, res.Message)
 	case nodepb.CatalogCode_CATALOG_CODE_ALREADY_EXISTS:
 		return nil, fmt.Errorf("%w: %s", ErrEventExists, res.Message)
 	default:
@@ -257,7 +265,7 @@ func (s *inventoryService) ListEvents(ctx context.Context, req *boxofficev1.List
 	resp := &boxofficev1.ListEventsResponse{}
 	events := s.host.catalog.Export().Events // sorted by id
 	for _, e := range events {
-		if e.EventId <= after {
+		if e.EventId <= after || (e.Status == boxofficev1.EventStatus_EVENT_STATUS_ARCHIVED && !req.IncludeArchived) {
 			continue
 		}
 		if len(resp.Events) == size {
@@ -285,6 +293,9 @@ func (h *Host) readyEvent(ctx context.Context, id string) (*nodepb.EventRecord, 
 	if err != nil {
 		return nil, err
 	}
+	if eventArchived(e) {
+		return nil, fmt.Errorf("%w: event %q was deleted", ErrEventArchived, id)
+	}
 	if e.Status != boxofficev1.EventStatus_EVENT_STATUS_READY {
 		// This replica of the catalog may lag the meta leader: give it a
 		// moment, then ask the leader.
@@ -297,6 +308,9 @@ func (h *Host) readyEvent(ctx context.Context, id string) (*nodepb.EventRecord, 
 		}
 		if fresh != nil && fresh.Status == boxofficev1.EventStatus_EVENT_STATUS_READY {
 			return fresh, nil
+		}
+		if eventArchived(fresh) {
+			return nil, fmt.Errorf("%w: event %q was deleted", ErrEventArchived, id)
 		}
 		return nil, fmt.Errorf("%w: event %q is still being created; retry its CreateEvent with the same request_id to finish it", ErrEventNotReady, id)
 	}
@@ -647,7 +661,7 @@ func (h *Host) release(ctx context.Context, req *boxofficev1.ReleaseRequest) (*b
 	if err := errors.Join(checkID("request_id", req.RequestId, true), checkID("holder", req.Holder, true)); err != nil {
 		return nil, err
 	}
-	e, err := h.event(ctx, req.EventId)
+	e, err := h.liveEvent(ctx, req.EventId)
 	if err != nil {
 		return nil, err
 	}
@@ -784,7 +798,7 @@ func (h *Host) refund(ctx context.Context, req *boxofficev1.RefundRequest) (*box
 	if len(req.TicketIds) > seatIDsPerRequestMax {
 		return nil, fmt.Errorf("%w: %d ticket ids; the limit is %d", ErrTooLarge, len(req.TicketIds), seatIDsPerRequestMax)
 	}
-	e, err := h.event(ctx, req.EventId)
+	e, err := h.liveEvent(ctx, req.EventId)
 	if err != nil {
 		return nil, err
 	}
@@ -890,7 +904,7 @@ func (h *Host) getSeatMap(ctx context.Context, req *boxofficev1.GetSeatMapReques
 	if err := validConsistency(req.Consistency); err != nil {
 		return nil, err
 	}
-	e, err := h.event(ctx, req.EventId)
+	e, err := h.liveEvent(ctx, req.EventId)
 	if err != nil {
 		return nil, err
 	}
@@ -1007,7 +1021,7 @@ func (s *inventoryService) GetHold(ctx context.Context, req *boxofficev1.GetHold
 		if err := validConsistency(req.Consistency); err != nil {
 			return nil, err
 		}
-		e, err := h.event(ctx, req.EventId)
+		e, err := h.liveEvent(ctx, req.EventId)
 		if err != nil {
 			return nil, err
 		}
@@ -1035,13 +1049,16 @@ func (s *inventoryService) GetHold(ctx context.Context, req *boxofficev1.GetHold
 	return resp, toStatus(ctx, err)
 }
 
+// watchBatchMax bounds the changes in one WatchResponse.
+const watchBatchMax = 512
+
 // Watch streams an event's seat changes from this node's replicas. Changes
 // are ordered per shard; positions are the replicated per-shard sequence,
 // so a client can resume on any node.
 func (s *inventoryService) Watch(req *boxofficev1.WatchRequest, stream boxofficev1.Inventory_WatchServer) error {
 	h := s.host
 	ctx := stream.Context()
-	e, err := h.event(ctx, req.EventId)
+	e, err := h.liveEvent(ctx, req.EventId)
 	if err != nil {
 		return toStatus(ctx, err)
 	}
@@ -1094,6 +1111,11 @@ func (s *inventoryService) Watch(req *boxofficev1.WatchRequest, stream boxoffice
 			st.last = c.Sequence
 		}
 	}
+	// The headers tell the client the watch is subscribed (its Header
+	// returns) even when nothing changes for a while.
+	if err := stream.SendHeader(nil); err != nil {
+		return err
+	}
 	if len(backlog) > 0 {
 		if err := stream.Send(&boxofficev1.WatchResponse{Changes: backlog}); err != nil {
 			return err
@@ -1104,28 +1126,26 @@ func (s *inventoryService) Watch(req *boxofficev1.WatchRequest, stream boxoffice
 		case <-ctx.Done():
 			return nil
 		case <-sub.lost:
+			if sub.archived.Load() {
+				return toStatus(ctx, fmt.Errorf("%w: event %q was deleted", ErrEventArchived, e.EventId))
+			}
 			return status.Error(codes.ResourceExhausted, "watch fell too far behind; resume from your last positions")
-		case c := <-sub.ch:
-			batch := []*boxofficev1.SeatChange{}
-			for {
+		case <-sub.ready:
+			// A change the loop has already sent may come again (it was
+			// queued before the backlog was read): skip it by sequence.
+			changes := sub.take()
+			batch := make([]*boxofficev1.SeatChange, 0, min(len(changes), watchBatchMax))
+			for i, c := range changes {
 				st := state[c.Shard]
 				if st != nil && c.Sequence > st.last {
 					st.last = c.Sequence
 					batch = append(batch, changeToAPI(c))
 				}
-				if len(batch) >= 512 {
-					break
-				}
-				select {
-				case c = <-sub.ch:
-					continue
-				default:
-				}
-				break
-			}
-			if len(batch) > 0 {
-				if err := stream.Send(&boxofficev1.WatchResponse{Changes: batch}); err != nil {
-					return err
+				if len(batch) == watchBatchMax || (i == len(changes)-1 && len(batch) > 0) {
+					if err := stream.Send(&boxofficev1.WatchResponse{Changes: batch}); err != nil {
+						return err
+					}
+					batch = nil // Send has encoded it; the next batch is new
 				}
 			}
 		}

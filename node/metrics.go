@@ -31,6 +31,8 @@ type nodeMetrics struct {
 	cmdStreamMessages   *prometheus.CounterVec
 	// Calls refused by authorization (authz.go).
 	permissionDenied *prometheus.CounterVec
+	// Streams refused over Config.StreamsPerIdentityMax (streamlimit.go).
+	streamsRefused *prometheus.CounterVec
 }
 
 func newNodeMetrics(h *Host) *nodeMetrics {
@@ -92,11 +94,15 @@ func newNodeMetrics(h *Host) *nodeMetrics {
 			Namespace: "boxoffice", Subsystem: "api", Name: "permission_denied_total",
 			Help: "Calls and streams refused PERMISSION_DENIED (ROLE_NOT_ALLOWED) by the caller's certificate role, by full method and role (none: no role; unknown: a role this node does not know).",
 		}, []string{"method", "role"}),
+		streamsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "boxoffice", Subsystem: "api", Name: "streams_refused_total",
+			Help: "Streaming calls refused RESOURCE_EXHAUSTED (STREAM_LIMIT) because their client identity had StreamsPerIdentityMax streams open on this node, by method.",
+		}, []string{"method"}),
 	}
 	reg.MustRegister(m.permissionDenied, m.batchCommands, m.batchLinger, m.commitSeconds, m.operations, m.requestSecs, m.forwards, m.holdsRefusedLocally,
-		m.readStreamsOpen, m.readStreamsInFlight, m.cmdStreamsOpen, m.cmdStreamsInFlight, m.cmdStreamMessages,
+		m.readStreamsOpen, m.readStreamsInFlight, m.cmdStreamsOpen, m.cmdStreamsInFlight, m.cmdStreamMessages, m.streamsRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&raftCollector{host: h})
+		&raftCollector{host: h}, &fillCollector{host: h})
 	return m
 }
 
@@ -162,4 +168,78 @@ func (c *raftCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(raftTermDesc, prometheus.GaugeValue, float64(g.raft.CurrentTerm()), g.id)
 	}
 	ch <- prometheus.MustNewConstMetric(raftLeadersDesc, prometheus.GaugeValue, float64(leaders))
+}
+
+// fillCollector reports, at scrape time, how full this node's bounded
+// stores are against their limits: the catalog's budget of events and
+// seats (Config.EventsMax, SeatsMax) and its dedup table, and per local
+// data group the state machine's shards, records, record bytes and dedup
+// table (fsm.Fill). A write past a limit is refused; alert before (see
+// docs/security.md, "Alerts on store fill").
+type fillCollector struct{ host *Host }
+
+var (
+	eventsLiveDesc = prometheus.NewDesc("boxoffice_catalog_events_live",
+		"Events that are not archived, in this node's replica of the catalog; CreateEvent past boxoffice_catalog_events_max is refused EVENT_BUDGET_EXCEEDED.", nil, nil)
+	eventsMaxDesc = prometheus.NewDesc("boxoffice_catalog_events_max",
+		"The cluster's budget of events that are not archived, as this node stamps it into CreateEvent (--events-max).", nil, nil)
+	seatsLiveDesc = prometheus.NewDesc("boxoffice_catalog_seats_live",
+		"Seats plus general-admission capacity of the events that are not archived, in this node's replica of the catalog.", nil, nil)
+	seatsMaxDesc = prometheus.NewDesc("boxoffice_catalog_seats_max",
+		"The cluster's budget of seats of events that are not archived (--seats-max).", nil, nil)
+	catalogDedupDesc = prometheus.NewDesc("boxoffice_catalog_dedup_entries",
+		"Request ids the catalog remembers; at boxoffice_catalog_dedup_entries_max the oldest are forgotten (a retry older than that applies again).", nil, nil)
+	catalogDedupMaxDesc = prometheus.NewDesc("boxoffice_catalog_dedup_entries_max",
+		"The most request ids the catalog remembers.", nil, nil)
+	storeFillDesc = prometheus.NewDesc("boxoffice_store_fill",
+		"How full a local data group's state machine is, by table: shards, records, record_bytes, dedup_entries (compare with boxoffice_store_fill_max; a write past it is refused TOO_LARGE, a dedup entry past it forgets the oldest).", []string{"group", "table"}, nil)
+	storeFillMaxDesc = prometheus.NewDesc("boxoffice_store_fill_max",
+		"The limit of each table of boxoffice_store_fill.", []string{"group", "table"}, nil)
+	watchStreamsDesc = prometheus.NewDesc("boxoffice_api_watch_streams_open",
+		"Watch streams open on this node (each holds a change queue only while changes wait to be sent).", nil, nil)
+)
+
+func (c *fillCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{eventsLiveDesc, eventsMaxDesc, seatsLiveDesc, seatsMaxDesc,
+		catalogDedupDesc, catalogDedupMaxDesc, storeFillDesc, storeFillMaxDesc, watchStreamsDesc} {
+		ch <- d
+	}
+}
+
+func (c *fillCollector) Collect(ch chan<- prometheus.Metric) {
+	h := c.host
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	if h.catalog != nil {
+		events, seats := h.catalog.Live()
+		gauge(eventsLiveDesc, float64(events))
+		gauge(seatsLiveDesc, float64(seats))
+		h.catalog.mu.RLock()
+		dedup := len(h.catalog.order)
+		h.catalog.mu.RUnlock()
+		gauge(catalogDedupDesc, float64(dedup))
+	}
+	gauge(eventsMaxDesc, float64(h.cfg.EventsMax))
+	gauge(seatsMaxDesc, float64(h.cfg.SeatsMax))
+	gauge(catalogDedupMaxDesc, catalogDedupMax)
+	gauge(watchStreamsDesc, float64(h.hub.count()))
+	for _, g := range h.groupList() {
+		if g.store == nil {
+			continue
+		}
+		f := g.store.Fill()
+		for _, t := range []struct {
+			table     string
+			fill, max float64
+		}{
+			{"shards", float64(f.Shards), float64(f.ShardsMax)},
+			{"records", float64(f.Records), float64(f.RecordsMax)},
+			{"record_bytes", float64(f.RecordBytes), float64(f.RecordBytesMax)},
+			{"dedup_entries", float64(f.DedupEntries), float64(f.DedupEntriesMax)},
+		} {
+			gauge(storeFillDesc, t.fill, g.id, t.table)
+			gauge(storeFillMaxDesc, t.max, g.id, t.table)
+		}
+	}
 }

@@ -157,3 +157,15 @@ func (h *Host) localShardView(g *group, req *nodepb.ReadShardRequest) (*nodepb.R
 	}
 	return resp, nil
 }
+
+// prune forgets the views of shards the store no longer holds (archived
+// by DeleteEvent), so that their memory goes with the shard's.
+func (c *seatViewCache) prune(store *fsm.Store) {
+	c.entries.Range(func(k, _ any) bool {
+		key := k.(seatViewKey)
+		if !store.HasShard(key.eventID, key.shard) {
+			c.entries.Delete(k)
+		}
+		return true
+	})
+}

@@ -14,7 +14,6 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
-	"github.com/boxoffice/boxoffice/fsm/fsmpb"
 	"github.com/boxoffice/boxoffice/node/nodepb"
 )
 
@@ -99,81 +98,4 @@ func (h *Host) unaryMetrics(ctx context.Context, req any, info *grpc.UnaryServer
 func (h *Host) observeCall(method string, code codes.Code, began time.Time) {
 	h.metrics.operations.WithLabelValues(method, code.String()).Inc()
 	h.metrics.requestSecs.WithLabelValues(method).Observe(time.Since(began).Seconds())
-}
-
-// watchHub fans applied seat changes out to Watch streams on this node.
-type watchHub struct {
-	mu     sync.Mutex
-	subs   map[string]map[*watcher]struct{} // by event id
-	closed bool
-}
-
-type watcher struct {
-	eventID string
-	ch      chan *fsmpb.SeatChange
-	// lost is closed when the watcher fell behind and changes were dropped.
-	lost     chan struct{}
-	lostOnce sync.Once
-}
-
-// watcherBuffer bounds the changes queued for one Watch stream; a stream
-// that falls further behind is ended and must resume from its position.
-const watcherBuffer = 16384
-
-func newWatchHub() *watchHub { return &watchHub{subs: make(map[string]map[*watcher]struct{})} }
-
-func (w *watchHub) subscribe(eventID string) *watcher {
-	sub := &watcher{eventID: eventID, ch: make(chan *fsmpb.SeatChange, watcherBuffer), lost: make(chan struct{})}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed {
-		sub.lostOnce.Do(func() { close(sub.lost) })
-		return sub
-	}
-	if w.subs[eventID] == nil {
-		w.subs[eventID] = make(map[*watcher]struct{})
-	}
-	w.subs[eventID][sub] = struct{}{}
-	return sub
-}
-
-func (w *watchHub) unsubscribe(sub *watcher) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	delete(w.subs[sub.eventID], sub)
-	if len(w.subs[sub.eventID]) == 0 {
-		delete(w.subs, sub.eventID)
-	}
-}
-
-// publish runs inside the FSM's apply: it never blocks.
-func (w *watchHub) publish(results []*fsmpb.Result) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.subs) == 0 {
-		return
-	}
-	for _, r := range results {
-		for _, c := range r.GetChanges() {
-			for sub := range w.subs[c.EventId] {
-				select {
-				case sub.ch <- c:
-				default:
-					sub.lostOnce.Do(func() { close(sub.lost) })
-				}
-			}
-		}
-	}
-}
-
-func (w *watchHub) closeAll() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.closed = true
-	for _, subs := range w.subs {
-		for sub := range subs {
-			sub.lostOnce.Do(func() { close(sub.lost) })
-		}
-	}
-	w.subs = map[string]map[*watcher]struct{}{}
 }

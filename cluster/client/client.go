@@ -213,6 +213,14 @@ func (c *Client) CreateEvent(ctx context.Context, req *boxofficev1.CreateEventRe
 	return call(c, ctx, "CreateEvent", req.GetEventId(), anyNode, req, inventoryMethod(boxofficev1.InventoryClient.CreateEvent))
 }
 
+// DeleteEvent archives an event (refused FAILED_PRECONDITION,
+// EVENT_HAS_ACTIVE_HOLDS, while it has active holds); it goes to any node
+// and is retried with the same request id like a mutation.
+func (c *Client) DeleteEvent(ctx context.Context, req *boxofficev1.DeleteEventRequest) (*boxofficev1.DeleteEventResponse, error) {
+	fillRequestID(&req.RequestId)
+	return call(c, ctx, "DeleteEvent", req.GetEventId(), anyNode, req, inventoryMethod(boxofficev1.InventoryClient.DeleteEvent))
+}
+
 // GetEvent reads an event; it goes to any node.
 func (c *Client) GetEvent(ctx context.Context, req *boxofficev1.GetEventRequest) (*boxofficev1.Event, error) {
 	return call(c, ctx, "GetEvent", req.GetEventId(), anyNode, req, inventoryMethod(boxofficev1.InventoryClient.GetEvent))

@@ -90,6 +90,8 @@ var ctlCommands = []ctlCommand{
 	{name: "events get", args: "<event>", positional: 1, summary: "one event, with its venue", flags: ctlEventsGet},
 	{name: "events create", args: "<event> --name N (--venue file.json | --demo-arena | --onsale SxRxN) [--shards n] [--groups n] [--hold-ttl 10m]",
 		positional: 1, summary: "create an event", flags: ctlEventsCreate},
+	{name: "delete-event", args: "<event>", positional: 1,
+		summary: "archive an event: its seat state is dropped and every later call on it refused (refused while it has active holds)", flags: ctlDeleteEvent},
 	{name: "seatmap", args: "<event> [--section S] [--stale] [--summary]", positional: 1,
 		summary: "available/held/sold per section; with --section, row by row", flags: ctlSeatMap},
 	{name: "hold", args: "<event> --holder H (--seats a,b | --best N [--section S] [--tier T] | --ga POOL:N) [--ttl 5m]",
@@ -406,6 +408,7 @@ func ctlStatus(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error 
 
 func ctlEventsList(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
 	pageSize := fs.Uint("page-size", 100, "events per request (at most 500)")
+	archived := fs.Bool("archived", false, "list archived (deleted) events too")
 	return func(ctx context.Context, e *ctlEnv, _ []string) error {
 		c, err := e.dial(ctx)
 		if err != nil {
@@ -414,7 +417,7 @@ func ctlEventsList(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) er
 		all := &boxofficev1.ListEventsResponse{}
 		token := ""
 		for range ctlListEventsPagesMax {
-			page, err := c.ListEvents(ctx, &boxofficev1.ListEventsRequest{PageSize: uint32(*pageSize), PageToken: token})
+			page, err := c.ListEvents(ctx, &boxofficev1.ListEventsRequest{PageSize: uint32(*pageSize), PageToken: token, IncludeArchived: *archived})
 			if err != nil {
 				return err
 			}
@@ -451,6 +454,24 @@ func ctlEventsGet(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) err
 			return err
 		}
 		return e.print(ev, func(out io.Writer) { ctlPrintEvent(out, ev) })
+	}
+}
+
+func ctlDeleteEvent(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
+	requestID := fs.String("request-id", "", "repeat an earlier attempt with this request `id`")
+	return func(ctx context.Context, e *ctlEnv, args []string) error {
+		c, err := e.dial(ctx)
+		if err != nil {
+			return err
+		}
+		req := &boxofficev1.DeleteEventRequest{RequestId: *requestID, EventId: args[0]}
+		resp, err := c.DeleteEvent(ctx, req)
+		if err != nil {
+			return fmt.Errorf("%w (request id %s)", err, req.GetRequestId())
+		}
+		return e.print(resp, func(out io.Writer) {
+			fmt.Fprintf(out, "event %s %s\n", resp.GetEvent().GetEventId(), strings.ToLower(ctlEventStatus(resp.GetEvent().GetStatus())))
+		})
 	}
 }
 

@@ -268,6 +268,8 @@ func TestCtlHoldLifecycle(t *testing.T) {
 			return &boxofficev1.SellResponse{OrderId: "o1", Tickets: []*boxofficev1.Ticket{{TicketId: "t1", SeatId: "101-A-5", Buyer: "b@x", PriceTier: "P1"}}}, nil
 		case "Refund":
 			return &boxofficev1.RefundResponse{Tickets: []*boxofficev1.Ticket{{TicketId: "t1", SeatId: "101-A-5"}}}, nil
+		case "DeleteEvent":
+			return &boxofficev1.DeleteEventResponse{Event: &boxofficev1.Event{EventId: "ev", Status: boxofficev1.EventStatus_EVENT_STATUS_ARCHIVED}}, nil
 		}
 		return nil, status.Error(codes.Unimplemented, method)
 	})
@@ -295,6 +297,11 @@ func TestCtlHoldLifecycle(t *testing.T) {
 			func(m proto.Message) bool {
 				return slices.Equal(m.(*boxofficev1.RefundRequest).GetTicketIds(), []string{"t1", "t2"})
 			}, "refunded 1 ticket(s)"},
+		{[]string{"delete-event", "ev", "--request-id", "d1"}, "DeleteEvent",
+			func(m proto.Message) bool {
+				r := m.(*boxofficev1.DeleteEventRequest)
+				return r.GetEventId() == "ev" && r.GetRequestId() == "d1"
+			}, "event ev archived"},
 	}
 	for _, tt := range tests {
 		stdout, _, err := ctl(t, ctx, append([]string{addr}, tt.args...)...)

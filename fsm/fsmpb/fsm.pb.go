@@ -44,6 +44,7 @@ const (
 	CommandType_COMMAND_TYPE_RECORD_CAS    CommandType = 9
 	CommandType_COMMAND_TYPE_RECORD_DELETE CommandType = 10
 	CommandType_COMMAND_TYPE_RECORD_ADD    CommandType = 11
+	CommandType_COMMAND_TYPE_ARCHIVE_SHARD CommandType = 30
 )
 
 // Enum value maps for CommandType.
@@ -61,6 +62,7 @@ var (
 		9:  "COMMAND_TYPE_RECORD_CAS",
 		10: "COMMAND_TYPE_RECORD_DELETE",
 		11: "COMMAND_TYPE_RECORD_ADD",
+		30: "COMMAND_TYPE_ARCHIVE_SHARD",
 	}
 	CommandType_value = map[string]int32{
 		"COMMAND_TYPE_UNSPECIFIED":   0,
@@ -75,6 +77,7 @@ var (
 		"COMMAND_TYPE_RECORD_CAS":    9,
 		"COMMAND_TYPE_RECORD_DELETE": 10,
 		"COMMAND_TYPE_RECORD_ADD":    11,
+		"COMMAND_TYPE_ARCHIVE_SHARD": 30,
 	}
 )
 
@@ -120,6 +123,7 @@ const (
 	Code_CODE_TOO_LARGE        Code = 9  // over a documented limit
 	Code_CODE_VERSION_MISMATCH Code = 10 // a record's version is not the expected one
 	Code_CODE_OUT_OF_RANGE     Code = 11 // a counter would leave [min, max] (or overflow)
+	Code_CODE_HAS_HOLDS        Code = 30 // ArchiveShard of a shard with unexpired holds
 )
 
 // Enum value maps for Code.
@@ -137,6 +141,7 @@ var (
 		9:  "CODE_TOO_LARGE",
 		10: "CODE_VERSION_MISMATCH",
 		11: "CODE_OUT_OF_RANGE",
+		30: "CODE_HAS_HOLDS",
 	}
 	Code_value = map[string]int32{
 		"CODE_UNSPECIFIED":      0,
@@ -151,6 +156,7 @@ var (
 		"CODE_TOO_LARGE":        9,
 		"CODE_VERSION_MISMATCH": 10,
 		"CODE_OUT_OF_RANGE":     11,
+		"CODE_HAS_HOLDS":        30,
 	}
 )
 
@@ -642,6 +648,7 @@ type Command struct {
 	//	*Command_RecordCas
 	//	*Command_RecordDelete
 	//	*Command_RecordAdd
+	//	*Command_ArchiveShard
 	Body          isCommand_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -804,6 +811,15 @@ func (x *Command) GetRecordAdd() *RecordAdd {
 	return nil
 }
 
+func (x *Command) GetArchiveShard() *ArchiveShard {
+	if x != nil {
+		if x, ok := x.Body.(*Command_ArchiveShard); ok {
+			return x.ArchiveShard
+		}
+	}
+	return nil
+}
+
 type isCommand_Body interface {
 	isCommand_Body()
 }
@@ -852,6 +868,10 @@ type Command_RecordAdd struct {
 	RecordAdd *RecordAdd `protobuf:"bytes,20,opt,name=record_add,json=recordAdd,proto3,oneof"`
 }
 
+type Command_ArchiveShard struct {
+	ArchiveShard *ArchiveShard `protobuf:"bytes,40,opt,name=archive_shard,json=archiveShard,proto3,oneof"`
+}
+
 func (*Command_CreateShard) isCommand_Body() {}
 
 func (*Command_Hold) isCommand_Body() {}
@@ -873,6 +893,8 @@ func (*Command_RecordCas) isCommand_Body() {}
 func (*Command_RecordDelete) isCommand_Body() {}
 
 func (*Command_RecordAdd) isCommand_Body() {}
+
+func (*Command_ArchiveShard) isCommand_Body() {}
 
 // Batch is the payload of one Raft log entry: commands applied in order,
 // each with its own result.
@@ -1832,6 +1854,71 @@ func (x *RecordAdd) GetMax() int64 {
 	return 0
 }
 
+// ArchiveShard drops one shard of an event (DeleteEvent): its seats,
+// holds, orders and change log leave memory and later snapshots. Refused
+// CODE_HAS_HOLDS, changing nothing, while the shard has a hold that has not
+// expired at the command's time. check_only: only the refusal is decided,
+// nothing is dropped.
+type ArchiveShard struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EventId       string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Shard         uint32                 `protobuf:"varint,2,opt,name=shard,proto3" json:"shard,omitempty"`
+	CheckOnly     bool                   `protobuf:"varint,3,opt,name=check_only,json=checkOnly,proto3" json:"check_only,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ArchiveShard) Reset() {
+	*x = ArchiveShard{}
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ArchiveShard) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ArchiveShard) ProtoMessage() {}
+
+func (x *ArchiveShard) ProtoReflect() protoreflect.Message {
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ArchiveShard.ProtoReflect.Descriptor instead.
+func (*ArchiveShard) Descriptor() ([]byte, []int) {
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ArchiveShard) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *ArchiveShard) GetShard() uint32 {
+	if x != nil {
+		return x.Shard
+	}
+	return 0
+}
+
+func (x *ArchiveShard) GetCheckOnly() bool {
+	if x != nil {
+		return x.CheckOnly
+	}
+	return false
+}
+
 type Ticket struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	TicketId      string                 `protobuf:"bytes,1,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
@@ -1845,7 +1932,7 @@ type Ticket struct {
 
 func (x *Ticket) Reset() {
 	*x = Ticket{}
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[20]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1857,7 +1944,7 @@ func (x *Ticket) String() string {
 func (*Ticket) ProtoMessage() {}
 
 func (x *Ticket) ProtoReflect() protoreflect.Message {
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[20]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1870,7 +1957,7 @@ func (x *Ticket) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ticket.ProtoReflect.Descriptor instead.
 func (*Ticket) Descriptor() ([]byte, []int) {
-	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{20}
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Ticket) GetTicketId() string {
@@ -1931,7 +2018,7 @@ type Result struct {
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[21]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1943,7 +2030,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[21]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1956,7 +2043,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{21}
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Result) GetCode() Code {
@@ -2055,7 +2142,7 @@ type SeatChange struct {
 
 func (x *SeatChange) Reset() {
 	*x = SeatChange{}
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[22]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2067,7 +2154,7 @@ func (x *SeatChange) String() string {
 func (*SeatChange) ProtoMessage() {}
 
 func (x *SeatChange) ProtoReflect() protoreflect.Message {
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[22]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2080,7 +2167,7 @@ func (x *SeatChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SeatChange.ProtoReflect.Descriptor instead.
 func (*SeatChange) Descriptor() ([]byte, []int) {
-	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{22}
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SeatChange) GetEventId() string {
@@ -2189,7 +2276,7 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\x14hold_lifetime_max_ms\x18\x05 \x01(\x03R\x11holdLifetimeMaxMs\x12+\n" +
 	"\x12seats_per_hold_max\x18\x06 \x01(\rR\x0fseatsPerHoldMax\x12<\n" +
 	"\vprice_tiers\x18\a \x03(\v2\x1b.boxoffice.fsm.v1.PriceTierR\n" +
-	"priceTiers\"\x86\x06\n" +
+	"priceTiers\"\xcd\x06\n" +
 	"\aCommand\x121\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x1d.boxoffice.fsm.v1.CommandTypeR\x04type\x12\x1d\n" +
 	"\n" +
@@ -2209,7 +2296,8 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"record_cas\x18\x12 \x01(\v2&.boxoffice.fsm.v1.RecordCompareAndSwapH\x00R\trecordCas\x12E\n" +
 	"\rrecord_delete\x18\x13 \x01(\v2\x1e.boxoffice.fsm.v1.RecordDeleteH\x00R\frecordDelete\x12<\n" +
 	"\n" +
-	"record_add\x18\x14 \x01(\v2\x1b.boxoffice.fsm.v1.RecordAddH\x00R\trecordAddB\x06\n" +
+	"record_add\x18\x14 \x01(\v2\x1b.boxoffice.fsm.v1.RecordAddH\x00R\trecordAdd\x12E\n" +
+	"\rarchive_shard\x18( \x01(\v2\x1e.boxoffice.fsm.v1.ArchiveShardH\x00R\farchiveShardB\x06\n" +
 	"\x04body\">\n" +
 	"\x05Batch\x125\n" +
 	"\bcommands\x18\x01 \x03(\v2\x19.boxoffice.fsm.v1.CommandR\bcommands\"\xcd\x01\n" +
@@ -2282,7 +2370,12 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05delta\x18\x02 \x01(\x03R\x05delta\x12\x10\n" +
 	"\x03min\x18\x03 \x01(\x03R\x03min\x12\x10\n" +
-	"\x03max\x18\x04 \x01(\x03R\x03max\"\x8e\x01\n" +
+	"\x03max\x18\x04 \x01(\x03R\x03max\"^\n" +
+	"\fArchiveShard\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x14\n" +
+	"\x05shard\x18\x02 \x01(\rR\x05shard\x12\x1d\n" +
+	"\n" +
+	"check_only\x18\x03 \x01(\bR\tcheckOnly\"\x8e\x01\n" +
 	"\x06Ticket\x12\x1b\n" +
 	"\tticket_id\x18\x01 \x01(\tR\bticketId\x12\x17\n" +
 	"\aseat_id\x18\x02 \x01(\tR\x06seatId\x12\x19\n" +
@@ -2314,7 +2407,7 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\ahold_id\x18\x06 \x01(\tR\x06holdId\x12\x19\n" +
 	"\border_id\x18\a \x01(\tR\aorderId\x12+\n" +
 	"\x12expires_at_unix_ms\x18\b \x01(\x03R\x0fexpiresAtUnixMs\x12>\n" +
-	"\x1bgeneral_admission_available\x18\t \x01(\rR\x19generalAdmissionAvailable*\xd6\x02\n" +
+	"\x1bgeneral_admission_available\x18\t \x01(\rR\x19generalAdmissionAvailable*\xf6\x02\n" +
 	"\vCommandType\x12\x1c\n" +
 	"\x18COMMAND_TYPE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19COMMAND_TYPE_CREATE_SHARD\x10\x01\x12\x15\n" +
@@ -2328,7 +2421,8 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\x17COMMAND_TYPE_RECORD_CAS\x10\t\x12\x1e\n" +
 	"\x1aCOMMAND_TYPE_RECORD_DELETE\x10\n" +
 	"\x12\x1b\n" +
-	"\x17COMMAND_TYPE_RECORD_ADD\x10\v*\xfd\x01\n" +
+	"\x17COMMAND_TYPE_RECORD_ADD\x10\v\x12\x1e\n" +
+	"\x1aCOMMAND_TYPE_ARCHIVE_SHARD\x10\x1e*\x91\x02\n" +
 	"\x04Code\x12\x14\n" +
 	"\x10CODE_UNSPECIFIED\x10\x00\x12\v\n" +
 	"\aCODE_OK\x10\x01\x12\x10\n" +
@@ -2342,7 +2436,8 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\x0eCODE_TOO_LARGE\x10\t\x12\x19\n" +
 	"\x15CODE_VERSION_MISMATCH\x10\n" +
 	"\x12\x15\n" +
-	"\x11CODE_OUT_OF_RANGE\x10\v*k\n" +
+	"\x11CODE_OUT_OF_RANGE\x10\v\x12\x12\n" +
+	"\x0eCODE_HAS_HOLDS\x10\x1e*k\n" +
 	"\tSeatState\x12\x1a\n" +
 	"\x16SEAT_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14SEAT_STATE_AVAILABLE\x10\x01\x12\x13\n" +
@@ -2362,7 +2457,7 @@ func file_fsm_fsmpb_fsm_proto_rawDescGZIP() []byte {
 }
 
 var file_fsm_fsmpb_fsm_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_fsm_fsmpb_fsm_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_fsm_fsmpb_fsm_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_fsm_fsmpb_fsm_proto_goTypes = []any{
 	(CommandType)(0),             // 0: boxoffice.fsm.v1.CommandType
 	(Code)(0),                    // 1: boxoffice.fsm.v1.Code
@@ -2387,9 +2482,10 @@ var file_fsm_fsmpb_fsm_proto_goTypes = []any{
 	(*RecordCompareAndSwap)(nil), // 20: boxoffice.fsm.v1.RecordCompareAndSwap
 	(*RecordDelete)(nil),         // 21: boxoffice.fsm.v1.RecordDelete
 	(*RecordAdd)(nil),            // 22: boxoffice.fsm.v1.RecordAdd
-	(*Ticket)(nil),               // 23: boxoffice.fsm.v1.Ticket
-	(*Result)(nil),               // 24: boxoffice.fsm.v1.Result
-	(*SeatChange)(nil),           // 25: boxoffice.fsm.v1.SeatChange
+	(*ArchiveShard)(nil),         // 23: boxoffice.fsm.v1.ArchiveShard
+	(*Ticket)(nil),               // 24: boxoffice.fsm.v1.Ticket
+	(*Result)(nil),               // 25: boxoffice.fsm.v1.Result
+	(*SeatChange)(nil),           // 26: boxoffice.fsm.v1.SeatChange
 }
 var file_fsm_fsmpb_fsm_proto_depIdxs = []int32{
 	4,  // 0: boxoffice.fsm.v1.Section.rows:type_name -> boxoffice.fsm.v1.Row
@@ -2406,21 +2502,22 @@ var file_fsm_fsmpb_fsm_proto_depIdxs = []int32{
 	20, // 11: boxoffice.fsm.v1.Command.record_cas:type_name -> boxoffice.fsm.v1.RecordCompareAndSwap
 	21, // 12: boxoffice.fsm.v1.Command.record_delete:type_name -> boxoffice.fsm.v1.RecordDelete
 	22, // 13: boxoffice.fsm.v1.Command.record_add:type_name -> boxoffice.fsm.v1.RecordAdd
-	8,  // 14: boxoffice.fsm.v1.Batch.commands:type_name -> boxoffice.fsm.v1.Command
-	7,  // 15: boxoffice.fsm.v1.CreateShard.event:type_name -> boxoffice.fsm.v1.EventConfig
-	5,  // 16: boxoffice.fsm.v1.CreateShard.sections:type_name -> boxoffice.fsm.v1.Section
-	6,  // 17: boxoffice.fsm.v1.CreateShard.pools:type_name -> boxoffice.fsm.v1.GeneralAdmissionPool
-	11, // 18: boxoffice.fsm.v1.Hold.best:type_name -> boxoffice.fsm.v1.BestAvailable
-	12, // 19: boxoffice.fsm.v1.Hold.general_admission:type_name -> boxoffice.fsm.v1.GeneralAdmission
-	1,  // 20: boxoffice.fsm.v1.Result.code:type_name -> boxoffice.fsm.v1.Code
-	23, // 21: boxoffice.fsm.v1.Result.tickets:type_name -> boxoffice.fsm.v1.Ticket
-	25, // 22: boxoffice.fsm.v1.Result.changes:type_name -> boxoffice.fsm.v1.SeatChange
-	2,  // 23: boxoffice.fsm.v1.SeatChange.state:type_name -> boxoffice.fsm.v1.SeatState
-	24, // [24:24] is the sub-list for method output_type
-	24, // [24:24] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	23, // 14: boxoffice.fsm.v1.Command.archive_shard:type_name -> boxoffice.fsm.v1.ArchiveShard
+	8,  // 15: boxoffice.fsm.v1.Batch.commands:type_name -> boxoffice.fsm.v1.Command
+	7,  // 16: boxoffice.fsm.v1.CreateShard.event:type_name -> boxoffice.fsm.v1.EventConfig
+	5,  // 17: boxoffice.fsm.v1.CreateShard.sections:type_name -> boxoffice.fsm.v1.Section
+	6,  // 18: boxoffice.fsm.v1.CreateShard.pools:type_name -> boxoffice.fsm.v1.GeneralAdmissionPool
+	11, // 19: boxoffice.fsm.v1.Hold.best:type_name -> boxoffice.fsm.v1.BestAvailable
+	12, // 20: boxoffice.fsm.v1.Hold.general_admission:type_name -> boxoffice.fsm.v1.GeneralAdmission
+	1,  // 21: boxoffice.fsm.v1.Result.code:type_name -> boxoffice.fsm.v1.Code
+	24, // 22: boxoffice.fsm.v1.Result.tickets:type_name -> boxoffice.fsm.v1.Ticket
+	26, // 23: boxoffice.fsm.v1.Result.changes:type_name -> boxoffice.fsm.v1.SeatChange
+	2,  // 24: boxoffice.fsm.v1.SeatChange.state:type_name -> boxoffice.fsm.v1.SeatState
+	25, // [25:25] is the sub-list for method output_type
+	25, // [25:25] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_fsm_fsmpb_fsm_proto_init() }
@@ -2440,6 +2537,7 @@ func file_fsm_fsmpb_fsm_proto_init() {
 		(*Command_RecordCas)(nil),
 		(*Command_RecordDelete)(nil),
 		(*Command_RecordAdd)(nil),
+		(*Command_ArchiveShard)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2447,7 +2545,7 @@ func file_fsm_fsmpb_fsm_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fsm_fsmpb_fsm_proto_rawDesc), len(file_fsm_fsmpb_fsm_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   23,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -90,28 +90,34 @@ func (CatalogCommandType) EnumDescriptor() ([]byte, []int) {
 type CatalogCode int32
 
 const (
-	CatalogCode_CATALOG_CODE_UNSPECIFIED    CatalogCode = 0
-	CatalogCode_CATALOG_CODE_OK             CatalogCode = 1
-	CatalogCode_CATALOG_CODE_INVALID        CatalogCode = 2
-	CatalogCode_CATALOG_CODE_NOT_FOUND      CatalogCode = 3
-	CatalogCode_CATALOG_CODE_ALREADY_EXISTS CatalogCode = 4
+	CatalogCode_CATALOG_CODE_UNSPECIFIED     CatalogCode = 0
+	CatalogCode_CATALOG_CODE_OK              CatalogCode = 1
+	CatalogCode_CATALOG_CODE_INVALID         CatalogCode = 2
+	CatalogCode_CATALOG_CODE_NOT_FOUND       CatalogCode = 3
+	CatalogCode_CATALOG_CODE_ALREADY_EXISTS  CatalogCode = 4
+	CatalogCode_CATALOG_CODE_BUDGET_EXCEEDED CatalogCode = 20 // CREATE_EVENT over the EventBudget
+	CatalogCode_CATALOG_CODE_ARCHIVED        CatalogCode = 21 // the event is archived: no change
 )
 
 // Enum value maps for CatalogCode.
 var (
 	CatalogCode_name = map[int32]string{
-		0: "CATALOG_CODE_UNSPECIFIED",
-		1: "CATALOG_CODE_OK",
-		2: "CATALOG_CODE_INVALID",
-		3: "CATALOG_CODE_NOT_FOUND",
-		4: "CATALOG_CODE_ALREADY_EXISTS",
+		0:  "CATALOG_CODE_UNSPECIFIED",
+		1:  "CATALOG_CODE_OK",
+		2:  "CATALOG_CODE_INVALID",
+		3:  "CATALOG_CODE_NOT_FOUND",
+		4:  "CATALOG_CODE_ALREADY_EXISTS",
+		20: "CATALOG_CODE_BUDGET_EXCEEDED",
+		21: "CATALOG_CODE_ARCHIVED",
 	}
 	CatalogCode_value = map[string]int32{
-		"CATALOG_CODE_UNSPECIFIED":    0,
-		"CATALOG_CODE_OK":             1,
-		"CATALOG_CODE_INVALID":        2,
-		"CATALOG_CODE_NOT_FOUND":      3,
-		"CATALOG_CODE_ALREADY_EXISTS": 4,
+		"CATALOG_CODE_UNSPECIFIED":     0,
+		"CATALOG_CODE_OK":              1,
+		"CATALOG_CODE_INVALID":         2,
+		"CATALOG_CODE_NOT_FOUND":       3,
+		"CATALOG_CODE_ALREADY_EXISTS":  4,
+		"CATALOG_CODE_BUDGET_EXCEEDED": 20,
+		"CATALOG_CODE_ARCHIVED":        21,
 	}
 )
 
@@ -504,7 +510,11 @@ type CatalogCommand struct {
 	//	*CatalogCommand_SetEventStatus
 	//	*CatalogCommand_SetReplicas
 	//	*CatalogCommand_RemoveNode
-	Body          isCatalogCommand_Body `protobuf_oneof:"body"`
+	Body isCatalogCommand_Body `protobuf_oneof:"body"`
+	// The cluster's budget, stamped by the proposing node into
+	// CREATE_EVENT from its configuration (like now_unix_ms), so that every
+	// replica decides the same.
+	EventBudget   *EventBudget `protobuf:"bytes,30,opt,name=event_budget,json=eventBudget,proto3" json:"event_budget,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -621,6 +631,13 @@ func (x *CatalogCommand) GetRemoveNode() *RemoveNode {
 	return nil
 }
 
+func (x *CatalogCommand) GetEventBudget() *EventBudget {
+	if x != nil {
+		return x.EventBudget
+	}
+	return nil
+}
+
 type isCatalogCommand_Body interface {
 	isCatalogCommand_Body()
 }
@@ -661,6 +678,60 @@ func (*CatalogCommand_SetReplicas) isCatalogCommand_Body() {}
 
 func (*CatalogCommand_RemoveNode) isCatalogCommand_Body() {}
 
+// EventBudget bounds the events that are not archived and their seats
+// (seats plus general-admission capacity); 0: no bound.
+type EventBudget struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EventsMax     uint32                 `protobuf:"varint,1,opt,name=events_max,json=eventsMax,proto3" json:"events_max,omitempty"`
+	SeatsMax      uint64                 `protobuf:"varint,2,opt,name=seats_max,json=seatsMax,proto3" json:"seats_max,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EventBudget) Reset() {
+	*x = EventBudget{}
+	mi := &file_node_nodepb_node_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EventBudget) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EventBudget) ProtoMessage() {}
+
+func (x *EventBudget) ProtoReflect() protoreflect.Message {
+	mi := &file_node_nodepb_node_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EventBudget.ProtoReflect.Descriptor instead.
+func (*EventBudget) Descriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *EventBudget) GetEventsMax() uint32 {
+	if x != nil {
+		return x.EventsMax
+	}
+	return 0
+}
+
+func (x *EventBudget) GetSeatsMax() uint64 {
+	if x != nil {
+		return x.SeatsMax
+	}
+	return 0
+}
+
 type CreateGroups struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Groups        []*GroupRecord         `protobuf:"bytes,1,rep,name=groups,proto3" json:"groups,omitempty"`
@@ -670,7 +741,7 @@ type CreateGroups struct {
 
 func (x *CreateGroups) Reset() {
 	*x = CreateGroups{}
-	mi := &file_node_nodepb_node_proto_msgTypes[5]
+	mi := &file_node_nodepb_node_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -682,7 +753,7 @@ func (x *CreateGroups) String() string {
 func (*CreateGroups) ProtoMessage() {}
 
 func (x *CreateGroups) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[5]
+	mi := &file_node_nodepb_node_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -695,7 +766,7 @@ func (x *CreateGroups) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroups.ProtoReflect.Descriptor instead.
 func (*CreateGroups) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{5}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *CreateGroups) GetGroups() []*GroupRecord {
@@ -715,7 +786,7 @@ type SetEventStatus struct {
 
 func (x *SetEventStatus) Reset() {
 	*x = SetEventStatus{}
-	mi := &file_node_nodepb_node_proto_msgTypes[6]
+	mi := &file_node_nodepb_node_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -727,7 +798,7 @@ func (x *SetEventStatus) String() string {
 func (*SetEventStatus) ProtoMessage() {}
 
 func (x *SetEventStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[6]
+	mi := &file_node_nodepb_node_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -740,7 +811,7 @@ func (x *SetEventStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetEventStatus.ProtoReflect.Descriptor instead.
 func (*SetEventStatus) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{6}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SetEventStatus) GetEventId() string {
@@ -769,7 +840,7 @@ type RemoveNode struct {
 
 func (x *RemoveNode) Reset() {
 	*x = RemoveNode{}
-	mi := &file_node_nodepb_node_proto_msgTypes[7]
+	mi := &file_node_nodepb_node_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -781,7 +852,7 @@ func (x *RemoveNode) String() string {
 func (*RemoveNode) ProtoMessage() {}
 
 func (x *RemoveNode) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[7]
+	mi := &file_node_nodepb_node_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -794,7 +865,7 @@ func (x *RemoveNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveNode.ProtoReflect.Descriptor instead.
 func (*RemoveNode) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{7}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RemoveNode) GetNodeId() string {
@@ -814,7 +885,7 @@ type SetReplicas struct {
 
 func (x *SetReplicas) Reset() {
 	*x = SetReplicas{}
-	mi := &file_node_nodepb_node_proto_msgTypes[8]
+	mi := &file_node_nodepb_node_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -826,7 +897,7 @@ func (x *SetReplicas) String() string {
 func (*SetReplicas) ProtoMessage() {}
 
 func (x *SetReplicas) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[8]
+	mi := &file_node_nodepb_node_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -839,7 +910,7 @@ func (x *SetReplicas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicas.ProtoReflect.Descriptor instead.
 func (*SetReplicas) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{8}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *SetReplicas) GetGroupId() string {
@@ -867,7 +938,7 @@ type CatalogResult struct {
 
 func (x *CatalogResult) Reset() {
 	*x = CatalogResult{}
-	mi := &file_node_nodepb_node_proto_msgTypes[9]
+	mi := &file_node_nodepb_node_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -879,7 +950,7 @@ func (x *CatalogResult) String() string {
 func (*CatalogResult) ProtoMessage() {}
 
 func (x *CatalogResult) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[9]
+	mi := &file_node_nodepb_node_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -892,7 +963,7 @@ func (x *CatalogResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatalogResult.ProtoReflect.Descriptor instead.
 func (*CatalogResult) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{9}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CatalogResult) GetCode() CatalogCode {
@@ -932,7 +1003,7 @@ type CatalogSnapshot struct {
 
 func (x *CatalogSnapshot) Reset() {
 	*x = CatalogSnapshot{}
-	mi := &file_node_nodepb_node_proto_msgTypes[10]
+	mi := &file_node_nodepb_node_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -944,7 +1015,7 @@ func (x *CatalogSnapshot) String() string {
 func (*CatalogSnapshot) ProtoMessage() {}
 
 func (x *CatalogSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[10]
+	mi := &file_node_nodepb_node_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -957,7 +1028,7 @@ func (x *CatalogSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatalogSnapshot.ProtoReflect.Descriptor instead.
 func (*CatalogSnapshot) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{10}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CatalogSnapshot) GetAppliedIndex() uint64 {
@@ -1013,7 +1084,7 @@ type DedupEntry struct {
 
 func (x *DedupEntry) Reset() {
 	*x = DedupEntry{}
-	mi := &file_node_nodepb_node_proto_msgTypes[11]
+	mi := &file_node_nodepb_node_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1025,7 +1096,7 @@ func (x *DedupEntry) String() string {
 func (*DedupEntry) ProtoMessage() {}
 
 func (x *DedupEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[11]
+	mi := &file_node_nodepb_node_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1038,7 +1109,7 @@ func (x *DedupEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DedupEntry.ProtoReflect.Descriptor instead.
 func (*DedupEntry) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{11}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DedupEntry) GetRequestId() string {
@@ -1072,7 +1143,7 @@ type ProposeRequest struct {
 
 func (x *ProposeRequest) Reset() {
 	*x = ProposeRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[12]
+	mi := &file_node_nodepb_node_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1084,7 +1155,7 @@ func (x *ProposeRequest) String() string {
 func (*ProposeRequest) ProtoMessage() {}
 
 func (x *ProposeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[12]
+	mi := &file_node_nodepb_node_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1097,7 +1168,7 @@ func (x *ProposeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeRequest.ProtoReflect.Descriptor instead.
 func (*ProposeRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{12}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ProposeRequest) GetGroupId() string {
@@ -1127,7 +1198,7 @@ type ProposeResponse struct {
 
 func (x *ProposeResponse) Reset() {
 	*x = ProposeResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[13]
+	mi := &file_node_nodepb_node_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1139,7 +1210,7 @@ func (x *ProposeResponse) String() string {
 func (*ProposeResponse) ProtoMessage() {}
 
 func (x *ProposeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[13]
+	mi := &file_node_nodepb_node_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1152,7 +1223,7 @@ func (x *ProposeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeResponse.ProtoReflect.Descriptor instead.
 func (*ProposeResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{13}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ProposeResponse) GetResult() []byte {
@@ -1185,7 +1256,7 @@ type ProposeCatalogRequest struct {
 
 func (x *ProposeCatalogRequest) Reset() {
 	*x = ProposeCatalogRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[14]
+	mi := &file_node_nodepb_node_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1197,7 +1268,7 @@ func (x *ProposeCatalogRequest) String() string {
 func (*ProposeCatalogRequest) ProtoMessage() {}
 
 func (x *ProposeCatalogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[14]
+	mi := &file_node_nodepb_node_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1210,7 +1281,7 @@ func (x *ProposeCatalogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeCatalogRequest.ProtoReflect.Descriptor instead.
 func (*ProposeCatalogRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{14}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ProposeCatalogRequest) GetCommand() []byte {
@@ -1231,7 +1302,7 @@ type ProposeCatalogResponse struct {
 
 func (x *ProposeCatalogResponse) Reset() {
 	*x = ProposeCatalogResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[15]
+	mi := &file_node_nodepb_node_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1243,7 +1314,7 @@ func (x *ProposeCatalogResponse) String() string {
 func (*ProposeCatalogResponse) ProtoMessage() {}
 
 func (x *ProposeCatalogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[15]
+	mi := &file_node_nodepb_node_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1256,7 +1327,7 @@ func (x *ProposeCatalogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeCatalogResponse.ProtoReflect.Descriptor instead.
 func (*ProposeCatalogResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{15}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ProposeCatalogResponse) GetResult() *CatalogResult {
@@ -1300,7 +1371,7 @@ type ReadShardRequest struct {
 
 func (x *ReadShardRequest) Reset() {
 	*x = ReadShardRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[16]
+	mi := &file_node_nodepb_node_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1312,7 +1383,7 @@ func (x *ReadShardRequest) String() string {
 func (*ReadShardRequest) ProtoMessage() {}
 
 func (x *ReadShardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[16]
+	mi := &file_node_nodepb_node_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1325,7 +1396,7 @@ func (x *ReadShardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadShardRequest.ProtoReflect.Descriptor instead.
 func (*ReadShardRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{16}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ReadShardRequest) GetGroupId() string {
@@ -1398,7 +1469,7 @@ type ReadShardResponse struct {
 
 func (x *ReadShardResponse) Reset() {
 	*x = ReadShardResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[17]
+	mi := &file_node_nodepb_node_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1410,7 +1481,7 @@ func (x *ReadShardResponse) String() string {
 func (*ReadShardResponse) ProtoMessage() {}
 
 func (x *ReadShardResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[17]
+	mi := &file_node_nodepb_node_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1423,7 +1494,7 @@ func (x *ReadShardResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadShardResponse.ProtoReflect.Descriptor instead.
 func (*ReadShardResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{17}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ReadShardResponse) GetSections() []*v1.SectionState {
@@ -1485,7 +1556,7 @@ type ReadRecordsRequest struct {
 
 func (x *ReadRecordsRequest) Reset() {
 	*x = ReadRecordsRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[18]
+	mi := &file_node_nodepb_node_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1497,7 +1568,7 @@ func (x *ReadRecordsRequest) String() string {
 func (*ReadRecordsRequest) ProtoMessage() {}
 
 func (x *ReadRecordsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[18]
+	mi := &file_node_nodepb_node_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1510,7 +1581,7 @@ func (x *ReadRecordsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadRecordsRequest.ProtoReflect.Descriptor instead.
 func (*ReadRecordsRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{18}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ReadRecordsRequest) GetGroupId() string {
@@ -1574,7 +1645,7 @@ type ReadRecordsResponse struct {
 
 func (x *ReadRecordsResponse) Reset() {
 	*x = ReadRecordsResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[19]
+	mi := &file_node_nodepb_node_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1586,7 +1657,7 @@ func (x *ReadRecordsResponse) String() string {
 func (*ReadRecordsResponse) ProtoMessage() {}
 
 func (x *ReadRecordsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[19]
+	mi := &file_node_nodepb_node_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1599,7 +1670,7 @@ func (x *ReadRecordsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadRecordsResponse.ProtoReflect.Descriptor instead.
 func (*ReadRecordsResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{19}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ReadRecordsResponse) GetRecords() []*v1.Record {
@@ -1642,7 +1713,7 @@ type ReadCatalogRequest struct {
 
 func (x *ReadCatalogRequest) Reset() {
 	*x = ReadCatalogRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[20]
+	mi := &file_node_nodepb_node_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1654,7 +1725,7 @@ func (x *ReadCatalogRequest) String() string {
 func (*ReadCatalogRequest) ProtoMessage() {}
 
 func (x *ReadCatalogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[20]
+	mi := &file_node_nodepb_node_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1667,7 +1738,7 @@ func (x *ReadCatalogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadCatalogRequest.ProtoReflect.Descriptor instead.
 func (*ReadCatalogRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{20}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ReadCatalogRequest) GetEventId() string {
@@ -1688,7 +1759,7 @@ type ReadCatalogResponse struct {
 
 func (x *ReadCatalogResponse) Reset() {
 	*x = ReadCatalogResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[21]
+	mi := &file_node_nodepb_node_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1700,7 +1771,7 @@ func (x *ReadCatalogResponse) String() string {
 func (*ReadCatalogResponse) ProtoMessage() {}
 
 func (x *ReadCatalogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[21]
+	mi := &file_node_nodepb_node_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1713,7 +1784,7 @@ func (x *ReadCatalogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadCatalogResponse.ProtoReflect.Descriptor instead.
 func (*ReadCatalogResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{21}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ReadCatalogResponse) GetCatalog() *CatalogSnapshot {
@@ -1746,7 +1817,7 @@ type LocalStatusRequest struct {
 
 func (x *LocalStatusRequest) Reset() {
 	*x = LocalStatusRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[22]
+	mi := &file_node_nodepb_node_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1758,7 +1829,7 @@ func (x *LocalStatusRequest) String() string {
 func (*LocalStatusRequest) ProtoMessage() {}
 
 func (x *LocalStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[22]
+	mi := &file_node_nodepb_node_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1771,7 +1842,7 @@ func (x *LocalStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalStatusRequest.ProtoReflect.Descriptor instead.
 func (*LocalStatusRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{22}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *LocalStatusRequest) GetIncludeStateHashes() bool {
@@ -1791,7 +1862,7 @@ type LocalStatusResponse struct {
 
 func (x *LocalStatusResponse) Reset() {
 	*x = LocalStatusResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[23]
+	mi := &file_node_nodepb_node_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1803,7 +1874,7 @@ func (x *LocalStatusResponse) String() string {
 func (*LocalStatusResponse) ProtoMessage() {}
 
 func (x *LocalStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[23]
+	mi := &file_node_nodepb_node_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1816,7 +1887,7 @@ func (x *LocalStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalStatusResponse.ProtoReflect.Descriptor instead.
 func (*LocalStatusResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{23}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *LocalStatusResponse) GetNodeId() string {
@@ -1872,7 +1943,7 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\n" +
 	"seat_count\x18\t \x01(\rR\tseatCount\x12<\n" +
 	"\x1ageneral_admission_capacity\x18\n" +
-	" \x01(\rR\x18generalAdmissionCapacity\"\xbb\x04\n" +
+	" \x01(\rR\x18generalAdmissionCapacity\"\xfe\x04\n" +
 	"\x0eCatalogCommand\x129\n" +
 	"\x04type\x18\x01 \x01(\x0e2%.boxoffice.node.v1.CatalogCommandTypeR\x04type\x12\x1d\n" +
 	"\n" +
@@ -1885,8 +1956,13 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\x10set_event_status\x18\r \x01(\v2!.boxoffice.node.v1.SetEventStatusH\x00R\x0esetEventStatus\x12C\n" +
 	"\fset_replicas\x18\x0e \x01(\v2\x1e.boxoffice.node.v1.SetReplicasH\x00R\vsetReplicas\x12@\n" +
 	"\vremove_node\x18\x0f \x01(\v2\x1d.boxoffice.node.v1.RemoveNodeH\x00R\n" +
-	"removeNodeB\x06\n" +
-	"\x04body\"F\n" +
+	"removeNode\x12A\n" +
+	"\fevent_budget\x18\x1e \x01(\v2\x1e.boxoffice.node.v1.EventBudgetR\veventBudgetB\x06\n" +
+	"\x04body\"I\n" +
+	"\vEventBudget\x12\x1d\n" +
+	"\n" +
+	"events_max\x18\x01 \x01(\rR\teventsMax\x12\x1b\n" +
+	"\tseats_max\x18\x02 \x01(\x04R\bseatsMax\"F\n" +
 	"\fCreateGroups\x126\n" +
 	"\x06groups\x18\x01 \x03(\v2\x1e.boxoffice.node.v1.GroupRecordR\x06groups\"^\n" +
 	"\x0eSetEventStatus\x12\x19\n" +
@@ -1981,13 +2057,15 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"!CATALOG_COMMAND_TYPE_CREATE_EVENT\x10\x03\x12)\n" +
 	"%CATALOG_COMMAND_TYPE_SET_EVENT_STATUS\x10\x04\x12%\n" +
 	"!CATALOG_COMMAND_TYPE_SET_REPLICAS\x10\x05\x12$\n" +
-	" CATALOG_COMMAND_TYPE_REMOVE_NODE\x10\x06*\x97\x01\n" +
+	" CATALOG_COMMAND_TYPE_REMOVE_NODE\x10\x06*\xd4\x01\n" +
 	"\vCatalogCode\x12\x1c\n" +
 	"\x18CATALOG_CODE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fCATALOG_CODE_OK\x10\x01\x12\x18\n" +
 	"\x14CATALOG_CODE_INVALID\x10\x02\x12\x1a\n" +
 	"\x16CATALOG_CODE_NOT_FOUND\x10\x03\x12\x1f\n" +
-	"\x1bCATALOG_CODE_ALREADY_EXISTS\x10\x042\xb1\x04\n" +
+	"\x1bCATALOG_CODE_ALREADY_EXISTS\x10\x04\x12 \n" +
+	"\x1cCATALOG_CODE_BUDGET_EXCEEDED\x10\x14\x12\x19\n" +
+	"\x15CATALOG_CODE_ARCHIVED\x10\x152\xb1\x04\n" +
 	"\x04Peer\x12P\n" +
 	"\aPropose\x12!.boxoffice.node.v1.ProposeRequest\x1a\".boxoffice.node.v1.ProposeResponse\x12e\n" +
 	"\x0eProposeCatalog\x12(.boxoffice.node.v1.ProposeCatalogRequest\x1a).boxoffice.node.v1.ProposeCatalogResponse\x12V\n" +
@@ -2009,7 +2087,7 @@ func file_node_nodepb_node_proto_rawDescGZIP() []byte {
 }
 
 var file_node_nodepb_node_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_node_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_node_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_node_nodepb_node_proto_goTypes = []any{
 	(CatalogCommandType)(0),        // 0: boxoffice.node.v1.CatalogCommandType
 	(CatalogCode)(0),               // 1: boxoffice.node.v1.CatalogCode
@@ -2018,84 +2096,86 @@ var file_node_nodepb_node_proto_goTypes = []any{
 	(*ShardRecord)(nil),            // 4: boxoffice.node.v1.ShardRecord
 	(*EventRecord)(nil),            // 5: boxoffice.node.v1.EventRecord
 	(*CatalogCommand)(nil),         // 6: boxoffice.node.v1.CatalogCommand
-	(*CreateGroups)(nil),           // 7: boxoffice.node.v1.CreateGroups
-	(*SetEventStatus)(nil),         // 8: boxoffice.node.v1.SetEventStatus
-	(*RemoveNode)(nil),             // 9: boxoffice.node.v1.RemoveNode
-	(*SetReplicas)(nil),            // 10: boxoffice.node.v1.SetReplicas
-	(*CatalogResult)(nil),          // 11: boxoffice.node.v1.CatalogResult
-	(*CatalogSnapshot)(nil),        // 12: boxoffice.node.v1.CatalogSnapshot
-	(*DedupEntry)(nil),             // 13: boxoffice.node.v1.DedupEntry
-	(*ProposeRequest)(nil),         // 14: boxoffice.node.v1.ProposeRequest
-	(*ProposeResponse)(nil),        // 15: boxoffice.node.v1.ProposeResponse
-	(*ProposeCatalogRequest)(nil),  // 16: boxoffice.node.v1.ProposeCatalogRequest
-	(*ProposeCatalogResponse)(nil), // 17: boxoffice.node.v1.ProposeCatalogResponse
-	(*ReadShardRequest)(nil),       // 18: boxoffice.node.v1.ReadShardRequest
-	(*ReadShardResponse)(nil),      // 19: boxoffice.node.v1.ReadShardResponse
-	(*ReadRecordsRequest)(nil),     // 20: boxoffice.node.v1.ReadRecordsRequest
-	(*ReadRecordsResponse)(nil),    // 21: boxoffice.node.v1.ReadRecordsResponse
-	(*ReadCatalogRequest)(nil),     // 22: boxoffice.node.v1.ReadCatalogRequest
-	(*ReadCatalogResponse)(nil),    // 23: boxoffice.node.v1.ReadCatalogResponse
-	(*LocalStatusRequest)(nil),     // 24: boxoffice.node.v1.LocalStatusRequest
-	(*LocalStatusResponse)(nil),    // 25: boxoffice.node.v1.LocalStatusResponse
-	(*v1.EventPolicy)(nil),         // 26: boxoffice.v1.EventPolicy
-	(*v1.Venue)(nil),               // 27: boxoffice.v1.Venue
-	(v1.EventStatus)(0),            // 28: boxoffice.v1.EventStatus
-	(v1.SeatMapView)(0),            // 29: boxoffice.v1.SeatMapView
-	(*v1.SectionState)(nil),        // 30: boxoffice.v1.SectionState
-	(*v1.PoolState)(nil),           // 31: boxoffice.v1.PoolState
-	(*v1.ShardPosition)(nil),       // 32: boxoffice.v1.ShardPosition
-	(*v1.HoldResponse)(nil),        // 33: boxoffice.v1.HoldResponse
-	(*v1.Record)(nil),              // 34: boxoffice.v1.Record
-	(*v1.GroupStatus)(nil),         // 35: boxoffice.v1.GroupStatus
+	(*EventBudget)(nil),            // 7: boxoffice.node.v1.EventBudget
+	(*CreateGroups)(nil),           // 8: boxoffice.node.v1.CreateGroups
+	(*SetEventStatus)(nil),         // 9: boxoffice.node.v1.SetEventStatus
+	(*RemoveNode)(nil),             // 10: boxoffice.node.v1.RemoveNode
+	(*SetReplicas)(nil),            // 11: boxoffice.node.v1.SetReplicas
+	(*CatalogResult)(nil),          // 12: boxoffice.node.v1.CatalogResult
+	(*CatalogSnapshot)(nil),        // 13: boxoffice.node.v1.CatalogSnapshot
+	(*DedupEntry)(nil),             // 14: boxoffice.node.v1.DedupEntry
+	(*ProposeRequest)(nil),         // 15: boxoffice.node.v1.ProposeRequest
+	(*ProposeResponse)(nil),        // 16: boxoffice.node.v1.ProposeResponse
+	(*ProposeCatalogRequest)(nil),  // 17: boxoffice.node.v1.ProposeCatalogRequest
+	(*ProposeCatalogResponse)(nil), // 18: boxoffice.node.v1.ProposeCatalogResponse
+	(*ReadShardRequest)(nil),       // 19: boxoffice.node.v1.ReadShardRequest
+	(*ReadShardResponse)(nil),      // 20: boxoffice.node.v1.ReadShardResponse
+	(*ReadRecordsRequest)(nil),     // 21: boxoffice.node.v1.ReadRecordsRequest
+	(*ReadRecordsResponse)(nil),    // 22: boxoffice.node.v1.ReadRecordsResponse
+	(*ReadCatalogRequest)(nil),     // 23: boxoffice.node.v1.ReadCatalogRequest
+	(*ReadCatalogResponse)(nil),    // 24: boxoffice.node.v1.ReadCatalogResponse
+	(*LocalStatusRequest)(nil),     // 25: boxoffice.node.v1.LocalStatusRequest
+	(*LocalStatusResponse)(nil),    // 26: boxoffice.node.v1.LocalStatusResponse
+	(*v1.EventPolicy)(nil),         // 27: boxoffice.v1.EventPolicy
+	(*v1.Venue)(nil),               // 28: boxoffice.v1.Venue
+	(v1.EventStatus)(0),            // 29: boxoffice.v1.EventStatus
+	(v1.SeatMapView)(0),            // 30: boxoffice.v1.SeatMapView
+	(*v1.SectionState)(nil),        // 31: boxoffice.v1.SectionState
+	(*v1.PoolState)(nil),           // 32: boxoffice.v1.PoolState
+	(*v1.ShardPosition)(nil),       // 33: boxoffice.v1.ShardPosition
+	(*v1.HoldResponse)(nil),        // 34: boxoffice.v1.HoldResponse
+	(*v1.Record)(nil),              // 35: boxoffice.v1.Record
+	(*v1.GroupStatus)(nil),         // 36: boxoffice.v1.GroupStatus
 }
 var file_node_nodepb_node_proto_depIdxs = []int32{
-	26, // 0: boxoffice.node.v1.EventRecord.policy:type_name -> boxoffice.v1.EventPolicy
-	27, // 1: boxoffice.node.v1.EventRecord.venue:type_name -> boxoffice.v1.Venue
+	27, // 0: boxoffice.node.v1.EventRecord.policy:type_name -> boxoffice.v1.EventPolicy
+	28, // 1: boxoffice.node.v1.EventRecord.venue:type_name -> boxoffice.v1.Venue
 	4,  // 2: boxoffice.node.v1.EventRecord.shards:type_name -> boxoffice.node.v1.ShardRecord
-	28, // 3: boxoffice.node.v1.EventRecord.status:type_name -> boxoffice.v1.EventStatus
+	29, // 3: boxoffice.node.v1.EventRecord.status:type_name -> boxoffice.v1.EventStatus
 	0,  // 4: boxoffice.node.v1.CatalogCommand.type:type_name -> boxoffice.node.v1.CatalogCommandType
 	2,  // 5: boxoffice.node.v1.CatalogCommand.register_node:type_name -> boxoffice.node.v1.NodeRecord
-	7,  // 6: boxoffice.node.v1.CatalogCommand.create_groups:type_name -> boxoffice.node.v1.CreateGroups
+	8,  // 6: boxoffice.node.v1.CatalogCommand.create_groups:type_name -> boxoffice.node.v1.CreateGroups
 	5,  // 7: boxoffice.node.v1.CatalogCommand.create_event:type_name -> boxoffice.node.v1.EventRecord
-	8,  // 8: boxoffice.node.v1.CatalogCommand.set_event_status:type_name -> boxoffice.node.v1.SetEventStatus
-	10, // 9: boxoffice.node.v1.CatalogCommand.set_replicas:type_name -> boxoffice.node.v1.SetReplicas
-	9,  // 10: boxoffice.node.v1.CatalogCommand.remove_node:type_name -> boxoffice.node.v1.RemoveNode
-	3,  // 11: boxoffice.node.v1.CreateGroups.groups:type_name -> boxoffice.node.v1.GroupRecord
-	28, // 12: boxoffice.node.v1.SetEventStatus.status:type_name -> boxoffice.v1.EventStatus
-	1,  // 13: boxoffice.node.v1.CatalogResult.code:type_name -> boxoffice.node.v1.CatalogCode
-	5,  // 14: boxoffice.node.v1.CatalogResult.event:type_name -> boxoffice.node.v1.EventRecord
-	2,  // 15: boxoffice.node.v1.CatalogSnapshot.nodes:type_name -> boxoffice.node.v1.NodeRecord
-	3,  // 16: boxoffice.node.v1.CatalogSnapshot.groups:type_name -> boxoffice.node.v1.GroupRecord
-	5,  // 17: boxoffice.node.v1.CatalogSnapshot.events:type_name -> boxoffice.node.v1.EventRecord
-	13, // 18: boxoffice.node.v1.CatalogSnapshot.dedup:type_name -> boxoffice.node.v1.DedupEntry
-	2,  // 19: boxoffice.node.v1.CatalogSnapshot.removed_nodes:type_name -> boxoffice.node.v1.NodeRecord
-	11, // 20: boxoffice.node.v1.DedupEntry.result:type_name -> boxoffice.node.v1.CatalogResult
-	11, // 21: boxoffice.node.v1.ProposeCatalogResponse.result:type_name -> boxoffice.node.v1.CatalogResult
-	29, // 22: boxoffice.node.v1.ReadShardRequest.view:type_name -> boxoffice.v1.SeatMapView
-	30, // 23: boxoffice.node.v1.ReadShardResponse.sections:type_name -> boxoffice.v1.SectionState
-	31, // 24: boxoffice.node.v1.ReadShardResponse.pools:type_name -> boxoffice.v1.PoolState
-	32, // 25: boxoffice.node.v1.ReadShardResponse.position:type_name -> boxoffice.v1.ShardPosition
-	33, // 26: boxoffice.node.v1.ReadShardResponse.hold:type_name -> boxoffice.v1.HoldResponse
-	34, // 27: boxoffice.node.v1.ReadRecordsResponse.records:type_name -> boxoffice.v1.Record
-	12, // 28: boxoffice.node.v1.ReadCatalogResponse.catalog:type_name -> boxoffice.node.v1.CatalogSnapshot
-	35, // 29: boxoffice.node.v1.LocalStatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
-	14, // 30: boxoffice.node.v1.Peer.Propose:input_type -> boxoffice.node.v1.ProposeRequest
-	16, // 31: boxoffice.node.v1.Peer.ProposeCatalog:input_type -> boxoffice.node.v1.ProposeCatalogRequest
-	18, // 32: boxoffice.node.v1.Peer.ReadShard:input_type -> boxoffice.node.v1.ReadShardRequest
-	22, // 33: boxoffice.node.v1.Peer.ReadCatalog:input_type -> boxoffice.node.v1.ReadCatalogRequest
-	24, // 34: boxoffice.node.v1.Peer.LocalStatus:input_type -> boxoffice.node.v1.LocalStatusRequest
-	20, // 35: boxoffice.node.v1.Peer.ReadRecords:input_type -> boxoffice.node.v1.ReadRecordsRequest
-	15, // 36: boxoffice.node.v1.Peer.Propose:output_type -> boxoffice.node.v1.ProposeResponse
-	17, // 37: boxoffice.node.v1.Peer.ProposeCatalog:output_type -> boxoffice.node.v1.ProposeCatalogResponse
-	19, // 38: boxoffice.node.v1.Peer.ReadShard:output_type -> boxoffice.node.v1.ReadShardResponse
-	23, // 39: boxoffice.node.v1.Peer.ReadCatalog:output_type -> boxoffice.node.v1.ReadCatalogResponse
-	25, // 40: boxoffice.node.v1.Peer.LocalStatus:output_type -> boxoffice.node.v1.LocalStatusResponse
-	21, // 41: boxoffice.node.v1.Peer.ReadRecords:output_type -> boxoffice.node.v1.ReadRecordsResponse
-	36, // [36:42] is the sub-list for method output_type
-	30, // [30:36] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	9,  // 8: boxoffice.node.v1.CatalogCommand.set_event_status:type_name -> boxoffice.node.v1.SetEventStatus
+	11, // 9: boxoffice.node.v1.CatalogCommand.set_replicas:type_name -> boxoffice.node.v1.SetReplicas
+	10, // 10: boxoffice.node.v1.CatalogCommand.remove_node:type_name -> boxoffice.node.v1.RemoveNode
+	7,  // 11: boxoffice.node.v1.CatalogCommand.event_budget:type_name -> boxoffice.node.v1.EventBudget
+	3,  // 12: boxoffice.node.v1.CreateGroups.groups:type_name -> boxoffice.node.v1.GroupRecord
+	29, // 13: boxoffice.node.v1.SetEventStatus.status:type_name -> boxoffice.v1.EventStatus
+	1,  // 14: boxoffice.node.v1.CatalogResult.code:type_name -> boxoffice.node.v1.CatalogCode
+	5,  // 15: boxoffice.node.v1.CatalogResult.event:type_name -> boxoffice.node.v1.EventRecord
+	2,  // 16: boxoffice.node.v1.CatalogSnapshot.nodes:type_name -> boxoffice.node.v1.NodeRecord
+	3,  // 17: boxoffice.node.v1.CatalogSnapshot.groups:type_name -> boxoffice.node.v1.GroupRecord
+	5,  // 18: boxoffice.node.v1.CatalogSnapshot.events:type_name -> boxoffice.node.v1.EventRecord
+	14, // 19: boxoffice.node.v1.CatalogSnapshot.dedup:type_name -> boxoffice.node.v1.DedupEntry
+	2,  // 20: boxoffice.node.v1.CatalogSnapshot.removed_nodes:type_name -> boxoffice.node.v1.NodeRecord
+	12, // 21: boxoffice.node.v1.DedupEntry.result:type_name -> boxoffice.node.v1.CatalogResult
+	12, // 22: boxoffice.node.v1.ProposeCatalogResponse.result:type_name -> boxoffice.node.v1.CatalogResult
+	30, // 23: boxoffice.node.v1.ReadShardRequest.view:type_name -> boxoffice.v1.SeatMapView
+	31, // 24: boxoffice.node.v1.ReadShardResponse.sections:type_name -> boxoffice.v1.SectionState
+	32, // 25: boxoffice.node.v1.ReadShardResponse.pools:type_name -> boxoffice.v1.PoolState
+	33, // 26: boxoffice.node.v1.ReadShardResponse.position:type_name -> boxoffice.v1.ShardPosition
+	34, // 27: boxoffice.node.v1.ReadShardResponse.hold:type_name -> boxoffice.v1.HoldResponse
+	35, // 28: boxoffice.node.v1.ReadRecordsResponse.records:type_name -> boxoffice.v1.Record
+	13, // 29: boxoffice.node.v1.ReadCatalogResponse.catalog:type_name -> boxoffice.node.v1.CatalogSnapshot
+	36, // 30: boxoffice.node.v1.LocalStatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
+	15, // 31: boxoffice.node.v1.Peer.Propose:input_type -> boxoffice.node.v1.ProposeRequest
+	17, // 32: boxoffice.node.v1.Peer.ProposeCatalog:input_type -> boxoffice.node.v1.ProposeCatalogRequest
+	19, // 33: boxoffice.node.v1.Peer.ReadShard:input_type -> boxoffice.node.v1.ReadShardRequest
+	23, // 34: boxoffice.node.v1.Peer.ReadCatalog:input_type -> boxoffice.node.v1.ReadCatalogRequest
+	25, // 35: boxoffice.node.v1.Peer.LocalStatus:input_type -> boxoffice.node.v1.LocalStatusRequest
+	21, // 36: boxoffice.node.v1.Peer.ReadRecords:input_type -> boxoffice.node.v1.ReadRecordsRequest
+	16, // 37: boxoffice.node.v1.Peer.Propose:output_type -> boxoffice.node.v1.ProposeResponse
+	18, // 38: boxoffice.node.v1.Peer.ProposeCatalog:output_type -> boxoffice.node.v1.ProposeCatalogResponse
+	20, // 39: boxoffice.node.v1.Peer.ReadShard:output_type -> boxoffice.node.v1.ReadShardResponse
+	24, // 40: boxoffice.node.v1.Peer.ReadCatalog:output_type -> boxoffice.node.v1.ReadCatalogResponse
+	26, // 41: boxoffice.node.v1.Peer.LocalStatus:output_type -> boxoffice.node.v1.LocalStatusResponse
+	22, // 42: boxoffice.node.v1.Peer.ReadRecords:output_type -> boxoffice.node.v1.ReadRecordsResponse
+	37, // [37:43] is the sub-list for method output_type
+	31, // [31:37] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_node_nodepb_node_proto_init() }
@@ -2117,7 +2197,7 @@ func file_node_nodepb_node_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_node_nodepb_node_proto_rawDesc), len(file_node_nodepb_node_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   24,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

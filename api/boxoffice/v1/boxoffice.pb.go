@@ -12,8 +12,15 @@
 //                       that is not a sold ticket of its order (TICKET_NOT_IN_ORDER)
 //   ABORTED             a requested seat is held or sold by someone else (SEAT_UNAVAILABLE)
 //   RESOURCE_EXHAUSTED  best-available or GA found too few seats (NOT_ENOUGH_SEATS),
-//                       or a server queue is full (BUSY: retry with backoff)
-//   FAILED_PRECONDITION the hold expired (HOLD_EXPIRED)
+//                       or a server queue is full (BUSY: retry with backoff),
+//                       or the client has as many streams open on the node as
+//                       it allows (STREAM_LIMIT: close one), or CreateEvent
+//                       would pass the cluster's budget of live events or
+//                       seats (EVENT_BUDGET_EXCEEDED: archive events with
+//                       DeleteEvent)
+//   FAILED_PRECONDITION the hold expired (HOLD_EXPIRED); the event is archived
+//                       (EVENT_ARCHIVED); DeleteEvent of an event with
+//                       active holds (EVENT_HAS_ACTIVE_HOLDS)
 //   PERMISSION_DENIED   the hold belongs to another holder (HOLD_NOT_OWNED); the
 //                       caller's certificate role may not call the method
 //                       (ROLE_NOT_ALLOWED; metadata "role" and "service")
@@ -59,6 +66,12 @@ const (
 	EventStatus_EVENT_STATUS_UNSPECIFIED EventStatus = 0
 	EventStatus_EVENT_STATUS_CREATING    EventStatus = 1 // shards being installed
 	EventStatus_EVENT_STATUS_READY       EventStatus = 2
+	// DeleteEvent is archiving it: new holds and sales are refused.
+	EventStatus_EVENT_STATUS_ARCHIVING EventStatus = 3
+	// Archived by DeleteEvent: its seat state is gone (venue omitted), every
+	// read of seats and every mutation is refused EVENT_ARCHIVED, and it no
+	// longer counts against the cluster's budget of events and seats.
+	EventStatus_EVENT_STATUS_ARCHIVED EventStatus = 4
 )
 
 // Enum value maps for EventStatus.
@@ -67,11 +80,15 @@ var (
 		0: "EVENT_STATUS_UNSPECIFIED",
 		1: "EVENT_STATUS_CREATING",
 		2: "EVENT_STATUS_READY",
+		3: "EVENT_STATUS_ARCHIVING",
+		4: "EVENT_STATUS_ARCHIVED",
 	}
 	EventStatus_value = map[string]int32{
 		"EVENT_STATUS_UNSPECIFIED": 0,
 		"EVENT_STATUS_CREATING":    1,
 		"EVENT_STATUS_READY":       2,
+		"EVENT_STATUS_ARCHIVING":   3,
+		"EVENT_STATUS_ARCHIVED":    4,
 	}
 )
 
@@ -1537,11 +1554,13 @@ func (x *GetEventRequest) GetEventId() string {
 }
 
 type ListEventsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	PageSize      uint32                 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"` // default 50, max 500
-	PageToken     string                 `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	PageSize  uint32                 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"` // default 50, max 500
+	PageToken string                 `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Archived events are listed only when asked.
+	IncludeArchived bool `protobuf:"varint,3,opt,name=include_archived,json=includeArchived,proto3" json:"include_archived,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ListEventsRequest) Reset() {
@@ -1588,6 +1607,110 @@ func (x *ListEventsRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListEventsRequest) GetIncludeArchived() bool {
+	if x != nil {
+		return x.IncludeArchived
+	}
+	return false
+}
+
+// DeleteEventRequest archives an event (see DeleteEvent).
+type DeleteEventRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	EventId       string                 `protobuf:"bytes,2,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteEventRequest) Reset() {
+	*x = DeleteEventRequest{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteEventRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteEventRequest) ProtoMessage() {}
+
+func (x *DeleteEventRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteEventRequest.ProtoReflect.Descriptor instead.
+func (*DeleteEventRequest) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *DeleteEventRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *DeleteEventRequest) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+type DeleteEventResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Event         *Event                 `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteEventResponse) Reset() {
+	*x = DeleteEventResponse{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteEventResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteEventResponse) ProtoMessage() {}
+
+func (x *DeleteEventResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteEventResponse.ProtoReflect.Descriptor instead.
+func (*DeleteEventResponse) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *DeleteEventResponse) GetEvent() *Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
 type ListEventsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Events        []*Event               `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"` // venue omitted; GetEvent has it
@@ -1598,7 +1721,7 @@ type ListEventsResponse struct {
 
 func (x *ListEventsResponse) Reset() {
 	*x = ListEventsResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[17]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1610,7 +1733,7 @@ func (x *ListEventsResponse) String() string {
 func (*ListEventsResponse) ProtoMessage() {}
 
 func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[17]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1623,7 +1746,7 @@ func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListEventsResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{17}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListEventsResponse) GetEvents() []*Event {
@@ -1657,7 +1780,7 @@ type GetSeatMapRequest struct {
 
 func (x *GetSeatMapRequest) Reset() {
 	*x = GetSeatMapRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[18]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1669,7 +1792,7 @@ func (x *GetSeatMapRequest) String() string {
 func (*GetSeatMapRequest) ProtoMessage() {}
 
 func (x *GetSeatMapRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[18]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1682,7 +1805,7 @@ func (x *GetSeatMapRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSeatMapRequest.ProtoReflect.Descriptor instead.
 func (*GetSeatMapRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{18}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GetSeatMapRequest) GetEventId() string {
@@ -1729,7 +1852,7 @@ type SeatList struct {
 
 func (x *SeatList) Reset() {
 	*x = SeatList{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[19]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1741,7 +1864,7 @@ func (x *SeatList) String() string {
 func (*SeatList) ProtoMessage() {}
 
 func (x *SeatList) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[19]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1754,7 +1877,7 @@ func (x *SeatList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SeatList.ProtoReflect.Descriptor instead.
 func (*SeatList) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{19}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SeatList) GetSeatIds() []string {
@@ -1778,7 +1901,7 @@ type BestAvailable struct {
 
 func (x *BestAvailable) Reset() {
 	*x = BestAvailable{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[20]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1790,7 +1913,7 @@ func (x *BestAvailable) String() string {
 func (*BestAvailable) ProtoMessage() {}
 
 func (x *BestAvailable) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[20]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1803,7 +1926,7 @@ func (x *BestAvailable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BestAvailable.ProtoReflect.Descriptor instead.
 func (*BestAvailable) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{20}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *BestAvailable) GetQuantity() uint32 {
@@ -1858,7 +1981,7 @@ type GeneralAdmission struct {
 
 func (x *GeneralAdmission) Reset() {
 	*x = GeneralAdmission{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[21]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1870,7 +1993,7 @@ func (x *GeneralAdmission) String() string {
 func (*GeneralAdmission) ProtoMessage() {}
 
 func (x *GeneralAdmission) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[21]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1883,7 +2006,7 @@ func (x *GeneralAdmission) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GeneralAdmission.ProtoReflect.Descriptor instead.
 func (*GeneralAdmission) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{21}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GeneralAdmission) GetPoolId() string {
@@ -1918,7 +2041,7 @@ type HoldRequest struct {
 
 func (x *HoldRequest) Reset() {
 	*x = HoldRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[22]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1930,7 +2053,7 @@ func (x *HoldRequest) String() string {
 func (*HoldRequest) ProtoMessage() {}
 
 func (x *HoldRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[22]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1943,7 +2066,7 @@ func (x *HoldRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldRequest.ProtoReflect.Descriptor instead.
 func (*HoldRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{22}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *HoldRequest) GetRequestId() string {
@@ -2044,7 +2167,7 @@ type HoldResponse struct {
 
 func (x *HoldResponse) Reset() {
 	*x = HoldResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[23]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2056,7 +2179,7 @@ func (x *HoldResponse) String() string {
 func (*HoldResponse) ProtoMessage() {}
 
 func (x *HoldResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[23]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2069,7 +2192,7 @@ func (x *HoldResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldResponse.ProtoReflect.Descriptor instead.
 func (*HoldResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{23}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *HoldResponse) GetHoldId() string {
@@ -2125,7 +2248,7 @@ type GetHoldRequest struct {
 
 func (x *GetHoldRequest) Reset() {
 	*x = GetHoldRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[24]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2137,7 +2260,7 @@ func (x *GetHoldRequest) String() string {
 func (*GetHoldRequest) ProtoMessage() {}
 
 func (x *GetHoldRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[24]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2150,7 +2273,7 @@ func (x *GetHoldRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHoldRequest.ProtoReflect.Descriptor instead.
 func (*GetHoldRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{24}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetHoldRequest) GetEventId() string {
@@ -2187,7 +2310,7 @@ type ExtendHoldRequest struct {
 
 func (x *ExtendHoldRequest) Reset() {
 	*x = ExtendHoldRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[25]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2199,7 +2322,7 @@ func (x *ExtendHoldRequest) String() string {
 func (*ExtendHoldRequest) ProtoMessage() {}
 
 func (x *ExtendHoldRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[25]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2212,7 +2335,7 @@ func (x *ExtendHoldRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtendHoldRequest.ProtoReflect.Descriptor instead.
 func (*ExtendHoldRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{25}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ExtendHoldRequest) GetRequestId() string {
@@ -2262,7 +2385,7 @@ type ReleaseRequest struct {
 
 func (x *ReleaseRequest) Reset() {
 	*x = ReleaseRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[26]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2274,7 +2397,7 @@ func (x *ReleaseRequest) String() string {
 func (*ReleaseRequest) ProtoMessage() {}
 
 func (x *ReleaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[26]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2287,7 +2410,7 @@ func (x *ReleaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseRequest.ProtoReflect.Descriptor instead.
 func (*ReleaseRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{26}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ReleaseRequest) GetRequestId() string {
@@ -2328,7 +2451,7 @@ type ReleaseResponse struct {
 
 func (x *ReleaseResponse) Reset() {
 	*x = ReleaseResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[27]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2340,7 +2463,7 @@ func (x *ReleaseResponse) String() string {
 func (*ReleaseResponse) ProtoMessage() {}
 
 func (x *ReleaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[27]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2353,7 +2476,7 @@ func (x *ReleaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseResponse.ProtoReflect.Descriptor instead.
 func (*ReleaseResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{27}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ReleaseResponse) GetSeatIds() []string {
@@ -2383,7 +2506,7 @@ type Ticket struct {
 
 func (x *Ticket) Reset() {
 	*x = Ticket{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[28]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2395,7 +2518,7 @@ func (x *Ticket) String() string {
 func (*Ticket) ProtoMessage() {}
 
 func (x *Ticket) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[28]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2408,7 +2531,7 @@ func (x *Ticket) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ticket.ProtoReflect.Descriptor instead.
 func (*Ticket) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{28}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Ticket) GetTicketId() string {
@@ -2460,7 +2583,7 @@ type SellRequest struct {
 
 func (x *SellRequest) Reset() {
 	*x = SellRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[29]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2472,7 +2595,7 @@ func (x *SellRequest) String() string {
 func (*SellRequest) ProtoMessage() {}
 
 func (x *SellRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[29]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2485,7 +2608,7 @@ func (x *SellRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SellRequest.ProtoReflect.Descriptor instead.
 func (*SellRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{29}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *SellRequest) GetRequestId() string {
@@ -2540,7 +2663,7 @@ type SellResponse struct {
 
 func (x *SellResponse) Reset() {
 	*x = SellResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[30]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2552,7 +2675,7 @@ func (x *SellResponse) String() string {
 func (*SellResponse) ProtoMessage() {}
 
 func (x *SellResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[30]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2565,7 +2688,7 @@ func (x *SellResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SellResponse.ProtoReflect.Descriptor instead.
 func (*SellResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{30}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *SellResponse) GetOrderId() string {
@@ -2600,7 +2723,7 @@ type RefundRequest struct {
 
 func (x *RefundRequest) Reset() {
 	*x = RefundRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[31]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2612,7 +2735,7 @@ func (x *RefundRequest) String() string {
 func (*RefundRequest) ProtoMessage() {}
 
 func (x *RefundRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[31]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2625,7 +2748,7 @@ func (x *RefundRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefundRequest.ProtoReflect.Descriptor instead.
 func (*RefundRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{31}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RefundRequest) GetRequestId() string {
@@ -2665,7 +2788,7 @@ type RefundResponse struct {
 
 func (x *RefundResponse) Reset() {
 	*x = RefundResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[32]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2677,7 +2800,7 @@ func (x *RefundResponse) String() string {
 func (*RefundResponse) ProtoMessage() {}
 
 func (x *RefundResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[32]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2690,7 +2813,7 @@ func (x *RefundResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefundResponse.ProtoReflect.Descriptor instead.
 func (*RefundResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{32}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RefundResponse) GetTickets() []*Ticket {
@@ -2716,7 +2839,7 @@ type SeatChange struct {
 
 func (x *SeatChange) Reset() {
 	*x = SeatChange{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[33]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2728,7 +2851,7 @@ func (x *SeatChange) String() string {
 func (*SeatChange) ProtoMessage() {}
 
 func (x *SeatChange) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[33]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2741,7 +2864,7 @@ func (x *SeatChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SeatChange.ProtoReflect.Descriptor instead.
 func (*SeatChange) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{33}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *SeatChange) GetShard() uint32 {
@@ -2812,7 +2935,7 @@ type WatchRequest struct {
 
 func (x *WatchRequest) Reset() {
 	*x = WatchRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[34]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2824,7 +2947,7 @@ func (x *WatchRequest) String() string {
 func (*WatchRequest) ProtoMessage() {}
 
 func (x *WatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[34]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2837,7 +2960,7 @@ func (x *WatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRequest.ProtoReflect.Descriptor instead.
 func (*WatchRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{34}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *WatchRequest) GetEventId() string {
@@ -2863,7 +2986,7 @@ type WatchResponse struct {
 
 func (x *WatchResponse) Reset() {
 	*x = WatchResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[35]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2875,7 +2998,7 @@ func (x *WatchResponse) String() string {
 func (*WatchResponse) ProtoMessage() {}
 
 func (x *WatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[35]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2888,7 +3011,7 @@ func (x *WatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchResponse.ProtoReflect.Descriptor instead.
 func (*WatchResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{35}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *WatchResponse) GetChanges() []*SeatChange {
@@ -2916,7 +3039,7 @@ type ReadSeatMapsRequest struct {
 
 func (x *ReadSeatMapsRequest) Reset() {
 	*x = ReadSeatMapsRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[36]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2928,7 +3051,7 @@ func (x *ReadSeatMapsRequest) String() string {
 func (*ReadSeatMapsRequest) ProtoMessage() {}
 
 func (x *ReadSeatMapsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[36]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2941,7 +3064,7 @@ func (x *ReadSeatMapsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadSeatMapsRequest.ProtoReflect.Descriptor instead.
 func (*ReadSeatMapsRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{36}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ReadSeatMapsRequest) GetTag() uint64 {
@@ -2980,7 +3103,7 @@ type ReadSeatMapsResponse struct {
 
 func (x *ReadSeatMapsResponse) Reset() {
 	*x = ReadSeatMapsResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[37]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2992,7 +3115,7 @@ func (x *ReadSeatMapsResponse) String() string {
 func (*ReadSeatMapsResponse) ProtoMessage() {}
 
 func (x *ReadSeatMapsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[37]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3005,7 +3128,7 @@ func (x *ReadSeatMapsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadSeatMapsResponse.ProtoReflect.Descriptor instead.
 func (*ReadSeatMapsResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{37}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ReadSeatMapsResponse) GetTag() uint64 {
@@ -3077,7 +3200,7 @@ type StreamError struct {
 
 func (x *StreamError) Reset() {
 	*x = StreamError{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[38]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3089,7 +3212,7 @@ func (x *StreamError) String() string {
 func (*StreamError) ProtoMessage() {}
 
 func (x *StreamError) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[38]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3102,7 +3225,7 @@ func (x *StreamError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamError.ProtoReflect.Descriptor instead.
 func (*StreamError) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{38}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *StreamError) GetCode() int32 {
@@ -3181,7 +3304,7 @@ type CommandsRequest struct {
 
 func (x *CommandsRequest) Reset() {
 	*x = CommandsRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[39]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3193,7 +3316,7 @@ func (x *CommandsRequest) String() string {
 func (*CommandsRequest) ProtoMessage() {}
 
 func (x *CommandsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[39]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3206,7 +3329,7 @@ func (x *CommandsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandsRequest.ProtoReflect.Descriptor instead.
 func (*CommandsRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{39}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *CommandsRequest) GetTag() uint64 {
@@ -3340,7 +3463,7 @@ type CommandsResponse struct {
 
 func (x *CommandsResponse) Reset() {
 	*x = CommandsResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[40]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3352,7 +3475,7 @@ func (x *CommandsResponse) String() string {
 func (*CommandsResponse) ProtoMessage() {}
 
 func (x *CommandsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[40]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3365,7 +3488,7 @@ func (x *CommandsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandsResponse.ProtoReflect.Descriptor instead.
 func (*CommandsResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{40}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *CommandsResponse) GetTag() uint64 {
@@ -3498,7 +3621,7 @@ type NodeInfo struct {
 
 func (x *NodeInfo) Reset() {
 	*x = NodeInfo{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[41]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3510,7 +3633,7 @@ func (x *NodeInfo) String() string {
 func (*NodeInfo) ProtoMessage() {}
 
 func (x *NodeInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[41]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3523,7 +3646,7 @@ func (x *NodeInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeInfo.ProtoReflect.Descriptor instead.
 func (*NodeInfo) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{41}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *NodeInfo) GetNodeId() string {
@@ -3587,7 +3710,7 @@ type ReplicaStatus struct {
 
 func (x *ReplicaStatus) Reset() {
 	*x = ReplicaStatus{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[42]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3599,7 +3722,7 @@ func (x *ReplicaStatus) String() string {
 func (*ReplicaStatus) ProtoMessage() {}
 
 func (x *ReplicaStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[42]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3612,7 +3735,7 @@ func (x *ReplicaStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaStatus.ProtoReflect.Descriptor instead.
 func (*ReplicaStatus) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{42}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ReplicaStatus) GetNodeId() string {
@@ -3697,7 +3820,7 @@ type GroupStatus struct {
 
 func (x *GroupStatus) Reset() {
 	*x = GroupStatus{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[43]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3709,7 +3832,7 @@ func (x *GroupStatus) String() string {
 func (*GroupStatus) ProtoMessage() {}
 
 func (x *GroupStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[43]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3722,7 +3845,7 @@ func (x *GroupStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupStatus.ProtoReflect.Descriptor instead.
 func (*GroupStatus) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{43}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *GroupStatus) GetGroupId() string {
@@ -3779,7 +3902,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[44]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3791,7 +3914,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[44]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3804,7 +3927,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{44}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *StatusRequest) GetLocalOnly() bool {
@@ -3835,7 +3958,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[45]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3847,7 +3970,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[45]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3860,7 +3983,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{45}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *StatusResponse) GetNodeId() string {
@@ -3905,7 +4028,7 @@ type ShardRoute struct {
 
 func (x *ShardRoute) Reset() {
 	*x = ShardRoute{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[46]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3917,7 +4040,7 @@ func (x *ShardRoute) String() string {
 func (*ShardRoute) ProtoMessage() {}
 
 func (x *ShardRoute) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[46]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3930,7 +4053,7 @@ func (x *ShardRoute) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShardRoute.ProtoReflect.Descriptor instead.
 func (*ShardRoute) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{46}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ShardRoute) GetShard() uint32 {
@@ -3984,7 +4107,7 @@ type RoutingRequest struct {
 
 func (x *RoutingRequest) Reset() {
 	*x = RoutingRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[47]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3996,7 +4119,7 @@ func (x *RoutingRequest) String() string {
 func (*RoutingRequest) ProtoMessage() {}
 
 func (x *RoutingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[47]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4009,7 +4132,7 @@ func (x *RoutingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoutingRequest.ProtoReflect.Descriptor instead.
 func (*RoutingRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{47}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *RoutingRequest) GetEventId() string {
@@ -4030,7 +4153,7 @@ type RoutingResponse struct {
 
 func (x *RoutingResponse) Reset() {
 	*x = RoutingResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[48]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4042,7 +4165,7 @@ func (x *RoutingResponse) String() string {
 func (*RoutingResponse) ProtoMessage() {}
 
 func (x *RoutingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[48]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4055,7 +4178,7 @@ func (x *RoutingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoutingResponse.ProtoReflect.Descriptor instead.
 func (*RoutingResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{48}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *RoutingResponse) GetEventId() string {
@@ -4088,7 +4211,7 @@ type RemoveNodeRequest struct {
 
 func (x *RemoveNodeRequest) Reset() {
 	*x = RemoveNodeRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[49]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4100,7 +4223,7 @@ func (x *RemoveNodeRequest) String() string {
 func (*RemoveNodeRequest) ProtoMessage() {}
 
 func (x *RemoveNodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[49]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4113,7 +4236,7 @@ func (x *RemoveNodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveNodeRequest.ProtoReflect.Descriptor instead.
 func (*RemoveNodeRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{49}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *RemoveNodeRequest) GetNodeId() string {
@@ -4131,7 +4254,7 @@ type RemoveNodeResponse struct {
 
 func (x *RemoveNodeResponse) Reset() {
 	*x = RemoveNodeResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[50]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4143,7 +4266,7 @@ func (x *RemoveNodeResponse) String() string {
 func (*RemoveNodeResponse) ProtoMessage() {}
 
 func (x *RemoveNodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[50]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4156,7 +4279,7 @@ func (x *RemoveNodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveNodeResponse.ProtoReflect.Descriptor instead.
 func (*RemoveNodeResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{50}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{52}
 }
 
 type Record struct {
@@ -4170,7 +4293,7 @@ type Record struct {
 
 func (x *Record) Reset() {
 	*x = Record{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[51]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4182,7 +4305,7 @@ func (x *Record) String() string {
 func (*Record) ProtoMessage() {}
 
 func (x *Record) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[51]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4195,7 +4318,7 @@ func (x *Record) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Record.ProtoReflect.Descriptor instead.
 func (*Record) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{51}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *Record) GetKey() string {
@@ -4228,7 +4351,7 @@ type GetRecordRequest struct {
 
 func (x *GetRecordRequest) Reset() {
 	*x = GetRecordRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[52]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4240,7 +4363,7 @@ func (x *GetRecordRequest) String() string {
 func (*GetRecordRequest) ProtoMessage() {}
 
 func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[52]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4253,7 +4376,7 @@ func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecordRequest.ProtoReflect.Descriptor instead.
 func (*GetRecordRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{52}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *GetRecordRequest) GetKey() string {
@@ -4275,7 +4398,7 @@ type CompareAndSwapRequest struct {
 
 func (x *CompareAndSwapRequest) Reset() {
 	*x = CompareAndSwapRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[53]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4287,7 +4410,7 @@ func (x *CompareAndSwapRequest) String() string {
 func (*CompareAndSwapRequest) ProtoMessage() {}
 
 func (x *CompareAndSwapRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[53]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4300,7 +4423,7 @@ func (x *CompareAndSwapRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareAndSwapRequest.ProtoReflect.Descriptor instead.
 func (*CompareAndSwapRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{53}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *CompareAndSwapRequest) GetRequestId() string {
@@ -4340,7 +4463,7 @@ type CompareAndSwapResponse struct {
 
 func (x *CompareAndSwapResponse) Reset() {
 	*x = CompareAndSwapResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[54]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4352,7 +4475,7 @@ func (x *CompareAndSwapResponse) String() string {
 func (*CompareAndSwapResponse) ProtoMessage() {}
 
 func (x *CompareAndSwapResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[54]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4365,7 +4488,7 @@ func (x *CompareAndSwapResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareAndSwapResponse.ProtoReflect.Descriptor instead.
 func (*CompareAndSwapResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{54}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *CompareAndSwapResponse) GetVersion() uint64 {
@@ -4386,7 +4509,7 @@ type DeleteRecordRequest struct {
 
 func (x *DeleteRecordRequest) Reset() {
 	*x = DeleteRecordRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[55]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4398,7 +4521,7 @@ func (x *DeleteRecordRequest) String() string {
 func (*DeleteRecordRequest) ProtoMessage() {}
 
 func (x *DeleteRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[55]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4411,7 +4534,7 @@ func (x *DeleteRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRecordRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRecordRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{55}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *DeleteRecordRequest) GetRequestId() string {
@@ -4443,7 +4566,7 @@ type DeleteRecordResponse struct {
 
 func (x *DeleteRecordResponse) Reset() {
 	*x = DeleteRecordResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[56]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4455,7 +4578,7 @@ func (x *DeleteRecordResponse) String() string {
 func (*DeleteRecordResponse) ProtoMessage() {}
 
 func (x *DeleteRecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[56]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4468,7 +4591,7 @@ func (x *DeleteRecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRecordResponse.ProtoReflect.Descriptor instead.
 func (*DeleteRecordResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{56}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{58}
 }
 
 // AddRequest adds delta to the decimal int64 stored under key (missing: 0).
@@ -4485,7 +4608,7 @@ type AddRequest struct {
 
 func (x *AddRequest) Reset() {
 	*x = AddRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[57]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4497,7 +4620,7 @@ func (x *AddRequest) String() string {
 func (*AddRequest) ProtoMessage() {}
 
 func (x *AddRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[57]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4510,7 +4633,7 @@ func (x *AddRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddRequest.ProtoReflect.Descriptor instead.
 func (*AddRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{57}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *AddRequest) GetRequestId() string {
@@ -4558,7 +4681,7 @@ type AddResponse struct {
 
 func (x *AddResponse) Reset() {
 	*x = AddResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[58]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4570,7 +4693,7 @@ func (x *AddResponse) String() string {
 func (*AddResponse) ProtoMessage() {}
 
 func (x *AddResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[58]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4583,7 +4706,7 @@ func (x *AddResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddResponse.ProtoReflect.Descriptor instead.
 func (*AddResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{58}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *AddResponse) GetValue() int64 {
@@ -4614,7 +4737,7 @@ type ScanRequest struct {
 
 func (x *ScanRequest) Reset() {
 	*x = ScanRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[59]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4626,7 +4749,7 @@ func (x *ScanRequest) String() string {
 func (*ScanRequest) ProtoMessage() {}
 
 func (x *ScanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[59]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4639,7 +4762,7 @@ func (x *ScanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanRequest.ProtoReflect.Descriptor instead.
 func (*ScanRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{59}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *ScanRequest) GetPrefix() string {
@@ -4677,7 +4800,7 @@ type ScanResponse struct {
 
 func (x *ScanResponse) Reset() {
 	*x = ScanResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[60]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4689,7 +4812,7 @@ func (x *ScanResponse) String() string {
 func (*ScanResponse) ProtoMessage() {}
 
 func (x *ScanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[60]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4702,7 +4825,7 @@ func (x *ScanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanResponse.ProtoReflect.Descriptor instead.
 func (*ScanResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{60}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ScanResponse) GetRecords() []*Record {
@@ -4843,11 +4966,18 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x13CreateEventResponse\x12)\n" +
 	"\x05event\x18\x01 \x01(\v2\x13.boxoffice.v1.EventR\x05event\",\n" +
 	"\x0fGetEventRequest\x12\x19\n" +
-	"\bevent_id\x18\x01 \x01(\tR\aeventId\"O\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\"z\n" +
 	"\x11ListEventsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\rR\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\"i\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12)\n" +
+	"\x10include_archived\x18\x03 \x01(\bR\x0fincludeArchived\"N\n" +
+	"\x12DeleteEventRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x19\n" +
+	"\bevent_id\x18\x02 \x01(\tR\aeventId\"@\n" +
+	"\x13DeleteEventResponse\x12)\n" +
+	"\x05event\x18\x01 \x01(\v2\x13.boxoffice.v1.EventR\x05event\"i\n" +
 	"\x12ListEventsResponse\x12+\n" +
 	"\x06events\x18\x01 \x03(\v2\x13.boxoffice.v1.EventR\x06events\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe2\x01\n" +
@@ -5085,11 +5215,13 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x05limit\x18\x03 \x01(\rR\x05limit\"\\\n" +
 	"\fScanResponse\x12.\n" +
 	"\arecords\x18\x01 \x03(\v2\x14.boxoffice.v1.RecordR\arecords\x12\x1c\n" +
-	"\ttruncated\x18\x02 \x01(\bR\ttruncated*^\n" +
+	"\ttruncated\x18\x02 \x01(\bR\ttruncated*\x95\x01\n" +
 	"\vEventStatus\x12\x1c\n" +
 	"\x18EVENT_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15EVENT_STATUS_CREATING\x10\x01\x12\x16\n" +
-	"\x12EVENT_STATUS_READY\x10\x02*k\n" +
+	"\x12EVENT_STATUS_READY\x10\x02\x12\x1a\n" +
+	"\x16EVENT_STATUS_ARCHIVING\x10\x03\x12\x19\n" +
+	"\x15EVENT_STATUS_ARCHIVED\x10\x04*k\n" +
 	"\tSeatState\x12\x1a\n" +
 	"\x16SEAT_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14SEAT_STATE_AVAILABLE\x10\x01\x12\x13\n" +
@@ -5103,10 +5235,11 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x19SEAT_MAP_VIEW_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12SEAT_MAP_VIEW_FULL\x10\x01\x12\x1e\n" +
 	"\x1aSEAT_MAP_VIEW_AVAILABILITY\x10\x02\x12\x19\n" +
-	"\x15SEAT_MAP_VIEW_SUMMARY\x10\x032\xbf\a\n" +
+	"\x15SEAT_MAP_VIEW_SUMMARY\x10\x032\x93\b\n" +
 	"\tInventory\x12R\n" +
 	"\vCreateEvent\x12 .boxoffice.v1.CreateEventRequest\x1a!.boxoffice.v1.CreateEventResponse\x12>\n" +
-	"\bGetEvent\x12\x1d.boxoffice.v1.GetEventRequest\x1a\x13.boxoffice.v1.Event\x12O\n" +
+	"\bGetEvent\x12\x1d.boxoffice.v1.GetEventRequest\x1a\x13.boxoffice.v1.Event\x12R\n" +
+	"\vDeleteEvent\x12 .boxoffice.v1.DeleteEventRequest\x1a!.boxoffice.v1.DeleteEventResponse\x12O\n" +
 	"\n" +
 	"ListEvents\x12\x1f.boxoffice.v1.ListEventsRequest\x1a .boxoffice.v1.ListEventsResponse\x12D\n" +
 	"\n" +
@@ -5146,7 +5279,7 @@ func file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP() []byte {
 }
 
 var file_api_boxoffice_v1_boxoffice_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_api_boxoffice_v1_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 62)
+var file_api_boxoffice_v1_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 64)
 var file_api_boxoffice_v1_boxoffice_proto_goTypes = []any{
 	(EventStatus)(0),               // 0: boxoffice.v1.EventStatus
 	(SeatState)(0),                 // 1: boxoffice.v1.SeatState
@@ -5169,51 +5302,53 @@ var file_api_boxoffice_v1_boxoffice_proto_goTypes = []any{
 	(*CreateEventResponse)(nil),    // 18: boxoffice.v1.CreateEventResponse
 	(*GetEventRequest)(nil),        // 19: boxoffice.v1.GetEventRequest
 	(*ListEventsRequest)(nil),      // 20: boxoffice.v1.ListEventsRequest
-	(*ListEventsResponse)(nil),     // 21: boxoffice.v1.ListEventsResponse
-	(*GetSeatMapRequest)(nil),      // 22: boxoffice.v1.GetSeatMapRequest
-	(*SeatList)(nil),               // 23: boxoffice.v1.SeatList
-	(*BestAvailable)(nil),          // 24: boxoffice.v1.BestAvailable
-	(*GeneralAdmission)(nil),       // 25: boxoffice.v1.GeneralAdmission
-	(*HoldRequest)(nil),            // 26: boxoffice.v1.HoldRequest
-	(*HoldResponse)(nil),           // 27: boxoffice.v1.HoldResponse
-	(*GetHoldRequest)(nil),         // 28: boxoffice.v1.GetHoldRequest
-	(*ExtendHoldRequest)(nil),      // 29: boxoffice.v1.ExtendHoldRequest
-	(*ReleaseRequest)(nil),         // 30: boxoffice.v1.ReleaseRequest
-	(*ReleaseResponse)(nil),        // 31: boxoffice.v1.ReleaseResponse
-	(*Ticket)(nil),                 // 32: boxoffice.v1.Ticket
-	(*SellRequest)(nil),            // 33: boxoffice.v1.SellRequest
-	(*SellResponse)(nil),           // 34: boxoffice.v1.SellResponse
-	(*RefundRequest)(nil),          // 35: boxoffice.v1.RefundRequest
-	(*RefundResponse)(nil),         // 36: boxoffice.v1.RefundResponse
-	(*SeatChange)(nil),             // 37: boxoffice.v1.SeatChange
-	(*WatchRequest)(nil),           // 38: boxoffice.v1.WatchRequest
-	(*WatchResponse)(nil),          // 39: boxoffice.v1.WatchResponse
-	(*ReadSeatMapsRequest)(nil),    // 40: boxoffice.v1.ReadSeatMapsRequest
-	(*ReadSeatMapsResponse)(nil),   // 41: boxoffice.v1.ReadSeatMapsResponse
-	(*StreamError)(nil),            // 42: boxoffice.v1.StreamError
-	(*CommandsRequest)(nil),        // 43: boxoffice.v1.CommandsRequest
-	(*CommandsResponse)(nil),       // 44: boxoffice.v1.CommandsResponse
-	(*NodeInfo)(nil),               // 45: boxoffice.v1.NodeInfo
-	(*ReplicaStatus)(nil),          // 46: boxoffice.v1.ReplicaStatus
-	(*GroupStatus)(nil),            // 47: boxoffice.v1.GroupStatus
-	(*StatusRequest)(nil),          // 48: boxoffice.v1.StatusRequest
-	(*StatusResponse)(nil),         // 49: boxoffice.v1.StatusResponse
-	(*ShardRoute)(nil),             // 50: boxoffice.v1.ShardRoute
-	(*RoutingRequest)(nil),         // 51: boxoffice.v1.RoutingRequest
-	(*RoutingResponse)(nil),        // 52: boxoffice.v1.RoutingResponse
-	(*RemoveNodeRequest)(nil),      // 53: boxoffice.v1.RemoveNodeRequest
-	(*RemoveNodeResponse)(nil),     // 54: boxoffice.v1.RemoveNodeResponse
-	(*Record)(nil),                 // 55: boxoffice.v1.Record
-	(*GetRecordRequest)(nil),       // 56: boxoffice.v1.GetRecordRequest
-	(*CompareAndSwapRequest)(nil),  // 57: boxoffice.v1.CompareAndSwapRequest
-	(*CompareAndSwapResponse)(nil), // 58: boxoffice.v1.CompareAndSwapResponse
-	(*DeleteRecordRequest)(nil),    // 59: boxoffice.v1.DeleteRecordRequest
-	(*DeleteRecordResponse)(nil),   // 60: boxoffice.v1.DeleteRecordResponse
-	(*AddRequest)(nil),             // 61: boxoffice.v1.AddRequest
-	(*AddResponse)(nil),            // 62: boxoffice.v1.AddResponse
-	(*ScanRequest)(nil),            // 63: boxoffice.v1.ScanRequest
-	(*ScanResponse)(nil),           // 64: boxoffice.v1.ScanResponse
-	nil,                            // 65: boxoffice.v1.StreamError.MetadataEntry
+	(*DeleteEventRequest)(nil),     // 21: boxoffice.v1.DeleteEventRequest
+	(*DeleteEventResponse)(nil),    // 22: boxoffice.v1.DeleteEventResponse
+	(*ListEventsResponse)(nil),     // 23: boxoffice.v1.ListEventsResponse
+	(*GetSeatMapRequest)(nil),      // 24: boxoffice.v1.GetSeatMapRequest
+	(*SeatList)(nil),               // 25: boxoffice.v1.SeatList
+	(*BestAvailable)(nil),          // 26: boxoffice.v1.BestAvailable
+	(*GeneralAdmission)(nil),       // 27: boxoffice.v1.GeneralAdmission
+	(*HoldRequest)(nil),            // 28: boxoffice.v1.HoldRequest
+	(*HoldResponse)(nil),           // 29: boxoffice.v1.HoldResponse
+	(*GetHoldRequest)(nil),         // 30: boxoffice.v1.GetHoldRequest
+	(*ExtendHoldRequest)(nil),      // 31: boxoffice.v1.ExtendHoldRequest
+	(*ReleaseRequest)(nil),         // 32: boxoffice.v1.ReleaseRequest
+	(*ReleaseResponse)(nil),        // 33: boxoffice.v1.ReleaseResponse
+	(*Ticket)(nil),                 // 34: boxoffice.v1.Ticket
+	(*SellRequest)(nil),            // 35: boxoffice.v1.SellRequest
+	(*SellResponse)(nil),           // 36: boxoffice.v1.SellResponse
+	(*RefundRequest)(nil),          // 37: boxoffice.v1.RefundRequest
+	(*RefundResponse)(nil),         // 38: boxoffice.v1.RefundResponse
+	(*SeatChange)(nil),             // 39: boxoffice.v1.SeatChange
+	(*WatchRequest)(nil),           // 40: boxoffice.v1.WatchRequest
+	(*WatchResponse)(nil),          // 41: boxoffice.v1.WatchResponse
+	(*ReadSeatMapsRequest)(nil),    // 42: boxoffice.v1.ReadSeatMapsRequest
+	(*ReadSeatMapsResponse)(nil),   // 43: boxoffice.v1.ReadSeatMapsResponse
+	(*StreamError)(nil),            // 44: boxoffice.v1.StreamError
+	(*CommandsRequest)(nil),        // 45: boxoffice.v1.CommandsRequest
+	(*CommandsResponse)(nil),       // 46: boxoffice.v1.CommandsResponse
+	(*NodeInfo)(nil),               // 47: boxoffice.v1.NodeInfo
+	(*ReplicaStatus)(nil),          // 48: boxoffice.v1.ReplicaStatus
+	(*GroupStatus)(nil),            // 49: boxoffice.v1.GroupStatus
+	(*StatusRequest)(nil),          // 50: boxoffice.v1.StatusRequest
+	(*StatusResponse)(nil),         // 51: boxoffice.v1.StatusResponse
+	(*ShardRoute)(nil),             // 52: boxoffice.v1.ShardRoute
+	(*RoutingRequest)(nil),         // 53: boxoffice.v1.RoutingRequest
+	(*RoutingResponse)(nil),        // 54: boxoffice.v1.RoutingResponse
+	(*RemoveNodeRequest)(nil),      // 55: boxoffice.v1.RemoveNodeRequest
+	(*RemoveNodeResponse)(nil),     // 56: boxoffice.v1.RemoveNodeResponse
+	(*Record)(nil),                 // 57: boxoffice.v1.Record
+	(*GetRecordRequest)(nil),       // 58: boxoffice.v1.GetRecordRequest
+	(*CompareAndSwapRequest)(nil),  // 59: boxoffice.v1.CompareAndSwapRequest
+	(*CompareAndSwapResponse)(nil), // 60: boxoffice.v1.CompareAndSwapResponse
+	(*DeleteRecordRequest)(nil),    // 61: boxoffice.v1.DeleteRecordRequest
+	(*DeleteRecordResponse)(nil),   // 62: boxoffice.v1.DeleteRecordResponse
+	(*AddRequest)(nil),             // 63: boxoffice.v1.AddRequest
+	(*AddResponse)(nil),            // 64: boxoffice.v1.AddResponse
+	(*ScanRequest)(nil),            // 65: boxoffice.v1.ScanRequest
+	(*ScanResponse)(nil),           // 66: boxoffice.v1.ScanResponse
+	nil,                            // 67: boxoffice.v1.StreamError.MetadataEntry
 }
 var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	5,  // 0: boxoffice.v1.Section.rows:type_name -> boxoffice.v1.Row
@@ -5232,88 +5367,91 @@ var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	8,  // 13: boxoffice.v1.CreateEventRequest.venue:type_name -> boxoffice.v1.Venue
 	9,  // 14: boxoffice.v1.CreateEventRequest.policy:type_name -> boxoffice.v1.EventPolicy
 	10, // 15: boxoffice.v1.CreateEventResponse.event:type_name -> boxoffice.v1.Event
-	10, // 16: boxoffice.v1.ListEventsResponse.events:type_name -> boxoffice.v1.Event
-	2,  // 17: boxoffice.v1.GetSeatMapRequest.consistency:type_name -> boxoffice.v1.ReadConsistency
-	3,  // 18: boxoffice.v1.GetSeatMapRequest.view:type_name -> boxoffice.v1.SeatMapView
-	23, // 19: boxoffice.v1.HoldRequest.seats:type_name -> boxoffice.v1.SeatList
-	24, // 20: boxoffice.v1.HoldRequest.best:type_name -> boxoffice.v1.BestAvailable
-	25, // 21: boxoffice.v1.HoldRequest.general_admission:type_name -> boxoffice.v1.GeneralAdmission
-	2,  // 22: boxoffice.v1.GetHoldRequest.consistency:type_name -> boxoffice.v1.ReadConsistency
-	32, // 23: boxoffice.v1.SellResponse.tickets:type_name -> boxoffice.v1.Ticket
-	32, // 24: boxoffice.v1.RefundResponse.tickets:type_name -> boxoffice.v1.Ticket
-	1,  // 25: boxoffice.v1.SeatChange.state:type_name -> boxoffice.v1.SeatState
-	15, // 26: boxoffice.v1.WatchRequest.after:type_name -> boxoffice.v1.ShardPosition
-	37, // 27: boxoffice.v1.WatchResponse.changes:type_name -> boxoffice.v1.SeatChange
-	22, // 28: boxoffice.v1.ReadSeatMapsRequest.read:type_name -> boxoffice.v1.GetSeatMapRequest
-	16, // 29: boxoffice.v1.ReadSeatMapsResponse.seat_map:type_name -> boxoffice.v1.SeatMap
-	42, // 30: boxoffice.v1.ReadSeatMapsResponse.error:type_name -> boxoffice.v1.StreamError
-	65, // 31: boxoffice.v1.StreamError.metadata:type_name -> boxoffice.v1.StreamError.MetadataEntry
-	26, // 32: boxoffice.v1.CommandsRequest.hold:type_name -> boxoffice.v1.HoldRequest
-	33, // 33: boxoffice.v1.CommandsRequest.sell:type_name -> boxoffice.v1.SellRequest
-	30, // 34: boxoffice.v1.CommandsRequest.release:type_name -> boxoffice.v1.ReleaseRequest
-	29, // 35: boxoffice.v1.CommandsRequest.extend_hold:type_name -> boxoffice.v1.ExtendHoldRequest
-	35, // 36: boxoffice.v1.CommandsRequest.refund:type_name -> boxoffice.v1.RefundRequest
-	43, // 37: boxoffice.v1.CommandsRequest.more:type_name -> boxoffice.v1.CommandsRequest
-	27, // 38: boxoffice.v1.CommandsResponse.hold:type_name -> boxoffice.v1.HoldResponse
-	34, // 39: boxoffice.v1.CommandsResponse.sell:type_name -> boxoffice.v1.SellResponse
-	31, // 40: boxoffice.v1.CommandsResponse.release:type_name -> boxoffice.v1.ReleaseResponse
-	27, // 41: boxoffice.v1.CommandsResponse.extend_hold:type_name -> boxoffice.v1.HoldResponse
-	36, // 42: boxoffice.v1.CommandsResponse.refund:type_name -> boxoffice.v1.RefundResponse
-	42, // 43: boxoffice.v1.CommandsResponse.error:type_name -> boxoffice.v1.StreamError
-	44, // 44: boxoffice.v1.CommandsResponse.more:type_name -> boxoffice.v1.CommandsResponse
-	46, // 45: boxoffice.v1.GroupStatus.replicas:type_name -> boxoffice.v1.ReplicaStatus
-	45, // 46: boxoffice.v1.StatusResponse.nodes:type_name -> boxoffice.v1.NodeInfo
-	47, // 47: boxoffice.v1.StatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
-	50, // 48: boxoffice.v1.RoutingResponse.shards:type_name -> boxoffice.v1.ShardRoute
-	45, // 49: boxoffice.v1.RoutingResponse.nodes:type_name -> boxoffice.v1.NodeInfo
-	55, // 50: boxoffice.v1.ScanResponse.records:type_name -> boxoffice.v1.Record
-	17, // 51: boxoffice.v1.Inventory.CreateEvent:input_type -> boxoffice.v1.CreateEventRequest
-	19, // 52: boxoffice.v1.Inventory.GetEvent:input_type -> boxoffice.v1.GetEventRequest
-	20, // 53: boxoffice.v1.Inventory.ListEvents:input_type -> boxoffice.v1.ListEventsRequest
-	22, // 54: boxoffice.v1.Inventory.GetSeatMap:input_type -> boxoffice.v1.GetSeatMapRequest
-	28, // 55: boxoffice.v1.Inventory.GetHold:input_type -> boxoffice.v1.GetHoldRequest
-	26, // 56: boxoffice.v1.Inventory.Hold:input_type -> boxoffice.v1.HoldRequest
-	29, // 57: boxoffice.v1.Inventory.ExtendHold:input_type -> boxoffice.v1.ExtendHoldRequest
-	30, // 58: boxoffice.v1.Inventory.Release:input_type -> boxoffice.v1.ReleaseRequest
-	33, // 59: boxoffice.v1.Inventory.Sell:input_type -> boxoffice.v1.SellRequest
-	35, // 60: boxoffice.v1.Inventory.Refund:input_type -> boxoffice.v1.RefundRequest
-	38, // 61: boxoffice.v1.Inventory.Watch:input_type -> boxoffice.v1.WatchRequest
-	40, // 62: boxoffice.v1.Inventory.ReadSeatMaps:input_type -> boxoffice.v1.ReadSeatMapsRequest
-	43, // 63: boxoffice.v1.Inventory.Commands:input_type -> boxoffice.v1.CommandsRequest
-	48, // 64: boxoffice.v1.Cluster.Status:input_type -> boxoffice.v1.StatusRequest
-	51, // 65: boxoffice.v1.Cluster.Routing:input_type -> boxoffice.v1.RoutingRequest
-	53, // 66: boxoffice.v1.Cluster.RemoveNode:input_type -> boxoffice.v1.RemoveNodeRequest
-	56, // 67: boxoffice.v1.Records.Get:input_type -> boxoffice.v1.GetRecordRequest
-	57, // 68: boxoffice.v1.Records.CompareAndSwap:input_type -> boxoffice.v1.CompareAndSwapRequest
-	59, // 69: boxoffice.v1.Records.Delete:input_type -> boxoffice.v1.DeleteRecordRequest
-	61, // 70: boxoffice.v1.Records.Add:input_type -> boxoffice.v1.AddRequest
-	63, // 71: boxoffice.v1.Records.Scan:input_type -> boxoffice.v1.ScanRequest
-	18, // 72: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
-	10, // 73: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
-	21, // 74: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
-	16, // 75: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
-	27, // 76: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
-	27, // 77: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
-	27, // 78: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
-	31, // 79: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
-	34, // 80: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
-	36, // 81: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
-	39, // 82: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
-	41, // 83: boxoffice.v1.Inventory.ReadSeatMaps:output_type -> boxoffice.v1.ReadSeatMapsResponse
-	44, // 84: boxoffice.v1.Inventory.Commands:output_type -> boxoffice.v1.CommandsResponse
-	49, // 85: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
-	52, // 86: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
-	54, // 87: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
-	55, // 88: boxoffice.v1.Records.Get:output_type -> boxoffice.v1.Record
-	58, // 89: boxoffice.v1.Records.CompareAndSwap:output_type -> boxoffice.v1.CompareAndSwapResponse
-	60, // 90: boxoffice.v1.Records.Delete:output_type -> boxoffice.v1.DeleteRecordResponse
-	62, // 91: boxoffice.v1.Records.Add:output_type -> boxoffice.v1.AddResponse
-	64, // 92: boxoffice.v1.Records.Scan:output_type -> boxoffice.v1.ScanResponse
-	72, // [72:93] is the sub-list for method output_type
-	51, // [51:72] is the sub-list for method input_type
-	51, // [51:51] is the sub-list for extension type_name
-	51, // [51:51] is the sub-list for extension extendee
-	0,  // [0:51] is the sub-list for field type_name
+	10, // 16: boxoffice.v1.DeleteEventResponse.event:type_name -> boxoffice.v1.Event
+	10, // 17: boxoffice.v1.ListEventsResponse.events:type_name -> boxoffice.v1.Event
+	2,  // 18: boxoffice.v1.GetSeatMapRequest.consistency:type_name -> boxoffice.v1.ReadConsistency
+	3,  // 19: boxoffice.v1.GetSeatMapRequest.view:type_name -> boxoffice.v1.SeatMapView
+	25, // 20: boxoffice.v1.HoldRequest.seats:type_name -> boxoffice.v1.SeatList
+	26, // 21: boxoffice.v1.HoldRequest.best:type_name -> boxoffice.v1.BestAvailable
+	27, // 22: boxoffice.v1.HoldRequest.general_admission:type_name -> boxoffice.v1.GeneralAdmission
+	2,  // 23: boxoffice.v1.GetHoldRequest.consistency:type_name -> boxoffice.v1.ReadConsistency
+	34, // 24: boxoffice.v1.SellResponse.tickets:type_name -> boxoffice.v1.Ticket
+	34, // 25: boxoffice.v1.RefundResponse.tickets:type_name -> boxoffice.v1.Ticket
+	1,  // 26: boxoffice.v1.SeatChange.state:type_name -> boxoffice.v1.SeatState
+	15, // 27: boxoffice.v1.WatchRequest.after:type_name -> boxoffice.v1.ShardPosition
+	39, // 28: boxoffice.v1.WatchResponse.changes:type_name -> boxoffice.v1.SeatChange
+	24, // 29: boxoffice.v1.ReadSeatMapsRequest.read:type_name -> boxoffice.v1.GetSeatMapRequest
+	16, // 30: boxoffice.v1.ReadSeatMapsResponse.seat_map:type_name -> boxoffice.v1.SeatMap
+	44, // 31: boxoffice.v1.ReadSeatMapsResponse.error:type_name -> boxoffice.v1.StreamError
+	67, // 32: boxoffice.v1.StreamError.metadata:type_name -> boxoffice.v1.StreamError.MetadataEntry
+	28, // 33: boxoffice.v1.CommandsRequest.hold:type_name -> boxoffice.v1.HoldRequest
+	35, // 34: boxoffice.v1.CommandsRequest.sell:type_name -> boxoffice.v1.SellRequest
+	32, // 35: boxoffice.v1.CommandsRequest.release:type_name -> boxoffice.v1.ReleaseRequest
+	31, // 36: boxoffice.v1.CommandsRequest.extend_hold:type_name -> boxoffice.v1.ExtendHoldRequest
+	37, // 37: boxoffice.v1.CommandsRequest.refund:type_name -> boxoffice.v1.RefundRequest
+	45, // 38: boxoffice.v1.CommandsRequest.more:type_name -> boxoffice.v1.CommandsRequest
+	29, // 39: boxoffice.v1.CommandsResponse.hold:type_name -> boxoffice.v1.HoldResponse
+	36, // 40: boxoffice.v1.CommandsResponse.sell:type_name -> boxoffice.v1.SellResponse
+	33, // 41: boxoffice.v1.CommandsResponse.release:type_name -> boxoffice.v1.ReleaseResponse
+	29, // 42: boxoffice.v1.CommandsResponse.extend_hold:type_name -> boxoffice.v1.HoldResponse
+	38, // 43: boxoffice.v1.CommandsResponse.refund:type_name -> boxoffice.v1.RefundResponse
+	44, // 44: boxoffice.v1.CommandsResponse.error:type_name -> boxoffice.v1.StreamError
+	46, // 45: boxoffice.v1.CommandsResponse.more:type_name -> boxoffice.v1.CommandsResponse
+	48, // 46: boxoffice.v1.GroupStatus.replicas:type_name -> boxoffice.v1.ReplicaStatus
+	47, // 47: boxoffice.v1.StatusResponse.nodes:type_name -> boxoffice.v1.NodeInfo
+	49, // 48: boxoffice.v1.StatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
+	52, // 49: boxoffice.v1.RoutingResponse.shards:type_name -> boxoffice.v1.ShardRoute
+	47, // 50: boxoffice.v1.RoutingResponse.nodes:type_name -> boxoffice.v1.NodeInfo
+	57, // 51: boxoffice.v1.ScanResponse.records:type_name -> boxoffice.v1.Record
+	17, // 52: boxoffice.v1.Inventory.CreateEvent:input_type -> boxoffice.v1.CreateEventRequest
+	19, // 53: boxoffice.v1.Inventory.GetEvent:input_type -> boxoffice.v1.GetEventRequest
+	21, // 54: boxoffice.v1.Inventory.DeleteEvent:input_type -> boxoffice.v1.DeleteEventRequest
+	20, // 55: boxoffice.v1.Inventory.ListEvents:input_type -> boxoffice.v1.ListEventsRequest
+	24, // 56: boxoffice.v1.Inventory.GetSeatMap:input_type -> boxoffice.v1.GetSeatMapRequest
+	30, // 57: boxoffice.v1.Inventory.GetHold:input_type -> boxoffice.v1.GetHoldRequest
+	28, // 58: boxoffice.v1.Inventory.Hold:input_type -> boxoffice.v1.HoldRequest
+	31, // 59: boxoffice.v1.Inventory.ExtendHold:input_type -> boxoffice.v1.ExtendHoldRequest
+	32, // 60: boxoffice.v1.Inventory.Release:input_type -> boxoffice.v1.ReleaseRequest
+	35, // 61: boxoffice.v1.Inventory.Sell:input_type -> boxoffice.v1.SellRequest
+	37, // 62: boxoffice.v1.Inventory.Refund:input_type -> boxoffice.v1.RefundRequest
+	40, // 63: boxoffice.v1.Inventory.Watch:input_type -> boxoffice.v1.WatchRequest
+	42, // 64: boxoffice.v1.Inventory.ReadSeatMaps:input_type -> boxoffice.v1.ReadSeatMapsRequest
+	45, // 65: boxoffice.v1.Inventory.Commands:input_type -> boxoffice.v1.CommandsRequest
+	50, // 66: boxoffice.v1.Cluster.Status:input_type -> boxoffice.v1.StatusRequest
+	53, // 67: boxoffice.v1.Cluster.Routing:input_type -> boxoffice.v1.RoutingRequest
+	55, // 68: boxoffice.v1.Cluster.RemoveNode:input_type -> boxoffice.v1.RemoveNodeRequest
+	58, // 69: boxoffice.v1.Records.Get:input_type -> boxoffice.v1.GetRecordRequest
+	59, // 70: boxoffice.v1.Records.CompareAndSwap:input_type -> boxoffice.v1.CompareAndSwapRequest
+	61, // 71: boxoffice.v1.Records.Delete:input_type -> boxoffice.v1.DeleteRecordRequest
+	63, // 72: boxoffice.v1.Records.Add:input_type -> boxoffice.v1.AddRequest
+	65, // 73: boxoffice.v1.Records.Scan:input_type -> boxoffice.v1.ScanRequest
+	18, // 74: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
+	10, // 75: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
+	22, // 76: boxoffice.v1.Inventory.DeleteEvent:output_type -> boxoffice.v1.DeleteEventResponse
+	23, // 77: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
+	16, // 78: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
+	29, // 79: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
+	29, // 80: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
+	29, // 81: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
+	33, // 82: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
+	36, // 83: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
+	38, // 84: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
+	41, // 85: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
+	43, // 86: boxoffice.v1.Inventory.ReadSeatMaps:output_type -> boxoffice.v1.ReadSeatMapsResponse
+	46, // 87: boxoffice.v1.Inventory.Commands:output_type -> boxoffice.v1.CommandsResponse
+	51, // 88: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
+	54, // 89: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
+	56, // 90: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
+	57, // 91: boxoffice.v1.Records.Get:output_type -> boxoffice.v1.Record
+	60, // 92: boxoffice.v1.Records.CompareAndSwap:output_type -> boxoffice.v1.CompareAndSwapResponse
+	62, // 93: boxoffice.v1.Records.Delete:output_type -> boxoffice.v1.DeleteRecordResponse
+	64, // 94: boxoffice.v1.Records.Add:output_type -> boxoffice.v1.AddResponse
+	66, // 95: boxoffice.v1.Records.Scan:output_type -> boxoffice.v1.ScanResponse
+	74, // [74:96] is the sub-list for method output_type
+	52, // [52:74] is the sub-list for method input_type
+	52, // [52:52] is the sub-list for extension type_name
+	52, // [52:52] is the sub-list for extension extendee
+	0,  // [0:52] is the sub-list for field type_name
 }
 
 func init() { file_api_boxoffice_v1_boxoffice_proto_init() }
@@ -5321,23 +5459,23 @@ func file_api_boxoffice_v1_boxoffice_proto_init() {
 	if File_api_boxoffice_v1_boxoffice_proto != nil {
 		return
 	}
-	file_api_boxoffice_v1_boxoffice_proto_msgTypes[22].OneofWrappers = []any{
+	file_api_boxoffice_v1_boxoffice_proto_msgTypes[24].OneofWrappers = []any{
 		(*HoldRequest_Seats)(nil),
 		(*HoldRequest_Best)(nil),
 		(*HoldRequest_GeneralAdmission)(nil),
 	}
-	file_api_boxoffice_v1_boxoffice_proto_msgTypes[37].OneofWrappers = []any{
+	file_api_boxoffice_v1_boxoffice_proto_msgTypes[39].OneofWrappers = []any{
 		(*ReadSeatMapsResponse_SeatMap)(nil),
 		(*ReadSeatMapsResponse_Error)(nil),
 	}
-	file_api_boxoffice_v1_boxoffice_proto_msgTypes[39].OneofWrappers = []any{
+	file_api_boxoffice_v1_boxoffice_proto_msgTypes[41].OneofWrappers = []any{
 		(*CommandsRequest_Hold)(nil),
 		(*CommandsRequest_Sell)(nil),
 		(*CommandsRequest_Release)(nil),
 		(*CommandsRequest_ExtendHold)(nil),
 		(*CommandsRequest_Refund)(nil),
 	}
-	file_api_boxoffice_v1_boxoffice_proto_msgTypes[40].OneofWrappers = []any{
+	file_api_boxoffice_v1_boxoffice_proto_msgTypes[42].OneofWrappers = []any{
 		(*CommandsResponse_Hold)(nil),
 		(*CommandsResponse_Sell)(nil),
 		(*CommandsResponse_Release)(nil),
@@ -5351,7 +5489,7 @@ func file_api_boxoffice_v1_boxoffice_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_api_boxoffice_v1_boxoffice_proto_rawDesc), len(file_api_boxoffice_v1_boxoffice_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   62,
+			NumMessages:   64,
 			NumExtensions: 0,
 			NumServices:   3,
 		},

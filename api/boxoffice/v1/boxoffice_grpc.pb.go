@@ -12,8 +12,15 @@
 //                       that is not a sold ticket of its order (TICKET_NOT_IN_ORDER)
 //   ABORTED             a requested seat is held or sold by someone else (SEAT_UNAVAILABLE)
 //   RESOURCE_EXHAUSTED  best-available or GA found too few seats (NOT_ENOUGH_SEATS),
-//                       or a server queue is full (BUSY: retry with backoff)
-//   FAILED_PRECONDITION the hold expired (HOLD_EXPIRED)
+//                       or a server queue is full (BUSY: retry with backoff),
+//                       or the client has as many streams open on the node as
+//                       it allows (STREAM_LIMIT: close one), or CreateEvent
+//                       would pass the cluster's budget of live events or
+//                       seats (EVENT_BUDGET_EXCEEDED: archive events with
+//                       DeleteEvent)
+//   FAILED_PRECONDITION the hold expired (HOLD_EXPIRED); the event is archived
+//                       (EVENT_ARCHIVED); DeleteEvent of an event with
+//                       active holds (EVENT_HAS_ACTIVE_HOLDS)
 //   PERMISSION_DENIED   the hold belongs to another holder (HOLD_NOT_OWNED); the
 //                       caller's certificate role may not call the method
 //                       (ROLE_NOT_ALLOWED; metadata "role" and "service")
@@ -53,6 +60,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	Inventory_CreateEvent_FullMethodName  = "/boxoffice.v1.Inventory/CreateEvent"
 	Inventory_GetEvent_FullMethodName     = "/boxoffice.v1.Inventory/GetEvent"
+	Inventory_DeleteEvent_FullMethodName  = "/boxoffice.v1.Inventory/DeleteEvent"
 	Inventory_ListEvents_FullMethodName   = "/boxoffice.v1.Inventory/ListEvents"
 	Inventory_GetSeatMap_FullMethodName   = "/boxoffice.v1.Inventory/GetSeatMap"
 	Inventory_GetHold_FullMethodName      = "/boxoffice.v1.Inventory/GetHold"
@@ -72,6 +80,13 @@ const (
 type InventoryClient interface {
 	CreateEvent(ctx context.Context, in *CreateEventRequest, opts ...grpc.CallOption) (*CreateEventResponse, error)
 	GetEvent(ctx context.Context, in *GetEventRequest, opts ...grpc.CallOption) (*Event, error)
+	// DeleteEvent archives an event: refused FAILED_PRECONDITION
+	// (EVENT_HAS_ACTIVE_HOLDS) while any shard has an unexpired hold, else
+	// the event's seat state is dropped on every replica and the event is
+	// ARCHIVED. Sold tickets are not refunded. Idempotent by request_id; a
+	// call that failed midway (the event left ARCHIVING) is finished by a
+	// retry.
+	DeleteEvent(ctx context.Context, in *DeleteEventRequest, opts ...grpc.CallOption) (*DeleteEventResponse, error)
 	ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error)
 	GetSeatMap(ctx context.Context, in *GetSeatMapRequest, opts ...grpc.CallOption) (*SeatMap, error)
 	GetHold(ctx context.Context, in *GetHoldRequest, opts ...grpc.CallOption) (*HoldResponse, error)
@@ -134,6 +149,16 @@ func (c *inventoryClient) GetEvent(ctx context.Context, in *GetEventRequest, opt
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Event)
 	err := c.cc.Invoke(ctx, Inventory_GetEvent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryClient) DeleteEvent(ctx context.Context, in *DeleteEventRequest, opts ...grpc.CallOption) (*DeleteEventResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteEventResponse)
+	err := c.cc.Invoke(ctx, Inventory_DeleteEvent_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -271,6 +296,13 @@ type Inventory_CommandsClient = grpc.BidiStreamingClient[CommandsRequest, Comman
 type InventoryServer interface {
 	CreateEvent(context.Context, *CreateEventRequest) (*CreateEventResponse, error)
 	GetEvent(context.Context, *GetEventRequest) (*Event, error)
+	// DeleteEvent archives an event: refused FAILED_PRECONDITION
+	// (EVENT_HAS_ACTIVE_HOLDS) while any shard has an unexpired hold, else
+	// the event's seat state is dropped on every replica and the event is
+	// ARCHIVED. Sold tickets are not refunded. Idempotent by request_id; a
+	// call that failed midway (the event left ARCHIVING) is finished by a
+	// retry.
+	DeleteEvent(context.Context, *DeleteEventRequest) (*DeleteEventResponse, error)
 	ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error)
 	GetSeatMap(context.Context, *GetSeatMapRequest) (*SeatMap, error)
 	GetHold(context.Context, *GetHoldRequest) (*HoldResponse, error)
@@ -324,6 +356,9 @@ func (UnimplementedInventoryServer) CreateEvent(context.Context, *CreateEventReq
 }
 func (UnimplementedInventoryServer) GetEvent(context.Context, *GetEventRequest) (*Event, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetEvent not implemented")
+}
+func (UnimplementedInventoryServer) DeleteEvent(context.Context, *DeleteEventRequest) (*DeleteEventResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteEvent not implemented")
 }
 func (UnimplementedInventoryServer) ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListEvents not implemented")
@@ -411,6 +446,24 @@ func _Inventory_GetEvent_Handler(srv interface{}, ctx context.Context, dec func(
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(InventoryServer).GetEvent(ctx, req.(*GetEventRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Inventory_DeleteEvent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteEventRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServer).DeleteEvent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Inventory_DeleteEvent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServer).DeleteEvent(ctx, req.(*DeleteEventRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -598,6 +651,10 @@ var Inventory_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetEvent",
 			Handler:    _Inventory_GetEvent_Handler,
+		},
+		{
+			MethodName: "DeleteEvent",
+			Handler:    _Inventory_DeleteEvent_Handler,
 		},
 		{
 			MethodName: "ListEvents",

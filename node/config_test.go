@@ -1,0 +1,34 @@
+package node
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestConfigBoundsDefaultsAndValidate: the stream and budget bounds have
+// finite defaults, and Validate names the field and value it rejects.
+func TestConfigBoundsDefaultsAndValidate(t *testing.T) {
+	base := Config{NodeID: "n1", DataDir: t.TempDir(), Plaintext: true}.WithDefaults()
+	if base.StreamsPerConnectionMax != 1024 || base.StreamsPerIdentityMax != 512 || base.EventsMax != 10_000 || base.SeatsMax != 50_000_000 {
+		t.Fatalf("defaults: %d streams per connection, %d per identity, %d events, %d seats",
+			base.StreamsPerConnectionMax, base.StreamsPerIdentityMax, base.EventsMax, base.SeatsMax)
+	}
+	if err := base.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		change func(*Config)
+		want   string
+	}{
+		{func(c *Config) { c.StreamsPerConnectionMax = 8 }, "StreamsPerConnectionMax = 8"},
+		{func(c *Config) { c.StreamsPerIdentityMax = -1 }, "StreamsPerIdentityMax = -1"},
+		{func(c *Config) { c.EventsMax = -5 }, "EventsMax = -5"},
+		{func(c *Config) { c.SeatsMax = 1 << 41 }, "SeatsMax = 2199023255552"},
+	} {
+		c := base
+		tt.change(&c)
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Validate: %v, want an error naming %q", err, tt.want)
+		}
+	}
+}
