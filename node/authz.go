@@ -139,6 +139,7 @@ var (
 // Every method served on the gRPC port must be here.
 var methodRoles = map[string]roleSet{
 	boxofficev1.Inventory_CreateEvent_FullMethodName:  inventoryAll,
+	boxofficev1.Inventory_DeleteEvent_FullMethodName:  inventoryAll,
 	boxofficev1.Inventory_GetEvent_FullMethodName:     reads,
 	boxofficev1.Inventory_ListEvents_FullMethodName:   reads,
 	boxofficev1.Inventory_GetSeatMap_FullMethodName:   reads,
