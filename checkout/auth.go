@@ -126,6 +126,11 @@ func (g *Gateway) devLogin(c *call) (int, any, error) {
 	if err := validID("subject", req.Subject); err != nil {
 		return 0, nil, err
 	}
+	if req.Role == RoleFan {
+		if err := g.rememberFan(c.ctx, req.Subject); err != nil {
+			return 0, nil, err
+		}
+	}
 	tok, err := g.IssueToken(req.Subject, req.Role, devTokenTTL)
 	if err != nil {
 		return 0, nil, err

@@ -3,7 +3,6 @@ package checkout
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -29,15 +28,15 @@ import (
 // their steps are CAS operations, so concurrent runners never
 // double-apply).
 type Gateway struct {
-	cfg       Config
-	id        string // random per process: names this gateway's janitor lease
-	mux       *http.ServeMux
-	routes    []*route
-	ticketPub ed25519.PublicKey
-	limiter   *rateLimiter
-	metrics   *metrics
-	registry  *prometheus.Registry
-	prepared  sync.Map // event id -> struct{}: prepareEvent started (inventory.go)
+	cfg      Config
+	id       string // random per process: names this gateway's janitor lease
+	mux      *http.ServeMux
+	routes   []*route
+	tickets  ticketKeys // QR signing keys, record seals, known fans (tickets.go)
+	limiter  *rateLimiter
+	metrics  *metrics
+	registry *prometheus.Registry
+	prepared sync.Map // event id -> struct{}: prepareEvent started (inventory.go)
 }
 
 // Role is the role claim of a bearer token.
@@ -85,14 +84,14 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	cfg = cfg.withDefaults()
 	g := &Gateway{
-		cfg:       cfg,
-		id:        randomHex(8),
-		mux:       http.NewServeMux(),
-		ticketPub: cfg.TicketKey.Public().(ed25519.PublicKey),
-		limiter:   newRateLimiter(RateLimiterKeysMax),
-		registry:  prometheus.NewRegistry(),
+		cfg:      cfg,
+		id:       randomHex(8),
+		mux:      http.NewServeMux(),
+		limiter:  newRateLimiter(RateLimiterKeysMax),
+		registry: prometheus.NewRegistry(),
 	}
 	g.metrics = newMetrics(g.registry)
+	g.initTickets()
 	g.routes = g.routeTable()
 	for _, rt := range g.routes {
 		if rt.demoOnly && !cfg.DemoMode {
@@ -192,6 +191,11 @@ func (g *Gateway) prepare(c *call, rt *route) error {
 			return problem(ErrForbidden, fmt.Sprintf("role %q may not call %s %s", role, rt.method, rt.pattern))
 		}
 		c.subject, c.role = subject, role
+		if role == RoleFan {
+			if err := g.rememberFan(c.ctx, subject); err != nil {
+				return err
+			}
+		}
 		if wait, ok := g.limiter.allow("sub:"+subject, g.cfg.RatePerFan, g.now()); !ok {
 			return &detailedError{err: ErrRateLimited, detail: "too many requests from " + subject, retryAfter: wait}
 		}

@@ -9,10 +9,11 @@ import (
 )
 
 type metrics struct {
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
-	payments *prometheus.CounterVec
-	checkins *prometheus.CounterVec
+	requests  *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+	payments  *prometheus.CounterVec
+	checkins  *prometheus.CounterVec
+	untrusted *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -34,8 +35,12 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Namespace: "boxoffice", Subsystem: "gateway", Name: "checkins_total",
 			Help: "Ticket scans by result (admitted, already_scanned, revoked, invalid).",
 		}, []string{"result"}),
+		untrusted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "boxoffice", Subsystem: "gateway", Name: "untrusted_records_total",
+			Help: "Stored records refused because their seal did not verify, by key prefix (ticket, order, fanticket, ...).",
+		}, []string{"prefix"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.payments, m.checkins,
+	reg.MustRegister(m.requests, m.latency, m.payments, m.checkins, m.untrusted,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
