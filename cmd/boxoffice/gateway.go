@@ -164,7 +164,7 @@ type ticketKeyOptions struct {
 
 func ticketKeyFlags(fs *flag.FlagSet) ticketKeyOptions {
 	return ticketKeyOptions{
-		ticketOld: fs.String("ticket-key-old", os.Getenv("BOXOFFICE_TICKET_KEY_OLD"), "comma-separated base64 Ed25519 public keys of earlier --ticket-keys whose QRs are still accepted"),
+		ticketOld: fs.String("ticket-key-old", os.Getenv("BOXOFFICE_TICKET_KEY_OLD"), "comma-separated base64 (or base64url) Ed25519 public keys of earlier --ticket-keys whose QRs are still accepted"),
 		record:    fs.String("record-key", os.Getenv("BOXOFFICE_RECORD_KEY"), "base64 key (>= 32 bytes) sealing ticket and order records (shared by all gateways; random with --demo)"),
 		recordOld: fs.String("record-key-old", os.Getenv("BOXOFFICE_RECORD_KEY_OLD"), "comma-separated base64 earlier --record-keys whose records are still accepted"),
 		scan:      fs.String("scan-secret", os.Getenv("BOXOFFICE_SCAN_SECRET"), "base64 secret (>= 32 bytes) deriving events' scan keys for rotating QR codes (shared by all gateways; random with --demo)"),
@@ -174,6 +174,9 @@ func ticketKeyFlags(fs *flag.FlagSet) ticketKeyOptions {
 func (k ticketKeyOptions) parse(demo bool) (older []ed25519.PublicKey, records checkout.KeyRing, scan []byte, err error) {
 	for _, item := range splitKeyList(*k.ticketOld) {
 		pub, err := base64.StdEncoding.DecodeString(item)
+		if err != nil {
+			pub, err = base64.RawURLEncoding.DecodeString(item) // as GET /v1/tickets/public-key prints it
+		}
 		if err != nil || len(pub) != ed25519.PublicKeySize {
 			return nil, records, nil, fmt.Errorf("--ticket-key-old: want base64 Ed25519 public keys of %d bytes", ed25519.PublicKeySize)
 		}
