@@ -369,13 +369,17 @@ func (g *Gateway) transferTicket(c *call) (int, any, error) {
 	return http.StatusOK, g.ticketView(t, false), nil
 }
 
-// revokeForRefund revokes ticket id for the refund of order, unless it was
-// checked in or no longer belongs to fan. Repeating it is harmless.
-func (g *Gateway) revokeForRefund(ctx context.Context, id, order, fan string) error {
+// revokeForRefund revokes ticket ot of order o for its refund, unless it
+// was checked in or no longer belongs to the buyer. Repeating it is
+// harmless. A ticket not yet written (issueTickets still running) is
+// written revoked, so a late issueTickets cannot create it valid.
+func (g *Gateway) revokeForRefund(ctx context.Context, o orderRecord, ot orderTicket) error {
+	id, order, fan := ot.TicketID, o.OrderID, o.Fan
 	t, err := updateSealed(ctx, g, ticketKey(id), func(t *ticketRecord, exists bool) (bool, error) {
 		switch {
 		case !exists:
-			return false, problem(ErrMissing, "no ticket "+id)
+			*t = ticketRecord{TicketID: id, EventID: o.EventID, SeatID: ot.SeatID, OrderID: order, PriceTier: ot.PriceTier,
+				Owner: fan, QRID: qrID(id, 0), State: "valid", IssuedAt: g.now()}
 		case t.State == "revoked" && t.RefundOrder == order:
 			return false, nil // revoked by this refund already
 		case t.CheckIn != nil:
