@@ -170,3 +170,12 @@ func qrText(ticket map[string]any) string {
 	}
 	return str(ticket, "qr_payload") + "." + code
 }
+
+// sealedBody is the JSON of a sealed record (<key id>.<mac>.<JSON>).
+func sealedBody(value []byte) []byte {
+	parts := bytes.SplitN(value, []byte("."), 3)
+	if len(parts) != 3 {
+		return value
+	}
+	return parts[2]
+}

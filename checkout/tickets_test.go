@@ -149,7 +149,7 @@ func TestForgedTicketRecordRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := []byte(strings.SplitN(string(sealed), ".", 3)[2]) // <key id>.<mac>.<JSON>
+	body := sealedBody(sealed)
 	var rec map[string]any
 	if err := json.Unmarshal(body, &rec); err != nil {
 		t.Fatalf("stored ticket: %v (%s)", err, sealed)
