@@ -128,8 +128,11 @@ func (s *sealer) open(storeKey string, value []byte) ([]byte, error) {
 	return body, err
 }
 
+// errUntrusted is what every record that fails its seal reads as.
+var errUntrusted = problem(ErrRecordUntrusted, "the stored record is not trusted: it was not written by a gateway of this deployment")
+
 func (s *sealer) openQuiet(storeKey string, value []byte) ([]byte, error) {
-	untrusted := problem(ErrRecordUntrusted, "the stored record is not trusted: it was not written by a gateway of this deployment")
+	untrusted := errUntrusted
 	kid, rest, ok1 := strings.Cut(string(value[:min(len(value), 200)]), ".")
 	macText, _, ok2 := strings.Cut(rest, ".")
 	if !ok1 || !ok2 {
