@@ -28,15 +28,15 @@ import (
 // their steps are CAS operations, so concurrent runners never
 // double-apply).
 type Gateway struct {
-	cfg      Config
-	id       string // random per process: names this gateway's janitor lease
-	mux      *http.ServeMux
-	routes   []*route
-	tickets  ticketKeys // QR signing keys, record seals, known fans (tickets.go)
-	limiter  *rateLimiter
-	metrics  *metrics
-	registry *prometheus.Registry
-	prepared sync.Map // event id -> struct{}: prepareEvent started (inventory.go)
+	cfg       Config
+	id        string // random per process: names this gateway's janitor lease
+	mux       *http.ServeMux
+	routes    []*route
+	ticketing *ticketKeys // QR signing keys, record seals, known fans (tickets.go)
+	limiter   *rateLimiter
+	metrics   *metrics
+	registry  *prometheus.Registry
+	prepared  sync.Map // event id -> struct{}: prepareEvent started (inventory.go)
 }
 
 // Role is the role claim of a bearer token.
@@ -84,14 +84,14 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	cfg = cfg.withDefaults()
 	g := &Gateway{
-		cfg:      cfg,
-		id:       randomHex(8),
-		mux:      http.NewServeMux(),
-		limiter:  newRateLimiter(RateLimiterKeysMax),
-		registry: prometheus.NewRegistry(),
+		cfg:       cfg,
+		id:        randomHex(8),
+		mux:       http.NewServeMux(),
+		ticketing: newTicketKeys(cfg),
+		limiter:   newRateLimiter(RateLimiterKeysMax),
+		registry:  prometheus.NewRegistry(),
 	}
 	g.metrics = newMetrics(g.registry)
-	g.initTickets()
 	g.routes = g.routeTable()
 	for _, rt := range g.routes {
 		if rt.demoOnly && !cfg.DemoMode {

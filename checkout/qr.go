@@ -211,12 +211,12 @@ func (l *RevocationList) Check(p QRPayload) error {
 // qrKeys is the gateway's QRKeys: every accepted signing key, and the scan
 // secret.
 func (g *Gateway) qrKeys() QRKeys {
-	return QRKeys{Public: g.tickets.public, ScanSecret: g.cfg.ScanSecret}
+	return QRKeys{Public: g.ticketing.public, ScanSecret: g.cfg.ScanSecret}
 }
 
 // signQR returns the signed payload ("<payload>.<signature>") of t.
 func (g *Gateway) signQR(t ticketRecord) string {
-	payload, _ := json.Marshal(QRPayload{Version: qrPayloadVersion, KeyID: g.tickets.kid, TicketID: t.TicketID, QRID: t.QRID,
+	payload, _ := json.Marshal(QRPayload{Version: qrPayloadVersion, KeyID: g.ticketing.kid, TicketID: t.TicketID, QRID: t.QRID,
 		EventID: t.EventID, SeatID: t.SeatID, Owner: t.Owner})
 	sig := ed25519.Sign(g.cfg.TicketKey, payload)
 	return base64.RawURLEncoding.EncodeToString(payload) + "." + base64.RawURLEncoding.EncodeToString(sig)

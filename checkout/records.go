@@ -94,8 +94,7 @@ func (r KeyRing) validate(field string) error {
 
 // sealer seals and opens records with a key ring.
 type sealer struct {
-	ring   KeyRing
-	failed func(key string) // counts and logs a record that does not open
+	ring KeyRing
 }
 
 func recordMAC(key []byte, storeKey string, body []byte) []byte {
@@ -118,20 +117,12 @@ func (s *sealer) seal(storeKey string, body []byte) []byte {
 	return append(out, body...)
 }
 
-// open checks value's seal for storeKey and returns the body, or an error
-// wrapping ErrRecordUntrusted.
-func (s *sealer) open(storeKey string, value []byte) ([]byte, error) {
-	body, err := s.openQuiet(storeKey, value)
-	if err != nil && s.failed != nil {
-		s.failed(storeKey)
-	}
-	return body, err
-}
-
 // errUntrusted is what every record that fails its seal reads as.
 var errUntrusted = problem(ErrRecordUntrusted, "the stored record is not trusted: it was not written by a gateway of this deployment")
 
-func (s *sealer) openQuiet(storeKey string, value []byte) ([]byte, error) {
+// open checks value's seal for storeKey and returns the body, or an error
+// wrapping ErrRecordUntrusted.
+func (s *sealer) open(storeKey string, value []byte) ([]byte, error) {
 	untrusted := errUntrusted
 	kid, rest, ok1 := strings.Cut(string(value[:min(len(value), 200)]), ".")
 	macText, _, ok2 := strings.Cut(rest, ".")
@@ -176,8 +167,8 @@ func (l *untrustedLog) first(key string) bool {
 }
 
 func (g *Gateway) recordUntrusted(key string) {
-	g.metrics.untrusted.WithLabelValues(strings.SplitN(key, "/", 2)[0]).Inc()
-	if g.tickets.untrustedSeen.first(key) {
+	g.metrics.forged.WithLabelValues(strings.SplitN(key, "/", 2)[0]).Inc()
+	if g.ticketing.untrustedSeen.first(key) {
 		g.cfg.Logger.Error("refusing a stored record whose seal does not verify (written by something other than a gateway, or with a key no longer in --record-key)", "key", key)
 	}
 }
@@ -189,7 +180,7 @@ func (g *Gateway) getSealed(ctx context.Context, key string, v any) (uint64, err
 	if err != nil {
 		return 0, err
 	}
-	body, err := g.tickets.sealer.open(key, raw)
+	body, err := g.openSealed(key, raw)
 	if err != nil {
 		return 0, err
 	}
@@ -205,21 +196,28 @@ func (g *Gateway) casSealed(ctx context.Context, key string, expected uint64, v 
 	if err != nil {
 		return 0, err
 	}
-	return g.cfg.Store.CompareAndSwap(ctx, key, expected, g.tickets.sealer.seal(key, body))
+	return g.cfg.Store.CompareAndSwap(ctx, key, expected, g.ticketing.sealer.seal(key, body))
 }
 
 // createSealedOnce writes raw sealed under key unless the key exists.
 func (g *Gateway) createSealedOnce(ctx context.Context, key string, raw []byte) error {
-	if _, err := g.cfg.Store.CompareAndSwap(ctx, key, 0, g.tickets.sealer.seal(key, raw)); err != nil && !errors.Is(err, ErrVersionMismatch) {
+	if _, err := g.cfg.Store.CompareAndSwap(ctx, key, 0, g.ticketing.sealer.seal(key, raw)); err != nil && !errors.Is(err, ErrVersionMismatch) {
 		return err
 	}
 	return nil
 }
 
-// openIndex checks a sealed index entry (fanticket/, fanorder/,
-// eventticket/) and returns its body.
-func (g *Gateway) openIndex(kv KeyValue) ([]byte, error) {
-	return g.tickets.sealer.open(kv.Key, kv.Value)
+// openIndex checks a sealed index entry (fanticket/, fanorder/) or feed
+// entry (revfeed/) and returns its body.
+func (g *Gateway) openIndex(kv KeyValue) ([]byte, error) { return g.openSealed(kv.Key, kv.Value) }
+
+// openSealed opens a sealed value, counting and logging one that fails.
+func (g *Gateway) openSealed(key string, value []byte) ([]byte, error) {
+	body, err := g.ticketing.sealer.open(key, value)
+	if err != nil {
+		g.recordUntrusted(key)
+	}
+	return body, err
 }
 
 // updateSealed is update for sealed records: a read-modify-write of the

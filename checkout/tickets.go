@@ -121,14 +121,13 @@ type ticketKeys struct {
 	fans          fanSet
 }
 
-func (g *Gateway) initTickets() {
-	pub := g.cfg.TicketKey.Public().(ed25519.PublicKey)
-	g.tickets.kid = TicketKeyID(pub)
-	g.tickets.public = map[string]ed25519.PublicKey{g.tickets.kid: pub}
-	for _, k := range g.cfg.TicketKeysOlder {
-		g.tickets.public[TicketKeyID(k)] = k
+func newTicketKeys(cfg Config) *ticketKeys {
+	pub := cfg.TicketKey.Public().(ed25519.PublicKey)
+	k := &ticketKeys{kid: TicketKeyID(pub), public: map[string]ed25519.PublicKey{TicketKeyID(pub): pub}, sealer: sealer{ring: cfg.RecordKeys}}
+	for _, older := range cfg.TicketKeysOlder {
+		k.public[TicketKeyID(older)] = older
 	}
-	g.tickets.sealer = sealer{ring: g.cfg.RecordKeys, failed: g.recordUntrusted}
+	return k
 }
 
 func ticketKey(id string) string { return "ticket/" + id }
@@ -489,11 +488,11 @@ func (g *Gateway) revocations(c *call) (int, any, error) {
 // publicKey lists every accepted QR signing key by id.
 func (g *Gateway) publicKey(c *call) (int, any, error) {
 	keys := map[string]string{}
-	for id, k := range g.tickets.public {
+	for id, k := range g.ticketing.public {
 		keys[id] = base64.RawURLEncoding.EncodeToString(k)
 	}
-	return http.StatusOK, map[string]any{"algorithm": "Ed25519", "current_key_id": g.tickets.kid,
-		"public_key": keys[g.tickets.kid], "keys": keys}, nil
+	return http.StatusOK, map[string]any{"algorithm": "Ed25519", "current_key_id": g.ticketing.kid,
+		"public_key": keys[g.ticketing.kid], "keys": keys}, nil
 }
 
 // scanKey hands an event's scan key to its scanners, so offline gates can
@@ -617,19 +616,19 @@ func (s *fanSet) add(fan string) {
 
 // rememberFan records that fan exists (once per gateway process).
 func (g *Gateway) rememberFan(ctx context.Context, fan string) error {
-	if g.tickets.fans.has(fan) {
+	if g.ticketing.fans.has(fan) {
 		return nil
 	}
 	if _, err := g.cfg.Store.CompareAndSwap(ctx, "fan/"+fan, 0, []byte(g.now().UTC().Format(time.RFC3339))); err != nil && !errors.Is(err, ErrVersionMismatch) {
 		return err
 	}
-	g.tickets.fans.add(fan)
+	g.ticketing.fans.add(fan)
 	return nil
 }
 
 // knownFan reports whether fan has a fan/ record.
 func (g *Gateway) knownFan(ctx context.Context, fan string) (bool, error) {
-	if g.tickets.fans.has(fan) {
+	if g.ticketing.fans.has(fan) {
 		return true, nil
 	}
 	_, _, err := g.cfg.Store.Get(ctx, "fan/"+fan)
@@ -639,6 +638,6 @@ func (g *Gateway) knownFan(ctx context.Context, fan string) (bool, error) {
 	case err != nil:
 		return false, err
 	}
-	g.tickets.fans.add(fan)
+	g.ticketing.fans.add(fan)
 	return true, nil
 }
