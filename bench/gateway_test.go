@@ -130,7 +130,8 @@ func TestRunGatewayInProcess(t *testing.T) {
 	inv := startOneNode(t)
 	_, key, _ := ed25519.GenerateKey(nil)
 	g, err := checkout.New(checkout.Config{Inventory: inv, Store: memstore.New(), Payments: checkout.NewFakePayments("whsec_bench"),
-		JWTSecret: []byte("0123456789abcdef0123456789abcdef-bench"), TicketKey: key, DemoMode: true, Logger: slog.New(slog.DiscardHandler)})
+		JWTSecret: []byte("0123456789abcdef0123456789abcdef-bench"), TicketKey: key, DemoMode: true, Logger: slog.New(slog.DiscardHandler),
+		RecordKeys: checkout.NewKeyRing([]byte("record-key-0123456789abcdef-bench!!")), ScanSecret: []byte("scan-secret-0123456789abcdef-bench!")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -337,6 +337,11 @@ func (g *Gateway) devLogin(c *call) (int, any, error) {
 	if req.Events == nil && (req.Role == RoleOrganizer || req.Role == RoleScanner) {
 		req.Events = []string{allEvents}
 	}
+	if req.Role == RoleFan {
+		if err := g.rememberFan(c.ctx, req.Subject); err != nil {
+			return 0, nil, err
+		}
+	}
 	ttl := min(devTokenTTL, g.cfg.TokenLifetimeMax)
 	tok, err := g.IssueToken(BearerToken{Subject: req.Subject, Role: req.Role, Events: req.Events, AMR: req.AMR, TTL: ttl})
 	if err != nil {

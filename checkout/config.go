@@ -24,8 +24,9 @@ const (
 )
 
 // Config configures one gateway. Every gateway of a deployment must share
-// Store, Inventory's cluster, Payments' account, JWTSecret and TicketKey;
-// nothing else needs to agree.
+// Store, Inventory's cluster, Payments' account, JWTSecret, TicketKey
+// (and TicketKeysOlder), RecordKeys and ScanSecret; nothing else needs to
+// agree.
 type Config struct {
 	// Inventory is the seat cluster (a *client.Client). Required.
 	Inventory Inventory
@@ -57,8 +58,24 @@ type Config struct {
 	MFAACRValues []string
 
 	// TicketKey signs ticket QR payloads (Ed25519); scanners verify them
-	// offline with its public half (GET /v1/tickets/public-key). Required.
+	// offline with its public half (GET /v1/tickets/public-key). Payloads
+	// name the key by TicketKeyID. Required.
 	TicketKey ed25519.PrivateKey
+	// TicketKeysOlder are public keys of earlier TicketKeys whose QRs are
+	// still accepted (signing-key rotation: keep one until every ticket it
+	// signed has been re-fetched or the event is over). Optional.
+	TicketKeysOlder []ed25519.PublicKey
+	// RecordKeys seal ticket and order records and the fan indexes that
+	// lead to them (HMAC-SHA256, records.go); a record whose seal does not
+	// verify is never acted on. Current seals, every key verifies: rotate
+	// by adding a new current key and keeping the old one while records it
+	// sealed live. Required.
+	RecordKeys KeyRing
+	// ScanSecret derives every event's scan key, from which each QR's
+	// rotating-code secret is derived (qr.go). At least 32 bytes. Changing
+	// it invalidates the codes of every ticket until apps re-fetch their
+	// tickets and scanners their scan keys. Required.
+	ScanSecret []byte
 
 	// DemoMode enables POST /v1/dev/login (a token for any subject and
 	// role) and POST /v1/orders/{order}/fake-pay. Never in production.
@@ -138,6 +155,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("checkout config: TicketKey has %d bytes, want an Ed25519 private key of %d", len(c.TicketKey), ed25519.PrivateKeySize)
 	case c.TokenLifetimeMax != 0 && (c.TokenLifetimeMax < time.Minute || c.TokenLifetimeMax > 30*24*time.Hour):
 		return fmt.Errorf("checkout config: TokenLifetimeMax %v outside 1m..30 days (0 takes the default)", c.TokenLifetimeMax)
+	case len(c.ScanSecret) < 32:
+		return fmt.Errorf("checkout config: ScanSecret has %d bytes, want at least 32", len(c.ScanSecret))
 	case c.TicketLimitPerBuyer < 0 || c.TicketLimitPerBuyer > 100:
 		return fmt.Errorf("checkout config: TicketLimitPerBuyer %d outside 0..100 (0 takes the default)", c.TicketLimitPerBuyer)
 	case c.HoldTTL < 0 || c.HoldTTL > 24*time.Hour:
@@ -171,6 +190,14 @@ func (c Config) Validate() error {
 			return fmt.Errorf("checkout config: OIDC[%d].SubjectPrefix %q: with several issuers each needs its own, so their subjects cannot collide", i, o.SubjectPrefix)
 		}
 		issuers[o.IssuerURL], prefixes[o.SubjectPrefix] = true, true
+	}
+	if err := c.RecordKeys.validate("RecordKeys"); err != nil {
+		return err
+	}
+	for i, k := range c.TicketKeysOlder {
+		if len(k) != ed25519.PublicKeySize {
+			return fmt.Errorf("checkout config: TicketKeysOlder[%d] has %d bytes, want an Ed25519 public key of %d", i, len(k), ed25519.PublicKeySize)
+		}
 	}
 	for _, p := range c.TrustedProxies {
 		if !p.IsValid() {

@@ -30,7 +30,7 @@ func TestConventions(t *testing.T) {
 		if r := a.do("POST", "/v1/events/conv/holds", scanner, map[string]any{"best": map[string]any{"quantity": 1}}); r.status != 403 {
 			t.Fatalf("scanner holding: %d %s", r.status, r.body)
 		}
-		if r := a.do("POST", "/v1/checkins", fan, map[string]any{"qr_payload": "x"}); r.status != 403 {
+		if r := a.do("POST", "/v1/checkins", fan, map[string]any{"qr": "x"}); r.status != 403 {
 			t.Fatalf("fan checking in: %d %s", r.status, r.body)
 		}
 	})

@@ -1,7 +1,8 @@
 // Package checkout is the gateway phones talk to: an HTTP/JSON API in
 // front of the seat cluster (identity, catalogue, live seat maps, waiting
 // room, holds with a per-buyer limit, orders paid with Stripe
-// PaymentIntents, tickets with signed QR codes, transfers, check-in, a
+// PaymentIntents, tickets with signed, rotating QR codes and sealed
+// records (qr.go, records.go), transfers, check-in, a
 // notification outbox, and a janitor that deletes idempotency and webhook
 // records past their retention).
 //

@@ -42,6 +42,14 @@ var (
 	ErrRequestTimeout     = errors.New("request body too slow")
 	ErrBusy               = errors.New("busy, retry later")
 	ErrUnavailable        = errors.New("dependency unavailable")
+
+	// Tickets, records and refunds (tickets.go, records.go, orders.go).
+	ErrRecordUntrusted   = errors.New("stored record not trusted")
+	ErrQRCodeInvalid     = errors.New("QR code not current")
+	ErrRefundCheckedIn   = errors.New("refund refused: a ticket of the order was checked in")
+	ErrRefundTransferred = errors.New("refund refused: a ticket of the order was transferred")
+	ErrRefundClosed      = errors.New("refund refused by the event's refund policy")
+	ErrUnknownFan        = errors.New("unknown fan")
 )
 
 // Refusals of a valid bearer token beyond its role (auth.go).
@@ -84,6 +92,12 @@ var errorStatus = []struct {
 	{ErrRateLimited, http.StatusTooManyRequests, "rate-limited"},
 	{ErrBusy, http.StatusServiceUnavailable, "busy"},
 	{ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
+	{ErrRecordUntrusted, http.StatusConflict, "record-untrusted"},
+	{ErrQRCodeInvalid, http.StatusBadRequest, "qr-code-invalid"},
+	{ErrRefundCheckedIn, http.StatusConflict, "refund-after-check-in"},
+	{ErrRefundTransferred, http.StatusConflict, "refund-after-transfer"},
+	{ErrRefundClosed, http.StatusConflict, "refund-closed"},
+	{ErrUnknownFan, http.StatusUnprocessableEntity, "unknown-fan"},
 }
 
 // Problem is an RFC 9457 problem details object. Extensions carries extra

@@ -72,7 +72,7 @@ func TestFullFlowAcrossTwoGateways(t *testing.T) {
 	}
 
 	a.must(200, "POST", "/v1/tickets/"+str(t1, "ticket_id")+"/transfer", fan, map[string]any{"to": "bob"})
-	r := b.do("POST", "/v1/checkins", scanner, map[string]any{"qr_payload": t1["qr_payload"], "gate": "north"})
+	r := b.do("POST", "/v1/checkins", scanner, map[string]any{"qr": qrText(t1), "gate": "north"})
 	if r.status != 409 || !strings.Contains(string(r.body), "ticket-revoked") {
 		t.Fatalf("old QR after transfer: %d %s", r.status, r.body)
 	}
@@ -84,20 +84,20 @@ func TestFullFlowAcrossTwoGateways(t *testing.T) {
 	if len(rev["revoked_qr_ids"].([]any)) != 1 {
 		t.Fatalf("revocations: %v", rev)
 	}
-	a.must(200, "POST", "/v1/checkins", scanner, map[string]any{"qr_payload": bobs[0].(map[string]any)["qr_payload"], "gate": "north"})
+	a.must(200, "POST", "/v1/checkins", scanner, map[string]any{"qr": qrText(bobs[0].(map[string]any)), "gate": "north"})
 
-	first := b.must(200, "POST", "/v1/checkins", scanner, map[string]any{"qr_payload": t2["qr_payload"], "gate": "north"})
+	first := b.must(200, "POST", "/v1/checkins", scanner, map[string]any{"qr": qrText(t2), "gate": "north"})
 	if first["admitted"] != true {
 		t.Fatalf("first scan: %v", first)
 	}
-	r = a.do("POST", "/v1/checkins", scanner, map[string]any{"qr_payload": t2["qr_payload"], "gate": "south"})
+	r = a.do("POST", "/v1/checkins", scanner, map[string]any{"qr": qrText(t2), "gate": "south"})
 	if r.status != 409 || r.json(t)["first_gate"] != "north" {
 		t.Fatalf("second scan: %d %s", r.status, r.body)
 	}
 	// A forged QR is refused.
-	forged := str(t2, "qr_payload")
-	forged = forged[:len(forged)-3] + "AAA"
-	if r := a.do("POST", "/v1/checkins", scanner, map[string]any{"qr_payload": forged}); r.status != 400 {
+	signed := str(t2, "qr_payload")
+	forged := qrText(map[string]any{"qr_payload": signed[:len(signed)-3] + "AAA", "totp_secret": t2["totp_secret"]})
+	if r := a.do("POST", "/v1/checkins", scanner, map[string]any{"qr": forged}); r.status != 400 {
 		t.Fatalf("forged QR: %d %s", r.status, r.body)
 	}
 	// The cluster agrees: both seats sold to this order.

@@ -3,7 +3,6 @@ package checkout
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -39,7 +38,7 @@ type Gateway struct {
 	mux       *http.ServeMux
 	handler   http.Handler // mux behind securityHeaders
 	routes    []*route
-	ticketPub ed25519.PublicKey
+	ticketing *ticketKeys // QR signing keys, record seals, known fans (tickets.go)
 	limiter   *rateLimiter
 	metrics   *metrics
 	registry  *prometheus.Registry
@@ -105,7 +104,7 @@ func New(cfg Config) (*Gateway, error) {
 		cfg:       cfg,
 		id:        randomHex(8),
 		mux:       http.NewServeMux(),
-		ticketPub: cfg.TicketKey.Public().(ed25519.PublicKey),
+		ticketing: newTicketKeys(cfg),
 		limiter:   newRateLimiter(RateLimiterKeysMax),
 		registry:  prometheus.NewRegistry(),
 	}
@@ -210,6 +209,11 @@ func (g *Gateway) prepare(c *call, rt *route) error {
 		}
 		if wait, ok := g.limiter.allow("sub:"+c.subject, g.cfg.RatePerFan, g.now()); !ok {
 			return &detailedError{err: ErrRateLimited, detail: "too many requests from " + c.subject, retryAfter: wait}
+		}
+		if c.role == RoleFan {
+			if err := g.rememberFan(c.ctx, c.subject); err != nil {
+				return err
+			}
 		}
 	}
 	if c.r.Body != nil && c.r.Method != http.MethodGet {

@@ -21,7 +21,11 @@ import (
 	"github.com/boxoffice/boxoffice/cluster/client"
 )
 
-var testSecret = []byte("0123456789abcdef0123456789abcdef-test")
+var (
+	testSecret     = []byte("0123456789abcdef0123456789abcdef-test")
+	testRecordKey  = []byte("record-key-0123456789abcdef-0123456789")
+	testScanSecret = []byte("scan-secret-0123456789abcdef-012345678")
+)
 
 const webhookSecret = "whsec_test_secret"
 
@@ -62,6 +66,7 @@ type gw struct {
 func (e *env) gateway(mod ...func(*checkout.Config)) *gw {
 	e.t.Helper()
 	cfg := checkout.Config{Inventory: e.cluster, Store: e.store, Payments: e.payments, JWTSecret: testSecret, TicketKey: e.key,
+		RecordKeys: checkout.NewKeyRing(testRecordKey), ScanSecret: testScanSecret,
 		DemoMode: true, RatePerFan: -1, RatePerIP: -1, Now: e.clock.now}
 	for _, m := range mod {
 		m(&cfg)
@@ -155,3 +160,22 @@ func envInt(name string) int {
 }
 
 func decodeJSON(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// qrText is what a ticket's QR shows now: the signed payload from the
+// ticket view and the current code of its TOTP secret, as the app makes it.
+func qrText(ticket map[string]any) string {
+	code, err := checkout.QRCode(str(ticket, "totp_secret"), time.Now())
+	if err != nil {
+		panic(err)
+	}
+	return str(ticket, "qr_payload") + "." + code
+}
+
+// sealedBody is the JSON of a sealed record (<key id>.<mac>.<JSON>).
+func sealedBody(value []byte) []byte {
+	parts := bytes.SplitN(value, []byte("."), 3)
+	if len(parts) != 3 {
+		return value
+	}
+	return parts[2]
+}

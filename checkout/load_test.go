@@ -130,7 +130,7 @@ func checkInvariant(t *testing.T, e *env, event string) {
 			Seats    []string `json:"seats"`
 			IntentID string   `json:"intent_id"`
 		}
-		if err := decodeJSON(kv.Value, &o); err != nil {
+		if err := decodeJSON(sealedBody(kv.Value), &o); err != nil {
 			t.Fatal(err)
 		}
 		if o.State != "paid" {

@@ -13,6 +13,7 @@ type metrics struct {
 	latency  *prometheus.HistogramVec
 	payments *prometheus.CounterVec
 	checkins *prometheus.CounterVec
+	forged   *prometheus.CounterVec // stored records whose seal does not verify (records.go)
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -32,9 +33,14 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		}, []string{"outcome"}),
 		checkins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "boxoffice", Subsystem: "gateway", Name: "checkins_total",
-			Help: "Ticket scans by result (admitted, already_scanned, revoked, invalid).",
+			Help: "Ticket scans by result (admitted, already_scanned, revoked, invalid, untrusted).",
 		}, []string{"result"}),
+		forged: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "boxoffice", Subsystem: "gateway", Name: "untrusted_records_total",
+			Help: "Stored records refused because their seal did not verify, by key prefix (ticket, order, fanticket, ...).",
+		}, []string{"prefix"}),
 	}
+	reg.MustRegister(m.forged)
 	reg.MustRegister(m.requests, m.latency, m.payments, m.checkins,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

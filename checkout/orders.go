@@ -14,9 +14,10 @@ import (
 // Orders: one per hold, id derived from (event, hold), so two phones
 // ordering the same hold get the same order. Records:
 //
-//	order/<order id>           orderRecord, the order's state machine
+//	order/<order id>           orderRecord, the order's state machine (sealed, records.go)
 //	openorder/<order id>       present while the order needs work: the reconciler's to-do list
-//	fanorder/<fan>/<order id>  the fan's orders
+//	fanorder/<fan>/<order id>  the fan's orders (sealed)
+//	refundpolicy/<event>       the event's refund policy (sealed; absent: until check-in)
 //	webhook/<event id>         a processed payment webhook (dedup; deleted after Config.WebhookDedupRetention, see janitor.go)
 //
 // States: pending → paid (tickets issued) → refunding → refunded;
@@ -32,6 +33,17 @@ import (
 // pending order asks the provider, and an unpaid order past its window is
 // first cancelled at the provider (so no payment can arrive later) and only
 // then released.
+//
+// A refund gives the money back only for tickets nobody has used or been
+// given: it is refused (409) once any ticket of the order was checked in
+// (refund-after-check-in) or transferred to another fan
+// (refund-after-transfer; refunding would kill the recipient's ticket), and
+// outside the event's refund policy (refund-closed). finishRefund revokes
+// the tickets before the money moves, each revocation a CAS that refuses a
+// ticket checked in or transferred meanwhile; if one is refused, the refund
+// is abandoned: the tickets it revoked come back under fresh QRs and the
+// order is paid again. Once every ticket is revoked nobody can use or move
+// one, so the money and the seats go back safely.
 const (
 	orderPending           = "pending"
 	orderPaid              = "paid"
@@ -116,7 +128,7 @@ func orderKey(id string) string { return "order/" + id }
 
 func (g *Gateway) loadOrder(ctx context.Context, id string) (orderRecord, error) {
 	var o orderRecord
-	if _, err := getJSON(ctx, g.cfg.Store, orderKey(id), &o); errors.Is(err, ErrNotFound) {
+	if _, err := g.getSealed(ctx, orderKey(id), &o); errors.Is(err, ErrNotFound) {
 		return o, problem(ErrMissing, "no order "+id)
 	} else if err != nil {
 		return o, err
@@ -125,7 +137,7 @@ func (g *Gateway) loadOrder(ctx context.Context, id string) (orderRecord, error)
 }
 
 func (g *Gateway) updateOrder(ctx context.Context, id string, mutate func(o *orderRecord) bool) (orderRecord, error) {
-	return update(ctx, g.cfg.Store, orderKey(id), func(o *orderRecord, exists bool) (bool, error) {
+	return updateSealed(ctx, g, orderKey(id), func(o *orderRecord, exists bool) (bool, error) {
 		if !exists {
 			return false, problem(ErrMissing, "no order "+id)
 		}
@@ -137,7 +149,7 @@ func orderIDFor(event, holdID string) string { return deriveID("ord", event, hol
 
 func (g *Gateway) existingOrderForHold(ctx context.Context, event, holdID string) (orderRecord, uint64, error) {
 	var o orderRecord
-	v, err := getJSON(ctx, g.cfg.Store, orderKey(orderIDFor(event, holdID)), &o)
+	v, err := g.getSealed(ctx, orderKey(orderIDFor(event, holdID)), &o)
 	return o, v, err
 }
 
@@ -264,7 +276,7 @@ func (g *Gateway) newOrder(c *call, hold holdRecord, orderID string) (orderRecor
 	if _, err := g.cfg.Store.CompareAndSwap(c.ctx, "openorder/"+orderID, 0, []byte(now.UTC().Format(time.RFC3339Nano))); err != nil && !errors.Is(err, ErrVersionMismatch) {
 		return orderRecord{}, err
 	}
-	if _, err := casJSON(c.ctx, g.cfg.Store, orderKey(orderID), 0, &o); errors.Is(err, ErrVersionMismatch) {
+	if _, err := g.casSealed(c.ctx, orderKey(orderID), 0, &o); errors.Is(err, ErrVersionMismatch) {
 		return g.loadOrder(c.ctx, orderID) // a racing request created it
 	} else if err != nil {
 		return orderRecord{}, err
@@ -294,10 +306,7 @@ func (g *Gateway) newOrder(c *call, hold holdRecord, orderID string) (orderRecor
 			return nil
 		},
 		func() error {
-			if _, err := g.cfg.Store.CompareAndSwap(c.ctx, "fanorder/"+o.Fan+"/"+orderID, 0, []byte(o.EventID)); err != nil && !errors.Is(err, ErrVersionMismatch) {
-				return err
-			}
-			return nil
+			return g.createSealedOnce(c.ctx, "fanorder/"+o.Fan+"/"+orderID, []byte(o.EventID))
 		},
 		func() (err error) { withIntent, err = g.ensureIntent(c.ctx, o); return err },
 	)
@@ -349,8 +358,11 @@ func (g *Gateway) listOrders(c *call) (int, any, error) {
 		NextCursor string      `json:"next_cursor,omitempty"`
 	}{Orders: []orderView{}}
 	for _, kv := range kvs {
+		if _, err := g.openIndex(kv); err != nil {
+			continue // not written by a gateway: counted and logged
+		}
 		o, err := g.loadOrder(c.ctx, kv.Key[strings.LastIndexByte(kv.Key, '/')+1:])
-		if err != nil {
+		if err != nil || o.Fan != c.subject {
 			continue
 		}
 		if o, err = g.withClientSecret(c.ctx, o); err != nil {
@@ -578,6 +590,11 @@ func (g *Gateway) refundOrder(c *call) (int, any, error) {
 	if o.State != orderPaid && o.State != orderRefunding && o.State != orderRefunded {
 		return 0, nil, problem(ErrConflict, "order is "+o.State+": only paid orders are refunded")
 	}
+	if o.State == orderPaid {
+		if err := g.mayRefund(c.ctx, o); err != nil {
+			return 0, nil, err
+		}
+	}
 	if _, err := g.cfg.Store.CompareAndSwap(c.ctx, "openorder/"+o.OrderID, 0, []byte(g.now().UTC().Format(time.RFC3339Nano))); err != nil && !errors.Is(err, ErrVersionMismatch) {
 		return 0, nil, err
 	}
@@ -601,6 +618,15 @@ func (g *Gateway) finishRefund(ctx context.Context, o orderRecord) (orderRecord,
 	if o.State == orderRefunded {
 		return o, g.closeOrder(ctx, o)
 	}
+	for _, t := range o.Tickets {
+		err := g.revokeForRefund(ctx, o, t)
+		if errors.Is(err, ErrRefundCheckedIn) || errors.Is(err, ErrRefundTransferred) {
+			return g.abandonRefund(ctx, o, err)
+		}
+		if err != nil {
+			return o, err
+		}
+	}
 	if err := g.cfg.Payments.Refund(ctx, o.IntentID, "refund-"+o.OrderID); err != nil {
 		return o, err
 	}
@@ -611,11 +637,6 @@ func (g *Gateway) finishRefund(ctx context.Context, o orderRecord) (orderRecord,
 	_, err := g.cfg.Inventory.Refund(ctx, &boxofficev1.RefundRequest{RequestId: deriveID("refund", o.OrderID), EventId: o.EventID, OrderId: o.OrderID, TicketIds: ticketIDs})
 	if err = fromCluster(err); err != nil && !errors.Is(err, ErrMissing) {
 		return o, err
-	}
-	for _, t := range o.Tickets {
-		if err := g.revokeTicket(ctx, t.TicketID, "refunded"); err != nil {
-			return o, err
-		}
 	}
 	if err := g.releaseOwned(ctx, o.EventID, o.Fan, o.OrderID); err != nil {
 		return o, err
@@ -632,6 +653,146 @@ func (g *Gateway) finishRefund(ctx context.Context, o orderRecord) (orderRecord,
 	}
 	g.metrics.payments.WithLabelValues("refunded").Inc()
 	return o, g.closeOrder(ctx, o)
+}
+
+// abandonRefund undoes the ticket revocations of a refund that found a
+// ticket checked in or transferred before it could revoke it (no money has
+// moved yet), puts the order back to paid and returns refusal.
+func (g *Gateway) abandonRefund(ctx context.Context, o orderRecord, refusal error) (orderRecord, error) {
+	for _, t := range o.Tickets {
+		if err := g.restoreAfterRefund(ctx, t.TicketID, o.OrderID); err != nil {
+			return o, err
+		}
+	}
+	o, err := g.updateOrder(ctx, o.OrderID, func(rec *orderRecord) bool {
+		if rec.State != orderRefunding {
+			return false
+		}
+		rec.State = orderPaid
+		return true
+	})
+	if err != nil {
+		return o, err
+	}
+	if err := g.closeOrder(ctx, o); err != nil {
+		return o, err
+	}
+	return o, refusal
+}
+
+// Refund policies of an event (PUT /v1/events/{event}/refund-policy).
+// Whatever the policy, a refund is refused once a ticket of the order was
+// checked in or transferred.
+const (
+	RefundUntilCheckIn = "until_check_in" // the default
+	RefundUntil        = "until"          // until a time (e.g. the doors opening), then never
+	RefundNever        = "never"
+)
+
+type refundPolicy struct {
+	Refunds string     `json:"refunds"`
+	Until   *time.Time `json:"until,omitempty"`
+}
+
+func refundPolicyKey(event string) string { return "refundpolicy/" + event }
+
+// eventRefundPolicy reads an event's policy; absent means the default.
+func (g *Gateway) eventRefundPolicy(ctx context.Context, event string) (refundPolicy, error) {
+	var p refundPolicy
+	if _, err := g.getSealed(ctx, refundPolicyKey(event), &p); errors.Is(err, ErrNotFound) {
+		return refundPolicy{Refunds: RefundUntilCheckIn}, nil
+	} else if err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// mayRefund refuses a refund of o that its event's policy, or the state of
+// its tickets, forbids. It changes nothing; finishRefund decides again on
+// each ticket's record.
+func (g *Gateway) mayRefund(ctx context.Context, o orderRecord) error {
+	p, err := g.eventRefundPolicy(ctx, o.EventID)
+	if err != nil {
+		return err
+	}
+	switch p.Refunds {
+	case RefundNever:
+		return problem(ErrRefundClosed, "this event's tickets are not refundable", "refund_policy", p.Refunds)
+	case RefundUntil:
+		if p.Until != nil && !g.now().Before(*p.Until) {
+			return problem(ErrRefundClosed, "refunds for this event closed at "+p.Until.UTC().Format(time.RFC3339), "refund_policy", p.Refunds, "refund_until", p.Until.UTC())
+		}
+	}
+	for _, ot := range o.Tickets {
+		t, _, err := g.loadTicket(ctx, ot.TicketID)
+		if errors.Is(err, ErrMissing) {
+			continue // not issued yet: finishRefund writes it revoked
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case t.CheckIn != nil:
+			return problem(ErrRefundCheckedIn, "ticket "+t.TicketID+" was checked in: the order can no longer be refunded", "ticket_id", t.TicketID)
+		case t.Owner != o.Fan:
+			return problem(ErrRefundTransferred, "ticket "+t.TicketID+" was transferred to someone else: the order can no longer be refunded", "ticket_id", t.TicketID)
+		}
+	}
+	return nil
+}
+
+// getRefundPolicy answers GET /v1/events/{event}/refund-policy.
+func (g *Gateway) getRefundPolicy(c *call) (int, any, error) {
+	event := c.r.PathValue("event")
+	if err := validID("event", event); err != nil {
+		return 0, nil, err
+	}
+	p, err := g.eventRefundPolicy(c.ctx, event)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, p, nil
+}
+
+// setRefundPolicy answers PUT /v1/events/{event}/refund-policy (organizer).
+func (g *Gateway) setRefundPolicy(c *call) (int, any, error) {
+	event := c.r.PathValue("event")
+	if err := validID("event", event); err != nil {
+		return 0, nil, err
+	}
+	var req refundPolicy
+	if err := c.decode(&req); err != nil {
+		return 0, nil, err
+	}
+	switch req.Refunds {
+	case RefundUntilCheckIn, RefundNever:
+		if req.Until != nil {
+			return 0, nil, problem(ErrInvalid, "until: only with refunds \"until\"", "field", "until")
+		}
+	case RefundUntil:
+		if req.Until == nil {
+			return 0, nil, problem(ErrInvalid, "until: required with refunds \"until\" (RFC 3339 time)", "field", "until")
+		}
+	default:
+		return 0, nil, problem(ErrInvalid, "refunds: want until_check_in, until or never", "field", "refunds")
+	}
+	if _, err := g.cfg.Inventory.GetEvent(c.ctx, eventRequest(event)); err != nil {
+		return 0, nil, err
+	}
+	// Written over whatever is there, trusted or not: the organizer's word
+	// replaces a record that does not verify.
+	for range casRetriesMax {
+		_, version, err := g.cfg.Store.Get(c.ctx, refundPolicyKey(event))
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return 0, nil, err
+		}
+		if _, err = g.casSealed(c.ctx, refundPolicyKey(event), version, &req); err == nil {
+			return http.StatusOK, req, nil
+		} else if !errors.Is(err, ErrVersionMismatch) {
+			return 0, nil, err
+		}
+	}
+	return 0, nil, problem(ErrBusy, "the refund policy changed too often; retry")
 }
 
 // webhook receives Stripe's (or the fake's) payment events. It answers 2xx

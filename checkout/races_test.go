@@ -174,7 +174,7 @@ func TestCheckoutRaces(t *testing.T) {
 			t.Fatalf("seat after refund: %v", states[seats[0].(string)])
 		}
 		scanner := a.login("door", "scanner")
-		r := a.do("POST", "/v1/checkins", scanner, map[string]any{"qr_payload": tickets[0].(map[string]any)["qr_payload"]})
+		r := a.do("POST", "/v1/checkins", scanner, map[string]any{"qr": qrText(tickets[0].(map[string]any))})
 		if r.status != 409 {
 			t.Fatalf("refunded ticket scanned: %d %s", r.status, r.body)
 		}
@@ -309,10 +309,13 @@ func TestTransferRacingCheckIn(t *testing.T) {
 	a, b := e.gateway(slow), e.gateway(slow)
 	fan, scanner := a.login("holder", "fan"), b.login("gate", "scanner")
 	tickets := buyTickets(t, a, fan, "duel", 36)
+	for i := range tickets {
+		a.login(fmt.Sprint("friend", i), "fan") // a transfer goes only to a fan who has signed in
+	}
 
 	scansWon, transfersWon := 0, 0
 	for i, ticket := range tickets {
-		id, qr := str(ticket, "ticket_id"), str(ticket, "qr_payload")
+		id, qr := str(ticket, "ticket_id"), qrText(ticket)
 		var transfer, scan resp
 		start := make(chan struct{})
 		var wg sync.WaitGroup
@@ -322,7 +325,7 @@ func TestTransferRacingCheckIn(t *testing.T) {
 		})
 		wg.Go(func() {
 			<-start
-			scan = b.do("POST", "/v1/checkins", scanner, map[string]any{"qr_payload": qr, "gate": "north"})
+			scan = b.do("POST", "/v1/checkins", scanner, map[string]any{"qr": qr, "gate": "north"})
 		})
 		close(start)
 		wg.Wait()
@@ -336,7 +339,7 @@ func TestTransferRacingCheckIn(t *testing.T) {
 		}
 		// Whoever won, the old QR never gets in again, on either gateway.
 		for _, g := range []*gw{a, b} {
-			if r := g.do("POST", "/v1/checkins", scanner, map[string]any{"qr_payload": qr, "gate": "south"}); r.status != 409 {
+			if r := g.do("POST", "/v1/checkins", scanner, map[string]any{"qr": qr, "gate": "south"}); r.status != 409 {
 				t.Fatalf("ticket %d: the old QR scanned again: %d %s", i, r.status, r.body)
 			}
 		}
@@ -360,7 +363,7 @@ func TestTransferAndCheckInInOrder(t *testing.T) {
 	tickets := a.must(200, "GET", "/v1/tickets", alice, nil)["tickets"].([]any)
 	used, moved := tickets[0].(map[string]any), tickets[1].(map[string]any)
 
-	scanned := a.must(200, "POST", "/v1/checkins", scanner, map[string]any{"qr_payload": used["qr_payload"], "gate": "east"}, "Idempotency-Key", "scan-used")
+	scanned := a.must(200, "POST", "/v1/checkins", scanner, map[string]any{"qr": qrText(used), "gate": "east"}, "Idempotency-Key", "scan-used")
 	if r := b.do("POST", "/v1/tickets/"+str(used, "ticket_id")+"/transfer", alice, map[string]any{"to": "bob"}); r.status != 409 {
 		t.Fatalf("transfer of a checked-in ticket: %d %s", r.status, r.body)
 	}
@@ -368,21 +371,21 @@ func TestTransferAndCheckInInOrder(t *testing.T) {
 		t.Fatalf("checked-in ticket reads %v", got)
 	}
 	// A retried scan (same key, another gateway) replays "admitted".
-	if again := b.must(200, "POST", "/v1/checkins", scanner, map[string]any{"qr_payload": used["qr_payload"], "gate": "east"}, "Idempotency-Key", "scan-used"); again["at"] != scanned["at"] {
+	if again := b.must(200, "POST", "/v1/checkins", scanner, map[string]any{"qr": qrText(used), "gate": "east"}, "Idempotency-Key", "scan-used"); again["at"] != scanned["at"] {
 		t.Fatalf("retried scan: %v, first %v", again, scanned)
 	}
-	r := b.do("POST", "/v1/checkins", scanner, map[string]any{"qr_payload": used["qr_payload"], "gate": "west"})
+	r := b.do("POST", "/v1/checkins", scanner, map[string]any{"qr": qrText(used), "gate": "west"})
 	if p := r.json(t); r.status != 409 || p["first_gate"] != "east" || p["first_scanner"] != "door" || p["first_scanned_at"] != scanned["at"] {
 		t.Fatalf("second scan: %d %s", r.status, r.body)
 	}
 
 	b.must(200, "POST", "/v1/tickets/"+str(moved, "ticket_id")+"/transfer", alice, map[string]any{"to": "bob"})
-	if r := a.do("POST", "/v1/checkins", scanner, map[string]any{"qr_payload": moved["qr_payload"], "gate": "east"}); r.status != 409 || !strings.Contains(string(r.body), "ticket-revoked") {
+	if r := a.do("POST", "/v1/checkins", scanner, map[string]any{"qr": qrText(moved), "gate": "east"}); r.status != 409 || !strings.Contains(string(r.body), "ticket-revoked") {
 		t.Fatalf("old QR after the transfer: %d %s", r.status, r.body)
 	}
 	fresh := a.must(200, "GET", "/v1/tickets/"+str(moved, "ticket_id"), bob, nil)
-	a.must(200, "POST", "/v1/checkins", scanner, map[string]any{"qr_payload": fresh["qr_payload"], "gate": "east"})
-	if r := b.do("POST", "/v1/checkins", scanner, map[string]any{"qr_payload": fresh["qr_payload"], "gate": "east"}); r.status != 409 || r.json(t)["first_gate"] != "east" {
+	a.must(200, "POST", "/v1/checkins", scanner, map[string]any{"qr": qrText(fresh), "gate": "east"})
+	if r := b.do("POST", "/v1/checkins", scanner, map[string]any{"qr": qrText(fresh), "gate": "east"}); r.status != 409 || r.json(t)["first_gate"] != "east" {
 		t.Fatalf("second scan of the new QR: %d %s", r.status, r.body)
 	}
 }

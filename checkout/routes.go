@@ -46,12 +46,15 @@ func (g *Gateway) routeTable() []*route {
 		{method: "GET", pattern: "/v1/tickets", summary: "My tickets with signed QR payloads", roles: fanOnly, handle: g.listTickets, response: struct {
 			Tickets []ticketView `json:"tickets"`
 		}{}},
-		{method: "GET", pattern: "/v1/tickets/public-key", summary: "Ed25519 key that signs QR payloads", roles: anyRole, handle: g.publicKey, response: map[string]string{}},
+		{method: "GET", pattern: "/v1/tickets/public-key", summary: "Every accepted Ed25519 key that signs QR payloads, by key id", roles: anyRole, handle: g.publicKey, response: map[string]string{}},
 		{method: "GET", pattern: "/v1/tickets/{ticket}", summary: "One of my tickets", roles: fanOnly, handle: g.getTicket, response: ticketView{}},
 		{method: "GET", pattern: "/v1/tickets/{ticket}/qr.png", summary: "The ticket's QR code", roles: fanOnly, handle: g.qrPNG, responseType: "image/png"},
 		{method: "POST", pattern: "/v1/tickets/{ticket}/transfer", summary: "Give a ticket to another fan (fresh QR, old one revoked)", roles: fanOnly, handle: g.transferTicket, request: transferRequest{}, response: ticketView{}},
-		{method: "GET", pattern: "/v1/events/{event}/revocations", summary: "Revoked QR ids, for offline scanners", roles: scannerRoles, eventScoped: true, handle: g.revocations, response: map[string]any{}},
+		{method: "GET", pattern: "/v1/events/{event}/revocations", summary: "Revocation feed for offline scanners: check-ins, transfers, refunds (?cursor= from the last page)", roles: scannerRoles, eventScoped: true, handle: g.revocations, response: revocationFeed{}},
+		{method: "GET", pattern: "/v1/events/{event}/scan-key", summary: "The event's scan key: offline scanners check rotating QR codes with it", roles: scannerRoles, eventScoped: true, handle: g.scanKey, response: map[string]any{}},
 		{method: "POST", pattern: "/v1/checkins", summary: "Scan a QR: first scan admits, later ones are refused with the first scan", roles: scannerRoles, handle: g.checkin, request: checkinRequest{}, response: checkinRecord{}},
+		{method: "GET", pattern: "/v1/events/{event}/refund-policy", summary: "The event's refund policy", roles: anyRole, handle: g.getRefundPolicy, response: refundPolicy{}},
+		{method: "PUT", pattern: "/v1/events/{event}/refund-policy", summary: "Set the event's refund policy (until_check_in, until a time, never)", roles: organizer, eventScoped: true, handle: g.setRefundPolicy, request: refundPolicy{}, response: refundPolicy{}},
 
 		{method: "POST", pattern: "/v1/events/{event}/notices", summary: "Notify every ticket holder (reminder or change)", roles: organizer, eventScoped: true, handle: g.eventNotice, request: eventNoticeRequest{}, response: map[string]any{}},
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	qrcode "github.com/skip2/go-qrcode"
@@ -18,23 +19,28 @@ import (
 // Tickets. Each sold seat has one record, authoritative for who holds it
 // and which QR is current:
 //
-//	ticket/<ticket id>              ticketRecord
-//	fanticket/<fan>/<ticket id>     index of a fan's tickets (stale entries are filtered by owner)
-//	eventticket/<event>/<ticket id> index of an event's tickets (notifications)
-//	revoked/<event>/<qr id>         revocation list for offline scanners
+//	ticket/<ticket id>                      ticketRecord (sealed, records.go)
+//	fanticket/<fan>/<ticket id>             index of a fan's tickets (sealed; stale entries are filtered by owner)
+//	eventticket/<event>/<ticket id>         index of an event's tickets (notifications)
+//	revfeed/<event>/<unix ns>/<qr id>       revocation feed for offline scanners (sealed RevocationEntry)
+//	refundpolicy/<event>                    the event's refund policy (sealed, orders.go)
+//	fan/<fan>                               the fan exists: first sign-in or first request
 //
-// The QR carries "<payload>.<signature>", both base64url: payload is the
-// JSON of qrPayload, signature its Ed25519 signature by TicketKey, so a
-// scanner offline verifies it with the public key and checks the qr id
-// against its copy of the revocation list. Online check-in also compares
-// the qr id with the ticket record's current one.
+// The QR (qr.go) is a signed payload plus a rotating code: a scanner
+// offline verifies the signature with the public key named in it, the code
+// with the event's scan key, and checks the qr id and ticket id against
+// its copy of the revocation feed. Online check-in also compares the qr id
+// with the ticket record's current one. Every ticket record is sealed with
+// the gateways' record key and checked before a QR is signed, a ticket is
+// shown, a scan is admitted, or a transfer or refund acts on it, so a
+// record written to the store by anything but a gateway is refused.
 //
 // A transfer is one CAS on the ticket record: new owner, generation + 1,
 // a new qr id, the old one appended to RevokedQR. The ticket id (the
-// cluster's, tied to the seat sale) stays; the holder gets a fresh QR.
-// Revocation entries are written after the CAS and re-written by any
-// retry of the same transfer, so the online check is exact at once and the
-// offline list catches up.
+// cluster's, tied to the seat sale) stays; the holder gets a fresh QR. The
+// recipient must be a known fan (fan/<id>). Feed entries are written after
+// the CAS and re-written by any retry of the same transfer, so the online
+// check is exact at once and the offline feed catches up.
 //
 // Check-in is also a CAS on the ticket record: it records the first scan
 // (when, where, by whom) in CheckIn, and only if the scanned qr id is still
@@ -44,7 +50,15 @@ import (
 // transfer that has returned is never admitted, and a ticket used at the
 // door cannot be transferred. (An earlier design wrote a separate
 // checkin/<ticket> key, which a transfer read before its own CAS: a scan
-// and a transfer racing could both succeed. Rejected.)
+// and a transfer racing could both succeed. Rejected.) The admission goes
+// to the feed after the CAS, so other gates refuse a copy offline.
+//
+// The revocation feed is ordered by the writing gateway's clock. A scanner
+// syncs with the cursor of its last page; the cursor never passes
+// now - revocationFeedSettle, so an entry whose write was still in flight
+// (or whose gateway's clock lags by less than that) is returned by the
+// next sync rather than skipped. Entries may repeat; applying one twice
+// is harmless.
 type ticketRecord struct {
 	TicketID     string      `json:"ticket_id"`
 	EventID      string      `json:"event_id"`
@@ -59,6 +73,9 @@ type ticketRecord struct {
 	IssuedAt     time.Time   `json:"issued_at"`
 	LastTransfer string      `json:"last_transfer,omitempty"` // request id of the last transfer
 	CheckIn      *ticketScan `json:"check_in,omitempty"`      // the first admitting scan; nil until then
+	// RefundOrder is the order whose refund revoked this ticket; a refund
+	// that has to be abandoned restores exactly the tickets it revoked.
+	RefundOrder string `json:"refund_order,omitempty"`
 }
 
 // ticketScan is the scan that admitted a ticket.
@@ -70,15 +87,6 @@ type ticketScan struct {
 	RequestID string    `json:"request_id"` // derived from the scan's Idempotency-Key: a retried scan answers "admitted" again
 }
 
-type qrPayload struct {
-	Version  int    `json:"v"`
-	TicketID string `json:"t"`
-	QRID     string `json:"q"`
-	EventID  string `json:"e"`
-	SeatID   string `json:"s"`
-	Owner    string `json:"o"`
-}
-
 type ticketView struct {
 	TicketID  string `json:"ticket_id"`
 	EventID   string `json:"event_id"`
@@ -88,52 +96,64 @@ type ticketView struct {
 	Owner     string `json:"owner"`
 	State     string `json:"state"`
 	QRID      string `json:"qr_id"`
+	// QRPayload is the signed part of the QR; the app appends "." and the
+	// current code of TOTPSecret to make the QR's text.
 	QRPayload string `json:"qr_payload,omitempty"`
-	QRPNGURL  string `json:"qr_png_url"`
+	// TOTPSecret (base32) makes the rotating code: RFC 6238, HMAC-SHA1, 6
+	// digits, TOTPPeriodSeconds. Only the owner receives it.
+	TOTPSecret        string `json:"totp_secret,omitempty"`
+	TOTPPeriodSeconds int    `json:"totp_period_seconds,omitempty"`
+	// QRText is what the QR encodes at the time of the answer (it stops
+	// being accepted within 30 s); QRPNGURL renders the current one.
+	QRText   string `json:"qr_text,omitempty"`
+	QRPNGURL string `json:"qr_png_url"`
 	// CheckedInAt is set once the ticket has been admitted at the door.
 	CheckedInAt *time.Time `json:"checked_in_at,omitempty"`
 }
 
+// ticketKeys is the gateway's key material for tickets, and the fans it
+// knows exist.
+type ticketKeys struct {
+	kid           string                       // TicketKeyID of Config.TicketKey
+	public        map[string]ed25519.PublicKey // every accepted QR signing key by id
+	sealer        sealer
+	untrustedSeen untrustedLog
+	fans          fanSet
+}
+
+func newTicketKeys(cfg Config) *ticketKeys {
+	pub := cfg.TicketKey.Public().(ed25519.PublicKey)
+	k := &ticketKeys{kid: TicketKeyID(pub), public: map[string]ed25519.PublicKey{TicketKeyID(pub): pub}, sealer: sealer{ring: cfg.RecordKeys}}
+	for _, older := range cfg.TicketKeysOlder {
+		k.public[TicketKeyID(older)] = older
+	}
+	return k
+}
+
 func ticketKey(id string) string { return "ticket/" + id }
+
+func fanTicketKey(fan, id string) string { return "fanticket/" + fan + "/" + id }
 
 func qrID(ticketID string, generation int) string {
 	return deriveID("qr", ticketID, fmt.Sprint(generation))
 }
 
-func (g *Gateway) signQR(t ticketRecord) string {
-	payload, _ := json.Marshal(qrPayload{Version: 1, TicketID: t.TicketID, QRID: t.QRID, EventID: t.EventID, SeatID: t.SeatID, Owner: t.Owner})
-	sig := ed25519.Sign(g.cfg.TicketKey, payload)
-	return base64.RawURLEncoding.EncodeToString(payload) + "." + base64.RawURLEncoding.EncodeToString(sig)
-}
-
-// VerifyQR checks a QR payload's signature with pub and decodes it: what a
-// scanner does offline.
-func VerifyQR(pub ed25519.PublicKey, qr string) (qrPayload, error) {
-	var p qrPayload
-	enc, sigEnc, ok := strings.Cut(strings.TrimSpace(qr), ".")
-	payload, err1 := base64.RawURLEncoding.DecodeString(enc)
-	sig, err2 := base64.RawURLEncoding.DecodeString(sigEnc)
-	if !ok || err1 != nil || err2 != nil || len(sig) != ed25519.SignatureSize {
-		return p, problem(ErrBadSignature, "not a ticket QR")
-	}
-	if !ed25519.Verify(pub, payload, sig) {
-		return p, problem(ErrBadSignature, "QR signature does not verify")
-	}
-	if err := json.Unmarshal(payload, &p); err != nil || p.Version != 1 {
-		return p, problem(ErrBadSignature, "QR payload is not a version 1 ticket")
-	}
-	return p, nil
-}
-
-func (g *Gateway) ticketView(t ticketRecord, withQR bool) ticketView {
+// ticketView shows t; owner adds the QR and its secret (only ever the
+// ticket's owner: not an admin reading it).
+func (g *Gateway) ticketView(t ticketRecord, owner bool) ticketView {
 	v := ticketView{TicketID: t.TicketID, EventID: t.EventID, SeatID: t.SeatID, OrderID: t.OrderID, PriceTier: t.PriceTier,
 		Owner: t.Owner, State: t.State, QRID: t.QRID, QRPNGURL: "/v1/tickets/" + t.TicketID + "/qr.png"}
 	if t.CheckIn != nil {
 		at := t.CheckIn.At
 		v.CheckedInAt = &at
 	}
-	if withQR && t.State == "valid" {
+	if owner && t.State == "valid" {
 		v.QRPayload = g.signQR(t)
+		v.TOTPSecret = g.qrSecret(t)
+		v.TOTPPeriodSeconds = int(QRCodePeriod / time.Second)
+		if code, err := QRCode(v.TOTPSecret, g.now()); err == nil {
+			v.QRText = v.QRPayload + "." + code
+		}
 	}
 	return v
 }
@@ -146,8 +166,11 @@ func (g *Gateway) issueTickets(ctx context.Context, o orderRecord) (orderRecord,
 	// TicketsIssued only after all of them: until then settle runs this
 	// again. Readers meet an index entry before its ticket record at most
 	// while this runs, and skip it (listTickets, notifications).
-	createOnce := func(key string, value []byte) func() error {
+	createOnce := func(key string, value []byte, sealed bool) func() error {
 		return func() error {
+			if sealed {
+				return g.createSealedOnce(ctx, key, value)
+			}
 			if _, err := g.cfg.Store.CompareAndSwap(ctx, key, 0, value); err != nil && !errors.Is(err, ErrVersionMismatch) {
 				return err
 			}
@@ -161,9 +184,9 @@ func (g *Gateway) issueTickets(ctx context.Context, o orderRecord) (orderRecord,
 		if err != nil {
 			return o, err
 		}
-		writes = append(writes, createOnce(ticketKey(t.TicketID), rec),
-			createOnce("fanticket/"+o.Fan+"/"+t.TicketID, []byte(o.Fan)),
-			createOnce("eventticket/"+o.EventID+"/"+t.TicketID, []byte(o.Fan)))
+		writes = append(writes, createOnce(ticketKey(t.TicketID), rec, true),
+			createOnce(fanTicketKey(o.Fan, t.TicketID), []byte(o.Fan), true),
+			createOnce("eventticket/"+o.EventID+"/"+t.TicketID, []byte(o.Fan), false))
 	}
 	seats := len(o.Seats) + int(o.GAQty)
 	writes = append(writes,
@@ -197,11 +220,16 @@ func (g *Gateway) issueTickets(ctx context.Context, o orderRecord) (orderRecord,
 	)
 }
 
+// loadTicket reads a ticket record and checks its seal.
 func (g *Gateway) loadTicket(ctx context.Context, id string) (ticketRecord, uint64, error) {
 	var t ticketRecord
-	v, err := getJSON(ctx, g.cfg.Store, ticketKey(id), &t)
+	v, err := g.getSealed(ctx, ticketKey(id), &t)
 	if errors.Is(err, ErrNotFound) {
 		return t, 0, problem(ErrMissing, "no ticket "+id)
+	}
+	if err == nil && t.TicketID != id {
+		// A sealed record is bound to its key, so this is a bug, not a forgery.
+		return t, 0, fmt.Errorf("ticket record %q names ticket %q", id, t.TicketID)
 	}
 	return t, v, err
 }
@@ -227,9 +255,12 @@ func (g *Gateway) listTickets(c *call) (int, any, error) {
 		NextCursor string       `json:"next_cursor,omitempty"`
 	}{Tickets: []ticketView{}}
 	for _, kv := range kvs {
+		if _, err := g.openIndex(kv); err != nil {
+			continue // not written by a gateway: counted and logged by openIndex
+		}
 		t, _, err := g.loadTicket(c.ctx, kv.Key[strings.LastIndexByte(kv.Key, '/')+1:])
 		if err != nil || t.Owner != c.subject || t.State != "valid" {
-			continue // transferred away or refunded
+			continue // transferred away, refunded, or not trusted (counted and logged)
 		}
 		out.Tickets = append(out.Tickets, g.ticketView(t, true))
 	}
@@ -244,19 +275,27 @@ func (g *Gateway) getTicket(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, g.ticketView(t, true), nil
+	return http.StatusOK, g.ticketView(t, t.Owner == c.subject), nil
 }
 
-// qrPNG serves the current QR of a ticket as a PNG.
+// qrPNG serves a ticket's QR as it is now (signed payload and current
+// code) as a PNG; only its owner gets one.
 func (g *Gateway) qrPNG(c *call) (int, any, error) {
 	t, err := g.ownTicket(c, c.r.PathValue("ticket"))
 	if err != nil {
 		return 0, nil, err
 	}
+	if t.Owner != c.subject {
+		return 0, nil, problem(ErrMissing, "no ticket "+t.TicketID+" of yours")
+	}
 	if t.State != "valid" {
 		return 0, nil, problem(ErrTicketRevoked, "ticket "+t.TicketID+" is "+t.State)
 	}
-	png, err := qrcode.Encode(g.signQR(t), qrcode.Medium, 320)
+	v := g.ticketView(t, true)
+	if v.QRText == "" {
+		return 0, nil, errors.New("no current QR code")
+	}
+	png, err := qrcode.Encode(v.QRText, qrcode.Medium, 320)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -281,9 +320,16 @@ func (g *Gateway) transferTicket(c *call) (int, any, error) {
 	if err := validID("to", req.To); err != nil {
 		return 0, nil, err
 	}
+	known, err := g.knownFan(c.ctx, req.To)
+	if err != nil {
+		return 0, nil, err
+	}
+	if !known {
+		return 0, nil, problem(ErrUnknownFan, fmt.Sprintf("to: no fan %q has signed in: the recipient must sign in once before receiving a ticket", req.To), "field", "to")
+	}
 	id := c.r.PathValue("ticket")
 	reqID := c.requestID("transfer")
-	t, err := update(c.ctx, g.cfg.Store, ticketKey(id), func(t *ticketRecord, exists bool) (bool, error) {
+	t, err := updateSealed(c.ctx, g, ticketKey(id), func(t *ticketRecord, exists bool) (bool, error) {
 		if !exists {
 			return false, problem(ErrMissing, "no ticket "+id)
 		}
@@ -310,73 +356,160 @@ func (g *Gateway) transferTicket(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := g.writeRevocations(c.ctx, t, "transferred"); err != nil {
+	if err := g.appendFeed(c.ctx, t.EventID, RevocationEntry{Kind: RevokedTransferred, TicketID: t.TicketID, QRID: t.RevokedQR[len(t.RevokedQR)-1]}); err != nil {
 		return 0, nil, err
 	}
-	if _, err := g.cfg.Store.CompareAndSwap(c.ctx, "fanticket/"+req.To+"/"+id, 0, []byte(req.To)); err != nil && !errors.Is(err, ErrVersionMismatch) {
+	if err := g.createSealedOnce(c.ctx, fanTicketKey(req.To, id), []byte(req.To)); err != nil {
 		return 0, nil, err
 	}
 	if err := g.notify(c.ctx, "ticket.received", req.To, t.EventID, "ticket-received/"+reqID, map[string]any{"ticket_id": id, "from": c.subject}); err != nil {
 		return 0, nil, err
 	}
-	v := g.ticketView(t, false)
-	return http.StatusOK, v, nil
+	return http.StatusOK, g.ticketView(t, false), nil
 }
 
-func (g *Gateway) writeRevocations(ctx context.Context, t ticketRecord, reason string) error {
-	for _, q := range t.RevokedQR {
-		body, _ := json.Marshal(map[string]string{"ticket_id": t.TicketID, "reason": reason})
-		if _, err := g.cfg.Store.CompareAndSwap(ctx, "revoked/"+t.EventID+"/"+q, 0, body); err != nil && !errors.Is(err, ErrVersionMismatch) {
-			return err
+// revokeForRefund revokes ticket ot of order o for its refund, unless it
+// was checked in or no longer belongs to the buyer. Repeating it is
+// harmless. A ticket not yet written (issueTickets still running) is
+// written revoked, so a late issueTickets cannot create it valid.
+func (g *Gateway) revokeForRefund(ctx context.Context, o orderRecord, ot orderTicket) error {
+	id, order, fan := ot.TicketID, o.OrderID, o.Fan
+	t, err := updateSealed(ctx, g, ticketKey(id), func(t *ticketRecord, exists bool) (bool, error) {
+		switch {
+		case !exists:
+			*t = ticketRecord{TicketID: id, EventID: o.EventID, SeatID: ot.SeatID, OrderID: order, PriceTier: ot.PriceTier,
+				Owner: fan, QRID: qrID(id, 0), State: "valid", IssuedAt: g.now()}
+		case t.State == "revoked" && t.RefundOrder == order:
+			return false, nil // revoked by this refund already
+		case t.CheckIn != nil:
+			return false, problem(ErrRefundCheckedIn, "ticket "+id+" was checked in: the order can no longer be refunded", "ticket_id", id)
+		case t.Owner != fan || t.State != "valid":
+			return false, problem(ErrRefundTransferred, "ticket "+id+" was transferred to someone else: the order can no longer be refunded", "ticket_id", id)
 		}
-	}
-	return nil
-}
-
-// revokeTicket invalidates a ticket (refund).
-func (g *Gateway) revokeTicket(ctx context.Context, id, reason string) error {
-	t, err := update(ctx, g.cfg.Store, ticketKey(id), func(t *ticketRecord, exists bool) (bool, error) {
-		if !exists || t.State == "revoked" {
-			return false, nil
-		}
-		t.State = "revoked"
+		t.State, t.RefundOrder = "revoked", order
 		t.RevokedQR = append(t.RevokedQR, t.QRID)
 		return true, nil
 	})
-	if err != nil || t.TicketID == "" {
+	if err != nil {
 		return err
 	}
-	return g.writeRevocations(ctx, t, reason)
+	return g.appendFeed(ctx, t.EventID, RevocationEntry{Kind: RevokedRefunded, TicketID: t.TicketID, QRID: t.RevokedQR[len(t.RevokedQR)-1]})
 }
 
+// restoreAfterRefund undoes revokeForRefund for a refund that was
+// abandoned: the ticket is valid again under a fresh qr id (the revoked one
+// may already be in offline scanners' feeds, so it stays revoked).
+func (g *Gateway) restoreAfterRefund(ctx context.Context, id, order string) error {
+	_, err := updateSealed(ctx, g, ticketKey(id), func(t *ticketRecord, exists bool) (bool, error) {
+		if !exists || t.State != "revoked" || t.RefundOrder != order {
+			return false, nil
+		}
+		t.Generation++
+		t.State, t.RefundOrder, t.QRID = "valid", "", qrID(t.TicketID, t.Generation)
+		return true, nil
+	})
+	return err
+}
+
+// revocationFeedSettle is how far behind now a feed cursor stays: longer
+// than a feed write takes and than the clock skew between gateways.
+const revocationFeedSettle = 30 * time.Second
+
+func revFeedPrefix(event string) string { return "revfeed/" + event + "/" }
+
+// appendFeed adds an entry to an event's revocation feed.
+func (g *Gateway) appendFeed(ctx context.Context, event string, e RevocationEntry) error {
+	e.At = g.now().UTC()
+	body, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	return g.createSealedOnce(ctx, fmt.Sprintf("%s%020d/%s", revFeedPrefix(event), e.At.UnixNano(), e.QRID), body)
+}
+
+type revocationFeed struct {
+	EventID string            `json:"event_id"`
+	Entries []RevocationEntry `json:"entries"`
+	// RevokedQRIDs are the qr ids of transfer and refund entries;
+	// CheckedInTicketIDs the tickets admitted (any QR of theirs is
+	// refused). Both repeat what Entries say.
+	RevokedQRIDs       []string `json:"revoked_qr_ids"`
+	CheckedInTicketIDs []string `json:"checked_in_ticket_ids"`
+	// NextCursor continues from here; it is always set (keep it and ask
+	// again later for what happened since).
+	NextCursor string `json:"next_cursor"`
+}
+
+// revocations pages through an event's revocation feed (?cursor=).
 func (g *Gateway) revocations(c *call) (int, any, error) {
 	event := c.r.PathValue("event")
-	kvs, err := g.cfg.Store.Scan(c.ctx, "revoked/"+event+"/", c.r.URL.Query().Get("cursor"), ScanLimitMax)
+	if err := validID("event", event); err != nil {
+		return 0, nil, err
+	}
+	prefix := revFeedPrefix(event)
+	cursor := c.r.URL.Query().Get("cursor")
+	if len(cursor) > 200 || strings.ContainsAny(cursor, "\x00 ") {
+		return 0, nil, problem(ErrInvalid, "cursor: not one this endpoint returned")
+	}
+	kvs, err := g.cfg.Store.Scan(c.ctx, prefix, prefix+cursor, ScanLimitMax)
 	if err != nil {
 		return 0, nil, err
 	}
-	out := struct {
-		EventID    string   `json:"event_id"`
-		QRIDs      []string `json:"revoked_qr_ids"`
-		NextCursor string   `json:"next_cursor,omitempty"`
-	}{EventID: event, QRIDs: []string{}}
+	out := revocationFeed{EventID: event, Entries: []RevocationEntry{}, RevokedQRIDs: []string{}, CheckedInTicketIDs: []string{}, NextCursor: cursor}
+	settled := fmt.Sprintf("%020d", g.now().Add(-revocationFeedSettle).UnixNano())
 	for _, kv := range kvs {
-		out.QRIDs = append(out.QRIDs, kv.Key[strings.LastIndexByte(kv.Key, '/')+1:])
+		next := strings.TrimPrefix(kv.Key, prefix)
+		if next <= settled {
+			out.NextCursor = next
+		} else if settled > out.NextCursor {
+			out.NextCursor = settled
+		}
+		body, err := g.openIndex(kv)
+		if err != nil {
+			continue // not written by a gateway: counted and logged
+		}
+		var e RevocationEntry
+		if err := json.Unmarshal(body, &e); err != nil {
+			return 0, nil, fmt.Errorf("store record %q is corrupt: %w", kv.Key, err)
+		}
+		out.Entries = append(out.Entries, e)
+		if e.Kind == RevokedCheckedIn {
+			out.CheckedInTicketIDs = append(out.CheckedInTicketIDs, e.TicketID)
+		} else {
+			out.RevokedQRIDs = append(out.RevokedQRIDs, e.QRID)
+		}
 	}
-	if len(kvs) == ScanLimitMax {
-		out.NextCursor = kvs[len(kvs)-1].Key
+	if len(kvs) < ScanLimitMax && settled > out.NextCursor {
+		out.NextCursor = settled
 	}
 	return http.StatusOK, out, nil
 }
 
+// publicKey lists every accepted QR signing key by id.
 func (g *Gateway) publicKey(c *call) (int, any, error) {
-	return http.StatusOK, map[string]string{"algorithm": "Ed25519",
-		"public_key": base64.RawURLEncoding.EncodeToString(g.ticketPub)}, nil
+	keys := map[string]string{}
+	for id, k := range g.ticketing.public {
+		keys[id] = base64.RawURLEncoding.EncodeToString(k)
+	}
+	return http.StatusOK, map[string]any{"algorithm": "Ed25519", "current_key_id": g.ticketing.kid,
+		"public_key": keys[g.ticketing.kid], "keys": keys}, nil
+}
+
+// scanKey hands an event's scan key to its scanners, so offline gates can
+// check rotating codes.
+func (g *Gateway) scanKey(c *call) (int, any, error) {
+	event := c.r.PathValue("event")
+	if err := validID("event", event); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"event_id": event, "scan_key": base64.RawURLEncoding.EncodeToString(EventScanKey(g.cfg.ScanSecret, event)),
+		"totp_period_seconds": int(QRCodePeriod / time.Second), "totp_skew_steps": QRCodeSkewSteps}, nil
 }
 
 type checkinRequest struct {
-	QRPayload string `json:"qr_payload"`
-	Gate      string `json:"gate"`
+	// QR is the text the scanner read: <payload>.<signature>.<code>.
+	QR   string `json:"qr"`
+	Gate string `json:"gate"`
 }
 
 type checkinRecord struct {
@@ -401,7 +534,12 @@ func (g *Gateway) checkin(c *call) (int, any, error) {
 	if len(req.Gate) > 64 {
 		return 0, nil, problem(ErrInvalid, "gate: at most 64 bytes")
 	}
-	p, err := VerifyQR(g.ticketPub, req.QRPayload)
+	payload, code, err := SplitQRText(req.QR)
+	if err != nil {
+		g.metrics.checkins.WithLabelValues("invalid").Inc()
+		return 0, nil, err
+	}
+	p, err := VerifyQR(payload, code, g.now(), g.qrKeys())
 	if err != nil {
 		g.metrics.checkins.WithLabelValues("invalid").Inc()
 		return 0, nil, err
@@ -412,7 +550,7 @@ func (g *Gateway) checkin(c *call) (int, any, error) {
 	reqID := c.requestID("checkin")
 	scan := ticketScan{At: g.now().UTC(), Gate: req.Gate, Scanner: c.subject, QRID: p.QRID, RequestID: reqID}
 	outcome := "admitted"
-	t, err := update(c.ctx, g.cfg.Store, ticketKey(p.TicketID), func(t *ticketRecord, exists bool) (bool, error) {
+	t, err := updateSealed(c.ctx, g, ticketKey(p.TicketID), func(t *ticketRecord, exists bool) (bool, error) {
 		switch {
 		case !exists:
 			return false, problem(ErrMissing, "no ticket "+p.TicketID)
@@ -431,13 +569,78 @@ func (g *Gateway) checkin(c *call) (int, any, error) {
 		return true, nil
 	})
 	if err != nil {
+		if errors.Is(err, ErrRecordUntrusted) {
+			outcome = "untrusted"
+		}
 		if outcome != "admitted" {
 			g.metrics.checkins.WithLabelValues(outcome).Inc()
 		}
+		return 0, nil, err
+	}
+	// A retry of this scan writes the entry again if this write fails.
+	if err := g.appendFeed(c.ctx, t.EventID, RevocationEntry{Kind: RevokedCheckedIn, TicketID: t.TicketID, QRID: t.CheckIn.QRID}); err != nil {
 		return 0, nil, err
 	}
 	g.metrics.checkins.WithLabelValues("admitted").Inc()
 	first := t.CheckIn
 	return http.StatusOK, checkinRecord{TicketID: t.TicketID, SeatID: t.SeatID, At: first.At, Gate: first.Gate, Scanner: first.Scanner,
 		QRID: first.QRID, EventID: t.EventID, Admitted: true}, nil
+}
+
+// Known fans. A transfer goes only to a fan who exists: one with a fan/<id>
+// record, written the first time a gateway sees the fan sign in (dev
+// login) or send a request. Each gateway remembers the fans it has
+// recorded in a bounded set, so a fan costs one write per gateway process,
+// not one per request.
+type fanSet struct {
+	mu   sync.Mutex
+	seen map[string]struct{}
+}
+
+// knownFansMax bounds the set; when full it starts over (a forgotten fan
+// costs one more idempotent write).
+const knownFansMax = 100_000
+
+func (s *fanSet) has(fan string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.seen[fan]
+	return ok
+}
+
+func (s *fanSet) add(fan string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen == nil || len(s.seen) >= knownFansMax {
+		s.seen = map[string]struct{}{}
+	}
+	s.seen[fan] = struct{}{}
+}
+
+// rememberFan records that fan exists (once per gateway process).
+func (g *Gateway) rememberFan(ctx context.Context, fan string) error {
+	if g.ticketing.fans.has(fan) {
+		return nil
+	}
+	if _, err := g.cfg.Store.CompareAndSwap(ctx, "fan/"+fan, 0, []byte(g.now().UTC().Format(time.RFC3339))); err != nil && !errors.Is(err, ErrVersionMismatch) {
+		return err
+	}
+	g.ticketing.fans.add(fan)
+	return nil
+}
+
+// knownFan reports whether fan has a fan/ record.
+func (g *Gateway) knownFan(ctx context.Context, fan string) (bool, error) {
+	if g.ticketing.fans.has(fan) {
+		return true, nil
+	}
+	_, _, err := g.cfg.Store.Get(ctx, "fan/"+fan)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	g.ticketing.fans.add(fan)
+	return true, nil
 }

@@ -39,6 +39,7 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	httpAddr := fs.String("http-addr", envOr("BOXOFFICE_HTTP_ADDR", "127.0.0.1:8080"), "address to serve the HTTP API on")
 	jwtSecret := fs.String("jwt-secret", os.Getenv("BOXOFFICE_JWT_SECRET"), "HS256 secret of bearer and admission tokens (>= 32 bytes; shared by all gateways)")
 	ticketSeed := fs.String("ticket-key", os.Getenv("BOXOFFICE_TICKET_KEY"), "base64 Ed25519 seed (32 bytes) that signs ticket QRs (shared by all gateways)")
+	keys := ticketKeyFlags(fs)
 	stripeKey := fs.String("stripe-secret-key", os.Getenv("BOXOFFICE_STRIPE_SECRET_KEY"), "Stripe API key; empty with --fake-payments")
 	stripeWebhook := fs.String("stripe-webhook-secret", os.Getenv("BOXOFFICE_STRIPE_WEBHOOK_SECRET"), "Stripe webhook signing secret (whsec_...)")
 	stripeURL := fs.String("stripe-url", os.Getenv("BOXOFFICE_STRIPE_URL"), "Stripe API base URL override (stripe-mock)")
@@ -84,6 +85,10 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	default:
 		return errors.New("--ticket-key is required outside --demo")
 	}
+	older, recordKeys, scanSecret, err := keys.parse(*demo)
+	if err != nil {
+		return err
+	}
 	var payments checkout.Payments
 	if *fakePayments {
 		payments = checkout.NewFakePayments(randomSecret())
@@ -112,7 +117,7 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer c.Close()
 	srv, stop, addr, err := startGatewayServer(ctx, checkout.Config{
 		Inventory: c, Store: clusterstore.New(c), Payments: payments, JWTSecret: []byte(*jwtSecret), TicketKey: key,
-		DemoMode: *demo, TicketLimitPerBuyer: *limit, NotifyURL: *notifyURL, TrustedProxies: proxies, Logger: logger,
+		TicketKeysOlder: older, RecordKeys: recordKeys, ScanSecret: scanSecret, DemoMode: *demo, TicketLimitPerBuyer: *limit, NotifyURL: *notifyURL, TrustedProxies: proxies, Logger: logger,
 		OIDC: authCfg.OIDC, TokenLifetimeMax: authCfg.TokenLifetimeMax, RequireMFA: authCfg.RequireMFA, MFAACRValues: authCfg.MFAACRValues,
 	}, checkout.ServerConfig{CertFile: *tlsCert, KeyFile: *tlsKey, Logger: logger}, *httpAddr)
 	if err != nil {
@@ -194,6 +199,8 @@ func startDemoGateway(ctx context.Context, grpcAddrs []string, httpAddr string, 
 	stopServer, addr, err := serveGateway(ctx, checkout.Config{
 		Inventory: c, Store: clusterstore.New(c), Payments: checkout.NewFakePayments(randomSecret()),
 		JWTSecret: []byte(randomSecret()), TicketKey: key, DemoMode: true, Logger: logger,
+		// Keys live as long as the demo process, like its cluster's data.
+		RecordKeys: checkout.NewKeyRing(randomKeyBytes()), ScanSecret: randomKeyBytes(),
 	}, httpAddr)
 	if err != nil {
 		_ = c.Close()
@@ -237,6 +244,77 @@ func startGatewayServer(ctx context.Context, cfg checkout.Config, serverCfg chec
 		cancelLoops()
 		<-loopsDone
 	}, l.Addr().String(), nil
+}
+
+// ticketKeyOptions are the flags of the keys that protect tickets beyond
+// --ticket-key: older QR signing keys still accepted, the record sealing
+// keys and the scan secret (checkout.Config documents each).
+type ticketKeyOptions struct {
+	ticketOld, record, recordOld, scan *string
+}
+
+func ticketKeyFlags(fs *flag.FlagSet) ticketKeyOptions {
+	return ticketKeyOptions{
+		ticketOld: fs.String("ticket-key-old", os.Getenv("BOXOFFICE_TICKET_KEY_OLD"), "comma-separated base64 (or base64url) Ed25519 public keys of earlier --ticket-keys whose QRs are still accepted"),
+		record:    fs.String("record-key", os.Getenv("BOXOFFICE_RECORD_KEY"), "base64 key (>= 32 bytes) sealing ticket and order records (shared by all gateways; random with --demo)"),
+		recordOld: fs.String("record-key-old", os.Getenv("BOXOFFICE_RECORD_KEY_OLD"), "comma-separated base64 earlier --record-keys whose records are still accepted"),
+		scan:      fs.String("scan-secret", os.Getenv("BOXOFFICE_SCAN_SECRET"), "base64 secret (>= 32 bytes) deriving events' scan keys for rotating QR codes (shared by all gateways; random with --demo)"),
+	}
+}
+
+func (k ticketKeyOptions) parse(demo bool) (older []ed25519.PublicKey, records checkout.KeyRing, scan []byte, err error) {
+	for _, item := range splitKeyList(*k.ticketOld) {
+		pub, err := base64.StdEncoding.DecodeString(item)
+		if err != nil {
+			pub, err = base64.RawURLEncoding.DecodeString(item) // as GET /v1/tickets/public-key prints it
+		}
+		if err != nil || len(pub) != ed25519.PublicKeySize {
+			return nil, records, nil, fmt.Errorf("--ticket-key-old: want base64 Ed25519 public keys of %d bytes", ed25519.PublicKeySize)
+		}
+		older = append(older, pub)
+	}
+	secret := func(flagName, value string) ([]byte, error) {
+		if value == "" && demo {
+			return randomKeyBytes(), nil
+		}
+		b, err := base64.StdEncoding.DecodeString(value)
+		if err != nil || len(b) < checkout.RecordKeyBytesMin {
+			return nil, fmt.Errorf("--%s: want base64 of at least %d bytes (required outside --demo)", flagName, checkout.RecordKeyBytesMin)
+		}
+		return b, nil
+	}
+	current, err := secret("record-key", *k.record)
+	if err != nil {
+		return nil, records, nil, err
+	}
+	var previous [][]byte
+	for _, item := range splitKeyList(*k.recordOld) {
+		b, err := secret("record-key-old", item)
+		if err != nil {
+			return nil, records, nil, err
+		}
+		previous = append(previous, b)
+	}
+	if scan, err = secret("scan-secret", *k.scan); err != nil {
+		return nil, records, nil, err
+	}
+	return older, checkout.NewKeyRing(current, previous...), scan, nil
+}
+
+func splitKeyList(list string) []string {
+	var out []string
+	for _, item := range strings.Split(list, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+func randomKeyBytes() []byte {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return b
 }
 
 // parseTrustedProxies reads --trusted-proxies: comma-separated CIDRs; a

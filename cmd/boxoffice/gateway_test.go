@@ -156,6 +156,7 @@ func TestGatewayLoadOverProcessCluster(t *testing.T) {
 	_, key, _ := ed25519.GenerateKey(nil)
 	payments := checkout.NewFakePayments(randomSecret())
 	secret := []byte(randomSecret())
+	recordKeys := checkout.NewKeyRing([]byte(randomSecret()))
 	var bases []string
 	for i := range 2 {
 		c, err := client.Dial(ctx, client.Config{Addrs: []string{pc.grpcAddr(i), pc.grpcAddr((i + 1) % 3)}})
@@ -164,7 +165,7 @@ func TestGatewayLoadOverProcessCluster(t *testing.T) {
 		}
 		defer c.Close()
 		stop, addr, err := serveGateway(ctx, checkout.Config{Inventory: c, Store: clusterstore.New(c), Payments: payments,
-			JWTSecret: secret, TicketKey: key, DemoMode: true, RatePerFan: -1, RatePerIP: -1}, "127.0.0.1:0")
+			JWTSecret: secret, TicketKey: key, RecordKeys: recordKeys, ScanSecret: secret, DemoMode: true, RatePerFan: -1, RatePerIP: -1}, "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -144,7 +144,7 @@ func TestCurlWalk(t *testing.T) {
 		t.Fatalf("tickets: %v", tickets)
 	}
 	t1, t2 := tickets[0].(map[string]any), tickets[1].(map[string]any)
-	qr1, qr2 := t1["qr_payload"].(string), t2["qr_payload"].(string)
+	qr1 := t1["qr_text"].(string) // what the app's QR shows now: it changes every 15 s
 	status, pngBytes := w.call("GET", "/v1/tickets/"+t2["ticket_id"].(string)+"/qr.png", fan, "", nil)
 	if status != 200 {
 		t.Fatalf("qr.png: %d %s", status, pngBytes)
@@ -154,7 +154,7 @@ func TestCurlWalk(t *testing.T) {
 	}
 
 	w.must(200, "POST", "/v1/tickets/"+t1["ticket_id"].(string)+"/transfer", fan, "xfer-1", map[string]any{"to": "bob"})
-	if status, b := w.call("POST", "/v1/checkins", door, "scan-1", map[string]any{"qr_payload": qr1, "gate": "north"}); status != 409 || !strings.Contains(string(b), "ticket-revoked") {
+	if status, b := w.call("POST", "/v1/checkins", door, "scan-1", map[string]any{"qr": qr1, "gate": "north"}); status != 409 || !strings.Contains(string(b), "ticket-revoked") {
 		t.Fatalf("alice's old QR after the transfer: %d %s", status, b)
 	}
 	bobs := w.must(200, "GET", "/v1/tickets", bob, "", nil)["tickets"].([]any)
@@ -162,10 +162,11 @@ func TestCurlWalk(t *testing.T) {
 		t.Fatalf("bob's tickets: %v", bobs)
 	}
 
-	if first := w.must(200, "POST", "/v1/checkins", door, "scan-2", map[string]any{"qr_payload": qr2, "gate": "north"}); first["admitted"] != true {
+	qr2 := w.must(200, "GET", "/v1/tickets/"+t2["ticket_id"].(string), fan, "", nil)["qr_text"].(string)
+	if first := w.must(200, "POST", "/v1/checkins", door, "scan-2", map[string]any{"qr": qr2, "gate": "north"}); first["admitted"] != true {
 		t.Fatalf("first scan: %v", first)
 	}
-	second := w.must(409, "POST", "/v1/checkins", door, "scan-3", map[string]any{"qr_payload": qr2, "gate": "south"})
+	second := w.must(409, "POST", "/v1/checkins", door, "scan-3", map[string]any{"qr": qr2, "gate": "south"})
 	if !strings.HasSuffix(fmt.Sprint(second["type"]), "already-checked-in") || second["first_gate"] != "north" {
 		t.Fatalf("second scan: %v", second)
 	}
