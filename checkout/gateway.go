@@ -37,7 +37,9 @@ type Gateway struct {
 	limiter   *rateLimiter
 	metrics   *metrics
 	registry  *prometheus.Registry
-	prepared  sync.Map // event id -> struct{}: prepareEvent started (inventory.go)
+	prepared  sync.Map     // event id -> struct{}: prepareEvent started (inventory.go)
+	hub       *watchHub    // shared cluster Watches (watchhub.go)
+	streams   *streamSlots // SSE streams per identity (quota.go)
 }
 
 // Role is the role claim of a bearer token.
@@ -93,6 +95,8 @@ func New(cfg Config) (*Gateway, error) {
 		registry:  prometheus.NewRegistry(),
 	}
 	g.metrics = newMetrics(g.registry)
+	g.hub = newWatchHub(cfg, g.metrics)
+	g.streams = newStreamSlots(cfg.StreamsPerFan, cfg.StreamsMax, g.metrics)
 	g.routes = g.routeTable()
 	for _, rt := range g.routes {
 		if rt.demoOnly && !cfg.DemoMode {
@@ -273,6 +277,10 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	}
 	return s.ResponseWriter.Write(b)
 }
+
+// Unwrap lets http.ResponseController reach the connection (SSE write
+// deadlines).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // Flush lets SSE handlers flush through the recorder.
 func (s *statusRecorder) Flush() {
