@@ -15,14 +15,14 @@ type metrics struct {
 	checkins *prometheus.CounterVec
 
 	// Bounds: what the gateway holds open and what it keeps in the store.
-	clusterWatches   prometheus.Gauge
-	seatSubscribers  prometheus.Gauge
-	streamsOpen      prometheus.Gauge
-	streamEnds       *prometheus.CounterVec
-	streamsRefused   *prometheus.CounterVec
-	quotaRefusals    *prometheus.CounterVec
-	janitorDeleted   *prometheus.CounterVec
-	janitorRemaining *prometheus.GaugeVec
+	clusterWatches  prometheus.Gauge
+	seatSubscribers prometheus.Gauge
+	streamsOpen     prometheus.Gauge
+	streamEnds      *prometheus.CounterVec
+	streamsRefused  *prometheus.CounterVec
+	quotaRefusals   *prometheus.CounterVec
+	janitorDeleted  *prometheus.CounterVec
+	janitorKept     *prometheus.GaugeVec
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -72,13 +72,13 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Namespace: "boxoffice", Subsystem: "gateway", Name: "janitor_deleted_total",
 			Help: "Records the janitor deleted past their lifetime, by key prefix.",
 		}, []string{"prefix"}),
-		janitorRemaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		janitorKept: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: "boxoffice", Subsystem: "gateway", Name: "janitor_kept_records",
-			Help: "Records the last janitor pass of this gateway scanned and kept, by key prefix (the store's fill by kind).",
+			Help: "Records kept under each swept key prefix by this gateway's last janitor pass that read the whole prefix (the store's fill by kind).",
 		}, []string{"prefix"}),
 	}
 	reg.MustRegister(m.requests, m.latency, m.payments, m.checkins,
-		m.clusterWatches, m.seatSubscribers, m.streamsOpen, m.streamEnds, m.streamsRefused, m.quotaRefusals, m.janitorDeleted, m.janitorRemaining,
+		m.clusterWatches, m.seatSubscribers, m.streamsOpen, m.streamEnds, m.streamsRefused, m.quotaRefusals, m.janitorDeleted, m.janitorKept,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
