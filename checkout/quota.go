@@ -21,7 +21,10 @@ import (
 //
 // A request over a bound gets 429 with a problem of type too-many-streams
 // or quota-exceeded (extension members "quota", "limit", "current") and a
-// Retry-After, and is refused before it writes anything.
+// Retry-After, and leaves nothing behind: a hold over the quota is refused
+// before its first write; a new key's charge is made at the same time as
+// its idempotency claim (to keep a round trip off every POST), and a
+// refused one's claim is deleted at once, so no record of it remains.
 //
 // The hold quota is counted from the fan's fanhold/ records, read with the
 // reads a hold does anyway, so two holds racing may both pass it: the
@@ -133,7 +136,7 @@ func (g *Gateway) countIdempotencyKey(ctx context.Context, fan string) (refund f
 	window := now.Truncate(keyQuotaWindow)
 	key := keyQuotaKey(fan, window)
 	limit := int64(g.cfg.IdempotencyKeysPerFan)
-	n, err := g.cfg.Store.Add(ctx, key, 1, 0, limit)
+	_, err = g.cfg.Store.Add(ctx, key, 1, 0, limit)
 	if errors.Is(err, ErrOutOfRange) {
 		g.metrics.quotaRefusals.WithLabelValues("idempotency_keys").Inc()
 		return nil, &detailedError{err: ErrQuotaExceeded, retryAfter: window.Add(keyQuotaWindow).Sub(now),
@@ -143,7 +146,6 @@ func (g *Gateway) countIdempotencyKey(ctx context.Context, fan string) (refund f
 	if err != nil {
 		return nil, err
 	}
-	_ = n
 	return func() {
 		if _, err := g.cfg.Store.Add(context.WithoutCancel(ctx), key, -1, 0, limit); err != nil {
 			g.cfg.Logger.Warn("giving back an Idempotency-Key charge failed", "key", key, "err", err)
