@@ -166,3 +166,26 @@ func TestJanitorSweepsEveryPrefixWithALifetime(t *testing.T) {
 		}
 	}
 }
+
+// TestJanitorPassIsBounded: a pass reads a bounded number of records per
+// prefix and the next pass goes on where it stopped, so a store with a
+// backlog is cleaned over several passes, none of them unbounded.
+func TestJanitorPassIsBounded(t *testing.T) {
+	e := newEnv(t)
+	a := e.gateway()
+	ctx := context.Background()
+	const backlog = 10*checkout.ScanLimitMax + 500
+	old := fmt.Sprintf(`{"request_hash":"h","state":"done","started_at":%q,"status":200}`, e.clock.now().UTC().Format(time.RFC3339Nano))
+	for i := range backlog {
+		if _, err := e.store.CompareAndSwap(ctx, fmt.Sprintf("idem/backlog/%06d", i), 0, []byte(old)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.clock.advance(checkout.IdempotencyRetentionDefault + time.Hour)
+	for pass, want := range []int{10 * checkout.ScanLimitMax, 500, 0} {
+		deleted, ran, err := a.g.SweepExpired(ctx)
+		if err != nil || !ran || deleted != want {
+			t.Fatalf("pass %d: deleted %d, ran %v, err %v; want %d", pass+1, deleted, ran, err, want)
+		}
+	}
+}

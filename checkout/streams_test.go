@@ -309,3 +309,38 @@ func TestSeatStreamSurvivesBrokenWatch(t *testing.T) {
 		t.Fatalf("after the break: event %q %s (want A-A-2 once, nothing repeated)", name, data)
 	}
 }
+
+// TestSeatStreamOlderThanTheSharedWatchResets: a stream resuming from a
+// cursor older than anything the event's shared Watch can replay is told
+// to reload the seat map (event "reset") and ended, while a stream from
+// the reloaded map's cursor gets the changes after it.
+func TestSeatStreamOlderThanTheSharedWatchResets(t *testing.T) {
+	e := newEnv(t)
+	e.event("resets")
+	a := e.gateway()
+	fan := a.login("returning", "fan")
+	stale := str(a.must(200, "GET", "/v1/events/resets/seats", fan, nil), "cursor")
+	a.must(201, "POST", "/v1/events/resets/holds", fan, map[string]any{"seats": []string{"A-A-1"}})
+	if s, r := openStream(t, a, "/v1/events/resets/seats/stream", a.login("watching", "fan")); s == nil { // the shared Watch starts after the hold
+		t.Fatalf("stream: %d %s", r.status, r.body)
+	}
+	s, r := openStream(t, a, "/v1/events/resets/seats/stream", fan, "Last-Event-ID", stale)
+	if s == nil {
+		t.Fatalf("stale stream: %d %s", r.status, r.body)
+	}
+	if name, _, data := s.next(t); name != "reset" || !strings.Contains(data, "reload the seat map") {
+		t.Fatalf("stale cursor: event %q %s", name, data)
+	}
+	if s.lines.Scan() {
+		t.Fatalf("the stream went on after the reset: %q", s.lines.Text())
+	}
+	fresh := str(a.must(200, "GET", "/v1/events/resets/seats", fan, nil), "cursor")
+	s, r = openStream(t, a, "/v1/events/resets/seats/stream", fan, "Last-Event-ID", fresh)
+	if s == nil {
+		t.Fatalf("fresh stream: %d %s", r.status, r.body)
+	}
+	a.must(201, "POST", "/v1/events/resets/holds", fan, map[string]any{"seats": []string{"A-A-2"}})
+	if name, _, data := s.next(t); name != "seat" || !strings.Contains(data, `"A-A-2"`) {
+		t.Fatalf("after reloading: event %q %s", name, data)
+	}
+}
