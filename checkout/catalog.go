@@ -273,6 +273,9 @@ func (g *Gateway) seatStream(c *call) (int, any, error) {
 	h.Set("X-Accel-Buffering", "no")
 	c.w.WriteHeader(http.StatusOK)
 	control := http.NewResponseController(c.w)
+	// The connection may serve further requests after this one: leave no
+	// deadline behind for them.
+	defer func() { _ = control.SetWriteDeadline(time.Time{}) }()
 	send := func(text string) bool {
 		_ = control.SetWriteDeadline(time.Now().Add(sseWriteTimeout))
 		if _, err := io.WriteString(c.w, text); err != nil {

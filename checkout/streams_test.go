@@ -199,8 +199,16 @@ func TestSeatStreamsPerFanAreCapped(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	// A stream of an event that does not exist is a 404, and its slot is
+	// given back.
+	other := a.login("other", "fan")
+	for range checkout.StreamsPerFanDefault + 1 {
+		if _, r := openStream(t, a, "/v1/events/nope/seats/stream", other); r.status != http.StatusNotFound {
+			t.Fatalf("stream of a missing event: %d %s", r.status, r.body)
+		}
+	}
 	// Another fan is not affected by the greedy one.
-	if s, r := openStream(t, a, "/v1/events/capped/seats/stream", a.login("other", "fan")); s == nil {
+	if s, r := openStream(t, a, "/v1/events/capped/seats/stream", other); s == nil {
 		t.Fatalf("another fan's stream: %d %s", r.status, r.body)
 	}
 }
