@@ -18,10 +18,11 @@ import (
 // watching one seat map cost the cluster one stream, not a thousand.
 //
 // An event's topic starts with its first subscriber: the hub reads the
-// seat map for its shards' positions and watches from there (or from the
-// first subscriber's older cursor, clamped to those positions, so that a
-// resuming client misses nothing and no client can make the hub skip
-// changes by naming positions that do not exist yet). Each change moves
+// seat map for its shards' positions and watches from there, or from the
+// first subscriber's cursor where that is earlier by at most
+// watchReplayMax, so that a resuming client misses nothing, no client can
+// make the hub skip changes by naming positions that do not exist yet,
+// and none can make it replay more than the ring holds. Each change moves
 // the topic's position and goes into a replay ring of the last
 // watchReplayMax changes. A subscriber resumes from its own cursor: from
 // the ring if the ring reaches back that far, otherwise it is told to
@@ -142,7 +143,10 @@ func (t *watchTopic) start(ctx context.Context, cursor []*boxofficev1.ShardPosit
 	positions, err := h.seatMapPositions(readCtx, t.event)
 	if err == nil {
 		for _, p := range cursor {
-			if at, ok := positions[p.GetShard()]; ok && p.GetSequence() < at {
+			// Start earlier for a resuming client, but by no more than the
+			// ring holds: an ancient cursor gets a reset, not a replay of
+			// the cluster's whole log.
+			if at, ok := positions[p.GetShard()]; ok && p.GetSequence() < at && at-p.GetSequence() <= watchReplayMax {
 				positions[p.GetShard()] = p.GetSequence()
 			}
 		}

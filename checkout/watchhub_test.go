@@ -133,3 +133,34 @@ func TestWatchHubCutsOffSlowSubscriber(t *testing.T) {
 		t.Fatal("the hub did not watch again after the break")
 	}
 }
+
+// TestWatchHubStartsNoLaterThanTheSeatMap: the first subscriber's cursor
+// may start the shared Watch earlier than the seat map, by at most the
+// replay ring, and never later: a cursor from the future cannot hide
+// changes from the others, and an ancient one gets a reset, not a replay
+// of the cluster's log.
+func TestWatchHubStartsNoLaterThanTheSeatMap(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		seatMap    uint64
+		cursor     uint64
+		wantWatch  uint64
+		wantResets bool
+	}{
+		{"resuming", 10, 7, 7, false},
+		{"from the future", 10, 1 << 40, 10, false},
+		{"ancient", 5000, 1, 5000, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := &fakeWatchInventory{position: tc.seatMap, feed: make(chan *boxofficev1.WatchResponse), requests: make(chan *boxofficev1.WatchRequest, 10)}
+			hub := newWatchHub(Config{Inventory: inv, WatchLinger: time.Hour}.withDefaults(), newMetrics(prometheus.NewRegistry()))
+			_, err := hub.subscribe(context.Background(), "ev", []*boxofficev1.ShardPosition{{Shard: 0, Sequence: tc.cursor}})
+			if got := (<-inv.requests).GetAfter()[0].GetSequence(); got != tc.wantWatch {
+				t.Fatalf("watched from %d, want %d", got, tc.wantWatch)
+			}
+			if errors.Is(err, errCursorTooOld) != tc.wantResets {
+				t.Fatalf("subscribe: %v", err)
+			}
+		})
+	}
+}
