@@ -234,6 +234,12 @@ const sseHeartbeat = 15 * time.Second
 // stops reading is dropped instead of pinning its handler.
 const sseWriteTimeout = 10 * time.Second
 
+// SetWriteDeadline lets http.ResponseController set a stream's write
+// deadline through the recorder.
+func (s *statusRecorder) SetWriteDeadline(deadline time.Time) error {
+	return http.NewResponseController(s.ResponseWriter).SetWriteDeadline(deadline)
+}
+
 // seatStream serves Server-Sent Events of seat changes, fed by the event's
 // shared cluster Watch (watchhub.go). Each event's id is the cursor after
 // it, so a client that reconnects with Last-Event-ID (browsers do this by

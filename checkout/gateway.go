@@ -35,11 +35,11 @@ type Gateway struct {
 	routes    []*route
 	ticketPub ed25519.PublicKey
 	limiter   *rateLimiter
-	metrics   *metrics
-	registry  *prometheus.Registry
-	prepared  sync.Map     // event id -> struct{}: prepareEvent started (inventory.go)
 	hub       *watchHub    // shared cluster Watches (watchhub.go)
 	streams   *streamSlots // SSE streams per identity (quota.go)
+	metrics   *metrics
+	registry  *prometheus.Registry
+	prepared  sync.Map // event id -> struct{}: prepareEvent started (inventory.go)
 }
 
 // Role is the role claim of a bearer token.
@@ -95,8 +95,6 @@ func New(cfg Config) (*Gateway, error) {
 		registry:  prometheus.NewRegistry(),
 	}
 	g.metrics = newMetrics(g.registry)
-	g.hub = newWatchHub(cfg, g.metrics)
-	g.streams = newStreamSlots(cfg.StreamsPerFan, cfg.StreamsMax, g.metrics)
 	g.routes = g.routeTable()
 	for _, rt := range g.routes {
 		if rt.demoOnly && !cfg.DemoMode {
@@ -104,6 +102,8 @@ func New(cfg Config) (*Gateway, error) {
 		}
 		g.mux.HandleFunc(rt.method+" "+rt.pattern, g.serve(rt))
 	}
+	g.hub = newWatchHub(cfg, g.metrics)
+	g.streams = newStreamSlots(cfg.StreamsPerFan, cfg.StreamsMax, g.metrics)
 	g.mux.Handle("GET /metrics", promhttp.HandlerFor(g.registry, promhttp.HandlerOpts{}))
 	g.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, Problem{Type: problemTypeBase + "not-found", Title: "not found", Status: http.StatusNotFound, Detail: "no such endpoint"}, 0)
@@ -277,10 +277,6 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	}
 	return s.ResponseWriter.Write(b)
 }
-
-// Unwrap lets http.ResponseController reach the connection (SSE write
-// deadlines).
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // Flush lets SSE handlers flush through the recorder.
 func (s *statusRecorder) Flush() {
