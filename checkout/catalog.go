@@ -278,12 +278,13 @@ func (g *Gateway) seatStream(c *call) (int, any, error) {
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	c.w.WriteHeader(http.StatusOK)
+	// Each write has sseWriteTimeout; between writes there is no deadline
+	// (HTTP/2 resets a stream whose deadline passes while it is idle), and
+	// none is left behind for the connection's next request.
 	control := http.NewResponseController(c.w)
-	// The connection may serve further requests after this one: leave no
-	// deadline behind for them.
-	defer func() { _ = control.SetWriteDeadline(time.Time{}) }()
 	send := func(text string) bool {
 		_ = control.SetWriteDeadline(time.Now().Add(sseWriteTimeout))
+		defer func() { _ = control.SetWriteDeadline(time.Time{}) }()
 		if _, err := io.WriteString(c.w, text); err != nil {
 			return false
 		}
