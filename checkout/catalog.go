@@ -1,10 +1,10 @@
 package checkout
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -12,8 +12,6 @@ import (
 	"time"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 type priceTierView struct {
@@ -232,12 +230,24 @@ type seatChangeView struct {
 // sseHeartbeat keeps idle streams alive through proxies.
 const sseHeartbeat = 15 * time.Second
 
-// seatStream serves Server-Sent Events of seat changes, fed by the
-// cluster's Watch. Each event's id is the cursor after it, so a client that
-// reconnects with Last-Event-ID (browsers do this by themselves) resumes
-// exactly where it stopped. A cursor older than the cluster's retained log
-// gets an "reset" event: fetch the seat map again and stream from its
-// cursor.
+// sseWriteTimeout bounds one write to a stream's client: a client that
+// stops reading is dropped instead of pinning its handler.
+const sseWriteTimeout = 10 * time.Second
+
+// SetWriteDeadline lets http.ResponseController set a stream's write
+// deadline through the recorder.
+func (s *statusRecorder) SetWriteDeadline(deadline time.Time) error {
+	return http.NewResponseController(s.ResponseWriter).SetWriteDeadline(deadline)
+}
+
+// seatStream serves Server-Sent Events of seat changes, fed by the event's
+// shared cluster Watch (watchhub.go). Each event's id is the cursor after
+// it, so a client that reconnects with Last-Event-ID (browsers do this by
+// themselves) resumes exactly where it stopped. A cursor older than the
+// gateway or the cluster can replay gets a "reset" event: fetch the seat
+// map again and stream from its cursor. A client that falls behind gets an
+// "error" event carrying its cursor and is disconnected; it resumes by
+// reconnecting. Each identity may have Config.StreamsPerFan streams open.
 func (g *Gateway) seatStream(c *call) (int, any, error) {
 	eventID := c.r.PathValue("event")
 	cursor := c.r.Header.Get("Last-Event-ID")
@@ -248,88 +258,90 @@ func (g *Gateway) seatStream(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if len(after) == 0 {
-		// Start from a snapshot position of every shard, so the cursors we
-		// hand out name every shard and a resume misses nothing anywhere.
-		sm, err := g.cfg.Inventory.GetSeatMap(c.ctx, &boxofficev1.GetSeatMapRequest{EventId: eventID, SummaryOnly: true})
-		if err != nil {
-			return 0, nil, err
-		}
-		after = sm.GetPositions()
-	}
-	flusher, ok := c.w.(http.Flusher)
-	if !ok {
+	if _, ok := c.w.(http.Flusher); !ok {
 		return 0, nil, errors.New("streaming unsupported by this connection")
 	}
-	ctx, cancel := context.WithCancel(c.ctx)
-	defer cancel()
-	stream, err := g.cfg.Inventory.Watch(ctx, &boxofficev1.WatchRequest{EventId: eventID, After: after})
+	release, err := g.streams.acquire(c.subject)
 	if err != nil {
 		return 0, nil, err
 	}
-	positions := map[uint32]uint64{}
-	for _, p := range after {
-		positions[p.GetShard()] = p.GetSequence()
+	defer release()
+	sub, err := g.hub.subscribe(c.ctx, eventID, after)
+	if err != nil && !errors.Is(err, errCursorTooOld) {
+		return 0, nil, err
+	}
+	if sub != nil {
+		defer g.hub.unsubscribe(sub)
 	}
 	h := c.w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	c.w.WriteHeader(http.StatusOK)
-	fmt.Fprint(c.w, ": seat changes of "+eventID+"\nretry: 2000\n\n")
-	flusher.Flush()
-
-	type received struct {
-		resp *boxofficev1.WatchResponse
-		err  error
-	}
-	ch := make(chan received)
-	go func() {
-		for {
-			resp, err := stream.Recv()
-			select {
-			case ch <- received{resp, err}:
-			case <-ctx.Done():
-				return
-			}
-			if err != nil {
-				return
-			}
+	// Each write has sseWriteTimeout; between writes there is no deadline
+	// (HTTP/2 resets a stream whose deadline passes while it is idle), and
+	// none is left behind for the connection's next request.
+	control := http.NewResponseController(c.w)
+	send := func(text string) bool {
+		_ = control.SetWriteDeadline(time.Now().Add(sseWriteTimeout))
+		defer func() { _ = control.SetWriteDeadline(time.Time{}) }()
+		if _, err := io.WriteString(c.w, text); err != nil {
+			return false
 		}
-	}()
+		return control.Flush() == nil
+	}
+	if !send(": seat changes of " + eventID + "\nretry: 2000\n\n") {
+		return 0, nil, nil
+	}
+	if sub == nil {
+		send(seatStreamReset)
+		return 0, nil, nil
+	}
 	heartbeat := time.NewTicker(sseHeartbeat)
 	defer heartbeat.Stop()
+	var out strings.Builder
 	for {
 		select {
-		case <-ctx.Done():
+		case <-c.ctx.Done():
 			return 0, nil, nil
 		case <-heartbeat.C:
-			fmt.Fprint(c.w, ": heartbeat\n\n")
-			flusher.Flush()
-		case got := <-ch:
-			if got.err != nil {
-				if status.Code(got.err) == codes.OutOfRange {
-					fmt.Fprint(c.w, "event: reset\ndata: {\"reason\":\"cursor too old: reload the seat map\"}\n\n")
-				} else if ctx.Err() == nil {
-					fmt.Fprint(c.w, "event: error\ndata: {\"reason\":\"cluster stream ended; reconnect\"}\n\n")
-				}
-				flusher.Flush()
+			if !send(": heartbeat\n\n") {
 				return 0, nil, nil
 			}
-			for _, ch := range got.resp.GetChanges() {
-				positions[ch.GetShard()] = ch.GetSequence()
+		case <-sub.ended:
+			switch sub.reason {
+			case endReset:
+				send(seatStreamReset)
+			case endSlow:
+				data, _ := json.Marshal(map[string]string{"reason": "too far behind: reconnect with Last-Event-ID to resume", "cursor": cursorOf(sub.positions)})
+				send("event: error\ndata: " + string(data) + "\n\n")
+			default:
+				send("event: error\ndata: {\"reason\":\"cluster stream ended; reconnect\"}\n\n")
+			}
+			return 0, nil, nil
+		case batch := <-sub.changes:
+			out.Reset()
+			for _, ch := range batch {
+				if ch.GetSequence() <= sub.positions[ch.GetShard()] {
+					continue // before this stream's cursor, or replayed twice
+				}
+				sub.positions[ch.GetShard()] = ch.GetSequence()
 				view := seatChangeView{SeatID: ch.GetSeatId(), State: stateName(ch.GetState())}
 				if ch.GetGeneralAdmissionAvailable() > 0 || strings.Contains(ch.GetSeatId(), "#") {
 					n := ch.GetGeneralAdmissionAvailable()
 					view.GAAvailable = &n
 				}
 				data, _ := json.Marshal(view)
-				fmt.Fprintf(c.w, "id: %s\nevent: seat\ndata: %s\n\n", cursorOf(positions), data)
+				fmt.Fprintf(&out, "id: %s\nevent: seat\ndata: %s\n\n", cursorOf(sub.positions), data)
 			}
-			flusher.Flush()
+			if out.Len() > 0 && !send(out.String()) {
+				return 0, nil, nil
+			}
 		}
 	}
 }
+
+const seatStreamReset = "event: reset\ndata: {\"reason\":\"cursor too old: reload the seat map\"}\n\n"
 
 func cursorOf(positions map[uint32]uint64) string {
 	var list []*boxofficev1.ShardPosition

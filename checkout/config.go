@@ -23,6 +23,18 @@ const (
 	TokenLifetimeMaxDefault    = 24 * time.Hour
 )
 
+// Defaults of the gateway's bounds (Config's block "Bounds").
+const (
+	StreamsPerFanDefault         = 4
+	StreamsMaxDefault            = 10_000
+	StreamBufferBatchesDefault   = 64
+	WatchLingerDefault           = 5 * time.Second
+	HoldsPerFanDefault           = 10
+	IdempotencyKeysPerFanDefault = 1000
+	OutboxRetentionDefault       = 7 * 24 * time.Hour
+	DeadLetterRetentionDefault   = 30 * 24 * time.Hour
+)
+
 // Config configures one gateway. Every gateway of a deployment must share
 // Store, Inventory's cluster, Payments' account, JWTSecret, TicketKey
 // (and TicketKeysOlder), RecordKeys and ScanSecret; nothing else needs to
@@ -126,6 +138,45 @@ type Config struct {
 	// a lease of two intervals.
 	JanitorInterval time.Duration
 
+	// Bounds. Every resource one caller can make this gateway hold, or make
+	// the store keep, has a cap here; a request over one is refused with a
+	// 429 problem (quota.go) and changes nothing.
+	//
+	// StreamsPerFan caps the Server-Sent Event streams (seat streams and
+	// waiting-room streams together) one identity may have open on this
+	// gateway (default 4); StreamsMax caps all of them on this gateway
+	// (default 10,000). Each stream holds a goroutine and a buffer of
+	// StreamBufferBatches batches of seat changes; with N gateways a fan may
+	// open N times StreamsPerFan.
+	StreamsPerFan int
+	StreamsMax    int
+	// StreamBufferBatches is how many batches of seat changes (one per
+	// cluster Watch message) a seat stream may fall behind before it is cut
+	// off with an SSE "error" event telling it to resume from its cursor
+	// (default 64). Nothing else buffers for a slow client.
+	StreamBufferBatches int
+	// WatchLinger keeps an event's shared cluster Watch open this long
+	// after its last seat stream ended (default 5s), so that clients
+	// reconnecting do not close and reopen it (watchhub.go).
+	WatchLinger time.Duration
+	// HoldsPerFan caps a fan's unexpired holds across all events, counting
+	// holds with a pending order (default 10). TicketLimitPerBuyer caps
+	// seats per event; this caps how many hold records one fan can make
+	// the gateway keep.
+	HoldsPerFan int
+	// IdempotencyKeysPerFan caps the new Idempotency-Keys a fan may use per
+	// clock hour (default 1000; a purchase takes about 5). Each is a record
+	// kept IdempotencyRetention, so this caps what one fan can store.
+	// Staff roles are not counted; the per-fan rate limit applies to all.
+	IdempotencyKeysPerFan int
+	// OutboxRetention is how long a notification may wait undelivered in
+	// the outbox before the janitor deletes it (default 7 days; with no
+	// NotifyURL nothing is delivered, so this is their lifetime).
+	// DeadLetterRetention is how long a notification given up on is kept
+	// in deadletter/ for inspection (default 30 days).
+	OutboxRetention     time.Duration
+	DeadLetterRetention time.Duration
+
 	// TrustedProxies are the networks of the load balancers in front of
 	// the gateway. A request whose peer is in one of them is attributed,
 	// for the per-IP rate limit, to the right-most X-Forwarded-For address
@@ -177,6 +228,22 @@ func (c Config) Validate() error {
 		return fmt.Errorf("checkout config: QueueStreamInterval %v is negative", c.QueueStreamInterval)
 	case c.JanitorInterval < 0:
 		return fmt.Errorf("checkout config: JanitorInterval %v is negative", c.JanitorInterval)
+	case c.StreamsPerFan < 0 || c.StreamsPerFan > 1000:
+		return fmt.Errorf("checkout config: StreamsPerFan %d outside 0..1000 (0 takes the default)", c.StreamsPerFan)
+	case c.StreamsMax < 0 || c.StreamsMax > 1_000_000:
+		return fmt.Errorf("checkout config: StreamsMax %d outside 0..1000000 (0 takes the default)", c.StreamsMax)
+	case c.StreamBufferBatches < 0 || c.StreamBufferBatches > 4096:
+		return fmt.Errorf("checkout config: StreamBufferBatches %d outside 0..4096 (0 takes the default)", c.StreamBufferBatches)
+	case c.WatchLinger < 0 || c.WatchLinger > time.Hour:
+		return fmt.Errorf("checkout config: WatchLinger %v outside 0..1h (0 takes the default)", c.WatchLinger)
+	case c.HoldsPerFan < 0 || c.HoldsPerFan > 1000:
+		return fmt.Errorf("checkout config: HoldsPerFan %d outside 0..1000 (0 takes the default)", c.HoldsPerFan)
+	case c.IdempotencyKeysPerFan < 0 || c.IdempotencyKeysPerFan > 1_000_000:
+		return fmt.Errorf("checkout config: IdempotencyKeysPerFan %d outside 0..1000000 (0 takes the default)", c.IdempotencyKeysPerFan)
+	case c.OutboxRetention != 0 && (c.OutboxRetention < time.Hour || c.OutboxRetention > 365*24*time.Hour):
+		return fmt.Errorf("checkout config: OutboxRetention %v outside 1h..1 year (0 takes the default)", c.OutboxRetention)
+	case c.DeadLetterRetention != 0 && (c.DeadLetterRetention < time.Hour || c.DeadLetterRetention > 365*24*time.Hour):
+		return fmt.Errorf("checkout config: DeadLetterRetention %v outside 1h..1 year (0 takes the default)", c.DeadLetterRetention)
 	}
 	issuers, prefixes := map[string]bool{}, map[string]bool{}
 	for i, o := range c.OIDC {
@@ -251,6 +318,30 @@ func (c Config) withDefaults() Config {
 	}
 	if c.JanitorInterval == 0 {
 		c.JanitorInterval = JanitorIntervalDefault
+	}
+	if c.StreamsPerFan == 0 {
+		c.StreamsPerFan = StreamsPerFanDefault
+	}
+	if c.StreamsMax == 0 {
+		c.StreamsMax = StreamsMaxDefault
+	}
+	if c.StreamBufferBatches == 0 {
+		c.StreamBufferBatches = StreamBufferBatchesDefault
+	}
+	if c.WatchLinger == 0 {
+		c.WatchLinger = WatchLingerDefault
+	}
+	if c.HoldsPerFan == 0 {
+		c.HoldsPerFan = HoldsPerFanDefault
+	}
+	if c.IdempotencyKeysPerFan == 0 {
+		c.IdempotencyKeysPerFan = IdempotencyKeysPerFanDefault
+	}
+	if c.OutboxRetention == 0 {
+		c.OutboxRetention = OutboxRetentionDefault
+	}
+	if c.DeadLetterRetention == 0 {
+		c.DeadLetterRetention = DeadLetterRetentionDefault
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

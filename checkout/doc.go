@@ -2,17 +2,20 @@
 // front of the seat cluster (identity, catalogue, live seat maps, waiting
 // room, holds with a per-buyer limit, orders paid with Stripe
 // PaymentIntents, tickets with signed, rotating QR codes and sealed
-// records (qr.go, records.go), transfers, check-in, a
-// notification outbox, and a janitor that deletes idempotency and webhook
-// records past their retention).
+// records (qr.go, records.go), transfers, check-in, a notification outbox,
+// and a janitor that deletes every record past its lifetime; README.md has
+// the table of key prefixes and lifetimes).
 //
 // The gateway is stateless. Seats live in the cluster (Inventory, i.e.
 // *client.Client); every other record that must survive lives in a Store
 // (a linearizable key-value store with versions, CAS and bounded counters,
 // see store.go); so any number of gateways can run behind a load balancer
 // and any of them can finish what another began. The only per-process
-// state is the rate limiters (deliberately local: see Config.RatePerFan)
-// and which events' on-sales the cluster client was prepared for: the
+// state is the rate limiters and stream counts (deliberately local: see
+// Config.RatePerFan and Config.StreamsPerFan), the shared cluster Watch of
+// each event that has seat streams (watchhub.go: one per event however
+// many phones watch), and which events' on-sales the cluster client was
+// prepared for: the
 // first fan to join an event's waiting room makes the gateway call the
 // client's Prepare in the background (routing and streams to the event's
 // leaders ready before the first admitted fans hold; inventory.go).
@@ -40,5 +43,10 @@
 // request's increment from a live one; a record of reservations with
 // expiries heals itself); Stripe Checkout Sessions (a web redirect; phones
 // use the PaymentSheet with a PaymentIntent client secret); polling the
-// cluster for the seat stream (Watch gives ordered, resumable positions).
+// cluster for the seat stream (Watch gives ordered, resumable positions);
+// a cluster Watch per seat stream (one fan's 300 streams were 300 cluster
+// streams; the hub makes the cluster's cost per event, not per phone); a
+// private catch-up Watch for a stream resuming from before the hub's
+// replay ring (unbounded cluster streams again; a reset costs one seat-map
+// read).
 package checkout

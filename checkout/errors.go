@@ -31,6 +31,8 @@ var (
 	ErrIdempotencyReuse   = errors.New("Idempotency-Key reused with a different request")
 	ErrInProgress         = errors.New("a request with this Idempotency-Key is still running")
 	ErrRateLimited        = errors.New("too many requests")
+	ErrTooManyStreams     = errors.New("too many open streams")
+	ErrQuotaExceeded      = errors.New("quota exceeded")
 	ErrLimitExceeded      = errors.New("ticket limit per buyer exceeded")
 	ErrNotAdmitted        = errors.New("admission token required: join the waiting room")
 	ErrSeatUnavailable    = errors.New("seat unavailable")
@@ -90,6 +92,8 @@ var errorStatus = []struct {
 	{ErrIdempotencyReuse, http.StatusUnprocessableEntity, "idempotency-key-reused"},
 	{ErrLimitExceeded, http.StatusUnprocessableEntity, "ticket-limit-exceeded"},
 	{ErrRateLimited, http.StatusTooManyRequests, "rate-limited"},
+	{ErrTooManyStreams, http.StatusTooManyRequests, "too-many-streams"},
+	{ErrQuotaExceeded, http.StatusTooManyRequests, "quota-exceeded"},
 	{ErrBusy, http.StatusServiceUnavailable, "busy"},
 	{ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 	{ErrRecordUntrusted, http.StatusConflict, "record-untrusted"},

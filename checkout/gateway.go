@@ -40,6 +40,8 @@ type Gateway struct {
 	routes    []*route
 	ticketing *ticketKeys // QR signing keys, record seals, known fans (tickets.go)
 	limiter   *rateLimiter
+	hub       *watchHub    // shared cluster Watches (watchhub.go)
+	streams   *streamSlots // SSE streams per identity (quota.go)
 	metrics   *metrics
 	registry  *prometheus.Registry
 	prepared  sync.Map // event id -> struct{}: prepareEvent started (inventory.go)
@@ -119,6 +121,8 @@ func New(cfg Config) (*Gateway, error) {
 		}
 		g.mux.HandleFunc(rt.method+" "+rt.pattern, g.serve(rt))
 	}
+	g.hub = newWatchHub(cfg, g.metrics)
+	g.streams = newStreamSlots(cfg.StreamsPerFan, cfg.StreamsMax, g.metrics)
 	g.mux.Handle("GET /metrics", promhttp.HandlerFor(g.registry, promhttp.HandlerOpts{}))
 	g.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, Problem{Type: problemTypeBase + "not-found", Title: "not found", Status: http.StatusNotFound, Detail: "no such endpoint"}, 0)

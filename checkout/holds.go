@@ -200,12 +200,14 @@ func (g *Gateway) createHold(c *call) (int, any, error) {
 	if seats < 1 || seats > g.cfg.TicketLimitPerBuyer {
 		return 0, nil, problem(ErrInvalid, fmt.Sprintf("quantity %d: want 1..%d", seats, g.cfg.TicketLimitPerBuyer))
 	}
-	// The event (for its hold policy) and the waiting room are read at once.
+	// The event (for its hold policy), the waiting room and the fan's
+	// holds (Config.HoldsPerFan, quota.go) are read at once.
 	var ev *boxofficev1.Event
 	var queueErr error
 	if err := inParallel(
 		func() (err error) { ev, err = g.cfg.Inventory.GetEvent(c.ctx, eventRequest(event)); return err },
 		func() error { _, _, queueErr = g.queueConfig(c.ctx, event); return nil },
+		func() error { return g.checkHoldQuota(c.ctx, c.subject) },
 	); err != nil {
 		return 0, nil, err
 	}

@@ -87,8 +87,30 @@ func (g *Gateway) serveIdempotent(c *call, rt *route) {
 			// Nearly every key is new: claim it outright, which saves a
 			// read (a round trip to the cluster) on every POST, and read
 			// the record only when the key is taken.
+			// A fan's new key is charged to its quota (quota.go) at the
+			// same time; a repeat of a key gives the charge back.
+			var refund func()
+			quotaErr := make(chan error, 1)
+			if c.role == RoleFan {
+				go func() {
+					var err error
+					refund, err = g.countIdempotencyKey(c.ctx, c.subject)
+					quotaErr <- err
+				}()
+			} else {
+				quotaErr <- nil
+			}
 			running := idempotencyRecord{RequestHash: hash, State: "running", StartedAt: g.now()}
 			nv, err := casJSON(c.ctx, g.cfg.Store, storeKey, 0, &running)
+			overQuota := <-quotaErr
+			if err == nil && overQuota != nil {
+				_ = g.cfg.Store.Delete(c.ctx, storeKey, nv)
+				g.fail(c, overQuota)
+				return
+			}
+			if err != nil && refund != nil {
+				refund()
+			}
 			if err == nil {
 				version = nv
 				break

@@ -5,15 +5,23 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
-// Retention. Two kinds of record exist only to recognise a repeat, and
-// without a janitor they would grow for ever:
+// Retention. The janitor deletes every kind of record that outlives its
+// use; checkout/README.md has the table of every key prefix the gateway
+// writes and its lifetime. The swept ones:
 //
-//	idem/<caller>/<key hash>  an idempotent POST's answer: kept Config.IdempotencyRetention (default 24 h) after it was recorded
-//	webhook/<event id>        a processed payment webhook: kept Config.WebhookDedupRetention (default 7 days)
-//	janitor/lease             janitorLease: which gateway sweeps, until when
+//	idem/<caller>/<key hash>    an idempotent POST's answer: Config.IdempotencyRetention (default 24 h) after it was recorded
+//	webhook/<event id>          a processed payment webhook: Config.WebhookDedupRetention (default 7 days)
+//	outbox/<id>                 a notification not delivered: Config.OutboxRetention (default 7 days) after it was due
+//	deadletter/<id>             a notification given up on: Config.DeadLetterRetention (default 30 days)
+//	fanhold/<fan>/<hold id>     a fan's hold: PaymentWindow + fanHoldGrace after the hold expired (an order of it is settled by then)
+//	buyer/<event>/<fan>         a fan's seat count for an event: once it owns no seats and every reservation has expired
+//	quota/keys/<fan>/<hour>     an Idempotency-Key quota window (quota.go): once the hour has passed
+//	janitor/lease               janitorLease: which gateway sweeps, until when, and where each prefix's walk stands
 //
 // A repeat that arrives after its record is gone runs again. For an
 // Idempotency-Key that is harmless (handlers derive every id from the key)
@@ -26,8 +34,12 @@ import (
 // each pass, so a dead sweeper is replaced within two intervals. The lease
 // only saves work; correctness does not rest on it. Every delete names the
 // version the janitor judged expired, so a record rewritten meanwhile (a
-// retry taking over a stale "running" idempotency record) survives, and two
-// sweepers at once delete each record at most once between them.
+// retry taking over a stale "running" idempotency record, a fan's new
+// reservation) survives, and two sweepers at once delete each record at
+// most once between them. A pass reads at most janitorScanPerPrefix
+// records of each prefix and leaves its place in the lease, so the next
+// pass, on whichever gateway, goes on from there: a pass's work is bounded
+// however large the store grows.
 const (
 	IdempotencyRetentionDefault  = 24 * time.Hour
 	WebhookDedupRetentionDefault = 7 * 24 * time.Hour
@@ -35,11 +47,22 @@ const (
 	// webhookRetryWindow is how long Stripe retries a webhook delivery.
 	webhookRetryWindow = 72 * time.Hour
 	janitorLeaseKey    = "janitor/lease"
+	// janitorScanPerPrefix bounds the records one pass reads per prefix.
+	janitorScanPerPrefix = 10 * ScanLimitMax
+	// fanHoldGrace keeps a fan's hold record past its hold and payment
+	// window, for the reconciler to finish an order of it first.
+	fanHoldGrace = time.Hour
+	// quotaWindowSkew keeps a past quota window until gateways whose
+	// clocks lag may no longer count into it.
+	quotaWindowSkew = 5 * time.Minute
 )
 
 type janitorLease struct {
 	Holder string    `json:"holder"`
 	Until  time.Time `json:"until"`
+	// Resume maps a prefix to the last key the previous pass read, for a
+	// prefix whose walk the pass's budget cut short.
+	Resume map[string]string `json:"resume,omitempty"`
 }
 
 // webhookRecord is the value of webhook/<event id>. Records written before
@@ -52,13 +75,85 @@ type webhookRecord struct {
 
 var errLeaseHeld = errors.New("janitor lease held by another gateway")
 
-// SweepExpired runs one janitor pass: it deletes idempotency records and
-// webhook dedup records older than their retention. It reports how many
-// it deleted and whether it ran at all (false: another gateway holds the
-// lease).
+// sweepRule says when a record under prefix has expired.
+type sweepRule struct {
+	prefix  string
+	expired func(ctx context.Context, now time.Time, kv KeyValue) (bool, error)
+}
+
+func (g *Gateway) sweepRules() []sweepRule {
+	return []sweepRule{
+		{"idem/", func(_ context.Context, now time.Time, kv KeyValue) (bool, error) {
+			var rec idempotencyRecord
+			if err := decodeRecord(kv, &rec); err != nil {
+				return false, err
+			}
+			return rec.StartedAt.Before(now.Add(-g.cfg.IdempotencyRetention)), nil
+		}},
+		{"webhook/", func(ctx context.Context, now time.Time, kv KeyValue) (bool, error) {
+			var rec webhookRecord
+			if json.Unmarshal(kv.Value, &rec) != nil || rec.ProcessedAt.IsZero() {
+				rec = webhookRecord{Type: string(kv.Value), ProcessedAt: now.UTC()}
+				if _, err := casJSON(ctx, g.cfg.Store, kv.Key, kv.Version, &rec); err != nil && !errors.Is(err, ErrVersionMismatch) {
+					return false, err
+				}
+				return false, nil
+			}
+			return rec.ProcessedAt.Before(now.Add(-g.cfg.WebhookDedupRetention)), nil
+		}},
+		{"outbox/", func(_ context.Context, now time.Time, kv KeyValue) (bool, error) {
+			var n notification
+			if err := decodeRecord(kv, &n); err != nil {
+				return false, err
+			}
+			due := n.CreatedAt
+			if n.NotBefore.After(due) {
+				due = n.NotBefore
+			}
+			return now.After(n.LeaseUntil) && due.Before(now.Add(-g.cfg.OutboxRetention)), nil
+		}},
+		{"deadletter/", func(_ context.Context, now time.Time, kv KeyValue) (bool, error) {
+			var n notification
+			if err := decodeRecord(kv, &n); err != nil {
+				return false, err
+			}
+			died := n.CreatedAt
+			if n.NotBefore.After(died) {
+				died = n.NotBefore
+			}
+			return died.Before(now.Add(-g.cfg.DeadLetterRetention)), nil
+		}},
+		{"fanhold/", func(_ context.Context, now time.Time, kv KeyValue) (bool, error) {
+			var rec holdRecord
+			if err := decodeRecord(kv, &rec); err != nil {
+				return false, err
+			}
+			return rec.ExpiresAt.Add(g.cfg.PaymentWindow + fanHoldGrace).Before(now), nil
+		}},
+		{"buyer/", func(_ context.Context, now time.Time, kv KeyValue) (bool, error) {
+			var b buyerRecord
+			if err := decodeRecord(kv, &b); err != nil {
+				return false, err
+			}
+			return len(b.Owned) == 0 && b.count(now) == 0, nil
+		}},
+		{keyQuotaPrefix, func(_ context.Context, now time.Time, kv KeyValue) (bool, error) {
+			_, hour, ok := strings.Cut(strings.TrimPrefix(kv.Key, keyQuotaPrefix), "/")
+			start, err := strconv.ParseInt(hour, 10, 64)
+			if !ok || err != nil {
+				return false, fmt.Errorf("quota key %q does not end in a window", kv.Key)
+			}
+			return time.Unix(start, 0).Add(keyQuotaWindow + quotaWindowSkew).Before(now), nil
+		}},
+	}
+}
+
+// SweepExpired runs one janitor pass: it deletes, under every prefix with
+// a lifetime, the records past it. It reports how many it deleted and
+// whether it ran at all (false: another gateway holds the lease).
 func (g *Gateway) SweepExpired(ctx context.Context) (deleted int, ran bool, err error) {
 	now := g.now()
-	_, err = update(ctx, g.cfg.Store, janitorLeaseKey, func(l *janitorLease, exists bool) (bool, error) {
+	lease, err := update(ctx, g.cfg.Store, janitorLeaseKey, func(l *janitorLease, exists bool) (bool, error) {
 		if exists && l.Holder != g.id && now.Before(l.Until) {
 			return false, errLeaseHeld
 		}
@@ -70,44 +165,43 @@ func (g *Gateway) SweepExpired(ctx context.Context) (deleted int, ran bool, err 
 	} else if err != nil {
 		return 0, false, err
 	}
-	idemCutoff := now.Add(-g.cfg.IdempotencyRetention)
-	n, err := g.sweepPrefix(ctx, "idem/", func(kv KeyValue) (bool, error) {
-		var rec idempotencyRecord
-		if err := decodeRecord(kv, &rec); err != nil {
-			return false, err
+	resume := map[string]string{}
+	for _, rule := range g.sweepRules() {
+		n, next, err := g.sweepPrefix(ctx, rule.prefix, lease.Resume[rule.prefix], func(kv KeyValue) (bool, error) {
+			return rule.expired(ctx, now, kv)
+		})
+		deleted += n
+		if err != nil {
+			return deleted, true, err
 		}
-		return rec.StartedAt.Before(idemCutoff), nil
-	})
-	deleted += n
-	if err != nil {
-		return deleted, true, err
+		if next != "" {
+			resume[rule.prefix] = next
+		}
 	}
-	webhookCutoff := now.Add(-g.cfg.WebhookDedupRetention)
-	n, err = g.sweepPrefix(ctx, "webhook/", func(kv KeyValue) (bool, error) {
-		var rec webhookRecord
-		if json.Unmarshal(kv.Value, &rec) != nil || rec.ProcessedAt.IsZero() {
-			rec = webhookRecord{Type: string(kv.Value), ProcessedAt: now.UTC()}
-			if _, err := casJSON(ctx, g.cfg.Store, kv.Key, kv.Version, &rec); err != nil && !errors.Is(err, ErrVersionMismatch) {
-				return false, err
-			}
-			return false, nil
+	_, err = update(ctx, g.cfg.Store, janitorLeaseKey, func(l *janitorLease, exists bool) (bool, error) {
+		if l.Holder != g.id {
+			return false, nil // taken over meanwhile: its holder walks on from its own places
 		}
-		return rec.ProcessedAt.Before(webhookCutoff), nil
+		l.Resume = resume
+		return true, nil
 	})
-	deleted += n
 	return deleted, true, err
 }
 
 // sweepPrefix deletes, at the version it was read, every record under
-// prefix that expired says is expired. A record that does not decode is
-// logged and kept: the janitor deletes only what it understands.
-func (g *Gateway) sweepPrefix(ctx context.Context, prefix string, expired func(KeyValue) (bool, error)) (int, error) {
-	deleted, after := 0, ""
-	for {
+// prefix, after the key after, that expired says is expired, reading at
+// most janitorScanPerPrefix records. It returns the key to go on from, or
+// "" when it reached the end of the prefix. A record that does not decode
+// is logged and kept: the janitor deletes only what it understands.
+func (g *Gateway) sweepPrefix(ctx context.Context, prefix, after string, expired func(KeyValue) (bool, error)) (deleted int, next string, err error) {
+	defer func() { g.metrics.janitorDeleted.WithLabelValues(prefix).Add(float64(deleted)) }()
+	whole := after == ""
+	for scanned := 0; scanned < janitorScanPerPrefix; {
 		page, err := g.cfg.Store.Scan(ctx, prefix, after, ScanLimitMax)
 		if err != nil {
-			return deleted, err
+			return deleted, after, err
 		}
+		scanned += len(page)
 		for _, kv := range page {
 			old, err := expired(kv)
 			if err != nil {
@@ -123,12 +217,16 @@ func (g *Gateway) sweepPrefix(ctx context.Context, prefix string, expired func(K
 			case errors.Is(err, ErrVersionMismatch), errors.Is(err, ErrNotFound):
 				// rewritten or deleted since the scan: judged again next pass
 			default:
-				return deleted, fmt.Errorf("janitor deleting %q: %w", kv.Key, err)
+				return deleted, after, fmt.Errorf("janitor deleting %q: %w", kv.Key, err)
 			}
 		}
 		if len(page) < ScanLimitMax {
-			return deleted, nil
+			if whole {
+				g.metrics.janitorKept.WithLabelValues(prefix).Set(float64(scanned - deleted))
+			}
+			return deleted, "", nil
 		}
 		after = page[len(page)-1].Key
 	}
+	return deleted, after, nil
 }

@@ -14,6 +14,16 @@ type metrics struct {
 	payments *prometheus.CounterVec
 	checkins *prometheus.CounterVec
 	forged   *prometheus.CounterVec // stored records whose seal does not verify (records.go)
+
+	// Bounds: what the gateway holds open and what it keeps in the store.
+	clusterWatches  prometheus.Gauge
+	seatSubscribers prometheus.Gauge
+	streamsOpen     prometheus.Gauge
+	streamEnds      *prometheus.CounterVec
+	streamsRefused  *prometheus.CounterVec
+	quotaRefusals   *prometheus.CounterVec
+	janitorDeleted  *prometheus.CounterVec
+	janitorKept     *prometheus.GaugeVec
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -39,9 +49,42 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Namespace: "boxoffice", Subsystem: "gateway", Name: "untrusted_records_total",
 			Help: "Stored records refused because their seal did not verify, by key prefix (ticket, order, fanticket, ...).",
 		}, []string{"prefix"}),
+		clusterWatches: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "boxoffice", Subsystem: "gateway", Name: "cluster_watches_open",
+			Help: "Cluster Watch streams open: at most one per event with seat-stream subscribers (or lingering).",
+		}),
+		seatSubscribers: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "boxoffice", Subsystem: "gateway", Name: "seat_stream_subscribers",
+			Help: "Seat-map SSE streams fed by the shared cluster Watches.",
+		}),
+		streamsOpen: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "boxoffice", Subsystem: "gateway", Name: "sse_streams_open",
+			Help: "Server-Sent Event streams open (seat and waiting-room streams).",
+		}),
+		streamEnds: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "boxoffice", Subsystem: "gateway", Name: "seat_stream_cutoffs_total",
+			Help: "Seat streams ended by the gateway, by reason (slow: fell behind its buffer; reset: cursor older than the shared Watch can serve; error: the event's Watch failed for good).",
+		}, []string{"reason"}),
+		streamsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "boxoffice", Subsystem: "gateway", Name: "sse_streams_refused_total",
+			Help: "SSE streams refused with 429, by cap (per_fan, gateway).",
+		}, []string{"cap"}),
+		quotaRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "boxoffice", Subsystem: "gateway", Name: "quota_refusals_total",
+			Help: "Requests refused by a per-fan record quota, by quota (holds, idempotency_keys).",
+		}, []string{"quota"}),
+		janitorDeleted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "boxoffice", Subsystem: "gateway", Name: "janitor_deleted_total",
+			Help: "Records the janitor deleted past their lifetime, by key prefix.",
+		}, []string{"prefix"}),
+		janitorKept: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: "boxoffice", Subsystem: "gateway", Name: "janitor_kept_records",
+			Help: "Records kept under each swept key prefix by this gateway's last janitor pass that read the whole prefix (the store's fill by kind).",
+		}, []string{"prefix"}),
 	}
 	reg.MustRegister(m.forged)
 	reg.MustRegister(m.requests, m.latency, m.payments, m.checkins,
+		m.clusterWatches, m.seatSubscribers, m.streamsOpen, m.streamEnds, m.streamsRefused, m.quotaRefusals, m.janitorDeleted, m.janitorKept,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -167,6 +167,11 @@ const queueStreamMax = 30 * time.Minute
 // fan who has not joined gets a 404 problem instead of a stream.
 func (g *Gateway) queueStream(c *call) (int, any, error) {
 	event := c.r.PathValue("event")
+	release, err := g.streams.acquire(c.subject) // Config.StreamsPerFan
+	if err != nil {
+		return 0, nil, err
+	}
+	defer release()
 	st, err := g.queuePosition(c.ctx, event, c.subject)
 	if err != nil {
 		return 0, nil, err
