@@ -134,7 +134,7 @@ func TestNoCredentialAtRest(t *testing.T) {
 	}
 	t1, t2 := tickets[0].(map[string]any), tickets[1].(map[string]any)
 	a.must(200, "POST", "/v1/tickets/"+str(t1, "ticket_id")+"/transfer", fan, map[string]any{"to": "bob"})
-	a.must(200, "POST", "/v1/checkins", scanner, map[string]any{"qr_payload": t2["qr_payload"], "gate": "north"})
+	a.must(200, "POST", "/v1/checkins", scanner, map[string]any{"qr": qrText(t2), "gate": "north"})
 
 	// Every record, through the store.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -137,11 +137,11 @@ func checkOrganizerAndScannerScope(t *testing.T, g *gw, org, scanner, fan string
 	g.must(202, "POST", "/v1/events/"+a+"/notices", org, map[string]any{"kind": "event.reminder", "message": "tonight"})
 
 	// The scanner of a admits a's ticket; b's is refused and stays unused.
-	refused(t, g.do("POST", "/v1/checkins", scanner, map[string]any{"qr_payload": ticketB["qr_payload"], "gate": "n"}), 403, "event-out-of-scope")
+	refused(t, g.do("POST", "/v1/checkins", scanner, map[string]any{"qr": qrText(ticketB), "gate": "n"}), 403, "event-out-of-scope")
 	if tk := g.must(200, "GET", "/v1/tickets/"+str(ticketB, "ticket_id"), fan, nil); tk["checked_in_at"] != nil {
 		t.Fatalf("ticket of %s checked in by a scanner of %s: %v", b, a, tk)
 	}
-	g.must(200, "POST", "/v1/checkins", scanner, map[string]any{"qr_payload": ticketA["qr_payload"], "gate": "n"})
+	g.must(200, "POST", "/v1/checkins", scanner, map[string]any{"qr": qrText(ticketA), "gate": "n"})
 	refused(t, g.do("GET", "/v1/events/"+b+"/revocations", scanner, nil), 403, "event-out-of-scope")
 	g.must(200, "GET", "/v1/events/"+a+"/revocations", scanner, nil)
 }
@@ -265,7 +265,8 @@ func TestOIDCProviderUnreachable(t *testing.T) {
 // identity provider setting.
 func TestOIDCConfigValidate(t *testing.T) {
 	_, key, _ := ed25519.GenerateKey(nil)
-	valid := checkout.Config{Inventory: (*client.Client)(nil), Store: memstore.New(), Payments: checkout.NewFakePayments("x"), JWTSecret: testSecret, TicketKey: key}
+	valid := checkout.Config{Inventory: (*client.Client)(nil), Store: memstore.New(), Payments: checkout.NewFakePayments("x"), JWTSecret: testSecret, TicketKey: key,
+		RecordKeys: checkout.NewKeyRing(testRecordKey), ScanSecret: testScanSecret}
 	for name, issuers := range map[string][]checkout.OIDCIssuer{
 		"plain http to a remote host": {{IssuerURL: "http://idp.example", Audience: "a"}},
 		"no audience":                 {{IssuerURL: "https://idp.example"}},
