@@ -52,6 +52,7 @@ func TestGatewayProcessWithOIDCProvider(t *testing.T) {
 	_, _ = rand.Read(seed)
 	gw := exec.Command(buildBinary(t), "gateway", "--cluster", grpcAddr, "--http-addr", "127.0.0.1:0", "--fake-payments",
 		"--jwt-secret", base64.StdEncoding.EncodeToString(append(seed, seed...)), "--ticket-key", base64.StdEncoding.EncodeToString(seed),
+		"--record-key", base64.StdEncoding.EncodeToString(append(seed, 'r')), "--scan-secret", base64.StdEncoding.EncodeToString(append(seed, 's')),
 		"--oidc-issuer", idp.Issuer, "--oidc-audience", "boxoffice-app", "--oidc-ca-file", caFile,
 		"--require-mfa", "--token-lifetime-max", "1h")
 	stdout, err := gw.StdoutPipe()
