@@ -171,7 +171,7 @@ func TestDeleteEventLifecycle(t *testing.T) {
 			Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 1}}})
 		_, calls["Sell"] = tc.inv(2).Sell(ctx, &boxofficev1.SellRequest{RequestId: "s2", EventId: "ev", HoldId: held.HoldId, Holder: "fan", OrderId: "o2", Buyer: "fan"})
 		_, calls["Release"] = tc.inv(2).Release(ctx, &boxofficev1.ReleaseRequest{RequestId: "r2", EventId: "ev", HoldId: held.HoldId, Holder: "fan"})
-		_, calls["Refund"] = tc.inv(2).Refund(ctx, &boxofficev1.RefundRequest{RequestId: "f2", EventId: "ev", OrderId: sold.OrderId})
+		_, calls["Refund"] = tc.inv(2).Refund(ctx, &boxofficev1.RefundRequest{RequestId: "f2", EventId: "ev", OrderId: sold.OrderId, TicketIds: soldTicketIDs(sold.Tickets)})
 		_, calls["GetSeatMap"] = tc.inv(2).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "ev"})
 		for name, err := range calls {
 			wantRefusal(t, when+": "+name+" of an archived event", err, codes.FailedPrecondition, ReasonEventArchived)
