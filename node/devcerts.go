@@ -47,14 +47,14 @@ func DevCerts(dir, serverName string, nodes, clients []string, valid time.Durati
 		return err
 	}
 	serial := int64(2)
-	issue := func(name string, dnsNames []string, ips []net.IP) error {
+	issue := func(name string, units []string, dnsNames []string, ips []net.IP) error {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err != nil {
 			return err
 		}
 		tmpl := &x509.Certificate{
 			SerialNumber: big.NewInt(serial),
-			Subject:      pkix.Name{CommonName: name},
+			Subject:      pkix.Name{CommonName: name, OrganizationalUnit: units},
 			NotBefore:    now.Add(-time.Hour),
 			NotAfter:     now.Add(valid),
 			KeyUsage:     x509.KeyUsageDigitalSignature,
@@ -70,12 +70,12 @@ func DevCerts(dir, serverName string, nodes, clients []string, valid time.Durati
 		return writePEM(dir, name, der, key)
 	}
 	for _, n := range nodes {
-		if err := issue(n, []string{serverName, n, "localhost"}, []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}); err != nil {
+		if err := issue(n, []string{"node"}, []string{serverName, n, "localhost"}, []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}); err != nil {
 			return fmt.Errorf("node %s: %w", n, err)
 		}
 	}
 	for _, c := range clients {
-		if err := issue(c, nil, nil); err != nil {
+		if err := issue(c, nil, nil, nil); err != nil {
 			return fmt.Errorf("client %s: %w", c, err)
 		}
 	}
