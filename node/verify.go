@@ -114,6 +114,11 @@ func (v *memberVerifier) prove(ctx context.Context, id, peerAddr, grpcAddr strin
 	if v.tls == nil {
 		return nil
 	}
+	if peerAddr == "" && grpcAddr == "" {
+		// Listed by memberlist before its metadata arrived: nothing to
+		// prove yet, nothing to report.
+		return fmt.Errorf("%w: node %q has advertised no addresses yet", errMemberUnproven, id)
+	}
 	key := proofKey{id, peerAddr, grpcAddr}
 	v.mu.Lock()
 	last, tried := v.proofs[key]
