@@ -81,6 +81,25 @@ func proofsRefused(tc *testCluster) float64 {
 	return total
 }
 
+// waitRefused waits until the running nodes have refused more proofs than
+// before; on timeout it says which node each believes leads the meta
+// group (a meta group without a leader registers nobody, proven or not).
+func waitRefused(t *testing.T, tc *testCluster, before float64, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); proofsRefused(tc) <= before; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			var leaders []string
+			for _, h := range tc.hosts {
+				if h != nil {
+					_, leader := h.meta.leader()
+					leaders = append(leaders, fmt.Sprintf("%s: meta leader %q, refused %v", h.NodeID(), leader, counterValue(h.verifier.refused)))
+				}
+			}
+			t.Fatalf("timed out after 30s waiting for: %s (%v)", what, leaders)
+		}
+	}
+}
+
 // inAnyConfiguration names the groups, meta included, whose Raft
 // configuration on a running node lists id.
 func inAnyConfiguration(tc *testCluster, id string) []string {
@@ -173,7 +192,7 @@ func TestRogueGossipMembersOnATLSCluster(t *testing.T) {
 		if _, err := list.Join([]string{gossip1}); err != nil {
 			t.Fatalf("the rogue has the key: memberlist lets it in: %v", err)
 		}
-		waitFor(t, 10*time.Second, "every node to ignore r7's gossip", func() bool {
+		waitFor(t, 30*time.Second, "every node to ignore r7's gossip", func() bool {
 			for _, h := range tc.hosts {
 				if h.membership.IgnoredTotal() == 0 {
 					return false
@@ -238,15 +257,20 @@ func TestRogueGossipMembersOnATLSCluster(t *testing.T) {
 		if _, err := list.Join([]string{tc.configs[1].GossipAddr}); err != nil {
 			t.Fatalf("the rogue has the key: memberlist lets it in: %v", err)
 		}
-		waitFor(t, 10*time.Second, "n2 to see the rogue as n1 (the attack delivered)", func() bool {
-			for _, m := range tc.hosts[1].membership.Members() {
-				if m.NodeID == "n1" && m.State == "alive" && m.PeerAddr == peer {
-					return true
-				}
+		seen := ""
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			members := tc.hosts[1].membership.Members()
+			if slices.ContainsFunc(members, func(m cluster.Member) bool {
+				return m.NodeID == "n1" && m.State == "alive" && m.PeerAddr == peer
+			}) {
+				break // the attack is delivered: n2's gossip says n1 is at the rogue's ports
 			}
-			return false
-		})
-		waitFor(t, 10*time.Second, "the meta leader to refuse the rogue's proof", func() bool { return proofsRefused(tc) > before })
+			seen = fmt.Sprintf("%+v", members)
+			if time.Now().After(deadline) {
+				t.Fatalf("n2 never saw the rogue as n1; it sees %s", seen)
+			}
+		}
+		waitRefused(t, tc, before, "the meta leader to refuse the rogue's proof")
 		routing := boxofficev1.NewClusterClient(operatorClient(t, tc, pki, 1))
 		holdsFor(t, 3*time.Second, "n1's addresses", func() string {
 			for _, h := range tc.hosts[1:] {
@@ -278,10 +302,10 @@ func TestRogueGossipMembersOnATLSCluster(t *testing.T) {
 		if _, err := list.Join([]string{tc.configs[1].GossipAddr}); err != nil {
 			t.Fatalf("the rogue has the key: memberlist lets it in: %v", err)
 		}
-		waitFor(t, 10*time.Second, "n2 and n3 to see r9 alive", func() bool {
+		waitFor(t, 30*time.Second, "n2 and n3 to see r9 alive", func() bool {
 			return tc.hosts[1].membership.Alive("r9") && tc.hosts[2].membership.Alive("r9")
 		})
-		waitFor(t, 10*time.Second, "the meta leader to refuse r9's proof", func() bool { return proofsRefused(tc) > before })
+		waitRefused(t, tc, before, "the meta leader to refuse r9's proof")
 		// n1 is down (its name is taken by the rogue of the step before):
 		// remove it, leaving every data group a replica short.
 		if _, err := boxofficev1.NewClusterClient(operatorClient(t, tc, pki, 1)).RemoveNode(ctx,
@@ -325,8 +349,8 @@ func TestRogueMemberNeverBecomesMetaVoter(t *testing.T) {
 		t.Fatalf("the rogue has the key: memberlist lets it in: %v", err)
 	}
 	h := tc.hosts[0]
-	waitFor(t, 10*time.Second, "n1 to see r9 alive", func() bool { return h.membership.Alive("r9") })
-	waitFor(t, 10*time.Second, "n1 to refuse r9's proof", func() bool { return proofsRefused(tc) > 0 })
+	waitFor(t, 30*time.Second, "n1 to see r9 alive", func() bool { return h.membership.Alive("r9") })
+	waitRefused(t, tc, 0, "n1 to refuse r9's proof")
 	holdsFor(t, 4*time.Second, "the meta group", func() string {
 		if groups := inAnyConfiguration(tc, "r9"); len(groups) > 0 {
 			return fmt.Sprintf("r9 is in the Raft configuration of %v", groups)
