@@ -123,6 +123,9 @@ func (h *Host) startGossip() (*cluster.Membership, error) {
 			return nil, err
 		}
 		h.logger.Info("gossip encrypted and authenticated", "keys", len(keys), "primary", gossipKeyID(keys[0]))
+		if info, err := os.Stat(cfg.GossipKeyFile); err == nil && info.Mode().Perm()&0o077 != 0 {
+			h.logger.Warn("the gossip key file is readable by other users; make it 0600", "file", cfg.GossipKeyFile, "mode", info.Mode().Perm().String())
+		}
 	} else {
 		h.logger.Warn("GOSSIP IS UNAUTHENTICATED: anyone who reaches the gossip port can join and read membership; give --gossip-key-file (plaintext development mode only)",
 			"gossip", cfg.GossipAddr)

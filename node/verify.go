@@ -30,9 +30,10 @@ import (
 //
 // A proof is kept per node id and addresses, so it is made again when the
 // addresses change. A failed proof is tried again after
-// proofRetryInterval, so a member that cannot prove itself costs at most
-// two handshakes per interval, and a real node whose ports were not up yet
-// gets in on a later pass. A plaintext cluster has no certificates to
+// proofRetryInterval, doubling with each failure up to
+// proofRetryIntervalMax, so a member that cannot prove itself costs a
+// handshake or two now and then, and a real node whose ports were not up
+// yet gets in on a later pass. A plaintext cluster has no certificates to
 // check: everything passes, and the node says at start that gossip is
 // unauthenticated.
 
@@ -42,8 +43,12 @@ const nodeRole = "node"
 const (
 	// proofTimeout bounds one proof (both handshakes).
 	proofTimeout = 2 * time.Second
-	// proofRetryInterval is how long a failed proof stands.
-	proofRetryInterval = time.Second
+	// proofRetryInterval is how long a first failed proof stands; each
+	// further failure doubles it, up to proofRetryIntervalMax, so members
+	// that never prove themselves (a blackholed address costs
+	// proofTimeout) cannot keep the reconcile loop busy.
+	proofRetryInterval    = time.Second
+	proofRetryIntervalMax = 30 * time.Second
 )
 
 // errMemberUnproven: a member did not prove that it holds the node
@@ -62,8 +67,14 @@ type proofKey struct{ id, peerAddr, grpcAddr string }
 
 // memberProof is the outcome of proving one proofKey.
 type memberProof struct {
-	err error // nil: proven
-	at  time.Time
+	err      error // nil: proven
+	at       time.Time
+	failures int // in a row
+}
+
+// retryAfter is when a failed proof may be tried again.
+func (p memberProof) retryAfter() time.Time {
+	return p.at.Add(min(proofRetryInterval<<min(p.failures-1, 5), proofRetryIntervalMax))
 }
 
 // memberVerifier proves members' addresses (see above).
@@ -123,7 +134,7 @@ func (v *memberVerifier) prove(ctx context.Context, id, peerAddr, grpcAddr strin
 	v.mu.Lock()
 	last, tried := v.proofs[key]
 	v.mu.Unlock()
-	if tried && (last.err == nil || time.Since(last.at) < proofRetryInterval) {
+	if tried && (last.err == nil || time.Now().Before(last.retryAfter())) {
 		return last.err
 	}
 	ctx, cancel := context.WithTimeout(ctx, proofTimeout)
@@ -142,7 +153,11 @@ func (v *memberVerifier) prove(ctx context.Context, id, peerAddr, grpcAddr strin
 			clear(v.proofs)
 		}
 	}
-	v.proofs[key] = memberProof{err: err, at: time.Now()}
+	proof := memberProof{err: err, at: time.Now()}
+	if err != nil {
+		proof.failures = last.failures + 1
+	}
+	v.proofs[key] = proof
 	v.mu.Unlock()
 	if err != nil {
 		v.refused.Inc()
