@@ -1,7 +1,9 @@
 package cluster
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -11,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/memberlist"
@@ -46,6 +49,15 @@ type MembershipConfig struct {
 	OnChange func()
 	// Fast selects short probe intervals (tests and the in-process demo).
 	Fast bool
+	// GossipKeys are memberlist's keyring: the first encrypts and
+	// authenticates everything this node sends, every one is accepted on
+	// receipt (so a key can be rotated in; see SetGossipKeys). Each is 16,
+	// 24 or 32 bytes (AES-128/192/256-GCM). With keys, gossip that is not
+	// encrypted with one of them is dropped in both directions
+	// (GossipVerifyIncoming and GossipVerifyOutgoing). Empty: gossip is
+	// plaintext and unauthenticated, and anyone who reaches the gossip
+	// port can join.
+	GossipKeys [][]byte
 }
 
 // Reconnection to members that failed or left (see reconnectLoop): how
@@ -60,11 +72,16 @@ const (
 
 // Membership discovers nodes and detects their failure with memberlist.
 type Membership struct {
-	cfg  MembershipConfig
-	list *memberlist.Memberlist
+	cfg     MembershipConfig
+	list    *memberlist.Memberlist
+	keyring *memberlist.Keyring // nil: gossip in the clear
 
 	mu      sync.Mutex
 	members map[string]*Member
+	// ignored holds the memberlist names whose metadata names another
+	// node id, with the id claimed (see update); they are not members.
+	ignored      map[string]string
+	ignoredTotal atomic.Uint64
 
 	stop     chan struct{} // closed by Leave and Shutdown: ends reconnectLoop
 	stopOnce sync.Once
@@ -81,7 +98,7 @@ func StartMembership(cfg MembershipConfig) (*Membership, error) {
 	if err != nil {
 		return nil, fmt.Errorf("membership: bind port %q: %w", portText, err)
 	}
-	m := &Membership{cfg: cfg, members: make(map[string]*Member), stop: make(chan struct{})}
+	m := &Membership{cfg: cfg, members: make(map[string]*Member), ignored: make(map[string]string), stop: make(chan struct{})}
 	mc := memberlist.DefaultLANConfig()
 	if cfg.Fast {
 		mc = memberlist.DefaultLocalConfig()
@@ -107,6 +124,16 @@ func StartMembership(cfg MembershipConfig) (*Membership, error) {
 	mc.Delegate = &metaDelegate{m: m}
 	mc.Events = &eventDelegate{m: m}
 	mc.Logger = log.New(&slogWriter{logger: cfg.Logger}, "", 0)
+	if len(cfg.GossipKeys) > 0 {
+		keyring, err := memberlist.NewKeyring(cfg.GossipKeys[1:], cfg.GossipKeys[0])
+		if err != nil {
+			return nil, fmt.Errorf("membership: gossip keys: %w", err)
+		}
+		mc.Keyring = keyring
+		m.keyring = keyring
+		mc.GossipVerifyIncoming = true
+		mc.GossipVerifyOutgoing = true
+	}
 	list, err := memberlist.Create(mc)
 	if err != nil {
 		return nil, fmt.Errorf("membership: %w", err)
@@ -184,6 +211,46 @@ func (m *Membership) Join(addrs []string) (int, error) {
 	return m.list.Join(addrs)
 }
 
+// SetGossipKeys makes the running keyring hold exactly keys, keys[0] the
+// primary, without a restart: it installs the new keys, switches the
+// primary, then removes the keys no longer listed. A key rotates through
+// three calls on every node, each one finished on every node before the
+// next starts: [old, new] (new accepted everywhere), [new, old] (new used
+// everywhere), [new] (old gone). Each step keeps every pair of nodes able
+// to read each other. It fails, changing nothing, for a node started
+// without keys (memberlist cannot turn encryption on at run time) or an
+// invalid key.
+func (m *Membership) SetGossipKeys(keys [][]byte) error {
+	keyring := m.keyring
+	if keyring == nil {
+		return errors.New("membership: gossip was started without keys; restart the node to turn encryption on")
+	}
+	if len(keys) == 0 {
+		return errors.New("membership: no gossip key given; turning encryption off needs a restart")
+	}
+	for i, k := range keys {
+		if err := memberlist.ValidateKey(k); err != nil {
+			return fmt.Errorf("membership: gossip key %d: %w", i+1, err)
+		}
+	}
+	for _, k := range keys {
+		if err := keyring.AddKey(k); err != nil {
+			return fmt.Errorf("membership: %w", err)
+		}
+	}
+	if err := keyring.UseKey(keys[0]); err != nil {
+		return fmt.Errorf("membership: %w", err)
+	}
+	for _, installed := range keyring.GetKeys() {
+		if !slices.ContainsFunc(keys, func(k []byte) bool { return bytes.Equal(k, installed) }) {
+			if err := keyring.RemoveKey(installed); err != nil {
+				return fmt.Errorf("membership: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
 // Members returns every node ever seen, sorted by id. Whether a node is up
 // comes from memberlist's current member list, not from the order in which
 // join and leave events were delivered: a node restarted within
@@ -223,22 +290,32 @@ func (m *Membership) Alive(nodeID string) bool {
 	return m.liveNames()[nodeID]
 }
 
-// liveNames is the set of node names memberlist counts as members. A node's
+// liveNames is the set of node names memberlist counts as members, less
+// those ignored for naming another node id in their metadata. A node's
 // memberlist name is its node id (StartMembership sets it).
 func (m *Membership) liveNames() map[string]bool {
 	live := map[string]bool{}
-	for _, n := range m.list.Members() {
-		live[n.Name] = true
+	nodes := m.list.Members()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, n := range nodes {
+		if _, ignored := m.ignored[n.Name]; !ignored {
+			live[n.Name] = true
+		}
 	}
 	return live
 }
+
+// IgnoredTotal counts the gossip updates ignored because the member's
+// metadata named a node id other than its memberlist name.
+func (m *Membership) IgnoredTotal() uint64 { return m.ignoredTotal.Load() }
 
 // memberOf decodes a memberlist node. Call it only where memberlist
 // guarantees the node is not being updated (its event callbacks).
 func memberOf(n *memberlist.Node, state string) Member {
 	var meta NodeMeta
 	if err := json.Unmarshal(n.Meta, &meta); err != nil || meta.NodeID == "" {
-		meta.NodeID = n.Name
+		meta = NodeMeta{NodeID: n.Name}
 	}
 	return Member{NodeMeta: meta, State: state}
 }
@@ -259,9 +336,27 @@ func (m *Membership) Shutdown() error {
 	return m.list.Shutdown()
 }
 
+// update records a member's metadata. A member is known by its memberlist
+// name, which memberlist keeps unique; metadata that names another node id
+// is ignored (the member is no member at all until it gossips metadata
+// that matches), so no member can speak for another node's id: that is
+// how a rogue member repointed n1's addresses to its own ports. Logged
+// once per name and claimed id, counted every time.
 func (m *Membership) update(n *memberlist.Node, state string) {
 	mem := memberOf(n, state)
 	m.mu.Lock()
+	if mem.NodeID != n.Name {
+		m.ignoredTotal.Add(1)
+		first := m.ignored[n.Name] != mem.NodeID
+		m.ignored[n.Name] = mem.NodeID
+		m.mu.Unlock()
+		if first && m.cfg.Logger != nil {
+			m.cfg.Logger.Warn("gossip: member ignored: its metadata names another node id than its name",
+				"name", n.Name, "claimed_node_id", mem.NodeID, "address", n.Address())
+		}
+		return
+	}
+	delete(m.ignored, n.Name)
 	m.members[mem.NodeID] = &mem
 	m.mu.Unlock()
 	if m.cfg.OnChange != nil {

@@ -89,7 +89,7 @@ func signWithDevCA(t *testing.T, dir, name string, ous, dnsNames []string) {
 func newMutualTLSCluster(t *testing.T, n int, certs string) *testCluster {
 	t.Helper()
 	return newTestCluster(t, n, func(i int, c *Config) {
-		c.Plaintext = false
+		c.Plaintext, c.GossipKeyFile = false, writeGossipKeys(t, filepath.Join(certs, "gossip.key"), gossipKey(1))
 		c.TLS = &TLSConfig{CAFile: filepath.Join(certs, "ca.pem"),
 			CertFile: filepath.Join(certs, c.NodeID+".pem"), KeyFile: filepath.Join(certs, c.NodeID+"-key.pem")}
 	})

@@ -84,6 +84,15 @@ type Config struct {
 	// Plaintext allows running without TLS (demo and tests only).
 	Plaintext bool
 
+	// GossipKeyFile names a file of memberlist keys, standard base64, one
+	// per line (16, 24 or 32 bytes each: AES-128/192/256-GCM); the first
+	// encrypts what this node gossips, every one is accepted on receipt.
+	// Gossip without one of the keys is dropped. Required with TLS; empty
+	// (plaintext only) leaves gossip unauthenticated. Host.ReloadGossipKeys
+	// reads it again (boxoffice start does on SIGHUP) so that a key
+	// rotates without a restart (LoadGossipKeys has the format).
+	GossipKeyFile string
+
 	// Group holds the Raft settings applied to every group of this node.
 	Group GroupConfig
 
@@ -401,6 +410,14 @@ func (c Config) Validate() error {
 	if c.TLS != nil {
 		if err := c.TLS.load(); err != nil {
 			errs = append(errs, err)
+		}
+		if c.GossipKeyFile == "" {
+			bad("GossipKeyFile", `""`, "required with TLS, or anyone who reaches the gossip port can join the cluster (--gossip-key-file; boxoffice gossip-key prints a key)")
+		}
+	}
+	if c.GossipKeyFile != "" {
+		if _, err := LoadGossipKeys(c.GossipKeyFile); err != nil {
+			bad("GossipKeyFile", fmt.Sprintf("%q", c.GossipKeyFile), err.Error())
 		}
 	}
 	if c.SweepInterval < 10*time.Millisecond {

@@ -74,6 +74,7 @@ type Host struct {
 	health       *health.Server
 
 	membership  *cluster.Membership
+	verifier    *memberVerifier // proves members before they are acted on (verify.go)
 	incarnation string
 	catalog     *Catalog
 	meta        *group
@@ -170,6 +171,7 @@ func Start(cfg Config) (*Host, error) {
 		h.dialer.source = &net.TCPAddr{IP: net.ParseIP(cfg.PeerSourceAddr)}
 	}
 	h.mux = newPeerMux(peerListener, peerServerTLS, h.logger)
+	h.verifier = newMemberVerifier(h)
 	h.peers = newPeerClients(h.dialer)
 
 	// Peer RPCs: the mux has already authenticated the connection.
@@ -249,16 +251,7 @@ func Start(cfg Config) (*Host, error) {
 		return nil, err
 	}
 
-	h.membership, err = cluster.StartMembership(cluster.MembershipConfig{
-		BindAddr: cfg.GossipAddr,
-		Meta: cluster.NodeMeta{
-			NodeID: cfg.NodeID, GRPCAddr: cfg.AdvertiseGRPCAddr, PeerAddr: cfg.AdvertisePeerAddr,
-			HTTPAddr: cfg.AdvertiseHTTPAddr, GossipAddr: cfg.GossipAddr, Incarnation: incarnation,
-		},
-		Logger:   h.logger,
-		OnChange: h.kickReconcile,
-		Fast:     cfg.Group.HeartbeatTimeout < 500*time.Millisecond,
-	})
+	h.membership, err = h.startGossip()
 	if err != nil {
 		return nil, err
 	}
@@ -527,7 +520,7 @@ func (h *Host) maybeBootstrapMeta() error {
 	}
 	var alive []cluster.Member
 	for _, m := range h.membership.Members() {
-		if m.State == "alive" {
+		if m.State == "alive" && h.memberProven(m.NodeID, m.PeerAddr, m.GRPCAddr) {
 			alive = append(alive, m)
 		}
 	}
@@ -614,6 +607,9 @@ func (h *Host) metaLeaderDuties(snap *nodepb.CatalogSnapshot) error {
 	for _, m := range h.membership.Members() {
 		if m.State != "alive" || h.catalog.Removed(m.NodeID, m.Incarnation) {
 			continue
+		}
+		if !h.memberProven(m.NodeID, m.PeerAddr, m.GRPCAddr) {
+			continue // unproven addresses never enter the catalog
 		}
 		rec := &nodepb.NodeRecord{NodeId: m.NodeID, PeerAddr: m.PeerAddr, GrpcAddr: m.GRPCAddr, HttpAddr: m.HTTPAddr,
 			GossipAddr: m.GossipAddr, Incarnation: m.Incarnation}

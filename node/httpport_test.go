@@ -25,7 +25,7 @@ func TestHTTPPortRoles(t *testing.T) {
 		t.Fatal(err)
 	}
 	tc := newTestCluster(t, 1, func(i int, c *Config) {
-		c.Plaintext = false
+		c.Plaintext, c.GossipKeyFile = false, writeGossipKeys(t, filepath.Join(certs, "gossip.key"), gossipKey(1))
 		c.Pprof = true
 		c.TLS = &TLSConfig{CAFile: filepath.Join(certs, "ca.pem"),
 			CertFile: filepath.Join(certs, c.NodeID+".pem"), KeyFile: filepath.Join(certs, c.NodeID+"-key.pem")}

@@ -129,7 +129,7 @@ func (c *clusterService) waitOutOfConfigurations(ctx context.Context, nodeID str
 func (h *Host) repairReplicas(ctx context.Context, snap *nodepb.CatalogSnapshot) error {
 	load := map[string]int{}
 	for _, n := range snap.Nodes {
-		if h.membership.Alive(n.NodeId) {
+		if h.membership.Alive(n.NodeId) && h.memberProven(n.NodeId, n.PeerAddr, n.GrpcAddr) {
 			load[n.NodeId] = 0
 		}
 	}
@@ -195,7 +195,7 @@ func (h *Host) reconcileMembers(snap *nodepb.CatalogSnapshot) error {
 		}
 		for _, id := range rec.Replicas {
 			n := nodes[id]
-			if current[id] || n == nil || !h.membership.Alive(id) {
+			if current[id] || n == nil || !h.membership.Alive(id) || !h.memberProven(id, n.PeerAddr, n.GrpcAddr) {
 				continue
 			}
 			if err := g.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(n.PeerAddr), 0, membershipChangeTimeout).Error(); err != nil {
@@ -358,7 +358,7 @@ func (h *Host) reconcileMeta(snap *nodepb.CatalogSnapshot) error {
 		}
 	}
 	for _, id := range sortedKeys(registered) {
-		if !h.membership.Alive(id) {
+		if !h.membership.Alive(id) || !h.memberProven(id, registered[id].PeerAddr, registered[id].GrpcAddr) {
 			continue
 		}
 		suffrage, present := inConfig[id]

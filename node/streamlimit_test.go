@@ -163,7 +163,7 @@ func TestStreamCapIsPerIdentityAcrossConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	tc := newTestCluster(t, 1, func(i int, c *Config) {
-		c.Plaintext = false
+		c.Plaintext, c.GossipKeyFile = false, writeGossipKeys(t, filepath.Join(certs, "gossip.key"), gossipKey(1))
 		c.TLS = &TLSConfig{CAFile: filepath.Join(certs, "ca.pem"), CertFile: filepath.Join(certs, "n1.pem"), KeyFile: filepath.Join(certs, "n1-key.pem")}
 		c.StreamsPerIdentityMax = 2
 	})

@@ -47,8 +47,9 @@ func TestMutualTLS(t *testing.T) {
 	if err := DevCerts(other, "server.boxoffice", []string{"rogue"}, nil, time.Hour); err != nil {
 		t.Fatal(err)
 	}
+	gossipKeys := writeGossipKeys(t, filepath.Join(certs, "gossip.key"), gossipKey(1))
 	tc := newTestCluster(t, 3, func(i int, c *Config) {
-		c.Plaintext = false
+		c.Plaintext, c.GossipKeyFile = false, gossipKeys
 		name := c.NodeID
 		c.TLS = &TLSConfig{CAFile: filepath.Join(certs, "ca.pem"), CertFile: filepath.Join(certs, name+".pem"), KeyFile: filepath.Join(certs, name+"-key.pem")}
 	})

@@ -41,6 +41,17 @@ func TestCertsClientsFlag(t *testing.T) {
 // startSingleNodeProcess starts `boxoffice start` as a process (a cluster of one)
 // with args added, and returns its gRPC address once /readyz answers and
 // the file its stderr goes to.
+// newGossipKeyFile writes a fresh gossip key with `boxoffice gossip-key`
+// into dir, as the README's TLS cluster does, and returns its path.
+func newGossipKeyFile(t *testing.T, bin, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "gossip.key")
+	if out, err := exec.Command(bin, "gossip-key", "--out", path).CombinedOutput(); err != nil {
+		t.Fatalf("boxoffice gossip-key: %v\n%s", err, out)
+	}
+	return path
+}
+
 func startSingleNodeProcess(t *testing.T, bin string, args ...string) (grpcAddr, logPath string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -94,7 +105,8 @@ func TestCertsRolesWithCtl(t *testing.T) {
 	}
 	bin := buildBinary(t)
 	addr, logPath := startSingleNodeProcess(t, bin, "--tls-ca", filepath.Join(certs, "ca.pem"),
-		"--tls-cert", filepath.Join(certs, "n1.pem"), "--tls-key", filepath.Join(certs, "n1-key.pem"))
+		"--tls-cert", filepath.Join(certs, "n1.pem"), "--tls-key", filepath.Join(certs, "n1-key.pem"),
+		"--gossip-key-file", newGossipKeyFile(t, bin, certs))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	as := func(name string, args ...string) (string, error) {

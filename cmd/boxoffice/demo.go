@@ -98,6 +98,7 @@ Try it (from this repository; grpcurl is pinned in go.mod, any node answers):
 
 Ctrl-C stops the cluster.
 `, len(hosts), dir, addr, hosts[0].HTTPAddr(), gateway, demoEventID, demoSeats(), addr, demoEventID, addr, demoEventID, addr, addr)
+	fmt.Fprintln(stdout, "PLAINTEXT DEMO: gossip is encrypted with a key made for this run, but no member is authenticated as a node (that needs TLS); never expose these ports.")
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "stopping")
 	return nil
@@ -112,6 +113,16 @@ func demoSeats() uint32 {
 func startLocalCluster(dir string, n, grpcPort int, logger *slog.Logger) ([]*node.Host, error) {
 	var hosts []*node.Host
 	gossip := func(i int) string { return fmt.Sprintf("127.0.0.1:%d", grpcPort+300+i) }
+	// A gossip key made for this run keeps other hosts' memberlists out;
+	// without TLS nothing proves a member is the node it claims to be.
+	key, err := node.NewGossipKey()
+	if err != nil {
+		return nil, err
+	}
+	keyFile := filepath.Join(dir, "gossip.key")
+	if err := os.WriteFile(keyFile, []byte(key+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("gossip key: %w", err)
+	}
 	for i := range n {
 		cfg := node.Config{
 			NodeID:          fmt.Sprintf("n%d", i+1),
@@ -122,6 +133,7 @@ func startLocalCluster(dir string, n, grpcPort int, logger *slog.Logger) ([]*nod
 			GossipAddr:      gossip(i),
 			BootstrapExpect: n,
 			Plaintext:       true,
+			GossipKeyFile:   keyFile,
 			Logger:          logger,
 			Group: node.GroupConfig{
 				HeartbeatTimeout: 500 * time.Millisecond,

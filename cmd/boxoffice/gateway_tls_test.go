@@ -107,9 +107,11 @@ func TestTLSGatewayOverMutualTLSCluster(t *testing.T) {
 			pc.kill(i)
 		}
 	})
+	gossipKey := newGossipKeyFile(t, bin, certs)
 	for i := range 3 {
 		n := fmt.Sprintf("n%d", i+1)
-		pc.extra = []string{"--plaintext=false", "--tls-ca", cert("ca.pem"), "--tls-cert", cert(n + ".pem"), "--tls-key", cert(n + "-key.pem")}
+		pc.extra = []string{"--plaintext=false", "--tls-ca", cert("ca.pem"), "--tls-cert", cert(n + ".pem"), "--tls-key", cert(n + "-key.pem"),
+			"--gossip-key-file", gossipKey}
 		pc.start(i)
 	}
 	pc.waitReady()

@@ -24,6 +24,7 @@ Usage:
   boxoffice gateway [flags]    the HTTP/JSON API for mobile apps (checkout, tickets, check-in)
   boxoffice bench [flags]      run the on-sale workload against a running cluster
   boxoffice certs [flags]      write a development CA and node/client certificates
+  boxoffice gossip-key         print a new random gossip key (--gossip-key-file holds one per line)
   boxoffice help               this text
 
 Every flag of start can also be set by an environment variable:
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBench(ctx, args[1:], stdout, stderr)
 	case "certs":
 		return runCerts(args[1:], stdout, stderr)
+	case "gossip-key":
+		return runGossipKey(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -7,8 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"runtime/pprof"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/boxoffice/boxoffice/node"
@@ -45,6 +47,7 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM key of this node")
 	fs.StringVar(&f.tlsServerName, "tls-server-name", "server.boxoffice", "DNS name a certificate needs to be accepted as a peer")
 	fs.BoolVar(&c.Plaintext, "plaintext", false, "run without TLS (development only)")
+	fs.StringVar(&c.GossipKeyFile, "gossip-key-file", "", "file of base64 gossip keys, one per line, the first used to send (boxoffice gossip-key makes one); required with TLS; read again on SIGHUP to rotate keys")
 	fs.DurationVar(&c.Group.HeartbeatTimeout, "raft-heartbeat-timeout", time.Second, "follower's wait for the leader before an election")
 	fs.DurationVar(&c.Group.ElectionTimeout, "raft-election-timeout", time.Second, "candidate's wait for votes")
 	fs.DurationVar(&c.Group.LeaderLeaseTimeout, "raft-leader-lease-timeout", 0, "leader's lease without quorum contact (default heartbeat/2)")
@@ -140,6 +143,11 @@ func runStart(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// SIGHUP reloads the gossip key file (key rotation, docs/security.md).
+	hangup := make(chan os.Signal, 1)
+	signal.Notify(hangup, syscall.SIGHUP)
+	defer signal.Stop(hangup)
+	go reloadOnHangup(ctx, hangup, h, cfg.Logger)
 	<-ctx.Done()
 	cfg.Logger.Info("shutting down")
 	// A shutdown that hangs (a Raft group or a connection that never lets
@@ -154,6 +162,21 @@ func runStart(ctx context.Context, args []string, stderr io.Writer) error {
 	})
 	defer watchdog.Stop()
 	return h.Close()
+}
+
+// reloadOnHangup reloads the gossip keys on each signal until ctx ends. A
+// file that does not load changes nothing.
+func reloadOnHangup(ctx context.Context, hangup <-chan os.Signal, h *node.Host, logger *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hangup:
+			if err := h.ReloadGossipKeys(); err != nil {
+				logger.Error("SIGHUP: gossip keys not reloaded; the running keys stay", "error", err)
+			}
+		}
+	}
 }
 
 // shutdownLimit bounds a graceful shutdown.
