@@ -99,4 +99,3 @@ func TestStartGossipKeyFile(t *testing.T) {
 		t.Fatalf("the node stopped serving after a refused reload:\n%s", log.String())
 	}
 }
-
