@@ -31,7 +31,7 @@ type Config struct {
 	// Start refuses it without one, or with one that lacks a key some
 	// entry or snapshot was sealed with. Entries and snapshots written in
 	// clear before stay readable until Raft compacts them. Rotation and
-	// cost: docs/security-atrest.md. Default "": data in clear.
+	// cost: docs/security.md, "Secrets at rest". Default "": data in clear.
 	EncryptionKeyFile string
 
 	// GRPCAddr is the client-facing gRPC listen address (Inventory, Cluster,

@@ -29,7 +29,7 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	c := &f.cfg
 	fs.StringVar(&c.NodeID, "node-id", "", "unique, stable id of this node (letters, digits, '_', '.')")
 	fs.StringVar(&c.DataDir, "data-dir", "", "directory for the Raft log, snapshots and state (required)")
-	fs.StringVar(&c.EncryptionKeyFile, "encryption-key-file", "", "file of AES-256 keys (\"<id> <base64>\" per line, current first, mode 0600) sealing the Raft log entries and snapshots this node writes; once used, the data dir needs it (docs/security-atrest.md)")
+	fs.StringVar(&c.EncryptionKeyFile, "encryption-key-file", "", "file of AES-256 keys (\"<id> <base64>\" per line, current first, mode 0600) sealing the Raft log entries and snapshots this node writes; once used, the data dir needs it (docs/security.md, Secrets at rest)")
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", "127.0.0.1:7101", "client gRPC listen address")
 	fs.StringVar(&c.PeerAddr, "peer-addr", "127.0.0.1:7201", "peer listen address shared by every Raft group")
 	fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:7301", "HTTP listen address for /metrics, /healthz, /readyz")
