@@ -90,6 +90,23 @@ func (g *Gateway) getEvent(c *call) (int, any, error) {
 	return http.StatusOK, v, nil
 }
 
+// archiveEvent archives an event once its show is over (organizers of the
+// event, admins): the cluster drops its seat state and gives its share of
+// the cluster's budget of events and seats back. The cluster refuses while
+// any hold is active (409, cluster_reason EVENT_HAS_ACTIVE_HOLDS); tickets,
+// orders and the revocation feed stay readable.
+func (g *Gateway) archiveEvent(c *call) (int, any, error) {
+	eventID := c.r.PathValue("event")
+	if _, err := g.cfg.Inventory.DeleteEvent(c.ctx, &boxofficev1.DeleteEventRequest{RequestId: c.requestID("archive"), EventId: eventID}); err != nil {
+		return 0, nil, err
+	}
+	ev, err := g.cfg.Inventory.GetEvent(c.ctx, &boxofficev1.GetEventRequest{EventId: eventID})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, toEventView(ev), nil
+}
+
 type seatView struct {
 	SeatID         string `json:"seat_id"`
 	Number         uint32 `json:"number"`

@@ -23,6 +23,7 @@ type Inventory interface {
 	Sell(ctx context.Context, req *boxofficev1.SellRequest) (*boxofficev1.SellResponse, error)
 	Refund(ctx context.Context, req *boxofficev1.RefundRequest) (*boxofficev1.RefundResponse, error)
 	Watch(ctx context.Context, req *boxofficev1.WatchRequest) (boxofficev1.Inventory_WatchClient, error)
+	DeleteEvent(ctx context.Context, req *boxofficev1.DeleteEventRequest) (*boxofficev1.DeleteEventResponse, error)
 }
 
 // preparer is an Inventory that can get ready for an event's on-sale

@@ -22,6 +22,8 @@ func (g *Gateway) routeTable() []*route {
 		{method: "GET", pattern: "/v1/events/{event}/seats", summary: "Seat map with prices and availability (?section=&summary=true)", roles: anyRole, handle: g.seatMap, response: seatMapView{}},
 		{method: "GET", pattern: "/v1/events/{event}/seats/stream", summary: "Server-Sent Events of seat changes; resume with Last-Event-ID or ?after=cursor", roles: anyRole, handle: g.seatStream, responseType: "text/event-stream"},
 
+		{method: "POST", pattern: "/v1/events/{event}/archive", summary: "Archive an event after its show: seats dropped from the cluster, refused while holds are active", roles: organizer, eventScoped: true, handle: g.archiveEvent, response: eventView{}},
+
 		{method: "PUT", pattern: "/v1/events/{event}/waiting-room", summary: "Put an event in queue mode", roles: organizer, eventScoped: true, handle: g.configureQueue, request: queueConfigRequest{}, response: queueConfig{}},
 		{method: "POST", pattern: "/v1/events/{event}/waiting-room/join", summary: "Join the waiting room", roles: fanOnly, handle: g.joinQueue, response: queueStatus{}},
 		{method: "GET", pattern: "/v1/events/{event}/waiting-room/me", summary: "My position; an admission token once admitted", roles: fanOnly, handle: g.queueStatus, response: queueStatus{}},
