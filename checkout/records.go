@@ -224,26 +224,5 @@ func (g *Gateway) openSealed(key string, value []byte) ([]byte, error) {
 // JSON record under key until its CAS wins, refusing a record whose seal
 // does not verify.
 func updateSealed[T any](ctx context.Context, g *Gateway, key string, mutate func(rec *T, exists bool) (write bool, err error)) (T, error) {
-	for range casRetriesMax {
-		var rec T
-		version, err := g.getSealed(ctx, key, &rec)
-		exists := err == nil
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return rec, err
-		}
-		write, err := mutate(&rec, exists)
-		if err != nil || !write {
-			return rec, err
-		}
-		if _, err := g.casSealed(ctx, key, version, &rec); err == nil {
-			return rec, nil
-		} else if !errors.Is(err, ErrVersionMismatch) {
-			return rec, err
-		}
-		if err := ctx.Err(); err != nil {
-			return rec, err
-		}
-	}
-	var zero T
-	return zero, fmt.Errorf("%w: record %q changed %d times in a row", ErrBusy, key, casRetriesMax)
+	return updateWith(ctx, key, g.getSealed, g.casSealed, mutate)
 }

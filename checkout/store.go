@@ -110,9 +110,22 @@ const casRetriesMax = 64
 // value) and returns whether to write; returning false, or an error,
 // leaves the record as it is. It returns the record as finally stored.
 func update[T any](ctx context.Context, s Store, key string, mutate func(rec *T, exists bool) (write bool, err error)) (T, error) {
+	get := func(ctx context.Context, key string, v any) (uint64, error) { return getJSON(ctx, s, key, v) }
+	cas := func(ctx context.Context, key string, expected uint64, v any) (uint64, error) {
+		return casJSON(ctx, s, key, expected, v)
+	}
+	return updateWith(ctx, key, get, cas, mutate)
+}
+
+// updateWith is update over a record's own read and compare-and-swap
+// (plain JSON, or sealed: updateSealed).
+func updateWith[T any](ctx context.Context, key string,
+	get func(ctx context.Context, key string, v any) (uint64, error),
+	cas func(ctx context.Context, key string, expected uint64, v any) (uint64, error),
+	mutate func(rec *T, exists bool) (write bool, err error)) (T, error) {
 	for range casRetriesMax {
 		var rec T
-		version, err := getJSON(ctx, s, key, &rec)
+		version, err := get(ctx, key, &rec)
 		exists := err == nil
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return rec, err
@@ -121,7 +134,7 @@ func update[T any](ctx context.Context, s Store, key string, mutate func(rec *T,
 		if err != nil || !write {
 			return rec, err
 		}
-		if _, err := casJSON(ctx, s, key, version, &rec); err == nil {
+		if _, err := cas(ctx, key, version, &rec); err == nil {
 			return rec, nil
 		} else if !errors.Is(err, ErrVersionMismatch) {
 			return rec, err
