@@ -95,9 +95,13 @@ func TestRaftClusterOnSharedLogStores(t *testing.T) {
 				store := mustGroup(t, node.db, groupID)
 				config := raft.DefaultConfig()
 				config.LocalID = node.id
-				config.HeartbeatTimeout = 50 * time.Millisecond
-				config.ElectionTimeout = 50 * time.Millisecond
-				config.LeaderLeaseTimeout = 50 * time.Millisecond
+				// Timeouts long enough that a leader keeps its lease on a
+				// loaded 2-core machine under -race: an election in the
+				// middle of the applies would leave their outcome unknown,
+				// and this test is about the shared store, not elections.
+				config.HeartbeatTimeout = 500 * time.Millisecond
+				config.ElectionTimeout = 500 * time.Millisecond
+				config.LeaderLeaseTimeout = 250 * time.Millisecond
 				config.CommitTimeout = 5 * time.Millisecond
 				config.SnapshotThreshold = 1 << 30 // the FSM cannot snapshot; keep every entry
 				config.Logger = hclog.New(&hclog.LoggerOptions{Name: groupID, Level: hclog.Error, Output: io.Discard})
