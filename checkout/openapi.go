@@ -1,6 +1,7 @@
 package checkout
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -33,6 +34,9 @@ type routeDoc struct {
 	// params are the query and header parameters; path parameters and
 	// Idempotency-Key are added from the pattern and the method.
 	params []param
+	// example is a request body, as JSON; the tests decode it strictly
+	// into the route's request type.
+	example string
 }
 
 // param is one query or header parameter.
@@ -195,7 +199,7 @@ func openAPIOperation(rt *route) map[string]any {
 	}
 	if rt.request != nil {
 		op["requestBody"] = map[string]any{"required": true, "description": "The request, as JSON; unknown members are refused.",
-			"content": map[string]any{"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(rt.request))}}}
+			"content": map[string]any{"application/json": requestMedia(rt)}}
 	}
 	ok := map[string]any{"description": "Success."}
 	switch {
@@ -221,6 +225,16 @@ func openAPIOperation(rt *route) map[string]any {
 		"content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}}
 	op["responses"] = responses
 	return op
+}
+
+// requestMedia is rt's request schema and its example.
+func requestMedia(rt *route) map[string]any {
+	media := map[string]any{"schema": schemaOf(reflect.TypeOf(rt.request))}
+	var example any
+	if err := json.Unmarshal([]byte(rt.doc.example), &example); err == nil {
+		media["example"] = example
+	}
+	return media
 }
 
 // operationDescription is the route's description and who may call it.
@@ -391,6 +405,10 @@ func addFields(t reflect.Type, props map[string]any) {
 		if name == "" {
 			name = f.Name
 		}
-		props[name] = schemaOf(f.Type)
+		schema := schemaOf(f.Type)
+		if d := propertyDescriptions[name]; d != "" {
+			schema["description"] = d
+		}
+		props[name] = schema
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -133,4 +134,40 @@ func TestOpenAPIProblemsCatchAnUndocumentedError(t *testing.T) {
 		}
 	}()
 	openAPIProblems(&route{method: "GET", pattern: "/v1/x", doc: routeDoc{errors: []error{ErrVersionMismatch}}})
+}
+
+// TestOpenAPIDescribesEveryProperty: every member of every request and
+// response body has a description, and every request body has an example
+// that the handler's own type decodes with unknown members refused.
+func TestOpenAPIDescribesEveryProperty(t *testing.T) {
+	g := documentedGateway()
+	var undescribed func(where string, schema map[string]any)
+	undescribed = func(where string, schema map[string]any) {
+		if items, ok := schema["items"].(map[string]any); ok {
+			undescribed(where+"[]", items)
+		}
+		props, _ := schema["properties"].(map[string]any)
+		for name, p := range props {
+			prop := p.(map[string]any)
+			if prop["description"] == nil {
+				t.Errorf("%s.%s has no description: add it to propertyDescriptions", where, name)
+			}
+			undescribed(where+"."+name, prop)
+		}
+	}
+	for _, rt := range g.routes {
+		name := rt.method + " " + rt.pattern
+		if rt.response != nil {
+			undescribed(name+" response", schemaOf(reflect.TypeOf(rt.response)))
+		}
+		if rt.request == nil {
+			continue
+		}
+		undescribed(name+" request", schemaOf(reflect.TypeOf(rt.request)))
+		dec := json.NewDecoder(strings.NewReader(rt.doc.example))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(reflect.New(reflect.TypeOf(rt.request)).Interface()); err != nil {
+			t.Errorf("%s: example %q does not decode as its request: %v", name, rt.doc.example, err)
+		}
+	}
 }

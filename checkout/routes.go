@@ -41,7 +41,8 @@ func (g *Gateway) routeTable() []*route {
 			doc: routeDoc{tag: tagOperations, description: "This OpenAPI 3 document, generated from the gateway's route table. No token; changes nothing."}},
 		{method: "POST", pattern: "/v1/dev/login", summary: "Demo only: a bearer token for any subject and role", demoOnly: true,
 			handle: g.devLogin, request: devLoginRequest{}, response: tokenResponse{},
-			doc: routeDoc{tag: tagAuth, description: "Mints a bearer token for any subject, role (fan, organizer, scanner, admin), events and amr values. Exists only when the gateway runs in demo mode; production tokens come from the configured OIDC issuers. No token needed; changes nothing but the caller's Idempotency-Key record."}},
+			doc: routeDoc{example: `{"subject": "alice", "role": "fan"}`,
+				tag: tagAuth, description: "Mints a bearer token for any subject, role (fan, organizer, scanner, admin), events and amr values. Exists only when the gateway runs in demo mode; production tokens come from the configured OIDC issuers. No token needed; changes nothing but the caller's Idempotency-Key record."}},
 
 		{method: "GET", pattern: "/v1/events", summary: "List events", roles: anyRole, handle: g.listEvents, response: eventList{},
 			doc: routeDoc{tag: tagEvents, description: "Lists the on-sale events, a page at a time (cursor pagination). Any role; changes nothing.",
@@ -64,7 +65,8 @@ func (g *Gateway) routeTable() []*route {
 				errors: []error{ErrMissing, ErrConflict}}},
 
 		{method: "PUT", pattern: "/v1/events/{event}/waiting-room", summary: "Put an event in queue mode", roles: organizer, eventScoped: true, handle: g.configureQueue, request: queueConfigRequest{}, response: queueConfig{},
-			doc: routeDoc{tag: tagQueue, description: "Configures the event's waiting room: while it is on, fans join a queue and hold seats only with an admission token. Organizers of the event (and admins); a PUT, so repeating it sets the same configuration.",
+			doc: routeDoc{example: `{"on_sale_at": "2026-12-24T10:00:00Z", "admit_per_second": 50}`,
+				tag: tagQueue, description: "Configures the event's waiting room: while it is on, fans join a queue and hold seats only with an admission token. Organizers of the event (and admins); a PUT, so repeating it sets the same configuration.",
 				errors: []error{ErrMissing, ErrConflict}}},
 		{method: "POST", pattern: "/v1/events/{event}/waiting-room/join", summary: "Join the waiting room", roles: fanOnly, handle: g.joinQueue, response: queueStatus{},
 			doc: routeDoc{tag: tagQueue, description: "Puts the calling fan in the event's queue and answers their position. Joining again keeps the first position. Fans only; retried with the same Idempotency-Key it answers the first result.",
@@ -77,7 +79,8 @@ func (g *Gateway) routeTable() []*route {
 				errors: []error{ErrMissing}}},
 
 		{method: "POST", pattern: "/v1/events/{event}/holds", summary: "Hold seats", roles: fanOnly, handle: g.createHold, request: holdRequest{}, response: holdView{},
-			doc: routeDoc{tag: tagHolds, description: "Holds chosen seats, the best available seats, or general-admission places for the calling fan until the hold expires; all or nothing. In queue mode the X-Admission-Token header is required. Holds and tickets per fan are capped. Fans only; retried with the same Idempotency-Key it holds once and answers the first result.",
+			doc: routeDoc{example: `{"best": {"quantity": 2, "section_id": "floor"}}`,
+				tag: tagHolds, description: "Holds chosen seats, the best available seats, or general-admission places for the calling fan until the hold expires; all or nothing. In queue mode the X-Admission-Token header is required. Holds and tickets per fan are capped. Fans only; retried with the same Idempotency-Key it holds once and answers the first result.",
 				errors: []error{ErrMissing, ErrNotAdmitted, ErrSeatUnavailable, ErrNotEnoughSeats, ErrLimitExceeded, ErrQuotaExceeded, ErrConflict},
 				params: []param{{in: "header", name: "X-Admission-Token", description: "The admission token from the waiting room; required while the event is in queue mode."}}}},
 		{method: "GET", pattern: "/v1/holds", summary: "My active holds", roles: fanOnly, handle: g.listHolds, response: struct {
@@ -91,7 +94,8 @@ func (g *Gateway) routeTable() []*route {
 				errors: []error{ErrMissing, ErrConflict, ErrHoldExpired}}},
 
 		{method: "POST", pattern: "/v1/orders", summary: "Create the order of a hold", roles: fanOnly, handle: g.createOrder, request: createOrderRequest{}, response: orderView{},
-			doc: routeDoc{tag: tagOrders, description: "Turns one of the calling fan's holds into an order and creates its payment intent (the client secret pays it); the seats stay held through the payment window. One order per hold. Fans only; retried with the same Idempotency-Key it creates one order and one payment intent and answers the first result.",
+			doc: routeDoc{example: `{"hold_id": "hold_3f9c2a"}`,
+				tag: tagOrders, description: "Turns one of the calling fan's holds into an order and creates its payment intent (the client secret pays it); the seats stay held through the payment window. One order per hold. Fans only; retried with the same Idempotency-Key it creates one order and one payment intent and answers the first result.",
 				errors: []error{ErrMissing, ErrConflict, ErrHoldExpired, ErrSeatUnavailable}}},
 		{method: "GET", pattern: "/v1/orders", summary: "My orders", roles: fanOnly, handle: g.listOrders, response: struct {
 			Orders []orderView `json:"orders"`
@@ -103,7 +107,8 @@ func (g *Gateway) routeTable() []*route {
 			doc: routeDoc{tag: tagOrders, description: "Refunds a paid order: the money goes back, the seats return to sale and the tickets are revoked. Refused when a ticket was checked in or transferred, or by the event's refund policy. Fans only, their own orders; retried with the same Idempotency-Key it refunds once.",
 				errors: []error{ErrMissing, ErrConflict, ErrRefundCheckedIn, ErrRefundTransferred, ErrRefundClosed}}},
 		{method: "POST", pattern: "/v1/orders/{order}/fake-pay", summary: "Demo only: settle the fake payment", roles: fanOnly, demoOnly: true, handle: g.fakePay, request: fakePayRequest{}, response: orderView{},
-			doc: routeDoc{tag: tagOrders, description: "Pays (or fails) the order's fake payment, as a card would; a paid order gets its tickets. Exists only in demo mode. Fans only, their own orders; retried with the same Idempotency-Key it settles once.",
+			doc: routeDoc{example: `{"outcome": "succeeded"}`,
+				tag: tagOrders, description: "Pays (or fails) the order's fake payment, as a card would; a paid order gets its tickets. Exists only in demo mode. Fans only, their own orders; retried with the same Idempotency-Key it settles once.",
 				errors: []error{ErrMissing, ErrConflict}}},
 		{method: "POST", pattern: "/v1/webhooks/stripe", summary: "Stripe webhook", noIdempotency: true, handle: g.webhook, response: map[string]any{},
 			doc: routeDoc{tag: tagOrders, description: "Stripe's payment events, authenticated by the Stripe-Signature header over the raw body (no bearer token). A succeeded payment completes its order; a redelivered event is acknowledged and applied once, by its event id.",
@@ -121,7 +126,8 @@ func (g *Gateway) routeTable() []*route {
 		{method: "GET", pattern: "/v1/tickets/{ticket}/qr.png", summary: "The ticket's QR code", roles: fanOnly, handle: g.qrPNG, responseType: "image/png",
 			doc: routeDoc{tag: tagTickets, description: "The ticket's current QR code as a PNG image. Fans only, their own tickets; changes nothing.", errors: []error{ErrMissing, ErrTicketRevoked}}},
 		{method: "POST", pattern: "/v1/tickets/{ticket}/transfer", summary: "Give a ticket to another fan", roles: fanOnly, handle: g.transferTicket, request: transferRequest{}, response: ticketView{},
-			doc: routeDoc{tag: tagTickets, description: "Gives one of the calling fan's tickets to another known fan: the new owner gets a fresh QR code and the old one is revoked. Fans only; retried with the same Idempotency-Key it transfers once.",
+			doc: routeDoc{example: `{"to": "bob"}`,
+				tag: tagTickets, description: "Gives one of the calling fan's tickets to another known fan: the new owner gets a fresh QR code and the old one is revoked. Fans only; retried with the same Idempotency-Key it transfers once.",
 				errors: []error{ErrMissing, ErrConflict, ErrTicketRevoked, ErrAlreadyCheckedIn, ErrUnknownFan}}},
 		{method: "GET", pattern: "/v1/events/{event}/revocations", summary: "Revocation feed for offline scanners", roles: scannerRoles, eventScoped: true, handle: g.revocations, response: revocationFeed{},
 			doc: routeDoc{tag: tagScanning, description: "The event's revocations in order: check-ins, transfers and refunds, so an offline scanner refuses a revoked or already-scanned ticket. Continue with the cursor of the last page. Scanners of the event (and admins); changes nothing.",
@@ -129,16 +135,19 @@ func (g *Gateway) routeTable() []*route {
 		{method: "GET", pattern: "/v1/events/{event}/scan-key", summary: "The event's scan key", roles: scannerRoles, eventScoped: true, handle: g.scanKey, response: map[string]any{},
 			doc: routeDoc{tag: tagScanning, description: "The event's scan key, with which offline scanners check rotating QR codes. Scanners of the event (and admins); changes nothing."}},
 		{method: "POST", pattern: "/v1/checkins", summary: "Scan a QR code", roles: scannerRoles, handle: g.checkin, request: checkinRequest{}, response: checkinRecord{},
-			doc: routeDoc{tag: tagScanning, description: "Checks a ticket in by its QR payload: the first scan admits; later scans are refused with 409 and the first scan's time and gate. Scanners of the ticket's event (and admins); retried with the same Idempotency-Key it answers the first result.",
+			doc: routeDoc{example: `{"qr": "eyJ0IjoidGt0XzEifQ.c2lnbmF0dXJl.492039", "gate": "north-3"}`,
+				tag: tagScanning, description: "Checks a ticket in by its QR payload: the first scan admits; later scans are refused with 409 and the first scan's time and gate. Scanners of the ticket's event (and admins); retried with the same Idempotency-Key it answers the first result.",
 				errors: []error{ErrQRCodeInvalid, ErrMissing, ErrTicketRevoked, ErrAlreadyCheckedIn, ErrEventOutOfScope, ErrRecordUntrusted}}},
 		{method: "GET", pattern: "/v1/events/{event}/refund-policy", summary: "The event's refund policy", roles: anyRole, handle: g.getRefundPolicy, response: refundPolicy{},
 			doc: routeDoc{tag: tagEvents, description: "Until when the event's orders may be refunded. Any role; changes nothing.", errors: []error{ErrMissing}}},
 		{method: "PUT", pattern: "/v1/events/{event}/refund-policy", summary: "Set the event's refund policy", roles: organizer, eventScoped: true, handle: g.setRefundPolicy, request: refundPolicy{}, response: refundPolicy{},
-			doc: routeDoc{tag: tagOrganizer, description: "Sets until when the event's orders may be refunded: until_check_in, until a time, or never. Organizers of the event (and admins); a PUT, so repeating it sets the same policy.",
+			doc: routeDoc{example: `{"refunds": "until", "until": "2026-12-24T18:00:00Z"}`,
+				tag: tagOrganizer, description: "Sets until when the event's orders may be refunded: until_check_in, until a time, or never. Organizers of the event (and admins); a PUT, so repeating it sets the same policy.",
 				errors: []error{ErrMissing, ErrConflict}}},
 
 		{method: "POST", pattern: "/v1/events/{event}/notices", summary: "Notify every ticket holder", roles: organizer, eventScoped: true, handle: g.eventNotice, request: eventNoticeRequest{}, response: map[string]any{},
-			doc: routeDoc{tag: tagOrganizer, description: "Queues a reminder or a change notice for every ticket holder of the event; delivery is asynchronous (202). Organizers of the event (and admins); retried with the same Idempotency-Key each fan is notified once.",
+			doc: routeDoc{example: `{"kind": "event.changed", "message": "Doors open at 19:00 instead of 18:30."}`,
+				tag: tagOrganizer, description: "Queues a reminder or a change notice for every ticket holder of the event; delivery is asynchronous (202). Organizers of the event (and admins); retried with the same Idempotency-Key each fan is notified once.",
 				errors: []error{ErrMissing}}},
 	}
 }
