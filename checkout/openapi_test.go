@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,9 @@ import (
 
 // TestOpenAPIMatchesHandlers: every operation in /openapi.json reaches a
 // handler (not the mux's 404/405), every JSON property a handler returns is
-// in its documented schema, and a sample of undocumented paths is refused.
+// in its documented schema, every problem it answers (but an internal
+// error) is one it documents, and a sample of undocumented paths is
+// refused.
 func TestOpenAPIMatchesHandlers(t *testing.T) {
 	e := newEnv(t)
 	e.event("doc")
@@ -30,6 +33,7 @@ func TestOpenAPIMatchesHandlers(t *testing.T) {
 					Schema struct {
 						Properties map[string]any `json:"properties"`
 					} `json:"schema"`
+					Examples map[string]any `json:"examples"`
 				} `json:"content"`
 			} `json:"responses"`
 		} `json:"paths"`
@@ -47,6 +51,15 @@ func TestOpenAPIMatchesHandlers(t *testing.T) {
 			got := a.do(strings.ToUpper(method), concrete, admin, map[string]any{})
 			if got.status == 405 || (got.status == 404 && strings.Contains(string(got.body), "no such endpoint")) {
 				t.Errorf("%s %s is documented but has no handler: %d %s", method, path, got.status, got.body)
+			}
+			if got.status >= 400 && got.status != 500 {
+				// The problem's type must be among those the operation documents for its status.
+				var p struct{ Type string }
+				_ = json.Unmarshal(got.body, &p)
+				slug := strings.TrimPrefix(p.Type, "https://boxoffice.dev/problems/")
+				if _, ok := op.Responses[strconv.Itoa(got.status)].Content["application/problem+json"].Examples[slug]; !ok {
+					t.Errorf("%s %s answered %d %s, which it does not document: %s", method, path, got.status, slug, got.body)
+				}
 			}
 			if got.status/100 != 2 || !strings.HasPrefix(got.header.Get("Content-Type"), "application/json") {
 				continue
