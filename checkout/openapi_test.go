@@ -26,17 +26,31 @@ func TestOpenAPIMatchesHandlers(t *testing.T) {
 	e.event("doc")
 	a := e.gateway()
 	admin := a.login("root", "admin")
+	type operation struct {
+		Responses map[string]struct {
+			Content map[string]struct {
+				Schema struct {
+					Properties map[string]any `json:"properties"`
+				} `json:"schema"`
+				Examples map[string]any `json:"examples"`
+			} `json:"content"`
+		} `json:"responses"`
+	}
 	var doc struct {
-		Paths map[string]map[string]struct {
-			Responses map[string]struct {
-				Content map[string]struct {
-					Schema struct {
-						Properties map[string]any `json:"properties"`
-					} `json:"schema"`
-					Examples map[string]any `json:"examples"`
-				} `json:"content"`
-			} `json:"responses"`
-		} `json:"paths"`
+		Paths map[string]map[string]operation `json:"paths"`
+	}
+	// undocumentedProblem reports a problem (an internal error aside) whose
+	// type op does not document for its status.
+	undocumentedProblem := func(method, path string, op operation, got resp) {
+		if got.status < 400 || got.status == 500 {
+			return
+		}
+		var p struct{ Type string }
+		_ = json.Unmarshal(got.body, &p)
+		slug := strings.TrimPrefix(p.Type, "https://boxoffice.dev/problems/")
+		if _, ok := op.Responses[strconv.Itoa(got.status)].Content["application/problem+json"].Examples[slug]; !ok {
+			t.Errorf("%s %s answered %d %s, which it does not document: %s", method, path, got.status, slug, got.body)
+		}
 	}
 	r := a.do("GET", "/openapi.json", "", nil)
 	if err := json.Unmarshal(r.body, &doc); err != nil || len(doc.Paths) < 20 {
@@ -52,15 +66,7 @@ func TestOpenAPIMatchesHandlers(t *testing.T) {
 			if got.status == 405 || (got.status == 404 && strings.Contains(string(got.body), "no such endpoint")) {
 				t.Errorf("%s %s is documented but has no handler: %d %s", method, path, got.status, got.body)
 			}
-			if got.status >= 400 && got.status != 500 {
-				// The problem's type must be among those the operation documents for its status.
-				var p struct{ Type string }
-				_ = json.Unmarshal(got.body, &p)
-				slug := strings.TrimPrefix(p.Type, "https://boxoffice.dev/problems/")
-				if _, ok := op.Responses[strconv.Itoa(got.status)].Content["application/problem+json"].Examples[slug]; !ok {
-					t.Errorf("%s %s answered %d %s, which it does not document: %s", method, path, got.status, slug, got.body)
-				}
-			}
+			undocumentedProblem(method, path, op, got)
 			if got.status/100 != 2 || !strings.HasPrefix(got.header.Get("Content-Type"), "application/json") {
 				continue
 			}
@@ -75,6 +81,18 @@ func TestOpenAPIMatchesHandlers(t *testing.T) {
 					if _, ok := props[k]; !ok {
 						t.Errorf("%s %s returns %q, which its schema lacks", method, path, k)
 					}
+				}
+			}
+		}
+	}
+	// A fan and a caller without a token are refused in documented ways too.
+	fan := a.login("docfan", "fan")
+	for _, token := range []string{fan, ""} {
+		for path, ops := range doc.Paths {
+			concrete := strings.NewReplacer("{event}", "doc", "{hold}", "h", "{order}", "o", "{ticket}", "t").Replace(path)
+			for method, op := range ops {
+				if !strings.HasSuffix(path, "/stream") {
+					undocumentedProblem(method, path, op, a.do(strings.ToUpper(method), concrete, token, map[string]any{}))
 				}
 			}
 		}
