@@ -221,7 +221,7 @@ func openAPIOperation(rt *route) map[string]any {
 	for status, rows := range openAPIProblems(rt) {
 		responses[strconv.Itoa(status)] = problemResponse(status, rows)
 	}
-	responses["default"] = map[string]any{"description": "Any other problem: an internal error (500) or a timeout (503).",
+	responses["default"] = map[string]any{"description": "Any other problem: an internal error (500, type internal).",
 		"content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}}
 	op["responses"] = responses
 	return op
@@ -331,6 +331,11 @@ func problemOf(err error) (problemRow, bool) {
 // problemResponse documents the problem types rows, all of one status,
 // with an example of each.
 func problemResponse(status int, rows []problemRow) map[string]any {
+	if status == http.StatusServiceUnavailable {
+		// classify answers a deadline passed while waiting on the store or
+		// the cluster with this type, which has no sentinel.
+		rows = append(rows, problemRow{status, "timeout", "timeout"})
+	}
 	var types []string
 	examples := map[string]any{}
 	for _, row := range rows {
