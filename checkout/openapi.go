@@ -37,6 +37,9 @@ type routeDoc struct {
 	// example is a request body, as JSON; the tests decode it strictly
 	// into the route's request type.
 	example string
+	// responseExample is a success body, as JSON; the tests decode it
+	// strictly into the route's response type.
+	responseExample string
 }
 
 // param is one query or header parameter.
@@ -215,7 +218,12 @@ func openAPIOperation(rt *route) map[string]any {
 	case rt.responseType != "":
 		ok["content"] = map[string]any{rt.responseType: map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}
 	case rt.response != nil:
-		ok["content"] = map[string]any{"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(rt.response))}}
+		media := map[string]any{"schema": schemaOf(reflect.TypeOf(rt.response))}
+		var example any
+		if err := json.Unmarshal([]byte(rt.doc.responseExample), &example); err == nil {
+			media["example"] = example
+		}
+		ok["content"] = map[string]any{"application/json": media}
 	}
 	responses := map[string]any{strconv.Itoa(successStatus(rt)): ok}
 	for status, rows := range openAPIProblems(rt) {

@@ -137,8 +137,9 @@ func TestOpenAPIProblemsCatchAnUndocumentedError(t *testing.T) {
 }
 
 // TestOpenAPIDescribesEveryProperty: every member of every request and
-// response body has a description, and every request body has an example
-// that the handler's own type decodes with unknown members refused.
+// response body has a description, every request body has an example,
+// and every example (of a request or a response) is one the handler's own
+// type decodes with unknown members refused.
 func TestOpenAPIDescribesEveryProperty(t *testing.T) {
 	g := documentedGateway()
 	var undescribed func(where string, schema map[string]any)
@@ -159,6 +160,13 @@ func TestOpenAPIDescribesEveryProperty(t *testing.T) {
 		name := rt.method + " " + rt.pattern
 		if rt.response != nil {
 			undescribed(name+" response", schemaOf(reflect.TypeOf(rt.response)))
+		}
+		if rt.doc.responseExample != "" {
+			dec := json.NewDecoder(strings.NewReader(rt.doc.responseExample))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(reflect.New(reflect.TypeOf(rt.response)).Interface()); err != nil {
+				t.Errorf("%s: response example does not decode as its response: %v", name, err)
+			}
 		}
 		if rt.request == nil {
 			continue
