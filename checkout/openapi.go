@@ -292,7 +292,7 @@ func openAPIErrors(rt *route) []error {
 		errs = append(errs, ErrEventOutOfScope)
 	}
 	if idempotent(rt) {
-		errs = append(errs, ErrIdempotencyMissing, ErrIdempotencyReuse, ErrInProgress, ErrBusy)
+		errs = append(errs, ErrIdempotencyMissing, ErrIdempotencyReuse, ErrInProgress, ErrBusy, ErrUnavailable)
 		if slices.Contains(rt.roles, RoleFan) {
 			errs = append(errs, ErrQuotaExceeded)
 		}

@@ -116,7 +116,7 @@ func (g *Gateway) routeTable() []*route {
 				errors: []error{ErrMissing, ErrConflict}}},
 		{method: "POST", pattern: "/v1/webhooks/stripe", summary: "Stripe webhook", noIdempotency: true, handle: g.webhook, response: map[string]any{},
 			doc: routeDoc{tag: tagOrders, description: "Stripe's payment events, authenticated by the Stripe-Signature header over the raw body (no bearer token). A succeeded payment completes its order; a redelivered event is acknowledged and applied once, by its event id.",
-				errors: []error{ErrBadSignature, ErrInvalid, ErrMissing, ErrConflict},
+				errors: []error{ErrBadSignature, ErrInvalid, ErrMissing, ErrConflict, ErrUnavailable},
 				params: []param{{in: "header", name: "Stripe-Signature", required: true, description: "Stripe's signature of the raw body (t=timestamp,v1=HMAC-SHA256)."}}}},
 
 		{method: "GET", pattern: "/v1/tickets", summary: "My tickets", roles: fanOnly, handle: g.listTickets, response: struct {
