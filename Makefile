@@ -6,7 +6,7 @@ JEPSEN_SEED ?= 7
 
 PROTO_FILES := fsm/fsmpb/fsm.proto api/boxoffice/v1/boxoffice.proto node/nodepb/node.proto
 
-.PHONY: help run test test-short proto build vet fmt bench jepsen jepsen-long clean
+.PHONY: help run test test-short proto build vet fmt bench jepsen jepsen-long clean lint-openapi
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -17,10 +17,27 @@ build: ## build bin/boxoffice
 run: ## run the embedded demo: 3 nodes in one process with a demo arena
 	$(GO) run ./cmd/boxoffice demo
 
-test: ## the whole test suite (what CI runs)
+test: lint-openapi ## the whole test suite (what CI runs)
 	$(GO) vet ./...
 	$(GO) test -race -timeout 20m ./...
 	cd third_party/hashicorp-raft && $(GO) test -race -run 'TestParallelLeaderWrite|TestPipelineDecode|TestVerifyCounts|TestLeadershipTransferEndsWhenStopped|TestNotifyCommit|TestShutdownAnswersQueuedApplies|TestFileSnapshotStoreWritesPrivateFiles' .
+
+# Spectral lints the gateway's OpenAPI document (written by the checkout
+# test that checks every operation is described) with the spectral:oas
+# ruleset of .spectral.yaml; any warning fails. The CLI is pinned by
+# tools/spectral/package-lock.json and installed into its git-ignored
+# node_modules when missing or when the lock changes; --ignore-scripts:
+# no package's install script runs.
+SPECTRAL := tools/spectral/node_modules/.bin/spectral
+
+$(SPECTRAL): tools/spectral/package-lock.json
+	npm ci --prefix tools/spectral --no-audit --no-fund --ignore-scripts
+	touch $@
+
+lint-openapi: $(SPECTRAL) ## lint the gateway's OpenAPI document with Spectral (Node.js)
+	@mkdir -p bin
+	BOXOFFICE_OPENAPI_OUT=$(CURDIR)/bin/openapi.json $(GO) test -count=1 -run '^TestOpenAPIDescribesEveryOperation$$' ./checkout/
+	$(SPECTRAL) lint --ruleset .spectral.yaml --fail-severity=warn bin/openapi.json
 
 test-short: ## quick tests (no end-to-end processes)
 	$(GO) test -short ./...

@@ -77,6 +77,7 @@ type route struct {
 	response        any // example response body (OpenAPI), nil for non-JSON
 	responseType    string
 	handle          func(c *call) (int, any, error)
+	doc             routeDoc // OpenAPI tag, description, errors, parameters (openapi.go)
 
 	// eventScoped: an organizer or scanner must have the path's {event}
 	// in their token's events (auth.go).

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,22 +18,39 @@ import (
 
 // TestOpenAPIMatchesHandlers: every operation in /openapi.json reaches a
 // handler (not the mux's 404/405), every JSON property a handler returns is
-// in its documented schema, and a sample of undocumented paths is refused.
+// in its documented schema, every problem it answers (but an internal
+// error) is one it documents, and a sample of undocumented paths is
+// refused.
 func TestOpenAPIMatchesHandlers(t *testing.T) {
 	e := newEnv(t)
 	e.event("doc")
 	a := e.gateway()
 	admin := a.login("root", "admin")
+	type operation struct {
+		Responses map[string]struct {
+			Content map[string]struct {
+				Schema struct {
+					Properties map[string]any `json:"properties"`
+				} `json:"schema"`
+				Examples map[string]any `json:"examples"`
+			} `json:"content"`
+		} `json:"responses"`
+	}
 	var doc struct {
-		Paths map[string]map[string]struct {
-			Responses map[string]struct {
-				Content map[string]struct {
-					Schema struct {
-						Properties map[string]any `json:"properties"`
-					} `json:"schema"`
-				} `json:"content"`
-			} `json:"responses"`
-		} `json:"paths"`
+		Paths map[string]map[string]operation `json:"paths"`
+	}
+	// undocumentedProblem reports a problem (an internal error aside) whose
+	// type op does not document for its status.
+	undocumentedProblem := func(method, path string, op operation, got resp) {
+		if got.status < 400 || got.status == 500 {
+			return
+		}
+		var p struct{ Type string }
+		_ = json.Unmarshal(got.body, &p)
+		slug := strings.TrimPrefix(p.Type, "https://boxoffice.dev/problems/")
+		if _, ok := op.Responses[strconv.Itoa(got.status)].Content["application/problem+json"].Examples[slug]; !ok {
+			t.Errorf("%s %s answered %d %s, which it does not document: %s", method, path, got.status, slug, got.body)
+		}
 	}
 	r := a.do("GET", "/openapi.json", "", nil)
 	if err := json.Unmarshal(r.body, &doc); err != nil || len(doc.Paths) < 20 {
@@ -48,6 +66,7 @@ func TestOpenAPIMatchesHandlers(t *testing.T) {
 			if got.status == 405 || (got.status == 404 && strings.Contains(string(got.body), "no such endpoint")) {
 				t.Errorf("%s %s is documented but has no handler: %d %s", method, path, got.status, got.body)
 			}
+			undocumentedProblem(method, path, op, got)
 			if got.status/100 != 2 || !strings.HasPrefix(got.header.Get("Content-Type"), "application/json") {
 				continue
 			}
@@ -62,6 +81,18 @@ func TestOpenAPIMatchesHandlers(t *testing.T) {
 					if _, ok := props[k]; !ok {
 						t.Errorf("%s %s returns %q, which its schema lacks", method, path, k)
 					}
+				}
+			}
+		}
+	}
+	// A fan and a caller without a token are refused in documented ways too.
+	fan := a.login("docfan", "fan")
+	for _, token := range []string{fan, ""} {
+		for path, ops := range doc.Paths {
+			concrete := strings.NewReplacer("{event}", "doc", "{hold}", "h", "{order}", "o", "{ticket}", "t").Replace(path)
+			for method, op := range ops {
+				if !strings.HasSuffix(path, "/stream") {
+					undocumentedProblem(method, path, op, a.do(strings.ToUpper(method), concrete, token, map[string]any{}))
 				}
 			}
 		}
