@@ -27,6 +27,7 @@ const demoEventID = "demo_arena"
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("boxoffice demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	useHelp(fs, demoHelp)
 	dataDir := fs.String("data-dir", "", "keep the cluster's data here (default: a temporary folder removed on exit)")
 	grpcPort := fs.Int("grpc-port", 7101, "gRPC port of the first node; the others take the next ports")
 	nodes := fs.Int("nodes", 3, "nodes in the in-process cluster (1, 3 or 5)")
