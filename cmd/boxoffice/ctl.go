@@ -21,7 +21,10 @@ import (
 	"github.com/boxoffice/boxoffice/cluster/client"
 	"github.com/boxoffice/boxoffice/node"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -468,47 +471,74 @@ type ctlStatusAnswer struct {
 	failed []string // "addr: error" of the --addrs tried before it
 }
 
-// ctlAskStatus asks the --addrs in the order given, each on its own, so
-// that the output can say which node answered and why the ones before it
-// did not.
+// ctlAskStatus asks the --addrs in the order given, so that the output
+// can say which node answered and why the ones before it did not.
 func ctlAskStatus(ctx context.Context, e *ctlEnv) (ctlStatusAnswer, error) {
+	var answer ctlStatusAnswer
+	addr, failed, err := ctlEachAddr(ctx, e, func(ctx context.Context, c boxofficev1.ClusterClient) error {
+		var err error
+		answer.resp, err = c.Status(ctx, &boxofficev1.StatusRequest{})
+		return err
+	})
+	answer.addr, answer.failed = addr, failed
+	return answer, err
+}
+
+// ctlEachAddr calls call on the node at each --addr in the order given,
+// over a connection of its own (the Go client would route and rotate),
+// until one answers. It returns that address, "addr: error" for each one
+// tried before it, and the last error if none answered. Each address gets
+// an equal share of --timeout, at least a second.
+func ctlEachAddr(ctx context.Context, e *ctlEnv, call func(context.Context, boxofficev1.ClusterClient) error) (string, []string, error) {
 	addrs := e.opts.addrList()
 	if len(addrs) == 0 {
-		return ctlStatusAnswer{}, fmt.Errorf("%w: --addr is empty", errCtlUsage)
+		return "", nil, fmt.Errorf("%w: --addr is empty", errCtlUsage)
 	}
 	tlsConfig, err := e.opts.tlsConfig()
 	if err != nil {
-		return ctlStatusAnswer{}, err
+		return "", nil, err
+	}
+	creds := insecure.NewCredentials()
+	if tlsConfig != nil {
+		creds = credentials.NewTLS(tlsConfig)
 	}
 	perAddr := max(e.opts.timeout/time.Duration(len(addrs)), time.Second)
-	var answer ctlStatusAnswer
-	var lastErr error
+	var failed []string
 	for _, addr := range addrs {
-		cfg := client.Config{Addrs: []string{addr}, TLS: tlsConfig, RetryTimeout: perAddr}
-		if err := cfg.Validate(); err != nil {
-			return answer, fmt.Errorf("%w: --addr: %v", errCtlUsage, err)
+		if err = (client.Config{Addrs: []string{addr}}).Validate(); err != nil {
+			return "", failed, fmt.Errorf("%w: --addr: %v", errCtlUsage, err)
+		}
+		conn, dialErr := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
+		if dialErr != nil {
+			return "", failed, fmt.Errorf("%w: --addr %s: %v", errCtlUsage, addr, dialErr)
 		}
 		attemptCtx, cancel := context.WithTimeout(ctx, perAddr)
-		c, err := client.Dial(attemptCtx, cfg)
-		if err == nil {
-			answer.resp, err = c.Status(attemptCtx)
-			c.Close()
-		}
+		err = call(attemptCtx, boxofficev1.NewClusterClient(conn))
 		cancel()
+		conn.Close()
 		if err == nil {
-			answer.addr = addr
-			return answer, nil
+			return addr, failed, nil
 		}
-		if ctx.Err() != nil {
-			return answer, err
+		if ctx.Err() != nil || !ctlNextAddrMayAnswer(err) {
+			return "", failed, err
 		}
-		lastErr = err
-		answer.failed = append(answer.failed, fmt.Sprintf("%s: %s", addr, ctlDescribeError(err)))
+		failed = append(failed, fmt.Sprintf("%s: %s", addr, ctlDescribeError(err)))
 	}
 	if len(addrs) == 1 {
-		return answer, lastErr
+		return "", failed, err
 	}
-	return answer, fmt.Errorf("no --addr answered: %s", strings.Join(answer.failed, "; "))
+	return "", failed, fmt.Errorf("no --addr answered: %s", strings.Join(failed, "; "))
+}
+
+// ctlNextAddrMayAnswer: the node could not be reached or had no answer
+// in time; an answer such as NOT_FOUND or PERMISSION_DENIED would be the
+// same from every node.
+func ctlNextAddrMayAnswer(err error) bool {
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded:
+		return true
+	}
+	return false
 }
 
 // ctlStatusNotReady says why the cluster is not ready, or "" if every
@@ -612,18 +642,12 @@ func ctlFormatReplica(g *boxofficev1.GroupStatus, r *boxofficev1.ReplicaStatus) 
 
 func ctlNodeRemove(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
 	return func(ctx context.Context, e *ctlEnv, args []string) error {
-		c, err := e.dial(ctx)
-		if err != nil {
+		// The node asked forwards to the leaders; RemoveNode answers once no
+		// group lists the node, so a retry after a timeout is harmless.
+		_, _, err := ctlEachAddr(ctx, e, func(ctx context.Context, c boxofficev1.ClusterClient) error {
+			_, err := c.RemoveNode(ctx, &boxofficev1.RemoveNodeRequest{NodeId: args[0]})
 			return err
-		}
-		// Cluster() is raw access: one node per call, no retries. A node
-		// that is down answers UNAVAILABLE; try the next, once each.
-		req := &boxofficev1.RemoveNodeRequest{NodeId: args[0]}
-		for range max(len(e.opts.addrList()), 1) {
-			if _, err = c.Cluster().RemoveNode(ctx, req); status.Code(err) != codes.Unavailable {
-				break
-			}
-		}
+		})
 		if err != nil {
 			return err
 		}
