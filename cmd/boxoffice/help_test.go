@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -134,3 +135,24 @@ func TestVersionOfBuiltBinary(t *testing.T) {
 }
 
 func errFlagHelp() error { return flag.ErrHelp }
+
+// TestDemoSelf: the demo banner names a go run build as go run, any other
+// binary by an absolute path.
+func TestDemoSelf(t *testing.T) {
+	saved := os.Args
+	t.Cleanup(func() { os.Args = saved })
+	for _, tc := range []struct{ arg0, want string }{
+		{"/tmp/go-build123/b001/exe/boxoffice", "go run ./cmd/boxoffice"},
+		{"/usr/local/bin/boxoffice", "/usr/local/bin/boxoffice"},
+		{"boxoffice", "boxoffice"},
+	} {
+		os.Args = []string{tc.arg0}
+		if got := demoSelf(); got != tc.want {
+			t.Errorf("started as %q: banner says %q, want %q", tc.arg0, got, tc.want)
+		}
+	}
+	os.Args = []string{"bin/boxoffice"}
+	if got := demoSelf(); !filepath.IsAbs(got) || !strings.HasSuffix(got, "/bin/boxoffice") {
+		t.Errorf("started as bin/boxoffice: banner says %q, want an absolute path", got)
+	}
+}
