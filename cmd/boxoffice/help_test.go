@@ -156,3 +156,17 @@ func TestDemoSelf(t *testing.T) {
 		t.Errorf("started as bin/boxoffice: banner says %q, want an absolute path", got)
 	}
 }
+
+// TestTopLevelHelp: boxoffice -h lists every subcommand, exits 0 and has
+// examples and the environment.
+func TestTopLevelHelp(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run(t.Context(), []string{"-h"}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"boxoffice start", "boxoffice ctl", "boxoffice version", "\nExamples:\n  go run ./cmd/boxoffice demo", "\nEnvironment:\n  BOXOFFICE_"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("boxoffice -h lacks %q:\n%s", want, stdout.String())
+		}
+	}
+}

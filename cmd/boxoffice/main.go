@@ -29,8 +29,16 @@ Usage:
   boxoffice help               this text
 
 Every subcommand explains itself with -h: flags, examples, environment.
-Every flag of start can also be set by an environment variable:
---node-id is BOXOFFICE_NODE_ID, --data-dir is BOXOFFICE_DATA_DIR, and so on.
+
+Examples:
+  go run ./cmd/boxoffice demo
+  boxoffice ctl --addr 127.0.0.1:7101,127.0.0.1:7102 status
+  boxoffice start -h
+
+Environment:
+  BOXOFFICE_<FLAG>  every flag of start (--node-id is BOXOFFICE_NODE_ID, and so on)
+  BOXOFFICE_ADDR    the addresses ctl and bench use without --addr
+  the gateway's secrets and addresses (boxoffice gateway -h)
 `
 
 func main() {
