@@ -67,6 +67,10 @@ Flags:
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "report" {
+		if len(args) > 1 && (args[1] == "-h" || args[1] == "--help") {
+			fmt.Fprint(stdout, benchReportHelp)
+			return nil
+		}
 		return runBenchReport(args[1:], stdout)
 	}
 	if len(args) > 0 && args[0] == "memory" {
@@ -77,10 +81,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fs := flag.NewFlagSet("boxoffice bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, benchUsage)
-		fs.PrintDefaults()
-	}
+	useHelp(fs, benchHelp(benchUsage, benchExamples, benchEnv))
 	var (
 		cfg            bench.Config
 		conn           = ctlNewOptions()

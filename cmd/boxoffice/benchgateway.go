@@ -47,10 +47,7 @@ Flags:
 func runBenchGateway(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("boxoffice bench gateway", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, benchGatewayUsage)
-		fs.PrintDefaults()
-	}
+	useHelp(fs, benchHelp(benchGatewayUsage, benchGatewayExamples, nil))
 	var (
 		cfg         bench.GatewayConfig
 		conn        = ctlNewOptions()

@@ -154,10 +154,7 @@ type benchMemResult struct {
 func runBenchMemory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("boxoffice bench memory", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, benchMemUsage)
-		fs.PrintDefaults()
-	}
+	useHelp(fs, benchHelp(benchMemUsage, benchMemoryExamples, nil))
 	var c benchMemConfig
 	fs.StringVar(&c.bin, "bin", "", "boxoffice `binary` to start the nodes with (default: this executable)")
 	fs.StringVar(&c.dir, "dir", "", "`directory` for the nodes' data and logs (default: a fresh temporary directory)")

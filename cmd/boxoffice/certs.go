@@ -13,6 +13,7 @@ import (
 func runCerts(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("boxoffice certs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	useHelp(fs, certsHelp)
 	dir := fs.String("out", "certs", "directory to write PEM files into")
 	nodes := fs.String("nodes", "n1,n2,n3", "comma-separated node names (each gets a server certificate)")
 	clients := fs.String("clients", "gateway:gateway,operator:operator",

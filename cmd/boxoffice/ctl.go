@@ -21,7 +21,10 @@ import (
 	"github.com/boxoffice/boxoffice/cluster/client"
 	"github.com/boxoffice/boxoffice/node"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -53,6 +56,7 @@ var errCtlUsage = errors.New("usage")
 // command name.
 type ctlOptions struct {
 	addrs         string
+	addrsGiven    bool // an --addr replaced the default; later ones add to it
 	tlsCA         string
 	tlsCert       string
 	tlsKey        string
@@ -62,13 +66,39 @@ type ctlOptions struct {
 }
 
 func (o *ctlOptions) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.addrs, "addr", o.addrs, "comma-separated gRPC `addresses` of any nodes ($"+ctlAddrEnv+")")
+	fs.Var(ctlAddrFlag{o}, "addr", "gRPC `addresses` of nodes, comma-separated or --addr repeated; status asks them in the order given ($"+ctlAddrEnv+")")
 	fs.StringVar(&o.tlsCA, "tls-ca", o.tlsCA, "PEM `file` of the CA that signed the nodes' certificates (enables TLS)")
 	fs.StringVar(&o.tlsCert, "tls-cert", o.tlsCert, "PEM client certificate `file` (with --tls-key)")
 	fs.StringVar(&o.tlsKey, "tls-key", o.tlsKey, "PEM client key `file` (with --tls-cert)")
 	fs.StringVar(&o.tlsServerName, "tls-server-name", o.tlsServerName, "DNS `name` the nodes' certificates must carry (as boxoffice start --tls-server-name)")
 	fs.DurationVar(&o.timeout, "timeout", o.timeout, "give up after this `duration`, retries included (not for watch)")
 	fs.BoolVar(&o.json, "json", o.json, "print protojson instead of text")
+}
+
+// ctlAddrFlag is --addr: the first one given replaces the default
+// ($BOXOFFICE_ADDR or 127.0.0.1:7101), each further one adds addresses,
+// so "--addr a,b" and "--addr a --addr b" are the same.
+type ctlAddrFlag struct{ o *ctlOptions }
+
+func (f ctlAddrFlag) String() string {
+	if f.o == nil {
+		return ""
+	}
+	return f.o.addrs
+}
+
+func (f ctlAddrFlag) Set(value string) error {
+	if !f.o.addrsGiven || f.o.addrs == "" {
+		f.o.addrs, f.o.addrsGiven = value, true
+		return nil
+	}
+	f.o.addrs += "," + value
+	return nil
+}
+
+// addrList is --addr as a list, empty items left out.
+func (o *ctlOptions) addrList() []string {
+	return ctlSplitList(o.addrs)
 }
 
 // ctlCommand is one subcommand.
@@ -85,7 +115,9 @@ type ctlCommand struct {
 }
 
 var ctlCommands = []ctlCommand{
-	{name: "status", summary: "nodes and Raft groups of the cluster", flags: ctlStatus},
+	{name: "status", args: "[--wait 30s]", summary: "nodes and Raft groups of the cluster; exits 1 while a group has no leader (the cluster is forming)", flags: ctlStatus},
+	{name: "node remove", args: "<node>", positional: 1,
+		summary: "take a node out of every Raft group, before it comes back with an empty disk or for good (operator role)", flags: ctlNodeRemove},
 	{name: "events list", summary: "all events", flags: ctlEventsList},
 	{name: "events get", args: "<event>", positional: 1, summary: "one event, with its venue", flags: ctlEventsGet},
 	{name: "events create", args: "<event> --name N (--venue file.json | --demo-arena | --onsale SxRxN) [--shards n] [--groups n] [--hold-ttl 10m]",
@@ -123,10 +155,36 @@ Common flags (before or after the command):
 `)
 	b.WriteString(ctlFlagDefaults(func(fs *flag.FlagSet) { ctlNewOptions().register(fs) }))
 	b.WriteString(`
-Errors print the gRPC code, the reason and the message.
+Examples:
+  boxoffice ctl status
+  boxoffice ctl --addr 127.0.0.1:7101,127.0.0.1:7102 --addr 127.0.0.1:7103 status --wait 30s
+  boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem events list
+
+Environment:
+  ` + ctlAddrEnv + `  default of --addr (comma-separated)
+
+Errors print the gRPC code, the reason and the message; the exit status is
+1 for them and for a cluster that is not ready (status), 0 otherwise.
 Run 'boxoffice ctl <command> -h' for a command's flags.
 `)
 	return b.String()
+}
+
+// ctlExamples are the examples of each command's -h.
+var ctlExamples = map[string][]string{
+	"status":        {"boxoffice ctl status", "boxoffice ctl --addr 127.0.0.1:7101,127.0.0.1:7102 status --wait 30s"},
+	"node remove":   {"boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem node remove n3"},
+	"events list":   {"boxoffice ctl events list --archived"},
+	"events get":    {"boxoffice ctl events get demo_arena"},
+	"events create": {"boxoffice ctl events create hall --name 'Small Hall' --venue docs/venues/small-hall.json", "boxoffice ctl events create big --name 'Big Show' --onsale 20x25x40 --shards 8"},
+	"delete-event":  {"boxoffice ctl delete-event hall"},
+	"seatmap":       {"boxoffice ctl seatmap demo_arena", "boxoffice ctl seatmap demo_arena --section 101"},
+	"hold":          {"boxoffice ctl hold demo_arena --holder fan1 --best 2 --section 101", "boxoffice ctl hold demo_arena --holder fan2 --ga FLOOR:2 --ttl 2m"},
+	"extend":        {"boxoffice ctl extend demo_arena <hold id> --holder fan1 --ttl 5m"},
+	"release":       {"boxoffice ctl release demo_arena <hold id> --holder fan1"},
+	"sell":          {"boxoffice ctl sell demo_arena <hold id> --holder fan1 --order o1 --buyer fan1@example.com"},
+	"refund":        {"boxoffice ctl refund demo_arena o1 --tickets <ticket id>,<ticket id>"},
+	"watch":         {"boxoffice ctl watch demo_arena --json"},
 }
 
 func ctlNewOptions() *ctlOptions {
@@ -198,7 +256,12 @@ func runCtlCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	run := cmd.flags(fs)
 	opts.register(fs)
 	usage := func() string {
-		return fmt.Sprintf("Usage: boxoffice ctl %s %s\n\n%s.\n\nFlags:\n%s", cmd.name, cmd.args, ctlUpperFirst(cmd.summary), ctlCommandDefaults(fs))
+		var examples strings.Builder
+		for _, example := range ctlExamples[cmd.name] {
+			fmt.Fprintf(&examples, "  %s\n", example)
+		}
+		return fmt.Sprintf("Usage: boxoffice ctl %s %s\n\n%s.\n\nFlags:\n%s\nExamples:\n%s\nEnvironment:\n  %s  default of --addr\n\nCommon flags: boxoffice ctl -h\n",
+			cmd.name, cmd.args, ctlUpperFirst(cmd.summary), ctlCommandDefaults(fs), examples.String(), ctlAddrEnv)
 	}
 	positional, err := ctlParseInterspersed(fs, rest)
 	if errors.Is(err, flag.ErrHelp) {
@@ -217,8 +280,12 @@ func runCtlCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 
 	if !cmd.streams {
+		timeout := opts.timeout
+		if wait := fs.Lookup("wait"); wait != nil {
+			timeout += wait.Value.(flag.Getter).Get().(time.Duration) // status --wait
+		}
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, opts.timeout)
+		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
 	env := &ctlEnv{opts: opts, stdout: stdout, stderr: stderr}
@@ -290,12 +357,7 @@ func (e *ctlEnv) dial(ctx context.Context) (*client.Client, error) {
 	if e.client != nil {
 		return e.client, nil
 	}
-	cfg := client.Config{RetryTimeout: e.opts.timeout}
-	for addr := range strings.SplitSeq(e.opts.addrs, ",") {
-		if addr = strings.TrimSpace(addr); addr != "" {
-			cfg.Addrs = append(cfg.Addrs, addr)
-		}
-	}
+	cfg := client.Config{RetryTimeout: e.opts.timeout, Addrs: e.opts.addrList()}
 	tlsConfig, err := e.opts.tlsConfig()
 	if err != nil {
 		return nil, err
@@ -364,44 +426,233 @@ func (e *ctlEnv) print(msg proto.Message, text func(w io.Writer)) error {
 // ------------------------------------------------------------------ commands
 
 func ctlStatus(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
+	wait := fs.Duration("wait", 0, "wait up to this `duration` for the cluster to finish forming (every group led) before answering")
 	return func(ctx context.Context, e *ctlEnv, _ []string) error {
-		c, err := e.dial(ctx)
-		if err != nil {
-			return err
+		if *wait < 0 {
+			return fmt.Errorf("%w: status: --wait %v is negative", errCtlUsage, *wait)
 		}
-		resp, err := c.Status(ctx)
-		if err != nil {
-			return err
-		}
-		return e.print(resp, func(out io.Writer) {
-			fmt.Fprintf(out, "answered by %s\n", resp.GetNodeId())
-			if resp.GetPlaintext() {
-				fmt.Fprintln(out, node.PlaintextWarning)
+		deadline := time.Now().Add(*wait)
+		for {
+			answer, err := ctlAskStatus(ctx, e)
+			notReady := ""
+			if err == nil {
+				notReady = ctlStatusNotReady(answer.resp)
 			}
-			fmt.Fprintln(out)
-			w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(w, "NODE\tGRPC\tPEER\tHTTP\tGOSSIP\tSTATE")
-			for _, n := range resp.GetNodes() {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", n.GetNodeId(), ctlDash(n.GetGrpcAddr()), ctlDash(n.GetPeerAddr()),
-					ctlDash(n.GetHttpAddr()), ctlDash(n.GetGossipAddr()), ctlDash(n.GetState()))
-			}
-			w.Flush()
-			fmt.Fprintln(out)
-			w = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(w, "GROUP\tLEADER\tREPLICAS (state, applied/commit index, term)\tSHARDS")
-			for _, g := range resp.GetGroups() {
-				var replicas []string
-				for _, r := range g.GetReplicas() {
-					s := fmt.Sprintf("%s=%s %d/%d t%d", r.GetNodeId(), r.GetRaftState(), r.GetAppliedIndex(), r.GetCommitIndex(), r.GetTerm())
-					if !r.GetVoter() {
-						s += " nonvoter"
-					}
-					replicas = append(replicas, s)
+			if (err == nil && notReady == "") || !time.Now().Before(deadline) || ctx.Err() != nil {
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", g.GetGroupId(), ctlDash(g.GetLeaderNodeId()), ctlDash(strings.Join(replicas, ", ")),
-					ctlDash(ctlAbbreviateList(g.GetShards(), 6)))
+				if perr := e.print(answer.resp, func(out io.Writer) { ctlPrintStatus(out, answer) }); perr != nil {
+					return perr
+				}
+				if notReady != "" {
+					return fmt.Errorf("%w: %s", errCtlNotReady, notReady)
+				}
+				return nil
 			}
-			w.Flush()
+			select {
+			case <-ctx.Done():
+			case <-time.After(ctlStatusPollInterval):
+			}
+		}
+	}
+}
+
+// errCtlNotReady: ctl status answered, but the cluster is still forming
+// (or a group has lost its leader), so the exit status is not 0.
+var errCtlNotReady = errors.New("cluster not ready")
+
+const ctlStatusPollInterval = 250 * time.Millisecond
+
+// ctlStatusAnswer is a Status response and how it was obtained.
+type ctlStatusAnswer struct {
+	resp   *boxofficev1.StatusResponse
+	addr   string   // the --addr that answered
+	failed []string // "addr: error" of the --addrs tried before it
+}
+
+// ctlAskStatus asks the --addrs in the order given, so that the output
+// can say which node answered and why the ones before it did not.
+func ctlAskStatus(ctx context.Context, e *ctlEnv) (ctlStatusAnswer, error) {
+	var answer ctlStatusAnswer
+	addr, failed, err := ctlEachAddr(ctx, e, func(ctx context.Context, c boxofficev1.ClusterClient) error {
+		var err error
+		answer.resp, err = c.Status(ctx, &boxofficev1.StatusRequest{})
+		return err
+	})
+	answer.addr, answer.failed = addr, failed
+	return answer, err
+}
+
+// ctlEachAddr calls call on the node at each --addr in the order given,
+// over a connection of its own (the Go client would route and rotate),
+// until one answers. It returns that address, "addr: error" for each one
+// tried before it, and the last error if none answered. Each address gets
+// an equal share of --timeout, at least a second.
+func ctlEachAddr(ctx context.Context, e *ctlEnv, call func(context.Context, boxofficev1.ClusterClient) error) (string, []string, error) {
+	addrs := e.opts.addrList()
+	if len(addrs) == 0 {
+		return "", nil, fmt.Errorf("%w: --addr is empty", errCtlUsage)
+	}
+	tlsConfig, err := e.opts.tlsConfig()
+	if err != nil {
+		return "", nil, err
+	}
+	creds := insecure.NewCredentials()
+	if tlsConfig != nil {
+		creds = credentials.NewTLS(tlsConfig)
+	}
+	perAddr := max(e.opts.timeout/time.Duration(len(addrs)), time.Second)
+	var failed []string
+	for _, addr := range addrs {
+		if err = (client.Config{Addrs: []string{addr}}).Validate(); err != nil {
+			return "", failed, fmt.Errorf("%w: --addr: %v", errCtlUsage, err)
+		}
+		conn, dialErr := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
+		if dialErr != nil {
+			return "", failed, fmt.Errorf("%w: --addr %s: %v", errCtlUsage, addr, dialErr)
+		}
+		attemptCtx, cancel := context.WithTimeout(ctx, perAddr)
+		err = call(attemptCtx, boxofficev1.NewClusterClient(conn))
+		cancel()
+		conn.Close()
+		if err == nil {
+			return addr, failed, nil
+		}
+		if ctx.Err() != nil || !ctlNextAddrMayAnswer(err) {
+			return "", failed, err
+		}
+		failed = append(failed, fmt.Sprintf("%s: %s", addr, ctlDescribeError(err)))
+	}
+	if len(addrs) == 1 {
+		return "", failed, err
+	}
+	return "", failed, fmt.Errorf("no --addr answered: %s", strings.Join(failed, "; "))
+}
+
+// ctlNextAddrMayAnswer: the node could not be reached or had no answer
+// in time; an answer such as NOT_FOUND or PERMISSION_DENIED would be the
+// same from every node.
+func ctlNextAddrMayAnswer(err error) bool {
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded:
+		return true
+	}
+	return false
+}
+
+// ctlStatusNotReady says why the cluster is not ready, or "" if every
+// group has a leader.
+func ctlStatusNotReady(resp *boxofficev1.StatusResponse) string {
+	if len(resp.GetGroups()) == 0 {
+		return "the cluster is forming: no Raft group exists yet (the nodes wait for --bootstrap-expect nodes to join)"
+	}
+	var leaderless []string
+	for _, g := range resp.GetGroups() {
+		if g.GetLeaderNodeId() == "" {
+			leaderless = append(leaderless, g.GetGroupId())
+		}
+	}
+	if len(leaderless) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d of %d groups have no leader (%s): the cluster is forming, or a majority of their replicas is down",
+		len(leaderless), len(resp.GetGroups()), ctlAbbreviateList(leaderless, 6))
+}
+
+// ctlReplicaDown is the raft_state of a replica whose node did not answer.
+const ctlReplicaDown = "unreachable"
+
+func ctlPrintStatus(out io.Writer, answer ctlStatusAnswer) {
+	resp := answer.resp
+	answeredAddr := ""
+	for _, n := range resp.GetNodes() {
+		if n.GetNodeId() == resp.GetNodeId() {
+			answeredAddr = n.GetGrpcAddr()
+		}
+	}
+	switch {
+	case len(answer.failed) > 0:
+		fmt.Fprintf(out, "answered by %s (--addr %s), because the addresses before it did not answer:\n", resp.GetNodeId(), answer.addr)
+		for _, failure := range answer.failed {
+			fmt.Fprintf(out, "  %s\n", failure)
+		}
+	case answeredAddr != "" && answeredAddr != answer.addr:
+		fmt.Fprintf(out, "answered by %s (advertised at %s) through --addr %s\n", resp.GetNodeId(), answeredAddr, answer.addr)
+	default:
+		fmt.Fprintf(out, "answered by %s (--addr %s)\n", resp.GetNodeId(), answer.addr)
+	}
+	if resp.GetPlaintext() {
+		fmt.Fprintln(out, node.PlaintextWarning)
+	}
+	fmt.Fprintln(out)
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "NODE\tGRPC\tPEER\tHTTP\tGOSSIP\tSTATE")
+	for _, n := range resp.GetNodes() {
+		state := ctlDash(n.GetState())
+		if state == "dead" || state == "left" {
+			state = "DOWN (" + state + ")"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", n.GetNodeId(), ctlDash(n.GetGrpcAddr()), ctlDash(n.GetPeerAddr()),
+			ctlDash(n.GetHttpAddr()), ctlDash(n.GetGossipAddr()), state)
+	}
+	w.Flush()
+	fmt.Fprintln(out)
+	w = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "GROUP\tLEADER\tREPLICAS (state, applied/commit index, term)\tSHARDS")
+	for _, g := range resp.GetGroups() {
+		var replicas []string
+		for _, r := range g.GetReplicas() {
+			replicas = append(replicas, ctlFormatReplica(g, r))
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", g.GetGroupId(), ctlDash(g.GetLeaderNodeId()), ctlDash(strings.Join(replicas, ", ")),
+			ctlDash(ctlAbbreviateList(g.GetShards(), 6)))
+	}
+	w.Flush()
+	if reason := ctlStatusNotReady(resp); reason != "" {
+		fmt.Fprintf(out, "\nNOT READY: %s\n", reason)
+	}
+}
+
+// ctlFormatReplica renders one replica; a replica whose node did not
+// answer shows as DOWN with what the cluster last knew of it, not as an
+// empty replica with zero indexes.
+func ctlFormatReplica(g *boxofficev1.GroupStatus, r *boxofficev1.ReplicaStatus) string {
+	id := r.GetNodeId()
+	if r.GetRaftState() == ctlReplicaDown {
+		var known []string
+		if slices.Contains(g.GetConfiguration(), id) {
+			known = append(known, "in the leader's configuration")
+		} else if len(g.GetConfiguration()) == 0 {
+			known = append(known, "a replica in the catalog")
+		} else {
+			known = append(known, "not in the leader's configuration")
+		}
+		if g.GetPreferredLeaderNodeId() == id {
+			known = append(known, "preferred leader")
+		}
+		return fmt.Sprintf("%s=DOWN (%s)", id, strings.Join(known, ", "))
+	}
+	s := fmt.Sprintf("%s=%s %d/%d t%d", id, r.GetRaftState(), r.GetAppliedIndex(), r.GetCommitIndex(), r.GetTerm())
+	if !r.GetVoter() {
+		s += " nonvoter"
+	}
+	return s
+}
+
+func ctlNodeRemove(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
+	return func(ctx context.Context, e *ctlEnv, args []string) error {
+		// The node asked forwards to the leaders; RemoveNode answers once no
+		// group lists the node, so a retry after a timeout is harmless.
+		_, _, err := ctlEachAddr(ctx, e, func(ctx context.Context, c boxofficev1.ClusterClient) error {
+			_, err := c.RemoveNode(ctx, &boxofficev1.RemoveNodeRequest{NodeId: args[0]})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return e.print(&boxofficev1.RemoveNodeResponse{}, func(out io.Writer) {
+			fmt.Fprintf(out, "node %s removed from every group; it may now start again with an empty --data-dir and --bootstrap-expect 0\n", args[0])
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -27,6 +28,7 @@ const demoEventID = "demo_arena"
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("boxoffice demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	useHelp(fs, demoHelp)
 	dataDir := fs.String("data-dir", "", "keep the cluster's data here (default: a temporary folder removed on exit)")
 	grpcPort := fs.Int("grpc-port", 7101, "gRPC port of the first node; the others take the next ports")
 	nodes := fs.Int("nodes", 3, "nodes in the in-process cluster (1, 3 or 5)")
@@ -90,18 +92,40 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
   gateway: %s
   event:   %q, an arena of %d seats plus a standing floor
 
-Try it (from this repository; grpcurl is pinned in go.mod, any node answers):
-  go tool grpcurl -plaintext %s list
-  go tool grpcurl -plaintext -d '{"event_id":"%s","consistency":"READ_CONSISTENCY_STALE","summary_only":true}' %s boxoffice.v1.Inventory/GetSeatMap
-  go tool grpcurl -plaintext -d '{"request_id":"r1","event_id":"%s","holder":"fan1","best":{"quantity":2,"section_id":"101"}}' %s boxoffice.v1.Inventory/Hold
-  boxoffice ctl --addr %s status
+Try it (any node answers):
+  %[8]s ctl --addr %[3]s status
+  %[8]s ctl --addr %[3]s seatmap %[6]s --section 101
+  %[8]s ctl --addr %[3]s hold %[6]s --holder fan1 --best 2 --section 101
+
+or with grpcurl, from this repository (pinned in go.mod; the first go tool
+grpcurl builds it, about a minute):
+  go tool grpcurl -plaintext %[3]s list
+  go tool grpcurl -plaintext -d '{"event_id":"%[6]s","consistency":"READ_CONSISTENCY_STALE","summary_only":true}' %[3]s boxoffice.v1.Inventory/GetSeatMap
+  go tool grpcurl -plaintext -d '{"request_id":"r1","event_id":"%[6]s","holder":"fan1","best":{"quantity":2,"section_id":"101"}}' %[3]s boxoffice.v1.Inventory/Hold
 
 Ctrl-C stops the cluster.
-`, len(hosts), dir, addr, hosts[0].HTTPAddr(), gateway, demoEventID, demoSeats(), addr, demoEventID, addr, demoEventID, addr, addr)
+`, len(hosts), dir, addr, hosts[0].HTTPAddr(), gateway, demoEventID, demoSeats(), demoSelf())
 	fmt.Fprintln(stdout, "PLAINTEXT DEMO: gossip is encrypted with a key made for this run, but no member is authenticated as a node (that needs TLS); never expose these ports.")
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "stopping")
 	return nil
+}
+
+// demoSelf is how the banner spells this program so that its commands
+// work as printed: "go run ./cmd/boxoffice" when go run built it into a
+// temporary directory, else the path it was started as, made absolute
+// (or its bare name, found in $PATH).
+func demoSelf() string {
+	exe := os.Args[0]
+	if strings.Contains(exe, string(filepath.Separator)+"go-build") {
+		return "go run ./cmd/boxoffice"
+	}
+	if strings.ContainsRune(exe, filepath.Separator) {
+		if abs, err := filepath.Abs(exe); err == nil {
+			return abs
+		}
+	}
+	return exe
 }
 
 func demoSeats() uint32 {

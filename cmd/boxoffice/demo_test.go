@@ -33,7 +33,9 @@ func TestDemoWithGrpcurl(t *testing.T) {
 	var demo *exec.Cmd
 	var addr string
 	var lines *bufio.Scanner
+	var banner []string
 	for attempt := 0; attempt < 5 && addr == ""; attempt++ {
+		banner = nil
 		port := demoPort(t)
 		demo = exec.Command(bin, "demo", "--grpc-port", fmt.Sprint(port), "--data-dir", t.TempDir(), "--gateway-addr", "127.0.0.1:0")
 		stdout, err := demo.StdoutPipe()
@@ -46,6 +48,7 @@ func TestDemoWithGrpcurl(t *testing.T) {
 		lines = bufio.NewScanner(stdout)
 		deadline := time.Now().Add(60 * time.Second)
 		for time.Now().Before(deadline) && lines.Scan() {
+			banner = append(banner, lines.Text())
 			if strings.Contains(lines.Text(), "Ctrl-C stops the cluster") {
 				addr = fmt.Sprintf("127.0.0.1:%d", port)
 				break
@@ -64,6 +67,20 @@ func TestDemoWithGrpcurl(t *testing.T) {
 		for lines.Scan() {
 		}
 	}()
+
+	// The banner's ctl commands work as printed (the binary's own path).
+	ran := 0
+	for _, line := range banner {
+		if command := strings.TrimSpace(line); strings.HasPrefix(command, bin+" ctl ") {
+			if out, err := exec.Command("sh", "-c", command).CombinedOutput(); err != nil {
+				t.Fatalf("the banner's %q: %v\n%s", command, err, out)
+			}
+			ran++
+		}
+	}
+	if ran < 3 {
+		t.Fatalf("the banner has %d ctl commands naming %s, want 3:\n%s", ran, bin, strings.Join(banner, "\n"))
+	}
 
 	services := grpcurl(t, addr, "list")
 	for _, want := range []string{"boxoffice.v1.Inventory", "boxoffice.v1.Cluster", "grpc.health.v1.Health"} {

@@ -35,6 +35,7 @@ import (
 func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("boxoffice gateway", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	useHelp(fs, gatewayHelp)
 	clusterAddrs := fs.String("cluster", envOr("BOXOFFICE_CLUSTER", "127.0.0.1:7101"), "comma-separated gRPC addresses of cluster nodes")
 	httpAddr := fs.String("http-addr", envOr("BOXOFFICE_HTTP_ADDR", "127.0.0.1:8080"), "address to serve the HTTP API on")
 	jwtSecret := fs.String("jwt-secret", os.Getenv("BOXOFFICE_JWT_SECRET"), "HS256 secret of bearer and admission tokens (>= 32 bytes; shared by all gateways)")

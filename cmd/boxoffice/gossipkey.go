@@ -15,6 +15,7 @@ import (
 func runGossipKey(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("boxoffice gossip-key", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	useHelp(fs, gossipKeyHelp)
 	out := fs.String("out", "", "write the key to this new file (mode 0600) instead of printing it; refuses to overwrite")
 	if err := fs.Parse(args); err != nil {
 		return err

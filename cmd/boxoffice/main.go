@@ -25,10 +25,20 @@ Usage:
   boxoffice bench [flags]      run the on-sale workload against a running cluster
   boxoffice certs [flags]      write a development CA and node/client certificates
   boxoffice gossip-key         print a new random gossip key (--gossip-key-file holds one per line)
+  boxoffice version            version, commit, Go and protocol version (also --version)
   boxoffice help               this text
 
-Every flag of start can also be set by an environment variable:
---node-id is BOXOFFICE_NODE_ID, --data-dir is BOXOFFICE_DATA_DIR, and so on.
+Every subcommand explains itself with -h: flags, examples, environment.
+
+Examples:
+  go run ./cmd/boxoffice demo
+  boxoffice ctl --addr 127.0.0.1:7101,127.0.0.1:7102 status
+  boxoffice start -h
+
+Environment:
+  BOXOFFICE_<FLAG>  every flag of start (--node-id is BOXOFFICE_NODE_ID, and so on)
+  BOXOFFICE_ADDR    the addresses ctl and bench use without --addr
+  the gateway's secrets and addresses (boxoffice gateway -h)
 `
 
 func main() {
@@ -36,9 +46,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "boxoffice:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			return // -h asked for the help it printed
 		}
+		fmt.Fprintln(os.Stderr, "boxoffice:", err)
 		os.Exit(1)
 	}
 }
@@ -63,6 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runCerts(args[1:], stdout, stderr)
 	case "gossip-key":
 		return runGossipKey(args[1:], stdout, stderr)
+	case "version", "--version":
+		return runVersion(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -124,6 +124,7 @@ func (f *nodeFlags) finish(stderr io.Writer) (node.Config, error) {
 func runStart(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("boxoffice start", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	useHelp(fs, startHelp)
 	var f nodeFlags
 	f.register(fs)
 	if err := fs.Parse(args); err != nil {

@@ -108,15 +108,28 @@ func startDemo(t *testing.T) string {
 // two best-available seats, order, pay (fake), list the tickets, fetch a
 // QR as PNG, transfer one ticket (its old QR is refused at the door) and
 // check the other in (the second scan is refused with the first's gate).
+// It walks twice against the same demo, as the README says one may: each
+// run's fans and Idempotency-Keys carry R=$(date +%s).
 func TestCurlWalk(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the demo process; skipped with -short")
 	}
 	w := walker{t: t, base: startDemo(t)}
-	login := func(subject, role string) string {
-		return w.must(200, "POST", "/v1/dev/login", "", "login-"+subject, map[string]string{"subject": subject, "role": role})["token"].(string)
+	first := time.Now().Unix()
+	curlWalk(t, w, fmt.Sprint(first), true)
+	for time.Now().Unix() == first { // a second run within the same second would reuse R
+		time.Sleep(100 * time.Millisecond)
 	}
-	fan, bob, org, door := login("alice", "fan"), login("bob", "fan"), login("org", "organizer"), login("door1", "scanner")
+	curlWalk(t, w, fmt.Sprint(time.Now().Unix()), false)
+}
+
+// curlWalk is one run of the walk; run is the README's $R.
+func curlWalk(t *testing.T, w walker, run string, firstRun bool) {
+	login := func(subject, role string) string {
+		return w.must(200, "POST", "/v1/dev/login", "", "login-"+subject+"-"+run, map[string]string{"subject": subject, "role": role})["token"].(string)
+	}
+	alice, bobName := "alice-"+run, "bob-"+run
+	fan, bob, org, door := login(alice, "fan"), login(bobName, "fan"), login("org", "organizer"), login("door1", "scanner")
 
 	events := w.must(200, "GET", "/v1/events", fan, "", nil)["events"].([]any)
 	if len(events) == 0 || events[0].(map[string]any)["event_id"] != "demo_arena" {
@@ -126,16 +139,24 @@ func TestCurlWalk(t *testing.T) {
 	// The organizer puts the event in queue mode, on sale in 3 s (whole
 	// seconds, as `date` prints them), 50 fans a second.
 	onSale := time.Now().UTC().Add(3 * time.Second).Truncate(time.Second)
-	w.must(200, "PUT", "/v1/events/demo_arena/waiting-room", org, "", map[string]any{"on_sale_at": onSale.Format(time.RFC3339), "admit_per_second": 50})
-	if q := w.must(200, "POST", "/v1/events/demo_arena/waiting-room/join", fan, "join-1", nil); q["state"] != "before_sale" {
+	// On a later run the on-sale has started: the PUT is refused 409 and
+	// changes nothing, and the queue admits the fan straight away.
+	wantPut, wantState := 200, "before_sale"
+	if !firstRun {
+		wantPut, wantState = 409, ""
+	}
+	if put := w.must(wantPut, "PUT", "/v1/events/demo_arena/waiting-room", org, "", map[string]any{"on_sale_at": onSale.Format(time.RFC3339), "admit_per_second": 50}); !firstRun && !strings.Contains(fmt.Sprint(put["detail"]), "the on-sale has started") {
+		t.Fatalf("waiting-room PUT on a later run: %v", put)
+	}
+	if q := w.must(200, "POST", "/v1/events/demo_arena/waiting-room/join", fan, "join-"+run, nil); wantState != "" && q["state"] != wantState {
 		t.Fatalf("join: %v", q)
 	}
 	admission := followQueueStream(t, w.base+"/v1/events/demo_arena/waiting-room/me/stream", fan)
 
-	hold := w.must(201, "POST", "/v1/events/demo_arena/holds", fan, "hold-1", map[string]any{"best": map[string]any{"quantity": 2, "section_id": "101"}},
+	hold := w.must(201, "POST", "/v1/events/demo_arena/holds", fan, "hold-"+run, map[string]any{"best": map[string]any{"quantity": 2, "section_id": "101"}},
 		"X-Admission-Token", admission)
-	order := w.must(201, "POST", "/v1/orders", fan, "order-1", map[string]any{"hold_id": hold["hold_id"]})
-	if paid := w.must(200, "POST", "/v1/orders/"+order["order_id"].(string)+"/fake-pay", fan, "pay-1", map[string]any{}); paid["state"] != "paid" {
+	order := w.must(201, "POST", "/v1/orders", fan, "order-"+run, map[string]any{"hold_id": hold["hold_id"]})
+	if paid := w.must(200, "POST", "/v1/orders/"+order["order_id"].(string)+"/fake-pay", fan, "pay-"+run, map[string]any{}); paid["state"] != "paid" {
 		t.Fatalf("fake-pay: %v", paid)
 	}
 
@@ -153,8 +174,8 @@ func TestCurlWalk(t *testing.T) {
 		t.Fatalf("qr.png does not decode as a PNG QR: %v", err)
 	}
 
-	w.must(200, "POST", "/v1/tickets/"+t1["ticket_id"].(string)+"/transfer", fan, "xfer-1", map[string]any{"to": "bob"})
-	if status, b := w.call("POST", "/v1/checkins", door, "scan-1", map[string]any{"qr": qr1, "gate": "north"}); status != 409 || !strings.Contains(string(b), "ticket-revoked") {
+	w.must(200, "POST", "/v1/tickets/"+t1["ticket_id"].(string)+"/transfer", fan, "xfer-"+run, map[string]any{"to": bobName})
+	if status, b := w.call("POST", "/v1/checkins", door, "scan-1-"+run, map[string]any{"qr": qr1, "gate": "north"}); status != 409 || !strings.Contains(string(b), "ticket-revoked") {
 		t.Fatalf("alice's old QR after the transfer: %d %s", status, b)
 	}
 	bobs := w.must(200, "GET", "/v1/tickets", bob, "", nil)["tickets"].([]any)
@@ -163,10 +184,10 @@ func TestCurlWalk(t *testing.T) {
 	}
 
 	qr2 := w.must(200, "GET", "/v1/tickets/"+t2["ticket_id"].(string), fan, "", nil)["qr_text"].(string)
-	if first := w.must(200, "POST", "/v1/checkins", door, "scan-2", map[string]any{"qr": qr2, "gate": "north"}); first["admitted"] != true {
+	if first := w.must(200, "POST", "/v1/checkins", door, "scan-2-"+run, map[string]any{"qr": qr2, "gate": "north"}); first["admitted"] != true {
 		t.Fatalf("first scan: %v", first)
 	}
-	second := w.must(409, "POST", "/v1/checkins", door, "scan-3", map[string]any{"qr": qr2, "gate": "south"})
+	second := w.must(409, "POST", "/v1/checkins", door, "scan-3-"+run, map[string]any{"qr": qr2, "gate": "south"})
 	if !strings.HasSuffix(fmt.Sprint(second["type"]), "already-checked-in") || second["first_gate"] != "north" {
 		t.Fatalf("second scan: %v", second)
 	}
