@@ -120,7 +120,7 @@ func Start(cfg Config) (*Host, error) {
 		hub:       newWatchHub(),
 		keys:      keys,
 	}
-	h.hclog = newHCLogger(h.logger)
+	h.hclog = newHCLogger(h.logger, h.peerNodeID)
 	h.metrics = newNodeMetrics(h)
 	ok := false
 	defer func() {

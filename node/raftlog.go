@@ -2,10 +2,14 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -53,10 +57,27 @@ var leaderChange = map[string]bool{
 	"peer has newer term, stopping replication": true,
 }
 
+// connectionMessages lists raft transport messages that, when their error
+// is a connection closed by this node's shutdown or by the peer's, are
+// the normal end of a connection (DEBUG).
+var connectionMessages = map[string]bool{
+	"failed to decode incoming command": true,
+	"failed to flush response":          true,
+	"failed to accept connection":       true,
+}
+
+// connectionClosed reports whether err is a connection that was closed,
+// by either side, rather than a fault.
+func connectionClosed(err error) bool {
+	return errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
 // raftLog is the hclog sink that forwards raft's lines to slog.
 type raftLog struct {
-	logger *slog.Logger
-	now    func() time.Time
+	logger  *slog.Logger
+	now     func() time.Time
+	resolve func(addr string) string // nil: addresses stay addresses
 
 	mu      sync.Mutex
 	names   map[string]string // peer address -> node id, learnt from raft's server values
@@ -68,9 +89,26 @@ type peerReport struct {
 	suppressed int
 }
 
-// newHCLogger routes hashicorp/raft's logs (warnings and errors only) to l.
-func newHCLogger(l *slog.Logger) hclog.Logger {
-	return newRaftLogger(newRaftLog(l, time.Now))
+// newHCLogger routes hashicorp/raft's logs (warnings and errors only) to
+// l. resolve names the node at a peer address ("" if unknown) for the
+// lines where raft gives only the address.
+func newHCLogger(l *slog.Logger, resolve func(addr string) string) hclog.Logger {
+	sink := newRaftLog(l, time.Now)
+	sink.resolve = resolve
+	return newRaftLogger(sink)
+}
+
+// peerNodeID is the id of the catalog's node at peerAddr, or "".
+func (h *Host) peerNodeID(peerAddr string) string {
+	if h.catalog == nil { // no raft group runs before the catalog exists
+		return ""
+	}
+	for _, n := range h.catalog.Export().GetNodes() {
+		if n.GetPeerAddr() == peerAddr {
+			return n.GetNodeId()
+		}
+	}
+	return ""
 }
 
 func newRaftLog(l *slog.Logger, now func() time.Time) *raftLog {
@@ -97,8 +135,12 @@ func (s *raftLog) Accept(name string, level hclog.Level, msg string, args ...int
 	attrs := make([]slog.Attr, 0, len(args)/2+2)
 	attrs = append(attrs, slog.String("component", name))
 	peer := ""
+	closed := false
 	for i := 0; i+1 < len(args); i += 2 {
 		key, _ := args[i].(string)
+		if err, ok := args[i+1].(error); ok && key == "error" && connectionClosed(err) {
+			closed = true
+		}
 		attr, isPeer := s.attr(key, args[i+1])
 		if isPeer {
 			peer = attr.Value.String()
@@ -106,6 +148,8 @@ func (s *raftLog) Accept(name string, level hclog.Level, msg string, args ...int
 		attrs = append(attrs, attr)
 	}
 	switch {
+	case closed && connectionMessages[msg]:
+		slogLevel = slog.LevelDebug
 	case leaderChange[msg]:
 		slogLevel = slog.LevelInfo
 	case peerUnreachable[msg]:
@@ -203,9 +247,16 @@ func (s *raftLog) learn(server raft.Server) {
 // named it yet.
 func (s *raftLog) name(addr string) string {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if id, ok := s.names[addr]; ok {
+	id, ok := s.names[addr]
+	s.mu.Unlock()
+	if ok {
 		return id
+	}
+	if s.resolve != nil {
+		if id := s.resolve(addr); id != "" {
+			s.learn(raft.Server{ID: raft.ServerID(id), Address: raft.ServerAddress(addr)})
+			return id
+		}
 	}
 	return addr
 }

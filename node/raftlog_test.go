@@ -102,4 +102,19 @@ func TestRaftLogPeerDownIsRateLimitedWarn(t *testing.T) {
 	if len(lines) != 1 || lines[0]["suppressed"] != float64(99) || lines[0]["level"] != "WARN" {
 		t.Fatalf("after a minute: %v, want one WARN with suppressed 99", lines)
 	}
+
+	// A peer raft names only by address is named by the resolver (the
+	// catalog, in a node).
+	buf.Reset()
+	sink.resolve = func(addr string) string {
+		if addr == "127.0.0.1:7203" {
+			return "n3"
+		}
+		return ""
+	}
+	logger.Error("failed to heartbeat to", "peer", raft.ServerAddress("127.0.0.1:7203"), "error", down)
+	lines = logLines(t, &buf)
+	if len(lines) != 1 || lines[0]["peer"] != "n3" {
+		t.Fatalf("heartbeat to an address: %v, want peer n3", lines)
+	}
 }
