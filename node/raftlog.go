@@ -54,7 +54,9 @@ var peerUnreachable = map[string]bool{
 // leaderChange lists raft's messages that are the normal course of an
 // election; they are INFO.
 var leaderChange = map[string]bool{
-	"peer has newer term, stopping replication": true,
+	"peer has newer term, stopping replication":         true,
+	"rejecting pre-vote request since we have a leader": true,
+	"rejecting vote request since we have a leader":     true,
 }
 
 // connectionMessages lists raft transport messages that, when their error
@@ -209,6 +211,14 @@ func (s *raftLog) attr(key string, value any) (slog.Attr, bool) {
 			return slog.String("peer", s.name(string(v))), true
 		case string:
 			return slog.String("peer", s.name(v)), true
+		}
+	case "from", "leader":
+		// Other nodes raft names by address: by node id where known.
+		switch v := value.(type) {
+		case raft.ServerAddress:
+			return slog.String(key, s.name(string(v))), false
+		case string:
+			return slog.String(key, s.name(v)), false
 		}
 	case "error":
 		if err, ok := value.(error); ok {
