@@ -5,9 +5,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -129,5 +132,97 @@ func TestDownPeerLogsBoundedWarn(t *testing.T) {
 			data, _ := os.ReadFile(pc.logPath(i))
 			t.Logf("n%d's log after the kill:\n%s", i+1, data[offsets[i]:])
 		}
+	}
+}
+
+// The demo's start, a request through its gateway and a SIGTERM log
+// nothing at ERROR; with --log-format json every line of stderr is JSON,
+// and the gateway's request is one access line naming the route.
+func TestDemoLogsJSONWithoutError(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the demo process; skipped with -short")
+	}
+	bin := buildBinary(t)
+	logPath := filepath.Join(t.TempDir(), "demo.log")
+	var demo *exec.Cmd
+	gateway := ""
+	for attempt := 0; attempt < 5 && gateway == ""; attempt++ {
+		logFile, err := os.Create(logPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		demo = exec.Command(bin, "demo", "--grpc-port", fmt.Sprint(demoPort(t)), "--data-dir", t.TempDir(),
+			"--gateway-addr", "127.0.0.1:0", "--log-format", "json", "--log-level", "info")
+		demo.Stderr = logFile
+		stdout, err := demo.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := demo.Start(); err != nil {
+			t.Fatal(err)
+		}
+		logFile.Close()
+		lines := bufio.NewScanner(stdout)
+		deadline := time.Now().Add(60 * time.Second)
+		for time.Now().Before(deadline) && lines.Scan() {
+			if g, ok := strings.CutPrefix(strings.TrimSpace(lines.Text()), "gateway: http://"); ok {
+				gateway = strings.Fields(g)[0]
+			}
+			if strings.Contains(lines.Text(), "Ctrl-C stops the cluster") {
+				break
+			}
+		}
+		go func() {
+			for lines.Scan() {
+			}
+		}()
+		if gateway == "" {
+			_ = demo.Process.Kill()
+			_ = demo.Wait()
+		}
+	}
+	if gateway == "" {
+		t.Fatal("the demo never said it was ready")
+	}
+	t.Cleanup(func() { _ = demo.Process.Kill(); _ = demo.Wait() })
+
+	r, err := http.Get("http://" + gateway + "/v1/events/" + demoEventID + "?fan=someone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if requestID := r.Header.Get("X-Request-Id"); requestID == "" {
+		t.Error("the gateway's answer has no X-Request-Id")
+	}
+
+	_ = demo.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- demo.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("the demo exited with %v after SIGTERM", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the demo ignored SIGTERM for 20s")
+	}
+
+	access := 0
+	for _, l := range jsonLogLines(t, logPath, 0) {
+		if l["level"] == "ERROR" {
+			t.Errorf("the demo logged at ERROR: %v", l)
+		}
+		if l["msg"] == "request" {
+			access++
+			if l["route"] != "GET /v1/events/{event}" || l["method"] != "GET" {
+				t.Errorf("access line %v, want route GET /v1/events/{event}", l)
+			}
+		}
+	}
+	if access != 1 {
+		t.Errorf("%d access lines, want 1", access)
+	}
+	if data, _ := os.ReadFile(logPath); strings.Contains(string(data), "someone") {
+		t.Errorf("the log holds the query string:\n%s", data)
 	}
 }
