@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -224,5 +226,41 @@ func TestDemoLogsJSONWithoutError(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(logPath); strings.Contains(string(data), "someone") {
 		t.Errorf("the log holds the query string:\n%s", data)
+	}
+}
+
+// --log-format takes text or json (default text, BOXOFFICE_LOG_FORMAT
+// when set); anything else is refused naming the flag.
+func TestLogFlags(t *testing.T) {
+	parse := func(args ...string) (*logFlags, error) {
+		fs := flag.NewFlagSet("test", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		var f logFlags
+		f.register(fs, "info")
+		return &f, fs.Parse(args)
+	}
+	f, _ := parse()
+	if f.format != "text" || f.level != "info" {
+		t.Errorf("defaults %q %q, want text info", f.format, f.level)
+	}
+	t.Setenv("BOXOFFICE_LOG_FORMAT", "json")
+	f, _ = parse()
+	var buf bytes.Buffer
+	logger, err := f.logger(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger.Info("hello", "group", "g000")
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil || line["msg"] != "hello" || line["group"] != "g000" || line["level"] != "INFO" || line["time"] == nil {
+		t.Errorf("BOXOFFICE_LOG_FORMAT=json wrote %q (%v)", buf.String(), err)
+	}
+	f, _ = parse("--log-format", "logfmt")
+	if _, err := f.logger(io.Discard); err == nil || !strings.Contains(err.Error(), "--log-format") {
+		t.Errorf("--log-format logfmt: %v, want an error naming --log-format", err)
+	}
+	f, _ = parse("--log-level", "loud")
+	if _, err := f.logger(io.Discard); err == nil || !strings.Contains(err.Error(), "--log-level") {
+		t.Errorf("--log-level loud: %v, want an error naming --log-level", err)
 	}
 }
