@@ -75,6 +75,12 @@ func connectionClosed(err error) bool {
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
+// leaderElected lists raft's INFO messages worth an INFO line: a group's
+// new leader, with its term.
+var leaderElected = map[string]bool{
+	"election won": true,
+}
+
 // raftLog is the hclog sink that forwards raft's lines to slog.
 type raftLog struct {
 	logger  *slog.Logger
@@ -127,10 +133,13 @@ func newRaftLogger(sink *raftLog) hclog.Logger {
 
 // Accept implements hclog.SinkAdapter.
 func (s *raftLog) Accept(name string, level hclog.Level, msg string, args ...interface{}) {
-	if level < hclog.Warn {
+	if level < hclog.Warn && !(level == hclog.Info && leaderElected[msg]) {
 		return
 	}
 	slogLevel := slog.LevelWarn
+	if level < hclog.Warn {
+		slogLevel = slog.LevelInfo
+	}
 	if level >= hclog.Error {
 		slogLevel = slog.LevelError
 	}

@@ -103,6 +103,14 @@ func TestRaftLogPeerDownIsRateLimitedWarn(t *testing.T) {
 		t.Fatalf("after a minute: %v, want one WARN with suppressed 99", lines)
 	}
 
+	// A new leader is one INFO line with its group and term.
+	buf.Reset()
+	logger.Info("election won", "term", uint64(8), "tally", 2)
+	lines = logLines(t, &buf)
+	if len(lines) != 1 || lines[0]["level"] != "INFO" || lines[0]["term"] != float64(8) || lines[0]["group"] != "g001" {
+		t.Fatalf("election won: %v, want one INFO line with group g001 and term 8", lines)
+	}
+
 	// A peer raft names only by address is named by the resolver (the
 	// catalog, in a node).
 	buf.Reset()
