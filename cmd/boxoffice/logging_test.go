@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/boxoffice/boxoffice/internal/testport"
 )
 
 // jsonLogLines reads a JSON log file from byte offset from; every line must
@@ -63,8 +65,8 @@ func fileSize(t *testing.T, path string) int64 {
 	return info.Size()
 }
 
-// A cluster that forms, elects, changes leaders as its nodes leave and
-// shuts down on SIGTERM has nothing for an operator to act on: no line
+// A cluster that forms, elects, takes in a joining node, changes leaders
+// as its nodes leave and shuts down on SIGTERM has nothing for an operator to act on: no line
 // at ERROR. With --log-format json every line is a JSON object an
 // aggregator can read.
 func TestCleanClusterLifeLogsNoError(t *testing.T) {
@@ -72,11 +74,19 @@ func TestCleanClusterLifeLogsNoError(t *testing.T) {
 		t.Skip("starts real processes")
 	}
 	pc := newProcessCluster(t, 3, "--log-format", "json", "--log-level", "info")
-	for i := range 3 {
+	// A fourth node joins the running cluster (no bootstrap: the last
+	// --bootstrap-expect wins).
+	ports := testport.Ports(t, 4)
+	pc.ports = append(pc.ports, [4]int{ports[0], ports[1], ports[2], ports[3]})
+	pc.procs = append(pc.procs, nil)
+	pc.extra = append(pc.extra, "--bootstrap-expect", "0")
+	pc.start(3)
+	pc.waitReady()
+	for i := range 4 {
 		pc.stop(i) // each stop moves the leadership of the groups it led
 	}
 	started := 0
-	for i := range 3 {
+	for i := range 4 {
 		for _, l := range jsonLogLines(t, pc.logPath(i), 0) {
 			if l["level"] == "ERROR" {
 				t.Errorf("n%d logged at ERROR in normal operation: %v", i+1, l)
@@ -89,8 +99,8 @@ func TestCleanClusterLifeLogsNoError(t *testing.T) {
 			}
 		}
 	}
-	if started != 3 {
-		t.Errorf("%d nodes logged \"node started\", want 3", started)
+	if started != 4 {
+		t.Errorf("%d nodes logged \"node started\", want 4", started)
 	}
 }
 
