@@ -27,8 +27,8 @@ import (
 // machinery deals with it. hashicorp/raft logs every failed heartbeat and
 // append to such a peer at ERROR, several times a second per group; those
 // lines become one WARN naming the peer, then at most one per
-// peerReportInterval per peer and message, carrying the count of the
-// repeats it stood for. Raft's other ERROR lines (a log it cannot read or
+// peerReportInterval per peer and message whatever the group, carrying the
+// count of the repeats it stood for (from every group). Raft's other ERROR lines (a log it cannot read or
 // write, a snapshot it cannot take or restore) stay ERROR.
 
 // peerReportInterval is the least time between two lines about one peer
