@@ -185,8 +185,13 @@ type Config struct {
 	// address is always the client.
 	TrustedProxies []netip.Prefix
 
-	// Logger receives operational messages; nil discards them.
+	// Logger receives operational messages and the access log; nil
+	// discards them.
 	Logger *slog.Logger
+	// AccessLogOff turns off the access log, one INFO line per request
+	// on Logger (accesslog.go: what it holds and what it never does).
+	// For benchmarks; on by default.
+	AccessLogOff bool
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
 }

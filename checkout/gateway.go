@@ -128,7 +128,7 @@ func New(cfg Config) (*Gateway, error) {
 	g.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, Problem{Type: problemTypeBase + "not-found", Title: "not found", Status: http.StatusNotFound, Detail: "no such endpoint"}, 0)
 	})
-	g.handler = securityHeaders(g.mux)
+	g.handler = g.accessLog(securityHeaders(g.mux))
 	return g, nil
 }
 
@@ -243,7 +243,7 @@ func (g *Gateway) fail(c *call, err error) {
 		bearerChallenge(c.w, c.r)
 	}
 	if p.Status >= 500 {
-		g.cfg.Logger.Warn("request failed", "path", c.r.URL.Path, "err", err)
+		g.cfg.Logger.Warn("request failed", "route", c.r.Pattern, "request_id", c.w.Header().Get(requestIDHeader), "err", err)
 	}
 	writeProblem(c.w, c.r, p, retryAfter)
 }

@@ -399,6 +399,10 @@ func (w *slogWriter) Write(p []byte) (int, error) {
 	}
 	line := strings.TrimSpace(string(p))
 	switch {
+	case strings.Contains(line, "[ERR]") && memberUnreachable(line):
+		// A member that is down or leaving is memberlist's business (it
+		// marks it suspect, then dead), not an operator's: WARN.
+		w.logger.Warn(line, "component", "memberlist")
 	case strings.Contains(line, "[ERR]"):
 		w.logger.Error(line, "component", "memberlist")
 	case strings.Contains(line, "[WARN]"):
@@ -410,3 +414,23 @@ func (w *slogWriter) Write(p []byte) (int, error) {
 }
 
 var _ io.Writer = (*slogWriter)(nil)
+
+// memberUnreachableMarks are memberlist's [ERR] messages that only say a
+// member did not answer.
+var memberUnreachableMarks = []string{
+	"memberlist: Push/Pull with ",
+	"memberlist: Failed fallback TCP ping",
+	"memberlist: Failed to send gossip to",
+	"memberlist: Failed to send UDP ping",
+	"memberlist: Failed to send UDP compound ping",
+	"memberlist: Failed to send indirect",
+}
+
+func memberUnreachable(line string) bool {
+	for _, mark := range memberUnreachableMarks {
+		if strings.Contains(line, mark) {
+			return true
+		}
+	}
+	return false
+}

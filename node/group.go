@@ -101,7 +101,7 @@ func (h *Host) openGroup(id string, machine raft.FSM, bootstrap []raft.Server) (
 	if err := os.MkdirAll(snapDir, dataDirMode); err != nil {
 		return nil, fmt.Errorf("group %s: %w", id, err)
 	}
-	files, err := raft.NewFileSnapshotStoreWithLogger(snapDir, 2, h.hclog.Named("snapshot"))
+	files, err := raft.NewFileSnapshotStoreWithLogger(snapDir, 2, h.hclog.Named("snapshot").With("group", id))
 	if err != nil {
 		return nil, fmt.Errorf("group %s: snapshot store: %w", id, err)
 	}
@@ -111,7 +111,7 @@ func (h *Host) openGroup(id string, machine raft.FSM, bootstrap []raft.Server) (
 		Stream:  g.layer,
 		MaxPool: 3,
 		Timeout: 10 * time.Second,
-		Logger:  h.hclog.Named("transport"),
+		Logger:  h.hclog.Named("transport").With("group", id),
 		// Upstream's 256 KB per connection and direction was ~4 MB of
 		// buffers on a node with a few groups; a batch entry is a few KB.
 		ConnBufferSize: raftConnBufferSize,

@@ -120,7 +120,7 @@ func Start(cfg Config) (*Host, error) {
 		hub:       newWatchHub(),
 		keys:      keys,
 	}
-	h.hclog = newHCLogger(h.logger)
+	h.hclog = newHCLogger(h.logger, h.peerNodeID)
 	h.metrics = newNodeMetrics(h)
 	ok := false
 	defer func() {
@@ -625,10 +625,10 @@ func (h *Host) metaLeaderDuties(snap *nodepb.CatalogSnapshot) error {
 			return err
 		}
 		if res.Code != nodepb.CatalogCode_CATALOG_CODE_OK {
-			h.logger.Warn("node registration refused", "member", m.NodeID, "incarnation", m.Incarnation, "reason", res.Message)
+			h.logger.Warn("node registration refused", "peer", m.NodeID, "incarnation", m.Incarnation, "reason", res.Message)
 			continue
 		}
-		h.logger.Info("node registered", "member", m.NodeID, "incarnation", m.Incarnation, "peer", m.PeerAddr)
+		h.logger.Info("node registered", "peer", m.NodeID, "incarnation", m.Incarnation, "peer_addr", m.PeerAddr)
 		registered[m.NodeID] = rec
 	}
 	if len(snap.Groups) == 0 && h.cfg.BootstrapExpect > 0 && len(registered) >= h.cfg.BootstrapExpect {

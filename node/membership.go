@@ -166,7 +166,7 @@ func (h *Host) repairReplicas(ctx context.Context, snap *nodepb.CatalogSnapshot)
 			continue
 		}
 		load[best]++
-		h.logger.Info("group short of replicas: added one", "group", g.GroupId, "node", best, "replicas", replicas)
+		h.logger.Info("group short of replicas: added one", "group", g.GroupId, "peer", best, "replicas", replicas)
 	}
 	return errors.Join(errs...)
 }
@@ -202,7 +202,7 @@ func (h *Host) reconcileMembers(snap *nodepb.CatalogSnapshot) error {
 				errs = append(errs, fmt.Errorf("group %s: add %s: %w", g.id, id, err))
 				continue
 			}
-			h.logger.Info("replica added", "group", g.id, "node", id)
+			h.logger.Info("replica added", "group", g.id, "peer", id)
 		}
 		for id := range current {
 			if slices.Contains(rec.Replicas, id) || id == h.cfg.NodeID {
@@ -216,7 +216,7 @@ func (h *Host) reconcileMembers(snap *nodepb.CatalogSnapshot) error {
 				errs = append(errs, fmt.Errorf("group %s: remove %s: %w", g.id, id, err))
 				continue
 			}
-			h.logger.Info("replica removed", "group", g.id, "node", id)
+			h.logger.Info("replica removed", "group", g.id, "peer", id)
 		}
 		if !slices.Contains(rec.Replicas, h.cfg.NodeID) && len(rec.Replicas) > 0 {
 			// This node leads a group it should leave: hand over first.

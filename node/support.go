@@ -2,13 +2,11 @@ package node
 
 import (
 	"context"
-	"log/slog"
 	"net"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -16,31 +14,6 @@ import (
 
 	"github.com/boxoffice/boxoffice/node/nodepb"
 )
-
-// newHCLogger routes hashicorp/raft's logs (warnings and errors only) to slog.
-func newHCLogger(l *slog.Logger) hclog.Logger {
-	return hclog.New(&hclog.LoggerOptions{
-		Name:        "raft",
-		Level:       hclog.Warn,
-		Output:      &hclogWriter{logger: l},
-		DisableTime: true,
-	})
-}
-
-type hclogWriter struct{ logger *slog.Logger }
-
-func (w *hclogWriter) Write(p []byte) (int, error) {
-	line := strings.TrimSpace(string(p))
-	switch {
-	case strings.HasPrefix(line, "[ERROR]"):
-		w.logger.Error(strings.TrimSpace(strings.TrimPrefix(line, "[ERROR]")), "component", "raft")
-	case strings.HasPrefix(line, "[WARN]"):
-		w.logger.Warn(strings.TrimSpace(strings.TrimPrefix(line, "[WARN]")), "component", "raft")
-	default:
-		w.logger.Info(line, "component", "raft")
-	}
-	return len(p), nil
-}
 
 // peerClients keeps one gRPC connection per peer address.
 type peerClients struct {

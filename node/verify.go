@@ -163,11 +163,11 @@ func (v *memberVerifier) prove(ctx context.Context, id, peerAddr, grpcAddr strin
 		v.refused.Inc()
 		if !tried {
 			v.logger.Warn("gossip member refused: it did not prove its node certificate at the addresses it advertises; it stays out of the catalog and the Raft groups",
-				"member", id, "peer", peerAddr, "grpc", grpcAddr, "error", err)
+				"peer", id, "peer_addr", peerAddr, "grpc", grpcAddr, "error", err)
 		}
 		return err
 	}
-	v.logger.Info("gossip member proven", "member", id, "peer", peerAddr, "grpc", grpcAddr)
+	v.logger.Info("gossip member proven", "peer", id, "peer_addr", peerAddr, "grpc", grpcAddr)
 	return nil
 }
 

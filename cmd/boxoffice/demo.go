@@ -33,15 +33,15 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	grpcPort := fs.Int("grpc-port", 7101, "gRPC port of the first node; the others take the next ports")
 	nodes := fs.Int("nodes", 3, "nodes in the in-process cluster (1, 3 or 5)")
 	gatewayAddr := fs.String("gateway-addr", "127.0.0.1:8080", "HTTP address of the demo gateway (fake payments, dev login); empty: none")
-	logLevel := fs.String("log-level", "error", "debug, info, warn or error")
+	var logs logFlags
+	logs.register(fs, "error")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
+	logger, err := logs.logger(stderr)
+	if err != nil {
+		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	dir := *dataDir
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "boxoffice-demo-")
@@ -51,7 +51,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
-	fmt.Fprintln(stderr, node.PlaintextWarning)
+	if logs.format == "text" {
+		fmt.Fprintln(stderr, node.PlaintextWarning)
+	} else {
+		logger.Warn(node.PlaintextWarning) // one JSON object a line
+	}
 	hosts, err := startLocalCluster(dir, *nodes, *grpcPort, logger)
 	if err != nil {
 		return err

@@ -50,7 +50,8 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	trustedProxies := fs.String("trusted-proxies", os.Getenv("BOXOFFICE_TRUSTED_PROXIES"), "comma-separated CIDRs (or addresses) of the load balancers whose X-Forwarded-For the per-IP rate limit believes; empty: none")
 	auth := addAuthFlags(fs)
 	limit := fs.Int("ticket-limit", checkout.TicketLimitPerBuyerDefault, "seats per buyer per event")
-	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	var logs logFlags
+	logs.register(fs, "info")
 	// Transport security: mutual TLS to the cluster, HTTPS to the phones.
 	clusterTLSCA := fs.String("cluster-tls-ca", os.Getenv("BOXOFFICE_CLUSTER_TLS_CA"), "PEM `file` of the CA that signed the nodes' certificates; with --cluster-tls-cert and --cluster-tls-key (none of the three: plaintext, demo only)")
 	clusterTLSCert := fs.String("cluster-tls-cert", os.Getenv("BOXOFFICE_CLUSTER_TLS_CERT"), "PEM client certificate `file` the gateway shows the nodes")
@@ -61,11 +62,10 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
+	logger, err := logs.logger(stderr)
+	if err != nil {
+		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	proxies, err := parseTrustedProxies(*trustedProxies)
 	if err != nil {
 		return err
