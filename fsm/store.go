@@ -111,7 +111,7 @@ func (s *Store) applyCommand(c *fsmpb.Command) *fsmpb.Result {
 		// Stripe's idempotency keys). An entry without a fingerprint (from
 		// an older snapshot) answers every retry, as it did.
 		if first != (requestFingerprint{}) && first != fp {
-			return refuse(fsmpb.Code_CODE_REQUEST_ID_REUSED, "request id %q was already used for a different request; use a new request id for a new request", c.RequestId)
+			return refuse(fsmpb.Code_CODE_REQUEST_ID_REUSED, "this request id was already used for a different request; send a new request with a new request id")
 		}
 		return firstResult(c.RequestId, packed)
 	}
