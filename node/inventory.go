@@ -140,6 +140,9 @@ func (h *Host) createEvent(ctx context.Context, req *boxofficev1.CreateEventRequ
 		RequestId:   req.RequestId + "/catalog",
 		Body:        &nodepb.CatalogCommand_CreateEvent{CreateEvent: rec},
 		EventBudget: h.eventBudget(),
+		// Placement depends on the catalog's state, so the command's body
+		// may differ between retries: the caller's request is compared.
+		RequestFingerprint: requestDigest(req),
 	})
 	if err != nil {
 		return nil, err
@@ -155,6 +158,8 @@ func (h *Host) createEvent(ctx context.Context, req *boxofficev1.CreateEventRequ
 		return nil, fmt.Errorf("%w: %s", ErrEventBudget, res.Message)
 	case nodepb.CatalogCode_CATALOG_CODE_ALREADY_EXISTS:
 		return nil, fmt.Errorf("%w: %s", ErrEventExists, res.Message)
+	case nodepb.CatalogCode_CATALOG_CODE_REQUEST_ID_REUSED:
+		return nil, &RefusalError{Code: fsmpb.Code_CODE_REQUEST_ID_REUSED, Message: res.Message}
 	default:
 		return nil, invalid("%s", res.Message)
 	}
@@ -347,9 +352,8 @@ func shardOfPool(e *nodepb.EventRecord, pool string) *nodepb.ShardRecord {
 }
 
 // callerDigest is the request fingerprint an operation that spans shards
-// stamps into every shard's command (Command.request_fingerprint): 16
-// bytes of the SHA-256 of the caller's whole request, deterministically
-// marshalled. Each shard then compares the caller's request, not its own
+// stamps into every shard's command (Command.request_fingerprint): the
+// requestDigest of the caller's whole request. Each shard then compares the caller's request, not its own
 // part of it, so a request id reused for another request is refused by
 // every shard, even one whose part is unchanged (which would otherwise
 // answer its first result, and a multi-shard hold would undo that first
@@ -360,6 +364,13 @@ func callerDigest(req proto.Message, shards int) []byte {
 	if shards <= 1 {
 		return nil
 	}
+	return requestDigest(req)
+}
+
+// requestDigest is 16 bytes of the SHA-256 of a client's request,
+// deterministically marshalled: a retry (the same message) has the same
+// digest, another request under the same id another.
+func requestDigest(req proto.Message) []byte {
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(req)
 	if err != nil {
 		panic(fmt.Sprintf("node: a decoded request does not marshal: %v", err))

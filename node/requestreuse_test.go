@@ -20,7 +20,8 @@ import (
 // requests still gets the identical answer. Before request fingerprints
 // the new leader answered the reused hold OK with the first hold's id and
 // seats (sold to alice) and holder "mallory", and the reused sell with
-// order o2 over o1's tickets.
+// order o2 over o1's tickets, and the reused CreateEvent id answered with
+// the first event.
 func TestRequestIDReusedAcrossLeaderChange(t *testing.T) {
 	skipIfShort(t)
 	tc := newTestCluster(t, 3)
@@ -70,6 +71,11 @@ func TestRequestIDReusedAcrossLeaderChange(t *testing.T) {
 			_, err := tc.inv(newLeader).Sell(ctx, &boxofficev1.SellRequest{RequestId: "sell-1", EventId: "ev1", HoldId: held.HoldId, Holder: "alice", OrderId: "o2", Buyer: "alice"})
 			return err
 		}},
+		{"create-ev1 for another event", func() error {
+			_, err := tc.inv(newLeader).CreateEvent(ctx, &boxofficev1.CreateEventRequest{RequestId: "create-ev1", EventId: "ev2", Name: "ev2",
+				Venue: onSaleVenueForTest()})
+			return err
+		}},
 		{"multi-1 with one shard's part changed", func() error {
 			_, err := tc.inv(newLeader).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "multi-1", EventId: "ev1", Holder: "carol", Selection: seats("S0-R2-1", "S1-R2-2")})
 			return err
@@ -99,6 +105,9 @@ func TestRequestIDReusedAcrossLeaderChange(t *testing.T) {
 	}
 	if again, err := tc.inv(other).Hold(ctx, multi); err != nil || !proto.Equal(again, multiHeld) {
 		t.Fatalf("retried multi-shard hold answered %v %v, first %v", again, err, multiHeld)
+	}
+	if _, err := tc.inv(other).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "ev2"}); status.Code(err) != codes.NotFound {
+		t.Fatalf("a refused CreateEvent created ev2: %v", err)
 	}
 	tc.replicasEqual()
 }
