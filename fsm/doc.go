@@ -38,7 +38,12 @@
 //
 // Every command except SWEEP needs a request id; a command whose request id
 // was applied within Options.DedupWindowMs gets a copy of the first Result
-// (refusals included) without its SeatChanges, and changes nothing. The
+// (refusals included) without its SeatChanges, and changes nothing, if it
+// is the same request: each entry keeps a 16-byte request fingerprint
+// (requestFingerprint: a hash of the type and body, or of the digest of
+// the caller's whole request that a multi-shard operation stamps; never
+// the stamped time), and another request under a remembered id is refused
+// CODE_REQUEST_ID_REUSED, changing nothing and remembered nowhere. The
 // dedup table (dedup.go) is a FIFO in apply order over a byte arena, with
 // an open-addressing index: SWEEP drops entries older than the window, and
 // the oldest entries go first when the table exceeds
