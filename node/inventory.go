@@ -353,13 +353,14 @@ func shardOfPool(e *nodepb.EventRecord, pool string) *nodepb.ShardRecord {
 
 // callerDigest is the request fingerprint an operation that spans shards
 // stamps into every shard's command (Command.request_fingerprint): the
-// requestDigest of the caller's whole request. Each shard then compares the caller's request, not its own
-// part of it, so a request id reused for another request is refused by
-// every shard, even one whose part is unchanged (which would otherwise
-// answer its first result, and a multi-shard hold would undo that first
-// hold's seats). A retry is the same message, so the same digest. Nil for
-// one shard: the state machine fingerprints the command's body, which is
-// the whole request, and the hot path skips a marshal.
+// requestDigest of the caller's whole request. Each shard then compares
+// the caller's request, not its own part of it, so a request id reused
+// for another request is refused by every shard, even one whose part is
+// unchanged (which would otherwise answer its first result, and a
+// multi-shard hold would undo that first hold's seats). A retry is the
+// same message, so the same digest. Nil for one shard: the state machine
+// fingerprints the command's body, which is the whole request, and the
+// hot path skips a marshal.
 func callerDigest(req proto.Message, shards int) []byte {
 	if shards <= 1 {
 		return nil
