@@ -538,10 +538,10 @@ func TestIdempotentRetryReturnsFirstAnswer(t *testing.T) {
 	if !proto.Equal(first, again) {
 		t.Fatalf("retry answered %v, first was %v", again, first)
 	}
-	// Even a different body under the same id gets the first answer.
+	// A different body under the same id is refused, changing nothing.
 	again = h.apply(withRequest(releaseCmd("h1", "alice"), "r1"))
-	if !proto.Equal(first, again) {
-		t.Fatalf("retry answered %v", again)
+	if again.Code != fsmpb.Code_CODE_REQUEST_ID_REUSED {
+		t.Fatalf("reuse answered %v", again)
 	}
 	if inventoryHash(h.s) != before {
 		t.Fatal("retries changed the inventory")

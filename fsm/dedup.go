@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"hash/maphash"
@@ -25,7 +26,8 @@ import (
 //     once into 64 KiB byte chunks in FIFO order. A chunk is dropped when
 //     the FIFO has moved past it. An entry is: its encoded request id
 //     (requestIDKey: a canonical lowercase UUID prefix, what the client
-//     generates, takes 16 bytes instead of 36), a uvarint of its time
+//     generates, takes 16 bytes instead of 36), its request fingerprint
+//     (16 bytes, see requestFingerprint), a uvarint of its time
 //     after the chunk's first entry (one to three bytes), a uvarint length,
 //     and the encoded Result without its SeatChanges (appendStoredResult)
 //     packed by packResult (an S2 block: a sell's result repeats its seat
@@ -60,6 +62,8 @@ type dedupTable struct {
 	hashOf     func(seed maphash.Seed, key []byte) uint64 // maphash.Bytes; tests plant collisions
 	keyScratch []byte
 	scratch    []byte // encoding buffer, reused
+
+	fingerprintScratch []byte // fingerprint's input, reused
 }
 
 // dedupSlot is one FIFO entry: the arena chunk number in the high 32 bits,
@@ -106,11 +110,78 @@ func (d *dedupTable) entry(s dedupSlot) (key []byte, nowMs int64, packed []byte)
 func splitDedupEntry(c *dedupChunk, offset uint32) (key []byte, nowMs int64, packed []byte) {
 	b := c.bytes[offset:]
 	n := requestIDKeyLen(b[0])
-	key, b = b[:n], b[n:]
+	key, b = b[:n], b[n+fingerprintBytes:]
 	after, k := binary.Uvarint(b)
 	b = b[k:]
 	size, k := binary.Uvarint(b)
 	return key, c.baseMs + int64(after), b[k : k+int(size)]
+}
+
+// fingerprintAt returns the request fingerprint of the entry at offset.
+func fingerprintAt(c *dedupChunk, offset uint32) (fp requestFingerprint) {
+	b := c.bytes[offset:]
+	n := requestIDKeyLen(b[0])
+	copy(fp[:], b[n:n+fingerprintBytes])
+	return fp
+}
+
+// ---------------------------------------------------------------- request fingerprints
+
+// requestFingerprint identifies the content of a request: what a client
+// chose, not what the proposer stamped (the time, a pin's deadline). A
+// request id remembered with one fingerprint and applied again with
+// another is refused CODE_REQUEST_ID_REUSED: answering it with the first
+// result would tell a client it holds seats it asked nobody for, or sold
+// another order. The zero value means "not known" (an entry restored from
+// a snapshot written before fingerprints): such an entry answers every
+// retry with its first result, as it always did.
+type requestFingerprint [fingerprintBytes]byte
+
+// fingerprintBytes is 16: a SHA-256 truncated to 128 bits, collision-free
+// for any number of requests a dedup window holds.
+const fingerprintBytes = 16
+
+// fingerprintBody is the part of a body oneof that the fingerprint hashes:
+// the generated deterministic marshalling of its field.
+type fingerprintBody interface {
+	SizeVT() int
+	MarshalToSizedBufferVT([]byte) (int, error)
+}
+
+// fingerprint computes c's request fingerprint: the SHA-256 of its type
+// and either the proposer's request_fingerprint (a multi-shard operation's
+// digest of the caller's whole request) or the marshalled body. The body
+// has no proposer-stamped field except PinHold.pinned_until_ms (the
+// leader's time plus a margin), which is left out. It reads no clock and
+// no randomness, so every replica computes the same value.
+func (d *dedupTable) fingerprint(c *fsmpb.Command) requestFingerprint {
+	b := append(d.fingerprintScratch[:0], byte(c.Type>>8), byte(c.Type))
+	if len(c.RequestFingerprint) > 0 {
+		b = append(b, 1)
+		b = append(b, c.RequestFingerprint...)
+	} else {
+		b = append(b, 0)
+		body, _ := c.Body.(fingerprintBody)
+		if pin := c.GetPinHold(); pin != nil {
+			body = &fsmpb.Command_PinHold{PinHold: &fsmpb.PinHold{EventId: pin.EventId, Shard: pin.Shard, HoldId: pin.HoldId, Holder: pin.Holder}}
+		}
+		if body != nil {
+			size := body.SizeVT()
+			b = slices.Grow(b, size)
+			if _, err := body.MarshalToSizedBufferVT(b[len(b) : len(b)+size]); err != nil {
+				panic(fmt.Sprintf("fsm: command body does not marshal: %v", err))
+			}
+			b = b[:len(b)+size]
+		}
+	}
+	d.fingerprintScratch = b
+	sum := sha256.Sum256(b)
+	var fp requestFingerprint
+	copy(fp[:], sum[:])
+	if fp == (requestFingerprint{}) {
+		fp[0] = 1 // zero means "not known"
+	}
+	return fp
 }
 
 // ---------------------------------------------------------------- request id keys
@@ -302,13 +373,21 @@ func (d *dedupTable) resize(slots int) {
 // lookup returns the time and the packed first result of requestID's live
 // entry; ok is false if the table has none.
 func (d *dedupTable) lookup(requestID string) (nowMs int64, packed []byte, ok bool) {
+	nowMs, _, packed, ok = d.lookupFingerprint(requestID)
+	return nowMs, packed, ok
+}
+
+// lookupFingerprint is lookup that also returns the entry's request
+// fingerprint (zero if it was remembered without one).
+func (d *dedupTable) lookupFingerprint(requestID string) (nowMs int64, fp requestFingerprint, packed []byte, ok bool) {
 	d.keyScratch = requestIDKey(d.keyScratch[:0], requestID)
 	slot, p := d.find(d.keyScratch, d.hash(d.keyScratch))
 	if slot < 0 {
-		return 0, nil, false
+		return 0, fp, nil, false
 	}
-	_, nowMs, packed = d.entry(d.queue[p])
-	return nowMs, packed, true
+	s := d.queue[p]
+	_, nowMs, packed = d.entry(s)
+	return nowMs, fingerprintAt(&d.chunks[s.chunk()-d.chunkBase], s.offset()), packed, true
 }
 
 // firstResult decodes a fresh copy of a remembered result.
@@ -324,20 +403,21 @@ func firstResult(requestID string, packed []byte) *fsmpb.Result {
 	return &r
 }
 
-// add remembers res as the first result of requestID at now, replacing
-// an entry of an earlier window if the table still has one, then drops
-// the oldest entries while more than entriesMax are live.
-func (d *dedupTable) add(requestID string, now int64, res *fsmpb.Result, entriesMax int) {
+// add remembers res as the first result of requestID (a request with
+// fingerprint fp) at now, replacing an entry of an earlier window if the
+// table still has one, then drops the oldest entries while more than
+// entriesMax are live.
+func (d *dedupTable) add(requestID string, fp requestFingerprint, now int64, res *fsmpb.Result, entriesMax int) {
 	d.scratch = appendStoredResult(d.scratch[:0], res)
-	d.addEncoded(requestID, now, d.scratch, entriesMax)
+	d.addEncoded(requestID, fp, now, d.scratch, entriesMax)
 }
 
 // addEncoded is add for an encoded (unpacked) result.
-func (d *dedupTable) addEncoded(requestID string, now int64, result []byte, entriesMax int) {
+func (d *dedupTable) addEncoded(requestID string, fp requestFingerprint, now int64, result []byte, entriesMax int) {
 	d.keyScratch = requestIDKey(d.keyScratch[:0], requestID)
 	packedMax := packedResultMax(len(result))
 	seq := d.headSeq + uint64(len(d.queue)-d.head)
-	slot := d.write(d.keyScratch, now, packedMax, func(b []byte) []byte { return packResult(b, result) })
+	slot := d.write(d.keyScratch, fp, now, packedMax, func(b []byte) []byte { return packResult(b, result) })
 	d.push(slot, seq)
 	for d.live > entriesMax {
 		d.popFront()
@@ -346,16 +426,16 @@ func (d *dedupTable) addEncoded(requestID string, now int64, result []byte, entr
 
 // addPacked is add for an already packed result (Restore); it does not
 // enforce entriesMax.
-func (d *dedupTable) addPacked(key []byte, now int64, packed []byte) {
+func (d *dedupTable) addPacked(key []byte, fp requestFingerprint, now int64, packed []byte) {
 	seq := d.headSeq + uint64(len(d.queue)-d.head)
-	slot := d.write(key, now, len(packed), func(b []byte) []byte { return append(b, packed...) })
+	slot := d.write(key, fp, now, len(packed), func(b []byte) []byte { return append(b, packed...) })
 	d.push(slot, seq)
 }
 
-// write appends an entry (key, time, length, body) to the arena; body
-// appends at most bodyMax bytes. Times must not decrease.
-func (d *dedupTable) write(key []byte, nowMs int64, bodyMax int, body func([]byte) []byte) dedupSlot {
-	need := len(key) + 2*binary.MaxVarintLen64 + bodyMax
+// write appends an entry (key, fingerprint, time, length, body) to the
+// arena; body appends at most bodyMax bytes. Times must not decrease.
+func (d *dedupTable) write(key []byte, fp requestFingerprint, nowMs int64, bodyMax int, body func([]byte) []byte) dedupSlot {
+	need := len(key) + fingerprintBytes + 2*binary.MaxVarintLen64 + bodyMax
 	last := len(d.chunks) - 1
 	if last < 0 || cap(d.chunks[last].bytes)-len(d.chunks[last].bytes) < need {
 		d.chunks = append(d.chunks, dedupChunk{bytes: make([]byte, 0, max(dedupChunkBytes, need)), baseMs: nowMs})
@@ -367,6 +447,7 @@ func (d *dedupTable) write(key []byte, nowMs int64, bodyMax int, body func([]byt
 	c := d.chunks[last].bytes
 	offset := len(c)
 	c = append(c, key...)
+	c = append(c, fp[:]...)
 	c = binary.AppendUvarint(c, uint64(nowMs-d.chunks[last].baseMs))
 	at := len(c)
 	c = append(c, 0) // length, one byte in the common case
@@ -475,6 +556,11 @@ func (d *dedupTable) capture() dedupCapture {
 // slot s.
 func (c *dedupCapture) entry(s dedupSlot) (key []byte, nowMs int64, packed []byte) {
 	return splitDedupEntry(&c.chunks[s.chunk()-c.chunkBase], s.offset())
+}
+
+// fingerprint returns the request fingerprint of slot s.
+func (c *dedupCapture) fingerprint(s dedupSlot) requestFingerprint {
+	return fingerprintAt(&c.chunks[s.chunk()-c.chunkBase], s.offset())
 }
 
 // ---------------------------------------------------------------- result packing

@@ -3,6 +3,8 @@ package fsm
 import (
 	"runtime"
 	"testing"
+
+	"github.com/boxoffice/boxoffice/fsm/fsmpb"
 )
 
 // BenchmarkDedupMemory reports the heap each remembered request costs: the
@@ -29,4 +31,15 @@ func BenchmarkDedupMemory(b *testing.B) {
 		perEntry = (with - without) / requests
 	}
 	b.ReportMetric(perEntry, "B/entry")
+}
+
+// BenchmarkRequestFingerprint is the per-command cost of the request
+// fingerprint (marshal the body, SHA-256) on a best-available hold.
+func BenchmarkRequestFingerprint(b *testing.B) {
+	d := newDedupTable()
+	c := withRequest(holdBestCmd("9f1c2d3e4b5a4c6d.0", "fan-000123", &fsmpb.BestAvailable{Quantity: 2, SectionId: "S1"}), "9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f/0")
+	b.ReportAllocs()
+	for b.Loop() {
+		d.fingerprint(c)
+	}
 }

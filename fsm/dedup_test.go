@@ -232,7 +232,7 @@ func TestDedupTableMatchesModel(t *testing.T) {
 					if rng.Intn(3) == 0 {
 						result = append(result, id...) // something it repeats
 					}
-					d.addEncoded(id, now, result, tc.entriesMax)
+					d.addEncoded(id, requestFingerprint{1}, now, result, tc.entriesMax)
 					m.add(id, now, result, tc.entriesMax)
 				}
 				if step%997 == 0 || step == 19999 {
@@ -276,10 +276,14 @@ func TestDedupCollisionNeverAnswersAnotherRequest(t *testing.T) {
 	if first.HoldId == second.HoldId {
 		t.Fatal("two holds, one id")
 	}
-	// Retries, with different bodies: the first answers, nothing changes.
-	again := h.mustOK(withRequest(holdSeatsCmd("h9", "carol", "S1-A-3"), "req-b"))
+	// A retry gets the first answer; another body under the id is
+	// refused; nothing changes.
+	again := h.mustOK(withRequest(holdSeatsCmd("h2", "bob", "S1-A-2"), "req-b"))
 	if !proto.Equal(again, withoutChanges(second)) {
 		t.Fatalf("retry of req-b: %v, first %v", again, second)
+	}
+	if reused := h.apply(withRequest(holdSeatsCmd("h9", "carol", "S1-A-3"), "req-b")); reused.Code != fsmpb.Code_CODE_REQUEST_ID_REUSED {
+		t.Fatalf("req-b reused for another hold: %v", reused)
 	}
 	if st := seatState(t, h.s, 0, "S1-A-3"); st.State != fsmpb.SeatState_SEAT_STATE_AVAILABLE {
 		t.Fatalf("a retry held S1-A-3: %v", st)
@@ -302,8 +306,10 @@ func withoutChanges(r *fsmpb.Result) *fsmpb.Result {
 
 // TestDedupSnapshotRoundTrip: every dedup entry (UUID and other ids,
 // superseded ones left out) survives WriteTo and Restore byte for byte, in
-// the current format and in versions 1 and 2, and a retry after the
-// restore gets the first answer.
+// the current format and in versions 1 to 3, and a retry after the
+// restore gets the first answer. Another request under a restored id is
+// refused in the current format; versions before 4 remember no
+// fingerprint, so their entries answer it with the first answer.
 func TestDedupSnapshotRoundTrip(t *testing.T) {
 	h := newHarness(t, Options{DedupWindowMs: 10_000})
 	h.mustOK(testVenue())
@@ -317,7 +323,7 @@ func TestDedupSnapshotRoundTrip(t *testing.T) {
 	if refusal.Code == codeOK {
 		t.Fatal("S1-A-1 held twice")
 	}
-	for _, version := range []uint32{1, 2, snapshotVersion} {
+	for _, version := range []uint32{1, 2, snapshotVersionNoFingerprints, snapshotVersion} {
 		body := h.s.Snapshot().appendBodyVersion(nil, keepAll, version)
 		data := append([]byte(snapshotMagic), byte(version), 0, 0, 0)
 		data = append(data, body...)
@@ -326,7 +332,10 @@ func TestDedupSnapshotRoundTrip(t *testing.T) {
 		if err := restored.Restore(bytes.NewReader(data)); err != nil {
 			t.Fatalf("version %d: %v", version, err)
 		}
-		if restored.StateHash() != h.s.StateHash() && version >= 2 {
+		if version == snapshotVersion && restored.StateHash() != h.s.StateHash() {
+			t.Fatalf("version %d: restored state differs", version)
+		}
+		if version < snapshotVersion && !bytes.Equal(restored.Snapshot().appendBodyVersion(nil, keepAll, version), body) {
 			t.Fatalf("version %d: restored state differs", version)
 		}
 		if err := restored.checkInvariants(); err != nil {
@@ -336,11 +345,19 @@ func TestDedupSnapshotRoundTrip(t *testing.T) {
 			t.Fatalf("version %d: %d entries restored of %d (want 5)", version, restored.dedup.live, h.s.dedup.live)
 		}
 		got := restored.ApplyBatch(h.index+1, &fsmpb.Batch{Commands: []*fsmpb.Command{
+			withTime(withRequest(holdSeatsCmd("h1", "alice", "S1-A-1", "S1-A-2"), uuid), h.nowMs),
+			withTime(withRequest(holdSeatsCmd("h3", "carol", "S1-A-1"), "refused"), h.nowMs),
 			withTime(withRequest(holdSeatsCmd("hx", "x", "S1-B-1"), uuid), h.nowMs),
-			withTime(withRequest(holdSeatsCmd("hy", "y", "S1-A-1"), "refused"), h.nowMs),
 		}})
 		if !proto.Equal(got[0], withoutChanges(first)) || !proto.Equal(got[1], refusal) {
 			t.Fatalf("version %d: retries answered %v and %v, first %v and %v", version, got[0], got[1], first, refusal)
+		}
+		reused := got[2].Code == fsmpb.Code_CODE_REQUEST_ID_REUSED
+		if version == snapshotVersion && !reused || version < snapshotVersion && !proto.Equal(got[2], withoutChanges(first)) {
+			t.Fatalf("version %d: another request under a restored id answered %v", version, got[2])
+		}
+		if st := seatState(t, restored, 0, "S1-B-1"); st.State != fsmpb.SeatState_SEAT_STATE_AVAILABLE {
+			t.Fatalf("version %d: a reused request id held S1-B-1", version)
 		}
 	}
 }

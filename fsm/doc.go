@@ -38,7 +38,12 @@
 //
 // Every command except SWEEP needs a request id; a command whose request id
 // was applied within Options.DedupWindowMs gets a copy of the first Result
-// (refusals included) without its SeatChanges, and changes nothing. The
+// (refusals included) without its SeatChanges, and changes nothing, if it
+// is the same request: each entry keeps a 16-byte request fingerprint
+// (requestFingerprint: a hash of the type and body, or of the digest of
+// the caller's whole request that a multi-shard operation stamps; never
+// the stamped time), and another request under a remembered id is refused
+// CODE_REQUEST_ID_REUSED, changing nothing and remembered nowhere. The
 // dedup table (dedup.go) is a FIFO in apply order over a byte arena, with
 // an open-addressing index: SWEEP drops entries older than the window, and
 // the oldest entries go first when the table exceeds
@@ -142,14 +147,15 @@
 // for an empty venue; about 67 with half the seats sold in 2-seat orders
 // and a fifth held in 2-seat holds (the order and hold records and their
 // id strings dominate). The dedup table is a separate budget, per request
-// rather than per seat: about 97 bytes per remembered request
+// rather than per seat: about 113 bytes per remembered request
 // (BenchmarkDedupMemory; it was 196 as a map of request id to a pointer to
 // an entry holding one string): an 8-byte FIFO slot, about 12 bytes of
-// index, and in the arena the request id (16 bytes for a UUID), the time
+// index, and in the arena the request id (16 bytes for a UUID), the
+// request fingerprint (16 bytes), the time
 // and the packed Result (a 2-seat hold's about 43 bytes, a 2-seat sell's
 // about 99, against 41 and 166 unpacked; a hand-written LZ77 saved 7
 // bytes more per entry, not worth owning a compressor). The 600,000 requests of that
-// busy venue add about 58 bytes per seat for the dedup window. The change
+// busy venue add about 68 bytes per seat for the dedup window. The change
 // ring is at most Options.ChangeLogPerShard 40-byte records per shard.
 //
 // # Snapshot format

@@ -217,7 +217,12 @@ func TestRestoreVersion1Snapshot(t *testing.T) {
 	if err := restored.Restore(bytes.NewReader(data)); err != nil {
 		t.Fatal(err)
 	}
-	compareStores(t, h.s, restored)
+	// Version 1 remembers no request fingerprints: the restored store
+	// equals the original but for them.
+	if !bytes.Equal(restored.Snapshot().appendBodyVersion(nil, keepAll, snapshotVersionNoFingerprints),
+		h.s.Snapshot().appendBodyVersion(nil, keepAll, snapshotVersionNoFingerprints)) {
+		t.Fatal("restored state differs")
+	}
 	if n, last := restored.RecordCount(); n != 0 || last != 0 {
 		t.Fatalf("records after a version 1 restore: %d, last version %d", n, last)
 	}

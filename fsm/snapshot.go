@@ -16,13 +16,14 @@ import (
 	"github.com/boxoffice/boxoffice/fsm/fsmpb"
 )
 
-// Snapshot format, version 3 (all integers varints unless noted):
+// Snapshot format, version 4 (all integers varints unless noted):
 //
 //	header   "BOXOFSM\n" (8 bytes), version (uint32 little endian)
 //	body     applied index, clock
-//	         dedup entries in FIFO order: request id, time, packed Result
-//	           (the encoded Result without SeatChanges, packed as
-//	           packResult in dedup.go describes)
+//	         dedup entries in FIFO order: request id, time, request
+//	           fingerprint (length-prefixed: 16 bytes, or none when not
+//	           known), packed Result (the encoded Result without
+//	           SeatChanges, packed as packResult in dedup.go describes)
 //	         shards in (event, shard) order:
 //	           create request id, encoded CreateShard (normalized),
 //	           change sequence, ticket counter, each pool's last unit number,
@@ -34,9 +35,11 @@ import (
 //	           key, value, version
 //	trailer  CRC-32C of header and body (uint32 little endian)
 //
+// Version 3 is version 4 without request fingerprints: its entries are
+// restored without one and answer every retry with their first result.
 // Version 2 is version 3 with the dedup Results encoded but not packed;
 // version 1 is version 2 without the records section (written before
-// records existed). Restore reads all three (it packs the Results of
+// records existed). Restore reads all four (it packs the Results of
 // versions 1 and 2), a version 1 snapshot giving an empty record table
 // with its version counter at 0.
 //
@@ -51,7 +54,10 @@ import (
 // between a replica and its restore. The same body, hashed, is StateHash.
 const (
 	snapshotMagic   = "BOXOFSM\n"
-	snapshotVersion = 3
+	snapshotVersion = 4
+	// snapshotVersionNoFingerprints is the format before request
+	// fingerprints; still read.
+	snapshotVersionNoFingerprints = 3
 	// snapshotVersionUnpacked is the format before packed dedup Results;
 	// still read.
 	snapshotVersionUnpacked = 2
@@ -217,6 +223,13 @@ func (snap *Snapshot) appendBodyVersion(b []byte, flush func([]byte) []byte, ver
 		b = binary.AppendUvarint(b, uint64(requestIDLen(key)))
 		b = appendRequestID(b, key)
 		b = binary.AppendVarint(b, nowMs)
+		if version > snapshotVersionNoFingerprints {
+			if fp := snap.dedup.fingerprint(slot); fp != (requestFingerprint{}) {
+				b = appendBytes(b, fp[:])
+			} else {
+				b = appendBytes(b, nil)
+			}
+		}
 		if version < 3 {
 			var err error
 			if unpacked, err = unpackResult(unpacked[:0], packed); err != nil {
@@ -474,6 +487,16 @@ func decodeDedup(d *decoder, t *dedupTable, version uint32, clockMs int64, opts 
 	for range entries {
 		requestID := d.bytes("request id", MaxIDBytes)
 		nowMs := d.varint()
+		var fp requestFingerprint
+		if version > snapshotVersionNoFingerprints {
+			switch b := d.bytes("request fingerprint", fingerprintBytes); len(b) {
+			case 0:
+			case fingerprintBytes:
+				copy(fp[:], b)
+			default:
+				d.fail("dedup entry %q: request fingerprint of %d bytes", requestID, len(b))
+			}
+		}
 		result := d.bytes("result", 1<<24)
 		if d.err != nil {
 			return d.err
@@ -503,7 +526,7 @@ func decodeDedup(d *decoder, t *dedupTable, version uint32, clockMs int64, opts 
 			result = scratch
 		}
 		lastNow = nowMs
-		t.addPacked(key, nowMs, result) // copies
+		t.addPacked(key, fp, nowMs, result) // copies
 	}
 	for t.live > opts.DedupEntriesMax {
 		t.popFront()

@@ -64,7 +64,7 @@ func TestRestoreKeepsNoSliceOfTheSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := store.ApplyBatch(h.index+1, &fsmpb.Batch{Commands: []*fsmpb.Command{
-		withTime(withRequest(casCmd("k", 0, "other"), "cas1"), h.nowMs)}})
+		withTime(withRequest(casCmd("k", 0, "value"), "cas1"), h.nowMs)}})
 	if r[0].Code != fsmpb.Code_CODE_OK || r[0].RecordVersion != first.RecordVersion {
 		t.Fatalf("retry of the CAS from the restored dedup table: %v, first %v", r[0], first)
 	}

@@ -104,11 +104,19 @@ func (s *Store) applyCommand(c *fsmpb.Command) *fsmpb.Result {
 		return refuse(fsmpb.Code_CODE_INVALID, "request_id must be 1..%d bytes", MaxIDBytes)
 	}
 	now := s.advanceClock(c.NowUnixMs)
-	if appliedMs, packed, ok := s.dedup.lookup(c.RequestId); ok && now-appliedMs < s.opts.DedupWindowMs {
+	fp := s.dedup.fingerprint(c)
+	if appliedMs, first, packed, ok := s.dedup.lookupFingerprint(c.RequestId); ok && now-appliedMs < s.opts.DedupWindowMs {
+		// A retry answers the first result verbatim; the same id on another
+		// request is refused and not remembered, changing nothing (as
+		// Stripe's idempotency keys). An entry without a fingerprint (from
+		// an older snapshot) answers every retry, as it did.
+		if first != (requestFingerprint{}) && first != fp {
+			return refuse(fsmpb.Code_CODE_REQUEST_ID_REUSED, "this request id was already used for a different request; send a new request with a new request id")
+		}
 		return firstResult(c.RequestId, packed)
 	}
 	res := s.execute(c, now)
-	s.dedup.add(c.RequestId, now, res, s.opts.DedupEntriesMax)
+	s.dedup.add(c.RequestId, fp, now, res, s.opts.DedupEntriesMax)
 	return res
 }
 

@@ -117,6 +117,14 @@ func Summary(cfg *Config, res *Result) string {
 	rs := res.Resend
 	fmt.Fprintf(&b, "unknown outcome when traffic ended: %d mutations; re-sent with their request ids after healing (%s, %d rounds): %d ok, %d refused, %d still unknown\n",
 		rs.Unknown, rs.Elapsed.Round(time.Millisecond), rs.Rounds, rs.OK, rs.Fail, rs.StillUnknown)
+	fmt.Fprintf(&b, "retries of acknowledged mutations (same request id, same body): retries compared: %d, mismatches: %d\n",
+		res.Retries.Compared, res.Retries.Mismatches)
+	if res.Retries.Compared == 0 {
+		fmt.Fprintf(&b, "  no retry was compared: the run cannot pass\n")
+	}
+	for _, m := range res.Retries.Mismatched {
+		fmt.Fprintf(&b, "  MISMATCH %s\n", m)
+	}
 	faultCount := map[string]int{}
 	var faultErrors []string
 	for _, f := range res.Faults {

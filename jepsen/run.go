@@ -92,6 +92,7 @@ type Result struct {
 	Linearizability LinearizabilityResult
 	Invariants      InvariantResult
 	Resend          ResendResult // unknown mutations re-sent after healing
+	Retries         RetryResult  // acknowledged mutations retried and compared
 	Convergence     []string     // replica hash mismatches, or a failure to converge
 	Setup           error        // the run could not be carried out
 	Replay          string
@@ -101,14 +102,18 @@ type Result struct {
 // checker ran out of time on some seats.
 func (r *Result) Undecided() bool {
 	return r.Setup == nil && r.Linearizability.Verdict == porcupine.Unknown &&
-		len(r.Invariants.Violations) == 0 && len(r.Convergence) == 0
+		len(r.Invariants.Violations) == 0 && len(r.Convergence) == 0 && r.Retries.Mismatches == 0
 }
 
-// Valid reports whether every checker passed.
+// Valid reports whether every checker passed: also, at least one retry
+// of an acknowledged mutation was compared, and every one got the first
+// answer.
 func (r *Result) Valid() bool {
 	return r.Setup == nil && r.Linearizability.Verdict == porcupine.Ok &&
-		len(r.Invariants.Violations) == 0 && len(r.Convergence) == 0
+		len(r.Invariants.Violations) == 0 && len(r.Convergence) == 0 && r.Retries.valid()
 }
+
+func (r RetryResult) valid() bool { return r.Compared > 0 && r.Mismatches == 0 }
 
 const (
 	eventID          = "jepsen"
@@ -247,6 +252,7 @@ func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
 	nem.healActive()
 	res.Faults = nem.faultLog()
 	res.History = w.history
+	res.Retries = w.retries
 	if err := healEverything(c); err != nil {
 		cfg.Logf("heal: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 // Workload limits.
@@ -75,7 +76,23 @@ type workload struct {
 	// unknown holds, for every mutation whose outcome is unknown, the
 	// function that sends its request again (same request id, same body).
 	unknown []pendingMutation
+	retries RetryResult
 }
+
+// RetryResult counts the duplicate retries of acknowledged mutations:
+// during traffic, a share of the mutations answered OK are sent once
+// more, same request id and same body, to a random node of the client,
+// and the answer must be the first answer, field for field (the state
+// machine remembers it; a leader may have changed in between). A retry
+// that gets no definite answer (a fault) is not compared; a refusal is a
+// mismatch. A run that compared none proves nothing and does not pass.
+type RetryResult struct {
+	Compared, Mismatches int
+	Mismatched           []string // the first few, described
+}
+
+// retryShare is the share of acknowledged mutations retried (1 in n).
+const retryShare = 4
 
 // sendFunc sends one attempt of an operation's request to inv and writes
 // what the answer teaches (hold id, seats obtained, a read) into op. It is
@@ -175,6 +192,7 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 	eventID := w.event.id
 	var send sendFunc
 	var soldTickets []string // a Sell's answer, kept with its order for a Refund
+	var answer proto.Message // the last answer of a mutation (compareRetry)
 
 	switch kind {
 	case KindHold, KindHoldBest, KindHoldGA:
@@ -198,6 +216,7 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 		}
 		send = func(ctx context.Context, inv boxofficev1.InventoryClient, op *Op) error {
 			resp, err := inv.Hold(ctx, req)
+			answer = resp
 			if err == nil {
 				op.HoldID = resp.GetHoldId()
 				if kind == KindHoldBest {
@@ -224,6 +243,7 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 			req := &boxofficev1.SellRequest{RequestId: op.RequestID, EventId: eventID, HoldId: h.holdID, Holder: h.holder, OrderId: op.Order, Buyer: "b" + tag}
 			send = func(ctx context.Context, inv boxofficev1.InventoryClient, _ *Op) error {
 				resp, err := inv.Sell(ctx, req)
+				answer = resp
 				soldTickets = nil
 				for _, t := range resp.GetTickets() {
 					soldTickets = append(soldTickets, t.GetTicketId())
@@ -233,7 +253,8 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 		} else {
 			req := &boxofficev1.ReleaseRequest{RequestId: op.RequestID, EventId: eventID, HoldId: h.holdID, Holder: h.holder}
 			send = func(ctx context.Context, inv boxofficev1.InventoryClient, _ *Op) error {
-				_, err := inv.Release(ctx, req)
+				resp, err := inv.Release(ctx, req)
+				answer = resp
 				return err
 			}
 		}
@@ -244,7 +265,8 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 		op.Order, op.Seats, op.Quantity = o.id, o.seats, o.quantity
 		req := &boxofficev1.RefundRequest{RequestId: op.RequestID, EventId: eventID, OrderId: o.id, TicketIds: o.tickets}
 		send = func(ctx context.Context, inv boxofficev1.InventoryClient, _ *Op) error {
-			_, err := inv.Refund(ctx, req)
+			resp, err := inv.Refund(ctx, req)
+			answer = resp
 			return err
 		}
 	case KindRead:
@@ -278,6 +300,42 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 		cs.holds = append(cs.holds, h)
 	case KindSell:
 		cs.orders = append(cs.orders, order{id: op.Order, seats: op.Seats, quantity: op.Quantity, tickets: soldTickets})
+	}
+	if cs.rng.IntN(retryShare) == 0 {
+		first := answer
+		w.compareRetry(abort, cs, op, send, first, func() proto.Message { return answer })
+	}
+}
+
+// compareRetry sends an acknowledged mutation once more (its sendFunc:
+// same request id, same body) to a random node of the client and
+// compares the answer with the first (see RetryResult). It works on a
+// copy of op: nothing it learns enters the history.
+func (w *workload) compareRetry(abort context.Context, cs *clientState, op Op, send sendFunc, first proto.Message, last func() proto.Message) {
+	n := cs.plan.nodes[cs.rng.IntN(len(cs.plan.nodes))]
+	ctx, cancel := context.WithTimeout(abort, w.cfg.OpTimeout)
+	err := send(ctx, w.cluster.inventory(n), &op)
+	cancel()
+	mismatch := ""
+	switch {
+	case err == nil:
+		if again := last(); !proto.Equal(again, first) {
+			mismatch = fmt.Sprintf("%s %s: retry answered %v, first %v", op.Kind, op.RequestID, again, first)
+		}
+	case definite(err):
+		mismatch = fmt.Sprintf("%s %s: retry refused %s %s (%s), first answered %v", op.Kind, op.RequestID,
+			status.Code(err), reasonOf(err), status.Convert(err).Message(), first)
+	default:
+		return // no definite answer: not compared
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.retries.Compared++
+	if mismatch != "" {
+		w.retries.Mismatches++
+		if len(w.retries.Mismatched) < 10 {
+			w.retries.Mismatched = append(w.retries.Mismatched, mismatch)
+		}
 	}
 }
 

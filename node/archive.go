@@ -66,20 +66,20 @@ func (h *Host) deleteEvent(ctx context.Context, req *boxofficev1.DeleteEventRequ
 		if _, err := h.archiveShards(ctx, e, req.RequestId+"/check", true); err != nil {
 			return nil, err
 		}
-		if _, err := h.setEventStatus(ctx, e.EventId, req.RequestId+"/archiving", boxofficev1.EventStatus_EVENT_STATUS_ARCHIVING); err != nil {
+		if _, err := h.setEventStatus(ctx, e.EventId, req.RequestId+"/archiving", requestDigest(req), boxofficev1.EventStatus_EVENT_STATUS_ARCHIVING); err != nil {
 			return nil, err
 		}
 	}
 	dropped, err := h.archiveShards(ctx, e, req.RequestId+"/drop", false)
 	if err != nil {
 		if dropped == 0 && errorsIs(err, ErrEventHasHolds) {
-			if _, reopenErr := h.setEventStatus(ctx, e.EventId, req.RequestId+"/reopen", boxofficev1.EventStatus_EVENT_STATUS_READY); reopenErr != nil {
+			if _, reopenErr := h.setEventStatus(ctx, e.EventId, req.RequestId+"/reopen", requestDigest(req), boxofficev1.EventStatus_EVENT_STATUS_READY); reopenErr != nil {
 				return nil, reopenErr
 			}
 		}
 		return nil, err
 	}
-	return h.setEventStatus(ctx, e.EventId, req.RequestId+"/archived", boxofficev1.EventStatus_EVENT_STATUS_ARCHIVED)
+	return h.setEventStatus(ctx, e.EventId, req.RequestId+"/archived", requestDigest(req), boxofficev1.EventStatus_EVENT_STATUS_ARCHIVED)
 }
 
 // archiveShards sends ARCHIVE_SHARD to every shard of e, one at a time,
@@ -109,11 +109,14 @@ func (h *Host) archiveShards(ctx context.Context, e *nodepb.EventRecord, request
 }
 
 // setEventStatus changes an event's status in the catalog.
-func (h *Host) setEventStatus(ctx context.Context, eventID, requestID string, status boxofficev1.EventStatus) (*nodepb.EventRecord, error) {
+// fingerprint is the requestDigest of the client's request.
+func (h *Host) setEventStatus(ctx context.Context, eventID, requestID string, fingerprint []byte, status boxofficev1.EventStatus) (*nodepb.EventRecord, error) {
 	res, err := h.catalogCommand(ctx, &nodepb.CatalogCommand{
 		Type:      nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_SET_EVENT_STATUS,
 		RequestId: requestID,
 		Body:      &nodepb.CatalogCommand_SetEventStatus{SetEventStatus: &nodepb.SetEventStatus{EventId: eventID, Status: status}},
+
+		RequestFingerprint: fingerprint,
 	})
 	if err != nil {
 		return nil, err
@@ -125,6 +128,8 @@ func (h *Host) setEventStatus(ctx context.Context, eventID, requestID string, st
 		return nil, fmt.Errorf("%w: %s", ErrEventArchived, res.Message)
 	case nodepb.CatalogCode_CATALOG_CODE_NOT_FOUND:
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, res.Message)
+	case nodepb.CatalogCode_CATALOG_CODE_REQUEST_ID_REUSED:
+		return nil, &RefusalError{Code: fsmpb.Code_CODE_REQUEST_ID_REUSED, Message: res.Message}
 	}
 	return nil, fmt.Errorf("catalog refused %v of event %q: %s", status, eventID, res.Message)
 }

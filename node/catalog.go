@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -111,12 +112,19 @@ func (c *Catalog) apply(index uint64, cmd *nodepb.CatalogCommand) *nodepb.Catalo
 	c.applied = index
 	if cmd.RequestId != "" {
 		if e, ok := c.dedup[cmd.RequestId]; ok {
+			// A client's request id on another request is refused and not
+			// remembered; fingerprints are compared only when both are known.
+			if len(e.RequestFingerprint) > 0 && len(cmd.RequestFingerprint) > 0 && !bytes.Equal(e.RequestFingerprint, cmd.RequestFingerprint) {
+				return &nodepb.CatalogResult{Code: nodepb.CatalogCode_CATALOG_CODE_REQUEST_ID_REUSED,
+					Message: "this request id was already used for a different request; send a new request with a new request id"}
+			}
 			return shallowCopy(e.Result)
 		}
 	}
 	res := c.execute(cmd)
 	if cmd.RequestId != "" {
-		c.dedup[cmd.RequestId] = &nodepb.DedupEntry{RequestId: cmd.RequestId, AppliedAtUnixMs: cmd.NowUnixMs, Result: res}
+		c.dedup[cmd.RequestId] = &nodepb.DedupEntry{RequestId: cmd.RequestId, AppliedAtUnixMs: cmd.NowUnixMs, Result: res,
+			RequestFingerprint: cmd.RequestFingerprint}
 		c.order = append(c.order, cmd.RequestId)
 		for len(c.order) > catalogDedupMax {
 			delete(c.dedup, c.order[0])

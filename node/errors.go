@@ -79,7 +79,13 @@ const (
 	ReasonEventArchived    = "EVENT_ARCHIVED"
 	ReasonEventHasHolds    = "EVENT_HAS_ACTIVE_HOLDS"
 	ReasonEventBudget      = "EVENT_BUDGET_EXCEEDED"
-	errorDomain            = "boxoffice.dev"
+	// ReasonRequestIDReused: the request id was already used, within the
+	// dedup window, for a request with other content (FAILED_PRECONDITION;
+	// nothing changed). A retry must repeat the request exactly; a new
+	// request needs a new id. Never retried.
+	ReasonRequestIDReused = "REQUEST_ID_REUSED"
+
+	errorDomain = "boxoffice.dev"
 
 	// LeaderHintKey is the trailer that names the gRPC address of a group's
 	// leader when a node cannot serve a request itself.
@@ -157,6 +163,8 @@ func toStatus(ctx context.Context, err error) error {
 			code, reason = codes.OutOfRange, ReasonOutOfRange
 		case fsmpb.Code_CODE_HAS_HOLDS:
 			code, reason = codes.FailedPrecondition, ReasonEventHasHolds
+		case fsmpb.Code_CODE_REQUEST_ID_REUSED:
+			code, reason = codes.FailedPrecondition, ReasonRequestIDReused
 		}
 	case errors.Is(err, ErrInvalid):
 		code, reason = codes.InvalidArgument, ReasonInvalidRequest

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/cluster"
@@ -138,6 +140,9 @@ func (h *Host) createEvent(ctx context.Context, req *boxofficev1.CreateEventRequ
 		RequestId:   req.RequestId + "/catalog",
 		Body:        &nodepb.CatalogCommand_CreateEvent{CreateEvent: rec},
 		EventBudget: h.eventBudget(),
+		// Placement depends on the catalog's state, so the command's body
+		// may differ between retries: the caller's request is compared.
+		RequestFingerprint: requestDigest(req),
 	})
 	if err != nil {
 		return nil, err
@@ -153,6 +158,8 @@ func (h *Host) createEvent(ctx context.Context, req *boxofficev1.CreateEventRequ
 		return nil, fmt.Errorf("%w: %s", ErrEventBudget, res.Message)
 	case nodepb.CatalogCode_CATALOG_CODE_ALREADY_EXISTS:
 		return nil, fmt.Errorf("%w: %s", ErrEventExists, res.Message)
+	case nodepb.CatalogCode_CATALOG_CODE_REQUEST_ID_REUSED:
+		return nil, &RefusalError{Code: fsmpb.Code_CODE_REQUEST_ID_REUSED, Message: res.Message}
 	default:
 		return nil, invalid("%s", res.Message)
 	}
@@ -344,6 +351,35 @@ func shardOfPool(e *nodepb.EventRecord, pool string) *nodepb.ShardRecord {
 	return nil
 }
 
+// callerDigest is the request fingerprint an operation that spans shards
+// stamps into every shard's command (Command.request_fingerprint): the
+// requestDigest of the caller's whole request. Each shard then compares
+// the caller's request, not its own part of it, so a request id reused
+// for another request is refused by every shard, even one whose part is
+// unchanged (which would otherwise answer its first result, and a
+// multi-shard hold would undo that first hold's seats). A retry is the
+// same message, so the same digest. Nil for one shard: the state machine
+// fingerprints the command's body, which is the whole request, and the
+// hot path skips a marshal.
+func callerDigest(req proto.Message, shards int) []byte {
+	if shards <= 1 {
+		return nil
+	}
+	return requestDigest(req)
+}
+
+// requestDigest is 16 bytes of the SHA-256 of a client's request,
+// deterministically marshalled: a retry (the same message) has the same
+// digest, another request under the same id another.
+func requestDigest(req proto.Message) []byte {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(req)
+	if err != nil {
+		panic(fmt.Sprintf("node: a decoded request does not marshal: %v", err))
+	}
+	sum := sha256.Sum256(b)
+	return sum[:16]
+}
+
 // shardRequestID derives the request id of one shard's part of a request.
 func shardRequestID(requestID, step string, shard uint32) string {
 	if step == "" {
@@ -456,6 +492,7 @@ func (h *Host) holdSeats(ctx context.Context, req *boxofficev1.HoldRequest, e *n
 		return nil, fmt.Errorf("%w: the seats span %d shards; one hold may span at most %d (%v)", ErrTooLarge, len(order), cluster.HoldIDShardsMax, err)
 	}
 	holdID := cluster.NewHoldID(e.EventId, req.RequestId, order)
+	digest := callerDigest(req, len(order))
 	results := make([]*fsmpb.Result, len(order))
 	errs := make([]error, len(order))
 	var wg sync.WaitGroup
@@ -466,7 +503,7 @@ func (h *Host) holdSeats(ctx context.Context, req *boxofficev1.HoldRequest, e *n
 			spec := cloneHold(base)
 			spec.Shard, spec.HoldId, spec.SeatIds = n, holdID, parts[n]
 			results[i], errs[i] = h.shardCommand(ctx, shards[n].GroupId, &fsmpb.Command{
-				Type: fsmpb.CommandType_COMMAND_TYPE_HOLD, RequestId: shardRequestID(req.RequestId, "", n),
+				Type: fsmpb.CommandType_COMMAND_TYPE_HOLD, RequestId: shardRequestID(req.RequestId, "", n), RequestFingerprint: digest,
 				Body: &fsmpb.Command_Hold{Hold: spec},
 			})
 		}()
@@ -491,7 +528,7 @@ func (h *Host) holdSeats(ctx context.Context, req *boxofficev1.HoldRequest, e *n
 				continue
 			}
 			r, err := h.shardCommand(ctx, shards[n].GroupId, &fsmpb.Command{
-				Type: fsmpb.CommandType_COMMAND_TYPE_RELEASE, RequestId: shardRequestID(req.RequestId, "undo", n),
+				Type: fsmpb.CommandType_COMMAND_TYPE_RELEASE, RequestId: shardRequestID(req.RequestId, "undo", n), RequestFingerprint: digest,
 				Body: &fsmpb.Command_Release{Release: &fsmpb.Release{EventId: e.EventId, Shard: n, HoldId: holdID, Holder: req.Holder}},
 			})
 			if err != nil {
@@ -626,9 +663,10 @@ func (h *Host) extendHold(ctx context.Context, req *boxofficev1.ExtendHoldReques
 	if err != nil {
 		return nil, err
 	}
+	digest := callerDigest(req, len(shards))
 	results, err := h.eachShard(shards, func(sh *nodepb.ShardRecord) (*fsmpb.Result, error) {
 		return h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
-			Type: fsmpb.CommandType_COMMAND_TYPE_EXTEND_HOLD, RequestId: shardRequestID(req.RequestId, "", sh.Shard),
+			Type: fsmpb.CommandType_COMMAND_TYPE_EXTEND_HOLD, RequestId: shardRequestID(req.RequestId, "", sh.Shard), RequestFingerprint: digest,
 			Body: &fsmpb.Command_ExtendHold{ExtendHold: &fsmpb.ExtendHold{EventId: e.EventId, Shard: sh.Shard,
 				HoldId: req.HoldId, Holder: req.Holder, TtlMs: req.TtlMs}},
 		})
@@ -669,9 +707,10 @@ func (h *Host) release(ctx context.Context, req *boxofficev1.ReleaseRequest) (*b
 	if err != nil {
 		return nil, err
 	}
+	digest := callerDigest(req, len(shards))
 	results, err := h.eachShard(shards, func(sh *nodepb.ShardRecord) (*fsmpb.Result, error) {
 		return h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
-			Type: fsmpb.CommandType_COMMAND_TYPE_RELEASE, RequestId: shardRequestID(req.RequestId, "", sh.Shard),
+			Type: fsmpb.CommandType_COMMAND_TYPE_RELEASE, RequestId: shardRequestID(req.RequestId, "", sh.Shard), RequestFingerprint: digest,
 			Body: &fsmpb.Command_Release{Release: &fsmpb.Release{EventId: e.EventId, Shard: sh.Shard, HoldId: req.HoldId, Holder: req.Holder}},
 		})
 	})
@@ -723,11 +762,12 @@ func (h *Host) sell(ctx context.Context, req *boxofficev1.SellRequest) (*boxoffi
 	if err != nil {
 		return nil, err
 	}
+	digest := callerDigest(req, len(shards))
 	if len(shards) > 1 {
 		pinUntil := h.now().Add(pinDuration).UnixMilli()
 		pins, err := h.eachShard(shards, func(sh *nodepb.ShardRecord) (*fsmpb.Result, error) {
 			return h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
-				Type: fsmpb.CommandType_COMMAND_TYPE_PIN_HOLD, RequestId: shardRequestID(req.RequestId, "pin", sh.Shard),
+				Type: fsmpb.CommandType_COMMAND_TYPE_PIN_HOLD, RequestId: shardRequestID(req.RequestId, "pin", sh.Shard), RequestFingerprint: digest,
 				Body: &fsmpb.Command_PinHold{PinHold: &fsmpb.PinHold{EventId: e.EventId, Shard: sh.Shard, HoldId: req.HoldId,
 					Holder: req.Holder, PinnedUntilMs: pinUntil}},
 			})
@@ -747,7 +787,7 @@ func (h *Host) sell(ctx context.Context, req *boxofficev1.SellRequest) (*boxoffi
 					continue
 				}
 				_, _ = h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
-					Type: fsmpb.CommandType_COMMAND_TYPE_PIN_HOLD, RequestId: shardRequestID(req.RequestId, "unpin", sh.Shard),
+					Type: fsmpb.CommandType_COMMAND_TYPE_PIN_HOLD, RequestId: shardRequestID(req.RequestId, "unpin", sh.Shard), RequestFingerprint: digest,
 					Body: &fsmpb.Command_PinHold{PinHold: &fsmpb.PinHold{EventId: e.EventId, Shard: sh.Shard, HoldId: req.HoldId,
 						Holder: req.Holder, PinnedUntilMs: 0}},
 				})
@@ -757,7 +797,7 @@ func (h *Host) sell(ctx context.Context, req *boxofficev1.SellRequest) (*boxoffi
 	}
 	results, err := h.eachShard(shards, func(sh *nodepb.ShardRecord) (*fsmpb.Result, error) {
 		return h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
-			Type: fsmpb.CommandType_COMMAND_TYPE_SELL, RequestId: shardRequestID(req.RequestId, "", sh.Shard),
+			Type: fsmpb.CommandType_COMMAND_TYPE_SELL, RequestId: shardRequestID(req.RequestId, "", sh.Shard), RequestFingerprint: digest,
 			Body: &fsmpb.Command_Sell{Sell: &fsmpb.Sell{EventId: e.EventId, Shard: sh.Shard, HoldId: req.HoldId,
 				Holder: req.Holder, OrderId: req.OrderId, Buyer: req.Buyer}},
 		})
@@ -818,9 +858,10 @@ func (h *Host) refund(ctx context.Context, req *boxofficev1.RefundRequest) (*box
 		}
 		byShard[n] = append(byShard[n], id)
 	}
+	digest := callerDigest(req, len(shards))
 	results, err := h.eachShard(shards, func(sh *nodepb.ShardRecord) (*fsmpb.Result, error) {
 		return h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
-			Type: fsmpb.CommandType_COMMAND_TYPE_REFUND, RequestId: shardRequestID(req.RequestId, "", sh.Shard),
+			Type: fsmpb.CommandType_COMMAND_TYPE_REFUND, RequestId: shardRequestID(req.RequestId, "", sh.Shard), RequestFingerprint: digest,
 			Body: &fsmpb.Command_Refund{Refund: &fsmpb.Refund{EventId: e.EventId, Shard: sh.Shard, OrderId: req.OrderId, TicketIds: byShard[sh.Shard]}},
 		})
 	})

@@ -60,6 +60,11 @@ const LeaderAddrMetadataKey = "boxoffice-leader-addr"
 // retrying: a server queue was full.
 const ReasonBusy = "BUSY"
 
+// ReasonRequestIDReused is the ErrorInfo reason of a FAILED_PRECONDITION:
+// the request id was already used for a request with other content. The
+// client does not retry it.
+const ReasonRequestIDReused = "REQUEST_ID_REUSED"
+
 // Retry backoff: the first wait is about backoffStart, each next one up to
 // twice as long, never above backoffMax; each wait is drawn from
 // [half, all] of the current step.
@@ -590,9 +595,15 @@ func backOff(ctx context.Context, deadline time.Time, step *time.Duration) bool 
 
 // retryable says whether another attempt may succeed where this one failed.
 // DEADLINE_EXCEEDED reaches here only when the attempt's own deadline (not
-// the caller's) passed.
+// the caller's) passed. REQUEST_ID_REUSED never is: the id belongs to
+// another request, and resending cannot change that.
 func retryable(err error) bool {
 	st := status.Convert(err)
+	for _, detail := range st.Details() {
+		if info, ok := detail.(*errdetails.ErrorInfo); ok && info.GetReason() == ReasonRequestIDReused {
+			return false
+		}
+	}
 	switch st.Code() {
 	case codes.Unavailable, codes.DeadlineExceeded:
 		return true

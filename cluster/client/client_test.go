@@ -96,6 +96,12 @@ func TestRetryKeepsRequestID(t *testing.T) {
 	}
 }
 
+func requestIDReused(code codes.Code) error {
+	st, _ := status.New(code, "this request id was already used for a different request").
+		WithDetails(&errdetails.ErrorInfo{Reason: ReasonRequestIDReused, Domain: "boxoffice"})
+	return st.Err()
+}
+
 func TestNoRetryOnBusinessErrors(t *testing.T) {
 	for _, err := range []error{
 		status.Error(codes.Aborted, "seat taken"),
@@ -104,6 +110,8 @@ func TestNoRetryOnBusinessErrors(t *testing.T) {
 		status.Error(codes.FailedPrecondition, "expired"),
 		status.Error(codes.PermissionDenied, "not yours"),
 		status.Error(codes.ResourceExhausted, "not enough seats"), // no BUSY reason
+		requestIDReused(codes.FailedPrecondition),
+		requestIDReused(codes.Unavailable), // the reason wins over a retryable code
 	} {
 		t.Run(status.Code(err).String(), func(t *testing.T) {
 			fake := clienttest.NewCluster(t, 2)

@@ -111,19 +111,20 @@ func (CommandType) EnumDescriptor() ([]byte, []int) {
 type Code int32
 
 const (
-	Code_CODE_UNSPECIFIED      Code = 0
-	Code_CODE_OK               Code = 1
-	Code_CODE_INVALID          Code = 2  // malformed request (unknown seat id format, zero quantity, ...)
-	Code_CODE_NOT_FOUND        Code = 3  // unknown event, shard, seat, pool, hold or order
-	Code_CODE_CONFLICT         Code = 4  // a requested seat is held or sold by someone else
-	Code_CODE_UNAVAILABLE      Code = 5  // best-available / GA found not enough seats
-	Code_CODE_EXPIRED          Code = 6  // the hold expired
-	Code_CODE_NOT_OWNER        Code = 7  // the hold belongs to another holder
-	Code_CODE_ALREADY_EXISTS   Code = 8  // shard exists (created by another request)
-	Code_CODE_TOO_LARGE        Code = 9  // over a documented limit
-	Code_CODE_VERSION_MISMATCH Code = 10 // a record's version is not the expected one
-	Code_CODE_OUT_OF_RANGE     Code = 11 // a counter would leave [min, max] (or overflow)
-	Code_CODE_HAS_HOLDS        Code = 30 // ArchiveShard of a shard with unexpired holds
+	Code_CODE_UNSPECIFIED       Code = 0
+	Code_CODE_OK                Code = 1
+	Code_CODE_INVALID           Code = 2  // malformed request (unknown seat id format, zero quantity, ...)
+	Code_CODE_NOT_FOUND         Code = 3  // unknown event, shard, seat, pool, hold or order
+	Code_CODE_CONFLICT          Code = 4  // a requested seat is held or sold by someone else
+	Code_CODE_UNAVAILABLE       Code = 5  // best-available / GA found not enough seats
+	Code_CODE_EXPIRED           Code = 6  // the hold expired
+	Code_CODE_NOT_OWNER         Code = 7  // the hold belongs to another holder
+	Code_CODE_ALREADY_EXISTS    Code = 8  // shard exists (created by another request)
+	Code_CODE_TOO_LARGE         Code = 9  // over a documented limit
+	Code_CODE_VERSION_MISMATCH  Code = 10 // a record's version is not the expected one
+	Code_CODE_OUT_OF_RANGE      Code = 11 // a counter would leave [min, max] (or overflow)
+	Code_CODE_REQUEST_ID_REUSED Code = 12 // the request id was applied to a different request
+	Code_CODE_HAS_HOLDS         Code = 30 // ArchiveShard of a shard with unexpired holds
 )
 
 // Enum value maps for Code.
@@ -141,22 +142,24 @@ var (
 		9:  "CODE_TOO_LARGE",
 		10: "CODE_VERSION_MISMATCH",
 		11: "CODE_OUT_OF_RANGE",
+		12: "CODE_REQUEST_ID_REUSED",
 		30: "CODE_HAS_HOLDS",
 	}
 	Code_value = map[string]int32{
-		"CODE_UNSPECIFIED":      0,
-		"CODE_OK":               1,
-		"CODE_INVALID":          2,
-		"CODE_NOT_FOUND":        3,
-		"CODE_CONFLICT":         4,
-		"CODE_UNAVAILABLE":      5,
-		"CODE_EXPIRED":          6,
-		"CODE_NOT_OWNER":        7,
-		"CODE_ALREADY_EXISTS":   8,
-		"CODE_TOO_LARGE":        9,
-		"CODE_VERSION_MISMATCH": 10,
-		"CODE_OUT_OF_RANGE":     11,
-		"CODE_HAS_HOLDS":        30,
+		"CODE_UNSPECIFIED":       0,
+		"CODE_OK":                1,
+		"CODE_INVALID":           2,
+		"CODE_NOT_FOUND":         3,
+		"CODE_CONFLICT":          4,
+		"CODE_UNAVAILABLE":       5,
+		"CODE_EXPIRED":           6,
+		"CODE_NOT_OWNER":         7,
+		"CODE_ALREADY_EXISTS":    8,
+		"CODE_TOO_LARGE":         9,
+		"CODE_VERSION_MISMATCH":  10,
+		"CODE_OUT_OF_RANGE":      11,
+		"CODE_REQUEST_ID_REUSED": 12,
+		"CODE_HAS_HOLDS":         30,
 	}
 )
 
@@ -635,6 +638,12 @@ type Command struct {
 	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// now_unix_ms is the proposing leader's clock; all expiry decisions use it.
 	NowUnixMs int64 `protobuf:"varint,3,opt,name=now_unix_ms,json=nowUnixMs,proto3" json:"now_unix_ms,omitempty"`
+	// request_fingerprint, when set, is the proposer's digest of the caller's
+	// whole request (16 bytes): a multi-shard operation stamps it into every
+	// shard's command so that each shard refuses a reused request id even if
+	// its own part of the request is unchanged. Empty: the state machine
+	// fingerprints the body itself (see fsm/dedup.go).
+	RequestFingerprint []byte `protobuf:"bytes,4,opt,name=request_fingerprint,json=requestFingerprint,proto3" json:"request_fingerprint,omitempty"`
 	// Types that are valid to be assigned to Body:
 	//
 	//	*Command_CreateShard
@@ -703,6 +712,13 @@ func (x *Command) GetNowUnixMs() int64 {
 		return x.NowUnixMs
 	}
 	return 0
+}
+
+func (x *Command) GetRequestFingerprint() []byte {
+	if x != nil {
+		return x.RequestFingerprint
+	}
+	return nil
 }
 
 func (x *Command) GetBody() isCommand_Body {
@@ -2276,12 +2292,13 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\x14hold_lifetime_max_ms\x18\x05 \x01(\x03R\x11holdLifetimeMaxMs\x12+\n" +
 	"\x12seats_per_hold_max\x18\x06 \x01(\rR\x0fseatsPerHoldMax\x12<\n" +
 	"\vprice_tiers\x18\a \x03(\v2\x1b.boxoffice.fsm.v1.PriceTierR\n" +
-	"priceTiers\"\xcd\x06\n" +
+	"priceTiers\"\xfe\x06\n" +
 	"\aCommand\x121\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x1d.boxoffice.fsm.v1.CommandTypeR\x04type\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\x12\x1e\n" +
-	"\vnow_unix_ms\x18\x03 \x01(\x03R\tnowUnixMs\x12B\n" +
+	"\vnow_unix_ms\x18\x03 \x01(\x03R\tnowUnixMs\x12/\n" +
+	"\x13request_fingerprint\x18\x04 \x01(\fR\x12requestFingerprint\x12B\n" +
 	"\fcreate_shard\x18\n" +
 	" \x01(\v2\x1d.boxoffice.fsm.v1.CreateShardH\x00R\vcreateShard\x12,\n" +
 	"\x04hold\x18\v \x01(\v2\x16.boxoffice.fsm.v1.HoldH\x00R\x04hold\x12?\n" +
@@ -2422,7 +2439,7 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\x1aCOMMAND_TYPE_RECORD_DELETE\x10\n" +
 	"\x12\x1b\n" +
 	"\x17COMMAND_TYPE_RECORD_ADD\x10\v\x12\x1e\n" +
-	"\x1aCOMMAND_TYPE_ARCHIVE_SHARD\x10\x1e*\x91\x02\n" +
+	"\x1aCOMMAND_TYPE_ARCHIVE_SHARD\x10\x1e*\xad\x02\n" +
 	"\x04Code\x12\x14\n" +
 	"\x10CODE_UNSPECIFIED\x10\x00\x12\v\n" +
 	"\aCODE_OK\x10\x01\x12\x10\n" +
@@ -2436,7 +2453,8 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\x0eCODE_TOO_LARGE\x10\t\x12\x19\n" +
 	"\x15CODE_VERSION_MISMATCH\x10\n" +
 	"\x12\x15\n" +
-	"\x11CODE_OUT_OF_RANGE\x10\v\x12\x12\n" +
+	"\x11CODE_OUT_OF_RANGE\x10\v\x12\x1a\n" +
+	"\x16CODE_REQUEST_ID_REUSED\x10\f\x12\x12\n" +
 	"\x0eCODE_HAS_HOLDS\x10\x1e*k\n" +
 	"\tSeatState\x12\x1a\n" +
 	"\x16SEAT_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +

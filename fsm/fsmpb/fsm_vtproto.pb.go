@@ -430,6 +430,13 @@ func (m *Command) MarshalToSizedBufferVT(dAtA []byte) (int, error) {
 		}
 		i -= size
 	}
+	if len(m.RequestFingerprint) > 0 {
+		i -= len(m.RequestFingerprint)
+		copy(dAtA[i:], m.RequestFingerprint)
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(len(m.RequestFingerprint)))
+		i--
+		dAtA[i] = 0x22
+	}
 	if m.NowUnixMs != 0 {
 		i = protohelpers.EncodeVarint(dAtA, i, uint64(m.NowUnixMs))
 		i--
@@ -2082,6 +2089,10 @@ func (m *Command) SizeVT() (n int) {
 	}
 	if m.NowUnixMs != 0 {
 		n += 1 + protohelpers.SizeOfVarint(uint64(m.NowUnixMs))
+	}
+	l = len(m.RequestFingerprint)
+	if l > 0 {
+		n += 1 + l + protohelpers.SizeOfVarint(uint64(l))
 	}
 	if vtmsg, ok := m.Body.(interface{ SizeVT() int }); ok {
 		n += vtmsg.SizeVT()
@@ -3935,6 +3946,40 @@ func (m *Command) UnmarshalVT(dAtA []byte) error {
 					break
 				}
 			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestFingerprint", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protohelpers.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return protohelpers.ErrInvalidLength
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return protohelpers.ErrInvalidLength
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.RequestFingerprint = append(m.RequestFingerprint[:0], dAtA[iNdEx:postIndex]...)
+			if m.RequestFingerprint == nil {
+				m.RequestFingerprint = []byte{}
+			}
+			iNdEx = postIndex
 		case 10:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field CreateShard", wireType)

@@ -90,13 +90,14 @@ func (CatalogCommandType) EnumDescriptor() ([]byte, []int) {
 type CatalogCode int32
 
 const (
-	CatalogCode_CATALOG_CODE_UNSPECIFIED     CatalogCode = 0
-	CatalogCode_CATALOG_CODE_OK              CatalogCode = 1
-	CatalogCode_CATALOG_CODE_INVALID         CatalogCode = 2
-	CatalogCode_CATALOG_CODE_NOT_FOUND       CatalogCode = 3
-	CatalogCode_CATALOG_CODE_ALREADY_EXISTS  CatalogCode = 4
-	CatalogCode_CATALOG_CODE_BUDGET_EXCEEDED CatalogCode = 20 // CREATE_EVENT over the EventBudget
-	CatalogCode_CATALOG_CODE_ARCHIVED        CatalogCode = 21 // the event is archived: no change
+	CatalogCode_CATALOG_CODE_UNSPECIFIED       CatalogCode = 0
+	CatalogCode_CATALOG_CODE_OK                CatalogCode = 1
+	CatalogCode_CATALOG_CODE_INVALID           CatalogCode = 2
+	CatalogCode_CATALOG_CODE_NOT_FOUND         CatalogCode = 3
+	CatalogCode_CATALOG_CODE_ALREADY_EXISTS    CatalogCode = 4
+	CatalogCode_CATALOG_CODE_BUDGET_EXCEEDED   CatalogCode = 20 // CREATE_EVENT over the EventBudget
+	CatalogCode_CATALOG_CODE_ARCHIVED          CatalogCode = 21 // the event is archived: no change
+	CatalogCode_CATALOG_CODE_REQUEST_ID_REUSED CatalogCode = 22 // the request id was used for another request
 )
 
 // Enum value maps for CatalogCode.
@@ -109,15 +110,17 @@ var (
 		4:  "CATALOG_CODE_ALREADY_EXISTS",
 		20: "CATALOG_CODE_BUDGET_EXCEEDED",
 		21: "CATALOG_CODE_ARCHIVED",
+		22: "CATALOG_CODE_REQUEST_ID_REUSED",
 	}
 	CatalogCode_value = map[string]int32{
-		"CATALOG_CODE_UNSPECIFIED":     0,
-		"CATALOG_CODE_OK":              1,
-		"CATALOG_CODE_INVALID":         2,
-		"CATALOG_CODE_NOT_FOUND":       3,
-		"CATALOG_CODE_ALREADY_EXISTS":  4,
-		"CATALOG_CODE_BUDGET_EXCEEDED": 20,
-		"CATALOG_CODE_ARCHIVED":        21,
+		"CATALOG_CODE_UNSPECIFIED":       0,
+		"CATALOG_CODE_OK":                1,
+		"CATALOG_CODE_INVALID":           2,
+		"CATALOG_CODE_NOT_FOUND":         3,
+		"CATALOG_CODE_ALREADY_EXISTS":    4,
+		"CATALOG_CODE_BUDGET_EXCEEDED":   20,
+		"CATALOG_CODE_ARCHIVED":          21,
+		"CATALOG_CODE_REQUEST_ID_REUSED": 22,
 	}
 )
 
@@ -514,9 +517,15 @@ type CatalogCommand struct {
 	// The cluster's budget, stamped by the proposing node into
 	// CREATE_EVENT from its configuration (like now_unix_ms), so that every
 	// replica decides the same.
-	EventBudget   *EventBudget `protobuf:"bytes,30,opt,name=event_budget,json=eventBudget,proto3" json:"event_budget,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	EventBudget *EventBudget `protobuf:"bytes,30,opt,name=event_budget,json=eventBudget,proto3" json:"event_budget,omitempty"`
+	// request_fingerprint, set by the proposing node for a client's request
+	// (CreateEvent, DeleteEvent), is 16 bytes of the SHA-256 of the whole
+	// request. A request id remembered with one fingerprint and proposed with
+	// another is refused CATALOG_CODE_REQUEST_ID_REUSED, changing nothing.
+	// Empty (internal commands, older entries): not compared.
+	RequestFingerprint []byte `protobuf:"bytes,31,opt,name=request_fingerprint,json=requestFingerprint,proto3" json:"request_fingerprint,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *CatalogCommand) Reset() {
@@ -634,6 +643,13 @@ func (x *CatalogCommand) GetRemoveNode() *RemoveNode {
 func (x *CatalogCommand) GetEventBudget() *EventBudget {
 	if x != nil {
 		return x.EventBudget
+	}
+	return nil
+}
+
+func (x *CatalogCommand) GetRequestFingerprint() []byte {
+	if x != nil {
+		return x.RequestFingerprint
 	}
 	return nil
 }
@@ -1074,12 +1090,13 @@ func (x *CatalogSnapshot) GetRemovedNodes() []*NodeRecord {
 }
 
 type DedupEntry struct {
-	state           protoimpl.MessageState `protogen:"open.v1"`
-	RequestId       string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	AppliedAtUnixMs int64                  `protobuf:"varint,2,opt,name=applied_at_unix_ms,json=appliedAtUnixMs,proto3" json:"applied_at_unix_ms,omitempty"`
-	Result          *CatalogResult         `protobuf:"bytes,3,opt,name=result,proto3" json:"result,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	RequestId          string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	AppliedAtUnixMs    int64                  `protobuf:"varint,2,opt,name=applied_at_unix_ms,json=appliedAtUnixMs,proto3" json:"applied_at_unix_ms,omitempty"`
+	Result             *CatalogResult         `protobuf:"bytes,3,opt,name=result,proto3" json:"result,omitempty"`
+	RequestFingerprint []byte                 `protobuf:"bytes,4,opt,name=request_fingerprint,json=requestFingerprint,proto3" json:"request_fingerprint,omitempty"` // CatalogCommand.request_fingerprint
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *DedupEntry) Reset() {
@@ -1129,6 +1146,13 @@ func (x *DedupEntry) GetAppliedAtUnixMs() int64 {
 func (x *DedupEntry) GetResult() *CatalogResult {
 	if x != nil {
 		return x.Result
+	}
+	return nil
+}
+
+func (x *DedupEntry) GetRequestFingerprint() []byte {
+	if x != nil {
+		return x.RequestFingerprint
 	}
 	return nil
 }
@@ -1943,7 +1967,7 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\n" +
 	"seat_count\x18\t \x01(\rR\tseatCount\x12<\n" +
 	"\x1ageneral_admission_capacity\x18\n" +
-	" \x01(\rR\x18generalAdmissionCapacity\"\xfe\x04\n" +
+	" \x01(\rR\x18generalAdmissionCapacity\"\xaf\x05\n" +
 	"\x0eCatalogCommand\x129\n" +
 	"\x04type\x18\x01 \x01(\x0e2%.boxoffice.node.v1.CatalogCommandTypeR\x04type\x12\x1d\n" +
 	"\n" +
@@ -1957,7 +1981,8 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\fset_replicas\x18\x0e \x01(\v2\x1e.boxoffice.node.v1.SetReplicasH\x00R\vsetReplicas\x12@\n" +
 	"\vremove_node\x18\x0f \x01(\v2\x1d.boxoffice.node.v1.RemoveNodeH\x00R\n" +
 	"removeNode\x12A\n" +
-	"\fevent_budget\x18\x1e \x01(\v2\x1e.boxoffice.node.v1.EventBudgetR\veventBudgetB\x06\n" +
+	"\fevent_budget\x18\x1e \x01(\v2\x1e.boxoffice.node.v1.EventBudgetR\veventBudget\x12/\n" +
+	"\x13request_fingerprint\x18\x1f \x01(\fR\x12requestFingerprintB\x06\n" +
 	"\x04body\"I\n" +
 	"\vEventBudget\x12\x1d\n" +
 	"\n" +
@@ -1984,13 +2009,14 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\x06groups\x18\x03 \x03(\v2\x1e.boxoffice.node.v1.GroupRecordR\x06groups\x126\n" +
 	"\x06events\x18\x04 \x03(\v2\x1e.boxoffice.node.v1.EventRecordR\x06events\x123\n" +
 	"\x05dedup\x18\x05 \x03(\v2\x1d.boxoffice.node.v1.DedupEntryR\x05dedup\x12B\n" +
-	"\rremoved_nodes\x18\x06 \x03(\v2\x1d.boxoffice.node.v1.NodeRecordR\fremovedNodes\"\x92\x01\n" +
+	"\rremoved_nodes\x18\x06 \x03(\v2\x1d.boxoffice.node.v1.NodeRecordR\fremovedNodes\"\xc3\x01\n" +
 	"\n" +
 	"DedupEntry\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12+\n" +
 	"\x12applied_at_unix_ms\x18\x02 \x01(\x03R\x0fappliedAtUnixMs\x128\n" +
-	"\x06result\x18\x03 \x01(\v2 .boxoffice.node.v1.CatalogResultR\x06result\"E\n" +
+	"\x06result\x18\x03 \x01(\v2 .boxoffice.node.v1.CatalogResultR\x06result\x12/\n" +
+	"\x13request_fingerprint\x18\x04 \x01(\fR\x12requestFingerprint\"E\n" +
 	"\x0eProposeRequest\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x18\n" +
 	"\acommand\x18\x02 \x01(\fR\acommand\"n\n" +
@@ -2057,7 +2083,7 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"!CATALOG_COMMAND_TYPE_CREATE_EVENT\x10\x03\x12)\n" +
 	"%CATALOG_COMMAND_TYPE_SET_EVENT_STATUS\x10\x04\x12%\n" +
 	"!CATALOG_COMMAND_TYPE_SET_REPLICAS\x10\x05\x12$\n" +
-	" CATALOG_COMMAND_TYPE_REMOVE_NODE\x10\x06*\xd4\x01\n" +
+	" CATALOG_COMMAND_TYPE_REMOVE_NODE\x10\x06*\xf8\x01\n" +
 	"\vCatalogCode\x12\x1c\n" +
 	"\x18CATALOG_CODE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fCATALOG_CODE_OK\x10\x01\x12\x18\n" +
@@ -2065,7 +2091,8 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\x16CATALOG_CODE_NOT_FOUND\x10\x03\x12\x1f\n" +
 	"\x1bCATALOG_CODE_ALREADY_EXISTS\x10\x04\x12 \n" +
 	"\x1cCATALOG_CODE_BUDGET_EXCEEDED\x10\x14\x12\x19\n" +
-	"\x15CATALOG_CODE_ARCHIVED\x10\x152\xb1\x04\n" +
+	"\x15CATALOG_CODE_ARCHIVED\x10\x15\x12\"\n" +
+	"\x1eCATALOG_CODE_REQUEST_ID_REUSED\x10\x162\xb1\x04\n" +
 	"\x04Peer\x12P\n" +
 	"\aPropose\x12!.boxoffice.node.v1.ProposeRequest\x1a\".boxoffice.node.v1.ProposeResponse\x12e\n" +
 	"\x0eProposeCatalog\x12(.boxoffice.node.v1.ProposeCatalogRequest\x1a).boxoffice.node.v1.ProposeCatalogResponse\x12V\n" +

@@ -374,6 +374,15 @@ func (m *CatalogCommand) MarshalToSizedBufferVT(dAtA []byte) (int, error) {
 		}
 		i -= size
 	}
+	if len(m.RequestFingerprint) > 0 {
+		i -= len(m.RequestFingerprint)
+		copy(dAtA[i:], m.RequestFingerprint)
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(len(m.RequestFingerprint)))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0xfa
+	}
 	if m.EventBudget != nil {
 		size, err := m.EventBudget.MarshalToSizedBufferVT(dAtA[:i])
 		if err != nil {
@@ -948,6 +957,13 @@ func (m *DedupEntry) MarshalToSizedBufferVT(dAtA []byte) (int, error) {
 	if m.unknownFields != nil {
 		i -= len(m.unknownFields)
 		copy(dAtA[i:], m.unknownFields)
+	}
+	if len(m.RequestFingerprint) > 0 {
+		i -= len(m.RequestFingerprint)
+		copy(dAtA[i:], m.RequestFingerprint)
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(len(m.RequestFingerprint)))
+		i--
+		dAtA[i] = 0x22
 	}
 	if m.Result != nil {
 		size, err := m.Result.MarshalToSizedBufferVT(dAtA[:i])
@@ -1882,6 +1898,10 @@ func (m *CatalogCommand) SizeVT() (n int) {
 		l = m.EventBudget.SizeVT()
 		n += 2 + l + protohelpers.SizeOfVarint(uint64(l))
 	}
+	l = len(m.RequestFingerprint)
+	if l > 0 {
+		n += 2 + l + protohelpers.SizeOfVarint(uint64(l))
+	}
 	n += len(m.unknownFields)
 	return n
 }
@@ -2132,6 +2152,10 @@ func (m *DedupEntry) SizeVT() (n int) {
 	}
 	if m.Result != nil {
 		l = m.Result.SizeVT()
+		n += 1 + l + protohelpers.SizeOfVarint(uint64(l))
+	}
+	l = len(m.RequestFingerprint)
+	if l > 0 {
 		n += 1 + l + protohelpers.SizeOfVarint(uint64(l))
 	}
 	n += len(m.unknownFields)
@@ -3735,6 +3759,40 @@ func (m *CatalogCommand) UnmarshalVT(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
+		case 31:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestFingerprint", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protohelpers.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return protohelpers.ErrInvalidLength
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return protohelpers.ErrInvalidLength
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.RequestFingerprint = append(m.RequestFingerprint[:0], dAtA[iNdEx:postIndex]...)
+			if m.RequestFingerprint == nil {
+				m.RequestFingerprint = []byte{}
+			}
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := protohelpers.Skip(dAtA[iNdEx:])
@@ -4723,6 +4781,40 @@ func (m *DedupEntry) UnmarshalVT(dAtA []byte) error {
 			}
 			if err := m.Result.UnmarshalVT(dAtA[iNdEx:postIndex]); err != nil {
 				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestFingerprint", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protohelpers.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return protohelpers.ErrInvalidLength
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return protohelpers.ErrInvalidLength
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.RequestFingerprint = append(m.RequestFingerprint[:0], dAtA[iNdEx:postIndex]...)
+			if m.RequestFingerprint == nil {
+				m.RequestFingerprint = []byte{}
 			}
 			iNdEx = postIndex
 		default:

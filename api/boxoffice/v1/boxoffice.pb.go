@@ -3,7 +3,11 @@
 // Every mutation carries a request_id chosen by the client (a UUID is fine):
 // retrying a call with the same request_id — after a timeout, a leader change
 // or a restart — applies it once and returns the first answer. Reuse a
-// request_id only for a retry of the same call.
+// request_id only for a retry of the same call: within the dedup window (an
+// hour), the same request_id on a request with other content is refused
+// FAILED_PRECONDITION REQUEST_ID_REUSED and changes nothing (as Stripe's
+// idempotency keys). FAILED_PRECONDITION rather than ALREADY_EXISTS, which
+// means an event id taken; the client must not retry it.
 //
 // Errors use gRPC status codes, with a google.rpc.ErrorInfo detail whose
 // reason is one of the REASON_* strings documented on each call:
@@ -20,7 +24,9 @@
 //                       DeleteEvent)
 //   FAILED_PRECONDITION the hold expired (HOLD_EXPIRED); the event is archived
 //                       (EVENT_ARCHIVED); DeleteEvent of an event with
-//                       active holds (EVENT_HAS_ACTIVE_HOLDS)
+//                       active holds (EVENT_HAS_ACTIVE_HOLDS); the
+//                       request_id was used for a different request
+//                       (REQUEST_ID_REUSED: nothing changed; never retry)
 //   PERMISSION_DENIED   the hold belongs to another holder (HOLD_NOT_OWNED); the
 //                       caller's certificate role may not call the method
 //                       (ROLE_NOT_ALLOWED; metadata "role" and "service")
