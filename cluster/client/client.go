@@ -160,6 +160,15 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	if _, err := c.Status(ctx); err != nil {
 		c.Close()
+		if status.Code(err) == codes.Unavailable || status.Code(err) == codes.DeadlineExceeded {
+			// Name the TLS setting that differs rather than gRPC's
+			// "error reading server preface: EOF".
+			for _, addr := range c.live[:min(len(c.live), tlsProbesMax)] {
+				if mismatch := tlsMismatch(context.WithoutCancel(ctx), addr, cfg.TLS); mismatch != nil {
+					return nil, fmt.Errorf("boxoffice client: %w", mismatch)
+				}
+			}
+		}
 		return nil, fmt.Errorf("boxoffice client: no node of %v answered: %w", cfg.Addrs, err)
 	}
 	return c, nil
