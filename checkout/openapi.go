@@ -32,7 +32,11 @@ func (g *Gateway) OpenAPI() map[string]any {
 		op := map[string]any{"summary": rt.summary, "operationId": operationID(rt)}
 		var params []any
 		for _, m := range pathParam.FindAllStringSubmatch(rt.pattern, -1) {
-			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
+			param := map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}}
+			if m[1] == "ticket" {
+				param["description"] = ticketIDDescription
+			}
+			params = append(params, param)
 		}
 		if rt.method == "POST" && !rt.noIdempotency {
 			params = append(params, map[string]any{"name": "Idempotency-Key", "in": "header", "required": true, "schema": map[string]any{"type": "string", "maxLength": idempotencyKeyBytes}})
