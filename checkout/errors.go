@@ -220,10 +220,15 @@ func classify(err error) (Problem, time.Duration) {
 			return Problem{Type: problemTypeBase + row.slug, Title: row.err.Error(), Status: row.status, Detail: detail, Extensions: ext}, retryAfter
 		}
 	}
+	// Past this point err is not one of ours: its text is a library's or
+	// names internals, so it goes to the log (Gateway.fail) and the client
+	// gets a sentence.
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return Problem{Type: problemTypeBase + "timeout", Title: "timeout", Status: http.StatusServiceUnavailable, Detail: detail}, time.Second
+		return Problem{Type: problemTypeBase + "timeout", Title: "timeout", Status: http.StatusServiceUnavailable,
+			Detail: "the request did not complete in time; retry it (a POST with the same Idempotency-Key)"}, time.Second
 	}
-	return Problem{Type: problemTypeBase + "internal", Title: "internal error", Status: http.StatusInternalServerError, Detail: detail}, 0
+	return Problem{Type: problemTypeBase + "internal", Title: "internal error", Status: http.StatusInternalServerError,
+		Detail: "the gateway could not complete the request; the error is logged"}, 0
 }
 
 // Bounds on what a problem repeats back to the client.
@@ -264,10 +269,14 @@ func clean(s string, limit int) string {
 	return b.String()
 }
 
-// writeProblem writes p as application/problem+json.
+// writeProblem writes p as application/problem+json; every 401 carries
+// the RFC 6750 challenge, whichever path refused the request.
 func writeProblem(w http.ResponseWriter, r *http.Request, p Problem, retryAfter time.Duration) {
 	if r != nil {
 		p.Instance = clean(r.URL.Path, problemInstanceBytesMax)
+		if p.Status == http.StatusUnauthorized {
+			bearerChallenge(w, r)
+		}
 	}
 	p.Detail = clean(p.Detail, problemDetailBytesMax)
 	if retryAfter > 0 {

@@ -2,6 +2,8 @@ package checkout_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"testing"
 	"time"
 
@@ -76,5 +78,27 @@ func TestTicketIDMapsBetweenClusterAndGateway(t *testing.T) {
 	}
 	if got := g.must(200, "GET", "/v1/tickets/"+checkout.GatewayTicketID(clusterID), fan, nil); str(got, "seat_id") != seatID {
 		t.Fatalf("ticket %s reads seat %v, want %s", gatewayID, got["seat_id"], seatID)
+	}
+}
+
+// TestProblemLeakCatchesInternalText: the scan every gw.do runs catches a
+// problem that shows a cluster package prefix or a Go type, and passes a
+// clean one.
+func TestProblemLeakCatchesInternalText(t *testing.T) {
+	problem := func(detail string) resp {
+		body, _ := json.Marshal(map[string]any{"type": "https://boxoffice.dev/problems/not-found", "title": "not found", "status": 404, "detail": detail})
+		return resp{404, http.Header{"Content-Type": {"application/problem+json"}}, body}
+	}
+	for _, leaky := range []string{
+		`not found: fsm: not found: hold "h1" in event "e1" shard 0`,
+		"json: cannot unmarshal string into Go struct field .best.quantity of type uint32",
+		"rpc error: code = Unavailable desc = connection error",
+	} {
+		if problemLeak(problem(leaky)) == "" {
+			t.Errorf("the scan passed %q", leaky)
+		}
+	}
+	if leak := problemLeak(problem(`hold "h1" not found in event "e1"`)); leak != "" {
+		t.Errorf("the scan refused a clean detail: %s", leak)
 	}
 }
