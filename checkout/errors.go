@@ -166,10 +166,10 @@ func fromCluster(err error) error {
 	if !ok {
 		return err
 	}
-	reason := ""
+	reason, seatIDs := "", ""
 	for _, d := range st.Details() {
 		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			reason = info.GetReason()
+			reason, seatIDs = info.GetReason(), info.GetMetadata()["seat_ids"]
 		}
 	}
 	var sentinel error
@@ -199,7 +199,19 @@ func fromCluster(err error) error {
 	default:
 		return err
 	}
-	return &detailedError{err: sentinel, detail: st.Message(), extensions: map[string]any{"cluster_reason": reason}}
+	detail := st.Message()
+	if reason == "" && sentinel == ErrUnavailable {
+		// Not a node's answer but gRPC's own (a connection that failed,
+		// a deadline): its text names transports and addresses.
+		detail = "the inventory cluster did not answer in time; retry"
+	}
+	ext := map[string]any{"cluster_reason": reason}
+	if seatIDs != "" {
+		// The seats a refusal names (the first 100), as the cluster's
+		// ErrorInfo metadata "seat_ids" lists them.
+		ext["seat_ids"] = strings.Split(seatIDs, ",")
+	}
+	return &detailedError{err: sentinel, detail: detail, extensions: ext}
 }
 
 // classify returns the HTTP status, problem and Retry-After of err.

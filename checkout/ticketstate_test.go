@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,5 +101,24 @@ func TestProblemLeakCatchesInternalText(t *testing.T) {
 	}
 	if leak := problemLeak(problem(`hold "h1" not found in event "e1"`)); leak != "" {
 		t.Errorf("the scan refused a clean detail: %s", leak)
+	}
+}
+
+// TestTakenSeatIsNamed: a hold of a seat someone else holds is refused
+// with a problem that names the seat, in its detail and in seat_ids.
+func TestTakenSeatIsNamed(t *testing.T) {
+	e := newEnv(t)
+	e.event("taken")
+	g := e.gateway()
+	first := g.must(201, "POST", "/v1/events/taken/holds", g.login("erin", "fan"), map[string]any{"best": map[string]any{"quantity": 1}})
+	seat := first["seats"].([]any)[0].(string)
+	r := g.do("POST", "/v1/events/taken/holds", g.login("frank", "fan"), map[string]any{"seats": []string{seat}})
+	if r.status != 409 {
+		t.Fatalf("hold of a held seat: %d %s, want 409", r.status, r.body)
+	}
+	p := r.json(t)
+	ids, _ := p["seat_ids"].([]any)
+	if len(ids) != 1 || ids[0] != seat || !strings.Contains(str(p, "detail"), seat) {
+		t.Fatalf("problem %s does not name seat %s in detail and seat_ids", r.body, seat)
 	}
 }
