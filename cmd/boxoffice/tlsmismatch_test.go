@@ -64,6 +64,13 @@ func TestTLSMismatchSaysWhichSettingToChange(t *testing.T) {
 		}
 	}
 
+	// The gateway names its --cluster-tls-* flags.
+	var out bytes.Buffer
+	err = runGateway(ctx, []string{"--cluster", tlsAddr, "--demo", "--fake-payments", "--http-addr", "127.0.0.1:0"}, &out, &out)
+	if !errors.Is(err, client.ErrNodeRequiresTLS) || !strings.Contains(err.Error(), "--cluster-tls-ca") {
+		t.Fatalf("plaintext gateway to a TLS node: %v, want ErrNodeRequiresTLS naming --cluster-tls-ca", err)
+	}
+
 	// The Go client names its own setting.
 	_, err = client.Dial(ctx, client.Config{Addrs: []string{tlsAddr}, RetryTimeout: 3 * time.Second})
 	if !errors.Is(err, client.ErrNodeRequiresTLS) || !strings.Contains(err.Error(), "set Config.TLS") {
