@@ -129,7 +129,10 @@ type eventRoute struct {
 // Dial connects to the cluster at cfg.Addrs and learns its nodes. It returns
 // once a node has answered Cluster.Status, so that a wrong address or TLS
 // setting shows at start-up; it gives up when ctx ends, or after
-// cfg.RetryTimeout if ctx has no deadline.
+// cfg.RetryTimeout if ctx has no deadline. When no node answers, Dial
+// probes up to three of the addresses with a TLS handshake (at most 2 s
+// each, even past ctx's deadline) and, if a node's TLS setting differs
+// from cfg.TLS, returns a *TLSMismatchError that says which.
 func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
