@@ -166,10 +166,10 @@ func fromCluster(err error) error {
 	if !ok {
 		return err
 	}
-	reason := ""
+	reason, seatIDs := "", ""
 	for _, d := range st.Details() {
 		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			reason = info.GetReason()
+			reason, seatIDs = info.GetReason(), info.GetMetadata()["seat_ids"]
 		}
 	}
 	var sentinel error
@@ -199,7 +199,19 @@ func fromCluster(err error) error {
 	default:
 		return err
 	}
-	return &detailedError{err: sentinel, detail: st.Message(), extensions: map[string]any{"cluster_reason": reason}}
+	detail := st.Message()
+	if reason == "" && sentinel == ErrUnavailable {
+		// Not a node's answer but gRPC's own (a connection that failed,
+		// a deadline): its text names transports and addresses.
+		detail = "the inventory cluster did not answer in time; retry"
+	}
+	ext := map[string]any{"cluster_reason": reason}
+	if seatIDs != "" {
+		// The seats a refusal names (the first 100), as the cluster's
+		// ErrorInfo metadata "seat_ids" lists them.
+		ext["seat_ids"] = strings.Split(seatIDs, ",")
+	}
+	return &detailedError{err: sentinel, detail: detail, extensions: ext}
 }
 
 // classify returns the HTTP status, problem and Retry-After of err.
@@ -220,10 +232,15 @@ func classify(err error) (Problem, time.Duration) {
 			return Problem{Type: problemTypeBase + row.slug, Title: row.err.Error(), Status: row.status, Detail: detail, Extensions: ext}, retryAfter
 		}
 	}
+	// Past this point err is not one of ours: its text is a library's or
+	// names internals, so it goes to the log (Gateway.fail) and the client
+	// gets a sentence.
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return Problem{Type: problemTypeBase + "timeout", Title: "timeout", Status: http.StatusServiceUnavailable, Detail: detail}, time.Second
+		return Problem{Type: problemTypeBase + "timeout", Title: "timeout", Status: http.StatusServiceUnavailable,
+			Detail: "the request did not complete in time; retry it (a POST with the same Idempotency-Key)"}, time.Second
 	}
-	return Problem{Type: problemTypeBase + "internal", Title: "internal error", Status: http.StatusInternalServerError, Detail: detail}, 0
+	return Problem{Type: problemTypeBase + "internal", Title: "internal error", Status: http.StatusInternalServerError,
+		Detail: "the gateway could not complete the request; the error is logged"}, 0
 }
 
 // Bounds on what a problem repeats back to the client.
@@ -264,10 +281,14 @@ func clean(s string, limit int) string {
 	return b.String()
 }
 
-// writeProblem writes p as application/problem+json.
+// writeProblem writes p as application/problem+json; every 401 carries
+// the RFC 6750 challenge, whichever path refused the request.
 func writeProblem(w http.ResponseWriter, r *http.Request, p Problem, retryAfter time.Duration) {
 	if r != nil {
 		p.Instance = clean(r.URL.Path, problemInstanceBytesMax)
+		if p.Status == http.StatusUnauthorized {
+			bearerChallenge(w, r)
+		}
 	}
 	p.Detail = clean(p.Detail, problemDetailBytesMax)
 	if retryAfter > 0 {

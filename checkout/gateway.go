@@ -239,9 +239,6 @@ func (g *Gateway) prepare(c *call, rt *route) error {
 
 func (g *Gateway) fail(c *call, err error) {
 	p, retryAfter := classify(err)
-	if p.Status == http.StatusUnauthorized {
-		bearerChallenge(c.w, c.r)
-	}
 	if p.Status >= 500 {
 		g.cfg.Logger.Warn("request failed", "route", c.r.Pattern, "request_id", c.w.Header().Get(requestIDHeader), "err", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -129,7 +130,46 @@ func (g *gw) do(method, path, token string, body any, headers ...string) resp {
 	}
 	defer r.Body.Close()
 	b, _ := io.ReadAll(r.Body)
-	return resp{r.StatusCode, r.Header, b}
+	out := resp{r.StatusCode, r.Header, b}
+	checkProblemWording(g.t, method+" "+path, out)
+	return out
+}
+
+// problemInternalText is wording that must never reach a client in a
+// problem: package prefixes of the cluster, Go type names and formatting
+// errors, and the libraries' own error texts.
+var problemInternalText = []string{"fsm:", "node:", "Go struct", "Go value", "%!", "proto:", "json:", "jsontext", "rpc error:", "desc =", "x509:", "tls:",
+	// golang-jwt, go-jose and stripe-go wording
+	"token is malformed", "token signature is invalid", "token has invalid claims", "illegal base64", "go-jose", "square/go-jose",
+	"webhook had", "webhook has", "wasn't within tolerance", "Failed to parse"}
+
+// checkProblemWording fails t when r is a problem whose title or detail
+// shows internal text. Every request a checkout test sends through gw.do
+// or gw.rawPost passes here, so every refusal the tests provoke (bad
+// input, bad tokens, conflicts) is scanned.
+func checkProblemWording(t *testing.T, what string, r resp) {
+	t.Helper()
+	if leak := problemLeak(r); leak != "" {
+		t.Errorf("%s: %s", what, leak)
+	}
+}
+
+// problemLeak describes the internal text r shows, or returns "" when r is
+// not a problem or shows none.
+func problemLeak(r resp) string {
+	if r.header.Get("Content-Type") != "application/problem+json" {
+		return ""
+	}
+	var p struct{ Title, Detail string }
+	if err := json.Unmarshal(r.body, &p); err != nil {
+		return fmt.Sprintf("problem body is not JSON: %v: %s", err, r.body)
+	}
+	for _, s := range problemInternalText {
+		if strings.Contains(p.Title, s) || strings.Contains(p.Detail, s) {
+			return fmt.Sprintf("problem %q / %q shows internal text %q", p.Title, p.Detail, s)
+		}
+	}
+	return ""
 }
 
 // must sends a request and fails the test unless the status is want.

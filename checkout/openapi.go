@@ -57,7 +57,7 @@ var pathParamDescriptions = map[string]string{
 	"event":  "Event id, as listed by GET /v1/events.",
 	"hold":   "Hold id, from POST /v1/events/{event}/holds.",
 	"order":  "Order id, from POST /v1/orders.",
-	"ticket": "Ticket id, from GET /v1/tickets.",
+	"ticket": ticketIDDescription + " From GET /v1/tickets.",
 }
 
 // openAPITags describes each tag, in the order a reader meets them.

@@ -81,8 +81,8 @@ type orderRecord struct {
 	Note          string        `json:"note,omitempty"`
 }
 
-// orderTicket's TicketID is the cluster's ticket id ("<event>/<shard>/<n>")
-// with '/' spelled '~', so it fits in URL paths and store keys.
+// orderTicket's TicketID is the gateway's spelling of the cluster's ticket
+// id (GatewayTicketID), so it fits in URL paths and store keys.
 type orderTicket struct {
 	TicketID  string `json:"ticket_id"`
 	SeatID    string `json:"seat_id"`
@@ -467,7 +467,7 @@ func (g *Gateway) completeSale(ctx context.Context, o orderRecord) (orderRecord,
 				}
 				rec.State, rec.Tickets = orderPaid, nil
 				for _, t := range resp.GetTickets() {
-					rec.Tickets = append(rec.Tickets, orderTicket{TicketID: strings.ReplaceAll(t.GetTicketId(), "/", "~"), SeatID: t.GetSeatId(), PriceTier: t.GetPriceTier()})
+					rec.Tickets = append(rec.Tickets, orderTicket{TicketID: GatewayTicketID(t.GetTicketId()), SeatID: t.GetSeatId(), PriceTier: t.GetPriceTier()})
 				}
 				return true
 			})
@@ -632,7 +632,7 @@ func (g *Gateway) finishRefund(ctx context.Context, o orderRecord) (orderRecord,
 	}
 	ticketIDs := make([]string, len(o.Tickets)) // the seat store refunds only the tickets its Sell answered
 	for i, t := range o.Tickets {
-		ticketIDs[i] = strings.ReplaceAll(t.TicketID, "~", "/") // undoes the Sell's mapping above (event ids have no '~')
+		ticketIDs[i] = ClusterTicketID(t.TicketID)
 	}
 	_, err := g.cfg.Inventory.Refund(ctx, &boxofficev1.RefundRequest{RequestId: deriveID("refund", o.OrderID), EventId: o.EventID, OrderId: o.OrderID, TicketIds: ticketIDs})
 	if err = fromCluster(err); err != nil && !errors.Is(err, ErrMissing) {

@@ -82,6 +82,21 @@ var ErrIntentSucceeded = errors.New("payment intent already succeeded")
 // webhookTolerance is how old a webhook signature may be.
 const webhookTolerance = 5 * time.Minute
 
+// webhookRefusal says in this API's words why stripe-go refused a webhook.
+func webhookRefusal(err error) string {
+	switch {
+	case errors.Is(err, webhook.ErrNotSigned):
+		return "no Stripe-Signature header"
+	case errors.Is(err, webhook.ErrInvalidHeader):
+		return "the Stripe-Signature header is not t=<unix time>,v1=<hex signature>"
+	case errors.Is(err, webhook.ErrTooOld):
+		return fmt.Sprintf("the Stripe-Signature timestamp is more than %v from now", webhookTolerance)
+	case errors.Is(err, webhook.ErrNoValidSignature):
+		return "no v1 signature in Stripe-Signature matches the body and the webhook secret"
+	}
+	return "the body is not a Stripe event"
+}
+
 // parseStripeEvent verifies a Stripe-Signature header and decodes a
 // payment_intent.* event. Both implementations use Stripe's signing
 // scheme, so the webhook endpoint is tested the same way for both.
@@ -89,7 +104,7 @@ func parseStripeEvent(body []byte, header http.Header, secret string) (PaymentEv
 	ev, err := webhook.ConstructEventWithOptions(body, header.Get("Stripe-Signature"), secret,
 		webhook.ConstructEventOptions{Tolerance: webhookTolerance, IgnoreAPIVersionMismatch: true})
 	if err != nil {
-		return PaymentEvent{}, fmt.Errorf("%w: %v", ErrBadSignature, err)
+		return PaymentEvent{}, problem(ErrBadSignature, webhookRefusal(err))
 	}
 	out := PaymentEvent{ID: ev.ID, Type: string(ev.Type)}
 	if ev.Data != nil && len(ev.Data.Raw) > 0 {
@@ -99,7 +114,7 @@ func parseStripeEvent(body []byte, header http.Header, secret string) (PaymentEv
 			Metadata map[string]string `json:"metadata"`
 		}
 		if err := json.Unmarshal(ev.Data.Raw, &pi); err != nil {
-			return PaymentEvent{}, fmt.Errorf("%w: event object: %v", ErrInvalid, err)
+			return PaymentEvent{}, problem(ErrInvalid, "the event's data.object is not a JSON object")
 		}
 		if pi.Object == "payment_intent" {
 			out.IntentID, out.OrderID = pi.ID, pi.Metadata["order_id"]

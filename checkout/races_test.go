@@ -43,7 +43,9 @@ func deliver(t *testing.T, g *gw, body []byte, sig string) resp {
 	_, _ = fmt.Fprint(&b)
 	buf := make([]byte, 4096)
 	n, _ := r.Body.Read(buf)
-	return resp{status: r.StatusCode, header: r.Header, body: buf[:n]}
+	out := resp{status: r.StatusCode, header: r.Header, body: buf[:n]}
+	checkProblemWording(t, "POST /v1/webhooks/stripe", out)
+	return out
 }
 
 func seatStates(t *testing.T, e *env, event string) map[string]boxofficev1.SeatState {
@@ -236,21 +238,26 @@ func TestWebhookSignatureFailures(t *testing.T) {
 	_, staleSig := checkout.SignWebhook(webhookSecret, "evt_1", "payment_intent.succeeded", intent, oid, time.Now().Add(-time.Hour))
 	tampered := []byte(strings.Replace(string(good), "evt_1", "evt_2", 1))
 	cases := []struct {
-		name string
-		body []byte
-		sig  string
+		name   string
+		body   []byte
+		sig    string
+		detail string
 	}{
-		{"no signature", good, ""},
-		{"wrong secret", good, wrongSecretSig},
-		{"stale timestamp", good, staleSig},
-		{"tampered body", tampered, goodSig},
-		{"garbage header", good, "t=1,v1=deadbeef"},
+		{"no signature", good, "", "no Stripe-Signature header"},
+		{"wrong secret", good, wrongSecretSig, "no v1 signature in Stripe-Signature matches the body and the webhook secret"},
+		{"stale timestamp", good, staleSig, "the Stripe-Signature timestamp is more than 5m0s from now"},
+		{"tampered body", tampered, goodSig, "no v1 signature in Stripe-Signature matches the body and the webhook secret"},
+		{"garbage header", good, "t=1,v1=deadbeef", "the Stripe-Signature timestamp is more than 5m0s from now"},
+		{"malformed header", good, "sig", "the Stripe-Signature header is not t=<unix time>,v1=<hex signature>"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := deliver(t, a, c.body, c.sig)
 			if r.status != 400 || !strings.Contains(string(r.body), "bad-signature") {
 				t.Fatalf("got %d %s", r.status, r.body)
+			}
+			if detail := str(r.json(t), "detail"); detail != c.detail {
+				t.Fatalf("detail %q, want %q", detail, c.detail)
 			}
 		})
 	}

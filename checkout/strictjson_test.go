@@ -21,7 +21,9 @@ func (g *gw) rawPost(path, token, body string) resp {
 	}
 	defer r.Body.Close()
 	b, _ := io.ReadAll(r.Body)
-	return resp{r.StatusCode, r.Header, b}
+	out := resp{r.StatusCode, r.Header, b}
+	checkProblemWording(g.t, "POST "+path, out)
+	return out
 }
 
 // problemDetail checks that r is a 400 invalid-request problem and

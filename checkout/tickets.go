@@ -94,8 +94,11 @@ type ticketView struct {
 	OrderID   string `json:"order_id"`
 	PriceTier string `json:"price_tier"`
 	Owner     string `json:"owner"`
-	State     string `json:"state"`
-	QRID      string `json:"qr_id"`
+	// State is valid, checked_in (admitted at the door: see CheckedInAt)
+	// or revoked (refunded). A ticket transferred away is no longer the
+	// caller's and is not found.
+	State string `json:"state"`
+	QRID  string `json:"qr_id"`
 	// QRPayload is the signed part of the QR; the app appends "." and the
 	// current code of TOTPSecret to make the QR's text.
 	QRPayload string `json:"qr_payload,omitempty"`
@@ -130,6 +133,28 @@ func newTicketKeys(cfg Config) *ticketKeys {
 	return k
 }
 
+// Ticket ids. The cluster names a ticket "<event>/<shard>/<n>" (Sell's
+// answer, Refund's request); the gateway spells the same id with '~' for
+// '/' ("<event>~<shard>~<n>") so that it is one URL path segment and one
+// store key segment. Event ids never contain '~' (or '/'), so the two
+// spellings map one to one: GatewayTicketID and ClusterTicketID are the
+// only places that convert.
+const ticketIDDescription = "The gateway's ticket id, <event>~<shard>~<n>: the cluster's ticket id (<event>/<shard>/<n>, as gRPC Sell answers it) with each '/' spelled '~'."
+
+// GatewayTicketID is the gateway's spelling of a cluster ticket id.
+func GatewayTicketID(clusterID string) string { return strings.ReplaceAll(clusterID, "/", "~") }
+
+// ClusterTicketID is the cluster's spelling of a gateway ticket id.
+func ClusterTicketID(gatewayID string) string { return strings.ReplaceAll(gatewayID, "~", "/") }
+
+// Ticket states in a ticket view. A ticket record is valid or revoked; a
+// valid ticket the door has admitted reads as checked_in (with
+// checked_in_at), so an app never shows a used ticket as unused.
+const (
+	ticketStateValid     = "valid"
+	ticketStateCheckedIn = "checked_in"
+)
+
 func ticketKey(id string) string { return "ticket/" + id }
 
 func fanTicketKey(fan, id string) string { return "fanticket/" + fan + "/" + id }
@@ -146,6 +171,9 @@ func (g *Gateway) ticketView(t ticketRecord, owner bool) ticketView {
 	if t.CheckIn != nil {
 		at := t.CheckIn.At
 		v.CheckedInAt = &at
+		if t.State == ticketStateValid {
+			v.State = ticketStateCheckedIn
+		}
 	}
 	if owner && t.State == "valid" {
 		v.QRPayload = g.signQR(t)

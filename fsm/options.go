@@ -24,6 +24,14 @@ var (
 	ErrInvalidOptions = errors.New("fsm: invalid options")
 )
 
+// notFoundError is a read's ErrNotFound whose message says, on its own, what
+// was not found (`hold "h1" not found in event "e1"`): callers show it to
+// API clients as it is, without this package's name in front.
+type notFoundError string
+
+func (e notFoundError) Error() string        { return string(e) }
+func (e notFoundError) Is(target error) bool { return target == ErrNotFound }
+
 // Limits. Every size that a command can make the state machine allocate or
 // walk is bounded; a command over a limit is refused with CODE_TOO_LARGE (or
 // CODE_INVALID for a malformed venue) and changes nothing.

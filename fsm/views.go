@@ -160,7 +160,7 @@ func (sh *shard) eventConfig() EventConfig {
 func (s *Store) readShard(eventID string, shardNumber uint32) (*shard, error) {
 	sh := s.shards[shardKey{eventID, shardNumber}]
 	if sh == nil {
-		return nil, fmt.Errorf("%w: event %q shard %d", ErrNotFound, eventID, shardNumber)
+		return nil, notFoundError(fmt.Sprintf("event %q shard %d not found", eventID, shardNumber))
 	}
 	return sh, nil
 }
@@ -255,7 +255,7 @@ func (s *Store) GetHold(eventID string, shardNumber uint32, holdID string) (*Hol
 	}
 	slot, ok := sh.holdSlot(holdID)
 	if !ok {
-		return nil, fmt.Errorf("%w: hold %q in event %q shard %d", ErrNotFound, holdID, eventID, shardNumber)
+		return nil, notFoundError(fmt.Sprintf("hold %q not found in event %q", holdID, eventID))
 	}
 	h := &sh.holds[slot]
 	info := &HoldInfo{

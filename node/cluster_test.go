@@ -39,6 +39,29 @@ func reasonOf(err error) string {
 	return ""
 }
 
+// errorMetadata returns the ErrorInfo metadata of a status error.
+func errorMetadata(err error) map[string]string {
+	st, _ := status.FromError(err)
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info.Metadata
+		}
+	}
+	return nil
+}
+
+// internalText returns the first piece of internal text in a refusal's
+// message: a package prefix, a Go type description, a formatting error or a
+// protobuf library error. A caller must never see any of them.
+func internalText(message string) string {
+	for _, s := range []string{"fsm:", "node:", "cluster:", "Go struct", "%!", "proto:", "raft:", "bolt"} {
+		if strings.Contains(message, s) {
+			return s
+		}
+	}
+	return ""
+}
+
 // seatStates reads the whole seat map linearizably from node i.
 func seatStates(t *testing.T, tc *testCluster, i int, eventID string) map[string]*boxofficev1.Seat {
 	t.Helper()
@@ -188,6 +211,10 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 			_, err := inv.Release(ctx, &boxofficev1.ReleaseRequest{RequestId: "x11", EventId: "ev1", HoldId: "garbage", Holder: "alice"})
 			return err
 		}, codes.InvalidArgument, ReasonInvalidRequest},
+		{"unknown hold", func() error {
+			_, err := inv.GetHold(ctx, &boxofficev1.GetHoldRequest{EventId: "ev1", HoldId: cluster.NewHoldID("ev1", "never-held", []uint32{0})})
+			return err
+		}, codes.NotFound, ReasonNotFound},
 		{"unknown order", func() error {
 			_, err := inv.Refund(ctx, &boxofficev1.RefundRequest{RequestId: "x12", EventId: "ev1", OrderId: "never", TicketIds: []string{"ev1/0/1"}})
 			return err
@@ -197,6 +224,9 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 			return err
 		}, codes.InvalidArgument, ReasonInvalidRequest},
 	}
+	// The seats a refusal must name, in its message and in ErrorInfo
+	// metadata "seat_ids".
+	seatsNamed := map[string][]string{"unknown seat": {"S1-R1-99"}, "seat taken": {"S0-R1-1"}}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			err := c.call()
@@ -206,8 +236,22 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 			if got := reasonOf(err); got != c.reason {
 				t.Fatalf("got reason %q, want %q (%v)", got, c.reason, err)
 			}
-			if msg := status.Convert(err).Message(); len(msg) < 10 {
+			msg := status.Convert(err).Message()
+			if len(msg) < 10 {
 				t.Fatalf("message %q does not tell a developer what to fix", msg)
+			}
+			if leak := internalText(msg); leak != "" {
+				t.Fatalf("message %q shows the internal text %q to a caller", msg, leak)
+			}
+			if want, ok := seatsNamed[c.name]; ok {
+				if got := errorMetadata(err)[MetadataSeatIDs]; got != strings.Join(want, ",") {
+					t.Fatalf("metadata seat_ids = %q, want %q (%v)", got, strings.Join(want, ","), err)
+				}
+				for _, id := range want {
+					if !strings.Contains(msg, id) {
+						t.Fatalf("message %q does not name seat %s", msg, id)
+					}
+				}
 			}
 		})
 	}

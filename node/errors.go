@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"strconv"
+	"strings"
 
 	"github.com/hashicorp/raft"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -201,17 +204,65 @@ func toStatus(ctx context.Context, err error) error {
 	case errors.Is(err, context.Canceled):
 		code = codes.Canceled
 	}
-	st := status.New(code, err.Error())
+	message := err.Error()
+	if ref != nil && len(ref.SeatIDs) > 0 {
+		message = withSeatList(message, ref.SeatIDs)
+	}
+	st := status.New(code, message)
 	if reason != "" {
 		info := &errdetails.ErrorInfo{Reason: reason, Domain: errorDomain}
 		if ref != nil {
 			info.Metadata = ref.Metadata
+			if len(ref.SeatIDs) > 0 {
+				info.Metadata = seatMetadata(ref.Metadata, ref.SeatIDs)
+			}
 		}
 		if withDetails, derr := st.WithDetails(info); derr == nil {
 			st = withDetails
 		}
 	}
 	return st.Err()
+}
+
+// Seat ids a refusal names. The message lists the first seatsInMessageMax
+// so a person reading a log sees which seats; ErrorInfo metadata
+// "seat_ids" (comma-separated) carries the first seatsInMetadataMax for a
+// program and "seat_count" the total, so a refusal of a 100-seat hold
+// stays a small status.
+const (
+	seatsInMessageMax  = 10
+	seatsInMetadataMax = 100
+	// MetadataSeatIDs and MetadataSeatCount are the ErrorInfo metadata keys
+	// of SEAT_UNAVAILABLE, NOT_FOUND (unknown seats) and INVALID_REQUEST
+	// (malformed seat ids) refusals.
+	MetadataSeatIDs   = "seat_ids"
+	MetadataSeatCount = "seat_count"
+)
+
+// withSeatList appends up to seatsInMessageMax seat ids to a refusal's
+// message, unless the message already names its only seat.
+func withSeatList(message string, seatIDs []string) string {
+	if len(seatIDs) == 1 && strings.Contains(message, seatIDs[0]) {
+		return message
+	}
+	shown := seatIDs[:min(len(seatIDs), seatsInMessageMax)]
+	var b strings.Builder
+	b.WriteString(message)
+	b.WriteString(": ")
+	b.WriteString(strings.Join(shown, ", "))
+	if more := len(seatIDs) - len(shown); more > 0 {
+		fmt.Fprintf(&b, " and %d more", more)
+	}
+	return b.String()
+}
+
+// seatMetadata returns base plus the seat ids and their count.
+func seatMetadata(base map[string]string, seatIDs []string) map[string]string {
+	out := make(map[string]string, len(base)+2)
+	maps.Copy(out, base)
+	out[MetadataSeatIDs] = strings.Join(seatIDs[:min(len(seatIDs), seatsInMetadataMax)], ",")
+	out[MetadataSeatCount] = strconv.Itoa(len(seatIDs))
+	return out
 }
 
 // isRaftLeadershipChange reports raft's errors for "leadership is moving or
@@ -231,4 +282,12 @@ func invalid(format string, args ...any) error {
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
 
-func wrapNotFound(err error) error { return fmt.Errorf("%w: %v", ErrNotFound, err) }
+// wrapNotFound marks a state machine read's "not found" as ErrNotFound and
+// keeps its message, which already says what was not found
+// (`hold "h1" not found in event "e1"`).
+func wrapNotFound(err error) error { return &notFoundError{err: err} }
+
+type notFoundError struct{ err error }
+
+func (e *notFoundError) Error() string   { return e.err.Error() }
+func (e *notFoundError) Unwrap() []error { return []error{ErrNotFound, e.err} }

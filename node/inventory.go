@@ -1143,7 +1143,7 @@ func (s *inventoryService) Watch(req *boxofficev1.WatchRequest, stream boxoffice
 			// applies from now on. (This was answered OUT_OF_RANGE, which
 			// sent the client to re-read a seat map for nothing.)
 		case errors.Is(err, fsm.ErrChangesCompacted):
-			return status.Errorf(codes.OutOfRange, "shard %d position %d is older than the retained change log: read the seat map again and watch from its positions (%v)", n, pos, err)
+			return status.Errorf(codes.OutOfRange, "shard %d position %d is older than the retained change log: read the seat map again and watch from its positions", n, pos)
 		case err != nil:
 			return toStatus(ctx, err)
 		}

@@ -134,7 +134,10 @@ type eventRoute struct {
 // Dial connects to the cluster at cfg.Addrs and learns its nodes. It returns
 // once a node has answered Cluster.Status, so that a wrong address or TLS
 // setting shows at start-up; it gives up when ctx ends, or after
-// cfg.RetryTimeout if ctx has no deadline.
+// cfg.RetryTimeout if ctx has no deadline. When no node answers, Dial
+// probes up to three of the addresses with a TLS handshake (at most 2 s
+// each, even past ctx's deadline) and, if a node's TLS setting differs
+// from cfg.TLS, returns a *TLSMismatchError that says which.
 func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -165,6 +168,15 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	if _, err := c.Status(ctx); err != nil {
 		c.Close()
+		if status.Code(err) == codes.Unavailable || status.Code(err) == codes.DeadlineExceeded {
+			// Name the TLS setting that differs rather than gRPC's
+			// "error reading server preface: EOF".
+			for _, addr := range c.live[:min(len(c.live), tlsProbesMax)] {
+				if mismatch := tlsMismatch(context.WithoutCancel(ctx), addr, cfg.TLS); mismatch != nil {
+					return nil, fmt.Errorf("boxoffice client: %w", mismatch)
+				}
+			}
+		}
 		return nil, fmt.Errorf("boxoffice client: no node of %v answered: %w", cfg.Addrs, err)
 	}
 	return c, nil

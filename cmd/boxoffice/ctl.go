@@ -367,7 +367,13 @@ func (e *ctlEnv) dial(ctx context.Context) (*client.Client, error) {
 		return nil, fmt.Errorf("%w: --addr: %v", errCtlUsage, err)
 	}
 	c, err := client.Dial(ctx, cfg)
-	if err != nil {
+	var mismatch *client.TLSMismatchError
+	switch {
+	case errors.As(err, &mismatch) && mismatch.NodeSpeaksTLS:
+		return nil, fmt.Errorf("%s: %w: pass --tls-ca (the CA that signed the nodes' certificates) and --tls-cert, --tls-key (a client certificate it signed; `boxoffice certs` issues both)", mismatch.Addr, client.ErrNodeRequiresTLS)
+	case errors.As(err, &mismatch):
+		return nil, fmt.Errorf("%s: %w: drop --tls-ca, --tls-cert and --tls-key for this node", mismatch.Addr, client.ErrNodeIsPlaintext)
+	case err != nil:
 		return nil, err
 	}
 	e.client = c

@@ -112,7 +112,13 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return errors.New("--tls-cert and --tls-key go together")
 	}
 	c, err := client.Dial(ctx, client.Config{Addrs: strings.Split(*clusterAddrs, ","), TLS: clusterTLS, Logger: logger})
-	if err != nil {
+	var mismatch *client.TLSMismatchError
+	switch {
+	case errors.As(err, &mismatch) && mismatch.NodeSpeaksTLS:
+		return fmt.Errorf("--cluster %s: %w: pass --cluster-tls-ca, --cluster-tls-cert and --cluster-tls-key (a gateway certificate)", mismatch.Addr, client.ErrNodeRequiresTLS)
+	case errors.As(err, &mismatch):
+		return fmt.Errorf("--cluster %s: %w: drop --cluster-tls-ca, --cluster-tls-cert and --cluster-tls-key for this cluster", mismatch.Addr, client.ErrNodeIsPlaintext)
+	case err != nil:
 		return fmt.Errorf("--cluster: %w", err)
 	}
 	defer c.Close()

@@ -15,6 +15,12 @@
 //   NOT_FOUND           unknown event, seat, pool, hold or order; a Refund's ticket
 //                       that is not a sold ticket of its order (TICKET_NOT_IN_ORDER)
 //   ABORTED             a requested seat is held or sold by someone else (SEAT_UNAVAILABLE)
+//
+// A refusal about particular seats (SEAT_UNAVAILABLE, NOT_FOUND for unknown
+// seats, INVALID_REQUEST for malformed seat ids) names them: the message
+// lists the first 10, ErrorInfo metadata "seat_ids" holds the first 100
+// (comma-separated) and "seat_count" the total.
+//
 //   RESOURCE_EXHAUSTED  best-available or GA found too few seats (NOT_ENOUGH_SEATS),
 //                       or a server queue is full (BUSY: retry with backoff),
 //                       or the client has as many streams open on the node as
