@@ -54,6 +54,15 @@ func (e *TLSMismatchError) Unwrap() error {
 	return ErrNodeIsPlaintext
 }
 
+// CheckTLS asks addr whether it speaks TLS and returns a *TLSMismatchError
+// when that differs from clientTLS (nil: plaintext), or nil when they agree
+// or the node could not be asked. Dial does this itself when its first call
+// fails; tools that make their own gRPC connections call it after a
+// failure to say which setting to change.
+func CheckTLS(ctx context.Context, addr string, clientTLS *tls.Config) error {
+	return tlsMismatch(ctx, addr, clientTLS)
+}
+
 // tlsMismatch returns a *TLSMismatchError when addr's TLS setting differs
 // from the client's, or nil when they agree or the probe could not tell
 // (address unreachable, not a host:port).

@@ -367,17 +367,24 @@ func (e *ctlEnv) dial(ctx context.Context) (*client.Client, error) {
 		return nil, fmt.Errorf("%w: --addr: %v", errCtlUsage, err)
 	}
 	c, err := client.Dial(ctx, cfg)
-	var mismatch *client.TLSMismatchError
-	switch {
-	case errors.As(err, &mismatch) && mismatch.NodeSpeaksTLS:
-		return nil, fmt.Errorf("%s: %w: pass --tls-ca (the CA that signed the nodes' certificates) and --tls-cert, --tls-key (a client certificate it signed; `boxoffice certs` issues both)", mismatch.Addr, client.ErrNodeRequiresTLS)
-	case errors.As(err, &mismatch):
-		return nil, fmt.Errorf("%s: %w: drop --tls-ca, --tls-cert and --tls-key for this node", mismatch.Addr, client.ErrNodeIsPlaintext)
-	case err != nil:
-		return nil, err
+	if err != nil {
+		return nil, ctlTLSAdvice(err)
 	}
 	e.client = c
 	return c, nil
+}
+
+// ctlTLSAdvice turns the Go client's *TLSMismatchError into the ctl flags
+// to pass or drop; other errors pass unchanged.
+func ctlTLSAdvice(err error) error {
+	var mismatch *client.TLSMismatchError
+	switch {
+	case errors.As(err, &mismatch) && mismatch.NodeSpeaksTLS:
+		return fmt.Errorf("%s: %w: pass --tls-ca (the CA that signed the nodes' certificates) and --tls-cert, --tls-key (a client certificate it signed; `boxoffice certs` issues both)", mismatch.Addr, client.ErrNodeRequiresTLS)
+	case errors.As(err, &mismatch):
+		return fmt.Errorf("%s: %w: drop --tls-ca, --tls-cert and --tls-key for this node", mismatch.Addr, client.ErrNodeIsPlaintext)
+	}
+	return err
 }
 
 func (e *ctlEnv) close() {
@@ -527,6 +534,11 @@ func ctlEachAddr(ctx context.Context, e *ctlEnv, call func(context.Context, boxo
 		}
 		if ctx.Err() != nil || !ctlNextAddrMayAnswer(err) {
 			return "", failed, err
+		}
+		if status.Code(err) == codes.Unavailable {
+			if mismatch := client.CheckTLS(ctx, addr, tlsConfig); mismatch != nil {
+				err = ctlTLSAdvice(mismatch)
+			}
 		}
 		failed = append(failed, fmt.Sprintf("%s: %s", addr, ctlDescribeError(err)))
 	}
