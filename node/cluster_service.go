@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -66,13 +67,15 @@ func (c *clusterService) Status(ctx context.Context, req *boxofficev1.StatusRequ
 				cancel()
 				if err == nil {
 					groups = r.Groups
+					h.lastSeen.record(groups, time.Now())
 				}
 			}
 			if err != nil {
 				for _, g := range snap.Groups {
 					if slices.Contains(g.Replicas, n.NodeId) {
-						groups = append(groups, &boxofficev1.GroupStatus{GroupId: g.GroupId,
-							Replicas: []*boxofficev1.ReplicaStatus{{NodeId: n.NodeId, RaftState: "unreachable"}}})
+						down := &boxofficev1.ReplicaStatus{NodeId: n.NodeId, RaftState: "unreachable"}
+						h.lastSeen.fill(g.GroupId, down)
+						groups = append(groups, &boxofficev1.GroupStatus{GroupId: g.GroupId, Replicas: []*boxofficev1.ReplicaStatus{down}})
 					}
 				}
 			}
@@ -82,6 +85,7 @@ func (c *clusterService) Status(ctx context.Context, req *boxofficev1.StatusRequ
 		}(n)
 	}
 	wg.Wait()
+	h.lastSeen.prune(snap)
 	for _, id := range sortedKeys(byGroup) {
 		g := byGroup[id]
 		slices.SortFunc(g.Replicas, func(a, b *boxofficev1.ReplicaStatus) int {
@@ -196,4 +200,61 @@ func (c *clusterService) Routing(ctx context.Context, req *boxofficev1.RoutingRe
 		resp.Shards = append(resp.Shards, route)
 	}
 	return resp, nil
+}
+
+// replicaMemory is what this node last heard, through Status, from each
+// other node's replica of each group, so that a replica whose node is down
+// shows its last known role instead of nothing. It holds at most one entry
+// per replica the catalog lists (prune drops the others).
+type replicaMemory struct {
+	mu   sync.Mutex
+	seen map[[2]string]lastReplica // (group, node)
+}
+
+type lastReplica struct {
+	state string
+	voter bool
+	term  uint64
+	at    time.Time
+}
+
+func (m *replicaMemory) record(groups []*boxofficev1.GroupStatus, now time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.seen == nil {
+		m.seen = map[[2]string]lastReplica{}
+	}
+	for _, g := range groups {
+		for _, r := range g.Replicas {
+			if r.RaftState != "unreachable" {
+				m.seen[[2]string{g.GroupId, r.NodeId}] = lastReplica{state: r.RaftState, voter: r.Voter, term: r.Term, at: now}
+			}
+		}
+	}
+}
+
+func (m *replicaMemory) fill(groupID string, down *boxofficev1.ReplicaStatus) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if last, ok := m.seen[[2]string{groupID, down.NodeId}]; ok {
+		down.LastKnownRaftState, down.LastKnownVoter, down.LastKnownTerm = last.state, last.voter, last.term
+		down.LastSeenUnixMs = last.at.UnixMilli()
+	}
+}
+
+// prune forgets replicas the catalog no longer lists.
+func (m *replicaMemory) prune(snap *nodepb.CatalogSnapshot) {
+	listed := map[[2]string]bool{}
+	for _, g := range snap.Groups {
+		for _, n := range g.Replicas {
+			listed[[2]string{g.GroupId, n}] = true
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k := range m.seen {
+		if !listed[k] {
+			delete(m.seen, k)
+		}
+	}
 }

@@ -79,6 +79,7 @@ type Host struct {
 	catalog     *Catalog
 	meta        *group
 	hub         *watchHub
+	lastSeen    replicaMemory // Status: each other replica's last answer
 	peers       *peerClients
 
 	mu     sync.RWMutex

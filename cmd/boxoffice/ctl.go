@@ -639,6 +639,14 @@ func ctlFormatReplica(g *boxofficev1.GroupStatus, r *boxofficev1.ReplicaStatus) 
 	id := r.GetNodeId()
 	if r.GetRaftState() == ctlReplicaDown {
 		var known []string
+		if last := r.GetLastKnownRaftState(); last != "" {
+			role := "voter"
+			if !r.GetLastKnownVoter() {
+				role = "nonvoter"
+			}
+			ago := time.Since(time.UnixMilli(r.GetLastSeenUnixMs())).Round(time.Second)
+			known = append(known, fmt.Sprintf("last seen %s %s t%d, %s ago", last, role, r.GetLastKnownTerm(), ago))
+		}
 		if slices.Contains(g.GetConfiguration(), id) {
 			known = append(known, "in the leader's configuration")
 		} else if len(g.GetConfiguration()) == 0 {

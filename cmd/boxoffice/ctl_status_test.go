@@ -76,12 +76,19 @@ func TestCtlStatusDownReplica(t *testing.T) {
 			Replicas: []*boxofficev1.ReplicaStatus{
 				{NodeId: "n1", RaftState: "Leader", AppliedIndex: 7, CommitIndex: 7, Term: 2, Voter: true},
 				{NodeId: "n2", RaftState: ctlReplicaDown},
-			}}}})
+			}},
+			{GroupId: "g2", LeaderNodeId: "n1", Configuration: []string{"n1", "n2"},
+				Replicas: []*boxofficev1.ReplicaStatus{
+					{NodeId: "n1", RaftState: "Leader", AppliedIndex: 9, CommitIndex: 9, Term: 3, Voter: true},
+					{NodeId: "n2", RaftState: ctlReplicaDown, LastKnownRaftState: "Follower", LastKnownVoter: true, LastKnownTerm: 3,
+						LastSeenUnixMs: time.Now().Add(-12 * time.Second).UnixMilli()},
+				}}}})
 	stdout, _, err := ctl(t, context.Background(), addr, "status")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"n2=DOWN (in the leader's configuration, preferred leader)", "DOWN (dead)", "answered by n1 (--addr " + fake.Addrs()[0] + ")"} {
+	for _, want := range []string{"n2=DOWN (in the leader's configuration, preferred leader)", "DOWN (dead)",
+		"n2=DOWN (last seen Follower voter t3, 12s ago, in the leader's configuration)", "answered by n1 (--addr " + fake.Addrs()[0] + ")"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("status does not say %q:\n%s", want, stdout)
 		}
@@ -151,6 +158,17 @@ func TestCtlStatusOnProcesses(t *testing.T) {
 		t.Fatalf("status --wait: %v\n%s\n%s", err, stdout, log)
 	}
 
+	// n1 hears from n3 (and remembers its role) once n3 answers a status.
+	for {
+		out, _, err := ctl(t, ctx, "--addr", pc.grpcAddr(0), "status")
+		if err == nil && !strings.Contains(out, "n3=DOWN") && strings.Contains(out, "n3=") {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("n1 never heard from n3: %v\n%s", err, out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	pc.kill(2)
 	var stdout string
 	for {
@@ -164,7 +182,9 @@ func TestCtlStatusOnProcesses(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	for _, want := range []string{"answered by n1 (--addr " + pc.grpcAddr(0) + "), because the addresses before it did not answer", pc.grpcAddr(2) + ": "} {
+	// n1 answered the status before the kill, so it tells n3's last role.
+	for _, want := range []string{"answered by n1 (--addr " + pc.grpcAddr(0) + "), because the addresses before it did not answer", pc.grpcAddr(2) + ": ",
+		"n3=DOWN (last seen "} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("status does not say %q:\n%s", want, stdout)
 		}

@@ -3716,8 +3716,15 @@ type ReplicaStatus struct {
 	// groups only): replicas at the same index must have the same hash.
 	StateHash      string `protobuf:"bytes,8,opt,name=state_hash,json=stateHash,proto3" json:"state_hash,omitempty"`
 	StateHashIndex uint64 `protobuf:"varint,9,opt,name=state_hash_index,json=stateHashIndex,proto3" json:"state_hash_index,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// For an "unreachable" replica: what the answering node last heard from
+	// it (its raft_state, voter and term then, and when, in Unix ms); empty
+	// when it has not heard from it since it started.
+	LastKnownRaftState string `protobuf:"bytes,10,opt,name=last_known_raft_state,json=lastKnownRaftState,proto3" json:"last_known_raft_state,omitempty"`
+	LastKnownVoter     bool   `protobuf:"varint,11,opt,name=last_known_voter,json=lastKnownVoter,proto3" json:"last_known_voter,omitempty"`
+	LastKnownTerm      uint64 `protobuf:"varint,12,opt,name=last_known_term,json=lastKnownTerm,proto3" json:"last_known_term,omitempty"`
+	LastSeenUnixMs     int64  `protobuf:"varint,13,opt,name=last_seen_unix_ms,json=lastSeenUnixMs,proto3" json:"last_seen_unix_ms,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *ReplicaStatus) Reset() {
@@ -3809,6 +3816,34 @@ func (x *ReplicaStatus) GetStateHash() string {
 func (x *ReplicaStatus) GetStateHashIndex() uint64 {
 	if x != nil {
 		return x.StateHashIndex
+	}
+	return 0
+}
+
+func (x *ReplicaStatus) GetLastKnownRaftState() string {
+	if x != nil {
+		return x.LastKnownRaftState
+	}
+	return ""
+}
+
+func (x *ReplicaStatus) GetLastKnownVoter() bool {
+	if x != nil {
+		return x.LastKnownVoter
+	}
+	return false
+}
+
+func (x *ReplicaStatus) GetLastKnownTerm() uint64 {
+	if x != nil {
+		return x.LastKnownTerm
+	}
+	return 0
+}
+
+func (x *ReplicaStatus) GetLastSeenUnixMs() int64 {
+	if x != nil {
+		return x.LastSeenUnixMs
 	}
 	return 0
 }
@@ -5143,7 +5178,7 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\thttp_addr\x18\x04 \x01(\tR\bhttpAddr\x12\x1f\n" +
 	"\vgossip_addr\x18\x05 \x01(\tR\n" +
 	"gossipAddr\x12\x14\n" +
-	"\x05state\x18\x06 \x01(\tR\x05state\"\xa8\x02\n" +
+	"\x05state\x18\x06 \x01(\tR\x05state\"\xd8\x03\n" +
 	"\rReplicaStatus\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x1d\n" +
 	"\n" +
@@ -5155,7 +5190,12 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x05voter\x18\a \x01(\bR\x05voter\x12\x1d\n" +
 	"\n" +
 	"state_hash\x18\b \x01(\tR\tstateHash\x12(\n" +
-	"\x10state_hash_index\x18\t \x01(\x04R\x0estateHashIndex\"\xfe\x01\n" +
+	"\x10state_hash_index\x18\t \x01(\x04R\x0estateHashIndex\x121\n" +
+	"\x15last_known_raft_state\x18\n" +
+	" \x01(\tR\x12lastKnownRaftState\x12(\n" +
+	"\x10last_known_voter\x18\v \x01(\bR\x0elastKnownVoter\x12&\n" +
+	"\x0flast_known_term\x18\f \x01(\x04R\rlastKnownTerm\x12)\n" +
+	"\x11last_seen_unix_ms\x18\r \x01(\x03R\x0elastSeenUnixMs\"\xfe\x01\n" +
 	"\vGroupStatus\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12$\n" +
 	"\x0eleader_node_id\x18\x02 \x01(\tR\fleaderNodeId\x127\n" +

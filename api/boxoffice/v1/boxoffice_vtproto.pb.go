@@ -3233,6 +3233,33 @@ func (m *ReplicaStatus) MarshalToSizedBufferVT(dAtA []byte) (int, error) {
 		i -= len(m.unknownFields)
 		copy(dAtA[i:], m.unknownFields)
 	}
+	if m.LastSeenUnixMs != 0 {
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(m.LastSeenUnixMs))
+		i--
+		dAtA[i] = 0x68
+	}
+	if m.LastKnownTerm != 0 {
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(m.LastKnownTerm))
+		i--
+		dAtA[i] = 0x60
+	}
+	if m.LastKnownVoter {
+		i--
+		if m.LastKnownVoter {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x58
+	}
+	if len(m.LastKnownRaftState) > 0 {
+		i -= len(m.LastKnownRaftState)
+		copy(dAtA[i:], m.LastKnownRaftState)
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(len(m.LastKnownRaftState)))
+		i--
+		dAtA[i] = 0x52
+	}
 	if m.StateHashIndex != 0 {
 		i = protohelpers.EncodeVarint(dAtA, i, uint64(m.StateHashIndex))
 		i--
@@ -5662,6 +5689,19 @@ func (m *ReplicaStatus) SizeVT() (n int) {
 	}
 	if m.StateHashIndex != 0 {
 		n += 1 + protohelpers.SizeOfVarint(uint64(m.StateHashIndex))
+	}
+	l = len(m.LastKnownRaftState)
+	if l > 0 {
+		n += 1 + l + protohelpers.SizeOfVarint(uint64(l))
+	}
+	if m.LastKnownVoter {
+		n += 2
+	}
+	if m.LastKnownTerm != 0 {
+		n += 1 + protohelpers.SizeOfVarint(uint64(m.LastKnownTerm))
+	}
+	if m.LastSeenUnixMs != 0 {
+		n += 1 + protohelpers.SizeOfVarint(uint64(m.LastSeenUnixMs))
 	}
 	n += len(m.unknownFields)
 	return n
@@ -14382,6 +14422,96 @@ func (m *ReplicaStatus) UnmarshalVT(dAtA []byte) error {
 				b := dAtA[iNdEx]
 				iNdEx++
 				m.StateHashIndex |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LastKnownRaftState", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protohelpers.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return protohelpers.ErrInvalidLength
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return protohelpers.ErrInvalidLength
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.LastKnownRaftState = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 11:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LastKnownVoter", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protohelpers.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.LastKnownVoter = bool(v != 0)
+		case 12:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LastKnownTerm", wireType)
+			}
+			m.LastKnownTerm = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protohelpers.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LastKnownTerm |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 13:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LastSeenUnixMs", wireType)
+			}
+			m.LastSeenUnixMs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protohelpers.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LastSeenUnixMs |= int64(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}
