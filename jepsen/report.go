@@ -174,7 +174,7 @@ func Summary(cfg *Config, res *Result) string {
 	for _, v := range limit(inv.Violations, 10) {
 		fmt.Fprintf(&b, "  %s\n", v)
 	}
-	fmt.Fprintf(&b, "replicas: %d problems\n", len(res.Convergence))
+	fmt.Fprintf(&b, "replicas: %d problems  (%d pairs of state hashes compared at equal applied index)\n", len(res.Convergence), res.HashComparisons)
 	for _, v := range limit(res.Convergence, 5) {
 		fmt.Fprintf(&b, "  %s\n", v)
 	}

@@ -94,6 +94,7 @@ type Result struct {
 	Resend          ResendResult // unknown mutations re-sent after healing
 	Retries         RetryResult  // acknowledged mutations retried and compared
 	Convergence     []string     // replica hash mismatches, or a failure to converge
+	HashComparisons int          // pairs of replica state hashes compared at equal indexes
 	Setup           error        // the run could not be carried out
 	Replay          string
 }
@@ -271,7 +272,9 @@ func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted: %w", ctx.Err())
 	}
-	res.Convergence = append(res.Convergence, converge(ctx, c)...)
+	convergence, compared := converge(ctx, c)
+	res.Convergence = append(res.Convergence, convergence...)
+	res.HashComparisons = compared
 	finals, problems := finalStates(ctx, c, ev)
 	res.Convergence = append(res.Convergence, problems...)
 	writeJSON(filepath.Join(res.Dir, "final-states.json"), finals)
@@ -443,22 +446,21 @@ func healEverything(c *cluster) error {
 
 // converge waits until, in every group, every replica reports the same
 // applied index and state-hash index; at equal state-hash indexes the
-// hashes must be equal (checked on every poll).
-func converge(ctx context.Context, c *cluster) []string {
+// hashes must be equal (checked on every poll). It returns the problems
+// and how many pairs of replica hashes it compared: a run whose replicas
+// were never compared has not shown that they agree, so no comparison at
+// all is a problem too.
+func converge(ctx context.Context, c *cluster) ([]string, int) {
 	deadline := time.Now().Add(convergeTimeout)
 	mismatches := map[string]bool{}
+	compared := 0
 	var lastGap string
 	for time.Now().Before(deadline) {
-		type replica struct {
-			node             string
-			applied, hashIdx uint64
-			hash             string
-		}
-		groups := map[string][]replica{}
+		groups := map[string][]replicaState{}
 		answered := 0
 		for _, n := range c.nodes {
 			cctx, cancel := context.WithTimeout(ctx, time.Second)
-			resp, err := c.clusterAPI(n.index).Status(cctx, &boxofficev1.StatusRequest{LocalOnly: true})
+			resp, err := c.clusterAPI(n.index).Status(cctx, &boxofficev1.StatusRequest{LocalOnly: true, IncludeStateHashes: true})
 			cancel()
 			if err != nil {
 				continue
@@ -469,7 +471,7 @@ func converge(ctx context.Context, c *cluster) []string {
 					if r.GetNodeId() != n.id {
 						continue
 					}
-					groups[g.GetGroupId()] = append(groups[g.GetGroupId()], replica{n.id, r.GetAppliedIndex(), r.GetStateHashIndex(), r.GetStateHash()})
+					groups[g.GetGroupId()] = append(groups[g.GetGroupId()], replicaState{n.id, r.GetAppliedIndex(), r.GetStateHashIndex(), r.GetStateHash()})
 				}
 			}
 		}
@@ -477,17 +479,13 @@ func converge(ctx context.Context, c *cluster) []string {
 		if answered < len(c.nodes) {
 			lastGap = fmt.Sprintf("%d of %d nodes answered Status", answered, len(c.nodes))
 		}
-		for id, reps := range groups {
-			for _, a := range reps {
-				for _, b := range reps {
-					if a.node < b.node && a.hashIdx == b.hashIdx && a.hash != "" && b.hash != "" && a.hash != b.hash {
-						mismatches[fmt.Sprintf("group %s: state hash differs at index %d: %s %s… vs %s %s…", id, a.hashIdx, a.node, a.hash[:12], b.node, b.hash[:12])] = true
-					}
-					if a.applied != b.applied || a.hashIdx != b.hashIdx {
-						lastGap = fmt.Sprintf("group %s: %s applied %d (hash@%d), %s applied %d (hash@%d)", id, a.node, a.applied, a.hashIdx, b.node, b.applied, b.hashIdx)
-					}
-				}
-			}
+		found, pairs, gap := compareReplicas(groups)
+		for _, m := range found {
+			mismatches[m] = true
+		}
+		compared += pairs
+		if gap != "" {
+			lastGap = gap
 		}
 		if lastGap == "" {
 			break
@@ -503,7 +501,44 @@ func converge(ctx context.Context, c *cluster) []string {
 	if lastGap != "" {
 		out = append(out, "replicas did not converge within "+convergeTimeout.String()+": "+lastGap)
 	}
-	return out
+	if compared == 0 {
+		out = append(out, "the replica check compared no state hashes (were they requested?)")
+	}
+	return out, compared
+}
+
+// replicaState is one replica's answer to Status.
+type replicaState struct {
+	node             string
+	applied, hashIdx uint64
+	hash             string
+}
+
+// compareReplicas compares, in each group, every pair of replicas: equal
+// state-hash indexes must have equal hashes. It returns the mismatches,
+// how many pairs of hashes it compared, and a gap when replicas are at
+// different indexes (not converged yet).
+func compareReplicas(groups map[string][]replicaState) (mismatches []string, compared int, gap string) {
+	for id, reps := range groups {
+		for _, a := range reps {
+			for _, b := range reps {
+				if a.node >= b.node {
+					continue
+				}
+				if a.hashIdx == b.hashIdx && a.hash != "" && b.hash != "" {
+					compared++
+					if a.hash != b.hash {
+						mismatches = append(mismatches, fmt.Sprintf("group %s: state hash differs at index %d: %s %s… vs %s %s…",
+							id, a.hashIdx, a.node, a.hash[:min(12, len(a.hash))], b.node, b.hash[:min(12, len(b.hash))]))
+					}
+				}
+				if a.applied != b.applied || a.hashIdx != b.hashIdx {
+					gap = fmt.Sprintf("group %s: %s applied %d (hash@%d), %s applied %d (hash@%d)", id, a.node, a.applied, a.hashIdx, b.node, b.applied, b.hashIdx)
+				}
+			}
+		}
+	}
+	return mismatches, compared, gap
 }
 
 // finalStates reads the whole event from every node with stale reads
