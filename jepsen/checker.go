@@ -112,6 +112,13 @@ func CheckFinal(history []Op, finals []FinalState, holdExpiryBound time.Duration
 			if len(f.Seats) != len(base.Seats) {
 				differ = append(differ, fmt.Sprintf("seat count %s: %d, %s: %d", base.Node, len(base.Seats), f.Node, len(f.Seats)))
 			}
+			// A hold's expiry is replicated time (the proposing leader's
+			// stamp): replicas that hold a seat must agree on when it ends.
+			for seat, expiry := range base.HoldExpiry {
+				if other, ok := f.HoldExpiry[seat]; ok && other != expiry {
+					differ = append(differ, fmt.Sprintf("%s hold expiry (%s: %d, %s: %d)", seat, base.Node, expiry, f.Node, other))
+				}
+			}
 			for id, p := range base.Pools {
 				if f.Pools[id] != p {
 					differ = append(differ, fmt.Sprintf("pool %s (%s: %+v, %s: %+v)", id, base.Node, p, f.Node, f.Pools[id]))

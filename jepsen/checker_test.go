@@ -155,6 +155,25 @@ func TestFinalChecksPoolsAndExpiry(t *testing.T) {
 	}
 }
 
+// TestFinalComparesHoldExpiryAcrossReplicas: two replicas that agree on a
+// seat's holder but not on when its hold ends (a replica that read its own
+// clock, say) differ, and the checker says so.
+func TestFinalComparesHoldExpiryAcrossReplicas(t *testing.T) {
+	now := time.Now().UnixMilli()
+	n1 := FinalState{Node: "n1", Seats: map[string]SeatView{"A-1": heldBy("A-1", "h1")},
+		HoldExpiry: map[string]int64{"A-1": now + 60_000}, Pools: map[string]PoolView{}, ReadAtUnixMs: now}
+	n2 := n1
+	n2.Node = "n2"
+	if inv := CheckFinal(nil, []FinalState{n1, n2}, time.Second); len(inv.Violations) != 0 {
+		t.Fatalf("replicas that agree: %v", inv.Violations)
+	}
+	n2.HoldExpiry = map[string]int64{"A-1": now + 61_000}
+	inv := CheckFinal(nil, []FinalState{n1, n2}, time.Second)
+	if !containsPrefix(inv.Violations, "replicas differ") || !strings.Contains(strings.Join(inv.Violations, " "), "hold expiry") {
+		t.Fatalf("replicas with different hold expiries: %v", inv.Violations)
+	}
+}
+
 func TestScheduleIsAFunctionOfTheSeed(t *testing.T) {
 	cfg := Profiles["ci"]
 	cfg.Seed = 42
