@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 )
 
 // Records the gateway can trust. The Store is the cluster's Records
@@ -144,31 +143,13 @@ func (s *sealer) open(storeKey string, value []byte) ([]byte, error) {
 	return body, nil
 }
 
-// untrustedLog remembers which keys were logged, so a forged record is
-// logged once per process, not once per read (bounded: cleared when full).
-type untrustedLog struct {
-	mu   sync.Mutex
-	seen map[string]struct{}
-}
-
+// untrustedLogKeysMax bounds the keys whose forged record was logged: a
+// forged record is logged once per process, not once per read.
 const untrustedLogKeysMax = 10_000
-
-func (l *untrustedLog) first(key string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if _, ok := l.seen[key]; ok {
-		return false
-	}
-	if l.seen == nil || len(l.seen) >= untrustedLogKeysMax {
-		l.seen = map[string]struct{}{}
-	}
-	l.seen[key] = struct{}{}
-	return true
-}
 
 func (g *Gateway) recordUntrusted(key string) {
 	g.metrics.forged.WithLabelValues(strings.SplitN(key, "/", 2)[0]).Inc()
-	if g.ticketing.untrustedSeen.first(key) {
+	if g.ticketing.untrustedSeen.add(key) {
 		g.cfg.Logger.Error("refusing a stored record whose seal does not verify (written by something other than a gateway, or with a key no longer in --record-key)", "key", key)
 	}
 }

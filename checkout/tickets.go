@@ -120,13 +120,14 @@ type ticketKeys struct {
 	kid           string                       // TicketKeyID of Config.TicketKey
 	public        map[string]ed25519.PublicKey // every accepted QR signing key by id
 	sealer        sealer
-	untrustedSeen untrustedLog
-	fans          fanSet
+	untrustedSeen boundedSet // keys whose forged record was logged (max untrustedLogKeysMax)
+	fans          boundedSet // fans with a fan/ record (max knownFansMax)
 }
 
 func newTicketKeys(cfg Config) *ticketKeys {
 	pub := cfg.TicketKey.Public().(ed25519.PublicKey)
-	k := &ticketKeys{kid: TicketKeyID(pub), public: map[string]ed25519.PublicKey{TicketKeyID(pub): pub}, sealer: sealer{ring: cfg.RecordKeys}}
+	k := &ticketKeys{kid: TicketKeyID(pub), public: map[string]ed25519.PublicKey{TicketKeyID(pub): pub}, sealer: sealer{ring: cfg.RecordKeys},
+		untrustedSeen: boundedSet{max: untrustedLogKeysMax}, fans: boundedSet{max: knownFansMax}}
 	for _, older := range cfg.TicketKeysOlder {
 		k.public[TicketKeyID(older)] = older
 	}
@@ -620,29 +621,38 @@ func (g *Gateway) checkin(c *call) (int, any, error) {
 // login) or send a request. Each gateway remembers the fans it has
 // recorded in a bounded set, so a fan costs one write per gateway process,
 // not one per request.
-type fanSet struct {
-	mu   sync.Mutex
-	seen map[string]struct{}
-}
-
 // knownFansMax bounds the set; when full it starts over (a forgotten fan
 // costs one more idempotent write).
 const knownFansMax = 100_000
 
-func (s *fanSet) has(fan string) bool {
+// boundedSet is a set of strings that starts over when it holds max of
+// them: a cache whose loss only costs repeated work. The zero value is
+// ready; max is set by the holder.
+type boundedSet struct {
+	mu   sync.Mutex
+	max  int
+	seen map[string]struct{}
+}
+
+func (s *boundedSet) has(key string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.seen[fan]
+	_, ok := s.seen[key]
 	return ok
 }
 
-func (s *fanSet) add(fan string) {
+// add puts key in the set and reports whether it was new.
+func (s *boundedSet) add(key string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.seen == nil || len(s.seen) >= knownFansMax {
+	if _, ok := s.seen[key]; ok {
+		return false
+	}
+	if s.seen == nil || len(s.seen) >= s.max {
 		s.seen = map[string]struct{}{}
 	}
-	s.seen[fan] = struct{}{}
+	s.seen[key] = struct{}{}
+	return true
 }
 
 // rememberFan records that fan exists (once per gateway process).

@@ -308,20 +308,8 @@ func ctlFindCommand(args []string) (ctlCommand, []string, bool) {
 func ctlCommandDefaults(fs *flag.FlagSet) string {
 	common := flag.NewFlagSet("", flag.ContinueOnError)
 	ctlNewOptions().register(common)
-	own := flag.NewFlagSet("", flag.ContinueOnError)
-	fs.VisitAll(func(f *flag.Flag) {
-		if common.Lookup(f.Name) == nil {
-			own.Var(f.Value, f.Name, f.Usage)
-			own.Lookup(f.Name).DefValue = f.DefValue
-		}
-	})
-	var b strings.Builder
-	own.SetOutput(&b)
-	own.PrintDefaults()
-	if b.Len() == 0 {
-		b.WriteString("  (none besides the common flags: boxoffice ctl -h)\n")
-	}
-	return b.String()
+	return flagDefaults(fs, func(name string) bool { return common.Lookup(name) == nil },
+		"  (none besides the common flags: boxoffice ctl -h)\n")
 }
 
 // parseInterspersed parses flags anywhere among the positional arguments

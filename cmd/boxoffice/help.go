@@ -82,18 +82,24 @@ func flagEnvName(flagName string) string {
 // visibleFlagDefaults prints fs's flags as PrintDefaults does, without
 // the hidden ones.
 func visibleFlagDefaults(fs *flag.FlagSet) string {
-	visible := flag.NewFlagSet("", flag.ContinueOnError)
+	return flagDefaults(fs, func(name string) bool { return !flagHidden(name) }, "  (none)\n")
+}
+
+// flagDefaults prints, as PrintDefaults does, the flags of fs that keep
+// selects, or none when there are none.
+func flagDefaults(fs *flag.FlagSet, keep func(name string) bool, none string) string {
+	kept := flag.NewFlagSet("", flag.ContinueOnError)
 	fs.VisitAll(func(f *flag.Flag) {
-		if !flagHidden(f.Name) {
-			visible.Var(f.Value, f.Name, f.Usage)
-			visible.Lookup(f.Name).DefValue = f.DefValue
+		if keep(f.Name) {
+			kept.Var(f.Value, f.Name, f.Usage)
+			kept.Lookup(f.Name).DefValue = f.DefValue
 		}
 	})
 	var b strings.Builder
-	visible.SetOutput(&b)
-	visible.PrintDefaults()
+	kept.SetOutput(&b)
+	kept.PrintDefaults()
 	if b.Len() == 0 {
-		b.WriteString("  (none)\n")
+		b.WriteString(none)
 	}
 	return b.String()
 }
