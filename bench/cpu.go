@@ -128,7 +128,10 @@ func cpuUsage(before, after cpuSnapshot, elapsed float64, ops int64) *CPUUsage {
 	if before.total > 0 && after.total >= before.total {
 		u.MachineCores = runtime.NumCPU()
 		if after.total > before.total { // else within one tick of /proc/stat
-			u.MachineBusyCores = float64(u.MachineCores) * (after.busy - before.busy) / (after.total - before.total)
+			// Busy is total minus idle, in floats, and Linux's iowait
+			// counter can step back: keep the share within [0, 1].
+			share := min(max((after.busy-before.busy)/(after.total-before.total), 0), 1)
+			u.MachineBusyCores = float64(u.MachineCores) * share
 		}
 	}
 	return u
