@@ -435,6 +435,12 @@ func TestRestartFromDiskAndSnapshotInstall(t *testing.T) {
 	if !installed {
 		t.Fatal("the lagging follower caught up without a snapshot; the test did not exercise InstallSnapshot")
 	}
+	if got := counterSum(t, tc.hosts[2], "boxoffice_raft_snapshots_installed_total"); got < 1 {
+		t.Fatalf("node 3 installed a snapshot but boxoffice_raft_snapshots_installed_total = %v", got)
+	}
+	if got := counterSum(t, tc.hosts[0], "boxoffice_raft_snapshots_taken_total") + counterSum(t, tc.hosts[1], "boxoffice_raft_snapshots_taken_total"); got < 1 {
+		t.Fatalf("nodes 1 and 2 truncated their logs but boxoffice_raft_snapshots_taken_total = %v", got)
+	}
 	// Restart every node from disk (snapshot + log replay).
 	tc.closeAll()
 	for i := range tc.hosts {
@@ -442,6 +448,10 @@ func TestRestartFromDiskAndSnapshotInstall(t *testing.T) {
 	}
 	tc.waitReady()
 	for i := range 3 {
+		// Each restored its own snapshot at start: not an install.
+		if got := counterSum(t, tc.hosts[i], "boxoffice_raft_snapshots_installed_total"); got != 0 {
+			t.Errorf("node %d after a restart from disk: boxoffice_raft_snapshots_installed_total = %v, want 0", i+1, got)
+		}
 		got := seatStates(t, tc, i, "ev1")
 		for id, w := range want {
 			if !proto.Equal(w, got[id]) {
@@ -541,6 +551,10 @@ func TestExpiredHoldIsSweptAndSeatIsFreeAgain(t *testing.T) {
 	}
 	if _, err := tc.inv(0).Sell(ctx, &boxofficev1.SellRequest{RequestId: "s", EventId: "ev1", HoldId: h.HoldId, Holder: "a", OrderId: "o", Buyer: "a"}); status.Code(err) == codes.OK {
 		t.Fatal("sold a swept hold")
+	}
+	// One hold (of two seats) expired: the leader that swept it counts it.
+	if got := clusterCounterSum(t, tc, "boxoffice_group_holds_swept_total", 1, 5*time.Second); got != 1 {
+		t.Fatalf("boxoffice_group_holds_swept_total summed over the nodes = %v, want 1", got)
 	}
 }
 

@@ -459,6 +459,9 @@ func (g GroupConfig) Validate() error {
 	if g.LeaderLeaseTimeout > g.HeartbeatTimeout || g.LeaderLeaseTimeout < 5*time.Millisecond {
 		bad("LeaderLeaseTimeout", g.LeaderLeaseTimeout, "must be 5ms..HeartbeatTimeout")
 	}
+	if g.SnapshotInterval < 10*time.Millisecond {
+		bad("SnapshotInterval", g.SnapshotInterval, "must be >= 10ms")
+	}
 	if g.BatchCommandsMax < 1 || g.BatchCommandsMax > 4096 {
 		bad("BatchCommandsMax", g.BatchCommandsMax, "must be 1..4096")
 	}

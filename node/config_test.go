@@ -3,6 +3,7 @@ package node
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestConfigBoundsDefaultsAndValidate: the stream and budget bounds have
@@ -29,6 +30,28 @@ func TestConfigBoundsDefaultsAndValidate(t *testing.T) {
 		tt.change(&c)
 		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Validate: %v, want an error naming %q", err, tt.want)
+		}
+	}
+}
+
+// TestSnapshotSettingsValidate: the small snapshot settings a test cluster
+// or the fault-injection harness uses are accepted; an interval Raft
+// cannot honour is refused, naming the field.
+func TestSnapshotSettingsValidate(t *testing.T) {
+	base := Config{NodeID: "n1", DataDir: t.TempDir(), Plaintext: true}
+	base.Group.SnapshotThreshold, base.Group.SnapshotInterval, base.Group.TrailingLogs = 256, time.Second, 128
+	c := base.WithDefaults()
+	if c.Group.SnapshotThreshold != 256 || c.Group.SnapshotInterval != time.Second || c.Group.TrailingLogs != 128 {
+		t.Fatalf("defaults changed the settings: %+v", c.Group)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []time.Duration{-time.Second, 5 * time.Millisecond} {
+		c := c
+		c.Group.SnapshotInterval = d
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "Group.SnapshotInterval = "+d.String()) {
+			t.Errorf("interval %s: %v, want an error naming Group.SnapshotInterval", d, err)
 		}
 	}
 }

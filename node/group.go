@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/boxoffice/boxoffice/fsm"
 	"github.com/boxoffice/boxoffice/fsm/fsmpb"
@@ -143,11 +144,18 @@ func (h *Host) openGroup(id string, machine raft.FSM, bootstrap []raft.Server) (
 	}
 	rc.LeaderWritesInParallel = !gc.SerialLeaderWrite
 	rc.NotifyCommit = !gc.ProposerWaitsForApply
-	r, err := raft.NewRaft(rc, machine, cached, logs, snaps, g.transport)
+	counted := &countingFSM{FSM: machine}
+	if m := h.metrics; m != nil {
+		counted.taken, counted.installed = m.snapshotsTaken.WithLabelValues(id), m.snapshotsInstalled.WithLabelValues(id)
+	}
+	r, err := raft.NewRaft(rc, counted, cached, logs, snaps, g.transport)
 	if err != nil {
 		_ = g.transport.Close()
 		return nil, fmt.Errorf("group %s: %w", id, err)
 	}
+	// From here on, a Restore is a snapshot sent by a leader: the restore
+	// of the group's own latest snapshot happens inside NewRaft.
+	counted.running.Store(true)
 	g.raft = r
 	if !hasState && len(bootstrap) > 0 {
 		err := r.BootstrapCluster(raft.Configuration{Servers: bootstrap}).Error()
@@ -615,6 +623,44 @@ func (f *dataFSM) Snapshot() (raft.FSMSnapshot, error) {
 func (f *dataFSM) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
 	return f.store.Restore(rc)
+}
+
+// countingFSM counts a group's snapshots (nodeMetrics.snapshotsTaken,
+// snapshotsInstalled) around the group's state machine.
+type countingFSM struct {
+	raft.FSM
+	taken, installed prometheus.Counter // nil: not counted
+	running          atomic.Bool        // NewRaft has returned
+}
+
+func (f *countingFSM) Snapshot() (raft.FSMSnapshot, error) {
+	snap, err := f.FSM.Snapshot()
+	if err != nil || f.taken == nil {
+		return snap, err
+	}
+	return &countedSnapshot{FSMSnapshot: snap, taken: f.taken}, nil
+}
+
+func (f *countingFSM) Restore(rc io.ReadCloser) error {
+	err := f.FSM.Restore(rc)
+	if err == nil && f.installed != nil && f.running.Load() {
+		f.installed.Inc()
+	}
+	return err
+}
+
+// countedSnapshot counts a snapshot once it is written whole.
+type countedSnapshot struct {
+	raft.FSMSnapshot
+	taken prometheus.Counter
+}
+
+func (s *countedSnapshot) Persist(sink raft.SnapshotSink) error {
+	err := s.FSMSnapshot.Persist(sink)
+	if err == nil {
+		s.taken.Inc()
+	}
+	return err
 }
 
 type dataSnapshot struct{ snap *fsm.Snapshot }

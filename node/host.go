@@ -707,8 +707,11 @@ func (h *Host) sweepLoop() {
 				continue
 			}
 			ctx, cancel := context.WithTimeout(h.ctx, h.cfg.RequestTimeout)
-			_, err := g.propose(ctx, &fsmpb.Command{Type: fsmpb.CommandType_COMMAND_TYPE_SWEEP, Body: &fsmpb.Command_Sweep{Sweep: &fsmpb.Sweep{}}})
+			res, err := g.propose(ctx, &fsmpb.Command{Type: fsmpb.CommandType_COMMAND_TYPE_SWEEP, Body: &fsmpb.Command_Sweep{Sweep: &fsmpb.Sweep{}}})
 			cancel()
+			if err == nil && h.metrics != nil && res.GetSweptHolds() > 0 {
+				h.metrics.holdsSwept.WithLabelValues(g.id).Add(float64(res.GetSweptHolds()))
+			}
 			if err != nil && !errors.Is(err, errNotLeader) && h.ctx.Err() == nil {
 				h.logger.Warn("sweep failed", "group", g.id, "error", err)
 			}

@@ -33,6 +33,12 @@ type nodeMetrics struct {
 	permissionDenied *prometheus.CounterVec
 	// Streams refused over Config.StreamsPerIdentityMax (streamlimit.go).
 	streamsRefused *prometheus.CounterVec
+	// Snapshots of each local group: taken here (Raft's threshold) and
+	// installed from a leader (InstallSnapshot; not the restore at start).
+	snapshotsTaken     *prometheus.CounterVec
+	snapshotsInstalled *prometheus.CounterVec
+	// Expired holds released by the sweeps this node proposed as leader.
+	holdsSwept *prometheus.CounterVec
 }
 
 func newNodeMetrics(h *Host) *nodeMetrics {
@@ -98,8 +104,20 @@ func newNodeMetrics(h *Host) *nodeMetrics {
 			Namespace: "boxoffice", Subsystem: "api", Name: "streams_refused_total",
 			Help: "Streaming calls refused RESOURCE_EXHAUSTED (STREAM_LIMIT) because their client identity had StreamsPerIdentityMax streams open on this node, by method.",
 		}, []string{"method"}),
+		snapshotsTaken: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "boxoffice", Subsystem: "raft", Name: "snapshots_taken_total",
+			Help: "Snapshots this node took of a local group's state (every --raft-snapshot-threshold entries, checked every --raft-snapshot-interval), by group.",
+		}, []string{"group"}),
+		snapshotsInstalled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "boxoffice", Subsystem: "raft", Name: "snapshots_installed_total",
+			Help: "Snapshots a group's leader sent this node and this node restored (a replica too far behind for the leader's log), by group; restoring its own latest snapshot at start is not counted.",
+		}, []string{"group"}),
+		holdsSwept: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "boxoffice", Subsystem: "group", Name: "holds_swept_total",
+			Help: "Expired holds released by the sweeps this node proposed as a data group's leader (--sweep-interval), by group.",
+		}, []string{"group"}),
 	}
-	reg.MustRegister(m.permissionDenied, m.batchCommands, m.batchLinger, m.commitSeconds, m.operations, m.requestSecs, m.forwards, m.holdsRefusedLocally,
+	reg.MustRegister(m.snapshotsTaken, m.snapshotsInstalled, m.holdsSwept, m.permissionDenied, m.batchCommands, m.batchLinger, m.commitSeconds, m.operations, m.requestSecs, m.forwards, m.holdsRefusedLocally,
 		m.readStreamsOpen, m.readStreamsInFlight, m.cmdStreamsOpen, m.cmdStreamsInFlight, m.cmdStreamMessages, m.streamsRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&raftCollector{host: h}, &fillCollector{host: h})

@@ -52,6 +52,8 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.Group.ElectionTimeout, "raft-election-timeout", time.Second, "candidate's wait for votes")
 	fs.DurationVar(&c.Group.LeaderLeaseTimeout, "raft-leader-lease-timeout", 0, "leader's lease without quorum contact (default heartbeat/2)")
 	fs.Uint64Var(&c.Group.SnapshotThreshold, "raft-snapshot-threshold", 8192, "log entries between snapshots")
+	fs.DurationVar(&c.Group.SnapshotInterval, "raft-snapshot-interval", 20*time.Second, "how often a group checks --raft-snapshot-threshold (each check waits a random 1-2× this)")
+	fs.Uint64Var(&c.Group.TrailingLogs, "raft-trailing-logs", 10240, "log entries kept after a snapshot, so a replica that far behind catches up from the log rather than by a snapshot")
 	fs.DurationVar(&c.Group.BatchLinger, "batch-linger", 5*time.Millisecond, "how long a busy group's proposer waits, at most, for the callers it just answered to send again so they share the next entry (0: off)")
 	fs.IntVar(&c.Group.InflightEntriesMax, "raft-inflight-entries", 1, "entries a group's proposer keeps in Raft at once; commands arriving meanwhile share the next entry")
 	fs.BoolVar(&c.Group.ReplicateHoldRefusals, "replicate-hold-refusals", false, "send best-available holds the leader can see would be refused for lack of seats through the log anyway (for comparisons)")
