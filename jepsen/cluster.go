@@ -34,6 +34,15 @@ const (
 // processStopTimeout bounds the wait for a node to exit after a signal.
 const processStopTimeout = 10 * time.Second
 
+// Snapshot settings of every node: low enough that a replica that was
+// killed, paused, cut off or wiped for a fault window is further behind
+// than the leader's log reaches, and catches up by InstallSnapshot.
+const (
+	nodeSnapshotThreshold = "256"
+	nodeSnapshotInterval  = "1s"
+	nodeTrailingLogs      = "128"
+)
+
 // node is one boxoffice process (across restarts).
 type node struct {
 	index   int // 1-based
@@ -48,6 +57,8 @@ type node struct {
 	paused     bool
 	extraFlags []string // per-incarnation flags, e.g. --testing-clock-offset
 	joinOnly   bool     // restart with --bootstrap-expect 0 (after a wipe)
+	// countersRead: this incarnation's counters were read (counters.go).
+	countersRead bool
 }
 
 func (n *node) grpcAddr() string   { return net.JoinHostPort(n.ip, portGRPC) }
@@ -65,6 +76,8 @@ type cluster struct {
 	streams []*client.NodeInventory
 	http    *http.Client
 	logf    func(format string, args ...any)
+	// counters: the store's counters of every incarnation (counters.go).
+	counters counterLog
 }
 
 func newCluster(cfg *Config, nw network, binary, dir string, logf func(string, ...any)) (*cluster, error) {
@@ -128,6 +141,8 @@ func (c *cluster) argv(n *node) []string {
 		"--bootstrap-expect", bootstrap, "--join", join, "--plaintext",
 		"--raft-heartbeat-timeout", "500ms", "--raft-election-timeout", "500ms",
 		"--sweep-interval", "200ms", "--log-format", "json",
+		"--raft-snapshot-threshold", nodeSnapshotThreshold, "--raft-snapshot-interval", nodeSnapshotInterval,
+		"--raft-trailing-logs", nodeTrailingLogs,
 	)
 	if c.cfg.UnsafeReads {
 		args = append(args, "--testing-unsafe-reads")
@@ -164,7 +179,7 @@ func (c *cluster) start(n *node) error {
 		logFile.Close()
 		close(exited)
 	}()
-	n.cmd, n.exited, n.paused = cmd, exited, false
+	n.cmd, n.exited, n.paused, n.countersRead = cmd, exited, false, false
 	return nil
 }
 
@@ -177,6 +192,7 @@ func (c *cluster) signal(n *node, sig syscall.Signal) error {
 		return fmt.Errorf("%s is not running", n.id)
 	}
 	if sig == syscall.SIGKILL || sig == syscall.SIGTERM {
+		c.collectCounters(n) // counters start at zero in the next process
 		_ = cmd.Process.Signal(syscall.SIGCONT)
 	}
 	if err := cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {

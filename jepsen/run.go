@@ -95,6 +95,7 @@ type Result struct {
 	Retries         RetryResult  // acknowledged mutations retried and compared
 	Convergence     []string     // replica hash mismatches, or a failure to converge
 	HashComparisons int          // pairs of replica state hashes compared at equal indexes
+	Counters        Counters     // snapshots taken and installed, holds expired (counters.go)
 	Setup           error        // the run could not be carried out
 	Replay          string
 }
@@ -103,7 +104,7 @@ type Result struct {
 // checker ran out of time on some seats.
 func (r *Result) Undecided() bool {
 	return r.Setup == nil && r.Linearizability.Verdict == porcupine.Unknown &&
-		len(r.Invariants.Violations) == 0 && len(r.Convergence) == 0 && r.Retries.Mismatches == 0
+		len(r.Invariants.Violations) == 0 && len(r.Convergence) == 0 && r.Retries.Mismatches == 0 && r.Counters.valid()
 }
 
 // Valid reports whether every checker passed: also, at least one retry
@@ -111,7 +112,7 @@ func (r *Result) Undecided() bool {
 // answer.
 func (r *Result) Valid() bool {
 	return r.Setup == nil && r.Linearizability.Verdict == porcupine.Ok &&
-		len(r.Invariants.Violations) == 0 && len(r.Convergence) == 0 && r.Retries.valid()
+		len(r.Invariants.Violations) == 0 && len(r.Convergence) == 0 && r.Retries.valid() && r.Counters.valid()
 }
 
 func (r RetryResult) valid() bool { return r.Compared > 0 && r.Mismatches == 0 }
@@ -278,6 +279,10 @@ func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
 	finals, problems := finalStates(ctx, c, ev)
 	res.Convergence = append(res.Convergence, problems...)
 	writeJSON(filepath.Join(res.Dir, "final-states.json"), finals)
+	res.Counters = c.collectAllCounters()
+	writeJSON(filepath.Join(res.Dir, "counters.json"), res.Counters)
+	cfg.Logf("store counters: snapshots taken %d, installed %d; holds swept %d", res.Counters.Total.SnapshotsTaken,
+		res.Counters.Total.SnapshotsInstalled, res.Counters.Total.HoldsSwept)
 
 	cfg.Logf("checking %d operations", len(w.history))
 	res.Invariants = CheckFinal(w.history, finals, holdExpiryBound+cfg.ClockOffsetMax)
