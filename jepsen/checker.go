@@ -80,7 +80,7 @@ func CheckFinal(history []Op, finals []FinalState, holdExpiryBound time.Duration
 		for seat, order := range owner {
 			v, ok := f.Seats[seat]
 			if !ok || v.State != SeatSold || v.Order != order {
-				violate("lost sale: %s shows seat %s as %s, want sold to acknowledged order %s", f.Node, seat, describeSeat(seatState{v.State, v.Holder, v.Order}), order)
+				violate("lost sale: %s shows seat %s as %s, want sold to acknowledged order %s", f.Node, seat, describeSeat(seatState{State: v.State, Holder: v.Holder, Order: v.Order}), order)
 			}
 		}
 		for seat, expiry := range f.HoldExpiry {
@@ -105,8 +105,8 @@ func CheckFinal(history []Op, finals []FinalState, holdExpiryBound time.Duration
 			var differ []string
 			for seat, v := range base.Seats {
 				if f.Seats[seat] != v {
-					differ = append(differ, fmt.Sprintf("%s (%s: %s, %s: %s)", seat, base.Node, describeSeat(seatState{v.State, v.Holder, v.Order}),
-						f.Node, describeSeat(seatState{f.Seats[seat].State, f.Seats[seat].Holder, f.Seats[seat].Order})))
+					differ = append(differ, fmt.Sprintf("%s (%s: %s, %s: %s)", seat, base.Node, describeSeat(seatState{State: v.State, Holder: v.Holder, Order: v.Order}),
+						f.Node, describeSeat(seatState{State: f.Seats[seat].State, Holder: f.Seats[seat].Holder, Order: f.Seats[seat].Order})))
 				}
 			}
 			if len(f.Seats) != len(base.Seats) {

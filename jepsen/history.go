@@ -50,7 +50,8 @@ type Op struct {
 	Call     int64  `json:"call"`
 	Return   int64  `json:"return"`
 	Outcome  string `json:"outcome"`
-	Code     string `json:"code,omitempty"` // gRPC code of the final error
+	Code     string `json:"code,omitempty"`   // gRPC code of the final error
+	Reason   string `json:"reason,omitempty"` // its ErrorInfo reason (HOLD_EXPIRED, NOT_FOUND, ...)
 	Error    string `json:"error,omitempty"`
 
 	RequestID string   `json:"request_id,omitempty"`
@@ -60,6 +61,10 @@ type Op struct {
 	Section   string   `json:"section,omitempty"`
 	Seats     []string `json:"seats,omitempty"` // named (hold) or obtained (best, sell, release, refund)
 	Quantity  int      `json:"quantity,omitempty"`
+	// TTLMs: a hold's requested time to live. Holds shorter than holdTTL
+	// may expire during the run (the model lets them end at any moment
+	// after they are granted).
+	TTLMs int64 `json:"ttl_ms,omitempty"`
 	// Unavailable: seats a refusal proves were not available at its
 	// linearization point (a one-seat best-available hold refused with
 	// NOT_ENOUGH_SEATS: every seat of its section).

@@ -2,6 +2,7 @@ package jepsen
 
 import (
 	"fmt"
+	"hash/fnv"
 	"runtime"
 	"sort"
 	"sync"
@@ -15,11 +16,28 @@ import (
 //	available --hold(H)--> held(H) --sell(H,O)--> sold(O) --refund(O)--> available
 //	                       held(H) --release(H)--> available
 //
-// Holds use a TTL far longer than any run, so expiry never happens inside
-// a run and is not modelled (the final-state checker bounds it instead).
 // Every hold request has its own holder H, and reads return the holder
 // and order of each seat, so the model never needs the server's opaque
 // hold id.
+//
+// Expiry. Most holds have a TTL (holdTTL) far longer than any run: they
+// never expire in it, and the model keeps them until they are sold or
+// released. A hold with a short TTL (Op.TTLMs) may end by time:
+//
+//	held(H, may expire) --time--> expired(H) --sweep--> available
+//
+// The store decides expiry with replicated time: each command runs at the
+// largest time any leader stamped so far, and a leader started with a
+// clock offset (the clock fault) moves that time forward by up to the
+// offset at once. So a hold of a few seconds can expire at any moment
+// after it is granted, and the model lets it, nondeterministically, at
+// every linearization point (porcupine.NondeterministicModel). An expired
+// hold that is not swept yet still reads as held(H); its seat is free to
+// another hold; selling or releasing it is refused (HOLD_EXPIRED, or
+// NOT_FOUND once it is swept or empty), and so must be every refusal of a
+// sale or release: a refusal with another reason is illegal. A strict
+// refusal of a hold is illegal on an expired seat. Time never runs
+// backwards in the store, so expired(H) never becomes held(H) again.
 //
 // The history is partitioned by seat: an operation on several seats
 // becomes one operation per seat it touches, with the same call and
@@ -48,9 +66,26 @@ import (
 // re-send's return: its effect, if any, happened in that interval.
 
 type seatState struct {
-	State  string
+	State  string // SeatAvailable, SeatHeld, SeatSold, or seatExpired
 	Holder string
 	Order  string
+	// MayExpire: a held seat whose hold has a short TTL.
+	MayExpire bool
+}
+
+// seatExpired is the model's state of a seat whose hold has expired but
+// is not swept yet: it reads as held by the hold's holder.
+const seatExpired = "expired"
+
+// visible is what a read shows of s.
+func (s seatState) visible() seatState {
+	switch s.State {
+	case seatExpired:
+		return seatState{State: SeatHeld, Holder: s.Holder}
+	case SeatHeld:
+		return seatState{State: SeatHeld, Holder: s.Holder}
+	}
+	return s
 }
 
 type seatInput struct {
@@ -62,21 +97,44 @@ type seatInput struct {
 	// explicit holds refused with ABORTED; one-seat best-available holds
 	// refused with NOT_ENOUGH_SEATS, for every seat of the section).
 	Strict bool
+	// MayExpire: a hold with a short TTL (it may end by time).
+	MayExpire bool
 }
 
 type seatOutput struct {
 	Outcome string
+	Reason  string    // a refusal's ErrorInfo reason (sell, release)
 	View    seatState // reads
 }
+
+// Refusal reasons of a sale or release of a hold that is gone.
+const (
+	reasonHoldExpired = "HOLD_EXPIRED"
+	reasonNotFound    = "NOT_FOUND"
+)
 
 // unknownReturn stands for "never returned": after every real time.
 const unknownReturn = int64(1) << 62
 
 // SeatModel is the porcupine model of one seat.
-var SeatModel = porcupine.Model{
-	Init: func() any { return seatState{State: SeatAvailable} },
-	Step: func(state, input, output any) (bool, any) {
-		return seatStep(state.(seatState), input.(seatInput), output.(seatOutput))
+var SeatModel = seatModel.ToModel()
+
+var seatModel = porcupine.NondeterministicModel{
+	Init: func() []any { return []any{seatState{State: SeatAvailable}} },
+	Step: func(state, input, output any) []any {
+		var next []any
+		for _, s := range timePasses(state.(seatState)) {
+			if ok, n := seatStep(s, input.(seatInput), output.(seatOutput)); ok {
+				next = append(next, n)
+			}
+		}
+		return next
+	},
+	Hash: func(state any) uint64 {
+		s := state.(seatState)
+		h := fnv.New64a()
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%v", s.State, s.Holder, s.Order, s.MayExpire)
+		return h.Sum64()
 	},
 	DescribeOperation: func(input, output any) string {
 		in, out := input.(seatInput), output.(seatOutput)
@@ -84,7 +142,9 @@ var SeatModel = porcupine.Model{
 		case KindRead:
 			return fmt.Sprintf("read %s -> %s", in.Seat, describeSeat(out.View))
 		case KindSell:
-			return fmt.Sprintf("sell %s %s as %s: %s", in.Seat, in.Holder, in.Order, out.Outcome)
+			return fmt.Sprintf("sell %s %s as %s: %s %s", in.Seat, in.Holder, in.Order, out.Outcome, out.Reason)
+		case KindRelease:
+			return fmt.Sprintf("release %s by %s: %s %s", in.Seat, in.Holder, out.Outcome, out.Reason)
 		case KindRefund:
 			return fmt.Sprintf("refund %s %s: %s", in.Seat, in.Order, out.Outcome)
 		default:
@@ -94,10 +154,28 @@ var SeatModel = porcupine.Model{
 	DescribeState: func(state any) string { return describeSeat(state.(seatState)) },
 }
 
+// timePasses lists the states s may be in once time has passed: a hold
+// that may expire may have expired, and an expired one may have been
+// swept.
+func timePasses(s seatState) []seatState {
+	switch {
+	case s.State == SeatHeld && s.MayExpire:
+		return []seatState{s, {State: seatExpired, Holder: s.Holder}, {State: SeatAvailable}}
+	case s.State == seatExpired:
+		return []seatState{s, {State: SeatAvailable}}
+	}
+	return []seatState{s}
+}
+
 func describeSeat(s seatState) string {
 	switch s.State {
 	case SeatHeld:
+		if s.MayExpire {
+			return "held(" + s.Holder + ", may expire)"
+		}
 		return "held(" + s.Holder + ")"
+	case seatExpired:
+		return "expired(" + s.Holder + ")"
 	case SeatSold:
 		return "sold(" + s.Order + ")"
 	}
@@ -111,16 +189,25 @@ func seatStep(s seatState, in seatInput, out seatOutput) (bool, seatState) {
 	)
 	switch in.Kind {
 	case KindRead:
-		return out.View == s, s
+		return out.View == s.visible(), s
 	case KindHold, KindHoldBest:
-		precondition, next = s.State == SeatAvailable, seatState{State: SeatHeld, Holder: in.Holder}
+		// An expired hold's seat is free to another hold.
+		precondition = s.State == SeatAvailable || s.State == seatExpired
+		next = seatState{State: SeatHeld, Holder: in.Holder, MayExpire: in.MayExpire}
 		if out.Outcome == OutcomeFail && !in.Strict {
 			return true, s
 		}
-	case KindSell:
-		precondition, next = s == seatState{State: SeatHeld, Holder: in.Holder}, seatState{State: SeatSold, Order: in.Order}
-	case KindRelease:
-		precondition, next = s == seatState{State: SeatHeld, Holder: in.Holder}, seatState{State: SeatAvailable}
+	case KindSell, KindRelease:
+		precondition = s.State == SeatHeld && s.Holder == in.Holder
+		next = seatState{State: SeatAvailable}
+		if in.Kind == KindSell {
+			next = seatState{State: SeatSold, Order: in.Order}
+		}
+		// A hold that is not held any more can only be gone by time
+		// (nobody else sells or releases it), and is refused for it.
+		if out.Outcome == OutcomeFail && out.Reason != reasonHoldExpired && out.Reason != reasonNotFound {
+			return false, s
+		}
 	case KindRefund:
 		precondition, next = s == seatState{State: SeatSold, Order: in.Order}, seatState{State: SeatAvailable}
 	default:
@@ -143,6 +230,10 @@ func seatStep(s seatState, in seatInput, out seatOutput) (bool, seatState) {
 // observedHolders maps a holder to the seats any read or final state
 // showed it holding (for best-available holds of unknown outcome).
 func seatOperations(history []Op, observedHolders map[string][]string) map[string][]porcupine.Operation {
+	var end int64 // the last time in the history
+	for i := range history {
+		end = max(end, history[i].Call, history[i].Return)
+	}
 	bySeat := map[string][]porcupine.Operation{}
 	add := func(op *Op, in seatInput, out seatOutput) {
 		ret := op.Return
@@ -188,16 +279,34 @@ func seatOperations(history []Op, observedHolders map[string][]string) map[strin
 				// it constrains no linearization, so it only costs time.
 				continue
 			}
+			expiring := mayExpire(op, end)
 			for _, seat := range seats {
-				add(op, seatInput{Seat: seat, Kind: op.Kind, Holder: op.Holder, Strict: strict}, out)
+				add(op, seatInput{Seat: seat, Kind: op.Kind, Holder: op.Holder, Strict: strict, MayExpire: expiring}, out)
 			}
 		case KindSell, KindRelease, KindRefund:
+			out.Reason = op.Reason
 			for _, seat := range op.Seats {
 				add(op, seatInput{Seat: seat, Kind: op.Kind, Holder: op.Holder, Order: op.Order}, out)
 			}
 		}
 	}
 	return bySeat
+}
+
+// expiryMargin covers how far replicated time can run ahead of the
+// harness's clock: the largest clock offset of a node (the clock fault),
+// twice, with room to spare.
+const expiryMargin = time.Minute
+
+// mayExpire reports whether hold op may expire within a history that
+// ends at end: its TTL is short, or (a run as long as holdTTL) it was
+// granted less than a TTL before the end, with expiryMargin.
+func mayExpire(op *Op, end int64) bool {
+	ttl := time.Duration(op.TTLMs) * time.Millisecond
+	if ttl <= 0 {
+		ttl = holdTTL // the event's default
+	}
+	return ttl < holdTTL || op.Call+int64(ttl-expiryMargin) <= end
 }
 
 // LinearizabilityResult is the verdict of the per-seat check.

@@ -127,13 +127,13 @@ func (w *workload) resendUnknown(ctx context.Context) ResendResult {
 			res.StillUnknown++
 		case err == nil:
 			r.Outcome = OutcomeOK
-			op.Outcome, op.Return, op.Code, op.Error = OutcomeOK, r.Return, "", ""
+			op.Outcome, op.Return, op.Code, op.Reason, op.Error = OutcomeOK, r.Return, "", "", ""
 			op.HoldID, op.Seats = learned[k].HoldID, learned[k].Seats
 			res.OK++
 		default:
 			r.Outcome = OutcomeFail
 			op.Outcome, op.Return = OutcomeFail, r.Return
-			op.Code, op.Error = status.Code(err).String(), status.Convert(err).Message()
+			op.Code, op.Reason, op.Error = status.Code(err).String(), reasonOf(err), status.Convert(err).Message()
 			res.Fail++
 		}
 		op.Resend = r

@@ -17,7 +17,20 @@ import (
 
 // Workload limits.
 const (
-	holdTTL            = time.Hour // far beyond any run: expiry is not modelled
+	// holdTTL is the time to live of most holds: far beyond any run, so
+	// they never expire in it.
+	holdTTL = time.Hour
+	// A hold in shortHoldShare gets a TTL of shortTTLMin..shortTTLMax
+	// instead (the nodes sweep every 200ms). Most are sold or released
+	// within milliseconds anyway; one in lateHoldShare of them (when its
+	// client has no late hold waiting) is left alone until it has
+	// expired: only then does its client sell or release it, as a fan
+	// coming back to a cart that timed out.
+	shortHoldShare     = 4
+	shortTTLMin        = time.Second
+	shortTTLMax        = 3 * time.Second
+	lateHoldShare      = 2
+	lateHoldSlackMax   = time.Second // a late hold is due at TTL + 200ms..this
 	holdsPerClientMax  = 3
 	ordersPerClientMax = 4
 	poolID             = "GA"
@@ -54,6 +67,8 @@ type heldHold struct {
 	holdID, holder string
 	seats          []string
 	quantity       int
+	// due: a late hold is not sold or released before this.
+	due time.Time
 }
 
 type order struct {
@@ -172,15 +187,41 @@ func (m Mix) pick(rng *rand.Rand) string {
 	return KindRead
 }
 
+// dueHolds lists the indexes of the holds that may be sold or released
+// now (a late hold only once it is due).
+func (cs *clientState) dueHolds(now time.Time) []int {
+	var due []int
+	for i, h := range cs.holds {
+		if !now.Before(h.due) {
+			due = append(due, i)
+		}
+	}
+	return due
+}
+
+// lateHoldWaiting reports whether one of the client's holds is late.
+func (cs *clientState) lateHoldWaiting() bool {
+	for _, h := range cs.holds {
+		if !h.due.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
 func (w *workload) step(abort context.Context, cs *clientState) {
 	kind := cs.plan.mix.pick(cs.rng)
+	due := cs.dueHolds(time.Now())
 	switch {
-	case (kind == KindSell || kind == KindRelease) && len(cs.holds) == 0,
+	case (kind == KindSell || kind == KindRelease) && len(due) == 0,
 		kind == KindRefund && len(cs.orders) == 0:
 		kind = KindHold
 	}
 	if (kind == KindHold || kind == KindHoldBest || kind == KindHoldGA) && len(cs.holds) >= holdsPerClientMax {
 		kind = KindRelease
+		if len(due) == 0 { // every hold is a late one, not due yet
+			kind = KindRead
+		}
 	}
 	if kind == KindSell && len(cs.orders) >= ordersPerClientMax {
 		kind = KindRefund
@@ -197,7 +238,11 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 	switch kind {
 	case KindHold, KindHoldBest, KindHoldGA:
 		op.Holder = "h" + tag
-		req := &boxofficev1.HoldRequest{RequestId: op.RequestID, EventId: eventID, Holder: op.Holder, TtlMs: holdTTL.Milliseconds()}
+		op.TTLMs = holdTTL.Milliseconds()
+		if cs.rng.IntN(shortHoldShare) == 0 {
+			op.TTLMs = shortTTLMin.Milliseconds() + cs.rng.Int64N((shortTTLMax-shortTTLMin).Milliseconds()+1)
+		}
+		req := &boxofficev1.HoldRequest{RequestId: op.RequestID, EventId: eventID, Holder: op.Holder, TtlMs: op.TTLMs}
 		switch kind {
 		case KindHold:
 			op.Section = section
@@ -234,7 +279,7 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 			return err
 		}
 	case KindSell, KindRelease:
-		k := cs.rng.IntN(len(cs.holds))
+		k := due[cs.rng.IntN(len(due))]
 		h := cs.holds[k]
 		cs.holds = append(cs.holds[:k], cs.holds[k+1:]...)
 		op.Holder, op.HoldID, op.Seats, op.Quantity = h.holder, h.holdID, h.seats, h.quantity
@@ -296,6 +341,10 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 		h := heldHold{holdID: op.HoldID, holder: op.Holder, seats: op.Seats}
 		if kind == KindHoldGA {
 			h.quantity = op.Quantity // Quantity of a best-available hold is seats, not units
+		}
+		if op.TTLMs < holdTTL.Milliseconds() && !cs.lateHoldWaiting() && cs.rng.IntN(lateHoldShare) == 0 {
+			slack := 200*time.Millisecond + time.Duration(cs.rng.Int64N(int64(lateHoldSlackMax-200*time.Millisecond)))
+			h.due = time.Now().Add(time.Duration(op.TTLMs)*time.Millisecond + slack)
 		}
 		cs.holds = append(cs.holds, h)
 	case KindSell:
@@ -380,7 +429,7 @@ func (w *workload) invoke(abort context.Context, cs *clientState, op *Op, send s
 		op.Outcome, op.Return = OutcomeInfo, -1
 	}
 	if err != nil {
-		op.Code, op.Error = status.Code(err).String(), status.Convert(err).Message()
+		op.Code, op.Reason, op.Error = status.Code(err).String(), reasonOf(err), status.Convert(err).Message()
 	}
 }
 
