@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -48,6 +49,8 @@ type node struct {
 	paused     bool
 	extraFlags []string // per-incarnation flags, e.g. --testing-clock-offset
 	joinOnly   bool     // restart with --bootstrap-expect 0 (after a wipe)
+
+	disk *nodeDisk // the size-limited filesystem of the disk-full fault; nil without it
 }
 
 func (n *node) grpcAddr() string   { return net.JoinHostPort(n.ip, portGRPC) }
@@ -92,6 +95,14 @@ func newCluster(cfg *Config, nw network, binary, dir string, logf func(string, .
 		}
 		c.conns = append(c.conns, conn)
 		c.streams = append(c.streams, client.NewNodeInventory(conn))
+	}
+	if slices.Contains(cfg.Faults, FaultDiskFull) {
+		if err := mountDisks(c, dir); err != nil {
+			c.unmountDisks()
+			// Without root there is no disk to fill: each disk-full
+			// window records this error and injects nothing.
+			logf("disk-full: %v; its windows will inject nothing", err)
+		}
 	}
 	return c, nil
 }
@@ -222,6 +233,7 @@ func (c *cluster) stopAll() {
 	for _, conn := range c.conns {
 		_ = conn.Close()
 	}
+	c.unmountDisks()
 }
 
 // ready reports whether node n answers 200 on /readyz.
