@@ -68,6 +68,9 @@ type cluster struct {
 	streams []*client.NodeInventory
 	http    *http.Client
 	logf    func(format string, args ...any)
+	// disksDir holds the nodes' disks of the disk-full fault (see
+	// mountDisks); empty without them.
+	disksDir string
 }
 
 func newCluster(cfg *Config, nw network, binary, dir string, logf func(string, ...any)) (*cluster, error) {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -33,10 +34,10 @@ const (
 )
 
 // Each node's filesystem for the disk-full fault: an ext4 image file of
-// diskImageBytes in the run folder, loop-mounted at
-// "<run>/disks/jpsn<pid>-n<i>-disk"; the node's data dir is its "data"
-// folder and the fault's ballast file sits beside it, so wiping the data
-// dir leaves the ballast and the node never sees it.
+// diskImageBytes, loop-mounted at "<run>/jpsn<pid>-disks/jpsn<pid>-n<i>-disk";
+// the node's data dir is its "data" folder and the fault's ballast file
+// sits beside it, so wiping the data dir leaves the ballast and the node
+// never sees it.
 //
 // ext4 on a loop device rather than tmpfs: tmpfs keeps its files in
 // memory (a ballast would take the shared machine's RAM) and its fsync
@@ -45,9 +46,17 @@ const (
 // the write with ENOSPC, as a real disk does, and fallocate fills it
 // without writing a byte. The image is sparse: it takes on the host what
 // the node writes.
+//
+// The folder holding the mounts is a bind mount of itself, marked
+// shared. Every `ip netns exec` (ours, and those of other harness runs on
+// the machine) copies the mount table into a new mount namespace as
+// slaves; unmounting under a shared parent propagates to those copies, so
+// the loop devices are released at once rather than when the last process
+// started meanwhile exits.
 const (
 	diskImageBytes  = 256 << 20
 	diskMountSuffix = "-disk"
+	disksDirSuffix  = "-disks"
 	diskBallastName = "ballast"
 )
 
@@ -66,10 +75,22 @@ func mountDisks(c *cluster, dir string) error {
 		return errors.New("needs root to mount a size-limited filesystem")
 	}
 	sweepLeftoverDisks()
+	prefix := fmt.Sprintf("%s%d-", namespacePrefix, os.Getpid())
+	c.disksDir = filepath.Join(dir, fmt.Sprintf("%s%d%s", namespacePrefix, os.Getpid(), disksDirSuffix))
+	if err := os.MkdirAll(c.disksDir, 0o755); err != nil {
+		return err
+	}
+	if err := unix.Mount(c.disksDir, c.disksDir, "", unix.MS_BIND, ""); err != nil {
+		c.disksDir = ""
+		return fmt.Errorf("bind mount: %w", err)
+	}
+	if err := unix.Mount("", c.disksDir, "", unix.MS_SHARED, ""); err != nil {
+		return fmt.Errorf("make shared: %w", err)
+	}
 	for _, n := range c.nodes {
 		d := &nodeDisk{
-			image:      filepath.Join(dir, "disks", n.id+".img"),
-			mountPoint: filepath.Join(dir, "disks", fmt.Sprintf("%s%d-%s%s", namespacePrefix, os.Getpid(), n.id, diskMountSuffix)),
+			image:      filepath.Join(c.disksDir, n.id+".img"),
+			mountPoint: filepath.Join(c.disksDir, prefix+n.id+diskMountSuffix),
 		}
 		if err := d.create(); err != nil {
 			return fmt.Errorf("%s's disk: %w", n.id, err)
@@ -110,7 +131,8 @@ func (d *nodeDisk) create() error {
 	return nil
 }
 
-// unmountDisks unmounts every node's disk (the nodes must have stopped).
+// unmountDisks unmounts every node's disk and the folder holding them
+// (the nodes must have stopped).
 func (c *cluster) unmountDisks() {
 	for _, n := range c.nodes {
 		if n.disk == nil {
@@ -119,6 +141,13 @@ func (c *cluster) unmountDisks() {
 		if err := unmount(n.disk.mountPoint); err != nil {
 			c.logf("unmount %s: %v", n.disk.mountPoint, err)
 		}
+		n.disk = nil
+	}
+	if c.disksDir != "" {
+		if err := unmount(c.disksDir); err != nil {
+			c.logf("unmount %s: %v", c.disksDir, err)
+		}
+		c.disksDir = ""
 	}
 }
 
@@ -138,7 +167,8 @@ func unmount(path string) error {
 
 // sweepLeftoverDisks unmounts the disks of earlier harness runs whose
 // process is gone, found in /proc/self/mountinfo by their mount point's
-// name ("jpsn<pid>-n<i>-disk").
+// name ("jpsn<pid>-n<i>-disk", "jpsn<pid>-disks"), disks before the folder
+// holding them.
 func sweepLeftoverDisks() {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
@@ -154,7 +184,8 @@ func sweepLeftoverDisks() {
 		}
 		mountPoint := fields[4]
 		name := filepath.Base(mountPoint)
-		if !strings.HasPrefix(name, namespacePrefix) || !strings.HasSuffix(name, diskMountSuffix) {
+		if !strings.HasPrefix(name, namespacePrefix) ||
+			!strings.HasSuffix(name, diskMountSuffix) && !strings.HasSuffix(name, disksDirSuffix) {
 			continue
 		}
 		pidText, _, _ := strings.Cut(strings.TrimPrefix(name, namespacePrefix), "-")
@@ -167,6 +198,7 @@ func sweepLeftoverDisks() {
 		}
 		stale = append(stale, mountPoint)
 	}
+	slices.SortFunc(stale, func(a, b string) int { return len(b) - len(a) }) // children first
 	for _, mountPoint := range stale {
 		_ = unmount(mountPoint)
 	}
