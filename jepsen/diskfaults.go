@@ -311,7 +311,7 @@ func (c *cluster) restartExited(n *node) error {
 const corruptLogRefusalTimeout = 30 * time.Second
 
 // corruptLogRefusal is what a node restarted on a damaged log must print
-// (node/host.go, errLogDamaged; README: "A node whose log is damaged").
+// (node/datadir.go, logDamaged; README.md: "A node whose log is damaged").
 const corruptLogRefusal = "is damaged"
 
 // injectCorruptLog kills target, damages the tail of its Raft log file,
