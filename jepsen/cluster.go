@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -59,6 +60,8 @@ type node struct {
 	joinOnly   bool     // restart with --bootstrap-expect 0 (after a wipe)
 	// countersRead: this incarnation's counters were read (counters.go).
 	countersRead bool
+
+	disk *nodeDisk // the size-limited filesystem of the disk-full fault; nil without it
 }
 
 func (n *node) grpcAddr() string   { return net.JoinHostPort(n.ip, portGRPC) }
@@ -78,6 +81,9 @@ type cluster struct {
 	logf    func(format string, args ...any)
 	// counters: the store's counters of every incarnation (counters.go).
 	counters counterLog
+	// disksDir holds the nodes' disks of the disk-full fault (see
+	// mountDisks); empty without them.
+	disksDir string
 }
 
 func newCluster(cfg *Config, nw network, binary, dir string, logf func(string, ...any)) (*cluster, error) {
@@ -105,6 +111,14 @@ func newCluster(cfg *Config, nw network, binary, dir string, logf func(string, .
 		}
 		c.conns = append(c.conns, conn)
 		c.streams = append(c.streams, client.NewNodeInventory(conn))
+	}
+	if slices.Contains(cfg.Faults, FaultDiskFull) {
+		if err := mountDisks(c, dir); err != nil {
+			c.unmountDisks()
+			// Without root there is no disk to fill: each disk-full
+			// window records this error and injects nothing.
+			logf("disk-full: %v; its windows will inject nothing", err)
+		}
 	}
 	return c, nil
 }
@@ -238,6 +252,7 @@ func (c *cluster) stopAll() {
 	for _, conn := range c.conns {
 		_ = conn.Close()
 	}
+	c.unmountDisks()
 }
 
 // ready reports whether node n answers 200 on /readyz.

@@ -32,7 +32,7 @@ const (
 
 // AllFaults lists every fault kind.
 var AllFaults = []string{FaultPartitionOne, FaultPartitionLeader, FaultPartitionHalves, FaultPartitionRing,
-	FaultPartitionBridge, FaultKill, FaultPause, FaultMembership, FaultClock}
+	FaultPartitionBridge, FaultKill, FaultPause, FaultMembership, FaultClock, FaultDiskFull, FaultCorruptLog}
 
 func isPartition(kind string) bool { return strings.HasPrefix(kind, "partition-") }
 
@@ -91,9 +91,10 @@ type nemesis struct {
 	now     func() int64
 	logf    func(string, ...any)
 
-	mu     sync.Mutex
-	faults []Fault
-	heals  []activeHeal // of the faults currently injected
+	mu       sync.Mutex
+	faults   []Fault
+	heals    []activeHeal // of the faults currently injected
+	problems []string     // see problemList
 }
 
 // activeHeal undoes one injected fault.
@@ -135,7 +136,8 @@ func (n *nemesis) run(ctx context.Context, steps []faultStep) {
 }
 
 // healActive undoes the faults currently injected, latest first, except
-// that membership heals come last. A membership heal may have to settle a
+// that membership heals (and corrupt-log's, which replace the node the
+// same way) come last. A membership heal may have to settle a
 // RemoveNode that had no answer yet, and the removal completes only once
 // the groups' leaders can reach the voters that remain: settling it while
 // a partition of the same window is still in place waited out its whole
@@ -148,12 +150,12 @@ func (n *nemesis) healActive() {
 	n.mu.Unlock()
 	var order []activeHeal
 	for i := len(heals) - 1; i >= 0; i-- {
-		if heals[i].kind != FaultMembership {
+		if !replacesNode(heals[i].kind) {
 			order = append(order, heals[i])
 		}
 	}
 	for i := len(heals) - 1; i >= 0; i-- {
-		if heals[i].kind == FaultMembership {
+		if replacesNode(heals[i].kind) {
 			order = append(order, heals[i])
 		}
 	}
@@ -163,6 +165,9 @@ func (n *nemesis) healActive() {
 		}
 	}
 }
+
+// replacesNode reports whether kind's heal may settle a RemoveNode.
+func replacesNode(kind string) bool { return kind == FaultMembership || kind == FaultCorruptLog }
 
 func (n *nemesis) faultLog() []Fault {
 	n.mu.Lock()
@@ -350,43 +355,17 @@ func (n *nemesis) inject(ctx context.Context, kind string, pick uint64) (heal fu
 	case FaultMembership:
 		target := c.nodes[randomNode-1]
 		via := c.nodes[randomNode%count]
-		desc = fmt.Sprintf("remove %s (via %s), wipe, rejoin empty", target.id, via.id)
-		wipe := func() error {
-			if target.running() {
-				_ = c.signal(target, syscall.SIGKILL)
-			}
-			err := os.RemoveAll(target.dataDir)
-			if err == nil {
-				err = os.MkdirAll(target.dataDir, 0o755)
-			}
-			target.joinOnly = true
-			return err
+		heal, note, err := n.replaceNode(ctx, target, via)
+		return heal, fmt.Sprintf("remove %s (via %s), wipe, rejoin empty%s", target.id, via.id, note), err
+	case FaultDiskFull:
+		return n.injectDiskFull(c.nodes[processTarget()-1])
+	case FaultCorruptLog:
+		target := c.nodes[randomNode-1]
+		heal, desc, problem, err := n.injectCorruptLog(ctx, target, c.nodes[randomNode%count], rng)
+		if problem != "" {
+			n.addProblem(problem)
 		}
-		rejoin := func() error {
-			if target.running() {
-				return nil // restarted (empty) by the heal of a kill or clock fault of the same window
-			}
-			return c.start(target)
-		}
-		removed, err := removeNode(ctx, c, via, target, membershipRemoveTimeout)
-		if removed {
-			return rejoin, desc, wipe()
-		}
-		// RemoveNode got no definite answer (no meta leader during another
-		// fault): like any unknown outcome it may still take effect, and a
-		// removed incarnation left running never rejoins. Settle it when
-		// the window heals: once the removal is certain, wipe and rejoin;
-		// if it is still unknown, leave the node alone and say so.
-		return func() error {
-			removed, err := removeNode(context.Background(), c, via, target, membershipHealRemoveTimeout)
-			if !removed {
-				return fmt.Errorf("membership %s: RemoveNode still without a definite answer at heal: %w", target.id, err)
-			}
-			if err := wipe(); err != nil {
-				return err
-			}
-			return rejoin()
-		}, desc + " (RemoveNode unanswered: settled at heal)", err
+		return heal, desc, err
 	case FaultClock:
 		target := c.nodes[randomNode-1]
 		offset := time.Duration(1+rng.Int64N(int64(n.cfg.ClockOffsetMax/time.Second))) * time.Second
@@ -406,4 +385,57 @@ func (n *nemesis) inject(ctx context.Context, kind string, pick uint64) (heal fu
 		return func() error { return restart(nil) }, fmt.Sprintf("restart %s with clock offset %s", target.id, offset), err
 	}
 	return nil, "", fmt.Errorf("unknown fault %q", kind)
+}
+
+// replaceNode is the documented procedure for a node that lost its disk:
+// RemoveNode (via via, then the others), SIGKILL, wipe the data dir, and,
+// at the heal, restart it empty with --bootstrap-expect 0 --join.
+// RemoveNode is retried for membershipRemoveTimeout; if it still has no
+// definite answer the heal settles it first, and note says so.
+func (n *nemesis) replaceNode(ctx context.Context, target, via *node) (heal func() error, note string, err error) {
+	c := n.cluster
+	wipe := func() error {
+		if target.running() {
+			_ = c.signal(target, syscall.SIGKILL)
+		}
+		err := os.RemoveAll(target.dataDir)
+		if err == nil {
+			err = os.MkdirAll(target.dataDir, 0o755)
+		}
+		target.joinOnly = true
+		return err
+	}
+	rejoin := func() error {
+		if target.running() {
+			return nil // restarted (empty) by the heal of a kill or clock fault of the same window
+		}
+		return c.start(target)
+	}
+	removed, err := removeNode(ctx, c, via, target, membershipRemoveTimeout)
+	if removed {
+		return rejoin, "", wipe()
+	}
+	// RemoveNode got no definite answer (no meta leader during another
+	// fault): like any unknown outcome it may still take effect, and a
+	// removed incarnation left running never rejoins. Settle it when
+	// the window heals: once the removal is certain, wipe and rejoin;
+	// if it is still unknown, leave the node alone and say so.
+	return func() error {
+		removed, err := removeNode(context.Background(), c, via, target, membershipHealRemoveTimeout)
+		if !removed {
+			return fmt.Errorf("%s: RemoveNode still without a definite answer at heal: %w", target.id, err)
+		}
+		if err := wipe(); err != nil {
+			return err
+		}
+		return rejoin()
+	}, " (RemoveNode unanswered: settled at heal)", err
+}
+
+// problemList returns what the faults themselves found wrong (a node
+// that served a damaged log, say); each makes the run invalid.
+func (n *nemesis) problemList() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Clone(n.problems)
 }

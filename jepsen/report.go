@@ -142,6 +142,9 @@ func Summary(cfg *Config, res *Result) string {
 	for _, e := range faultErrors {
 		fmt.Fprintf(&b, "  fault error: %s\n", e)
 	}
+	for _, p := range res.FaultChecks {
+		fmt.Fprintf(&b, "  FAULT CHECK FAILED: %s\n", p)
+	}
 
 	lin := res.Linearizability
 	fmt.Fprintf(&b, "\nlinearizability (porcupine, per seat): %s  %d operations over %d seats (largest %d) in %s\n",

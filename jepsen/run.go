@@ -71,7 +71,8 @@ const (
 // Profiles are named defaults; flags override single fields.
 var Profiles = map[string]Config{
 	"ci": {Nodes: 3, Clients: 12, Duration: 100 * time.Second, Faults: []string{FaultPartitionOne, FaultPartitionLeader,
-		FaultPartitionHalves, FaultPartitionBridge, FaultKill, FaultPause, FaultClock, FaultMembership},
+		FaultPartitionHalves, FaultPartitionBridge, FaultKill, FaultPause, FaultClock, FaultMembership,
+		FaultDiskFull, FaultCorruptLog},
 		QuietMin: 3 * time.Second, FaultMin: 4 * time.Second, FaultMax: 8 * time.Second, CombineProbability: 0.2,
 		ClockOffsetMax: 5 * time.Second, OpTimeout: time.Second, Attempts: 3, CheckTimeout: 60 * time.Second,
 		Sections: 4, Rows: 3, SeatsPerRow: 8},
@@ -96,6 +97,7 @@ type Result struct {
 	Convergence     []string     // replica hash mismatches, or a failure to converge
 	HashComparisons int          // pairs of replica state hashes compared at equal indexes
 	Counters        Counters     // snapshots taken and installed, holds expired (counters.go)
+	FaultChecks     []string     // what a fault expected of the nodes and did not get (corrupt-log)
 	Setup           error        // the run could not be carried out
 	Replay          string
 }
@@ -104,7 +106,8 @@ type Result struct {
 // checker ran out of time on some seats.
 func (r *Result) Undecided() bool {
 	return r.Setup == nil && r.Linearizability.Verdict == porcupine.Unknown &&
-		len(r.Invariants.Violations) == 0 && len(r.Convergence) == 0 && r.Retries.Mismatches == 0 && r.Counters.valid()
+		len(r.Invariants.Violations) == 0 && len(r.Convergence) == 0 && r.Retries.Mismatches == 0 &&
+		r.Counters.valid() && len(r.FaultChecks) == 0
 }
 
 // Valid reports whether every checker passed: also, at least one retry
@@ -112,7 +115,8 @@ func (r *Result) Undecided() bool {
 // answer.
 func (r *Result) Valid() bool {
 	return r.Setup == nil && r.Linearizability.Verdict == porcupine.Ok &&
-		len(r.Invariants.Violations) == 0 && len(r.Convergence) == 0 && r.Retries.valid() && r.Counters.valid()
+		len(r.Invariants.Violations) == 0 && len(r.Convergence) == 0 && r.Retries.valid() &&
+		r.Counters.valid() && len(r.FaultChecks) == 0
 }
 
 func (r RetryResult) valid() bool { return r.Compared > 0 && r.Mismatches == 0 }
@@ -253,6 +257,7 @@ func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
 	cfg.Logf("traffic over: %d operations, %d mutations with unknown outcome; healing", len(w.history), len(w.unknown))
 	nem.healActive()
 	res.Faults = nem.faultLog()
+	res.FaultChecks = nem.problemList()
 	res.History = w.history
 	res.Retries = w.retries
 	if err := healEverything(c); err != nil {

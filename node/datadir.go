@@ -1,12 +1,14 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/boxoffice/boxoffice/internal/sealing"
+	"github.com/boxoffice/boxoffice/node/logstore"
 )
 
 // A node's data directory holds every seat, order and gateway record it
@@ -72,4 +74,29 @@ func prepareDataDir(dir string) error {
 		return fmt.Errorf("data dir: restricting modes: %w", err)
 	}
 	return nil
+}
+
+// checkLogPresent refuses a data dir that has been a cluster member's
+// (it holds the incarnation file, written after the log is first
+// created) but has lost its Raft log: started, the node would create an
+// empty log and vote with it.
+func checkLogPresent(dataDir, logPath string) error {
+	if _, err := os.Stat(filepath.Join(dataDir, "incarnation")); err != nil {
+		return nil // a new data dir, or unreadable: Open reports the latter
+	}
+	if _, err := os.Stat(logPath); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: %s: missing, and the data dir holds this node's incarnation", logstore.ErrDamaged, logPath)
+	}
+	return nil
+}
+
+// logDamaged is the error of a node whose Raft log is damaged or
+// missing. It must not start: a node that lost entries it acknowledged
+// can still vote, and a leader elected with its vote can lack committed
+// writes. README.md ("A node whose log is damaged") shows this message
+// and the procedure; TestNodeRefusesADamagedLogAndIsReplaced checks they
+// agree.
+func logDamaged(nodeID string, cause error) error {
+	return fmt.Errorf("log store: %w; this node must not serve or vote with it: replace it (README.md, \"A node whose log is damaged\"): "+
+		"remove it (boxoffice ctl node remove %s), move its data dir away, start it empty with --bootstrap-expect 0 --join", cause, nodeID)
 }

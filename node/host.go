@@ -130,7 +130,11 @@ func Start(cfg Config) (*Host, error) {
 		}
 	}()
 
-	h.logDB, err = logstore.Open(filepath.Join(cfg.DataDir, "raft.db"), logstore.Options{
+	logPath := filepath.Join(cfg.DataDir, "raft.db")
+	if err := checkLogPresent(cfg.DataDir, logPath); err != nil {
+		return nil, logDamaged(cfg.NodeID, err)
+	}
+	h.logDB, err = logstore.Open(logPath, logstore.Options{
 		NoSync:  cfg.Group.NoSync,
 		Metrics: h.metrics.registry,
 		Keys:    keys,
@@ -142,6 +146,9 @@ func Start(cfg Config) (*Host, error) {
 	})
 	if errors.Is(err, logstore.ErrEncrypted) {
 		err = errDataDirEncrypted
+	}
+	if errors.Is(err, logstore.ErrDamaged) {
+		return nil, logDamaged(cfg.NodeID, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("log store: %w", err)
@@ -330,6 +337,9 @@ func (h *Host) ready() error {
 	}
 	if !h.placed.Load() {
 		return fmt.Errorf("%w: handing leadership of groups to their preferred leaders", ErrNotReady)
+	}
+	if h.logDB.NoSpace() {
+		return fmt.Errorf("no space left on the data dir's disk (%s): Raft log writes fail until space is freed", h.cfg.DataDir)
 	}
 	return nil
 }

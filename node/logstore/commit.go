@@ -1,7 +1,9 @@
 package logstore
 
 import (
+	"errors"
 	"fmt"
+	"syscall"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -167,9 +169,11 @@ func (db *DB) commit(batch []*writeRequest) commitOutcome {
 		outcome.commitDuration = time.Since(start)
 		if err != nil {
 			outcome.failed = true
+			db.noSpace.Store(errors.Is(err, syscall.ENOSPC))
 			failAll(pending, fmt.Errorf("logstore: commit: %w", err))
 			return outcome
 		}
+		db.noSpace.Store(false)
 		stats := tx.Stats()
 		outcome.writeDuration = stats.GetWriteTime()
 		outcome.committed = true

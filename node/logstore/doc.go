@@ -105,6 +105,19 @@
 // freelist is rebuilt by scanning the file at Open instead of being
 // rewritten by every commit.
 //
+// # Damage and a full disk
+//
+// Open reads the whole file before bbolt maps it for writing (verify.go):
+// a truncated tail, overwritten or zeroed pages and invalid meta pages
+// fail Open with ErrDamaged naming the file and what is wrong, where
+// bbolt alone would serve from a file truncated mid-page, or panic, or
+// die of SIGBUS. The file is never repaired: entries the node acknowledged
+// may be gone, so the node must be replaced (README.md, "A node whose log
+// is damaged").
+//
+// A commit that fails for lack of space fails every writer in it and
+// stores nothing; NoSpace reports the state until space is back.
+//
 // # Differences from raft-boltdb
 //
 // The conformance suite (TestConformance, TestConformanceRandomOperations)

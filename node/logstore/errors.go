@@ -38,6 +38,15 @@ var (
 	// (raft panics on most log read failures anyway).
 	ErrCorrupt = errors.New("logstore: corrupt record")
 
+	// ErrDamaged is wrapped by Open when the file
+	// itself is damaged (truncated, pages overwritten, meta pages
+	// invalid); the message names the file and what is wrong. Nothing in
+	// it can be trusted to be what the node acknowledged: a node must not
+	// serve or vote with it.
+	// Its text names no package: it is what an operator reads when a node
+	// refuses to start.
+	ErrDamaged = errors.New("the Raft log file is damaged")
+
 	// ErrEncrypted is returned by Open for a file written with
 	// Options.Keys when no Keys are given, and by reads of a sealed entry
 	// without them.

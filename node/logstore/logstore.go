@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -44,6 +46,10 @@ type DB struct {
 	path    string
 	options Options
 	metrics *metrics // nil without Options.Metrics
+
+	// noSpace is set when a commit fails for lack of space on the file's
+	// filesystem and cleared when one succeeds (see NoSpace).
+	noSpace atomic.Bool
 
 	// isClosed mirrors closed for readers, which never take mu.
 	isClosed  atomic.Bool
@@ -105,12 +111,16 @@ type Stats struct {
 
 // Open opens or creates the file at path. It fails with a wrapped
 // bbolt.ErrTimeout if another DB holds the file lock for longer than
-// Options.Timeout.
+// Options.Timeout, and with an error wrapping ErrDamaged, naming the file
+// and what is wrong, if it is damaged (verify.go).
 func Open(path string, options Options) (*DB, error) {
 	if err := options.Validate(); err != nil {
 		return nil, err
 	}
 	options = options.withDefaults()
+	if err := verify(path, options.Timeout); err != nil {
+		return nil, err
+	}
 	bolt, err := bbolt.Open(path, fileMode, &bbolt.Options{
 		Timeout:         options.Timeout,
 		NoSync:          options.NoSync,
@@ -141,7 +151,7 @@ func Open(path string, options Options) (*DB, error) {
 		return nil, fmt.Errorf("logstore: open %s: %w", path, err)
 	}
 	if options.Metrics != nil {
-		db.metrics, err = registerMetrics(options.Metrics)
+		db.metrics, err = registerMetrics(options.Metrics, db)
 		if err != nil {
 			_ = bolt.Close()
 			return nil, fmt.Errorf("logstore: open %s: %w", path, err)
@@ -167,6 +177,28 @@ func initialize(tx *bbolt.Tx) error {
 	}
 	_, err = tx.CreateBucketIfNotExists(groupsBucket)
 	return err
+}
+
+// noSpaceRecoveredBytes is the free space at which NoSpace stops
+// reporting a full filesystem without waiting for a commit: room for a
+// few commits.
+const noSpaceRecoveredBytes = 1 << 20
+
+// NoSpace reports whether the file's filesystem is full: the last commit
+// failed with ENOSPC and the filesystem still has less than 1 MiB
+// available. A node that is idle once space is freed commits nothing, so
+// the filesystem's free space is asked rather than waiting for the next
+// commit to clear it.
+func (db *DB) NoSpace() bool {
+	if !db.noSpace.Load() {
+		return false
+	}
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(filepath.Dir(db.path), &fs); err == nil && int64(fs.Bavail)*int64(fs.Bsize) >= noSpaceRecoveredBytes {
+		db.noSpace.Store(false)
+		return false
+	}
+	return true
 }
 
 // Path returns the file path given to Open.

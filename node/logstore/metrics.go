@@ -15,9 +15,10 @@ type metrics struct {
 	commitFailures   prometheus.Counter
 	commitOperations prometheus.Histogram
 	commitDuration   prometheus.Histogram
+	noSpace          prometheus.GaugeFunc
 }
 
-func registerMetrics(registerer prometheus.Registerer) (*metrics, error) {
+func registerMetrics(registerer prometheus.Registerer, db *DB) (*metrics, error) {
 	m := &metrics{
 		registerer: registerer,
 		commits: prometheus.NewCounter(prometheus.CounterOpts{
@@ -46,8 +47,19 @@ func registerMetrics(registerer prometheus.Registerer) (*metrics, error) {
 			Help:      "Time spent committing one group commit (bbolt Tx.Commit: page writes and fsyncs).",
 			Buckets:   prometheus.ExponentialBuckets(50e-6, 2, 16), // 50µs to 1.6s
 		}),
+		noSpace: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "boxoffice",
+			Subsystem: "logstore",
+			Name:      "no_space",
+			Help:      "1 while the Raft log's filesystem is full: the last commit failed with ENOSPC and less than 1 MiB is available; log writes fail until space is freed.",
+		}, func() float64 {
+			if db.NoSpace() {
+				return 1
+			}
+			return 0
+		}),
 	}
-	collectors := []prometheus.Collector{m.commits, m.commitFailures, m.commitOperations, m.commitDuration}
+	collectors := []prometheus.Collector{m.commits, m.commitFailures, m.commitOperations, m.commitDuration, m.noSpace}
 	for i, collector := range collectors {
 		if err := registerer.Register(collector); err != nil {
 			for _, registered := range collectors[:i] {
@@ -75,4 +87,5 @@ func (m *metrics) unregister() {
 	m.registerer.Unregister(m.commitFailures)
 	m.registerer.Unregister(m.commitOperations)
 	m.registerer.Unregister(m.commitDuration)
+	m.registerer.Unregister(m.noSpace)
 }
