@@ -16,7 +16,25 @@ type Options struct {
 	SecretKey     string // sk_test_… required in Authorization (Bearer or basic user)
 	Seed          int64  // all random choices (faults, ids) from this seed
 	Logf          func(format string, args ...any)
+	// Dial opens the connections of webhook deliveries (a harness whose
+	// gateways live in another network namespace dials from there); nil
+	// is a plain net.Dialer.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
+
+// Errors of Confirm.
+var (
+	// ErrDeclined: the card was declined; the intent is back to
+	// requires_payment_method and may be confirmed again.
+	ErrDeclined = errors.New("fakestripe: the card was declined")
+	// ErrUnexpectedState: the intent is succeeded or canceled and cannot
+	// be confirmed; the returned status says which.
+	ErrUnexpectedState = errors.New("fakestripe: the payment intent cannot be confirmed in its state")
+	// ErrNoSuchIntent: no intent has this id.
+	ErrNoSuchIntent = errors.New("fakestripe: no such payment intent")
+	// ErrBadClientSecret: the client secret is not the intent's.
+	ErrBadClientSecret = errors.New("fakestripe: the client secret does not match the payment intent")
+)
 
 // Faults are the injected faults; they can be changed at any time
 // (SetFaults). The zero value injects none.
