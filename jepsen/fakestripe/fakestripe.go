@@ -113,6 +113,7 @@ type Server struct {
 	stop     context.CancelFunc
 	wg       sync.WaitGroup
 	once     sync.Once
+	serving  chan struct{} // closed once Serve has a listener
 
 	mu          sync.Mutex
 	rng         *rand.Rand
@@ -138,6 +139,7 @@ func New(opts Options) *Server {
 		logf:        opts.Logf,
 		inFlight:    make(chan struct{}, deliveriesInFlightMax),
 		done:        make(chan struct{}),
+		serving:     make(chan struct{}),
 		rng:         rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed_f00d)),
 		intents:     map[string]*intent{},
 		charges:     map[string]*intent{},
@@ -190,6 +192,7 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 	s.httpServer, s.url = srv, baseURL(l.Addr())
 	s.mu.Unlock()
+	close(s.serving)
 	if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
@@ -227,8 +230,14 @@ func (s *Server) Close() error {
 	return err
 }
 
-// URL is the base URL for the gateway's --stripe-url once serving, "" before.
+// URL is the base URL for the gateway's --stripe-url. It waits for Serve
+// to be called (so `go s.Serve(l); s.URL()` is safe); after Close without
+// Serve it is "".
 func (s *Server) URL() string {
+	select {
+	case <-s.serving:
+	case <-s.done:
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.url
