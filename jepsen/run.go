@@ -46,6 +46,10 @@ type Config struct {
 	// two force one (namespace fails without root).
 	Network string
 
+	// Gateways is the number of gateway processes of the purchase
+	// workload (0: no purchase workload); Fans its concurrent fans.
+	Gateways, Fans int
+
 	UnsafeReads bool                // start nodes with --testing-unsafe-reads (negative control)
 	NodeFlags   map[string][]string // extra flags per node id
 
@@ -71,14 +75,15 @@ const (
 // Profiles are named defaults; flags override single fields.
 var Profiles = map[string]Config{
 	"ci": {Nodes: 3, Clients: 12, Duration: 100 * time.Second, Faults: []string{FaultPartitionOne, FaultPartitionLeader,
-		FaultPartitionHalves, FaultPartitionBridge, FaultKill, FaultPause, FaultClock, FaultMembership},
+		FaultPartitionHalves, FaultPartitionBridge, FaultKill, FaultPause, FaultClock, FaultMembership,
+		FaultGatewayKill, FaultGatewayPause, FaultPaymentFaults},
 		QuietMin: 3 * time.Second, FaultMin: 4 * time.Second, FaultMax: 8 * time.Second, CombineProbability: 0.2,
 		ClockOffsetMax: 5 * time.Second, OpTimeout: time.Second, Attempts: 3, CheckTimeout: 60 * time.Second,
-		Sections: 4, Rows: 3, SeatsPerRow: 8},
+		Sections: 4, Rows: 3, SeatsPerRow: 8, Gateways: 2, Fans: 16},
 	"long": {Nodes: 5, Clients: 20, Duration: 10 * time.Minute, Faults: AllFaults,
 		QuietMin: 4 * time.Second, FaultMin: 5 * time.Second, FaultMax: 15 * time.Second, CombineProbability: 0.3,
 		ClockOffsetMax: 10 * time.Second, OpTimeout: time.Second, Attempts: 3, CheckTimeout: 5 * time.Minute,
-		Sections: 4, Rows: 3, SeatsPerRow: 8},
+		Sections: 4, Rows: 3, SeatsPerRow: 8, Gateways: 2, Fans: 24},
 }
 
 // Result is what a run found.
@@ -91,11 +96,12 @@ type Result struct {
 	Faults          []Fault
 	Linearizability LinearizabilityResult
 	Invariants      InvariantResult
-	Resend          ResendResult // unknown mutations re-sent after healing
-	Retries         RetryResult  // acknowledged mutations retried and compared
-	Convergence     []string     // replica hash mismatches, or a failure to converge
-	HashComparisons int          // pairs of replica state hashes compared at equal indexes
-	Setup           error        // the run could not be carried out
+	Resend          ResendResult   // unknown mutations re-sent after healing
+	Retries         RetryResult    // acknowledged mutations retried and compared
+	Convergence     []string       // replica hash mismatches, or a failure to converge
+	HashComparisons int            // pairs of replica state hashes compared at equal indexes
+	Purchase        PurchaseResult // the purchase workload and its money checkers
+	Setup           error          // the run could not be carried out
 	Replay          string
 }
 
@@ -103,7 +109,7 @@ type Result struct {
 // checker ran out of time on some seats.
 func (r *Result) Undecided() bool {
 	return r.Setup == nil && r.Linearizability.Verdict == porcupine.Unknown &&
-		len(r.Invariants.Violations) == 0 && len(r.Convergence) == 0 && r.Retries.Mismatches == 0
+		len(r.Invariants.Violations) == 0 && len(r.Convergence) == 0 && r.Retries.Mismatches == 0 && r.Purchase.valid()
 }
 
 // Valid reports whether every checker passed: also, at least one retry
@@ -111,7 +117,7 @@ func (r *Result) Undecided() bool {
 // answer.
 func (r *Result) Valid() bool {
 	return r.Setup == nil && r.Linearizability.Verdict == porcupine.Ok &&
-		len(r.Invariants.Violations) == 0 && len(r.Convergence) == 0 && r.Retries.valid()
+		len(r.Invariants.Violations) == 0 && len(r.Convergence) == 0 && r.Retries.valid() && r.Purchase.valid()
 }
 
 func (r RetryResult) valid() bool { return r.Compared > 0 && r.Mismatches == 0 }
@@ -223,6 +229,14 @@ func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
 			return err
 		}
 	}
+	var sh *shop
+	if cfg.Gateways > 0 {
+		if sh, err = startShop(ctx, cfg, c, c.binary, res.Dir); err != nil {
+			return err
+		}
+		defer sh.stop()
+		cfg.Logf("shop ready: %d gateways, %d fans, event %s", cfg.Gateways, cfg.Fans, shopEventID)
+	}
 	cfg.Logf("event %s ready: %d sections; traffic for %s with %d clients, faults %v", ev.id, len(ev.sections), cfg.Duration, cfg.Clients, cfg.Faults)
 
 	start := time.Now()
@@ -238,9 +252,16 @@ func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
 	if cfg.plans != nil {
 		w.plans = cfg.plans(c, ev)
 	}
-	nem := &nemesis{cfg: cfg, cluster: c, eventID: ev.id, now: w.now, logf: cfg.Logf}
+	nem := &nemesis{cfg: cfg, cluster: c, eventID: ev.id, now: w.now, logf: cfg.Logf, shop: sh}
 	trafficCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
+	finishCtx, cancelFinish := context.WithCancel(ctx)
+	defer cancelFinish()
+	var fansDone chan struct{}
+	if sh != nil {
+		sh.start = start
+		fansDone = sh.run(trafficCtx, finishCtx)
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -256,6 +277,21 @@ func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
 	res.Retries = w.retries
 	if err := healEverything(c); err != nil {
 		cfg.Logf("heal: %v", err)
+	}
+	purchaseDone := make(chan struct{})
+	if sh != nil {
+		if err := sh.afterHeal(); err != nil {
+			cfg.Logf("heal gateways: %v", err)
+		}
+		// Fans finish the purchase in hand within shopFinishLimit.
+		stopFans := time.AfterFunc(shopFinishLimit, cancelFinish)
+		defer stopFans.Stop()
+		go func() {
+			defer close(purchaseDone)
+			res.Purchase = sh.finish(ctx, fansDone, cfg.Duration, res.Dir)
+		}()
+	} else {
+		close(purchaseDone)
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted: %w", ctx.Err())
@@ -279,6 +315,10 @@ func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
 	res.Convergence = append(res.Convergence, problems...)
 	writeJSON(filepath.Join(res.Dir, "final-states.json"), finals)
 
+	<-purchaseDone
+	if sh != nil {
+		cfg.Logf("purchases: %d orders, %d paid, %d money-check violations", res.Purchase.Orders, res.Purchase.Paid, res.Purchase.Violations())
+	}
 	cfg.Logf("checking %d operations", len(w.history))
 	res.Invariants = CheckFinal(w.history, finals, holdExpiryBound+cfg.ClockOffsetMax)
 	lin, bySeat := CheckLinearizable(w.history, observedHolders(w.history, finals), cfg.CheckTimeout)
@@ -331,6 +371,9 @@ func (cfg *Config) validate() error {
 			errs = append(errs, fmt.Errorf("Faults: unknown %q (known: %s)", f, strings.Join(AllFaults, ",")))
 		}
 	}
+	if cfg.Gateways < 0 || cfg.Gateways > 8 || (cfg.Gateways > 0 && (cfg.Fans < 1 || cfg.Fans > 500)) {
+		errs = append(errs, fmt.Errorf("Gateways %d, Fans %d: want 0..8 gateways and, with gateways, 1..500 fans", cfg.Gateways, cfg.Fans))
+	}
 	if cfg.Network != NetworkAuto && cfg.Network != NetworkNamespace && cfg.Network != NetworkLoopback {
 		errs = append(errs, fmt.Errorf("Network %q: want %q (auto), %q or %q", cfg.Network, NetworkAuto, NetworkNamespace, NetworkLoopback))
 	}
@@ -370,6 +413,12 @@ func (cfg *Config) replayCommand() string {
 	}
 	if cfg.Network != NetworkAuto {
 		args = append(args, "-network", cfg.Network)
+	}
+	if cfg.Gateways != p.Gateways {
+		args = append(args, "-gateways", fmt.Sprint(cfg.Gateways))
+	}
+	if cfg.Fans != p.Fans {
+		args = append(args, "-fans", fmt.Sprint(cfg.Fans))
 	}
 	if cfg.UnsafeReads {
 		args = append(args, "-unsafe-reads")
