@@ -108,12 +108,14 @@ type Server struct {
 	logf     func(format string, args ...any)
 	client   *http.Client
 	inFlight chan struct{}
-	done     chan struct{}
-	closing  context.Context // canceled by Close: ends deliveries in flight
-	stop     context.CancelFunc
-	wg       sync.WaitGroup
-	once     sync.Once
-	serving  chan struct{} // closed once Serve has a listener
+	// queuedMax is deliveriesQueuedMax (tests lower it).
+	queuedMax int
+	done      chan struct{}
+	closing   context.Context // canceled by Close: ends deliveries in flight
+	stop      context.CancelFunc
+	wg        sync.WaitGroup
+	once      sync.Once
+	serving   chan struct{} // closed once Serve has a listener
 
 	mu          sync.Mutex
 	rng         *rand.Rand
@@ -138,6 +140,7 @@ func New(opts Options) *Server {
 		opts:        opts,
 		logf:        opts.Logf,
 		inFlight:    make(chan struct{}, deliveriesInFlightMax),
+		queuedMax:   deliveriesQueuedMax,
 		done:        make(chan struct{}),
 		serving:     make(chan struct{}),
 		rng:         rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed_f00d)),

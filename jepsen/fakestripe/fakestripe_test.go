@@ -460,3 +460,61 @@ func TestSameSeedSameIDs(t *testing.T) {
 		t.Fatalf("seed 1 gave %v then %v", a, b)
 	}
 }
+
+// A full webhook queue refuses the request that would emit an event, loudly
+// and before changing anything.
+func TestFullWebhookQueueRefusesBeforeChanging(t *testing.T) {
+	s := start(t)
+	fakestripe.SetDeliveriesQueuedMax(s, 3)
+	c := api(s, 0)
+	first, _ := newIntent(t, c, "a", "ord_a", 5000)
+	second, _ := newIntent(t, c, "b", "ord_b", 5000)
+	if _, err := s.Confirm(context.Background(), first.ID, first.ClientSecret); err != nil {
+		t.Fatal(err)
+	}
+	status, err := s.Confirm(context.Background(), second.ID, second.ClientSecret)
+	if !errors.Is(err, fakestripe.ErrQueueFull) || status != "requires_payment_method" {
+		t.Fatalf("confirm with a full queue: %q %v", status, err)
+	}
+	cp := &stripe.PaymentIntentCancelParams{}
+	cp.SetIdempotencyKey("cancel-b")
+	_, err = c.PaymentIntents.Cancel(second.ID, cp)
+	if se := stripeError(t, err); se.HTTPStatusCode != 503 {
+		t.Fatalf("cancel with a full queue: %+v", se)
+	}
+	if p := s.Ledger()[1]; p.Status != "requires_payment_method" || p.Captured || len(p.Events) != 0 {
+		t.Fatalf("refused requests changed the intent: %+v", p)
+	}
+	if st := s.Stats(); st["webhook_queue_full"] != 2 {
+		t.Fatalf("stats: %v", st)
+	}
+	_, url := newReceiver(t, 0)
+	s.SetWebhookURLs([]string{url})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.WaitDelivered(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The key was not spent on the refusal: the same cancel now works.
+	if pi, err := c.PaymentIntents.Cancel(second.ID, cp); err != nil || pi.Status != stripe.PaymentIntentStatusCanceled {
+		t.Fatalf("cancel once delivered: %+v %v", pi, err)
+	}
+}
+
+// A slow answer the client gave up on was still carried out, like a lost one.
+func TestSlowAnswerOutlivesTheClient(t *testing.T) {
+	s := start(t)
+	s.SetFaults(fakestripe.Faults{SlowResponse: time.Second})
+	bc := &stripe.BackendConfig{URL: stripe.String(s.URL()), MaxNetworkRetries: stripe.Int64(0),
+		HTTPClient: &http.Client{Timeout: 50 * time.Millisecond}, LeveledLogger: &stripe.LeveledLogger{Level: stripe.LevelNull}}
+	c := stripeclient.New(secretKey, &stripe.Backends{API: stripe.GetBackendWithConfig(stripe.APIBackend, bc)})
+	if _, err := newIntent(t, c, "slow", "ord", 5000); err == nil {
+		t.Fatal("the client got an answer before its timeout")
+	}
+	if n := len(s.Ledger()); n != 1 {
+		t.Fatalf("%d intents, want 1", n)
+	}
+	if st := s.Stats(); st["slow_responses_injected"] != 1 {
+		t.Fatalf("stats: %v", st)
+	}
+}

@@ -72,6 +72,7 @@ type shop struct {
 	t        *testing.T
 	stripe   *fakestripe.Server
 	gateways []*httptest.Server
+	handles  []*checkout.Gateway
 	keys     atomic.Int64
 }
 
@@ -97,7 +98,7 @@ func newShop(t *testing.T) *shop {
 		}
 		srv := httptest.NewServer(g.Handler())
 		t.Cleanup(srv.Close)
-		sh.gateways = append(sh.gateways, srv)
+		sh.gateways, sh.handles = append(sh.gateways, srv), append(sh.handles, g)
 		hooks = append(hooks, srv.URL+"/v1/webhooks/stripe")
 	}
 	sh.stripe.SetWebhookURLs(hooks)
@@ -410,4 +411,107 @@ func TestGatewayOverFakeStripe(t *testing.T) {
 		}
 		sh.hold(sh.login("after-refund"), map[string]any{"seats": hold["seats"]})
 	})
+}
+
+// TestMoneyUnderMixedFaults buys through both gateways while the provider
+// fails, loses answers, declines and duplicates, delays and drops
+// webhooks; phones retry with their keys. After the webhooks are
+// delivered and the reconciler ran, the provider's money and the
+// gateways' orders agree: a captured payment is a paid order with its
+// tickets or a full refund, an order has at most one captured payment,
+// and nothing uncaptured is paid.
+func TestMoneyUnderMixedFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster node and two gateways; skipped with -short")
+	}
+	sh := newShop(t)
+	sh.stripe.SetFaults(fakestripe.Faults{DeclineRate: 0.2, ErrorRate: 0.1, LostResponseRate: 0.1,
+		DuplicateWebhookRate: 0.3, WebhookDelayMax: 100 * time.Millisecond, WebhookFailRate: 0.2})
+	const fans, purchasesPerFan = 6, 3
+	type bought struct{ token, orderID string }
+	var mu sync.Mutex
+	var orders []bought
+	var wg sync.WaitGroup
+	for f := range fans {
+		wg.Go(func() {
+			token := sh.login(fmt.Sprintf("mixed%d", f))
+			for p := range purchasesPerFan {
+				_, hold := sh.call(f%2, "POST", "/v1/events/show/holds", token, "", map[string]any{"best": map[string]any{"quantity": 1, "section_id": "A"}})
+				if hold["hold_id"] == nil {
+					continue
+				}
+				key := fmt.Sprintf("order-%d-%d", f, p)
+				var order map[string]any
+				for try := range 20 {
+					status, m := sh.call((f+try)%2, "POST", "/v1/orders", token, key, map[string]any{"hold_id": hold["hold_id"]})
+					if status == 201 {
+						order = m
+						break
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+				if order == nil {
+					t.Errorf("order %s never created", key)
+					continue
+				}
+				mu.Lock()
+				orders = append(orders, bought{token, field(order, "order_id")})
+				mu.Unlock()
+				for range 3 {
+					if _, err := sh.stripe.Confirm(context.Background(), field(order, "payment", "intent_id"), field(order, "payment", "client_secret")); !errors.Is(err, fakestripe.ErrDeclined) {
+						break
+					}
+				}
+				if p == 1 {
+					// Sometimes the fan asks for the money back.
+					sh.call(f%2, "POST", "/v1/orders/"+field(order, "order_id")+"/refund", token, "", nil)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	sh.stripe.SetFaults(fakestripe.Faults{})
+	sh.waitDelivered()
+	for range 3 {
+		for _, g := range sh.handles {
+			_ = g.Reconcile(context.Background())
+		}
+	}
+	if len(orders) < fans*purchasesPerFan/2 {
+		t.Fatalf("only %d orders created", len(orders))
+	}
+	states := map[string]map[string]any{}
+	for _, o := range orders {
+		_, states[o.orderID] = sh.call(0, "GET", "/v1/orders/"+o.orderID, o.token, "", nil)
+	}
+	captured := map[string]int{}
+	for _, p := range sh.stripe.Ledger() {
+		o, ours := states[p.OrderID]
+		if !ours {
+			continue
+		}
+		state, _ := o["state"].(string)
+		tickets, _ := o["tickets"].([]any)
+		switch {
+		case p.Captured:
+			captured[p.OrderID]++
+			refunded := p.RefundedCents == p.AmountCents
+			if !(state == "paid" && len(tickets) == 1 && p.RefundedCents == 0) && !(refunded && (state == "refunded" || state == "refunded_seats_lost")) {
+				t.Errorf("captured %s (refunded %d of %d): order %s is %s with %d tickets", p.IntentID, p.RefundedCents, p.AmountCents, p.OrderID, state, len(tickets))
+			}
+		case state == "paid":
+			t.Errorf("order %s is paid but its intent %s is %s", p.OrderID, p.IntentID, p.Status)
+		}
+	}
+	for id, n := range captured {
+		if n > 1 {
+			t.Errorf("order %s has %d captured payments", id, n)
+		}
+	}
+	for id, o := range states {
+		if o["state"] == "pending" {
+			t.Errorf("order %s still pending after delivery and reconciliation", id)
+		}
+	}
+	t.Logf("%d orders; provider stats %v", len(orders), sh.stripe.Stats())
 }

@@ -11,16 +11,16 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 )
 
-// hasRoom reports whether events more events fit in the delivery queue
+// hasRoom reports whether that many more events fit in the delivery queue
 // (each may be copied copiesMax times); s.mu must be held. A full queue is
 // counted and logged: the request is refused before anything changes.
 func (s *Server) hasRoom(events int) bool {
-	if s.queued+events*copiesMax <= deliveriesQueuedMax {
+	if s.queued+events*copiesMax <= s.queuedMax {
 		return true
 	}
 	s.stats["webhook_queue_full"]++
 	s.logf("fakestripe: webhook queue full (%d deliveries unacknowledged, bound %d): refusing a request that would emit an event",
-		s.queued, deliveriesQueuedMax)
+		s.queued, s.queuedMax)
 	return false
 }
 
