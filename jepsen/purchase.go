@@ -47,7 +47,7 @@ const (
 	shopAdmitPerSec  = 2000 // waiting-room admissions a second
 	shopHoldTTL      = 60 * time.Second
 	shopDeclineRate  = 0.05 // always on
-	shopAttemptLimit = 5 * time.Second
+	shopAttemptLimit = 10 * time.Second
 	// shopFinishLimit bounds how long fans may take, after the heal, to
 	// finish the purchase they had in hand when traffic ended.
 	shopFinishLimit = 90 * time.Second
@@ -272,9 +272,10 @@ func (s *shop) call(ctx context.Context, f *fan, step, method, path string, body
 	var last apiResult
 	for attempt := 0; ; attempt++ {
 		g := s.gws.procs[(f.gw+attempt)%len(s.gws.procs)]
+		started := s.now()
 		last = s.attempt(ctx, f, g, method, path, payload, key)
 		rec := PurchaseCall{Fan: f.id, Step: step, Gateway: g.id, Key: key, Method: method, Path: path, Attempt: attempt + 1,
-			End: s.now(), Status: last.status, Problem: last.problem}
+			Start: started, End: s.now(), Status: last.status, Problem: last.problem}
 		if last.err != nil {
 			rec.Error = last.err.Error()
 		}
@@ -400,12 +401,17 @@ func (s *shop) session(traffic, finish context.Context, worker int, rng *rand.Ra
 	s.mu.Unlock()
 	// Queue: join, then poll until admitted (traffic bounds the wait: no
 	// purchase is in hand yet).
-	if r := s.call(traffic, f, "join", http.MethodPost, "/v1/events/"+shopEventID+"/waiting-room/join", nil, f.key("join")); r.status != http.StatusOK {
+	r := s.call(traffic, f, "join", http.MethodPost, "/v1/events/"+shopEventID+"/waiting-room/join", nil, f.key("join"))
+	if r.status != http.StatusOK {
 		return
 	}
 	s.mu.Lock()
 	s.fans = append(s.fans, f.id)
 	s.mu.Unlock()
+	var joined queueAnswer
+	if json.Unmarshal(r.body, &joined) == nil && joined.State == "admitted" {
+		f.admission = joined.AdmissionToken // admitted by the join itself
+	}
 	for f.admission == "" {
 		r := s.call(traffic, f, "queue", http.MethodGet, "/v1/events/"+shopEventID+"/waiting-room/me", nil, "")
 		var q queueAnswer
@@ -416,7 +422,7 @@ func (s *shop) session(traffic, finish context.Context, worker int, rng *rand.Ra
 			f.admission = q.AdmissionToken
 			break
 		}
-		if !sleepCtx(traffic, 100*time.Millisecond) {
+		if !sleepCtx(traffic, 250*time.Millisecond) {
 			return
 		}
 	}
@@ -560,7 +566,7 @@ func (s *shop) awaitOrder(ctx context.Context, f *fan, orderID string) *orderAns
 				return nil
 			}
 		}
-		if !sleepCtx(wctx, 200*time.Millisecond) {
+		if !sleepCtx(wctx, 300*time.Millisecond) {
 			return nil
 		}
 	}

@@ -34,6 +34,7 @@ type PurchaseCall struct {
 	Method  string `json:"method"`
 	Path    string `json:"path"`
 	Attempt int    `json:"attempt"`
+	Start   int64  `json:"start_ns"`
 	End     int64  `json:"end_ns"`
 	Status  int    `json:"status"` // 0: no answer
 	Problem string `json:"problem,omitempty"`

@@ -79,11 +79,11 @@ var Profiles = map[string]Config{
 		FaultGatewayKill, FaultGatewayPause, FaultPaymentFaults},
 		QuietMin: 3 * time.Second, FaultMin: 4 * time.Second, FaultMax: 8 * time.Second, CombineProbability: 0.2,
 		ClockOffsetMax: 5 * time.Second, OpTimeout: time.Second, Attempts: 3, CheckTimeout: 60 * time.Second,
-		Sections: 4, Rows: 3, SeatsPerRow: 8, Gateways: 2, Fans: 16},
+		Sections: 4, Rows: 3, SeatsPerRow: 8, Gateways: 2, Fans: 32},
 	"long": {Nodes: 5, Clients: 20, Duration: 10 * time.Minute, Faults: AllFaults,
 		QuietMin: 4 * time.Second, FaultMin: 5 * time.Second, FaultMax: 15 * time.Second, CombineProbability: 0.3,
 		ClockOffsetMax: 10 * time.Second, OpTimeout: time.Second, Attempts: 3, CheckTimeout: 5 * time.Minute,
-		Sections: 4, Rows: 3, SeatsPerRow: 8, Gateways: 2, Fans: 24},
+		Sections: 4, Rows: 3, SeatsPerRow: 8, Gateways: 2, Fans: 48},
 }
 
 // Result is what a run found.
