@@ -75,6 +75,11 @@ func (s *shop) finish(ctx context.Context, fansDone <-chan struct{}, traffic tim
 		res.Problems = append(res.Problems, "interrupted")
 		return res
 	}
+	if s.cfg.tamper != nil {
+		if err := s.cfg.tamper(ctx, s); err != nil {
+			res.Problems = append(res.Problems, "tamper: "+err.Error())
+		}
+	}
 	dctx, cancel := context.WithTimeout(ctx, shopDeliverLimit)
 	err := s.pay.WaitDelivered(dctx)
 	cancel()

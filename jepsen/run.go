@@ -63,6 +63,9 @@ type Config struct {
 	plans func(c *cluster, ev event) func(client int) clientPlan
 	// ready runs once the event exists, before traffic (tests).
 	ready func(ctx context.Context, c *cluster, ev *event) error
+	// tamper runs once the fans are done, before the purchase checks
+	// (tests plant a violation with it).
+	tamper func(ctx context.Context, s *shop) error
 }
 
 // Networks (Config.Network).
