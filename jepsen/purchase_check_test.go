@@ -203,3 +203,21 @@ func TestMoneyCheckersCatchPlantedViolations(t *testing.T) {
 		})
 	}
 }
+
+// The summary's purchases section shows each checker's comparisons and
+// violations, and says so when a checker compared nothing.
+func TestSummaryShowsEachMoneyChecker(t *testing.T) {
+	ledger, final, hist := cleanShop()
+	final.Orders[2].State = orderStatePending
+	checks := CheckMoney(ledger, final, hist)
+	checks = append(checks, MoneyCheck{Name: "empty checker"})
+	cfg := Profiles["ci"]
+	res := &Result{Purchase: PurchaseResult{Enabled: true, Gateways: 2, Fans: 3, Orders: 3, Paid: 2, Checks: checks}}
+	summary := Summary(&cfg, res)
+	for _, want := range []string{"purchases: 2 gateways", CheckOrdersEnd + ":", "1 violations", "order ord_c of c is still pending",
+		"empty checker:", "compared nothing: the run cannot pass", "VERDICT: INVALID"} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, summary)
+		}
+	}
+}

@@ -335,9 +335,13 @@ func writeLines(path string, lines []any) {
 }
 
 // summarizePurchases is the purchases: section of summary.txt.
-func summarizePurchases(b *strings.Builder, p PurchaseResult) {
-	if !p.Enabled {
+func summarizePurchases(b *strings.Builder, gateways int, p PurchaseResult) {
+	switch {
+	case !p.Enabled && gateways == 0:
 		fmt.Fprintf(b, "purchases: none (no gateways)\n")
+		return
+	case !p.Enabled:
+		fmt.Fprintf(b, "purchases: not run (the run stopped before the purchase checks)\n")
 		return
 	}
 	c := p.Counts

@@ -178,7 +178,7 @@ func Summary(cfg *Config, res *Result) string {
 	for _, v := range limit(res.Convergence, 5) {
 		fmt.Fprintf(&b, "  %s\n", v)
 	}
-	summarizePurchases(&b, res.Purchase)
+	summarizePurchases(&b, cfg.Gateways, res.Purchase)
 	if res.Setup != nil {
 		fmt.Fprintf(&b, "\nRUN FAILED: %v\n", res.Setup)
 	}
