@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -511,15 +512,28 @@ func (s *shop) count(change func(c *purchaseCounts)) {
 	s.mu.Unlock()
 }
 
-// confirm pays the order's intent as the phone's Stripe SDK does. A
-// decline is final for most fans; some try again at once, as with
-// another card (the gateway may be cancelling the intent meanwhile). A
-// full webhook queue is retried.
+// confirm pays the order's intent as the phone's Stripe SDK does: half
+// the fans through fakestripe.Confirm, half over HTTP as Stripe.js sends
+// it (where the provider's API faults apply), one in twenty with a card
+// that is always declined. A decline is final for most fans; a third try
+// again at once with another card (the gateway may be cancelling the
+// intent meanwhile). A full webhook queue is retried.
 func (s *shop) confirm(ctx context.Context, f *fan, o orderAnswer) {
 	retryDecline := f.rng.IntN(3) == 0
+	overHTTP := f.rng.IntN(2) == 0
+	card := ""
+	if f.rng.IntN(20) == 0 {
+		card, overHTTP = declinedTestCard, true
+	}
 	for attempt := 0; attempt < 20; attempt++ {
 		rec := ConfirmRecord{OrderID: o.OrderID, IntentID: o.Payment.IntentID, Fan: f.id, Start: s.now()}
-		status, err := s.pay.Confirm(ctx, o.Payment.IntentID, o.Payment.ClientSecret)
+		var status string
+		var err error
+		if overHTTP {
+			status, err = s.confirmHTTP(ctx, f, o, card)
+		} else {
+			status, err = s.pay.Confirm(ctx, o.Payment.IntentID, o.Payment.ClientSecret)
+		}
 		rec.End, rec.Status = s.now(), status
 		declined := errors.Is(err, fakestripe.ErrDeclined)
 		if declined {
@@ -538,7 +552,7 @@ func (s *shop) confirm(ctx context.Context, f *fan, o orderAnswer) {
 		s.mu.Unlock()
 		switch {
 		case declined && retryDecline:
-			retryDecline = false
+			retryDecline, card = false, "" // another card
 			continue
 		case errors.Is(err, fakestripe.ErrQueueFull):
 			if !sleepCtx(ctx, 200*time.Millisecond) {
@@ -547,6 +561,70 @@ func (s *shop) confirm(ctx context.Context, f *fan, o orderAnswer) {
 			continue
 		}
 		return
+	}
+}
+
+// declinedTestCard is Stripe's test payment method that always declines.
+const declinedTestCard = "pm_card_chargeDeclined"
+
+// confirmHTTP is the confirmation as Stripe.js sends it: POST
+// /v1/payment_intents/{id}/confirm with the publishable key, the client
+// secret and the card, under one Idempotency-Key, sent again (same key)
+// after no answer or a 5xx until it is answered. Its answer is read as
+// Confirm's: the status, fakestripe.ErrDeclined for a decline (402), or
+// fakestripe.ErrUnexpectedState.
+func (s *shop) confirmHTTP(ctx context.Context, f *fan, o orderAnswer, card string) (string, error) {
+	form := url.Values{"client_secret": {o.Payment.ClientSecret}}
+	if card != "" {
+		form.Set("payment_method", card)
+	}
+	key := f.key("confirm")
+	for attempt := 0; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, shopAttemptLimit)
+		req, _ := http.NewRequestWithContext(actx, http.MethodPost, s.pay.URL()+"/v1/payment_intents/"+url.PathEscape(o.Payment.IntentID)+"/confirm",
+			strings.NewReader(form.Encode()))
+		req.Header.Set("Authorization", "Bearer pk_test_jepsen")
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Idempotency-Key", key)
+		started := s.now()
+		resp, err := s.http.Do(req)
+		var body []byte
+		status := 0
+		if err == nil {
+			body, err = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+			resp.Body.Close()
+			status = resp.StatusCode
+		}
+		cancel()
+		rec := PurchaseCall{Fan: f.id, Step: "confirm", Gateway: "provider", Key: key, Method: http.MethodPost,
+			Path: "/v1/payment_intents/{id}/confirm", Attempt: attempt + 1, Start: started, End: s.now(), Status: status}
+		if err != nil {
+			rec.Error = err.Error()
+		}
+		s.mu.Lock()
+		s.hist.Calls = append(s.hist.Calls, rec)
+		s.mu.Unlock()
+		if err == nil && status < 500 {
+			var answer struct {
+				Status string `json:"status"`
+				Error  struct {
+					Code string `json:"code"`
+				} `json:"error"`
+			}
+			_ = json.Unmarshal(body, &answer)
+			switch {
+			case status == http.StatusOK:
+				return answer.Status, nil
+			case status == http.StatusPaymentRequired:
+				return "requires_payment_method", fakestripe.ErrDeclined
+			case answer.Error.Code == "payment_intent_unexpected_state":
+				return "", fakestripe.ErrUnexpectedState
+			}
+			return "", fmt.Errorf("confirm: %d %s", status, limitBytes(body, 200))
+		}
+		if ctx.Err() != nil || !sleepCtx(ctx, min(100*time.Millisecond<<min(attempt, 4), 1500*time.Millisecond)) {
+			return "", fmt.Errorf("confirm: no answer: %v", err)
+		}
 	}
 }
 
