@@ -209,6 +209,12 @@ func (g *Gateway) createOrder(c *call) (int, any, error) {
 		}
 	} else if err != nil {
 		return 0, nil, err
+	} else if o.Fan == c.subject {
+		// An earlier attempt (a retry's, or another phone's) may have died
+		// after writing the order and before the records that follow it.
+		if o, err = g.finishOrderRecords(c.ctx, o); err != nil {
+			return 0, nil, err
+		}
 	}
 	if o.Fan != c.subject {
 		return 0, nil, problem(ErrConflict, "hold belongs to an order of someone else")
@@ -281,6 +287,26 @@ func (g *Gateway) newOrder(c *call, hold holdRecord, orderID string) (orderRecor
 	} else if err != nil {
 		return orderRecord{}, err
 	}
+	return g.orderRecords(c.ctx, o, ev)
+}
+
+// finishOrderRecords writes whatever records of an existing order an
+// earlier attempt left unwritten: all of them while it is pending, the
+// fan's index of it otherwise. Each write is idempotent.
+func (g *Gateway) finishOrderRecords(ctx context.Context, o orderRecord) (orderRecord, error) {
+	if o.State != orderPending {
+		return o, g.createSealedOnce(ctx, "fanorder/"+o.Fan+"/"+o.OrderID, []byte(o.EventID))
+	}
+	ev, err := g.cfg.Inventory.GetEvent(ctx, eventRequest(o.EventID))
+	if err != nil {
+		return o, err
+	}
+	return g.orderRecords(ctx, o, ev)
+}
+
+// orderRecords writes the records that follow an order's creation.
+func (g *Gateway) orderRecords(ctx context.Context, o orderRecord, ev *boxofficev1.Event) (orderRecord, error) {
+	orderID := o.OrderID
 	// Keep the seats for the payment window when the event allows; if not,
 	// a payment after expiry re-holds or refunds.
 	ttl := g.cfg.PaymentWindow
@@ -290,25 +316,32 @@ func (g *Gateway) newOrder(c *call, hold holdRecord, orderID string) (orderRecor
 	// Once the order record exists, the rest touches four different
 	// records (the reservation, the hold in the cluster, the fan's order
 	// index, the order's intent) and is done at once; the reconciler (or a
-	// retry) finishes an order whichever of them a crash left undone.
+	// retry, which runs this again) finishes an order whichever of them a
+	// crash left undone.
 	withIntent := o
 	err := inParallel(
 		func() error {
-			return g.amendReservation(c.ctx, o.EventID, o.Fan, o.ReservationID, func(r *reservation) {
+			return g.amendReservation(ctx, o.EventID, o.Fan, o.ReservationID, func(r *reservation) {
 				r.OrderID, r.ExpiresAt = orderID, o.PayBy.Add(reservationSlack)
 			})
 		},
 		func() error {
-			if _, err := g.cfg.Inventory.ExtendHold(c.ctx, &boxofficev1.ExtendHoldRequest{RequestId: deriveID("extend", orderID),
+			if _, err := g.cfg.Inventory.ExtendHold(ctx, &boxofficev1.ExtendHoldRequest{RequestId: deriveID("extend", orderID),
 				EventId: o.EventID, HoldId: o.HoldID, Holder: o.Fan, TtlMs: ttl.Milliseconds()}); err != nil {
 				g.cfg.Logger.Info("extending a hold for payment failed", "order", orderID, "err", err)
 			}
 			return nil
 		},
 		func() error {
-			return g.createSealedOnce(c.ctx, "fanorder/"+o.Fan+"/"+orderID, []byte(o.EventID))
+			return g.createSealedOnce(ctx, "fanorder/"+o.Fan+"/"+orderID, []byte(o.EventID))
 		},
-		func() (err error) { withIntent, err = g.ensureIntent(c.ctx, o); return err },
+		func() (err error) {
+			if o.IntentID != "" {
+				return nil // an intent once recorded is the order's for good
+			}
+			withIntent, err = g.ensureIntent(ctx, o)
+			return err
+		},
 	)
 	if err != nil {
 		return orderRecord{}, err

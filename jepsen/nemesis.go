@@ -28,11 +28,15 @@ const (
 	FaultPause           = "pause"            // SIGSTOP a node (half the time a leader), SIGCONT at the end
 	FaultMembership      = "membership"       // RemoveNode, kill, wipe its data, restart empty with --join
 	FaultClock           = "clock"            // restart a node with --testing-clock-offset, then without
+	FaultGatewayKill     = "gateway-kill"     // SIGKILL a gateway, restart it at the end
+	FaultGatewayPause    = "gateway-pause"    // SIGSTOP a gateway, SIGCONT at the end
+	FaultPaymentFaults   = "payment-faults"   // the payment provider errs, loses answers, duplicates, delays and drops webhooks
 )
 
 // AllFaults lists every fault kind.
 var AllFaults = []string{FaultPartitionOne, FaultPartitionLeader, FaultPartitionHalves, FaultPartitionRing,
-	FaultPartitionBridge, FaultKill, FaultPause, FaultMembership, FaultClock, FaultDiskFull, FaultCorruptLog}
+	FaultPartitionBridge, FaultKill, FaultPause, FaultMembership, FaultClock, FaultDiskFull, FaultCorruptLog,
+	FaultGatewayKill, FaultGatewayPause, FaultPaymentFaults}
 
 func isPartition(kind string) bool { return strings.HasPrefix(kind, "partition-") }
 
@@ -90,6 +94,7 @@ type nemesis struct {
 	eventID string
 	now     func() int64
 	logf    func(string, ...any)
+	shop    *shop // the purchase workload's gateways and provider; nil without
 
 	mu       sync.Mutex
 	faults   []Fault
@@ -383,6 +388,8 @@ func (n *nemesis) inject(ctx context.Context, kind string, pick uint64) (heal fu
 		}
 		err = restart([]string{"--testing-clock-offset", offset.String()})
 		return func() error { return restart(nil) }, fmt.Sprintf("restart %s with clock offset %s", target.id, offset), err
+	case FaultGatewayKill, FaultGatewayPause, FaultPaymentFaults:
+		return n.injectShop(kind, rng)
 	}
 	return nil, "", fmt.Errorf("unknown fault %q", kind)
 }

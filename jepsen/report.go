@@ -182,6 +182,7 @@ func Summary(cfg *Config, res *Result) string {
 		fmt.Fprintf(&b, "  %s\n", v)
 	}
 	b.WriteString(describeCounters(res.Counters))
+	summarizePurchases(&b, cfg.Gateways, res.Purchase)
 	if res.Setup != nil {
 		fmt.Fprintf(&b, "\nRUN FAILED: %v\n", res.Setup)
 	}

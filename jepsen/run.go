@@ -46,6 +46,10 @@ type Config struct {
 	// two force one (namespace fails without root).
 	Network string
 
+	// Gateways is the number of gateway processes of the purchase
+	// workload (0: no purchase workload); Fans its concurrent fans.
+	Gateways, Fans int
+
 	UnsafeReads bool                // start nodes with --testing-unsafe-reads (negative control)
 	NodeFlags   map[string][]string // extra flags per node id
 
@@ -59,6 +63,9 @@ type Config struct {
 	plans func(c *cluster, ev event) func(client int) clientPlan
 	// ready runs once the event exists, before traffic (tests).
 	ready func(ctx context.Context, c *cluster, ev *event) error
+	// tamper runs once the fans are done, before the purchase checks
+	// (tests plant a violation with it).
+	tamper func(ctx context.Context, s *shop) error
 }
 
 // Networks (Config.Network).
@@ -72,14 +79,14 @@ const (
 var Profiles = map[string]Config{
 	"ci": {Nodes: 3, Clients: 12, Duration: 100 * time.Second, Faults: []string{FaultPartitionOne, FaultPartitionLeader,
 		FaultPartitionHalves, FaultPartitionBridge, FaultKill, FaultPause, FaultClock, FaultMembership,
-		FaultDiskFull, FaultCorruptLog},
+		FaultDiskFull, FaultCorruptLog, FaultGatewayKill, FaultGatewayPause, FaultPaymentFaults},
 		QuietMin: 3 * time.Second, FaultMin: 4 * time.Second, FaultMax: 8 * time.Second, CombineProbability: 0.2,
 		ClockOffsetMax: 5 * time.Second, OpTimeout: time.Second, Attempts: 3, CheckTimeout: 60 * time.Second,
-		Sections: 4, Rows: 3, SeatsPerRow: 8},
+		Sections: 4, Rows: 3, SeatsPerRow: 8, Gateways: 2, Fans: 32},
 	"long": {Nodes: 5, Clients: 20, Duration: 10 * time.Minute, Faults: AllFaults,
 		QuietMin: 4 * time.Second, FaultMin: 5 * time.Second, FaultMax: 15 * time.Second, CombineProbability: 0.3,
 		ClockOffsetMax: 10 * time.Second, OpTimeout: time.Second, Attempts: 3, CheckTimeout: 5 * time.Minute,
-		Sections: 4, Rows: 3, SeatsPerRow: 8},
+		Sections: 4, Rows: 3, SeatsPerRow: 8, Gateways: 2, Fans: 48},
 }
 
 // Result is what a run found.
@@ -92,13 +99,14 @@ type Result struct {
 	Faults          []Fault
 	Linearizability LinearizabilityResult
 	Invariants      InvariantResult
-	Resend          ResendResult // unknown mutations re-sent after healing
-	Retries         RetryResult  // acknowledged mutations retried and compared
-	Convergence     []string     // replica hash mismatches, or a failure to converge
-	HashComparisons int          // pairs of replica state hashes compared at equal indexes
-	Counters        Counters     // snapshots taken and installed, holds expired (counters.go)
-	FaultChecks     []string     // what a fault expected of the nodes and did not get (corrupt-log)
-	Setup           error        // the run could not be carried out
+	Resend          ResendResult   // unknown mutations re-sent after healing
+	Retries         RetryResult    // acknowledged mutations retried and compared
+	Convergence     []string       // replica hash mismatches, or a failure to converge
+	HashComparisons int            // pairs of replica state hashes compared at equal indexes
+	Counters        Counters       // snapshots taken and installed, holds expired (counters.go)
+	FaultChecks     []string       // what a fault expected of the nodes and did not get (corrupt-log)
+	Purchase        PurchaseResult // the purchase workload and its money checkers
+	Setup           error          // the run could not be carried out
 	Replay          string
 }
 
@@ -107,7 +115,7 @@ type Result struct {
 func (r *Result) Undecided() bool {
 	return r.Setup == nil && r.Linearizability.Verdict == porcupine.Unknown &&
 		len(r.Invariants.Violations) == 0 && len(r.Convergence) == 0 && r.Retries.Mismatches == 0 &&
-		len(r.FaultChecks) == 0
+		len(r.FaultChecks) == 0 && r.Purchase.valid()
 }
 
 // Valid reports whether every checker passed: also, at least one retry
@@ -116,7 +124,7 @@ func (r *Result) Undecided() bool {
 func (r *Result) Valid() bool {
 	return r.Setup == nil && r.Linearizability.Verdict == porcupine.Ok &&
 		len(r.Invariants.Violations) == 0 && len(r.Convergence) == 0 && r.Retries.valid() &&
-		r.Counters.valid() && len(r.FaultChecks) == 0
+		r.Counters.valid() && len(r.FaultChecks) == 0 && r.Purchase.valid()
 }
 
 func (r RetryResult) valid() bool { return r.Compared > 0 && r.Mismatches == 0 }
@@ -228,6 +236,14 @@ func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
 			return err
 		}
 	}
+	var sh *shop
+	if cfg.Gateways > 0 {
+		if sh, err = startShop(ctx, cfg, c, c.binary, res.Dir); err != nil {
+			return err
+		}
+		defer sh.stop()
+		cfg.Logf("shop ready: %d gateways, %d fans, event %s", cfg.Gateways, cfg.Fans, shopEventID)
+	}
 	cfg.Logf("event %s ready: %d sections; traffic for %s with %d clients, faults %v", ev.id, len(ev.sections), cfg.Duration, cfg.Clients, cfg.Faults)
 
 	start := time.Now()
@@ -243,9 +259,16 @@ func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
 	if cfg.plans != nil {
 		w.plans = cfg.plans(c, ev)
 	}
-	nem := &nemesis{cfg: cfg, cluster: c, eventID: ev.id, now: w.now, logf: cfg.Logf}
+	nem := &nemesis{cfg: cfg, cluster: c, eventID: ev.id, now: w.now, logf: cfg.Logf, shop: sh}
 	trafficCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
+	finishCtx, cancelFinish := context.WithCancel(ctx)
+	defer cancelFinish()
+	var fansDone chan struct{}
+	if sh != nil {
+		sh.start = start
+		fansDone = sh.run(trafficCtx, finishCtx)
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -262,6 +285,21 @@ func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
 	res.Retries = w.retries
 	if err := healEverything(c); err != nil {
 		cfg.Logf("heal: %v", err)
+	}
+	purchaseDone := make(chan struct{})
+	if sh != nil {
+		if err := sh.afterHeal(); err != nil {
+			cfg.Logf("heal gateways: %v", err)
+		}
+		// Fans finish the purchase in hand within shopFinishLimit.
+		stopFans := time.AfterFunc(shopFinishLimit, cancelFinish)
+		defer stopFans.Stop()
+		go func() {
+			defer close(purchaseDone)
+			res.Purchase = sh.finish(ctx, fansDone, cfg.Duration, res.Dir)
+		}()
+	} else {
+		close(purchaseDone)
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted: %w", ctx.Err())
@@ -289,6 +327,10 @@ func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
 	cfg.Logf("store counters: snapshots taken %d, installed %d; holds swept %d", res.Counters.Total.SnapshotsTaken,
 		res.Counters.Total.SnapshotsInstalled, res.Counters.Total.HoldsSwept)
 
+	<-purchaseDone
+	if sh != nil {
+		cfg.Logf("purchases: %d orders, %d paid, %d money-check violations", res.Purchase.Orders, res.Purchase.Paid, res.Purchase.Violations())
+	}
 	cfg.Logf("checking %d operations", len(w.history))
 	res.Invariants = CheckFinal(w.history, finals, holdExpiryBound+cfg.ClockOffsetMax)
 	lin, bySeat := CheckLinearizable(w.history, observedHolders(w.history, finals), cfg.CheckTimeout)
@@ -341,6 +383,9 @@ func (cfg *Config) validate() error {
 			errs = append(errs, fmt.Errorf("Faults: unknown %q (known: %s)", f, strings.Join(AllFaults, ",")))
 		}
 	}
+	if cfg.Gateways < 0 || cfg.Gateways > 8 || (cfg.Gateways > 0 && (cfg.Fans < 1 || cfg.Fans > 500)) {
+		errs = append(errs, fmt.Errorf("Gateways %d, Fans %d: want 0..8 gateways and, with gateways, 1..500 fans", cfg.Gateways, cfg.Fans))
+	}
 	if cfg.Network != NetworkAuto && cfg.Network != NetworkNamespace && cfg.Network != NetworkLoopback {
 		errs = append(errs, fmt.Errorf("Network %q: want %q (auto), %q or %q", cfg.Network, NetworkAuto, NetworkNamespace, NetworkLoopback))
 	}
@@ -380,6 +425,12 @@ func (cfg *Config) replayCommand() string {
 	}
 	if cfg.Network != NetworkAuto {
 		args = append(args, "-network", cfg.Network)
+	}
+	if cfg.Gateways != p.Gateways {
+		args = append(args, "-gateways", fmt.Sprint(cfg.Gateways))
+	}
+	if cfg.Fans != p.Fans {
+		args = append(args, "-fans", fmt.Sprint(cfg.Fans))
 	}
 	if cfg.UnsafeReads {
 		args = append(args, "-unsafe-reads")

@@ -41,6 +41,8 @@ func run() int {
 	network := flag.String("network", "", "where nodes run: empty (auto: namespace as root, loopback otherwise), namespace, or loopback")
 	out := flag.String("out", "jepsen-results", "folder for run folders")
 	binary := flag.String("binary", "", "prebuilt boxoffice binary (default: go build ./cmd/boxoffice)")
+	gateways := flag.Int("gateways", -1, "gateway processes of the purchase workload (0: none; -1: profile's)")
+	fans := flag.Int("fans", 0, "concurrent fans of the purchase workload")
 	flag.Parse()
 
 	base, ok := jepsen.Profiles[*profile]
@@ -62,6 +64,10 @@ func run() int {
 	setInt(&cfg.Nodes, *nodes)
 	setInt(&cfg.Clients, *clients)
 	setInt(&cfg.Attempts, *attempts)
+	setInt(&cfg.Fans, *fans)
+	if *gateways >= 0 {
+		cfg.Gateways = *gateways
+	}
 	for _, o := range []struct {
 		dst *time.Duration
 		v   time.Duration
