@@ -6,7 +6,7 @@ JEPSEN_SEED ?= 7
 
 PROTO_FILES := fsm/fsmpb/fsm.proto api/boxoffice/v1/boxoffice.proto node/nodepb/node.proto
 
-.PHONY: help run test test-short proto build vet fmt bench jepsen jepsen-long clean lint-openapi
+.PHONY: help run test test-short proto build vet fmt bench jepsen jepsen-long jepsen-mutants clean lint-openapi
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -61,6 +61,13 @@ jepsen: ## the fault-injection CI profile over real processes (root: network nam
 
 jepsen-long: ## the long fault-injection profile (see jepsen/README.md)
 	$(GO) run ./jepsen/cmd/jepsen -profile long -out jepsen-results
+
+# The planted-bug suite runs nightly, not in CI: (mutants + 1) × seeds runs
+# of the CI profile take hours (jepsen/README.md, "Planted bugs"). CI checks
+# that every patch still applies and compiles (TestPatchesApplyAndBuild).
+JEPSEN_MUTANT_SEEDS ?= 7,11,4242
+jepsen-mutants: ## the planted-bug suite: each mutant and the unmodified build on 3 seeds (nightly)
+	$(GO) run ./jepsen/cmd/mutants -seeds $(JEPSEN_MUTANT_SEEDS) -out jepsen-results/mutants
 
 bench: ## the on-sale benchmark: a fresh 3-node cluster of processes, 64 and 256 clients
 	./scripts/bench.sh

@@ -63,6 +63,7 @@ func writeReport(cfg *Config, res *Result) error {
 	}
 	f.Close()
 	writeJSON(filepath.Join(res.Dir, "faults.json"), res.Faults)
+	writeJSON(filepath.Join(res.Dir, "verdict.json"), res.Verdict())
 	if len(res.History) > 0 {
 		if err := plotTimeline(filepath.Join(res.Dir, "timeline.png"), res.History, res.Faults); err != nil {
 			cfg.Logf("plot: %v", err)
