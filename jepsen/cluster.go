@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -65,6 +66,8 @@ type cluster struct {
 	streams []*client.NodeInventory
 	http    *http.Client
 	logf    func(format string, args ...any)
+	// staleReads is set during a stale-read window (netfaults.go).
+	staleReads atomic.Pointer[staleTarget]
 }
 
 func newCluster(cfg *Config, nw network, binary, dir string, logf func(string, ...any)) (*cluster, error) {

@@ -71,7 +71,8 @@ const (
 // Profiles are named defaults; flags override single fields.
 var Profiles = map[string]Config{
 	"ci": {Nodes: 3, Clients: 12, Duration: 100 * time.Second, Faults: []string{FaultPartitionOne, FaultPartitionLeader,
-		FaultPartitionHalves, FaultPartitionBridge, FaultKill, FaultPause, FaultClock, FaultMembership},
+		FaultPartitionHalves, FaultPartitionBridge, FaultKill, FaultPause, FaultClock, FaultMembership,
+		FaultStaleRead, FaultSlowNet, FaultLossyNet, FaultPartitionOneWay},
 		QuietMin: 3 * time.Second, FaultMin: 4 * time.Second, FaultMax: 8 * time.Second, CombineProbability: 0.2,
 		ClockOffsetMax: 5 * time.Second, OpTimeout: time.Second, Attempts: 3, CheckTimeout: 60 * time.Second,
 		Sections: 4, Rows: 3, SeatsPerRow: 8},
@@ -95,6 +96,7 @@ type Result struct {
 	Retries         RetryResult  // acknowledged mutations retried and compared
 	Convergence     []string     // replica hash mismatches, or a failure to converge
 	HashComparisons int          // pairs of replica state hashes compared at equal indexes
+	Proxy           ProxyStats   // what the peer proxy's link faults did
 	Setup           error        // the run could not be carried out
 	Replay          string
 }
@@ -252,6 +254,7 @@ func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
 	cfg.Logf("traffic over: %d operations, %d mutations with unknown outcome; healing", len(w.history), len(w.unknown))
 	nem.healActive()
 	res.Faults = nem.faultLog()
+	res.Proxy = c.net.proxyStats()
 	res.History = w.history
 	res.Retries = w.retries
 	if err := healEverything(c); err != nil {

@@ -343,7 +343,7 @@ func (w *workload) compareRetry(abort context.Context, cs *clientState, op Op, s
 // each on the next of the client's nodes, and sets the outcome.
 func (w *workload) invoke(abort context.Context, cs *clientState, op *Op, send sendFunc) {
 	nodes := cs.plan.nodes
-	first := cs.rng.IntN(len(nodes))
+	first := w.cluster.staleRoute(op, nodes, cs.rng.IntN(len(nodes)))
 	op.Node = w.cluster.nodes[nodes[first]-1].id
 	op.Call = w.now()
 	var err error
