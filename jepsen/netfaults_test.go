@@ -44,3 +44,35 @@ func TestScheduleDealsEveryKindBeforeRepeating(t *testing.T) {
 		t.Logf("seed %d: %d windows, stale-read at %s: %v", seed, len(steps), staleAt, dealt)
 	}
 }
+
+// TestStaleRouteSendsReadsToTheIsolatedNode: during a stale-read window
+// most reads and best-available holds of the isolated node's sections
+// go to it first, and nothing else does; outside a window the usual
+// choice stands.
+func TestStaleRouteSendsReadsToTheIsolatedNode(t *testing.T) {
+	c := &cluster{}
+	nodes := []int{1, 2, 3}
+	read := &Op{Kind: KindRead, Section: "S2"}
+	if got := c.staleRoute(read, nodes, 0); got != 0 {
+		t.Fatalf("no window: first %d, want 0", got)
+	}
+	c.staleReads.Store(&staleTarget{node: 3, sections: map[string]bool{"S2": true}})
+	toTarget := 0
+	const n = 400
+	for range n {
+		if c.staleRoute(read, nodes, 0) == 2 {
+			toTarget++
+		}
+		for _, op := range []*Op{{Kind: KindHold, Section: "S2"}, {Kind: KindRead, Section: "S1"}, {Kind: KindSell}} {
+			if got := c.staleRoute(op, nodes, 2); got == 2 {
+				t.Fatalf("%s of %q sent to the isolated node", op.Kind, op.Section)
+			}
+		}
+	}
+	if toTarget < n/2 {
+		t.Errorf("%d of %d reads of S2 sent to the isolated node, want about 3 in 4", toTarget, n)
+	}
+	if got := c.staleRoute(&Op{Kind: KindHoldBest, Section: "S2"}, []int{1, 2}, 1); got != 1 {
+		t.Errorf("a client without the isolated node: first %d, want its own choice 1", got)
+	}
+}
