@@ -436,17 +436,8 @@ func (n *nemesis) inject(ctx context.Context, kind string, pick uint64) (heal fu
 		if rng.IntN(2) == 0 {
 			offset = -offset
 		}
-		restart := func(flags []string) error {
-			if target.running() {
-				if err := c.signal(target, syscall.SIGTERM); err != nil {
-					return err
-				}
-			}
-			target.extraFlags = flags
-			return c.start(target)
-		}
-		err = restart([]string{"--testing-clock-offset", offset.String()})
-		return func() error { return restart(nil) }, fmt.Sprintf("restart %s with clock offset %s", target.id, offset), err
+		err = c.restartWith(target, []string{"--testing-clock-offset", offset.String()})
+		return func() error { return c.restartWith(target, nil) }, fmt.Sprintf("restart %s with clock offset %s", target.id, offset), err
 	}
 	if heal, desc, ok, err := n.injectNetFault(ctx, kind, pick); ok {
 		return heal, desc, err

@@ -172,15 +172,7 @@ func (n *nemesis) injectStaleRead(ctx context.Context, rng *rand.Rand, pick uint
 		target = 1 + rng.IntN(len(c.nodes))
 	}
 	nd := c.nodes[target-1]
-	restart := func(flags []string) error {
-		if nd.running() {
-			if err := c.signal(nd, syscall.SIGTERM); err != nil {
-				return err
-			}
-		}
-		nd.extraFlags = flags
-		return c.start(nd)
-	}
+	restart := func(flags []string) error { return c.restartWith(nd, flags) }
 	heal := func() error {
 		c.staleReads.Store(nil)
 		return errors.Join(c.net.healAll(), restart(nil))
@@ -211,6 +203,18 @@ func (n *nemesis) injectStaleRead(ctx context.Context, rng *rand.Rand, pick uint
 	}
 	c.staleReads.Store(&staleTarget{node: target, sections: set})
 	return heal, desc + "; isolated, reads of its sections sent to it", nil
+}
+
+// restartWith stops n (SIGTERM) if it runs and starts it again with
+// flags added for this incarnation (nil: none).
+func (c *cluster) restartWith(n *node, flags []string) error {
+	if n.running() {
+		if err := c.signal(n, syscall.SIGTERM); err != nil {
+			return err
+		}
+	}
+	n.extraFlags = flags
+	return c.start(n)
 }
 
 // waitLeads polls node i until it leads a data group holding a shard of

@@ -221,14 +221,7 @@ func TestProxyOneWayDropsOneDirection(t *testing.T) {
 		t.Errorf("n2 read %q from n1 through the one-way cut n1→n2", got)
 	}
 	// n3 is untouched both ways.
-	threeToTwo := r.dial(t, 3, 2)
-	if got := readLine(threeToTwo, bufio.NewReader(threeToTwo), 2*time.Second); got != "hello n2" {
-		t.Errorf("n3 read %q from n2, want its greeting", got)
-	}
-	fmt.Fprintf(threeToTwo, "from n3\n")
-	if !r.arrivedWithin("n2: from n3", 2*time.Second) {
-		t.Error("n3's line did not reach n2")
-	}
+	threeToTwo := r.exchange(t, 3, 2, "from n3")
 	// What n1 sent n2 was dropped (checked after n3's line, which came
 	// later and arrived: nothing is merely late).
 	select {
@@ -249,14 +242,23 @@ func TestProxyOneWayDropsOneDirection(t *testing.T) {
 	if closedByPeer(threeToTwo, 200*time.Millisecond) {
 		t.Error("heal closed n3's connection, which lost nothing")
 	}
-	again := r.dial(t, 1, 2)
-	if got := readLine(again, bufio.NewReader(again), 2*time.Second); got != "hello n2" {
-		t.Errorf("after heal n1 read %q, want n2's greeting", got)
+	r.exchange(t, 1, 2, "healed")
+}
+
+// exchange dials node to from node from on a greeting rig and checks
+// that both directions carry: to's greeting reaches from, and line
+// reaches to.
+func (r *proxyRig) exchange(t *testing.T, from, to int, line string) net.Conn {
+	t.Helper()
+	conn := r.dial(t, from, to)
+	if got := readLine(conn, bufio.NewReader(conn), 2*time.Second); got != fmt.Sprintf("hello n%d", to) {
+		t.Errorf("n%d read %q from n%d, want its greeting", from, got, to)
 	}
-	fmt.Fprintf(again, "healed\n")
-	if !r.arrivedWithin("n2: healed", 2*time.Second) {
-		t.Error("after heal n1's line did not reach n2")
+	fmt.Fprintf(conn, "%s\n", line)
+	if want := fmt.Sprintf("n%d: %s", to, line); !r.arrivedWithin(want, 2*time.Second) {
+		t.Errorf("n%d's line %q did not reach n%d", from, line, to)
 	}
+	return conn
 }
 
 // TestProxyLossStallsAndResets: every chunk of a link with stall
