@@ -402,10 +402,12 @@ var chunkPool = sync.Pool{New: func() any { b := make([]byte, proxyChunk); retur
 // pipe copies src to dst: the bytes node from sends node to. Each chunk
 // read is given a due time by the link's faults when it is read (never
 // earlier than the previous chunk's, so order is kept) and written by a
-// second goroutine when due; a one-way cut drops it. It returns when src
+// second goroutine when due; a one-way cut drops it. A chunk no fault
+// applies to, with nothing queued before it, is written at once. It returns when src
 // ends (after writing what it queued) or pc is closed.
 func (p *peerProxy) pipe(pc *proxiedConn, dst, src net.Conn, from, to int) {
 	q := make(chan chunk, proxyQueue)
+	var pending atomic.Int64 // chunks queued and not yet written
 	written := make(chan struct{})
 	go func() {
 		defer close(written)
@@ -426,17 +428,28 @@ func (p *peerProxy) pipe(pc *proxiedConn, dst, src net.Conn, from, to int) {
 				}
 			}
 			chunkPool.Put(c.buf)
+			pending.Add(-1)
 		}
 	}()
+	enqueue := func(buf *[]byte, n int, due time.Time) error {
+		pending.Add(1)
+		select {
+		case q <- chunk{buf: buf, n: n, due: due}:
+			return nil
+		case <-pc.done:
+			pending.Add(-1)
+			return net.ErrClosed
+		}
+	}
 	var last time.Time
 	for {
 		buf := chunkPool.Get().(*[]byte)
 		n, err := src.Read(*buf)
-		queued := false
+		var f linkFault
 		if n > 0 && from != 0 && to != 0 {
 			t := p.set.table.Load()
 			key := [2]int{from, to}
-			f := t.links[key]
+			f = t.links[key]
 			switch {
 			case t.oneWay[key]:
 				pc.dropped.Store(true)
@@ -447,32 +460,34 @@ func (p *peerProxy) pipe(pc *proxiedConn, dst, src net.Conn, from, to int) {
 				pc.reset()
 				n = 0
 			}
-			if n > 0 {
-				due := time.Now().Add(f.Delay)
-				if f.Jitter > 0 {
-					due = due.Add(time.Duration(rand.Int64N(2*int64(f.Jitter)+1)) - f.Jitter)
-				}
-				if f.StallProb > 0 && rand.Float64() < f.StallProb {
-					p.set.stats.stalls.Add(1)
-					due = due.Add(f.StallMin + time.Duration(rand.Int64N(int64(f.StallMax-f.StallMin)+1)))
-				}
-				if due.Before(last) {
-					due = last
-				}
-				last = due
-				select {
-				case q <- chunk{buf: buf, n: n, due: due}:
-					queued = true
-				case <-pc.done:
-					err = net.ErrClosed
-				}
+		}
+		queued := false
+		switch {
+		case n == 0:
+		case f == (linkFault{}) && pending.Load() == 0:
+			// Nothing to delay and nothing queued before it: write at
+			// once, saving the hand-off to the writer.
+			if _, werr := dst.Write((*buf)[:n]); werr != nil {
+				pc.close()
+				err = werr
 			}
-		} else if n > 0 {
-			select {
-			case q <- chunk{buf: buf, n: n}:
+		default:
+			due := time.Now().Add(f.Delay)
+			if f.Jitter > 0 {
+				due = due.Add(time.Duration(rand.Int64N(2*int64(f.Jitter)+1)) - f.Jitter)
+			}
+			if f.StallProb > 0 && rand.Float64() < f.StallProb {
+				p.set.stats.stalls.Add(1)
+				due = due.Add(f.StallMin + time.Duration(rand.Int64N(int64(f.StallMax-f.StallMin)+1)))
+			}
+			if due.Before(last) {
+				due = last
+			}
+			last = due
+			if qerr := enqueue(buf, n, due); qerr != nil {
+				err = qerr
+			} else {
 				queued = true
-			case <-pc.done:
-				err = net.ErrClosed
 			}
 		}
 		if !queued {
