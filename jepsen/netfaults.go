@@ -48,29 +48,37 @@ type staleTarget struct {
 	sections map[string]bool
 }
 
-// staleRoute returns the position in nodes of the node to try first
-// for op during a stale-read window, given the usual choice first: the
-// isolated node for a share of the linearizable reads, and of the
-// best-available holds (whose NOT_ENOUGH_SEATS refusals are answered
-// from the leader's state), of the sections it led; another node for
-// every other operation, so that clients do not spend the window timing
-// out on the isolated node and keep writing through the new leader.
-func (c *cluster) staleRoute(op *Op, nodes []int, first int) int {
+// attemptOrder returns the nodes to try for op, attempt after attempt,
+// given the usual first choice: nodes in turn from first, except during
+// a stale-read window. Then the isolated node comes first for a share of
+// the linearizable reads, and of the best-available holds (whose
+// NOT_ENOUGH_SEATS refusals are answered from the leader's state), of
+// the sections it led, and is left out for every other operation, so
+// that clients do not spend the window timing out on it and keep
+// writing through the new leader.
+func (c *cluster) attemptOrder(op *Op, nodes []int, first int) []int {
+	order := make([]int, 0, len(nodes))
+	for k := range nodes {
+		order = append(order, nodes[(first+k)%len(nodes)])
+	}
 	t := c.staleReads.Load()
-	if t == nil {
-		return first
+	if t == nil || !slices.Contains(nodes, t.node) || len(nodes) == 1 {
+		return order
 	}
-	at := slices.Index(nodes, t.node)
-	if at < 0 {
-		return first
-	}
+	order = slices.DeleteFunc(order, func(n int) bool { return n == t.node })
 	if (op.Kind == KindRead || op.Kind == KindHoldBest) && t.sections[op.Section] && rand.IntN(staleReadShare) != 0 {
-		return at
+		order = append([]int{t.node}, order...)
 	}
-	if first == at && len(nodes) > 1 {
-		return (at + 1) % len(nodes)
+	return order
+}
+
+// avoidIsolated returns n, or during a stale-read window another node
+// of nodes if n is the isolated one.
+func (c *cluster) avoidIsolated(nodes []int, n int) int {
+	if t := c.staleReads.Load(); t != nil && n == t.node && len(nodes) > 1 {
+		return nodes[(slices.Index(nodes, n)+1)%len(nodes)]
 	}
-	return first
+	return n
 }
 
 // netFaultTargets returns the ordered pairs a link fault applies to: all

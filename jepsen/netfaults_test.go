@@ -47,32 +47,38 @@ func TestScheduleDealsEveryKindBeforeRepeating(t *testing.T) {
 
 // TestStaleRouteSendsReadsToTheIsolatedNode: during a stale-read window
 // most reads and best-available holds of the isolated node's sections
-// go to it first, and nothing else does; outside a window the usual
-// choice stands.
+// try it first, and no other operation tries it at all; outside a
+// window every node is tried in turn from the usual first choice.
 func TestStaleRouteSendsReadsToTheIsolatedNode(t *testing.T) {
 	c := &cluster{}
 	nodes := []int{1, 2, 3}
 	read := &Op{Kind: KindRead, Section: "S2"}
-	if got := c.staleRoute(read, nodes, 0); got != 0 {
-		t.Fatalf("no window: first %d, want 0", got)
+	if got := c.attemptOrder(read, nodes, 1); !slices.Equal(got, []int{2, 3, 1}) {
+		t.Fatalf("no window: order %v, want [2 3 1]", got)
 	}
 	c.staleReads.Store(&staleTarget{node: 3, sections: map[string]bool{"S2": true}})
 	toTarget := 0
 	const n = 400
-	for range n {
-		if c.staleRoute(read, nodes, 0) == 2 {
+	for k := range n {
+		if got := c.attemptOrder(read, nodes, k%3); got[0] == 3 {
 			toTarget++
+			if !slices.Equal(got[1:], []int{1, 2}) && !slices.Equal(got[1:], []int{2, 1}) {
+				t.Fatalf("read order %v: want the isolated node, then the others", got)
+			}
 		}
 		for _, op := range []*Op{{Kind: KindHold, Section: "S2"}, {Kind: KindRead, Section: "S1"}, {Kind: KindSell}} {
-			if got := c.staleRoute(op, nodes, 2); got == 2 {
-				t.Fatalf("%s of %q sent to the isolated node", op.Kind, op.Section)
+			if got := c.attemptOrder(op, nodes, k%3); slices.Contains(got, 3) || len(got) != 2 {
+				t.Fatalf("%s of %q: order %v, want n1 and n2 only", op.Kind, op.Section, got)
 			}
+		}
+		if got := c.avoidIsolated(nodes, 3); got == 3 {
+			t.Fatal("a retry comparison sent to the isolated node")
 		}
 	}
 	if toTarget < n/2 {
-		t.Errorf("%d of %d reads of S2 sent to the isolated node, want about 3 in 4", toTarget, n)
+		t.Errorf("%d of %d reads of S2 sent to the isolated node first, want about 3 in 4", toTarget, n)
 	}
-	if got := c.staleRoute(&Op{Kind: KindHoldBest, Section: "S2"}, []int{1, 2}, 1); got != 1 {
-		t.Errorf("a client without the isolated node: first %d, want its own choice 1", got)
+	if got := c.attemptOrder(&Op{Kind: KindHoldBest, Section: "S2"}, []int{1, 2}, 1); !slices.Equal(got, []int{2, 1}) {
+		t.Errorf("a client without the isolated node: order %v, want [2 1]", got)
 	}
 }
