@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -84,6 +85,8 @@ type cluster struct {
 	// disksDir holds the nodes' disks of the disk-full fault (see
 	// mountDisks); empty without them.
 	disksDir string
+	// staleReads is set during a stale-read window (netfaults.go).
+	staleReads atomic.Pointer[staleTarget]
 }
 
 func newCluster(cfg *Config, nw network, binary, dir string, logf func(string, ...any)) (*cluster, error) {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"io"
 	"net"
 	"slices"
 	"strconv"
@@ -25,18 +24,7 @@ func echoBackend(t *testing.T, nw *loopbackNetwork, target int) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				_, _ = io.Copy(conn, conn)
-			}()
-		}
-	}()
+	go serveBackend(ln, target, true, nil)
 }
 
 // dialAs opens a connection to node target's advertised peer address

@@ -31,14 +31,39 @@ const (
 	FaultGatewayKill     = "gateway-kill"     // SIGKILL a gateway, restart it at the end
 	FaultGatewayPause    = "gateway-pause"    // SIGSTOP a gateway, SIGCONT at the end
 	FaultPaymentFaults   = "payment-faults"   // the payment provider errs, loses answers, duplicates, delays and drops webhooks
+	FaultStaleRead       = "stale-read"       // a shard leader restarted with a long lease, isolated, reads sent to it
+	FaultSlowNet         = "slow-net"         // peer links (all, or the leader's) delayed 20-150ms ± jitter
+	FaultLossyNet        = "lossy-net"        // peer links (all, or the leader's) lose chunks: stalls and resets
+	FaultPartitionOneWay = "partition-oneway" // what one node sends the others is dropped; the reverse flows
 )
 
 // AllFaults lists every fault kind.
 var AllFaults = []string{FaultPartitionOne, FaultPartitionLeader, FaultPartitionHalves, FaultPartitionRing,
 	FaultPartitionBridge, FaultKill, FaultPause, FaultMembership, FaultClock, FaultDiskFull, FaultCorruptLog,
-	FaultGatewayKill, FaultGatewayPause, FaultPaymentFaults}
+	FaultGatewayKill, FaultGatewayPause, FaultPaymentFaults,
+	FaultStaleRead, FaultSlowNet, FaultLossyNet, FaultPartitionOneWay}
 
 func isPartition(kind string) bool { return strings.HasPrefix(kind, "partition-") }
+
+// combinable reports whether two kinds may share a window. Two
+// partitions would overwrite each other's cuts, and so would two link
+// faults; stale-read (a restart, an isolation and rerouted reads) shares
+// its window with nothing.
+func combinable(a, b string) bool {
+	link := func(k string) bool { return k == FaultSlowNet || k == FaultLossyNet }
+	switch {
+	case a == b, a == FaultStaleRead, b == FaultStaleRead:
+		return false
+	case isPartition(a) && isPartition(b), link(a) && link(b):
+		return false
+	}
+	return true
+}
+
+// staleReadFirstWindows: in the first deck, stale-read is dealt within
+// this many cards, so every schedule with it has a stale-read window
+// among its first windows (the CI profile's 100s hold about ten cards).
+const staleReadFirstWindows = 3
 
 // faultStep is one window of the schedule: wait quiet, inject kinds
 // (resolving targets from picks), hold for duration, heal. The schedule
@@ -51,11 +76,32 @@ type faultStep struct {
 	picks           []uint64
 }
 
+// buildSchedule deals the kinds from a deck: every kind of cfg.Faults
+// once, in an order shuffled by the seed, before any kind repeats (then
+// a new deck). A window draws a second kind with CombineProbability; it
+// takes the next card if the two are combinable, and otherwise stays
+// alone (the card waits for the next window). In the first deck,
+// stale-read is moved to a seeded place among the first
+// staleReadFirstWindows cards.
 func buildSchedule(cfg *Config) []faultStep {
 	if len(cfg.Faults) == 0 {
 		return nil
 	}
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6e656d65736973))
+	var deck []string
+	decks := 0
+	next := func() string {
+		if len(deck) == 0 {
+			deck = slices.Clone(cfg.Faults)
+			rng.Shuffle(len(deck), func(i, j int) { deck[i], deck[j] = deck[j], deck[i] })
+			if k := slices.Index(deck, FaultStaleRead); decks == 0 && k >= staleReadFirstWindows {
+				j := rng.IntN(staleReadFirstWindows)
+				deck[j], deck[k] = deck[k], deck[j]
+			}
+			decks++
+		}
+		return deck[0]
+	}
 	var steps []faultStep
 	at := time.Duration(0)
 	for {
@@ -63,19 +109,16 @@ func buildSchedule(cfg *Config) []faultStep {
 			quiet:    cfg.QuietMin + time.Duration(rng.Int64N(int64(cfg.QuietMin)+1)),
 			duration: cfg.FaultMin + time.Duration(rng.Int64N(int64(cfg.FaultMax-cfg.FaultMin)+1)),
 		}
-		count := 1
-		if rng.Float64() < cfg.CombineProbability && len(cfg.Faults) > 1 {
-			count = 2
-		}
-		for len(s.kinds) < count {
-			k := cfg.Faults[rng.IntN(len(cfg.Faults))]
-			// Two network faults at once would overwrite each other.
-			if slices.Contains(s.kinds, k) || (len(s.kinds) > 0 && isPartition(k) && isPartition(s.kinds[0])) {
-				if len(cfg.Faults) <= 1 {
+		combine := rng.Float64() < cfg.CombineProbability && len(cfg.Faults) > 1
+		for len(s.kinds) == 0 || combine {
+			k := next()
+			if len(s.kinds) > 0 {
+				combine = false
+				if !combinable(s.kinds[0], k) {
 					break
 				}
-				continue
 			}
+			deck = deck[1:]
 			s.kinds = append(s.kinds, k)
 			s.picks = append(s.picks, rng.Uint64())
 		}
@@ -377,19 +420,13 @@ func (n *nemesis) inject(ctx context.Context, kind string, pick uint64) (heal fu
 		if rng.IntN(2) == 0 {
 			offset = -offset
 		}
-		restart := func(flags []string) error {
-			if target.running() {
-				if err := c.signal(target, syscall.SIGTERM); err != nil {
-					return err
-				}
-			}
-			target.extraFlags = flags
-			return c.start(target)
-		}
-		err = restart([]string{"--testing-clock-offset", offset.String()})
-		return func() error { return restart(nil) }, fmt.Sprintf("restart %s with clock offset %s", target.id, offset), err
+		err = c.restartWith(target, []string{"--testing-clock-offset", offset.String()})
+		return func() error { return c.restartWith(target, nil) }, fmt.Sprintf("restart %s with clock offset %s", target.id, offset), err
 	case FaultGatewayKill, FaultGatewayPause, FaultPaymentFaults:
 		return n.injectShop(kind, rng)
+	}
+	if heal, desc, ok, err := n.injectNetFault(ctx, kind, pick); ok {
+		return heal, desc, err
 	}
 	return nil, "", fmt.Errorf("unknown fault %q", kind)
 }

@@ -25,8 +25,9 @@ import (
 const namespacePrefix = "jpsn"
 
 // subnetPrefix is the private /24 that lives only inside the namespaces:
-// the hub bridge is .254, node i is .(10+i). Nothing in the host's own
-// namespace gets an address or a route in it.
+// the hub bridge is .254, node i is .(10+i) and node i's peer proxy, on
+// the hub's bridge too, .(110+i). Nothing in the host's own namespace
+// gets an address or a route in it.
 const subnetPrefix = "10.77.0."
 
 // network is where the nodes live and how partitions are made.
@@ -43,7 +44,16 @@ type network interface {
 	// cut makes traffic between nodes a and b impossible, both ways
 	// (in the loopback network: Raft and forwarding traffic only).
 	cut(a, b int) error
-	// healAll removes every cut.
+	// cutOneWay drops what node from sends node to, while what to sends
+	// from still arrives (see proxySet; in the namespace network also
+	// gossip's UDP, by a blackhole route on from's side only).
+	cutOneWay(from, to int) error
+	// setLink delays or stalls, in the peer proxy, the bytes node from
+	// sends node to (Raft and forwarding); the zero linkFault clears it.
+	setLink(from, to int, f linkFault) error
+	// proxyStats says what the peer proxy did to connections so far.
+	proxyStats() ProxyStats
+	// healAll removes every cut, one-way cut and link fault.
 	healAll() error
 	// describe says, for summary.txt and stderr, where the nodes run and
 	// what a partition really cuts.
@@ -63,22 +73,35 @@ func runIP(args ...string) error {
 // namespaceNetwork puts every node in its own network namespace, joined by
 // veth pairs to a bridge in a hub namespace. The harness reaches the nodes
 // from the hub namespace (its sockets are created there via setns), so the
-// host's own namespace is never touched. A partition is a pair of
-// blackhole routes, one in each node's namespace.
+// host's own namespace is never touched.
+//
+// Peer traffic (Raft and forwarding) goes through the peer proxy
+// (proxy.go), which the harness runs in the hub namespace: node i listens
+// on its own address and advertises its proxy's, .(110+i) on the hub's
+// bridge; the proxy knows the dialing node by the source IP (each node
+// has one address) and dials the node's real listener. So the proxy can
+// delay, stall, reset or drop one direction of each ordered pair.
+//
+// A partition is still made by blackhole routes, one in each node's
+// namespace for the other's address and for the other's proxy address:
+// the kernel drops every packet of the pair, gossip included, and open
+// TCP connections hang as behind a real cut.
 type namespaceNetwork struct {
 	hub       string
 	nodes     []string // namespace name per node, index i-1
 	hostNS    int      // fd of the harness's own network namespace
 	hubNS     int      // fd of the hub namespace
+	proxies   *proxySet
 	mu        sync.Mutex
 	cutPairs  map[[2]int]bool
+	oneWay    map[[2]int]bool
 	createdNS []string
 }
 
 func newNamespaceNetwork(nodeCount int) (*namespaceNetwork, error) {
 	sweepLeftoverNamespaces()
 	tag := namespacePrefix + strconv.Itoa(os.Getpid())
-	n := &namespaceNetwork{hub: tag + "-hub", cutPairs: map[[2]int]bool{}, hostNS: -1, hubNS: -1}
+	n := &namespaceNetwork{hub: tag + "-hub", cutPairs: map[[2]int]bool{}, oneWay: map[[2]int]bool{}, hostNS: -1, hubNS: -1}
 	ok := false
 	defer func() {
 		if !ok {
@@ -116,6 +139,7 @@ func newNamespaceNetwork(nodeCount int) (*namespaceNetwork, error) {
 			{"-n", n.hub, "link", "set", veth, "master", "br0", "up"},
 			{"-n", ns, "addr", "add", n.addr(i) + "/24", "dev", "eth0"},
 			{"-n", ns, "link", "set", "eth0", "up"},
+			{"-n", n.hub, "addr", "add", n.proxyAddr(i) + "/32", "dev", "br0"},
 		} {
 			if err := runIP(args...); err != nil {
 				return nil, err
@@ -129,51 +153,78 @@ func newNamespaceNetwork(nodeCount int) (*namespaceNetwork, error) {
 	if n.hubNS, err = unix.Open(filepath.Join("/run/netns", n.hub), unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
 		return nil, fmt.Errorf("open hub namespace: %w", err)
 	}
+	ips := make([]string, nodeCount)
+	for i := range ips {
+		ips[i] = n.addr(i + 1)
+	}
+	n.proxies, err = newProxySet(ips,
+		func(i int) (ln net.Listener, err error) {
+			if herr := n.inHub(func() { ln, err = net.Listen("tcp", net.JoinHostPort(n.proxyAddr(i), portPeer)) }); herr != nil {
+				return nil, herr
+			}
+			return ln, err
+		},
+		func(ctx context.Context, i int) (net.Conn, error) {
+			return n.dial(ctx, net.JoinHostPort(n.addr(i), portPeer))
+		})
+	if err != nil {
+		return nil, err
+	}
 	ok = true
 	return n, nil
 }
 
 func (n *namespaceNetwork) addr(i int) string { return subnetPrefix + strconv.Itoa(10+i) }
 
+// proxyAddr is the address of node i's peer proxy, in the hub namespace.
+func (n *namespaceNetwork) proxyAddr(i int) string { return subnetPrefix + strconv.Itoa(110+i) }
+
 func (n *namespaceNetwork) command(i int, argv []string) *exec.Cmd {
 	return exec.Command("ip", append([]string{"netns", "exec", n.nodes[i-1]}, argv...)...)
 }
 
 func (n *namespaceNetwork) peerFlags(i int) []string {
-	return []string{"--peer-addr", net.JoinHostPort(n.addr(i), portPeer)}
+	return []string{"--peer-addr", net.JoinHostPort(n.addr(i), portPeer),
+		"--advertise-peer-addr", net.JoinHostPort(n.proxyAddr(i), portPeer)}
 }
 
 func (n *namespaceNetwork) describe() string {
-	return fmt.Sprintf("network namespaces %s-* on bridge %s0/24 (blackhole-route partitions)", n.hub[:len(n.hub)-4], subnetPrefix)
+	return fmt.Sprintf("network namespaces %s-* on bridge %s0/24 (blackhole-route partitions; peer traffic through "+
+		"the harness's proxy at %s(110+i) for delay, loss and one-way cuts)", n.hub[:len(n.hub)-4], subnetPrefix, subnetPrefix)
 }
 
-// dial creates the socket inside the hub namespace: the calling goroutine
-// is locked to its thread, which enters the hub namespace for socket() and
-// connect() and then returns to the harness's namespace. If it cannot
-// return, the thread stays locked and dies with the goroutine, as the Go
-// runtime documents for threads whose state was changed.
-func (n *namespaceNetwork) dial(ctx context.Context, addr string) (net.Conn, error) {
-	type result struct {
-		conn net.Conn
-		err  error
+// dial creates the socket inside the hub namespace (inHub).
+func (n *namespaceNetwork) dial(ctx context.Context, addr string) (conn net.Conn, err error) {
+	if herr := n.inHub(func() {
+		var d net.Dialer
+		conn, err = d.DialContext(ctx, "tcp", addr)
+	}); herr != nil {
+		return nil, herr
 	}
-	done := make(chan result, 1)
+	return conn, err
+}
+
+// inHub runs fn on a goroutine locked to a thread that enters the hub
+// namespace for fn (sockets fn creates stay there) and then returns to
+// the harness's namespace. If it cannot return, the thread stays locked
+// and dies with the goroutine, as the Go runtime documents for threads
+// whose state was changed.
+func (n *namespaceNetwork) inHub(fn func()) error {
+	done := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
 		if err := unix.Setns(n.hubNS, unix.CLONE_NEWNET); err != nil {
 			runtime.UnlockOSThread()
-			done <- result{err: fmt.Errorf("enter hub namespace: %w", err)}
+			done <- fmt.Errorf("enter hub namespace: %w", err)
 			return
 		}
-		var d net.Dialer
-		conn, err := d.DialContext(ctx, "tcp", addr)
+		fn()
 		if unix.Setns(n.hostNS, unix.CLONE_NEWNET) == nil {
 			runtime.UnlockOSThread()
 		}
-		done <- result{conn, err}
+		done <- nil
 	}()
-	r := <-done
-	return r.conn, r.err
+	return <-done
 }
 
 func (n *namespaceNetwork) cut(a, b int) error {
@@ -183,15 +234,51 @@ func (n *namespaceNetwork) cut(a, b int) error {
 	if n.cutPairs[key] {
 		return nil
 	}
-	if err := runIP("-n", n.nodes[a-1], "route", "add", "blackhole", n.addr(b)+"/32"); err != nil {
-		return err
-	}
-	if err := runIP("-n", n.nodes[b-1], "route", "add", "blackhole", n.addr(a)+"/32"); err != nil {
-		return err
+	// Each side loses the other's address (gossip) and the other's proxy
+	// address (its own peer connections to the other; those the other
+	// dials through this side's proxy get no answer past this route).
+	// A one-way cut may already have put one of these routes in.
+	for _, r := range [][3]int{{a, b, 0}, {a, b, 1}, {b, a, 0}, {b, a, 1}} {
+		dst := n.addr(r[1])
+		if r[2] == 1 {
+			dst = n.proxyAddr(r[1])
+		} else if n.oneWay[[2]int{r[0], r[1]}] {
+			continue
+		}
+		if err := runIP("-n", n.nodes[r[0]-1], "route", "add", "blackhole", dst+"/32"); err != nil {
+			return err
+		}
 	}
 	n.cutPairs[key] = true
 	return nil
 }
+
+// cutOneWay drops, in the proxy, the peer bytes from sends to, and puts a
+// blackhole route to to's address in from's namespace: gossip's UDP from
+// from to to is lost while to's reaches from (its TCP, which needs both
+// directions, stops both ways, as it would behind a real one-way cut).
+func (n *namespaceNetwork) cutOneWay(from, to int) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if err := n.proxies.cutOneWay(from, to); err != nil {
+		return err
+	}
+	key := [2]int{from, to}
+	if n.oneWay[key] || n.cutPairs[[2]int{min(from, to), max(from, to)}] {
+		return nil
+	}
+	if err := runIP("-n", n.nodes[from-1], "route", "add", "blackhole", n.addr(to)+"/32"); err != nil {
+		return err
+	}
+	n.oneWay[key] = true
+	return nil
+}
+
+func (n *namespaceNetwork) setLink(from, to int, f linkFault) error {
+	return n.proxies.setLink(from, to, f)
+}
+
+func (n *namespaceNetwork) proxyStats() ProxyStats { return n.proxies.Stats() }
 
 func (n *namespaceNetwork) healAll() error {
 	n.mu.Lock()
@@ -203,6 +290,8 @@ func (n *namespaceNetwork) healAll() error {
 		}
 	}
 	clear(n.cutPairs)
+	clear(n.oneWay)
+	n.proxies.healAll()
 	return first
 }
 
@@ -210,6 +299,9 @@ func (n *namespaceNetwork) healAll() error {
 // Processes must be gone first; any left are killed.
 func (n *namespaceNetwork) close() error {
 	var first error
+	if n.proxies != nil {
+		first = n.proxies.close()
+	}
 	for i := len(n.createdNS) - 1; i >= 0; i-- {
 		killNamespacePids(n.createdNS[i])
 		if err := runIP("netns", "del", n.createdNS[i]); err != nil && first == nil {

@@ -146,6 +146,10 @@ func Summary(cfg *Config, res *Result) string {
 	for _, p := range res.FaultChecks {
 		fmt.Fprintf(&b, "  FAULT CHECK FAILED: %s\n", p)
 	}
+	if p := res.Proxy; p != (ProxyStats{}) {
+		fmt.Fprintf(&b, "  peer proxy: %d retransmission stalls, %d connections reset, %d bytes dropped by one-way cuts\n",
+			p.Stalls, p.Resets, p.DroppedBytes)
+	}
 
 	lin := res.Linearizability
 	fmt.Fprintf(&b, "\nlinearizability (porcupine, per seat): %s  %d operations over %d seats (largest %d) in %s\n",

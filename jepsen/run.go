@@ -79,7 +79,8 @@ const (
 var Profiles = map[string]Config{
 	"ci": {Nodes: 3, Clients: 12, Duration: 100 * time.Second, Faults: []string{FaultPartitionOne, FaultPartitionLeader,
 		FaultPartitionHalves, FaultPartitionBridge, FaultKill, FaultPause, FaultClock, FaultMembership,
-		FaultDiskFull, FaultCorruptLog, FaultGatewayKill, FaultGatewayPause, FaultPaymentFaults},
+		FaultDiskFull, FaultCorruptLog, FaultGatewayKill, FaultGatewayPause, FaultPaymentFaults,
+		FaultStaleRead, FaultSlowNet, FaultLossyNet, FaultPartitionOneWay},
 		QuietMin: 3 * time.Second, FaultMin: 4 * time.Second, FaultMax: 8 * time.Second, CombineProbability: 0.2,
 		ClockOffsetMax: 5 * time.Second, OpTimeout: time.Second, Attempts: 3, CheckTimeout: 60 * time.Second,
 		Sections: 4, Rows: 3, SeatsPerRow: 8, Gateways: 2, Fans: 32},
@@ -106,6 +107,7 @@ type Result struct {
 	Counters        Counters       // snapshots taken and installed, holds expired (counters.go)
 	FaultChecks     []string       // what a fault expected of the nodes and did not get (corrupt-log)
 	Purchase        PurchaseResult // the purchase workload and its money checkers
+	Proxy           ProxyStats     // what the peer proxy's link faults did
 	Setup           error          // the run could not be carried out
 	Replay          string
 }
@@ -281,6 +283,7 @@ func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
 	nem.healActive()
 	res.Faults = nem.faultLog()
 	res.FaultChecks = nem.problemList()
+	res.Proxy = c.net.proxyStats()
 	res.History = w.history
 	res.Retries = w.retries
 	if err := healEverything(c); err != nil {

@@ -361,7 +361,7 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 // compares the answer with the first (see RetryResult). It works on a
 // copy of op: nothing it learns enters the history.
 func (w *workload) compareRetry(abort context.Context, cs *clientState, op Op, send sendFunc, first proto.Message, last func() proto.Message) {
-	n := cs.plan.nodes[cs.rng.IntN(len(cs.plan.nodes))]
+	n := w.cluster.avoidIsolated(cs.plan.nodes, cs.plan.nodes[cs.rng.IntN(len(cs.plan.nodes))])
 	ctx, cancel := context.WithTimeout(abort, w.cfg.OpTimeout)
 	err := send(ctx, w.cluster.inventory(n), &op)
 	cancel()
@@ -392,14 +392,14 @@ func (w *workload) compareRetry(abort context.Context, cs *clientState, op Op, s
 // each on the next of the client's nodes, and sets the outcome.
 func (w *workload) invoke(abort context.Context, cs *clientState, op *Op, send sendFunc) {
 	nodes := cs.plan.nodes
-	first := cs.rng.IntN(len(nodes))
-	op.Node = w.cluster.nodes[nodes[first]-1].id
+	order := w.cluster.attemptOrder(op, nodes, cs.rng.IntN(len(nodes)))
+	op.Node = w.cluster.nodes[order[0]-1].id
 	op.Call = w.now()
 	var err error
 	for attempt := 0; attempt < w.cfg.Attempts; attempt++ {
 		op.Attempts = attempt + 1
 		ctx, cancel := context.WithTimeout(abort, w.cfg.OpTimeout)
-		n := nodes[(first+attempt)%len(nodes)]
+		n := order[attempt%len(order)]
 		inv := w.cluster.inventory(n)
 		if cs.id%2 == 1 {
 			// Half the clients send their mutations on Commands streams,
