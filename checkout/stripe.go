@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -30,6 +31,9 @@ type StripeConfig struct {
 	BaseURL string
 	// HTTPClient overrides the HTTP client; nil is Stripe's default.
 	HTTPClient *http.Client
+	// Logger receives stripe-go's own messages (failed requests and its
+	// retries) as structured records; nil discards them.
+	Logger *slog.Logger
 }
 
 // NewStripePayments validates cfg and returns the implementation.
@@ -40,7 +44,12 @@ func NewStripePayments(cfg StripeConfig) (*StripePayments, error) {
 	if cfg.WebhookSecret == "" {
 		return nil, errors.New("stripe config: WebhookSecret is empty")
 	}
-	bc := &stripe.BackendConfig{HTTPClient: cfg.HTTPClient, MaxNetworkRetries: stripe.Int64(2)}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	bc := &stripe.BackendConfig{HTTPClient: cfg.HTTPClient, MaxNetworkRetries: stripe.Int64(2),
+		LeveledLogger: stripeLogger{logger.With("component", "stripe")}}
 	if cfg.BaseURL != "" {
 		bc.URL = stripe.String(cfg.BaseURL)
 	}
@@ -53,6 +62,15 @@ func NewStripePayments(cfg StripeConfig) (*StripePayments, error) {
 }
 
 var _ Payments = (*StripePayments)(nil)
+
+// stripeLogger hands stripe-go's printf-style messages to slog, so a
+// gateway's log stays one structured stream.
+type stripeLogger struct{ l *slog.Logger }
+
+func (s stripeLogger) Debugf(format string, v ...any) { s.l.Debug(fmt.Sprintf(format, v...)) }
+func (s stripeLogger) Infof(format string, v ...any)  { s.l.Info(fmt.Sprintf(format, v...)) }
+func (s stripeLogger) Warnf(format string, v ...any)  { s.l.Warn(fmt.Sprintf(format, v...)) }
+func (s stripeLogger) Errorf(format string, v ...any) { s.l.Error(fmt.Sprintf(format, v...)) }
 
 func (s *StripePayments) Name() string { return "stripe" }
 

@@ -94,7 +94,7 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *fakePayments {
 		payments = checkout.NewFakePayments(randomSecret())
 	} else {
-		sp, err := checkout.NewStripePayments(checkout.StripeConfig{SecretKey: *stripeKey, WebhookSecret: *stripeWebhook, BaseURL: *stripeURL})
+		sp, err := checkout.NewStripePayments(checkout.StripeConfig{SecretKey: *stripeKey, WebhookSecret: *stripeWebhook, BaseURL: *stripeURL, Logger: logger})
 		if err != nil {
 			return fmt.Errorf("payments (or pass --fake-payments): %w", err)
 		}
