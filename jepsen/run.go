@@ -420,6 +420,9 @@ func (cfg *Config) replayCommand() string {
 	if cfg.Clients != p.Clients {
 		args = append(args, "-clients", fmt.Sprint(cfg.Clients))
 	}
+	if cfg.Sections != p.Sections {
+		args = append(args, "-sections", fmt.Sprint(cfg.Sections))
+	}
 	if cfg.Duration != p.Duration {
 		args = append(args, "-duration", cfg.Duration.String())
 	}

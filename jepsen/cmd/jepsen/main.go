@@ -27,6 +27,7 @@ func run() int {
 	seed := flag.Int64("seed", 0, "seed of the fault schedule and the clients (0: random, printed)")
 	nodes := flag.Int("nodes", 0, "nodes: 3 or 5")
 	clients := flag.Int("clients", 0, "concurrent clients")
+	sections := flag.Int("sections", 0, "sections of the contended event (one shard each; rows and seats per row as the profile's)")
 	duration := flag.Duration("duration", 0, "traffic and fault time")
 	faults := flag.String("faults", "", "comma-separated fault kinds ("+strings.Join(jepsen.AllFaults, ",")+"), 'none', or empty for the profile's")
 	quietMin := flag.Duration("quiet-min", 0, "healthy time before each fault window: quiet-min..2×quiet-min")
@@ -63,6 +64,7 @@ func run() int {
 	}
 	setInt(&cfg.Nodes, *nodes)
 	setInt(&cfg.Clients, *clients)
+	setInt(&cfg.Sections, *sections)
 	setInt(&cfg.Attempts, *attempts)
 	setInt(&cfg.Fans, *fans)
 	if *gateways >= 0 {
