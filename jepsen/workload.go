@@ -30,9 +30,12 @@ const (
 	shortTTLMax    = 3 * time.Second
 	lateHoldShare  = 2
 	// lateSlackMax: a late hold is due this much at most after the time
-	// it is certainly expired from (MarkCertainExpiry's bound): soon
-	// after, before the sweep has removed it in most cases.
-	lateSlackMax = 150 * time.Millisecond
+	// it is certainly expired from (MarkCertainExpiry's bound), so that
+	// its sale comes soon after, often before the sweep (every 200 ms)
+	// has removed it. A client whose late hold is due within lateWaitMax
+	// waits for it rather than start another operation.
+	lateSlackMax = 50 * time.Millisecond
+	lateWaitMax  = 50 * time.Millisecond
 	// One in worstLateShare of the late holds waits for the worst-case
 	// bound instead (both clock offsets at their largest), which is
 	// certainly late under any fault schedule.
@@ -236,10 +239,17 @@ func (cs *clientState) lateHoldWaiting(l lateness) bool {
 
 // lateHoldDue returns the index of a late hold that is due, or -1: a
 // client sells or releases it before anything else, so that the sale
-// comes soon after the hold certainly expired.
+// comes soon after the hold certainly expired. A late hold due within
+// lateWaitMax is waited for.
 func (cs *clientState) lateHoldDue(now time.Time) int {
 	for i, h := range cs.holds {
-		if h.lateness != notLate && !now.Before(h.due) {
+		if h.lateness == notLate {
+			continue
+		}
+		if wait := h.due.Sub(now); wait <= lateWaitMax {
+			if wait > 0 {
+				time.Sleep(wait)
+			}
 			return i
 		}
 	}
