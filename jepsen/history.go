@@ -65,6 +65,14 @@ type Op struct {
 	// may expire during the run (the model lets them end at any moment
 	// after they are granted).
 	TTLMs int64 `json:"ttl_ms,omitempty"`
+	// HoldReturn and HoldTTLMs: on a sell or release, when the hold it
+	// names returned (ok) and the TTL it asked for, as its client knew
+	// them. ExpiredFrom is derived from them by MarkCertainExpiry: a sell
+	// or release called at or after it finds the hold certainly expired
+	// (0: no such bound).
+	HoldReturn  int64 `json:"hold_return,omitempty"`
+	HoldTTLMs   int64 `json:"hold_ttl_ms,omitempty"`
+	ExpiredFrom int64 `json:"expired_from,omitempty"`
 	// Unavailable: seats a refusal proves were not available at its
 	// linearization point (a one-seat best-available hold refused with
 	// NOT_ENOUGH_SEATS: every seat of its section).

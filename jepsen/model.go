@@ -39,6 +39,12 @@ import (
 // refusal of a hold is illegal on an expired seat. Time never runs
 // backwards in the store, so expired(H) never becomes held(H) again.
 //
+// "May" alone cannot catch a store that sells an expired hold, so a sell
+// or release also knows when its hold is *certainly* expired
+// (Op.ExpiredFrom, see MarkCertainExpiry): called at or after that time,
+// it finds the hold expired (or swept) wherever it is linearized, and
+// only a refusal is legal.
+//
 // The history is partitioned by seat: an operation on several seats
 // becomes one operation per seat it touches, with the same call and
 // return times. That is exact for ok outcomes (all-or-nothing) and for
@@ -99,6 +105,9 @@ type seatInput struct {
 	Strict bool
 	// MayExpire: a hold with a short TTL (it may end by time).
 	MayExpire bool
+	// Expired: a sell or release called after its hold had certainly
+	// expired (Op.ExpiredFrom).
+	Expired bool
 }
 
 type seatOutput struct {
@@ -123,8 +132,12 @@ var seatModel = porcupine.NondeterministicModel{
 	Init: func() []any { return []any{seatState{State: SeatAvailable}} },
 	Step: func(state, input, output any) []any {
 		var next []any
-		for _, s := range timePasses(state.(seatState)) {
-			if ok, n := seatStep(s, input.(seatInput), output.(seatOutput)); ok {
+		s, in := state.(seatState), input.(seatInput)
+		if in.Expired && s.State == SeatHeld && s.Holder == in.Holder {
+			s = seatState{State: seatExpired, Holder: s.Holder}
+		}
+		for _, s := range timePasses(s) {
+			if ok, n := seatStep(s, in, output.(seatOutput)); ok {
 				next = append(next, n)
 			}
 		}
@@ -142,9 +155,9 @@ var seatModel = porcupine.NondeterministicModel{
 		case KindRead:
 			return fmt.Sprintf("read %s -> %s", in.Seat, describeSeat(out.View))
 		case KindSell:
-			return fmt.Sprintf("sell %s %s as %s: %s %s", in.Seat, in.Holder, in.Order, out.Outcome, out.Reason)
+			return fmt.Sprintf("sell %s %s as %s%s: %s %s", in.Seat, in.Holder, in.Order, expiredNote(in), out.Outcome, out.Reason)
 		case KindRelease:
-			return fmt.Sprintf("release %s by %s: %s %s", in.Seat, in.Holder, out.Outcome, out.Reason)
+			return fmt.Sprintf("release %s by %s%s: %s %s", in.Seat, in.Holder, expiredNote(in), out.Outcome, out.Reason)
 		case KindRefund:
 			return fmt.Sprintf("refund %s %s: %s", in.Seat, in.Order, out.Outcome)
 		default:
@@ -165,6 +178,13 @@ func timePasses(s seatState) []seatState {
 		return []seatState{s, {State: SeatAvailable}}
 	}
 	return []seatState{s}
+}
+
+func expiredNote(in seatInput) string {
+	if in.Expired {
+		return " (hold certainly expired)"
+	}
+	return ""
 }
 
 func describeSeat(s seatState) string {
@@ -285,8 +305,9 @@ func seatOperations(history []Op, observedHolders map[string][]string) map[strin
 			}
 		case KindSell, KindRelease, KindRefund:
 			out.Reason = op.Reason
+			expired := op.Kind != KindRefund && op.ExpiredFrom > 0 && op.Call >= op.ExpiredFrom
 			for _, seat := range op.Seats {
-				add(op, seatInput{Seat: seat, Kind: op.Kind, Holder: op.Holder, Order: op.Order}, out)
+				add(op, seatInput{Seat: seat, Kind: op.Kind, Holder: op.Holder, Order: op.Order, Expired: expired}, out)
 			}
 		}
 	}
@@ -307,6 +328,90 @@ func mayExpire(op *Op, end int64) bool {
 		ttl = holdTTL // the event's default
 	}
 	return ttl < holdTTL || op.Call+int64(ttl-expiryMargin) <= end
+}
+
+// expiryCertainMargin is added to MarkCertainExpiry's bound for what
+// separates the harness's times from the nodes' stamps: a stamp is wall
+// clock milliseconds, truncated (1 ms), while the harness measures on
+// its monotonic clock, from which the wall clock drifts by at most the
+// kernel's slew limit of 500 ppm (under 10 ms over the 15 s between a
+// hold and its latest sale). A step of the wall clock during a run is
+// not covered.
+const expiryCertainMargin = 50 * time.Millisecond
+
+// MarkCertainExpiry sets ExpiredFrom on every sell and release that
+// names its hold's return time and TTL (HoldReturn, HoldTTLMs): the
+// harness time from which that hold is certainly expired. faults are
+// the run's fault windows: a node runs with a clock offset (at most
+// offsetMax either way) only inside a window of kind FaultClock, which
+// opens before the node is restarted with the offset and closes after
+// it is restarted without.
+//
+// The bound, from the code (node/group.go proposeBatch, fsm/store.go
+// advanceClock, fsm/tables.go expired): a leader stamps each batch it
+// proposes with its wall clock plus its offset, in ms; a command
+// executes at max(its stamp, the group's clock), the clock being the
+// largest stamp applied so far; a hold granted at time T with TTL t
+// expires at T + t, and a sale or release executed at T' >= T + t is
+// refused (EXPIRED, or NOT_FOUND once swept). For a hold that returned
+// at R, every stamp applied up to it was taken at or before R, so
+// T <= R + P, P the largest positive offset of a node stamping within
+// (R - offsetMax, R] (an older stamp, even offset, is below R). The
+// sell or release called at C is decided by an execution stamped in
+// [C, its return] (to the end of the run if it never returned), so
+// T' >= C - N - 1 ms, N the largest negative offset of a node stamping
+// in that interval. The hold is therefore certainly expired when
+// C >= R + t + P + N + margin. P and N are taken as offsetMax when a
+// clock window overlaps their interval, else 0: away from clock faults
+// a sale is certainly late milliseconds after the TTL, while the hold
+// may still be in the table (the sweep runs every 200 ms), which is
+// what catches a store that sells an expired hold it has not swept;
+// next to clock faults the bound is R + t + 2 x offsetMax + margin
+// (certainExpiryWorstCase).
+//
+// Neither the sweep nor its interval enters the bound: the state machine
+// checks expiry when it executes the sale, and a swept hold is NOT_FOUND.
+func MarkCertainExpiry(history []Op, faults []Fault, offsetMax time.Duration) {
+	var clock [][2]int64
+	for _, f := range faults {
+		if f.Kind == FaultClock {
+			end := f.End
+			if end == 0 {
+				end = unknownReturn // still open: to the end of the run
+			}
+			clock = append(clock, [2]int64{f.Start, end})
+		}
+	}
+	offsetIn := func(from, to int64) int64 {
+		for _, w := range clock {
+			if w[0] <= to && from <= w[1] {
+				return int64(offsetMax)
+			}
+		}
+		return 0
+	}
+	for i := range history {
+		op := &history[i]
+		op.ExpiredFrom = 0
+		if (op.Kind != KindSell && op.Kind != KindRelease) || op.HoldTTLMs <= 0 || op.HoldReturn <= 0 {
+			continue
+		}
+		ret := op.Return
+		if op.Outcome == OutcomeInfo || ret < 0 {
+			ret = unknownReturn
+		}
+		r := op.HoldReturn
+		p := offsetIn(r-int64(offsetMax), r)
+		n := offsetIn(op.Call, ret)
+		op.ExpiredFrom = r + op.HoldTTLMs*int64(time.Millisecond) + p + n + int64(expiryCertainMargin)
+	}
+}
+
+// certainExpiryWorstCase is MarkCertainExpiry's bound with clock windows
+// overlapping both intervals: a sale called after it is certainly late
+// whatever the fault schedule.
+func certainExpiryWorstCase(holdReturn, ttlMs int64, offsetMax time.Duration) int64 {
+	return holdReturn + ttlMs*int64(time.Millisecond) + 2*int64(offsetMax) + int64(expiryCertainMargin)
 }
 
 // LinearizabilityResult is the verdict of the per-seat check.
@@ -490,4 +595,45 @@ func Visualize(path string, bySeat map[string][]porcupine.Operation, seats []str
 	}
 	info.AddAnnotations(annotations)
 	return porcupine.VisualizePath(model, info, path)
+}
+
+// CertainlyLate counts the sales and releases called after their hold
+// had certainly expired (Op.ExpiredFrom), by outcome: the operations
+// that hold the store to refusing an expired hold.
+type CertainlyLate struct {
+	Sells, Releases int
+	Refused, OK     int
+	Unknown         int
+	// WorstCase: of them, those late even by the worst-case bound (both
+	// clock offsets at their largest).
+	WorstCase int
+}
+
+// countCertainlyLate counts the certainly late sales and releases of
+// history (after MarkCertainExpiry).
+func countCertainlyLate(history []Op, offsetMax time.Duration) CertainlyLate {
+	var c CertainlyLate
+	for i := range history {
+		op := &history[i]
+		if op.ExpiredFrom <= 0 || op.Call < op.ExpiredFrom {
+			continue
+		}
+		if op.Kind == KindSell {
+			c.Sells++
+		} else {
+			c.Releases++
+		}
+		switch op.Outcome {
+		case OutcomeOK:
+			c.OK++
+		case OutcomeFail:
+			c.Refused++
+		default:
+			c.Unknown++
+		}
+		if op.Call >= certainExpiryWorstCase(op.HoldReturn, op.HoldTTLMs, offsetMax) {
+			c.WorstCase++
+		}
+	}
+	return c
 }

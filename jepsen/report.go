@@ -154,6 +154,9 @@ func Summary(cfg *Config, res *Result) string {
 	lin := res.Linearizability
 	fmt.Fprintf(&b, "\nlinearizability (porcupine, per seat): %s  %d operations over %d seats (largest %d) in %s\n",
 		verdictName(lin.Verdict), lin.Operations, lin.Seats, lin.LargestSeat, lin.Elapsed.Round(time.Millisecond))
+	late := countCertainlyLate(res.History, cfg.ClockOffsetMax)
+	fmt.Fprintf(&b, "  certainly expired holds: %d sells, %d releases (%d late by the worst-case clock bound): %d refused, %d ok, %d unknown\n",
+		late.Sells, late.Releases, late.WorstCase, late.Refused, late.OK, late.Unknown)
 	var slowest []string
 	for _, sc := range lin.Slowest {
 		slowest = append(slowest, describeSeatCheck(sc))

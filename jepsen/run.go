@@ -336,6 +336,7 @@ func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
 	}
 	cfg.Logf("checking %d operations", len(w.history))
 	res.Invariants = CheckFinal(w.history, finals, holdExpiryBound+cfg.ClockOffsetMax)
+	MarkCertainExpiry(w.history, res.Faults, cfg.ClockOffsetMax)
 	lin, bySeat := CheckLinearizable(w.history, observedHolders(w.history, finals), cfg.CheckTimeout)
 	res.Linearizability = lin
 	cfg.Logf("linearizability: %s, %d operations over %d seats in %s", verdictName(lin.Verdict), lin.Operations, lin.Seats, lin.Elapsed.Round(time.Millisecond))

@@ -22,15 +22,24 @@ const (
 	holdTTL = time.Hour
 	// A hold in shortHoldShare gets a TTL of shortTTLMin..shortTTLMax
 	// instead (the nodes sweep every 200ms). Most are sold or released
-	// within milliseconds anyway; one in lateHoldShare of them (when its
-	// client has no late hold waiting) is left alone until it has
-	// expired: only then does its client sell or release it, as a fan
-	// coming back to a cart that timed out.
-	shortHoldShare     = 4
-	shortTTLMin        = time.Second
-	shortTTLMax        = 3 * time.Second
-	lateHoldShare      = 2
-	lateHoldSlackMax   = time.Second // a late hold is due at TTL + 200ms..this
+	// within milliseconds anyway; one in lateHoldShare of them is left
+	// alone until it has expired, and only then sold or released, as a
+	// fan coming back to a cart that timed out (see lateness).
+	shortHoldShare = 4
+	shortTTLMin    = time.Second
+	shortTTLMax    = 3 * time.Second
+	lateHoldShare  = 2
+	// lateSlackMax: a late hold is due this much at most after the time
+	// it is certainly expired from (MarkCertainExpiry's bound), so that
+	// its sale comes soon after, often before the sweep (every 200 ms)
+	// has removed it. A client whose late hold is due within lateWaitMax
+	// waits for it rather than start another operation.
+	lateSlackMax = 50 * time.Millisecond
+	lateWaitMax  = 50 * time.Millisecond
+	// One in worstLateShare of the late holds waits for the worst-case
+	// bound instead (both clock offsets at their largest), which is
+	// certainly late under any fault schedule.
+	worstLateShare     = 3
 	holdsPerClientMax  = 3
 	ordersPerClientMax = 4
 	poolID             = "GA"
@@ -67,9 +76,27 @@ type heldHold struct {
 	holdID, holder string
 	seats          []string
 	quantity       int
-	// due: a late hold is not sold or released before this.
-	due time.Time
+	// due: a late hold is not sold or released before this; lateness
+	// says which kind of late hold it is.
+	due      time.Time
+	lateness lateness
+	// returned and ttlMs: the hold's return (ns since the start of the
+	// run) and its TTL, carried on its sale or release (Op.HoldReturn).
+	returned, ttlMs int64
 }
+
+// lateness is how long a short hold is left alone before its client
+// sells or releases it: not (sold or released whenever picked), until
+// it is certainly expired away from clock faults, or until it is
+// certainly expired whatever the clock faults. A client has at most one
+// late hold of each kind waiting.
+type lateness int
+
+const (
+	notLate lateness = iota
+	lateAfterTTL
+	lateWorstCase
+)
 
 type order struct {
 	id       string
@@ -199,19 +226,47 @@ func (cs *clientState) dueHolds(now time.Time) []int {
 	return due
 }
 
-// lateHoldWaiting reports whether one of the client's holds is late.
-func (cs *clientState) lateHoldWaiting() bool {
+// lateHoldWaiting reports whether one of the client's holds is late
+// with lateness l.
+func (cs *clientState) lateHoldWaiting(l lateness) bool {
 	for _, h := range cs.holds {
-		if !h.due.IsZero() {
+		if h.lateness == l {
 			return true
 		}
 	}
 	return false
 }
 
+// lateHoldDue returns the index of a late hold that is due, or -1: a
+// client sells or releases it before anything else, so that the sale
+// comes soon after the hold certainly expired. A late hold due within
+// lateWaitMax is waited for.
+func (cs *clientState) lateHoldDue(now time.Time) int {
+	for i, h := range cs.holds {
+		if h.lateness == notLate {
+			continue
+		}
+		if wait := h.due.Sub(now); wait <= lateWaitMax {
+			if wait > 0 {
+				time.Sleep(wait)
+			}
+			return i
+		}
+	}
+	return -1
+}
+
 func (w *workload) step(abort context.Context, cs *clientState) {
 	kind := cs.plan.mix.pick(cs.rng)
-	due := cs.dueHolds(time.Now())
+	now := time.Now()
+	due := cs.dueHolds(now)
+	if k := cs.lateHoldDue(now); k >= 0 && cs.plan.mix.Sell+cs.plan.mix.Release > 0 {
+		due = []int{k}
+		kind = KindSell
+		if cs.rng.IntN(cs.plan.mix.Sell+cs.plan.mix.Release) < cs.plan.mix.Release || len(cs.orders) >= ordersPerClientMax {
+			kind = KindRelease
+		}
+	}
 	switch {
 	case (kind == KindSell || kind == KindRelease) && len(due) == 0,
 		kind == KindRefund && len(cs.orders) == 0:
@@ -283,6 +338,7 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 		h := cs.holds[k]
 		cs.holds = append(cs.holds[:k], cs.holds[k+1:]...)
 		op.Holder, op.HoldID, op.Seats, op.Quantity = h.holder, h.holdID, h.seats, h.quantity
+		op.HoldReturn, op.HoldTTLMs = h.returned, h.ttlMs
 		if kind == KindSell {
 			op.Order = "o" + tag
 			req := &boxofficev1.SellRequest{RequestId: op.RequestID, EventId: eventID, HoldId: h.holdID, Holder: h.holder, OrderId: op.Order, Buyer: "b" + tag}
@@ -338,13 +394,19 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 	}
 	switch kind {
 	case KindHold, KindHoldBest, KindHoldGA:
-		h := heldHold{holdID: op.HoldID, holder: op.Holder, seats: op.Seats}
+		h := heldHold{holdID: op.HoldID, holder: op.Holder, seats: op.Seats, returned: op.Return, ttlMs: op.TTLMs}
 		if kind == KindHoldGA {
 			h.quantity = op.Quantity // Quantity of a best-available hold is seats, not units
 		}
-		if op.TTLMs < holdTTL.Milliseconds() && !cs.lateHoldWaiting() && cs.rng.IntN(lateHoldShare) == 0 {
-			slack := 200*time.Millisecond + time.Duration(cs.rng.Int64N(int64(lateHoldSlackMax-200*time.Millisecond)))
-			h.due = time.Now().Add(time.Duration(op.TTLMs)*time.Millisecond + slack)
+		if op.TTLMs < holdTTL.Milliseconds() && cs.rng.IntN(lateHoldShare) == 0 {
+			l, from := lateAfterTTL, op.Return+op.TTLMs*int64(time.Millisecond)+int64(expiryCertainMargin)
+			if cs.rng.IntN(worstLateShare) == 0 {
+				l, from = lateWorstCase, certainExpiryWorstCase(op.Return, op.TTLMs, w.cfg.ClockOffsetMax)
+			}
+			if !cs.lateHoldWaiting(l) {
+				h.lateness = l
+				h.due = w.start.Add(time.Duration(from) + time.Duration(cs.rng.Int64N(int64(lateSlackMax))))
+			}
 		}
 		cs.holds = append(cs.holds, h)
 	case KindSell:
