@@ -77,13 +77,13 @@ const (
 
 // Profiles are named defaults; flags override single fields.
 var Profiles = map[string]Config{
-	"ci": {Nodes: 3, Clients: 12, Duration: 100 * time.Second, Faults: []string{FaultPartitionOne, FaultPartitionLeader,
+	"ci": {Nodes: 3, Clients: 40, Duration: 240 * time.Second, Faults: []string{FaultPartitionOne, FaultPartitionLeader,
 		FaultPartitionHalves, FaultPartitionBridge, FaultKill, FaultPause, FaultClock, FaultMembership,
 		FaultDiskFull, FaultCorruptLog, FaultGatewayKill, FaultGatewayPause, FaultPaymentFaults,
 		FaultStaleRead, FaultSlowNet, FaultLossyNet, FaultPartitionOneWay},
 		QuietMin: 3 * time.Second, FaultMin: 4 * time.Second, FaultMax: 8 * time.Second, CombineProbability: 0.2,
 		ClockOffsetMax: 5 * time.Second, OpTimeout: time.Second, Attempts: 3, CheckTimeout: 60 * time.Second,
-		Sections: 4, Rows: 3, SeatsPerRow: 8, Gateways: 2, Fans: 32},
+		Sections: 14, Rows: 3, SeatsPerRow: 8, Gateways: 2, Fans: 48},
 	"long": {Nodes: 5, Clients: 20, Duration: 10 * time.Minute, Faults: AllFaults,
 		QuietMin: 4 * time.Second, FaultMin: 5 * time.Second, FaultMax: 15 * time.Second, CombineProbability: 0.3,
 		ClockOffsetMax: 10 * time.Second, OpTimeout: time.Second, Attempts: 3, CheckTimeout: 5 * time.Minute,
