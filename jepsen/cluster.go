@@ -38,11 +38,15 @@ const processStopTimeout = 10 * time.Second
 
 // Snapshot settings of every node: low enough that a replica that was
 // killed, paused, cut off or wiped for a fault window is further behind
-// than the leader's log reaches, and catches up by InstallSnapshot.
+// than the leader's log reaches, and catches up by InstallSnapshot. A
+// group commits a few dozen entries a second in a CI run (commands are
+// batched into entries), so a leader snapshots about every second or two
+// and keeps only the last 16 entries: a replica away for a few seconds
+// needs a snapshot.
 const (
-	nodeSnapshotThreshold = "256"
+	nodeSnapshotThreshold = "64"
 	nodeSnapshotInterval  = "1s"
-	nodeTrailingLogs      = "128"
+	nodeTrailingLogs      = "16"
 )
 
 // node is one boxoffice process (across restarts).

@@ -47,6 +47,7 @@ func negativeControlUnsafeReads(t *testing.T, network string) {
 	cfg := Profiles["ci"]
 	cfg.Profile, cfg.Seed, cfg.OutDir, cfg.Network = "negative-control", 1, t.TempDir(), network
 	cfg.Duration, cfg.Faults, cfg.Clients = 14*time.Second, nil, 8
+	cfg.Sections, cfg.Gateways = 4, 0 // the store's reads are the subject
 	cfg.UnsafeReads = true
 	cfg.CheckTimeout = 30 * time.Second
 	cfg.Logf = t.Logf

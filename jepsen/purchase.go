@@ -709,11 +709,11 @@ func (s *shop) transfer(ctx context.Context, f *fan, o orderAnswer) {
 		return
 	}
 	// The sender's screenshot at the door.
-	s.scan(ctx, f, t, s.gws.procs[f.rng.IntN(len(s.gws.procs))].index-1)
+	s.scanAt(ctx, f, t, s.gws.procs[f.rng.IntN(len(s.gws.procs))].index-1)
 	if f.rng.IntN(2) == 0 {
 		recipient := &fan{id: to, token: s.token(to, "fan"), gw: f.rng.IntN(len(s.gws.procs)), rng: f.rng, xff: f.xff}
 		if nt, ok := s.ticket(ctx, recipient, t.TicketID); ok {
-			s.scan(ctx, recipient, nt, recipient.gw)
+			s.scanAt(ctx, recipient, nt, recipient.gw)
 		}
 	}
 }
@@ -726,27 +726,35 @@ func (s *shop) checkIn(ctx context.Context, f *fan, o orderAnswer) {
 		return
 	}
 	if len(s.gws.procs) > 1 && f.rng.IntN(4) == 0 {
+		// The keys are drawn before the doors scan: the fan is not safe
+		// for concurrent use.
+		keys := [2]string{f.key("scan-door-1"), f.key("scan-door-2")}
 		var wg sync.WaitGroup
 		for gi := range 2 {
-			wg.Go(func() { s.scan(ctx, f, t, gi) })
+			wg.Go(func() { s.scan(ctx, f, t, gi, keys[gi]) })
 		}
 		wg.Wait()
 	} else {
-		s.scan(ctx, f, t, f.rng.IntN(len(s.gws.procs)))
+		s.scanAt(ctx, f, t, f.rng.IntN(len(s.gws.procs)))
 	}
 	if f.rng.IntN(5) == 0 {
-		s.scan(ctx, f, t, f.rng.IntN(len(s.gws.procs)))
+		s.scanAt(ctx, f, t, f.rng.IntN(len(s.gws.procs)))
 	}
 	if f.rng.IntN(5) == 0 {
 		s.refund(ctx, f, o) // refused: a ticket was checked in
 	}
 }
 
-// scan is one door scanner at gateway gi reading t's QR.
-func (s *shop) scan(ctx context.Context, f *fan, t ticketAnswer, gi int) {
+// scanAt is scan with the fan's next Idempotency-Key.
+func (s *shop) scanAt(ctx context.Context, f *fan, t ticketAnswer, gi int) {
+	s.scan(ctx, f, t, gi, f.key(fmt.Sprintf("scan-door-%d", gi+1)))
+}
+
+// scan is one door scanner at gateway gi reading t's QR, with
+// Idempotency-Key key.
+func (s *shop) scan(ctx context.Context, f *fan, t ticketAnswer, gi int, key string) {
 	door := fmt.Sprintf("door-%d", gi+1)
 	scanner := &fan{id: door, token: s.token(door, "scanner"), gw: gi, xff: f.xff}
-	key := f.key("scan-" + door)
 	rec := ScanRecord{TicketID: t.TicketID, QRID: t.QRID, Key: key, Scanner: door, Start: s.now()}
 	r := s.call(ctx, scanner, "checkin", http.MethodPost, "/v1/checkins", map[string]any{"qr": t.QRText, "gate": door}, key)
 	rec.End, rec.Status, rec.Problem = s.now(), r.status, r.problem

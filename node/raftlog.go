@@ -69,9 +69,10 @@ var connectionMessages = map[string]bool{
 }
 
 // connectionClosed reports whether err is a connection that was closed,
-// by either side, rather than a fault.
+// by either side or by this node's transport shutting down, rather than a
+// fault.
 func connectionClosed(err error) bool {
-	return errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+	return errors.Is(err, net.ErrClosed) || errors.Is(err, raft.ErrTransportShutdown) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 

@@ -126,3 +126,19 @@ func TestRaftLogPeerDownIsRateLimitedWarn(t *testing.T) {
 		t.Fatalf("heartbeat to an address: %v, want peer n3", lines)
 	}
 }
+
+// A transport line whose error is the transport's own shutdown is the
+// normal end of a connection when a node stops: not ERROR (DEBUG, and so
+// not shown at the default level). A decode failure of another kind stays
+// ERROR.
+func TestRaftLogTransportShutdownIsNotAnError(t *testing.T) {
+	var buf bytes.Buffer
+	sink := newRaftLog(slog.New(slog.NewJSONHandler(&buf, nil)).With("node", "n1"), time.Now)
+	logger := newRaftLogger(sink).Named("raft.transport").With("group", "g001")
+	logger.Error("failed to decode incoming command", "error", raft.ErrTransportShutdown)
+	logger.Error("failed to decode incoming command", "error", errors.New("unknown rpc type 9"))
+	lines := logLines(t, &buf)
+	if len(lines) != 1 || lines[0]["level"] != "ERROR" || lines[0]["error"] != "unknown rpc type 9" {
+		t.Fatalf("want only the unknown rpc type at ERROR, got %v", lines)
+	}
+}
