@@ -882,7 +882,11 @@ func (h *Host) Close() error {
 		}
 		h.hub.closeAll()
 		if h.membership != nil {
-			_ = h.membership.Leave(500 * time.Millisecond)
+			// Leave returns once the broadcast is out, usually within a
+			// gossip interval; the bound covers a loaded machine, where a
+			// lost leave makes the others see a failure instead, and a
+			// replacement node under the same name is then refused.
+			_ = h.membership.Leave(2 * time.Second)
 		}
 		for _, g := range h.groupList() {
 			if err := g.shutdown(); err != nil {

@@ -285,8 +285,8 @@ func TestRogueGossipMembersOnATLSCluster(t *testing.T) {
 			if delivered(peer) {
 				break // n2's and n3's gossip say n1 is at the rogue's ports
 			}
-			if attempt == 3 {
-				t.Fatal("memberlist never let the rogue take n1's name after three clean stops of n1")
+			if attempt == 5 {
+				t.Fatal("memberlist never let the rogue take n1's name after five clean stops of n1")
 			}
 			_ = list.Shutdown()
 			tc.start(0)
