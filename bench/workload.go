@@ -678,8 +678,8 @@ func (w *worker) resolve(ctx context.Context) {
 // (CallBounder: the Go client's RetryTimeout), the first attempt goes
 // without a context of its own, and only a retry makes one, for the time
 // left: a context with a deadline per operation (a runtime timer and a
-// child registered with the worker's context) was a third of the load
-// generator's CPU per operation (session 8, profile of a 256-client run).
+// child registered with the worker's context) costs a third of the load
+// generator's CPU per operation (CPU profile of a 256-client run).
 func (w *worker) call(ctx context.Context, attempt func(ctx context.Context) error) error {
 	deadline := time.Now().Add(w.cfg.OperationTimeout)
 	if w.callBound <= 0 || w.callBound > w.cfg.OperationTimeout {

@@ -65,7 +65,7 @@ func (s *inventoryService) Commands(stream boxofficev1.Inventory_CommandsServer)
 // context, and the proposer answers DEADLINE_EXCEEDED to a proposal whose
 // deadline passed before it went into an entry), and that is nearly every
 // command: the timer and the child registered with the worker's context
-// were ~8% of the leader's CPU at 256 clients (session 8, pprof).
+// would be ~8% of the leader's CPU at 256 clients (pprof, docs/capacity.md).
 type commandContext struct {
 	context.Context // the worker's
 	deadline        time.Time

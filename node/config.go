@@ -215,11 +215,10 @@ type GroupConfig struct {
 	// are queued; a lone caller never waits. Open-loop traffic (callers
 	// that do not come back) pays up to this per entry: newcomers fill
 	// the wait instead. Default 5ms; negative: off
-	// (propose whatever is queued at once, as before session 6). Measured
-	// on 2 cores with fsync: entries carry 2.2x the commands and the
-	// 64-client sell-out does 22% more holds/s by medians with 2ms, 5 of
-	// 5 alternating pairs; 3ms beat 2ms and 5ms beat 3ms in 3 of 3 pairs
-	// each (fewer waits run out) (docs/capacity.md).
+	// (propose whatever is queued at once). On 2 cores with fsync the
+	// linger makes entries carry ~2.2x the commands and the 64-client
+	// sell-out ~22% more holds/s; a longer bound runs out less often on
+	// a loaded machine, hence 5ms rather than 2ms (docs/capacity.md).
 	BatchLinger time.Duration
 	// ProposalQueueMax bounds the commands waiting for a group's proposer;
 	// past it requests are refused as busy. Default 8192.

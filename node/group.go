@@ -269,8 +269,8 @@ func (g *group) proposeLoop() {
 	// The entries in flight, oldest first (without ProposerWaitsForApply):
 	// their commit channels and how many commands each carries. Waiting
 	// on them here rather than in a goroutine that frees a slot saves a
-	// hand-off per entry between the commit and the next proposal (the
-	// proposer freed its slot through such a goroutine until session 5).
+	// hand-off per entry between the commit and the next proposal (a
+	// slot-freeing goroutine is one more wake-up on every entry's way back).
 	var committing []<-chan struct{}
 	var committingSizes []int // callers of each
 	// answered is how many commands the entries committed since the last
