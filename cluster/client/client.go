@@ -19,6 +19,12 @@
 // once. Errors are gRPC status errors: use status.Code and
 // errdetails.ErrorInfo to act on them.
 //
+// The package is built for the processes that import it: it pulls in no
+// server code (membership, Raft, node; TestImportsNoServerCode) and
+// importing it changes no process-wide state. Its connections encode and
+// decode with the generated code of api/codec, chosen per connection
+// (grpc.ForceCodecV2); gRPC's default codec stays the process's default.
+//
 // Alternatives rejected: a gRPC resolver/balancer plugin would hide the
 // per-call choice of node behind gRPC's picker API, which sees neither the
 // event nor the shard of a call; retrying through gRPC's service config
