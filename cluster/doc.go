@@ -1,6 +1,7 @@
 // Package cluster holds what the nodes of a Boxoffice cluster share beyond
 // Raft: membership and failure detection (memberlist), placement of data
-// groups on nodes and of event shards on groups, the hold-id format that lets
-// any node route hold operations, venue validation, and (in cluster/client)
-// the Go client that mobile API servers import.
+// groups on nodes and of event shards on groups, and venue validation. The
+// hold-id format, which clients parse too, is in api/holdid; the Go client
+// that mobile API servers import is in cluster/client and imports nothing
+// from this package.
 package cluster

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/api/holdid"
 	"github.com/boxoffice/boxoffice/cluster"
 )
 
@@ -212,7 +213,7 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 			return err
 		}, codes.InvalidArgument, ReasonInvalidRequest},
 		{"unknown hold", func() error {
-			_, err := inv.GetHold(ctx, &boxofficev1.GetHoldRequest{EventId: "ev1", HoldId: cluster.NewHoldID("ev1", "never-held", []uint32{0})})
+			_, err := inv.GetHold(ctx, &boxofficev1.GetHoldRequest{EventId: "ev1", HoldId: holdid.New("ev1", "never-held", []uint32{0})})
 			return err
 		}, codes.NotFound, ReasonNotFound},
 		{"unknown order", func() error {
@@ -916,7 +917,7 @@ func TestReplicationFactorsOneAndFive(t *testing.T) {
 
 // TestHoldSpanningTooManyShardsIsRefused: a hold whose seats lie in more
 // shards than a hold id can name is refused with LIMIT_EXCEEDED (it used
-// to reach a panic in NewHoldID) and changes nothing.
+// to reach a panic in holdid.New) and changes nothing.
 func TestHoldSpanningTooManyShardsIsRefused(t *testing.T) {
 	skipIfShort(t)
 	tc := newTestCluster(t, 1)

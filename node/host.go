@@ -32,7 +32,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
-	_ "github.com/boxoffice/boxoffice/api/codec" // gRPC encodes with the generated code
+	"github.com/boxoffice/boxoffice/api/codec"
 	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/fsm"
 	"github.com/boxoffice/boxoffice/fsm/fsmpb"
@@ -183,11 +183,15 @@ func Start(cfg Config) (*Host, error) {
 	h.peers = newPeerClients(h.dialer)
 
 	// Peer RPCs: the mux has already authenticated the connection.
-	h.peerServer = grpc.NewServer(grpc.MaxRecvMsgSize(64 << 20))
+	h.peerServer = grpc.NewServer(grpc.MaxRecvMsgSize(64<<20), grpc.ForceServerCodecV2(codec.Server()))
 	nodepb.RegisterPeerServer(h.peerServer, &peerService{host: h})
 
 	serverOpts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(requestMessageBytesMax),
+		// Answers are encoded with the generated code; requests are
+		// decoded with gRPC's codec, which refuses strings that are not
+		// UTF-8 (see api/codec).
+		grpc.ForceServerCodecV2(codec.Server()),
 		grpc.ChainUnaryInterceptor(h.unaryMetrics),
 		grpc.MaxConcurrentStreams(uint32(cfg.StreamsPerConnectionMax)),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/api/holdid"
 	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/fsm"
 	"github.com/boxoffice/boxoffice/fsm/fsmpb"
@@ -434,7 +435,7 @@ func (h *Host) hold(ctx context.Context, req *boxofficev1.HoldRequest) (*boxoffi
 func (h *Host) holdInShard(ctx context.Context, req *boxofficev1.HoldRequest, e *nodepb.EventRecord, sh *nodepb.ShardRecord, spec *fsmpb.Hold) (*boxofficev1.HoldResponse, error) {
 	hold := cloneHold(spec)
 	hold.Shard = sh.Shard
-	hold.HoldId = cluster.NewHoldID(e.EventId, req.RequestId, []uint32{sh.Shard})
+	hold.HoldId = holdid.New(e.EventId, req.RequestId, []uint32{sh.Shard})
 	res, err := h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
 		Type:      fsmpb.CommandType_COMMAND_TYPE_HOLD,
 		RequestId: shardRequestID(req.RequestId, "", sh.Shard),
@@ -487,11 +488,11 @@ func (h *Host) holdSeats(ctx context.Context, req *boxofficev1.HoldRequest, e *n
 	}
 	order := sortedShardNumbers(parts)
 	// The hold id names every shard the hold spans; refuse a hold its id
-	// could not name (NewHoldID panics on one: it must never be reached).
-	if err := cluster.CheckHoldShards(order); err != nil {
-		return nil, fmt.Errorf("%w: the seats span %d shards; one hold may span at most %d (%v)", ErrTooLarge, len(order), cluster.HoldIDShardsMax, err)
+	// could not name (holdid.New panics on one: it must never be reached).
+	if err := holdid.CheckShards(order); err != nil {
+		return nil, fmt.Errorf("%w: the seats span %d shards; one hold may span at most %d (%v)", ErrTooLarge, len(order), holdid.ShardsMax, err)
 	}
-	holdID := cluster.NewHoldID(e.EventId, req.RequestId, order)
+	holdID := holdid.New(e.EventId, req.RequestId, order)
 	digest := callerDigest(req, len(order))
 	results := make([]*fsmpb.Result, len(order))
 	errs := make([]error, len(order))
@@ -603,7 +604,7 @@ func sortedShardNumbers[V any](m map[uint32]V) []uint32 {
 
 // holdShards resolves a hold id to the event's shard records.
 func holdShards(e *nodepb.EventRecord, holdID string) ([]*nodepb.ShardRecord, error) {
-	_, numbers, err := cluster.ParseHoldID(holdID)
+	_, numbers, err := holdid.Parse(holdID)
 	if err != nil {
 		return nil, invalid("hold_id %q: %v", holdID, err)
 	}

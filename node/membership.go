@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/api/codec"
 	"github.com/boxoffice/boxoffice/node/nodepb"
 )
 
@@ -300,7 +301,8 @@ func (p *peerProbe) ask(peerAddr string) map[string]bool {
 		grpc.WithTransportCredentials(insecure.NewCredentials()), // the dialer does TLS (see peerClients.get)
 		grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
 			return p.h.dialer.dial(ctx, addr, []byte{connKindPeer})
-		}))
+		}),
+		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(codec.Server())))
 	if err != nil {
 		return nil
 	}

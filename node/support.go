@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"github.com/boxoffice/boxoffice/api/codec"
 	"github.com/boxoffice/boxoffice/node/nodepb"
 )
 
@@ -40,7 +41,7 @@ func (p *peerClients) get(addr string) (nodepb.PeerClient, error) {
 		grpc.WithContextDialer(func(ctx context.Context, a string) (net.Conn, error) {
 			return p.dialer.dial(ctx, a, header)
 		}),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.ForceCodecV2(codec.Server())),
 	)
 	if err != nil {
 		return nil, err

@@ -33,7 +33,7 @@ func BenchmarkCodec(b *testing.B) {
 	}
 	seatMap := &boxofficev1.SeatMap{EventId: "bench_20261127_053721_0a1b2c3d", Sections: []*boxofficev1.SectionState{section}}
 
-	codecs := map[string]encoding.CodecV2{"runtime": encoding.GetCodecV2(Name).(vtCodec).fallback, "generated": Client()}
+	codecs := map[string]encoding.CodecV2{"runtime": runtimeCodec, "generated": Client()}
 	for _, msg := range []struct {
 		name string
 		m    proto.Message

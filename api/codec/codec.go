@@ -1,22 +1,24 @@
 // Package codec makes gRPC encode Boxoffice's messages with the code
 // protoc-gen-go-vtproto generates (SizeVT, MarshalToSizedBufferVT:
 // straight-line code per message) instead of the protobuf runtime's
-// reflection. The wire format is protobuf either way. Decoding stays with
-// gRPC's own codec, which checks that every string is valid UTF-8 (the
-// generated UnmarshalVT does not, and a request with a bad string must be
-// refused at the door, not replicated); a message without the generated
-// methods (a well-known type, another service's) is encoded by gRPC's
-// codec too.
+// reflection. The wire format is protobuf either way. A message without the
+// generated methods (a well-known type, another service's) is encoded by
+// gRPC's own codec.
 //
-// Importing the package registers the codec under gRPC's name "proto" for
-// the whole process; node, the Go client and the gateway import it.
+// Importing the package changes nothing: gRPC's "proto" codec stays the
+// process's default, and each connection chooses. A node's servers and its
+// connections to other nodes use Server (grpc.ForceServerCodecV2,
+// grpc.ForceCodecV2), the Go client's connections use Client
+// (grpc.ForceCodecV2). A library must not replace a codec for the whole
+// process that imports it: the process may talk to other services whose
+// messages it has its own reasons to encode.
 package codec
 
 import (
 	"fmt"
 
 	"google.golang.org/grpc/encoding"
-	_ "google.golang.org/grpc/encoding/proto" // registers the fallback first
+	_ "google.golang.org/grpc/encoding/proto" // registers gRPC's codec, read into runtimeCodec
 	"google.golang.org/grpc/mem"
 )
 
@@ -27,15 +29,20 @@ type Message interface {
 	MarshalToSizedBufferVT(dst []byte) (int, error)
 }
 
-// Name is gRPC's name for the protobuf codec, which this one replaces.
+// Name is gRPC's name for the protobuf codec. The codecs of this package
+// carry it too, so a peer sees the usual content type "application/grpc".
 const Name = "proto"
 
-func init() {
-	fallback := encoding.GetCodecV2(Name)
-	if fallback == nil {
+// runtimeCodec is gRPC's own protobuf codec, which encodes and decodes with the
+// protobuf runtime's reflection.
+var runtimeCodec = protoCodec()
+
+func protoCodec() encoding.CodecV2 {
+	c := encoding.GetCodecV2(Name)
+	if c == nil {
 		panic("codec: gRPC's proto codec is not registered")
 	}
-	encoding.RegisterCodecV2(vtCodec{fallback: fallback})
+	return c
 }
 
 type vtCodec struct {
@@ -44,15 +51,22 @@ type vtCodec struct {
 	decodeVT bool
 }
 
-// Client returns the codec for a client's connections to Boxoffice nodes
-// (grpc.ForceCodecV2): it also decodes with the generated code, which does
-// not check strings for UTF-8 — what a node sends was checked when it came
-// in, or was made by the node. A client reading many seat maps spends a
-// fifth of its CPU decoding them with the protobuf runtime.
+// Server returns the codec for a node's gRPC servers and for its
+// connections to other nodes. It encodes with the generated code and
+// decodes with gRPC's codec, which checks that every string is valid UTF-8
+// (the generated UnmarshalVT does not, and a request with a bad string must
+// be refused at the door, not replicated).
+func Server() encoding.CodecV2 {
+	return vtCodec{fallback: runtimeCodec}
+}
+
+// Client returns the codec for a client's connections to Boxoffice nodes.
+// Unlike Server it also decodes with the generated code, which does not
+// check strings for UTF-8: what a node sends was checked when it came in,
+// or was made by the node. A client reading many seat maps spends a fifth
+// of its CPU decoding them with the protobuf runtime.
 func Client() encoding.CodecV2 {
-	c := encoding.GetCodecV2(Name).(vtCodec)
-	c.decodeVT = true
-	return c
+	return vtCodec{fallback: runtimeCodec, decodeVT: true}
 }
 
 func (vtCodec) Name() string { return Name }

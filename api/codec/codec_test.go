@@ -12,13 +12,20 @@ import (
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 )
 
-func registered(t *testing.T) encoding.CodecV2 {
-	t.Helper()
-	c := encoding.GetCodecV2(Name)
-	if _, ok := c.(vtCodec); !ok {
-		t.Fatalf("gRPC's %q codec is %T, want this package's", Name, c)
+// TestImportChangesNoGlobalCodec: gRPC's "proto" codec is still gRPC's
+// own after this package is loaded; only a connection that asks for
+// Server or Client gets them.
+func TestImportChangesNoGlobalCodec(t *testing.T) {
+	if c := encoding.GetCodecV2(Name); c == nil {
+		t.Fatalf("no %q codec registered", Name)
+	} else if _, ok := c.(vtCodec); ok {
+		t.Fatalf("gRPC's %q codec is this package's %T: importing it replaced the process's codec", Name, c)
 	}
-	return c
+	for name, c := range map[string]encoding.CodecV2{"Server": Server(), "Client": Client()} {
+		if c.Name() != Name {
+			t.Errorf("%s().Name() = %q, want %q (the content type peers expect)", name, c.Name(), Name)
+		}
+	}
 }
 
 // TestMarshalIsProtobuf: what the generated code writes decodes, with the
@@ -26,7 +33,7 @@ func registered(t *testing.T) encoding.CodecV2 {
 // nested messages, a oneof, repeated and map fields), and back through the
 // codec.
 func TestMarshalIsProtobuf(t *testing.T) {
-	c := registered(t)
+	c := Server()
 	in := &boxofficev1.CommandsRequest{Tag: 7, TimeoutMs: 250,
 		Command: &boxofficev1.CommandsRequest_Hold{Hold: &boxofficev1.HoldRequest{RequestId: "r1", EventId: "ev", Holder: "fan-ü",
 			Selection: &boxofficev1.HoldRequest_Seats{Seats: &boxofficev1.SeatList{SeatIds: []string{"A-1-1", "A-1-2"}}}}},
@@ -68,7 +75,7 @@ func TestMarshalIsProtobuf(t *testing.T) {
 // TestOtherMessagesFallBack: a message without the generated methods goes
 // through gRPC's own codec.
 func TestOtherMessagesFallBack(t *testing.T) {
-	c := registered(t)
+	c := Server()
 	in := durationpb.New(1500)
 	data, err := c.Marshal(in)
 	if err != nil {
@@ -87,7 +94,7 @@ func TestOtherMessagesFallBack(t *testing.T) {
 // refused when decoded, as gRPC's codec refuses it (the generated decoder
 // would let it through to the log).
 func TestDecodingRefusesInvalidUTF8(t *testing.T) {
-	c := registered(t)
+	c := Server()
 	bad := []byte{0x0a, 0x02, 0xff, 0xfe} // field 1 (request_id), 2 bytes, not UTF-8
 	var h boxofficev1.HoldRequest
 	if err := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(bad)}, &h); err == nil {
@@ -97,7 +104,7 @@ func TestDecodingRefusesInvalidUTF8(t *testing.T) {
 
 // TestClientDecodesWithTheGeneratedCode: the client's codec reads what a
 // node writes (a seat map with nested repeated messages), and it is the
-// generated decoder that reads it: it lets through a string the registered
+// generated decoder that reads it: it lets through a string the server's
 // codec refuses.
 func TestClientDecodesWithTheGeneratedCode(t *testing.T) {
 	c := Client()
@@ -116,7 +123,7 @@ func TestClientDecodesWithTheGeneratedCode(t *testing.T) {
 	if err := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(bad)}, &h); err != nil {
 		t.Fatalf("the client's codec checked UTF-8 (%v): not the generated decoder", err)
 	}
-	if err := registered(t).Unmarshal(mem.BufferSlice{mem.SliceBuffer(bad)}, &h); err == nil {
-		t.Fatal("Client changed the registered codec")
+	if err := Server().Unmarshal(mem.BufferSlice{mem.SliceBuffer(bad)}, &h); err == nil {
+		t.Fatal("Client changed the server's codec")
 	}
 }

@@ -5,7 +5,7 @@
 // node most likely to answer it without forwarding: a Hold on a section or
 // a general-admission pool goes to the leader of that section's shard, an
 // operation on an existing hold to the leader of the hold's first shard
-// (hold ids name their shards, see cluster.ParseHoldID), everything else to
+// (hold ids name their shards, see holdid.Parse), everything else to
 // any node in turn. Routing is only an optimization: every node forwards to
 // the right leader, so when the routing is unknown, stale or unreachable
 // the call goes to any node instead of failing.
@@ -18,6 +18,12 @@
 // Other errors (ABORTED, NOT_FOUND, ...) are business answers and return at
 // once. Errors are gRPC status errors: use status.Code and
 // errdetails.ErrorInfo to act on them.
+//
+// The package is built for the processes that import it: it pulls in no
+// server code (membership, Raft, node; TestImportsNoServerCode) and
+// importing it changes no process-wide state. Its connections encode and
+// decode with the generated code of api/codec, chosen per connection
+// (grpc.ForceCodecV2); gRPC's default codec stays the process's default.
 //
 // Alternatives rejected: a gRPC resolver/balancer plugin would hide the
 // per-call choice of node behind gRPC's picker API, which sees neither the
@@ -41,7 +47,7 @@ import (
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/api/codec"
-	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/api/holdid"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -429,7 +435,7 @@ func placement(id string) target {
 
 // holdShard routes to the leader of a hold's first shard.
 func holdShard(holdID string) target {
-	_, shards, err := cluster.ParseHoldID(holdID)
+	_, shards, err := holdid.Parse(holdID)
 	if err != nil {
 		return anyNode // the server will say what is wrong with the id
 	}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
-	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/api/holdid"
 	"github.com/boxoffice/boxoffice/cluster/client/clienttest"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -193,7 +193,7 @@ func TestRoutingPicksShardLeader(t *testing.T) {
 	})
 	c := dial(t, fake.Addrs()[:1])
 	ctx := context.Background()
-	holdID := func(shards ...uint32) string { return cluster.NewHoldID("ev", "r", shards) }
+	holdID := func(shards ...uint32) string { return holdid.New("ev", "r", shards) }
 	tests := []struct {
 		name      string
 		call      func() error

@@ -129,7 +129,8 @@ type NodeInventory struct {
 }
 
 // NewNodeInventory makes a NodeInventory over conn, a connection to one
-// node. Close ends its stream (not conn).
+// node. Close ends its stream (not conn). conn's codec is the caller's
+// choice; Client's connections use grpc.ForceCodecV2(codec.Client()).
 func NewNodeInventory(conn grpc.ClientConnInterface) *NodeInventory {
 	inventory := boxofficev1.NewInventoryClient(conn)
 	background, cancel := context.WithCancel(context.Background())

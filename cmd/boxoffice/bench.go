@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/api/codec"
 	"github.com/boxoffice/boxoffice/bench"
 	"github.com/boxoffice/boxoffice/cluster/client"
 )
@@ -326,8 +327,10 @@ func benchConnect(ctx context.Context, mode string, conns int, cfg client.Config
 	}
 	for range conns {
 		for _, addr := range nodeAddrs {
+			// The Go client's codec, so that raw and client runs differ
+			// in routing only.
 			cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds),
-				grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(client.ResponseBytesMax)))
+				grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(client.ResponseBytesMax), grpc.ForceCodecV2(codec.Client())))
 			if err != nil {
 				return nil, "", nil, err
 			}

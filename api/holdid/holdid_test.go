@@ -1,4 +1,4 @@
-package cluster
+package holdid
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func TestNewHoldID(t *testing.T) {
+func TestNew(t *testing.T) {
 	tests := []struct {
 		name      string
 		event     string
@@ -23,82 +23,82 @@ func TestNewHoldID(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			input := slices.Clone(tt.shards)
-			id := NewHoldID(tt.event, tt.request, tt.shards)
+			id := New(tt.event, tt.request, tt.shards)
 			if !slices.Equal(input, tt.shards) {
-				t.Errorf("NewHoldID modified its shards argument: %v, was %v", tt.shards, input)
+				t.Errorf("New modified its shards argument: %v, was %v", tt.shards, input)
 			}
-			if len(id) != holdIDBaseLength+len(tt.wantShard) || !strings.HasSuffix(id, tt.wantShard) {
-				t.Errorf("NewHoldID = %q, want <16 hex>%s", id, tt.wantShard)
+			if len(id) != baseLength+len(tt.wantShard) || !strings.HasSuffix(id, tt.wantShard) {
+				t.Errorf("New = %q, want <16 hex>%s", id, tt.wantShard)
 			}
-			if again := NewHoldID(tt.event, tt.request, tt.shards); again != id {
-				t.Errorf("NewHoldID is not deterministic: %q then %q", id, again)
+			if again := New(tt.event, tt.request, tt.shards); again != id {
+				t.Errorf("New is not deterministic: %q then %q", id, again)
 			}
 		})
 	}
 }
 
-func TestNewHoldIDBase(t *testing.T) {
+func TestNewBase(t *testing.T) {
 	// A retried request (same event, same request id) gets the same hold id;
 	// another request or another event gets another base.
-	a := NewHoldID("ev1", "r1", []uint32{1})
-	if got := NewHoldID("ev1", "r1", []uint32{1}); got != a {
+	a := New("ev1", "r1", []uint32{1})
+	if got := New("ev1", "r1", []uint32{1}); got != a {
 		t.Errorf("retry: got %q, want %q", got, a)
 	}
 	for _, other := range []string{
-		NewHoldID("ev1", "r2", []uint32{1}),
-		NewHoldID("ev2", "r1", []uint32{1}),
+		New("ev1", "r2", []uint32{1}),
+		New("ev2", "r1", []uint32{1}),
 		// The separator keeps ("ev1r", "1") apart from ("ev1", "r1").
-		NewHoldID("ev1r", "1", []uint32{1}),
+		New("ev1r", "1", []uint32{1}),
 	} {
-		if other[:holdIDBaseLength] == a[:holdIDBaseLength] {
+		if other[:baseLength] == a[:baseLength] {
 			t.Errorf("%q and %q share a base", a, other)
 		}
 	}
 	// printf 'ev1\0r1' | sha256sum | cut -c1-16
 	if want := "161a2ec7df02f3d3.1"; a != want {
-		t.Errorf("NewHoldID(ev1, r1, [1]) = %q, want %q", a, want)
+		t.Errorf("New(ev1, r1, [1]) = %q, want %q", a, want)
 	}
 }
 
-func TestCheckHoldShards(t *testing.T) {
+func TestCheckShards(t *testing.T) {
 	tests := []struct {
 		name   string
 		shards []uint32
 		ok     bool
 	}{
 		{"one", []uint32{0}, true},
-		{"64 small shards", manyShards(HoldIDShardsMax), true},
-		{"64 after dedup", append(manyShards(HoldIDShardsMax), 0, 1, 2), true},
+		{"64 small shards", manyShards(ShardsMax), true},
+		{"64 after dedup", append(manyShards(ShardsMax), 0, 1, 2), true},
 		{"none", nil, false},
-		{"65 shards", manyShards(HoldIDShardsMax + 1), false},
+		{"65 shards", manyShards(ShardsMax + 1), false},
 		{"too long an id", []uint32{1e9, 1e9 + 1, 1e9 + 2, 1e9 + 3, 1e9 + 4, 1e9 + 5, 1e9 + 6, 1e9 + 7, 1e9 + 8, 1e9 + 9,
 			1e9 + 10, 1e9 + 11, 1e9 + 12, 1e9 + 13, 1e9 + 14, 1e9 + 15, 1e9 + 16, 1e9 + 17, 1e9 + 18, 1e9 + 19, 1e9 + 20, 1e9 + 21}, false},
 	}
 	for _, tt := range tests {
-		err := CheckHoldShards(tt.shards)
+		err := CheckShards(tt.shards)
 		if (err == nil) != tt.ok {
-			t.Errorf("%s: CheckHoldShards = %v, want ok=%v", tt.name, err, tt.ok)
+			t.Errorf("%s: CheckShards = %v, want ok=%v", tt.name, err, tt.ok)
 		}
-		if err != nil && !errors.Is(err, ErrBadHoldID) {
-			t.Errorf("%s: error %v does not wrap ErrBadHoldID", tt.name, err)
+		if err != nil && !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: error %v does not wrap ErrInvalid", tt.name, err)
 		}
 	}
 }
 
-func TestNewHoldIDPanicsOnRefusedShards(t *testing.T) {
-	for _, shards := range [][]uint32{nil, make([]uint32, 0), manyShards(HoldIDShardsMax + 1)} {
+func TestNewPanicsOnRefusedShards(t *testing.T) {
+	for _, shards := range [][]uint32{nil, make([]uint32, 0), manyShards(ShardsMax + 1)} {
 		func() {
 			defer func() {
 				if recover() == nil {
-					t.Errorf("NewHoldID with %d shards did not panic", len(shards))
+					t.Errorf("New with %d shards did not panic", len(shards))
 				}
 			}()
-			NewHoldID("ev", "r", shards)
+			New("ev", "r", shards)
 		}()
 	}
 }
 
-func TestParseHoldID(t *testing.T) {
+func TestParse(t *testing.T) {
 	const base = "0123456789abcdef"
 	tests := []struct {
 		id         string
@@ -107,7 +107,7 @@ func TestParseHoldID(t *testing.T) {
 		{base + ".0", []uint32{0}},
 		{base + ".1.2.30", []uint32{1, 2, 30}},
 		{base + ".4294967295", []uint32{4294967295}},
-		{NewHoldID("e", "r", manyShards(HoldIDShardsMax)), manyShards(HoldIDShardsMax)},
+		{New("e", "r", manyShards(ShardsMax)), manyShards(ShardsMax)},
 
 		{"", nil},
 		{base, nil},                                  // no shard
@@ -128,29 +128,29 @@ func TestParseHoldID(t *testing.T) {
 		{base + ".1x", nil},                          // junk
 		{base + ".1-2", nil},                         // junk
 		{base + "." + strings.Repeat("1", 300), nil}, // too long
-		{NewHoldID("e", "r", manyShards(HoldIDShardsMax)) + ".99", nil}, // too many shards
+		{New("e", "r", manyShards(ShardsMax)) + ".99", nil}, // too many shards
 	}
 	for _, tt := range tests {
-		base, shards, err := ParseHoldID(tt.id)
+		base, shards, err := Parse(tt.id)
 		if tt.wantShards == nil {
 			if err == nil {
-				t.Errorf("ParseHoldID(%q) = %q, %v; want an error", tt.id, base, shards)
-			} else if !errors.Is(err, ErrBadHoldID) {
-				t.Errorf("ParseHoldID(%q) error %v does not wrap ErrBadHoldID", tt.id, err)
+				t.Errorf("Parse(%q) = %q, %v; want an error", tt.id, base, shards)
+			} else if !errors.Is(err, ErrInvalid) {
+				t.Errorf("Parse(%q) error %v does not wrap ErrInvalid", tt.id, err)
 			}
 			continue
 		}
 		if err != nil {
-			t.Errorf("ParseHoldID(%q): %v", tt.id, err)
+			t.Errorf("Parse(%q): %v", tt.id, err)
 			continue
 		}
-		if base != tt.id[:holdIDBaseLength] || !slices.Equal(shards, tt.wantShards) {
-			t.Errorf("ParseHoldID(%q) = %q, %v; want %q, %v", tt.id, base, shards, tt.id[:holdIDBaseLength], tt.wantShards)
+		if base != tt.id[:baseLength] || !slices.Equal(shards, tt.wantShards) {
+			t.Errorf("Parse(%q) = %q, %v; want %q, %v", tt.id, base, shards, tt.id[:baseLength], tt.wantShards)
 		}
 	}
 }
 
-func FuzzHoldIDRoundTrip(f *testing.F) {
+func FuzzRoundTrip(f *testing.F) {
 	f.Add("ev", "req", []byte{0, 0, 0, 1})
 	f.Add("", "", []byte{255, 255, 255, 255, 0, 0, 0, 0})
 	f.Add("concert.2026", "6f1c6a1e-3b5c-4c5e-9a7b-1d2e3f4a5b6c", []byte{9, 0, 0, 0, 9, 0, 0, 0, 2, 0, 0, 0})
@@ -159,37 +159,37 @@ func FuzzHoldIDRoundTrip(f *testing.F) {
 		for i := 0; i+4 <= len(raw); i += 4 {
 			shards = append(shards, uint32(raw[i])|uint32(raw[i+1])<<8|uint32(raw[i+2])<<16|uint32(raw[i+3])<<24)
 		}
-		if CheckHoldShards(shards) != nil {
-			return // NewHoldID would panic, as TestNewHoldIDPanicsOnRefusedShards shows
+		if CheckShards(shards) != nil {
+			return // New would panic, as TestNewPanicsOnRefusedShards shows
 		}
-		id := NewHoldID(event, request, shards)
-		if len(id) > HoldIDLengthMax {
-			t.Fatalf("NewHoldID produced %d bytes, more than HoldIDLengthMax", len(id))
+		id := New(event, request, shards)
+		if len(id) > LengthMax {
+			t.Fatalf("New produced %d bytes, more than LengthMax", len(id))
 		}
-		base, parsed, err := ParseHoldID(id)
+		base, parsed, err := Parse(id)
 		if err != nil {
-			t.Fatalf("ParseHoldID(NewHoldID(...) = %q): %v", id, err)
+			t.Fatalf("Parse(New(...) = %q): %v", id, err)
 		}
 		want := slices.Clone(shards)
 		slices.Sort(want)
 		want = slices.Compact(want)
-		if base != id[:holdIDBaseLength] || !slices.Equal(parsed, want) {
+		if base != id[:baseLength] || !slices.Equal(parsed, want) {
 			t.Fatalf("round trip of %v: got %q, %v from %q", shards, base, parsed, id)
 		}
 	})
 }
 
-// FuzzParseHoldID checks that whatever ParseHoldID accepts is canonical:
+// FuzzParse checks that whatever Parse accepts is canonical:
 // minting an id from the parsed shards gives back the same text.
-func FuzzParseHoldID(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	f.Add("0123456789abcdef.1.2")
 	f.Add("0123456789abcdef.01")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, id string) {
-		base, shards, err := ParseHoldID(id)
+		base, shards, err := Parse(id)
 		if err != nil {
-			if !errors.Is(err, ErrBadHoldID) {
-				t.Fatalf("error %v does not wrap ErrBadHoldID", err)
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error %v does not wrap ErrInvalid", err)
 			}
 			return
 		}
@@ -199,7 +199,7 @@ func FuzzParseHoldID(f *testing.F) {
 			b.WriteString("." + uitoa(s))
 		}
 		if b.String() != id {
-			t.Fatalf("ParseHoldID accepted non-canonical %q (canonical %q)", id, b.String())
+			t.Fatalf("Parse accepted non-canonical %q (canonical %q)", id, b.String())
 		}
 	})
 }
