@@ -38,4 +38,11 @@
 // never does network or gRPC itself, never reads the clock (a sell's pin
 // deadline comes from Coordinator.Now), and never imports package node:
 // its errors are its own (errors.go) and the node maps them.
+//
+// Shards has one method because the protocol writes and never reads: the
+// reads of a hold or a seat map (GetHold, GetSeatMap) stay in the node,
+// which resolves their shards with HoldShards, ShardOfSection and
+// ShardOfPool. The caller checks a request's fields and loads its event;
+// the coordinator checks the request against the event (seats per hold,
+// sections, pools, hold and ticket ids) before proposing anything.
 package crossshard
