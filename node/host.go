@@ -37,6 +37,7 @@ import (
 	"github.com/boxoffice/boxoffice/fsm"
 	"github.com/boxoffice/boxoffice/fsm/fsmpb"
 	"github.com/boxoffice/boxoffice/internal/sealing"
+	"github.com/boxoffice/boxoffice/node/crossshard"
 	"github.com/boxoffice/boxoffice/node/logstore"
 	"github.com/boxoffice/boxoffice/node/nodepb"
 )
@@ -82,6 +83,10 @@ type Host struct {
 	lastSeen    replicaMemory // Status: each other replica's last answer
 	peers       *peerClients
 
+	// coordinator runs hold, extend, release, sell and refund across an
+	// event's shards.
+	coordinator *crossshard.Coordinator
+
 	mu     sync.RWMutex
 	groups map[string]*group // data groups running here
 
@@ -122,6 +127,7 @@ func Start(cfg Config) (*Host, error) {
 		keys:      keys,
 	}
 	h.hclog = newHCLogger(h.logger, h.peerNodeID)
+	h.coordinator = &crossshard.Coordinator{Shards: hostShards{h}, Now: h.now, Logger: h.logger}
 	h.metrics = newNodeMetrics(h)
 	ok := false
 	defer func() {

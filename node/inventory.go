@@ -2,38 +2,31 @@ package node
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
-	"github.com/boxoffice/boxoffice/api/holdid"
 	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/fsm"
 	"github.com/boxoffice/boxoffice/fsm/fsmpb"
+	"github.com/boxoffice/boxoffice/node/crossshard"
 	"github.com/boxoffice/boxoffice/node/nodepb"
 )
 
-// Limits of the Inventory API (documented in README.md).
+// Limits of the Inventory API (documented in README.md); the limits of
+// the operations on seats are crossshard's.
 const (
-	seatIDsPerRequestMax = 100
-	listPageSizeDefault  = 50
-	listPageSizeMax      = 500
-	eventNameBytesMax    = 200
-	// pinDuration protects the hold of a multi-shard sell while the sell
-	// completes in every shard.
-	pinDuration = 30 * time.Second
+	listPageSizeDefault = 50
+	listPageSizeMax     = 500
+	eventNameBytesMax   = 200
 )
 
 var eventIDPattern = regexp.MustCompile(`^[a-z0-9_.]{1,64}$`)
@@ -325,69 +318,9 @@ func (h *Host) readyEvent(ctx context.Context, id string) (*nodepb.EventRecord, 
 	return e, nil
 }
 
-func shardByNumber(e *nodepb.EventRecord, shard uint32) (*nodepb.ShardRecord, error) {
-	for _, s := range e.Shards {
-		if s.Shard == shard {
-			return s, nil
-		}
-	}
-	return nil, fmt.Errorf("%w: event %q has no shard %d (the hold id names it)", ErrNotFound, e.EventId, shard)
-}
-
-func shardOfSection(e *nodepb.EventRecord, section string) *nodepb.ShardRecord {
-	for _, s := range e.Shards {
-		if slices.Contains(s.SectionIds, section) {
-			return s
-		}
-	}
-	return nil
-}
-
-func shardOfPool(e *nodepb.EventRecord, pool string) *nodepb.ShardRecord {
-	for _, s := range e.Shards {
-		if slices.Contains(s.PoolIds, pool) {
-			return s
-		}
-	}
-	return nil
-}
-
-// callerDigest is the request fingerprint an operation that spans shards
-// stamps into every shard's command (Command.request_fingerprint): the
-// requestDigest of the caller's whole request. Each shard then compares
-// the caller's request, not its own part of it, so a request id reused
-// for another request is refused by every shard, even one whose part is
-// unchanged (which would otherwise answer its first result, and a
-// multi-shard hold would undo that first hold's seats). A retry is the
-// same message, so the same digest. Nil for one shard: the state machine
-// fingerprints the command's body, which is the whole request, and the
-// hot path skips a marshal.
-func callerDigest(req proto.Message, shards int) []byte {
-	if shards <= 1 {
-		return nil
-	}
-	return requestDigest(req)
-}
-
-// requestDigest is 16 bytes of the SHA-256 of a client's request,
-// deterministically marshalled: a retry (the same message) has the same
-// digest, another request under the same id another.
-func requestDigest(req proto.Message) []byte {
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(req)
-	if err != nil {
-		panic(fmt.Sprintf("node: a decoded request does not marshal: %v", err))
-	}
-	sum := sha256.Sum256(b)
-	return sum[:16]
-}
-
-// shardRequestID derives the request id of one shard's part of a request.
-func shardRequestID(requestID, step string, shard uint32) string {
-	if step == "" {
-		return requestID + "/" + strconv.Itoa(int(shard))
-	}
-	return requestID + "/" + step + "/" + strconv.Itoa(int(shard))
-}
+// The operations on seats below are adapters onto the cross-shard
+// coordinator (package crossshard): each checks the request's fields, loads
+// the event, calls the coordinator and maps its error.
 
 func (s *inventoryService) Hold(ctx context.Context, req *boxofficev1.HoldRequest) (*boxofficev1.HoldResponse, error) {
 	ctx, cancel := s.host.requestContext(ctx)
@@ -410,236 +343,8 @@ func (h *Host) hold(ctx context.Context, req *boxofficev1.HoldRequest) (*boxoffi
 	if err != nil {
 		return nil, err
 	}
-	base := &fsmpb.Hold{EventId: e.EventId, Holder: req.Holder, TtlMs: req.TtlMs}
-	switch sel := req.Selection.(type) {
-	case *boxofficev1.HoldRequest_Seats:
-		return h.holdSeats(ctx, req, e, base, sel.Seats.GetSeatIds())
-	case *boxofficev1.HoldRequest_Best:
-		return h.holdBest(ctx, req, e, base, sel.Best)
-	case *boxofficev1.HoldRequest_GeneralAdmission:
-		ga := sel.GeneralAdmission
-		if ga.Quantity == 0 {
-			return nil, invalid("general_admission.quantity must be >= 1")
-		}
-		sh := shardOfPool(e, ga.PoolId)
-		if sh == nil {
-			return nil, fmt.Errorf("%w: event %q has no general-admission pool %q", ErrNotFound, e.EventId, ga.PoolId)
-		}
-		base.GeneralAdmission = &fsmpb.GeneralAdmission{PoolId: ga.PoolId, Quantity: ga.Quantity}
-		return h.holdInShard(ctx, req, e, sh, base)
-	default:
-		return nil, invalid("one of seats, best or general_admission is required")
-	}
-}
-
-func (h *Host) holdInShard(ctx context.Context, req *boxofficev1.HoldRequest, e *nodepb.EventRecord, sh *nodepb.ShardRecord, spec *fsmpb.Hold) (*boxofficev1.HoldResponse, error) {
-	hold := cloneHold(spec)
-	hold.Shard = sh.Shard
-	hold.HoldId = holdid.New(e.EventId, req.RequestId, []uint32{sh.Shard})
-	res, err := h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
-		Type:      fsmpb.CommandType_COMMAND_TYPE_HOLD,
-		RequestId: shardRequestID(req.RequestId, "", sh.Shard),
-		Body:      &fsmpb.Command_Hold{Hold: hold},
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := refusal(res); err != nil {
-		return nil, err
-	}
-	return &boxofficev1.HoldResponse{HoldId: res.HoldId, EventId: e.EventId, Holder: req.Holder, SeatIds: res.SeatIds,
-		GeneralAdmissionQuantity: res.GeneralAdmissionQuantity, ExpiresAtUnixMs: res.ExpiresAtUnixMs}, nil
-}
-
-func cloneHold(h *fsmpb.Hold) *fsmpb.Hold {
-	return &fsmpb.Hold{EventId: h.EventId, Holder: h.Holder, TtlMs: h.TtlMs, SeatIds: h.SeatIds, Best: h.Best, GeneralAdmission: h.GeneralAdmission}
-}
-
-// holdSeats holds explicit seats, all or nothing, across shards: each shard
-// holds its part under the same hold id; if any shard refuses, the parts
-// already held are released before answering.
-func (h *Host) holdSeats(ctx context.Context, req *boxofficev1.HoldRequest, e *nodepb.EventRecord, base *fsmpb.Hold, seatIDs []string) (*boxofficev1.HoldResponse, error) {
-	if len(seatIDs) == 0 {
-		return nil, invalid("seats.seat_ids is empty")
-	}
-	if len(seatIDs) > seatIDsPerRequestMax || uint32(len(seatIDs)) > e.Policy.GetSeatsPerHoldMax() {
-		return nil, fmt.Errorf("%w: %d seats in one hold; the event allows %d", ErrTooLarge, len(seatIDs), min(seatIDsPerRequestMax, int(e.Policy.GetSeatsPerHoldMax())))
-	}
-	parts := map[uint32][]string{}
-	shards := map[uint32]*nodepb.ShardRecord{}
-	for _, id := range seatIDs {
-		section, _, ok := strings.Cut(id, "-")
-		if !ok || section == "" {
-			return nil, invalid("seat id %q is not <section>-<row>-<number>", id)
-		}
-		sh := shardOfSection(e, section)
-		if sh == nil {
-			return nil, fmt.Errorf("%w: event %q has no section %q (seat %q)", ErrNotFound, e.EventId, section, id)
-		}
-		parts[sh.Shard] = append(parts[sh.Shard], id)
-		shards[sh.Shard] = sh
-	}
-	if len(parts) == 1 {
-		for _, sh := range shards {
-			spec := cloneHold(base)
-			spec.SeatIds = seatIDs
-			return h.holdInShard(ctx, req, e, sh, spec)
-		}
-	}
-	order := sortedShardNumbers(parts)
-	// The hold id names every shard the hold spans; refuse a hold its id
-	// could not name (holdid.New panics on one: it must never be reached).
-	if err := holdid.CheckShards(order); err != nil {
-		return nil, fmt.Errorf("%w: the seats span %d shards; one hold may span at most %d (%v)", ErrTooLarge, len(order), holdid.ShardsMax, err)
-	}
-	holdID := holdid.New(e.EventId, req.RequestId, order)
-	digest := callerDigest(req, len(order))
-	results := make([]*fsmpb.Result, len(order))
-	errs := make([]error, len(order))
-	var wg sync.WaitGroup
-	for i, n := range order {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			spec := cloneHold(base)
-			spec.Shard, spec.HoldId, spec.SeatIds = n, holdID, parts[n]
-			results[i], errs[i] = h.shardCommand(ctx, shards[n].GroupId, &fsmpb.Command{
-				Type: fsmpb.CommandType_COMMAND_TYPE_HOLD, RequestId: shardRequestID(req.RequestId, "", n), RequestFingerprint: digest,
-				Body: &fsmpb.Command_Hold{Hold: spec},
-			})
-		}()
-	}
-	wg.Wait()
-	// An unknown outcome (timeout, no leader) is returned as is: the client
-	// retries with the same request id and gets the complete answer; the
-	// hold TTL is the backstop if it never does.
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	var refused error
-	for _, r := range results {
-		if err := refusal(r); err != nil && refused == nil {
-			refused = err
-		}
-	}
-	if refused != nil {
-		var undo []error
-		for i, n := range order {
-			if results[i].GetCode() != fsmpb.Code_CODE_OK {
-				continue
-			}
-			r, err := h.shardCommand(ctx, shards[n].GroupId, &fsmpb.Command{
-				Type: fsmpb.CommandType_COMMAND_TYPE_RELEASE, RequestId: shardRequestID(req.RequestId, "undo", n), RequestFingerprint: digest,
-				Body: &fsmpb.Command_Release{Release: &fsmpb.Release{EventId: e.EventId, Shard: n, HoldId: holdID, Holder: req.Holder}},
-			})
-			if err != nil {
-				undo = append(undo, err)
-			} else if r.GetCode() != fsmpb.Code_CODE_OK && r.GetCode() != fsmpb.Code_CODE_NOT_FOUND && r.GetCode() != fsmpb.Code_CODE_EXPIRED {
-				undo = append(undo, refusal(r))
-			}
-		}
-		if len(undo) > 0 {
-			h.logger.Warn("undoing a partial multi-shard hold failed; its TTL will release it", "hold", holdID, "error", errors.Join(undo...))
-		}
-		return nil, refused
-	}
-	resp := &boxofficev1.HoldResponse{HoldId: holdID, EventId: e.EventId, Holder: req.Holder}
-	for _, r := range results {
-		resp.SeatIds = append(resp.SeatIds, r.SeatIds...)
-		if resp.ExpiresAtUnixMs == 0 || r.ExpiresAtUnixMs < resp.ExpiresAtUnixMs {
-			resp.ExpiresAtUnixMs = r.ExpiresAtUnixMs
-		}
-	}
-	return resp, nil
-}
-
-// holdBest asks one shard (the section's) or, without a section, the
-// shards in order until one has the seats. Best-available never spans
-// shards: a group of seats is always within one section.
-func (h *Host) holdBest(ctx context.Context, req *boxofficev1.HoldRequest, e *nodepb.EventRecord, base *fsmpb.Hold, best *boxofficev1.BestAvailable) (*boxofficev1.HoldResponse, error) {
-	if best.Quantity == 0 {
-		return nil, invalid("best.quantity must be >= 1")
-	}
-	if best.Quantity > e.Policy.GetSeatsPerHoldMax() {
-		return nil, fmt.Errorf("%w: best.quantity = %d; the event allows %d seats per hold", ErrTooLarge, best.Quantity, e.Policy.GetSeatsPerHoldMax())
-	}
-	spec := cloneHold(base)
-	spec.Best = &fsmpb.BestAvailable{Quantity: best.Quantity, SectionId: best.SectionId, PriceTier: best.PriceTier,
-		AllowAcrossAisle: best.AllowAcrossAisle, AllowSplitRows: best.AllowSplitRows, AccessibleOnly: best.AccessibleOnly}
-	if best.SectionId != "" {
-		sh := shardOfSection(e, best.SectionId)
-		if sh == nil {
-			return nil, fmt.Errorf("%w: event %q has no section %q", ErrNotFound, e.EventId, best.SectionId)
-		}
-		return h.holdInShard(ctx, req, e, sh, spec)
-	}
-	var lastErr error
-	tried := 0
-	for _, sh := range e.Shards {
-		if len(sh.SectionIds) == 0 || (best.PriceTier != "" && !slices.Contains(sh.PriceTiers, best.PriceTier)) {
-			continue
-		}
-		tried++
-		resp, err := h.holdInShard(ctx, req, e, sh, spec)
-		var ref *RefusalError
-		if err == nil || !errors.As(err, &ref) || ref.Code != fsmpb.Code_CODE_UNAVAILABLE {
-			return resp, err
-		}
-		lastErr = err
-	}
-	if tried == 0 {
-		return nil, fmt.Errorf("%w: event %q has no seated section with price tier %q", ErrNotFound, e.EventId, best.PriceTier)
-	}
-	return nil, lastErr
-}
-
-func sortedShardNumbers[V any](m map[uint32]V) []uint32 {
-	out := make([]uint32, 0, len(m))
-	for n := range m {
-		out = append(out, n)
-	}
-	slices.Sort(out)
-	return out
-}
-
-// holdShards resolves a hold id to the event's shard records.
-func holdShards(e *nodepb.EventRecord, holdID string) ([]*nodepb.ShardRecord, error) {
-	_, numbers, err := holdid.Parse(holdID)
-	if err != nil {
-		return nil, invalid("hold_id %q: %v", holdID, err)
-	}
-	out := make([]*nodepb.ShardRecord, 0, len(numbers))
-	for _, n := range numbers {
-		sh, err := shardByNumber(e, n)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sh)
-	}
-	return out, nil
-}
-
-// eachShard runs fn for every shard concurrently and returns the results in
-// shard order; a transport error from any shard is returned as is.
-func (h *Host) eachShard(shards []*nodepb.ShardRecord, fn func(sh *nodepb.ShardRecord) (*fsmpb.Result, error)) ([]*fsmpb.Result, error) {
-	if len(shards) == 1 {
-		// The common case (a hold in one section): no goroutine, and no
-		// hand-off back to the caller on the answer's way out.
-		res, err := fn(shards[0])
-		return []*fsmpb.Result{res}, errors.Join(err) // as below: nil stays nil
-	}
-	results := make([]*fsmpb.Result, len(shards))
-	errs := make([]error, len(shards))
-	var wg sync.WaitGroup
-	for i, sh := range shards {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i], errs[i] = fn(sh)
-		}()
-	}
-	wg.Wait()
-	return results, errors.Join(errs...)
+	resp, err := h.coordinator.Hold(ctx, req, e)
+	return resp, coordinatorError(err)
 }
 
 func (s *inventoryService) ExtendHold(ctx context.Context, req *boxofficev1.ExtendHoldRequest) (*boxofficev1.HoldResponse, error) {
@@ -660,33 +365,8 @@ func (h *Host) extendHold(ctx context.Context, req *boxofficev1.ExtendHoldReques
 	if err != nil {
 		return nil, err
 	}
-	shards, err := holdShards(e, req.HoldId)
-	if err != nil {
-		return nil, err
-	}
-	digest := callerDigest(req, len(shards))
-	results, err := h.eachShard(shards, func(sh *nodepb.ShardRecord) (*fsmpb.Result, error) {
-		return h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
-			Type: fsmpb.CommandType_COMMAND_TYPE_EXTEND_HOLD, RequestId: shardRequestID(req.RequestId, "", sh.Shard), RequestFingerprint: digest,
-			Body: &fsmpb.Command_ExtendHold{ExtendHold: &fsmpb.ExtendHold{EventId: e.EventId, Shard: sh.Shard,
-				HoldId: req.HoldId, Holder: req.Holder, TtlMs: req.TtlMs}},
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	resp := &boxofficev1.HoldResponse{HoldId: req.HoldId, EventId: e.EventId, Holder: req.Holder}
-	for _, r := range results {
-		if err := refusal(r); err != nil {
-			return nil, err
-		}
-		resp.SeatIds = append(resp.SeatIds, r.SeatIds...)
-		resp.GeneralAdmissionQuantity += r.GeneralAdmissionQuantity
-		if resp.ExpiresAtUnixMs == 0 || r.ExpiresAtUnixMs < resp.ExpiresAtUnixMs {
-			resp.ExpiresAtUnixMs = r.ExpiresAtUnixMs
-		}
-	}
-	return resp, nil
+	resp, err := h.coordinator.ExtendHold(ctx, req, e)
+	return resp, coordinatorError(err)
 }
 
 func (s *inventoryService) Release(ctx context.Context, req *boxofficev1.ReleaseRequest) (*boxofficev1.ReleaseResponse, error) {
@@ -704,38 +384,8 @@ func (h *Host) release(ctx context.Context, req *boxofficev1.ReleaseRequest) (*b
 	if err != nil {
 		return nil, err
 	}
-	shards, err := holdShards(e, req.HoldId)
-	if err != nil {
-		return nil, err
-	}
-	digest := callerDigest(req, len(shards))
-	results, err := h.eachShard(shards, func(sh *nodepb.ShardRecord) (*fsmpb.Result, error) {
-		return h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
-			Type: fsmpb.CommandType_COMMAND_TYPE_RELEASE, RequestId: shardRequestID(req.RequestId, "", sh.Shard), RequestFingerprint: digest,
-			Body: &fsmpb.Command_Release{Release: &fsmpb.Release{EventId: e.EventId, Shard: sh.Shard, HoldId: req.HoldId, Holder: req.Holder}},
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	resp := &boxofficev1.ReleaseResponse{}
-	released := 0
-	var firstRefusal error
-	for _, r := range results {
-		if err := refusal(r); err != nil {
-			if firstRefusal == nil {
-				firstRefusal = err
-			}
-			continue
-		}
-		released++
-		resp.SeatIds = append(resp.SeatIds, r.SeatIds...)
-		resp.GeneralAdmissionQuantity += r.GeneralAdmissionQuantity
-	}
-	if released == 0 {
-		return nil, firstRefusal
-	}
-	return resp, nil
+	resp, err := h.coordinator.Release(ctx, req, e)
+	return resp, coordinatorError(err)
 }
 
 func (s *inventoryService) Sell(ctx context.Context, req *boxofficev1.SellRequest) (*boxofficev1.SellResponse, error) {
@@ -746,10 +396,6 @@ func (s *inventoryService) Sell(ctx context.Context, req *boxofficev1.SellReques
 	return resp, toStatus(ctx, err)
 }
 
-// sell turns a hold into sold seats. A hold in one shard sells in one
-// command. A hold spanning shards is first pinned in every shard (so that
-// none can expire half-way), then sold in every shard; if a pin is refused
-// the others are unpinned and nothing is sold.
 func (h *Host) sell(ctx context.Context, req *boxofficev1.SellRequest) (*boxofficev1.SellResponse, error) {
 	if err := errors.Join(checkID("request_id", req.RequestId, true), checkID("holder", req.Holder, true),
 		checkID("order_id", req.OrderId, true), checkID("buyer", req.Buyer, true)); err != nil {
@@ -759,61 +405,8 @@ func (h *Host) sell(ctx context.Context, req *boxofficev1.SellRequest) (*boxoffi
 	if err != nil {
 		return nil, err
 	}
-	shards, err := holdShards(e, req.HoldId)
-	if err != nil {
-		return nil, err
-	}
-	digest := callerDigest(req, len(shards))
-	if len(shards) > 1 {
-		pinUntil := h.now().Add(pinDuration).UnixMilli()
-		pins, err := h.eachShard(shards, func(sh *nodepb.ShardRecord) (*fsmpb.Result, error) {
-			return h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
-				Type: fsmpb.CommandType_COMMAND_TYPE_PIN_HOLD, RequestId: shardRequestID(req.RequestId, "pin", sh.Shard), RequestFingerprint: digest,
-				Body: &fsmpb.Command_PinHold{PinHold: &fsmpb.PinHold{EventId: e.EventId, Shard: sh.Shard, HoldId: req.HoldId,
-					Holder: req.Holder, PinnedUntilMs: pinUntil}},
-			})
-		})
-		if err != nil {
-			return nil, err
-		}
-		var refused error
-		for _, r := range pins {
-			if err := refusal(r); err != nil && refused == nil {
-				refused = err
-			}
-		}
-		if refused != nil {
-			for i, sh := range shards {
-				if pins[i].GetCode() != fsmpb.Code_CODE_OK {
-					continue
-				}
-				_, _ = h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
-					Type: fsmpb.CommandType_COMMAND_TYPE_PIN_HOLD, RequestId: shardRequestID(req.RequestId, "unpin", sh.Shard), RequestFingerprint: digest,
-					Body: &fsmpb.Command_PinHold{PinHold: &fsmpb.PinHold{EventId: e.EventId, Shard: sh.Shard, HoldId: req.HoldId,
-						Holder: req.Holder, PinnedUntilMs: 0}},
-				})
-			}
-			return nil, refused
-		}
-	}
-	results, err := h.eachShard(shards, func(sh *nodepb.ShardRecord) (*fsmpb.Result, error) {
-		return h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
-			Type: fsmpb.CommandType_COMMAND_TYPE_SELL, RequestId: shardRequestID(req.RequestId, "", sh.Shard), RequestFingerprint: digest,
-			Body: &fsmpb.Command_Sell{Sell: &fsmpb.Sell{EventId: e.EventId, Shard: sh.Shard, HoldId: req.HoldId,
-				Holder: req.Holder, OrderId: req.OrderId, Buyer: req.Buyer}},
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	resp := &boxofficev1.SellResponse{OrderId: req.OrderId}
-	for _, r := range results {
-		if err := refusal(r); err != nil {
-			return nil, err
-		}
-		resp.Tickets = append(resp.Tickets, ticketsToAPI(r.Tickets)...)
-	}
-	return resp, nil
+	resp, err := h.coordinator.Sell(ctx, req, e)
+	return resp, coordinatorError(err)
 }
 
 func (s *inventoryService) Refund(ctx context.Context, req *boxofficev1.RefundRequest) (*boxofficev1.RefundResponse, error) {
@@ -823,12 +416,8 @@ func (s *inventoryService) Refund(ctx context.Context, req *boxofficev1.RefundRe
 	return resp, toStatus(ctx, err)
 }
 
-// refund undoes (part of) a sale. The request names the order AND the
-// tickets the Sell answered: without them a caller that knows or guesses
-// an order id could free a paid seat for a second buyer. A ticket id names
-// its shard ("<event>/<shard>/<n>"), so each shard is sent only its own
-// tickets; a shard refunds all of them or none. An id that names no shard
-// of the event is refused before anything is proposed.
+// refund refunds tickets of an order. The request names the order AND the
+// tickets the Sell answered (crossshard.Coordinator.Refund says why).
 func (h *Host) refund(ctx context.Context, req *boxofficev1.RefundRequest) (*boxofficev1.RefundResponse, error) {
 	if err := errors.Join(checkID("request_id", req.RequestId, true), checkID("order_id", req.OrderId, true)); err != nil {
 		return nil, err
@@ -836,73 +425,15 @@ func (h *Host) refund(ctx context.Context, req *boxofficev1.RefundRequest) (*box
 	if len(req.TicketIds) == 0 {
 		return nil, invalid("ticket_ids is required: the ids of the tickets to refund, as Sell answered them")
 	}
-	if len(req.TicketIds) > seatIDsPerRequestMax {
-		return nil, fmt.Errorf("%w: %d ticket ids; the limit is %d", ErrTooLarge, len(req.TicketIds), seatIDsPerRequestMax)
+	if len(req.TicketIds) > crossshard.SeatIDsPerRequestMax {
+		return nil, fmt.Errorf("%w: %d ticket ids; the limit is %d", ErrTooLarge, len(req.TicketIds), crossshard.SeatIDsPerRequestMax)
 	}
 	e, err := h.liveEvent(ctx, req.EventId)
 	if err != nil {
 		return nil, err
 	}
-	byShard := make(map[uint32][]string, 1)
-	var shards []*nodepb.ShardRecord
-	for _, id := range req.TicketIds {
-		n, ok := ticketShard(e.EventId, id)
-		var sh *nodepb.ShardRecord
-		if ok {
-			sh, _ = shardByNumber(e, n)
-		}
-		if sh == nil {
-			return nil, fmt.Errorf("%w: %q is not a ticket of order %q", ErrTicketNotInOrder, id, req.OrderId)
-		}
-		if _, seen := byShard[n]; !seen {
-			shards = append(shards, sh)
-		}
-		byShard[n] = append(byShard[n], id)
-	}
-	digest := callerDigest(req, len(shards))
-	results, err := h.eachShard(shards, func(sh *nodepb.ShardRecord) (*fsmpb.Result, error) {
-		return h.shardCommand(ctx, sh.GroupId, &fsmpb.Command{
-			Type: fsmpb.CommandType_COMMAND_TYPE_REFUND, RequestId: shardRequestID(req.RequestId, "", sh.Shard), RequestFingerprint: digest,
-			Body: &fsmpb.Command_Refund{Refund: &fsmpb.Refund{EventId: e.EventId, Shard: sh.Shard, OrderId: req.OrderId, TicketIds: byShard[sh.Shard]}},
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	resp := &boxofficev1.RefundResponse{}
-	for _, r := range results {
-		switch r.GetCode() {
-		case fsmpb.Code_CODE_OK:
-			resp.Tickets = append(resp.Tickets, ticketsToAPI(r.Tickets)...)
-		case fsmpb.Code_CODE_NOT_FOUND:
-			// No such order in the shard, or a listed ticket is not
-			// one of its sold tickets: the shard refunded nothing.
-			return nil, fmt.Errorf("%w: %s", ErrTicketNotInOrder, r.GetMessage())
-		default:
-			return nil, refusal(r)
-		}
-	}
-	return resp, nil
-}
-
-// ticketShard reads the shard number of a ticket id "<event>/<shard>/<n>".
-func ticketShard(eventID, ticketID string) (uint32, bool) {
-	rest, ok := strings.CutPrefix(ticketID, eventID+"/")
-	if !ok {
-		return 0, false
-	}
-	shard, number, ok := strings.Cut(rest, "/")
-	if !ok {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(shard, 10, 32)
-	if err != nil {
-		return 0, false
-	}
-	if _, err := strconv.ParseUint(number, 10, 32); err != nil {
-		return 0, false
-	}
-	return uint32(n), true
+	resp, err := h.coordinator.Refund(ctx, req, e)
+	return resp, coordinatorError(err)
 }
 
 func (s *inventoryService) GetSeatMap(ctx context.Context, req *boxofficev1.GetSeatMapRequest) (*boxofficev1.SeatMap, error) {
@@ -1067,9 +598,9 @@ func (s *inventoryService) GetHold(ctx context.Context, req *boxofficev1.GetHold
 		if err != nil {
 			return nil, err
 		}
-		shards, err := holdShards(e, req.HoldId)
+		shards, err := crossshard.HoldShards(e, req.HoldId)
 		if err != nil {
-			return nil, err
+			return nil, coordinatorError(err)
 		}
 		stale := req.Consistency == boxofficev1.ReadConsistency_READ_CONSISTENCY_STALE
 		out := &boxofficev1.HoldResponse{HoldId: req.HoldId, EventId: e.EventId}
