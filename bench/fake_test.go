@@ -67,7 +67,7 @@ func newFakeInventory(bug fakeBug) *fakeInventory {
 }
 
 func refusal(code codes.Code, reason, msg string) error {
-	st, _ := status.New(code, msg).WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: "boxoffice"})
+	st, _ := status.New(code, msg).WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: boxofficev1.ErrorDomain})
 	return st.Err()
 }
 
@@ -97,7 +97,7 @@ func (f *fakeInventory) CreateEvent(_ context.Context, req *boxofficev1.CreateEv
 		return nil, status.Error(codes.Unavailable, "no leader for the meta group")
 	}
 	if f.eventID != "" {
-		return nil, refusal(codes.AlreadyExists, "EVENT_EXISTS", "event exists")
+		return nil, refusal(codes.AlreadyExists, boxofficev1.ReasonEventExists, "event exists")
 	}
 	f.eventID = req.GetEventId()
 	for _, s := range req.GetVenue().GetSections() {
@@ -131,16 +131,16 @@ func (f *fakeInventory) Hold(_ context.Context, req *boxofficev1.HoldRequest) (*
 			}
 			seats = f.bestRun(best.GetSectionId(), int(best.GetQuantity()), free)
 			if seats == nil {
-				return nil, refusal(codes.ResourceExhausted, reasonNotEnoughSeats, "no adjacent seats")
+				return nil, refusal(codes.ResourceExhausted, boxofficev1.ReasonNotEnoughSeats, "no adjacent seats")
 			}
 		} else {
 			for _, id := range req.GetSeats().GetSeatIds() {
 				seat := f.byID[id]
 				if seat == nil {
-					return nil, refusal(codes.NotFound, "NOT_FOUND", "no seat "+id)
+					return nil, refusal(codes.NotFound, boxofficev1.ReasonNotFound, "no seat "+id)
 				}
 				if seat.state != boxofficev1.SeatState_SEAT_STATE_AVAILABLE {
-					return nil, refusal(codes.Aborted, reasonSeatUnavailable, id+" is taken")
+					return nil, refusal(codes.Aborted, boxofficev1.ReasonSeatUnavailable, id+" is taken")
 				}
 				seats = append(seats, seat)
 			}
@@ -181,7 +181,7 @@ func (f *fakeInventory) Sell(_ context.Context, req *boxofficev1.SellRequest) (*
 	return idempotent(f, req.GetRequestId(), func() (*boxofficev1.SellResponse, error) {
 		seats, ok := f.holds[req.GetHoldId()]
 		if !ok {
-			return nil, refusal(codes.NotFound, "NOT_FOUND", "no hold "+req.GetHoldId())
+			return nil, refusal(codes.NotFound, boxofficev1.ReasonNotFound, "no hold "+req.GetHoldId())
 		}
 		delete(f.holds, req.GetHoldId())
 		f.sells++
@@ -203,7 +203,7 @@ func (f *fakeInventory) Release(_ context.Context, req *boxofficev1.ReleaseReque
 	return idempotent(f, req.GetRequestId(), func() (*boxofficev1.ReleaseResponse, error) {
 		seats, ok := f.holds[req.GetHoldId()]
 		if !ok {
-			return nil, refusal(codes.NotFound, "NOT_FOUND", "no hold "+req.GetHoldId())
+			return nil, refusal(codes.NotFound, boxofficev1.ReasonNotFound, "no hold "+req.GetHoldId())
 		}
 		delete(f.holds, req.GetHoldId())
 		resp := &boxofficev1.ReleaseResponse{}
@@ -222,7 +222,7 @@ func (f *fakeInventory) GetHold(_ context.Context, req *boxofficev1.GetHoldReque
 	defer f.mu.Unlock()
 	seats, ok := f.holds[req.GetHoldId()]
 	if !ok {
-		return nil, refusal(codes.NotFound, "NOT_FOUND", "no hold "+req.GetHoldId())
+		return nil, refusal(codes.NotFound, boxofficev1.ReasonNotFound, "no hold "+req.GetHoldId())
 	}
 	resp := &boxofficev1.HoldResponse{HoldId: req.GetHoldId(), EventId: f.eventID}
 	for _, s := range seats {

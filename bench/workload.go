@@ -13,20 +13,12 @@ import (
 	"sync"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/cluster"
-)
-
-// Error reasons the workload acts on (see boxoffice.proto).
-const (
-	reasonNotEnoughSeats  = "NOT_ENOUGH_SEATS"
-	reasonSeatUnavailable = "SEAT_UNAVAILABLE"
-	reasonBusy            = "BUSY"
 )
 
 // Timing of a run's edges.
@@ -508,7 +500,7 @@ func (w *worker) hold(ctx context.Context) (*boxofficev1.HoldResponse, holdOutco
 	switch {
 	case err == nil:
 		return hold, holdOK
-	case hasReason(err, codes.ResourceExhausted, reasonNotEnoughSeats), hasReason(err, codes.Aborted, reasonSeatUnavailable):
+	case hasReason(err, codes.ResourceExhausted, boxofficev1.ReasonNotEnoughSeats), hasReason(err, codes.Aborted, boxofficev1.ReasonSeatUnavailable):
 		return nil, holdExhausted
 	case unknownOutcome(err):
 		// It may have applied: ask again with the same request id at the end.
@@ -736,22 +728,15 @@ func unknownOutcome(err error) bool {
 	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
 		return true
 	case codes.ResourceExhausted:
-		return hasReason(err, codes.ResourceExhausted, reasonBusy)
+		return hasReason(err, codes.ResourceExhausted, boxofficev1.ReasonBusy)
 	}
 	return errors.Is(err, context.DeadlineExceeded)
 }
 
+// hasReason says whether err is a gRPC status with code and reason.
 func hasReason(err error, code codes.Code, reason string) bool {
 	st, ok := status.FromError(err)
-	if !ok || st.Code() != code {
-		return false
-	}
-	for _, detail := range st.Details() {
-		if info, ok := detail.(*errdetails.ErrorInfo); ok && info.GetReason() == reason {
-			return true
-		}
-	}
-	return false
+	return ok && st.Code() == code && boxofficev1.ReasonOf(err) == reason
 }
 
 // bestRun appends to out the ids of the first n adjacent available seats

@@ -2,6 +2,8 @@ package checkout_test
 
 import (
 	"testing"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 )
 
 // TestOrganizerArchivesEvent: an organizer of an event archives it once no
@@ -21,7 +23,7 @@ func TestOrganizerArchivesEvent(t *testing.T) {
 	hold := g.must(201, "POST", "/v1/events/arch_a/holds", fan, map[string]any{"best": map[string]any{"quantity": 2}})
 	r := g.do("POST", "/v1/events/arch_a/archive", org, nil)
 	refused(t, r, 409, "conflict")
-	if reason := r.json(t)["cluster_reason"]; reason != "EVENT_HAS_ACTIVE_HOLDS" {
+	if reason := r.json(t)["cluster_reason"]; reason != boxofficev1.ReasonEventHasActiveHolds {
 		t.Fatalf("archive with a hold: cluster_reason %v, want EVENT_HAS_ACTIVE_HOLDS: %s", reason, r.body)
 	}
 	if ev := g.must(200, "GET", "/v1/events/arch_a", fan, nil); ev["status"] != "ready" {

@@ -11,6 +11,8 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 )
 
 // An error that is not one of the gateway's (a store or library failure)
@@ -35,7 +37,8 @@ func TestUnclassifiedErrorsHideTheirText(t *testing.T) {
 // seat_ids; gRPC's own transport text never becomes a detail.
 func TestClusterRefusalsPassSeatsNotTransportText(t *testing.T) {
 	st, err := status.New(codes.Aborted, "seats are held or sold: A-1-1, A-1-2").WithDetails(&errdetails.ErrorInfo{
-		Reason: "SEAT_UNAVAILABLE", Domain: "boxoffice.dev", Metadata: map[string]string{"seat_ids": "A-1-1,A-1-2", "seat_count": "2"}})
+		Reason: boxofficev1.ReasonSeatUnavailable, Domain: boxofficev1.ErrorDomain,
+		Metadata: map[string]string{boxofficev1.MetadataSeatIDs: "A-1-1,A-1-2", boxofficev1.MetadataSeatCount: "2"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,9 +12,10 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 )
 
 // Errors of the gateway. Handlers return them wrapped (fmt.Errorf("...: %w",
@@ -166,12 +167,8 @@ func fromCluster(err error) error {
 	if !ok {
 		return err
 	}
-	reason, seatIDs := "", ""
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			reason, seatIDs = info.GetReason(), info.GetMetadata()["seat_ids"]
-		}
-	}
+	info := boxofficev1.ErrorInfoOf(err)
+	reason, seatIDs := info.GetReason(), info.GetMetadata()[boxofficev1.MetadataSeatIDs]
 	var sentinel error
 	switch st.Code() {
 	case codes.InvalidArgument, codes.OutOfRange:
@@ -182,12 +179,12 @@ func fromCluster(err error) error {
 		sentinel = ErrSeatUnavailable
 	case codes.ResourceExhausted:
 		sentinel = ErrNotEnoughSeats
-		if reason == "BUSY" {
+		if reason == boxofficev1.ReasonBusy {
 			sentinel = ErrBusy
 		}
 	case codes.FailedPrecondition:
 		sentinel = ErrConflict
-		if reason == "HOLD_EXPIRED" {
+		if reason == boxofficev1.ReasonHoldExpired {
 			sentinel = ErrHoldExpired
 		}
 	case codes.PermissionDenied:

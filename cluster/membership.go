@@ -382,6 +382,7 @@ type eventDelegate struct{ m *Membership }
 
 func (d *eventDelegate) NotifyJoin(n *memberlist.Node)   { d.m.update(n, "alive") }
 func (d *eventDelegate) NotifyUpdate(n *memberlist.Node) { d.m.update(n, "alive") }
+
 // NotifyLeave records a member that failed or left. memberlist hands over
 // a copy of the member's Node whose State it never sets (its own state
 // lives in a field that shadows it), so a member that left cleanly is

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/anishathalye/porcupine"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 )
 
 // Hold expiry in the per-seat model: a hold with a short TTL may end at
@@ -18,9 +20,9 @@ func long(op Op) Op  { op.TTLMs = holdTTL.Milliseconds(); return op }
 func refused(op Op, reason string) Op {
 	op.Outcome, op.Reason = OutcomeFail, reason
 	switch reason {
-	case reasonHoldExpired:
+	case boxofficev1.ReasonHoldExpired:
 		op.Code = "FailedPrecondition"
-	case reasonNotFound:
+	case boxofficev1.ReasonNotFound:
 		op.Code = "NotFound"
 	}
 	return op
@@ -48,7 +50,7 @@ func TestExpiryShortHoldMayVanishLongMayNot(t *testing.T) {
 				// The seat reads free with no release: only expiry and a
 				// sweep explain it.
 				read(2, 1, 40, 50, available("A-1")),
-				refused(sell(3, 0, 60, 70, "", "h1", "o1", "A-1"), reasonNotFound),
+				refused(sell(3, 0, 60, 70, "", "h1", "o1", "A-1"), boxofficev1.ReasonNotFound),
 			}
 			if got := verdict(t, history); got != tt.want {
 				t.Fatalf("verdict %s, want %s", got, tt.want)
@@ -73,7 +75,7 @@ func TestExpiryAnotherHolderTakesTheSeat(t *testing.T) {
 				// and buys it; the first fan's sale is refused as expired.
 				hold(1, 1, 20, 30, OutcomeOK, "h2", "A-1"),
 				sell(2, 1, 40, 50, OutcomeOK, "h2", "o2", "A-1"),
-				refused(sell(3, 0, 60, 70, "", "h1", "o1", "A-1"), reasonHoldExpired),
+				refused(sell(3, 0, 60, 70, "", "h1", "o1", "A-1"), boxofficev1.ReasonHoldExpired),
 			}
 			if got := verdict(t, history); got != tt.want {
 				t.Fatalf("verdict %s, want %s", got, tt.want)
@@ -100,7 +102,7 @@ func TestExpiryExpiredHoldReadsHeldUntilSwept(t *testing.T) {
 	history := []Op{
 		short(hold(0, 0, 0, 10, OutcomeOK, "h1", "A-1")),
 		read(1, 1, 20, 30, heldBy("A-1", "h1")),
-		refused(sell(2, 0, 40, 50, "", "h1", "o1", "A-1"), reasonHoldExpired),
+		refused(sell(2, 0, 40, 50, "", "h1", "o1", "A-1"), boxofficev1.ReasonHoldExpired),
 		read(3, 1, 60, 70, heldBy("A-1", "h1")),
 		read(4, 1, 80, 90, available("A-1")),
 	}
@@ -114,7 +116,7 @@ func TestExpiryRefusalNeedsTheReason(t *testing.T) {
 	// (here: a request id taken for another request).
 	history := []Op{
 		short(hold(0, 0, 0, 10, OutcomeOK, "h1", "A-1")),
-		refused(sell(1, 0, 20, 30, "", "h1", "o1", "A-1"), "REQUEST_ID_REUSED"),
+		refused(sell(1, 0, 20, 30, "", "h1", "o1", "A-1"), boxofficev1.ReasonRequestIDReused),
 	}
 	if got := verdict(t, history); got != porcupine.Illegal {
 		t.Fatalf("verdict %s, want Illegal", got)
@@ -240,7 +242,7 @@ func TestExpiryMayWindowSellIsLegal(t *testing.T) {
 }
 
 func TestCertainlyExpiredHoldRefusedIsLegal(t *testing.T) {
-	for _, reason := range []string{reasonHoldExpired, reasonNotFound} {
+	for _, reason := range []string{boxofficev1.ReasonHoldExpired, boxofficev1.ReasonNotFound} {
 		for _, kind := range []string{KindSell, KindRelease} {
 			late := refused(lateSell(2, certainFrom, ""), reason)
 			late.Kind = kind

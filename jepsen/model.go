@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/anishathalye/porcupine"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 )
 
 // The linearizability model is one small state machine per seat:
@@ -116,12 +118,6 @@ type seatOutput struct {
 	View    seatState // reads
 }
 
-// Refusal reasons of a sale or release of a hold that is gone.
-const (
-	reasonHoldExpired = "HOLD_EXPIRED"
-	reasonNotFound    = "NOT_FOUND"
-)
-
 // unknownReturn stands for "never returned": after every real time.
 const unknownReturn = int64(1) << 62
 
@@ -225,7 +221,7 @@ func seatStep(s seatState, in seatInput, out seatOutput) (bool, seatState) {
 		}
 		// A hold that is not held any more can only be gone by time
 		// (nobody else sells or releases it), and is refused for it.
-		if out.Outcome == OutcomeFail && out.Reason != reasonHoldExpired && out.Reason != reasonNotFound {
+		if out.Outcome == OutcomeFail && out.Reason != boxofficev1.ReasonHoldExpired && out.Reason != boxofficev1.ReasonNotFound {
 			return false, s
 		}
 	case KindRefund:

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc/status"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 )
 
 // Re-sending mutations whose outcome is unknown.
@@ -133,7 +135,7 @@ func (w *workload) resendUnknown(ctx context.Context) ResendResult {
 		default:
 			r.Outcome = OutcomeFail
 			op.Outcome, op.Return = OutcomeFail, r.Return
-			op.Code, op.Reason, op.Error = status.Code(err).String(), reasonOf(err), status.Convert(err).Message()
+			op.Code, op.Reason, op.Error = status.Code(err).String(), boxofficev1.ReasonOf(err), status.Convert(err).Message()
 			res.Fail++
 		}
 		op.Resend = r

@@ -25,7 +25,7 @@ func TestRetryCheckerCatchesAMismatch(t *testing.T) {
 	cs := &clientState{rng: rand.New(rand.NewPCG(1, 1)), plan: clientPlan{nodes: []int{1}}}
 	first := &boxofficev1.HoldResponse{HoldId: "h1", EventId: "ev", Holder: "alice", SeatIds: []string{"A-1"}}
 	reused, _ := status.New(codes.FailedPrecondition, "this request id was already used for a different request").
-		WithDetails(&errdetails.ErrorInfo{Reason: "REQUEST_ID_REUSED"})
+		WithDetails(&errdetails.ErrorInfo{Reason: boxofficev1.ReasonRequestIDReused, Domain: boxofficev1.ErrorDomain})
 	for _, tc := range []struct {
 		name   string
 		answer proto.Message
@@ -45,7 +45,7 @@ func TestRetryCheckerCatchesAMismatch(t *testing.T) {
 	}
 	r := w.retries
 	if r.Compared != 3 || r.Mismatches != 2 || len(r.Mismatched) != 2 ||
-		!strings.Contains(r.Mismatched[0], "bob") || !strings.Contains(r.Mismatched[1], "REQUEST_ID_REUSED") {
+		!strings.Contains(r.Mismatched[0], "bob") || !strings.Contains(r.Mismatched[1], boxofficev1.ReasonRequestIDReused) {
 		t.Fatalf("retries %+v, want 3 compared and the 2 planted mismatches", r)
 	}
 	if (RetryResult{Compared: 0}).valid() || (RetryResult{Compared: 5, Mismatches: 1}).valid() || !(RetryResult{Compared: 5}).valid() {

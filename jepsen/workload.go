@@ -9,7 +9,6 @@ import (
 	"time"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -323,7 +322,7 @@ func (w *workload) step(abort context.Context, cs *clientState) {
 					op.Seats = resp.GetSeatIds()
 				}
 			}
-			if kind == KindHoldBest && op.Quantity == 1 && reasonOf(err) == "NOT_ENOUGH_SEATS" {
+			if kind == KindHoldBest && op.Quantity == 1 && boxofficev1.ReasonOf(err) == boxofficev1.ReasonNotEnoughSeats {
 				// Not one seat of the section was free: each seat's
 				// history must allow it (leaders answer these refusals
 				// from their state after a read barrier, not the log).
@@ -435,7 +434,7 @@ func (w *workload) compareRetry(abort context.Context, cs *clientState, op Op, s
 		}
 	case definite(err):
 		mismatch = fmt.Sprintf("%s %s: retry refused %s %s (%s), first answered %v", op.Kind, op.RequestID,
-			status.Code(err), reasonOf(err), status.Convert(err).Message(), first)
+			status.Code(err), boxofficev1.ReasonOf(err), status.Convert(err).Message(), first)
 	default:
 		return // no definite answer: not compared
 	}
@@ -491,7 +490,7 @@ func (w *workload) invoke(abort context.Context, cs *clientState, op *Op, send s
 		op.Outcome, op.Return = OutcomeInfo, -1
 	}
 	if err != nil {
-		op.Code, op.Reason, op.Error = status.Code(err).String(), reasonOf(err), status.Convert(err).Message()
+		op.Code, op.Reason, op.Error = status.Code(err).String(), boxofficev1.ReasonOf(err), status.Convert(err).Message()
 	}
 }
 
@@ -507,23 +506,9 @@ func definite(err error) bool {
 		codes.InvalidArgument, codes.AlreadyExists, codes.OutOfRange:
 		return true
 	case codes.ResourceExhausted:
-		return reasonOf(err) != "BUSY"
+		return boxofficev1.ReasonOf(err) != boxofficev1.ReasonBusy
 	}
 	return false
-}
-
-// reasonOf returns the google.rpc.ErrorInfo reason of a gRPC error, or "".
-func reasonOf(err error) string {
-	st, ok := status.FromError(err)
-	if !ok || err == nil {
-		return ""
-	}
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			return info.GetReason()
-		}
-	}
-	return ""
 }
 
 // seatViews extracts the seats of one section from a seat map.

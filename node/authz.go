@@ -220,7 +220,7 @@ func (h *Host) refuse(fullMethod string, id Identity, why string) error {
 	st := status.New(codes.PermissionDenied, msg)
 	if withInfo, err := st.WithDetails(&errdetails.ErrorInfo{
 		Reason: ReasonRoleNotAllowed, Domain: errorDomain,
-		Metadata: map[string]string{"role": roleLabel, "service": service},
+		Metadata: map[string]string{boxofficev1.MetadataRole: roleLabel, boxofficev1.MetadataService: service},
 	}); err == nil {
 		st = withInfo
 	}

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/fsm/fsmpb"
 )
 
@@ -55,44 +56,38 @@ var (
 	ErrStreamLimit = errors.New("stream limit reached")
 )
 
-// Reasons carried in google.rpc.ErrorInfo (documented in the proto).
+// Reasons carried in google.rpc.ErrorInfo: the node's names for the
+// constants of the API package, which documents each one (when it is sent,
+// with which code and metadata).
 const (
-	ReasonInvalidRequest    = "INVALID_REQUEST"
-	ReasonVenueInvalid      = "VENUE_INVALID"
-	ReasonNotFound          = "NOT_FOUND"
-	ReasonSeatUnavailable   = "SEAT_UNAVAILABLE"
-	ReasonNotEnoughSeats    = "NOT_ENOUGH_SEATS"
-	ReasonHoldExpired       = "HOLD_EXPIRED"
-	ReasonHoldNotOwned      = "HOLD_NOT_OWNED"
-	ReasonEventExists       = "EVENT_EXISTS"
-	ReasonTooLarge          = "LIMIT_EXCEEDED"
-	ReasonBusy              = "BUSY"
-	ReasonNoLeader          = "NO_LEADER"
-	ReasonPositionCompacted = "POSITION_COMPACTED"
-	ReasonEventNotReady     = "EVENT_NOT_READY"
-	ReasonVersionMismatch   = "VERSION_MISMATCH"
-	ReasonOutOfRange        = "OUT_OF_RANGE"
-	// ReasonRoleNotAllowed: the caller's certificate has no role that may
-	// call the method (authz.go); metadata "role" and "service".
-	ReasonRoleNotAllowed = "ROLE_NOT_ALLOWED"
-	// ReasonTicketNotInOrder: a Refund listed a ticket id that is not a
-	// sold ticket of its order; nothing was refunded.
-	ReasonTicketNotInOrder = "TICKET_NOT_IN_ORDER"
-	ReasonStreamLimit      = "STREAM_LIMIT"
-	ReasonEventArchived    = "EVENT_ARCHIVED"
-	ReasonEventHasHolds    = "EVENT_HAS_ACTIVE_HOLDS"
-	ReasonEventBudget      = "EVENT_BUDGET_EXCEEDED"
-	// ReasonRequestIDReused: the request id was already used, within the
-	// dedup window, for a request with other content (FAILED_PRECONDITION;
-	// nothing changed). A retry must repeat the request exactly; a new
-	// request needs a new id. Never retried.
-	ReasonRequestIDReused = "REQUEST_ID_REUSED"
+	ReasonInvalidRequest    = boxofficev1.ReasonInvalidRequest
+	ReasonVenueInvalid      = boxofficev1.ReasonVenueInvalid
+	ReasonNotFound          = boxofficev1.ReasonNotFound
+	ReasonSeatUnavailable   = boxofficev1.ReasonSeatUnavailable
+	ReasonNotEnoughSeats    = boxofficev1.ReasonNotEnoughSeats
+	ReasonHoldExpired       = boxofficev1.ReasonHoldExpired
+	ReasonHoldNotOwned      = boxofficev1.ReasonHoldNotOwned
+	ReasonEventExists       = boxofficev1.ReasonEventExists
+	ReasonTooLarge          = boxofficev1.ReasonLimitExceeded
+	ReasonBusy              = boxofficev1.ReasonBusy
+	ReasonNoLeader          = boxofficev1.ReasonNoLeader
+	ReasonPositionCompacted = boxofficev1.ReasonPositionCompacted
+	ReasonEventNotReady     = boxofficev1.ReasonEventNotReady
+	ReasonVersionMismatch   = boxofficev1.ReasonVersionMismatch
+	ReasonOutOfRange        = boxofficev1.ReasonOutOfRange
+	ReasonRoleNotAllowed    = boxofficev1.ReasonRoleNotAllowed
+	ReasonTicketNotInOrder  = boxofficev1.ReasonTicketNotInOrder
+	ReasonStreamLimit       = boxofficev1.ReasonStreamLimit
+	ReasonEventArchived     = boxofficev1.ReasonEventArchived
+	ReasonEventHasHolds     = boxofficev1.ReasonEventHasActiveHolds
+	ReasonEventBudget       = boxofficev1.ReasonEventBudgetExceeded
+	ReasonRequestIDReused   = boxofficev1.ReasonRequestIDReused
 
-	errorDomain = "boxoffice.dev"
+	errorDomain = boxofficev1.ErrorDomain
 
 	// LeaderHintKey is the trailer that names the gRPC address of a group's
 	// leader when a node cannot serve a request itself.
-	LeaderHintKey = "boxoffice-leader-addr"
+	LeaderHintKey = boxofficev1.LeaderAddrMetadataKey
 )
 
 // RefusalError is a business refusal decided by the state machine.
@@ -235,8 +230,8 @@ const (
 	// MetadataSeatIDs and MetadataSeatCount are the ErrorInfo metadata keys
 	// of SEAT_UNAVAILABLE, NOT_FOUND (unknown seats) and INVALID_REQUEST
 	// (malformed seat ids) refusals.
-	MetadataSeatIDs   = "seat_ids"
-	MetadataSeatCount = "seat_count"
+	MetadataSeatIDs   = boxofficev1.MetadataSeatIDs
+	MetadataSeatCount = boxofficev1.MetadataSeatCount
 )
 
 // withSeatList appends up to seatsInMessageMax seat ids to a refusal's

@@ -43,8 +43,8 @@ const (
 	recordScanBytesMax = 4 << 20
 
 	// Metadata keys of the ErrorInfo of VERSION_MISMATCH and OUT_OF_RANGE.
-	MetadataCurrentVersion = "current_version"
-	MetadataCurrentValue   = "current_value"
+	MetadataCurrentVersion = boxofficev1.MetadataCurrentVersion
+	MetadataCurrentValue   = boxofficev1.MetadataCurrentValue
 )
 
 // recordsService implements boxoffice.v1.Records.

@@ -31,23 +31,12 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/checkout"
 	"github.com/boxoffice/boxoffice/cluster/client"
-)
-
-// ErrorInfo reasons and metadata of the Records service (node/errors.go and
-// node/records.go; repeated here so that the gateway does not import the
-// node).
-const (
-	reasonVersionMismatch = "VERSION_MISMATCH"
-	reasonOutOfRange      = "OUT_OF_RANGE"
-	reasonLimitExceeded   = "LIMIT_EXCEEDED"
-	metadataCurrentValue  = "current_value"
 )
 
 // Store implements checkout.Store over a cluster. Safe for concurrent use.
@@ -165,20 +154,15 @@ func storeError(err error) error {
 	if !ok {
 		return err
 	}
-	var reason string
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			reason = info.GetReason()
-		}
-	}
+	reason := boxofficev1.ReasonOf(err)
 	switch {
 	case st.Code() == codes.NotFound:
 		return fmt.Errorf("%w: %s", checkout.ErrNotFound, st.Message())
-	case st.Code() == codes.FailedPrecondition && reason == reasonVersionMismatch:
+	case st.Code() == codes.FailedPrecondition && reason == boxofficev1.ReasonVersionMismatch:
 		return &refusal{sentinel: checkout.ErrVersionMismatch, status: st}
-	case st.Code() == codes.OutOfRange && reason == reasonOutOfRange:
+	case st.Code() == codes.OutOfRange && reason == boxofficev1.ReasonOutOfRange:
 		return &refusal{sentinel: checkout.ErrOutOfRange, status: st}
-	case st.Code() == codes.InvalidArgument && reason == reasonLimitExceeded:
+	case st.Code() == codes.InvalidArgument && reason == boxofficev1.ReasonLimitExceeded:
 		return fmt.Errorf("%w: %s", checkout.ErrTooLarge, st.Message())
 	case st.Code() == codes.DeadlineExceeded:
 		return fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
@@ -203,12 +187,9 @@ func currentValue(err error) int64 {
 	if !errors.As(err, &r) {
 		return 0
 	}
-	for _, d := range r.status.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			if n, perr := strconv.ParseInt(info.GetMetadata()[metadataCurrentValue], 10, 64); perr == nil {
-				return n
-			}
-		}
+	value := boxofficev1.ErrorInfoOf(r.status.Err()).GetMetadata()[boxofficev1.MetadataCurrentValue]
+	if n, err := strconv.ParseInt(value, 10, 64); err == nil {
+		return n
 	}
 	return 0
 }

@@ -17,7 +17,7 @@
 // cluster applies a retried mutation once and returns the first answer.
 // Other errors (ABORTED, NOT_FOUND, ...) are business answers and return at
 // once. Errors are gRPC status errors: use status.Code and
-// errdetails.ErrorInfo to act on them.
+// boxofficev1.ReasonOf to act on them.
 //
 // The package is built for the processes that import it: it pulls in no
 // server code (membership, Raft, node; TestImportsNoServerCode) and
@@ -48,7 +48,6 @@ import (
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/api/codec"
 	"github.com/boxoffice/boxoffice/api/holdid"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
@@ -58,18 +57,21 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// LeaderAddrMetadataKey is the header or trailer metadata in which a node
-// that cannot serve a call names the gRPC address of the leader to try.
-const LeaderAddrMetadataKey = "boxoffice-leader-addr"
-
-// ReasonBusy is the ErrorInfo reason of a RESOURCE_EXHAUSTED that is worth
-// retrying: a server queue was full.
-const ReasonBusy = "BUSY"
-
-// ReasonRequestIDReused is the ErrorInfo reason of a FAILED_PRECONDITION:
-// the request id was already used for a request with other content. The
-// client does not retry it.
-const ReasonRequestIDReused = "REQUEST_ID_REUSED"
+// Names of the wire contract this package acts on, defined (and
+// documented) in the API package.
+const (
+	// LeaderAddrMetadataKey is the header or trailer metadata in which a
+	// node that cannot serve a call names the gRPC address of the leader
+	// to try.
+	LeaderAddrMetadataKey = boxofficev1.LeaderAddrMetadataKey
+	// ReasonBusy is the ErrorInfo reason of a RESOURCE_EXHAUSTED that is
+	// worth retrying: a server queue was full.
+	ReasonBusy = boxofficev1.ReasonBusy
+	// ReasonRequestIDReused is the ErrorInfo reason of a
+	// FAILED_PRECONDITION: the request id was already used for a request
+	// with other content. The client does not retry it.
+	ReasonRequestIDReused = boxofficev1.ReasonRequestIDReused
+)
 
 // Retry backoff: the first wait is about backoffStart, each next one up to
 // twice as long, never above backoffMax; each wait is drawn from
@@ -616,21 +618,15 @@ func backOff(ctx context.Context, deadline time.Time, step *time.Duration) bool 
 // the caller's) passed. REQUEST_ID_REUSED never is: the id belongs to
 // another request, and resending cannot change that.
 func retryable(err error) bool {
-	st := status.Convert(err)
-	for _, detail := range st.Details() {
-		if info, ok := detail.(*errdetails.ErrorInfo); ok && info.GetReason() == ReasonRequestIDReused {
-			return false
-		}
+	reason := boxofficev1.ReasonOf(err)
+	if reason == ReasonRequestIDReused {
+		return false
 	}
-	switch st.Code() {
+	switch status.Code(err) {
 	case codes.Unavailable, codes.DeadlineExceeded:
 		return true
 	case codes.ResourceExhausted:
-		for _, detail := range st.Details() {
-			if info, ok := detail.(*errdetails.ErrorInfo); ok && info.GetReason() == ReasonBusy {
-				return true
-			}
-		}
+		return reason == ReasonBusy
 	}
 	return false
 }

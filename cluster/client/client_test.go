@@ -41,7 +41,7 @@ func holdOK(req proto.Message) *boxofficev1.HoldResponse {
 }
 
 func busy() error {
-	st, _ := status.New(codes.ResourceExhausted, "queue full").WithDetails(&errdetails.ErrorInfo{Reason: ReasonBusy, Domain: "boxoffice"})
+	st, _ := status.New(codes.ResourceExhausted, "queue full").WithDetails(&errdetails.ErrorInfo{Reason: ReasonBusy, Domain: boxofficev1.ErrorDomain})
 	return st.Err()
 }
 
@@ -98,7 +98,7 @@ func TestRetryKeepsRequestID(t *testing.T) {
 
 func requestIDReused(code codes.Code) error {
 	st, _ := status.New(code, "this request id was already used for a different request").
-		WithDetails(&errdetails.ErrorInfo{Reason: ReasonRequestIDReused, Domain: "boxoffice"})
+		WithDetails(&errdetails.ErrorInfo{Reason: ReasonRequestIDReused, Domain: boxofficev1.ErrorDomain})
 	return st.Err()
 }
 

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -141,7 +140,7 @@ func (f *fakeCommands) answer(node *clienttest.Node, req *boxofficev1.CommandsRe
 		switch cmd.Hold.Holder {
 		case "missing":
 			resp.Result = &boxofficev1.CommandsResponse_Error{Error: &boxofficev1.StreamError{
-				Code: int32(codes.NotFound), Message: "no such section", Reason: "NOT_FOUND"}}
+				Code: int32(codes.NotFound), Message: "no such section", Reason: boxofficev1.ReasonNotFound}}
 		case "break", "silent":
 			// Batches: the first is never answered, the stream stays.
 			if times == 1 {
@@ -334,14 +333,8 @@ func TestCommandsErrors(t *testing.T) {
 	ctx := context.Background()
 
 	_, err := c.Hold(ctx, hold("missing", "m1"))
-	st := status.Convert(err)
-	var reason string
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			reason = info.GetReason()
-		}
-	}
-	if st.Code() != codes.NotFound || st.Message() != "no such section" || reason != "NOT_FOUND" {
+	st, reason := status.Convert(err), boxofficev1.ReasonOf(err)
+	if st.Code() != codes.NotFound || st.Message() != "no such section" || reason != boxofficev1.ReasonNotFound {
 		t.Fatalf("a failed command returned %v (reason %q), want the NOT_FOUND it carried", err, reason)
 	}
 	if n := f.times("m1"); n != 1 {

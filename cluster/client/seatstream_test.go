@@ -9,7 +9,6 @@ import (
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/cluster/client/clienttest"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -40,7 +39,7 @@ func echoReads(streams *atomic.Int32, broke *atomic.Bool) clienttest.ReadSeatMap
 			switch section {
 			case "missing":
 				resp.Result = &boxofficev1.ReadSeatMapsResponse_Error{Error: &boxofficev1.StreamError{
-					Code: int32(codes.NotFound), Message: "no section missing", Reason: "NOT_FOUND"}}
+					Code: int32(codes.NotFound), Message: "no section missing", Reason: boxofficev1.ReasonNotFound}}
 			default:
 				resp.Result = &boxofficev1.ReadSeatMapsResponse_SeatMap{SeatMap: &boxofficev1.SeatMap{EventId: req.GetRead().GetEventId(),
 					Sections: []*boxofficev1.SectionState{{Id: section}}}}
@@ -117,14 +116,8 @@ func TestReadSeatMapMultiplexes(t *testing.T) {
 	}
 
 	_, err := c.ReadSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "ev", SectionIds: []string{"missing"}})
-	st := status.Convert(err)
-	var reason string
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			reason = info.GetReason()
-		}
-	}
-	if st.Code() != codes.NotFound || st.Message() != "no section missing" || reason != "NOT_FOUND" {
+	st, reason := status.Convert(err), boxofficev1.ReasonOf(err)
+	if st.Code() != codes.NotFound || st.Message() != "no section missing" || reason != boxofficev1.ReasonNotFound {
 		t.Fatalf("a failed read returned %v (reason %q), want the NOT_FOUND it carried", err, reason)
 	}
 	if n := streams.Load(); n != 1 {

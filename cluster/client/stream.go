@@ -34,9 +34,6 @@ import (
 // batches: the commands queued while a message is being sent go in the
 // next one, and a message of answers may carry several.
 
-// errorDomain is the ErrorInfo domain of the statuses the nodes send.
-const errorDomain = "boxoffice.dev"
-
 // taggedResponse is what every response message of a tagged stream has.
 type taggedResponse interface {
 	GetTag() uint64
@@ -427,7 +424,7 @@ func streamErrorStatus(e *boxofficev1.StreamError) error {
 	}
 	st := status.New(code, e.GetMessage())
 	if e.GetReason() != "" {
-		if withInfo, err := st.WithDetails(&errdetails.ErrorInfo{Reason: e.GetReason(), Domain: errorDomain, Metadata: e.GetMetadata()}); err == nil {
+		if withInfo, err := st.WithDetails(&errdetails.ErrorInfo{Reason: e.GetReason(), Domain: boxofficev1.ErrorDomain, Metadata: e.GetMetadata()}); err == nil {
 			st = withInfo
 		}
 	}

@@ -20,7 +20,6 @@ import (
 	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/cluster/client"
 	"github.com/boxoffice/boxoffice/node"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -1232,10 +1231,8 @@ func ctlDescribeError(err error) string {
 	st := withStatus.GRPCStatus()
 	var b strings.Builder
 	b.WriteString(ctlCodeName(st.Code()))
-	for _, detail := range st.Details() {
-		if info, ok := detail.(*errdetails.ErrorInfo); ok && info.GetReason() != "" {
-			fmt.Fprintf(&b, " (%s)", info.GetReason())
-		}
+	if reason := boxofficev1.ReasonOf(err); reason != "" {
+		fmt.Fprintf(&b, " (%s)", reason)
 	}
 	b.WriteString(": ")
 	b.WriteString(st.Message())

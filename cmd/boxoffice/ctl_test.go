@@ -214,7 +214,7 @@ func TestCtlHold(t *testing.T) {
 	fake, addr := fakeCluster(t, func(ctx context.Context, node *clienttest.Node, method string, req proto.Message) (proto.Message, error) {
 		r := req.(*boxofficev1.HoldRequest)
 		if r.GetSeats() != nil {
-			st, _ := status.New(codes.Aborted, "seat 101-A-1 is held").WithDetails(&errdetails.ErrorInfo{Reason: "SEAT_UNAVAILABLE", Domain: "boxoffice"})
+			st, _ := status.New(codes.Aborted, "seat 101-A-1 is held").WithDetails(&errdetails.ErrorInfo{Reason: boxofficev1.ReasonSeatUnavailable, Domain: boxofficev1.ErrorDomain})
 			return nil, st.Err()
 		}
 		return &boxofficev1.HoldResponse{HoldId: "0123456789abcdef.3", EventId: r.GetEventId(), Holder: r.GetHolder(),

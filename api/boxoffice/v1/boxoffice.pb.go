@@ -9,9 +9,12 @@
 // idempotency keys). FAILED_PRECONDITION rather than ALREADY_EXISTS, which
 // means an event id taken; the client must not retry it.
 //
-// Errors use gRPC status codes, with a google.rpc.ErrorInfo detail whose
-// reason is one of the REASON_* strings documented on each call:
-//   INVALID_ARGUMENT    malformed request (reason INVALID_REQUEST, VENUE_INVALID)
+// Errors use gRPC status codes, with a google.rpc.ErrorInfo detail (domain
+// "boxoffice.dev") whose reason is one of the strings below; Go clients use
+// the Reason* constants and ReasonOf of package boxofficev1 (reasons.go):
+//   INVALID_ARGUMENT    malformed request (reason INVALID_REQUEST), or a request
+//                       over a documented limit (LIMIT_EXCEEDED). VENUE_INVALID
+//                       is reserved and not sent: an invalid venue is INVALID_REQUEST
 //   NOT_FOUND           unknown event, seat, pool, hold or order; a Refund's ticket
 //                       that is not a sold ticket of its order (TICKET_NOT_IN_ORDER)
 //   ABORTED             a requested seat is held or sold by someone else (SEAT_UNAVAILABLE)
@@ -30,15 +33,19 @@
 //                       DeleteEvent)
 //   FAILED_PRECONDITION the hold expired (HOLD_EXPIRED); the event is archived
 //                       (EVENT_ARCHIVED); DeleteEvent of an event with
-//                       active holds (EVENT_HAS_ACTIVE_HOLDS); the
-//                       request_id was used for a different request
-//                       (REQUEST_ID_REUSED: nothing changed; never retry)
+//                       active holds (EVENT_HAS_ACTIVE_HOLDS); the event
+//                       is still being created (EVENT_NOT_READY: retry its
+//                       CreateEvent to finish it); the request_id was used
+//                       for a different request (REQUEST_ID_REUSED: nothing
+//                       changed; never retry)
 //   PERMISSION_DENIED   the hold belongs to another holder (HOLD_NOT_OWNED); the
 //                       caller's certificate role may not call the method
 //                       (ROLE_NOT_ALLOWED; metadata "role" and "service")
 //   ALREADY_EXISTS      the event exists (EVENT_EXISTS)
-//   OUT_OF_RANGE        a Watch position is older than the retained change log (POSITION_COMPACTED)
-//   UNAVAILABLE         no leader reachable; metadata "boxoffice-leader-addr" hints where to go
+//   OUT_OF_RANGE        a Watch position is older than the retained change log
+//                       (no ErrorInfo: POSITION_COMPACTED is reserved and not sent)
+//   UNAVAILABLE         no leader reachable (NO_LEADER); the "boxoffice-leader-addr"
+//                       trailer hints where to go
 //   DEADLINE_EXCEEDED   the call's deadline passed; the mutation may or may not have
 //                       applied: retry with the same request_id to learn which.
 //
@@ -3194,10 +3201,10 @@ func (*ReadSeatMapsResponse_Error) isReadSeatMapsResponse_Result() {}
 
 // StreamError is the error of one read or command of a stream (ReadSeatMaps,
 // Commands), as the unary call would have returned it: a gRPC status code
-// (google.rpc.Code) and message, the google.rpc.ErrorInfo reason
-// (REASON_*, "" when none), and for UNAVAILABLE the gRPC address of the
-// leader to try when known (what a unary call sends in the
-// "boxoffice-leader-addr" trailer). (Named ReadError before Commands
+// (google.rpc.Code) and message, the google.rpc.ErrorInfo reason (one of
+// the reasons listed at the top of this file, "" when none) and metadata,
+// and for UNAVAILABLE the gRPC address of the leader to try when known
+// (what a unary call sends in the "boxoffice-leader-addr" trailer). (Named ReadError before Commands
 // existed; the wire format is the same.)
 type StreamError struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
