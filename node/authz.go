@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"crypto/x509"
 	"fmt"
 	"strings"
 
@@ -15,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/node/nodetls"
 )
 
 // Authorization on the gRPC port.
@@ -37,28 +37,6 @@ import (
 // and what the start and demo commands print on stderr.
 const PlaintextWarning = "PLAINTEXT: no TLS and no authorization on any port — for demos only"
 
-// Role is what a certificate's holder may do; it is the certificate's
-// Subject OrganizationalUnit.
-type Role string
-
-// The roles. RoleNode is also the only role accepted on the peer port.
-const (
-	// RoleNode is a Boxoffice node: Raft and peer RPCs on the peer port.
-	RoleNode Role = "node"
-	// RoleOperator runs the cluster: Inventory and every Cluster RPC
-	// (RemoveNode included), but not Records.
-	RoleOperator Role = "operator"
-	// RoleGateway is a checkout gateway: Inventory, Records,
-	// Cluster.Status and Cluster.Routing.
-	RoleGateway Role = "gateway"
-	// RoleReader reads: the read-only Inventory calls and
-	// Cluster.Status and Cluster.Routing.
-	RoleReader Role = "reader"
-)
-
-// Roles lists every role a certificate may carry.
-var Roles = []Role{RoleNode, RoleOperator, RoleGateway, RoleReader}
-
 // roleSet is a set of roles as bits, so a check is one AND.
 type roleSet uint8
 
@@ -72,57 +50,19 @@ const (
 	anyCertificate
 )
 
-// ParseRole returns the role named s, or an error naming the known ones.
-func ParseRole(s string) (Role, error) {
-	for _, r := range Roles {
-		if string(r) == s {
-			return r, nil
-		}
-	}
-	return "", fmt.Errorf("unknown role %q: one of %s", s, roleNames(Roles))
-}
-
-func (r Role) bit() roleSet {
+// roleBit is r's bit in a roleSet; 0 for no role or an unknown one.
+func roleBit(r nodetls.Role) roleSet {
 	switch r {
-	case RoleNode:
+	case nodetls.RoleNode:
 		return roleNodeBit
-	case RoleOperator:
+	case nodetls.RoleOperator:
 		return roleOperatorBit
-	case RoleGateway:
+	case nodetls.RoleGateway:
 		return roleGatewayBit
-	case RoleReader:
+	case nodetls.RoleReader:
 		return roleReaderBit
 	}
 	return 0
-}
-
-// Identity is who a certificate says its holder is.
-type Identity struct {
-	// Name is the Subject CommonName (a node's id for a node).
-	Name string
-	// Role is the one known role among the Subject OrganizationalUnits;
-	// empty when the certificate names none, an unknown one or several.
-	Role Role
-	// OrganizationalUnits are the certificate's, for messages about an
-	// empty Role.
-	OrganizationalUnits []string
-}
-
-// IdentityOf reads the identity of a verified certificate.
-func IdentityOf(cert *x509.Certificate) Identity {
-	id := Identity{Name: cert.Subject.CommonName, OrganizationalUnits: cert.Subject.OrganizationalUnit}
-	for _, ou := range cert.Subject.OrganizationalUnit {
-		r, err := ParseRole(ou)
-		if err != nil {
-			continue
-		}
-		if id.Role != "" && id.Role != r {
-			id.Role = "" // two roles: ambiguous, so none
-			return id
-		}
-		id.Role = r
-	}
-	return id
 }
 
 var (
@@ -179,18 +119,18 @@ func (h *Host) authorize(ctx context.Context, fullMethod string) error {
 	allowed := methodRoles[fullMethod]
 	p, ok := peer.FromContext(ctx)
 	if !ok {
-		return h.refuse(fullMethod, Identity{}, "no peer")
+		return h.refuse(fullMethod, nodetls.Identity{}, "no peer")
 	}
 	tlsInfo, ok := p.AuthInfo.(credentials.TLSInfo)
 	if !ok || len(tlsInfo.State.PeerCertificates) == 0 {
-		return h.refuse(fullMethod, Identity{}, "no verified certificate")
+		return h.refuse(fullMethod, nodetls.Identity{}, "no verified certificate")
 	}
 	leaf := tlsInfo.State.PeerCertificates[0]
 	if allowed&anyCertificate != 0 {
 		return nil
 	}
-	id := IdentityOf(leaf)
-	if allowed&id.Role.bit() != 0 {
+	id := nodetls.IdentityOf(leaf)
+	if allowed&roleBit(id.Role) != 0 {
 		return nil
 	}
 	return h.refuse(fullMethod, id, "")
@@ -198,7 +138,7 @@ func (h *Host) authorize(ctx context.Context, fullMethod string) error {
 
 // refuse counts a refusal and builds its PERMISSION_DENIED status. The
 // message names the role and the service, never a handler or library.
-func (h *Host) refuse(fullMethod string, id Identity, why string) error {
+func (h *Host) refuse(fullMethod string, id nodetls.Identity, why string) error {
 	service, method := splitMethod(fullMethod)
 	roleLabel := string(id.Role)
 	var msg string

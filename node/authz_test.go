@@ -31,6 +31,7 @@ import (
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/node/nodepb"
+	"github.com/boxoffice/boxoffice/node/nodetls"
 )
 
 func soldTicketIDs(tickets []*boxofficev1.Ticket) []string {
@@ -136,8 +137,8 @@ func permissionDenials(tc *testCluster, method, role string) float64 {
 func TestAuthorizationByRole(t *testing.T) {
 	skipIfShort(t)
 	certs := t.TempDir()
-	if err := DevCerts(certs, "server.boxoffice", []string{"n1", "n2", "n3"},
-		[]ClientCert{{"app", RoleGateway}, {"ops", RoleOperator}, {"ro", RoleReader}}, time.Hour); err != nil {
+	if err := nodetls.DevCerts(certs, "server.boxoffice", []string{"n1", "n2", "n3"},
+		[]nodetls.ClientCert{{Name: "app", Role: nodetls.RoleGateway}, {Name: "ops", Role: nodetls.RoleOperator}, {Name: "ro", Role: nodetls.RoleReader}}, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	signWithDevCA(t, certs, "norole", nil, nil)
@@ -399,10 +400,10 @@ func TestAuthorizationByRole(t *testing.T) {
 func TestPeerPortRequiresNodeRole(t *testing.T) {
 	skipIfShort(t)
 	certs := t.TempDir()
-	if err := DevCerts(certs, "server.boxoffice", []string{"n1"}, []ClientCert{{"app", RoleGateway}}, time.Hour); err != nil {
+	if err := nodetls.DevCerts(certs, "server.boxoffice", []string{"n1"}, []nodetls.ClientCert{{Name: "app", Role: nodetls.RoleGateway}}, time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	signWithDevCA(t, certs, "sly", []string{string(RoleGateway)}, []string{"server.boxoffice"})
+	signWithDevCA(t, certs, "sly", []string{string(nodetls.RoleGateway)}, []string{"server.boxoffice"})
 	signWithDevCA(t, certs, "bare", nil, []string{"server.boxoffice"})
 	tc := newMutualTLSCluster(t, 1, certs)
 	ctx := ctxT(t, 30*time.Second)
@@ -461,43 +462,9 @@ func TestMethodRolesCoverEveryMethod(t *testing.T) {
 	}
 	// And a method missing from the table is refused to every role.
 	h := &Host{cfg: Config{TLS: &TLSConfig{}}, metrics: newNodeMetrics(nil)}
-	for _, r := range Roles {
+	for _, r := range nodetls.Roles {
 		err := h.authorize(tlsPeerContext(t, r), "/boxoffice.v1.Inventory/NotInTheTable")
 		wantRoleRefused(t, string(r)+" on a method missing from the table", err)
-	}
-}
-
-// TestIdentityOf reads roles from Subject OU: one known role, or none.
-func TestIdentityOf(t *testing.T) {
-	for _, c := range []struct {
-		ous  []string
-		want Role
-	}{
-		{[]string{"gateway"}, RoleGateway},
-		{[]string{"node"}, RoleNode},
-		{[]string{"ticketing", "reader"}, RoleReader},
-		{nil, ""},
-		{[]string{"Gateway"}, ""},
-		{[]string{"gateway", "operator"}, ""},
-		{[]string{"reader", "reader"}, RoleReader},
-	} {
-		cert := &x509.Certificate{Subject: pkix.Name{CommonName: "x", OrganizationalUnit: c.ous}}
-		if got := IdentityOf(cert).Role; got != c.want {
-			t.Errorf("OU %q: role %q, want %q", c.ous, got, c.want)
-		}
-	}
-}
-
-func TestParseClientCerts(t *testing.T) {
-	got, err := ParseClientCerts("app:gateway,ops:operator,ro:reader")
-	if err != nil || len(got) != 3 || got[1] != (ClientCert{"ops", RoleOperator}) {
-		t.Fatalf("got %v, %v", got, err)
-	}
-	for _, bad := range []string{"app", "app:", "app:node", "app:admin", ":gateway"} {
-		_, err := ParseClientCerts(bad)
-		if err == nil || !mentionsAll(err.Error(), "gateway", "operator", "reader") {
-			t.Errorf("%q: error %v does not name the allowed roles", bad, err)
-		}
 	}
 }
 
@@ -530,7 +497,7 @@ func mentionsAll(s string, subs ...string) bool {
 
 // tlsPeerContext is a server-side call context from a TLS connection whose
 // client certificate has role r.
-func tlsPeerContext(t testing.TB, r Role) context.Context {
+func tlsPeerContext(t testing.TB, r nodetls.Role) context.Context {
 	t.Helper()
 	leaf := &x509.Certificate{Subject: pkix.Name{CommonName: "c", OrganizationalUnit: []string{string(r)}}}
 	return peer.NewContext(context.Background(), &peer.Peer{AuthInfo: credentials.TLSInfo{State: tls.ConnectionState{PeerCertificates: []*x509.Certificate{leaf}}}})
@@ -540,7 +507,7 @@ func tlsPeerContext(t testing.TB, r Role) context.Context {
 // certificate parsing, no allocation when the call is allowed.
 func BenchmarkAuthorize(b *testing.B) {
 	h := &Host{cfg: Config{TLS: &TLSConfig{}}, metrics: newNodeMetrics(nil)}
-	ctx := tlsPeerContext(b, RoleGateway)
+	ctx := tlsPeerContext(b, nodetls.RoleGateway)
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := h.authorize(ctx, boxofficev1.Inventory_Hold_FullMethodName); err != nil {

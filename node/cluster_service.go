@@ -258,3 +258,13 @@ func (m *replicaMemory) prune(snap *nodepb.CatalogSnapshot) {
 		}
 	}
 }
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

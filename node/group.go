@@ -27,8 +27,7 @@ type group struct {
 	transport *raft.NetworkTransport
 	layer     *streamLayer
 
-	store   *fsm.Store // data groups
-	catalog *Catalog   // meta group
+	store *fsm.Store // data groups; the meta group's state machine is Host.catalog
 
 	// Proposals of a data group: a bounded queue drained by one proposer
 	// goroutine into Raft entries, and a queue of in-flight entries whose

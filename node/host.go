@@ -77,7 +77,7 @@ type Host struct {
 	membership  *cluster.Membership
 	verifier    *memberVerifier // proves members before they are acted on (verify.go)
 	incarnation string
-	catalog     *Catalog
+	catalog     *catalogReplica
 	meta        *group
 	hub         *watchHub
 	lastSeen    replicaMemory // Status: each other replica's last answer
@@ -262,8 +262,7 @@ func Start(cfg Config) (*Host, error) {
 
 	// The meta group always runs; it is bootstrapped once enough nodes
 	// have joined (or was bootstrapped in an earlier life of this node).
-	h.catalog = newCatalog()
-	h.catalog.onApply = h.kickReconcile
+	h.catalog = newCatalogReplica(h.kickReconcile)
 	h.meta, err = h.openGroup(cluster.MetaGroupID, h.catalog, nil)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net/http"
+
+	"github.com/boxoffice/boxoffice/node/nodetls"
 )
 
 // The HTTP port serves /healthz and /readyz to anyone (load balancers and
@@ -43,8 +45,8 @@ func (h *Host) httpRequireRole(label string, allowed roleSet, next http.Handler)
 			http.Error(w, "this path needs a client certificate (role reader, operator or node)", http.StatusForbidden)
 			return
 		}
-		id := IdentityOf(r.TLS.PeerCertificates[0])
-		if id.Role.bit()&allowed == 0 {
+		id := nodetls.IdentityOf(r.TLS.PeerCertificates[0])
+		if roleBit(id.Role)&allowed == 0 {
 			role := string(id.Role)
 			if role == "" {
 				role = "unknown"

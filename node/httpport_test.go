@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/boxoffice/boxoffice/node/nodetls"
 )
 
 // TestHTTPPortRoles: with TLS the HTTP port speaks HTTPS; /healthz and
@@ -20,8 +22,8 @@ func TestHTTPPortRoles(t *testing.T) {
 		t.Skip("starts a cluster")
 	}
 	certs := t.TempDir()
-	if err := DevCerts(certs, "server.boxoffice", []string{"n1"},
-		[]ClientCert{{"gw", RoleGateway}, {"ops", RoleOperator}, {"ro", RoleReader}}, time.Hour); err != nil {
+	if err := nodetls.DevCerts(certs, "server.boxoffice", []string{"n1"},
+		[]nodetls.ClientCert{{Name: "gw", Role: nodetls.RoleGateway}, {Name: "ops", Role: nodetls.RoleOperator}, {Name: "ro", Role: nodetls.RoleReader}}, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	tc := newTestCluster(t, 1, func(i int, c *Config) {

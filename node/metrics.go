@@ -7,6 +7,8 @@ import (
 	"github.com/hashicorp/raft"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/boxoffice/boxoffice/node/catalog"
 )
 
 // nodeMetrics are one node's Prometheus metrics, registered on the node's
@@ -233,14 +235,11 @@ func (c *fillCollector) Collect(ch chan<- prometheus.Metric) {
 		events, seats := h.catalog.Live()
 		gauge(eventsLiveDesc, float64(events))
 		gauge(seatsLiveDesc, float64(seats))
-		h.catalog.mu.RLock()
-		dedup := len(h.catalog.order)
-		h.catalog.mu.RUnlock()
-		gauge(catalogDedupDesc, float64(dedup))
+		gauge(catalogDedupDesc, float64(h.catalog.DedupEntries()))
 	}
 	gauge(eventsMaxDesc, float64(h.cfg.EventsMax))
 	gauge(seatsMaxDesc, float64(h.cfg.SeatsMax))
-	gauge(catalogDedupMaxDesc, catalogDedupMax)
+	gauge(catalogDedupMaxDesc, catalog.DedupEntriesMax)
 	gauge(watchStreamsDesc, float64(h.hub.count()))
 	for _, g := range h.groupList() {
 		if g.store == nil {

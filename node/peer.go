@@ -100,7 +100,7 @@ func (p *peerService) ReadCatalog(ctx context.Context, req *nodepb.ReadCatalogRe
 		return nil, toStatus(ctx, err)
 	}
 	if req.GetEventId() != "" {
-		return &nodepb.ReadCatalogResponse{Catalog: h.catalog.exportEvent(req.GetEventId())}, nil
+		return &nodepb.ReadCatalogResponse{Catalog: h.catalog.ExportEvent(req.GetEventId())}, nil
 	}
 	return &nodepb.ReadCatalogResponse{Catalog: h.catalog.Export()}, nil
 }

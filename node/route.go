@@ -180,7 +180,7 @@ func (h *Host) readCatalogEvent(ctx context.Context, id string) (*nodepb.EventRe
 			if err := g.linearizable(ctx); err != nil {
 				return nil, err
 			}
-			return h.catalog.exportEvent(id), nil
+			return h.catalog.ExportEvent(id), nil
 		},
 		func(ctx context.Context, peer nodepb.PeerClient) (*nodepb.CatalogSnapshot, bool, string, error) {
 			resp, err := peer.ReadCatalog(ctx, &nodepb.ReadCatalogRequest{EventId: id})

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/node/nodetls"
 )
 
 const watchMethod = "/boxoffice.v1.Inventory/Watch"
@@ -159,7 +160,7 @@ func TestFiveThousandWatchStreamsOnOneConnection(t *testing.T) {
 func TestStreamCapIsPerIdentityAcrossConnections(t *testing.T) {
 	skipIfShort(t)
 	certs := t.TempDir()
-	if err := DevCerts(certs, "server.boxoffice", []string{"n1"}, []ClientCert{{"app", RoleGateway}, {"ops", RoleReader}}, time.Hour); err != nil {
+	if err := nodetls.DevCerts(certs, "server.boxoffice", []string{"n1"}, []nodetls.ClientCert{{Name: "app", Role: nodetls.RoleGateway}, {Name: "ops", Role: nodetls.RoleReader}}, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	tc := newTestCluster(t, 1, func(i int, c *Config) {

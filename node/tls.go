@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"slices"
+
+	"github.com/boxoffice/boxoffice/node/nodetls"
 )
 
 // load reads the PEM files and builds the server and client tls.Configs.
@@ -38,9 +40,9 @@ func (t *TLSConfig) load() error {
 		return fmt.Errorf("config: TLS.CertFile = %q: certificate does not name %q among its DNS names %v; other nodes would refuse it",
 			t.CertFile, t.ServerName, leaf.DNSNames)
 	}
-	if role := IdentityOf(leaf).Role; role != RoleNode {
+	if role := nodetls.IdentityOf(leaf).Role; role != nodetls.RoleNode {
 		return fmt.Errorf("config: TLS.CertFile = %q: certificate's role (Subject OU %q) is not %q; other nodes would refuse it",
-			t.CertFile, leaf.Subject.OrganizationalUnit, RoleNode)
+			t.CertFile, leaf.Subject.OrganizationalUnit, nodetls.RoleNode)
 	}
 	t.server = &tls.Config{
 		MinVersion:   tls.VersionTLS12,
@@ -73,8 +75,8 @@ func (t *TLSConfig) peerServerTLS() *tls.Config {
 		if err := cs.PeerCertificates[0].VerifyHostname(name); err != nil {
 			return fmt.Errorf("%w: %v", errNotServerCert, err)
 		}
-		if id := IdentityOf(cs.PeerCertificates[0]); id.Role != RoleNode {
-			return fmt.Errorf("%w: certificate %q has role %q, not %q", errNotServerCert, id.Name, id.Role, RoleNode)
+		if id := nodetls.IdentityOf(cs.PeerCertificates[0]); id.Role != nodetls.RoleNode {
+			return fmt.Errorf("%w: certificate %q has role %q, not %q", errNotServerCert, id.Name, id.Role, nodetls.RoleNode)
 		}
 		return nil
 	}

@@ -15,6 +15,7 @@ import (
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/node/nodepb"
+	"github.com/boxoffice/boxoffice/node/nodetls"
 )
 
 func loadClientTLS(t *testing.T, dir, name string) *tls.Config {
@@ -40,11 +41,11 @@ func loadClientTLS(t *testing.T, dir, name string) *tls.Config {
 func TestMutualTLS(t *testing.T) {
 	skipIfShort(t)
 	certs := t.TempDir()
-	if err := DevCerts(certs, "server.boxoffice", []string{"n1", "n2", "n3"}, []ClientCert{{"app", RoleGateway}}, time.Hour); err != nil {
+	if err := nodetls.DevCerts(certs, "server.boxoffice", []string{"n1", "n2", "n3"}, []nodetls.ClientCert{{Name: "app", Role: nodetls.RoleGateway}}, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	other := t.TempDir()
-	if err := DevCerts(other, "server.boxoffice", []string{"rogue"}, nil, time.Hour); err != nil {
+	if err := nodetls.DevCerts(other, "server.boxoffice", []string{"rogue"}, nil, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	gossipKeys := writeGossipKeys(t, filepath.Join(certs, "gossip.key"), gossipKey(1))

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/boxoffice/boxoffice/node"
+	"github.com/boxoffice/boxoffice/node/nodetls"
 )
 
 func runCerts(args []string, stdout, stderr io.Writer) error {
@@ -30,15 +30,15 @@ func runCerts(args []string, stdout, stderr io.Writer) error {
 		}
 		return strings.Split(s, ",")
 	}
-	clientCerts, err := node.ParseClientCerts(*clients)
+	clientCerts, err := nodetls.ParseClientCerts(*clients)
 	if err != nil {
 		return fmt.Errorf("--clients: %w", err)
 	}
-	if err := node.DevCerts(*dir, *serverName, split(*nodes), clientCerts, *valid); err != nil {
+	if err := nodetls.DevCerts(*dir, *serverName, split(*nodes), clientCerts, *valid); err != nil {
 		return err
 	}
 	if *https != "" {
-		if err := node.DevHTTPSCert(*dir, "https", split(*https), *valid); err != nil {
+		if err := nodetls.DevHTTPSCert(*dir, "https", split(*https), *valid); err != nil {
 			return fmt.Errorf("--https: %w", err)
 		}
 		fmt.Fprintf(stdout, "wrote https.pem for %s\n", *https)

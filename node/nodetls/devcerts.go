@@ -1,4 +1,4 @@
-package node
+package nodetls
 
 import (
 	"crypto/ecdsa"

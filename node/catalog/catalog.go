@@ -1,4 +1,4 @@
-package node
+package catalog
 
 import (
 	"bytes"
@@ -18,8 +18,10 @@ import (
 	"github.com/boxoffice/boxoffice/node/nodepb"
 )
 
-// catalogDedupMax bounds the remembered request ids of catalog commands.
-const catalogDedupMax = 100_000
+// DedupEntriesMax bounds the remembered request ids of catalog commands:
+// past it the oldest are forgotten, and a retry older than that applies
+// again.
+const DedupEntriesMax = 100_000
 
 // Catalog is the state machine of the meta group: nodes, data groups and
 // their replicas, and events with the group that owns each shard. Like the
@@ -35,31 +37,34 @@ type Catalog struct {
 	dedup   map[string]*nodepb.DedupEntry
 	order   []string // dedup insertion order, for FIFO eviction
 
-	// onApply is called after every applied command (outside the lock).
+	// onApply is called after every applied command and restore (outside
+	// the lock).
 	onApply func()
 	// changed is closed (and replaced) whenever the catalog changes.
 	changed chan struct{}
 }
 
-func newCatalog() *Catalog {
-	c := &Catalog{changed: make(chan struct{})}
+// New returns an empty catalog. onApply, if not nil, is called after every
+// applied command and every restore, outside the catalog's lock.
+func New(onApply func()) *Catalog {
+	c := &Catalog{changed: make(chan struct{}), onApply: onApply}
 	c.reset()
 	return c
 }
 
-// notifyLocked wakes the callers of waitEvent; c.mu is held for writing.
+// notifyLocked wakes the callers of WaitEvent; c.mu is held for writing.
 func (c *Catalog) notifyLocked() {
 	close(c.changed)
 	c.changed = make(chan struct{})
 }
 
-// waitEvent waits up to d (or until ctx ends) for this replica to hold
+// WaitEvent waits up to d (or until ctx ends) for this replica to hold
 // event id in a state accepted by ok, and returns the event as last seen
 // (nil if unknown). A node that has just been asked about an event created
 // a moment ago usually has it a few milliseconds later, when its replica
 // of the meta group learns the commit; waiting for that is cheaper than
 // asking the meta leader.
-func (c *Catalog) waitEvent(ctx context.Context, id string, d time.Duration, ok func(*nodepb.EventRecord) bool) *nodepb.EventRecord {
+func (c *Catalog) WaitEvent(ctx context.Context, id string, d time.Duration, ok func(*nodepb.EventRecord) bool) *nodepb.EventRecord {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	for {
@@ -126,7 +131,7 @@ func (c *Catalog) apply(index uint64, cmd *nodepb.CatalogCommand) *nodepb.Catalo
 		c.dedup[cmd.RequestId] = &nodepb.DedupEntry{RequestId: cmd.RequestId, AppliedAtUnixMs: cmd.NowUnixMs, Result: res,
 			RequestFingerprint: cmd.RequestFingerprint}
 		c.order = append(c.order, cmd.RequestId)
-		for len(c.order) > catalogDedupMax {
+		for len(c.order) > DedupEntriesMax {
 			delete(c.dedup, c.order[0])
 			c.order = c.order[1:]
 		}
@@ -150,7 +155,7 @@ func shallowCopy[M proto.Message](m M) M {
 	return out.Interface().(M)
 }
 
-func catalogRefusal(code nodepb.CatalogCode, format string, args ...any) *nodepb.CatalogResult {
+func refusal(code nodepb.CatalogCode, format string, args ...any) *nodepb.CatalogResult {
 	return &nodepb.CatalogResult{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
@@ -160,10 +165,10 @@ func (c *Catalog) execute(cmd *nodepb.CatalogCommand) *nodepb.CatalogResult {
 	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_REGISTER_NODE:
 		n := cmd.GetRegisterNode()
 		if n == nil || n.NodeId == "" {
-			return catalogRefusal(nodepb.CatalogCode_CATALOG_CODE_INVALID, "register node: node id required")
+			return refusal(nodepb.CatalogCode_CATALOG_CODE_INVALID, "register node: node id required")
 		}
 		if tomb := c.removed[n.NodeId]; tomb != nil && tomb.Incarnation == n.Incarnation {
-			return catalogRefusal(nodepb.CatalogCode_CATALOG_CODE_INVALID,
+			return refusal(nodepb.CatalogCode_CATALOG_CODE_INVALID,
 				"node %q incarnation %q was removed; wipe its data dir to add it back", n.NodeId, n.Incarnation)
 		}
 		delete(c.removed, n.NodeId)
@@ -186,7 +191,7 @@ func (c *Catalog) execute(cmd *nodepb.CatalogCommand) *nodepb.CatalogResult {
 	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_CREATE_EVENT:
 		e := cmd.GetCreateEvent()
 		if e == nil || e.EventId == "" {
-			return catalogRefusal(nodepb.CatalogCode_CATALOG_CODE_INVALID, "create event: event id required")
+			return refusal(nodepb.CatalogCode_CATALOG_CODE_INVALID, "create event: event id required")
 		}
 		if old, exists := c.events[e.EventId]; exists {
 			return &nodepb.CatalogResult{Code: nodepb.CatalogCode_CATALOG_CODE_ALREADY_EXISTS,
@@ -197,7 +202,7 @@ func (c *Catalog) execute(cmd *nodepb.CatalogCommand) *nodepb.CatalogResult {
 		}
 		for _, s := range e.Shards {
 			if _, exists := c.groups[s.GroupId]; !exists {
-				return catalogRefusal(nodepb.CatalogCode_CATALOG_CODE_INVALID, "create event: shard %d placed on unknown group %q", s.Shard, s.GroupId)
+				return refusal(nodepb.CatalogCode_CATALOG_CODE_INVALID, "create event: shard %d placed on unknown group %q", s.Shard, s.GroupId)
 			}
 		}
 		rec := e // decoded from this entry by Apply: nothing else holds it
@@ -210,21 +215,21 @@ func (c *Catalog) execute(cmd *nodepb.CatalogCommand) *nodepb.CatalogResult {
 		s := cmd.GetSetEventStatus()
 		e, exists := c.events[s.GetEventId()]
 		if !exists {
-			return catalogRefusal(nodepb.CatalogCode_CATALOG_CODE_NOT_FOUND, "event %q not found", s.GetEventId())
+			return refusal(nodepb.CatalogCode_CATALOG_CODE_NOT_FOUND, "event %q not found", s.GetEventId())
 		}
 		return c.setEventStatusLocked(e, s.Status)
 	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_SET_REPLICAS:
 		s := cmd.GetSetReplicas()
 		g, exists := c.groups[s.GetGroupId()]
 		if !exists {
-			return catalogRefusal(nodepb.CatalogCode_CATALOG_CODE_NOT_FOUND, "group %q not found", s.GetGroupId())
+			return refusal(nodepb.CatalogCode_CATALOG_CODE_NOT_FOUND, "group %q not found", s.GetGroupId())
 		}
 		g.Replicas = slices.Clone(s.Replicas)
 		return ok
 	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_REMOVE_NODE:
 		id := cmd.GetRemoveNode().GetNodeId()
 		if _, exists := c.nodes[id]; !exists {
-			return catalogRefusal(nodepb.CatalogCode_CATALOG_CODE_NOT_FOUND, "node %q is not registered", id)
+			return refusal(nodepb.CatalogCode_CATALOG_CODE_NOT_FOUND, "node %q is not registered", id)
 		}
 		c.removed[id] = proto.Clone(c.nodes[id]).(*nodepb.NodeRecord)
 		delete(c.nodes, id)
@@ -325,9 +330,9 @@ func (c *Catalog) Export() *nodepb.CatalogSnapshot {
 	return c.exportLocked()
 }
 
-// exportEvent returns a catalog snapshot that holds only the event id (no
+// ExportEvent returns a catalog snapshot that holds only the event id (no
 // event when it is unknown), at this replica's applied index.
-func (c *Catalog) exportEvent(id string) *nodepb.CatalogSnapshot {
+func (c *Catalog) ExportEvent(id string) *nodepb.CatalogSnapshot {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	snap := &nodepb.CatalogSnapshot{AppliedIndex: c.applied}
@@ -381,6 +386,14 @@ func (c *Catalog) Node(id string) *nodepb.NodeRecord {
 		return proto.Clone(n).(*nodepb.NodeRecord)
 	}
 	return nil
+}
+
+// DedupEntries returns how many request ids the catalog remembers (at
+// most DedupEntriesMax).
+func (c *Catalog) DedupEntries() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.order)
 }
 
 type catalogSnapshot struct{ state *nodepb.CatalogSnapshot }

@@ -1,0 +1,84 @@
+// Package node is the Boxoffice server process. A Host wires together the
+// pieces of one node: the gRPC services on the client port (Inventory,
+// Cluster, Records), the catalog (the meta group's state machine, package
+// catalog), the Raft groups this node replicates and the proposer of each,
+// routing of each request to the leader of its group (forwarding over the
+// peer port when this node does not lead it), gossip membership and the
+// reconciliation that makes Raft configurations follow the catalog, and
+// the HTTP port (/healthz, /readyz, /metrics, /debug/pprof).
+//
+// A node must never decide a business rule: whether a seat can be held,
+// sold or released is the state machine's (package fsm), and the node only
+// stamps the time and ids into a command, proposes it and carries the
+// result back. It must never implement the multi-shard hold, sell and
+// release protocol either: that belongs in package node/crossshard.
+// Forwarding is one hop, so requests never loop (route.go).
+//
+// # Files by responsibility
+//
+// The host that wires everything:
+//   - host.go: Host, New, Close; the join, reconcile, sweep (hold expiry
+//     as a replicated command) and rebalance loops; bootstrap of the meta
+//     group.
+//   - config.go: Config (per process) and GroupConfig (per group), with
+//     their defaults and Validate.
+//   - metrics.go, raftsink.go, raftlog.go: the node's Prometheus registry,
+//     raft's metrics and log lines routed into it and into slog.
+//   - datadir.go, sealedsnapshots.go: the data directory and encryption at
+//     rest of snapshots (the log is node/logstore).
+//
+// Groups and the proposer:
+//   - group.go: one Raft group on this node; a data group's bounded
+//     proposal queue, the proposer that batches it into entries, and the
+//     goroutine that waits for their results.
+//   - catalogreplica.go: the node's handle on its catalog replica.
+//
+// Routing and forwarding:
+//   - route.go: propose locally when leading, else forward to the leader
+//     (one hop, retried on leader changes).
+//   - peer.go: the peer RPCs that answer forwarded requests; it never
+//     forwards again.
+//   - transport.go: the one peer port that carries every group's Raft
+//     traffic and the peer RPCs.
+//   - support.go: connections to peers and per-call metrics.
+//
+// Membership:
+//   - membership.go: Raft configurations follow the catalog (add, remove,
+//     repair replicas), and the Cluster service's RemoveNode.
+//   - gossipkeys.go, verify.go: gossip encryption, and proof of a member's
+//     identity before anything it says is acted on.
+//
+// The client API:
+//   - inventory.go: the Inventory service (events, seat maps, holds,
+//     sales); archive.go: DeleteEvent.
+//   - commandstream.go, seatstream.go, streams.go: the Commands and
+//     ReadSeatMaps streams over the same paths as the unary calls.
+//   - seatview.go: the cache of compact seat-map views.
+//   - watchhub.go: the fan-out of applied seat changes to Watch streams.
+//   - records.go: the Records key-value service over the data groups.
+//   - cluster_service.go: the Cluster service's Status and Routing.
+//   - convert.go: conversions between the API, the catalog and fsm.
+//   - errors.go: the node's errors and the one mapping to gRPC statuses.
+//
+// Security of the ports:
+//   - authz.go: which role may call which method (methodRoles).
+//   - tls.go: the TLS configuration of the client and peer ports.
+//   - httpport.go: the HTTP port and its role checks.
+//   - streamlimit.go: the cap on streams per client identity.
+//
+// # Subpackages
+//
+//   - catalog: the meta group's state machine.
+//   - nodetls: the certificate convention (who a certificate names and
+//     its role) and the development PKI.
+//   - logstore: raft's log and stable store for every group in one bbolt
+//     file.
+//   - nodepb: the catalog's commands and the peer RPCs.
+//
+// Left in node although self-contained, because their users are files
+// other changes own: watchhub.go (inventory.go calls its unexported
+// methods) and streamlimit.go (it refuses with the node's errors and
+// toStatus from errors.go). The groups, the proposer and routing are
+// methods of Host and read its fields; they leave node when Host is split
+// into the parts they need.
+package node
