@@ -6,7 +6,7 @@ JEPSEN_SEED ?= 7
 
 PROTO_FILES := fsm/fsmpb/fsm.proto api/boxoffice/v1/boxoffice.proto node/nodepb/node.proto
 
-.PHONY: help run test test-short proto build vet fmt bench jepsen jepsen-long jepsen-mutants clean lint-openapi
+.PHONY: help run test test-short proto build vet fmt bench jepsen jepsen-long jepsen-mutants clean lint-openapi fork-check
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -17,10 +17,15 @@ build: ## build bin/boxoffice
 run: ## run the embedded demo: 3 nodes in one process with a demo arena
 	$(GO) run ./cmd/boxoffice demo
 
-test: lint-openapi ## the whole test suite (what CI runs)
+test: lint-openapi fork-check ## the whole test suite (what CI runs)
 	$(GO) vet ./...
 	$(GO) test -race -timeout 20m ./...
 	cd third_party/hashicorp-raft && $(GO) test -race -run 'TestParallelLeaderWrite|TestPipelineDecode|TestVerifyCounts|TestLeadershipTransferEndsWhenStopped|TestNotifyCommit|TestShutdownAnswersQueuedApplies|TestFileSnapshotStoreWritesPrivateFiles' .
+
+# The raft fork is upstream v1.7.3 plus the patch series FORK.md lists;
+# this fails if the tree and the series disagree (needs the module proxy).
+fork-check: ## check third_party/hashicorp-raft is upstream raft plus its patches/
+	GO=$(GO) sh third_party/hashicorp-raft/patches/check.sh
 
 # Spectral lints the gateway's OpenAPI document (written by the checkout
 # test that checks every operation is described) with the spectral:oas
