@@ -27,7 +27,7 @@ func counterSum(t testing.TB, h *Host, name string) float64 {
 
 // clusterCounterSum is counterSum over every running host of tc, waiting
 // up to wait for it to reach at least want.
-func clusterCounterSum(t testing.TB, tc *testCluster, name string, want float64, wait time.Duration) float64 {
+func clusterCounterSum(t testing.TB, tc *TestCluster, name string, want float64, wait time.Duration) float64 {
 	t.Helper()
 	deadline := time.Now().Add(wait)
 	for {

@@ -19,18 +19,18 @@ import (
 // than its timeout plus the lease.
 func TestStreamCommandWithoutQuorumEnds(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3)
-	if _, err := tc.inv(0).CreateEvent(ctxT(t, 30*time.Second), &boxofficev1.CreateEventRequest{
+	tc := NewTestCluster(t, 3)
+	if _, err := tc.Inventory(0).CreateEvent(ctxT(t, 30*time.Second), &boxofficev1.CreateEventRequest{
 		RequestId: "create-quorum", EventId: "quorum", Name: "quorum", Venue: onSaleVenueForTest()}); err != nil {
 		t.Fatal(err)
 	}
-	leader := tc.leaderOf(tc.eventRecord(0, "quorum").Shards[0].GroupId)
+	leader := tc.Leader(tc.eventRecord(0, "quorum").Shards[0].GroupId)
 	for i := range tc.hosts {
 		if i != leader {
-			tc.stop(i, true)
+			tc.Kill(i)
 		}
 	}
-	stream, err := tc.inv(leader).Commands(ctxT(t, 30*time.Second))
+	stream, err := tc.Inventory(leader).Commands(ctxT(t, 30*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
