@@ -19,6 +19,7 @@ import (
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/cluster/client"
 	"github.com/boxoffice/boxoffice/internal/testport"
 )
 
@@ -145,6 +146,20 @@ func (tc *TestCluster) Inventory(i int) boxofficev1.InventoryClient {
 // ClusterClient returns a Cluster client of node i.
 func (tc *TestCluster) ClusterClient(i int) boxofficev1.ClusterClient {
 	return boxofficev1.NewClusterClient(tc.conns[i])
+}
+
+// Client dials the running nodes with the Go client (plaintext); it is
+// closed when the test ends.
+func (tc *TestCluster) Client() *client.Client {
+	tc.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testReadyTimeout)
+	defer cancel()
+	c, err := client.Dial(ctx, client.Config{Addrs: tc.Addrs()})
+	if err != nil {
+		tc.t.Fatalf("client of the test cluster: %v", err)
+	}
+	tc.t.Cleanup(func() { _ = c.Close() })
+	return c
 }
 
 // Addrs returns the gRPC addresses of the running nodes.
