@@ -130,7 +130,7 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond)
+	time.Sleep(50 * time.Millisecond) // lets the 1ms TTL pass; the hold itself is acknowledged
 	before := seatStates(t, tc, 0, "ev1")
 
 	badVenue := cluster.OnSaleVenue(1, 1, 1)
@@ -286,15 +286,17 @@ func TestFailoverKeepsAcknowledgedSales(t *testing.T) {
 	var ops, failures atomic.Int64
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
-	stopTraffic := make(chan struct{})
+	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	stopTraffic := sync.OnceFunc(func() { close(stop); wg.Wait() })
+	defer stopTraffic() // also when a wait below fails the test
 	for c := range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for n := 0; ; n++ {
 				select {
-				case <-stopTraffic:
+				case <-stop:
 					return
 				default:
 				}
@@ -323,27 +325,19 @@ func TestFailoverKeepsAcknowledgedSales(t *testing.T) {
 				ops.Add(1)
 				if c := status.Code(err); c == codes.Unavailable || c == codes.DeadlineExceeded || c == codes.Internal {
 					failures.Add(1)
-					time.Sleep(20 * time.Millisecond)
+					time.Sleep(20 * time.Millisecond) // a client's back-off before its next operation
 				}
 			}
 		}()
 	}
-	time.Sleep(time.Second)
+	WaitFor(t, 10*time.Second, "traffic to flow before the kill", func() bool { return ops.Load()-failures.Load() > 20 })
 	before := ops.Load()
 	tc.Kill(victim)
 	killedAt := time.Now()
 	// Operations must resume within a few seconds of the kill.
-	resumed := false
 	base := ops.Load() - failures.Load()
-	for time.Since(killedAt) < 10*time.Second {
-		time.Sleep(100 * time.Millisecond)
-		if ops.Load()-failures.Load() > base+20 {
-			resumed = true
-			break
-		}
-	}
-	close(stopTraffic)
-	wg.Wait()
+	resumed := waitUntil(10*time.Second, func() bool { return ops.Load()-failures.Load() > base+20 })
+	stopTraffic()
 	if !resumed {
 		t.Fatalf("operations did not resume within 10s after killing node %d", victim+1)
 	}
@@ -408,20 +402,14 @@ func TestRestartFromDiskAndSnapshotInstall(t *testing.T) {
 		}
 	}
 	// Wait for a snapshot that truncated the log on the leaders.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		truncated := true
+	WaitFor(t, 20*time.Second, "a snapshot on every data group of n1", func() bool {
 		for _, g := range tc.hosts[0].groupList() {
-			first, _ := g.raft.Stats()["last_snapshot_index"]
-			if g.store != nil && first == "0" {
-				truncated = false
+			if g.store != nil && g.raft.Stats()["last_snapshot_index"] == "0" {
+				return false
 			}
 		}
-		if truncated || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return true
+	})
 	want := seatStates(t, tc, 0, "ev1")
 	tc.Start(2)
 	tc.WaitReady()
@@ -479,11 +467,7 @@ func TestIdempotentRetryAcrossLeaderChange(t *testing.T) {
 	if err := g.raft.LeadershipTransfer().Error(); err != nil {
 		t.Fatal(err)
 	}
-	newLeader := tc.Leader(groupID)
-	for newLeader == leader {
-		time.Sleep(20 * time.Millisecond)
-		newLeader = tc.Leader(groupID)
-	}
+	newLeader := tc.leaderOtherThan(groupID, leader)
 	// The same request, sent again to another node after the leader moved.
 	again, err := tc.Inventory(newLeader).Hold(ctx, req)
 	if err != nil {
@@ -614,7 +598,7 @@ func TestClusterStatusAndMetrics(t *testing.T) {
 	// A replica applies its group's first entries shortly after the
 	// leader does; on a loaded machine that can take a moment.
 	var problem string
-	for deadline := time.Now().Add(20 * time.Second); ; {
+	waitUntil(20*time.Second, func() bool {
 		st, err := tc.ClusterClient(1).Status(ctxT(t, 10*time.Second), &boxofficev1.StatusRequest{})
 		if err != nil {
 			t.Fatal(err)
@@ -638,11 +622,8 @@ func TestClusterStatusAndMetrics(t *testing.T) {
 				}
 			}
 		}
-		if problem == "" || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return problem == ""
+	})
 	if problem != "" {
 		t.Fatal(problem)
 	}
@@ -850,10 +831,7 @@ func TestReadyMeansLeadersPlaced(t *testing.T) {
 		}
 		return wrong
 	}
-	deadline := time.Now().Add(500 * time.Millisecond)
-	for len(misplaced()) > 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitUntil(500*time.Millisecond, func() bool { return len(misplaced()) == 0 })
 	if wrong := misplaced(); len(wrong) > 0 {
 		t.Fatalf("every node is ready, yet leaders are not on their preferred nodes: %v", wrong)
 	}

@@ -281,11 +281,7 @@ func TestCommandsStream(t *testing.T) {
 		t.Fatalf("the repeated hold's answer differs: %v vs %v", held[0].GetHold(), again)
 	}
 
-	deadline := time.Now().Add(10 * time.Second)
-	for gaugeValue(t, gauge) != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%v Commands streams still counted open on node 2 after they ended", gaugeValue(t, gauge))
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !waitUntil(10*time.Second, func() bool { return gaugeValue(t, gauge) == 0 }) {
+		t.Fatalf("%v Commands streams still counted open on node 2 after they ended", gaugeValue(t, gauge))
 	}
 }

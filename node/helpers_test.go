@@ -68,6 +68,23 @@ func (tc *TestCluster) replicasEqual() {
 	}
 }
 
+// leaderOtherThan waits until a node other than old leads group groupID
+// (after a leadership transfer) and returns it.
+func (tc *TestCluster) leaderOtherThan(groupID string, old int) int {
+	tc.t.Helper()
+	leader := -1
+	WaitFor(tc.t, 20*time.Second, fmt.Sprintf("a leader of group %s other than n%d", groupID, old+1), func() bool {
+		for i := range tc.hosts {
+			if i != old && tc.IsLeader(i, groupID) {
+				leader = i
+				return true
+			}
+		}
+		return false
+	})
+	return leader
+}
+
 // eventRecord waits until node i's catalog replica knows the event as ready.
 func (tc *TestCluster) eventRecord(i int, id string) *nodepb.EventRecord {
 	tc.t.Helper()

@@ -72,7 +72,7 @@ func TestRemoveNodeWhileAnotherIsDownKeepsGroupsWritable(t *testing.T) {
 				if err == nil || time.Now().After(deadline) {
 					break
 				}
-				time.Sleep(100 * time.Millisecond)
+				time.Sleep(100 * time.Millisecond) // the client's back-off between retries of its hold
 			}
 			if err != nil {
 				return fmt.Errorf("hold in %s: %w", section, err)
@@ -151,7 +151,8 @@ func TestNodeRejoinsThroughRestartedFirstNode(t *testing.T) {
 		return !tc.hosts[1].membership.Alive("n1") && !tc.hosts[2].membership.Alive("n1")
 	})
 	// memberlist gossips to a dead node for 15s (its local config), which
-	// could carry n1 back by chance; wait that out.
+	// could carry n1 back by chance; let that time pass (no state of the
+	// cluster says when it has), so that only the rejoin under test can.
 	time.Sleep(16 * time.Second)
 	tc.Start(0)
 	tc.WaitReady()

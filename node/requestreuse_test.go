@@ -52,11 +52,7 @@ func TestRequestIDReusedAcrossLeaderChange(t *testing.T) {
 	if err := tc.hosts[leader].group(groupID).raft.LeadershipTransfer().Error(); err != nil {
 		t.Fatal(err)
 	}
-	newLeader := tc.Leader(groupID)
-	for newLeader == leader {
-		time.Sleep(20 * time.Millisecond)
-		newLeader = tc.Leader(groupID)
-	}
+	newLeader := tc.leaderOtherThan(groupID, leader)
 	before := seatStates(t, tc, newLeader, "ev1")
 
 	reused := []struct {

@@ -60,10 +60,11 @@ func rogueWithPorts(t *testing.T, name, id string, keys ...[]byte) (list *member
 }
 
 // holdsFor checks cond every 100ms for d (reconcile passes run every
-// second and on every gossip change) and fails at the first false.
+// second and on every gossip change) and fails at the first false. It
+// asserts that nothing changes for a while, so it runs the whole of d.
 func holdsFor(t *testing.T, d time.Duration, what string, cond func() string) {
 	t.Helper()
-	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) { // the check's interval
 		if bad := cond(); bad != "" {
 			t.Fatalf("%s: %s", what, bad)
 		}
@@ -86,18 +87,17 @@ func proofsRefused(tc *TestCluster) float64 {
 // group (a meta group without a leader registers nobody, proven or not).
 func waitRefused(t *testing.T, tc *TestCluster, before float64, what string) {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); proofsRefused(tc) <= before; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			var leaders []string
-			for _, h := range tc.hosts {
-				if h != nil {
-					_, leader := h.meta.leader()
-					leaders = append(leaders, fmt.Sprintf("%s: meta leader %q, refused %v", h.NodeID(), leader, counterValue(h.verifier.refused)))
-				}
-			}
-			t.Fatalf("timed out after 30s waiting for: %s (%v)", what, leaders)
+	if waitUntil(30*time.Second, func() bool { return proofsRefused(tc) > before }) {
+		return
+	}
+	var leaders []string
+	for _, h := range tc.hosts {
+		if h != nil {
+			_, leader := h.meta.leader()
+			leaders = append(leaders, fmt.Sprintf("%s: meta leader %q, refused %v", h.NodeID(), leader, counterValue(h.verifier.refused)))
 		}
 	}
+	t.Fatalf("timed out after 30s waiting for: %s (%v)", what, leaders)
 }
 
 // inAnyConfiguration names the groups, meta included, whose Raft
@@ -279,10 +279,7 @@ func TestRogueGossipMembersOnATLSCluster(t *testing.T) {
 			if _, err := list.Join([]string{tc.configs[1].GossipAddr}); err != nil {
 				t.Fatalf("the rogue has the key: memberlist lets it in: %v", err)
 			}
-			for deadline := time.Now().Add(15 * time.Second); !delivered(peer) && time.Now().Before(deadline); {
-				time.Sleep(50 * time.Millisecond)
-			}
-			if delivered(peer) {
+			if waitUntil(15*time.Second, func() bool { return delivered(peer) }) {
 				break // n2's and n3's gossip say n1 is at the rogue's ports
 			}
 			if attempt == 3 {

@@ -247,7 +247,7 @@ func TestReadSeatMaps(t *testing.T) {
 		})
 		for range 200 { // and stays there
 			maxSeen = max(maxSeen, gaugeValue(t, h.metrics.readStreamsInFlight))
-			time.Sleep(time.Millisecond)
+			time.Sleep(time.Millisecond) // samples the gauge for 200ms: the bound must hold all along
 		}
 		if maxSeen != seatStreamInFlightMax {
 			t.Fatalf("a stream nobody reads held up to %v reads, want exactly the bound %d", maxSeen, seatStreamInFlightMax)

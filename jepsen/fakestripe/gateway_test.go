@@ -154,7 +154,7 @@ func (sh *shop) waitOrder(token, orderID, want string) map[string]any {
 		if last["state"] == want {
 			return last
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // poll interval
 	}
 	sh.t.Fatalf("order %s never reached %s: %v", orderID, want, last)
 	return nil
@@ -427,7 +427,7 @@ func TestMoneyUnderMixedFaults(t *testing.T) {
 						order = m
 						break
 					}
-					time.Sleep(50 * time.Millisecond)
+					time.Sleep(50 * time.Millisecond) // the fan's back-off before retrying the order
 				}
 				if order == nil {
 					t.Errorf("order %s never created", key)
