@@ -13,8 +13,6 @@ import (
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/checkout"
 	"github.com/boxoffice/boxoffice/checkout/memstore"
-	"github.com/boxoffice/boxoffice/cluster/client"
-	"github.com/boxoffice/boxoffice/internal/testport"
 	"github.com/boxoffice/boxoffice/node"
 )
 
@@ -127,7 +125,7 @@ func TestRunGatewayInProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a node; skipped with -short")
 	}
-	inv := startOneNode(t)
+	inv := node.NewTestCluster(t, 1).Client()
 	_, key, _ := ed25519.GenerateKey(nil)
 	g, err := checkout.New(checkout.Config{Inventory: inv, Store: memstore.New(), Payments: checkout.NewFakePayments("whsec_bench"),
 		JWTSecret: []byte("0123456789abcdef0123456789abcdef-bench"), TicketKey: key, DemoMode: true, Logger: slog.New(slog.DiscardHandler),
@@ -158,32 +156,4 @@ func TestRunGatewayInProcess(t *testing.T) {
 	if res.RoundTrips == nil || res.RoundTrips.GatewayRequests["POST /v1/orders"] == 0 {
 		t.Errorf("round trips: %+v", res.RoundTrips)
 	}
-}
-
-// startOneNode starts a one-node cluster on loopback and returns a client
-// of it; both stop when the test ends.
-func startOneNode(t *testing.T) *client.Client {
-	t.Helper()
-	var addrs [4]string
-	for i, p := range testport.Ports(t, 4) {
-		addrs[i] = fmt.Sprintf("127.0.0.1:%d", p)
-	}
-	h, err := node.Start(node.Config{NodeID: "n1", DataDir: t.TempDir(), GRPCAddr: addrs[0], PeerAddr: addrs[1], HTTPAddr: addrs[2],
-		GossipAddr: addrs[3], BootstrapExpect: 1, Plaintext: true, Logger: slog.New(slog.DiscardHandler),
-		Group: node.GroupConfig{HeartbeatTimeout: 200 * time.Millisecond, ElectionTimeout: 200 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = h.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := h.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.Dial(ctx, client.Config{Addrs: []string{h.GRPCAddr()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
 }

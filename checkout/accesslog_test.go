@@ -122,7 +122,7 @@ func TestAccessLog(t *testing.T) {
 		t.Fatalf("first change: %s", data)
 	}
 	stream.close()
-	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logs.String(), `"route":"GET /v1/events/{event}/seats/stream"`); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logs.String(), `"route":"GET /v1/events/{event}/seats/stream"`); time.Sleep(10 * time.Millisecond) { // poll interval
 		if time.Now().After(deadline) {
 			t.Fatalf("no access line for the closed stream:\n%s", logs.String())
 		}

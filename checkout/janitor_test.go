@@ -83,7 +83,7 @@ func TestJanitorDeletesExpiredRecords(t *testing.T) {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	go runner.g.Run(runCtx)
-	for deadline := time.Now().Add(10 * time.Second); count("idem/") != 0; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); count("idem/") != 0; time.Sleep(10 * time.Millisecond) { // poll interval
 		if time.Now().After(deadline) {
 			t.Fatal("Run never swept the expired idempotency record")
 		}

@@ -51,12 +51,12 @@ func TestWaitingRoomPreparesTheClient(t *testing.T) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for events, _ := inv.calls(); len(events) == 0 && time.Now().Before(deadline); events, _ = inv.calls() {
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond) // poll interval
 	}
 	for _, name := range []string{"f4", "f5"} {
 		a.must(200, "POST", "/v1/events/prep/waiting-room/join", a.login(name, "fan"), nil)
 	}
-	time.Sleep(50 * time.Millisecond)
+	time.Sleep(50 * time.Millisecond) // time for a second Prepare that must not come
 	events, errs := inv.calls()
 	if !slices.Equal(events, []string{"prep"}) {
 		t.Fatalf("Prepare calls %v after 5 fans joined, want one for prep", events)

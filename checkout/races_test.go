@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/checkout"
+	"github.com/boxoffice/boxoffice/node"
 )
 
 // pendingOrder holds seats for fan and opens an order; it returns the
@@ -193,7 +195,26 @@ func TestPaymentAfterHoldExpired(t *testing.T) {
 	luckyTok, unluckyTok, thief := short.login("lucky", "fan"), short.login("unlucky", "fan"), short.login("thief", "fan")
 	lucky, luckySeats := pendingOrder(t, short, luckyTok, "late", "A-A-1", "A-A-2")
 	unlucky, unluckySeats := pendingOrder(t, short, unluckyTok, "late", "A-B-1", "A-B-2")
-	time.Sleep(2500 * time.Millisecond) // expiry plus the cluster's sweep
+	// Both holds expire and the cluster's sweep frees their seats; both
+	// payment windows run out.
+	node.WaitFor(t, 20*time.Second, "the holds swept and the payment windows over", func() bool {
+		states := seatStates(t, e, "late")
+		for _, seat := range append(slices.Clone(luckySeats), unluckySeats...) {
+			if states[seat.(string)] != boxofficev1.SeatState_SEAT_STATE_AVAILABLE {
+				return false
+			}
+		}
+		for _, o := range []map[string]any{lucky, unlucky} {
+			payBy, err := time.Parse(time.RFC3339Nano, str(o, "pay_by"))
+			if err != nil {
+				t.Fatalf("order's pay_by: %v", err)
+			}
+			if !e.clock.now().After(payBy) {
+				return false
+			}
+		}
+		return true
+	})
 	short.must(201, "POST", "/v1/events/late/holds", thief, map[string]any{"seats": unluckySeats})
 
 	for _, o := range []map[string]any{lucky, unlucky} {
@@ -271,6 +292,7 @@ func TestWebhookSignatureFailures(t *testing.T) {
 // another gateway's request to land in them.
 type jitterStore struct{ checkout.Store }
 
+// pause delays a store call by up to 2ms to shuffle the interleavings.
 func (s jitterStore) pause() { time.Sleep(time.Duration(rand.IntN(2000)) * time.Microsecond) }
 
 func (s jitterStore) Get(ctx context.Context, key string) ([]byte, uint64, error) {

@@ -30,7 +30,7 @@ type slowCounter struct {
 
 func (s *slowCounter) call(count *int) func() {
 	start := time.Now()
-	time.Sleep(roundTripDelay)
+	time.Sleep(roundTripDelay) // the simulated network round trip
 	return func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()

@@ -197,7 +197,7 @@ func TestSeatStreamsPerFanAreCapped(t *testing.T) {
 		if r.status != http.StatusTooManyRequests || time.Now().After(deadline) {
 			t.Fatalf("waiting-room stream after closing a seat stream: %d %s", r.status, r.body)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond) // poll interval: the gateway frees the slot once it sees the close
 	}
 	// A stream of an event that does not exist is a 404, and its slot is
 	// given back.
@@ -267,7 +267,7 @@ func TestSeatStreamsShareOneWatch(t *testing.T) {
 	for _, s := range streams {
 		s.close()
 	}
-	for deadline := time.Now().Add(10 * time.Second); inv.open.Load() != 0; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); inv.open.Load() != 0; time.Sleep(10 * time.Millisecond) { // poll interval
 		if time.Now().After(deadline) {
 			t.Fatalf("the cluster Watch is still open after every stream closed")
 		}
@@ -297,7 +297,7 @@ func TestSeatStreamSurvivesBrokenWatch(t *testing.T) {
 		t.Fatalf("first change: %s", data)
 	}
 	inv.breakAll()
-	for deadline := time.Now().Add(10 * time.Second); inv.calls.Load() < 2 || inv.open.Load() != 1; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); inv.calls.Load() < 2 || inv.open.Load() != 1; time.Sleep(10 * time.Millisecond) { // poll interval
 		if time.Now().After(deadline) {
 			t.Fatalf("the gateway did not watch again: %d calls, %d open", inv.calls.Load(), inv.open.Load())
 		}

@@ -78,7 +78,7 @@ func listAddr(list *memberlist.Memberlist) string {
 
 func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(d); !cond(); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(d); !cond(); time.Sleep(50 * time.Millisecond) { // poll interval
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out after %v waiting for: %s", d, what)
 		}
@@ -123,7 +123,7 @@ func TestGossipWithoutTheKeyIsRefused(t *testing.T) {
 			t.Errorf("%s: n2 joined it; want refused", tc.name)
 		}
 	}
-	time.Sleep(2 * time.Second) // several probe and gossip rounds
+	time.Sleep(2 * time.Second) // several probe and gossip rounds, in which no rogue may appear
 	for _, m := range []*Membership{n1, n2} {
 		for _, rogue := range []string{"nokey", "wrongkey"} {
 			if m.Alive(rogue) || knows(m, rogue) {
@@ -151,7 +151,7 @@ func TestMemberNamingAnotherNodeIsIgnored(t *testing.T) {
 		t.Fatalf("the rogue has the key and must get through memberlist: %v", err)
 	}
 	waitUntil(t, 10*time.Second, "n2 to count the rogue's gossip as ignored", func() bool { return n2.IgnoredTotal() > 0 })
-	time.Sleep(time.Second)
+	time.Sleep(time.Second) // more gossip rounds, in which the rogue must stay unlisted
 	for _, m := range []*Membership{n1, n2} {
 		if m.Alive("rogue") || knows(m, "rogue") {
 			t.Error("the member named rogue is listed")
@@ -198,7 +198,7 @@ func TestGossipKeyRotation(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		time.Sleep(1500 * time.Millisecond) // probes and gossip under the new keys
+		time.Sleep(1500 * time.Millisecond) // probes and gossip under the new keys, in which every member must stay alive
 		if !allAlive() {
 			t.Fatalf("after keys %d..: a member is no longer seen alive", len(step))
 		}

@@ -36,7 +36,7 @@ func TestRestartedNodeRejoinsGossip(t *testing.T) {
 			if err == nil {
 				break
 			}
-			time.Sleep(100 * time.Millisecond)
+			time.Sleep(100 * time.Millisecond) // waits for the kernel to free the port
 		}
 		if err != nil {
 			t.Fatalf("start %s: %v", id, err)
@@ -48,7 +48,7 @@ func TestRestartedNodeRejoinsGossip(t *testing.T) {
 	}
 	waitFor := func(d time.Duration, what string, cond func() bool) {
 		t.Helper()
-		for deadline := time.Now().Add(d); !cond(); time.Sleep(50 * time.Millisecond) {
+		for deadline := time.Now().Add(d); !cond(); time.Sleep(50 * time.Millisecond) { // poll interval
 			if time.Now().After(deadline) {
 				t.Fatalf("timed out after %v waiting for: %s", d, what)
 			}
@@ -77,7 +77,8 @@ func TestRestartedNodeRejoinsGossip(t *testing.T) {
 		return !members[1].Alive("n1") && !members[2].Alive("n1")
 	})
 	// memberlist gossips to a dead node for GossipToTheDeadTime (15s in its
-	// local config), which could carry the restarted node back by chance.
+	// local config), which could carry the restarted node back by chance;
+	// let that time pass (nothing observable says when it has).
 	time.Sleep(16 * time.Second)
 	members[0] = start(0)
 	waitFor(15*time.Second, "the restarted n1 alive everywhere again, seeing n2 and n3", everyoneSeesEveryone)

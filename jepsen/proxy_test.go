@@ -160,7 +160,7 @@ func TestProxyDelayAddsLatencyAndKeepsOrder(t *testing.T) {
 			if _, err := fmt.Fprintf(conn, "%03d\n", i); err != nil {
 				return
 			}
-			time.Sleep(2 * time.Millisecond)
+			time.Sleep(2 * time.Millisecond) // paces the sender: the lines' delays are measured
 		}
 	}()
 	for i := range lines {

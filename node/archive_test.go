@@ -30,10 +30,10 @@ func wantRefusal(t *testing.T, what string, err error, code codes.Code, reason s
 // share back.
 func TestEventBudgetRefusesCreateEvent(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 1, func(i int, c *Config) { c.EventsMax, c.SeatsMax = 2, 40 })
+	tc := NewTestCluster(t, 1, func(i int, c *Config) { c.EventsMax, c.SeatsMax = 2, 40 })
 	ctx := ctxT(t, 30*time.Second)
 	create := func(requestID, id string, venue *boxofficev1.Venue) error {
-		_, err := tc.inv(0).CreateEvent(ctx, &boxofficev1.CreateEventRequest{RequestId: requestID, EventId: id, Name: id, Venue: venue})
+		_, err := tc.Inventory(0).CreateEvent(ctx, &boxofficev1.CreateEventRequest{RequestId: requestID, EventId: id, Name: id, Venue: venue})
 		return err
 	}
 	small := cluster.OnSaleVenue(2, 2, 4) // 16 seats
@@ -43,10 +43,10 @@ func TestEventBudgetRefusesCreateEvent(t *testing.T) {
 		}
 	}
 	wantRefusal(t, "a third event", create("c-ev3", "ev3", small), codes.ResourceExhausted, ReasonEventBudget)
-	if _, err := tc.inv(0).GetEvent(ctx, &boxofficev1.GetEventRequest{EventId: "ev3"}); status.Code(err) != codes.NotFound {
+	if _, err := tc.Inventory(0).GetEvent(ctx, &boxofficev1.GetEventRequest{EventId: "ev3"}); status.Code(err) != codes.NotFound {
 		t.Fatalf("the refused event exists: %v", err)
 	}
-	if _, err := tc.inv(0).DeleteEvent(ctx, &boxofficev1.DeleteEventRequest{RequestId: "d-ev1", EventId: "ev1"}); err != nil {
+	if _, err := tc.Inventory(0).DeleteEvent(ctx, &boxofficev1.DeleteEventRequest{RequestId: "d-ev1", EventId: "ev1"}); err != nil {
 		t.Fatal(err)
 	}
 	// ev1's share is back: 16 + 32 seats would pass 40, 16 + 16 do not.
@@ -87,10 +87,10 @@ func TestEventBudgetRefusesCreateEvent(t *testing.T) {
 // all of it survives snapshots and a restart of every node.
 func TestDeleteEventLifecycle(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3)
+	tc := NewTestCluster(t, 3)
 	tc.createOnSaleEvent("ev", 2, 2, 10) // spread over every group
 	ctx := ctxT(t, 60*time.Second)
-	inv := tc.inv(1)
+	inv := tc.Inventory(1)
 	held, err := inv.Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h1", EventId: "ev", Holder: "fan",
 		Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 2, SectionId: "S1"}}})
 	if err != nil {
@@ -111,7 +111,7 @@ func TestDeleteEventLifecycle(t *testing.T) {
 
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
-	watch, err := tc.inv(2).Watch(watchCtx, &boxofficev1.WatchRequest{EventId: "ev"})
+	watch, err := tc.Inventory(2).Watch(watchCtx, &boxofficev1.WatchRequest{EventId: "ev"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,11 +133,11 @@ func TestDeleteEventLifecycle(t *testing.T) {
 	checkArchived := func(when string) {
 		t.Helper()
 		for i := range tc.hosts {
-			waitFor(t, 10*time.Second, "node's catalog shows ev archived", func() bool {
+			WaitFor(t, 10*time.Second, "node's catalog shows ev archived", func() bool {
 				e := tc.hosts[i].catalog.Event("ev")
 				return e != nil && e.Status == boxofficev1.EventStatus_EVENT_STATUS_ARCHIVED
 			})
-			waitFor(t, 10*time.Second, "every replica dropped ev's shards", func() bool {
+			WaitFor(t, 10*time.Second, "every replica dropped ev's shards", func() bool {
 				for _, g := range tc.hosts[i].groupList() {
 					if g.store == nil {
 						continue
@@ -154,25 +154,25 @@ func TestDeleteEventLifecycle(t *testing.T) {
 				t.Fatalf("%s: node %d counts %d live events", when, i+1, events)
 			}
 		}
-		e, err := tc.inv(0).GetEvent(ctx, &boxofficev1.GetEventRequest{EventId: "ev"})
+		e, err := tc.Inventory(0).GetEvent(ctx, &boxofficev1.GetEventRequest{EventId: "ev"})
 		if err != nil || e.Status != boxofficev1.EventStatus_EVENT_STATUS_ARCHIVED || e.Venue != nil {
 			t.Fatalf("%s: GetEvent = %v %v, want ARCHIVED without venue", when, e.GetStatus(), err)
 		}
-		list, err := tc.inv(0).ListEvents(ctx, &boxofficev1.ListEventsRequest{})
+		list, err := tc.Inventory(0).ListEvents(ctx, &boxofficev1.ListEventsRequest{})
 		if err != nil || len(list.Events) != 0 {
 			t.Fatalf("%s: ListEvents lists %d events (%v), want none", when, len(list.GetEvents()), err)
 		}
-		list, err = tc.inv(0).ListEvents(ctx, &boxofficev1.ListEventsRequest{IncludeArchived: true})
+		list, err = tc.Inventory(0).ListEvents(ctx, &boxofficev1.ListEventsRequest{IncludeArchived: true})
 		if err != nil || len(list.Events) != 1 {
 			t.Fatalf("%s: ListEvents include_archived lists %d events (%v), want 1", when, len(list.GetEvents()), err)
 		}
 		calls := map[string]error{}
-		_, calls["Hold"] = tc.inv(2).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h2", EventId: "ev", Holder: "fan",
+		_, calls["Hold"] = tc.Inventory(2).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h2", EventId: "ev", Holder: "fan",
 			Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 1}}})
-		_, calls["Sell"] = tc.inv(2).Sell(ctx, &boxofficev1.SellRequest{RequestId: "s2", EventId: "ev", HoldId: held.HoldId, Holder: "fan", OrderId: "o2", Buyer: "fan"})
-		_, calls["Release"] = tc.inv(2).Release(ctx, &boxofficev1.ReleaseRequest{RequestId: "r2", EventId: "ev", HoldId: held.HoldId, Holder: "fan"})
-		_, calls["Refund"] = tc.inv(2).Refund(ctx, &boxofficev1.RefundRequest{RequestId: "f2", EventId: "ev", OrderId: sold.OrderId, TicketIds: soldTicketIDs(sold.Tickets)})
-		_, calls["GetSeatMap"] = tc.inv(2).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "ev"})
+		_, calls["Sell"] = tc.Inventory(2).Sell(ctx, &boxofficev1.SellRequest{RequestId: "s2", EventId: "ev", HoldId: held.HoldId, Holder: "fan", OrderId: "o2", Buyer: "fan"})
+		_, calls["Release"] = tc.Inventory(2).Release(ctx, &boxofficev1.ReleaseRequest{RequestId: "r2", EventId: "ev", HoldId: held.HoldId, Holder: "fan"})
+		_, calls["Refund"] = tc.Inventory(2).Refund(ctx, &boxofficev1.RefundRequest{RequestId: "f2", EventId: "ev", OrderId: sold.OrderId, TicketIds: soldTicketIDs(sold.Tickets)})
+		_, calls["GetSeatMap"] = tc.Inventory(2).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "ev"})
 		for name, err := range calls {
 			wantRefusal(t, when+": "+name+" of an archived event", err, codes.FailedPrecondition, ReasonEventArchived)
 		}
@@ -194,11 +194,11 @@ func TestDeleteEventLifecycle(t *testing.T) {
 			}
 		}
 	}
-	tc.closeAll()
+	tc.StopAll()
 	for i := range tc.hosts {
-		tc.start(i)
+		tc.Start(i)
 	}
-	tc.waitReady()
+	tc.WaitReady()
 	checkArchived("after snapshots and restart")
 }
 
@@ -207,23 +207,23 @@ func TestDeleteEventLifecycle(t *testing.T) {
 // and the venue in the catalog and in its remembered results.
 func TestDeleteEventFreesMemory(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 1)
+	tc := NewTestCluster(t, 1)
 	ctx := ctxT(t, 60*time.Second)
 	h := tc.hosts[0]
 	base := heapInUse()
-	if _, err := tc.inv(0).CreateEvent(ctx, &boxofficev1.CreateEventRequest{RequestId: "c-big", EventId: "big", Name: "big",
+	if _, err := tc.Inventory(0).CreateEvent(ctx, &boxofficev1.CreateEventRequest{RequestId: "c-big", EventId: "big", Name: "big",
 		Venue: cluster.OnSaleVenue(20, 50, 500)}); err != nil { // 500,000 seats
 		t.Fatal(err)
 	}
-	if _, err := tc.inv(0).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "big",
+	if _, err := tc.Inventory(0).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "big",
 		View: boxofficev1.SeatMapView_SEAT_MAP_VIEW_AVAILABILITY, Consistency: boxofficev1.ReadConsistency_READ_CONSISTENCY_STALE}); err != nil {
 		t.Fatal(err)
 	}
 	created := heapInUse()
-	if _, err := tc.inv(0).DeleteEvent(ctx, &boxofficev1.DeleteEventRequest{RequestId: "d-big", EventId: "big"}); err != nil {
+	if _, err := tc.Inventory(0).DeleteEvent(ctx, &boxofficev1.DeleteEventRequest{RequestId: "d-big", EventId: "big"}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the seat-map views of the archived shards pruned", func() bool {
+	WaitFor(t, 10*time.Second, "the seat-map views of the archived shards pruned", func() bool {
 		n := 0
 		for _, g := range h.groupList() {
 			if g.store != nil {

@@ -87,9 +87,9 @@ func signWithDevCA(t *testing.T, dir, name string, ous, dnsNames []string) {
 
 // newMutualTLSCluster starts n nodes with mutual TLS on every port, with
 // certificates from DevCerts in certs.
-func newMutualTLSCluster(t *testing.T, n int, certs string) *testCluster {
+func newMutualTLSCluster(t *testing.T, n int, certs string) *TestCluster {
 	t.Helper()
-	return newTestCluster(t, n, func(i int, c *Config) {
+	return NewTestCluster(t, n, func(i int, c *Config) {
 		c.Plaintext, c.GossipKeyFile = false, writeGossipKeys(t, filepath.Join(certs, "gossip.key"), gossipKey(1))
 		c.TLS = &TLSConfig{CAFile: filepath.Join(certs, "ca.pem"),
 			CertFile: filepath.Join(certs, c.NodeID+".pem"), KeyFile: filepath.Join(certs, c.NodeID+"-key.pem")}
@@ -117,7 +117,7 @@ func wantRoleRefused(t *testing.T, what string, err error) {
 }
 
 // permissionDenials sums the permission-denied counter of method over every node.
-func permissionDenials(tc *testCluster, method, role string) float64 {
+func permissionDenials(tc *TestCluster, method, role string) float64 {
 	var sum float64
 	for _, h := range tc.hosts {
 		if h != nil {
@@ -439,12 +439,12 @@ func TestPeerPortRequiresNodeRole(t *testing.T) {
 // without one is refused to every role).
 func TestMethodRolesCoverEveryMethod(t *testing.T) {
 	var logged lockedLog
-	tc := newTestCluster(t, 1, func(i int, c *Config) { c.Logger = slog.New(slog.NewTextHandler(&logged, nil)) })
+	tc := NewTestCluster(t, 1, func(i int, c *Config) { c.Logger = slog.New(slog.NewTextHandler(&logged, nil)) })
 	// Plaintext authorizes nothing, and says so.
 	if !strings.Contains(logged.String(), `level=WARN msg="`+PlaintextWarning) {
 		t.Errorf("a plaintext node did not log %q at WARN:\n%s", PlaintextWarning, logged.String())
 	}
-	if st, err := tc.clusterClient(0).Status(ctxT(t, 10*time.Second), &boxofficev1.StatusRequest{LocalOnly: true}); err != nil || !st.Plaintext {
+	if st, err := tc.ClusterClient(0).Status(ctxT(t, 10*time.Second), &boxofficev1.StatusRequest{LocalOnly: true}); err != nil || !st.Plaintext {
 		t.Errorf("Status of a plaintext node: %v, plaintext %v", err, st.GetPlaintext())
 	}
 	served := 0

@@ -46,7 +46,7 @@ func benchmarkHoldSell(b *testing.B, clients int, spread bool) {
 	if spread {
 		req.GroupCount = uint32(len(tc.hosts[0].catalog.Export().Groups))
 	}
-	if _, err := tc.inv(0).CreateEvent(context.Background(), req); err != nil {
+	if _, err := tc.Inventory(0).CreateEvent(context.Background(), req); err != nil {
 		b.Fatal(err)
 	}
 	var seq atomic.Int64
@@ -60,7 +60,7 @@ func benchmarkHoldSell(b *testing.B, clients int, spread bool) {
 		ctx := context.Background()
 		for pb.Next() {
 			n := seq.Add(1)
-			inv := tc.inv(int(n % 3))
+			inv := tc.Inventory(int(n % 3))
 			id := fmt.Sprintf("b%d", n)
 			h, err := inv.Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h" + id, EventId: "bench", Holder: id,
 				Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 2, SectionId: fmt.Sprintf("S%d", n%20)}}})
@@ -110,7 +110,7 @@ func BenchmarkHoldSoldOutSection(b *testing.B) {
 			tc.createOnSaleEvent("soldout", 1, 1, 2)
 			ctx := context.Background()
 			best := &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 2, SectionId: "S0"}}
-			if _, err := tc.inv(0).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "first", EventId: "soldout", Holder: "x", TtlMs: 3_600_000, Selection: best}); err != nil {
+			if _, err := tc.Inventory(0).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "first", EventId: "soldout", Holder: "x", TtlMs: 3_600_000, Selection: best}); err != nil {
 				b.Fatal(err)
 			}
 			var seq atomic.Int64
@@ -120,7 +120,7 @@ func BenchmarkHoldSoldOutSection(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					n := seq.Add(1)
-					_, err := tc.inv(int(n%3)).Hold(ctx, &boxofficev1.HoldRequest{RequestId: fmt.Sprintf("p%d", n), EventId: "soldout", Holder: "fan", Selection: best})
+					_, err := tc.Inventory(int(n%3)).Hold(ctx, &boxofficev1.HoldRequest{RequestId: fmt.Sprintf("p%d", n), EventId: "soldout", Holder: "fan", Selection: best})
 					if status.Code(err) != codes.ResourceExhausted {
 						b.Errorf("hold in a sold-out section: %v", err)
 						return
@@ -137,9 +137,9 @@ func BenchmarkHoldSoldOutSection(b *testing.B) {
 	}
 }
 
-func newBenchCluster(b *testing.B, opts ...clusterOption) *testCluster {
+func newBenchCluster(b *testing.B, opts ...TestOption) *TestCluster {
 	b.Helper()
-	return newTestClusterTB(b, 3, append([]clusterOption{func(i int, c *Config) {
+	return NewTestCluster(b, 3, append([]TestOption{func(i int, c *Config) {
 		c.Group.NoSync = os.Getenv("BENCH_NOSYNC") != ""
 		if v, err := strconv.Atoi(os.Getenv("BENCH_GROUPS")); err == nil {
 			c.DataGroups = v

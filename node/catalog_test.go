@@ -17,11 +17,11 @@ import (
 // start of an on-sale); an event nobody created is NOT_FOUND.
 func TestReadCatalogEventShipsOneEvent(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3)
+	tc := NewTestCluster(t, 3)
 	for _, id := range []string{"ev_a", "ev_b", "ev_c"} {
 		tc.createOnSaleEvent(id, 4, 5, 10)
 	}
-	metaLeader := tc.leaderOf(cluster.MetaGroupID)
+	metaLeader := tc.Leader(cluster.MetaGroupID)
 	follower := (metaLeader + 1) % 3
 	h := tc.hosts[follower]
 	ctx := ctxT(t, 20*time.Second)

@@ -64,9 +64,9 @@ func internalText(message string) string {
 }
 
 // seatStates reads the whole seat map linearizably from node i.
-func seatStates(t *testing.T, tc *testCluster, i int, eventID string) map[string]*boxofficev1.Seat {
+func seatStates(t *testing.T, tc *TestCluster, i int, eventID string) map[string]*boxofficev1.Seat {
 	t.Helper()
-	m, err := tc.inv(i).GetSeatMap(ctxT(t, 20*time.Second), &boxofficev1.GetSeatMapRequest{EventId: eventID})
+	m, err := tc.Inventory(i).GetSeatMap(ctxT(t, 20*time.Second), &boxofficev1.GetSeatMapRequest{EventId: eventID})
 	if err != nil {
 		t.Fatalf("GetSeatMap from node %d: %v", i+1, err)
 	}
@@ -83,11 +83,11 @@ func seatStates(t *testing.T, tc *testCluster, i int, eventID string) map[string
 
 func TestHoldSellReadAcrossNodes(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3)
+	tc := NewTestCluster(t, 3)
 	tc.createOnSaleEvent("ev1", 4, 5, 10)
 	ctx := ctxT(t, 30*time.Second)
 	// Every step goes to a different node: forwarding must make it work.
-	hold, err := tc.inv(1).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h1", EventId: "ev1", Holder: "fan1",
+	hold, err := tc.Inventory(1).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h1", EventId: "ev1", Holder: "fan1",
 		Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 2, SectionId: "S0"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func TestHoldSellReadAcrossNodes(t *testing.T) {
 	if len(hold.SeatIds) != 2 || !strings.HasPrefix(hold.SeatIds[0], "S0-R1-") {
 		t.Fatalf("best available gave %v, want 2 seats in S0 row R1", hold.SeatIds)
 	}
-	sold, err := tc.inv(2).Sell(ctx, &boxofficev1.SellRequest{RequestId: "s1", EventId: "ev1", HoldId: hold.HoldId,
+	sold, err := tc.Inventory(2).Sell(ctx, &boxofficev1.SellRequest{RequestId: "s1", EventId: "ev1", HoldId: hold.HoldId,
 		Holder: "fan1", OrderId: "o1", Buyer: "buyer1"})
 	if err != nil {
 		t.Fatal(err)
@@ -117,10 +117,10 @@ func TestHoldSellReadAcrossNodes(t *testing.T) {
 func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 	skipIfShort(t)
 	// No sweeps: the expired hold must still exist when it is sold.
-	tc := newTestCluster(t, 3, func(i int, c *Config) { c.SweepInterval = time.Hour })
+	tc := NewTestCluster(t, 3, func(i int, c *Config) { c.SweepInterval = time.Hour })
 	tc.createOnSaleEvent("ev1", 2, 3, 10)
 	ctx := ctxT(t, 60*time.Second)
-	inv := tc.inv(0)
+	inv := tc.Inventory(0)
 	good, err := inv.Hold(ctx, &boxofficev1.HoldRequest{RequestId: "good", EventId: "ev1", Holder: "alice",
 		Selection: &boxofficev1.HoldRequest_Seats{Seats: &boxofficev1.SeatList{SeatIds: []string{"S0-R1-1"}}}})
 	if err != nil {
@@ -131,7 +131,7 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond)
+	time.Sleep(50 * time.Millisecond) // lets the 1ms TTL pass; the hold itself is acknowledged
 	before := seatStates(t, tc, 0, "ev1")
 
 	badVenue := cluster.OnSaleVenue(1, 1, 1)
@@ -277,25 +277,27 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 // must survive, with no seat sold twice.
 func TestFailoverKeepsAcknowledgedSales(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3)
+	tc := NewTestCluster(t, 3)
 	tc.createOnSaleEvent("ev1", 3, 25, 40)
 	e := tc.eventRecord(0, "ev1")
 	victimGroup := e.Shards[0].GroupId
-	victim := tc.leaderOf(victimGroup)
+	victim := tc.Leader(victimGroup)
 
 	var acked sync.Map // seat id -> order id
 	var ops, failures atomic.Int64
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
-	stopTraffic := make(chan struct{})
+	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	stopTraffic := sync.OnceFunc(func() { close(stop); wg.Wait() })
+	defer stopTraffic() // also when a wait below fails the test
 	for c := range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for n := 0; ; n++ {
 				select {
-				case <-stopTraffic:
+				case <-stop:
 					return
 				default:
 				}
@@ -303,7 +305,7 @@ func TestFailoverKeepsAcknowledgedSales(t *testing.T) {
 				if node == victim {
 					node = (node + 1) % 3
 				}
-				inv := tc.inv(node)
+				inv := tc.Inventory(node)
 				rid := fmt.Sprintf("c%d-%d", c, n)
 				cctx, ccancel := context.WithTimeout(ctx, 3*time.Second)
 				hold, err := inv.Hold(cctx, &boxofficev1.HoldRequest{RequestId: "h" + rid, EventId: "ev1", Holder: rid,
@@ -324,27 +326,19 @@ func TestFailoverKeepsAcknowledgedSales(t *testing.T) {
 				ops.Add(1)
 				if c := status.Code(err); c == codes.Unavailable || c == codes.DeadlineExceeded || c == codes.Internal {
 					failures.Add(1)
-					time.Sleep(20 * time.Millisecond)
+					time.Sleep(20 * time.Millisecond) // a client's back-off before its next operation
 				}
 			}
 		}()
 	}
-	time.Sleep(time.Second)
+	WaitFor(t, 10*time.Second, "traffic to flow before the kill", func() bool { return ops.Load()-failures.Load() > 20 })
 	before := ops.Load()
-	tc.stop(victim, true)
+	tc.Kill(victim)
 	killedAt := time.Now()
 	// Operations must resume within a few seconds of the kill.
-	resumed := false
 	base := ops.Load() - failures.Load()
-	for time.Since(killedAt) < 10*time.Second {
-		time.Sleep(100 * time.Millisecond)
-		if ops.Load()-failures.Load() > base+20 {
-			resumed = true
-			break
-		}
-	}
-	close(stopTraffic)
-	wg.Wait()
+	resumed := waitUntil(10*time.Second, func() bool { return ops.Load()-failures.Load() > base+20 })
+	stopTraffic()
 	if !resumed {
 		t.Fatalf("operations did not resume within 10s after killing node %d", victim+1)
 	}
@@ -352,13 +346,13 @@ func TestFailoverKeepsAcknowledgedSales(t *testing.T) {
 
 	// Restart the killed node and then every node: every acknowledged sale
 	// must still be there, read from each node.
-	tc.start(victim)
-	tc.waitReady()
-	tc.closeAll()
+	tc.Start(victim)
+	tc.WaitReady()
+	tc.StopAll()
 	for i := range tc.hosts {
-		tc.start(i)
+		tc.Start(i)
 	}
-	tc.waitReady()
+	tc.WaitReady()
 	count := 0
 	for i := range 3 {
 		seats := seatStates(t, tc, i, "ev1")
@@ -381,7 +375,7 @@ func TestFailoverKeepsAcknowledgedSales(t *testing.T) {
 
 func TestRestartFromDiskAndSnapshotInstall(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3, func(i int, c *Config) {
+	tc := NewTestCluster(t, 3, func(i int, c *Config) {
 		c.Group.SnapshotThreshold = 64
 		c.Group.SnapshotInterval = 100 * time.Millisecond
 		c.Group.TrailingLogs = 16
@@ -391,41 +385,35 @@ func TestRestartFromDiskAndSnapshotInstall(t *testing.T) {
 	ctx := ctxT(t, 60*time.Second)
 	// Stop node 3, write enough for the others to snapshot and truncate
 	// past it, then bring it back: it must be sent a snapshot.
-	tc.stop(2, false)
+	tc.Stop(2)
 	for n := range 150 {
 		rid := fmt.Sprintf("r%d", n)
-		h, err := tc.inv(n%2).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h" + rid, EventId: "ev1", Holder: rid,
+		h, err := tc.Inventory(n%2).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h" + rid, EventId: "ev1", Holder: rid,
 			Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 2, SectionId: fmt.Sprintf("S%d", n%3)}}})
 		if err != nil {
 			t.Fatalf("hold %d: %v", n, err)
 		}
 		if n%2 == 0 {
-			_, err = tc.inv(0).Sell(ctx, &boxofficev1.SellRequest{RequestId: "s" + rid, EventId: "ev1", HoldId: h.HoldId, Holder: rid, OrderId: "o" + rid, Buyer: rid})
+			_, err = tc.Inventory(0).Sell(ctx, &boxofficev1.SellRequest{RequestId: "s" + rid, EventId: "ev1", HoldId: h.HoldId, Holder: rid, OrderId: "o" + rid, Buyer: rid})
 		} else {
-			_, err = tc.inv(1).Release(ctx, &boxofficev1.ReleaseRequest{RequestId: "x" + rid, EventId: "ev1", HoldId: h.HoldId, Holder: rid})
+			_, err = tc.Inventory(1).Release(ctx, &boxofficev1.ReleaseRequest{RequestId: "x" + rid, EventId: "ev1", HoldId: h.HoldId, Holder: rid})
 		}
 		if err != nil {
 			t.Fatalf("op %d: %v", n, err)
 		}
 	}
 	// Wait for a snapshot that truncated the log on the leaders.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		truncated := true
+	WaitFor(t, 20*time.Second, "a snapshot on every data group of n1", func() bool {
 		for _, g := range tc.hosts[0].groupList() {
-			first, _ := g.raft.Stats()["last_snapshot_index"]
-			if g.store != nil && first == "0" {
-				truncated = false
+			if g.store != nil && g.raft.Stats()["last_snapshot_index"] == "0" {
+				return false
 			}
 		}
-		if truncated || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return true
+	})
 	want := seatStates(t, tc, 0, "ev1")
-	tc.start(2)
-	tc.waitReady()
+	tc.Start(2)
+	tc.WaitReady()
 	tc.replicasEqual()
 	installed := false
 	for _, g := range tc.hosts[2].groupList() {
@@ -443,11 +431,11 @@ func TestRestartFromDiskAndSnapshotInstall(t *testing.T) {
 		t.Fatalf("nodes 1 and 2 truncated their logs but boxoffice_raft_snapshots_taken_total = %v", got)
 	}
 	// Restart every node from disk (snapshot + log replay).
-	tc.closeAll()
+	tc.StopAll()
 	for i := range tc.hosts {
-		tc.start(i)
+		tc.Start(i)
 	}
-	tc.waitReady()
+	tc.WaitReady()
 	for i := range 3 {
 		// Each restored its own snapshot at start: not an install.
 		if got := counterSum(t, tc.hosts[i], "boxoffice_raft_snapshots_installed_total"); got != 0 {
@@ -464,29 +452,25 @@ func TestRestartFromDiskAndSnapshotInstall(t *testing.T) {
 
 func TestIdempotentRetryAcrossLeaderChange(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3)
+	tc := NewTestCluster(t, 3)
 	tc.createOnSaleEvent("ev1", 2, 5, 10)
 	e := tc.eventRecord(0, "ev1")
 	groupID := e.Shards[0].GroupId
 	ctx := ctxT(t, 60*time.Second)
 	req := &boxofficev1.HoldRequest{RequestId: "retry-me", EventId: "ev1", Holder: "fan",
 		Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 3, SectionId: "S0"}}}
-	first, err := tc.inv(0).Hold(ctx, req)
+	first, err := tc.Inventory(0).Hold(ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	leader := tc.leaderOf(groupID)
+	leader := tc.Leader(groupID)
 	g := tc.hosts[leader].group(groupID)
 	if err := g.raft.LeadershipTransfer().Error(); err != nil {
 		t.Fatal(err)
 	}
-	newLeader := tc.leaderOf(groupID)
-	for newLeader == leader {
-		time.Sleep(20 * time.Millisecond)
-		newLeader = tc.leaderOf(groupID)
-	}
+	newLeader := tc.leaderOtherThan(groupID, leader)
 	// The same request, sent again to another node after the leader moved.
-	again, err := tc.inv(newLeader).Hold(ctx, req)
+	again, err := tc.Inventory(newLeader).Hold(ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -504,12 +488,12 @@ func TestIdempotentRetryAcrossLeaderChange(t *testing.T) {
 	}
 	// Sell, retry the sell across another leader change: one order.
 	sell := &boxofficev1.SellRequest{RequestId: "sell-once", EventId: "ev1", HoldId: first.HoldId, Holder: "fan", OrderId: "o1", Buyer: "b"}
-	s1, err := tc.inv(2).Sell(ctx, sell)
+	s1, err := tc.Inventory(2).Sell(ctx, sell)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = tc.hosts[tc.leaderOf(groupID)].group(groupID).raft.LeadershipTransfer().Error()
-	s2, err := tc.inv(0).Sell(ctx, sell)
+	_ = tc.hosts[tc.Leader(groupID)].group(groupID).raft.LeadershipTransfer().Error()
+	s2, err := tc.Inventory(0).Sell(ctx, sell)
 	if err != nil {
 		t.Fatalf("retried sell: %v", err)
 	}
@@ -520,15 +504,15 @@ func TestIdempotentRetryAcrossLeaderChange(t *testing.T) {
 
 func TestExpiredHoldIsSweptAndSeatIsFreeAgain(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3)
+	tc := NewTestCluster(t, 3)
 	tc.createOnSaleEvent("ev1", 1, 1, 4)
 	ctx := ctxT(t, 30*time.Second)
-	h, err := tc.inv(0).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h", EventId: "ev1", Holder: "a", TtlMs: 200,
+	h, err := tc.Inventory(0).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h", EventId: "ev1", Holder: "a", TtlMs: 200,
 		Selection: &boxofficev1.HoldRequest_Seats{Seats: &boxofficev1.SeatList{SeatIds: []string{"S0-R1-1", "S0-R1-2"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	watch, err := tc.inv(1).Watch(ctx, &boxofficev1.WatchRequest{EventId: "ev1", After: []*boxofficev1.ShardPosition{{Shard: 0, Sequence: 0}}})
+	watch, err := tc.Inventory(1).Watch(ctx, &boxofficev1.WatchRequest{EventId: "ev1", After: []*boxofficev1.ShardPosition{{Shard: 0, Sequence: 0}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -550,7 +534,7 @@ func TestExpiredHoldIsSweptAndSeatIsFreeAgain(t *testing.T) {
 			t.Fatalf("seat %s is %v after its hold expired and was swept", id, seats[id].State)
 		}
 	}
-	if _, err := tc.inv(0).Sell(ctx, &boxofficev1.SellRequest{RequestId: "s", EventId: "ev1", HoldId: h.HoldId, Holder: "a", OrderId: "o", Buyer: "a"}); status.Code(err) == codes.OK {
+	if _, err := tc.Inventory(0).Sell(ctx, &boxofficev1.SellRequest{RequestId: "s", EventId: "ev1", HoldId: h.HoldId, Holder: "a", OrderId: "o", Buyer: "a"}); status.Code(err) == codes.OK {
 		t.Fatal("sold a swept hold")
 	}
 	// One hold (of two seats) expired: the leader that swept it counts it.
@@ -561,14 +545,14 @@ func TestExpiredHoldIsSweptAndSeatIsFreeAgain(t *testing.T) {
 
 func TestMultiShardHoldIsAllOrNothing(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3)
+	tc := NewTestCluster(t, 3)
 	tc.createOnSaleEvent("ev1", 4, 2, 4) // sections S0..S3 on different shards
 	e := tc.eventRecord(0, "ev1")
 	if len(e.Shards) < 2 {
 		t.Fatalf("want several shards, got %d", len(e.Shards))
 	}
 	ctx := ctxT(t, 30*time.Second)
-	inv := tc.inv(0)
+	inv := tc.Inventory(0)
 	seats := func(ids ...string) *boxofficev1.HoldRequest_Seats {
 		return &boxofficev1.HoldRequest_Seats{Seats: &boxofficev1.SeatList{SeatIds: ids}}
 	}
@@ -589,7 +573,7 @@ func TestMultiShardHoldIsAllOrNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sold, err := tc.inv(2).Sell(ctx, &boxofficev1.SellRequest{RequestId: "sell", EventId: "ev1", HoldId: h.HoldId, Holder: "a", OrderId: "o", Buyer: "a"})
+	sold, err := tc.Inventory(2).Sell(ctx, &boxofficev1.SellRequest{RequestId: "sell", EventId: "ev1", HoldId: h.HoldId, Holder: "a", OrderId: "o", Buyer: "a"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -610,13 +594,13 @@ func TestMultiShardHoldIsAllOrNothing(t *testing.T) {
 
 func TestClusterStatusAndMetrics(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3)
+	tc := NewTestCluster(t, 3)
 	tc.createOnSaleEvent("ev1", 2, 2, 2)
 	// A replica applies its group's first entries shortly after the
 	// leader does; on a loaded machine that can take a moment.
 	var problem string
-	for deadline := time.Now().Add(20 * time.Second); ; {
-		st, err := tc.clusterClient(1).Status(ctxT(t, 10*time.Second), &boxofficev1.StatusRequest{})
+	waitUntil(20*time.Second, func() bool {
+		st, err := tc.ClusterClient(1).Status(ctxT(t, 10*time.Second), &boxofficev1.StatusRequest{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -639,11 +623,8 @@ func TestClusterStatusAndMetrics(t *testing.T) {
 				}
 			}
 		}
-		if problem == "" || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return problem == ""
+	})
 	if problem != "" {
 		t.Fatal(problem)
 	}
@@ -669,20 +650,20 @@ func TestClusterStatusAndMetrics(t *testing.T) {
 // empty: it must be added back to every group and catch up.
 func TestRemoveNodeAndAddBackEmpty(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3)
+	tc := NewTestCluster(t, 3)
 	tc.createOnSaleEvent("ev1", 3, 5, 10)
 	ctx := ctxT(t, 90*time.Second)
-	h, err := tc.inv(0).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h1", EventId: "ev1", Holder: "a",
+	h, err := tc.Inventory(0).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h1", EventId: "ev1", Holder: "a",
 		Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 2, SectionId: "S1"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tc.clusterClient(0).RemoveNode(ctx, &boxofficev1.RemoveNodeRequest{NodeId: "n3"}); err != nil {
+	if _, err := tc.ClusterClient(0).RemoveNode(ctx, &boxofficev1.RemoveNodeRequest{NodeId: "n3"}); err != nil {
 		t.Fatal(err)
 	}
 	// RemoveNode answers only once n3 is in no group's Raft configuration:
 	// from then on its disk may be wiped.
-	st, err := tc.clusterClient(0).Status(ctx, &boxofficev1.StatusRequest{})
+	st, err := tc.ClusterClient(0).Status(ctx, &boxofficev1.StatusRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -692,7 +673,7 @@ func TestRemoveNodeAndAddBackEmpty(t *testing.T) {
 		}
 	}
 	// Every group drops n3 from its configuration.
-	waitFor(t, 20*time.Second, "n3 removed from every group", func() bool {
+	WaitFor(t, 20*time.Second, "n3 removed from every group", func() bool {
 		for _, g := range tc.hosts[0].groupList() {
 			f := g.raft.GetConfiguration()
 			if f.Error() != nil {
@@ -708,15 +689,15 @@ func TestRemoveNodeAndAddBackEmpty(t *testing.T) {
 		return true
 	})
 	// The cluster keeps working on two replicas.
-	if _, err := tc.inv(1).Sell(ctx, &boxofficev1.SellRequest{RequestId: "s1", EventId: "ev1", HoldId: h.HoldId, Holder: "a", OrderId: "o1", Buyer: "a"}); err != nil {
+	if _, err := tc.Inventory(1).Sell(ctx, &boxofficev1.SellRequest{RequestId: "s1", EventId: "ev1", HoldId: h.HoldId, Holder: "a", OrderId: "o1", Buyer: "a"}); err != nil {
 		t.Fatal(err)
 	}
-	tc.stop(2, true)
+	tc.Kill(2)
 	if err := os.RemoveAll(tc.configs[2].DataDir); err != nil {
 		t.Fatal(err)
 	}
-	tc.start(2)
-	waitFor(t, 40*time.Second, "n3 back in every group with the data", func() bool {
+	tc.Start(2)
+	WaitFor(t, 40*time.Second, "n3 back in every group with the data", func() bool {
 		if len(tc.hosts[2].groupList()) != len(tc.hosts[0].groupList()) {
 			return false
 		}
@@ -727,10 +708,10 @@ func TestRemoveNodeAndAddBackEmpty(t *testing.T) {
 		}
 		return true
 	})
-	tc.waitReady()
+	tc.WaitReady()
 	tc.replicasEqual()
 	// Stale reads on the new replica show the sale.
-	m, err := tc.inv(2).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "ev1", Consistency: boxofficev1.ReadConsistency_READ_CONSISTENCY_STALE, SectionIds: []string{"S1"}})
+	m, err := tc.Inventory(2).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "ev1", Consistency: boxofficev1.ReadConsistency_READ_CONSISTENCY_STALE, SectionIds: []string{"S1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -739,31 +720,20 @@ func TestRemoveNodeAndAddBackEmpty(t *testing.T) {
 	}
 }
 
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for: %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // TestWatchResumesOnAnotherNode reads a seat map on one node, watches from
 // its positions on another, loses the stream and resumes on a third: every
 // change arrives once, in order per shard.
 func TestWatchResumesOnAnotherNode(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3)
+	tc := NewTestCluster(t, 3)
 	tc.createOnSaleEvent("ev1", 2, 2, 10)
 	ctx := ctxT(t, 30*time.Second)
-	m, err := tc.inv(0).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "ev1", SummaryOnly: true})
+	m, err := tc.Inventory(0).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "ev1", SummaryOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hold := func(n int) {
-		if _, err := tc.inv(n%3).Hold(ctx, &boxofficev1.HoldRequest{RequestId: fmt.Sprintf("h%d", n), EventId: "ev1", Holder: "w",
+		if _, err := tc.Inventory(n%3).Hold(ctx, &boxofficev1.HoldRequest{RequestId: fmt.Sprintf("h%d", n), EventId: "ev1", Holder: "w",
 			Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 1, SectionId: fmt.Sprintf("S%d", n%2)}}}); err != nil {
 			t.Fatal(err)
 		}
@@ -772,7 +742,7 @@ func TestWatchResumesOnAnotherNode(t *testing.T) {
 		hold(n)
 	}
 	wctx, wcancel := context.WithCancel(ctx)
-	w, err := tc.inv(1).Watch(wctx, &boxofficev1.WatchRequest{EventId: "ev1", After: m.Positions})
+	w, err := tc.Inventory(1).Watch(wctx, &boxofficev1.WatchRequest{EventId: "ev1", After: m.Positions})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -805,7 +775,7 @@ func TestWatchResumesOnAnotherNode(t *testing.T) {
 	for shard, seq := range last {
 		after = append(after, &boxofficev1.ShardPosition{Shard: shard, Sequence: seq})
 	}
-	w2, err := tc.inv(2).Watch(ctx, &boxofficev1.WatchRequest{EventId: "ev1", After: after})
+	w2, err := tc.Inventory(2).Watch(ctx, &boxofficev1.WatchRequest{EventId: "ev1", After: after})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -816,11 +786,11 @@ func TestWatchResumesOnAnotherNode(t *testing.T) {
 // leading its share of the data groups.
 func TestLeadersSpreadOverNodes(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3, func(i int, c *Config) {
+	tc := NewTestCluster(t, 3, func(i int, c *Config) {
 		c.RebalanceInterval = 200 * time.Millisecond
 		c.DataGroups = 6
 	})
-	waitFor(t, 20*time.Second, "two data-group leaders per node", func() bool {
+	WaitFor(t, 20*time.Second, "two data-group leaders per node", func() bool {
 		// 6 groups on 3 nodes: each node is the preferred leader of two.
 		for _, h := range tc.hosts {
 			leads := 0
@@ -845,7 +815,7 @@ func TestLeadersSpreadOverNodes(t *testing.T) {
 // the leaders.
 func TestReadyMeansLeadersPlaced(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3, func(i int, c *Config) {
+	tc := NewTestCluster(t, 3, func(i int, c *Config) {
 		c.RebalanceInterval = time.Minute
 		c.DataGroups = 6
 	})
@@ -862,10 +832,7 @@ func TestReadyMeansLeadersPlaced(t *testing.T) {
 		}
 		return wrong
 	}
-	deadline := time.Now().Add(500 * time.Millisecond)
-	for len(misplaced()) > 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitUntil(500*time.Millisecond, func() bool { return len(misplaced()) == 0 })
 	if wrong := misplaced(); len(wrong) > 0 {
 		t.Fatalf("every node is ready, yet leaders are not on their preferred nodes: %v", wrong)
 	}
@@ -881,25 +848,25 @@ func TestReadyMeansLeadersPlaced(t *testing.T) {
 // holds and sells, and the 5-node one survives two dead nodes.
 func TestReplicationFactorsOneAndFive(t *testing.T) {
 	skipIfShort(t)
-	holdSell := func(tc *testCluster, node int, id string) error {
+	holdSell := func(tc *TestCluster, node int, id string) error {
 		ctx := ctxT(t, 20*time.Second)
-		h, err := tc.inv(node).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h" + id, EventId: "ev1", Holder: id,
+		h, err := tc.Inventory(node).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h" + id, EventId: "ev1", Holder: id,
 			Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 2, SectionId: "S0"}}})
 		if err != nil {
 			return err
 		}
-		_, err = tc.inv(node).Sell(ctx, &boxofficev1.SellRequest{RequestId: "s" + id, EventId: "ev1", HoldId: h.HoldId, Holder: id, OrderId: id, Buyer: id})
+		_, err = tc.Inventory(node).Sell(ctx, &boxofficev1.SellRequest{RequestId: "s" + id, EventId: "ev1", HoldId: h.HoldId, Holder: id, OrderId: id, Buyer: id})
 		return err
 	}
 	t.Run("one node", func(t *testing.T) {
-		tc := newTestCluster(t, 1)
+		tc := NewTestCluster(t, 1)
 		tc.createOnSaleEvent("ev1", 2, 2, 10)
 		if err := holdSell(tc, 0, "a"); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("five replicas", func(t *testing.T) {
-		tc := newTestCluster(t, 5, func(i int, c *Config) { c.ReplicationFactor = 5 })
+		tc := NewTestCluster(t, 5, func(i int, c *Config) { c.ReplicationFactor = 5 })
 		tc.createOnSaleEvent("ev1", 2, 2, 10)
 		for _, g := range tc.hosts[0].groupList() {
 			f := g.raft.GetConfiguration()
@@ -907,8 +874,8 @@ func TestReplicationFactorsOneAndFive(t *testing.T) {
 				t.Fatalf("group %s has %d servers, want 5", g.id, len(f.Configuration().Servers))
 			}
 		}
-		tc.stop(3, true)
-		tc.stop(4, true)
+		tc.Kill(3)
+		tc.Kill(4)
 		if err := holdSell(tc, 1, "b"); err != nil {
 			t.Fatalf("with 3 of 5 nodes up: %v", err)
 		}
@@ -920,9 +887,9 @@ func TestReplicationFactorsOneAndFive(t *testing.T) {
 // to reach a panic in holdid.New) and changes nothing.
 func TestHoldSpanningTooManyShardsIsRefused(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 1)
+	tc := NewTestCluster(t, 1)
 	ctx := ctxT(t, 60*time.Second)
-	if _, err := tc.inv(0).CreateEvent(ctx, &boxofficev1.CreateEventRequest{
+	if _, err := tc.Inventory(0).CreateEvent(ctx, &boxofficev1.CreateEventRequest{
 		RequestId: "c", EventId: "wide", Venue: cluster.OnSaleVenue(70, 1, 2), ShardCount: 70,
 		Policy: &boxofficev1.EventPolicy{SeatsPerHoldMax: 100},
 	}); err != nil {
@@ -932,12 +899,12 @@ func TestHoldSpanningTooManyShardsIsRefused(t *testing.T) {
 	for s := range 70 {
 		seats = append(seats, fmt.Sprintf("S%d-R1-1", s))
 	}
-	_, err := tc.inv(0).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h", EventId: "wide", Holder: "a",
+	_, err := tc.Inventory(0).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h", EventId: "wide", Holder: "a",
 		Selection: &boxofficev1.HoldRequest_Seats{Seats: &boxofficev1.SeatList{SeatIds: seats}}})
 	if status.Code(err) != codes.InvalidArgument || reasonOf(err) != ReasonTooLarge {
 		t.Fatalf("hold over 70 shards: %v, want INVALID_ARGUMENT/%s", err, ReasonTooLarge)
 	}
-	m, err := tc.inv(0).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "wide", SummaryOnly: true})
+	m, err := tc.Inventory(0).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "wide", SummaryOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -945,7 +912,7 @@ func TestHoldSpanningTooManyShardsIsRefused(t *testing.T) {
 		t.Fatalf("%d seats held after a refused hold", m.Held)
 	}
 	// The node is still serving.
-	if _, err := tc.inv(0).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h2", EventId: "wide", Holder: "a",
+	if _, err := tc.Inventory(0).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h2", EventId: "wide", Holder: "a",
 		Selection: &boxofficev1.HoldRequest_Seats{Seats: &boxofficev1.SeatList{SeatIds: seats[:3]}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -19,10 +19,10 @@ import (
 // returns the answers by tag (the index in cmds). It closes its side after
 // the last command and expects the stream to end OK once every command is
 // answered.
-func commandsOn(t *testing.T, tc *testCluster, i int, cmds []*boxofficev1.CommandsRequest) []*boxofficev1.CommandsResponse {
+func commandsOn(t *testing.T, tc *TestCluster, i int, cmds []*boxofficev1.CommandsRequest) []*boxofficev1.CommandsResponse {
 	t.Helper()
 	ctx := ctxT(t, 60*time.Second)
-	stream, err := tc.inv(i).Commands(ctx)
+	stream, err := tc.Inventory(i).Commands(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,13 +67,13 @@ func commandsOn(t *testing.T, tc *testCluster, i int, cmds []*boxofficev1.Comman
 // come several to a message each carry their own tag.
 func TestCommandsStreamBatches(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3)
+	tc := NewTestCluster(t, 3)
 	const sections = 4
 	tc.createOnSaleEvent("batches", sections, 5, 10)
 	ctx := metadata.AppendToOutgoingContext(ctxT(t, 60*time.Second), CommandsBatchMetadataKey, "1")
 	received := tc.hosts[0].metrics.cmdStreamMessages.WithLabelValues("received")
 	before := counterValue(received)
-	stream, err := tc.inv(0).Commands(ctx)
+	stream, err := tc.Inventory(0).Commands(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestCommandsStreamBatches(t *testing.T) {
 // unary call gets and the stream goes on.
 func TestCommandsStream(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3)
+	tc := NewTestCluster(t, 3)
 	const sections = 4
 	tc.createOnSaleEvent("cmds", sections, 5, 10) // 200 seats over every group
 	ctx := ctxT(t, 120*time.Second)
@@ -188,7 +188,7 @@ func TestCommandsStream(t *testing.T) {
 	// The same request id on the stream again and as a unary call: the
 	// first answer, nothing held twice.
 	again := commandsOn(t, tc, 2, []*boxofficev1.CommandsRequest{cmds[0]})[0].GetHold()
-	unary, err := tc.inv(0).Hold(ctx, cmds[0].GetHold())
+	unary, err := tc.Inventory(0).Hold(ctx, cmds[0].GetHold())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func TestCommandsStream(t *testing.T) {
 			t.Fatalf("command %d: %v", k, a)
 		}
 	}
-	m, err := tc.inv(2).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "cmds", View: viewSummary})
+	m, err := tc.Inventory(2).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "cmds", View: viewSummary})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,26 +236,26 @@ func TestCommandsStream(t *testing.T) {
 		{"no command", &boxofficev1.CommandsRequest{}, func() error { return status.Error(codes.InvalidArgument, "") }},
 		{"hold without request id", &boxofficev1.CommandsRequest{Command: &boxofficev1.CommandsRequest_Hold{Hold: &boxofficev1.HoldRequest{EventId: "cmds", Holder: "x"}}},
 			func() error {
-				_, err := tc.inv(0).Hold(ctx, &boxofficev1.HoldRequest{EventId: "cmds", Holder: "x"})
+				_, err := tc.Inventory(0).Hold(ctx, &boxofficev1.HoldRequest{EventId: "cmds", Holder: "x"})
 				return err
 			}},
 		{"sell of an unknown hold", &boxofficev1.CommandsRequest{Command: &boxofficev1.CommandsRequest_Sell{Sell: &boxofficev1.SellRequest{
 			RequestId: "bad-s", EventId: "cmds", HoldId: held[1].GetHold().HoldId, Holder: "fan", OrderId: "ox", Buyer: "fan"}}},
 			func() error {
-				_, err := tc.inv(0).Sell(ctx, &boxofficev1.SellRequest{RequestId: "bad-s-unary", EventId: "cmds", HoldId: held[1].GetHold().HoldId,
+				_, err := tc.Inventory(0).Sell(ctx, &boxofficev1.SellRequest{RequestId: "bad-s-unary", EventId: "cmds", HoldId: held[1].GetHold().HoldId,
 					Holder: "fan", OrderId: "ox", Buyer: "fan"})
 				return err
 			}},
 		{"release by another holder", &boxofficev1.CommandsRequest{Command: &boxofficev1.CommandsRequest_Release{Release: &boxofficev1.ReleaseRequest{
 			RequestId: "bad-r", EventId: "cmds", HoldId: held[0].GetHold().HoldId, Holder: "thief"}}},
 			func() error {
-				_, err := tc.inv(0).Release(ctx, &boxofficev1.ReleaseRequest{RequestId: "bad-r-unary", EventId: "cmds", HoldId: held[0].GetHold().HoldId, Holder: "thief"})
+				_, err := tc.Inventory(0).Release(ctx, &boxofficev1.ReleaseRequest{RequestId: "bad-r-unary", EventId: "cmds", HoldId: held[0].GetHold().HoldId, Holder: "thief"})
 				return err
 			}},
 		{"unknown event", &boxofficev1.CommandsRequest{Command: &boxofficev1.CommandsRequest_ExtendHold{ExtendHold: &boxofficev1.ExtendHoldRequest{
 			RequestId: "bad-e", EventId: "nosuch", HoldId: "h", Holder: "fan"}}},
 			func() error {
-				_, err := tc.inv(0).ExtendHold(ctx, &boxofficev1.ExtendHoldRequest{RequestId: "bad-e-unary", EventId: "nosuch", HoldId: "h", Holder: "fan"})
+				_, err := tc.Inventory(0).ExtendHold(ctx, &boxofficev1.ExtendHoldRequest{RequestId: "bad-e-unary", EventId: "nosuch", HoldId: "h", Holder: "fan"})
 				return err
 			}},
 	}
@@ -281,11 +281,7 @@ func TestCommandsStream(t *testing.T) {
 		t.Fatalf("the repeated hold's answer differs: %v vs %v", held[0].GetHold(), again)
 	}
 
-	deadline := time.Now().Add(10 * time.Second)
-	for gaugeValue(t, gauge) != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%v Commands streams still counted open on node 2 after they ended", gaugeValue(t, gauge))
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !waitUntil(10*time.Second, func() bool { return gaugeValue(t, gauge) == 0 }) {
+		t.Fatalf("%v Commands streams still counted open on node 2 after they ended", gaugeValue(t, gauge))
 	}
 }

@@ -158,6 +158,11 @@ type TestingConfig struct {
 	UnsafeReadsWithoutVerify bool
 	// ClockOffset is added to the time this node stamps into its proposals.
 	ClockOffset time.Duration
+
+	// admitPeerConn vets every peer connection this node dials (Raft and
+	// peer RPCs) and may refuse it; TestCluster sets it to partition
+	// nodes (see peerDialer.admit).
+	admitPeerConn func(addr string, conn net.Conn) (net.Conn, error)
 }
 
 // TLSConfig names the PEM files for mutual TLS.

@@ -15,7 +15,7 @@ import (
 )
 
 // snapshotAll takes a snapshot of every group of node i, meta included.
-func (tc *testCluster) snapshotAll(i int) {
+func (tc *TestCluster) snapshotAll(i int) {
 	tc.t.Helper()
 	h := tc.hosts[i]
 	for _, g := range append(h.groupList(), h.meta) {
@@ -63,10 +63,10 @@ func modesUnder(t *testing.T, dir string) (wrong []string, files, snapshots int)
 // the node starts. Before, `find data -type f -printf '%m %p\n'` showed
 // 0644 snapshots in 0755 directories and a 0640 incarnation file.
 func TestDataDirIsPrivate(t *testing.T) {
-	tc := newTestCluster(t, 1)
+	tc := NewTestCluster(t, 1)
 	tc.createOnSaleEvent("ev1", 2, 2, 4)
 	ctx := ctxT(t, 30*time.Second)
-	if _, err := tc.inv(0).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h1", EventId: "ev1", Holder: "fan",
+	if _, err := tc.Inventory(0).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h1", EventId: "ev1", Holder: "fan",
 		Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 2, SectionId: "S0"}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestDataDirIsPrivate(t *testing.T) {
 	}
 
 	// What an older version left: open directories and files.
-	tc.stop(0, false)
+	tc.Stop(0)
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -94,8 +94,8 @@ func TestDataDirIsPrivate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc.start(0)
-	tc.waitReady()
+	tc.Start(0)
+	tc.WaitReady()
 	tc.snapshotAll(0)
 	if wrong, _, _ := modesUnder(t, dir); len(wrong) > 0 {
 		t.Fatalf("after a restart on a world-readable data dir, still readable by others:\n%v", wrong)

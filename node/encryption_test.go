@@ -100,7 +100,7 @@ func TestEncryptedDataDir(t *testing.T) {
 	for i := range 3 {
 		writeKeyFile(t, keyFile(i), material, fmt.Sprintf("n%d-k1", i+1))
 	}
-	tc := newTestCluster(t, 3, func(i int, c *Config) {
+	tc := NewTestCluster(t, 3, func(i int, c *Config) {
 		c.EncryptionKeyFile = keyFile(i)
 		c.Group.SnapshotThreshold = 64
 		c.Group.SnapshotInterval = 100 * time.Millisecond
@@ -110,16 +110,16 @@ func TestEncryptedDataDir(t *testing.T) {
 	tc.createOnSaleEvent("ev1", 2, 10, 20)
 	ctx := ctxT(t, 60*time.Second)
 	const marker = "holder-in-clear"
-	tc.stop(2, false) // it will need a snapshot to catch up
+	tc.Stop(2) // it will need a snapshot to catch up
 	for n := range 120 {
 		holder := fmt.Sprintf("%s-%d", marker, n)
-		h, err := tc.inv(n%2).Hold(ctx, &boxofficev1.HoldRequest{RequestId: fmt.Sprintf("h%d", n), EventId: "ev1", Holder: holder,
+		h, err := tc.Inventory(n%2).Hold(ctx, &boxofficev1.HoldRequest{RequestId: fmt.Sprintf("h%d", n), EventId: "ev1", Holder: holder,
 			Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 1, SectionId: fmt.Sprintf("S%d", n%2)}}})
 		if err != nil {
 			t.Fatalf("hold %d: %v", n, err)
 		}
 		if n%2 == 0 {
-			_, err = tc.inv(0).Sell(ctx, &boxofficev1.SellRequest{RequestId: fmt.Sprintf("s%d", n), EventId: "ev1", HoldId: h.HoldId,
+			_, err = tc.Inventory(0).Sell(ctx, &boxofficev1.SellRequest{RequestId: fmt.Sprintf("s%d", n), EventId: "ev1", HoldId: h.HoldId,
 				Holder: holder, OrderId: fmt.Sprintf("o%d", n), Buyer: holder})
 			if err != nil {
 				t.Fatalf("sell %d: %v", n, err)
@@ -129,8 +129,8 @@ func TestEncryptedDataDir(t *testing.T) {
 	tc.snapshotAll(0)
 	tc.snapshotAll(1)
 	want := seatStates(t, tc, 0, "ev1")
-	tc.start(2)
-	tc.waitReady()
+	tc.Start(2)
+	tc.WaitReady()
 	tc.replicasEqual()
 	installed := false
 	for _, g := range tc.hosts[2].groupList() {
@@ -152,11 +152,11 @@ func TestEncryptedDataDir(t *testing.T) {
 	}
 
 	// Every node restarts from its sealed snapshots and log.
-	tc.closeAll()
+	tc.StopAll()
 	for i := range tc.hosts {
-		tc.start(i)
+		tc.Start(i)
 	}
-	tc.waitReady()
+	tc.WaitReady()
 	for i := range 3 {
 		got := seatStates(t, tc, i, "ev1")
 		if len(got) != len(want) {
@@ -170,7 +170,7 @@ func TestEncryptedDataDir(t *testing.T) {
 	}
 
 	// Node 1 without its key file, and with a key file lacking its key.
-	tc.stop(0, false)
+	tc.Stop(0)
 	cfg := tc.configs[0]
 	for name, keys := range map[string]string{"no key file": "", "another key": "other"} {
 		cfg.EncryptionKeyFile = ""
@@ -190,9 +190,9 @@ func TestEncryptedDataDir(t *testing.T) {
 	}
 	// Rotation: the new key first, the old one second.
 	writeKeyFile(t, keyFile(0), material, "n1-k2", "n1-k1")
-	tc.start(0)
-	tc.waitReady()
-	if _, err := tc.inv(0).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "after-rotation", EventId: "ev1", Holder: "rotated",
+	tc.Start(0)
+	tc.WaitReady()
+	if _, err := tc.Inventory(0).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "after-rotation", EventId: "ev1", Holder: "rotated",
 		Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 1, SectionId: "S0"}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -187,7 +187,7 @@ func TestMemberProof(t *testing.T) {
 	}()
 	refused := prometheus.NewCounter(prometheus.CounterOpts{Name: "refused"})
 	v := &memberVerifier{tls: pki.tlsConfig("n0", "n0", "node"), refused: refused, proofs: map[proofKey]memberProof{},
-		logger: testLogger(t)}
+		logger: testLogger()}
 	ctx := ctxT(t, 30*time.Second)
 	if err := v.prove(ctx, "n1", good, good); err != nil {
 		t.Fatalf("n1's own certificate on both ports: %v", err)

@@ -184,6 +184,7 @@ func Start(cfg Config) (*Host, error) {
 	if cfg.PeerSourceAddr != "" {
 		h.dialer.source = &net.TCPAddr{IP: net.ParseIP(cfg.PeerSourceAddr)}
 	}
+	h.dialer.admit = cfg.Testing.admitPeerConn
 	h.mux = newPeerMux(peerListener, peerServerTLS, h.logger)
 	h.verifier = newMemberVerifier(h)
 	h.peers = newPeerClients(h.dialer)

@@ -26,7 +26,7 @@ func TestHTTPPortRoles(t *testing.T) {
 		[]nodetls.ClientCert{{Name: "gw", Role: nodetls.RoleGateway}, {Name: "ops", Role: nodetls.RoleOperator}, {Name: "ro", Role: nodetls.RoleReader}}, time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	tc := newTestCluster(t, 1, func(i int, c *Config) {
+	tc := NewTestCluster(t, 1, func(i int, c *Config) {
 		c.Plaintext, c.GossipKeyFile = false, writeGossipKeys(t, filepath.Join(certs, "gossip.key"), gossipKey(1))
 		c.Pprof = true
 		c.TLS = &TLSConfig{CAFile: filepath.Join(certs, "ca.pem"),

@@ -13,15 +13,15 @@ import (
 // term and time it last reported, so an operator sees what it was.
 func TestStatusRemembersADownReplicasRole(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3)
+	tc := NewTestCluster(t, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := tc.clusterClient(0).Status(ctx, &boxofficev1.StatusRequest{}); err != nil {
+	if _, err := tc.ClusterClient(0).Status(ctx, &boxofficev1.StatusRequest{}); err != nil {
 		t.Fatal(err)
 	}
 	stopped := tc.hosts[2].NodeID()
-	tc.stop(2, true)
-	resp, err := tc.clusterClient(0).Status(ctx, &boxofficev1.StatusRequest{})
+	tc.Kill(2)
+	resp, err := tc.ClusterClient(0).Status(ctx, &boxofficev1.StatusRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,14 +19,14 @@ import (
 // the client of that group's leader and the leader's host.
 func lingerCluster(t *testing.T, linger time.Duration) (boxofficev1.InventoryClient, *Host) {
 	t.Helper()
-	tc := newTestCluster(t, 3, func(_ int, c *Config) { c.Group.BatchLinger = linger })
-	_, err := tc.inv(0).CreateEvent(ctxT(t, 30*time.Second), &boxofficev1.CreateEventRequest{
+	tc := NewTestCluster(t, 3, func(_ int, c *Config) { c.Group.BatchLinger = linger })
+	_, err := tc.Inventory(0).CreateEvent(ctxT(t, 30*time.Second), &boxofficev1.CreateEventRequest{
 		RequestId: "create-linger", EventId: "linger", Name: "linger", Venue: cluster.OnSaleVenue(4, 25, 40)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	leader := tc.leaderOf(tc.eventRecord(0, "linger").Shards[0].GroupId)
-	return tc.inv(leader), tc.hosts[leader]
+	leader := tc.Leader(tc.eventRecord(0, "linger").Shards[0].GroupId)
+	return tc.Inventory(leader), tc.hosts[leader]
 }
 
 // entries returns how many data-group entries host proposed and the

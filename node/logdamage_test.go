@@ -75,16 +75,16 @@ func lastPageInUse(t *testing.T, path string) (pageSize, page int64) {
 func TestNodeRefusesADamagedLogAndIsReplaced(t *testing.T) {
 	skipIfShort(t)
 	wantLine, readmeNode := readmeRefusal(t)
-	tc := newTestCluster(t, 3)
+	tc := NewTestCluster(t, 3)
 	tc.createOnSaleEvent("ev1", 2, 2, 4)
 	ctx := ctxT(t, 120*time.Second)
 	for i, id := range []string{"a", "b", "c"} {
-		if _, err := tc.inv(i).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "hold-" + id, EventId: "ev1", Holder: "fan-" + id,
+		if _, err := tc.Inventory(i).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "hold-" + id, EventId: "ev1", Holder: "fan-" + id,
 			Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 1, SectionId: "S0"}}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	tc.stop(2, true)
+	tc.Kill(2)
 	cfg := tc.configs[2]
 	path := filepath.Join(cfg.DataDir, "raft.db")
 	pageSize, last := lastPageInUse(t, path)
@@ -119,16 +119,16 @@ func TestNodeRefusesADamagedLogAndIsReplaced(t *testing.T) {
 		t.Fatalf("start with the log missing: %v", err)
 	}
 
-	waitFor(t, 60*time.Second, "RemoveNode(n3)", func() bool {
-		_, err := tc.clusterClient(0).RemoveNode(ctx, &boxofficev1.RemoveNodeRequest{NodeId: "n3"})
+	WaitFor(t, 60*time.Second, "RemoveNode(n3)", func() bool {
+		_, err := tc.ClusterClient(0).RemoveNode(ctx, &boxofficev1.RemoveNodeRequest{NodeId: "n3"})
 		return err == nil
 	})
 	if err := os.Rename(cfg.DataDir, cfg.DataDir+".damaged"); err != nil {
 		t.Fatal(err)
 	}
 	tc.configs[2].BootstrapExpect = 0
-	tc.start(2)
-	waitFor(t, 60*time.Second, "n3 registered and ready again", func() bool {
+	tc.Start(2)
+	WaitFor(t, 60*time.Second, "n3 registered and ready again", func() bool {
 		return tc.hosts[2].ready() == nil && tc.hosts[0].catalog.Node("n3") != nil
 	})
 	tc.replicasEqual()

@@ -27,19 +27,17 @@ func counterSum(t testing.TB, h *Host, name string) float64 {
 
 // clusterCounterSum is counterSum over every running host of tc, waiting
 // up to wait for it to reach at least want.
-func clusterCounterSum(t testing.TB, tc *testCluster, name string, want float64, wait time.Duration) float64 {
+func clusterCounterSum(t testing.TB, tc *TestCluster, name string, want float64, wait time.Duration) float64 {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		sum := 0.0
+	sum := 0.0
+	waitUntil(wait, func() bool {
+		sum = 0
 		for _, h := range tc.hosts {
 			if h != nil {
 				sum += counterSum(t, h, name)
 			}
 		}
-		if sum >= want || time.Now().After(deadline) {
-			return sum
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return sum >= want
+	})
+	return sum
 }

@@ -19,30 +19,37 @@ import (
 // than its timeout plus the lease.
 func TestStreamCommandWithoutQuorumEnds(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3)
-	if _, err := tc.inv(0).CreateEvent(ctxT(t, 30*time.Second), &boxofficev1.CreateEventRequest{
+	tc := NewTestCluster(t, 3)
+	if _, err := tc.Inventory(0).CreateEvent(ctxT(t, 30*time.Second), &boxofficev1.CreateEventRequest{
 		RequestId: "create-quorum", EventId: "quorum", Name: "quorum", Venue: onSaleVenueForTest()}); err != nil {
 		t.Fatal(err)
 	}
-	leader := tc.leaderOf(tc.eventRecord(0, "quorum").Shards[0].GroupId)
+	groupID := tc.eventRecord(0, "quorum").Shards[0].GroupId
+	leader := tc.Leader(groupID)
 	for i := range tc.hosts {
 		if i != leader {
-			tc.stop(i, true)
+			tc.Kill(i)
 		}
 	}
-	stream, err := tc.inv(leader).Commands(ctxT(t, 30*time.Second))
+	stream, err := tc.Inventory(leader).Commands(ctxT(t, 30*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
 	timeouts := map[uint64]uint32{1: 300, 2: 50}
 	for tag := uint64(1); tag <= 2; tag++ {
+		proposed, _ := entries(t, tc.hosts[leader])
 		if err := stream.Send(&boxofficev1.CommandsRequest{Tag: tag, TimeoutMs: timeouts[tag], Command: &boxofficev1.CommandsRequest_Hold{
 			Hold: &boxofficev1.HoldRequest{RequestId: fmt.Sprintf("q%d", tag), EventId: "quorum", Holder: "fan",
 				Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 2}}}}}); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(10 * time.Millisecond) // the first is proposed before the second arrives
+		if tag == 1 { // the first is proposed (or refused: no longer leader) before the second arrives
+			WaitFor(t, 5*time.Second, "the first hold to be proposed or the leader to step down", func() bool {
+				n, _ := entries(t, tc.hosts[leader])
+				return n > proposed || !tc.IsLeader(leader, groupID)
+			})
+		}
 	}
 	lease := tc.hosts[leader].cfg.Group.LeaderLeaseTimeout
 	for range 2 {

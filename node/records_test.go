@@ -15,7 +15,7 @@ import (
 	"github.com/boxoffice/boxoffice/node/nodepb"
 )
 
-func (tc *testCluster) records(i int) boxofficev1.RecordsClient {
+func (tc *TestCluster) records(i int) boxofficev1.RecordsClient {
 	return boxofficev1.NewRecordsClient(tc.conns[i])
 }
 
@@ -33,7 +33,7 @@ func errorInfo(err error) *errdetails.ErrorInfo {
 // another node, after the key moved on) returns its first answer; refusals
 // carry precise codes; a scan merges every group in key order.
 func TestRecordsAcrossNodes(t *testing.T) {
-	tc := newTestCluster(t, 3)
+	tc := NewTestCluster(t, 3)
 	ctx := ctxT(t, 60*time.Second)
 
 	first, err := tc.records(0).CompareAndSwap(ctx, &boxofficev1.CompareAndSwapRequest{RequestId: "cas-1", Key: "a", Value: []byte("one")})

@@ -19,11 +19,11 @@ import (
 // (read-your-writes across the shortcut).
 func TestSoldOutHoldsRefusedWithoutEntries(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3)
+	tc := NewTestCluster(t, 3)
 	tc.createOnSaleEvent("ev1", 1, 1, 4) // one section S0: one row of 4 seats
 	ctx := ctxT(t, 60*time.Second)
 	hold := func(node int, id string) (*boxofficev1.HoldResponse, error) {
-		return tc.inv(node).Hold(ctx, &boxofficev1.HoldRequest{RequestId: id, EventId: "ev1", Holder: "fan-" + id,
+		return tc.Inventory(node).Hold(ctx, &boxofficev1.HoldRequest{RequestId: id, EventId: "ev1", Holder: "fan-" + id,
 			Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 2, SectionId: "S0"}}})
 	}
 	var held []*boxofficev1.HoldResponse
@@ -35,7 +35,7 @@ func TestSoldOutHoldsRefusedWithoutEntries(t *testing.T) {
 		held = append(held, h)
 	}
 	groupID := tc.eventRecord(0, "ev1").Shards[0].GroupId
-	leader := tc.leaderOf(groupID)
+	leader := tc.Leader(groupID)
 	leaderGroup := tc.hosts[leader].group(groupID)
 	applied := leaderGroup.store.AppliedIndex()
 	refusedBefore := counterValue(tc.hosts[leader].metrics.holdsRefusedLocally)
@@ -54,7 +54,7 @@ func TestSoldOutHoldsRefusedWithoutEntries(t *testing.T) {
 	}
 
 	// Release one pair: the very next hold, on any node, gets it.
-	if _, err := tc.inv(2).Release(ctx, &boxofficev1.ReleaseRequest{RequestId: "r0", EventId: "ev1",
+	if _, err := tc.Inventory(2).Release(ctx, &boxofficev1.ReleaseRequest{RequestId: "r0", EventId: "ev1",
 		HoldId: held[0].HoldId, Holder: "fan-h0"}); err != nil {
 		t.Fatal(err)
 	}

@@ -20,25 +20,25 @@ import (
 // registered again and become ready.
 func TestRemovedNodeRestartedTwiceRejoins(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3)
+	tc := NewTestCluster(t, 3)
 	tc.createOnSaleEvent("ev1", 3, 5, 10)
 	ctx := ctxT(t, 90*time.Second)
 	for round := 0; round < 2; round++ {
-		if _, err := tc.clusterClient(0).RemoveNode(ctx, &boxofficev1.RemoveNodeRequest{NodeId: "n2"}); err != nil {
+		if _, err := tc.ClusterClient(0).RemoveNode(ctx, &boxofficev1.RemoveNodeRequest{NodeId: "n2"}); err != nil {
 			t.Fatal(err)
 		}
-		tc.stop(1, true)
+		tc.Kill(1)
 		if err := os.RemoveAll(tc.configs[1].DataDir); err != nil {
 			t.Fatal(err)
 		}
 		tc.configs[1].BootstrapExpect = 0
-		tc.start(1)
-		tc.stop(1, true)
-		tc.start(1)
+		tc.Start(1)
+		tc.Kill(1)
+		tc.Start(1)
 		// Ready alone can come first: a wiped node serves once it has the
 		// catalog and its groups, while its new incarnation is registered by
 		// the meta leader a moment later (and RemoveNode needs it registered).
-		waitFor(t, 40*time.Second, "n2 registered and ready again", func() bool {
+		WaitFor(t, 40*time.Second, "n2 registered and ready again", func() bool {
 			return tc.hosts[1].ready() == nil && tc.hosts[0].catalog.Node("n2") != nil
 		})
 		tc.replicasEqual()
@@ -54,7 +54,7 @@ func TestRemovedNodeRestartedTwiceRejoins(t *testing.T) {
 // and n3, and once n2 is back the removal completes and RemoveNode succeeds.
 func TestRemoveNodeWhileAnotherIsDownKeepsGroupsWritable(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3)
+	tc := NewTestCluster(t, 3)
 	tc.createOnSaleEvent("ev1", 3, 5, 10)
 	ctx := ctxT(t, 120*time.Second)
 	sections := []string{"S0", "S1", "S2"} // one per data group
@@ -65,14 +65,14 @@ func TestRemoveNodeWhileAnotherIsDownKeepsGroupsWritable(t *testing.T) {
 			for deadline := time.Now().Add(within); ; {
 				holds++
 				hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-				_, err = tc.inv(2).Hold(hctx, &boxofficev1.HoldRequest{RequestId: fmt.Sprintf("h%d", holds), EventId: "ev1",
+				_, err = tc.Inventory(2).Hold(hctx, &boxofficev1.HoldRequest{RequestId: fmt.Sprintf("h%d", holds), EventId: "ev1",
 					Holder:    fmt.Sprintf("a%d", holds),
 					Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 1, SectionId: section}}})
 				cancel()
 				if err == nil || time.Now().After(deadline) {
 					break
 				}
-				time.Sleep(100 * time.Millisecond)
+				time.Sleep(100 * time.Millisecond) // the client's back-off between retries of its hold
 			}
 			if err != nil {
 				return fmt.Errorf("hold in %s: %w", section, err)
@@ -81,12 +81,12 @@ func TestRemoveNodeWhileAnotherIsDownKeepsGroupsWritable(t *testing.T) {
 		return nil
 	}
 
-	tc.stop(1, true) // n2 down
+	tc.Kill(1) // n2 down
 	if err := holdEverywhere(20 * time.Second); err != nil {
 		t.Fatalf("n1 and n3 take no writes with n2 down: %v", err)
 	}
 	rctx, cancel := context.WithTimeout(ctx, 8*time.Second) // longer than the node's RequestTimeout
-	_, err := tc.clusterClient(2).RemoveNode(rctx, &boxofficev1.RemoveNodeRequest{NodeId: "n1"})
+	_, err := tc.ClusterClient(2).RemoveNode(rctx, &boxofficev1.RemoveNodeRequest{NodeId: "n1"})
 	cancel()
 	if status.Code(err) != codes.Unavailable {
 		t.Fatalf("RemoveNode(n1) with n2 down: %v, want UNAVAILABLE (n1 cannot leave the groups yet)", err)
@@ -103,12 +103,12 @@ func TestRemoveNodeWhileAnotherIsDownKeepsGroupsWritable(t *testing.T) {
 		t.Fatalf("removing n1 while n2 is down stopped writes: %v", err)
 	}
 
-	tc.start(1) // n2 back: the removal completes
+	tc.Start(1) // n2 back: the removal completes
 	back := time.Now()
-	waitFor(t, 60*time.Second, "RemoveNode(n1) to succeed once n2 is back", func() bool {
+	WaitFor(t, 60*time.Second, "RemoveNode(n1) to succeed once n2 is back", func() bool {
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
-		_, err := tc.clusterClient(2).RemoveNode(rctx, &boxofficev1.RemoveNodeRequest{NodeId: "n1"})
+		_, err := tc.ClusterClient(2).RemoveNode(rctx, &boxofficev1.RemoveNodeRequest{NodeId: "n1"})
 		c := status.Code(err)
 		if c != codes.OK && c != codes.NotFound {
 			t.Logf("RemoveNode(n1): %v", err)
@@ -117,7 +117,7 @@ func TestRemoveNodeWhileAnotherIsDownKeepsGroupsWritable(t *testing.T) {
 		return true
 	})
 	t.Logf("RemoveNode(n1) succeeded %v after n2 came back", time.Since(back).Round(time.Millisecond))
-	st, err := tc.clusterClient(2).Status(ctx, &boxofficev1.StatusRequest{})
+	st, err := tc.ClusterClient(2).Status(ctx, &boxofficev1.StatusRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,20 +142,21 @@ func TestRemoveNodeWhileAnotherIsDownKeepsGroupsWritable(t *testing.T) {
 // restarted n1 must not be left in a gossip cluster of its own.
 func TestNodeRejoinsThroughRestartedFirstNode(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3)
+	tc := NewTestCluster(t, 3)
 	tc.createOnSaleEvent("ev1", 3, 5, 10)
 	ctx := ctxT(t, 150*time.Second)
 
-	tc.stop(0, true)
-	waitFor(t, 20*time.Second, "n2 and n3 to see n1 dead", func() bool {
+	tc.Kill(0)
+	WaitFor(t, 20*time.Second, "n2 and n3 to see n1 dead", func() bool {
 		return !tc.hosts[1].membership.Alive("n1") && !tc.hosts[2].membership.Alive("n1")
 	})
 	// memberlist gossips to a dead node for 15s (its local config), which
-	// could carry n1 back by chance; wait that out.
+	// could carry n1 back by chance; let that time pass (no state of the
+	// cluster says when it has), so that only the rejoin under test can.
 	time.Sleep(16 * time.Second)
-	tc.start(0)
-	tc.waitReady()
-	waitFor(t, 15*time.Second, "every node's failure detector to see every node alive", func() bool {
+	tc.Start(0)
+	tc.WaitReady()
+	WaitFor(t, 15*time.Second, "every node's failure detector to see every node alive", func() bool {
 		for _, h := range tc.hosts {
 			for _, id := range []string{"n1", "n2", "n3"} {
 				if !h.membership.Alive(id) {
@@ -166,23 +167,23 @@ func TestNodeRejoinsThroughRestartedFirstNode(t *testing.T) {
 		return true
 	})
 
-	waitFor(t, 60*time.Second, "RemoveNode(n2)", func() bool {
+	WaitFor(t, 60*time.Second, "RemoveNode(n2)", func() bool {
 		rctx, cancel := context.WithTimeout(ctx, 8*time.Second) // longer than the node's RequestTimeout
 		defer cancel()
-		_, err := tc.clusterClient(2).RemoveNode(rctx, &boxofficev1.RemoveNodeRequest{NodeId: "n2"})
+		_, err := tc.ClusterClient(2).RemoveNode(rctx, &boxofficev1.RemoveNodeRequest{NodeId: "n2"})
 		if c := status.Code(err); c != codes.OK && c != codes.NotFound {
 			t.Logf("RemoveNode(n2): %v", err)
 			return false
 		}
 		return true
 	})
-	tc.stop(1, true)
+	tc.Kill(1)
 	if err := os.RemoveAll(tc.configs[1].DataDir); err != nil {
 		t.Fatal(err)
 	}
 	tc.configs[1].BootstrapExpect = 0
-	tc.start(1)
-	waitFor(t, 30*time.Second, "n2 registered and ready again", func() bool {
+	tc.Start(1)
+	WaitFor(t, 30*time.Second, "n2 registered and ready again", func() bool {
 		return tc.hosts[1].ready() == nil && tc.hosts[2].catalog.Node("n2") != nil && tc.hosts[0].catalog.Node("n2") != nil
 	})
 	tc.replicasEqual()

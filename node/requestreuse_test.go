@@ -24,7 +24,7 @@ import (
 // the first event.
 func TestRequestIDReusedAcrossLeaderChange(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3)
+	tc := NewTestCluster(t, 3)
 	tc.createOnSaleEvent("ev1", 2, 5, 10)
 	e := tc.eventRecord(0, "ev1")
 	groupID := e.Shards[0].GroupId
@@ -33,30 +33,26 @@ func TestRequestIDReusedAcrossLeaderChange(t *testing.T) {
 		return &boxofficev1.HoldRequest_Seats{Seats: &boxofficev1.SeatList{SeatIds: ids}}
 	}
 	hold := &boxofficev1.HoldRequest{RequestId: "hold-1", EventId: "ev1", Holder: "alice", Selection: seats("S0-R1-1", "S0-R1-2")}
-	held, err := tc.inv(0).Hold(ctx, hold)
+	held, err := tc.Inventory(0).Hold(ctx, hold)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sell := &boxofficev1.SellRequest{RequestId: "sell-1", EventId: "ev1", HoldId: held.HoldId, Holder: "alice", OrderId: "o1", Buyer: "alice"}
-	sold, err := tc.inv(0).Sell(ctx, sell)
+	sold, err := tc.Inventory(0).Sell(ctx, sell)
 	if err != nil {
 		t.Fatal(err)
 	}
 	multi := &boxofficev1.HoldRequest{RequestId: "multi-1", EventId: "ev1", Holder: "carol", Selection: seats("S0-R2-1", "S1-R2-1")}
-	multiHeld, err := tc.inv(0).Hold(ctx, multi)
+	multiHeld, err := tc.Inventory(0).Hold(ctx, multi)
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	leader := tc.leaderOf(groupID)
+	leader := tc.Leader(groupID)
 	if err := tc.hosts[leader].group(groupID).raft.LeadershipTransfer().Error(); err != nil {
 		t.Fatal(err)
 	}
-	newLeader := tc.leaderOf(groupID)
-	for newLeader == leader {
-		time.Sleep(20 * time.Millisecond)
-		newLeader = tc.leaderOf(groupID)
-	}
+	newLeader := tc.leaderOtherThan(groupID, leader)
 	before := seatStates(t, tc, newLeader, "ev1")
 
 	reused := []struct {
@@ -64,20 +60,20 @@ func TestRequestIDReusedAcrossLeaderChange(t *testing.T) {
 		call func() error
 	}{
 		{"hold-1 for another holder", func() error {
-			_, err := tc.inv(newLeader).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "hold-1", EventId: "ev1", Holder: "mallory", Selection: seats("S0-R1-1", "S0-R1-2")})
+			_, err := tc.Inventory(newLeader).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "hold-1", EventId: "ev1", Holder: "mallory", Selection: seats("S0-R1-1", "S0-R1-2")})
 			return err
 		}},
 		{"sell-1 for another order", func() error {
-			_, err := tc.inv(newLeader).Sell(ctx, &boxofficev1.SellRequest{RequestId: "sell-1", EventId: "ev1", HoldId: held.HoldId, Holder: "alice", OrderId: "o2", Buyer: "alice"})
+			_, err := tc.Inventory(newLeader).Sell(ctx, &boxofficev1.SellRequest{RequestId: "sell-1", EventId: "ev1", HoldId: held.HoldId, Holder: "alice", OrderId: "o2", Buyer: "alice"})
 			return err
 		}},
 		{"create-ev1 for another event", func() error {
-			_, err := tc.inv(newLeader).CreateEvent(ctx, &boxofficev1.CreateEventRequest{RequestId: "create-ev1", EventId: "ev2", Name: "ev2",
+			_, err := tc.Inventory(newLeader).CreateEvent(ctx, &boxofficev1.CreateEventRequest{RequestId: "create-ev1", EventId: "ev2", Name: "ev2",
 				Venue: onSaleVenueForTest()})
 			return err
 		}},
 		{"multi-1 with one shard's part changed", func() error {
-			_, err := tc.inv(newLeader).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "multi-1", EventId: "ev1", Holder: "carol", Selection: seats("S0-R2-1", "S1-R2-2")})
+			_, err := tc.Inventory(newLeader).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "multi-1", EventId: "ev1", Holder: "carol", Selection: seats("S0-R2-1", "S1-R2-2")})
 			return err
 		}},
 	}
@@ -97,16 +93,16 @@ func TestRequestIDReusedAcrossLeaderChange(t *testing.T) {
 
 	// Retries of the original requests, to another node: the first answers.
 	other := (newLeader + 1) % 3
-	if again, err := tc.inv(other).Hold(ctx, hold); err != nil || !proto.Equal(again, held) {
+	if again, err := tc.Inventory(other).Hold(ctx, hold); err != nil || !proto.Equal(again, held) {
 		t.Fatalf("retried hold answered %v %v, first %v", again, err, held)
 	}
-	if again, err := tc.inv(other).Sell(ctx, sell); err != nil || !proto.Equal(again, sold) {
+	if again, err := tc.Inventory(other).Sell(ctx, sell); err != nil || !proto.Equal(again, sold) {
 		t.Fatalf("retried sell answered %v %v, first %v", again, err, sold)
 	}
-	if again, err := tc.inv(other).Hold(ctx, multi); err != nil || !proto.Equal(again, multiHeld) {
+	if again, err := tc.Inventory(other).Hold(ctx, multi); err != nil || !proto.Equal(again, multiHeld) {
 		t.Fatalf("retried multi-shard hold answered %v %v, first %v", again, err, multiHeld)
 	}
-	if _, err := tc.inv(other).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "ev2"}); status.Code(err) != codes.NotFound {
+	if _, err := tc.Inventory(other).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "ev2"}); status.Code(err) != codes.NotFound {
 		t.Fatalf("a refused CreateEvent created ev2: %v", err)
 	}
 	tc.replicasEqual()

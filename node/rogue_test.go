@@ -24,10 +24,10 @@ import (
 
 // newTLSTestCluster starts n nodes on mutual TLS with node certificates
 // from pki and gossip keys in a file per node (returned, by node index).
-func newTLSTestCluster(t *testing.T, n int, pki *testPKI, keys ...[]byte) (*testCluster, []string) {
+func newTLSTestCluster(t *testing.T, n int, pki *testPKI, keys ...[]byte) (*TestCluster, []string) {
 	t.Helper()
 	keyFiles := make([]string, n)
-	tc := newTestCluster(t, n, func(i int, c *Config) {
+	tc := NewTestCluster(t, n, func(i int, c *Config) {
 		certFile, keyFile := pki.issue(c.NodeID, c.NodeID, "node")
 		keyFiles[i] = writeGossipKeys(t, filepath.Join(pki.dir, c.NodeID+".gossip"), keys...)
 		c.Plaintext, c.GossipKeyFile = false, keyFiles[i]
@@ -37,7 +37,7 @@ func newTLSTestCluster(t *testing.T, n int, pki *testPKI, keys ...[]byte) (*test
 }
 
 // operatorClient dials node i's gRPC port with an operator certificate.
-func operatorClient(t *testing.T, tc *testCluster, pki *testPKI, i int) *grpc.ClientConn {
+func operatorClient(t *testing.T, tc *TestCluster, pki *testPKI, i int) *grpc.ClientConn {
 	t.Helper()
 	conn, err := grpc.NewClient(tc.configs[i].GRPCAddr, grpc.WithTransportCredentials(credentials.NewTLS(pki.tlsConfig("ops", "ops", "operator"))))
 	if err != nil {
@@ -60,10 +60,11 @@ func rogueWithPorts(t *testing.T, name, id string, keys ...[]byte) (list *member
 }
 
 // holdsFor checks cond every 100ms for d (reconcile passes run every
-// second and on every gossip change) and fails at the first false.
+// second and on every gossip change) and fails at the first false. It
+// asserts that nothing changes for a while, so it runs the whole of d.
 func holdsFor(t *testing.T, d time.Duration, what string, cond func() string) {
 	t.Helper()
-	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) { // the check's interval
 		if bad := cond(); bad != "" {
 			t.Fatalf("%s: %s", what, bad)
 		}
@@ -71,7 +72,7 @@ func holdsFor(t *testing.T, d time.Duration, what string, cond func() string) {
 }
 
 // proofsRefused sums the refused proofs of the running nodes.
-func proofsRefused(tc *testCluster) float64 {
+func proofsRefused(tc *TestCluster) float64 {
 	total := 0.0
 	for _, h := range tc.hosts {
 		if h != nil {
@@ -84,25 +85,24 @@ func proofsRefused(tc *testCluster) float64 {
 // waitRefused waits until the running nodes have refused more proofs than
 // before; on timeout it says which node each believes leads the meta
 // group (a meta group without a leader registers nobody, proven or not).
-func waitRefused(t *testing.T, tc *testCluster, before float64, what string) {
+func waitRefused(t *testing.T, tc *TestCluster, before float64, what string) {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); proofsRefused(tc) <= before; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			var leaders []string
-			for _, h := range tc.hosts {
-				if h != nil {
-					_, leader := h.meta.leader()
-					leaders = append(leaders, fmt.Sprintf("%s: meta leader %q, refused %v", h.NodeID(), leader, counterValue(h.verifier.refused)))
-				}
-			}
-			t.Fatalf("timed out after 30s waiting for: %s (%v)", what, leaders)
+	if waitUntil(30*time.Second, func() bool { return proofsRefused(tc) > before }) {
+		return
+	}
+	var leaders []string
+	for _, h := range tc.hosts {
+		if h != nil {
+			_, leader := h.meta.leader()
+			leaders = append(leaders, fmt.Sprintf("%s: meta leader %q, refused %v", h.NodeID(), leader, counterValue(h.verifier.refused)))
 		}
 	}
+	t.Fatalf("timed out after 30s waiting for: %s (%v)", what, leaders)
 }
 
 // inAnyConfiguration names the groups, meta included, whose Raft
 // configuration on a running node lists id.
-func inAnyConfiguration(tc *testCluster, id string) []string {
+func inAnyConfiguration(tc *TestCluster, id string) []string {
 	var groups []string
 	for _, h := range tc.hosts {
 		if h == nil {
@@ -192,7 +192,7 @@ func TestRogueGossipMembersOnATLSCluster(t *testing.T) {
 		if _, err := list.Join([]string{gossip1}); err != nil {
 			t.Fatalf("the rogue has the key: memberlist lets it in: %v", err)
 		}
-		waitFor(t, 30*time.Second, "every node to ignore r7's gossip", func() bool {
+		WaitFor(t, 30*time.Second, "every node to ignore r7's gossip", func() bool {
 			for _, h := range tc.hosts {
 				if h.membership.IgnoredTotal() == 0 {
 					return false
@@ -269,8 +269,8 @@ func TestRogueGossipMembersOnATLSCluster(t *testing.T) {
 		var before float64
 		var peer, rpc string
 		for attempt := 1; ; attempt++ {
-			tc.stop(0, false)
-			waitFor(t, 30*time.Second, "n2 and n3 to see n1 gone", func() bool {
+			tc.Stop(0)
+			WaitFor(t, 30*time.Second, "n2 and n3 to see n1 gone", func() bool {
 				return !tc.hosts[1].membership.Alive("n1") && !tc.hosts[2].membership.Alive("n1")
 			})
 			before = proofsRefused(tc)
@@ -279,18 +279,15 @@ func TestRogueGossipMembersOnATLSCluster(t *testing.T) {
 			if _, err := list.Join([]string{tc.configs[1].GossipAddr}); err != nil {
 				t.Fatalf("the rogue has the key: memberlist lets it in: %v", err)
 			}
-			for deadline := time.Now().Add(15 * time.Second); !delivered(peer) && time.Now().Before(deadline); {
-				time.Sleep(50 * time.Millisecond)
-			}
-			if delivered(peer) {
+			if waitUntil(15*time.Second, func() bool { return delivered(peer) }) {
 				break // n2's and n3's gossip say n1 is at the rogue's ports
 			}
 			if attempt == 5 {
 				t.Fatal("memberlist never let the rogue take n1's name after five clean stops of n1")
 			}
 			_ = list.Shutdown()
-			tc.start(0)
-			tc.waitReady()
+			tc.Start(0)
+			tc.WaitReady()
 		}
 		waitRefused(t, tc, before, "the meta leader to refuse the rogue's proof")
 		routing := boxofficev1.NewClusterClient(operatorClient(t, tc, pki, 1))
@@ -324,7 +321,7 @@ func TestRogueGossipMembersOnATLSCluster(t *testing.T) {
 		if _, err := list.Join([]string{tc.configs[1].GossipAddr}); err != nil {
 			t.Fatalf("the rogue has the key: memberlist lets it in: %v", err)
 		}
-		waitFor(t, 30*time.Second, "n2 and n3 to see r9 alive", func() bool {
+		WaitFor(t, 30*time.Second, "n2 and n3 to see r9 alive", func() bool {
 			return tc.hosts[1].membership.Alive("r9") && tc.hosts[2].membership.Alive("r9")
 		})
 		waitRefused(t, tc, before, "the meta leader to refuse r9's proof")
@@ -371,7 +368,7 @@ func TestRogueMemberNeverBecomesMetaVoter(t *testing.T) {
 		t.Fatalf("the rogue has the key: memberlist lets it in: %v", err)
 	}
 	h := tc.hosts[0]
-	waitFor(t, 30*time.Second, "n1 to see r9 alive", func() bool { return h.membership.Alive("r9") })
+	WaitFor(t, 30*time.Second, "n1 to see r9 alive", func() bool { return h.membership.Alive("r9") })
 	waitRefused(t, tc, 0, "n1 to refuse r9's proof")
 	holdsFor(t, 4*time.Second, "the meta group", func() string {
 		if groups := inAnyConfiguration(tc, "r9"); len(groups) > 0 {

@@ -53,18 +53,18 @@ func streamReads(eventID string, sections int) []*boxofficev1.GetSeatMapRequest 
 // shares one stream per node between concurrent callers.
 func TestReadSeatMaps(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3)
+	tc := NewTestCluster(t, 3)
 	const sections = 4
 	tc.createOnSaleEvent("streamed", sections, 5, 10)
 	ctx := ctxT(t, 120*time.Second)
 	for i := range 8 { // some held and sold seats, in every shard
-		h, err := tc.inv(i%3).Hold(ctx, &boxofficev1.HoldRequest{RequestId: fmt.Sprintf("h%d", i), EventId: "streamed", Holder: "x",
+		h, err := tc.Inventory(i%3).Hold(ctx, &boxofficev1.HoldRequest{RequestId: fmt.Sprintf("h%d", i), EventId: "streamed", Holder: "x",
 			Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 2, SectionId: fmt.Sprintf("S%d", i%sections)}}})
 		if err != nil {
 			t.Fatalf("Hold: %v", err)
 		}
 		if i%2 == 0 {
-			if _, err := tc.inv(0).Sell(ctx, &boxofficev1.SellRequest{RequestId: fmt.Sprintf("s%d", i), EventId: "streamed", HoldId: h.HoldId,
+			if _, err := tc.Inventory(0).Sell(ctx, &boxofficev1.SellRequest{RequestId: fmt.Sprintf("s%d", i), EventId: "streamed", HoldId: h.HoldId,
 				Holder: "x", OrderId: fmt.Sprintf("o%d", i), Buyer: "x"}); err != nil {
 				t.Fatalf("Sell: %v", err)
 			}
@@ -77,13 +77,13 @@ func TestReadSeatMaps(t *testing.T) {
 		for node := range 3 {
 			want := make([]*boxofficev1.SeatMap, len(reads))
 			for i, r := range reads {
-				m, err := tc.inv(node).GetSeatMap(ctx, r)
+				m, err := tc.Inventory(node).GetSeatMap(ctx, r)
 				if err != nil {
 					t.Fatalf("GetSeatMap %v: %v", r, err)
 				}
 				want[i] = m
 			}
-			stream, err := tc.inv(node).ReadSeatMaps(ctx)
+			stream, err := tc.Inventory(node).ReadSeatMaps(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -142,7 +142,7 @@ func TestReadSeatMaps(t *testing.T) {
 			{"no event id", &boxofficev1.GetSeatMapRequest{Consistency: stale}, codes.InvalidArgument},
 			{"no read", nil, codes.InvalidArgument},
 		}
-		stream, err := tc.inv(1).ReadSeatMaps(ctx)
+		stream, err := tc.Inventory(1).ReadSeatMaps(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -168,7 +168,7 @@ func TestReadSeatMaps(t *testing.T) {
 				t.Fatalf("%s: answer %v, want code %v", b.name, answers[uint64(2*i)], b.code)
 			}
 			if b.read != nil {
-				_, unaryErr := tc.inv(1).GetSeatMap(ctx, b.read)
+				_, unaryErr := tc.Inventory(1).GetSeatMap(ctx, b.read)
 				st := status.Convert(unaryErr)
 				if st.Code() != b.code || st.Message() != got.Message || got.Reason != reasonOf(unaryErr) || got.Reason == "" {
 					t.Fatalf("%s: stream says %v %q (reason %q), GetSeatMap says %v %q (reason %q)", b.name,
@@ -191,7 +191,7 @@ func TestReadSeatMaps(t *testing.T) {
 		h := tc.hosts[2]
 		open := gaugeValue(t, h.metrics.readStreamsOpen)
 		streamCtx, cancel := context.WithCancel(ctx)
-		stream, err := tc.inv(2).ReadSeatMaps(streamCtx)
+		stream, err := tc.Inventory(2).ReadSeatMaps(streamCtx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -203,13 +203,13 @@ func TestReadSeatMaps(t *testing.T) {
 		if _, err := stream.Recv(); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 30*time.Second, "the node counts the stream", func() bool { return gaugeValue(t, h.metrics.readStreamsOpen) == open+1 })
+		WaitFor(t, 30*time.Second, "the node counts the stream", func() bool { return gaugeValue(t, h.metrics.readStreamsOpen) == open+1 })
 		_ = stream.Send(&boxofficev1.ReadSeatMapsRequest{Tag: 2, Read: reads[len(reads)-1]})
 		cancel()
 		if _, err := stream.Recv(); status.Code(err) != codes.Canceled {
 			t.Fatalf("Recv after cancel: %v, want CANCELED", err)
 		}
-		waitFor(t, 30*time.Second, "the node ends the stream", func() bool {
+		WaitFor(t, 30*time.Second, "the node ends the stream", func() bool {
 			return gaugeValue(t, h.metrics.readStreamsOpen) == open && gaugeValue(t, h.metrics.readStreamsInFlight) == 0
 		})
 	})
@@ -219,7 +219,7 @@ func TestReadSeatMaps(t *testing.T) {
 		if v := gaugeValue(t, h.metrics.readStreamsInFlight); v != 0 {
 			t.Fatalf("%v reads in flight before the test", v)
 		}
-		stream, err := tc.inv(0).ReadSeatMaps(ctx)
+		stream, err := tc.Inventory(0).ReadSeatMaps(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -240,14 +240,14 @@ func TestReadSeatMaps(t *testing.T) {
 			sendDone <- stream.CloseSend()
 		}()
 		maxSeen := 0.0
-		waitFor(t, 30*time.Second, "the stream's reads in flight reach the bound", func() bool {
+		WaitFor(t, 30*time.Second, "the stream's reads in flight reach the bound", func() bool {
 			v := gaugeValue(t, h.metrics.readStreamsInFlight)
 			maxSeen = max(maxSeen, v)
 			return v == seatStreamInFlightMax
 		})
 		for range 200 { // and stays there
 			maxSeen = max(maxSeen, gaugeValue(t, h.metrics.readStreamsInFlight))
-			time.Sleep(time.Millisecond)
+			time.Sleep(time.Millisecond) // samples the gauge for 200ms: the bound must hold all along
 		}
 		if maxSeen != seatStreamInFlightMax {
 			t.Fatalf("a stream nobody reads held up to %v reads, want exactly the bound %d", maxSeen, seatStreamInFlightMax)

@@ -73,7 +73,7 @@ func compactAgrees(t *testing.T, full, compact *boxofficev1.SeatMap) {
 // counts add up.
 func TestCompactSeatMapAgreesWithFull(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3)
+	tc := NewTestCluster(t, 3)
 	tc.createOnSaleEvent("busy", 4, 5, 10)
 	ctx := ctxT(t, 60*time.Second)
 
@@ -91,7 +91,7 @@ func TestCompactSeatMapAgreesWithFull(t *testing.T) {
 				default:
 				}
 				id := fmt.Sprintf("w%d-%d", w, n)
-				h, err := tc.inv(n%3).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h" + id, EventId: "busy", Holder: id,
+				h, err := tc.Inventory(n%3).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h" + id, EventId: "busy", Holder: id,
 					Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 2, SectionId: fmt.Sprintf("S%d", (w+n)%4)}}})
 				if err != nil {
 					continue // sold out, or busy: either way keep going
@@ -99,16 +99,16 @@ func TestCompactSeatMapAgreesWithFull(t *testing.T) {
 				switch n % 3 {
 				case 0: // leave it held
 				case 1:
-					_, _ = tc.inv(w%3).Sell(ctx, &boxofficev1.SellRequest{RequestId: "s" + id, EventId: "busy", HoldId: h.HoldId, Holder: id, OrderId: id, Buyer: id})
+					_, _ = tc.Inventory(w%3).Sell(ctx, &boxofficev1.SellRequest{RequestId: "s" + id, EventId: "busy", HoldId: h.HoldId, Holder: id, OrderId: id, Buyer: id})
 				case 2:
-					_, _ = tc.inv(w%3).Release(ctx, &boxofficev1.ReleaseRequest{RequestId: "r" + id, EventId: "busy", HoldId: h.HoldId, Holder: id})
+					_, _ = tc.Inventory(w%3).Release(ctx, &boxofficev1.ReleaseRequest{RequestId: "r" + id, EventId: "busy", HoldId: h.HoldId, Holder: id})
 				}
 			}
 		})
 	}
 	for i := range 60 {
 		for _, view := range []boxofficev1.SeatMapView{viewCompact, viewSummary} {
-			m, err := tc.inv(i%3).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "busy", Consistency: stale, View: view,
+			m, err := tc.Inventory(i%3).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "busy", Consistency: stale, View: view,
 				SectionIds: []string{fmt.Sprintf("S%d", i%4)}})
 			if err != nil {
 				t.Fatalf("stale %v read during writes: %v", view, err)
@@ -121,7 +121,7 @@ func TestCompactSeatMapAgreesWithFull(t *testing.T) {
 	close(stop)
 	wg.Wait()
 
-	full, err := tc.inv(0).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "busy"})
+	full, err := tc.Inventory(0).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "busy"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestCompactSeatMapAgreesWithFull(t *testing.T) {
 		t.Fatalf("the map is not busy enough to test anything: %d available, %d held, %d sold", full.Available, full.Held, full.Sold)
 	}
 	for i := range 3 {
-		compact, err := tc.inv(i).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "busy", Consistency: linearizable, View: viewCompact})
+		compact, err := tc.Inventory(i).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "busy", Consistency: linearizable, View: viewCompact})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,23 +139,23 @@ func TestCompactSeatMapAgreesWithFull(t *testing.T) {
 	for i := range 3 {
 		for _, sections := range [][]string{nil, {"S2"}, {"S3", "S0"}} {
 			req := &boxofficev1.GetSeatMapRequest{EventId: "busy", Consistency: stale, SectionIds: sections}
-			want, err := tc.inv(i).GetSeatMap(ctx, req)
+			want, err := tc.Inventory(i).GetSeatMap(ctx, req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			req.View = viewCompact
-			got, err := tc.inv(i).GetSeatMap(ctx, req)
+			got, err := tc.Inventory(i).GetSeatMap(ctx, req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			compactAgrees(t, want, got)
 			// SUMMARY is summary_only under its new name.
 			req.View = viewSummary
-			summary, err := tc.inv(i).GetSeatMap(ctx, req)
+			summary, err := tc.Inventory(i).GetSeatMap(ctx, req)
 			if err != nil {
 				t.Fatal(err)
 			}
-			old, err := tc.inv(i).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "busy", Consistency: stale, SectionIds: sections, SummaryOnly: true})
+			old, err := tc.Inventory(i).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "busy", Consistency: stale, SectionIds: sections, SummaryOnly: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -176,14 +176,14 @@ func TestCompactSeatMapAgreesWithFull(t *testing.T) {
 // with the status a caller can act on, and nothing changes.
 func TestSeatMapRefusesBadInput(t *testing.T) {
 	skipIfShort(t)
-	tc := newTestCluster(t, 3)
+	tc := NewTestCluster(t, 3)
 	tc.createOnSaleEvent("ev", 2, 2, 4)
 	ctx := ctxT(t, 30*time.Second)
-	if _, err := tc.inv(0).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h1", EventId: "ev", Holder: "a",
+	if _, err := tc.Inventory(0).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h1", EventId: "ev", Holder: "a",
 		Selection: &boxofficev1.HoldRequest_Seats{Seats: &boxofficev1.SeatList{SeatIds: []string{"S0-R1-1"}}}}); err != nil {
 		t.Fatal(err)
 	}
-	before, err := tc.inv(0).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "ev"})
+	before, err := tc.Inventory(0).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "ev"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,16 +203,16 @@ func TestSeatMapRefusesBadInput(t *testing.T) {
 		{"no event", &boxofficev1.GetSeatMapRequest{View: viewCompact}, codes.InvalidArgument},
 	} {
 		for i := range 3 {
-			_, err := tc.inv(i).GetSeatMap(ctx, c.req)
+			_, err := tc.Inventory(i).GetSeatMap(ctx, c.req)
 			if status.Code(err) != c.code {
 				t.Fatalf("%s on node %d: got %v, want %v", c.name, i+1, err, c.code)
 			}
 		}
 	}
-	if _, err := tc.inv(1).GetHold(ctx, &boxofficev1.GetHoldRequest{EventId: "ev", HoldId: "x", Consistency: 5}); status.Code(err) != codes.InvalidArgument {
+	if _, err := tc.Inventory(1).GetHold(ctx, &boxofficev1.GetHoldRequest{EventId: "ev", HoldId: "x", Consistency: 5}); status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("GetHold with an unknown consistency: got %v, want InvalidArgument", err)
 	}
-	after, err := tc.inv(0).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "ev"})
+	after, err := tc.Inventory(0).GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "ev"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,14 +242,14 @@ func TestVerifyGateSharesRounds(t *testing.T) {
 	ctx := context.Background()
 	first := make(chan error, 1)
 	go func() { first <- gate.wait(ctx, check) }()
-	waitFor(t, 5*time.Second, "the first round to start", func() bool { mu.Lock(); defer mu.Unlock(); return checks == 1 })
+	WaitFor(t, 5*time.Second, "the first round to start", func() bool { mu.Lock(); defer mu.Unlock(); return checks == 1 })
 	const readers = 50
 	errs := make(chan error, readers)
 	for range readers {
 		go func() { errs <- gate.wait(ctx, check) }()
 	}
 	// The 50 reads arrived during round 1: they must wait for round 2.
-	waitFor(t, 5*time.Second, "the reads to queue", func() bool {
+	WaitFor(t, 5*time.Second, "the reads to queue", func() bool {
 		gate.mu.Lock()
 		defer gate.mu.Unlock()
 		return gate.next != nil && gate.next.readers == readers
@@ -285,12 +285,12 @@ func TestVerifyGateSharesRounds(t *testing.T) {
 //	go test -run '^$' -bench SeatMapRead -benchtime 20000x ./node/
 func BenchmarkSeatMapRead(b *testing.B) {
 	tc := newBenchCluster(b)
-	if _, err := tc.inv(0).CreateEvent(context.Background(), &boxofficev1.CreateEventRequest{RequestId: "create-reads",
+	if _, err := tc.Inventory(0).CreateEvent(context.Background(), &boxofficev1.CreateEventRequest{RequestId: "create-reads",
 		EventId: "reads", Name: "reads", Venue: cluster.OnSaleVenue(4, 25, 40)}); err != nil {
 		b.Fatal(err)
 	}
 	e := tc.eventRecord(0, "reads")
-	leader := tc.leaderOf(shardOfSection(e, "S0").GroupId)
+	leader := tc.Leader(shardOfSection(e, "S0").GroupId)
 	for _, consistency := range []boxofficev1.ReadConsistency{stale, linearizable} {
 		for _, view := range []boxofficev1.SeatMapView{viewFull, viewCompact, viewSummary} {
 			b.Run(fmt.Sprintf("%s/%s", consistencyName(consistency), viewName(view)), func(b *testing.B) {
@@ -299,9 +299,9 @@ func BenchmarkSeatMapRead(b *testing.B) {
 				b.RunParallel(func(pb *testing.PB) {
 					req := &boxofficev1.GetSeatMapRequest{EventId: "reads", Consistency: consistency, View: view, SectionIds: []string{"S0"}}
 					for n := 0; pb.Next(); n++ {
-						inv := tc.inv(n % 3)
+						inv := tc.Inventory(n % 3)
 						if consistency == linearizable {
-							inv = tc.inv(leader)
+							inv = tc.Inventory(leader)
 						}
 						if _, err := inv.GetSeatMap(context.Background(), req); err != nil {
 							b.Error(err)

@@ -22,7 +22,7 @@ import (
 const watchMethod = "/boxoffice.v1.Inventory/Watch"
 
 // groupTerms returns "node/group" -> term and leader id of every replica.
-func groupTerms(tc *testCluster) map[string]string {
+func groupTerms(tc *TestCluster) map[string]string {
 	out := map[string]string{}
 	for _, h := range tc.hosts {
 		for _, g := range h.groupList() {
@@ -50,7 +50,7 @@ func heapInUse() uint64 {
 func TestFiveThousandWatchStreamsOnOneConnection(t *testing.T) {
 	skipIfShort(t)
 	const attempts = 5000
-	tc := newTestCluster(t, 3, func(i int, c *Config) {
+	tc := NewTestCluster(t, 3, func(i int, c *Config) {
 		// Production timeouts: the test asserts that no group loses its
 		// leader, on a machine other tests load too.
 		c.Group.HeartbeatTimeout, c.Group.ElectionTimeout = time.Second, time.Second
@@ -83,7 +83,7 @@ func TestFiveThousandWatchStreamsOnOneConnection(t *testing.T) {
 	for range openers {
 		wg.Go(func() {
 			for range next {
-				w, err := tc.inv(0).Watch(ctx, &boxofficev1.WatchRequest{EventId: "ev"})
+				w, err := tc.Inventory(0).Watch(ctx, &boxofficev1.WatchRequest{EventId: "ev"})
 				if err == nil {
 					var md metadata.MD
 					if md, err = w.Header(); err == nil && md != nil {
@@ -102,7 +102,7 @@ func TestFiveThousandWatchStreamsOnOneConnection(t *testing.T) {
 			}
 		})
 	}
-	waitFor(t, 60*time.Second, "every stream over the cap refused", func() bool {
+	WaitFor(t, 60*time.Second, "every stream over the cap refused", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return refused+len(other) == attempts-streamCap && h.hub.count() == streamCap
@@ -127,7 +127,7 @@ func TestFiveThousandWatchStreamsOnOneConnection(t *testing.T) {
 	}
 	// A leader that stepped down shows no leader until an election,
 	// which moves the term: wait for leaders, then compare.
-	waitForTB(t, 10*time.Second, "every group to show a leader", func() bool {
+	WaitFor(t, 10*time.Second, "every group to show a leader", func() bool {
 		for _, h := range tc.hosts {
 			for _, g := range h.groupList() {
 				if _, id := g.leader(); id == "" {
@@ -144,13 +144,13 @@ func TestFiveThousandWatchStreamsOnOneConnection(t *testing.T) {
 	// Closing the streams gives their places back.
 	cancel()
 	wg.Wait()
-	waitFor(t, 30*time.Second, "every watch unsubscribed", func() bool { return h.hub.count() == 0 })
+	WaitFor(t, 30*time.Second, "every watch unsubscribed", func() bool { return h.hub.count() == 0 })
 	ctx2 := ctxT(t, 30*time.Second)
-	w, err := tc.inv(0).Watch(ctx2, &boxofficev1.WatchRequest{EventId: "ev"})
+	w, err := tc.Inventory(0).Watch(ctx2, &boxofficev1.WatchRequest{EventId: "ev"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "a new watch accepted", func() bool { return h.hub.count() == 1 })
+	WaitFor(t, 30*time.Second, "a new watch accepted", func() bool { return h.hub.count() == 1 })
 	_ = w
 }
 
@@ -163,7 +163,7 @@ func TestStreamCapIsPerIdentityAcrossConnections(t *testing.T) {
 	if err := nodetls.DevCerts(certs, "server.boxoffice", []string{"n1"}, []nodetls.ClientCert{{Name: "app", Role: nodetls.RoleGateway}, {Name: "ops", Role: nodetls.RoleReader}}, time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	tc := newTestCluster(t, 1, func(i int, c *Config) {
+	tc := NewTestCluster(t, 1, func(i int, c *Config) {
 		c.Plaintext, c.GossipKeyFile = false, writeGossipKeys(t, filepath.Join(certs, "gossip.key"), gossipKey(1))
 		c.TLS = &TLSConfig{CAFile: filepath.Join(certs, "ca.pem"), CertFile: filepath.Join(certs, "n1.pem"), KeyFile: filepath.Join(certs, "n1-key.pem")}
 		c.StreamsPerIdentityMax = 2
@@ -199,7 +199,7 @@ func TestStreamCapIsPerIdentityAcrossConnections(t *testing.T) {
 	if answer, err := reads.Recv(); err != nil || answer.GetError() != nil {
 		t.Fatalf("ReadSeatMaps of app: %v %v", err, answer.GetError())
 	}
-	waitFor(t, 10*time.Second, "app's watch accepted", func() bool { return h.hub.count() == 1 })
+	WaitFor(t, 10*time.Second, "app's watch accepted", func() bool { return h.hub.count() == 1 })
 
 	// app's third stream, on another connection, is refused.
 	w, err := appB.Watch(ctx, &boxofficev1.WatchRequest{EventId: "ev"})
@@ -216,7 +216,7 @@ func TestStreamCapIsPerIdentityAcrossConnections(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, 10*time.Second, "ops's watches accepted", func() bool { return h.hub.count() == 3 })
+	WaitFor(t, 10*time.Second, "ops's watches accepted", func() bool { return h.hub.count() == 3 })
 	if got := counterValue(h.metrics.streamsRefused.WithLabelValues(watchMethod)); got != 1 {
 		t.Errorf("streams refused: %v, want 1", got)
 	}

@@ -49,7 +49,7 @@ func TestMutualTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	gossipKeys := writeGossipKeys(t, filepath.Join(certs, "gossip.key"), gossipKey(1))
-	tc := newTestCluster(t, 3, func(i int, c *Config) {
+	tc := NewTestCluster(t, 3, func(i int, c *Config) {
 		c.Plaintext, c.GossipKeyFile = false, gossipKeys
 		name := c.NodeID
 		c.TLS = &TLSConfig{CAFile: filepath.Join(certs, "ca.pem"), CertFile: filepath.Join(certs, name+".pem"), KeyFile: filepath.Join(certs, name+"-key.pem")}

@@ -163,6 +163,10 @@ func (m *peerMux) close() error {
 type peerDialer struct {
 	tls    *tls.Config  // nil: plaintext
 	source *net.TCPAddr // nil: the kernel picks the source address
+	// admit, if set, vets each new TCP connection to addr before TLS and
+	// the header: it may refuse it (and close it) or wrap it. Only
+	// TestCluster sets it (TestingConfig.admitPeerConn), to partition.
+	admit func(addr string, conn net.Conn) (net.Conn, error)
 }
 
 func (d peerDialer) dial(ctx context.Context, addr string, header []byte) (net.Conn, error) {
@@ -173,6 +177,11 @@ func (d peerDialer) dial(ctx context.Context, addr string, header []byte) (net.C
 	conn, err := dialer.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
+	}
+	if d.admit != nil {
+		if conn, err = d.admit(addr, conn); err != nil {
+			return nil, err
+		}
 	}
 	if d.tls != nil {
 		tconn := tls.Client(conn, d.tls)

@@ -19,7 +19,7 @@ import (
 //	go test -run '^$' -bench IdleWatchMemory -benchtime 1x ./node/
 func BenchmarkIdleWatchMemory(b *testing.B) {
 	const idleWatchStreams = 500
-	tc := newTestClusterTB(b, 1)
+	tc := NewTestCluster(b, 1)
 	tc.createOnSaleEvent("idle", 1, 1, 4)
 	heapBytes := func() uint64 {
 		runtime.GC()
@@ -32,29 +32,18 @@ func BenchmarkIdleWatchMemory(b *testing.B) {
 		before := heapBytes()
 		ctx, cancel := context.WithCancel(context.Background())
 		for range idleWatchStreams {
-			_, err := tc.inv(0).Watch(ctx, &boxofficev1.WatchRequest{EventId: "idle"})
+			_, err := tc.Inventory(0).Watch(ctx, &boxofficev1.WatchRequest{EventId: "idle"})
 			if err != nil {
 				b.Fatal(err)
 			}
 		}
-		waitForTB(b, 10*time.Second, "every watch subscribed", func() bool {
+		WaitFor(b, 10*time.Second, "every watch subscribed", func() bool {
 			return tc.hosts[0].hub.count() == idleWatchStreams
 		})
 		after := heapBytes()
 		b.ReportMetric(float64(after-before)/idleWatchStreams, "heap-B/stream")
 		cancel()
-		waitForTB(b, 10*time.Second, "every watch ended", func() bool { return tc.hosts[0].hub.count() == 0 })
-	}
-}
-
-func waitForTB(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
+		WaitFor(b, 10*time.Second, "every watch ended", func() bool { return tc.hosts[0].hub.count() == 0 })
 	}
 }
 

@@ -81,7 +81,7 @@ func (f *fakeCommands) handler(ctx context.Context, node *clienttest.Node, strea
 		}
 		times := f.see(req)
 		pending.Go(func() {
-			time.Sleep(time.Duration(rand.N(200)) * time.Microsecond)
+			time.Sleep(time.Duration(rand.N(200)) * time.Microsecond) // jitter: answers come back out of order
 			resp := f.answer(node, req, times)
 			if resp == nil {
 				once.Do(func() { close(broken) })

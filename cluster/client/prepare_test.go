@@ -45,7 +45,7 @@ func TestPrepare(t *testing.T) {
 	// A stream's first frame reaches the node just after NewStream
 	// returns on the client (the connection itself is up by then).
 	for deadline := time.Now().Add(5 * time.Second); len(streamsByNode()) < 2 && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond)
+		time.Sleep(time.Millisecond) // poll interval
 	}
 	if got, want := streamsByNode(), []string{"n2", "n3"}; !slices.Equal(got, want) {
 		t.Fatalf("Prepare opened Commands streams on %v, want %v (the leaders of the event's shards)", got, want)

@@ -85,7 +85,7 @@ func startSingleNodeProcess(t *testing.T, bin string, args ...string) (grpcAddr,
 			log, _ := os.ReadFile(logPath)
 			t.Fatalf("node not ready: %v\n%s", err, log)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // poll interval of the wait for /readyz
 	}
 }
 

@@ -57,7 +57,7 @@ func TestCtlStatusForming(t *testing.T) {
 	ready := proto.Clone(leaderless).(*boxofficev1.StatusResponse)
 	ready.Groups[0].LeaderNodeId = "n1"
 	go func() {
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(500 * time.Millisecond) // the cluster turns ready while status --wait waits
 		fake.SetStatus(ready)
 	}()
 	stdout, _, err := ctl(t, context.Background(), addr, "status", "--wait", "20s")
@@ -148,7 +148,7 @@ func TestCtlStatusOnProcesses(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("status of a forming cluster: %v\n%s", err, stdout)
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond) // poll interval
 	}
 	pc.start(1)
 	pc.start(2)
@@ -167,7 +167,7 @@ func TestCtlStatusOnProcesses(t *testing.T) {
 		if ctx.Err() != nil {
 			t.Fatalf("n1 never heard from n3: %v\n%s", err, out)
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond) // poll interval
 	}
 	pc.kill(2)
 	var stdout string
@@ -180,7 +180,7 @@ func TestCtlStatusOnProcesses(t *testing.T) {
 		if ctx.Err() != nil {
 			t.Fatalf("status never showed n3 down: %v\n%s", err, stdout)
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond) // poll interval
 	}
 	// n1 answered the status before the kill, so it tells n3's last role.
 	for _, want := range []string{"answered by n1 (--addr " + pc.grpcAddr(0) + "), because the addresses before it did not answer", pc.grpcAddr(2) + ": ",

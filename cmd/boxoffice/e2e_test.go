@@ -21,6 +21,7 @@ import (
 	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/cluster/client"
 	"github.com/boxoffice/boxoffice/internal/testport"
+	"github.com/boxoffice/boxoffice/node"
 )
 
 // demoPort claims the ports `boxoffice demo --grpc-port P` derives for its
@@ -164,7 +165,7 @@ func (pc *processCluster) waitReady() {
 				log, _ := os.ReadFile(filepath.Join(pc.dir, fmt.Sprintf("n%d.log", i+1)))
 				pc.t.Fatalf("node %d not ready: %v\n%s", i+1, err, log)
 			}
-			time.Sleep(50 * time.Millisecond)
+			time.Sleep(50 * time.Millisecond) // poll interval of the wait for /readyz
 		}
 	}
 }
@@ -218,6 +219,8 @@ func TestEndToEndKillLeaderMidTraffic(t *testing.T) {
 	var lastAnswer atomic.Int64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	stopTraffic := sync.OnceFunc(func() { close(stop); wg.Wait() })
+	defer stopTraffic() // also when a wait below fails the test
 	for w := range 16 {
 		wg.Add(1)
 		go func() {
@@ -258,7 +261,7 @@ func TestEndToEndKillLeaderMidTraffic(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(2 * time.Second)
+	node.WaitFor(t, 30*time.Second, "traffic to flow before the kill", func() bool { return answered.Load() > 50 })
 	pc.kill(victim)
 	killedAt := time.Now()
 	base := answered.Load()
@@ -268,11 +271,10 @@ func TestEndToEndKillLeaderMidTraffic(t *testing.T) {
 			resumedAfter = time.Since(killedAt)
 			break
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // poll interval
 	}
-	time.Sleep(time.Second)
-	close(stop)
-	wg.Wait()
+	time.Sleep(time.Second) // a second more of traffic under the new leaders
+	stopTraffic()
 	if resumedAfter == 0 {
 		t.Fatalf("operations did not resume within 15s of kill -9 of node %d", victim+1)
 	}

@@ -79,7 +79,7 @@ func TestDemoGatewayOverProcessCluster(t *testing.T) {
 		_ = json.Unmarshal(b, &m)
 		return m
 	}
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) { // poll interval
 		if r, err := http.Get(base + "/readyz"); err == nil && r.StatusCode == 200 {
 			r.Body.Close()
 			break
@@ -172,7 +172,7 @@ func TestGatewayLoadOverProcessCluster(t *testing.T) {
 		defer stop()
 		bases = append(bases, "http://"+addr)
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) { // poll interval
 		if r, err := http.Get(bases[0] + "/readyz"); err == nil && r.StatusCode == 200 {
 			r.Body.Close()
 			break

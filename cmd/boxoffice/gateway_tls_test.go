@@ -53,7 +53,7 @@ func TestPlainGatewaySaysSo(t *testing.T) {
 	go func() {
 		done <- runGateway(ctx, []string{"--demo", "--fake-payments", "--cluster", fake.Addrs()[0], "--http-addr", "127.0.0.1:0"}, &stdout, &stderr)
 	}()
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stdout.String(), "Boxoffice gateway on http://"); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stdout.String(), "Boxoffice gateway on http://"); time.Sleep(20 * time.Millisecond) { // poll interval
 		if time.Now().After(deadline) {
 			cancel()
 			t.Fatalf("no banner; stdout %q, stderr:\n%s", stdout.String(), stderr.String())
@@ -210,7 +210,7 @@ func TestTLSGatewayOverMutualTLSCluster(t *testing.T) {
 		return m
 	}
 
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) { // poll interval
 		if code, _, _ := curl("GET", "/readyz", "", "", ""); code == 200 {
 			break
 		}
@@ -254,7 +254,7 @@ func TestTLSGatewayOverMutualTLSCluster(t *testing.T) {
 	pool := x509.NewCertPool()
 	caPEM, _ := os.ReadFile(cert("ca.pem"))
 	pool.AppendCertsFromPEM(caPEM)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) { // poll interval
 		conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
 		if err == nil {
 			cn := conn.ConnectionState().PeerCertificates[0].Subject.CommonName

@@ -68,14 +68,14 @@ func TestStartGossipKeyFile(t *testing.T) {
 	}
 	waitLog := func(what string) {
 		t.Helper()
-		for deadline := time.Now().Add(30 * time.Second); !strings.Contains(log.String(), what); time.Sleep(50 * time.Millisecond) {
+		for deadline := time.Now().Add(30 * time.Second); !strings.Contains(log.String(), what); time.Sleep(50 * time.Millisecond) { // poll interval
 			if time.Now().After(deadline) {
 				t.Fatalf("the node never logged %q:\n%s", what, log.String())
 			}
 		}
 	}
 	waitLog("gossip member proven")
-	for deadline := time.Now().Add(30 * time.Second); !ready(); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); !ready(); time.Sleep(50 * time.Millisecond) { // poll interval
 		if time.Now().After(deadline) {
 			t.Fatalf("node not ready:\n%s", log.String())
 		}

@@ -114,8 +114,9 @@ func TestDownPeerLogsBoundedWarn(t *testing.T) {
 	pc := newProcessCluster(t, 3, "--log-format", "json")
 	offsets := []int64{fileSize(t, pc.logPath(0)), fileSize(t, pc.logPath(1))}
 	pc.kill(2)
-	// Long enough for raft's heartbeats to fail many times over and for
-	// gossip to find n3 suspect, then dead.
+	// The window the rate bound is checked over: long enough for raft's
+	// heartbeats to fail many times over and for gossip to find n3
+	// suspect, then dead.
 	time.Sleep(10 * time.Second)
 
 	aboutPeer := 0

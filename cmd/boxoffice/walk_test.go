@@ -118,7 +118,7 @@ func TestCurlWalk(t *testing.T) {
 	first := time.Now().Unix()
 	curlWalk(t, w, fmt.Sprint(first), true)
 	for time.Now().Unix() == first { // a second run within the same second would reuse R
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond) // waits for the clock, not the demo
 	}
 	curlWalk(t, w, fmt.Sprint(time.Now().Unix()), false)
 }

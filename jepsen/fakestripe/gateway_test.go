@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -20,7 +19,6 @@ import (
 	"github.com/boxoffice/boxoffice/checkout"
 	"github.com/boxoffice/boxoffice/checkout/memstore"
 	"github.com/boxoffice/boxoffice/cluster/client"
-	"github.com/boxoffice/boxoffice/internal/testport"
 	"github.com/boxoffice/boxoffice/jepsen/fakestripe"
 	"github.com/boxoffice/boxoffice/node"
 )
@@ -29,28 +27,9 @@ import (
 // creates event "show": section A, 4 rows of 10 seats at 5000 cents.
 func startCluster(t *testing.T) *client.Client {
 	t.Helper()
-	ports := testport.Ports(t, 4)
-	addr := func(i int) string { return fmt.Sprintf("127.0.0.1:%d", ports[i]) }
-	h, err := node.Start(node.Config{
-		NodeID: "n1", DataDir: t.TempDir(),
-		GRPCAddr: addr(0), PeerAddr: addr(1), HTTPAddr: addr(2), GossipAddr: addr(3),
-		BootstrapExpect: 1, Plaintext: true, Logger: slog.New(slog.DiscardHandler),
-		Group: node.GroupConfig{HeartbeatTimeout: 200 * time.Millisecond, ElectionTimeout: 200 * time.Millisecond},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = h.Close() })
+	c := node.NewTestCluster(t, 1).Client()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := h.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.Dial(ctx, client.Config{Addrs: []string{h.GRPCAddr()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
 	var rows []*boxofficev1.Row
 	for _, label := range []string{"A", "B", "C", "D"} {
 		rows = append(rows, &boxofficev1.Row{Label: label, SeatCount: 10})
@@ -175,7 +154,7 @@ func (sh *shop) waitOrder(token, orderID, want string) map[string]any {
 		if last["state"] == want {
 			return last
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // poll interval
 	}
 	sh.t.Fatalf("order %s never reached %s: %v", orderID, want, last)
 	return nil
@@ -448,7 +427,7 @@ func TestMoneyUnderMixedFaults(t *testing.T) {
 						order = m
 						break
 					}
-					time.Sleep(50 * time.Millisecond)
+					time.Sleep(50 * time.Millisecond) // the fan's back-off before retrying the order
 				}
 				if order == nil {
 					t.Errorf("order %s never created", key)

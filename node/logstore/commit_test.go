@@ -65,7 +65,7 @@ func waitQueued(t *testing.T, db *DB, want int) {
 		if time.Now().After(deadline) {
 			t.Fatalf("QueuedRequests = %d, want %d", db.Stats().QueuedRequests, want)
 		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(time.Millisecond) // poll interval of the wait for the queue
 	}
 }
 
@@ -389,7 +389,7 @@ func TestCloseWaitsForQueuedWritersAndRefusesNewOnes(t *testing.T) {
 	closed := make(chan error, 1)
 	go func() { closed <- db.Close() }()
 	for !db.isClosed.Load() {
-		time.Sleep(time.Millisecond)
+		time.Sleep(time.Millisecond) // poll interval of the wait for Close to begin
 	}
 	if err := group.StoreLog(&raft.Log{Index: 2}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("StoreLog during Close = %v, want ErrClosed", err)

@@ -143,7 +143,7 @@ func TestRaftClusterOnSharedLogStores(t *testing.T) {
 					return node.rafts[groupID]
 				}
 			}
-			time.Sleep(10 * time.Millisecond)
+			time.Sleep(10 * time.Millisecond) // poll interval of the wait for a leader
 		}
 		t.Fatalf("no leader for %s", groupID)
 		return nil
@@ -167,7 +167,7 @@ func TestRaftClusterOnSharedLogStores(t *testing.T) {
 					if len(applied) > commandsPerGroup || time.Now().After(deadline) {
 						t.Fatalf("%s on %s applied %d commands, want %d", groupID, node.id, len(applied), commandsPerGroup)
 					}
-					time.Sleep(5 * time.Millisecond)
+					time.Sleep(5 * time.Millisecond) // poll interval of the wait for every command
 				}
 			}
 		}

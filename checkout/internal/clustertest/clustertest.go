@@ -1,18 +1,15 @@
 // Package clustertest starts a real one-node Boxoffice cluster in the test
-// process (node.Start on loopback), so that checkout's tests run against the
+// process (node.NewTestCluster), so that checkout's tests run against the
 // real seat state machine rather than a fake of it.
 package clustertest
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
 	"testing"
 	"time"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/cluster/client"
-	"github.com/boxoffice/boxoffice/internal/testport"
 	"github.com/boxoffice/boxoffice/node"
 )
 
@@ -20,37 +17,14 @@ import (
 // closed when the test ends.
 func Start(t testing.TB) *client.Client {
 	t.Helper()
-	return StartIn(t, t.TempDir())
+	return node.NewTestCluster(t, 1).Client()
 }
 
 // StartIn is Start with the node's data directory at dataDir, for tests
 // that read what the node wrote to disk.
 func StartIn(t testing.TB, dataDir string) *client.Client {
 	t.Helper()
-	ports := testport.Ports(t, 4)
-	addr := func(i int) string { return fmt.Sprintf("127.0.0.1:%d", ports[i]) }
-	logger := slog.New(slog.DiscardHandler)
-	h, err := node.Start(node.Config{
-		NodeID: "n1", DataDir: dataDir,
-		GRPCAddr: addr(0), PeerAddr: addr(1), HTTPAddr: addr(2), GossipAddr: addr(3),
-		BootstrapExpect: 1, Plaintext: true, Logger: logger,
-		Group: node.GroupConfig{HeartbeatTimeout: 200 * time.Millisecond, ElectionTimeout: 200 * time.Millisecond},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = h.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := h.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.Dial(ctx, client.Config{Addrs: []string{h.GRPCAddr()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
+	return node.NewTestCluster(t, 1, func(_ int, c *node.Config) { c.DataDir = dataDir }).Client()
 }
 
 // CreateEvent creates a small event: section A with rows A..(rows) of
@@ -82,15 +56,15 @@ func CreateEvent(t testing.TB, c *client.Client, eventID string, rows, seatsPerR
 	if err != nil {
 		t.Fatal(err)
 	}
-	for resp.Event.GetStatus() != boxofficev1.EventStatus_EVENT_STATUS_READY {
-		ev, err := c.GetEvent(ctx, &boxofficev1.GetEventRequest{EventId: eventID})
-		if err != nil {
+	ev := resp.Event
+	node.WaitFor(t, 20*time.Second, "event "+eventID+" to be ready", func() bool {
+		if ev.GetStatus() == boxofficev1.EventStatus_EVENT_STATUS_READY {
+			return true
+		}
+		if ev, err = c.GetEvent(ctx, &boxofficev1.GetEventRequest{EventId: eventID}); err != nil {
 			t.Fatal(err)
 		}
-		if ev.GetStatus() == boxofficev1.EventStatus_EVENT_STATUS_READY {
-			return ev
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return resp.Event
+		return false
+	})
+	return ev
 }
