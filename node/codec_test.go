@@ -19,7 +19,7 @@ import (
 // client's codec, which writes such a string without complaint) is
 // answered normally otherwise.
 func TestCodecServerRefusesInvalidUTF8(t *testing.T) {
-	tc := newTestCluster(t, 1)
+	tc := NewTestCluster(t, 1)
 	conn, err := grpc.NewClient(tc.configs[0].GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(codec.Client())))
 	if err != nil {
