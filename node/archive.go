@@ -6,6 +6,7 @@ import (
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/fsm/fsmpb"
+	"github.com/boxoffice/boxoffice/node/crossshard"
 	"github.com/boxoffice/boxoffice/node/nodepb"
 )
 
@@ -67,20 +68,20 @@ func (h *Host) deleteEvent(ctx context.Context, req *boxofficev1.DeleteEventRequ
 		if _, err := h.archiveShards(ctx, e, req.RequestId+"/check", true); err != nil {
 			return nil, err
 		}
-		if _, err := h.setEventStatus(ctx, e.EventId, req.RequestId+"/archiving", requestDigest(req), boxofficev1.EventStatus_EVENT_STATUS_ARCHIVING); err != nil {
+		if _, err := h.setEventStatus(ctx, e.EventId, req.RequestId+"/archiving", crossshard.RequestDigest(req), boxofficev1.EventStatus_EVENT_STATUS_ARCHIVING); err != nil {
 			return nil, err
 		}
 	}
 	dropped, err := h.archiveShards(ctx, e, req.RequestId+"/drop", false)
 	if err != nil {
 		if dropped == 0 && errorsIs(err, ErrEventHasHolds) {
-			if _, reopenErr := h.setEventStatus(ctx, e.EventId, req.RequestId+"/reopen", requestDigest(req), boxofficev1.EventStatus_EVENT_STATUS_READY); reopenErr != nil {
+			if _, reopenErr := h.setEventStatus(ctx, e.EventId, req.RequestId+"/reopen", crossshard.RequestDigest(req), boxofficev1.EventStatus_EVENT_STATUS_READY); reopenErr != nil {
 				return nil, reopenErr
 			}
 		}
 		return nil, err
 	}
-	return h.setEventStatus(ctx, e.EventId, req.RequestId+"/archived", requestDigest(req), boxofficev1.EventStatus_EVENT_STATUS_ARCHIVED)
+	return h.setEventStatus(ctx, e.EventId, req.RequestId+"/archived", crossshard.RequestDigest(req), boxofficev1.EventStatus_EVENT_STATUS_ARCHIVED)
 }
 
 // archiveShards sends ARCHIVE_SHARD to every shard of e, one at a time,

@@ -23,14 +23,6 @@ func (s hostShards) Propose(ctx context.Context, shard *nodepb.ShardRecord, cmd 
 	return s.h.shardCommand(ctx, shard.GroupId, cmd)
 }
 
-// Lookups and digests the readers and the catalog share with the
-// coordinator.
-var (
-	shardOfSection = crossshard.ShardOfSection
-	shardOfPool    = crossshard.ShardOfPool
-	requestDigest  = crossshard.RequestDigest
-)
-
 // coordinatorErrors pairs each sentinel of the coordinator with the node's.
 var coordinatorErrors = []struct{ from, to error }{
 	{crossshard.ErrInvalid, ErrInvalid},

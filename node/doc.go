@@ -31,7 +31,6 @@
 //   - group.go: one Raft group on this node; a data group's bounded
 //     proposal queue, the proposer that batches it into entries, and the
 //     goroutine that waits for their results.
-//   - catalogreplica.go: the node's handle on its catalog replica.
 //
 // Routing and forwarding:
 //   - route.go: propose locally when leading, else forward to the leader
@@ -50,7 +49,11 @@
 //
 // The client API:
 //   - inventory.go: the Inventory service (events, seat maps, holds,
-//     sales); archive.go: DeleteEvent.
+//     sales): decode, call node/crossshard, map the error; archive.go:
+//     DeleteEvent.
+//   - coordinator.go: the node's side of node/crossshard (hostShards
+//     proposes a shard's command through route.go) and the mapping of
+//     its errors to the node's.
 //   - commandstream.go, seatstream.go, streams.go: the Commands and
 //     ReadSeatMaps streams over the same paths as the unary calls.
 //   - seatview.go: the cache of compact seat-map views.
@@ -66,8 +69,16 @@
 //   - httpport.go: the HTTP port and its role checks.
 //   - streamlimit.go: the cap on streams per client identity.
 //
+// Tests:
+//   - testing.go: TestCluster, real nodes in the test's process on
+//     loopback (start, stop, kill, restart, partition and heal the peer
+//     traffic, wait for a condition), used by the tests of node, checkout,
+//     bench and jepsen/fakestripe.
+//
 // # Subpackages
 //
+//   - crossshard: the all-or-nothing protocol of hold, extend, release,
+//     sell and refund across an event's shards.
 //   - catalog: the meta group's state machine.
 //   - nodetls: the certificate convention (who a certificate names and
 //     its role) and the development PKI.
@@ -75,10 +86,8 @@
 //     file.
 //   - nodepb: the catalog's commands and the peer RPCs.
 //
-// Left in node although self-contained, because their users are files
-// other changes own: watchhub.go (inventory.go calls its unexported
-// methods) and streamlimit.go (it refuses with the node's errors and
-// toStatus from errors.go). The groups, the proposer and routing are
-// methods of Host and read its fields; they leave node when Host is split
-// into the parts they need.
+// The groups, the proposer and routing are methods of Host and read its
+// fields (the catalog, the peer connections, the metrics); they stay in
+// node until Host is split into the parts each needs. watchhub.go and
+// streamlimit.go are self-contained but small and used only here.
 package node

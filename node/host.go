@@ -37,6 +37,7 @@ import (
 	"github.com/boxoffice/boxoffice/fsm"
 	"github.com/boxoffice/boxoffice/fsm/fsmpb"
 	"github.com/boxoffice/boxoffice/internal/sealing"
+	"github.com/boxoffice/boxoffice/node/catalog"
 	"github.com/boxoffice/boxoffice/node/crossshard"
 	"github.com/boxoffice/boxoffice/node/logstore"
 	"github.com/boxoffice/boxoffice/node/nodepb"
@@ -77,7 +78,7 @@ type Host struct {
 	membership  *cluster.Membership
 	verifier    *memberVerifier // proves members before they are acted on (verify.go)
 	incarnation string
-	catalog     *catalogReplica
+	catalog     *catalog.Catalog
 	meta        *group
 	hub         *watchHub
 	lastSeen    replicaMemory // Status: each other replica's last answer
@@ -263,7 +264,7 @@ func Start(cfg Config) (*Host, error) {
 
 	// The meta group always runs; it is bootstrapped once enough nodes
 	// have joined (or was bootstrapped in an earlier life of this node).
-	h.catalog = newCatalogReplica(h.kickReconcile)
+	h.catalog = catalog.New(h.kickReconcile)
 	h.meta, err = h.openGroup(cluster.MetaGroupID, h.catalog, nil)
 	if err != nil {
 		return nil, err

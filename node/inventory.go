@@ -65,7 +65,7 @@ func (h *Host) event(ctx context.Context, id string) (*nodepb.EventRecord, error
 	if e := h.catalog.Event(id); e != nil {
 		return e, nil
 	}
-	if e := h.catalog.waitEvent(ctx, id, catalogCatchUpMax, func(*nodepb.EventRecord) bool { return true }); e != nil {
+	if e := h.catalog.WaitEvent(ctx, id, catalogCatchUpMax, func(*nodepb.EventRecord) bool { return true }); e != nil {
 		return e, nil
 	}
 	e, err := h.readCatalogEvent(ctx, id)
@@ -136,7 +136,7 @@ func (h *Host) createEvent(ctx context.Context, req *boxofficev1.CreateEventRequ
 		EventBudget: h.eventBudget(),
 		// Placement depends on the catalog's state, so the command's body
 		// may differ between retries: the caller's request is compared.
-		RequestFingerprint: requestDigest(req),
+		RequestFingerprint: crossshard.RequestDigest(req),
 	})
 	if err != nil {
 		return nil, err
@@ -300,7 +300,7 @@ func (h *Host) readyEvent(ctx context.Context, id string) (*nodepb.EventRecord, 
 	if e.Status != boxofficev1.EventStatus_EVENT_STATUS_READY {
 		// This replica of the catalog may lag the meta leader: give it a
 		// moment, then ask the leader.
-		if e := h.catalog.waitEvent(ctx, id, catalogCatchUpMax, eventReady); eventReady(e) {
+		if e := h.catalog.WaitEvent(ctx, id, catalogCatchUpMax, eventReady); eventReady(e) {
 			return e, nil
 		}
 		fresh, err := h.readCatalogEvent(ctx, id)
@@ -487,9 +487,9 @@ func (h *Host) getSeatMap(ctx context.Context, req *boxofficev1.GetSeatMapReques
 			SummaryOnly: view == boxofficev1.SeatMapView_SEAT_MAP_VIEW_SUMMARY, View: view, SectionIds: req.SectionIds, Stale: stale})
 	}
 	if len(req.SectionIds) == 1 {
-		sh := shardOfSection(e, req.SectionIds[0])
+		sh := crossshard.ShardOfSection(e, req.SectionIds[0])
 		if sh == nil {
-			sh = shardOfPool(e, req.SectionIds[0])
+			sh = crossshard.ShardOfPool(e, req.SectionIds[0])
 		}
 		if sh == nil {
 			return nil, fmt.Errorf("%w: event %q has no section or pool %q", ErrNotFound, e.EventId, req.SectionIds[0])
@@ -501,7 +501,7 @@ func (h *Host) getSeatMap(ctx context.Context, req *boxofficev1.GetSeatMapReques
 		return mergeSeatMap(e, []*nodepb.ReadShardResponse{part}), nil
 	}
 	for _, id := range req.SectionIds {
-		if shardOfSection(e, id) == nil && shardOfPool(e, id) == nil {
+		if crossshard.ShardOfSection(e, id) == nil && crossshard.ShardOfPool(e, id) == nil {
 			return nil, fmt.Errorf("%w: event %q has no section or pool %q", ErrNotFound, e.EventId, id)
 		}
 	}

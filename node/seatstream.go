@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/node/crossshard"
 )
 
 // ReadSeatMaps serves many GetSeatMap reads over one stream (taggedStream,
@@ -56,9 +57,9 @@ func (h *Host) servesLocally(req *boxofficev1.GetSeatMapRequest) bool {
 		return false // unknown here: the meta leader may know it
 	}
 	if len(req.SectionIds) == 1 {
-		sh := shardOfSection(e, req.SectionIds[0])
+		sh := crossshard.ShardOfSection(e, req.SectionIds[0])
 		if sh == nil {
-			sh = shardOfPool(e, req.SectionIds[0])
+			sh = crossshard.ShardOfPool(e, req.SectionIds[0])
 		}
 		return sh == nil || h.group(sh.GroupId) != nil // an unknown section is answered at once
 	}

@@ -14,6 +14,7 @@ import (
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/node/crossshard"
 )
 
 const (
@@ -290,7 +291,7 @@ func BenchmarkSeatMapRead(b *testing.B) {
 		b.Fatal(err)
 	}
 	e := tc.eventRecord(0, "reads")
-	leader := tc.Leader(shardOfSection(e, "S0").GroupId)
+	leader := tc.Leader(crossshard.ShardOfSection(e, "S0").GroupId)
 	for _, consistency := range []boxofficev1.ReadConsistency{stale, linearizable} {
 		for _, view := range []boxofficev1.SeatMapView{viewFull, viewCompact, viewSummary} {
 			b.Run(fmt.Sprintf("%s/%s", consistencyName(consistency), viewName(view)), func(b *testing.B) {
