@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -30,25 +29,12 @@ func skipIfShort(t *testing.T) {
 	}
 }
 
-func reasonOf(err error) string {
-	st, _ := status.FromError(err)
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			return info.Reason
-		}
-	}
-	return ""
-}
+// reasonOf and errorMetadata read a status error's ErrorInfo as a
+// client would.
+func reasonOf(err error) string { return boxofficev1.ReasonOf(err) }
 
-// errorMetadata returns the ErrorInfo metadata of a status error.
 func errorMetadata(err error) map[string]string {
-	st, _ := status.FromError(err)
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			return info.Metadata
-		}
-	}
-	return nil
+	return boxofficev1.ErrorInfoOf(err).GetMetadata()
 }
 
 // internalText returns the first piece of internal text in a refusal's

@@ -20,10 +20,8 @@ func (tc *TestCluster) records(i int) boxofficev1.RecordsClient {
 }
 
 func errorInfo(err error) *errdetails.ErrorInfo {
-	for _, d := range status.Convert(err).Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			return info
-		}
+	if info := boxofficev1.ErrorInfoOf(err); info != nil {
+		return info
 	}
 	return &errdetails.ErrorInfo{}
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -326,13 +325,7 @@ func TestReadSeatMaps(t *testing.T) {
 			t.Fatalf("64 callers opened %v streams; want at most one per node", opened)
 		}
 		_, err = c.ReadSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "streamed", Consistency: stale, SectionIds: []string{"Z9"}})
-		var info *errdetails.ErrorInfo
-		for _, d := range status.Convert(err).Details() {
-			if i, ok := d.(*errdetails.ErrorInfo); ok {
-				info = i
-			}
-		}
-		if status.Code(err) != codes.NotFound || info.GetReason() != ReasonNotFound {
+		if status.Code(err) != codes.NotFound || boxofficev1.ReasonOf(err) != ReasonNotFound {
 			t.Fatalf("ReadSeatMap of an unknown section: %v, want NOT_FOUND with reason %s", err, ReasonNotFound)
 		}
 	})
