@@ -818,11 +818,16 @@ func TestReadyMeansLeadersPlaced(t *testing.T) {
 		}
 		return wrong
 	}
-	waitUntil(500*time.Millisecond, func() bool { return len(misplaced()) == 0 })
+	// An election takes a few heartbeat timeouts (400 ms here) on a loaded
+	// machine; without placement before readiness the leaders would stay
+	// misplaced until the next rebalance pass, a minute away.
+	waitUntil(5*time.Second, func() bool { return len(misplaced()) == 0 })
 	if wrong := misplaced(); len(wrong) > 0 {
 		t.Fatalf("every node is ready, yet leaders are not on their preferred nodes: %v", wrong)
 	}
 	for i, h := range tc.hosts {
+		// A group between two leaders makes a node briefly unready.
+		waitUntil(5*time.Second, func() bool { return h.ready() == nil })
 		if h.ready() != nil {
 			t.Fatalf("node %d no longer ready: %v", i+1, h.ready())
 		}
