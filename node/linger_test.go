@@ -94,8 +94,13 @@ func TestLingerGathersEveryCallerOfALoop(t *testing.T) {
 	}
 	n, c := entries(t, leader)
 	n, c = n-n0, c-c0
-	if c != fans*rounds*2 {
-		t.Fatalf("the leader proposed %v commands, want %d", c, fans*rounds*2)
+	// More only when a caller's attempt timed out on a loaded machine and
+	// its retry was proposed again (the state machine answers it from its
+	// dedup table).
+	if c < fans*rounds*2 {
+		t.Fatalf("the leader proposed %v commands, want at least %d", c, fans*rounds*2)
+	} else if c > fans*rounds*2 {
+		t.Logf("the leader proposed %v commands for %d calls: retries", c, fans*rounds*2)
 	}
 	// 240 commands of 8 fans: 30 entries if each carried all 8; a few
 	// more while the loop forms. Without the linger it is ~60.
