@@ -6,7 +6,7 @@ JEPSEN_SEED ?= 7
 
 PROTO_FILES := fsm/fsmpb/fsm.proto api/boxoffice/v1/boxoffice.proto node/nodepb/node.proto
 
-.PHONY: help run test test-short proto build vet fmt bench jepsen jepsen-long jepsen-mutants clean lint-openapi fork-check test-raft
+.PHONY: help run test test-short proto build vet fmt bench jepsen jepsen-long jepsen-mutants clean lint-openapi lint-monitoring fork-check test-raft
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -17,7 +17,7 @@ build: ## build bin/boxoffice
 run: ## run the embedded demo: 3 nodes in one process with a demo arena
 	$(GO) run ./cmd/boxoffice demo
 
-test: lint-openapi fork-check ## the whole test suite (what CI runs)
+test: lint-openapi lint-monitoring fork-check ## the whole test suite (what CI runs)
 	$(GO) vet ./...
 	$(GO) test -race -timeout 20m ./...
 	$(MAKE) test-raft
@@ -50,6 +50,20 @@ lint-openapi: $(SPECTRAL) ## lint the gateway's OpenAPI document with Spectral (
 	@mkdir -p bin
 	BOXOFFICE_OPENAPI_OUT=$(CURDIR)/bin/openapi.json $(GO) test -count=1 -run '^TestOpenAPIDescribesEveryOperation$$' ./checkout/
 	$(SPECTRAL) lint --ruleset .spectral.yaml --fail-severity=warn bin/openapi.json
+
+# The monitoring of deploy/: the alerting rules and the example scrape
+# configuration load (promtool check), every alert fires on its crafted
+# failure and not on a healthy series (promtool test rules,
+# alerts_test.yml), and the Grafana dashboard has the structure Grafana
+# imports and every alert a runbook. promtool comes with Debian's
+# prometheus package, installed when missing. deploy's
+# TestMonitoringAgainstPrometheus (run by go test) evaluates every query
+# against a real Prometheus.
+lint-monitoring: ## check the Prometheus rules (promtool) and the Grafana dashboard of deploy/
+	@command -v promtool >/dev/null || (apt-get update -qq && apt-get install -y -qq prometheus)
+	promtool check config deploy/prometheus/prometheus.yml
+	promtool test rules deploy/prometheus/alerts_test.yml
+	$(GO) test -count=1 -run '^(TestDashboardStructure|TestAlertsHaveRunbooks)$$' ./deploy/
 
 test-short: ## quick tests (no end-to-end processes)
 	$(GO) test -short ./...

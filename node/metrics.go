@@ -2,6 +2,8 @@ package node
 
 import (
 	"sync"
+	"syscall"
+	"time"
 
 	metrics "github.com/hashicorp/go-metrics/compat"
 	"github.com/hashicorp/raft"
@@ -122,7 +124,7 @@ func newNodeMetrics(h *Host) *nodeMetrics {
 	reg.MustRegister(m.snapshotsTaken, m.snapshotsInstalled, m.holdsSwept, m.permissionDenied, m.batchCommands, m.batchLinger, m.commitSeconds, m.operations, m.requestSecs, m.forwards, m.holdsRefusedLocally,
 		m.readStreamsOpen, m.readStreamsInFlight, m.cmdStreamsOpen, m.cmdStreamsInFlight, m.cmdStreamMessages, m.streamsRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&raftCollector{host: h}, &fillCollector{host: h})
+		&raftCollector{host: h}, &fillCollector{host: h}, &healthCollector{host: h})
 	return m
 }
 
@@ -257,6 +259,76 @@ func (c *fillCollector) Collect(ch chan<- prometheus.Metric) {
 		} {
 			gauge(storeFillDesc, t.fill, g.id, t.table)
 			gauge(storeFillMaxDesc, t.max, g.id, t.table)
+		}
+	}
+}
+
+// healthCollector reports, at scrape time, what the operator's alerts need
+// beyond Raft's state (deploy/prometheus/alerts.yml, docs/operations.md):
+// each local replica's place in its group's configuration, each data
+// group's proposal queue, the data directory's disk, and this node's wall
+// clock. Nothing here is kept between scrapes, so the hot path pays
+// nothing for it.
+type healthCollector struct{ host *Host }
+
+var (
+	raftVotersDesc = prometheus.NewDesc(prometheus.BuildFQName("boxoffice", "raft", "voters"),
+		"Voters in the latest Raft configuration each local replica knows of its group; a group is short of replicas when fewer of them report boxoffice_raft_voter.", []string{"group"}, nil)
+	raftVoterDesc = prometheus.NewDesc(prometheus.BuildFQName("boxoffice", "raft", "voter"),
+		"1 when this node is a voter of the group in the latest configuration its replica knows, 0 when it is a non-voter or not in it.", []string{"group"}, nil)
+	replicationFactorDesc = prometheus.NewDesc(prometheus.BuildFQName("boxoffice", "node", "replication_factor"),
+		"Voters this node wants in every data group (--replication-factor).", nil, nil)
+	queueDepthDesc = prometheus.NewDesc(prometheus.BuildFQName("boxoffice", "group", "proposal_queue_depth"),
+		"Commands waiting for a local data group's proposer (only a leader queues); at boxoffice_group_proposal_queue_capacity further commands are refused BUSY.", []string{"group"}, nil)
+	queueCapacityDesc = prometheus.NewDesc(prometheus.BuildFQName("boxoffice", "group", "proposal_queue_capacity"),
+		"The bound of each local data group's proposal queue (GroupConfig.ProposalQueueMax).", []string{"group"}, nil)
+	diskFreeDesc = prometheus.NewDesc(prometheus.BuildFQName("boxoffice", "node", "data_dir_free_bytes"),
+		"Bytes available to this process on the filesystem of the data directory (the Raft log and snapshots); at 0 log writes fail (boxoffice_logstore_no_space).", nil, nil)
+	diskSizeDesc = prometheus.NewDesc(prometheus.BuildFQName("boxoffice", "node", "data_dir_size_bytes"),
+		"Size of the filesystem of the data directory.", nil, nil)
+	nodeTimeDesc = prometheus.NewDesc(prometheus.BuildFQName("boxoffice", "node", "time_seconds"),
+		"This node's wall clock (Unix seconds) when scraped; a leader stamps it into every command, so its difference from the scraper's clock, timestamp(boxoffice_node_time_seconds), is the node's clock skew.", nil, nil)
+)
+
+func (c *healthCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{raftVotersDesc, raftVoterDesc, replicationFactorDesc,
+		queueDepthDesc, queueCapacityDesc, diskFreeDesc, diskSizeDesc, nodeTimeDesc} {
+		ch <- d
+	}
+}
+
+func (c *healthCollector) Collect(ch chan<- prometheus.Metric) {
+	h := c.host
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	gauge(nodeTimeDesc, float64(time.Now().UnixNano())/1e9)
+	gauge(replicationFactorDesc, float64(h.cfg.ReplicationFactor))
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(h.cfg.DataDir, &fs); err == nil {
+		gauge(diskFreeDesc, float64(fs.Bavail)*float64(fs.Bsize))
+		gauge(diskSizeDesc, float64(fs.Blocks)*float64(fs.Bsize))
+	}
+	for _, g := range h.groupList() {
+		// The latest configuration is a copy read without the Raft loop:
+		// a stuck group does not stall the scrape.
+		if cf := g.raft.GetConfiguration(); cf.Error() == nil {
+			voters, self := 0, 0.0
+			for _, s := range cf.Configuration().Servers {
+				if s.Suffrage != raft.Voter {
+					continue
+				}
+				voters++
+				if string(s.ID) == h.cfg.NodeID {
+					self = 1
+				}
+			}
+			gauge(raftVotersDesc, float64(voters), g.id)
+			gauge(raftVoterDesc, self, g.id)
+		}
+		if g.proposals != nil {
+			gauge(queueDepthDesc, float64(len(g.proposals)), g.id)
+			gauge(queueCapacityDesc, float64(cap(g.proposals)), g.id)
 		}
 	}
 }
