@@ -28,6 +28,8 @@ type NodeMeta struct {
 	GossipAddr string `json:"gossip"`
 	// Incarnation changes when a node starts over with an empty data dir.
 	Incarnation string `json:"inc"`
+	// Locality is the node's Locality as text (Locality.String).
+	Locality string `json:"loc,omitempty"`
 }
 
 // Member is one node as this node's failure detector sees it.
@@ -97,6 +99,12 @@ func StartMembership(cfg MembershipConfig) (*Membership, error) {
 	port, err := strconv.Atoi(portText)
 	if err != nil {
 		return nil, fmt.Errorf("membership: bind port %q: %w", portText, err)
+	}
+	if meta, _ := json.Marshal(cfg.Meta); len(meta) > memberlist.MetaMaxSize {
+		// memberlist would gossip no metadata at all, and no node would
+		// learn this one's addresses.
+		return nil, fmt.Errorf("membership: the node's metadata is %d bytes, more than memberlist's %d (shorten the addresses or the locality): %s",
+			len(meta), memberlist.MetaMaxSize, meta)
 	}
 	m := &Membership{cfg: cfg, members: make(map[string]*Member), ignored: make(map[string]string), stop: make(chan struct{})}
 	mc := memberlist.DefaultLANConfig()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,4 +83,15 @@ func TestRestartedNodeRejoinsGossip(t *testing.T) {
 	time.Sleep(16 * time.Second)
 	members[0] = start(0)
 	waitFor(15*time.Second, "the restarted n1 alive everywhere again, seeing n2 and n3", everyoneSeesEveryone)
+}
+
+// TestMembershipRefusesMetadataOverLimit: metadata memberlist would not
+// gossip (addresses and locality together over 512 bytes) fails the start
+// instead of leaving the node unknown to its peers.
+func TestMembershipRefusesMetadataOverLimit(t *testing.T) {
+	_, err := StartMembership(MembershipConfig{BindAddr: "127.0.0.1:0",
+		Meta: NodeMeta{NodeID: "n1", GRPCAddr: strings.Repeat("h", 400) + ":7101", Locality: "region=" + strings.Repeat("r", 64)}})
+	if err == nil || !strings.Contains(err.Error(), "more than memberlist's 512") {
+		t.Fatalf("StartMembership: %v, want a refusal over 512 bytes", err)
+	}
 }

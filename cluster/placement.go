@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -14,21 +15,64 @@ func GroupID(i int) string { return fmt.Sprintf("g%03d", i) }
 // MetaGroupID names the meta group that holds the catalog.
 const MetaGroupID = "meta"
 
-// InitialGroups lays out count data groups over nodes with replicationFactor
-// replicas each. Group i starts at node i mod n, so with count a multiple of
-// n every node is the preferred leader (replicas[0]) of the same number of
-// groups and holds the same number of replicas.
-func InitialGroups(nodeIDs []string, count, replicationFactor int) []*nodepb.GroupRecord {
-	nodes := slices.Clone(nodeIDs)
-	slices.Sort(nodes)
-	if replicationFactor > len(nodes) {
-		replicationFactor = len(nodes)
+// InitialGroups lays out count data groups over nodes (node id →
+// locality) with replicationFactor replicas each.
+//
+// While every node has the same locality (none, typically), group i takes
+// replicationFactor consecutive nodes in id order starting at node i mod n,
+// so with count a multiple of n every node is the preferred leader
+// (replicas[0]) of the same number of groups and holds the same number of
+// replicas.
+//
+// Otherwise replicas are chosen one at a time, group after group. The
+// preferred leader is the node that leads fewest groups so far, then holds
+// fewest replicas. Each further replica is the node that shares its first
+// tier (region) with the fewest replicas already chosen, then its first
+// two tiers (zone) with the fewest, and so on (spread), then holds fewest
+// replicas (balance). Ties go to the node nearest after node i mod n in id
+// order, as in the uniform layout. So RF=3 over 3 regions puts one replica
+// in each, RF=5 over 3 regions two, two and one, and within a region
+// distinct zones come first. Spread wins over balance: with regions of 3, 1
+// and 1 nodes and RF=3, the two lone nodes hold a replica of every group.
+func InitialGroups(nodes map[string]Locality, count, replicationFactor int) []*nodepb.GroupRecord {
+	ids := sortedIDs(nodes)
+	if len(ids) == 0 {
+		return nil
 	}
+	if replicationFactor > len(ids) {
+		replicationFactor = len(ids)
+	}
+	uniform := true
+	for _, id := range ids {
+		uniform = uniform && nodes[id].Equal(nodes[ids[0]])
+	}
+	depth := localityDepth(nodes)
+	leaders := make([]int, len(ids))
+	load := make([]int, len(ids))
 	groups := make([]*nodepb.GroupRecord, 0, count)
 	for i := range count {
-		replicas := make([]string, 0, replicationFactor)
-		for r := range replicationFactor {
-			replicas = append(replicas, nodes[(i+r)%len(nodes)])
+		chosen := make([]int, 0, replicationFactor)
+		for range replicationFactor {
+			var pick int
+			switch {
+			case uniform:
+				pick = (i + len(chosen)) % len(ids)
+			case len(chosen) == 0:
+				pick = bestNode(len(ids), i, nil, func(a, b int) int {
+					return cmp.Or(cmp.Compare(leaders[a], leaders[b]), cmp.Compare(load[a], load[b]))
+				})
+				leaders[pick]++
+			default:
+				pick = bestNode(len(ids), i, chosen, func(a, b int) int {
+					return cmp.Or(compareSpread(nodes, ids, chosen, a, b, depth), cmp.Compare(load[a], load[b]))
+				})
+			}
+			load[pick]++
+			chosen = append(chosen, pick)
+		}
+		replicas := make([]string, len(chosen))
+		for r, j := range chosen {
+			replicas[r] = ids[j]
 		}
 		groups = append(groups, &nodepb.GroupRecord{
 			GroupId:         GroupID(i),
@@ -37,6 +81,93 @@ func InitialGroups(nodeIDs []string, count, replicationFactor int) []*nodepb.Gro
 		})
 	}
 	return groups
+}
+
+// PickReplica chooses the node to add to a group whose replicas are
+// replicas: among the candidates (the keys of load, each with the replicas
+// it holds), not already replicas, the one that spreads the group most
+// (as InitialGroups), then the one that holds fewest replicas, then the
+// smallest id. nodes gives the localities of candidates and replicas.
+// "" when no candidate is left.
+func PickReplica(nodes map[string]Locality, replicas []string, load map[string]int) string {
+	var candidates []string
+	for _, id := range sortedIDs(load) {
+		if !slices.Contains(replicas, id) {
+			candidates = append(candidates, id)
+		}
+	}
+	if len(candidates) == 0 {
+		return ""
+	}
+	depth := localityDepth(nodes)
+	ids := append(slices.Clone(candidates), replicas...)
+	chosen := make([]int, len(replicas))
+	for r := range replicas {
+		chosen[r] = len(candidates) + r
+	}
+	best := bestNode(len(candidates), 0, nil, func(a, b int) int {
+		return cmp.Or(compareSpread(nodes, ids, chosen, a, b, depth), cmp.Compare(load[ids[a]], load[ids[b]]))
+	})
+	return candidates[best]
+}
+
+// bestNode returns the least of nodes 0..n-1 not in skip under compare,
+// visiting them from start (mod n) on, so that ties go to the first
+// visited.
+func bestNode(n, start int, skip []int, compare func(a, b int) int) int {
+	best := -1
+	for k := range n {
+		j := (start + k) % n
+		if slices.Contains(skip, j) {
+			continue
+		}
+		if best < 0 || compare(j, best) < 0 {
+			best = j
+		}
+	}
+	return best
+}
+
+// compareSpread orders candidates a and b (indexes into ids) by how many
+// of the chosen nodes share their first tier, then their first two tiers,
+// and so on: fewer first.
+func compareSpread(nodes map[string]Locality, ids []string, chosen []int, a, b, depth int) int {
+	for level := 1; level <= depth; level++ {
+		if c := cmp.Compare(sharing(nodes, ids, chosen, a, level, depth), sharing(nodes, ids, chosen, b, level, depth)); c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// sharing counts the chosen nodes that share at least level leading tiers
+// with node j.
+func sharing(nodes map[string]Locality, ids []string, chosen []int, j, level, depth int) int {
+	n := 0
+	for _, c := range chosen {
+		if nodes[ids[c]].sharedTiers(nodes[ids[j]], depth) >= level {
+			n++
+		}
+	}
+	return n
+}
+
+// localityDepth is the most tiers any node has.
+func localityDepth(nodes map[string]Locality) int {
+	depth := 0
+	for _, l := range nodes {
+		depth = max(depth, len(l))
+	}
+	return depth
+}
+
+func sortedIDs[V any](m map[string]V) []string {
+	ids := make([]string, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // PlaceShards splits a venue into shardCount shards and places them on

@@ -118,7 +118,7 @@ func (h *Host) nodeInfos() []*boxofficev1.NodeInfo {
 			state = "unknown"
 		}
 		out = append(out, &boxofficev1.NodeInfo{NodeId: n.NodeId, GrpcAddr: n.GrpcAddr, PeerAddr: n.PeerAddr,
-			HttpAddr: n.HttpAddr, GossipAddr: n.GossipAddr, State: state})
+			HttpAddr: n.HttpAddr, GossipAddr: n.GossipAddr, State: state, Locality: n.Locality})
 	}
 	return out
 }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"time"
+
+	"github.com/boxoffice/boxoffice/cluster"
 )
 
 // Config is the per-process configuration of a node. Per-group Raft settings
@@ -57,6 +59,18 @@ type Config struct {
 	// tell nodes apart by source address (fault injection without root
 	// uses it). Empty: the kernel chooses.
 	PeerSourceAddr string
+
+	// Locality is where this node runs, widest tier first
+	// (region=eu-west,zone=eu-west-1a; cluster.ParseLocality reads that
+	// text). It travels in the node's gossip metadata to its catalog
+	// record, and placement spreads each data group's replicas over
+	// distinct first tiers, then distinct second tiers, ...
+	// (cluster.InitialGroups, cluster.PickReplica). Give every node the
+	// same keys in the same order. A node restarted with another locality
+	// has its record updated; replicas already placed stay where they are.
+	// At most cluster.LocalityTiersMax tiers. Default none: placement as
+	// if every node ran in the same place.
+	Locality cluster.Locality
 
 	// Join lists gossip addresses of existing nodes. Empty for the first node.
 	Join []string
@@ -390,6 +404,9 @@ func (c Config) Validate() error {
 				bad(name, addr, "an advertised address must be reachable, not a wildcard")
 			}
 		}
+	}
+	if err := c.Locality.Validate(); err != nil {
+		bad("Locality", fmt.Sprintf("%q", c.Locality.String()), err.Error())
 	}
 	if c.PeerSourceAddr != "" && net.ParseIP(c.PeerSourceAddr) == nil {
 		bad("PeerSourceAddr", c.PeerSourceAddr, "must be an IP address")

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/boxoffice/boxoffice/cluster"
 )
 
 // TestConfigBoundsDefaultsAndValidate: the stream and budget bounds have
@@ -25,6 +27,9 @@ func TestConfigBoundsDefaultsAndValidate(t *testing.T) {
 		{func(c *Config) { c.StreamsPerIdentityMax = -1 }, "StreamsPerIdentityMax = -1"},
 		{func(c *Config) { c.EventsMax = -5 }, "EventsMax = -5"},
 		{func(c *Config) { c.SeatsMax = 1 << 41 }, "SeatsMax = 2199023255552"},
+		{func(c *Config) { c.Locality = cluster.Locality{{Key: "region", Value: "eu"}, {Key: "zone", Value: ""}} },
+			`Locality = "region=eu,zone=": tier 2 "zone=": the value must be 1..64 characters`},
+		{func(c *Config) { c.Locality = cluster.Locality{{Key: "Region", Value: "eu"}} }, `Locality = "Region=eu": tier 1`},
 	} {
 		c := base
 		tt.change(&c)

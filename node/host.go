@@ -633,10 +633,17 @@ func (h *Host) metaLeaderDuties(snap *nodepb.CatalogSnapshot) error {
 		if !h.memberProven(m.NodeID, m.PeerAddr, m.GRPCAddr) {
 			continue // unproven addresses never enter the catalog
 		}
+		locality, err := cluster.ParseLocality(m.Locality)
+		if err != nil {
+			// Every node validates its own locality before it gossips it.
+			h.logger.Warn("node gossips a locality that does not parse; registered without one",
+				"peer", m.NodeID, "locality", m.Locality, "error", err)
+		}
 		rec := &nodepb.NodeRecord{NodeId: m.NodeID, PeerAddr: m.PeerAddr, GrpcAddr: m.GRPCAddr, HttpAddr: m.HTTPAddr,
-			GossipAddr: m.GossipAddr, Incarnation: m.Incarnation}
+			GossipAddr: m.GossipAddr, Incarnation: m.Incarnation, Locality: locality.Proto()}
 		if old := registered[m.NodeID]; old != nil && old.PeerAddr == rec.PeerAddr && old.GrpcAddr == rec.GrpcAddr &&
-			old.HttpAddr == rec.HttpAddr && old.GossipAddr == rec.GossipAddr && old.Incarnation == rec.Incarnation {
+			old.HttpAddr == rec.HttpAddr && old.GossipAddr == rec.GossipAddr && old.Incarnation == rec.Incarnation &&
+			cluster.LocalityFromProto(old.Locality).Equal(locality) {
 			continue
 		}
 		res, err := h.applyCatalog(&nodepb.CatalogCommand{
@@ -650,12 +657,16 @@ func (h *Host) metaLeaderDuties(snap *nodepb.CatalogSnapshot) error {
 			h.logger.Warn("node registration refused", "peer", m.NodeID, "incarnation", m.Incarnation, "reason", res.Message)
 			continue
 		}
-		h.logger.Info("node registered", "peer", m.NodeID, "incarnation", m.Incarnation, "peer_addr", m.PeerAddr)
+		h.logger.Info("node registered", "peer", m.NodeID, "incarnation", m.Incarnation, "peer_addr", m.PeerAddr,
+			"locality", locality.String())
 		registered[m.NodeID] = rec
 	}
 	if len(snap.Groups) == 0 && h.cfg.BootstrapExpect > 0 && len(registered) >= h.cfg.BootstrapExpect {
-		ids := sortedKeys(registered)[:h.cfg.BootstrapExpect]
-		groups := cluster.InitialGroups(ids, h.cfg.DataGroups, h.cfg.ReplicationFactor)
+		nodes := map[string]cluster.Locality{}
+		for _, id := range sortedKeys(registered)[:h.cfg.BootstrapExpect] {
+			nodes[id] = cluster.LocalityFromProto(registered[id].Locality)
+		}
+		groups := cluster.InitialGroups(nodes, h.cfg.DataGroups, h.cfg.ReplicationFactor)
 		if _, err := h.applyCatalog(&nodepb.CatalogCommand{
 			Type:      nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_CREATE_GROUPS,
 			RequestId: "initial-groups",

@@ -19,6 +19,7 @@ import (
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/api/codec"
+	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/node/nodepb"
 )
 
@@ -29,7 +30,8 @@ import (
 //     removes it from its Raft configuration, and the node, if still up,
 //     stops its replicas.
 //   - The meta leader tops up groups that have fewer replicas than the
-//     replication factor with alive nodes that hold the fewest replicas.
+//     replication factor with alive nodes, those that spread the group over
+//     the most localities first, then those holding the fewest replicas.
 //   - Each group leader adds catalog replicas missing from its
 //     configuration (AddVoter: the new replica catches up from a snapshot)
 //     and removes servers the catalog no longer lists, but only while a
@@ -126,10 +128,14 @@ func (c *clusterService) waitOutOfConfigurations(ctx context.Context, nodeID str
 }
 
 // repairReplicas runs on the meta leader: groups short of replicas get an
-// alive node that holds the fewest replicas, one change per group per round.
+// alive node, the one that spreads the group over the most localities,
+// then holds the fewest replicas (cluster.PickReplica), one change per
+// group per round.
 func (h *Host) repairReplicas(ctx context.Context, snap *nodepb.CatalogSnapshot) error {
 	load := map[string]int{}
+	localities := map[string]cluster.Locality{}
 	for _, n := range snap.Nodes {
+		localities[n.NodeId] = cluster.LocalityFromProto(n.Locality)
 		if h.membership.Alive(n.NodeId) && h.memberProven(n.NodeId, n.PeerAddr, n.GrpcAddr) {
 			load[n.NodeId] = 0
 		}
@@ -146,15 +152,7 @@ func (h *Host) repairReplicas(ctx context.Context, snap *nodepb.CatalogSnapshot)
 		if len(g.Replicas) >= h.cfg.ReplicationFactor {
 			continue
 		}
-		best := ""
-		for _, id := range sortedKeys(load) {
-			if slices.Contains(g.Replicas, id) {
-				continue
-			}
-			if best == "" || load[id] < load[best] {
-				best = id
-			}
-		}
+		best := cluster.PickReplica(localities, g.Replicas, load)
 		if best == "" {
 			continue
 		}

@@ -592,14 +592,14 @@ func ctlPrintStatus(out io.Writer, answer ctlStatusAnswer) {
 	}
 	fmt.Fprintln(out)
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "NODE\tGRPC\tPEER\tHTTP\tGOSSIP\tSTATE")
+	fmt.Fprintln(w, "NODE\tGRPC\tPEER\tHTTP\tGOSSIP\tSTATE\tLOCALITY")
 	for _, n := range resp.GetNodes() {
 		state := ctlDash(n.GetState())
 		if state == "dead" || state == "left" {
 			state = "DOWN (" + state + ")"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", n.GetNodeId(), ctlDash(n.GetGrpcAddr()), ctlDash(n.GetPeerAddr()),
-			ctlDash(n.GetHttpAddr()), ctlDash(n.GetGossipAddr()), state)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.GetNodeId(), ctlDash(n.GetGrpcAddr()), ctlDash(n.GetPeerAddr()),
+			ctlDash(n.GetHttpAddr()), ctlDash(n.GetGossipAddr()), state, ctlDash(cluster.LocalityFromProto(n.GetLocality()).String()))
 	}
 	w.Flush()
 	fmt.Fprintln(out)

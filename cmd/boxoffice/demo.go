@@ -33,10 +33,20 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	grpcPort := fs.Int("grpc-port", 7101, "gRPC port of the first node; the others take the next ports")
 	nodes := fs.Int("nodes", 3, "nodes in the in-process cluster (1, 3 or 5)")
 	gatewayAddr := fs.String("gateway-addr", "127.0.0.1:8080", "HTTP address of the demo gateway (fake payments, dev login); empty: none")
+	var localities []cluster.Locality
+	fs.Func("locality", "locality of the next node, `key=value,...` as for start --locality; give it once per node (n1 first) or not at all (default: no locality)",
+		func(text string) error {
+			l, err := cluster.ParseLocality(text)
+			localities = append(localities, l)
+			return err
+		})
 	var logs logFlags
 	logs.register(fs, "error")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if len(localities) > 0 && len(localities) != *nodes {
+		return fmt.Errorf("--locality given %d times for --nodes %d: give one per node, or none", len(localities), *nodes)
 	}
 	logger, err := logs.logger(stderr)
 	if err != nil {
@@ -56,7 +66,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	} else {
 		logger.Warn(node.PlaintextWarning) // one JSON object a line
 	}
-	hosts, err := startLocalCluster(dir, *nodes, *grpcPort, logger)
+	hosts, err := startLocalCluster(dir, *nodes, *grpcPort, localities, logger)
 	if err != nil {
 		return err
 	}
@@ -137,8 +147,9 @@ func demoSeats() uint32 {
 	return seats
 }
 
-// startLocalCluster starts n nodes in this process on 127.0.0.1.
-func startLocalCluster(dir string, n, grpcPort int, logger *slog.Logger) ([]*node.Host, error) {
+// startLocalCluster starts n nodes in this process on 127.0.0.1. Node i
+// gets localities[i]; nil localities: none.
+func startLocalCluster(dir string, n, grpcPort int, localities []cluster.Locality, logger *slog.Logger) ([]*node.Host, error) {
 	var hosts []*node.Host
 	gossip := func(i int) string { return fmt.Sprintf("127.0.0.1:%d", grpcPort+300+i) }
 	// A gossip key made for this run keeps other hosts' memberlists out;
@@ -167,6 +178,9 @@ func startLocalCluster(dir string, n, grpcPort int, logger *slog.Logger) ([]*nod
 				HeartbeatTimeout: 500 * time.Millisecond,
 				ElectionTimeout:  500 * time.Millisecond,
 			},
+		}
+		if i < len(localities) {
+			cfg.Locality = localities[i]
 		}
 		if i > 0 {
 			cfg.Join = []string{gossip(0)}

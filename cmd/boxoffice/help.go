@@ -191,6 +191,7 @@ It prints commands to try; Ctrl-C stops it. Plaintext: never expose its ports.`,
 	examples: []string{
 		"go run ./cmd/boxoffice demo",
 		"boxoffice demo --nodes 5 --data-dir data/demo --gateway-addr ''",
+		"boxoffice demo --locality region=eu --locality region=us --locality region=ap   # one per node",
 	},
 }
 

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/node"
 )
 
@@ -38,6 +39,12 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.AdvertisePeerAddr, "advertise-peer-addr", "", "peer address other nodes use (default: --peer-addr)")
 	fs.StringVar(&c.AdvertiseHTTPAddr, "advertise-http-addr", "", "HTTP address to advertise (default: --http-addr)")
 	fs.StringVar(&c.PeerSourceAddr, "peer-source-addr", "", "local IP that outgoing peer connections bind to (default: the kernel's choice)")
+	fs.Func("locality", "where this node runs, widest tier first: `key=value,...` such as region=eu-west,zone=eu-west-1a (keys a-z 0-9 - _, at most 8 tiers, same keys on every node); each data group's replicas spread over distinct regions, then zones (default: none)",
+		func(text string) error {
+			l, err := cluster.ParseLocality(text)
+			c.Locality = l
+			return err
+		})
 	fs.StringVar(&f.join, "join", "", "comma-separated gossip addresses of nodes to join")
 	fs.IntVar(&c.BootstrapExpect, "bootstrap-expect", 0, "number of nodes of the initial cluster (same on each); 0 joins an existing cluster")
 	fs.IntVar(&c.ReplicationFactor, "replication-factor", 0, "voters per data group: 1, 3 or 5 (default 3, capped at --bootstrap-expect)")

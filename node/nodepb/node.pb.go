@@ -161,7 +161,10 @@ type NodeRecord struct {
 	RegisteredAtUnixMs int64                  `protobuf:"varint,6,opt,name=registered_at_unix_ms,json=registeredAtUnixMs,proto3" json:"registered_at_unix_ms,omitempty"`
 	// incarnation is chosen when the node's data dir is first created: a
 	// node that lost its disk comes back as a new incarnation.
-	Incarnation   string `protobuf:"bytes,7,opt,name=incarnation,proto3" json:"incarnation,omitempty"`
+	Incarnation string `protobuf:"bytes,7,opt,name=incarnation,proto3" json:"incarnation,omitempty"`
+	// locality is where the node runs (Config.Locality), widest tier first;
+	// placement spreads a group's replicas over it. Empty: none given.
+	Locality      []*v1.LocalityTier `protobuf:"bytes,8,rep,name=locality,proto3" json:"locality,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -243,6 +246,13 @@ func (x *NodeRecord) GetIncarnation() string {
 		return x.Incarnation
 	}
 	return ""
+}
+
+func (x *NodeRecord) GetLocality() []*v1.LocalityTier {
+	if x != nil {
+		return x.Locality
+	}
+	return nil
 }
 
 type GroupRecord struct {
@@ -1932,7 +1942,7 @@ var File_node_nodepb_node_proto protoreflect.FileDescriptor
 
 const file_node_nodepb_node_proto_rawDesc = "" +
 	"\n" +
-	"\x16node/nodepb/node.proto\x12\x11boxoffice.node.v1\x1a api/boxoffice/v1/boxoffice.proto\"\xf2\x01\n" +
+	"\x16node/nodepb/node.proto\x12\x11boxoffice.node.v1\x1a api/boxoffice/v1/boxoffice.proto\"\xaa\x02\n" +
 	"\n" +
 	"NodeRecord\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x1b\n" +
@@ -1942,7 +1952,8 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\vgossip_addr\x18\x05 \x01(\tR\n" +
 	"gossipAddr\x121\n" +
 	"\x15registered_at_unix_ms\x18\x06 \x01(\x03R\x12registeredAtUnixMs\x12 \n" +
-	"\vincarnation\x18\a \x01(\tR\vincarnation\"o\n" +
+	"\vincarnation\x18\a \x01(\tR\vincarnation\x126\n" +
+	"\blocality\x18\b \x03(\v2\x1a.boxoffice.v1.LocalityTierR\blocality\"o\n" +
 	"\vGroupRecord\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x1a\n" +
 	"\breplicas\x18\x02 \x03(\tR\breplicas\x12)\n" +
@@ -2143,66 +2154,68 @@ var file_node_nodepb_node_proto_goTypes = []any{
 	(*ReadCatalogResponse)(nil),    // 24: boxoffice.node.v1.ReadCatalogResponse
 	(*LocalStatusRequest)(nil),     // 25: boxoffice.node.v1.LocalStatusRequest
 	(*LocalStatusResponse)(nil),    // 26: boxoffice.node.v1.LocalStatusResponse
-	(*v1.EventPolicy)(nil),         // 27: boxoffice.v1.EventPolicy
-	(*v1.Venue)(nil),               // 28: boxoffice.v1.Venue
-	(v1.EventStatus)(0),            // 29: boxoffice.v1.EventStatus
-	(v1.SeatMapView)(0),            // 30: boxoffice.v1.SeatMapView
-	(*v1.SectionState)(nil),        // 31: boxoffice.v1.SectionState
-	(*v1.PoolState)(nil),           // 32: boxoffice.v1.PoolState
-	(*v1.ShardPosition)(nil),       // 33: boxoffice.v1.ShardPosition
-	(*v1.HoldResponse)(nil),        // 34: boxoffice.v1.HoldResponse
-	(*v1.Record)(nil),              // 35: boxoffice.v1.Record
-	(*v1.GroupStatus)(nil),         // 36: boxoffice.v1.GroupStatus
+	(*v1.LocalityTier)(nil),        // 27: boxoffice.v1.LocalityTier
+	(*v1.EventPolicy)(nil),         // 28: boxoffice.v1.EventPolicy
+	(*v1.Venue)(nil),               // 29: boxoffice.v1.Venue
+	(v1.EventStatus)(0),            // 30: boxoffice.v1.EventStatus
+	(v1.SeatMapView)(0),            // 31: boxoffice.v1.SeatMapView
+	(*v1.SectionState)(nil),        // 32: boxoffice.v1.SectionState
+	(*v1.PoolState)(nil),           // 33: boxoffice.v1.PoolState
+	(*v1.ShardPosition)(nil),       // 34: boxoffice.v1.ShardPosition
+	(*v1.HoldResponse)(nil),        // 35: boxoffice.v1.HoldResponse
+	(*v1.Record)(nil),              // 36: boxoffice.v1.Record
+	(*v1.GroupStatus)(nil),         // 37: boxoffice.v1.GroupStatus
 }
 var file_node_nodepb_node_proto_depIdxs = []int32{
-	27, // 0: boxoffice.node.v1.EventRecord.policy:type_name -> boxoffice.v1.EventPolicy
-	28, // 1: boxoffice.node.v1.EventRecord.venue:type_name -> boxoffice.v1.Venue
-	4,  // 2: boxoffice.node.v1.EventRecord.shards:type_name -> boxoffice.node.v1.ShardRecord
-	29, // 3: boxoffice.node.v1.EventRecord.status:type_name -> boxoffice.v1.EventStatus
-	0,  // 4: boxoffice.node.v1.CatalogCommand.type:type_name -> boxoffice.node.v1.CatalogCommandType
-	2,  // 5: boxoffice.node.v1.CatalogCommand.register_node:type_name -> boxoffice.node.v1.NodeRecord
-	8,  // 6: boxoffice.node.v1.CatalogCommand.create_groups:type_name -> boxoffice.node.v1.CreateGroups
-	5,  // 7: boxoffice.node.v1.CatalogCommand.create_event:type_name -> boxoffice.node.v1.EventRecord
-	9,  // 8: boxoffice.node.v1.CatalogCommand.set_event_status:type_name -> boxoffice.node.v1.SetEventStatus
-	11, // 9: boxoffice.node.v1.CatalogCommand.set_replicas:type_name -> boxoffice.node.v1.SetReplicas
-	10, // 10: boxoffice.node.v1.CatalogCommand.remove_node:type_name -> boxoffice.node.v1.RemoveNode
-	7,  // 11: boxoffice.node.v1.CatalogCommand.event_budget:type_name -> boxoffice.node.v1.EventBudget
-	3,  // 12: boxoffice.node.v1.CreateGroups.groups:type_name -> boxoffice.node.v1.GroupRecord
-	29, // 13: boxoffice.node.v1.SetEventStatus.status:type_name -> boxoffice.v1.EventStatus
-	1,  // 14: boxoffice.node.v1.CatalogResult.code:type_name -> boxoffice.node.v1.CatalogCode
-	5,  // 15: boxoffice.node.v1.CatalogResult.event:type_name -> boxoffice.node.v1.EventRecord
-	2,  // 16: boxoffice.node.v1.CatalogSnapshot.nodes:type_name -> boxoffice.node.v1.NodeRecord
-	3,  // 17: boxoffice.node.v1.CatalogSnapshot.groups:type_name -> boxoffice.node.v1.GroupRecord
-	5,  // 18: boxoffice.node.v1.CatalogSnapshot.events:type_name -> boxoffice.node.v1.EventRecord
-	14, // 19: boxoffice.node.v1.CatalogSnapshot.dedup:type_name -> boxoffice.node.v1.DedupEntry
-	2,  // 20: boxoffice.node.v1.CatalogSnapshot.removed_nodes:type_name -> boxoffice.node.v1.NodeRecord
-	12, // 21: boxoffice.node.v1.DedupEntry.result:type_name -> boxoffice.node.v1.CatalogResult
-	12, // 22: boxoffice.node.v1.ProposeCatalogResponse.result:type_name -> boxoffice.node.v1.CatalogResult
-	30, // 23: boxoffice.node.v1.ReadShardRequest.view:type_name -> boxoffice.v1.SeatMapView
-	31, // 24: boxoffice.node.v1.ReadShardResponse.sections:type_name -> boxoffice.v1.SectionState
-	32, // 25: boxoffice.node.v1.ReadShardResponse.pools:type_name -> boxoffice.v1.PoolState
-	33, // 26: boxoffice.node.v1.ReadShardResponse.position:type_name -> boxoffice.v1.ShardPosition
-	34, // 27: boxoffice.node.v1.ReadShardResponse.hold:type_name -> boxoffice.v1.HoldResponse
-	35, // 28: boxoffice.node.v1.ReadRecordsResponse.records:type_name -> boxoffice.v1.Record
-	13, // 29: boxoffice.node.v1.ReadCatalogResponse.catalog:type_name -> boxoffice.node.v1.CatalogSnapshot
-	36, // 30: boxoffice.node.v1.LocalStatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
-	15, // 31: boxoffice.node.v1.Peer.Propose:input_type -> boxoffice.node.v1.ProposeRequest
-	17, // 32: boxoffice.node.v1.Peer.ProposeCatalog:input_type -> boxoffice.node.v1.ProposeCatalogRequest
-	19, // 33: boxoffice.node.v1.Peer.ReadShard:input_type -> boxoffice.node.v1.ReadShardRequest
-	23, // 34: boxoffice.node.v1.Peer.ReadCatalog:input_type -> boxoffice.node.v1.ReadCatalogRequest
-	25, // 35: boxoffice.node.v1.Peer.LocalStatus:input_type -> boxoffice.node.v1.LocalStatusRequest
-	21, // 36: boxoffice.node.v1.Peer.ReadRecords:input_type -> boxoffice.node.v1.ReadRecordsRequest
-	16, // 37: boxoffice.node.v1.Peer.Propose:output_type -> boxoffice.node.v1.ProposeResponse
-	18, // 38: boxoffice.node.v1.Peer.ProposeCatalog:output_type -> boxoffice.node.v1.ProposeCatalogResponse
-	20, // 39: boxoffice.node.v1.Peer.ReadShard:output_type -> boxoffice.node.v1.ReadShardResponse
-	24, // 40: boxoffice.node.v1.Peer.ReadCatalog:output_type -> boxoffice.node.v1.ReadCatalogResponse
-	26, // 41: boxoffice.node.v1.Peer.LocalStatus:output_type -> boxoffice.node.v1.LocalStatusResponse
-	22, // 42: boxoffice.node.v1.Peer.ReadRecords:output_type -> boxoffice.node.v1.ReadRecordsResponse
-	37, // [37:43] is the sub-list for method output_type
-	31, // [31:37] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	27, // 0: boxoffice.node.v1.NodeRecord.locality:type_name -> boxoffice.v1.LocalityTier
+	28, // 1: boxoffice.node.v1.EventRecord.policy:type_name -> boxoffice.v1.EventPolicy
+	29, // 2: boxoffice.node.v1.EventRecord.venue:type_name -> boxoffice.v1.Venue
+	4,  // 3: boxoffice.node.v1.EventRecord.shards:type_name -> boxoffice.node.v1.ShardRecord
+	30, // 4: boxoffice.node.v1.EventRecord.status:type_name -> boxoffice.v1.EventStatus
+	0,  // 5: boxoffice.node.v1.CatalogCommand.type:type_name -> boxoffice.node.v1.CatalogCommandType
+	2,  // 6: boxoffice.node.v1.CatalogCommand.register_node:type_name -> boxoffice.node.v1.NodeRecord
+	8,  // 7: boxoffice.node.v1.CatalogCommand.create_groups:type_name -> boxoffice.node.v1.CreateGroups
+	5,  // 8: boxoffice.node.v1.CatalogCommand.create_event:type_name -> boxoffice.node.v1.EventRecord
+	9,  // 9: boxoffice.node.v1.CatalogCommand.set_event_status:type_name -> boxoffice.node.v1.SetEventStatus
+	11, // 10: boxoffice.node.v1.CatalogCommand.set_replicas:type_name -> boxoffice.node.v1.SetReplicas
+	10, // 11: boxoffice.node.v1.CatalogCommand.remove_node:type_name -> boxoffice.node.v1.RemoveNode
+	7,  // 12: boxoffice.node.v1.CatalogCommand.event_budget:type_name -> boxoffice.node.v1.EventBudget
+	3,  // 13: boxoffice.node.v1.CreateGroups.groups:type_name -> boxoffice.node.v1.GroupRecord
+	30, // 14: boxoffice.node.v1.SetEventStatus.status:type_name -> boxoffice.v1.EventStatus
+	1,  // 15: boxoffice.node.v1.CatalogResult.code:type_name -> boxoffice.node.v1.CatalogCode
+	5,  // 16: boxoffice.node.v1.CatalogResult.event:type_name -> boxoffice.node.v1.EventRecord
+	2,  // 17: boxoffice.node.v1.CatalogSnapshot.nodes:type_name -> boxoffice.node.v1.NodeRecord
+	3,  // 18: boxoffice.node.v1.CatalogSnapshot.groups:type_name -> boxoffice.node.v1.GroupRecord
+	5,  // 19: boxoffice.node.v1.CatalogSnapshot.events:type_name -> boxoffice.node.v1.EventRecord
+	14, // 20: boxoffice.node.v1.CatalogSnapshot.dedup:type_name -> boxoffice.node.v1.DedupEntry
+	2,  // 21: boxoffice.node.v1.CatalogSnapshot.removed_nodes:type_name -> boxoffice.node.v1.NodeRecord
+	12, // 22: boxoffice.node.v1.DedupEntry.result:type_name -> boxoffice.node.v1.CatalogResult
+	12, // 23: boxoffice.node.v1.ProposeCatalogResponse.result:type_name -> boxoffice.node.v1.CatalogResult
+	31, // 24: boxoffice.node.v1.ReadShardRequest.view:type_name -> boxoffice.v1.SeatMapView
+	32, // 25: boxoffice.node.v1.ReadShardResponse.sections:type_name -> boxoffice.v1.SectionState
+	33, // 26: boxoffice.node.v1.ReadShardResponse.pools:type_name -> boxoffice.v1.PoolState
+	34, // 27: boxoffice.node.v1.ReadShardResponse.position:type_name -> boxoffice.v1.ShardPosition
+	35, // 28: boxoffice.node.v1.ReadShardResponse.hold:type_name -> boxoffice.v1.HoldResponse
+	36, // 29: boxoffice.node.v1.ReadRecordsResponse.records:type_name -> boxoffice.v1.Record
+	13, // 30: boxoffice.node.v1.ReadCatalogResponse.catalog:type_name -> boxoffice.node.v1.CatalogSnapshot
+	37, // 31: boxoffice.node.v1.LocalStatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
+	15, // 32: boxoffice.node.v1.Peer.Propose:input_type -> boxoffice.node.v1.ProposeRequest
+	17, // 33: boxoffice.node.v1.Peer.ProposeCatalog:input_type -> boxoffice.node.v1.ProposeCatalogRequest
+	19, // 34: boxoffice.node.v1.Peer.ReadShard:input_type -> boxoffice.node.v1.ReadShardRequest
+	23, // 35: boxoffice.node.v1.Peer.ReadCatalog:input_type -> boxoffice.node.v1.ReadCatalogRequest
+	25, // 36: boxoffice.node.v1.Peer.LocalStatus:input_type -> boxoffice.node.v1.LocalStatusRequest
+	21, // 37: boxoffice.node.v1.Peer.ReadRecords:input_type -> boxoffice.node.v1.ReadRecordsRequest
+	16, // 38: boxoffice.node.v1.Peer.Propose:output_type -> boxoffice.node.v1.ProposeResponse
+	18, // 39: boxoffice.node.v1.Peer.ProposeCatalog:output_type -> boxoffice.node.v1.ProposeCatalogResponse
+	20, // 40: boxoffice.node.v1.Peer.ReadShard:output_type -> boxoffice.node.v1.ReadShardResponse
+	24, // 41: boxoffice.node.v1.Peer.ReadCatalog:output_type -> boxoffice.node.v1.ReadCatalogResponse
+	26, // 42: boxoffice.node.v1.Peer.LocalStatus:output_type -> boxoffice.node.v1.LocalStatusResponse
+	22, // 43: boxoffice.node.v1.Peer.ReadRecords:output_type -> boxoffice.node.v1.ReadRecordsResponse
+	38, // [38:44] is the sub-list for method output_type
+	32, // [32:38] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_node_nodepb_node_proto_init() }

@@ -3627,13 +3627,16 @@ func (*CommandsResponse_Refund) isCommandsResponse_Result() {}
 func (*CommandsResponse_Error) isCommandsResponse_Result() {}
 
 type NodeInfo struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	NodeId        string                 `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
-	GrpcAddr      string                 `protobuf:"bytes,2,opt,name=grpc_addr,json=grpcAddr,proto3" json:"grpc_addr,omitempty"`
-	PeerAddr      string                 `protobuf:"bytes,3,opt,name=peer_addr,json=peerAddr,proto3" json:"peer_addr,omitempty"`
-	HttpAddr      string                 `protobuf:"bytes,4,opt,name=http_addr,json=httpAddr,proto3" json:"http_addr,omitempty"`
-	GossipAddr    string                 `protobuf:"bytes,5,opt,name=gossip_addr,json=gossipAddr,proto3" json:"gossip_addr,omitempty"`
-	State         string                 `protobuf:"bytes,6,opt,name=state,proto3" json:"state,omitempty"` // alive, suspect, dead, left (as memberlist sees it from the answering node)
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	NodeId     string                 `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	GrpcAddr   string                 `protobuf:"bytes,2,opt,name=grpc_addr,json=grpcAddr,proto3" json:"grpc_addr,omitempty"`
+	PeerAddr   string                 `protobuf:"bytes,3,opt,name=peer_addr,json=peerAddr,proto3" json:"peer_addr,omitempty"`
+	HttpAddr   string                 `protobuf:"bytes,4,opt,name=http_addr,json=httpAddr,proto3" json:"http_addr,omitempty"`
+	GossipAddr string                 `protobuf:"bytes,5,opt,name=gossip_addr,json=gossipAddr,proto3" json:"gossip_addr,omitempty"`
+	State      string                 `protobuf:"bytes,6,opt,name=state,proto3" json:"state,omitempty"` // alive, suspect, dead, left (as memberlist sees it from the answering node)
+	// Where the node runs (boxoffice start --locality), widest tier first;
+	// empty when it was started without one.
+	Locality      []*LocalityTier `protobuf:"bytes,7,rep,name=locality,proto3" json:"locality,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3710,6 +3713,66 @@ func (x *NodeInfo) GetState() string {
 	return ""
 }
 
+func (x *NodeInfo) GetLocality() []*LocalityTier {
+	if x != nil {
+		return x.Locality
+	}
+	return nil
+}
+
+// One key=value tier of a node's locality, such as region=eu-west.
+type LocalityTier struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Value         string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LocalityTier) Reset() {
+	*x = LocalityTier{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LocalityTier) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LocalityTier) ProtoMessage() {}
+
+func (x *LocalityTier) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LocalityTier.ProtoReflect.Descriptor instead.
+func (*LocalityTier) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *LocalityTier) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *LocalityTier) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
 type ReplicaStatus struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	NodeId       string                 `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
@@ -3736,7 +3799,7 @@ type ReplicaStatus struct {
 
 func (x *ReplicaStatus) Reset() {
 	*x = ReplicaStatus{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[44]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3748,7 +3811,7 @@ func (x *ReplicaStatus) String() string {
 func (*ReplicaStatus) ProtoMessage() {}
 
 func (x *ReplicaStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[44]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3761,7 +3824,7 @@ func (x *ReplicaStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaStatus.ProtoReflect.Descriptor instead.
 func (*ReplicaStatus) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{44}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ReplicaStatus) GetNodeId() string {
@@ -3874,7 +3937,7 @@ type GroupStatus struct {
 
 func (x *GroupStatus) Reset() {
 	*x = GroupStatus{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[45]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3886,7 +3949,7 @@ func (x *GroupStatus) String() string {
 func (*GroupStatus) ProtoMessage() {}
 
 func (x *GroupStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[45]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3899,7 +3962,7 @@ func (x *GroupStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupStatus.ProtoReflect.Descriptor instead.
 func (*GroupStatus) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{45}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *GroupStatus) GetGroupId() string {
@@ -3956,7 +4019,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[46]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3968,7 +4031,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[46]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3981,7 +4044,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{46}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *StatusRequest) GetLocalOnly() bool {
@@ -4012,7 +4075,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[47]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4024,7 +4087,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[47]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4037,7 +4100,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{47}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *StatusResponse) GetNodeId() string {
@@ -4082,7 +4145,7 @@ type ShardRoute struct {
 
 func (x *ShardRoute) Reset() {
 	*x = ShardRoute{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[48]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4094,7 +4157,7 @@ func (x *ShardRoute) String() string {
 func (*ShardRoute) ProtoMessage() {}
 
 func (x *ShardRoute) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[48]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4107,7 +4170,7 @@ func (x *ShardRoute) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShardRoute.ProtoReflect.Descriptor instead.
 func (*ShardRoute) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{48}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ShardRoute) GetShard() uint32 {
@@ -4161,7 +4224,7 @@ type RoutingRequest struct {
 
 func (x *RoutingRequest) Reset() {
 	*x = RoutingRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[49]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4173,7 +4236,7 @@ func (x *RoutingRequest) String() string {
 func (*RoutingRequest) ProtoMessage() {}
 
 func (x *RoutingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[49]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4186,7 +4249,7 @@ func (x *RoutingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoutingRequest.ProtoReflect.Descriptor instead.
 func (*RoutingRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{49}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *RoutingRequest) GetEventId() string {
@@ -4207,7 +4270,7 @@ type RoutingResponse struct {
 
 func (x *RoutingResponse) Reset() {
 	*x = RoutingResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[50]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4219,7 +4282,7 @@ func (x *RoutingResponse) String() string {
 func (*RoutingResponse) ProtoMessage() {}
 
 func (x *RoutingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[50]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4232,7 +4295,7 @@ func (x *RoutingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoutingResponse.ProtoReflect.Descriptor instead.
 func (*RoutingResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{50}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *RoutingResponse) GetEventId() string {
@@ -4265,7 +4328,7 @@ type RemoveNodeRequest struct {
 
 func (x *RemoveNodeRequest) Reset() {
 	*x = RemoveNodeRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[51]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4277,7 +4340,7 @@ func (x *RemoveNodeRequest) String() string {
 func (*RemoveNodeRequest) ProtoMessage() {}
 
 func (x *RemoveNodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[51]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4290,7 +4353,7 @@ func (x *RemoveNodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveNodeRequest.ProtoReflect.Descriptor instead.
 func (*RemoveNodeRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{51}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *RemoveNodeRequest) GetNodeId() string {
@@ -4308,7 +4371,7 @@ type RemoveNodeResponse struct {
 
 func (x *RemoveNodeResponse) Reset() {
 	*x = RemoveNodeResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[52]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4320,7 +4383,7 @@ func (x *RemoveNodeResponse) String() string {
 func (*RemoveNodeResponse) ProtoMessage() {}
 
 func (x *RemoveNodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[52]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4333,7 +4396,7 @@ func (x *RemoveNodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveNodeResponse.ProtoReflect.Descriptor instead.
 func (*RemoveNodeResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{52}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{53}
 }
 
 type Record struct {
@@ -4347,7 +4410,7 @@ type Record struct {
 
 func (x *Record) Reset() {
 	*x = Record{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[53]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4359,7 +4422,7 @@ func (x *Record) String() string {
 func (*Record) ProtoMessage() {}
 
 func (x *Record) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[53]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4372,7 +4435,7 @@ func (x *Record) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Record.ProtoReflect.Descriptor instead.
 func (*Record) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{53}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *Record) GetKey() string {
@@ -4405,7 +4468,7 @@ type GetRecordRequest struct {
 
 func (x *GetRecordRequest) Reset() {
 	*x = GetRecordRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[54]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4417,7 +4480,7 @@ func (x *GetRecordRequest) String() string {
 func (*GetRecordRequest) ProtoMessage() {}
 
 func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[54]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4430,7 +4493,7 @@ func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecordRequest.ProtoReflect.Descriptor instead.
 func (*GetRecordRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{54}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *GetRecordRequest) GetKey() string {
@@ -4452,7 +4515,7 @@ type CompareAndSwapRequest struct {
 
 func (x *CompareAndSwapRequest) Reset() {
 	*x = CompareAndSwapRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[55]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4464,7 +4527,7 @@ func (x *CompareAndSwapRequest) String() string {
 func (*CompareAndSwapRequest) ProtoMessage() {}
 
 func (x *CompareAndSwapRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[55]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4477,7 +4540,7 @@ func (x *CompareAndSwapRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareAndSwapRequest.ProtoReflect.Descriptor instead.
 func (*CompareAndSwapRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{55}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *CompareAndSwapRequest) GetRequestId() string {
@@ -4517,7 +4580,7 @@ type CompareAndSwapResponse struct {
 
 func (x *CompareAndSwapResponse) Reset() {
 	*x = CompareAndSwapResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[56]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4529,7 +4592,7 @@ func (x *CompareAndSwapResponse) String() string {
 func (*CompareAndSwapResponse) ProtoMessage() {}
 
 func (x *CompareAndSwapResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[56]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4542,7 +4605,7 @@ func (x *CompareAndSwapResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareAndSwapResponse.ProtoReflect.Descriptor instead.
 func (*CompareAndSwapResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{56}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *CompareAndSwapResponse) GetVersion() uint64 {
@@ -4563,7 +4626,7 @@ type DeleteRecordRequest struct {
 
 func (x *DeleteRecordRequest) Reset() {
 	*x = DeleteRecordRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[57]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4575,7 +4638,7 @@ func (x *DeleteRecordRequest) String() string {
 func (*DeleteRecordRequest) ProtoMessage() {}
 
 func (x *DeleteRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[57]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4588,7 +4651,7 @@ func (x *DeleteRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRecordRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRecordRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{57}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *DeleteRecordRequest) GetRequestId() string {
@@ -4620,7 +4683,7 @@ type DeleteRecordResponse struct {
 
 func (x *DeleteRecordResponse) Reset() {
 	*x = DeleteRecordResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[58]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4632,7 +4695,7 @@ func (x *DeleteRecordResponse) String() string {
 func (*DeleteRecordResponse) ProtoMessage() {}
 
 func (x *DeleteRecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[58]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4645,7 +4708,7 @@ func (x *DeleteRecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRecordResponse.ProtoReflect.Descriptor instead.
 func (*DeleteRecordResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{58}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{59}
 }
 
 // AddRequest adds delta to the decimal int64 stored under key (missing: 0).
@@ -4662,7 +4725,7 @@ type AddRequest struct {
 
 func (x *AddRequest) Reset() {
 	*x = AddRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[59]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4674,7 +4737,7 @@ func (x *AddRequest) String() string {
 func (*AddRequest) ProtoMessage() {}
 
 func (x *AddRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[59]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4687,7 +4750,7 @@ func (x *AddRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddRequest.ProtoReflect.Descriptor instead.
 func (*AddRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{59}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *AddRequest) GetRequestId() string {
@@ -4735,7 +4798,7 @@ type AddResponse struct {
 
 func (x *AddResponse) Reset() {
 	*x = AddResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[60]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4747,7 +4810,7 @@ func (x *AddResponse) String() string {
 func (*AddResponse) ProtoMessage() {}
 
 func (x *AddResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[60]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4760,7 +4823,7 @@ func (x *AddResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddResponse.ProtoReflect.Descriptor instead.
 func (*AddResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{60}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *AddResponse) GetValue() int64 {
@@ -4791,7 +4854,7 @@ type ScanRequest struct {
 
 func (x *ScanRequest) Reset() {
 	*x = ScanRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[61]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4803,7 +4866,7 @@ func (x *ScanRequest) String() string {
 func (*ScanRequest) ProtoMessage() {}
 
 func (x *ScanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[61]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4816,7 +4879,7 @@ func (x *ScanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanRequest.ProtoReflect.Descriptor instead.
 func (*ScanRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{61}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ScanRequest) GetPrefix() string {
@@ -4854,7 +4917,7 @@ type ScanResponse struct {
 
 func (x *ScanResponse) Reset() {
 	*x = ScanResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[62]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4866,7 +4929,7 @@ func (x *ScanResponse) String() string {
 func (*ScanResponse) ProtoMessage() {}
 
 func (x *ScanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[62]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4879,7 +4942,7 @@ func (x *ScanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanResponse.ProtoReflect.Descriptor instead.
 func (*ScanResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{62}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ScanResponse) GetRecords() []*Record {
@@ -5177,7 +5240,7 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x06refund\x18\x06 \x01(\v2\x1c.boxoffice.v1.RefundResponseH\x00R\x06refund\x121\n" +
 	"\x05error\x18\a \x01(\v2\x19.boxoffice.v1.StreamErrorH\x00R\x05error\x122\n" +
 	"\x04more\x18\b \x03(\v2\x1e.boxoffice.v1.CommandsResponseR\x04moreB\b\n" +
-	"\x06result\"\xb1\x01\n" +
+	"\x06result\"\xe9\x01\n" +
 	"\bNodeInfo\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x1b\n" +
 	"\tgrpc_addr\x18\x02 \x01(\tR\bgrpcAddr\x12\x1b\n" +
@@ -5185,7 +5248,11 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\thttp_addr\x18\x04 \x01(\tR\bhttpAddr\x12\x1f\n" +
 	"\vgossip_addr\x18\x05 \x01(\tR\n" +
 	"gossipAddr\x12\x14\n" +
-	"\x05state\x18\x06 \x01(\tR\x05state\"\xd8\x03\n" +
+	"\x05state\x18\x06 \x01(\tR\x05state\x126\n" +
+	"\blocality\x18\a \x03(\v2\x1a.boxoffice.v1.LocalityTierR\blocality\"6\n" +
+	"\fLocalityTier\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\xd8\x03\n" +
 	"\rReplicaStatus\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x1d\n" +
 	"\n" +
@@ -5338,7 +5405,7 @@ func file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP() []byte {
 }
 
 var file_api_boxoffice_v1_boxoffice_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_api_boxoffice_v1_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 64)
+var file_api_boxoffice_v1_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 65)
 var file_api_boxoffice_v1_boxoffice_proto_goTypes = []any{
 	(EventStatus)(0),               // 0: boxoffice.v1.EventStatus
 	(SeatState)(0),                 // 1: boxoffice.v1.SeatState
@@ -5388,26 +5455,27 @@ var file_api_boxoffice_v1_boxoffice_proto_goTypes = []any{
 	(*CommandsRequest)(nil),        // 45: boxoffice.v1.CommandsRequest
 	(*CommandsResponse)(nil),       // 46: boxoffice.v1.CommandsResponse
 	(*NodeInfo)(nil),               // 47: boxoffice.v1.NodeInfo
-	(*ReplicaStatus)(nil),          // 48: boxoffice.v1.ReplicaStatus
-	(*GroupStatus)(nil),            // 49: boxoffice.v1.GroupStatus
-	(*StatusRequest)(nil),          // 50: boxoffice.v1.StatusRequest
-	(*StatusResponse)(nil),         // 51: boxoffice.v1.StatusResponse
-	(*ShardRoute)(nil),             // 52: boxoffice.v1.ShardRoute
-	(*RoutingRequest)(nil),         // 53: boxoffice.v1.RoutingRequest
-	(*RoutingResponse)(nil),        // 54: boxoffice.v1.RoutingResponse
-	(*RemoveNodeRequest)(nil),      // 55: boxoffice.v1.RemoveNodeRequest
-	(*RemoveNodeResponse)(nil),     // 56: boxoffice.v1.RemoveNodeResponse
-	(*Record)(nil),                 // 57: boxoffice.v1.Record
-	(*GetRecordRequest)(nil),       // 58: boxoffice.v1.GetRecordRequest
-	(*CompareAndSwapRequest)(nil),  // 59: boxoffice.v1.CompareAndSwapRequest
-	(*CompareAndSwapResponse)(nil), // 60: boxoffice.v1.CompareAndSwapResponse
-	(*DeleteRecordRequest)(nil),    // 61: boxoffice.v1.DeleteRecordRequest
-	(*DeleteRecordResponse)(nil),   // 62: boxoffice.v1.DeleteRecordResponse
-	(*AddRequest)(nil),             // 63: boxoffice.v1.AddRequest
-	(*AddResponse)(nil),            // 64: boxoffice.v1.AddResponse
-	(*ScanRequest)(nil),            // 65: boxoffice.v1.ScanRequest
-	(*ScanResponse)(nil),           // 66: boxoffice.v1.ScanResponse
-	nil,                            // 67: boxoffice.v1.StreamError.MetadataEntry
+	(*LocalityTier)(nil),           // 48: boxoffice.v1.LocalityTier
+	(*ReplicaStatus)(nil),          // 49: boxoffice.v1.ReplicaStatus
+	(*GroupStatus)(nil),            // 50: boxoffice.v1.GroupStatus
+	(*StatusRequest)(nil),          // 51: boxoffice.v1.StatusRequest
+	(*StatusResponse)(nil),         // 52: boxoffice.v1.StatusResponse
+	(*ShardRoute)(nil),             // 53: boxoffice.v1.ShardRoute
+	(*RoutingRequest)(nil),         // 54: boxoffice.v1.RoutingRequest
+	(*RoutingResponse)(nil),        // 55: boxoffice.v1.RoutingResponse
+	(*RemoveNodeRequest)(nil),      // 56: boxoffice.v1.RemoveNodeRequest
+	(*RemoveNodeResponse)(nil),     // 57: boxoffice.v1.RemoveNodeResponse
+	(*Record)(nil),                 // 58: boxoffice.v1.Record
+	(*GetRecordRequest)(nil),       // 59: boxoffice.v1.GetRecordRequest
+	(*CompareAndSwapRequest)(nil),  // 60: boxoffice.v1.CompareAndSwapRequest
+	(*CompareAndSwapResponse)(nil), // 61: boxoffice.v1.CompareAndSwapResponse
+	(*DeleteRecordRequest)(nil),    // 62: boxoffice.v1.DeleteRecordRequest
+	(*DeleteRecordResponse)(nil),   // 63: boxoffice.v1.DeleteRecordResponse
+	(*AddRequest)(nil),             // 64: boxoffice.v1.AddRequest
+	(*AddResponse)(nil),            // 65: boxoffice.v1.AddResponse
+	(*ScanRequest)(nil),            // 66: boxoffice.v1.ScanRequest
+	(*ScanResponse)(nil),           // 67: boxoffice.v1.ScanResponse
+	nil,                            // 68: boxoffice.v1.StreamError.MetadataEntry
 }
 var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	5,  // 0: boxoffice.v1.Section.rows:type_name -> boxoffice.v1.Row
@@ -5442,7 +5510,7 @@ var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	24, // 29: boxoffice.v1.ReadSeatMapsRequest.read:type_name -> boxoffice.v1.GetSeatMapRequest
 	16, // 30: boxoffice.v1.ReadSeatMapsResponse.seat_map:type_name -> boxoffice.v1.SeatMap
 	44, // 31: boxoffice.v1.ReadSeatMapsResponse.error:type_name -> boxoffice.v1.StreamError
-	67, // 32: boxoffice.v1.StreamError.metadata:type_name -> boxoffice.v1.StreamError.MetadataEntry
+	68, // 32: boxoffice.v1.StreamError.metadata:type_name -> boxoffice.v1.StreamError.MetadataEntry
 	28, // 33: boxoffice.v1.CommandsRequest.hold:type_name -> boxoffice.v1.HoldRequest
 	35, // 34: boxoffice.v1.CommandsRequest.sell:type_name -> boxoffice.v1.SellRequest
 	32, // 35: boxoffice.v1.CommandsRequest.release:type_name -> boxoffice.v1.ReleaseRequest
@@ -5456,61 +5524,62 @@ var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	38, // 43: boxoffice.v1.CommandsResponse.refund:type_name -> boxoffice.v1.RefundResponse
 	44, // 44: boxoffice.v1.CommandsResponse.error:type_name -> boxoffice.v1.StreamError
 	46, // 45: boxoffice.v1.CommandsResponse.more:type_name -> boxoffice.v1.CommandsResponse
-	48, // 46: boxoffice.v1.GroupStatus.replicas:type_name -> boxoffice.v1.ReplicaStatus
-	47, // 47: boxoffice.v1.StatusResponse.nodes:type_name -> boxoffice.v1.NodeInfo
-	49, // 48: boxoffice.v1.StatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
-	52, // 49: boxoffice.v1.RoutingResponse.shards:type_name -> boxoffice.v1.ShardRoute
-	47, // 50: boxoffice.v1.RoutingResponse.nodes:type_name -> boxoffice.v1.NodeInfo
-	57, // 51: boxoffice.v1.ScanResponse.records:type_name -> boxoffice.v1.Record
-	17, // 52: boxoffice.v1.Inventory.CreateEvent:input_type -> boxoffice.v1.CreateEventRequest
-	19, // 53: boxoffice.v1.Inventory.GetEvent:input_type -> boxoffice.v1.GetEventRequest
-	21, // 54: boxoffice.v1.Inventory.DeleteEvent:input_type -> boxoffice.v1.DeleteEventRequest
-	20, // 55: boxoffice.v1.Inventory.ListEvents:input_type -> boxoffice.v1.ListEventsRequest
-	24, // 56: boxoffice.v1.Inventory.GetSeatMap:input_type -> boxoffice.v1.GetSeatMapRequest
-	30, // 57: boxoffice.v1.Inventory.GetHold:input_type -> boxoffice.v1.GetHoldRequest
-	28, // 58: boxoffice.v1.Inventory.Hold:input_type -> boxoffice.v1.HoldRequest
-	31, // 59: boxoffice.v1.Inventory.ExtendHold:input_type -> boxoffice.v1.ExtendHoldRequest
-	32, // 60: boxoffice.v1.Inventory.Release:input_type -> boxoffice.v1.ReleaseRequest
-	35, // 61: boxoffice.v1.Inventory.Sell:input_type -> boxoffice.v1.SellRequest
-	37, // 62: boxoffice.v1.Inventory.Refund:input_type -> boxoffice.v1.RefundRequest
-	40, // 63: boxoffice.v1.Inventory.Watch:input_type -> boxoffice.v1.WatchRequest
-	42, // 64: boxoffice.v1.Inventory.ReadSeatMaps:input_type -> boxoffice.v1.ReadSeatMapsRequest
-	45, // 65: boxoffice.v1.Inventory.Commands:input_type -> boxoffice.v1.CommandsRequest
-	50, // 66: boxoffice.v1.Cluster.Status:input_type -> boxoffice.v1.StatusRequest
-	53, // 67: boxoffice.v1.Cluster.Routing:input_type -> boxoffice.v1.RoutingRequest
-	55, // 68: boxoffice.v1.Cluster.RemoveNode:input_type -> boxoffice.v1.RemoveNodeRequest
-	58, // 69: boxoffice.v1.Records.Get:input_type -> boxoffice.v1.GetRecordRequest
-	59, // 70: boxoffice.v1.Records.CompareAndSwap:input_type -> boxoffice.v1.CompareAndSwapRequest
-	61, // 71: boxoffice.v1.Records.Delete:input_type -> boxoffice.v1.DeleteRecordRequest
-	63, // 72: boxoffice.v1.Records.Add:input_type -> boxoffice.v1.AddRequest
-	65, // 73: boxoffice.v1.Records.Scan:input_type -> boxoffice.v1.ScanRequest
-	18, // 74: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
-	10, // 75: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
-	22, // 76: boxoffice.v1.Inventory.DeleteEvent:output_type -> boxoffice.v1.DeleteEventResponse
-	23, // 77: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
-	16, // 78: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
-	29, // 79: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
-	29, // 80: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
-	29, // 81: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
-	33, // 82: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
-	36, // 83: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
-	38, // 84: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
-	41, // 85: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
-	43, // 86: boxoffice.v1.Inventory.ReadSeatMaps:output_type -> boxoffice.v1.ReadSeatMapsResponse
-	46, // 87: boxoffice.v1.Inventory.Commands:output_type -> boxoffice.v1.CommandsResponse
-	51, // 88: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
-	54, // 89: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
-	56, // 90: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
-	57, // 91: boxoffice.v1.Records.Get:output_type -> boxoffice.v1.Record
-	60, // 92: boxoffice.v1.Records.CompareAndSwap:output_type -> boxoffice.v1.CompareAndSwapResponse
-	62, // 93: boxoffice.v1.Records.Delete:output_type -> boxoffice.v1.DeleteRecordResponse
-	64, // 94: boxoffice.v1.Records.Add:output_type -> boxoffice.v1.AddResponse
-	66, // 95: boxoffice.v1.Records.Scan:output_type -> boxoffice.v1.ScanResponse
-	74, // [74:96] is the sub-list for method output_type
-	52, // [52:74] is the sub-list for method input_type
-	52, // [52:52] is the sub-list for extension type_name
-	52, // [52:52] is the sub-list for extension extendee
-	0,  // [0:52] is the sub-list for field type_name
+	48, // 46: boxoffice.v1.NodeInfo.locality:type_name -> boxoffice.v1.LocalityTier
+	49, // 47: boxoffice.v1.GroupStatus.replicas:type_name -> boxoffice.v1.ReplicaStatus
+	47, // 48: boxoffice.v1.StatusResponse.nodes:type_name -> boxoffice.v1.NodeInfo
+	50, // 49: boxoffice.v1.StatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
+	53, // 50: boxoffice.v1.RoutingResponse.shards:type_name -> boxoffice.v1.ShardRoute
+	47, // 51: boxoffice.v1.RoutingResponse.nodes:type_name -> boxoffice.v1.NodeInfo
+	58, // 52: boxoffice.v1.ScanResponse.records:type_name -> boxoffice.v1.Record
+	17, // 53: boxoffice.v1.Inventory.CreateEvent:input_type -> boxoffice.v1.CreateEventRequest
+	19, // 54: boxoffice.v1.Inventory.GetEvent:input_type -> boxoffice.v1.GetEventRequest
+	21, // 55: boxoffice.v1.Inventory.DeleteEvent:input_type -> boxoffice.v1.DeleteEventRequest
+	20, // 56: boxoffice.v1.Inventory.ListEvents:input_type -> boxoffice.v1.ListEventsRequest
+	24, // 57: boxoffice.v1.Inventory.GetSeatMap:input_type -> boxoffice.v1.GetSeatMapRequest
+	30, // 58: boxoffice.v1.Inventory.GetHold:input_type -> boxoffice.v1.GetHoldRequest
+	28, // 59: boxoffice.v1.Inventory.Hold:input_type -> boxoffice.v1.HoldRequest
+	31, // 60: boxoffice.v1.Inventory.ExtendHold:input_type -> boxoffice.v1.ExtendHoldRequest
+	32, // 61: boxoffice.v1.Inventory.Release:input_type -> boxoffice.v1.ReleaseRequest
+	35, // 62: boxoffice.v1.Inventory.Sell:input_type -> boxoffice.v1.SellRequest
+	37, // 63: boxoffice.v1.Inventory.Refund:input_type -> boxoffice.v1.RefundRequest
+	40, // 64: boxoffice.v1.Inventory.Watch:input_type -> boxoffice.v1.WatchRequest
+	42, // 65: boxoffice.v1.Inventory.ReadSeatMaps:input_type -> boxoffice.v1.ReadSeatMapsRequest
+	45, // 66: boxoffice.v1.Inventory.Commands:input_type -> boxoffice.v1.CommandsRequest
+	51, // 67: boxoffice.v1.Cluster.Status:input_type -> boxoffice.v1.StatusRequest
+	54, // 68: boxoffice.v1.Cluster.Routing:input_type -> boxoffice.v1.RoutingRequest
+	56, // 69: boxoffice.v1.Cluster.RemoveNode:input_type -> boxoffice.v1.RemoveNodeRequest
+	59, // 70: boxoffice.v1.Records.Get:input_type -> boxoffice.v1.GetRecordRequest
+	60, // 71: boxoffice.v1.Records.CompareAndSwap:input_type -> boxoffice.v1.CompareAndSwapRequest
+	62, // 72: boxoffice.v1.Records.Delete:input_type -> boxoffice.v1.DeleteRecordRequest
+	64, // 73: boxoffice.v1.Records.Add:input_type -> boxoffice.v1.AddRequest
+	66, // 74: boxoffice.v1.Records.Scan:input_type -> boxoffice.v1.ScanRequest
+	18, // 75: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
+	10, // 76: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
+	22, // 77: boxoffice.v1.Inventory.DeleteEvent:output_type -> boxoffice.v1.DeleteEventResponse
+	23, // 78: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
+	16, // 79: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
+	29, // 80: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
+	29, // 81: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
+	29, // 82: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
+	33, // 83: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
+	36, // 84: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
+	38, // 85: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
+	41, // 86: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
+	43, // 87: boxoffice.v1.Inventory.ReadSeatMaps:output_type -> boxoffice.v1.ReadSeatMapsResponse
+	46, // 88: boxoffice.v1.Inventory.Commands:output_type -> boxoffice.v1.CommandsResponse
+	52, // 89: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
+	55, // 90: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
+	57, // 91: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
+	58, // 92: boxoffice.v1.Records.Get:output_type -> boxoffice.v1.Record
+	61, // 93: boxoffice.v1.Records.CompareAndSwap:output_type -> boxoffice.v1.CompareAndSwapResponse
+	63, // 94: boxoffice.v1.Records.Delete:output_type -> boxoffice.v1.DeleteRecordResponse
+	65, // 95: boxoffice.v1.Records.Add:output_type -> boxoffice.v1.AddResponse
+	67, // 96: boxoffice.v1.Records.Scan:output_type -> boxoffice.v1.ScanResponse
+	75, // [75:97] is the sub-list for method output_type
+	53, // [53:75] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_api_boxoffice_v1_boxoffice_proto_init() }
@@ -5548,7 +5617,7 @@ func file_api_boxoffice_v1_boxoffice_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_api_boxoffice_v1_boxoffice_proto_rawDesc), len(file_api_boxoffice_v1_boxoffice_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   64,
+			NumMessages:   65,
 			NumExtensions: 0,
 			NumServices:   3,
 		},
