@@ -96,6 +96,8 @@ var methodRoles = map[string]roleSet{
 	boxofficev1.Cluster_Status_FullMethodName:     clusterView,
 	boxofficev1.Cluster_Routing_FullMethodName:    clusterView,
 	boxofficev1.Cluster_RemoveNode_FullMethodName: admin,
+	// A backup holds every seat, order and record of the cluster.
+	boxofficev1.Cluster_Backup_FullMethodName: admin,
 
 	boxofficev1.Records_Get_FullMethodName:            records,
 	boxofficev1.Records_CompareAndSwap_FullMethodName: records,

@@ -30,6 +30,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/node/nodepb"
 	"github.com/boxoffice/boxoffice/node/nodetls"
 )
@@ -227,6 +228,26 @@ func TestAuthorizationByRole(t *testing.T) {
 			}
 			if !slices.ContainsFunc(f.Configuration().Servers, func(s raft.Server) bool { return string(s.ID) == "n3" }) {
 				t.Fatalf("group %s lost n3 after refused RemoveNode calls", g.id)
+			}
+		}
+	})
+
+	t.Run("Backup refused to gateway and reader", func(t *testing.T) {
+		for _, c := range []struct {
+			role string
+			conn *grpc.ClientConn
+		}{{"gateway", gatewayConn}, {"reader", readerConn}} {
+			stream, err := boxofficev1.NewClusterClient(c.conn).Backup(ctx, &boxofficev1.BackupRequest{GroupId: cluster.MetaGroupID})
+			if err == nil {
+				var chunk *boxofficev1.BackupChunk
+				chunk, err = stream.Recv()
+				if chunk != nil {
+					t.Fatalf("%s Backup received %d bytes of the catalog", c.role, len(chunk.Data))
+				}
+			}
+			wantRoleRefused(t, c.role+" Backup", err)
+			if n := permissionDenials(tc, boxofficev1.Cluster_Backup_FullMethodName, c.role); n != 1 {
+				t.Errorf("refusals of %s Backup counted %v, want 1", c.role, n)
 			}
 		}
 	})

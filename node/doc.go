@@ -26,6 +26,9 @@
 //     raft's metrics and log lines routed into it and into slog.
 //   - datadir.go, sealedsnapshots.go: the data directory and encryption at
 //     rest of snapshots (the log is node/logstore).
+//   - backup.go, restore.go: Cluster.Backup (a group's state from its
+//     leader after a barrier) and RestoreDataDir (a new node's data dir
+//     seeded from a backup, file format in node/backup).
 //
 // Groups and the proposer:
 //   - group.go: one Raft group on this node; a data group's bounded
@@ -85,6 +88,7 @@
 //   - logstore: raft's log and stable store for every group in one bbolt
 //     file.
 //   - nodepb: the catalog's commands and the peer RPCs.
+//   - backup: the files of a backup (manifest, checksums); no server code.
 //
 // The groups, the proposer and routing are methods of Host and read its
 // fields (the catalog, the peer connections, the metrics); they stay in

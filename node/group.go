@@ -26,6 +26,7 @@ type group struct {
 	raft      *raft.Raft
 	transport *raft.NetworkTransport
 	layer     *streamLayer
+	snaps     raft.SnapshotStore // the group's snapshots, sealed with the node's keys
 
 	store *fsm.Store // data groups; the meta group's state machine is Host.catalog
 
@@ -106,6 +107,7 @@ func (h *Host) openGroup(id string, machine raft.FSM, bootstrap []raft.Server) (
 		return nil, fmt.Errorf("group %s: snapshot store: %w", id, err)
 	}
 	snaps := &sealedSnapshots{SnapshotStore: files, keys: h.keys}
+	g.snaps = snaps
 	g.layer = h.mux.register(id, h.dialer.dial)
 	g.transport = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream:  g.layer,

@@ -67,6 +67,15 @@ const (
 // rebalancing, logs discarded (set BOXOFFICE_TEST_LOG=1 to see them).
 func NewTestCluster(t testing.TB, n int, opts ...TestOption) *TestCluster {
 	t.Helper()
+	return NewPreparedTestCluster(t, n, nil, opts...)
+}
+
+// NewPreparedTestCluster is NewTestCluster with prepare called once every
+// node's Config is made (ports, data dirs) and before any node starts: a
+// test that restores a backup writes the data dirs there
+// (RestoreDataDir needs every node's peer address).
+func NewPreparedTestCluster(t testing.TB, n int, prepare func(configs []Config), opts ...TestOption) *TestCluster {
+	t.Helper()
 	dir := t.TempDir()
 	tc := &TestCluster{t: t, network: newTestNetwork(n)}
 	ports := testport.Ports(t, 4*n)
@@ -105,6 +114,9 @@ func NewTestCluster(t testing.TB, n int, opts ...TestOption) *TestCluster {
 			tc.network.byAddr[cfg.AdvertisePeerAddr] = i
 		}
 		tc.configs = append(tc.configs, cfg)
+	}
+	if prepare != nil {
+		prepare(tc.configs)
 	}
 	tc.hosts = make([]*Host, n)
 	tc.conns = make([]*grpc.ClientConn, n)

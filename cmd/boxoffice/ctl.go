@@ -117,6 +117,12 @@ var ctlCommands = []ctlCommand{
 	{name: "status", args: "[--wait 30s]", summary: "nodes and Raft groups of the cluster; exits 1 while a group has no leader (the cluster is forming)", flags: ctlStatus},
 	{name: "node remove", args: "<node>", positional: 1,
 		summary: "take a node out of every Raft group, before it comes back with an empty disk or for good (operator role)", flags: ctlNodeRemove},
+	// "backup verify" before "backup": the first name that matches wins.
+	{name: "backup verify", args: "<dir>", positional: 1,
+		summary: "check a backup's manifest and every file's size and SHA-256 (no cluster needed)", flags: ctlBackupVerify},
+	{name: "backup", args: "--to DIR [--group-timeout 10m]",
+		summary: "copy every group's state, from its leader, into an empty DIR with a manifest, while traffic continues (operator role; --timeout bounds each Status call, --group-timeout each group)",
+		flags:   ctlBackup, streams: true},
 	{name: "events list", summary: "all events", flags: ctlEventsList},
 	{name: "events get", args: "<event>", positional: 1, summary: "one event, with its venue", flags: ctlEventsGet},
 	{name: "events create", args: "<event> --name N (--venue file.json | --demo-arena | --onsale SxRxN) [--shards n] [--groups n] [--hold-ttl 10m]",
@@ -173,6 +179,8 @@ Run 'boxoffice ctl <command> -h' for a command's flags.
 var ctlExamples = map[string][]string{
 	"status":        {"boxoffice ctl status", "boxoffice ctl --addr 127.0.0.1:7101,127.0.0.1:7102 status --wait 30s"},
 	"node remove":   {"boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem node remove n3"},
+	"backup":        {"boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem backup --to /backups/2024-06-01"},
+	"backup verify": {"boxoffice ctl backup verify /backups/2024-06-01"},
 	"events list":   {"boxoffice ctl events list --archived"},
 	"events get":    {"boxoffice ctl events get demo_arena"},
 	"events create": {"boxoffice ctl events create hall --name 'Small Hall' --venue docs/venues/small-hall.json", "boxoffice ctl events create big --name 'Big Show' --onsale 20x25x40 --shards 8"},

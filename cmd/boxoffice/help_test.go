@@ -15,7 +15,7 @@ import (
 // helpCommands is every subcommand a user can ask for -h.
 func helpCommands() [][]string {
 	commands := [][]string{
-		{"start"}, {"demo"}, {"gateway"}, {"certs"}, {"gossip-key"}, {"version"},
+		{"start"}, {"demo"}, {"restore"}, {"gateway"}, {"certs"}, {"gossip-key"}, {"version"},
 		{"bench"}, {"bench", "gateway"}, {"bench", "memory"}, {"bench", "report"}, {"ctl"},
 	}
 	for _, cmd := range ctlCommands {

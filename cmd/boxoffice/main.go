@@ -21,6 +21,7 @@ Usage:
   boxoffice start [flags]      run one node (boxoffice start -h for flags)
   boxoffice demo [flags]       run a 3-node cluster in this process with a demo arena
   boxoffice ctl [flags] CMD    operate a cluster: status, events, seat maps, holds
+  boxoffice restore [flags]    prepare a new node's data dir from a backup (ctl backup)
   boxoffice gateway [flags]    the HTTP/JSON API for mobile apps (checkout, tickets, check-in)
   boxoffice bench [flags]      run the on-sale workload against a running cluster
   boxoffice certs [flags]      write a development CA and node/client certificates
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "ctl":
 		return runCtl(ctx, args[1:], stdout, stderr)
+	case "restore":
+		return runRestore(args[1:], stdout, stderr)
 	case "gateway":
 		return runGateway(ctx, args[1:], stdout, stderr)
 	case "bench":
