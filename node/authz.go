@@ -96,6 +96,9 @@ var methodRoles = map[string]roleSet{
 	boxofficev1.Cluster_Status_FullMethodName:     clusterView,
 	boxofficev1.Cluster_Routing_FullMethodName:    clusterView,
 	boxofficev1.Cluster_RemoveNode_FullMethodName: admin,
+	// Moving leaderships stalls a group's writes for a moment.
+	boxofficev1.Cluster_TransferLeader_FullMethodName: admin,
+	boxofficev1.Cluster_Drain_FullMethodName:          admin,
 	// A backup holds every seat, order and record of the cluster.
 	boxofficev1.Cluster_Backup_FullMethodName: admin,
 

@@ -232,6 +232,32 @@ func TestAuthorizationByRole(t *testing.T) {
 		}
 	})
 
+	t.Run("TransferLeader and Drain refused to gateway and reader", func(t *testing.T) {
+		group := tc.hosts[0].catalog.GroupIDs()[0]
+		before := tc.hosts[0].catalog.Group(group).Replicas
+		for _, c := range []struct {
+			role string
+			conn *grpc.ClientConn
+		}{{"gateway", gatewayConn}, {"reader", readerConn}} {
+			client := boxofficev1.NewClusterClient(c.conn)
+			_, err := client.TransferLeader(ctx, &boxofficev1.TransferLeaderRequest{GroupId: group, NodeId: "n3"})
+			wantRoleRefused(t, c.role+" TransferLeader", err)
+			_, err = client.Drain(ctx, &boxofficev1.DrainRequest{NodeId: "n3", Drained: true})
+			wantRoleRefused(t, c.role+" Drain", err)
+			for _, m := range []string{boxofficev1.Cluster_TransferLeader_FullMethodName, boxofficev1.Cluster_Drain_FullMethodName} {
+				if n := permissionDenials(tc, m, c.role); n != 1 {
+					t.Errorf("refusals of %s %s counted %v, want 1", c.role, m, n)
+				}
+			}
+		}
+		if n := tc.hosts[0].catalog.Node("n3"); n == nil || n.Draining {
+			t.Fatalf("n3 after refused Drain calls: %v", n)
+		}
+		if after := tc.hosts[0].catalog.Group(group).Replicas; !slices.Equal(after, before) {
+			t.Fatalf("group %s replicas %v after refused TransferLeader calls, want %v", group, after, before)
+		}
+	})
+
 	t.Run("Backup refused to gateway and reader", func(t *testing.T) {
 		for _, c := range []struct {
 			role string

@@ -97,8 +97,8 @@ func (c *clusterService) Status(ctx context.Context, req *boxofficev1.StatusRequ
 			}
 			return 0
 		})
-		if rec := h.catalog.Group(id); rec != nil && len(rec.Replicas) > 0 {
-			g.PreferredLeaderNodeId = rec.Replicas[0]
+		if rec := h.catalog.Group(id); rec != nil {
+			g.PreferredLeaderNodeId = h.preferredLeader(rec)
 		}
 		resp.Groups = append(resp.Groups, g)
 	}
@@ -118,7 +118,7 @@ func (h *Host) nodeInfos() []*boxofficev1.NodeInfo {
 			state = "unknown"
 		}
 		out = append(out, &boxofficev1.NodeInfo{NodeId: n.NodeId, GrpcAddr: n.GrpcAddr, PeerAddr: n.PeerAddr,
-			HttpAddr: n.HttpAddr, GossipAddr: n.GossipAddr, State: state, Locality: n.Locality})
+			HttpAddr: n.HttpAddr, GossipAddr: n.GossipAddr, State: state, Locality: n.Locality, Draining: n.Draining})
 	}
 	return out
 }

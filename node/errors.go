@@ -54,6 +54,9 @@ var (
 	// ErrStreamLimit means the caller has as many streams open on this
 	// node as Config.StreamsPerIdentityMax allows.
 	ErrStreamLimit = errors.New("stream limit reached")
+	// ErrNodeDraining refuses a leadership transfer to a draining node, or
+	// draining the last node that is not draining.
+	ErrNodeDraining = errors.New("node draining")
 )
 
 // Reasons carried in google.rpc.ErrorInfo: the node's names for the
@@ -82,6 +85,7 @@ const (
 	ReasonEventHasHolds     = boxofficev1.ReasonEventHasActiveHolds
 	ReasonEventBudget       = boxofficev1.ReasonEventBudgetExceeded
 	ReasonRequestIDReused   = boxofficev1.ReasonRequestIDReused
+	ReasonNodeDraining      = boxofficev1.ReasonNodeDraining
 
 	errorDomain = boxofficev1.ErrorDomain
 
@@ -182,6 +186,8 @@ func toStatus(ctx context.Context, err error) error {
 		code, reason = codes.FailedPrecondition, ReasonEventHasHolds
 	case errors.Is(err, ErrEventBudget):
 		code, reason = codes.ResourceExhausted, ReasonEventBudget
+	case errors.Is(err, ErrNodeDraining):
+		code, reason = codes.FailedPrecondition, ReasonNodeDraining
 	case errors.Is(err, ErrStreamLimit):
 		code, reason = codes.ResourceExhausted, ReasonStreamLimit
 	case errors.Is(err, ErrBusy):

@@ -751,17 +751,21 @@ func (h *Host) sweepLoop() {
 	}
 }
 
-// rebalanceLoop hands leadership of a group to its preferred leader
-// (replicas[0] in the catalog) when that node is alive, so that leaders stay
-// spread evenly over the nodes after failovers. A hand-off that fails, or
-// does not leave the preferred node leading, backs off exponentially for
-// that group (a transfer blocks the group's writes while it runs, so a
-// target that cannot take over must not be retried every few seconds).
+// rebalanceLoop hands leadership of a group to its preferred leader (the
+// first replica in the catalog that is not draining) when that node is
+// alive, so that leaders stay spread evenly over the nodes after failovers
+// and leave draining nodes. A draining node also hands the meta group's
+// leadership to a voter that is not draining. A hand-off that fails, or
+// does not leave the target leading, backs off exponentially for that
+// group (a transfer blocks the group's writes while it runs, so a target
+// that cannot take over must not be retried every few seconds); a new
+// target (a node drained or undrained) starts afresh.
 func (h *Host) rebalanceLoop() {
 	type attempt struct {
 		failures int
 		next     time.Time
 		pending  string // target of the last hand-off, checked next round
+		target   string // target the backoff is about
 	}
 	const backoffMax = 5 * time.Minute
 	state := map[string]*attempt{}
@@ -789,9 +793,6 @@ func (h *Host) rebalanceLoop() {
 		}
 		now := time.Now()
 		for _, g := range h.groupList() {
-			if g.store == nil {
-				continue
-			}
 			a := state[g.id]
 			if a == nil {
 				a = &attempt{}
@@ -807,20 +808,23 @@ func (h *Host) rebalanceLoop() {
 				}
 				a.pending = ""
 			}
-			if now.Before(a.next) {
-				continue
-			}
-			preferred, ok := h.handOffTo(g)
+			target, ok := h.handOffTo(g)
 			if !ok {
 				continue
 			}
-			n := h.catalog.Node(preferred)
-			if n == nil || !h.membership.Alive(preferred) {
+			if target != a.target {
+				a.target, a.failures, a.next = target, 0, time.Time{}
+			}
+			if now.Before(a.next) {
 				continue
 			}
-			err := g.raft.LeadershipTransferToServer(raft.ServerID(preferred), raft.ServerAddress(n.PeerAddr)).Error()
-			a.pending = preferred
-			h.logger.Info("leadership handed to preferred leader", "group", g.id, "to", preferred, "error", err,
+			n := h.catalog.Node(target)
+			if n == nil || !h.membership.Alive(target) {
+				continue
+			}
+			err := g.raft.LeadershipTransferToServer(raft.ServerID(target), raft.ServerAddress(n.PeerAddr)).Error()
+			a.pending = target
+			h.logger.Info("leadership handed to preferred leader", "group", g.id, "to", target, "error", err,
 				"failed_before", a.failures)
 		}
 		if placement {
@@ -860,17 +864,59 @@ func (h *Host) placementDue() bool {
 	return true
 }
 
-// handOffTo returns the preferred leader of data group g (replicas[0] in
-// the catalog) when this node leads g and prefers another node.
+// handOffTo returns the node this node should hand group g to, when this
+// node leads g: for a data group its preferred leader (preferredLeader),
+// when that is another node; when this node is draining, the first
+// replica (for meta: voter) that is not draining and is alive.
 func (h *Host) handOffTo(g *group) (string, bool) {
-	if g.store == nil || g.raft.State() != raft.Leader {
+	if g.raft.State() != raft.Leader {
 		return "", false
 	}
-	rec := h.catalog.Group(g.id)
-	if rec == nil || len(rec.Replicas) == 0 || rec.Replicas[0] == h.cfg.NodeID {
-		return "", false
+	self := h.catalog.Node(h.cfg.NodeID)
+	draining := self != nil && self.Draining
+	var candidates []string
+	if g.store == nil {
+		if !draining {
+			return "", false // the meta group has no preferred leader
+		}
+		f := g.raft.GetConfiguration()
+		if f.Error() != nil {
+			return "", false
+		}
+		for _, s := range f.Configuration().Servers {
+			if s.Suffrage == raft.Voter {
+				candidates = append(candidates, string(s.ID))
+			}
+		}
+		slices.Sort(candidates)
+	} else {
+		rec := h.catalog.Group(g.id)
+		if rec == nil {
+			return "", false
+		}
+		if !draining {
+			preferred := h.preferredLeader(rec)
+			return preferred, preferred != "" && preferred != h.cfg.NodeID
+		}
+		candidates = rec.Replicas
 	}
-	return rec.Replicas[0], true
+	for _, id := range candidates {
+		if n := h.catalog.Node(id); id != h.cfg.NodeID && n != nil && !n.Draining && h.membership.Alive(id) {
+			return id, true
+		}
+	}
+	return "", false
+}
+
+// preferredLeader returns the node that should lead a data group: the
+// first of its replicas that is not draining ("" when every one is).
+func (h *Host) preferredLeader(rec *nodepb.GroupRecord) string {
+	for _, id := range rec.Replicas {
+		if n := h.catalog.Node(id); n == nil || !n.Draining {
+			return id
+		}
+	}
+	return ""
 }
 
 // Close shuts the node down in reverse dependency order: stop taking client

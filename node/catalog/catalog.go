@@ -175,6 +175,7 @@ func (c *Catalog) execute(cmd *nodepb.CatalogCommand) *nodepb.CatalogResult {
 		rec := proto.Clone(n).(*nodepb.NodeRecord)
 		if old, exists := c.nodes[n.NodeId]; exists {
 			rec.RegisteredAtUnixMs = old.RegisteredAtUnixMs
+			rec.Draining = old.Draining // an operator's mark outlives new addresses
 		} else {
 			rec.RegisteredAtUnixMs = cmd.NowUnixMs
 		}
@@ -237,6 +238,38 @@ func (c *Catalog) execute(cmd *nodepb.CatalogCommand) *nodepb.CatalogResult {
 			g.Replicas = slices.DeleteFunc(g.Replicas, func(r string) bool { return r == id })
 			g.InitialReplicas = slices.DeleteFunc(g.InitialReplicas, func(r string) bool { return r == id })
 		}
+		return ok
+	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_SET_NODE_DRAINING:
+		d := cmd.GetSetNodeDraining()
+		n, exists := c.nodes[d.GetNodeId()]
+		if !exists {
+			return refusal(nodepb.CatalogCode_CATALOG_CODE_NOT_FOUND, "node %q is not registered", d.GetNodeId())
+		}
+		if d.Draining && !n.Draining {
+			// Leaders need somewhere to go: some other node must stay
+			// undrained.
+			others := false
+			for id, o := range c.nodes {
+				others = others || (id != n.NodeId && !o.Draining)
+			}
+			if !others {
+				return refusal(nodepb.CatalogCode_CATALOG_CODE_DRAINING,
+					"node %q is the last node not draining; undrain another node first", n.NodeId)
+			}
+		}
+		n.Draining = d.Draining // in place: Node and Export hand out copies
+		return ok
+	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER:
+		p := cmd.GetSetPreferredLeader()
+		g, exists := c.groups[p.GetGroupId()]
+		if !exists {
+			return refusal(nodepb.CatalogCode_CATALOG_CODE_NOT_FOUND, "group %q not found", p.GetGroupId())
+		}
+		i := slices.Index(g.Replicas, p.GetNodeId())
+		if i < 0 {
+			return refusal(nodepb.CatalogCode_CATALOG_CODE_INVALID, "node %q is not a replica of group %q", p.GetNodeId(), g.GroupId)
+		}
+		g.Replicas = append([]string{p.GetNodeId()}, slices.Delete(slices.Clone(g.Replicas), i, i+1)...)
 		return ok
 	default:
 		panic(fmt.Sprintf("catalog: unknown command type %v", cmd.Type))

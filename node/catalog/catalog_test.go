@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"slices"
 	"testing"
 	"time"
 
@@ -135,5 +136,73 @@ func TestWaitEvent(t *testing.T) {
 	}
 	if waited := time.Since(began); waited < 30*time.Millisecond {
 		t.Fatalf("WaitEvent of an unknown event returned after %v, before its time", waited)
+	}
+}
+
+// Draining is a mark on a node record: idempotent, kept when the node
+// registers again, refused for the last node not draining; and a group's
+// preferred leader moves to the front of its replicas, keeping the rest.
+func TestCatalogDrainAndPreferredLeader(t *testing.T) {
+	c := New(nil)
+	index := uint64(0)
+	apply := func(cmd *nodepb.CatalogCommand) *nodepb.CatalogResult {
+		index++
+		return applyCatalog(t, c, index, cmd)
+	}
+	register := func(id, addr string) {
+		if r := apply(&nodepb.CatalogCommand{Type: nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_REGISTER_NODE,
+			Body: &nodepb.CatalogCommand_RegisterNode{RegisterNode: &nodepb.NodeRecord{NodeId: id, PeerAddr: addr}}}); r.Code != nodepb.CatalogCode_CATALOG_CODE_OK {
+			t.Fatalf("register %s: %v", id, r)
+		}
+	}
+	drain := func(id string, draining bool) *nodepb.CatalogResult {
+		return apply(&nodepb.CatalogCommand{Type: nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_SET_NODE_DRAINING,
+			Body: &nodepb.CatalogCommand_SetNodeDraining{SetNodeDraining: &nodepb.SetNodeDraining{NodeId: id, Draining: draining}}})
+	}
+	prefer := func(group, id string) *nodepb.CatalogResult {
+		return apply(&nodepb.CatalogCommand{Type: nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER,
+			Body: &nodepb.CatalogCommand_SetPreferredLeader{SetPreferredLeader: &nodepb.SetPreferredLeader{GroupId: group, NodeId: id}}})
+	}
+	register("n1", "a1")
+	register("n2", "a2")
+	apply(&nodepb.CatalogCommand{Type: nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_CREATE_GROUPS,
+		Body: &nodepb.CatalogCommand_CreateGroups{CreateGroups: &nodepb.CreateGroups{Groups: []*nodepb.GroupRecord{
+			{GroupId: "g000", Replicas: []string{"n1", "n2", "n3"}}}}}})
+
+	for range 2 { // twice: the same answer, the same state
+		if r := drain("n1", true); r.Code != nodepb.CatalogCode_CATALOG_CODE_OK || !c.Node("n1").Draining {
+			t.Fatalf("drain n1: %v, record %v", r, c.Node("n1"))
+		}
+	}
+	register("n1", "a1-new")
+	if n := c.Node("n1"); !n.Draining || n.PeerAddr != "a1-new" {
+		t.Fatalf("n1 registered again: %v, want draining with the new address", n)
+	}
+	if r := drain("n2", true); r.Code != nodepb.CatalogCode_CATALOG_CODE_DRAINING || c.Node("n2").Draining {
+		t.Fatalf("drain of the last node not draining: %v, n2 %v", r, c.Node("n2"))
+	}
+	if r := drain("n9", true); r.Code != nodepb.CatalogCode_CATALOG_CODE_NOT_FOUND || c.Node("n9") != nil {
+		t.Fatalf("drain of an unknown node: %v", r)
+	}
+	if r := drain("n1", false); r.Code != nodepb.CatalogCode_CATALOG_CODE_OK || c.Node("n1").Draining {
+		t.Fatalf("undrain n1: %v, record %v", r, c.Node("n1"))
+	}
+
+	if r := prefer("g000", "n3"); r.Code != nodepb.CatalogCode_CATALOG_CODE_OK {
+		t.Fatalf("prefer n3: %v", r)
+	}
+	if got := c.Group("g000").Replicas; !slices.Equal(got, []string{"n3", "n1", "n2"}) {
+		t.Fatalf("replicas after preferring n3: %v", got)
+	}
+	for _, bad := range []struct {
+		group, node string
+		code        nodepb.CatalogCode
+	}{{"g000", "n9", nodepb.CatalogCode_CATALOG_CODE_INVALID}, {"g999", "n1", nodepb.CatalogCode_CATALOG_CODE_NOT_FOUND}} {
+		if r := prefer(bad.group, bad.node); r.Code != bad.code {
+			t.Fatalf("prefer %s in %s: %v, want %v", bad.node, bad.group, r, bad.code)
+		}
+	}
+	if got := c.Group("g000").Replicas; !slices.Equal(got, []string{"n3", "n1", "n2"}) {
+		t.Fatalf("replicas after refused changes: %v", got)
 	}
 }

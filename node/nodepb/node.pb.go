@@ -29,13 +29,15 @@ const (
 type CatalogCommandType int32
 
 const (
-	CatalogCommandType_CATALOG_COMMAND_TYPE_UNSPECIFIED      CatalogCommandType = 0
-	CatalogCommandType_CATALOG_COMMAND_TYPE_REGISTER_NODE    CatalogCommandType = 1
-	CatalogCommandType_CATALOG_COMMAND_TYPE_CREATE_GROUPS    CatalogCommandType = 2
-	CatalogCommandType_CATALOG_COMMAND_TYPE_CREATE_EVENT     CatalogCommandType = 3
-	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_EVENT_STATUS CatalogCommandType = 4
-	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_REPLICAS     CatalogCommandType = 5
-	CatalogCommandType_CATALOG_COMMAND_TYPE_REMOVE_NODE      CatalogCommandType = 6
+	CatalogCommandType_CATALOG_COMMAND_TYPE_UNSPECIFIED          CatalogCommandType = 0
+	CatalogCommandType_CATALOG_COMMAND_TYPE_REGISTER_NODE        CatalogCommandType = 1
+	CatalogCommandType_CATALOG_COMMAND_TYPE_CREATE_GROUPS        CatalogCommandType = 2
+	CatalogCommandType_CATALOG_COMMAND_TYPE_CREATE_EVENT         CatalogCommandType = 3
+	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_EVENT_STATUS     CatalogCommandType = 4
+	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_REPLICAS         CatalogCommandType = 5
+	CatalogCommandType_CATALOG_COMMAND_TYPE_REMOVE_NODE          CatalogCommandType = 6
+	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_NODE_DRAINING    CatalogCommandType = 7
+	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER CatalogCommandType = 8
 )
 
 // Enum value maps for CatalogCommandType.
@@ -48,15 +50,19 @@ var (
 		4: "CATALOG_COMMAND_TYPE_SET_EVENT_STATUS",
 		5: "CATALOG_COMMAND_TYPE_SET_REPLICAS",
 		6: "CATALOG_COMMAND_TYPE_REMOVE_NODE",
+		7: "CATALOG_COMMAND_TYPE_SET_NODE_DRAINING",
+		8: "CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER",
 	}
 	CatalogCommandType_value = map[string]int32{
-		"CATALOG_COMMAND_TYPE_UNSPECIFIED":      0,
-		"CATALOG_COMMAND_TYPE_REGISTER_NODE":    1,
-		"CATALOG_COMMAND_TYPE_CREATE_GROUPS":    2,
-		"CATALOG_COMMAND_TYPE_CREATE_EVENT":     3,
-		"CATALOG_COMMAND_TYPE_SET_EVENT_STATUS": 4,
-		"CATALOG_COMMAND_TYPE_SET_REPLICAS":     5,
-		"CATALOG_COMMAND_TYPE_REMOVE_NODE":      6,
+		"CATALOG_COMMAND_TYPE_UNSPECIFIED":          0,
+		"CATALOG_COMMAND_TYPE_REGISTER_NODE":        1,
+		"CATALOG_COMMAND_TYPE_CREATE_GROUPS":        2,
+		"CATALOG_COMMAND_TYPE_CREATE_EVENT":         3,
+		"CATALOG_COMMAND_TYPE_SET_EVENT_STATUS":     4,
+		"CATALOG_COMMAND_TYPE_SET_REPLICAS":         5,
+		"CATALOG_COMMAND_TYPE_REMOVE_NODE":          6,
+		"CATALOG_COMMAND_TYPE_SET_NODE_DRAINING":    7,
+		"CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER": 8,
 	}
 )
 
@@ -98,6 +104,7 @@ const (
 	CatalogCode_CATALOG_CODE_BUDGET_EXCEEDED   CatalogCode = 20 // CREATE_EVENT over the EventBudget
 	CatalogCode_CATALOG_CODE_ARCHIVED          CatalogCode = 21 // the event is archived: no change
 	CatalogCode_CATALOG_CODE_REQUEST_ID_REUSED CatalogCode = 22 // the request id was used for another request
+	CatalogCode_CATALOG_CODE_DRAINING          CatalogCode = 23 // SET_NODE_DRAINING would leave no node undrained
 )
 
 // Enum value maps for CatalogCode.
@@ -111,6 +118,7 @@ var (
 		20: "CATALOG_CODE_BUDGET_EXCEEDED",
 		21: "CATALOG_CODE_ARCHIVED",
 		22: "CATALOG_CODE_REQUEST_ID_REUSED",
+		23: "CATALOG_CODE_DRAINING",
 	}
 	CatalogCode_value = map[string]int32{
 		"CATALOG_CODE_UNSPECIFIED":       0,
@@ -121,6 +129,7 @@ var (
 		"CATALOG_CODE_BUDGET_EXCEEDED":   20,
 		"CATALOG_CODE_ARCHIVED":          21,
 		"CATALOG_CODE_REQUEST_ID_REUSED": 22,
+		"CATALOG_CODE_DRAINING":          23,
 	}
 )
 
@@ -164,7 +173,10 @@ type NodeRecord struct {
 	Incarnation string `protobuf:"bytes,7,opt,name=incarnation,proto3" json:"incarnation,omitempty"`
 	// locality is where the node runs (Config.Locality), widest tier first;
 	// placement spreads a group's replicas over it. Empty: none given.
-	Locality      []*v1.LocalityTier `protobuf:"bytes,8,rep,name=locality,proto3" json:"locality,omitempty"`
+	Locality []*v1.LocalityTier `protobuf:"bytes,8,rep,name=locality,proto3" json:"locality,omitempty"`
+	// draining is set by SET_NODE_DRAINING (Cluster.Drain) and kept when the
+	// node registers again: the rebalancer moves its leaderships away.
+	Draining      bool `protobuf:"varint,9,opt,name=draining,proto3" json:"draining,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -253,6 +265,13 @@ func (x *NodeRecord) GetLocality() []*v1.LocalityTier {
 		return x.Locality
 	}
 	return nil
+}
+
+func (x *NodeRecord) GetDraining() bool {
+	if x != nil {
+		return x.Draining
+	}
+	return false
 }
 
 type GroupRecord struct {
@@ -523,6 +542,8 @@ type CatalogCommand struct {
 	//	*CatalogCommand_SetEventStatus
 	//	*CatalogCommand_SetReplicas
 	//	*CatalogCommand_RemoveNode
+	//	*CatalogCommand_SetNodeDraining
+	//	*CatalogCommand_SetPreferredLeader
 	Body isCatalogCommand_Body `protobuf_oneof:"body"`
 	// The cluster's budget, stamped by the proposing node into
 	// CREATE_EVENT from its configuration (like now_unix_ms), so that every
@@ -650,6 +671,24 @@ func (x *CatalogCommand) GetRemoveNode() *RemoveNode {
 	return nil
 }
 
+func (x *CatalogCommand) GetSetNodeDraining() *SetNodeDraining {
+	if x != nil {
+		if x, ok := x.Body.(*CatalogCommand_SetNodeDraining); ok {
+			return x.SetNodeDraining
+		}
+	}
+	return nil
+}
+
+func (x *CatalogCommand) GetSetPreferredLeader() *SetPreferredLeader {
+	if x != nil {
+		if x, ok := x.Body.(*CatalogCommand_SetPreferredLeader); ok {
+			return x.SetPreferredLeader
+		}
+	}
+	return nil
+}
+
 func (x *CatalogCommand) GetEventBudget() *EventBudget {
 	if x != nil {
 		return x.EventBudget
@@ -692,6 +731,14 @@ type CatalogCommand_RemoveNode struct {
 	RemoveNode *RemoveNode `protobuf:"bytes,15,opt,name=remove_node,json=removeNode,proto3,oneof"`
 }
 
+type CatalogCommand_SetNodeDraining struct {
+	SetNodeDraining *SetNodeDraining `protobuf:"bytes,16,opt,name=set_node_draining,json=setNodeDraining,proto3,oneof"`
+}
+
+type CatalogCommand_SetPreferredLeader struct {
+	SetPreferredLeader *SetPreferredLeader `protobuf:"bytes,17,opt,name=set_preferred_leader,json=setPreferredLeader,proto3,oneof"`
+}
+
 func (*CatalogCommand_RegisterNode) isCatalogCommand_Body() {}
 
 func (*CatalogCommand_CreateGroups) isCatalogCommand_Body() {}
@@ -703,6 +750,10 @@ func (*CatalogCommand_SetEventStatus) isCatalogCommand_Body() {}
 func (*CatalogCommand_SetReplicas) isCatalogCommand_Body() {}
 
 func (*CatalogCommand_RemoveNode) isCatalogCommand_Body() {}
+
+func (*CatalogCommand_SetNodeDraining) isCatalogCommand_Body() {}
+
+func (*CatalogCommand_SetPreferredLeader) isCatalogCommand_Body() {}
 
 // EventBudget bounds the events that are not archived and their seats
 // (seats plus general-admission capacity); 0: no bound.
@@ -901,6 +952,114 @@ func (x *RemoveNode) GetNodeId() string {
 	return ""
 }
 
+// SetNodeDraining marks a registered node draining or not. Refused
+// (CATALOG_CODE_DRAINING) when it would leave every node draining.
+type SetNodeDraining struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	NodeId        string                 `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	Draining      bool                   `protobuf:"varint,2,opt,name=draining,proto3" json:"draining,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetNodeDraining) Reset() {
+	*x = SetNodeDraining{}
+	mi := &file_node_nodepb_node_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetNodeDraining) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetNodeDraining) ProtoMessage() {}
+
+func (x *SetNodeDraining) ProtoReflect() protoreflect.Message {
+	mi := &file_node_nodepb_node_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetNodeDraining.ProtoReflect.Descriptor instead.
+func (*SetNodeDraining) Descriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *SetNodeDraining) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *SetNodeDraining) GetDraining() bool {
+	if x != nil {
+		return x.Draining
+	}
+	return false
+}
+
+// SetPreferredLeader moves node_id, a replica of the group, to the front
+// of its replicas (the preferred leader); the others keep their order.
+type SetPreferredLeader struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	GroupId       string                 `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	NodeId        string                 `protobuf:"bytes,2,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetPreferredLeader) Reset() {
+	*x = SetPreferredLeader{}
+	mi := &file_node_nodepb_node_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetPreferredLeader) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetPreferredLeader) ProtoMessage() {}
+
+func (x *SetPreferredLeader) ProtoReflect() protoreflect.Message {
+	mi := &file_node_nodepb_node_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetPreferredLeader.ProtoReflect.Descriptor instead.
+func (*SetPreferredLeader) Descriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *SetPreferredLeader) GetGroupId() string {
+	if x != nil {
+		return x.GroupId
+	}
+	return ""
+}
+
+func (x *SetPreferredLeader) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
 type SetReplicas struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	GroupId       string                 `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
@@ -911,7 +1070,7 @@ type SetReplicas struct {
 
 func (x *SetReplicas) Reset() {
 	*x = SetReplicas{}
-	mi := &file_node_nodepb_node_proto_msgTypes[9]
+	mi := &file_node_nodepb_node_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -923,7 +1082,7 @@ func (x *SetReplicas) String() string {
 func (*SetReplicas) ProtoMessage() {}
 
 func (x *SetReplicas) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[9]
+	mi := &file_node_nodepb_node_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -936,7 +1095,7 @@ func (x *SetReplicas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicas.ProtoReflect.Descriptor instead.
 func (*SetReplicas) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{9}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SetReplicas) GetGroupId() string {
@@ -964,7 +1123,7 @@ type CatalogResult struct {
 
 func (x *CatalogResult) Reset() {
 	*x = CatalogResult{}
-	mi := &file_node_nodepb_node_proto_msgTypes[10]
+	mi := &file_node_nodepb_node_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -976,7 +1135,7 @@ func (x *CatalogResult) String() string {
 func (*CatalogResult) ProtoMessage() {}
 
 func (x *CatalogResult) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[10]
+	mi := &file_node_nodepb_node_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -989,7 +1148,7 @@ func (x *CatalogResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatalogResult.ProtoReflect.Descriptor instead.
 func (*CatalogResult) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{10}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CatalogResult) GetCode() CatalogCode {
@@ -1029,7 +1188,7 @@ type CatalogSnapshot struct {
 
 func (x *CatalogSnapshot) Reset() {
 	*x = CatalogSnapshot{}
-	mi := &file_node_nodepb_node_proto_msgTypes[11]
+	mi := &file_node_nodepb_node_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1041,7 +1200,7 @@ func (x *CatalogSnapshot) String() string {
 func (*CatalogSnapshot) ProtoMessage() {}
 
 func (x *CatalogSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[11]
+	mi := &file_node_nodepb_node_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1054,7 +1213,7 @@ func (x *CatalogSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatalogSnapshot.ProtoReflect.Descriptor instead.
 func (*CatalogSnapshot) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{11}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CatalogSnapshot) GetAppliedIndex() uint64 {
@@ -1111,7 +1270,7 @@ type DedupEntry struct {
 
 func (x *DedupEntry) Reset() {
 	*x = DedupEntry{}
-	mi := &file_node_nodepb_node_proto_msgTypes[12]
+	mi := &file_node_nodepb_node_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1123,7 +1282,7 @@ func (x *DedupEntry) String() string {
 func (*DedupEntry) ProtoMessage() {}
 
 func (x *DedupEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[12]
+	mi := &file_node_nodepb_node_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1136,7 +1295,7 @@ func (x *DedupEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DedupEntry.ProtoReflect.Descriptor instead.
 func (*DedupEntry) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{12}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DedupEntry) GetRequestId() string {
@@ -1177,7 +1336,7 @@ type ProposeRequest struct {
 
 func (x *ProposeRequest) Reset() {
 	*x = ProposeRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[13]
+	mi := &file_node_nodepb_node_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1189,7 +1348,7 @@ func (x *ProposeRequest) String() string {
 func (*ProposeRequest) ProtoMessage() {}
 
 func (x *ProposeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[13]
+	mi := &file_node_nodepb_node_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1202,7 +1361,7 @@ func (x *ProposeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeRequest.ProtoReflect.Descriptor instead.
 func (*ProposeRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{13}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ProposeRequest) GetGroupId() string {
@@ -1232,7 +1391,7 @@ type ProposeResponse struct {
 
 func (x *ProposeResponse) Reset() {
 	*x = ProposeResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[14]
+	mi := &file_node_nodepb_node_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1244,7 +1403,7 @@ func (x *ProposeResponse) String() string {
 func (*ProposeResponse) ProtoMessage() {}
 
 func (x *ProposeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[14]
+	mi := &file_node_nodepb_node_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1257,7 +1416,7 @@ func (x *ProposeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeResponse.ProtoReflect.Descriptor instead.
 func (*ProposeResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{14}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ProposeResponse) GetResult() []byte {
@@ -1290,7 +1449,7 @@ type ProposeCatalogRequest struct {
 
 func (x *ProposeCatalogRequest) Reset() {
 	*x = ProposeCatalogRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[15]
+	mi := &file_node_nodepb_node_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1302,7 +1461,7 @@ func (x *ProposeCatalogRequest) String() string {
 func (*ProposeCatalogRequest) ProtoMessage() {}
 
 func (x *ProposeCatalogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[15]
+	mi := &file_node_nodepb_node_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1315,7 +1474,7 @@ func (x *ProposeCatalogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeCatalogRequest.ProtoReflect.Descriptor instead.
 func (*ProposeCatalogRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{15}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ProposeCatalogRequest) GetCommand() []byte {
@@ -1336,7 +1495,7 @@ type ProposeCatalogResponse struct {
 
 func (x *ProposeCatalogResponse) Reset() {
 	*x = ProposeCatalogResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[16]
+	mi := &file_node_nodepb_node_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1348,7 +1507,7 @@ func (x *ProposeCatalogResponse) String() string {
 func (*ProposeCatalogResponse) ProtoMessage() {}
 
 func (x *ProposeCatalogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[16]
+	mi := &file_node_nodepb_node_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1361,7 +1520,7 @@ func (x *ProposeCatalogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeCatalogResponse.ProtoReflect.Descriptor instead.
 func (*ProposeCatalogResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{16}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ProposeCatalogResponse) GetResult() *CatalogResult {
@@ -1405,7 +1564,7 @@ type ReadShardRequest struct {
 
 func (x *ReadShardRequest) Reset() {
 	*x = ReadShardRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[17]
+	mi := &file_node_nodepb_node_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1417,7 +1576,7 @@ func (x *ReadShardRequest) String() string {
 func (*ReadShardRequest) ProtoMessage() {}
 
 func (x *ReadShardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[17]
+	mi := &file_node_nodepb_node_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1430,7 +1589,7 @@ func (x *ReadShardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadShardRequest.ProtoReflect.Descriptor instead.
 func (*ReadShardRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{17}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ReadShardRequest) GetGroupId() string {
@@ -1503,7 +1662,7 @@ type ReadShardResponse struct {
 
 func (x *ReadShardResponse) Reset() {
 	*x = ReadShardResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[18]
+	mi := &file_node_nodepb_node_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1515,7 +1674,7 @@ func (x *ReadShardResponse) String() string {
 func (*ReadShardResponse) ProtoMessage() {}
 
 func (x *ReadShardResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[18]
+	mi := &file_node_nodepb_node_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1528,7 +1687,7 @@ func (x *ReadShardResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadShardResponse.ProtoReflect.Descriptor instead.
 func (*ReadShardResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{18}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ReadShardResponse) GetSections() []*v1.SectionState {
@@ -1590,7 +1749,7 @@ type ReadRecordsRequest struct {
 
 func (x *ReadRecordsRequest) Reset() {
 	*x = ReadRecordsRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[19]
+	mi := &file_node_nodepb_node_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1602,7 +1761,7 @@ func (x *ReadRecordsRequest) String() string {
 func (*ReadRecordsRequest) ProtoMessage() {}
 
 func (x *ReadRecordsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[19]
+	mi := &file_node_nodepb_node_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1615,7 +1774,7 @@ func (x *ReadRecordsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadRecordsRequest.ProtoReflect.Descriptor instead.
 func (*ReadRecordsRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{19}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ReadRecordsRequest) GetGroupId() string {
@@ -1679,7 +1838,7 @@ type ReadRecordsResponse struct {
 
 func (x *ReadRecordsResponse) Reset() {
 	*x = ReadRecordsResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[20]
+	mi := &file_node_nodepb_node_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1691,7 +1850,7 @@ func (x *ReadRecordsResponse) String() string {
 func (*ReadRecordsResponse) ProtoMessage() {}
 
 func (x *ReadRecordsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[20]
+	mi := &file_node_nodepb_node_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1704,7 +1863,7 @@ func (x *ReadRecordsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadRecordsResponse.ProtoReflect.Descriptor instead.
 func (*ReadRecordsResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{20}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ReadRecordsResponse) GetRecords() []*v1.Record {
@@ -1747,7 +1906,7 @@ type ReadCatalogRequest struct {
 
 func (x *ReadCatalogRequest) Reset() {
 	*x = ReadCatalogRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[21]
+	mi := &file_node_nodepb_node_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1759,7 +1918,7 @@ func (x *ReadCatalogRequest) String() string {
 func (*ReadCatalogRequest) ProtoMessage() {}
 
 func (x *ReadCatalogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[21]
+	mi := &file_node_nodepb_node_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1772,7 +1931,7 @@ func (x *ReadCatalogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadCatalogRequest.ProtoReflect.Descriptor instead.
 func (*ReadCatalogRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{21}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ReadCatalogRequest) GetEventId() string {
@@ -1793,7 +1952,7 @@ type ReadCatalogResponse struct {
 
 func (x *ReadCatalogResponse) Reset() {
 	*x = ReadCatalogResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[22]
+	mi := &file_node_nodepb_node_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1805,7 +1964,7 @@ func (x *ReadCatalogResponse) String() string {
 func (*ReadCatalogResponse) ProtoMessage() {}
 
 func (x *ReadCatalogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[22]
+	mi := &file_node_nodepb_node_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1818,7 +1977,7 @@ func (x *ReadCatalogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadCatalogResponse.ProtoReflect.Descriptor instead.
 func (*ReadCatalogResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{22}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ReadCatalogResponse) GetCatalog() *CatalogSnapshot {
@@ -1842,6 +2001,112 @@ func (x *ReadCatalogResponse) GetLeaderNodeId() string {
 	return ""
 }
 
+// TransferLeadershipRequest asks the leader of group_id to hand its
+// leadership to node_id (Cluster.TransferLeader, forwarded one hop).
+type TransferLeadershipRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	GroupId       string                 `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	NodeId        string                 `protobuf:"bytes,2,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferLeadershipRequest) Reset() {
+	*x = TransferLeadershipRequest{}
+	mi := &file_node_nodepb_node_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferLeadershipRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferLeadershipRequest) ProtoMessage() {}
+
+func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_node_nodepb_node_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferLeadershipRequest.ProtoReflect.Descriptor instead.
+func (*TransferLeadershipRequest) Descriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *TransferLeadershipRequest) GetGroupId() string {
+	if x != nil {
+		return x.GroupId
+	}
+	return ""
+}
+
+func (x *TransferLeadershipRequest) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+type TransferLeadershipResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	NotLeader     bool                   `protobuf:"varint,1,opt,name=not_leader,json=notLeader,proto3" json:"not_leader,omitempty"`
+	LeaderNodeId  string                 `protobuf:"bytes,2,opt,name=leader_node_id,json=leaderNodeId,proto3" json:"leader_node_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferLeadershipResponse) Reset() {
+	*x = TransferLeadershipResponse{}
+	mi := &file_node_nodepb_node_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferLeadershipResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferLeadershipResponse) ProtoMessage() {}
+
+func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_node_nodepb_node_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferLeadershipResponse.ProtoReflect.Descriptor instead.
+func (*TransferLeadershipResponse) Descriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *TransferLeadershipResponse) GetNotLeader() bool {
+	if x != nil {
+		return x.NotLeader
+	}
+	return false
+}
+
+func (x *TransferLeadershipResponse) GetLeaderNodeId() string {
+	if x != nil {
+		return x.LeaderNodeId
+	}
+	return ""
+}
+
 type LocalStatusRequest struct {
 	state              protoimpl.MessageState `protogen:"open.v1"`
 	IncludeStateHashes bool                   `protobuf:"varint,1,opt,name=include_state_hashes,json=includeStateHashes,proto3" json:"include_state_hashes,omitempty"`
@@ -1851,7 +2116,7 @@ type LocalStatusRequest struct {
 
 func (x *LocalStatusRequest) Reset() {
 	*x = LocalStatusRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[23]
+	mi := &file_node_nodepb_node_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1863,7 +2128,7 @@ func (x *LocalStatusRequest) String() string {
 func (*LocalStatusRequest) ProtoMessage() {}
 
 func (x *LocalStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[23]
+	mi := &file_node_nodepb_node_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1876,7 +2141,7 @@ func (x *LocalStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalStatusRequest.ProtoReflect.Descriptor instead.
 func (*LocalStatusRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{23}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *LocalStatusRequest) GetIncludeStateHashes() bool {
@@ -1896,7 +2161,7 @@ type LocalStatusResponse struct {
 
 func (x *LocalStatusResponse) Reset() {
 	*x = LocalStatusResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[24]
+	mi := &file_node_nodepb_node_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1908,7 +2173,7 @@ func (x *LocalStatusResponse) String() string {
 func (*LocalStatusResponse) ProtoMessage() {}
 
 func (x *LocalStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[24]
+	mi := &file_node_nodepb_node_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1921,7 +2186,7 @@ func (x *LocalStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalStatusResponse.ProtoReflect.Descriptor instead.
 func (*LocalStatusResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{24}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *LocalStatusResponse) GetNodeId() string {
@@ -1942,7 +2207,7 @@ var File_node_nodepb_node_proto protoreflect.FileDescriptor
 
 const file_node_nodepb_node_proto_rawDesc = "" +
 	"\n" +
-	"\x16node/nodepb/node.proto\x12\x11boxoffice.node.v1\x1a api/boxoffice/v1/boxoffice.proto\"\xaa\x02\n" +
+	"\x16node/nodepb/node.proto\x12\x11boxoffice.node.v1\x1a api/boxoffice/v1/boxoffice.proto\"\xc6\x02\n" +
 	"\n" +
 	"NodeRecord\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x1b\n" +
@@ -1953,7 +2218,8 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"gossipAddr\x121\n" +
 	"\x15registered_at_unix_ms\x18\x06 \x01(\x03R\x12registeredAtUnixMs\x12 \n" +
 	"\vincarnation\x18\a \x01(\tR\vincarnation\x126\n" +
-	"\blocality\x18\b \x03(\v2\x1a.boxoffice.v1.LocalityTierR\blocality\"o\n" +
+	"\blocality\x18\b \x03(\v2\x1a.boxoffice.v1.LocalityTierR\blocality\x12\x1a\n" +
+	"\bdraining\x18\t \x01(\bR\bdraining\"o\n" +
 	"\vGroupRecord\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x1a\n" +
 	"\breplicas\x18\x02 \x03(\tR\breplicas\x12)\n" +
@@ -1978,7 +2244,7 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\n" +
 	"seat_count\x18\t \x01(\rR\tseatCount\x12<\n" +
 	"\x1ageneral_admission_capacity\x18\n" +
-	" \x01(\rR\x18generalAdmissionCapacity\"\xaf\x05\n" +
+	" \x01(\rR\x18generalAdmissionCapacity\"\xdc\x06\n" +
 	"\x0eCatalogCommand\x129\n" +
 	"\x04type\x18\x01 \x01(\x0e2%.boxoffice.node.v1.CatalogCommandTypeR\x04type\x12\x1d\n" +
 	"\n" +
@@ -1991,7 +2257,9 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\x10set_event_status\x18\r \x01(\v2!.boxoffice.node.v1.SetEventStatusH\x00R\x0esetEventStatus\x12C\n" +
 	"\fset_replicas\x18\x0e \x01(\v2\x1e.boxoffice.node.v1.SetReplicasH\x00R\vsetReplicas\x12@\n" +
 	"\vremove_node\x18\x0f \x01(\v2\x1d.boxoffice.node.v1.RemoveNodeH\x00R\n" +
-	"removeNode\x12A\n" +
+	"removeNode\x12P\n" +
+	"\x11set_node_draining\x18\x10 \x01(\v2\".boxoffice.node.v1.SetNodeDrainingH\x00R\x0fsetNodeDraining\x12Y\n" +
+	"\x14set_preferred_leader\x18\x11 \x01(\v2%.boxoffice.node.v1.SetPreferredLeaderH\x00R\x12setPreferredLeader\x12A\n" +
 	"\fevent_budget\x18\x1e \x01(\v2\x1e.boxoffice.node.v1.EventBudgetR\veventBudget\x12/\n" +
 	"\x13request_fingerprint\x18\x1f \x01(\fR\x12requestFingerprintB\x06\n" +
 	"\x04body\"I\n" +
@@ -2006,7 +2274,13 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\x06status\x18\x02 \x01(\x0e2\x19.boxoffice.v1.EventStatusR\x06status\"%\n" +
 	"\n" +
 	"RemoveNode\x12\x17\n" +
-	"\anode_id\x18\x01 \x01(\tR\x06nodeId\"D\n" +
+	"\anode_id\x18\x01 \x01(\tR\x06nodeId\"F\n" +
+	"\x0fSetNodeDraining\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x1a\n" +
+	"\bdraining\x18\x02 \x01(\bR\bdraining\"H\n" +
+	"\x12SetPreferredLeader\x12\x19\n" +
+	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x17\n" +
+	"\anode_id\x18\x02 \x01(\tR\x06nodeId\"D\n" +
 	"\vSetReplicas\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x1a\n" +
 	"\breplicas\x18\x02 \x03(\tR\breplicas\"\x93\x01\n" +
@@ -2081,12 +2355,19 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\acatalog\x18\x01 \x01(\v2\".boxoffice.node.v1.CatalogSnapshotR\acatalog\x12\x1d\n" +
 	"\n" +
 	"not_leader\x18\x02 \x01(\bR\tnotLeader\x12$\n" +
-	"\x0eleader_node_id\x18\x03 \x01(\tR\fleaderNodeId\"F\n" +
+	"\x0eleader_node_id\x18\x03 \x01(\tR\fleaderNodeId\"O\n" +
+	"\x19TransferLeadershipRequest\x12\x19\n" +
+	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x17\n" +
+	"\anode_id\x18\x02 \x01(\tR\x06nodeId\"a\n" +
+	"\x1aTransferLeadershipResponse\x12\x1d\n" +
+	"\n" +
+	"not_leader\x18\x01 \x01(\bR\tnotLeader\x12$\n" +
+	"\x0eleader_node_id\x18\x02 \x01(\tR\fleaderNodeId\"F\n" +
 	"\x12LocalStatusRequest\x120\n" +
 	"\x14include_state_hashes\x18\x01 \x01(\bR\x12includeStateHashes\"a\n" +
 	"\x13LocalStatusResponse\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x121\n" +
-	"\x06groups\x18\x02 \x03(\v2\x19.boxoffice.v1.GroupStatusR\x06groups*\xa9\x02\n" +
+	"\x06groups\x18\x02 \x03(\v2\x19.boxoffice.v1.GroupStatusR\x06groups*\x84\x03\n" +
 	"\x12CatalogCommandType\x12$\n" +
 	" CATALOG_COMMAND_TYPE_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"CATALOG_COMMAND_TYPE_REGISTER_NODE\x10\x01\x12&\n" +
@@ -2094,7 +2375,9 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"!CATALOG_COMMAND_TYPE_CREATE_EVENT\x10\x03\x12)\n" +
 	"%CATALOG_COMMAND_TYPE_SET_EVENT_STATUS\x10\x04\x12%\n" +
 	"!CATALOG_COMMAND_TYPE_SET_REPLICAS\x10\x05\x12$\n" +
-	" CATALOG_COMMAND_TYPE_REMOVE_NODE\x10\x06*\xf8\x01\n" +
+	" CATALOG_COMMAND_TYPE_REMOVE_NODE\x10\x06\x12*\n" +
+	"&CATALOG_COMMAND_TYPE_SET_NODE_DRAINING\x10\a\x12-\n" +
+	")CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER\x10\b*\x93\x02\n" +
 	"\vCatalogCode\x12\x1c\n" +
 	"\x18CATALOG_CODE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fCATALOG_CODE_OK\x10\x01\x12\x18\n" +
@@ -2103,13 +2386,15 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\x1bCATALOG_CODE_ALREADY_EXISTS\x10\x04\x12 \n" +
 	"\x1cCATALOG_CODE_BUDGET_EXCEEDED\x10\x14\x12\x19\n" +
 	"\x15CATALOG_CODE_ARCHIVED\x10\x15\x12\"\n" +
-	"\x1eCATALOG_CODE_REQUEST_ID_REUSED\x10\x162\xb1\x04\n" +
+	"\x1eCATALOG_CODE_REQUEST_ID_REUSED\x10\x16\x12\x19\n" +
+	"\x15CATALOG_CODE_DRAINING\x10\x172\xa4\x05\n" +
 	"\x04Peer\x12P\n" +
 	"\aPropose\x12!.boxoffice.node.v1.ProposeRequest\x1a\".boxoffice.node.v1.ProposeResponse\x12e\n" +
 	"\x0eProposeCatalog\x12(.boxoffice.node.v1.ProposeCatalogRequest\x1a).boxoffice.node.v1.ProposeCatalogResponse\x12V\n" +
 	"\tReadShard\x12#.boxoffice.node.v1.ReadShardRequest\x1a$.boxoffice.node.v1.ReadShardResponse\x12\\\n" +
 	"\vReadCatalog\x12%.boxoffice.node.v1.ReadCatalogRequest\x1a&.boxoffice.node.v1.ReadCatalogResponse\x12\\\n" +
-	"\vLocalStatus\x12%.boxoffice.node.v1.LocalStatusRequest\x1a&.boxoffice.node.v1.LocalStatusResponse\x12\\\n" +
+	"\vLocalStatus\x12%.boxoffice.node.v1.LocalStatusRequest\x1a&.boxoffice.node.v1.LocalStatusResponse\x12q\n" +
+	"\x12TransferLeadership\x12,.boxoffice.node.v1.TransferLeadershipRequest\x1a-.boxoffice.node.v1.TransferLeadershipResponse\x12\\\n" +
 	"\vReadRecords\x12%.boxoffice.node.v1.ReadRecordsRequest\x1a&.boxoffice.node.v1.ReadRecordsResponseB,Z*github.com/boxoffice/boxoffice/node/nodepbb\x06proto3"
 
 var (
@@ -2125,97 +2410,105 @@ func file_node_nodepb_node_proto_rawDescGZIP() []byte {
 }
 
 var file_node_nodepb_node_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_node_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_node_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_node_nodepb_node_proto_goTypes = []any{
-	(CatalogCommandType)(0),        // 0: boxoffice.node.v1.CatalogCommandType
-	(CatalogCode)(0),               // 1: boxoffice.node.v1.CatalogCode
-	(*NodeRecord)(nil),             // 2: boxoffice.node.v1.NodeRecord
-	(*GroupRecord)(nil),            // 3: boxoffice.node.v1.GroupRecord
-	(*ShardRecord)(nil),            // 4: boxoffice.node.v1.ShardRecord
-	(*EventRecord)(nil),            // 5: boxoffice.node.v1.EventRecord
-	(*CatalogCommand)(nil),         // 6: boxoffice.node.v1.CatalogCommand
-	(*EventBudget)(nil),            // 7: boxoffice.node.v1.EventBudget
-	(*CreateGroups)(nil),           // 8: boxoffice.node.v1.CreateGroups
-	(*SetEventStatus)(nil),         // 9: boxoffice.node.v1.SetEventStatus
-	(*RemoveNode)(nil),             // 10: boxoffice.node.v1.RemoveNode
-	(*SetReplicas)(nil),            // 11: boxoffice.node.v1.SetReplicas
-	(*CatalogResult)(nil),          // 12: boxoffice.node.v1.CatalogResult
-	(*CatalogSnapshot)(nil),        // 13: boxoffice.node.v1.CatalogSnapshot
-	(*DedupEntry)(nil),             // 14: boxoffice.node.v1.DedupEntry
-	(*ProposeRequest)(nil),         // 15: boxoffice.node.v1.ProposeRequest
-	(*ProposeResponse)(nil),        // 16: boxoffice.node.v1.ProposeResponse
-	(*ProposeCatalogRequest)(nil),  // 17: boxoffice.node.v1.ProposeCatalogRequest
-	(*ProposeCatalogResponse)(nil), // 18: boxoffice.node.v1.ProposeCatalogResponse
-	(*ReadShardRequest)(nil),       // 19: boxoffice.node.v1.ReadShardRequest
-	(*ReadShardResponse)(nil),      // 20: boxoffice.node.v1.ReadShardResponse
-	(*ReadRecordsRequest)(nil),     // 21: boxoffice.node.v1.ReadRecordsRequest
-	(*ReadRecordsResponse)(nil),    // 22: boxoffice.node.v1.ReadRecordsResponse
-	(*ReadCatalogRequest)(nil),     // 23: boxoffice.node.v1.ReadCatalogRequest
-	(*ReadCatalogResponse)(nil),    // 24: boxoffice.node.v1.ReadCatalogResponse
-	(*LocalStatusRequest)(nil),     // 25: boxoffice.node.v1.LocalStatusRequest
-	(*LocalStatusResponse)(nil),    // 26: boxoffice.node.v1.LocalStatusResponse
-	(*v1.LocalityTier)(nil),        // 27: boxoffice.v1.LocalityTier
-	(*v1.EventPolicy)(nil),         // 28: boxoffice.v1.EventPolicy
-	(*v1.Venue)(nil),               // 29: boxoffice.v1.Venue
-	(v1.EventStatus)(0),            // 30: boxoffice.v1.EventStatus
-	(v1.SeatMapView)(0),            // 31: boxoffice.v1.SeatMapView
-	(*v1.SectionState)(nil),        // 32: boxoffice.v1.SectionState
-	(*v1.PoolState)(nil),           // 33: boxoffice.v1.PoolState
-	(*v1.ShardPosition)(nil),       // 34: boxoffice.v1.ShardPosition
-	(*v1.HoldResponse)(nil),        // 35: boxoffice.v1.HoldResponse
-	(*v1.Record)(nil),              // 36: boxoffice.v1.Record
-	(*v1.GroupStatus)(nil),         // 37: boxoffice.v1.GroupStatus
+	(CatalogCommandType)(0),            // 0: boxoffice.node.v1.CatalogCommandType
+	(CatalogCode)(0),                   // 1: boxoffice.node.v1.CatalogCode
+	(*NodeRecord)(nil),                 // 2: boxoffice.node.v1.NodeRecord
+	(*GroupRecord)(nil),                // 3: boxoffice.node.v1.GroupRecord
+	(*ShardRecord)(nil),                // 4: boxoffice.node.v1.ShardRecord
+	(*EventRecord)(nil),                // 5: boxoffice.node.v1.EventRecord
+	(*CatalogCommand)(nil),             // 6: boxoffice.node.v1.CatalogCommand
+	(*EventBudget)(nil),                // 7: boxoffice.node.v1.EventBudget
+	(*CreateGroups)(nil),               // 8: boxoffice.node.v1.CreateGroups
+	(*SetEventStatus)(nil),             // 9: boxoffice.node.v1.SetEventStatus
+	(*RemoveNode)(nil),                 // 10: boxoffice.node.v1.RemoveNode
+	(*SetNodeDraining)(nil),            // 11: boxoffice.node.v1.SetNodeDraining
+	(*SetPreferredLeader)(nil),         // 12: boxoffice.node.v1.SetPreferredLeader
+	(*SetReplicas)(nil),                // 13: boxoffice.node.v1.SetReplicas
+	(*CatalogResult)(nil),              // 14: boxoffice.node.v1.CatalogResult
+	(*CatalogSnapshot)(nil),            // 15: boxoffice.node.v1.CatalogSnapshot
+	(*DedupEntry)(nil),                 // 16: boxoffice.node.v1.DedupEntry
+	(*ProposeRequest)(nil),             // 17: boxoffice.node.v1.ProposeRequest
+	(*ProposeResponse)(nil),            // 18: boxoffice.node.v1.ProposeResponse
+	(*ProposeCatalogRequest)(nil),      // 19: boxoffice.node.v1.ProposeCatalogRequest
+	(*ProposeCatalogResponse)(nil),     // 20: boxoffice.node.v1.ProposeCatalogResponse
+	(*ReadShardRequest)(nil),           // 21: boxoffice.node.v1.ReadShardRequest
+	(*ReadShardResponse)(nil),          // 22: boxoffice.node.v1.ReadShardResponse
+	(*ReadRecordsRequest)(nil),         // 23: boxoffice.node.v1.ReadRecordsRequest
+	(*ReadRecordsResponse)(nil),        // 24: boxoffice.node.v1.ReadRecordsResponse
+	(*ReadCatalogRequest)(nil),         // 25: boxoffice.node.v1.ReadCatalogRequest
+	(*ReadCatalogResponse)(nil),        // 26: boxoffice.node.v1.ReadCatalogResponse
+	(*TransferLeadershipRequest)(nil),  // 27: boxoffice.node.v1.TransferLeadershipRequest
+	(*TransferLeadershipResponse)(nil), // 28: boxoffice.node.v1.TransferLeadershipResponse
+	(*LocalStatusRequest)(nil),         // 29: boxoffice.node.v1.LocalStatusRequest
+	(*LocalStatusResponse)(nil),        // 30: boxoffice.node.v1.LocalStatusResponse
+	(*v1.LocalityTier)(nil),            // 31: boxoffice.v1.LocalityTier
+	(*v1.EventPolicy)(nil),             // 32: boxoffice.v1.EventPolicy
+	(*v1.Venue)(nil),                   // 33: boxoffice.v1.Venue
+	(v1.EventStatus)(0),                // 34: boxoffice.v1.EventStatus
+	(v1.SeatMapView)(0),                // 35: boxoffice.v1.SeatMapView
+	(*v1.SectionState)(nil),            // 36: boxoffice.v1.SectionState
+	(*v1.PoolState)(nil),               // 37: boxoffice.v1.PoolState
+	(*v1.ShardPosition)(nil),           // 38: boxoffice.v1.ShardPosition
+	(*v1.HoldResponse)(nil),            // 39: boxoffice.v1.HoldResponse
+	(*v1.Record)(nil),                  // 40: boxoffice.v1.Record
+	(*v1.GroupStatus)(nil),             // 41: boxoffice.v1.GroupStatus
 }
 var file_node_nodepb_node_proto_depIdxs = []int32{
-	27, // 0: boxoffice.node.v1.NodeRecord.locality:type_name -> boxoffice.v1.LocalityTier
-	28, // 1: boxoffice.node.v1.EventRecord.policy:type_name -> boxoffice.v1.EventPolicy
-	29, // 2: boxoffice.node.v1.EventRecord.venue:type_name -> boxoffice.v1.Venue
+	31, // 0: boxoffice.node.v1.NodeRecord.locality:type_name -> boxoffice.v1.LocalityTier
+	32, // 1: boxoffice.node.v1.EventRecord.policy:type_name -> boxoffice.v1.EventPolicy
+	33, // 2: boxoffice.node.v1.EventRecord.venue:type_name -> boxoffice.v1.Venue
 	4,  // 3: boxoffice.node.v1.EventRecord.shards:type_name -> boxoffice.node.v1.ShardRecord
-	30, // 4: boxoffice.node.v1.EventRecord.status:type_name -> boxoffice.v1.EventStatus
+	34, // 4: boxoffice.node.v1.EventRecord.status:type_name -> boxoffice.v1.EventStatus
 	0,  // 5: boxoffice.node.v1.CatalogCommand.type:type_name -> boxoffice.node.v1.CatalogCommandType
 	2,  // 6: boxoffice.node.v1.CatalogCommand.register_node:type_name -> boxoffice.node.v1.NodeRecord
 	8,  // 7: boxoffice.node.v1.CatalogCommand.create_groups:type_name -> boxoffice.node.v1.CreateGroups
 	5,  // 8: boxoffice.node.v1.CatalogCommand.create_event:type_name -> boxoffice.node.v1.EventRecord
 	9,  // 9: boxoffice.node.v1.CatalogCommand.set_event_status:type_name -> boxoffice.node.v1.SetEventStatus
-	11, // 10: boxoffice.node.v1.CatalogCommand.set_replicas:type_name -> boxoffice.node.v1.SetReplicas
+	13, // 10: boxoffice.node.v1.CatalogCommand.set_replicas:type_name -> boxoffice.node.v1.SetReplicas
 	10, // 11: boxoffice.node.v1.CatalogCommand.remove_node:type_name -> boxoffice.node.v1.RemoveNode
-	7,  // 12: boxoffice.node.v1.CatalogCommand.event_budget:type_name -> boxoffice.node.v1.EventBudget
-	3,  // 13: boxoffice.node.v1.CreateGroups.groups:type_name -> boxoffice.node.v1.GroupRecord
-	30, // 14: boxoffice.node.v1.SetEventStatus.status:type_name -> boxoffice.v1.EventStatus
-	1,  // 15: boxoffice.node.v1.CatalogResult.code:type_name -> boxoffice.node.v1.CatalogCode
-	5,  // 16: boxoffice.node.v1.CatalogResult.event:type_name -> boxoffice.node.v1.EventRecord
-	2,  // 17: boxoffice.node.v1.CatalogSnapshot.nodes:type_name -> boxoffice.node.v1.NodeRecord
-	3,  // 18: boxoffice.node.v1.CatalogSnapshot.groups:type_name -> boxoffice.node.v1.GroupRecord
-	5,  // 19: boxoffice.node.v1.CatalogSnapshot.events:type_name -> boxoffice.node.v1.EventRecord
-	14, // 20: boxoffice.node.v1.CatalogSnapshot.dedup:type_name -> boxoffice.node.v1.DedupEntry
-	2,  // 21: boxoffice.node.v1.CatalogSnapshot.removed_nodes:type_name -> boxoffice.node.v1.NodeRecord
-	12, // 22: boxoffice.node.v1.DedupEntry.result:type_name -> boxoffice.node.v1.CatalogResult
-	12, // 23: boxoffice.node.v1.ProposeCatalogResponse.result:type_name -> boxoffice.node.v1.CatalogResult
-	31, // 24: boxoffice.node.v1.ReadShardRequest.view:type_name -> boxoffice.v1.SeatMapView
-	32, // 25: boxoffice.node.v1.ReadShardResponse.sections:type_name -> boxoffice.v1.SectionState
-	33, // 26: boxoffice.node.v1.ReadShardResponse.pools:type_name -> boxoffice.v1.PoolState
-	34, // 27: boxoffice.node.v1.ReadShardResponse.position:type_name -> boxoffice.v1.ShardPosition
-	35, // 28: boxoffice.node.v1.ReadShardResponse.hold:type_name -> boxoffice.v1.HoldResponse
-	36, // 29: boxoffice.node.v1.ReadRecordsResponse.records:type_name -> boxoffice.v1.Record
-	13, // 30: boxoffice.node.v1.ReadCatalogResponse.catalog:type_name -> boxoffice.node.v1.CatalogSnapshot
-	37, // 31: boxoffice.node.v1.LocalStatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
-	15, // 32: boxoffice.node.v1.Peer.Propose:input_type -> boxoffice.node.v1.ProposeRequest
-	17, // 33: boxoffice.node.v1.Peer.ProposeCatalog:input_type -> boxoffice.node.v1.ProposeCatalogRequest
-	19, // 34: boxoffice.node.v1.Peer.ReadShard:input_type -> boxoffice.node.v1.ReadShardRequest
-	23, // 35: boxoffice.node.v1.Peer.ReadCatalog:input_type -> boxoffice.node.v1.ReadCatalogRequest
-	25, // 36: boxoffice.node.v1.Peer.LocalStatus:input_type -> boxoffice.node.v1.LocalStatusRequest
-	21, // 37: boxoffice.node.v1.Peer.ReadRecords:input_type -> boxoffice.node.v1.ReadRecordsRequest
-	16, // 38: boxoffice.node.v1.Peer.Propose:output_type -> boxoffice.node.v1.ProposeResponse
-	18, // 39: boxoffice.node.v1.Peer.ProposeCatalog:output_type -> boxoffice.node.v1.ProposeCatalogResponse
-	20, // 40: boxoffice.node.v1.Peer.ReadShard:output_type -> boxoffice.node.v1.ReadShardResponse
-	24, // 41: boxoffice.node.v1.Peer.ReadCatalog:output_type -> boxoffice.node.v1.ReadCatalogResponse
-	26, // 42: boxoffice.node.v1.Peer.LocalStatus:output_type -> boxoffice.node.v1.LocalStatusResponse
-	22, // 43: boxoffice.node.v1.Peer.ReadRecords:output_type -> boxoffice.node.v1.ReadRecordsResponse
-	38, // [38:44] is the sub-list for method output_type
-	32, // [32:38] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	11, // 12: boxoffice.node.v1.CatalogCommand.set_node_draining:type_name -> boxoffice.node.v1.SetNodeDraining
+	12, // 13: boxoffice.node.v1.CatalogCommand.set_preferred_leader:type_name -> boxoffice.node.v1.SetPreferredLeader
+	7,  // 14: boxoffice.node.v1.CatalogCommand.event_budget:type_name -> boxoffice.node.v1.EventBudget
+	3,  // 15: boxoffice.node.v1.CreateGroups.groups:type_name -> boxoffice.node.v1.GroupRecord
+	34, // 16: boxoffice.node.v1.SetEventStatus.status:type_name -> boxoffice.v1.EventStatus
+	1,  // 17: boxoffice.node.v1.CatalogResult.code:type_name -> boxoffice.node.v1.CatalogCode
+	5,  // 18: boxoffice.node.v1.CatalogResult.event:type_name -> boxoffice.node.v1.EventRecord
+	2,  // 19: boxoffice.node.v1.CatalogSnapshot.nodes:type_name -> boxoffice.node.v1.NodeRecord
+	3,  // 20: boxoffice.node.v1.CatalogSnapshot.groups:type_name -> boxoffice.node.v1.GroupRecord
+	5,  // 21: boxoffice.node.v1.CatalogSnapshot.events:type_name -> boxoffice.node.v1.EventRecord
+	16, // 22: boxoffice.node.v1.CatalogSnapshot.dedup:type_name -> boxoffice.node.v1.DedupEntry
+	2,  // 23: boxoffice.node.v1.CatalogSnapshot.removed_nodes:type_name -> boxoffice.node.v1.NodeRecord
+	14, // 24: boxoffice.node.v1.DedupEntry.result:type_name -> boxoffice.node.v1.CatalogResult
+	14, // 25: boxoffice.node.v1.ProposeCatalogResponse.result:type_name -> boxoffice.node.v1.CatalogResult
+	35, // 26: boxoffice.node.v1.ReadShardRequest.view:type_name -> boxoffice.v1.SeatMapView
+	36, // 27: boxoffice.node.v1.ReadShardResponse.sections:type_name -> boxoffice.v1.SectionState
+	37, // 28: boxoffice.node.v1.ReadShardResponse.pools:type_name -> boxoffice.v1.PoolState
+	38, // 29: boxoffice.node.v1.ReadShardResponse.position:type_name -> boxoffice.v1.ShardPosition
+	39, // 30: boxoffice.node.v1.ReadShardResponse.hold:type_name -> boxoffice.v1.HoldResponse
+	40, // 31: boxoffice.node.v1.ReadRecordsResponse.records:type_name -> boxoffice.v1.Record
+	15, // 32: boxoffice.node.v1.ReadCatalogResponse.catalog:type_name -> boxoffice.node.v1.CatalogSnapshot
+	41, // 33: boxoffice.node.v1.LocalStatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
+	17, // 34: boxoffice.node.v1.Peer.Propose:input_type -> boxoffice.node.v1.ProposeRequest
+	19, // 35: boxoffice.node.v1.Peer.ProposeCatalog:input_type -> boxoffice.node.v1.ProposeCatalogRequest
+	21, // 36: boxoffice.node.v1.Peer.ReadShard:input_type -> boxoffice.node.v1.ReadShardRequest
+	25, // 37: boxoffice.node.v1.Peer.ReadCatalog:input_type -> boxoffice.node.v1.ReadCatalogRequest
+	29, // 38: boxoffice.node.v1.Peer.LocalStatus:input_type -> boxoffice.node.v1.LocalStatusRequest
+	27, // 39: boxoffice.node.v1.Peer.TransferLeadership:input_type -> boxoffice.node.v1.TransferLeadershipRequest
+	23, // 40: boxoffice.node.v1.Peer.ReadRecords:input_type -> boxoffice.node.v1.ReadRecordsRequest
+	18, // 41: boxoffice.node.v1.Peer.Propose:output_type -> boxoffice.node.v1.ProposeResponse
+	20, // 42: boxoffice.node.v1.Peer.ProposeCatalog:output_type -> boxoffice.node.v1.ProposeCatalogResponse
+	22, // 43: boxoffice.node.v1.Peer.ReadShard:output_type -> boxoffice.node.v1.ReadShardResponse
+	26, // 44: boxoffice.node.v1.Peer.ReadCatalog:output_type -> boxoffice.node.v1.ReadCatalogResponse
+	30, // 45: boxoffice.node.v1.Peer.LocalStatus:output_type -> boxoffice.node.v1.LocalStatusResponse
+	28, // 46: boxoffice.node.v1.Peer.TransferLeadership:output_type -> boxoffice.node.v1.TransferLeadershipResponse
+	24, // 47: boxoffice.node.v1.Peer.ReadRecords:output_type -> boxoffice.node.v1.ReadRecordsResponse
+	41, // [41:48] is the sub-list for method output_type
+	34, // [34:41] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_node_nodepb_node_proto_init() }
@@ -2230,6 +2523,8 @@ func file_node_nodepb_node_proto_init() {
 		(*CatalogCommand_SetEventStatus)(nil),
 		(*CatalogCommand_SetReplicas)(nil),
 		(*CatalogCommand_RemoveNode)(nil),
+		(*CatalogCommand_SetNodeDraining)(nil),
+		(*CatalogCommand_SetPreferredLeader)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2237,7 +2532,7 @@ func file_node_nodepb_node_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_node_nodepb_node_proto_rawDesc), len(file_node_nodepb_node_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   25,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

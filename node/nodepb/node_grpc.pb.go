@@ -23,12 +23,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Peer_Propose_FullMethodName        = "/boxoffice.node.v1.Peer/Propose"
-	Peer_ProposeCatalog_FullMethodName = "/boxoffice.node.v1.Peer/ProposeCatalog"
-	Peer_ReadShard_FullMethodName      = "/boxoffice.node.v1.Peer/ReadShard"
-	Peer_ReadCatalog_FullMethodName    = "/boxoffice.node.v1.Peer/ReadCatalog"
-	Peer_LocalStatus_FullMethodName    = "/boxoffice.node.v1.Peer/LocalStatus"
-	Peer_ReadRecords_FullMethodName    = "/boxoffice.node.v1.Peer/ReadRecords"
+	Peer_Propose_FullMethodName            = "/boxoffice.node.v1.Peer/Propose"
+	Peer_ProposeCatalog_FullMethodName     = "/boxoffice.node.v1.Peer/ProposeCatalog"
+	Peer_ReadShard_FullMethodName          = "/boxoffice.node.v1.Peer/ReadShard"
+	Peer_ReadCatalog_FullMethodName        = "/boxoffice.node.v1.Peer/ReadCatalog"
+	Peer_LocalStatus_FullMethodName        = "/boxoffice.node.v1.Peer/LocalStatus"
+	Peer_TransferLeadership_FullMethodName = "/boxoffice.node.v1.Peer/TransferLeadership"
+	Peer_ReadRecords_FullMethodName        = "/boxoffice.node.v1.Peer/ReadRecords"
 )
 
 // PeerClient is the client API for Peer service.
@@ -42,6 +43,9 @@ type PeerClient interface {
 	// ReadCatalog reads the catalog linearizably on the meta leader.
 	ReadCatalog(ctx context.Context, in *ReadCatalogRequest, opts ...grpc.CallOption) (*ReadCatalogResponse, error)
 	LocalStatus(ctx context.Context, in *LocalStatusRequest, opts ...grpc.CallOption) (*LocalStatusResponse, error)
+	// TransferLeadership hands the group's leadership to a node, on the
+	// group's leader.
+	TransferLeadership(ctx context.Context, in *TransferLeadershipRequest, opts ...grpc.CallOption) (*TransferLeadershipResponse, error)
 	// ReadRecords reads a group's records linearizably on its leader.
 	ReadRecords(ctx context.Context, in *ReadRecordsRequest, opts ...grpc.CallOption) (*ReadRecordsResponse, error)
 }
@@ -104,6 +108,16 @@ func (c *peerClient) LocalStatus(ctx context.Context, in *LocalStatusRequest, op
 	return out, nil
 }
 
+func (c *peerClient) TransferLeadership(ctx context.Context, in *TransferLeadershipRequest, opts ...grpc.CallOption) (*TransferLeadershipResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TransferLeadershipResponse)
+	err := c.cc.Invoke(ctx, Peer_TransferLeadership_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *peerClient) ReadRecords(ctx context.Context, in *ReadRecordsRequest, opts ...grpc.CallOption) (*ReadRecordsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ReadRecordsResponse)
@@ -125,6 +139,9 @@ type PeerServer interface {
 	// ReadCatalog reads the catalog linearizably on the meta leader.
 	ReadCatalog(context.Context, *ReadCatalogRequest) (*ReadCatalogResponse, error)
 	LocalStatus(context.Context, *LocalStatusRequest) (*LocalStatusResponse, error)
+	// TransferLeadership hands the group's leadership to a node, on the
+	// group's leader.
+	TransferLeadership(context.Context, *TransferLeadershipRequest) (*TransferLeadershipResponse, error)
 	// ReadRecords reads a group's records linearizably on its leader.
 	ReadRecords(context.Context, *ReadRecordsRequest) (*ReadRecordsResponse, error)
 	mustEmbedUnimplementedPeerServer()
@@ -151,6 +168,9 @@ func (UnimplementedPeerServer) ReadCatalog(context.Context, *ReadCatalogRequest)
 }
 func (UnimplementedPeerServer) LocalStatus(context.Context, *LocalStatusRequest) (*LocalStatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method LocalStatus not implemented")
+}
+func (UnimplementedPeerServer) TransferLeadership(context.Context, *TransferLeadershipRequest) (*TransferLeadershipResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method TransferLeadership not implemented")
 }
 func (UnimplementedPeerServer) ReadRecords(context.Context, *ReadRecordsRequest) (*ReadRecordsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReadRecords not implemented")
@@ -266,6 +286,24 @@ func _Peer_LocalStatus_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Peer_TransferLeadership_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TransferLeadershipRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PeerServer).TransferLeadership(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Peer_TransferLeadership_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PeerServer).TransferLeadership(ctx, req.(*TransferLeadershipRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Peer_ReadRecords_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ReadRecordsRequest)
 	if err := dec(in); err != nil {
@@ -310,6 +348,10 @@ var Peer_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "LocalStatus",
 			Handler:    _Peer_LocalStatus_Handler,
+		},
+		{
+			MethodName: "TransferLeadership",
+			Handler:    _Peer_TransferLeadership_Handler,
 		},
 		{
 			MethodName: "ReadRecords",

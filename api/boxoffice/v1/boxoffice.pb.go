@@ -15,7 +15,8 @@
 //   INVALID_ARGUMENT    malformed request (reason INVALID_REQUEST), or a request
 //                       over a documented limit (LIMIT_EXCEEDED). VENUE_INVALID
 //                       is reserved and not sent: an invalid venue is INVALID_REQUEST
-//   NOT_FOUND           unknown event, seat, pool, hold or order; a Refund's ticket
+//   NOT_FOUND           unknown event, seat, pool, hold or order (or node or group,
+//                       for TransferLeader and Drain); a Refund's ticket
 //                       that is not a sold ticket of its order (TICKET_NOT_IN_ORDER)
 //   ABORTED             a requested seat is held or sold by someone else (SEAT_UNAVAILABLE)
 //
@@ -37,7 +38,9 @@
 //                       is still being created (EVENT_NOT_READY: retry its
 //                       CreateEvent to finish it); the request_id was used
 //                       for a different request (REQUEST_ID_REUSED: nothing
-//                       changed; never retry)
+//                       changed; never retry); TransferLeader to a draining
+//                       node, or Drain of the last node not draining
+//                       (NODE_DRAINING)
 //   PERMISSION_DENIED   the hold belongs to another holder (HOLD_NOT_OWNED); the
 //                       caller's certificate role may not call the method
 //                       (ROLE_NOT_ALLOWED; metadata "role" and "service")
@@ -3636,7 +3639,10 @@ type NodeInfo struct {
 	State      string                 `protobuf:"bytes,6,opt,name=state,proto3" json:"state,omitempty"` // alive, suspect, dead, left (as memberlist sees it from the answering node)
 	// Where the node runs (boxoffice start --locality), widest tier first;
 	// empty when it was started without one.
-	Locality      []*LocalityTier `protobuf:"bytes,7,rep,name=locality,proto3" json:"locality,omitempty"`
+	Locality []*LocalityTier `protobuf:"bytes,7,rep,name=locality,proto3" json:"locality,omitempty"`
+	// draining: an operator drained the node (Cluster.Drain); the
+	// rebalancer moves its leaderships away and gives it none.
+	Draining      bool `protobuf:"varint,8,opt,name=draining,proto3" json:"draining,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3718,6 +3724,13 @@ func (x *NodeInfo) GetLocality() []*LocalityTier {
 		return x.Locality
 	}
 	return nil
+}
+
+func (x *NodeInfo) GetDraining() bool {
+	if x != nil {
+		return x.Draining
+	}
+	return false
 }
 
 // One key=value tier of a node's locality, such as region=eu-west.
@@ -3924,8 +3937,9 @@ type GroupStatus struct {
 	LeaderNodeId string                 `protobuf:"bytes,2,opt,name=leader_node_id,json=leaderNodeId,proto3" json:"leader_node_id,omitempty"`
 	Replicas     []*ReplicaStatus       `protobuf:"bytes,3,rep,name=replicas,proto3" json:"replicas,omitempty"`
 	Shards       []string               `protobuf:"bytes,4,rep,name=shards,proto3" json:"shards,omitempty"` // "<event id>/<shard>"
-	// The node that should lead the group (leaders are spread evenly); the
-	// rebalancer hands leadership to it whenever it is alive and not leading.
+	// The node that should lead the group (leaders are spread evenly): its
+	// first replica that is not draining; the rebalancer hands leadership to
+	// it whenever it is alive and not leading.
 	PreferredLeaderNodeId string `protobuf:"bytes,5,opt,name=preferred_leader_node_id,json=preferredLeaderNodeId,proto3" json:"preferred_leader_node_id,omitempty"`
 	// The group's Raft configuration (server ids, voters and non-voters) as
 	// its leader has it, possibly not yet committed; empty when the leader
@@ -4399,6 +4413,182 @@ func (*RemoveNodeResponse) Descriptor() ([]byte, []int) {
 	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{53}
 }
 
+type TransferLeaderRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	GroupId       string                 `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"` // a data group id or "meta"
+	NodeId        string                 `protobuf:"bytes,2,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferLeaderRequest) Reset() {
+	*x = TransferLeaderRequest{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferLeaderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferLeaderRequest) ProtoMessage() {}
+
+func (x *TransferLeaderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferLeaderRequest.ProtoReflect.Descriptor instead.
+func (*TransferLeaderRequest) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *TransferLeaderRequest) GetGroupId() string {
+	if x != nil {
+		return x.GroupId
+	}
+	return ""
+}
+
+func (x *TransferLeaderRequest) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+type TransferLeaderResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferLeaderResponse) Reset() {
+	*x = TransferLeaderResponse{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferLeaderResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferLeaderResponse) ProtoMessage() {}
+
+func (x *TransferLeaderResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferLeaderResponse.ProtoReflect.Descriptor instead.
+func (*TransferLeaderResponse) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{55}
+}
+
+type DrainRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	NodeId        string                 `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	Drained       bool                   `protobuf:"varint,2,opt,name=drained,proto3" json:"drained,omitempty"` // true: drain; false: undrain
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DrainRequest) Reset() {
+	*x = DrainRequest{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DrainRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DrainRequest) ProtoMessage() {}
+
+func (x *DrainRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
+func (*DrainRequest) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *DrainRequest) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *DrainRequest) GetDrained() bool {
+	if x != nil {
+		return x.Drained
+	}
+	return false
+}
+
+type DrainResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DrainResponse) Reset() {
+	*x = DrainResponse{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DrainResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DrainResponse) ProtoMessage() {}
+
+func (x *DrainResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DrainResponse.ProtoReflect.Descriptor instead.
+func (*DrainResponse) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{57}
+}
+
 // BackupRequest asks the node that leads group_id ("meta" or a data group)
 // for a copy of the group's whole state.
 type BackupRequest struct {
@@ -4410,7 +4600,7 @@ type BackupRequest struct {
 
 func (x *BackupRequest) Reset() {
 	*x = BackupRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[54]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4422,7 +4612,7 @@ func (x *BackupRequest) String() string {
 func (*BackupRequest) ProtoMessage() {}
 
 func (x *BackupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[54]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4435,7 +4625,7 @@ func (x *BackupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupRequest.ProtoReflect.Descriptor instead.
 func (*BackupRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{54}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *BackupRequest) GetGroupId() string {
@@ -4463,7 +4653,7 @@ type BackupChunk struct {
 
 func (x *BackupChunk) Reset() {
 	*x = BackupChunk{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[55]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4475,7 +4665,7 @@ func (x *BackupChunk) String() string {
 func (*BackupChunk) ProtoMessage() {}
 
 func (x *BackupChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[55]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4488,7 +4678,7 @@ func (x *BackupChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupChunk.ProtoReflect.Descriptor instead.
 func (*BackupChunk) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{55}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *BackupChunk) GetGroupId() string {
@@ -4537,7 +4727,7 @@ type Record struct {
 
 func (x *Record) Reset() {
 	*x = Record{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[56]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4549,7 +4739,7 @@ func (x *Record) String() string {
 func (*Record) ProtoMessage() {}
 
 func (x *Record) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[56]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4562,7 +4752,7 @@ func (x *Record) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Record.ProtoReflect.Descriptor instead.
 func (*Record) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{56}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *Record) GetKey() string {
@@ -4595,7 +4785,7 @@ type GetRecordRequest struct {
 
 func (x *GetRecordRequest) Reset() {
 	*x = GetRecordRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[57]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4607,7 +4797,7 @@ func (x *GetRecordRequest) String() string {
 func (*GetRecordRequest) ProtoMessage() {}
 
 func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[57]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4620,7 +4810,7 @@ func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecordRequest.ProtoReflect.Descriptor instead.
 func (*GetRecordRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{57}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *GetRecordRequest) GetKey() string {
@@ -4642,7 +4832,7 @@ type CompareAndSwapRequest struct {
 
 func (x *CompareAndSwapRequest) Reset() {
 	*x = CompareAndSwapRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[58]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4654,7 +4844,7 @@ func (x *CompareAndSwapRequest) String() string {
 func (*CompareAndSwapRequest) ProtoMessage() {}
 
 func (x *CompareAndSwapRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[58]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4667,7 +4857,7 @@ func (x *CompareAndSwapRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareAndSwapRequest.ProtoReflect.Descriptor instead.
 func (*CompareAndSwapRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{58}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *CompareAndSwapRequest) GetRequestId() string {
@@ -4707,7 +4897,7 @@ type CompareAndSwapResponse struct {
 
 func (x *CompareAndSwapResponse) Reset() {
 	*x = CompareAndSwapResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[59]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4719,7 +4909,7 @@ func (x *CompareAndSwapResponse) String() string {
 func (*CompareAndSwapResponse) ProtoMessage() {}
 
 func (x *CompareAndSwapResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[59]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4732,7 +4922,7 @@ func (x *CompareAndSwapResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareAndSwapResponse.ProtoReflect.Descriptor instead.
 func (*CompareAndSwapResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{59}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *CompareAndSwapResponse) GetVersion() uint64 {
@@ -4753,7 +4943,7 @@ type DeleteRecordRequest struct {
 
 func (x *DeleteRecordRequest) Reset() {
 	*x = DeleteRecordRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[60]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4765,7 +4955,7 @@ func (x *DeleteRecordRequest) String() string {
 func (*DeleteRecordRequest) ProtoMessage() {}
 
 func (x *DeleteRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[60]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4778,7 +4968,7 @@ func (x *DeleteRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRecordRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRecordRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{60}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *DeleteRecordRequest) GetRequestId() string {
@@ -4810,7 +5000,7 @@ type DeleteRecordResponse struct {
 
 func (x *DeleteRecordResponse) Reset() {
 	*x = DeleteRecordResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[61]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4822,7 +5012,7 @@ func (x *DeleteRecordResponse) String() string {
 func (*DeleteRecordResponse) ProtoMessage() {}
 
 func (x *DeleteRecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[61]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4835,7 +5025,7 @@ func (x *DeleteRecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRecordResponse.ProtoReflect.Descriptor instead.
 func (*DeleteRecordResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{61}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{65}
 }
 
 // AddRequest adds delta to the decimal int64 stored under key (missing: 0).
@@ -4852,7 +5042,7 @@ type AddRequest struct {
 
 func (x *AddRequest) Reset() {
 	*x = AddRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[62]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4864,7 +5054,7 @@ func (x *AddRequest) String() string {
 func (*AddRequest) ProtoMessage() {}
 
 func (x *AddRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[62]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4877,7 +5067,7 @@ func (x *AddRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddRequest.ProtoReflect.Descriptor instead.
 func (*AddRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{62}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *AddRequest) GetRequestId() string {
@@ -4925,7 +5115,7 @@ type AddResponse struct {
 
 func (x *AddResponse) Reset() {
 	*x = AddResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[63]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4937,7 +5127,7 @@ func (x *AddResponse) String() string {
 func (*AddResponse) ProtoMessage() {}
 
 func (x *AddResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[63]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4950,7 +5140,7 @@ func (x *AddResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddResponse.ProtoReflect.Descriptor instead.
 func (*AddResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{63}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *AddResponse) GetValue() int64 {
@@ -4981,7 +5171,7 @@ type ScanRequest struct {
 
 func (x *ScanRequest) Reset() {
 	*x = ScanRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[64]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4993,7 +5183,7 @@ func (x *ScanRequest) String() string {
 func (*ScanRequest) ProtoMessage() {}
 
 func (x *ScanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[64]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5006,7 +5196,7 @@ func (x *ScanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanRequest.ProtoReflect.Descriptor instead.
 func (*ScanRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{64}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *ScanRequest) GetPrefix() string {
@@ -5044,7 +5234,7 @@ type ScanResponse struct {
 
 func (x *ScanResponse) Reset() {
 	*x = ScanResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[65]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5056,7 +5246,7 @@ func (x *ScanResponse) String() string {
 func (*ScanResponse) ProtoMessage() {}
 
 func (x *ScanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[65]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5069,7 +5259,7 @@ func (x *ScanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanResponse.ProtoReflect.Descriptor instead.
 func (*ScanResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{65}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *ScanResponse) GetRecords() []*Record {
@@ -5367,7 +5557,7 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x06refund\x18\x06 \x01(\v2\x1c.boxoffice.v1.RefundResponseH\x00R\x06refund\x121\n" +
 	"\x05error\x18\a \x01(\v2\x19.boxoffice.v1.StreamErrorH\x00R\x05error\x122\n" +
 	"\x04more\x18\b \x03(\v2\x1e.boxoffice.v1.CommandsResponseR\x04moreB\b\n" +
-	"\x06result\"\xe9\x01\n" +
+	"\x06result\"\x85\x02\n" +
 	"\bNodeInfo\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x1b\n" +
 	"\tgrpc_addr\x18\x02 \x01(\tR\bgrpcAddr\x12\x1b\n" +
@@ -5376,7 +5566,8 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\vgossip_addr\x18\x05 \x01(\tR\n" +
 	"gossipAddr\x12\x14\n" +
 	"\x05state\x18\x06 \x01(\tR\x05state\x126\n" +
-	"\blocality\x18\a \x03(\v2\x1a.boxoffice.v1.LocalityTierR\blocality\"6\n" +
+	"\blocality\x18\a \x03(\v2\x1a.boxoffice.v1.LocalityTierR\blocality\x12\x1a\n" +
+	"\bdraining\x18\b \x01(\bR\bdraining\"6\n" +
 	"\fLocalityTier\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value\"\xd8\x03\n" +
@@ -5430,7 +5621,15 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x05nodes\x18\x03 \x03(\v2\x16.boxoffice.v1.NodeInfoR\x05nodes\",\n" +
 	"\x11RemoveNodeRequest\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\"\x14\n" +
-	"\x12RemoveNodeResponse\"*\n" +
+	"\x12RemoveNodeResponse\"K\n" +
+	"\x15TransferLeaderRequest\x12\x19\n" +
+	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x17\n" +
+	"\anode_id\x18\x02 \x01(\tR\x06nodeId\"\x18\n" +
+	"\x16TransferLeaderResponse\"A\n" +
+	"\fDrainRequest\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x18\n" +
+	"\adrained\x18\x02 \x01(\bR\adrained\"\x0f\n" +
+	"\rDrainResponse\"*\n" +
 	"\rBackupRequest\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\"z\n" +
 	"\vBackupChunk\x12\x19\n" +
@@ -5514,12 +5713,14 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x06Refund\x12\x1b.boxoffice.v1.RefundRequest\x1a\x1c.boxoffice.v1.RefundResponse\x12B\n" +
 	"\x05Watch\x12\x1a.boxoffice.v1.WatchRequest\x1a\x1b.boxoffice.v1.WatchResponse0\x01\x12Y\n" +
 	"\fReadSeatMaps\x12!.boxoffice.v1.ReadSeatMapsRequest\x1a\".boxoffice.v1.ReadSeatMapsResponse(\x010\x01\x12M\n" +
-	"\bCommands\x12\x1d.boxoffice.v1.CommandsRequest\x1a\x1e.boxoffice.v1.CommandsResponse(\x010\x012\xab\x02\n" +
+	"\bCommands\x12\x1d.boxoffice.v1.CommandsRequest\x1a\x1e.boxoffice.v1.CommandsResponse(\x010\x012\xca\x03\n" +
 	"\aCluster\x12C\n" +
 	"\x06Status\x12\x1b.boxoffice.v1.StatusRequest\x1a\x1c.boxoffice.v1.StatusResponse\x12F\n" +
 	"\aRouting\x12\x1c.boxoffice.v1.RoutingRequest\x1a\x1d.boxoffice.v1.RoutingResponse\x12O\n" +
 	"\n" +
-	"RemoveNode\x12\x1f.boxoffice.v1.RemoveNodeRequest\x1a .boxoffice.v1.RemoveNodeResponse\x12B\n" +
+	"RemoveNode\x12\x1f.boxoffice.v1.RemoveNodeRequest\x1a .boxoffice.v1.RemoveNodeResponse\x12[\n" +
+	"\x0eTransferLeader\x12#.boxoffice.v1.TransferLeaderRequest\x1a$.boxoffice.v1.TransferLeaderResponse\x12@\n" +
+	"\x05Drain\x12\x1a.boxoffice.v1.DrainRequest\x1a\x1b.boxoffice.v1.DrainResponse\x12B\n" +
 	"\x06Backup\x12\x1b.boxoffice.v1.BackupRequest\x1a\x19.boxoffice.v1.BackupChunk0\x012\xef\x02\n" +
 	"\aRecords\x12;\n" +
 	"\x03Get\x12\x1e.boxoffice.v1.GetRecordRequest\x1a\x14.boxoffice.v1.Record\x12[\n" +
@@ -5541,7 +5742,7 @@ func file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP() []byte {
 }
 
 var file_api_boxoffice_v1_boxoffice_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_api_boxoffice_v1_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
+var file_api_boxoffice_v1_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
 var file_api_boxoffice_v1_boxoffice_proto_goTypes = []any{
 	(EventStatus)(0),               // 0: boxoffice.v1.EventStatus
 	(SeatState)(0),                 // 1: boxoffice.v1.SeatState
@@ -5601,19 +5802,23 @@ var file_api_boxoffice_v1_boxoffice_proto_goTypes = []any{
 	(*RoutingResponse)(nil),        // 55: boxoffice.v1.RoutingResponse
 	(*RemoveNodeRequest)(nil),      // 56: boxoffice.v1.RemoveNodeRequest
 	(*RemoveNodeResponse)(nil),     // 57: boxoffice.v1.RemoveNodeResponse
-	(*BackupRequest)(nil),          // 58: boxoffice.v1.BackupRequest
-	(*BackupChunk)(nil),            // 59: boxoffice.v1.BackupChunk
-	(*Record)(nil),                 // 60: boxoffice.v1.Record
-	(*GetRecordRequest)(nil),       // 61: boxoffice.v1.GetRecordRequest
-	(*CompareAndSwapRequest)(nil),  // 62: boxoffice.v1.CompareAndSwapRequest
-	(*CompareAndSwapResponse)(nil), // 63: boxoffice.v1.CompareAndSwapResponse
-	(*DeleteRecordRequest)(nil),    // 64: boxoffice.v1.DeleteRecordRequest
-	(*DeleteRecordResponse)(nil),   // 65: boxoffice.v1.DeleteRecordResponse
-	(*AddRequest)(nil),             // 66: boxoffice.v1.AddRequest
-	(*AddResponse)(nil),            // 67: boxoffice.v1.AddResponse
-	(*ScanRequest)(nil),            // 68: boxoffice.v1.ScanRequest
-	(*ScanResponse)(nil),           // 69: boxoffice.v1.ScanResponse
-	nil,                            // 70: boxoffice.v1.StreamError.MetadataEntry
+	(*TransferLeaderRequest)(nil),  // 58: boxoffice.v1.TransferLeaderRequest
+	(*TransferLeaderResponse)(nil), // 59: boxoffice.v1.TransferLeaderResponse
+	(*DrainRequest)(nil),           // 60: boxoffice.v1.DrainRequest
+	(*DrainResponse)(nil),          // 61: boxoffice.v1.DrainResponse
+	(*BackupRequest)(nil),          // 62: boxoffice.v1.BackupRequest
+	(*BackupChunk)(nil),            // 63: boxoffice.v1.BackupChunk
+	(*Record)(nil),                 // 64: boxoffice.v1.Record
+	(*GetRecordRequest)(nil),       // 65: boxoffice.v1.GetRecordRequest
+	(*CompareAndSwapRequest)(nil),  // 66: boxoffice.v1.CompareAndSwapRequest
+	(*CompareAndSwapResponse)(nil), // 67: boxoffice.v1.CompareAndSwapResponse
+	(*DeleteRecordRequest)(nil),    // 68: boxoffice.v1.DeleteRecordRequest
+	(*DeleteRecordResponse)(nil),   // 69: boxoffice.v1.DeleteRecordResponse
+	(*AddRequest)(nil),             // 70: boxoffice.v1.AddRequest
+	(*AddResponse)(nil),            // 71: boxoffice.v1.AddResponse
+	(*ScanRequest)(nil),            // 72: boxoffice.v1.ScanRequest
+	(*ScanResponse)(nil),           // 73: boxoffice.v1.ScanResponse
+	nil,                            // 74: boxoffice.v1.StreamError.MetadataEntry
 }
 var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	5,  // 0: boxoffice.v1.Section.rows:type_name -> boxoffice.v1.Row
@@ -5648,7 +5853,7 @@ var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	24, // 29: boxoffice.v1.ReadSeatMapsRequest.read:type_name -> boxoffice.v1.GetSeatMapRequest
 	16, // 30: boxoffice.v1.ReadSeatMapsResponse.seat_map:type_name -> boxoffice.v1.SeatMap
 	44, // 31: boxoffice.v1.ReadSeatMapsResponse.error:type_name -> boxoffice.v1.StreamError
-	70, // 32: boxoffice.v1.StreamError.metadata:type_name -> boxoffice.v1.StreamError.MetadataEntry
+	74, // 32: boxoffice.v1.StreamError.metadata:type_name -> boxoffice.v1.StreamError.MetadataEntry
 	28, // 33: boxoffice.v1.CommandsRequest.hold:type_name -> boxoffice.v1.HoldRequest
 	35, // 34: boxoffice.v1.CommandsRequest.sell:type_name -> boxoffice.v1.SellRequest
 	32, // 35: boxoffice.v1.CommandsRequest.release:type_name -> boxoffice.v1.ReleaseRequest
@@ -5668,7 +5873,7 @@ var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	50, // 49: boxoffice.v1.StatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
 	53, // 50: boxoffice.v1.RoutingResponse.shards:type_name -> boxoffice.v1.ShardRoute
 	47, // 51: boxoffice.v1.RoutingResponse.nodes:type_name -> boxoffice.v1.NodeInfo
-	60, // 52: boxoffice.v1.ScanResponse.records:type_name -> boxoffice.v1.Record
+	64, // 52: boxoffice.v1.ScanResponse.records:type_name -> boxoffice.v1.Record
 	17, // 53: boxoffice.v1.Inventory.CreateEvent:input_type -> boxoffice.v1.CreateEventRequest
 	19, // 54: boxoffice.v1.Inventory.GetEvent:input_type -> boxoffice.v1.GetEventRequest
 	21, // 55: boxoffice.v1.Inventory.DeleteEvent:input_type -> boxoffice.v1.DeleteEventRequest
@@ -5686,37 +5891,41 @@ var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	51, // 67: boxoffice.v1.Cluster.Status:input_type -> boxoffice.v1.StatusRequest
 	54, // 68: boxoffice.v1.Cluster.Routing:input_type -> boxoffice.v1.RoutingRequest
 	56, // 69: boxoffice.v1.Cluster.RemoveNode:input_type -> boxoffice.v1.RemoveNodeRequest
-	58, // 70: boxoffice.v1.Cluster.Backup:input_type -> boxoffice.v1.BackupRequest
-	61, // 71: boxoffice.v1.Records.Get:input_type -> boxoffice.v1.GetRecordRequest
-	62, // 72: boxoffice.v1.Records.CompareAndSwap:input_type -> boxoffice.v1.CompareAndSwapRequest
-	64, // 73: boxoffice.v1.Records.Delete:input_type -> boxoffice.v1.DeleteRecordRequest
-	66, // 74: boxoffice.v1.Records.Add:input_type -> boxoffice.v1.AddRequest
-	68, // 75: boxoffice.v1.Records.Scan:input_type -> boxoffice.v1.ScanRequest
-	18, // 76: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
-	10, // 77: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
-	22, // 78: boxoffice.v1.Inventory.DeleteEvent:output_type -> boxoffice.v1.DeleteEventResponse
-	23, // 79: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
-	16, // 80: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
-	29, // 81: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
-	29, // 82: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
-	29, // 83: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
-	33, // 84: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
-	36, // 85: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
-	38, // 86: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
-	41, // 87: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
-	43, // 88: boxoffice.v1.Inventory.ReadSeatMaps:output_type -> boxoffice.v1.ReadSeatMapsResponse
-	46, // 89: boxoffice.v1.Inventory.Commands:output_type -> boxoffice.v1.CommandsResponse
-	52, // 90: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
-	55, // 91: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
-	57, // 92: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
-	59, // 93: boxoffice.v1.Cluster.Backup:output_type -> boxoffice.v1.BackupChunk
-	60, // 94: boxoffice.v1.Records.Get:output_type -> boxoffice.v1.Record
-	63, // 95: boxoffice.v1.Records.CompareAndSwap:output_type -> boxoffice.v1.CompareAndSwapResponse
-	65, // 96: boxoffice.v1.Records.Delete:output_type -> boxoffice.v1.DeleteRecordResponse
-	67, // 97: boxoffice.v1.Records.Add:output_type -> boxoffice.v1.AddResponse
-	69, // 98: boxoffice.v1.Records.Scan:output_type -> boxoffice.v1.ScanResponse
-	76, // [76:99] is the sub-list for method output_type
-	53, // [53:76] is the sub-list for method input_type
+	58, // 70: boxoffice.v1.Cluster.TransferLeader:input_type -> boxoffice.v1.TransferLeaderRequest
+	60, // 71: boxoffice.v1.Cluster.Drain:input_type -> boxoffice.v1.DrainRequest
+	62, // 72: boxoffice.v1.Cluster.Backup:input_type -> boxoffice.v1.BackupRequest
+	65, // 73: boxoffice.v1.Records.Get:input_type -> boxoffice.v1.GetRecordRequest
+	66, // 74: boxoffice.v1.Records.CompareAndSwap:input_type -> boxoffice.v1.CompareAndSwapRequest
+	68, // 75: boxoffice.v1.Records.Delete:input_type -> boxoffice.v1.DeleteRecordRequest
+	70, // 76: boxoffice.v1.Records.Add:input_type -> boxoffice.v1.AddRequest
+	72, // 77: boxoffice.v1.Records.Scan:input_type -> boxoffice.v1.ScanRequest
+	18, // 78: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
+	10, // 79: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
+	22, // 80: boxoffice.v1.Inventory.DeleteEvent:output_type -> boxoffice.v1.DeleteEventResponse
+	23, // 81: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
+	16, // 82: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
+	29, // 83: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
+	29, // 84: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
+	29, // 85: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
+	33, // 86: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
+	36, // 87: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
+	38, // 88: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
+	41, // 89: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
+	43, // 90: boxoffice.v1.Inventory.ReadSeatMaps:output_type -> boxoffice.v1.ReadSeatMapsResponse
+	46, // 91: boxoffice.v1.Inventory.Commands:output_type -> boxoffice.v1.CommandsResponse
+	52, // 92: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
+	55, // 93: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
+	57, // 94: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
+	59, // 95: boxoffice.v1.Cluster.TransferLeader:output_type -> boxoffice.v1.TransferLeaderResponse
+	61, // 96: boxoffice.v1.Cluster.Drain:output_type -> boxoffice.v1.DrainResponse
+	63, // 97: boxoffice.v1.Cluster.Backup:output_type -> boxoffice.v1.BackupChunk
+	64, // 98: boxoffice.v1.Records.Get:output_type -> boxoffice.v1.Record
+	67, // 99: boxoffice.v1.Records.CompareAndSwap:output_type -> boxoffice.v1.CompareAndSwapResponse
+	69, // 100: boxoffice.v1.Records.Delete:output_type -> boxoffice.v1.DeleteRecordResponse
+	71, // 101: boxoffice.v1.Records.Add:output_type -> boxoffice.v1.AddResponse
+	73, // 102: boxoffice.v1.Records.Scan:output_type -> boxoffice.v1.ScanResponse
+	78, // [78:103] is the sub-list for method output_type
+	53, // [53:78] is the sub-list for method input_type
 	53, // [53:53] is the sub-list for extension type_name
 	53, // [53:53] is the sub-list for extension extendee
 	0,  // [0:53] is the sub-list for field type_name
@@ -5757,7 +5966,7 @@ func file_api_boxoffice_v1_boxoffice_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_api_boxoffice_v1_boxoffice_proto_rawDesc), len(file_api_boxoffice_v1_boxoffice_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   67,
+			NumMessages:   71,
 			NumExtensions: 0,
 			NumServices:   3,
 		},

@@ -15,7 +15,8 @@
 //   INVALID_ARGUMENT    malformed request (reason INVALID_REQUEST), or a request
 //                       over a documented limit (LIMIT_EXCEEDED). VENUE_INVALID
 //                       is reserved and not sent: an invalid venue is INVALID_REQUEST
-//   NOT_FOUND           unknown event, seat, pool, hold or order; a Refund's ticket
+//   NOT_FOUND           unknown event, seat, pool, hold or order (or node or group,
+//                       for TransferLeader and Drain); a Refund's ticket
 //                       that is not a sold ticket of its order (TICKET_NOT_IN_ORDER)
 //   ABORTED             a requested seat is held or sold by someone else (SEAT_UNAVAILABLE)
 //
@@ -37,7 +38,9 @@
 //                       is still being created (EVENT_NOT_READY: retry its
 //                       CreateEvent to finish it); the request_id was used
 //                       for a different request (REQUEST_ID_REUSED: nothing
-//                       changed; never retry)
+//                       changed; never retry); TransferLeader to a draining
+//                       node, or Drain of the last node not draining
+//                       (NODE_DRAINING)
 //   PERMISSION_DENIED   the hold belongs to another holder (HOLD_NOT_OWNED); the
 //                       caller's certificate role may not call the method
 //                       (ROLE_NOT_ALLOWED; metadata "role" and "service")
@@ -731,10 +734,12 @@ var Inventory_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	Cluster_Status_FullMethodName     = "/boxoffice.v1.Cluster/Status"
-	Cluster_Routing_FullMethodName    = "/boxoffice.v1.Cluster/Routing"
-	Cluster_RemoveNode_FullMethodName = "/boxoffice.v1.Cluster/RemoveNode"
-	Cluster_Backup_FullMethodName     = "/boxoffice.v1.Cluster/Backup"
+	Cluster_Status_FullMethodName         = "/boxoffice.v1.Cluster/Status"
+	Cluster_Routing_FullMethodName        = "/boxoffice.v1.Cluster/Routing"
+	Cluster_RemoveNode_FullMethodName     = "/boxoffice.v1.Cluster/RemoveNode"
+	Cluster_TransferLeader_FullMethodName = "/boxoffice.v1.Cluster/TransferLeader"
+	Cluster_Drain_FullMethodName          = "/boxoffice.v1.Cluster/Drain"
+	Cluster_Backup_FullMethodName         = "/boxoffice.v1.Cluster/Backup"
 )
 
 // ClusterClient is the client API for Cluster service.
@@ -746,6 +751,23 @@ type ClusterClient interface {
 	Routing(ctx context.Context, in *RoutingRequest, opts ...grpc.CallOption) (*RoutingResponse, error)
 	// RemoveNode takes a node out of every Raft group it is a member of.
 	RemoveNode(ctx context.Context, in *RemoveNodeRequest, opts ...grpc.CallOption) (*RemoveNodeResponse, error)
+	// TransferLeader moves the leadership of one group (a data group or
+	// "meta") to node_id, a voter of the group that is not draining, and
+	// makes node_id the group's preferred leader (data groups) so that the
+	// rebalancer keeps it there. It answers once the transfer was made;
+	// Status shows the new leader. Operator role. Errors: INVALID_ARGUMENT
+	// (INVALID_REQUEST) for a missing id or a node that is not a voter of
+	// the group; NOT_FOUND (NOT_FOUND) for an unknown group or node;
+	// FAILED_PRECONDITION (NODE_DRAINING) when node_id is draining.
+	TransferLeader(ctx context.Context, in *TransferLeaderRequest, opts ...grpc.CallOption) (*TransferLeaderResponse, error)
+	// Drain marks a node draining (drained true) or not (false), in the
+	// catalog: the rebalancer then moves every leadership the node holds,
+	// data groups and meta, to another replica and never hands it one, and
+	// it survives restarts of every node. It answers once the mark is
+	// committed; Status shows the node's leaderships going. Operator role.
+	// Errors: NOT_FOUND (NOT_FOUND) for an unknown node; FAILED_PRECONDITION
+	// (NODE_DRAINING) when every other node is draining.
+	Drain(ctx context.Context, in *DrainRequest, opts ...grpc.CallOption) (*DrainResponse, error)
 	// Backup streams the state of one group from its leader (operator role);
 	// a node that does not lead the group answers UNAVAILABLE (NO_LEADER).
 	// `boxoffice ctl backup` calls it for every group.
@@ -790,6 +812,26 @@ func (c *clusterClient) RemoveNode(ctx context.Context, in *RemoveNodeRequest, o
 	return out, nil
 }
 
+func (c *clusterClient) TransferLeader(ctx context.Context, in *TransferLeaderRequest, opts ...grpc.CallOption) (*TransferLeaderResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TransferLeaderResponse)
+	err := c.cc.Invoke(ctx, Cluster_TransferLeader_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *clusterClient) Drain(ctx context.Context, in *DrainRequest, opts ...grpc.CallOption) (*DrainResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DrainResponse)
+	err := c.cc.Invoke(ctx, Cluster_Drain_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *clusterClient) Backup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupChunk], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &Cluster_ServiceDesc.Streams[0], Cluster_Backup_FullMethodName, cOpts...)
@@ -818,6 +860,23 @@ type ClusterServer interface {
 	Routing(context.Context, *RoutingRequest) (*RoutingResponse, error)
 	// RemoveNode takes a node out of every Raft group it is a member of.
 	RemoveNode(context.Context, *RemoveNodeRequest) (*RemoveNodeResponse, error)
+	// TransferLeader moves the leadership of one group (a data group or
+	// "meta") to node_id, a voter of the group that is not draining, and
+	// makes node_id the group's preferred leader (data groups) so that the
+	// rebalancer keeps it there. It answers once the transfer was made;
+	// Status shows the new leader. Operator role. Errors: INVALID_ARGUMENT
+	// (INVALID_REQUEST) for a missing id or a node that is not a voter of
+	// the group; NOT_FOUND (NOT_FOUND) for an unknown group or node;
+	// FAILED_PRECONDITION (NODE_DRAINING) when node_id is draining.
+	TransferLeader(context.Context, *TransferLeaderRequest) (*TransferLeaderResponse, error)
+	// Drain marks a node draining (drained true) or not (false), in the
+	// catalog: the rebalancer then moves every leadership the node holds,
+	// data groups and meta, to another replica and never hands it one, and
+	// it survives restarts of every node. It answers once the mark is
+	// committed; Status shows the node's leaderships going. Operator role.
+	// Errors: NOT_FOUND (NOT_FOUND) for an unknown node; FAILED_PRECONDITION
+	// (NODE_DRAINING) when every other node is draining.
+	Drain(context.Context, *DrainRequest) (*DrainResponse, error)
 	// Backup streams the state of one group from its leader (operator role);
 	// a node that does not lead the group answers UNAVAILABLE (NO_LEADER).
 	// `boxoffice ctl backup` calls it for every group.
@@ -840,6 +899,12 @@ func (UnimplementedClusterServer) Routing(context.Context, *RoutingRequest) (*Ro
 }
 func (UnimplementedClusterServer) RemoveNode(context.Context, *RemoveNodeRequest) (*RemoveNodeResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RemoveNode not implemented")
+}
+func (UnimplementedClusterServer) TransferLeader(context.Context, *TransferLeaderRequest) (*TransferLeaderResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method TransferLeader not implemented")
+}
+func (UnimplementedClusterServer) Drain(context.Context, *DrainRequest) (*DrainResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Drain not implemented")
 }
 func (UnimplementedClusterServer) Backup(*BackupRequest, grpc.ServerStreamingServer[BackupChunk]) error {
 	return status.Error(codes.Unimplemented, "method Backup not implemented")
@@ -919,6 +984,42 @@ func _Cluster_RemoveNode_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Cluster_TransferLeader_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TransferLeaderRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClusterServer).TransferLeader(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Cluster_TransferLeader_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClusterServer).TransferLeader(ctx, req.(*TransferLeaderRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Cluster_Drain_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DrainRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClusterServer).Drain(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Cluster_Drain_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClusterServer).Drain(ctx, req.(*DrainRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Cluster_Backup_Handler(srv interface{}, stream grpc.ServerStream) error {
 	m := new(BackupRequest)
 	if err := stream.RecvMsg(m); err != nil {
@@ -948,6 +1049,14 @@ var Cluster_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RemoveNode",
 			Handler:    _Cluster_RemoveNode_Handler,
+		},
+		{
+			MethodName: "TransferLeader",
+			Handler:    _Cluster_TransferLeader_Handler,
+		},
+		{
+			MethodName: "Drain",
+			Handler:    _Cluster_Drain_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

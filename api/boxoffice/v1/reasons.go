@@ -115,6 +115,10 @@ const (
 	// retry must repeat the request exactly; a new request needs a new
 	// id. Never retried. FAILED_PRECONDITION; no metadata.
 	ReasonRequestIDReused = "REQUEST_ID_REUSED"
+	// ReasonNodeDraining: Cluster.TransferLeader to a node that is
+	// draining (undrain it first), or Cluster.Drain of the last node that
+	// is not draining; nothing changed. FAILED_PRECONDITION; no metadata.
+	ReasonNodeDraining = "NODE_DRAINING"
 )
 
 // ErrorInfo metadata keys.
