@@ -117,6 +117,12 @@ var ctlCommands = []ctlCommand{
 	{name: "status", args: "[--wait 30s]", summary: "nodes and Raft groups of the cluster; exits 1 while a group has no leader (the cluster is forming)", flags: ctlStatus},
 	{name: "node remove", args: "<node>", positional: 1,
 		summary: "take a node out of every Raft group, before it comes back with an empty disk or for good (operator role)", flags: ctlNodeRemove},
+	{name: "drain", args: "<node> [--wait=false]", positional: 1, streams: true,
+		summary: "move every leadership (data groups and meta) off a node before a restart, and keep it off until undrain; waits, showing how many groups it still leads (operator role; --timeout bounds each call)", flags: ctlDrain},
+	{name: "undrain", args: "<node>", positional: 1,
+		summary: "let a drained node lead again: the rebalancer hands it back the groups it prefers to lead (operator role)", flags: ctlUndrain},
+	{name: "transfer-leader", args: "<group> <node> [--wait=false]", positional: 2, streams: true,
+		summary: "make a node lead a group (a data group or meta) and prefer it there; waits until it leads (operator role; --timeout bounds each call)", flags: ctlTransferLeader},
 	// "backup verify" before "backup": the first name that matches wins.
 	{name: "backup verify", args: "<dir>", positional: 1,
 		summary: "check a backup's manifest and every file's size and SHA-256 (no cluster needed)", flags: ctlBackupVerify},
@@ -177,21 +183,24 @@ Run 'boxoffice ctl <command> -h' for a command's flags.
 
 // ctlExamples are the examples of each command's -h.
 var ctlExamples = map[string][]string{
-	"status":        {"boxoffice ctl status", "boxoffice ctl --addr 127.0.0.1:7101,127.0.0.1:7102 status --wait 30s"},
-	"node remove":   {"boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem node remove n3"},
-	"backup":        {"boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem backup --to /backups/2024-06-01"},
-	"backup verify": {"boxoffice ctl backup verify /backups/2024-06-01"},
-	"events list":   {"boxoffice ctl events list --archived"},
-	"events get":    {"boxoffice ctl events get demo_arena"},
-	"events create": {"boxoffice ctl events create hall --name 'Small Hall' --venue docs/venues/small-hall.json", "boxoffice ctl events create big --name 'Big Show' --onsale 20x25x40 --shards 8"},
-	"delete-event":  {"boxoffice ctl delete-event hall"},
-	"seatmap":       {"boxoffice ctl seatmap demo_arena", "boxoffice ctl seatmap demo_arena --section 101"},
-	"hold":          {"boxoffice ctl hold demo_arena --holder fan1 --best 2 --section 101", "boxoffice ctl hold demo_arena --holder fan2 --ga FLOOR:2 --ttl 2m"},
-	"extend":        {"boxoffice ctl extend demo_arena <hold id> --holder fan1 --ttl 5m"},
-	"release":       {"boxoffice ctl release demo_arena <hold id> --holder fan1"},
-	"sell":          {"boxoffice ctl sell demo_arena <hold id> --holder fan1 --order o1 --buyer fan1@example.com"},
-	"refund":        {"boxoffice ctl refund demo_arena o1 --tickets <ticket id>,<ticket id>"},
-	"watch":         {"boxoffice ctl watch demo_arena --json"},
+	"status":          {"boxoffice ctl status", "boxoffice ctl --addr 127.0.0.1:7101,127.0.0.1:7102 status --wait 30s"},
+	"node remove":     {"boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem node remove n3"},
+	"drain":           {"boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem drain n2", "boxoffice ctl drain n2 --wait=false"},
+	"undrain":         {"boxoffice ctl undrain n2"},
+	"transfer-leader": {"boxoffice ctl transfer-leader g003 n1", "boxoffice ctl transfer-leader meta n2"},
+	"backup":          {"boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem backup --to /backups/2024-06-01"},
+	"backup verify":   {"boxoffice ctl backup verify /backups/2024-06-01"},
+	"events list":     {"boxoffice ctl events list --archived"},
+	"events get":      {"boxoffice ctl events get demo_arena"},
+	"events create":   {"boxoffice ctl events create hall --name 'Small Hall' --venue docs/venues/small-hall.json", "boxoffice ctl events create big --name 'Big Show' --onsale 20x25x40 --shards 8"},
+	"delete-event":    {"boxoffice ctl delete-event hall"},
+	"seatmap":         {"boxoffice ctl seatmap demo_arena", "boxoffice ctl seatmap demo_arena --section 101"},
+	"hold":            {"boxoffice ctl hold demo_arena --holder fan1 --best 2 --section 101", "boxoffice ctl hold demo_arena --holder fan2 --ga FLOOR:2 --ttl 2m"},
+	"extend":          {"boxoffice ctl extend demo_arena <hold id> --holder fan1 --ttl 5m"},
+	"release":         {"boxoffice ctl release demo_arena <hold id> --holder fan1"},
+	"sell":            {"boxoffice ctl sell demo_arena <hold id> --holder fan1 --order o1 --buyer fan1@example.com"},
+	"refund":          {"boxoffice ctl refund demo_arena o1 --tickets <ticket id>,<ticket id>"},
+	"watch":           {"boxoffice ctl watch demo_arena --json"},
 }
 
 func ctlNewOptions() *ctlOptions {
@@ -289,7 +298,9 @@ func runCtlCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if !cmd.streams {
 		timeout := opts.timeout
 		if wait := fs.Lookup("wait"); wait != nil {
-			timeout += wait.Value.(flag.Getter).Get().(time.Duration) // status --wait
+			if d, ok := wait.Value.(flag.Getter).Get().(time.Duration); ok {
+				timeout += d // status --wait
+			}
 		}
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
@@ -606,6 +617,9 @@ func ctlPrintStatus(out io.Writer, answer ctlStatusAnswer) {
 		if state == "dead" || state == "left" {
 			state = "DOWN (" + state + ")"
 		}
+		if n.GetDraining() {
+			state += ", DRAINING"
+		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.GetNodeId(), ctlDash(n.GetGrpcAddr()), ctlDash(n.GetPeerAddr()),
 			ctlDash(n.GetHttpAddr()), ctlDash(n.GetGossipAddr()), state, ctlDash(cluster.LocalityFromProto(n.GetLocality()).String()))
 	}
@@ -675,6 +689,124 @@ func ctlNodeRemove(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) er
 		return e.print(&boxofficev1.RemoveNodeResponse{}, func(out io.Writer) {
 			fmt.Fprintf(out, "node %s removed from every group; it may now start again with an empty --data-dir and --bootstrap-expect 0\n", args[0])
 		})
+	}
+}
+
+func ctlDrain(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
+	wait := fs.Bool("wait", true, "wait until the node leads no group, printing how many it still leads; false: return once the node is marked draining")
+	return func(ctx context.Context, e *ctlEnv, args []string) error {
+		nodeID := args[0]
+		// The mark lives in the catalog: a ctl that crashes or is
+		// interrupted leaves the drain going, and running drain again
+		// resumes the wait.
+		_, _, err := ctlEachAddr(ctx, e, func(ctx context.Context, c boxofficev1.ClusterClient) error {
+			_, err := c.Drain(ctx, &boxofficev1.DrainRequest{NodeId: nodeID, Drained: true})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if !*wait {
+			return e.print(&boxofficev1.DrainResponse{}, func(out io.Writer) {
+				fmt.Fprintf(out, "%s is draining: its leaderships are moving away (boxoffice ctl drain %s waits for them)\n", nodeID, nodeID)
+			})
+		}
+		fmt.Fprintf(e.stderr, "%s is draining; waiting until it leads no group (interrupt to stop waiting: the drain goes on)\n", nodeID)
+		if err := ctlWaitLeads(ctx, e, func(resp *boxofficev1.StatusResponse) (bool, string) {
+			var led []string
+			for _, g := range resp.GetGroups() {
+				if g.GetLeaderNodeId() == nodeID {
+					led = append(led, g.GetGroupId())
+				}
+			}
+			if len(led) == 0 {
+				return true, fmt.Sprintf("%s leads 0 groups", nodeID)
+			}
+			return false, fmt.Sprintf("%s leads %d group(s): %s", nodeID, len(led), ctlAbbreviateList(led, 8))
+		}); err != nil {
+			return err
+		}
+		return e.print(&boxofficev1.DrainResponse{}, func(out io.Writer) {
+			fmt.Fprintf(out, "%s is drained: it leads no group. Restart it, then: boxoffice ctl undrain %s\n", nodeID, nodeID)
+		})
+	}
+}
+
+func ctlUndrain(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
+	return func(ctx context.Context, e *ctlEnv, args []string) error {
+		_, _, err := ctlEachAddr(ctx, e, func(ctx context.Context, c boxofficev1.ClusterClient) error {
+			_, err := c.Drain(ctx, &boxofficev1.DrainRequest{NodeId: args[0], Drained: false})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return e.print(&boxofficev1.DrainResponse{}, func(out io.Writer) {
+			fmt.Fprintf(out, "%s is no longer draining: the rebalancer hands it back the groups it prefers to lead (every --rebalance-interval)\n", args[0])
+		})
+	}
+}
+
+func ctlTransferLeader(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
+	wait := fs.Bool("wait", true, "wait until the node leads the group; false: return once the transfer was asked")
+	return func(ctx context.Context, e *ctlEnv, args []string) error {
+		groupID, nodeID := args[0], args[1]
+		_, _, err := ctlEachAddr(ctx, e, func(ctx context.Context, c boxofficev1.ClusterClient) error {
+			_, err := c.TransferLeader(ctx, &boxofficev1.TransferLeaderRequest{GroupId: groupID, NodeId: nodeID})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if *wait {
+			if err := ctlWaitLeads(ctx, e, func(resp *boxofficev1.StatusResponse) (bool, string) {
+				for _, g := range resp.GetGroups() {
+					if g.GetGroupId() == groupID {
+						return g.GetLeaderNodeId() == nodeID, fmt.Sprintf("%s is led by %s", groupID, ctlDash(g.GetLeaderNodeId()))
+					}
+				}
+				return false, groupID + " is not in the status"
+			}); err != nil {
+				return err
+			}
+		}
+		return e.print(&boxofficev1.TransferLeaderResponse{}, func(out io.Writer) {
+			if *wait {
+				fmt.Fprintf(out, "%s leads %s, and is its preferred leader\n", nodeID, groupID)
+			} else {
+				fmt.Fprintf(out, "%s asked to lead %s\n", nodeID, groupID)
+			}
+		})
+	}
+}
+
+// ctlWaitLeads polls Status until done says so (or ctx ends), printing
+// done's progress line to stderr each time it changes.
+func ctlWaitLeads(ctx context.Context, e *ctlEnv, done func(*boxofficev1.StatusResponse) (bool, string)) error {
+	last := ""
+	for {
+		answer, err := ctlAskStatus(ctx, e)
+		if err != nil && ctx.Err() != nil {
+			return err
+		}
+		ok, progress := false, ""
+		if err == nil {
+			ok, progress = done(answer.resp)
+		} else {
+			progress = "status: " + ctlDescribeError(err) + " (asking again)"
+		}
+		if progress != last {
+			fmt.Fprintln(e.stderr, progress)
+			last = progress
+		}
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(ctlStatusPollInterval):
+		}
 	}
 }
 

@@ -60,6 +60,9 @@ func TestCtlUsageErrors(t *testing.T) {
 		{"bad timeout", []string{addr, "--timeout", "-1s", "status"}, "--timeout"},
 		{"tls cert without key", []string{addr, "--tls-cert", "c.pem", "status"}, "--tls-cert and --tls-key go together"},
 		{"bad addr", []string{"--addr", "nohostport", "status"}, "--addr"},
+		{"drain without node", []string{addr, "drain"}, "want 1 argument"},
+		{"drain with a bad wait", []string{addr, "drain", "n1", "--wait=maybe"}, "wait"},
+		{"transfer-leader without node", []string{addr, "transfer-leader", "g000"}, "want 2 argument"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
