@@ -63,6 +63,9 @@
 //   - watchhub.go: the fan-out of applied seat changes to Watch streams.
 //   - records.go: the Records key-value service over the data groups.
 //   - cluster_service.go: the Cluster service's Status and Routing.
+//   - leadership.go: the Cluster service's TransferLeader and Drain (the
+//     catalog's draining mark and preferred leader; host.go's rebalance
+//     loop acts on them).
 //   - convert.go: conversions between the API, the catalog and fsm.
 //   - errors.go: the node's errors and the one mapping to gRPC statuses.
 //

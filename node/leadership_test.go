@@ -198,4 +198,3 @@ func TestTransferLeaderAndDrain(t *testing.T) {
 		WaitFor(t, 20*time.Second, "n1 leading data groups again", func() bool { return len(tc.groupsLedBy(0)) > 0 })
 	})
 }
-
