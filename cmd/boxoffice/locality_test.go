@@ -44,7 +44,7 @@ func runStartArgs(args []string, stderr io.Writer) error {
 }
 
 func runDemoArgs(args []string, stderr io.Writer) error {
-	return runDemo(context.Background(), append([]string{"--data-dir", "unused"}, args...), io.Discard, stderr)
+	return runDemo(context.Background(), append([]string{"--data-dir", "unused"}, args...), strings.NewReader(""), io.Discard, stderr)
 }
 
 // TestCtlStatusShowsLocality: each node's locality is a column of status,
@@ -83,7 +83,7 @@ func TestDemoNodesCarryLocality(t *testing.T) {
 		}
 		localities = append(localities, l)
 	}
-	hosts, err := startLocalCluster(t.TempDir(), 3, port, localities, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	hosts, err := startLocalCluster(t.TempDir(), port, localLayout{nodes: 3, localities: localities}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
