@@ -172,6 +172,16 @@ type TestingConfig struct {
 	UnsafeReadsWithoutVerify bool
 	// ClockOffset is added to the time this node stamps into its proposals.
 	ClockOffset time.Duration
+	// RegionLatency simulates geography on one machine: the peer
+	// connections (Raft, forwarding) this node dials to a node whose
+	// region (the first tier of its gossiped Locality) differs from this
+	// node's are delayed by the pair's one-way latency in each direction
+	// (regionlatency.go). Pairs not listed, nodes in the same region and
+	// nodes whose locality is not known when the connection is dialed get
+	// no delay; gossip and the client port get none. Needs Locality.
+	// Each entry: two distinct regions, 1ms..2s, each pair once.
+	// `boxoffice demo --regions` sets it. Default none.
+	RegionLatency []RegionLatency
 
 	// admitPeerConn vets every peer connection this node dials (Raft and
 	// peer RPCs) and may refuse it; TestCluster sets it to partition
@@ -407,6 +417,13 @@ func (c Config) Validate() error {
 	}
 	if err := c.Locality.Validate(); err != nil {
 		bad("Locality", fmt.Sprintf("%q", c.Locality.String()), err.Error())
+	}
+	if len(c.Testing.RegionLatency) > 0 {
+		if err := validateRegionLatencies(c.Testing.RegionLatency); err != nil {
+			bad("Testing.RegionLatency", fmt.Sprintf("%q", FormatRegionLatencies(c.Testing.RegionLatency)), err.Error())
+		} else if len(c.Locality) == 0 {
+			bad("Testing.RegionLatency", fmt.Sprintf("%q", FormatRegionLatencies(c.Testing.RegionLatency)), "needs a Locality: the delays are to nodes of other regions than this node's")
+		}
 	}
 	if c.PeerSourceAddr != "" && net.ParseIP(c.PeerSourceAddr) == nil {
 		bad("PeerSourceAddr", c.PeerSourceAddr, "must be an IP address")

@@ -186,6 +186,9 @@ func Start(cfg Config) (*Host, error) {
 		h.dialer.source = &net.TCPAddr{IP: net.ParseIP(cfg.PeerSourceAddr)}
 	}
 	h.dialer.admit = cfg.Testing.admitPeerConn
+	if len(cfg.Testing.RegionLatency) > 0 {
+		h.dialer.delay = h.regionDelay
+	}
 	h.mux = newPeerMux(peerListener, peerServerTLS, h.logger)
 	h.verifier = newMemberVerifier(h)
 	h.peers = newPeerClients(h.dialer)

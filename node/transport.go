@@ -167,6 +167,10 @@ type peerDialer struct {
 	// the header: it may refuse it (and close it) or wrap it. Only
 	// TestCluster sets it (TestingConfig.admitPeerConn), to partition.
 	admit func(addr string, conn net.Conn) (net.Conn, error)
+	// delay, if set, is the simulated one-way latency of a new
+	// connection to addr, applied to both its directions
+	// (TestingConfig.RegionLatency); 0: none.
+	delay func(addr string) time.Duration
 }
 
 func (d peerDialer) dial(ctx context.Context, addr string, header []byte) (net.Conn, error) {
@@ -181,6 +185,11 @@ func (d peerDialer) dial(ctx context.Context, addr string, header []byte) (net.C
 	if d.admit != nil {
 		if conn, err = d.admit(addr, conn); err != nil {
 			return nil, err
+		}
+	}
+	if d.delay != nil {
+		if latency := d.delay(addr); latency > 0 {
+			conn = newDelayedConn(conn, latency)
 		}
 	}
 	if d.tls != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -25,7 +26,7 @@ import (
 // demoEventID is the event the demo creates.
 const demoEventID = "demo_arena"
 
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("boxoffice demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	useHelp(fs, demoHelp)
@@ -40,10 +41,23 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			localities = append(localities, l)
 			return err
 		})
+	regions := fs.Int("regions", 0, fmt.Sprintf("simulate geography: 3 nodes (zones a, b, c) in each of this many regions, 1..%d (%s), replication factor 5 from 3 regions on, one-way latencies between regions as --region-latency says; type \"kill REGION\" on stdin to stop a region's nodes (default 0: off)", len(demoRegions), strings.Join(demoRegions, ", ")))
+	regionLatency := fs.String("region-latency", "", "with --regions: one-way latencies `a=b:40ms,...` between the demo's regions (each pair once, 1ms..2s; unlisted pairs get none), or \"none\" (default: "+node.FormatRegionLatencies(demoLatencies(len(demoRegions)))+")")
 	var logs logFlags
 	logs.register(fs, "error")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	layout := localLayout{nodes: *nodes, localities: localities}
+	if given["regions"] {
+		var err error
+		if layout, err = regionsLayout(*regions, *regionLatency, given); err != nil {
+			return err
+		}
+	} else if given["region-latency"] {
+		return errors.New("--region-latency needs --regions")
 	}
 	if len(localities) > 0 && len(localities) != *nodes {
 		return fmt.Errorf("--locality given %d times for --nodes %d: give one per node, or none", len(localities), *nodes)
@@ -66,7 +80,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	} else {
 		logger.Warn(node.PlaintextWarning) // one JSON object a line
 	}
-	hosts, err := startLocalCluster(dir, *nodes, *grpcPort, localities, logger)
+	hosts, err := startLocalCluster(dir, *grpcPort, layout, logger)
 	if err != nil {
 		return err
 	}
@@ -120,7 +134,31 @@ grpcurl builds it, about a minute):
 Ctrl-C stops the cluster.
 `, len(hosts), dir, addr, hosts[0].HTTPAddr(), gateway, demoEventID, demoSeats(), demoSelf())
 	fmt.Fprintln(stdout, "PLAINTEXT DEMO: gossip is encrypted with a key made for this run, but no member is authenticated as a node (that needs TLS); never expose these ports.")
-	<-ctx.Done()
+	if !given["regions"] {
+		<-ctx.Done()
+		fmt.Fprintln(stdout, "stopping")
+		return nil
+	}
+	fmt.Fprint(stdout, regionsBanner(hosts, layout))
+	commands := make(chan string)
+	go func() {
+		lines := bufio.NewScanner(stdin)
+		for lines.Scan() {
+			select {
+			case commands <- lines.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for stopped := false; !stopped; {
+		select {
+		case line := <-commands:
+			fmt.Fprintln(stdout, demoCommand(line, hosts, layout))
+		case <-ctx.Done():
+			stopped = true
+		}
+	}
 	fmt.Fprintln(stdout, "stopping")
 	return nil
 }
@@ -147,9 +185,23 @@ func demoSeats() uint32 {
 	return seats
 }
 
-// startLocalCluster starts n nodes in this process on 127.0.0.1. Node i
-// gets localities[i]; nil localities: none.
-func startLocalCluster(dir string, n, grpcPort int, localities []cluster.Locality, logger *slog.Logger) ([]*node.Host, error) {
+// localLayout is what startLocalCluster starts.
+type localLayout struct {
+	nodes int
+	// localities[i] is node i's; nil: none.
+	localities []cluster.Locality
+	// replication is each data group's voters; 0: the node's default.
+	replication int
+	// dataGroups is the data groups laid out at bootstrap; 0: one a node.
+	dataGroups int
+	// latency is the one-way latency between regions (--regions).
+	latency []node.RegionLatency
+}
+
+// startLocalCluster starts layout.nodes nodes in this process on
+// 127.0.0.1.
+func startLocalCluster(dir string, grpcPort int, layout localLayout, logger *slog.Logger) ([]*node.Host, error) {
+	n := layout.nodes
 	var hosts []*node.Host
 	gossip := func(i int) string { return fmt.Sprintf("127.0.0.1:%d", grpcPort+300+i) }
 	// A gossip key made for this run keeps other hosts' memberlists out;
@@ -164,23 +216,31 @@ func startLocalCluster(dir string, n, grpcPort int, localities []cluster.Localit
 	}
 	for i := range n {
 		cfg := node.Config{
-			NodeID:          fmt.Sprintf("n%d", i+1),
-			DataDir:         filepath.Join(dir, fmt.Sprintf("n%d", i+1)),
-			GRPCAddr:        fmt.Sprintf("127.0.0.1:%d", grpcPort+i),
-			PeerAddr:        fmt.Sprintf("127.0.0.1:%d", grpcPort+100+i),
-			HTTPAddr:        fmt.Sprintf("127.0.0.1:%d", grpcPort+200+i),
-			GossipAddr:      gossip(i),
-			BootstrapExpect: n,
-			Plaintext:       true,
-			GossipKeyFile:   keyFile,
-			Logger:          logger,
+			NodeID:            fmt.Sprintf("n%d", i+1),
+			DataDir:           filepath.Join(dir, fmt.Sprintf("n%d", i+1)),
+			GRPCAddr:          fmt.Sprintf("127.0.0.1:%d", grpcPort+i),
+			PeerAddr:          fmt.Sprintf("127.0.0.1:%d", grpcPort+100+i),
+			HTTPAddr:          fmt.Sprintf("127.0.0.1:%d", grpcPort+200+i),
+			GossipAddr:        gossip(i),
+			BootstrapExpect:   n,
+			ReplicationFactor: layout.replication,
+			DataGroups:        layout.dataGroups,
+			Plaintext:         true,
+			GossipKeyFile:     keyFile,
+			Logger:            logger,
 			Group: node.GroupConfig{
 				HeartbeatTimeout: 500 * time.Millisecond,
 				ElectionTimeout:  500 * time.Millisecond,
 			},
+			Testing: node.TestingConfig{RegionLatency: layout.latency},
 		}
-		if i < len(localities) {
-			cfg.Locality = localities[i]
+		if len(layout.latency) > 0 {
+			// Round trips of up to a few hundred ms: the default timeouts
+			// (1s) keep leaders from stepping down for want of contact.
+			cfg.Group = node.GroupConfig{}
+		}
+		if i < len(layout.localities) {
+			cfg.Locality = layout.localities[i]
 		}
 		if i > 0 {
 			cfg.Join = []string{gossip(0)}

@@ -187,11 +187,14 @@ var demoHelp = commandHelp{
 	synopsis: []string{"boxoffice demo [flags]"},
 	about: `Runs a plaintext cluster of --nodes nodes in this process on 127.0.0.1, creates
 the event "demo_arena" and starts a demo gateway (fake payments, dev login).
-It prints commands to try; Ctrl-C stops it. Plaintext: never expose its ports.`,
+It prints commands to try; Ctrl-C stops it. Plaintext: never expose its ports.
+With --regions N it simulates N regions on this machine (README, "Demo
+across regions") and reads "kill REGION" lines on stdin.`,
 	examples: []string{
 		"go run ./cmd/boxoffice demo",
 		"boxoffice demo --nodes 5 --data-dir data/demo --gateway-addr ''",
 		"boxoffice demo --locality region=eu --locality region=us --locality region=ap   # one per node",
+		"boxoffice demo --regions 3   # 9 nodes in us-east, eu-west, ap-south with 40/75/120ms between them; type \"kill ap-south\"",
 	},
 }
 

@@ -28,6 +28,8 @@ func TestLocalityFlagErrors(t *testing.T) {
 		{runStartArgs, []string{"--locality", "region=eu,region=us"}, `tier 2 "region=us": key "region" given twice`},
 		{runStartArgs, []string{"--locality", "Region=eu"}, `tier 1 "Region=eu": the key may hold only a-z, 0-9, '-' and '_'`},
 		{runStartArgs, []string{"--locality", "a=1,b=1,c=1,d=1,e=1,f=1,g=1,h=1,i=1"}, "flag -locality: 9 tiers: at most 8"},
+		{runStartArgs, []string{"--testing-region-latency", "eu=us:0ms"}, `invalid value "eu=us:0ms" for flag -testing-region-latency: entry 1 "eu=us:0s": latency 0s: must be 1ms..2s`},
+		{runStartArgs, []string{"--testing-region-latency", "eu=us:40ms"}, `Testing.RegionLatency = "eu=us:40ms": needs a Locality`},
 		{runDemoArgs, []string{"--locality", "region=a", "--locality", "region=b"}, "--locality given 2 times for --nodes 3: give one per node, or none"},
 		{runDemoArgs, []string{"--locality", "zone"}, `invalid value "zone" for flag -locality: tier 1 "zone": want key=value`},
 	} {
@@ -44,7 +46,7 @@ func runStartArgs(args []string, stderr io.Writer) error {
 }
 
 func runDemoArgs(args []string, stderr io.Writer) error {
-	return runDemo(context.Background(), append([]string{"--data-dir", "unused"}, args...), io.Discard, stderr)
+	return runDemo(context.Background(), append([]string{"--data-dir", "unused"}, args...), strings.NewReader(""), io.Discard, stderr)
 }
 
 // TestCtlStatusShowsLocality: each node's locality is a column of status,
@@ -83,7 +85,7 @@ func TestDemoNodesCarryLocality(t *testing.T) {
 		}
 		localities = append(localities, l)
 	}
-	hosts, err := startLocalCluster(t.TempDir(), 3, port, localities, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	hosts, err := startLocalCluster(t.TempDir(), port, localLayout{nodes: 3, localities: localities}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

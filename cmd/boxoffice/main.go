@@ -64,7 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "start":
 		return runStart(ctx, args[1:], stderr)
 	case "demo":
-		return runDemo(ctx, args[1:], stdout, stderr)
+		return runDemo(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "ctl":
 		return runCtl(ctx, args[1:], stdout, stderr)
 	case "restore":

@@ -77,6 +77,12 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Group.NoSync, "unsafe-no-fsync", false, "skip fsync of the Raft log (benchmarks of the CPU path only: loses acknowledged writes on power loss)")
 	fs.BoolVar(&c.Testing.UnsafeReadsWithoutVerify, "testing-unsafe-reads", false, "TESTING ONLY: serve linearizable reads without confirming leadership")
 	fs.DurationVar(&c.Testing.ClockOffset, "testing-clock-offset", 0, "TESTING ONLY: skew the time this node stamps into proposals")
+	fs.Func("testing-region-latency", "TESTING ONLY: simulate geography: `a=b:40ms,a=c:75ms,...` one-way latencies between regions (first tier of --locality; each pair once, 1ms..2s); the peer connections this node dials to nodes of another region are delayed that long in each direction (default: none)",
+		func(text string) error {
+			table, err := node.ParseRegionLatencies(text)
+			c.Testing.RegionLatency = table
+			return err
+		})
 	fs.BoolVar(&c.Pprof, "pprof", false, "serve /debug/pprof/ on the HTTP port")
 	f.log.register(fs, "info")
 }

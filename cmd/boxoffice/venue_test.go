@@ -19,7 +19,7 @@ const sampleVenue = "../../docs/venues/small-hall.json"
 // then the seat map and a best-available hold in it.
 func TestSampleVenueCreatesAnEvent(t *testing.T) {
 	port := testport.Base(t, 0, 100, 200, 300)
-	hosts, err := startLocalCluster(t.TempDir(), 1, port, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	hosts, err := startLocalCluster(t.TempDir(), port, localLayout{nodes: 1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
