@@ -123,17 +123,10 @@ func (h *Host) setEventStatus(ctx context.Context, eventID, requestID string, fi
 	if err != nil {
 		return nil, err
 	}
-	switch res.Code {
-	case nodepb.CatalogCode_CATALOG_CODE_OK:
-		return res.Event, nil
-	case nodepb.CatalogCode_CATALOG_CODE_ARCHIVED:
-		return nil, fmt.Errorf("%w: %s", ErrEventArchived, res.Message)
-	case nodepb.CatalogCode_CATALOG_CODE_NOT_FOUND:
-		return nil, fmt.Errorf("%w: %s", ErrNotFound, res.Message)
-	case nodepb.CatalogCode_CATALOG_CODE_REQUEST_ID_REUSED:
-		return nil, &RefusalError{Code: fsmpb.Code_CODE_REQUEST_ID_REUSED, Message: res.Message}
+	if err := catalogRefusal(res); err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("catalog refused %v of event %q: %s", status, eventID, res.Message)
+	return res.Event, nil
 }
 
 // eventArchived reports whether an event is archived or being archived:

@@ -533,15 +533,6 @@ func (b *lockedLog) String() string {
 	return b.buf.String()
 }
 
-func mentionsAll(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if !strings.Contains(s, sub) {
-			return false
-		}
-	}
-	return true
-}
-
 // tlsPeerContext is a server-side call context from a TLS connection whose
 // client certificate has role r.
 func tlsPeerContext(t testing.TB, r nodetls.Role) context.Context {

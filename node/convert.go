@@ -53,14 +53,6 @@ func shardSpec(e *nodepb.EventRecord, sh *nodepb.ShardRecord) *fsmpb.CreateShard
 	return out
 }
 
-func ticketsToAPI(ts []*fsmpb.Ticket) []*boxofficev1.Ticket {
-	out := make([]*boxofficev1.Ticket, len(ts))
-	for i, t := range ts {
-		out[i] = &boxofficev1.Ticket{TicketId: t.TicketId, SeatId: t.SeatId, OrderId: t.OrderId, Buyer: t.Buyer, PriceTier: t.PriceTier}
-	}
-	return out
-}
-
 func changeToAPI(c *fsmpb.SeatChange) *boxofficev1.SeatChange {
 	return &boxofficev1.SeatChange{Shard: c.Shard, Sequence: c.Sequence, SeatId: c.SeatId, State: boxofficev1.SeatState(c.State),
 		HoldId: c.HoldId, OrderId: c.OrderId, HoldExpiresAtUnixMs: c.ExpiresAtUnixMs, GeneralAdmissionAvailable: c.GeneralAdmissionAvailable}

@@ -17,6 +17,7 @@ import (
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/fsm/fsmpb"
+	"github.com/boxoffice/boxoffice/node/nodepb"
 )
 
 // Errors of the node package. Business refusals from the state machine
@@ -112,6 +113,27 @@ func refusal(r *fsmpb.Result) error {
 		return nil
 	}
 	return &RefusalError{Code: r.GetCode(), Message: r.GetMessage(), SeatIDs: r.GetSeatIds()}
+}
+
+// catalogRefusal turns a refused catalog command into the node's errors;
+// nil for CATALOG_CODE_OK.
+func catalogRefusal(res *nodepb.CatalogResult) error {
+	switch res.GetCode() {
+	case nodepb.CatalogCode_CATALOG_CODE_OK:
+		return nil
+	case nodepb.CatalogCode_CATALOG_CODE_NOT_FOUND:
+		return fmt.Errorf("%w: %s", ErrNotFound, res.Message)
+	case nodepb.CatalogCode_CATALOG_CODE_INVALID:
+		return invalid("%s", res.Message)
+	case nodepb.CatalogCode_CATALOG_CODE_DRAINING:
+		return fmt.Errorf("%w: %s", ErrNodeDraining, res.Message)
+	case nodepb.CatalogCode_CATALOG_CODE_ARCHIVED:
+		return fmt.Errorf("%w: %s", ErrEventArchived, res.Message)
+	case nodepb.CatalogCode_CATALOG_CODE_REQUEST_ID_REUSED:
+		return &RefusalError{Code: fsmpb.Code_CODE_REQUEST_ID_REUSED, Message: res.Message}
+	default:
+		return errors.New(res.GetMessage())
+	}
 }
 
 // noLeaderError carries the leader's client address when one is known.

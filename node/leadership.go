@@ -144,23 +144,6 @@ func (c *clusterService) Drain(ctx context.Context, req *boxofficev1.DrainReques
 	return &boxofficev1.DrainResponse{}, nil
 }
 
-// catalogRefusal turns a refused catalog command of the leadership
-// operations into the node's errors.
-func catalogRefusal(res *nodepb.CatalogResult) error {
-	switch res.GetCode() {
-	case nodepb.CatalogCode_CATALOG_CODE_OK:
-		return nil
-	case nodepb.CatalogCode_CATALOG_CODE_NOT_FOUND:
-		return fmt.Errorf("%w: %s", ErrNotFound, res.Message)
-	case nodepb.CatalogCode_CATALOG_CODE_INVALID:
-		return invalid("%s", res.Message)
-	case nodepb.CatalogCode_CATALOG_CODE_DRAINING:
-		return fmt.Errorf("%w: %s", ErrNodeDraining, res.Message)
-	default:
-		return errors.New(res.GetMessage())
-	}
-}
-
 // TransferLeadership implements nodepb.Peer: the forwarded half of
 // Cluster.TransferLeader, on the group's leader.
 func (p *peerService) TransferLeadership(ctx context.Context, req *nodepb.TransferLeadershipRequest) (*nodepb.TransferLeadershipResponse, error) {

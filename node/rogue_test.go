@@ -2,10 +2,8 @@ package node
 
 import (
 	"fmt"
-	"net"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -138,11 +136,6 @@ func inCatalog(h *Host, id string) string {
 		}
 	}
 	return ""
-}
-
-func gossipAddr(list *memberlist.Memberlist) string {
-	n := list.LocalNode()
-	return net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))
 }
 
 // TestRogueGossipMembersOnATLSCluster plays, on one three-node mutual-TLS
