@@ -181,13 +181,23 @@ scrape_configs:
 
 	// A healthy cluster raises no alert about its state. Commit latency
 	// and disk space depend on the machine, not on the cluster's health.
-	result, err := api.query(ctx, `ALERTS{alertname!~"BoxofficeCommitLatencyHigh|BoxofficeDiskAlmostFull"}`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, alert := range result {
-		t.Errorf("alert on a healthy cluster: %v", alert.Metric)
-	}
+	// A loaded machine can leave a rule pending for an evaluation or two
+	// (a scrape that missed a node, an election); it must clear, and none
+	// may fire.
+	waitFor(ctx, t, "no alert about the cluster's state", func() (bool, string) {
+		result, err := api.query(ctx, `ALERTS{alertname!~"BoxofficeCommitLatencyHigh|BoxofficeDiskAlmostFull"}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var alerts []string
+		for _, alert := range result {
+			if alert.Metric["alertstate"] == "firing" {
+				t.Fatalf("alert firing on a healthy cluster: %v", alert.Metric)
+			}
+			alerts = append(alerts, fmt.Sprint(alert.Metric))
+		}
+		return len(alerts) == 0, "alerts on a healthy cluster: " + strings.Join(alerts, "; ")
+	})
 	t.Logf("%d dashboard queries and %d rules checked in %v", len(queries), len(rules), time.Since(began).Round(time.Millisecond))
 }
 
