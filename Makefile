@@ -4,6 +4,11 @@ GO ?= go
 # others with `make jepsen JEPSEN_SEED=N` (0: random) or `make jepsen-long`.
 JEPSEN_SEED ?= 7
 
+# The release a built binary announces (node.Version: `boxoffice version`,
+# gossip, the catalog, ctl status); "dev" when git cannot tell.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/boxoffice/boxoffice/node.Version=$(VERSION)
+
 PROTO_FILES := fsm/fsmpb/fsm.proto api/boxoffice/v1/boxoffice.proto node/nodepb/node.proto
 
 .PHONY: help run test test-short proto build vet fmt bench jepsen jepsen-long jepsen-mutants clean lint-openapi lint-monitoring fork-check test-raft
@@ -12,10 +17,10 @@ help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 build: ## build bin/boxoffice
-	$(GO) build -o bin/boxoffice ./cmd/boxoffice
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/boxoffice ./cmd/boxoffice
 
 run: ## run the embedded demo: 3 nodes in one process with a demo arena
-	$(GO) run ./cmd/boxoffice demo
+	$(GO) run -ldflags '$(LDFLAGS)' ./cmd/boxoffice demo
 
 test: lint-openapi lint-monitoring fork-check ## the whole test suite (what CI runs)
 	$(GO) vet ./...
@@ -110,5 +115,5 @@ clean:
 	rm -rf bin
 
 bench-memory: ## resident memory per seat and restart time of a 3-node cluster of processes (1M seats)
-	$(GO) build -o bin/boxoffice ./cmd/boxoffice
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/boxoffice ./cmd/boxoffice
 	bin/boxoffice bench memory --json bin/bench-memory.json

@@ -30,6 +30,11 @@ type NodeMeta struct {
 	Incarnation string `json:"inc"`
 	// Locality is the node's Locality as text (Locality.String).
 	Locality string `json:"loc,omitempty"`
+	// Version is the release the node runs (node.ReleaseVersion), and
+	// FeatureLevel the newest feature level its build can apply. Releases
+	// before v0.2.0 gossip neither (and ignore both): absent means level 1.
+	Version      string `json:"ver,omitempty"`
+	FeatureLevel int    `json:"fl,omitempty"`
 }
 
 // Member is one node as this node's failure detector sees it.

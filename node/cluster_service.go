@@ -23,6 +23,8 @@ type clusterService struct {
 func (c *clusterService) Status(ctx context.Context, req *boxofficev1.StatusRequest) (*boxofficev1.StatusResponse, error) {
 	h := c.host
 	resp := &boxofficev1.StatusResponse{NodeId: h.cfg.NodeID, Nodes: h.nodeInfos(), Plaintext: h.cfg.TLS == nil}
+	level, mixed := clusterFeatureLevel(h.catalog.Export().Nodes)
+	resp.ClusterFeatureLevel, resp.MixedVersions = uint32(level), mixed
 	local := h.localGroupStatus(req.IncludeStateHashes)
 	if req.LocalOnly {
 		resp.Groups = local
@@ -118,7 +120,9 @@ func (h *Host) nodeInfos() []*boxofficev1.NodeInfo {
 			state = "unknown"
 		}
 		out = append(out, &boxofficev1.NodeInfo{NodeId: n.NodeId, GrpcAddr: n.GrpcAddr, PeerAddr: n.PeerAddr,
-			HttpAddr: n.HttpAddr, GossipAddr: n.GossipAddr, State: state, Locality: n.Locality, Draining: n.Draining})
+			HttpAddr: n.HttpAddr, GossipAddr: n.GossipAddr, State: state, Locality: n.Locality, Draining: n.Draining,
+			ReleaseVersion: n.ReleaseVersion, FeatureLevel: uint32(recordFeatureLevel(n)),
+			OlderBuild: recordFeatureLevel(n) < featureLevelCurrent})
 	}
 	return out
 }

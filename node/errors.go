@@ -87,6 +87,7 @@ const (
 	ReasonEventBudget       = boxofficev1.ReasonEventBudgetExceeded
 	ReasonRequestIDReused   = boxofficev1.ReasonRequestIDReused
 	ReasonNodeDraining      = boxofficev1.ReasonNodeDraining
+	ReasonClusterUpgrading  = boxofficev1.ReasonClusterUpgrading
 
 	errorDomain = boxofficev1.ErrorDomain
 
@@ -162,6 +163,7 @@ func toStatus(ctx context.Context, err error) error {
 	code, reason := codes.Internal, ""
 	var ref *RefusalError
 	var nl *noLeaderError
+	var upgrading *clusterUpgradingError
 	switch {
 	case errors.As(err, &ref):
 		switch ref.Code {
@@ -210,6 +212,8 @@ func toStatus(ctx context.Context, err error) error {
 		code, reason = codes.ResourceExhausted, ReasonEventBudget
 	case errors.Is(err, ErrNodeDraining):
 		code, reason = codes.FailedPrecondition, ReasonNodeDraining
+	case errors.As(err, &upgrading):
+		code, reason = codes.FailedPrecondition, ReasonClusterUpgrading
 	case errors.Is(err, ErrStreamLimit):
 		code, reason = codes.ResourceExhausted, ReasonStreamLimit
 	case errors.Is(err, ErrBusy):
@@ -239,6 +243,9 @@ func toStatus(ctx context.Context, err error) error {
 			if len(ref.SeatIDs) > 0 {
 				info.Metadata = seatMetadata(ref.Metadata, ref.SeatIDs)
 			}
+		}
+		if upgrading != nil {
+			info.Metadata = upgrading.metadata()
 		}
 		if withDetails, derr := st.WithDetails(info); derr == nil {
 			st = withDetails

@@ -135,7 +135,7 @@ func (h *Host) startGossip() (*cluster.Membership, error) {
 		Meta: cluster.NodeMeta{
 			NodeID: cfg.NodeID, GRPCAddr: cfg.AdvertiseGRPCAddr, PeerAddr: cfg.AdvertisePeerAddr,
 			HTTPAddr: cfg.AdvertiseHTTPAddr, GossipAddr: cfg.GossipAddr, Incarnation: h.incarnation,
-			Locality: cfg.Locality.String(),
+			Locality: cfg.Locality.String(), Version: ReleaseVersion(), FeatureLevel: featureLevelCurrent,
 		},
 		Logger:     h.logger,
 		OnChange:   h.kickReconcile,

@@ -643,10 +643,12 @@ func (h *Host) metaLeaderDuties(snap *nodepb.CatalogSnapshot) error {
 				"peer", m.NodeID, "locality", m.Locality, "error", err)
 		}
 		rec := &nodepb.NodeRecord{NodeId: m.NodeID, PeerAddr: m.PeerAddr, GrpcAddr: m.GRPCAddr, HttpAddr: m.HTTPAddr,
-			GossipAddr: m.GossipAddr, Incarnation: m.Incarnation, Locality: locality.Proto()}
+			GossipAddr: m.GossipAddr, Incarnation: m.Incarnation, Locality: locality.Proto(),
+			ReleaseVersion: m.Version, FeatureLevel: uint32(max(m.FeatureLevel, 0))}
 		if old := registered[m.NodeID]; old != nil && old.PeerAddr == rec.PeerAddr && old.GrpcAddr == rec.GrpcAddr &&
 			old.HttpAddr == rec.HttpAddr && old.GossipAddr == rec.GossipAddr && old.Incarnation == rec.Incarnation &&
-			cluster.LocalityFromProto(old.Locality).Equal(locality) {
+			cluster.LocalityFromProto(old.Locality).Equal(locality) &&
+			old.ReleaseVersion == rec.ReleaseVersion && old.FeatureLevel == rec.FeatureLevel {
 			continue
 		}
 		res, err := h.applyCatalog(&nodepb.CatalogCommand{
@@ -661,7 +663,7 @@ func (h *Host) metaLeaderDuties(snap *nodepb.CatalogSnapshot) error {
 			continue
 		}
 		h.logger.Info("node registered", "peer", m.NodeID, "incarnation", m.Incarnation, "peer_addr", m.PeerAddr,
-			"locality", locality.String())
+			"locality", locality.String(), "version", m.Version, "feature_level", rec.FeatureLevel)
 		registered[m.NodeID] = rec
 	}
 	if len(snap.Groups) == 0 && h.cfg.BootstrapExpect > 0 && len(registered) >= h.cfg.BootstrapExpect {

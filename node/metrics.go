@@ -1,6 +1,7 @@
 package node
 
 import (
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -121,6 +122,16 @@ func newNodeMetrics(h *Host) *nodeMetrics {
 			Help: "Expired holds released by the sweeps this node proposed as a data group's leader (--sweep-interval), by group.",
 		}, []string{"group"}),
 	}
+	// The release and feature level this node runs, as labels of a
+	// constant 1 (the Prometheus convention for build information): a
+	// dashboard counts nodes per version during an upgrade.
+	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: "boxoffice", Subsystem: "node", Name: "build_info",
+		Help:        "1, labelled with the release (version) and feature level this node runs.",
+		ConstLabels: prometheus.Labels{"version": ReleaseVersion(), "feature_level": strconv.Itoa(featureLevelCurrent)},
+	})
+	buildInfo.Set(1)
+	reg.MustRegister(buildInfo)
 	reg.MustRegister(m.snapshotsTaken, m.snapshotsInstalled, m.holdsSwept, m.permissionDenied, m.batchCommands, m.batchLinger, m.commitSeconds, m.operations, m.requestSecs, m.forwards, m.holdsRefusedLocally,
 		m.readStreamsOpen, m.readStreamsInFlight, m.cmdStreamsOpen, m.cmdStreamsInFlight, m.cmdStreamMessages, m.streamsRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -1,15 +1,152 @@
 package node
 
-// featureLevelCurrent is the feature level of this build. Commands that an
-// older build cannot apply (new catalog or state-machine command types)
-// are proposed only once every node of the cluster runs at least the
-// level that introduced them (requireFeatureLevel).
-const featureLevelCurrent = 2
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"slices"
+	"strings"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/node/nodepb"
+)
+
+// Version is the release this binary was built from. `make build` sets it
+// from `git describe --tags --always --dirty` with
+//
+//	-ldflags "-X github.com/boxoffice/boxoffice/node.Version=v0.2.0"
+//
+// Empty (go build, go run, go test): ReleaseVersion falls back on the
+// module's build information, then on "dev".
+var Version string
+
+// ReleaseVersion is the release a node announces in gossip, in the catalog
+// and in Cluster.Status, and `boxoffice version` prints.
+func ReleaseVersion() string {
+	if Version != "" {
+		return Version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "dev"
+}
+
+// Feature levels. A build of level N can apply every catalog and
+// state-machine command of levels <= N. Level 1 is v0.1.0, which announces
+// no level at all: its catalog panics on a command type it does not know,
+// so a command that a level-1 build cannot apply is proposed only once
+// every registered node runs at least the level that introduced it
+// (requireFeatureLevel). Raise featureLevelCurrent when a release adds
+// such a command, and gate the command on the new level.
+const (
+	// featureLevelUnannounced is the level of a node that gossips none.
+	featureLevelUnannounced = 1
+	featureLevelCurrent     = 2
+)
+
+// FeatureLevel is the feature level of this build.
+func FeatureLevel() int { return featureLevelCurrent }
+
+// ErrClusterUpgrading refuses a feature that some registered node's build
+// cannot apply yet (requireFeatureLevel).
+var ErrClusterUpgrading = errors.New("cluster upgrading")
+
+// clusterUpgradingError names the nodes that hold a feature back.
+type clusterUpgradingError struct {
+	level   int
+	nodeIDs []string // sorted
+	levels  []int    // levels[i] is nodeIDs[i]'s
+}
+
+func (e *clusterUpgradingError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "feature level %d needs every node on a newer build; still older: ", e.level)
+	for i, id := range e.nodeIDs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s (level %d)", id, e.levels[i])
+	}
+	b.WriteString("; upgrade them and retry")
+	return b.String()
+}
+
+func (e *clusterUpgradingError) Unwrap() error { return ErrClusterUpgrading }
+
+// metadata is the refusal's ErrorInfo metadata.
+func (e *clusterUpgradingError) metadata() map[string]string {
+	return map[string]string{boxofficev1.MetadataNodeIDs: strings.Join(e.nodeIDs, ",")}
+}
+
+// recordFeatureLevel is the level a catalog record announces: a node of a
+// release that announces none is level 1.
+func recordFeatureLevel(n *nodepb.NodeRecord) int {
+	if n.GetFeatureLevel() == 0 {
+		return featureLevelUnannounced
+	}
+	return int(n.GetFeatureLevel())
+}
+
+// clusterFeatureLevel is the lowest level of the registered nodes (the
+// catalog keeps removed nodes apart, so they do not count), and whether
+// they run more than one release. With no node registered yet it is this
+// build's level.
+func clusterFeatureLevel(nodes []*nodepb.NodeRecord) (level int, mixed bool) {
+	level = featureLevelCurrent
+	for i, n := range nodes {
+		level = min(level, recordFeatureLevel(n))
+		if i > 0 && n.GetReleaseVersion() != nodes[0].GetReleaseVersion() {
+			mixed = true
+		}
+	}
+	return level, mixed
+}
+
+// checkFeatureLevel returns nil when every node in nodes announces at least
+// level, and otherwise a *clusterUpgradingError naming those that do not.
+func checkFeatureLevel(nodes []*nodepb.NodeRecord, level int) error {
+	older := &clusterUpgradingError{level: level}
+	byID := slices.Clone(nodes)
+	slices.SortFunc(byID, func(a, b *nodepb.NodeRecord) int { return strings.Compare(a.NodeId, b.NodeId) })
+	for _, n := range byID {
+		if l := recordFeatureLevel(n); l < level {
+			older.nodeIDs = append(older.nodeIDs, n.NodeId)
+			older.levels = append(older.levels, l)
+		}
+	}
+	if len(older.nodeIDs) > 0 {
+		return older
+	}
+	return nil
+}
 
 // requireFeatureLevel returns nil when every registered node runs a build
 // of at least level, and otherwise an error that tells the caller the
-// cluster is being upgraded.
+// cluster is being upgraded (FAILED_PRECONDITION, CLUSTER_UPGRADING),
+// naming the nodes on an older build. It reads this node's copy of the
+// catalog: a node registers its level when the meta leader sees it in
+// gossip, so a node just upgraded may count as older for a moment, never
+// the other way round while its old build runs.
 func (h *Host) requireFeatureLevel(level int) error {
-	_ = level
-	return nil
+	return checkFeatureLevel(h.catalog.Export().Nodes, level)
+}
+
+// CheckFeatureLevel answers Cluster.CheckFeatureLevel: whether features of
+// a level may be used, the last step of an upgrade.
+func (c *clusterService) CheckFeatureLevel(ctx context.Context, req *boxofficev1.CheckFeatureLevelRequest) (*boxofficev1.CheckFeatureLevelResponse, error) {
+	level := int(req.GetFeatureLevel())
+	if level == 0 {
+		level = featureLevelCurrent
+	}
+	if level > featureLevelCurrent {
+		return nil, toStatus(ctx, invalid("feature_level %d is above this node's build (level %d)", level, featureLevelCurrent))
+	}
+	nodes := c.host.catalog.Export().Nodes
+	if err := checkFeatureLevel(nodes, level); err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	clusterLevel, _ := clusterFeatureLevel(nodes)
+	return &boxofficev1.CheckFeatureLevelResponse{FeatureLevel: uint32(level), ClusterFeatureLevel: uint32(clusterLevel)}, nil
 }

@@ -28,7 +28,8 @@ base=${BENCH_PORT_BASE:-17000}
 out="bench-results/$(date -u +%Y%m%dT%H%M%SZ)"
 nodes=3
 
-go build -o bin/boxoffice ./cmd/boxoffice
+version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
+go build -ldflags "-X github.com/boxoffice/boxoffice/node.Version=$version" -o bin/boxoffice ./cmd/boxoffice
 if bin/boxoffice bench report 2>&1 | grep -q 'unknown subcommand'; then
 	echo "bench.sh: bin/boxoffice has no bench subcommand (main.go must dispatch \"bench\" to runBench)" >&2
 	exit 1

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/node"
 )
 
 // commandHelp is what `boxoffice <command> -h` prints: a synopsis, what
@@ -112,15 +113,14 @@ func protocolVersion() string {
 	return string(boxofficev1.File_api_boxoffice_v1_boxoffice_proto.Package())
 }
 
-// versionText is what `boxoffice version` prints. The commit comes from
-// the VCS stamp of `go build`; builds with -buildvcs=false (CI) and
-// `go run` have none, so they print "unknown".
+// versionText is what `boxoffice version` prints. The release is
+// node.ReleaseVersion (set by `make build` from git describe); the commit
+// comes from the VCS stamp of `go build`; builds with -buildvcs=false (CI)
+// and `go run` have none, so they print "unknown". The feature level is
+// what the node announces to the cluster (docs/operations.md, "Upgrading").
 func versionText() string {
-	version, commit, modified := "(devel)", "unknown", false
+	version, commit, modified := node.ReleaseVersion(), "unknown", false
 	if info, ok := debug.ReadBuildInfo(); ok {
-		if v := info.Main.Version; v != "" {
-			version = v
-		}
 		for _, s := range info.Settings {
 			switch s.Key {
 			case "vcs.revision":
@@ -133,8 +133,8 @@ func versionText() string {
 	if modified && commit != "unknown" {
 		commit += " (modified)"
 	}
-	return fmt.Sprintf("boxoffice %s\ncommit:   %s\ngo:       %s %s/%s\nprotocol: %s\n",
-		version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH, protocolVersion())
+	return fmt.Sprintf("boxoffice %s\ncommit:   %s\ngo:       %s %s/%s\nprotocol: %s\nfeature level: %d\n",
+		version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH, protocolVersion(), node.FeatureLevel())
 }
 
 func runVersion(args []string, stdout, stderr io.Writer) error {
@@ -142,8 +142,10 @@ func runVersion(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	useHelp(fs, commandHelp{
 		synopsis: []string{"boxoffice version", "boxoffice --version"},
-		about: "Prints the version, the commit it was built from (\"unknown\" for go run and\n" +
-			"-buildvcs=false builds), the Go version and the gRPC protocol version.",
+		about: "Prints the release (set by make build from git describe; \"dev\" or the\n" +
+			"module version otherwise), the commit it was built from (\"unknown\" for go run\n" +
+			"and -buildvcs=false builds), the Go version, the gRPC protocol version and the\n" +
+			"feature level the node announces to the cluster.",
 		examples: []string{"boxoffice version", "go run ./cmd/boxoffice --version"},
 	})
 	if err := fs.Parse(args); err != nil {

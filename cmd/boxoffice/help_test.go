@@ -101,7 +101,7 @@ func TestVersion(t *testing.T) {
 		}
 		out := stdout.String()
 		// go test builds without a VCS stamp, so the commit is "unknown".
-		for _, want := range []string{"boxoffice ", "\ncommit:   ", "\ngo:       go1.", "\nprotocol: boxoffice.v1\n"} {
+		for _, want := range []string{"boxoffice ", "\ncommit:   ", "\ngo:       go1.", "\nprotocol: boxoffice.v1\n", "\nfeature level: 2\n"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("boxoffice %s does not print %q:\n%s", arg, want, out)
 			}
@@ -131,6 +131,25 @@ func TestVersionOfBuiltBinary(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "commit:   "+want) {
 		t.Errorf("boxoffice --version does not name commit %s:\n%s", want, out)
+	}
+}
+
+// TestVersionFromLdflags: the release `make build` stamps with -X is what
+// the binary prints (and what its node announces to the cluster).
+func TestVersionFromLdflags(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "boxoffice")
+	ldflags := "-X github.com/boxoffice/boxoffice/node.Version=v9.8.7-test"
+	if out, err := exec.Command("go", "build", "-ldflags", ldflags, "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"boxoffice v9.8.7-test\n", "\nfeature level: 2\n"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("boxoffice version does not print %q:\n%s", want, out)
+		}
 	}
 }
 

@@ -176,7 +176,14 @@ type NodeRecord struct {
 	Locality []*v1.LocalityTier `protobuf:"bytes,8,rep,name=locality,proto3" json:"locality,omitempty"`
 	// draining is set by SET_NODE_DRAINING (Cluster.Drain) and kept when the
 	// node registers again: the rebalancer moves its leaderships away.
-	Draining      bool `protobuf:"varint,9,opt,name=draining,proto3" json:"draining,omitempty"`
+	Draining bool `protobuf:"varint,9,opt,name=draining,proto3" json:"draining,omitempty"`
+	// release_version is the release the node runs (`boxoffice version`),
+	// as it gossips it; empty for a build that does not announce one.
+	ReleaseVersion string `protobuf:"bytes,12,opt,name=release_version,json=releaseVersion,proto3" json:"release_version,omitempty"`
+	// feature_level is the newest feature level the node's build can
+	// apply (node/version.go); 0 means a build that does not announce one,
+	// which is level 1.
+	FeatureLevel  uint32 `protobuf:"varint,13,opt,name=feature_level,json=featureLevel,proto3" json:"feature_level,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -272,6 +279,20 @@ func (x *NodeRecord) GetDraining() bool {
 		return x.Draining
 	}
 	return false
+}
+
+func (x *NodeRecord) GetReleaseVersion() string {
+	if x != nil {
+		return x.ReleaseVersion
+	}
+	return ""
+}
+
+func (x *NodeRecord) GetFeatureLevel() uint32 {
+	if x != nil {
+		return x.FeatureLevel
+	}
+	return 0
 }
 
 type GroupRecord struct {
@@ -2207,7 +2228,7 @@ var File_node_nodepb_node_proto protoreflect.FileDescriptor
 
 const file_node_nodepb_node_proto_rawDesc = "" +
 	"\n" +
-	"\x16node/nodepb/node.proto\x12\x11boxoffice.node.v1\x1a api/boxoffice/v1/boxoffice.proto\"\xc6\x02\n" +
+	"\x16node/nodepb/node.proto\x12\x11boxoffice.node.v1\x1a api/boxoffice/v1/boxoffice.proto\"\x94\x03\n" +
 	"\n" +
 	"NodeRecord\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x1b\n" +
@@ -2219,7 +2240,9 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\x15registered_at_unix_ms\x18\x06 \x01(\x03R\x12registeredAtUnixMs\x12 \n" +
 	"\vincarnation\x18\a \x01(\tR\vincarnation\x126\n" +
 	"\blocality\x18\b \x03(\v2\x1a.boxoffice.v1.LocalityTierR\blocality\x12\x1a\n" +
-	"\bdraining\x18\t \x01(\bR\bdraining\"o\n" +
+	"\bdraining\x18\t \x01(\bR\bdraining\x12'\n" +
+	"\x0frelease_version\x18\f \x01(\tR\x0ereleaseVersion\x12#\n" +
+	"\rfeature_level\x18\r \x01(\rR\ffeatureLevel\"o\n" +
 	"\vGroupRecord\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x1a\n" +
 	"\breplicas\x18\x02 \x03(\tR\breplicas\x12)\n" +

@@ -40,7 +40,9 @@
 //                       for a different request (REQUEST_ID_REUSED: nothing
 //                       changed; never retry); TransferLeader to a draining
 //                       node, or Drain of the last node not draining
-//                       (NODE_DRAINING)
+//                       (NODE_DRAINING); a feature that needs a newer build
+//                       than some registered nodes run, during an upgrade
+//                       (CLUSTER_UPGRADING: metadata "node_ids" names them)
 //   PERMISSION_DENIED   the hold belongs to another holder (HOLD_NOT_OWNED); the
 //                       caller's certificate role may not call the method
 //                       (ROLE_NOT_ALLOWED; metadata "role" and "service")
@@ -3642,7 +3644,16 @@ type NodeInfo struct {
 	Locality []*LocalityTier `protobuf:"bytes,7,rep,name=locality,proto3" json:"locality,omitempty"`
 	// draining: an operator drained the node (Cluster.Drain); the
 	// rebalancer moves its leaderships away and gives it none.
-	Draining      bool `protobuf:"varint,8,opt,name=draining,proto3" json:"draining,omitempty"`
+	Draining bool `protobuf:"varint,8,opt,name=draining,proto3" json:"draining,omitempty"`
+	// release_version: the release the node runs (`boxoffice version`);
+	// empty for a node of a release that does not announce it.
+	ReleaseVersion string `protobuf:"bytes,11,opt,name=release_version,json=releaseVersion,proto3" json:"release_version,omitempty"`
+	// feature_level: the newest feature level the node's build can apply;
+	// 1 for a node of a release that does not announce it.
+	FeatureLevel uint32 `protobuf:"varint,12,opt,name=feature_level,json=featureLevel,proto3" json:"feature_level,omitempty"`
+	// older_build: the node's feature_level is below the answering node's,
+	// so features of the newer level wait for it to be upgraded.
+	OlderBuild    bool `protobuf:"varint,13,opt,name=older_build,json=olderBuild,proto3" json:"older_build,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3729,6 +3740,27 @@ func (x *NodeInfo) GetLocality() []*LocalityTier {
 func (x *NodeInfo) GetDraining() bool {
 	if x != nil {
 		return x.Draining
+	}
+	return false
+}
+
+func (x *NodeInfo) GetReleaseVersion() string {
+	if x != nil {
+		return x.ReleaseVersion
+	}
+	return ""
+}
+
+func (x *NodeInfo) GetFeatureLevel() uint32 {
+	if x != nil {
+		return x.FeatureLevel
+	}
+	return 0
+}
+
+func (x *NodeInfo) GetOlderBuild() bool {
+	if x != nil {
+		return x.OlderBuild
 	}
 	return false
 }
@@ -4082,7 +4114,15 @@ type StatusResponse struct {
 	Groups []*GroupStatus         `protobuf:"bytes,3,rep,name=groups,proto3" json:"groups,omitempty"`
 	// plaintext: the answering node runs without TLS, so without
 	// authorization on any port (for demos only).
-	Plaintext     bool `protobuf:"varint,4,opt,name=plaintext,proto3" json:"plaintext,omitempty"`
+	Plaintext bool `protobuf:"varint,4,opt,name=plaintext,proto3" json:"plaintext,omitempty"`
+	// cluster_feature_level is the lowest feature_level of the registered
+	// nodes: features introduced by a higher level are refused
+	// (FAILED_PRECONDITION, CLUSTER_UPGRADING) until every node runs a
+	// build that has them.
+	ClusterFeatureLevel uint32 `protobuf:"varint,5,opt,name=cluster_feature_level,json=clusterFeatureLevel,proto3" json:"cluster_feature_level,omitempty"`
+	// mixed_versions: the registered nodes do not all run the same
+	// release (an upgrade or a rolling restart is under way).
+	MixedVersions bool `protobuf:"varint,6,opt,name=mixed_versions,json=mixedVersions,proto3" json:"mixed_versions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4141,6 +4181,20 @@ func (x *StatusResponse) GetGroups() []*GroupStatus {
 func (x *StatusResponse) GetPlaintext() bool {
 	if x != nil {
 		return x.Plaintext
+	}
+	return false
+}
+
+func (x *StatusResponse) GetClusterFeatureLevel() uint32 {
+	if x != nil {
+		return x.ClusterFeatureLevel
+	}
+	return 0
+}
+
+func (x *StatusResponse) GetMixedVersions() bool {
+	if x != nil {
+		return x.MixedVersions
 	}
 	return false
 }
@@ -4716,6 +4770,104 @@ func (x *BackupChunk) GetData() []byte {
 	return nil
 }
 
+// CheckFeatureLevelRequest asks whether the whole cluster runs builds of
+// at least feature_level; 0 means the answering node's own level.
+type CheckFeatureLevelRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	FeatureLevel  uint32                 `protobuf:"varint,1,opt,name=feature_level,json=featureLevel,proto3" json:"feature_level,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckFeatureLevelRequest) Reset() {
+	*x = CheckFeatureLevelRequest{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckFeatureLevelRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckFeatureLevelRequest) ProtoMessage() {}
+
+func (x *CheckFeatureLevelRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckFeatureLevelRequest.ProtoReflect.Descriptor instead.
+func (*CheckFeatureLevelRequest) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *CheckFeatureLevelRequest) GetFeatureLevel() uint32 {
+	if x != nil {
+		return x.FeatureLevel
+	}
+	return 0
+}
+
+type CheckFeatureLevelResponse struct {
+	state               protoimpl.MessageState `protogen:"open.v1"`
+	FeatureLevel        uint32                 `protobuf:"varint,1,opt,name=feature_level,json=featureLevel,proto3" json:"feature_level,omitempty"`                        // the level checked
+	ClusterFeatureLevel uint32                 `protobuf:"varint,2,opt,name=cluster_feature_level,json=clusterFeatureLevel,proto3" json:"cluster_feature_level,omitempty"` // the lowest level of the registered nodes
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *CheckFeatureLevelResponse) Reset() {
+	*x = CheckFeatureLevelResponse{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckFeatureLevelResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckFeatureLevelResponse) ProtoMessage() {}
+
+func (x *CheckFeatureLevelResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckFeatureLevelResponse.ProtoReflect.Descriptor instead.
+func (*CheckFeatureLevelResponse) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *CheckFeatureLevelResponse) GetFeatureLevel() uint32 {
+	if x != nil {
+		return x.FeatureLevel
+	}
+	return 0
+}
+
+func (x *CheckFeatureLevelResponse) GetClusterFeatureLevel() uint32 {
+	if x != nil {
+		return x.ClusterFeatureLevel
+	}
+	return 0
+}
+
 type Record struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -4727,7 +4879,7 @@ type Record struct {
 
 func (x *Record) Reset() {
 	*x = Record{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[60]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4739,7 +4891,7 @@ func (x *Record) String() string {
 func (*Record) ProtoMessage() {}
 
 func (x *Record) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[60]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4752,7 +4904,7 @@ func (x *Record) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Record.ProtoReflect.Descriptor instead.
 func (*Record) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{60}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *Record) GetKey() string {
@@ -4785,7 +4937,7 @@ type GetRecordRequest struct {
 
 func (x *GetRecordRequest) Reset() {
 	*x = GetRecordRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[61]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4797,7 +4949,7 @@ func (x *GetRecordRequest) String() string {
 func (*GetRecordRequest) ProtoMessage() {}
 
 func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[61]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4810,7 +4962,7 @@ func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecordRequest.ProtoReflect.Descriptor instead.
 func (*GetRecordRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{61}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *GetRecordRequest) GetKey() string {
@@ -4832,7 +4984,7 @@ type CompareAndSwapRequest struct {
 
 func (x *CompareAndSwapRequest) Reset() {
 	*x = CompareAndSwapRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[62]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4844,7 +4996,7 @@ func (x *CompareAndSwapRequest) String() string {
 func (*CompareAndSwapRequest) ProtoMessage() {}
 
 func (x *CompareAndSwapRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[62]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4857,7 +5009,7 @@ func (x *CompareAndSwapRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareAndSwapRequest.ProtoReflect.Descriptor instead.
 func (*CompareAndSwapRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{62}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *CompareAndSwapRequest) GetRequestId() string {
@@ -4897,7 +5049,7 @@ type CompareAndSwapResponse struct {
 
 func (x *CompareAndSwapResponse) Reset() {
 	*x = CompareAndSwapResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[63]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4909,7 +5061,7 @@ func (x *CompareAndSwapResponse) String() string {
 func (*CompareAndSwapResponse) ProtoMessage() {}
 
 func (x *CompareAndSwapResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[63]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4922,7 +5074,7 @@ func (x *CompareAndSwapResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareAndSwapResponse.ProtoReflect.Descriptor instead.
 func (*CompareAndSwapResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{63}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *CompareAndSwapResponse) GetVersion() uint64 {
@@ -4943,7 +5095,7 @@ type DeleteRecordRequest struct {
 
 func (x *DeleteRecordRequest) Reset() {
 	*x = DeleteRecordRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[64]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4955,7 +5107,7 @@ func (x *DeleteRecordRequest) String() string {
 func (*DeleteRecordRequest) ProtoMessage() {}
 
 func (x *DeleteRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[64]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4968,7 +5120,7 @@ func (x *DeleteRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRecordRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRecordRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{64}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *DeleteRecordRequest) GetRequestId() string {
@@ -5000,7 +5152,7 @@ type DeleteRecordResponse struct {
 
 func (x *DeleteRecordResponse) Reset() {
 	*x = DeleteRecordResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[65]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5012,7 +5164,7 @@ func (x *DeleteRecordResponse) String() string {
 func (*DeleteRecordResponse) ProtoMessage() {}
 
 func (x *DeleteRecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[65]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5025,7 +5177,7 @@ func (x *DeleteRecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRecordResponse.ProtoReflect.Descriptor instead.
 func (*DeleteRecordResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{65}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{67}
 }
 
 // AddRequest adds delta to the decimal int64 stored under key (missing: 0).
@@ -5042,7 +5194,7 @@ type AddRequest struct {
 
 func (x *AddRequest) Reset() {
 	*x = AddRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[66]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5054,7 +5206,7 @@ func (x *AddRequest) String() string {
 func (*AddRequest) ProtoMessage() {}
 
 func (x *AddRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[66]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5067,7 +5219,7 @@ func (x *AddRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddRequest.ProtoReflect.Descriptor instead.
 func (*AddRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{66}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *AddRequest) GetRequestId() string {
@@ -5115,7 +5267,7 @@ type AddResponse struct {
 
 func (x *AddResponse) Reset() {
 	*x = AddResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[67]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5127,7 +5279,7 @@ func (x *AddResponse) String() string {
 func (*AddResponse) ProtoMessage() {}
 
 func (x *AddResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[67]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5140,7 +5292,7 @@ func (x *AddResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddResponse.ProtoReflect.Descriptor instead.
 func (*AddResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{67}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *AddResponse) GetValue() int64 {
@@ -5171,7 +5323,7 @@ type ScanRequest struct {
 
 func (x *ScanRequest) Reset() {
 	*x = ScanRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[68]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5183,7 +5335,7 @@ func (x *ScanRequest) String() string {
 func (*ScanRequest) ProtoMessage() {}
 
 func (x *ScanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[68]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5196,7 +5348,7 @@ func (x *ScanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanRequest.ProtoReflect.Descriptor instead.
 func (*ScanRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{68}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *ScanRequest) GetPrefix() string {
@@ -5234,7 +5386,7 @@ type ScanResponse struct {
 
 func (x *ScanResponse) Reset() {
 	*x = ScanResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[69]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5246,7 +5398,7 @@ func (x *ScanResponse) String() string {
 func (*ScanResponse) ProtoMessage() {}
 
 func (x *ScanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[69]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5259,7 +5411,7 @@ func (x *ScanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanResponse.ProtoReflect.Descriptor instead.
 func (*ScanResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{69}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *ScanResponse) GetRecords() []*Record {
@@ -5557,7 +5709,7 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x06refund\x18\x06 \x01(\v2\x1c.boxoffice.v1.RefundResponseH\x00R\x06refund\x121\n" +
 	"\x05error\x18\a \x01(\v2\x19.boxoffice.v1.StreamErrorH\x00R\x05error\x122\n" +
 	"\x04more\x18\b \x03(\v2\x1e.boxoffice.v1.CommandsResponseR\x04moreB\b\n" +
-	"\x06result\"\x85\x02\n" +
+	"\x06result\"\xf4\x02\n" +
 	"\bNodeInfo\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x1b\n" +
 	"\tgrpc_addr\x18\x02 \x01(\tR\bgrpcAddr\x12\x1b\n" +
@@ -5567,7 +5719,11 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"gossipAddr\x12\x14\n" +
 	"\x05state\x18\x06 \x01(\tR\x05state\x126\n" +
 	"\blocality\x18\a \x03(\v2\x1a.boxoffice.v1.LocalityTierR\blocality\x12\x1a\n" +
-	"\bdraining\x18\b \x01(\bR\bdraining\"6\n" +
+	"\bdraining\x18\b \x01(\bR\bdraining\x12'\n" +
+	"\x0frelease_version\x18\v \x01(\tR\x0ereleaseVersion\x12#\n" +
+	"\rfeature_level\x18\f \x01(\rR\ffeatureLevel\x12\x1f\n" +
+	"\volder_build\x18\r \x01(\bR\n" +
+	"olderBuild\"6\n" +
 	"\fLocalityTier\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value\"\xd8\x03\n" +
@@ -5598,12 +5754,14 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\rStatusRequest\x12\x1d\n" +
 	"\n" +
 	"local_only\x18\x01 \x01(\bR\tlocalOnly\x120\n" +
-	"\x14include_state_hashes\x18\x02 \x01(\bR\x12includeStateHashes\"\xa8\x01\n" +
+	"\x14include_state_hashes\x18\x02 \x01(\bR\x12includeStateHashes\"\x83\x02\n" +
 	"\x0eStatusResponse\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12,\n" +
 	"\x05nodes\x18\x02 \x03(\v2\x16.boxoffice.v1.NodeInfoR\x05nodes\x121\n" +
 	"\x06groups\x18\x03 \x03(\v2\x19.boxoffice.v1.GroupStatusR\x06groups\x12\x1c\n" +
-	"\tplaintext\x18\x04 \x01(\bR\tplaintext\"\xc9\x01\n" +
+	"\tplaintext\x18\x04 \x01(\bR\tplaintext\x122\n" +
+	"\x15cluster_feature_level\x18\x05 \x01(\rR\x13clusterFeatureLevel\x12%\n" +
+	"\x0emixed_versions\x18\x06 \x01(\bR\rmixedVersions\"\xc9\x01\n" +
 	"\n" +
 	"ShardRoute\x12\x14\n" +
 	"\x05shard\x18\x01 \x01(\rR\x05shard\x12\x19\n" +
@@ -5637,7 +5795,12 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x05index\x18\x02 \x01(\x04R\x05index\x12\x12\n" +
 	"\x04term\x18\x03 \x01(\x04R\x04term\x12\x12\n" +
 	"\x04size\x18\x04 \x01(\x04R\x04size\x12\x12\n" +
-	"\x04data\x18\x05 \x01(\fR\x04data\"J\n" +
+	"\x04data\x18\x05 \x01(\fR\x04data\"?\n" +
+	"\x18CheckFeatureLevelRequest\x12#\n" +
+	"\rfeature_level\x18\x01 \x01(\rR\ffeatureLevel\"t\n" +
+	"\x19CheckFeatureLevelResponse\x12#\n" +
+	"\rfeature_level\x18\x01 \x01(\rR\ffeatureLevel\x122\n" +
+	"\x15cluster_feature_level\x18\x02 \x01(\rR\x13clusterFeatureLevel\"J\n" +
 	"\x06Record\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\x12\x18\n" +
@@ -5713,7 +5876,7 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x06Refund\x12\x1b.boxoffice.v1.RefundRequest\x1a\x1c.boxoffice.v1.RefundResponse\x12B\n" +
 	"\x05Watch\x12\x1a.boxoffice.v1.WatchRequest\x1a\x1b.boxoffice.v1.WatchResponse0\x01\x12Y\n" +
 	"\fReadSeatMaps\x12!.boxoffice.v1.ReadSeatMapsRequest\x1a\".boxoffice.v1.ReadSeatMapsResponse(\x010\x01\x12M\n" +
-	"\bCommands\x12\x1d.boxoffice.v1.CommandsRequest\x1a\x1e.boxoffice.v1.CommandsResponse(\x010\x012\xca\x03\n" +
+	"\bCommands\x12\x1d.boxoffice.v1.CommandsRequest\x1a\x1e.boxoffice.v1.CommandsResponse(\x010\x012\xb0\x04\n" +
 	"\aCluster\x12C\n" +
 	"\x06Status\x12\x1b.boxoffice.v1.StatusRequest\x1a\x1c.boxoffice.v1.StatusResponse\x12F\n" +
 	"\aRouting\x12\x1c.boxoffice.v1.RoutingRequest\x1a\x1d.boxoffice.v1.RoutingResponse\x12O\n" +
@@ -5721,7 +5884,8 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"RemoveNode\x12\x1f.boxoffice.v1.RemoveNodeRequest\x1a .boxoffice.v1.RemoveNodeResponse\x12[\n" +
 	"\x0eTransferLeader\x12#.boxoffice.v1.TransferLeaderRequest\x1a$.boxoffice.v1.TransferLeaderResponse\x12@\n" +
 	"\x05Drain\x12\x1a.boxoffice.v1.DrainRequest\x1a\x1b.boxoffice.v1.DrainResponse\x12B\n" +
-	"\x06Backup\x12\x1b.boxoffice.v1.BackupRequest\x1a\x19.boxoffice.v1.BackupChunk0\x012\xef\x02\n" +
+	"\x06Backup\x12\x1b.boxoffice.v1.BackupRequest\x1a\x19.boxoffice.v1.BackupChunk0\x01\x12d\n" +
+	"\x11CheckFeatureLevel\x12&.boxoffice.v1.CheckFeatureLevelRequest\x1a'.boxoffice.v1.CheckFeatureLevelResponse2\xef\x02\n" +
 	"\aRecords\x12;\n" +
 	"\x03Get\x12\x1e.boxoffice.v1.GetRecordRequest\x1a\x14.boxoffice.v1.Record\x12[\n" +
 	"\x0eCompareAndSwap\x12#.boxoffice.v1.CompareAndSwapRequest\x1a$.boxoffice.v1.CompareAndSwapResponse\x12O\n" +
@@ -5742,83 +5906,85 @@ func file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP() []byte {
 }
 
 var file_api_boxoffice_v1_boxoffice_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_api_boxoffice_v1_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
+var file_api_boxoffice_v1_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 73)
 var file_api_boxoffice_v1_boxoffice_proto_goTypes = []any{
-	(EventStatus)(0),               // 0: boxoffice.v1.EventStatus
-	(SeatState)(0),                 // 1: boxoffice.v1.SeatState
-	(ReadConsistency)(0),           // 2: boxoffice.v1.ReadConsistency
-	(SeatMapView)(0),               // 3: boxoffice.v1.SeatMapView
-	(*PriceTier)(nil),              // 4: boxoffice.v1.PriceTier
-	(*Row)(nil),                    // 5: boxoffice.v1.Row
-	(*Section)(nil),                // 6: boxoffice.v1.Section
-	(*GeneralAdmissionPool)(nil),   // 7: boxoffice.v1.GeneralAdmissionPool
-	(*Venue)(nil),                  // 8: boxoffice.v1.Venue
-	(*EventPolicy)(nil),            // 9: boxoffice.v1.EventPolicy
-	(*Event)(nil),                  // 10: boxoffice.v1.Event
-	(*Seat)(nil),                   // 11: boxoffice.v1.Seat
-	(*RowState)(nil),               // 12: boxoffice.v1.RowState
-	(*SectionState)(nil),           // 13: boxoffice.v1.SectionState
-	(*PoolState)(nil),              // 14: boxoffice.v1.PoolState
-	(*ShardPosition)(nil),          // 15: boxoffice.v1.ShardPosition
-	(*SeatMap)(nil),                // 16: boxoffice.v1.SeatMap
-	(*CreateEventRequest)(nil),     // 17: boxoffice.v1.CreateEventRequest
-	(*CreateEventResponse)(nil),    // 18: boxoffice.v1.CreateEventResponse
-	(*GetEventRequest)(nil),        // 19: boxoffice.v1.GetEventRequest
-	(*ListEventsRequest)(nil),      // 20: boxoffice.v1.ListEventsRequest
-	(*DeleteEventRequest)(nil),     // 21: boxoffice.v1.DeleteEventRequest
-	(*DeleteEventResponse)(nil),    // 22: boxoffice.v1.DeleteEventResponse
-	(*ListEventsResponse)(nil),     // 23: boxoffice.v1.ListEventsResponse
-	(*GetSeatMapRequest)(nil),      // 24: boxoffice.v1.GetSeatMapRequest
-	(*SeatList)(nil),               // 25: boxoffice.v1.SeatList
-	(*BestAvailable)(nil),          // 26: boxoffice.v1.BestAvailable
-	(*GeneralAdmission)(nil),       // 27: boxoffice.v1.GeneralAdmission
-	(*HoldRequest)(nil),            // 28: boxoffice.v1.HoldRequest
-	(*HoldResponse)(nil),           // 29: boxoffice.v1.HoldResponse
-	(*GetHoldRequest)(nil),         // 30: boxoffice.v1.GetHoldRequest
-	(*ExtendHoldRequest)(nil),      // 31: boxoffice.v1.ExtendHoldRequest
-	(*ReleaseRequest)(nil),         // 32: boxoffice.v1.ReleaseRequest
-	(*ReleaseResponse)(nil),        // 33: boxoffice.v1.ReleaseResponse
-	(*Ticket)(nil),                 // 34: boxoffice.v1.Ticket
-	(*SellRequest)(nil),            // 35: boxoffice.v1.SellRequest
-	(*SellResponse)(nil),           // 36: boxoffice.v1.SellResponse
-	(*RefundRequest)(nil),          // 37: boxoffice.v1.RefundRequest
-	(*RefundResponse)(nil),         // 38: boxoffice.v1.RefundResponse
-	(*SeatChange)(nil),             // 39: boxoffice.v1.SeatChange
-	(*WatchRequest)(nil),           // 40: boxoffice.v1.WatchRequest
-	(*WatchResponse)(nil),          // 41: boxoffice.v1.WatchResponse
-	(*ReadSeatMapsRequest)(nil),    // 42: boxoffice.v1.ReadSeatMapsRequest
-	(*ReadSeatMapsResponse)(nil),   // 43: boxoffice.v1.ReadSeatMapsResponse
-	(*StreamError)(nil),            // 44: boxoffice.v1.StreamError
-	(*CommandsRequest)(nil),        // 45: boxoffice.v1.CommandsRequest
-	(*CommandsResponse)(nil),       // 46: boxoffice.v1.CommandsResponse
-	(*NodeInfo)(nil),               // 47: boxoffice.v1.NodeInfo
-	(*LocalityTier)(nil),           // 48: boxoffice.v1.LocalityTier
-	(*ReplicaStatus)(nil),          // 49: boxoffice.v1.ReplicaStatus
-	(*GroupStatus)(nil),            // 50: boxoffice.v1.GroupStatus
-	(*StatusRequest)(nil),          // 51: boxoffice.v1.StatusRequest
-	(*StatusResponse)(nil),         // 52: boxoffice.v1.StatusResponse
-	(*ShardRoute)(nil),             // 53: boxoffice.v1.ShardRoute
-	(*RoutingRequest)(nil),         // 54: boxoffice.v1.RoutingRequest
-	(*RoutingResponse)(nil),        // 55: boxoffice.v1.RoutingResponse
-	(*RemoveNodeRequest)(nil),      // 56: boxoffice.v1.RemoveNodeRequest
-	(*RemoveNodeResponse)(nil),     // 57: boxoffice.v1.RemoveNodeResponse
-	(*TransferLeaderRequest)(nil),  // 58: boxoffice.v1.TransferLeaderRequest
-	(*TransferLeaderResponse)(nil), // 59: boxoffice.v1.TransferLeaderResponse
-	(*DrainRequest)(nil),           // 60: boxoffice.v1.DrainRequest
-	(*DrainResponse)(nil),          // 61: boxoffice.v1.DrainResponse
-	(*BackupRequest)(nil),          // 62: boxoffice.v1.BackupRequest
-	(*BackupChunk)(nil),            // 63: boxoffice.v1.BackupChunk
-	(*Record)(nil),                 // 64: boxoffice.v1.Record
-	(*GetRecordRequest)(nil),       // 65: boxoffice.v1.GetRecordRequest
-	(*CompareAndSwapRequest)(nil),  // 66: boxoffice.v1.CompareAndSwapRequest
-	(*CompareAndSwapResponse)(nil), // 67: boxoffice.v1.CompareAndSwapResponse
-	(*DeleteRecordRequest)(nil),    // 68: boxoffice.v1.DeleteRecordRequest
-	(*DeleteRecordResponse)(nil),   // 69: boxoffice.v1.DeleteRecordResponse
-	(*AddRequest)(nil),             // 70: boxoffice.v1.AddRequest
-	(*AddResponse)(nil),            // 71: boxoffice.v1.AddResponse
-	(*ScanRequest)(nil),            // 72: boxoffice.v1.ScanRequest
-	(*ScanResponse)(nil),           // 73: boxoffice.v1.ScanResponse
-	nil,                            // 74: boxoffice.v1.StreamError.MetadataEntry
+	(EventStatus)(0),                  // 0: boxoffice.v1.EventStatus
+	(SeatState)(0),                    // 1: boxoffice.v1.SeatState
+	(ReadConsistency)(0),              // 2: boxoffice.v1.ReadConsistency
+	(SeatMapView)(0),                  // 3: boxoffice.v1.SeatMapView
+	(*PriceTier)(nil),                 // 4: boxoffice.v1.PriceTier
+	(*Row)(nil),                       // 5: boxoffice.v1.Row
+	(*Section)(nil),                   // 6: boxoffice.v1.Section
+	(*GeneralAdmissionPool)(nil),      // 7: boxoffice.v1.GeneralAdmissionPool
+	(*Venue)(nil),                     // 8: boxoffice.v1.Venue
+	(*EventPolicy)(nil),               // 9: boxoffice.v1.EventPolicy
+	(*Event)(nil),                     // 10: boxoffice.v1.Event
+	(*Seat)(nil),                      // 11: boxoffice.v1.Seat
+	(*RowState)(nil),                  // 12: boxoffice.v1.RowState
+	(*SectionState)(nil),              // 13: boxoffice.v1.SectionState
+	(*PoolState)(nil),                 // 14: boxoffice.v1.PoolState
+	(*ShardPosition)(nil),             // 15: boxoffice.v1.ShardPosition
+	(*SeatMap)(nil),                   // 16: boxoffice.v1.SeatMap
+	(*CreateEventRequest)(nil),        // 17: boxoffice.v1.CreateEventRequest
+	(*CreateEventResponse)(nil),       // 18: boxoffice.v1.CreateEventResponse
+	(*GetEventRequest)(nil),           // 19: boxoffice.v1.GetEventRequest
+	(*ListEventsRequest)(nil),         // 20: boxoffice.v1.ListEventsRequest
+	(*DeleteEventRequest)(nil),        // 21: boxoffice.v1.DeleteEventRequest
+	(*DeleteEventResponse)(nil),       // 22: boxoffice.v1.DeleteEventResponse
+	(*ListEventsResponse)(nil),        // 23: boxoffice.v1.ListEventsResponse
+	(*GetSeatMapRequest)(nil),         // 24: boxoffice.v1.GetSeatMapRequest
+	(*SeatList)(nil),                  // 25: boxoffice.v1.SeatList
+	(*BestAvailable)(nil),             // 26: boxoffice.v1.BestAvailable
+	(*GeneralAdmission)(nil),          // 27: boxoffice.v1.GeneralAdmission
+	(*HoldRequest)(nil),               // 28: boxoffice.v1.HoldRequest
+	(*HoldResponse)(nil),              // 29: boxoffice.v1.HoldResponse
+	(*GetHoldRequest)(nil),            // 30: boxoffice.v1.GetHoldRequest
+	(*ExtendHoldRequest)(nil),         // 31: boxoffice.v1.ExtendHoldRequest
+	(*ReleaseRequest)(nil),            // 32: boxoffice.v1.ReleaseRequest
+	(*ReleaseResponse)(nil),           // 33: boxoffice.v1.ReleaseResponse
+	(*Ticket)(nil),                    // 34: boxoffice.v1.Ticket
+	(*SellRequest)(nil),               // 35: boxoffice.v1.SellRequest
+	(*SellResponse)(nil),              // 36: boxoffice.v1.SellResponse
+	(*RefundRequest)(nil),             // 37: boxoffice.v1.RefundRequest
+	(*RefundResponse)(nil),            // 38: boxoffice.v1.RefundResponse
+	(*SeatChange)(nil),                // 39: boxoffice.v1.SeatChange
+	(*WatchRequest)(nil),              // 40: boxoffice.v1.WatchRequest
+	(*WatchResponse)(nil),             // 41: boxoffice.v1.WatchResponse
+	(*ReadSeatMapsRequest)(nil),       // 42: boxoffice.v1.ReadSeatMapsRequest
+	(*ReadSeatMapsResponse)(nil),      // 43: boxoffice.v1.ReadSeatMapsResponse
+	(*StreamError)(nil),               // 44: boxoffice.v1.StreamError
+	(*CommandsRequest)(nil),           // 45: boxoffice.v1.CommandsRequest
+	(*CommandsResponse)(nil),          // 46: boxoffice.v1.CommandsResponse
+	(*NodeInfo)(nil),                  // 47: boxoffice.v1.NodeInfo
+	(*LocalityTier)(nil),              // 48: boxoffice.v1.LocalityTier
+	(*ReplicaStatus)(nil),             // 49: boxoffice.v1.ReplicaStatus
+	(*GroupStatus)(nil),               // 50: boxoffice.v1.GroupStatus
+	(*StatusRequest)(nil),             // 51: boxoffice.v1.StatusRequest
+	(*StatusResponse)(nil),            // 52: boxoffice.v1.StatusResponse
+	(*ShardRoute)(nil),                // 53: boxoffice.v1.ShardRoute
+	(*RoutingRequest)(nil),            // 54: boxoffice.v1.RoutingRequest
+	(*RoutingResponse)(nil),           // 55: boxoffice.v1.RoutingResponse
+	(*RemoveNodeRequest)(nil),         // 56: boxoffice.v1.RemoveNodeRequest
+	(*RemoveNodeResponse)(nil),        // 57: boxoffice.v1.RemoveNodeResponse
+	(*TransferLeaderRequest)(nil),     // 58: boxoffice.v1.TransferLeaderRequest
+	(*TransferLeaderResponse)(nil),    // 59: boxoffice.v1.TransferLeaderResponse
+	(*DrainRequest)(nil),              // 60: boxoffice.v1.DrainRequest
+	(*DrainResponse)(nil),             // 61: boxoffice.v1.DrainResponse
+	(*BackupRequest)(nil),             // 62: boxoffice.v1.BackupRequest
+	(*BackupChunk)(nil),               // 63: boxoffice.v1.BackupChunk
+	(*CheckFeatureLevelRequest)(nil),  // 64: boxoffice.v1.CheckFeatureLevelRequest
+	(*CheckFeatureLevelResponse)(nil), // 65: boxoffice.v1.CheckFeatureLevelResponse
+	(*Record)(nil),                    // 66: boxoffice.v1.Record
+	(*GetRecordRequest)(nil),          // 67: boxoffice.v1.GetRecordRequest
+	(*CompareAndSwapRequest)(nil),     // 68: boxoffice.v1.CompareAndSwapRequest
+	(*CompareAndSwapResponse)(nil),    // 69: boxoffice.v1.CompareAndSwapResponse
+	(*DeleteRecordRequest)(nil),       // 70: boxoffice.v1.DeleteRecordRequest
+	(*DeleteRecordResponse)(nil),      // 71: boxoffice.v1.DeleteRecordResponse
+	(*AddRequest)(nil),                // 72: boxoffice.v1.AddRequest
+	(*AddResponse)(nil),               // 73: boxoffice.v1.AddResponse
+	(*ScanRequest)(nil),               // 74: boxoffice.v1.ScanRequest
+	(*ScanResponse)(nil),              // 75: boxoffice.v1.ScanResponse
+	nil,                               // 76: boxoffice.v1.StreamError.MetadataEntry
 }
 var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	5,  // 0: boxoffice.v1.Section.rows:type_name -> boxoffice.v1.Row
@@ -5853,7 +6019,7 @@ var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	24, // 29: boxoffice.v1.ReadSeatMapsRequest.read:type_name -> boxoffice.v1.GetSeatMapRequest
 	16, // 30: boxoffice.v1.ReadSeatMapsResponse.seat_map:type_name -> boxoffice.v1.SeatMap
 	44, // 31: boxoffice.v1.ReadSeatMapsResponse.error:type_name -> boxoffice.v1.StreamError
-	74, // 32: boxoffice.v1.StreamError.metadata:type_name -> boxoffice.v1.StreamError.MetadataEntry
+	76, // 32: boxoffice.v1.StreamError.metadata:type_name -> boxoffice.v1.StreamError.MetadataEntry
 	28, // 33: boxoffice.v1.CommandsRequest.hold:type_name -> boxoffice.v1.HoldRequest
 	35, // 34: boxoffice.v1.CommandsRequest.sell:type_name -> boxoffice.v1.SellRequest
 	32, // 35: boxoffice.v1.CommandsRequest.release:type_name -> boxoffice.v1.ReleaseRequest
@@ -5873,7 +6039,7 @@ var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	50, // 49: boxoffice.v1.StatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
 	53, // 50: boxoffice.v1.RoutingResponse.shards:type_name -> boxoffice.v1.ShardRoute
 	47, // 51: boxoffice.v1.RoutingResponse.nodes:type_name -> boxoffice.v1.NodeInfo
-	64, // 52: boxoffice.v1.ScanResponse.records:type_name -> boxoffice.v1.Record
+	66, // 52: boxoffice.v1.ScanResponse.records:type_name -> boxoffice.v1.Record
 	17, // 53: boxoffice.v1.Inventory.CreateEvent:input_type -> boxoffice.v1.CreateEventRequest
 	19, // 54: boxoffice.v1.Inventory.GetEvent:input_type -> boxoffice.v1.GetEventRequest
 	21, // 55: boxoffice.v1.Inventory.DeleteEvent:input_type -> boxoffice.v1.DeleteEventRequest
@@ -5894,38 +6060,40 @@ var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	58, // 70: boxoffice.v1.Cluster.TransferLeader:input_type -> boxoffice.v1.TransferLeaderRequest
 	60, // 71: boxoffice.v1.Cluster.Drain:input_type -> boxoffice.v1.DrainRequest
 	62, // 72: boxoffice.v1.Cluster.Backup:input_type -> boxoffice.v1.BackupRequest
-	65, // 73: boxoffice.v1.Records.Get:input_type -> boxoffice.v1.GetRecordRequest
-	66, // 74: boxoffice.v1.Records.CompareAndSwap:input_type -> boxoffice.v1.CompareAndSwapRequest
-	68, // 75: boxoffice.v1.Records.Delete:input_type -> boxoffice.v1.DeleteRecordRequest
-	70, // 76: boxoffice.v1.Records.Add:input_type -> boxoffice.v1.AddRequest
-	72, // 77: boxoffice.v1.Records.Scan:input_type -> boxoffice.v1.ScanRequest
-	18, // 78: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
-	10, // 79: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
-	22, // 80: boxoffice.v1.Inventory.DeleteEvent:output_type -> boxoffice.v1.DeleteEventResponse
-	23, // 81: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
-	16, // 82: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
-	29, // 83: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
-	29, // 84: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
-	29, // 85: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
-	33, // 86: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
-	36, // 87: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
-	38, // 88: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
-	41, // 89: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
-	43, // 90: boxoffice.v1.Inventory.ReadSeatMaps:output_type -> boxoffice.v1.ReadSeatMapsResponse
-	46, // 91: boxoffice.v1.Inventory.Commands:output_type -> boxoffice.v1.CommandsResponse
-	52, // 92: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
-	55, // 93: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
-	57, // 94: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
-	59, // 95: boxoffice.v1.Cluster.TransferLeader:output_type -> boxoffice.v1.TransferLeaderResponse
-	61, // 96: boxoffice.v1.Cluster.Drain:output_type -> boxoffice.v1.DrainResponse
-	63, // 97: boxoffice.v1.Cluster.Backup:output_type -> boxoffice.v1.BackupChunk
-	64, // 98: boxoffice.v1.Records.Get:output_type -> boxoffice.v1.Record
-	67, // 99: boxoffice.v1.Records.CompareAndSwap:output_type -> boxoffice.v1.CompareAndSwapResponse
-	69, // 100: boxoffice.v1.Records.Delete:output_type -> boxoffice.v1.DeleteRecordResponse
-	71, // 101: boxoffice.v1.Records.Add:output_type -> boxoffice.v1.AddResponse
-	73, // 102: boxoffice.v1.Records.Scan:output_type -> boxoffice.v1.ScanResponse
-	78, // [78:103] is the sub-list for method output_type
-	53, // [53:78] is the sub-list for method input_type
+	64, // 73: boxoffice.v1.Cluster.CheckFeatureLevel:input_type -> boxoffice.v1.CheckFeatureLevelRequest
+	67, // 74: boxoffice.v1.Records.Get:input_type -> boxoffice.v1.GetRecordRequest
+	68, // 75: boxoffice.v1.Records.CompareAndSwap:input_type -> boxoffice.v1.CompareAndSwapRequest
+	70, // 76: boxoffice.v1.Records.Delete:input_type -> boxoffice.v1.DeleteRecordRequest
+	72, // 77: boxoffice.v1.Records.Add:input_type -> boxoffice.v1.AddRequest
+	74, // 78: boxoffice.v1.Records.Scan:input_type -> boxoffice.v1.ScanRequest
+	18, // 79: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
+	10, // 80: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
+	22, // 81: boxoffice.v1.Inventory.DeleteEvent:output_type -> boxoffice.v1.DeleteEventResponse
+	23, // 82: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
+	16, // 83: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
+	29, // 84: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
+	29, // 85: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
+	29, // 86: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
+	33, // 87: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
+	36, // 88: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
+	38, // 89: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
+	41, // 90: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
+	43, // 91: boxoffice.v1.Inventory.ReadSeatMaps:output_type -> boxoffice.v1.ReadSeatMapsResponse
+	46, // 92: boxoffice.v1.Inventory.Commands:output_type -> boxoffice.v1.CommandsResponse
+	52, // 93: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
+	55, // 94: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
+	57, // 95: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
+	59, // 96: boxoffice.v1.Cluster.TransferLeader:output_type -> boxoffice.v1.TransferLeaderResponse
+	61, // 97: boxoffice.v1.Cluster.Drain:output_type -> boxoffice.v1.DrainResponse
+	63, // 98: boxoffice.v1.Cluster.Backup:output_type -> boxoffice.v1.BackupChunk
+	65, // 99: boxoffice.v1.Cluster.CheckFeatureLevel:output_type -> boxoffice.v1.CheckFeatureLevelResponse
+	66, // 100: boxoffice.v1.Records.Get:output_type -> boxoffice.v1.Record
+	69, // 101: boxoffice.v1.Records.CompareAndSwap:output_type -> boxoffice.v1.CompareAndSwapResponse
+	71, // 102: boxoffice.v1.Records.Delete:output_type -> boxoffice.v1.DeleteRecordResponse
+	73, // 103: boxoffice.v1.Records.Add:output_type -> boxoffice.v1.AddResponse
+	75, // 104: boxoffice.v1.Records.Scan:output_type -> boxoffice.v1.ScanResponse
+	79, // [79:105] is the sub-list for method output_type
+	53, // [53:79] is the sub-list for method input_type
 	53, // [53:53] is the sub-list for extension type_name
 	53, // [53:53] is the sub-list for extension extendee
 	0,  // [0:53] is the sub-list for field type_name
@@ -5966,7 +6134,7 @@ func file_api_boxoffice_v1_boxoffice_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_api_boxoffice_v1_boxoffice_proto_rawDesc), len(file_api_boxoffice_v1_boxoffice_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   71,
+			NumMessages:   73,
 			NumExtensions: 0,
 			NumServices:   3,
 		},

@@ -40,7 +40,9 @@
 //                       for a different request (REQUEST_ID_REUSED: nothing
 //                       changed; never retry); TransferLeader to a draining
 //                       node, or Drain of the last node not draining
-//                       (NODE_DRAINING)
+//                       (NODE_DRAINING); a feature that needs a newer build
+//                       than some registered nodes run, during an upgrade
+//                       (CLUSTER_UPGRADING: metadata "node_ids" names them)
 //   PERMISSION_DENIED   the hold belongs to another holder (HOLD_NOT_OWNED); the
 //                       caller's certificate role may not call the method
 //                       (ROLE_NOT_ALLOWED; metadata "role" and "service")
@@ -734,12 +736,13 @@ var Inventory_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	Cluster_Status_FullMethodName         = "/boxoffice.v1.Cluster/Status"
-	Cluster_Routing_FullMethodName        = "/boxoffice.v1.Cluster/Routing"
-	Cluster_RemoveNode_FullMethodName     = "/boxoffice.v1.Cluster/RemoveNode"
-	Cluster_TransferLeader_FullMethodName = "/boxoffice.v1.Cluster/TransferLeader"
-	Cluster_Drain_FullMethodName          = "/boxoffice.v1.Cluster/Drain"
-	Cluster_Backup_FullMethodName         = "/boxoffice.v1.Cluster/Backup"
+	Cluster_Status_FullMethodName            = "/boxoffice.v1.Cluster/Status"
+	Cluster_Routing_FullMethodName           = "/boxoffice.v1.Cluster/Routing"
+	Cluster_RemoveNode_FullMethodName        = "/boxoffice.v1.Cluster/RemoveNode"
+	Cluster_TransferLeader_FullMethodName    = "/boxoffice.v1.Cluster/TransferLeader"
+	Cluster_Drain_FullMethodName             = "/boxoffice.v1.Cluster/Drain"
+	Cluster_Backup_FullMethodName            = "/boxoffice.v1.Cluster/Backup"
+	Cluster_CheckFeatureLevel_FullMethodName = "/boxoffice.v1.Cluster/CheckFeatureLevel"
 )
 
 // ClusterClient is the client API for Cluster service.
@@ -772,6 +775,14 @@ type ClusterClient interface {
 	// a node that does not lead the group answers UNAVAILABLE (NO_LEADER).
 	// `boxoffice ctl backup` calls it for every group.
 	Backup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupChunk], error)
+	// CheckFeatureLevel answers when every registered node runs a build of
+	// at least feature_level (0: the answering node's own level), the
+	// condition under which features of that level are used; `boxoffice
+	// ctl upgrade-check` calls it as the last step of an upgrade. Operator
+	// role. Errors: FAILED_PRECONDITION (CLUSTER_UPGRADING) naming the
+	// nodes still on an older build; INVALID_ARGUMENT (INVALID_REQUEST)
+	// for a level above the answering node's.
+	CheckFeatureLevel(ctx context.Context, in *CheckFeatureLevelRequest, opts ...grpc.CallOption) (*CheckFeatureLevelResponse, error)
 }
 
 type clusterClient struct {
@@ -851,6 +862,16 @@ func (c *clusterClient) Backup(ctx context.Context, in *BackupRequest, opts ...g
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Cluster_BackupClient = grpc.ServerStreamingClient[BackupChunk]
 
+func (c *clusterClient) CheckFeatureLevel(ctx context.Context, in *CheckFeatureLevelRequest, opts ...grpc.CallOption) (*CheckFeatureLevelResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CheckFeatureLevelResponse)
+	err := c.cc.Invoke(ctx, Cluster_CheckFeatureLevel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ClusterServer is the server API for Cluster service.
 // All implementations must embed UnimplementedClusterServer
 // for forward compatibility.
@@ -881,6 +902,14 @@ type ClusterServer interface {
 	// a node that does not lead the group answers UNAVAILABLE (NO_LEADER).
 	// `boxoffice ctl backup` calls it for every group.
 	Backup(*BackupRequest, grpc.ServerStreamingServer[BackupChunk]) error
+	// CheckFeatureLevel answers when every registered node runs a build of
+	// at least feature_level (0: the answering node's own level), the
+	// condition under which features of that level are used; `boxoffice
+	// ctl upgrade-check` calls it as the last step of an upgrade. Operator
+	// role. Errors: FAILED_PRECONDITION (CLUSTER_UPGRADING) naming the
+	// nodes still on an older build; INVALID_ARGUMENT (INVALID_REQUEST)
+	// for a level above the answering node's.
+	CheckFeatureLevel(context.Context, *CheckFeatureLevelRequest) (*CheckFeatureLevelResponse, error)
 	mustEmbedUnimplementedClusterServer()
 }
 
@@ -908,6 +937,9 @@ func (UnimplementedClusterServer) Drain(context.Context, *DrainRequest) (*DrainR
 }
 func (UnimplementedClusterServer) Backup(*BackupRequest, grpc.ServerStreamingServer[BackupChunk]) error {
 	return status.Error(codes.Unimplemented, "method Backup not implemented")
+}
+func (UnimplementedClusterServer) CheckFeatureLevel(context.Context, *CheckFeatureLevelRequest) (*CheckFeatureLevelResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CheckFeatureLevel not implemented")
 }
 func (UnimplementedClusterServer) mustEmbedUnimplementedClusterServer() {}
 func (UnimplementedClusterServer) testEmbeddedByValue()                 {}
@@ -1031,6 +1063,24 @@ func _Cluster_Backup_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Cluster_BackupServer = grpc.ServerStreamingServer[BackupChunk]
 
+func _Cluster_CheckFeatureLevel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CheckFeatureLevelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClusterServer).CheckFeatureLevel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Cluster_CheckFeatureLevel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClusterServer).CheckFeatureLevel(ctx, req.(*CheckFeatureLevelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Cluster_ServiceDesc is the grpc.ServiceDesc for Cluster service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1057,6 +1107,10 @@ var Cluster_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Drain",
 			Handler:    _Cluster_Drain_Handler,
+		},
+		{
+			MethodName: "CheckFeatureLevel",
+			Handler:    _Cluster_CheckFeatureLevel_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -119,6 +119,13 @@ const (
 	// draining (undrain it first), or Cluster.Drain of the last node that
 	// is not draining; nothing changed. FAILED_PRECONDITION; no metadata.
 	ReasonNodeDraining = "NODE_DRAINING"
+	// ReasonClusterUpgrading: the call needs a feature that some
+	// registered nodes' builds cannot apply yet; it is refused, and
+	// nothing changed, until every node runs a newer release. Retry
+	// after the upgrade (Cluster.Status: cluster_feature_level).
+	// FAILED_PRECONDITION; metadata MetadataNodeIDs (the nodes on an
+	// older build).
+	ReasonClusterUpgrading = "CLUSTER_UPGRADING"
 )
 
 // ErrorInfo metadata keys.
@@ -143,6 +150,9 @@ const (
 	// MetadataService is the full name of the refused call's service,
 	// such as "boxoffice.v1.Records" (ReasonRoleNotAllowed).
 	MetadataService = "service"
+	// MetadataNodeIDs lists node ids a refusal is about, comma-separated
+	// (ReasonClusterUpgrading).
+	MetadataNodeIDs = "node_ids"
 )
 
 // LeaderAddrMetadataKey is the gRPC header or trailer (not ErrorInfo
