@@ -123,6 +123,8 @@ var ctlCommands = []ctlCommand{
 		summary: "let a drained node lead again: the rebalancer hands it back the groups it prefers to lead (operator role)", flags: ctlUndrain},
 	{name: "transfer-leader", args: "<group> <node> [--wait=false]", positional: 2, streams: true,
 		summary: "make a node lead a group (a data group or meta) and prefer it there; waits until it leads (operator role; --timeout bounds each call)", flags: ctlTransferLeader},
+	{name: "upgrade-check", args: "[--level N]",
+		summary: "exit 0 when every registered node runs a build of the answering node's feature level (or N), so that features of it may be used; otherwise name the nodes still on an older build and exit 1 (operator role)", flags: ctlUpgradeCheck},
 	// "backup verify" before "backup": the first name that matches wins.
 	{name: "backup verify", args: "<dir>", positional: 1,
 		summary: "check a backup's manifest and every file's size and SHA-256 (no cluster needed)", flags: ctlBackupVerify},
@@ -187,6 +189,7 @@ var ctlExamples = map[string][]string{
 	"node remove":     {"boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem node remove n3"},
 	"drain":           {"boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem drain n2", "boxoffice ctl drain n2 --wait=false"},
 	"undrain":         {"boxoffice ctl undrain n2"},
+	"upgrade-check":   {"boxoffice ctl --addr 127.0.0.1:7101 upgrade-check", "boxoffice ctl upgrade-check --level 2"},
 	"transfer-leader": {"boxoffice ctl transfer-leader g003 n1", "boxoffice ctl transfer-leader meta n2"},
 	"backup":          {"boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem backup --to /backups/2024-06-01"},
 	"backup verify":   {"boxoffice ctl backup verify /backups/2024-06-01"},
@@ -611,7 +614,7 @@ func ctlPrintStatus(out io.Writer, answer ctlStatusAnswer) {
 	}
 	fmt.Fprintln(out)
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "NODE\tGRPC\tPEER\tHTTP\tGOSSIP\tSTATE\tLOCALITY")
+	fmt.Fprintln(w, "NODE\tGRPC\tPEER\tHTTP\tGOSSIP\tSTATE\tLOCALITY\tVERSION")
 	for _, n := range resp.GetNodes() {
 		state := ctlDash(n.GetState())
 		if state == "dead" || state == "left" {
@@ -620,10 +623,16 @@ func ctlPrintStatus(out io.Writer, answer ctlStatusAnswer) {
 		if n.GetDraining() {
 			state += ", DRAINING"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.GetNodeId(), ctlDash(n.GetGrpcAddr()), ctlDash(n.GetPeerAddr()),
-			ctlDash(n.GetHttpAddr()), ctlDash(n.GetGossipAddr()), state, ctlDash(cluster.LocalityFromProto(n.GetLocality()).String()))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.GetNodeId(), ctlDash(n.GetGrpcAddr()), ctlDash(n.GetPeerAddr()),
+			ctlDash(n.GetHttpAddr()), ctlDash(n.GetGossipAddr()), state, ctlDash(cluster.LocalityFromProto(n.GetLocality()).String()),
+			ctlNodeVersion(n))
 	}
 	w.Flush()
+	if resp.GetMixedVersions() || ctlAnyOlderBuild(resp) {
+		fmt.Fprintf(out, "\nMIXED VERSIONS: the nodes run different releases (an upgrade or a rolling restart is under way);\n"+
+			"features of a feature level above %d wait until every node runs it (boxoffice ctl upgrade-check)\n",
+			resp.GetClusterFeatureLevel())
+	}
 	fmt.Fprintln(out)
 	w = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "GROUP\tLEADER\tREPLICAS (state, applied/commit index, term)\tSHARDS")
@@ -639,6 +648,28 @@ func ctlPrintStatus(out io.Writer, answer ctlStatusAnswer) {
 	if reason := ctlStatusNotReady(resp); reason != "" {
 		fmt.Fprintf(out, "\nNOT READY: %s\n", reason)
 	}
+}
+
+// ctlNodeVersion is a node's VERSION cell: its release and feature level;
+// a node of a release that announces neither (v0.1.0) shows as
+// "unannounced (level 1)".
+func ctlNodeVersion(n *boxofficev1.NodeInfo) string {
+	version := n.GetReleaseVersion()
+	if version == "" {
+		version = "unannounced"
+	}
+	level := max(n.GetFeatureLevel(), 1)
+	s := fmt.Sprintf("%s (level %d)", version, level)
+	if n.GetOlderBuild() {
+		s += ", OLDER"
+	}
+	return s
+}
+
+// ctlAnyOlderBuild: a node of the status runs an older build than the
+// one that answered.
+func ctlAnyOlderBuild(resp *boxofficev1.StatusResponse) bool {
+	return slices.ContainsFunc(resp.GetNodes(), (*boxofficev1.NodeInfo).GetOlderBuild)
 }
 
 // ctlFormatReplica renders one replica; a replica whose node did not
@@ -728,6 +759,29 @@ func ctlDrain(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
 		}
 		return e.print(&boxofficev1.DrainResponse{}, func(out io.Writer) {
 			fmt.Fprintf(out, "%s is drained: it leads no group. Restart it, then: boxoffice ctl undrain %s\n", nodeID, nodeID)
+		})
+	}
+}
+
+func ctlUpgradeCheck(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
+	level := fs.Uint("level", 0, "the feature level to check; 0: the answering node's own")
+	return func(ctx context.Context, e *ctlEnv, args []string) error {
+		var resp *boxofficev1.CheckFeatureLevelResponse
+		addr, _, err := ctlEachAddr(ctx, e, func(ctx context.Context, c boxofficev1.ClusterClient) error {
+			var err error
+			resp, err = c.CheckFeatureLevel(ctx, &boxofficev1.CheckFeatureLevelRequest{FeatureLevel: uint32(*level)})
+			return err
+		})
+		if status.Code(err) == codes.Unimplemented {
+			// Releases before feature levels have no such call.
+			return fmt.Errorf("the node asked runs a release older than feature levels (level 1): upgrade it, or ask an upgraded node with --addr: %w", err)
+		}
+		if err != nil {
+			return err
+		}
+		return e.print(resp, func(out io.Writer) {
+			fmt.Fprintf(out, "every registered node runs feature level %d or newer (cluster feature level %d, asked %s): its features may be used\n",
+				resp.GetFeatureLevel(), resp.GetClusterFeatureLevel(), addr)
 		})
 	}
 }
