@@ -57,7 +57,7 @@
 // Authorization (TLS only; a plaintext node authorizes nothing): a caller's
 // role is its certificate's Subject OrganizationalUnit. gateway: Inventory,
 // Records, Cluster.Status and Routing. operator: Inventory and Cluster
-// (RemoveNode, TransferLeader and Drain included), not Records. reader: GetEvent, ListEvents,
+// (RemoveNode, TransferLeader, Drain and CheckFeatureLevel included), not Records. reader: GetEvent, ListEvents,
 // GetSeatMap, GetHold, Watch, ReadSeatMaps, Cluster.Status and Routing.
 // Health answers any certificate the CA signed.
 
