@@ -6,8 +6,8 @@ JEPSEN_SEED ?= 7
 
 # The release a built binary announces (node.Version: `boxoffice version`,
 # gossip, the catalog, ctl status); "dev" when git cannot tell.
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X github.com/boxoffice/boxoffice/node.Version=$(VERSION)
+BOXOFFICE_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/boxoffice/boxoffice/node.Version=$(BOXOFFICE_VERSION)
 
 PROTO_FILES := fsm/fsmpb/fsm.proto api/boxoffice/v1/boxoffice.proto node/nodepb/node.proto
 

@@ -77,11 +77,30 @@ func TestMixedVersionUpgrade(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end over real processes; skipped with -short")
 	}
-	oldBin := buildPreviousRelease(t)
-	newBin := filepath.Join(t.TempDir(), "boxoffice")
-	if out, err := exec.Command("go", "build", "-ldflags", "-X github.com/boxoffice/boxoffice/node.Version=v0.2.0-test",
-		"-o", newBin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	oldSource := previousReleaseSource(t)
+	oldBin, newBin := filepath.Join(t.TempDir(), "boxoffice-"+previousReleaseTag), filepath.Join(t.TempDir(), "boxoffice")
+	// Both builds at once. The old release's source is in a new
+	// directory each run: -trimpath keeps that path out of its packages,
+	// so that a later run's build of it hits the build cache.
+	builds := []*exec.Cmd{
+		exec.Command("go", "build", "-trimpath", "-o", oldBin, "./cmd/boxoffice"),
+		exec.Command("go", "build", "-ldflags", "-X github.com/boxoffice/boxoffice/node.Version=v0.2.0-test", "-o", newBin, "."),
+	}
+	builds[0].Dir = oldSource
+	var buildWG sync.WaitGroup
+	buildErrs := make([]error, len(builds))
+	for i, b := range builds {
+		buildWG.Add(1)
+		go func() {
+			defer buildWG.Done()
+			if out, err := b.CombinedOutput(); err != nil {
+				buildErrs[i] = fmt.Errorf("%s (in %s): %v\n%s", b, b.Dir, err, out)
+			}
+		}()
+	}
+	buildWG.Wait()
+	if err := errors.Join(buildErrs...); err != nil {
+		t.Fatal(err)
 	}
 
 	// Small logs, so that a follower down for a few seconds of traffic
@@ -113,6 +132,12 @@ func TestMixedVersionUpgrade(t *testing.T) {
 	rollNode(t, ctx, pc, 0, newBin)
 	checkRefusedWhileMixed(t, ctx, pc, 0, "n2", "n3")
 	leadEverything(t, ctx, pc, 0)
+	// As meta leader, n1 registers its own release and level: n2 and n3
+	// apply that catalog entry of the new build, and only they still
+	// hold the feature back.
+	node.WaitFor(t, 30*time.Second, "the refusal to name only n2 and n3", func() bool {
+		return olderNodesNamed(ctx, pc, 0) == "n2,n3"
+	})
 
 	// n3 (previous release) stops; the traffic moves the leader's logs
 	// past it and the upgraded leader snapshots; n3 comes back on the
@@ -139,6 +164,9 @@ func TestMixedVersionUpgrade(t *testing.T) {
 
 	rollNode(t, ctx, pc, 1, newBin)
 	checkRefusedWhileMixed(t, ctx, pc, 1, "n3")
+	node.WaitFor(t, 30*time.Second, "the refusal to name only n3", func() bool {
+		return olderNodesNamed(ctx, pc, 1) == "n3"
+	})
 	rollNode(t, ctx, pc, 2, newBin)
 
 	// Every node runs this build: the meta leader registers n3's level and
@@ -169,10 +197,11 @@ func TestMixedVersionUpgrade(t *testing.T) {
 	load.check(ctx)
 }
 
-// buildPreviousRelease builds `boxoffice` of previousReleaseTag from this
-// repository's history, with the same module cache, or skips the test
-// when the history is not there (a shallow clone).
-func buildPreviousRelease(t *testing.T) string {
+// previousReleaseSource extracts the source of previousReleaseTag from
+// this repository's history into a directory, or skips the test when the
+// history is not there (a shallow clone). It builds with the same module
+// cache.
+func previousReleaseSource(t *testing.T) string {
 	t.Helper()
 	top, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
 	if err != nil {
@@ -195,13 +224,7 @@ func buildPreviousRelease(t *testing.T) string {
 	if out, err := archive.CombinedOutput(); err != nil {
 		t.Fatalf("git archive %s: %v\n%s", rev, err, out)
 	}
-	bin := filepath.Join(t.TempDir(), "boxoffice-"+previousReleaseTag)
-	build := exec.Command("go", "build", "-o", bin, "./cmd/boxoffice")
-	build.Dir = src
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build of %s: %v\n%s", rev, err, out)
-	}
-	return bin
+	return src
 }
 
 // ------------------------------------------------------------------ the procedure
@@ -334,6 +357,19 @@ func checkRefusedWhileMixed(t *testing.T, ctx context.Context, pc *processCluste
 			t.Errorf("refusal while mixed does not name %s: %v (metadata %v)", id, err, named)
 		}
 	}
+}
+
+// olderNodesNamed is the node_ids of the CLUSTER_UPGRADING refusal of
+// feature level 2 on node i, or "" for any other answer.
+func olderNodesNamed(ctx context.Context, pc *processCluster, i int) string {
+	err := clusterCall(ctx, pc, i, func(ctx context.Context, c boxofficev1.ClusterClient) error {
+		_, err := c.CheckFeatureLevel(ctx, &boxofficev1.CheckFeatureLevelRequest{FeatureLevel: 2})
+		return err
+	})
+	if boxofficev1.ReasonOf(err) != boxofficev1.ReasonClusterUpgrading {
+		return ""
+	}
+	return boxofficev1.ErrorInfoOf(err).GetMetadata()[boxofficev1.MetadataNodeIDs]
 }
 
 // ------------------------------------------------------------------ cluster calls
