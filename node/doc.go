@@ -49,6 +49,9 @@
 //     repair replicas), and the Cluster service's RemoveNode.
 //   - gossipkeys.go, verify.go: gossip encryption, and proof of a member's
 //     identity before anything it says is acted on.
+//   - version.go: the release and feature level this node announces, and
+//     the gate (requireFeatureLevel) on commands older builds cannot
+//     apply; Cluster.CheckFeatureLevel.
 //
 // The client API:
 //   - inventory.go: the Inventory service (events, seat maps, holds,
