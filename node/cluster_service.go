@@ -23,7 +23,7 @@ type clusterService struct {
 func (c *clusterService) Status(ctx context.Context, req *boxofficev1.StatusRequest) (*boxofficev1.StatusResponse, error) {
 	h := c.host
 	resp := &boxofficev1.StatusResponse{NodeId: h.cfg.NodeID, Nodes: h.nodeInfos(), Plaintext: h.cfg.TLS == nil}
-	level, mixed := clusterFeatureLevel(h.catalog.Export().Nodes)
+	level, mixed := clusterFeatureLevel(h.announcedNodes())
 	resp.ClusterFeatureLevel, resp.MixedVersions = uint32(level), mixed
 	local := h.localGroupStatus(req.IncludeStateHashes)
 	if req.LocalOnly {
@@ -114,7 +114,7 @@ func (h *Host) nodeInfos() []*boxofficev1.NodeInfo {
 		states[m.NodeID] = m.State
 	}
 	var out []*boxofficev1.NodeInfo
-	for _, n := range h.catalog.Export().Nodes {
+	for _, n := range h.announcedNodes() {
 		state := states[n.NodeId]
 		if state == "" {
 			state = "unknown"

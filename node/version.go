@@ -125,12 +125,34 @@ func checkFeatureLevel(nodes []*nodepb.NodeRecord, level int) error {
 // requireFeatureLevel returns nil when every registered node runs a build
 // of at least level, and otherwise an error that tells the caller the
 // cluster is being upgraded (FAILED_PRECONDITION, CLUSTER_UPGRADING),
-// naming the nodes on an older build. It reads this node's copy of the
-// catalog: a node registers its level when the meta leader sees it in
-// gossip, so a node just upgraded may count as older for a moment, never
-// the other way round while its old build runs.
+// naming the nodes on an older build.
 func (h *Host) requireFeatureLevel(level int) error {
-	return checkFeatureLevel(h.catalog.Export().Nodes, level)
+	return checkFeatureLevel(h.announcedNodes(), level)
+}
+
+// announcedNodes is the catalog's registered nodes, each at the lower of
+// the level its record holds and the level it gossips now. The record
+// changes only when the meta leader, on an upgraded build, sees new
+// gossip: alone it would count a node just upgraded as older for a while
+// (harmless), and a node just rolled back to an older build as newer
+// (not: a gated command would stop it). What the node gossips covers the
+// second case at once.
+func (h *Host) announcedNodes() []*nodepb.NodeRecord {
+	nodes := h.catalog.Export().Nodes
+	gossiped := map[string]int{}
+	if h.membership != nil {
+		for _, m := range h.membership.Members() {
+			if m.Incarnation != "" { // "": known by name only, no metadata yet
+				gossiped[m.NodeID] = max(m.FeatureLevel, featureLevelUnannounced)
+			}
+		}
+	}
+	for _, n := range nodes {
+		if g, ok := gossiped[n.NodeId]; ok && g < recordFeatureLevel(n) {
+			n.FeatureLevel = uint32(g)
+		}
+	}
+	return nodes
 }
 
 // CheckFeatureLevel answers Cluster.CheckFeatureLevel: whether features of
@@ -143,7 +165,7 @@ func (c *clusterService) CheckFeatureLevel(ctx context.Context, req *boxofficev1
 	if level > featureLevelCurrent {
 		return nil, toStatus(ctx, invalid("feature_level %d is above this node's build (level %d)", level, featureLevelCurrent))
 	}
-	nodes := c.host.catalog.Export().Nodes
+	nodes := c.host.announcedNodes()
 	if err := checkFeatureLevel(nodes, level); err != nil {
 		return nil, toStatus(ctx, err)
 	}

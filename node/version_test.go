@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/node/nodepb"
 )
 
@@ -68,7 +69,9 @@ func TestCheckFeatureLevel(t *testing.T) {
 // the current level is open; a registered node of an older build (here
 // registered the way a v0.1.0 meta leader does: no version fields) closes
 // it on every node, Status says so and CheckFeatureLevel refuses with
-// CLUSTER_UPGRADING naming it; removing that node opens the gate again.
+// CLUSTER_UPGRADING naming it; removing that node opens the gate again. A
+// node whose record says level 2 but whose gossip says level 1 (rolled
+// back) closes the gate at once.
 func TestFeatureLevelGate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a 3-node cluster; skipped with -short")
@@ -189,4 +192,39 @@ func TestFeatureLevelGate(t *testing.T) {
 	if _, err := tc.ClusterClient(0).CheckFeatureLevel(ctx, &boxofficev1.CheckFeatureLevelRequest{}); err != nil {
 		t.Fatalf("CheckFeatureLevel after n9 was removed: %v", err)
 	}
+
+	// A node rolled back to an older build counts at the level it gossips
+	// at once, before the meta leader registers it again: here n8's
+	// record says level 2 and its gossip says nothing (level 1).
+	res, err = tc.Host(tc.Leader("meta")).applyCatalog(&nodepb.CatalogCommand{
+		Type: nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_REGISTER_NODE,
+		Body: &nodepb.CatalogCommand_RegisterNode{RegisterNode: &nodepb.NodeRecord{NodeId: "n8", PeerAddr: "127.0.0.1:8",
+			GrpcAddr: "127.0.0.1:8", Incarnation: "rolled-back", ReleaseVersion: ReleaseVersion(), FeatureLevel: featureLevelCurrent}},
+	})
+	if err != nil || res.Code != nodepb.CatalogCode_CATALOG_CODE_OK {
+		t.Fatalf("register n8: %v %v", res, err)
+	}
+	WaitFor(t, 10*time.Second, "every node's catalog to hold n8", func() bool {
+		for i := range tc.Len() {
+			if tc.Host(i).catalog.Node("n8") == nil {
+				return false
+			}
+		}
+		return true
+	})
+	if err := tc.Host(0).requireFeatureLevel(featureLevelCurrent); err != nil {
+		t.Fatalf("gate with n8 registered at level %d: %v", featureLevelCurrent, err)
+	}
+	older := rogueMember(t, "n8", cluster.NodeMeta{NodeID: "n8", PeerAddr: "127.0.0.1:8", GRPCAddr: "127.0.0.1:8", Incarnation: "rolled-back"})
+	if _, err := older.Join([]string{tc.Config(0).GossipAddr}); err != nil {
+		t.Fatal(err)
+	}
+	WaitFor(t, 10*time.Second, "the gate to close on every node once n8 gossips level 1", func() bool {
+		for i := range tc.Len() {
+			if err := tc.Host(i).requireFeatureLevel(featureLevelCurrent); err == nil || !strings.Contains(err.Error(), "n8 (level 1)") {
+				return false
+			}
+		}
+		return true
+	})
 }
