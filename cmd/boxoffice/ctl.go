@@ -614,7 +614,7 @@ func ctlPrintStatus(out io.Writer, answer ctlStatusAnswer) {
 	}
 	fmt.Fprintln(out)
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "NODE\tGRPC\tPEER\tHTTP\tGOSSIP\tSTATE\tLOCALITY\tVERSION")
+	fmt.Fprintln(w, "NODE\tGRPC\tPEER\tHTTP\tGOSSIP\tSTATE\tLOCALITY\tVERSION\tLEVEL")
 	for _, n := range resp.GetNodes() {
 		state := ctlDash(n.GetState())
 		if state == "dead" || state == "left" {
@@ -623,15 +623,18 @@ func ctlPrintStatus(out io.Writer, answer ctlStatusAnswer) {
 		if n.GetDraining() {
 			state += ", DRAINING"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.GetNodeId(), ctlDash(n.GetGrpcAddr()), ctlDash(n.GetPeerAddr()),
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", n.GetNodeId(), ctlDash(n.GetGrpcAddr()), ctlDash(n.GetPeerAddr()),
 			ctlDash(n.GetHttpAddr()), ctlDash(n.GetGossipAddr()), state, ctlDash(cluster.LocalityFromProto(n.GetLocality()).String()),
-			ctlNodeVersion(n))
+			ctlDash(n.GetReleaseVersion()), max(n.GetFeatureLevel(), 1))
 	}
 	w.Flush()
-	if resp.GetMixedVersions() || ctlAnyOlderBuild(resp) {
+	if older := ctlOlderBuilds(resp); resp.GetMixedVersions() || len(older) > 0 {
 		fmt.Fprintf(out, "\nMIXED VERSIONS: the nodes run different releases (an upgrade or a rolling restart is under way);\n"+
 			"features of a feature level above %d wait until every node runs it (boxoffice ctl upgrade-check)\n",
-			resp.GetClusterFeatureLevel())
+			max(resp.GetClusterFeatureLevel(), 1))
+		if len(older) > 0 {
+			fmt.Fprintf(out, "on a build older than %s's: %s\n", resp.GetNodeId(), strings.Join(older, ", "))
+		}
 	}
 	fmt.Fprintln(out)
 	w = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
@@ -650,26 +653,16 @@ func ctlPrintStatus(out io.Writer, answer ctlStatusAnswer) {
 	}
 }
 
-// ctlNodeVersion is a node's VERSION cell: its release and feature level;
-// a node of a release that announces neither (v0.1.0) shows as
-// "unannounced (level 1)".
-func ctlNodeVersion(n *boxofficev1.NodeInfo) string {
-	version := n.GetReleaseVersion()
-	if version == "" {
-		version = "unannounced"
+// ctlOlderBuilds lists the nodes of the status on an older build than the
+// node that answered.
+func ctlOlderBuilds(resp *boxofficev1.StatusResponse) []string {
+	var older []string
+	for _, n := range resp.GetNodes() {
+		if n.GetOlderBuild() {
+			older = append(older, n.GetNodeId())
+		}
 	}
-	level := max(n.GetFeatureLevel(), 1)
-	s := fmt.Sprintf("%s (level %d)", version, level)
-	if n.GetOlderBuild() {
-		s += ", OLDER"
-	}
-	return s
-}
-
-// ctlAnyOlderBuild: a node of the status runs an older build than the
-// one that answered.
-func ctlAnyOlderBuild(resp *boxofficev1.StatusResponse) bool {
-	return slices.ContainsFunc(resp.GetNodes(), (*boxofficev1.NodeInfo).GetOlderBuild)
+	return older
 }
 
 // ctlFormatReplica renders one replica; a replica whose node did not

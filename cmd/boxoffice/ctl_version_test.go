@@ -30,16 +30,27 @@ func TestCtlStatusVersions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"VERSION", "v0.2.0 (level 2)", "unannounced (level 1), OLDER", "MIXED VERSIONS", "feature level above 1", "ctl upgrade-check"} {
+	for _, want := range []string{"MIXED VERSIONS", "feature level above 1", "ctl upgrade-check", "on a build older than n1's: n2\n"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("status output does not contain %q:\n%s", want, stdout)
+		}
+	}
+	rows := map[string][]string{}
+	for _, line := range strings.Split(stdout, "\n") {
+		if fields := strings.Fields(line); len(fields) >= 9 {
+			rows[fields[0]] = fields[len(fields)-2:]
+		}
+	}
+	for node, want := range map[string]string{"NODE": "VERSION LEVEL", "n1": "v0.2.0 2", "n2": "- 1"} {
+		if got := strings.Join(rows[node], " "); got != want {
+			t.Errorf("status row %s ends %q, want %q:\n%s", node, got, want, stdout)
 		}
 	}
 
 	nodes[1].ReleaseVersion, nodes[1].FeatureLevel, nodes[1].OlderBuild = "v0.2.0", 2, false
 	fake.SetStatus(&boxofficev1.StatusResponse{NodeId: "n1", Nodes: nodes, Groups: groups, ClusterFeatureLevel: 2})
 	stdout, _, err = ctl(t, context.Background(), addr, "status")
-	if err != nil || strings.Contains(stdout, "MIXED") || strings.Count(stdout, "v0.2.0 (level 2)") != 2 {
+	if err != nil || strings.Contains(stdout, "MIXED") || strings.Count(stdout, "v0.2.0   2\n") != 2 {
 		t.Errorf("status of a cluster of one release (%v):\n%s", err, stdout)
 	}
 }
