@@ -740,6 +740,7 @@ const (
 	Cluster_TransferLeader_FullMethodName = "/boxoffice.v1.Cluster/TransferLeader"
 	Cluster_Drain_FullMethodName          = "/boxoffice.v1.Cluster/Drain"
 	Cluster_Backup_FullMethodName         = "/boxoffice.v1.Cluster/Backup"
+	Cluster_AddGroups_FullMethodName      = "/boxoffice.v1.Cluster/AddGroups"
 )
 
 // ClusterClient is the client API for Cluster service.
@@ -772,6 +773,16 @@ type ClusterClient interface {
 	// a node that does not lead the group answers UNAVAILABLE (NO_LEADER).
 	// `boxoffice ctl backup` calls it for every group.
 	Backup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupChunk], error)
+	// AddGroups creates count data groups on a running cluster (operator
+	// role): their replicas are laid out over the alive nodes that are not
+	// draining, spread over regions then zones, then on the nodes holding
+	// fewest replicas and leading fewest groups; ids continue after the
+	// last group. It answers once the groups are in the catalog; each
+	// replica starts its group within a reconcile pass. A retry with the
+	// same request_id answers the same groups. Errors: INVALID_ARGUMENT
+	// (INVALID_REQUEST) for a count of 0, (LIMIT_EXCEEDED) over 64 or past
+	// 1000 groups.
+	AddGroups(ctx context.Context, in *AddGroupsRequest, opts ...grpc.CallOption) (*AddGroupsResponse, error)
 }
 
 type clusterClient struct {
@@ -851,6 +862,16 @@ func (c *clusterClient) Backup(ctx context.Context, in *BackupRequest, opts ...g
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Cluster_BackupClient = grpc.ServerStreamingClient[BackupChunk]
 
+func (c *clusterClient) AddGroups(ctx context.Context, in *AddGroupsRequest, opts ...grpc.CallOption) (*AddGroupsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddGroupsResponse)
+	err := c.cc.Invoke(ctx, Cluster_AddGroups_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ClusterServer is the server API for Cluster service.
 // All implementations must embed UnimplementedClusterServer
 // for forward compatibility.
@@ -881,6 +902,16 @@ type ClusterServer interface {
 	// a node that does not lead the group answers UNAVAILABLE (NO_LEADER).
 	// `boxoffice ctl backup` calls it for every group.
 	Backup(*BackupRequest, grpc.ServerStreamingServer[BackupChunk]) error
+	// AddGroups creates count data groups on a running cluster (operator
+	// role): their replicas are laid out over the alive nodes that are not
+	// draining, spread over regions then zones, then on the nodes holding
+	// fewest replicas and leading fewest groups; ids continue after the
+	// last group. It answers once the groups are in the catalog; each
+	// replica starts its group within a reconcile pass. A retry with the
+	// same request_id answers the same groups. Errors: INVALID_ARGUMENT
+	// (INVALID_REQUEST) for a count of 0, (LIMIT_EXCEEDED) over 64 or past
+	// 1000 groups.
+	AddGroups(context.Context, *AddGroupsRequest) (*AddGroupsResponse, error)
 	mustEmbedUnimplementedClusterServer()
 }
 
@@ -908,6 +939,9 @@ func (UnimplementedClusterServer) Drain(context.Context, *DrainRequest) (*DrainR
 }
 func (UnimplementedClusterServer) Backup(*BackupRequest, grpc.ServerStreamingServer[BackupChunk]) error {
 	return status.Error(codes.Unimplemented, "method Backup not implemented")
+}
+func (UnimplementedClusterServer) AddGroups(context.Context, *AddGroupsRequest) (*AddGroupsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddGroups not implemented")
 }
 func (UnimplementedClusterServer) mustEmbedUnimplementedClusterServer() {}
 func (UnimplementedClusterServer) testEmbeddedByValue()                 {}
@@ -1031,6 +1065,24 @@ func _Cluster_Backup_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Cluster_BackupServer = grpc.ServerStreamingServer[BackupChunk]
 
+func _Cluster_AddGroups_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddGroupsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClusterServer).AddGroups(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Cluster_AddGroups_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClusterServer).AddGroups(ctx, req.(*AddGroupsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Cluster_ServiceDesc is the grpc.ServiceDesc for Cluster service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1057,6 +1109,10 @@ var Cluster_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Drain",
 			Handler:    _Cluster_Drain_Handler,
+		},
+		{
+			MethodName: "AddGroups",
+			Handler:    _Cluster_AddGroups_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -119,6 +119,12 @@ const (
 	// draining (undrain it first), or Cluster.Drain of the last node that
 	// is not draining; nothing changed. FAILED_PRECONDITION; no metadata.
 	ReasonNodeDraining = "NODE_DRAINING"
+	// ReasonSurvivalGoalUnmet: CreateEvent asked for a survival goal or a
+	// home region that the data groups cannot meet (region survival with
+	// nodes in 2 regions; no group both surviving and led from the home
+	// region); the message names what is missing. Nothing was created.
+	// FAILED_PRECONDITION; no metadata.
+	ReasonSurvivalGoalUnmet = "SURVIVAL_GOAL_UNMET"
 )
 
 // ErrorInfo metadata keys.
