@@ -414,6 +414,22 @@ func (c *Catalog) GroupIDs() []string {
 	return sortedKeys(c.groups)
 }
 
+// BootstrapGroupIDs returns the ids of the groups laid out at bootstrap
+// (not by ADD_GROUPS), sorted. They never change, so what is spread over
+// them by hashing (Records keys) stays where it was put when groups are
+// added.
+func (c *Catalog) BootstrapGroupIDs() []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var ids []string
+	for _, id := range sortedKeys(c.groups) {
+		if c.groups[id].AddRequestId == "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
 // Node returns a copy of one node record, or nil.
 func (c *Catalog) Node(id string) *nodepb.NodeRecord {
 	c.mu.RLock()
