@@ -40,7 +40,10 @@
 //                       for a different request (REQUEST_ID_REUSED: nothing
 //                       changed; never retry); TransferLeader to a draining
 //                       node, or Drain of the last node not draining
-//                       (NODE_DRAINING)
+//                       (NODE_DRAINING); CreateEvent with a survival goal or
+//                       home region the data groups cannot meet
+//                       (SURVIVAL_GOAL_UNMET: the message names what is
+//                       missing; nothing was created)
 //   PERMISSION_DENIED   the hold belongs to another holder (HOLD_NOT_OWNED); the
 //                       caller's certificate role may not call the method
 //                       (ROLE_NOT_ALLOWED; metadata "role" and "service")
@@ -55,7 +58,7 @@
 // Authorization (TLS only; a plaintext node authorizes nothing): a caller's
 // role is its certificate's Subject OrganizationalUnit. gateway: Inventory,
 // Records, Cluster.Status and Routing. operator: Inventory and Cluster
-// (RemoveNode, TransferLeader and Drain included), not Records. reader: GetEvent, ListEvents,
+// (RemoveNode, TransferLeader, Drain and AddGroups included), not Records. reader: GetEvent, ListEvents,
 // GetSeatMap, GetHold, Watch, ReadSeatMaps, Cluster.Status and Routing.
 // Health answers any certificate the CA signed.
 
@@ -1487,19 +1490,19 @@ type CreateEventRequest struct {
 	// Shards the seat map is split into; 0: one per group the event spans
 	// (group_count), never more than one per section/pool.
 	ShardCount uint32 `protobuf:"varint,6,opt,name=shard_count,json=shardCount,proto3" json:"shard_count,omitempty"`
-	// Data groups the event's shards are placed on. 0 or 1: the whole event
+	// Data groups the event's shards are placed on. 1: the whole event
 	// lives in one group, so the commands of an on-sale share Raft entries
 	// and fsyncs (the fastest layout while one group's leader has CPU to
 	// spare); more spreads a very large event's load over more leaders.
 	// Events are placed on groups round robin, so many events still spread.
-	// At most the number of data groups.
+	// At most the number of data groups that meet the survival goal.
 	//
 	// 0: chosen from the venue's size: one group per 500,000 seats (seats
-	// plus general-admission capacity; the node's --seats-per-group), at
-	// least 1 and at most the number of data groups that meet the survival
-	// goal. Below that size one group is the fastest layout
-	// (docs/capacity.md); past it a group's snapshot, restart and memory
-	// grow with its seats, so a bigger event spreads.
+	// plus general-admission capacity; the node's --seats-per-group),
+	// rounded up, at least 1 and at most the number of data groups that
+	// meet the survival goal. Below that size one group is the fastest
+	// layout (docs/capacity.md); past it a group's snapshot, restart and
+	// memory grow with its seats, so a bigger event spreads.
 	GroupCount uint32 `protobuf:"varint,7,opt,name=group_count,json=groupCount,proto3" json:"group_count,omitempty"`
 	// The failure the event must survive (SurvivalGoal); UNSPECIFIED is
 	// the cluster's default.

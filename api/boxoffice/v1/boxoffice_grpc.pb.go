@@ -40,7 +40,10 @@
 //                       for a different request (REQUEST_ID_REUSED: nothing
 //                       changed; never retry); TransferLeader to a draining
 //                       node, or Drain of the last node not draining
-//                       (NODE_DRAINING)
+//                       (NODE_DRAINING); CreateEvent with a survival goal or
+//                       home region the data groups cannot meet
+//                       (SURVIVAL_GOAL_UNMET: the message names what is
+//                       missing; nothing was created)
 //   PERMISSION_DENIED   the hold belongs to another holder (HOLD_NOT_OWNED); the
 //                       caller's certificate role may not call the method
 //                       (ROLE_NOT_ALLOWED; metadata "role" and "service")
@@ -55,7 +58,7 @@
 // Authorization (TLS only; a plaintext node authorizes nothing): a caller's
 // role is its certificate's Subject OrganizationalUnit. gateway: Inventory,
 // Records, Cluster.Status and Routing. operator: Inventory and Cluster
-// (RemoveNode, TransferLeader and Drain included), not Records. reader: GetEvent, ListEvents,
+// (RemoveNode, TransferLeader, Drain and AddGroups included), not Records. reader: GetEvent, ListEvents,
 // GetSeatMap, GetHold, Watch, ReadSeatMaps, Cluster.Status and Routing.
 // Health answers any certificate the CA signed.
 
