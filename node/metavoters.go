@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
@@ -17,7 +18,9 @@ import (
 // by one change per pass:
 //
 //   - a chosen node that is a non-voter is promoted (AddVoter) first, so
-//     the number of voters never drops below the target on the way;
+//     the number of voters never drops below the target on the way, once
+//     it has applied the catalog nearly as far as the leader has
+//     committed it (metaCaughtUp);
 //   - only when every chosen node votes and there are more voters than
 //     the target is one of the others demoted (DemoteVoter), those not
 //     alive first, and only while a quorum of the voters that would
@@ -62,6 +65,9 @@ func (h *Host) reconcileMetaVoters(snap *nodepb.CatalogSnapshot, probe *peerProb
 		if suffrage[id] == raft.Voter {
 			continue
 		}
+		if !h.metaCaughtUp(registered[id].PeerAddr, id) {
+			return fmt.Errorf("meta: promote %s: waiting for it to catch up with the catalog", id)
+		}
 		addr := raft.ServerAddress(registered[id].PeerAddr)
 		if err := h.meta.raft.AddVoter(raft.ServerID(id), addr, 0, membershipChangeTimeout).Error(); err != nil {
 			return fmt.Errorf("meta: promote %s: %w", id, err)
@@ -95,6 +101,41 @@ func (h *Host) reconcileMetaVoters(snap *nodepb.CatalogSnapshot, probe *peerProb
 		return nil
 	}
 	return nil
+}
+
+// metaCatchUpSlack is how many entries behind the leader's commit index a
+// non-voter may have applied and still be promoted.
+const metaCatchUpSlack = 64
+
+// metaCaughtUp asks node id (over the peer port) how far it has applied
+// the catalog: a non-voter is promoted only once it is within
+// metaCatchUpSlack of the leader's commit index. hashicorp/raft counts a
+// voter in the quorum from the moment it is added, so a new voter that
+// still installs a snapshot would stall every catalog commit that needs
+// it (as after a region loss, with only a bare majority of voters alive).
+func (h *Host) metaCaughtUp(peerAddr, id string) bool {
+	client, err := h.peers.get(peerAddr)
+	if err != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(h.ctx, peerProbeTimeout)
+	defer cancel()
+	resp, err := client.LocalStatus(ctx, &nodepb.LocalStatusRequest{})
+	if err != nil {
+		return false
+	}
+	commit := h.meta.raft.CommitIndex()
+	for _, g := range resp.Groups {
+		if g.GroupId != cluster.MetaGroupID {
+			continue
+		}
+		for _, r := range g.Replicas {
+			if r.NodeId == id && r.AppliedIndex+metaCatchUpSlack >= commit {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // compareBool orders false before true.
