@@ -85,6 +85,9 @@ func TestSurvivalGoalsAndHomeRegion(t *testing.T) {
 		t.Fatalf("event %v: want home us-east on one group", us)
 	}
 	usGroup := tc.eventRecord(0, "us").Shards[0].GroupId
+	if again, err := create("us", 0, "us-east", 0); err != nil || again.EventId != "us" {
+		t.Fatalf("retried create of the homed event: %v, %v", again, err)
+	}
 	WaitFor(t, 30*time.Second, usGroup+" led by n3 in us-east", func() bool {
 		st, err := tc.ClusterClient(1).Status(ctx, &boxofficev1.StatusRequest{})
 		if err != nil {
