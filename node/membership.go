@@ -363,10 +363,8 @@ func (h *Host) reconcileMeta(snap *nodepb.CatalogSnapshot) error {
 			}
 		}
 	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
-	}
-	return h.reconcileMetaVoters(snap, probe)
+	errs = append(errs, h.reconcileMetaVoters(snap, probe))
+	return errors.Join(errs...)
 }
 
 // stopRemovedGroups stops local replicas of groups the catalog no longer
