@@ -304,3 +304,36 @@ func TestBigEventSpreadsBySize(t *testing.T) {
 		}
 	}
 }
+
+// TestRegionGoalNeedsAddedGroups: four nodes in three regions, but the
+// groups were laid out on the first three (two in region a) by a
+// bootstrap of three: region survival is refused, naming the fix, until
+// AddGroups lays out a group over the three regions.
+func TestRegionGoalNeedsAddedGroups(t *testing.T) {
+	skipIfShort(t)
+	tc := NewTestCluster(t, 4, withLocalities(t, "region=a", "region=a", "region=b", "region=c"),
+		func(i int, c *Config) { c.BootstrapExpect = 3 })
+	ctx := ctxT(t, 120*time.Second)
+	WaitFor(t, 30*time.Second, "n4 registered", func() bool { return tc.Host(0).catalog.Node("n4") != nil })
+	create := func() error {
+		_, err := tc.Inventory(3).CreateEvent(ctx, &boxofficev1.CreateEventRequest{RequestId: "create-r", EventId: "r",
+			Name: "r", Venue: onSaleVenueForTest(), Survive: surviveRegion})
+		return err
+	}
+	err := create()
+	if status.Code(err) != codes.FailedPrecondition || reasonOf(err) != ReasonSurvivalGoalUnmet ||
+		!strings.Contains(status.Convert(err).Message(), "no data group has replicas that survive the loss of a region; add groups") {
+		t.Fatalf("region goal before groups are added: %v", err)
+	}
+	resp, err := tc.ClusterClient(0).AddGroups(ctx, &boxofficev1.AddGroupsRequest{RequestId: "add", Count: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	WaitFor(t, 30*time.Second, resp.GroupIds[0]+" to elect a leader", func() bool { return tc.Leader(resp.GroupIds[0]) >= 0 })
+	if err := create(); err != nil {
+		t.Fatalf("region goal after AddGroups: %v", err)
+	}
+	if g := tc.eventRecord(3, "r").Shards[0].GroupId; g != resp.GroupIds[0] {
+		t.Fatalf("region event on %s, want the added %s", g, resp.GroupIds[0])
+	}
+}
