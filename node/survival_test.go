@@ -100,6 +100,13 @@ func TestSurvivalGoalsAndHomeRegion(t *testing.T) {
 		}
 		return false
 	})
+	// Moved to eu-west by hand, the group is led from us-east again.
+	if _, err := tc.ClusterClient(0).TransferLeader(ctx, &boxofficev1.TransferLeaderRequest{GroupId: usGroup, NodeId: "n1"}); err != nil {
+		t.Fatal(err)
+	}
+	WaitFor(t, 30*time.Second, usGroup+" back with n3, its home replica, first and leading", func() bool {
+		return tc.Host(0).catalog.Group(usGroup).Replicas[0] == "n3" && tc.Leader(usGroup) == 2
+	})
 	if _, err := inv.Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h-us", EventId: "us", Holder: "fan",
 		Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 2}}}); err != nil {
 		t.Fatalf("hold on the homed event: %v", err)
