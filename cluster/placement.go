@@ -35,6 +35,31 @@ const MetaGroupID = "meta"
 // distinct zones come first. Spread wins over balance: with regions of 3, 1
 // and 1 nodes and RF=3, the two lone nodes hold a replica of every group.
 func InitialGroups(nodes map[string]Locality, count, replicationFactor int) []*nodepb.GroupRecord {
+	return layoutGroups(nodes, nil, 0, count, replicationFactor)
+}
+
+// MoreGroups lays out count more data groups, with ids continuing after
+// the last of existing, over nodes (the alive nodes that may take
+// replicas, id → locality) as InitialGroups does, counting the leaders
+// (replicas[0]) and replicas that existing already puts on each node: the
+// new groups go first to the nodes that lead and hold fewest.
+func MoreGroups(nodes map[string]Locality, existing []*nodepb.GroupRecord, count, replicationFactor int) []*nodepb.GroupRecord {
+	next := 0
+	for _, g := range existing {
+		var i int
+		if _, err := fmt.Sscanf(g.GroupId, "g%d", &i); err == nil {
+			next = max(next, i+1)
+		}
+	}
+	return layoutGroups(nodes, existing, next, count, replicationFactor)
+}
+
+// GroupIndexMax is the largest index GroupID names with three digits: a
+// cluster holds at most GroupIndexMax+1 data groups, so that ids sort in
+// creation order.
+const GroupIndexMax = 999
+
+func layoutGroups(nodes map[string]Locality, existing []*nodepb.GroupRecord, first, count, replicationFactor int) []*nodepb.GroupRecord {
 	ids := sortedIDs(nodes)
 	if len(ids) == 0 {
 		return nil
@@ -42,15 +67,25 @@ func InitialGroups(nodes map[string]Locality, count, replicationFactor int) []*n
 	if replicationFactor > len(ids) {
 		replicationFactor = len(ids)
 	}
-	uniform := true
+	uniform := len(existing) == 0
 	for _, id := range ids {
 		uniform = uniform && nodes[id].Equal(nodes[ids[0]])
 	}
 	depth := localityDepth(nodes)
 	leaders := make([]int, len(ids))
 	load := make([]int, len(ids))
+	for _, g := range existing {
+		for r, id := range g.Replicas {
+			if j, found := slices.BinarySearch(ids, id); found {
+				load[j]++
+				if r == 0 {
+					leaders[j]++
+				}
+			}
+		}
+	}
 	groups := make([]*nodepb.GroupRecord, 0, count)
-	for i := range count {
+	for i := first; i < first+count; i++ {
 		chosen := make([]int, 0, replicationFactor)
 		for range replicationFactor {
 			var pick int

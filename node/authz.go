@@ -103,6 +103,8 @@ var methodRoles = map[string]roleSet{
 	boxofficev1.Cluster_Backup_FullMethodName: admin,
 	// An operator's step of an upgrade.
 	boxofficev1.Cluster_CheckFeatureLevel_FullMethodName: admin,
+	// New groups take disk, memory and elections on every replica.
+	boxofficev1.Cluster_AddGroups_FullMethodName: admin,
 
 	boxofficev1.Records_Get_FullMethodName:            records,
 	boxofficev1.Records_CompareAndSwap_FullMethodName: records,

@@ -101,6 +101,7 @@ func (c *clusterService) Status(ctx context.Context, req *boxofficev1.StatusRequ
 		})
 		if rec := h.catalog.Group(id); rec != nil {
 			g.PreferredLeaderNodeId = h.preferredLeader(rec)
+			g.HomeRegion = rec.HomeRegion
 		}
 		resp.Groups = append(resp.Groups, g)
 	}

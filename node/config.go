@@ -92,6 +92,15 @@ type Config struct {
 	// 3 groups carried ~2x the holds/s of 6; see BenchmarkClusterHoldSell).
 	DataGroups int
 
+	// SeatsPerGroup is the venue size (seats plus general-admission
+	// capacity) per data group of an event created with group_count 0:
+	// such an event spans one group per SeatsPerGroup seats, rounded up,
+	// at most the groups that meet its survival goal. Default
+	// cluster.SeatsPerGroupDefault (500,000: one group is the fastest
+	// layout below it, docs/capacity.md). Every node should be given the
+	// same value: the node that receives a CreateEvent decides.
+	SeatsPerGroup int
+
 	// TLS configures mutual TLS on the gRPC and peer ports. Nil means
 	// plaintext, which must be asked for explicitly with Plaintext.
 	TLS *TLSConfig
@@ -312,6 +321,9 @@ func (c Config) WithDefaults() Config {
 		}
 		c.DataGroups = n
 	}
+	if c.SeatsPerGroup == 0 {
+		c.SeatsPerGroup = cluster.SeatsPerGroupDefault
+	}
 	if c.TLS != nil && c.TLS.ServerName == "" {
 		c.TLS.ServerName = "server.boxoffice"
 	}
@@ -441,6 +453,9 @@ func (c Config) Validate() error {
 	}
 	if c.DataGroups < 1 || c.DataGroups > 1024 {
 		bad("DataGroups", c.DataGroups, "must be 1..1024")
+	}
+	if c.SeatsPerGroup < 1 {
+		bad("SeatsPerGroup", c.SeatsPerGroup, "must be at least 1")
 	}
 	if c.TLS == nil && !c.Plaintext {
 		bad("TLS", "nil", "give CA, certificate and key, or ask for Plaintext explicitly")

@@ -15,7 +15,13 @@ func eventToAPI(e *nodepb.EventRecord, withVenue bool) *boxofficev1.Event {
 	out := &boxofficev1.Event{
 		EventId: e.EventId, Name: e.Name, Status: e.Status, Policy: e.Policy, ShardCount: uint32(len(e.Shards)),
 		CreatedAtUnixMs: e.CreatedAtUnixMs, SeatCount: e.SeatCount, GeneralAdmissionCapacity: e.GeneralAdmissionCapacity,
+		Survive: e.Survive, HomeRegion: e.HomeRegion,
 	}
+	groups := map[string]bool{}
+	for _, s := range e.Shards {
+		groups[s.GroupId] = true
+	}
+	out.GroupCount = uint32(len(groups))
 	if withVenue {
 		out.Venue = e.Venue
 	}

@@ -47,6 +47,10 @@
 // Membership:
 //   - membership.go: Raft configurations follow the catalog (add, remove,
 //     repair replicas), and the Cluster service's RemoveNode.
+//   - metavoters.go: the meta group's voters spread over regions, one
+//     promotion or demotion per pass.
+//   - addgroups.go: the Cluster service's AddGroups (data groups on a
+//     running cluster).
 //   - gossipkeys.go, verify.go: gossip encryption, and proof of a member's
 //     identity before anything it says is acted on.
 //   - version.go: the release and feature level this node announces, and
@@ -69,6 +73,8 @@
 //   - leadership.go: the Cluster service's TransferLeader and Drain (the
 //     catalog's draining mark and preferred leader; host.go's rebalance
 //     loop acts on them).
+//   - survival.go: an event's groups from its survival goal, home region
+//     and size; homed groups kept led from their region.
 //   - convert.go: conversions between the API, the catalog and fsm.
 //   - errors.go: the node's errors and the one mapping to gRPC statuses.
 //

@@ -58,6 +58,10 @@ var (
 	// ErrNodeDraining refuses a leadership transfer to a draining node, or
 	// draining the last node that is not draining.
 	ErrNodeDraining = errors.New("node draining")
+	// ErrSurvivalGoal refuses a CreateEvent whose survival goal or home
+	// region the data groups cannot meet; the message names what is
+	// missing.
+	ErrSurvivalGoal = errors.New("survival goal unmet")
 )
 
 // Reasons carried in google.rpc.ErrorInfo: the node's names for the
@@ -88,6 +92,7 @@ const (
 	ReasonRequestIDReused   = boxofficev1.ReasonRequestIDReused
 	ReasonNodeDraining      = boxofficev1.ReasonNodeDraining
 	ReasonClusterUpgrading  = boxofficev1.ReasonClusterUpgrading
+	ReasonSurvivalGoalUnmet = boxofficev1.ReasonSurvivalGoalUnmet
 
 	errorDomain = boxofficev1.ErrorDomain
 
@@ -214,6 +219,8 @@ func toStatus(ctx context.Context, err error) error {
 		code, reason = codes.FailedPrecondition, ReasonNodeDraining
 	case errors.As(err, &upgrading):
 		code, reason = codes.FailedPrecondition, ReasonClusterUpgrading
+	case errors.Is(err, ErrSurvivalGoal):
+		code, reason = codes.FailedPrecondition, ReasonSurvivalGoalUnmet
 	case errors.Is(err, ErrStreamLimit):
 		code, reason = codes.ResourceExhausted, ReasonStreamLimit
 	case errors.Is(err, ErrBusy):

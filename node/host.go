@@ -509,6 +509,9 @@ func (h *Host) reconcileOnce() error {
 		if err := h.repairReplicas(ctx, snap); err != nil {
 			errs = append(errs, err)
 		}
+		if err := h.keepGroupHomes(ctx, h.catalog.Export()); err != nil {
+			errs = append(errs, err)
+		}
 		cancel()
 		if err := h.reconcileMeta(h.catalog.Export()); err != nil {
 			errs = append(errs, err)

@@ -113,21 +113,21 @@ func (h *Host) createEvent(ctx context.Context, req *boxofficev1.CreateEventRequ
 		return nil, err
 	}
 	snap := h.catalog.Export()
-	var groupIDs []string
-	for _, g := range snap.Groups {
-		groupIDs = append(groupIDs, g.GroupId)
-	}
-	if len(groupIDs) == 0 {
-		return nil, ErrNotReady
-	}
-	shards, err := cluster.PlaceShards(req.Venue, groupIDs, int(req.ShardCount), int(req.GroupCount), len(snap.Events))
-	if err != nil {
-		return nil, invalid("%v", err)
+	placement := &eventPlacement{}
+	if h.catalog.Event(req.EventId) == nil {
+		// An event id already in the catalog is placed already (a retry)
+		// or refused by CREATE_EVENT: home no group for it.
+		if placement, err = h.placeEvent(req, snap); err != nil {
+			return nil, err
+		}
+		if err := h.homeGroups(ctx, req.RequestId, req.HomeRegion, placement.homes); err != nil {
+			return nil, err
+		}
 	}
 	seats, ga := cluster.VenueSeatCount(req.Venue)
 	rec := &nodepb.EventRecord{
-		EventId: req.EventId, Name: req.Name, Policy: policy, Venue: req.Venue, Shards: shards,
-		SeatCount: seats, GeneralAdmissionCapacity: ga,
+		EventId: req.EventId, Name: req.Name, Policy: policy, Venue: req.Venue, Shards: placement.shards,
+		SeatCount: seats, GeneralAdmissionCapacity: ga, Survive: req.Survive, HomeRegion: req.HomeRegion,
 	}
 	res, err := h.catalogCommand(ctx, &nodepb.CatalogCommand{
 		Type:        nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_CREATE_EVENT,

@@ -319,7 +319,8 @@ func (p *peerProbe) ask(peerAddr string) map[string]bool {
 }
 
 // reconcileMeta runs on the meta leader: registered nodes follow the
-// catalog as non-voters, up to five become voters, unregistered servers go.
+// catalog as non-voters, unregistered servers go, and the voters are
+// spread over regions (reconcileMetaVoters, node/metavoters.go).
 func (h *Host) reconcileMeta(snap *nodepb.CatalogSnapshot) error {
 	cf := h.meta.raft.GetConfiguration()
 	if err := cf.Error(); err != nil {
@@ -329,13 +330,9 @@ func (h *Host) reconcileMeta(snap *nodepb.CatalogSnapshot) error {
 	for _, n := range snap.Nodes {
 		registered[n.NodeId] = n
 	}
-	voters := 0
 	inConfig := map[string]raft.ServerSuffrage{}
 	for _, s := range cf.Configuration().Servers {
 		inConfig[string(s.ID)] = s.Suffrage
-		if s.Suffrage == raft.Voter {
-			voters++
-		}
 	}
 	if h.catalog.Removed(h.cfg.NodeID, h.incarnation) {
 		// This node was removed while leading the catalog: hand over; the
@@ -352,8 +349,6 @@ func (h *Host) reconcileMeta(snap *nodepb.CatalogSnapshot) error {
 			}
 			if err := h.meta.raft.RemoveServer(raft.ServerID(id), 0, membershipChangeTimeout).Error(); err != nil {
 				errs = append(errs, err)
-			} else if inConfig[id] == raft.Voter {
-				voters--
 			}
 		}
 	}
@@ -361,21 +356,14 @@ func (h *Host) reconcileMeta(snap *nodepb.CatalogSnapshot) error {
 		if !h.membership.Alive(id) || !h.memberProven(id, registered[id].PeerAddr, registered[id].GrpcAddr) {
 			continue
 		}
-		suffrage, present := inConfig[id]
-		addr := raft.ServerAddress(registered[id].PeerAddr)
-		switch {
-		case !present:
+		if _, present := inConfig[id]; !present {
+			addr := raft.ServerAddress(registered[id].PeerAddr)
 			if err := h.meta.raft.AddNonvoter(raft.ServerID(id), addr, 0, membershipChangeTimeout).Error(); err != nil {
 				errs = append(errs, err)
 			}
-		case suffrage == raft.Nonvoter && voters < 3:
-			if err := h.meta.raft.AddVoter(raft.ServerID(id), addr, 0, membershipChangeTimeout).Error(); err != nil {
-				errs = append(errs, err)
-			} else {
-				voters++
-			}
 		}
 	}
+	errs = append(errs, h.reconcileMetaVoters(snap, probe))
 	return errors.Join(errs...)
 }
 

@@ -55,7 +55,7 @@ type recordsService struct {
 
 // recordGroup returns the data group that owns key.
 func (h *Host) recordGroup(key string) (string, error) {
-	ids := h.catalog.GroupIDs()
+	ids := h.catalog.BootstrapGroupIDs() // added groups hold no records
 	if len(ids) == 0 {
 		return "", ErrNotReady
 	}
@@ -190,7 +190,7 @@ func (s *recordsService) Scan(ctx context.Context, req *boxofficev1.ScanRequest)
 		if len(req.Prefix) > fsm.MaxRecordKeyBytes || len(req.After) > fsm.MaxRecordKeyBytes {
 			return nil, fmt.Errorf("%w: prefix and after are at most %d bytes", ErrTooLarge, fsm.MaxRecordKeyBytes)
 		}
-		ids := h.catalog.GroupIDs()
+		ids := h.catalog.BootstrapGroupIDs() // added groups hold no records
 		if len(ids) == 0 {
 			return nil, ErrNotReady
 		}

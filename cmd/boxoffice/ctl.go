@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	cryptorand "crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -121,6 +124,8 @@ var ctlCommands = []ctlCommand{
 		summary: "move every leadership (data groups and meta) off a node before a restart, and keep it off until undrain; waits, showing how many groups it still leads (operator role; --timeout bounds each call)", flags: ctlDrain},
 	{name: "undrain", args: "<node>", positional: 1,
 		summary: "let a drained node lead again: the rebalancer hands it back the groups it prefers to lead (operator role)", flags: ctlUndrain},
+	{name: "groups add", args: "--count N [--request-id ID]",
+		summary: "create N more data groups on the running cluster, spread over the alive nodes' regions and zones (operator role)", flags: ctlGroupsAdd},
 	{name: "transfer-leader", args: "<group> <node> [--wait=false]", positional: 2, streams: true,
 		summary: "make a node lead a group (a data group or meta) and prefer it there; waits until it leads (operator role; --timeout bounds each call)", flags: ctlTransferLeader},
 	{name: "upgrade-check", args: "[--level N]",
@@ -133,7 +138,7 @@ var ctlCommands = []ctlCommand{
 		flags:   ctlBackup, streams: true},
 	{name: "events list", summary: "all events", flags: ctlEventsList},
 	{name: "events get", args: "<event>", positional: 1, summary: "one event, with its venue", flags: ctlEventsGet},
-	{name: "events create", args: "<event> --name N (--venue file.json | --demo-arena | --onsale SxRxN) [--shards n] [--groups n] [--hold-ttl 10m]",
+	{name: "events create", args: "<event> --name N (--venue file.json | --demo-arena | --onsale SxRxN) [--shards n] [--groups n] [--survive zone|region] [--home-region R] [--hold-ttl 10m]",
 		positional: 1, summary: "create an event", flags: ctlEventsCreate},
 	{name: "delete-event", args: "<event>", positional: 1,
 		summary: "archive an event: its seat state is dropped and every later call on it refused (refused while it has active holds)", flags: ctlDeleteEvent},
@@ -195,15 +200,17 @@ var ctlExamples = map[string][]string{
 	"backup verify":   {"boxoffice ctl backup verify /backups/2024-06-01"},
 	"events list":     {"boxoffice ctl events list --archived"},
 	"events get":      {"boxoffice ctl events get demo_arena"},
-	"events create":   {"boxoffice ctl events create hall --name 'Small Hall' --venue docs/venues/small-hall.json", "boxoffice ctl events create big --name 'Big Show' --onsale 20x25x40 --shards 8"},
-	"delete-event":    {"boxoffice ctl delete-event hall"},
-	"seatmap":         {"boxoffice ctl seatmap demo_arena", "boxoffice ctl seatmap demo_arena --section 101"},
-	"hold":            {"boxoffice ctl hold demo_arena --holder fan1 --best 2 --section 101", "boxoffice ctl hold demo_arena --holder fan2 --ga FLOOR:2 --ttl 2m"},
-	"extend":          {"boxoffice ctl extend demo_arena <hold id> --holder fan1 --ttl 5m"},
-	"release":         {"boxoffice ctl release demo_arena <hold id> --holder fan1"},
-	"sell":            {"boxoffice ctl sell demo_arena <hold id> --holder fan1 --order o1 --buyer fan1@example.com"},
-	"refund":          {"boxoffice ctl refund demo_arena o1 --tickets <ticket id>,<ticket id>"},
-	"watch":           {"boxoffice ctl watch demo_arena --json"},
+	"events create": {"boxoffice ctl events create hall --name 'Small Hall' --venue docs/venues/small-hall.json", "boxoffice ctl events create big --name 'Big Show' --onsale 20x25x40 --shards 8",
+		"boxoffice ctl events create euro --name 'Euro Final' --demo-arena --survive region --home-region eu-west"},
+	"groups add":   {"boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem groups add --count 3"},
+	"delete-event": {"boxoffice ctl delete-event hall"},
+	"seatmap":      {"boxoffice ctl seatmap demo_arena", "boxoffice ctl seatmap demo_arena --section 101"},
+	"hold":         {"boxoffice ctl hold demo_arena --holder fan1 --best 2 --section 101", "boxoffice ctl hold demo_arena --holder fan2 --ga FLOOR:2 --ttl 2m"},
+	"extend":       {"boxoffice ctl extend demo_arena <hold id> --holder fan1 --ttl 5m"},
+	"release":      {"boxoffice ctl release demo_arena <hold id> --holder fan1"},
+	"sell":         {"boxoffice ctl sell demo_arena <hold id> --holder fan1 --order o1 --buyer fan1@example.com"},
+	"refund":       {"boxoffice ctl refund demo_arena o1 --tickets <ticket id>,<ticket id>"},
+	"watch":        {"boxoffice ctl watch demo_arena --json"},
 }
 
 func ctlNewOptions() *ctlOptions {
@@ -644,7 +651,11 @@ func ctlPrintStatus(out io.Writer, answer ctlStatusAnswer) {
 		for _, r := range g.GetReplicas() {
 			replicas = append(replicas, ctlFormatReplica(g, r))
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", g.GetGroupId(), ctlDash(g.GetLeaderNodeId()), ctlDash(strings.Join(replicas, ", ")),
+		id := g.GetGroupId()
+		if home := g.GetHomeRegion(); home != "" {
+			id += " (home " + home + ")"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", id, ctlDash(g.GetLeaderNodeId()), ctlDash(strings.Join(replicas, ", ")),
 			ctlDash(ctlAbbreviateList(g.GetShards(), 6)))
 	}
 	w.Flush()
@@ -933,7 +944,9 @@ func ctlPrintEvent(out io.Writer, ev *boxofficev1.Event) {
 	fmt.Fprintf(w, "name\t%s\n", ev.GetName())
 	fmt.Fprintf(w, "status\t%s\n", ctlEventStatus(ev.GetStatus()))
 	fmt.Fprintf(w, "created\t%s\n", ctlUnixMilli(ev.GetCreatedAtUnixMs()))
-	fmt.Fprintf(w, "shards\t%d\n", ev.GetShardCount())
+	fmt.Fprintf(w, "shards\t%d on %d groups\n", ev.GetShardCount(), ev.GetGroupCount())
+	fmt.Fprintf(w, "survive\t%s\n", ctlSurvive(ev.GetSurvive()))
+	fmt.Fprintf(w, "home region\t%s\n", ctlDash(ev.GetHomeRegion()))
 	fmt.Fprintf(w, "seats\t%d reserved, %d general admission\n", ev.GetSeatCount(), ev.GetGeneralAdmissionCapacity())
 	fmt.Fprintf(w, "hold ttl\tdefault %s, max %s, lifetime max %s\n", ctlMsDuration(p.GetHoldTtlDefaultMs()),
 		ctlMsDuration(p.GetHoldTtlMaxMs()), ctlMsDuration(p.GetHoldLifetimeMaxMs()))
@@ -953,7 +966,9 @@ func ctlEventsCreate(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) 
 	demoArena := fs.Bool("demo-arena", false, "use the built-in demo arena (about 17,400 seats and a 1,500 floor)")
 	onSale := fs.String("onsale", "", "use the benchmark venue of `SECTIONSxROWSxSEATS`, e.g. 20x25x40")
 	shards := fs.Uint("shards", 0, "number of shards (0: one per group used)")
-	groups := fs.Uint("groups", 0, "data groups the event is spread over (0: one; more spreads a very large event over more leaders)")
+	groups := fs.Uint("groups", 0, "data groups the event is spread over (0: from its size, one per 500,000 seats by default; more spreads a very large event over more leaders)")
+	survive := fs.String("survive", "", "failure the event must survive: `zone` or region (default: the cluster's, zone where the groups allow it); refused when the nodes cannot meet it")
+	homeRegion := fs.String("home-region", "", "`region` its groups are led from, near its fans")
 	holdTTL := fs.Duration("hold-ttl", 0, "default hold `duration` (0: the cluster's default, 10m)")
 	requestID := fs.String("request-id", "", "repeat an earlier attempt with this request `id`")
 	return func(ctx context.Context, e *ctlEnv, args []string) error {
@@ -992,6 +1007,10 @@ func ctlEventsCreate(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) 
 		if *holdTTL < 0 {
 			return fmt.Errorf("%w: events create: --hold-ttl %v is negative", errCtlUsage, *holdTTL)
 		}
+		goal, err := ctlParseSurvive(*survive)
+		if err != nil {
+			return err
+		}
 		req := &boxofficev1.CreateEventRequest{
 			RequestId:  *requestID,
 			EventId:    args[0],
@@ -999,6 +1018,8 @@ func ctlEventsCreate(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) 
 			Venue:      venue,
 			ShardCount: uint32(*shards),
 			GroupCount: uint32(*groups),
+			Survive:    goal,
+			HomeRegion: *homeRegion,
 		}
 		if *holdTTL > 0 {
 			req.Policy = &boxofficev1.EventPolicy{HoldTtlDefaultMs: holdTTL.Milliseconds()}
@@ -1013,6 +1034,65 @@ func ctlEventsCreate(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) 
 		}
 		return e.print(resp, func(out io.Writer) { ctlPrintEvent(out, resp.GetEvent()) })
 	}
+}
+
+// ctlParseSurvive reads --survive: "", zone or region.
+func ctlParseSurvive(text string) (boxofficev1.SurvivalGoal, error) {
+	switch text {
+	case "":
+		return boxofficev1.SurvivalGoal_SURVIVAL_GOAL_UNSPECIFIED, nil
+	case "zone":
+		return boxofficev1.SurvivalGoal_SURVIVAL_GOAL_ZONE, nil
+	case "region":
+		return boxofficev1.SurvivalGoal_SURVIVAL_GOAL_REGION, nil
+	}
+	return 0, fmt.Errorf("%w: events create: --survive %q: want zone or region", errCtlUsage, text)
+}
+
+// ctlSurvive names a survival goal as --survive takes it.
+func ctlSurvive(goal boxofficev1.SurvivalGoal) string {
+	switch goal {
+	case boxofficev1.SurvivalGoal_SURVIVAL_GOAL_ZONE:
+		return "zone"
+	case boxofficev1.SurvivalGoal_SURVIVAL_GOAL_REGION:
+		return "region"
+	}
+	return "cluster default"
+}
+
+func ctlGroupsAdd(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error {
+	count := fs.Uint("count", 0, "number of data groups to add (1..64)")
+	requestID := fs.String("request-id", "", "repeat an earlier attempt with this request `id`")
+	return func(ctx context.Context, e *ctlEnv, _ []string) error {
+		if *count == 0 {
+			return fmt.Errorf("%w: groups add: --count is required", errCtlUsage)
+		}
+		req := &boxofficev1.AddGroupsRequest{RequestId: *requestID, Count: uint32(min(*count, math.MaxUint32))}
+		if req.RequestId == "" {
+			req.RequestId = ctlNewRequestID()
+		}
+		var resp *boxofficev1.AddGroupsResponse
+		_, _, err := ctlEachAddr(ctx, e, func(ctx context.Context, c boxofficev1.ClusterClient) error {
+			var err error
+			resp, err = c.AddGroups(ctx, req)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("%w (request id %s)", err, req.RequestId)
+		}
+		return e.print(resp, func(out io.Writer) {
+			fmt.Fprintf(out, "added %s; each starts on its replicas within a second (boxoffice ctl status shows their leaders)\n",
+				strings.Join(resp.GetGroupIds(), ", "))
+		})
+	}
+}
+
+// ctlNewRequestID is a random request id for a call the Go client does
+// not make (its calls get one from the client).
+func ctlNewRequestID() string {
+	var b [16]byte
+	_, _ = cryptorand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 func ctlReadVenueFile(path string) (*boxofficev1.Venue, error) {

@@ -49,6 +49,7 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.BootstrapExpect, "bootstrap-expect", 0, "number of nodes of the initial cluster (same on each); 0 joins an existing cluster")
 	fs.IntVar(&c.ReplicationFactor, "replication-factor", 0, "voters per data group: 1, 3 or 5 (default 3, capped at --bootstrap-expect)")
 	fs.IntVar(&c.DataGroups, "data-groups", 0, "data groups created at bootstrap (default 1 per node)")
+	fs.IntVar(&c.SeatsPerGroup, "seats-per-group", 0, "an event created with group_count 0 spans one data group per this many seats, at most the groups meeting its survival goal (default 500000; same on every node)")
 	fs.StringVar(&f.tlsCA, "tls-ca", "", "PEM CA that signs every node and client certificate")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate of this node; must name --tls-server-name")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM key of this node")

@@ -271,6 +271,10 @@ func (c *Catalog) execute(cmd *nodepb.CatalogCommand) *nodepb.CatalogResult {
 		}
 		g.Replicas = append([]string{p.GetNodeId()}, slices.Delete(slices.Clone(g.Replicas), i, i+1)...)
 		return ok
+	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_ADD_GROUPS:
+		return c.addGroupsLocked(cmd.RequestId, cmd.GetAddGroups().GetGroups())
+	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_SET_GROUP_HOME:
+		return c.setGroupHomeLocked(cmd.GetSetGroupHome())
 	default:
 		panic(fmt.Sprintf("catalog: unknown command type %v", cmd.Type))
 	}
@@ -402,13 +406,28 @@ func (c *Catalog) Group(id string) *nodepb.GroupRecord {
 	return nil
 }
 
-// GroupIDs returns the ids of the data groups, sorted. The layout is
-// created by one command at bootstrap and never changes count, so a
-// replica that knows any group knows them all.
+// GroupIDs returns the ids of the data groups, sorted. Groups are created
+// at bootstrap and by ADD_GROUPS, never removed.
 func (c *Catalog) GroupIDs() []string {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return sortedKeys(c.groups)
+}
+
+// BootstrapGroupIDs returns the ids of the groups laid out at bootstrap
+// (not by ADD_GROUPS), sorted. They never change, so what is spread over
+// them by hashing (Records keys) stays where it was put when groups are
+// added.
+func (c *Catalog) BootstrapGroupIDs() []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var ids []string
+	for _, id := range sortedKeys(c.groups) {
+		if c.groups[id].AddRequestId == "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // Node returns a copy of one node record, or nil.

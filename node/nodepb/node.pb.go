@@ -38,20 +38,24 @@ const (
 	CatalogCommandType_CATALOG_COMMAND_TYPE_REMOVE_NODE          CatalogCommandType = 6
 	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_NODE_DRAINING    CatalogCommandType = 7
 	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER CatalogCommandType = 8
+	CatalogCommandType_CATALOG_COMMAND_TYPE_ADD_GROUPS           CatalogCommandType = 11
+	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_GROUP_HOME       CatalogCommandType = 12
 )
 
 // Enum value maps for CatalogCommandType.
 var (
 	CatalogCommandType_name = map[int32]string{
-		0: "CATALOG_COMMAND_TYPE_UNSPECIFIED",
-		1: "CATALOG_COMMAND_TYPE_REGISTER_NODE",
-		2: "CATALOG_COMMAND_TYPE_CREATE_GROUPS",
-		3: "CATALOG_COMMAND_TYPE_CREATE_EVENT",
-		4: "CATALOG_COMMAND_TYPE_SET_EVENT_STATUS",
-		5: "CATALOG_COMMAND_TYPE_SET_REPLICAS",
-		6: "CATALOG_COMMAND_TYPE_REMOVE_NODE",
-		7: "CATALOG_COMMAND_TYPE_SET_NODE_DRAINING",
-		8: "CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER",
+		0:  "CATALOG_COMMAND_TYPE_UNSPECIFIED",
+		1:  "CATALOG_COMMAND_TYPE_REGISTER_NODE",
+		2:  "CATALOG_COMMAND_TYPE_CREATE_GROUPS",
+		3:  "CATALOG_COMMAND_TYPE_CREATE_EVENT",
+		4:  "CATALOG_COMMAND_TYPE_SET_EVENT_STATUS",
+		5:  "CATALOG_COMMAND_TYPE_SET_REPLICAS",
+		6:  "CATALOG_COMMAND_TYPE_REMOVE_NODE",
+		7:  "CATALOG_COMMAND_TYPE_SET_NODE_DRAINING",
+		8:  "CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER",
+		11: "CATALOG_COMMAND_TYPE_ADD_GROUPS",
+		12: "CATALOG_COMMAND_TYPE_SET_GROUP_HOME",
 	}
 	CatalogCommandType_value = map[string]int32{
 		"CATALOG_COMMAND_TYPE_UNSPECIFIED":          0,
@@ -63,6 +67,8 @@ var (
 		"CATALOG_COMMAND_TYPE_REMOVE_NODE":          6,
 		"CATALOG_COMMAND_TYPE_SET_NODE_DRAINING":    7,
 		"CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER": 8,
+		"CATALOG_COMMAND_TYPE_ADD_GROUPS":           11,
+		"CATALOG_COMMAND_TYPE_SET_GROUP_HOME":       12,
 	}
 )
 
@@ -105,6 +111,8 @@ const (
 	CatalogCode_CATALOG_CODE_ARCHIVED          CatalogCode = 21 // the event is archived: no change
 	CatalogCode_CATALOG_CODE_REQUEST_ID_REUSED CatalogCode = 22 // the request id was used for another request
 	CatalogCode_CATALOG_CODE_DRAINING          CatalogCode = 23 // SET_NODE_DRAINING would leave no node undrained
+	CatalogCode_CATALOG_CODE_GROUPS_CHANGED    CatalogCode = 26 // ADD_GROUPS: the ids are not the next ones
+	CatalogCode_CATALOG_CODE_HOME_CONFLICT     CatalogCode = 27 // SET_GROUP_HOME: homed elsewhere and in use
 )
 
 // Enum value maps for CatalogCode.
@@ -119,6 +127,8 @@ var (
 		21: "CATALOG_CODE_ARCHIVED",
 		22: "CATALOG_CODE_REQUEST_ID_REUSED",
 		23: "CATALOG_CODE_DRAINING",
+		26: "CATALOG_CODE_GROUPS_CHANGED",
+		27: "CATALOG_CODE_HOME_CONFLICT",
 	}
 	CatalogCode_value = map[string]int32{
 		"CATALOG_CODE_UNSPECIFIED":       0,
@@ -130,6 +140,8 @@ var (
 		"CATALOG_CODE_ARCHIVED":          21,
 		"CATALOG_CODE_REQUEST_ID_REUSED": 22,
 		"CATALOG_CODE_DRAINING":          23,
+		"CATALOG_CODE_GROUPS_CHANGED":    26,
+		"CATALOG_CODE_HOME_CONFLICT":     27,
 	}
 )
 
@@ -303,8 +315,14 @@ type GroupRecord struct {
 	// The replica set the group was bootstrapped with. Only these nodes may
 	// bootstrap it, and only when they have no Raft state of their own.
 	InitialReplicas []string `protobuf:"bytes,3,rep,name=initial_replicas,json=initialReplicas,proto3" json:"initial_replicas,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// home_region is the region of the events homed on the group (SET_GROUP_HOME):
+	// the group's preferred leader (replicas[0]) is kept there.
+	HomeRegion string `protobuf:"bytes,4,opt,name=home_region,json=homeRegion,proto3" json:"home_region,omitempty"`
+	// add_request_id is the request id of the ADD_GROUPS that created the
+	// group; empty for the groups of the bootstrap.
+	AddRequestId  string `protobuf:"bytes,5,opt,name=add_request_id,json=addRequestId,proto3" json:"add_request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GroupRecord) Reset() {
@@ -356,6 +374,20 @@ func (x *GroupRecord) GetInitialReplicas() []string {
 		return x.InitialReplicas
 	}
 	return nil
+}
+
+func (x *GroupRecord) GetHomeRegion() string {
+	if x != nil {
+		return x.HomeRegion
+	}
+	return ""
+}
+
+func (x *GroupRecord) GetAddRequestId() string {
+	if x != nil {
+		return x.AddRequestId
+	}
+	return ""
 }
 
 type ShardRecord struct {
@@ -446,6 +478,8 @@ type EventRecord struct {
 	CreateRequestId          string                 `protobuf:"bytes,8,opt,name=create_request_id,json=createRequestId,proto3" json:"create_request_id,omitempty"`
 	SeatCount                uint32                 `protobuf:"varint,9,opt,name=seat_count,json=seatCount,proto3" json:"seat_count,omitempty"`
 	GeneralAdmissionCapacity uint32                 `protobuf:"varint,10,opt,name=general_admission_capacity,json=generalAdmissionCapacity,proto3" json:"general_admission_capacity,omitempty"`
+	Survive                  v1.SurvivalGoal        `protobuf:"varint,11,opt,name=survive,proto3,enum=boxoffice.v1.SurvivalGoal" json:"survive,omitempty"`
+	HomeRegion               string                 `protobuf:"bytes,12,opt,name=home_region,json=homeRegion,proto3" json:"home_region,omitempty"`
 	unknownFields            protoimpl.UnknownFields
 	sizeCache                protoimpl.SizeCache
 }
@@ -550,6 +584,20 @@ func (x *EventRecord) GetGeneralAdmissionCapacity() uint32 {
 	return 0
 }
 
+func (x *EventRecord) GetSurvive() v1.SurvivalGoal {
+	if x != nil {
+		return x.Survive
+	}
+	return v1.SurvivalGoal(0)
+}
+
+func (x *EventRecord) GetHomeRegion() string {
+	if x != nil {
+		return x.HomeRegion
+	}
+	return ""
+}
+
 type CatalogCommand struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Type      CatalogCommandType     `protobuf:"varint,1,opt,name=type,proto3,enum=boxoffice.node.v1.CatalogCommandType" json:"type,omitempty"`
@@ -565,6 +613,8 @@ type CatalogCommand struct {
 	//	*CatalogCommand_RemoveNode
 	//	*CatalogCommand_SetNodeDraining
 	//	*CatalogCommand_SetPreferredLeader
+	//	*CatalogCommand_AddGroups
+	//	*CatalogCommand_SetGroupHome
 	Body isCatalogCommand_Body `protobuf_oneof:"body"`
 	// The cluster's budget, stamped by the proposing node into
 	// CREATE_EVENT from its configuration (like now_unix_ms), so that every
@@ -710,6 +760,24 @@ func (x *CatalogCommand) GetSetPreferredLeader() *SetPreferredLeader {
 	return nil
 }
 
+func (x *CatalogCommand) GetAddGroups() *AddGroups {
+	if x != nil {
+		if x, ok := x.Body.(*CatalogCommand_AddGroups); ok {
+			return x.AddGroups
+		}
+	}
+	return nil
+}
+
+func (x *CatalogCommand) GetSetGroupHome() *SetGroupHome {
+	if x != nil {
+		if x, ok := x.Body.(*CatalogCommand_SetGroupHome); ok {
+			return x.SetGroupHome
+		}
+	}
+	return nil
+}
+
 func (x *CatalogCommand) GetEventBudget() *EventBudget {
 	if x != nil {
 		return x.EventBudget
@@ -760,6 +828,14 @@ type CatalogCommand_SetPreferredLeader struct {
 	SetPreferredLeader *SetPreferredLeader `protobuf:"bytes,17,opt,name=set_preferred_leader,json=setPreferredLeader,proto3,oneof"`
 }
 
+type CatalogCommand_AddGroups struct {
+	AddGroups *AddGroups `protobuf:"bytes,20,opt,name=add_groups,json=addGroups,proto3,oneof"`
+}
+
+type CatalogCommand_SetGroupHome struct {
+	SetGroupHome *SetGroupHome `protobuf:"bytes,21,opt,name=set_group_home,json=setGroupHome,proto3,oneof"`
+}
+
 func (*CatalogCommand_RegisterNode) isCatalogCommand_Body() {}
 
 func (*CatalogCommand_CreateGroups) isCatalogCommand_Body() {}
@@ -775,6 +851,10 @@ func (*CatalogCommand_RemoveNode) isCatalogCommand_Body() {}
 func (*CatalogCommand_SetNodeDraining) isCatalogCommand_Body() {}
 
 func (*CatalogCommand_SetPreferredLeader) isCatalogCommand_Body() {}
+
+func (*CatalogCommand_AddGroups) isCatalogCommand_Body() {}
+
+func (*CatalogCommand_SetGroupHome) isCatalogCommand_Body() {}
 
 // EventBudget bounds the events that are not archived and their seats
 // (seats plus general-admission capacity); 0: no bound.
@@ -1133,6 +1213,119 @@ func (x *SetReplicas) GetReplicas() []string {
 	return nil
 }
 
+// AddGroups creates data groups after bootstrap. Refused
+// (CATALOG_CODE_GROUPS_CHANGED), creating none, unless the groups are new
+// and their ids continue after the last group in order (another
+// AddGroups came first: lay them out again). Each group's add_request_id
+// is set to the command's request id.
+type AddGroups struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Groups        []*GroupRecord         `protobuf:"bytes,1,rep,name=groups,proto3" json:"groups,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddGroups) Reset() {
+	*x = AddGroups{}
+	mi := &file_node_nodepb_node_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddGroups) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddGroups) ProtoMessage() {}
+
+func (x *AddGroups) ProtoReflect() protoreflect.Message {
+	mi := &file_node_nodepb_node_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddGroups.ProtoReflect.Descriptor instead.
+func (*AddGroups) Descriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *AddGroups) GetGroups() []*GroupRecord {
+	if x != nil {
+		return x.Groups
+	}
+	return nil
+}
+
+// SetGroupHome sets the group's home_region and moves node_id, a replica
+// in that region, to the front of its replicas. Refused
+// (CATALOG_CODE_HOME_CONFLICT) when the group's home is another region
+// that an event not archived, homed there, has a shard on.
+type SetGroupHome struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	GroupId       string                 `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	Region        string                 `protobuf:"bytes,2,opt,name=region,proto3" json:"region,omitempty"`
+	NodeId        string                 `protobuf:"bytes,3,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetGroupHome) Reset() {
+	*x = SetGroupHome{}
+	mi := &file_node_nodepb_node_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetGroupHome) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetGroupHome) ProtoMessage() {}
+
+func (x *SetGroupHome) ProtoReflect() protoreflect.Message {
+	mi := &file_node_nodepb_node_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetGroupHome.ProtoReflect.Descriptor instead.
+func (*SetGroupHome) Descriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *SetGroupHome) GetGroupId() string {
+	if x != nil {
+		return x.GroupId
+	}
+	return ""
+}
+
+func (x *SetGroupHome) GetRegion() string {
+	if x != nil {
+		return x.Region
+	}
+	return ""
+}
+
+func (x *SetGroupHome) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
 type CatalogResult struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Code          CatalogCode            `protobuf:"varint,1,opt,name=code,proto3,enum=boxoffice.node.v1.CatalogCode" json:"code,omitempty"`
@@ -1144,7 +1337,7 @@ type CatalogResult struct {
 
 func (x *CatalogResult) Reset() {
 	*x = CatalogResult{}
-	mi := &file_node_nodepb_node_proto_msgTypes[12]
+	mi := &file_node_nodepb_node_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1156,7 +1349,7 @@ func (x *CatalogResult) String() string {
 func (*CatalogResult) ProtoMessage() {}
 
 func (x *CatalogResult) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[12]
+	mi := &file_node_nodepb_node_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1169,7 +1362,7 @@ func (x *CatalogResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatalogResult.ProtoReflect.Descriptor instead.
 func (*CatalogResult) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{12}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CatalogResult) GetCode() CatalogCode {
@@ -1209,7 +1402,7 @@ type CatalogSnapshot struct {
 
 func (x *CatalogSnapshot) Reset() {
 	*x = CatalogSnapshot{}
-	mi := &file_node_nodepb_node_proto_msgTypes[13]
+	mi := &file_node_nodepb_node_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1221,7 +1414,7 @@ func (x *CatalogSnapshot) String() string {
 func (*CatalogSnapshot) ProtoMessage() {}
 
 func (x *CatalogSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[13]
+	mi := &file_node_nodepb_node_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1234,7 +1427,7 @@ func (x *CatalogSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatalogSnapshot.ProtoReflect.Descriptor instead.
 func (*CatalogSnapshot) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{13}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CatalogSnapshot) GetAppliedIndex() uint64 {
@@ -1291,7 +1484,7 @@ type DedupEntry struct {
 
 func (x *DedupEntry) Reset() {
 	*x = DedupEntry{}
-	mi := &file_node_nodepb_node_proto_msgTypes[14]
+	mi := &file_node_nodepb_node_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1303,7 +1496,7 @@ func (x *DedupEntry) String() string {
 func (*DedupEntry) ProtoMessage() {}
 
 func (x *DedupEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[14]
+	mi := &file_node_nodepb_node_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1316,7 +1509,7 @@ func (x *DedupEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DedupEntry.ProtoReflect.Descriptor instead.
 func (*DedupEntry) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{14}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DedupEntry) GetRequestId() string {
@@ -1357,7 +1550,7 @@ type ProposeRequest struct {
 
 func (x *ProposeRequest) Reset() {
 	*x = ProposeRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[15]
+	mi := &file_node_nodepb_node_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1369,7 +1562,7 @@ func (x *ProposeRequest) String() string {
 func (*ProposeRequest) ProtoMessage() {}
 
 func (x *ProposeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[15]
+	mi := &file_node_nodepb_node_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1382,7 +1575,7 @@ func (x *ProposeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeRequest.ProtoReflect.Descriptor instead.
 func (*ProposeRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{15}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ProposeRequest) GetGroupId() string {
@@ -1412,7 +1605,7 @@ type ProposeResponse struct {
 
 func (x *ProposeResponse) Reset() {
 	*x = ProposeResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[16]
+	mi := &file_node_nodepb_node_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1424,7 +1617,7 @@ func (x *ProposeResponse) String() string {
 func (*ProposeResponse) ProtoMessage() {}
 
 func (x *ProposeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[16]
+	mi := &file_node_nodepb_node_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1437,7 +1630,7 @@ func (x *ProposeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeResponse.ProtoReflect.Descriptor instead.
 func (*ProposeResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{16}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ProposeResponse) GetResult() []byte {
@@ -1470,7 +1663,7 @@ type ProposeCatalogRequest struct {
 
 func (x *ProposeCatalogRequest) Reset() {
 	*x = ProposeCatalogRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[17]
+	mi := &file_node_nodepb_node_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1482,7 +1675,7 @@ func (x *ProposeCatalogRequest) String() string {
 func (*ProposeCatalogRequest) ProtoMessage() {}
 
 func (x *ProposeCatalogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[17]
+	mi := &file_node_nodepb_node_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1495,7 +1688,7 @@ func (x *ProposeCatalogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeCatalogRequest.ProtoReflect.Descriptor instead.
 func (*ProposeCatalogRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{17}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ProposeCatalogRequest) GetCommand() []byte {
@@ -1516,7 +1709,7 @@ type ProposeCatalogResponse struct {
 
 func (x *ProposeCatalogResponse) Reset() {
 	*x = ProposeCatalogResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[18]
+	mi := &file_node_nodepb_node_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1528,7 +1721,7 @@ func (x *ProposeCatalogResponse) String() string {
 func (*ProposeCatalogResponse) ProtoMessage() {}
 
 func (x *ProposeCatalogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[18]
+	mi := &file_node_nodepb_node_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1541,7 +1734,7 @@ func (x *ProposeCatalogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeCatalogResponse.ProtoReflect.Descriptor instead.
 func (*ProposeCatalogResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{18}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ProposeCatalogResponse) GetResult() *CatalogResult {
@@ -1585,7 +1778,7 @@ type ReadShardRequest struct {
 
 func (x *ReadShardRequest) Reset() {
 	*x = ReadShardRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[19]
+	mi := &file_node_nodepb_node_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1597,7 +1790,7 @@ func (x *ReadShardRequest) String() string {
 func (*ReadShardRequest) ProtoMessage() {}
 
 func (x *ReadShardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[19]
+	mi := &file_node_nodepb_node_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1610,7 +1803,7 @@ func (x *ReadShardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadShardRequest.ProtoReflect.Descriptor instead.
 func (*ReadShardRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{19}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ReadShardRequest) GetGroupId() string {
@@ -1683,7 +1876,7 @@ type ReadShardResponse struct {
 
 func (x *ReadShardResponse) Reset() {
 	*x = ReadShardResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[20]
+	mi := &file_node_nodepb_node_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1695,7 +1888,7 @@ func (x *ReadShardResponse) String() string {
 func (*ReadShardResponse) ProtoMessage() {}
 
 func (x *ReadShardResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[20]
+	mi := &file_node_nodepb_node_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1708,7 +1901,7 @@ func (x *ReadShardResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadShardResponse.ProtoReflect.Descriptor instead.
 func (*ReadShardResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{20}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ReadShardResponse) GetSections() []*v1.SectionState {
@@ -1770,7 +1963,7 @@ type ReadRecordsRequest struct {
 
 func (x *ReadRecordsRequest) Reset() {
 	*x = ReadRecordsRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[21]
+	mi := &file_node_nodepb_node_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1782,7 +1975,7 @@ func (x *ReadRecordsRequest) String() string {
 func (*ReadRecordsRequest) ProtoMessage() {}
 
 func (x *ReadRecordsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[21]
+	mi := &file_node_nodepb_node_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1795,7 +1988,7 @@ func (x *ReadRecordsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadRecordsRequest.ProtoReflect.Descriptor instead.
 func (*ReadRecordsRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{21}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ReadRecordsRequest) GetGroupId() string {
@@ -1859,7 +2052,7 @@ type ReadRecordsResponse struct {
 
 func (x *ReadRecordsResponse) Reset() {
 	*x = ReadRecordsResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[22]
+	mi := &file_node_nodepb_node_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1871,7 +2064,7 @@ func (x *ReadRecordsResponse) String() string {
 func (*ReadRecordsResponse) ProtoMessage() {}
 
 func (x *ReadRecordsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[22]
+	mi := &file_node_nodepb_node_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1884,7 +2077,7 @@ func (x *ReadRecordsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadRecordsResponse.ProtoReflect.Descriptor instead.
 func (*ReadRecordsResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{22}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ReadRecordsResponse) GetRecords() []*v1.Record {
@@ -1927,7 +2120,7 @@ type ReadCatalogRequest struct {
 
 func (x *ReadCatalogRequest) Reset() {
 	*x = ReadCatalogRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[23]
+	mi := &file_node_nodepb_node_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1939,7 +2132,7 @@ func (x *ReadCatalogRequest) String() string {
 func (*ReadCatalogRequest) ProtoMessage() {}
 
 func (x *ReadCatalogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[23]
+	mi := &file_node_nodepb_node_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1952,7 +2145,7 @@ func (x *ReadCatalogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadCatalogRequest.ProtoReflect.Descriptor instead.
 func (*ReadCatalogRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{23}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ReadCatalogRequest) GetEventId() string {
@@ -1973,7 +2166,7 @@ type ReadCatalogResponse struct {
 
 func (x *ReadCatalogResponse) Reset() {
 	*x = ReadCatalogResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[24]
+	mi := &file_node_nodepb_node_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1985,7 +2178,7 @@ func (x *ReadCatalogResponse) String() string {
 func (*ReadCatalogResponse) ProtoMessage() {}
 
 func (x *ReadCatalogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[24]
+	mi := &file_node_nodepb_node_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1998,7 +2191,7 @@ func (x *ReadCatalogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadCatalogResponse.ProtoReflect.Descriptor instead.
 func (*ReadCatalogResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{24}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ReadCatalogResponse) GetCatalog() *CatalogSnapshot {
@@ -2034,7 +2227,7 @@ type TransferLeadershipRequest struct {
 
 func (x *TransferLeadershipRequest) Reset() {
 	*x = TransferLeadershipRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[25]
+	mi := &file_node_nodepb_node_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2046,7 +2239,7 @@ func (x *TransferLeadershipRequest) String() string {
 func (*TransferLeadershipRequest) ProtoMessage() {}
 
 func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[25]
+	mi := &file_node_nodepb_node_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2059,7 +2252,7 @@ func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeadershipRequest.ProtoReflect.Descriptor instead.
 func (*TransferLeadershipRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{25}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *TransferLeadershipRequest) GetGroupId() string {
@@ -2086,7 +2279,7 @@ type TransferLeadershipResponse struct {
 
 func (x *TransferLeadershipResponse) Reset() {
 	*x = TransferLeadershipResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[26]
+	mi := &file_node_nodepb_node_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2098,7 +2291,7 @@ func (x *TransferLeadershipResponse) String() string {
 func (*TransferLeadershipResponse) ProtoMessage() {}
 
 func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[26]
+	mi := &file_node_nodepb_node_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2111,7 +2304,7 @@ func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeadershipResponse.ProtoReflect.Descriptor instead.
 func (*TransferLeadershipResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{26}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *TransferLeadershipResponse) GetNotLeader() bool {
@@ -2137,7 +2330,7 @@ type LocalStatusRequest struct {
 
 func (x *LocalStatusRequest) Reset() {
 	*x = LocalStatusRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[27]
+	mi := &file_node_nodepb_node_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2149,7 +2342,7 @@ func (x *LocalStatusRequest) String() string {
 func (*LocalStatusRequest) ProtoMessage() {}
 
 func (x *LocalStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[27]
+	mi := &file_node_nodepb_node_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2162,7 +2355,7 @@ func (x *LocalStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalStatusRequest.ProtoReflect.Descriptor instead.
 func (*LocalStatusRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{27}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *LocalStatusRequest) GetIncludeStateHashes() bool {
@@ -2182,7 +2375,7 @@ type LocalStatusResponse struct {
 
 func (x *LocalStatusResponse) Reset() {
 	*x = LocalStatusResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[28]
+	mi := &file_node_nodepb_node_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2194,7 +2387,7 @@ func (x *LocalStatusResponse) String() string {
 func (*LocalStatusResponse) ProtoMessage() {}
 
 func (x *LocalStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[28]
+	mi := &file_node_nodepb_node_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2207,7 +2400,7 @@ func (x *LocalStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalStatusResponse.ProtoReflect.Descriptor instead.
 func (*LocalStatusResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{28}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *LocalStatusResponse) GetNodeId() string {
@@ -2242,11 +2435,14 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\blocality\x18\b \x03(\v2\x1a.boxoffice.v1.LocalityTierR\blocality\x12\x1a\n" +
 	"\bdraining\x18\t \x01(\bR\bdraining\x12'\n" +
 	"\x0frelease_version\x18\f \x01(\tR\x0ereleaseVersion\x12#\n" +
-	"\rfeature_level\x18\r \x01(\rR\ffeatureLevel\"o\n" +
+	"\rfeature_level\x18\r \x01(\rR\ffeatureLevel\"\xb6\x01\n" +
 	"\vGroupRecord\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x1a\n" +
 	"\breplicas\x18\x02 \x03(\tR\breplicas\x12)\n" +
-	"\x10initial_replicas\x18\x03 \x03(\tR\x0finitialReplicas\"\x9b\x01\n" +
+	"\x10initial_replicas\x18\x03 \x03(\tR\x0finitialReplicas\x12\x1f\n" +
+	"\vhome_region\x18\x04 \x01(\tR\n" +
+	"homeRegion\x12$\n" +
+	"\x0eadd_request_id\x18\x05 \x01(\tR\faddRequestId\"\x9b\x01\n" +
 	"\vShardRecord\x12\x14\n" +
 	"\x05shard\x18\x01 \x01(\rR\x05shard\x12\x19\n" +
 	"\bgroup_id\x18\x02 \x01(\tR\agroupId\x12\x1f\n" +
@@ -2254,7 +2450,7 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"sectionIds\x12\x19\n" +
 	"\bpool_ids\x18\x04 \x03(\tR\apoolIds\x12\x1f\n" +
 	"\vprice_tiers\x18\x05 \x03(\tR\n" +
-	"priceTiers\"\xbb\x03\n" +
+	"priceTiers\"\x92\x04\n" +
 	"\vEventRecord\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x121\n" +
@@ -2267,7 +2463,10 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\n" +
 	"seat_count\x18\t \x01(\rR\tseatCount\x12<\n" +
 	"\x1ageneral_admission_capacity\x18\n" +
-	" \x01(\rR\x18generalAdmissionCapacity\"\xdc\x06\n" +
+	" \x01(\rR\x18generalAdmissionCapacity\x124\n" +
+	"\asurvive\x18\v \x01(\x0e2\x1a.boxoffice.v1.SurvivalGoalR\asurvive\x12\x1f\n" +
+	"\vhome_region\x18\f \x01(\tR\n" +
+	"homeRegion\"\xe4\a\n" +
 	"\x0eCatalogCommand\x129\n" +
 	"\x04type\x18\x01 \x01(\x0e2%.boxoffice.node.v1.CatalogCommandTypeR\x04type\x12\x1d\n" +
 	"\n" +
@@ -2282,7 +2481,10 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\vremove_node\x18\x0f \x01(\v2\x1d.boxoffice.node.v1.RemoveNodeH\x00R\n" +
 	"removeNode\x12P\n" +
 	"\x11set_node_draining\x18\x10 \x01(\v2\".boxoffice.node.v1.SetNodeDrainingH\x00R\x0fsetNodeDraining\x12Y\n" +
-	"\x14set_preferred_leader\x18\x11 \x01(\v2%.boxoffice.node.v1.SetPreferredLeaderH\x00R\x12setPreferredLeader\x12A\n" +
+	"\x14set_preferred_leader\x18\x11 \x01(\v2%.boxoffice.node.v1.SetPreferredLeaderH\x00R\x12setPreferredLeader\x12=\n" +
+	"\n" +
+	"add_groups\x18\x14 \x01(\v2\x1c.boxoffice.node.v1.AddGroupsH\x00R\taddGroups\x12G\n" +
+	"\x0eset_group_home\x18\x15 \x01(\v2\x1f.boxoffice.node.v1.SetGroupHomeH\x00R\fsetGroupHome\x12A\n" +
 	"\fevent_budget\x18\x1e \x01(\v2\x1e.boxoffice.node.v1.EventBudgetR\veventBudget\x12/\n" +
 	"\x13request_fingerprint\x18\x1f \x01(\fR\x12requestFingerprintB\x06\n" +
 	"\x04body\"I\n" +
@@ -2306,7 +2508,13 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\anode_id\x18\x02 \x01(\tR\x06nodeId\"D\n" +
 	"\vSetReplicas\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x1a\n" +
-	"\breplicas\x18\x02 \x03(\tR\breplicas\"\x93\x01\n" +
+	"\breplicas\x18\x02 \x03(\tR\breplicas\"C\n" +
+	"\tAddGroups\x126\n" +
+	"\x06groups\x18\x01 \x03(\v2\x1e.boxoffice.node.v1.GroupRecordR\x06groups\"Z\n" +
+	"\fSetGroupHome\x12\x19\n" +
+	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x16\n" +
+	"\x06region\x18\x02 \x01(\tR\x06region\x12\x17\n" +
+	"\anode_id\x18\x03 \x01(\tR\x06nodeId\"\x93\x01\n" +
 	"\rCatalogResult\x122\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x1e.boxoffice.node.v1.CatalogCodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x124\n" +
@@ -2390,7 +2598,7 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\x14include_state_hashes\x18\x01 \x01(\bR\x12includeStateHashes\"a\n" +
 	"\x13LocalStatusResponse\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x121\n" +
-	"\x06groups\x18\x02 \x03(\v2\x19.boxoffice.v1.GroupStatusR\x06groups*\x84\x03\n" +
+	"\x06groups\x18\x02 \x03(\v2\x19.boxoffice.v1.GroupStatusR\x06groups*\xd2\x03\n" +
 	"\x12CatalogCommandType\x12$\n" +
 	" CATALOG_COMMAND_TYPE_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"CATALOG_COMMAND_TYPE_REGISTER_NODE\x10\x01\x12&\n" +
@@ -2400,7 +2608,9 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"!CATALOG_COMMAND_TYPE_SET_REPLICAS\x10\x05\x12$\n" +
 	" CATALOG_COMMAND_TYPE_REMOVE_NODE\x10\x06\x12*\n" +
 	"&CATALOG_COMMAND_TYPE_SET_NODE_DRAINING\x10\a\x12-\n" +
-	")CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER\x10\b*\x93\x02\n" +
+	")CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER\x10\b\x12#\n" +
+	"\x1fCATALOG_COMMAND_TYPE_ADD_GROUPS\x10\v\x12'\n" +
+	"#CATALOG_COMMAND_TYPE_SET_GROUP_HOME\x10\f*\xd4\x02\n" +
 	"\vCatalogCode\x12\x1c\n" +
 	"\x18CATALOG_CODE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fCATALOG_CODE_OK\x10\x01\x12\x18\n" +
@@ -2410,7 +2620,9 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\x1cCATALOG_CODE_BUDGET_EXCEEDED\x10\x14\x12\x19\n" +
 	"\x15CATALOG_CODE_ARCHIVED\x10\x15\x12\"\n" +
 	"\x1eCATALOG_CODE_REQUEST_ID_REUSED\x10\x16\x12\x19\n" +
-	"\x15CATALOG_CODE_DRAINING\x10\x172\xa4\x05\n" +
+	"\x15CATALOG_CODE_DRAINING\x10\x17\x12\x1f\n" +
+	"\x1bCATALOG_CODE_GROUPS_CHANGED\x10\x1a\x12\x1e\n" +
+	"\x1aCATALOG_CODE_HOME_CONFLICT\x10\x1b2\xa4\x05\n" +
 	"\x04Peer\x12P\n" +
 	"\aPropose\x12!.boxoffice.node.v1.ProposeRequest\x1a\".boxoffice.node.v1.ProposeResponse\x12e\n" +
 	"\x0eProposeCatalog\x12(.boxoffice.node.v1.ProposeCatalogRequest\x1a).boxoffice.node.v1.ProposeCatalogResponse\x12V\n" +
@@ -2433,7 +2645,7 @@ func file_node_nodepb_node_proto_rawDescGZIP() []byte {
 }
 
 var file_node_nodepb_node_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_node_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_node_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_node_nodepb_node_proto_goTypes = []any{
 	(CatalogCommandType)(0),            // 0: boxoffice.node.v1.CatalogCommandType
 	(CatalogCode)(0),                   // 1: boxoffice.node.v1.CatalogCode
@@ -2449,89 +2661,96 @@ var file_node_nodepb_node_proto_goTypes = []any{
 	(*SetNodeDraining)(nil),            // 11: boxoffice.node.v1.SetNodeDraining
 	(*SetPreferredLeader)(nil),         // 12: boxoffice.node.v1.SetPreferredLeader
 	(*SetReplicas)(nil),                // 13: boxoffice.node.v1.SetReplicas
-	(*CatalogResult)(nil),              // 14: boxoffice.node.v1.CatalogResult
-	(*CatalogSnapshot)(nil),            // 15: boxoffice.node.v1.CatalogSnapshot
-	(*DedupEntry)(nil),                 // 16: boxoffice.node.v1.DedupEntry
-	(*ProposeRequest)(nil),             // 17: boxoffice.node.v1.ProposeRequest
-	(*ProposeResponse)(nil),            // 18: boxoffice.node.v1.ProposeResponse
-	(*ProposeCatalogRequest)(nil),      // 19: boxoffice.node.v1.ProposeCatalogRequest
-	(*ProposeCatalogResponse)(nil),     // 20: boxoffice.node.v1.ProposeCatalogResponse
-	(*ReadShardRequest)(nil),           // 21: boxoffice.node.v1.ReadShardRequest
-	(*ReadShardResponse)(nil),          // 22: boxoffice.node.v1.ReadShardResponse
-	(*ReadRecordsRequest)(nil),         // 23: boxoffice.node.v1.ReadRecordsRequest
-	(*ReadRecordsResponse)(nil),        // 24: boxoffice.node.v1.ReadRecordsResponse
-	(*ReadCatalogRequest)(nil),         // 25: boxoffice.node.v1.ReadCatalogRequest
-	(*ReadCatalogResponse)(nil),        // 26: boxoffice.node.v1.ReadCatalogResponse
-	(*TransferLeadershipRequest)(nil),  // 27: boxoffice.node.v1.TransferLeadershipRequest
-	(*TransferLeadershipResponse)(nil), // 28: boxoffice.node.v1.TransferLeadershipResponse
-	(*LocalStatusRequest)(nil),         // 29: boxoffice.node.v1.LocalStatusRequest
-	(*LocalStatusResponse)(nil),        // 30: boxoffice.node.v1.LocalStatusResponse
-	(*v1.LocalityTier)(nil),            // 31: boxoffice.v1.LocalityTier
-	(*v1.EventPolicy)(nil),             // 32: boxoffice.v1.EventPolicy
-	(*v1.Venue)(nil),                   // 33: boxoffice.v1.Venue
-	(v1.EventStatus)(0),                // 34: boxoffice.v1.EventStatus
-	(v1.SeatMapView)(0),                // 35: boxoffice.v1.SeatMapView
-	(*v1.SectionState)(nil),            // 36: boxoffice.v1.SectionState
-	(*v1.PoolState)(nil),               // 37: boxoffice.v1.PoolState
-	(*v1.ShardPosition)(nil),           // 38: boxoffice.v1.ShardPosition
-	(*v1.HoldResponse)(nil),            // 39: boxoffice.v1.HoldResponse
-	(*v1.Record)(nil),                  // 40: boxoffice.v1.Record
-	(*v1.GroupStatus)(nil),             // 41: boxoffice.v1.GroupStatus
+	(*AddGroups)(nil),                  // 14: boxoffice.node.v1.AddGroups
+	(*SetGroupHome)(nil),               // 15: boxoffice.node.v1.SetGroupHome
+	(*CatalogResult)(nil),              // 16: boxoffice.node.v1.CatalogResult
+	(*CatalogSnapshot)(nil),            // 17: boxoffice.node.v1.CatalogSnapshot
+	(*DedupEntry)(nil),                 // 18: boxoffice.node.v1.DedupEntry
+	(*ProposeRequest)(nil),             // 19: boxoffice.node.v1.ProposeRequest
+	(*ProposeResponse)(nil),            // 20: boxoffice.node.v1.ProposeResponse
+	(*ProposeCatalogRequest)(nil),      // 21: boxoffice.node.v1.ProposeCatalogRequest
+	(*ProposeCatalogResponse)(nil),     // 22: boxoffice.node.v1.ProposeCatalogResponse
+	(*ReadShardRequest)(nil),           // 23: boxoffice.node.v1.ReadShardRequest
+	(*ReadShardResponse)(nil),          // 24: boxoffice.node.v1.ReadShardResponse
+	(*ReadRecordsRequest)(nil),         // 25: boxoffice.node.v1.ReadRecordsRequest
+	(*ReadRecordsResponse)(nil),        // 26: boxoffice.node.v1.ReadRecordsResponse
+	(*ReadCatalogRequest)(nil),         // 27: boxoffice.node.v1.ReadCatalogRequest
+	(*ReadCatalogResponse)(nil),        // 28: boxoffice.node.v1.ReadCatalogResponse
+	(*TransferLeadershipRequest)(nil),  // 29: boxoffice.node.v1.TransferLeadershipRequest
+	(*TransferLeadershipResponse)(nil), // 30: boxoffice.node.v1.TransferLeadershipResponse
+	(*LocalStatusRequest)(nil),         // 31: boxoffice.node.v1.LocalStatusRequest
+	(*LocalStatusResponse)(nil),        // 32: boxoffice.node.v1.LocalStatusResponse
+	(*v1.LocalityTier)(nil),            // 33: boxoffice.v1.LocalityTier
+	(*v1.EventPolicy)(nil),             // 34: boxoffice.v1.EventPolicy
+	(*v1.Venue)(nil),                   // 35: boxoffice.v1.Venue
+	(v1.EventStatus)(0),                // 36: boxoffice.v1.EventStatus
+	(v1.SurvivalGoal)(0),               // 37: boxoffice.v1.SurvivalGoal
+	(v1.SeatMapView)(0),                // 38: boxoffice.v1.SeatMapView
+	(*v1.SectionState)(nil),            // 39: boxoffice.v1.SectionState
+	(*v1.PoolState)(nil),               // 40: boxoffice.v1.PoolState
+	(*v1.ShardPosition)(nil),           // 41: boxoffice.v1.ShardPosition
+	(*v1.HoldResponse)(nil),            // 42: boxoffice.v1.HoldResponse
+	(*v1.Record)(nil),                  // 43: boxoffice.v1.Record
+	(*v1.GroupStatus)(nil),             // 44: boxoffice.v1.GroupStatus
 }
 var file_node_nodepb_node_proto_depIdxs = []int32{
-	31, // 0: boxoffice.node.v1.NodeRecord.locality:type_name -> boxoffice.v1.LocalityTier
-	32, // 1: boxoffice.node.v1.EventRecord.policy:type_name -> boxoffice.v1.EventPolicy
-	33, // 2: boxoffice.node.v1.EventRecord.venue:type_name -> boxoffice.v1.Venue
+	33, // 0: boxoffice.node.v1.NodeRecord.locality:type_name -> boxoffice.v1.LocalityTier
+	34, // 1: boxoffice.node.v1.EventRecord.policy:type_name -> boxoffice.v1.EventPolicy
+	35, // 2: boxoffice.node.v1.EventRecord.venue:type_name -> boxoffice.v1.Venue
 	4,  // 3: boxoffice.node.v1.EventRecord.shards:type_name -> boxoffice.node.v1.ShardRecord
-	34, // 4: boxoffice.node.v1.EventRecord.status:type_name -> boxoffice.v1.EventStatus
-	0,  // 5: boxoffice.node.v1.CatalogCommand.type:type_name -> boxoffice.node.v1.CatalogCommandType
-	2,  // 6: boxoffice.node.v1.CatalogCommand.register_node:type_name -> boxoffice.node.v1.NodeRecord
-	8,  // 7: boxoffice.node.v1.CatalogCommand.create_groups:type_name -> boxoffice.node.v1.CreateGroups
-	5,  // 8: boxoffice.node.v1.CatalogCommand.create_event:type_name -> boxoffice.node.v1.EventRecord
-	9,  // 9: boxoffice.node.v1.CatalogCommand.set_event_status:type_name -> boxoffice.node.v1.SetEventStatus
-	13, // 10: boxoffice.node.v1.CatalogCommand.set_replicas:type_name -> boxoffice.node.v1.SetReplicas
-	10, // 11: boxoffice.node.v1.CatalogCommand.remove_node:type_name -> boxoffice.node.v1.RemoveNode
-	11, // 12: boxoffice.node.v1.CatalogCommand.set_node_draining:type_name -> boxoffice.node.v1.SetNodeDraining
-	12, // 13: boxoffice.node.v1.CatalogCommand.set_preferred_leader:type_name -> boxoffice.node.v1.SetPreferredLeader
-	7,  // 14: boxoffice.node.v1.CatalogCommand.event_budget:type_name -> boxoffice.node.v1.EventBudget
-	3,  // 15: boxoffice.node.v1.CreateGroups.groups:type_name -> boxoffice.node.v1.GroupRecord
-	34, // 16: boxoffice.node.v1.SetEventStatus.status:type_name -> boxoffice.v1.EventStatus
-	1,  // 17: boxoffice.node.v1.CatalogResult.code:type_name -> boxoffice.node.v1.CatalogCode
-	5,  // 18: boxoffice.node.v1.CatalogResult.event:type_name -> boxoffice.node.v1.EventRecord
-	2,  // 19: boxoffice.node.v1.CatalogSnapshot.nodes:type_name -> boxoffice.node.v1.NodeRecord
-	3,  // 20: boxoffice.node.v1.CatalogSnapshot.groups:type_name -> boxoffice.node.v1.GroupRecord
-	5,  // 21: boxoffice.node.v1.CatalogSnapshot.events:type_name -> boxoffice.node.v1.EventRecord
-	16, // 22: boxoffice.node.v1.CatalogSnapshot.dedup:type_name -> boxoffice.node.v1.DedupEntry
-	2,  // 23: boxoffice.node.v1.CatalogSnapshot.removed_nodes:type_name -> boxoffice.node.v1.NodeRecord
-	14, // 24: boxoffice.node.v1.DedupEntry.result:type_name -> boxoffice.node.v1.CatalogResult
-	14, // 25: boxoffice.node.v1.ProposeCatalogResponse.result:type_name -> boxoffice.node.v1.CatalogResult
-	35, // 26: boxoffice.node.v1.ReadShardRequest.view:type_name -> boxoffice.v1.SeatMapView
-	36, // 27: boxoffice.node.v1.ReadShardResponse.sections:type_name -> boxoffice.v1.SectionState
-	37, // 28: boxoffice.node.v1.ReadShardResponse.pools:type_name -> boxoffice.v1.PoolState
-	38, // 29: boxoffice.node.v1.ReadShardResponse.position:type_name -> boxoffice.v1.ShardPosition
-	39, // 30: boxoffice.node.v1.ReadShardResponse.hold:type_name -> boxoffice.v1.HoldResponse
-	40, // 31: boxoffice.node.v1.ReadRecordsResponse.records:type_name -> boxoffice.v1.Record
-	15, // 32: boxoffice.node.v1.ReadCatalogResponse.catalog:type_name -> boxoffice.node.v1.CatalogSnapshot
-	41, // 33: boxoffice.node.v1.LocalStatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
-	17, // 34: boxoffice.node.v1.Peer.Propose:input_type -> boxoffice.node.v1.ProposeRequest
-	19, // 35: boxoffice.node.v1.Peer.ProposeCatalog:input_type -> boxoffice.node.v1.ProposeCatalogRequest
-	21, // 36: boxoffice.node.v1.Peer.ReadShard:input_type -> boxoffice.node.v1.ReadShardRequest
-	25, // 37: boxoffice.node.v1.Peer.ReadCatalog:input_type -> boxoffice.node.v1.ReadCatalogRequest
-	29, // 38: boxoffice.node.v1.Peer.LocalStatus:input_type -> boxoffice.node.v1.LocalStatusRequest
-	27, // 39: boxoffice.node.v1.Peer.TransferLeadership:input_type -> boxoffice.node.v1.TransferLeadershipRequest
-	23, // 40: boxoffice.node.v1.Peer.ReadRecords:input_type -> boxoffice.node.v1.ReadRecordsRequest
-	18, // 41: boxoffice.node.v1.Peer.Propose:output_type -> boxoffice.node.v1.ProposeResponse
-	20, // 42: boxoffice.node.v1.Peer.ProposeCatalog:output_type -> boxoffice.node.v1.ProposeCatalogResponse
-	22, // 43: boxoffice.node.v1.Peer.ReadShard:output_type -> boxoffice.node.v1.ReadShardResponse
-	26, // 44: boxoffice.node.v1.Peer.ReadCatalog:output_type -> boxoffice.node.v1.ReadCatalogResponse
-	30, // 45: boxoffice.node.v1.Peer.LocalStatus:output_type -> boxoffice.node.v1.LocalStatusResponse
-	28, // 46: boxoffice.node.v1.Peer.TransferLeadership:output_type -> boxoffice.node.v1.TransferLeadershipResponse
-	24, // 47: boxoffice.node.v1.Peer.ReadRecords:output_type -> boxoffice.node.v1.ReadRecordsResponse
-	41, // [41:48] is the sub-list for method output_type
-	34, // [34:41] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	36, // 4: boxoffice.node.v1.EventRecord.status:type_name -> boxoffice.v1.EventStatus
+	37, // 5: boxoffice.node.v1.EventRecord.survive:type_name -> boxoffice.v1.SurvivalGoal
+	0,  // 6: boxoffice.node.v1.CatalogCommand.type:type_name -> boxoffice.node.v1.CatalogCommandType
+	2,  // 7: boxoffice.node.v1.CatalogCommand.register_node:type_name -> boxoffice.node.v1.NodeRecord
+	8,  // 8: boxoffice.node.v1.CatalogCommand.create_groups:type_name -> boxoffice.node.v1.CreateGroups
+	5,  // 9: boxoffice.node.v1.CatalogCommand.create_event:type_name -> boxoffice.node.v1.EventRecord
+	9,  // 10: boxoffice.node.v1.CatalogCommand.set_event_status:type_name -> boxoffice.node.v1.SetEventStatus
+	13, // 11: boxoffice.node.v1.CatalogCommand.set_replicas:type_name -> boxoffice.node.v1.SetReplicas
+	10, // 12: boxoffice.node.v1.CatalogCommand.remove_node:type_name -> boxoffice.node.v1.RemoveNode
+	11, // 13: boxoffice.node.v1.CatalogCommand.set_node_draining:type_name -> boxoffice.node.v1.SetNodeDraining
+	12, // 14: boxoffice.node.v1.CatalogCommand.set_preferred_leader:type_name -> boxoffice.node.v1.SetPreferredLeader
+	14, // 15: boxoffice.node.v1.CatalogCommand.add_groups:type_name -> boxoffice.node.v1.AddGroups
+	15, // 16: boxoffice.node.v1.CatalogCommand.set_group_home:type_name -> boxoffice.node.v1.SetGroupHome
+	7,  // 17: boxoffice.node.v1.CatalogCommand.event_budget:type_name -> boxoffice.node.v1.EventBudget
+	3,  // 18: boxoffice.node.v1.CreateGroups.groups:type_name -> boxoffice.node.v1.GroupRecord
+	36, // 19: boxoffice.node.v1.SetEventStatus.status:type_name -> boxoffice.v1.EventStatus
+	3,  // 20: boxoffice.node.v1.AddGroups.groups:type_name -> boxoffice.node.v1.GroupRecord
+	1,  // 21: boxoffice.node.v1.CatalogResult.code:type_name -> boxoffice.node.v1.CatalogCode
+	5,  // 22: boxoffice.node.v1.CatalogResult.event:type_name -> boxoffice.node.v1.EventRecord
+	2,  // 23: boxoffice.node.v1.CatalogSnapshot.nodes:type_name -> boxoffice.node.v1.NodeRecord
+	3,  // 24: boxoffice.node.v1.CatalogSnapshot.groups:type_name -> boxoffice.node.v1.GroupRecord
+	5,  // 25: boxoffice.node.v1.CatalogSnapshot.events:type_name -> boxoffice.node.v1.EventRecord
+	18, // 26: boxoffice.node.v1.CatalogSnapshot.dedup:type_name -> boxoffice.node.v1.DedupEntry
+	2,  // 27: boxoffice.node.v1.CatalogSnapshot.removed_nodes:type_name -> boxoffice.node.v1.NodeRecord
+	16, // 28: boxoffice.node.v1.DedupEntry.result:type_name -> boxoffice.node.v1.CatalogResult
+	16, // 29: boxoffice.node.v1.ProposeCatalogResponse.result:type_name -> boxoffice.node.v1.CatalogResult
+	38, // 30: boxoffice.node.v1.ReadShardRequest.view:type_name -> boxoffice.v1.SeatMapView
+	39, // 31: boxoffice.node.v1.ReadShardResponse.sections:type_name -> boxoffice.v1.SectionState
+	40, // 32: boxoffice.node.v1.ReadShardResponse.pools:type_name -> boxoffice.v1.PoolState
+	41, // 33: boxoffice.node.v1.ReadShardResponse.position:type_name -> boxoffice.v1.ShardPosition
+	42, // 34: boxoffice.node.v1.ReadShardResponse.hold:type_name -> boxoffice.v1.HoldResponse
+	43, // 35: boxoffice.node.v1.ReadRecordsResponse.records:type_name -> boxoffice.v1.Record
+	17, // 36: boxoffice.node.v1.ReadCatalogResponse.catalog:type_name -> boxoffice.node.v1.CatalogSnapshot
+	44, // 37: boxoffice.node.v1.LocalStatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
+	19, // 38: boxoffice.node.v1.Peer.Propose:input_type -> boxoffice.node.v1.ProposeRequest
+	21, // 39: boxoffice.node.v1.Peer.ProposeCatalog:input_type -> boxoffice.node.v1.ProposeCatalogRequest
+	23, // 40: boxoffice.node.v1.Peer.ReadShard:input_type -> boxoffice.node.v1.ReadShardRequest
+	27, // 41: boxoffice.node.v1.Peer.ReadCatalog:input_type -> boxoffice.node.v1.ReadCatalogRequest
+	31, // 42: boxoffice.node.v1.Peer.LocalStatus:input_type -> boxoffice.node.v1.LocalStatusRequest
+	29, // 43: boxoffice.node.v1.Peer.TransferLeadership:input_type -> boxoffice.node.v1.TransferLeadershipRequest
+	25, // 44: boxoffice.node.v1.Peer.ReadRecords:input_type -> boxoffice.node.v1.ReadRecordsRequest
+	20, // 45: boxoffice.node.v1.Peer.Propose:output_type -> boxoffice.node.v1.ProposeResponse
+	22, // 46: boxoffice.node.v1.Peer.ProposeCatalog:output_type -> boxoffice.node.v1.ProposeCatalogResponse
+	24, // 47: boxoffice.node.v1.Peer.ReadShard:output_type -> boxoffice.node.v1.ReadShardResponse
+	28, // 48: boxoffice.node.v1.Peer.ReadCatalog:output_type -> boxoffice.node.v1.ReadCatalogResponse
+	32, // 49: boxoffice.node.v1.Peer.LocalStatus:output_type -> boxoffice.node.v1.LocalStatusResponse
+	30, // 50: boxoffice.node.v1.Peer.TransferLeadership:output_type -> boxoffice.node.v1.TransferLeadershipResponse
+	26, // 51: boxoffice.node.v1.Peer.ReadRecords:output_type -> boxoffice.node.v1.ReadRecordsResponse
+	45, // [45:52] is the sub-list for method output_type
+	38, // [38:45] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_node_nodepb_node_proto_init() }
@@ -2548,6 +2767,8 @@ func file_node_nodepb_node_proto_init() {
 		(*CatalogCommand_RemoveNode)(nil),
 		(*CatalogCommand_SetNodeDraining)(nil),
 		(*CatalogCommand_SetPreferredLeader)(nil),
+		(*CatalogCommand_AddGroups)(nil),
+		(*CatalogCommand_SetGroupHome)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2555,7 +2776,7 @@ func file_node_nodepb_node_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_node_nodepb_node_proto_rawDesc), len(file_node_nodepb_node_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   29,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -42,7 +42,11 @@
 //                       node, or Drain of the last node not draining
 //                       (NODE_DRAINING); a feature that needs a newer build
 //                       than some registered nodes run, during an upgrade
-//                       (CLUSTER_UPGRADING: metadata "node_ids" names them)
+//                       (CLUSTER_UPGRADING: metadata "node_ids" names them);
+//                       CreateEvent with a survival goal or
+//                       home region the data groups cannot meet
+//                       (SURVIVAL_GOAL_UNMET: the message names what is
+//                       missing; nothing was created)
 //   PERMISSION_DENIED   the hold belongs to another holder (HOLD_NOT_OWNED); the
 //                       caller's certificate role may not call the method
 //                       (ROLE_NOT_ALLOWED; metadata "role" and "service")
@@ -57,7 +61,7 @@
 // Authorization (TLS only; a plaintext node authorizes nothing): a caller's
 // role is its certificate's Subject OrganizationalUnit. gateway: Inventory,
 // Records, Cluster.Status and Routing. operator: Inventory and Cluster
-// (RemoveNode, TransferLeader, Drain and CheckFeatureLevel included), not Records. reader: GetEvent, ListEvents,
+// (RemoveNode, TransferLeader, Drain, CheckFeatureLevel and AddGroups included), not Records. reader: GetEvent, ListEvents,
 // GetSeatMap, GetHold, Watch, ReadSeatMaps, Cluster.Status and Routing.
 // Health answers any certificate the CA signed.
 
@@ -143,6 +147,69 @@ func (EventStatus) EnumDescriptor() ([]byte, []int) {
 	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{0}
 }
 
+// SurvivalGoal is the failure an event's seats must survive: its shards
+// go only to data groups that keep a majority of their replicas when any
+// one zone (ZONE) or region (REGION) is lost. A node's region is the
+// first tier of its locality (boxoffice start --locality), its zone the
+// first two tiers. With a replication factor of 3 a group survives a
+// region loss when its replicas are in 3 regions; with 5, when no region
+// holds more than 2 of them.
+type SurvivalGoal int32
+
+const (
+	// The cluster's default: the shards go to groups that survive a zone
+	// loss when any do, else to any group; never refused.
+	SurvivalGoal_SURVIVAL_GOAL_UNSPECIFIED SurvivalGoal = 0
+	// Survive the loss of one zone; CreateEvent is refused
+	// (SURVIVAL_GOAL_UNMET) when no data group can.
+	SurvivalGoal_SURVIVAL_GOAL_ZONE SurvivalGoal = 1
+	// Survive the loss of one region; CreateEvent is refused
+	// (SURVIVAL_GOAL_UNMET) when no data group can, e.g. with nodes in only
+	// 2 regions.
+	SurvivalGoal_SURVIVAL_GOAL_REGION SurvivalGoal = 2
+)
+
+// Enum value maps for SurvivalGoal.
+var (
+	SurvivalGoal_name = map[int32]string{
+		0: "SURVIVAL_GOAL_UNSPECIFIED",
+		1: "SURVIVAL_GOAL_ZONE",
+		2: "SURVIVAL_GOAL_REGION",
+	}
+	SurvivalGoal_value = map[string]int32{
+		"SURVIVAL_GOAL_UNSPECIFIED": 0,
+		"SURVIVAL_GOAL_ZONE":        1,
+		"SURVIVAL_GOAL_REGION":      2,
+	}
+)
+
+func (x SurvivalGoal) Enum() *SurvivalGoal {
+	p := new(SurvivalGoal)
+	*p = x
+	return p
+}
+
+func (x SurvivalGoal) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SurvivalGoal) Descriptor() protoreflect.EnumDescriptor {
+	return file_api_boxoffice_v1_boxoffice_proto_enumTypes[1].Descriptor()
+}
+
+func (SurvivalGoal) Type() protoreflect.EnumType {
+	return &file_api_boxoffice_v1_boxoffice_proto_enumTypes[1]
+}
+
+func (x SurvivalGoal) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SurvivalGoal.Descriptor instead.
+func (SurvivalGoal) EnumDescriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{1}
+}
+
 type SeatState int32
 
 const (
@@ -179,11 +246,11 @@ func (x SeatState) String() string {
 }
 
 func (SeatState) Descriptor() protoreflect.EnumDescriptor {
-	return file_api_boxoffice_v1_boxoffice_proto_enumTypes[1].Descriptor()
+	return file_api_boxoffice_v1_boxoffice_proto_enumTypes[2].Descriptor()
 }
 
 func (SeatState) Type() protoreflect.EnumType {
-	return &file_api_boxoffice_v1_boxoffice_proto_enumTypes[1]
+	return &file_api_boxoffice_v1_boxoffice_proto_enumTypes[2]
 }
 
 func (x SeatState) Number() protoreflect.EnumNumber {
@@ -192,7 +259,7 @@ func (x SeatState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use SeatState.Descriptor instead.
 func (SeatState) EnumDescriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{1}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{2}
 }
 
 type ReadConsistency int32
@@ -230,11 +297,11 @@ func (x ReadConsistency) String() string {
 }
 
 func (ReadConsistency) Descriptor() protoreflect.EnumDescriptor {
-	return file_api_boxoffice_v1_boxoffice_proto_enumTypes[2].Descriptor()
+	return file_api_boxoffice_v1_boxoffice_proto_enumTypes[3].Descriptor()
 }
 
 func (ReadConsistency) Type() protoreflect.EnumType {
-	return &file_api_boxoffice_v1_boxoffice_proto_enumTypes[2]
+	return &file_api_boxoffice_v1_boxoffice_proto_enumTypes[3]
 }
 
 func (x ReadConsistency) Number() protoreflect.EnumNumber {
@@ -243,7 +310,7 @@ func (x ReadConsistency) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ReadConsistency.Descriptor instead.
 func (ReadConsistency) EnumDescriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{2}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{3}
 }
 
 // SeatMapView is how much detail a seat map carries. Every view has the
@@ -290,11 +357,11 @@ func (x SeatMapView) String() string {
 }
 
 func (SeatMapView) Descriptor() protoreflect.EnumDescriptor {
-	return file_api_boxoffice_v1_boxoffice_proto_enumTypes[3].Descriptor()
+	return file_api_boxoffice_v1_boxoffice_proto_enumTypes[4].Descriptor()
 }
 
 func (SeatMapView) Type() protoreflect.EnumType {
-	return &file_api_boxoffice_v1_boxoffice_proto_enumTypes[3]
+	return &file_api_boxoffice_v1_boxoffice_proto_enumTypes[4]
 }
 
 func (x SeatMapView) Number() protoreflect.EnumNumber {
@@ -303,7 +370,7 @@ func (x SeatMapView) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use SeatMapView.Descriptor instead.
 func (SeatMapView) EnumDescriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{3}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{4}
 }
 
 type PriceTier struct {
@@ -745,8 +812,14 @@ type Event struct {
 	CreatedAtUnixMs          int64                  `protobuf:"varint,7,opt,name=created_at_unix_ms,json=createdAtUnixMs,proto3" json:"created_at_unix_ms,omitempty"`
 	SeatCount                uint32                 `protobuf:"varint,8,opt,name=seat_count,json=seatCount,proto3" json:"seat_count,omitempty"`
 	GeneralAdmissionCapacity uint32                 `protobuf:"varint,9,opt,name=general_admission_capacity,json=generalAdmissionCapacity,proto3" json:"general_admission_capacity,omitempty"`
-	unknownFields            protoimpl.UnknownFields
-	sizeCache                protoimpl.SizeCache
+	// The survival goal and home region the event was created with
+	// (CreateEventRequest.survive, home_region).
+	Survive    SurvivalGoal `protobuf:"varint,10,opt,name=survive,proto3,enum=boxoffice.v1.SurvivalGoal" json:"survive,omitempty"`
+	HomeRegion string       `protobuf:"bytes,11,opt,name=home_region,json=homeRegion,proto3" json:"home_region,omitempty"`
+	// The data groups the event's shards are placed on.
+	GroupCount    uint32 `protobuf:"varint,12,opt,name=group_count,json=groupCount,proto3" json:"group_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Event) Reset() {
@@ -838,6 +911,27 @@ func (x *Event) GetSeatCount() uint32 {
 func (x *Event) GetGeneralAdmissionCapacity() uint32 {
 	if x != nil {
 		return x.GeneralAdmissionCapacity
+	}
+	return 0
+}
+
+func (x *Event) GetSurvive() SurvivalGoal {
+	if x != nil {
+		return x.Survive
+	}
+	return SurvivalGoal_SURVIVAL_GOAL_UNSPECIFIED
+}
+
+func (x *Event) GetHomeRegion() string {
+	if x != nil {
+		return x.HomeRegion
+	}
+	return ""
+}
+
+func (x *Event) GetGroupCount() uint32 {
+	if x != nil {
+		return x.GroupCount
 	}
 	return 0
 }
@@ -1399,13 +1493,31 @@ type CreateEventRequest struct {
 	// Shards the seat map is split into; 0: one per group the event spans
 	// (group_count), never more than one per section/pool.
 	ShardCount uint32 `protobuf:"varint,6,opt,name=shard_count,json=shardCount,proto3" json:"shard_count,omitempty"`
-	// Data groups the event's shards are placed on. 0 or 1: the whole event
+	// Data groups the event's shards are placed on. 1: the whole event
 	// lives in one group, so the commands of an on-sale share Raft entries
 	// and fsyncs (the fastest layout while one group's leader has CPU to
 	// spare); more spreads a very large event's load over more leaders.
 	// Events are placed on groups round robin, so many events still spread.
-	// At most the number of data groups.
-	GroupCount    uint32 `protobuf:"varint,7,opt,name=group_count,json=groupCount,proto3" json:"group_count,omitempty"`
+	// At most the number of data groups that meet the survival goal.
+	//
+	// 0: chosen from the venue's size: one group per 500,000 seats (seats
+	// plus general-admission capacity; the node's --seats-per-group),
+	// rounded up, at least 1 and at most the number of data groups that
+	// meet the survival goal. Below that size one group is the fastest
+	// layout (docs/capacity.md); past it a group's snapshot, restart and
+	// memory grow with its seats, so a bigger event spreads.
+	GroupCount uint32 `protobuf:"varint,7,opt,name=group_count,json=groupCount,proto3" json:"group_count,omitempty"`
+	// The failure the event must survive (SurvivalGoal); UNSPECIFIED is
+	// the cluster's default.
+	Survive SurvivalGoal `protobuf:"varint,8,opt,name=survive,proto3,enum=boxoffice.v1.SurvivalGoal" json:"survive,omitempty"`
+	// home_region, when set, is the region (first locality tier) the
+	// event's groups are led from, so its commands commit near its fans:
+	// groups already led from there come first, then groups with a replica
+	// there that no event homed elsewhere needs (that replica becomes the
+	// preferred leader). INVALID_ARGUMENT when no node runs in the region;
+	// FAILED_PRECONDITION (SURVIVAL_GOAL_UNMET) when too few groups meet
+	// both the goal and the home.
+	HomeRegion    string `protobuf:"bytes,9,opt,name=home_region,json=homeRegion,proto3" json:"home_region,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1487,6 +1599,20 @@ func (x *CreateEventRequest) GetGroupCount() uint32 {
 		return x.GroupCount
 	}
 	return 0
+}
+
+func (x *CreateEventRequest) GetSurvive() SurvivalGoal {
+	if x != nil {
+		return x.Survive
+	}
+	return SurvivalGoal_SURVIVAL_GOAL_UNSPECIFIED
+}
+
+func (x *CreateEventRequest) GetHomeRegion() string {
+	if x != nil {
+		return x.HomeRegion
+	}
+	return ""
 }
 
 type CreateEventResponse struct {
@@ -3977,6 +4103,9 @@ type GroupStatus struct {
 	// its leader has it, possibly not yet committed; empty when the leader
 	// did not answer. RemoveNode returns only once no group lists the node.
 	Configuration []string `protobuf:"bytes,6,rep,name=configuration,proto3" json:"configuration,omitempty"`
+	// The region the group is led from for the events homed there
+	// (CreateEventRequest.home_region); empty when none.
+	HomeRegion    string `protobuf:"bytes,8,opt,name=home_region,json=homeRegion,proto3" json:"home_region,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4051,6 +4180,13 @@ func (x *GroupStatus) GetConfiguration() []string {
 		return x.Configuration
 	}
 	return nil
+}
+
+func (x *GroupStatus) GetHomeRegion() string {
+	if x != nil {
+		return x.HomeRegion
+	}
+	return ""
 }
 
 type StatusRequest struct {
@@ -4868,6 +5004,104 @@ func (x *CheckFeatureLevelResponse) GetClusterFeatureLevel() uint32 {
 	return 0
 }
 
+// AddGroupsRequest asks for count new data groups (1..64; the cluster
+// holds at most 1000).
+type AddGroupsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Count         uint32                 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddGroupsRequest) Reset() {
+	*x = AddGroupsRequest{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddGroupsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddGroupsRequest) ProtoMessage() {}
+
+func (x *AddGroupsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddGroupsRequest.ProtoReflect.Descriptor instead.
+func (*AddGroupsRequest) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *AddGroupsRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *AddGroupsRequest) GetCount() uint32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+type AddGroupsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	GroupIds      []string               `protobuf:"bytes,1,rep,name=group_ids,json=groupIds,proto3" json:"group_ids,omitempty"` // the new groups, in id order
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddGroupsResponse) Reset() {
+	*x = AddGroupsResponse{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddGroupsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddGroupsResponse) ProtoMessage() {}
+
+func (x *AddGroupsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddGroupsResponse.ProtoReflect.Descriptor instead.
+func (*AddGroupsResponse) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *AddGroupsResponse) GetGroupIds() []string {
+	if x != nil {
+		return x.GroupIds
+	}
+	return nil
+}
+
 type Record struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -4879,7 +5113,7 @@ type Record struct {
 
 func (x *Record) Reset() {
 	*x = Record{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[62]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4891,7 +5125,7 @@ func (x *Record) String() string {
 func (*Record) ProtoMessage() {}
 
 func (x *Record) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[62]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4904,7 +5138,7 @@ func (x *Record) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Record.ProtoReflect.Descriptor instead.
 func (*Record) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{62}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *Record) GetKey() string {
@@ -4937,7 +5171,7 @@ type GetRecordRequest struct {
 
 func (x *GetRecordRequest) Reset() {
 	*x = GetRecordRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[63]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4949,7 +5183,7 @@ func (x *GetRecordRequest) String() string {
 func (*GetRecordRequest) ProtoMessage() {}
 
 func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[63]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4962,7 +5196,7 @@ func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecordRequest.ProtoReflect.Descriptor instead.
 func (*GetRecordRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{63}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *GetRecordRequest) GetKey() string {
@@ -4984,7 +5218,7 @@ type CompareAndSwapRequest struct {
 
 func (x *CompareAndSwapRequest) Reset() {
 	*x = CompareAndSwapRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[64]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4996,7 +5230,7 @@ func (x *CompareAndSwapRequest) String() string {
 func (*CompareAndSwapRequest) ProtoMessage() {}
 
 func (x *CompareAndSwapRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[64]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5009,7 +5243,7 @@ func (x *CompareAndSwapRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareAndSwapRequest.ProtoReflect.Descriptor instead.
 func (*CompareAndSwapRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{64}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *CompareAndSwapRequest) GetRequestId() string {
@@ -5049,7 +5283,7 @@ type CompareAndSwapResponse struct {
 
 func (x *CompareAndSwapResponse) Reset() {
 	*x = CompareAndSwapResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[65]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5061,7 +5295,7 @@ func (x *CompareAndSwapResponse) String() string {
 func (*CompareAndSwapResponse) ProtoMessage() {}
 
 func (x *CompareAndSwapResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[65]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5074,7 +5308,7 @@ func (x *CompareAndSwapResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareAndSwapResponse.ProtoReflect.Descriptor instead.
 func (*CompareAndSwapResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{65}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *CompareAndSwapResponse) GetVersion() uint64 {
@@ -5095,7 +5329,7 @@ type DeleteRecordRequest struct {
 
 func (x *DeleteRecordRequest) Reset() {
 	*x = DeleteRecordRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[66]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5107,7 +5341,7 @@ func (x *DeleteRecordRequest) String() string {
 func (*DeleteRecordRequest) ProtoMessage() {}
 
 func (x *DeleteRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[66]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5120,7 +5354,7 @@ func (x *DeleteRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRecordRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRecordRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{66}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *DeleteRecordRequest) GetRequestId() string {
@@ -5152,7 +5386,7 @@ type DeleteRecordResponse struct {
 
 func (x *DeleteRecordResponse) Reset() {
 	*x = DeleteRecordResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[67]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5164,7 +5398,7 @@ func (x *DeleteRecordResponse) String() string {
 func (*DeleteRecordResponse) ProtoMessage() {}
 
 func (x *DeleteRecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[67]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5177,7 +5411,7 @@ func (x *DeleteRecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRecordResponse.ProtoReflect.Descriptor instead.
 func (*DeleteRecordResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{67}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{69}
 }
 
 // AddRequest adds delta to the decimal int64 stored under key (missing: 0).
@@ -5194,7 +5428,7 @@ type AddRequest struct {
 
 func (x *AddRequest) Reset() {
 	*x = AddRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[68]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5206,7 +5440,7 @@ func (x *AddRequest) String() string {
 func (*AddRequest) ProtoMessage() {}
 
 func (x *AddRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[68]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5219,7 +5453,7 @@ func (x *AddRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddRequest.ProtoReflect.Descriptor instead.
 func (*AddRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{68}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *AddRequest) GetRequestId() string {
@@ -5267,7 +5501,7 @@ type AddResponse struct {
 
 func (x *AddResponse) Reset() {
 	*x = AddResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[69]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5279,7 +5513,7 @@ func (x *AddResponse) String() string {
 func (*AddResponse) ProtoMessage() {}
 
 func (x *AddResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[69]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5292,7 +5526,7 @@ func (x *AddResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddResponse.ProtoReflect.Descriptor instead.
 func (*AddResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{69}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *AddResponse) GetValue() int64 {
@@ -5323,7 +5557,7 @@ type ScanRequest struct {
 
 func (x *ScanRequest) Reset() {
 	*x = ScanRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[70]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5335,7 +5569,7 @@ func (x *ScanRequest) String() string {
 func (*ScanRequest) ProtoMessage() {}
 
 func (x *ScanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[70]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5348,7 +5582,7 @@ func (x *ScanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanRequest.ProtoReflect.Descriptor instead.
 func (*ScanRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{70}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *ScanRequest) GetPrefix() string {
@@ -5386,7 +5620,7 @@ type ScanResponse struct {
 
 func (x *ScanResponse) Reset() {
 	*x = ScanResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[71]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5398,7 +5632,7 @@ func (x *ScanResponse) String() string {
 func (*ScanResponse) ProtoMessage() {}
 
 func (x *ScanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[71]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5411,7 +5645,7 @@ func (x *ScanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanResponse.ProtoReflect.Descriptor instead.
 func (*ScanResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{71}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *ScanResponse) GetRecords() []*Record {
@@ -5473,7 +5707,7 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x13hold_ttl_default_ms\x18\x01 \x01(\x03R\x10holdTtlDefaultMs\x12%\n" +
 	"\x0fhold_ttl_max_ms\x18\x02 \x01(\x03R\fholdTtlMaxMs\x12/\n" +
 	"\x14hold_lifetime_max_ms\x18\x03 \x01(\x03R\x11holdLifetimeMaxMs\x12+\n" +
-	"\x12seats_per_hold_max\x18\x04 \x01(\rR\x0fseatsPerHoldMax\"\xf2\x02\n" +
+	"\x12seats_per_hold_max\x18\x04 \x01(\rR\x0fseatsPerHoldMax\"\xea\x03\n" +
 	"\x05Event\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x121\n" +
@@ -5485,7 +5719,13 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x12created_at_unix_ms\x18\a \x01(\x03R\x0fcreatedAtUnixMs\x12\x1d\n" +
 	"\n" +
 	"seat_count\x18\b \x01(\rR\tseatCount\x12<\n" +
-	"\x1ageneral_admission_capacity\x18\t \x01(\rR\x18generalAdmissionCapacity\"\xa4\x03\n" +
+	"\x1ageneral_admission_capacity\x18\t \x01(\rR\x18generalAdmissionCapacity\x124\n" +
+	"\asurvive\x18\n" +
+	" \x01(\x0e2\x1a.boxoffice.v1.SurvivalGoalR\asurvive\x12\x1f\n" +
+	"\vhome_region\x18\v \x01(\tR\n" +
+	"homeRegion\x12\x1f\n" +
+	"\vgroup_count\x18\f \x01(\rR\n" +
+	"groupCount\"\xa4\x03\n" +
 	"\x04Seat\x12\x17\n" +
 	"\aseat_id\x18\x01 \x01(\tR\x06seatId\x12\x16\n" +
 	"\x06number\x18\x02 \x01(\rR\x06number\x12\x1d\n" +
@@ -5537,7 +5777,7 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\tpositions\x18\x04 \x03(\v2\x1b.boxoffice.v1.ShardPositionR\tpositions\x12\x1c\n" +
 	"\tavailable\x18\x05 \x01(\rR\tavailable\x12\x12\n" +
 	"\x04held\x18\x06 \x01(\rR\x04held\x12\x12\n" +
-	"\x04sold\x18\a \x01(\rR\x04sold\"\x82\x02\n" +
+	"\x04sold\x18\a \x01(\rR\x04sold\"\xd9\x02\n" +
 	"\x12CreateEventRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x19\n" +
@@ -5548,7 +5788,10 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\vshard_count\x18\x06 \x01(\rR\n" +
 	"shardCount\x12\x1f\n" +
 	"\vgroup_count\x18\a \x01(\rR\n" +
-	"groupCount\"@\n" +
+	"groupCount\x124\n" +
+	"\asurvive\x18\b \x01(\x0e2\x1a.boxoffice.v1.SurvivalGoalR\asurvive\x12\x1f\n" +
+	"\vhome_region\x18\t \x01(\tR\n" +
+	"homeRegion\"@\n" +
 	"\x13CreateEventResponse\x12)\n" +
 	"\x05event\x18\x01 \x01(\v2\x13.boxoffice.v1.EventR\x05event\",\n" +
 	"\x0fGetEventRequest\x12\x19\n" +
@@ -5743,14 +5986,16 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	" \x01(\tR\x12lastKnownRaftState\x12(\n" +
 	"\x10last_known_voter\x18\v \x01(\bR\x0elastKnownVoter\x12&\n" +
 	"\x0flast_known_term\x18\f \x01(\x04R\rlastKnownTerm\x12)\n" +
-	"\x11last_seen_unix_ms\x18\r \x01(\x03R\x0elastSeenUnixMs\"\xfe\x01\n" +
+	"\x11last_seen_unix_ms\x18\r \x01(\x03R\x0elastSeenUnixMs\"\x9f\x02\n" +
 	"\vGroupStatus\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12$\n" +
 	"\x0eleader_node_id\x18\x02 \x01(\tR\fleaderNodeId\x127\n" +
 	"\breplicas\x18\x03 \x03(\v2\x1b.boxoffice.v1.ReplicaStatusR\breplicas\x12\x16\n" +
 	"\x06shards\x18\x04 \x03(\tR\x06shards\x127\n" +
 	"\x18preferred_leader_node_id\x18\x05 \x01(\tR\x15preferredLeaderNodeId\x12$\n" +
-	"\rconfiguration\x18\x06 \x03(\tR\rconfiguration\"`\n" +
+	"\rconfiguration\x18\x06 \x03(\tR\rconfiguration\x12\x1f\n" +
+	"\vhome_region\x18\b \x01(\tR\n" +
+	"homeRegion\"`\n" +
 	"\rStatusRequest\x12\x1d\n" +
 	"\n" +
 	"local_only\x18\x01 \x01(\bR\tlocalOnly\x120\n" +
@@ -5800,7 +6045,13 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\rfeature_level\x18\x01 \x01(\rR\ffeatureLevel\"t\n" +
 	"\x19CheckFeatureLevelResponse\x12#\n" +
 	"\rfeature_level\x18\x01 \x01(\rR\ffeatureLevel\x122\n" +
-	"\x15cluster_feature_level\x18\x02 \x01(\rR\x13clusterFeatureLevel\"J\n" +
+	"\x15cluster_feature_level\x18\x02 \x01(\rR\x13clusterFeatureLevel\"G\n" +
+	"\x10AddGroupsRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\rR\x05count\"0\n" +
+	"\x11AddGroupsResponse\x12\x1b\n" +
+	"\tgroup_ids\x18\x01 \x03(\tR\bgroupIds\"J\n" +
 	"\x06Record\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\x12\x18\n" +
@@ -5844,7 +6095,11 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x15EVENT_STATUS_CREATING\x10\x01\x12\x16\n" +
 	"\x12EVENT_STATUS_READY\x10\x02\x12\x1a\n" +
 	"\x16EVENT_STATUS_ARCHIVING\x10\x03\x12\x19\n" +
-	"\x15EVENT_STATUS_ARCHIVED\x10\x04*k\n" +
+	"\x15EVENT_STATUS_ARCHIVED\x10\x04*_\n" +
+	"\fSurvivalGoal\x12\x1d\n" +
+	"\x19SURVIVAL_GOAL_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12SURVIVAL_GOAL_ZONE\x10\x01\x12\x18\n" +
+	"\x14SURVIVAL_GOAL_REGION\x10\x02*k\n" +
 	"\tSeatState\x12\x1a\n" +
 	"\x16SEAT_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14SEAT_STATE_AVAILABLE\x10\x01\x12\x13\n" +
@@ -5876,7 +6131,7 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x06Refund\x12\x1b.boxoffice.v1.RefundRequest\x1a\x1c.boxoffice.v1.RefundResponse\x12B\n" +
 	"\x05Watch\x12\x1a.boxoffice.v1.WatchRequest\x1a\x1b.boxoffice.v1.WatchResponse0\x01\x12Y\n" +
 	"\fReadSeatMaps\x12!.boxoffice.v1.ReadSeatMapsRequest\x1a\".boxoffice.v1.ReadSeatMapsResponse(\x010\x01\x12M\n" +
-	"\bCommands\x12\x1d.boxoffice.v1.CommandsRequest\x1a\x1e.boxoffice.v1.CommandsResponse(\x010\x012\xb0\x04\n" +
+	"\bCommands\x12\x1d.boxoffice.v1.CommandsRequest\x1a\x1e.boxoffice.v1.CommandsResponse(\x010\x012\xfe\x04\n" +
 	"\aCluster\x12C\n" +
 	"\x06Status\x12\x1b.boxoffice.v1.StatusRequest\x1a\x1c.boxoffice.v1.StatusResponse\x12F\n" +
 	"\aRouting\x12\x1c.boxoffice.v1.RoutingRequest\x1a\x1d.boxoffice.v1.RoutingResponse\x12O\n" +
@@ -5885,7 +6140,8 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x0eTransferLeader\x12#.boxoffice.v1.TransferLeaderRequest\x1a$.boxoffice.v1.TransferLeaderResponse\x12@\n" +
 	"\x05Drain\x12\x1a.boxoffice.v1.DrainRequest\x1a\x1b.boxoffice.v1.DrainResponse\x12B\n" +
 	"\x06Backup\x12\x1b.boxoffice.v1.BackupRequest\x1a\x19.boxoffice.v1.BackupChunk0\x01\x12d\n" +
-	"\x11CheckFeatureLevel\x12&.boxoffice.v1.CheckFeatureLevelRequest\x1a'.boxoffice.v1.CheckFeatureLevelResponse2\xef\x02\n" +
+	"\x11CheckFeatureLevel\x12&.boxoffice.v1.CheckFeatureLevelRequest\x1a'.boxoffice.v1.CheckFeatureLevelResponse\x12L\n" +
+	"\tAddGroups\x12\x1e.boxoffice.v1.AddGroupsRequest\x1a\x1f.boxoffice.v1.AddGroupsResponse2\xef\x02\n" +
 	"\aRecords\x12;\n" +
 	"\x03Get\x12\x1e.boxoffice.v1.GetRecordRequest\x1a\x14.boxoffice.v1.Record\x12[\n" +
 	"\x0eCompareAndSwap\x12#.boxoffice.v1.CompareAndSwapRequest\x1a$.boxoffice.v1.CompareAndSwapResponse\x12O\n" +
@@ -5905,198 +6161,205 @@ func file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP() []byte {
 	return file_api_boxoffice_v1_boxoffice_proto_rawDescData
 }
 
-var file_api_boxoffice_v1_boxoffice_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_api_boxoffice_v1_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 73)
+var file_api_boxoffice_v1_boxoffice_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_api_boxoffice_v1_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 75)
 var file_api_boxoffice_v1_boxoffice_proto_goTypes = []any{
 	(EventStatus)(0),                  // 0: boxoffice.v1.EventStatus
-	(SeatState)(0),                    // 1: boxoffice.v1.SeatState
-	(ReadConsistency)(0),              // 2: boxoffice.v1.ReadConsistency
-	(SeatMapView)(0),                  // 3: boxoffice.v1.SeatMapView
-	(*PriceTier)(nil),                 // 4: boxoffice.v1.PriceTier
-	(*Row)(nil),                       // 5: boxoffice.v1.Row
-	(*Section)(nil),                   // 6: boxoffice.v1.Section
-	(*GeneralAdmissionPool)(nil),      // 7: boxoffice.v1.GeneralAdmissionPool
-	(*Venue)(nil),                     // 8: boxoffice.v1.Venue
-	(*EventPolicy)(nil),               // 9: boxoffice.v1.EventPolicy
-	(*Event)(nil),                     // 10: boxoffice.v1.Event
-	(*Seat)(nil),                      // 11: boxoffice.v1.Seat
-	(*RowState)(nil),                  // 12: boxoffice.v1.RowState
-	(*SectionState)(nil),              // 13: boxoffice.v1.SectionState
-	(*PoolState)(nil),                 // 14: boxoffice.v1.PoolState
-	(*ShardPosition)(nil),             // 15: boxoffice.v1.ShardPosition
-	(*SeatMap)(nil),                   // 16: boxoffice.v1.SeatMap
-	(*CreateEventRequest)(nil),        // 17: boxoffice.v1.CreateEventRequest
-	(*CreateEventResponse)(nil),       // 18: boxoffice.v1.CreateEventResponse
-	(*GetEventRequest)(nil),           // 19: boxoffice.v1.GetEventRequest
-	(*ListEventsRequest)(nil),         // 20: boxoffice.v1.ListEventsRequest
-	(*DeleteEventRequest)(nil),        // 21: boxoffice.v1.DeleteEventRequest
-	(*DeleteEventResponse)(nil),       // 22: boxoffice.v1.DeleteEventResponse
-	(*ListEventsResponse)(nil),        // 23: boxoffice.v1.ListEventsResponse
-	(*GetSeatMapRequest)(nil),         // 24: boxoffice.v1.GetSeatMapRequest
-	(*SeatList)(nil),                  // 25: boxoffice.v1.SeatList
-	(*BestAvailable)(nil),             // 26: boxoffice.v1.BestAvailable
-	(*GeneralAdmission)(nil),          // 27: boxoffice.v1.GeneralAdmission
-	(*HoldRequest)(nil),               // 28: boxoffice.v1.HoldRequest
-	(*HoldResponse)(nil),              // 29: boxoffice.v1.HoldResponse
-	(*GetHoldRequest)(nil),            // 30: boxoffice.v1.GetHoldRequest
-	(*ExtendHoldRequest)(nil),         // 31: boxoffice.v1.ExtendHoldRequest
-	(*ReleaseRequest)(nil),            // 32: boxoffice.v1.ReleaseRequest
-	(*ReleaseResponse)(nil),           // 33: boxoffice.v1.ReleaseResponse
-	(*Ticket)(nil),                    // 34: boxoffice.v1.Ticket
-	(*SellRequest)(nil),               // 35: boxoffice.v1.SellRequest
-	(*SellResponse)(nil),              // 36: boxoffice.v1.SellResponse
-	(*RefundRequest)(nil),             // 37: boxoffice.v1.RefundRequest
-	(*RefundResponse)(nil),            // 38: boxoffice.v1.RefundResponse
-	(*SeatChange)(nil),                // 39: boxoffice.v1.SeatChange
-	(*WatchRequest)(nil),              // 40: boxoffice.v1.WatchRequest
-	(*WatchResponse)(nil),             // 41: boxoffice.v1.WatchResponse
-	(*ReadSeatMapsRequest)(nil),       // 42: boxoffice.v1.ReadSeatMapsRequest
-	(*ReadSeatMapsResponse)(nil),      // 43: boxoffice.v1.ReadSeatMapsResponse
-	(*StreamError)(nil),               // 44: boxoffice.v1.StreamError
-	(*CommandsRequest)(nil),           // 45: boxoffice.v1.CommandsRequest
-	(*CommandsResponse)(nil),          // 46: boxoffice.v1.CommandsResponse
-	(*NodeInfo)(nil),                  // 47: boxoffice.v1.NodeInfo
-	(*LocalityTier)(nil),              // 48: boxoffice.v1.LocalityTier
-	(*ReplicaStatus)(nil),             // 49: boxoffice.v1.ReplicaStatus
-	(*GroupStatus)(nil),               // 50: boxoffice.v1.GroupStatus
-	(*StatusRequest)(nil),             // 51: boxoffice.v1.StatusRequest
-	(*StatusResponse)(nil),            // 52: boxoffice.v1.StatusResponse
-	(*ShardRoute)(nil),                // 53: boxoffice.v1.ShardRoute
-	(*RoutingRequest)(nil),            // 54: boxoffice.v1.RoutingRequest
-	(*RoutingResponse)(nil),           // 55: boxoffice.v1.RoutingResponse
-	(*RemoveNodeRequest)(nil),         // 56: boxoffice.v1.RemoveNodeRequest
-	(*RemoveNodeResponse)(nil),        // 57: boxoffice.v1.RemoveNodeResponse
-	(*TransferLeaderRequest)(nil),     // 58: boxoffice.v1.TransferLeaderRequest
-	(*TransferLeaderResponse)(nil),    // 59: boxoffice.v1.TransferLeaderResponse
-	(*DrainRequest)(nil),              // 60: boxoffice.v1.DrainRequest
-	(*DrainResponse)(nil),             // 61: boxoffice.v1.DrainResponse
-	(*BackupRequest)(nil),             // 62: boxoffice.v1.BackupRequest
-	(*BackupChunk)(nil),               // 63: boxoffice.v1.BackupChunk
-	(*CheckFeatureLevelRequest)(nil),  // 64: boxoffice.v1.CheckFeatureLevelRequest
-	(*CheckFeatureLevelResponse)(nil), // 65: boxoffice.v1.CheckFeatureLevelResponse
-	(*Record)(nil),                    // 66: boxoffice.v1.Record
-	(*GetRecordRequest)(nil),          // 67: boxoffice.v1.GetRecordRequest
-	(*CompareAndSwapRequest)(nil),     // 68: boxoffice.v1.CompareAndSwapRequest
-	(*CompareAndSwapResponse)(nil),    // 69: boxoffice.v1.CompareAndSwapResponse
-	(*DeleteRecordRequest)(nil),       // 70: boxoffice.v1.DeleteRecordRequest
-	(*DeleteRecordResponse)(nil),      // 71: boxoffice.v1.DeleteRecordResponse
-	(*AddRequest)(nil),                // 72: boxoffice.v1.AddRequest
-	(*AddResponse)(nil),               // 73: boxoffice.v1.AddResponse
-	(*ScanRequest)(nil),               // 74: boxoffice.v1.ScanRequest
-	(*ScanResponse)(nil),              // 75: boxoffice.v1.ScanResponse
-	nil,                               // 76: boxoffice.v1.StreamError.MetadataEntry
+	(SurvivalGoal)(0),                 // 1: boxoffice.v1.SurvivalGoal
+	(SeatState)(0),                    // 2: boxoffice.v1.SeatState
+	(ReadConsistency)(0),              // 3: boxoffice.v1.ReadConsistency
+	(SeatMapView)(0),                  // 4: boxoffice.v1.SeatMapView
+	(*PriceTier)(nil),                 // 5: boxoffice.v1.PriceTier
+	(*Row)(nil),                       // 6: boxoffice.v1.Row
+	(*Section)(nil),                   // 7: boxoffice.v1.Section
+	(*GeneralAdmissionPool)(nil),      // 8: boxoffice.v1.GeneralAdmissionPool
+	(*Venue)(nil),                     // 9: boxoffice.v1.Venue
+	(*EventPolicy)(nil),               // 10: boxoffice.v1.EventPolicy
+	(*Event)(nil),                     // 11: boxoffice.v1.Event
+	(*Seat)(nil),                      // 12: boxoffice.v1.Seat
+	(*RowState)(nil),                  // 13: boxoffice.v1.RowState
+	(*SectionState)(nil),              // 14: boxoffice.v1.SectionState
+	(*PoolState)(nil),                 // 15: boxoffice.v1.PoolState
+	(*ShardPosition)(nil),             // 16: boxoffice.v1.ShardPosition
+	(*SeatMap)(nil),                   // 17: boxoffice.v1.SeatMap
+	(*CreateEventRequest)(nil),        // 18: boxoffice.v1.CreateEventRequest
+	(*CreateEventResponse)(nil),       // 19: boxoffice.v1.CreateEventResponse
+	(*GetEventRequest)(nil),           // 20: boxoffice.v1.GetEventRequest
+	(*ListEventsRequest)(nil),         // 21: boxoffice.v1.ListEventsRequest
+	(*DeleteEventRequest)(nil),        // 22: boxoffice.v1.DeleteEventRequest
+	(*DeleteEventResponse)(nil),       // 23: boxoffice.v1.DeleteEventResponse
+	(*ListEventsResponse)(nil),        // 24: boxoffice.v1.ListEventsResponse
+	(*GetSeatMapRequest)(nil),         // 25: boxoffice.v1.GetSeatMapRequest
+	(*SeatList)(nil),                  // 26: boxoffice.v1.SeatList
+	(*BestAvailable)(nil),             // 27: boxoffice.v1.BestAvailable
+	(*GeneralAdmission)(nil),          // 28: boxoffice.v1.GeneralAdmission
+	(*HoldRequest)(nil),               // 29: boxoffice.v1.HoldRequest
+	(*HoldResponse)(nil),              // 30: boxoffice.v1.HoldResponse
+	(*GetHoldRequest)(nil),            // 31: boxoffice.v1.GetHoldRequest
+	(*ExtendHoldRequest)(nil),         // 32: boxoffice.v1.ExtendHoldRequest
+	(*ReleaseRequest)(nil),            // 33: boxoffice.v1.ReleaseRequest
+	(*ReleaseResponse)(nil),           // 34: boxoffice.v1.ReleaseResponse
+	(*Ticket)(nil),                    // 35: boxoffice.v1.Ticket
+	(*SellRequest)(nil),               // 36: boxoffice.v1.SellRequest
+	(*SellResponse)(nil),              // 37: boxoffice.v1.SellResponse
+	(*RefundRequest)(nil),             // 38: boxoffice.v1.RefundRequest
+	(*RefundResponse)(nil),            // 39: boxoffice.v1.RefundResponse
+	(*SeatChange)(nil),                // 40: boxoffice.v1.SeatChange
+	(*WatchRequest)(nil),              // 41: boxoffice.v1.WatchRequest
+	(*WatchResponse)(nil),             // 42: boxoffice.v1.WatchResponse
+	(*ReadSeatMapsRequest)(nil),       // 43: boxoffice.v1.ReadSeatMapsRequest
+	(*ReadSeatMapsResponse)(nil),      // 44: boxoffice.v1.ReadSeatMapsResponse
+	(*StreamError)(nil),               // 45: boxoffice.v1.StreamError
+	(*CommandsRequest)(nil),           // 46: boxoffice.v1.CommandsRequest
+	(*CommandsResponse)(nil),          // 47: boxoffice.v1.CommandsResponse
+	(*NodeInfo)(nil),                  // 48: boxoffice.v1.NodeInfo
+	(*LocalityTier)(nil),              // 49: boxoffice.v1.LocalityTier
+	(*ReplicaStatus)(nil),             // 50: boxoffice.v1.ReplicaStatus
+	(*GroupStatus)(nil),               // 51: boxoffice.v1.GroupStatus
+	(*StatusRequest)(nil),             // 52: boxoffice.v1.StatusRequest
+	(*StatusResponse)(nil),            // 53: boxoffice.v1.StatusResponse
+	(*ShardRoute)(nil),                // 54: boxoffice.v1.ShardRoute
+	(*RoutingRequest)(nil),            // 55: boxoffice.v1.RoutingRequest
+	(*RoutingResponse)(nil),           // 56: boxoffice.v1.RoutingResponse
+	(*RemoveNodeRequest)(nil),         // 57: boxoffice.v1.RemoveNodeRequest
+	(*RemoveNodeResponse)(nil),        // 58: boxoffice.v1.RemoveNodeResponse
+	(*TransferLeaderRequest)(nil),     // 59: boxoffice.v1.TransferLeaderRequest
+	(*TransferLeaderResponse)(nil),    // 60: boxoffice.v1.TransferLeaderResponse
+	(*DrainRequest)(nil),              // 61: boxoffice.v1.DrainRequest
+	(*DrainResponse)(nil),             // 62: boxoffice.v1.DrainResponse
+	(*BackupRequest)(nil),             // 63: boxoffice.v1.BackupRequest
+	(*BackupChunk)(nil),               // 64: boxoffice.v1.BackupChunk
+	(*CheckFeatureLevelRequest)(nil),  // 65: boxoffice.v1.CheckFeatureLevelRequest
+	(*CheckFeatureLevelResponse)(nil), // 66: boxoffice.v1.CheckFeatureLevelResponse
+	(*AddGroupsRequest)(nil),          // 67: boxoffice.v1.AddGroupsRequest
+	(*AddGroupsResponse)(nil),         // 68: boxoffice.v1.AddGroupsResponse
+	(*Record)(nil),                    // 69: boxoffice.v1.Record
+	(*GetRecordRequest)(nil),          // 70: boxoffice.v1.GetRecordRequest
+	(*CompareAndSwapRequest)(nil),     // 71: boxoffice.v1.CompareAndSwapRequest
+	(*CompareAndSwapResponse)(nil),    // 72: boxoffice.v1.CompareAndSwapResponse
+	(*DeleteRecordRequest)(nil),       // 73: boxoffice.v1.DeleteRecordRequest
+	(*DeleteRecordResponse)(nil),      // 74: boxoffice.v1.DeleteRecordResponse
+	(*AddRequest)(nil),                // 75: boxoffice.v1.AddRequest
+	(*AddResponse)(nil),               // 76: boxoffice.v1.AddResponse
+	(*ScanRequest)(nil),               // 77: boxoffice.v1.ScanRequest
+	(*ScanResponse)(nil),              // 78: boxoffice.v1.ScanResponse
+	nil,                               // 79: boxoffice.v1.StreamError.MetadataEntry
 }
 var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
-	5,  // 0: boxoffice.v1.Section.rows:type_name -> boxoffice.v1.Row
-	4,  // 1: boxoffice.v1.Venue.price_tiers:type_name -> boxoffice.v1.PriceTier
-	6,  // 2: boxoffice.v1.Venue.sections:type_name -> boxoffice.v1.Section
-	7,  // 3: boxoffice.v1.Venue.pools:type_name -> boxoffice.v1.GeneralAdmissionPool
+	6,  // 0: boxoffice.v1.Section.rows:type_name -> boxoffice.v1.Row
+	5,  // 1: boxoffice.v1.Venue.price_tiers:type_name -> boxoffice.v1.PriceTier
+	7,  // 2: boxoffice.v1.Venue.sections:type_name -> boxoffice.v1.Section
+	8,  // 3: boxoffice.v1.Venue.pools:type_name -> boxoffice.v1.GeneralAdmissionPool
 	0,  // 4: boxoffice.v1.Event.status:type_name -> boxoffice.v1.EventStatus
-	9,  // 5: boxoffice.v1.Event.policy:type_name -> boxoffice.v1.EventPolicy
-	8,  // 6: boxoffice.v1.Event.venue:type_name -> boxoffice.v1.Venue
-	1,  // 7: boxoffice.v1.Seat.state:type_name -> boxoffice.v1.SeatState
-	11, // 8: boxoffice.v1.RowState.seats:type_name -> boxoffice.v1.Seat
-	12, // 9: boxoffice.v1.SectionState.rows:type_name -> boxoffice.v1.RowState
-	13, // 10: boxoffice.v1.SeatMap.sections:type_name -> boxoffice.v1.SectionState
-	14, // 11: boxoffice.v1.SeatMap.pools:type_name -> boxoffice.v1.PoolState
-	15, // 12: boxoffice.v1.SeatMap.positions:type_name -> boxoffice.v1.ShardPosition
-	8,  // 13: boxoffice.v1.CreateEventRequest.venue:type_name -> boxoffice.v1.Venue
-	9,  // 14: boxoffice.v1.CreateEventRequest.policy:type_name -> boxoffice.v1.EventPolicy
-	10, // 15: boxoffice.v1.CreateEventResponse.event:type_name -> boxoffice.v1.Event
-	10, // 16: boxoffice.v1.DeleteEventResponse.event:type_name -> boxoffice.v1.Event
-	10, // 17: boxoffice.v1.ListEventsResponse.events:type_name -> boxoffice.v1.Event
-	2,  // 18: boxoffice.v1.GetSeatMapRequest.consistency:type_name -> boxoffice.v1.ReadConsistency
-	3,  // 19: boxoffice.v1.GetSeatMapRequest.view:type_name -> boxoffice.v1.SeatMapView
-	25, // 20: boxoffice.v1.HoldRequest.seats:type_name -> boxoffice.v1.SeatList
-	26, // 21: boxoffice.v1.HoldRequest.best:type_name -> boxoffice.v1.BestAvailable
-	27, // 22: boxoffice.v1.HoldRequest.general_admission:type_name -> boxoffice.v1.GeneralAdmission
-	2,  // 23: boxoffice.v1.GetHoldRequest.consistency:type_name -> boxoffice.v1.ReadConsistency
-	34, // 24: boxoffice.v1.SellResponse.tickets:type_name -> boxoffice.v1.Ticket
-	34, // 25: boxoffice.v1.RefundResponse.tickets:type_name -> boxoffice.v1.Ticket
-	1,  // 26: boxoffice.v1.SeatChange.state:type_name -> boxoffice.v1.SeatState
-	15, // 27: boxoffice.v1.WatchRequest.after:type_name -> boxoffice.v1.ShardPosition
-	39, // 28: boxoffice.v1.WatchResponse.changes:type_name -> boxoffice.v1.SeatChange
-	24, // 29: boxoffice.v1.ReadSeatMapsRequest.read:type_name -> boxoffice.v1.GetSeatMapRequest
-	16, // 30: boxoffice.v1.ReadSeatMapsResponse.seat_map:type_name -> boxoffice.v1.SeatMap
-	44, // 31: boxoffice.v1.ReadSeatMapsResponse.error:type_name -> boxoffice.v1.StreamError
-	76, // 32: boxoffice.v1.StreamError.metadata:type_name -> boxoffice.v1.StreamError.MetadataEntry
-	28, // 33: boxoffice.v1.CommandsRequest.hold:type_name -> boxoffice.v1.HoldRequest
-	35, // 34: boxoffice.v1.CommandsRequest.sell:type_name -> boxoffice.v1.SellRequest
-	32, // 35: boxoffice.v1.CommandsRequest.release:type_name -> boxoffice.v1.ReleaseRequest
-	31, // 36: boxoffice.v1.CommandsRequest.extend_hold:type_name -> boxoffice.v1.ExtendHoldRequest
-	37, // 37: boxoffice.v1.CommandsRequest.refund:type_name -> boxoffice.v1.RefundRequest
-	45, // 38: boxoffice.v1.CommandsRequest.more:type_name -> boxoffice.v1.CommandsRequest
-	29, // 39: boxoffice.v1.CommandsResponse.hold:type_name -> boxoffice.v1.HoldResponse
-	36, // 40: boxoffice.v1.CommandsResponse.sell:type_name -> boxoffice.v1.SellResponse
-	33, // 41: boxoffice.v1.CommandsResponse.release:type_name -> boxoffice.v1.ReleaseResponse
-	29, // 42: boxoffice.v1.CommandsResponse.extend_hold:type_name -> boxoffice.v1.HoldResponse
-	38, // 43: boxoffice.v1.CommandsResponse.refund:type_name -> boxoffice.v1.RefundResponse
-	44, // 44: boxoffice.v1.CommandsResponse.error:type_name -> boxoffice.v1.StreamError
-	46, // 45: boxoffice.v1.CommandsResponse.more:type_name -> boxoffice.v1.CommandsResponse
-	48, // 46: boxoffice.v1.NodeInfo.locality:type_name -> boxoffice.v1.LocalityTier
-	49, // 47: boxoffice.v1.GroupStatus.replicas:type_name -> boxoffice.v1.ReplicaStatus
-	47, // 48: boxoffice.v1.StatusResponse.nodes:type_name -> boxoffice.v1.NodeInfo
-	50, // 49: boxoffice.v1.StatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
-	53, // 50: boxoffice.v1.RoutingResponse.shards:type_name -> boxoffice.v1.ShardRoute
-	47, // 51: boxoffice.v1.RoutingResponse.nodes:type_name -> boxoffice.v1.NodeInfo
-	66, // 52: boxoffice.v1.ScanResponse.records:type_name -> boxoffice.v1.Record
-	17, // 53: boxoffice.v1.Inventory.CreateEvent:input_type -> boxoffice.v1.CreateEventRequest
-	19, // 54: boxoffice.v1.Inventory.GetEvent:input_type -> boxoffice.v1.GetEventRequest
-	21, // 55: boxoffice.v1.Inventory.DeleteEvent:input_type -> boxoffice.v1.DeleteEventRequest
-	20, // 56: boxoffice.v1.Inventory.ListEvents:input_type -> boxoffice.v1.ListEventsRequest
-	24, // 57: boxoffice.v1.Inventory.GetSeatMap:input_type -> boxoffice.v1.GetSeatMapRequest
-	30, // 58: boxoffice.v1.Inventory.GetHold:input_type -> boxoffice.v1.GetHoldRequest
-	28, // 59: boxoffice.v1.Inventory.Hold:input_type -> boxoffice.v1.HoldRequest
-	31, // 60: boxoffice.v1.Inventory.ExtendHold:input_type -> boxoffice.v1.ExtendHoldRequest
-	32, // 61: boxoffice.v1.Inventory.Release:input_type -> boxoffice.v1.ReleaseRequest
-	35, // 62: boxoffice.v1.Inventory.Sell:input_type -> boxoffice.v1.SellRequest
-	37, // 63: boxoffice.v1.Inventory.Refund:input_type -> boxoffice.v1.RefundRequest
-	40, // 64: boxoffice.v1.Inventory.Watch:input_type -> boxoffice.v1.WatchRequest
-	42, // 65: boxoffice.v1.Inventory.ReadSeatMaps:input_type -> boxoffice.v1.ReadSeatMapsRequest
-	45, // 66: boxoffice.v1.Inventory.Commands:input_type -> boxoffice.v1.CommandsRequest
-	51, // 67: boxoffice.v1.Cluster.Status:input_type -> boxoffice.v1.StatusRequest
-	54, // 68: boxoffice.v1.Cluster.Routing:input_type -> boxoffice.v1.RoutingRequest
-	56, // 69: boxoffice.v1.Cluster.RemoveNode:input_type -> boxoffice.v1.RemoveNodeRequest
-	58, // 70: boxoffice.v1.Cluster.TransferLeader:input_type -> boxoffice.v1.TransferLeaderRequest
-	60, // 71: boxoffice.v1.Cluster.Drain:input_type -> boxoffice.v1.DrainRequest
-	62, // 72: boxoffice.v1.Cluster.Backup:input_type -> boxoffice.v1.BackupRequest
-	64, // 73: boxoffice.v1.Cluster.CheckFeatureLevel:input_type -> boxoffice.v1.CheckFeatureLevelRequest
-	67, // 74: boxoffice.v1.Records.Get:input_type -> boxoffice.v1.GetRecordRequest
-	68, // 75: boxoffice.v1.Records.CompareAndSwap:input_type -> boxoffice.v1.CompareAndSwapRequest
-	70, // 76: boxoffice.v1.Records.Delete:input_type -> boxoffice.v1.DeleteRecordRequest
-	72, // 77: boxoffice.v1.Records.Add:input_type -> boxoffice.v1.AddRequest
-	74, // 78: boxoffice.v1.Records.Scan:input_type -> boxoffice.v1.ScanRequest
-	18, // 79: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
-	10, // 80: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
-	22, // 81: boxoffice.v1.Inventory.DeleteEvent:output_type -> boxoffice.v1.DeleteEventResponse
-	23, // 82: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
-	16, // 83: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
-	29, // 84: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
-	29, // 85: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
-	29, // 86: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
-	33, // 87: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
-	36, // 88: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
-	38, // 89: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
-	41, // 90: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
-	43, // 91: boxoffice.v1.Inventory.ReadSeatMaps:output_type -> boxoffice.v1.ReadSeatMapsResponse
-	46, // 92: boxoffice.v1.Inventory.Commands:output_type -> boxoffice.v1.CommandsResponse
-	52, // 93: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
-	55, // 94: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
-	57, // 95: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
-	59, // 96: boxoffice.v1.Cluster.TransferLeader:output_type -> boxoffice.v1.TransferLeaderResponse
-	61, // 97: boxoffice.v1.Cluster.Drain:output_type -> boxoffice.v1.DrainResponse
-	63, // 98: boxoffice.v1.Cluster.Backup:output_type -> boxoffice.v1.BackupChunk
-	65, // 99: boxoffice.v1.Cluster.CheckFeatureLevel:output_type -> boxoffice.v1.CheckFeatureLevelResponse
-	66, // 100: boxoffice.v1.Records.Get:output_type -> boxoffice.v1.Record
-	69, // 101: boxoffice.v1.Records.CompareAndSwap:output_type -> boxoffice.v1.CompareAndSwapResponse
-	71, // 102: boxoffice.v1.Records.Delete:output_type -> boxoffice.v1.DeleteRecordResponse
-	73, // 103: boxoffice.v1.Records.Add:output_type -> boxoffice.v1.AddResponse
-	75, // 104: boxoffice.v1.Records.Scan:output_type -> boxoffice.v1.ScanResponse
-	79, // [79:105] is the sub-list for method output_type
-	53, // [53:79] is the sub-list for method input_type
-	53, // [53:53] is the sub-list for extension type_name
-	53, // [53:53] is the sub-list for extension extendee
-	0,  // [0:53] is the sub-list for field type_name
+	10, // 5: boxoffice.v1.Event.policy:type_name -> boxoffice.v1.EventPolicy
+	9,  // 6: boxoffice.v1.Event.venue:type_name -> boxoffice.v1.Venue
+	1,  // 7: boxoffice.v1.Event.survive:type_name -> boxoffice.v1.SurvivalGoal
+	2,  // 8: boxoffice.v1.Seat.state:type_name -> boxoffice.v1.SeatState
+	12, // 9: boxoffice.v1.RowState.seats:type_name -> boxoffice.v1.Seat
+	13, // 10: boxoffice.v1.SectionState.rows:type_name -> boxoffice.v1.RowState
+	14, // 11: boxoffice.v1.SeatMap.sections:type_name -> boxoffice.v1.SectionState
+	15, // 12: boxoffice.v1.SeatMap.pools:type_name -> boxoffice.v1.PoolState
+	16, // 13: boxoffice.v1.SeatMap.positions:type_name -> boxoffice.v1.ShardPosition
+	9,  // 14: boxoffice.v1.CreateEventRequest.venue:type_name -> boxoffice.v1.Venue
+	10, // 15: boxoffice.v1.CreateEventRequest.policy:type_name -> boxoffice.v1.EventPolicy
+	1,  // 16: boxoffice.v1.CreateEventRequest.survive:type_name -> boxoffice.v1.SurvivalGoal
+	11, // 17: boxoffice.v1.CreateEventResponse.event:type_name -> boxoffice.v1.Event
+	11, // 18: boxoffice.v1.DeleteEventResponse.event:type_name -> boxoffice.v1.Event
+	11, // 19: boxoffice.v1.ListEventsResponse.events:type_name -> boxoffice.v1.Event
+	3,  // 20: boxoffice.v1.GetSeatMapRequest.consistency:type_name -> boxoffice.v1.ReadConsistency
+	4,  // 21: boxoffice.v1.GetSeatMapRequest.view:type_name -> boxoffice.v1.SeatMapView
+	26, // 22: boxoffice.v1.HoldRequest.seats:type_name -> boxoffice.v1.SeatList
+	27, // 23: boxoffice.v1.HoldRequest.best:type_name -> boxoffice.v1.BestAvailable
+	28, // 24: boxoffice.v1.HoldRequest.general_admission:type_name -> boxoffice.v1.GeneralAdmission
+	3,  // 25: boxoffice.v1.GetHoldRequest.consistency:type_name -> boxoffice.v1.ReadConsistency
+	35, // 26: boxoffice.v1.SellResponse.tickets:type_name -> boxoffice.v1.Ticket
+	35, // 27: boxoffice.v1.RefundResponse.tickets:type_name -> boxoffice.v1.Ticket
+	2,  // 28: boxoffice.v1.SeatChange.state:type_name -> boxoffice.v1.SeatState
+	16, // 29: boxoffice.v1.WatchRequest.after:type_name -> boxoffice.v1.ShardPosition
+	40, // 30: boxoffice.v1.WatchResponse.changes:type_name -> boxoffice.v1.SeatChange
+	25, // 31: boxoffice.v1.ReadSeatMapsRequest.read:type_name -> boxoffice.v1.GetSeatMapRequest
+	17, // 32: boxoffice.v1.ReadSeatMapsResponse.seat_map:type_name -> boxoffice.v1.SeatMap
+	45, // 33: boxoffice.v1.ReadSeatMapsResponse.error:type_name -> boxoffice.v1.StreamError
+	79, // 34: boxoffice.v1.StreamError.metadata:type_name -> boxoffice.v1.StreamError.MetadataEntry
+	29, // 35: boxoffice.v1.CommandsRequest.hold:type_name -> boxoffice.v1.HoldRequest
+	36, // 36: boxoffice.v1.CommandsRequest.sell:type_name -> boxoffice.v1.SellRequest
+	33, // 37: boxoffice.v1.CommandsRequest.release:type_name -> boxoffice.v1.ReleaseRequest
+	32, // 38: boxoffice.v1.CommandsRequest.extend_hold:type_name -> boxoffice.v1.ExtendHoldRequest
+	38, // 39: boxoffice.v1.CommandsRequest.refund:type_name -> boxoffice.v1.RefundRequest
+	46, // 40: boxoffice.v1.CommandsRequest.more:type_name -> boxoffice.v1.CommandsRequest
+	30, // 41: boxoffice.v1.CommandsResponse.hold:type_name -> boxoffice.v1.HoldResponse
+	37, // 42: boxoffice.v1.CommandsResponse.sell:type_name -> boxoffice.v1.SellResponse
+	34, // 43: boxoffice.v1.CommandsResponse.release:type_name -> boxoffice.v1.ReleaseResponse
+	30, // 44: boxoffice.v1.CommandsResponse.extend_hold:type_name -> boxoffice.v1.HoldResponse
+	39, // 45: boxoffice.v1.CommandsResponse.refund:type_name -> boxoffice.v1.RefundResponse
+	45, // 46: boxoffice.v1.CommandsResponse.error:type_name -> boxoffice.v1.StreamError
+	47, // 47: boxoffice.v1.CommandsResponse.more:type_name -> boxoffice.v1.CommandsResponse
+	49, // 48: boxoffice.v1.NodeInfo.locality:type_name -> boxoffice.v1.LocalityTier
+	50, // 49: boxoffice.v1.GroupStatus.replicas:type_name -> boxoffice.v1.ReplicaStatus
+	48, // 50: boxoffice.v1.StatusResponse.nodes:type_name -> boxoffice.v1.NodeInfo
+	51, // 51: boxoffice.v1.StatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
+	54, // 52: boxoffice.v1.RoutingResponse.shards:type_name -> boxoffice.v1.ShardRoute
+	48, // 53: boxoffice.v1.RoutingResponse.nodes:type_name -> boxoffice.v1.NodeInfo
+	69, // 54: boxoffice.v1.ScanResponse.records:type_name -> boxoffice.v1.Record
+	18, // 55: boxoffice.v1.Inventory.CreateEvent:input_type -> boxoffice.v1.CreateEventRequest
+	20, // 56: boxoffice.v1.Inventory.GetEvent:input_type -> boxoffice.v1.GetEventRequest
+	22, // 57: boxoffice.v1.Inventory.DeleteEvent:input_type -> boxoffice.v1.DeleteEventRequest
+	21, // 58: boxoffice.v1.Inventory.ListEvents:input_type -> boxoffice.v1.ListEventsRequest
+	25, // 59: boxoffice.v1.Inventory.GetSeatMap:input_type -> boxoffice.v1.GetSeatMapRequest
+	31, // 60: boxoffice.v1.Inventory.GetHold:input_type -> boxoffice.v1.GetHoldRequest
+	29, // 61: boxoffice.v1.Inventory.Hold:input_type -> boxoffice.v1.HoldRequest
+	32, // 62: boxoffice.v1.Inventory.ExtendHold:input_type -> boxoffice.v1.ExtendHoldRequest
+	33, // 63: boxoffice.v1.Inventory.Release:input_type -> boxoffice.v1.ReleaseRequest
+	36, // 64: boxoffice.v1.Inventory.Sell:input_type -> boxoffice.v1.SellRequest
+	38, // 65: boxoffice.v1.Inventory.Refund:input_type -> boxoffice.v1.RefundRequest
+	41, // 66: boxoffice.v1.Inventory.Watch:input_type -> boxoffice.v1.WatchRequest
+	43, // 67: boxoffice.v1.Inventory.ReadSeatMaps:input_type -> boxoffice.v1.ReadSeatMapsRequest
+	46, // 68: boxoffice.v1.Inventory.Commands:input_type -> boxoffice.v1.CommandsRequest
+	52, // 69: boxoffice.v1.Cluster.Status:input_type -> boxoffice.v1.StatusRequest
+	55, // 70: boxoffice.v1.Cluster.Routing:input_type -> boxoffice.v1.RoutingRequest
+	57, // 71: boxoffice.v1.Cluster.RemoveNode:input_type -> boxoffice.v1.RemoveNodeRequest
+	59, // 72: boxoffice.v1.Cluster.TransferLeader:input_type -> boxoffice.v1.TransferLeaderRequest
+	61, // 73: boxoffice.v1.Cluster.Drain:input_type -> boxoffice.v1.DrainRequest
+	63, // 74: boxoffice.v1.Cluster.Backup:input_type -> boxoffice.v1.BackupRequest
+	65, // 75: boxoffice.v1.Cluster.CheckFeatureLevel:input_type -> boxoffice.v1.CheckFeatureLevelRequest
+	67, // 76: boxoffice.v1.Cluster.AddGroups:input_type -> boxoffice.v1.AddGroupsRequest
+	70, // 77: boxoffice.v1.Records.Get:input_type -> boxoffice.v1.GetRecordRequest
+	71, // 78: boxoffice.v1.Records.CompareAndSwap:input_type -> boxoffice.v1.CompareAndSwapRequest
+	73, // 79: boxoffice.v1.Records.Delete:input_type -> boxoffice.v1.DeleteRecordRequest
+	75, // 80: boxoffice.v1.Records.Add:input_type -> boxoffice.v1.AddRequest
+	77, // 81: boxoffice.v1.Records.Scan:input_type -> boxoffice.v1.ScanRequest
+	19, // 82: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
+	11, // 83: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
+	23, // 84: boxoffice.v1.Inventory.DeleteEvent:output_type -> boxoffice.v1.DeleteEventResponse
+	24, // 85: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
+	17, // 86: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
+	30, // 87: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
+	30, // 88: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
+	30, // 89: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
+	34, // 90: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
+	37, // 91: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
+	39, // 92: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
+	42, // 93: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
+	44, // 94: boxoffice.v1.Inventory.ReadSeatMaps:output_type -> boxoffice.v1.ReadSeatMapsResponse
+	47, // 95: boxoffice.v1.Inventory.Commands:output_type -> boxoffice.v1.CommandsResponse
+	53, // 96: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
+	56, // 97: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
+	58, // 98: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
+	60, // 99: boxoffice.v1.Cluster.TransferLeader:output_type -> boxoffice.v1.TransferLeaderResponse
+	62, // 100: boxoffice.v1.Cluster.Drain:output_type -> boxoffice.v1.DrainResponse
+	64, // 101: boxoffice.v1.Cluster.Backup:output_type -> boxoffice.v1.BackupChunk
+	66, // 102: boxoffice.v1.Cluster.CheckFeatureLevel:output_type -> boxoffice.v1.CheckFeatureLevelResponse
+	68, // 103: boxoffice.v1.Cluster.AddGroups:output_type -> boxoffice.v1.AddGroupsResponse
+	69, // 104: boxoffice.v1.Records.Get:output_type -> boxoffice.v1.Record
+	72, // 105: boxoffice.v1.Records.CompareAndSwap:output_type -> boxoffice.v1.CompareAndSwapResponse
+	74, // 106: boxoffice.v1.Records.Delete:output_type -> boxoffice.v1.DeleteRecordResponse
+	76, // 107: boxoffice.v1.Records.Add:output_type -> boxoffice.v1.AddResponse
+	78, // 108: boxoffice.v1.Records.Scan:output_type -> boxoffice.v1.ScanResponse
+	82, // [82:109] is the sub-list for method output_type
+	55, // [55:82] is the sub-list for method input_type
+	55, // [55:55] is the sub-list for extension type_name
+	55, // [55:55] is the sub-list for extension extendee
+	0,  // [0:55] is the sub-list for field type_name
 }
 
 func init() { file_api_boxoffice_v1_boxoffice_proto_init() }
@@ -6133,8 +6396,8 @@ func file_api_boxoffice_v1_boxoffice_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_api_boxoffice_v1_boxoffice_proto_rawDesc), len(file_api_boxoffice_v1_boxoffice_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   73,
+			NumEnums:      5,
+			NumMessages:   75,
 			NumExtensions: 0,
 			NumServices:   3,
 		},

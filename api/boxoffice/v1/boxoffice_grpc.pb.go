@@ -42,7 +42,11 @@
 //                       node, or Drain of the last node not draining
 //                       (NODE_DRAINING); a feature that needs a newer build
 //                       than some registered nodes run, during an upgrade
-//                       (CLUSTER_UPGRADING: metadata "node_ids" names them)
+//                       (CLUSTER_UPGRADING: metadata "node_ids" names them);
+//                       CreateEvent with a survival goal or
+//                       home region the data groups cannot meet
+//                       (SURVIVAL_GOAL_UNMET: the message names what is
+//                       missing; nothing was created)
 //   PERMISSION_DENIED   the hold belongs to another holder (HOLD_NOT_OWNED); the
 //                       caller's certificate role may not call the method
 //                       (ROLE_NOT_ALLOWED; metadata "role" and "service")
@@ -57,7 +61,7 @@
 // Authorization (TLS only; a plaintext node authorizes nothing): a caller's
 // role is its certificate's Subject OrganizationalUnit. gateway: Inventory,
 // Records, Cluster.Status and Routing. operator: Inventory and Cluster
-// (RemoveNode, TransferLeader, Drain and CheckFeatureLevel included), not Records. reader: GetEvent, ListEvents,
+// (RemoveNode, TransferLeader, Drain, CheckFeatureLevel and AddGroups included), not Records. reader: GetEvent, ListEvents,
 // GetSeatMap, GetHold, Watch, ReadSeatMaps, Cluster.Status and Routing.
 // Health answers any certificate the CA signed.
 
@@ -743,6 +747,7 @@ const (
 	Cluster_Drain_FullMethodName             = "/boxoffice.v1.Cluster/Drain"
 	Cluster_Backup_FullMethodName            = "/boxoffice.v1.Cluster/Backup"
 	Cluster_CheckFeatureLevel_FullMethodName = "/boxoffice.v1.Cluster/CheckFeatureLevel"
+	Cluster_AddGroups_FullMethodName         = "/boxoffice.v1.Cluster/AddGroups"
 )
 
 // ClusterClient is the client API for Cluster service.
@@ -783,6 +788,16 @@ type ClusterClient interface {
 	// nodes still on an older build; INVALID_ARGUMENT (INVALID_REQUEST)
 	// for a level above the answering node's.
 	CheckFeatureLevel(ctx context.Context, in *CheckFeatureLevelRequest, opts ...grpc.CallOption) (*CheckFeatureLevelResponse, error)
+	// AddGroups creates count data groups on a running cluster (operator
+	// role): their replicas are laid out over the alive nodes that are not
+	// draining, spread over regions then zones, then on the nodes holding
+	// fewest replicas and leading fewest groups; ids continue after the
+	// last group. It answers once the groups are in the catalog; each
+	// replica starts its group within a reconcile pass. A retry with the
+	// same request_id answers the same groups. Errors: INVALID_ARGUMENT
+	// (INVALID_REQUEST) for a count of 0, (LIMIT_EXCEEDED) over 64 or past
+	// 1000 groups.
+	AddGroups(ctx context.Context, in *AddGroupsRequest, opts ...grpc.CallOption) (*AddGroupsResponse, error)
 }
 
 type clusterClient struct {
@@ -872,6 +887,16 @@ func (c *clusterClient) CheckFeatureLevel(ctx context.Context, in *CheckFeatureL
 	return out, nil
 }
 
+func (c *clusterClient) AddGroups(ctx context.Context, in *AddGroupsRequest, opts ...grpc.CallOption) (*AddGroupsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddGroupsResponse)
+	err := c.cc.Invoke(ctx, Cluster_AddGroups_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ClusterServer is the server API for Cluster service.
 // All implementations must embed UnimplementedClusterServer
 // for forward compatibility.
@@ -910,6 +935,16 @@ type ClusterServer interface {
 	// nodes still on an older build; INVALID_ARGUMENT (INVALID_REQUEST)
 	// for a level above the answering node's.
 	CheckFeatureLevel(context.Context, *CheckFeatureLevelRequest) (*CheckFeatureLevelResponse, error)
+	// AddGroups creates count data groups on a running cluster (operator
+	// role): their replicas are laid out over the alive nodes that are not
+	// draining, spread over regions then zones, then on the nodes holding
+	// fewest replicas and leading fewest groups; ids continue after the
+	// last group. It answers once the groups are in the catalog; each
+	// replica starts its group within a reconcile pass. A retry with the
+	// same request_id answers the same groups. Errors: INVALID_ARGUMENT
+	// (INVALID_REQUEST) for a count of 0, (LIMIT_EXCEEDED) over 64 or past
+	// 1000 groups.
+	AddGroups(context.Context, *AddGroupsRequest) (*AddGroupsResponse, error)
 	mustEmbedUnimplementedClusterServer()
 }
 
@@ -940,6 +975,9 @@ func (UnimplementedClusterServer) Backup(*BackupRequest, grpc.ServerStreamingSer
 }
 func (UnimplementedClusterServer) CheckFeatureLevel(context.Context, *CheckFeatureLevelRequest) (*CheckFeatureLevelResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CheckFeatureLevel not implemented")
+}
+func (UnimplementedClusterServer) AddGroups(context.Context, *AddGroupsRequest) (*AddGroupsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddGroups not implemented")
 }
 func (UnimplementedClusterServer) mustEmbedUnimplementedClusterServer() {}
 func (UnimplementedClusterServer) testEmbeddedByValue()                 {}
@@ -1081,6 +1119,24 @@ func _Cluster_CheckFeatureLevel_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Cluster_AddGroups_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddGroupsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClusterServer).AddGroups(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Cluster_AddGroups_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClusterServer).AddGroups(ctx, req.(*AddGroupsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Cluster_ServiceDesc is the grpc.ServiceDesc for Cluster service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1111,6 +1167,10 @@ var Cluster_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CheckFeatureLevel",
 			Handler:    _Cluster_CheckFeatureLevel_Handler,
+		},
+		{
+			MethodName: "AddGroups",
+			Handler:    _Cluster_AddGroups_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

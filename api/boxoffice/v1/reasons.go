@@ -126,6 +126,12 @@ const (
 	// FAILED_PRECONDITION; metadata MetadataNodeIDs (the nodes on an
 	// older build).
 	ReasonClusterUpgrading = "CLUSTER_UPGRADING"
+	// ReasonSurvivalGoalUnmet: CreateEvent asked for a survival goal or a
+	// home region that the data groups cannot meet (region survival with
+	// nodes in 2 regions; no group both surviving and led from the home
+	// region); the message names what is missing. Nothing was created.
+	// FAILED_PRECONDITION; no metadata.
+	ReasonSurvivalGoalUnmet = "SURVIVAL_GOAL_UNMET"
 )
 
 // ErrorInfo metadata keys.
