@@ -271,6 +271,10 @@ func (c *Catalog) execute(cmd *nodepb.CatalogCommand) *nodepb.CatalogResult {
 		}
 		g.Replicas = append([]string{p.GetNodeId()}, slices.Delete(slices.Clone(g.Replicas), i, i+1)...)
 		return ok
+	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_BEGIN_SHARD_MOVE:
+		return c.beginShardMoveLocked(cmd.GetBeginShardMove(), cmd.NowUnixMs)
+	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_SET_SHARD_MOVE_STEP:
+		return c.setShardMoveStepLocked(cmd.GetSetShardMoveStep())
 	default:
 		panic(fmt.Sprintf("catalog: unknown command type %v", cmd.Type))
 	}

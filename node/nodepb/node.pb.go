@@ -26,6 +26,67 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type ShardMoveStep int32
+
+const (
+	ShardMoveStep_SHARD_MOVE_STEP_UNSPECIFIED ShardMoveStep = 0
+	// STARTED: the shard is still served by from_group (which may have
+	// frozen it); the move may still be aborted.
+	ShardMoveStep_SHARD_MOVE_STEP_STARTED ShardMoveStep = 1
+	// SWITCHED: the shard's group_id is to_group; from_group's frozen copy
+	// is still to be dropped.
+	ShardMoveStep_SHARD_MOVE_STEP_SWITCHED ShardMoveStep = 2
+	// DONE and ABORTED end the move: it leaves shard_moves (ABORTED only
+	// from STARTED).
+	ShardMoveStep_SHARD_MOVE_STEP_DONE    ShardMoveStep = 3
+	ShardMoveStep_SHARD_MOVE_STEP_ABORTED ShardMoveStep = 4
+)
+
+// Enum value maps for ShardMoveStep.
+var (
+	ShardMoveStep_name = map[int32]string{
+		0: "SHARD_MOVE_STEP_UNSPECIFIED",
+		1: "SHARD_MOVE_STEP_STARTED",
+		2: "SHARD_MOVE_STEP_SWITCHED",
+		3: "SHARD_MOVE_STEP_DONE",
+		4: "SHARD_MOVE_STEP_ABORTED",
+	}
+	ShardMoveStep_value = map[string]int32{
+		"SHARD_MOVE_STEP_UNSPECIFIED": 0,
+		"SHARD_MOVE_STEP_STARTED":     1,
+		"SHARD_MOVE_STEP_SWITCHED":    2,
+		"SHARD_MOVE_STEP_DONE":        3,
+		"SHARD_MOVE_STEP_ABORTED":     4,
+	}
+)
+
+func (x ShardMoveStep) Enum() *ShardMoveStep {
+	p := new(ShardMoveStep)
+	*p = x
+	return p
+}
+
+func (x ShardMoveStep) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ShardMoveStep) Descriptor() protoreflect.EnumDescriptor {
+	return file_node_nodepb_node_proto_enumTypes[0].Descriptor()
+}
+
+func (ShardMoveStep) Type() protoreflect.EnumType {
+	return &file_node_nodepb_node_proto_enumTypes[0]
+}
+
+func (x ShardMoveStep) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ShardMoveStep.Descriptor instead.
+func (ShardMoveStep) EnumDescriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{0}
+}
+
 type CatalogCommandType int32
 
 const (
@@ -38,20 +99,24 @@ const (
 	CatalogCommandType_CATALOG_COMMAND_TYPE_REMOVE_NODE          CatalogCommandType = 6
 	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_NODE_DRAINING    CatalogCommandType = 7
 	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER CatalogCommandType = 8
+	CatalogCommandType_CATALOG_COMMAND_TYPE_BEGIN_SHARD_MOVE     CatalogCommandType = 13
+	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_SHARD_MOVE_STEP  CatalogCommandType = 14
 )
 
 // Enum value maps for CatalogCommandType.
 var (
 	CatalogCommandType_name = map[int32]string{
-		0: "CATALOG_COMMAND_TYPE_UNSPECIFIED",
-		1: "CATALOG_COMMAND_TYPE_REGISTER_NODE",
-		2: "CATALOG_COMMAND_TYPE_CREATE_GROUPS",
-		3: "CATALOG_COMMAND_TYPE_CREATE_EVENT",
-		4: "CATALOG_COMMAND_TYPE_SET_EVENT_STATUS",
-		5: "CATALOG_COMMAND_TYPE_SET_REPLICAS",
-		6: "CATALOG_COMMAND_TYPE_REMOVE_NODE",
-		7: "CATALOG_COMMAND_TYPE_SET_NODE_DRAINING",
-		8: "CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER",
+		0:  "CATALOG_COMMAND_TYPE_UNSPECIFIED",
+		1:  "CATALOG_COMMAND_TYPE_REGISTER_NODE",
+		2:  "CATALOG_COMMAND_TYPE_CREATE_GROUPS",
+		3:  "CATALOG_COMMAND_TYPE_CREATE_EVENT",
+		4:  "CATALOG_COMMAND_TYPE_SET_EVENT_STATUS",
+		5:  "CATALOG_COMMAND_TYPE_SET_REPLICAS",
+		6:  "CATALOG_COMMAND_TYPE_REMOVE_NODE",
+		7:  "CATALOG_COMMAND_TYPE_SET_NODE_DRAINING",
+		8:  "CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER",
+		13: "CATALOG_COMMAND_TYPE_BEGIN_SHARD_MOVE",
+		14: "CATALOG_COMMAND_TYPE_SET_SHARD_MOVE_STEP",
 	}
 	CatalogCommandType_value = map[string]int32{
 		"CATALOG_COMMAND_TYPE_UNSPECIFIED":          0,
@@ -63,6 +128,8 @@ var (
 		"CATALOG_COMMAND_TYPE_REMOVE_NODE":          6,
 		"CATALOG_COMMAND_TYPE_SET_NODE_DRAINING":    7,
 		"CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER": 8,
+		"CATALOG_COMMAND_TYPE_BEGIN_SHARD_MOVE":     13,
+		"CATALOG_COMMAND_TYPE_SET_SHARD_MOVE_STEP":  14,
 	}
 )
 
@@ -77,11 +144,11 @@ func (x CatalogCommandType) String() string {
 }
 
 func (CatalogCommandType) Descriptor() protoreflect.EnumDescriptor {
-	return file_node_nodepb_node_proto_enumTypes[0].Descriptor()
+	return file_node_nodepb_node_proto_enumTypes[1].Descriptor()
 }
 
 func (CatalogCommandType) Type() protoreflect.EnumType {
-	return &file_node_nodepb_node_proto_enumTypes[0]
+	return &file_node_nodepb_node_proto_enumTypes[1]
 }
 
 func (x CatalogCommandType) Number() protoreflect.EnumNumber {
@@ -90,7 +157,7 @@ func (x CatalogCommandType) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use CatalogCommandType.Descriptor instead.
 func (CatalogCommandType) EnumDescriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{0}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{1}
 }
 
 type CatalogCode int32
@@ -105,6 +172,8 @@ const (
 	CatalogCode_CATALOG_CODE_ARCHIVED          CatalogCode = 21 // the event is archived: no change
 	CatalogCode_CATALOG_CODE_REQUEST_ID_REUSED CatalogCode = 22 // the request id was used for another request
 	CatalogCode_CATALOG_CODE_DRAINING          CatalogCode = 23 // SET_NODE_DRAINING would leave no node undrained
+	CatalogCode_CATALOG_CODE_MOVE_RUNNING      CatalogCode = 28 // another move of the shard is under way
+	CatalogCode_CATALOG_CODE_SHARD_IN_GROUP    CatalogCode = 29 // the shard is already in the target group
 )
 
 // Enum value maps for CatalogCode.
@@ -119,6 +188,8 @@ var (
 		21: "CATALOG_CODE_ARCHIVED",
 		22: "CATALOG_CODE_REQUEST_ID_REUSED",
 		23: "CATALOG_CODE_DRAINING",
+		28: "CATALOG_CODE_MOVE_RUNNING",
+		29: "CATALOG_CODE_SHARD_IN_GROUP",
 	}
 	CatalogCode_value = map[string]int32{
 		"CATALOG_CODE_UNSPECIFIED":       0,
@@ -130,6 +201,8 @@ var (
 		"CATALOG_CODE_ARCHIVED":          21,
 		"CATALOG_CODE_REQUEST_ID_REUSED": 22,
 		"CATALOG_CODE_DRAINING":          23,
+		"CATALOG_CODE_MOVE_RUNNING":      28,
+		"CATALOG_CODE_SHARD_IN_GROUP":    29,
 	}
 )
 
@@ -144,11 +217,11 @@ func (x CatalogCode) String() string {
 }
 
 func (CatalogCode) Descriptor() protoreflect.EnumDescriptor {
-	return file_node_nodepb_node_proto_enumTypes[1].Descriptor()
+	return file_node_nodepb_node_proto_enumTypes[2].Descriptor()
 }
 
 func (CatalogCode) Type() protoreflect.EnumType {
-	return &file_node_nodepb_node_proto_enumTypes[1]
+	return &file_node_nodepb_node_proto_enumTypes[2]
 }
 
 func (x CatalogCode) Number() protoreflect.EnumNumber {
@@ -157,7 +230,7 @@ func (x CatalogCode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use CatalogCode.Descriptor instead.
 func (CatalogCode) EnumDescriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{1}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{2}
 }
 
 type NodeRecord struct {
@@ -425,8 +498,11 @@ type EventRecord struct {
 	CreateRequestId          string                 `protobuf:"bytes,8,opt,name=create_request_id,json=createRequestId,proto3" json:"create_request_id,omitempty"`
 	SeatCount                uint32                 `protobuf:"varint,9,opt,name=seat_count,json=seatCount,proto3" json:"seat_count,omitempty"`
 	GeneralAdmissionCapacity uint32                 `protobuf:"varint,10,opt,name=general_admission_capacity,json=generalAdmissionCapacity,proto3" json:"general_admission_capacity,omitempty"`
-	unknownFields            protoimpl.UnknownFields
-	sizeCache                protoimpl.SizeCache
+	// shard_moves are the moves of this event's shards under way (at most
+	// one per shard; see SetShardMoveStep).
+	ShardMoves    []*ShardMove `protobuf:"bytes,14,rep,name=shard_moves,json=shardMoves,proto3" json:"shard_moves,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *EventRecord) Reset() {
@@ -529,6 +605,99 @@ func (x *EventRecord) GetGeneralAdmissionCapacity() uint32 {
 	return 0
 }
 
+func (x *EventRecord) GetShardMoves() []*ShardMove {
+	if x != nil {
+		return x.ShardMoves
+	}
+	return nil
+}
+
+// ShardMove is a move of one shard to another group, recorded so that the
+// coordinator (node/shardmove.go), after a crash, resumes it.
+type ShardMove struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Shard           uint32                 `protobuf:"varint,1,opt,name=shard,proto3" json:"shard,omitempty"`
+	MoveId          string                 `protobuf:"bytes,2,opt,name=move_id,json=moveId,proto3" json:"move_id,omitempty"`
+	FromGroup       string                 `protobuf:"bytes,3,opt,name=from_group,json=fromGroup,proto3" json:"from_group,omitempty"`
+	ToGroup         string                 `protobuf:"bytes,4,opt,name=to_group,json=toGroup,proto3" json:"to_group,omitempty"`
+	Step            ShardMoveStep          `protobuf:"varint,5,opt,name=step,proto3,enum=boxoffice.node.v1.ShardMoveStep" json:"step,omitempty"`
+	StartedAtUnixMs int64                  `protobuf:"varint,6,opt,name=started_at_unix_ms,json=startedAtUnixMs,proto3" json:"started_at_unix_ms,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ShardMove) Reset() {
+	*x = ShardMove{}
+	mi := &file_node_nodepb_node_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShardMove) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShardMove) ProtoMessage() {}
+
+func (x *ShardMove) ProtoReflect() protoreflect.Message {
+	mi := &file_node_nodepb_node_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShardMove.ProtoReflect.Descriptor instead.
+func (*ShardMove) Descriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ShardMove) GetShard() uint32 {
+	if x != nil {
+		return x.Shard
+	}
+	return 0
+}
+
+func (x *ShardMove) GetMoveId() string {
+	if x != nil {
+		return x.MoveId
+	}
+	return ""
+}
+
+func (x *ShardMove) GetFromGroup() string {
+	if x != nil {
+		return x.FromGroup
+	}
+	return ""
+}
+
+func (x *ShardMove) GetToGroup() string {
+	if x != nil {
+		return x.ToGroup
+	}
+	return ""
+}
+
+func (x *ShardMove) GetStep() ShardMoveStep {
+	if x != nil {
+		return x.Step
+	}
+	return ShardMoveStep_SHARD_MOVE_STEP_UNSPECIFIED
+}
+
+func (x *ShardMove) GetStartedAtUnixMs() int64 {
+	if x != nil {
+		return x.StartedAtUnixMs
+	}
+	return 0
+}
+
 type CatalogCommand struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Type      CatalogCommandType     `protobuf:"varint,1,opt,name=type,proto3,enum=boxoffice.node.v1.CatalogCommandType" json:"type,omitempty"`
@@ -544,6 +713,8 @@ type CatalogCommand struct {
 	//	*CatalogCommand_RemoveNode
 	//	*CatalogCommand_SetNodeDraining
 	//	*CatalogCommand_SetPreferredLeader
+	//	*CatalogCommand_BeginShardMove
+	//	*CatalogCommand_SetShardMoveStep
 	Body isCatalogCommand_Body `protobuf_oneof:"body"`
 	// The cluster's budget, stamped by the proposing node into
 	// CREATE_EVENT from its configuration (like now_unix_ms), so that every
@@ -561,7 +732,7 @@ type CatalogCommand struct {
 
 func (x *CatalogCommand) Reset() {
 	*x = CatalogCommand{}
-	mi := &file_node_nodepb_node_proto_msgTypes[4]
+	mi := &file_node_nodepb_node_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -573,7 +744,7 @@ func (x *CatalogCommand) String() string {
 func (*CatalogCommand) ProtoMessage() {}
 
 func (x *CatalogCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[4]
+	mi := &file_node_nodepb_node_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -586,7 +757,7 @@ func (x *CatalogCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatalogCommand.ProtoReflect.Descriptor instead.
 func (*CatalogCommand) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{4}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *CatalogCommand) GetType() CatalogCommandType {
@@ -689,6 +860,24 @@ func (x *CatalogCommand) GetSetPreferredLeader() *SetPreferredLeader {
 	return nil
 }
 
+func (x *CatalogCommand) GetBeginShardMove() *BeginShardMove {
+	if x != nil {
+		if x, ok := x.Body.(*CatalogCommand_BeginShardMove); ok {
+			return x.BeginShardMove
+		}
+	}
+	return nil
+}
+
+func (x *CatalogCommand) GetSetShardMoveStep() *SetShardMoveStep {
+	if x != nil {
+		if x, ok := x.Body.(*CatalogCommand_SetShardMoveStep); ok {
+			return x.SetShardMoveStep
+		}
+	}
+	return nil
+}
+
 func (x *CatalogCommand) GetEventBudget() *EventBudget {
 	if x != nil {
 		return x.EventBudget
@@ -739,6 +928,14 @@ type CatalogCommand_SetPreferredLeader struct {
 	SetPreferredLeader *SetPreferredLeader `protobuf:"bytes,17,opt,name=set_preferred_leader,json=setPreferredLeader,proto3,oneof"`
 }
 
+type CatalogCommand_BeginShardMove struct {
+	BeginShardMove *BeginShardMove `protobuf:"bytes,22,opt,name=begin_shard_move,json=beginShardMove,proto3,oneof"`
+}
+
+type CatalogCommand_SetShardMoveStep struct {
+	SetShardMoveStep *SetShardMoveStep `protobuf:"bytes,23,opt,name=set_shard_move_step,json=setShardMoveStep,proto3,oneof"`
+}
+
 func (*CatalogCommand_RegisterNode) isCatalogCommand_Body() {}
 
 func (*CatalogCommand_CreateGroups) isCatalogCommand_Body() {}
@@ -755,6 +952,10 @@ func (*CatalogCommand_SetNodeDraining) isCatalogCommand_Body() {}
 
 func (*CatalogCommand_SetPreferredLeader) isCatalogCommand_Body() {}
 
+func (*CatalogCommand_BeginShardMove) isCatalogCommand_Body() {}
+
+func (*CatalogCommand_SetShardMoveStep) isCatalogCommand_Body() {}
+
 // EventBudget bounds the events that are not archived and their seats
 // (seats plus general-admission capacity); 0: no bound.
 type EventBudget struct {
@@ -767,7 +968,7 @@ type EventBudget struct {
 
 func (x *EventBudget) Reset() {
 	*x = EventBudget{}
-	mi := &file_node_nodepb_node_proto_msgTypes[5]
+	mi := &file_node_nodepb_node_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -779,7 +980,7 @@ func (x *EventBudget) String() string {
 func (*EventBudget) ProtoMessage() {}
 
 func (x *EventBudget) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[5]
+	mi := &file_node_nodepb_node_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -792,7 +993,7 @@ func (x *EventBudget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventBudget.ProtoReflect.Descriptor instead.
 func (*EventBudget) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{5}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *EventBudget) GetEventsMax() uint32 {
@@ -818,7 +1019,7 @@ type CreateGroups struct {
 
 func (x *CreateGroups) Reset() {
 	*x = CreateGroups{}
-	mi := &file_node_nodepb_node_proto_msgTypes[6]
+	mi := &file_node_nodepb_node_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -830,7 +1031,7 @@ func (x *CreateGroups) String() string {
 func (*CreateGroups) ProtoMessage() {}
 
 func (x *CreateGroups) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[6]
+	mi := &file_node_nodepb_node_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -843,7 +1044,7 @@ func (x *CreateGroups) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroups.ProtoReflect.Descriptor instead.
 func (*CreateGroups) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{6}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CreateGroups) GetGroups() []*GroupRecord {
@@ -863,7 +1064,7 @@ type SetEventStatus struct {
 
 func (x *SetEventStatus) Reset() {
 	*x = SetEventStatus{}
-	mi := &file_node_nodepb_node_proto_msgTypes[7]
+	mi := &file_node_nodepb_node_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -875,7 +1076,7 @@ func (x *SetEventStatus) String() string {
 func (*SetEventStatus) ProtoMessage() {}
 
 func (x *SetEventStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[7]
+	mi := &file_node_nodepb_node_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -888,7 +1089,7 @@ func (x *SetEventStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetEventStatus.ProtoReflect.Descriptor instead.
 func (*SetEventStatus) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{7}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SetEventStatus) GetEventId() string {
@@ -917,7 +1118,7 @@ type RemoveNode struct {
 
 func (x *RemoveNode) Reset() {
 	*x = RemoveNode{}
-	mi := &file_node_nodepb_node_proto_msgTypes[8]
+	mi := &file_node_nodepb_node_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -929,7 +1130,7 @@ func (x *RemoveNode) String() string {
 func (*RemoveNode) ProtoMessage() {}
 
 func (x *RemoveNode) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[8]
+	mi := &file_node_nodepb_node_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -942,7 +1143,7 @@ func (x *RemoveNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveNode.ProtoReflect.Descriptor instead.
 func (*RemoveNode) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{8}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RemoveNode) GetNodeId() string {
@@ -964,7 +1165,7 @@ type SetNodeDraining struct {
 
 func (x *SetNodeDraining) Reset() {
 	*x = SetNodeDraining{}
-	mi := &file_node_nodepb_node_proto_msgTypes[9]
+	mi := &file_node_nodepb_node_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -976,7 +1177,7 @@ func (x *SetNodeDraining) String() string {
 func (*SetNodeDraining) ProtoMessage() {}
 
 func (x *SetNodeDraining) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[9]
+	mi := &file_node_nodepb_node_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -989,7 +1190,7 @@ func (x *SetNodeDraining) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetNodeDraining.ProtoReflect.Descriptor instead.
 func (*SetNodeDraining) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{9}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SetNodeDraining) GetNodeId() string {
@@ -1018,7 +1219,7 @@ type SetPreferredLeader struct {
 
 func (x *SetPreferredLeader) Reset() {
 	*x = SetPreferredLeader{}
-	mi := &file_node_nodepb_node_proto_msgTypes[10]
+	mi := &file_node_nodepb_node_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1030,7 +1231,7 @@ func (x *SetPreferredLeader) String() string {
 func (*SetPreferredLeader) ProtoMessage() {}
 
 func (x *SetPreferredLeader) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[10]
+	mi := &file_node_nodepb_node_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1043,7 +1244,7 @@ func (x *SetPreferredLeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetPreferredLeader.ProtoReflect.Descriptor instead.
 func (*SetPreferredLeader) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{10}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SetPreferredLeader) GetGroupId() string {
@@ -1070,7 +1271,7 @@ type SetReplicas struct {
 
 func (x *SetReplicas) Reset() {
 	*x = SetReplicas{}
-	mi := &file_node_nodepb_node_proto_msgTypes[11]
+	mi := &file_node_nodepb_node_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1082,7 +1283,7 @@ func (x *SetReplicas) String() string {
 func (*SetReplicas) ProtoMessage() {}
 
 func (x *SetReplicas) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[11]
+	mi := &file_node_nodepb_node_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1095,7 +1296,7 @@ func (x *SetReplicas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicas.ProtoReflect.Descriptor instead.
 func (*SetReplicas) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{11}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SetReplicas) GetGroupId() string {
@@ -1112,6 +1313,151 @@ func (x *SetReplicas) GetReplicas() []string {
 	return nil
 }
 
+// BeginShardMove records the move of one shard of a READY event to another
+// group (step STARTED). Refused NOT_FOUND (event, shard or group unknown),
+// ARCHIVED, INVALID (event not ready), SHARD_IN_GROUP (the shard is
+// already in to_group) and MOVE_RUNNING (another move of the shard is
+// under way). The same move again is OK.
+type BeginShardMove struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EventId       string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Shard         uint32                 `protobuf:"varint,2,opt,name=shard,proto3" json:"shard,omitempty"`
+	ToGroup       string                 `protobuf:"bytes,3,opt,name=to_group,json=toGroup,proto3" json:"to_group,omitempty"`
+	MoveId        string                 `protobuf:"bytes,4,opt,name=move_id,json=moveId,proto3" json:"move_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BeginShardMove) Reset() {
+	*x = BeginShardMove{}
+	mi := &file_node_nodepb_node_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BeginShardMove) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BeginShardMove) ProtoMessage() {}
+
+func (x *BeginShardMove) ProtoReflect() protoreflect.Message {
+	mi := &file_node_nodepb_node_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BeginShardMove.ProtoReflect.Descriptor instead.
+func (*BeginShardMove) Descriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *BeginShardMove) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *BeginShardMove) GetShard() uint32 {
+	if x != nil {
+		return x.Shard
+	}
+	return 0
+}
+
+func (x *BeginShardMove) GetToGroup() string {
+	if x != nil {
+		return x.ToGroup
+	}
+	return ""
+}
+
+func (x *BeginShardMove) GetMoveId() string {
+	if x != nil {
+		return x.MoveId
+	}
+	return ""
+}
+
+// SetShardMoveStep advances a recorded move: SWITCHED points the shard at
+// to_group, DONE forgets the move, ABORTED (only before SWITCHED) forgets
+// it leaving the shard where it was. Steps never go back; one already
+// reached is OK. NOT_FOUND when the move is not recorded.
+type SetShardMoveStep struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EventId       string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Shard         uint32                 `protobuf:"varint,2,opt,name=shard,proto3" json:"shard,omitempty"`
+	MoveId        string                 `protobuf:"bytes,3,opt,name=move_id,json=moveId,proto3" json:"move_id,omitempty"`
+	Step          ShardMoveStep          `protobuf:"varint,4,opt,name=step,proto3,enum=boxoffice.node.v1.ShardMoveStep" json:"step,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetShardMoveStep) Reset() {
+	*x = SetShardMoveStep{}
+	mi := &file_node_nodepb_node_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetShardMoveStep) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetShardMoveStep) ProtoMessage() {}
+
+func (x *SetShardMoveStep) ProtoReflect() protoreflect.Message {
+	mi := &file_node_nodepb_node_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetShardMoveStep.ProtoReflect.Descriptor instead.
+func (*SetShardMoveStep) Descriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *SetShardMoveStep) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *SetShardMoveStep) GetShard() uint32 {
+	if x != nil {
+		return x.Shard
+	}
+	return 0
+}
+
+func (x *SetShardMoveStep) GetMoveId() string {
+	if x != nil {
+		return x.MoveId
+	}
+	return ""
+}
+
+func (x *SetShardMoveStep) GetStep() ShardMoveStep {
+	if x != nil {
+		return x.Step
+	}
+	return ShardMoveStep_SHARD_MOVE_STEP_UNSPECIFIED
+}
+
 type CatalogResult struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Code          CatalogCode            `protobuf:"varint,1,opt,name=code,proto3,enum=boxoffice.node.v1.CatalogCode" json:"code,omitempty"`
@@ -1123,7 +1469,7 @@ type CatalogResult struct {
 
 func (x *CatalogResult) Reset() {
 	*x = CatalogResult{}
-	mi := &file_node_nodepb_node_proto_msgTypes[12]
+	mi := &file_node_nodepb_node_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1135,7 +1481,7 @@ func (x *CatalogResult) String() string {
 func (*CatalogResult) ProtoMessage() {}
 
 func (x *CatalogResult) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[12]
+	mi := &file_node_nodepb_node_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1148,7 +1494,7 @@ func (x *CatalogResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatalogResult.ProtoReflect.Descriptor instead.
 func (*CatalogResult) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{12}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CatalogResult) GetCode() CatalogCode {
@@ -1188,7 +1534,7 @@ type CatalogSnapshot struct {
 
 func (x *CatalogSnapshot) Reset() {
 	*x = CatalogSnapshot{}
-	mi := &file_node_nodepb_node_proto_msgTypes[13]
+	mi := &file_node_nodepb_node_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1200,7 +1546,7 @@ func (x *CatalogSnapshot) String() string {
 func (*CatalogSnapshot) ProtoMessage() {}
 
 func (x *CatalogSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[13]
+	mi := &file_node_nodepb_node_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1213,7 +1559,7 @@ func (x *CatalogSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatalogSnapshot.ProtoReflect.Descriptor instead.
 func (*CatalogSnapshot) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{13}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CatalogSnapshot) GetAppliedIndex() uint64 {
@@ -1270,7 +1616,7 @@ type DedupEntry struct {
 
 func (x *DedupEntry) Reset() {
 	*x = DedupEntry{}
-	mi := &file_node_nodepb_node_proto_msgTypes[14]
+	mi := &file_node_nodepb_node_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1282,7 +1628,7 @@ func (x *DedupEntry) String() string {
 func (*DedupEntry) ProtoMessage() {}
 
 func (x *DedupEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[14]
+	mi := &file_node_nodepb_node_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1295,7 +1641,7 @@ func (x *DedupEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DedupEntry.ProtoReflect.Descriptor instead.
 func (*DedupEntry) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{14}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *DedupEntry) GetRequestId() string {
@@ -1336,7 +1682,7 @@ type ProposeRequest struct {
 
 func (x *ProposeRequest) Reset() {
 	*x = ProposeRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[15]
+	mi := &file_node_nodepb_node_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1348,7 +1694,7 @@ func (x *ProposeRequest) String() string {
 func (*ProposeRequest) ProtoMessage() {}
 
 func (x *ProposeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[15]
+	mi := &file_node_nodepb_node_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1361,7 +1707,7 @@ func (x *ProposeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeRequest.ProtoReflect.Descriptor instead.
 func (*ProposeRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{15}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ProposeRequest) GetGroupId() string {
@@ -1391,7 +1737,7 @@ type ProposeResponse struct {
 
 func (x *ProposeResponse) Reset() {
 	*x = ProposeResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[16]
+	mi := &file_node_nodepb_node_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1403,7 +1749,7 @@ func (x *ProposeResponse) String() string {
 func (*ProposeResponse) ProtoMessage() {}
 
 func (x *ProposeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[16]
+	mi := &file_node_nodepb_node_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1416,7 +1762,7 @@ func (x *ProposeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeResponse.ProtoReflect.Descriptor instead.
 func (*ProposeResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{16}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ProposeResponse) GetResult() []byte {
@@ -1449,7 +1795,7 @@ type ProposeCatalogRequest struct {
 
 func (x *ProposeCatalogRequest) Reset() {
 	*x = ProposeCatalogRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[17]
+	mi := &file_node_nodepb_node_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1461,7 +1807,7 @@ func (x *ProposeCatalogRequest) String() string {
 func (*ProposeCatalogRequest) ProtoMessage() {}
 
 func (x *ProposeCatalogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[17]
+	mi := &file_node_nodepb_node_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1474,7 +1820,7 @@ func (x *ProposeCatalogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeCatalogRequest.ProtoReflect.Descriptor instead.
 func (*ProposeCatalogRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{17}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ProposeCatalogRequest) GetCommand() []byte {
@@ -1495,7 +1841,7 @@ type ProposeCatalogResponse struct {
 
 func (x *ProposeCatalogResponse) Reset() {
 	*x = ProposeCatalogResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[18]
+	mi := &file_node_nodepb_node_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1507,7 +1853,7 @@ func (x *ProposeCatalogResponse) String() string {
 func (*ProposeCatalogResponse) ProtoMessage() {}
 
 func (x *ProposeCatalogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[18]
+	mi := &file_node_nodepb_node_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1520,7 +1866,7 @@ func (x *ProposeCatalogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeCatalogResponse.ProtoReflect.Descriptor instead.
 func (*ProposeCatalogResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{18}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ProposeCatalogResponse) GetResult() *CatalogResult {
@@ -1564,7 +1910,7 @@ type ReadShardRequest struct {
 
 func (x *ReadShardRequest) Reset() {
 	*x = ReadShardRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[19]
+	mi := &file_node_nodepb_node_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1576,7 +1922,7 @@ func (x *ReadShardRequest) String() string {
 func (*ReadShardRequest) ProtoMessage() {}
 
 func (x *ReadShardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[19]
+	mi := &file_node_nodepb_node_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1589,7 +1935,7 @@ func (x *ReadShardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadShardRequest.ProtoReflect.Descriptor instead.
 func (*ReadShardRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{19}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ReadShardRequest) GetGroupId() string {
@@ -1662,7 +2008,7 @@ type ReadShardResponse struct {
 
 func (x *ReadShardResponse) Reset() {
 	*x = ReadShardResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[20]
+	mi := &file_node_nodepb_node_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1674,7 +2020,7 @@ func (x *ReadShardResponse) String() string {
 func (*ReadShardResponse) ProtoMessage() {}
 
 func (x *ReadShardResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[20]
+	mi := &file_node_nodepb_node_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1687,7 +2033,7 @@ func (x *ReadShardResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadShardResponse.ProtoReflect.Descriptor instead.
 func (*ReadShardResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{20}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ReadShardResponse) GetSections() []*v1.SectionState {
@@ -1749,7 +2095,7 @@ type ReadRecordsRequest struct {
 
 func (x *ReadRecordsRequest) Reset() {
 	*x = ReadRecordsRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[21]
+	mi := &file_node_nodepb_node_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1761,7 +2107,7 @@ func (x *ReadRecordsRequest) String() string {
 func (*ReadRecordsRequest) ProtoMessage() {}
 
 func (x *ReadRecordsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[21]
+	mi := &file_node_nodepb_node_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1774,7 +2120,7 @@ func (x *ReadRecordsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadRecordsRequest.ProtoReflect.Descriptor instead.
 func (*ReadRecordsRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{21}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ReadRecordsRequest) GetGroupId() string {
@@ -1838,7 +2184,7 @@ type ReadRecordsResponse struct {
 
 func (x *ReadRecordsResponse) Reset() {
 	*x = ReadRecordsResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[22]
+	mi := &file_node_nodepb_node_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1850,7 +2196,7 @@ func (x *ReadRecordsResponse) String() string {
 func (*ReadRecordsResponse) ProtoMessage() {}
 
 func (x *ReadRecordsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[22]
+	mi := &file_node_nodepb_node_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1863,7 +2209,7 @@ func (x *ReadRecordsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadRecordsResponse.ProtoReflect.Descriptor instead.
 func (*ReadRecordsResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{22}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ReadRecordsResponse) GetRecords() []*v1.Record {
@@ -1906,7 +2252,7 @@ type ReadCatalogRequest struct {
 
 func (x *ReadCatalogRequest) Reset() {
 	*x = ReadCatalogRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[23]
+	mi := &file_node_nodepb_node_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1918,7 +2264,7 @@ func (x *ReadCatalogRequest) String() string {
 func (*ReadCatalogRequest) ProtoMessage() {}
 
 func (x *ReadCatalogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[23]
+	mi := &file_node_nodepb_node_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1931,7 +2277,7 @@ func (x *ReadCatalogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadCatalogRequest.ProtoReflect.Descriptor instead.
 func (*ReadCatalogRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{23}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ReadCatalogRequest) GetEventId() string {
@@ -1952,7 +2298,7 @@ type ReadCatalogResponse struct {
 
 func (x *ReadCatalogResponse) Reset() {
 	*x = ReadCatalogResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[24]
+	mi := &file_node_nodepb_node_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1964,7 +2310,7 @@ func (x *ReadCatalogResponse) String() string {
 func (*ReadCatalogResponse) ProtoMessage() {}
 
 func (x *ReadCatalogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[24]
+	mi := &file_node_nodepb_node_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1977,7 +2323,7 @@ func (x *ReadCatalogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadCatalogResponse.ProtoReflect.Descriptor instead.
 func (*ReadCatalogResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{24}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ReadCatalogResponse) GetCatalog() *CatalogSnapshot {
@@ -2013,7 +2359,7 @@ type TransferLeadershipRequest struct {
 
 func (x *TransferLeadershipRequest) Reset() {
 	*x = TransferLeadershipRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[25]
+	mi := &file_node_nodepb_node_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2025,7 +2371,7 @@ func (x *TransferLeadershipRequest) String() string {
 func (*TransferLeadershipRequest) ProtoMessage() {}
 
 func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[25]
+	mi := &file_node_nodepb_node_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2038,7 +2384,7 @@ func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeadershipRequest.ProtoReflect.Descriptor instead.
 func (*TransferLeadershipRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{25}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *TransferLeadershipRequest) GetGroupId() string {
@@ -2065,7 +2411,7 @@ type TransferLeadershipResponse struct {
 
 func (x *TransferLeadershipResponse) Reset() {
 	*x = TransferLeadershipResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[26]
+	mi := &file_node_nodepb_node_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2077,7 +2423,7 @@ func (x *TransferLeadershipResponse) String() string {
 func (*TransferLeadershipResponse) ProtoMessage() {}
 
 func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[26]
+	mi := &file_node_nodepb_node_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2090,7 +2436,7 @@ func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeadershipResponse.ProtoReflect.Descriptor instead.
 func (*TransferLeadershipResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{26}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *TransferLeadershipResponse) GetNotLeader() bool {
@@ -2116,7 +2462,7 @@ type LocalStatusRequest struct {
 
 func (x *LocalStatusRequest) Reset() {
 	*x = LocalStatusRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[27]
+	mi := &file_node_nodepb_node_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2128,7 +2474,7 @@ func (x *LocalStatusRequest) String() string {
 func (*LocalStatusRequest) ProtoMessage() {}
 
 func (x *LocalStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[27]
+	mi := &file_node_nodepb_node_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2141,7 +2487,7 @@ func (x *LocalStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalStatusRequest.ProtoReflect.Descriptor instead.
 func (*LocalStatusRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{27}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *LocalStatusRequest) GetIncludeStateHashes() bool {
@@ -2161,7 +2507,7 @@ type LocalStatusResponse struct {
 
 func (x *LocalStatusResponse) Reset() {
 	*x = LocalStatusResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[28]
+	mi := &file_node_nodepb_node_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2173,7 +2519,7 @@ func (x *LocalStatusResponse) String() string {
 func (*LocalStatusResponse) ProtoMessage() {}
 
 func (x *LocalStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[28]
+	mi := &file_node_nodepb_node_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2186,7 +2532,7 @@ func (x *LocalStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalStatusResponse.ProtoReflect.Descriptor instead.
 func (*LocalStatusResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{28}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *LocalStatusResponse) GetNodeId() string {
@@ -2231,7 +2577,7 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"sectionIds\x12\x19\n" +
 	"\bpool_ids\x18\x04 \x03(\tR\apoolIds\x12\x1f\n" +
 	"\vprice_tiers\x18\x05 \x03(\tR\n" +
-	"priceTiers\"\xbb\x03\n" +
+	"priceTiers\"\xfa\x03\n" +
 	"\vEventRecord\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x121\n" +
@@ -2244,7 +2590,17 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\n" +
 	"seat_count\x18\t \x01(\rR\tseatCount\x12<\n" +
 	"\x1ageneral_admission_capacity\x18\n" +
-	" \x01(\rR\x18generalAdmissionCapacity\"\xdc\x06\n" +
+	" \x01(\rR\x18generalAdmissionCapacity\x12=\n" +
+	"\vshard_moves\x18\x0e \x03(\v2\x1c.boxoffice.node.v1.ShardMoveR\n" +
+	"shardMoves\"\xd7\x01\n" +
+	"\tShardMove\x12\x14\n" +
+	"\x05shard\x18\x01 \x01(\rR\x05shard\x12\x17\n" +
+	"\amove_id\x18\x02 \x01(\tR\x06moveId\x12\x1d\n" +
+	"\n" +
+	"from_group\x18\x03 \x01(\tR\tfromGroup\x12\x19\n" +
+	"\bto_group\x18\x04 \x01(\tR\atoGroup\x124\n" +
+	"\x04step\x18\x05 \x01(\x0e2 .boxoffice.node.v1.ShardMoveStepR\x04step\x12+\n" +
+	"\x12started_at_unix_ms\x18\x06 \x01(\x03R\x0fstartedAtUnixMs\"\x81\b\n" +
 	"\x0eCatalogCommand\x129\n" +
 	"\x04type\x18\x01 \x01(\x0e2%.boxoffice.node.v1.CatalogCommandTypeR\x04type\x12\x1d\n" +
 	"\n" +
@@ -2259,7 +2615,9 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\vremove_node\x18\x0f \x01(\v2\x1d.boxoffice.node.v1.RemoveNodeH\x00R\n" +
 	"removeNode\x12P\n" +
 	"\x11set_node_draining\x18\x10 \x01(\v2\".boxoffice.node.v1.SetNodeDrainingH\x00R\x0fsetNodeDraining\x12Y\n" +
-	"\x14set_preferred_leader\x18\x11 \x01(\v2%.boxoffice.node.v1.SetPreferredLeaderH\x00R\x12setPreferredLeader\x12A\n" +
+	"\x14set_preferred_leader\x18\x11 \x01(\v2%.boxoffice.node.v1.SetPreferredLeaderH\x00R\x12setPreferredLeader\x12M\n" +
+	"\x10begin_shard_move\x18\x16 \x01(\v2!.boxoffice.node.v1.BeginShardMoveH\x00R\x0ebeginShardMove\x12T\n" +
+	"\x13set_shard_move_step\x18\x17 \x01(\v2#.boxoffice.node.v1.SetShardMoveStepH\x00R\x10setShardMoveStep\x12A\n" +
 	"\fevent_budget\x18\x1e \x01(\v2\x1e.boxoffice.node.v1.EventBudgetR\veventBudget\x12/\n" +
 	"\x13request_fingerprint\x18\x1f \x01(\fR\x12requestFingerprintB\x06\n" +
 	"\x04body\"I\n" +
@@ -2283,7 +2641,17 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\anode_id\x18\x02 \x01(\tR\x06nodeId\"D\n" +
 	"\vSetReplicas\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x1a\n" +
-	"\breplicas\x18\x02 \x03(\tR\breplicas\"\x93\x01\n" +
+	"\breplicas\x18\x02 \x03(\tR\breplicas\"u\n" +
+	"\x0eBeginShardMove\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x14\n" +
+	"\x05shard\x18\x02 \x01(\rR\x05shard\x12\x19\n" +
+	"\bto_group\x18\x03 \x01(\tR\atoGroup\x12\x17\n" +
+	"\amove_id\x18\x04 \x01(\tR\x06moveId\"\x92\x01\n" +
+	"\x10SetShardMoveStep\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x14\n" +
+	"\x05shard\x18\x02 \x01(\rR\x05shard\x12\x17\n" +
+	"\amove_id\x18\x03 \x01(\tR\x06moveId\x124\n" +
+	"\x04step\x18\x04 \x01(\x0e2 .boxoffice.node.v1.ShardMoveStepR\x04step\"\x93\x01\n" +
 	"\rCatalogResult\x122\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x1e.boxoffice.node.v1.CatalogCodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x124\n" +
@@ -2367,7 +2735,13 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\x14include_state_hashes\x18\x01 \x01(\bR\x12includeStateHashes\"a\n" +
 	"\x13LocalStatusResponse\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x121\n" +
-	"\x06groups\x18\x02 \x03(\v2\x19.boxoffice.v1.GroupStatusR\x06groups*\x84\x03\n" +
+	"\x06groups\x18\x02 \x03(\v2\x19.boxoffice.v1.GroupStatusR\x06groups*\xa2\x01\n" +
+	"\rShardMoveStep\x12\x1f\n" +
+	"\x1bSHARD_MOVE_STEP_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17SHARD_MOVE_STEP_STARTED\x10\x01\x12\x1c\n" +
+	"\x18SHARD_MOVE_STEP_SWITCHED\x10\x02\x12\x18\n" +
+	"\x14SHARD_MOVE_STEP_DONE\x10\x03\x12\x1b\n" +
+	"\x17SHARD_MOVE_STEP_ABORTED\x10\x04*\xdd\x03\n" +
 	"\x12CatalogCommandType\x12$\n" +
 	" CATALOG_COMMAND_TYPE_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"CATALOG_COMMAND_TYPE_REGISTER_NODE\x10\x01\x12&\n" +
@@ -2377,7 +2751,9 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"!CATALOG_COMMAND_TYPE_SET_REPLICAS\x10\x05\x12$\n" +
 	" CATALOG_COMMAND_TYPE_REMOVE_NODE\x10\x06\x12*\n" +
 	"&CATALOG_COMMAND_TYPE_SET_NODE_DRAINING\x10\a\x12-\n" +
-	")CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER\x10\b*\x93\x02\n" +
+	")CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER\x10\b\x12)\n" +
+	"%CATALOG_COMMAND_TYPE_BEGIN_SHARD_MOVE\x10\r\x12,\n" +
+	"(CATALOG_COMMAND_TYPE_SET_SHARD_MOVE_STEP\x10\x0e*\xd3\x02\n" +
 	"\vCatalogCode\x12\x1c\n" +
 	"\x18CATALOG_CODE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fCATALOG_CODE_OK\x10\x01\x12\x18\n" +
@@ -2387,7 +2763,9 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\x1cCATALOG_CODE_BUDGET_EXCEEDED\x10\x14\x12\x19\n" +
 	"\x15CATALOG_CODE_ARCHIVED\x10\x15\x12\"\n" +
 	"\x1eCATALOG_CODE_REQUEST_ID_REUSED\x10\x16\x12\x19\n" +
-	"\x15CATALOG_CODE_DRAINING\x10\x172\xa4\x05\n" +
+	"\x15CATALOG_CODE_DRAINING\x10\x17\x12\x1d\n" +
+	"\x19CATALOG_CODE_MOVE_RUNNING\x10\x1c\x12\x1f\n" +
+	"\x1bCATALOG_CODE_SHARD_IN_GROUP\x10\x1d2\xa4\x05\n" +
 	"\x04Peer\x12P\n" +
 	"\aPropose\x12!.boxoffice.node.v1.ProposeRequest\x1a\".boxoffice.node.v1.ProposeResponse\x12e\n" +
 	"\x0eProposeCatalog\x12(.boxoffice.node.v1.ProposeCatalogRequest\x1a).boxoffice.node.v1.ProposeCatalogResponse\x12V\n" +
@@ -2409,106 +2787,115 @@ func file_node_nodepb_node_proto_rawDescGZIP() []byte {
 	return file_node_nodepb_node_proto_rawDescData
 }
 
-var file_node_nodepb_node_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_node_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_node_nodepb_node_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_node_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_node_nodepb_node_proto_goTypes = []any{
-	(CatalogCommandType)(0),            // 0: boxoffice.node.v1.CatalogCommandType
-	(CatalogCode)(0),                   // 1: boxoffice.node.v1.CatalogCode
-	(*NodeRecord)(nil),                 // 2: boxoffice.node.v1.NodeRecord
-	(*GroupRecord)(nil),                // 3: boxoffice.node.v1.GroupRecord
-	(*ShardRecord)(nil),                // 4: boxoffice.node.v1.ShardRecord
-	(*EventRecord)(nil),                // 5: boxoffice.node.v1.EventRecord
-	(*CatalogCommand)(nil),             // 6: boxoffice.node.v1.CatalogCommand
-	(*EventBudget)(nil),                // 7: boxoffice.node.v1.EventBudget
-	(*CreateGroups)(nil),               // 8: boxoffice.node.v1.CreateGroups
-	(*SetEventStatus)(nil),             // 9: boxoffice.node.v1.SetEventStatus
-	(*RemoveNode)(nil),                 // 10: boxoffice.node.v1.RemoveNode
-	(*SetNodeDraining)(nil),            // 11: boxoffice.node.v1.SetNodeDraining
-	(*SetPreferredLeader)(nil),         // 12: boxoffice.node.v1.SetPreferredLeader
-	(*SetReplicas)(nil),                // 13: boxoffice.node.v1.SetReplicas
-	(*CatalogResult)(nil),              // 14: boxoffice.node.v1.CatalogResult
-	(*CatalogSnapshot)(nil),            // 15: boxoffice.node.v1.CatalogSnapshot
-	(*DedupEntry)(nil),                 // 16: boxoffice.node.v1.DedupEntry
-	(*ProposeRequest)(nil),             // 17: boxoffice.node.v1.ProposeRequest
-	(*ProposeResponse)(nil),            // 18: boxoffice.node.v1.ProposeResponse
-	(*ProposeCatalogRequest)(nil),      // 19: boxoffice.node.v1.ProposeCatalogRequest
-	(*ProposeCatalogResponse)(nil),     // 20: boxoffice.node.v1.ProposeCatalogResponse
-	(*ReadShardRequest)(nil),           // 21: boxoffice.node.v1.ReadShardRequest
-	(*ReadShardResponse)(nil),          // 22: boxoffice.node.v1.ReadShardResponse
-	(*ReadRecordsRequest)(nil),         // 23: boxoffice.node.v1.ReadRecordsRequest
-	(*ReadRecordsResponse)(nil),        // 24: boxoffice.node.v1.ReadRecordsResponse
-	(*ReadCatalogRequest)(nil),         // 25: boxoffice.node.v1.ReadCatalogRequest
-	(*ReadCatalogResponse)(nil),        // 26: boxoffice.node.v1.ReadCatalogResponse
-	(*TransferLeadershipRequest)(nil),  // 27: boxoffice.node.v1.TransferLeadershipRequest
-	(*TransferLeadershipResponse)(nil), // 28: boxoffice.node.v1.TransferLeadershipResponse
-	(*LocalStatusRequest)(nil),         // 29: boxoffice.node.v1.LocalStatusRequest
-	(*LocalStatusResponse)(nil),        // 30: boxoffice.node.v1.LocalStatusResponse
-	(*v1.LocalityTier)(nil),            // 31: boxoffice.v1.LocalityTier
-	(*v1.EventPolicy)(nil),             // 32: boxoffice.v1.EventPolicy
-	(*v1.Venue)(nil),                   // 33: boxoffice.v1.Venue
-	(v1.EventStatus)(0),                // 34: boxoffice.v1.EventStatus
-	(v1.SeatMapView)(0),                // 35: boxoffice.v1.SeatMapView
-	(*v1.SectionState)(nil),            // 36: boxoffice.v1.SectionState
-	(*v1.PoolState)(nil),               // 37: boxoffice.v1.PoolState
-	(*v1.ShardPosition)(nil),           // 38: boxoffice.v1.ShardPosition
-	(*v1.HoldResponse)(nil),            // 39: boxoffice.v1.HoldResponse
-	(*v1.Record)(nil),                  // 40: boxoffice.v1.Record
-	(*v1.GroupStatus)(nil),             // 41: boxoffice.v1.GroupStatus
+	(ShardMoveStep)(0),                 // 0: boxoffice.node.v1.ShardMoveStep
+	(CatalogCommandType)(0),            // 1: boxoffice.node.v1.CatalogCommandType
+	(CatalogCode)(0),                   // 2: boxoffice.node.v1.CatalogCode
+	(*NodeRecord)(nil),                 // 3: boxoffice.node.v1.NodeRecord
+	(*GroupRecord)(nil),                // 4: boxoffice.node.v1.GroupRecord
+	(*ShardRecord)(nil),                // 5: boxoffice.node.v1.ShardRecord
+	(*EventRecord)(nil),                // 6: boxoffice.node.v1.EventRecord
+	(*ShardMove)(nil),                  // 7: boxoffice.node.v1.ShardMove
+	(*CatalogCommand)(nil),             // 8: boxoffice.node.v1.CatalogCommand
+	(*EventBudget)(nil),                // 9: boxoffice.node.v1.EventBudget
+	(*CreateGroups)(nil),               // 10: boxoffice.node.v1.CreateGroups
+	(*SetEventStatus)(nil),             // 11: boxoffice.node.v1.SetEventStatus
+	(*RemoveNode)(nil),                 // 12: boxoffice.node.v1.RemoveNode
+	(*SetNodeDraining)(nil),            // 13: boxoffice.node.v1.SetNodeDraining
+	(*SetPreferredLeader)(nil),         // 14: boxoffice.node.v1.SetPreferredLeader
+	(*SetReplicas)(nil),                // 15: boxoffice.node.v1.SetReplicas
+	(*BeginShardMove)(nil),             // 16: boxoffice.node.v1.BeginShardMove
+	(*SetShardMoveStep)(nil),           // 17: boxoffice.node.v1.SetShardMoveStep
+	(*CatalogResult)(nil),              // 18: boxoffice.node.v1.CatalogResult
+	(*CatalogSnapshot)(nil),            // 19: boxoffice.node.v1.CatalogSnapshot
+	(*DedupEntry)(nil),                 // 20: boxoffice.node.v1.DedupEntry
+	(*ProposeRequest)(nil),             // 21: boxoffice.node.v1.ProposeRequest
+	(*ProposeResponse)(nil),            // 22: boxoffice.node.v1.ProposeResponse
+	(*ProposeCatalogRequest)(nil),      // 23: boxoffice.node.v1.ProposeCatalogRequest
+	(*ProposeCatalogResponse)(nil),     // 24: boxoffice.node.v1.ProposeCatalogResponse
+	(*ReadShardRequest)(nil),           // 25: boxoffice.node.v1.ReadShardRequest
+	(*ReadShardResponse)(nil),          // 26: boxoffice.node.v1.ReadShardResponse
+	(*ReadRecordsRequest)(nil),         // 27: boxoffice.node.v1.ReadRecordsRequest
+	(*ReadRecordsResponse)(nil),        // 28: boxoffice.node.v1.ReadRecordsResponse
+	(*ReadCatalogRequest)(nil),         // 29: boxoffice.node.v1.ReadCatalogRequest
+	(*ReadCatalogResponse)(nil),        // 30: boxoffice.node.v1.ReadCatalogResponse
+	(*TransferLeadershipRequest)(nil),  // 31: boxoffice.node.v1.TransferLeadershipRequest
+	(*TransferLeadershipResponse)(nil), // 32: boxoffice.node.v1.TransferLeadershipResponse
+	(*LocalStatusRequest)(nil),         // 33: boxoffice.node.v1.LocalStatusRequest
+	(*LocalStatusResponse)(nil),        // 34: boxoffice.node.v1.LocalStatusResponse
+	(*v1.LocalityTier)(nil),            // 35: boxoffice.v1.LocalityTier
+	(*v1.EventPolicy)(nil),             // 36: boxoffice.v1.EventPolicy
+	(*v1.Venue)(nil),                   // 37: boxoffice.v1.Venue
+	(v1.EventStatus)(0),                // 38: boxoffice.v1.EventStatus
+	(v1.SeatMapView)(0),                // 39: boxoffice.v1.SeatMapView
+	(*v1.SectionState)(nil),            // 40: boxoffice.v1.SectionState
+	(*v1.PoolState)(nil),               // 41: boxoffice.v1.PoolState
+	(*v1.ShardPosition)(nil),           // 42: boxoffice.v1.ShardPosition
+	(*v1.HoldResponse)(nil),            // 43: boxoffice.v1.HoldResponse
+	(*v1.Record)(nil),                  // 44: boxoffice.v1.Record
+	(*v1.GroupStatus)(nil),             // 45: boxoffice.v1.GroupStatus
 }
 var file_node_nodepb_node_proto_depIdxs = []int32{
-	31, // 0: boxoffice.node.v1.NodeRecord.locality:type_name -> boxoffice.v1.LocalityTier
-	32, // 1: boxoffice.node.v1.EventRecord.policy:type_name -> boxoffice.v1.EventPolicy
-	33, // 2: boxoffice.node.v1.EventRecord.venue:type_name -> boxoffice.v1.Venue
-	4,  // 3: boxoffice.node.v1.EventRecord.shards:type_name -> boxoffice.node.v1.ShardRecord
-	34, // 4: boxoffice.node.v1.EventRecord.status:type_name -> boxoffice.v1.EventStatus
-	0,  // 5: boxoffice.node.v1.CatalogCommand.type:type_name -> boxoffice.node.v1.CatalogCommandType
-	2,  // 6: boxoffice.node.v1.CatalogCommand.register_node:type_name -> boxoffice.node.v1.NodeRecord
-	8,  // 7: boxoffice.node.v1.CatalogCommand.create_groups:type_name -> boxoffice.node.v1.CreateGroups
-	5,  // 8: boxoffice.node.v1.CatalogCommand.create_event:type_name -> boxoffice.node.v1.EventRecord
-	9,  // 9: boxoffice.node.v1.CatalogCommand.set_event_status:type_name -> boxoffice.node.v1.SetEventStatus
-	13, // 10: boxoffice.node.v1.CatalogCommand.set_replicas:type_name -> boxoffice.node.v1.SetReplicas
-	10, // 11: boxoffice.node.v1.CatalogCommand.remove_node:type_name -> boxoffice.node.v1.RemoveNode
-	11, // 12: boxoffice.node.v1.CatalogCommand.set_node_draining:type_name -> boxoffice.node.v1.SetNodeDraining
-	12, // 13: boxoffice.node.v1.CatalogCommand.set_preferred_leader:type_name -> boxoffice.node.v1.SetPreferredLeader
-	7,  // 14: boxoffice.node.v1.CatalogCommand.event_budget:type_name -> boxoffice.node.v1.EventBudget
-	3,  // 15: boxoffice.node.v1.CreateGroups.groups:type_name -> boxoffice.node.v1.GroupRecord
-	34, // 16: boxoffice.node.v1.SetEventStatus.status:type_name -> boxoffice.v1.EventStatus
-	1,  // 17: boxoffice.node.v1.CatalogResult.code:type_name -> boxoffice.node.v1.CatalogCode
-	5,  // 18: boxoffice.node.v1.CatalogResult.event:type_name -> boxoffice.node.v1.EventRecord
-	2,  // 19: boxoffice.node.v1.CatalogSnapshot.nodes:type_name -> boxoffice.node.v1.NodeRecord
-	3,  // 20: boxoffice.node.v1.CatalogSnapshot.groups:type_name -> boxoffice.node.v1.GroupRecord
-	5,  // 21: boxoffice.node.v1.CatalogSnapshot.events:type_name -> boxoffice.node.v1.EventRecord
-	16, // 22: boxoffice.node.v1.CatalogSnapshot.dedup:type_name -> boxoffice.node.v1.DedupEntry
-	2,  // 23: boxoffice.node.v1.CatalogSnapshot.removed_nodes:type_name -> boxoffice.node.v1.NodeRecord
-	14, // 24: boxoffice.node.v1.DedupEntry.result:type_name -> boxoffice.node.v1.CatalogResult
-	14, // 25: boxoffice.node.v1.ProposeCatalogResponse.result:type_name -> boxoffice.node.v1.CatalogResult
-	35, // 26: boxoffice.node.v1.ReadShardRequest.view:type_name -> boxoffice.v1.SeatMapView
-	36, // 27: boxoffice.node.v1.ReadShardResponse.sections:type_name -> boxoffice.v1.SectionState
-	37, // 28: boxoffice.node.v1.ReadShardResponse.pools:type_name -> boxoffice.v1.PoolState
-	38, // 29: boxoffice.node.v1.ReadShardResponse.position:type_name -> boxoffice.v1.ShardPosition
-	39, // 30: boxoffice.node.v1.ReadShardResponse.hold:type_name -> boxoffice.v1.HoldResponse
-	40, // 31: boxoffice.node.v1.ReadRecordsResponse.records:type_name -> boxoffice.v1.Record
-	15, // 32: boxoffice.node.v1.ReadCatalogResponse.catalog:type_name -> boxoffice.node.v1.CatalogSnapshot
-	41, // 33: boxoffice.node.v1.LocalStatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
-	17, // 34: boxoffice.node.v1.Peer.Propose:input_type -> boxoffice.node.v1.ProposeRequest
-	19, // 35: boxoffice.node.v1.Peer.ProposeCatalog:input_type -> boxoffice.node.v1.ProposeCatalogRequest
-	21, // 36: boxoffice.node.v1.Peer.ReadShard:input_type -> boxoffice.node.v1.ReadShardRequest
-	25, // 37: boxoffice.node.v1.Peer.ReadCatalog:input_type -> boxoffice.node.v1.ReadCatalogRequest
-	29, // 38: boxoffice.node.v1.Peer.LocalStatus:input_type -> boxoffice.node.v1.LocalStatusRequest
-	27, // 39: boxoffice.node.v1.Peer.TransferLeadership:input_type -> boxoffice.node.v1.TransferLeadershipRequest
-	23, // 40: boxoffice.node.v1.Peer.ReadRecords:input_type -> boxoffice.node.v1.ReadRecordsRequest
-	18, // 41: boxoffice.node.v1.Peer.Propose:output_type -> boxoffice.node.v1.ProposeResponse
-	20, // 42: boxoffice.node.v1.Peer.ProposeCatalog:output_type -> boxoffice.node.v1.ProposeCatalogResponse
-	22, // 43: boxoffice.node.v1.Peer.ReadShard:output_type -> boxoffice.node.v1.ReadShardResponse
-	26, // 44: boxoffice.node.v1.Peer.ReadCatalog:output_type -> boxoffice.node.v1.ReadCatalogResponse
-	30, // 45: boxoffice.node.v1.Peer.LocalStatus:output_type -> boxoffice.node.v1.LocalStatusResponse
-	28, // 46: boxoffice.node.v1.Peer.TransferLeadership:output_type -> boxoffice.node.v1.TransferLeadershipResponse
-	24, // 47: boxoffice.node.v1.Peer.ReadRecords:output_type -> boxoffice.node.v1.ReadRecordsResponse
-	41, // [41:48] is the sub-list for method output_type
-	34, // [34:41] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	35, // 0: boxoffice.node.v1.NodeRecord.locality:type_name -> boxoffice.v1.LocalityTier
+	36, // 1: boxoffice.node.v1.EventRecord.policy:type_name -> boxoffice.v1.EventPolicy
+	37, // 2: boxoffice.node.v1.EventRecord.venue:type_name -> boxoffice.v1.Venue
+	5,  // 3: boxoffice.node.v1.EventRecord.shards:type_name -> boxoffice.node.v1.ShardRecord
+	38, // 4: boxoffice.node.v1.EventRecord.status:type_name -> boxoffice.v1.EventStatus
+	7,  // 5: boxoffice.node.v1.EventRecord.shard_moves:type_name -> boxoffice.node.v1.ShardMove
+	0,  // 6: boxoffice.node.v1.ShardMove.step:type_name -> boxoffice.node.v1.ShardMoveStep
+	1,  // 7: boxoffice.node.v1.CatalogCommand.type:type_name -> boxoffice.node.v1.CatalogCommandType
+	3,  // 8: boxoffice.node.v1.CatalogCommand.register_node:type_name -> boxoffice.node.v1.NodeRecord
+	10, // 9: boxoffice.node.v1.CatalogCommand.create_groups:type_name -> boxoffice.node.v1.CreateGroups
+	6,  // 10: boxoffice.node.v1.CatalogCommand.create_event:type_name -> boxoffice.node.v1.EventRecord
+	11, // 11: boxoffice.node.v1.CatalogCommand.set_event_status:type_name -> boxoffice.node.v1.SetEventStatus
+	15, // 12: boxoffice.node.v1.CatalogCommand.set_replicas:type_name -> boxoffice.node.v1.SetReplicas
+	12, // 13: boxoffice.node.v1.CatalogCommand.remove_node:type_name -> boxoffice.node.v1.RemoveNode
+	13, // 14: boxoffice.node.v1.CatalogCommand.set_node_draining:type_name -> boxoffice.node.v1.SetNodeDraining
+	14, // 15: boxoffice.node.v1.CatalogCommand.set_preferred_leader:type_name -> boxoffice.node.v1.SetPreferredLeader
+	16, // 16: boxoffice.node.v1.CatalogCommand.begin_shard_move:type_name -> boxoffice.node.v1.BeginShardMove
+	17, // 17: boxoffice.node.v1.CatalogCommand.set_shard_move_step:type_name -> boxoffice.node.v1.SetShardMoveStep
+	9,  // 18: boxoffice.node.v1.CatalogCommand.event_budget:type_name -> boxoffice.node.v1.EventBudget
+	4,  // 19: boxoffice.node.v1.CreateGroups.groups:type_name -> boxoffice.node.v1.GroupRecord
+	38, // 20: boxoffice.node.v1.SetEventStatus.status:type_name -> boxoffice.v1.EventStatus
+	0,  // 21: boxoffice.node.v1.SetShardMoveStep.step:type_name -> boxoffice.node.v1.ShardMoveStep
+	2,  // 22: boxoffice.node.v1.CatalogResult.code:type_name -> boxoffice.node.v1.CatalogCode
+	6,  // 23: boxoffice.node.v1.CatalogResult.event:type_name -> boxoffice.node.v1.EventRecord
+	3,  // 24: boxoffice.node.v1.CatalogSnapshot.nodes:type_name -> boxoffice.node.v1.NodeRecord
+	4,  // 25: boxoffice.node.v1.CatalogSnapshot.groups:type_name -> boxoffice.node.v1.GroupRecord
+	6,  // 26: boxoffice.node.v1.CatalogSnapshot.events:type_name -> boxoffice.node.v1.EventRecord
+	20, // 27: boxoffice.node.v1.CatalogSnapshot.dedup:type_name -> boxoffice.node.v1.DedupEntry
+	3,  // 28: boxoffice.node.v1.CatalogSnapshot.removed_nodes:type_name -> boxoffice.node.v1.NodeRecord
+	18, // 29: boxoffice.node.v1.DedupEntry.result:type_name -> boxoffice.node.v1.CatalogResult
+	18, // 30: boxoffice.node.v1.ProposeCatalogResponse.result:type_name -> boxoffice.node.v1.CatalogResult
+	39, // 31: boxoffice.node.v1.ReadShardRequest.view:type_name -> boxoffice.v1.SeatMapView
+	40, // 32: boxoffice.node.v1.ReadShardResponse.sections:type_name -> boxoffice.v1.SectionState
+	41, // 33: boxoffice.node.v1.ReadShardResponse.pools:type_name -> boxoffice.v1.PoolState
+	42, // 34: boxoffice.node.v1.ReadShardResponse.position:type_name -> boxoffice.v1.ShardPosition
+	43, // 35: boxoffice.node.v1.ReadShardResponse.hold:type_name -> boxoffice.v1.HoldResponse
+	44, // 36: boxoffice.node.v1.ReadRecordsResponse.records:type_name -> boxoffice.v1.Record
+	19, // 37: boxoffice.node.v1.ReadCatalogResponse.catalog:type_name -> boxoffice.node.v1.CatalogSnapshot
+	45, // 38: boxoffice.node.v1.LocalStatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
+	21, // 39: boxoffice.node.v1.Peer.Propose:input_type -> boxoffice.node.v1.ProposeRequest
+	23, // 40: boxoffice.node.v1.Peer.ProposeCatalog:input_type -> boxoffice.node.v1.ProposeCatalogRequest
+	25, // 41: boxoffice.node.v1.Peer.ReadShard:input_type -> boxoffice.node.v1.ReadShardRequest
+	29, // 42: boxoffice.node.v1.Peer.ReadCatalog:input_type -> boxoffice.node.v1.ReadCatalogRequest
+	33, // 43: boxoffice.node.v1.Peer.LocalStatus:input_type -> boxoffice.node.v1.LocalStatusRequest
+	31, // 44: boxoffice.node.v1.Peer.TransferLeadership:input_type -> boxoffice.node.v1.TransferLeadershipRequest
+	27, // 45: boxoffice.node.v1.Peer.ReadRecords:input_type -> boxoffice.node.v1.ReadRecordsRequest
+	22, // 46: boxoffice.node.v1.Peer.Propose:output_type -> boxoffice.node.v1.ProposeResponse
+	24, // 47: boxoffice.node.v1.Peer.ProposeCatalog:output_type -> boxoffice.node.v1.ProposeCatalogResponse
+	26, // 48: boxoffice.node.v1.Peer.ReadShard:output_type -> boxoffice.node.v1.ReadShardResponse
+	30, // 49: boxoffice.node.v1.Peer.ReadCatalog:output_type -> boxoffice.node.v1.ReadCatalogResponse
+	34, // 50: boxoffice.node.v1.Peer.LocalStatus:output_type -> boxoffice.node.v1.LocalStatusResponse
+	32, // 51: boxoffice.node.v1.Peer.TransferLeadership:output_type -> boxoffice.node.v1.TransferLeadershipResponse
+	28, // 52: boxoffice.node.v1.Peer.ReadRecords:output_type -> boxoffice.node.v1.ReadRecordsResponse
+	46, // [46:53] is the sub-list for method output_type
+	39, // [39:46] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_node_nodepb_node_proto_init() }
@@ -2516,7 +2903,7 @@ func file_node_nodepb_node_proto_init() {
 	if File_node_nodepb_node_proto != nil {
 		return
 	}
-	file_node_nodepb_node_proto_msgTypes[4].OneofWrappers = []any{
+	file_node_nodepb_node_proto_msgTypes[5].OneofWrappers = []any{
 		(*CatalogCommand_RegisterNode)(nil),
 		(*CatalogCommand_CreateGroups)(nil),
 		(*CatalogCommand_CreateEvent)(nil),
@@ -2525,14 +2912,16 @@ func file_node_nodepb_node_proto_init() {
 		(*CatalogCommand_RemoveNode)(nil),
 		(*CatalogCommand_SetNodeDraining)(nil),
 		(*CatalogCommand_SetPreferredLeader)(nil),
+		(*CatalogCommand_BeginShardMove)(nil),
+		(*CatalogCommand_SetShardMoveStep)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_node_nodepb_node_proto_rawDesc), len(file_node_nodepb_node_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   29,
+			NumEnums:      3,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
