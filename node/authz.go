@@ -101,6 +101,8 @@ var methodRoles = map[string]roleSet{
 	boxofficev1.Cluster_Drain_FullMethodName:          admin,
 	// A backup holds every seat, order and record of the cluster.
 	boxofficev1.Cluster_Backup_FullMethodName: admin,
+	// A move stalls the shard's writes while it runs.
+	boxofficev1.Cluster_MoveShard_FullMethodName: admin,
 
 	boxofficev1.Records_Get_FullMethodName:            records,
 	boxofficev1.Records_CompareAndSwap_FullMethodName: records,

@@ -58,6 +58,11 @@ var (
 	// ErrNodeDraining refuses a leadership transfer to a draining node, or
 	// draining the last node that is not draining.
 	ErrNodeDraining = errors.New("node draining")
+	// ErrShardInGroup refuses MoveShard of a shard to the group that has it.
+	ErrShardInGroup = errors.New("shard already in the group")
+	// ErrShardMoveRunning refuses MoveShard of a shard that another move,
+	// to another group, has started.
+	ErrShardMoveRunning = errors.New("shard move running")
 )
 
 // Reasons carried in google.rpc.ErrorInfo: the node's names for the
@@ -87,6 +92,9 @@ const (
 	ReasonEventBudget       = boxofficev1.ReasonEventBudgetExceeded
 	ReasonRequestIDReused   = boxofficev1.ReasonRequestIDReused
 	ReasonNodeDraining      = boxofficev1.ReasonNodeDraining
+	ReasonShardMoving       = boxofficev1.ReasonShardMoving
+	ReasonShardInGroup      = boxofficev1.ReasonShardAlreadyInGroup
+	ReasonShardMoveRunning  = boxofficev1.ReasonShardMoveRunning
 
 	errorDomain = boxofficev1.ErrorDomain
 
@@ -189,6 +197,8 @@ func toStatus(ctx context.Context, err error) error {
 			code, reason = codes.FailedPrecondition, ReasonEventHasHolds
 		case fsmpb.Code_CODE_REQUEST_ID_REUSED:
 			code, reason = codes.FailedPrecondition, ReasonRequestIDReused
+		case fsmpb.Code_CODE_SHARD_MOVING:
+			code, reason = codes.Unavailable, ReasonShardMoving
 		}
 	case errors.Is(err, ErrInvalid):
 		code, reason = codes.InvalidArgument, ReasonInvalidRequest
@@ -210,6 +220,10 @@ func toStatus(ctx context.Context, err error) error {
 		code, reason = codes.ResourceExhausted, ReasonEventBudget
 	case errors.Is(err, ErrNodeDraining):
 		code, reason = codes.FailedPrecondition, ReasonNodeDraining
+	case errors.Is(err, ErrShardInGroup):
+		code, reason = codes.FailedPrecondition, ReasonShardInGroup
+	case errors.Is(err, ErrShardMoveRunning):
+		code, reason = codes.FailedPrecondition, ReasonShardMoveRunning
 	case errors.Is(err, ErrStreamLimit):
 		code, reason = codes.ResourceExhausted, ReasonStreamLimit
 	case errors.Is(err, ErrBusy):

@@ -40,7 +40,9 @@
 //                       for a different request (REQUEST_ID_REUSED: nothing
 //                       changed; never retry); TransferLeader to a draining
 //                       node, or Drain of the last node not draining
-//                       (NODE_DRAINING)
+//                       (NODE_DRAINING); MoveShard of a shard already in
+//                       the group (SHARD_ALREADY_IN_GROUP) or already moving
+//                       elsewhere (SHARD_MOVE_RUNNING)
 //   PERMISSION_DENIED   the hold belongs to another holder (HOLD_NOT_OWNED); the
 //                       caller's certificate role may not call the method
 //                       (ROLE_NOT_ALLOWED; metadata "role" and "service")
@@ -48,7 +50,9 @@
 //   OUT_OF_RANGE        a Watch position is older than the retained change log
 //                       (no ErrorInfo: POSITION_COMPACTED is reserved and not sent)
 //   UNAVAILABLE         no leader reachable (NO_LEADER); the "boxoffice-leader-addr"
-//                       trailer hints where to go
+//                       trailer hints where to go; the shard is being moved
+//                       to another group (SHARD_MOVING: nothing changed;
+//                       retry with the same request_id after a short pause)
 //   DEADLINE_EXCEEDED   the call's deadline passed; the mutation may or may not have
 //                       applied: retry with the same request_id to learn which.
 //
@@ -740,6 +744,7 @@ const (
 	Cluster_TransferLeader_FullMethodName = "/boxoffice.v1.Cluster/TransferLeader"
 	Cluster_Drain_FullMethodName          = "/boxoffice.v1.Cluster/Drain"
 	Cluster_Backup_FullMethodName         = "/boxoffice.v1.Cluster/Backup"
+	Cluster_MoveShard_FullMethodName      = "/boxoffice.v1.Cluster/MoveShard"
 )
 
 // ClusterClient is the client API for Cluster service.
@@ -772,6 +777,20 @@ type ClusterClient interface {
 	// a node that does not lead the group answers UNAVAILABLE (NO_LEADER).
 	// `boxoffice ctl backup` calls it for every group.
 	Backup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupChunk], error)
+	// MoveShard moves one shard of an event to another data group, keeping
+	// its seats, holds, orders, tickets and remembered request ids: the
+	// catalog records the move, the source group freezes the shard (its
+	// holds and sales answer UNAVAILABLE SHARD_MOVING meanwhile), the target
+	// imports it, the catalog points at the target, the source drops its
+	// copy. It answers when the move is done; a call that failed midway is
+	// continued by calling again (the catalog keeps the move). Operator role.
+	// Errors: NOT_FOUND (NOT_FOUND) for an unknown event, shard or group;
+	// FAILED_PRECONDITION for an archived event (EVENT_ARCHIVED), an event
+	// still being created (EVENT_NOT_READY), a shard already in the group
+	// (SHARD_ALREADY_IN_GROUP) or moving to another group
+	// (SHARD_MOVE_RUNNING); INVALID_ARGUMENT (LIMIT_EXCEEDED) when the
+	// shard's state does not fit one Raft entry (the move is aborted).
+	MoveShard(ctx context.Context, in *MoveShardRequest, opts ...grpc.CallOption) (*MoveShardResponse, error)
 }
 
 type clusterClient struct {
@@ -851,6 +870,16 @@ func (c *clusterClient) Backup(ctx context.Context, in *BackupRequest, opts ...g
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Cluster_BackupClient = grpc.ServerStreamingClient[BackupChunk]
 
+func (c *clusterClient) MoveShard(ctx context.Context, in *MoveShardRequest, opts ...grpc.CallOption) (*MoveShardResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MoveShardResponse)
+	err := c.cc.Invoke(ctx, Cluster_MoveShard_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ClusterServer is the server API for Cluster service.
 // All implementations must embed UnimplementedClusterServer
 // for forward compatibility.
@@ -881,6 +910,20 @@ type ClusterServer interface {
 	// a node that does not lead the group answers UNAVAILABLE (NO_LEADER).
 	// `boxoffice ctl backup` calls it for every group.
 	Backup(*BackupRequest, grpc.ServerStreamingServer[BackupChunk]) error
+	// MoveShard moves one shard of an event to another data group, keeping
+	// its seats, holds, orders, tickets and remembered request ids: the
+	// catalog records the move, the source group freezes the shard (its
+	// holds and sales answer UNAVAILABLE SHARD_MOVING meanwhile), the target
+	// imports it, the catalog points at the target, the source drops its
+	// copy. It answers when the move is done; a call that failed midway is
+	// continued by calling again (the catalog keeps the move). Operator role.
+	// Errors: NOT_FOUND (NOT_FOUND) for an unknown event, shard or group;
+	// FAILED_PRECONDITION for an archived event (EVENT_ARCHIVED), an event
+	// still being created (EVENT_NOT_READY), a shard already in the group
+	// (SHARD_ALREADY_IN_GROUP) or moving to another group
+	// (SHARD_MOVE_RUNNING); INVALID_ARGUMENT (LIMIT_EXCEEDED) when the
+	// shard's state does not fit one Raft entry (the move is aborted).
+	MoveShard(context.Context, *MoveShardRequest) (*MoveShardResponse, error)
 	mustEmbedUnimplementedClusterServer()
 }
 
@@ -908,6 +951,9 @@ func (UnimplementedClusterServer) Drain(context.Context, *DrainRequest) (*DrainR
 }
 func (UnimplementedClusterServer) Backup(*BackupRequest, grpc.ServerStreamingServer[BackupChunk]) error {
 	return status.Error(codes.Unimplemented, "method Backup not implemented")
+}
+func (UnimplementedClusterServer) MoveShard(context.Context, *MoveShardRequest) (*MoveShardResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MoveShard not implemented")
 }
 func (UnimplementedClusterServer) mustEmbedUnimplementedClusterServer() {}
 func (UnimplementedClusterServer) testEmbeddedByValue()                 {}
@@ -1031,6 +1077,24 @@ func _Cluster_Backup_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Cluster_BackupServer = grpc.ServerStreamingServer[BackupChunk]
 
+func _Cluster_MoveShard_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MoveShardRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClusterServer).MoveShard(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Cluster_MoveShard_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClusterServer).MoveShard(ctx, req.(*MoveShardRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Cluster_ServiceDesc is the grpc.ServiceDesc for Cluster service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1057,6 +1121,10 @@ var Cluster_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Drain",
 			Handler:    _Cluster_Drain_Handler,
+		},
+		{
+			MethodName: "MoveShard",
+			Handler:    _Cluster_MoveShard_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
