@@ -87,9 +87,6 @@ type Host struct {
 	// coordinator runs hold, extend, release, sell and refund across an
 	// event's shards.
 	coordinator *crossshard.Coordinator
-	// shardMoveHook, set by tests only, runs after each step of a shard
-	// move (shardmove.go); an error stops the move there, as a crash would.
-	shardMoveHook func(step string) error
 
 	mu     sync.RWMutex
 	groups map[string]*group // data groups running here

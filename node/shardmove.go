@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -64,7 +65,7 @@ func (c *clusterService) MoveShard(ctx context.Context, req *boxofficev1.MoveSha
 // unfinished is continued by the next call.
 const shardMoveTimeout = 2 * time.Minute
 
-// Shard move steps, as the test hook (Host.shardMoveHook) and the
+// Shard move steps, as the test hook (TestingConfig.ShardMoveStep) and the
 // response's step lines name them.
 const (
 	moveStepRecorded = "recorded"
@@ -110,7 +111,7 @@ func (h *Host) moveShard(ctx context.Context, req *boxofficev1.MoveShardRequest)
 	step := func(name, format string, args ...any) error {
 		resp.Steps = append(resp.Steps, fmt.Sprintf(format, args...))
 		h.logger.Info("shard move", "event", e.EventId, "shard", req.Shard, "move", resp.MoveId, "step", name)
-		if hook := h.shardMoveHook; hook != nil {
+		if hook := h.cfg.Testing.ShardMoveStep; hook != nil {
 			return hook(name)
 		}
 		return nil
@@ -152,10 +153,16 @@ func (h *Host) moveShard(ctx context.Context, req *boxofficev1.MoveShardRequest)
 			return resp, err
 		}
 
+		// A frozen shard exports the same seats, holds and orders every
+		// time, but the clock and the dedup entries (pruned as they age)
+		// may differ between calls: the import is fingerprinted by the
+		// move, so that a resumed move's import is a retry of the first.
+		fingerprint := sha256.Sum256([]byte("import-shard\x00" + m.MoveId))
 		importCmd := &fsmpb.Command{
-			Type:      fsmpb.CommandType_COMMAND_TYPE_IMPORT_SHARD,
-			RequestId: m.MoveId + "/import",
-			Body:      &fsmpb.Command_ImportShard{ImportShard: &fsmpb.ImportShard{State: res.ShardState}},
+			Type:               fsmpb.CommandType_COMMAND_TYPE_IMPORT_SHARD,
+			RequestId:          m.MoveId + "/import",
+			Body:               &fsmpb.Command_ImportShard{ImportShard: &fsmpb.ImportShard{State: res.ShardState}},
+			RequestFingerprint: fingerprint[:16],
 		}
 		if size, limit := importCmd.SizeVT(), h.cfg.Group.BatchBytesMax-64; size > limit {
 			tooLarge := fmt.Errorf("%w: the state of shard %d of event %q is %d bytes, over one Raft entry (%d bytes, Group.BatchBytesMax); the move was abandoned and the shard stays in group %s",

@@ -1,0 +1,321 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+
+	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/node/catalog"
+)
+
+// createMovableEvent creates event id with 2 shards (sections S0 and S1)
+// in one of two data groups and returns the group of shard 0 and the
+// other group.
+func createMovableEvent(t *testing.T, tc *TestCluster, id string, rows, seats int) (source, target string) {
+	t.Helper()
+	_, err := tc.Inventory(0).CreateEvent(ctxT(t, 30*time.Second), &boxofficev1.CreateEventRequest{
+		RequestId: "create-" + id, EventId: id, Name: id, Venue: cluster.OnSaleVenue(2, rows, seats), ShardCount: 2, GroupCount: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := tc.eventRecord(0, id)
+	source = e.Shards[0].GroupId
+	for _, g := range tc.Host(0).catalog.GroupIDs() {
+		if g != source {
+			target = g
+		}
+	}
+	if target == "" {
+		t.Fatal("one data group only")
+	}
+	return source, target
+}
+
+// shardHome waits until every node's catalog puts the shard in group and
+// only the replicas of that group hold it.
+func shardHome(t *testing.T, tc *TestCluster, eventID string, shard uint32, groupID string) {
+	t.Helper()
+	WaitFor(t, 20*time.Second, fmt.Sprintf("shard %d of %s to live in group %s only", shard, eventID, groupID), func() bool {
+		for i := range tc.Len() {
+			h := tc.Host(i)
+			e := h.catalog.Event(eventID)
+			for _, sh := range e.GetShards() {
+				if sh.Shard == shard && sh.GroupId != groupID {
+					return false
+				}
+			}
+			if catalog.ShardMoveOf(e, shard) != nil {
+				return false
+			}
+			for _, g := range h.groupList() {
+				if g.store != nil && g.store.HasShard(eventID, shard) != (g.id == groupID) {
+					return false
+				}
+			}
+		}
+		return true
+	})
+}
+
+// TestMoveShardUnderLoad: Go clients hold and sell seats of both shards of
+// an event while shard 0 moves to another group. No call fails (the client
+// retries SHARD_MOVING); afterwards every hold made before the move is
+// there with the same id, holder and expiry and can be sold; a request id
+// used before the move gets its first answer again, and another request
+// under it is refused; every acknowledged sale is in the seat map and no
+// seat is sold twice.
+func TestMoveShardUnderLoad(t *testing.T) {
+	skipIfShort(t)
+	tc := NewTestCluster(t, 3, func(i int, c *Config) { c.DataGroups = 2 })
+	source, target := createMovableEvent(t, tc, "ev", 25, 40)
+	cli := tc.Client()
+	ctx := ctxT(t, 3*time.Minute)
+	seat := func(section, row, n int) string { return fmt.Sprintf("S%d-R%d-%d", section, row, n) }
+	holdReq := func(requestID, holder string, seats ...string) *boxofficev1.HoldRequest {
+		return &boxofficev1.HoldRequest{RequestId: requestID, EventId: "ev", Holder: holder,
+			Selection: &boxofficev1.HoldRequest_Seats{Seats: &boxofficev1.SeatList{SeatIds: seats}}}
+	}
+
+	// Before the move: holds in shard 0 (row 1), half of them sold.
+	var preHolds []*boxofficev1.HoldResponse
+	var preHoldReqs []*boxofficev1.HoldRequest
+	soldSeats := map[string]string{} // seat -> order of the acknowledged sale
+	var soldMu sync.Mutex
+	sold := func(order string, seats []string) {
+		soldMu.Lock()
+		defer soldMu.Unlock()
+		for _, s := range seats {
+			if o, dup := soldSeats[s]; dup {
+				t.Errorf("seat %s sold to %s and %s", s, o, order)
+			}
+			soldSeats[s] = order
+		}
+	}
+	for n := 1; n <= 10; n++ {
+		req := holdReq(fmt.Sprintf("pre-hold-%d", n), fmt.Sprintf("fan%d", n), seat(0, 1, n))
+		resp, err := cli.Hold(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		preHolds, preHoldReqs = append(preHolds, resp), append(preHoldReqs, req)
+	}
+	preSell := &boxofficev1.SellRequest{RequestId: "pre-sell-1", EventId: "ev", HoldId: preHolds[0].HoldId, Holder: "fan1", OrderId: "pre-o1", Buyer: "fan1"}
+	preSold, err := cli.Sell(ctx, preSell)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sold("pre-o1", preHolds[0].SeatIds)
+	remaining := preHolds[1:]
+
+	// Load: each worker holds and sells its own seats of both shards.
+	const workers = 4
+	var stop atomic.Bool
+	var ops [workers]atomic.Int64
+	var failures atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k := 0
+			for row := 2; row <= 25 && !stop.Load(); row++ {
+				for n := 1 + w; n <= 40 && !stop.Load(); n += workers {
+					k++
+					section := k % 2
+					id := fmt.Sprintf("w%d-%d", w, k)
+					h, err := cli.Hold(ctx, holdReq("hold-"+id, "worker"+id, seat(section, row, n)))
+					if err != nil {
+						failures.Add(1)
+						t.Errorf("hold %s: %v", id, err)
+						continue
+					}
+					if _, err := cli.Sell(ctx, &boxofficev1.SellRequest{RequestId: "sell-" + id, EventId: "ev", HoldId: h.HoldId,
+						Holder: "worker" + id, OrderId: "o-" + id, Buyer: "b"}); err != nil {
+						failures.Add(1)
+						t.Errorf("sell %s: %v", id, err)
+						continue
+					}
+					sold("o-"+id, h.SeatIds)
+					ops[w].Add(1)
+				}
+			}
+		}()
+	}
+	busy := func(min int64) func() bool {
+		return func() bool {
+			for w := range workers {
+				if ops[w].Load() < min {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	WaitFor(t, 30*time.Second, "every worker to sell a few seats", busy(3))
+	moved, err := tc.ClusterClient(1).MoveShard(ctx, &boxofficev1.MoveShardRequest{EventId: "ev", Shard: 0, GroupId: target})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("move %s:\n%v", moved.MoveId, moved.Steps)
+	after := make([]int64, workers)
+	for w := range workers {
+		after[w] = ops[w].Load()
+	}
+	WaitFor(t, 30*time.Second, "every worker to sell more seats after the move", func() bool {
+		for w := range workers {
+			if ops[w].Load() < after[w]+3 {
+				return false
+			}
+		}
+		return true
+	})
+	stop.Store(true)
+	wg.Wait()
+	if n := failures.Load(); n > 0 {
+		t.Fatalf("%d calls failed at the caller", n)
+	}
+	shardHome(t, tc, "ev", 0, target)
+	if e := tc.Host(0).catalog.Event("ev"); e.Shards[1].GroupId != source {
+		t.Fatalf("shard 1 moved too: %v", e.Shards)
+	}
+
+	// Holds made before the move: the same, and they can be sold.
+	for _, h := range remaining {
+		got, err := cli.GetHold(ctx, &boxofficev1.GetHoldRequest{EventId: "ev", HoldId: h.HoldId})
+		if err != nil || !proto.Equal(got, h) {
+			t.Fatalf("hold %s after the move: %v %v, before %v", h.HoldId, got, err, h)
+		}
+	}
+	// Request ids of before the move: the first answer, or REQUEST_ID_REUSED.
+	if again, err := cli.Hold(ctx, preHoldReqs[1]); err != nil || !proto.Equal(again, preHolds[1]) {
+		t.Fatalf("retried hold answered %v %v, first %v", again, err, preHolds[1])
+	}
+	if again, err := cli.Sell(ctx, preSell); err != nil || !proto.Equal(again, preSold) {
+		t.Fatalf("retried sell answered %v %v, first %v", again, err, preSold)
+	}
+	_, err = cli.Hold(ctx, holdReq("pre-hold-2", "mallory", seat(0, 1, 30)))
+	wantRefusal(t, "another hold under pre-hold-2", err, codes.FailedPrecondition, ReasonRequestIDReused)
+	for i, h := range remaining {
+		order := fmt.Sprintf("pre-o%d", i+2)
+		if _, err := cli.Sell(ctx, &boxofficev1.SellRequest{RequestId: "post-sell-" + order, EventId: "ev", HoldId: h.HoldId,
+			Holder: h.Holder, OrderId: order, Buyer: h.Holder}); err != nil {
+			t.Fatalf("sell of hold %s made before the move: %v", h.HoldId, err)
+		}
+		sold(order, h.SeatIds)
+	}
+
+	// The seat map agrees with the acknowledged sales.
+	states := seatStates(t, tc, 2, "ev")
+	soldInMap, heldInMap := 0, 0
+	for id, s := range states {
+		switch s.State {
+		case boxofficev1.SeatState_SEAT_STATE_SOLD:
+			soldInMap++
+			if _, ok := soldSeats[id]; !ok {
+				t.Errorf("seat %s sold without an acknowledged sale", id)
+			}
+		case boxofficev1.SeatState_SEAT_STATE_HELD:
+			heldInMap++
+		}
+	}
+	if soldInMap != len(soldSeats) || heldInMap != 0 {
+		t.Fatalf("seat map: %d sold, %d held; acknowledged: %d sold, 0 held", soldInMap, heldInMap, len(soldSeats))
+	}
+	t.Logf("%d seats sold, %d of them by the workers", len(soldSeats), len(soldSeats)-len(preHolds))
+	tc.replicasEqual()
+
+	// The same move again: the shard is there already.
+	_, err = tc.ClusterClient(0).MoveShard(ctx, &boxofficev1.MoveShardRequest{EventId: "ev", Shard: 0, GroupId: target})
+	wantRefusal(t, "a move to the shard's group", err, codes.FailedPrecondition, ReasonShardInGroup)
+}
+
+// TestMoveShardResumesAfterInterruption: a move stopped after the freeze
+// (as by a crash of the node running it) leaves the shard refusing holds
+// with UNAVAILABLE SHARD_MOVING; calling MoveShard again continues the
+// recorded move, and a move of the shard elsewhere is refused meanwhile.
+// Bad input changes nothing.
+func TestMoveShardResumesAfterInterruption(t *testing.T) {
+	skipIfShort(t)
+	var interrupt atomic.Bool
+	interrupt.Store(true)
+	errStopped := errors.New("stopped by the test")
+	tc := NewTestCluster(t, 3, func(i int, c *Config) {
+		c.DataGroups = 3
+		c.Testing.ShardMoveStep = func(step string) error {
+			if step == moveStepFrozen && interrupt.Load() {
+				return errStopped
+			}
+			return nil
+		}
+	})
+	source, target := createMovableEvent(t, tc, "ev", 2, 4)
+	ctx := ctxT(t, 2*time.Minute)
+	held, err := tc.Inventory(0).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h1", EventId: "ev", Holder: "alice",
+		Selection: &boxofficev1.HoldRequest_Seats{Seats: &boxofficev1.SeatList{SeatIds: []string{"S0-R1-1"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var third string
+	for _, g := range tc.Host(0).catalog.GroupIDs() {
+		if g != source && g != target {
+			third = g
+		}
+	}
+
+	for _, bad := range []struct {
+		what   string
+		req    *boxofficev1.MoveShardRequest
+		code   codes.Code
+		reason string
+	}{
+		{"unknown event", &boxofficev1.MoveShardRequest{EventId: "nope", Shard: 0, GroupId: target}, codes.NotFound, ReasonNotFound},
+		{"unknown shard", &boxofficev1.MoveShardRequest{EventId: "ev", Shard: 9, GroupId: target}, codes.NotFound, ReasonNotFound},
+		{"unknown group", &boxofficev1.MoveShardRequest{EventId: "ev", Shard: 0, GroupId: "g999"}, codes.NotFound, ReasonNotFound},
+		{"no group", &boxofficev1.MoveShardRequest{EventId: "ev", Shard: 0}, codes.InvalidArgument, ReasonInvalidRequest},
+		{"its own group", &boxofficev1.MoveShardRequest{EventId: "ev", Shard: 0, GroupId: source}, codes.FailedPrecondition, ReasonShardInGroup},
+	} {
+		_, err := tc.ClusterClient(0).MoveShard(ctx, bad.req)
+		wantRefusal(t, bad.what, err, bad.code, bad.reason)
+		if c := internalText(err.Error()); c != "" {
+			t.Fatalf("%s: the message leaks %q: %v", bad.what, c, err)
+		}
+		if m := catalog.ShardMoveOf(tc.Host(0).catalog.Event("ev"), 0); m != nil {
+			t.Fatalf("%s recorded a move", bad.what)
+		}
+	}
+
+	if _, err := tc.ClusterClient(0).MoveShard(ctx, &boxofficev1.MoveShardRequest{EventId: "ev", Shard: 0, GroupId: target}); err == nil {
+		t.Fatal("the interrupted move answered OK")
+	}
+	// Interrupted after the freeze: the shard takes no holds, retryably.
+	_, err = tc.Inventory(1).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h2", EventId: "ev", Holder: "bob",
+		Selection: &boxofficev1.HoldRequest_Seats{Seats: &boxofficev1.SeatList{SeatIds: []string{"S0-R1-2"}}}})
+	wantRefusal(t, "a hold on the frozen shard", err, codes.Unavailable, ReasonShardMoving)
+	_, err = tc.ClusterClient(1).MoveShard(ctx, &boxofficev1.MoveShardRequest{EventId: "ev", Shard: 0, GroupId: third})
+	wantRefusal(t, "a second move of the shard", err, codes.FailedPrecondition, ReasonShardMoveRunning)
+
+	interrupt.Store(false)
+	resumed, err := tc.ClusterClient(2).MoveShard(ctx, &boxofficev1.MoveShardRequest{EventId: "ev", Shard: 0, GroupId: target})
+	if err != nil || !resumed.Resumed {
+		t.Fatalf("resumed move: %v %v", resumed, err)
+	}
+	shardHome(t, tc, "ev", 0, target)
+	// The hold refused while frozen, same request id: applies now.
+	if _, err := tc.Inventory(1).Hold(ctx, &boxofficev1.HoldRequest{RequestId: "h2", EventId: "ev", Holder: "bob",
+		Selection: &boxofficev1.HoldRequest_Seats{Seats: &boxofficev1.SeatList{SeatIds: []string{"S0-R1-2"}}}}); err != nil {
+		t.Fatalf("hold after the move: %v", err)
+	}
+	if got, err := tc.Inventory(2).GetHold(ctx, &boxofficev1.GetHoldRequest{EventId: "ev", HoldId: held.HoldId}); err != nil || !proto.Equal(got, held) {
+		t.Fatalf("hold after the move: %v %v, before %v", got, err, held)
+	}
+	tc.replicasEqual()
+}
