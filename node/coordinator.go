@@ -23,6 +23,13 @@ import (
 // sends the command where the meta leader's catalog says the shard is.
 // Commands are marked remember_shard once every node can apply it, so a
 // later move of the shard carries their dedup entries.
+//
+// SHARD_MOVING is returned as an error, not as a refusal: the coordinator
+// returns an error as an unknown outcome, keeping what the operation's
+// other shards did, and the caller's retry under the same request id
+// completes it once the move is done. As a refusal it would undo the
+// other shards' parts (a multi-shard hold's released part), which the
+// retry would then find remembered as done.
 type hostShards struct{ h *Host }
 
 func (s hostShards) Propose(ctx context.Context, shard *nodepb.ShardRecord, cmd *fsmpb.Command) (*fsmpb.Result, error) {
@@ -32,7 +39,13 @@ func (s hostShards) Propose(ctx context.Context, shard *nodepb.ShardRecord, cmd 
 		return res, err
 	}
 	if moved, rerouted, err := s.h.rerouteMovedShard(ctx, shard.GroupId, cmd); rerouted {
-		return moved, err
+		res = moved
+		if err != nil {
+			return nil, err
+		}
+	}
+	if res.GetCode() == fsmpb.Code_CODE_SHARD_MOVING {
+		return nil, refusal(res)
 	}
 	return res, nil
 }

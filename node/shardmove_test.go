@@ -303,6 +303,13 @@ func TestMoveShardResumesAfterInterruption(t *testing.T) {
 	_, err = tc.ClusterClient(1).MoveShard(ctx, &boxofficev1.MoveShardRequest{EventId: "ev", Shard: 0, GroupId: third})
 	wantRefusal(t, "a second move of the shard", err, codes.FailedPrecondition, ReasonShardMoveRunning)
 
+	// A hold spanning the frozen shard and another: refused retryably,
+	// keeping its part in the other shard for the retry.
+	multi := &boxofficev1.HoldRequest{RequestId: "multi", EventId: "ev", Holder: "carol",
+		Selection: &boxofficev1.HoldRequest_Seats{Seats: &boxofficev1.SeatList{SeatIds: []string{"S0-R2-1", "S1-R2-1"}}}}
+	_, err = tc.Inventory(2).Hold(ctx, multi)
+	wantRefusal(t, "a hold spanning the frozen shard", err, codes.Unavailable, ReasonShardMoving)
+
 	interrupt.Store(false)
 	resumed, err := tc.ClusterClient(2).MoveShard(ctx, &boxofficev1.MoveShardRequest{EventId: "ev", Shard: 0, GroupId: target})
 	if err != nil || !resumed.Resumed {
@@ -316,6 +323,20 @@ func TestMoveShardResumesAfterInterruption(t *testing.T) {
 	}
 	if got, err := tc.Inventory(2).GetHold(ctx, &boxofficev1.GetHoldRequest{EventId: "ev", HoldId: held.HoldId}); err != nil || !proto.Equal(got, held) {
 		t.Fatalf("hold after the move: %v %v, before %v", got, err, held)
+	}
+	multiHeld, err := tc.Inventory(0).Hold(ctx, multi)
+	if err != nil || len(multiHeld.SeatIds) != 2 {
+		t.Fatalf("retried multi-shard hold: %v %v", multiHeld, err)
+	}
+	states := seatStates(t, tc, 1, "ev")
+	for _, id := range []string{"S0-R2-1", "S1-R2-1"} {
+		if s := states[id]; s.State != boxofficev1.SeatState_SEAT_STATE_HELD || s.HoldId != multiHeld.HoldId {
+			t.Fatalf("seat %s after the retried multi-shard hold: %v", id, s)
+		}
+	}
+	if _, err := tc.Inventory(1).Sell(ctx, &boxofficev1.SellRequest{RequestId: "sell-multi", EventId: "ev", HoldId: multiHeld.HoldId,
+		Holder: "carol", OrderId: "o-multi", Buyer: "carol"}); err != nil {
+		t.Fatalf("sell of the multi-shard hold: %v", err)
 	}
 	tc.replicasEqual()
 }
