@@ -9,6 +9,9 @@ import (
 	"fmt"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/fsm/fsmpb"
 	"github.com/boxoffice/boxoffice/node/catalog"
@@ -295,17 +298,32 @@ func (h *Host) rerouteMovedShard(ctx context.Context, groupID string, cmd *fsmpb
 	if !ok {
 		return nil, false, nil
 	}
+	moved := h.movedShardGroup(ctx, eventID, shard, groupID)
+	if moved == "" {
+		return nil, false, nil
+	}
+	res, err = h.shardCommand(ctx, moved, cmd)
+	return res, true, err
+}
+
+// movedShardGroup returns the group the meta leader's catalog places the
+// shard in, if it is not groupID; "" otherwise (or when that read fails).
+func (h *Host) movedShardGroup(ctx context.Context, eventID string, shard uint32, groupID string) string {
 	e, err := h.readCatalogEvent(ctx, eventID)
 	if err != nil || e == nil {
-		return nil, false, nil
+		return ""
 	}
 	for _, sh := range e.Shards {
 		if sh.Shard == shard && sh.GroupId != groupID {
-			res, err := h.shardCommand(ctx, sh.GroupId, cmd)
-			return res, true, err
+			return sh.GroupId
 		}
 	}
-	return nil, false, nil
+	return ""
+}
+
+// isNotFound reports a NOT_FOUND, local or from a peer's status.
+func isNotFound(err error) bool {
+	return errors.Is(err, ErrNotFound) || status.Code(err) == codes.NotFound
 }
 
 // shardOfCommand returns the shard a seat command addresses.

@@ -13,7 +13,9 @@ import (
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/fsm/fsmpb"
 	"github.com/boxoffice/boxoffice/node/catalog"
+	"github.com/boxoffice/boxoffice/node/nodepb"
 )
 
 // createMovableEvent creates event id with 2 shards (sections S0 and S1)
@@ -337,6 +339,21 @@ func TestMoveShardResumesAfterInterruption(t *testing.T) {
 	if _, err := tc.Inventory(1).Sell(ctx, &boxofficev1.SellRequest{RequestId: "sell-multi", EventId: "ev", HoldId: multiHeld.HoldId,
 		Holder: "carol", OrderId: "o-multi", Buyer: "carol"}); err != nil {
 		t.Fatalf("sell of the multi-shard hold: %v", err)
+	}
+
+	// A node whose catalog still names the old group: reads and commands
+	// sent there reach the shard in its new group.
+	for i := range tc.Len() {
+		if _, err := tc.Host(i).readShard(ctx, &nodepb.ReadShardRequest{GroupId: source, EventId: "ev", Shard: 0, HoldId: held.HoldId}); err != nil {
+			t.Fatalf("n%d: a read routed to the old group: %v", i+1, err)
+		}
+	}
+	r, err := hostShards{tc.Host(1)}.Propose(ctx, &nodepb.ShardRecord{Shard: 0, GroupId: source}, &fsmpb.Command{
+		Type: fsmpb.CommandType_COMMAND_TYPE_EXTEND_HOLD, RequestId: "stale-extend",
+		Body: &fsmpb.Command_ExtendHold{ExtendHold: &fsmpb.ExtendHold{EventId: "ev", Shard: 0, HoldId: held.HoldId, Holder: "alice"}},
+	})
+	if err != nil || r.Code != fsmpb.Code_CODE_OK {
+		t.Fatalf("a command routed to the old group: %v %v", r, err)
 	}
 	tc.replicasEqual()
 }
