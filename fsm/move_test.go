@@ -3,6 +3,7 @@ package fsm
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -286,4 +287,35 @@ func TestImportShardRefusesBadState(t *testing.T) {
 	if r := h.apply(withRequest(importCmd(state), "into-source")); r.Code != codeAlreadyExist {
 		t.Fatalf("import where the shard exists: %v", r.Code)
 	}
+}
+
+// BenchmarkShardMove freezes and imports a 10,000-seat shard with half of
+// its seats sold in 2-seat orders and a fifth held in 2-seat holds, every
+// command remembered with its shard. It reports the size of the state
+// (the ImportShard entry) per seat.
+func BenchmarkShardMove(b *testing.B) {
+	src := newHarness(b, Options{})
+	rows := make([]*fsmpb.Row, 100)
+	for i := range rows {
+		rows[i] = plainRow(fmt.Sprintf("R%d", i), 100)
+	}
+	src.mustOK(createCmd("ev", 0, []*fsmpb.Section{{Id: "S", Rows: rows}}))
+	for i := 0; i < 10_000*7/10; i += 2 {
+		r, n := i/100, i%100+1
+		id := fmt.Sprintf("h%d", i)
+		src.mustOK(remembered(holdSeatsCmd(id, "fan"+id, fmt.Sprintf("S-R%d-%d", r, n), fmt.Sprintf("S-R%d-%d", r, n+1)), "hold-"+id))
+		if i < 10_000/2 {
+			src.mustOK(remembered(sellCmd(id, "fan"+id, "o"+id, "fan"+id+"@example.com"), "sell-"+id))
+		}
+	}
+	var state []byte
+	b.ResetTimer()
+	for i := range b.N {
+		frozen := src.mustOK(withRequest(freezeCmd(0, "m"), fmt.Sprintf("freeze-%d", i)))
+		state = frozen.ShardState
+		dst := newHarness(b, Options{})
+		dst.mustOK(withRequest(importCmd(state), "import"))
+	}
+	b.ReportMetric(float64(len(state))/10_000, "state-bytes/seat")
+	b.ReportMetric(float64(len(state)), "state-bytes")
 }
