@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"reflect"
 	"testing"
 
@@ -318,4 +319,39 @@ func BenchmarkShardMove(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(state))/10_000, "state-bytes/seat")
 	b.ReportMetric(float64(len(state)), "state-bytes")
+}
+
+// FuzzImportShard: an ImportShard whose state body is corrupted is refused
+// INVALID, changing nothing, or installs a shard that keeps every
+// invariant and keeps working; it never panics.
+func FuzzImportShard(f *testing.F) {
+	src := newTestStore(f)
+	src.mustOK(remembered(holdSeatsCmd("h1", "alice", "S1-A-1", "S1-A-2"), "r1"))
+	src.mustOK(remembered(holdGACmd("g1", "bob", "GA", 2), "r2"))
+	src.mustOK(remembered(sellCmd("h1", "alice", "o1", "alice@example.com"), "r3"))
+	src.mustOK(remembered(holdSeatsCmd("h2", "carol", "S2-A-101"), "r4"))
+	state := src.mustOK(withRequest(freezeCmd(0, "m"), "f")).ShardState
+	f.Add(state[len(shardExportMagic)+4 : len(state)-4])
+	f.Fuzz(func(t *testing.T, body []byte) {
+		data := binary.LittleEndian.AppendUint32([]byte(shardExportMagic), shardExportVersion)
+		data = append(data, body...)
+		data = binary.LittleEndian.AppendUint32(data, crc32.Checksum(data, castagnoli))
+		dst := newHarness(t, Options{DedupEntriesMax: 20})
+		r := dst.apply(withRequest(importCmd(data), "import"))
+		if r.Code != codeOK {
+			if r.Code != codeInvalid || len(dst.s.Shards()) != 0 {
+				t.Fatalf("refused import: %v %q, %d shards", r.Code, r.Message, len(dst.s.Shards()))
+			}
+			return
+		}
+		dst.check()
+		for _, sh := range dst.s.Shards() {
+			c := onShard(withRequest(holdGACmd("fuzz", "fuzz", "GA", 1), "fuzz-hold"), sh.Shard)
+			c.GetHold().EventId = sh.EventID
+			dst.apply(c)
+			dst.advance(DefaultHoldTTLMaxMs * 2)
+			dst.apply(sweepCmd())
+			dst.check()
+		}
+	})
 }
