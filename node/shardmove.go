@@ -92,9 +92,15 @@ func (h *Host) moveShard(ctx context.Context, req *boxofficev1.MoveShardRequest)
 	if e == nil {
 		return nil, fmt.Errorf("%w: event %q", ErrNotFound, req.EventId)
 	}
+	m := catalog.ShardMoveOf(e, req.Shard)
+	// A move that switched the shard before the event was deleted is
+	// finished: the source still holds a frozen copy to drop.
+	switched := m != nil && m.Step == nodepb.ShardMoveStep_SHARD_MOVE_STEP_SWITCHED && m.ToGroup == req.GroupId
 	switch e.Status {
 	case boxofficev1.EventStatus_EVENT_STATUS_ARCHIVING, boxofficev1.EventStatus_EVENT_STATUS_ARCHIVED:
-		return nil, fmt.Errorf("%w: event %q is deleted or being deleted; its shards are not moved", ErrEventArchived, e.EventId)
+		if !switched {
+			return nil, fmt.Errorf("%w: event %q is deleted or being deleted; its shards are not moved", ErrEventArchived, e.EventId)
+		}
 	case boxofficev1.EventStatus_EVENT_STATUS_CREATING:
 		return nil, fmt.Errorf("%w: event %q is still being created; finish it (retry CreateEvent) before moving its shards", ErrEventNotReady, e.EventId)
 	}
@@ -120,7 +126,6 @@ func (h *Host) moveShard(ctx context.Context, req *boxofficev1.MoveShardRequest)
 		return nil
 	}
 
-	m := catalog.ShardMoveOf(e, req.Shard)
 	switch {
 	case m != nil && m.ToGroup != req.GroupId:
 		return nil, fmt.Errorf("%w: shard %d of event %q is moving to group %q (move %s); re-run that move to finish it",

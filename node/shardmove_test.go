@@ -240,6 +240,48 @@ func TestMoveShardUnderLoad(t *testing.T) {
 	wantRefusal(t, "a move to the shard's group", err, codes.FailedPrecondition, ReasonShardInGroup)
 }
 
+// TestMoveShardFinishesAfterDeleteEvent: a move interrupted after the
+// switch, then the event deleted: calling MoveShard again still drops the
+// source's frozen copy (which would otherwise stay in memory and keep
+// snapshots in version 5).
+func TestMoveShardFinishesAfterDeleteEvent(t *testing.T) {
+	skipIfShort(t)
+	var interrupt atomic.Bool
+	interrupt.Store(true)
+	tc := NewTestCluster(t, 3, func(i int, c *Config) {
+		c.DataGroups = 2
+		c.Testing.ShardMoveStep = func(step string) error {
+			if step == moveStepSwitched && interrupt.Load() {
+				return errors.New("stopped by the test")
+			}
+			return nil
+		}
+	})
+	source, target := createMovableEvent(t, tc, "ev", 2, 4)
+	ctx := ctxT(t, 2*time.Minute)
+	move := &boxofficev1.MoveShardRequest{EventId: "ev", Shard: 0, GroupId: target}
+	if _, err := tc.ClusterClient(0).MoveShard(ctx, move); err == nil {
+		t.Fatal("the interrupted move answered OK")
+	}
+	if _, err := tc.Inventory(0).DeleteEvent(ctx, &boxofficev1.DeleteEventRequest{RequestId: "delete-ev", EventId: "ev"}); err != nil {
+		t.Fatal(err)
+	}
+	interrupt.Store(false)
+	if resp, err := tc.ClusterClient(1).MoveShard(ctx, move); err != nil || !resp.Resumed {
+		t.Fatalf("finishing the move of a deleted event's shard: %v %v", resp, err)
+	}
+	WaitFor(t, 20*time.Second, "the frozen copy to leave group "+source, func() bool {
+		for i := range tc.Len() {
+			if g := tc.Host(i).group(source); g != nil && g.store.HasShard("ev", 0) {
+				return false
+			}
+		}
+		return true
+	})
+	_, err := tc.ClusterClient(1).MoveShard(ctx, &boxofficev1.MoveShardRequest{EventId: "ev", Shard: 1, GroupId: target})
+	wantRefusal(t, "a move of a deleted event's shard", err, codes.FailedPrecondition, ReasonEventArchived)
+}
+
 // TestMoveShardResumesAfterInterruption: a move stopped after the freeze
 // (as by a crash of the node running it) leaves the shard refusing holds
 // with UNAVAILABLE SHARD_MOVING; calling MoveShard again continues the
