@@ -399,3 +399,37 @@ func TestMoveShardResumesAfterInterruption(t *testing.T) {
 	}
 	tc.replicasEqual()
 }
+
+// TestMoveShardTooLargeIsAbandoned: a shard whose state does not fit one
+// Raft entry is refused LIMIT_EXCEEDED after the freeze; the move is
+// abandoned and the shard takes holds again in its group.
+func TestMoveShardTooLargeIsAbandoned(t *testing.T) {
+	skipIfShort(t)
+	tc := NewTestCluster(t, 3, func(i int, c *Config) {
+		c.DataGroups = 2
+		c.Group.BatchBytesMax = 4096
+	})
+	source, target := createMovableEvent(t, tc, "ev", 10, 10)
+	ctx := ctxT(t, 2*time.Minute)
+	hold := func(requestID, seat string) error {
+		_, err := tc.Inventory(0).Hold(ctx, &boxofficev1.HoldRequest{RequestId: requestID, EventId: "ev", Holder: "fan-" + requestID,
+			Selection: &boxofficev1.HoldRequest_Seats{Seats: &boxofficev1.SeatList{SeatIds: []string{seat}}}})
+		return err
+	}
+	for row := 1; row <= 8; row++ {
+		for n := 1; n <= 10; n++ {
+			if err := hold(fmt.Sprintf("h-%d-%d", row, n), fmt.Sprintf("S0-R%d-%d", row, n)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	_, err := tc.ClusterClient(0).MoveShard(ctx, &boxofficev1.MoveShardRequest{EventId: "ev", Shard: 0, GroupId: target})
+	wantRefusal(t, "a move over the entry limit", err, codes.InvalidArgument, ReasonTooLarge)
+	WaitFor(t, 10*time.Second, "the catalog to forget the abandoned move", func() bool {
+		return catalog.ShardMoveOf(tc.Host(0).catalog.Event("ev"), 0) == nil
+	})
+	if err := hold("after", "S0-R9-1"); err != nil {
+		t.Fatalf("a hold after the abandoned move: %v", err)
+	}
+	shardHome(t, tc, "ev", 0, source)
+}
