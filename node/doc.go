@@ -66,6 +66,10 @@
 //   - leadership.go: the Cluster service's TransferLeader and Drain (the
 //     catalog's draining mark and preferred leader; host.go's rebalance
 //     loop acts on them).
+//   - shardmove.go: the Cluster service's MoveShard, the driver of a
+//     shard's handover to another group (catalog record, freeze, import,
+//     switch, drop), and the rerouting of commands and reads that reach a
+//     group after the shard left it.
 //   - convert.go: conversions between the API, the catalog and fsm.
 //   - errors.go: the node's errors and the one mapping to gRPC statuses.
 //
