@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
@@ -69,15 +70,28 @@ func shardHome(t *testing.T, tc *TestCluster, eventID string, shard uint32, grou
 }
 
 // TestMoveShardUnderLoad: Go clients hold and sell seats of both shards of
-// an event while shard 0 moves to another group. No call fails (the client
-// retries SHARD_MOVING); afterwards every hold made before the move is
+// an event while shard 0 moves to another group. Calls meet the frozen
+// shard, yet none fails at the caller (the client retries SHARD_MOVING); afterwards every hold made before the move is
 // there with the same id, holder and expiry and can be sold; a request id
 // used before the move gets its first answer again, and another request
 // under it is refused; every acknowledged sale is in the seat map and no
 // seat is sold twice.
 func TestMoveShardUnderLoad(t *testing.T) {
 	skipIfShort(t)
-	tc := NewTestCluster(t, 3, func(i int, c *Config) { c.DataGroups = 2 })
+	const workers = 4
+	// The shard stays frozen until the workers' calls have met it (a few
+	// Raft commits are otherwise too short a window to count on).
+	var running atomic.Pointer[TestCluster]
+	tc := NewTestCluster(t, 3, func(i int, c *Config) {
+		c.DataGroups = 2
+		c.Testing.ShardMoveStep = func(step string) error {
+			if step == moveStepFrozen {
+				waitUntil(10*time.Second, func() bool { return unavailableAttempts(running.Load()) >= workers })
+			}
+			return nil
+		}
+	})
+	running.Store(tc)
 	source, target := createMovableEvent(t, tc, "ev", 25, 40)
 	cli := tc.Client()
 	ctx := ctxT(t, 3*time.Minute)
@@ -119,7 +133,6 @@ func TestMoveShardUnderLoad(t *testing.T) {
 	remaining := preHolds[1:]
 
 	// Load: each worker holds and sells its own seats of both shards.
-	const workers = 4
 	var stop atomic.Bool
 	var ops [workers]atomic.Int64
 	var failures atomic.Int64
@@ -185,6 +198,9 @@ func TestMoveShardUnderLoad(t *testing.T) {
 	if n := failures.Load(); n > 0 {
 		t.Fatalf("%d calls failed at the caller", n)
 	}
+	if n := unavailableAttempts(tc); n < workers {
+		t.Fatalf("only %v calls met the frozen shard", n)
+	}
 	shardHome(t, tc, "ev", 0, target)
 	if e := tc.Host(0).catalog.Event("ev"); e.Shards[1].GroupId != source {
 		t.Fatalf("shard 1 moved too: %v", e.Shards)
@@ -232,12 +248,28 @@ func TestMoveShardUnderLoad(t *testing.T) {
 	if soldInMap != len(soldSeats) || heldInMap != 0 {
 		t.Fatalf("seat map: %d sold, %d held; acknowledged: %d sold, 0 held", soldInMap, heldInMap, len(soldSeats))
 	}
-	t.Logf("%d seats sold, %d of them by the workers", len(soldSeats), len(soldSeats)-len(preHolds))
+	t.Logf("%d seats sold, %d of them by the workers; %v attempts answered UNAVAILABLE (SHARD_MOVING) and were retried by the client",
+		len(soldSeats), len(soldSeats)-len(preHolds), unavailableAttempts(tc))
 	tc.replicasEqual()
 
 	// The same move again: the shard is there already.
 	_, err = tc.ClusterClient(0).MoveShard(ctx, &boxofficev1.MoveShardRequest{EventId: "ev", Shard: 0, GroupId: target})
 	wantRefusal(t, "a move to the shard's group", err, codes.FailedPrecondition, ReasonShardInGroup)
+}
+
+// unavailableAttempts counts the Hold and Sell calls the nodes answered
+// UNAVAILABLE (here: SHARD_MOVING; the client retried them).
+func unavailableAttempts(tc *TestCluster) float64 {
+	n := 0.0
+	for i := range tc.Len() {
+		for _, method := range []string{"Hold", "Sell"} {
+			var m dto.Metric
+			if err := tc.Host(i).metrics.operations.WithLabelValues(method, codes.Unavailable.String()).Write(&m); err == nil {
+				n += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return n
 }
 
 // TestMoveShardFinishesAfterDeleteEvent: a move interrupted after the
