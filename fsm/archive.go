@@ -1,8 +1,6 @@
 package fsm
 
 import (
-	"slices"
-
 	"github.com/boxoffice/boxoffice/fsm/fsmpb"
 )
 
@@ -22,24 +20,16 @@ func (s *Store) archiveShard(now int64, c *fsmpb.ArchiveShard) *fsmpb.Result {
 	if sh == nil {
 		return &fsmpb.Result{Code: codeOK}
 	}
+	if sh.frozenMoveID != "" {
+		return shardMoving(key)
+	}
 	if n := sh.activeHolds(now); n > 0 {
 		return refuse(fsmpb.Code_CODE_HAS_HOLDS, "event %q shard %d has %d active holds", c.EventId, c.Shard, n)
 	}
 	if c.CheckOnly {
 		return &fsmpb.Result{Code: codeOK}
 	}
-	delete(s.shards, key)
-	if i, found := slices.BinarySearchFunc(s.ordered, key, func(a, b shardKey) int {
-		switch {
-		case a.less(b):
-			return -1
-		case b.less(a):
-			return 1
-		}
-		return 0
-	}); found {
-		s.ordered = slices.Delete(s.ordered, i, i+1)
-	}
+	s.removeShard(key)
 	return &fsmpb.Result{Code: codeOK}
 }
 

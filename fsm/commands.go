@@ -681,7 +681,7 @@ func (s *Store) sweep(now int64) *fsmpb.Result {
 	res := &fsmpb.Result{Code: codeOK}
 	for _, key := range s.ordered {
 		sh := s.shards[key]
-		for res.SweptHolds < MaxHoldsPerSweep && sh.anyExpired(now) {
+		for res.SweptHolds < MaxHoldsPerSweep && sh.frozenMoveID == "" && sh.anyExpired(now) {
 			sh.releaseHold(res, sh.expiry.slots[0])
 			res.SweptHolds++
 		}

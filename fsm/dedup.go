@@ -400,6 +400,7 @@ func firstResult(requestID string, packed []byte) *fsmpb.Result {
 	if err != nil {
 		panic(fmt.Sprintf("fsm: stored result of request %q does not decode: %v", requestID, err))
 	}
+	r.DedupShard = nil // bookkeeping of moves (move.go), not part of the answer
 	return &r
 }
 

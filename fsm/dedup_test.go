@@ -323,7 +323,7 @@ func TestDedupSnapshotRoundTrip(t *testing.T) {
 	if refusal.Code == codeOK {
 		t.Fatal("S1-A-1 held twice")
 	}
-	for _, version := range []uint32{1, 2, snapshotVersionNoFingerprints, snapshotVersion} {
+	for _, version := range []uint32{1, 2, snapshotVersionNoFingerprints, snapshotVersionUnfrozen} {
 		body := h.s.Snapshot().appendBodyVersion(nil, keepAll, version)
 		data := append([]byte(snapshotMagic), byte(version), 0, 0, 0)
 		data = append(data, body...)
@@ -332,10 +332,10 @@ func TestDedupSnapshotRoundTrip(t *testing.T) {
 		if err := restored.Restore(bytes.NewReader(data)); err != nil {
 			t.Fatalf("version %d: %v", version, err)
 		}
-		if version == snapshotVersion && restored.StateHash() != h.s.StateHash() {
+		if version == snapshotVersionUnfrozen && restored.StateHash() != h.s.StateHash() {
 			t.Fatalf("version %d: restored state differs", version)
 		}
-		if version < snapshotVersion && !bytes.Equal(restored.Snapshot().appendBodyVersion(nil, keepAll, version), body) {
+		if version < snapshotVersionUnfrozen && !bytes.Equal(restored.Snapshot().appendBodyVersion(nil, keepAll, version), body) {
 			t.Fatalf("version %d: restored state differs", version)
 		}
 		if err := restored.checkInvariants(); err != nil {
@@ -353,7 +353,7 @@ func TestDedupSnapshotRoundTrip(t *testing.T) {
 			t.Fatalf("version %d: retries answered %v and %v, first %v and %v", version, got[0], got[1], first, refusal)
 		}
 		reused := got[2].Code == fsmpb.Code_CODE_REQUEST_ID_REUSED
-		if version == snapshotVersion && !reused || version < snapshotVersion && !proto.Equal(got[2], withoutChanges(first)) {
+		if version == snapshotVersionUnfrozen && !reused || version < snapshotVersionUnfrozen && !proto.Equal(got[2], withoutChanges(first)) {
 			t.Fatalf("version %d: another request under a restored id answered %v", version, got[2])
 		}
 		if st := seatState(t, restored, 0, "S1-B-1"); st.State != fsmpb.SeatState_SEAT_STATE_AVAILABLE {

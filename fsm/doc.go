@@ -93,6 +93,13 @@
 //     change log leave the store and its snapshots. HAS_HOLDS, changing
 //     nothing, while a hold has not expired at the command's time;
 //     check_only decides only that. A shard that is not here is OK.
+//   - FREEZE_SHARD, IMPORT_SHARD, DROP_SHARD and UNFREEZE_SHARD move a
+//     shard to another group (move.go): a frozen shard refuses every
+//     mutation with SHARD_MOVING (not remembered, so the retry is a new
+//     attempt), is not swept, and is exported with the dedup entries of
+//     the commands that addressed it (recorded when Command.remember_shard
+//     is set); the target imports exactly that state. Snapshots are
+//     version 5 only while a shard is frozen.
 //
 // Every Result lists the SeatChanges it caused. Each shard numbers its
 // changes with a replicated sequence (+1 per change) and keeps the last

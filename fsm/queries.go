@@ -3,14 +3,14 @@ package fsm
 // Cheap queries the node runs often, without materializing a seat map.
 
 // HasExpiredHolds reports whether a Sweep proposed at nowMs would release
-// any hold. The node asks before proposing a sweep, so an idle group writes
-// nothing to its log.
+// any hold (a shard frozen for a move is not swept). The node asks before
+// proposing a sweep, so an idle group writes nothing to its log.
 func (s *Store) HasExpiredHolds(nowMs int64) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	now := max(nowMs, s.clockMs)
 	for _, sh := range s.shards {
-		if sh.earliestDeadlineMs() <= now {
+		if sh.frozenMoveID == "" && sh.earliestDeadlineMs() <= now {
 			return true
 		}
 	}

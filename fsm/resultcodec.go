@@ -26,7 +26,8 @@ func appendResult(b []byte, r *fsmpb.Result) []byte {
 // appendStoredResult encodes r as the dedup table remembers it: without
 // its SeatChanges. A retry changes nothing, so its Result lists no changes
 // (and a Watch never sees a change twice); the changes were most of the
-// bytes of a hold's or sell's result.
+// bytes of a hold's or sell's result. A FREEZE_SHARD's shard_state is left
+// out too: a retry exports the frozen shard again (fsm/move.go).
 func appendStoredResult(b []byte, r *fsmpb.Result) []byte {
 	return appendResultFields(b, r, false)
 }
@@ -54,7 +55,19 @@ func appendResultFields(b []byte, r *fsmpb.Result, changes bool) []byte {
 		b = appendNested(b, func(b []byte) []byte { return appendSeatChange(b, c) })
 	}
 	b = appendVarintField(b, 10, r.RecordVersion)
-	return appendVarintField(b, 11, uint64(r.CounterValue))
+	b = appendVarintField(b, 11, uint64(r.CounterValue))
+	if changes && len(r.ShardState) > 0 {
+		b = protowire.AppendTag(b, 20, protowire.BytesType)
+		b = protowire.AppendBytes(b, r.ShardState)
+	}
+	if ref := r.DedupShard; ref != nil {
+		b = protowire.AppendTag(b, 21, protowire.BytesType)
+		b = appendNested(b, func(b []byte) []byte {
+			b = appendStringField(b, 1, ref.EventId)
+			return appendVarintField(b, 2, uint64(ref.Shard))
+		})
+	}
+	return b
 }
 
 // appendNested appends a length-prefixed message written by fn. It

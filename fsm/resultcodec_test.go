@@ -24,6 +24,8 @@ func everyFieldSet(t *testing.T, m protoreflect.Message) {
 		}
 		if fd.Kind() == protoreflect.MessageKind && fd.IsList() {
 			everyFieldSet(t, m.Get(fd).List().Get(0).Message())
+		} else if fd.Kind() == protoreflect.MessageKind {
+			everyFieldSet(t, m.Get(fd).Message())
 		}
 	}
 }
@@ -36,6 +38,7 @@ func TestResultCodecMatchesProto(t *testing.T) {
 		Changes: []*fsmpb.SeatChange{{EventId: "e", Shard: 3, Sequence: 1 << 40, SeatId: "s", State: fsmpb.SeatState_SEAT_STATE_SOLD,
 			HoldId: "h", OrderId: "o", ExpiresAtUnixMs: startMs, GeneralAdmissionAvailable: 9}, {}},
 		RecordVersion: 1 << 50, CounterValue: -42,
+		ShardState: []byte("state"), DedupShard: &fsmpb.ShardRef{EventId: "e", Shard: 7},
 	}
 	everyFieldSet(t, full.ProtoReflect())
 	for _, r := range []*fsmpb.Result{{}, {Code: -1}, full} {

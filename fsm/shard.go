@@ -142,6 +142,10 @@ type shard struct {
 	ticketSlab []fsmpb.Ticket
 
 	available, held, sold uint32 // seat totals
+
+	// frozenMoveID is the move that froze the shard (move.go): while set,
+	// every mutation is refused CODE_SHARD_MOVING.
+	frozenMoveID string
 }
 
 // validVenueID reports whether s may be a section id, row label or pool id.

@@ -16,7 +16,7 @@ import (
 	"github.com/boxoffice/boxoffice/fsm/fsmpb"
 )
 
-// Snapshot format, version 4 (all integers varints unless noted):
+// Snapshot format, version 4 or 5 (all integers varints unless noted):
 //
 //	header   "BOXOFSM\n" (8 bytes), version (uint32 little endian)
 //	body     applied index, clock
@@ -30,11 +30,16 @@ import (
 //	           hold slot count, live holds (slot, id, holder, created,
 //	             expires, pinned, pool+1, GA units, seat indexes),
 //	           order slot count, live orders (slot, id, buyer,
-//	             tickets (number, seat or pool index, GA unit or 0))
+//	             tickets (number, seat or pool index, GA unit or 0)),
+//	           version 5 only: the id of the move that froze the shard
+//	             ("" if none; see move.go)
 //	         records: last version given, count, then in key order
 //	           key, value, version
 //	trailer  CRC-32C of header and body (uint32 little endian)
 //
+// Version 5 is written only while some shard is frozen for a move, so
+// that a build that predates moves (and reads up to version 4) can still
+// restore every other snapshot of a mixed-version cluster.
 // Version 3 is version 4 without request fingerprints: its entries are
 // restored without one and answer every retry with their first result.
 // Version 2 is version 3 with the dedup Results encoded but not packed;
@@ -54,7 +59,12 @@ import (
 // between a replica and its restore. The same body, hashed, is StateHash.
 const (
 	snapshotMagic   = "BOXOFSM\n"
-	snapshotVersion = 4
+	snapshotVersion = 5
+	// snapshotVersionFrozen is the first format with frozen shards;
+	// earlier versions are written while no shard is frozen.
+	snapshotVersionFrozen = 5
+	// snapshotVersionUnfrozen is written while no shard is frozen.
+	snapshotVersionUnfrozen = 4
 	// snapshotVersionNoFingerprints is the format before request
 	// fingerprints; still read.
 	snapshotVersionNoFingerprints = 3
@@ -88,6 +98,7 @@ type shardCapture struct {
 	nextUnits       []uint32
 	holds           []hold  // shallow copy; hold.seats is copy-on-write
 	orders          []order // shallow copy; order.tickets is copy-on-write
+	frozenMoveID    string
 }
 
 // Snapshot captures the state under the read lock. The cost is a copy of
@@ -108,21 +119,36 @@ func (s *Store) captureLocked() *Snapshot {
 		recordsLast:  s.records.version,
 	}
 	for _, key := range s.ordered {
-		sh := s.shards[key]
-		c := shardCapture{
-			createRequestID: sh.createRequestID,
-			createBytes:     sh.createBytes,
-			sequence:        sh.sequence,
-			ticketCounter:   sh.ticketCounter,
-			holds:           slices.Clone(sh.holds),
-			orders:          slices.Clone(sh.orders),
-		}
-		for _, p := range sh.pools {
-			c.nextUnits = append(c.nextUnits, p.nextUnit)
-		}
-		snap.shards = append(snap.shards, c)
+		snap.shards = append(snap.shards, captureShard(s.shards[key]))
 	}
 	return snap
+}
+
+func captureShard(sh *shard) shardCapture {
+	c := shardCapture{
+		createRequestID: sh.createRequestID,
+		createBytes:     sh.createBytes,
+		sequence:        sh.sequence,
+		ticketCounter:   sh.ticketCounter,
+		holds:           slices.Clone(sh.holds),
+		orders:          slices.Clone(sh.orders),
+		frozenMoveID:    sh.frozenMoveID,
+	}
+	for _, p := range sh.pools {
+		c.nextUnits = append(c.nextUnits, p.nextUnit)
+	}
+	return c
+}
+
+// version is the format the snapshot is written in: 5 while a shard is
+// frozen, else 4.
+func (snap *Snapshot) version() uint32 {
+	for k := range snap.shards {
+		if snap.shards[k].frozenMoveID != "" {
+			return snapshotVersionFrozen
+		}
+	}
+	return snapshotVersionUnfrozen
 }
 
 // WriteTo writes the snapshot to w. It implements io.WriterTo.
@@ -130,8 +156,9 @@ func (snap *Snapshot) WriteTo(w io.Writer) (int64, error) {
 	sw := &snapshotWriter{w: w}
 	b := make([]byte, 0, snapshotFlushBytes+snapshotFlushBytes/2)
 	b = append(b, snapshotMagic...)
-	b = binary.LittleEndian.AppendUint32(b, snapshotVersion)
-	b = snap.appendBody(b, sw.flush)
+	version := snap.version()
+	b = binary.LittleEndian.AppendUint32(b, version)
+	b = snap.appendBodyVersion(b, sw.flush, version)
 	sw.crc = crc32.Update(sw.crc, castagnoli, b)
 	b = binary.LittleEndian.AppendUint32(b, sw.crc)
 	sw.write(b)
@@ -208,7 +235,7 @@ func appendBytes(b []byte, p []byte) []byte {
 // appendBody appends the snapshot body to b, passing b through flush
 // between items (flush returns what to keep appending to).
 func (snap *Snapshot) appendBody(b []byte, flush func([]byte) []byte) []byte {
-	return snap.appendBodyVersion(b, flush, snapshotVersion)
+	return snap.appendBodyVersion(b, flush, snap.version())
 }
 
 // appendBodyVersion is appendBody in an older format (tests of Restore
@@ -243,63 +270,9 @@ func (snap *Snapshot) appendBodyVersion(b []byte, flush func([]byte) []byte, ver
 	b = binary.AppendUvarint(b, uint64(len(snap.shards)))
 	for k := range snap.shards {
 		c := &snap.shards[k]
-		b = appendString(b, c.createRequestID)
-		b = appendBytes(b, c.createBytes)
-		b = binary.AppendUvarint(b, c.sequence)
-		b = binary.AppendUvarint(b, uint64(c.ticketCounter))
-		for _, u := range c.nextUnits {
-			b = binary.AppendUvarint(b, uint64(u))
-		}
-		live := 0
-		for i := range c.holds {
-			if c.holds[i].live {
-				live++
-			}
-		}
-		b = binary.AppendUvarint(b, uint64(len(c.holds)))
-		b = binary.AppendUvarint(b, uint64(live))
-		for slot := range c.holds {
-			h := &c.holds[slot]
-			if !h.live {
-				continue
-			}
-			b = binary.AppendUvarint(b, uint64(slot))
-			b = appendString(b, h.id)
-			b = appendString(b, h.holder)
-			b = binary.AppendVarint(b, h.createdMs)
-			b = binary.AppendVarint(b, h.expiresMs)
-			b = binary.AppendVarint(b, h.pinnedUntilMs)
-			b = binary.AppendUvarint(b, uint64(h.pool+1))
-			b = binary.AppendUvarint(b, uint64(h.gaQuantity))
-			b = binary.AppendUvarint(b, uint64(len(h.seats)))
-			for _, i := range h.seats {
-				b = binary.AppendUvarint(b, uint64(i))
-			}
-			b = flush(b)
-		}
-		live = 0
-		for i := range c.orders {
-			if c.orders[i].live {
-				live++
-			}
-		}
-		b = binary.AppendUvarint(b, uint64(len(c.orders)))
-		b = binary.AppendUvarint(b, uint64(live))
-		for slot := range c.orders {
-			o := &c.orders[slot]
-			if !o.live {
-				continue
-			}
-			b = binary.AppendUvarint(b, uint64(slot))
-			b = appendString(b, o.id)
-			b = appendString(b, o.buyer)
-			b = binary.AppendUvarint(b, uint64(len(o.tickets)))
-			for _, t := range o.tickets {
-				b = binary.AppendUvarint(b, uint64(t.number))
-				b = binary.AppendUvarint(b, uint64(t.seat))
-				b = binary.AppendUvarint(b, uint64(t.unit))
-			}
-			b = flush(b)
+		b = appendShard(b, c, flush)
+		if version >= snapshotVersionFrozen {
+			b = appendString(b, c.frozenMoveID)
 		}
 	}
 	if version < 2 {
@@ -314,6 +287,70 @@ func (snap *Snapshot) appendBodyVersion(b []byte, flush func([]byte) []byte, ver
 		b = flush(b)
 		return true
 	})
+	return b
+}
+
+// appendShard appends one shard as snapshots (and shard exports, move.go)
+// encode it.
+func appendShard(b []byte, c *shardCapture, flush func([]byte) []byte) []byte {
+	b = appendString(b, c.createRequestID)
+	b = appendBytes(b, c.createBytes)
+	b = binary.AppendUvarint(b, c.sequence)
+	b = binary.AppendUvarint(b, uint64(c.ticketCounter))
+	for _, u := range c.nextUnits {
+		b = binary.AppendUvarint(b, uint64(u))
+	}
+	live := 0
+	for i := range c.holds {
+		if c.holds[i].live {
+			live++
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(c.holds)))
+	b = binary.AppendUvarint(b, uint64(live))
+	for slot := range c.holds {
+		h := &c.holds[slot]
+		if !h.live {
+			continue
+		}
+		b = binary.AppendUvarint(b, uint64(slot))
+		b = appendString(b, h.id)
+		b = appendString(b, h.holder)
+		b = binary.AppendVarint(b, h.createdMs)
+		b = binary.AppendVarint(b, h.expiresMs)
+		b = binary.AppendVarint(b, h.pinnedUntilMs)
+		b = binary.AppendUvarint(b, uint64(h.pool+1))
+		b = binary.AppendUvarint(b, uint64(h.gaQuantity))
+		b = binary.AppendUvarint(b, uint64(len(h.seats)))
+		for _, i := range h.seats {
+			b = binary.AppendUvarint(b, uint64(i))
+		}
+		b = flush(b)
+	}
+	live = 0
+	for i := range c.orders {
+		if c.orders[i].live {
+			live++
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(c.orders)))
+	b = binary.AppendUvarint(b, uint64(live))
+	for slot := range c.orders {
+		o := &c.orders[slot]
+		if !o.live {
+			continue
+		}
+		b = binary.AppendUvarint(b, uint64(slot))
+		b = appendString(b, o.id)
+		b = appendString(b, o.buyer)
+		b = binary.AppendUvarint(b, uint64(len(o.tickets)))
+		for _, t := range o.tickets {
+			b = binary.AppendUvarint(b, uint64(t.number))
+			b = binary.AppendUvarint(b, uint64(t.seat))
+			b = binary.AppendUvarint(b, uint64(t.unit))
+		}
+		b = flush(b)
+	}
 	return b
 }
 
@@ -445,6 +482,9 @@ func decodeSnapshot(data []byte, opts Options) (*restoredState, error) {
 		sh, err := decodeShard(d, opts)
 		if err != nil {
 			return nil, err
+		}
+		if version >= snapshotVersionFrozen {
+			sh.frozenMoveID = d.str("move id", MaxIDBytes)
 		}
 		if n := len(st.ordered); n > 0 && !st.ordered[n-1].less(sh.key) {
 			return nil, fmt.Errorf("shard %q/%d out of order", sh.key.eventID, sh.key.shard)

@@ -113,10 +113,19 @@ func (s *Store) applyCommand(c *fsmpb.Command) *fsmpb.Result {
 		if first != (requestFingerprint{}) && first != fp {
 			return refuse(fsmpb.Code_CODE_REQUEST_ID_REUSED, "this request id was already used for a different request; send a new request with a new request id")
 		}
-		return firstResult(c.RequestId, packed)
+		return s.refreeze(c, firstResult(c.RequestId, packed))
 	}
 	res := s.execute(c, now)
+	if res.Code == codeShardMoving {
+		// Not remembered: the retry that follows the move (at the new
+		// group) or its abort (here) must be a new attempt.
+		return res
+	}
+	if key, ok := commandShard(c); ok && c.RememberShard {
+		res.DedupShard = &fsmpb.ShardRef{EventId: key.eventID, Shard: key.shard}
+	}
 	s.dedup.add(c.RequestId, fp, now, res, s.opts.DedupEntriesMax)
+	res.DedupShard = nil
 	return res
 }
 
@@ -192,12 +201,33 @@ func (s *Store) execute(c *fsmpb.Command, now int64) *fsmpb.Result {
 			return s.archiveShard(now, b)
 		}
 		return mismatch()
+	case fsmpb.CommandType_COMMAND_TYPE_FREEZE_SHARD:
+		if b := c.GetFreezeShard(); b != nil {
+			return s.freezeShard(b)
+		}
+		return mismatch()
+	case fsmpb.CommandType_COMMAND_TYPE_IMPORT_SHARD:
+		if b := c.GetImportShard(); b != nil {
+			return s.importShard(now, b)
+		}
+		return mismatch()
+	case fsmpb.CommandType_COMMAND_TYPE_DROP_SHARD:
+		if b := c.GetDropShard(); b != nil {
+			return s.dropShard(b)
+		}
+		return mismatch()
+	case fsmpb.CommandType_COMMAND_TYPE_UNFREEZE_SHARD:
+		if b := c.GetUnfreezeShard(); b != nil {
+			return s.unfreezeShard(b)
+		}
+		return mismatch()
 	default:
 		return refuse(fsmpb.Code_CODE_INVALID, "unknown command type %v", c.Type)
 	}
 }
 
-// shardFor finds the shard a command addresses, or the refusal.
+// shardFor finds the shard a command that mutates it addresses, or the
+// refusal (CODE_SHARD_MOVING while the shard is frozen for a move).
 func (s *Store) shardFor(eventID string, shardNumber uint32) (*shard, *fsmpb.Result) {
 	if eventID == "" || len(eventID) > MaxIDBytes {
 		return nil, refuse(fsmpb.Code_CODE_INVALID, "event_id must be 1..%d bytes", MaxIDBytes)
@@ -205,6 +235,9 @@ func (s *Store) shardFor(eventID string, shardNumber uint32) (*shard, *fsmpb.Res
 	sh := s.shards[shardKey{eventID, shardNumber}]
 	if sh == nil {
 		return nil, refuse(fsmpb.Code_CODE_NOT_FOUND, "event %q has no shard %d here", eventID, shardNumber)
+	}
+	if sh.frozenMoveID != "" {
+		return nil, shardMoving(sh.key)
 	}
 	return sh, nil
 }

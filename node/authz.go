@@ -105,6 +105,8 @@ var methodRoles = map[string]roleSet{
 	boxofficev1.Cluster_CheckFeatureLevel_FullMethodName: admin,
 	// New groups take disk, memory and elections on every replica.
 	boxofficev1.Cluster_AddGroups_FullMethodName: admin,
+	// A move stalls the shard's writes while it runs.
+	boxofficev1.Cluster_MoveShard_FullMethodName: admin,
 
 	boxofficev1.Records_Get_FullMethodName:            records,
 	boxofficev1.Records_CompareAndSwap_FullMethodName: records,

@@ -191,6 +191,12 @@ type TestingConfig struct {
 	// Each entry: two distinct regions, 1ms..2s, each pair once.
 	// `boxoffice demo --regions` sets it. Default none.
 	RegionLatency []RegionLatency
+	// ShardMoveStep, when set, is called after each step of a shard move
+	// this node runs ("recorded", "frozen", "imported", "switched",
+	// "dropped"; see shardmove.go); an error stops the move there, as a
+	// crash of the node would, and is the call's answer. Tests of resuming
+	// a move set it. Default none.
+	ShardMoveStep func(step string) error
 
 	// admitPeerConn vets every peer connection this node dials (Raft and
 	// peer RPCs) and may refuse it; TestCluster sets it to partition

@@ -17,10 +17,37 @@ import (
 // (route.go). An error of shardCommand is an unknown outcome, as
 // crossshard.Shards requires: the command was not refused by the state
 // machine, and a retry under its request id applies it once.
+//
+// A shard that moved to another group (shardmove.go) while the caller's
+// catalog replica still named the old one is refused there; Propose then
+// sends the command where the meta leader's catalog says the shard is.
+// Commands are marked remember_shard once every node can apply it, so a
+// later move of the shard carries their dedup entries.
+//
+// SHARD_MOVING is returned as an error, not as a refusal: the coordinator
+// returns an error as an unknown outcome, keeping what the operation's
+// other shards did, and the caller's retry under the same request id
+// completes it once the move is done. As a refusal it would undo the
+// other shards' parts (a multi-shard hold's released part), which the
+// retry would then find remembered as done.
 type hostShards struct{ h *Host }
 
 func (s hostShards) Propose(ctx context.Context, shard *nodepb.ShardRecord, cmd *fsmpb.Command) (*fsmpb.Result, error) {
-	return s.h.shardCommand(ctx, shard.GroupId, cmd)
+	cmd.RememberShard = s.h.requireFeatureLevel(2) == nil
+	res, err := s.h.shardCommand(ctx, shard.GroupId, cmd)
+	if err != nil || (res.GetCode() != fsmpb.Code_CODE_SHARD_MOVING && res.GetCode() != fsmpb.Code_CODE_NOT_FOUND) {
+		return res, err
+	}
+	if moved, rerouted, err := s.h.rerouteMovedShard(ctx, shard.GroupId, cmd); rerouted {
+		res = moved
+		if err != nil {
+			return nil, err
+		}
+	}
+	if res.GetCode() == fsmpb.Code_CODE_SHARD_MOVING {
+		return nil, refusal(res)
+	}
+	return res, nil
 }
 
 // coordinatorErrors pairs each sentinel of the coordinator with the node's.

@@ -75,6 +75,10 @@
 //     loop acts on them).
 //   - survival.go: an event's groups from its survival goal, home region
 //     and size; homed groups kept led from their region.
+//   - shardmove.go: the Cluster service's MoveShard, the driver of a
+//     shard's handover to another group (catalog record, freeze, import,
+//     switch, drop), and the rerouting of commands and reads that reach a
+//     group after the shard left it.
 //   - convert.go: conversions between the API, the catalog and fsm.
 //   - errors.go: the node's errors and the one mapping to gRPC statuses.
 //

@@ -62,6 +62,11 @@ var (
 	// region the data groups cannot meet; the message names what is
 	// missing.
 	ErrSurvivalGoal = errors.New("survival goal unmet")
+	// ErrShardInGroup refuses MoveShard of a shard to the group that has it.
+	ErrShardInGroup = errors.New("shard already in the group")
+	// ErrShardMoveRunning refuses MoveShard of a shard that another move,
+	// to another group, has started.
+	ErrShardMoveRunning = errors.New("shard move running")
 )
 
 // Reasons carried in google.rpc.ErrorInfo: the node's names for the
@@ -93,6 +98,9 @@ const (
 	ReasonNodeDraining      = boxofficev1.ReasonNodeDraining
 	ReasonClusterUpgrading  = boxofficev1.ReasonClusterUpgrading
 	ReasonSurvivalGoalUnmet = boxofficev1.ReasonSurvivalGoalUnmet
+	ReasonShardMoving       = boxofficev1.ReasonShardMoving
+	ReasonShardInGroup      = boxofficev1.ReasonShardAlreadyInGroup
+	ReasonShardMoveRunning  = boxofficev1.ReasonShardMoveRunning
 
 	errorDomain = boxofficev1.ErrorDomain
 
@@ -196,6 +204,8 @@ func toStatus(ctx context.Context, err error) error {
 			code, reason = codes.FailedPrecondition, ReasonEventHasHolds
 		case fsmpb.Code_CODE_REQUEST_ID_REUSED:
 			code, reason = codes.FailedPrecondition, ReasonRequestIDReused
+		case fsmpb.Code_CODE_SHARD_MOVING:
+			code, reason = codes.Unavailable, ReasonShardMoving
 		}
 	case errors.Is(err, ErrInvalid):
 		code, reason = codes.InvalidArgument, ReasonInvalidRequest
@@ -221,6 +231,10 @@ func toStatus(ctx context.Context, err error) error {
 		code, reason = codes.FailedPrecondition, ReasonClusterUpgrading
 	case errors.Is(err, ErrSurvivalGoal):
 		code, reason = codes.FailedPrecondition, ReasonSurvivalGoalUnmet
+	case errors.Is(err, ErrShardInGroup):
+		code, reason = codes.FailedPrecondition, ReasonShardInGroup
+	case errors.Is(err, ErrShardMoveRunning):
+		code, reason = codes.FailedPrecondition, ReasonShardMoveRunning
 	case errors.Is(err, ErrStreamLimit):
 		code, reason = codes.ResourceExhausted, ReasonStreamLimit
 	case errors.Is(err, ErrBusy):

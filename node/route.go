@@ -128,8 +128,22 @@ func (h *Host) forwardTarget(groupID, hint string, attempt int) *nodepb.NodeReco
 }
 
 // readShard serves a shard read: linearizable on the leader (forwarding if
-// needed) or stale from a local replica.
+// needed) or stale from a local replica. A shard not found where the
+// caller's catalog placed it is read where the meta leader's catalog says
+// it moved (shardmove.go).
 func (h *Host) readShard(ctx context.Context, req *nodepb.ReadShardRequest) (*nodepb.ReadShardResponse, error) {
+	resp, err := h.readShardIn(ctx, req)
+	if err != nil && isNotFound(err) {
+		if moved := h.movedShardGroup(ctx, req.EventId, req.Shard, req.GroupId); moved != "" {
+			again := proto.Clone(req).(*nodepb.ReadShardRequest)
+			again.GroupId = moved
+			return h.readShardIn(ctx, again)
+		}
+	}
+	return resp, err
+}
+
+func (h *Host) readShardIn(ctx context.Context, req *nodepb.ReadShardRequest) (*nodepb.ReadShardResponse, error) {
 	if req.Stale {
 		if g := h.group(req.GroupId); g != nil {
 			resp, err := h.localShardRead(g, req)

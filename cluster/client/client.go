@@ -10,9 +10,11 @@
 // the right leader, so when the routing is unknown, stale or unreachable
 // the call goes to any node instead of failing.
 //
-// Calls retry on UNAVAILABLE, on an attempt's own DEADLINE_EXCEEDED and on
-// RESOURCE_EXHAUSTED with reason BUSY, with exponential backoff and jitter,
-// until the caller's deadline. Mutations carry a request id (a random UUID
+// Calls retry on UNAVAILABLE (including SHARD_MOVING: the shard is being
+// moved to another group, and the retry, after the client refreshed the
+// event's routing, reaches its new group), on an attempt's own
+// DEADLINE_EXCEEDED and on RESOURCE_EXHAUSTED with reason BUSY, with
+// exponential backoff and jitter, until the caller's deadline. Mutations carry a request id (a random UUID
 // unless the caller set one) that stays the same across retries, so the
 // cluster applies a retried mutation once and returns the first answer.
 // Other errors (ABORTED, NOT_FOUND, ...) are business answers and return at
@@ -71,6 +73,9 @@ const (
 	// FAILED_PRECONDITION: the request id was already used for a request
 	// with other content. The client does not retry it.
 	ReasonRequestIDReused = boxofficev1.ReasonRequestIDReused
+	// ReasonShardMoving is the ErrorInfo reason of an UNAVAILABLE: the
+	// shard is being moved to another group. The client retries it.
+	ReasonShardMoving = boxofficev1.ReasonShardMoving
 )
 
 // Retry backoff: the first wait is about backoffStart, each next one up to

@@ -130,6 +130,8 @@ var ctlCommands = []ctlCommand{
 		summary: "make a node lead a group (a data group or meta) and prefer it there; waits until it leads (operator role; --timeout bounds each call)", flags: ctlTransferLeader},
 	{name: "upgrade-check", args: "[--level N]",
 		summary: "exit 0 when every registered node runs a build of the answering node's feature level (or N), so that features of it may be used; otherwise name the nodes still on an older build and exit 1 (operator role)", flags: ctlUpgradeCheck},
+	{name: "move-shard", args: "<event> <shard> <group> [--move-timeout 2m]", positional: 3, streams: true,
+		summary: "move one shard of an event to another data group, keeping its holds, orders and request ids; waits and lists the steps; run it again to continue an interrupted move (operator role)", flags: ctlMoveShard},
 	// "backup verify" before "backup": the first name that matches wins.
 	{name: "backup verify", args: "<dir>", positional: 1,
 		summary: "check a backup's manifest and every file's size and SHA-256 (no cluster needed)", flags: ctlBackupVerify},
@@ -196,6 +198,7 @@ var ctlExamples = map[string][]string{
 	"undrain":         {"boxoffice ctl undrain n2"},
 	"upgrade-check":   {"boxoffice ctl --addr 127.0.0.1:7101 upgrade-check", "boxoffice ctl upgrade-check --level 2"},
 	"transfer-leader": {"boxoffice ctl transfer-leader g003 n1", "boxoffice ctl transfer-leader meta n2"},
+	"move-shard":      {"boxoffice ctl move-shard demo_arena 0 g002", "boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem move-shard big 3 g001"},
 	"backup":          {"boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem backup --to /backups/2024-06-01"},
 	"backup verify":   {"boxoffice ctl backup verify /backups/2024-06-01"},
 	"events list":     {"boxoffice ctl events list --archived"},

@@ -32,19 +32,23 @@ const (
 type CommandType int32
 
 const (
-	CommandType_COMMAND_TYPE_UNSPECIFIED   CommandType = 0
-	CommandType_COMMAND_TYPE_CREATE_SHARD  CommandType = 1
-	CommandType_COMMAND_TYPE_HOLD          CommandType = 2
-	CommandType_COMMAND_TYPE_EXTEND_HOLD   CommandType = 3
-	CommandType_COMMAND_TYPE_RELEASE       CommandType = 4
-	CommandType_COMMAND_TYPE_SELL          CommandType = 5
-	CommandType_COMMAND_TYPE_REFUND        CommandType = 6
-	CommandType_COMMAND_TYPE_SWEEP         CommandType = 7
-	CommandType_COMMAND_TYPE_PIN_HOLD      CommandType = 8
-	CommandType_COMMAND_TYPE_RECORD_CAS    CommandType = 9
-	CommandType_COMMAND_TYPE_RECORD_DELETE CommandType = 10
-	CommandType_COMMAND_TYPE_RECORD_ADD    CommandType = 11
-	CommandType_COMMAND_TYPE_ARCHIVE_SHARD CommandType = 30
+	CommandType_COMMAND_TYPE_UNSPECIFIED    CommandType = 0
+	CommandType_COMMAND_TYPE_CREATE_SHARD   CommandType = 1
+	CommandType_COMMAND_TYPE_HOLD           CommandType = 2
+	CommandType_COMMAND_TYPE_EXTEND_HOLD    CommandType = 3
+	CommandType_COMMAND_TYPE_RELEASE        CommandType = 4
+	CommandType_COMMAND_TYPE_SELL           CommandType = 5
+	CommandType_COMMAND_TYPE_REFUND         CommandType = 6
+	CommandType_COMMAND_TYPE_SWEEP          CommandType = 7
+	CommandType_COMMAND_TYPE_PIN_HOLD       CommandType = 8
+	CommandType_COMMAND_TYPE_RECORD_CAS     CommandType = 9
+	CommandType_COMMAND_TYPE_RECORD_DELETE  CommandType = 10
+	CommandType_COMMAND_TYPE_RECORD_ADD     CommandType = 11
+	CommandType_COMMAND_TYPE_FREEZE_SHARD   CommandType = 12
+	CommandType_COMMAND_TYPE_IMPORT_SHARD   CommandType = 13
+	CommandType_COMMAND_TYPE_DROP_SHARD     CommandType = 14
+	CommandType_COMMAND_TYPE_UNFREEZE_SHARD CommandType = 15
+	CommandType_COMMAND_TYPE_ARCHIVE_SHARD  CommandType = 30
 )
 
 // Enum value maps for CommandType.
@@ -62,22 +66,30 @@ var (
 		9:  "COMMAND_TYPE_RECORD_CAS",
 		10: "COMMAND_TYPE_RECORD_DELETE",
 		11: "COMMAND_TYPE_RECORD_ADD",
+		12: "COMMAND_TYPE_FREEZE_SHARD",
+		13: "COMMAND_TYPE_IMPORT_SHARD",
+		14: "COMMAND_TYPE_DROP_SHARD",
+		15: "COMMAND_TYPE_UNFREEZE_SHARD",
 		30: "COMMAND_TYPE_ARCHIVE_SHARD",
 	}
 	CommandType_value = map[string]int32{
-		"COMMAND_TYPE_UNSPECIFIED":   0,
-		"COMMAND_TYPE_CREATE_SHARD":  1,
-		"COMMAND_TYPE_HOLD":          2,
-		"COMMAND_TYPE_EXTEND_HOLD":   3,
-		"COMMAND_TYPE_RELEASE":       4,
-		"COMMAND_TYPE_SELL":          5,
-		"COMMAND_TYPE_REFUND":        6,
-		"COMMAND_TYPE_SWEEP":         7,
-		"COMMAND_TYPE_PIN_HOLD":      8,
-		"COMMAND_TYPE_RECORD_CAS":    9,
-		"COMMAND_TYPE_RECORD_DELETE": 10,
-		"COMMAND_TYPE_RECORD_ADD":    11,
-		"COMMAND_TYPE_ARCHIVE_SHARD": 30,
+		"COMMAND_TYPE_UNSPECIFIED":    0,
+		"COMMAND_TYPE_CREATE_SHARD":   1,
+		"COMMAND_TYPE_HOLD":           2,
+		"COMMAND_TYPE_EXTEND_HOLD":    3,
+		"COMMAND_TYPE_RELEASE":        4,
+		"COMMAND_TYPE_SELL":           5,
+		"COMMAND_TYPE_REFUND":         6,
+		"COMMAND_TYPE_SWEEP":          7,
+		"COMMAND_TYPE_PIN_HOLD":       8,
+		"COMMAND_TYPE_RECORD_CAS":     9,
+		"COMMAND_TYPE_RECORD_DELETE":  10,
+		"COMMAND_TYPE_RECORD_ADD":     11,
+		"COMMAND_TYPE_FREEZE_SHARD":   12,
+		"COMMAND_TYPE_IMPORT_SHARD":   13,
+		"COMMAND_TYPE_DROP_SHARD":     14,
+		"COMMAND_TYPE_UNFREEZE_SHARD": 15,
+		"COMMAND_TYPE_ARCHIVE_SHARD":  30,
 	}
 )
 
@@ -125,6 +137,7 @@ const (
 	Code_CODE_OUT_OF_RANGE      Code = 11 // a counter would leave [min, max] (or overflow)
 	Code_CODE_REQUEST_ID_REUSED Code = 12 // the request id was applied to a different request
 	Code_CODE_HAS_HOLDS         Code = 30 // ArchiveShard of a shard with unexpired holds
+	Code_CODE_SHARD_MOVING      Code = 40 // the shard is frozen for a move; retry once routing points at its new group
 )
 
 // Enum value maps for Code.
@@ -144,6 +157,7 @@ var (
 		11: "CODE_OUT_OF_RANGE",
 		12: "CODE_REQUEST_ID_REUSED",
 		30: "CODE_HAS_HOLDS",
+		40: "CODE_SHARD_MOVING",
 	}
 	Code_value = map[string]int32{
 		"CODE_UNSPECIFIED":       0,
@@ -160,6 +174,7 @@ var (
 		"CODE_OUT_OF_RANGE":      11,
 		"CODE_REQUEST_ID_REUSED": 12,
 		"CODE_HAS_HOLDS":         30,
+		"CODE_SHARD_MOVING":      40,
 	}
 )
 
@@ -658,7 +673,16 @@ type Command struct {
 	//	*Command_RecordDelete
 	//	*Command_RecordAdd
 	//	*Command_ArchiveShard
-	Body          isCommand_Body `protobuf_oneof:"body"`
+	//	*Command_FreezeShard
+	//	*Command_ImportShard
+	//	*Command_DropShard
+	//	*Command_UnfreezeShard
+	Body isCommand_Body `protobuf_oneof:"body"`
+	// remember_shard: the dedup entry of this command also records the shard
+	// the command addressed, so that a move of the shard (FreezeShard) carries
+	// the entry to the shard's new group. The proposer sets it once every node
+	// runs a build that knows it, so replicas store identical entries.
+	RememberShard bool `protobuf:"varint,55,opt,name=remember_shard,json=rememberShard,proto3" json:"remember_shard,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -836,6 +860,49 @@ func (x *Command) GetArchiveShard() *ArchiveShard {
 	return nil
 }
 
+func (x *Command) GetFreezeShard() *FreezeShard {
+	if x != nil {
+		if x, ok := x.Body.(*Command_FreezeShard); ok {
+			return x.FreezeShard
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetImportShard() *ImportShard {
+	if x != nil {
+		if x, ok := x.Body.(*Command_ImportShard); ok {
+			return x.ImportShard
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetDropShard() *DropShard {
+	if x != nil {
+		if x, ok := x.Body.(*Command_DropShard); ok {
+			return x.DropShard
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetUnfreezeShard() *UnfreezeShard {
+	if x != nil {
+		if x, ok := x.Body.(*Command_UnfreezeShard); ok {
+			return x.UnfreezeShard
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetRememberShard() bool {
+	if x != nil {
+		return x.RememberShard
+	}
+	return false
+}
+
 type isCommand_Body interface {
 	isCommand_Body()
 }
@@ -888,6 +955,22 @@ type Command_ArchiveShard struct {
 	ArchiveShard *ArchiveShard `protobuf:"bytes,40,opt,name=archive_shard,json=archiveShard,proto3,oneof"`
 }
 
+type Command_FreezeShard struct {
+	FreezeShard *FreezeShard `protobuf:"bytes,50,opt,name=freeze_shard,json=freezeShard,proto3,oneof"`
+}
+
+type Command_ImportShard struct {
+	ImportShard *ImportShard `protobuf:"bytes,51,opt,name=import_shard,json=importShard,proto3,oneof"`
+}
+
+type Command_DropShard struct {
+	DropShard *DropShard `protobuf:"bytes,52,opt,name=drop_shard,json=dropShard,proto3,oneof"`
+}
+
+type Command_UnfreezeShard struct {
+	UnfreezeShard *UnfreezeShard `protobuf:"bytes,53,opt,name=unfreeze_shard,json=unfreezeShard,proto3,oneof"`
+}
+
 func (*Command_CreateShard) isCommand_Body() {}
 
 func (*Command_Hold) isCommand_Body() {}
@@ -911,6 +994,14 @@ func (*Command_RecordDelete) isCommand_Body() {}
 func (*Command_RecordAdd) isCommand_Body() {}
 
 func (*Command_ArchiveShard) isCommand_Body() {}
+
+func (*Command_FreezeShard) isCommand_Body() {}
+
+func (*Command_ImportShard) isCommand_Body() {}
+
+func (*Command_DropShard) isCommand_Body() {}
+
+func (*Command_UnfreezeShard) isCommand_Body() {}
 
 // Batch is the payload of one Raft log entry: commands applied in order,
 // each with its own result.
@@ -1935,6 +2026,295 @@ func (x *ArchiveShard) GetCheckOnly() bool {
 	return false
 }
 
+// FreezeShard stops every mutation of the shard (refused CODE_SHARD_MOVING,
+// not remembered) and returns its whole state in Result.shard_state: seats,
+// holds, orders, counters, and the dedup entries of the requests that
+// addressed it. Freezing a shard frozen by the same move_id returns the
+// state again; by another move_id it is CODE_SHARD_MOVING.
+type FreezeShard struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EventId       string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Shard         uint32                 `protobuf:"varint,2,opt,name=shard,proto3" json:"shard,omitempty"`
+	MoveId        string                 `protobuf:"bytes,3,opt,name=move_id,json=moveId,proto3" json:"move_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FreezeShard) Reset() {
+	*x = FreezeShard{}
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FreezeShard) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FreezeShard) ProtoMessage() {}
+
+func (x *FreezeShard) ProtoReflect() protoreflect.Message {
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FreezeShard.ProtoReflect.Descriptor instead.
+func (*FreezeShard) Descriptor() ([]byte, []int) {
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *FreezeShard) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *FreezeShard) GetShard() uint32 {
+	if x != nil {
+		return x.Shard
+	}
+	return 0
+}
+
+func (x *FreezeShard) GetMoveId() string {
+	if x != nil {
+		return x.MoveId
+	}
+	return ""
+}
+
+// ImportShard installs a shard exactly as a FreezeShard exported it
+// (state: Result.shard_state). Refused CODE_ALREADY_EXISTS if the group
+// has the shard.
+type ImportShard struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	State         []byte                 `protobuf:"bytes,1,opt,name=state,proto3" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportShard) Reset() {
+	*x = ImportShard{}
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportShard) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportShard) ProtoMessage() {}
+
+func (x *ImportShard) ProtoReflect() protoreflect.Message {
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportShard.ProtoReflect.Descriptor instead.
+func (*ImportShard) Descriptor() ([]byte, []int) {
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ImportShard) GetState() []byte {
+	if x != nil {
+		return x.State
+	}
+	return nil
+}
+
+// DropShard removes a shard frozen by move_id (its new group serves it).
+// A shard that is not here is OK; one not frozen by move_id is refused.
+type DropShard struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EventId       string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Shard         uint32                 `protobuf:"varint,2,opt,name=shard,proto3" json:"shard,omitempty"`
+	MoveId        string                 `protobuf:"bytes,3,opt,name=move_id,json=moveId,proto3" json:"move_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DropShard) Reset() {
+	*x = DropShard{}
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DropShard) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DropShard) ProtoMessage() {}
+
+func (x *DropShard) ProtoReflect() protoreflect.Message {
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DropShard.ProtoReflect.Descriptor instead.
+func (*DropShard) Descriptor() ([]byte, []int) {
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *DropShard) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *DropShard) GetShard() uint32 {
+	if x != nil {
+		return x.Shard
+	}
+	return 0
+}
+
+func (x *DropShard) GetMoveId() string {
+	if x != nil {
+		return x.MoveId
+	}
+	return ""
+}
+
+// UnfreezeShard ends a freeze by move_id (an aborted move): the shard takes
+// mutations again. A shard not frozen is OK.
+type UnfreezeShard struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EventId       string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Shard         uint32                 `protobuf:"varint,2,opt,name=shard,proto3" json:"shard,omitempty"`
+	MoveId        string                 `protobuf:"bytes,3,opt,name=move_id,json=moveId,proto3" json:"move_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnfreezeShard) Reset() {
+	*x = UnfreezeShard{}
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnfreezeShard) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnfreezeShard) ProtoMessage() {}
+
+func (x *UnfreezeShard) ProtoReflect() protoreflect.Message {
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnfreezeShard.ProtoReflect.Descriptor instead.
+func (*UnfreezeShard) Descriptor() ([]byte, []int) {
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *UnfreezeShard) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *UnfreezeShard) GetShard() uint32 {
+	if x != nil {
+		return x.Shard
+	}
+	return 0
+}
+
+func (x *UnfreezeShard) GetMoveId() string {
+	if x != nil {
+		return x.MoveId
+	}
+	return ""
+}
+
+// ShardRef names one shard of an event.
+type ShardRef struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EventId       string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Shard         uint32                 `protobuf:"varint,2,opt,name=shard,proto3" json:"shard,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShardRef) Reset() {
+	*x = ShardRef{}
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShardRef) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShardRef) ProtoMessage() {}
+
+func (x *ShardRef) ProtoReflect() protoreflect.Message {
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShardRef.ProtoReflect.Descriptor instead.
+func (*ShardRef) Descriptor() ([]byte, []int) {
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ShardRef) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *ShardRef) GetShard() uint32 {
+	if x != nil {
+		return x.Shard
+	}
+	return 0
+}
+
 type Ticket struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	TicketId      string                 `protobuf:"bytes,1,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
@@ -1948,7 +2328,7 @@ type Ticket struct {
 
 func (x *Ticket) Reset() {
 	*x = Ticket{}
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[21]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1960,7 +2340,7 @@ func (x *Ticket) String() string {
 func (*Ticket) ProtoMessage() {}
 
 func (x *Ticket) ProtoReflect() protoreflect.Message {
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[21]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1973,7 +2353,7 @@ func (x *Ticket) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ticket.ProtoReflect.Descriptor instead.
 func (*Ticket) Descriptor() ([]byte, []int) {
-	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{21}
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Ticket) GetTicketId() string {
@@ -2027,14 +2407,19 @@ type Result struct {
 	// on VERSION_MISMATCH and OUT_OF_RANGE (0: the key does not exist).
 	RecordVersion uint64 `protobuf:"varint,10,opt,name=record_version,json=recordVersion,proto3" json:"record_version,omitempty"`
 	// RECORD_ADD: the new counter value, or the current one on OUT_OF_RANGE.
-	CounterValue  int64 `protobuf:"varint,11,opt,name=counter_value,json=counterValue,proto3" json:"counter_value,omitempty"`
+	CounterValue int64 `protobuf:"varint,11,opt,name=counter_value,json=counterValue,proto3" json:"counter_value,omitempty"`
+	// FREEZE_SHARD: the shard's whole state, the body of an ImportShard.
+	ShardState []byte `protobuf:"bytes,20,opt,name=shard_state,json=shardState,proto3" json:"shard_state,omitempty"`
+	// Only in the dedup table: the shard the remembered command addressed
+	// (Command.remember_shard). Never in a Result the store returns.
+	DedupShard    *ShardRef `protobuf:"bytes,21,opt,name=dedup_shard,json=dedupShard,proto3" json:"dedup_shard,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[22]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2046,7 +2431,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[22]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2059,7 +2444,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{22}
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Result) GetCode() Code {
@@ -2139,6 +2524,20 @@ func (x *Result) GetCounterValue() int64 {
 	return 0
 }
 
+func (x *Result) GetShardState() []byte {
+	if x != nil {
+		return x.ShardState
+	}
+	return nil
+}
+
+func (x *Result) GetDedupShard() *ShardRef {
+	if x != nil {
+		return x.DedupShard
+	}
+	return nil
+}
+
 // SeatChange is one entry of a shard's change stream; sequence increases by
 // one per change within a shard and is replicated state.
 type SeatChange struct {
@@ -2158,7 +2557,7 @@ type SeatChange struct {
 
 func (x *SeatChange) Reset() {
 	*x = SeatChange{}
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[23]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2170,7 +2569,7 @@ func (x *SeatChange) String() string {
 func (*SeatChange) ProtoMessage() {}
 
 func (x *SeatChange) ProtoReflect() protoreflect.Message {
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[23]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2183,7 +2582,7 @@ func (x *SeatChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SeatChange.ProtoReflect.Descriptor instead.
 func (*SeatChange) Descriptor() ([]byte, []int) {
-	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{23}
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *SeatChange) GetEventId() string {
@@ -2292,7 +2691,7 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\x14hold_lifetime_max_ms\x18\x05 \x01(\x03R\x11holdLifetimeMaxMs\x12+\n" +
 	"\x12seats_per_hold_max\x18\x06 \x01(\rR\x0fseatsPerHoldMax\x12<\n" +
 	"\vprice_tiers\x18\a \x03(\v2\x1b.boxoffice.fsm.v1.PriceTierR\n" +
-	"priceTiers\"\xfe\x06\n" +
+	"priceTiers\"\xb5\t\n" +
 	"\aCommand\x121\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x1d.boxoffice.fsm.v1.CommandTypeR\x04type\x12\x1d\n" +
 	"\n" +
@@ -2314,7 +2713,13 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\rrecord_delete\x18\x13 \x01(\v2\x1e.boxoffice.fsm.v1.RecordDeleteH\x00R\frecordDelete\x12<\n" +
 	"\n" +
 	"record_add\x18\x14 \x01(\v2\x1b.boxoffice.fsm.v1.RecordAddH\x00R\trecordAdd\x12E\n" +
-	"\rarchive_shard\x18( \x01(\v2\x1e.boxoffice.fsm.v1.ArchiveShardH\x00R\farchiveShardB\x06\n" +
+	"\rarchive_shard\x18( \x01(\v2\x1e.boxoffice.fsm.v1.ArchiveShardH\x00R\farchiveShard\x12B\n" +
+	"\ffreeze_shard\x182 \x01(\v2\x1d.boxoffice.fsm.v1.FreezeShardH\x00R\vfreezeShard\x12B\n" +
+	"\fimport_shard\x183 \x01(\v2\x1d.boxoffice.fsm.v1.ImportShardH\x00R\vimportShard\x12<\n" +
+	"\n" +
+	"drop_shard\x184 \x01(\v2\x1b.boxoffice.fsm.v1.DropShardH\x00R\tdropShard\x12H\n" +
+	"\x0eunfreeze_shard\x185 \x01(\v2\x1f.boxoffice.fsm.v1.UnfreezeShardH\x00R\runfreezeShard\x12%\n" +
+	"\x0eremember_shard\x187 \x01(\bR\rrememberShardB\x06\n" +
 	"\x04body\">\n" +
 	"\x05Batch\x125\n" +
 	"\bcommands\x18\x01 \x03(\v2\x19.boxoffice.fsm.v1.CommandR\bcommands\"\xcd\x01\n" +
@@ -2392,14 +2797,31 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x14\n" +
 	"\x05shard\x18\x02 \x01(\rR\x05shard\x12\x1d\n" +
 	"\n" +
-	"check_only\x18\x03 \x01(\bR\tcheckOnly\"\x8e\x01\n" +
+	"check_only\x18\x03 \x01(\bR\tcheckOnly\"W\n" +
+	"\vFreezeShard\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x14\n" +
+	"\x05shard\x18\x02 \x01(\rR\x05shard\x12\x17\n" +
+	"\amove_id\x18\x03 \x01(\tR\x06moveId\"#\n" +
+	"\vImportShard\x12\x14\n" +
+	"\x05state\x18\x01 \x01(\fR\x05state\"U\n" +
+	"\tDropShard\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x14\n" +
+	"\x05shard\x18\x02 \x01(\rR\x05shard\x12\x17\n" +
+	"\amove_id\x18\x03 \x01(\tR\x06moveId\"Y\n" +
+	"\rUnfreezeShard\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x14\n" +
+	"\x05shard\x18\x02 \x01(\rR\x05shard\x12\x17\n" +
+	"\amove_id\x18\x03 \x01(\tR\x06moveId\";\n" +
+	"\bShardRef\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x14\n" +
+	"\x05shard\x18\x02 \x01(\rR\x05shard\"\x8e\x01\n" +
 	"\x06Ticket\x12\x1b\n" +
 	"\tticket_id\x18\x01 \x01(\tR\bticketId\x12\x17\n" +
 	"\aseat_id\x18\x02 \x01(\tR\x06seatId\x12\x19\n" +
 	"\border_id\x18\x03 \x01(\tR\aorderId\x12\x14\n" +
 	"\x05buyer\x18\x04 \x01(\tR\x05buyer\x12\x1d\n" +
 	"\n" +
-	"price_tier\x18\x05 \x01(\tR\tpriceTier\"\xc6\x03\n" +
+	"price_tier\x18\x05 \x01(\tR\tpriceTier\"\xa4\x04\n" +
 	"\x06Result\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.boxoffice.fsm.v1.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x17\n" +
@@ -2413,7 +2835,11 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\achanges\x18\t \x03(\v2\x1c.boxoffice.fsm.v1.SeatChangeR\achanges\x12%\n" +
 	"\x0erecord_version\x18\n" +
 	" \x01(\x04R\rrecordVersion\x12#\n" +
-	"\rcounter_value\x18\v \x01(\x03R\fcounterValue\"\xc6\x02\n" +
+	"\rcounter_value\x18\v \x01(\x03R\fcounterValue\x12\x1f\n" +
+	"\vshard_state\x18\x14 \x01(\fR\n" +
+	"shardState\x12;\n" +
+	"\vdedup_shard\x18\x15 \x01(\v2\x1a.boxoffice.fsm.v1.ShardRefR\n" +
+	"dedupShard\"\xc6\x02\n" +
 	"\n" +
 	"SeatChange\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x14\n" +
@@ -2424,7 +2850,7 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\ahold_id\x18\x06 \x01(\tR\x06holdId\x12\x19\n" +
 	"\border_id\x18\a \x01(\tR\aorderId\x12+\n" +
 	"\x12expires_at_unix_ms\x18\b \x01(\x03R\x0fexpiresAtUnixMs\x12>\n" +
-	"\x1bgeneral_admission_available\x18\t \x01(\rR\x19generalAdmissionAvailable*\xf6\x02\n" +
+	"\x1bgeneral_admission_available\x18\t \x01(\rR\x19generalAdmissionAvailable*\xf2\x03\n" +
 	"\vCommandType\x12\x1c\n" +
 	"\x18COMMAND_TYPE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19COMMAND_TYPE_CREATE_SHARD\x10\x01\x12\x15\n" +
@@ -2438,8 +2864,12 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\x17COMMAND_TYPE_RECORD_CAS\x10\t\x12\x1e\n" +
 	"\x1aCOMMAND_TYPE_RECORD_DELETE\x10\n" +
 	"\x12\x1b\n" +
-	"\x17COMMAND_TYPE_RECORD_ADD\x10\v\x12\x1e\n" +
-	"\x1aCOMMAND_TYPE_ARCHIVE_SHARD\x10\x1e*\xad\x02\n" +
+	"\x17COMMAND_TYPE_RECORD_ADD\x10\v\x12\x1d\n" +
+	"\x19COMMAND_TYPE_FREEZE_SHARD\x10\f\x12\x1d\n" +
+	"\x19COMMAND_TYPE_IMPORT_SHARD\x10\r\x12\x1b\n" +
+	"\x17COMMAND_TYPE_DROP_SHARD\x10\x0e\x12\x1f\n" +
+	"\x1bCOMMAND_TYPE_UNFREEZE_SHARD\x10\x0f\x12\x1e\n" +
+	"\x1aCOMMAND_TYPE_ARCHIVE_SHARD\x10\x1e*\xc4\x02\n" +
 	"\x04Code\x12\x14\n" +
 	"\x10CODE_UNSPECIFIED\x10\x00\x12\v\n" +
 	"\aCODE_OK\x10\x01\x12\x10\n" +
@@ -2455,7 +2885,8 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\x12\x15\n" +
 	"\x11CODE_OUT_OF_RANGE\x10\v\x12\x1a\n" +
 	"\x16CODE_REQUEST_ID_REUSED\x10\f\x12\x12\n" +
-	"\x0eCODE_HAS_HOLDS\x10\x1e*k\n" +
+	"\x0eCODE_HAS_HOLDS\x10\x1e\x12\x15\n" +
+	"\x11CODE_SHARD_MOVING\x10(*k\n" +
 	"\tSeatState\x12\x1a\n" +
 	"\x16SEAT_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14SEAT_STATE_AVAILABLE\x10\x01\x12\x13\n" +
@@ -2475,7 +2906,7 @@ func file_fsm_fsmpb_fsm_proto_rawDescGZIP() []byte {
 }
 
 var file_fsm_fsmpb_fsm_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_fsm_fsmpb_fsm_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_fsm_fsmpb_fsm_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_fsm_fsmpb_fsm_proto_goTypes = []any{
 	(CommandType)(0),             // 0: boxoffice.fsm.v1.CommandType
 	(Code)(0),                    // 1: boxoffice.fsm.v1.Code
@@ -2501,9 +2932,14 @@ var file_fsm_fsmpb_fsm_proto_goTypes = []any{
 	(*RecordDelete)(nil),         // 21: boxoffice.fsm.v1.RecordDelete
 	(*RecordAdd)(nil),            // 22: boxoffice.fsm.v1.RecordAdd
 	(*ArchiveShard)(nil),         // 23: boxoffice.fsm.v1.ArchiveShard
-	(*Ticket)(nil),               // 24: boxoffice.fsm.v1.Ticket
-	(*Result)(nil),               // 25: boxoffice.fsm.v1.Result
-	(*SeatChange)(nil),           // 26: boxoffice.fsm.v1.SeatChange
+	(*FreezeShard)(nil),          // 24: boxoffice.fsm.v1.FreezeShard
+	(*ImportShard)(nil),          // 25: boxoffice.fsm.v1.ImportShard
+	(*DropShard)(nil),            // 26: boxoffice.fsm.v1.DropShard
+	(*UnfreezeShard)(nil),        // 27: boxoffice.fsm.v1.UnfreezeShard
+	(*ShardRef)(nil),             // 28: boxoffice.fsm.v1.ShardRef
+	(*Ticket)(nil),               // 29: boxoffice.fsm.v1.Ticket
+	(*Result)(nil),               // 30: boxoffice.fsm.v1.Result
+	(*SeatChange)(nil),           // 31: boxoffice.fsm.v1.SeatChange
 }
 var file_fsm_fsmpb_fsm_proto_depIdxs = []int32{
 	4,  // 0: boxoffice.fsm.v1.Section.rows:type_name -> boxoffice.fsm.v1.Row
@@ -2521,21 +2957,26 @@ var file_fsm_fsmpb_fsm_proto_depIdxs = []int32{
 	21, // 12: boxoffice.fsm.v1.Command.record_delete:type_name -> boxoffice.fsm.v1.RecordDelete
 	22, // 13: boxoffice.fsm.v1.Command.record_add:type_name -> boxoffice.fsm.v1.RecordAdd
 	23, // 14: boxoffice.fsm.v1.Command.archive_shard:type_name -> boxoffice.fsm.v1.ArchiveShard
-	8,  // 15: boxoffice.fsm.v1.Batch.commands:type_name -> boxoffice.fsm.v1.Command
-	7,  // 16: boxoffice.fsm.v1.CreateShard.event:type_name -> boxoffice.fsm.v1.EventConfig
-	5,  // 17: boxoffice.fsm.v1.CreateShard.sections:type_name -> boxoffice.fsm.v1.Section
-	6,  // 18: boxoffice.fsm.v1.CreateShard.pools:type_name -> boxoffice.fsm.v1.GeneralAdmissionPool
-	11, // 19: boxoffice.fsm.v1.Hold.best:type_name -> boxoffice.fsm.v1.BestAvailable
-	12, // 20: boxoffice.fsm.v1.Hold.general_admission:type_name -> boxoffice.fsm.v1.GeneralAdmission
-	1,  // 21: boxoffice.fsm.v1.Result.code:type_name -> boxoffice.fsm.v1.Code
-	24, // 22: boxoffice.fsm.v1.Result.tickets:type_name -> boxoffice.fsm.v1.Ticket
-	26, // 23: boxoffice.fsm.v1.Result.changes:type_name -> boxoffice.fsm.v1.SeatChange
-	2,  // 24: boxoffice.fsm.v1.SeatChange.state:type_name -> boxoffice.fsm.v1.SeatState
-	25, // [25:25] is the sub-list for method output_type
-	25, // [25:25] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	24, // 15: boxoffice.fsm.v1.Command.freeze_shard:type_name -> boxoffice.fsm.v1.FreezeShard
+	25, // 16: boxoffice.fsm.v1.Command.import_shard:type_name -> boxoffice.fsm.v1.ImportShard
+	26, // 17: boxoffice.fsm.v1.Command.drop_shard:type_name -> boxoffice.fsm.v1.DropShard
+	27, // 18: boxoffice.fsm.v1.Command.unfreeze_shard:type_name -> boxoffice.fsm.v1.UnfreezeShard
+	8,  // 19: boxoffice.fsm.v1.Batch.commands:type_name -> boxoffice.fsm.v1.Command
+	7,  // 20: boxoffice.fsm.v1.CreateShard.event:type_name -> boxoffice.fsm.v1.EventConfig
+	5,  // 21: boxoffice.fsm.v1.CreateShard.sections:type_name -> boxoffice.fsm.v1.Section
+	6,  // 22: boxoffice.fsm.v1.CreateShard.pools:type_name -> boxoffice.fsm.v1.GeneralAdmissionPool
+	11, // 23: boxoffice.fsm.v1.Hold.best:type_name -> boxoffice.fsm.v1.BestAvailable
+	12, // 24: boxoffice.fsm.v1.Hold.general_admission:type_name -> boxoffice.fsm.v1.GeneralAdmission
+	1,  // 25: boxoffice.fsm.v1.Result.code:type_name -> boxoffice.fsm.v1.Code
+	29, // 26: boxoffice.fsm.v1.Result.tickets:type_name -> boxoffice.fsm.v1.Ticket
+	31, // 27: boxoffice.fsm.v1.Result.changes:type_name -> boxoffice.fsm.v1.SeatChange
+	28, // 28: boxoffice.fsm.v1.Result.dedup_shard:type_name -> boxoffice.fsm.v1.ShardRef
+	2,  // 29: boxoffice.fsm.v1.SeatChange.state:type_name -> boxoffice.fsm.v1.SeatState
+	30, // [30:30] is the sub-list for method output_type
+	30, // [30:30] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_fsm_fsmpb_fsm_proto_init() }
@@ -2556,6 +2997,10 @@ func file_fsm_fsmpb_fsm_proto_init() {
 		(*Command_RecordDelete)(nil),
 		(*Command_RecordAdd)(nil),
 		(*Command_ArchiveShard)(nil),
+		(*Command_FreezeShard)(nil),
+		(*Command_ImportShard)(nil),
+		(*Command_DropShard)(nil),
+		(*Command_UnfreezeShard)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2563,7 +3008,7 @@ func file_fsm_fsmpb_fsm_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fsm_fsmpb_fsm_proto_rawDesc), len(file_fsm_fsmpb_fsm_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   24,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

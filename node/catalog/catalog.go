@@ -275,6 +275,10 @@ func (c *Catalog) execute(cmd *nodepb.CatalogCommand) *nodepb.CatalogResult {
 		return c.addGroupsLocked(cmd.RequestId, cmd.GetAddGroups().GetGroups())
 	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_SET_GROUP_HOME:
 		return c.setGroupHomeLocked(cmd.GetSetGroupHome())
+	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_BEGIN_SHARD_MOVE:
+		return c.beginShardMoveLocked(cmd.GetBeginShardMove(), cmd.NowUnixMs)
+	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_SET_SHARD_MOVE_STEP:
+		return c.setShardMoveStepLocked(cmd.GetSetShardMoveStep())
 	default:
 		panic(fmt.Sprintf("catalog: unknown command type %v", cmd.Type))
 	}

@@ -26,6 +26,67 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type ShardMoveStep int32
+
+const (
+	ShardMoveStep_SHARD_MOVE_STEP_UNSPECIFIED ShardMoveStep = 0
+	// STARTED: the shard is still served by from_group (which may have
+	// frozen it); the move may still be aborted.
+	ShardMoveStep_SHARD_MOVE_STEP_STARTED ShardMoveStep = 1
+	// SWITCHED: the shard's group_id is to_group; from_group's frozen copy
+	// is still to be dropped.
+	ShardMoveStep_SHARD_MOVE_STEP_SWITCHED ShardMoveStep = 2
+	// DONE and ABORTED end the move: it leaves shard_moves (ABORTED only
+	// from STARTED).
+	ShardMoveStep_SHARD_MOVE_STEP_DONE    ShardMoveStep = 3
+	ShardMoveStep_SHARD_MOVE_STEP_ABORTED ShardMoveStep = 4
+)
+
+// Enum value maps for ShardMoveStep.
+var (
+	ShardMoveStep_name = map[int32]string{
+		0: "SHARD_MOVE_STEP_UNSPECIFIED",
+		1: "SHARD_MOVE_STEP_STARTED",
+		2: "SHARD_MOVE_STEP_SWITCHED",
+		3: "SHARD_MOVE_STEP_DONE",
+		4: "SHARD_MOVE_STEP_ABORTED",
+	}
+	ShardMoveStep_value = map[string]int32{
+		"SHARD_MOVE_STEP_UNSPECIFIED": 0,
+		"SHARD_MOVE_STEP_STARTED":     1,
+		"SHARD_MOVE_STEP_SWITCHED":    2,
+		"SHARD_MOVE_STEP_DONE":        3,
+		"SHARD_MOVE_STEP_ABORTED":     4,
+	}
+)
+
+func (x ShardMoveStep) Enum() *ShardMoveStep {
+	p := new(ShardMoveStep)
+	*p = x
+	return p
+}
+
+func (x ShardMoveStep) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ShardMoveStep) Descriptor() protoreflect.EnumDescriptor {
+	return file_node_nodepb_node_proto_enumTypes[0].Descriptor()
+}
+
+func (ShardMoveStep) Type() protoreflect.EnumType {
+	return &file_node_nodepb_node_proto_enumTypes[0]
+}
+
+func (x ShardMoveStep) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ShardMoveStep.Descriptor instead.
+func (ShardMoveStep) EnumDescriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{0}
+}
+
 type CatalogCommandType int32
 
 const (
@@ -40,6 +101,8 @@ const (
 	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER CatalogCommandType = 8
 	CatalogCommandType_CATALOG_COMMAND_TYPE_ADD_GROUPS           CatalogCommandType = 11
 	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_GROUP_HOME       CatalogCommandType = 12
+	CatalogCommandType_CATALOG_COMMAND_TYPE_BEGIN_SHARD_MOVE     CatalogCommandType = 13
+	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_SHARD_MOVE_STEP  CatalogCommandType = 14
 )
 
 // Enum value maps for CatalogCommandType.
@@ -56,6 +119,8 @@ var (
 		8:  "CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER",
 		11: "CATALOG_COMMAND_TYPE_ADD_GROUPS",
 		12: "CATALOG_COMMAND_TYPE_SET_GROUP_HOME",
+		13: "CATALOG_COMMAND_TYPE_BEGIN_SHARD_MOVE",
+		14: "CATALOG_COMMAND_TYPE_SET_SHARD_MOVE_STEP",
 	}
 	CatalogCommandType_value = map[string]int32{
 		"CATALOG_COMMAND_TYPE_UNSPECIFIED":          0,
@@ -69,6 +134,8 @@ var (
 		"CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER": 8,
 		"CATALOG_COMMAND_TYPE_ADD_GROUPS":           11,
 		"CATALOG_COMMAND_TYPE_SET_GROUP_HOME":       12,
+		"CATALOG_COMMAND_TYPE_BEGIN_SHARD_MOVE":     13,
+		"CATALOG_COMMAND_TYPE_SET_SHARD_MOVE_STEP":  14,
 	}
 )
 
@@ -83,11 +150,11 @@ func (x CatalogCommandType) String() string {
 }
 
 func (CatalogCommandType) Descriptor() protoreflect.EnumDescriptor {
-	return file_node_nodepb_node_proto_enumTypes[0].Descriptor()
+	return file_node_nodepb_node_proto_enumTypes[1].Descriptor()
 }
 
 func (CatalogCommandType) Type() protoreflect.EnumType {
-	return &file_node_nodepb_node_proto_enumTypes[0]
+	return &file_node_nodepb_node_proto_enumTypes[1]
 }
 
 func (x CatalogCommandType) Number() protoreflect.EnumNumber {
@@ -96,7 +163,7 @@ func (x CatalogCommandType) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use CatalogCommandType.Descriptor instead.
 func (CatalogCommandType) EnumDescriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{0}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{1}
 }
 
 type CatalogCode int32
@@ -113,6 +180,8 @@ const (
 	CatalogCode_CATALOG_CODE_DRAINING          CatalogCode = 23 // SET_NODE_DRAINING would leave no node undrained
 	CatalogCode_CATALOG_CODE_GROUPS_CHANGED    CatalogCode = 26 // ADD_GROUPS: the ids are not the next ones
 	CatalogCode_CATALOG_CODE_HOME_CONFLICT     CatalogCode = 27 // SET_GROUP_HOME: homed elsewhere and in use
+	CatalogCode_CATALOG_CODE_MOVE_RUNNING      CatalogCode = 28 // another move of the shard is under way
+	CatalogCode_CATALOG_CODE_SHARD_IN_GROUP    CatalogCode = 29 // the shard is already in the target group
 )
 
 // Enum value maps for CatalogCode.
@@ -129,6 +198,8 @@ var (
 		23: "CATALOG_CODE_DRAINING",
 		26: "CATALOG_CODE_GROUPS_CHANGED",
 		27: "CATALOG_CODE_HOME_CONFLICT",
+		28: "CATALOG_CODE_MOVE_RUNNING",
+		29: "CATALOG_CODE_SHARD_IN_GROUP",
 	}
 	CatalogCode_value = map[string]int32{
 		"CATALOG_CODE_UNSPECIFIED":       0,
@@ -142,6 +213,8 @@ var (
 		"CATALOG_CODE_DRAINING":          23,
 		"CATALOG_CODE_GROUPS_CHANGED":    26,
 		"CATALOG_CODE_HOME_CONFLICT":     27,
+		"CATALOG_CODE_MOVE_RUNNING":      28,
+		"CATALOG_CODE_SHARD_IN_GROUP":    29,
 	}
 )
 
@@ -156,11 +229,11 @@ func (x CatalogCode) String() string {
 }
 
 func (CatalogCode) Descriptor() protoreflect.EnumDescriptor {
-	return file_node_nodepb_node_proto_enumTypes[1].Descriptor()
+	return file_node_nodepb_node_proto_enumTypes[2].Descriptor()
 }
 
 func (CatalogCode) Type() protoreflect.EnumType {
-	return &file_node_nodepb_node_proto_enumTypes[1]
+	return &file_node_nodepb_node_proto_enumTypes[2]
 }
 
 func (x CatalogCode) Number() protoreflect.EnumNumber {
@@ -169,7 +242,7 @@ func (x CatalogCode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use CatalogCode.Descriptor instead.
 func (CatalogCode) EnumDescriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{1}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{2}
 }
 
 type NodeRecord struct {
@@ -480,8 +553,11 @@ type EventRecord struct {
 	GeneralAdmissionCapacity uint32                 `protobuf:"varint,10,opt,name=general_admission_capacity,json=generalAdmissionCapacity,proto3" json:"general_admission_capacity,omitempty"`
 	Survive                  v1.SurvivalGoal        `protobuf:"varint,11,opt,name=survive,proto3,enum=boxoffice.v1.SurvivalGoal" json:"survive,omitempty"`
 	HomeRegion               string                 `protobuf:"bytes,12,opt,name=home_region,json=homeRegion,proto3" json:"home_region,omitempty"`
-	unknownFields            protoimpl.UnknownFields
-	sizeCache                protoimpl.SizeCache
+	// shard_moves are the moves of this event's shards under way (at most
+	// one per shard; see SetShardMoveStep).
+	ShardMoves    []*ShardMove `protobuf:"bytes,14,rep,name=shard_moves,json=shardMoves,proto3" json:"shard_moves,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *EventRecord) Reset() {
@@ -598,6 +674,99 @@ func (x *EventRecord) GetHomeRegion() string {
 	return ""
 }
 
+func (x *EventRecord) GetShardMoves() []*ShardMove {
+	if x != nil {
+		return x.ShardMoves
+	}
+	return nil
+}
+
+// ShardMove is a move of one shard to another group, recorded so that the
+// coordinator (node/shardmove.go), after a crash, resumes it.
+type ShardMove struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Shard           uint32                 `protobuf:"varint,1,opt,name=shard,proto3" json:"shard,omitempty"`
+	MoveId          string                 `protobuf:"bytes,2,opt,name=move_id,json=moveId,proto3" json:"move_id,omitempty"`
+	FromGroup       string                 `protobuf:"bytes,3,opt,name=from_group,json=fromGroup,proto3" json:"from_group,omitempty"`
+	ToGroup         string                 `protobuf:"bytes,4,opt,name=to_group,json=toGroup,proto3" json:"to_group,omitempty"`
+	Step            ShardMoveStep          `protobuf:"varint,5,opt,name=step,proto3,enum=boxoffice.node.v1.ShardMoveStep" json:"step,omitempty"`
+	StartedAtUnixMs int64                  `protobuf:"varint,6,opt,name=started_at_unix_ms,json=startedAtUnixMs,proto3" json:"started_at_unix_ms,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ShardMove) Reset() {
+	*x = ShardMove{}
+	mi := &file_node_nodepb_node_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShardMove) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShardMove) ProtoMessage() {}
+
+func (x *ShardMove) ProtoReflect() protoreflect.Message {
+	mi := &file_node_nodepb_node_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShardMove.ProtoReflect.Descriptor instead.
+func (*ShardMove) Descriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ShardMove) GetShard() uint32 {
+	if x != nil {
+		return x.Shard
+	}
+	return 0
+}
+
+func (x *ShardMove) GetMoveId() string {
+	if x != nil {
+		return x.MoveId
+	}
+	return ""
+}
+
+func (x *ShardMove) GetFromGroup() string {
+	if x != nil {
+		return x.FromGroup
+	}
+	return ""
+}
+
+func (x *ShardMove) GetToGroup() string {
+	if x != nil {
+		return x.ToGroup
+	}
+	return ""
+}
+
+func (x *ShardMove) GetStep() ShardMoveStep {
+	if x != nil {
+		return x.Step
+	}
+	return ShardMoveStep_SHARD_MOVE_STEP_UNSPECIFIED
+}
+
+func (x *ShardMove) GetStartedAtUnixMs() int64 {
+	if x != nil {
+		return x.StartedAtUnixMs
+	}
+	return 0
+}
+
 type CatalogCommand struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Type      CatalogCommandType     `protobuf:"varint,1,opt,name=type,proto3,enum=boxoffice.node.v1.CatalogCommandType" json:"type,omitempty"`
@@ -615,6 +784,8 @@ type CatalogCommand struct {
 	//	*CatalogCommand_SetPreferredLeader
 	//	*CatalogCommand_AddGroups
 	//	*CatalogCommand_SetGroupHome
+	//	*CatalogCommand_BeginShardMove
+	//	*CatalogCommand_SetShardMoveStep
 	Body isCatalogCommand_Body `protobuf_oneof:"body"`
 	// The cluster's budget, stamped by the proposing node into
 	// CREATE_EVENT from its configuration (like now_unix_ms), so that every
@@ -632,7 +803,7 @@ type CatalogCommand struct {
 
 func (x *CatalogCommand) Reset() {
 	*x = CatalogCommand{}
-	mi := &file_node_nodepb_node_proto_msgTypes[4]
+	mi := &file_node_nodepb_node_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -644,7 +815,7 @@ func (x *CatalogCommand) String() string {
 func (*CatalogCommand) ProtoMessage() {}
 
 func (x *CatalogCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[4]
+	mi := &file_node_nodepb_node_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -657,7 +828,7 @@ func (x *CatalogCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatalogCommand.ProtoReflect.Descriptor instead.
 func (*CatalogCommand) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{4}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *CatalogCommand) GetType() CatalogCommandType {
@@ -778,6 +949,24 @@ func (x *CatalogCommand) GetSetGroupHome() *SetGroupHome {
 	return nil
 }
 
+func (x *CatalogCommand) GetBeginShardMove() *BeginShardMove {
+	if x != nil {
+		if x, ok := x.Body.(*CatalogCommand_BeginShardMove); ok {
+			return x.BeginShardMove
+		}
+	}
+	return nil
+}
+
+func (x *CatalogCommand) GetSetShardMoveStep() *SetShardMoveStep {
+	if x != nil {
+		if x, ok := x.Body.(*CatalogCommand_SetShardMoveStep); ok {
+			return x.SetShardMoveStep
+		}
+	}
+	return nil
+}
+
 func (x *CatalogCommand) GetEventBudget() *EventBudget {
 	if x != nil {
 		return x.EventBudget
@@ -836,6 +1025,14 @@ type CatalogCommand_SetGroupHome struct {
 	SetGroupHome *SetGroupHome `protobuf:"bytes,21,opt,name=set_group_home,json=setGroupHome,proto3,oneof"`
 }
 
+type CatalogCommand_BeginShardMove struct {
+	BeginShardMove *BeginShardMove `protobuf:"bytes,22,opt,name=begin_shard_move,json=beginShardMove,proto3,oneof"`
+}
+
+type CatalogCommand_SetShardMoveStep struct {
+	SetShardMoveStep *SetShardMoveStep `protobuf:"bytes,23,opt,name=set_shard_move_step,json=setShardMoveStep,proto3,oneof"`
+}
+
 func (*CatalogCommand_RegisterNode) isCatalogCommand_Body() {}
 
 func (*CatalogCommand_CreateGroups) isCatalogCommand_Body() {}
@@ -856,6 +1053,10 @@ func (*CatalogCommand_AddGroups) isCatalogCommand_Body() {}
 
 func (*CatalogCommand_SetGroupHome) isCatalogCommand_Body() {}
 
+func (*CatalogCommand_BeginShardMove) isCatalogCommand_Body() {}
+
+func (*CatalogCommand_SetShardMoveStep) isCatalogCommand_Body() {}
+
 // EventBudget bounds the events that are not archived and their seats
 // (seats plus general-admission capacity); 0: no bound.
 type EventBudget struct {
@@ -868,7 +1069,7 @@ type EventBudget struct {
 
 func (x *EventBudget) Reset() {
 	*x = EventBudget{}
-	mi := &file_node_nodepb_node_proto_msgTypes[5]
+	mi := &file_node_nodepb_node_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -880,7 +1081,7 @@ func (x *EventBudget) String() string {
 func (*EventBudget) ProtoMessage() {}
 
 func (x *EventBudget) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[5]
+	mi := &file_node_nodepb_node_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -893,7 +1094,7 @@ func (x *EventBudget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventBudget.ProtoReflect.Descriptor instead.
 func (*EventBudget) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{5}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *EventBudget) GetEventsMax() uint32 {
@@ -919,7 +1120,7 @@ type CreateGroups struct {
 
 func (x *CreateGroups) Reset() {
 	*x = CreateGroups{}
-	mi := &file_node_nodepb_node_proto_msgTypes[6]
+	mi := &file_node_nodepb_node_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -931,7 +1132,7 @@ func (x *CreateGroups) String() string {
 func (*CreateGroups) ProtoMessage() {}
 
 func (x *CreateGroups) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[6]
+	mi := &file_node_nodepb_node_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -944,7 +1145,7 @@ func (x *CreateGroups) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroups.ProtoReflect.Descriptor instead.
 func (*CreateGroups) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{6}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CreateGroups) GetGroups() []*GroupRecord {
@@ -964,7 +1165,7 @@ type SetEventStatus struct {
 
 func (x *SetEventStatus) Reset() {
 	*x = SetEventStatus{}
-	mi := &file_node_nodepb_node_proto_msgTypes[7]
+	mi := &file_node_nodepb_node_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -976,7 +1177,7 @@ func (x *SetEventStatus) String() string {
 func (*SetEventStatus) ProtoMessage() {}
 
 func (x *SetEventStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[7]
+	mi := &file_node_nodepb_node_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -989,7 +1190,7 @@ func (x *SetEventStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetEventStatus.ProtoReflect.Descriptor instead.
 func (*SetEventStatus) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{7}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SetEventStatus) GetEventId() string {
@@ -1018,7 +1219,7 @@ type RemoveNode struct {
 
 func (x *RemoveNode) Reset() {
 	*x = RemoveNode{}
-	mi := &file_node_nodepb_node_proto_msgTypes[8]
+	mi := &file_node_nodepb_node_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1030,7 +1231,7 @@ func (x *RemoveNode) String() string {
 func (*RemoveNode) ProtoMessage() {}
 
 func (x *RemoveNode) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[8]
+	mi := &file_node_nodepb_node_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1043,7 +1244,7 @@ func (x *RemoveNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveNode.ProtoReflect.Descriptor instead.
 func (*RemoveNode) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{8}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RemoveNode) GetNodeId() string {
@@ -1065,7 +1266,7 @@ type SetNodeDraining struct {
 
 func (x *SetNodeDraining) Reset() {
 	*x = SetNodeDraining{}
-	mi := &file_node_nodepb_node_proto_msgTypes[9]
+	mi := &file_node_nodepb_node_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1077,7 +1278,7 @@ func (x *SetNodeDraining) String() string {
 func (*SetNodeDraining) ProtoMessage() {}
 
 func (x *SetNodeDraining) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[9]
+	mi := &file_node_nodepb_node_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1090,7 +1291,7 @@ func (x *SetNodeDraining) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetNodeDraining.ProtoReflect.Descriptor instead.
 func (*SetNodeDraining) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{9}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SetNodeDraining) GetNodeId() string {
@@ -1119,7 +1320,7 @@ type SetPreferredLeader struct {
 
 func (x *SetPreferredLeader) Reset() {
 	*x = SetPreferredLeader{}
-	mi := &file_node_nodepb_node_proto_msgTypes[10]
+	mi := &file_node_nodepb_node_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1131,7 +1332,7 @@ func (x *SetPreferredLeader) String() string {
 func (*SetPreferredLeader) ProtoMessage() {}
 
 func (x *SetPreferredLeader) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[10]
+	mi := &file_node_nodepb_node_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1144,7 +1345,7 @@ func (x *SetPreferredLeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetPreferredLeader.ProtoReflect.Descriptor instead.
 func (*SetPreferredLeader) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{10}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SetPreferredLeader) GetGroupId() string {
@@ -1171,7 +1372,7 @@ type SetReplicas struct {
 
 func (x *SetReplicas) Reset() {
 	*x = SetReplicas{}
-	mi := &file_node_nodepb_node_proto_msgTypes[11]
+	mi := &file_node_nodepb_node_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1183,7 +1384,7 @@ func (x *SetReplicas) String() string {
 func (*SetReplicas) ProtoMessage() {}
 
 func (x *SetReplicas) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[11]
+	mi := &file_node_nodepb_node_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1196,7 +1397,7 @@ func (x *SetReplicas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicas.ProtoReflect.Descriptor instead.
 func (*SetReplicas) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{11}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SetReplicas) GetGroupId() string {
@@ -1227,7 +1428,7 @@ type AddGroups struct {
 
 func (x *AddGroups) Reset() {
 	*x = AddGroups{}
-	mi := &file_node_nodepb_node_proto_msgTypes[12]
+	mi := &file_node_nodepb_node_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1239,7 +1440,7 @@ func (x *AddGroups) String() string {
 func (*AddGroups) ProtoMessage() {}
 
 func (x *AddGroups) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[12]
+	mi := &file_node_nodepb_node_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1252,7 +1453,7 @@ func (x *AddGroups) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGroups.ProtoReflect.Descriptor instead.
 func (*AddGroups) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{12}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *AddGroups) GetGroups() []*GroupRecord {
@@ -1277,7 +1478,7 @@ type SetGroupHome struct {
 
 func (x *SetGroupHome) Reset() {
 	*x = SetGroupHome{}
-	mi := &file_node_nodepb_node_proto_msgTypes[13]
+	mi := &file_node_nodepb_node_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1289,7 +1490,7 @@ func (x *SetGroupHome) String() string {
 func (*SetGroupHome) ProtoMessage() {}
 
 func (x *SetGroupHome) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[13]
+	mi := &file_node_nodepb_node_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1302,7 +1503,7 @@ func (x *SetGroupHome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGroupHome.ProtoReflect.Descriptor instead.
 func (*SetGroupHome) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{13}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SetGroupHome) GetGroupId() string {
@@ -1326,6 +1527,151 @@ func (x *SetGroupHome) GetNodeId() string {
 	return ""
 }
 
+// BeginShardMove records the move of one shard of a READY event to another
+// group (step STARTED). Refused NOT_FOUND (event, shard or group unknown),
+// ARCHIVED, INVALID (event not ready), SHARD_IN_GROUP (the shard is
+// already in to_group) and MOVE_RUNNING (another move of the shard is
+// under way). The same move again is OK.
+type BeginShardMove struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EventId       string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Shard         uint32                 `protobuf:"varint,2,opt,name=shard,proto3" json:"shard,omitempty"`
+	ToGroup       string                 `protobuf:"bytes,3,opt,name=to_group,json=toGroup,proto3" json:"to_group,omitempty"`
+	MoveId        string                 `protobuf:"bytes,4,opt,name=move_id,json=moveId,proto3" json:"move_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BeginShardMove) Reset() {
+	*x = BeginShardMove{}
+	mi := &file_node_nodepb_node_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BeginShardMove) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BeginShardMove) ProtoMessage() {}
+
+func (x *BeginShardMove) ProtoReflect() protoreflect.Message {
+	mi := &file_node_nodepb_node_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BeginShardMove.ProtoReflect.Descriptor instead.
+func (*BeginShardMove) Descriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *BeginShardMove) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *BeginShardMove) GetShard() uint32 {
+	if x != nil {
+		return x.Shard
+	}
+	return 0
+}
+
+func (x *BeginShardMove) GetToGroup() string {
+	if x != nil {
+		return x.ToGroup
+	}
+	return ""
+}
+
+func (x *BeginShardMove) GetMoveId() string {
+	if x != nil {
+		return x.MoveId
+	}
+	return ""
+}
+
+// SetShardMoveStep advances a recorded move: SWITCHED points the shard at
+// to_group, DONE forgets the move, ABORTED (only before SWITCHED) forgets
+// it leaving the shard where it was. Steps never go back; one already
+// reached is OK. NOT_FOUND when the move is not recorded.
+type SetShardMoveStep struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EventId       string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Shard         uint32                 `protobuf:"varint,2,opt,name=shard,proto3" json:"shard,omitempty"`
+	MoveId        string                 `protobuf:"bytes,3,opt,name=move_id,json=moveId,proto3" json:"move_id,omitempty"`
+	Step          ShardMoveStep          `protobuf:"varint,4,opt,name=step,proto3,enum=boxoffice.node.v1.ShardMoveStep" json:"step,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetShardMoveStep) Reset() {
+	*x = SetShardMoveStep{}
+	mi := &file_node_nodepb_node_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetShardMoveStep) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetShardMoveStep) ProtoMessage() {}
+
+func (x *SetShardMoveStep) ProtoReflect() protoreflect.Message {
+	mi := &file_node_nodepb_node_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetShardMoveStep.ProtoReflect.Descriptor instead.
+func (*SetShardMoveStep) Descriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *SetShardMoveStep) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *SetShardMoveStep) GetShard() uint32 {
+	if x != nil {
+		return x.Shard
+	}
+	return 0
+}
+
+func (x *SetShardMoveStep) GetMoveId() string {
+	if x != nil {
+		return x.MoveId
+	}
+	return ""
+}
+
+func (x *SetShardMoveStep) GetStep() ShardMoveStep {
+	if x != nil {
+		return x.Step
+	}
+	return ShardMoveStep_SHARD_MOVE_STEP_UNSPECIFIED
+}
+
 type CatalogResult struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Code          CatalogCode            `protobuf:"varint,1,opt,name=code,proto3,enum=boxoffice.node.v1.CatalogCode" json:"code,omitempty"`
@@ -1337,7 +1683,7 @@ type CatalogResult struct {
 
 func (x *CatalogResult) Reset() {
 	*x = CatalogResult{}
-	mi := &file_node_nodepb_node_proto_msgTypes[14]
+	mi := &file_node_nodepb_node_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1349,7 +1695,7 @@ func (x *CatalogResult) String() string {
 func (*CatalogResult) ProtoMessage() {}
 
 func (x *CatalogResult) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[14]
+	mi := &file_node_nodepb_node_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1362,7 +1708,7 @@ func (x *CatalogResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatalogResult.ProtoReflect.Descriptor instead.
 func (*CatalogResult) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{14}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CatalogResult) GetCode() CatalogCode {
@@ -1402,7 +1748,7 @@ type CatalogSnapshot struct {
 
 func (x *CatalogSnapshot) Reset() {
 	*x = CatalogSnapshot{}
-	mi := &file_node_nodepb_node_proto_msgTypes[15]
+	mi := &file_node_nodepb_node_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1414,7 +1760,7 @@ func (x *CatalogSnapshot) String() string {
 func (*CatalogSnapshot) ProtoMessage() {}
 
 func (x *CatalogSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[15]
+	mi := &file_node_nodepb_node_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1427,7 +1773,7 @@ func (x *CatalogSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatalogSnapshot.ProtoReflect.Descriptor instead.
 func (*CatalogSnapshot) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{15}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CatalogSnapshot) GetAppliedIndex() uint64 {
@@ -1484,7 +1830,7 @@ type DedupEntry struct {
 
 func (x *DedupEntry) Reset() {
 	*x = DedupEntry{}
-	mi := &file_node_nodepb_node_proto_msgTypes[16]
+	mi := &file_node_nodepb_node_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1496,7 +1842,7 @@ func (x *DedupEntry) String() string {
 func (*DedupEntry) ProtoMessage() {}
 
 func (x *DedupEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[16]
+	mi := &file_node_nodepb_node_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1509,7 +1855,7 @@ func (x *DedupEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DedupEntry.ProtoReflect.Descriptor instead.
 func (*DedupEntry) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{16}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DedupEntry) GetRequestId() string {
@@ -1550,7 +1896,7 @@ type ProposeRequest struct {
 
 func (x *ProposeRequest) Reset() {
 	*x = ProposeRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[17]
+	mi := &file_node_nodepb_node_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1562,7 +1908,7 @@ func (x *ProposeRequest) String() string {
 func (*ProposeRequest) ProtoMessage() {}
 
 func (x *ProposeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[17]
+	mi := &file_node_nodepb_node_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1575,7 +1921,7 @@ func (x *ProposeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeRequest.ProtoReflect.Descriptor instead.
 func (*ProposeRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{17}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ProposeRequest) GetGroupId() string {
@@ -1605,7 +1951,7 @@ type ProposeResponse struct {
 
 func (x *ProposeResponse) Reset() {
 	*x = ProposeResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[18]
+	mi := &file_node_nodepb_node_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1617,7 +1963,7 @@ func (x *ProposeResponse) String() string {
 func (*ProposeResponse) ProtoMessage() {}
 
 func (x *ProposeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[18]
+	mi := &file_node_nodepb_node_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1630,7 +1976,7 @@ func (x *ProposeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeResponse.ProtoReflect.Descriptor instead.
 func (*ProposeResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{18}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ProposeResponse) GetResult() []byte {
@@ -1663,7 +2009,7 @@ type ProposeCatalogRequest struct {
 
 func (x *ProposeCatalogRequest) Reset() {
 	*x = ProposeCatalogRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[19]
+	mi := &file_node_nodepb_node_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1675,7 +2021,7 @@ func (x *ProposeCatalogRequest) String() string {
 func (*ProposeCatalogRequest) ProtoMessage() {}
 
 func (x *ProposeCatalogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[19]
+	mi := &file_node_nodepb_node_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1688,7 +2034,7 @@ func (x *ProposeCatalogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeCatalogRequest.ProtoReflect.Descriptor instead.
 func (*ProposeCatalogRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{19}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ProposeCatalogRequest) GetCommand() []byte {
@@ -1709,7 +2055,7 @@ type ProposeCatalogResponse struct {
 
 func (x *ProposeCatalogResponse) Reset() {
 	*x = ProposeCatalogResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[20]
+	mi := &file_node_nodepb_node_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1721,7 +2067,7 @@ func (x *ProposeCatalogResponse) String() string {
 func (*ProposeCatalogResponse) ProtoMessage() {}
 
 func (x *ProposeCatalogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[20]
+	mi := &file_node_nodepb_node_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1734,7 +2080,7 @@ func (x *ProposeCatalogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeCatalogResponse.ProtoReflect.Descriptor instead.
 func (*ProposeCatalogResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{20}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ProposeCatalogResponse) GetResult() *CatalogResult {
@@ -1778,7 +2124,7 @@ type ReadShardRequest struct {
 
 func (x *ReadShardRequest) Reset() {
 	*x = ReadShardRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[21]
+	mi := &file_node_nodepb_node_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1790,7 +2136,7 @@ func (x *ReadShardRequest) String() string {
 func (*ReadShardRequest) ProtoMessage() {}
 
 func (x *ReadShardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[21]
+	mi := &file_node_nodepb_node_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1803,7 +2149,7 @@ func (x *ReadShardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadShardRequest.ProtoReflect.Descriptor instead.
 func (*ReadShardRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{21}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ReadShardRequest) GetGroupId() string {
@@ -1876,7 +2222,7 @@ type ReadShardResponse struct {
 
 func (x *ReadShardResponse) Reset() {
 	*x = ReadShardResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[22]
+	mi := &file_node_nodepb_node_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1888,7 +2234,7 @@ func (x *ReadShardResponse) String() string {
 func (*ReadShardResponse) ProtoMessage() {}
 
 func (x *ReadShardResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[22]
+	mi := &file_node_nodepb_node_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1901,7 +2247,7 @@ func (x *ReadShardResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadShardResponse.ProtoReflect.Descriptor instead.
 func (*ReadShardResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{22}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ReadShardResponse) GetSections() []*v1.SectionState {
@@ -1963,7 +2309,7 @@ type ReadRecordsRequest struct {
 
 func (x *ReadRecordsRequest) Reset() {
 	*x = ReadRecordsRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[23]
+	mi := &file_node_nodepb_node_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1975,7 +2321,7 @@ func (x *ReadRecordsRequest) String() string {
 func (*ReadRecordsRequest) ProtoMessage() {}
 
 func (x *ReadRecordsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[23]
+	mi := &file_node_nodepb_node_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1988,7 +2334,7 @@ func (x *ReadRecordsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadRecordsRequest.ProtoReflect.Descriptor instead.
 func (*ReadRecordsRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{23}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ReadRecordsRequest) GetGroupId() string {
@@ -2052,7 +2398,7 @@ type ReadRecordsResponse struct {
 
 func (x *ReadRecordsResponse) Reset() {
 	*x = ReadRecordsResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[24]
+	mi := &file_node_nodepb_node_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2064,7 +2410,7 @@ func (x *ReadRecordsResponse) String() string {
 func (*ReadRecordsResponse) ProtoMessage() {}
 
 func (x *ReadRecordsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[24]
+	mi := &file_node_nodepb_node_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2077,7 +2423,7 @@ func (x *ReadRecordsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadRecordsResponse.ProtoReflect.Descriptor instead.
 func (*ReadRecordsResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{24}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ReadRecordsResponse) GetRecords() []*v1.Record {
@@ -2120,7 +2466,7 @@ type ReadCatalogRequest struct {
 
 func (x *ReadCatalogRequest) Reset() {
 	*x = ReadCatalogRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[25]
+	mi := &file_node_nodepb_node_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2132,7 +2478,7 @@ func (x *ReadCatalogRequest) String() string {
 func (*ReadCatalogRequest) ProtoMessage() {}
 
 func (x *ReadCatalogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[25]
+	mi := &file_node_nodepb_node_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2145,7 +2491,7 @@ func (x *ReadCatalogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadCatalogRequest.ProtoReflect.Descriptor instead.
 func (*ReadCatalogRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{25}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ReadCatalogRequest) GetEventId() string {
@@ -2166,7 +2512,7 @@ type ReadCatalogResponse struct {
 
 func (x *ReadCatalogResponse) Reset() {
 	*x = ReadCatalogResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[26]
+	mi := &file_node_nodepb_node_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2178,7 +2524,7 @@ func (x *ReadCatalogResponse) String() string {
 func (*ReadCatalogResponse) ProtoMessage() {}
 
 func (x *ReadCatalogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[26]
+	mi := &file_node_nodepb_node_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2191,7 +2537,7 @@ func (x *ReadCatalogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadCatalogResponse.ProtoReflect.Descriptor instead.
 func (*ReadCatalogResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{26}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ReadCatalogResponse) GetCatalog() *CatalogSnapshot {
@@ -2227,7 +2573,7 @@ type TransferLeadershipRequest struct {
 
 func (x *TransferLeadershipRequest) Reset() {
 	*x = TransferLeadershipRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[27]
+	mi := &file_node_nodepb_node_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2239,7 +2585,7 @@ func (x *TransferLeadershipRequest) String() string {
 func (*TransferLeadershipRequest) ProtoMessage() {}
 
 func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[27]
+	mi := &file_node_nodepb_node_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2252,7 +2598,7 @@ func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeadershipRequest.ProtoReflect.Descriptor instead.
 func (*TransferLeadershipRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{27}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *TransferLeadershipRequest) GetGroupId() string {
@@ -2279,7 +2625,7 @@ type TransferLeadershipResponse struct {
 
 func (x *TransferLeadershipResponse) Reset() {
 	*x = TransferLeadershipResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[28]
+	mi := &file_node_nodepb_node_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2291,7 +2637,7 @@ func (x *TransferLeadershipResponse) String() string {
 func (*TransferLeadershipResponse) ProtoMessage() {}
 
 func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[28]
+	mi := &file_node_nodepb_node_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2304,7 +2650,7 @@ func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeadershipResponse.ProtoReflect.Descriptor instead.
 func (*TransferLeadershipResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{28}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *TransferLeadershipResponse) GetNotLeader() bool {
@@ -2330,7 +2676,7 @@ type LocalStatusRequest struct {
 
 func (x *LocalStatusRequest) Reset() {
 	*x = LocalStatusRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[29]
+	mi := &file_node_nodepb_node_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2342,7 +2688,7 @@ func (x *LocalStatusRequest) String() string {
 func (*LocalStatusRequest) ProtoMessage() {}
 
 func (x *LocalStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[29]
+	mi := &file_node_nodepb_node_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2355,7 +2701,7 @@ func (x *LocalStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalStatusRequest.ProtoReflect.Descriptor instead.
 func (*LocalStatusRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{29}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *LocalStatusRequest) GetIncludeStateHashes() bool {
@@ -2375,7 +2721,7 @@ type LocalStatusResponse struct {
 
 func (x *LocalStatusResponse) Reset() {
 	*x = LocalStatusResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[30]
+	mi := &file_node_nodepb_node_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2387,7 +2733,7 @@ func (x *LocalStatusResponse) String() string {
 func (*LocalStatusResponse) ProtoMessage() {}
 
 func (x *LocalStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[30]
+	mi := &file_node_nodepb_node_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2400,7 +2746,7 @@ func (x *LocalStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalStatusResponse.ProtoReflect.Descriptor instead.
 func (*LocalStatusResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{30}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *LocalStatusResponse) GetNodeId() string {
@@ -2450,7 +2796,7 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"sectionIds\x12\x19\n" +
 	"\bpool_ids\x18\x04 \x03(\tR\apoolIds\x12\x1f\n" +
 	"\vprice_tiers\x18\x05 \x03(\tR\n" +
-	"priceTiers\"\x92\x04\n" +
+	"priceTiers\"\xd1\x04\n" +
 	"\vEventRecord\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x121\n" +
@@ -2466,7 +2812,17 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	" \x01(\rR\x18generalAdmissionCapacity\x124\n" +
 	"\asurvive\x18\v \x01(\x0e2\x1a.boxoffice.v1.SurvivalGoalR\asurvive\x12\x1f\n" +
 	"\vhome_region\x18\f \x01(\tR\n" +
-	"homeRegion\"\xe4\a\n" +
+	"homeRegion\x12=\n" +
+	"\vshard_moves\x18\x0e \x03(\v2\x1c.boxoffice.node.v1.ShardMoveR\n" +
+	"shardMoves\"\xd7\x01\n" +
+	"\tShardMove\x12\x14\n" +
+	"\x05shard\x18\x01 \x01(\rR\x05shard\x12\x17\n" +
+	"\amove_id\x18\x02 \x01(\tR\x06moveId\x12\x1d\n" +
+	"\n" +
+	"from_group\x18\x03 \x01(\tR\tfromGroup\x12\x19\n" +
+	"\bto_group\x18\x04 \x01(\tR\atoGroup\x124\n" +
+	"\x04step\x18\x05 \x01(\x0e2 .boxoffice.node.v1.ShardMoveStepR\x04step\x12+\n" +
+	"\x12started_at_unix_ms\x18\x06 \x01(\x03R\x0fstartedAtUnixMs\"\x89\t\n" +
 	"\x0eCatalogCommand\x129\n" +
 	"\x04type\x18\x01 \x01(\x0e2%.boxoffice.node.v1.CatalogCommandTypeR\x04type\x12\x1d\n" +
 	"\n" +
@@ -2484,7 +2840,9 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\x14set_preferred_leader\x18\x11 \x01(\v2%.boxoffice.node.v1.SetPreferredLeaderH\x00R\x12setPreferredLeader\x12=\n" +
 	"\n" +
 	"add_groups\x18\x14 \x01(\v2\x1c.boxoffice.node.v1.AddGroupsH\x00R\taddGroups\x12G\n" +
-	"\x0eset_group_home\x18\x15 \x01(\v2\x1f.boxoffice.node.v1.SetGroupHomeH\x00R\fsetGroupHome\x12A\n" +
+	"\x0eset_group_home\x18\x15 \x01(\v2\x1f.boxoffice.node.v1.SetGroupHomeH\x00R\fsetGroupHome\x12M\n" +
+	"\x10begin_shard_move\x18\x16 \x01(\v2!.boxoffice.node.v1.BeginShardMoveH\x00R\x0ebeginShardMove\x12T\n" +
+	"\x13set_shard_move_step\x18\x17 \x01(\v2#.boxoffice.node.v1.SetShardMoveStepH\x00R\x10setShardMoveStep\x12A\n" +
 	"\fevent_budget\x18\x1e \x01(\v2\x1e.boxoffice.node.v1.EventBudgetR\veventBudget\x12/\n" +
 	"\x13request_fingerprint\x18\x1f \x01(\fR\x12requestFingerprintB\x06\n" +
 	"\x04body\"I\n" +
@@ -2514,7 +2872,17 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\fSetGroupHome\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x16\n" +
 	"\x06region\x18\x02 \x01(\tR\x06region\x12\x17\n" +
-	"\anode_id\x18\x03 \x01(\tR\x06nodeId\"\x93\x01\n" +
+	"\anode_id\x18\x03 \x01(\tR\x06nodeId\"u\n" +
+	"\x0eBeginShardMove\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x14\n" +
+	"\x05shard\x18\x02 \x01(\rR\x05shard\x12\x19\n" +
+	"\bto_group\x18\x03 \x01(\tR\atoGroup\x12\x17\n" +
+	"\amove_id\x18\x04 \x01(\tR\x06moveId\"\x92\x01\n" +
+	"\x10SetShardMoveStep\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x14\n" +
+	"\x05shard\x18\x02 \x01(\rR\x05shard\x12\x17\n" +
+	"\amove_id\x18\x03 \x01(\tR\x06moveId\x124\n" +
+	"\x04step\x18\x04 \x01(\x0e2 .boxoffice.node.v1.ShardMoveStepR\x04step\"\x93\x01\n" +
 	"\rCatalogResult\x122\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x1e.boxoffice.node.v1.CatalogCodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x124\n" +
@@ -2598,7 +2966,13 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\x14include_state_hashes\x18\x01 \x01(\bR\x12includeStateHashes\"a\n" +
 	"\x13LocalStatusResponse\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x121\n" +
-	"\x06groups\x18\x02 \x03(\v2\x19.boxoffice.v1.GroupStatusR\x06groups*\xd2\x03\n" +
+	"\x06groups\x18\x02 \x03(\v2\x19.boxoffice.v1.GroupStatusR\x06groups*\xa2\x01\n" +
+	"\rShardMoveStep\x12\x1f\n" +
+	"\x1bSHARD_MOVE_STEP_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17SHARD_MOVE_STEP_STARTED\x10\x01\x12\x1c\n" +
+	"\x18SHARD_MOVE_STEP_SWITCHED\x10\x02\x12\x18\n" +
+	"\x14SHARD_MOVE_STEP_DONE\x10\x03\x12\x1b\n" +
+	"\x17SHARD_MOVE_STEP_ABORTED\x10\x04*\xab\x04\n" +
 	"\x12CatalogCommandType\x12$\n" +
 	" CATALOG_COMMAND_TYPE_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"CATALOG_COMMAND_TYPE_REGISTER_NODE\x10\x01\x12&\n" +
@@ -2610,7 +2984,9 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"&CATALOG_COMMAND_TYPE_SET_NODE_DRAINING\x10\a\x12-\n" +
 	")CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER\x10\b\x12#\n" +
 	"\x1fCATALOG_COMMAND_TYPE_ADD_GROUPS\x10\v\x12'\n" +
-	"#CATALOG_COMMAND_TYPE_SET_GROUP_HOME\x10\f*\xd4\x02\n" +
+	"#CATALOG_COMMAND_TYPE_SET_GROUP_HOME\x10\f\x12)\n" +
+	"%CATALOG_COMMAND_TYPE_BEGIN_SHARD_MOVE\x10\r\x12,\n" +
+	"(CATALOG_COMMAND_TYPE_SET_SHARD_MOVE_STEP\x10\x0e*\x94\x03\n" +
 	"\vCatalogCode\x12\x1c\n" +
 	"\x18CATALOG_CODE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fCATALOG_CODE_OK\x10\x01\x12\x18\n" +
@@ -2622,7 +2998,9 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\x1eCATALOG_CODE_REQUEST_ID_REUSED\x10\x16\x12\x19\n" +
 	"\x15CATALOG_CODE_DRAINING\x10\x17\x12\x1f\n" +
 	"\x1bCATALOG_CODE_GROUPS_CHANGED\x10\x1a\x12\x1e\n" +
-	"\x1aCATALOG_CODE_HOME_CONFLICT\x10\x1b2\xa4\x05\n" +
+	"\x1aCATALOG_CODE_HOME_CONFLICT\x10\x1b\x12\x1d\n" +
+	"\x19CATALOG_CODE_MOVE_RUNNING\x10\x1c\x12\x1f\n" +
+	"\x1bCATALOG_CODE_SHARD_IN_GROUP\x10\x1d2\xa4\x05\n" +
 	"\x04Peer\x12P\n" +
 	"\aPropose\x12!.boxoffice.node.v1.ProposeRequest\x1a\".boxoffice.node.v1.ProposeResponse\x12e\n" +
 	"\x0eProposeCatalog\x12(.boxoffice.node.v1.ProposeCatalogRequest\x1a).boxoffice.node.v1.ProposeCatalogResponse\x12V\n" +
@@ -2644,113 +3022,122 @@ func file_node_nodepb_node_proto_rawDescGZIP() []byte {
 	return file_node_nodepb_node_proto_rawDescData
 }
 
-var file_node_nodepb_node_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_node_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_node_nodepb_node_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_node_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_node_nodepb_node_proto_goTypes = []any{
-	(CatalogCommandType)(0),            // 0: boxoffice.node.v1.CatalogCommandType
-	(CatalogCode)(0),                   // 1: boxoffice.node.v1.CatalogCode
-	(*NodeRecord)(nil),                 // 2: boxoffice.node.v1.NodeRecord
-	(*GroupRecord)(nil),                // 3: boxoffice.node.v1.GroupRecord
-	(*ShardRecord)(nil),                // 4: boxoffice.node.v1.ShardRecord
-	(*EventRecord)(nil),                // 5: boxoffice.node.v1.EventRecord
-	(*CatalogCommand)(nil),             // 6: boxoffice.node.v1.CatalogCommand
-	(*EventBudget)(nil),                // 7: boxoffice.node.v1.EventBudget
-	(*CreateGroups)(nil),               // 8: boxoffice.node.v1.CreateGroups
-	(*SetEventStatus)(nil),             // 9: boxoffice.node.v1.SetEventStatus
-	(*RemoveNode)(nil),                 // 10: boxoffice.node.v1.RemoveNode
-	(*SetNodeDraining)(nil),            // 11: boxoffice.node.v1.SetNodeDraining
-	(*SetPreferredLeader)(nil),         // 12: boxoffice.node.v1.SetPreferredLeader
-	(*SetReplicas)(nil),                // 13: boxoffice.node.v1.SetReplicas
-	(*AddGroups)(nil),                  // 14: boxoffice.node.v1.AddGroups
-	(*SetGroupHome)(nil),               // 15: boxoffice.node.v1.SetGroupHome
-	(*CatalogResult)(nil),              // 16: boxoffice.node.v1.CatalogResult
-	(*CatalogSnapshot)(nil),            // 17: boxoffice.node.v1.CatalogSnapshot
-	(*DedupEntry)(nil),                 // 18: boxoffice.node.v1.DedupEntry
-	(*ProposeRequest)(nil),             // 19: boxoffice.node.v1.ProposeRequest
-	(*ProposeResponse)(nil),            // 20: boxoffice.node.v1.ProposeResponse
-	(*ProposeCatalogRequest)(nil),      // 21: boxoffice.node.v1.ProposeCatalogRequest
-	(*ProposeCatalogResponse)(nil),     // 22: boxoffice.node.v1.ProposeCatalogResponse
-	(*ReadShardRequest)(nil),           // 23: boxoffice.node.v1.ReadShardRequest
-	(*ReadShardResponse)(nil),          // 24: boxoffice.node.v1.ReadShardResponse
-	(*ReadRecordsRequest)(nil),         // 25: boxoffice.node.v1.ReadRecordsRequest
-	(*ReadRecordsResponse)(nil),        // 26: boxoffice.node.v1.ReadRecordsResponse
-	(*ReadCatalogRequest)(nil),         // 27: boxoffice.node.v1.ReadCatalogRequest
-	(*ReadCatalogResponse)(nil),        // 28: boxoffice.node.v1.ReadCatalogResponse
-	(*TransferLeadershipRequest)(nil),  // 29: boxoffice.node.v1.TransferLeadershipRequest
-	(*TransferLeadershipResponse)(nil), // 30: boxoffice.node.v1.TransferLeadershipResponse
-	(*LocalStatusRequest)(nil),         // 31: boxoffice.node.v1.LocalStatusRequest
-	(*LocalStatusResponse)(nil),        // 32: boxoffice.node.v1.LocalStatusResponse
-	(*v1.LocalityTier)(nil),            // 33: boxoffice.v1.LocalityTier
-	(*v1.EventPolicy)(nil),             // 34: boxoffice.v1.EventPolicy
-	(*v1.Venue)(nil),                   // 35: boxoffice.v1.Venue
-	(v1.EventStatus)(0),                // 36: boxoffice.v1.EventStatus
-	(v1.SurvivalGoal)(0),               // 37: boxoffice.v1.SurvivalGoal
-	(v1.SeatMapView)(0),                // 38: boxoffice.v1.SeatMapView
-	(*v1.SectionState)(nil),            // 39: boxoffice.v1.SectionState
-	(*v1.PoolState)(nil),               // 40: boxoffice.v1.PoolState
-	(*v1.ShardPosition)(nil),           // 41: boxoffice.v1.ShardPosition
-	(*v1.HoldResponse)(nil),            // 42: boxoffice.v1.HoldResponse
-	(*v1.Record)(nil),                  // 43: boxoffice.v1.Record
-	(*v1.GroupStatus)(nil),             // 44: boxoffice.v1.GroupStatus
+	(ShardMoveStep)(0),                 // 0: boxoffice.node.v1.ShardMoveStep
+	(CatalogCommandType)(0),            // 1: boxoffice.node.v1.CatalogCommandType
+	(CatalogCode)(0),                   // 2: boxoffice.node.v1.CatalogCode
+	(*NodeRecord)(nil),                 // 3: boxoffice.node.v1.NodeRecord
+	(*GroupRecord)(nil),                // 4: boxoffice.node.v1.GroupRecord
+	(*ShardRecord)(nil),                // 5: boxoffice.node.v1.ShardRecord
+	(*EventRecord)(nil),                // 6: boxoffice.node.v1.EventRecord
+	(*ShardMove)(nil),                  // 7: boxoffice.node.v1.ShardMove
+	(*CatalogCommand)(nil),             // 8: boxoffice.node.v1.CatalogCommand
+	(*EventBudget)(nil),                // 9: boxoffice.node.v1.EventBudget
+	(*CreateGroups)(nil),               // 10: boxoffice.node.v1.CreateGroups
+	(*SetEventStatus)(nil),             // 11: boxoffice.node.v1.SetEventStatus
+	(*RemoveNode)(nil),                 // 12: boxoffice.node.v1.RemoveNode
+	(*SetNodeDraining)(nil),            // 13: boxoffice.node.v1.SetNodeDraining
+	(*SetPreferredLeader)(nil),         // 14: boxoffice.node.v1.SetPreferredLeader
+	(*SetReplicas)(nil),                // 15: boxoffice.node.v1.SetReplicas
+	(*AddGroups)(nil),                  // 16: boxoffice.node.v1.AddGroups
+	(*SetGroupHome)(nil),               // 17: boxoffice.node.v1.SetGroupHome
+	(*BeginShardMove)(nil),             // 18: boxoffice.node.v1.BeginShardMove
+	(*SetShardMoveStep)(nil),           // 19: boxoffice.node.v1.SetShardMoveStep
+	(*CatalogResult)(nil),              // 20: boxoffice.node.v1.CatalogResult
+	(*CatalogSnapshot)(nil),            // 21: boxoffice.node.v1.CatalogSnapshot
+	(*DedupEntry)(nil),                 // 22: boxoffice.node.v1.DedupEntry
+	(*ProposeRequest)(nil),             // 23: boxoffice.node.v1.ProposeRequest
+	(*ProposeResponse)(nil),            // 24: boxoffice.node.v1.ProposeResponse
+	(*ProposeCatalogRequest)(nil),      // 25: boxoffice.node.v1.ProposeCatalogRequest
+	(*ProposeCatalogResponse)(nil),     // 26: boxoffice.node.v1.ProposeCatalogResponse
+	(*ReadShardRequest)(nil),           // 27: boxoffice.node.v1.ReadShardRequest
+	(*ReadShardResponse)(nil),          // 28: boxoffice.node.v1.ReadShardResponse
+	(*ReadRecordsRequest)(nil),         // 29: boxoffice.node.v1.ReadRecordsRequest
+	(*ReadRecordsResponse)(nil),        // 30: boxoffice.node.v1.ReadRecordsResponse
+	(*ReadCatalogRequest)(nil),         // 31: boxoffice.node.v1.ReadCatalogRequest
+	(*ReadCatalogResponse)(nil),        // 32: boxoffice.node.v1.ReadCatalogResponse
+	(*TransferLeadershipRequest)(nil),  // 33: boxoffice.node.v1.TransferLeadershipRequest
+	(*TransferLeadershipResponse)(nil), // 34: boxoffice.node.v1.TransferLeadershipResponse
+	(*LocalStatusRequest)(nil),         // 35: boxoffice.node.v1.LocalStatusRequest
+	(*LocalStatusResponse)(nil),        // 36: boxoffice.node.v1.LocalStatusResponse
+	(*v1.LocalityTier)(nil),            // 37: boxoffice.v1.LocalityTier
+	(*v1.EventPolicy)(nil),             // 38: boxoffice.v1.EventPolicy
+	(*v1.Venue)(nil),                   // 39: boxoffice.v1.Venue
+	(v1.EventStatus)(0),                // 40: boxoffice.v1.EventStatus
+	(v1.SurvivalGoal)(0),               // 41: boxoffice.v1.SurvivalGoal
+	(v1.SeatMapView)(0),                // 42: boxoffice.v1.SeatMapView
+	(*v1.SectionState)(nil),            // 43: boxoffice.v1.SectionState
+	(*v1.PoolState)(nil),               // 44: boxoffice.v1.PoolState
+	(*v1.ShardPosition)(nil),           // 45: boxoffice.v1.ShardPosition
+	(*v1.HoldResponse)(nil),            // 46: boxoffice.v1.HoldResponse
+	(*v1.Record)(nil),                  // 47: boxoffice.v1.Record
+	(*v1.GroupStatus)(nil),             // 48: boxoffice.v1.GroupStatus
 }
 var file_node_nodepb_node_proto_depIdxs = []int32{
-	33, // 0: boxoffice.node.v1.NodeRecord.locality:type_name -> boxoffice.v1.LocalityTier
-	34, // 1: boxoffice.node.v1.EventRecord.policy:type_name -> boxoffice.v1.EventPolicy
-	35, // 2: boxoffice.node.v1.EventRecord.venue:type_name -> boxoffice.v1.Venue
-	4,  // 3: boxoffice.node.v1.EventRecord.shards:type_name -> boxoffice.node.v1.ShardRecord
-	36, // 4: boxoffice.node.v1.EventRecord.status:type_name -> boxoffice.v1.EventStatus
-	37, // 5: boxoffice.node.v1.EventRecord.survive:type_name -> boxoffice.v1.SurvivalGoal
-	0,  // 6: boxoffice.node.v1.CatalogCommand.type:type_name -> boxoffice.node.v1.CatalogCommandType
-	2,  // 7: boxoffice.node.v1.CatalogCommand.register_node:type_name -> boxoffice.node.v1.NodeRecord
-	8,  // 8: boxoffice.node.v1.CatalogCommand.create_groups:type_name -> boxoffice.node.v1.CreateGroups
-	5,  // 9: boxoffice.node.v1.CatalogCommand.create_event:type_name -> boxoffice.node.v1.EventRecord
-	9,  // 10: boxoffice.node.v1.CatalogCommand.set_event_status:type_name -> boxoffice.node.v1.SetEventStatus
-	13, // 11: boxoffice.node.v1.CatalogCommand.set_replicas:type_name -> boxoffice.node.v1.SetReplicas
-	10, // 12: boxoffice.node.v1.CatalogCommand.remove_node:type_name -> boxoffice.node.v1.RemoveNode
-	11, // 13: boxoffice.node.v1.CatalogCommand.set_node_draining:type_name -> boxoffice.node.v1.SetNodeDraining
-	12, // 14: boxoffice.node.v1.CatalogCommand.set_preferred_leader:type_name -> boxoffice.node.v1.SetPreferredLeader
-	14, // 15: boxoffice.node.v1.CatalogCommand.add_groups:type_name -> boxoffice.node.v1.AddGroups
-	15, // 16: boxoffice.node.v1.CatalogCommand.set_group_home:type_name -> boxoffice.node.v1.SetGroupHome
-	7,  // 17: boxoffice.node.v1.CatalogCommand.event_budget:type_name -> boxoffice.node.v1.EventBudget
-	3,  // 18: boxoffice.node.v1.CreateGroups.groups:type_name -> boxoffice.node.v1.GroupRecord
-	36, // 19: boxoffice.node.v1.SetEventStatus.status:type_name -> boxoffice.v1.EventStatus
-	3,  // 20: boxoffice.node.v1.AddGroups.groups:type_name -> boxoffice.node.v1.GroupRecord
-	1,  // 21: boxoffice.node.v1.CatalogResult.code:type_name -> boxoffice.node.v1.CatalogCode
-	5,  // 22: boxoffice.node.v1.CatalogResult.event:type_name -> boxoffice.node.v1.EventRecord
-	2,  // 23: boxoffice.node.v1.CatalogSnapshot.nodes:type_name -> boxoffice.node.v1.NodeRecord
-	3,  // 24: boxoffice.node.v1.CatalogSnapshot.groups:type_name -> boxoffice.node.v1.GroupRecord
-	5,  // 25: boxoffice.node.v1.CatalogSnapshot.events:type_name -> boxoffice.node.v1.EventRecord
-	18, // 26: boxoffice.node.v1.CatalogSnapshot.dedup:type_name -> boxoffice.node.v1.DedupEntry
-	2,  // 27: boxoffice.node.v1.CatalogSnapshot.removed_nodes:type_name -> boxoffice.node.v1.NodeRecord
-	16, // 28: boxoffice.node.v1.DedupEntry.result:type_name -> boxoffice.node.v1.CatalogResult
-	16, // 29: boxoffice.node.v1.ProposeCatalogResponse.result:type_name -> boxoffice.node.v1.CatalogResult
-	38, // 30: boxoffice.node.v1.ReadShardRequest.view:type_name -> boxoffice.v1.SeatMapView
-	39, // 31: boxoffice.node.v1.ReadShardResponse.sections:type_name -> boxoffice.v1.SectionState
-	40, // 32: boxoffice.node.v1.ReadShardResponse.pools:type_name -> boxoffice.v1.PoolState
-	41, // 33: boxoffice.node.v1.ReadShardResponse.position:type_name -> boxoffice.v1.ShardPosition
-	42, // 34: boxoffice.node.v1.ReadShardResponse.hold:type_name -> boxoffice.v1.HoldResponse
-	43, // 35: boxoffice.node.v1.ReadRecordsResponse.records:type_name -> boxoffice.v1.Record
-	17, // 36: boxoffice.node.v1.ReadCatalogResponse.catalog:type_name -> boxoffice.node.v1.CatalogSnapshot
-	44, // 37: boxoffice.node.v1.LocalStatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
-	19, // 38: boxoffice.node.v1.Peer.Propose:input_type -> boxoffice.node.v1.ProposeRequest
-	21, // 39: boxoffice.node.v1.Peer.ProposeCatalog:input_type -> boxoffice.node.v1.ProposeCatalogRequest
-	23, // 40: boxoffice.node.v1.Peer.ReadShard:input_type -> boxoffice.node.v1.ReadShardRequest
-	27, // 41: boxoffice.node.v1.Peer.ReadCatalog:input_type -> boxoffice.node.v1.ReadCatalogRequest
-	31, // 42: boxoffice.node.v1.Peer.LocalStatus:input_type -> boxoffice.node.v1.LocalStatusRequest
-	29, // 43: boxoffice.node.v1.Peer.TransferLeadership:input_type -> boxoffice.node.v1.TransferLeadershipRequest
-	25, // 44: boxoffice.node.v1.Peer.ReadRecords:input_type -> boxoffice.node.v1.ReadRecordsRequest
-	20, // 45: boxoffice.node.v1.Peer.Propose:output_type -> boxoffice.node.v1.ProposeResponse
-	22, // 46: boxoffice.node.v1.Peer.ProposeCatalog:output_type -> boxoffice.node.v1.ProposeCatalogResponse
-	24, // 47: boxoffice.node.v1.Peer.ReadShard:output_type -> boxoffice.node.v1.ReadShardResponse
-	28, // 48: boxoffice.node.v1.Peer.ReadCatalog:output_type -> boxoffice.node.v1.ReadCatalogResponse
-	32, // 49: boxoffice.node.v1.Peer.LocalStatus:output_type -> boxoffice.node.v1.LocalStatusResponse
-	30, // 50: boxoffice.node.v1.Peer.TransferLeadership:output_type -> boxoffice.node.v1.TransferLeadershipResponse
-	26, // 51: boxoffice.node.v1.Peer.ReadRecords:output_type -> boxoffice.node.v1.ReadRecordsResponse
-	45, // [45:52] is the sub-list for method output_type
-	38, // [38:45] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	37, // 0: boxoffice.node.v1.NodeRecord.locality:type_name -> boxoffice.v1.LocalityTier
+	38, // 1: boxoffice.node.v1.EventRecord.policy:type_name -> boxoffice.v1.EventPolicy
+	39, // 2: boxoffice.node.v1.EventRecord.venue:type_name -> boxoffice.v1.Venue
+	5,  // 3: boxoffice.node.v1.EventRecord.shards:type_name -> boxoffice.node.v1.ShardRecord
+	40, // 4: boxoffice.node.v1.EventRecord.status:type_name -> boxoffice.v1.EventStatus
+	41, // 5: boxoffice.node.v1.EventRecord.survive:type_name -> boxoffice.v1.SurvivalGoal
+	7,  // 6: boxoffice.node.v1.EventRecord.shard_moves:type_name -> boxoffice.node.v1.ShardMove
+	0,  // 7: boxoffice.node.v1.ShardMove.step:type_name -> boxoffice.node.v1.ShardMoveStep
+	1,  // 8: boxoffice.node.v1.CatalogCommand.type:type_name -> boxoffice.node.v1.CatalogCommandType
+	3,  // 9: boxoffice.node.v1.CatalogCommand.register_node:type_name -> boxoffice.node.v1.NodeRecord
+	10, // 10: boxoffice.node.v1.CatalogCommand.create_groups:type_name -> boxoffice.node.v1.CreateGroups
+	6,  // 11: boxoffice.node.v1.CatalogCommand.create_event:type_name -> boxoffice.node.v1.EventRecord
+	11, // 12: boxoffice.node.v1.CatalogCommand.set_event_status:type_name -> boxoffice.node.v1.SetEventStatus
+	15, // 13: boxoffice.node.v1.CatalogCommand.set_replicas:type_name -> boxoffice.node.v1.SetReplicas
+	12, // 14: boxoffice.node.v1.CatalogCommand.remove_node:type_name -> boxoffice.node.v1.RemoveNode
+	13, // 15: boxoffice.node.v1.CatalogCommand.set_node_draining:type_name -> boxoffice.node.v1.SetNodeDraining
+	14, // 16: boxoffice.node.v1.CatalogCommand.set_preferred_leader:type_name -> boxoffice.node.v1.SetPreferredLeader
+	16, // 17: boxoffice.node.v1.CatalogCommand.add_groups:type_name -> boxoffice.node.v1.AddGroups
+	17, // 18: boxoffice.node.v1.CatalogCommand.set_group_home:type_name -> boxoffice.node.v1.SetGroupHome
+	18, // 19: boxoffice.node.v1.CatalogCommand.begin_shard_move:type_name -> boxoffice.node.v1.BeginShardMove
+	19, // 20: boxoffice.node.v1.CatalogCommand.set_shard_move_step:type_name -> boxoffice.node.v1.SetShardMoveStep
+	9,  // 21: boxoffice.node.v1.CatalogCommand.event_budget:type_name -> boxoffice.node.v1.EventBudget
+	4,  // 22: boxoffice.node.v1.CreateGroups.groups:type_name -> boxoffice.node.v1.GroupRecord
+	40, // 23: boxoffice.node.v1.SetEventStatus.status:type_name -> boxoffice.v1.EventStatus
+	4,  // 24: boxoffice.node.v1.AddGroups.groups:type_name -> boxoffice.node.v1.GroupRecord
+	0,  // 25: boxoffice.node.v1.SetShardMoveStep.step:type_name -> boxoffice.node.v1.ShardMoveStep
+	2,  // 26: boxoffice.node.v1.CatalogResult.code:type_name -> boxoffice.node.v1.CatalogCode
+	6,  // 27: boxoffice.node.v1.CatalogResult.event:type_name -> boxoffice.node.v1.EventRecord
+	3,  // 28: boxoffice.node.v1.CatalogSnapshot.nodes:type_name -> boxoffice.node.v1.NodeRecord
+	4,  // 29: boxoffice.node.v1.CatalogSnapshot.groups:type_name -> boxoffice.node.v1.GroupRecord
+	6,  // 30: boxoffice.node.v1.CatalogSnapshot.events:type_name -> boxoffice.node.v1.EventRecord
+	22, // 31: boxoffice.node.v1.CatalogSnapshot.dedup:type_name -> boxoffice.node.v1.DedupEntry
+	3,  // 32: boxoffice.node.v1.CatalogSnapshot.removed_nodes:type_name -> boxoffice.node.v1.NodeRecord
+	20, // 33: boxoffice.node.v1.DedupEntry.result:type_name -> boxoffice.node.v1.CatalogResult
+	20, // 34: boxoffice.node.v1.ProposeCatalogResponse.result:type_name -> boxoffice.node.v1.CatalogResult
+	42, // 35: boxoffice.node.v1.ReadShardRequest.view:type_name -> boxoffice.v1.SeatMapView
+	43, // 36: boxoffice.node.v1.ReadShardResponse.sections:type_name -> boxoffice.v1.SectionState
+	44, // 37: boxoffice.node.v1.ReadShardResponse.pools:type_name -> boxoffice.v1.PoolState
+	45, // 38: boxoffice.node.v1.ReadShardResponse.position:type_name -> boxoffice.v1.ShardPosition
+	46, // 39: boxoffice.node.v1.ReadShardResponse.hold:type_name -> boxoffice.v1.HoldResponse
+	47, // 40: boxoffice.node.v1.ReadRecordsResponse.records:type_name -> boxoffice.v1.Record
+	21, // 41: boxoffice.node.v1.ReadCatalogResponse.catalog:type_name -> boxoffice.node.v1.CatalogSnapshot
+	48, // 42: boxoffice.node.v1.LocalStatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
+	23, // 43: boxoffice.node.v1.Peer.Propose:input_type -> boxoffice.node.v1.ProposeRequest
+	25, // 44: boxoffice.node.v1.Peer.ProposeCatalog:input_type -> boxoffice.node.v1.ProposeCatalogRequest
+	27, // 45: boxoffice.node.v1.Peer.ReadShard:input_type -> boxoffice.node.v1.ReadShardRequest
+	31, // 46: boxoffice.node.v1.Peer.ReadCatalog:input_type -> boxoffice.node.v1.ReadCatalogRequest
+	35, // 47: boxoffice.node.v1.Peer.LocalStatus:input_type -> boxoffice.node.v1.LocalStatusRequest
+	33, // 48: boxoffice.node.v1.Peer.TransferLeadership:input_type -> boxoffice.node.v1.TransferLeadershipRequest
+	29, // 49: boxoffice.node.v1.Peer.ReadRecords:input_type -> boxoffice.node.v1.ReadRecordsRequest
+	24, // 50: boxoffice.node.v1.Peer.Propose:output_type -> boxoffice.node.v1.ProposeResponse
+	26, // 51: boxoffice.node.v1.Peer.ProposeCatalog:output_type -> boxoffice.node.v1.ProposeCatalogResponse
+	28, // 52: boxoffice.node.v1.Peer.ReadShard:output_type -> boxoffice.node.v1.ReadShardResponse
+	32, // 53: boxoffice.node.v1.Peer.ReadCatalog:output_type -> boxoffice.node.v1.ReadCatalogResponse
+	36, // 54: boxoffice.node.v1.Peer.LocalStatus:output_type -> boxoffice.node.v1.LocalStatusResponse
+	34, // 55: boxoffice.node.v1.Peer.TransferLeadership:output_type -> boxoffice.node.v1.TransferLeadershipResponse
+	30, // 56: boxoffice.node.v1.Peer.ReadRecords:output_type -> boxoffice.node.v1.ReadRecordsResponse
+	50, // [50:57] is the sub-list for method output_type
+	43, // [43:50] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_node_nodepb_node_proto_init() }
@@ -2758,7 +3145,7 @@ func file_node_nodepb_node_proto_init() {
 	if File_node_nodepb_node_proto != nil {
 		return
 	}
-	file_node_nodepb_node_proto_msgTypes[4].OneofWrappers = []any{
+	file_node_nodepb_node_proto_msgTypes[5].OneofWrappers = []any{
 		(*CatalogCommand_RegisterNode)(nil),
 		(*CatalogCommand_CreateGroups)(nil),
 		(*CatalogCommand_CreateEvent)(nil),
@@ -2769,14 +3156,16 @@ func file_node_nodepb_node_proto_init() {
 		(*CatalogCommand_SetPreferredLeader)(nil),
 		(*CatalogCommand_AddGroups)(nil),
 		(*CatalogCommand_SetGroupHome)(nil),
+		(*CatalogCommand_BeginShardMove)(nil),
+		(*CatalogCommand_SetShardMoveStep)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_node_nodepb_node_proto_rawDesc), len(file_node_nodepb_node_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   31,
+			NumEnums:      3,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

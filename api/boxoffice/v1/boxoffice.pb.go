@@ -46,7 +46,9 @@
 //                       CreateEvent with a survival goal or
 //                       home region the data groups cannot meet
 //                       (SURVIVAL_GOAL_UNMET: the message names what is
-//                       missing; nothing was created)
+//                       missing; nothing was created); MoveShard of a shard already in
+//                       the group (SHARD_ALREADY_IN_GROUP) or already moving
+//                       elsewhere (SHARD_MOVE_RUNNING)
 //   PERMISSION_DENIED   the hold belongs to another holder (HOLD_NOT_OWNED); the
 //                       caller's certificate role may not call the method
 //                       (ROLE_NOT_ALLOWED; metadata "role" and "service")
@@ -54,7 +56,9 @@
 //   OUT_OF_RANGE        a Watch position is older than the retained change log
 //                       (no ErrorInfo: POSITION_COMPACTED is reserved and not sent)
 //   UNAVAILABLE         no leader reachable (NO_LEADER); the "boxoffice-leader-addr"
-//                       trailer hints where to go
+//                       trailer hints where to go; the shard is being moved
+//                       to another group (SHARD_MOVING: nothing changed;
+//                       retry with the same request_id after a short pause)
 //   DEADLINE_EXCEEDED   the call's deadline passed; the mutation may or may not have
 //                       applied: retry with the same request_id to learn which.
 //
@@ -5102,6 +5106,128 @@ func (x *AddGroupsResponse) GetGroupIds() []string {
 	return nil
 }
 
+// MoveShardRequest moves shard `shard` of event_id to data group group_id.
+type MoveShardRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EventId       string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Shard         uint32                 `protobuf:"varint,2,opt,name=shard,proto3" json:"shard,omitempty"`
+	GroupId       string                 `protobuf:"bytes,3,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MoveShardRequest) Reset() {
+	*x = MoveShardRequest{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MoveShardRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MoveShardRequest) ProtoMessage() {}
+
+func (x *MoveShardRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MoveShardRequest.ProtoReflect.Descriptor instead.
+func (*MoveShardRequest) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *MoveShardRequest) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *MoveShardRequest) GetShard() uint32 {
+	if x != nil {
+		return x.Shard
+	}
+	return 0
+}
+
+func (x *MoveShardRequest) GetGroupId() string {
+	if x != nil {
+		return x.GroupId
+	}
+	return ""
+}
+
+// MoveShardResponse lists the steps taken, in order, one line each.
+type MoveShardResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MoveId        string                 `protobuf:"bytes,1,opt,name=move_id,json=moveId,proto3" json:"move_id,omitempty"`
+	Resumed       bool                   `protobuf:"varint,2,opt,name=resumed,proto3" json:"resumed,omitempty"` // the call continued a move recorded by an earlier call
+	Steps         []string               `protobuf:"bytes,3,rep,name=steps,proto3" json:"steps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MoveShardResponse) Reset() {
+	*x = MoveShardResponse{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MoveShardResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MoveShardResponse) ProtoMessage() {}
+
+func (x *MoveShardResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MoveShardResponse.ProtoReflect.Descriptor instead.
+func (*MoveShardResponse) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *MoveShardResponse) GetMoveId() string {
+	if x != nil {
+		return x.MoveId
+	}
+	return ""
+}
+
+func (x *MoveShardResponse) GetResumed() bool {
+	if x != nil {
+		return x.Resumed
+	}
+	return false
+}
+
+func (x *MoveShardResponse) GetSteps() []string {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
 type Record struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -5113,7 +5239,7 @@ type Record struct {
 
 func (x *Record) Reset() {
 	*x = Record{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[64]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5125,7 +5251,7 @@ func (x *Record) String() string {
 func (*Record) ProtoMessage() {}
 
 func (x *Record) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[64]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5138,7 +5264,7 @@ func (x *Record) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Record.ProtoReflect.Descriptor instead.
 func (*Record) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{64}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *Record) GetKey() string {
@@ -5171,7 +5297,7 @@ type GetRecordRequest struct {
 
 func (x *GetRecordRequest) Reset() {
 	*x = GetRecordRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[65]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5183,7 +5309,7 @@ func (x *GetRecordRequest) String() string {
 func (*GetRecordRequest) ProtoMessage() {}
 
 func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[65]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5196,7 +5322,7 @@ func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecordRequest.ProtoReflect.Descriptor instead.
 func (*GetRecordRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{65}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *GetRecordRequest) GetKey() string {
@@ -5218,7 +5344,7 @@ type CompareAndSwapRequest struct {
 
 func (x *CompareAndSwapRequest) Reset() {
 	*x = CompareAndSwapRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[66]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5230,7 +5356,7 @@ func (x *CompareAndSwapRequest) String() string {
 func (*CompareAndSwapRequest) ProtoMessage() {}
 
 func (x *CompareAndSwapRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[66]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5243,7 +5369,7 @@ func (x *CompareAndSwapRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareAndSwapRequest.ProtoReflect.Descriptor instead.
 func (*CompareAndSwapRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{66}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *CompareAndSwapRequest) GetRequestId() string {
@@ -5283,7 +5409,7 @@ type CompareAndSwapResponse struct {
 
 func (x *CompareAndSwapResponse) Reset() {
 	*x = CompareAndSwapResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[67]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5295,7 +5421,7 @@ func (x *CompareAndSwapResponse) String() string {
 func (*CompareAndSwapResponse) ProtoMessage() {}
 
 func (x *CompareAndSwapResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[67]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5308,7 +5434,7 @@ func (x *CompareAndSwapResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareAndSwapResponse.ProtoReflect.Descriptor instead.
 func (*CompareAndSwapResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{67}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *CompareAndSwapResponse) GetVersion() uint64 {
@@ -5329,7 +5455,7 @@ type DeleteRecordRequest struct {
 
 func (x *DeleteRecordRequest) Reset() {
 	*x = DeleteRecordRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[68]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5341,7 +5467,7 @@ func (x *DeleteRecordRequest) String() string {
 func (*DeleteRecordRequest) ProtoMessage() {}
 
 func (x *DeleteRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[68]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5354,7 +5480,7 @@ func (x *DeleteRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRecordRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRecordRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{68}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *DeleteRecordRequest) GetRequestId() string {
@@ -5386,7 +5512,7 @@ type DeleteRecordResponse struct {
 
 func (x *DeleteRecordResponse) Reset() {
 	*x = DeleteRecordResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[69]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5398,7 +5524,7 @@ func (x *DeleteRecordResponse) String() string {
 func (*DeleteRecordResponse) ProtoMessage() {}
 
 func (x *DeleteRecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[69]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5411,7 +5537,7 @@ func (x *DeleteRecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRecordResponse.ProtoReflect.Descriptor instead.
 func (*DeleteRecordResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{69}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{71}
 }
 
 // AddRequest adds delta to the decimal int64 stored under key (missing: 0).
@@ -5428,7 +5554,7 @@ type AddRequest struct {
 
 func (x *AddRequest) Reset() {
 	*x = AddRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[70]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5440,7 +5566,7 @@ func (x *AddRequest) String() string {
 func (*AddRequest) ProtoMessage() {}
 
 func (x *AddRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[70]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5453,7 +5579,7 @@ func (x *AddRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddRequest.ProtoReflect.Descriptor instead.
 func (*AddRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{70}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *AddRequest) GetRequestId() string {
@@ -5501,7 +5627,7 @@ type AddResponse struct {
 
 func (x *AddResponse) Reset() {
 	*x = AddResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[71]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5513,7 +5639,7 @@ func (x *AddResponse) String() string {
 func (*AddResponse) ProtoMessage() {}
 
 func (x *AddResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[71]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5526,7 +5652,7 @@ func (x *AddResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddResponse.ProtoReflect.Descriptor instead.
 func (*AddResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{71}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *AddResponse) GetValue() int64 {
@@ -5557,7 +5683,7 @@ type ScanRequest struct {
 
 func (x *ScanRequest) Reset() {
 	*x = ScanRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[72]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5569,7 +5695,7 @@ func (x *ScanRequest) String() string {
 func (*ScanRequest) ProtoMessage() {}
 
 func (x *ScanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[72]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5582,7 +5708,7 @@ func (x *ScanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanRequest.ProtoReflect.Descriptor instead.
 func (*ScanRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{72}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *ScanRequest) GetPrefix() string {
@@ -5620,7 +5746,7 @@ type ScanResponse struct {
 
 func (x *ScanResponse) Reset() {
 	*x = ScanResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[73]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5632,7 +5758,7 @@ func (x *ScanResponse) String() string {
 func (*ScanResponse) ProtoMessage() {}
 
 func (x *ScanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[73]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5645,7 +5771,7 @@ func (x *ScanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanResponse.ProtoReflect.Descriptor instead.
 func (*ScanResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{73}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *ScanResponse) GetRecords() []*Record {
@@ -6051,7 +6177,15 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
 	"\x05count\x18\x02 \x01(\rR\x05count\"0\n" +
 	"\x11AddGroupsResponse\x12\x1b\n" +
-	"\tgroup_ids\x18\x01 \x03(\tR\bgroupIds\"J\n" +
+	"\tgroup_ids\x18\x01 \x03(\tR\bgroupIds\"^\n" +
+	"\x10MoveShardRequest\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x14\n" +
+	"\x05shard\x18\x02 \x01(\rR\x05shard\x12\x19\n" +
+	"\bgroup_id\x18\x03 \x01(\tR\agroupId\"\\\n" +
+	"\x11MoveShardResponse\x12\x17\n" +
+	"\amove_id\x18\x01 \x01(\tR\x06moveId\x12\x18\n" +
+	"\aresumed\x18\x02 \x01(\bR\aresumed\x12\x14\n" +
+	"\x05steps\x18\x03 \x03(\tR\x05steps\"J\n" +
 	"\x06Record\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\x12\x18\n" +
@@ -6131,7 +6265,7 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x06Refund\x12\x1b.boxoffice.v1.RefundRequest\x1a\x1c.boxoffice.v1.RefundResponse\x12B\n" +
 	"\x05Watch\x12\x1a.boxoffice.v1.WatchRequest\x1a\x1b.boxoffice.v1.WatchResponse0\x01\x12Y\n" +
 	"\fReadSeatMaps\x12!.boxoffice.v1.ReadSeatMapsRequest\x1a\".boxoffice.v1.ReadSeatMapsResponse(\x010\x01\x12M\n" +
-	"\bCommands\x12\x1d.boxoffice.v1.CommandsRequest\x1a\x1e.boxoffice.v1.CommandsResponse(\x010\x012\xfe\x04\n" +
+	"\bCommands\x12\x1d.boxoffice.v1.CommandsRequest\x1a\x1e.boxoffice.v1.CommandsResponse(\x010\x012\xcc\x05\n" +
 	"\aCluster\x12C\n" +
 	"\x06Status\x12\x1b.boxoffice.v1.StatusRequest\x1a\x1c.boxoffice.v1.StatusResponse\x12F\n" +
 	"\aRouting\x12\x1c.boxoffice.v1.RoutingRequest\x1a\x1d.boxoffice.v1.RoutingResponse\x12O\n" +
@@ -6141,7 +6275,8 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x05Drain\x12\x1a.boxoffice.v1.DrainRequest\x1a\x1b.boxoffice.v1.DrainResponse\x12B\n" +
 	"\x06Backup\x12\x1b.boxoffice.v1.BackupRequest\x1a\x19.boxoffice.v1.BackupChunk0\x01\x12d\n" +
 	"\x11CheckFeatureLevel\x12&.boxoffice.v1.CheckFeatureLevelRequest\x1a'.boxoffice.v1.CheckFeatureLevelResponse\x12L\n" +
-	"\tAddGroups\x12\x1e.boxoffice.v1.AddGroupsRequest\x1a\x1f.boxoffice.v1.AddGroupsResponse2\xef\x02\n" +
+	"\tAddGroups\x12\x1e.boxoffice.v1.AddGroupsRequest\x1a\x1f.boxoffice.v1.AddGroupsResponse\x12L\n" +
+	"\tMoveShard\x12\x1e.boxoffice.v1.MoveShardRequest\x1a\x1f.boxoffice.v1.MoveShardResponse2\xef\x02\n" +
 	"\aRecords\x12;\n" +
 	"\x03Get\x12\x1e.boxoffice.v1.GetRecordRequest\x1a\x14.boxoffice.v1.Record\x12[\n" +
 	"\x0eCompareAndSwap\x12#.boxoffice.v1.CompareAndSwapRequest\x1a$.boxoffice.v1.CompareAndSwapResponse\x12O\n" +
@@ -6162,7 +6297,7 @@ func file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP() []byte {
 }
 
 var file_api_boxoffice_v1_boxoffice_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_api_boxoffice_v1_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 75)
+var file_api_boxoffice_v1_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 77)
 var file_api_boxoffice_v1_boxoffice_proto_goTypes = []any{
 	(EventStatus)(0),                  // 0: boxoffice.v1.EventStatus
 	(SurvivalGoal)(0),                 // 1: boxoffice.v1.SurvivalGoal
@@ -6233,17 +6368,19 @@ var file_api_boxoffice_v1_boxoffice_proto_goTypes = []any{
 	(*CheckFeatureLevelResponse)(nil), // 66: boxoffice.v1.CheckFeatureLevelResponse
 	(*AddGroupsRequest)(nil),          // 67: boxoffice.v1.AddGroupsRequest
 	(*AddGroupsResponse)(nil),         // 68: boxoffice.v1.AddGroupsResponse
-	(*Record)(nil),                    // 69: boxoffice.v1.Record
-	(*GetRecordRequest)(nil),          // 70: boxoffice.v1.GetRecordRequest
-	(*CompareAndSwapRequest)(nil),     // 71: boxoffice.v1.CompareAndSwapRequest
-	(*CompareAndSwapResponse)(nil),    // 72: boxoffice.v1.CompareAndSwapResponse
-	(*DeleteRecordRequest)(nil),       // 73: boxoffice.v1.DeleteRecordRequest
-	(*DeleteRecordResponse)(nil),      // 74: boxoffice.v1.DeleteRecordResponse
-	(*AddRequest)(nil),                // 75: boxoffice.v1.AddRequest
-	(*AddResponse)(nil),               // 76: boxoffice.v1.AddResponse
-	(*ScanRequest)(nil),               // 77: boxoffice.v1.ScanRequest
-	(*ScanResponse)(nil),              // 78: boxoffice.v1.ScanResponse
-	nil,                               // 79: boxoffice.v1.StreamError.MetadataEntry
+	(*MoveShardRequest)(nil),          // 69: boxoffice.v1.MoveShardRequest
+	(*MoveShardResponse)(nil),         // 70: boxoffice.v1.MoveShardResponse
+	(*Record)(nil),                    // 71: boxoffice.v1.Record
+	(*GetRecordRequest)(nil),          // 72: boxoffice.v1.GetRecordRequest
+	(*CompareAndSwapRequest)(nil),     // 73: boxoffice.v1.CompareAndSwapRequest
+	(*CompareAndSwapResponse)(nil),    // 74: boxoffice.v1.CompareAndSwapResponse
+	(*DeleteRecordRequest)(nil),       // 75: boxoffice.v1.DeleteRecordRequest
+	(*DeleteRecordResponse)(nil),      // 76: boxoffice.v1.DeleteRecordResponse
+	(*AddRequest)(nil),                // 77: boxoffice.v1.AddRequest
+	(*AddResponse)(nil),               // 78: boxoffice.v1.AddResponse
+	(*ScanRequest)(nil),               // 79: boxoffice.v1.ScanRequest
+	(*ScanResponse)(nil),              // 80: boxoffice.v1.ScanResponse
+	nil,                               // 81: boxoffice.v1.StreamError.MetadataEntry
 }
 var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	6,  // 0: boxoffice.v1.Section.rows:type_name -> boxoffice.v1.Row
@@ -6280,7 +6417,7 @@ var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	25, // 31: boxoffice.v1.ReadSeatMapsRequest.read:type_name -> boxoffice.v1.GetSeatMapRequest
 	17, // 32: boxoffice.v1.ReadSeatMapsResponse.seat_map:type_name -> boxoffice.v1.SeatMap
 	45, // 33: boxoffice.v1.ReadSeatMapsResponse.error:type_name -> boxoffice.v1.StreamError
-	79, // 34: boxoffice.v1.StreamError.metadata:type_name -> boxoffice.v1.StreamError.MetadataEntry
+	81, // 34: boxoffice.v1.StreamError.metadata:type_name -> boxoffice.v1.StreamError.MetadataEntry
 	29, // 35: boxoffice.v1.CommandsRequest.hold:type_name -> boxoffice.v1.HoldRequest
 	36, // 36: boxoffice.v1.CommandsRequest.sell:type_name -> boxoffice.v1.SellRequest
 	33, // 37: boxoffice.v1.CommandsRequest.release:type_name -> boxoffice.v1.ReleaseRequest
@@ -6300,7 +6437,7 @@ var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	51, // 51: boxoffice.v1.StatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
 	54, // 52: boxoffice.v1.RoutingResponse.shards:type_name -> boxoffice.v1.ShardRoute
 	48, // 53: boxoffice.v1.RoutingResponse.nodes:type_name -> boxoffice.v1.NodeInfo
-	69, // 54: boxoffice.v1.ScanResponse.records:type_name -> boxoffice.v1.Record
+	71, // 54: boxoffice.v1.ScanResponse.records:type_name -> boxoffice.v1.Record
 	18, // 55: boxoffice.v1.Inventory.CreateEvent:input_type -> boxoffice.v1.CreateEventRequest
 	20, // 56: boxoffice.v1.Inventory.GetEvent:input_type -> boxoffice.v1.GetEventRequest
 	22, // 57: boxoffice.v1.Inventory.DeleteEvent:input_type -> boxoffice.v1.DeleteEventRequest
@@ -6323,40 +6460,42 @@ var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	63, // 74: boxoffice.v1.Cluster.Backup:input_type -> boxoffice.v1.BackupRequest
 	65, // 75: boxoffice.v1.Cluster.CheckFeatureLevel:input_type -> boxoffice.v1.CheckFeatureLevelRequest
 	67, // 76: boxoffice.v1.Cluster.AddGroups:input_type -> boxoffice.v1.AddGroupsRequest
-	70, // 77: boxoffice.v1.Records.Get:input_type -> boxoffice.v1.GetRecordRequest
-	71, // 78: boxoffice.v1.Records.CompareAndSwap:input_type -> boxoffice.v1.CompareAndSwapRequest
-	73, // 79: boxoffice.v1.Records.Delete:input_type -> boxoffice.v1.DeleteRecordRequest
-	75, // 80: boxoffice.v1.Records.Add:input_type -> boxoffice.v1.AddRequest
-	77, // 81: boxoffice.v1.Records.Scan:input_type -> boxoffice.v1.ScanRequest
-	19, // 82: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
-	11, // 83: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
-	23, // 84: boxoffice.v1.Inventory.DeleteEvent:output_type -> boxoffice.v1.DeleteEventResponse
-	24, // 85: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
-	17, // 86: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
-	30, // 87: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
-	30, // 88: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
-	30, // 89: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
-	34, // 90: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
-	37, // 91: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
-	39, // 92: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
-	42, // 93: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
-	44, // 94: boxoffice.v1.Inventory.ReadSeatMaps:output_type -> boxoffice.v1.ReadSeatMapsResponse
-	47, // 95: boxoffice.v1.Inventory.Commands:output_type -> boxoffice.v1.CommandsResponse
-	53, // 96: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
-	56, // 97: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
-	58, // 98: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
-	60, // 99: boxoffice.v1.Cluster.TransferLeader:output_type -> boxoffice.v1.TransferLeaderResponse
-	62, // 100: boxoffice.v1.Cluster.Drain:output_type -> boxoffice.v1.DrainResponse
-	64, // 101: boxoffice.v1.Cluster.Backup:output_type -> boxoffice.v1.BackupChunk
-	66, // 102: boxoffice.v1.Cluster.CheckFeatureLevel:output_type -> boxoffice.v1.CheckFeatureLevelResponse
-	68, // 103: boxoffice.v1.Cluster.AddGroups:output_type -> boxoffice.v1.AddGroupsResponse
-	69, // 104: boxoffice.v1.Records.Get:output_type -> boxoffice.v1.Record
-	72, // 105: boxoffice.v1.Records.CompareAndSwap:output_type -> boxoffice.v1.CompareAndSwapResponse
-	74, // 106: boxoffice.v1.Records.Delete:output_type -> boxoffice.v1.DeleteRecordResponse
-	76, // 107: boxoffice.v1.Records.Add:output_type -> boxoffice.v1.AddResponse
-	78, // 108: boxoffice.v1.Records.Scan:output_type -> boxoffice.v1.ScanResponse
-	82, // [82:109] is the sub-list for method output_type
-	55, // [55:82] is the sub-list for method input_type
+	69, // 77: boxoffice.v1.Cluster.MoveShard:input_type -> boxoffice.v1.MoveShardRequest
+	72, // 78: boxoffice.v1.Records.Get:input_type -> boxoffice.v1.GetRecordRequest
+	73, // 79: boxoffice.v1.Records.CompareAndSwap:input_type -> boxoffice.v1.CompareAndSwapRequest
+	75, // 80: boxoffice.v1.Records.Delete:input_type -> boxoffice.v1.DeleteRecordRequest
+	77, // 81: boxoffice.v1.Records.Add:input_type -> boxoffice.v1.AddRequest
+	79, // 82: boxoffice.v1.Records.Scan:input_type -> boxoffice.v1.ScanRequest
+	19, // 83: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
+	11, // 84: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
+	23, // 85: boxoffice.v1.Inventory.DeleteEvent:output_type -> boxoffice.v1.DeleteEventResponse
+	24, // 86: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
+	17, // 87: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
+	30, // 88: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
+	30, // 89: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
+	30, // 90: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
+	34, // 91: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
+	37, // 92: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
+	39, // 93: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
+	42, // 94: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
+	44, // 95: boxoffice.v1.Inventory.ReadSeatMaps:output_type -> boxoffice.v1.ReadSeatMapsResponse
+	47, // 96: boxoffice.v1.Inventory.Commands:output_type -> boxoffice.v1.CommandsResponse
+	53, // 97: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
+	56, // 98: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
+	58, // 99: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
+	60, // 100: boxoffice.v1.Cluster.TransferLeader:output_type -> boxoffice.v1.TransferLeaderResponse
+	62, // 101: boxoffice.v1.Cluster.Drain:output_type -> boxoffice.v1.DrainResponse
+	64, // 102: boxoffice.v1.Cluster.Backup:output_type -> boxoffice.v1.BackupChunk
+	66, // 103: boxoffice.v1.Cluster.CheckFeatureLevel:output_type -> boxoffice.v1.CheckFeatureLevelResponse
+	68, // 104: boxoffice.v1.Cluster.AddGroups:output_type -> boxoffice.v1.AddGroupsResponse
+	70, // 105: boxoffice.v1.Cluster.MoveShard:output_type -> boxoffice.v1.MoveShardResponse
+	71, // 106: boxoffice.v1.Records.Get:output_type -> boxoffice.v1.Record
+	74, // 107: boxoffice.v1.Records.CompareAndSwap:output_type -> boxoffice.v1.CompareAndSwapResponse
+	76, // 108: boxoffice.v1.Records.Delete:output_type -> boxoffice.v1.DeleteRecordResponse
+	78, // 109: boxoffice.v1.Records.Add:output_type -> boxoffice.v1.AddResponse
+	80, // 110: boxoffice.v1.Records.Scan:output_type -> boxoffice.v1.ScanResponse
+	83, // [83:111] is the sub-list for method output_type
+	55, // [55:83] is the sub-list for method input_type
 	55, // [55:55] is the sub-list for extension type_name
 	55, // [55:55] is the sub-list for extension extendee
 	0,  // [0:55] is the sub-list for field type_name
@@ -6397,7 +6536,7 @@ func file_api_boxoffice_v1_boxoffice_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_api_boxoffice_v1_boxoffice_proto_rawDesc), len(file_api_boxoffice_v1_boxoffice_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   75,
+			NumMessages:   77,
 			NumExtensions: 0,
 			NumServices:   3,
 		},

@@ -46,7 +46,9 @@
 //                       CreateEvent with a survival goal or
 //                       home region the data groups cannot meet
 //                       (SURVIVAL_GOAL_UNMET: the message names what is
-//                       missing; nothing was created)
+//                       missing; nothing was created); MoveShard of a shard already in
+//                       the group (SHARD_ALREADY_IN_GROUP) or already moving
+//                       elsewhere (SHARD_MOVE_RUNNING)
 //   PERMISSION_DENIED   the hold belongs to another holder (HOLD_NOT_OWNED); the
 //                       caller's certificate role may not call the method
 //                       (ROLE_NOT_ALLOWED; metadata "role" and "service")
@@ -54,7 +56,9 @@
 //   OUT_OF_RANGE        a Watch position is older than the retained change log
 //                       (no ErrorInfo: POSITION_COMPACTED is reserved and not sent)
 //   UNAVAILABLE         no leader reachable (NO_LEADER); the "boxoffice-leader-addr"
-//                       trailer hints where to go
+//                       trailer hints where to go; the shard is being moved
+//                       to another group (SHARD_MOVING: nothing changed;
+//                       retry with the same request_id after a short pause)
 //   DEADLINE_EXCEEDED   the call's deadline passed; the mutation may or may not have
 //                       applied: retry with the same request_id to learn which.
 //
@@ -748,6 +752,7 @@ const (
 	Cluster_Backup_FullMethodName            = "/boxoffice.v1.Cluster/Backup"
 	Cluster_CheckFeatureLevel_FullMethodName = "/boxoffice.v1.Cluster/CheckFeatureLevel"
 	Cluster_AddGroups_FullMethodName         = "/boxoffice.v1.Cluster/AddGroups"
+	Cluster_MoveShard_FullMethodName         = "/boxoffice.v1.Cluster/MoveShard"
 )
 
 // ClusterClient is the client API for Cluster service.
@@ -798,6 +803,20 @@ type ClusterClient interface {
 	// (INVALID_REQUEST) for a count of 0, (LIMIT_EXCEEDED) over 64 or past
 	// 1000 groups.
 	AddGroups(ctx context.Context, in *AddGroupsRequest, opts ...grpc.CallOption) (*AddGroupsResponse, error)
+	// MoveShard moves one shard of an event to another data group, keeping
+	// its seats, holds, orders, tickets and remembered request ids: the
+	// catalog records the move, the source group freezes the shard (its
+	// holds and sales answer UNAVAILABLE SHARD_MOVING meanwhile), the target
+	// imports it, the catalog points at the target, the source drops its
+	// copy. It answers when the move is done; a call that failed midway is
+	// continued by calling again (the catalog keeps the move). Operator role.
+	// Errors: NOT_FOUND (NOT_FOUND) for an unknown event, shard or group;
+	// FAILED_PRECONDITION for an archived event (EVENT_ARCHIVED), an event
+	// still being created (EVENT_NOT_READY), a shard already in the group
+	// (SHARD_ALREADY_IN_GROUP) or moving to another group
+	// (SHARD_MOVE_RUNNING); INVALID_ARGUMENT (LIMIT_EXCEEDED) when the
+	// shard's state does not fit one Raft entry (the move is aborted).
+	MoveShard(ctx context.Context, in *MoveShardRequest, opts ...grpc.CallOption) (*MoveShardResponse, error)
 }
 
 type clusterClient struct {
@@ -897,6 +916,16 @@ func (c *clusterClient) AddGroups(ctx context.Context, in *AddGroupsRequest, opt
 	return out, nil
 }
 
+func (c *clusterClient) MoveShard(ctx context.Context, in *MoveShardRequest, opts ...grpc.CallOption) (*MoveShardResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MoveShardResponse)
+	err := c.cc.Invoke(ctx, Cluster_MoveShard_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ClusterServer is the server API for Cluster service.
 // All implementations must embed UnimplementedClusterServer
 // for forward compatibility.
@@ -945,6 +974,20 @@ type ClusterServer interface {
 	// (INVALID_REQUEST) for a count of 0, (LIMIT_EXCEEDED) over 64 or past
 	// 1000 groups.
 	AddGroups(context.Context, *AddGroupsRequest) (*AddGroupsResponse, error)
+	// MoveShard moves one shard of an event to another data group, keeping
+	// its seats, holds, orders, tickets and remembered request ids: the
+	// catalog records the move, the source group freezes the shard (its
+	// holds and sales answer UNAVAILABLE SHARD_MOVING meanwhile), the target
+	// imports it, the catalog points at the target, the source drops its
+	// copy. It answers when the move is done; a call that failed midway is
+	// continued by calling again (the catalog keeps the move). Operator role.
+	// Errors: NOT_FOUND (NOT_FOUND) for an unknown event, shard or group;
+	// FAILED_PRECONDITION for an archived event (EVENT_ARCHIVED), an event
+	// still being created (EVENT_NOT_READY), a shard already in the group
+	// (SHARD_ALREADY_IN_GROUP) or moving to another group
+	// (SHARD_MOVE_RUNNING); INVALID_ARGUMENT (LIMIT_EXCEEDED) when the
+	// shard's state does not fit one Raft entry (the move is aborted).
+	MoveShard(context.Context, *MoveShardRequest) (*MoveShardResponse, error)
 	mustEmbedUnimplementedClusterServer()
 }
 
@@ -978,6 +1021,9 @@ func (UnimplementedClusterServer) CheckFeatureLevel(context.Context, *CheckFeatu
 }
 func (UnimplementedClusterServer) AddGroups(context.Context, *AddGroupsRequest) (*AddGroupsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method AddGroups not implemented")
+}
+func (UnimplementedClusterServer) MoveShard(context.Context, *MoveShardRequest) (*MoveShardResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MoveShard not implemented")
 }
 func (UnimplementedClusterServer) mustEmbedUnimplementedClusterServer() {}
 func (UnimplementedClusterServer) testEmbeddedByValue()                 {}
@@ -1137,6 +1183,24 @@ func _Cluster_AddGroups_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Cluster_MoveShard_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MoveShardRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClusterServer).MoveShard(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Cluster_MoveShard_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClusterServer).MoveShard(ctx, req.(*MoveShardRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Cluster_ServiceDesc is the grpc.ServiceDesc for Cluster service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1171,6 +1235,10 @@ var Cluster_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "AddGroups",
 			Handler:    _Cluster_AddGroups_Handler,
+		},
+		{
+			MethodName: "MoveShard",
+			Handler:    _Cluster_MoveShard_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

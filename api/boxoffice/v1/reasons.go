@@ -132,6 +132,20 @@ const (
 	// region); the message names what is missing. Nothing was created.
 	// FAILED_PRECONDITION; no metadata.
 	ReasonSurvivalGoalUnmet = "SURVIVAL_GOAL_UNMET"
+	// ReasonShardMoving: the shard the call addresses is being moved to
+	// another data group (Cluster.MoveShard); nothing changed. Retry with
+	// the same request_id after a short pause: once the move is done the
+	// call reaches the new group, which remembers the shard's request
+	// ids. UNAVAILABLE; no metadata.
+	ReasonShardMoving = "SHARD_MOVING"
+	// ReasonShardAlreadyInGroup: Cluster.MoveShard of a shard to the
+	// group that has it; nothing changed. FAILED_PRECONDITION; no
+	// metadata.
+	ReasonShardAlreadyInGroup = "SHARD_ALREADY_IN_GROUP"
+	// ReasonShardMoveRunning: Cluster.MoveShard of a shard that another
+	// move (to another group) has started; re-run that move to finish
+	// it. FAILED_PRECONDITION; no metadata.
+	ReasonShardMoveRunning = "SHARD_MOVE_RUNNING"
 )
 
 // ErrorInfo metadata keys.
