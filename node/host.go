@@ -68,6 +68,10 @@ type Host struct {
 	mux    *peerMux
 	dialer peerDialer
 
+	// atCurrentLevel caches whether the whole cluster runs this build's
+	// feature level, for the seat commands' path (atFeatureLevelCurrent).
+	atCurrentLevel atomic.Pointer[levelCheck]
+
 	grpcListener net.Listener
 	httpListener net.Listener
 	grpcServer   *grpc.Server

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"time"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/node/nodepb"
@@ -128,6 +129,32 @@ func checkFeatureLevel(nodes []*nodepb.NodeRecord, level int) error {
 // naming the nodes on an older build.
 func (h *Host) requireFeatureLevel(level int) error {
 	return checkFeatureLevel(h.announcedNodes(), level)
+}
+
+// levelCheck is a cached answer of requireFeatureLevel(featureLevelCurrent).
+type levelCheck struct {
+	ok bool
+	at time.Time
+}
+
+// levelCheckMaxAge bounds how old the cached answer of
+// atFeatureLevelCurrent may be.
+const levelCheckMaxAge = time.Second
+
+// atFeatureLevelCurrent reports whether every registered node runs this
+// build's feature level, as requireFeatureLevel does, from an answer at
+// most levelCheckMaxAge old: the seat commands ask it on every call, and
+// requireFeatureLevel copies the catalog's node list. Only what does not
+// change the outcome of a command may depend on it (Command.remember_shard:
+// a replica of an older build ignores it); a command older builds cannot
+// apply must ask requireFeatureLevel itself.
+func (h *Host) atFeatureLevelCurrent() bool {
+	if c := h.atCurrentLevel.Load(); c != nil && time.Since(c.at) < levelCheckMaxAge {
+		return c.ok
+	}
+	c := &levelCheck{ok: h.requireFeatureLevel(featureLevelCurrent) == nil, at: time.Now()}
+	h.atCurrentLevel.Store(c)
+	return c.ok
 }
 
 // announcedNodes is the catalog's registered nodes, each at the lower of
