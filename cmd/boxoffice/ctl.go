@@ -123,7 +123,11 @@ var ctlCommands = []ctlCommand{
 		summary: "let a drained node lead again: the rebalancer hands it back the groups it prefers to lead (operator role)", flags: ctlUndrain},
 	{name: "transfer-leader", args: "<group> <node> [--wait=false]", positional: 2, streams: true,
 		summary: "make a node lead a group (a data group or meta) and prefer it there; waits until it leads (operator role; --timeout bounds each call)", flags: ctlTransferLeader},
-	// "backup verify" before "backup": the first name that matches wins.
+	// "backup verify" and "backup schedule" before "backup": the first
+	// name that matches wins.
+	{name: "backup schedule", args: "--to DIR [--every 1h] [--keep 24] [--keep-within 168h]", streams: true,
+		summary: "take a backup into DIR/<UTC time> each period until interrupted, verify it, then delete the oldest beyond --keep and --keep-within; a failed run is logged and retried next period (operator role)",
+		flags:   ctlBackupSchedule},
 	{name: "backup verify", args: "<dir>", positional: 1,
 		summary: "check a backup's manifest and every file's size and SHA-256 (no cluster needed)", flags: ctlBackupVerify},
 	{name: "backup", args: "--to DIR [--group-timeout 10m]",
@@ -190,6 +194,7 @@ var ctlExamples = map[string][]string{
 	"transfer-leader": {"boxoffice ctl transfer-leader g003 n1", "boxoffice ctl transfer-leader meta n2"},
 	"backup":          {"boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem backup --to /backups/2024-06-01"},
 	"backup verify":   {"boxoffice ctl backup verify /backups/2024-06-01"},
+	"backup schedule": {"boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem backup schedule --to /backups --every 1h --keep 24 --keep-within 168h"},
 	"events list":     {"boxoffice ctl events list --archived"},
 	"events get":      {"boxoffice ctl events get demo_arena"},
 	"events create":   {"boxoffice ctl events create hall --name 'Small Hall' --venue docs/venues/small-hall.json", "boxoffice ctl events create big --name 'Big Show' --onsale 20x25x40 --shards 8"},
