@@ -456,6 +456,7 @@ func ctlStatus(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error 
 			return fmt.Errorf("%w: status: --wait %v is negative", errCtlUsage, *wait)
 		}
 		deadline := time.Now().Add(*wait)
+		lastProgress := ""
 		for {
 			answer, err := ctlAskStatus(ctx, e)
 			notReady := ""
@@ -473,6 +474,16 @@ func ctlStatus(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error 
 					return fmt.Errorf("%w: %s", errCtlNotReady, notReady)
 				}
 				return nil
+			}
+			// Say what is awaited, once per change, so a long --wait is
+			// not silence.
+			progress := notReady
+			if err != nil {
+				progress = ctlDescribeError(err)
+			}
+			if progress != lastProgress {
+				fmt.Fprintf(e.stderr, "waiting up to %s: %s\n", time.Until(deadline).Round(time.Second), progress)
+				lastProgress = progress
 			}
 			select {
 			case <-ctx.Done():
@@ -576,17 +587,33 @@ func ctlStatusNotReady(resp *boxofficev1.StatusResponse) string {
 	if len(resp.GetGroups()) == 0 {
 		return "the cluster is forming: no Raft group exists yet (the nodes wait for --bootstrap-expect nodes to join)"
 	}
-	var leaderless []string
+	var leaderless, metaDown []string
+	metaLeaderless := false
 	for _, g := range resp.GetGroups() {
-		if g.GetLeaderNodeId() == "" {
-			leaderless = append(leaderless, g.GetGroupId())
+		if g.GetLeaderNodeId() != "" {
+			continue
+		}
+		leaderless = append(leaderless, g.GetGroupId())
+		if g.GetGroupId() != cluster.MetaGroupID {
+			continue
+		}
+		metaLeaderless = true
+		for _, r := range g.GetReplicas() {
+			if r.GetRaftState() == ctlReplicaDown {
+				metaDown = append(metaDown, r.GetNodeId())
+			}
 		}
 	}
 	if len(leaderless) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%d of %d groups have no leader (%s): the cluster is forming, or a majority of their replicas is down",
-		len(leaderless), len(resp.GetGroups()), ctlAbbreviateList(leaderless, 6))
+	reason := fmt.Sprintf("%d of %d groups have no leader (%s)", len(leaderless), len(resp.GetGroups()), ctlAbbreviateList(leaderless, 6))
+	if metaLeaderless && len(metaDown) > 0 {
+		// The one group whose loss changes what an operator can do: say so.
+		return reason + fmt.Sprintf(": the catalog (group %s) has no leader and its replicas on %s are unreachable, so creating or changing events and adding, draining or removing nodes wait until a majority of its voters is back; data groups with a leader keep serving holds and sales",
+			cluster.MetaGroupID, ctlAbbreviateList(metaDown, 9))
+	}
+	return reason + ": the cluster is forming, or a majority of their replicas is down"
 }
 
 // ctlReplicaDown is the raft_state of a replica whose node did not answer.
@@ -663,6 +690,8 @@ func ctlFormatReplica(g *boxofficev1.GroupStatus, r *boxofficev1.ReplicaStatus) 
 		}
 		if slices.Contains(g.GetConfiguration(), id) {
 			known = append(known, "in the leader's configuration")
+		} else if len(g.GetConfiguration()) == 0 && g.GetGroupId() == cluster.MetaGroupID {
+			known = append(known, "in the answering node's configuration")
 		} else if len(g.GetConfiguration()) == 0 {
 			known = append(known, "a replica in the catalog")
 		} else {
