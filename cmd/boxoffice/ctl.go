@@ -290,7 +290,7 @@ func runCtlCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return nil
 	}
 	if err == nil && len(positional) != cmd.positional {
-		err = fmt.Errorf("want %d argument(s), got %d: %q", cmd.positional, len(positional), positional)
+		err = ctlPositionalError(cmd, positional)
 	}
 	if err != nil {
 		fmt.Fprint(stderr, usage())
@@ -314,6 +314,22 @@ func runCtlCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	env := &ctlEnv{opts: opts, stdout: stdout, stderr: stderr}
 	defer env.close()
 	return run(ctx, env, positional)
+}
+
+// ctlPositionalError says which of cmd's arguments are missing (by their
+// names in its synopsis), or that there are too many.
+func ctlPositionalError(cmd ctlCommand, positional []string) error {
+	var names []string
+	for _, word := range strings.Fields(cmd.args) {
+		if strings.HasPrefix(word, "<") && strings.HasSuffix(word, ">") {
+			names = append(names, word)
+		}
+	}
+	if len(positional) < cmd.positional && len(names) == cmd.positional {
+		return fmt.Errorf("missing %s: want %d argument(s), got %d (boxoffice ctl %s %s)",
+			strings.Join(names[len(positional):], " "), cmd.positional, len(positional), cmd.name, strings.Join(names, " "))
+	}
+	return fmt.Errorf("want %d argument(s), got %d: %q", cmd.positional, len(positional), positional)
 }
 
 // findCtlCommand matches the longest command name at the start of args.
