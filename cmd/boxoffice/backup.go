@@ -236,7 +236,7 @@ func ctlBackupVerify(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) 
 	return func(_ context.Context, e *ctlEnv, args []string) error {
 		m, err := backup.Verify(args[0])
 		if err != nil {
-			return err
+			return scheduledBackupHint(args[0], "the directory", err)
 		}
 		return ctlPrintManifest(e, args[0], m, "verified in")
 	}
@@ -313,7 +313,7 @@ func runRestore(args []string, stdout, stderr io.Writer) error {
 		return errors.New("restore: --peers is required: every node of the new cluster as id=host:port")
 	}
 	if err := node.RestoreDataDir(cfg); err != nil {
-		return err
+		return scheduledBackupHint(cfg.From, "--from", err)
 	}
 	m, err := backup.ReadManifest(cfg.From)
 	if err != nil {

@@ -284,3 +284,18 @@ func deleteBackup(path string) error {
 	}
 	return nil
 }
+
+// scheduledBackupHint adds, to the error of a directory that is not a
+// backup but holds scheduled ones (the --to of backup schedule), which of
+// them to name instead.
+func scheduledBackupHint(dir, what string, err error) error {
+	if !errors.Is(err, backup.ErrIncomplete) {
+		return err
+	}
+	names, lerr := listBackups(dir)
+	if lerr != nil || len(names) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w; %s holds %d scheduled backups: for %s name one of them, the newest is %s",
+		err, dir, len(names), what, filepath.Join(dir, names[len(names)-1]))
+}

@@ -233,3 +233,26 @@ func writeFakeBackup(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 }
+
+// TestScheduleDirectoryGivenForABackup: restore and verify given the
+// schedule's --to instead of one backup in it are refused, change
+// nothing, and name the newest backup to give instead.
+func TestScheduleDirectoryGivenForABackup(t *testing.T) {
+	dir := t.TempDir()
+	writeFakeBackup(t, filepath.Join(dir, "20261207T230000Z"))
+	writeFakeBackup(t, filepath.Join(dir, "20261208T000000Z"))
+	newest := filepath.Join(dir, "20261208T000000Z")
+
+	dataDir := filepath.Join(t.TempDir(), "n1")
+	_, err := restore("--from", dir, "--data-dir", dataDir, "--node-id", "n1", "--peers", "n1=127.0.0.1:1")
+	if !errors.Is(err, backup.ErrIncomplete) || !strings.Contains(err.Error(), "the newest is "+newest) {
+		t.Errorf("restore --from the schedule's directory: %v, want %v naming %s", err, backup.ErrIncomplete, newest)
+	}
+	if _, err := os.Stat(dataDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the refused restore created %s (%v)", dataDir, err)
+	}
+	_, _, err = ctl(t, context.Background(), "backup", "verify", dir)
+	if !errors.Is(err, backup.ErrIncomplete) || !strings.Contains(err.Error(), "the newest is "+newest) {
+		t.Errorf("backup verify of the schedule's directory: %v, want %v naming %s", err, backup.ErrIncomplete, newest)
+	}
+}
