@@ -105,6 +105,13 @@ func (c *clusterService) Status(ctx context.Context, req *boxofficev1.StatusRequ
 	}
 	for _, id := range sortedKeys(byGroup) {
 		g := byGroup[id]
+		// Followers go on naming a leader that has died until they elect
+		// another; a leader whose node did not answer is not shown as one.
+		for _, r := range g.Replicas {
+			if r.NodeId == g.LeaderNodeId && r.RaftState == replicaUnreachable {
+				g.LeaderNodeId = ""
+			}
+		}
 		slices.SortFunc(g.Replicas, func(a, b *boxofficev1.ReplicaStatus) int {
 			if a.NodeId < b.NodeId {
 				return -1

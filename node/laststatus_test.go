@@ -46,7 +46,7 @@ func TestStatusRemembersADownReplicasRole(t *testing.T) {
 // lost region), Status still answers under the caller's deadline, marks
 // each killed node unreachable in every group it is a replica of, the
 // meta group included, and shows the meta group without a leader once it
-// has lost its quorum.
+// has lost its quorum; it never names a killed node a group's leader.
 func TestStatusAnswersWithAMajorityDown(t *testing.T) {
 	skipIfShort(t)
 	tc := NewTestCluster(t, 5)
@@ -62,6 +62,13 @@ func TestStatusAnswersWithAMajorityDown(t *testing.T) {
 		resp, err := tc.ClusterClient(0).Status(ctx, &boxofficev1.StatusRequest{})
 		if err != nil {
 			t.Fatalf("Status with a majority down: %v", err)
+		}
+		// Followers still name a killed leader until they elect another;
+		// Status must not pass that on.
+		for _, g := range resp.Groups {
+			if killed[g.LeaderNodeId] {
+				t.Errorf("group %s: Status names killed %s its leader", g.GroupId, g.LeaderNodeId)
+			}
 		}
 		return resp
 	}
