@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"net"
 	"testing"
 	"time"
 
@@ -109,5 +110,58 @@ func TestStatusAnswersWithAMajorityDown(t *testing.T) {
 	}
 	for id := range replicasOf {
 		t.Errorf("Status does not show group %s", id)
+	}
+}
+
+// TestStatusAnswersBeforeASilentNode: a node that accepts connections but
+// never answers (a lost region that drops packets, a hung process) costs
+// Status only that node's mark: under a caller's deadline shorter than
+// the per-node wait, Status still answers in time, with the node marked
+// unreachable.
+func TestStatusAnswersBeforeASilentNode(t *testing.T) {
+	skipIfShort(t)
+	tc := NewTestCluster(t, 3)
+	silent := tc.Host(2).NodeID()
+	peerAddr := tc.Config(2).PeerAddr
+	tc.Kill(2)
+	var ln net.Listener
+	WaitFor(t, 10*time.Second, "the killed node's peer port to be free", func() bool {
+		var err error
+		ln, err = net.Listen("tcp", peerAddr)
+		return err == nil
+	})
+	defer ln.Close()
+	go func() {
+		var held []net.Conn // accepted, never read or answered
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), statusPeerTimeout*3/4)
+	defer cancel()
+	resp, err := tc.ClusterClient(0).Status(ctx, &boxofficev1.StatusRequest{})
+	if err != nil {
+		t.Fatalf("Status under a %v deadline with %s silent: %v", statusPeerTimeout*3/4, silent, err)
+	}
+	marked := 0
+	for _, g := range resp.Groups {
+		for _, r := range g.Replicas {
+			if r.NodeId == silent && r.RaftState == "unreachable" {
+				marked++
+			}
+		}
+	}
+	if marked == 0 {
+		t.Errorf("no replica of silent %s is marked unreachable: %v", silent, resp.Groups)
 	}
 }
