@@ -31,8 +31,9 @@ import (
 // Backup and restore: `ctl backup --to DIR` copies every group's state
 // from its leader (Cluster.Backup) into DIR with a manifest (package
 // node/backup); `ctl backup verify DIR` checks a backup's manifest and
-// checksums; `boxoffice restore` prepares one new node's data dir from a
-// backup (node.RestoreDataDir).
+// checksums; `ctl backup schedule` takes one each period with retention
+// (backupschedule.go); `boxoffice restore` prepares one new node's data
+// dir from a backup (node.RestoreDataDir).
 
 // ctlBackupGroupTimeoutDefault bounds the copy of one group, retries
 // included (--group-timeout).
