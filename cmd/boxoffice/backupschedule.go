@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/boxoffice/boxoffice/node/backup"
 )
 
@@ -36,6 +38,7 @@ import (
 //     stays. A backup is first renamed to DIR/<time>.deleting (one atomic
 //     step: it is no longer a backup), then emptied; a .deleting left by a
 //     crash is finished by the next prune, checked the same way.
+//   - One schedule per directory (a flock on .backup-schedule.lock).
 //   - A failed run is logged and retried at the next period; the command
 //     exits non-zero only for a bad command line, and 0 on SIGINT/SIGTERM
 //     (a run in progress is abandoned and its .partial removed).
@@ -91,6 +94,11 @@ func ctlBackupSchedule(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string
 		if err := os.MkdirAll(s.dir, 0o700); err != nil {
 			return fmt.Errorf("%w: backup schedule: --to: %v", errCtlUsage, err)
 		}
+		unlock, err := lockBackupSchedule(s.dir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		var log *slog.Logger
 		if e.opts.json {
 			log = slog.New(slog.NewJSONHandler(e.stderr, nil))
@@ -99,6 +107,30 @@ func ctlBackupSchedule(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string
 		}
 		return runBackupSchedule(ctx, e, s, log)
 	}
+}
+
+// backupScheduleLockFile is held, with flock, by the schedule writing
+// into its directory: two schedules on one directory would each prune by
+// their own count.
+const backupScheduleLockFile = ".backup-schedule.lock"
+
+// lockBackupSchedule takes dir's schedule lock, or says that another
+// schedule holds it. The kernel drops the lock when the process ends,
+// however it ends.
+func lockBackupSchedule(dir string) (unlock func(), err error) {
+	path := filepath.Join(dir, backupScheduleLockFile)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("backup schedule: --to %s: %w", dir, err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, fmt.Errorf("backup schedule: another backup schedule writes into %s (it holds %s); run one per directory", dir, path)
+		}
+		return nil, fmt.Errorf("backup schedule: lock %s: %w", path, err)
+	}
+	return func() { f.Close() }, nil
 }
 
 // runBackupSchedule takes a backup at once and then each period until ctx

@@ -256,3 +256,27 @@ func TestScheduleDirectoryGivenForABackup(t *testing.T) {
 		t.Errorf("backup verify of the schedule's directory: %v, want %v naming %s", err, backup.ErrIncomplete, newest)
 	}
 }
+
+// TestBackupScheduleOnePerDirectory: a second schedule on a directory
+// another one writes into is refused, naming it, before it contacts a
+// cluster or writes anything.
+func TestBackupScheduleOnePerDirectory(t *testing.T) {
+	dir := t.TempDir()
+	unlock, err := lockBackupSchedule(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = ctl(t, context.Background(), "--addr", "127.0.0.1:1", "backup", "schedule", "--to", dir)
+	if err == nil || !strings.Contains(err.Error(), "another backup schedule writes into "+dir) {
+		t.Fatalf("a second schedule on %s: %v", dir, err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the refused schedule left %d entries in %s", len(entries), dir)
+	}
+	unlock()
+	again, err := lockBackupSchedule(dir)
+	if err != nil {
+		t.Fatalf("the lock after the first schedule ended: %v", err)
+	}
+	again()
+}
