@@ -91,6 +91,13 @@ func ctlBackupSchedule(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string
 		case s.groupTimeout <= 0:
 			return fmt.Errorf("%w: backup schedule: --group-timeout %v must be positive", errCtlUsage, s.groupTimeout)
 		}
+		// A bad --addr or TLS flag fails every run: refuse it now.
+		if len(e.opts.addrList()) == 0 {
+			return fmt.Errorf("%w: backup schedule: --addr is empty", errCtlUsage)
+		}
+		if _, err := e.opts.tlsConfig(); err != nil {
+			return err
+		}
 		if err := os.MkdirAll(s.dir, 0o700); err != nil {
 			return fmt.Errorf("%w: backup schedule: --to: %v", errCtlUsage, err)
 		}
@@ -193,6 +200,10 @@ func backupScheduleRun(ctx context.Context, e *ctlEnv, s backupSchedule, log *sl
 	if err != nil {
 		ctlRemoveBackupFiles(partial)
 		_ = os.Remove(partial)
+		if ctx.Err() != nil {
+			log.Info("backup abandoned: the schedule is stopping", "backup", name)
+			return
+		}
 		fail("backup", err)
 		return
 	}
@@ -202,7 +213,7 @@ func backupScheduleRun(ctx context.Context, e *ctlEnv, s backupSchedule, log *sl
 	}
 	log.Info("backup written and verified", "backup", name, "dir", final, "groups", len(m.Groups), "bytes", bytes,
 		"took", time.Since(started).Round(time.Millisecond))
-	pruned, kept, err := pruneBackups(s.dir, s.keep, s.keepWithin)
+	pruned, kept, err := pruneBackups(s.dir, s.keep, s.keepWithin, name)
 	for _, p := range pruned {
 		log.Info("backup pruned", "backup", p)
 	}
@@ -216,9 +227,11 @@ func backupScheduleRun(ctx context.Context, e *ctlEnv, s backupSchedule, log *sl
 
 // pruneBackups deletes the backups of dir beyond retention: every backup
 // except the newest keep ones and those taken within keepWithin before
-// the newest. It first finishes deletions a crash interrupted. It returns
-// the names it deleted and the backups kept, oldest first.
-func pruneBackups(dir string, keep int, keepWithin time.Duration) (pruned, kept []string, err error) {
+// the newest (names are times, so newest is last by name), and never
+// justWritten, which a clock set back may have named before older ones.
+// It first finishes deletions a crash interrupted. It returns the names
+// it deleted and the backups kept, oldest first.
+func pruneBackups(dir string, keep int, keepWithin time.Duration, justWritten string) (pruned, kept []string, err error) {
 	var problems []error
 	for _, name := range backupLeftovers(dir, backupDeletingSuffix) {
 		path := filepath.Join(dir, name)
@@ -244,7 +257,7 @@ func pruneBackups(dir string, keep int, keepWithin time.Duration) (pruned, kept 
 	newest, _ := time.Parse(backupTimeLayout, all[len(all)-1])
 	for i, name := range all {
 		taken, _ := time.Parse(backupTimeLayout, name)
-		if i >= len(all)-keep || (keepWithin > 0 && newest.Sub(taken) <= keepWithin) {
+		if i >= len(all)-keep || (keepWithin > 0 && newest.Sub(taken) <= keepWithin) || name == justWritten {
 			kept = append(kept, name)
 			continue
 		}

@@ -151,7 +151,7 @@ func TestPruneBackupsKeepsWhatRetentionSays(t *testing.T) {
 				writeFakeBackup(t, filepath.Join(dir, name))
 			}
 			mustWrite(t, filepath.Join(dir, "README"), "the operator's")
-			pruned, kept, err := pruneBackups(dir, tt.keep, tt.keepWithin)
+			pruned, kept, err := pruneBackups(dir, tt.keep, tt.keepWithin, names[len(names)-1])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -168,6 +168,17 @@ func TestPruneBackupsKeepsWhatRetentionSays(t *testing.T) {
 		})
 	}
 
+	t.Run("a backup named before older ones by a clock set back stays", func(t *testing.T) {
+		dir := t.TempDir()
+		for _, name := range names {
+			writeFakeBackup(t, filepath.Join(dir, name))
+		}
+		_, kept, err := pruneBackups(dir, 1, 0, names[0])
+		if err != nil || !slices.Equal(kept, []string{names[0], names[len(names)-1]}) {
+			t.Fatalf("kept %v, %v; want the one just written (%s) and the newest", kept, err, names[0])
+		}
+	})
+
 	t.Run("what prune never deletes", func(t *testing.T) {
 		dir := t.TempDir()
 		old := newest.Add(-time.Hour).Format(backupTimeLayout)
@@ -181,7 +192,7 @@ func TestPruneBackupsKeepsWhatRetentionSays(t *testing.T) {
 		mustWrite(t, filepath.Join(dir, noManifest, "g000.state"), "not a backup of ours")
 		writeFakeBackup(t, filepath.Join(dir, "weekly")) // a backup, but not named by the schedule
 
-		pruned, kept, err := pruneBackups(dir, 1, 0)
+		pruned, kept, err := pruneBackups(dir, 1, 0, newest.Format(backupTimeLayout))
 		if err == nil || !strings.Contains(err.Error(), "did not write") {
 			t.Fatalf("error %v, want one saying the directory holds files the backup did not write", err)
 		}
@@ -207,7 +218,7 @@ func TestPruneBackupsKeepsWhatRetentionSays(t *testing.T) {
 			t.Fatal(err)
 		}
 		writeFakeBackup(t, filepath.Join(dir, newest.Format(backupTimeLayout)))
-		pruned, _, err := pruneBackups(dir, 1, 0)
+		pruned, _, err := pruneBackups(dir, 1, 0, newest.Format(backupTimeLayout))
 		if err != nil || len(pruned) != 2 {
 			t.Fatalf("pruned %v, %v; want both interrupted deletions finished", pruned, err)
 		}

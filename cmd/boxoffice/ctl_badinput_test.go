@@ -75,6 +75,7 @@ func TestCtlBadOperatorInput(t *testing.T) {
 		{[]string{"backup", "schedule", "--to", t.TempDir(), "--keep", "0"}, codes.OK, "", "--keep 0"},
 		{[]string{"backup", "schedule", "--to", t.TempDir(), "--every", "10ms"}, codes.OK, "", "--every 10ms"},
 		{[]string{"backup", "schedule", "--to", t.TempDir(), "--keep-within", "-1h"}, codes.OK, "", "--keep-within -1h0m0s"},
+		{[]string{"backup", "schedule", "--to", t.TempDir(), "--tls-cert", "ops.pem"}, codes.OK, "", "--tls-cert and --tls-key"},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			_, _, err := ctl(t, ctx, append([]string{addr}, tt.args...)...)
