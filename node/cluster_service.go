@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/node/nodepb"
 )
 
@@ -53,6 +54,7 @@ func (c *clusterService) Status(ctx context.Context, req *boxofficev1.StatusRequ
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	snap := h.catalog.Export()
+	metaMembers := h.metaMembers()
 	for _, n := range snap.Nodes {
 		if n.NodeId == h.cfg.NodeID {
 			continue
@@ -63,7 +65,7 @@ func (c *clusterService) Status(ctx context.Context, req *boxofficev1.StatusRequ
 			var groups []*boxofficev1.GroupStatus
 			client, err := h.peers.get(n.PeerAddr)
 			if err == nil {
-				actx, cancel := attemptContext(ctx)
+				actx, cancel := statusPeerContext(ctx)
 				var r *nodepb.LocalStatusResponse
 				r, err = client.LocalStatus(actx, &nodepb.LocalStatusRequest{IncludeStateHashes: req.IncludeStateHashes})
 				cancel()
@@ -73,11 +75,19 @@ func (c *clusterService) Status(ctx context.Context, req *boxofficev1.StatusRequ
 				}
 			}
 			if err != nil {
+				markDown := func(groupID string) {
+					down := &boxofficev1.ReplicaStatus{NodeId: n.NodeId, RaftState: replicaUnreachable}
+					h.lastSeen.fill(groupID, down)
+					groups = append(groups, &boxofficev1.GroupStatus{GroupId: groupID, Replicas: []*boxofficev1.ReplicaStatus{down}})
+				}
+				// The catalog lists data groups' replicas; the meta group's
+				// are in its Raft configuration, as this node last knew it.
+				if slices.Contains(metaMembers, n.NodeId) {
+					markDown(cluster.MetaGroupID)
+				}
 				for _, g := range snap.Groups {
 					if slices.Contains(g.Replicas, n.NodeId) {
-						down := &boxofficev1.ReplicaStatus{NodeId: n.NodeId, RaftState: "unreachable"}
-						h.lastSeen.fill(g.GroupId, down)
-						groups = append(groups, &boxofficev1.GroupStatus{GroupId: g.GroupId, Replicas: []*boxofficev1.ReplicaStatus{down}})
+						markDown(g.GroupId)
 					}
 				}
 			}
@@ -87,9 +97,23 @@ func (c *clusterService) Status(ctx context.Context, req *boxofficev1.StatusRequ
 		}(n)
 	}
 	wg.Wait()
-	h.lastSeen.prune(snap)
+	h.lastSeen.prune(snap, metaMembers)
+	// A group of the catalog that no replica reported (their nodes are up
+	// but have not opened it yet) shows without a leader rather than not at all.
+	for _, g := range snap.Groups {
+		if byGroup[g.GroupId] == nil {
+			byGroup[g.GroupId] = &boxofficev1.GroupStatus{GroupId: g.GroupId}
+		}
+	}
 	for _, id := range sortedKeys(byGroup) {
 		g := byGroup[id]
+		// Followers go on naming a leader that has died until they elect
+		// another; a leader whose node did not answer is not shown as one.
+		for _, r := range g.Replicas {
+			if r.NodeId == g.LeaderNodeId && r.RaftState == replicaUnreachable {
+				g.LeaderNodeId = ""
+			}
+		}
 		slices.SortFunc(g.Replicas, func(a, b *boxofficev1.ReplicaStatus) int {
 			if a.NodeId < b.NodeId {
 				return -1
@@ -106,6 +130,43 @@ func (c *clusterService) Status(ctx context.Context, req *boxofficev1.StatusRequ
 		resp.Groups = append(resp.Groups, g)
 	}
 	return resp, nil
+}
+
+// replicaUnreachable is the raft_state of a replica whose node did not
+// answer Status.
+const replicaUnreachable = "unreachable"
+
+// statusPeerTimeout bounds the wait for one node's answer to Status.
+const statusPeerTimeout = time.Second
+
+// statusPeerContext bounds one node's LocalStatus within Status: at most
+// statusPeerTimeout, and, under a caller's deadline, at most three
+// quarters of what is left of it, so that an unreachable node (a lost
+// region drops packets rather than refusing them) costs the answer its
+// mark, not the whole answer: the caller still gets what the others said.
+func statusPeerContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	budget := statusPeerTimeout
+	if deadline, ok := ctx.Deadline(); ok {
+		budget = min(budget, time.Until(deadline)*3/4)
+	}
+	return context.WithTimeout(ctx, budget)
+}
+
+// metaMembers is the meta group's Raft configuration (voters and
+// non-voters) as this node knows it.
+func (h *Host) metaMembers() []string {
+	if h.meta == nil || h.meta.raft == nil {
+		return nil
+	}
+	f := h.meta.raft.GetConfiguration()
+	if f.Error() != nil {
+		return nil
+	}
+	var members []string
+	for _, s := range f.Configuration().Servers {
+		members = append(members, string(s.ID))
+	}
+	return members
 }
 
 // nodeInfos lists registered nodes with their gossip state.
@@ -231,7 +292,7 @@ func (m *replicaMemory) record(groups []*boxofficev1.GroupStatus, now time.Time)
 	}
 	for _, g := range groups {
 		for _, r := range g.Replicas {
-			if r.RaftState != "unreachable" {
+			if r.RaftState != replicaUnreachable {
 				m.seen[[2]string{g.GroupId, r.NodeId}] = lastReplica{state: r.RaftState, voter: r.Voter, term: r.Term, at: now}
 			}
 		}
@@ -247,9 +308,13 @@ func (m *replicaMemory) fill(groupID string, down *boxofficev1.ReplicaStatus) {
 	}
 }
 
-// prune forgets replicas the catalog no longer lists.
-func (m *replicaMemory) prune(snap *nodepb.CatalogSnapshot) {
+// prune forgets replicas the catalog, or for the meta group its
+// configuration, no longer lists.
+func (m *replicaMemory) prune(snap *nodepb.CatalogSnapshot, metaMembers []string) {
 	listed := map[[2]string]bool{}
+	for _, n := range metaMembers {
+		listed[[2]string{cluster.MetaGroupID, n}] = true
+	}
 	for _, g := range snap.Groups {
 		for _, n := range g.Replicas {
 			listed[[2]string{g.GroupId, n}] = true

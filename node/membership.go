@@ -55,7 +55,7 @@ var errRemovalWouldLoseQuorum = errors.New("removal deferred: the remaining vote
 func (c *clusterService) RemoveNode(ctx context.Context, req *boxofficev1.RemoveNodeRequest) (*boxofficev1.RemoveNodeResponse, error) {
 	h := c.host
 	if req.NodeId == "" {
-		return nil, status.Error(codes.InvalidArgument, "node_id is required")
+		return nil, toStatus(ctx, invalid("node_id is required"))
 	}
 	ctx, cancel := h.requestContext(ctx)
 	defer cancel()
@@ -79,7 +79,7 @@ func (c *clusterService) RemoveNode(ctx context.Context, req *boxofficev1.Remove
 		return nil, err
 	}
 	if res.Code == nodepb.CatalogCode_CATALOG_CODE_NOT_FOUND {
-		return nil, status.Errorf(codes.NotFound, "node %q is not registered", req.NodeId)
+		return nil, toStatus(ctx, fmt.Errorf("%w: node %q (node_id) is not registered", ErrNotFound, req.NodeId))
 	}
 	return &boxofficev1.RemoveNodeResponse{}, nil
 }

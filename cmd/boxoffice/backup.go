@@ -19,18 +19,21 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
 	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/node"
 	"github.com/boxoffice/boxoffice/node/backup"
+	"github.com/boxoffice/boxoffice/node/nodepb"
 )
 
 // Backup and restore: `ctl backup --to DIR` copies every group's state
 // from its leader (Cluster.Backup) into DIR with a manifest (package
 // node/backup); `ctl backup verify DIR` checks a backup's manifest and
-// checksums; `boxoffice restore` prepares one new node's data dir from a
-// backup (node.RestoreDataDir).
+// checksums; `ctl backup schedule` takes one each period with retention
+// (backupschedule.go); `boxoffice restore` prepares one new node's data
+// dir from a backup (node.RestoreDataDir).
 
 // ctlBackupGroupTimeoutDefault bounds the copy of one group, retries
 // included (--group-timeout).
@@ -62,10 +65,14 @@ func ctlBackup(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error 
 	}
 }
 
-// ctlTakeBackup copies the meta group first, then every data group: an
-// event the catalog holds then has its shards in the data groups' copies,
-// taken later (an event created between the two copies has shards there
-// that the restored catalog does not know, which nothing reads).
+// ctlTakeBackup copies the meta group first, then every data group its
+// copy of the catalog lists: an event the catalog holds then has its
+// shards in the data groups' copies, taken later (an event created between
+// the two copies has shards there that the restored catalog does not
+// know, which nothing reads). The data groups come from the copied
+// catalog, not from Status: the node that answers Status may have just
+// restarted and not yet opened, or learned of, every group, and a backup
+// without one of the catalog's groups cannot be restored.
 func ctlTakeBackup(ctx context.Context, e *ctlEnv, dir string, groupTimeout time.Duration) (*backup.Manifest, error) {
 	m := &backup.Manifest{StartedAt: time.Now().UTC()}
 	statusCtx, cancel := context.WithTimeout(ctx, e.opts.timeout)
@@ -74,26 +81,25 @@ func ctlTakeBackup(ctx context.Context, e *ctlEnv, dir string, groupTimeout time
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
-	for _, g := range answer.resp.GetGroups() {
-		ids = append(ids, g.GetGroupId())
-	}
-	if !slices.Contains(ids, cluster.MetaGroupID) {
+	if !slices.ContainsFunc(answer.resp.GetGroups(), func(g *boxofficev1.GroupStatus) bool { return g.GetGroupId() == cluster.MetaGroupID }) {
 		return nil, fmt.Errorf("%s answered no %s group: the cluster is not formed", answer.addr, cluster.MetaGroupID)
 	}
-	slices.SortFunc(ids, func(a, b string) int {
-		switch {
-		case a == cluster.MetaGroupID:
-			return -1
-		case b == cluster.MetaGroupID:
-			return 1
-		}
-		return strings.Compare(a, b)
-	})
-	for _, id := range ids {
+	copyGroup := func(id string) (backup.Group, error) {
 		groupCtx, cancel := context.WithTimeout(ctx, groupTimeout)
-		g, err := ctlBackupGroup(groupCtx, e, answer.resp, dir, id)
-		cancel()
+		defer cancel()
+		return ctlBackupGroup(groupCtx, e, answer.resp, dir, id)
+	}
+	meta, err := copyGroup(cluster.MetaGroupID)
+	if err != nil {
+		return nil, err
+	}
+	m.Groups = append(m.Groups, meta)
+	ids, err := ctlBackupCatalogGroups(dir, meta)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		g, err := copyGroup(id)
 		if err != nil {
 			return nil, err
 		}
@@ -104,6 +110,25 @@ func ctlTakeBackup(ctx context.Context, e *ctlEnv, dir string, groupTimeout time
 		return nil, err
 	}
 	return m, nil
+}
+
+// ctlBackupCatalogGroups returns the data groups, in id order, of the
+// catalog copied into dir as meta.
+func ctlBackupCatalogGroups(dir string, meta backup.Group) ([]string, error) {
+	state, err := backup.ReadGroup(dir, meta)
+	if err != nil {
+		return nil, err
+	}
+	var catalog nodepb.CatalogSnapshot
+	if err := proto.Unmarshal(state, &catalog); err != nil {
+		return nil, fmt.Errorf("the copied catalog (group %s) does not decode: %v", cluster.MetaGroupID, err)
+	}
+	var ids []string
+	for _, g := range catalog.GetGroups() {
+		ids = append(ids, g.GetGroupId())
+	}
+	slices.Sort(ids)
+	return ids, nil
 }
 
 // ctlBackupGroup copies group id from its leader, asking Status again
@@ -212,7 +237,7 @@ func ctlBackupVerify(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) 
 	return func(_ context.Context, e *ctlEnv, args []string) error {
 		m, err := backup.Verify(args[0])
 		if err != nil {
-			return err
+			return scheduledBackupHint(args[0], "the directory", err)
 		}
 		return ctlPrintManifest(e, args[0], m, "verified in")
 	}
@@ -289,7 +314,7 @@ func runRestore(args []string, stdout, stderr io.Writer) error {
 		return errors.New("restore: --peers is required: every node of the new cluster as id=host:port")
 	}
 	if err := node.RestoreDataDir(cfg); err != nil {
-		return err
+		return scheduledBackupHint(cfg.From, "--from", err)
 	}
 	m, err := backup.ReadManifest(cfg.From)
 	if err != nil {

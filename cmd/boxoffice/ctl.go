@@ -132,7 +132,11 @@ var ctlCommands = []ctlCommand{
 		summary: "exit 0 when every registered node runs a build of the answering node's feature level (or N), so that features of it may be used; otherwise name the nodes still on an older build and exit 1 (operator role)", flags: ctlUpgradeCheck},
 	{name: "move-shard", args: "<event> <shard> <group> [--move-timeout 2m]", positional: 3, streams: true,
 		summary: "move one shard of an event to another data group, keeping its holds, orders and request ids; waits and lists the steps; run it again to continue an interrupted move (operator role)", flags: ctlMoveShard},
-	// "backup verify" before "backup": the first name that matches wins.
+	// "backup verify" and "backup schedule" before "backup": the first
+	// name that matches wins.
+	{name: "backup schedule", args: "--to DIR [--every 1h] [--keep 24] [--keep-within 168h]", streams: true,
+		summary: "take a backup into DIR/<UTC time> each period until interrupted, verify it, then delete the oldest beyond --keep and --keep-within; a failed run is logged and retried next period (operator role)",
+		flags:   ctlBackupSchedule},
 	{name: "backup verify", args: "<dir>", positional: 1,
 		summary: "check a backup's manifest and every file's size and SHA-256 (no cluster needed)", flags: ctlBackupVerify},
 	{name: "backup", args: "--to DIR [--group-timeout 10m]",
@@ -201,6 +205,7 @@ var ctlExamples = map[string][]string{
 	"move-shard":      {"boxoffice ctl move-shard demo_arena 0 g002", "boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem move-shard big 3 g001"},
 	"backup":          {"boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem backup --to /backups/2024-06-01"},
 	"backup verify":   {"boxoffice ctl backup verify /backups/2024-06-01"},
+	"backup schedule": {"boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem backup schedule --to /backups --every 1h --keep 24 --keep-within 168h"},
 	"events list":     {"boxoffice ctl events list --archived"},
 	"events get":      {"boxoffice ctl events get demo_arena"},
 	"events create": {"boxoffice ctl events create hall --name 'Small Hall' --venue docs/venues/small-hall.json", "boxoffice ctl events create big --name 'Big Show' --onsale 20x25x40 --shards 8",
@@ -298,7 +303,7 @@ func runCtlCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return nil
 	}
 	if err == nil && len(positional) != cmd.positional {
-		err = fmt.Errorf("want %d argument(s), got %d: %q", cmd.positional, len(positional), positional)
+		err = ctlPositionalError(cmd, positional)
 	}
 	if err != nil {
 		fmt.Fprint(stderr, usage())
@@ -322,6 +327,22 @@ func runCtlCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	env := &ctlEnv{opts: opts, stdout: stdout, stderr: stderr}
 	defer env.close()
 	return run(ctx, env, positional)
+}
+
+// ctlPositionalError says which of cmd's arguments are missing (by their
+// names in its synopsis), or that there are too many.
+func ctlPositionalError(cmd ctlCommand, positional []string) error {
+	var names []string
+	for _, word := range strings.Fields(cmd.args) {
+		if strings.HasPrefix(word, "<") && strings.HasSuffix(word, ">") {
+			names = append(names, word)
+		}
+	}
+	if len(positional) < cmd.positional && len(names) == cmd.positional {
+		return fmt.Errorf("missing %s: want %d argument(s), got %d (boxoffice ctl %s %s)",
+			strings.Join(names[len(positional):], " "), cmd.positional, len(positional), cmd.name, strings.Join(names, " "))
+	}
+	return fmt.Errorf("want %d argument(s), got %d: %q", cmd.positional, len(positional), positional)
 }
 
 // findCtlCommand matches the longest command name at the start of args.
@@ -464,6 +485,7 @@ func ctlStatus(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error 
 			return fmt.Errorf("%w: status: --wait %v is negative", errCtlUsage, *wait)
 		}
 		deadline := time.Now().Add(*wait)
+		lastProgress := ""
 		for {
 			answer, err := ctlAskStatus(ctx, e)
 			notReady := ""
@@ -481,6 +503,16 @@ func ctlStatus(fs *flag.FlagSet) func(context.Context, *ctlEnv, []string) error 
 					return fmt.Errorf("%w: %s", errCtlNotReady, notReady)
 				}
 				return nil
+			}
+			// Say what is awaited, once per change, so a long --wait is
+			// not silence.
+			progress := notReady
+			if err != nil {
+				progress = ctlDescribeError(err)
+			}
+			if progress != lastProgress {
+				fmt.Fprintf(e.stderr, "waiting up to %s: %s\n", time.Until(deadline).Round(time.Second), progress)
+				lastProgress = progress
 			}
 			select {
 			case <-ctx.Done():
@@ -584,17 +616,33 @@ func ctlStatusNotReady(resp *boxofficev1.StatusResponse) string {
 	if len(resp.GetGroups()) == 0 {
 		return "the cluster is forming: no Raft group exists yet (the nodes wait for --bootstrap-expect nodes to join)"
 	}
-	var leaderless []string
+	var leaderless, metaDown []string
+	metaLeaderless := false
 	for _, g := range resp.GetGroups() {
-		if g.GetLeaderNodeId() == "" {
-			leaderless = append(leaderless, g.GetGroupId())
+		if g.GetLeaderNodeId() != "" {
+			continue
+		}
+		leaderless = append(leaderless, g.GetGroupId())
+		if g.GetGroupId() != cluster.MetaGroupID {
+			continue
+		}
+		metaLeaderless = true
+		for _, r := range g.GetReplicas() {
+			if r.GetRaftState() == ctlReplicaDown {
+				metaDown = append(metaDown, r.GetNodeId())
+			}
 		}
 	}
 	if len(leaderless) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%d of %d groups have no leader (%s): the cluster is forming, or a majority of their replicas is down",
-		len(leaderless), len(resp.GetGroups()), ctlAbbreviateList(leaderless, 6))
+	reason := fmt.Sprintf("%d of %d groups have no leader (%s)", len(leaderless), len(resp.GetGroups()), ctlAbbreviateList(leaderless, 6))
+	if metaLeaderless && len(metaDown) > 0 {
+		// The one group whose loss changes what an operator can do: say so.
+		return reason + fmt.Sprintf(": the catalog (group %s) has no leader and its replicas on %s are unreachable, so creating or changing events and adding, draining or removing nodes wait until a majority of its voters is back; data groups with a leader keep serving holds and sales",
+			cluster.MetaGroupID, ctlAbbreviateList(metaDown, 9))
+	}
+	return reason + ": the cluster is forming, or a majority of their replicas is down"
 }
 
 // ctlReplicaDown is the raft_state of a replica whose node did not answer.
@@ -696,6 +744,8 @@ func ctlFormatReplica(g *boxofficev1.GroupStatus, r *boxofficev1.ReplicaStatus) 
 		}
 		if slices.Contains(g.GetConfiguration(), id) {
 			known = append(known, "in the leader's configuration")
+		} else if len(g.GetConfiguration()) == 0 && g.GetGroupId() == cluster.MetaGroupID {
+			known = append(known, "in the answering node's configuration")
 		} else if len(g.GetConfiguration()) == 0 {
 			known = append(known, "a replica in the catalog")
 		} else {

@@ -66,6 +66,45 @@ func TestCtlStatusForming(t *testing.T) {
 	}
 }
 
+// TestCtlStatusCatalogLeaderless: after a region holding a majority of
+// the meta group's voters is lost, status still prints every node and
+// group, marks the lost nodes, and says that the catalog has no leader
+// and what that stops; with --wait it says on stderr what it waits for.
+func TestCtlStatusCatalogLeaderless(t *testing.T) {
+	fake, addr := fakeCluster(t, nil)
+	down := func(id string) *boxofficev1.ReplicaStatus {
+		return &boxofficev1.ReplicaStatus{NodeId: id, RaftState: ctlReplicaDown}
+	}
+	fake.SetStatus(&boxofficev1.StatusResponse{NodeId: "n4",
+		Nodes: []*boxofficev1.NodeInfo{{NodeId: "n1", State: "dead"}, {NodeId: "n2", State: "dead"}, {NodeId: "n3", State: "dead"},
+			{NodeId: "n4", GrpcAddr: fake.Addrs()[0], State: "alive"}, {NodeId: "n5", State: "alive"}},
+		Groups: []*boxofficev1.GroupStatus{
+			{GroupId: "g000", LeaderNodeId: "n4", Replicas: []*boxofficev1.ReplicaStatus{down("n1"), down("n2"),
+				{NodeId: "n4", RaftState: "Leader", AppliedIndex: 5, CommitIndex: 5, Term: 4, Voter: true},
+				{NodeId: "n5", RaftState: "Follower", AppliedIndex: 5, CommitIndex: 5, Term: 4, Voter: true}}},
+			{GroupId: "meta", Replicas: []*boxofficev1.ReplicaStatus{down("n1"), down("n2"), down("n3"),
+				{NodeId: "n4", RaftState: "Candidate", AppliedIndex: 14, CommitIndex: 14, Term: 9, Voter: true},
+				{NodeId: "n5", RaftState: "Candidate", AppliedIndex: 14, CommitIndex: 14, Term: 9, Voter: true}}},
+		}})
+	stdout, stderr, err := ctl(t, context.Background(), addr, "status", "--wait", "1s")
+	if !errors.Is(err, errCtlNotReady) {
+		t.Fatalf("status: %v, want %v\n%s", err, errCtlNotReady, stdout)
+	}
+	for _, want := range []string{"n1=DOWN", "n3=DOWN", "n4=Leader 5/5 t4", "DOWN (dead)",
+		"the catalog (group meta) has no leader and its replicas on n1 n2 n3 are unreachable",
+		"creating or changing events", "data groups with a leader keep serving"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("status does not say %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(err.Error(), "catalog (group meta) has no leader") {
+		t.Errorf("error %q does not say that the catalog has no leader", err)
+	}
+	if !strings.Contains(stderr, "waiting up to") || !strings.Contains(stderr, "1 of 2 groups have no leader (meta)") {
+		t.Errorf("status --wait did not say what it waits for:\n%s", stderr)
+	}
+}
+
 // TestCtlStatusDownReplica: a replica whose node did not answer shows as
 // DOWN with what the cluster knows of it, not as "nonvoter 0/0 t0".
 func TestCtlStatusDownReplica(t *testing.T) {

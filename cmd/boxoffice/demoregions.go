@@ -114,14 +114,17 @@ func regionsBanner(hosts []*node.Host, layout localLayout) string {
 	}
 	fmt.Fprintf(&b, "One-way latency between regions (peer traffic only): %s\n", latency)
 	fmt.Fprintf(&b, `
-Watch leaders and localities (one address a region: status answers
-whichever region is lost):
+Watch leaders and localities (one address a region, so that status and
+hold answer whichever region is lost):
   %[1]s ctl --addr %[2]s status
+  %[1]s ctl --addr %[2]s hold demo_arena --holder fan1 --best 2
 Lose a region: type "kill %[3]s" and Enter here, then run status again:
-its nodes go down, their leaderships move to the other regions, and the
-event keeps selling while each group keeps a majority. The meta group's
-voters are n1-n5, so losing n1-n3's region also stops catalog changes
-(creating events, placing replicas).
+its nodes show DOWN, each group it led shows no leader (NOT READY) until
+the other regions elect one, within seconds, and the event keeps selling
+while each group keeps a majority. A region holding a majority of the
+meta group's voters (status marks the others nonvoter) also stops
+catalog changes (creating events, placing replicas): status then says
+the catalog has no leader.
 `, demoSelf(), strings.Join(addrs, ","), regions[len(regions)-1])
 	return b.String()
 }

@@ -105,7 +105,8 @@ func TestDemoRegionsSurvivesLosingARegion(t *testing.T) {
 	}
 	banner := regionsBanner(hosts, layout)
 	for _, want := range []string{"us-east   n1 n2 n3", "ap-south  n7 n8 n9", `type "kill ap-south"`,
-		"ctl --addr " + hosts[0].GRPCAddr() + "," + hosts[3].GRPCAddr() + "," + hosts[6].GRPCAddr() + " status"} {
+		"ctl --addr " + hosts[0].GRPCAddr() + "," + hosts[3].GRPCAddr() + "," + hosts[6].GRPCAddr() + " status",
+		"ctl --addr " + hosts[0].GRPCAddr() + "," + hosts[3].GRPCAddr() + "," + hosts[6].GRPCAddr() + " hold demo_arena --holder fan1 --best 2"} {
 		if !strings.Contains(banner, want) {
 			t.Errorf("the banner lacks %q:\n%s", want, banner)
 		}
@@ -170,6 +171,12 @@ func TestDemoRegionsSurvivesLosingARegion(t *testing.T) {
 		}
 	}
 	sell("fan2")
+	// The banner's status, as a reader types it: the lost region DOWN,
+	// every group led, exit 0.
+	stdout, _, err = ctl(t, ctx, "--addr", hosts[0].GRPCAddr()+","+hosts[3].GRPCAddr()+","+hosts[6].GRPCAddr(), "status")
+	if err != nil || !strings.Contains(stdout, "n7=DOWN") || strings.Contains(stdout, "NOT READY") {
+		t.Errorf("status after losing ap-south: %v\n%s", err, stdout)
+	}
 }
 
 // ledOutside: every group has a leader, on a node outside region.
