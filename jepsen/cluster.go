@@ -160,7 +160,7 @@ func (c *cluster) argv(n *node) []string {
 	args = append(args,
 		"--http-addr", net.JoinHostPort(n.ip, portHTTP), "--gossip-addr", n.gossipAddr(),
 		"--bootstrap-expect", bootstrap, "--join", join, "--plaintext",
-		"--raft-heartbeat-timeout", nodeElectionTimeout.String(), "--raft-election-timeout", nodeElectionTimeout.String(),
+		"--raft-heartbeat-timeout", c.cfg.raftTimeout().String(), "--raft-election-timeout", c.cfg.raftTimeout().String(),
 		"--sweep-interval", "200ms", "--log-format", "json",
 		"--raft-snapshot-threshold", nodeSnapshotThreshold, "--raft-snapshot-interval", nodeSnapshotInterval,
 		"--raft-trailing-logs", nodeTrailingLogs,

@@ -26,9 +26,10 @@ import (
 // The region-loss fault kills every node of one region at once (SIGKILL,
 // as a power cut would), keeps the traffic running and measures, from the
 // history, how long the event took to sell again: the first sale that was
-// called after the kill and acknowledged, in any shard and in each shard
-// whose leader died. The event must sell again within
-// regionLossSaleBound while a majority of every group is up, which the
+// called after the kill and acknowledged, in any shard, and the first
+// answer of each shard whose leader died. Both must come within
+// regionLossBoundTimeouts election timeouts while a majority of every
+// group is up, which the
 // fault guarantees by construction: it kills a region only if the nodes
 // left are a majority of the cluster, and the profiles that run it place
 // every group on every node (RF = nodes), so they are a majority of every
@@ -43,20 +44,23 @@ const FaultRegionLoss = "region-loss"
 // in AllFaults, whose kinds every profile can run.
 var RegionFaults = []string{FaultRegionLoss}
 
-// nodeElectionTimeout is every node's --raft-election-timeout (and
-// heartbeat timeout) unless a fault restarts it with others.
-const nodeElectionTimeout = 500 * time.Millisecond
-
-// Bounds of the region-loss fault. The event must sell again within
-// regionLossSaleBound of the kill (a leader's death is noticed within one
-// to two heartbeat timeouts, an election takes a round trip between
-// regions, and a client's attempt at a dead or leaderless node times out
-// after OpTimeout before it tries the next); the region's nodes must have
-// caught up within regionCatchUpTimeout of their restart.
+// Bounds of the region-loss fault. The event must sell again, and each
+// shard whose leader died must answer again, within
+// regionLossBoundTimeouts election timeouts of the kill: a leader's death
+// is noticed within one to two heartbeat timeouts, an election takes a
+// round trip between regions (more if votes split), and a client's
+// attempt at a dead or leaderless node times out after OpTimeout before it
+// tries the next. The region's nodes must have caught up within
+// regionCatchUpTimeout of their restart.
 const (
-	regionLossSaleBound  = 10 * nodeElectionTimeout
-	regionCatchUpTimeout = 60 * time.Second
+	regionLossBoundTimeouts = 10
+	regionCatchUpTimeout    = 60 * time.Second
 )
+
+// regionLossBound is the bound of the region-loss checker for cfg.
+func (cfg *Config) regionLossBound() time.Duration {
+	return regionLossBoundTimeouts * cfg.raftTimeout()
+}
 
 // regionNamePattern is what a region name may be: a locality value the
 // nodes accept, kept simple.
@@ -102,8 +106,9 @@ func (cfg *Config) validateRegions() []error {
 		} else if len(lossRegions(cfg.Regions)) == 0 {
 			errs = append(errs, fmt.Errorf("Regions %v: %s needs a region whose loss leaves a majority of the nodes", cfg.Regions, FaultRegionLoss))
 		}
-		if cfg.FaultMin < regionLossSaleBound {
-			errs = append(errs, fmt.Errorf("FaultMin %s: %s keeps a region down at least its bound, %s", cfg.FaultMin, FaultRegionLoss, regionLossSaleBound))
+		if bound := cfg.regionLossBound(); cfg.FaultMin < bound {
+			errs = append(errs, fmt.Errorf("FaultMin %s: %s keeps a region down at least its bound, %d election timeouts (%s)",
+				cfg.FaultMin, FaultRegionLoss, regionLossBoundTimeouts, bound))
 		}
 		if rf := cfg.ReplicationFactor; rf != 0 && rf != cfg.Nodes {
 			errs = append(errs, fmt.Errorf("ReplicationFactor %d: %s needs every group on every node (%d), so that the nodes left are a majority of every group", rf, FaultRegionLoss, cfg.Nodes))
@@ -195,10 +200,11 @@ type ShardRecovery struct {
 
 // RegionLossResult is what the region-loss checker found.
 type RegionLossResult struct {
-	Enabled  bool          `json:"enabled"` // region-loss was among the faults
-	Bound    time.Duration `json:"bound"`
-	Losses   []RegionLoss  `json:"losses"`
-	Problems []string      `json:"problems,omitempty"`
+	Enabled         bool          `json:"enabled"` // region-loss was among the faults
+	ElectionTimeout time.Duration `json:"election_timeout"`
+	Bound           time.Duration `json:"bound"` // regionLossBoundTimeouts election timeouts
+	Losses          []RegionLoss  `json:"losses"`
+	Problems        []string      `json:"problems,omitempty"`
 }
 
 func (r RegionLossResult) valid() bool { return !r.Enabled || len(r.Problems) == 0 }
@@ -207,13 +213,15 @@ func (r RegionLossResult) valid() bool { return !r.Enabled || len(r.Problems) ==
 // to sell again and each shard whose leader died to answer again, and
 // fails the run if either took longer than bound, if the region did not
 // catch up, or if no kill was judged (the nemesis never fired, or only too
-// close to the end of the traffic). Shards are the ones the kill saw, each
+// close to the end of the traffic). The bound is regionLossBoundTimeouts
+// times the nodes' electionTimeout. Shards are the ones the kill saw, each
 // with its sections and pools; seatSection maps the event's seats to their
 // sections; trafficEnd is when traffic ended (ns since the start). A shard
 // that answered nothing in the bound before the kill (no client used it)
 // is not judged.
-func CheckRegionLosses(history []Op, losses []RegionLoss, seatSection map[string]string, trafficEnd int64, bound time.Duration) RegionLossResult {
-	res := RegionLossResult{Enabled: true, Bound: bound}
+func CheckRegionLosses(history []Op, losses []RegionLoss, seatSection map[string]string, trafficEnd int64, electionTimeout time.Duration) RegionLossResult {
+	bound := regionLossBoundTimeouts * electionTimeout
+	res := RegionLossResult{Enabled: true, ElectionTimeout: electionTimeout, Bound: bound}
 	for _, loss := range losses {
 		loss.FirstSale, loss.Recovery, loss.Leaderless = -1, 0, nil
 		loss.Judged = trafficEnd >= loss.KilledAt+int64(bound)
@@ -570,7 +578,7 @@ func describeRegionLosses(b *strings.Builder, r RegionLossResult) {
 		}
 	}
 	fmt.Fprintf(b, "region loss: %d region kills (%d judged); bound for the first sale and each leaderless shard's first answer: %s (%d election timeouts)\n",
-		len(r.Losses), judged, r.Bound, int(r.Bound/nodeElectionTimeout))
+		len(r.Losses), judged, r.Bound, regionLossBoundTimeouts)
 	for _, l := range r.Losses {
 		fmt.Fprintf(b, "  %s (%s) killed at %s: first sale after %s",
 			l.Region, strings.Join(l.Nodes, ","), time.Duration(l.KilledAt).Round(time.Millisecond), describeWait(l.FirstSale))
@@ -580,7 +588,7 @@ func describeRegionLosses(b *strings.Builder, r RegionLossResult) {
 				shards = append(shards, fmt.Sprintf("%d: %s, sale %s", s.Shard, describeWait(s.FirstAnswer), describeWait(s.FirstSale)))
 			}
 			fmt.Fprintf(b, "; the shards it led answered after %s (%.1f election timeouts) [%s]",
-				describeWait(l.Recovery), float64(l.Recovery)/float64(nodeElectionTimeout), strings.Join(shards, "; "))
+				describeWait(l.Recovery), float64(l.Recovery)/float64(r.ElectionTimeout), strings.Join(shards, "; "))
 		}
 		switch {
 		case l.CatchUpError != "":

@@ -110,7 +110,7 @@ func TestCheckRegionLossesMeasuresRecovery(t *testing.T) {
 		{Kind: KindHold, Outcome: OutcomeFail, Section: "S1", Seats: []string{"S1-R1-1"}, Reason: "SEAT_UNAVAILABLE", Call: at(11 * time.Second), Return: at(11500 * time.Millisecond)},
 		{Kind: KindSell, Outcome: OutcomeOK, Quantity: 2, Call: at(11800 * time.Millisecond), Return: at(12 * time.Second)}, // GA: the pool's shard
 	}
-	res := CheckRegionLosses(history, losses, seats, at(60*time.Second), regionLossSaleBound)
+	res := CheckRegionLosses(history, losses, seats, at(60*time.Second), 500*time.Millisecond)
 	if len(res.Problems) > 0 || !res.valid() {
 		t.Fatalf("problems: %v", res.Problems)
 	}
@@ -148,7 +148,7 @@ func TestCheckRegionLossesCatchesAnEventThatStopsSelling(t *testing.T) {
 		// A re-sent sale learned after the heal does not count either.
 		{Kind: KindSell, Outcome: OutcomeOK, Seats: []string{"S1-R1-2"}, Call: at(10300 * time.Millisecond), Return: at(11 * time.Second), Resend: &Resend{Outcome: OutcomeOK}},
 	}
-	res := CheckRegionLosses(history, losses, seats, at(60*time.Second), regionLossSaleBound)
+	res := CheckRegionLosses(history, losses, seats, at(60*time.Second), 500*time.Millisecond)
 	if res.valid() || len(res.Problems) != 2 {
 		t.Fatalf("want 2 problems, got %d: %v", len(res.Problems), res.Problems)
 	}
@@ -175,14 +175,14 @@ func TestCheckRegionLossesFailsARunWithoutAJudgedKill(t *testing.T) {
 		{"never fired", nil, at(60 * time.Second), "never fired"},
 		{"too late", losses, at(12 * time.Second), "no region kill was judged"},
 	} {
-		res := CheckRegionLosses(nil, tc.losses, seats, tc.end, regionLossSaleBound)
+		res := CheckRegionLosses(nil, tc.losses, seats, tc.end, 500*time.Millisecond)
 		if len(res.Problems) != 1 || !strings.Contains(res.Problems[0], tc.want) {
 			t.Errorf("%s: problems %v, want one containing %q", tc.name, res.Problems, tc.want)
 		}
 	}
 	losses[0].CatchUpError = "not caught up within 1m0s of the restart: group g000: n1 applied 10, the leader had applied 90"
 	history := []Op{{Kind: KindSell, Outcome: OutcomeOK, Seats: []string{"S2-R1-1"}, Call: at(10010 * time.Millisecond), Return: at(10100 * time.Millisecond)}}
-	res := CheckRegionLosses(history, losses, seats, at(60*time.Second), regionLossSaleBound)
+	res := CheckRegionLosses(history, losses, seats, at(60*time.Second), 500*time.Millisecond)
 	if len(res.Problems) != 1 || !strings.Contains(res.Problems[0], "not caught up") {
 		t.Errorf("catch-up failure: problems %v", res.Problems)
 	}

@@ -59,6 +59,10 @@ type Config struct {
 	Regions           []string
 	RegionLatency     string
 	ReplicationFactor int
+	// RaftTimeout is every node's --raft-heartbeat-timeout and
+	// --raft-election-timeout (0: defaultRaftTimeout). Faults that restart
+	// a node with other timeouts (stale-read) say so.
+	RaftTimeout time.Duration
 	// LeaderLease is every node's --raft-leader-lease-timeout (0: the
 	// node's default, half the heartbeat timeout). A leader steps down when
 	// it has not heard from a quorum for that long, so it must exceed the
@@ -113,7 +117,7 @@ var Profiles = map[string]Config{
 		ClockOffsetMax: 5 * time.Second, OpTimeout: time.Second, Attempts: 3, CheckTimeout: 60 * time.Second,
 		Sections: 10, Rows: 3, SeatsPerRow: 8, Gateways: 0, Fans: 48,
 		Regions: []string{"r1", "r2", "r3", "r1", "r2"}, RegionLatency: "r1=r2:40ms,r2=r3:75ms,r1=r3:120ms", ReplicationFactor: 5,
-		LeaderLease: nodeElectionTimeout},
+		RaftTimeout: time.Second},
 }
 
 // Result is what a run found.
@@ -312,7 +316,7 @@ func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
 	res.FaultChecks = nem.problemList()
 	res.Proxy = c.net.proxyStats()
 	if slices.Contains(cfg.Faults, FaultRegionLoss) {
-		res.RegionLoss = CheckRegionLosses(w.history, nem.regionLossList(), ev.seatSections(), int64(cfg.Duration), regionLossSaleBound)
+		res.RegionLoss = CheckRegionLosses(w.history, nem.regionLossList(), ev.seatSections(), int64(cfg.Duration), cfg.raftTimeout())
 		writeJSON(filepath.Join(res.Dir, "region-loss.json"), res.RegionLoss)
 		for _, l := range res.RegionLoss.Losses {
 			cfg.Logf("region %s killed at %s: first sale after %s, in the shards it led after %s; caught up %s after the restart %s",
@@ -392,6 +396,18 @@ func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
 	return nil
 }
 
+// defaultRaftTimeout is the nodes' heartbeat and election timeout unless
+// Config.RaftTimeout says otherwise: short, so that faults resolve fast.
+const defaultRaftTimeout = 500 * time.Millisecond
+
+// raftTimeout is the nodes' heartbeat and election timeout.
+func (cfg *Config) raftTimeout() time.Duration {
+	if cfg.RaftTimeout > 0 {
+		return cfg.RaftTimeout
+	}
+	return defaultRaftTimeout
+}
+
 func (cfg *Config) validate() error {
 	var errs []error
 	if cfg.Nodes != 3 && cfg.Nodes != 5 {
@@ -424,8 +440,11 @@ func (cfg *Config) validate() error {
 		}
 	}
 	errs = append(errs, cfg.validateRegions()...)
-	if cfg.LeaderLease < 0 || cfg.LeaderLease > nodeElectionTimeout {
-		errs = append(errs, fmt.Errorf("LeaderLease %s: want 0 (the node's default) up to the heartbeat timeout, %s", cfg.LeaderLease, nodeElectionTimeout))
+	if cfg.RaftTimeout < 0 || cfg.RaftTimeout > 10*time.Second {
+		errs = append(errs, fmt.Errorf("RaftTimeout %s: want 0 (%s) up to 10s", cfg.RaftTimeout, defaultRaftTimeout))
+	}
+	if cfg.LeaderLease < 0 || cfg.LeaderLease > cfg.raftTimeout() {
+		errs = append(errs, fmt.Errorf("LeaderLease %s: want 0 (the node's default) up to the heartbeat timeout, %s", cfg.LeaderLease, cfg.raftTimeout()))
 	}
 	if cfg.Gateways < 0 || cfg.Gateways > 8 || (cfg.Gateways > 0 && (cfg.Fans < 1 || cfg.Fans > 500)) {
 		errs = append(errs, fmt.Errorf("Gateways %d, Fans %d: want 0..8 gateways and, with gateways, 1..500 fans", cfg.Gateways, cfg.Fans))
@@ -487,6 +506,9 @@ func (cfg *Config) replayCommand() string {
 	}
 	if cfg.ReplicationFactor != p.ReplicationFactor {
 		args = append(args, "-replication-factor", fmt.Sprint(cfg.ReplicationFactor))
+	}
+	if cfg.RaftTimeout != p.RaftTimeout {
+		args = append(args, "-raft-timeout", cfg.RaftTimeout.String())
 	}
 	if cfg.LeaderLease != p.LeaderLease {
 		args = append(args, "-leader-lease", cfg.LeaderLease.String())

@@ -48,6 +48,7 @@ func run() int {
 	regions := flag.String("regions", "", "region of each node, comma-separated (r1,r2,r3,r1,r2; 'none': no localities; empty: the profile's)")
 	regionLatency := flag.String("region-latency", "", "one-way latencies between regions, the nodes' --testing-region-latency (r1=r2:40ms,...; 'none'; empty: the profile's)")
 	replicationFactor := flag.Int("replication-factor", 0, "voters per data group: 1, 3 or 5 (0: the profile's)")
+	raftTimeout := flag.Duration("raft-timeout", 0, "nodes' --raft-heartbeat-timeout and --raft-election-timeout (0: the profile's; ci and long: 500ms)")
 	leaderLease := flag.Duration("leader-lease", 0, "nodes' --raft-leader-lease-timeout (0: the profile's; the node's default is half the heartbeat timeout)")
 	flag.Parse()
 
@@ -79,7 +80,7 @@ func run() int {
 		dst *time.Duration
 		v   time.Duration
 	}{{&cfg.Duration, *duration}, {&cfg.QuietMin, *quietMin}, {&cfg.FaultMin, *faultMin}, {&cfg.FaultMax, *faultMax},
-		{&cfg.ClockOffsetMax, *clockMax}, {&cfg.LeaderLease, *leaderLease}, {&cfg.OpTimeout, *opTimeout}, {&cfg.CheckTimeout, *checkTimeout}} {
+		{&cfg.ClockOffsetMax, *clockMax}, {&cfg.RaftTimeout, *raftTimeout}, {&cfg.LeaderLease, *leaderLease}, {&cfg.OpTimeout, *opTimeout}, {&cfg.CheckTimeout, *checkTimeout}} {
 		if o.v != 0 {
 			*o.dst = o.v
 		}
