@@ -29,13 +29,12 @@ import (
 // called after the kill and acknowledged, in any shard, and the first
 // answer of each shard whose leader died. Both must come within
 // regionLossBoundTimeouts election timeouts while a majority of every
-// group is up, which the
-// fault guarantees by construction: it kills a region only if the nodes
-// left are a majority of the cluster, and the profiles that run it place
-// every group on every node (RF = nodes), so they are a majority of every
-// group too. At the heal it restarts the region's nodes and waits until
-// they have caught up: each of their replicas has applied what its group's
-// leader had applied once they were back.
+// group is up, which the fault guarantees by construction: it kills a
+// region only if the nodes left are a majority of the cluster, and it
+// runs only with every group on every node (RF = nodes), so they are a
+// majority of every group too. At the heal it restarts the region's nodes
+// and waits until they have caught up: each of their replicas has applied
+// what its group's leader had applied once they were back.
 
 // FaultRegionLoss kills every node of one region; it needs Config.Regions.
 const FaultRegionLoss = "region-loss"
@@ -110,7 +109,11 @@ func (cfg *Config) validateRegions() []error {
 			errs = append(errs, fmt.Errorf("FaultMin %s: %s keeps a region down at least its bound, %d election timeouts (%s)",
 				cfg.FaultMin, FaultRegionLoss, regionLossBoundTimeouts, bound))
 		}
-		if rf := cfg.ReplicationFactor; rf != 0 && rf != cfg.Nodes {
+		rf := cfg.ReplicationFactor
+		if rf == 0 {
+			rf = min(3, cfg.Nodes) // the node's default
+		}
+		if rf != cfg.Nodes {
 			errs = append(errs, fmt.Errorf("ReplicationFactor %d: %s needs every group on every node (%d), so that the nodes left are a majority of every group", rf, FaultRegionLoss, cfg.Nodes))
 		}
 	}
@@ -357,9 +360,9 @@ func (n *nemesis) regionLossList() []RegionLoss {
 	return out
 }
 
-// injectRegionLoss kills every node of a region chosen by pick among
-// lossRegions, at once, and returns the heal that restarts them and waits
-// until they have caught up.
+// injectRegionLoss kills, at once, every node of a region drawn with rng
+// (seeded by the window's pick) among lossRegions, and returns the heal
+// that restarts them and waits until they have caught up.
 func (n *nemesis) injectRegionLoss(ctx context.Context, rng *rand.Rand) (heal func() error, desc string, err error) {
 	c := n.cluster
 	candidates := lossRegions(n.cfg.Regions)

@@ -51,6 +51,7 @@ func TestRegionLossNeedsRegionsAndAMajorityLeft(t *testing.T) {
 		{"one region per node", "want one region per node", func(c *Config) { c.Regions = c.Regions[:3] }},
 		{"no minority region", "leaves a majority", func(c *Config) { c.Regions = []string{"a", "a", "a", "a", "a"} }},
 		{"groups not on every node", "every group on every node", func(c *Config) { c.ReplicationFactor = 3 }},
+		{"the default RF on 5 nodes", "every group on every node", func(c *Config) { c.ReplicationFactor = 0 }},
 		{"window shorter than the bound", "keeps a region down", func(c *Config) { c.FaultMin = time.Second }},
 		{"bad region name", "not a region name", func(c *Config) { c.Regions[2] = "R 3" }},
 		{"unknown fault", "unknown", func(c *Config) { c.Faults = []string{"region-gone"} }},
