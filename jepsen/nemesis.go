@@ -47,13 +47,13 @@ func isPartition(kind string) bool { return strings.HasPrefix(kind, "partition-"
 
 // combinable reports whether two kinds may share a window. Two
 // partitions would overwrite each other's cuts, and so would two link
-// faults; stale-read (a restart, an isolation and rerouted reads) and
-// region-loss (which must leave a majority of every group up) share their
-// window with nothing.
+// faults; stale-read (a restart, an isolation and rerouted reads) and the
+// region faults (which must leave a majority of every group up) share
+// their window with nothing.
 func combinable(a, b string) bool {
 	link := func(k string) bool { return k == FaultSlowNet || k == FaultLossyNet }
 	switch {
-	case a == b, a == FaultStaleRead, b == FaultStaleRead, a == FaultRegionLoss, b == FaultRegionLoss:
+	case a == b, a == FaultStaleRead, b == FaultStaleRead, isRegionFault(a), isRegionFault(b):
 		return false
 	case isPartition(a) && isPartition(b), link(a) && link(b):
 		return false
@@ -433,6 +433,8 @@ func (n *nemesis) inject(ctx context.Context, kind string, pick uint64) (heal fu
 		return func() error { return c.restartWith(target, nil) }, fmt.Sprintf("restart %s with clock offset %s", target.id, offset), err
 	case FaultRegionLoss:
 		return n.injectRegionLoss(ctx, rng)
+	case FaultPartitionRegion:
+		return n.injectRegionPartition(ctx, rng)
 	case FaultGatewayKill, FaultGatewayPause, FaultPaymentFaults:
 		return n.injectShop(kind, rng)
 	}

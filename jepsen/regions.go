@@ -36,12 +36,17 @@ import (
 // and waits until they have caught up: each of their replicas has applied
 // what its group's leader had applied once they were back.
 
-// FaultRegionLoss kills every node of one region; it needs Config.Regions.
-const FaultRegionLoss = "region-loss"
+// Region faults; they need Config.Regions.
+const (
+	FaultRegionLoss      = "region-loss"      // kill -9 every node of one region, restart them at the end
+	FaultPartitionRegion = "partition-region" // cut one region's nodes from the others' (clients still reach them)
+)
 
 // RegionFaults are the fault kinds that need Config.Regions. They are not
 // in AllFaults, whose kinds every profile can run.
-var RegionFaults = []string{FaultRegionLoss}
+var RegionFaults = []string{FaultRegionLoss, FaultPartitionRegion}
+
+func isRegionFault(kind string) bool { return slices.Contains(RegionFaults, kind) }
 
 // Bounds of the region-loss fault. The event must sell again, and each
 // shard whose leader died must answer again, within
@@ -99,22 +104,23 @@ func (cfg *Config) validateRegions() []error {
 		cfg.ReplicationFactor > cfg.Nodes {
 		errs = append(errs, fmt.Errorf("ReplicationFactor %d: want 0 (the node's default), 1, 3 or 5, at most Nodes (%d)", cfg.ReplicationFactor, cfg.Nodes))
 	}
-	if slices.Contains(cfg.Faults, FaultRegionLoss) {
+	if i := slices.IndexFunc(cfg.Faults, isRegionFault); i >= 0 {
+		kind := cfg.Faults[i]
 		if len(cfg.Regions) == 0 {
-			errs = append(errs, fmt.Errorf("Faults: %s needs Regions (e.g. -profile ci-regions)", FaultRegionLoss))
+			errs = append(errs, fmt.Errorf("Faults: %s needs Regions (e.g. -profile ci-regions)", kind))
 		} else if len(lossRegions(cfg.Regions)) == 0 {
-			errs = append(errs, fmt.Errorf("Regions %v: %s needs a region whose loss leaves a majority of the nodes", cfg.Regions, FaultRegionLoss))
+			errs = append(errs, fmt.Errorf("Regions %v: %s needs a region whose loss leaves a majority of the nodes", cfg.Regions, kind))
 		}
 		if bound := cfg.regionLossBound(); cfg.FaultMin < bound {
-			errs = append(errs, fmt.Errorf("FaultMin %s: %s keeps a region down at least its bound, %d election timeouts (%s)",
-				cfg.FaultMin, FaultRegionLoss, regionLossBoundTimeouts, bound))
+			errs = append(errs, fmt.Errorf("FaultMin %s: %s keeps a region away at least its bound, %d election timeouts (%s)",
+				cfg.FaultMin, kind, regionLossBoundTimeouts, bound))
 		}
 		rf := cfg.ReplicationFactor
 		if rf == 0 {
 			rf = min(3, cfg.Nodes) // the node's default
 		}
 		if rf != cfg.Nodes {
-			errs = append(errs, fmt.Errorf("ReplicationFactor %d: %s needs every group on every node (%d), so that the nodes left are a majority of every group", rf, FaultRegionLoss, cfg.Nodes))
+			errs = append(errs, fmt.Errorf("ReplicationFactor %d: %s needs every group on every node (%d), so that the nodes left are a majority of every group", rf, kind, cfg.Nodes))
 		}
 	}
 	return errs
@@ -158,10 +164,13 @@ type ShardLeader struct {
 // the checker (CheckRegionLosses) and the heal measured. Durations count
 // from the kill.
 type RegionLoss struct {
-	Region   string        `json:"region"`
-	Nodes    []string      `json:"nodes"`
-	KilledAt int64         `json:"killed_at"` // ns since the start of the run, just before the signals
-	Shards   []ShardLeader `json:"shards"`    // the event's shards and their leaders just before the kill
+	Region string   `json:"region"`
+	Nodes  []string `json:"nodes"`
+	// Partition: the region was cut off from the others (partition-region)
+	// rather than killed (region-loss). "The kill" below means either.
+	Partition bool          `json:"partition,omitempty"`
+	At        int64         `json:"at"`     // ns since the start of the run: just before the signals, or once the cuts are all made
+	Shards    []ShardLeader `json:"shards"` // the event's shards and their leaders just before the kill
 
 	// Judged: traffic ran at least the bound after the kill, so silence
 	// within it is a failure.
@@ -176,11 +185,11 @@ type RegionLoss struct {
 	Leaderless []ShardRecovery `json:"leaderless,omitempty"`
 	Recovery   time.Duration   `json:"recovery"`
 
-	// RestartedAt: when the heal restarted the region's nodes (ns since
-	// the start of the run). ReadyAfter and CaughtUp: how long after
-	// that they all answered /readyz and had caught up; CatchUpError
-	// instead if they did not.
-	RestartedAt  int64         `json:"restarted_at,omitempty"`
+	// BackAt: when the heal restarted the region's nodes, or ended the
+	// cut (ns since the start of the run). ReadyAfter and CaughtUp: how
+	// long after that they all answered /readyz and had caught up;
+	// CatchUpError instead if they did not.
+	BackAt       int64         `json:"back_at,omitempty"`
 	ReadyAfter   time.Duration `json:"ready_after,omitempty"`
 	CaughtUp     time.Duration `json:"caught_up,omitempty"`
 	CatchUpError string        `json:"catch_up_error,omitempty"`
@@ -210,24 +219,33 @@ type RegionLossResult struct {
 	Problems        []string      `json:"problems,omitempty"`
 }
 
+// verb says what happened to the region.
+func (l *RegionLoss) verb() string {
+	if l.Partition {
+		return "cut off"
+	}
+	return "killed"
+}
+
 func (r RegionLossResult) valid() bool { return !r.Enabled || len(r.Problems) == 0 }
 
 // CheckRegionLosses measures, for each region kill, how long the event took
 // to sell again and each shard whose leader died to answer again, and
 // fails the run if either took longer than bound, if the region did not
-// catch up, or if no kill was judged (the nemesis never fired, or only too
-// close to the end of the traffic). The bound is regionLossBoundTimeouts
+// catch up, or if no kill (requireKill: region-loss was among the faults;
+// otherwise no cut either) was judged: the nemesis never fired, or only
+// too close to the end of the traffic. The bound is regionLossBoundTimeouts
 // times the nodes' electionTimeout. Shards are the ones the kill saw, each
 // with its sections and pools; seatSection maps the event's seats to their
 // sections; trafficEnd is when traffic ended (ns since the start). A shard
 // that answered nothing in the bound before the kill (no client used it)
 // is not judged.
-func CheckRegionLosses(history []Op, losses []RegionLoss, seatSection map[string]string, trafficEnd int64, electionTimeout time.Duration) RegionLossResult {
+func CheckRegionLosses(history []Op, losses []RegionLoss, seatSection map[string]string, trafficEnd int64, electionTimeout time.Duration, requireKill bool) RegionLossResult {
 	bound := regionLossBoundTimeouts * electionTimeout
 	res := RegionLossResult{Enabled: true, ElectionTimeout: electionTimeout, Bound: bound}
 	for _, loss := range losses {
 		loss.FirstSale, loss.Recovery, loss.Leaderless = -1, 0, nil
-		loss.Judged = trafficEnd >= loss.KilledAt+int64(bound)
+		loss.Judged = trafficEnd >= loss.At+int64(bound)
 		shardOf := map[string]uint32{}
 		for _, s := range loss.Shards {
 			for _, sec := range s.Sections {
@@ -251,13 +269,13 @@ func CheckRegionLosses(history []Op, losses []RegionLoss, seatSection map[string
 				continue
 			}
 			shard, known := opShard(op, seatSection, shardOf)
-			if op.Return < loss.KilledAt && op.Return >= loss.KilledAt-int64(bound) && known {
+			if op.Return < loss.At && op.Return >= loss.At-int64(bound) && known {
 				answeredBefore[shard] = true
 			}
-			if op.Call < loss.KilledAt {
+			if op.Call < loss.At {
 				continue
 			}
-			after := op.Return - loss.KilledAt
+			after := op.Return - loss.At
 			sale := op.Kind == KindSell && op.Outcome == OutcomeOK
 			if sale && (loss.FirstSale < 0 || after < int64(loss.FirstSale)) {
 				loss.FirstSale = time.Duration(after)
@@ -269,7 +287,7 @@ func CheckRegionLosses(history []Op, losses []RegionLoss, seatSection map[string
 				}
 			}
 		}
-		where := fmt.Sprintf("region %s (%s) killed at %s", loss.Region, strings.Join(loss.Nodes, ","), time.Duration(loss.KilledAt).Round(time.Millisecond))
+		where := fmt.Sprintf("region %s (%s) %s at %s", loss.Region, strings.Join(loss.Nodes, ","), loss.verb(), time.Duration(loss.At).Round(time.Millisecond))
 		for _, s := range loss.Shards {
 			if !slices.Contains(loss.Nodes, s.Leader) || !answeredBefore[s.Shard] {
 				continue
@@ -297,10 +315,14 @@ func CheckRegionLosses(history []Op, losses []RegionLoss, seatSection map[string
 		}
 		res.Losses = append(res.Losses, loss)
 	}
-	if !slices.ContainsFunc(res.Losses, func(l RegionLoss) bool { return l.Judged }) {
-		problem := "the region-loss nemesis never fired: no region was killed"
-		if len(res.Losses) > 0 {
-			problem = fmt.Sprintf("no region kill was judged: each came less than %s before traffic ended", bound)
+	counts := func(l RegionLoss) bool { return !requireKill || !l.Partition }
+	if !slices.ContainsFunc(res.Losses, func(l RegionLoss) bool { return l.Judged && counts(l) }) {
+		problem := "the region nemesis never fired: no region was killed or cut off"
+		if requireKill {
+			problem = "the region-loss nemesis never fired: no region was killed"
+		}
+		if slices.ContainsFunc(res.Losses, counts) {
+			problem = fmt.Sprintf("no region fault was judged: each came less than %s before traffic ended", bound)
 		}
 		res.Problems = append(res.Problems, problem)
 	}
@@ -365,16 +387,7 @@ func (n *nemesis) regionLossList() []RegionLoss {
 // that restarts them and waits until they have caught up.
 func (n *nemesis) injectRegionLoss(ctx context.Context, rng *rand.Rand) (heal func() error, desc string, err error) {
 	c := n.cluster
-	candidates := lossRegions(n.cfg.Regions)
-	region := candidates[rng.IntN(len(candidates))]
-	var targets []*node
-	var ids []string
-	for i, r := range n.cfg.Regions {
-		if r == region {
-			targets = append(targets, c.nodes[i])
-			ids = append(ids, c.nodes[i].id)
-		}
-	}
+	region, targets, ids := n.drawRegion(rng)
 	desc = fmt.Sprintf("kill -9 region %s (%s)", region, strings.Join(ids, ","))
 	for _, t := range targets {
 		if !t.running() {
@@ -388,7 +401,7 @@ func (n *nemesis) injectRegionLoss(ctx context.Context, rng *rand.Rand) (heal fu
 		wg.Go(func() { c.collectCounters(t) })
 	}
 	wg.Wait()
-	loss := &RegionLoss{Region: region, Nodes: ids, KilledAt: n.now(), Shards: shards}
+	loss := &RegionLoss{Region: region, Nodes: ids, At: n.now(), Shards: shards}
 	errs := make([]error, len(targets))
 	for i, t := range targets {
 		wg.Go(func() { errs[i] = c.signal(t, syscall.SIGKILL) })
@@ -398,24 +411,77 @@ func (n *nemesis) injectRegionLoss(ctx context.Context, rng *rand.Rand) (heal fu
 		// Restart what was killed; the loss is not recorded.
 		return func() error { return n.restartAll(targets) }, desc, err
 	}
-	n.mu.Lock()
-	n.regionLosses = append(n.regionLosses, loss)
-	n.mu.Unlock()
+	return n.recordRegionLoss(loss, targets, func() error { return n.restartAll(targets) }), desc + ledShards(shards, ids), nil
+}
+
+// injectRegionPartition cuts every node of a region drawn as for
+// region-loss from every node of the other regions (clients still reach
+// them), and returns the heal that ends the cut and waits until they have
+// caught up.
+func (n *nemesis) injectRegionPartition(ctx context.Context, rng *rand.Rand) (heal func() error, desc string, err error) {
+	c := n.cluster
+	region, targets, ids := n.drawRegion(rng)
+	desc = fmt.Sprintf("cut region %s (%s) off", region, strings.Join(ids, ","))
+	shards := n.shardLeaders(ctx)
+	for _, t := range targets {
+		for _, other := range c.nodes {
+			if slices.Contains(targets, other) {
+				continue
+			}
+			if err := c.net.cut(t.index, other.index); err != nil {
+				return c.net.healAll, desc, err
+			}
+		}
+	}
+	// The cuts are made pair by pair (a route each, some tens of ms): an
+	// operation called before the last one may still commit through it,
+	// so the cut counts from when it is complete.
+	loss := &RegionLoss{Region: region, Nodes: ids, Partition: true, At: n.now(), Shards: shards}
+	return n.recordRegionLoss(loss, targets, c.net.healAll), desc + ledShards(shards, ids), nil
+}
+
+// drawRegion draws the region of a region fault among lossRegions: its
+// name, nodes and node ids.
+func (n *nemesis) drawRegion(rng *rand.Rand) (region string, targets []*node, ids []string) {
+	candidates := lossRegions(n.cfg.Regions)
+	region = candidates[rng.IntN(len(candidates))]
+	for i, r := range n.cfg.Regions {
+		if r == region {
+			targets = append(targets, n.cluster.nodes[i])
+			ids = append(ids, n.cluster.nodes[i].id)
+		}
+	}
+	return region, targets, ids
+}
+
+// ledShards describes the shards that nodes ids led, for a fault's
+// description.
+func ledShards(shards []ShardLeader, ids []string) string {
 	var led []string
 	for _, s := range shards {
 		if slices.Contains(ids, s.Leader) {
 			led = append(led, fmt.Sprintf("%d(%s)", s.Shard, s.Group))
 		}
 	}
-	if len(led) > 0 {
-		desc += "; it led shards " + strings.Join(led, " ")
+	if len(led) == 0 {
+		return ""
 	}
-	heal = func() error {
-		err := n.restartAll(targets)
-		restarted := n.now()
+	return "; it led shards " + strings.Join(led, " ")
+}
+
+// recordRegionLoss records loss and returns its heal: undo (restart the
+// region, or end the cut), then wait until the region's nodes have caught
+// up, and record when and how long that took.
+func (n *nemesis) recordRegionLoss(loss *RegionLoss, targets []*node, undo func() error) func() error {
+	n.mu.Lock()
+	n.regionLosses = append(n.regionLosses, loss)
+	n.mu.Unlock()
+	return func() error {
+		err := undo()
+		back := n.now()
 		ready, took, catchUpErr := n.waitCaughtUp(context.Background(), targets, regionCatchUpTimeout)
 		n.mu.Lock()
-		loss.RestartedAt, loss.ReadyAfter = restarted, ready
+		loss.BackAt, loss.ReadyAfter = back, ready
 		if err = errors.Join(err, catchUpErr); err != nil {
 			loss.CatchUpError = err.Error()
 		} else {
@@ -423,12 +489,11 @@ func (n *nemesis) injectRegionLoss(ctx context.Context, rng *rand.Rand) (heal fu
 		}
 		n.mu.Unlock()
 		if err == nil {
-			n.logf("nemesis: region %s (%s) ready %s and caught up %s after its restart", region, strings.Join(ids, ","),
+			n.logf("nemesis: region %s (%s) ready %s and caught up %s after it was back", loss.Region, strings.Join(loss.Nodes, ","),
 				ready.Round(time.Millisecond), took.Round(time.Millisecond))
 		}
 		return err
 	}
-	return heal, desc, nil
 }
 
 // restartAll starts every node of targets that is not running.
@@ -583,8 +648,8 @@ func describeRegionLosses(b *strings.Builder, r RegionLossResult) {
 	fmt.Fprintf(b, "region loss: %d region kills (%d judged); bound for the first sale and each leaderless shard's first answer: %s (%d election timeouts)\n",
 		len(r.Losses), judged, r.Bound, regionLossBoundTimeouts)
 	for _, l := range r.Losses {
-		fmt.Fprintf(b, "  %s (%s) killed at %s: first sale after %s",
-			l.Region, strings.Join(l.Nodes, ","), time.Duration(l.KilledAt).Round(time.Millisecond), describeWait(l.FirstSale))
+		fmt.Fprintf(b, "  %s (%s) %s at %s: first sale after %s",
+			l.Region, strings.Join(l.Nodes, ","), l.verb(), time.Duration(l.At).Round(time.Millisecond), describeWait(l.FirstSale))
 		if len(l.Leaderless) > 0 {
 			var shards []string
 			for _, s := range l.Leaderless {
@@ -596,8 +661,8 @@ func describeRegionLosses(b *strings.Builder, r RegionLossResult) {
 		switch {
 		case l.CatchUpError != "":
 			fmt.Fprintf(b, "; CATCH-UP FAILED: %s", l.CatchUpError)
-		case l.RestartedAt > 0:
-			fmt.Fprintf(b, "; restarted at %s, ready after %s, caught up after %s", time.Duration(l.RestartedAt).Round(time.Millisecond),
+		case l.BackAt > 0:
+			fmt.Fprintf(b, "; back at %s, ready after %s, caught up after %s", time.Duration(l.BackAt).Round(time.Millisecond),
 				l.ReadyAfter.Round(time.Millisecond), l.CaughtUp.Round(time.Millisecond))
 		}
 		if !l.Judged {

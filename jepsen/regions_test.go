@@ -52,9 +52,12 @@ func TestRegionLossNeedsRegionsAndAMajorityLeft(t *testing.T) {
 		{"no minority region", "leaves a majority", func(c *Config) { c.Regions = []string{"a", "a", "a", "a", "a"} }},
 		{"groups not on every node", "every group on every node", func(c *Config) { c.ReplicationFactor = 3 }},
 		{"the default RF on 5 nodes", "every group on every node", func(c *Config) { c.ReplicationFactor = 0 }},
-		{"window shorter than the bound", "keeps a region down", func(c *Config) { c.FaultMin = time.Second }},
+		{"window shorter than the bound", "keeps a region away", func(c *Config) { c.FaultMin = time.Second }},
 		{"bad region name", "not a region name", func(c *Config) { c.Regions[2] = "R 3" }},
 		{"unknown fault", "unknown", func(c *Config) { c.Faults = []string{"region-gone"} }},
+		{"a region partition without regions", "partition-region needs Regions", func(c *Config) {
+			c.Faults, c.Regions, c.RegionLatency = []string{FaultPartitionRegion}, nil, ""
+		}},
 	} {
 		cfg := base
 		cfg.Regions = slices.Clone(base.Regions)
@@ -68,7 +71,7 @@ func TestRegionLossNeedsRegionsAndAMajorityLeft(t *testing.T) {
 
 func TestScheduleDealsRegionLossFirstAndAlone(t *testing.T) {
 	cfg := Profiles["ci"]
-	cfg.Faults = append(slices.Clone(cfg.Faults), FaultRegionLoss)
+	cfg.Faults = append(slices.Clone(cfg.Faults), FaultRegionLoss, FaultPartitionRegion)
 	cfg.CombineProbability = 1
 	for seed := int64(1); seed <= 20; seed++ {
 		cfg.Seed = seed
@@ -77,7 +80,7 @@ func TestScheduleDealsRegionLossFirstAndAlone(t *testing.T) {
 			t.Fatalf("seed %d: first window %v, want region-loss first", seed, steps[0].kinds)
 		}
 		for i, s := range steps {
-			if len(s.kinds) > 1 && slices.Contains(s.kinds, FaultRegionLoss) {
+			if len(s.kinds) > 1 && slices.ContainsFunc(s.kinds, isRegionFault) {
 				t.Fatalf("seed %d: window %d combines %v", seed, i, s.kinds)
 			}
 		}
@@ -87,7 +90,7 @@ func TestScheduleDealsRegionLossFirstAndAlone(t *testing.T) {
 // regionHistory is a synthetic run: shard 0 (section S1) led by n1 and
 // shard 1 (section S2) led by n3; region r1 (n1, n4) killed at 10 s.
 func regionHistory() (losses []RegionLoss, seatSection map[string]string) {
-	losses = []RegionLoss{{Region: "r1", Nodes: []string{"n1", "n4"}, KilledAt: int64(10 * time.Second),
+	losses = []RegionLoss{{Region: "r1", Nodes: []string{"n1", "n4"}, At: int64(10 * time.Second),
 		Shards: []ShardLeader{{Shard: 0, Group: "g000", Leader: "n1", Sections: []string{"S1"}, Pools: []string{poolID}},
 			{Shard: 1, Group: "g001", Leader: "n3", Sections: []string{"S2"}}}}}
 	return losses, map[string]string{"S1-R1-1": "S1", "S1-R1-2": "S1", "S2-R1-1": "S2"}
@@ -111,7 +114,7 @@ func TestCheckRegionLossesMeasuresRecovery(t *testing.T) {
 		{Kind: KindHold, Outcome: OutcomeFail, Section: "S1", Seats: []string{"S1-R1-1"}, Reason: "SEAT_UNAVAILABLE", Call: at(11 * time.Second), Return: at(11500 * time.Millisecond)},
 		{Kind: KindSell, Outcome: OutcomeOK, Quantity: 2, Call: at(11800 * time.Millisecond), Return: at(12 * time.Second)}, // GA: the pool's shard
 	}
-	res := CheckRegionLosses(history, losses, seats, at(60*time.Second), 500*time.Millisecond)
+	res := CheckRegionLosses(history, losses, seats, at(60*time.Second), 500*time.Millisecond, true)
 	if len(res.Problems) > 0 || !res.valid() {
 		t.Fatalf("problems: %v", res.Problems)
 	}
@@ -149,7 +152,7 @@ func TestCheckRegionLossesCatchesAnEventThatStopsSelling(t *testing.T) {
 		// A re-sent sale learned after the heal does not count either.
 		{Kind: KindSell, Outcome: OutcomeOK, Seats: []string{"S1-R1-2"}, Call: at(10300 * time.Millisecond), Return: at(11 * time.Second), Resend: &Resend{Outcome: OutcomeOK}},
 	}
-	res := CheckRegionLosses(history, losses, seats, at(60*time.Second), 500*time.Millisecond)
+	res := CheckRegionLosses(history, losses, seats, at(60*time.Second), 500*time.Millisecond, true)
 	if res.valid() || len(res.Problems) != 2 {
 		t.Fatalf("want 2 problems, got %d: %v", len(res.Problems), res.Problems)
 	}
@@ -174,16 +177,29 @@ func TestCheckRegionLossesFailsARunWithoutAJudgedKill(t *testing.T) {
 		want   string
 	}{
 		{"never fired", nil, at(60 * time.Second), "never fired"},
-		{"too late", losses, at(12 * time.Second), "no region kill was judged"},
+		{"too late", losses, at(12 * time.Second), "no region fault was judged"},
 	} {
-		res := CheckRegionLosses(nil, tc.losses, seats, tc.end, 500*time.Millisecond)
+		res := CheckRegionLosses(nil, tc.losses, seats, tc.end, 500*time.Millisecond, true)
 		if len(res.Problems) != 1 || !strings.Contains(res.Problems[0], tc.want) {
 			t.Errorf("%s: problems %v, want one containing %q", tc.name, res.Problems, tc.want)
 		}
 	}
-	losses[0].CatchUpError = "not caught up within 1m0s of the restart: group g000: n1 applied 10, the leader had applied 90"
+	// A cut region is not a killed one: with region-loss among the
+	// faults, a run that only cut a region off has not shown a kill.
+	cut := slices.Clone(losses)
+	cut[0].Partition = true
 	history := []Op{{Kind: KindSell, Outcome: OutcomeOK, Seats: []string{"S2-R1-1"}, Call: at(10010 * time.Millisecond), Return: at(10100 * time.Millisecond)}}
-	res := CheckRegionLosses(history, losses, seats, at(60*time.Second), 500*time.Millisecond)
+	if res := CheckRegionLosses(history, cut, seats, at(60*time.Second), 500*time.Millisecond, true); len(res.Problems) != 1 ||
+		!strings.Contains(res.Problems[0], "no region was killed") {
+		t.Errorf("only a cut, kill required: problems %v", res.Problems)
+	}
+	if res := CheckRegionLosses(history, cut, seats, at(60*time.Second), 500*time.Millisecond, false); len(res.Problems) != 0 {
+		t.Errorf("only a cut, no kill required: problems %v", res.Problems)
+	} else if !strings.Contains(summarize(res), "r1 (n1,n4) cut off at 10s") {
+		t.Errorf("summary of a cut:\n%s", summarize(res))
+	}
+	losses[0].CatchUpError = "not caught up within 1m0s of the restart: group g000: n1 applied 10, the leader had applied 90"
+	res := CheckRegionLosses(history, losses, seats, at(60*time.Second), 500*time.Millisecond, true)
 	if len(res.Problems) != 1 || !strings.Contains(res.Problems[0], "not caught up") {
 		t.Errorf("catch-up failure: problems %v", res.Problems)
 	}
@@ -208,4 +224,10 @@ func TestCaughtUpGap(t *testing.T) {
 	if gap := caughtUpGap(groups, target, restarted); !strings.Contains(gap, "n1 did not report") {
 		t.Fatalf("missing replica, gap %q", gap)
 	}
+}
+
+func summarize(r RegionLossResult) string {
+	var b strings.Builder
+	describeRegionLosses(&b, r)
+	return b.String()
 }

@@ -109,10 +109,10 @@ var Profiles = map[string]Config{
 		QuietMin: 4 * time.Second, FaultMin: 5 * time.Second, FaultMax: 15 * time.Second, CombineProbability: 0.3,
 		ClockOffsetMax: 10 * time.Second, OpTimeout: time.Second, Attempts: 3, CheckTimeout: 5 * time.Minute,
 		Sections: 4, Rows: 3, SeatsPerRow: 8, Gateways: 2, Fans: 48},
-	// ci-regions: RF=5 over three simulated regions, 2/2/1, with the
-	// meta group's first voters n1, n2, n3 in three regions; region-loss
-	// kills r1 or r2 (2 nodes) in each window.
-	"ci-regions": {Nodes: 5, Clients: 30, Duration: 75 * time.Second, Faults: []string{FaultRegionLoss},
+	// ci-regions: RF=5 over three simulated regions, 2/2/1, with n1, n2
+	// and n3 in three regions; region-loss kills r1 or r2 (2 nodes), first
+	// and again later, partition-region cuts one of them off.
+	"ci-regions": {Nodes: 5, Clients: 30, Duration: 75 * time.Second, Faults: []string{FaultRegionLoss, FaultPartitionRegion},
 		QuietMin: 5 * time.Second, FaultMin: 10 * time.Second, FaultMax: 14 * time.Second, CombineProbability: 0,
 		ClockOffsetMax: 5 * time.Second, OpTimeout: time.Second, Attempts: 3, CheckTimeout: 60 * time.Second,
 		Sections: 10, Rows: 3, SeatsPerRow: 8, Gateways: 0, Fans: 48,
@@ -315,12 +315,13 @@ func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
 	res.Faults = nem.faultLog()
 	res.FaultChecks = nem.problemList()
 	res.Proxy = c.net.proxyStats()
-	if slices.Contains(cfg.Faults, FaultRegionLoss) {
-		res.RegionLoss = CheckRegionLosses(w.history, nem.regionLossList(), ev.seatSections(), int64(cfg.Duration), cfg.raftTimeout())
+	if slices.ContainsFunc(cfg.Faults, isRegionFault) {
+		res.RegionLoss = CheckRegionLosses(w.history, nem.regionLossList(), ev.seatSections(), int64(cfg.Duration), cfg.raftTimeout(),
+			slices.Contains(cfg.Faults, FaultRegionLoss))
 		writeJSON(filepath.Join(res.Dir, "region-loss.json"), res.RegionLoss)
 		for _, l := range res.RegionLoss.Losses {
-			cfg.Logf("region %s killed at %s: first sale after %s, in the shards it led after %s; caught up %s after the restart %s",
-				l.Region, time.Duration(l.KilledAt).Round(time.Millisecond), describeWait(l.FirstSale), describeWait(l.Recovery),
+			cfg.Logf("region %s %s at %s: first sale after %s, in the shards it led after %s; caught up %s after it was back %s",
+				l.Region, l.verb(), time.Duration(l.At).Round(time.Millisecond), describeWait(l.FirstSale), describeWait(l.Recovery),
 				l.CaughtUp.Round(time.Millisecond), l.CatchUpError)
 		}
 	}
