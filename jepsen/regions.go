@@ -639,14 +639,19 @@ func describeRegionLosses(b *strings.Builder, r RegionLossResult) {
 	if !r.Enabled {
 		return
 	}
-	judged := 0
+	kills, cuts, judged := 0, 0, 0
 	for _, l := range r.Losses {
+		if l.Partition {
+			cuts++
+		} else {
+			kills++
+		}
 		if l.Judged {
 			judged++
 		}
 	}
-	fmt.Fprintf(b, "region loss: %d region kills (%d judged); bound for the first sale and each leaderless shard's first answer: %s (%d election timeouts)\n",
-		len(r.Losses), judged, r.Bound, regionLossBoundTimeouts)
+	fmt.Fprintf(b, "region loss: %d region kills, %d regions cut off (%d judged); bound for the first sale and each leaderless shard's first answer: %s (%d election timeouts)\n",
+		kills, cuts, judged, r.Bound, regionLossBoundTimeouts)
 	for _, l := range r.Losses {
 		fmt.Fprintf(b, "  %s (%s) %s at %s: first sale after %s",
 			l.Region, strings.Join(l.Nodes, ","), l.verb(), time.Duration(l.At).Round(time.Millisecond), describeWait(l.FirstSale))

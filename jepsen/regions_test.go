@@ -128,7 +128,7 @@ func TestCheckRegionLossesMeasuresRecovery(t *testing.T) {
 	}
 	var b strings.Builder
 	describeRegionLosses(&b, res)
-	for _, s := range []string{"1 region kills (1 judged)", "r1 (n1,n4) killed at 10s: first sale after 100ms", "answered after 1.5s (3.0 election timeouts)"} {
+	for _, s := range []string{"1 region kills, 0 regions cut off (1 judged)", "r1 (n1,n4) killed at 10s: first sale after 100ms", "answered after 1.5s (3.0 election timeouts)"} {
 		if !strings.Contains(b.String(), s) {
 			t.Errorf("summary lacks %q:\n%s", s, b.String())
 		}
