@@ -24,6 +24,28 @@ func TestRegionProfileGivesEachNodeALocality(t *testing.T) {
 	}
 }
 
+func TestReplayCommandNamesTheRegionFlags(t *testing.T) {
+	cfg := Profiles["ci-regions"]
+	cfg.Profile, cfg.Seed = "ci-regions", 11
+	if got, want := cfg.replayCommand(), "go run ./jepsen/cmd/jepsen -profile ci-regions -seed 11"; got != want {
+		t.Errorf("replay %q, want %q", got, want)
+	}
+	cfg.Regions, cfg.RaftTimeout = []string{"r1", "r1", "r2", "r2", "r3"}, 0
+	if got, want := cfg.replayCommand(), "go run ./jepsen/cmd/jepsen -profile ci-regions -seed 11 -regions r1,r1,r2,r2,r3 -raft-timeout 500ms"; got != want {
+		t.Errorf("replay %q, want %q", got, want)
+	}
+	cfg = Profiles["ci"]
+	cfg.Profile, cfg.Seed, cfg.Regions = "ci", 7, []string{"a", "b", "c"}
+	if got, want := cfg.replayCommand(), "go run ./jepsen/cmd/jepsen -profile ci -seed 7 -regions a,b,c"; got != want {
+		t.Errorf("replay %q, want %q", got, want)
+	}
+	cfg = Profiles["ci-regions"]
+	cfg.Profile, cfg.Seed, cfg.Regions, cfg.RegionLatency = "ci-regions", 7, nil, ""
+	if got := cfg.replayCommand(); !strings.Contains(got, "-regions none -region-latency none") {
+		t.Errorf("replay %q: want -regions none -region-latency none", got)
+	}
+}
+
 func TestLossRegionsAreTheLargestMinorities(t *testing.T) {
 	for _, tc := range []struct {
 		regions, want []string

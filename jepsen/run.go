@@ -499,17 +499,23 @@ func (cfg *Config) replayCommand() string {
 	if cfg.Fans != p.Fans {
 		args = append(args, "-fans", fmt.Sprint(cfg.Fans))
 	}
+	orNone := func(v string) string {
+		if v == "" {
+			return "none"
+		}
+		return v
+	}
 	if strings.Join(cfg.Regions, ",") != strings.Join(p.Regions, ",") {
-		args = append(args, "-regions", strings.Join(cfg.Regions, ","))
+		args = append(args, "-regions", orNone(strings.Join(cfg.Regions, ",")))
 	}
 	if cfg.RegionLatency != p.RegionLatency {
-		args = append(args, "-region-latency", cfg.RegionLatency)
+		args = append(args, "-region-latency", orNone(cfg.RegionLatency))
 	}
 	if cfg.ReplicationFactor != p.ReplicationFactor {
 		args = append(args, "-replication-factor", fmt.Sprint(cfg.ReplicationFactor))
 	}
-	if cfg.RaftTimeout != p.RaftTimeout {
-		args = append(args, "-raft-timeout", cfg.RaftTimeout.String())
+	if cfg.raftTimeout() != p.raftTimeout() {
+		args = append(args, "-raft-timeout", cfg.raftTimeout().String())
 	}
 	if cfg.LeaderLease != p.LeaderLease {
 		args = append(args, "-leader-lease", cfg.LeaderLease.String())
