@@ -11,7 +11,7 @@ LDFLAGS := -X github.com/boxoffice/boxoffice/node.Version=$(BOXOFFICE_VERSION)
 
 PROTO_FILES := fsm/fsmpb/fsm.proto api/boxoffice/v1/boxoffice.proto node/nodepb/node.proto
 
-.PHONY: help run test test-short proto build vet fmt bench jepsen jepsen-long jepsen-mutants clean lint-openapi lint-monitoring fork-check test-raft
+.PHONY: help run test test-short proto build vet fmt bench jepsen jepsen-regions jepsen-long jepsen-mutants clean lint-openapi lint-monitoring fork-check test-raft
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -87,8 +87,14 @@ proto: ## regenerate protobuf and gRPC code
 		--go-vtproto_out=. --go-vtproto_opt=paths=source_relative,features=marshal+unmarshal+size \
 		$(wildcard $(PROTO_FILES))
 
-jepsen: ## the fault-injection CI profile over real processes (root: network namespaces)
+# make jepsen runs the CI profile (about 5 minutes), then the region-loss
+# profile ci-regions (about 2 minutes): both must pass.
+jepsen: ## the fault-injection CI profiles over real processes (root: network namespaces): ci, then ci-regions
 	$(GO) run ./jepsen/cmd/jepsen -profile ci -seed $(JEPSEN_SEED) -out jepsen-results
+	$(GO) run ./jepsen/cmd/jepsen -profile ci-regions -seed $(JEPSEN_SEED) -out jepsen-results
+
+jepsen-regions: ## only the region-loss profile: RF=5 over 3 simulated regions, a region killed (see jepsen/README.md)
+	$(GO) run ./jepsen/cmd/jepsen -profile ci-regions -seed $(JEPSEN_SEED) -out jepsen-results
 
 jepsen-long: ## the long fault-injection profile (see jepsen/README.md)
 	$(GO) run ./jepsen/cmd/jepsen -profile long -out jepsen-results

@@ -160,11 +160,23 @@ func (c *cluster) argv(n *node) []string {
 	args = append(args,
 		"--http-addr", net.JoinHostPort(n.ip, portHTTP), "--gossip-addr", n.gossipAddr(),
 		"--bootstrap-expect", bootstrap, "--join", join, "--plaintext",
-		"--raft-heartbeat-timeout", "500ms", "--raft-election-timeout", "500ms",
+		"--raft-heartbeat-timeout", c.cfg.raftTimeout().String(), "--raft-election-timeout", c.cfg.raftTimeout().String(),
 		"--sweep-interval", "200ms", "--log-format", "json",
 		"--raft-snapshot-threshold", nodeSnapshotThreshold, "--raft-snapshot-interval", nodeSnapshotInterval,
 		"--raft-trailing-logs", nodeTrailingLogs,
 	)
+	if locality := c.cfg.locality(n.index); locality != "" {
+		args = append(args, "--locality", locality)
+	}
+	if c.cfg.RegionLatency != "" {
+		args = append(args, "--testing-region-latency", c.cfg.RegionLatency)
+	}
+	if c.cfg.ReplicationFactor > 0 {
+		args = append(args, "--replication-factor", strconv.Itoa(c.cfg.ReplicationFactor))
+	}
+	if c.cfg.LeaderLease > 0 {
+		args = append(args, "--raft-leader-lease-timeout", c.cfg.LeaderLease.String())
+	}
 	if c.cfg.UnsafeReads {
 		args = append(args, "--testing-unsafe-reads")
 	}

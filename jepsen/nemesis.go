@@ -47,12 +47,13 @@ func isPartition(kind string) bool { return strings.HasPrefix(kind, "partition-"
 
 // combinable reports whether two kinds may share a window. Two
 // partitions would overwrite each other's cuts, and so would two link
-// faults; stale-read (a restart, an isolation and rerouted reads) shares
-// its window with nothing.
+// faults; stale-read (a restart, an isolation and rerouted reads) and the
+// region faults (which must leave a majority of every group up) share
+// their window with nothing.
 func combinable(a, b string) bool {
 	link := func(k string) bool { return k == FaultSlowNet || k == FaultLossyNet }
 	switch {
-	case a == b, a == FaultStaleRead, b == FaultStaleRead:
+	case a == b, a == FaultStaleRead, b == FaultStaleRead, isRegionFault(a), isRegionFault(b):
 		return false
 	case isPartition(a) && isPartition(b), link(a) && link(b):
 		return false
@@ -82,7 +83,7 @@ type faultStep struct {
 // takes the next card if the two are combinable, and otherwise stays
 // alone (the card waits for the next window). In the first deck,
 // stale-read is moved to a seeded place among the first
-// staleReadFirstWindows cards.
+// staleReadFirstWindows cards, and region-loss is dealt first.
 func buildSchedule(cfg *Config) []faultStep {
 	if len(cfg.Faults) == 0 {
 		return nil
@@ -97,6 +98,11 @@ func buildSchedule(cfg *Config) []faultStep {
 			if k := slices.Index(deck, FaultStaleRead); decks == 0 && k >= staleReadFirstWindows {
 				j := rng.IntN(staleReadFirstWindows)
 				deck[j], deck[k] = deck[k], deck[j]
+			}
+			if k := slices.Index(deck, FaultRegionLoss); decks == 0 && k > 0 {
+				// Every run with region-loss kills a region in its first
+				// window; stale-read, if it was first, takes its place.
+				deck[0], deck[k] = deck[k], deck[0]
 			}
 			decks++
 		}
@@ -143,6 +149,9 @@ type nemesis struct {
 	faults   []Fault
 	heals    []activeHeal // of the faults currently injected
 	problems []string     // see problemList
+	// regionLosses: the region kills so far (regions.go); their heals
+	// fill in the restart and catch-up.
+	regionLosses []*RegionLoss
 }
 
 // activeHeal undoes one injected fault.
@@ -422,6 +431,10 @@ func (n *nemesis) inject(ctx context.Context, kind string, pick uint64) (heal fu
 		}
 		err = c.restartWith(target, []string{"--testing-clock-offset", offset.String()})
 		return func() error { return c.restartWith(target, nil) }, fmt.Sprintf("restart %s with clock offset %s", target.id, offset), err
+	case FaultRegionLoss:
+		return n.injectRegionLoss(ctx, rng)
+	case FaultPartitionRegion:
+		return n.injectRegionPartition(ctx, rng)
 	case FaultGatewayKill, FaultGatewayPause, FaultPaymentFaults:
 		return n.injectShop(kind, rng)
 	}

@@ -189,6 +189,7 @@ func Summary(cfg *Config, res *Result) string {
 	for _, v := range limit(res.Convergence, 5) {
 		fmt.Fprintf(&b, "  %s\n", v)
 	}
+	describeRegionLosses(&b, res.RegionLoss)
 	b.WriteString(describeCounters(res.Counters))
 	summarizePurchases(&b, cfg.Gateways, res.Purchase)
 	if res.Setup != nil {

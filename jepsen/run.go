@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -50,6 +51,26 @@ type Config struct {
 	// workload (0: no purchase workload); Fans its concurrent fans.
 	Gateways, Fans int
 
+	// Regions is the region of each node (Regions[i] of node i+1), which
+	// runs with --locality region=R,zone=R-<a, b, ...>; empty: no
+	// localities. RegionLatency is every node's --testing-region-latency
+	// ("a=b:40ms,..."; empty: none) and ReplicationFactor its
+	// --replication-factor (0: the node's default). See regions.go.
+	Regions           []string
+	RegionLatency     string
+	ReplicationFactor int
+	// RaftTimeout is every node's --raft-heartbeat-timeout and
+	// --raft-election-timeout (0: defaultRaftTimeout). Faults that restart
+	// a node with other timeouts (stale-read) say so.
+	RaftTimeout time.Duration
+	// LeaderLease is every node's --raft-leader-lease-timeout (0: the
+	// node's default, half the heartbeat timeout). A leader steps down when
+	// it has not heard from a quorum for that long, so it must exceed the
+	// round trip to the farthest member of the nearest quorum: with
+	// regions, the quorum left after a region loss may span the two
+	// farthest regions (regions.go).
+	LeaderLease time.Duration
+
 	UnsafeReads bool                // start nodes with --testing-unsafe-reads (negative control)
 	NodeFlags   map[string][]string // extra flags per node id
 
@@ -88,6 +109,15 @@ var Profiles = map[string]Config{
 		QuietMin: 4 * time.Second, FaultMin: 5 * time.Second, FaultMax: 15 * time.Second, CombineProbability: 0.3,
 		ClockOffsetMax: 10 * time.Second, OpTimeout: time.Second, Attempts: 3, CheckTimeout: 5 * time.Minute,
 		Sections: 4, Rows: 3, SeatsPerRow: 8, Gateways: 2, Fans: 48},
+	// ci-regions: RF=5 over three simulated regions, 2/2/1, with n1, n2
+	// and n3 in three regions; region-loss kills r1 or r2 (2 nodes), first
+	// and again later, partition-region cuts one of them off.
+	"ci-regions": {Nodes: 5, Clients: 30, Duration: 75 * time.Second, Faults: []string{FaultRegionLoss, FaultPartitionRegion},
+		QuietMin: 5 * time.Second, FaultMin: 10 * time.Second, FaultMax: 14 * time.Second, CombineProbability: 0,
+		ClockOffsetMax: 5 * time.Second, OpTimeout: time.Second, Attempts: 3, CheckTimeout: 60 * time.Second,
+		Sections: 10, Rows: 3, SeatsPerRow: 8, Gateways: 0, Fans: 48,
+		Regions: []string{"r1", "r2", "r3", "r1", "r2"}, RegionLatency: "r1=r2:40ms,r2=r3:75ms,r1=r3:120ms", ReplicationFactor: 5,
+		RaftTimeout: time.Second},
 }
 
 // Result is what a run found.
@@ -108,7 +138,8 @@ type Result struct {
 	FaultChecks     []string       // what a fault expected of the nodes and did not get (corrupt-log)
 	Purchase        PurchaseResult // the purchase workload and its money checkers
 	Proxy           ProxyStats     // what the peer proxy's link faults did
-	Setup           error          // the run could not be carried out
+	RegionLoss      RegionLossResult
+	Setup           error // the run could not be carried out
 	Replay          string
 }
 
@@ -117,7 +148,7 @@ type Result struct {
 func (r *Result) Undecided() bool {
 	return r.Setup == nil && r.Linearizability.Verdict == porcupine.Unknown &&
 		len(r.Invariants.Violations) == 0 && len(r.Convergence) == 0 && r.Retries.Mismatches == 0 &&
-		len(r.FaultChecks) == 0 && r.Purchase.valid()
+		len(r.FaultChecks) == 0 && r.Purchase.valid() && r.RegionLoss.valid()
 }
 
 // Valid reports whether every checker passed: also, at least one retry
@@ -126,7 +157,7 @@ func (r *Result) Undecided() bool {
 func (r *Result) Valid() bool {
 	return r.Setup == nil && r.Linearizability.Verdict == porcupine.Ok &&
 		len(r.Invariants.Violations) == 0 && len(r.Convergence) == 0 && r.Retries.valid() &&
-		r.Counters.valid() && len(r.FaultChecks) == 0 && r.Purchase.valid()
+		r.Counters.valid() && len(r.FaultChecks) == 0 && r.Purchase.valid() && r.RegionLoss.valid()
 }
 
 func (r RetryResult) valid() bool { return r.Compared > 0 && r.Mismatches == 0 }
@@ -284,6 +315,16 @@ func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
 	res.Faults = nem.faultLog()
 	res.FaultChecks = nem.problemList()
 	res.Proxy = c.net.proxyStats()
+	if slices.ContainsFunc(cfg.Faults, isRegionFault) {
+		res.RegionLoss = CheckRegionLosses(w.history, nem.regionLossList(), ev.seatSections(), int64(cfg.Duration), cfg.raftTimeout(),
+			slices.Contains(cfg.Faults, FaultRegionLoss))
+		writeJSON(filepath.Join(res.Dir, "region-loss.json"), res.RegionLoss)
+		for _, l := range res.RegionLoss.Losses {
+			cfg.Logf("region %s %s at %s: first sale after %s, in the shards it led after %s; caught up %s after it was back %s",
+				l.Region, l.verb(), time.Duration(l.At).Round(time.Millisecond), describeWait(l.FirstSale), describeWait(l.Recovery),
+				l.CaughtUp.Round(time.Millisecond), l.CatchUpError)
+		}
+	}
 	res.History = w.history
 	res.Retries = w.retries
 	if err := healEverything(c); err != nil {
@@ -356,6 +397,18 @@ func run(ctx context.Context, cfg *Config, c *cluster, res *Result) error {
 	return nil
 }
 
+// defaultRaftTimeout is the nodes' heartbeat and election timeout unless
+// Config.RaftTimeout says otherwise: short, so that faults resolve fast.
+const defaultRaftTimeout = 500 * time.Millisecond
+
+// raftTimeout is the nodes' heartbeat and election timeout.
+func (cfg *Config) raftTimeout() time.Duration {
+	if cfg.RaftTimeout > 0 {
+		return cfg.RaftTimeout
+	}
+	return defaultRaftTimeout
+}
+
 func (cfg *Config) validate() error {
 	var errs []error
 	if cfg.Nodes != 3 && cfg.Nodes != 5 {
@@ -383,9 +436,16 @@ func (cfg *Config) validate() error {
 		errs = append(errs, fmt.Errorf("Sections %d × Rows %d × SeatsPerRow %d: want ≥1×1×2, at most 10000 seats", cfg.Sections, cfg.Rows, cfg.SeatsPerRow))
 	}
 	for _, f := range cfg.Faults {
-		if !containsString(AllFaults, f) {
-			errs = append(errs, fmt.Errorf("Faults: unknown %q (known: %s)", f, strings.Join(AllFaults, ",")))
+		if !containsString(AllFaults, f) && !containsString(RegionFaults, f) {
+			errs = append(errs, fmt.Errorf("Faults: unknown %q (known: %s)", f, strings.Join(slices.Concat(AllFaults, RegionFaults), ",")))
 		}
+	}
+	errs = append(errs, cfg.validateRegions()...)
+	if cfg.RaftTimeout < 0 || cfg.RaftTimeout > 10*time.Second {
+		errs = append(errs, fmt.Errorf("RaftTimeout %s: want 0 (%s) up to 10s", cfg.RaftTimeout, defaultRaftTimeout))
+	}
+	if cfg.LeaderLease < 0 || cfg.LeaderLease > cfg.raftTimeout() {
+		errs = append(errs, fmt.Errorf("LeaderLease %s: want 0 (the node's default) up to the heartbeat timeout, %s", cfg.LeaderLease, cfg.raftTimeout()))
 	}
 	if cfg.Gateways < 0 || cfg.Gateways > 8 || (cfg.Gateways > 0 && (cfg.Fans < 1 || cfg.Fans > 500)) {
 		errs = append(errs, fmt.Errorf("Gateways %d, Fans %d: want 0..8 gateways and, with gateways, 1..500 fans", cfg.Gateways, cfg.Fans))
@@ -438,6 +498,27 @@ func (cfg *Config) replayCommand() string {
 	}
 	if cfg.Fans != p.Fans {
 		args = append(args, "-fans", fmt.Sprint(cfg.Fans))
+	}
+	orNone := func(v string) string {
+		if v == "" {
+			return "none"
+		}
+		return v
+	}
+	if strings.Join(cfg.Regions, ",") != strings.Join(p.Regions, ",") {
+		args = append(args, "-regions", orNone(strings.Join(cfg.Regions, ",")))
+	}
+	if cfg.RegionLatency != p.RegionLatency {
+		args = append(args, "-region-latency", orNone(cfg.RegionLatency))
+	}
+	if cfg.ReplicationFactor != p.ReplicationFactor {
+		args = append(args, "-replication-factor", fmt.Sprint(cfg.ReplicationFactor))
+	}
+	if cfg.raftTimeout() != p.raftTimeout() {
+		args = append(args, "-raft-timeout", cfg.raftTimeout().String())
+	}
+	if cfg.LeaderLease != p.LeaderLease {
+		args = append(args, "-leader-lease", cfg.LeaderLease.String())
 	}
 	if cfg.UnsafeReads {
 		args = append(args, "-unsafe-reads")

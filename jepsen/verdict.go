@@ -39,6 +39,7 @@ const (
 	CheckFaults          = "fault-checks"    // a fault's expectation of the nodes (corrupt-log, disk-full) failed
 	CheckMoneyChecks     = "money"           // a money checker of the purchase workload (the finding names which)
 	CheckPurchases       = "purchases"       // the purchase workload could not be checked
+	CheckRegionLoss      = "region-loss"     // no sale within the bound after a region kill, no catch-up, or no kill at all
 	CheckOther           = "other"           // a check of Valid that Failures does not name yet
 )
 
@@ -120,6 +121,9 @@ func (r *Result) Failures() []Failure {
 			}
 			add(CheckPurchases, findings)
 		}
+	}
+	if !r.RegionLoss.valid() {
+		add(CheckRegionLoss, r.RegionLoss.Problems)
 	}
 	if len(out) == 0 && !r.Valid() {
 		// A check of Valid not named above: still a failure.

@@ -50,6 +50,9 @@ func TestFailuresAgreeWithValid(t *testing.T) {
 		{CheckMoneyChecks, "INVALID", func(r *Result) { r.Purchase.Checks[0].Compared = 0 }},
 		{CheckPurchases, "INVALID", func(r *Result) { r.Purchase.Problems = []string{"3 fans never finished"} }},
 		{CheckPurchases, "INVALID", func(r *Result) { r.Purchase.Checks = nil }},
+		{CheckRegionLoss, "INVALID", func(r *Result) {
+			r.RegionLoss = RegionLossResult{Enabled: true, Problems: []string{"the region-loss nemesis never fired: no region was killed"}}
+		}},
 	} {
 		r := valid()
 		tc.plant(r)

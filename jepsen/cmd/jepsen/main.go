@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,13 +24,13 @@ func main() {
 }
 
 func run() int {
-	profile := flag.String("profile", "ci", "named defaults: ci or long; the flags below override single fields")
+	profile := flag.String("profile", "ci", "named defaults: ci, ci-regions or long; the flags below override single fields")
 	seed := flag.Int64("seed", 0, "seed of the fault schedule and the clients (0: random, printed)")
 	nodes := flag.Int("nodes", 0, "nodes: 3 or 5")
 	clients := flag.Int("clients", 0, "concurrent clients")
 	sections := flag.Int("sections", 0, "sections of the contended event (one shard each; rows and seats per row as the profile's)")
 	duration := flag.Duration("duration", 0, "traffic and fault time")
-	faults := flag.String("faults", "", "comma-separated fault kinds ("+strings.Join(jepsen.AllFaults, ",")+"), 'none', or empty for the profile's")
+	faults := flag.String("faults", "", "comma-separated fault kinds ("+strings.Join(slices.Concat(jepsen.AllFaults, jepsen.RegionFaults), ",")+"), 'none', or empty for the profile's")
 	quietMin := flag.Duration("quiet-min", 0, "healthy time before each fault window: quiet-min..2×quiet-min")
 	faultMin := flag.Duration("fault-min", 0, "shortest fault window")
 	faultMax := flag.Duration("fault-max", 0, "longest fault window")
@@ -44,11 +45,16 @@ func run() int {
 	binary := flag.String("binary", "", "prebuilt boxoffice binary (default: go build ./cmd/boxoffice)")
 	gateways := flag.Int("gateways", -1, "gateway processes of the purchase workload (0: none; -1: profile's)")
 	fans := flag.Int("fans", 0, "concurrent fans of the purchase workload")
+	regions := flag.String("regions", "", "region of each node, comma-separated (r1,r2,r3,r1,r2; 'none': no localities; empty: the profile's)")
+	regionLatency := flag.String("region-latency", "", "one-way latencies between regions, the nodes' --testing-region-latency (r1=r2:40ms,...; 'none'; empty: the profile's)")
+	replicationFactor := flag.Int("replication-factor", 0, "voters per data group: 1, 3 or 5 (0: the profile's)")
+	raftTimeout := flag.Duration("raft-timeout", 0, "nodes' --raft-heartbeat-timeout and --raft-election-timeout (0: the profile's; ci and long: 500ms)")
+	leaderLease := flag.Duration("leader-lease", 0, "nodes' --raft-leader-lease-timeout (0: the profile's; the node's default is half the heartbeat timeout)")
 	flag.Parse()
 
 	base, ok := jepsen.Profiles[*profile]
 	if !ok {
-		fmt.Fprintf(os.Stderr, "jepsen: unknown -profile %q (ci, long)\n", *profile)
+		fmt.Fprintf(os.Stderr, "jepsen: unknown -profile %q (ci, ci-regions, long)\n", *profile)
 		return 2
 	}
 	cfg := base
@@ -74,7 +80,7 @@ func run() int {
 		dst *time.Duration
 		v   time.Duration
 	}{{&cfg.Duration, *duration}, {&cfg.QuietMin, *quietMin}, {&cfg.FaultMin, *faultMin}, {&cfg.FaultMax, *faultMax},
-		{&cfg.ClockOffsetMax, *clockMax}, {&cfg.OpTimeout, *opTimeout}, {&cfg.CheckTimeout, *checkTimeout}} {
+		{&cfg.ClockOffsetMax, *clockMax}, {&cfg.RaftTimeout, *raftTimeout}, {&cfg.LeaderLease, *leaderLease}, {&cfg.OpTimeout, *opTimeout}, {&cfg.CheckTimeout, *checkTimeout}} {
 		if o.v != 0 {
 			*o.dst = o.v
 		}
@@ -82,6 +88,21 @@ func run() int {
 	if *combine >= 0 {
 		cfg.CombineProbability = *combine
 	}
+	switch *regions {
+	case "":
+	case "none":
+		cfg.Regions = nil
+	default:
+		cfg.Regions = strings.Split(*regions, ",")
+	}
+	switch *regionLatency {
+	case "":
+	case "none":
+		cfg.RegionLatency = ""
+	default:
+		cfg.RegionLatency = *regionLatency
+	}
+	setInt(&cfg.ReplicationFactor, *replicationFactor)
 	switch *faults {
 	case "":
 	case "none":
