@@ -101,6 +101,9 @@ var methodRoles = map[string]roleSet{
 	boxofficev1.Cluster_Drain_FullMethodName:          admin,
 	// A backup holds every seat, order and record of the cluster.
 	boxofficev1.Cluster_Backup_FullMethodName: admin,
+	// Decommission moves every replica off a node; a plan only reads.
+	boxofficev1.Cluster_Decommission_FullMethodName:  admin,
+	boxofficev1.Cluster_PlanRebalance_FullMethodName: roleOperatorBit | roleReaderBit,
 
 	boxofficev1.Records_Get_FullMethodName:            records,
 	boxofficev1.Records_CompareAndSwap_FullMethodName: records,

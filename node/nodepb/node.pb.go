@@ -29,40 +29,46 @@ const (
 type CatalogCommandType int32
 
 const (
-	CatalogCommandType_CATALOG_COMMAND_TYPE_UNSPECIFIED          CatalogCommandType = 0
-	CatalogCommandType_CATALOG_COMMAND_TYPE_REGISTER_NODE        CatalogCommandType = 1
-	CatalogCommandType_CATALOG_COMMAND_TYPE_CREATE_GROUPS        CatalogCommandType = 2
-	CatalogCommandType_CATALOG_COMMAND_TYPE_CREATE_EVENT         CatalogCommandType = 3
-	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_EVENT_STATUS     CatalogCommandType = 4
-	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_REPLICAS         CatalogCommandType = 5
-	CatalogCommandType_CATALOG_COMMAND_TYPE_REMOVE_NODE          CatalogCommandType = 6
-	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_NODE_DRAINING    CatalogCommandType = 7
-	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER CatalogCommandType = 8
+	CatalogCommandType_CATALOG_COMMAND_TYPE_UNSPECIFIED              CatalogCommandType = 0
+	CatalogCommandType_CATALOG_COMMAND_TYPE_REGISTER_NODE            CatalogCommandType = 1
+	CatalogCommandType_CATALOG_COMMAND_TYPE_CREATE_GROUPS            CatalogCommandType = 2
+	CatalogCommandType_CATALOG_COMMAND_TYPE_CREATE_EVENT             CatalogCommandType = 3
+	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_EVENT_STATUS         CatalogCommandType = 4
+	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_REPLICAS             CatalogCommandType = 5
+	CatalogCommandType_CATALOG_COMMAND_TYPE_REMOVE_NODE              CatalogCommandType = 6
+	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_NODE_DRAINING        CatalogCommandType = 7
+	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER     CatalogCommandType = 8
+	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_NODE_DECOMMISSIONING CatalogCommandType = 9
+	CatalogCommandType_CATALOG_COMMAND_TYPE_MOVE_REPLICA             CatalogCommandType = 10
 )
 
 // Enum value maps for CatalogCommandType.
 var (
 	CatalogCommandType_name = map[int32]string{
-		0: "CATALOG_COMMAND_TYPE_UNSPECIFIED",
-		1: "CATALOG_COMMAND_TYPE_REGISTER_NODE",
-		2: "CATALOG_COMMAND_TYPE_CREATE_GROUPS",
-		3: "CATALOG_COMMAND_TYPE_CREATE_EVENT",
-		4: "CATALOG_COMMAND_TYPE_SET_EVENT_STATUS",
-		5: "CATALOG_COMMAND_TYPE_SET_REPLICAS",
-		6: "CATALOG_COMMAND_TYPE_REMOVE_NODE",
-		7: "CATALOG_COMMAND_TYPE_SET_NODE_DRAINING",
-		8: "CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER",
+		0:  "CATALOG_COMMAND_TYPE_UNSPECIFIED",
+		1:  "CATALOG_COMMAND_TYPE_REGISTER_NODE",
+		2:  "CATALOG_COMMAND_TYPE_CREATE_GROUPS",
+		3:  "CATALOG_COMMAND_TYPE_CREATE_EVENT",
+		4:  "CATALOG_COMMAND_TYPE_SET_EVENT_STATUS",
+		5:  "CATALOG_COMMAND_TYPE_SET_REPLICAS",
+		6:  "CATALOG_COMMAND_TYPE_REMOVE_NODE",
+		7:  "CATALOG_COMMAND_TYPE_SET_NODE_DRAINING",
+		8:  "CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER",
+		9:  "CATALOG_COMMAND_TYPE_SET_NODE_DECOMMISSIONING",
+		10: "CATALOG_COMMAND_TYPE_MOVE_REPLICA",
 	}
 	CatalogCommandType_value = map[string]int32{
-		"CATALOG_COMMAND_TYPE_UNSPECIFIED":          0,
-		"CATALOG_COMMAND_TYPE_REGISTER_NODE":        1,
-		"CATALOG_COMMAND_TYPE_CREATE_GROUPS":        2,
-		"CATALOG_COMMAND_TYPE_CREATE_EVENT":         3,
-		"CATALOG_COMMAND_TYPE_SET_EVENT_STATUS":     4,
-		"CATALOG_COMMAND_TYPE_SET_REPLICAS":         5,
-		"CATALOG_COMMAND_TYPE_REMOVE_NODE":          6,
-		"CATALOG_COMMAND_TYPE_SET_NODE_DRAINING":    7,
-		"CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER": 8,
+		"CATALOG_COMMAND_TYPE_UNSPECIFIED":              0,
+		"CATALOG_COMMAND_TYPE_REGISTER_NODE":            1,
+		"CATALOG_COMMAND_TYPE_CREATE_GROUPS":            2,
+		"CATALOG_COMMAND_TYPE_CREATE_EVENT":             3,
+		"CATALOG_COMMAND_TYPE_SET_EVENT_STATUS":         4,
+		"CATALOG_COMMAND_TYPE_SET_REPLICAS":             5,
+		"CATALOG_COMMAND_TYPE_REMOVE_NODE":              6,
+		"CATALOG_COMMAND_TYPE_SET_NODE_DRAINING":        7,
+		"CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER":     8,
+		"CATALOG_COMMAND_TYPE_SET_NODE_DECOMMISSIONING": 9,
+		"CATALOG_COMMAND_TYPE_MOVE_REPLICA":             10,
 	}
 )
 
@@ -93,6 +99,66 @@ func (CatalogCommandType) EnumDescriptor() ([]byte, []int) {
 	return file_node_nodepb_node_proto_rawDescGZIP(), []int{0}
 }
 
+type MovePhase int32
+
+const (
+	MovePhase_MOVE_PHASE_UNSPECIFIED MovePhase = 0
+	// START appends add_node_id to the group's replicas and records the
+	// move. Refused CATALOG_CODE_MOVE_CONFLICT when the group has a move in
+	// flight, add_node_id is not registered or already a replica, or
+	// remove_node_id is not a replica.
+	MovePhase_MOVE_PHASE_START MovePhase = 1
+	// FINISH puts add_node_id in remove_node_id's place and forgets the
+	// move. NOT_FOUND when no such move is in flight.
+	MovePhase_MOVE_PHASE_FINISH MovePhase = 2
+	// CANCEL takes add_node_id out of the replicas again and forgets the
+	// move. NOT_FOUND when no such move is in flight.
+	MovePhase_MOVE_PHASE_CANCEL MovePhase = 3
+)
+
+// Enum value maps for MovePhase.
+var (
+	MovePhase_name = map[int32]string{
+		0: "MOVE_PHASE_UNSPECIFIED",
+		1: "MOVE_PHASE_START",
+		2: "MOVE_PHASE_FINISH",
+		3: "MOVE_PHASE_CANCEL",
+	}
+	MovePhase_value = map[string]int32{
+		"MOVE_PHASE_UNSPECIFIED": 0,
+		"MOVE_PHASE_START":       1,
+		"MOVE_PHASE_FINISH":      2,
+		"MOVE_PHASE_CANCEL":      3,
+	}
+)
+
+func (x MovePhase) Enum() *MovePhase {
+	p := new(MovePhase)
+	*p = x
+	return p
+}
+
+func (x MovePhase) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MovePhase) Descriptor() protoreflect.EnumDescriptor {
+	return file_node_nodepb_node_proto_enumTypes[1].Descriptor()
+}
+
+func (MovePhase) Type() protoreflect.EnumType {
+	return &file_node_nodepb_node_proto_enumTypes[1]
+}
+
+func (x MovePhase) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MovePhase.Descriptor instead.
+func (MovePhase) EnumDescriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{1}
+}
+
 type CatalogCode int32
 
 const (
@@ -105,6 +171,10 @@ const (
 	CatalogCode_CATALOG_CODE_ARCHIVED          CatalogCode = 21 // the event is archived: no change
 	CatalogCode_CATALOG_CODE_REQUEST_ID_REUSED CatalogCode = 22 // the request id was used for another request
 	CatalogCode_CATALOG_CODE_DRAINING          CatalogCode = 23 // SET_NODE_DRAINING would leave no node undrained
+	// SET_NODE_DECOMMISSIONING would leave too few nodes, or localities, to
+	// hold every replica
+	CatalogCode_CATALOG_CODE_DECOMMISSION_WOULD_LOSE_REPLICAS CatalogCode = 24
+	CatalogCode_CATALOG_CODE_MOVE_CONFLICT                    CatalogCode = 25 // MOVE_REPLICA START that cannot start (see MovePhase)
 )
 
 // Enum value maps for CatalogCode.
@@ -119,17 +189,21 @@ var (
 		21: "CATALOG_CODE_ARCHIVED",
 		22: "CATALOG_CODE_REQUEST_ID_REUSED",
 		23: "CATALOG_CODE_DRAINING",
+		24: "CATALOG_CODE_DECOMMISSION_WOULD_LOSE_REPLICAS",
+		25: "CATALOG_CODE_MOVE_CONFLICT",
 	}
 	CatalogCode_value = map[string]int32{
-		"CATALOG_CODE_UNSPECIFIED":       0,
-		"CATALOG_CODE_OK":                1,
-		"CATALOG_CODE_INVALID":           2,
-		"CATALOG_CODE_NOT_FOUND":         3,
-		"CATALOG_CODE_ALREADY_EXISTS":    4,
-		"CATALOG_CODE_BUDGET_EXCEEDED":   20,
-		"CATALOG_CODE_ARCHIVED":          21,
-		"CATALOG_CODE_REQUEST_ID_REUSED": 22,
-		"CATALOG_CODE_DRAINING":          23,
+		"CATALOG_CODE_UNSPECIFIED":                      0,
+		"CATALOG_CODE_OK":                               1,
+		"CATALOG_CODE_INVALID":                          2,
+		"CATALOG_CODE_NOT_FOUND":                        3,
+		"CATALOG_CODE_ALREADY_EXISTS":                   4,
+		"CATALOG_CODE_BUDGET_EXCEEDED":                  20,
+		"CATALOG_CODE_ARCHIVED":                         21,
+		"CATALOG_CODE_REQUEST_ID_REUSED":                22,
+		"CATALOG_CODE_DRAINING":                         23,
+		"CATALOG_CODE_DECOMMISSION_WOULD_LOSE_REPLICAS": 24,
+		"CATALOG_CODE_MOVE_CONFLICT":                    25,
 	}
 )
 
@@ -144,11 +218,11 @@ func (x CatalogCode) String() string {
 }
 
 func (CatalogCode) Descriptor() protoreflect.EnumDescriptor {
-	return file_node_nodepb_node_proto_enumTypes[1].Descriptor()
+	return file_node_nodepb_node_proto_enumTypes[2].Descriptor()
 }
 
 func (CatalogCode) Type() protoreflect.EnumType {
-	return &file_node_nodepb_node_proto_enumTypes[1]
+	return &file_node_nodepb_node_proto_enumTypes[2]
 }
 
 func (x CatalogCode) Number() protoreflect.EnumNumber {
@@ -157,7 +231,7 @@ func (x CatalogCode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use CatalogCode.Descriptor instead.
 func (CatalogCode) EnumDescriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{1}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{2}
 }
 
 type NodeRecord struct {
@@ -176,9 +250,14 @@ type NodeRecord struct {
 	Locality []*v1.LocalityTier `protobuf:"bytes,8,rep,name=locality,proto3" json:"locality,omitempty"`
 	// draining is set by SET_NODE_DRAINING (Cluster.Drain) and kept when the
 	// node registers again: the rebalancer moves its leaderships away.
-	Draining      bool `protobuf:"varint,9,opt,name=draining,proto3" json:"draining,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Draining bool `protobuf:"varint,9,opt,name=draining,proto3" json:"draining,omitempty"`
+	// decommissioning is set by SET_NODE_DECOMMISSIONING (Cluster.Decommission)
+	// and kept when the node registers again: the rebalancer moves every
+	// replica it holds to other nodes and gives it none. Decommission also
+	// sets draining, so its leaderships go first.
+	Decommissioning bool `protobuf:"varint,10,opt,name=decommissioning,proto3" json:"decommissioning,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *NodeRecord) Reset() {
@@ -270,6 +349,13 @@ func (x *NodeRecord) GetLocality() []*v1.LocalityTier {
 func (x *NodeRecord) GetDraining() bool {
 	if x != nil {
 		return x.Draining
+	}
+	return false
+}
+
+func (x *NodeRecord) GetDecommissioning() bool {
+	if x != nil {
+		return x.Decommissioning
 	}
 	return false
 }
@@ -544,6 +630,8 @@ type CatalogCommand struct {
 	//	*CatalogCommand_RemoveNode
 	//	*CatalogCommand_SetNodeDraining
 	//	*CatalogCommand_SetPreferredLeader
+	//	*CatalogCommand_SetNodeDecommissioning
+	//	*CatalogCommand_MoveReplica
 	Body isCatalogCommand_Body `protobuf_oneof:"body"`
 	// The cluster's budget, stamped by the proposing node into
 	// CREATE_EVENT from its configuration (like now_unix_ms), so that every
@@ -689,6 +777,24 @@ func (x *CatalogCommand) GetSetPreferredLeader() *SetPreferredLeader {
 	return nil
 }
 
+func (x *CatalogCommand) GetSetNodeDecommissioning() *SetNodeDecommissioning {
+	if x != nil {
+		if x, ok := x.Body.(*CatalogCommand_SetNodeDecommissioning); ok {
+			return x.SetNodeDecommissioning
+		}
+	}
+	return nil
+}
+
+func (x *CatalogCommand) GetMoveReplica() *MoveReplica {
+	if x != nil {
+		if x, ok := x.Body.(*CatalogCommand_MoveReplica); ok {
+			return x.MoveReplica
+		}
+	}
+	return nil
+}
+
 func (x *CatalogCommand) GetEventBudget() *EventBudget {
 	if x != nil {
 		return x.EventBudget
@@ -739,6 +845,14 @@ type CatalogCommand_SetPreferredLeader struct {
 	SetPreferredLeader *SetPreferredLeader `protobuf:"bytes,17,opt,name=set_preferred_leader,json=setPreferredLeader,proto3,oneof"`
 }
 
+type CatalogCommand_SetNodeDecommissioning struct {
+	SetNodeDecommissioning *SetNodeDecommissioning `protobuf:"bytes,18,opt,name=set_node_decommissioning,json=setNodeDecommissioning,proto3,oneof"`
+}
+
+type CatalogCommand_MoveReplica struct {
+	MoveReplica *MoveReplica `protobuf:"bytes,19,opt,name=move_replica,json=moveReplica,proto3,oneof"`
+}
+
 func (*CatalogCommand_RegisterNode) isCatalogCommand_Body() {}
 
 func (*CatalogCommand_CreateGroups) isCatalogCommand_Body() {}
@@ -754,6 +868,10 @@ func (*CatalogCommand_RemoveNode) isCatalogCommand_Body() {}
 func (*CatalogCommand_SetNodeDraining) isCatalogCommand_Body() {}
 
 func (*CatalogCommand_SetPreferredLeader) isCatalogCommand_Body() {}
+
+func (*CatalogCommand_SetNodeDecommissioning) isCatalogCommand_Body() {}
+
+func (*CatalogCommand_MoveReplica) isCatalogCommand_Body() {}
 
 // EventBudget bounds the events that are not archived and their seats
 // (seats plus general-admission capacity); 0: no bound.
@@ -1060,6 +1178,205 @@ func (x *SetPreferredLeader) GetNodeId() string {
 	return ""
 }
 
+// SetNodeDecommissioning marks a registered node decommissioning (and
+// draining) or, with decommissioning false, neither. Refused
+// (CATALOG_CODE_DECOMMISSION_WOULD_LOSE_REPLICAS) when the nodes left that
+// may hold replicas (registered, not decommissioning) would be fewer than
+// replication_factor, or would span fewer localities at some tier than a
+// group's replicas span now: the rebalancer could not move every replica.
+type SetNodeDecommissioning struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	NodeId          string                 `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	Decommissioning bool                   `protobuf:"varint,2,opt,name=decommissioning,proto3" json:"decommissioning,omitempty"`
+	// The cluster's replication factor, stamped by the proposing node from
+	// its configuration so that every replica decides the same.
+	ReplicationFactor uint32 `protobuf:"varint,3,opt,name=replication_factor,json=replicationFactor,proto3" json:"replication_factor,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *SetNodeDecommissioning) Reset() {
+	*x = SetNodeDecommissioning{}
+	mi := &file_node_nodepb_node_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetNodeDecommissioning) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetNodeDecommissioning) ProtoMessage() {}
+
+func (x *SetNodeDecommissioning) ProtoReflect() protoreflect.Message {
+	mi := &file_node_nodepb_node_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetNodeDecommissioning.ProtoReflect.Descriptor instead.
+func (*SetNodeDecommissioning) Descriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *SetNodeDecommissioning) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *SetNodeDecommissioning) GetDecommissioning() bool {
+	if x != nil {
+		return x.Decommissioning
+	}
+	return false
+}
+
+func (x *SetNodeDecommissioning) GetReplicationFactor() uint32 {
+	if x != nil {
+		return x.ReplicationFactor
+	}
+	return 0
+}
+
+// ReplicaMove is a replica move in flight: add_node_id was appended to the
+// group's replicas and is catching up; once it has, remove_node_id leaves
+// and add_node_id takes its place in the list.
+type ReplicaMove struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	GroupId         string                 `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	AddNodeId       string                 `protobuf:"bytes,2,opt,name=add_node_id,json=addNodeId,proto3" json:"add_node_id,omitempty"`
+	RemoveNodeId    string                 `protobuf:"bytes,3,opt,name=remove_node_id,json=removeNodeId,proto3" json:"remove_node_id,omitempty"`
+	Reason          string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	StartedAtUnixMs int64                  `protobuf:"varint,5,opt,name=started_at_unix_ms,json=startedAtUnixMs,proto3" json:"started_at_unix_ms,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ReplicaMove) Reset() {
+	*x = ReplicaMove{}
+	mi := &file_node_nodepb_node_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplicaMove) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplicaMove) ProtoMessage() {}
+
+func (x *ReplicaMove) ProtoReflect() protoreflect.Message {
+	mi := &file_node_nodepb_node_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplicaMove.ProtoReflect.Descriptor instead.
+func (*ReplicaMove) Descriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ReplicaMove) GetGroupId() string {
+	if x != nil {
+		return x.GroupId
+	}
+	return ""
+}
+
+func (x *ReplicaMove) GetAddNodeId() string {
+	if x != nil {
+		return x.AddNodeId
+	}
+	return ""
+}
+
+func (x *ReplicaMove) GetRemoveNodeId() string {
+	if x != nil {
+		return x.RemoveNodeId
+	}
+	return ""
+}
+
+func (x *ReplicaMove) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ReplicaMove) GetStartedAtUnixMs() int64 {
+	if x != nil {
+		return x.StartedAtUnixMs
+	}
+	return 0
+}
+
+type MoveReplica struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Phase         MovePhase              `protobuf:"varint,1,opt,name=phase,proto3,enum=boxoffice.node.v1.MovePhase" json:"phase,omitempty"`
+	Move          *ReplicaMove           `protobuf:"bytes,2,opt,name=move,proto3" json:"move,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MoveReplica) Reset() {
+	*x = MoveReplica{}
+	mi := &file_node_nodepb_node_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MoveReplica) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MoveReplica) ProtoMessage() {}
+
+func (x *MoveReplica) ProtoReflect() protoreflect.Message {
+	mi := &file_node_nodepb_node_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MoveReplica.ProtoReflect.Descriptor instead.
+func (*MoveReplica) Descriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *MoveReplica) GetPhase() MovePhase {
+	if x != nil {
+		return x.Phase
+	}
+	return MovePhase_MOVE_PHASE_UNSPECIFIED
+}
+
+func (x *MoveReplica) GetMove() *ReplicaMove {
+	if x != nil {
+		return x.Move
+	}
+	return nil
+}
+
 type SetReplicas struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	GroupId       string                 `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
@@ -1070,7 +1387,7 @@ type SetReplicas struct {
 
 func (x *SetReplicas) Reset() {
 	*x = SetReplicas{}
-	mi := &file_node_nodepb_node_proto_msgTypes[11]
+	mi := &file_node_nodepb_node_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1082,7 +1399,7 @@ func (x *SetReplicas) String() string {
 func (*SetReplicas) ProtoMessage() {}
 
 func (x *SetReplicas) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[11]
+	mi := &file_node_nodepb_node_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1095,7 +1412,7 @@ func (x *SetReplicas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicas.ProtoReflect.Descriptor instead.
 func (*SetReplicas) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{11}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SetReplicas) GetGroupId() string {
@@ -1123,7 +1440,7 @@ type CatalogResult struct {
 
 func (x *CatalogResult) Reset() {
 	*x = CatalogResult{}
-	mi := &file_node_nodepb_node_proto_msgTypes[12]
+	mi := &file_node_nodepb_node_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1135,7 +1452,7 @@ func (x *CatalogResult) String() string {
 func (*CatalogResult) ProtoMessage() {}
 
 func (x *CatalogResult) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[12]
+	mi := &file_node_nodepb_node_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1148,7 +1465,7 @@ func (x *CatalogResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatalogResult.ProtoReflect.Descriptor instead.
 func (*CatalogResult) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{12}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CatalogResult) GetCode() CatalogCode {
@@ -1181,14 +1498,16 @@ type CatalogSnapshot struct {
 	Events       []*EventRecord         `protobuf:"bytes,4,rep,name=events,proto3" json:"events,omitempty"`
 	Dedup        []*DedupEntry          `protobuf:"bytes,5,rep,name=dedup,proto3" json:"dedup,omitempty"`
 	// Incarnations removed with RemoveNode: they are never registered again.
-	RemovedNodes  []*NodeRecord `protobuf:"bytes,6,rep,name=removed_nodes,json=removedNodes,proto3" json:"removed_nodes,omitempty"`
+	RemovedNodes []*NodeRecord `protobuf:"bytes,6,rep,name=removed_nodes,json=removedNodes,proto3" json:"removed_nodes,omitempty"`
+	// Replica moves in flight (MOVE_REPLICA), by group id.
+	Moves         []*ReplicaMove `protobuf:"bytes,7,rep,name=moves,proto3" json:"moves,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CatalogSnapshot) Reset() {
 	*x = CatalogSnapshot{}
-	mi := &file_node_nodepb_node_proto_msgTypes[13]
+	mi := &file_node_nodepb_node_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1200,7 +1519,7 @@ func (x *CatalogSnapshot) String() string {
 func (*CatalogSnapshot) ProtoMessage() {}
 
 func (x *CatalogSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[13]
+	mi := &file_node_nodepb_node_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1213,7 +1532,7 @@ func (x *CatalogSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatalogSnapshot.ProtoReflect.Descriptor instead.
 func (*CatalogSnapshot) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{13}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CatalogSnapshot) GetAppliedIndex() uint64 {
@@ -1258,6 +1577,13 @@ func (x *CatalogSnapshot) GetRemovedNodes() []*NodeRecord {
 	return nil
 }
 
+func (x *CatalogSnapshot) GetMoves() []*ReplicaMove {
+	if x != nil {
+		return x.Moves
+	}
+	return nil
+}
+
 type DedupEntry struct {
 	state              protoimpl.MessageState `protogen:"open.v1"`
 	RequestId          string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
@@ -1270,7 +1596,7 @@ type DedupEntry struct {
 
 func (x *DedupEntry) Reset() {
 	*x = DedupEntry{}
-	mi := &file_node_nodepb_node_proto_msgTypes[14]
+	mi := &file_node_nodepb_node_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1282,7 +1608,7 @@ func (x *DedupEntry) String() string {
 func (*DedupEntry) ProtoMessage() {}
 
 func (x *DedupEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[14]
+	mi := &file_node_nodepb_node_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1295,7 +1621,7 @@ func (x *DedupEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DedupEntry.ProtoReflect.Descriptor instead.
 func (*DedupEntry) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{14}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *DedupEntry) GetRequestId() string {
@@ -1336,7 +1662,7 @@ type ProposeRequest struct {
 
 func (x *ProposeRequest) Reset() {
 	*x = ProposeRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[15]
+	mi := &file_node_nodepb_node_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1348,7 +1674,7 @@ func (x *ProposeRequest) String() string {
 func (*ProposeRequest) ProtoMessage() {}
 
 func (x *ProposeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[15]
+	mi := &file_node_nodepb_node_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1361,7 +1687,7 @@ func (x *ProposeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeRequest.ProtoReflect.Descriptor instead.
 func (*ProposeRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{15}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ProposeRequest) GetGroupId() string {
@@ -1391,7 +1717,7 @@ type ProposeResponse struct {
 
 func (x *ProposeResponse) Reset() {
 	*x = ProposeResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[16]
+	mi := &file_node_nodepb_node_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1403,7 +1729,7 @@ func (x *ProposeResponse) String() string {
 func (*ProposeResponse) ProtoMessage() {}
 
 func (x *ProposeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[16]
+	mi := &file_node_nodepb_node_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1416,7 +1742,7 @@ func (x *ProposeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeResponse.ProtoReflect.Descriptor instead.
 func (*ProposeResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{16}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ProposeResponse) GetResult() []byte {
@@ -1449,7 +1775,7 @@ type ProposeCatalogRequest struct {
 
 func (x *ProposeCatalogRequest) Reset() {
 	*x = ProposeCatalogRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[17]
+	mi := &file_node_nodepb_node_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1461,7 +1787,7 @@ func (x *ProposeCatalogRequest) String() string {
 func (*ProposeCatalogRequest) ProtoMessage() {}
 
 func (x *ProposeCatalogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[17]
+	mi := &file_node_nodepb_node_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1474,7 +1800,7 @@ func (x *ProposeCatalogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeCatalogRequest.ProtoReflect.Descriptor instead.
 func (*ProposeCatalogRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{17}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ProposeCatalogRequest) GetCommand() []byte {
@@ -1495,7 +1821,7 @@ type ProposeCatalogResponse struct {
 
 func (x *ProposeCatalogResponse) Reset() {
 	*x = ProposeCatalogResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[18]
+	mi := &file_node_nodepb_node_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1507,7 +1833,7 @@ func (x *ProposeCatalogResponse) String() string {
 func (*ProposeCatalogResponse) ProtoMessage() {}
 
 func (x *ProposeCatalogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[18]
+	mi := &file_node_nodepb_node_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1520,7 +1846,7 @@ func (x *ProposeCatalogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeCatalogResponse.ProtoReflect.Descriptor instead.
 func (*ProposeCatalogResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{18}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ProposeCatalogResponse) GetResult() *CatalogResult {
@@ -1564,7 +1890,7 @@ type ReadShardRequest struct {
 
 func (x *ReadShardRequest) Reset() {
 	*x = ReadShardRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[19]
+	mi := &file_node_nodepb_node_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1576,7 +1902,7 @@ func (x *ReadShardRequest) String() string {
 func (*ReadShardRequest) ProtoMessage() {}
 
 func (x *ReadShardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[19]
+	mi := &file_node_nodepb_node_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1589,7 +1915,7 @@ func (x *ReadShardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadShardRequest.ProtoReflect.Descriptor instead.
 func (*ReadShardRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{19}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ReadShardRequest) GetGroupId() string {
@@ -1662,7 +1988,7 @@ type ReadShardResponse struct {
 
 func (x *ReadShardResponse) Reset() {
 	*x = ReadShardResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[20]
+	mi := &file_node_nodepb_node_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1674,7 +2000,7 @@ func (x *ReadShardResponse) String() string {
 func (*ReadShardResponse) ProtoMessage() {}
 
 func (x *ReadShardResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[20]
+	mi := &file_node_nodepb_node_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1687,7 +2013,7 @@ func (x *ReadShardResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadShardResponse.ProtoReflect.Descriptor instead.
 func (*ReadShardResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{20}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ReadShardResponse) GetSections() []*v1.SectionState {
@@ -1749,7 +2075,7 @@ type ReadRecordsRequest struct {
 
 func (x *ReadRecordsRequest) Reset() {
 	*x = ReadRecordsRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[21]
+	mi := &file_node_nodepb_node_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1761,7 +2087,7 @@ func (x *ReadRecordsRequest) String() string {
 func (*ReadRecordsRequest) ProtoMessage() {}
 
 func (x *ReadRecordsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[21]
+	mi := &file_node_nodepb_node_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1774,7 +2100,7 @@ func (x *ReadRecordsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadRecordsRequest.ProtoReflect.Descriptor instead.
 func (*ReadRecordsRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{21}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ReadRecordsRequest) GetGroupId() string {
@@ -1838,7 +2164,7 @@ type ReadRecordsResponse struct {
 
 func (x *ReadRecordsResponse) Reset() {
 	*x = ReadRecordsResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[22]
+	mi := &file_node_nodepb_node_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1850,7 +2176,7 @@ func (x *ReadRecordsResponse) String() string {
 func (*ReadRecordsResponse) ProtoMessage() {}
 
 func (x *ReadRecordsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[22]
+	mi := &file_node_nodepb_node_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1863,7 +2189,7 @@ func (x *ReadRecordsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadRecordsResponse.ProtoReflect.Descriptor instead.
 func (*ReadRecordsResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{22}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ReadRecordsResponse) GetRecords() []*v1.Record {
@@ -1906,7 +2232,7 @@ type ReadCatalogRequest struct {
 
 func (x *ReadCatalogRequest) Reset() {
 	*x = ReadCatalogRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[23]
+	mi := &file_node_nodepb_node_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1918,7 +2244,7 @@ func (x *ReadCatalogRequest) String() string {
 func (*ReadCatalogRequest) ProtoMessage() {}
 
 func (x *ReadCatalogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[23]
+	mi := &file_node_nodepb_node_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1931,7 +2257,7 @@ func (x *ReadCatalogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadCatalogRequest.ProtoReflect.Descriptor instead.
 func (*ReadCatalogRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{23}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ReadCatalogRequest) GetEventId() string {
@@ -1952,7 +2278,7 @@ type ReadCatalogResponse struct {
 
 func (x *ReadCatalogResponse) Reset() {
 	*x = ReadCatalogResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[24]
+	mi := &file_node_nodepb_node_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1964,7 +2290,7 @@ func (x *ReadCatalogResponse) String() string {
 func (*ReadCatalogResponse) ProtoMessage() {}
 
 func (x *ReadCatalogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[24]
+	mi := &file_node_nodepb_node_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1977,7 +2303,7 @@ func (x *ReadCatalogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadCatalogResponse.ProtoReflect.Descriptor instead.
 func (*ReadCatalogResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{24}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ReadCatalogResponse) GetCatalog() *CatalogSnapshot {
@@ -2013,7 +2339,7 @@ type TransferLeadershipRequest struct {
 
 func (x *TransferLeadershipRequest) Reset() {
 	*x = TransferLeadershipRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[25]
+	mi := &file_node_nodepb_node_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2025,7 +2351,7 @@ func (x *TransferLeadershipRequest) String() string {
 func (*TransferLeadershipRequest) ProtoMessage() {}
 
 func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[25]
+	mi := &file_node_nodepb_node_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2038,7 +2364,7 @@ func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeadershipRequest.ProtoReflect.Descriptor instead.
 func (*TransferLeadershipRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{25}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *TransferLeadershipRequest) GetGroupId() string {
@@ -2065,7 +2391,7 @@ type TransferLeadershipResponse struct {
 
 func (x *TransferLeadershipResponse) Reset() {
 	*x = TransferLeadershipResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[26]
+	mi := &file_node_nodepb_node_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2077,7 +2403,7 @@ func (x *TransferLeadershipResponse) String() string {
 func (*TransferLeadershipResponse) ProtoMessage() {}
 
 func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[26]
+	mi := &file_node_nodepb_node_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2090,7 +2416,7 @@ func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeadershipResponse.ProtoReflect.Descriptor instead.
 func (*TransferLeadershipResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{26}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *TransferLeadershipResponse) GetNotLeader() bool {
@@ -2116,7 +2442,7 @@ type LocalStatusRequest struct {
 
 func (x *LocalStatusRequest) Reset() {
 	*x = LocalStatusRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[27]
+	mi := &file_node_nodepb_node_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2128,7 +2454,7 @@ func (x *LocalStatusRequest) String() string {
 func (*LocalStatusRequest) ProtoMessage() {}
 
 func (x *LocalStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[27]
+	mi := &file_node_nodepb_node_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2141,7 +2467,7 @@ func (x *LocalStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalStatusRequest.ProtoReflect.Descriptor instead.
 func (*LocalStatusRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{27}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *LocalStatusRequest) GetIncludeStateHashes() bool {
@@ -2161,7 +2487,7 @@ type LocalStatusResponse struct {
 
 func (x *LocalStatusResponse) Reset() {
 	*x = LocalStatusResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[28]
+	mi := &file_node_nodepb_node_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2173,7 +2499,7 @@ func (x *LocalStatusResponse) String() string {
 func (*LocalStatusResponse) ProtoMessage() {}
 
 func (x *LocalStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[28]
+	mi := &file_node_nodepb_node_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2186,7 +2512,7 @@ func (x *LocalStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalStatusResponse.ProtoReflect.Descriptor instead.
 func (*LocalStatusResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{28}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *LocalStatusResponse) GetNodeId() string {
@@ -2207,7 +2533,7 @@ var File_node_nodepb_node_proto protoreflect.FileDescriptor
 
 const file_node_nodepb_node_proto_rawDesc = "" +
 	"\n" +
-	"\x16node/nodepb/node.proto\x12\x11boxoffice.node.v1\x1a api/boxoffice/v1/boxoffice.proto\"\xc6\x02\n" +
+	"\x16node/nodepb/node.proto\x12\x11boxoffice.node.v1\x1a api/boxoffice/v1/boxoffice.proto\"\xf0\x02\n" +
 	"\n" +
 	"NodeRecord\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x1b\n" +
@@ -2219,7 +2545,9 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\x15registered_at_unix_ms\x18\x06 \x01(\x03R\x12registeredAtUnixMs\x12 \n" +
 	"\vincarnation\x18\a \x01(\tR\vincarnation\x126\n" +
 	"\blocality\x18\b \x03(\v2\x1a.boxoffice.v1.LocalityTierR\blocality\x12\x1a\n" +
-	"\bdraining\x18\t \x01(\bR\bdraining\"o\n" +
+	"\bdraining\x18\t \x01(\bR\bdraining\x12(\n" +
+	"\x0fdecommissioning\x18\n" +
+	" \x01(\bR\x0fdecommissioning\"o\n" +
 	"\vGroupRecord\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x1a\n" +
 	"\breplicas\x18\x02 \x03(\tR\breplicas\x12)\n" +
@@ -2244,7 +2572,7 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\n" +
 	"seat_count\x18\t \x01(\rR\tseatCount\x12<\n" +
 	"\x1ageneral_admission_capacity\x18\n" +
-	" \x01(\rR\x18generalAdmissionCapacity\"\xdc\x06\n" +
+	" \x01(\rR\x18generalAdmissionCapacity\"\x88\b\n" +
 	"\x0eCatalogCommand\x129\n" +
 	"\x04type\x18\x01 \x01(\x0e2%.boxoffice.node.v1.CatalogCommandTypeR\x04type\x12\x1d\n" +
 	"\n" +
@@ -2259,7 +2587,9 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\vremove_node\x18\x0f \x01(\v2\x1d.boxoffice.node.v1.RemoveNodeH\x00R\n" +
 	"removeNode\x12P\n" +
 	"\x11set_node_draining\x18\x10 \x01(\v2\".boxoffice.node.v1.SetNodeDrainingH\x00R\x0fsetNodeDraining\x12Y\n" +
-	"\x14set_preferred_leader\x18\x11 \x01(\v2%.boxoffice.node.v1.SetPreferredLeaderH\x00R\x12setPreferredLeader\x12A\n" +
+	"\x14set_preferred_leader\x18\x11 \x01(\v2%.boxoffice.node.v1.SetPreferredLeaderH\x00R\x12setPreferredLeader\x12e\n" +
+	"\x18set_node_decommissioning\x18\x12 \x01(\v2).boxoffice.node.v1.SetNodeDecommissioningH\x00R\x16setNodeDecommissioning\x12C\n" +
+	"\fmove_replica\x18\x13 \x01(\v2\x1e.boxoffice.node.v1.MoveReplicaH\x00R\vmoveReplica\x12A\n" +
 	"\fevent_budget\x18\x1e \x01(\v2\x1e.boxoffice.node.v1.EventBudgetR\veventBudget\x12/\n" +
 	"\x13request_fingerprint\x18\x1f \x01(\fR\x12requestFingerprintB\x06\n" +
 	"\x04body\"I\n" +
@@ -2280,21 +2610,35 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\bdraining\x18\x02 \x01(\bR\bdraining\"H\n" +
 	"\x12SetPreferredLeader\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x17\n" +
-	"\anode_id\x18\x02 \x01(\tR\x06nodeId\"D\n" +
+	"\anode_id\x18\x02 \x01(\tR\x06nodeId\"\x8a\x01\n" +
+	"\x16SetNodeDecommissioning\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12(\n" +
+	"\x0fdecommissioning\x18\x02 \x01(\bR\x0fdecommissioning\x12-\n" +
+	"\x12replication_factor\x18\x03 \x01(\rR\x11replicationFactor\"\xb3\x01\n" +
+	"\vReplicaMove\x12\x19\n" +
+	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x1e\n" +
+	"\vadd_node_id\x18\x02 \x01(\tR\taddNodeId\x12$\n" +
+	"\x0eremove_node_id\x18\x03 \x01(\tR\fremoveNodeId\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12+\n" +
+	"\x12started_at_unix_ms\x18\x05 \x01(\x03R\x0fstartedAtUnixMs\"u\n" +
+	"\vMoveReplica\x122\n" +
+	"\x05phase\x18\x01 \x01(\x0e2\x1c.boxoffice.node.v1.MovePhaseR\x05phase\x122\n" +
+	"\x04move\x18\x02 \x01(\v2\x1e.boxoffice.node.v1.ReplicaMoveR\x04move\"D\n" +
 	"\vSetReplicas\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x1a\n" +
 	"\breplicas\x18\x02 \x03(\tR\breplicas\"\x93\x01\n" +
 	"\rCatalogResult\x122\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x1e.boxoffice.node.v1.CatalogCodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x124\n" +
-	"\x05event\x18\x03 \x01(\v2\x1e.boxoffice.node.v1.EventRecordR\x05event\"\xd4\x02\n" +
+	"\x05event\x18\x03 \x01(\v2\x1e.boxoffice.node.v1.EventRecordR\x05event\"\x8a\x03\n" +
 	"\x0fCatalogSnapshot\x12#\n" +
 	"\rapplied_index\x18\x01 \x01(\x04R\fappliedIndex\x123\n" +
 	"\x05nodes\x18\x02 \x03(\v2\x1d.boxoffice.node.v1.NodeRecordR\x05nodes\x126\n" +
 	"\x06groups\x18\x03 \x03(\v2\x1e.boxoffice.node.v1.GroupRecordR\x06groups\x126\n" +
 	"\x06events\x18\x04 \x03(\v2\x1e.boxoffice.node.v1.EventRecordR\x06events\x123\n" +
 	"\x05dedup\x18\x05 \x03(\v2\x1d.boxoffice.node.v1.DedupEntryR\x05dedup\x12B\n" +
-	"\rremoved_nodes\x18\x06 \x03(\v2\x1d.boxoffice.node.v1.NodeRecordR\fremovedNodes\"\xc3\x01\n" +
+	"\rremoved_nodes\x18\x06 \x03(\v2\x1d.boxoffice.node.v1.NodeRecordR\fremovedNodes\x124\n" +
+	"\x05moves\x18\a \x03(\v2\x1e.boxoffice.node.v1.ReplicaMoveR\x05moves\"\xc3\x01\n" +
 	"\n" +
 	"DedupEntry\x12\x1d\n" +
 	"\n" +
@@ -2367,7 +2711,7 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\x14include_state_hashes\x18\x01 \x01(\bR\x12includeStateHashes\"a\n" +
 	"\x13LocalStatusResponse\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x121\n" +
-	"\x06groups\x18\x02 \x03(\v2\x19.boxoffice.v1.GroupStatusR\x06groups*\x84\x03\n" +
+	"\x06groups\x18\x02 \x03(\v2\x19.boxoffice.v1.GroupStatusR\x06groups*\xde\x03\n" +
 	"\x12CatalogCommandType\x12$\n" +
 	" CATALOG_COMMAND_TYPE_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"CATALOG_COMMAND_TYPE_REGISTER_NODE\x10\x01\x12&\n" +
@@ -2377,7 +2721,15 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"!CATALOG_COMMAND_TYPE_SET_REPLICAS\x10\x05\x12$\n" +
 	" CATALOG_COMMAND_TYPE_REMOVE_NODE\x10\x06\x12*\n" +
 	"&CATALOG_COMMAND_TYPE_SET_NODE_DRAINING\x10\a\x12-\n" +
-	")CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER\x10\b*\x93\x02\n" +
+	")CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER\x10\b\x121\n" +
+	"-CATALOG_COMMAND_TYPE_SET_NODE_DECOMMISSIONING\x10\t\x12%\n" +
+	"!CATALOG_COMMAND_TYPE_MOVE_REPLICA\x10\n" +
+	"*k\n" +
+	"\tMovePhase\x12\x1a\n" +
+	"\x16MOVE_PHASE_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10MOVE_PHASE_START\x10\x01\x12\x15\n" +
+	"\x11MOVE_PHASE_FINISH\x10\x02\x12\x15\n" +
+	"\x11MOVE_PHASE_CANCEL\x10\x03*\xe6\x02\n" +
 	"\vCatalogCode\x12\x1c\n" +
 	"\x18CATALOG_CODE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fCATALOG_CODE_OK\x10\x01\x12\x18\n" +
@@ -2387,7 +2739,9 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\x1cCATALOG_CODE_BUDGET_EXCEEDED\x10\x14\x12\x19\n" +
 	"\x15CATALOG_CODE_ARCHIVED\x10\x15\x12\"\n" +
 	"\x1eCATALOG_CODE_REQUEST_ID_REUSED\x10\x16\x12\x19\n" +
-	"\x15CATALOG_CODE_DRAINING\x10\x172\xa4\x05\n" +
+	"\x15CATALOG_CODE_DRAINING\x10\x17\x121\n" +
+	"-CATALOG_CODE_DECOMMISSION_WOULD_LOSE_REPLICAS\x10\x18\x12\x1e\n" +
+	"\x1aCATALOG_CODE_MOVE_CONFLICT\x10\x192\xa4\x05\n" +
 	"\x04Peer\x12P\n" +
 	"\aPropose\x12!.boxoffice.node.v1.ProposeRequest\x1a\".boxoffice.node.v1.ProposeResponse\x12e\n" +
 	"\x0eProposeCatalog\x12(.boxoffice.node.v1.ProposeCatalogRequest\x1a).boxoffice.node.v1.ProposeCatalogResponse\x12V\n" +
@@ -2409,106 +2763,115 @@ func file_node_nodepb_node_proto_rawDescGZIP() []byte {
 	return file_node_nodepb_node_proto_rawDescData
 }
 
-var file_node_nodepb_node_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_node_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_node_nodepb_node_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_node_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_node_nodepb_node_proto_goTypes = []any{
 	(CatalogCommandType)(0),            // 0: boxoffice.node.v1.CatalogCommandType
-	(CatalogCode)(0),                   // 1: boxoffice.node.v1.CatalogCode
-	(*NodeRecord)(nil),                 // 2: boxoffice.node.v1.NodeRecord
-	(*GroupRecord)(nil),                // 3: boxoffice.node.v1.GroupRecord
-	(*ShardRecord)(nil),                // 4: boxoffice.node.v1.ShardRecord
-	(*EventRecord)(nil),                // 5: boxoffice.node.v1.EventRecord
-	(*CatalogCommand)(nil),             // 6: boxoffice.node.v1.CatalogCommand
-	(*EventBudget)(nil),                // 7: boxoffice.node.v1.EventBudget
-	(*CreateGroups)(nil),               // 8: boxoffice.node.v1.CreateGroups
-	(*SetEventStatus)(nil),             // 9: boxoffice.node.v1.SetEventStatus
-	(*RemoveNode)(nil),                 // 10: boxoffice.node.v1.RemoveNode
-	(*SetNodeDraining)(nil),            // 11: boxoffice.node.v1.SetNodeDraining
-	(*SetPreferredLeader)(nil),         // 12: boxoffice.node.v1.SetPreferredLeader
-	(*SetReplicas)(nil),                // 13: boxoffice.node.v1.SetReplicas
-	(*CatalogResult)(nil),              // 14: boxoffice.node.v1.CatalogResult
-	(*CatalogSnapshot)(nil),            // 15: boxoffice.node.v1.CatalogSnapshot
-	(*DedupEntry)(nil),                 // 16: boxoffice.node.v1.DedupEntry
-	(*ProposeRequest)(nil),             // 17: boxoffice.node.v1.ProposeRequest
-	(*ProposeResponse)(nil),            // 18: boxoffice.node.v1.ProposeResponse
-	(*ProposeCatalogRequest)(nil),      // 19: boxoffice.node.v1.ProposeCatalogRequest
-	(*ProposeCatalogResponse)(nil),     // 20: boxoffice.node.v1.ProposeCatalogResponse
-	(*ReadShardRequest)(nil),           // 21: boxoffice.node.v1.ReadShardRequest
-	(*ReadShardResponse)(nil),          // 22: boxoffice.node.v1.ReadShardResponse
-	(*ReadRecordsRequest)(nil),         // 23: boxoffice.node.v1.ReadRecordsRequest
-	(*ReadRecordsResponse)(nil),        // 24: boxoffice.node.v1.ReadRecordsResponse
-	(*ReadCatalogRequest)(nil),         // 25: boxoffice.node.v1.ReadCatalogRequest
-	(*ReadCatalogResponse)(nil),        // 26: boxoffice.node.v1.ReadCatalogResponse
-	(*TransferLeadershipRequest)(nil),  // 27: boxoffice.node.v1.TransferLeadershipRequest
-	(*TransferLeadershipResponse)(nil), // 28: boxoffice.node.v1.TransferLeadershipResponse
-	(*LocalStatusRequest)(nil),         // 29: boxoffice.node.v1.LocalStatusRequest
-	(*LocalStatusResponse)(nil),        // 30: boxoffice.node.v1.LocalStatusResponse
-	(*v1.LocalityTier)(nil),            // 31: boxoffice.v1.LocalityTier
-	(*v1.EventPolicy)(nil),             // 32: boxoffice.v1.EventPolicy
-	(*v1.Venue)(nil),                   // 33: boxoffice.v1.Venue
-	(v1.EventStatus)(0),                // 34: boxoffice.v1.EventStatus
-	(v1.SeatMapView)(0),                // 35: boxoffice.v1.SeatMapView
-	(*v1.SectionState)(nil),            // 36: boxoffice.v1.SectionState
-	(*v1.PoolState)(nil),               // 37: boxoffice.v1.PoolState
-	(*v1.ShardPosition)(nil),           // 38: boxoffice.v1.ShardPosition
-	(*v1.HoldResponse)(nil),            // 39: boxoffice.v1.HoldResponse
-	(*v1.Record)(nil),                  // 40: boxoffice.v1.Record
-	(*v1.GroupStatus)(nil),             // 41: boxoffice.v1.GroupStatus
+	(MovePhase)(0),                     // 1: boxoffice.node.v1.MovePhase
+	(CatalogCode)(0),                   // 2: boxoffice.node.v1.CatalogCode
+	(*NodeRecord)(nil),                 // 3: boxoffice.node.v1.NodeRecord
+	(*GroupRecord)(nil),                // 4: boxoffice.node.v1.GroupRecord
+	(*ShardRecord)(nil),                // 5: boxoffice.node.v1.ShardRecord
+	(*EventRecord)(nil),                // 6: boxoffice.node.v1.EventRecord
+	(*CatalogCommand)(nil),             // 7: boxoffice.node.v1.CatalogCommand
+	(*EventBudget)(nil),                // 8: boxoffice.node.v1.EventBudget
+	(*CreateGroups)(nil),               // 9: boxoffice.node.v1.CreateGroups
+	(*SetEventStatus)(nil),             // 10: boxoffice.node.v1.SetEventStatus
+	(*RemoveNode)(nil),                 // 11: boxoffice.node.v1.RemoveNode
+	(*SetNodeDraining)(nil),            // 12: boxoffice.node.v1.SetNodeDraining
+	(*SetPreferredLeader)(nil),         // 13: boxoffice.node.v1.SetPreferredLeader
+	(*SetNodeDecommissioning)(nil),     // 14: boxoffice.node.v1.SetNodeDecommissioning
+	(*ReplicaMove)(nil),                // 15: boxoffice.node.v1.ReplicaMove
+	(*MoveReplica)(nil),                // 16: boxoffice.node.v1.MoveReplica
+	(*SetReplicas)(nil),                // 17: boxoffice.node.v1.SetReplicas
+	(*CatalogResult)(nil),              // 18: boxoffice.node.v1.CatalogResult
+	(*CatalogSnapshot)(nil),            // 19: boxoffice.node.v1.CatalogSnapshot
+	(*DedupEntry)(nil),                 // 20: boxoffice.node.v1.DedupEntry
+	(*ProposeRequest)(nil),             // 21: boxoffice.node.v1.ProposeRequest
+	(*ProposeResponse)(nil),            // 22: boxoffice.node.v1.ProposeResponse
+	(*ProposeCatalogRequest)(nil),      // 23: boxoffice.node.v1.ProposeCatalogRequest
+	(*ProposeCatalogResponse)(nil),     // 24: boxoffice.node.v1.ProposeCatalogResponse
+	(*ReadShardRequest)(nil),           // 25: boxoffice.node.v1.ReadShardRequest
+	(*ReadShardResponse)(nil),          // 26: boxoffice.node.v1.ReadShardResponse
+	(*ReadRecordsRequest)(nil),         // 27: boxoffice.node.v1.ReadRecordsRequest
+	(*ReadRecordsResponse)(nil),        // 28: boxoffice.node.v1.ReadRecordsResponse
+	(*ReadCatalogRequest)(nil),         // 29: boxoffice.node.v1.ReadCatalogRequest
+	(*ReadCatalogResponse)(nil),        // 30: boxoffice.node.v1.ReadCatalogResponse
+	(*TransferLeadershipRequest)(nil),  // 31: boxoffice.node.v1.TransferLeadershipRequest
+	(*TransferLeadershipResponse)(nil), // 32: boxoffice.node.v1.TransferLeadershipResponse
+	(*LocalStatusRequest)(nil),         // 33: boxoffice.node.v1.LocalStatusRequest
+	(*LocalStatusResponse)(nil),        // 34: boxoffice.node.v1.LocalStatusResponse
+	(*v1.LocalityTier)(nil),            // 35: boxoffice.v1.LocalityTier
+	(*v1.EventPolicy)(nil),             // 36: boxoffice.v1.EventPolicy
+	(*v1.Venue)(nil),                   // 37: boxoffice.v1.Venue
+	(v1.EventStatus)(0),                // 38: boxoffice.v1.EventStatus
+	(v1.SeatMapView)(0),                // 39: boxoffice.v1.SeatMapView
+	(*v1.SectionState)(nil),            // 40: boxoffice.v1.SectionState
+	(*v1.PoolState)(nil),               // 41: boxoffice.v1.PoolState
+	(*v1.ShardPosition)(nil),           // 42: boxoffice.v1.ShardPosition
+	(*v1.HoldResponse)(nil),            // 43: boxoffice.v1.HoldResponse
+	(*v1.Record)(nil),                  // 44: boxoffice.v1.Record
+	(*v1.GroupStatus)(nil),             // 45: boxoffice.v1.GroupStatus
 }
 var file_node_nodepb_node_proto_depIdxs = []int32{
-	31, // 0: boxoffice.node.v1.NodeRecord.locality:type_name -> boxoffice.v1.LocalityTier
-	32, // 1: boxoffice.node.v1.EventRecord.policy:type_name -> boxoffice.v1.EventPolicy
-	33, // 2: boxoffice.node.v1.EventRecord.venue:type_name -> boxoffice.v1.Venue
-	4,  // 3: boxoffice.node.v1.EventRecord.shards:type_name -> boxoffice.node.v1.ShardRecord
-	34, // 4: boxoffice.node.v1.EventRecord.status:type_name -> boxoffice.v1.EventStatus
+	35, // 0: boxoffice.node.v1.NodeRecord.locality:type_name -> boxoffice.v1.LocalityTier
+	36, // 1: boxoffice.node.v1.EventRecord.policy:type_name -> boxoffice.v1.EventPolicy
+	37, // 2: boxoffice.node.v1.EventRecord.venue:type_name -> boxoffice.v1.Venue
+	5,  // 3: boxoffice.node.v1.EventRecord.shards:type_name -> boxoffice.node.v1.ShardRecord
+	38, // 4: boxoffice.node.v1.EventRecord.status:type_name -> boxoffice.v1.EventStatus
 	0,  // 5: boxoffice.node.v1.CatalogCommand.type:type_name -> boxoffice.node.v1.CatalogCommandType
-	2,  // 6: boxoffice.node.v1.CatalogCommand.register_node:type_name -> boxoffice.node.v1.NodeRecord
-	8,  // 7: boxoffice.node.v1.CatalogCommand.create_groups:type_name -> boxoffice.node.v1.CreateGroups
-	5,  // 8: boxoffice.node.v1.CatalogCommand.create_event:type_name -> boxoffice.node.v1.EventRecord
-	9,  // 9: boxoffice.node.v1.CatalogCommand.set_event_status:type_name -> boxoffice.node.v1.SetEventStatus
-	13, // 10: boxoffice.node.v1.CatalogCommand.set_replicas:type_name -> boxoffice.node.v1.SetReplicas
-	10, // 11: boxoffice.node.v1.CatalogCommand.remove_node:type_name -> boxoffice.node.v1.RemoveNode
-	11, // 12: boxoffice.node.v1.CatalogCommand.set_node_draining:type_name -> boxoffice.node.v1.SetNodeDraining
-	12, // 13: boxoffice.node.v1.CatalogCommand.set_preferred_leader:type_name -> boxoffice.node.v1.SetPreferredLeader
-	7,  // 14: boxoffice.node.v1.CatalogCommand.event_budget:type_name -> boxoffice.node.v1.EventBudget
-	3,  // 15: boxoffice.node.v1.CreateGroups.groups:type_name -> boxoffice.node.v1.GroupRecord
-	34, // 16: boxoffice.node.v1.SetEventStatus.status:type_name -> boxoffice.v1.EventStatus
-	1,  // 17: boxoffice.node.v1.CatalogResult.code:type_name -> boxoffice.node.v1.CatalogCode
-	5,  // 18: boxoffice.node.v1.CatalogResult.event:type_name -> boxoffice.node.v1.EventRecord
-	2,  // 19: boxoffice.node.v1.CatalogSnapshot.nodes:type_name -> boxoffice.node.v1.NodeRecord
-	3,  // 20: boxoffice.node.v1.CatalogSnapshot.groups:type_name -> boxoffice.node.v1.GroupRecord
-	5,  // 21: boxoffice.node.v1.CatalogSnapshot.events:type_name -> boxoffice.node.v1.EventRecord
-	16, // 22: boxoffice.node.v1.CatalogSnapshot.dedup:type_name -> boxoffice.node.v1.DedupEntry
-	2,  // 23: boxoffice.node.v1.CatalogSnapshot.removed_nodes:type_name -> boxoffice.node.v1.NodeRecord
-	14, // 24: boxoffice.node.v1.DedupEntry.result:type_name -> boxoffice.node.v1.CatalogResult
-	14, // 25: boxoffice.node.v1.ProposeCatalogResponse.result:type_name -> boxoffice.node.v1.CatalogResult
-	35, // 26: boxoffice.node.v1.ReadShardRequest.view:type_name -> boxoffice.v1.SeatMapView
-	36, // 27: boxoffice.node.v1.ReadShardResponse.sections:type_name -> boxoffice.v1.SectionState
-	37, // 28: boxoffice.node.v1.ReadShardResponse.pools:type_name -> boxoffice.v1.PoolState
-	38, // 29: boxoffice.node.v1.ReadShardResponse.position:type_name -> boxoffice.v1.ShardPosition
-	39, // 30: boxoffice.node.v1.ReadShardResponse.hold:type_name -> boxoffice.v1.HoldResponse
-	40, // 31: boxoffice.node.v1.ReadRecordsResponse.records:type_name -> boxoffice.v1.Record
-	15, // 32: boxoffice.node.v1.ReadCatalogResponse.catalog:type_name -> boxoffice.node.v1.CatalogSnapshot
-	41, // 33: boxoffice.node.v1.LocalStatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
-	17, // 34: boxoffice.node.v1.Peer.Propose:input_type -> boxoffice.node.v1.ProposeRequest
-	19, // 35: boxoffice.node.v1.Peer.ProposeCatalog:input_type -> boxoffice.node.v1.ProposeCatalogRequest
-	21, // 36: boxoffice.node.v1.Peer.ReadShard:input_type -> boxoffice.node.v1.ReadShardRequest
-	25, // 37: boxoffice.node.v1.Peer.ReadCatalog:input_type -> boxoffice.node.v1.ReadCatalogRequest
-	29, // 38: boxoffice.node.v1.Peer.LocalStatus:input_type -> boxoffice.node.v1.LocalStatusRequest
-	27, // 39: boxoffice.node.v1.Peer.TransferLeadership:input_type -> boxoffice.node.v1.TransferLeadershipRequest
-	23, // 40: boxoffice.node.v1.Peer.ReadRecords:input_type -> boxoffice.node.v1.ReadRecordsRequest
-	18, // 41: boxoffice.node.v1.Peer.Propose:output_type -> boxoffice.node.v1.ProposeResponse
-	20, // 42: boxoffice.node.v1.Peer.ProposeCatalog:output_type -> boxoffice.node.v1.ProposeCatalogResponse
-	22, // 43: boxoffice.node.v1.Peer.ReadShard:output_type -> boxoffice.node.v1.ReadShardResponse
-	26, // 44: boxoffice.node.v1.Peer.ReadCatalog:output_type -> boxoffice.node.v1.ReadCatalogResponse
-	30, // 45: boxoffice.node.v1.Peer.LocalStatus:output_type -> boxoffice.node.v1.LocalStatusResponse
-	28, // 46: boxoffice.node.v1.Peer.TransferLeadership:output_type -> boxoffice.node.v1.TransferLeadershipResponse
-	24, // 47: boxoffice.node.v1.Peer.ReadRecords:output_type -> boxoffice.node.v1.ReadRecordsResponse
-	41, // [41:48] is the sub-list for method output_type
-	34, // [34:41] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	3,  // 6: boxoffice.node.v1.CatalogCommand.register_node:type_name -> boxoffice.node.v1.NodeRecord
+	9,  // 7: boxoffice.node.v1.CatalogCommand.create_groups:type_name -> boxoffice.node.v1.CreateGroups
+	6,  // 8: boxoffice.node.v1.CatalogCommand.create_event:type_name -> boxoffice.node.v1.EventRecord
+	10, // 9: boxoffice.node.v1.CatalogCommand.set_event_status:type_name -> boxoffice.node.v1.SetEventStatus
+	17, // 10: boxoffice.node.v1.CatalogCommand.set_replicas:type_name -> boxoffice.node.v1.SetReplicas
+	11, // 11: boxoffice.node.v1.CatalogCommand.remove_node:type_name -> boxoffice.node.v1.RemoveNode
+	12, // 12: boxoffice.node.v1.CatalogCommand.set_node_draining:type_name -> boxoffice.node.v1.SetNodeDraining
+	13, // 13: boxoffice.node.v1.CatalogCommand.set_preferred_leader:type_name -> boxoffice.node.v1.SetPreferredLeader
+	14, // 14: boxoffice.node.v1.CatalogCommand.set_node_decommissioning:type_name -> boxoffice.node.v1.SetNodeDecommissioning
+	16, // 15: boxoffice.node.v1.CatalogCommand.move_replica:type_name -> boxoffice.node.v1.MoveReplica
+	8,  // 16: boxoffice.node.v1.CatalogCommand.event_budget:type_name -> boxoffice.node.v1.EventBudget
+	4,  // 17: boxoffice.node.v1.CreateGroups.groups:type_name -> boxoffice.node.v1.GroupRecord
+	38, // 18: boxoffice.node.v1.SetEventStatus.status:type_name -> boxoffice.v1.EventStatus
+	1,  // 19: boxoffice.node.v1.MoveReplica.phase:type_name -> boxoffice.node.v1.MovePhase
+	15, // 20: boxoffice.node.v1.MoveReplica.move:type_name -> boxoffice.node.v1.ReplicaMove
+	2,  // 21: boxoffice.node.v1.CatalogResult.code:type_name -> boxoffice.node.v1.CatalogCode
+	6,  // 22: boxoffice.node.v1.CatalogResult.event:type_name -> boxoffice.node.v1.EventRecord
+	3,  // 23: boxoffice.node.v1.CatalogSnapshot.nodes:type_name -> boxoffice.node.v1.NodeRecord
+	4,  // 24: boxoffice.node.v1.CatalogSnapshot.groups:type_name -> boxoffice.node.v1.GroupRecord
+	6,  // 25: boxoffice.node.v1.CatalogSnapshot.events:type_name -> boxoffice.node.v1.EventRecord
+	20, // 26: boxoffice.node.v1.CatalogSnapshot.dedup:type_name -> boxoffice.node.v1.DedupEntry
+	3,  // 27: boxoffice.node.v1.CatalogSnapshot.removed_nodes:type_name -> boxoffice.node.v1.NodeRecord
+	15, // 28: boxoffice.node.v1.CatalogSnapshot.moves:type_name -> boxoffice.node.v1.ReplicaMove
+	18, // 29: boxoffice.node.v1.DedupEntry.result:type_name -> boxoffice.node.v1.CatalogResult
+	18, // 30: boxoffice.node.v1.ProposeCatalogResponse.result:type_name -> boxoffice.node.v1.CatalogResult
+	39, // 31: boxoffice.node.v1.ReadShardRequest.view:type_name -> boxoffice.v1.SeatMapView
+	40, // 32: boxoffice.node.v1.ReadShardResponse.sections:type_name -> boxoffice.v1.SectionState
+	41, // 33: boxoffice.node.v1.ReadShardResponse.pools:type_name -> boxoffice.v1.PoolState
+	42, // 34: boxoffice.node.v1.ReadShardResponse.position:type_name -> boxoffice.v1.ShardPosition
+	43, // 35: boxoffice.node.v1.ReadShardResponse.hold:type_name -> boxoffice.v1.HoldResponse
+	44, // 36: boxoffice.node.v1.ReadRecordsResponse.records:type_name -> boxoffice.v1.Record
+	19, // 37: boxoffice.node.v1.ReadCatalogResponse.catalog:type_name -> boxoffice.node.v1.CatalogSnapshot
+	45, // 38: boxoffice.node.v1.LocalStatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
+	21, // 39: boxoffice.node.v1.Peer.Propose:input_type -> boxoffice.node.v1.ProposeRequest
+	23, // 40: boxoffice.node.v1.Peer.ProposeCatalog:input_type -> boxoffice.node.v1.ProposeCatalogRequest
+	25, // 41: boxoffice.node.v1.Peer.ReadShard:input_type -> boxoffice.node.v1.ReadShardRequest
+	29, // 42: boxoffice.node.v1.Peer.ReadCatalog:input_type -> boxoffice.node.v1.ReadCatalogRequest
+	33, // 43: boxoffice.node.v1.Peer.LocalStatus:input_type -> boxoffice.node.v1.LocalStatusRequest
+	31, // 44: boxoffice.node.v1.Peer.TransferLeadership:input_type -> boxoffice.node.v1.TransferLeadershipRequest
+	27, // 45: boxoffice.node.v1.Peer.ReadRecords:input_type -> boxoffice.node.v1.ReadRecordsRequest
+	22, // 46: boxoffice.node.v1.Peer.Propose:output_type -> boxoffice.node.v1.ProposeResponse
+	24, // 47: boxoffice.node.v1.Peer.ProposeCatalog:output_type -> boxoffice.node.v1.ProposeCatalogResponse
+	26, // 48: boxoffice.node.v1.Peer.ReadShard:output_type -> boxoffice.node.v1.ReadShardResponse
+	30, // 49: boxoffice.node.v1.Peer.ReadCatalog:output_type -> boxoffice.node.v1.ReadCatalogResponse
+	34, // 50: boxoffice.node.v1.Peer.LocalStatus:output_type -> boxoffice.node.v1.LocalStatusResponse
+	32, // 51: boxoffice.node.v1.Peer.TransferLeadership:output_type -> boxoffice.node.v1.TransferLeadershipResponse
+	28, // 52: boxoffice.node.v1.Peer.ReadRecords:output_type -> boxoffice.node.v1.ReadRecordsResponse
+	46, // [46:53] is the sub-list for method output_type
+	39, // [39:46] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_node_nodepb_node_proto_init() }
@@ -2525,14 +2888,16 @@ func file_node_nodepb_node_proto_init() {
 		(*CatalogCommand_RemoveNode)(nil),
 		(*CatalogCommand_SetNodeDraining)(nil),
 		(*CatalogCommand_SetPreferredLeader)(nil),
+		(*CatalogCommand_SetNodeDecommissioning)(nil),
+		(*CatalogCommand_MoveReplica)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_node_nodepb_node_proto_rawDesc), len(file_node_nodepb_node_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   29,
+			NumEnums:      3,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

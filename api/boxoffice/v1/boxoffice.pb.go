@@ -40,7 +40,9 @@
 //                       for a different request (REQUEST_ID_REUSED: nothing
 //                       changed; never retry); TransferLeader to a draining
 //                       node, or Drain of the last node not draining
-//                       (NODE_DRAINING)
+//                       (NODE_DRAINING); Decommission that would leave too
+//                       few nodes or localities to hold every replica
+//                       (DECOMMISSION_WOULD_LOSE_REPLICAS)
 //   PERMISSION_DENIED   the hold belongs to another holder (HOLD_NOT_OWNED); the
 //                       caller's certificate role may not call the method
 //                       (ROLE_NOT_ALLOWED; metadata "role" and "service")
@@ -3642,7 +3644,14 @@ type NodeInfo struct {
 	Locality []*LocalityTier `protobuf:"bytes,7,rep,name=locality,proto3" json:"locality,omitempty"`
 	// draining: an operator drained the node (Cluster.Drain); the
 	// rebalancer moves its leaderships away and gives it none.
-	Draining      bool `protobuf:"varint,8,opt,name=draining,proto3" json:"draining,omitempty"`
+	Draining bool `protobuf:"varint,8,opt,name=draining,proto3" json:"draining,omitempty"`
+	// decommissioning: an operator decommissions the node
+	// (Cluster.Decommission); the rebalancer moves every replica it holds
+	// away, then `ctl decommission` removes it.
+	Decommissioning bool `protobuf:"varint,9,opt,name=decommissioning,proto3" json:"decommissioning,omitempty"`
+	// replica_count: the data groups the catalog lists the node as a
+	// replica of.
+	ReplicaCount  uint32 `protobuf:"varint,10,opt,name=replica_count,json=replicaCount,proto3" json:"replica_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3731,6 +3740,20 @@ func (x *NodeInfo) GetDraining() bool {
 		return x.Draining
 	}
 	return false
+}
+
+func (x *NodeInfo) GetDecommissioning() bool {
+	if x != nil {
+		return x.Decommissioning
+	}
+	return false
+}
+
+func (x *NodeInfo) GetReplicaCount() uint32 {
+	if x != nil {
+		return x.ReplicaCount
+	}
+	return 0
 }
 
 // One key=value tier of a node's locality, such as region=eu-west.
@@ -4716,6 +4739,269 @@ func (x *BackupChunk) GetData() []byte {
 	return nil
 }
 
+type DecommissionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	NodeId        string                 `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	Recommission  bool                   `protobuf:"varint,2,opt,name=recommission,proto3" json:"recommission,omitempty"` // true: take the decommission mark off
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecommissionRequest) Reset() {
+	*x = DecommissionRequest{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecommissionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecommissionRequest) ProtoMessage() {}
+
+func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecommissionRequest.ProtoReflect.Descriptor instead.
+func (*DecommissionRequest) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *DecommissionRequest) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *DecommissionRequest) GetRecommission() bool {
+	if x != nil {
+		return x.Recommission
+	}
+	return false
+}
+
+type DecommissionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecommissionResponse) Reset() {
+	*x = DecommissionResponse{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecommissionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecommissionResponse) ProtoMessage() {}
+
+func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecommissionResponse.ProtoReflect.Descriptor instead.
+func (*DecommissionResponse) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{61}
+}
+
+type PlanRebalanceRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlanRebalanceRequest) Reset() {
+	*x = PlanRebalanceRequest{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlanRebalanceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlanRebalanceRequest) ProtoMessage() {}
+
+func (x *PlanRebalanceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlanRebalanceRequest.ProtoReflect.Descriptor instead.
+func (*PlanRebalanceRequest) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{62}
+}
+
+// RebalanceMove is one move: a replica of group_id from from_node_id to
+// to_node_id (kind "replica"), or the group's preferred leadership
+// (kind "leader").
+type RebalanceMove struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	GroupId       string                 `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	Kind          string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	FromNodeId    string                 `protobuf:"bytes,3,opt,name=from_node_id,json=fromNodeId,proto3" json:"from_node_id,omitempty"`
+	ToNodeId      string                 `protobuf:"bytes,4,opt,name=to_node_id,json=toNodeId,proto3" json:"to_node_id,omitempty"`
+	Reason        string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RebalanceMove) Reset() {
+	*x = RebalanceMove{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RebalanceMove) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RebalanceMove) ProtoMessage() {}
+
+func (x *RebalanceMove) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RebalanceMove.ProtoReflect.Descriptor instead.
+func (*RebalanceMove) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *RebalanceMove) GetGroupId() string {
+	if x != nil {
+		return x.GroupId
+	}
+	return ""
+}
+
+func (x *RebalanceMove) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *RebalanceMove) GetFromNodeId() string {
+	if x != nil {
+		return x.FromNodeId
+	}
+	return ""
+}
+
+func (x *RebalanceMove) GetToNodeId() string {
+	if x != nil {
+		return x.ToNodeId
+	}
+	return ""
+}
+
+func (x *RebalanceMove) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type PlanRebalanceResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Moves         []*RebalanceMove       `protobuf:"bytes,1,rep,name=moves,proto3" json:"moves,omitempty"`                       // planned, in order
+	InFlight      []*RebalanceMove       `protobuf:"bytes,2,rep,name=in_flight,json=inFlight,proto3" json:"in_flight,omitempty"` // replica moves under way
+	Blocked       []string               `protobuf:"bytes,3,rep,name=blocked,proto3" json:"blocked,omitempty"`                   // replicas that cannot move, and why
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlanRebalanceResponse) Reset() {
+	*x = PlanRebalanceResponse{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlanRebalanceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlanRebalanceResponse) ProtoMessage() {}
+
+func (x *PlanRebalanceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlanRebalanceResponse.ProtoReflect.Descriptor instead.
+func (*PlanRebalanceResponse) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *PlanRebalanceResponse) GetMoves() []*RebalanceMove {
+	if x != nil {
+		return x.Moves
+	}
+	return nil
+}
+
+func (x *PlanRebalanceResponse) GetInFlight() []*RebalanceMove {
+	if x != nil {
+		return x.InFlight
+	}
+	return nil
+}
+
+func (x *PlanRebalanceResponse) GetBlocked() []string {
+	if x != nil {
+		return x.Blocked
+	}
+	return nil
+}
+
 type Record struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -4727,7 +5013,7 @@ type Record struct {
 
 func (x *Record) Reset() {
 	*x = Record{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[60]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4739,7 +5025,7 @@ func (x *Record) String() string {
 func (*Record) ProtoMessage() {}
 
 func (x *Record) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[60]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4752,7 +5038,7 @@ func (x *Record) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Record.ProtoReflect.Descriptor instead.
 func (*Record) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{60}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *Record) GetKey() string {
@@ -4785,7 +5071,7 @@ type GetRecordRequest struct {
 
 func (x *GetRecordRequest) Reset() {
 	*x = GetRecordRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[61]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4797,7 +5083,7 @@ func (x *GetRecordRequest) String() string {
 func (*GetRecordRequest) ProtoMessage() {}
 
 func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[61]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4810,7 +5096,7 @@ func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecordRequest.ProtoReflect.Descriptor instead.
 func (*GetRecordRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{61}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *GetRecordRequest) GetKey() string {
@@ -4832,7 +5118,7 @@ type CompareAndSwapRequest struct {
 
 func (x *CompareAndSwapRequest) Reset() {
 	*x = CompareAndSwapRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[62]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4844,7 +5130,7 @@ func (x *CompareAndSwapRequest) String() string {
 func (*CompareAndSwapRequest) ProtoMessage() {}
 
 func (x *CompareAndSwapRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[62]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4857,7 +5143,7 @@ func (x *CompareAndSwapRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareAndSwapRequest.ProtoReflect.Descriptor instead.
 func (*CompareAndSwapRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{62}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *CompareAndSwapRequest) GetRequestId() string {
@@ -4897,7 +5183,7 @@ type CompareAndSwapResponse struct {
 
 func (x *CompareAndSwapResponse) Reset() {
 	*x = CompareAndSwapResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[63]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4909,7 +5195,7 @@ func (x *CompareAndSwapResponse) String() string {
 func (*CompareAndSwapResponse) ProtoMessage() {}
 
 func (x *CompareAndSwapResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[63]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4922,7 +5208,7 @@ func (x *CompareAndSwapResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareAndSwapResponse.ProtoReflect.Descriptor instead.
 func (*CompareAndSwapResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{63}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *CompareAndSwapResponse) GetVersion() uint64 {
@@ -4943,7 +5229,7 @@ type DeleteRecordRequest struct {
 
 func (x *DeleteRecordRequest) Reset() {
 	*x = DeleteRecordRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[64]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4955,7 +5241,7 @@ func (x *DeleteRecordRequest) String() string {
 func (*DeleteRecordRequest) ProtoMessage() {}
 
 func (x *DeleteRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[64]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4968,7 +5254,7 @@ func (x *DeleteRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRecordRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRecordRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{64}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *DeleteRecordRequest) GetRequestId() string {
@@ -5000,7 +5286,7 @@ type DeleteRecordResponse struct {
 
 func (x *DeleteRecordResponse) Reset() {
 	*x = DeleteRecordResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[65]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5012,7 +5298,7 @@ func (x *DeleteRecordResponse) String() string {
 func (*DeleteRecordResponse) ProtoMessage() {}
 
 func (x *DeleteRecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[65]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5025,7 +5311,7 @@ func (x *DeleteRecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRecordResponse.ProtoReflect.Descriptor instead.
 func (*DeleteRecordResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{65}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{70}
 }
 
 // AddRequest adds delta to the decimal int64 stored under key (missing: 0).
@@ -5042,7 +5328,7 @@ type AddRequest struct {
 
 func (x *AddRequest) Reset() {
 	*x = AddRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[66]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5054,7 +5340,7 @@ func (x *AddRequest) String() string {
 func (*AddRequest) ProtoMessage() {}
 
 func (x *AddRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[66]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5067,7 +5353,7 @@ func (x *AddRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddRequest.ProtoReflect.Descriptor instead.
 func (*AddRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{66}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *AddRequest) GetRequestId() string {
@@ -5115,7 +5401,7 @@ type AddResponse struct {
 
 func (x *AddResponse) Reset() {
 	*x = AddResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[67]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5127,7 +5413,7 @@ func (x *AddResponse) String() string {
 func (*AddResponse) ProtoMessage() {}
 
 func (x *AddResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[67]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5140,7 +5426,7 @@ func (x *AddResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddResponse.ProtoReflect.Descriptor instead.
 func (*AddResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{67}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *AddResponse) GetValue() int64 {
@@ -5171,7 +5457,7 @@ type ScanRequest struct {
 
 func (x *ScanRequest) Reset() {
 	*x = ScanRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[68]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5183,7 +5469,7 @@ func (x *ScanRequest) String() string {
 func (*ScanRequest) ProtoMessage() {}
 
 func (x *ScanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[68]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5196,7 +5482,7 @@ func (x *ScanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanRequest.ProtoReflect.Descriptor instead.
 func (*ScanRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{68}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *ScanRequest) GetPrefix() string {
@@ -5234,7 +5520,7 @@ type ScanResponse struct {
 
 func (x *ScanResponse) Reset() {
 	*x = ScanResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[69]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5246,7 +5532,7 @@ func (x *ScanResponse) String() string {
 func (*ScanResponse) ProtoMessage() {}
 
 func (x *ScanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[69]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5259,7 +5545,7 @@ func (x *ScanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanResponse.ProtoReflect.Descriptor instead.
 func (*ScanResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{69}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *ScanResponse) GetRecords() []*Record {
@@ -5557,7 +5843,7 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x06refund\x18\x06 \x01(\v2\x1c.boxoffice.v1.RefundResponseH\x00R\x06refund\x121\n" +
 	"\x05error\x18\a \x01(\v2\x19.boxoffice.v1.StreamErrorH\x00R\x05error\x122\n" +
 	"\x04more\x18\b \x03(\v2\x1e.boxoffice.v1.CommandsResponseR\x04moreB\b\n" +
-	"\x06result\"\x85\x02\n" +
+	"\x06result\"\xd4\x02\n" +
 	"\bNodeInfo\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x1b\n" +
 	"\tgrpc_addr\x18\x02 \x01(\tR\bgrpcAddr\x12\x1b\n" +
@@ -5567,7 +5853,10 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"gossipAddr\x12\x14\n" +
 	"\x05state\x18\x06 \x01(\tR\x05state\x126\n" +
 	"\blocality\x18\a \x03(\v2\x1a.boxoffice.v1.LocalityTierR\blocality\x12\x1a\n" +
-	"\bdraining\x18\b \x01(\bR\bdraining\"6\n" +
+	"\bdraining\x18\b \x01(\bR\bdraining\x12(\n" +
+	"\x0fdecommissioning\x18\t \x01(\bR\x0fdecommissioning\x12#\n" +
+	"\rreplica_count\x18\n" +
+	" \x01(\rR\freplicaCount\"6\n" +
 	"\fLocalityTier\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value\"\xd8\x03\n" +
@@ -5637,7 +5926,24 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x05index\x18\x02 \x01(\x04R\x05index\x12\x12\n" +
 	"\x04term\x18\x03 \x01(\x04R\x04term\x12\x12\n" +
 	"\x04size\x18\x04 \x01(\x04R\x04size\x12\x12\n" +
-	"\x04data\x18\x05 \x01(\fR\x04data\"J\n" +
+	"\x04data\x18\x05 \x01(\fR\x04data\"R\n" +
+	"\x13DecommissionRequest\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\"\n" +
+	"\frecommission\x18\x02 \x01(\bR\frecommission\"\x16\n" +
+	"\x14DecommissionResponse\"\x16\n" +
+	"\x14PlanRebalanceRequest\"\x96\x01\n" +
+	"\rRebalanceMove\x12\x19\n" +
+	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12 \n" +
+	"\ffrom_node_id\x18\x03 \x01(\tR\n" +
+	"fromNodeId\x12\x1c\n" +
+	"\n" +
+	"to_node_id\x18\x04 \x01(\tR\btoNodeId\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"\x9e\x01\n" +
+	"\x15PlanRebalanceResponse\x121\n" +
+	"\x05moves\x18\x01 \x03(\v2\x1b.boxoffice.v1.RebalanceMoveR\x05moves\x128\n" +
+	"\tin_flight\x18\x02 \x03(\v2\x1b.boxoffice.v1.RebalanceMoveR\binFlight\x12\x18\n" +
+	"\ablocked\x18\x03 \x03(\tR\ablocked\"J\n" +
 	"\x06Record\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\x12\x18\n" +
@@ -5713,7 +6019,7 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x06Refund\x12\x1b.boxoffice.v1.RefundRequest\x1a\x1c.boxoffice.v1.RefundResponse\x12B\n" +
 	"\x05Watch\x12\x1a.boxoffice.v1.WatchRequest\x1a\x1b.boxoffice.v1.WatchResponse0\x01\x12Y\n" +
 	"\fReadSeatMaps\x12!.boxoffice.v1.ReadSeatMapsRequest\x1a\".boxoffice.v1.ReadSeatMapsResponse(\x010\x01\x12M\n" +
-	"\bCommands\x12\x1d.boxoffice.v1.CommandsRequest\x1a\x1e.boxoffice.v1.CommandsResponse(\x010\x012\xca\x03\n" +
+	"\bCommands\x12\x1d.boxoffice.v1.CommandsRequest\x1a\x1e.boxoffice.v1.CommandsResponse(\x010\x012\xfb\x04\n" +
 	"\aCluster\x12C\n" +
 	"\x06Status\x12\x1b.boxoffice.v1.StatusRequest\x1a\x1c.boxoffice.v1.StatusResponse\x12F\n" +
 	"\aRouting\x12\x1c.boxoffice.v1.RoutingRequest\x1a\x1d.boxoffice.v1.RoutingResponse\x12O\n" +
@@ -5721,7 +6027,9 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"RemoveNode\x12\x1f.boxoffice.v1.RemoveNodeRequest\x1a .boxoffice.v1.RemoveNodeResponse\x12[\n" +
 	"\x0eTransferLeader\x12#.boxoffice.v1.TransferLeaderRequest\x1a$.boxoffice.v1.TransferLeaderResponse\x12@\n" +
 	"\x05Drain\x12\x1a.boxoffice.v1.DrainRequest\x1a\x1b.boxoffice.v1.DrainResponse\x12B\n" +
-	"\x06Backup\x12\x1b.boxoffice.v1.BackupRequest\x1a\x19.boxoffice.v1.BackupChunk0\x012\xef\x02\n" +
+	"\x06Backup\x12\x1b.boxoffice.v1.BackupRequest\x1a\x19.boxoffice.v1.BackupChunk0\x01\x12U\n" +
+	"\fDecommission\x12!.boxoffice.v1.DecommissionRequest\x1a\".boxoffice.v1.DecommissionResponse\x12X\n" +
+	"\rPlanRebalance\x12\".boxoffice.v1.PlanRebalanceRequest\x1a#.boxoffice.v1.PlanRebalanceResponse2\xef\x02\n" +
 	"\aRecords\x12;\n" +
 	"\x03Get\x12\x1e.boxoffice.v1.GetRecordRequest\x1a\x14.boxoffice.v1.Record\x12[\n" +
 	"\x0eCompareAndSwap\x12#.boxoffice.v1.CompareAndSwapRequest\x1a$.boxoffice.v1.CompareAndSwapResponse\x12O\n" +
@@ -5742,7 +6050,7 @@ func file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP() []byte {
 }
 
 var file_api_boxoffice_v1_boxoffice_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_api_boxoffice_v1_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
+var file_api_boxoffice_v1_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 76)
 var file_api_boxoffice_v1_boxoffice_proto_goTypes = []any{
 	(EventStatus)(0),               // 0: boxoffice.v1.EventStatus
 	(SeatState)(0),                 // 1: boxoffice.v1.SeatState
@@ -5808,17 +6116,22 @@ var file_api_boxoffice_v1_boxoffice_proto_goTypes = []any{
 	(*DrainResponse)(nil),          // 61: boxoffice.v1.DrainResponse
 	(*BackupRequest)(nil),          // 62: boxoffice.v1.BackupRequest
 	(*BackupChunk)(nil),            // 63: boxoffice.v1.BackupChunk
-	(*Record)(nil),                 // 64: boxoffice.v1.Record
-	(*GetRecordRequest)(nil),       // 65: boxoffice.v1.GetRecordRequest
-	(*CompareAndSwapRequest)(nil),  // 66: boxoffice.v1.CompareAndSwapRequest
-	(*CompareAndSwapResponse)(nil), // 67: boxoffice.v1.CompareAndSwapResponse
-	(*DeleteRecordRequest)(nil),    // 68: boxoffice.v1.DeleteRecordRequest
-	(*DeleteRecordResponse)(nil),   // 69: boxoffice.v1.DeleteRecordResponse
-	(*AddRequest)(nil),             // 70: boxoffice.v1.AddRequest
-	(*AddResponse)(nil),            // 71: boxoffice.v1.AddResponse
-	(*ScanRequest)(nil),            // 72: boxoffice.v1.ScanRequest
-	(*ScanResponse)(nil),           // 73: boxoffice.v1.ScanResponse
-	nil,                            // 74: boxoffice.v1.StreamError.MetadataEntry
+	(*DecommissionRequest)(nil),    // 64: boxoffice.v1.DecommissionRequest
+	(*DecommissionResponse)(nil),   // 65: boxoffice.v1.DecommissionResponse
+	(*PlanRebalanceRequest)(nil),   // 66: boxoffice.v1.PlanRebalanceRequest
+	(*RebalanceMove)(nil),          // 67: boxoffice.v1.RebalanceMove
+	(*PlanRebalanceResponse)(nil),  // 68: boxoffice.v1.PlanRebalanceResponse
+	(*Record)(nil),                 // 69: boxoffice.v1.Record
+	(*GetRecordRequest)(nil),       // 70: boxoffice.v1.GetRecordRequest
+	(*CompareAndSwapRequest)(nil),  // 71: boxoffice.v1.CompareAndSwapRequest
+	(*CompareAndSwapResponse)(nil), // 72: boxoffice.v1.CompareAndSwapResponse
+	(*DeleteRecordRequest)(nil),    // 73: boxoffice.v1.DeleteRecordRequest
+	(*DeleteRecordResponse)(nil),   // 74: boxoffice.v1.DeleteRecordResponse
+	(*AddRequest)(nil),             // 75: boxoffice.v1.AddRequest
+	(*AddResponse)(nil),            // 76: boxoffice.v1.AddResponse
+	(*ScanRequest)(nil),            // 77: boxoffice.v1.ScanRequest
+	(*ScanResponse)(nil),           // 78: boxoffice.v1.ScanResponse
+	nil,                            // 79: boxoffice.v1.StreamError.MetadataEntry
 }
 var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	5,  // 0: boxoffice.v1.Section.rows:type_name -> boxoffice.v1.Row
@@ -5853,7 +6166,7 @@ var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	24, // 29: boxoffice.v1.ReadSeatMapsRequest.read:type_name -> boxoffice.v1.GetSeatMapRequest
 	16, // 30: boxoffice.v1.ReadSeatMapsResponse.seat_map:type_name -> boxoffice.v1.SeatMap
 	44, // 31: boxoffice.v1.ReadSeatMapsResponse.error:type_name -> boxoffice.v1.StreamError
-	74, // 32: boxoffice.v1.StreamError.metadata:type_name -> boxoffice.v1.StreamError.MetadataEntry
+	79, // 32: boxoffice.v1.StreamError.metadata:type_name -> boxoffice.v1.StreamError.MetadataEntry
 	28, // 33: boxoffice.v1.CommandsRequest.hold:type_name -> boxoffice.v1.HoldRequest
 	35, // 34: boxoffice.v1.CommandsRequest.sell:type_name -> boxoffice.v1.SellRequest
 	32, // 35: boxoffice.v1.CommandsRequest.release:type_name -> boxoffice.v1.ReleaseRequest
@@ -5873,62 +6186,68 @@ var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	50, // 49: boxoffice.v1.StatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
 	53, // 50: boxoffice.v1.RoutingResponse.shards:type_name -> boxoffice.v1.ShardRoute
 	47, // 51: boxoffice.v1.RoutingResponse.nodes:type_name -> boxoffice.v1.NodeInfo
-	64, // 52: boxoffice.v1.ScanResponse.records:type_name -> boxoffice.v1.Record
-	17, // 53: boxoffice.v1.Inventory.CreateEvent:input_type -> boxoffice.v1.CreateEventRequest
-	19, // 54: boxoffice.v1.Inventory.GetEvent:input_type -> boxoffice.v1.GetEventRequest
-	21, // 55: boxoffice.v1.Inventory.DeleteEvent:input_type -> boxoffice.v1.DeleteEventRequest
-	20, // 56: boxoffice.v1.Inventory.ListEvents:input_type -> boxoffice.v1.ListEventsRequest
-	24, // 57: boxoffice.v1.Inventory.GetSeatMap:input_type -> boxoffice.v1.GetSeatMapRequest
-	30, // 58: boxoffice.v1.Inventory.GetHold:input_type -> boxoffice.v1.GetHoldRequest
-	28, // 59: boxoffice.v1.Inventory.Hold:input_type -> boxoffice.v1.HoldRequest
-	31, // 60: boxoffice.v1.Inventory.ExtendHold:input_type -> boxoffice.v1.ExtendHoldRequest
-	32, // 61: boxoffice.v1.Inventory.Release:input_type -> boxoffice.v1.ReleaseRequest
-	35, // 62: boxoffice.v1.Inventory.Sell:input_type -> boxoffice.v1.SellRequest
-	37, // 63: boxoffice.v1.Inventory.Refund:input_type -> boxoffice.v1.RefundRequest
-	40, // 64: boxoffice.v1.Inventory.Watch:input_type -> boxoffice.v1.WatchRequest
-	42, // 65: boxoffice.v1.Inventory.ReadSeatMaps:input_type -> boxoffice.v1.ReadSeatMapsRequest
-	45, // 66: boxoffice.v1.Inventory.Commands:input_type -> boxoffice.v1.CommandsRequest
-	51, // 67: boxoffice.v1.Cluster.Status:input_type -> boxoffice.v1.StatusRequest
-	54, // 68: boxoffice.v1.Cluster.Routing:input_type -> boxoffice.v1.RoutingRequest
-	56, // 69: boxoffice.v1.Cluster.RemoveNode:input_type -> boxoffice.v1.RemoveNodeRequest
-	58, // 70: boxoffice.v1.Cluster.TransferLeader:input_type -> boxoffice.v1.TransferLeaderRequest
-	60, // 71: boxoffice.v1.Cluster.Drain:input_type -> boxoffice.v1.DrainRequest
-	62, // 72: boxoffice.v1.Cluster.Backup:input_type -> boxoffice.v1.BackupRequest
-	65, // 73: boxoffice.v1.Records.Get:input_type -> boxoffice.v1.GetRecordRequest
-	66, // 74: boxoffice.v1.Records.CompareAndSwap:input_type -> boxoffice.v1.CompareAndSwapRequest
-	68, // 75: boxoffice.v1.Records.Delete:input_type -> boxoffice.v1.DeleteRecordRequest
-	70, // 76: boxoffice.v1.Records.Add:input_type -> boxoffice.v1.AddRequest
-	72, // 77: boxoffice.v1.Records.Scan:input_type -> boxoffice.v1.ScanRequest
-	18, // 78: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
-	10, // 79: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
-	22, // 80: boxoffice.v1.Inventory.DeleteEvent:output_type -> boxoffice.v1.DeleteEventResponse
-	23, // 81: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
-	16, // 82: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
-	29, // 83: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
-	29, // 84: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
-	29, // 85: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
-	33, // 86: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
-	36, // 87: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
-	38, // 88: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
-	41, // 89: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
-	43, // 90: boxoffice.v1.Inventory.ReadSeatMaps:output_type -> boxoffice.v1.ReadSeatMapsResponse
-	46, // 91: boxoffice.v1.Inventory.Commands:output_type -> boxoffice.v1.CommandsResponse
-	52, // 92: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
-	55, // 93: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
-	57, // 94: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
-	59, // 95: boxoffice.v1.Cluster.TransferLeader:output_type -> boxoffice.v1.TransferLeaderResponse
-	61, // 96: boxoffice.v1.Cluster.Drain:output_type -> boxoffice.v1.DrainResponse
-	63, // 97: boxoffice.v1.Cluster.Backup:output_type -> boxoffice.v1.BackupChunk
-	64, // 98: boxoffice.v1.Records.Get:output_type -> boxoffice.v1.Record
-	67, // 99: boxoffice.v1.Records.CompareAndSwap:output_type -> boxoffice.v1.CompareAndSwapResponse
-	69, // 100: boxoffice.v1.Records.Delete:output_type -> boxoffice.v1.DeleteRecordResponse
-	71, // 101: boxoffice.v1.Records.Add:output_type -> boxoffice.v1.AddResponse
-	73, // 102: boxoffice.v1.Records.Scan:output_type -> boxoffice.v1.ScanResponse
-	78, // [78:103] is the sub-list for method output_type
-	53, // [53:78] is the sub-list for method input_type
-	53, // [53:53] is the sub-list for extension type_name
-	53, // [53:53] is the sub-list for extension extendee
-	0,  // [0:53] is the sub-list for field type_name
+	67, // 52: boxoffice.v1.PlanRebalanceResponse.moves:type_name -> boxoffice.v1.RebalanceMove
+	67, // 53: boxoffice.v1.PlanRebalanceResponse.in_flight:type_name -> boxoffice.v1.RebalanceMove
+	69, // 54: boxoffice.v1.ScanResponse.records:type_name -> boxoffice.v1.Record
+	17, // 55: boxoffice.v1.Inventory.CreateEvent:input_type -> boxoffice.v1.CreateEventRequest
+	19, // 56: boxoffice.v1.Inventory.GetEvent:input_type -> boxoffice.v1.GetEventRequest
+	21, // 57: boxoffice.v1.Inventory.DeleteEvent:input_type -> boxoffice.v1.DeleteEventRequest
+	20, // 58: boxoffice.v1.Inventory.ListEvents:input_type -> boxoffice.v1.ListEventsRequest
+	24, // 59: boxoffice.v1.Inventory.GetSeatMap:input_type -> boxoffice.v1.GetSeatMapRequest
+	30, // 60: boxoffice.v1.Inventory.GetHold:input_type -> boxoffice.v1.GetHoldRequest
+	28, // 61: boxoffice.v1.Inventory.Hold:input_type -> boxoffice.v1.HoldRequest
+	31, // 62: boxoffice.v1.Inventory.ExtendHold:input_type -> boxoffice.v1.ExtendHoldRequest
+	32, // 63: boxoffice.v1.Inventory.Release:input_type -> boxoffice.v1.ReleaseRequest
+	35, // 64: boxoffice.v1.Inventory.Sell:input_type -> boxoffice.v1.SellRequest
+	37, // 65: boxoffice.v1.Inventory.Refund:input_type -> boxoffice.v1.RefundRequest
+	40, // 66: boxoffice.v1.Inventory.Watch:input_type -> boxoffice.v1.WatchRequest
+	42, // 67: boxoffice.v1.Inventory.ReadSeatMaps:input_type -> boxoffice.v1.ReadSeatMapsRequest
+	45, // 68: boxoffice.v1.Inventory.Commands:input_type -> boxoffice.v1.CommandsRequest
+	51, // 69: boxoffice.v1.Cluster.Status:input_type -> boxoffice.v1.StatusRequest
+	54, // 70: boxoffice.v1.Cluster.Routing:input_type -> boxoffice.v1.RoutingRequest
+	56, // 71: boxoffice.v1.Cluster.RemoveNode:input_type -> boxoffice.v1.RemoveNodeRequest
+	58, // 72: boxoffice.v1.Cluster.TransferLeader:input_type -> boxoffice.v1.TransferLeaderRequest
+	60, // 73: boxoffice.v1.Cluster.Drain:input_type -> boxoffice.v1.DrainRequest
+	62, // 74: boxoffice.v1.Cluster.Backup:input_type -> boxoffice.v1.BackupRequest
+	64, // 75: boxoffice.v1.Cluster.Decommission:input_type -> boxoffice.v1.DecommissionRequest
+	66, // 76: boxoffice.v1.Cluster.PlanRebalance:input_type -> boxoffice.v1.PlanRebalanceRequest
+	70, // 77: boxoffice.v1.Records.Get:input_type -> boxoffice.v1.GetRecordRequest
+	71, // 78: boxoffice.v1.Records.CompareAndSwap:input_type -> boxoffice.v1.CompareAndSwapRequest
+	73, // 79: boxoffice.v1.Records.Delete:input_type -> boxoffice.v1.DeleteRecordRequest
+	75, // 80: boxoffice.v1.Records.Add:input_type -> boxoffice.v1.AddRequest
+	77, // 81: boxoffice.v1.Records.Scan:input_type -> boxoffice.v1.ScanRequest
+	18, // 82: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
+	10, // 83: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
+	22, // 84: boxoffice.v1.Inventory.DeleteEvent:output_type -> boxoffice.v1.DeleteEventResponse
+	23, // 85: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
+	16, // 86: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
+	29, // 87: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
+	29, // 88: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
+	29, // 89: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
+	33, // 90: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
+	36, // 91: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
+	38, // 92: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
+	41, // 93: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
+	43, // 94: boxoffice.v1.Inventory.ReadSeatMaps:output_type -> boxoffice.v1.ReadSeatMapsResponse
+	46, // 95: boxoffice.v1.Inventory.Commands:output_type -> boxoffice.v1.CommandsResponse
+	52, // 96: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
+	55, // 97: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
+	57, // 98: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
+	59, // 99: boxoffice.v1.Cluster.TransferLeader:output_type -> boxoffice.v1.TransferLeaderResponse
+	61, // 100: boxoffice.v1.Cluster.Drain:output_type -> boxoffice.v1.DrainResponse
+	63, // 101: boxoffice.v1.Cluster.Backup:output_type -> boxoffice.v1.BackupChunk
+	65, // 102: boxoffice.v1.Cluster.Decommission:output_type -> boxoffice.v1.DecommissionResponse
+	68, // 103: boxoffice.v1.Cluster.PlanRebalance:output_type -> boxoffice.v1.PlanRebalanceResponse
+	69, // 104: boxoffice.v1.Records.Get:output_type -> boxoffice.v1.Record
+	72, // 105: boxoffice.v1.Records.CompareAndSwap:output_type -> boxoffice.v1.CompareAndSwapResponse
+	74, // 106: boxoffice.v1.Records.Delete:output_type -> boxoffice.v1.DeleteRecordResponse
+	76, // 107: boxoffice.v1.Records.Add:output_type -> boxoffice.v1.AddResponse
+	78, // 108: boxoffice.v1.Records.Scan:output_type -> boxoffice.v1.ScanResponse
+	82, // [82:109] is the sub-list for method output_type
+	55, // [55:82] is the sub-list for method input_type
+	55, // [55:55] is the sub-list for extension type_name
+	55, // [55:55] is the sub-list for extension extendee
+	0,  // [0:55] is the sub-list for field type_name
 }
 
 func init() { file_api_boxoffice_v1_boxoffice_proto_init() }
@@ -5966,7 +6285,7 @@ func file_api_boxoffice_v1_boxoffice_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_api_boxoffice_v1_boxoffice_proto_rawDesc), len(file_api_boxoffice_v1_boxoffice_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   71,
+			NumMessages:   76,
 			NumExtensions: 0,
 			NumServices:   3,
 		},
