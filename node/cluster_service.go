@@ -112,13 +112,21 @@ func (h *Host) nodeInfos() []*boxofficev1.NodeInfo {
 		states[m.NodeID] = m.State
 	}
 	var out []*boxofficev1.NodeInfo
-	for _, n := range h.catalog.Export().Nodes {
+	snap := h.catalog.Export()
+	replicas := map[string]uint32{}
+	for _, g := range snap.Groups {
+		for _, r := range g.Replicas {
+			replicas[r]++
+		}
+	}
+	for _, n := range snap.Nodes {
 		state := states[n.NodeId]
 		if state == "" {
 			state = "unknown"
 		}
 		out = append(out, &boxofficev1.NodeInfo{NodeId: n.NodeId, GrpcAddr: n.GrpcAddr, PeerAddr: n.PeerAddr,
-			HttpAddr: n.HttpAddr, GossipAddr: n.GossipAddr, State: state, Locality: n.Locality, Draining: n.Draining})
+			HttpAddr: n.HttpAddr, GossipAddr: n.GossipAddr, State: state, Locality: n.Locality, Draining: n.Draining,
+			Decommissioning: n.Decommissioning, ReplicaCount: replicas[n.NodeId]})
 	}
 	return out
 }

@@ -786,8 +786,8 @@ type ClusterClient interface {
 	// missing node_id; NOT_FOUND (NOT_FOUND) for an unknown node;
 	// FAILED_PRECONDITION (DECOMMISSION_WOULD_LOSE_REPLICAS) when the nodes
 	// left would be fewer than the replication factor, or span fewer
-	// localities than a group's replicas do now; metadata "nodes_left",
-	// "replication_factor".
+	// localities than a group's replicas do now (the message names the
+	// numbers).
 	Decommission(ctx context.Context, in *DecommissionRequest, opts ...grpc.CallOption) (*DecommissionResponse, error)
 	// PlanRebalance answers what the rebalancer would move from the
 	// catalog as the answering node sees it, and why, changing nothing:
@@ -933,8 +933,8 @@ type ClusterServer interface {
 	// missing node_id; NOT_FOUND (NOT_FOUND) for an unknown node;
 	// FAILED_PRECONDITION (DECOMMISSION_WOULD_LOSE_REPLICAS) when the nodes
 	// left would be fewer than the replication factor, or span fewer
-	// localities than a group's replicas do now; metadata "nodes_left",
-	// "replication_factor".
+	// localities than a group's replicas do now (the message names the
+	// numbers).
 	Decommission(context.Context, *DecommissionRequest) (*DecommissionResponse, error)
 	// PlanRebalance answers what the rebalancer would move from the
 	// catalog as the answering node sees it, and why, changing nothing:

@@ -119,6 +119,12 @@ const (
 	// draining (undrain it first), or Cluster.Drain of the last node that
 	// is not draining; nothing changed. FAILED_PRECONDITION; no metadata.
 	ReasonNodeDraining = "NODE_DRAINING"
+	// ReasonDecommissionWouldLoseReplicas: Cluster.Decommission of a node
+	// whose replicas could not all move: the nodes left able to hold
+	// replicas would be fewer than the replication factor, or would span
+	// fewer localities than a group's replicas span now. The message names
+	// the numbers; nothing changed. FAILED_PRECONDITION; no metadata.
+	ReasonDecommissionWouldLoseReplicas = "DECOMMISSION_WOULD_LOSE_REPLICAS"
 )
 
 // ErrorInfo metadata keys.
