@@ -123,6 +123,12 @@ var ctlCommands = []ctlCommand{
 		summary: "let a drained node lead again: the rebalancer hands it back the groups it prefers to lead (operator role)", flags: ctlUndrain},
 	{name: "transfer-leader", args: "<group> <node> [--wait=false]", positional: 2, streams: true,
 		summary: "make a node lead a group (a data group or meta) and prefer it there; waits until it leads (operator role; --timeout bounds each call)", flags: ctlTransferLeader},
+	{name: "decommission", args: "<node> [--wait=false]", positional: 1, streams: true,
+		summary: "move every replica off a node, then remove it; waits, showing the replicas each node holds, and resumes if run again (operator role; --timeout bounds each call)", flags: ctlDecommission},
+	{name: "recommission", args: "<node>", positional: 1,
+		summary: "stop a decommission: the node keeps the replicas it still holds and may receive more (operator role)", flags: ctlRecommission},
+	{name: "rebalance", args: "[--dry-run]", streams: true,
+		summary: "with --dry-run, print what the rebalancer would move and why; without, wait until it has nothing left to move, showing the moves (operator role; --timeout bounds each call)", flags: ctlRebalance},
 	// "backup verify" before "backup": the first name that matches wins.
 	{name: "backup verify", args: "<dir>", positional: 1,
 		summary: "check a backup's manifest and every file's size and SHA-256 (no cluster needed)", flags: ctlBackupVerify},
@@ -188,6 +194,9 @@ var ctlExamples = map[string][]string{
 	"drain":           {"boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem drain n2", "boxoffice ctl drain n2 --wait=false"},
 	"undrain":         {"boxoffice ctl undrain n2"},
 	"transfer-leader": {"boxoffice ctl transfer-leader g003 n1", "boxoffice ctl transfer-leader meta n2"},
+	"decommission":    {"boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem decommission n4", "boxoffice ctl decommission n4 --wait=false"},
+	"recommission":    {"boxoffice ctl recommission n4"},
+	"rebalance":       {"boxoffice ctl rebalance --dry-run", "boxoffice ctl rebalance"},
 	"backup":          {"boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem backup --to /backups/2024-06-01"},
 	"backup verify":   {"boxoffice ctl backup verify /backups/2024-06-01"},
 	"events list":     {"boxoffice ctl events list --archived"},
@@ -619,6 +628,9 @@ func ctlPrintStatus(out io.Writer, answer ctlStatusAnswer) {
 		}
 		if n.GetDraining() {
 			state += ", DRAINING"
+		}
+		if n.GetDecommissioning() {
+			state += fmt.Sprintf(", DECOMMISSIONING (%d replicas left)", n.GetReplicaCount())
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.GetNodeId(), ctlDash(n.GetGrpcAddr()), ctlDash(n.GetPeerAddr()),
 			ctlDash(n.GetHttpAddr()), ctlDash(n.GetGossipAddr()), state, ctlDash(cluster.LocalityFromProto(n.GetLocality()).String()))
