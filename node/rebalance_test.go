@@ -304,3 +304,44 @@ func TestDecommissionRefusesBadInput(t *testing.T) {
 		t.Fatalf("plan of a fresh cluster: %v, %v", plan, err)
 	}
 }
+
+// TestReplicaMoveSurvivesMetaLeaderChange: the meta leader hands over
+// while replica moves to a new node are in flight; the next meta leader
+// finds them in the catalog and finishes them.
+func TestReplicaMoveSurvivesMetaLeaderChange(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moves replicas of a 4-node cluster")
+	}
+	tc := NewGrowingTestCluster(t, 4, 3, func(_ int, c *Config) {
+		c.DataGroups = 3
+		c.RebalanceInterval = 200 * time.Millisecond
+	})
+	tc.createOnSaleEvent("ev", 3, 5, 10)
+	tc.Start(3)
+	WaitFor(t, time.Minute, "a replica move in flight", func() bool {
+		return len(tc.hosts[0].catalog.Moves()) > 0
+	})
+	old := tc.Leader("meta")
+	next := (old + 1) % 3
+	moves := tc.hosts[0].catalog.Moves()
+	_, err := tc.ClusterClient(next).TransferLeader(ctxT(t, 20*time.Second),
+		&boxofficev1.TransferLeaderRequest{GroupId: "meta", NodeId: fmt.Sprintf("n%d", next+1)})
+	if err != nil {
+		t.Fatalf("hand the meta group over: %v", err)
+	}
+	t.Logf("meta leader n%d -> n%d with moves in flight: %v", old+1, next+1, moves)
+	why := ""
+	WaitFor(t, 2*time.Minute, "the moves finished and the cluster balanced", func() bool {
+		replicas, leaders, _ := tc.placement(0)
+		if replicas["n4"] == 0 || span(replicas) > 1 || span(leaders) > 1 {
+			why = fmt.Sprintf("replicas %v, leaders %v", replicas, leaders)
+			return false
+		}
+		var ok bool
+		ok, why = tc.settled(0)
+		return ok
+	})
+	replicas, leaders, _ := tc.placement(0)
+	t.Logf("after: replicas %v, preferred leaders %v (%s)", replicas, leaders, why)
+	tc.replicasEqual()
+}
