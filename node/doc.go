@@ -47,6 +47,9 @@
 // Membership:
 //   - membership.go: Raft configurations follow the catalog (add, remove,
 //     repair replicas), and the Cluster service's RemoveNode.
+//   - rebalance.go: replica and leader moves on the meta leader (the plan
+//     is cluster.PlanRebalance), and Cluster.PlanRebalance (dry run).
+//   - decommission.go: Cluster.Decommission (the catalog's mark).
 //   - gossipkeys.go, verify.go: gossip encryption, and proof of a member's
 //     identity before anything it says is acted on.
 //
