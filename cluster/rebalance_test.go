@@ -349,3 +349,29 @@ func TestRebalanceOptionsValidate(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestPlanRebalanceLeavesBootstrapLayouts: what InitialGroups lays out at
+// bootstrap is already balanced, so a fresh cluster moves nothing.
+func TestPlanRebalanceLeavesBootstrapLayouts(t *testing.T) {
+	regions := []string{"n1:region=us,zone=a", "n2:region=us,zone=b", "n3:region=us,zone=c", "n4:region=eu,zone=a",
+		"n5:region=eu,zone=b", "n6:region=eu,zone=c", "n7:region=ap,zone=a", "n8:region=ap,zone=b", "n9:region=ap,zone=c"}
+	tests := []struct {
+		name       string
+		nodes      []string
+		groups, rf int
+	}{
+		{"3 nodes", []string{"n1", "n2", "n3"}, 3, 3},
+		{"5 nodes", []string{"n1", "n2", "n3", "n4", "n5"}, 5, 3},
+		{"3 regions of 3, RF 3", regions, 9, 3},
+		{"3 regions of 3, RF 5", regions, 27, 5},
+		{"regions of 3, 1 and 1", []string{"a1:region=a", "a2:region=a", "a3:region=a", "b1:region=b", "c1:region=c"}, 5, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			nodes := rebalanceNodes(t, tt.nodes...)
+			if all := SimulateRebalance(nodes, layout(nodes, tt.groups, tt.rf), DefaultRebalanceOptions(tt.rf), 100); len(all.Moves) > 0 {
+				t.Fatalf("moves on a fresh layout: %v", all.Moves)
+			}
+		})
+	}
+}
