@@ -27,8 +27,8 @@ import (
 //     has applied to within moveCatchUpLagMax entries of the leader's
 //     commit index, and the leaving node does not lead the group (a
 //     leader that leaves hands over first: transferLeadership to the node
-//     that will be preferred), MOVE_REPLICA FINISH puts the new node in
-//     the leaving one's place. The leader then removes the old replica
+//     that will be preferred, then the move finishes at once),
+//     MOVE_REPLICA FINISH puts the new node in the leaving one's place. The leader then removes the old replica
 //     (reconcileMembers, only while a quorum of the rest answers:
 //     removalKeepsQuorum) and the old node stops it (stopRemovedGroups).
 //  3. A move whose new node is no longer alive is cancelled
@@ -162,7 +162,9 @@ func (h *Host) advanceMove(ctx context.Context, m *nodepb.ReplicaMove) error {
 	}
 	if joined.LeaderNodeId == m.RemoveNodeId {
 		// The leaving node leads: hand over to the node that will be
-		// preferred once it is gone, and finish on a later pass.
+		// preferred once it is gone, then finish at once, before the
+		// group's rebalance loop can hand the leadership back to the
+		// leaving node (still the preferred leader until FINISH).
 		after := cluster.ApplyMove(rec.Replicas, cluster.Move{Add: m.AddNodeId, Remove: m.RemoveNodeId})
 		target := h.preferredLeader(&nodepb.GroupRecord{Replicas: after})
 		if target == "" || target == m.RemoveNodeId {
@@ -174,7 +176,9 @@ func (h *Host) advanceMove(ctx context.Context, m *nodepb.ReplicaMove) error {
 				resp, err := peer.TransferLeadership(ctx, &nodepb.TransferLeadershipRequest{GroupId: m.GroupId, NodeId: target})
 				return struct{}{}, resp.GetNotLeader(), resp.GetLeaderNodeId(), err
 			})
-		return err
+		if err != nil {
+			return err
+		}
 	}
 	return h.endMove(ctx, m, nodepb.MovePhase_MOVE_PHASE_FINISH, "the new replica caught up")
 }

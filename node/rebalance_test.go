@@ -24,11 +24,12 @@ type onSaleLoad struct {
 	stop    context.CancelFunc
 	done    sync.WaitGroup
 
-	mu     sync.Mutex
-	sold   map[string]string // seat id → order id, from acknowledged sales
-	double []string          // seats two acknowledged sales claimed
-	errors []error
-	sales  int
+	mu      sync.Mutex
+	sold    map[string]string // seat id → order id, from acknowledged sales
+	double  []string          // seats two acknowledged sales claimed
+	errors  []error
+	sales   int
+	soldOut bool // a hold found no seats left: the worker stopped
 }
 
 func startOnSaleLoad(t *testing.T, cl *client.Client, eventID string, workers int) *onSaleLoad {
@@ -39,12 +40,14 @@ func startOnSaleLoad(t *testing.T, cl *client.Client, eventID string, workers in
 		go func() {
 			defer l.done.Done()
 			for i := 0; ctx.Err() == nil; i++ {
-				l.one(ctx, cl, fmt.Sprintf("w%d-%d", w, i))
+				if !l.one(cl, fmt.Sprintf("w%d-%d", w, i)) {
+					return
+				}
 				// Pace the load so that two cores also run five nodes
 				// moving replicas; this is load shaping, not a wait.
 				select {
 				case <-ctx.Done():
-				case <-time.After(5 * time.Millisecond):
+				case <-time.After(10 * time.Millisecond):
 				}
 			}
 		}()
@@ -53,27 +56,35 @@ func startOnSaleLoad(t *testing.T, cl *client.Client, eventID string, workers in
 	return l
 }
 
-func (l *onSaleLoad) one(ctx context.Context, cl *client.Client, id string) {
+// one holds and sells; false once the event is sold out.
+func (l *onSaleLoad) one(cl *client.Client, id string) bool {
 	// The calls run to their own end: a call cut short by the test's stop
 	// would be an error the test made, not the cluster.
 	callCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	hold, err := cl.Hold(callCtx, &boxofficev1.HoldRequest{RequestId: "hold-" + id, EventId: l.eventID, Holder: id,
 		Selection: &boxofficev1.HoldRequest_Best{Best: &boxofficev1.BestAvailable{Quantity: 2, AllowSplitRows: true}}})
+	if reasonOf(err) == ReasonNotEnoughSeats {
+		l.mu.Lock()
+		l.soldOut = true
+		l.mu.Unlock()
+		return false
+	}
 	if err != nil {
-		l.record(ctx, nil, "", fmt.Errorf("hold %s: %w", id, err))
-		return
+		l.record(nil, "", fmt.Errorf("hold %s: %w", id, err))
+		return true
 	}
 	sale, err := cl.Sell(callCtx, &boxofficev1.SellRequest{RequestId: "sell-" + id, EventId: l.eventID, HoldId: hold.HoldId,
 		Holder: id, OrderId: "order-" + id, Buyer: id})
 	if err != nil {
-		l.record(ctx, nil, "", fmt.Errorf("sell %s: %w", id, err))
-		return
+		l.record(nil, "", fmt.Errorf("sell %s: %w", id, err))
+		return true
 	}
-	l.record(ctx, hold.SeatIds, sale.OrderId, nil)
+	l.record(hold.SeatIds, sale.OrderId, nil)
+	return true
 }
 
-func (l *onSaleLoad) record(_ context.Context, seats []string, order string, err error) {
+func (l *onSaleLoad) record(seats []string, order string, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err != nil {
@@ -173,7 +184,7 @@ func TestClusterGrowsAndShrinksUnderLoad(t *testing.T) {
 		c.DataGroups = 6
 		c.RebalanceInterval = 200 * time.Millisecond
 	})
-	tc.createOnSaleEvent("grow", 12, 10, 20) // 2400 seats over the 6 groups
+	tc.createOnSaleEvent("grow", 30, 20, 25) // 15000 seats over the 6 groups
 	load := startOnSaleLoad(t, tc.Client(), "grow", 3)
 	WaitFor(t, 30*time.Second, "the first sales", func() bool { return load.salesSoFar() > 10 })
 
@@ -259,7 +270,7 @@ func TestClusterGrowsAndShrinksUnderLoad(t *testing.T) {
 	if len(soldInMap) != len(load.sold) {
 		t.Errorf("the map has %d seats sold, the client was acknowledged %d", len(soldInMap), len(load.sold))
 	}
-	t.Logf("%d sales, %d seats, 0 errors expected: %d", load.sales, len(load.sold), len(load.errors))
+	t.Logf("%d sales, %d seats, 0 errors expected: %d; sold out before the end: %v", load.sales, len(load.sold), len(load.errors), load.soldOut)
 	tc.replicasEqual()
 }
 
