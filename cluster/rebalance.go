@@ -22,10 +22,13 @@ import (
 //     the group most, then holds fewest replicas.
 //  3. Otherwise replicas go from the node that holds most to the node that
 //     holds fewest, while the two differ by more than ReplicaTolerance.
-//  4. Once no replica move is planned or in flight, preferred leaderships
-//     (replicas[0]) go from the node that has most to one with fewest
-//     among the group's replicas, while they differ by more than
-//     LeaderTolerance.
+//  4. Once no replica move is planned or in flight, and if
+//     RebalanceOptions.Leaders says so, preferred leaderships (replicas[0])
+//     go from the node that has most to one with fewest among the group's
+//     replicas, while they differ by more than LeaderTolerance. The caller
+//     asks for it after replica moves, not at every pass: an operator who
+//     made a node a group's preferred leader (TransferLeader) keeps it
+//     there until replicas move again.
 //
 // One move per group at a time, and at most MovesInFlightMax replica moves
 // in the whole cluster, counting those already in flight: a replica move
@@ -71,11 +74,14 @@ type RebalanceOptions struct {
 	// MovesInFlightMax bounds replica moves in flight cluster-wide (at
 	// least 1); leader moves per plan are bounded by it too.
 	MovesInFlightMax int
+	// Leaders: balance preferred leaderships too (rule 4).
+	Leaders bool
 }
 
 // DefaultRebalanceOptions are the limits the nodes use.
 func DefaultRebalanceOptions(replicationFactor int) RebalanceOptions {
-	return RebalanceOptions{ReplicationFactor: replicationFactor, ReplicaTolerance: 1, LeaderTolerance: 1, MovesInFlightMax: 2}
+	return RebalanceOptions{ReplicationFactor: replicationFactor, ReplicaTolerance: 1, LeaderTolerance: 1, MovesInFlightMax: 2,
+		Leaders: true}
 }
 
 // Validate names the field and value it rejects.
@@ -134,7 +140,8 @@ func PlanRebalance(nodes []RebalanceNode, groups []RebalanceGroup, opts Rebalanc
 // groups, and plans again until nothing is left or movesMax moves are
 // planned: every move a rebalance would make from this state, as a dry run
 // shows it. Moves already in flight are taken as done (their groups are
-// passed as they will be after).
+// passed as they will be after). Leaders are balanced once a replica move
+// was planned, or from the start if opts.Leaders says so.
 func SimulateRebalance(nodes []RebalanceNode, groups []RebalanceGroup, opts RebalanceOptions, movesMax int) RebalancePlan {
 	state := make([]RebalanceGroup, len(groups))
 	for i, g := range groups {
@@ -151,6 +158,7 @@ func SimulateRebalance(nodes []RebalanceNode, groups []RebalanceGroup, opts Reba
 			if len(all.Moves) == movesMax {
 				break
 			}
+			opts.Leaders = opts.Leaders || !m.IsLeader()
 			all.Moves = append(all.Moves, m)
 			for i := range state {
 				if state[i].ID == m.Group {
@@ -336,7 +344,7 @@ func (p *planner) plan() RebalancePlan {
 		plan.Moves = append(plan.Moves, m)
 	}
 	// Rule 4: leaders, once replicas stay where they are.
-	if len(plan.Moves) > 0 || len(p.moving) > 0 {
+	if !p.opts.Leaders || len(plan.Moves) > 0 || len(p.moving) > 0 {
 		return plan
 	}
 	for range p.opts.MovesInFlightMax {

@@ -173,6 +173,7 @@ func TestPlanRebalance(t *testing.T) {
 				nodes[i].Alive = !slices.Contains(tt.dead, nodes[i].ID)
 			}
 			opts := DefaultRebalanceOptions(tt.rf)
+			opts.Leaders = false // as a meta leader that moved no replica yet: leaders follow replica moves
 
 			first := PlanRebalance(nodes, groups, opts)
 			if len(first.Moves) > opts.MovesInFlightMax {
@@ -197,6 +198,7 @@ func TestPlanRebalance(t *testing.T) {
 				t.Fatalf("%d moves", len(all.Moves))
 			}
 			end := checkMoves(t, nodes, groups, all.Moves, tt.rf)
+			opts.Leaders = true
 			if again := PlanRebalance(nodes, end, opts); len(again.Moves) > 0 {
 				t.Fatalf("not stable: after %v it still plans %v", all.Moves, again.Moves)
 			}
@@ -331,6 +333,13 @@ func TestPlanRebalanceLeadersWaitForReplicas(t *testing.T) {
 	_, leaders := counts(apply(groups, all.Moves), []string{"n1", "n2", "n3"})
 	if spanOf(leaders) > 1 {
 		t.Fatalf("leaders %v", leaders)
+	}
+	// Without Leaders (no replica moved since), operator-chosen leaders
+	// stay.
+	opts := DefaultRebalanceOptions(3)
+	opts.Leaders = false
+	if got := PlanRebalance(nodes, groups, opts).Moves; len(got) != 0 {
+		t.Fatalf("leader moves without Leaders: %v", got)
 	}
 	// A group in flight holds leader moves back.
 	groups[0].Moving = true

@@ -38,7 +38,10 @@ import (
 // MovesInFlightMax; a group therefore never has more than one voter over
 // its replication factor, and never fewer than it. Leader moves are
 // SET_PREFERRED_LEADER: the rebalance loop of the group's leader then
-// hands the leadership over.
+// hands the leadership over. Leaderships are balanced only after a
+// replica move ended on this meta leader (leadersDue), until balanced:
+// an operator's TransferLeader, which makes its target the preferred
+// leader, holds until replicas move again.
 
 // moveCatchUpLagMax is how far, in entries, a new replica may still be
 // behind the leader's commit index when its move finishes. The old replica
@@ -92,7 +95,12 @@ func (h *Host) rebalanceReplicas(ctx context.Context) error {
 	}
 	snap := h.catalog.Export()
 	nodes, groups := h.rebalanceInput(snap)
-	plan := cluster.PlanRebalance(nodes, groups, h.rebalanceOptions())
+	opts := h.rebalanceOptions()
+	opts.Leaders = h.leadersDue.Load()
+	plan := cluster.PlanRebalance(nodes, groups, opts)
+	if len(plan.Moves) == 0 && len(snap.Moves) == 0 {
+		h.leadersDue.Store(false) // balanced: until a replica moves again
+	}
 	for _, m := range plan.Moves {
 		if err := h.startMove(ctx, snap.AppliedIndex, m); err != nil {
 			errs = append(errs, fmt.Errorf("%v: %w", m, err))
@@ -200,6 +208,7 @@ func (h *Host) endMove(ctx context.Context, m *nodepb.ReplicaMove, phase nodepb.
 	if phase == nodepb.MovePhase_MOVE_PHASE_CANCEL {
 		outcome = "cancelled"
 	}
+	h.leadersDue.Store(true)
 	h.metrics.moves.WithLabelValues("replica", outcome).Inc()
 	h.logger.Info("rebalance: move "+outcome, "group", m.GroupId, "add", m.AddNodeId, "remove", m.RemoveNodeId, "why", why)
 	return nil
@@ -248,7 +257,9 @@ func (c *clusterService) PlanRebalance(ctx context.Context, _ *boxofficev1.PlanR
 			}
 		}
 	}
-	plan := cluster.SimulateRebalance(nodes, groups, h.rebalanceOptions(), movesPlanMax)
+	opts := h.rebalanceOptions()
+	opts.Leaders = len(snap.Moves) > 0 || h.leadersDue.Load()
+	plan := cluster.SimulateRebalance(nodes, groups, opts, movesPlanMax)
 	replicas := map[string][]string{} // as the simulated moves leave them
 	for _, g := range groups {
 		replicas[g.ID] = g.Replicas
