@@ -107,6 +107,9 @@ var methodRoles = map[string]roleSet{
 	boxofficev1.Cluster_AddGroups_FullMethodName: admin,
 	// A move stalls the shard's writes while it runs.
 	boxofficev1.Cluster_MoveShard_FullMethodName: admin,
+	// Decommission moves every replica off a node; a plan only reads.
+	boxofficev1.Cluster_Decommission_FullMethodName:  admin,
+	boxofficev1.Cluster_PlanRebalance_FullMethodName: roleOperatorBit | roleReaderBit,
 
 	boxofficev1.Records_Get_FullMethodName:            records,
 	boxofficev1.Records_CompareAndSwap_FullMethodName: records,

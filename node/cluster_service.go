@@ -176,6 +176,12 @@ func (h *Host) nodeInfos() []*boxofficev1.NodeInfo {
 		states[m.NodeID] = m.State
 	}
 	var out []*boxofficev1.NodeInfo
+	replicas := map[string]uint32{}
+	for _, g := range h.catalog.Export().Groups {
+		for _, r := range g.Replicas {
+			replicas[r]++
+		}
+	}
 	for _, n := range h.announcedNodes() {
 		state := states[n.NodeId]
 		if state == "" {
@@ -184,7 +190,8 @@ func (h *Host) nodeInfos() []*boxofficev1.NodeInfo {
 		out = append(out, &boxofficev1.NodeInfo{NodeId: n.NodeId, GrpcAddr: n.GrpcAddr, PeerAddr: n.PeerAddr,
 			HttpAddr: n.HttpAddr, GossipAddr: n.GossipAddr, State: state, Locality: n.Locality, Draining: n.Draining,
 			ReleaseVersion: n.ReleaseVersion, FeatureLevel: uint32(recordFeatureLevel(n)),
-			OlderBuild: recordFeatureLevel(n) < featureLevelCurrent})
+			OlderBuild:      recordFeatureLevel(n) < featureLevelCurrent,
+			Decommissioning: n.Decommissioning, ReplicaCount: replicas[n.NodeId]})
 	}
 	return out
 }

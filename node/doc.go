@@ -51,6 +51,9 @@
 //     promotion or demotion per pass.
 //   - addgroups.go: the Cluster service's AddGroups (data groups on a
 //     running cluster).
+//   - rebalance.go: replica and leader moves on the meta leader (the plan
+//     is cluster.PlanRebalance), and Cluster.PlanRebalance (dry run).
+//   - decommission.go: Cluster.Decommission (the catalog's mark).
 //   - gossipkeys.go, verify.go: gossip encryption, and proof of a member's
 //     identity before anything it says is acted on.
 //   - version.go: the release and feature level this node announces, and

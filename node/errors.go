@@ -67,40 +67,44 @@ var (
 	// ErrShardMoveRunning refuses MoveShard of a shard that another move,
 	// to another group, has started.
 	ErrShardMoveRunning = errors.New("shard move running")
+	// ErrDecommissionWouldLoseReplicas refuses a decommission that would
+	// leave too few nodes, or localities, to hold every group's replicas.
+	ErrDecommissionWouldLoseReplicas = errors.New("decommission would lose replicas")
 )
 
 // Reasons carried in google.rpc.ErrorInfo: the node's names for the
 // constants of the API package, which documents each one (when it is sent,
 // with which code and metadata).
 const (
-	ReasonInvalidRequest    = boxofficev1.ReasonInvalidRequest
-	ReasonVenueInvalid      = boxofficev1.ReasonVenueInvalid
-	ReasonNotFound          = boxofficev1.ReasonNotFound
-	ReasonSeatUnavailable   = boxofficev1.ReasonSeatUnavailable
-	ReasonNotEnoughSeats    = boxofficev1.ReasonNotEnoughSeats
-	ReasonHoldExpired       = boxofficev1.ReasonHoldExpired
-	ReasonHoldNotOwned      = boxofficev1.ReasonHoldNotOwned
-	ReasonEventExists       = boxofficev1.ReasonEventExists
-	ReasonTooLarge          = boxofficev1.ReasonLimitExceeded
-	ReasonBusy              = boxofficev1.ReasonBusy
-	ReasonNoLeader          = boxofficev1.ReasonNoLeader
-	ReasonPositionCompacted = boxofficev1.ReasonPositionCompacted
-	ReasonEventNotReady     = boxofficev1.ReasonEventNotReady
-	ReasonVersionMismatch   = boxofficev1.ReasonVersionMismatch
-	ReasonOutOfRange        = boxofficev1.ReasonOutOfRange
-	ReasonRoleNotAllowed    = boxofficev1.ReasonRoleNotAllowed
-	ReasonTicketNotInOrder  = boxofficev1.ReasonTicketNotInOrder
-	ReasonStreamLimit       = boxofficev1.ReasonStreamLimit
-	ReasonEventArchived     = boxofficev1.ReasonEventArchived
-	ReasonEventHasHolds     = boxofficev1.ReasonEventHasActiveHolds
-	ReasonEventBudget       = boxofficev1.ReasonEventBudgetExceeded
-	ReasonRequestIDReused   = boxofficev1.ReasonRequestIDReused
-	ReasonNodeDraining      = boxofficev1.ReasonNodeDraining
-	ReasonClusterUpgrading  = boxofficev1.ReasonClusterUpgrading
-	ReasonSurvivalGoalUnmet = boxofficev1.ReasonSurvivalGoalUnmet
-	ReasonShardMoving       = boxofficev1.ReasonShardMoving
-	ReasonShardInGroup      = boxofficev1.ReasonShardAlreadyInGroup
-	ReasonShardMoveRunning  = boxofficev1.ReasonShardMoveRunning
+	ReasonInvalidRequest                = boxofficev1.ReasonInvalidRequest
+	ReasonVenueInvalid                  = boxofficev1.ReasonVenueInvalid
+	ReasonNotFound                      = boxofficev1.ReasonNotFound
+	ReasonSeatUnavailable               = boxofficev1.ReasonSeatUnavailable
+	ReasonNotEnoughSeats                = boxofficev1.ReasonNotEnoughSeats
+	ReasonHoldExpired                   = boxofficev1.ReasonHoldExpired
+	ReasonHoldNotOwned                  = boxofficev1.ReasonHoldNotOwned
+	ReasonEventExists                   = boxofficev1.ReasonEventExists
+	ReasonTooLarge                      = boxofficev1.ReasonLimitExceeded
+	ReasonBusy                          = boxofficev1.ReasonBusy
+	ReasonNoLeader                      = boxofficev1.ReasonNoLeader
+	ReasonPositionCompacted             = boxofficev1.ReasonPositionCompacted
+	ReasonEventNotReady                 = boxofficev1.ReasonEventNotReady
+	ReasonVersionMismatch               = boxofficev1.ReasonVersionMismatch
+	ReasonOutOfRange                    = boxofficev1.ReasonOutOfRange
+	ReasonRoleNotAllowed                = boxofficev1.ReasonRoleNotAllowed
+	ReasonTicketNotInOrder              = boxofficev1.ReasonTicketNotInOrder
+	ReasonStreamLimit                   = boxofficev1.ReasonStreamLimit
+	ReasonEventArchived                 = boxofficev1.ReasonEventArchived
+	ReasonEventHasHolds                 = boxofficev1.ReasonEventHasActiveHolds
+	ReasonEventBudget                   = boxofficev1.ReasonEventBudgetExceeded
+	ReasonRequestIDReused               = boxofficev1.ReasonRequestIDReused
+	ReasonNodeDraining                  = boxofficev1.ReasonNodeDraining
+	ReasonClusterUpgrading              = boxofficev1.ReasonClusterUpgrading
+	ReasonSurvivalGoalUnmet             = boxofficev1.ReasonSurvivalGoalUnmet
+	ReasonShardMoving                   = boxofficev1.ReasonShardMoving
+	ReasonShardInGroup                  = boxofficev1.ReasonShardAlreadyInGroup
+	ReasonShardMoveRunning              = boxofficev1.ReasonShardMoveRunning
+	ReasonDecommissionWouldLoseReplicas = boxofficev1.ReasonDecommissionWouldLoseReplicas
 
 	errorDomain = boxofficev1.ErrorDomain
 
@@ -141,6 +145,8 @@ func catalogRefusal(res *nodepb.CatalogResult) error {
 		return invalid("%s", res.Message)
 	case nodepb.CatalogCode_CATALOG_CODE_DRAINING:
 		return fmt.Errorf("%w: %s", ErrNodeDraining, res.Message)
+	case nodepb.CatalogCode_CATALOG_CODE_DECOMMISSION_WOULD_LOSE_REPLICAS:
+		return fmt.Errorf("%w: %s", ErrDecommissionWouldLoseReplicas, res.Message)
 	case nodepb.CatalogCode_CATALOG_CODE_ARCHIVED:
 		return fmt.Errorf("%w: %s", ErrEventArchived, res.Message)
 	case nodepb.CatalogCode_CATALOG_CODE_REQUEST_ID_REUSED:
@@ -235,6 +241,8 @@ func toStatus(ctx context.Context, err error) error {
 		code, reason = codes.FailedPrecondition, ReasonShardInGroup
 	case errors.Is(err, ErrShardMoveRunning):
 		code, reason = codes.FailedPrecondition, ReasonShardMoveRunning
+	case errors.Is(err, ErrDecommissionWouldLoseReplicas):
+		code, reason = codes.FailedPrecondition, ReasonDecommissionWouldLoseReplicas
 	case errors.Is(err, ErrStreamLimit):
 		code, reason = codes.ResourceExhausted, ReasonStreamLimit
 	case errors.Is(err, ErrBusy):

@@ -105,6 +105,10 @@ type Host struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	closeOnce sync.Once
+
+	// leadersDue: a replica move ended since the rebalancer last balanced
+	// leaderships (rebalance.go).
+	leadersDue atomic.Bool
 }
 
 // Start validates cfg, opens storage, binds every port and starts the node.

@@ -32,6 +32,8 @@ import (
 //   - The meta leader tops up groups that have fewer replicas than the
 //     replication factor with alive nodes, those that spread the group over
 //     the most localities first, then those holding the fewest replicas.
+//   - The meta leader moves replicas from node to node (rebalance.go): a
+//     node that joins receives some, a decommissioning node loses all.
 //   - Each group leader adds catalog replicas missing from its
 //     configuration (AddVoter: the new replica catches up from a snapshot)
 //     and removes servers the catalog no longer lists, but only while a
@@ -128,15 +130,16 @@ func (c *clusterService) waitOutOfConfigurations(ctx context.Context, nodeID str
 }
 
 // repairReplicas runs on the meta leader: groups short of replicas get an
-// alive node, the one that spreads the group over the most localities,
-// then holds the fewest replicas (cluster.PickReplica), one change per
-// group per round.
+// alive node that is not decommissioning, the one that spreads the group
+// over the most localities, then holds the fewest replicas
+// (cluster.PickReplica), one change per group per round. Then the
+// rebalancer moves replicas between nodes (rebalanceReplicas).
 func (h *Host) repairReplicas(ctx context.Context, snap *nodepb.CatalogSnapshot) error {
 	load := map[string]int{}
 	localities := map[string]cluster.Locality{}
 	for _, n := range snap.Nodes {
 		localities[n.NodeId] = cluster.LocalityFromProto(n.Locality)
-		if h.membership.Alive(n.NodeId) && h.memberProven(n.NodeId, n.PeerAddr, n.GrpcAddr) {
+		if !n.Decommissioning && h.membership.Alive(n.NodeId) && h.memberProven(n.NodeId, n.PeerAddr, n.GrpcAddr) {
 			load[n.NodeId] = 0
 		}
 	}
@@ -166,6 +169,9 @@ func (h *Host) repairReplicas(ctx context.Context, snap *nodepb.CatalogSnapshot)
 		}
 		load[best]++
 		h.logger.Info("group short of replicas: added one", "group", g.GroupId, "peer", best, "replicas", replicas)
+	}
+	if err := h.rebalanceReplicas(ctx); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -44,6 +44,9 @@ type nodeMetrics struct {
 	snapshotsInstalled *prometheus.CounterVec
 	// Expired holds released by the sweeps this node proposed as leader.
 	holdsSwept *prometheus.CounterVec
+	// Rebalance moves (rebalance.go), on the meta leader.
+	moves         *prometheus.CounterVec
+	movesInFlight prometheus.Gauge
 }
 
 func newNodeMetrics(h *Host) *nodeMetrics {
@@ -121,6 +124,14 @@ func newNodeMetrics(h *Host) *nodeMetrics {
 			Namespace: "boxoffice", Subsystem: "group", Name: "holds_swept_total",
 			Help: "Expired holds released by the sweeps this node proposed as a data group's leader (--sweep-interval), by group.",
 		}, []string{"group"}),
+		moves: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "boxoffice", Subsystem: "rebalance", Name: "moves_total",
+			Help: "Rebalance moves this node proposed as meta leader, by kind (replica, leader) and outcome (started, finished, cancelled, refused).",
+		}, []string{"kind", "outcome"}),
+		movesInFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "boxoffice", Subsystem: "rebalance", Name: "moves_in_flight",
+			Help: "Replica moves in flight in the catalog, as this node last saw them while it led the catalog (the meta leader's is current).",
+		}),
 	}
 	// The release and feature level this node runs, as labels of a
 	// constant 1 (the Prometheus convention for build information): a
@@ -132,7 +143,7 @@ func newNodeMetrics(h *Host) *nodeMetrics {
 	})
 	buildInfo.Set(1)
 	reg.MustRegister(buildInfo)
-	reg.MustRegister(m.snapshotsTaken, m.snapshotsInstalled, m.holdsSwept, m.permissionDenied, m.batchCommands, m.batchLinger, m.commitSeconds, m.operations, m.requestSecs, m.forwards, m.holdsRefusedLocally,
+	reg.MustRegister(m.moves, m.movesInFlight, m.snapshotsTaken, m.snapshotsInstalled, m.holdsSwept, m.permissionDenied, m.batchCommands, m.batchLinger, m.commitSeconds, m.operations, m.requestSecs, m.forwards, m.holdsRefusedLocally,
 		m.readStreamsOpen, m.readStreamsInFlight, m.cmdStreamsOpen, m.cmdStreamsInFlight, m.cmdStreamMessages, m.streamsRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&raftCollector{host: h}, &fillCollector{host: h}, &healthCollector{host: h})

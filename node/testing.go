@@ -76,6 +76,20 @@ func NewTestCluster(t testing.TB, n int, opts ...TestOption) *TestCluster {
 // (RestoreDataDir needs every node's peer address).
 func NewPreparedTestCluster(t testing.TB, n int, prepare func(configs []Config), opts ...TestOption) *TestCluster {
 	t.Helper()
+	return newTestCluster(t, n, n, prepare, opts...)
+}
+
+// NewGrowingTestCluster configures n nodes but starts only the first
+// initial, which bootstrap the cluster (BootstrapExpect initial); the
+// others are configured to join and stay stopped until Start(i), as
+// machines an operator adds later.
+func NewGrowingTestCluster(t testing.TB, n, initial int, opts ...TestOption) *TestCluster {
+	t.Helper()
+	return newTestCluster(t, n, initial, nil, opts...)
+}
+
+func newTestCluster(t testing.TB, n, initial int, prepare func(configs []Config), opts ...TestOption) *TestCluster {
+	t.Helper()
 	dir := t.TempDir()
 	tc := &TestCluster{t: t, network: newTestNetwork(n)}
 	ports := testport.Ports(t, 4*n)
@@ -89,7 +103,7 @@ func NewPreparedTestCluster(t testing.TB, n int, prepare func(configs []Config),
 			PeerAddr:        fmt.Sprintf("127.0.0.1:%d", ports[4*i+1]),
 			HTTPAddr:        fmt.Sprintf("127.0.0.1:%d", ports[4*i+2]),
 			GossipAddr:      fmt.Sprintf("127.0.0.1:%d", ports[4*i+3]),
-			BootstrapExpect: n,
+			BootstrapExpect: initial,
 			Plaintext:       true,
 			PeerSourceAddr:  "127.0.0.1", // exercises source binding of peer dials
 			Logger:          logger,
@@ -104,6 +118,9 @@ func NewPreparedTestCluster(t testing.TB, n int, prepare func(configs []Config),
 		}
 		if i > 0 {
 			cfg.Join = []string{fmt.Sprintf("127.0.0.1:%d", ports[3])}
+		}
+		if i >= initial {
+			cfg.BootstrapExpect = 0 // joins the running cluster
 		}
 		for _, o := range opts {
 			o(i, &cfg)
@@ -121,7 +138,7 @@ func NewPreparedTestCluster(t testing.TB, n int, prepare func(configs []Config),
 	tc.hosts = make([]*Host, n)
 	tc.conns = make([]*grpc.ClientConn, n)
 	t.Cleanup(tc.StopAll)
-	for i := range n {
+	for i := range initial {
 		tc.Start(i)
 	}
 	tc.WaitReady()

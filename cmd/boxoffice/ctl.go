@@ -132,6 +132,12 @@ var ctlCommands = []ctlCommand{
 		summary: "exit 0 when every registered node runs a build of the answering node's feature level (or N), so that features of it may be used; otherwise name the nodes still on an older build and exit 1 (operator role)", flags: ctlUpgradeCheck},
 	{name: "move-shard", args: "<event> <shard> <group> [--move-timeout 2m]", positional: 3, streams: true,
 		summary: "move one shard of an event to another data group, keeping its holds, orders and request ids; waits and lists the steps; run it again to continue an interrupted move (operator role)", flags: ctlMoveShard},
+	{name: "decommission", args: "<node> [--wait=false]", positional: 1, streams: true,
+		summary: "move every replica off a node, then remove it; waits, showing the replicas each node holds, and resumes if run again (operator role; --timeout bounds each call)", flags: ctlDecommission},
+	{name: "recommission", args: "<node>", positional: 1,
+		summary: "stop a decommission: the node keeps the replicas it still holds and may receive more (operator role)", flags: ctlRecommission},
+	{name: "rebalance", args: "[--dry-run]", streams: true,
+		summary: "with --dry-run, print what the rebalancer would move and why; without, wait until it has nothing left to move, showing the moves (operator role; --timeout bounds each call)", flags: ctlRebalance},
 	// "backup verify" and "backup schedule" before "backup": the first
 	// name that matches wins.
 	{name: "backup schedule", args: "--to DIR [--every 1h] [--keep 24] [--keep-within 168h]", streams: true,
@@ -203,6 +209,9 @@ var ctlExamples = map[string][]string{
 	"upgrade-check":   {"boxoffice ctl --addr 127.0.0.1:7101 upgrade-check", "boxoffice ctl upgrade-check --level 2"},
 	"transfer-leader": {"boxoffice ctl transfer-leader g003 n1", "boxoffice ctl transfer-leader meta n2"},
 	"move-shard":      {"boxoffice ctl move-shard demo_arena 0 g002", "boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem move-shard big 3 g001"},
+	"decommission":    {"boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem decommission n4", "boxoffice ctl decommission n4 --wait=false"},
+	"recommission":    {"boxoffice ctl recommission n4"},
+	"rebalance":       {"boxoffice ctl rebalance --dry-run", "boxoffice ctl rebalance"},
 	"backup":          {"boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem backup --to /backups/2024-06-01"},
 	"backup verify":   {"boxoffice ctl backup verify /backups/2024-06-01"},
 	"backup schedule": {"boxoffice ctl --tls-ca certs/ca.pem --tls-cert certs/ops.pem --tls-key certs/ops-key.pem backup schedule --to /backups --every 1h --keep 24 --keep-within 168h"},
@@ -680,6 +689,9 @@ func ctlPrintStatus(out io.Writer, answer ctlStatusAnswer) {
 		}
 		if n.GetDraining() {
 			state += ", DRAINING"
+		}
+		if n.GetDecommissioning() {
+			state += fmt.Sprintf(", DECOMMISSIONING (%d replicas left)", n.GetReplicaCount())
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", n.GetNodeId(), ctlDash(n.GetGrpcAddr()), ctlDash(n.GetPeerAddr()),
 			ctlDash(n.GetHttpAddr()), ctlDash(n.GetGossipAddr()), state, ctlDash(cluster.LocalityFromProto(n.GetLocality()).String()),

@@ -33,7 +33,8 @@ type Catalog struct {
 	nodes   map[string]*nodepb.NodeRecord
 	groups  map[string]*nodepb.GroupRecord
 	events  map[string]*nodepb.EventRecord
-	removed map[string]*nodepb.NodeRecord // tombstones by node id
+	removed map[string]*nodepb.NodeRecord  // tombstones by node id
+	moves   map[string]*nodepb.ReplicaMove // replica moves in flight by group id
 	dedup   map[string]*nodepb.DedupEntry
 	order   []string // dedup insertion order, for FIFO eviction
 
@@ -90,6 +91,7 @@ func (c *Catalog) reset() {
 	c.groups = make(map[string]*nodepb.GroupRecord)
 	c.events = make(map[string]*nodepb.EventRecord)
 	c.removed = make(map[string]*nodepb.NodeRecord)
+	c.moves = make(map[string]*nodepb.ReplicaMove)
 	c.dedup = make(map[string]*nodepb.DedupEntry)
 	c.order = nil
 }
@@ -176,6 +178,7 @@ func (c *Catalog) execute(cmd *nodepb.CatalogCommand) *nodepb.CatalogResult {
 		if old, exists := c.nodes[n.NodeId]; exists {
 			rec.RegisteredAtUnixMs = old.RegisteredAtUnixMs
 			rec.Draining = old.Draining // an operator's mark outlives new addresses
+			rec.Decommissioning = old.Decommissioning
 		} else {
 			rec.RegisteredAtUnixMs = cmd.NowUnixMs
 		}
@@ -238,6 +241,7 @@ func (c *Catalog) execute(cmd *nodepb.CatalogCommand) *nodepb.CatalogResult {
 			g.Replicas = slices.DeleteFunc(g.Replicas, func(r string) bool { return r == id })
 			g.InitialReplicas = slices.DeleteFunc(g.InitialReplicas, func(r string) bool { return r == id })
 		}
+		c.forgetMovesOfLocked(id)
 		return ok
 	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_SET_NODE_DRAINING:
 		d := cmd.GetSetNodeDraining()
@@ -279,6 +283,10 @@ func (c *Catalog) execute(cmd *nodepb.CatalogCommand) *nodepb.CatalogResult {
 		return c.beginShardMoveLocked(cmd.GetBeginShardMove(), cmd.NowUnixMs)
 	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_SET_SHARD_MOVE_STEP:
 		return c.setShardMoveStepLocked(cmd.GetSetShardMoveStep())
+	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_SET_NODE_DECOMMISSIONING:
+		return c.setDecommissioningLocked(cmd.GetSetNodeDecommissioning())
+	case nodepb.CatalogCommandType_CATALOG_COMMAND_TYPE_MOVE_REPLICA:
+		return c.moveReplicaLocked(cmd.GetMoveReplica(), cmd.NowUnixMs)
 	default:
 		panic(fmt.Sprintf("catalog: unknown command type %v", cmd.Type))
 	}
@@ -313,6 +321,9 @@ func (c *Catalog) exportLocked() *nodepb.CatalogSnapshot {
 	for _, id := range c.order {
 		s.Dedup = append(s.Dedup, c.dedup[id])
 	}
+	for _, id := range sortedKeys(c.moves) {
+		s.Moves = append(s.Moves, proto.Clone(c.moves[id]).(*nodepb.ReplicaMove))
+	}
 	return s
 }
 
@@ -341,6 +352,9 @@ func (c *Catalog) Restore(rc io.ReadCloser) error {
 	}
 	for _, n := range s.RemovedNodes {
 		c.removed[n.NodeId] = n
+	}
+	for _, m := range s.Moves {
+		c.moves[m.GroupId] = m
 	}
 	for _, d := range s.Dedup {
 		// A remembered result's event carries its own decoded copy of the

@@ -1,7 +1,9 @@
 // Package catalog is the state machine of the meta group: which nodes are
-// in the cluster (and which were removed), the data groups and their
-// replicas, and the events, each with the data group that owns each of its
-// shards and its status (creating, ready, archiving, archived). Every node
+// in the cluster (and which were removed, drained or decommissioning), the
+// data groups and their replicas, the replica moves in flight
+// (decommission.go), and the events, each with the data group that owns
+// each of its shards and its status (creating, ready, archiving,
+// archived). Every node
 // runs a replica; the node package proposes the commands (nodepb
 // CatalogCommand) and reads the replica to route requests and to
 // reconcile the groups it hosts.

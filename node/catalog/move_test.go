@@ -124,9 +124,3 @@ func TestShardMoveSteps(t *testing.T) {
 		t.Fatalf("move of an archived event's shard: %v", r)
 	}
 }
-
-type memorySink struct{ *bytes.Buffer }
-
-func (s *memorySink) ID() string    { return "memory" }
-func (s *memorySink) Cancel() error { return nil }
-func (s *memorySink) Close() error  { return nil }

@@ -90,19 +90,21 @@ func (ShardMoveStep) EnumDescriptor() ([]byte, []int) {
 type CatalogCommandType int32
 
 const (
-	CatalogCommandType_CATALOG_COMMAND_TYPE_UNSPECIFIED          CatalogCommandType = 0
-	CatalogCommandType_CATALOG_COMMAND_TYPE_REGISTER_NODE        CatalogCommandType = 1
-	CatalogCommandType_CATALOG_COMMAND_TYPE_CREATE_GROUPS        CatalogCommandType = 2
-	CatalogCommandType_CATALOG_COMMAND_TYPE_CREATE_EVENT         CatalogCommandType = 3
-	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_EVENT_STATUS     CatalogCommandType = 4
-	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_REPLICAS         CatalogCommandType = 5
-	CatalogCommandType_CATALOG_COMMAND_TYPE_REMOVE_NODE          CatalogCommandType = 6
-	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_NODE_DRAINING    CatalogCommandType = 7
-	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER CatalogCommandType = 8
-	CatalogCommandType_CATALOG_COMMAND_TYPE_ADD_GROUPS           CatalogCommandType = 11
-	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_GROUP_HOME       CatalogCommandType = 12
-	CatalogCommandType_CATALOG_COMMAND_TYPE_BEGIN_SHARD_MOVE     CatalogCommandType = 13
-	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_SHARD_MOVE_STEP  CatalogCommandType = 14
+	CatalogCommandType_CATALOG_COMMAND_TYPE_UNSPECIFIED              CatalogCommandType = 0
+	CatalogCommandType_CATALOG_COMMAND_TYPE_REGISTER_NODE            CatalogCommandType = 1
+	CatalogCommandType_CATALOG_COMMAND_TYPE_CREATE_GROUPS            CatalogCommandType = 2
+	CatalogCommandType_CATALOG_COMMAND_TYPE_CREATE_EVENT             CatalogCommandType = 3
+	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_EVENT_STATUS         CatalogCommandType = 4
+	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_REPLICAS             CatalogCommandType = 5
+	CatalogCommandType_CATALOG_COMMAND_TYPE_REMOVE_NODE              CatalogCommandType = 6
+	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_NODE_DRAINING        CatalogCommandType = 7
+	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER     CatalogCommandType = 8
+	CatalogCommandType_CATALOG_COMMAND_TYPE_ADD_GROUPS               CatalogCommandType = 11
+	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_GROUP_HOME           CatalogCommandType = 12
+	CatalogCommandType_CATALOG_COMMAND_TYPE_BEGIN_SHARD_MOVE         CatalogCommandType = 13
+	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_SHARD_MOVE_STEP      CatalogCommandType = 14
+	CatalogCommandType_CATALOG_COMMAND_TYPE_SET_NODE_DECOMMISSIONING CatalogCommandType = 9
+	CatalogCommandType_CATALOG_COMMAND_TYPE_MOVE_REPLICA             CatalogCommandType = 10
 )
 
 // Enum value maps for CatalogCommandType.
@@ -121,21 +123,25 @@ var (
 		12: "CATALOG_COMMAND_TYPE_SET_GROUP_HOME",
 		13: "CATALOG_COMMAND_TYPE_BEGIN_SHARD_MOVE",
 		14: "CATALOG_COMMAND_TYPE_SET_SHARD_MOVE_STEP",
+		9:  "CATALOG_COMMAND_TYPE_SET_NODE_DECOMMISSIONING",
+		10: "CATALOG_COMMAND_TYPE_MOVE_REPLICA",
 	}
 	CatalogCommandType_value = map[string]int32{
-		"CATALOG_COMMAND_TYPE_UNSPECIFIED":          0,
-		"CATALOG_COMMAND_TYPE_REGISTER_NODE":        1,
-		"CATALOG_COMMAND_TYPE_CREATE_GROUPS":        2,
-		"CATALOG_COMMAND_TYPE_CREATE_EVENT":         3,
-		"CATALOG_COMMAND_TYPE_SET_EVENT_STATUS":     4,
-		"CATALOG_COMMAND_TYPE_SET_REPLICAS":         5,
-		"CATALOG_COMMAND_TYPE_REMOVE_NODE":          6,
-		"CATALOG_COMMAND_TYPE_SET_NODE_DRAINING":    7,
-		"CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER": 8,
-		"CATALOG_COMMAND_TYPE_ADD_GROUPS":           11,
-		"CATALOG_COMMAND_TYPE_SET_GROUP_HOME":       12,
-		"CATALOG_COMMAND_TYPE_BEGIN_SHARD_MOVE":     13,
-		"CATALOG_COMMAND_TYPE_SET_SHARD_MOVE_STEP":  14,
+		"CATALOG_COMMAND_TYPE_UNSPECIFIED":              0,
+		"CATALOG_COMMAND_TYPE_REGISTER_NODE":            1,
+		"CATALOG_COMMAND_TYPE_CREATE_GROUPS":            2,
+		"CATALOG_COMMAND_TYPE_CREATE_EVENT":             3,
+		"CATALOG_COMMAND_TYPE_SET_EVENT_STATUS":         4,
+		"CATALOG_COMMAND_TYPE_SET_REPLICAS":             5,
+		"CATALOG_COMMAND_TYPE_REMOVE_NODE":              6,
+		"CATALOG_COMMAND_TYPE_SET_NODE_DRAINING":        7,
+		"CATALOG_COMMAND_TYPE_SET_PREFERRED_LEADER":     8,
+		"CATALOG_COMMAND_TYPE_ADD_GROUPS":               11,
+		"CATALOG_COMMAND_TYPE_SET_GROUP_HOME":           12,
+		"CATALOG_COMMAND_TYPE_BEGIN_SHARD_MOVE":         13,
+		"CATALOG_COMMAND_TYPE_SET_SHARD_MOVE_STEP":      14,
+		"CATALOG_COMMAND_TYPE_SET_NODE_DECOMMISSIONING": 9,
+		"CATALOG_COMMAND_TYPE_MOVE_REPLICA":             10,
 	}
 )
 
@@ -166,6 +172,66 @@ func (CatalogCommandType) EnumDescriptor() ([]byte, []int) {
 	return file_node_nodepb_node_proto_rawDescGZIP(), []int{1}
 }
 
+type MovePhase int32
+
+const (
+	MovePhase_MOVE_PHASE_UNSPECIFIED MovePhase = 0
+	// START appends add_node_id to the group's replicas and records the
+	// move. Refused CATALOG_CODE_MOVE_CONFLICT when the group has a move in
+	// flight, add_node_id is not registered or already a replica, or
+	// remove_node_id is not a replica.
+	MovePhase_MOVE_PHASE_START MovePhase = 1
+	// FINISH puts add_node_id in remove_node_id's place and forgets the
+	// move. NOT_FOUND when no such move is in flight.
+	MovePhase_MOVE_PHASE_FINISH MovePhase = 2
+	// CANCEL takes add_node_id out of the replicas again and forgets the
+	// move. NOT_FOUND when no such move is in flight.
+	MovePhase_MOVE_PHASE_CANCEL MovePhase = 3
+)
+
+// Enum value maps for MovePhase.
+var (
+	MovePhase_name = map[int32]string{
+		0: "MOVE_PHASE_UNSPECIFIED",
+		1: "MOVE_PHASE_START",
+		2: "MOVE_PHASE_FINISH",
+		3: "MOVE_PHASE_CANCEL",
+	}
+	MovePhase_value = map[string]int32{
+		"MOVE_PHASE_UNSPECIFIED": 0,
+		"MOVE_PHASE_START":       1,
+		"MOVE_PHASE_FINISH":      2,
+		"MOVE_PHASE_CANCEL":      3,
+	}
+)
+
+func (x MovePhase) Enum() *MovePhase {
+	p := new(MovePhase)
+	*p = x
+	return p
+}
+
+func (x MovePhase) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MovePhase) Descriptor() protoreflect.EnumDescriptor {
+	return file_node_nodepb_node_proto_enumTypes[2].Descriptor()
+}
+
+func (MovePhase) Type() protoreflect.EnumType {
+	return &file_node_nodepb_node_proto_enumTypes[2]
+}
+
+func (x MovePhase) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MovePhase.Descriptor instead.
+func (MovePhase) EnumDescriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{2}
+}
+
 type CatalogCode int32
 
 const (
@@ -182,6 +248,10 @@ const (
 	CatalogCode_CATALOG_CODE_HOME_CONFLICT     CatalogCode = 27 // SET_GROUP_HOME: homed elsewhere and in use
 	CatalogCode_CATALOG_CODE_MOVE_RUNNING      CatalogCode = 28 // another move of the shard is under way
 	CatalogCode_CATALOG_CODE_SHARD_IN_GROUP    CatalogCode = 29 // the shard is already in the target group
+	// SET_NODE_DECOMMISSIONING would leave too few nodes, or localities, to
+	// hold every replica
+	CatalogCode_CATALOG_CODE_DECOMMISSION_WOULD_LOSE_REPLICAS CatalogCode = 24
+	CatalogCode_CATALOG_CODE_MOVE_CONFLICT                    CatalogCode = 25 // MOVE_REPLICA START that cannot start (see MovePhase)
 )
 
 // Enum value maps for CatalogCode.
@@ -200,21 +270,25 @@ var (
 		27: "CATALOG_CODE_HOME_CONFLICT",
 		28: "CATALOG_CODE_MOVE_RUNNING",
 		29: "CATALOG_CODE_SHARD_IN_GROUP",
+		24: "CATALOG_CODE_DECOMMISSION_WOULD_LOSE_REPLICAS",
+		25: "CATALOG_CODE_MOVE_CONFLICT",
 	}
 	CatalogCode_value = map[string]int32{
-		"CATALOG_CODE_UNSPECIFIED":       0,
-		"CATALOG_CODE_OK":                1,
-		"CATALOG_CODE_INVALID":           2,
-		"CATALOG_CODE_NOT_FOUND":         3,
-		"CATALOG_CODE_ALREADY_EXISTS":    4,
-		"CATALOG_CODE_BUDGET_EXCEEDED":   20,
-		"CATALOG_CODE_ARCHIVED":          21,
-		"CATALOG_CODE_REQUEST_ID_REUSED": 22,
-		"CATALOG_CODE_DRAINING":          23,
-		"CATALOG_CODE_GROUPS_CHANGED":    26,
-		"CATALOG_CODE_HOME_CONFLICT":     27,
-		"CATALOG_CODE_MOVE_RUNNING":      28,
-		"CATALOG_CODE_SHARD_IN_GROUP":    29,
+		"CATALOG_CODE_UNSPECIFIED":                      0,
+		"CATALOG_CODE_OK":                               1,
+		"CATALOG_CODE_INVALID":                          2,
+		"CATALOG_CODE_NOT_FOUND":                        3,
+		"CATALOG_CODE_ALREADY_EXISTS":                   4,
+		"CATALOG_CODE_BUDGET_EXCEEDED":                  20,
+		"CATALOG_CODE_ARCHIVED":                         21,
+		"CATALOG_CODE_REQUEST_ID_REUSED":                22,
+		"CATALOG_CODE_DRAINING":                         23,
+		"CATALOG_CODE_GROUPS_CHANGED":                   26,
+		"CATALOG_CODE_HOME_CONFLICT":                    27,
+		"CATALOG_CODE_MOVE_RUNNING":                     28,
+		"CATALOG_CODE_SHARD_IN_GROUP":                   29,
+		"CATALOG_CODE_DECOMMISSION_WOULD_LOSE_REPLICAS": 24,
+		"CATALOG_CODE_MOVE_CONFLICT":                    25,
 	}
 )
 
@@ -229,11 +303,11 @@ func (x CatalogCode) String() string {
 }
 
 func (CatalogCode) Descriptor() protoreflect.EnumDescriptor {
-	return file_node_nodepb_node_proto_enumTypes[2].Descriptor()
+	return file_node_nodepb_node_proto_enumTypes[3].Descriptor()
 }
 
 func (CatalogCode) Type() protoreflect.EnumType {
-	return &file_node_nodepb_node_proto_enumTypes[2]
+	return &file_node_nodepb_node_proto_enumTypes[3]
 }
 
 func (x CatalogCode) Number() protoreflect.EnumNumber {
@@ -242,7 +316,7 @@ func (x CatalogCode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use CatalogCode.Descriptor instead.
 func (CatalogCode) EnumDescriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{2}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{3}
 }
 
 type NodeRecord struct {
@@ -268,9 +342,14 @@ type NodeRecord struct {
 	// feature_level is the newest feature level the node's build can
 	// apply (node/version.go); 0 means a build that does not announce one,
 	// which is level 1.
-	FeatureLevel  uint32 `protobuf:"varint,13,opt,name=feature_level,json=featureLevel,proto3" json:"feature_level,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	FeatureLevel uint32 `protobuf:"varint,13,opt,name=feature_level,json=featureLevel,proto3" json:"feature_level,omitempty"`
+	// decommissioning is set by SET_NODE_DECOMMISSIONING (Cluster.Decommission)
+	// and kept when the node registers again: the rebalancer moves every
+	// replica it holds to other nodes and gives it none. Decommission also
+	// sets draining, so its leaderships go first.
+	Decommissioning bool `protobuf:"varint,10,opt,name=decommissioning,proto3" json:"decommissioning,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *NodeRecord) Reset() {
@@ -378,6 +457,13 @@ func (x *NodeRecord) GetFeatureLevel() uint32 {
 		return x.FeatureLevel
 	}
 	return 0
+}
+
+func (x *NodeRecord) GetDecommissioning() bool {
+	if x != nil {
+		return x.Decommissioning
+	}
+	return false
 }
 
 type GroupRecord struct {
@@ -786,6 +872,8 @@ type CatalogCommand struct {
 	//	*CatalogCommand_SetGroupHome
 	//	*CatalogCommand_BeginShardMove
 	//	*CatalogCommand_SetShardMoveStep
+	//	*CatalogCommand_SetNodeDecommissioning
+	//	*CatalogCommand_MoveReplica
 	Body isCatalogCommand_Body `protobuf_oneof:"body"`
 	// The cluster's budget, stamped by the proposing node into
 	// CREATE_EVENT from its configuration (like now_unix_ms), so that every
@@ -967,6 +1055,24 @@ func (x *CatalogCommand) GetSetShardMoveStep() *SetShardMoveStep {
 	return nil
 }
 
+func (x *CatalogCommand) GetSetNodeDecommissioning() *SetNodeDecommissioning {
+	if x != nil {
+		if x, ok := x.Body.(*CatalogCommand_SetNodeDecommissioning); ok {
+			return x.SetNodeDecommissioning
+		}
+	}
+	return nil
+}
+
+func (x *CatalogCommand) GetMoveReplica() *MoveReplica {
+	if x != nil {
+		if x, ok := x.Body.(*CatalogCommand_MoveReplica); ok {
+			return x.MoveReplica
+		}
+	}
+	return nil
+}
+
 func (x *CatalogCommand) GetEventBudget() *EventBudget {
 	if x != nil {
 		return x.EventBudget
@@ -1033,6 +1139,14 @@ type CatalogCommand_SetShardMoveStep struct {
 	SetShardMoveStep *SetShardMoveStep `protobuf:"bytes,23,opt,name=set_shard_move_step,json=setShardMoveStep,proto3,oneof"`
 }
 
+type CatalogCommand_SetNodeDecommissioning struct {
+	SetNodeDecommissioning *SetNodeDecommissioning `protobuf:"bytes,18,opt,name=set_node_decommissioning,json=setNodeDecommissioning,proto3,oneof"`
+}
+
+type CatalogCommand_MoveReplica struct {
+	MoveReplica *MoveReplica `protobuf:"bytes,19,opt,name=move_replica,json=moveReplica,proto3,oneof"`
+}
+
 func (*CatalogCommand_RegisterNode) isCatalogCommand_Body() {}
 
 func (*CatalogCommand_CreateGroups) isCatalogCommand_Body() {}
@@ -1056,6 +1170,10 @@ func (*CatalogCommand_SetGroupHome) isCatalogCommand_Body() {}
 func (*CatalogCommand_BeginShardMove) isCatalogCommand_Body() {}
 
 func (*CatalogCommand_SetShardMoveStep) isCatalogCommand_Body() {}
+
+func (*CatalogCommand_SetNodeDecommissioning) isCatalogCommand_Body() {}
+
+func (*CatalogCommand_MoveReplica) isCatalogCommand_Body() {}
 
 // EventBudget bounds the events that are not archived and their seats
 // (seats plus general-admission capacity); 0: no bound.
@@ -1362,6 +1480,205 @@ func (x *SetPreferredLeader) GetNodeId() string {
 	return ""
 }
 
+// SetNodeDecommissioning marks a registered node decommissioning (and
+// draining) or, with decommissioning false, neither. Refused
+// (CATALOG_CODE_DECOMMISSION_WOULD_LOSE_REPLICAS) when the nodes left that
+// may hold replicas (registered, not decommissioning) would be fewer than
+// replication_factor, or would span fewer localities at some tier than a
+// group's replicas span now: the rebalancer could not move every replica.
+type SetNodeDecommissioning struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	NodeId          string                 `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	Decommissioning bool                   `protobuf:"varint,2,opt,name=decommissioning,proto3" json:"decommissioning,omitempty"`
+	// The cluster's replication factor, stamped by the proposing node from
+	// its configuration so that every replica decides the same.
+	ReplicationFactor uint32 `protobuf:"varint,3,opt,name=replication_factor,json=replicationFactor,proto3" json:"replication_factor,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *SetNodeDecommissioning) Reset() {
+	*x = SetNodeDecommissioning{}
+	mi := &file_node_nodepb_node_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetNodeDecommissioning) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetNodeDecommissioning) ProtoMessage() {}
+
+func (x *SetNodeDecommissioning) ProtoReflect() protoreflect.Message {
+	mi := &file_node_nodepb_node_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetNodeDecommissioning.ProtoReflect.Descriptor instead.
+func (*SetNodeDecommissioning) Descriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *SetNodeDecommissioning) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *SetNodeDecommissioning) GetDecommissioning() bool {
+	if x != nil {
+		return x.Decommissioning
+	}
+	return false
+}
+
+func (x *SetNodeDecommissioning) GetReplicationFactor() uint32 {
+	if x != nil {
+		return x.ReplicationFactor
+	}
+	return 0
+}
+
+// ReplicaMove is a replica move in flight: add_node_id was appended to the
+// group's replicas and is catching up; once it has, remove_node_id leaves
+// and add_node_id takes its place in the list.
+type ReplicaMove struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	GroupId         string                 `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	AddNodeId       string                 `protobuf:"bytes,2,opt,name=add_node_id,json=addNodeId,proto3" json:"add_node_id,omitempty"`
+	RemoveNodeId    string                 `protobuf:"bytes,3,opt,name=remove_node_id,json=removeNodeId,proto3" json:"remove_node_id,omitempty"`
+	Reason          string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	StartedAtUnixMs int64                  `protobuf:"varint,5,opt,name=started_at_unix_ms,json=startedAtUnixMs,proto3" json:"started_at_unix_ms,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ReplicaMove) Reset() {
+	*x = ReplicaMove{}
+	mi := &file_node_nodepb_node_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplicaMove) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplicaMove) ProtoMessage() {}
+
+func (x *ReplicaMove) ProtoReflect() protoreflect.Message {
+	mi := &file_node_nodepb_node_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplicaMove.ProtoReflect.Descriptor instead.
+func (*ReplicaMove) Descriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ReplicaMove) GetGroupId() string {
+	if x != nil {
+		return x.GroupId
+	}
+	return ""
+}
+
+func (x *ReplicaMove) GetAddNodeId() string {
+	if x != nil {
+		return x.AddNodeId
+	}
+	return ""
+}
+
+func (x *ReplicaMove) GetRemoveNodeId() string {
+	if x != nil {
+		return x.RemoveNodeId
+	}
+	return ""
+}
+
+func (x *ReplicaMove) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ReplicaMove) GetStartedAtUnixMs() int64 {
+	if x != nil {
+		return x.StartedAtUnixMs
+	}
+	return 0
+}
+
+type MoveReplica struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Phase         MovePhase              `protobuf:"varint,1,opt,name=phase,proto3,enum=boxoffice.node.v1.MovePhase" json:"phase,omitempty"`
+	Move          *ReplicaMove           `protobuf:"bytes,2,opt,name=move,proto3" json:"move,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MoveReplica) Reset() {
+	*x = MoveReplica{}
+	mi := &file_node_nodepb_node_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MoveReplica) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MoveReplica) ProtoMessage() {}
+
+func (x *MoveReplica) ProtoReflect() protoreflect.Message {
+	mi := &file_node_nodepb_node_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MoveReplica.ProtoReflect.Descriptor instead.
+func (*MoveReplica) Descriptor() ([]byte, []int) {
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *MoveReplica) GetPhase() MovePhase {
+	if x != nil {
+		return x.Phase
+	}
+	return MovePhase_MOVE_PHASE_UNSPECIFIED
+}
+
+func (x *MoveReplica) GetMove() *ReplicaMove {
+	if x != nil {
+		return x.Move
+	}
+	return nil
+}
+
 type SetReplicas struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	GroupId       string                 `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
@@ -1372,7 +1689,7 @@ type SetReplicas struct {
 
 func (x *SetReplicas) Reset() {
 	*x = SetReplicas{}
-	mi := &file_node_nodepb_node_proto_msgTypes[12]
+	mi := &file_node_nodepb_node_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1384,7 +1701,7 @@ func (x *SetReplicas) String() string {
 func (*SetReplicas) ProtoMessage() {}
 
 func (x *SetReplicas) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[12]
+	mi := &file_node_nodepb_node_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1397,7 +1714,7 @@ func (x *SetReplicas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicas.ProtoReflect.Descriptor instead.
 func (*SetReplicas) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{12}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SetReplicas) GetGroupId() string {
@@ -1428,7 +1745,7 @@ type AddGroups struct {
 
 func (x *AddGroups) Reset() {
 	*x = AddGroups{}
-	mi := &file_node_nodepb_node_proto_msgTypes[13]
+	mi := &file_node_nodepb_node_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1440,7 +1757,7 @@ func (x *AddGroups) String() string {
 func (*AddGroups) ProtoMessage() {}
 
 func (x *AddGroups) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[13]
+	mi := &file_node_nodepb_node_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1453,7 +1770,7 @@ func (x *AddGroups) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGroups.ProtoReflect.Descriptor instead.
 func (*AddGroups) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{13}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *AddGroups) GetGroups() []*GroupRecord {
@@ -1478,7 +1795,7 @@ type SetGroupHome struct {
 
 func (x *SetGroupHome) Reset() {
 	*x = SetGroupHome{}
-	mi := &file_node_nodepb_node_proto_msgTypes[14]
+	mi := &file_node_nodepb_node_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1490,7 +1807,7 @@ func (x *SetGroupHome) String() string {
 func (*SetGroupHome) ProtoMessage() {}
 
 func (x *SetGroupHome) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[14]
+	mi := &file_node_nodepb_node_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1503,7 +1820,7 @@ func (x *SetGroupHome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGroupHome.ProtoReflect.Descriptor instead.
 func (*SetGroupHome) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{14}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SetGroupHome) GetGroupId() string {
@@ -1544,7 +1861,7 @@ type BeginShardMove struct {
 
 func (x *BeginShardMove) Reset() {
 	*x = BeginShardMove{}
-	mi := &file_node_nodepb_node_proto_msgTypes[15]
+	mi := &file_node_nodepb_node_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1556,7 +1873,7 @@ func (x *BeginShardMove) String() string {
 func (*BeginShardMove) ProtoMessage() {}
 
 func (x *BeginShardMove) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[15]
+	mi := &file_node_nodepb_node_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1569,7 +1886,7 @@ func (x *BeginShardMove) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginShardMove.ProtoReflect.Descriptor instead.
 func (*BeginShardMove) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{15}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *BeginShardMove) GetEventId() string {
@@ -1616,7 +1933,7 @@ type SetShardMoveStep struct {
 
 func (x *SetShardMoveStep) Reset() {
 	*x = SetShardMoveStep{}
-	mi := &file_node_nodepb_node_proto_msgTypes[16]
+	mi := &file_node_nodepb_node_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1628,7 +1945,7 @@ func (x *SetShardMoveStep) String() string {
 func (*SetShardMoveStep) ProtoMessage() {}
 
 func (x *SetShardMoveStep) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[16]
+	mi := &file_node_nodepb_node_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1641,7 +1958,7 @@ func (x *SetShardMoveStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetShardMoveStep.ProtoReflect.Descriptor instead.
 func (*SetShardMoveStep) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{16}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SetShardMoveStep) GetEventId() string {
@@ -1683,7 +2000,7 @@ type CatalogResult struct {
 
 func (x *CatalogResult) Reset() {
 	*x = CatalogResult{}
-	mi := &file_node_nodepb_node_proto_msgTypes[17]
+	mi := &file_node_nodepb_node_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1695,7 +2012,7 @@ func (x *CatalogResult) String() string {
 func (*CatalogResult) ProtoMessage() {}
 
 func (x *CatalogResult) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[17]
+	mi := &file_node_nodepb_node_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1708,7 +2025,7 @@ func (x *CatalogResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatalogResult.ProtoReflect.Descriptor instead.
 func (*CatalogResult) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{17}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *CatalogResult) GetCode() CatalogCode {
@@ -1741,14 +2058,16 @@ type CatalogSnapshot struct {
 	Events       []*EventRecord         `protobuf:"bytes,4,rep,name=events,proto3" json:"events,omitempty"`
 	Dedup        []*DedupEntry          `protobuf:"bytes,5,rep,name=dedup,proto3" json:"dedup,omitempty"`
 	// Incarnations removed with RemoveNode: they are never registered again.
-	RemovedNodes  []*NodeRecord `protobuf:"bytes,6,rep,name=removed_nodes,json=removedNodes,proto3" json:"removed_nodes,omitempty"`
+	RemovedNodes []*NodeRecord `protobuf:"bytes,6,rep,name=removed_nodes,json=removedNodes,proto3" json:"removed_nodes,omitempty"`
+	// Replica moves in flight (MOVE_REPLICA), by group id.
+	Moves         []*ReplicaMove `protobuf:"bytes,7,rep,name=moves,proto3" json:"moves,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CatalogSnapshot) Reset() {
 	*x = CatalogSnapshot{}
-	mi := &file_node_nodepb_node_proto_msgTypes[18]
+	mi := &file_node_nodepb_node_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1760,7 +2079,7 @@ func (x *CatalogSnapshot) String() string {
 func (*CatalogSnapshot) ProtoMessage() {}
 
 func (x *CatalogSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[18]
+	mi := &file_node_nodepb_node_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1773,7 +2092,7 @@ func (x *CatalogSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatalogSnapshot.ProtoReflect.Descriptor instead.
 func (*CatalogSnapshot) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{18}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *CatalogSnapshot) GetAppliedIndex() uint64 {
@@ -1818,6 +2137,13 @@ func (x *CatalogSnapshot) GetRemovedNodes() []*NodeRecord {
 	return nil
 }
 
+func (x *CatalogSnapshot) GetMoves() []*ReplicaMove {
+	if x != nil {
+		return x.Moves
+	}
+	return nil
+}
+
 type DedupEntry struct {
 	state              protoimpl.MessageState `protogen:"open.v1"`
 	RequestId          string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
@@ -1830,7 +2156,7 @@ type DedupEntry struct {
 
 func (x *DedupEntry) Reset() {
 	*x = DedupEntry{}
-	mi := &file_node_nodepb_node_proto_msgTypes[19]
+	mi := &file_node_nodepb_node_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1842,7 +2168,7 @@ func (x *DedupEntry) String() string {
 func (*DedupEntry) ProtoMessage() {}
 
 func (x *DedupEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[19]
+	mi := &file_node_nodepb_node_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1855,7 +2181,7 @@ func (x *DedupEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DedupEntry.ProtoReflect.Descriptor instead.
 func (*DedupEntry) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{19}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *DedupEntry) GetRequestId() string {
@@ -1896,7 +2222,7 @@ type ProposeRequest struct {
 
 func (x *ProposeRequest) Reset() {
 	*x = ProposeRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[20]
+	mi := &file_node_nodepb_node_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1908,7 +2234,7 @@ func (x *ProposeRequest) String() string {
 func (*ProposeRequest) ProtoMessage() {}
 
 func (x *ProposeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[20]
+	mi := &file_node_nodepb_node_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1921,7 +2247,7 @@ func (x *ProposeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeRequest.ProtoReflect.Descriptor instead.
 func (*ProposeRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{20}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ProposeRequest) GetGroupId() string {
@@ -1951,7 +2277,7 @@ type ProposeResponse struct {
 
 func (x *ProposeResponse) Reset() {
 	*x = ProposeResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[21]
+	mi := &file_node_nodepb_node_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1963,7 +2289,7 @@ func (x *ProposeResponse) String() string {
 func (*ProposeResponse) ProtoMessage() {}
 
 func (x *ProposeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[21]
+	mi := &file_node_nodepb_node_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1976,7 +2302,7 @@ func (x *ProposeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeResponse.ProtoReflect.Descriptor instead.
 func (*ProposeResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{21}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ProposeResponse) GetResult() []byte {
@@ -2009,7 +2335,7 @@ type ProposeCatalogRequest struct {
 
 func (x *ProposeCatalogRequest) Reset() {
 	*x = ProposeCatalogRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[22]
+	mi := &file_node_nodepb_node_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2021,7 +2347,7 @@ func (x *ProposeCatalogRequest) String() string {
 func (*ProposeCatalogRequest) ProtoMessage() {}
 
 func (x *ProposeCatalogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[22]
+	mi := &file_node_nodepb_node_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2034,7 +2360,7 @@ func (x *ProposeCatalogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeCatalogRequest.ProtoReflect.Descriptor instead.
 func (*ProposeCatalogRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{22}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ProposeCatalogRequest) GetCommand() []byte {
@@ -2055,7 +2381,7 @@ type ProposeCatalogResponse struct {
 
 func (x *ProposeCatalogResponse) Reset() {
 	*x = ProposeCatalogResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[23]
+	mi := &file_node_nodepb_node_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2067,7 +2393,7 @@ func (x *ProposeCatalogResponse) String() string {
 func (*ProposeCatalogResponse) ProtoMessage() {}
 
 func (x *ProposeCatalogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[23]
+	mi := &file_node_nodepb_node_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2080,7 +2406,7 @@ func (x *ProposeCatalogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeCatalogResponse.ProtoReflect.Descriptor instead.
 func (*ProposeCatalogResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{23}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ProposeCatalogResponse) GetResult() *CatalogResult {
@@ -2124,7 +2450,7 @@ type ReadShardRequest struct {
 
 func (x *ReadShardRequest) Reset() {
 	*x = ReadShardRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[24]
+	mi := &file_node_nodepb_node_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2136,7 +2462,7 @@ func (x *ReadShardRequest) String() string {
 func (*ReadShardRequest) ProtoMessage() {}
 
 func (x *ReadShardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[24]
+	mi := &file_node_nodepb_node_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2149,7 +2475,7 @@ func (x *ReadShardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadShardRequest.ProtoReflect.Descriptor instead.
 func (*ReadShardRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{24}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ReadShardRequest) GetGroupId() string {
@@ -2222,7 +2548,7 @@ type ReadShardResponse struct {
 
 func (x *ReadShardResponse) Reset() {
 	*x = ReadShardResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[25]
+	mi := &file_node_nodepb_node_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2234,7 +2560,7 @@ func (x *ReadShardResponse) String() string {
 func (*ReadShardResponse) ProtoMessage() {}
 
 func (x *ReadShardResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[25]
+	mi := &file_node_nodepb_node_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2247,7 +2573,7 @@ func (x *ReadShardResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadShardResponse.ProtoReflect.Descriptor instead.
 func (*ReadShardResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{25}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ReadShardResponse) GetSections() []*v1.SectionState {
@@ -2309,7 +2635,7 @@ type ReadRecordsRequest struct {
 
 func (x *ReadRecordsRequest) Reset() {
 	*x = ReadRecordsRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[26]
+	mi := &file_node_nodepb_node_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2321,7 +2647,7 @@ func (x *ReadRecordsRequest) String() string {
 func (*ReadRecordsRequest) ProtoMessage() {}
 
 func (x *ReadRecordsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[26]
+	mi := &file_node_nodepb_node_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2334,7 +2660,7 @@ func (x *ReadRecordsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadRecordsRequest.ProtoReflect.Descriptor instead.
 func (*ReadRecordsRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{26}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ReadRecordsRequest) GetGroupId() string {
@@ -2398,7 +2724,7 @@ type ReadRecordsResponse struct {
 
 func (x *ReadRecordsResponse) Reset() {
 	*x = ReadRecordsResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[27]
+	mi := &file_node_nodepb_node_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2410,7 +2736,7 @@ func (x *ReadRecordsResponse) String() string {
 func (*ReadRecordsResponse) ProtoMessage() {}
 
 func (x *ReadRecordsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[27]
+	mi := &file_node_nodepb_node_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2423,7 +2749,7 @@ func (x *ReadRecordsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadRecordsResponse.ProtoReflect.Descriptor instead.
 func (*ReadRecordsResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{27}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ReadRecordsResponse) GetRecords() []*v1.Record {
@@ -2466,7 +2792,7 @@ type ReadCatalogRequest struct {
 
 func (x *ReadCatalogRequest) Reset() {
 	*x = ReadCatalogRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[28]
+	mi := &file_node_nodepb_node_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2478,7 +2804,7 @@ func (x *ReadCatalogRequest) String() string {
 func (*ReadCatalogRequest) ProtoMessage() {}
 
 func (x *ReadCatalogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[28]
+	mi := &file_node_nodepb_node_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2491,7 +2817,7 @@ func (x *ReadCatalogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadCatalogRequest.ProtoReflect.Descriptor instead.
 func (*ReadCatalogRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{28}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ReadCatalogRequest) GetEventId() string {
@@ -2512,7 +2838,7 @@ type ReadCatalogResponse struct {
 
 func (x *ReadCatalogResponse) Reset() {
 	*x = ReadCatalogResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[29]
+	mi := &file_node_nodepb_node_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2524,7 +2850,7 @@ func (x *ReadCatalogResponse) String() string {
 func (*ReadCatalogResponse) ProtoMessage() {}
 
 func (x *ReadCatalogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[29]
+	mi := &file_node_nodepb_node_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2537,7 +2863,7 @@ func (x *ReadCatalogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadCatalogResponse.ProtoReflect.Descriptor instead.
 func (*ReadCatalogResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{29}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ReadCatalogResponse) GetCatalog() *CatalogSnapshot {
@@ -2573,7 +2899,7 @@ type TransferLeadershipRequest struct {
 
 func (x *TransferLeadershipRequest) Reset() {
 	*x = TransferLeadershipRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[30]
+	mi := &file_node_nodepb_node_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2585,7 +2911,7 @@ func (x *TransferLeadershipRequest) String() string {
 func (*TransferLeadershipRequest) ProtoMessage() {}
 
 func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[30]
+	mi := &file_node_nodepb_node_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2598,7 +2924,7 @@ func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeadershipRequest.ProtoReflect.Descriptor instead.
 func (*TransferLeadershipRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{30}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *TransferLeadershipRequest) GetGroupId() string {
@@ -2625,7 +2951,7 @@ type TransferLeadershipResponse struct {
 
 func (x *TransferLeadershipResponse) Reset() {
 	*x = TransferLeadershipResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[31]
+	mi := &file_node_nodepb_node_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2637,7 +2963,7 @@ func (x *TransferLeadershipResponse) String() string {
 func (*TransferLeadershipResponse) ProtoMessage() {}
 
 func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[31]
+	mi := &file_node_nodepb_node_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2650,7 +2976,7 @@ func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeadershipResponse.ProtoReflect.Descriptor instead.
 func (*TransferLeadershipResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{31}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *TransferLeadershipResponse) GetNotLeader() bool {
@@ -2676,7 +3002,7 @@ type LocalStatusRequest struct {
 
 func (x *LocalStatusRequest) Reset() {
 	*x = LocalStatusRequest{}
-	mi := &file_node_nodepb_node_proto_msgTypes[32]
+	mi := &file_node_nodepb_node_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2688,7 +3014,7 @@ func (x *LocalStatusRequest) String() string {
 func (*LocalStatusRequest) ProtoMessage() {}
 
 func (x *LocalStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[32]
+	mi := &file_node_nodepb_node_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2701,7 +3027,7 @@ func (x *LocalStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalStatusRequest.ProtoReflect.Descriptor instead.
 func (*LocalStatusRequest) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{32}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *LocalStatusRequest) GetIncludeStateHashes() bool {
@@ -2721,7 +3047,7 @@ type LocalStatusResponse struct {
 
 func (x *LocalStatusResponse) Reset() {
 	*x = LocalStatusResponse{}
-	mi := &file_node_nodepb_node_proto_msgTypes[33]
+	mi := &file_node_nodepb_node_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2733,7 +3059,7 @@ func (x *LocalStatusResponse) String() string {
 func (*LocalStatusResponse) ProtoMessage() {}
 
 func (x *LocalStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_node_nodepb_node_proto_msgTypes[33]
+	mi := &file_node_nodepb_node_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2746,7 +3072,7 @@ func (x *LocalStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalStatusResponse.ProtoReflect.Descriptor instead.
 func (*LocalStatusResponse) Descriptor() ([]byte, []int) {
-	return file_node_nodepb_node_proto_rawDescGZIP(), []int{33}
+	return file_node_nodepb_node_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *LocalStatusResponse) GetNodeId() string {
@@ -2767,7 +3093,7 @@ var File_node_nodepb_node_proto protoreflect.FileDescriptor
 
 const file_node_nodepb_node_proto_rawDesc = "" +
 	"\n" +
-	"\x16node/nodepb/node.proto\x12\x11boxoffice.node.v1\x1a api/boxoffice/v1/boxoffice.proto\"\x94\x03\n" +
+	"\x16node/nodepb/node.proto\x12\x11boxoffice.node.v1\x1a api/boxoffice/v1/boxoffice.proto\"\xbe\x03\n" +
 	"\n" +
 	"NodeRecord\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x1b\n" +
@@ -2781,7 +3107,9 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\blocality\x18\b \x03(\v2\x1a.boxoffice.v1.LocalityTierR\blocality\x12\x1a\n" +
 	"\bdraining\x18\t \x01(\bR\bdraining\x12'\n" +
 	"\x0frelease_version\x18\f \x01(\tR\x0ereleaseVersion\x12#\n" +
-	"\rfeature_level\x18\r \x01(\rR\ffeatureLevel\"\xb6\x01\n" +
+	"\rfeature_level\x18\r \x01(\rR\ffeatureLevel\x12(\n" +
+	"\x0fdecommissioning\x18\n" +
+	" \x01(\bR\x0fdecommissioning\"\xb6\x01\n" +
 	"\vGroupRecord\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x1a\n" +
 	"\breplicas\x18\x02 \x03(\tR\breplicas\x12)\n" +
@@ -2822,7 +3150,8 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"from_group\x18\x03 \x01(\tR\tfromGroup\x12\x19\n" +
 	"\bto_group\x18\x04 \x01(\tR\atoGroup\x124\n" +
 	"\x04step\x18\x05 \x01(\x0e2 .boxoffice.node.v1.ShardMoveStepR\x04step\x12+\n" +
-	"\x12started_at_unix_ms\x18\x06 \x01(\x03R\x0fstartedAtUnixMs\"\x89\t\n" +
+	"\x12started_at_unix_ms\x18\x06 \x01(\x03R\x0fstartedAtUnixMs\"\xb5\n" +
+	"\n" +
 	"\x0eCatalogCommand\x129\n" +
 	"\x04type\x18\x01 \x01(\x0e2%.boxoffice.node.v1.CatalogCommandTypeR\x04type\x12\x1d\n" +
 	"\n" +
@@ -2842,7 +3171,9 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"add_groups\x18\x14 \x01(\v2\x1c.boxoffice.node.v1.AddGroupsH\x00R\taddGroups\x12G\n" +
 	"\x0eset_group_home\x18\x15 \x01(\v2\x1f.boxoffice.node.v1.SetGroupHomeH\x00R\fsetGroupHome\x12M\n" +
 	"\x10begin_shard_move\x18\x16 \x01(\v2!.boxoffice.node.v1.BeginShardMoveH\x00R\x0ebeginShardMove\x12T\n" +
-	"\x13set_shard_move_step\x18\x17 \x01(\v2#.boxoffice.node.v1.SetShardMoveStepH\x00R\x10setShardMoveStep\x12A\n" +
+	"\x13set_shard_move_step\x18\x17 \x01(\v2#.boxoffice.node.v1.SetShardMoveStepH\x00R\x10setShardMoveStep\x12e\n" +
+	"\x18set_node_decommissioning\x18\x12 \x01(\v2).boxoffice.node.v1.SetNodeDecommissioningH\x00R\x16setNodeDecommissioning\x12C\n" +
+	"\fmove_replica\x18\x13 \x01(\v2\x1e.boxoffice.node.v1.MoveReplicaH\x00R\vmoveReplica\x12A\n" +
 	"\fevent_budget\x18\x1e \x01(\v2\x1e.boxoffice.node.v1.EventBudgetR\veventBudget\x12/\n" +
 	"\x13request_fingerprint\x18\x1f \x01(\fR\x12requestFingerprintB\x06\n" +
 	"\x04body\"I\n" +
@@ -2863,7 +3194,20 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\bdraining\x18\x02 \x01(\bR\bdraining\"H\n" +
 	"\x12SetPreferredLeader\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x17\n" +
-	"\anode_id\x18\x02 \x01(\tR\x06nodeId\"D\n" +
+	"\anode_id\x18\x02 \x01(\tR\x06nodeId\"\x8a\x01\n" +
+	"\x16SetNodeDecommissioning\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12(\n" +
+	"\x0fdecommissioning\x18\x02 \x01(\bR\x0fdecommissioning\x12-\n" +
+	"\x12replication_factor\x18\x03 \x01(\rR\x11replicationFactor\"\xb3\x01\n" +
+	"\vReplicaMove\x12\x19\n" +
+	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x1e\n" +
+	"\vadd_node_id\x18\x02 \x01(\tR\taddNodeId\x12$\n" +
+	"\x0eremove_node_id\x18\x03 \x01(\tR\fremoveNodeId\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12+\n" +
+	"\x12started_at_unix_ms\x18\x05 \x01(\x03R\x0fstartedAtUnixMs\"u\n" +
+	"\vMoveReplica\x122\n" +
+	"\x05phase\x18\x01 \x01(\x0e2\x1c.boxoffice.node.v1.MovePhaseR\x05phase\x122\n" +
+	"\x04move\x18\x02 \x01(\v2\x1e.boxoffice.node.v1.ReplicaMoveR\x04move\"D\n" +
 	"\vSetReplicas\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x1a\n" +
 	"\breplicas\x18\x02 \x03(\tR\breplicas\"C\n" +
@@ -2886,14 +3230,15 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\rCatalogResult\x122\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x1e.boxoffice.node.v1.CatalogCodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x124\n" +
-	"\x05event\x18\x03 \x01(\v2\x1e.boxoffice.node.v1.EventRecordR\x05event\"\xd4\x02\n" +
+	"\x05event\x18\x03 \x01(\v2\x1e.boxoffice.node.v1.EventRecordR\x05event\"\x8a\x03\n" +
 	"\x0fCatalogSnapshot\x12#\n" +
 	"\rapplied_index\x18\x01 \x01(\x04R\fappliedIndex\x123\n" +
 	"\x05nodes\x18\x02 \x03(\v2\x1d.boxoffice.node.v1.NodeRecordR\x05nodes\x126\n" +
 	"\x06groups\x18\x03 \x03(\v2\x1e.boxoffice.node.v1.GroupRecordR\x06groups\x126\n" +
 	"\x06events\x18\x04 \x03(\v2\x1e.boxoffice.node.v1.EventRecordR\x06events\x123\n" +
 	"\x05dedup\x18\x05 \x03(\v2\x1d.boxoffice.node.v1.DedupEntryR\x05dedup\x12B\n" +
-	"\rremoved_nodes\x18\x06 \x03(\v2\x1d.boxoffice.node.v1.NodeRecordR\fremovedNodes\"\xc3\x01\n" +
+	"\rremoved_nodes\x18\x06 \x03(\v2\x1d.boxoffice.node.v1.NodeRecordR\fremovedNodes\x124\n" +
+	"\x05moves\x18\a \x03(\v2\x1e.boxoffice.node.v1.ReplicaMoveR\x05moves\"\xc3\x01\n" +
 	"\n" +
 	"DedupEntry\x12\x1d\n" +
 	"\n" +
@@ -2972,7 +3317,7 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\x17SHARD_MOVE_STEP_STARTED\x10\x01\x12\x1c\n" +
 	"\x18SHARD_MOVE_STEP_SWITCHED\x10\x02\x12\x18\n" +
 	"\x14SHARD_MOVE_STEP_DONE\x10\x03\x12\x1b\n" +
-	"\x17SHARD_MOVE_STEP_ABORTED\x10\x04*\xab\x04\n" +
+	"\x17SHARD_MOVE_STEP_ABORTED\x10\x04*\x85\x05\n" +
 	"\x12CatalogCommandType\x12$\n" +
 	" CATALOG_COMMAND_TYPE_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"CATALOG_COMMAND_TYPE_REGISTER_NODE\x10\x01\x12&\n" +
@@ -2986,7 +3331,15 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\x1fCATALOG_COMMAND_TYPE_ADD_GROUPS\x10\v\x12'\n" +
 	"#CATALOG_COMMAND_TYPE_SET_GROUP_HOME\x10\f\x12)\n" +
 	"%CATALOG_COMMAND_TYPE_BEGIN_SHARD_MOVE\x10\r\x12,\n" +
-	"(CATALOG_COMMAND_TYPE_SET_SHARD_MOVE_STEP\x10\x0e*\x94\x03\n" +
+	"(CATALOG_COMMAND_TYPE_SET_SHARD_MOVE_STEP\x10\x0e\x121\n" +
+	"-CATALOG_COMMAND_TYPE_SET_NODE_DECOMMISSIONING\x10\t\x12%\n" +
+	"!CATALOG_COMMAND_TYPE_MOVE_REPLICA\x10\n" +
+	"*k\n" +
+	"\tMovePhase\x12\x1a\n" +
+	"\x16MOVE_PHASE_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10MOVE_PHASE_START\x10\x01\x12\x15\n" +
+	"\x11MOVE_PHASE_FINISH\x10\x02\x12\x15\n" +
+	"\x11MOVE_PHASE_CANCEL\x10\x03*\xe7\x03\n" +
 	"\vCatalogCode\x12\x1c\n" +
 	"\x18CATALOG_CODE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fCATALOG_CODE_OK\x10\x01\x12\x18\n" +
@@ -3000,7 +3353,9 @@ const file_node_nodepb_node_proto_rawDesc = "" +
 	"\x1bCATALOG_CODE_GROUPS_CHANGED\x10\x1a\x12\x1e\n" +
 	"\x1aCATALOG_CODE_HOME_CONFLICT\x10\x1b\x12\x1d\n" +
 	"\x19CATALOG_CODE_MOVE_RUNNING\x10\x1c\x12\x1f\n" +
-	"\x1bCATALOG_CODE_SHARD_IN_GROUP\x10\x1d2\xa4\x05\n" +
+	"\x1bCATALOG_CODE_SHARD_IN_GROUP\x10\x1d\x121\n" +
+	"-CATALOG_CODE_DECOMMISSION_WOULD_LOSE_REPLICAS\x10\x18\x12\x1e\n" +
+	"\x1aCATALOG_CODE_MOVE_CONFLICT\x10\x192\xa4\x05\n" +
 	"\x04Peer\x12P\n" +
 	"\aPropose\x12!.boxoffice.node.v1.ProposeRequest\x1a\".boxoffice.node.v1.ProposeResponse\x12e\n" +
 	"\x0eProposeCatalog\x12(.boxoffice.node.v1.ProposeCatalogRequest\x1a).boxoffice.node.v1.ProposeCatalogResponse\x12V\n" +
@@ -3022,122 +3377,131 @@ func file_node_nodepb_node_proto_rawDescGZIP() []byte {
 	return file_node_nodepb_node_proto_rawDescData
 }
 
-var file_node_nodepb_node_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_node_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_node_nodepb_node_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_node_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_node_nodepb_node_proto_goTypes = []any{
 	(ShardMoveStep)(0),                 // 0: boxoffice.node.v1.ShardMoveStep
 	(CatalogCommandType)(0),            // 1: boxoffice.node.v1.CatalogCommandType
-	(CatalogCode)(0),                   // 2: boxoffice.node.v1.CatalogCode
-	(*NodeRecord)(nil),                 // 3: boxoffice.node.v1.NodeRecord
-	(*GroupRecord)(nil),                // 4: boxoffice.node.v1.GroupRecord
-	(*ShardRecord)(nil),                // 5: boxoffice.node.v1.ShardRecord
-	(*EventRecord)(nil),                // 6: boxoffice.node.v1.EventRecord
-	(*ShardMove)(nil),                  // 7: boxoffice.node.v1.ShardMove
-	(*CatalogCommand)(nil),             // 8: boxoffice.node.v1.CatalogCommand
-	(*EventBudget)(nil),                // 9: boxoffice.node.v1.EventBudget
-	(*CreateGroups)(nil),               // 10: boxoffice.node.v1.CreateGroups
-	(*SetEventStatus)(nil),             // 11: boxoffice.node.v1.SetEventStatus
-	(*RemoveNode)(nil),                 // 12: boxoffice.node.v1.RemoveNode
-	(*SetNodeDraining)(nil),            // 13: boxoffice.node.v1.SetNodeDraining
-	(*SetPreferredLeader)(nil),         // 14: boxoffice.node.v1.SetPreferredLeader
-	(*SetReplicas)(nil),                // 15: boxoffice.node.v1.SetReplicas
-	(*AddGroups)(nil),                  // 16: boxoffice.node.v1.AddGroups
-	(*SetGroupHome)(nil),               // 17: boxoffice.node.v1.SetGroupHome
-	(*BeginShardMove)(nil),             // 18: boxoffice.node.v1.BeginShardMove
-	(*SetShardMoveStep)(nil),           // 19: boxoffice.node.v1.SetShardMoveStep
-	(*CatalogResult)(nil),              // 20: boxoffice.node.v1.CatalogResult
-	(*CatalogSnapshot)(nil),            // 21: boxoffice.node.v1.CatalogSnapshot
-	(*DedupEntry)(nil),                 // 22: boxoffice.node.v1.DedupEntry
-	(*ProposeRequest)(nil),             // 23: boxoffice.node.v1.ProposeRequest
-	(*ProposeResponse)(nil),            // 24: boxoffice.node.v1.ProposeResponse
-	(*ProposeCatalogRequest)(nil),      // 25: boxoffice.node.v1.ProposeCatalogRequest
-	(*ProposeCatalogResponse)(nil),     // 26: boxoffice.node.v1.ProposeCatalogResponse
-	(*ReadShardRequest)(nil),           // 27: boxoffice.node.v1.ReadShardRequest
-	(*ReadShardResponse)(nil),          // 28: boxoffice.node.v1.ReadShardResponse
-	(*ReadRecordsRequest)(nil),         // 29: boxoffice.node.v1.ReadRecordsRequest
-	(*ReadRecordsResponse)(nil),        // 30: boxoffice.node.v1.ReadRecordsResponse
-	(*ReadCatalogRequest)(nil),         // 31: boxoffice.node.v1.ReadCatalogRequest
-	(*ReadCatalogResponse)(nil),        // 32: boxoffice.node.v1.ReadCatalogResponse
-	(*TransferLeadershipRequest)(nil),  // 33: boxoffice.node.v1.TransferLeadershipRequest
-	(*TransferLeadershipResponse)(nil), // 34: boxoffice.node.v1.TransferLeadershipResponse
-	(*LocalStatusRequest)(nil),         // 35: boxoffice.node.v1.LocalStatusRequest
-	(*LocalStatusResponse)(nil),        // 36: boxoffice.node.v1.LocalStatusResponse
-	(*v1.LocalityTier)(nil),            // 37: boxoffice.v1.LocalityTier
-	(*v1.EventPolicy)(nil),             // 38: boxoffice.v1.EventPolicy
-	(*v1.Venue)(nil),                   // 39: boxoffice.v1.Venue
-	(v1.EventStatus)(0),                // 40: boxoffice.v1.EventStatus
-	(v1.SurvivalGoal)(0),               // 41: boxoffice.v1.SurvivalGoal
-	(v1.SeatMapView)(0),                // 42: boxoffice.v1.SeatMapView
-	(*v1.SectionState)(nil),            // 43: boxoffice.v1.SectionState
-	(*v1.PoolState)(nil),               // 44: boxoffice.v1.PoolState
-	(*v1.ShardPosition)(nil),           // 45: boxoffice.v1.ShardPosition
-	(*v1.HoldResponse)(nil),            // 46: boxoffice.v1.HoldResponse
-	(*v1.Record)(nil),                  // 47: boxoffice.v1.Record
-	(*v1.GroupStatus)(nil),             // 48: boxoffice.v1.GroupStatus
+	(MovePhase)(0),                     // 2: boxoffice.node.v1.MovePhase
+	(CatalogCode)(0),                   // 3: boxoffice.node.v1.CatalogCode
+	(*NodeRecord)(nil),                 // 4: boxoffice.node.v1.NodeRecord
+	(*GroupRecord)(nil),                // 5: boxoffice.node.v1.GroupRecord
+	(*ShardRecord)(nil),                // 6: boxoffice.node.v1.ShardRecord
+	(*EventRecord)(nil),                // 7: boxoffice.node.v1.EventRecord
+	(*ShardMove)(nil),                  // 8: boxoffice.node.v1.ShardMove
+	(*CatalogCommand)(nil),             // 9: boxoffice.node.v1.CatalogCommand
+	(*EventBudget)(nil),                // 10: boxoffice.node.v1.EventBudget
+	(*CreateGroups)(nil),               // 11: boxoffice.node.v1.CreateGroups
+	(*SetEventStatus)(nil),             // 12: boxoffice.node.v1.SetEventStatus
+	(*RemoveNode)(nil),                 // 13: boxoffice.node.v1.RemoveNode
+	(*SetNodeDraining)(nil),            // 14: boxoffice.node.v1.SetNodeDraining
+	(*SetPreferredLeader)(nil),         // 15: boxoffice.node.v1.SetPreferredLeader
+	(*SetNodeDecommissioning)(nil),     // 16: boxoffice.node.v1.SetNodeDecommissioning
+	(*ReplicaMove)(nil),                // 17: boxoffice.node.v1.ReplicaMove
+	(*MoveReplica)(nil),                // 18: boxoffice.node.v1.MoveReplica
+	(*SetReplicas)(nil),                // 19: boxoffice.node.v1.SetReplicas
+	(*AddGroups)(nil),                  // 20: boxoffice.node.v1.AddGroups
+	(*SetGroupHome)(nil),               // 21: boxoffice.node.v1.SetGroupHome
+	(*BeginShardMove)(nil),             // 22: boxoffice.node.v1.BeginShardMove
+	(*SetShardMoveStep)(nil),           // 23: boxoffice.node.v1.SetShardMoveStep
+	(*CatalogResult)(nil),              // 24: boxoffice.node.v1.CatalogResult
+	(*CatalogSnapshot)(nil),            // 25: boxoffice.node.v1.CatalogSnapshot
+	(*DedupEntry)(nil),                 // 26: boxoffice.node.v1.DedupEntry
+	(*ProposeRequest)(nil),             // 27: boxoffice.node.v1.ProposeRequest
+	(*ProposeResponse)(nil),            // 28: boxoffice.node.v1.ProposeResponse
+	(*ProposeCatalogRequest)(nil),      // 29: boxoffice.node.v1.ProposeCatalogRequest
+	(*ProposeCatalogResponse)(nil),     // 30: boxoffice.node.v1.ProposeCatalogResponse
+	(*ReadShardRequest)(nil),           // 31: boxoffice.node.v1.ReadShardRequest
+	(*ReadShardResponse)(nil),          // 32: boxoffice.node.v1.ReadShardResponse
+	(*ReadRecordsRequest)(nil),         // 33: boxoffice.node.v1.ReadRecordsRequest
+	(*ReadRecordsResponse)(nil),        // 34: boxoffice.node.v1.ReadRecordsResponse
+	(*ReadCatalogRequest)(nil),         // 35: boxoffice.node.v1.ReadCatalogRequest
+	(*ReadCatalogResponse)(nil),        // 36: boxoffice.node.v1.ReadCatalogResponse
+	(*TransferLeadershipRequest)(nil),  // 37: boxoffice.node.v1.TransferLeadershipRequest
+	(*TransferLeadershipResponse)(nil), // 38: boxoffice.node.v1.TransferLeadershipResponse
+	(*LocalStatusRequest)(nil),         // 39: boxoffice.node.v1.LocalStatusRequest
+	(*LocalStatusResponse)(nil),        // 40: boxoffice.node.v1.LocalStatusResponse
+	(*v1.LocalityTier)(nil),            // 41: boxoffice.v1.LocalityTier
+	(*v1.EventPolicy)(nil),             // 42: boxoffice.v1.EventPolicy
+	(*v1.Venue)(nil),                   // 43: boxoffice.v1.Venue
+	(v1.EventStatus)(0),                // 44: boxoffice.v1.EventStatus
+	(v1.SurvivalGoal)(0),               // 45: boxoffice.v1.SurvivalGoal
+	(v1.SeatMapView)(0),                // 46: boxoffice.v1.SeatMapView
+	(*v1.SectionState)(nil),            // 47: boxoffice.v1.SectionState
+	(*v1.PoolState)(nil),               // 48: boxoffice.v1.PoolState
+	(*v1.ShardPosition)(nil),           // 49: boxoffice.v1.ShardPosition
+	(*v1.HoldResponse)(nil),            // 50: boxoffice.v1.HoldResponse
+	(*v1.Record)(nil),                  // 51: boxoffice.v1.Record
+	(*v1.GroupStatus)(nil),             // 52: boxoffice.v1.GroupStatus
 }
 var file_node_nodepb_node_proto_depIdxs = []int32{
-	37, // 0: boxoffice.node.v1.NodeRecord.locality:type_name -> boxoffice.v1.LocalityTier
-	38, // 1: boxoffice.node.v1.EventRecord.policy:type_name -> boxoffice.v1.EventPolicy
-	39, // 2: boxoffice.node.v1.EventRecord.venue:type_name -> boxoffice.v1.Venue
-	5,  // 3: boxoffice.node.v1.EventRecord.shards:type_name -> boxoffice.node.v1.ShardRecord
-	40, // 4: boxoffice.node.v1.EventRecord.status:type_name -> boxoffice.v1.EventStatus
-	41, // 5: boxoffice.node.v1.EventRecord.survive:type_name -> boxoffice.v1.SurvivalGoal
-	7,  // 6: boxoffice.node.v1.EventRecord.shard_moves:type_name -> boxoffice.node.v1.ShardMove
+	41, // 0: boxoffice.node.v1.NodeRecord.locality:type_name -> boxoffice.v1.LocalityTier
+	42, // 1: boxoffice.node.v1.EventRecord.policy:type_name -> boxoffice.v1.EventPolicy
+	43, // 2: boxoffice.node.v1.EventRecord.venue:type_name -> boxoffice.v1.Venue
+	6,  // 3: boxoffice.node.v1.EventRecord.shards:type_name -> boxoffice.node.v1.ShardRecord
+	44, // 4: boxoffice.node.v1.EventRecord.status:type_name -> boxoffice.v1.EventStatus
+	45, // 5: boxoffice.node.v1.EventRecord.survive:type_name -> boxoffice.v1.SurvivalGoal
+	8,  // 6: boxoffice.node.v1.EventRecord.shard_moves:type_name -> boxoffice.node.v1.ShardMove
 	0,  // 7: boxoffice.node.v1.ShardMove.step:type_name -> boxoffice.node.v1.ShardMoveStep
 	1,  // 8: boxoffice.node.v1.CatalogCommand.type:type_name -> boxoffice.node.v1.CatalogCommandType
-	3,  // 9: boxoffice.node.v1.CatalogCommand.register_node:type_name -> boxoffice.node.v1.NodeRecord
-	10, // 10: boxoffice.node.v1.CatalogCommand.create_groups:type_name -> boxoffice.node.v1.CreateGroups
-	6,  // 11: boxoffice.node.v1.CatalogCommand.create_event:type_name -> boxoffice.node.v1.EventRecord
-	11, // 12: boxoffice.node.v1.CatalogCommand.set_event_status:type_name -> boxoffice.node.v1.SetEventStatus
-	15, // 13: boxoffice.node.v1.CatalogCommand.set_replicas:type_name -> boxoffice.node.v1.SetReplicas
-	12, // 14: boxoffice.node.v1.CatalogCommand.remove_node:type_name -> boxoffice.node.v1.RemoveNode
-	13, // 15: boxoffice.node.v1.CatalogCommand.set_node_draining:type_name -> boxoffice.node.v1.SetNodeDraining
-	14, // 16: boxoffice.node.v1.CatalogCommand.set_preferred_leader:type_name -> boxoffice.node.v1.SetPreferredLeader
-	16, // 17: boxoffice.node.v1.CatalogCommand.add_groups:type_name -> boxoffice.node.v1.AddGroups
-	17, // 18: boxoffice.node.v1.CatalogCommand.set_group_home:type_name -> boxoffice.node.v1.SetGroupHome
-	18, // 19: boxoffice.node.v1.CatalogCommand.begin_shard_move:type_name -> boxoffice.node.v1.BeginShardMove
-	19, // 20: boxoffice.node.v1.CatalogCommand.set_shard_move_step:type_name -> boxoffice.node.v1.SetShardMoveStep
-	9,  // 21: boxoffice.node.v1.CatalogCommand.event_budget:type_name -> boxoffice.node.v1.EventBudget
-	4,  // 22: boxoffice.node.v1.CreateGroups.groups:type_name -> boxoffice.node.v1.GroupRecord
-	40, // 23: boxoffice.node.v1.SetEventStatus.status:type_name -> boxoffice.v1.EventStatus
-	4,  // 24: boxoffice.node.v1.AddGroups.groups:type_name -> boxoffice.node.v1.GroupRecord
-	0,  // 25: boxoffice.node.v1.SetShardMoveStep.step:type_name -> boxoffice.node.v1.ShardMoveStep
-	2,  // 26: boxoffice.node.v1.CatalogResult.code:type_name -> boxoffice.node.v1.CatalogCode
-	6,  // 27: boxoffice.node.v1.CatalogResult.event:type_name -> boxoffice.node.v1.EventRecord
-	3,  // 28: boxoffice.node.v1.CatalogSnapshot.nodes:type_name -> boxoffice.node.v1.NodeRecord
-	4,  // 29: boxoffice.node.v1.CatalogSnapshot.groups:type_name -> boxoffice.node.v1.GroupRecord
-	6,  // 30: boxoffice.node.v1.CatalogSnapshot.events:type_name -> boxoffice.node.v1.EventRecord
-	22, // 31: boxoffice.node.v1.CatalogSnapshot.dedup:type_name -> boxoffice.node.v1.DedupEntry
-	3,  // 32: boxoffice.node.v1.CatalogSnapshot.removed_nodes:type_name -> boxoffice.node.v1.NodeRecord
-	20, // 33: boxoffice.node.v1.DedupEntry.result:type_name -> boxoffice.node.v1.CatalogResult
-	20, // 34: boxoffice.node.v1.ProposeCatalogResponse.result:type_name -> boxoffice.node.v1.CatalogResult
-	42, // 35: boxoffice.node.v1.ReadShardRequest.view:type_name -> boxoffice.v1.SeatMapView
-	43, // 36: boxoffice.node.v1.ReadShardResponse.sections:type_name -> boxoffice.v1.SectionState
-	44, // 37: boxoffice.node.v1.ReadShardResponse.pools:type_name -> boxoffice.v1.PoolState
-	45, // 38: boxoffice.node.v1.ReadShardResponse.position:type_name -> boxoffice.v1.ShardPosition
-	46, // 39: boxoffice.node.v1.ReadShardResponse.hold:type_name -> boxoffice.v1.HoldResponse
-	47, // 40: boxoffice.node.v1.ReadRecordsResponse.records:type_name -> boxoffice.v1.Record
-	21, // 41: boxoffice.node.v1.ReadCatalogResponse.catalog:type_name -> boxoffice.node.v1.CatalogSnapshot
-	48, // 42: boxoffice.node.v1.LocalStatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
-	23, // 43: boxoffice.node.v1.Peer.Propose:input_type -> boxoffice.node.v1.ProposeRequest
-	25, // 44: boxoffice.node.v1.Peer.ProposeCatalog:input_type -> boxoffice.node.v1.ProposeCatalogRequest
-	27, // 45: boxoffice.node.v1.Peer.ReadShard:input_type -> boxoffice.node.v1.ReadShardRequest
-	31, // 46: boxoffice.node.v1.Peer.ReadCatalog:input_type -> boxoffice.node.v1.ReadCatalogRequest
-	35, // 47: boxoffice.node.v1.Peer.LocalStatus:input_type -> boxoffice.node.v1.LocalStatusRequest
-	33, // 48: boxoffice.node.v1.Peer.TransferLeadership:input_type -> boxoffice.node.v1.TransferLeadershipRequest
-	29, // 49: boxoffice.node.v1.Peer.ReadRecords:input_type -> boxoffice.node.v1.ReadRecordsRequest
-	24, // 50: boxoffice.node.v1.Peer.Propose:output_type -> boxoffice.node.v1.ProposeResponse
-	26, // 51: boxoffice.node.v1.Peer.ProposeCatalog:output_type -> boxoffice.node.v1.ProposeCatalogResponse
-	28, // 52: boxoffice.node.v1.Peer.ReadShard:output_type -> boxoffice.node.v1.ReadShardResponse
-	32, // 53: boxoffice.node.v1.Peer.ReadCatalog:output_type -> boxoffice.node.v1.ReadCatalogResponse
-	36, // 54: boxoffice.node.v1.Peer.LocalStatus:output_type -> boxoffice.node.v1.LocalStatusResponse
-	34, // 55: boxoffice.node.v1.Peer.TransferLeadership:output_type -> boxoffice.node.v1.TransferLeadershipResponse
-	30, // 56: boxoffice.node.v1.Peer.ReadRecords:output_type -> boxoffice.node.v1.ReadRecordsResponse
-	50, // [50:57] is the sub-list for method output_type
-	43, // [43:50] is the sub-list for method input_type
-	43, // [43:43] is the sub-list for extension type_name
-	43, // [43:43] is the sub-list for extension extendee
-	0,  // [0:43] is the sub-list for field type_name
+	4,  // 9: boxoffice.node.v1.CatalogCommand.register_node:type_name -> boxoffice.node.v1.NodeRecord
+	11, // 10: boxoffice.node.v1.CatalogCommand.create_groups:type_name -> boxoffice.node.v1.CreateGroups
+	7,  // 11: boxoffice.node.v1.CatalogCommand.create_event:type_name -> boxoffice.node.v1.EventRecord
+	12, // 12: boxoffice.node.v1.CatalogCommand.set_event_status:type_name -> boxoffice.node.v1.SetEventStatus
+	19, // 13: boxoffice.node.v1.CatalogCommand.set_replicas:type_name -> boxoffice.node.v1.SetReplicas
+	13, // 14: boxoffice.node.v1.CatalogCommand.remove_node:type_name -> boxoffice.node.v1.RemoveNode
+	14, // 15: boxoffice.node.v1.CatalogCommand.set_node_draining:type_name -> boxoffice.node.v1.SetNodeDraining
+	15, // 16: boxoffice.node.v1.CatalogCommand.set_preferred_leader:type_name -> boxoffice.node.v1.SetPreferredLeader
+	20, // 17: boxoffice.node.v1.CatalogCommand.add_groups:type_name -> boxoffice.node.v1.AddGroups
+	21, // 18: boxoffice.node.v1.CatalogCommand.set_group_home:type_name -> boxoffice.node.v1.SetGroupHome
+	22, // 19: boxoffice.node.v1.CatalogCommand.begin_shard_move:type_name -> boxoffice.node.v1.BeginShardMove
+	23, // 20: boxoffice.node.v1.CatalogCommand.set_shard_move_step:type_name -> boxoffice.node.v1.SetShardMoveStep
+	16, // 21: boxoffice.node.v1.CatalogCommand.set_node_decommissioning:type_name -> boxoffice.node.v1.SetNodeDecommissioning
+	18, // 22: boxoffice.node.v1.CatalogCommand.move_replica:type_name -> boxoffice.node.v1.MoveReplica
+	10, // 23: boxoffice.node.v1.CatalogCommand.event_budget:type_name -> boxoffice.node.v1.EventBudget
+	5,  // 24: boxoffice.node.v1.CreateGroups.groups:type_name -> boxoffice.node.v1.GroupRecord
+	44, // 25: boxoffice.node.v1.SetEventStatus.status:type_name -> boxoffice.v1.EventStatus
+	2,  // 26: boxoffice.node.v1.MoveReplica.phase:type_name -> boxoffice.node.v1.MovePhase
+	17, // 27: boxoffice.node.v1.MoveReplica.move:type_name -> boxoffice.node.v1.ReplicaMove
+	5,  // 28: boxoffice.node.v1.AddGroups.groups:type_name -> boxoffice.node.v1.GroupRecord
+	0,  // 29: boxoffice.node.v1.SetShardMoveStep.step:type_name -> boxoffice.node.v1.ShardMoveStep
+	3,  // 30: boxoffice.node.v1.CatalogResult.code:type_name -> boxoffice.node.v1.CatalogCode
+	7,  // 31: boxoffice.node.v1.CatalogResult.event:type_name -> boxoffice.node.v1.EventRecord
+	4,  // 32: boxoffice.node.v1.CatalogSnapshot.nodes:type_name -> boxoffice.node.v1.NodeRecord
+	5,  // 33: boxoffice.node.v1.CatalogSnapshot.groups:type_name -> boxoffice.node.v1.GroupRecord
+	7,  // 34: boxoffice.node.v1.CatalogSnapshot.events:type_name -> boxoffice.node.v1.EventRecord
+	26, // 35: boxoffice.node.v1.CatalogSnapshot.dedup:type_name -> boxoffice.node.v1.DedupEntry
+	4,  // 36: boxoffice.node.v1.CatalogSnapshot.removed_nodes:type_name -> boxoffice.node.v1.NodeRecord
+	17, // 37: boxoffice.node.v1.CatalogSnapshot.moves:type_name -> boxoffice.node.v1.ReplicaMove
+	24, // 38: boxoffice.node.v1.DedupEntry.result:type_name -> boxoffice.node.v1.CatalogResult
+	24, // 39: boxoffice.node.v1.ProposeCatalogResponse.result:type_name -> boxoffice.node.v1.CatalogResult
+	46, // 40: boxoffice.node.v1.ReadShardRequest.view:type_name -> boxoffice.v1.SeatMapView
+	47, // 41: boxoffice.node.v1.ReadShardResponse.sections:type_name -> boxoffice.v1.SectionState
+	48, // 42: boxoffice.node.v1.ReadShardResponse.pools:type_name -> boxoffice.v1.PoolState
+	49, // 43: boxoffice.node.v1.ReadShardResponse.position:type_name -> boxoffice.v1.ShardPosition
+	50, // 44: boxoffice.node.v1.ReadShardResponse.hold:type_name -> boxoffice.v1.HoldResponse
+	51, // 45: boxoffice.node.v1.ReadRecordsResponse.records:type_name -> boxoffice.v1.Record
+	25, // 46: boxoffice.node.v1.ReadCatalogResponse.catalog:type_name -> boxoffice.node.v1.CatalogSnapshot
+	52, // 47: boxoffice.node.v1.LocalStatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
+	27, // 48: boxoffice.node.v1.Peer.Propose:input_type -> boxoffice.node.v1.ProposeRequest
+	29, // 49: boxoffice.node.v1.Peer.ProposeCatalog:input_type -> boxoffice.node.v1.ProposeCatalogRequest
+	31, // 50: boxoffice.node.v1.Peer.ReadShard:input_type -> boxoffice.node.v1.ReadShardRequest
+	35, // 51: boxoffice.node.v1.Peer.ReadCatalog:input_type -> boxoffice.node.v1.ReadCatalogRequest
+	39, // 52: boxoffice.node.v1.Peer.LocalStatus:input_type -> boxoffice.node.v1.LocalStatusRequest
+	37, // 53: boxoffice.node.v1.Peer.TransferLeadership:input_type -> boxoffice.node.v1.TransferLeadershipRequest
+	33, // 54: boxoffice.node.v1.Peer.ReadRecords:input_type -> boxoffice.node.v1.ReadRecordsRequest
+	28, // 55: boxoffice.node.v1.Peer.Propose:output_type -> boxoffice.node.v1.ProposeResponse
+	30, // 56: boxoffice.node.v1.Peer.ProposeCatalog:output_type -> boxoffice.node.v1.ProposeCatalogResponse
+	32, // 57: boxoffice.node.v1.Peer.ReadShard:output_type -> boxoffice.node.v1.ReadShardResponse
+	36, // 58: boxoffice.node.v1.Peer.ReadCatalog:output_type -> boxoffice.node.v1.ReadCatalogResponse
+	40, // 59: boxoffice.node.v1.Peer.LocalStatus:output_type -> boxoffice.node.v1.LocalStatusResponse
+	38, // 60: boxoffice.node.v1.Peer.TransferLeadership:output_type -> boxoffice.node.v1.TransferLeadershipResponse
+	34, // 61: boxoffice.node.v1.Peer.ReadRecords:output_type -> boxoffice.node.v1.ReadRecordsResponse
+	55, // [55:62] is the sub-list for method output_type
+	48, // [48:55] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_node_nodepb_node_proto_init() }
@@ -3158,14 +3522,16 @@ func file_node_nodepb_node_proto_init() {
 		(*CatalogCommand_SetGroupHome)(nil),
 		(*CatalogCommand_BeginShardMove)(nil),
 		(*CatalogCommand_SetShardMoveStep)(nil),
+		(*CatalogCommand_SetNodeDecommissioning)(nil),
+		(*CatalogCommand_MoveReplica)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_node_nodepb_node_proto_rawDesc), len(file_node_nodepb_node_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   34,
+			NumEnums:      4,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

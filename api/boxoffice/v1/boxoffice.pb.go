@@ -48,7 +48,9 @@
 //                       (SURVIVAL_GOAL_UNMET: the message names what is
 //                       missing; nothing was created); MoveShard of a shard already in
 //                       the group (SHARD_ALREADY_IN_GROUP) or already moving
-//                       elsewhere (SHARD_MOVE_RUNNING)
+//                       elsewhere (SHARD_MOVE_RUNNING); Decommission that would leave too
+//                       few nodes or localities to hold every replica
+//                       (DECOMMISSION_WOULD_LOSE_REPLICAS)
 //   PERMISSION_DENIED   the hold belongs to another holder (HOLD_NOT_OWNED); the
 //                       caller's certificate role may not call the method
 //                       (ROLE_NOT_ALLOWED; metadata "role" and "service")
@@ -3783,7 +3785,14 @@ type NodeInfo struct {
 	FeatureLevel uint32 `protobuf:"varint,12,opt,name=feature_level,json=featureLevel,proto3" json:"feature_level,omitempty"`
 	// older_build: the node's feature_level is below the answering node's,
 	// so features of the newer level wait for it to be upgraded.
-	OlderBuild    bool `protobuf:"varint,13,opt,name=older_build,json=olderBuild,proto3" json:"older_build,omitempty"`
+	OlderBuild bool `protobuf:"varint,13,opt,name=older_build,json=olderBuild,proto3" json:"older_build,omitempty"`
+	// decommissioning: an operator decommissions the node
+	// (Cluster.Decommission); the rebalancer moves every replica it holds
+	// away, then `ctl decommission` removes it.
+	Decommissioning bool `protobuf:"varint,9,opt,name=decommissioning,proto3" json:"decommissioning,omitempty"`
+	// replica_count: the data groups the catalog lists the node as a
+	// replica of.
+	ReplicaCount  uint32 `protobuf:"varint,10,opt,name=replica_count,json=replicaCount,proto3" json:"replica_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3893,6 +3902,20 @@ func (x *NodeInfo) GetOlderBuild() bool {
 		return x.OlderBuild
 	}
 	return false
+}
+
+func (x *NodeInfo) GetDecommissioning() bool {
+	if x != nil {
+		return x.Decommissioning
+	}
+	return false
+}
+
+func (x *NodeInfo) GetReplicaCount() uint32 {
+	if x != nil {
+		return x.ReplicaCount
+	}
+	return 0
 }
 
 // One key=value tier of a node's locality, such as region=eu-west.
@@ -5228,6 +5251,269 @@ func (x *MoveShardResponse) GetSteps() []string {
 	return nil
 }
 
+type DecommissionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	NodeId        string                 `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	Recommission  bool                   `protobuf:"varint,2,opt,name=recommission,proto3" json:"recommission,omitempty"` // true: take the decommission mark off
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecommissionRequest) Reset() {
+	*x = DecommissionRequest{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecommissionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecommissionRequest) ProtoMessage() {}
+
+func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecommissionRequest.ProtoReflect.Descriptor instead.
+func (*DecommissionRequest) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *DecommissionRequest) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *DecommissionRequest) GetRecommission() bool {
+	if x != nil {
+		return x.Recommission
+	}
+	return false
+}
+
+type DecommissionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecommissionResponse) Reset() {
+	*x = DecommissionResponse{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecommissionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecommissionResponse) ProtoMessage() {}
+
+func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecommissionResponse.ProtoReflect.Descriptor instead.
+func (*DecommissionResponse) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{67}
+}
+
+type PlanRebalanceRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlanRebalanceRequest) Reset() {
+	*x = PlanRebalanceRequest{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlanRebalanceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlanRebalanceRequest) ProtoMessage() {}
+
+func (x *PlanRebalanceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlanRebalanceRequest.ProtoReflect.Descriptor instead.
+func (*PlanRebalanceRequest) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{68}
+}
+
+// RebalanceMove is one move: a replica of group_id from from_node_id to
+// to_node_id (kind "replica"), or the group's preferred leadership
+// (kind "leader").
+type RebalanceMove struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	GroupId       string                 `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	Kind          string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	FromNodeId    string                 `protobuf:"bytes,3,opt,name=from_node_id,json=fromNodeId,proto3" json:"from_node_id,omitempty"`
+	ToNodeId      string                 `protobuf:"bytes,4,opt,name=to_node_id,json=toNodeId,proto3" json:"to_node_id,omitempty"`
+	Reason        string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RebalanceMove) Reset() {
+	*x = RebalanceMove{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[69]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RebalanceMove) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RebalanceMove) ProtoMessage() {}
+
+func (x *RebalanceMove) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[69]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RebalanceMove.ProtoReflect.Descriptor instead.
+func (*RebalanceMove) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{69}
+}
+
+func (x *RebalanceMove) GetGroupId() string {
+	if x != nil {
+		return x.GroupId
+	}
+	return ""
+}
+
+func (x *RebalanceMove) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *RebalanceMove) GetFromNodeId() string {
+	if x != nil {
+		return x.FromNodeId
+	}
+	return ""
+}
+
+func (x *RebalanceMove) GetToNodeId() string {
+	if x != nil {
+		return x.ToNodeId
+	}
+	return ""
+}
+
+func (x *RebalanceMove) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type PlanRebalanceResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Moves         []*RebalanceMove       `protobuf:"bytes,1,rep,name=moves,proto3" json:"moves,omitempty"`                       // planned, in order
+	InFlight      []*RebalanceMove       `protobuf:"bytes,2,rep,name=in_flight,json=inFlight,proto3" json:"in_flight,omitempty"` // replica moves under way
+	Blocked       []string               `protobuf:"bytes,3,rep,name=blocked,proto3" json:"blocked,omitempty"`                   // replicas that cannot move, and why
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlanRebalanceResponse) Reset() {
+	*x = PlanRebalanceResponse{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[70]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlanRebalanceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlanRebalanceResponse) ProtoMessage() {}
+
+func (x *PlanRebalanceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[70]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlanRebalanceResponse.ProtoReflect.Descriptor instead.
+func (*PlanRebalanceResponse) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{70}
+}
+
+func (x *PlanRebalanceResponse) GetMoves() []*RebalanceMove {
+	if x != nil {
+		return x.Moves
+	}
+	return nil
+}
+
+func (x *PlanRebalanceResponse) GetInFlight() []*RebalanceMove {
+	if x != nil {
+		return x.InFlight
+	}
+	return nil
+}
+
+func (x *PlanRebalanceResponse) GetBlocked() []string {
+	if x != nil {
+		return x.Blocked
+	}
+	return nil
+}
+
 type Record struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -5239,7 +5525,7 @@ type Record struct {
 
 func (x *Record) Reset() {
 	*x = Record{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[66]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5251,7 +5537,7 @@ func (x *Record) String() string {
 func (*Record) ProtoMessage() {}
 
 func (x *Record) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[66]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5264,7 +5550,7 @@ func (x *Record) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Record.ProtoReflect.Descriptor instead.
 func (*Record) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{66}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *Record) GetKey() string {
@@ -5297,7 +5583,7 @@ type GetRecordRequest struct {
 
 func (x *GetRecordRequest) Reset() {
 	*x = GetRecordRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[67]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5309,7 +5595,7 @@ func (x *GetRecordRequest) String() string {
 func (*GetRecordRequest) ProtoMessage() {}
 
 func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[67]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5322,7 +5608,7 @@ func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecordRequest.ProtoReflect.Descriptor instead.
 func (*GetRecordRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{67}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *GetRecordRequest) GetKey() string {
@@ -5344,7 +5630,7 @@ type CompareAndSwapRequest struct {
 
 func (x *CompareAndSwapRequest) Reset() {
 	*x = CompareAndSwapRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[68]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5356,7 +5642,7 @@ func (x *CompareAndSwapRequest) String() string {
 func (*CompareAndSwapRequest) ProtoMessage() {}
 
 func (x *CompareAndSwapRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[68]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5369,7 +5655,7 @@ func (x *CompareAndSwapRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareAndSwapRequest.ProtoReflect.Descriptor instead.
 func (*CompareAndSwapRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{68}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *CompareAndSwapRequest) GetRequestId() string {
@@ -5409,7 +5695,7 @@ type CompareAndSwapResponse struct {
 
 func (x *CompareAndSwapResponse) Reset() {
 	*x = CompareAndSwapResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[69]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5421,7 +5707,7 @@ func (x *CompareAndSwapResponse) String() string {
 func (*CompareAndSwapResponse) ProtoMessage() {}
 
 func (x *CompareAndSwapResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[69]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5434,7 +5720,7 @@ func (x *CompareAndSwapResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareAndSwapResponse.ProtoReflect.Descriptor instead.
 func (*CompareAndSwapResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{69}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *CompareAndSwapResponse) GetVersion() uint64 {
@@ -5455,7 +5741,7 @@ type DeleteRecordRequest struct {
 
 func (x *DeleteRecordRequest) Reset() {
 	*x = DeleteRecordRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[70]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5467,7 +5753,7 @@ func (x *DeleteRecordRequest) String() string {
 func (*DeleteRecordRequest) ProtoMessage() {}
 
 func (x *DeleteRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[70]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5480,7 +5766,7 @@ func (x *DeleteRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRecordRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRecordRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{70}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *DeleteRecordRequest) GetRequestId() string {
@@ -5512,7 +5798,7 @@ type DeleteRecordResponse struct {
 
 func (x *DeleteRecordResponse) Reset() {
 	*x = DeleteRecordResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[71]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5524,7 +5810,7 @@ func (x *DeleteRecordResponse) String() string {
 func (*DeleteRecordResponse) ProtoMessage() {}
 
 func (x *DeleteRecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[71]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5537,7 +5823,7 @@ func (x *DeleteRecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRecordResponse.ProtoReflect.Descriptor instead.
 func (*DeleteRecordResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{71}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{76}
 }
 
 // AddRequest adds delta to the decimal int64 stored under key (missing: 0).
@@ -5554,7 +5840,7 @@ type AddRequest struct {
 
 func (x *AddRequest) Reset() {
 	*x = AddRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[72]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5566,7 +5852,7 @@ func (x *AddRequest) String() string {
 func (*AddRequest) ProtoMessage() {}
 
 func (x *AddRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[72]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5579,7 +5865,7 @@ func (x *AddRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddRequest.ProtoReflect.Descriptor instead.
 func (*AddRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{72}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *AddRequest) GetRequestId() string {
@@ -5627,7 +5913,7 @@ type AddResponse struct {
 
 func (x *AddResponse) Reset() {
 	*x = AddResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[73]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5639,7 +5925,7 @@ func (x *AddResponse) String() string {
 func (*AddResponse) ProtoMessage() {}
 
 func (x *AddResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[73]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5652,7 +5938,7 @@ func (x *AddResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddResponse.ProtoReflect.Descriptor instead.
 func (*AddResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{73}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *AddResponse) GetValue() int64 {
@@ -5683,7 +5969,7 @@ type ScanRequest struct {
 
 func (x *ScanRequest) Reset() {
 	*x = ScanRequest{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[74]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5695,7 +5981,7 @@ func (x *ScanRequest) String() string {
 func (*ScanRequest) ProtoMessage() {}
 
 func (x *ScanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[74]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5708,7 +5994,7 @@ func (x *ScanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanRequest.ProtoReflect.Descriptor instead.
 func (*ScanRequest) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{74}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *ScanRequest) GetPrefix() string {
@@ -5746,7 +6032,7 @@ type ScanResponse struct {
 
 func (x *ScanResponse) Reset() {
 	*x = ScanResponse{}
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[75]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5758,7 +6044,7 @@ func (x *ScanResponse) String() string {
 func (*ScanResponse) ProtoMessage() {}
 
 func (x *ScanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[75]
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5771,7 +6057,7 @@ func (x *ScanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanResponse.ProtoReflect.Descriptor instead.
 func (*ScanResponse) Descriptor() ([]byte, []int) {
-	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{75}
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *ScanResponse) GetRecords() []*Record {
@@ -6078,7 +6364,7 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x06refund\x18\x06 \x01(\v2\x1c.boxoffice.v1.RefundResponseH\x00R\x06refund\x121\n" +
 	"\x05error\x18\a \x01(\v2\x19.boxoffice.v1.StreamErrorH\x00R\x05error\x122\n" +
 	"\x04more\x18\b \x03(\v2\x1e.boxoffice.v1.CommandsResponseR\x04moreB\b\n" +
-	"\x06result\"\xf4\x02\n" +
+	"\x06result\"\xc3\x03\n" +
 	"\bNodeInfo\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x1b\n" +
 	"\tgrpc_addr\x18\x02 \x01(\tR\bgrpcAddr\x12\x1b\n" +
@@ -6092,7 +6378,10 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x0frelease_version\x18\v \x01(\tR\x0ereleaseVersion\x12#\n" +
 	"\rfeature_level\x18\f \x01(\rR\ffeatureLevel\x12\x1f\n" +
 	"\volder_build\x18\r \x01(\bR\n" +
-	"olderBuild\"6\n" +
+	"olderBuild\x12(\n" +
+	"\x0fdecommissioning\x18\t \x01(\bR\x0fdecommissioning\x12#\n" +
+	"\rreplica_count\x18\n" +
+	" \x01(\rR\freplicaCount\"6\n" +
 	"\fLocalityTier\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value\"\xd8\x03\n" +
@@ -6185,7 +6474,24 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x11MoveShardResponse\x12\x17\n" +
 	"\amove_id\x18\x01 \x01(\tR\x06moveId\x12\x18\n" +
 	"\aresumed\x18\x02 \x01(\bR\aresumed\x12\x14\n" +
-	"\x05steps\x18\x03 \x03(\tR\x05steps\"J\n" +
+	"\x05steps\x18\x03 \x03(\tR\x05steps\"R\n" +
+	"\x13DecommissionRequest\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\"\n" +
+	"\frecommission\x18\x02 \x01(\bR\frecommission\"\x16\n" +
+	"\x14DecommissionResponse\"\x16\n" +
+	"\x14PlanRebalanceRequest\"\x96\x01\n" +
+	"\rRebalanceMove\x12\x19\n" +
+	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12 \n" +
+	"\ffrom_node_id\x18\x03 \x01(\tR\n" +
+	"fromNodeId\x12\x1c\n" +
+	"\n" +
+	"to_node_id\x18\x04 \x01(\tR\btoNodeId\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"\x9e\x01\n" +
+	"\x15PlanRebalanceResponse\x121\n" +
+	"\x05moves\x18\x01 \x03(\v2\x1b.boxoffice.v1.RebalanceMoveR\x05moves\x128\n" +
+	"\tin_flight\x18\x02 \x03(\v2\x1b.boxoffice.v1.RebalanceMoveR\binFlight\x12\x18\n" +
+	"\ablocked\x18\x03 \x03(\tR\ablocked\"J\n" +
 	"\x06Record\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\x12\x18\n" +
@@ -6265,7 +6571,7 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x06Refund\x12\x1b.boxoffice.v1.RefundRequest\x1a\x1c.boxoffice.v1.RefundResponse\x12B\n" +
 	"\x05Watch\x12\x1a.boxoffice.v1.WatchRequest\x1a\x1b.boxoffice.v1.WatchResponse0\x01\x12Y\n" +
 	"\fReadSeatMaps\x12!.boxoffice.v1.ReadSeatMapsRequest\x1a\".boxoffice.v1.ReadSeatMapsResponse(\x010\x01\x12M\n" +
-	"\bCommands\x12\x1d.boxoffice.v1.CommandsRequest\x1a\x1e.boxoffice.v1.CommandsResponse(\x010\x012\xcc\x05\n" +
+	"\bCommands\x12\x1d.boxoffice.v1.CommandsRequest\x1a\x1e.boxoffice.v1.CommandsResponse(\x010\x012\xfd\x06\n" +
 	"\aCluster\x12C\n" +
 	"\x06Status\x12\x1b.boxoffice.v1.StatusRequest\x1a\x1c.boxoffice.v1.StatusResponse\x12F\n" +
 	"\aRouting\x12\x1c.boxoffice.v1.RoutingRequest\x1a\x1d.boxoffice.v1.RoutingResponse\x12O\n" +
@@ -6276,7 +6582,9 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x06Backup\x12\x1b.boxoffice.v1.BackupRequest\x1a\x19.boxoffice.v1.BackupChunk0\x01\x12d\n" +
 	"\x11CheckFeatureLevel\x12&.boxoffice.v1.CheckFeatureLevelRequest\x1a'.boxoffice.v1.CheckFeatureLevelResponse\x12L\n" +
 	"\tAddGroups\x12\x1e.boxoffice.v1.AddGroupsRequest\x1a\x1f.boxoffice.v1.AddGroupsResponse\x12L\n" +
-	"\tMoveShard\x12\x1e.boxoffice.v1.MoveShardRequest\x1a\x1f.boxoffice.v1.MoveShardResponse2\xef\x02\n" +
+	"\tMoveShard\x12\x1e.boxoffice.v1.MoveShardRequest\x1a\x1f.boxoffice.v1.MoveShardResponse\x12U\n" +
+	"\fDecommission\x12!.boxoffice.v1.DecommissionRequest\x1a\".boxoffice.v1.DecommissionResponse\x12X\n" +
+	"\rPlanRebalance\x12\".boxoffice.v1.PlanRebalanceRequest\x1a#.boxoffice.v1.PlanRebalanceResponse2\xef\x02\n" +
 	"\aRecords\x12;\n" +
 	"\x03Get\x12\x1e.boxoffice.v1.GetRecordRequest\x1a\x14.boxoffice.v1.Record\x12[\n" +
 	"\x0eCompareAndSwap\x12#.boxoffice.v1.CompareAndSwapRequest\x1a$.boxoffice.v1.CompareAndSwapResponse\x12O\n" +
@@ -6297,7 +6605,7 @@ func file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP() []byte {
 }
 
 var file_api_boxoffice_v1_boxoffice_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_api_boxoffice_v1_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 77)
+var file_api_boxoffice_v1_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 82)
 var file_api_boxoffice_v1_boxoffice_proto_goTypes = []any{
 	(EventStatus)(0),                  // 0: boxoffice.v1.EventStatus
 	(SurvivalGoal)(0),                 // 1: boxoffice.v1.SurvivalGoal
@@ -6370,17 +6678,22 @@ var file_api_boxoffice_v1_boxoffice_proto_goTypes = []any{
 	(*AddGroupsResponse)(nil),         // 68: boxoffice.v1.AddGroupsResponse
 	(*MoveShardRequest)(nil),          // 69: boxoffice.v1.MoveShardRequest
 	(*MoveShardResponse)(nil),         // 70: boxoffice.v1.MoveShardResponse
-	(*Record)(nil),                    // 71: boxoffice.v1.Record
-	(*GetRecordRequest)(nil),          // 72: boxoffice.v1.GetRecordRequest
-	(*CompareAndSwapRequest)(nil),     // 73: boxoffice.v1.CompareAndSwapRequest
-	(*CompareAndSwapResponse)(nil),    // 74: boxoffice.v1.CompareAndSwapResponse
-	(*DeleteRecordRequest)(nil),       // 75: boxoffice.v1.DeleteRecordRequest
-	(*DeleteRecordResponse)(nil),      // 76: boxoffice.v1.DeleteRecordResponse
-	(*AddRequest)(nil),                // 77: boxoffice.v1.AddRequest
-	(*AddResponse)(nil),               // 78: boxoffice.v1.AddResponse
-	(*ScanRequest)(nil),               // 79: boxoffice.v1.ScanRequest
-	(*ScanResponse)(nil),              // 80: boxoffice.v1.ScanResponse
-	nil,                               // 81: boxoffice.v1.StreamError.MetadataEntry
+	(*DecommissionRequest)(nil),       // 71: boxoffice.v1.DecommissionRequest
+	(*DecommissionResponse)(nil),      // 72: boxoffice.v1.DecommissionResponse
+	(*PlanRebalanceRequest)(nil),      // 73: boxoffice.v1.PlanRebalanceRequest
+	(*RebalanceMove)(nil),             // 74: boxoffice.v1.RebalanceMove
+	(*PlanRebalanceResponse)(nil),     // 75: boxoffice.v1.PlanRebalanceResponse
+	(*Record)(nil),                    // 76: boxoffice.v1.Record
+	(*GetRecordRequest)(nil),          // 77: boxoffice.v1.GetRecordRequest
+	(*CompareAndSwapRequest)(nil),     // 78: boxoffice.v1.CompareAndSwapRequest
+	(*CompareAndSwapResponse)(nil),    // 79: boxoffice.v1.CompareAndSwapResponse
+	(*DeleteRecordRequest)(nil),       // 80: boxoffice.v1.DeleteRecordRequest
+	(*DeleteRecordResponse)(nil),      // 81: boxoffice.v1.DeleteRecordResponse
+	(*AddRequest)(nil),                // 82: boxoffice.v1.AddRequest
+	(*AddResponse)(nil),               // 83: boxoffice.v1.AddResponse
+	(*ScanRequest)(nil),               // 84: boxoffice.v1.ScanRequest
+	(*ScanResponse)(nil),              // 85: boxoffice.v1.ScanResponse
+	nil,                               // 86: boxoffice.v1.StreamError.MetadataEntry
 }
 var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	6,  // 0: boxoffice.v1.Section.rows:type_name -> boxoffice.v1.Row
@@ -6417,7 +6730,7 @@ var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	25, // 31: boxoffice.v1.ReadSeatMapsRequest.read:type_name -> boxoffice.v1.GetSeatMapRequest
 	17, // 32: boxoffice.v1.ReadSeatMapsResponse.seat_map:type_name -> boxoffice.v1.SeatMap
 	45, // 33: boxoffice.v1.ReadSeatMapsResponse.error:type_name -> boxoffice.v1.StreamError
-	81, // 34: boxoffice.v1.StreamError.metadata:type_name -> boxoffice.v1.StreamError.MetadataEntry
+	86, // 34: boxoffice.v1.StreamError.metadata:type_name -> boxoffice.v1.StreamError.MetadataEntry
 	29, // 35: boxoffice.v1.CommandsRequest.hold:type_name -> boxoffice.v1.HoldRequest
 	36, // 36: boxoffice.v1.CommandsRequest.sell:type_name -> boxoffice.v1.SellRequest
 	33, // 37: boxoffice.v1.CommandsRequest.release:type_name -> boxoffice.v1.ReleaseRequest
@@ -6437,68 +6750,74 @@ var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
 	51, // 51: boxoffice.v1.StatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
 	54, // 52: boxoffice.v1.RoutingResponse.shards:type_name -> boxoffice.v1.ShardRoute
 	48, // 53: boxoffice.v1.RoutingResponse.nodes:type_name -> boxoffice.v1.NodeInfo
-	71, // 54: boxoffice.v1.ScanResponse.records:type_name -> boxoffice.v1.Record
-	18, // 55: boxoffice.v1.Inventory.CreateEvent:input_type -> boxoffice.v1.CreateEventRequest
-	20, // 56: boxoffice.v1.Inventory.GetEvent:input_type -> boxoffice.v1.GetEventRequest
-	22, // 57: boxoffice.v1.Inventory.DeleteEvent:input_type -> boxoffice.v1.DeleteEventRequest
-	21, // 58: boxoffice.v1.Inventory.ListEvents:input_type -> boxoffice.v1.ListEventsRequest
-	25, // 59: boxoffice.v1.Inventory.GetSeatMap:input_type -> boxoffice.v1.GetSeatMapRequest
-	31, // 60: boxoffice.v1.Inventory.GetHold:input_type -> boxoffice.v1.GetHoldRequest
-	29, // 61: boxoffice.v1.Inventory.Hold:input_type -> boxoffice.v1.HoldRequest
-	32, // 62: boxoffice.v1.Inventory.ExtendHold:input_type -> boxoffice.v1.ExtendHoldRequest
-	33, // 63: boxoffice.v1.Inventory.Release:input_type -> boxoffice.v1.ReleaseRequest
-	36, // 64: boxoffice.v1.Inventory.Sell:input_type -> boxoffice.v1.SellRequest
-	38, // 65: boxoffice.v1.Inventory.Refund:input_type -> boxoffice.v1.RefundRequest
-	41, // 66: boxoffice.v1.Inventory.Watch:input_type -> boxoffice.v1.WatchRequest
-	43, // 67: boxoffice.v1.Inventory.ReadSeatMaps:input_type -> boxoffice.v1.ReadSeatMapsRequest
-	46, // 68: boxoffice.v1.Inventory.Commands:input_type -> boxoffice.v1.CommandsRequest
-	52, // 69: boxoffice.v1.Cluster.Status:input_type -> boxoffice.v1.StatusRequest
-	55, // 70: boxoffice.v1.Cluster.Routing:input_type -> boxoffice.v1.RoutingRequest
-	57, // 71: boxoffice.v1.Cluster.RemoveNode:input_type -> boxoffice.v1.RemoveNodeRequest
-	59, // 72: boxoffice.v1.Cluster.TransferLeader:input_type -> boxoffice.v1.TransferLeaderRequest
-	61, // 73: boxoffice.v1.Cluster.Drain:input_type -> boxoffice.v1.DrainRequest
-	63, // 74: boxoffice.v1.Cluster.Backup:input_type -> boxoffice.v1.BackupRequest
-	65, // 75: boxoffice.v1.Cluster.CheckFeatureLevel:input_type -> boxoffice.v1.CheckFeatureLevelRequest
-	67, // 76: boxoffice.v1.Cluster.AddGroups:input_type -> boxoffice.v1.AddGroupsRequest
-	69, // 77: boxoffice.v1.Cluster.MoveShard:input_type -> boxoffice.v1.MoveShardRequest
-	72, // 78: boxoffice.v1.Records.Get:input_type -> boxoffice.v1.GetRecordRequest
-	73, // 79: boxoffice.v1.Records.CompareAndSwap:input_type -> boxoffice.v1.CompareAndSwapRequest
-	75, // 80: boxoffice.v1.Records.Delete:input_type -> boxoffice.v1.DeleteRecordRequest
-	77, // 81: boxoffice.v1.Records.Add:input_type -> boxoffice.v1.AddRequest
-	79, // 82: boxoffice.v1.Records.Scan:input_type -> boxoffice.v1.ScanRequest
-	19, // 83: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
-	11, // 84: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
-	23, // 85: boxoffice.v1.Inventory.DeleteEvent:output_type -> boxoffice.v1.DeleteEventResponse
-	24, // 86: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
-	17, // 87: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
-	30, // 88: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
-	30, // 89: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
-	30, // 90: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
-	34, // 91: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
-	37, // 92: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
-	39, // 93: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
-	42, // 94: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
-	44, // 95: boxoffice.v1.Inventory.ReadSeatMaps:output_type -> boxoffice.v1.ReadSeatMapsResponse
-	47, // 96: boxoffice.v1.Inventory.Commands:output_type -> boxoffice.v1.CommandsResponse
-	53, // 97: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
-	56, // 98: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
-	58, // 99: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
-	60, // 100: boxoffice.v1.Cluster.TransferLeader:output_type -> boxoffice.v1.TransferLeaderResponse
-	62, // 101: boxoffice.v1.Cluster.Drain:output_type -> boxoffice.v1.DrainResponse
-	64, // 102: boxoffice.v1.Cluster.Backup:output_type -> boxoffice.v1.BackupChunk
-	66, // 103: boxoffice.v1.Cluster.CheckFeatureLevel:output_type -> boxoffice.v1.CheckFeatureLevelResponse
-	68, // 104: boxoffice.v1.Cluster.AddGroups:output_type -> boxoffice.v1.AddGroupsResponse
-	70, // 105: boxoffice.v1.Cluster.MoveShard:output_type -> boxoffice.v1.MoveShardResponse
-	71, // 106: boxoffice.v1.Records.Get:output_type -> boxoffice.v1.Record
-	74, // 107: boxoffice.v1.Records.CompareAndSwap:output_type -> boxoffice.v1.CompareAndSwapResponse
-	76, // 108: boxoffice.v1.Records.Delete:output_type -> boxoffice.v1.DeleteRecordResponse
-	78, // 109: boxoffice.v1.Records.Add:output_type -> boxoffice.v1.AddResponse
-	80, // 110: boxoffice.v1.Records.Scan:output_type -> boxoffice.v1.ScanResponse
-	83, // [83:111] is the sub-list for method output_type
-	55, // [55:83] is the sub-list for method input_type
-	55, // [55:55] is the sub-list for extension type_name
-	55, // [55:55] is the sub-list for extension extendee
-	0,  // [0:55] is the sub-list for field type_name
+	74, // 54: boxoffice.v1.PlanRebalanceResponse.moves:type_name -> boxoffice.v1.RebalanceMove
+	74, // 55: boxoffice.v1.PlanRebalanceResponse.in_flight:type_name -> boxoffice.v1.RebalanceMove
+	76, // 56: boxoffice.v1.ScanResponse.records:type_name -> boxoffice.v1.Record
+	18, // 57: boxoffice.v1.Inventory.CreateEvent:input_type -> boxoffice.v1.CreateEventRequest
+	20, // 58: boxoffice.v1.Inventory.GetEvent:input_type -> boxoffice.v1.GetEventRequest
+	22, // 59: boxoffice.v1.Inventory.DeleteEvent:input_type -> boxoffice.v1.DeleteEventRequest
+	21, // 60: boxoffice.v1.Inventory.ListEvents:input_type -> boxoffice.v1.ListEventsRequest
+	25, // 61: boxoffice.v1.Inventory.GetSeatMap:input_type -> boxoffice.v1.GetSeatMapRequest
+	31, // 62: boxoffice.v1.Inventory.GetHold:input_type -> boxoffice.v1.GetHoldRequest
+	29, // 63: boxoffice.v1.Inventory.Hold:input_type -> boxoffice.v1.HoldRequest
+	32, // 64: boxoffice.v1.Inventory.ExtendHold:input_type -> boxoffice.v1.ExtendHoldRequest
+	33, // 65: boxoffice.v1.Inventory.Release:input_type -> boxoffice.v1.ReleaseRequest
+	36, // 66: boxoffice.v1.Inventory.Sell:input_type -> boxoffice.v1.SellRequest
+	38, // 67: boxoffice.v1.Inventory.Refund:input_type -> boxoffice.v1.RefundRequest
+	41, // 68: boxoffice.v1.Inventory.Watch:input_type -> boxoffice.v1.WatchRequest
+	43, // 69: boxoffice.v1.Inventory.ReadSeatMaps:input_type -> boxoffice.v1.ReadSeatMapsRequest
+	46, // 70: boxoffice.v1.Inventory.Commands:input_type -> boxoffice.v1.CommandsRequest
+	52, // 71: boxoffice.v1.Cluster.Status:input_type -> boxoffice.v1.StatusRequest
+	55, // 72: boxoffice.v1.Cluster.Routing:input_type -> boxoffice.v1.RoutingRequest
+	57, // 73: boxoffice.v1.Cluster.RemoveNode:input_type -> boxoffice.v1.RemoveNodeRequest
+	59, // 74: boxoffice.v1.Cluster.TransferLeader:input_type -> boxoffice.v1.TransferLeaderRequest
+	61, // 75: boxoffice.v1.Cluster.Drain:input_type -> boxoffice.v1.DrainRequest
+	63, // 76: boxoffice.v1.Cluster.Backup:input_type -> boxoffice.v1.BackupRequest
+	65, // 77: boxoffice.v1.Cluster.CheckFeatureLevel:input_type -> boxoffice.v1.CheckFeatureLevelRequest
+	67, // 78: boxoffice.v1.Cluster.AddGroups:input_type -> boxoffice.v1.AddGroupsRequest
+	69, // 79: boxoffice.v1.Cluster.MoveShard:input_type -> boxoffice.v1.MoveShardRequest
+	71, // 80: boxoffice.v1.Cluster.Decommission:input_type -> boxoffice.v1.DecommissionRequest
+	73, // 81: boxoffice.v1.Cluster.PlanRebalance:input_type -> boxoffice.v1.PlanRebalanceRequest
+	77, // 82: boxoffice.v1.Records.Get:input_type -> boxoffice.v1.GetRecordRequest
+	78, // 83: boxoffice.v1.Records.CompareAndSwap:input_type -> boxoffice.v1.CompareAndSwapRequest
+	80, // 84: boxoffice.v1.Records.Delete:input_type -> boxoffice.v1.DeleteRecordRequest
+	82, // 85: boxoffice.v1.Records.Add:input_type -> boxoffice.v1.AddRequest
+	84, // 86: boxoffice.v1.Records.Scan:input_type -> boxoffice.v1.ScanRequest
+	19, // 87: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
+	11, // 88: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
+	23, // 89: boxoffice.v1.Inventory.DeleteEvent:output_type -> boxoffice.v1.DeleteEventResponse
+	24, // 90: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
+	17, // 91: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
+	30, // 92: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
+	30, // 93: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
+	30, // 94: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
+	34, // 95: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
+	37, // 96: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
+	39, // 97: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
+	42, // 98: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
+	44, // 99: boxoffice.v1.Inventory.ReadSeatMaps:output_type -> boxoffice.v1.ReadSeatMapsResponse
+	47, // 100: boxoffice.v1.Inventory.Commands:output_type -> boxoffice.v1.CommandsResponse
+	53, // 101: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
+	56, // 102: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
+	58, // 103: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
+	60, // 104: boxoffice.v1.Cluster.TransferLeader:output_type -> boxoffice.v1.TransferLeaderResponse
+	62, // 105: boxoffice.v1.Cluster.Drain:output_type -> boxoffice.v1.DrainResponse
+	64, // 106: boxoffice.v1.Cluster.Backup:output_type -> boxoffice.v1.BackupChunk
+	66, // 107: boxoffice.v1.Cluster.CheckFeatureLevel:output_type -> boxoffice.v1.CheckFeatureLevelResponse
+	68, // 108: boxoffice.v1.Cluster.AddGroups:output_type -> boxoffice.v1.AddGroupsResponse
+	70, // 109: boxoffice.v1.Cluster.MoveShard:output_type -> boxoffice.v1.MoveShardResponse
+	72, // 110: boxoffice.v1.Cluster.Decommission:output_type -> boxoffice.v1.DecommissionResponse
+	75, // 111: boxoffice.v1.Cluster.PlanRebalance:output_type -> boxoffice.v1.PlanRebalanceResponse
+	76, // 112: boxoffice.v1.Records.Get:output_type -> boxoffice.v1.Record
+	79, // 113: boxoffice.v1.Records.CompareAndSwap:output_type -> boxoffice.v1.CompareAndSwapResponse
+	81, // 114: boxoffice.v1.Records.Delete:output_type -> boxoffice.v1.DeleteRecordResponse
+	83, // 115: boxoffice.v1.Records.Add:output_type -> boxoffice.v1.AddResponse
+	85, // 116: boxoffice.v1.Records.Scan:output_type -> boxoffice.v1.ScanResponse
+	87, // [87:117] is the sub-list for method output_type
+	57, // [57:87] is the sub-list for method input_type
+	57, // [57:57] is the sub-list for extension type_name
+	57, // [57:57] is the sub-list for extension extendee
+	0,  // [0:57] is the sub-list for field type_name
 }
 
 func init() { file_api_boxoffice_v1_boxoffice_proto_init() }
@@ -6536,7 +6855,7 @@ func file_api_boxoffice_v1_boxoffice_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_api_boxoffice_v1_boxoffice_proto_rawDesc), len(file_api_boxoffice_v1_boxoffice_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   77,
+			NumMessages:   82,
 			NumExtensions: 0,
 			NumServices:   3,
 		},

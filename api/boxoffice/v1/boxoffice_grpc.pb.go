@@ -48,7 +48,9 @@
 //                       (SURVIVAL_GOAL_UNMET: the message names what is
 //                       missing; nothing was created); MoveShard of a shard already in
 //                       the group (SHARD_ALREADY_IN_GROUP) or already moving
-//                       elsewhere (SHARD_MOVE_RUNNING)
+//                       elsewhere (SHARD_MOVE_RUNNING); Decommission that would leave too
+//                       few nodes or localities to hold every replica
+//                       (DECOMMISSION_WOULD_LOSE_REPLICAS)
 //   PERMISSION_DENIED   the hold belongs to another holder (HOLD_NOT_OWNED); the
 //                       caller's certificate role may not call the method
 //                       (ROLE_NOT_ALLOWED; metadata "role" and "service")
@@ -753,6 +755,8 @@ const (
 	Cluster_CheckFeatureLevel_FullMethodName = "/boxoffice.v1.Cluster/CheckFeatureLevel"
 	Cluster_AddGroups_FullMethodName         = "/boxoffice.v1.Cluster/AddGroups"
 	Cluster_MoveShard_FullMethodName         = "/boxoffice.v1.Cluster/MoveShard"
+	Cluster_Decommission_FullMethodName      = "/boxoffice.v1.Cluster/Decommission"
+	Cluster_PlanRebalance_FullMethodName     = "/boxoffice.v1.Cluster/PlanRebalance"
 )
 
 // ClusterClient is the client API for Cluster service.
@@ -817,6 +821,24 @@ type ClusterClient interface {
 	// (SHARD_MOVE_RUNNING); INVALID_ARGUMENT (LIMIT_EXCEEDED) when the
 	// shard's state does not fit one Raft entry (the move is aborted).
 	MoveShard(ctx context.Context, in *MoveShardRequest, opts ...grpc.CallOption) (*MoveShardResponse, error)
+	// Decommission marks a node decommissioning (recommission false) or
+	// takes the mark off (true), in the catalog. The node is drained too;
+	// the meta leader's rebalancer then moves every replica it holds to
+	// other nodes, a few at a time (NodeInfo.replica_count shows how many
+	// are left). It answers once the mark is committed; the caller removes
+	// the node with RemoveNode once it holds none (`ctl decommission` does
+	// both). Operator role. Errors: INVALID_ARGUMENT (INVALID_REQUEST) for a
+	// missing node_id; NOT_FOUND (NOT_FOUND) for an unknown node;
+	// FAILED_PRECONDITION (DECOMMISSION_WOULD_LOSE_REPLICAS) when the nodes
+	// left would be fewer than the replication factor, or span fewer
+	// localities than a group's replicas do now (the message names the
+	// numbers).
+	Decommission(ctx context.Context, in *DecommissionRequest, opts ...grpc.CallOption) (*DecommissionResponse, error)
+	// PlanRebalance answers what the rebalancer would move from the
+	// catalog as the answering node sees it, and why, changing nothing:
+	// every move until the cluster is balanced (moves), the moves in
+	// flight, and replicas that cannot move. Operator or reader role.
+	PlanRebalance(ctx context.Context, in *PlanRebalanceRequest, opts ...grpc.CallOption) (*PlanRebalanceResponse, error)
 }
 
 type clusterClient struct {
@@ -926,6 +948,26 @@ func (c *clusterClient) MoveShard(ctx context.Context, in *MoveShardRequest, opt
 	return out, nil
 }
 
+func (c *clusterClient) Decommission(ctx context.Context, in *DecommissionRequest, opts ...grpc.CallOption) (*DecommissionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DecommissionResponse)
+	err := c.cc.Invoke(ctx, Cluster_Decommission_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *clusterClient) PlanRebalance(ctx context.Context, in *PlanRebalanceRequest, opts ...grpc.CallOption) (*PlanRebalanceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PlanRebalanceResponse)
+	err := c.cc.Invoke(ctx, Cluster_PlanRebalance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ClusterServer is the server API for Cluster service.
 // All implementations must embed UnimplementedClusterServer
 // for forward compatibility.
@@ -988,6 +1030,24 @@ type ClusterServer interface {
 	// (SHARD_MOVE_RUNNING); INVALID_ARGUMENT (LIMIT_EXCEEDED) when the
 	// shard's state does not fit one Raft entry (the move is aborted).
 	MoveShard(context.Context, *MoveShardRequest) (*MoveShardResponse, error)
+	// Decommission marks a node decommissioning (recommission false) or
+	// takes the mark off (true), in the catalog. The node is drained too;
+	// the meta leader's rebalancer then moves every replica it holds to
+	// other nodes, a few at a time (NodeInfo.replica_count shows how many
+	// are left). It answers once the mark is committed; the caller removes
+	// the node with RemoveNode once it holds none (`ctl decommission` does
+	// both). Operator role. Errors: INVALID_ARGUMENT (INVALID_REQUEST) for a
+	// missing node_id; NOT_FOUND (NOT_FOUND) for an unknown node;
+	// FAILED_PRECONDITION (DECOMMISSION_WOULD_LOSE_REPLICAS) when the nodes
+	// left would be fewer than the replication factor, or span fewer
+	// localities than a group's replicas do now (the message names the
+	// numbers).
+	Decommission(context.Context, *DecommissionRequest) (*DecommissionResponse, error)
+	// PlanRebalance answers what the rebalancer would move from the
+	// catalog as the answering node sees it, and why, changing nothing:
+	// every move until the cluster is balanced (moves), the moves in
+	// flight, and replicas that cannot move. Operator or reader role.
+	PlanRebalance(context.Context, *PlanRebalanceRequest) (*PlanRebalanceResponse, error)
 	mustEmbedUnimplementedClusterServer()
 }
 
@@ -1024,6 +1084,12 @@ func (UnimplementedClusterServer) AddGroups(context.Context, *AddGroupsRequest) 
 }
 func (UnimplementedClusterServer) MoveShard(context.Context, *MoveShardRequest) (*MoveShardResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method MoveShard not implemented")
+}
+func (UnimplementedClusterServer) Decommission(context.Context, *DecommissionRequest) (*DecommissionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Decommission not implemented")
+}
+func (UnimplementedClusterServer) PlanRebalance(context.Context, *PlanRebalanceRequest) (*PlanRebalanceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PlanRebalance not implemented")
 }
 func (UnimplementedClusterServer) mustEmbedUnimplementedClusterServer() {}
 func (UnimplementedClusterServer) testEmbeddedByValue()                 {}
@@ -1201,6 +1267,42 @@ func _Cluster_MoveShard_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Cluster_Decommission_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DecommissionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClusterServer).Decommission(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Cluster_Decommission_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClusterServer).Decommission(ctx, req.(*DecommissionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Cluster_PlanRebalance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PlanRebalanceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClusterServer).PlanRebalance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Cluster_PlanRebalance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClusterServer).PlanRebalance(ctx, req.(*PlanRebalanceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Cluster_ServiceDesc is the grpc.ServiceDesc for Cluster service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1239,6 +1341,14 @@ var Cluster_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "MoveShard",
 			Handler:    _Cluster_MoveShard_Handler,
+		},
+		{
+			MethodName: "Decommission",
+			Handler:    _Cluster_Decommission_Handler,
+		},
+		{
+			MethodName: "PlanRebalance",
+			Handler:    _Cluster_PlanRebalance_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -146,6 +146,12 @@ const (
 	// move (to another group) has started; re-run that move to finish
 	// it. FAILED_PRECONDITION; no metadata.
 	ReasonShardMoveRunning = "SHARD_MOVE_RUNNING"
+	// ReasonDecommissionWouldLoseReplicas: Cluster.Decommission of a node
+	// whose replicas could not all move: the nodes left able to hold
+	// replicas would be fewer than the replication factor, or would span
+	// fewer localities than a group's replicas span now. The message names
+	// the numbers; nothing changed. FAILED_PRECONDITION; no metadata.
+	ReasonDecommissionWouldLoseReplicas = "DECOMMISSION_WOULD_LOSE_REPLICAS"
 )
 
 // ErrorInfo metadata keys.
