@@ -58,6 +58,11 @@ type RebalanceGroup struct {
 	// Moving: a replica move of this group is in flight; the planner
 	// leaves the group alone and counts the move against MovesInFlightMax.
 	Moving bool
+	// HomeRegion, when set, is the region (first locality tier value) the
+	// group is led from (an event's home_region): the planner never moves
+	// its preferred leadership and never takes its last replica out of
+	// that region.
+	HomeRegion string
 }
 
 // RebalanceOptions are the planner's limits.
@@ -145,7 +150,9 @@ func PlanRebalance(nodes []RebalanceNode, groups []RebalanceGroup, opts Rebalanc
 func SimulateRebalance(nodes []RebalanceNode, groups []RebalanceGroup, opts RebalanceOptions, movesMax int) RebalancePlan {
 	state := make([]RebalanceGroup, len(groups))
 	for i, g := range groups {
-		state[i] = RebalanceGroup{ID: g.ID, Replicas: slices.Clone(g.Replicas)}
+		state[i] = g
+		state[i].Replicas = slices.Clone(g.Replicas)
+		state[i].Moving = false
 	}
 	var all RebalancePlan
 	for len(all.Moves) < movesMax {
@@ -219,6 +226,37 @@ func LocalityDepth(localities []Locality) int {
 	return depth
 }
 
+// Concentration is, at each depth, the most nodes of a set that share
+// their first tiers: element 0 the most in one region, element 1 the most
+// in one zone, and so on up to depth. A group survives the loss of any one
+// locality at a depth while its concentration there is below a majority.
+func Concentration(localities []Locality, depth int) []int {
+	out := make([]int, depth)
+	for level := 1; level <= depth; level++ {
+		count := map[string]int{}
+		for _, l := range localities {
+			var key strings.Builder
+			for i := range level {
+				t := l.tier(i)
+				key.WriteString(t.Key + "=" + t.Value + ",")
+			}
+			count[key.String()]++
+			out[level-1] = max(out[level-1], count[key.String()])
+		}
+	}
+	return out
+}
+
+// concentrationAtMost reports whether a is at most b at every depth.
+func concentrationAtMost(a, b []int) bool {
+	for i := range b {
+		if a[i] > b[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // spreadAtLeast reports whether a spans at least as much as b at every
 // depth.
 func spreadAtLeast(a, b []int) bool {
@@ -277,11 +315,26 @@ func (p *planner) target(id string) bool {
 }
 
 func (p *planner) spread(replicas []string) []int {
+	return Spread(p.localities(replicas), p.depth)
+}
+
+func (p *planner) localities(replicas []string) []Locality {
 	locs := make([]Locality, len(replicas))
 	for i, r := range replicas {
 		locs[i] = p.nodes[r].Locality
 	}
-	return Spread(locs, p.depth)
+	return locs
+}
+
+// inRegion counts the replicas whose first tier's value is region.
+func (p *planner) inRegion(replicas []string, region string) int {
+	n := 0
+	for _, r := range replicas {
+		if l := p.nodes[r].Locality; len(l) > 0 && l[0].Value == region {
+			n++
+		}
+	}
+	return n
 }
 
 // movable reports whether the planner may move g's replicas now.
@@ -290,17 +343,28 @@ func (p *planner) movable(g RebalanceGroup) bool {
 }
 
 // replacement returns the best node to take remove's replica of g among
-// candidates: one not already a replica that keeps the group's spread,
-// spreading it most, then holding fewest replicas, then by id; "" if none.
+// candidates: one not already a replica that keeps the group's spread
+// (distinct localities at every depth never fewer, the most replicas in
+// one locality never more, so a group that survives a region's or a
+// zone's loss still does; a homed group keeps a replica in its home
+// region), spreading it most, then holding fewest replicas, then by id;
+// "" if none.
 func (p *planner) replacement(g RebalanceGroup, remove string, candidates []string) string {
 	before := p.spread(g.Replicas)
+	crowded := Concentration(p.localities(g.Replicas), p.depth)
+	home := 0
+	if g.HomeRegion != "" {
+		home = min(p.inRegion(g.Replicas, g.HomeRegion), 1)
+	}
 	best, bestSpread := "", []int(nil)
 	for _, c := range candidates {
 		if !p.target(c) || slices.Contains(g.Replicas, c) {
 			continue
 		}
-		after := p.spread(ApplyMove(g.Replicas, Move{Add: c, Remove: remove}))
-		if !spreadAtLeast(after, before) {
+		moved := ApplyMove(g.Replicas, Move{Add: c, Remove: remove})
+		after := p.spread(moved)
+		if !spreadAtLeast(after, before) || !concentrationAtMost(Concentration(p.localities(moved), p.depth), crowded) ||
+			(home > 0 && p.inRegion(moved, g.HomeRegion) == 0) {
 			continue
 		}
 		if best == "" || cmp.Or(slices.Compare(bestSpread, after), cmp.Compare(p.replicas[c], p.replicas[best])) < 0 {
@@ -433,7 +497,7 @@ func (p *planner) balanceLeaders() (Move, bool) {
 				break
 			}
 			for gi, g := range p.groups {
-				if p.moving[g.ID] || p.preferredLeader(g) != from || !slices.Contains(g.Replicas, to) {
+				if p.moving[g.ID] || g.HomeRegion != "" || p.preferredLeader(g) != from || !slices.Contains(g.Replicas, to) {
 					continue
 				}
 				m := Move{Group: g.ID, Lead: to, Reason: fmt.Sprintf(

@@ -47,7 +47,7 @@ func layout(nodes []RebalanceNode, count, rf int) []RebalanceGroup {
 func apply(groups []RebalanceGroup, moves []Move) []RebalanceGroup {
 	out := make([]RebalanceGroup, len(groups))
 	for i, g := range groups {
-		out[i] = RebalanceGroup{ID: g.ID, Replicas: slices.Clone(g.Replicas)}
+		out[i] = RebalanceGroup{ID: g.ID, Replicas: slices.Clone(g.Replicas), HomeRegion: g.HomeRegion}
 		for _, m := range moves {
 			if m.Group == g.ID {
 				out[i].Replicas = ApplyMove(out[i].Replicas, m)
@@ -382,5 +382,53 @@ func TestPlanRebalanceLeavesBootstrapLayouts(t *testing.T) {
 				t.Fatalf("moves on a fresh layout: %v", all.Moves)
 			}
 		})
+	}
+}
+
+func TestPlanRebalanceKeepsRegionSurvival(t *testing.T) {
+	// RF=5 over 3 regions sits 2/2/1: losing any region leaves a majority.
+	// A move that keeps 3 regions but makes it 3/1/1 would lose that, so
+	// a new node in region a never takes a replica from b or c.
+	nodes := rebalanceNodes(t, "a1:region=a", "a2:region=a", "b1:region=b", "b2:region=b", "c1:region=c",
+		"a3:region=a", "a4:region=a")
+	groups := layout(pick(nodes, "a1", "a2", "b1", "b2", "c1"), 5, 5)
+	all := SimulateRebalance(nodes, groups, DefaultRebalanceOptions(5), 100)
+	for _, g := range checkMoves(t, nodes, groups, all.Moves, 5) {
+		byID := map[string]Locality{}
+		for _, n := range nodes {
+			byID[n.ID] = n.Locality
+		}
+		var locs []Locality
+		for _, r := range g.Replicas {
+			locs = append(locs, byID[r])
+		}
+		if c := Concentration(locs, 1); c[0] > 2 {
+			t.Errorf("%s on %v has %d replicas in one region: a region's loss loses its majority", g.ID, g.Replicas, c[0])
+		}
+	}
+	if len(all.Moves) == 0 {
+		t.Fatalf("no move at all: the new nodes of region a should take replicas from a1 and a2")
+	}
+}
+
+func TestPlanRebalanceLeavesHomedGroups(t *testing.T) {
+	// g000 is homed in region b: its preferred leader stays b1 however
+	// unbalanced leaderships are, and no move takes b's last replica.
+	nodes := rebalanceNodes(t, "a1:region=a", "b1:region=b", "c1:region=c", "a2:region=a", "b2:region=b", "c2:region=c")
+	groups := []RebalanceGroup{
+		{ID: "g000", Replicas: []string{"b1", "a1", "c1"}, HomeRegion: "b"},
+		{ID: "g001", Replicas: []string{"b1", "a1", "c1"}, HomeRegion: "b"},
+		{ID: "g002", Replicas: []string{"b1", "a1", "c1"}, HomeRegion: "b"},
+	}
+	all := SimulateRebalance(nodes, groups, DefaultRebalanceOptions(3), 100)
+	for _, m := range all.Moves {
+		if m.IsLeader() {
+			t.Errorf("%v moves the leadership of a homed group", m)
+		}
+	}
+	for _, g := range checkMoves(t, nodes, groups, all.Moves, 3) {
+		if !slices.ContainsFunc(g.Replicas, func(r string) bool { return strings.HasPrefix(r, "b") }) {
+			t.Errorf("%s on %v has no replica in its home region", g.ID, g.Replicas)
+		}
 	}
 }

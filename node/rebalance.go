@@ -76,7 +76,8 @@ func (h *Host) rebalanceInput(snap *nodepb.CatalogSnapshot) ([]cluster.Rebalance
 	}
 	var groups []cluster.RebalanceGroup
 	for _, g := range snap.Groups {
-		groups = append(groups, cluster.RebalanceGroup{ID: g.GroupId, Replicas: g.Replicas, Moving: moving[g.GroupId]})
+		groups = append(groups, cluster.RebalanceGroup{ID: g.GroupId, Replicas: g.Replicas, Moving: moving[g.GroupId],
+			HomeRegion: g.HomeRegion})
 	}
 	return nodes, groups
 }
