@@ -313,13 +313,15 @@ func TestBigEventSpreadsBySize(t *testing.T) {
 }
 
 // TestRegionGoalNeedsAddedGroups: four nodes in three regions, but the
-// groups were laid out on the first three (two in region a) by a
-// bootstrap of three: region survival is refused, naming the fix, until
-// AddGroups lays out a group over the three regions.
+// group was laid out on the first three (two in region a) by a bootstrap
+// of three: region survival is refused, naming the fix, until AddGroups
+// lays out a group over the three regions. With one group, n1-n3 hold one
+// replica each and n4 none, within the rebalancer's tolerance, so no
+// replica moves to n4 meanwhile.
 func TestRegionGoalNeedsAddedGroups(t *testing.T) {
 	skipIfShort(t)
 	tc := NewTestCluster(t, 4, withLocalities(t, "region=a", "region=a", "region=b", "region=c"),
-		func(i int, c *Config) { c.BootstrapExpect = 3 })
+		func(i int, c *Config) { c.BootstrapExpect, c.DataGroups = 3, 1 })
 	ctx := ctxT(t, 120*time.Second)
 	WaitFor(t, 30*time.Second, "n4 registered", func() bool { return tc.Host(0).catalog.Node("n4") != nil })
 	create := func() error {
