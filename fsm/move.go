@@ -67,6 +67,13 @@ func shardMoving(key shardKey) *fsmpb.Result {
 	return refuse(codeShardMoving, "event %q shard %d is moving to another group; retry once routing has changed", key.eventID, key.shard)
 }
 
+// CommandShard returns the event and shard a command addresses, if it
+// addresses one (seat commands, CreateShard and ArchiveShard).
+func CommandShard(c *fsmpb.Command) (eventID string, shard uint32, ok bool) {
+	key, ok := commandShard(c)
+	return key.eventID, key.shard, ok
+}
+
 // commandShard returns the shard a command addresses, if it addresses one.
 func commandShard(c *fsmpb.Command) (shardKey, bool) {
 	type addressed interface {

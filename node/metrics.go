@@ -142,7 +142,22 @@ func newNodeMetrics(h *Host) *nodeMetrics {
 		ConstLabels: prometheus.Labels{"version": ReleaseVersion(), "feature_level": strconv.Itoa(featureLevelCurrent)},
 	})
 	buildInfo.Set(1)
-	reg.MustRegister(buildInfo)
+	// Where the node runs (start --locality), the same way: dashboards join
+	// it on instance to show a metric per region or zone.
+	region, zone := "", ""
+	if len(h.cfg.Locality) > 0 {
+		region = h.cfg.Locality[0].Value
+	}
+	if len(h.cfg.Locality) > 1 {
+		zone = h.cfg.Locality[1].Value
+	}
+	locality := prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: "boxoffice", Subsystem: "node", Name: "locality",
+		Help:        "1, labelled with the node's region and zone (the first two tiers of --locality; empty when not given) and its whole locality.",
+		ConstLabels: prometheus.Labels{"region": region, "zone": zone, "locality": h.cfg.Locality.String()},
+	})
+	locality.Set(1)
+	reg.MustRegister(buildInfo, locality)
 	reg.MustRegister(m.moves, m.movesInFlight, m.snapshotsTaken, m.snapshotsInstalled, m.holdsSwept, m.permissionDenied, m.batchCommands, m.batchLinger, m.commitSeconds, m.operations, m.requestSecs, m.forwards, m.holdsRefusedLocally,
 		m.readStreamsOpen, m.readStreamsInFlight, m.cmdStreamsOpen, m.cmdStreamsInFlight, m.cmdStreamMessages, m.streamsRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/fsm"
 	"github.com/boxoffice/boxoffice/fsm/fsmpb"
 	"github.com/boxoffice/boxoffice/node/catalog"
 	"github.com/boxoffice/boxoffice/node/nodepb"
@@ -331,28 +332,12 @@ func isNotFound(err error) bool {
 	return errors.Is(err, ErrNotFound) || status.Code(err) == codes.NotFound
 }
 
-// shardOfCommand returns the shard a seat command addresses.
+// shardOfCommand returns the shard a seat command (not CreateShard or
+// ArchiveShard) addresses.
 func shardOfCommand(cmd *fsmpb.Command) (eventID string, shard uint32, ok bool) {
-	type addressed interface {
-		GetEventId() string
-		GetShard() uint32
-	}
-	var body addressed
-	switch b := cmd.Body.(type) {
-	case *fsmpb.Command_Hold:
-		body = b.Hold
-	case *fsmpb.Command_ExtendHold:
-		body = b.ExtendHold
-	case *fsmpb.Command_Release:
-		body = b.Release
-	case *fsmpb.Command_PinHold:
-		body = b.PinHold
-	case *fsmpb.Command_Sell:
-		body = b.Sell
-	case *fsmpb.Command_Refund:
-		body = b.Refund
-	default:
+	switch cmd.Body.(type) {
+	case *fsmpb.Command_CreateShard, *fsmpb.Command_ArchiveShard:
 		return "", 0, false
 	}
-	return body.GetEventId(), body.GetShard(), true
+	return fsm.CommandShard(cmd)
 }
