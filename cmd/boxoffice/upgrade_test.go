@@ -177,6 +177,13 @@ func TestMixedVersionUpgrade(t *testing.T) {
 			return err
 		}) == nil
 	})
+	// A feature of level 2 that the mixed cluster refused now works.
+	if err := clusterCall(ctx, pc, 2, func(ctx context.Context, c boxofficev1.ClusterClient) error {
+		_, err := c.AddGroups(ctx, &boxofficev1.AddGroupsRequest{RequestId: "add-after-upgrade", Count: 1})
+		return err
+	}); err != nil {
+		t.Fatalf("AddGroups after the upgrade: %v", err)
+	}
 	var st *boxofficev1.StatusResponse
 	if err := clusterCall(ctx, pc, 0, func(ctx context.Context, c boxofficev1.ClusterClient) (err error) {
 		st, err = c.Status(ctx, &boxofficev1.StatusRequest{LocalOnly: true})
@@ -356,6 +363,15 @@ func checkRefusedWhileMixed(t *testing.T, ctx context.Context, pc *processCluste
 		if !slices.Contains(named, id) || !strings.Contains(status.Convert(err).Message(), id+" (level 1)") {
 			t.Errorf("refusal while mixed does not name %s: %v (metadata %v)", id, err, named)
 		}
+	}
+	// A real feature of level 2: AddGroups proposes a catalog command
+	// that the previous release's catalog would stop on.
+	err = clusterCall(ctx, pc, i, func(ctx context.Context, c boxofficev1.ClusterClient) error {
+		_, err := c.AddGroups(ctx, &boxofficev1.AddGroupsRequest{RequestId: "add-while-mixed", Count: 1})
+		return err
+	})
+	if status.Code(err) != codes.FailedPrecondition || boxofficev1.ReasonOf(err) != boxofficev1.ReasonClusterUpgrading {
+		t.Fatalf("AddGroups while %v run %s: %v, want FAILED_PRECONDITION CLUSTER_UPGRADING", older, previousReleaseTag, err)
 	}
 }
 
