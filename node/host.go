@@ -808,6 +808,7 @@ func (h *Host) rebalanceLoop() {
 		case <-tick.C:
 		}
 		now := time.Now()
+		probe := newPeerProbe(h)
 		for _, g := range h.groupList() {
 			a := state[g.id]
 			if a == nil {
@@ -838,6 +839,15 @@ func (h *Host) rebalanceLoop() {
 			if n == nil || !h.membership.Alive(target) {
 				continue
 			}
+			// Gossip takes seconds to see a killed node fail, and a
+			// transfer to it stops the group's writes until it times out
+			// (an election timeout). Ask the target itself first: it must
+			// answer now and have applied nearly all this leader has
+			// committed, or the transfer waits for a later round (no
+			// back-off: nothing was tried).
+			if applied, ok := probe.applied(n.PeerAddr, g.id); !ok || applied+handOffLagMax < g.raft.CommitIndex() {
+				continue
+			}
 			err := g.raft.LeadershipTransferToServer(raft.ServerID(target), raft.ServerAddress(n.PeerAddr)).Error()
 			a.pending = target
 			h.logger.Info("leadership handed to preferred leader", "group", g.id, "to", target, "error", err,
@@ -849,6 +859,11 @@ func (h *Host) rebalanceLoop() {
 		}
 	}
 }
+
+// handOffLagMax is how far, in entries, a hand-off target may be behind
+// the leader's commit index: a transfer first brings the target up to
+// date, and the group takes no writes meanwhile.
+const handOffLagMax = 1024
 
 // Placement at start-up (rebalanceLoop's first pass).
 const (

@@ -277,22 +277,32 @@ func (h *Host) removalKeepsQuorum(groupID string, cf raft.Configuration, id stri
 // at most once per reconcile pass, so that a pass over many groups costs
 // one round trip (or one peerProbeTimeout) per node.
 type peerProbe struct {
-	h       *Host
-	answers map[string]map[string]bool // peer address → groups it runs; nil: no answer
+	h *Host
+	// answers: peer address → the groups it runs, each with its replica's
+	// applied index; nil: no answer.
+	answers map[string]map[string]uint64
 }
 
 func newPeerProbe(h *Host) *peerProbe {
-	return &peerProbe{h: h, answers: map[string]map[string]bool{}}
+	return &peerProbe{h: h, answers: map[string]map[string]uint64{}}
 }
 
 // runsGroup reports whether the node at peerAddr answered and runs groupID.
 func (p *peerProbe) runsGroup(peerAddr, groupID string) bool {
+	_, ok := p.applied(peerAddr, groupID)
+	return ok
+}
+
+// applied returns the applied index of the node at peerAddr in groupID,
+// and false when it did not answer or does not run the group.
+func (p *peerProbe) applied(peerAddr, groupID string) (uint64, bool) {
 	groups, asked := p.answers[peerAddr]
 	if !asked {
 		groups = p.ask(peerAddr)
 		p.answers[peerAddr] = groups
 	}
-	return groups[groupID]
+	index, ok := groups[groupID]
+	return index, ok
 }
 
 // ask uses a connection of its own rather than the shared peer client: after
@@ -300,7 +310,7 @@ func (p *peerProbe) runsGroup(peerAddr, groupID string) bool {
 // be waiting out gRPC's reconnect backoff for seconds more, while Raft
 // (which dials afresh) already reaches it, and the removal would wait that
 // long for nothing.
-func (p *peerProbe) ask(peerAddr string) map[string]bool {
+func (p *peerProbe) ask(peerAddr string) map[string]uint64 {
 	conn, err := grpc.NewClient("passthrough:///"+peerAddr,
 		grpc.WithTransportCredentials(insecure.NewCredentials()), // the dialer does TLS (see peerClients.get)
 		grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
@@ -317,9 +327,16 @@ func (p *peerProbe) ask(peerAddr string) map[string]bool {
 	if err != nil {
 		return nil
 	}
-	groups := map[string]bool{}
+	groups := map[string]uint64{}
 	for _, g := range resp.Groups {
-		groups[g.GroupId] = true
+		for _, r := range g.Replicas {
+			if r.NodeId == resp.NodeId {
+				groups[g.GroupId] = r.AppliedIndex
+			}
+		}
+		if _, ok := groups[g.GroupId]; !ok {
+			groups[g.GroupId] = 0
+		}
 	}
 	return groups
 }
