@@ -47,6 +47,7 @@ func (c *clusterService) Status(ctx context.Context, req *boxofficev1.StatusRequ
 			if len(g.Configuration) > 0 {
 				acc.Configuration = g.Configuration // only a leader reports it
 			}
+			mergeCommandRate(acc, g)
 			acc.Replicas = append(acc.Replicas, g.Replicas...)
 		}
 	}
@@ -130,6 +131,17 @@ func (c *clusterService) Status(ctx context.Context, req *boxofficev1.StatusRequ
 		resp.Groups = append(resp.Groups, g)
 	}
 	return resp, nil
+}
+
+// mergeCommandRate takes g's rate into acc: the leader's (only a leader
+// reports a configuration), or else the highest a replica reports.
+func mergeCommandRate(acc, g *boxofficev1.GroupStatus) {
+	switch {
+	case len(g.Configuration) > 0:
+		acc.RecentCommandsPerSecond = g.RecentCommandsPerSecond
+	case len(acc.Configuration) == 0:
+		acc.RecentCommandsPerSecond = max(acc.RecentCommandsPerSecond, g.RecentCommandsPerSecond)
+	}
 }
 
 // replicaUnreachable is the raft_state of a replica whose node did not
@@ -230,10 +242,11 @@ func (h *Host) localGroupStatus(withHashes bool) []*boxofficev1.GroupStatus {
 			hash = hex.EncodeToString(sum[:])
 		}
 		out = append(out, &boxofficev1.GroupStatus{
-			GroupId:       g.id,
-			LeaderNodeId:  leader,
-			Configuration: configuration,
-			Shards:        shardsByGroup[g.id],
+			GroupId:                 g.id,
+			LeaderNodeId:            leader,
+			Configuration:           configuration,
+			Shards:                  shardsByGroup[g.id],
+			RecentCommandsPerSecond: g.commandRate.get(),
 			Replicas: []*boxofficev1.ReplicaStatus{{
 				NodeId:         h.cfg.NodeID,
 				RaftState:      g.raft.State().String(),

@@ -356,3 +356,29 @@ func TestReplicaMoveSurvivesMetaLeaderChange(t *testing.T) {
 	t.Logf("after: replicas %v, preferred leaders %v (%s)", replicas, leaders, why)
 	tc.replicasEqual()
 }
+
+func TestCommandRateAverages(t *testing.T) {
+	var r commandRate
+	start := time.Unix(1000, 0)
+	r.sample(0, start)
+	if got := r.get(); got != 0 {
+		t.Fatalf("rate after the first sample: %v, want 0", got)
+	}
+	// A steady 100 commands/s for ten windows: the average reaches it.
+	count := uint64(0)
+	for i := 1; i <= 120; i++ {
+		count += 500
+		r.sample(count, start.Add(time.Duration(i)*commandRateInterval))
+	}
+	if got := r.get(); got < 99 || got > 100 {
+		t.Fatalf("rate after a steady 100/s: %v", got)
+	}
+	// Idle for ten windows: it falls to almost nothing.
+	at := start.Add(120 * commandRateInterval)
+	for i := 1; i <= 120; i++ {
+		r.sample(count, at.Add(time.Duration(i)*commandRateInterval))
+	}
+	if got := r.get(); got > 1 {
+		t.Fatalf("rate after idling: %v", got)
+	}
+}

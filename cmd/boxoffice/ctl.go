@@ -708,7 +708,7 @@ func ctlPrintStatus(out io.Writer, answer ctlStatusAnswer) {
 	}
 	fmt.Fprintln(out)
 	w = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "GROUP\tLEADER\tREPLICAS (state, applied/commit index, term)\tSHARDS")
+	fmt.Fprintln(w, "GROUP\tLEADER\tCMD/S\tREPLICAS (state, applied/commit index, term)\tSHARDS")
 	for _, g := range resp.GetGroups() {
 		var replicas []string
 		for _, r := range g.GetReplicas() {
@@ -718,7 +718,8 @@ func ctlPrintStatus(out io.Writer, answer ctlStatusAnswer) {
 		if home := g.GetHomeRegion(); home != "" {
 			id += " (home " + home + ")"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", id, ctlDash(g.GetLeaderNodeId()), ctlDash(strings.Join(replicas, ", ")),
+		fmt.Fprintf(w, "%s\t%s\t%.1f\t%s\t%s\n", id, ctlDash(g.GetLeaderNodeId()), g.GetRecentCommandsPerSecond(),
+			ctlDash(strings.Join(replicas, ", ")),
 			ctlDash(ctlAbbreviateList(g.GetShards(), 6)))
 	}
 	w.Flush()
