@@ -4134,8 +4134,8 @@ type GroupStatus struct {
 	// (CreateEventRequest.home_region); empty when none.
 	HomeRegion string `protobuf:"bytes,8,opt,name=home_region,json=homeRegion,proto3" json:"home_region,omitempty"`
 	// Recent commands per second the group applied: a moving average over
-	// about a minute, sampled every 5 s, as its leader reports it (or,
-	// without a leader's answer, the highest any replica reports). The
+	// about a minute, sampled every 5 s, that every replica measures from
+	// what it applies; Status shows the highest any replica reports. The
 	// rebalancer weighs each preferred leadership by it (docs/operations.md,
 	// "Adding a node"). In LocalStatus, each replica's own measure.
 	RecentCommandsPerSecond float64 `protobuf:"fixed64,9,opt,name=recent_commands_per_second,json=recentCommandsPerSecond,proto3" json:"recent_commands_per_second,omitempty"`
