@@ -117,7 +117,7 @@ type ctlCommand struct {
 }
 
 var ctlCommands = []ctlCommand{
-	{name: "status", args: "[--wait 30s]", summary: "nodes and Raft groups of the cluster; exits 1 while a group has no leader (the cluster is forming)", flags: ctlStatus},
+	{name: "status", args: "[--wait 30s]", summary: "nodes and Raft groups of the cluster (CMD/S: a group's recent commands per second); exits 1 while a group has no leader (the cluster is forming)", flags: ctlStatus},
 	{name: "node remove", args: "<node>", positional: 1,
 		summary: "take a node out of every Raft group, before it comes back with an empty disk or for good (operator role)", flags: ctlNodeRemove},
 	{name: "drain", args: "<node> [--wait=false]", positional: 1, streams: true,
