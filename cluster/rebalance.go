@@ -78,7 +78,8 @@ type RebalanceGroup struct {
 	// that region.
 	HomeRegion string
 	// Load is the group's recent commands per second (0: idle or not
-	// known); it weighs the group's preferred leadership (rule 4).
+	// known; negative or not finite counts as 0); it weighs the group's
+	// preferred leadership (rule 4).
 	Load float64
 }
 
@@ -502,18 +503,27 @@ func (p *planner) preferredLeader(g RebalanceGroup) string {
 	return ""
 }
 
+// load is g's Load, 0 for none, a negative or a non-finite one (a rate
+// comes over the wire).
+func (g RebalanceGroup) load() float64 {
+	if !(g.Load > 0) || math.IsInf(g.Load, 0) {
+		return 0
+	}
+	return g.Load
+}
+
 // leaderWeights returns each group's leader weight, 1 + Load/meanLoad
 // (all 1 when no group has load), and whether any group has load.
 func (p *planner) leaderWeights() (map[string]float64, bool) {
 	total := 0.0
 	for _, g := range p.groups {
-		total += max(g.Load, 0)
+		total += g.load()
 	}
 	weights := make(map[string]float64, len(p.groups))
 	for _, g := range p.groups {
 		weights[g.ID] = 1
 		if total > 0 {
-			weights[g.ID] += max(g.Load, 0) * float64(len(p.groups)) / total
+			weights[g.ID] += g.load() * float64(len(p.groups)) / total
 		}
 	}
 	return weights, total > 0
@@ -531,7 +541,7 @@ func (p *planner) balanceLeaders() (Move, bool) {
 		l := p.preferredLeader(g)
 		load[l] += weights[g.ID]
 		leads[l]++
-		commands[l] += max(g.Load, 0)
+		commands[l] += g.load()
 	}
 	var ids []string
 	for _, id := range p.ids {

@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -161,25 +163,27 @@ func TestPlanRebalanceLeaderLoadZeroIsCount(t *testing.T) {
 	// With no load anywhere, leader load is a count of leaderships: n1
 	// leads all six groups of three nodes and hands two to each of the
 	// others, one at a time, the first group by id first, as without
-	// loads.
+	// loads. Negative and non-finite loads count as none.
 	nodes := rebalanceNodes(t, "n1", "n2", "n3")
 	var groups []RebalanceGroup
 	for i := range 6 {
 		groups = append(groups, RebalanceGroup{ID: GroupID(i), Replicas: []string{"n1", "n2", "n3"}})
 	}
-	plan := SimulateRebalance(nodes, withLoads(groups, 0), DefaultRebalanceOptions(3), 100)
-	var got []string
-	for _, m := range plan.Moves {
-		got = append(got, m.String())
-	}
-	want := []string{
-		GroupID(0) + ": leader to n2 (balance leaders: n1 leads 6, n2 leads 0)",
-		GroupID(1) + ": leader to n3 (balance leaders: n1 leads 5, n3 leads 0)",
-		GroupID(2) + ": leader to n2 (balance leaders: n1 leads 4, n2 leads 1)",
-		GroupID(3) + ": leader to n3 (balance leaders: n1 leads 3, n3 leads 1)",
-	}
-	if !slices.Equal(got, want) {
-		t.Fatalf("moves:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	for _, load := range []float64{0, -5, math.NaN(), math.Inf(1)} {
+		plan := SimulateRebalance(nodes, withLoads(groups, load), DefaultRebalanceOptions(3), 100)
+		var got []string
+		for _, m := range plan.Moves {
+			got = append(got, m.String())
+		}
+		want := []string{
+			GroupID(0) + ": leader to n2 (balance leaders: n1 leads 6, n2 leads 0)",
+			GroupID(1) + ": leader to n3 (balance leaders: n1 leads 5, n3 leads 0)",
+			GroupID(2) + ": leader to n2 (balance leaders: n1 leads 4, n2 leads 1)",
+			GroupID(3) + ": leader to n3 (balance leaders: n1 leads 3, n3 leads 1)",
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("loads %v: moves:\n%s\nwant:\n%s", load, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
 	}
 }
 
@@ -218,5 +222,34 @@ func TestPlanRebalanceLeaderLoadReason(t *testing.T) {
 	want := "g1: leader to n2 (balance leader load: n1 leads 3 groups at 850 cmd/s, n2 leads 0 at 0 cmd/s)"
 	if moves[0].String() != want {
 		t.Fatalf("move %v, want %s", moves[0], want)
+	}
+}
+
+func TestPlanRebalanceLeaderLoadConvergesOnManyLayouts(t *testing.T) {
+	// Seeded layouts: 3 to 7 nodes, 3 to 20 groups, loads from idle to
+	// one hot group, leaders anywhere among the replicas.
+	rng := rand.New(rand.NewPCG(19, 4))
+	for c := range 300 {
+		var ids []string
+		for i := range 3 + rng.IntN(5) {
+			ids = append(ids, fmt.Sprintf("n%d", i+1))
+		}
+		nodes := rebalanceNodes(t, ids...)
+		groups := layout(nodes, 3+rng.IntN(18), 3)
+		for i := range groups {
+			switch rng.IntN(4) {
+			case 0:
+				groups[i].Load = 0
+			case 1:
+				groups[i].Load = 1000 * rng.Float64()
+			default:
+				groups[i].Load = 10 * rng.Float64()
+			}
+			lead := groups[i].Replicas[rng.IntN(len(groups[i].Replicas))]
+			groups[i].Replicas = ApplyMove(groups[i].Replicas, Move{Lead: lead})
+		}
+		opts := DefaultRebalanceOptions(3)
+		opts.LeaderTolerance = 1 + rng.IntN(2)
+		t.Run(fmt.Sprint(c), func(t *testing.T) { simulateLeaderLoad(t, nodes, groups, opts) })
 	}
 }
