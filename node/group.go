@@ -214,11 +214,12 @@ type commandRate struct {
 
 // sample folds the counter's growth since the last sample into the
 // average, weighing it by how long it took against commandRateWindow so
-// that irregular samples average correctly.
-func (r *commandRate) sample(count uint64, now time.Time) {
+// that irregular samples average correctly; with fold false it only takes
+// count and now as the start of the next interval.
+func (r *commandRate) sample(count uint64, now time.Time, fold bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !r.at.IsZero() && now.After(r.at) {
+	if fold && !r.at.IsZero() && now.After(r.at) {
 		elapsed := now.Sub(r.at)
 		rate := float64(count-r.count) / elapsed.Seconds()
 		weight := 1 - math.Exp(-elapsed.Seconds()/commandRateWindow.Seconds())
@@ -234,16 +235,24 @@ func (r *commandRate) get() float64 {
 }
 
 // sampleLoop samples the group's applied commands every
-// commandRateInterval until the group stops.
+// commandRateInterval until the group stops. An interval at either end of
+// which the replica was catching up (applying more than moveCatchUpLagMax
+// entries behind its log: replaying its log after a restart, or the
+// entries after the snapshot a new replica installed) is left out: its
+// burst of old commands is no measure of the group's load.
 func (g *group) sampleLoop() {
 	defer g.wg.Done()
 	tick := time.NewTicker(commandRateInterval)
 	defer tick.Stop()
-	g.commandRate.sample(g.applied.Load(), time.Now())
+	caughtUp := func() bool { return g.raft.AppliedIndex()+moveCatchUpLagMax >= g.raft.LastIndex() }
+	wasCaughtUp := caughtUp()
+	g.commandRate.sample(g.applied.Load(), time.Now(), false)
 	for {
 		select {
 		case now := <-tick.C:
-			g.commandRate.sample(g.applied.Load(), now)
+			isCaughtUp := caughtUp()
+			g.commandRate.sample(g.applied.Load(), now, wasCaughtUp && isCaughtUp)
+			wasCaughtUp = isCaughtUp
 		case <-g.stop:
 			return
 		}

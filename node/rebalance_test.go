@@ -361,7 +361,7 @@ func TestReplicaMoveSurvivesMetaLeaderChange(t *testing.T) {
 func TestCommandRateAverages(t *testing.T) {
 	var r commandRate
 	start := time.Unix(1000, 0)
-	r.sample(0, start)
+	r.sample(0, start, true)
 	if got := r.get(); got != 0 {
 		t.Fatalf("rate after the first sample: %v, want 0", got)
 	}
@@ -369,15 +369,21 @@ func TestCommandRateAverages(t *testing.T) {
 	count := uint64(0)
 	for i := 1; i <= 120; i++ {
 		count += 500
-		r.sample(count, start.Add(time.Duration(i)*commandRateInterval))
+		r.sample(count, start.Add(time.Duration(i)*commandRateInterval), true)
 	}
 	if got := r.get(); got < 99 || got > 100 {
 		t.Fatalf("rate after a steady 100/s: %v", got)
 	}
+	// A burst left out (a replica catching up) changes nothing.
+	count += 1_000_000
+	r.sample(count, start.Add(121*commandRateInterval), false)
+	if got := r.get(); got < 99 || got > 100 {
+		t.Fatalf("rate after a burst left out: %v", got)
+	}
 	// Idle for ten windows: it falls to almost nothing.
-	at := start.Add(120 * commandRateInterval)
+	at := start.Add(121 * commandRateInterval)
 	for i := 1; i <= 120; i++ {
-		r.sample(count, at.Add(time.Duration(i)*commandRateInterval))
+		r.sample(count, at.Add(time.Duration(i)*commandRateInterval), true)
 	}
 	if got := r.get(); got > 1 {
 		t.Fatalf("rate after idling: %v", got)
