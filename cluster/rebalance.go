@@ -3,6 +3,7 @@ package cluster
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -24,11 +25,24 @@ import (
 //     holds fewest, while the two differ by more than ReplicaTolerance.
 //  4. Once no replica move is planned or in flight, and if
 //     RebalanceOptions.Leaders says so, preferred leaderships (replicas[0])
-//     go from the node that has most to one with fewest among the group's
-//     replicas, while they differ by more than LeaderTolerance. The caller
-//     asks for it after replica moves, not at every pass: an operator who
-//     made a node a group's preferred leader (TransferLeader) keeps it
-//     there until replicas move again.
+//     go from the node with the most leader load to one with less among
+//     the group's replicas. A node's leader load is the sum, over the
+//     groups it prefers to lead, of the group's weight 1 + Load/meanLoad
+//     (meanLoad: the mean Load of all groups; every weight is 1 when no
+//     group has load, and leader load is then a count of leaderships). A
+//     leadership moves from one node to another only while their loads
+//     differ by more than LeaderTolerance, and only if the group weighs
+//     less than that difference, so that the move strictly narrows it (the
+//     sum of squared leader loads falls at every move, so planning again
+//     and again ends). Among the groups that qualify, the one weighing
+//     closest to half the difference moves (then the first by id). When
+//     no move is left, two nodes' leader loads differ by more than
+//     LeaderTolerance only where every group the first could hand to the
+//     second weighs at least the difference: a hot group's leader leads
+//     nothing else where other nodes can. The caller asks for it after
+//     replica moves, not at every pass: an operator who made a node a
+//     group's preferred leader (TransferLeader) keeps it there until
+//     replicas move again.
 //
 // One move per group at a time, and at most MovesInFlightMax replica moves
 // in the whole cluster, counting those already in flight: a replica move
@@ -63,6 +77,10 @@ type RebalanceGroup struct {
 	// its preferred leadership and never takes its last replica out of
 	// that region.
 	HomeRegion string
+	// Load is the group's recent commands per second (0: idle or not
+	// known; negative or not finite counts as 0); it weighs the group's
+	// preferred leadership (rule 4).
+	Load float64
 }
 
 // RebalanceOptions are the planner's limits.
@@ -74,7 +92,9 @@ type RebalanceOptions struct {
 	// ReplicaTolerance is the largest difference of replicas held between
 	// two nodes that the planner leaves alone (at least 1).
 	ReplicaTolerance int
-	// LeaderTolerance is the same for preferred leaderships (at least 1).
+	// LeaderTolerance is the largest difference of leader load (rule 4:
+	// leaderships when no group has load) between two nodes that the
+	// planner leaves alone (at least 1).
 	LeaderTolerance int
 	// MovesInFlightMax bounds replica moves in flight cluster-wide (at
 	// least 1); leader moves per plan are bounded by it too.
@@ -483,29 +503,84 @@ func (p *planner) preferredLeader(g RebalanceGroup) string {
 	return ""
 }
 
-func (p *planner) balanceLeaders() (Move, bool) {
-	leaders := map[string]int{}
-	for _, g := range p.groups {
-		leaders[p.preferredLeader(g)]++
+// load is g's Load, 0 for none, a negative or a non-finite one (a rate
+// comes over the wire).
+func (g RebalanceGroup) load() float64 {
+	if !(g.Load > 0) || math.IsInf(g.Load, 0) {
+		return 0
 	}
-	ids := p.byLoad(leaders)
-	tol := p.opts.LeaderTolerance
+	return g.Load
+}
+
+// leaderWeights returns each group's leader weight, 1 + Load/meanLoad
+// (all 1 when no group has load), and whether any group has load.
+func (p *planner) leaderWeights() (map[string]float64, bool) {
+	total := 0.0
+	for _, g := range p.groups {
+		total += g.load()
+	}
+	weights := make(map[string]float64, len(p.groups))
+	for _, g := range p.groups {
+		weights[g.ID] = 1
+		if total > 0 {
+			weights[g.ID] += g.load() * float64(len(p.groups)) / total
+		}
+	}
+	return weights, total > 0
+}
+
+// leaderLoadEpsilon absorbs rounding in sums of weights.
+const leaderLoadEpsilon = 1e-9
+
+func (p *planner) balanceLeaders() (Move, bool) {
+	weights, loaded := p.leaderWeights()
+	load := map[string]float64{}     // leader load per node
+	leads := map[string]int{}        // leaderships per node
+	commands := map[string]float64{} // commands per second led, per node
+	for _, g := range p.groups {
+		l := p.preferredLeader(g)
+		load[l] += weights[g.ID]
+		leads[l]++
+		commands[l] += g.load()
+	}
+	var ids []string
+	for _, id := range p.ids {
+		if p.target(id) {
+			ids = append(ids, id)
+		}
+	}
+	slices.SortStableFunc(ids, func(a, b string) int { return cmp.Compare(load[a], load[b]) })
+	tol := float64(p.opts.LeaderTolerance)
 	for i := len(ids) - 1; i >= 0; i-- {
 		from := ids[i]
 		for _, to := range ids {
-			if leaders[from]-leaders[to] <= tol {
-				break
+			diff := load[from] - load[to]
+			if diff <= tol+leaderLoadEpsilon {
+				break // the rest lead at least as much
 			}
+			best := -1
 			for gi, g := range p.groups {
-				if p.moving[g.ID] || g.HomeRegion != "" || p.preferredLeader(g) != from || !slices.Contains(g.Replicas, to) {
+				if p.moving[g.ID] || g.HomeRegion != "" || p.preferredLeader(g) != from || !slices.Contains(g.Replicas, to) ||
+					weights[g.ID] >= diff-leaderLoadEpsilon {
 					continue
 				}
-				m := Move{Group: g.ID, Lead: to, Reason: fmt.Sprintf(
-					"balance leaders: %s leads %d, %s leads %d", from, leaders[from], to, leaders[to])}
-				p.groups[gi].Replicas = ApplyMove(g.Replicas, m)
-				p.moving[g.ID] = true
-				return m, true
+				if best < 0 || math.Abs(diff-2*weights[g.ID]) < math.Abs(diff-2*weights[p.groups[best].ID])-leaderLoadEpsilon {
+					best = gi
+				}
 			}
+			if best < 0 {
+				continue
+			}
+			g := p.groups[best]
+			reason := fmt.Sprintf("balance leaders: %s leads %d, %s leads %d", from, leads[from], to, leads[to])
+			if loaded {
+				reason = fmt.Sprintf("balance leader load: %s leads %d groups at %.0f cmd/s, %s leads %d at %.0f cmd/s",
+					from, leads[from], commands[from], to, leads[to], commands[to])
+			}
+			m := Move{Group: g.ID, Lead: to, Reason: reason}
+			p.groups[best].Replicas = ApplyMove(g.Replicas, m)
+			p.moving[g.ID] = true
+			return m, true
 		}
 	}
 	return Move{}, false

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"encoding/hex"
+	"maps"
 	"slices"
 	"strconv"
 	"sync"
@@ -47,6 +48,7 @@ func (c *clusterService) Status(ctx context.Context, req *boxofficev1.StatusRequ
 			if len(g.Configuration) > 0 {
 				acc.Configuration = g.Configuration // only a leader reports it
 			}
+			mergeCommandRate(acc, g)
 			acc.Replicas = append(acc.Replicas, g.Replicas...)
 		}
 	}
@@ -130,6 +132,14 @@ func (c *clusterService) Status(ctx context.Context, req *boxofficev1.StatusRequ
 		resp.Groups = append(resp.Groups, g)
 	}
 	return resp, nil
+}
+
+// mergeCommandRate takes g's rate into acc: the highest any replica
+// reports. Every replica measures what it applies, and one that joined
+// (or restarted) moments ago, perhaps now the leader, reports less than
+// the group's rate until its average has caught up.
+func mergeCommandRate(acc, g *boxofficev1.GroupStatus) {
+	acc.RecentCommandsPerSecond = max(acc.RecentCommandsPerSecond, g.RecentCommandsPerSecond)
 }
 
 // replicaUnreachable is the raft_state of a replica whose node did not
@@ -230,10 +240,11 @@ func (h *Host) localGroupStatus(withHashes bool) []*boxofficev1.GroupStatus {
 			hash = hex.EncodeToString(sum[:])
 		}
 		out = append(out, &boxofficev1.GroupStatus{
-			GroupId:       g.id,
-			LeaderNodeId:  leader,
-			Configuration: configuration,
-			Shards:        shardsByGroup[g.id],
+			GroupId:                 g.id,
+			LeaderNodeId:            leader,
+			Configuration:           configuration,
+			Shards:                  shardsByGroup[g.id],
+			RecentCommandsPerSecond: g.commandRate.get(),
 			Replicas: []*boxofficev1.ReplicaStatus{{
 				NodeId:         h.cfg.NodeID,
 				RaftState:      g.raft.State().String(),
@@ -279,9 +290,36 @@ func (c *clusterService) Routing(ctx context.Context, req *boxofficev1.RoutingRe
 // other node's replica of each group, so that a replica whose node is down
 // shows its last known role instead of nothing. It holds at most one entry
 // per replica the catalog lists (prune drops the others).
+//
+// It also keeps each data group's last known command rate (groupLoads),
+// so that a group none of whose replicas answers keeps its rate.
 type replicaMemory struct {
 	mu   sync.Mutex
 	seen map[[2]string]lastReplica // (group, node)
+
+	rates   map[string]float64 // group: commands per second
+	ratesAt time.Time          // the last gather of every node's rates
+}
+
+// knownRates returns the groups' last known rates and when they were
+// gathered (zero: never).
+func (m *replicaMemory) knownRates() (map[string]float64, time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return maps.Clone(m.rates), m.ratesAt
+}
+
+// rememberRates records a gather: groups not in it keep their last rate.
+// It returns every known rate.
+func (m *replicaMemory) rememberRates(rates map[string]float64, at time.Time) map[string]float64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.rates == nil {
+		m.rates = map[string]float64{}
+	}
+	maps.Copy(m.rates, rates)
+	m.ratesAt = at
+	return maps.Clone(m.rates)
 }
 
 type lastReplica struct {
@@ -332,6 +370,11 @@ func (m *replicaMemory) prune(snap *nodepb.CatalogSnapshot, metaMembers []string
 	for k := range m.seen {
 		if !listed[k] {
 			delete(m.seen, k)
+		}
+	}
+	for id := range m.rates {
+		if !slices.ContainsFunc(snap.Groups, func(g *nodepb.GroupRecord) bool { return g.GroupId == id }) {
+			delete(m.rates, id)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -51,6 +52,14 @@ type group struct {
 	// seatViews caches the compact seat-map views of the group's shards
 	// (seatview.go); data groups only.
 	seatViews seatViewCache
+
+	// applied counts the commands this replica's state machine applied
+	// (dataFSM.Apply: one atomic add per entry); commandRate turns it into
+	// recent commands per second (sampleLoop). Every replica applies every
+	// command, so a follower's rate is the group's rate too, and it does not
+	// start again from zero when the leadership moves. Data groups only.
+	applied     atomic.Uint64
+	commandRate commandRate
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -145,6 +154,9 @@ func (h *Host) openGroup(id string, machine raft.FSM, bootstrap []raft.Server) (
 	}
 	rc.LeaderWritesInParallel = !gc.SerialLeaderWrite
 	rc.NotifyCommit = !gc.ProposerWaitsForApply
+	if d, ok := machine.(*dataFSM); ok {
+		d.applied = &g.applied
+	}
 	counted := &countingFSM{FSM: machine}
 	if m := h.metrics; m != nil {
 		counted.taken, counted.installed = m.snapshotsTaken.WithLabelValues(id), m.snapshotsInstalled.WithLabelValues(id)
@@ -177,9 +189,74 @@ func (g *group) startProposer() {
 	if gc.ProposerWaitsForApply {
 		g.slots = make(chan struct{}, gc.InflightEntriesMax)
 	}
-	g.wg.Add(2)
+	g.wg.Add(3)
 	go g.proposeLoop()
 	go g.waitLoop()
+	go g.sampleLoop()
+}
+
+// commandRateInterval is how often a data group samples its applied
+// commands, and commandRateWindow the time constant of the moving average
+// over the samples: a rate follows a change of load within about a window.
+const (
+	commandRateInterval = 5 * time.Second
+	commandRateWindow   = time.Minute
+)
+
+// commandRate is an exponentially weighted moving average of a counter's
+// growth per second.
+type commandRate struct {
+	mu        sync.Mutex
+	count     uint64    // the counter at the last sample
+	at        time.Time // zero: no sample yet
+	perSecond float64
+}
+
+// sample folds the counter's growth since the last sample into the
+// average, weighing it by how long it took against commandRateWindow so
+// that irregular samples average correctly; with fold false it only takes
+// count and now as the start of the next interval.
+func (r *commandRate) sample(count uint64, now time.Time, fold bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if fold && !r.at.IsZero() && now.After(r.at) {
+		elapsed := now.Sub(r.at)
+		rate := float64(count-r.count) / elapsed.Seconds()
+		weight := 1 - math.Exp(-elapsed.Seconds()/commandRateWindow.Seconds())
+		r.perSecond += weight * (rate - r.perSecond)
+	}
+	r.count, r.at = count, now
+}
+
+func (r *commandRate) get() float64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.perSecond
+}
+
+// sampleLoop samples the group's applied commands every
+// commandRateInterval until the group stops. An interval at either end of
+// which the replica was catching up (applying more than moveCatchUpLagMax
+// entries behind its log: replaying its log after a restart, or the
+// entries after the snapshot a new replica installed) is left out: its
+// burst of old commands is no measure of the group's load.
+func (g *group) sampleLoop() {
+	defer g.wg.Done()
+	tick := time.NewTicker(commandRateInterval)
+	defer tick.Stop()
+	caughtUp := func() bool { return g.raft.AppliedIndex()+moveCatchUpLagMax >= g.raft.LastIndex() }
+	wasCaughtUp := caughtUp()
+	g.commandRate.sample(g.applied.Load(), time.Now(), false)
+	for {
+		select {
+		case now := <-tick.C:
+			isCaughtUp := caughtUp()
+			g.commandRate.sample(g.applied.Load(), now, wasCaughtUp && isCaughtUp)
+			wasCaughtUp = isCaughtUp
+		case <-g.stop:
+			return
+		}
+	}
 }
 
 // inflightAppliedMax bounds the entries of a group that are committed and
@@ -604,6 +681,7 @@ func (v *verifyGate) loop(check func() error) {
 type dataFSM struct {
 	store     *fsm.Store
 	onApplied func(results []*fsmpb.Result)
+	applied   *atomic.Uint64 // the group's applied commands; nil: not counted
 }
 
 func (f *dataFSM) Apply(l *raft.Log) any {
@@ -611,6 +689,9 @@ func (f *dataFSM) Apply(l *raft.Log) any {
 		return nil
 	}
 	results := f.store.Apply(l.Index, l.Data)
+	if f.applied != nil {
+		f.applied.Add(uint64(len(results)))
+	}
 	if f.onApplied != nil {
 		f.onApplied(results)
 	}

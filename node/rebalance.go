@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -38,7 +40,8 @@ import (
 // MovesInFlightMax; a group therefore never has more than one voter over
 // its replication factor, and never fewer than it. Leader moves are
 // SET_PREFERRED_LEADER: the rebalance loop of the group's leader then
-// hands the leadership over. Leaderships are balanced only after a
+// hands the leadership over. Leaderships are weighed by their groups'
+// recent commands per second (groupLoads) and balanced only after a
 // replica move ended on this meta leader (leadersDue), until balanced:
 // an operator's TransferLeader, which makes its target the preferred
 // leader, holds until replicas move again.
@@ -59,7 +62,8 @@ func (h *Host) rebalanceOptions() cluster.RebalanceOptions {
 
 // rebalanceInput is what the planner needs from the catalog and from this
 // node's view of gossip.
-func (h *Host) rebalanceInput(snap *nodepb.CatalogSnapshot) ([]cluster.RebalanceNode, []cluster.RebalanceGroup) {
+// loads are the groups' commands per second (groupLoads; nil: none).
+func (h *Host) rebalanceInput(snap *nodepb.CatalogSnapshot, loads map[string]float64) ([]cluster.RebalanceNode, []cluster.RebalanceGroup) {
 	var nodes []cluster.RebalanceNode
 	for _, n := range snap.Nodes {
 		nodes = append(nodes, cluster.RebalanceNode{
@@ -77,7 +81,7 @@ func (h *Host) rebalanceInput(snap *nodepb.CatalogSnapshot) ([]cluster.Rebalance
 	var groups []cluster.RebalanceGroup
 	for _, g := range snap.Groups {
 		groups = append(groups, cluster.RebalanceGroup{ID: g.GroupId, Replicas: g.Replicas, Moving: moving[g.GroupId],
-			HomeRegion: g.HomeRegion})
+			HomeRegion: g.HomeRegion, Load: loads[g.GroupId]})
 	}
 	return nodes, groups
 }
@@ -95,9 +99,13 @@ func (h *Host) rebalanceReplicas(ctx context.Context) error {
 		}
 	}
 	snap := h.catalog.Export()
-	nodes, groups := h.rebalanceInput(snap)
 	opts := h.rebalanceOptions()
 	opts.Leaders = h.leadersDue.Load()
+	var loads map[string]float64
+	if opts.Leaders {
+		loads = h.groupLoads(ctx, snap)
+	}
+	nodes, groups := h.rebalanceInput(snap, loads)
 	plan := cluster.PlanRebalance(nodes, groups, opts)
 	if len(plan.Moves) == 0 && len(snap.Moves) == 0 {
 		h.leadersDue.Store(false) // balanced: until a replica moves again
@@ -109,6 +117,63 @@ func (h *Host) rebalanceReplicas(ctx context.Context) error {
 	}
 	h.metrics.movesInFlight.Set(float64(len(h.catalog.Moves())))
 	return errors.Join(errs...)
+}
+
+// groupLoadsMaxAge is how long gathered command rates serve the planner
+// before groupLoads asks every node again.
+const groupLoadsMaxAge = 10 * time.Second
+
+// groupLoads returns each data group's recent commands per second, for
+// the planner to weigh leaderships by: the highest rate a replica
+// reports (mergeCommandRate), or, when none answered, the last rate known
+// (0 if none). It asks every node's LocalStatus at most every
+// groupLoadsMaxAge, each within statusPeerContext's bound.
+func (h *Host) groupLoads(ctx context.Context, snap *nodepb.CatalogSnapshot) map[string]float64 {
+	if rates, at := h.lastSeen.knownRates(); !at.IsZero() && time.Since(at) < groupLoadsMaxAge {
+		return rates
+	}
+	var mu sync.Mutex
+	byGroup := map[string]*boxofficev1.GroupStatus{}
+	merge := func(groups []*boxofficev1.GroupStatus) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, g := range groups {
+			acc := byGroup[g.GroupId]
+			if acc == nil {
+				acc = &boxofficev1.GroupStatus{GroupId: g.GroupId}
+				byGroup[g.GroupId] = acc
+			}
+			mergeCommandRate(acc, g)
+		}
+	}
+	merge(h.localGroupStatus(false))
+	var wg sync.WaitGroup
+	for _, n := range snap.Nodes {
+		if n.NodeId == h.cfg.NodeID {
+			continue
+		}
+		wg.Add(1)
+		go func(n *nodepb.NodeRecord) {
+			defer wg.Done()
+			client, err := h.peers.get(n.PeerAddr)
+			if err != nil {
+				return
+			}
+			actx, cancel := statusPeerContext(ctx)
+			defer cancel()
+			if resp, err := client.LocalStatus(actx, &nodepb.LocalStatusRequest{}); err == nil {
+				merge(resp.Groups)
+			}
+		}(n)
+	}
+	wg.Wait()
+	rates := map[string]float64{}
+	for id, g := range byGroup {
+		if id != cluster.MetaGroupID {
+			rates[id] = g.RecentCommandsPerSecond
+		}
+	}
+	return h.lastSeen.rememberRates(rates, time.Now())
 }
 
 // startMove proposes one planned move. Its request id names the catalog
@@ -246,7 +311,7 @@ func (h *Host) peerGroupStatus(ctx context.Context, n *nodepb.NodeRecord, groupI
 func (c *clusterService) PlanRebalance(ctx context.Context, _ *boxofficev1.PlanRebalanceRequest) (*boxofficev1.PlanRebalanceResponse, error) {
 	h := c.host
 	snap := h.catalog.Export()
-	nodes, groups := h.rebalanceInput(snap)
+	nodes, groups := h.rebalanceInput(snap, h.groupLoads(ctx, snap))
 	resp := &boxofficev1.PlanRebalanceResponse{}
 	for _, m := range snap.Moves {
 		resp.InFlight = append(resp.InFlight, &boxofficev1.RebalanceMove{GroupId: m.GroupId, Kind: "replica",

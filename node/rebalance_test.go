@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/cluster/client"
 )
 
@@ -355,4 +356,119 @@ func TestReplicaMoveSurvivesMetaLeaderChange(t *testing.T) {
 	replicas, leaders, _ := tc.placement(0)
 	t.Logf("after: replicas %v, preferred leaders %v (%s)", replicas, leaders, why)
 	tc.replicasEqual()
+}
+
+func TestCommandRateAverages(t *testing.T) {
+	var r commandRate
+	start := time.Unix(1000, 0)
+	r.sample(0, start, true)
+	if got := r.get(); got != 0 {
+		t.Fatalf("rate after the first sample: %v, want 0", got)
+	}
+	// A steady 100 commands/s for ten windows: the average reaches it.
+	count := uint64(0)
+	for i := 1; i <= 120; i++ {
+		count += 500
+		r.sample(count, start.Add(time.Duration(i)*commandRateInterval), true)
+	}
+	if got := r.get(); got < 99 || got > 100 {
+		t.Fatalf("rate after a steady 100/s: %v", got)
+	}
+	// A burst left out (a replica catching up) changes nothing.
+	count += 1_000_000
+	r.sample(count, start.Add(121*commandRateInterval), false)
+	if got := r.get(); got < 99 || got > 100 {
+		t.Fatalf("rate after a burst left out: %v", got)
+	}
+	// Idle for ten windows: it falls to almost nothing.
+	at := start.Add(121 * commandRateInterval)
+	for i := 1; i <= 120; i++ {
+		r.sample(count, at.Add(time.Duration(i)*commandRateInterval), true)
+	}
+	if got := r.get(); got > 1 {
+		t.Fatalf("rate after idling: %v", got)
+	}
+}
+
+// TestJoinedNodeBalancesLeaderLoad: a 3-node cluster sells one event while
+// another sits idle; a fourth node joins. Once replicas and leaders are
+// balanced, the hot event's group is led from a node that leads no other
+// group (the rebalancer weighs leaderships by commands per second), and
+// Status reports the hot group's rate. Six groups over four nodes: by
+// count alone, the hot group's node could lead a second group.
+func TestJoinedNodeBalancesLeaderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moves replicas of a 4-node cluster")
+	}
+	tc := NewGrowingTestCluster(t, 4, 3, func(_ int, c *Config) {
+		c.DataGroups = 6
+		c.RebalanceInterval = 200 * time.Millisecond
+	})
+	groupOf := func(eventID string) string {
+		_, err := tc.Inventory(0).CreateEvent(ctxT(t, 30*time.Second), &boxofficev1.CreateEventRequest{
+			RequestId: "create-" + eventID, EventId: eventID, Name: eventID, Venue: cluster.OnSaleVenue(40, 25, 25)})
+		if err != nil {
+			t.Fatalf("CreateEvent %s: %v", eventID, err)
+		}
+		group := ""
+		WaitFor(t, 30*time.Second, "event "+eventID+" in n1's catalog", func() bool {
+			for _, e := range tc.hosts[0].catalog.Export().Events {
+				if e.EventId == eventID && len(e.Shards) > 0 {
+					group = e.Shards[0].GroupId
+				}
+			}
+			return group != ""
+		})
+		return group
+	}
+	hot := groupOf("hot")
+	groupOf("cold")
+	load := startOnSaleLoad(t, tc.Client(), "hot", 2)
+	rateOf := func(groupID string) float64 {
+		st, err := tc.ClusterClient(0).Status(ctxT(t, 10*time.Second), &boxofficev1.StatusRequest{})
+		if err != nil {
+			return 0
+		}
+		for _, g := range st.Groups {
+			if g.GroupId == groupID {
+				return g.RecentCommandsPerSecond
+			}
+		}
+		return 0
+	}
+	WaitFor(t, time.Minute, "a rate for the hot group", func() bool { return rateOf(hot) > 0 })
+
+	tc.Start(3)
+	tc.WaitReady()
+	why := ""
+	alone := waitUntil(3*time.Minute, func() bool {
+		replicas, _, _ := tc.placement(0)
+		if len(replicas) != 4 || span(replicas) > 1 {
+			why = fmt.Sprintf("replicas %v", replicas)
+			return false
+		}
+		var ok bool
+		if ok, why = tc.settled(0); !ok {
+			return false
+		}
+		snap := tc.hosts[0].catalog.Export()
+		leader := tc.hosts[0].preferredLeader(tc.hosts[0].catalog.Group(hot))
+		for _, g := range snap.Groups {
+			if g.GroupId != hot && tc.hosts[0].preferredLeader(g) == leader {
+				why = fmt.Sprintf("%s leads hot %s and %s", leader, hot, g.GroupId)
+				return false
+			}
+		}
+		return true
+	})
+	if !alone {
+		t.Fatalf("timed out waiting for the hot group's leader to lead nothing else: %s", why)
+	}
+	_, leaders, _ := tc.placement(0)
+	t.Logf("preferred leaders %v, hot group %s at %.1f commands/s, %d sales (%s)", leaders, hot, rateOf(hot),
+		load.salesSoFar(), why)
+	load.finish()
+	if len(load.errors) > 0 {
+		t.Errorf("%d calls failed for the caller; first: %v", len(load.errors), load.errors[0])
+	}
 }

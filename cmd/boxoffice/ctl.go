@@ -117,7 +117,7 @@ type ctlCommand struct {
 }
 
 var ctlCommands = []ctlCommand{
-	{name: "status", args: "[--wait 30s]", summary: "nodes and Raft groups of the cluster; exits 1 while a group has no leader (the cluster is forming)", flags: ctlStatus},
+	{name: "status", args: "[--wait 30s]", summary: "nodes and Raft groups of the cluster (CMD/S: a group's recent commands per second); exits 1 while a group has no leader (the cluster is forming)", flags: ctlStatus},
 	{name: "node remove", args: "<node>", positional: 1,
 		summary: "take a node out of every Raft group, before it comes back with an empty disk or for good (operator role)", flags: ctlNodeRemove},
 	{name: "drain", args: "<node> [--wait=false]", positional: 1, streams: true,
@@ -708,7 +708,7 @@ func ctlPrintStatus(out io.Writer, answer ctlStatusAnswer) {
 	}
 	fmt.Fprintln(out)
 	w = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "GROUP\tLEADER\tREPLICAS (state, applied/commit index, term)\tSHARDS")
+	fmt.Fprintln(w, "GROUP\tLEADER\tCMD/S\tREPLICAS (state, applied/commit index, term)\tSHARDS")
 	for _, g := range resp.GetGroups() {
 		var replicas []string
 		for _, r := range g.GetReplicas() {
@@ -718,7 +718,8 @@ func ctlPrintStatus(out io.Writer, answer ctlStatusAnswer) {
 		if home := g.GetHomeRegion(); home != "" {
 			id += " (home " + home + ")"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", id, ctlDash(g.GetLeaderNodeId()), ctlDash(strings.Join(replicas, ", ")),
+		fmt.Fprintf(w, "%s\t%s\t%.1f\t%s\t%s\n", id, ctlDash(g.GetLeaderNodeId()), g.GetRecentCommandsPerSecond(),
+			ctlDash(strings.Join(replicas, ", ")),
 			ctlDash(ctlAbbreviateList(g.GetShards(), 6)))
 	}
 	w.Flush()

@@ -4132,9 +4132,15 @@ type GroupStatus struct {
 	Configuration []string `protobuf:"bytes,6,rep,name=configuration,proto3" json:"configuration,omitempty"`
 	// The region the group is led from for the events homed there
 	// (CreateEventRequest.home_region); empty when none.
-	HomeRegion    string `protobuf:"bytes,8,opt,name=home_region,json=homeRegion,proto3" json:"home_region,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	HomeRegion string `protobuf:"bytes,8,opt,name=home_region,json=homeRegion,proto3" json:"home_region,omitempty"`
+	// Recent commands per second the group applied: a moving average over
+	// about a minute, sampled every 5 s, that every replica measures from
+	// what it applies; Status shows the highest any replica reports. The
+	// rebalancer weighs each preferred leadership by it (docs/operations.md,
+	// "Adding a node"). In LocalStatus, each replica's own measure.
+	RecentCommandsPerSecond float64 `protobuf:"fixed64,9,opt,name=recent_commands_per_second,json=recentCommandsPerSecond,proto3" json:"recent_commands_per_second,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
 }
 
 func (x *GroupStatus) Reset() {
@@ -4214,6 +4220,13 @@ func (x *GroupStatus) GetHomeRegion() string {
 		return x.HomeRegion
 	}
 	return ""
+}
+
+func (x *GroupStatus) GetRecentCommandsPerSecond() float64 {
+	if x != nil {
+		return x.RecentCommandsPerSecond
+	}
+	return 0
 }
 
 type StatusRequest struct {
@@ -6401,7 +6414,7 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	" \x01(\tR\x12lastKnownRaftState\x12(\n" +
 	"\x10last_known_voter\x18\v \x01(\bR\x0elastKnownVoter\x12&\n" +
 	"\x0flast_known_term\x18\f \x01(\x04R\rlastKnownTerm\x12)\n" +
-	"\x11last_seen_unix_ms\x18\r \x01(\x03R\x0elastSeenUnixMs\"\x9f\x02\n" +
+	"\x11last_seen_unix_ms\x18\r \x01(\x03R\x0elastSeenUnixMs\"\xdc\x02\n" +
 	"\vGroupStatus\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12$\n" +
 	"\x0eleader_node_id\x18\x02 \x01(\tR\fleaderNodeId\x127\n" +
@@ -6410,7 +6423,8 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x18preferred_leader_node_id\x18\x05 \x01(\tR\x15preferredLeaderNodeId\x12$\n" +
 	"\rconfiguration\x18\x06 \x03(\tR\rconfiguration\x12\x1f\n" +
 	"\vhome_region\x18\b \x01(\tR\n" +
-	"homeRegion\"`\n" +
+	"homeRegion\x12;\n" +
+	"\x1arecent_commands_per_second\x18\t \x01(\x01R\x17recentCommandsPerSecond\"`\n" +
 	"\rStatusRequest\x12\x1d\n" +
 	"\n" +
 	"local_only\x18\x01 \x01(\bR\tlocalOnly\x120\n" +

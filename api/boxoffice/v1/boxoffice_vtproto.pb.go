@@ -5,10 +5,12 @@
 package boxofficev1
 
 import (
+	binary "encoding/binary"
 	fmt "fmt"
 	protohelpers "github.com/planetscale/vtprotobuf/protohelpers"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	io "io"
+	math "math"
 )
 
 const (
@@ -3484,6 +3486,12 @@ func (m *GroupStatus) MarshalToSizedBufferVT(dAtA []byte) (int, error) {
 		i -= len(m.unknownFields)
 		copy(dAtA[i:], m.unknownFields)
 	}
+	if m.RecentCommandsPerSecond != 0 {
+		i -= 8
+		binary.LittleEndian.PutUint64(dAtA[i:], uint64(math.Float64bits(float64(m.RecentCommandsPerSecond))))
+		i--
+		dAtA[i] = 0x49
+	}
 	if len(m.HomeRegion) > 0 {
 		i -= len(m.HomeRegion)
 		copy(dAtA[i:], m.HomeRegion)
@@ -6757,6 +6765,9 @@ func (m *GroupStatus) SizeVT() (n int) {
 	l = len(m.HomeRegion)
 	if l > 0 {
 		n += 1 + l + protohelpers.SizeOfVarint(uint64(l))
+	}
+	if m.RecentCommandsPerSecond != 0 {
+		n += 9
 	}
 	n += len(m.unknownFields)
 	return n
@@ -16511,6 +16522,17 @@ func (m *GroupStatus) UnmarshalVT(dAtA []byte) error {
 			}
 			m.HomeRegion = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
+		case 9:
+			if wireType != 1 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RecentCommandsPerSecond", wireType)
+			}
+			var v uint64
+			if (iNdEx + 8) > l {
+				return io.ErrUnexpectedEOF
+			}
+			v = uint64(binary.LittleEndian.Uint64(dAtA[iNdEx:]))
+			iNdEx += 8
+			m.RecentCommandsPerSecond = float64(math.Float64frombits(v))
 		default:
 			iNdEx = preIndex
 			skippy, err := protohelpers.Skip(dAtA[iNdEx:])
