@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/node/catalog"
 )
 
@@ -144,17 +145,21 @@ func newNodeMetrics(h *Host) *nodeMetrics {
 	buildInfo.Set(1)
 	// Where the node runs (start --locality), the same way: dashboards join
 	// it on instance to show a metric per region or zone.
-	region, zone := "", ""
-	if len(h.cfg.Locality) > 0 {
-		region = h.cfg.Locality[0].Value
+	var where cluster.Locality
+	if h != nil {
+		where = h.cfg.Locality
 	}
-	if len(h.cfg.Locality) > 1 {
-		zone = h.cfg.Locality[1].Value
+	region, zone := "", ""
+	if len(where) > 0 {
+		region = where[0].Value
+	}
+	if len(where) > 1 {
+		zone = where[1].Value
 	}
 	locality := prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: "boxoffice", Subsystem: "node", Name: "locality",
 		Help:        "1, labelled with the node's region and zone (the first two tiers of --locality; empty when not given) and its whole locality.",
-		ConstLabels: prometheus.Labels{"region": region, "zone": zone, "locality": h.cfg.Locality.String()},
+		ConstLabels: prometheus.Labels{"region": region, "zone": zone, "locality": where.String()},
 	})
 	locality.Set(1)
 	reg.MustRegister(buildInfo, locality)
