@@ -6255,7 +6255,7 @@ func (x *RecordOp) GetMax() int64 {
 // BatchRecordsRequest applies 1..64 operations on keys of one placement
 // atomically: every condition is checked first, in order, then all apply
 // as one write, or none does and the call is refused naming the first
-// operation that refused (ErrorInfo "op_index" and "key"; for
+// operation that refused (ErrorInfo "op_index"; for
 // VERSION_MISMATCH and OUT_OF_RANGE also "current_version", and for
 // OUT_OF_RANGE "current_value"). The sum of keys and values is at most
 // 1 MiB. Keys of several placements, or one key named twice, are refused
