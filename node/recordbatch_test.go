@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
+	"github.com/boxoffice/boxoffice/fsm/fsmpb"
 	"github.com/boxoffice/boxoffice/node/nodepb"
 )
 
@@ -83,9 +84,29 @@ func TestRecordBatch(t *testing.T) {
 			t.Fatalf("get %s through node 3: %v %v", k, r, err)
 		}
 	}
+	// A scan of a tagged prefix reads the tag's group only: a record
+	// planted under that prefix in another group (which placement never
+	// does) is not seen, while a scan of an untagged prefix, which reads
+	// every group, sees it.
+	var other string
+	for _, id := range h.catalog.BootstrapGroupIDs() {
+		if id != tagGroup {
+			other = id
+		}
+	}
+	planted := "r1/{fan:ann}/planted"
+	res, err := h.shardCommand(ctx, other, &fsmpb.Command{RequestId: recordRequestIDPrefix + "plant", Type: fsmpb.CommandType_COMMAND_TYPE_RECORD_CAS,
+		Body: &fsmpb.Command_RecordCas{RecordCas: &fsmpb.RecordCompareAndSwap{Key: planted, Value: []byte("p")}}})
+	if err != nil || res.Code != fsmpb.Code_CODE_OK {
+		t.Fatalf("plant a record in group %s: %v %v", other, res, err)
+	}
 	scan, err := tc.records(1).Scan(ctx, &boxofficev1.ScanRequest{Prefix: "r1/{fan:ann}/", Limit: 10})
 	if err != nil || len(scan.Records) != 1 || scan.Records[0].Key != keys[1] {
 		t.Fatalf("scan of a tagged prefix: %v %v", scan, err)
+	}
+	scan, err = tc.records(1).Scan(ctx, &boxofficev1.ScanRequest{Prefix: "r1/", Limit: 10})
+	if err != nil || len(scan.Records) != 2 || scan.Records[1].Key != planted {
+		t.Fatalf("scan of an untagged prefix: %v %v", scan, err)
 	}
 
 	// A retry answers the first result, applying nothing.
