@@ -136,9 +136,9 @@ func checkFeatureLevel(nodes []*nodepb.NodeRecord, level int) error {
 // requireFeatureLevel returns nil when every registered node runs a build
 // of at least level, and otherwise an error that tells the caller the
 // cluster is being upgraded (FAILED_PRECONDITION, CLUSTER_UPGRADING),
-// naming the nodes on an older build.
-// It also refreshes the level atFeatureLevel caches, so that a node
-// that has just let a gated command through routes as that command does.
+// naming the nodes on an older build. It also refreshes the level
+// atFeatureLevel caches, so that a node that has just let a gated command
+// through places record keys as that command does.
 func (h *Host) requireFeatureLevel(level int) error {
 	nodes := h.announcedNodes()
 	clusterLevel, _ := clusterFeatureLevel(nodes)
@@ -166,7 +166,8 @@ func (h *Host) atFeatureLevelCurrent() bool { return h.atFeatureLevel(featureLev
 // levelCheckMaxAge old: the seat and record commands ask it on every
 // call, and requireFeatureLevel copies the catalog's node list. Only what
 // does not change the outcome of a command may depend on it
-// (Command.remember_shard: a replica of an older build ignores it; the
+// (Command.remember_shard: a replica of an older build ignores it), or
+// what the upgrade procedure keeps unused until the level is reached (the
 // group of a tagged record key: see recordGroup); a command older builds
 // cannot apply must ask requireFeatureLevel itself.
 func (h *Host) atFeatureLevel(level int) bool {
