@@ -51,6 +51,9 @@ func ReleaseVersion() string {
 const (
 	// featureLevelUnannounced is the level of a node that gossips none.
 	featureLevelUnannounced = 1
+	// featureLevelRememberShard marks seat commands remember_shard, so
+	// that a shard move (level 2 too) carries their dedup entries.
+	featureLevelRememberShard = 2
 	// featureLevelRecordBatch places Records keys by their placement tag
 	// and opens Records.Batch (fsm RECORD_BATCH).
 	featureLevelRecordBatch = 3
@@ -153,13 +156,9 @@ type levelCheck struct {
 	at    time.Time
 }
 
-// levelCheckMaxAge bounds how old the cached answer of
-// atFeatureLevelCurrent may be.
+// levelCheckMaxAge bounds how old the cached level of atFeatureLevel may
+// be.
 const levelCheckMaxAge = time.Second
-
-// atFeatureLevelCurrent reports whether every registered node runs this
-// build's feature level (atFeatureLevel).
-func (h *Host) atFeatureLevelCurrent() bool { return h.atFeatureLevel(featureLevelCurrent) }
 
 // atFeatureLevel reports whether every registered node runs at least
 // level, as requireFeatureLevel does, from an answer at most
