@@ -89,6 +89,11 @@
 //     order of refusals). Every write takes the next value of a per-store
 //     version counter, which is in snapshots. GetRecord and ScanRecords
 //     read the table under the read lock.
+//   - RECORD_BATCH applies up to 64 record operations (put, delete, add,
+//     check) all or nothing: every condition is checked first, in order,
+//     and a refusal names the operation (Result.op_index); applied, each
+//     write takes the next version and Result.op_results answers each
+//     operation (recordbatch.go).
 //   - ARCHIVE_SHARD (DeleteEvent) drops a shard: seats, holds, orders and
 //     change log leave the store and its snapshots. HAS_HOLDS, changing
 //     nothing, while a hold has not expired at the command's time;

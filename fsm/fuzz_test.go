@@ -68,13 +68,32 @@ func (cs *commandStream) next(r *fuzzReader) *fsmpb.Command {
 	var c *fsmpb.Command
 	if op >= 230 { // about one command in ten is a record command
 		key := fmt.Sprint("k", r.pick(3))
-		switch r.pick(3) {
+		switch r.pick(4) {
 		case 0:
 			c = casCmd(key, uint64(r.pick(4)), []string{"1", "x", ""}[r.pick(3)])
 		case 1:
 			c = deleteRecordCmd(key, uint64(r.pick(4)))
-		default:
+		case 2:
 			c = addCmd(key, int64(r.pick(5))-2, 0, int64(r.pick(4)))
+		default: // a batch of one to three operations, keys possibly repeated
+			var ops []*fsmpb.RecordOp
+			for range 1 + r.pick(3) {
+				key := fmt.Sprint("k", r.pick(3))
+				var op *fsmpb.RecordOp
+				switch r.pick(4) {
+				case 0:
+					op = putOp(key, uint64(r.pick(4)), []string{"1", "x", ""}[r.pick(3)])
+				case 1:
+					op = deleteOp(key, uint64(r.pick(4)))
+				case 2:
+					op = addOp(key, int64(r.pick(5))-2, 0, int64(r.pick(4)))
+				default:
+					op = checkOp(key, uint64(r.pick(4)))
+				}
+				op.AnyVersion = r.pick(4) == 0
+				ops = append(ops, op)
+			}
+			c = batchCmd(ops...)
 		}
 		op = 9 // the default case below keeps c
 	}

@@ -52,6 +52,8 @@ func TestRequestIDReusedForAnotherRequestIsRefused(t *testing.T) {
 		{name: "record delete", setup: []*fsmpb.Command{casCmd("k", 0, "v"), casCmd("j", 0, "v")},
 			first: deleteRecordCmd("k", 1), other: deleteRecordCmd("j", 2)},
 		{name: "record add", first: addCmd("n", 1, 0, 10), other: addCmd("n", 2, 0, 10)},
+		{name: "record batch", first: batchCmd(putOp("k", 0, "one"), addOp("n", 1, 0, 10)),
+			other: batchCmd(putOp("k", 0, "one"), addOp("n", 2, 0, 10))},
 		{name: "create shard", first: onShard(testVenue(), 0), other: func() *fsmpb.Command {
 			c := onShard(testVenue(), 0)
 			c.GetCreateShard().Event.Name = "Another event"

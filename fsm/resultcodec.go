@@ -67,6 +67,17 @@ func appendResultFields(b []byte, r *fsmpb.Result, changes bool) []byte {
 			return appendVarintField(b, 2, uint64(ref.Shard))
 		})
 	}
+	for _, o := range r.OpResults {
+		b = protowire.AppendTag(b, 22, protowire.BytesType)
+		b = appendNested(b, func(b []byte) []byte {
+			b = appendVarintField(b, 1, o.Version)
+			return appendVarintField(b, 2, uint64(o.Value))
+		})
+	}
+	if r.OpIndex != nil {
+		b = protowire.AppendTag(b, 23, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(*r.OpIndex))
+	}
 	return b
 }
 

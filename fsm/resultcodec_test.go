@@ -39,6 +39,7 @@ func TestResultCodecMatchesProto(t *testing.T) {
 			HoldId: "h", OrderId: "o", ExpiresAtUnixMs: startMs, GeneralAdmissionAvailable: 9}, {}},
 		RecordVersion: 1 << 50, CounterValue: -42,
 		ShardState: []byte("state"), DedupShard: &fsmpb.ShardRef{EventId: "e", Shard: 7},
+		OpResults: []*fsmpb.RecordOpResult{{Version: 1 << 40, Value: -3}, {}}, OpIndex: proto.Uint32(0),
 	}
 	everyFieldSet(t, full.ProtoReflect())
 	for _, r := range []*fsmpb.Result{{}, {Code: -1}, full} {

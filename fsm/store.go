@@ -196,6 +196,11 @@ func (s *Store) execute(c *fsmpb.Command, now int64) *fsmpb.Result {
 			return s.recordAdd(b)
 		}
 		return mismatch()
+	case fsmpb.CommandType_COMMAND_TYPE_RECORD_BATCH:
+		if b := c.GetRecordBatch(); b != nil {
+			return s.recordBatch(b)
+		}
+		return mismatch()
 	case fsmpb.CommandType_COMMAND_TYPE_ARCHIVE_SHARD:
 		if b := c.GetArchiveShard(); b != nil {
 			return s.archiveShard(now, b)

@@ -116,6 +116,7 @@ var methodRoles = map[string]roleSet{
 	boxofficev1.Records_Delete_FullMethodName:         records,
 	boxofficev1.Records_Add_FullMethodName:            records,
 	boxofficev1.Records_Scan_FullMethodName:           records,
+	boxofficev1.Records_Batch_FullMethodName:          records,
 
 	// Load balancers and orchestrators probe health with whatever
 	// certificate they have; it tells nothing but serving or not.

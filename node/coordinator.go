@@ -33,7 +33,7 @@ import (
 type hostShards struct{ h *Host }
 
 func (s hostShards) Propose(ctx context.Context, shard *nodepb.ShardRecord, cmd *fsmpb.Command) (*fsmpb.Result, error) {
-	cmd.RememberShard = s.h.atFeatureLevelCurrent()
+	cmd.RememberShard = s.h.atFeatureLevel(featureLevelRememberShard)
 	res, err := s.h.shardCommand(ctx, shard.GroupId, cmd)
 	if err != nil || (res.GetCode() != fsmpb.Code_CODE_SHARD_MOVING && res.GetCode() != fsmpb.Code_CODE_NOT_FOUND) {
 		return res, err

@@ -71,7 +71,9 @@
 //     ReadSeatMaps streams over the same paths as the unary calls.
 //   - seatview.go: the cache of compact seat-map views.
 //   - watchhub.go: the fan-out of applied seat changes to Watch streams.
-//   - records.go: the Records key-value service over the data groups.
+//   - records.go: the Records key-value service over the data groups,
+//     keys placed by their placement tag from feature level 3;
+//     recordbatch.go: Records.Batch, atomic writes to one placement.
 //   - cluster_service.go: the Cluster service's Status and Routing.
 //   - leadership.go: the Cluster service's TransferLeader and Drain (the
 //     catalog's draining mark and preferred leader; host.go's rebalance

@@ -68,8 +68,8 @@ type Host struct {
 	mux    *peerMux
 	dialer peerDialer
 
-	// atCurrentLevel caches whether the whole cluster runs this build's
-	// feature level, for the seat commands' path (atFeatureLevelCurrent).
+	// atCurrentLevel caches the cluster's feature level, for the seat
+	// and record commands' paths (atFeatureLevel).
 	atCurrentLevel atomic.Pointer[levelCheck]
 
 	grpcListener net.Listener

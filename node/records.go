@@ -18,14 +18,27 @@ import (
 
 // The Records service: a linearizable key-value store over the data groups
 // (fsm/records.go holds one group's part). A key lives in group
-// FNV-1a(key) mod n of the n data groups sorted by id; the layout is made
-// once at bootstrap and never changes count, so the mapping is stable.
+// FNV-1a(placement) mod n of the n bootstrap data groups sorted by id; the
+// layout is made once at bootstrap and never changes count, so the mapping
+// is stable. The placement is the key's tag (boxofficev1.RecordPlacement:
+// the text between its first "{" and the next "}", when not empty) once
+// every node runs feature level 3, and otherwise the whole key, as before
+// tags existed: every node of a mixed cluster places keys alike (up to
+// the second the cached level takes to catch up with an upgrade's end;
+// a node that lets a Batch through refreshes it at once). A key with a
+// tag written below level 3 stays in its whole-key group and is not found
+// by its tag's group afterwards; gateways write tagged keys once the
+// cluster is at level 3 (the Batch they need refuses until then).
+//
 // Writes are fsm commands and travel like seat commands (shardCommand:
 // propose locally or forward to the leader, request-id dedup making retries
-// safe). Reads are linearizable on each group's leader (readRecords, the
+// safe). Batch sends the operations on keys of one placement as one
+// RECORD_BATCH command to that placement's group, which applies them all
+// or none. Reads are linearizable on each group's leader (readRecords, the
 // twin of readShard). A Scan reads every group concurrently, each
 // linearizably, and merges in key order: it is linearizable per group,
-// not one read point across groups.
+// not one read point across groups. A Scan whose prefix holds a tag reads
+// only that placement's group, at one linearizable point.
 //
 // Rejected: a dedicated records group (one leader's CPU and fsync stream
 // for every gateway), and range partitioning (ordered scans without a
@@ -42,9 +55,11 @@ const (
 	// (and of each group's part); a page cut by it says truncated.
 	recordScanBytesMax = 4 << 20
 
-	// Metadata keys of the ErrorInfo of VERSION_MISMATCH and OUT_OF_RANGE.
+	// Metadata keys of the ErrorInfo of VERSION_MISMATCH and OUT_OF_RANGE,
+	// and of a refused Batch's operation.
 	MetadataCurrentVersion = boxofficev1.MetadataCurrentVersion
 	MetadataCurrentValue   = boxofficev1.MetadataCurrentValue
+	MetadataOpIndex        = boxofficev1.MetadataOpIndex
 )
 
 // recordsService implements boxoffice.v1.Records.
@@ -53,14 +68,23 @@ type recordsService struct {
 	host *Host
 }
 
-// recordGroup returns the data group that owns key.
+// recordGroup returns the data group that owns key: its placement's
+// group, by the tag only at feature level 3 (see the comment above).
 func (h *Host) recordGroup(key string) (string, error) {
+	if tag, ok := boxofficev1.RecordPlacementTag(key); ok && h.atFeatureLevel(featureLevelRecordBatch) {
+		return h.placementGroup(tag)
+	}
+	return h.placementGroup(key)
+}
+
+// placementGroup returns the data group of a placement.
+func (h *Host) placementGroup(placement string) (string, error) {
 	ids := h.catalog.BootstrapGroupIDs() // added groups hold no records
 	if len(ids) == 0 {
 		return "", ErrNotReady
 	}
 	f := fnv.New32a()
-	_, _ = f.Write([]byte(key))
+	_, _ = f.Write([]byte(placement))
 	return ids[f.Sum32()%uint32(len(ids))], nil
 }
 
@@ -77,11 +101,8 @@ func checkRecordKey(key string) error {
 // recordCommand runs one record command on the leader of the key's group
 // and turns a refusal into an error.
 func (h *Host) recordCommand(ctx context.Context, requestID, key string, cmd *fsmpb.Command) (*fsmpb.Result, error) {
-	if err := checkID("request_id", requestID, true); err != nil {
+	if err := checkRecordRequestID(requestID); err != nil {
 		return nil, err
-	}
-	if len(requestID) > recordRequestIDMax {
-		return nil, invalid("request_id is %d bytes; the limit for records is %d", len(requestID), recordRequestIDMax)
 	}
 	if err := checkRecordKey(key); err != nil {
 		return nil, err
@@ -90,6 +111,24 @@ func (h *Host) recordCommand(ctx context.Context, requestID, key string, cmd *fs
 	if err != nil {
 		return nil, err
 	}
+	return h.recordCommandIn(ctx, groupID, requestID, cmd)
+}
+
+// checkRecordRequestID checks a record write's request id.
+func checkRecordRequestID(requestID string) error {
+	if err := checkID("request_id", requestID, true); err != nil {
+		return err
+	}
+	if len(requestID) > recordRequestIDMax {
+		return invalid("request_id is %d bytes; the limit for records is %d", len(requestID), recordRequestIDMax)
+	}
+	return nil
+}
+
+// recordCommandIn runs a record command on the leader of groupID and
+// turns a refusal into an error whose ErrorInfo metadata carries the
+// current version or value and, for a Batch, the refusing operation.
+func (h *Host) recordCommandIn(ctx context.Context, groupID, requestID string, cmd *fsmpb.Command) (*fsmpb.Result, error) {
 	cmd.RequestId = recordRequestIDPrefix + requestID
 	res, err := h.shardCommand(ctx, groupID, cmd)
 	if err != nil {
@@ -98,19 +137,31 @@ func (h *Host) recordCommand(ctx context.Context, requestID, key string, cmd *fs
 	if err := refusal(res); err != nil {
 		var ref *RefusalError
 		if errors.As(err, &ref) {
-			switch res.Code {
-			case fsmpb.Code_CODE_VERSION_MISMATCH:
-				ref.Metadata = map[string]string{MetadataCurrentVersion: strconv.FormatUint(res.RecordVersion, 10)}
-			case fsmpb.Code_CODE_OUT_OF_RANGE:
-				ref.Metadata = map[string]string{
-					MetadataCurrentValue:   strconv.FormatInt(res.CounterValue, 10),
-					MetadataCurrentVersion: strconv.FormatUint(res.RecordVersion, 10),
-				}
-			}
+			ref.Metadata = recordRefusalMetadata(res)
 		}
 		return nil, err
 	}
 	return res, nil
+}
+
+// recordRefusalMetadata is the ErrorInfo metadata of a refused record
+// command (nil when it has none).
+func recordRefusalMetadata(res *fsmpb.Result) map[string]string {
+	md := map[string]string{}
+	switch res.Code {
+	case fsmpb.Code_CODE_VERSION_MISMATCH:
+		md[MetadataCurrentVersion] = strconv.FormatUint(res.RecordVersion, 10)
+	case fsmpb.Code_CODE_OUT_OF_RANGE:
+		md[MetadataCurrentValue] = strconv.FormatInt(res.CounterValue, 10)
+		md[MetadataCurrentVersion] = strconv.FormatUint(res.RecordVersion, 10)
+	}
+	if res.OpIndex != nil {
+		md[MetadataOpIndex] = strconv.FormatUint(uint64(*res.OpIndex), 10)
+	}
+	if len(md) == 0 {
+		return nil
+	}
+	return md
 }
 
 func (s *recordsService) CompareAndSwap(ctx context.Context, req *boxofficev1.CompareAndSwapRequest) (*boxofficev1.CompareAndSwapResponse, error) {
@@ -193,6 +244,15 @@ func (s *recordsService) Scan(ctx context.Context, req *boxofficev1.ScanRequest)
 		ids := h.catalog.BootstrapGroupIDs() // added groups hold no records
 		if len(ids) == 0 {
 			return nil, ErrNotReady
+		}
+		// Every key under a prefix that holds a tag has that tag as its
+		// placement: one group has them all.
+		if tag, ok := boxofficev1.RecordPlacementTag(req.Prefix); ok && h.atFeatureLevel(featureLevelRecordBatch) {
+			id, err := h.placementGroup(tag)
+			if err != nil {
+				return nil, err
+			}
+			ids = []string{id}
 		}
 		parts := make([]*nodepb.ReadRecordsResponse, len(ids))
 		errs := make([]error, len(ids))

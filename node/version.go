@@ -41,10 +41,23 @@ func ReleaseVersion() string {
 // every registered node runs at least the level that introduced it
 // (requireFeatureLevel). Raise featureLevelCurrent when a release adds
 // such a command, and gate the command on the new level.
+//
+// Levels:
+//
+//	1: v0.1.0
+//	2: added data groups, shard moves, decommission, survival goals and
+//	   rebalancing (the catalog and fsm commands gated on 2)
+//	3: record placement tags and RECORD_BATCH
 const (
 	// featureLevelUnannounced is the level of a node that gossips none.
 	featureLevelUnannounced = 1
-	featureLevelCurrent     = 2
+	// featureLevelRememberShard marks seat commands remember_shard, so
+	// that a shard move (level 2 too) carries their dedup entries.
+	featureLevelRememberShard = 2
+	// featureLevelRecordBatch places Records keys by their placement tag
+	// and opens Records.Batch (fsm RECORD_BATCH).
+	featureLevelRecordBatch = 3
+	featureLevelCurrent     = 3
 )
 
 // FeatureLevel is the feature level of this build.
@@ -126,35 +139,43 @@ func checkFeatureLevel(nodes []*nodepb.NodeRecord, level int) error {
 // requireFeatureLevel returns nil when every registered node runs a build
 // of at least level, and otherwise an error that tells the caller the
 // cluster is being upgraded (FAILED_PRECONDITION, CLUSTER_UPGRADING),
-// naming the nodes on an older build.
+// naming the nodes on an older build. It also refreshes the level
+// atFeatureLevel caches, so that a node that has just let a gated command
+// through places record keys as that command does.
 func (h *Host) requireFeatureLevel(level int) error {
-	return checkFeatureLevel(h.announcedNodes(), level)
+	nodes := h.announcedNodes()
+	clusterLevel, _ := clusterFeatureLevel(nodes)
+	h.atCurrentLevel.Store(&levelCheck{level: clusterLevel, at: time.Now()})
+	return checkFeatureLevel(nodes, level)
 }
 
-// levelCheck is a cached answer of requireFeatureLevel(featureLevelCurrent).
+// levelCheck is a cached cluster feature level (clusterFeatureLevel of
+// announcedNodes).
 type levelCheck struct {
-	ok bool
-	at time.Time
+	level int
+	at    time.Time
 }
 
-// levelCheckMaxAge bounds how old the cached answer of
-// atFeatureLevelCurrent may be.
+// levelCheckMaxAge bounds how old the cached level of atFeatureLevel may
+// be.
 const levelCheckMaxAge = time.Second
 
-// atFeatureLevelCurrent reports whether every registered node runs this
-// build's feature level, as requireFeatureLevel does, from an answer at
-// most levelCheckMaxAge old: the seat commands ask it on every call, and
-// requireFeatureLevel copies the catalog's node list. Only what does not
-// change the outcome of a command may depend on it (Command.remember_shard:
-// a replica of an older build ignores it); a command older builds cannot
-// apply must ask requireFeatureLevel itself.
-func (h *Host) atFeatureLevelCurrent() bool {
+// atFeatureLevel reports whether every registered node runs at least
+// level, as requireFeatureLevel does, from an answer at most
+// levelCheckMaxAge old: the seat and record commands ask it on every
+// call, and requireFeatureLevel copies the catalog's node list. Only what
+// does not change the outcome of a command may depend on it
+// (Command.remember_shard: a replica of an older build ignores it), or
+// what the upgrade procedure keeps unused until the level is reached (the
+// group of a tagged record key: see recordGroup); a command older builds
+// cannot apply must ask requireFeatureLevel itself.
+func (h *Host) atFeatureLevel(level int) bool {
 	if c := h.atCurrentLevel.Load(); c != nil && time.Since(c.at) < levelCheckMaxAge {
-		return c.ok
+		return c.level >= level
 	}
-	c := &levelCheck{ok: h.requireFeatureLevel(featureLevelCurrent) == nil, at: time.Now()}
-	h.atCurrentLevel.Store(c)
-	return c.ok
+	clusterLevel, _ := clusterFeatureLevel(h.announcedNodes())
+	h.atCurrentLevel.Store(&levelCheck{level: clusterLevel, at: time.Now()})
+	return clusterLevel >= level
 }
 
 // announcedNodes is the catalog's registered nodes, each at the lower of

@@ -3,6 +3,8 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -116,19 +118,19 @@ func TestFeatureLevelGate(t *testing.T) {
 				for _, l := range f.GetMetric()[0].GetLabel() {
 					labels[l.GetName()] = l.GetValue()
 				}
-				found = labels["version"] == ReleaseVersion() && labels["feature_level"] == "2" && f.GetMetric()[0].GetGauge().GetValue() == 1
+				found = labels["version"] == ReleaseVersion() && labels["feature_level"] == strconv.Itoa(featureLevelCurrent) && f.GetMetric()[0].GetGauge().GetValue() == 1
 			}
 		}
 		if !found {
-			t.Errorf("node %d: no boxoffice_node_build_info{version=%q,feature_level=\"2\"} 1", i+1, ReleaseVersion())
+			t.Errorf("node %d: no boxoffice_node_build_info{version=%q,feature_level=\"%d\"} 1", i+1, ReleaseVersion(), featureLevelCurrent)
 		}
 	}
-	if r, err := tc.ClusterClient(2).CheckFeatureLevel(ctx, &boxofficev1.CheckFeatureLevelRequest{}); err != nil || r.FeatureLevel != 2 || r.ClusterFeatureLevel != 2 {
+	if r, err := tc.ClusterClient(2).CheckFeatureLevel(ctx, &boxofficev1.CheckFeatureLevelRequest{}); err != nil || r.FeatureLevel != featureLevelCurrent || r.ClusterFeatureLevel != featureLevelCurrent {
 		t.Fatalf("CheckFeatureLevel on an upgraded cluster: %v %v", r, err)
 	}
-	if _, err := tc.ClusterClient(2).CheckFeatureLevel(ctx, &boxofficev1.CheckFeatureLevelRequest{FeatureLevel: 3}); status.Code(err) != codes.InvalidArgument ||
-		!strings.Contains(err.Error(), "feature_level 3") {
-		t.Fatalf("CheckFeatureLevel of a level above the build: %v, want INVALID_ARGUMENT naming feature_level 3", err)
+	if _, err := tc.ClusterClient(2).CheckFeatureLevel(ctx, &boxofficev1.CheckFeatureLevelRequest{FeatureLevel: featureLevelCurrent + 1}); status.Code(err) != codes.InvalidArgument ||
+		!strings.Contains(err.Error(), fmt.Sprint("feature_level ", featureLevelCurrent+1)) {
+		t.Fatalf("CheckFeatureLevel of a level above the build: %v, want INVALID_ARGUMENT naming feature_level %d", err, featureLevelCurrent+1)
 	}
 
 	// An older node registers, as a v0.1.0 meta leader would register it.

@@ -3,9 +3,12 @@
 // reached through cluster/client, which retries on leader changes and busy
 // queues with one request id per call, so a retried write applies once.
 //
-// Keys are spread over the cluster's data groups by hash; each group keeps
-// its keys in a replicated B-tree and numbers its writes. So, compared with
-// the contract in checkout/store.go:
+// Keys are spread over the cluster's data groups by a hash of their
+// placement (checkout.Placement, the same rule as
+// boxofficev1.RecordPlacement); each group keeps its keys in a replicated
+// B-tree and numbers its writes. Batch is one Records.Batch call: one
+// replicated command in the placement's group, applied all or nothing. So,
+// compared with the contract in checkout/store.go:
 //
 //   - Versions come from one counter per data group, not one for the whole
 //     store: for a given key they are > 0, strictly increase and are never
@@ -18,10 +21,16 @@
 //     different groups made while it runs may show in either combination).
 //     Callers page with after anyway, which already gives up a single point
 //     across pages.
+//   - Scan of a prefix that holds a placement tag reads that placement's
+//     one group, at one linearizable point.
 //   - Errors map back to the checkout sentinels (NOT_FOUND, reasons
-//     VERSION_MISMATCH, OUT_OF_RANGE and LIMIT_EXCEEDED); a deadline or a
-//     cancellation wraps the context's error; anything else is the gRPC
-//     status error as is.
+//     VERSION_MISMATCH, OUT_OF_RANGE, LIMIT_EXCEEDED and
+//     REQUEST_ID_REUSED); a refused Batch is a *checkout.BatchError built
+//     from the refusal's op_index and current version or value; a
+//     deadline or a cancellation wraps the context's error; anything else
+//     is the gRPC status error as is.
+//   - Batch needs a cluster at feature level 3; before, it is refused
+//     (FAILED_PRECONDITION, CLUSTER_UPGRADING) and returned as is.
 package clusterstore
 
 import (
@@ -148,6 +157,66 @@ func (s *Store) Scan(ctx context.Context, prefix, after string, limit int) ([]ch
 	return out, nil
 }
 
+// Batch implements checkout.Store. Without a requestID the client draws
+// one, so that its own retries (a leader change, a busy queue) still
+// apply the batch once.
+func (s *Store) Batch(ctx context.Context, requestID string, ops []checkout.Op) ([]checkout.OpResult, error) {
+	if err := checkout.CheckBatch(ops); err != nil {
+		return nil, err
+	}
+	req := &boxofficev1.BatchRecordsRequest{RequestId: requestID, Ops: make([]*boxofficev1.RecordOp, len(ops))}
+	for i, op := range ops {
+		if !utf8.ValidString(op.Key) {
+			return nil, &checkout.BatchError{Index: i, Key: op.Key, Err: errors.New("clusterstore: key is not valid UTF-8")}
+		}
+		r := &boxofficev1.RecordOp{Kind: batchKinds[op.Kind], Key: op.Key, Value: op.Value, Delta: op.Delta, Min: op.Min, Max: op.Max}
+		if op.Expected == checkout.AnyVersion {
+			r.AnyVersion = true
+		} else {
+			r.ExpectedVersion = op.Expected
+		}
+		req.Ops[i] = r
+	}
+	resp, err := s.c.BatchRecords(ctx, req)
+	if err != nil {
+		return nil, batchError(err, ops)
+	}
+	if len(resp.GetResults()) != len(ops) {
+		return nil, fmt.Errorf("clusterstore: %d results for a batch of %d operations", len(resp.GetResults()), len(ops))
+	}
+	out := make([]checkout.OpResult, len(ops))
+	for i, r := range resp.GetResults() {
+		out[i] = checkout.OpResult{Version: r.GetVersion(), Value: r.GetValue()}
+	}
+	return out, nil
+}
+
+var batchKinds = map[checkout.OpKind]boxofficev1.RecordOp_Kind{
+	checkout.OpPut:    boxofficev1.RecordOp_KIND_PUT,
+	checkout.OpDelete: boxofficev1.RecordOp_KIND_DELETE,
+	checkout.OpAdd:    boxofficev1.RecordOp_KIND_ADD,
+	checkout.OpCheck:  boxofficev1.RecordOp_KIND_CHECK,
+}
+
+// batchError maps a Batch's error: a refusal naming an operation becomes
+// a *checkout.BatchError around the sentinel storeError gives.
+func batchError(err error, ops []checkout.Op) error {
+	mapped := storeError(err)
+	md := boxofficev1.ErrorInfoOf(err).GetMetadata()
+	index, perr := strconv.Atoi(md[boxofficev1.MetadataOpIndex])
+	if perr != nil || index < 0 || index >= len(ops) {
+		return mapped
+	}
+	be := &checkout.BatchError{Index: index, Key: ops[index].Key, Err: mapped}
+	switch {
+	case errors.Is(mapped, checkout.ErrVersionMismatch):
+		be.Current, _ = strconv.ParseUint(md[boxofficev1.MetadataCurrentVersion], 10, 64)
+	case errors.Is(mapped, checkout.ErrOutOfRange):
+		be.Current = uint64(currentValue(mapped))
+	}
+	return be
+}
+
 // storeError maps a Records error to the checkout sentinels.
 func storeError(err error) error {
 	st, ok := status.FromError(err)
@@ -162,6 +231,8 @@ func storeError(err error) error {
 		return &refusal{sentinel: checkout.ErrVersionMismatch, status: st}
 	case st.Code() == codes.OutOfRange && reason == boxofficev1.ReasonOutOfRange:
 		return &refusal{sentinel: checkout.ErrOutOfRange, status: st}
+	case st.Code() == codes.FailedPrecondition && reason == boxofficev1.ReasonRequestIDReused:
+		return fmt.Errorf("%w: %s", checkout.ErrRequestIDReused, st.Message())
 	case st.Code() == codes.InvalidArgument && reason == boxofficev1.ReasonLimitExceeded:
 		return fmt.Errorf("%w: %s", checkout.ErrTooLarge, st.Message())
 	case st.Code() == codes.DeadlineExceeded:

@@ -8,6 +8,8 @@ package memstore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strconv"
@@ -23,6 +25,9 @@ type Store struct {
 	version uint64
 	entries map[string]entry
 	keys    []string // sorted
+
+	batches    map[string]batchAnswer // by request id
+	batchOrder []string               // request ids, oldest first
 }
 
 type entry struct {
@@ -166,4 +171,130 @@ func (s *Store) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.keys)
+}
+
+// batchesRemembered bounds the request ids Batch remembers (oldest
+// forgotten first), as the cluster's dedup table does.
+const batchesRemembered = 100_000
+
+type batchAnswer struct {
+	fingerprint [32]byte
+	results     []checkout.OpResult
+	err         error
+}
+
+// Batch implements checkout.Store.
+func (s *Store) Batch(ctx context.Context, requestID string, ops []checkout.Op) ([]checkout.OpResult, error) {
+	if err := checkout.CheckBatch(ops); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	fp := fingerprint(ops)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if requestID != "" {
+		if a, ok := s.batches[requestID]; ok {
+			if a.fingerprint != fp {
+				return nil, checkout.ErrRequestIDReused
+			}
+			return slices.Clone(a.results), a.err
+		}
+	}
+	results, err := s.applyBatch(ops)
+	if requestID != "" {
+		if s.batches == nil {
+			s.batches = map[string]batchAnswer{}
+		}
+		if len(s.batchOrder) >= batchesRemembered {
+			delete(s.batches, s.batchOrder[0])
+			s.batchOrder = s.batchOrder[1:]
+		}
+		s.batches[requestID] = batchAnswer{fingerprint: fp, results: slices.Clone(results), err: err}
+		s.batchOrder = append(s.batchOrder, requestID)
+	}
+	return results, err
+}
+
+// applyBatch checks every condition, then applies all or nothing. s.mu is
+// held.
+func (s *Store) applyBatch(ops []checkout.Op) ([]checkout.OpResult, error) {
+	results := make([]checkout.OpResult, len(ops))
+	counters := make([]int64, len(ops))
+	for i, op := range ops {
+		e, ok := s.entries[op.Key]
+		refuse := func(err error, current uint64) error {
+			return &checkout.BatchError{Index: i, Key: op.Key, Err: err, Current: current}
+		}
+		switch op.Kind {
+		case checkout.OpPut, checkout.OpCheck:
+			if op.Expected != checkout.AnyVersion && ((!ok && op.Expected != 0) || (ok && e.version != op.Expected)) {
+				return nil, refuse(checkout.ErrVersionMismatch, e.version)
+			}
+			results[i].Version = e.version
+		case checkout.OpDelete:
+			if !ok {
+				if op.Expected == checkout.AnyVersion {
+					continue
+				}
+				return nil, refuse(checkout.ErrNotFound, 0)
+			}
+			if op.Expected != checkout.AnyVersion && e.version != op.Expected {
+				return nil, refuse(checkout.ErrVersionMismatch, e.version)
+			}
+		case checkout.OpAdd:
+			var current int64
+			if ok {
+				n, err := strconv.ParseInt(string(e.value), 10, 64)
+				if err != nil {
+					return nil, fmt.Errorf("memstore: counter %q holds %q, not a decimal integer", op.Key, e.value)
+				}
+				current = n
+			}
+			next := current + op.Delta
+			if (op.Delta > 0 && next < current) || (op.Delta < 0 && next > current) || next < op.Min || next > op.Max {
+				return nil, refuse(checkout.ErrOutOfRange, uint64(current))
+			}
+			counters[i] = next
+		}
+	}
+	for i, op := range ops {
+		_, ok := s.entries[op.Key]
+		switch op.Kind {
+		case checkout.OpPut:
+			results[i].Version = s.put(op.Key, slices.Clone(op.Value), !ok)
+		case checkout.OpAdd:
+			results[i].Version = s.put(op.Key, []byte(strconv.FormatInt(counters[i], 10)), !ok)
+			results[i].Value = counters[i]
+		case checkout.OpDelete:
+			if ok {
+				s.version++
+				delete(s.entries, op.Key)
+				j, _ := slices.BinarySearch(s.keys, op.Key)
+				s.keys = slices.Delete(s.keys, j, j+1)
+			}
+		}
+	}
+	return results, nil
+}
+
+// fingerprint digests a batch's operations, to tell a retry from a reuse.
+func fingerprint(ops []checkout.Op) [32]byte {
+	h := sha256.New()
+	var b [8]byte
+	for _, op := range ops {
+		h.Write([]byte{byte(op.Kind)})
+		binary.BigEndian.PutUint64(b[:], uint64(len(op.Key)))
+		h.Write(b[:])
+		h.Write([]byte(op.Key))
+		for _, n := range []uint64{op.Expected, uint64(len(op.Value)), uint64(op.Delta), uint64(op.Min), uint64(op.Max)} {
+			binary.BigEndian.PutUint64(b[:], n)
+			h.Write(b[:])
+		}
+		h.Write(op.Value)
+	}
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
 }

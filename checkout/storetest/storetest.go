@@ -269,6 +269,79 @@ func Run(t *testing.T, s checkout.Store) {
 		}
 	})
 
+	t.Run("Batch", func(t *testing.T) {
+		ctx := ctx(t)
+		a, b, n := "contract/batch/{p1}/a", "contract/batch/{p1}/b", "contract/batch/{p1}/n"
+		res, err := s.Batch(ctx, "", []checkout.Op{
+			{Kind: checkout.OpPut, Key: a, Value: []byte("A")},
+			{Kind: checkout.OpAdd, Key: n, Delta: 2, Min: 0, Max: 3},
+			{Kind: checkout.OpCheck, Key: b},
+		})
+		if err != nil || len(res) != 3 || res[0].Version == 0 || res[1].Value != 2 {
+			t.Fatalf("first batch: %+v %v", res, err)
+		}
+		va := res[0].Version
+		// A refused batch applies nothing, and says which operation refused.
+		_, err = s.Batch(ctx, "", []checkout.Op{
+			{Kind: checkout.OpPut, Key: b, Value: []byte("B")},
+			{Kind: checkout.OpAdd, Key: n, Delta: 2, Min: 0, Max: 3},
+		})
+		var be *checkout.BatchError
+		if !errors.As(err, &be) || be.Index != 1 || !errors.Is(err, checkout.ErrOutOfRange) {
+			t.Fatalf("over the counter's range: %v", err)
+		}
+		if _, _, err := s.Get(ctx, b); !errors.Is(err, checkout.ErrNotFound) {
+			t.Fatalf("a refused batch wrote %s: %v", b, err)
+		}
+		_, err = s.Batch(ctx, "", []checkout.Op{
+			{Kind: checkout.OpDelete, Key: b, Expected: checkout.AnyVersion},
+			{Kind: checkout.OpPut, Key: a, Expected: va + 1000, Value: []byte("x")},
+		})
+		if !errors.As(err, &be) || be.Index != 1 || !errors.Is(err, checkout.ErrVersionMismatch) || be.Current != va {
+			t.Fatalf("stale version: %v", err)
+		}
+		// Delete, put at any version, check.
+		res, err = s.Batch(ctx, "", []checkout.Op{
+			{Kind: checkout.OpDelete, Key: a, Expected: va},
+			{Kind: checkout.OpPut, Key: b, Expected: checkout.AnyVersion, Value: []byte("B")},
+			{Kind: checkout.OpCheck, Key: n, Expected: checkout.AnyVersion},
+		})
+		if err != nil {
+			t.Fatalf("delete and put: %v", err)
+		}
+		if _, _, err := s.Get(ctx, a); !errors.Is(err, checkout.ErrNotFound) {
+			t.Fatalf("%s after its delete: %v", a, err)
+		}
+		if got, v, err := s.Get(ctx, b); err != nil || string(got) != "B" || v != res[1].Version {
+			t.Fatalf("%s: %q %d %v, want B %d", b, got, v, err, res[1].Version)
+		}
+		// Refused before anything is sent.
+		if _, err := s.Batch(ctx, "", []checkout.Op{{Kind: checkout.OpPut, Key: a}, {Kind: checkout.OpPut, Key: "contract/batch/{p2}/a"}}); !errors.Is(err, checkout.ErrCrossPlacement) {
+			t.Fatalf("two placements: %v", err)
+		}
+		if _, err := s.Batch(ctx, "", []checkout.Op{{Kind: checkout.OpPut, Key: a}, {Kind: checkout.OpDelete, Key: a}}); !errors.Is(err, checkout.ErrDuplicateKey) {
+			t.Fatalf("one key twice: %v", err)
+		}
+		// A request id makes a batch idempotent: the retry gets the first
+		// answer and applies nothing; another batch under it is refused.
+		ops := []checkout.Op{{Kind: checkout.OpAdd, Key: n, Delta: -1, Min: 0, Max: 3}}
+		first, err := s.Batch(ctx, "contract-batch-1", ops)
+		if err != nil || first[0].Value != 1 {
+			t.Fatalf("batch with an id: %+v %v", first, err)
+		}
+		again, err := s.Batch(ctx, "contract-batch-1", ops)
+		if err != nil || again[0] != first[0] {
+			t.Fatalf("retry: %+v %v, want %+v", again, err, first)
+		}
+		if raw, _, _ := s.Get(ctx, n); string(raw) != "1" {
+			t.Fatalf("counter after a retried batch: %q, want 1", raw)
+		}
+		other := []checkout.Op{{Kind: checkout.OpAdd, Key: n, Delta: -2, Min: -9, Max: 3}}
+		if _, err := s.Batch(ctx, "contract-batch-1", other); !errors.Is(err, checkout.ErrRequestIDReused) {
+			t.Fatalf("id reused with another batch: %v", err)
+		}
+	})
+
 	t.Run("Context", func(t *testing.T) {
 		c, cancel := context.WithCancel(context.Background())
 		cancel()

@@ -383,6 +383,15 @@ func (c *Client) AddRecord(ctx context.Context, req *boxofficev1.AddRequest) (*b
 	return call(c, ctx, "AddRecord", "", anyNode, req, recordsMethod(boxofficev1.RecordsClient.Add))
 }
 
+// BatchRecords applies operations on keys of one placement atomically (see
+// BatchRecordsRequest); a refusal names the operation in its ErrorInfo
+// (boxofficev1.MetadataOpIndex). Retried with one request id, like the
+// other record writes, so a batch applies once.
+func (c *Client) BatchRecords(ctx context.Context, req *boxofficev1.BatchRecordsRequest) (*boxofficev1.BatchRecordsResponse, error) {
+	fillRequestID(&req.RequestId)
+	return call(c, ctx, "BatchRecords", "", anyNode, req, recordsMethod(boxofficev1.RecordsClient.Batch))
+}
+
 // ScanRecords lists records by key prefix, one page (see ScanResponse.truncated).
 func (c *Client) ScanRecords(ctx context.Context, req *boxofficev1.ScanRequest) (*boxofficev1.ScanResponse, error) {
 	return call(c, ctx, "ScanRecords", "", anyNode, req, recordsMethod(boxofficev1.RecordsClient.Scan))

@@ -191,11 +191,11 @@ func TestMixedVersionUpgrade(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if st.ClusterFeatureLevel != 2 || st.MixedVersions {
+	if st.ClusterFeatureLevel != uint32(node.FeatureLevel()) || st.MixedVersions {
 		t.Errorf("status after the upgrade: cluster feature level %d, mixed %v", st.ClusterFeatureLevel, st.MixedVersions)
 	}
 	for _, n := range st.Nodes {
-		if n.ReleaseVersion != "v0.2.0-test" || n.FeatureLevel != 2 {
+		if n.ReleaseVersion != "v0.2.0-test" || n.FeatureLevel != uint32(node.FeatureLevel()) {
 			t.Errorf("status after the upgrade: %s runs %q level %d", n.NodeId, n.ReleaseVersion, n.FeatureLevel)
 		}
 	}

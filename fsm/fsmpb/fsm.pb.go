@@ -48,6 +48,7 @@ const (
 	CommandType_COMMAND_TYPE_IMPORT_SHARD   CommandType = 13
 	CommandType_COMMAND_TYPE_DROP_SHARD     CommandType = 14
 	CommandType_COMMAND_TYPE_UNFREEZE_SHARD CommandType = 15
+	CommandType_COMMAND_TYPE_RECORD_BATCH   CommandType = 16
 	CommandType_COMMAND_TYPE_ARCHIVE_SHARD  CommandType = 30
 )
 
@@ -70,6 +71,7 @@ var (
 		13: "COMMAND_TYPE_IMPORT_SHARD",
 		14: "COMMAND_TYPE_DROP_SHARD",
 		15: "COMMAND_TYPE_UNFREEZE_SHARD",
+		16: "COMMAND_TYPE_RECORD_BATCH",
 		30: "COMMAND_TYPE_ARCHIVE_SHARD",
 	}
 	CommandType_value = map[string]int32{
@@ -89,6 +91,7 @@ var (
 		"COMMAND_TYPE_IMPORT_SHARD":   13,
 		"COMMAND_TYPE_DROP_SHARD":     14,
 		"COMMAND_TYPE_UNFREEZE_SHARD": 15,
+		"COMMAND_TYPE_RECORD_BATCH":   16,
 		"COMMAND_TYPE_ARCHIVE_SHARD":  30,
 	}
 )
@@ -118,6 +121,61 @@ func (x CommandType) Number() protoreflect.EnumNumber {
 // Deprecated: Use CommandType.Descriptor instead.
 func (CommandType) EnumDescriptor() ([]byte, []int) {
 	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{0}
+}
+
+type RecordOpKind int32
+
+const (
+	RecordOpKind_RECORD_OP_KIND_UNSPECIFIED RecordOpKind = 0
+	RecordOpKind_RECORD_OP_KIND_PUT         RecordOpKind = 1 // as RECORD_CAS; any_version: whatever the version
+	RecordOpKind_RECORD_OP_KIND_DELETE      RecordOpKind = 2 // as RECORD_DELETE; any_version: if it exists
+	RecordOpKind_RECORD_OP_KIND_ADD         RecordOpKind = 3 // as RECORD_ADD
+	RecordOpKind_RECORD_OP_KIND_CHECK       RecordOpKind = 4 // no write: the version must be expected_version
+)
+
+// Enum value maps for RecordOpKind.
+var (
+	RecordOpKind_name = map[int32]string{
+		0: "RECORD_OP_KIND_UNSPECIFIED",
+		1: "RECORD_OP_KIND_PUT",
+		2: "RECORD_OP_KIND_DELETE",
+		3: "RECORD_OP_KIND_ADD",
+		4: "RECORD_OP_KIND_CHECK",
+	}
+	RecordOpKind_value = map[string]int32{
+		"RECORD_OP_KIND_UNSPECIFIED": 0,
+		"RECORD_OP_KIND_PUT":         1,
+		"RECORD_OP_KIND_DELETE":      2,
+		"RECORD_OP_KIND_ADD":         3,
+		"RECORD_OP_KIND_CHECK":       4,
+	}
+)
+
+func (x RecordOpKind) Enum() *RecordOpKind {
+	p := new(RecordOpKind)
+	*p = x
+	return p
+}
+
+func (x RecordOpKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RecordOpKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_fsm_fsmpb_fsm_proto_enumTypes[1].Descriptor()
+}
+
+func (RecordOpKind) Type() protoreflect.EnumType {
+	return &file_fsm_fsmpb_fsm_proto_enumTypes[1]
+}
+
+func (x RecordOpKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RecordOpKind.Descriptor instead.
+func (RecordOpKind) EnumDescriptor() ([]byte, []int) {
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{1}
 }
 
 type Code int32
@@ -189,11 +247,11 @@ func (x Code) String() string {
 }
 
 func (Code) Descriptor() protoreflect.EnumDescriptor {
-	return file_fsm_fsmpb_fsm_proto_enumTypes[1].Descriptor()
+	return file_fsm_fsmpb_fsm_proto_enumTypes[2].Descriptor()
 }
 
 func (Code) Type() protoreflect.EnumType {
-	return &file_fsm_fsmpb_fsm_proto_enumTypes[1]
+	return &file_fsm_fsmpb_fsm_proto_enumTypes[2]
 }
 
 func (x Code) Number() protoreflect.EnumNumber {
@@ -202,7 +260,7 @@ func (x Code) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Code.Descriptor instead.
 func (Code) EnumDescriptor() ([]byte, []int) {
-	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{1}
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{2}
 }
 
 type SeatState int32
@@ -241,11 +299,11 @@ func (x SeatState) String() string {
 }
 
 func (SeatState) Descriptor() protoreflect.EnumDescriptor {
-	return file_fsm_fsmpb_fsm_proto_enumTypes[2].Descriptor()
+	return file_fsm_fsmpb_fsm_proto_enumTypes[3].Descriptor()
 }
 
 func (SeatState) Type() protoreflect.EnumType {
-	return &file_fsm_fsmpb_fsm_proto_enumTypes[2]
+	return &file_fsm_fsmpb_fsm_proto_enumTypes[3]
 }
 
 func (x SeatState) Number() protoreflect.EnumNumber {
@@ -254,7 +312,7 @@ func (x SeatState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use SeatState.Descriptor instead.
 func (SeatState) EnumDescriptor() ([]byte, []int) {
-	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{2}
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{3}
 }
 
 // PriceTier is a named price level, e.g. "A" at 12500 cents.
@@ -672,6 +730,7 @@ type Command struct {
 	//	*Command_RecordCas
 	//	*Command_RecordDelete
 	//	*Command_RecordAdd
+	//	*Command_RecordBatch
 	//	*Command_ArchiveShard
 	//	*Command_FreezeShard
 	//	*Command_ImportShard
@@ -851,6 +910,15 @@ func (x *Command) GetRecordAdd() *RecordAdd {
 	return nil
 }
 
+func (x *Command) GetRecordBatch() *RecordBatch {
+	if x != nil {
+		if x, ok := x.Body.(*Command_RecordBatch); ok {
+			return x.RecordBatch
+		}
+	}
+	return nil
+}
+
 func (x *Command) GetArchiveShard() *ArchiveShard {
 	if x != nil {
 		if x, ok := x.Body.(*Command_ArchiveShard); ok {
@@ -951,6 +1019,10 @@ type Command_RecordAdd struct {
 	RecordAdd *RecordAdd `protobuf:"bytes,20,opt,name=record_add,json=recordAdd,proto3,oneof"`
 }
 
+type Command_RecordBatch struct {
+	RecordBatch *RecordBatch `protobuf:"bytes,21,opt,name=record_batch,json=recordBatch,proto3,oneof"`
+}
+
 type Command_ArchiveShard struct {
 	ArchiveShard *ArchiveShard `protobuf:"bytes,40,opt,name=archive_shard,json=archiveShard,proto3,oneof"`
 }
@@ -992,6 +1064,8 @@ func (*Command_RecordCas) isCommand_Body() {}
 func (*Command_RecordDelete) isCommand_Body() {}
 
 func (*Command_RecordAdd) isCommand_Body() {}
+
+func (*Command_RecordBatch) isCommand_Body() {}
 
 func (*Command_ArchiveShard) isCommand_Body() {}
 
@@ -1961,6 +2035,210 @@ func (x *RecordAdd) GetMax() int64 {
 	return 0
 }
 
+// RecordBatch applies 1..64 record operations atomically: every condition
+// is checked first, in order, and then all apply or none does. The keys
+// must be distinct (the proposer also keeps them to one placement, which
+// the state machine does not need to know). Each applied write takes the
+// next version, in operation order. Result.op_results has one entry per
+// operation; a refusal names the operation in Result.op_index, with
+// record_version and counter_value as the single-key commands set them.
+type RecordBatch struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Ops           []*RecordOp            `protobuf:"bytes,1,rep,name=ops,proto3" json:"ops,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordBatch) Reset() {
+	*x = RecordBatch{}
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordBatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordBatch) ProtoMessage() {}
+
+func (x *RecordBatch) ProtoReflect() protoreflect.Message {
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordBatch.ProtoReflect.Descriptor instead.
+func (*RecordBatch) Descriptor() ([]byte, []int) {
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *RecordBatch) GetOps() []*RecordOp {
+	if x != nil {
+		return x.Ops
+	}
+	return nil
+}
+
+type RecordOp struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Kind            RecordOpKind           `protobuf:"varint,1,opt,name=kind,proto3,enum=boxoffice.fsm.v1.RecordOpKind" json:"kind,omitempty"`
+	Key             string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	ExpectedVersion uint64                 `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	AnyVersion      bool                   `protobuf:"varint,4,opt,name=any_version,json=anyVersion,proto3" json:"any_version,omitempty"`
+	Value           []byte                 `protobuf:"bytes,5,opt,name=value,proto3" json:"value,omitempty"`
+	Delta           int64                  `protobuf:"varint,6,opt,name=delta,proto3" json:"delta,omitempty"`
+	Min             int64                  `protobuf:"varint,7,opt,name=min,proto3" json:"min,omitempty"`
+	Max             int64                  `protobuf:"varint,8,opt,name=max,proto3" json:"max,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *RecordOp) Reset() {
+	*x = RecordOp{}
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordOp) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordOp) ProtoMessage() {}
+
+func (x *RecordOp) ProtoReflect() protoreflect.Message {
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordOp.ProtoReflect.Descriptor instead.
+func (*RecordOp) Descriptor() ([]byte, []int) {
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *RecordOp) GetKind() RecordOpKind {
+	if x != nil {
+		return x.Kind
+	}
+	return RecordOpKind_RECORD_OP_KIND_UNSPECIFIED
+}
+
+func (x *RecordOp) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *RecordOp) GetExpectedVersion() uint64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+func (x *RecordOp) GetAnyVersion() bool {
+	if x != nil {
+		return x.AnyVersion
+	}
+	return false
+}
+
+func (x *RecordOp) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *RecordOp) GetDelta() int64 {
+	if x != nil {
+		return x.Delta
+	}
+	return 0
+}
+
+func (x *RecordOp) GetMin() int64 {
+	if x != nil {
+		return x.Min
+	}
+	return 0
+}
+
+func (x *RecordOp) GetMax() int64 {
+	if x != nil {
+		return x.Max
+	}
+	return 0
+}
+
+// RecordOpResult is one operation's part of a RECORD_BATCH result.
+type RecordOpResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       uint64                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"` // PUT, ADD, DELETE: the version written; CHECK: the current one
+	Value         int64                  `protobuf:"varint,2,opt,name=value,proto3" json:"value,omitempty"`     // ADD: the new counter value
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordOpResult) Reset() {
+	*x = RecordOpResult{}
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordOpResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordOpResult) ProtoMessage() {}
+
+func (x *RecordOpResult) ProtoReflect() protoreflect.Message {
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordOpResult.ProtoReflect.Descriptor instead.
+func (*RecordOpResult) Descriptor() ([]byte, []int) {
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *RecordOpResult) GetVersion() uint64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *RecordOpResult) GetValue() int64 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
 // ArchiveShard drops one shard of an event (DeleteEvent): its seats,
 // holds, orders and change log leave memory and later snapshots. Refused
 // CODE_HAS_HOLDS, changing nothing, while the shard has a hold that has not
@@ -1977,7 +2255,7 @@ type ArchiveShard struct {
 
 func (x *ArchiveShard) Reset() {
 	*x = ArchiveShard{}
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[20]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1989,7 +2267,7 @@ func (x *ArchiveShard) String() string {
 func (*ArchiveShard) ProtoMessage() {}
 
 func (x *ArchiveShard) ProtoReflect() protoreflect.Message {
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[20]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2002,7 +2280,7 @@ func (x *ArchiveShard) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArchiveShard.ProtoReflect.Descriptor instead.
 func (*ArchiveShard) Descriptor() ([]byte, []int) {
-	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{20}
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ArchiveShard) GetEventId() string {
@@ -2042,7 +2320,7 @@ type FreezeShard struct {
 
 func (x *FreezeShard) Reset() {
 	*x = FreezeShard{}
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[21]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2054,7 +2332,7 @@ func (x *FreezeShard) String() string {
 func (*FreezeShard) ProtoMessage() {}
 
 func (x *FreezeShard) ProtoReflect() protoreflect.Message {
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[21]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2067,7 +2345,7 @@ func (x *FreezeShard) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FreezeShard.ProtoReflect.Descriptor instead.
 func (*FreezeShard) Descriptor() ([]byte, []int) {
-	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{21}
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *FreezeShard) GetEventId() string {
@@ -2103,7 +2381,7 @@ type ImportShard struct {
 
 func (x *ImportShard) Reset() {
 	*x = ImportShard{}
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[22]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2115,7 +2393,7 @@ func (x *ImportShard) String() string {
 func (*ImportShard) ProtoMessage() {}
 
 func (x *ImportShard) ProtoReflect() protoreflect.Message {
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[22]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2128,7 +2406,7 @@ func (x *ImportShard) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportShard.ProtoReflect.Descriptor instead.
 func (*ImportShard) Descriptor() ([]byte, []int) {
-	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{22}
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ImportShard) GetState() []byte {
@@ -2151,7 +2429,7 @@ type DropShard struct {
 
 func (x *DropShard) Reset() {
 	*x = DropShard{}
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[23]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2163,7 +2441,7 @@ func (x *DropShard) String() string {
 func (*DropShard) ProtoMessage() {}
 
 func (x *DropShard) ProtoReflect() protoreflect.Message {
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[23]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2176,7 +2454,7 @@ func (x *DropShard) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DropShard.ProtoReflect.Descriptor instead.
 func (*DropShard) Descriptor() ([]byte, []int) {
-	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{23}
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *DropShard) GetEventId() string {
@@ -2213,7 +2491,7 @@ type UnfreezeShard struct {
 
 func (x *UnfreezeShard) Reset() {
 	*x = UnfreezeShard{}
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[24]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2225,7 +2503,7 @@ func (x *UnfreezeShard) String() string {
 func (*UnfreezeShard) ProtoMessage() {}
 
 func (x *UnfreezeShard) ProtoReflect() protoreflect.Message {
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[24]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2238,7 +2516,7 @@ func (x *UnfreezeShard) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnfreezeShard.ProtoReflect.Descriptor instead.
 func (*UnfreezeShard) Descriptor() ([]byte, []int) {
-	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{24}
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *UnfreezeShard) GetEventId() string {
@@ -2273,7 +2551,7 @@ type ShardRef struct {
 
 func (x *ShardRef) Reset() {
 	*x = ShardRef{}
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[25]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2285,7 +2563,7 @@ func (x *ShardRef) String() string {
 func (*ShardRef) ProtoMessage() {}
 
 func (x *ShardRef) ProtoReflect() protoreflect.Message {
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[25]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2298,7 +2576,7 @@ func (x *ShardRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShardRef.ProtoReflect.Descriptor instead.
 func (*ShardRef) Descriptor() ([]byte, []int) {
-	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{25}
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ShardRef) GetEventId() string {
@@ -2328,7 +2606,7 @@ type Ticket struct {
 
 func (x *Ticket) Reset() {
 	*x = Ticket{}
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[26]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2340,7 +2618,7 @@ func (x *Ticket) String() string {
 func (*Ticket) ProtoMessage() {}
 
 func (x *Ticket) ProtoReflect() protoreflect.Message {
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[26]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2353,7 +2631,7 @@ func (x *Ticket) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ticket.ProtoReflect.Descriptor instead.
 func (*Ticket) Descriptor() ([]byte, []int) {
-	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{26}
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Ticket) GetTicketId() string {
@@ -2412,14 +2690,19 @@ type Result struct {
 	ShardState []byte `protobuf:"bytes,20,opt,name=shard_state,json=shardState,proto3" json:"shard_state,omitempty"`
 	// Only in the dedup table: the shard the remembered command addressed
 	// (Command.remember_shard). Never in a Result the store returns.
-	DedupShard    *ShardRef `protobuf:"bytes,21,opt,name=dedup_shard,json=dedupShard,proto3" json:"dedup_shard,omitempty"`
+	DedupShard *ShardRef `protobuf:"bytes,21,opt,name=dedup_shard,json=dedupShard,proto3" json:"dedup_shard,omitempty"`
+	// RECORD_BATCH: one entry per operation when applied.
+	OpResults []*RecordOpResult `protobuf:"bytes,22,rep,name=op_results,json=opResults,proto3" json:"op_results,omitempty"`
+	// RECORD_BATCH refusals: the index of the operation that refused (unset
+	// when the refusal is about the batch as a whole).
+	OpIndex       *uint32 `protobuf:"varint,23,opt,name=op_index,json=opIndex,proto3,oneof" json:"op_index,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[27]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2431,7 +2714,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[27]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2444,7 +2727,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{27}
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Result) GetCode() Code {
@@ -2538,6 +2821,20 @@ func (x *Result) GetDedupShard() *ShardRef {
 	return nil
 }
 
+func (x *Result) GetOpResults() []*RecordOpResult {
+	if x != nil {
+		return x.OpResults
+	}
+	return nil
+}
+
+func (x *Result) GetOpIndex() uint32 {
+	if x != nil && x.OpIndex != nil {
+		return *x.OpIndex
+	}
+	return 0
+}
+
 // SeatChange is one entry of a shard's change stream; sequence increases by
 // one per change within a shard and is replicated state.
 type SeatChange struct {
@@ -2557,7 +2854,7 @@ type SeatChange struct {
 
 func (x *SeatChange) Reset() {
 	*x = SeatChange{}
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[28]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2569,7 +2866,7 @@ func (x *SeatChange) String() string {
 func (*SeatChange) ProtoMessage() {}
 
 func (x *SeatChange) ProtoReflect() protoreflect.Message {
-	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[28]
+	mi := &file_fsm_fsmpb_fsm_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2582,7 +2879,7 @@ func (x *SeatChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SeatChange.ProtoReflect.Descriptor instead.
 func (*SeatChange) Descriptor() ([]byte, []int) {
-	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{28}
+	return file_fsm_fsmpb_fsm_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *SeatChange) GetEventId() string {
@@ -2691,7 +2988,7 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\x14hold_lifetime_max_ms\x18\x05 \x01(\x03R\x11holdLifetimeMaxMs\x12+\n" +
 	"\x12seats_per_hold_max\x18\x06 \x01(\rR\x0fseatsPerHoldMax\x12<\n" +
 	"\vprice_tiers\x18\a \x03(\v2\x1b.boxoffice.fsm.v1.PriceTierR\n" +
-	"priceTiers\"\xb5\t\n" +
+	"priceTiers\"\xf9\t\n" +
 	"\aCommand\x121\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x1d.boxoffice.fsm.v1.CommandTypeR\x04type\x12\x1d\n" +
 	"\n" +
@@ -2712,7 +3009,8 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"record_cas\x18\x12 \x01(\v2&.boxoffice.fsm.v1.RecordCompareAndSwapH\x00R\trecordCas\x12E\n" +
 	"\rrecord_delete\x18\x13 \x01(\v2\x1e.boxoffice.fsm.v1.RecordDeleteH\x00R\frecordDelete\x12<\n" +
 	"\n" +
-	"record_add\x18\x14 \x01(\v2\x1b.boxoffice.fsm.v1.RecordAddH\x00R\trecordAdd\x12E\n" +
+	"record_add\x18\x14 \x01(\v2\x1b.boxoffice.fsm.v1.RecordAddH\x00R\trecordAdd\x12B\n" +
+	"\frecord_batch\x18\x15 \x01(\v2\x1d.boxoffice.fsm.v1.RecordBatchH\x00R\vrecordBatch\x12E\n" +
 	"\rarchive_shard\x18( \x01(\v2\x1e.boxoffice.fsm.v1.ArchiveShardH\x00R\farchiveShard\x12B\n" +
 	"\ffreeze_shard\x182 \x01(\v2\x1d.boxoffice.fsm.v1.FreezeShardH\x00R\vfreezeShard\x12B\n" +
 	"\fimport_shard\x183 \x01(\v2\x1d.boxoffice.fsm.v1.ImportShardH\x00R\vimportShard\x12<\n" +
@@ -2792,7 +3090,22 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05delta\x18\x02 \x01(\x03R\x05delta\x12\x10\n" +
 	"\x03min\x18\x03 \x01(\x03R\x03min\x12\x10\n" +
-	"\x03max\x18\x04 \x01(\x03R\x03max\"^\n" +
+	"\x03max\x18\x04 \x01(\x03R\x03max\";\n" +
+	"\vRecordBatch\x12,\n" +
+	"\x03ops\x18\x01 \x03(\v2\x1a.boxoffice.fsm.v1.RecordOpR\x03ops\"\xec\x01\n" +
+	"\bRecordOp\x122\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x1e.boxoffice.fsm.v1.RecordOpKindR\x04kind\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12)\n" +
+	"\x10expected_version\x18\x03 \x01(\x04R\x0fexpectedVersion\x12\x1f\n" +
+	"\vany_version\x18\x04 \x01(\bR\n" +
+	"anyVersion\x12\x14\n" +
+	"\x05value\x18\x05 \x01(\fR\x05value\x12\x14\n" +
+	"\x05delta\x18\x06 \x01(\x03R\x05delta\x12\x10\n" +
+	"\x03min\x18\a \x01(\x03R\x03min\x12\x10\n" +
+	"\x03max\x18\b \x01(\x03R\x03max\"@\n" +
+	"\x0eRecordOpResult\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x04R\aversion\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value\"^\n" +
 	"\fArchiveShard\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x14\n" +
 	"\x05shard\x18\x02 \x01(\rR\x05shard\x12\x1d\n" +
@@ -2821,7 +3134,7 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\border_id\x18\x03 \x01(\tR\aorderId\x12\x14\n" +
 	"\x05buyer\x18\x04 \x01(\tR\x05buyer\x12\x1d\n" +
 	"\n" +
-	"price_tier\x18\x05 \x01(\tR\tpriceTier\"\xa4\x04\n" +
+	"price_tier\x18\x05 \x01(\tR\tpriceTier\"\x92\x05\n" +
 	"\x06Result\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.boxoffice.fsm.v1.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x17\n" +
@@ -2839,7 +3152,11 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\vshard_state\x18\x14 \x01(\fR\n" +
 	"shardState\x12;\n" +
 	"\vdedup_shard\x18\x15 \x01(\v2\x1a.boxoffice.fsm.v1.ShardRefR\n" +
-	"dedupShard\"\xc6\x02\n" +
+	"dedupShard\x12?\n" +
+	"\n" +
+	"op_results\x18\x16 \x03(\v2 .boxoffice.fsm.v1.RecordOpResultR\topResults\x12\x1e\n" +
+	"\bop_index\x18\x17 \x01(\rH\x00R\aopIndex\x88\x01\x01B\v\n" +
+	"\t_op_index\"\xc6\x02\n" +
 	"\n" +
 	"SeatChange\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x14\n" +
@@ -2850,7 +3167,7 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\ahold_id\x18\x06 \x01(\tR\x06holdId\x12\x19\n" +
 	"\border_id\x18\a \x01(\tR\aorderId\x12+\n" +
 	"\x12expires_at_unix_ms\x18\b \x01(\x03R\x0fexpiresAtUnixMs\x12>\n" +
-	"\x1bgeneral_admission_available\x18\t \x01(\rR\x19generalAdmissionAvailable*\xf2\x03\n" +
+	"\x1bgeneral_admission_available\x18\t \x01(\rR\x19generalAdmissionAvailable*\x91\x04\n" +
 	"\vCommandType\x12\x1c\n" +
 	"\x18COMMAND_TYPE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19COMMAND_TYPE_CREATE_SHARD\x10\x01\x12\x15\n" +
@@ -2868,8 +3185,15 @@ const file_fsm_fsmpb_fsm_proto_rawDesc = "" +
 	"\x19COMMAND_TYPE_FREEZE_SHARD\x10\f\x12\x1d\n" +
 	"\x19COMMAND_TYPE_IMPORT_SHARD\x10\r\x12\x1b\n" +
 	"\x17COMMAND_TYPE_DROP_SHARD\x10\x0e\x12\x1f\n" +
-	"\x1bCOMMAND_TYPE_UNFREEZE_SHARD\x10\x0f\x12\x1e\n" +
-	"\x1aCOMMAND_TYPE_ARCHIVE_SHARD\x10\x1e*\xc4\x02\n" +
+	"\x1bCOMMAND_TYPE_UNFREEZE_SHARD\x10\x0f\x12\x1d\n" +
+	"\x19COMMAND_TYPE_RECORD_BATCH\x10\x10\x12\x1e\n" +
+	"\x1aCOMMAND_TYPE_ARCHIVE_SHARD\x10\x1e*\x93\x01\n" +
+	"\fRecordOpKind\x12\x1e\n" +
+	"\x1aRECORD_OP_KIND_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12RECORD_OP_KIND_PUT\x10\x01\x12\x19\n" +
+	"\x15RECORD_OP_KIND_DELETE\x10\x02\x12\x16\n" +
+	"\x12RECORD_OP_KIND_ADD\x10\x03\x12\x18\n" +
+	"\x14RECORD_OP_KIND_CHECK\x10\x04*\xc4\x02\n" +
 	"\x04Code\x12\x14\n" +
 	"\x10CODE_UNSPECIFIED\x10\x00\x12\v\n" +
 	"\aCODE_OK\x10\x01\x12\x10\n" +
@@ -2905,78 +3229,86 @@ func file_fsm_fsmpb_fsm_proto_rawDescGZIP() []byte {
 	return file_fsm_fsmpb_fsm_proto_rawDescData
 }
 
-var file_fsm_fsmpb_fsm_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_fsm_fsmpb_fsm_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_fsm_fsmpb_fsm_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_fsm_fsmpb_fsm_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_fsm_fsmpb_fsm_proto_goTypes = []any{
 	(CommandType)(0),             // 0: boxoffice.fsm.v1.CommandType
-	(Code)(0),                    // 1: boxoffice.fsm.v1.Code
-	(SeatState)(0),               // 2: boxoffice.fsm.v1.SeatState
-	(*PriceTier)(nil),            // 3: boxoffice.fsm.v1.PriceTier
-	(*Row)(nil),                  // 4: boxoffice.fsm.v1.Row
-	(*Section)(nil),              // 5: boxoffice.fsm.v1.Section
-	(*GeneralAdmissionPool)(nil), // 6: boxoffice.fsm.v1.GeneralAdmissionPool
-	(*EventConfig)(nil),          // 7: boxoffice.fsm.v1.EventConfig
-	(*Command)(nil),              // 8: boxoffice.fsm.v1.Command
-	(*Batch)(nil),                // 9: boxoffice.fsm.v1.Batch
-	(*CreateShard)(nil),          // 10: boxoffice.fsm.v1.CreateShard
-	(*BestAvailable)(nil),        // 11: boxoffice.fsm.v1.BestAvailable
-	(*GeneralAdmission)(nil),     // 12: boxoffice.fsm.v1.GeneralAdmission
-	(*Hold)(nil),                 // 13: boxoffice.fsm.v1.Hold
-	(*ExtendHold)(nil),           // 14: boxoffice.fsm.v1.ExtendHold
-	(*Release)(nil),              // 15: boxoffice.fsm.v1.Release
-	(*PinHold)(nil),              // 16: boxoffice.fsm.v1.PinHold
-	(*Sell)(nil),                 // 17: boxoffice.fsm.v1.Sell
-	(*Refund)(nil),               // 18: boxoffice.fsm.v1.Refund
-	(*Sweep)(nil),                // 19: boxoffice.fsm.v1.Sweep
-	(*RecordCompareAndSwap)(nil), // 20: boxoffice.fsm.v1.RecordCompareAndSwap
-	(*RecordDelete)(nil),         // 21: boxoffice.fsm.v1.RecordDelete
-	(*RecordAdd)(nil),            // 22: boxoffice.fsm.v1.RecordAdd
-	(*ArchiveShard)(nil),         // 23: boxoffice.fsm.v1.ArchiveShard
-	(*FreezeShard)(nil),          // 24: boxoffice.fsm.v1.FreezeShard
-	(*ImportShard)(nil),          // 25: boxoffice.fsm.v1.ImportShard
-	(*DropShard)(nil),            // 26: boxoffice.fsm.v1.DropShard
-	(*UnfreezeShard)(nil),        // 27: boxoffice.fsm.v1.UnfreezeShard
-	(*ShardRef)(nil),             // 28: boxoffice.fsm.v1.ShardRef
-	(*Ticket)(nil),               // 29: boxoffice.fsm.v1.Ticket
-	(*Result)(nil),               // 30: boxoffice.fsm.v1.Result
-	(*SeatChange)(nil),           // 31: boxoffice.fsm.v1.SeatChange
+	(RecordOpKind)(0),            // 1: boxoffice.fsm.v1.RecordOpKind
+	(Code)(0),                    // 2: boxoffice.fsm.v1.Code
+	(SeatState)(0),               // 3: boxoffice.fsm.v1.SeatState
+	(*PriceTier)(nil),            // 4: boxoffice.fsm.v1.PriceTier
+	(*Row)(nil),                  // 5: boxoffice.fsm.v1.Row
+	(*Section)(nil),              // 6: boxoffice.fsm.v1.Section
+	(*GeneralAdmissionPool)(nil), // 7: boxoffice.fsm.v1.GeneralAdmissionPool
+	(*EventConfig)(nil),          // 8: boxoffice.fsm.v1.EventConfig
+	(*Command)(nil),              // 9: boxoffice.fsm.v1.Command
+	(*Batch)(nil),                // 10: boxoffice.fsm.v1.Batch
+	(*CreateShard)(nil),          // 11: boxoffice.fsm.v1.CreateShard
+	(*BestAvailable)(nil),        // 12: boxoffice.fsm.v1.BestAvailable
+	(*GeneralAdmission)(nil),     // 13: boxoffice.fsm.v1.GeneralAdmission
+	(*Hold)(nil),                 // 14: boxoffice.fsm.v1.Hold
+	(*ExtendHold)(nil),           // 15: boxoffice.fsm.v1.ExtendHold
+	(*Release)(nil),              // 16: boxoffice.fsm.v1.Release
+	(*PinHold)(nil),              // 17: boxoffice.fsm.v1.PinHold
+	(*Sell)(nil),                 // 18: boxoffice.fsm.v1.Sell
+	(*Refund)(nil),               // 19: boxoffice.fsm.v1.Refund
+	(*Sweep)(nil),                // 20: boxoffice.fsm.v1.Sweep
+	(*RecordCompareAndSwap)(nil), // 21: boxoffice.fsm.v1.RecordCompareAndSwap
+	(*RecordDelete)(nil),         // 22: boxoffice.fsm.v1.RecordDelete
+	(*RecordAdd)(nil),            // 23: boxoffice.fsm.v1.RecordAdd
+	(*RecordBatch)(nil),          // 24: boxoffice.fsm.v1.RecordBatch
+	(*RecordOp)(nil),             // 25: boxoffice.fsm.v1.RecordOp
+	(*RecordOpResult)(nil),       // 26: boxoffice.fsm.v1.RecordOpResult
+	(*ArchiveShard)(nil),         // 27: boxoffice.fsm.v1.ArchiveShard
+	(*FreezeShard)(nil),          // 28: boxoffice.fsm.v1.FreezeShard
+	(*ImportShard)(nil),          // 29: boxoffice.fsm.v1.ImportShard
+	(*DropShard)(nil),            // 30: boxoffice.fsm.v1.DropShard
+	(*UnfreezeShard)(nil),        // 31: boxoffice.fsm.v1.UnfreezeShard
+	(*ShardRef)(nil),             // 32: boxoffice.fsm.v1.ShardRef
+	(*Ticket)(nil),               // 33: boxoffice.fsm.v1.Ticket
+	(*Result)(nil),               // 34: boxoffice.fsm.v1.Result
+	(*SeatChange)(nil),           // 35: boxoffice.fsm.v1.SeatChange
 }
 var file_fsm_fsmpb_fsm_proto_depIdxs = []int32{
-	4,  // 0: boxoffice.fsm.v1.Section.rows:type_name -> boxoffice.fsm.v1.Row
-	3,  // 1: boxoffice.fsm.v1.EventConfig.price_tiers:type_name -> boxoffice.fsm.v1.PriceTier
+	5,  // 0: boxoffice.fsm.v1.Section.rows:type_name -> boxoffice.fsm.v1.Row
+	4,  // 1: boxoffice.fsm.v1.EventConfig.price_tiers:type_name -> boxoffice.fsm.v1.PriceTier
 	0,  // 2: boxoffice.fsm.v1.Command.type:type_name -> boxoffice.fsm.v1.CommandType
-	10, // 3: boxoffice.fsm.v1.Command.create_shard:type_name -> boxoffice.fsm.v1.CreateShard
-	13, // 4: boxoffice.fsm.v1.Command.hold:type_name -> boxoffice.fsm.v1.Hold
-	14, // 5: boxoffice.fsm.v1.Command.extend_hold:type_name -> boxoffice.fsm.v1.ExtendHold
-	15, // 6: boxoffice.fsm.v1.Command.release:type_name -> boxoffice.fsm.v1.Release
-	17, // 7: boxoffice.fsm.v1.Command.sell:type_name -> boxoffice.fsm.v1.Sell
-	18, // 8: boxoffice.fsm.v1.Command.refund:type_name -> boxoffice.fsm.v1.Refund
-	19, // 9: boxoffice.fsm.v1.Command.sweep:type_name -> boxoffice.fsm.v1.Sweep
-	16, // 10: boxoffice.fsm.v1.Command.pin_hold:type_name -> boxoffice.fsm.v1.PinHold
-	20, // 11: boxoffice.fsm.v1.Command.record_cas:type_name -> boxoffice.fsm.v1.RecordCompareAndSwap
-	21, // 12: boxoffice.fsm.v1.Command.record_delete:type_name -> boxoffice.fsm.v1.RecordDelete
-	22, // 13: boxoffice.fsm.v1.Command.record_add:type_name -> boxoffice.fsm.v1.RecordAdd
-	23, // 14: boxoffice.fsm.v1.Command.archive_shard:type_name -> boxoffice.fsm.v1.ArchiveShard
-	24, // 15: boxoffice.fsm.v1.Command.freeze_shard:type_name -> boxoffice.fsm.v1.FreezeShard
-	25, // 16: boxoffice.fsm.v1.Command.import_shard:type_name -> boxoffice.fsm.v1.ImportShard
-	26, // 17: boxoffice.fsm.v1.Command.drop_shard:type_name -> boxoffice.fsm.v1.DropShard
-	27, // 18: boxoffice.fsm.v1.Command.unfreeze_shard:type_name -> boxoffice.fsm.v1.UnfreezeShard
-	8,  // 19: boxoffice.fsm.v1.Batch.commands:type_name -> boxoffice.fsm.v1.Command
-	7,  // 20: boxoffice.fsm.v1.CreateShard.event:type_name -> boxoffice.fsm.v1.EventConfig
-	5,  // 21: boxoffice.fsm.v1.CreateShard.sections:type_name -> boxoffice.fsm.v1.Section
-	6,  // 22: boxoffice.fsm.v1.CreateShard.pools:type_name -> boxoffice.fsm.v1.GeneralAdmissionPool
-	11, // 23: boxoffice.fsm.v1.Hold.best:type_name -> boxoffice.fsm.v1.BestAvailable
-	12, // 24: boxoffice.fsm.v1.Hold.general_admission:type_name -> boxoffice.fsm.v1.GeneralAdmission
-	1,  // 25: boxoffice.fsm.v1.Result.code:type_name -> boxoffice.fsm.v1.Code
-	29, // 26: boxoffice.fsm.v1.Result.tickets:type_name -> boxoffice.fsm.v1.Ticket
-	31, // 27: boxoffice.fsm.v1.Result.changes:type_name -> boxoffice.fsm.v1.SeatChange
-	28, // 28: boxoffice.fsm.v1.Result.dedup_shard:type_name -> boxoffice.fsm.v1.ShardRef
-	2,  // 29: boxoffice.fsm.v1.SeatChange.state:type_name -> boxoffice.fsm.v1.SeatState
-	30, // [30:30] is the sub-list for method output_type
-	30, // [30:30] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	11, // 3: boxoffice.fsm.v1.Command.create_shard:type_name -> boxoffice.fsm.v1.CreateShard
+	14, // 4: boxoffice.fsm.v1.Command.hold:type_name -> boxoffice.fsm.v1.Hold
+	15, // 5: boxoffice.fsm.v1.Command.extend_hold:type_name -> boxoffice.fsm.v1.ExtendHold
+	16, // 6: boxoffice.fsm.v1.Command.release:type_name -> boxoffice.fsm.v1.Release
+	18, // 7: boxoffice.fsm.v1.Command.sell:type_name -> boxoffice.fsm.v1.Sell
+	19, // 8: boxoffice.fsm.v1.Command.refund:type_name -> boxoffice.fsm.v1.Refund
+	20, // 9: boxoffice.fsm.v1.Command.sweep:type_name -> boxoffice.fsm.v1.Sweep
+	17, // 10: boxoffice.fsm.v1.Command.pin_hold:type_name -> boxoffice.fsm.v1.PinHold
+	21, // 11: boxoffice.fsm.v1.Command.record_cas:type_name -> boxoffice.fsm.v1.RecordCompareAndSwap
+	22, // 12: boxoffice.fsm.v1.Command.record_delete:type_name -> boxoffice.fsm.v1.RecordDelete
+	23, // 13: boxoffice.fsm.v1.Command.record_add:type_name -> boxoffice.fsm.v1.RecordAdd
+	24, // 14: boxoffice.fsm.v1.Command.record_batch:type_name -> boxoffice.fsm.v1.RecordBatch
+	27, // 15: boxoffice.fsm.v1.Command.archive_shard:type_name -> boxoffice.fsm.v1.ArchiveShard
+	28, // 16: boxoffice.fsm.v1.Command.freeze_shard:type_name -> boxoffice.fsm.v1.FreezeShard
+	29, // 17: boxoffice.fsm.v1.Command.import_shard:type_name -> boxoffice.fsm.v1.ImportShard
+	30, // 18: boxoffice.fsm.v1.Command.drop_shard:type_name -> boxoffice.fsm.v1.DropShard
+	31, // 19: boxoffice.fsm.v1.Command.unfreeze_shard:type_name -> boxoffice.fsm.v1.UnfreezeShard
+	9,  // 20: boxoffice.fsm.v1.Batch.commands:type_name -> boxoffice.fsm.v1.Command
+	8,  // 21: boxoffice.fsm.v1.CreateShard.event:type_name -> boxoffice.fsm.v1.EventConfig
+	6,  // 22: boxoffice.fsm.v1.CreateShard.sections:type_name -> boxoffice.fsm.v1.Section
+	7,  // 23: boxoffice.fsm.v1.CreateShard.pools:type_name -> boxoffice.fsm.v1.GeneralAdmissionPool
+	12, // 24: boxoffice.fsm.v1.Hold.best:type_name -> boxoffice.fsm.v1.BestAvailable
+	13, // 25: boxoffice.fsm.v1.Hold.general_admission:type_name -> boxoffice.fsm.v1.GeneralAdmission
+	25, // 26: boxoffice.fsm.v1.RecordBatch.ops:type_name -> boxoffice.fsm.v1.RecordOp
+	1,  // 27: boxoffice.fsm.v1.RecordOp.kind:type_name -> boxoffice.fsm.v1.RecordOpKind
+	2,  // 28: boxoffice.fsm.v1.Result.code:type_name -> boxoffice.fsm.v1.Code
+	33, // 29: boxoffice.fsm.v1.Result.tickets:type_name -> boxoffice.fsm.v1.Ticket
+	35, // 30: boxoffice.fsm.v1.Result.changes:type_name -> boxoffice.fsm.v1.SeatChange
+	32, // 31: boxoffice.fsm.v1.Result.dedup_shard:type_name -> boxoffice.fsm.v1.ShardRef
+	26, // 32: boxoffice.fsm.v1.Result.op_results:type_name -> boxoffice.fsm.v1.RecordOpResult
+	3,  // 33: boxoffice.fsm.v1.SeatChange.state:type_name -> boxoffice.fsm.v1.SeatState
+	34, // [34:34] is the sub-list for method output_type
+	34, // [34:34] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_fsm_fsmpb_fsm_proto_init() }
@@ -2996,19 +3328,21 @@ func file_fsm_fsmpb_fsm_proto_init() {
 		(*Command_RecordCas)(nil),
 		(*Command_RecordDelete)(nil),
 		(*Command_RecordAdd)(nil),
+		(*Command_RecordBatch)(nil),
 		(*Command_ArchiveShard)(nil),
 		(*Command_FreezeShard)(nil),
 		(*Command_ImportShard)(nil),
 		(*Command_DropShard)(nil),
 		(*Command_UnfreezeShard)(nil),
 	}
+	file_fsm_fsmpb_fsm_proto_msgTypes[30].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fsm_fsmpb_fsm_proto_rawDesc), len(file_fsm_fsmpb_fsm_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   29,
+			NumEnums:      4,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

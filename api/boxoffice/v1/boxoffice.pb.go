@@ -379,6 +379,70 @@ func (SeatMapView) EnumDescriptor() ([]byte, []int) {
 	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{4}
 }
 
+type RecordOp_Kind int32
+
+const (
+	RecordOp_KIND_UNSPECIFIED RecordOp_Kind = 0
+	// PUT writes value if the key's version is expected_version (0: the
+	// key must not exist); any_version: whatever it is, created if missing.
+	RecordOp_KIND_PUT RecordOp_Kind = 1
+	// DELETE removes the key if its version is expected_version (0 is
+	// refused); any_version: if it exists at all, and a missing key is
+	// then no refusal. Otherwise a missing key is NOT_FOUND.
+	RecordOp_KIND_DELETE RecordOp_Kind = 2
+	// ADD adds delta to the counter under key within [min, max], as Add.
+	RecordOp_KIND_ADD RecordOp_Kind = 3
+	// CHECK writes nothing: it refuses the batch unless the key's version
+	// is expected_version (0: the key must not exist); any_version always
+	// passes and reports the version.
+	RecordOp_KIND_CHECK RecordOp_Kind = 4
+)
+
+// Enum value maps for RecordOp_Kind.
+var (
+	RecordOp_Kind_name = map[int32]string{
+		0: "KIND_UNSPECIFIED",
+		1: "KIND_PUT",
+		2: "KIND_DELETE",
+		3: "KIND_ADD",
+		4: "KIND_CHECK",
+	}
+	RecordOp_Kind_value = map[string]int32{
+		"KIND_UNSPECIFIED": 0,
+		"KIND_PUT":         1,
+		"KIND_DELETE":      2,
+		"KIND_ADD":         3,
+		"KIND_CHECK":       4,
+	}
+)
+
+func (x RecordOp_Kind) Enum() *RecordOp_Kind {
+	p := new(RecordOp_Kind)
+	*p = x
+	return p
+}
+
+func (x RecordOp_Kind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RecordOp_Kind) Descriptor() protoreflect.EnumDescriptor {
+	return file_api_boxoffice_v1_boxoffice_proto_enumTypes[5].Descriptor()
+}
+
+func (RecordOp_Kind) Type() protoreflect.EnumType {
+	return &file_api_boxoffice_v1_boxoffice_proto_enumTypes[5]
+}
+
+func (x RecordOp_Kind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RecordOp_Kind.Descriptor instead.
+func (RecordOp_Kind) EnumDescriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{81, 0}
+}
+
 type PriceTier struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -6087,6 +6151,267 @@ func (x *ScanResponse) GetTruncated() bool {
 	return false
 }
 
+// RecordOp is one operation of a Batch.
+type RecordOp struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Kind            RecordOp_Kind          `protobuf:"varint,1,opt,name=kind,proto3,enum=boxoffice.v1.RecordOp_Kind" json:"kind,omitempty"`
+	Key             string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	ExpectedVersion uint64                 `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"` // PUT, DELETE, CHECK
+	AnyVersion      bool                   `protobuf:"varint,4,opt,name=any_version,json=anyVersion,proto3" json:"any_version,omitempty"`                // PUT, DELETE, CHECK: match every version
+	Value           []byte                 `protobuf:"bytes,5,opt,name=value,proto3" json:"value,omitempty"`                                             // PUT
+	Delta           int64                  `protobuf:"varint,6,opt,name=delta,proto3" json:"delta,omitempty"`                                            // ADD
+	Min             int64                  `protobuf:"varint,7,opt,name=min,proto3" json:"min,omitempty"`                                                // ADD
+	Max             int64                  `protobuf:"varint,8,opt,name=max,proto3" json:"max,omitempty"`                                                // ADD
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *RecordOp) Reset() {
+	*x = RecordOp{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[81]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordOp) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordOp) ProtoMessage() {}
+
+func (x *RecordOp) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[81]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordOp.ProtoReflect.Descriptor instead.
+func (*RecordOp) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{81}
+}
+
+func (x *RecordOp) GetKind() RecordOp_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return RecordOp_KIND_UNSPECIFIED
+}
+
+func (x *RecordOp) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *RecordOp) GetExpectedVersion() uint64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+func (x *RecordOp) GetAnyVersion() bool {
+	if x != nil {
+		return x.AnyVersion
+	}
+	return false
+}
+
+func (x *RecordOp) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *RecordOp) GetDelta() int64 {
+	if x != nil {
+		return x.Delta
+	}
+	return 0
+}
+
+func (x *RecordOp) GetMin() int64 {
+	if x != nil {
+		return x.Min
+	}
+	return 0
+}
+
+func (x *RecordOp) GetMax() int64 {
+	if x != nil {
+		return x.Max
+	}
+	return 0
+}
+
+// BatchRecordsRequest applies 1..64 operations on keys of one placement
+// atomically: every condition is checked first, in order, then all apply
+// as one write, or none does and the call is refused naming the first
+// operation that refused (ErrorInfo "op_index"; for
+// VERSION_MISMATCH and OUT_OF_RANGE also "current_version", and for
+// OUT_OF_RANGE "current_value"). The sum of keys and values is at most
+// 1 MiB. Keys of several placements, or one key named twice, are refused
+// INVALID_ARGUMENT (INVALID_REQUEST) and nothing is sent.
+type BatchRecordsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Ops           []*RecordOp            `protobuf:"bytes,2,rep,name=ops,proto3" json:"ops,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchRecordsRequest) Reset() {
+	*x = BatchRecordsRequest{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[82]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchRecordsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchRecordsRequest) ProtoMessage() {}
+
+func (x *BatchRecordsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[82]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchRecordsRequest.ProtoReflect.Descriptor instead.
+func (*BatchRecordsRequest) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{82}
+}
+
+func (x *BatchRecordsRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *BatchRecordsRequest) GetOps() []*RecordOp {
+	if x != nil {
+		return x.Ops
+	}
+	return nil
+}
+
+// RecordOpResult is what one applied operation produced.
+type RecordOpResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// PUT, ADD: the key's new version; DELETE: the version the delete
+	// consumed (0 when any_version found nothing); CHECK: the key's version
+	// (0: missing).
+	Version       uint64 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	Value         int64  `protobuf:"varint,2,opt,name=value,proto3" json:"value,omitempty"` // ADD: the counter's new value
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordOpResult) Reset() {
+	*x = RecordOpResult{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[83]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordOpResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordOpResult) ProtoMessage() {}
+
+func (x *RecordOpResult) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[83]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordOpResult.ProtoReflect.Descriptor instead.
+func (*RecordOpResult) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{83}
+}
+
+func (x *RecordOpResult) GetVersion() uint64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *RecordOpResult) GetValue() int64 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+type BatchRecordsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Results       []*RecordOpResult      `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"` // one per operation, in order
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchRecordsResponse) Reset() {
+	*x = BatchRecordsResponse{}
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[84]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchRecordsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchRecordsResponse) ProtoMessage() {}
+
+func (x *BatchRecordsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_boxoffice_v1_boxoffice_proto_msgTypes[84]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchRecordsResponse.ProtoReflect.Descriptor instead.
+func (*BatchRecordsResponse) Descriptor() ([]byte, []int) {
+	return file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP(), []int{84}
+}
+
+func (x *BatchRecordsResponse) GetResults() []*RecordOpResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
 var File_api_boxoffice_v1_boxoffice_proto protoreflect.FileDescriptor
 
 const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
@@ -6543,7 +6868,33 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\x05limit\x18\x03 \x01(\rR\x05limit\"\\\n" +
 	"\fScanResponse\x12.\n" +
 	"\arecords\x18\x01 \x03(\v2\x14.boxoffice.v1.RecordR\arecords\x12\x1c\n" +
-	"\ttruncated\x18\x02 \x01(\bR\ttruncated*\x95\x01\n" +
+	"\ttruncated\x18\x02 \x01(\bR\ttruncated\"\xc4\x02\n" +
+	"\bRecordOp\x12/\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x1b.boxoffice.v1.RecordOp.KindR\x04kind\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12)\n" +
+	"\x10expected_version\x18\x03 \x01(\x04R\x0fexpectedVersion\x12\x1f\n" +
+	"\vany_version\x18\x04 \x01(\bR\n" +
+	"anyVersion\x12\x14\n" +
+	"\x05value\x18\x05 \x01(\fR\x05value\x12\x14\n" +
+	"\x05delta\x18\x06 \x01(\x03R\x05delta\x12\x10\n" +
+	"\x03min\x18\a \x01(\x03R\x03min\x12\x10\n" +
+	"\x03max\x18\b \x01(\x03R\x03max\"Y\n" +
+	"\x04Kind\x12\x14\n" +
+	"\x10KIND_UNSPECIFIED\x10\x00\x12\f\n" +
+	"\bKIND_PUT\x10\x01\x12\x0f\n" +
+	"\vKIND_DELETE\x10\x02\x12\f\n" +
+	"\bKIND_ADD\x10\x03\x12\x0e\n" +
+	"\n" +
+	"KIND_CHECK\x10\x04\"^\n" +
+	"\x13BatchRecordsRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12(\n" +
+	"\x03ops\x18\x02 \x03(\v2\x16.boxoffice.v1.RecordOpR\x03ops\"@\n" +
+	"\x0eRecordOpResult\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x04R\aversion\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value\"N\n" +
+	"\x14BatchRecordsResponse\x126\n" +
+	"\aresults\x18\x01 \x03(\v2\x1c.boxoffice.v1.RecordOpResultR\aresults*\x95\x01\n" +
 	"\vEventStatus\x12\x1c\n" +
 	"\x18EVENT_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15EVENT_STATUS_CREATING\x10\x01\x12\x16\n" +
@@ -6598,13 +6949,14 @@ const file_api_boxoffice_v1_boxoffice_proto_rawDesc = "" +
 	"\tAddGroups\x12\x1e.boxoffice.v1.AddGroupsRequest\x1a\x1f.boxoffice.v1.AddGroupsResponse\x12L\n" +
 	"\tMoveShard\x12\x1e.boxoffice.v1.MoveShardRequest\x1a\x1f.boxoffice.v1.MoveShardResponse\x12U\n" +
 	"\fDecommission\x12!.boxoffice.v1.DecommissionRequest\x1a\".boxoffice.v1.DecommissionResponse\x12X\n" +
-	"\rPlanRebalance\x12\".boxoffice.v1.PlanRebalanceRequest\x1a#.boxoffice.v1.PlanRebalanceResponse2\xef\x02\n" +
+	"\rPlanRebalance\x12\".boxoffice.v1.PlanRebalanceRequest\x1a#.boxoffice.v1.PlanRebalanceResponse2\xbf\x03\n" +
 	"\aRecords\x12;\n" +
 	"\x03Get\x12\x1e.boxoffice.v1.GetRecordRequest\x1a\x14.boxoffice.v1.Record\x12[\n" +
 	"\x0eCompareAndSwap\x12#.boxoffice.v1.CompareAndSwapRequest\x1a$.boxoffice.v1.CompareAndSwapResponse\x12O\n" +
 	"\x06Delete\x12!.boxoffice.v1.DeleteRecordRequest\x1a\".boxoffice.v1.DeleteRecordResponse\x12:\n" +
 	"\x03Add\x12\x18.boxoffice.v1.AddRequest\x1a\x19.boxoffice.v1.AddResponse\x12=\n" +
-	"\x04Scan\x12\x19.boxoffice.v1.ScanRequest\x1a\x1a.boxoffice.v1.ScanResponseB=Z;github.com/boxoffice/boxoffice/api/boxoffice/v1;boxofficev1b\x06proto3"
+	"\x04Scan\x12\x19.boxoffice.v1.ScanRequest\x1a\x1a.boxoffice.v1.ScanResponse\x12N\n" +
+	"\x05Batch\x12!.boxoffice.v1.BatchRecordsRequest\x1a\".boxoffice.v1.BatchRecordsResponseB=Z;github.com/boxoffice/boxoffice/api/boxoffice/v1;boxofficev1b\x06proto3"
 
 var (
 	file_api_boxoffice_v1_boxoffice_proto_rawDescOnce sync.Once
@@ -6618,220 +6970,230 @@ func file_api_boxoffice_v1_boxoffice_proto_rawDescGZIP() []byte {
 	return file_api_boxoffice_v1_boxoffice_proto_rawDescData
 }
 
-var file_api_boxoffice_v1_boxoffice_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_api_boxoffice_v1_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 82)
+var file_api_boxoffice_v1_boxoffice_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_api_boxoffice_v1_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 86)
 var file_api_boxoffice_v1_boxoffice_proto_goTypes = []any{
 	(EventStatus)(0),                  // 0: boxoffice.v1.EventStatus
 	(SurvivalGoal)(0),                 // 1: boxoffice.v1.SurvivalGoal
 	(SeatState)(0),                    // 2: boxoffice.v1.SeatState
 	(ReadConsistency)(0),              // 3: boxoffice.v1.ReadConsistency
 	(SeatMapView)(0),                  // 4: boxoffice.v1.SeatMapView
-	(*PriceTier)(nil),                 // 5: boxoffice.v1.PriceTier
-	(*Row)(nil),                       // 6: boxoffice.v1.Row
-	(*Section)(nil),                   // 7: boxoffice.v1.Section
-	(*GeneralAdmissionPool)(nil),      // 8: boxoffice.v1.GeneralAdmissionPool
-	(*Venue)(nil),                     // 9: boxoffice.v1.Venue
-	(*EventPolicy)(nil),               // 10: boxoffice.v1.EventPolicy
-	(*Event)(nil),                     // 11: boxoffice.v1.Event
-	(*Seat)(nil),                      // 12: boxoffice.v1.Seat
-	(*RowState)(nil),                  // 13: boxoffice.v1.RowState
-	(*SectionState)(nil),              // 14: boxoffice.v1.SectionState
-	(*PoolState)(nil),                 // 15: boxoffice.v1.PoolState
-	(*ShardPosition)(nil),             // 16: boxoffice.v1.ShardPosition
-	(*SeatMap)(nil),                   // 17: boxoffice.v1.SeatMap
-	(*CreateEventRequest)(nil),        // 18: boxoffice.v1.CreateEventRequest
-	(*CreateEventResponse)(nil),       // 19: boxoffice.v1.CreateEventResponse
-	(*GetEventRequest)(nil),           // 20: boxoffice.v1.GetEventRequest
-	(*ListEventsRequest)(nil),         // 21: boxoffice.v1.ListEventsRequest
-	(*DeleteEventRequest)(nil),        // 22: boxoffice.v1.DeleteEventRequest
-	(*DeleteEventResponse)(nil),       // 23: boxoffice.v1.DeleteEventResponse
-	(*ListEventsResponse)(nil),        // 24: boxoffice.v1.ListEventsResponse
-	(*GetSeatMapRequest)(nil),         // 25: boxoffice.v1.GetSeatMapRequest
-	(*SeatList)(nil),                  // 26: boxoffice.v1.SeatList
-	(*BestAvailable)(nil),             // 27: boxoffice.v1.BestAvailable
-	(*GeneralAdmission)(nil),          // 28: boxoffice.v1.GeneralAdmission
-	(*HoldRequest)(nil),               // 29: boxoffice.v1.HoldRequest
-	(*HoldResponse)(nil),              // 30: boxoffice.v1.HoldResponse
-	(*GetHoldRequest)(nil),            // 31: boxoffice.v1.GetHoldRequest
-	(*ExtendHoldRequest)(nil),         // 32: boxoffice.v1.ExtendHoldRequest
-	(*ReleaseRequest)(nil),            // 33: boxoffice.v1.ReleaseRequest
-	(*ReleaseResponse)(nil),           // 34: boxoffice.v1.ReleaseResponse
-	(*Ticket)(nil),                    // 35: boxoffice.v1.Ticket
-	(*SellRequest)(nil),               // 36: boxoffice.v1.SellRequest
-	(*SellResponse)(nil),              // 37: boxoffice.v1.SellResponse
-	(*RefundRequest)(nil),             // 38: boxoffice.v1.RefundRequest
-	(*RefundResponse)(nil),            // 39: boxoffice.v1.RefundResponse
-	(*SeatChange)(nil),                // 40: boxoffice.v1.SeatChange
-	(*WatchRequest)(nil),              // 41: boxoffice.v1.WatchRequest
-	(*WatchResponse)(nil),             // 42: boxoffice.v1.WatchResponse
-	(*ReadSeatMapsRequest)(nil),       // 43: boxoffice.v1.ReadSeatMapsRequest
-	(*ReadSeatMapsResponse)(nil),      // 44: boxoffice.v1.ReadSeatMapsResponse
-	(*StreamError)(nil),               // 45: boxoffice.v1.StreamError
-	(*CommandsRequest)(nil),           // 46: boxoffice.v1.CommandsRequest
-	(*CommandsResponse)(nil),          // 47: boxoffice.v1.CommandsResponse
-	(*NodeInfo)(nil),                  // 48: boxoffice.v1.NodeInfo
-	(*LocalityTier)(nil),              // 49: boxoffice.v1.LocalityTier
-	(*ReplicaStatus)(nil),             // 50: boxoffice.v1.ReplicaStatus
-	(*GroupStatus)(nil),               // 51: boxoffice.v1.GroupStatus
-	(*StatusRequest)(nil),             // 52: boxoffice.v1.StatusRequest
-	(*StatusResponse)(nil),            // 53: boxoffice.v1.StatusResponse
-	(*ShardRoute)(nil),                // 54: boxoffice.v1.ShardRoute
-	(*RoutingRequest)(nil),            // 55: boxoffice.v1.RoutingRequest
-	(*RoutingResponse)(nil),           // 56: boxoffice.v1.RoutingResponse
-	(*RemoveNodeRequest)(nil),         // 57: boxoffice.v1.RemoveNodeRequest
-	(*RemoveNodeResponse)(nil),        // 58: boxoffice.v1.RemoveNodeResponse
-	(*TransferLeaderRequest)(nil),     // 59: boxoffice.v1.TransferLeaderRequest
-	(*TransferLeaderResponse)(nil),    // 60: boxoffice.v1.TransferLeaderResponse
-	(*DrainRequest)(nil),              // 61: boxoffice.v1.DrainRequest
-	(*DrainResponse)(nil),             // 62: boxoffice.v1.DrainResponse
-	(*BackupRequest)(nil),             // 63: boxoffice.v1.BackupRequest
-	(*BackupChunk)(nil),               // 64: boxoffice.v1.BackupChunk
-	(*CheckFeatureLevelRequest)(nil),  // 65: boxoffice.v1.CheckFeatureLevelRequest
-	(*CheckFeatureLevelResponse)(nil), // 66: boxoffice.v1.CheckFeatureLevelResponse
-	(*AddGroupsRequest)(nil),          // 67: boxoffice.v1.AddGroupsRequest
-	(*AddGroupsResponse)(nil),         // 68: boxoffice.v1.AddGroupsResponse
-	(*MoveShardRequest)(nil),          // 69: boxoffice.v1.MoveShardRequest
-	(*MoveShardResponse)(nil),         // 70: boxoffice.v1.MoveShardResponse
-	(*DecommissionRequest)(nil),       // 71: boxoffice.v1.DecommissionRequest
-	(*DecommissionResponse)(nil),      // 72: boxoffice.v1.DecommissionResponse
-	(*PlanRebalanceRequest)(nil),      // 73: boxoffice.v1.PlanRebalanceRequest
-	(*RebalanceMove)(nil),             // 74: boxoffice.v1.RebalanceMove
-	(*PlanRebalanceResponse)(nil),     // 75: boxoffice.v1.PlanRebalanceResponse
-	(*Record)(nil),                    // 76: boxoffice.v1.Record
-	(*GetRecordRequest)(nil),          // 77: boxoffice.v1.GetRecordRequest
-	(*CompareAndSwapRequest)(nil),     // 78: boxoffice.v1.CompareAndSwapRequest
-	(*CompareAndSwapResponse)(nil),    // 79: boxoffice.v1.CompareAndSwapResponse
-	(*DeleteRecordRequest)(nil),       // 80: boxoffice.v1.DeleteRecordRequest
-	(*DeleteRecordResponse)(nil),      // 81: boxoffice.v1.DeleteRecordResponse
-	(*AddRequest)(nil),                // 82: boxoffice.v1.AddRequest
-	(*AddResponse)(nil),               // 83: boxoffice.v1.AddResponse
-	(*ScanRequest)(nil),               // 84: boxoffice.v1.ScanRequest
-	(*ScanResponse)(nil),              // 85: boxoffice.v1.ScanResponse
-	nil,                               // 86: boxoffice.v1.StreamError.MetadataEntry
+	(RecordOp_Kind)(0),                // 5: boxoffice.v1.RecordOp.Kind
+	(*PriceTier)(nil),                 // 6: boxoffice.v1.PriceTier
+	(*Row)(nil),                       // 7: boxoffice.v1.Row
+	(*Section)(nil),                   // 8: boxoffice.v1.Section
+	(*GeneralAdmissionPool)(nil),      // 9: boxoffice.v1.GeneralAdmissionPool
+	(*Venue)(nil),                     // 10: boxoffice.v1.Venue
+	(*EventPolicy)(nil),               // 11: boxoffice.v1.EventPolicy
+	(*Event)(nil),                     // 12: boxoffice.v1.Event
+	(*Seat)(nil),                      // 13: boxoffice.v1.Seat
+	(*RowState)(nil),                  // 14: boxoffice.v1.RowState
+	(*SectionState)(nil),              // 15: boxoffice.v1.SectionState
+	(*PoolState)(nil),                 // 16: boxoffice.v1.PoolState
+	(*ShardPosition)(nil),             // 17: boxoffice.v1.ShardPosition
+	(*SeatMap)(nil),                   // 18: boxoffice.v1.SeatMap
+	(*CreateEventRequest)(nil),        // 19: boxoffice.v1.CreateEventRequest
+	(*CreateEventResponse)(nil),       // 20: boxoffice.v1.CreateEventResponse
+	(*GetEventRequest)(nil),           // 21: boxoffice.v1.GetEventRequest
+	(*ListEventsRequest)(nil),         // 22: boxoffice.v1.ListEventsRequest
+	(*DeleteEventRequest)(nil),        // 23: boxoffice.v1.DeleteEventRequest
+	(*DeleteEventResponse)(nil),       // 24: boxoffice.v1.DeleteEventResponse
+	(*ListEventsResponse)(nil),        // 25: boxoffice.v1.ListEventsResponse
+	(*GetSeatMapRequest)(nil),         // 26: boxoffice.v1.GetSeatMapRequest
+	(*SeatList)(nil),                  // 27: boxoffice.v1.SeatList
+	(*BestAvailable)(nil),             // 28: boxoffice.v1.BestAvailable
+	(*GeneralAdmission)(nil),          // 29: boxoffice.v1.GeneralAdmission
+	(*HoldRequest)(nil),               // 30: boxoffice.v1.HoldRequest
+	(*HoldResponse)(nil),              // 31: boxoffice.v1.HoldResponse
+	(*GetHoldRequest)(nil),            // 32: boxoffice.v1.GetHoldRequest
+	(*ExtendHoldRequest)(nil),         // 33: boxoffice.v1.ExtendHoldRequest
+	(*ReleaseRequest)(nil),            // 34: boxoffice.v1.ReleaseRequest
+	(*ReleaseResponse)(nil),           // 35: boxoffice.v1.ReleaseResponse
+	(*Ticket)(nil),                    // 36: boxoffice.v1.Ticket
+	(*SellRequest)(nil),               // 37: boxoffice.v1.SellRequest
+	(*SellResponse)(nil),              // 38: boxoffice.v1.SellResponse
+	(*RefundRequest)(nil),             // 39: boxoffice.v1.RefundRequest
+	(*RefundResponse)(nil),            // 40: boxoffice.v1.RefundResponse
+	(*SeatChange)(nil),                // 41: boxoffice.v1.SeatChange
+	(*WatchRequest)(nil),              // 42: boxoffice.v1.WatchRequest
+	(*WatchResponse)(nil),             // 43: boxoffice.v1.WatchResponse
+	(*ReadSeatMapsRequest)(nil),       // 44: boxoffice.v1.ReadSeatMapsRequest
+	(*ReadSeatMapsResponse)(nil),      // 45: boxoffice.v1.ReadSeatMapsResponse
+	(*StreamError)(nil),               // 46: boxoffice.v1.StreamError
+	(*CommandsRequest)(nil),           // 47: boxoffice.v1.CommandsRequest
+	(*CommandsResponse)(nil),          // 48: boxoffice.v1.CommandsResponse
+	(*NodeInfo)(nil),                  // 49: boxoffice.v1.NodeInfo
+	(*LocalityTier)(nil),              // 50: boxoffice.v1.LocalityTier
+	(*ReplicaStatus)(nil),             // 51: boxoffice.v1.ReplicaStatus
+	(*GroupStatus)(nil),               // 52: boxoffice.v1.GroupStatus
+	(*StatusRequest)(nil),             // 53: boxoffice.v1.StatusRequest
+	(*StatusResponse)(nil),            // 54: boxoffice.v1.StatusResponse
+	(*ShardRoute)(nil),                // 55: boxoffice.v1.ShardRoute
+	(*RoutingRequest)(nil),            // 56: boxoffice.v1.RoutingRequest
+	(*RoutingResponse)(nil),           // 57: boxoffice.v1.RoutingResponse
+	(*RemoveNodeRequest)(nil),         // 58: boxoffice.v1.RemoveNodeRequest
+	(*RemoveNodeResponse)(nil),        // 59: boxoffice.v1.RemoveNodeResponse
+	(*TransferLeaderRequest)(nil),     // 60: boxoffice.v1.TransferLeaderRequest
+	(*TransferLeaderResponse)(nil),    // 61: boxoffice.v1.TransferLeaderResponse
+	(*DrainRequest)(nil),              // 62: boxoffice.v1.DrainRequest
+	(*DrainResponse)(nil),             // 63: boxoffice.v1.DrainResponse
+	(*BackupRequest)(nil),             // 64: boxoffice.v1.BackupRequest
+	(*BackupChunk)(nil),               // 65: boxoffice.v1.BackupChunk
+	(*CheckFeatureLevelRequest)(nil),  // 66: boxoffice.v1.CheckFeatureLevelRequest
+	(*CheckFeatureLevelResponse)(nil), // 67: boxoffice.v1.CheckFeatureLevelResponse
+	(*AddGroupsRequest)(nil),          // 68: boxoffice.v1.AddGroupsRequest
+	(*AddGroupsResponse)(nil),         // 69: boxoffice.v1.AddGroupsResponse
+	(*MoveShardRequest)(nil),          // 70: boxoffice.v1.MoveShardRequest
+	(*MoveShardResponse)(nil),         // 71: boxoffice.v1.MoveShardResponse
+	(*DecommissionRequest)(nil),       // 72: boxoffice.v1.DecommissionRequest
+	(*DecommissionResponse)(nil),      // 73: boxoffice.v1.DecommissionResponse
+	(*PlanRebalanceRequest)(nil),      // 74: boxoffice.v1.PlanRebalanceRequest
+	(*RebalanceMove)(nil),             // 75: boxoffice.v1.RebalanceMove
+	(*PlanRebalanceResponse)(nil),     // 76: boxoffice.v1.PlanRebalanceResponse
+	(*Record)(nil),                    // 77: boxoffice.v1.Record
+	(*GetRecordRequest)(nil),          // 78: boxoffice.v1.GetRecordRequest
+	(*CompareAndSwapRequest)(nil),     // 79: boxoffice.v1.CompareAndSwapRequest
+	(*CompareAndSwapResponse)(nil),    // 80: boxoffice.v1.CompareAndSwapResponse
+	(*DeleteRecordRequest)(nil),       // 81: boxoffice.v1.DeleteRecordRequest
+	(*DeleteRecordResponse)(nil),      // 82: boxoffice.v1.DeleteRecordResponse
+	(*AddRequest)(nil),                // 83: boxoffice.v1.AddRequest
+	(*AddResponse)(nil),               // 84: boxoffice.v1.AddResponse
+	(*ScanRequest)(nil),               // 85: boxoffice.v1.ScanRequest
+	(*ScanResponse)(nil),              // 86: boxoffice.v1.ScanResponse
+	(*RecordOp)(nil),                  // 87: boxoffice.v1.RecordOp
+	(*BatchRecordsRequest)(nil),       // 88: boxoffice.v1.BatchRecordsRequest
+	(*RecordOpResult)(nil),            // 89: boxoffice.v1.RecordOpResult
+	(*BatchRecordsResponse)(nil),      // 90: boxoffice.v1.BatchRecordsResponse
+	nil,                               // 91: boxoffice.v1.StreamError.MetadataEntry
 }
 var file_api_boxoffice_v1_boxoffice_proto_depIdxs = []int32{
-	6,  // 0: boxoffice.v1.Section.rows:type_name -> boxoffice.v1.Row
-	5,  // 1: boxoffice.v1.Venue.price_tiers:type_name -> boxoffice.v1.PriceTier
-	7,  // 2: boxoffice.v1.Venue.sections:type_name -> boxoffice.v1.Section
-	8,  // 3: boxoffice.v1.Venue.pools:type_name -> boxoffice.v1.GeneralAdmissionPool
+	7,  // 0: boxoffice.v1.Section.rows:type_name -> boxoffice.v1.Row
+	6,  // 1: boxoffice.v1.Venue.price_tiers:type_name -> boxoffice.v1.PriceTier
+	8,  // 2: boxoffice.v1.Venue.sections:type_name -> boxoffice.v1.Section
+	9,  // 3: boxoffice.v1.Venue.pools:type_name -> boxoffice.v1.GeneralAdmissionPool
 	0,  // 4: boxoffice.v1.Event.status:type_name -> boxoffice.v1.EventStatus
-	10, // 5: boxoffice.v1.Event.policy:type_name -> boxoffice.v1.EventPolicy
-	9,  // 6: boxoffice.v1.Event.venue:type_name -> boxoffice.v1.Venue
+	11, // 5: boxoffice.v1.Event.policy:type_name -> boxoffice.v1.EventPolicy
+	10, // 6: boxoffice.v1.Event.venue:type_name -> boxoffice.v1.Venue
 	1,  // 7: boxoffice.v1.Event.survive:type_name -> boxoffice.v1.SurvivalGoal
 	2,  // 8: boxoffice.v1.Seat.state:type_name -> boxoffice.v1.SeatState
-	12, // 9: boxoffice.v1.RowState.seats:type_name -> boxoffice.v1.Seat
-	13, // 10: boxoffice.v1.SectionState.rows:type_name -> boxoffice.v1.RowState
-	14, // 11: boxoffice.v1.SeatMap.sections:type_name -> boxoffice.v1.SectionState
-	15, // 12: boxoffice.v1.SeatMap.pools:type_name -> boxoffice.v1.PoolState
-	16, // 13: boxoffice.v1.SeatMap.positions:type_name -> boxoffice.v1.ShardPosition
-	9,  // 14: boxoffice.v1.CreateEventRequest.venue:type_name -> boxoffice.v1.Venue
-	10, // 15: boxoffice.v1.CreateEventRequest.policy:type_name -> boxoffice.v1.EventPolicy
+	13, // 9: boxoffice.v1.RowState.seats:type_name -> boxoffice.v1.Seat
+	14, // 10: boxoffice.v1.SectionState.rows:type_name -> boxoffice.v1.RowState
+	15, // 11: boxoffice.v1.SeatMap.sections:type_name -> boxoffice.v1.SectionState
+	16, // 12: boxoffice.v1.SeatMap.pools:type_name -> boxoffice.v1.PoolState
+	17, // 13: boxoffice.v1.SeatMap.positions:type_name -> boxoffice.v1.ShardPosition
+	10, // 14: boxoffice.v1.CreateEventRequest.venue:type_name -> boxoffice.v1.Venue
+	11, // 15: boxoffice.v1.CreateEventRequest.policy:type_name -> boxoffice.v1.EventPolicy
 	1,  // 16: boxoffice.v1.CreateEventRequest.survive:type_name -> boxoffice.v1.SurvivalGoal
-	11, // 17: boxoffice.v1.CreateEventResponse.event:type_name -> boxoffice.v1.Event
-	11, // 18: boxoffice.v1.DeleteEventResponse.event:type_name -> boxoffice.v1.Event
-	11, // 19: boxoffice.v1.ListEventsResponse.events:type_name -> boxoffice.v1.Event
+	12, // 17: boxoffice.v1.CreateEventResponse.event:type_name -> boxoffice.v1.Event
+	12, // 18: boxoffice.v1.DeleteEventResponse.event:type_name -> boxoffice.v1.Event
+	12, // 19: boxoffice.v1.ListEventsResponse.events:type_name -> boxoffice.v1.Event
 	3,  // 20: boxoffice.v1.GetSeatMapRequest.consistency:type_name -> boxoffice.v1.ReadConsistency
 	4,  // 21: boxoffice.v1.GetSeatMapRequest.view:type_name -> boxoffice.v1.SeatMapView
-	26, // 22: boxoffice.v1.HoldRequest.seats:type_name -> boxoffice.v1.SeatList
-	27, // 23: boxoffice.v1.HoldRequest.best:type_name -> boxoffice.v1.BestAvailable
-	28, // 24: boxoffice.v1.HoldRequest.general_admission:type_name -> boxoffice.v1.GeneralAdmission
+	27, // 22: boxoffice.v1.HoldRequest.seats:type_name -> boxoffice.v1.SeatList
+	28, // 23: boxoffice.v1.HoldRequest.best:type_name -> boxoffice.v1.BestAvailable
+	29, // 24: boxoffice.v1.HoldRequest.general_admission:type_name -> boxoffice.v1.GeneralAdmission
 	3,  // 25: boxoffice.v1.GetHoldRequest.consistency:type_name -> boxoffice.v1.ReadConsistency
-	35, // 26: boxoffice.v1.SellResponse.tickets:type_name -> boxoffice.v1.Ticket
-	35, // 27: boxoffice.v1.RefundResponse.tickets:type_name -> boxoffice.v1.Ticket
+	36, // 26: boxoffice.v1.SellResponse.tickets:type_name -> boxoffice.v1.Ticket
+	36, // 27: boxoffice.v1.RefundResponse.tickets:type_name -> boxoffice.v1.Ticket
 	2,  // 28: boxoffice.v1.SeatChange.state:type_name -> boxoffice.v1.SeatState
-	16, // 29: boxoffice.v1.WatchRequest.after:type_name -> boxoffice.v1.ShardPosition
-	40, // 30: boxoffice.v1.WatchResponse.changes:type_name -> boxoffice.v1.SeatChange
-	25, // 31: boxoffice.v1.ReadSeatMapsRequest.read:type_name -> boxoffice.v1.GetSeatMapRequest
-	17, // 32: boxoffice.v1.ReadSeatMapsResponse.seat_map:type_name -> boxoffice.v1.SeatMap
-	45, // 33: boxoffice.v1.ReadSeatMapsResponse.error:type_name -> boxoffice.v1.StreamError
-	86, // 34: boxoffice.v1.StreamError.metadata:type_name -> boxoffice.v1.StreamError.MetadataEntry
-	29, // 35: boxoffice.v1.CommandsRequest.hold:type_name -> boxoffice.v1.HoldRequest
-	36, // 36: boxoffice.v1.CommandsRequest.sell:type_name -> boxoffice.v1.SellRequest
-	33, // 37: boxoffice.v1.CommandsRequest.release:type_name -> boxoffice.v1.ReleaseRequest
-	32, // 38: boxoffice.v1.CommandsRequest.extend_hold:type_name -> boxoffice.v1.ExtendHoldRequest
-	38, // 39: boxoffice.v1.CommandsRequest.refund:type_name -> boxoffice.v1.RefundRequest
-	46, // 40: boxoffice.v1.CommandsRequest.more:type_name -> boxoffice.v1.CommandsRequest
-	30, // 41: boxoffice.v1.CommandsResponse.hold:type_name -> boxoffice.v1.HoldResponse
-	37, // 42: boxoffice.v1.CommandsResponse.sell:type_name -> boxoffice.v1.SellResponse
-	34, // 43: boxoffice.v1.CommandsResponse.release:type_name -> boxoffice.v1.ReleaseResponse
-	30, // 44: boxoffice.v1.CommandsResponse.extend_hold:type_name -> boxoffice.v1.HoldResponse
-	39, // 45: boxoffice.v1.CommandsResponse.refund:type_name -> boxoffice.v1.RefundResponse
-	45, // 46: boxoffice.v1.CommandsResponse.error:type_name -> boxoffice.v1.StreamError
-	47, // 47: boxoffice.v1.CommandsResponse.more:type_name -> boxoffice.v1.CommandsResponse
-	49, // 48: boxoffice.v1.NodeInfo.locality:type_name -> boxoffice.v1.LocalityTier
-	50, // 49: boxoffice.v1.GroupStatus.replicas:type_name -> boxoffice.v1.ReplicaStatus
-	48, // 50: boxoffice.v1.StatusResponse.nodes:type_name -> boxoffice.v1.NodeInfo
-	51, // 51: boxoffice.v1.StatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
-	54, // 52: boxoffice.v1.RoutingResponse.shards:type_name -> boxoffice.v1.ShardRoute
-	48, // 53: boxoffice.v1.RoutingResponse.nodes:type_name -> boxoffice.v1.NodeInfo
-	74, // 54: boxoffice.v1.PlanRebalanceResponse.moves:type_name -> boxoffice.v1.RebalanceMove
-	74, // 55: boxoffice.v1.PlanRebalanceResponse.in_flight:type_name -> boxoffice.v1.RebalanceMove
-	76, // 56: boxoffice.v1.ScanResponse.records:type_name -> boxoffice.v1.Record
-	18, // 57: boxoffice.v1.Inventory.CreateEvent:input_type -> boxoffice.v1.CreateEventRequest
-	20, // 58: boxoffice.v1.Inventory.GetEvent:input_type -> boxoffice.v1.GetEventRequest
-	22, // 59: boxoffice.v1.Inventory.DeleteEvent:input_type -> boxoffice.v1.DeleteEventRequest
-	21, // 60: boxoffice.v1.Inventory.ListEvents:input_type -> boxoffice.v1.ListEventsRequest
-	25, // 61: boxoffice.v1.Inventory.GetSeatMap:input_type -> boxoffice.v1.GetSeatMapRequest
-	31, // 62: boxoffice.v1.Inventory.GetHold:input_type -> boxoffice.v1.GetHoldRequest
-	29, // 63: boxoffice.v1.Inventory.Hold:input_type -> boxoffice.v1.HoldRequest
-	32, // 64: boxoffice.v1.Inventory.ExtendHold:input_type -> boxoffice.v1.ExtendHoldRequest
-	33, // 65: boxoffice.v1.Inventory.Release:input_type -> boxoffice.v1.ReleaseRequest
-	36, // 66: boxoffice.v1.Inventory.Sell:input_type -> boxoffice.v1.SellRequest
-	38, // 67: boxoffice.v1.Inventory.Refund:input_type -> boxoffice.v1.RefundRequest
-	41, // 68: boxoffice.v1.Inventory.Watch:input_type -> boxoffice.v1.WatchRequest
-	43, // 69: boxoffice.v1.Inventory.ReadSeatMaps:input_type -> boxoffice.v1.ReadSeatMapsRequest
-	46, // 70: boxoffice.v1.Inventory.Commands:input_type -> boxoffice.v1.CommandsRequest
-	52, // 71: boxoffice.v1.Cluster.Status:input_type -> boxoffice.v1.StatusRequest
-	55, // 72: boxoffice.v1.Cluster.Routing:input_type -> boxoffice.v1.RoutingRequest
-	57, // 73: boxoffice.v1.Cluster.RemoveNode:input_type -> boxoffice.v1.RemoveNodeRequest
-	59, // 74: boxoffice.v1.Cluster.TransferLeader:input_type -> boxoffice.v1.TransferLeaderRequest
-	61, // 75: boxoffice.v1.Cluster.Drain:input_type -> boxoffice.v1.DrainRequest
-	63, // 76: boxoffice.v1.Cluster.Backup:input_type -> boxoffice.v1.BackupRequest
-	65, // 77: boxoffice.v1.Cluster.CheckFeatureLevel:input_type -> boxoffice.v1.CheckFeatureLevelRequest
-	67, // 78: boxoffice.v1.Cluster.AddGroups:input_type -> boxoffice.v1.AddGroupsRequest
-	69, // 79: boxoffice.v1.Cluster.MoveShard:input_type -> boxoffice.v1.MoveShardRequest
-	71, // 80: boxoffice.v1.Cluster.Decommission:input_type -> boxoffice.v1.DecommissionRequest
-	73, // 81: boxoffice.v1.Cluster.PlanRebalance:input_type -> boxoffice.v1.PlanRebalanceRequest
-	77, // 82: boxoffice.v1.Records.Get:input_type -> boxoffice.v1.GetRecordRequest
-	78, // 83: boxoffice.v1.Records.CompareAndSwap:input_type -> boxoffice.v1.CompareAndSwapRequest
-	80, // 84: boxoffice.v1.Records.Delete:input_type -> boxoffice.v1.DeleteRecordRequest
-	82, // 85: boxoffice.v1.Records.Add:input_type -> boxoffice.v1.AddRequest
-	84, // 86: boxoffice.v1.Records.Scan:input_type -> boxoffice.v1.ScanRequest
-	19, // 87: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
-	11, // 88: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
-	23, // 89: boxoffice.v1.Inventory.DeleteEvent:output_type -> boxoffice.v1.DeleteEventResponse
-	24, // 90: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
-	17, // 91: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
-	30, // 92: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
-	30, // 93: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
-	30, // 94: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
-	34, // 95: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
-	37, // 96: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
-	39, // 97: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
-	42, // 98: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
-	44, // 99: boxoffice.v1.Inventory.ReadSeatMaps:output_type -> boxoffice.v1.ReadSeatMapsResponse
-	47, // 100: boxoffice.v1.Inventory.Commands:output_type -> boxoffice.v1.CommandsResponse
-	53, // 101: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
-	56, // 102: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
-	58, // 103: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
-	60, // 104: boxoffice.v1.Cluster.TransferLeader:output_type -> boxoffice.v1.TransferLeaderResponse
-	62, // 105: boxoffice.v1.Cluster.Drain:output_type -> boxoffice.v1.DrainResponse
-	64, // 106: boxoffice.v1.Cluster.Backup:output_type -> boxoffice.v1.BackupChunk
-	66, // 107: boxoffice.v1.Cluster.CheckFeatureLevel:output_type -> boxoffice.v1.CheckFeatureLevelResponse
-	68, // 108: boxoffice.v1.Cluster.AddGroups:output_type -> boxoffice.v1.AddGroupsResponse
-	70, // 109: boxoffice.v1.Cluster.MoveShard:output_type -> boxoffice.v1.MoveShardResponse
-	72, // 110: boxoffice.v1.Cluster.Decommission:output_type -> boxoffice.v1.DecommissionResponse
-	75, // 111: boxoffice.v1.Cluster.PlanRebalance:output_type -> boxoffice.v1.PlanRebalanceResponse
-	76, // 112: boxoffice.v1.Records.Get:output_type -> boxoffice.v1.Record
-	79, // 113: boxoffice.v1.Records.CompareAndSwap:output_type -> boxoffice.v1.CompareAndSwapResponse
-	81, // 114: boxoffice.v1.Records.Delete:output_type -> boxoffice.v1.DeleteRecordResponse
-	83, // 115: boxoffice.v1.Records.Add:output_type -> boxoffice.v1.AddResponse
-	85, // 116: boxoffice.v1.Records.Scan:output_type -> boxoffice.v1.ScanResponse
-	87, // [87:117] is the sub-list for method output_type
-	57, // [57:87] is the sub-list for method input_type
-	57, // [57:57] is the sub-list for extension type_name
-	57, // [57:57] is the sub-list for extension extendee
-	0,  // [0:57] is the sub-list for field type_name
+	17, // 29: boxoffice.v1.WatchRequest.after:type_name -> boxoffice.v1.ShardPosition
+	41, // 30: boxoffice.v1.WatchResponse.changes:type_name -> boxoffice.v1.SeatChange
+	26, // 31: boxoffice.v1.ReadSeatMapsRequest.read:type_name -> boxoffice.v1.GetSeatMapRequest
+	18, // 32: boxoffice.v1.ReadSeatMapsResponse.seat_map:type_name -> boxoffice.v1.SeatMap
+	46, // 33: boxoffice.v1.ReadSeatMapsResponse.error:type_name -> boxoffice.v1.StreamError
+	91, // 34: boxoffice.v1.StreamError.metadata:type_name -> boxoffice.v1.StreamError.MetadataEntry
+	30, // 35: boxoffice.v1.CommandsRequest.hold:type_name -> boxoffice.v1.HoldRequest
+	37, // 36: boxoffice.v1.CommandsRequest.sell:type_name -> boxoffice.v1.SellRequest
+	34, // 37: boxoffice.v1.CommandsRequest.release:type_name -> boxoffice.v1.ReleaseRequest
+	33, // 38: boxoffice.v1.CommandsRequest.extend_hold:type_name -> boxoffice.v1.ExtendHoldRequest
+	39, // 39: boxoffice.v1.CommandsRequest.refund:type_name -> boxoffice.v1.RefundRequest
+	47, // 40: boxoffice.v1.CommandsRequest.more:type_name -> boxoffice.v1.CommandsRequest
+	31, // 41: boxoffice.v1.CommandsResponse.hold:type_name -> boxoffice.v1.HoldResponse
+	38, // 42: boxoffice.v1.CommandsResponse.sell:type_name -> boxoffice.v1.SellResponse
+	35, // 43: boxoffice.v1.CommandsResponse.release:type_name -> boxoffice.v1.ReleaseResponse
+	31, // 44: boxoffice.v1.CommandsResponse.extend_hold:type_name -> boxoffice.v1.HoldResponse
+	40, // 45: boxoffice.v1.CommandsResponse.refund:type_name -> boxoffice.v1.RefundResponse
+	46, // 46: boxoffice.v1.CommandsResponse.error:type_name -> boxoffice.v1.StreamError
+	48, // 47: boxoffice.v1.CommandsResponse.more:type_name -> boxoffice.v1.CommandsResponse
+	50, // 48: boxoffice.v1.NodeInfo.locality:type_name -> boxoffice.v1.LocalityTier
+	51, // 49: boxoffice.v1.GroupStatus.replicas:type_name -> boxoffice.v1.ReplicaStatus
+	49, // 50: boxoffice.v1.StatusResponse.nodes:type_name -> boxoffice.v1.NodeInfo
+	52, // 51: boxoffice.v1.StatusResponse.groups:type_name -> boxoffice.v1.GroupStatus
+	55, // 52: boxoffice.v1.RoutingResponse.shards:type_name -> boxoffice.v1.ShardRoute
+	49, // 53: boxoffice.v1.RoutingResponse.nodes:type_name -> boxoffice.v1.NodeInfo
+	75, // 54: boxoffice.v1.PlanRebalanceResponse.moves:type_name -> boxoffice.v1.RebalanceMove
+	75, // 55: boxoffice.v1.PlanRebalanceResponse.in_flight:type_name -> boxoffice.v1.RebalanceMove
+	77, // 56: boxoffice.v1.ScanResponse.records:type_name -> boxoffice.v1.Record
+	5,  // 57: boxoffice.v1.RecordOp.kind:type_name -> boxoffice.v1.RecordOp.Kind
+	87, // 58: boxoffice.v1.BatchRecordsRequest.ops:type_name -> boxoffice.v1.RecordOp
+	89, // 59: boxoffice.v1.BatchRecordsResponse.results:type_name -> boxoffice.v1.RecordOpResult
+	19, // 60: boxoffice.v1.Inventory.CreateEvent:input_type -> boxoffice.v1.CreateEventRequest
+	21, // 61: boxoffice.v1.Inventory.GetEvent:input_type -> boxoffice.v1.GetEventRequest
+	23, // 62: boxoffice.v1.Inventory.DeleteEvent:input_type -> boxoffice.v1.DeleteEventRequest
+	22, // 63: boxoffice.v1.Inventory.ListEvents:input_type -> boxoffice.v1.ListEventsRequest
+	26, // 64: boxoffice.v1.Inventory.GetSeatMap:input_type -> boxoffice.v1.GetSeatMapRequest
+	32, // 65: boxoffice.v1.Inventory.GetHold:input_type -> boxoffice.v1.GetHoldRequest
+	30, // 66: boxoffice.v1.Inventory.Hold:input_type -> boxoffice.v1.HoldRequest
+	33, // 67: boxoffice.v1.Inventory.ExtendHold:input_type -> boxoffice.v1.ExtendHoldRequest
+	34, // 68: boxoffice.v1.Inventory.Release:input_type -> boxoffice.v1.ReleaseRequest
+	37, // 69: boxoffice.v1.Inventory.Sell:input_type -> boxoffice.v1.SellRequest
+	39, // 70: boxoffice.v1.Inventory.Refund:input_type -> boxoffice.v1.RefundRequest
+	42, // 71: boxoffice.v1.Inventory.Watch:input_type -> boxoffice.v1.WatchRequest
+	44, // 72: boxoffice.v1.Inventory.ReadSeatMaps:input_type -> boxoffice.v1.ReadSeatMapsRequest
+	47, // 73: boxoffice.v1.Inventory.Commands:input_type -> boxoffice.v1.CommandsRequest
+	53, // 74: boxoffice.v1.Cluster.Status:input_type -> boxoffice.v1.StatusRequest
+	56, // 75: boxoffice.v1.Cluster.Routing:input_type -> boxoffice.v1.RoutingRequest
+	58, // 76: boxoffice.v1.Cluster.RemoveNode:input_type -> boxoffice.v1.RemoveNodeRequest
+	60, // 77: boxoffice.v1.Cluster.TransferLeader:input_type -> boxoffice.v1.TransferLeaderRequest
+	62, // 78: boxoffice.v1.Cluster.Drain:input_type -> boxoffice.v1.DrainRequest
+	64, // 79: boxoffice.v1.Cluster.Backup:input_type -> boxoffice.v1.BackupRequest
+	66, // 80: boxoffice.v1.Cluster.CheckFeatureLevel:input_type -> boxoffice.v1.CheckFeatureLevelRequest
+	68, // 81: boxoffice.v1.Cluster.AddGroups:input_type -> boxoffice.v1.AddGroupsRequest
+	70, // 82: boxoffice.v1.Cluster.MoveShard:input_type -> boxoffice.v1.MoveShardRequest
+	72, // 83: boxoffice.v1.Cluster.Decommission:input_type -> boxoffice.v1.DecommissionRequest
+	74, // 84: boxoffice.v1.Cluster.PlanRebalance:input_type -> boxoffice.v1.PlanRebalanceRequest
+	78, // 85: boxoffice.v1.Records.Get:input_type -> boxoffice.v1.GetRecordRequest
+	79, // 86: boxoffice.v1.Records.CompareAndSwap:input_type -> boxoffice.v1.CompareAndSwapRequest
+	81, // 87: boxoffice.v1.Records.Delete:input_type -> boxoffice.v1.DeleteRecordRequest
+	83, // 88: boxoffice.v1.Records.Add:input_type -> boxoffice.v1.AddRequest
+	85, // 89: boxoffice.v1.Records.Scan:input_type -> boxoffice.v1.ScanRequest
+	88, // 90: boxoffice.v1.Records.Batch:input_type -> boxoffice.v1.BatchRecordsRequest
+	20, // 91: boxoffice.v1.Inventory.CreateEvent:output_type -> boxoffice.v1.CreateEventResponse
+	12, // 92: boxoffice.v1.Inventory.GetEvent:output_type -> boxoffice.v1.Event
+	24, // 93: boxoffice.v1.Inventory.DeleteEvent:output_type -> boxoffice.v1.DeleteEventResponse
+	25, // 94: boxoffice.v1.Inventory.ListEvents:output_type -> boxoffice.v1.ListEventsResponse
+	18, // 95: boxoffice.v1.Inventory.GetSeatMap:output_type -> boxoffice.v1.SeatMap
+	31, // 96: boxoffice.v1.Inventory.GetHold:output_type -> boxoffice.v1.HoldResponse
+	31, // 97: boxoffice.v1.Inventory.Hold:output_type -> boxoffice.v1.HoldResponse
+	31, // 98: boxoffice.v1.Inventory.ExtendHold:output_type -> boxoffice.v1.HoldResponse
+	35, // 99: boxoffice.v1.Inventory.Release:output_type -> boxoffice.v1.ReleaseResponse
+	38, // 100: boxoffice.v1.Inventory.Sell:output_type -> boxoffice.v1.SellResponse
+	40, // 101: boxoffice.v1.Inventory.Refund:output_type -> boxoffice.v1.RefundResponse
+	43, // 102: boxoffice.v1.Inventory.Watch:output_type -> boxoffice.v1.WatchResponse
+	45, // 103: boxoffice.v1.Inventory.ReadSeatMaps:output_type -> boxoffice.v1.ReadSeatMapsResponse
+	48, // 104: boxoffice.v1.Inventory.Commands:output_type -> boxoffice.v1.CommandsResponse
+	54, // 105: boxoffice.v1.Cluster.Status:output_type -> boxoffice.v1.StatusResponse
+	57, // 106: boxoffice.v1.Cluster.Routing:output_type -> boxoffice.v1.RoutingResponse
+	59, // 107: boxoffice.v1.Cluster.RemoveNode:output_type -> boxoffice.v1.RemoveNodeResponse
+	61, // 108: boxoffice.v1.Cluster.TransferLeader:output_type -> boxoffice.v1.TransferLeaderResponse
+	63, // 109: boxoffice.v1.Cluster.Drain:output_type -> boxoffice.v1.DrainResponse
+	65, // 110: boxoffice.v1.Cluster.Backup:output_type -> boxoffice.v1.BackupChunk
+	67, // 111: boxoffice.v1.Cluster.CheckFeatureLevel:output_type -> boxoffice.v1.CheckFeatureLevelResponse
+	69, // 112: boxoffice.v1.Cluster.AddGroups:output_type -> boxoffice.v1.AddGroupsResponse
+	71, // 113: boxoffice.v1.Cluster.MoveShard:output_type -> boxoffice.v1.MoveShardResponse
+	73, // 114: boxoffice.v1.Cluster.Decommission:output_type -> boxoffice.v1.DecommissionResponse
+	76, // 115: boxoffice.v1.Cluster.PlanRebalance:output_type -> boxoffice.v1.PlanRebalanceResponse
+	77, // 116: boxoffice.v1.Records.Get:output_type -> boxoffice.v1.Record
+	80, // 117: boxoffice.v1.Records.CompareAndSwap:output_type -> boxoffice.v1.CompareAndSwapResponse
+	82, // 118: boxoffice.v1.Records.Delete:output_type -> boxoffice.v1.DeleteRecordResponse
+	84, // 119: boxoffice.v1.Records.Add:output_type -> boxoffice.v1.AddResponse
+	86, // 120: boxoffice.v1.Records.Scan:output_type -> boxoffice.v1.ScanResponse
+	90, // 121: boxoffice.v1.Records.Batch:output_type -> boxoffice.v1.BatchRecordsResponse
+	91, // [91:122] is the sub-list for method output_type
+	60, // [60:91] is the sub-list for method input_type
+	60, // [60:60] is the sub-list for extension type_name
+	60, // [60:60] is the sub-list for extension extendee
+	0,  // [0:60] is the sub-list for field type_name
 }
 
 func init() { file_api_boxoffice_v1_boxoffice_proto_init() }
@@ -6868,8 +7230,8 @@ func file_api_boxoffice_v1_boxoffice_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_api_boxoffice_v1_boxoffice_proto_rawDesc), len(file_api_boxoffice_v1_boxoffice_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   82,
+			NumEnums:      6,
+			NumMessages:   86,
 			NumExtensions: 0,
 			NumServices:   3,
 		},

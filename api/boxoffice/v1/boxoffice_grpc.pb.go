@@ -1367,6 +1367,7 @@ const (
 	Records_Delete_FullMethodName         = "/boxoffice.v1.Records/Delete"
 	Records_Add_FullMethodName            = "/boxoffice.v1.Records/Add"
 	Records_Scan_FullMethodName           = "/boxoffice.v1.Records/Scan"
+	Records_Batch_FullMethodName          = "/boxoffice.v1.Records/Batch"
 )
 
 // RecordsClient is the client API for Records service.
@@ -1378,6 +1379,9 @@ type RecordsClient interface {
 	Delete(ctx context.Context, in *DeleteRecordRequest, opts ...grpc.CallOption) (*DeleteRecordResponse, error)
 	Add(ctx context.Context, in *AddRequest, opts ...grpc.CallOption) (*AddResponse, error)
 	Scan(ctx context.Context, in *ScanRequest, opts ...grpc.CallOption) (*ScanResponse, error)
+	// Batch writes several keys of one placement atomically (feature level
+	// 3; refused CLUSTER_UPGRADING before).
+	Batch(ctx context.Context, in *BatchRecordsRequest, opts ...grpc.CallOption) (*BatchRecordsResponse, error)
 }
 
 type recordsClient struct {
@@ -1438,6 +1442,16 @@ func (c *recordsClient) Scan(ctx context.Context, in *ScanRequest, opts ...grpc.
 	return out, nil
 }
 
+func (c *recordsClient) Batch(ctx context.Context, in *BatchRecordsRequest, opts ...grpc.CallOption) (*BatchRecordsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BatchRecordsResponse)
+	err := c.cc.Invoke(ctx, Records_Batch_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RecordsServer is the server API for Records service.
 // All implementations must embed UnimplementedRecordsServer
 // for forward compatibility.
@@ -1447,6 +1461,9 @@ type RecordsServer interface {
 	Delete(context.Context, *DeleteRecordRequest) (*DeleteRecordResponse, error)
 	Add(context.Context, *AddRequest) (*AddResponse, error)
 	Scan(context.Context, *ScanRequest) (*ScanResponse, error)
+	// Batch writes several keys of one placement atomically (feature level
+	// 3; refused CLUSTER_UPGRADING before).
+	Batch(context.Context, *BatchRecordsRequest) (*BatchRecordsResponse, error)
 	mustEmbedUnimplementedRecordsServer()
 }
 
@@ -1471,6 +1488,9 @@ func (UnimplementedRecordsServer) Add(context.Context, *AddRequest) (*AddRespons
 }
 func (UnimplementedRecordsServer) Scan(context.Context, *ScanRequest) (*ScanResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Scan not implemented")
+}
+func (UnimplementedRecordsServer) Batch(context.Context, *BatchRecordsRequest) (*BatchRecordsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Batch not implemented")
 }
 func (UnimplementedRecordsServer) mustEmbedUnimplementedRecordsServer() {}
 func (UnimplementedRecordsServer) testEmbeddedByValue()                 {}
@@ -1583,6 +1603,24 @@ func _Records_Scan_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Records_Batch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BatchRecordsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RecordsServer).Batch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Records_Batch_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RecordsServer).Batch(ctx, req.(*BatchRecordsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Records_ServiceDesc is the grpc.ServiceDesc for Records service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1609,6 +1647,10 @@ var Records_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Scan",
 			Handler:    _Records_Scan_Handler,
+		},
+		{
+			MethodName: "Batch",
+			Handler:    _Records_Batch_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -169,6 +169,13 @@ const (
 	// MetadataCurrentValue is the counter's current value, in decimal
 	// (ReasonOutOfRange).
 	MetadataCurrentValue = "current_value"
+	// MetadataOpIndex is the index, in decimal, of the Records.Batch
+	// operation that refused the batch in its data group
+	// (ReasonVersionMismatch, ReasonOutOfRange, ReasonNotFound, and
+	// ReasonInvalidRequest or ReasonLimitExceeded for one operation's key,
+	// value or counter). What the node checks before sending the batch
+	// (placements, a key named twice) names the operation in the message.
+	MetadataOpIndex = "op_index"
 	// MetadataRole is the caller's certificate role, "none" without one
 	// or "unknown" for a role the node does not know
 	// (ReasonRoleNotAllowed).
