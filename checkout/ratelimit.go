@@ -2,36 +2,72 @@ package checkout
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
 )
 
-// rateLimiter keeps one token bucket per key (fan or IP), at most keysMax
-// of them; when full it forgets every bucket idle for a minute, and if
-// none is, all of them (a burst of new keys then starts fresh, which errs
-// towards serving).
+// rateLimiter keeps one token bucket per key (fan, IP or event), at most
+// keysMax of them; when full it forgets every bucket idle for a minute,
+// and if none is, all of them (a burst of new keys then starts fresh,
+// which errs towards serving).
+//
+// The rates given to allow are the deployment's, over all gateways; each
+// bucket holds this gateway's share of them: the rate and burst divided by
+// the live gateways counted at the last lease renewal (ratelease.go). A
+// bucket takes a new share on its next use after the count changes, so a
+// renewal costs nothing per key and a request nothing beyond its bucket.
 type rateLimiter struct {
 	mu      sync.Mutex
 	keysMax int
 	buckets map[string]*bucket
+	share   *rateShare
 }
+
+// eventBucketsMax bounds the per-event buckets, apart from the fans' and
+// IPs' so that many fans cannot push an on-sale's bucket out.
+const eventBucketsMax = 10_000
 
 type bucket struct {
-	limiter *rate.Limiter
-	seen    time.Time
+	limiter  *rate.Limiter
+	seen     time.Time
+	gateways int64 // the count of live gateways the bucket's share was cut for
 }
 
-func newRateLimiter(keysMax int) *rateLimiter {
-	return &rateLimiter{keysMax: keysMax, buckets: map[string]*bucket{}}
+// rateShare is how many live gateways split each shared rate: 1 until this
+// gateway's first lease renewal.
+type rateShare struct{ gateways atomic.Int64 }
+
+func newRateShare() *rateShare {
+	s := &rateShare{}
+	s.gateways.Store(1)
+	return s
 }
 
-// allow takes one token from key's bucket (rate per second, burst the same,
-// at least 1). It returns false and how long to wait when empty.
+func (s *rateShare) set(gateways int) { s.gateways.Store(int64(max(gateways, 1))) }
+func (s *rateShare) get() int64       { return s.gateways.Load() }
+
+func newRateLimiter(keysMax int, share *rateShare) *rateLimiter {
+	return &rateLimiter{keysMax: keysMax, buckets: map[string]*bucket{}, share: share}
+}
+
+// shareOf is one gateway's part of a rate of perSecond over all gateways
+// (burst: one second of it) when n gateways split it: perSecond/n, and a
+// burst of at least 1, so every gateway can serve a key at all.
+func shareOf(perSecond float64, n int64) (rate.Limit, int) {
+	part := perSecond / float64(n)
+	return rate.Limit(part), max(int(part), 1)
+}
+
+// allow takes one token from key's bucket, whose deployment-wide rate is
+// perSecond (negative: unlimited). It returns false and how long to wait
+// (at least a second) when the bucket is empty.
 func (l *rateLimiter) allow(key string, perSecond float64, now time.Time) (time.Duration, bool) {
 	if perSecond < 0 {
 		return 0, true
 	}
+	n := l.share.get()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.buckets[key]
@@ -39,9 +75,14 @@ func (l *rateLimiter) allow(key string, perSecond float64, now time.Time) (time.
 		if len(l.buckets) >= l.keysMax {
 			l.evict(now)
 		}
-		burst := max(int(perSecond), 1)
-		b = &bucket{limiter: rate.NewLimiter(rate.Limit(perSecond), burst)}
+		limit, burst := shareOf(perSecond, n)
+		b = &bucket{limiter: rate.NewLimiter(limit, burst), gateways: n}
 		l.buckets[key] = b
+	} else if b.gateways != n {
+		limit, burst := shareOf(perSecond, n)
+		b.limiter.SetLimitAt(now, limit)
+		b.limiter.SetBurstAt(now, burst)
+		b.gateways = n
 	}
 	b.seen = now
 	r := b.limiter.ReserveN(now, 1)
