@@ -112,7 +112,7 @@ func (g *Gateway) RenewRateLease(ctx context.Context) (int, error) {
 		g.metrics.rateLeaseFailures.Inc()
 		return 0, err
 	}
-	l.share.set(live)
+	l.share.set(live, now)
 	g.metrics.rateLeaseGateways.Set(float64(live))
 	return live, nil
 }
@@ -175,7 +175,7 @@ func (g *Gateway) runRateLease(ctx context.Context) {
 	defer tick.Stop()
 	for {
 		if _, err := g.RenewRateLease(ctx); err != nil && ctx.Err() == nil {
-			g.cfg.Logger.Warn("rate lease renewal failed; keeping the last split", "err", err, "gateways", g.lease.share.get())
+			g.cfg.Logger.Warn("rate lease renewal failed; keeping the last split", "err", err, "gateways", g.lease.share.get().gateways)
 		}
 		select {
 		case <-ctx.Done():

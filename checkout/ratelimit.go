@@ -16,8 +16,10 @@ import (
 // The rates given to allow are the deployment's, over all gateways; each
 // bucket holds this gateway's share of them: the rate and burst divided by
 // the live gateways counted at the last lease renewal (ratelease.go). A
-// bucket takes a new share on its next use after the count changes, so a
-// renewal costs nothing per key and a request nothing beyond its bucket.
+// bucket takes a new share on its next use after the count changes, dated
+// from the renewal (it refills at the old rate until then and at the new
+// one since), so a renewal costs nothing per key and a request nothing
+// beyond its bucket.
 type rateLimiter struct {
 	mu      sync.Mutex
 	keysMax int
@@ -30,23 +32,36 @@ type rateLimiter struct {
 const eventBucketsMax = 10_000
 
 type bucket struct {
-	limiter  *rate.Limiter
-	seen     time.Time
-	gateways int64 // the count of live gateways the bucket's share was cut for
+	limiter *rate.Limiter
+	seen    time.Time
+	split   *split // the split the bucket's share was cut for
 }
 
 // rateShare is how many live gateways split each shared rate: 1 until this
 // gateway's first lease renewal.
-type rateShare struct{ gateways atomic.Int64 }
+type rateShare struct{ current atomic.Pointer[split] }
+
+// split is one count of live gateways and when it was made.
+type split struct {
+	gateways int64
+	since    time.Time
+}
 
 func newRateShare() *rateShare {
 	s := &rateShare{}
-	s.gateways.Store(1)
+	s.current.Store(&split{gateways: 1})
 	return s
 }
 
-func (s *rateShare) set(gateways int) { s.gateways.Store(int64(max(gateways, 1))) }
-func (s *rateShare) get() int64       { return s.gateways.Load() }
+// set records a renewal's count at now; an unchanged count keeps the split.
+func (s *rateShare) set(gateways int, now time.Time) {
+	n := int64(max(gateways, 1))
+	if s.current.Load().gateways != n {
+		s.current.Store(&split{gateways: n, since: now})
+	}
+}
+
+func (s *rateShare) get() *split { return s.current.Load() }
 
 func newRateLimiter(keysMax int, share *rateShare) *rateLimiter {
 	return &rateLimiter{keysMax: keysMax, buckets: map[string]*bucket{}, share: share}
@@ -67,7 +82,7 @@ func (l *rateLimiter) allow(key string, perSecond float64, now time.Time) (time.
 	if perSecond < 0 {
 		return 0, true
 	}
-	n := l.share.get()
+	sp := l.share.get()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.buckets[key]
@@ -75,14 +90,21 @@ func (l *rateLimiter) allow(key string, perSecond float64, now time.Time) (time.
 		if len(l.buckets) >= l.keysMax {
 			l.evict(now)
 		}
-		limit, burst := shareOf(perSecond, n)
-		b = &bucket{limiter: rate.NewLimiter(limit, burst), gateways: n}
+		limit, burst := shareOf(perSecond, sp.gateways)
+		b = &bucket{limiter: rate.NewLimiter(limit, burst), split: sp}
 		l.buckets[key] = b
-	} else if b.gateways != n {
-		limit, burst := shareOf(perSecond, n)
-		b.limiter.SetLimitAt(now, limit)
-		b.limiter.SetBurstAt(now, burst)
-		b.gateways = n
+	} else if b.split != sp {
+		at := sp.since // the renewal, unless the bucket was last used after it
+		if b.seen.After(at) {
+			at = b.seen
+		}
+		if at.After(now) {
+			at = now
+		}
+		limit, burst := shareOf(perSecond, sp.gateways)
+		b.limiter.SetLimitAt(at, limit)
+		b.limiter.SetBurstAt(at, burst)
+		b.split = sp
 	}
 	b.seen = now
 	r := b.limiter.ReserveN(now, 1)
