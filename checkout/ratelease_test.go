@@ -179,7 +179,8 @@ func TestRateLimitSharedByGateways(t *testing.T) {
 // keeps half the rate until the lease expires (3 intervals), then takes
 // all of it; the expired lease is deleted one lifetime later. A gateway
 // whose Run ends deletes its lease, and the other takes the whole rate at
-// its next renewal.
+// its next renewal; one whose lease was deleted while it stalled writes it
+// anew.
 func TestRateLeaseShareReturns(t *testing.T) {
 	e := newEnv(t)
 	clock := newFrozenClock()
@@ -234,4 +235,9 @@ func TestRateLeaseShareReturns(t *testing.T) {
 	cancel()
 	<-done
 	renew(t, a, 1)
+
+	// b, stalled past its lease and deleted, comes back: it writes its
+	// lease anew and counts again.
+	renew(t, b, 2)
+	renew(t, a, 2)
 }
