@@ -157,12 +157,19 @@ func (g *Gateway) releaseRateLease(ctx context.Context) error {
 	l := g.lease
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.version == 0 {
-		return nil
+	key := g.rateLeaseKey()
+	err := g.cfg.Store.Delete(ctx, key, l.version)
+	if errors.Is(err, ErrVersionMismatch) {
+		// A renewal that landed but whose answer was lost (or none known:
+		// version 0): the key is this gateway's alone, so whatever is
+		// there is its lease.
+		var current uint64
+		if _, current, err = g.cfg.Store.Get(ctx, key); err == nil {
+			err = g.cfg.Store.Delete(ctx, key, current)
+		}
 	}
-	err := g.cfg.Store.Delete(ctx, g.rateLeaseKey(), l.version)
-	l.version = 0
-	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrVersionMismatch) {
+	if err == nil || errors.Is(err, ErrNotFound) {
+		l.version = 0
 		return nil
 	}
 	return err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice/checkout"
+	"github.com/boxoffice/boxoffice/checkout/clusterstore"
 )
 
 // frozenClock stands still until advanced, so token buckets refill only by
@@ -239,5 +240,25 @@ func TestRateLeaseShareReturns(t *testing.T) {
 	// b, stalled past its lease and deleted, comes back: it writes its
 	// lease anew and counts again.
 	renew(t, b, 2)
+	renew(t, a, 2)
+}
+
+// TestRateLeaseOverClusterStore: leases work on the cluster's Records
+// service as on memstore: three gateways count each other, and one that
+// stops hands its share back.
+func TestRateLeaseOverClusterStore(t *testing.T) {
+	e := newEnv(t)
+	records := clusterstore.New(e.cluster)
+	onCluster := func(c *checkout.Config) { c.Store = records }
+	a, b, c := e.gateway(onCluster), e.gateway(onCluster), e.gateway(onCluster)
+	renew(t, a, 1)
+	renew(t, b, 2)
+	renew(t, c, 3)
+	renew(t, a, 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); b.g.Run(ctx) }()
+	cancel()
+	<-done
 	renew(t, a, 2)
 }
