@@ -35,9 +35,11 @@ import (
 //     when its context ends, so the others take a stopped gateway's share
 //     at their next renewal (TestRateLeaseShareReturns).
 //   - Until its first renewal (Run's first step) a gateway counts itself
-//     alone and takes the whole R; a renewal that fails keeps the last
-//     count (the gateway is then mostly refusing anyway, as every flow but
-//     the views needs the store).
+//     alone and takes the whole R. A renewal that fails keeps the last
+//     count: a gateway cut off from the store for longer than TTL is no
+//     longer counted by the others but still takes R/N, so until it is
+//     back or stopped the deployment admits up to R × (1 + 1/N) (such a
+//     gateway refuses every flow that needs the store anyway).
 //   - The split is even: a key whose requests all reach one gateway gets
 //     R/N there. Behind a load balancer that spreads requests (round
 //     robin, least connections) a fan sees the whole R; one that pins a
