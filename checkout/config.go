@@ -114,7 +114,9 @@ type Config struct {
 	// live gateways it counts in the Store every RateLeaseInterval, so a
 	// request costs no store call. ratelease.go states the tolerance (over
 	// 10 s, at most 1.1 times the rate in steady state; a gateway that dies
-	// keeps its share until its lease expires, 3 intervals).
+	// keeps its share until its lease expires, at most 4 intervals). The
+	// split is even: a load balancer that pins a fan (or an IP) to one
+	// gateway gives it 1/N of the rate.
 	RatePerFan float64
 	RatePerIP  float64
 	// RatePerEvent caps the hold requests (POST /v1/events/{event}/holds)
