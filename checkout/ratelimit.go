@@ -27,8 +27,8 @@ type rateLimiter struct {
 	share   *rateShare
 }
 
-// eventBucketsMax bounds the per-event buckets, apart from the fans' and
-// IPs' so that many fans cannot push an on-sale's bucket out.
+// eventBucketsMax bounds the per-event buckets, kept apart from the fans'
+// and IPs' so that their churn does not reset an on-sale's bucket.
 const eventBucketsMax = 10_000
 
 type bucket struct {
