@@ -27,7 +27,8 @@ import (
 //   - A gateway joining writes its lease before it counts, so it takes
 //     R/N at once; the others count it at their next renewal, at most I
 //     later. Each join therefore adds at most R×I/N + B/N: over a 10 s
-//     window with one join among 2 gateways, R × 1.25 in the worst case.
+//     window with one join among 2 gateways, R × 1.25 in the worst case
+//     (TestRateLimitToleranceWhenAGatewayJoins).
 //   - A gateway that stops renewing (a crash, a partition from the store)
 //     keeps its share until its lease expires, at most TTL + I after its
 //     last renewal; meanwhile the others together take R×(N−1)/N, which

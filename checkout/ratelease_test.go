@@ -176,6 +176,47 @@ func TestRateLimitSharedByGateways(t *testing.T) {
 	}
 }
 
+// TestRateLimitToleranceWhenAGatewayJoins: a second gateway joins half-way
+// through a 10 s window and the first counts it only at its next renewal,
+// one interval (2 s) later. The fan, hammering every gateway there is,
+// gets no more than ratelease.go's bound for a window with one join:
+// R×W + B + R×I/N + B/N (125 for R = 10/s, N = 2).
+func TestRateLimitToleranceWhenAGatewayJoins(t *testing.T) {
+	e := newEnv(t)
+	clock := newFrozenClock()
+	const rate = 10.0
+	limited := func(c *checkout.Config) { c.RatePerFan, c.Now = rate, clock.now }
+	a, b := e.gateway(limited), e.gateway(limited)
+	renew(t, a, 1)
+	fan := a.login("fan-join", "fan")
+
+	const window = 10 * time.Second
+	const step = 10 * time.Millisecond
+	interval := checkout.RateLeaseIntervalDefault
+	joined := false
+	got := 0
+	for at := time.Duration(0); at < window; at += step {
+		switch at {
+		case window / 2:
+			renew(t, b, 2)
+			joined = true
+		case window/2 + interval:
+			renew(t, a, 2)
+		}
+		got += accepted(t, a, fan, 1)
+		if joined {
+			got += accepted(t, b, fan, 1)
+		}
+		clock.advance(step)
+	}
+	n := 2.0
+	bound := int(rate*window.Seconds() + rate + rate*interval.Seconds()/n + rate/n)
+	t.Logf("accepted %d over %v with a join half-way (bound %d; R×W = %d)", got, window, bound, int(rate*window.Seconds()))
+	if got > bound || got < int(rate*window.Seconds()) {
+		t.Fatalf("accepted %d over %v with one join, want %d..%d", got, window, int(rate*window.Seconds()), bound)
+	}
+}
+
 // TestRateLeaseShareReturns: when a gateway stops renewing, the other
 // keeps half the rate until the lease expires (3 intervals), then takes
 // all of it; the expired lease is deleted one lifetime later. A gateway
