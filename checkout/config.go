@@ -20,6 +20,7 @@ const (
 	NotifyIntervalDefault      = time.Second
 	RequestBodyBytesMax        = 64 << 10
 	RateLimiterKeysMax         = 100_000
+	RatePerEventDefault        = 5000
 	TokenLifetimeMaxDefault    = 24 * time.Hour
 )
 
@@ -108,11 +109,26 @@ type Config struct {
 	AdmissionTokenTTL time.Duration
 
 	// RatePerFan and RatePerIP are steady request rates per second with a
-	// burst of the same size (defaults 20 and 50; negative disables). Limits
-	// are per gateway: with N gateways a fan may get up to N times the rate,
-	// which is the price of not writing to the store on every request.
+	// burst of the same size (defaults 20 and 50; negative disables), over
+	// all gateways together: each gateway takes an even share, from the
+	// live gateways it counts in the Store every RateLeaseInterval, so a
+	// request costs no store call. ratelease.go states the tolerance (over
+	// 10 s, at most 1.1 times the rate in steady state; a gateway that dies
+	// keeps its share until its lease expires, at most 4 intervals). The
+	// split is even: a load balancer that pins a fan (or an IP) to one
+	// gateway gives it 1/N of the rate.
 	RatePerFan float64
 	RatePerIP  float64
+	// RatePerEvent caps the hold requests (POST /v1/events/{event}/holds)
+	// per second per event over all gateways, shared as the others (default
+	// RatePerEventDefault, 5,000; negative disables): the waiting room's
+	// companion, bounding what one on-sale can ask of its shard however
+	// many fans get in.
+	RatePerEvent float64
+	// RateLeaseInterval spaces this gateway's lease renewals, each one
+	// CompareAndSwap and one Scan (default 2s, 100ms..1m); a lease lives 3
+	// intervals.
+	RateLeaseInterval time.Duration
 
 	// NotifyURL receives outbox notifications (POST, JSON) at least once;
 	// empty keeps them in the outbox undelivered.
@@ -229,6 +245,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("checkout config: IdempotencyRetention %v outside 1h..90 days (0 takes the default)", c.IdempotencyRetention)
 	case c.WebhookDedupRetention != 0 && (c.WebhookDedupRetention < webhookRetryWindow || c.WebhookDedupRetention > 365*24*time.Hour):
 		return fmt.Errorf("checkout config: WebhookDedupRetention %v outside %v (Stripe's retry window)..1 year (0 takes the default)", c.WebhookDedupRetention, webhookRetryWindow)
+	case c.RateLeaseInterval != 0 && (c.RateLeaseInterval < 100*time.Millisecond || c.RateLeaseInterval > time.Minute):
+		return fmt.Errorf("checkout config: RateLeaseInterval %v outside 100ms..1m (0 takes the default)", c.RateLeaseInterval)
 	case c.QueueStreamInterval < 0:
 		return fmt.Errorf("checkout config: QueueStreamInterval %v is negative", c.QueueStreamInterval)
 	case c.JanitorInterval < 0:
@@ -305,6 +323,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RatePerIP == 0 {
 		c.RatePerIP = 50
+	}
+	if c.RatePerEvent == 0 {
+		c.RatePerEvent = RatePerEventDefault
+	}
+	if c.RateLeaseInterval == 0 {
+		c.RateLeaseInterval = RateLeaseIntervalDefault
 	}
 	if c.ReconcileInterval == 0 {
 		c.ReconcileInterval = ReconcileIntervalDefault

@@ -11,8 +11,10 @@
 // (a linearizable key-value store with versions, CAS and bounded counters,
 // see store.go); so any number of gateways can run behind a load balancer
 // and any of them can finish what another began. The only per-process
-// state is the rate limiters and stream counts (deliberately local: see
-// Config.RatePerFan and Config.StreamsPerFan), the shared cluster Watch of
+// state is the rate limiters' token buckets (local, each holding this
+// gateway's share of a deployment-wide rate, from leases counted in the
+// Store every few seconds: ratelease.go), the stream counts (local: see
+// Config.StreamsPerFan), the shared cluster Watch of
 // each event that has seat streams (watchhub.go: one per event however
 // many phones watch), and which events' on-sales the cluster client was
 // prepared for: the

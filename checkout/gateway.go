@@ -38,8 +38,10 @@ type Gateway struct {
 	mux       *http.ServeMux
 	handler   http.Handler // mux behind securityHeaders
 	routes    []*route
-	ticketing *ticketKeys // QR signing keys, record seals, known fans (tickets.go)
-	limiter   *rateLimiter
+	ticketing *ticketKeys  // QR signing keys, record seals, known fans (tickets.go)
+	limiter   *rateLimiter // per fan and per IP (ratelimit.go)
+	events    *rateLimiter // holds per event
+	lease     *rateLease   // this gateway's share of the shared rates (ratelease.go)
 	hub       *watchHub    // shared cluster Watches (watchhub.go)
 	streams   *streamSlots // SSE streams per identity (quota.go)
 	metrics   *metrics
@@ -108,9 +110,11 @@ func New(cfg Config) (*Gateway, error) {
 		id:        randomHex(8),
 		mux:       http.NewServeMux(),
 		ticketing: newTicketKeys(cfg),
-		limiter:   newRateLimiter(RateLimiterKeysMax),
+		lease:     &rateLease{share: newRateShare()},
 		registry:  prometheus.NewRegistry(),
 	}
+	g.limiter = newRateLimiter(RateLimiterKeysMax, g.lease.share)
+	g.events = newRateLimiter(eventBucketsMax, g.lease.share)
 	g.metrics = newMetrics(g.registry)
 	for _, o := range cfg.OIDC {
 		g.oidc = append(g.oidc, newOIDCVerifier(o, cfg.Now))
@@ -136,9 +140,12 @@ func New(cfg Config) (*Gateway, error) {
 // with NewServer for the timeouts and HTTPS.
 func (g *Gateway) Handler() http.Handler { return g.handler }
 
-// Run runs the reconciler, the outbox deliverer and the janitor until ctx
-// ends.
+// Run runs the rate lease, the reconciler, the outbox deliverer and the
+// janitor until ctx ends; then it releases the rate lease.
 func (g *Gateway) Run(ctx context.Context) {
+	leaseDone := make(chan struct{})
+	go func() { defer close(leaseDone); g.runRateLease(ctx) }()
+	defer func() { <-leaseDone }()
 	reconcile := time.NewTicker(g.cfg.ReconcileInterval)
 	defer reconcile.Stop()
 	notify := time.NewTicker(g.cfg.NotifyInterval)
@@ -170,10 +177,12 @@ func (g *Gateway) Run(ctx context.Context) {
 func (g *Gateway) now() time.Time { return g.cfg.Now() }
 
 // serve wraps a route with the conventions every endpoint shares, in this
-// order: metrics, per-IP rate limit, authentication and role, per-fan rate
-// limit, body limit, Idempotency-Key, handler, problem responses.
+// order: metrics, per-IP rate limit, authentication and role, per-fan and
+// per-event rate limits, body limit, Idempotency-Key, handler, problem
+// responses.
 func (g *Gateway) serve(rt *route) http.HandlerFunc {
 	label := rt.method + " " + rt.pattern
+	perEvent := label == holdRoute
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
@@ -184,7 +193,7 @@ func (g *Gateway) serve(rt *route) http.HandlerFunc {
 			g.metrics.observe(label, rec.status, time.Since(start))
 		}()
 		c := &call{g: g, w: rec, r: r, ctx: r.Context()}
-		if err := g.prepare(c, rt); err != nil {
+		if err := g.prepare(c, rt, perEvent); err != nil {
 			g.fail(c, err)
 			return
 		}
@@ -203,9 +212,13 @@ func (g *Gateway) serve(rt *route) http.HandlerFunc {
 	}
 }
 
-func (g *Gateway) prepare(c *call, rt *route) error {
+// holdRoute is the route RatePerEvent limits.
+const holdRoute = "POST /v1/events/{event}/holds"
+
+func (g *Gateway) prepare(c *call, rt *route, perEvent bool) error {
 	ip := g.clientIP(c.r)
 	if wait, ok := g.limiter.allow("ip:"+ip, g.cfg.RatePerIP, g.now()); !ok {
+		g.metrics.rateLimited.WithLabelValues("ip").Inc()
 		return &detailedError{err: ErrRateLimited, detail: "too many requests from " + ip, retryAfter: wait}
 	}
 	if rt.roles != nil {
@@ -213,8 +226,18 @@ func (g *Gateway) prepare(c *call, rt *route) error {
 			return err
 		}
 		if wait, ok := g.limiter.allow("sub:"+c.subject, g.cfg.RatePerFan, g.now()); !ok {
+			g.metrics.rateLimited.WithLabelValues("fan").Inc()
 			return &detailedError{err: ErrRateLimited, detail: "too many requests from " + c.subject, retryAfter: wait}
 		}
+	}
+	if perEvent {
+		event := c.r.PathValue("event")
+		if wait, ok := g.events.allow(event, g.cfg.RatePerEvent, g.now()); !ok {
+			g.metrics.rateLimited.WithLabelValues("event").Inc()
+			return &detailedError{err: ErrRateLimited, detail: "too many hold requests for event " + echo(event) + " across all fans", retryAfter: wait}
+		}
+	}
+	if rt.roles != nil {
 		if c.role == RoleFan {
 			if err := g.rememberFan(c.ctx, c.subject); err != nil {
 				return err

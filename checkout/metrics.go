@@ -24,6 +24,11 @@ type metrics struct {
 	quotaRefusals   *prometheus.CounterVec
 	janitorDeleted  *prometheus.CounterVec
 	janitorKept     *prometheus.GaugeVec
+
+	// Shared rate limits (ratelimit.go, ratelease.go).
+	rateLimited       *prometheus.CounterVec
+	rateLeaseGateways prometheus.Gauge
+	rateLeaseFailures prometheus.Counter
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -81,7 +86,20 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Namespace: "boxoffice", Subsystem: "gateway", Name: "janitor_kept_records",
 			Help: "Records kept under each swept key prefix by this gateway's last janitor pass that read the whole prefix (the store's fill by kind).",
 		}, []string{"prefix"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "boxoffice", Subsystem: "gateway", Name: "rate_limited_total",
+			Help: "Requests refused 429 by a shared rate limit, by limit (ip, fan, event).",
+		}, []string{"limit"}),
+		rateLeaseGateways: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "boxoffice", Subsystem: "gateway", Name: "rate_lease_gateways",
+			Help: "Live gateways counted at this gateway's last rate-lease renewal: each shared rate limit's divisor.",
+		}),
+		rateLeaseFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "boxoffice", Subsystem: "gateway", Name: "rate_lease_failures_total",
+			Help: "Rate-lease renewals that failed (the last count of gateways stays in force).",
+		}),
 	}
+	reg.MustRegister(m.rateLimited, m.rateLeaseGateways, m.rateLeaseFailures)
 	reg.MustRegister(m.forged)
 	reg.MustRegister(m.requests, m.latency, m.payments, m.checkins,
 		m.clusterWatches, m.seatSubscribers, m.streamsOpen, m.streamEnds, m.streamsRefused, m.quotaRefusals, m.janitorDeleted, m.janitorKept,
