@@ -213,7 +213,7 @@ type RoundTrips struct {
 	// GatewayServerMs is the gateway's own mean latency by route over the
 	// run (request_seconds sum / count), in milliseconds.
 	GatewayServerMs map[string]float64 `json:"gateway_server_ms"`
-	// GatewayProcessCPUMs is the CPU time of the gateway's process per
+	// GatewayProcessCPUMs is the CPU time of the gateways' processes per
 	// purchase (process_cpu_seconds_total), in milliseconds; under
 	// `boxoffice demo` that process also runs the three nodes, so this is
 	// the whole system's CPU cost of a purchase.
@@ -230,25 +230,15 @@ type counterSnapshot struct {
 	processCPU      float64 // of the gateway's process, seconds
 }
 
-// scrapeRoundTrips reads the counters; nil if the gateway's /metrics does
-// not answer.
-func scrapeRoundTrips(ctx context.Context, hc *http.Client, gateway string, nodes []string) *counterSnapshot {
+// scrapeRoundTrips reads the counters, summed over the gateways; nil if a
+// gateway's /metrics does not answer.
+func scrapeRoundTrips(ctx context.Context, hc *http.Client, gateways []string, nodes []string) *counterSnapshot {
 	s := &counterSnapshot{gatewayRequests: map[string]float64{}, gatewaySeconds: map[string]float64{},
 		gatewayCount: map[string]float64{}, clusterOps: map[string]float64{}}
-	err := scrapeMetrics(ctx, hc, gateway+"/metrics", func(name string, labels map[string]string, v float64) {
-		switch name {
-		case "boxoffice_gateway_requests_total":
-			s.gatewayRequests[labels["route"]] += v
-		case "boxoffice_gateway_request_seconds_sum":
-			s.gatewaySeconds[labels["route"]] += v
-		case "boxoffice_gateway_request_seconds_count":
-			s.gatewayCount[labels["route"]] += v
-		case "process_cpu_seconds_total":
-			s.processCPU = v
+	for _, gateway := range gateways {
+		if !s.scrapeGateway(ctx, hc, gateway) {
+			return nil
 		}
-	})
-	if err != nil {
-		return nil
 	}
 	for _, u := range nodes {
 		err := scrapeMetrics(ctx, hc, u, func(name string, labels map[string]string, v float64) {
@@ -261,6 +251,23 @@ func scrapeRoundTrips(ctx context.Context, hc *http.Client, gateway string, node
 		}
 	}
 	return s
+}
+
+// scrapeGateway adds one gateway's counters; false if it did not answer.
+func (s *counterSnapshot) scrapeGateway(ctx context.Context, hc *http.Client, gateway string) bool {
+	err := scrapeMetrics(ctx, hc, gateway+"/metrics", func(name string, labels map[string]string, v float64) {
+		switch name {
+		case "boxoffice_gateway_requests_total":
+			s.gatewayRequests[labels["route"]] += v
+		case "boxoffice_gateway_request_seconds_sum":
+			s.gatewaySeconds[labels["route"]] += v
+		case "boxoffice_gateway_request_seconds_count":
+			s.gatewayCount[labels["route"]] += v
+		case "process_cpu_seconds_total":
+			s.processCPU += v
+		}
+	})
+	return err == nil
 }
 
 func (s *counterSnapshot) perPurchase(after *counterSnapshot, purchases int64) *RoundTrips {
