@@ -270,6 +270,9 @@ type GatewayResult struct {
 	// the cluster nodes' operations by method over the run (abandoned and
 	// failed fans and the gateway's background loops included).
 	RoundTrips *RoundTrips `json:"round_trips,omitempty"`
+	// SeatsPerBuyerMax is the most seats one fan paid for in the run
+	// (at most the gateway's ticket limit per buyer, 6 by default).
+	SeatsPerBuyerMax int `json:"seats_per_buyer_max"`
 	// Check is the invariant check through the cluster; nil without one.
 	Check *GatewayCheckResult `json:"check,omitempty"`
 }
@@ -415,6 +418,7 @@ func RunGateway(ctx context.Context, cfg GatewayConfig, inventory Inventory, pro
 	if metricsBefore != nil {
 		res.RoundTrips = metricsBefore.perPurchase(scrapeRoundTrips(finishCtx, run.shared, cfg.gateways(), cfg.NodeMetricsURLs), res.Purchases)
 	}
+	res.SeatsPerBuyerMax, _ = SeatsPerBuyerMax(run.purchases)
 	if inventory != nil {
 		uncertain := run.resolveUncertain(finishCtx)
 		after, err := readSeatMapLinearizable(finishCtx, inventory, cfg.EventID)
@@ -734,7 +738,7 @@ func (c *gatewayClient) playFan(ctx context.Context) bool {
 		run.fail(&stepError{step: stepPay, err: fmt.Errorf("order %s is %q after fake-pay", order.OrderID, paid.State)})
 		return true
 	}
-	purchase := GatewayPurchase{OrderID: order.OrderID, HoldID: hold.HoldID, Seats: order.Seats}
+	purchase := GatewayPurchase{OrderID: order.OrderID, HoldID: hold.HoldID, Buyer: subject, Seats: order.Seats}
 	var tickets struct {
 		Tickets []struct {
 			TicketID string `json:"ticket_id"`

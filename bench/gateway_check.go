@@ -17,8 +17,10 @@ import (
 // GatewayPurchase is an order the gateway answered "paid" to (or that the
 // run found paid at the end), with the tickets the fan then listed.
 type GatewayPurchase struct {
-	OrderID string          `json:"order_id"`
-	HoldID  string          `json:"hold_id"`
+	OrderID string `json:"order_id"`
+	HoldID  string `json:"hold_id"`
+	// Buyer is the fan's subject.
+	Buyer   string          `json:"buyer,omitempty"`
 	Seats   []string        `json:"seats"`
 	Tickets []GatewayTicket `json:"tickets"`
 	// TicketsUnknown: the payment's answer was lost, so the run never
@@ -188,6 +190,19 @@ func CheckGateway(before, after *boxofficev1.SeatMap, purchases []GatewayPurchas
 		res.Detail = "INVARIANT VIOLATED: " + strings.Join(problems, "; ")
 	}
 	return res
+}
+
+// SeatsPerBuyerMax is the most seats the purchases give one buyer (for
+// the per-fan ticket limit), and that buyer.
+func SeatsPerBuyerMax(purchases []GatewayPurchase) (seats int, buyer string) {
+	per := map[string]int{}
+	for _, p := range purchases {
+		per[p.Buyer] += len(p.Seats)
+		if per[p.Buyer] > seats {
+			seats, buyer = per[p.Buyer], p.Buyer
+		}
+	}
+	return seats, buyer
 }
 
 func countUnlisted(purchases []GatewayPurchase) int {
