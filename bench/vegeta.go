@@ -83,6 +83,9 @@ type VegetaResult struct {
 	OK          int            `json:"ok"`
 	NotModified int            `json:"not_modified"`
 	Other       map[string]int `json:"other,omitempty"`
+	// RevalidatingTargets is the share of targets sent with If-None-Match
+	// (0 for views when the gateway gave no ETag).
+	RevalidatingTargets float64 `json:"revalidating_targets"`
 	// SuccessRatio is (OK + NotModified) / Requests.
 	SuccessRatio float64 `json:"success_ratio"`
 	P50Ms        float64 `json:"p50_ms"`
@@ -111,6 +114,14 @@ func runVegetaAttack(ctx context.Context, a VegetaAttack) VegetaResult {
 		a.Timeout = VegetaTimeoutDefault
 	}
 	res := VegetaResult{Name: a.Name, Gateway: a.Gateway, RequestedRate: float64(a.Rate)}
+	for _, t := range a.Targets {
+		if t.Header.Get("If-None-Match") != "" {
+			res.RevalidatingTargets++
+		}
+	}
+	if len(a.Targets) > 0 {
+		res.RevalidatingTargets /= float64(len(a.Targets))
+	}
 	if len(a.Targets) == 0 || a.Rate <= 0 || a.Duration <= 0 {
 		res.FirstError = "nothing to attack"
 		return res

@@ -447,6 +447,13 @@ func writeOnsaleTable(w io.Writer, res *benchOnsaleResult) {
 			if other != "" {
 				other = "; other " + other
 			}
+			if what == "seat-map views" {
+				if v.RevalidatingTargets == 0 {
+					other += "; the gateway gave no ETag, so no If-None-Match was sent"
+				} else {
+					other += fmt.Sprintf("; %.0f%% sent with If-None-Match", 100*v.RevalidatingTargets)
+				}
+			}
 			row(fmt.Sprintf("%s/s gateway %d", what, i+1), "%.0f answered  (sent %.0f/s of %.0f/s asked; 200 x%d, 304 x%d%s; success %.2f%%; p50 %.1f ms, p99 %.1f ms)",
 				v.Throughput, v.AchievedRate, v.RequestedRate, v.OK, v.NotModified, other, 100*v.SuccessRatio, v.P50Ms, v.P99Ms)
 		}
