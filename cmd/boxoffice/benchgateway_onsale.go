@@ -71,6 +71,7 @@ type benchOnsaleConfig struct {
 	vegetaDuration                    time.Duration
 	viewRate, pollRate                int
 	viewFans, pollFans                int
+	vegetaWorkers                     uint64
 	revalidateShare                   float64
 	storeHolds                        float64
 	jsonPath                          string
@@ -116,6 +117,7 @@ func runBenchGatewayOnsale(ctx context.Context, args []string, stdout, stderr io
 	fs.IntVar(&c.pollRate, "poll-rate", 50_000, "queue-position polls per second vegeta sends to each gateway")
 	fs.IntVar(&c.viewFans, "view-fans", 1000, "fans (tokens and addresses) the views come from")
 	fs.IntVar(&c.pollFans, "poll-fans", 1000, "fans waiting in the queue whose polls are sent")
+	fs.Uint64Var(&c.vegetaWorkers, "vegeta-workers", bench.VegetaMaxWorkersDefault, "most requests in flight per vegeta attack (one attack per gateway)")
 	fs.Float64Var(&c.revalidateShare, "revalidate-share", 0.5, "share of views sent with If-None-Match (when the gateway gives ETags)")
 	fs.Float64Var(&c.storeHolds, "store-holds", 0, "make bench's C=256 holds/s on this machine, measured within the hour (0: no ratio)")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress on stderr")
@@ -129,7 +131,7 @@ func runBenchGatewayOnsale(ctx context.Context, args []string, stdout, stderr io
 	switch {
 	case c.purchase.Clients < 1 || c.purchase.DurationLimit <= 0:
 		return fmt.Errorf("bench gateway onsale: --clients %d and --duration %v must be positive", c.purchase.Clients, c.purchase.DurationLimit)
-	case c.vegetaDuration < 0 || c.viewRate < 1 || c.pollRate < 1 || c.viewFans < 1 || c.pollFans < 1:
+	case c.vegetaDuration < 0 || c.viewRate < 1 || c.pollRate < 1 || c.viewFans < 1 || c.pollFans < 1 || c.vegetaWorkers < 1:
 		return errors.New("bench gateway onsale: --vegeta-duration must not be negative; rates and fans must be positive")
 	case c.revalidateShare < 0 || c.revalidateShare > 1:
 		return fmt.Errorf("bench gateway onsale: --revalidate-share %v: want 0..1", c.revalidateShare)
@@ -353,7 +355,7 @@ func benchGatewayOnsale(ctx context.Context, c benchOnsaleConfig, stderr io.Writ
 		if err != nil {
 			return res, err
 		}
-		views = append(views, bench.VegetaAttack{Name: "views", Gateway: g, Rate: c.viewRate, Duration: c.vegetaDuration,
+		views = append(views, bench.VegetaAttack{Name: "views", Gateway: g, Rate: c.viewRate, Duration: c.vegetaDuration, MaxWorkers: c.vegetaWorkers,
 			Targets: bench.SeatMapViewTargets(g, res.Purchases.EventID, sections, etags, viewFans, c.revalidateShare, c.purchase.Seed+uint64(i))})
 	}
 	logf("views: %d/s on each gateway for %v (vegeta)", c.viewRate, c.vegetaDuration)
@@ -381,7 +383,7 @@ func benchGatewayOnsale(ctx context.Context, c benchOnsaleConfig, stderr io.Writ
 	}
 	var polls []bench.VegetaAttack
 	for _, g := range gateways {
-		polls = append(polls, bench.VegetaAttack{Name: "polls", Gateway: g, Rate: c.pollRate, Duration: c.vegetaDuration,
+		polls = append(polls, bench.VegetaAttack{Name: "polls", Gateway: g, Rate: c.pollRate, Duration: c.vegetaDuration, MaxWorkers: c.vegetaWorkers,
 			Targets: bench.QueuePollTargets(g, queueEvent, pollFans)})
 	}
 	logf("polls: %d/s on each gateway for %v (vegeta)", c.pollRate, c.vegetaDuration)
