@@ -86,11 +86,9 @@ type benchOnsaleResult struct {
 	Polls      []bench.VegetaResult  `json:"polls"`
 	StoreHolds float64               `json:"store_holds_per_s,omitempty"`
 	Check      string                `json:"check"` // PASS or FAIL
-	Errors     []string              `json:"errors,omitempty"`
 	Gateways   []string              `json:"gateways"`
 	Nodes      []string              `json:"nodes"`
 	StartedAt  time.Time             `json:"started_at"`
-	Extra      map[string]any        `json:"extra,omitempty"`
 	processes  []*benchOnsaleProcess `json:"-"`
 }
 

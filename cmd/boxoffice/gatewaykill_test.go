@@ -199,8 +199,11 @@ func TestGatewayKilledMidPurchase(t *testing.T) {
 	if len(paid) < int(run.completed.Load()) {
 		t.Errorf("%d payments succeeded, fewer than the %d purchases the fans completed", len(paid), run.completed.Load())
 	}
-	t.Logf("settled: %d paid orders, %d tickets, %d seats sold, %d intents canceled, %d refunded",
-		len(paid), tickets, len(killSeatsSold(sm)), stripe.count("canceled"), stripe.refundedCount())
+	stripe.mu.Lock()
+	moved := stripe.moved
+	stripe.mu.Unlock()
+	t.Logf("settled: %d paid orders, %d tickets, %d seats sold, %d intents canceled, %d refunded; %d webhook deliveries moved to the other gateway",
+		len(paid), tickets, len(killSeatsSold(sm)), stripe.count("canceled"), stripe.refundedCount(), moved)
 }
 
 func killSeats(sm *boxofficev1.SeatMap) []*boxofficev1.Seat {
@@ -545,6 +548,7 @@ type fakeStripe struct {
 	byKey   map[string]string // idempotency key -> intent id
 	seq     int
 	pending int // webhooks not yet delivered
+	moved   int // deliveries that failed on one gateway and were sent to the other
 	stop    chan struct{}
 }
 
@@ -669,6 +673,9 @@ func (s *fakeStripe) deliver(eventID, intentID, orderID string, gw int) {
 				return
 			}
 		}
+		s.mu.Lock()
+		s.moved++
+		s.mu.Unlock()
 		gw = 1 - gw                        // Stripe retries; here on the other gateway of the deployment
 		time.Sleep(200 * time.Millisecond) // the provider's retry pause
 	}
