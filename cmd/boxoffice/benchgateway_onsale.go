@@ -216,7 +216,7 @@ func (p *benchOnsaleProcess) stop() {
 	}
 }
 
-func benchGatewayOnsale(ctx context.Context, c benchOnsaleConfig, stderr io.Writer) (*benchOnsaleResult, error) {
+func benchGatewayOnsale(ctx context.Context, c benchOnsaleConfig, stderr io.Writer) (_ *benchOnsaleResult, err error) {
 	logf := func(format string, args ...any) {
 		if !c.quiet {
 			fmt.Fprintf(stderr, "bench gateway onsale: "+format+"\n", args...)
@@ -236,10 +236,16 @@ func benchGatewayOnsale(ctx context.Context, c benchOnsaleConfig, stderr io.Writ
 		}
 		c.dir = dir
 	}
-	if !c.keep {
-		defer os.RemoveAll(c.dir)
-	}
-	res := &benchOnsaleResult{StartedAt: time.Now().UTC(), Machine: fmt.Sprintf("%d CPUs (%s/%s), shared by the nodes, the gateways and the load generator", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH),
+	// A failed run keeps its logs.
+	var res *benchOnsaleResult
+	defer func() {
+		if c.keep || err != nil || (res != nil && res.Check == "FAIL") {
+			fmt.Fprintf(stderr, "bench gateway onsale: data and logs kept in %s\n", c.dir)
+			return
+		}
+		_ = os.RemoveAll(c.dir)
+	}()
+	res = &benchOnsaleResult{StartedAt: time.Now().UTC(), Machine: fmt.Sprintf("%d CPUs (%s/%s), shared by the nodes, the gateways and the load generator", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH),
 		Setup: "3 node processes (fsync on, plaintext gRPC), 2 gateway processes (--demo --fake-payments, plain HTTP, as make run), load generator: one machine, 127.0.0.1"}
 	defer func() {
 		// Gateways first, so that no gateway call meets a stopped node.
