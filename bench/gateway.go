@@ -29,8 +29,10 @@ package bench
 // stream instead of polling /me (the stream re-reads the status only every
 // Config.QueueStreamInterval, 1 s by default, which would measure that
 // interval rather than the gateway); sending the order and the payment to
-// a second gateway as TestGatewayLoadOverProcessCluster does (the bench
-// takes one URL; run two benches, or put a load balancer in front).
+// a second gateway as TestGatewayLoadOverProcessCluster does (with
+// MoreGateways, fans are spread over the gateways but each stays on its
+// own: under demo mode's fake payments an intent lives only in the
+// memory of the gateway that created it).
 
 import (
 	"bytes"
