@@ -595,8 +595,11 @@ func (r gatewayReply) retryable() (string, bool) {
 // stepError is a step that failed for good.
 type stepError struct {
 	step  gatewayStep
-	reply gatewayReply // status 0: no answer
+	reply gatewayReply // status 0: no answer, unless outcome is set
 	err   error
+	// outcome names a failure found in an answer that was itself fine
+	// (the key it is counted under, after the step's name).
+	outcome string
 }
 
 func (e *stepError) Error() string {
@@ -607,6 +610,9 @@ func (e *stepError) Error() string {
 }
 
 func (e *stepError) key() string {
+	if e.outcome != "" {
+		return gatewayStepNames[e.step] + " " + e.outcome
+	}
 	if e.err != nil && e.reply.status == 0 {
 		cause := "no-answer"
 		if errors.Is(e.err, context.DeadlineExceeded) {
@@ -737,7 +743,7 @@ func (c *gatewayClient) playFan(ctx context.Context) bool {
 		return true
 	}
 	if paid.State != "paid" {
-		run.fail(&stepError{step: stepPay, err: fmt.Errorf("order %s is %q after fake-pay", order.OrderID, paid.State)})
+		run.fail(&stepError{step: stepPay, outcome: "not-paid-after-fake-pay", err: fmt.Errorf("order %s is %q after fake-pay", order.OrderID, paid.State)})
 		return true
 	}
 	purchase := GatewayPurchase{OrderID: order.OrderID, HoldID: hold.HoldID, Buyer: subject, Seats: order.Seats}
@@ -756,7 +762,7 @@ func (c *gatewayClient) playFan(ctx context.Context) bool {
 			}
 		}
 		if len(purchase.Tickets) != len(order.Seats) {
-			err = &stepError{step: stepTickets, err: fmt.Errorf("%d tickets for the %d seats of paid order %s", len(purchase.Tickets), len(order.Seats), order.OrderID)}
+			err = &stepError{step: stepTickets, outcome: "ticket-count", err: fmt.Errorf("%d tickets for the %d seats of paid order %s", len(purchase.Tickets), len(order.Seats), order.OrderID)}
 		}
 	}
 	// A paid order counts for the check whether or not its tickets came.
@@ -795,7 +801,7 @@ func (c *gatewayClient) queue(ctx context.Context, event string) (string, error)
 			return st.AdmissionToken, nil
 		}
 		if st.State == "expired" {
-			return "", &stepError{step: stepQueue, err: errors.New("admission window expired")}
+			return "", &stepError{step: stepQueue, outcome: "admission-expired", err: errors.New("admission window expired")}
 		}
 		wait := min(max(time.Duration(st.EstimatedWaitSecs)*time.Second/2, gatewayPollMin), gatewayPollMax)
 		select {
