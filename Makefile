@@ -11,7 +11,7 @@ LDFLAGS := -X github.com/boxoffice/boxoffice/node.Version=$(BOXOFFICE_VERSION)
 
 PROTO_FILES := fsm/fsmpb/fsm.proto api/boxoffice/v1/boxoffice.proto node/nodepb/node.proto
 
-.PHONY: help run test test-short proto build vet fmt bench jepsen jepsen-regions jepsen-long jepsen-mutants clean lint-openapi lint-monitoring fork-check test-raft
+.PHONY: help run test test-short proto build vet fmt bench bench-gateway jepsen jepsen-regions jepsen-long jepsen-mutants clean lint-openapi lint-monitoring fork-check test-raft
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -110,6 +110,16 @@ jepsen-mutants: ## the planted-bug suite: each mutant and the unmodified build o
 
 bench: ## the on-sale benchmark: a fresh 3-node cluster of processes, 64 and 256 clients
 	./scripts/bench.sh
+
+# The whole purchase path on this machine: 3 fsyncing node processes, 2
+# gateway processes (demo mode, fake payments) and the load generator
+# (purchases, then vegeta's seat-map views and queue polls), one table.
+# BENCH_GATEWAY_FLAGS passes flags, e.g. "--duration 60s --store-holds 9800"
+# (make bench's C=256 holds/s on this machine, measured within the hour).
+BENCH_GATEWAY_FLAGS ?=
+bench-gateway: ## the purchase path: 3 node + 2 gateway processes, purchases/s, p99 per step, vegeta views and polls, one table
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/boxoffice ./cmd/boxoffice
+	bin/boxoffice bench gateway onsale --json bin/bench-gateway.json $(BENCH_GATEWAY_FLAGS)
 
 vet:
 	$(GO) vet ./...

@@ -29,8 +29,10 @@ package bench
 // stream instead of polling /me (the stream re-reads the status only every
 // Config.QueueStreamInterval, 1 s by default, which would measure that
 // interval rather than the gateway); sending the order and the payment to
-// a second gateway as TestGatewayLoadOverProcessCluster does (the bench
-// takes one URL; run two benches, or put a load balancer in front).
+// a second gateway as TestGatewayLoadOverProcessCluster does (with
+// MoreGateways, fans are spread over the gateways but each stays on its
+// own: under demo mode's fake payments an intent lives only in the
+// memory of the gateway that created it).
 
 import (
 	"bytes"
@@ -86,6 +88,11 @@ type GatewayConfig struct {
 	// BaseURL is the gateway, e.g. http://127.0.0.1:8080. It must run in
 	// demo mode (dev login and fake payments).
 	BaseURL string
+	// MoreGateways are further gateways of the same deployment (sharing
+	// its records and secrets): client i plays its fans on gateway
+	// i mod (1+len(MoreGateways)), BaseURL being gateway 0. Setup and the
+	// end-of-run questions go to BaseURL.
+	MoreGateways []string
 	// EventID names an existing event. Empty: RunGateway creates a fresh
 	// OnSaleVenue(Sections, Rows, SeatsPerRow) event through the cluster,
 	// which must then be given.
@@ -152,13 +159,27 @@ func (c GatewayConfig) withDefaults() GatewayConfig {
 		c.Label = fmt.Sprintf("gateway C=%d", c.Clients)
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	c.MoreGateways = slices.Clone(c.MoreGateways)
+	for i, g := range c.MoreGateways {
+		c.MoreGateways[i] = strings.TrimRight(g, "/")
+	}
 	return c
+}
+
+// gateways lists BaseURL, then MoreGateways.
+func (c GatewayConfig) gateways() []string {
+	return append([]string{c.BaseURL}, c.MoreGateways...)
 }
 
 // Validate names the first field that is out of range. Zero fields take
 // their defaults.
 func (c GatewayConfig) Validate() error {
 	u, err := url.Parse(c.BaseURL)
+	for i, g := range c.MoreGateways {
+		if mu, merr := url.Parse(g); merr != nil || (mu.Scheme != "http" && mu.Scheme != "https") || mu.Host == "" {
+			return fmt.Errorf("bench gateway: MoreGateways[%d] %q: want http(s)://host:port", i, g)
+		}
+	}
 	switch {
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 		return fmt.Errorf("bench gateway: BaseURL %q: want http(s)://host:port", c.BaseURL)
@@ -251,6 +272,9 @@ type GatewayResult struct {
 	// the cluster nodes' operations by method over the run (abandoned and
 	// failed fans and the gateway's background loops included).
 	RoundTrips *RoundTrips `json:"round_trips,omitempty"`
+	// SeatsPerBuyerMax is the most seats one fan paid for in the run
+	// (at most the gateway's ticket limit per buyer, 6 by default).
+	SeatsPerBuyerMax int `json:"seats_per_buyer_max"`
 	// Check is the invariant check through the cluster; nil without one.
 	Check *GatewayCheckResult `json:"check,omitempty"`
 }
@@ -295,6 +319,7 @@ type gatewayRun struct {
 // uncertainOrder is an order whose payment never got an answer; the run
 // asks the gateway for its state at the end.
 type uncertainOrder struct {
+	gateway        string
 	orderID, token string
 	seats          []string
 }
@@ -316,7 +341,7 @@ func RunGateway(ctx context.Context, cfg GatewayConfig, inventory Inventory, pro
 	run.shared = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Clients + 4, MaxIdleConns: cfg.Clients + 4}}
 	defer run.shared.CloseIdleConnections()
 	run.spread = cfg.SpreadSourceAddrs && loopbackHost(cfg.BaseURL) && runtime.GOOS == "linux"
-	res := &GatewayResult{Label: cfg.Label, Gateway: cfg.BaseURL, Clients: cfg.Clients, HoldSize: cfg.HoldSize,
+	res := &GatewayResult{Label: cfg.Label, Gateway: strings.Join(cfg.gateways(), ","), Clients: cfg.Clients, HoldSize: cfg.HoldSize,
 		AbandonRatio: cfg.AbandonRatio, ZipfExponent: cfg.ZipfExponent, SourceAddrs: "one (the bench host)"}
 	if run.spread {
 		res.SourceAddrs = "one loopback address per fan (127.1.0.0/16)"
@@ -351,7 +376,7 @@ func RunGateway(ctx context.Context, cfg GatewayConfig, inventory Inventory, pro
 			return nil, fmt.Errorf("bench gateway: seat map before the run: %w", err)
 		}
 	}
-	metricsBefore := scrapeRoundTrips(setupCtx, run.shared, cfg.BaseURL, cfg.NodeMetricsURLs)
+	metricsBefore := scrapeRoundTrips(setupCtx, run.shared, cfg.gateways(), cfg.NodeMetricsURLs)
 	cancelSetup()
 
 	runCtx, stopRun := context.WithCancel(ctx)
@@ -362,7 +387,8 @@ func RunGateway(ctx context.Context, cfg GatewayConfig, inventory Inventory, pro
 	var wg sync.WaitGroup
 	for i := range cfg.Clients {
 		seed := cfg.Seed*1_000_003 + uint64(i)
-		fan := &gatewayClient{run: run, id: i, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		gateways := cfg.gateways()
+		fan := &gatewayClient{run: run, id: i, base: gateways[i%len(gateways)], rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 			picker: newSectionPicker(len(run.sectionIDs), cfg.ZipfExponent)}
 		wg.Go(func() { fan.loop(runCtx, deadline) })
 	}
@@ -392,8 +418,9 @@ func RunGateway(ctx context.Context, cfg GatewayConfig, inventory Inventory, pro
 		res.Steps = append(res.Steps, GatewayStep{Step: gatewayStepNames[step], Latency: summarize(run.latencies[step])})
 	}
 	if metricsBefore != nil {
-		res.RoundTrips = metricsBefore.perPurchase(scrapeRoundTrips(finishCtx, run.shared, cfg.BaseURL, cfg.NodeMetricsURLs), res.Purchases)
+		res.RoundTrips = metricsBefore.perPurchase(scrapeRoundTrips(finishCtx, run.shared, cfg.gateways(), cfg.NodeMetricsURLs), res.Purchases)
 	}
+	res.SeatsPerBuyerMax, _ = SeatsPerBuyerMax(run.purchases)
 	if inventory != nil {
 		uncertain := run.resolveUncertain(finishCtx)
 		after, err := readSeatMapLinearizable(finishCtx, inventory, cfg.EventID)
@@ -499,6 +526,11 @@ func (r gatewayReply) String() string {
 
 // send makes one HTTP request. An error means no answer.
 func (run *gatewayRun) send(ctx context.Context, hc *http.Client, method, path, token, idemKey string, body any, headers ...string) (gatewayReply, error) {
+	return run.sendTo(ctx, hc, run.cfg.BaseURL, method, path, token, idemKey, body, headers...)
+}
+
+// sendTo is send to the gateway at base.
+func (run *gatewayRun) sendTo(ctx context.Context, hc *http.Client, base, method, path, token, idemKey string, body any, headers ...string) (gatewayReply, error) {
 	var rd io.Reader
 	if body != nil {
 		raw, err := json.Marshal(body)
@@ -509,7 +541,7 @@ func (run *gatewayRun) send(ctx context.Context, hc *http.Client, method, path, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, run.cfg.RequestTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, run.cfg.BaseURL+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
 	if err != nil {
 		return gatewayReply{}, err
 	}
@@ -563,8 +595,11 @@ func (r gatewayReply) retryable() (string, bool) {
 // stepError is a step that failed for good.
 type stepError struct {
 	step  gatewayStep
-	reply gatewayReply // status 0: no answer
+	reply gatewayReply // status 0: no answer, unless outcome is set
 	err   error
+	// outcome names a failure found in an answer that was itself fine
+	// (the key it is counted under, after the step's name).
+	outcome string
 }
 
 func (e *stepError) Error() string {
@@ -575,6 +610,9 @@ func (e *stepError) Error() string {
 }
 
 func (e *stepError) key() string {
+	if e.outcome != "" {
+		return gatewayStepNames[e.step] + " " + e.outcome
+	}
 	if e.err != nil && e.reply.status == 0 {
 		cause := "no-answer"
 		if errors.Is(e.err, context.DeadlineExceeded) {
@@ -592,6 +630,7 @@ func (e *stepError) key() string {
 type gatewayClient struct {
 	run    *gatewayRun
 	id     int
+	base   string // the gateway this client's fans use
 	rng    *rand.Rand
 	picker *sectionPicker
 	fans   int
@@ -698,16 +737,16 @@ func (c *gatewayClient) playFan(ctx context.Context) bool {
 		var se *stepError
 		if errors.As(err, &se) && (se.reply.status == 0 || se.reply.status >= 500) {
 			run.mu.Lock()
-			run.uncertain = append(run.uncertain, uncertainOrder{orderID: order.OrderID, token: c.token, seats: order.Seats})
+			run.uncertain = append(run.uncertain, uncertainOrder{gateway: c.base, orderID: order.OrderID, token: c.token, seats: order.Seats})
 			run.mu.Unlock()
 		}
 		return true
 	}
 	if paid.State != "paid" {
-		run.fail(&stepError{step: stepPay, err: fmt.Errorf("order %s is %q after fake-pay", order.OrderID, paid.State)})
+		run.fail(&stepError{step: stepPay, outcome: "not-paid-after-fake-pay", err: fmt.Errorf("order %s is %q after fake-pay", order.OrderID, paid.State)})
 		return true
 	}
-	purchase := GatewayPurchase{OrderID: order.OrderID, HoldID: hold.HoldID, Seats: order.Seats}
+	purchase := GatewayPurchase{OrderID: order.OrderID, HoldID: hold.HoldID, Buyer: subject, Seats: order.Seats}
 	var tickets struct {
 		Tickets []struct {
 			TicketID string `json:"ticket_id"`
@@ -723,7 +762,7 @@ func (c *gatewayClient) playFan(ctx context.Context) bool {
 			}
 		}
 		if len(purchase.Tickets) != len(order.Seats) {
-			err = &stepError{step: stepTickets, err: fmt.Errorf("%d tickets for the %d seats of paid order %s", len(purchase.Tickets), len(order.Seats), order.OrderID)}
+			err = &stepError{step: stepTickets, outcome: "ticket-count", err: fmt.Errorf("%d tickets for the %d seats of paid order %s", len(purchase.Tickets), len(order.Seats), order.OrderID)}
 		}
 	}
 	// A paid order counts for the check whether or not its tickets came.
@@ -762,7 +801,7 @@ func (c *gatewayClient) queue(ctx context.Context, event string) (string, error)
 			return st.AdmissionToken, nil
 		}
 		if st.State == "expired" {
-			return "", &stepError{step: stepQueue, err: errors.New("admission window expired")}
+			return "", &stepError{step: stepQueue, outcome: "admission-expired", err: errors.New("admission window expired")}
 		}
 		wait := min(max(time.Duration(st.EstimatedWaitSecs)*time.Second/2, gatewayPollMin), gatewayPollMax)
 		select {
@@ -803,7 +842,7 @@ func (c *gatewayClient) step(ctx context.Context, step gatewayStep, want int, ou
 // call sends a request as the current fan, again after a retryable answer.
 func (c *gatewayClient) call(ctx context.Context, step gatewayStep, method, path, idemKey string, body any, headers ...string) (gatewayReply, error) {
 	for attempt := 1; ; attempt++ {
-		reply, err := c.run.send(ctx, c.hc, method, path, c.token, idemKey, body, headers...)
+		reply, err := c.run.sendTo(ctx, c.hc, c.base, method, path, c.token, idemKey, body, headers...)
 		cause, retry := reply.retryable()
 		if err != nil {
 			cause, retry = "no-answer", ctx.Err() == nil
@@ -905,7 +944,7 @@ func (run *gatewayRun) sample(done <-chan struct{}, start time.Time, progress io
 func (run *gatewayRun) resolveUncertain(ctx context.Context) []string {
 	var unknown []string
 	for _, u := range run.uncertain {
-		reply, err := run.send(ctx, run.shared, "GET", "/v1/orders/"+url.PathEscape(u.orderID), u.token, "", nil)
+		reply, err := run.sendTo(ctx, run.shared, u.gateway, "GET", "/v1/orders/"+url.PathEscape(u.orderID), u.token, "", nil)
 		var o struct {
 			State string `json:"state"`
 		}

@@ -17,8 +17,10 @@ import (
 // GatewayPurchase is an order the gateway answered "paid" to (or that the
 // run found paid at the end), with the tickets the fan then listed.
 type GatewayPurchase struct {
-	OrderID string          `json:"order_id"`
-	HoldID  string          `json:"hold_id"`
+	OrderID string `json:"order_id"`
+	HoldID  string `json:"hold_id"`
+	// Buyer is the fan's subject.
+	Buyer   string          `json:"buyer,omitempty"`
 	Seats   []string        `json:"seats"`
 	Tickets []GatewayTicket `json:"tickets"`
 	// TicketsUnknown: the payment's answer was lost, so the run never
@@ -190,6 +192,19 @@ func CheckGateway(before, after *boxofficev1.SeatMap, purchases []GatewayPurchas
 	return res
 }
 
+// SeatsPerBuyerMax is the most seats the purchases give one buyer (for
+// the per-fan ticket limit), and that buyer.
+func SeatsPerBuyerMax(purchases []GatewayPurchase) (seats int, buyer string) {
+	per := map[string]int{}
+	for _, p := range purchases {
+		per[p.Buyer] += len(p.Seats)
+		if per[p.Buyer] > seats {
+			seats, buyer = per[p.Buyer], p.Buyer
+		}
+	}
+	return seats, buyer
+}
+
 func countUnlisted(purchases []GatewayPurchase) int {
 	n := 0
 	for _, p := range purchases {
@@ -213,7 +228,7 @@ type RoundTrips struct {
 	// GatewayServerMs is the gateway's own mean latency by route over the
 	// run (request_seconds sum / count), in milliseconds.
 	GatewayServerMs map[string]float64 `json:"gateway_server_ms"`
-	// GatewayProcessCPUMs is the CPU time of the gateway's process per
+	// GatewayProcessCPUMs is the CPU time of the gateways' processes per
 	// purchase (process_cpu_seconds_total), in milliseconds; under
 	// `boxoffice demo` that process also runs the three nodes, so this is
 	// the whole system's CPU cost of a purchase.
@@ -230,25 +245,15 @@ type counterSnapshot struct {
 	processCPU      float64 // of the gateway's process, seconds
 }
 
-// scrapeRoundTrips reads the counters; nil if the gateway's /metrics does
-// not answer.
-func scrapeRoundTrips(ctx context.Context, hc *http.Client, gateway string, nodes []string) *counterSnapshot {
+// scrapeRoundTrips reads the counters, summed over the gateways; nil if a
+// gateway's /metrics does not answer.
+func scrapeRoundTrips(ctx context.Context, hc *http.Client, gateways []string, nodes []string) *counterSnapshot {
 	s := &counterSnapshot{gatewayRequests: map[string]float64{}, gatewaySeconds: map[string]float64{},
 		gatewayCount: map[string]float64{}, clusterOps: map[string]float64{}}
-	err := scrapeMetrics(ctx, hc, gateway+"/metrics", func(name string, labels map[string]string, v float64) {
-		switch name {
-		case "boxoffice_gateway_requests_total":
-			s.gatewayRequests[labels["route"]] += v
-		case "boxoffice_gateway_request_seconds_sum":
-			s.gatewaySeconds[labels["route"]] += v
-		case "boxoffice_gateway_request_seconds_count":
-			s.gatewayCount[labels["route"]] += v
-		case "process_cpu_seconds_total":
-			s.processCPU = v
+	for _, gateway := range gateways {
+		if !s.scrapeGateway(ctx, hc, gateway) {
+			return nil
 		}
-	})
-	if err != nil {
-		return nil
 	}
 	for _, u := range nodes {
 		err := scrapeMetrics(ctx, hc, u, func(name string, labels map[string]string, v float64) {
@@ -261,6 +266,23 @@ func scrapeRoundTrips(ctx context.Context, hc *http.Client, gateway string, node
 		}
 	}
 	return s
+}
+
+// scrapeGateway adds one gateway's counters; false if it did not answer.
+func (s *counterSnapshot) scrapeGateway(ctx context.Context, hc *http.Client, gateway string) bool {
+	err := scrapeMetrics(ctx, hc, gateway+"/metrics", func(name string, labels map[string]string, v float64) {
+		switch name {
+		case "boxoffice_gateway_requests_total":
+			s.gatewayRequests[labels["route"]] += v
+		case "boxoffice_gateway_request_seconds_sum":
+			s.gatewaySeconds[labels["route"]] += v
+		case "boxoffice_gateway_request_seconds_count":
+			s.gatewayCount[labels["route"]] += v
+		case "process_cpu_seconds_total":
+			s.processCPU += v
+		}
+	})
+	return err == nil
 }
 
 func (s *counterSnapshot) perPurchase(after *counterSnapshot, purchases int64) *RoundTrips {

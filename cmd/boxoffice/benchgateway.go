@@ -22,6 +22,7 @@ import (
 
 const benchGatewayUsage = `Usage:
   boxoffice bench gateway --gateway URL [--addr CLUSTER] [flags]
+  boxoffice bench gateway onsale [flags]   (make bench-gateway: starts nodes and gateways; see onsale -h)
 
 C concurrent fans, one after another: dev login, join the waiting room
 and poll until admitted (if the event has one), hold the best N adjacent
@@ -45,6 +46,9 @@ Flags:
 `
 
 func runBenchGateway(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "onsale" {
+		return runBenchGatewayOnsale(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("boxoffice bench gateway", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	useHelp(fs, benchHelp(benchGatewayUsage, benchGatewayExamples, nil))

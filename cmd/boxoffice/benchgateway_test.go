@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice/bench"
+	"github.com/boxoffice/boxoffice/internal/testport"
 )
 
 func TestBenchGatewayRefusesBadFlags(t *testing.T) {
@@ -121,4 +122,68 @@ func startDemoWithCluster(t *testing.T) (gateway, grpcAddr string) {
 	}
 	t.Fatal("the demo never printed its gateway and gRPC addresses")
 	return "", ""
+}
+
+// TestBenchGatewayOnsaleSmoke runs `boxoffice bench gateway onsale` (what
+// make bench-gateway runs) for a few seconds: it starts its 3 node and 2
+// gateway processes, and its table shows purchases, the vegeta views and
+// polls of both gateways and a passing end-of-run check.
+func TestBenchGatewayOnsaleSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts node and gateway processes; skipped with -short")
+	}
+	bin := buildBinary(t)
+	var offsets []int
+	for _, block := range []int{100, 200, 300, 400} {
+		offsets = append(offsets, block+1, block+2, block+3)
+	}
+	offsets = append(offsets, 501, 502)
+	base := testport.Base(t, offsets...)
+	jsonPath := filepath.Join(t.TempDir(), "onsale.json")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	err := runBench(ctx, []string{"gateway", "onsale", "--bin", bin, "--port-base", fmt.Sprint(base), "--quiet",
+		"--clients", "8", "--duration", "3s", "--sections", "4", "--rows", "5", "--seats", "10",
+		"--vegeta-duration", "1s", "--view-rate", "50", "--poll-rate", "50", "--view-fans", "20", "--poll-fans", "20",
+		"--store-holds", "1000", "--json", jsonPath}, &out, &errOut)
+	t.Logf("stdout:\n%s", out.String())
+	if err != nil {
+		t.Fatalf("bench gateway onsale: %v\nstderr:\n%s", err, errOut.String())
+	}
+	for _, want := range []string{"purchases/s", "÷ make bench C=256 holds/s", "p50 / p99 pay", "cluster calls per purchase",
+		"seat-map views/s gateway 1", "seat-map views/s gateway 2", "queue polls/s gateway 2"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the table has no %q", want)
+		}
+	}
+	checked := false
+	for line := range strings.Lines(out.String()) {
+		if strings.HasPrefix(line, "end-of-run check") {
+			checked = strings.Contains(line, "PASS met") && strings.Contains(line, "invariants hold")
+		}
+	}
+	if !checked {
+		t.Errorf("the table's end-of-run check row does not say PASS met")
+	}
+	raw, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Purchases *bench.GatewayResult `json:"purchases"`
+		Views     []bench.VegetaResult `json:"views"`
+		Polls     []bench.VegetaResult `json:"polls"`
+	}
+	if err := json.Unmarshal(raw, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Purchases == nil || res.Purchases.Purchases == 0 || res.Purchases.RoundTrips == nil || res.Purchases.RoundTrips.ClusterTotal == 0 {
+		t.Fatalf("purchases: %s", raw)
+	}
+	for _, v := range append(res.Views, res.Polls...) {
+		if v.Requests == 0 || v.OK+v.NotModified == 0 {
+			t.Errorf("%s on %s: %+v", v.Name, v.Gateway, v)
+		}
+	}
 }

@@ -50,6 +50,9 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	trustedProxies := fs.String("trusted-proxies", os.Getenv("BOXOFFICE_TRUSTED_PROXIES"), "comma-separated CIDRs (or addresses) of the load balancers whose X-Forwarded-For the per-IP rate limit believes; empty: none")
 	auth := addAuthFlags(fs)
 	limit := fs.Int("ticket-limit", checkout.TicketLimitPerBuyerDefault, "seats per buyer per event")
+	holdTTL := fs.Duration("hold-ttl", checkout.HoldTTLDefault, "lifetime of a fan's hold (the event's policy caps it)")
+	paymentWindow := fs.Duration("payment-window", checkout.PaymentWindowDefault, "how long an order may stay unpaid before the reconciler cancels its payment and releases its seats")
+	reconcileInterval := fs.Duration("reconcile-interval", checkout.ReconcileIntervalDefault, "time between the reconciler's passes over open orders")
 	var logs logFlags
 	logs.register(fs, "info")
 	// Transport security: mutual TLS to the cluster, HTTPS to the phones.
@@ -124,7 +127,8 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer c.Close()
 	srv, stop, addr, err := startGatewayServer(ctx, checkout.Config{
 		Inventory: c, Store: clusterstore.New(c), Payments: payments, JWTSecret: []byte(*jwtSecret), TicketKey: key,
-		TicketKeysOlder: older, RecordKeys: recordKeys, ScanSecret: scanSecret, DemoMode: *demo, TicketLimitPerBuyer: *limit, NotifyURL: *notifyURL, TrustedProxies: proxies, Logger: logger,
+		TicketKeysOlder: older, RecordKeys: recordKeys, ScanSecret: scanSecret, DemoMode: *demo, TicketLimitPerBuyer: *limit,
+		HoldTTL: *holdTTL, PaymentWindow: *paymentWindow, ReconcileInterval: *reconcileInterval, NotifyURL: *notifyURL, TrustedProxies: proxies, Logger: logger,
 		OIDC: authCfg.OIDC, TokenLifetimeMax: authCfg.TokenLifetimeMax, RequireMFA: authCfg.RequireMFA, MFAACRValues: authCfg.MFAACRValues,
 	}, checkout.ServerConfig{CertFile: *tlsCert, KeyFile: *tlsKey, Logger: logger}, *httpAddr)
 	if err != nil {
