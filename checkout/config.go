@@ -194,7 +194,30 @@ type Config struct {
 	AccessLogOff bool
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
+
+	// Views from memory (views.go). ViewEventsMax caps the events whose
+	// seat maps this gateway keeps in memory, fed by their cluster Watch
+	// (default 64; the least recently viewed is dropped first), and the
+	// event details it keeps. A seat map takes about three times its JSON
+	// body (some 110 bytes a seat).
+	ViewEventsMax int
+	// ViewRefresh is how old a cached event detail or catalogue page may
+	// get before the next request reads it again from the cluster
+	// (default 1s; concurrent requests share one read).
+	ViewRefresh time.Duration
+	// ViewEncodeInterval is the least time between two encodings of one
+	// event's seat map while its seats keep changing (default 10ms): what
+	// a view may lag the feed under load, for one encoding per interval
+	// instead of one per change batch.
+	ViewEncodeInterval time.Duration
 }
+
+// Defaults of the views from memory.
+const (
+	ViewEventsMaxDefault      = 64
+	ViewRefreshDefault        = time.Second
+	ViewEncodeIntervalDefault = 10 * time.Millisecond
+)
 
 // Validate names the first field that cannot be used.
 func (c Config) Validate() error {
@@ -353,6 +376,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.ViewEventsMax <= 0 {
+		c.ViewEventsMax = ViewEventsMaxDefault
+	}
+	if c.ViewRefresh <= 0 {
+		c.ViewRefresh = ViewRefreshDefault
+	}
+	if c.ViewEncodeInterval <= 0 {
+		c.ViewEncodeInterval = ViewEncodeIntervalDefault
 	}
 	return c
 }
