@@ -205,10 +205,12 @@ type Config struct {
 	// get before the next request reads it again from the cluster
 	// (default 1s; concurrent requests share one read).
 	ViewRefresh time.Duration
-	// ViewEncodeInterval is the least time between two encodings of one
-	// event's seat map while its seats keep changing (default 10ms): what
-	// a view may lag the feed under load, for one encoding per interval
-	// instead of one per change batch.
+	// ViewEncodeInterval caps the pause between two encodings of one
+	// event's seat map while its seats keep changing (default 10ms). The
+	// pause is four times the last encoding's time (microseconds for a
+	// hall, milliseconds for a stadium), so under load a view lags the
+	// feed by at most this much more and the encoder takes at most a
+	// fifth of a core per event.
 	ViewEncodeInterval time.Duration
 }
 

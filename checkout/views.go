@@ -29,8 +29,9 @@ import (
 //     feeds the seat streams). The first view of an event reads the full
 //     map once and joins the Watch from that map's positions; every change
 //     batch after that updates the map in place, and an encoder goroutine
-//     re-encodes the JSON body (only the sections that changed) at most
-//     once per Config.ViewEncodeInterval, so a request writes ready bytes.
+//     re-encodes the JSON body (only the sections that changed), at most
+//     once per Config.ViewEncodeInterval under a continuous stream of
+//     changes, so a request writes ready bytes.
 //     A Watch that breaks is resumed from its last positions; on
 //     OUT_OF_RANGE the map is read afresh. A map nobody viewed for
 //     Config.WatchLinger is dropped with its Watch (unless seat streams
@@ -535,17 +536,22 @@ func (v *seatMapCache) apply(changes []*boxofficev1.SeatChange) {
 	}
 }
 
-// run encodes the live state whenever it changed, at most once per gap,
-// until the view is dropped.
+// run encodes the live state whenever it changed until the view is
+// dropped. While changes keep coming it leaves a gap after each encoding
+// of four times what that encoding took (so the encoder spends at most a
+// fifth of a core per event), and never more than gap: a small map is
+// re-encoded within microseconds of a change, a stadium's at most once
+// per ViewEncodeInterval.
 func (v *seatMapCache) run() {
 	var last time.Time
+	var pause time.Duration
 	for {
 		select {
 		case <-v.done:
 			return
 		case <-v.dirty:
 		}
-		if wait := v.gap - time.Since(last); wait > 0 {
+		if wait := pause - time.Since(last); wait > 0 {
 			select {
 			case <-v.done:
 				return
@@ -554,6 +560,7 @@ func (v *seatMapCache) run() {
 		}
 		last = time.Now()
 		v.encode()
+		pause = min(4*time.Since(last), v.gap)
 	}
 }
 
