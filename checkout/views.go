@@ -929,7 +929,9 @@ func (vc *viewCache) evictLocked() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	vc.detachLocked(t)
-	t.lingerIfIdleLocked()
+	if len(t.subs) == 0 {
+		t.closeLocked() // nothing else uses its Watch
+	}
 }
 
 // detachLocked drops t's view; the caller holds hub.mu and t.mu.
