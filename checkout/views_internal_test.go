@@ -3,6 +3,8 @@ package checkout
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -255,3 +257,49 @@ func TestSeatMapViewsAreBounded(t *testing.T) {
 		t.Fatal("the evicted map's Watch is still open")
 	}
 }
+
+// BenchmarkSeatMapViewHandler is the seat-map handler alone (no routing,
+// no bearer token): what a view from memory costs beyond the conventions
+// every route shares. BenchmarkSeatMapView measures the whole request.
+func BenchmarkSeatMapViewHandler(b *testing.B) {
+	inv := newFakeViewInventory()
+	cfg := Config{Inventory: inv, WatchLinger: time.Hour}.withDefaults()
+	g := &Gateway{cfg: cfg, metrics: newMetrics(prometheus.NewRegistry())}
+	g.hub = newWatchHub(cfg, g.metrics)
+	r := httptest.NewRequest("GET", "/v1/events/ev/seats", nil)
+	r.SetPathValue("event", "ev")
+	w := httptest.NewRecorder()
+	c := &call{g: g, w: w, r: r, ctx: context.Background()}
+	if _, _, err := g.seatMap(c); err != nil || w.Code != 200 {
+		b.Fatalf("first view: %v %d", err, w.Code)
+	}
+	etag := w.Header().Get("ETag")
+	for _, inm := range []string{"", etag} {
+		name := "full"
+		if inm != "" {
+			name = "304"
+		}
+		b.Run(name, func(b *testing.B) {
+			r := httptest.NewRequest("GET", "/v1/events/ev/seats", nil)
+			r.SetPathValue("event", "ev")
+			if inm != "" {
+				r.Header.Set("If-None-Match", inm)
+			}
+			dw := &nullWriter{header: http.Header{}}
+			c := &call{g: g, w: dw, r: r, ctx: context.Background()}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(dw.header)
+				if _, _, err := g.seatMap(c); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+type nullWriter struct{ header http.Header }
+
+func (w *nullWriter) Header() http.Header         { return w.header }
+func (w *nullWriter) WriteHeader(int)             {}
+func (w *nullWriter) Write(b []byte) (int, error) { return len(b), nil }
