@@ -28,9 +28,9 @@ type metrics struct {
 
 	// Views from memory (views.go): results prebuilt per view and result
 	// so counting one costs an atomic add.
-	viewResults map[[2]string]prometheus.Counter
-	viewDrops   prometheus.Counter
-	viewMaps    prometheus.GaugeFunc
+	viewResults  map[[2]string]prometheus.Counter
+	viewDrops    prometheus.Counter
+	viewMaps     prometheus.GaugeFunc
 	viewMapsKept atomic.Int64
 }
 

@@ -335,11 +335,11 @@ type seatLayout struct {
 }
 
 type sectionLayout struct {
-	id          string
-	shard       uint32
-	head        []byte // `{"id":…,"name":…,"available":`
-	first, end  int32  // its seats
-	rows        []rowLayout
+	id           string
+	shard        uint32
+	head         []byte // `{"id":…,"name":…,"available":`
+	first, end   int32  // its seats
+	rows         []rowLayout
 	sizeEstimate int
 }
 
