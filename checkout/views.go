@@ -50,7 +50,8 @@ import (
 // Staleness. A seat map lags the store by the time a committed change
 // takes to reach the gateway through the Watch and be encoded: a few
 // milliseconds on a healthy cluster (TestSeatMapViewStaleness measures
-// it), plus up to ViewEncodeInterval under a continuous stream of changes.
+// it); under a continuous stream of changes the encoder pauses four times
+// its last encoding's cost between encodings, at most ViewEncodeInterval.
 // X-Boxoffice-View-Age-Ms is 0 while the feed is connected and the body
 // holds every change the gateway has received; otherwise it is how long
 // ago the body was last known to be complete (the Watch broke, the map is

@@ -40,6 +40,12 @@ import (
 // that retrying cannot cure (the event is gone) it ends every subscriber.
 // The last subscriber to leave starts Config.WatchLinger; if nobody
 // subscribes meanwhile, the hub closes the cluster Watch.
+//
+// The topic also feeds the event's seat map in memory when it is viewed
+// (views.go): pump applies each batch to the map under the topic's lock
+// (no I/O, no encoding), OUT_OF_RANGE reloads the map from the same full
+// read that restarts the topic, and a map viewed within the last
+// WatchLinger keeps the topic open as a subscriber would.
 const (
 	watchReplayMax    = 1024
 	watchStartTimeout = 10 * time.Second
