@@ -298,3 +298,38 @@ func TestHoldNeverConsultsTheView(t *testing.T) {
 		t.Fatalf("holds made %d seat-map reads or Watches", n)
 	}
 }
+
+// TestSeatMapViewSurvivesBrokenWatch: when the cluster Watch breaks (a
+// node restart), the gateway watches again from the view's last
+// positions, and the view goes on with the next change, missing nothing.
+func TestSeatMapViewSurvivesBrokenWatch(t *testing.T) {
+	e := newEnv(t)
+	e.event("viewbreaks")
+	inv := &watchCountingClient{Client: e.cluster}
+	g := e.gateway(func(c *checkout.Config) { c.Inventory = inv })
+	fan := g.login("steadyview", "fan")
+	g.must(200, "GET", "/v1/events/viewbreaks/seats", fan, nil)
+	g.must(201, "POST", "/v1/events/viewbreaks/holds", fan, map[string]any{"seats": []string{"A-A-1"}})
+	var cursor string
+	node.WaitFor(t, 10*time.Second, "the first hold in the view", func() bool {
+		r := g.do("GET", "/v1/events/viewbreaks/seats", fan, nil)
+		cursor = r.json(t)["cursor"].(string)
+		return bytes.Contains(r.body, []byte(`"seat_id":"A-A-1","number":1,"state":"held"`))
+	})
+	inv.breakAll()
+	node.WaitFor(t, 10*time.Second, "the gateway to watch again", func() bool { return inv.calls.Load() >= 2 && inv.open.Load() == 1 })
+	var resumedFrom []string
+	after := slices.Clone(inv.lastRequest().GetAfter())
+	slices.SortFunc(after, func(x, y *boxofficev1.ShardPosition) int { return int(x.GetShard()) - int(y.GetShard()) })
+	for _, p := range after {
+		resumedFrom = append(resumedFrom, fmt.Sprintf("%d:%d", p.GetShard(), p.GetSequence()))
+	}
+	if got := strings.Join(resumedFrom, ","); got != cursor {
+		t.Fatalf("watched again from %q, want the view's position %q", got, cursor)
+	}
+	g.must(201, "POST", "/v1/events/viewbreaks/holds", fan, map[string]any{"seats": []string{"A-A-2"}})
+	node.WaitFor(t, 10*time.Second, "the second hold in the view", func() bool {
+		r := g.do("GET", "/v1/events/viewbreaks/seats", fan, nil)
+		return bytes.Contains(r.body, []byte(`"seat_id":"A-A-2","number":2,"state":"held"`)) && bytes.Contains(r.body, []byte(`"seat_id":"A-A-1","number":1,"state":"held"`))
+	})
+}
