@@ -30,10 +30,11 @@ import (
 //     feeds the seat streams). The first view of an event reads the full
 //     map once and joins the Watch from that map's positions; every change
 //     batch after that updates the map in place, and an encoder goroutine
-//     re-encodes the JSON body (only the sections that changed), at most
-//     once per Config.ViewEncodeInterval under a continuous stream of
-//     changes, so a request writes ready bytes.
-//     A Watch that breaks is resumed from its last positions; on
+//     re-encodes the sections that changed (a body is kept as pieces: a
+//     prelude with the totals, a chunk per section, a trailer with the
+//     pools and the cursor), so a request writes ready bytes and a change
+//     copies nothing it did not touch. A Watch that breaks is resumed
+//     from its last positions; on
 //     OUT_OF_RANGE the map is read afresh. A map nobody viewed for
 //     Config.WatchLinger is dropped with its Watch (unless seat streams
 //     still use it); at most Config.ViewEventsMax maps are kept, the least
