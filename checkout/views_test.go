@@ -390,3 +390,22 @@ func TestEventViewsShareOneReadPerRefresh(t *testing.T) {
 		t.Fatal("a changed detail kept its ETag")
 	}
 }
+
+// TestSeatMapViewOfArchivedEvent: archiving an event ends its Watch for
+// good, so its seat map is no longer served from memory: views are
+// refused 409 as the cluster refuses the archived event's map.
+func TestSeatMapViewOfArchivedEvent(t *testing.T) {
+	e := newEnv(t)
+	e.event("gone")
+	g := e.gateway()
+	fan := g.login("late", "fan")
+	g.must(200, "GET", "/v1/events/gone/seats", fan, nil)
+	org := str(g.must(200, "POST", "/v1/dev/login", "", map[string]any{"subject": "org-gone", "role": "organizer", "events": []string{"gone"}}), "token")
+	g.must(200, "POST", "/v1/events/gone/archive", org, nil)
+	node.WaitFor(t, 10*time.Second, "the archived event's seat map to be refused", func() bool {
+		return g.do("GET", "/v1/events/gone/seats", fan, nil).status == http.StatusConflict
+	})
+	if ev := g.must(200, "GET", "/v1/events/gone", fan, nil); ev["status"] != "archived" {
+		t.Fatalf("detail after the archive on this gateway: %v", ev)
+	}
+}

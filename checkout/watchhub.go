@@ -344,15 +344,14 @@ func (t *watchTopic) run(ctx context.Context, stream watchStream) {
 			return
 		}
 		t.downSince.CompareAndSwap(0, time.Now().UnixNano())
-		switch status.Code(err) {
-		case codes.OutOfRange:
+		if status.Code(err) == codes.OutOfRange {
 			// The cluster's log no longer holds our position: the changes
 			// in between are lost to every subscriber.
-			t.downSince.CompareAndSwap(0, time.Now().UnixNano())
 			if rerr := t.resync(ctx); rerr != nil {
 				err = rerr
 			}
-		case codes.NotFound, codes.InvalidArgument, codes.PermissionDenied, codes.Unauthenticated:
+		}
+		if watchFailedForGood(err) {
 			h.logger.Warn("seat changes: the event's cluster Watch failed for good", "event", t.event, "err", err)
 			h.mu.Lock()
 			t.mu.Lock()
@@ -424,6 +423,17 @@ func (t *watchTopic) resync(ctx context.Context) error {
 		t.mu.Unlock()
 		return nil
 	}
+}
+
+// watchFailedForGood: watching again cannot cure err. The event is gone
+// (not found, or archived: its seat map would otherwise be served from
+// memory as it was), or the request itself is refused.
+func watchFailedForGood(err error) bool {
+	switch status.Code(err) {
+	case codes.NotFound, codes.InvalidArgument, codes.PermissionDenied, codes.Unauthenticated:
+		return true
+	}
+	return boxofficev1.ReasonOf(err) == boxofficev1.ReasonEventArchived
 }
 
 // pump fans out the stream's changes until it fails.
