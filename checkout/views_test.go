@@ -334,56 +334,72 @@ func TestSeatMapViewSurvivesBrokenWatch(t *testing.T) {
 	})
 }
 
-// eventReadsClient counts the catalogue and event reads.
+// eventReadsClient counts the catalogue and event reads; while gate is
+// open (non-nil and not closed) each read waits for it.
 type eventReadsClient struct {
 	*client.Client
 	gets, lists atomic.Int64
+	gate        chan struct{}
 }
 
 func (c *eventReadsClient) GetEvent(ctx context.Context, req *boxofficev1.GetEventRequest) (*boxofficev1.Event, error) {
 	c.gets.Add(1)
+	if c.gate != nil {
+		<-c.gate
+	}
 	return c.Client.GetEvent(ctx, req)
 }
 
 func (c *eventReadsClient) ListEvents(ctx context.Context, req *boxofficev1.ListEventsRequest) (*boxofficev1.ListEventsResponse, error) {
 	c.lists.Add(1)
+	if c.gate != nil {
+		<-c.gate
+	}
 	return c.Client.ListEvents(ctx, req)
 }
 
-// TestEventViewsShareOneReadPerRefresh: concurrent misses of event detail
-// and of a catalogue page cost one cluster read each; the detail is read
-// again once ViewRefresh has passed, and then shows what changed (the
-// waiting room an organizer configured meanwhile), with a new ETag.
+// TestEventViewsShareOneReadPerRefresh: 200 concurrent misses of event
+// detail and of a catalogue page, all sent while the first reads are held
+// up, cost one cluster read each; the detail is read again once
+// ViewRefresh has passed, and then shows what changed (the waiting room
+// an organizer configured meanwhile), with a new ETag.
 func TestEventViewsShareOneReadPerRefresh(t *testing.T) {
 	e := newEnv(t)
 	e.event("detail")
-	inv := &eventReadsClient{Client: e.cluster}
-	const refresh = 300 * time.Millisecond
-	g := e.gateway(func(c *checkout.Config) { c.Inventory = inv; c.ViewRefresh = refresh })
+	inv := &eventReadsClient{Client: e.cluster, gate: make(chan struct{})}
+	g := e.gateway(func(c *checkout.Config) { c.Inventory = inv; c.ViewRefresh = time.Hour })
 	fan := g.login("reader", "fan")
 	var wg sync.WaitGroup
-	var failed atomic.Int64
+	var started, failed atomic.Int64
 	for i := range 200 {
 		wg.Go(func() {
 			path := "/v1/events/detail"
 			if i%2 == 1 {
 				path = "/v1/events"
 			}
+			started.Add(1)
 			if r := g.do("GET", path, fan, nil); r.status != 200 {
 				failed.Add(1)
 			}
 		})
 	}
+	node.WaitFor(t, 10*time.Second, "every view sent and both reads started", func() bool {
+		return started.Load() == 200 && inv.gets.Load() >= 1 && inv.lists.Load() >= 1
+	})
+	close(inv.gate)
 	wg.Wait()
 	if failed.Load() != 0 || inv.gets.Load() != 1 || inv.lists.Load() != 1 {
 		t.Fatalf("200 concurrent views: %d failed, %d GetEvent, %d ListEvents; want one read each", failed.Load(), inv.gets.Load(), inv.lists.Load())
 	}
-	before := g.do("GET", "/v1/events/detail", fan, nil)
-	org := str(g.must(200, "POST", "/v1/dev/login", "", map[string]any{"subject": "org-detail", "role": "organizer", "events": []string{"detail"}}), "token")
-	g.must(200, "PUT", "/v1/events/detail/waiting-room", org, map[string]any{"on_sale_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "admit_per_second": 10})
+
+	const refresh = 300 * time.Millisecond
+	r := e.gateway(func(c *checkout.Config) { c.ViewRefresh = refresh })
+	before := r.do("GET", "/v1/events/detail", fan, nil)
+	org := str(r.must(200, "POST", "/v1/dev/login", "", map[string]any{"subject": "org-detail", "role": "organizer", "events": []string{"detail"}}), "token")
+	r.must(200, "PUT", "/v1/events/detail/waiting-room", org, map[string]any{"on_sale_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "admit_per_second": 10})
 	var after resp
 	node.WaitFor(t, 10*time.Second, "the detail to show the waiting room", func() bool {
-		after = g.do("GET", "/v1/events/detail", fan, nil, "If-None-Match", before.header.Get("ETag"))
+		after = r.do("GET", "/v1/events/detail", fan, nil, "If-None-Match", before.header.Get("ETag"))
 		return after.status == 200 && bytes.Contains(after.body, []byte(`"waiting_room"`))
 	})
 	if after.header.Get("ETag") == before.header.Get("ETag") {
