@@ -1,6 +1,7 @@
 package checkout
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,35 +60,54 @@ func toEventView(ev *boxofficev1.Event) eventView {
 	return v
 }
 
+// listEvents answers the catalogue from memory (views.go): each page is
+// read from the cluster at most once per Config.ViewRefresh.
 func (g *Gateway) listEvents(c *call) (int, any, error) {
 	size, err := pathInt(c.r, "limit", 50, 1, 500)
 	if err != nil {
 		return 0, nil, err
 	}
-	resp, err := g.cfg.Inventory.ListEvents(c.ctx, &boxofficev1.ListEventsRequest{PageSize: uint32(size), PageToken: c.r.URL.Query().Get("cursor")})
+	cursor := c.r.URL.Query().Get("cursor")
+	vc := g.hub.views
+	b, hit, err := vc.body(c.ctx, vc.lists, "list/"+strconv.Itoa(size)+"/"+cursor, func(ctx context.Context) (any, error) {
+		resp, err := g.cfg.Inventory.ListEvents(ctx, &boxofficev1.ListEventsRequest{PageSize: uint32(size), PageToken: cursor})
+		if err != nil {
+			return nil, err
+		}
+		out := eventList{Events: []eventView{}, NextCursor: resp.GetNextPageToken()}
+		for _, ev := range resp.GetEvents() {
+			out.Events = append(out.Events, toEventView(ev))
+		}
+		return out, nil
+	})
 	if err != nil {
 		return 0, nil, err
 	}
-	out := eventList{Events: []eventView{}, NextCursor: resp.GetNextPageToken()}
-	for _, ev := range resp.GetEvents() {
-		out.Events = append(out.Events, toEventView(ev))
-	}
-	return http.StatusOK, out, nil
+	return vc.serve(c, viewEvents, &b.viewBody, time.Since(b.fetched).Milliseconds(), hit)
 }
 
+// getEvent answers event detail from memory (views.go): read from the
+// cluster and the store at most once per Config.ViewRefresh.
 func (g *Gateway) getEvent(c *call) (int, any, error) {
 	eventID := c.r.PathValue("event")
-	ev, err := g.cfg.Inventory.GetEvent(c.ctx, &boxofficev1.GetEventRequest{EventId: eventID})
+	vc := g.hub.views
+	b, hit, err := vc.body(c.ctx, vc.events, "event/"+eventID, func(ctx context.Context) (any, error) {
+		ev, err := g.cfg.Inventory.GetEvent(ctx, &boxofficev1.GetEventRequest{EventId: eventID})
+		if err != nil {
+			return nil, err
+		}
+		v := toEventView(ev)
+		if qc, _, err := g.queueConfig(ctx, eventID); err == nil {
+			v.WaitingRoom = &qc
+		} else if !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		return v, nil
+	})
 	if err != nil {
 		return 0, nil, err
 	}
-	v := toEventView(ev)
-	if qc, _, err := g.queueConfig(c.ctx, eventID); err == nil {
-		v.WaitingRoom = &qc
-	} else if !errors.Is(err, ErrNotFound) {
-		return 0, nil, err
-	}
-	return http.StatusOK, v, nil
+	return vc.serve(c, viewEvent, &b.viewBody, time.Since(b.fetched).Milliseconds(), hit)
 }
 
 // archiveEvent archives an event once its show is over (organizers of the
@@ -100,6 +120,7 @@ func (g *Gateway) archiveEvent(c *call) (int, any, error) {
 	if _, err := g.cfg.Inventory.DeleteEvent(c.ctx, &boxofficev1.DeleteEventRequest{RequestId: c.requestID("archive"), EventId: eventID}); err != nil {
 		return 0, nil, err
 	}
+	g.hub.views.forgetEvent(eventID)
 	ev, err := g.cfg.Inventory.GetEvent(c.ctx, &boxofficev1.GetEventRequest{EventId: eventID})
 	if err != nil {
 		return 0, nil, err
@@ -159,23 +180,42 @@ func stateName(s boxofficev1.SeatState) string {
 	return strings.ToLower(strings.TrimPrefix(s.String(), "SEAT_STATE_"))
 }
 
+// seatMap answers the event's seat map from memory (views.go): the body
+// was encoded when the map last changed, so a view costs no cluster call
+// and no encoding; ?section= encodes the sections asked for from the same
+// snapshot.
 func (g *Gateway) seatMap(c *call) (int, any, error) {
 	eventID := c.r.PathValue("event")
-	ev, err := g.cfg.Inventory.GetEvent(c.ctx, &boxofficev1.GetEventRequest{EventId: eventID})
+	vc := g.hub.views
+	v, hit, err := vc.seatMap(c.ctx, eventID)
 	if err != nil {
 		return 0, nil, err
 	}
+	now := time.Now().UnixNano()
+	v.viewedAt.Store(now)
+	snap := v.snap.Load()
+	body := &snap.full
+	if c.r.URL.RawQuery != "" {
+		q := c.r.URL.Query()
+		summary := q.Get("summary") == "true"
+		if sections := q["section"]; len(sections) > 0 {
+			if body, err = v.layout.filtered(snap, sections, summary); err != nil {
+				return 0, nil, err
+			}
+		} else if summary {
+			body = &snap.summary
+		}
+	}
+	return vc.serve(c, viewSeats, body, v.ageMs(now), hit)
+}
+
+// seatMapOf converts a cluster seat map as the gateway shows it. The
+// views encode the same JSON from memory (views.go); the tests compare
+// the two.
+func seatMapOf(eventID string, ev *boxofficev1.Event, sm *boxofficev1.SeatMap) seatMapView {
 	tiers := map[string]*boxofficev1.PriceTier{}
 	for _, t := range ev.GetVenue().GetPriceTiers() {
 		tiers[t.GetId()] = t
-	}
-	q := c.r.URL.Query()
-	sm, err := g.cfg.Inventory.GetSeatMap(c.ctx, &boxofficev1.GetSeatMapRequest{
-		EventId: eventID, SectionIds: q["section"], SummaryOnly: q.Get("summary") == "true",
-		Consistency: boxofficev1.ReadConsistency_READ_CONSISTENCY_STALE, // live, but any replica may serve it
-	})
-	if err != nil {
-		return 0, nil, err
 	}
 	out := seatMapView{EventID: eventID, Available: sm.GetAvailable(), Held: sm.GetHeld(), Sold: sm.GetSold(),
 		Sections: []sectionView{}, Pools: []poolView{}, Cursor: encodeCursor(sm.GetPositions())}
@@ -200,7 +240,7 @@ func (g *Gateway) seatMap(c *call) (int, any, error) {
 		out.Pools = append(out.Pools, poolView{ID: p.GetId(), Name: p.GetName(), Capacity: p.GetCapacity(),
 			Available: p.GetCapacity() - p.GetHeld() - p.GetSold(), PriceTier: p.GetPriceTier(), PriceCents: t.GetPriceCents(), Currency: t.GetCurrency()})
 	}
-	return http.StatusOK, out, nil
+	return out
 }
 
 // encodeCursor spells shard positions as "shard:sequence,..." in shard

@@ -210,7 +210,33 @@ type Config struct {
 	AccessLogOff bool
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
+
+	// Views from memory (views.go). ViewEventsMax caps the events whose
+	// seat maps this gateway keeps in memory, fed by their cluster Watch
+	// (default 64; the least recently viewed is dropped first), and the
+	// event details it keeps. A seat map takes about three times its JSON
+	// body (some 110 bytes a seat).
+	ViewEventsMax int
+	// ViewRefresh is how old a cached event detail or catalogue page may
+	// get before the next request reads it again from the cluster
+	// (default 1s; concurrent requests share one read).
+	ViewRefresh time.Duration
+	// ViewEncodeInterval caps the pause between two encodings of one
+	// event's seat map while its seats keep changing (default 10ms). The
+	// pause is four times the last encoding's time (an encoding redoes
+	// only the sections that changed: tens of microseconds for a hall,
+	// about 0.15 ms per changed stadium section), so under load a view
+	// lags the feed by at most this much more and the encoder takes about
+	// a fifth of a core per event.
+	ViewEncodeInterval time.Duration
 }
+
+// Defaults of the views from memory.
+const (
+	ViewEventsMaxDefault      = 64
+	ViewRefreshDefault        = time.Second
+	ViewEncodeIntervalDefault = 10 * time.Millisecond
+)
 
 // Validate names the first field that cannot be used.
 func (c Config) Validate() error {
@@ -377,6 +403,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.ViewEventsMax <= 0 {
+		c.ViewEventsMax = ViewEventsMaxDefault
+	}
+	if c.ViewRefresh <= 0 {
+		c.ViewRefresh = ViewRefreshDefault
+	}
+	if c.ViewEncodeInterval <= 0 {
+		c.ViewEncodeInterval = ViewEncodeIntervalDefault
 	}
 	return c
 }

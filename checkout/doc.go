@@ -14,10 +14,14 @@
 // state is the rate limiters' token buckets (local, each holding this
 // gateway's share of a deployment-wide rate, from leases counted in the
 // Store every few seconds: ratelease.go), the stream counts (local: see
-// Config.StreamsPerFan), the shared cluster Watch of
-// each event that has seat streams (watchhub.go: one per event however
-// many phones watch), and which events' on-sales the cluster client was
-// prepared for: the
+// Config.StreamsPerFan), the shared cluster Watch of each event that has
+// seat streams or seat-map views (watchhub.go: one per event however many
+// phones watch), the views answered from memory (views.go: seat maps kept
+// current by that Watch and encoded once per change, event detail and the
+// catalogue re-read at most once per Config.ViewRefresh, all with ETags; a
+// seat map lags the store by the Watch's delivery, milliseconds, and says
+// its age; holds never consult them), and which events' on-sales the
+// cluster client was prepared for: the
 // first fan to join an event's waiting room makes the gateway call the
 // client's Prepare in the background (routing and streams to the event's
 // leaders ready before the first admitted fans hold; inventory.go).
@@ -50,5 +54,11 @@
 // streams; the hub makes the cluster's cost per event, not per phone); a
 // private catch-up Watch for a stream resuming from before the hub's
 // replay ring (unbounded cluster streams again; a reset costs one seat-map
-// read).
+// read); a seat-map read per view, even a stale one from any replica (a
+// thousand phones refreshing cost a thousand reads and encodings; from
+// memory they cost the cluster nothing); encoding a seat map per request
+// (the body is encoded once per change and served as bytes).
+//
+// Views never decide anything: a hold, an order and a sale go to the
+// cluster, and a view is only what a phone shows.
 package checkout

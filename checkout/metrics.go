@@ -2,6 +2,7 @@ package checkout
 
 import (
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,6 +30,12 @@ type metrics struct {
 	rateLimited       *prometheus.CounterVec
 	rateLeaseGateways prometheus.Gauge
 	rateLeaseFailures prometheus.Counter
+	// Views from memory (views.go): results prebuilt per view and result
+	// so counting one costs an atomic add.
+	viewResults  map[[2]string]prometheus.Counter
+	viewDrops    prometheus.Counter
+	viewMaps     prometheus.GaugeFunc
+	viewMapsKept atomic.Int64
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -100,6 +107,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		}),
 	}
 	reg.MustRegister(m.rateLimited, m.rateLeaseGateways, m.rateLeaseFailures)
+	m.registerViews(reg)
 	reg.MustRegister(m.forged)
 	reg.MustRegister(m.requests, m.latency, m.payments, m.checkins,
 		m.clusterWatches, m.seatSubscribers, m.streamsOpen, m.streamEnds, m.streamsRefused, m.quotaRefusals, m.janitorDeleted, m.janitorKept,
@@ -114,3 +122,32 @@ func (m *metrics) observe(route string, code int, d time.Duration) {
 	m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
 	m.latency.WithLabelValues(route).Observe(d.Seconds())
 }
+
+// registerViews adds the view-cache counters: requests answered from
+// memory by view (seats, event, events) and result (hit: from memory;
+// miss: this request read the cluster; not_modified: 304 to
+// If-None-Match), and the seat maps dropped (unviewed past the linger,
+// evicted, or their event gone).
+func (m *metrics) registerViews(reg *prometheus.Registry) {
+	results := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "boxoffice", Subsystem: "gateway", Name: "view_requests_total",
+		Help: "Catalogue, event and seat-map views by view (seats, event, events) and result (hit: served from memory; miss: read the cluster first; not_modified: 304 to If-None-Match).",
+	}, []string{"view", "result"})
+	m.viewResults = map[[2]string]prometheus.Counter{}
+	for _, view := range []string{viewSeats, viewEvent, viewEvents} {
+		for _, result := range []string{"hit", "miss", "not_modified"} {
+			m.viewResults[[2]string{view, result}] = results.WithLabelValues(view, result)
+		}
+	}
+	m.viewDrops = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "boxoffice", Subsystem: "gateway", Name: "view_seat_maps_dropped_total",
+		Help: "Seat maps this gateway stopped keeping in memory: unviewed past the linger, evicted at ViewEventsMax, or their event gone.",
+	})
+	m.viewMaps = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: "boxoffice", Subsystem: "gateway", Name: "view_seat_maps",
+		Help: "Seat maps kept in memory (at most ViewEventsMax).",
+	}, func() float64 { return float64(m.viewMapsKept.Load()) })
+	reg.MustRegister(results, m.viewDrops, m.viewMaps)
+}
+
+func (m *metrics) viewResult(view, result string) { m.viewResults[[2]string{view, result}].Inc() }

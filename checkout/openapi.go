@@ -40,6 +40,10 @@ type routeDoc struct {
 	// responseExample is a success body, as JSON; the tests decode it
 	// strictly into the route's response type.
 	responseExample string
+	// fromMemory: the GET is answered from the gateway's views (views.go)
+	// with an ETag, so the document adds If-None-Match, the 304 and the
+	// caching headers.
+	fromMemory bool
 }
 
 // param is one query or header parameter.
@@ -188,6 +192,11 @@ func openAPIOperation(rt *route) map[string]any {
 		params = append(params, map[string]any{"name": p.name, "in": p.in, "required": p.required,
 			"description": p.description, "schema": map[string]any{"type": typ}})
 	}
+	if rt.doc.fromMemory {
+		params = append(params, map[string]any{"name": "If-None-Match", "in": "header", "required": false,
+			"description": "The ETag of the body the caller has: while it is still current the answer is 304 with no body.",
+			"schema":      map[string]any{"type": "string"}})
+	}
 	if idempotent(rt) {
 		params = append(params, map[string]any{"name": "Idempotency-Key", "in": "header", "required": true,
 			"description": "The caller's unique key for this request: a retry with the same key and body applies once and answers the first result.",
@@ -226,6 +235,10 @@ func openAPIOperation(rt *route) map[string]any {
 		ok["content"] = map[string]any{"application/json": media}
 	}
 	responses := map[string]any{strconv.Itoa(successStatus(rt)): ok}
+	if rt.doc.fromMemory {
+		ok["headers"] = viewHeaders
+		responses["304"] = map[string]any{"description": "Not Modified: the If-None-Match ETag is still current; no body.", "headers": viewHeaders}
+	}
 	for status, rows := range openAPIProblems(rt) {
 		responses[strconv.Itoa(status)] = problemResponse(status, rows)
 	}
@@ -233,6 +246,16 @@ func openAPIOperation(rt *route) map[string]any {
 		"content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}}
 	op["responses"] = responses
 	return op
+}
+
+// viewHeaders are the headers of an answer from the gateway's views.
+var viewHeaders = map[string]any{
+	"ETag": map[string]any{"description": "A strong validator of this body: send it as If-None-Match to get 304 while it is current. A seat map's ETag derives from the change-stream positions it reflects, so every gateway gives the same one for the same map.",
+		"schema": map[string]any{"type": "string"}},
+	"Cache-Control": map[string]any{"description": "no-cache: store the body, but revalidate it with If-None-Match before each use.",
+		"schema": map[string]any{"type": "string"}},
+	viewAgeHeader: map[string]any{"description": "How stale the body may be, in milliseconds. A seat map: 0 while the gateway's change feed is connected and the body holds every change it received; otherwise how long ago the body was last known complete. Event detail and the catalogue: the time since the gateway read them from the cluster (at most about a second).",
+		"schema": map[string]any{"type": "integer"}},
 }
 
 // requestMedia is rt's request schema and its example.

@@ -325,9 +325,11 @@ func TestSeatStreamSurvivesBrokenWatch(t *testing.T) {
 func TestSeatStreamOlderThanTheSharedWatchResets(t *testing.T) {
 	e := newEnv(t)
 	e.event("resets")
-	a := e.gateway()
+	a, b := e.gateway(), e.gateway()
 	fan := a.login("returning", "fan")
-	stale := str(a.must(200, "GET", "/v1/events/resets/seats", fan, nil), "cursor")
+	// The map is read on another gateway: a's shared Watch (which a's own
+	// seat-map views would start) starts after the hold.
+	stale := str(b.must(200, "GET", "/v1/events/resets/seats", fan, nil), "cursor")
 	a.must(201, "POST", "/v1/events/resets/holds", fan, map[string]any{"seats": []string{"A-A-1"}})
 	if s, r := openStream(t, a, "/v1/events/resets/seats/stream", a.login("watching", "fan")); s == nil { // the shared Watch starts after the hold
 		t.Fatalf("stream: %d %s", r.status, r.body)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"maps"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	boxofficev1 "github.com/boxoffice/boxoffice/api/boxoffice/v1"
@@ -39,6 +40,12 @@ import (
 // that retrying cannot cure (the event is gone) it ends every subscriber.
 // The last subscriber to leave starts Config.WatchLinger; if nobody
 // subscribes meanwhile, the hub closes the cluster Watch.
+//
+// The topic also feeds the event's seat map in memory when it is viewed
+// (views.go): pump applies each batch to the map under the topic's lock
+// (no I/O, no encoding), OUT_OF_RANGE reloads the map from the same full
+// read that restarts the topic, and a map viewed within the last
+// WatchLinger keeps the topic open as a subscriber would.
 const (
 	watchReplayMax    = 1024
 	watchStartTimeout = 10 * time.Second
@@ -64,13 +71,19 @@ type watchHub struct {
 	linger    time.Duration
 	logger    *slog.Logger
 
+	// views are the gateway's views from memory (views.go); the seat
+	// maps among them are fed by the topics.
+	views *viewCache
+
 	mu     sync.Mutex
 	topics map[string]*watchTopic
 }
 
 func newWatchHub(cfg Config, m *metrics) *watchHub {
-	return &watchHub{inventory: cfg.Inventory, metrics: m, buffer: cfg.StreamBufferBatches, linger: cfg.WatchLinger,
+	h := &watchHub{inventory: cfg.Inventory, metrics: m, buffer: cfg.StreamBufferBatches, linger: cfg.WatchLinger,
 		logger: cfg.Logger, topics: map[string]*watchTopic{}}
+	h.views = newViewCache(cfg, m, h)
+	return h
 }
 
 // watchTopic is one event's shared Watch.
@@ -88,6 +101,13 @@ type watchTopic struct {
 	floor     map[uint32]uint64 // the ring holds every change after floor, per shard
 	ring      []*boxofficev1.SeatChange
 	linger    *time.Timer
+	// view is the event's seat map in memory (views.go), fed from pump;
+	// nil while nobody views it. It keeps the topic open while viewed.
+	view *seatMapCache
+
+	// downSince is when the cluster Watch broke (unix nanoseconds), 0
+	// while it is open: a view's age counts from it.
+	downSince atomic.Int64
 }
 
 // seatSubscriber is one seat stream's end of a topic.
@@ -107,21 +127,9 @@ type seatSubscriber struct {
 // Watch cannot start.
 func (h *watchHub) subscribe(ctx context.Context, event string, cursor []*boxofficev1.ShardPosition) (*seatSubscriber, error) {
 	for range 3 {
-		h.mu.Lock()
-		t := h.topics[event]
-		starter := t == nil
-		if starter {
-			t = &watchTopic{hub: h, event: event, ready: make(chan struct{}), subs: map[*seatSubscriber]struct{}{}}
-			h.topics[event] = t
-		}
-		h.mu.Unlock()
-		if starter {
-			t.start(ctx, cursor)
-		}
-		select {
-		case <-t.ready:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		t, err := h.startedTopic(ctx, event, cursor)
+		if err != nil {
+			return nil, err
 		}
 		sub, err := t.add(cursor)
 		if errors.Is(err, errTopicClosed) {
@@ -130,6 +138,29 @@ func (h *watchHub) subscribe(ctx context.Context, event string, cursor []*boxoff
 		return sub, err
 	}
 	return nil, problem(ErrUnavailable, "the event's change stream keeps closing: retry")
+}
+
+// startedTopic is event's topic, started from cursor if it has none. The
+// topic may have failed to start (startErr) or closed since: callers
+// check under its lock.
+func (h *watchHub) startedTopic(ctx context.Context, event string, cursor []*boxofficev1.ShardPosition) (*watchTopic, error) {
+	h.mu.Lock()
+	t := h.topics[event]
+	starter := t == nil
+	if starter {
+		t = &watchTopic{hub: h, event: event, ready: make(chan struct{}), subs: map[*seatSubscriber]struct{}{}}
+		h.topics[event] = t
+	}
+	h.mu.Unlock()
+	if starter {
+		t.start(ctx, cursor)
+	}
+	select {
+	case <-t.ready:
+		return t, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 var errTopicClosed = errors.New("topic closed")
@@ -267,6 +298,13 @@ func (t *watchTopic) closeIfIdle() {
 	if len(t.subs) > 0 || t.closed {
 		return
 	}
+	if v := t.view; v != nil {
+		// Viewed within the linger: look again when it would have passed.
+		if idle := time.Duration(time.Now().UnixNano() - v.viewedAt.Load()); idle < t.hub.linger {
+			t.linger = time.AfterFunc(t.hub.linger-idle, t.closeIfIdle)
+			return
+		}
+	}
 	t.closeLocked()
 }
 
@@ -281,6 +319,7 @@ func (t *watchTopic) closeLocked() {
 		t.linger.Stop()
 		t.linger = nil
 	}
+	t.hub.views.detachLocked(t)
 	t.cancel()
 }
 
@@ -304,23 +343,15 @@ func (t *watchTopic) run(ctx context.Context, stream watchStream) {
 		if ctx.Err() != nil {
 			return
 		}
-		switch status.Code(err) {
-		case codes.OutOfRange:
+		t.downSince.CompareAndSwap(0, time.Now().UnixNano())
+		if status.Code(err) == codes.OutOfRange {
 			// The cluster's log no longer holds our position: the changes
 			// in between are lost to every subscriber.
-			positions, perr := h.seatMapPositions(ctx, t.event)
-			if perr != nil {
-				err = perr
-				break
+			if rerr := t.resync(ctx); rerr != nil {
+				err = rerr
 			}
-			t.mu.Lock()
-			t.positions, t.floor, t.ring = positions, maps.Clone(positions), nil
-			for sub := range t.subs {
-				t.endLocked(sub, endReset)
-			}
-			t.lingerIfIdleLocked()
-			t.mu.Unlock()
-		case codes.NotFound, codes.InvalidArgument, codes.PermissionDenied, codes.Unauthenticated:
+		}
+		if watchFailedForGood(err) {
 			h.logger.Warn("seat changes: the event's cluster Watch failed for good", "event", t.event, "err", err)
 			h.mu.Lock()
 			t.mu.Lock()
@@ -347,8 +378,62 @@ func (t *watchTopic) run(ctx context.Context, stream watchStream) {
 			continue
 		}
 		stream = next
+		t.downSince.Store(0)
 		backoff = watchBackoffMin
 	}
+}
+
+// resync restarts the topic from a fresh read after OUT_OF_RANGE: the
+// positions of a summary, or a full map when the event is viewed (the
+// view reloads from it); every subscriber is reset.
+func (t *watchTopic) resync(ctx context.Context) error {
+	h := t.hub
+	for {
+		t.mu.Lock()
+		viewed := t.view != nil
+		t.mu.Unlock()
+		var positions map[uint32]uint64
+		var sm *boxofficev1.SeatMap
+		var err error
+		if viewed {
+			sm, err = h.inventory.GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: t.event})
+			positions = map[uint32]uint64{}
+			for _, p := range sm.GetPositions() {
+				positions[p.GetShard()] = p.GetSequence()
+			}
+		} else {
+			positions, err = h.seatMapPositions(ctx, t.event)
+		}
+		if err != nil {
+			return err
+		}
+		t.mu.Lock()
+		if t.view != nil && sm == nil {
+			t.mu.Unlock()
+			continue // viewed since: read the full map
+		}
+		t.positions, t.floor, t.ring = positions, maps.Clone(positions), nil
+		if t.view != nil {
+			t.view.reload(sm)
+		}
+		for sub := range t.subs {
+			t.endLocked(sub, endReset)
+		}
+		t.lingerIfIdleLocked()
+		t.mu.Unlock()
+		return nil
+	}
+}
+
+// watchFailedForGood: watching again cannot cure err. The event is gone
+// (not found, or archived: its seat map would otherwise be served from
+// memory as it was), or the request itself is refused.
+func watchFailedForGood(err error) bool {
+	switch status.Code(err) {
+	case codes.NotFound, codes.InvalidArgument, codes.PermissionDenied, codes.Unauthenticated:
+		return true
+	}
+	return boxofficev1.ReasonOf(err) == boxofficev1.ReasonEventArchived
 }
 
 // pump fans out the stream's changes until it fails.
@@ -367,6 +452,9 @@ func (t *watchTopic) pump(stream watchStream) error {
 			if ch.GetSequence() > t.positions[ch.GetShard()] {
 				t.positions[ch.GetShard()] = ch.GetSequence()
 			}
+		}
+		if t.view != nil {
+			t.view.apply(changes)
 		}
 		t.ring = append(t.ring, changes...)
 		if len(t.ring) > 2*watchReplayMax {
