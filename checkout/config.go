@@ -33,6 +33,8 @@ const (
 	IdempotencyKeysPerFanDefault = 1000
 	OutboxRetentionDefault       = 7 * 24 * time.Hour
 	DeadLetterRetentionDefault   = 30 * 24 * time.Hour
+	InFlightMaxDefault           = 4096
+	InFlightPerCallerDefault     = 32
 )
 
 // Config configures one gateway. Every gateway of a deployment must share
@@ -194,6 +196,16 @@ type Config struct {
 	AccessLogOff bool
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
+
+	// Backpressure (shed.go). InFlightMax caps the requests this gateway
+	// works on at once that may call the cluster (default 4096; negative:
+	// no cap): one more is refused 503 overloaded with Retry-After before
+	// any cluster call, orders and payments underway keeping a quarter
+	// more. InFlightPerCaller caps one identity's (default 32; negative:
+	// no cap); one more is refused 429 too-many-in-flight. Reads answered
+	// from memory count against neither.
+	InFlightMax       int
+	InFlightPerCaller int
 }
 
 // Validate names the first field that cannot be used.
@@ -249,6 +261,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("checkout config: OutboxRetention %v outside 1h..1 year (0 takes the default)", c.OutboxRetention)
 	case c.DeadLetterRetention != 0 && (c.DeadLetterRetention < time.Hour || c.DeadLetterRetention > 365*24*time.Hour):
 		return fmt.Errorf("checkout config: DeadLetterRetention %v outside 1h..1 year (0 takes the default)", c.DeadLetterRetention)
+	case c.InFlightMax > 1_000_000:
+		return fmt.Errorf("checkout config: InFlightMax %d over 1000000 (0 takes the default, negative: no cap)", c.InFlightMax)
+	case c.InFlightPerCaller > 100_000:
+		return fmt.Errorf("checkout config: InFlightPerCaller %d over 100000 (0 takes the default, negative: no cap)", c.InFlightPerCaller)
 	}
 	issuers, prefixes := map[string]bool{}, map[string]bool{}
 	for i, o := range c.OIDC {
@@ -353,6 +369,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.InFlightMax == 0 {
+		c.InFlightMax = InFlightMaxDefault
+	}
+	if c.InFlightPerCaller == 0 {
+		c.InFlightPerCaller = InFlightPerCallerDefault
 	}
 	return c
 }

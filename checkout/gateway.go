@@ -44,7 +44,10 @@ type Gateway struct {
 	streams   *streamSlots // SSE streams per identity (quota.go)
 	metrics   *metrics
 	registry  *prometheus.Registry
-	prepared  sync.Map // event id -> struct{}: prepareEvent started (inventory.go)
+	prepared  sync.Map    // event id -> struct{}: prepareEvent started (inventory.go)
+	pressure  *pressure   // the cluster's measured headroom (pressure.go)
+	shed      *shedder    // backpressure (shed.go)
+	rooms     *queueRooms // waiting rooms in memory (queue.go)
 
 	oidc []*oidcVerifier // Config.OIDC's issuers (auth.go)
 	// streamWriteTimeout is the write deadline each write of a
@@ -95,6 +98,8 @@ type call struct {
 	events  []string // events an organizer or scanner may act on (auth.go)
 	idemKey string
 	body    []byte
+	// releaseCaller ends the caller's in-flight slot (shed.go).
+	releaseCaller func()
 }
 
 // New validates cfg and builds a gateway.
@@ -103,7 +108,14 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	// Every store and cluster call the gateway makes is measured: the
+	// pressure the measures add up to sheds new work (shed.go) and slows
+	// the waiting rooms' admission (queue.go).
+	p := newPressure()
+	cfg.Store = measuredStore{Store: cfg.Store, p: p}
+	cfg.Inventory = measureInventory(cfg.Inventory, p)
 	g := &Gateway{
+		pressure:  p,
 		cfg:       cfg,
 		id:        randomHex(8),
 		mux:       http.NewServeMux(),
@@ -112,6 +124,9 @@ func New(cfg Config) (*Gateway, error) {
 		registry:  prometheus.NewRegistry(),
 	}
 	g.metrics = newMetrics(g.registry)
+	registerPressure(g.registry, p)
+	g.shed = newShedder(cfg, p, g.metrics)
+	g.rooms = newQueueRooms()
 	for _, o := range cfg.OIDC {
 		g.oidc = append(g.oidc, newOIDCVerifier(o, cfg.Now))
 	}
@@ -174,6 +189,7 @@ func (g *Gateway) now() time.Time { return g.cfg.Now() }
 // limit, body limit, Idempotency-Key, handler, problem responses.
 func (g *Gateway) serve(rt *route) http.HandlerFunc {
 	label := rt.method + " " + rt.pattern
+	class := routeShedClass(rt.method, rt.pattern)
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
@@ -184,6 +200,18 @@ func (g *Gateway) serve(rt *route) http.HandlerFunc {
 			g.metrics.observe(label, rec.status, time.Since(start))
 		}()
 		c := &call{g: g, w: rec, r: r, ctx: r.Context()}
+		// Backpressure before any cluster call (shed.go).
+		release, err := g.shed.admit(class)
+		if err != nil {
+			g.fail(c, err)
+			return
+		}
+		defer release()
+		defer func() {
+			if c.releaseCaller != nil {
+				c.releaseCaller()
+			}
+		}()
 		if err := g.prepare(c, rt); err != nil {
 			g.fail(c, err)
 			return
@@ -212,10 +240,17 @@ func (g *Gateway) prepare(c *call, rt *route) error {
 		if err := g.authorize(c, rt); err != nil {
 			return err
 		}
+		release, err := g.shed.admitCaller(routeShedClass(rt.method, rt.pattern), c.subject)
+		if err != nil {
+			return err
+		}
+		c.releaseCaller = release
 		if wait, ok := g.limiter.allow("sub:"+c.subject, g.cfg.RatePerFan, g.now()); !ok {
 			return &detailedError{err: ErrRateLimited, detail: "too many requests from " + c.subject, retryAfter: wait}
 		}
-		if c.role == RoleFan {
+		// Reads answered from memory make no store call; a fan reaches
+		// them after a POST (the join) that remembered them.
+		if c.role == RoleFan && routeShedClass(rt.method, rt.pattern) != shedNever {
 			if err := g.rememberFan(c.ctx, c.subject); err != nil {
 				return err
 			}

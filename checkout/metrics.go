@@ -24,6 +24,12 @@ type metrics struct {
 	quotaRefusals   *prometheus.CounterVec
 	janitorDeleted  *prometheus.CounterVec
 	janitorKept     *prometheus.GaugeVec
+
+	// Waiting room and backpressure (queue.go, pressure.go, shed.go).
+	admissionRate *prometheus.GaugeVec
+	shed          *prometheus.CounterVec
+	inFlight      prometheus.Gauge
+	queueRooms    prometheus.Gauge
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -82,6 +88,23 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Help: "Records kept under each swept key prefix by this gateway's last janitor pass that read the whole prefix (the store's fill by kind).",
 		}, []string{"prefix"}),
 	}
+	m.admissionRate = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: "boxoffice", Subsystem: "gateway", Name: "admission_rate",
+		Help: "Fans a second the waiting room admits now, by event: admit_per_second scaled down by the store's measured pressure (queue.go), as last published to the store.",
+	}, []string{"event"})
+	m.shed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "boxoffice", Subsystem: "gateway", Name: "shed_total",
+		Help: "Requests refused before any cluster call (shed.go), by reason (pressure, in_flight, per_caller) and route class (first, normal, last).",
+	}, []string{"reason", "class"})
+	m.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: "boxoffice", Subsystem: "gateway", Name: "requests_in_flight",
+		Help: "Requests in flight that may call the cluster (reads from memory are not counted); shed past Config.InFlightMax.",
+	})
+	m.queueRooms = prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: "boxoffice", Subsystem: "gateway", Name: "waiting_rooms_in_memory",
+		Help: "Waiting rooms this gateway keeps in memory, each refreshed by one background loop.",
+	})
+	reg.MustRegister(m.admissionRate, m.shed, m.inFlight, m.queueRooms)
 	reg.MustRegister(m.forged)
 	reg.MustRegister(m.requests, m.latency, m.payments, m.checkins,
 		m.clusterWatches, m.seatSubscribers, m.streamsOpen, m.streamEnds, m.streamsRefused, m.quotaRefusals, m.janitorDeleted, m.janitorKept,
@@ -95,4 +118,30 @@ func (m *metrics) observe(route string, code int, d time.Duration) {
 	}
 	m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
 	m.latency.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// registerPressure exports p as boxoffice_gateway_store_pressure, read at
+// each scrape.
+func registerPressure(reg *prometheus.Registry, p *pressure) {
+	signals := []struct {
+		name string
+		f    func(r pressureReading) float64
+	}{
+		{"saturated", func(r pressureReading) float64 {
+			if r.saturated {
+				return 1
+			}
+			return 0
+		}},
+		{"busy_ratio", func(r pressureReading) float64 { return r.busyRatio }},
+		{"latency_ratio", func(r pressureReading) float64 { return r.latencyRatio }},
+		{"in_flight", func(r pressureReading) float64 { return float64(r.storeInFlight) }},
+	}
+	for _, s := range signals {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "boxoffice", Subsystem: "gateway", Name: "store_pressure",
+			Help:        "The cluster's headroom as this gateway measures it from its own store and cluster calls (pressure.go), by signal: saturated (0 or 1), busy_ratio (busy or unavailable answers in the last window), latency_ratio (the last window's mean latency over the baseline), in_flight (calls in flight).",
+			ConstLabels: prometheus.Labels{"signal": s.name},
+		}, func() float64 { return s.f(p.read()) }))
+	}
 }
