@@ -114,7 +114,10 @@ func (p *pressure) roll(now time.Time) {
 			saturated = true
 		}
 		if saturated {
-			p.saturatedUntil = now.Add(pressureCooldown)
+			// Dated from the window's end, however late it is closed.
+			if until := p.windowStart.Add(pressureWindow + pressureCooldown); until.After(p.saturatedUntil) {
+				p.saturatedUntil = until
+			}
 		} else if p.baseline == 0 || mean < p.baseline {
 			p.baseline = mean
 		}
