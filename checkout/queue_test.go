@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -23,8 +24,9 @@ import (
 // background loop, and can be told to fail calls with UNAVAILABLE.
 type requestStore struct {
 	checkout.Store
-	calls atomic.Int64 // request calls
-	keys  sync.Map     // key -> struct{}: keys of request calls
+	calls      atomic.Int64 // request calls
+	queueCalls atomic.Int64 // request calls on queue/ keys
+	keys       sync.Map     // key -> struct{}: keys of request calls
 	// failing: every call whose key passes fail answers UNAVAILABLE.
 	failing atomic.Pointer[func(key string) bool]
 }
@@ -32,6 +34,9 @@ type requestStore struct {
 func (s *requestStore) enter(ctx context.Context, key string) error {
 	if ctx.Value(http.ServerContextKey) != nil {
 		s.calls.Add(1)
+		if strings.HasPrefix(key, "queue/") {
+			s.queueCalls.Add(1)
+		}
 		s.keys.Store(key, struct{}{})
 	}
 	if f := s.failing.Load(); f != nil && (*f)(key) {
@@ -57,6 +62,7 @@ func (s *requestStore) requestKeys() []string {
 
 func (s *requestStore) reset() {
 	s.calls.Store(0)
+	s.queueCalls.Store(0)
 	s.keys.Clear()
 }
 
@@ -391,8 +397,9 @@ func TestQueueEarlyArrivalsRanked(t *testing.T) {
 	}
 }
 
-// TestQueueRejoinKeepsThePlace: joining again, with a new
-// Idempotency-Key, on the same gateway or another, answers the first
+// TestQueueRejoinKeepsThePlace: a join after the on-sale makes two
+// waiting-room calls; joining again, with a new Idempotency-Key, on the
+// same gateway (no waiting-room call) or another, answers the first
 // position.
 func TestQueueRejoinKeepsThePlace(t *testing.T) {
 	q := newQueueEnv(t, "rejoin")
@@ -401,9 +408,14 @@ func TestQueueRejoinKeepsThePlace(t *testing.T) {
 	first := a.login("first", "fan")
 	a.must(200, "POST", "/v1/events/rejoin/waiting-room/join", first, nil)
 	fan := a.login("twice", "fan")
+	q.store.reset()
 	st := a.must(200, "POST", "/v1/events/rejoin/waiting-room/join", fan, nil)
 	if num(st, "position") != 2 {
 		t.Fatalf("join: %v", st)
+	}
+	// The join itself: one Add (the position) and one CAS (the entry).
+	if n := q.store.queueCalls.Load(); n != 2 {
+		t.Fatalf("a join after the on-sale made %d waiting-room calls (%v), want 2", n, q.store.requestKeys())
 	}
 	q.store.reset()
 	if again := a.must(200, "POST", "/v1/events/rejoin/waiting-room/join", fan, nil); num(again, "position") != 2 {
@@ -453,4 +465,47 @@ func TestAdmissionSlowsUnderPressure(t *testing.T) {
 		r, _ := storedAdmission(t, q.store, "slow")
 		return r == rate
 	})
+}
+
+// TestQueuePollThroughput measures GET .../waiting-room/me over HTTP on
+// one gateway from parallel clients, answered from memory; it logs polls
+// a second and store calls per poll. A measurement, not a check: it runs
+// with QUEUE_POLL_BENCH=1 (go test -run TestQueuePollThroughput -v).
+func TestQueuePollThroughput(t *testing.T) {
+	if envInt("QUEUE_POLL_BENCH") == 0 {
+		t.Skip("a measurement: set QUEUE_POLL_BENCH=1")
+	}
+	q := newQueueEnv(t, "bench")
+	g := q.gateway()
+	openRoom(g, "bench", q.clock.now().Add(-2*time.Second), 0.001)
+	var fans []string
+	for i := range 64 {
+		fan := g.login(fmt.Sprintf("bench-%d", i), "fan")
+		g.must(200, "POST", "/v1/events/bench/waiting-room/join", fan, nil)
+		fans = append(fans, fan)
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	var next atomic.Int64
+	q.store.reset()
+	res := testing.Benchmark(func(b *testing.B) {
+		b.SetParallelism(4)
+		b.RunParallel(func(pb *testing.PB) {
+			fan := fans[next.Add(1)%int64(len(fans))]
+			for pb.Next() {
+				req, _ := http.NewRequest("GET", g.srv.URL+"/v1/events/bench/waiting-room/me", nil)
+				req.Header.Set("Authorization", "Bearer "+fan)
+				r, err := client.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, r.Body)
+				r.Body.Close()
+				if r.StatusCode != 200 {
+					b.Fatalf("poll: %d", r.StatusCode)
+				}
+			}
+		})
+	})
+	t.Logf("%d polls in %v: %.0f polls/s, %v a poll, %.3f store calls a poll",
+		res.N, res.T, float64(res.N)/res.T.Seconds(), res.T/time.Duration(res.N), float64(q.store.calls.Load())/float64(res.N))
 }
