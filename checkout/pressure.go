@@ -18,8 +18,10 @@ import (
 // Config.Store and Config.Inventory at construction, so every call the
 // gateway makes is measured and nothing else is).
 //
-// Calls are summed in windows of pressureWindow. A window with at least
-// pressureSamplesMin calls is saturated when
+// Calls are summed in windows of pressureWindow, stretched up to
+// pressureWindowMax until they hold pressureSamplesMin calls (so that a few
+// slow calls, one after the other, are judged too; a window that still
+// has fewer is dropped). A window is saturated when
 //
 //   - a quarter or more of its calls were refused as busy or unavailable
 //     (gRPC RESOURCE_EXHAUSTED with reason BUSY, UNAVAILABLE,
@@ -55,6 +57,7 @@ type pressure struct {
 // Tuning of pressure (documented on the type).
 const (
 	pressureWindow        = 250 * time.Millisecond
+	pressureWindowMax     = 2 * time.Second
 	pressureSamplesMin    = 4
 	pressureBusyRatio     = 0.25
 	pressureLatencyFactor = 4.0
@@ -102,7 +105,7 @@ func (p *pressure) roll(now time.Time) {
 		p.windowStart = now
 		return
 	}
-	if now.Sub(p.windowStart) < pressureWindow {
+	if age := now.Sub(p.windowStart); age < pressureWindow || (p.calls < pressureSamplesMin && age < pressureWindowMax) {
 		return
 	}
 	if p.calls >= pressureSamplesMin {

@@ -74,6 +74,7 @@ const (
 	queueRefreshTimeout       = 2 * time.Second
 	queueLengthEvery          = 10
 	queueRoomLinger           = 30 * time.Second
+	queueWarnEvery            = 10 * time.Second
 	queueRoomsMax             = 64
 	queueRoomFansMax          = 200_000
 	admissionHorizon          = 500 * time.Millisecond
@@ -256,8 +257,9 @@ type queueRoom struct {
 	event    string
 	loaded   chan struct{} // closed once rec is loaded or loadErr set
 	loadErr  error
-	lastUsed atomic.Int64 // UnixNano, real time
-	sealMu   sync.Mutex   // one ranking at a time on this gateway
+	lastUsed atomic.Int64  // UnixNano, real time
+	sealing  chan struct{} // a token: one ranking at a time on this gateway
+	lastWarn atomic.Int64  // UnixNano of the loop's last warning
 
 	mu      sync.Mutex
 	rec     queueRecord
@@ -277,7 +279,7 @@ func (g *Gateway) room(ctx context.Context, event string) (*queueRoom, error) {
 	r, ok := g.rooms.rooms[event]
 	kept := true
 	if !ok {
-		r = &queueRoom{g: g, event: event, loaded: make(chan struct{}), fans: map[string]*fanPlace{}, factor: 1}
+		r = &queueRoom{g: g, event: event, loaded: make(chan struct{}), sealing: make(chan struct{}, 1), fans: map[string]*fanPlace{}, factor: 1}
 		if kept = len(g.rooms.rooms) < queueRoomsMax; kept {
 			g.rooms.rooms[event] = r
 			g.metrics.queueRooms.Set(float64(len(g.rooms.rooms)))
@@ -412,7 +414,11 @@ func (r *queueRoom) run() {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), queueRefreshTimeout)
 		if err := r.refresh(ctx, tick%queueLengthEvery == 0); err != nil && !errors.Is(err, ErrNotFound) {
-			r.g.cfg.Logger.Warn("waiting room: refresh failed", "event", r.event, "err", err)
+			// The polls go on from memory; one warning every
+			// queueWarnEvery is enough to see an outage.
+			if last := r.lastWarn.Load(); time.Since(time.Unix(0, last)) >= queueWarnEvery && r.lastWarn.CompareAndSwap(last, time.Now().UnixNano()) {
+				r.g.cfg.Logger.Warn("waiting room: refresh failed; polls are answered from the last state", "event", r.event, "err", err)
+			}
 		}
 		cancel()
 	}
@@ -482,8 +488,12 @@ func (r *queueRoom) desiredRate(configured float64) float64 {
 // admission. Safe to run on several gateways at once: each writes the same
 // positions. This gateway remembers the positions it wrote.
 func (r *queueRoom) seal(ctx context.Context) (queueRecord, error) {
-	r.sealMu.Lock()
-	defer r.sealMu.Unlock()
+	select {
+	case r.sealing <- struct{}{}:
+	case <-ctx.Done():
+		return queueRecord{}, ctx.Err()
+	}
+	defer func() { <-r.sealing }()
 	if rec, _ := r.snapshot(); rec.Sealed {
 		return rec, nil
 	}

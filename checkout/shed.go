@@ -15,8 +15,10 @@ import (
 // Every route has a shedClass:
 //
 //   - shedNever: answered from gateway memory (waiting-room polls and
-//     streams, event views and seat streams, health, the OpenAPI
-//     document, the public key). Never shed.
+//     streams, event views and seat streams, liveness, the OpenAPI
+//     document, the public key), and the readiness probe (two calls a
+//     probe: shedding it would take every gateway out of the load
+//     balancer, memory answers and all). Never shed.
 //   - shedFirst: new work that starts a purchase (joining a waiting room,
 //     a new hold, the demo login). Shed while the cluster is saturated
 //     (pressure.go) and when the gateway's in-flight requests reach
@@ -59,7 +61,7 @@ func routeShedClass(method, pattern string) shedClass {
 	switch {
 	case method == http.MethodGet && (strings.HasPrefix(pattern, "/v1/events/{event}/waiting-room/me") ||
 		pattern == "/v1/events" || pattern == "/v1/events/{event}" || strings.HasPrefix(pattern, "/v1/events/{event}/seats") ||
-		pattern == "/healthz" || pattern == "/openapi.json" || pattern == "/v1/tickets/public-key"):
+		pattern == "/healthz" || pattern == "/readyz" || pattern == "/openapi.json" || pattern == "/v1/tickets/public-key"):
 		return shedNever
 	case method == http.MethodPost && (pattern == "/v1/events/{event}/waiting-room/join" || pattern == "/v1/events/{event}/holds" || pattern == "/v1/dev/login"):
 		return shedFirst

@@ -2,7 +2,9 @@ package checkout_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -65,6 +67,78 @@ func TestShedWhenStoreUnavailable(t *testing.T) {
 	waitFor(t, "joins to succeed again", func() bool {
 		return a.do("POST", "/v1/events/shed/waiting-room/join", fans[len(fans)-1], nil).status == 200
 	})
+}
+
+// TestShedWhenStoreSlow: when the store's calls become a hundred times
+// slower than the gateway has seen them, a join is soon refused 503
+// overloaded with Retry-After without a store call; when the store is
+// fast again, joins succeed again.
+func TestShedWhenStoreSlow(t *testing.T) {
+	q := newQueueEnv(t, "slowstore")
+	slow := &slowingStore{Store: q.store}
+	a := q.env.gateway(func(c *checkout.Config) { c.Store = slow })
+	openRoom(a, "slowstore", q.clock.now().Add(-2*time.Second), 0.001)
+	var fans []string
+	for i := range 20 {
+		fan := a.login(fmt.Sprintf("slowstore-%d", i), "fan")
+		a.must(200, "GET", "/v1/orders", fan, nil) // remembered, and the baseline: fast calls
+		fans = append(fans, fan)
+	}
+	slow.delay.Store(int64(150 * time.Millisecond))
+	for i := 0; ; i++ {
+		if i == len(fans) {
+			t.Fatalf("%d joins against a slow store, none shed", i)
+		}
+		before := q.store.calls.Load()
+		r := a.do("POST", "/v1/events/slowstore/waiting-room/join", fans[i], nil)
+		if r.status == 200 {
+			continue
+		}
+		if r.status != 503 || problemType(t, r) != "overloaded" || r.header.Get("Retry-After") == "" {
+			t.Fatalf("join against a slow store: %d %v %s", r.status, r.header, r.body)
+		}
+		if n := q.store.calls.Load() - before; n != 0 {
+			t.Fatalf("a shed join made %d store calls", n)
+		}
+		break
+	}
+	slow.delay.Store(0)
+	waitFor(t, "joins to succeed again", func() bool {
+		return a.do("POST", "/v1/events/slowstore/waiting-room/join", fans[len(fans)-1], nil).status == 200
+	})
+}
+
+// slowingStore delays every call by delay.
+type slowingStore struct {
+	checkout.Store
+	delay atomic.Int64 // nanoseconds
+}
+
+func (s *slowingStore) wait() { time.Sleep(time.Duration(s.delay.Load())) } // the simulated slow store
+
+func (s *slowingStore) Get(ctx context.Context, key string) ([]byte, uint64, error) {
+	s.wait()
+	return s.Store.Get(ctx, key)
+}
+
+func (s *slowingStore) CompareAndSwap(ctx context.Context, key string, expected uint64, value []byte) (uint64, error) {
+	s.wait()
+	return s.Store.CompareAndSwap(ctx, key, expected, value)
+}
+
+func (s *slowingStore) Delete(ctx context.Context, key string, expected uint64) error {
+	s.wait()
+	return s.Store.Delete(ctx, key, expected)
+}
+
+func (s *slowingStore) Add(ctx context.Context, key string, delta, lo, hi int64) (int64, error) {
+	s.wait()
+	return s.Store.Add(ctx, key, delta, lo, hi)
+}
+
+func (s *slowingStore) Scan(ctx context.Context, prefix, after string, limit int) ([]checkout.KeyValue, error) {
+	s.wait()
+	return s.Store.Scan(ctx, prefix, after, limit)
 }
 
 // TestShedInFlightBounds: with InFlightMax 2 and two joins stuck in the
