@@ -124,8 +124,9 @@ type Config struct {
 	// NotifyInterval spaces outbox delivery passes (default 1s).
 	NotifyInterval time.Duration
 
-	// QueueStreamInterval spaces the re-reads of a fan's queue status on
-	// the waiting-room stream (default 1s).
+	// QueueStreamInterval spaces the recomputations of a fan's queue
+	// status, from the gateway's memory, on the waiting-room stream
+	// (default 1s).
 	QueueStreamInterval time.Duration
 
 	// IdempotencyRetention is how long an idempotent POST's answer is kept
