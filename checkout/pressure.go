@@ -145,9 +145,10 @@ func (p *pressure) saturated() bool {
 // retryAfter is how long a shed caller should wait: the rest of the
 // saturation, at least a second.
 func (p *pressure) retryAfter() time.Duration {
+	now := p.now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return max(time.Second, time.Until(p.saturatedUntil))
+	return max(time.Second, p.saturatedUntil.Sub(now))
 }
 
 // pressureReading is what the metrics show.

@@ -61,7 +61,9 @@ import (
 // ticket the join returned (X-Queue-Ticket), else one read of the fan's
 // entry. The admission token is issued from memory once position ≤
 // admitted; the first admission of a fan is written once to its entry
-// (the window below) with a queue.admitted notification.
+// (it opens the AdmissionTokenTTL window) with a queue.admitted
+// notification. While this gateway ranks the early arrivals, its polls
+// of the room wait for the ranking (within their request's context).
 //
 // Clock assumption: gateways' clocks agree within sealGrace; a join that
 // stalls for longer than that across the on-sale may be ranked late, and
