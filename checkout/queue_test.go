@@ -509,3 +509,36 @@ func TestQueuePollThroughput(t *testing.T) {
 	t.Logf("%d polls in %v: %.0f polls/s, %v a poll, %.3f store calls a poll",
 		res.N, res.T, float64(res.N)/res.T.Seconds(), res.T/time.Duration(res.N), float64(q.store.calls.Load())/float64(res.N))
 }
+
+// TestQueueAdmissionWindowExpires: a fan's admission window opens at
+// their first admission and closes AdmissionTokenTTL later, on every
+// gateway (the first admission is recorded in the fan's entry); the
+// gateway exports the admission rate and the store pressure.
+func TestQueueAdmissionWindowExpires(t *testing.T) {
+	q := newQueueEnv(t, "window")
+	ttl := time.Minute
+	a := q.gateway(func(c *checkout.Config) { c.AdmissionTokenTTL = ttl })
+	b := q.gateway(func(c *checkout.Config) { c.AdmissionTokenTTL = ttl })
+	openRoom(a, "window", q.clock.now().Add(-2*time.Second), 10)
+	fan := a.login("window-fan", "fan")
+	st := a.must(200, "POST", "/v1/events/window/waiting-room/join", fan, nil)
+	if st["state"] != "admitted" || str(st, "admission_token") == "" {
+		t.Fatalf("join after the on-sale with admissions due: %v", st)
+	}
+	q.clock.advance(ttl / 2)
+	if st := b.must(200, "GET", "/v1/events/window/waiting-room/me", fan, nil); st["state"] != "admitted" {
+		t.Fatalf("half way through the window, on the other gateway: %v", st)
+	}
+	q.clock.advance(ttl)
+	for _, g := range []*gw{a, b} {
+		if st := g.must(200, "GET", "/v1/events/window/waiting-room/me", fan, nil); st["state"] != "expired" || str(st, "admission_token") != "" {
+			t.Fatalf("after the window: %v", st)
+		}
+	}
+	waitFor(t, "the admission rate metric", func() bool {
+		return a.metric(t, `boxoffice_gateway_admission_rate{event="window"}`) == "10"
+	})
+	if v := a.metric(t, `boxoffice_gateway_store_pressure{signal="saturated"}`); v != "0" {
+		t.Fatalf("store pressure saturated = %q on a healthy store", v)
+	}
+}
