@@ -440,7 +440,16 @@ func (r *queueRoom) refresh(ctx context.Context, readLength bool) error {
 		}
 	case rec.Sealed && (rec.Admission.Advancer == g.id || !now.Before(rec.Admission.LeaseUntil)):
 		next := rec
-		next.Admission = rec.Admission.advance(now, r.desiredRate(rec.AdmitPerSecond), g.id)
+		if next.Admission.AsOf.IsZero() {
+			// Sealed by a gateway that kept the count under
+			// queue/<event>/admitted ({count, as_of}): go on from it.
+			next.Admission = admissionState{AsOf: rec.OnSaleAt.Add(sealGrace)}
+			if _, err := getJSON(ctx, g.cfg.Store, queueKey(r.event, "admitted"), &next.Admission); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			next.Admission.Until = next.Admission.AsOf
+		}
+		next.Admission = next.Admission.advance(now, r.desiredRate(rec.AdmitPerSecond), g.id)
 		v, err := casJSON(ctx, g.cfg.Store, queueKey(r.event, "config"), version, &next)
 		switch {
 		case err == nil:

@@ -542,3 +542,31 @@ func TestQueueAdmissionWindowExpires(t *testing.T) {
 		t.Fatalf("store pressure saturated = %q on a healthy store", v)
 	}
 }
+
+// TestQueueGoesOnFromAnOlderRecord: a waiting room sealed by a gateway
+// that kept the admitted count under queue/<event>/admitted goes on from
+// that count.
+func TestQueueGoesOnFromAnOlderRecord(t *testing.T) {
+	q := newQueueEnv(t, "older")
+	ctx := context.Background()
+	onSale := q.clock.now().Add(-time.Hour)
+	asOf := q.clock.now().Add(-time.Second)
+	config := fmt.Sprintf(`{"on_sale_at":%q,"admit_per_second":0.001,"sealed":true,"early_count":0}`, onSale.UTC().Format(time.RFC3339Nano))
+	admitted := fmt.Sprintf(`{"count":7,"as_of":%q}`, asOf.UTC().Format(time.RFC3339Nano))
+	if _, err := q.store.CompareAndSwap(ctx, "queue/older/config", 0, []byte(config)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.store.CompareAndSwap(ctx, "queue/older/admitted", 0, []byte(admitted)); err != nil {
+		t.Fatal(err)
+	}
+	a := q.gateway()
+	fan := a.login("older-fan", "fan")
+	a.must(200, "POST", "/v1/events/older/waiting-room/join", fan, nil)
+	waitFor(t, "the record to take the older count", func() bool {
+		_, count := storedAdmission(t, q.store, "older")
+		return count == 7
+	})
+	if st := a.must(200, "GET", "/v1/events/older/waiting-room/me", fan, nil); st["state"] != "admitted" || num(st, "admitted_count") != 7 {
+		t.Fatalf("the first fan after an older seal: %v", st)
+	}
+}
