@@ -115,8 +115,8 @@ func New(cfg Config) (*Gateway, error) {
 	cfg.Store = measuredStore{Store: cfg.Store, p: p}
 	cfg.Inventory = measureInventory(cfg.Inventory, p)
 	g := &Gateway{
-		pressure:  p,
 		cfg:       cfg,
+		pressure:  p,
 		id:        randomHex(8),
 		mux:       http.NewServeMux(),
 		ticketing: newTicketKeys(cfg),
@@ -185,7 +185,8 @@ func (g *Gateway) Run(ctx context.Context) {
 func (g *Gateway) now() time.Time { return g.cfg.Now() }
 
 // serve wraps a route with the conventions every endpoint shares, in this
-// order: metrics, per-IP rate limit, authentication and role, per-fan rate
+// order: metrics, backpressure (shed.go), per-IP rate limit,
+// authentication and role, the caller's in-flight bound, per-fan rate
 // limit, body limit, Idempotency-Key, handler, problem responses.
 func (g *Gateway) serve(rt *route) http.HandlerFunc {
 	label := rt.method + " " + rt.pattern
@@ -248,8 +249,9 @@ func (g *Gateway) prepare(c *call, rt *route) error {
 		if wait, ok := g.limiter.allow("sub:"+c.subject, g.cfg.RatePerFan, g.now()); !ok {
 			return &detailedError{err: ErrRateLimited, detail: "too many requests from " + c.subject, retryAfter: wait}
 		}
-		// Reads answered from memory make no store call; a fan reaches
-		// them after a POST (the join) that remembered them.
+		// Reads answered from memory make no store call: a fan who
+		// only browses or polls is remembered at their first other
+		// request (a join, a hold).
 		if c.role == RoleFan && routeShedClass(rt.method, rt.pattern) != shedNever {
 			if err := g.rememberFan(c.ctx, c.subject); err != nil {
 				return err
