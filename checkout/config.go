@@ -34,6 +34,8 @@ const (
 	IdempotencyKeysPerFanDefault = 1000
 	OutboxRetentionDefault       = 7 * 24 * time.Hour
 	DeadLetterRetentionDefault   = 30 * 24 * time.Hour
+	InFlightMaxDefault           = 4096
+	InFlightPerCallerDefault     = 32
 )
 
 // Config configures one gateway. Every gateway of a deployment must share
@@ -138,8 +140,9 @@ type Config struct {
 	// NotifyInterval spaces outbox delivery passes (default 1s).
 	NotifyInterval time.Duration
 
-	// QueueStreamInterval spaces the re-reads of a fan's queue status on
-	// the waiting-room stream (default 1s).
+	// QueueStreamInterval spaces the recomputations of a fan's queue
+	// status, from the gateway's memory, on the waiting-room stream
+	// (default 1s).
 	QueueStreamInterval time.Duration
 
 	// IdempotencyRetention is how long an idempotent POST's answer is kept
@@ -229,6 +232,15 @@ type Config struct {
 	// lags the feed by at most this much more and the encoder takes about
 	// a fifth of a core per event.
 	ViewEncodeInterval time.Duration
+	// Backpressure (shed.go). InFlightMax caps the requests this gateway
+	// works on at once that may call the cluster (default 4096; negative:
+	// no cap): one more is refused 503 overloaded with Retry-After before
+	// any cluster call, orders and payments underway keeping a quarter
+	// more. InFlightPerCaller caps one identity's (default 32; negative:
+	// no cap); one more is refused 429 too-many-in-flight. Reads answered
+	// from memory count against neither.
+	InFlightMax       int
+	InFlightPerCaller int
 }
 
 // Defaults of the views from memory.
@@ -293,6 +305,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("checkout config: OutboxRetention %v outside 1h..1 year (0 takes the default)", c.OutboxRetention)
 	case c.DeadLetterRetention != 0 && (c.DeadLetterRetention < time.Hour || c.DeadLetterRetention > 365*24*time.Hour):
 		return fmt.Errorf("checkout config: DeadLetterRetention %v outside 1h..1 year (0 takes the default)", c.DeadLetterRetention)
+	case c.InFlightMax > 1_000_000:
+		return fmt.Errorf("checkout config: InFlightMax %d over 1000000 (0 takes the default, negative: no cap)", c.InFlightMax)
+	case c.InFlightPerCaller > 100_000:
+		return fmt.Errorf("checkout config: InFlightPerCaller %d over 100000 (0 takes the default, negative: no cap)", c.InFlightPerCaller)
 	}
 	issuers, prefixes := map[string]bool{}, map[string]bool{}
 	for i, o := range c.OIDC {
@@ -412,6 +428,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ViewEncodeInterval <= 0 {
 		c.ViewEncodeInterval = ViewEncodeIntervalDefault
+	}
+	if c.InFlightMax == 0 {
+		c.InFlightMax = InFlightMaxDefault
+	}
+	if c.InFlightPerCaller == 0 {
+		c.InFlightPerCaller = InFlightPerCallerDefault
 	}
 	return c
 }

@@ -55,6 +55,16 @@ var (
 	ErrUnknownFan        = errors.New("unknown fan")
 )
 
+// Backpressure (shed.go): refused before any cluster call, nothing done.
+var (
+	// ErrOverloaded: the cluster is saturated or this gateway has too many
+	// requests in flight (503, Retry-After).
+	ErrOverloaded = errors.New("overloaded, retry later")
+	// ErrTooManyInFlight: the caller has too many requests in flight on
+	// this gateway (429, Retry-After).
+	ErrTooManyInFlight = errors.New("too many requests in flight")
+)
+
 // Refusals of a valid bearer token beyond its role (auth.go).
 var (
 	// ErrEventOutOfScope: an organizer's or scanner's token does not name the event.
@@ -103,6 +113,8 @@ var errorStatus = []struct {
 	{ErrRefundTransferred, http.StatusConflict, "refund-after-transfer"},
 	{ErrRefundClosed, http.StatusConflict, "refund-closed"},
 	{ErrUnknownFan, http.StatusUnprocessableEntity, "unknown-fan"},
+	{ErrOverloaded, http.StatusServiceUnavailable, "overloaded"},
+	{ErrTooManyInFlight, http.StatusTooManyRequests, "too-many-in-flight"},
 }
 
 // Problem is an RFC 9457 problem details object. Extensions carries extra

@@ -46,7 +46,10 @@ type Gateway struct {
 	streams   *streamSlots // SSE streams per identity (quota.go)
 	metrics   *metrics
 	registry  *prometheus.Registry
-	prepared  sync.Map // event id -> struct{}: prepareEvent started (inventory.go)
+	prepared  sync.Map    // event id -> struct{}: prepareEvent started (inventory.go)
+	pressure  *pressure   // the cluster's measured headroom (pressure.go)
+	shed      *shedder    // backpressure (shed.go)
+	rooms     *queueRooms // waiting rooms in memory (queue.go)
 
 	oidc []*oidcVerifier // Config.OIDC's issuers (auth.go)
 	// streamWriteTimeout is the write deadline each write of a
@@ -97,6 +100,8 @@ type call struct {
 	events  []string // events an organizer or scanner may act on (auth.go)
 	idemKey string
 	body    []byte
+	// releaseCaller ends the caller's in-flight slot (shed.go).
+	releaseCaller func()
 }
 
 // New validates cfg and builds a gateway.
@@ -105,8 +110,15 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	// Every store and cluster call the gateway makes is measured: the
+	// pressure the measures add up to sheds new work (shed.go) and slows
+	// the waiting rooms' admission (queue.go).
+	p := newPressure()
+	cfg.Store = measuredStore{Store: cfg.Store, p: p}
+	cfg.Inventory = measureInventory(cfg.Inventory, p)
 	g := &Gateway{
 		cfg:       cfg,
+		pressure:  p,
 		id:        randomHex(8),
 		mux:       http.NewServeMux(),
 		ticketing: newTicketKeys(cfg),
@@ -116,6 +128,9 @@ func New(cfg Config) (*Gateway, error) {
 	g.limiter = newRateLimiter(RateLimiterKeysMax, g.lease.share)
 	g.events = newRateLimiter(eventBucketsMax, g.lease.share)
 	g.metrics = newMetrics(g.registry)
+	registerPressure(g.registry, p)
+	g.shed = newShedder(cfg, p, g.metrics)
+	g.rooms = newQueueRooms()
 	for _, o := range cfg.OIDC {
 		g.oidc = append(g.oidc, newOIDCVerifier(o, cfg.Now))
 	}
@@ -177,12 +192,14 @@ func (g *Gateway) Run(ctx context.Context) {
 func (g *Gateway) now() time.Time { return g.cfg.Now() }
 
 // serve wraps a route with the conventions every endpoint shares, in this
-// order: metrics, per-IP rate limit, authentication and role, per-fan and
+// order: metrics, backpressure (shed.go), per-IP rate limit,
+// authentication and role, the caller's in-flight bound, per-fan and
 // per-event rate limits, body limit, Idempotency-Key, handler, problem
 // responses.
 func (g *Gateway) serve(rt *route) http.HandlerFunc {
 	label := rt.method + " " + rt.pattern
 	perEvent := label == holdRoute
+	class := routeShedClass(rt.method, rt.pattern)
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
@@ -193,6 +210,18 @@ func (g *Gateway) serve(rt *route) http.HandlerFunc {
 			g.metrics.observe(label, rec.status, time.Since(start))
 		}()
 		c := &call{g: g, w: rec, r: r, ctx: r.Context()}
+		// Backpressure before any cluster call (shed.go).
+		release, err := g.shed.admit(class)
+		if err != nil {
+			g.fail(c, err)
+			return
+		}
+		defer release()
+		defer func() {
+			if c.releaseCaller != nil {
+				c.releaseCaller()
+			}
+		}()
 		if err := g.prepare(c, rt, perEvent); err != nil {
 			g.fail(c, err)
 			return
@@ -225,6 +254,11 @@ func (g *Gateway) prepare(c *call, rt *route, perEvent bool) error {
 		if err := g.authorize(c, rt); err != nil {
 			return err
 		}
+		release, err := g.shed.admitCaller(routeShedClass(rt.method, rt.pattern), c.subject)
+		if err != nil {
+			return err
+		}
+		c.releaseCaller = release
 		if wait, ok := g.limiter.allow("sub:"+c.subject, g.cfg.RatePerFan, g.now()); !ok {
 			g.metrics.rateLimited.WithLabelValues("fan").Inc()
 			return &detailedError{err: ErrRateLimited, detail: "too many requests from " + c.subject, retryAfter: wait}
@@ -238,7 +272,10 @@ func (g *Gateway) prepare(c *call, rt *route, perEvent bool) error {
 		}
 	}
 	if rt.roles != nil {
-		if c.role == RoleFan {
+		// Reads answered from memory make no store call: a fan who
+		// only browses or polls is remembered at their first other
+		// request (a join, a hold).
+		if c.role == RoleFan && routeShedClass(rt.method, rt.pattern) != shedNever {
 			if err := g.rememberFan(c.ctx, c.subject); err != nil {
 				return err
 			}

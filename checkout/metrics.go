@@ -36,6 +36,11 @@ type metrics struct {
 	viewDrops    prometheus.Counter
 	viewMaps     prometheus.GaugeFunc
 	viewMapsKept atomic.Int64
+	// Waiting room and backpressure (queue.go, pressure.go, shed.go).
+	admissionRate *prometheus.GaugeVec
+	shed          *prometheus.CounterVec
+	inFlight      prometheus.Gauge
+	queueRooms    prometheus.Gauge
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -108,6 +113,23 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	}
 	reg.MustRegister(m.rateLimited, m.rateLeaseGateways, m.rateLeaseFailures)
 	m.registerViews(reg)
+	m.admissionRate = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: "boxoffice", Subsystem: "gateway", Name: "admission_rate",
+		Help: "Fans a second the waiting room admits now, by event: admit_per_second scaled down by the store's measured pressure (queue.go), as last published to the store.",
+	}, []string{"event"})
+	m.shed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "boxoffice", Subsystem: "gateway", Name: "shed_total",
+		Help: "Requests refused before any cluster call (shed.go), by reason (pressure, in_flight, per_caller) and route class (first, normal, last).",
+	}, []string{"reason", "class"})
+	m.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: "boxoffice", Subsystem: "gateway", Name: "requests_in_flight",
+		Help: "Requests in flight that may call the cluster (reads from memory are not counted); shed past Config.InFlightMax.",
+	})
+	m.queueRooms = prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: "boxoffice", Subsystem: "gateway", Name: "waiting_rooms_in_memory",
+		Help: "Waiting rooms this gateway keeps in memory, each refreshed by one background loop.",
+	})
+	reg.MustRegister(m.admissionRate, m.shed, m.inFlight, m.queueRooms)
 	reg.MustRegister(m.forged)
 	reg.MustRegister(m.requests, m.latency, m.payments, m.checkins,
 		m.clusterWatches, m.seatSubscribers, m.streamsOpen, m.streamEnds, m.streamsRefused, m.quotaRefusals, m.janitorDeleted, m.janitorKept,
@@ -151,3 +173,29 @@ func (m *metrics) registerViews(reg *prometheus.Registry) {
 }
 
 func (m *metrics) viewResult(view, result string) { m.viewResults[[2]string{view, result}].Inc() }
+
+// registerPressure exports p as boxoffice_gateway_store_pressure, read at
+// each scrape.
+func registerPressure(reg *prometheus.Registry, p *pressure) {
+	signals := []struct {
+		name string
+		f    func(r pressureReading) float64
+	}{
+		{"saturated", func(r pressureReading) float64 {
+			if r.saturated {
+				return 1
+			}
+			return 0
+		}},
+		{"busy_ratio", func(r pressureReading) float64 { return r.busyRatio }},
+		{"latency_ratio", func(r pressureReading) float64 { return r.latencyRatio }},
+		{"in_flight", func(r pressureReading) float64 { return float64(r.storeInFlight) }},
+	}
+	for _, s := range signals {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "boxoffice", Subsystem: "gateway", Name: "store_pressure",
+			Help:        "The cluster's headroom as this gateway measures it from its own store and cluster calls (pressure.go), by signal: saturated (0 or 1), busy_ratio (busy or unavailable answers in the last window), latency_ratio (the last window's mean latency over the baseline), in_flight (calls in flight).",
+			ConstLabels: prometheus.Labels{"signal": s.name},
+		}, func() float64 { return s.f(p.read()) }))
+	}
+}

@@ -94,6 +94,8 @@ const openAPIDescription = `The Boxoffice gateway: the HTTP/JSON API that mobile
 
 **Errors.** Every refusal is an RFC 9457 problem (application/problem+json) whose type URI names the reason; each operation lists the types it can return. 429 and 503 carry Retry-After.
 
+**Backpressure.** When the seat cluster is saturated (measured by the gateway from its own calls) or the gateway has too many requests in flight, it refuses new work before calling the cluster: 503 overloaded with Retry-After (the seconds until it expects to take new work). New holds and joins are refused first; orders and payments already underway are refused last. A caller with too many requests in flight on one gateway gets 429 too-many-in-flight with Retry-After. Reads answered from memory (event views, seat maps, waiting-room polls and streams) are never refused this way.
+
 **Pagination.** Lists answer a page and a next_cursor; pass it back as ?cursor= for the next page.`
 
 // openAPI serves the OpenAPI 3 document generated from the route table.
@@ -322,6 +324,12 @@ func openAPIErrors(rt *route) []error {
 	}
 	if rt.responseType == "text/event-stream" {
 		errs = append(errs, ErrTooManyStreams)
+	}
+	if routeShedClass(rt.method, rt.pattern) != shedNever {
+		errs = append(errs, ErrOverloaded) // backpressure (shed.go)
+		if rt.roles != nil {
+			errs = append(errs, ErrTooManyInFlight)
+		}
 	}
 	return append(errs, rt.doc.errors...)
 }

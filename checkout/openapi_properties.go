@@ -58,6 +58,8 @@ var propertyDescriptions = map[string]string{
 	"pool_id":                    "General-admission pool id.",
 	"pools":                      "The event's general-admission pools.",
 	"position":                   "Place in the queue; 1 is next.",
+	"queue_length":               "Fans in the queue as this gateway last counted them (joined, admitted or not).",
+	"queue_ticket":               "A signed ticket of the caller's place: send it back as X-Queue-Ticket on polls and streams so that any gateway answers from memory.",
 	"price_cents":                "Price in the currency's minor unit.",
 	"price_tier":                 "Price tier id.",
 	"price_tiers":                "The event's price tiers.",

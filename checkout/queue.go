@@ -9,33 +9,84 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
-// The virtual waiting room of one event lives entirely in the store:
+// The virtual waiting room of one event lives in the store:
 //
-//	queue/<event>/config         queueConfig (organizer); sealed once the early arrivals are ranked
-//	queue/<event>/fan/<fan>      queueEntry: the fan's random rank (early) and position
+//	queue/<event>/config         queueRecord: the organizer's queueConfig, sealed once the early
+//	                             arrivals are ranked, and the admission state
+//	queue/<event>/fan/<fan>      queueEntry: the fan's random rank (early), seq (late) or position
 //	queue/<event>/early/<rank>   the fan id, one per early arrival; scanning the prefix visits them in random order
 //	queue/<event>/seq            counter: arrivals after the on-sale, in order
-//	queue/<event>/admitted       admissionState: how many positions are admitted, as of when
 //
-// Fans who join before on_sale_at draw a random rank. The first gateway
-// that sees the clock pass on_sale_at + sealGrace ranks them: it scans the
-// early prefix and gives the i-th fan position i+1 (deterministically, so
-// two gateways sealing at once write the same positions), then marks the
-// config sealed with the early count. Later arrivals take early count +
-// the next value of the seq counter: FIFO. Admission advances at
-// admit_per_second: any gateway answering a poll moves the admitted counter
-// forward by CAS, from the stored as-of time, so the rate holds however
-// many gateways poll. An admitted fan gets an admission token that a hold
-// on a queued event requires.
+// and is answered from each gateway's memory.
+//
+// Joining. Fans who join before on_sale_at draw a random rank (two store
+// writes: their entry, their early/ key). Fans who join later take the
+// next value of the seq counter (one Add) and record it in their entry
+// (one CAS; a rejoin finds the entry and keeps its place). Position is
+// the early count + seq: FIFO. The first gateway that sees the clock pass
+// on_sale_at + sealGrace ranks the early arrivals: it scans the early
+// prefix and gives the i-th fan position i+1 (deterministically, so two
+// gateways sealing at once write the same positions), then marks the
+// config sealed with the early count.
+//
+// Admission. The record's admission state is a promise: from as_of,
+// admission proceeds at rate a second up to until, so every gateway
+// computes the admitted count at any instant from its copy, without a
+// call. One gateway at a time (the holder of a lease in the record)
+// advances it from its background loop: it closes the segment
+// (count += rate × elapsed), extends until, and changes the rate only
+// once the old promise has run out, so no gateway holding an older copy
+// ever counted further than a newer copy says. The rate is
+// admit_per_second scaled down by the store's measured pressure
+// (pressure.go): halved at most every admissionCutEvery while the cluster
+// is saturated, never below admissionFloor of the configured rate, and
+// raised back by admissionRecoverPerSecond of it a second while healthy.
+//
+// Memory. Each gateway keeps, per event whose waiting room it serves
+// (at most queueRoomsMax, dropped after queueRoomLinger without a
+// request), the record, the queue length and the places of the fans it
+// saw (at most queueRoomFansMax), refreshed by one loop every
+// queueRefresh: one Get of the record, or one CAS when it holds the
+// lease (plus a Get of seq every queueLengthEvery ticks). A poll of
+// /me and every tick of the /me/stream are answered from that memory
+// and the fan's place: from this gateway's cache, else the signed queue
+// ticket the join returned (X-Queue-Ticket), else one read of the fan's
+// entry. The admission token is issued from memory once position ≤
+// admitted; the first admission of a fan is written once to its entry
+// (it opens the AdmissionTokenTTL window) with a queue.admitted
+// notification. While this gateway ranks the early arrivals, its polls
+// of the room wait for the ranking (within their request's context).
 //
 // Clock assumption: gateways' clocks agree within sealGrace; a join that
-// stalls for longer than that across the on-sale may be ranked late.
+// stalls for longer than that across the on-sale may be ranked late, and
+// skew shifts admission by at most the skew times the rate.
 const (
 	sealGrace       = time.Second
 	earlyArrivalMax = 5_000_000
+
+	queueRefresh              = 100 * time.Millisecond
+	queueRefreshTimeout       = 2 * time.Second
+	queueLengthEvery          = 10
+	queueRoomLinger           = 30 * time.Second
+	queueWarnEvery            = 10 * time.Second
+	queueRoomsMax             = 64
+	queueRoomFansMax          = 200_000
+	admissionHorizon          = 500 * time.Millisecond
+	admissionLease            = time.Second
+	admissionFloor            = 0.1
+	admissionCutEvery         = time.Second
+	admissionRecoverPerSecond = 0.1
+	queueTicketTTL            = 24 * time.Hour
+	queueTicketAudience       = "queue"
+	queueTicketHeader         = "X-Queue-Ticket"
 )
 
 type queueConfig struct {
@@ -45,17 +96,66 @@ type queueConfig struct {
 	EarlyCount     int64     `json:"early_count"`
 }
 
-type queueEntry struct {
-	Fan        string    `json:"fan"`
-	Rank       string    `json:"rank,omitempty"` // early arrivals only
-	Position   int64     `json:"position"`       // 0 until assigned
-	JoinedAt   time.Time `json:"joined_at"`
-	AdmittedAt time.Time `json:"admitted_at,omitzero"`
+// queueRecord is queue/<event>/config.
+type queueRecord struct {
+	queueConfig
+	Admission admissionState `json:"admission,omitzero"`
 }
 
+// admissionState says how many positions are admitted at any instant:
+// Count at AsOf, then Rate a second, up to Until (see the package comment
+// above). Advancer holds the lease to advance it until LeaseUntil.
 type admissionState struct {
-	Count int64     `json:"count"`
-	AsOf  time.Time `json:"as_of"`
+	Count      int64     `json:"count"`
+	AsOf       time.Time `json:"as_of"`
+	Rate       float64   `json:"rate"`
+	Until      time.Time `json:"until"`
+	Advancer   string    `json:"advancer,omitempty"`
+	LeaseUntil time.Time `json:"lease_until,omitzero"`
+}
+
+// at is the admitted count at t.
+func (a admissionState) at(t time.Time) int64 {
+	if a.Rate <= 0 {
+		return a.Count
+	}
+	if t.After(a.Until) {
+		t = a.Until
+	}
+	if !t.After(a.AsOf) {
+		return a.Count
+	}
+	return a.Count + int64(t.Sub(a.AsOf).Seconds()*a.Rate)
+}
+
+// advance closes the running segment at now and opens the next at rate,
+// with the lease for id. A rate change waits for the old promise (Until)
+// to run out.
+func (a admissionState) advance(now time.Time, rate float64, id string) admissionState {
+	p := now
+	if a.Until.Before(p) {
+		p = a.Until
+	}
+	if a.Rate > 0 && p.After(a.AsOf) {
+		steps := int64(p.Sub(a.AsOf).Seconds() * a.Rate)
+		a.Count += steps
+		a.AsOf = a.AsOf.Add(time.Duration(float64(steps) / a.Rate * float64(time.Second)))
+	}
+	if a.Rate == rate || !now.Before(a.Until) {
+		a.Rate = rate
+		a.Until = now.Add(admissionHorizon)
+	}
+	a.Advancer, a.LeaseUntil = id, now.Add(admissionLease)
+	return a
+}
+
+type queueEntry struct {
+	Fan        string    `json:"fan"`
+	Rank       string    `json:"rank,omitempty"`     // early arrivals only
+	Seq        int64     `json:"seq,omitempty"`      // late arrivals: position = early count + seq
+	Position   int64     `json:"position,omitempty"` // early arrivals, once ranked
+	JoinedAt   time.Time `json:"joined_at"`
+	AdmittedAt time.Time `json:"admitted_at,omitzero"`
 }
 
 type queueConfigRequest struct {
@@ -68,17 +168,423 @@ type queueStatus struct {
 	State              string     `json:"state"` // before_sale, waiting, admitted, expired
 	Position           int64      `json:"position,omitempty"`
 	AdmittedCount      int64      `json:"admitted_count"`
+	QueueLength        int64      `json:"queue_length,omitempty"`
 	EstimatedWaitSecs  int64      `json:"estimated_wait_seconds,omitempty"`
 	AdmissionToken     string     `json:"admission_token,omitempty"`
 	AdmissionExpiresAt *time.Time `json:"admission_expires_at,omitempty"`
+	QueueTicket        string     `json:"queue_ticket,omitempty"`
 }
 
 func queueKey(event, rest string) string { return "queue/" + event + "/" + rest }
 
+// fanPlace is what a gateway knows of one fan's place in one queue.
+type fanPlace struct {
+	rank       string
+	seq        int64
+	position   int64 // early arrivals, once ranked
+	admittedAt time.Time
+	joinedAt   time.Time
+	version    uint64 // of the fan's entry as this gateway wrote or read it; 0 unknown
+	ticket     string // the signed queue ticket of this place, once made
+}
+
+// positionIn is the fan's position given the early count, 0 if not yet
+// known (an early arrival before the ranking reached this gateway).
+func (p fanPlace) positionIn(earlyCount int64) int64 {
+	if p.position > 0 {
+		return p.position
+	}
+	if p.seq > 0 {
+		return earlyCount + p.seq
+	}
+	return 0
+}
+
+func placeOf(e queueEntry, version uint64) fanPlace {
+	return fanPlace{rank: e.Rank, seq: e.Seq, position: e.Position, admittedAt: e.AdmittedAt, joinedAt: e.JoinedAt, version: version}
+}
+
+// queueTicketClaims is the signed queue ticket: the fan's place, so that
+// any gateway can answer a poll without reading the fan's entry.
+type queueTicketClaims struct {
+	Event      string `json:"evt"`
+	Seq        int64  `json:"seq,omitempty"`
+	Position   int64  `json:"pos,omitempty"`
+	Rank       string `json:"rank,omitempty"`
+	AdmittedAt int64  `json:"adm,omitempty"` // Unix milliseconds
+	jwt.RegisteredClaims
+}
+
+func (g *Gateway) signQueueTicket(fan, event string, p fanPlace) (string, error) {
+	now := g.now()
+	c := queueTicketClaims{Event: event, Seq: p.seq, Position: p.position, Rank: p.rank, RegisteredClaims: jwt.RegisteredClaims{
+		Issuer: tokenIssuer, Subject: fan, Audience: jwt.ClaimStrings{queueTicketAudience},
+		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(queueTicketTTL)),
+	}}
+	if !p.admittedAt.IsZero() {
+		c.AdmittedAt = p.admittedAt.UnixMilli()
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(g.cfg.JWTSecret)
+}
+
+// readQueueTicket returns the place a valid ticket of fan and event
+// states; ok is false for a missing, invalid or foreign one (the caller
+// then looks elsewhere: a ticket is a shortcut, never required).
+func (g *Gateway) readQueueTicket(raw, fan, event string) (fanPlace, bool) {
+	if raw == "" || len(raw) > tokenBytesMax {
+		return fanPlace{}, false
+	}
+	var c queueTicketClaims
+	if _, err := g.parser(queueTicketAudience).ParseWithClaims(raw, &c, g.keyFunc); err != nil || c.Subject != fan || c.Event != event {
+		return fanPlace{}, false
+	}
+	p := fanPlace{rank: c.Rank, seq: c.Seq, position: c.Position, ticket: raw}
+	if c.AdmittedAt > 0 {
+		p.admittedAt = time.UnixMilli(c.AdmittedAt).UTC()
+	}
+	return p, true
+}
+
+// queueRooms are the waiting rooms this gateway keeps in memory.
+type queueRooms struct {
+	mu    sync.Mutex
+	rooms map[string]*queueRoom
+}
+
+func newQueueRooms() *queueRooms { return &queueRooms{rooms: map[string]*queueRoom{}} }
+
+// queueRoom is one event's waiting room in this gateway's memory.
+type queueRoom struct {
+	g        *Gateway
+	event    string
+	loaded   chan struct{} // closed once rec is loaded or loadErr set
+	loadErr  error
+	lastUsed atomic.Int64  // UnixNano, real time
+	sealing  chan struct{} // a token: one ranking at a time on this gateway
+	lastWarn atomic.Int64  // UnixNano of the loop's last warning
+
+	mu      sync.Mutex
+	rec     queueRecord
+	version uint64
+	length  int64
+	fans    map[string]*fanPlace
+
+	factorMu sync.Mutex
+	factor   float64 // the pressure's scale of admit_per_second
+	lastCut  time.Time
+}
+
+// room returns event's waiting room, loading it (one read) and starting
+// its loop the first time; a missing waiting room is ErrNotFound.
+func (g *Gateway) room(ctx context.Context, event string) (*queueRoom, error) {
+	g.rooms.mu.Lock()
+	r, ok := g.rooms.rooms[event]
+	kept := true
+	if !ok {
+		r = &queueRoom{g: g, event: event, loaded: make(chan struct{}), sealing: make(chan struct{}, 1), fans: map[string]*fanPlace{}, factor: 1}
+		if kept = len(g.rooms.rooms) < queueRoomsMax; kept {
+			g.rooms.rooms[event] = r
+			g.metrics.queueRooms.Set(float64(len(g.rooms.rooms)))
+		}
+	}
+	g.rooms.mu.Unlock()
+	r.touch()
+	if !ok {
+		// Over queueRoomsMax the room serves this request only, without a
+		// loop: its polls cost reads.
+		r.loadErr = r.reload(ctx)
+		close(r.loaded)
+		if r.loadErr != nil {
+			g.rooms.remove(r)
+			return nil, r.loadErr
+		}
+		if kept {
+			go r.run()
+		}
+		return r, nil
+	}
+	select {
+	case <-r.loaded:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if r.loadErr != nil {
+		return nil, r.loadErr
+	}
+	return r, nil
+}
+
+// loadedRoom is event's room if this gateway has it in memory.
+func (g *Gateway) loadedRoom(event string) (*queueRoom, bool) {
+	g.rooms.mu.Lock()
+	r, ok := g.rooms.rooms[event]
+	g.rooms.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	select {
+	case <-r.loaded:
+		return r, r.loadErr == nil
+	default:
+		return nil, false
+	}
+}
+
+func (rs *queueRooms) remove(r *queueRoom) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.rooms[r.event] == r {
+		delete(rs.rooms, r.event)
+		r.g.metrics.queueRooms.Set(float64(len(rs.rooms)))
+		r.g.metrics.admissionRate.DeleteLabelValues(r.event)
+	}
+}
+
+func (r *queueRoom) touch() { r.lastUsed.Store(time.Now().UnixNano()) }
+
+func (r *queueRoom) snapshot() (queueRecord, uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.rec, r.version
+}
+
+// set keeps a record read or written at version, unless memory already
+// holds a newer one.
+func (r *queueRoom) set(rec queueRecord, version uint64) {
+	r.mu.Lock()
+	if version >= r.version {
+		r.rec, r.version = rec, version
+	}
+	r.mu.Unlock()
+	if rec.Admission.Rate > 0 {
+		r.g.metrics.admissionRate.WithLabelValues(r.event).Set(rec.Admission.Rate)
+	}
+}
+
+func (r *queueRoom) reload(ctx context.Context) error {
+	var rec queueRecord
+	v, err := getJSON(ctx, r.g.cfg.Store, queueKey(r.event, "config"), &rec)
+	if err != nil {
+		return err
+	}
+	r.set(rec, v)
+	return nil
+}
+
+func (r *queueRoom) cached(fan string) (fanPlace, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, ok := r.fans[fan]
+	if !ok {
+		return fanPlace{}, false
+	}
+	return *p, true
+}
+
+// remember caches fan's place (if the room has space for it).
+func (r *queueRoom) remember(fan string, p fanPlace) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if old, ok := r.fans[fan]; ok {
+		if p.ticket == "" && old.ticket != "" && old.rank == p.rank && old.seq == p.seq && old.position == p.position && old.admittedAt.Equal(p.admittedAt) {
+			p.ticket = old.ticket
+		}
+		*old = p
+		return
+	}
+	if len(r.fans) < queueRoomFansMax {
+		r.fans[fan] = &p
+	}
+}
+
+func (r *queueRoom) noteLength(n int64) {
+	r.mu.Lock()
+	r.length = max(r.length, n)
+	r.mu.Unlock()
+}
+
+// run is the room's loop: one refresh every queueRefresh until nobody
+// has asked about the room for queueRoomLinger.
+func (r *queueRoom) run() {
+	t := time.NewTicker(queueRefresh)
+	defer t.Stop()
+	for tick := 0; ; tick++ {
+		<-t.C
+		if time.Since(time.Unix(0, r.lastUsed.Load())) > queueRoomLinger {
+			r.g.rooms.remove(r)
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), queueRefreshTimeout)
+		if err := r.refresh(ctx, tick%queueLengthEvery == 0); err != nil && !errors.Is(err, ErrNotFound) {
+			// The polls go on from memory; one warning every
+			// queueWarnEvery is enough to see an outage.
+			if last := r.lastWarn.Load(); time.Since(time.Unix(0, last)) >= queueWarnEvery && r.lastWarn.CompareAndSwap(last, time.Now().UnixNano()) {
+				r.g.cfg.Logger.Warn("waiting room: refresh failed; polls are answered from the last state", "event", r.event, "err", err)
+			}
+		}
+		cancel()
+	}
+}
+
+// refresh is one turn of the loop: rank the early arrivals when due;
+// advance admission when this gateway holds (or may take) the lease; else
+// read the record.
+func (r *queueRoom) refresh(ctx context.Context, readLength bool) error {
+	g := r.g
+	now := g.now()
+	rec, version := r.snapshot()
+	switch {
+	case !rec.Sealed && !now.Before(rec.OnSaleAt.Add(sealGrace)):
+		if _, err := r.seal(ctx); err != nil {
+			return err
+		}
+	case rec.Sealed && (rec.Admission.Advancer == g.id || !now.Before(rec.Admission.LeaseUntil)):
+		next := rec
+		if next.Admission.AsOf.IsZero() {
+			// Sealed by a gateway that kept the count under
+			// queue/<event>/admitted ({count, as_of}): go on from it.
+			next.Admission = admissionState{AsOf: rec.OnSaleAt.Add(sealGrace)}
+			if _, err := getJSON(ctx, g.cfg.Store, queueKey(r.event, "admitted"), &next.Admission); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			next.Admission.Until = next.Admission.AsOf
+		}
+		next.Admission = next.Admission.advance(now, r.desiredRate(rec.AdmitPerSecond), g.id)
+		v, err := casJSON(ctx, g.cfg.Store, queueKey(r.event, "config"), version, &next)
+		switch {
+		case err == nil:
+			r.set(next, v)
+		case errors.Is(err, ErrVersionMismatch):
+			if err := r.reload(ctx); err != nil {
+				return err
+			}
+		default:
+			return err
+		}
+	default:
+		if err := r.reload(ctx); err != nil {
+			return err
+		}
+	}
+	if readLength {
+		raw, _, err := g.cfg.Store.Get(ctx, queueKey(r.event, "seq"))
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		seq, _ := strconv.ParseInt(string(raw), 10, 64)
+		rec, _ := r.snapshot()
+		r.noteLength(rec.EarlyCount + seq)
+	}
+	return nil
+}
+
+// desiredRate is configured scaled by the pressure factor.
+func (r *queueRoom) desiredRate(configured float64) float64 {
+	r.factorMu.Lock()
+	defer r.factorMu.Unlock()
+	now := time.Now()
+	if r.g.pressure.saturated() {
+		if now.Sub(r.lastCut) >= admissionCutEvery {
+			r.factor, r.lastCut = max(admissionFloor, r.factor/2), now
+		}
+	} else if r.factor < 1 {
+		r.factor = min(1, r.factor+admissionRecoverPerSecond*queueRefresh.Seconds())
+	}
+	// Steps of 5% keep the rate from changing at every tick.
+	f := max(admissionFloor, math.Floor(r.factor*20)/20)
+	return configured * f
+}
+
+// seal ranks the early arrivals and marks the queue sealed, opening
+// admission. Safe to run on several gateways at once: each writes the same
+// positions. This gateway remembers the positions it wrote.
+func (r *queueRoom) seal(ctx context.Context) (queueRecord, error) {
+	select {
+	case r.sealing <- struct{}{}:
+	case <-ctx.Done():
+		return queueRecord{}, ctx.Err()
+	}
+	defer func() { <-r.sealing }()
+	if rec, _ := r.snapshot(); rec.Sealed {
+		return rec, nil
+	}
+	g, event := r.g, r.event
+	prefix := queueKey(event, "early/")
+	var position int64
+	after := ""
+	for {
+		page, err := g.cfg.Store.Scan(ctx, prefix, after, ScanLimitMax)
+		if err != nil {
+			return queueRecord{}, err
+		}
+		for _, kv := range page {
+			position++
+			if position > earlyArrivalMax {
+				return queueRecord{}, fmt.Errorf("waiting room of %s: more than %d early arrivals", event, earlyArrivalMax)
+			}
+			p, fan := position, string(kv.Value)
+			entry, err := update(ctx, g.cfg.Store, queueKey(event, "fan/"+fan), func(e *queueEntry, exists bool) (bool, error) {
+				if !exists || e.Position != 0 || e.Seq != 0 {
+					return false, nil
+				}
+				e.Position = p
+				return true, nil
+			})
+			if err != nil {
+				return queueRecord{}, err
+			}
+			if entry.Fan == fan {
+				r.remember(fan, placeOf(entry, 0))
+			}
+		}
+		if len(page) < ScanLimitMax {
+			break
+		}
+		after = page[len(page)-1].Key
+	}
+	now := g.now()
+	var version uint64
+	rec, err := updateWith(ctx, queueKey(event, "config"),
+		func(ctx context.Context, key string, v any) (uint64, error) {
+			var err error
+			version, err = getJSON(ctx, g.cfg.Store, key, v)
+			return version, err
+		},
+		func(ctx context.Context, key string, expected uint64, v any) (uint64, error) {
+			var err error
+			version, err = casJSON(ctx, g.cfg.Store, key, expected, v)
+			return version, err
+		},
+		func(rec *queueRecord, exists bool) (bool, error) {
+			if !exists {
+				return false, problem(ErrMissing, "event "+event+" has no waiting room")
+			}
+			if rec.Sealed {
+				return false, nil
+			}
+			rec.Sealed, rec.EarlyCount = true, position
+			start := rec.OnSaleAt.Add(sealGrace)
+			rec.Admission = admissionState{AsOf: start, Until: start}.advance(now, r.desiredRate(rec.AdmitPerSecond), g.id)
+			return true, nil
+		})
+	if err != nil {
+		return rec, err
+	}
+	r.set(rec, version)
+	r.noteLength(position)
+	return rec, nil
+}
+
+// queueConfig is event's waiting-room configuration (ErrNotFound: none),
+// from memory when this gateway serves the room.
 func (g *Gateway) queueConfig(ctx context.Context, event string) (queueConfig, uint64, error) {
-	var qc queueConfig
-	v, err := getJSON(ctx, g.cfg.Store, queueKey(event, "config"), &qc)
-	return qc, v, err
+	if r, ok := g.loadedRoom(event); ok {
+		rec, v := r.snapshot()
+		return rec.queueConfig, v, nil
+	}
+	var rec queueRecord
+	v, err := getJSON(ctx, g.cfg.Store, queueKey(event, "config"), &rec)
+	return rec.queueConfig, v, err
 }
 
 // configureQueue puts an event in queue mode (organizer).
@@ -97,59 +603,87 @@ func (g *Gateway) configureQueue(c *call) (int, any, error) {
 	if _, err := g.cfg.Inventory.GetEvent(c.ctx, eventRequest(event)); err != nil {
 		return 0, nil, err
 	}
-	qc, err := update(c.ctx, g.cfg.Store, queueKey(event, "config"), func(qc *queueConfig, exists bool) (bool, error) {
-		if qc.Sealed && !qc.OnSaleAt.Equal(req.OnSaleAt) {
+	rec, err := update(c.ctx, g.cfg.Store, queueKey(event, "config"), func(rec *queueRecord, exists bool) (bool, error) {
+		if rec.Sealed && !rec.OnSaleAt.Equal(req.OnSaleAt) {
 			return false, problem(ErrConflict, "the on-sale has started: only admit_per_second may change")
 		}
-		qc.OnSaleAt, qc.AdmitPerSecond = req.OnSaleAt.UTC(), req.AdmitPerSecond
+		rec.OnSaleAt, rec.AdmitPerSecond = req.OnSaleAt.UTC(), req.AdmitPerSecond
 		return true, nil
 	})
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, qc, nil
+	return http.StatusOK, rec.queueConfig, nil
+}
+
+// joinedRoom is room for a fan's request: a missing waiting room is a 404
+// problem.
+func (g *Gateway) joinedRoom(ctx context.Context, event, missing string) (*queueRoom, error) {
+	r, err := g.room(ctx, event)
+	if errors.Is(err, ErrNotFound) {
+		return nil, problem(ErrMissing, "event "+event+missing)
+	}
+	return r, err
 }
 
 // joinQueue enters the caller in the waiting room (idempotent per fan).
+// After the on-sale it costs one Add and one CAS; a rejoin costs nothing
+// on a gateway that remembers the fan, and a read elsewhere.
 func (g *Gateway) joinQueue(c *call) (int, any, error) {
 	event := c.r.PathValue("event")
-	qc, _, err := g.queueConfig(c.ctx, event)
-	if errors.Is(err, ErrNotFound) {
-		return 0, nil, problem(ErrMissing, "event "+event+" has no waiting room: hold directly")
-	} else if err != nil {
+	r, err := g.joinedRoom(c.ctx, event, " has no waiting room: hold directly")
+	if err != nil {
 		return 0, nil, err
 	}
 	g.prepareEvent(event)
-	now := g.now()
-	fanKey := queueKey(event, "fan/"+c.subject)
-	var entry queueEntry
-	_, err = getJSON(c.ctx, g.cfg.Store, fanKey, &entry)
-	if errors.Is(err, ErrNotFound) {
-		entry = queueEntry{Fan: c.subject, JoinedAt: now}
-		if now.Before(qc.OnSaleAt) {
-			entry.Rank = randomHex(8)
-		}
-		if _, err := casJSON(c.ctx, g.cfg.Store, fanKey, 0, &entry); err != nil && !errors.Is(err, ErrVersionMismatch) {
-			return 0, nil, err
-		}
-		if _, err := getJSON(c.ctx, g.cfg.Store, fanKey, &entry); err != nil {
-			return 0, nil, err
-		}
-	} else if err != nil {
-		return 0, nil, err
-	}
-	if entry.Rank != "" && !qc.Sealed {
-		// Written after the fan record, so a retry of a join that died
-		// in between writes it then.
-		if _, err := g.cfg.Store.CompareAndSwap(c.ctx, queueKey(event, "early/"+entry.Rank), 0, []byte(c.subject)); err != nil && !errors.Is(err, ErrVersionMismatch) {
+	if _, ok := r.cached(c.subject); !ok {
+		if err := r.join(c.ctx, c.subject); err != nil {
 			return 0, nil, err
 		}
 	}
-	st, err := g.queuePosition(c.ctx, event, c.subject)
+	st, err := g.queuePosition(c.ctx, event, c.subject, "")
 	if err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, st, nil
+}
+
+// join writes fan's entry (or finds it) and remembers the place.
+func (r *queueRoom) join(ctx context.Context, fan string) error {
+	g, event := r.g, r.event
+	now := g.now()
+	rec, _ := r.snapshot()
+	fanKey := queueKey(event, "fan/"+fan)
+	entry := queueEntry{Fan: fan, JoinedAt: now}
+	if !rec.Sealed && now.Before(rec.OnSaleAt) {
+		entry.Rank = randomHex(8)
+	} else {
+		seq, err := g.cfg.Store.Add(ctx, queueKey(event, "seq"), 1, 0, math.MaxInt64)
+		if err != nil {
+			return err
+		}
+		entry.Seq = seq
+		r.noteLength(rec.EarlyCount + seq)
+	}
+	version, err := casJSON(ctx, g.cfg.Store, fanKey, 0, &entry)
+	if errors.Is(err, ErrVersionMismatch) {
+		// A rejoin: the first place stands (a seq just drawn is a gap
+		// that admission passes over).
+		entry = queueEntry{}
+		version, err = getJSON(ctx, g.cfg.Store, fanKey, &entry)
+	}
+	if err != nil {
+		return err
+	}
+	if entry.Rank != "" && entry.Position == 0 && entry.Seq == 0 && !rec.Sealed {
+		// Written after the fan record, so a retry of a join that died
+		// in between writes it then.
+		if _, err := g.cfg.Store.CompareAndSwap(ctx, queueKey(event, "early/"+entry.Rank), 0, []byte(fan)); err != nil && !errors.Is(err, ErrVersionMismatch) {
+			return err
+		}
+	}
+	r.remember(fan, placeOf(entry, version))
+	return nil
 }
 
 // queueStreamMax ends a queue stream after this long; the client's
@@ -158,13 +692,14 @@ func (g *Gateway) joinQueue(c *call) (int, any, error) {
 const queueStreamMax = 30 * time.Minute
 
 // queueStream is GET .../waiting-room/me/stream: the caller's queueStatus
-// as Server-Sent Events. It re-reads the status every QueueStreamInterval
-// (which also seals the queue and advances admission, exactly as a poll
-// of /me would) and sends a "data:" line of queueStatus JSON whenever the
-// state, the position or the admitted count changes. The event that
-// carries the admission token (state "admitted") or says the window has
-// passed ("expired") is the last; the server then closes the stream. A
-// fan who has not joined gets a 404 problem instead of a stream.
+// as Server-Sent Events. Every QueueStreamInterval it computes the status
+// from the gateway's memory of the waiting room (no store call per fan
+// per tick; the room's loop keeps it fresh) and sends a "data:" line of
+// queueStatus JSON whenever the state, the position or the admitted count
+// changes. The event that carries the admission token (state "admitted")
+// or says the window has passed ("expired") is the last; the server then
+// closes the stream. A fan who has not joined gets a 404 problem instead
+// of a stream.
 func (g *Gateway) queueStream(c *call) (int, any, error) {
 	event := c.r.PathValue("event")
 	release, err := g.streams.acquire(c.subject) // Config.StreamsPerFan
@@ -172,7 +707,8 @@ func (g *Gateway) queueStream(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	defer release()
-	st, err := g.queuePosition(c.ctx, event, c.subject)
+	ticket := c.r.Header.Get(queueTicketHeader)
+	st, err := g.queuePosition(c.ctx, event, c.subject, ticket)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -216,10 +752,10 @@ func (g *Gateway) queueStream(c *call) (int, any, error) {
 			fmt.Fprint(c.w, ": heartbeat\n\n")
 			flusher.Flush()
 		case <-poll.C:
-			next, err := g.queuePosition(c.ctx, event, c.subject)
+			next, err := g.queuePosition(c.ctx, event, c.subject, ticket)
 			if err != nil {
 				if c.ctx.Err() == nil {
-					g.cfg.Logger.Warn("queue stream: reading the position failed", "event", event, "err", err)
+					g.cfg.Logger.Warn("queue stream: computing the position failed", "event", event, "err", err)
 				}
 				// Transient: the next tick tries again; the client sees
 				// only the heartbeat meanwhile.
@@ -231,87 +767,96 @@ func (g *Gateway) queueStream(c *call) (int, any, error) {
 }
 
 func (g *Gateway) queueStatus(c *call) (int, any, error) {
-	st, err := g.queuePosition(c.ctx, c.r.PathValue("event"), c.subject)
+	st, err := g.queuePosition(c.ctx, c.r.PathValue("event"), c.subject, c.r.Header.Get(queueTicketHeader))
 	if err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, st, nil
 }
 
-// queuePosition seals and advances the queue as needed and reports fan's
-// place, with an admission token once admitted.
-func (g *Gateway) queuePosition(ctx context.Context, event, fan string) (queueStatus, error) {
-	qc, _, err := g.queueConfig(ctx, event)
+// place finds fan's place: this gateway's memory, else the queue ticket,
+// else the fan's entry (one read). An early arrival the ranking has passed
+// over without this gateway learning its position is read again.
+func (r *queueRoom) place(ctx context.Context, fan, ticket string, sealed bool) (fanPlace, error) {
+	p, ok := r.cached(fan)
+	if !ok {
+		p, ok = r.g.readQueueTicket(ticket, fan, r.event)
+	}
+	if ok && (!sealed || p.positionIn(0) > 0 || p.rank == "") {
+		if p.ticket == ticket && ticket != "" {
+			r.remember(fan, p)
+		}
+		return p, nil
+	}
+	var entry queueEntry
+	version, err := getJSON(ctx, r.g.cfg.Store, queueKey(r.event, "fan/"+fan), &entry)
 	if errors.Is(err, ErrNotFound) {
-		return queueStatus{}, problem(ErrMissing, "event "+event+" has no waiting room")
+		return fanPlace{}, problem(ErrMissing, "join the waiting room first")
 	} else if err != nil {
+		return fanPlace{}, err
+	}
+	p = placeOf(entry, version)
+	r.remember(fan, p)
+	return p, nil
+}
+
+// queuePosition reports fan's place from memory, with an admission token
+// once admitted. It calls the store only to rank the early arrivals (once
+// per event), to learn a place this gateway has not seen (once per fan),
+// and to record a fan's first admission.
+func (g *Gateway) queuePosition(ctx context.Context, event, fan, ticket string) (st queueStatus, err error) {
+	r, err := g.joinedRoom(ctx, event, " has no waiting room")
+	if err != nil {
 		return queueStatus{}, err
 	}
+	r.touch()
 	now := g.now()
-	st := queueStatus{EventID: event, State: "before_sale"}
-	fanKey := queueKey(event, "fan/"+fan)
-	var entry queueEntry
-	if _, err := getJSON(ctx, g.cfg.Store, fanKey, &entry); errors.Is(err, ErrNotFound) {
-		return st, problem(ErrMissing, "join the waiting room first")
-	} else if err != nil {
-		return st, err
-	}
-	if now.Before(qc.OnSaleAt.Add(sealGrace)) {
-		return st, nil
-	}
-	if !qc.Sealed {
-		if qc, err = g.sealQueue(ctx, event); err != nil {
-			return st, err
-		}
-		if _, err := getJSON(ctx, g.cfg.Store, fanKey, &entry); err != nil {
-			return st, err
-		}
-	}
-	if entry.Position == 0 {
-		// A late arrival (or an early one whose rank entry was written too
-		// late to be ranked): next in FIFO order.
-		seq, err := g.cfg.Store.Add(ctx, queueKey(event, "seq"), 1, 0, math.MaxInt64)
-		if err != nil {
-			return st, err
-		}
-		entry, err = update(ctx, g.cfg.Store, fanKey, func(e *queueEntry, exists bool) (bool, error) {
-			if e.Position != 0 {
-				return false, nil // another poll won; this seq is a harmless gap
-			}
-			e.Position = qc.EarlyCount + seq
-			return true, nil
-		})
-		if err != nil {
-			return st, err
-		}
-	}
-	admitted, err := g.advanceAdmission(ctx, event, qc)
+	rec, _ := r.snapshot()
+	p, err := r.place(ctx, fan, ticket, rec.Sealed)
 	if err != nil {
-		return st, err
+		return queueStatus{}, err
 	}
-	st.Position, st.AdmittedCount, st.State = entry.Position, admitted, "waiting"
-	if entry.Position > admitted {
-		st.EstimatedWaitSecs = int64(math.Ceil(float64(entry.Position-admitted) / qc.AdmitPerSecond))
+	st = queueStatus{EventID: event, State: "before_sale"}
+	defer func() { st.QueueTicket = r.ticket(fan, p) }()
+	if now.Before(rec.OnSaleAt.Add(sealGrace)) {
 		return st, nil
 	}
-	if entry.AdmittedAt.IsZero() {
-		entry, err = update(ctx, g.cfg.Store, fanKey, func(e *queueEntry, exists bool) (bool, error) {
-			if !e.AdmittedAt.IsZero() {
-				return false, nil
-			}
-			e.AdmittedAt = now
-			return true, nil
-		})
-		if err != nil {
+	if !rec.Sealed {
+		if rec, err = r.seal(ctx); err != nil {
 			return st, err
 		}
-		if err := g.notify(ctx, "queue.admitted", fan, event, "queue-admitted/"+event+"/"+fan, map[string]any{"position": entry.Position}); err != nil {
+		if p, err = r.place(ctx, fan, "", true); err != nil {
+			return st, err
+		}
+	}
+	position := p.positionIn(rec.EarlyCount)
+	if position == 0 {
+		// An early arrival whose rank entry was written too late to be
+		// ranked: next in FIFO order.
+		if p, err = r.rankLate(ctx, fan); err != nil {
+			return st, err
+		}
+		position = p.positionIn(rec.EarlyCount)
+	}
+	admitted := rec.Admission.at(now)
+	r.mu.Lock()
+	length := max(r.length, position)
+	r.mu.Unlock()
+	st.Position, st.AdmittedCount, st.QueueLength, st.State = position, admitted, length, "waiting"
+	if position > admitted {
+		if rate := rec.Admission.Rate; rate > 0 {
+			st.EstimatedWaitSecs = int64(math.Ceil(float64(position-admitted) / rate))
+		}
+		return st, nil
+	}
+	if p.admittedAt.IsZero() {
+		if p, err = r.admit(ctx, fan, position, now); err != nil {
 			return st, err
 		}
 	}
 	// The admission window opens once; a fan who lets it pass must queue
 	// again under a new identity, as at a box office.
-	if now.After(entry.AdmittedAt.Add(g.cfg.AdmissionTokenTTL)) {
+	if now.After(p.admittedAt.Add(g.cfg.AdmissionTokenTTL)) {
 		st.State = "expired"
 		return st, nil
 	}
@@ -319,80 +864,85 @@ func (g *Gateway) queuePosition(ctx context.Context, event, fan string) (queueSt
 	if err != nil {
 		return st, err
 	}
-	windowEnd := entry.AdmittedAt.Add(g.cfg.AdmissionTokenTTL).UTC()
+	windowEnd := p.admittedAt.Add(g.cfg.AdmissionTokenTTL).UTC()
 	st.State, st.AdmissionToken, st.AdmissionExpiresAt = "admitted", tok, &windowEnd
 	return st, nil
 }
 
-// sealQueue ranks the early arrivals and marks the queue sealed. Safe to
-// run on several gateways at once: each writes the same positions.
-func (g *Gateway) sealQueue(ctx context.Context, event string) (queueConfig, error) {
-	prefix := queueKey(event, "early/")
-	var position int64
-	after := ""
-	for {
-		page, err := g.cfg.Store.Scan(ctx, prefix, after, ScanLimitMax)
-		if err != nil {
-			return queueConfig{}, err
-		}
-		for _, kv := range page {
-			position++
-			if position > earlyArrivalMax {
-				return queueConfig{}, fmt.Errorf("waiting room of %s: more than %d early arrivals", event, earlyArrivalMax)
-			}
-			p := position
-			if _, err := update(ctx, g.cfg.Store, queueKey(event, "fan/"+string(kv.Value)), func(e *queueEntry, exists bool) (bool, error) {
-				if !exists || e.Position != 0 {
-					return false, nil
-				}
-				e.Position = p
-				return true, nil
-			}); err != nil {
-				return queueConfig{}, err
-			}
-		}
-		if len(page) < ScanLimitMax {
-			break
-		}
-		after = page[len(page)-1].Key
+// ticket is the signed ticket of fan's place, made once per place.
+func (r *queueRoom) ticket(fan string, p fanPlace) string {
+	if p.ticket != "" {
+		return p.ticket
 	}
-	qc, err := update(ctx, g.cfg.Store, queueKey(event, "config"), func(qc *queueConfig, exists bool) (bool, error) {
-		if qc.Sealed {
-			return false, nil
+	tok, err := r.g.signQueueTicket(fan, r.event, p)
+	if err != nil {
+		return ""
+	}
+	p.ticket = tok
+	r.remember(fan, p)
+	return tok
+}
+
+// rankLate gives an early arrival the ranking missed the next seq.
+func (r *queueRoom) rankLate(ctx context.Context, fan string) (fanPlace, error) {
+	g := r.g
+	fanKey := queueKey(r.event, "fan/"+fan)
+	seq, err := g.cfg.Store.Add(ctx, queueKey(r.event, "seq"), 1, 0, math.MaxInt64)
+	if err != nil {
+		return fanPlace{}, err
+	}
+	entry, err := update(ctx, g.cfg.Store, fanKey, func(e *queueEntry, exists bool) (bool, error) {
+		if !exists {
+			return false, problem(ErrMissing, "join the waiting room first")
 		}
-		qc.Sealed, qc.EarlyCount = true, position
+		if e.Position != 0 || e.Seq != 0 {
+			return false, nil // another poll won; this seq is a harmless gap
+		}
+		e.Seq = seq
 		return true, nil
 	})
 	if err != nil {
-		return qc, err
+		return fanPlace{}, err
 	}
-	_, err = update(ctx, g.cfg.Store, queueKey(event, "admitted"), func(a *admissionState, exists bool) (bool, error) {
-		if exists {
-			return false, nil
-		}
-		a.AsOf = qc.OnSaleAt.Add(sealGrace)
-		return true, nil
-	})
-	return qc, err
+	p := placeOf(entry, 0)
+	r.remember(fan, p)
+	return p, nil
 }
 
-// advanceAdmission moves the admitted counter forward by the rate times
-// the time since it last moved, and returns it.
-func (g *Gateway) advanceAdmission(ctx context.Context, event string, qc queueConfig) (int64, error) {
-	now := g.now()
-	a, err := update(ctx, g.cfg.Store, queueKey(event, "admitted"), func(a *admissionState, exists bool) (bool, error) {
-		if !exists {
-			a.AsOf = qc.OnSaleAt.Add(sealGrace)
-		}
-		steps := int64(now.Sub(a.AsOf).Seconds() * qc.AdmitPerSecond)
-		if steps < 1 {
-			return !exists, nil
-		}
-		a.Count += steps
-		a.AsOf = a.AsOf.Add(time.Duration(float64(steps) / qc.AdmitPerSecond * float64(time.Second)))
-		return true, nil
-	})
-	return a.Count, err
+// admit records fan's first admission (the start of the window) and
+// queues the queue.admitted notification.
+func (r *queueRoom) admit(ctx context.Context, fan string, position int64, now time.Time) (fanPlace, error) {
+	g := r.g
+	fanKey := queueKey(r.event, "fan/"+fan)
+	known, _ := r.cached(fan)
+	entry := queueEntry{Fan: fan, Rank: known.rank, Seq: known.seq, Position: known.position, AdmittedAt: now}
+	var err error
+	if known.version != 0 {
+		// The entry as this gateway wrote or read it: one CAS.
+		entry.JoinedAt = known.joinedAt
+		_, err = casJSON(ctx, g.cfg.Store, fanKey, known.version, &entry)
+	}
+	if known.version == 0 || errors.Is(err, ErrVersionMismatch) {
+		entry, err = update(ctx, g.cfg.Store, fanKey, func(e *queueEntry, exists bool) (bool, error) {
+			if !exists {
+				return false, problem(ErrMissing, "join the waiting room first")
+			}
+			if !e.AdmittedAt.IsZero() {
+				return false, nil
+			}
+			e.AdmittedAt = now
+			return true, nil
+		})
+	}
+	if err != nil {
+		return fanPlace{}, err
+	}
+	if err := g.notify(ctx, "queue.admitted", fan, r.event, "queue-admitted/"+r.event+"/"+fan, map[string]any{"position": position}); err != nil {
+		return fanPlace{}, err
+	}
+	p := placeOf(entry, 0)
+	r.remember(fan, p)
+	return p, nil
 }
 
 func randomHex(n int) string {

@@ -24,6 +24,8 @@ const (
 // Parameters shared by several routes.
 var (
 	cursorParam = param{in: "query", name: "cursor", description: "Opaque cursor from the previous page's next_cursor; omit for the first page."}
+	// queueTicketParam: the signed place a join or poll answered.
+	queueTicketParam = param{in: "header", name: queueTicketHeader, description: "The queue_ticket of an earlier answer: the caller's signed place, so that any gateway answers without reading it. Optional."}
 )
 
 // routeTable is every endpoint. The OpenAPI document is generated from it
@@ -76,10 +78,11 @@ func (g *Gateway) routeTable() []*route {
 				errors: []error{ErrMissing, ErrConflict}}},
 		{method: "GET", pattern: "/v1/events/{event}/waiting-room/me", summary: "My position; an admission token once admitted", roles: fanOnly, handle: g.queueStatus, response: queueStatus{},
 			doc: routeDoc{responseExample: `{"event_id": "demo_arena", "state": "waiting", "position": 1542, "admitted_count": 12000, "estimated_wait_seconds": 31}`,
-				tag: tagQueue, description: "The calling fan's place in the event's queue; once admitted, the admission token to send as X-Admission-Token when holding seats. Fans only; changes nothing.",
-				errors: []error{ErrMissing}}},
+				tag: tagQueue, description: "The calling fan's place in the event's queue; once admitted, the admission token to send as X-Admission-Token when holding seats. Answered from the gateway's memory of the waiting room (never shed under load); send the queue_ticket of an earlier answer as X-Queue-Ticket so that a gateway that has not seen the caller need not read their place. Fans only; changes nothing.",
+				errors: []error{ErrMissing}, params: []param{queueTicketParam}}},
 		{method: "GET", pattern: "/v1/events/{event}/waiting-room/me/stream", summary: "Server-Sent Events of my position", roles: fanOnly, handle: g.queueStream, responseType: "text/event-stream", response: queueStatus{},
-			doc: routeDoc{tag: tagQueue, description: "A Server-Sent Events stream of the calling fan's position and the admitted count; the last event carries the admission token. Fans only; changes nothing.",
+			doc: routeDoc{tag: tagQueue, description: "A Server-Sent Events stream of the calling fan's position and the admitted count, computed from the gateway's memory of the waiting room (never shed under load); the last event carries the admission token. Fans only; changes nothing.",
+				params: []param{queueTicketParam},
 				errors: []error{ErrMissing}}},
 
 		{method: "POST", pattern: "/v1/events/{event}/holds", summary: "Hold seats", roles: fanOnly, handle: g.createHold, request: holdRequest{}, response: holdView{},
