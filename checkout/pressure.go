@@ -224,6 +224,11 @@ func (s measuredStore) Scan(ctx context.Context, prefix, after string, limit int
 	return s.Store.Scan(ctx, prefix, after, limit)
 }
 
+func (s measuredStore) Batch(ctx context.Context, requestID string, ops []Op) (res []OpResult, err error) {
+	defer func(end func(error)) { end(err) }(s.p.begin())
+	return s.Store.Batch(ctx, requestID, ops)
+}
+
 // measuredInventory is an Inventory whose unary calls feed a pressure
 // (Watch is a stream: its lifetime is not a latency).
 type measuredInventory struct {
