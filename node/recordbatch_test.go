@@ -1,6 +1,7 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -183,24 +184,34 @@ func TestRecordBatchBelowFeatureLevel(t *testing.T) {
 	if err != nil || res.Code != nodepb.CatalogCode_CATALOG_CODE_OK {
 		t.Fatalf("register n9: %v %v", res, err)
 	}
-	WaitFor(t, 10*time.Second, "every node to place tagged keys by their whole text", func() bool {
+	WaitFor(t, 10*time.Second, "every node to refuse tagged keys", func() bool {
 		for i := range tc.Len() {
-			if g, _ := tc.hosts[i].recordGroup(key); g != mustPlacementGroup(t, tc.hosts[i], key) {
+			if _, err := tc.hosts[i].recordGroup(key); !errors.Is(err, ErrClusterUpgrading) {
 				return false
 			}
 		}
 		return true
 	})
-	_, err = tc.records(1).Batch(ctx, &boxofficev1.BatchRecordsRequest{RequestId: "b", Ops: []*boxofficev1.RecordOp{putRecordOp(key, 0, "x")}})
-	if status.Code(err) != codes.FailedPrecondition || errorInfo(err).Reason != ReasonClusterUpgrading || errorInfo(err).Metadata[boxofficev1.MetadataNodeIDs] != "n9" {
-		t.Fatalf("batch with n9 on level %d: %v %v", featureLevelRecordBatch-1, err, errorInfo(err))
+	refusedForN9 := func(what string, err error) {
+		t.Helper()
+		if status.Code(err) != codes.FailedPrecondition || errorInfo(err).Reason != ReasonClusterUpgrading || errorInfo(err).Metadata[boxofficev1.MetadataNodeIDs] != "n9" {
+			t.Fatalf("%s with n9 on level %d: %v %v", what, featureLevelRecordBatch-1, err, errorInfo(err))
+		}
 	}
-	// Single-key writes of tagged keys still work, placed as n9 would.
-	if _, err := tc.records(2).CompareAndSwap(ctx, &boxofficev1.CompareAndSwapRequest{RequestId: "c", Key: key, Value: []byte("x")}); err != nil {
+	_, err = tc.records(1).Batch(ctx, &boxofficev1.BatchRecordsRequest{RequestId: "b", Ops: []*boxofficev1.RecordOp{putRecordOp(key, 0, "x")}})
+	refusedForN9("batch", err)
+	// A tagged key is never placed by its whole text: a single-key write
+	// or read of one is refused too, and nothing is written.
+	_, err = tc.records(2).CompareAndSwap(ctx, &boxofficev1.CompareAndSwapRequest{RequestId: "c", Key: key, Value: []byte("x")})
+	refusedForN9("compare-and-swap of a tagged key", err)
+	_, err = tc.records(0).Get(ctx, &boxofficev1.GetRecordRequest{Key: key})
+	refusedForN9("get of a tagged key", err)
+	// Keys without a tag work as before.
+	if _, err := tc.records(2).CompareAndSwap(ctx, &boxofficev1.CompareAndSwapRequest{RequestId: "d", Key: "plain/1", Value: []byte("x")}); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := tc.records(0).Get(ctx, &boxofficev1.GetRecordRequest{Key: key}); err != nil || string(r.Value) != "x" {
-		t.Fatalf("get %s: %v %v", key, r, err)
+	if r, err := tc.records(0).Get(ctx, &boxofficev1.GetRecordRequest{Key: "plain/1"}); err != nil || string(r.Value) != "x" {
+		t.Fatalf("get plain/1: %v %v", r, err)
 	}
 }
 

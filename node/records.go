@@ -21,14 +21,13 @@ import (
 // FNV-1a(placement) mod n of the n bootstrap data groups sorted by id; the
 // layout is made once at bootstrap and never changes count, so the mapping
 // is stable. The placement is the key's tag (boxofficev1.RecordPlacement:
-// the text between its first "{" and the next "}", when not empty) once
-// every node runs feature level 3, and otherwise the whole key, as before
-// tags existed: every node of a mixed cluster places keys alike (up to
-// the second the cached level takes to catch up with an upgrade's end;
-// a node that lets a Batch through refreshes it at once). A key with a
-// tag written below level 3 stays in its whole-key group and is not found
-// by its tag's group afterwards; gateways write tagged keys once the
-// cluster is at level 3 (the Batch they need refuses until then).
+// the text between its first "{" and the next "}", when not empty), or
+// the whole key when it has none. Tags need feature level 3: below it,
+// every call naming a tagged key is refused CLUSTER_UPGRADING, so no
+// tagged key is ever placed by its whole text (which its tag's group
+// would not find afterwards) and a mixed cluster places keys alike. The
+// level is cached for up to a second; a node whose cache still says
+// "below" asks the catalog again before refusing.
 //
 // Writes are fsm commands and travel like seat commands (shardCommand:
 // propose locally or forward to the leader, request-id dedup making retries
@@ -69,12 +68,25 @@ type recordsService struct {
 }
 
 // recordGroup returns the data group that owns key: its placement's
-// group, by the tag only at feature level 3 (see the comment above).
+// group; a tagged key is refused below feature level 3 (see the comment
+// above).
 func (h *Host) recordGroup(key string) (string, error) {
-	if tag, ok := boxofficev1.RecordPlacementTag(key); ok && h.atFeatureLevel(featureLevelRecordBatch) {
+	if tag, ok := boxofficev1.RecordPlacementTag(key); ok {
+		if err := h.requireTags(); err != nil {
+			return "", err
+		}
 		return h.placementGroup(tag)
 	}
 	return h.placementGroup(key)
+}
+
+// requireTags refuses placement tags below feature level 3: the cached
+// level first, the catalog when the cache says no.
+func (h *Host) requireTags() error {
+	if h.atFeatureLevel(featureLevelRecordBatch) {
+		return nil
+	}
+	return h.requireFeatureLevel(featureLevelRecordBatch)
 }
 
 // placementGroup returns the data group of a placement.
