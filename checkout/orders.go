@@ -197,7 +197,7 @@ func (g *Gateway) createOrder(c *call) (int, any, error) {
 	if err := validID("hold_id", req.HoldID); err != nil {
 		return 0, nil, err
 	}
-	hold, err := g.loadFanHold(c.ctx, c, req.HoldID)
+	hold, _, err := g.loadFanHold(c.ctx, c, req.HoldID)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -235,7 +235,7 @@ func (g *Gateway) newOrder(c *call, hold holdRecord, orderID string) (orderRecor
 	var ev *boxofficev1.Event
 	var live *boxofficev1.HoldResponse
 	if err := inParallel(
-		func() (err error) { ev, err = g.cfg.Inventory.GetEvent(c.ctx, eventRequest(hold.EventID)); return err },
+		func() (err error) { ev, err = g.eventInfo(c.ctx, hold.EventID); return err },
 		func() (err error) {
 			live, err = g.cfg.Inventory.GetHold(c.ctx, &boxofficev1.GetHoldRequest{EventId: hold.EventID, HoldId: hold.HoldID})
 			return err
@@ -320,11 +320,7 @@ func (g *Gateway) orderRecords(ctx context.Context, o orderRecord, ev *boxoffice
 	// crash left undone.
 	withIntent := o
 	err := inParallel(
-		func() error {
-			return g.amendReservation(ctx, o.EventID, o.Fan, o.ReservationID, func(r *reservation) {
-				r.OrderID, r.ExpiresAt = orderID, o.PayBy.Add(reservationSlack)
-			})
-		},
+		func() error { return g.markHoldOrdered(ctx, o.Fan, o.HoldID, orderID, o.PayBy.Add(reservationSlack)) },
 		func() error {
 			if _, err := g.cfg.Inventory.ExtendHold(ctx, &boxofficev1.ExtendHoldRequest{RequestId: deriveID("extend", orderID),
 				EventId: o.EventID, HoldId: o.HoldID, Holder: o.Fan, TtlMs: ttl.Milliseconds()}); err != nil {
@@ -562,7 +558,7 @@ func (g *Gateway) refundSeatsLost(ctx context.Context, o orderRecord, note strin
 		return o, err
 	}
 	g.metrics.payments.WithLabelValues("refunded_seats_lost").Inc()
-	if err := g.dropReservation(ctx, o.EventID, o.Fan, o.ReservationID); err != nil {
+	if err := g.dropHoldOf(ctx, o.Fan, o.HoldID); err != nil {
 		return o, err
 	}
 	if err := g.notify(ctx, "order.refunded", o.Fan, o.EventID, "order-refunded/"+o.OrderID, map[string]any{"order_id": o.OrderID, "reason": note}); err != nil {
@@ -590,11 +586,8 @@ func (g *Gateway) unwind(ctx context.Context, o orderRecord) (orderRecord, error
 		return o, err
 	}
 	g.metrics.payments.WithLabelValues("released").Inc()
-	if err := g.dropReservation(ctx, o.EventID, o.Fan, o.ReservationID); err != nil {
+	if err := g.dropHoldOf(ctx, o.Fan, o.HoldID); err != nil {
 		return o, err
-	}
-	if _, v, err := g.cfg.Store.Get(ctx, fanHoldKey(o.Fan, o.HoldID)); err == nil {
-		_ = g.cfg.Store.Delete(ctx, fanHoldKey(o.Fan, o.HoldID), v)
 	}
 	return o, g.closeOrder(ctx, o)
 }

@@ -100,6 +100,11 @@ func (s slowStore) Scan(ctx context.Context, prefix, after string, limit int) ([
 	return s.Store.Scan(ctx, prefix, after, limit)
 }
 
+func (s slowStore) Batch(ctx context.Context, requestID string, ops []checkout.Op) ([]checkout.OpResult, error) {
+	defer s.n.storeCall()()
+	return s.Store.Batch(ctx, requestID, ops)
+}
+
 type slowInventory struct {
 	checkout.Inventory
 	n *slowCounter

@@ -122,12 +122,14 @@ type ticketKeys struct {
 	sealer        sealer
 	untrustedSeen boundedSet // keys whose forged record was logged (max untrustedLogKeysMax)
 	fans          boundedSet // fans with a fan/ record (max knownFansMax)
+	events        eventCache // events read lately (eventcache.go)
 }
 
 func newTicketKeys(cfg Config) *ticketKeys {
 	pub := cfg.TicketKey.Public().(ed25519.PublicKey)
 	k := &ticketKeys{kid: TicketKeyID(pub), public: map[string]ed25519.PublicKey{TicketKeyID(pub): pub}, sealer: sealer{ring: cfg.RecordKeys},
-		untrustedSeen: boundedSet{max: untrustedLogKeysMax}, fans: boundedSet{max: knownFansMax}}
+		untrustedSeen: boundedSet{max: untrustedLogKeysMax}, fans: boundedSet{max: knownFansMax},
+		events: eventCache{max: eventCacheMax, ttl: eventCacheTTL}}
 	for _, older := range cfg.TicketKeysOlder {
 		k.public[TicketKeyID(older)] = older
 	}
@@ -219,7 +221,7 @@ func (g *Gateway) issueTickets(ctx context.Context, o orderRecord) (orderRecord,
 	}
 	seats := len(o.Seats) + int(o.GAQty)
 	writes = append(writes,
-		func() error { return g.convertReservation(ctx, o.EventID, o.Fan, o.ReservationID, o.OrderID, seats) },
+		func() error { return g.ownSeats(ctx, o, seats) },
 		func() error {
 			return g.notify(ctx, "order.confirmed", o.Fan, o.EventID, "order-confirmed/"+o.OrderID,
 				map[string]any{"order_id": o.OrderID, "tickets": len(o.Tickets)})
@@ -237,16 +239,7 @@ func (g *Gateway) issueTickets(ctx context.Context, o orderRecord) (orderRecord,
 	if err != nil {
 		return o, err
 	}
-	// Two clean-ups of different records.
-	return o, inParallel(
-		func() error {
-			if _, v, err := g.cfg.Store.Get(ctx, fanHoldKey(o.Fan, o.HoldID)); err == nil {
-				_ = g.cfg.Store.Delete(ctx, fanHoldKey(o.Fan, o.HoldID), v)
-			}
-			return nil
-		},
-		func() error { return g.closeOrder(ctx, o) },
-	)
+	return o, g.closeOrder(ctx, o)
 }
 
 // loadTicket reads a ticket record and checks its seal.
