@@ -55,3 +55,44 @@ func (g *Gateway) eventInfo(ctx context.Context, id string) (*boxofficev1.Event,
 	c.entries[id] = eventEntry{ev: ev, at: now}
 	return ev, nil
 }
+
+// Records this gateway wrote lately, with their versions, so that the next
+// step of a flow on the same gateway (an order after its hold, a payment
+// after its order) writes without reading first: its compare-and-swap
+// names the cached version, and a mismatch (another gateway or the
+// reconciler moved the record) makes it read the record and decide again.
+// Nothing is decided from the cache that a write does not re-check.
+const writtenCacheMax = 4096
+
+// writtenCache is a bounded map of records by store key with versions.
+type writtenCache[T any] struct {
+	mu      sync.Mutex
+	entries map[string]written[T]
+}
+
+type written[T any] struct {
+	rec     T
+	version uint64
+}
+
+func (c *writtenCache[T]) get(key string) (T, uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	return e.rec, e.version, ok
+}
+
+func (c *writtenCache[T]) put(key string, rec T, version uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= writtenCacheMax {
+		c.entries = make(map[string]written[T])
+	}
+	c.entries[key] = written[T]{rec, version}
+}
+
+func (c *writtenCache[T]) drop(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.entries, key)
+}

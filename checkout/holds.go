@@ -380,7 +380,14 @@ func (g *Gateway) createHold(c *call) (int, any, error) {
 		}
 		ops = append(ops, n)
 	}
-	if _, err := g.cfg.Store.Batch(c.ctx, "", ops); err != nil && !errors.Is(err, ErrVersionMismatch) && !errors.Is(err, ErrNotFound) {
+	key := fanHoldKey(c.subject, rec.Base)
+	res, err := g.cfg.Store.Batch(c.ctx, "", ops)
+	switch {
+	case err == nil:
+		g.ticketing.holds.put(key, rec, res[0].Version)
+	case errors.Is(err, ErrVersionMismatch), errors.Is(err, ErrNotFound):
+		g.ticketing.holds.drop(key)
+	default:
 		return 0, nil, err
 	}
 	return http.StatusCreated, rec.holdView, nil
@@ -454,8 +461,22 @@ func (g *Gateway) reserveHold(c *call, rec holdRecord) (uint64, error) {
 const holdExpiryNotice = 2 * time.Minute
 
 func (g *Gateway) loadFanHold(ctx context.Context, c *call, holdID string) (holdRecord, uint64, error) {
+	return g.loadFanHoldOf(ctx, c.subject, holdID, false)
+}
+
+// loadFanHoldOf reads a fan's hold record, from the records this gateway
+// wrote when cached says so (the caller's write names the version).
+func (g *Gateway) loadFanHoldOf(ctx context.Context, fan, holdID string, cached bool) (holdRecord, uint64, error) {
 	var rec holdRecord
-	v, err := getJSON(ctx, g.cfg.Store, fanHoldKey(c.subject, holdID), &rec)
+	var v uint64
+	var err error
+	var ok bool
+	if cached {
+		rec, v, ok = g.ticketing.holds.get(fanHoldKey(fan, holdID))
+	}
+	if !ok {
+		v, err = getJSON(ctx, g.cfg.Store, fanHoldKey(fan, holdID), &rec)
+	}
 	if errors.Is(err, ErrNotFound) || (err == nil && rec.HoldID != "" && rec.HoldID != holdID) {
 		return rec, 0, problem(ErrMissing, "no hold "+holdID+" of yours")
 	} else if err != nil {
@@ -510,7 +531,7 @@ func (g *Gateway) releaseHold(c *call) (int, any, error) {
 	if rec.State == holdOrdered {
 		return 0, nil, problem(ErrConflict, "this hold has an order: cancel happens through the order")
 	}
-	if _, _, err := g.existingOrderForHold(c.ctx, rec.EventID, rec.HoldID); err == nil {
+	if _, _, err := g.existingOrderForHold(c.ctx, rec.EventID, rec.HoldID, c.subject); err == nil {
 		return 0, nil, problem(ErrConflict, "this hold has an order: cancel happens through the order")
 	}
 	_, err = g.cfg.Inventory.Release(c.ctx, &boxofficev1.ReleaseRequest{RequestId: c.requestID("release"), EventId: rec.EventID, HoldId: rec.HoldID, Holder: c.subject})

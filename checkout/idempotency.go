@@ -340,6 +340,7 @@ func (g *Gateway) serveIdempotent(c *call, rt *route) {
 // its first Batch.
 var batchClaimRoutes = map[[2]string]bool{
 	{"POST", "/v1/events/{event}/holds"}: true,
+	{"POST", "/v1/orders"}:               true,
 }
 
 // answer writes a handler's result.

@@ -132,7 +132,7 @@ func (g *Gateway) holdAlreadyOrdered(ctx context.Context, n notification) bool {
 	if holdID == "" {
 		return false
 	}
-	_, _, err := g.existingOrderForHold(ctx, n.EventID, holdID)
+	_, _, err := g.existingOrderForHold(ctx, n.EventID, holdID, n.Fan)
 	if err == nil {
 		return true
 	}

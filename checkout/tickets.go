@@ -123,6 +123,8 @@ type ticketKeys struct {
 	untrustedSeen boundedSet // keys whose forged record was logged (max untrustedLogKeysMax)
 	fans          boundedSet // fans with a fan/ record (max knownFansMax)
 	events        eventCache // events read lately (eventcache.go)
+	holds         writtenCache[holdRecord]  // hold records this gateway wrote (eventcache.go)
+	orders        writtenCache[orderRecord] // order records this gateway wrote
 }
 
 func newTicketKeys(cfg Config) *ticketKeys {

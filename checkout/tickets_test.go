@@ -185,12 +185,13 @@ func TestForgedTicketRecordRefused(t *testing.T) {
 	}
 
 	// 3. An order forged as paid is not shown and not refunded.
-	order, _ := json.Marshal(map[string]any{"order_id": "ord_forged", "event_id": "forge", "fan": "mallory", "state": "paid",
+	const forgedOrder = "ord_000000000000000000000000.mallory"
+	order, _ := json.Marshal(map[string]any{"order_id": forgedOrder, "event_id": "forge", "fan": "mallory", "state": "paid",
 		"amount_cents": 5000, "currency": "usd", "intent_id": "pi_x"})
-	if _, err := e.store.CompareAndSwap(ctx, "order/ord_forged", 0, order); err != nil {
+	if _, err := e.store.CompareAndSwap(ctx, "order/{f:mallory}/"+forgedOrder, 0, order); err != nil {
 		t.Fatal(err)
 	}
-	for _, req := range [][2]string{{"GET", "/v1/orders/ord_forged"}, {"POST", "/v1/orders/ord_forged/refund"}} {
+	for _, req := range [][2]string{{"GET", "/v1/orders/" + forgedOrder}, {"POST", "/v1/orders/" + forgedOrder + "/refund"}} {
 		if r := a.do(req[0], req[1], mallory, nil); r.status != 409 || problemType(t, r) != "record-untrusted" {
 			t.Fatalf("%s of a forged order: %d %s", req[1], r.status, r.body)
 		}
