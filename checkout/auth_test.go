@@ -299,7 +299,7 @@ func TestOIDCConfigValidate(t *testing.T) {
 		"unknown role in GroupRoles":  {{IssuerURL: "https://idp.example", Audience: "a", GroupRoles: map[string]checkout.Role{"g": "root"}}},
 		"two issuers without prefixes": {
 			{IssuerURL: "https://a.example", Audience: "a"}, {IssuerURL: "https://b.example", Audience: "a"}},
-		"a brace in a prefix":   {{IssuerURL: "https://idp.example", Audience: "a", SubjectPrefix: "{idp}:"}},
+		"a brace in a prefix": {{IssuerURL: "https://idp.example", Audience: "a", SubjectPrefix: "{idp}:"}},
 		"the same issuer twice": {
 			{IssuerURL: "https://a.example", Audience: "a", SubjectPrefix: "a:"}, {IssuerURL: "https://a.example", Audience: "a", SubjectPrefix: "b:"}},
 	} {

@@ -120,9 +120,9 @@ type ticketKeys struct {
 	kid           string                       // TicketKeyID of Config.TicketKey
 	public        map[string]ed25519.PublicKey // every accepted QR signing key by id
 	sealer        sealer
-	untrustedSeen boundedSet // keys whose forged record was logged (max untrustedLogKeysMax)
-	fans          boundedSet // fans with a fan/ record (max knownFansMax)
-	events        eventCache // events read lately (eventcache.go)
+	untrustedSeen boundedSet                // keys whose forged record was logged (max untrustedLogKeysMax)
+	fans          boundedSet                // fans with a fan/ record (max knownFansMax)
+	events        eventCache                // events read lately (eventcache.go)
 	holds         writtenCache[holdRecord]  // hold records this gateway wrote (eventcache.go)
 	orders        writtenCache[orderRecord] // order records this gateway wrote
 }
