@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -184,13 +183,14 @@ func (g *Gateway) eventNotice(c *call) (int, any, error) {
 	fans := map[string]bool{}
 	after := ""
 	for {
-		kvs, err := g.cfg.Store.Scan(c.ctx, "eventticket/"+event+"/", after, ScanLimitMax)
+		kvs, err := g.cfg.Store.Scan(c.ctx, eventTicketsPrefix(event), after, ScanLimitMax)
 		if err != nil {
 			return 0, nil, err
 		}
 		for _, kv := range kvs {
-			t, _, err := g.loadTicket(c.ctx, strings.TrimPrefix(kv.Key, "eventticket/"+event+"/"))
-			if err != nil || t.State != "valid" || fans[t.Owner] {
+			var t ticketRecord
+			body, err := g.openSealed(kv.Key, kv.Value)
+			if err != nil || json.Unmarshal(body, &t) != nil || t.State != "valid" || fans[t.Owner] {
 				continue
 			}
 			fans[t.Owner] = true
