@@ -1,8 +1,6 @@
 package checkout
 
 import (
-	"math"
-	"strconv"
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -10,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
