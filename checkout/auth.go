@@ -350,8 +350,21 @@ func (g *Gateway) devLogin(c *call) (int, any, error) {
 	if req.Events == nil && (req.Role == RoleOrganizer || req.Role == RoleScanner) {
 		req.Events = []string{allEvents}
 	}
+	// The Idempotency-Key's claim and the fan's record are written at once.
+	// A claim refused (the key names another request) may leave the fan
+	// record written: it says only that the subject signed in once.
+	steps := []func() error{}
+	if claim := c.claimOps(); claim != nil {
+		steps = append(steps, func() error {
+			_, err := g.cfg.Store.Batch(c.ctx, "", claim)
+			return c.claimRefusal(err, len(claim))
+		})
+	}
 	if req.Role == RoleFan {
-		if err := g.rememberFan(c.ctx, req.Subject); err != nil {
+		steps = append(steps, func() error { return g.rememberFan(c.ctx, req.Subject) })
+	}
+	if len(steps) > 0 {
+		if err := inParallel(steps...); err != nil {
 			return 0, nil, err
 		}
 	}

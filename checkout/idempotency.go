@@ -336,9 +336,10 @@ func (g *Gateway) serveIdempotent(c *call, rt *route) {
 	writeJSON(c.w, status, json.RawMessage(answer))
 }
 
-// batchClaimRoutes are the rerun routes whose handler puts claimOps in
-// its first Batch.
+// batchClaimRoutes are the rerun routes whose handler writes claimOps
+// itself: in its first Batch, or beside its first write.
 var batchClaimRoutes = map[[2]string]bool{
+	{"POST", "/v1/dev/login"}:            true, // the claim beside the fan record
 	{"POST", "/v1/events/{event}/holds"}: true,
 	{"POST", "/v1/orders"}:               true,
 }
