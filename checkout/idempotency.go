@@ -10,8 +10,11 @@ import (
 )
 
 // Every POST (except Stripe's webhook) needs an Idempotency-Key header.
-// The first request with a key records "running" (a create-only CAS) under
-// idem/<caller>/<hash of key>, runs, and records its answer; a repeat with
+// The first request with a key records "running" (a create-only put, in
+// one Batch with the key's quota charge) under idem/<caller>/<hash of key>
+// (caller {f:<fan>}, the fan's placement, or ip:<address>), runs, and
+// records its answer (rerunRoutes record only a refusal, and claim the key
+// in their own first Batch: see below); a repeat with
 // the same key and the same method, path and body gets that answer again
 // (header Idempotent-Replayed: true); the same key with a different request
 // gets 422. A repeat that arrives while the first still runs gets 409 with
