@@ -125,73 +125,6 @@ func (g *Gateway) dropHoldOf(ctx context.Context, fan, holdID string) error {
 	return ErrBusy
 }
 
-// markHoldOrdered makes a hold's record "ordered" by orderID: it no longer
-// counts as a hold, keeps its seats counted, and lives until the order is
-// settled (expiring with the payment window).
-func (g *Gateway) markHoldOrdered(ctx context.Context, fan, holdID, orderID string, until time.Time) error {
-	for range casRetriesMax {
-		var rec holdRecord
-		v, err := getJSON(ctx, g.cfg.Store, fanHoldKey(fan, holdID), &rec)
-		if errors.Is(err, ErrNotFound) || (err == nil && rec.State == holdOrdered) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		rec.State, rec.OrderID, rec.ExpiresAt = holdOrdered, orderID, until
-		put, err := putOp(fanHoldKey(fan, holdID), v, &rec)
-		if err != nil {
-			return err
-		}
-		if _, err = g.cfg.Store.Batch(ctx, "", []Op{put, addOp(holdsCountKey(fan), -1, giveBackMin, math.MaxInt64)}); err == nil {
-			return nil
-		} else if !errors.Is(err, ErrVersionMismatch) && !errors.Is(err, ErrNotFound) {
-			return err
-		}
-	}
-	return ErrBusy
-}
-
-// ownSeats turns a paid order's hold record into its owned/ record, the
-// seats staying counted; an order whose hold record is gone (released,
-// then paid after all) counts its seats again. Repeating it changes
-// nothing.
-func (g *Gateway) ownSeats(ctx context.Context, o orderRecord, seats int) error {
-	owned := Op{Kind: OpPut, Key: ownedKey(o.Fan, o.OrderID), Expected: 0, Value: []byte(strconv.Itoa(seats))}
-	for range casRetriesMax {
-		var rec holdRecord
-		v, err := getJSON(ctx, g.cfg.Store, fanHoldKey(o.Fan, o.HoldID), &rec)
-		var ops []Op
-		switch {
-		case errors.Is(err, ErrNotFound):
-			ops = []Op{owned, addOp(buyerKey(o.Fan, o.EventID), int64(seats), giveBackMin, math.MaxInt64)}
-		case err != nil:
-			return err
-		default:
-			ops = []Op{owned, {Kind: OpDelete, Key: fanHoldKey(o.Fan, o.HoldID), Expected: v}}
-			if rec.State != holdOrdered {
-				ops = append(ops, addOp(holdsCountKey(o.Fan), -1, giveBackMin, math.MaxInt64))
-			}
-			if d := seats - rec.Count; d != 0 {
-				ops = append(ops, addOp(buyerKey(o.Fan, o.EventID), int64(d), giveBackMin, math.MaxInt64))
-			}
-		}
-		_, err = g.cfg.Store.Batch(ctx, "", ops)
-		var be *BatchError
-		switch {
-		case err == nil:
-			return nil
-		case errors.As(err, &be) && be.Index == 0:
-			return nil // owned already: done before
-		case errors.Is(err, ErrVersionMismatch), errors.Is(err, ErrNotFound):
-			continue
-		default:
-			return err
-		}
-	}
-	return ErrBusy
-}
-
 // releaseOwned gives back the seats of a refunded order.
 func (g *Gateway) releaseOwned(ctx context.Context, event, fan, orderID string) error {
 	for range casRetriesMax {
@@ -351,8 +284,11 @@ func (g *Gateway) createHold(c *call) (int, any, error) {
 	resp, err := g.cfg.Inventory.Hold(c.ctx, hr)
 	if err != nil {
 		err = fromCluster(err)
-		if !errors.Is(err, ErrUnavailable) && !errors.Is(err, ErrBusy) {
+		var answered *detailedError
+		if errors.As(err, &answered) && !errors.Is(err, ErrUnavailable) && !errors.Is(err, ErrBusy) {
 			// A business refusal: the cluster holds nothing for this id.
+			// (No answer at all leaves the counts to expire with the
+			// hold: the cluster may hold it.)
 			if dropErr := g.dropHold(c.ctx, c.subject, rec, version); dropErr != nil {
 				g.cfg.Logger.Warn("giving back a refused hold's count failed; the janitor reclaims it", "err", dropErr)
 			}
