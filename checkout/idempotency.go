@@ -103,7 +103,7 @@ func idempotencyKeyOf(subject, ip, key string) string {
 // pendingClaim is an Idempotency-Key claim a handler writes in its first
 // Batch (claimOps), so that claiming the key costs no call of its own.
 type pendingClaim struct {
-	ops       []Op // the claim, then the key's quota charge (fans)
+	ops       []Op // the claim, then the key's quota charge (fans; quota.go)
 	overQuota func() error
 	used      bool
 }
@@ -148,7 +148,7 @@ func (pc *pendingClaim) refusal(err error) error {
 	if be.Index == 0 && errors.Is(err, ErrVersionMismatch) {
 		return errKeyTaken
 	}
-	if be.Index == 1 && errors.Is(err, ErrOutOfRange) && pc.overQuota != nil {
+	if be.Index > 0 && errors.Is(err, ErrOutOfRange) && pc.overQuota != nil {
 		return pc.overQuota()
 	}
 	return err
@@ -183,8 +183,11 @@ func (g *Gateway) serveIdempotent(c *call, rt *route) {
 		if expected == 0 && c.role == RoleFan {
 			// A fan's new key is charged to its quota (quota.go) in the
 			// same write; a repeat of a key is not charged.
-			op, over := g.countIdempotencyKey(c.subject)
-			pc.ops, pc.overQuota = append(pc.ops, op), over
+			charge, over, err := g.countIdempotencyKey(c.subject)
+			if err != nil {
+				return pendingClaim{}, err
+			}
+			pc.ops, pc.overQuota = append(pc.ops, charge...), over
 		}
 		return pc, nil
 	}

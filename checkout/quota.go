@@ -96,18 +96,19 @@ func keyQuotaKey(fan string, window time.Time) string {
 }
 
 // countIdempotencyKey is the charge of one new Idempotency-Key to fan's
-// current window: an operation for the Batch that claims the key (so the
+// current window: operations for the Batch that claims the key (so the
 // charge costs no call of its own, and a claim refused changes no count),
-// and the refusal to answer when that operation refuses with ErrOutOfRange
-// (the window is full).
-func (g *Gateway) countIdempotencyKey(fan string) (charge Op, overQuota func() error) {
+// and the refusal to answer when one of them refuses with ErrOutOfRange
+// (the window is full). A charge decided without the store returns no
+// operations, or its refusal as err.
+func (g *Gateway) countIdempotencyKey(fan string) (charge []Op, overQuota func() error, err error) {
 	now := g.now()
 	window := now.Truncate(keyQuotaWindow)
 	limit := int64(g.cfg.IdempotencyKeysPerFan)
-	return Op{Kind: OpAdd, Key: keyQuotaKey(fan, window), Delta: 1, Min: 0, Max: limit}, func() error {
+	return []Op{{Kind: OpAdd, Key: keyQuotaKey(fan, window), Delta: 1, Min: 0, Max: limit}}, func() error {
 		g.metrics.quotaRefusals.WithLabelValues("idempotency_keys").Inc()
 		return &detailedError{err: ErrQuotaExceeded, retryAfter: window.Add(keyQuotaWindow).Sub(now),
 			detail:     fmt.Sprintf("you used %d new Idempotency-Keys this hour, the most allowed", limit),
 			extensions: map[string]any{"quota": "idempotency_keys_per_hour", "limit": limit, "current": limit}}
-	}
+	}, nil
 }
