@@ -13,15 +13,14 @@ import (
 // records in the store:
 //
 //	streams          SSE streams open per identity on this gateway (Config.StreamsPerFan) and in all (StreamsMax)
-//	holds            unexpired holds per fan across events (Config.HoldsPerFan): each is a fanhold/ record and a reservation
+//	holds            holds per fan not yet ordered, across events (Config.HoldsPerFan): each is a fanhold/ record, counted in quota/holds/
 //	idempotency_keys new Idempotency-Keys per fan per clock hour (Config.IdempotencyKeysPerFan): each is an idem/ record kept a day
 //
 // A request over a bound gets 429 with a problem of type too-many-streams
 // or quota-exceeded (extension members "quota", "limit", "current") and a
-// Retry-After, and leaves nothing behind: a hold over the quota is refused
-// before its first write; a new key's charge is made at the same time as
-// its idempotency claim (to keep a round trip off every POST), and a
-// refused one's claim is deleted at once, so no record of it remains.
+// Retry-After, and leaves nothing behind: a hold over the quota, and a new
+// key over its quota, are refused by the Batch that would have written
+// their records, which then writes nothing.
 //
 // The hold quota is a counter in the fan's placement, quota/holds/{f:<fan>},
 // raised within [0, HoldsPerFan] in the Batch that writes the hold's record
