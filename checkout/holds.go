@@ -23,7 +23,7 @@ import (
 //	buyer/{f:<fan>}/<event>      seats the fan holds, orders or owns for the event (counter)
 //	quota/holds/{f:<fan>}        the fan's holds not yet ordered (counter, Config.HoldsPerFan)
 //	fanhold/{f:<fan>}/<base>     one hold: holdRecord, base = the hold id's base (api/holdid)
-//	owned/{f:<fan>}/<order id>   seats of a paid order, counted in buyer/ until a refund
+//	owned/{f:<fan>}/<order id>   seats of a paid order, counted in buyer/ until a refund (orders.go markRefunded)
 //
 // A hold is one Batch — the Idempotency-Key claim and its quota charge,
 // the hold record (create-only), +1 hold, +seats within
@@ -119,32 +119,6 @@ func (g *Gateway) dropHoldOf(ctx context.Context, fan, holdID string) error {
 		if _, err = g.cfg.Store.Batch(ctx, "", ops); err == nil || errors.Is(err, ErrNotFound) {
 			return nil
 		} else if !errors.Is(err, ErrVersionMismatch) {
-			return err
-		}
-	}
-	return ErrBusy
-}
-
-// releaseOwned gives back the seats of a refunded order.
-func (g *Gateway) releaseOwned(ctx context.Context, event, fan, orderID string) error {
-	for range casRetriesMax {
-		raw, v, err := g.cfg.Store.Get(ctx, ownedKey(fan, orderID))
-		if errors.Is(err, ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		seats, err := strconv.Atoi(string(raw))
-		if err != nil {
-			return fmt.Errorf("store record %q is corrupt: %w", ownedKey(fan, orderID), err)
-		}
-		_, err = g.cfg.Store.Batch(ctx, "", []Op{{Kind: OpDelete, Key: ownedKey(fan, orderID), Expected: v},
-			addOp(buyerKey(fan, event), -int64(seats), giveBackMin, math.MaxInt64)})
-		if err == nil || errors.Is(err, ErrNotFound) {
-			return nil
-		}
-		if !errors.Is(err, ErrVersionMismatch) {
 			return err
 		}
 	}

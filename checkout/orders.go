@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -696,21 +697,53 @@ func (g *Gateway) finishRefund(ctx context.Context, o orderRecord) (orderRecord,
 	if err = fromCluster(err); err != nil && !errors.Is(err, ErrMissing) {
 		return o, err
 	}
-	if err := g.releaseOwned(ctx, o.EventID, o.Fan, o.OrderID); err != nil {
-		return o, err
-	}
-	o, err = g.updateOrder(ctx, o.OrderID, func(rec *orderRecord) bool {
-		if rec.State == orderRefunded {
-			return false
+	return g.markRefunded(ctx, o.OrderID)
+}
+
+// markRefunded makes a refunded order's record say so, gives its seats
+// back (deleting its owned/ record, which is what makes the give-back
+// happen once) and removes its reconciler marker: one Batch in the fan's
+// placement.
+func (g *Gateway) markRefunded(ctx context.Context, orderID string) (orderRecord, error) {
+	for range casRetriesMax {
+		o, version, err := g.loadOrderV(ctx, orderID)
+		if err != nil {
+			return o, err
 		}
-		rec.State = orderRefunded
-		return true
-	})
-	if err != nil {
-		return o, err
+		if o.State == orderRefunded {
+			return o, g.closeOrder(ctx, o)
+		}
+		done := o
+		done.State = orderRefunded
+		put, err := g.sealedPut(orderKey(orderID), version, &done)
+		if err != nil {
+			return o, err
+		}
+		ops := []Op{put, {Kind: OpDelete, Key: openOrderKey(orderID), Expected: AnyVersion}}
+		raw, ov, err := g.cfg.Store.Get(ctx, ownedKey(o.Fan, orderID))
+		switch {
+		case err == nil:
+			seats, perr := strconv.Atoi(string(raw))
+			if perr != nil {
+				return o, fmt.Errorf("store record %q is corrupt: %w", ownedKey(o.Fan, orderID), perr)
+			}
+			ops = append(ops, Op{Kind: OpDelete, Key: ownedKey(o.Fan, orderID), Expected: ov},
+				addOp(buyerKey(o.Fan, o.EventID), -int64(seats), giveBackMin, math.MaxInt64))
+		case !errors.Is(err, ErrNotFound):
+			return o, err
+		}
+		res, err := g.cfg.Store.Batch(ctx, "", ops)
+		if err == nil {
+			g.ticketing.orders.put(orderKey(orderID), done, res[0].Version)
+			g.metrics.payments.WithLabelValues("refunded").Inc()
+			return done, nil
+		}
+		if !errors.Is(err, ErrVersionMismatch) && !errors.Is(err, ErrNotFound) {
+			return o, err
+		}
+		g.ticketing.orders.drop(orderKey(orderID))
 	}
-	g.metrics.payments.WithLabelValues("refunded").Inc()
-	return o, g.closeOrder(ctx, o)
+	return orderRecord{}, ErrBusy
 }
 
 // abandonRefund undoes the ticket revocations of a refund that found a
