@@ -104,27 +104,6 @@ func (g *Gateway) dropHold(ctx context.Context, fan string, rec holdRecord, vers
 	return err
 }
 
-// dropHoldOf drops a fan's hold record by hold id, whatever its version.
-func (g *Gateway) dropHoldOf(ctx context.Context, fan, holdID string) error {
-	for range casRetriesMax {
-		var rec holdRecord
-		v, err := getJSON(ctx, g.cfg.Store, fanHoldKey(fan, holdID), &rec)
-		if errors.Is(err, ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		ops := append([]Op{{Kind: OpDelete, Key: fanHoldKey(fan, holdID), Expected: v}}, giveBackOps(fan, rec)...)
-		if _, err = g.cfg.Store.Batch(ctx, "", ops); err == nil || errors.Is(err, ErrNotFound) {
-			return nil
-		} else if !errors.Is(err, ErrVersionMismatch) {
-			return err
-		}
-	}
-	return ErrBusy
-}
-
 // reclaimExpired drops the fan's unordered hold records past their hold
 // (giving back their counts) and reports the holds still active and the
 // soonest end among them.

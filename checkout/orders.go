@@ -580,24 +580,56 @@ func (g *Gateway) refundSeatsLost(ctx context.Context, o orderRecord, note strin
 	if err := g.cfg.Payments.Refund(ctx, o.IntentID, "refund-"+o.OrderID); err != nil {
 		return o, err
 	}
-	o, err := g.updateOrder(ctx, o.OrderID, func(rec *orderRecord) bool {
-		if rec.State == orderRefundedSeatsLost {
-			return false
-		}
-		rec.State, rec.Note = orderRefundedSeatsLost, note
-		return true
-	})
+	notice, err := g.notification("order.refunded", o.Fan, o.EventID, "order-refunded/"+o.OrderID, g.now(),
+		map[string]any{"order_id": o.OrderID, "reason": note})
 	if err != nil {
 		return o, err
 	}
-	g.metrics.payments.WithLabelValues("refunded_seats_lost").Inc()
-	if err := g.dropHoldOf(ctx, o.Fan, o.HoldID); err != nil {
-		return o, err
+	return g.endOrder(ctx, o.OrderID, orderRefundedSeatsLost, note,
+		func(state string) bool { return state != orderRefundedSeatsLost }, notice)
+}
+
+// endOrder moves an order that will not be sold to state (if may says
+// it still can), gives back the seats its hold record counts and removes
+// its reconciler marker, in one Batch in the fan's placement, with extra
+// (a notice). An order already past may is only taken off the to-do list.
+func (g *Gateway) endOrder(ctx context.Context, orderID, state, note string, may func(state string) bool, extra ...Op) (orderRecord, error) {
+	for range casRetriesMax {
+		o, version, err := g.loadOrderV(ctx, orderID)
+		if err != nil {
+			return o, err
+		}
+		if !may(o.State) {
+			return o, g.closeOrder(ctx, o)
+		}
+		done := o
+		done.State, done.Note = state, note
+		put, err := g.sealedPut(orderKey(orderID), version, &done)
+		if err != nil {
+			return o, err
+		}
+		ops := []Op{put, {Kind: OpDelete, Key: openOrderKey(orderID), Expected: AnyVersion}}
+		hold, hv, err := g.loadFanHoldOf(ctx, o.Fan, o.HoldID, true)
+		switch {
+		case err == nil:
+			ops = append(ops, Op{Kind: OpDelete, Key: fanHoldKey(o.Fan, hold.Base), Expected: hv})
+			ops = append(ops, giveBackOps(o.Fan, hold)...)
+		case !errors.Is(err, ErrMissing):
+			return o, err
+		}
+		res, err := g.cfg.Store.Batch(ctx, "", append(ops, extra...))
+		if err == nil {
+			g.ticketing.orders.put(orderKey(orderID), done, res[0].Version)
+			g.ticketing.holds.drop(fanHoldKey(o.Fan, o.HoldID))
+			g.metrics.payments.WithLabelValues(state).Inc()
+			return done, nil
+		}
+		if !errors.Is(err, ErrVersionMismatch) && !errors.Is(err, ErrNotFound) {
+			return o, err
+		}
+		g.ticketing.holds.drop(fanHoldKey(o.Fan, o.HoldID))
 	}
-	if err := g.notify(ctx, "order.refunded", o.Fan, o.EventID, "order-refunded/"+o.OrderID, map[string]any{"order_id": o.OrderID, "reason": note}); err != nil {
-		return o, err
-	}
-	return o, g.closeOrder(ctx, o)
+	return orderRecord{}, ErrBusy
 }
 
 // unwind releases the seats of an order whose payment can no longer
@@ -608,21 +640,8 @@ func (g *Gateway) unwind(ctx context.Context, o orderRecord) (orderRecord, error
 	if err = fromCluster(err); err != nil && !errors.Is(err, ErrMissing) && !errors.Is(err, ErrHoldExpired) {
 		return o, err
 	}
-	o, err = g.updateOrder(ctx, o.OrderID, func(rec *orderRecord) bool {
-		if rec.State != orderPending {
-			return false
-		}
-		rec.State, rec.Note = orderReleased, "payment did not complete: seats released"
-		return true
-	})
-	if err != nil {
-		return o, err
-	}
-	g.metrics.payments.WithLabelValues("released").Inc()
-	if err := g.dropHoldOf(ctx, o.Fan, o.HoldID); err != nil {
-		return o, err
-	}
-	return o, g.closeOrder(ctx, o)
+	return g.endOrder(ctx, o.OrderID, orderReleased, "payment did not complete: seats released",
+		func(state string) bool { return state == orderPending })
 }
 
 // closeOrder removes the order from the reconciler's to-do list.
