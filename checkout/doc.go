@@ -8,7 +8,8 @@
 //
 // The gateway is stateless. Seats live in the cluster (Inventory, i.e.
 // *client.Client); every other record that must survive lives in a Store
-// (a linearizable key-value store with versions, CAS and bounded counters,
+// (a linearizable key-value store with versions, CAS, bounded counters and
+// atomic batches of writes within one placement,
 // see store.go); so any number of gateways can run behind a load balancer
 // and any of them can finish what another began. The only per-process
 // state is the rate limiters and stream counts (deliberately local: see
@@ -56,7 +57,7 @@
 // finish); a single-key CAS per record (a purchase cost ~60 cluster calls,
 // each a Raft commit); a per-buyer record of reservations with expiries
 // rewritten by CAS (a read and a write per change, serialized on one
-// record; the counter is now moved in the same Batch as the hold record
+// record; the counter moves in the same Batch as the hold record
 // whose existence conditions each give-back, so no crash leaks a count);
 // Stripe Checkout Sessions (a web redirect; phones
 // use the PaymentSheet with a PaymentIntent client secret); polling the
