@@ -19,7 +19,10 @@
 // prepared for: the
 // first fan to join an event's waiting room makes the gateway call the
 // client's Prepare in the background (routing and streams to the event's
-// leaders ready before the first admitted fans hold; inventory.go).
+// leaders ready before the first admitted fans hold; inventory.go), and
+// caches that decide nothing alone: events for 2 s, and the hold and order
+// records this gateway wrote, whose versions its next write checks
+// (eventcache.go).
 //
 // Design rules, in the order they matter:
 //
