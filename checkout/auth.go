@@ -188,8 +188,8 @@ func (g *Gateway) authenticate(r *http.Request) (bearer, error) {
 	case !knownRole(b.role):
 		return bearer{}, invalidToken("the token names no role of this API (fan, organizer, scanner, admin)")
 	}
-	if err := validID("subject", b.subject); err != nil {
-		return bearer{}, invalidToken("the token's subject is not a valid id (1..128 bytes without '/', spaces or NUL)")
+	if err := validSubject(b.subject); err != nil {
+		return bearer{}, invalidToken("the token's subject is not a valid id (1..128 bytes without '/', '{', '}', spaces or NUL)")
 	}
 	for _, e := range b.events {
 		if e != allEvents && validID("event", e) != nil {
@@ -309,6 +309,19 @@ type tokenResponse struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
+// validSubject refuses a fan or staff id that is not a valid id or holds
+// '{' or '}': a subject is the placement tag of its records (fanTag), which
+// a brace would end early or split.
+func validSubject(id string) error {
+	if err := validID("subject", id); err != nil {
+		return err
+	}
+	if strings.ContainsAny(id, "{}") {
+		return problem(ErrInvalid, fmt.Sprintf("subject %q: '{' and '}' are not allowed", echo(id)))
+	}
+	return nil
+}
+
 // devLogin mints a token for any subject and role: demo mode only.
 func (g *Gateway) devLogin(c *call) (int, any, error) {
 	var req devLoginRequest
@@ -321,7 +334,7 @@ func (g *Gateway) devLogin(c *call) (int, any, error) {
 	if !knownRole(req.Role) {
 		return 0, nil, problem(ErrInvalid, fmt.Sprintf("role %q: want fan, organizer, scanner or admin", req.Role))
 	}
-	if err := validID("subject", req.Subject); err != nil {
+	if err := validSubject(req.Subject); err != nil {
 		return 0, nil, err
 	}
 	if len(req.Events) > 100 || len(req.AMR) > 10 {
@@ -337,8 +350,21 @@ func (g *Gateway) devLogin(c *call) (int, any, error) {
 	if req.Events == nil && (req.Role == RoleOrganizer || req.Role == RoleScanner) {
 		req.Events = []string{allEvents}
 	}
+	// The Idempotency-Key's claim and the fan's record are written at once.
+	// A claim refused (the key names another request) may leave the fan
+	// record written: it says only that the subject signed in once.
+	steps := []func() error{}
+	if claim := c.claimOps(); claim != nil {
+		steps = append(steps, func() error {
+			_, err := g.cfg.Store.Batch(c.ctx, "", claim)
+			return c.claimRefusal(err, len(claim))
+		})
+	}
 	if req.Role == RoleFan {
-		if err := g.rememberFan(c.ctx, req.Subject); err != nil {
+		steps = append(steps, func() error { return g.rememberFan(c.ctx, req.Subject) })
+	}
+	if len(steps) > 0 {
+		if err := inParallel(steps...); err != nil {
 			return 0, nil, err
 		}
 	}

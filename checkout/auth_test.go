@@ -99,6 +99,32 @@ func TestTokenLifetimeCapped(t *testing.T) {
 	}
 }
 
+// TestSubjectWithBraceIsRefused: a subject is the placement tag of the
+// fan's records ({f:<subject>}), so a token or a demo login naming a
+// subject with '{' or '}' is refused before anything is written: such a
+// subject could end the tag early and put its records in another fan's
+// placement.
+func TestSubjectWithBraceIsRefused(t *testing.T) {
+	e := newEnv(t)
+	g := e.gateway()
+	now := time.Now()
+	for _, sub := range []string{"ann}x", "{f:ann}", "ann{"} {
+		tok := hs256(t, jwt.MapClaims{"iss": "boxoffice-gateway", "aud": "api", "sub": sub, "role": "fan",
+			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
+		refused(t, g.do("GET", "/v1/events", tok, nil), 401, "unauthenticated")
+		refused(t, g.do("POST", "/v1/dev/login", "", map[string]any{"subject": sub, "role": "fan"}), 400, "invalid-request")
+	}
+	kvs, err := e.store.Scan(t.Context(), "", "", checkout.ScanLimitMax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range kvs {
+		if strings.Contains(kv.Key, "ann") {
+			t.Fatalf("a record of a refused subject: %s", kv.Key)
+		}
+	}
+}
+
 // TestEventScopeHS256: an organizer and a scanner scoped to event A (the
 // demo login's events) act on A and are refused B, with nothing changed
 // on B; the default demo login and an admin act on both.
@@ -273,6 +299,7 @@ func TestOIDCConfigValidate(t *testing.T) {
 		"unknown role in GroupRoles":  {{IssuerURL: "https://idp.example", Audience: "a", GroupRoles: map[string]checkout.Role{"g": "root"}}},
 		"two issuers without prefixes": {
 			{IssuerURL: "https://a.example", Audience: "a"}, {IssuerURL: "https://b.example", Audience: "a"}},
+		"a brace in a prefix": {{IssuerURL: "https://idp.example", Audience: "a", SubjectPrefix: "{idp}:"}},
 		"the same issuer twice": {
 			{IssuerURL: "https://a.example", Audience: "a", SubjectPrefix: "a:"}, {IssuerURL: "https://a.example", Audience: "a", SubjectPrefix: "b:"}},
 	} {

@@ -14,13 +14,14 @@ import (
 // use; checkout/README.md has the table of every key prefix the gateway
 // writes and its lifetime. The swept ones:
 //
-//	idem/<caller>/<key hash>    an idempotent POST's answer: Config.IdempotencyRetention (default 24 h) after it was recorded
+//	idem/<caller>/<key hash>    an idempotent POST's claim or answer (caller {f:<fan>} or ip:<address>): Config.IdempotencyRetention (default 24 h) after it was recorded
 //	webhook/<event id>          a processed payment webhook: Config.WebhookDedupRetention (default 7 days)
 //	outbox/<id>                 a notification not delivered: Config.OutboxRetention (default 7 days) after it was due
 //	deadletter/<id>             a notification given up on: Config.DeadLetterRetention (default 30 days)
-//	fanhold/<fan>/<hold id>     a fan's hold: PaymentWindow + fanHoldGrace after the hold expired (an order of it is settled by then)
-//	buyer/<event>/<fan>         a fan's seat count for an event: once it owns no seats and every reservation has expired
-//	quota/keys/<fan>/<hour>     an Idempotency-Key quota window (quota.go): once the hour has passed
+//	fanhold/{f:<fan>}/<base>    a fan's hold not ordered: once it expired (with reservationSlack), deleted with its counts given back;
+//	                            an ordered one (settling its order removes it): PaymentWindow + fanHoldGrace after the payment window
+//	buyer/{f:<fan>}/<event>     a fan's seat count for an event: once it is 0
+//	quota/keys/{f:<fan>}/<hour> an Idempotency-Key quota window (quota.go): once the hour has passed
 //	janitor/lease               janitorLease: which gateway sweeps, until when, and where each prefix's walk stands
 //
 // A repeat that arrives after its record is gone runs again. For an
@@ -75,10 +76,12 @@ type webhookRecord struct {
 
 var errLeaseHeld = errors.New("janitor lease held by another gateway")
 
-// sweepRule says when a record under prefix has expired.
+// sweepRule says when a record under prefix has expired, and how it is
+// removed: drop (nil: a Delete at the version read).
 type sweepRule struct {
 	prefix  string
 	expired func(ctx context.Context, now time.Time, kv KeyValue) (bool, error)
+	drop    func(ctx context.Context, kv KeyValue) error
 }
 
 func (g *Gateway) sweepRules() []sweepRule {
@@ -89,7 +92,7 @@ func (g *Gateway) sweepRules() []sweepRule {
 				return false, err
 			}
 			return rec.StartedAt.Before(now.Add(-g.cfg.IdempotencyRetention)), nil
-		}},
+		}, nil},
 		{"webhook/", func(ctx context.Context, now time.Time, kv KeyValue) (bool, error) {
 			var rec webhookRecord
 			if json.Unmarshal(kv.Value, &rec) != nil || rec.ProcessedAt.IsZero() {
@@ -100,7 +103,7 @@ func (g *Gateway) sweepRules() []sweepRule {
 				return false, nil
 			}
 			return rec.ProcessedAt.Before(now.Add(-g.cfg.WebhookDedupRetention)), nil
-		}},
+		}, nil},
 		{"outbox/", func(_ context.Context, now time.Time, kv KeyValue) (bool, error) {
 			var n notification
 			if err := decodeRecord(kv, &n); err != nil {
@@ -111,7 +114,7 @@ func (g *Gateway) sweepRules() []sweepRule {
 				due = n.NotBefore
 			}
 			return now.After(n.LeaseUntil) && due.Before(now.Add(-g.cfg.OutboxRetention)), nil
-		}},
+		}, nil},
 		{"deadletter/", func(_ context.Context, now time.Time, kv KeyValue) (bool, error) {
 			var n notification
 			if err := decodeRecord(kv, &n); err != nil {
@@ -122,21 +125,34 @@ func (g *Gateway) sweepRules() []sweepRule {
 				died = n.NotBefore
 			}
 			return died.Before(now.Add(-g.cfg.DeadLetterRetention)), nil
-		}},
+		}, nil},
 		{"fanhold/", func(_ context.Context, now time.Time, kv KeyValue) (bool, error) {
 			var rec holdRecord
 			if err := decodeRecord(kv, &rec); err != nil {
 				return false, err
 			}
-			return rec.ExpiresAt.Add(g.cfg.PaymentWindow + fanHoldGrace).Before(now), nil
+			if rec.State == holdOrdered {
+				// Settling the order removes it; this is a leftover.
+				return rec.ExpiresAt.Add(g.cfg.PaymentWindow + fanHoldGrace).Before(now), nil
+			}
+			return rec.ExpiresAt.Add(reservationSlack).Before(now), nil
+		}, func(ctx context.Context, kv KeyValue) error {
+			// The record goes with its counts (holds.go dropHold).
+			var rec holdRecord
+			if err := decodeRecord(kv, &rec); err != nil {
+				return err
+			}
+			fan, ok := fanOfKey(kv.Key)
+			if !ok {
+				return fmt.Errorf("hold record %q names no fan", kv.Key)
+			}
+			ops := append([]Op{{Kind: OpDelete, Key: kv.Key, Expected: kv.Version}}, giveBackOps(fan, rec)...)
+			_, err := g.cfg.Store.Batch(ctx, "", ops)
+			return err
 		}},
 		{"buyer/", func(_ context.Context, now time.Time, kv KeyValue) (bool, error) {
-			var b buyerRecord
-			if err := decodeRecord(kv, &b); err != nil {
-				return false, err
-			}
-			return len(b.Owned) == 0 && b.count(now) == 0, nil
-		}},
+			return string(kv.Value) == "0", nil
+		}, nil},
 		{keyQuotaPrefix, func(_ context.Context, now time.Time, kv KeyValue) (bool, error) {
 			_, hour, ok := strings.Cut(strings.TrimPrefix(kv.Key, keyQuotaPrefix), "/")
 			start, err := strconv.ParseInt(hour, 10, 64)
@@ -144,7 +160,7 @@ func (g *Gateway) sweepRules() []sweepRule {
 				return false, fmt.Errorf("quota key %q does not end in a window", kv.Key)
 			}
 			return time.Unix(start, 0).Add(keyQuotaWindow + quotaWindowSkew).Before(now), nil
-		}},
+		}, nil},
 	}
 }
 
@@ -167,9 +183,13 @@ func (g *Gateway) SweepExpired(ctx context.Context) (deleted int, ran bool, err 
 	}
 	resume := map[string]string{}
 	for _, rule := range g.sweepRules() {
+		drop := func(kv KeyValue) error { return g.cfg.Store.Delete(ctx, kv.Key, kv.Version) }
+		if rule.drop != nil {
+			drop = func(kv KeyValue) error { return rule.drop(ctx, kv) }
+		}
 		n, next, err := g.sweepPrefix(ctx, rule.prefix, lease.Resume[rule.prefix], func(kv KeyValue) (bool, error) {
 			return rule.expired(ctx, now, kv)
-		})
+		}, drop)
 		deleted += n
 		if err != nil {
 			return deleted, true, err
@@ -193,7 +213,7 @@ func (g *Gateway) SweepExpired(ctx context.Context) (deleted int, ran bool, err 
 // most janitorScanPerPrefix records. It returns the key to go on from, or
 // "" when it reached the end of the prefix. A record that does not decode
 // is logged and kept: the janitor deletes only what it understands.
-func (g *Gateway) sweepPrefix(ctx context.Context, prefix, after string, expired func(KeyValue) (bool, error)) (deleted int, next string, err error) {
+func (g *Gateway) sweepPrefix(ctx context.Context, prefix, after string, expired func(KeyValue) (bool, error), drop func(KeyValue) error) (deleted int, next string, err error) {
 	defer func() { g.metrics.janitorDeleted.WithLabelValues(prefix).Add(float64(deleted)) }()
 	whole := after == ""
 	for scanned := 0; scanned < janitorScanPerPrefix; {
@@ -211,7 +231,7 @@ func (g *Gateway) sweepPrefix(ctx context.Context, prefix, after string, expired
 			if !old {
 				continue
 			}
-			switch err := g.cfg.Store.Delete(ctx, kv.Key, kv.Version); {
+			switch err := drop(kv); {
 			case err == nil:
 				deleted++
 			case errors.Is(err, ErrVersionMismatch), errors.Is(err, ErrNotFound):
@@ -229,4 +249,11 @@ func (g *Gateway) sweepPrefix(ctx context.Context, prefix, after string, expired
 		after = page[len(page)-1].Key
 	}
 	return deleted, after, nil
+}
+
+// fanOfKey reads the fan out of a key in a fan's placement.
+func fanOfKey(key string) (string, bool) {
+	p := Placement(key)
+	fan, ok := strings.CutPrefix(p, "f:")
+	return fan, ok && p != key
 }

@@ -118,7 +118,7 @@ func TestJanitorSweepsEveryPrefixWithALifetime(t *testing.T) {
 			}
 		}
 	}
-	// A hold makes a fanhold/ record, a buyer/ record and an outbox/
+	// A hold makes a fanhold/ record, a buyer/ counter and an outbox/
 	// notice (hold expiring, undelivered: no NotifyURL).
 	early := a.login("early", "fan")
 	a.must(201, "POST", "/v1/events/sweep/holds", early, map[string]any{"seats": []string{"A-A-1"}})
@@ -129,22 +129,26 @@ func TestJanitorSweepsEveryPrefixWithALifetime(t *testing.T) {
 	}
 	expect("at once", map[string]int{"fanhold/": 1, "buyer/": 1, "outbox/": 1, "deadletter/": 1})
 
-	// Past the hold, its payment window and the grace: the hold's records
-	// go; the records of a fan holding now stay. (They are written here:
-	// the cluster expires holds by its own clock, which the test does not
-	// move.)
-	e.clock.advance(checkout.HoldTTLDefault + checkout.PaymentWindowDefault + 2*time.Hour)
+	// Past the hold: its record goes with its counts, and the counter at
+	// 0 with it; the records of a fan holding now stay. (They are written
+	// here: the cluster expires holds by its own clock, which the test
+	// does not move.)
+	e.clock.advance(checkout.HoldTTLDefault + 2*time.Minute)
 	until := e.clock.now().Add(checkout.HoldTTLDefault).UTC().Format(time.RFC3339Nano)
 	for key, value := range map[string]string{
-		"fanhold/late/h_live": fmt.Sprintf(`{"hold_id":"h_live","event_id":"sweep","seats":["A-A-2"],"expires_at":%q,"reservation_id":"r_live"}`, until),
-		"buyer/sweep/late":    fmt.Sprintf(`{"reservations":{"r_live":{"seats":1,"hold_id":"h_live","expires_at":%q}}}`, until),
-		"buyer/sweep/owner":   `{"owned":{"ord_paid":2}}`,
+		"fanhold/{f:late}/h_live": fmt.Sprintf(`{"hold_id":"h_live","event_id":"sweep","seats":["A-A-2"],"expires_at":%q,"base":"h_live","reservation_id":"r_live","count":1}`, until),
+		"buyer/{f:late}/sweep":    "1",
+		"quota/holds/{f:late}":    "1",
+		"buyer/{f:owner}/sweep":   "2",
 	} {
 		if _, err := e.store.CompareAndSwap(ctx, key, 0, []byte(value)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	expect("after the hold", map[string]int{"fanhold/late/": 1, "fanhold/": 1, "buyer/sweep/late": 1, "buyer/": 2, "outbox/": 1, "deadletter/": 1})
+	expect("after the hold", map[string]int{"fanhold/{f:late}/": 1, "fanhold/": 1, "buyer/{f:late}/sweep": 1, "buyer/": 2, "outbox/": 1, "deadletter/": 1})
+	if v, _, err := e.store.Get(ctx, "quota/holds/{f:early}"); err != nil || string(v) != "0" {
+		t.Fatalf("the expired hold's quota count: %s %v, want 0", v, err)
+	}
 
 	e.clock.advance(checkout.OutboxRetentionDefault)
 	expect("after the outbox retention", map[string]int{"fanhold/": 0, "buyer/": 1, "outbox/": 0, "deadletter/": 1})

@@ -7,14 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 )
 
 // The notification outbox lives in the store:
 //
-//	outbox/<id>      notification, id derived from a dedup key, so enqueueing the same fact twice is one entry
-//	deadletter/<id>  given up after notifyAttemptsMax
+//	outbox/{f:<fan>}/<id>  notification to a fan (outbox/<id>: to nobody in particular), id derived from a dedup key, so enqueueing the same fact twice is one entry
+//	deadletter/<id>        given up after notifyAttemptsMax
 //
 // Enqueueing happens in the same flow that made the fact true, after it
 // (a crash in between is repaired when the flow is re-run by a retry or
@@ -51,10 +50,27 @@ func (g *Gateway) notify(ctx context.Context, kind, fan, event, dedup string, da
 
 func (g *Gateway) notifyAt(ctx context.Context, kind, fan, event, dedup string, at time.Time, data map[string]any) error {
 	n := notification{ID: deriveID("ntf", dedup), Kind: kind, Fan: fan, EventID: event, Data: data, CreatedAt: g.now().UTC(), NotBefore: at.UTC()}
-	if _, err := casJSON(ctx, g.cfg.Store, "outbox/"+n.ID, 0, &n); err != nil && !errors.Is(err, ErrVersionMismatch) {
+	if _, err := casJSON(ctx, g.cfg.Store, outboxKey(fan, n.ID), 0, &n); err != nil && !errors.Is(err, ErrVersionMismatch) {
 		return err
 	}
 	return nil
+}
+
+// outboxKey puts a fan's notifications in the fan's placement, so that the
+// Batch making a fact true can enqueue its notice.
+func outboxKey(fan, id string) string {
+	if fan == "" {
+		return "outbox/" + id
+	}
+	return "outbox/" + fanTag(fan) + "/" + id
+}
+
+// notification is the Batch operation enqueueing a notice (as notifyAt):
+// written over an entry of the same fact, which a repeat of the flow
+// writes the same.
+func (g *Gateway) notification(kind, fan, event, dedup string, at time.Time, data map[string]any) (Op, error) {
+	n := notification{ID: deriveID("ntf", dedup), Kind: kind, Fan: fan, EventID: event, Data: data, CreatedAt: g.now().UTC(), NotBefore: at.UTC()}
+	return putOp(outboxKey(fan, n.ID), AnyVersion, &n)
 }
 
 // DeliverNotifications runs one delivery pass and reports how many were
@@ -115,7 +131,7 @@ func (g *Gateway) holdAlreadyOrdered(ctx context.Context, n notification) bool {
 	if holdID == "" {
 		return false
 	}
-	_, _, err := g.existingOrderForHold(ctx, n.EventID, holdID)
+	_, _, err := g.existingOrderForHold(ctx, n.EventID, holdID, n.Fan)
 	if err == nil {
 		return true
 	}
@@ -167,13 +183,14 @@ func (g *Gateway) eventNotice(c *call) (int, any, error) {
 	fans := map[string]bool{}
 	after := ""
 	for {
-		kvs, err := g.cfg.Store.Scan(c.ctx, "eventticket/"+event+"/", after, ScanLimitMax)
+		kvs, err := g.cfg.Store.Scan(c.ctx, eventTicketsPrefix(event), after, ScanLimitMax)
 		if err != nil {
 			return 0, nil, err
 		}
 		for _, kv := range kvs {
-			t, _, err := g.loadTicket(c.ctx, strings.TrimPrefix(kv.Key, "eventticket/"+event+"/"))
-			if err != nil || t.State != "valid" || fans[t.Owner] {
+			var t ticketRecord
+			body, err := g.openSealed(kv.Key, kv.Value)
+			if err != nil || json.Unmarshal(body, &t) != nil || t.State != "valid" || fans[t.Owner] {
 				continue
 			}
 			fans[t.Owner] = true

@@ -96,8 +96,8 @@ func (o OIDCIssuer) validate(i int) error {
 		return fmt.Errorf("checkout config: OIDC[%d].IssuerURL %q is not an absolute URL", i, o.IssuerURL)
 	case u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())):
 		return fmt.Errorf("checkout config: OIDC[%d].IssuerURL %q: want https (http only to a loopback address)", i, o.IssuerURL)
-	case strings.ContainsAny(o.SubjectPrefix, "/\x00 "):
-		return fmt.Errorf("checkout config: OIDC[%d].SubjectPrefix %q holds '/', a space or NUL", i, o.SubjectPrefix)
+	case strings.ContainsAny(o.SubjectPrefix, "/\x00 {}"):
+		return fmt.Errorf("checkout config: OIDC[%d].SubjectPrefix %q holds '/', '{', '}', a space or NUL", i, o.SubjectPrefix)
 	case o.Audience == "":
 		return fmt.Errorf("checkout config: OIDC[%d].Audience is empty: want the client id registered at %s", i, o.IssuerURL)
 	}

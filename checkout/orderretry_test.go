@@ -10,30 +10,34 @@ import (
 	"github.com/boxoffice/boxoffice/checkout"
 )
 
-// failOnceStore refuses the first write of a key with prefix, as a store
-// call of a request whose gateway died (or whose client hung up) half way.
-type failOnceStore struct {
+// lostAnswerStore applies the first Batch that writes a key with prefix
+// and then fails it, as a store call whose answer was lost (the gateway
+// died, or the client hung up, after the write was committed).
+type lostAnswerStore struct {
 	checkout.Store
 	prefix string
 	failed atomic.Bool
 }
 
-func (s *failOnceStore) CompareAndSwap(ctx context.Context, key string, expected uint64, value []byte) (uint64, error) {
-	if strings.HasPrefix(key, s.prefix) && s.failed.CompareAndSwap(false, true) {
-		return 0, errors.New("store unavailable")
+func (s *lostAnswerStore) Batch(ctx context.Context, requestID string, ops []checkout.Op) ([]checkout.OpResult, error) {
+	res, err := s.Store.Batch(ctx, requestID, ops)
+	for _, op := range ops {
+		if err == nil && strings.HasPrefix(op.Key, s.prefix) && s.failed.CompareAndSwap(false, true) {
+			return nil, errors.New("store unavailable")
+		}
 	}
-	return s.Store.CompareAndSwap(ctx, key, expected, value)
+	return res, err
 }
 
 // TestOrderRetryFinishesWhatTheFirstAttemptLeft: the first attempt of
-// POST /v1/orders writes the order and dies before the fan's order index;
-// the phone retries with the same Idempotency-Key on another gateway.
-// The retry must finish the order's records: the order is in the fan's
-// list of orders, and the seats stay counted against the ticket limit.
+// POST /v1/orders writes the order and its answer is lost; the phone
+// retries with the same Idempotency-Key on another gateway. The retry
+// answers the same order, which is in the fan's list of orders, and the
+// seats stay counted against the ticket limit.
 func TestOrderRetryFinishesWhatTheFirstAttemptLeft(t *testing.T) {
 	e := newEnv(t)
 	e.event("retryev")
-	a := e.gateway(func(c *checkout.Config) { c.Store = &failOnceStore{Store: e.store, prefix: "fanorder/"} })
+	a := e.gateway(func(c *checkout.Config) { c.Store = &lostAnswerStore{Store: e.store, prefix: "order/"} })
 	b := e.gateway(func(c *checkout.Config) { c.TicketLimitPerBuyer = 4 })
 	fan := b.login("retry-fan", "fan")
 	hold := b.must(201, "POST", "/v1/events/retryev/holds", fan, map[string]any{"best": map[string]any{"quantity": 2, "section_id": "A"}})
@@ -49,5 +53,8 @@ func TestOrderRetryFinishesWhatTheFirstAttemptLeft(t *testing.T) {
 	}
 	if len(listed) != 1 || listed[0] != id {
 		t.Fatalf("GET /v1/orders lists %v, want the order %s", listed, id)
+	}
+	if raw, _, err := e.store.Get(context.Background(), "buyer/{f:retry-fan}/retryev"); err != nil || string(raw) != "2" {
+		t.Fatalf("the fan's seat count: %s %v, want 2", raw, err)
 	}
 }

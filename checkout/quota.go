@@ -1,10 +1,7 @@
 package checkout
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -16,22 +13,21 @@ import (
 // records in the store:
 //
 //	streams          SSE streams open per identity on this gateway (Config.StreamsPerFan) and in all (StreamsMax)
-//	holds            unexpired holds per fan across events (Config.HoldsPerFan): each is a fanhold/ record and a reservation
+//	holds            holds per fan not yet ordered, across events (Config.HoldsPerFan): each is a fanhold/ record, counted in quota/holds/
 //	idempotency_keys new Idempotency-Keys per fan per clock hour (Config.IdempotencyKeysPerFan): each is an idem/ record kept a day
 //
 // A request over a bound gets 429 with a problem of type too-many-streams
 // or quota-exceeded (extension members "quota", "limit", "current") and a
-// Retry-After, and leaves nothing behind: a hold over the quota is refused
-// before its first write; a new key's charge is made at the same time as
-// its idempotency claim (to keep a round trip off every POST), and a
-// refused one's claim is deleted at once, so no record of it remains.
+// Retry-After, and leaves nothing behind: a hold over the quota, and a new
+// key over its quota, are refused by the Batch that would have written
+// their records, which then writes nothing.
 //
-// The hold quota is counted from the fan's fanhold/ records, read with the
-// reads a hold does anyway, so two holds racing may both pass it: the
-// bound is HoldsPerFan plus the fan's holds in flight, which the per-fan
-// rate limit bounds in turn. The key quota is a store counter per fan and
-// hour, quota/keys/<fan>/<hour>, raised with Store.Add within [0, limit], so
-// it is exact across gateways; the janitor deletes past hours' counters.
+// The hold quota is a counter in the fan's placement, quota/holds/{f:<fan>},
+// raised within [0, HoldsPerFan] in the Batch that writes the hold's record
+// (holds.go), so it is exact across gateways. The key quota is a counter
+// per fan and hour, quota/keys/{f:<fan>}/<hour>, raised within [0, limit]
+// in the Batch that claims the key; the janitor deletes past hours'
+// counters.
 
 // streamSlots counts this gateway's SSE streams per identity.
 type streamSlots struct {
@@ -85,39 +81,9 @@ func (s *streamSlots) acquire(who string) (release func(), err error) {
 	}, nil
 }
 
-// holdsQuotaScanMax bounds the read of a fan's hold records. Expired
-// records are swept an hour after their hold ends, so a fan within the
-// quota has far fewer than this.
+// holdsQuotaScanMax bounds the read of a fan's hold records when a hold
+// hits a limit (holds.go reclaimExpired).
 const holdsQuotaScanMax = 200
-
-// checkHoldQuota refuses a new hold for fan when it already has
-// Config.HoldsPerFan unexpired ones.
-func (g *Gateway) checkHoldQuota(ctx context.Context, fan string) error {
-	kvs, err := g.cfg.Store.Scan(ctx, "fanhold/"+fan+"/", "", holdsQuotaScanMax)
-	if err != nil {
-		return err
-	}
-	now := g.now()
-	active := 0
-	soonest := time.Duration(math.MaxInt64)
-	for _, kv := range kvs {
-		var rec holdRecord
-		if err := decodeRecord(kv, &rec); err != nil {
-			return err
-		}
-		if left := rec.ExpiresAt.Sub(now); left > 0 {
-			active++
-			soonest = min(soonest, left)
-		}
-	}
-	if active < g.cfg.HoldsPerFan {
-		return nil
-	}
-	g.metrics.quotaRefusals.WithLabelValues("holds").Inc()
-	return &detailedError{err: ErrQuotaExceeded, retryAfter: soonest,
-		detail:     fmt.Sprintf("you have %d active holds, the most allowed: order or release one first", active),
-		extensions: map[string]any{"quota": "holds_per_fan", "limit": g.cfg.HoldsPerFan, "current": active}}
-}
 
 // keyQuotaWindow is the window of the Idempotency-Key quota.
 const keyQuotaWindow = time.Hour
@@ -125,30 +91,23 @@ const keyQuotaWindow = time.Hour
 const keyQuotaPrefix = "quota/keys/"
 
 func keyQuotaKey(fan string, window time.Time) string {
-	return keyQuotaPrefix + fan + "/" + strconv.FormatInt(window.Unix(), 10)
+	return keyQuotaPrefix + fanTag(fan) + "/" + strconv.FormatInt(window.Unix(), 10)
 }
 
-// countIdempotencyKey charges one new Idempotency-Key to fan's current
-// window, refusing with ErrQuotaExceeded (and changing nothing) when the
-// window is full. It returns a function that gives the charge back.
-func (g *Gateway) countIdempotencyKey(ctx context.Context, fan string) (refund func(), err error) {
+// countIdempotencyKey is the charge of one new Idempotency-Key to fan's
+// current window: operations for the Batch that claims the key (so the
+// charge costs no call of its own, and a claim refused changes no count),
+// and the refusal to answer when one of them refuses with ErrOutOfRange
+// (the window is full). A charge decided without the store returns no
+// operations, or its refusal as err.
+func (g *Gateway) countIdempotencyKey(fan string) (charge []Op, overQuota func() error, err error) {
 	now := g.now()
 	window := now.Truncate(keyQuotaWindow)
-	key := keyQuotaKey(fan, window)
 	limit := int64(g.cfg.IdempotencyKeysPerFan)
-	_, err = g.cfg.Store.Add(ctx, key, 1, 0, limit)
-	if errors.Is(err, ErrOutOfRange) {
+	return []Op{{Kind: OpAdd, Key: keyQuotaKey(fan, window), Delta: 1, Min: 0, Max: limit}}, func() error {
 		g.metrics.quotaRefusals.WithLabelValues("idempotency_keys").Inc()
-		return nil, &detailedError{err: ErrQuotaExceeded, retryAfter: window.Add(keyQuotaWindow).Sub(now),
+		return &detailedError{err: ErrQuotaExceeded, retryAfter: window.Add(keyQuotaWindow).Sub(now),
 			detail:     fmt.Sprintf("you used %d new Idempotency-Keys this hour, the most allowed", limit),
 			extensions: map[string]any{"quota": "idempotency_keys_per_hour", "limit": limit, "current": limit}}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return func() {
-		if _, err := g.cfg.Store.Add(context.WithoutCancel(ctx), key, -1, 0, limit); err != nil {
-			g.cfg.Logger.Warn("giving back an Idempotency-Key charge failed", "key", key, "err", err)
-		}
 	}, nil
 }

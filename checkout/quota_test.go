@@ -26,7 +26,7 @@ func TestFanOverHoldQuotaIsRefused(t *testing.T) {
 	first := a.must(201, "POST", "/v1/events/quota/holds", fan, map[string]any{"seats": []string{"A-A-1"}})
 	a.must(201, "POST", "/v1/events/quota/holds", fan, map[string]any{"seats": []string{"A-A-2"}})
 
-	_, buyerVersion, err := e.store.Get(ctx, "buyer/quota/hoarder")
+	_, buyerVersion, err := e.store.Get(ctx, "buyer/{f:hoarder}/quota")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,10 +36,10 @@ func TestFanOverHoldQuotaIsRefused(t *testing.T) {
 		p["quota"] != "holds_per_fan" || p["limit"] != float64(2) || p["current"] != float64(2) || r.header.Get("Retry-After") == "" {
 		t.Fatalf("third hold: %d %v %s", r.status, r.header, r.body)
 	}
-	if kvs, _ := e.store.Scan(ctx, "fanhold/hoarder/", "", 10); len(kvs) != 2 {
+	if kvs, _ := e.store.Scan(ctx, "fanhold/{f:hoarder}/", "", 10); len(kvs) != 2 {
 		t.Fatalf("%d hold records after the refusal, want 2", len(kvs))
 	}
-	if _, v, _ := e.store.Get(ctx, "buyer/quota/hoarder"); v != buyerVersion {
+	if _, v, _ := e.store.Get(ctx, "buyer/{f:hoarder}/quota"); v != buyerVersion {
 		t.Fatal("the refused hold changed the fan's reservations")
 	}
 	sm, err := e.cluster.GetSeatMap(ctx, &boxofficev1.GetSeatMapRequest{EventId: "quota", SectionIds: []string{"A"}})
@@ -68,7 +68,7 @@ func TestFanOverIdempotencyKeyQuotaIsRefused(t *testing.T) {
 	ctx := context.Background()
 	fan := a.login("spammer", "fan")
 	records := func() int {
-		kvs, err := e.store.Scan(ctx, "idem/spammer/", "", checkout.ScanLimitMax)
+		kvs, err := e.store.Scan(ctx, "idem/{f:spammer}/", "", checkout.ScanLimitMax)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +110,7 @@ func TestFanOverIdempotencyKeyQuotaIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, kv := range kvs {
-		if strings.HasPrefix(kv.Key, "quota/keys/spammer/") && string(kv.Value) != "1" {
+		if strings.HasPrefix(kv.Key, "quota/keys/{f:spammer}/") && string(kv.Value) != "1" {
 			t.Fatalf("quota counters left: %s = %s", kv.Key, kv.Value)
 		}
 	}

@@ -174,6 +174,10 @@ func TestCheckoutRaces(t *testing.T) {
 		if got["state"] != "refunded" || !e.fake().Refunded(str(order["payment"].(map[string]any), "intent_id")) {
 			t.Fatalf("refund: %v", got)
 		}
+		// The seats go back to the fan's limit with the refund.
+		if raw, _, err := e.store.Get(context.Background(), "buyer/{f:regret}/race"); err != nil || string(raw) != "0" {
+			t.Fatalf("the fan's seat count after the refund: %s %v, want 0", raw, err)
+		}
 		if states := seatStates(t, e, "race"); states[seats[0].(string)] != boxofficev1.SeatState_SEAT_STATE_AVAILABLE {
 			t.Fatalf("seat after refund: %v", states[seats[0].(string)])
 		}

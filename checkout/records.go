@@ -188,7 +188,7 @@ func (g *Gateway) createSealedOnce(ctx context.Context, key string, raw []byte) 
 	return nil
 }
 
-// openIndex checks a sealed index entry (fanticket/, fanorder/) or feed
+// openIndex checks a sealed index entry (fanticket/) or feed
 // entry (revfeed/) and returns its body.
 func (g *Gateway) openIndex(kv KeyValue) ([]byte, error) { return g.openSealed(kv.Key, kv.Value) }
 

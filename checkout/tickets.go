@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,9 +21,10 @@ import (
 // Tickets. Each sold seat has one record, authoritative for who holds it
 // and which QR is current:
 //
-//	ticket/<ticket id>                      ticketRecord (sealed, records.go)
-//	fanticket/<fan>/<ticket id>             index of a fan's tickets (sealed; stale entries are filtered by owner)
-//	eventticket/<event>/<ticket id>         index of an event's tickets (notifications)
+//	ticket/{t:<event>~<shard>}~<n>           ticketRecord of ticket <event>~<shard>~<n> (sealed, records.go): a sale's
+//	                                        tickets in one shard share a placement (one Batch), and a scan of
+//	                                        ticket/{t:<event>~ lists an event's tickets
+//	fanticket/{f:<fan>}/<ticket id>         index of a fan's tickets (sealed; stale entries are filtered by owner)
 //	revfeed/<event>/<unix ns>/<qr id>       revocation feed for offline scanners (sealed RevocationEntry)
 //	refundpolicy/<event>                    the event's refund policy (sealed, orders.go)
 //	fan/<fan>                               the fan exists: first sign-in or first request
@@ -120,14 +123,18 @@ type ticketKeys struct {
 	kid           string                       // TicketKeyID of Config.TicketKey
 	public        map[string]ed25519.PublicKey // every accepted QR signing key by id
 	sealer        sealer
-	untrustedSeen boundedSet // keys whose forged record was logged (max untrustedLogKeysMax)
-	fans          boundedSet // fans with a fan/ record (max knownFansMax)
+	untrustedSeen boundedSet                // keys whose forged record was logged (max untrustedLogKeysMax)
+	fans          boundedSet                // fans with a fan/ record (max knownFansMax)
+	events        eventCache                // events read lately (eventcache.go)
+	holds         writtenCache[holdRecord]  // hold records this gateway wrote (eventcache.go)
+	orders        writtenCache[orderRecord] // order records this gateway wrote
 }
 
 func newTicketKeys(cfg Config) *ticketKeys {
 	pub := cfg.TicketKey.Public().(ed25519.PublicKey)
 	k := &ticketKeys{kid: TicketKeyID(pub), public: map[string]ed25519.PublicKey{TicketKeyID(pub): pub}, sealer: sealer{ring: cfg.RecordKeys},
-		untrustedSeen: boundedSet{max: untrustedLogKeysMax}, fans: boundedSet{max: knownFansMax}}
+		untrustedSeen: boundedSet{max: untrustedLogKeysMax}, fans: boundedSet{max: knownFansMax},
+		events: eventCache{max: eventCacheMax, ttl: eventCacheTTL}}
 	for _, older := range cfg.TicketKeysOlder {
 		k.public[TicketKeyID(older)] = older
 	}
@@ -156,9 +163,19 @@ const (
 	ticketStateCheckedIn = "checked_in"
 )
 
-func ticketKey(id string) string { return "ticket/" + id }
+// ticketKey places a ticket with the other tickets of its event shard.
+func ticketKey(id string) string {
+	if i := strings.LastIndexByte(id, '~'); i > 0 {
+		return "ticket/{t:" + id[:i] + "}~" + id[i+1:]
+	}
+	return "ticket/" + id
+}
 
-func fanTicketKey(fan, id string) string { return "fanticket/" + fan + "/" + id }
+// eventTicketsPrefix is the prefix of every ticket record of an event
+// (event ids never hold '~').
+func eventTicketsPrefix(event string) string { return "ticket/{t:" + event + "~" }
+
+func fanTicketKey(fan, id string) string { return "fanticket/" + fanTag(fan) + "/" + id }
 
 func qrID(ticketID string, generation int) string {
 	return deriveID("qr", ticketID, fmt.Sprint(generation))
@@ -187,66 +204,144 @@ func (g *Gateway) ticketView(t ticketRecord, owner bool) ticketView {
 	return v
 }
 
-// issueTickets writes the ticket records of a paid order and finishes it.
-func (g *Gateway) issueTickets(ctx context.Context, o orderRecord) (orderRecord, error) {
+// issueTickets finishes the sale of o (paid, its tickets named by Sell),
+// whose record is at version (0: unknown, read it). The ticket records go
+// first, one Batch per event shard (in parallel), then one Batch in the
+// fan's placement: the order paid with its tickets, its reconciler marker
+// gone, the hold record turned into owned seats, the fan's ticket index
+// and the confirmation notice. A crash between the two leaves the order
+// pending with its marker: the reconciler sells again (the same request
+// id answers the same tickets), finds the ticket records written and
+// writes the rest. Readers therefore never meet a paid order without its
+// tickets.
+func (g *Gateway) issueTickets(ctx context.Context, o orderRecord, version uint64) (orderRecord, error) {
 	now := g.now()
-	// Every record below is written once (version 0, or an idempotent
-	// update), so they are written at once, and the order is marked
-	// TicketsIssued only after all of them: until then settle runs this
-	// again. Readers meet an index entry before its ticket record at most
-	// while this runs, and skip it (listTickets, notifications).
-	createOnce := func(key string, value []byte, sealed bool) func() error {
-		return func() error {
-			if sealed {
-				return g.createSealedOnce(ctx, key, value)
-			}
-			if _, err := g.cfg.Store.CompareAndSwap(ctx, key, 0, value); err != nil && !errors.Is(err, ErrVersionMismatch) {
-				return err
-			}
-			return nil
-		}
-	}
-	var writes []func() error
+	groups := map[string][]Op{}
+	var order []string
 	for _, t := range o.Tickets {
 		rec, err := json.Marshal(ticketRecord{TicketID: t.TicketID, EventID: o.EventID, SeatID: t.SeatID, OrderID: o.OrderID, PriceTier: t.PriceTier,
 			Owner: o.Fan, QRID: qrID(t.TicketID, 0), State: "valid", IssuedAt: now})
 		if err != nil {
 			return o, err
 		}
-		writes = append(writes, createOnce(ticketKey(t.TicketID), rec, true),
-			createOnce(fanTicketKey(o.Fan, t.TicketID), []byte(o.Fan), true),
-			createOnce("eventticket/"+o.EventID+"/"+t.TicketID, []byte(o.Fan), false))
+		key := ticketKey(t.TicketID)
+		p := Placement(key)
+		if _, ok := groups[p]; !ok {
+			order = append(order, p)
+		}
+		groups[p] = append(groups[p], Op{Kind: OpPut, Key: key, Expected: 0, Value: g.ticketing.sealer.seal(key, rec)})
 	}
-	seats := len(o.Seats) + int(o.GAQty)
-	writes = append(writes,
-		func() error { return g.convertReservation(ctx, o.EventID, o.Fan, o.ReservationID, o.OrderID, seats) },
-		func() error {
-			return g.notify(ctx, "order.confirmed", o.Fan, o.EventID, "order-confirmed/"+o.OrderID,
-				map[string]any{"order_id": o.OrderID, "tickets": len(o.Tickets)})
+	var writes []func() error
+	for _, p := range order {
+		ops := groups[p]
+		writes = append(writes, func() error {
+			_, err := g.cfg.Store.Batch(ctx, "", ops)
+			if !errors.Is(err, ErrVersionMismatch) {
+				return err
+			}
+			// Written before (a ticket record is created once): write
+			// whichever of them is missing.
+			for _, op := range ops {
+				if _, err := g.cfg.Store.CompareAndSwap(ctx, op.Key, 0, op.Value); err != nil && !errors.Is(err, ErrVersionMismatch) {
+					return err
+				}
+			}
+			return nil
 		})
+	}
 	if err := inParallel(writes...); err != nil {
 		return o, err
 	}
-	o, err := g.updateOrder(ctx, o.OrderID, func(rec *orderRecord) bool {
-		if rec.TicketsIssued {
-			return false
-		}
-		rec.TicketsIssued = true
-		return true
-	})
-	if err != nil {
-		return o, err
-	}
-	// Two clean-ups of different records.
-	return o, inParallel(
-		func() error {
-			if _, v, err := g.cfg.Store.Get(ctx, fanHoldKey(o.Fan, o.HoldID)); err == nil {
-				_ = g.cfg.Store.Delete(ctx, fanHoldKey(o.Fan, o.HoldID), v)
+	return g.finishSale(ctx, o, version)
+}
+
+// finishSale is issueTickets' Batch in the fan's placement.
+func (g *Gateway) finishSale(ctx context.Context, o orderRecord, version uint64) (orderRecord, error) {
+	seats := len(o.Seats) + int(o.GAQty)
+	tickets := o.Tickets
+	withOwned := true
+	for attempt := 0; attempt < casRetriesMax; attempt++ {
+		if version == 0 {
+			cur, v, err := g.loadOrderV(ctx, o.OrderID)
+			if err != nil {
+				return o, err
 			}
-			return nil
-		},
-		func() error { return g.closeOrder(ctx, o) },
-	)
+			if cur.TicketsIssued {
+				return cur, g.closeOrder(ctx, cur)
+			}
+			if cur.State != orderPending && cur.State != orderPaid && cur.State != orderReleased {
+				return cur, nil
+			}
+			if len(cur.Tickets) > 0 {
+				tickets = cur.Tickets
+			}
+			o, version = cur, v
+		}
+		done := o
+		done.State, done.Tickets, done.TicketsIssued = orderPaid, tickets, true
+		put, err := g.sealedPut(orderKey(o.OrderID), version, &done)
+		if err != nil {
+			return o, err
+		}
+		ops := []Op{put, {Kind: OpDelete, Key: openOrderKey(o.OrderID), Expected: AnyVersion}}
+		holdAt := -1
+		if withOwned {
+			ops = append(ops, Op{Kind: OpPut, Key: ownedKey(o.Fan, o.OrderID), Expected: 0, Value: []byte(strconv.Itoa(seats))})
+			hold, hv, herr := g.loadFanHoldOf(ctx, o.Fan, o.HoldID, true)
+			switch {
+			case errors.Is(herr, ErrMissing):
+				// Released before the money came (then sold after all):
+				// the seats count again.
+				ops = append(ops, addOp(buyerKey(o.Fan, o.EventID), int64(seats), giveBackMin, math.MaxInt64))
+			case herr != nil:
+				return o, herr
+			default:
+				holdAt = len(ops)
+				ops = append(ops, Op{Kind: OpDelete, Key: fanHoldKey(o.Fan, hold.Base), Expected: hv})
+				if hold.State != holdOrdered {
+					ops = append(ops, addOp(holdsCountKey(o.Fan), -1, giveBackMin, math.MaxInt64))
+				}
+				if d := seats - hold.Count; d != 0 {
+					ops = append(ops, addOp(buyerKey(o.Fan, o.EventID), int64(d), giveBackMin, math.MaxInt64))
+				}
+			}
+		}
+		for _, t := range tickets {
+			key := fanTicketKey(o.Fan, t.TicketID)
+			ops = append(ops, Op{Kind: OpPut, Key: key, Expected: AnyVersion, Value: g.ticketing.sealer.seal(key, []byte(o.Fan))})
+		}
+		n, err := g.notification("order.confirmed", o.Fan, o.EventID, "order-confirmed/"+o.OrderID, g.now(),
+			map[string]any{"order_id": o.OrderID, "tickets": len(tickets)})
+		if err != nil {
+			return o, err
+		}
+		ops = append(ops, n)
+		res, err := g.cfg.Store.Batch(ctx, "", ops)
+		if err == nil {
+			g.ticketing.orders.put(orderKey(o.OrderID), done, res[0].Version)
+			g.ticketing.holds.drop(fanHoldKey(o.Fan, o.HoldID))
+			if o.State != orderPaid {
+				g.metrics.payments.WithLabelValues("paid").Inc()
+			}
+			return done, nil
+		}
+		var be *BatchError
+		if !errors.As(err, &be) {
+			return o, err
+		}
+		switch {
+		case be.Index == 0:
+			version = 0 // the order moved: read it and decide again
+			g.ticketing.orders.drop(orderKey(o.OrderID))
+		case be.Index == 2 && withOwned:
+			withOwned = false // owned already: counted by an earlier run
+		case be.Index == holdAt:
+			g.ticketing.holds.drop(fanHoldKey(o.Fan, o.HoldID))
+		default:
+			return o, err
+		}
+	}
+	return o, ErrBusy
 }
 
 // loadTicket reads a ticket record and checks its seal.
@@ -275,7 +370,7 @@ func (g *Gateway) ownTicket(c *call, id string) (ticketRecord, error) {
 }
 
 func (g *Gateway) listTickets(c *call) (int, any, error) {
-	kvs, err := g.cfg.Store.Scan(c.ctx, "fanticket/"+c.subject+"/", c.r.URL.Query().Get("cursor"), 100)
+	kvs, err := g.cfg.Store.Scan(c.ctx, "fanticket/"+fanTag(c.subject)+"/", c.r.URL.Query().Get("cursor"), 100)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -283,15 +378,28 @@ func (g *Gateway) listTickets(c *call) (int, any, error) {
 		Tickets    []ticketView `json:"tickets"`
 		NextCursor string       `json:"next_cursor,omitempty"`
 	}{Tickets: []ticketView{}}
-	for _, kv := range kvs {
+	// The ticket records are read at once.
+	recs := make([]*ticketRecord, len(kvs))
+	var loads []func() error
+	for i, kv := range kvs {
 		if _, err := g.openIndex(kv); err != nil {
 			continue // not written by a gateway: counted and logged by openIndex
 		}
-		t, _, err := g.loadTicket(c.ctx, kv.Key[strings.LastIndexByte(kv.Key, '/')+1:])
-		if err != nil || t.Owner != c.subject || t.State != "valid" {
-			continue // transferred away, refunded, or not trusted (counted and logged)
+		loads = append(loads, func() error {
+			t, _, err := g.loadTicket(c.ctx, kv.Key[strings.LastIndexByte(kv.Key, '/')+1:])
+			if err == nil && t.Owner == c.subject && t.State == "valid" {
+				recs[i] = &t
+			} // else transferred away, refunded, or not trusted (counted and logged)
+			return nil
+		})
+	}
+	if len(loads) > 0 {
+		_ = inParallel(loads...)
+	}
+	for _, t := range recs {
+		if t != nil {
+			out.Tickets = append(out.Tickets, g.ticketView(*t, true))
 		}
-		out.Tickets = append(out.Tickets, g.ticketView(t, true))
 	}
 	if len(kvs) == 100 {
 		out.NextCursor = kvs[len(kvs)-1].Key

@@ -127,7 +127,7 @@ func TestForgedTicketRecordRefused(t *testing.T) {
 	forged := map[string]any{"ticket_id": "forge~1~99", "event_id": "forge", "seat_id": "A-A-9", "order_id": "ord_x",
 		"owner": "mallory", "generation": 0, "qr_id": "qr_x", "state": "valid", "issued_at": time.Now()}
 	raw, _ := json.Marshal(forged)
-	for key, value := range map[string][]byte{"ticket/forge~1~99": raw, "fanticket/mallory/forge~1~99": []byte("mallory")} {
+	for key, value := range map[string][]byte{"ticket/{t:forge~1}~99": raw, "fanticket/{f:mallory}/forge~1~99": []byte("mallory")} {
 		if _, err := e.store.CompareAndSwap(ctx, key, 0, value); err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +145,7 @@ func TestForgedTicketRecordRefused(t *testing.T) {
 	// 2. Alice's ticket, used at the door, rewritten as unused and moved to
 	// mallory (the record copied, then edited: its seal no longer matches).
 	a.must(200, "POST", "/v1/checkins", scanner, map[string]any{"qr": qrText(ticket), "gate": "north"})
-	sealed, version, err := e.store.Get(ctx, "ticket/"+id)
+	sealed, version, err := e.store.Get(ctx, ticketStoreKey(id))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,10 +158,10 @@ func TestForgedTicketRecordRefused(t *testing.T) {
 	rec["owner"] = "mallory"
 	edited, _ := json.Marshal(rec)
 	tampered := append(append([]byte{}, sealed[:len(sealed)-len(body)]...), edited...)
-	if _, err := e.store.CompareAndSwap(ctx, "ticket/"+id, version, tampered); err != nil {
+	if _, err := e.store.CompareAndSwap(ctx, ticketStoreKey(id), version, tampered); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.store.CompareAndSwap(ctx, "fanticket/mallory/"+id, 0, []byte("mallory")); err != nil {
+	if _, err := e.store.CompareAndSwap(ctx, "fanticket/{f:mallory}/"+id, 0, []byte("mallory")); err != nil {
 		t.Fatal(err)
 	}
 	if got := a.must(200, "GET", "/v1/tickets", mallory, nil)["tickets"].([]any); len(got) != 0 {
@@ -174,7 +174,7 @@ func TestForgedTicketRecordRefused(t *testing.T) {
 	if r := a.do("POST", "/v1/tickets/"+id+"/transfer", mallory, map[string]any{"to": "alice"}); r.status != 409 || problemType(t, r) != "record-untrusted" {
 		t.Fatalf("transfer of a rewritten ticket: %d %s", r.status, r.body)
 	}
-	if now, _, _ := e.store.Get(ctx, "ticket/"+id); string(now) != string(tampered) {
+	if now, _, _ := e.store.Get(ctx, ticketStoreKey(id)); string(now) != string(tampered) {
 		t.Fatalf("the gateway rewrote the tampered record: %s", now)
 	}
 	if got := a.metric(t, `boxoffice_gateway_untrusted_records_total{prefix="ticket"}`); got == "" || got == "0" {
@@ -185,12 +185,13 @@ func TestForgedTicketRecordRefused(t *testing.T) {
 	}
 
 	// 3. An order forged as paid is not shown and not refunded.
-	order, _ := json.Marshal(map[string]any{"order_id": "ord_forged", "event_id": "forge", "fan": "mallory", "state": "paid",
+	const forgedOrder = "ord_000000000000000000000000.mallory"
+	order, _ := json.Marshal(map[string]any{"order_id": forgedOrder, "event_id": "forge", "fan": "mallory", "state": "paid",
 		"amount_cents": 5000, "currency": "usd", "intent_id": "pi_x"})
-	if _, err := e.store.CompareAndSwap(ctx, "order/ord_forged", 0, order); err != nil {
+	if _, err := e.store.CompareAndSwap(ctx, "order/{f:mallory}/"+forgedOrder, 0, order); err != nil {
 		t.Fatal(err)
 	}
-	for _, req := range [][2]string{{"GET", "/v1/orders/ord_forged"}, {"POST", "/v1/orders/ord_forged/refund"}} {
+	for _, req := range [][2]string{{"GET", "/v1/orders/" + forgedOrder}, {"POST", "/v1/orders/" + forgedOrder + "/refund"}} {
 		if r := a.do(req[0], req[1], mallory, nil); r.status != 409 || problemType(t, r) != "record-untrusted" {
 			t.Fatalf("%s of a forged order: %d %s", req[1], r.status, r.body)
 		}
@@ -218,7 +219,7 @@ func TestRecordKeyRotation(t *testing.T) {
 	}
 	rotated.login("friend", "fan")
 	rotated.must(200, "POST", "/v1/tickets/"+str(tickets[0], "ticket_id")+"/transfer", fan, map[string]any{"to": "friend"})
-	raw, _, err := e.store.Get(context.Background(), "ticket/"+str(tickets[0], "ticket_id"))
+	raw, _, err := e.store.Get(context.Background(), ticketStoreKey(str(tickets[0], "ticket_id")))
 	if err != nil || !strings.HasPrefix(string(raw), checkout.RecordKeyID(newKey)+".") {
 		t.Fatalf("a record written after rotation is sealed with %q, want the new key %s", raw[:min(len(raw), 20)], checkout.RecordKeyID(newKey))
 	}
@@ -502,7 +503,7 @@ func TestRefundRacingCheckIn(t *testing.T) {
 	hooked := e.gateway(func(c *checkout.Config) {
 		c.Store = hookStore{Store: e.store, once: &sync.Once{},
 			match: func(key string, value []byte) bool {
-				return key == "ticket/"+str(first, "ticket_id") && strings.Contains(string(value), `"refund_order"`)
+				return key == ticketStoreKey(str(first, "ticket_id")) && strings.Contains(string(value), `"refund_order"`)
 			},
 			before: func() {
 				plain.must(200, "POST", "/v1/checkins", scanner, map[string]any{"qr": qrText(second), "gate": "north"})
@@ -582,4 +583,11 @@ func TestVerifyQR(t *testing.T) {
 	if _, _, err := checkout.SplitQRText(signed); !errors.Is(err, checkout.ErrBadSignature) {
 		t.Fatalf("SplitQRText without a code: %v", err)
 	}
+}
+
+// ticketStoreKey is where the gateway keeps ticket id's record: with the
+// other tickets of its event shard, ticket/{t:<event>~<shard>}~<n>.
+func ticketStoreKey(id string) string {
+	i := strings.LastIndexByte(id, '~')
+	return "ticket/{t:" + id[:i] + "}~" + id[i+1:]
 }
