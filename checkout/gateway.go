@@ -158,6 +158,7 @@ func (g *Gateway) Handler() http.Handler { return g.handler }
 // Run runs the rate lease, the reconciler, the outbox deliverer and the
 // janitor until ctx ends; then it releases the rate lease.
 func (g *Gateway) Run(ctx context.Context) {
+	ctx = background(ctx)
 	leaseDone := make(chan struct{})
 	go func() { defer close(leaseDone); g.runRateLease(ctx) }()
 	defer func() { <-leaseDone }()
@@ -551,4 +552,21 @@ func validID(kind, id string) error {
 		return problem(ErrInvalid, fmt.Sprintf("%s %q: want 1..128 bytes without '/', spaces or control characters", kind, echo(id)))
 	}
 	return nil
+}
+
+// backgroundKey marks the context of the gateway's own work (room loops,
+// leases, the reconciler, shared watches), as opposed to a request's.
+type backgroundKey struct{}
+
+// background marks ctx as the gateway's own work: the store and cluster
+// calls made under it belong to no request (TestPurchaseRoundTrips counts
+// a request's calls apart from them).
+func background(ctx context.Context) context.Context {
+	return context.WithValue(ctx, backgroundKey{}, true)
+}
+
+// isBackground reports whether ctx was marked by background.
+func isBackground(ctx context.Context) bool {
+	b, _ := ctx.Value(backgroundKey{}).(bool)
+	return b
 }

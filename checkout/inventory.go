@@ -51,7 +51,7 @@ func (g *Gateway) prepareEvent(event string) {
 		return
 	}
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), prepareTimeout)
+		ctx, cancel := context.WithTimeout(background(context.Background()), prepareTimeout)
 		defer cancel()
 		if err := p.Prepare(ctx, event); err != nil {
 			g.prepared.Delete(event)

@@ -414,7 +414,7 @@ func (r *queueRoom) run() {
 			r.g.rooms.remove(r)
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), queueRefreshTimeout)
+		ctx, cancel := context.WithTimeout(background(context.Background()), queueRefreshTimeout)
 		if err := r.refresh(ctx, tick%queueLengthEvery == 0); err != nil && !errors.Is(err, ErrNotFound) {
 			// The polls go on from memory; one warning every
 			// queueWarnEvery is enough to see an outage.

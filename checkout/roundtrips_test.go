@@ -39,8 +39,21 @@ func (s *slowCounter) call(count *int) func() {
 	}
 }
 
-func (s *slowCounter) storeCall() func()   { return s.call(&s.store) }
-func (s *slowCounter) clusterCall() func() { return s.call(&s.cluster) }
+// storeCall and clusterCall count a request's calls; the gateway's own
+// background work (room loops, leases, shared watches) is not counted.
+func (s *slowCounter) storeCall(ctx context.Context) func() {
+	if checkout.IsBackground(ctx) {
+		return func() {}
+	}
+	return s.call(&s.store)
+}
+
+func (s *slowCounter) clusterCall(ctx context.Context) func() {
+	if checkout.IsBackground(ctx) {
+		return func() {}
+	}
+	return s.call(&s.cluster)
+}
 
 // take returns the counts since the last take and the critical path: the
 // time some call was in flight over the mean length of a call.
@@ -76,32 +89,32 @@ type slowStore struct {
 }
 
 func (s slowStore) Get(ctx context.Context, key string) ([]byte, uint64, error) {
-	defer s.n.storeCall()()
+	defer s.n.storeCall(ctx)()
 	return s.Store.Get(ctx, key)
 }
 
 func (s slowStore) CompareAndSwap(ctx context.Context, key string, expected uint64, value []byte) (uint64, error) {
-	defer s.n.storeCall()()
+	defer s.n.storeCall(ctx)()
 	return s.Store.CompareAndSwap(ctx, key, expected, value)
 }
 
 func (s slowStore) Delete(ctx context.Context, key string, expected uint64) error {
-	defer s.n.storeCall()()
+	defer s.n.storeCall(ctx)()
 	return s.Store.Delete(ctx, key, expected)
 }
 
 func (s slowStore) Add(ctx context.Context, key string, delta, lo, hi int64) (int64, error) {
-	defer s.n.storeCall()()
+	defer s.n.storeCall(ctx)()
 	return s.Store.Add(ctx, key, delta, lo, hi)
 }
 
 func (s slowStore) Scan(ctx context.Context, prefix, after string, limit int) ([]checkout.KeyValue, error) {
-	defer s.n.storeCall()()
+	defer s.n.storeCall(ctx)()
 	return s.Store.Scan(ctx, prefix, after, limit)
 }
 
 func (s slowStore) Batch(ctx context.Context, requestID string, ops []checkout.Op) ([]checkout.OpResult, error) {
-	defer s.n.storeCall()()
+	defer s.n.storeCall(ctx)()
 	return s.Store.Batch(ctx, requestID, ops)
 }
 
@@ -111,32 +124,32 @@ type slowInventory struct {
 }
 
 func (s slowInventory) GetEvent(ctx context.Context, req *boxofficev1.GetEventRequest) (*boxofficev1.Event, error) {
-	defer s.n.clusterCall()()
+	defer s.n.clusterCall(ctx)()
 	return s.Inventory.GetEvent(ctx, req)
 }
 
 func (s slowInventory) GetHold(ctx context.Context, req *boxofficev1.GetHoldRequest) (*boxofficev1.HoldResponse, error) {
-	defer s.n.clusterCall()()
+	defer s.n.clusterCall(ctx)()
 	return s.Inventory.GetHold(ctx, req)
 }
 
 func (s slowInventory) Hold(ctx context.Context, req *boxofficev1.HoldRequest) (*boxofficev1.HoldResponse, error) {
-	defer s.n.clusterCall()()
+	defer s.n.clusterCall(ctx)()
 	return s.Inventory.Hold(ctx, req)
 }
 
 func (s slowInventory) ExtendHold(ctx context.Context, req *boxofficev1.ExtendHoldRequest) (*boxofficev1.HoldResponse, error) {
-	defer s.n.clusterCall()()
+	defer s.n.clusterCall(ctx)()
 	return s.Inventory.ExtendHold(ctx, req)
 }
 
 func (s slowInventory) Release(ctx context.Context, req *boxofficev1.ReleaseRequest) (*boxofficev1.ReleaseResponse, error) {
-	defer s.n.clusterCall()()
+	defer s.n.clusterCall(ctx)()
 	return s.Inventory.Release(ctx, req)
 }
 
 func (s slowInventory) Sell(ctx context.Context, req *boxofficev1.SellRequest) (*boxofficev1.SellResponse, error) {
-	defer s.n.clusterCall()()
+	defer s.n.clusterCall(ctx)()
 	return s.Inventory.Sell(ctx, req)
 }
 

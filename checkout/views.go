@@ -260,7 +260,7 @@ func (vc *viewCache) body(ctx context.Context, cache *bodyCache, key string, rea
 		if e := cache.get(key); e != nil && time.Since(e.fetched) < vc.refresh {
 			return e, nil
 		}
-		readCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), viewReadTimeout)
+		readCtx, cancel := context.WithTimeout(background(context.WithoutCancel(ctx)), viewReadTimeout)
 		defer cancel()
 		v, err := read(readCtx)
 		if err != nil {
@@ -868,7 +868,7 @@ func (vc *viewCache) seatMap(ctx context.Context, event string) (*seatMapCache, 
 		if v, ok := vc.seats.Load(event); ok {
 			return v, nil
 		}
-		readCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), viewReadTimeout)
+		readCtx, cancel := context.WithTimeout(background(context.WithoutCancel(ctx)), viewReadTimeout)
 		defer cancel()
 		return vc.startSeatMap(readCtx, event)
 	})

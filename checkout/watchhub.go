@@ -169,7 +169,7 @@ var errTopicClosed = errors.New("topic closed")
 // failure the topic is removed and every waiter gets the error.
 func (t *watchTopic) start(ctx context.Context, cursor []*boxofficev1.ShardPosition) {
 	h := t.hub
-	readCtx, cancelRead := context.WithTimeout(context.WithoutCancel(ctx), watchStartTimeout)
+	readCtx, cancelRead := context.WithTimeout(background(context.WithoutCancel(ctx)), watchStartTimeout)
 	defer cancelRead()
 	positions, err := h.seatMapPositions(readCtx, t.event)
 	if err == nil {
@@ -183,7 +183,7 @@ func (t *watchTopic) start(ctx context.Context, cursor []*boxofficev1.ShardPosit
 		}
 	}
 	var stream watchStream
-	watchCtx, cancel := context.WithCancel(context.Background())
+	watchCtx, cancel := context.WithCancel(background(context.Background()))
 	if err == nil {
 		stream, err = h.inventory.Watch(watchCtx, &boxofficev1.WatchRequest{EventId: t.event, After: positionList(positions)})
 	}
