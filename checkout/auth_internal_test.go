@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -154,5 +155,38 @@ func TestTokenCacheKeyRotation(t *testing.T) {
 	}
 	if _, ok := g.tokens.lookup(sum, now, g.keyGeneration()); ok {
 		t.Fatal("an entry verified under the previous key set answers")
+	}
+}
+
+// TestTokenCacheConcurrent: requests on many goroutines over more tokens
+// than the cache holds each get their own token's subject, and the cache
+// stays within its bound (run with -race).
+func TestTokenCacheConcurrent(t *testing.T) {
+	g, _ := tokenTestGateway(t, 20)
+	toks := make([]string, 100)
+	for i := range toks {
+		toks[i] = signedBearer(t, g.cfg.JWTSecret, fmt.Sprintf("scan-%d", i), g.now(), time.Hour)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 300 {
+				n := (i*7 + w*13) % len(toks)
+				b, err := g.authenticate(bearerRequest(toks[n]))
+				if err != nil || b.subject != fmt.Sprintf("scan-%d", n) {
+					errs <- fmt.Errorf("token %d: %+v %v", n, b, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if n := len(g.tokens.entries); n > 20 {
+		t.Fatalf("%d entries, bound 20", n)
 	}
 }
