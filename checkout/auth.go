@@ -2,11 +2,13 @@ package checkout
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -173,6 +175,11 @@ func (g *Gateway) authenticate(r *http.Request) (bearer, error) {
 	if len(raw) > tokenBytesMax {
 		return bearer{}, invalidToken(fmt.Sprintf("the token is longer than %d bytes", tokenBytesMax))
 	}
+	sum := sha256.Sum256([]byte(raw))
+	gen := g.keyGeneration()
+	if b, ok := g.tokens.lookup(sum, g.now(), gen); ok {
+		return b, nil
+	}
 	b, err := g.verifyBearer(r.Context(), raw)
 	if err != nil {
 		return b, err
@@ -196,7 +203,120 @@ func (g *Gateway) authenticate(r *http.Request) (bearer, error) {
 			return bearer{}, invalidToken("the token's events claim holds an invalid event id")
 		}
 	}
+	g.tokens.add(sum, b, now, gen)
 	return b, nil
+}
+
+// Verified bearer tokens are remembered, so that a caller's next request
+// skips the signature check and the claims' parsing (most of a cheap
+// request's CPU). The cache is keyed by the SHA-256 of the whole token,
+// never its text: a token differing in any byte, a forged signature over
+// the same claims included, is a miss and is verified in full. An entry is
+// honoured only while the gateway's clock is at or after the moment the
+// token verified and before its exp (so without tokenLeeway: a token near
+// its end is verified again, and refused as before), and only under the
+// key sets it verified with: a refetch of any identity provider's keys
+// (oidc.go) ends every entry. JWTSecret does not change while a gateway
+// runs. Tokens are not revocable (there is no logout or deny list): an
+// entry is no weaker than the token it stands for.
+const (
+	// verifiedTokensMax bounds the cache's entries.
+	verifiedTokensMax = 100_000
+	// verifiedTokenBytesMax bounds the claims the entries hold (a token
+	// may carry up to tokenBytesMax of event ids).
+	verifiedTokenBytesMax = 64 << 20
+)
+
+// tokenCache holds verified bearer tokens, at most max of them and
+// bytesMax of their claims; when full it evicts entries at random (map
+// order). The bearer a lookup returns shares its slices with the entry:
+// read only.
+type tokenCache struct {
+	max, bytesMax int
+
+	mu      sync.RWMutex
+	entries map[[sha256.Size]byte]verifiedToken
+	bytes   int // sum of the entries' size
+}
+
+type verifiedToken struct {
+	b          bearer
+	verifiedAt time.Time // the gateway's clock when the token verified
+	gen        uint64    // Gateway.keyGeneration when the token verified
+	size       int       // approximate bytes held, for bytesMax
+}
+
+func newTokenCache(max, bytesMax int) *tokenCache {
+	return &tokenCache{max: max, bytesMax: bytesMax, entries: map[[sha256.Size]byte]verifiedToken{}}
+}
+
+// lookup returns the bearer of the token whose SHA-256 is sum if it
+// verified under key generation gen and now lies in [verifiedAt, exp). An
+// entry past its exp or of another generation is dropped.
+func (c *tokenCache) lookup(sum [sha256.Size]byte, now time.Time, gen uint64) (bearer, bool) {
+	c.mu.RLock()
+	e, ok := c.entries[sum]
+	c.mu.RUnlock()
+	if !ok {
+		return bearer{}, false
+	}
+	if e.gen == gen && !now.Before(e.verifiedAt) && now.Before(e.b.expiresAt) {
+		return e.b, true
+	}
+	if e.gen != gen || !now.Before(e.b.expiresAt) {
+		c.mu.Lock()
+		if cur, ok := c.entries[sum]; ok && cur.gen == e.gen && cur.verifiedAt.Equal(e.verifiedAt) {
+			c.remove(sum, cur)
+		}
+		c.mu.Unlock()
+	}
+	return bearer{}, false
+}
+
+// add remembers b, verified at now under key generation gen, evicting
+// entries at random while the cache is over either bound.
+func (c *tokenCache) add(sum [sha256.Size]byte, b bearer, now time.Time, gen uint64) {
+	size := 128 + len(b.subject) + len(b.acr)
+	for _, s := range b.events {
+		size += 16 + len(s)
+	}
+	for _, s := range b.amr {
+		size += 16 + len(s)
+	}
+	if size > c.bytesMax || c.max <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.entries[sum]; ok {
+		c.remove(sum, old)
+	}
+	for k, e := range c.entries {
+		if len(c.entries) < c.max && c.bytes+size <= c.bytesMax {
+			break
+		}
+		c.remove(k, e)
+	}
+	c.entries[sum] = verifiedToken{b: b, verifiedAt: now, gen: gen, size: size}
+	c.bytes += size
+}
+
+// remove drops entry e of sum; c.mu is held.
+func (c *tokenCache) remove(sum [sha256.Size]byte, e verifiedToken) {
+	delete(c.entries, sum)
+	c.bytes -= e.size
+}
+
+// keyGeneration changes whenever an identity provider's key set is
+// fetched again: the sum of the issuers' counts of fetches, each only
+// growing. Read it before verifying a token, so that a refetch during the
+// verification leaves the token's entry already stale.
+func (g *Gateway) keyGeneration() uint64 {
+	var gen uint64
+	for _, v := range g.oidc {
+		gen += v.keysFetched()
+	}
+	return gen
 }
 
 // verifyBearer checks raw with the key of the issuer it names.

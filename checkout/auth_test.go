@@ -99,6 +99,38 @@ func TestTokenLifetimeCapped(t *testing.T) {
 	}
 }
 
+// TestTokenCachedUntilExp: through the API, a token used again (answered
+// from the verified-token cache) is refused once the gateway's clock
+// passes its exp, and a token with the same claims signed with another
+// secret is refused while its twin is cached.
+func TestTokenCachedUntilExp(t *testing.T) {
+	e := newEnv(t)
+	g := e.gateway()
+	now := e.clock.now()
+	claims := jwt.MapClaims{"iss": "boxoffice-gateway", "aud": "api", "sub": "fan-exp", "role": "fan",
+		"iat": now.Unix(), "exp": now.Add(time.Minute).Unix()}
+	tok := hs256(t, claims)
+	g.must(200, "GET", "/v1/events", tok, nil)
+	g.must(200, "GET", "/v1/events", tok, nil)
+
+	forged, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte("not the gateways' secret, 32 byte"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := g.do("GET", "/v1/events", forged, nil)
+	refused(t, r, 401, "unauthenticated")
+	if detail := str(r.json(t), "detail"); detail != "the token's signature does not verify" {
+		t.Fatalf("forged token: detail %q", detail)
+	}
+
+	e.clock.advance(2 * time.Minute)
+	r = g.do("GET", "/v1/events", tok, nil)
+	refused(t, r, 401, "unauthenticated")
+	if detail := str(r.json(t), "detail"); detail != "the token has expired" {
+		t.Fatalf("expired token: detail %q", detail)
+	}
+}
+
 // TestSubjectWithBraceIsRefused: a subject is the placement tag of the
 // fan's records ({f:<subject>}), so a token or a demo login naming a
 // subject with '{' or '}' is refused before anything is written: such a

@@ -51,7 +51,8 @@ type Gateway struct {
 	shed      *shedder    // backpressure (shed.go)
 	rooms     *queueRooms // waiting rooms in memory (queue.go)
 
-	oidc []*oidcVerifier // Config.OIDC's issuers (auth.go)
+	oidc   []*oidcVerifier // Config.OIDC's issuers (auth.go)
+	tokens *tokenCache     // verified bearer tokens (auth.go)
 	// streamWriteTimeout is the write deadline each write of a
 	// Server-Sent Events stream extends (the Server's WriteTimeout; 0
 	// when the server has none).
@@ -124,6 +125,7 @@ func New(cfg Config) (*Gateway, error) {
 		ticketing: newTicketKeys(cfg),
 		lease:     &rateLease{share: newRateShare()},
 		registry:  prometheus.NewRegistry(),
+		tokens:    newTokenCache(verifiedTokensMax, verifiedTokenBytesMax),
 	}
 	g.limiter = newRateLimiter(RateLimiterKeysMax, g.lease.share)
 	g.events = newRateLimiter(eventBucketsMax, g.lease.share)

@@ -123,6 +123,7 @@ type oidcVerifier struct {
 	now func() time.Time
 
 	ready    atomic.Pointer[oidc.IDTokenVerifier] // nil until discovery succeeds
+	keys     atomic.Pointer[keySet]               // ready's key set
 	mu       sync.Mutex                           // one discovery at a time
 	failedAt time.Time                            // last failed discovery, under mu
 }
@@ -172,13 +173,25 @@ func (v *oidcVerifier) discovered(ctx context.Context) (*oidc.IDTokenVerifier, e
 		return nil, errIdPUnavailable
 	}
 	// The audience is checked by verify, to say precisely what is wrong.
-	verifier := oidc.NewVerifier(v.cfg.IssuerURL, &keySet{url: meta.JWKSURL, client: client}, &oidc.Config{
+	keys := &keySet{url: meta.JWKSURL, client: client}
+	v.keys.Store(keys)
+	verifier := oidc.NewVerifier(v.cfg.IssuerURL, keys, &oidc.Config{
 		SkipClientIDCheck:    true,
 		SupportedSigningAlgs: []string{oidc.RS256, oidc.ES256, oidc.EdDSA},
 		Now:                  v.now,
 	})
 	v.ready.Store(verifier)
 	return verifier, nil
+}
+
+// keysFetched counts the fetches of the issuer's key set that replaced
+// it: the verified-token cache (auth.go) honours an entry only under the
+// count it was verified with.
+func (v *oidcVerifier) keysFetched() uint64 {
+	if k := v.keys.Load(); k != nil {
+		return k.fetches.Load()
+	}
+	return 0
 }
 
 // verify checks raw's signature, issuer, audience and expiry, and reads
@@ -286,6 +299,7 @@ type keySet struct {
 	keys      atomic.Pointer[[]jose.JSONWebKey] // the last fetched set; nil before the first
 	mu        sync.Mutex                        // one fetch at a time
 	fetchedAt time.Time                         // last fetch attempt, under mu
+	fetches   atomic.Uint64                     // successful fetches, each replacing keys
 }
 
 var signingAlgorithms = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}
@@ -349,6 +363,7 @@ func (k *keySet) refetch(ctx context.Context, seen *[]jose.JSONWebKey) (*[]jose.
 		return nil, errKeysUnavailable
 	}
 	k.keys.Store(&keys)
+	k.fetches.Add(1)
 	return &keys, nil
 }
 

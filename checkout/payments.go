@@ -138,10 +138,18 @@ func SignWebhook(secret, eventID, eventType, intentID, orderID string, at time.T
 // FakePayments is an in-memory payment provider for the demo and tests:
 // intents start pending; Complete makes one succeed or fail and delivers a
 // Stripe-signed webhook to the configured sink, as Stripe would.
+//
+// Each instance mints its intent and event ids (pi_fake_<prefix>_<n>,
+// evt_fake_<prefix>_<n>) under a random prefix of its own, so that gateways
+// each with its own fake over one shared store never mint the same id: the
+// store's webhook dedup record of one gateway's event does not swallow
+// another's, and an intent id another instance minted is not found here
+// rather than naming an intent of this one.
 type FakePayments struct {
 	// WebhookSecret signs fake webhook events.
 	WebhookSecret string
 
+	prefix  string // random per instance, in every id minted
 	mu      sync.Mutex
 	intents map[string]*fakeIntent
 	byKey   map[string]string
@@ -157,7 +165,7 @@ type fakeIntent struct {
 
 // NewFakePayments returns a fake provider signing webhooks with secret.
 func NewFakePayments(secret string) *FakePayments {
-	return &FakePayments{WebhookSecret: secret, intents: map[string]*fakeIntent{}, byKey: map[string]string{}, refunds: map[string]bool{}}
+	return &FakePayments{WebhookSecret: secret, prefix: randomHex(8), intents: map[string]*fakeIntent{}, byKey: map[string]string{}, refunds: map[string]bool{}}
 }
 
 var _ Payments = (*FakePayments)(nil)
@@ -171,7 +179,7 @@ func (f *FakePayments) CreateIntent(ctx context.Context, req IntentRequest) (Int
 		return f.intents[id].Intent, nil
 	}
 	f.seq++
-	id := fmt.Sprintf("pi_fake_%d", f.seq)
+	id := fmt.Sprintf("pi_fake_%s_%d", f.prefix, f.seq)
 	in := &fakeIntent{Intent: Intent{ID: id, ClientSecret: id + "_secret", Status: IntentPending, OrderID: req.OrderID}, amount: req.AmountCents}
 	f.intents[id], f.byKey[req.IdempotencyKey] = in, id
 	return in.Intent, nil
@@ -235,7 +243,7 @@ func (f *FakePayments) Complete(id string, succeeded bool) (body []byte, signatu
 		eventType = "payment_intent.succeeded"
 	}
 	f.seq++
-	body, signature = SignWebhook(f.WebhookSecret, fmt.Sprintf("evt_fake_%d", f.seq), eventType, id, in.OrderID, time.Now())
+	body, signature = SignWebhook(f.WebhookSecret, fmt.Sprintf("evt_fake_%s_%d", f.prefix, f.seq), eventType, id, in.OrderID, time.Now())
 	return body, signature, nil
 }
 
