@@ -755,6 +755,9 @@ func (c *gatewayClient) playFan(ctx context.Context) bool {
 		} `json:"tickets"`
 	}
 	err := c.step(ctx, stepTickets, http.StatusOK, &tickets, "GET", "/v1/tickets", "", nil)
+	// A listing that never answered says nothing about the tickets: only
+	// the order's seats are checked, as for a lost payment answer.
+	purchase.TicketsUnknown = err != nil
 	if err == nil {
 		for _, t := range tickets.Tickets {
 			if t.OrderID == order.OrderID {

@@ -61,7 +61,7 @@ const (
 	pressureSamplesMin    = 4
 	pressureBusyRatio     = 0.25
 	pressureLatencyFactor = 4.0
-	pressureLatencySlack  = 50 * time.Millisecond
+	pressureLatencySlack  = 200 * time.Millisecond
 	pressureCooldown      = time.Second
 	pressureBaselineDrift = 1.02
 )

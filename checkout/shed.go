@@ -23,12 +23,13 @@ import (
 //     a new hold, the demo login). Shed while the cluster is saturated
 //     (pressure.go) and when the gateway's in-flight requests reach
 //     Config.InFlightMax.
-//   - shedNormal: the rest (reads of a fan's records, releases, transfers,
-//     organizer and scanner calls). Shed like shedFirst.
+//   - shedNormal: the other writes (releases, transfers, organizer and
+//     scanner calls). Shed like shedFirst.
 //   - shedLast: orders and payments underway (POST /v1/orders, fake-pay,
-//     Stripe's webhooks): a fan mid-checkout finishes. Never shed for
-//     pressure; shed only past InFlightMax plus a quarter reserved for
-//     them.
+//     Stripe's webhooks) and a fan's reads of its own holds, orders and
+//     tickets (the last step of a purchase, and cheap): a fan mid-checkout
+//     finishes. Never shed for pressure; shed only past InFlightMax plus a
+//     quarter reserved for them.
 //
 // A shed request gets 503 overloaded with Retry-After (the rest of the
 // saturation, at least a second) and changes nothing. Beside the
@@ -66,6 +67,10 @@ func routeShedClass(method, pattern string) shedClass {
 	case method == http.MethodPost && (pattern == "/v1/events/{event}/waiting-room/join" || pattern == "/v1/events/{event}/holds" || pattern == "/v1/dev/login"):
 		return shedFirst
 	case method == http.MethodPost && (pattern == "/v1/orders" || pattern == "/v1/orders/{order}/fake-pay" || pattern == "/v1/webhooks/stripe"):
+		return shedLast
+	case method == http.MethodGet:
+		// A fan reading its own holds, orders and tickets is usually at
+		// the end of a purchase: the reads are cheap and the last step.
 		return shedLast
 	}
 	return shedNormal

@@ -84,7 +84,7 @@ func TestShedWhenStoreSlow(t *testing.T) {
 		a.must(200, "GET", "/v1/orders", fan, nil) // remembered, and the baseline: fast calls
 		fans = append(fans, fan)
 	}
-	slow.delay.Store(int64(150 * time.Millisecond))
+	slow.delay.Store(int64(400 * time.Millisecond))
 	for i := 0; ; i++ {
 		if i == len(fans) {
 			t.Fatalf("%d joins against a slow store, none shed", i)
