@@ -31,15 +31,18 @@ type requestStore struct {
 	failing atomic.Pointer[func(key string) bool]
 }
 
-func (s *requestStore) enter(ctx context.Context, key string) error {
+// enter counts one call on keys (a Batch's are all in one placement).
+func (s *requestStore) enter(ctx context.Context, keys ...string) error {
 	if ctx.Value(http.ServerContextKey) != nil {
 		s.calls.Add(1)
-		if strings.HasPrefix(key, "queue/") {
+		if strings.HasPrefix(keys[0], "queue/") {
 			s.queueCalls.Add(1)
 		}
-		s.keys.Store(key, struct{}{})
+		for _, key := range keys {
+			s.keys.Store(key, struct{}{})
+		}
 	}
-	if f := s.failing.Load(); f != nil && (*f)(key) {
+	if f := s.failing.Load(); f != nil && slices.ContainsFunc(keys, *f) {
 		return status.Error(codes.Unavailable, "the store is unavailable (test)")
 	}
 	return nil
@@ -92,6 +95,17 @@ func (s *requestStore) Add(ctx context.Context, key string, delta, lo, hi int64)
 		return 0, err
 	}
 	return s.Store.Add(ctx, key, delta, lo, hi)
+}
+
+func (s *requestStore) Batch(ctx context.Context, requestID string, ops []checkout.Op) ([]checkout.OpResult, error) {
+	keys := make([]string, len(ops))
+	for i, op := range ops {
+		keys[i] = op.Key
+	}
+	if err := s.enter(ctx, keys...); err != nil {
+		return nil, err
+	}
+	return s.Store.Batch(ctx, requestID, ops)
 }
 
 func (s *requestStore) Scan(ctx context.Context, prefix, after string, limit int) ([]checkout.KeyValue, error) {
@@ -397,10 +411,10 @@ func TestQueueEarlyArrivalsRanked(t *testing.T) {
 	}
 }
 
-// TestQueueRejoinKeepsThePlace: a join after the on-sale makes two
-// waiting-room calls; joining again, with a new Idempotency-Key, on the
-// same gateway (no waiting-room call) or another, answers the first
-// position.
+// TestQueueRejoinKeepsThePlace: a join after the on-sale makes one call
+// (a Batch: the seq and the fan's join mark), and no Idempotency-Key
+// record; joining again on the same gateway (no call) or another (the
+// same Batch, answered by the store's dedup) answers the first position.
 func TestQueueRejoinKeepsThePlace(t *testing.T) {
 	q := newQueueEnv(t, "rejoin")
 	a, b := q.gateway(), q.gateway()
@@ -413,9 +427,9 @@ func TestQueueRejoinKeepsThePlace(t *testing.T) {
 	if num(st, "position") != 2 {
 		t.Fatalf("join: %v", st)
 	}
-	// The join itself: one Add (the position) and one CAS (the entry).
-	if n := q.store.queueCalls.Load(); n != 2 {
-		t.Fatalf("a join after the on-sale made %d waiting-room calls (%v), want 2", n, q.store.requestKeys())
+	// The join itself: one Batch (the position and the mark).
+	if n := q.store.calls.Load(); n != 1 || q.store.queueCalls.Load() != 1 {
+		t.Fatalf("a join after the on-sale made %d calls (%v), want one Batch", n, q.store.requestKeys())
 	}
 	q.store.reset()
 	if again := a.must(200, "POST", "/v1/events/rejoin/waiting-room/join", fan, nil); num(again, "position") != 2 {
@@ -426,8 +440,21 @@ func TestQueueRejoinKeepsThePlace(t *testing.T) {
 			t.Fatalf("a rejoin on the same gateway touched %s", k)
 		}
 	}
+	q.store.reset()
 	if again := b.must(200, "POST", "/v1/events/rejoin/waiting-room/join", fan, nil); num(again, "position") != 2 {
 		t.Fatalf("rejoin on another gateway: %v", again)
+	}
+	if keys := q.store.requestKeys(); !slices.Contains(keys, "queue/{q:rejoin}/seq") || slices.ContainsFunc(keys, func(k string) bool { return strings.HasPrefix(k, "idem/") }) {
+		t.Fatalf("a rejoin on another gateway touched %v", keys)
+	}
+	// A poll on a third gateway, without the queue ticket, finds the
+	// place from the join mark and the join's answer.
+	c := q.gateway()
+	if again := c.must(200, "GET", "/v1/events/rejoin/waiting-room/me", fan, nil); num(again, "position") != 2 {
+		t.Fatalf("poll without a ticket on a third gateway: %v", again)
+	}
+	if r := c.do("GET", "/v1/events/rejoin/waiting-room/me", c.login("stranger", "fan"), nil); r.status != http.StatusNotFound {
+		t.Fatalf("poll of a fan who never joined: %d %s", r.status, r.body)
 	}
 	if again := b.must(200, "GET", "/v1/events/rejoin/waiting-room/me", fan, nil); num(again, "position") != 2 {
 		t.Fatalf("poll after the rejoin: %v", again)
