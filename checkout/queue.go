@@ -19,23 +19,39 @@ import (
 
 // The virtual waiting room of one event lives in the store:
 //
-//	queue/<event>/config         queueRecord: the organizer's queueConfig, sealed once the early
-//	                             arrivals are ranked, and the admission state
-//	queue/<event>/fan/<fan>      queueEntry: the fan's random rank (early), seq (late) or position
-//	queue/<event>/early/<rank>   the fan id, one per early arrival; scanning the prefix visits them in random order
-//	queue/<event>/seq            counter: arrivals after the on-sale, in order
+//	queue/<event>/config            queueRecord: the organizer's queueConfig, sealed once the early
+//	                                arrivals are ranked, and the admission state
+//	queue/{q:<event>}/seq           counter: arrivals after the on-sale, in order
+//	queue/{q:<event>}/in/<fan>      the fan's join mark: "late", "early", or the seq a rejoin drew again
+//	queue/{q:<event>}/early/<rank>  the fan id, one per early arrival; scanning the prefix visits them in random order
+//	queue/{f:<fan>}/<event>         queueEntry, in the fan's placement: an early arrival's rank (and position once
+//	                                ranked) from its join; every fan's place and admitted_at from the first admission
 //
 // and is answered from each gateway's memory.
 //
-// Joining. Fans who join before on_sale_at draw a random rank (two store
-// writes: their entry, their early/ key). Fans who join later take the
-// next value of the seq counter (one Add) and record it in their entry
-// (one CAS; a rejoin finds the entry and keeps its place). Position is
-// the early count + seq: FIFO. The first gateway that sees the clock pass
-// on_sale_at + sealGrace ranks the early arrivals: it scans the early
-// prefix and gives the i-th fan position i+1 (deterministically, so two
-// gateways sealing at once write the same positions), then marks the
-// config sealed with the early count.
+// Joining. Fans who join after the on-sale make one call: a Batch, with a
+// request id derived from the event and the fan, that adds one to the
+// seq counter and writes the fan's join mark (expected absent). Position
+// is the early count + seq: FIFO. The answer is the place; nothing else is
+// written: the place travels in this gateway's memory and in the signed
+// queue ticket the join returns. A retry, or a rejoin on any gateway,
+// sends the same Batch and the store's dedup answers the same seq. Once
+// the dedup has forgotten the request id (an hour on the cluster), the
+// mark refuses the Batch: a fan already admitted keeps the entry's place,
+// others are placed again at the back (one Add, the seq recorded in the
+// mark, so every later rejoin finds it). A poll on a gateway that has
+// neither seen the fan nor been given the ticket reads the entry, else
+// the mark (none: not joined, 404), else sends the join's Batch again.
+// The join is idempotent per event and fan by itself, so its route takes
+// no Idempotency-Key.
+//
+// Fans who join before on_sale_at draw a random rank: their entry, then
+// one Batch of their early/ key and their join mark ("early", which keeps
+// a later rejoin from drawing a seq). The first gateway that sees the
+// clock pass on_sale_at + sealGrace ranks the early arrivals: it scans
+// the early prefix and gives the i-th fan position i+1 (deterministically,
+// so two gateways sealing at once write the same positions), then marks
+// the config sealed with the early count.
 //
 // Admission. The record's admission state is a promise: from as_of,
 // admission proceeds at rate a second up to until, so every gateway
@@ -58,11 +74,15 @@ import (
 // lease (plus a Get of seq every queueLengthEvery ticks). A poll of
 // /me and every tick of the /me/stream are answered from that memory
 // and the fan's place: from this gateway's cache, else the signed queue
-// ticket the join returned (X-Queue-Ticket), else one read of the fan's
-// entry. The admission token is issued from memory once position ≤
-// admitted; the first admission of a fan is written once to its entry
-// (it opens the AdmissionTokenTTL window) with a queue.admitted
-// notification. While this gateway ranks the early arrivals, its polls
+// ticket the join returned (X-Queue-Ticket), else the store (see
+// Joining). The admission token is issued from memory once position ≤
+// admitted. The first admission of a fan is one Batch in the fan's
+// placement: the entry with admitted_at (created, for a late arrival),
+// which opens the AdmissionTokenTTL window, and the queue.admitted
+// notification; only the Batch that sets admitted_at queues it, so it is
+// queued once, and polling never moves the window. A refusal (admitted
+// elsewhere) reads the entry once. While this gateway ranks the early
+// arrivals, its polls
 // of the room wait for the ranking (within their request's context).
 //
 // Clock assumption: gateways' clocks agree within sealGrace; a join that

@@ -406,6 +406,14 @@ func TestQueueEarlyArrivalsRanked(t *testing.T) {
 	if inJoinOrder {
 		t.Logf("the random ranking came out in join order (1 in %d! odds)", early)
 	}
+	// An early arrival who joins again after the on-sale, on a gateway
+	// that never saw them, keeps the ranked place (the join mark refuses
+	// a seq).
+	c := q.gateway()
+	ranked := num(gws[1].must(200, "GET", "/v1/events/early/waiting-room/me", fans[0], nil), "position")
+	if st := c.must(200, "POST", "/v1/events/early/waiting-room/join", fans[0], nil); num(st, "position") != ranked {
+		t.Fatalf("an early arrival's rejoin after the on-sale: %v, want position %d", st, ranked)
+	}
 	if st := a.must(200, "POST", "/v1/events/early/waiting-room/join", a.login("later", "fan"), nil); num(st, "position") != early+2 {
 		t.Fatalf("the second late arrival: %v, want position %d", st, early+2)
 	}
@@ -595,5 +603,105 @@ func TestQueueGoesOnFromAnOlderRecord(t *testing.T) {
 	})
 	if st := a.must(200, "GET", "/v1/events/older/waiting-room/me", fan, nil); st["state"] != "admitted" || num(st, "admitted_count") != 7 {
 		t.Fatalf("the first fan after an older seal: %v", st)
+	}
+}
+
+// forgetfulStore forgets every Batch request id the store has seen when
+// told to, as the cluster's dedup does after its window.
+type forgetfulStore struct {
+	checkout.Store
+	generation atomic.Int64
+}
+
+func (s *forgetfulStore) forget() { s.generation.Add(1) }
+
+func (s *forgetfulStore) Batch(ctx context.Context, requestID string, ops []checkout.Op) ([]checkout.OpResult, error) {
+	if requestID != "" {
+		requestID += fmt.Sprintf("#%d", s.generation.Load())
+	}
+	return s.Store.Batch(ctx, requestID, ops)
+}
+
+// TestQueueRejoinAfterTheDedupWindow: once the store has forgotten a
+// join's request id, a fan who rejoins on another gateway, not yet
+// admitted, is placed again at the back, and every gateway then finds
+// that place; a fan already admitted keeps the place and the admission
+// window.
+func TestQueueRejoinAfterTheDedupWindow(t *testing.T) {
+	q := newQueueEnv(t, "forgot")
+	q.event("forgot_admitted")
+	store := &forgetfulStore{Store: q.store}
+	gws := make([]*gw, 4)
+	for i := range gws {
+		gws[i] = q.gateway(func(c *checkout.Config) { c.Store = store })
+	}
+	a, b, c, d := gws[0], gws[1], gws[2], gws[3]
+	openRoom(a, "forgot", q.clock.now().Add(-2*time.Second), 0.001)
+	openRoom(a, "forgot_admitted", q.clock.now().Add(-2*time.Second), 10)
+	first, second := a.login("forgot-1", "fan"), a.login("forgot-2", "fan")
+	a.must(200, "POST", "/v1/events/forgot/waiting-room/join", first, nil)
+	a.must(200, "POST", "/v1/events/forgot/waiting-room/join", second, nil)
+	admitted := a.must(200, "POST", "/v1/events/forgot_admitted/waiting-room/join", first, nil)
+	if admitted["state"] != "admitted" {
+		t.Fatalf("join with admissions due: %v", admitted)
+	}
+	store.forget()
+
+	if st := b.must(200, "POST", "/v1/events/forgot/waiting-room/join", first, nil); num(st, "position") != 3 {
+		t.Fatalf("rejoin after the dedup window: %v, want position 3 (the back)", st)
+	}
+	for _, g := range []*gw{c, d} {
+		if st := g.must(200, "GET", "/v1/events/forgot/waiting-room/me", first, nil); num(st, "position") != 3 {
+			t.Fatalf("poll without a ticket after the rejoin: %v", st)
+		}
+	}
+	if st := c.must(200, "POST", "/v1/events/forgot/waiting-room/join", first, nil); num(st, "position") != 3 {
+		t.Fatalf("a second rejoin: %v", st)
+	}
+	st := b.must(200, "POST", "/v1/events/forgot_admitted/waiting-room/join", first, nil)
+	if st["state"] != "admitted" || num(st, "position") != 1 || st["admission_expires_at"] != admitted["admission_expires_at"] {
+		t.Fatalf("an admitted fan's rejoin after the dedup window: %v, first %v", st, admitted)
+	}
+}
+
+// TestQueueAdmittedNoticeOnce: two gateways that both know a fan's place
+// see the fan's admission at once; one of them records it, both answer
+// the same admission window, and one queue.admitted notification is
+// queued.
+func TestQueueAdmittedNoticeOnce(t *testing.T) {
+	q := newQueueEnv(t, "once")
+	a, b := q.gateway(), q.gateway()
+	openRoom(a, "once", q.clock.now().Add(-2*time.Second), 1)
+	for i := range 2 {
+		a.must(200, "POST", "/v1/events/once/waiting-room/join", a.login(fmt.Sprintf("once-%d", i), "fan"), nil)
+	}
+	fan := a.login("once-fan", "fan")
+	joined := a.must(200, "POST", "/v1/events/once/waiting-room/join", fan, nil)
+	if joined["state"] != "waiting" || num(joined, "position") != 3 {
+		t.Fatalf("join: %v", joined)
+	}
+	b.must(200, "GET", "/v1/events/once/waiting-room/me", fan, nil, "X-Queue-Ticket", str(joined, "queue_ticket"))
+	waitFor(t, "three admitted", func() bool {
+		q.clock.advance(500 * time.Millisecond)
+		_, count := storedAdmission(t, q.store, "once")
+		return count >= 3
+	})
+	answers := make([]map[string]any, 2)
+	var wg sync.WaitGroup
+	for i, g := range []*gw{a, b} {
+		wg.Go(func() { answers[i] = g.must(200, "GET", "/v1/events/once/waiting-room/me", fan, nil) })
+	}
+	wg.Wait()
+	for _, st := range answers {
+		if st["state"] != "admitted" || st["admission_expires_at"] != answers[0]["admission_expires_at"] {
+			t.Fatalf("admissions on two gateways: %v", answers)
+		}
+	}
+	kvs, err := q.store.Scan(context.Background(), "outbox/{f:once-fan}/", "", checkout.ScanLimitMax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kvs) != 1 || !strings.Contains(string(kvs[0].Value), `"queue.admitted"`) {
+		t.Fatalf("%d notifications queued for one admission: %v", len(kvs), kvs)
 	}
 }
