@@ -77,7 +77,7 @@ type route struct {
 	method, pattern string
 	summary         string
 	roles           []Role // nil: no token needed
-	noIdempotency   bool   // POST without Idempotency-Key (Stripe webhooks)
+	noIdempotency   bool   // POST without Idempotency-Key (Stripe webhooks, the waiting room's join)
 	demoOnly        bool
 	request         any // example request body (OpenAPI), nil for none
 	response        any // example response body (OpenAPI), nil for non-JSON

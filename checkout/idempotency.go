@@ -9,7 +9,9 @@ import (
 	"time"
 )
 
-// Every POST (except Stripe's webhook) needs an Idempotency-Key header.
+// Every POST except Stripe's webhook and the waiting room's join (which is
+// idempotent per event and fan by itself: queue.go) needs an
+// Idempotency-Key header.
 // The first request with a key records "running" (a create-only put, in
 // one Batch with the key's quota charge) under idem/<caller>/<hash of key>
 // (caller {f:<fan>}, the fan's placement, or ip:<address>), runs, and
@@ -26,16 +28,16 @@ import (
 // deleted Config.IdempotencyRetention (default 24 h) after they were
 // written (janitor.go); a key reused after that runs the request again.
 //
-// A successful answer that carries a credential (a bearer or admission
-// token, a payment client secret; credentialRoutes) is not recorded
+// A successful answer that carries a credential (a bearer token, a
+// payment client secret; credentialRoutes) is not recorded
 // either: the record says "done" with Withheld set, and a repeat runs the
 // handler again — the same argument as the lease takeover above — and
 // gets a freshly minted token or the secret fetched again from the
 // payment provider. Records live in the cluster's Raft log and snapshots,
 // which must never hold a credential that works; replaying by running
 // again keeps those routes idempotent (one effect per key) where dropping
-// idempotency from them would not (a retried join or order would be a
-// new request). The cost is that a repeat shows the current state (an
+// idempotency from them would not (a retried order would be a new
+// request). The cost is that a repeat shows the current state (an
 // order since paid answers "paid"), not the first answer.
 const (
 	idempotencyLease    = 30 * time.Second
@@ -47,10 +49,9 @@ const (
 // here must be safe to run again for the same key.
 // Keyed by method and pattern, as in the route table.
 var credentialRoutes = map[[2]string]bool{
-	{"POST", "/v1/dev/login"}:                        true, // the bearer token
-	{"POST", "/v1/events/{event}/waiting-room/join"}: true, // the admission token of a fan admitted at once
-	{"POST", "/v1/orders"}:                           true, // the payment client secret
-	{"POST", "/v1/orders/{order}/fake-pay"}:          true, // the client secret of an order still pending
+	{"POST", "/v1/dev/login"}:               true, // the bearer token
+	{"POST", "/v1/orders"}:                  true, // the payment client secret
+	{"POST", "/v1/orders/{order}/fake-pay"}: true, // the client secret of an order still pending
 }
 
 type idempotencyRecord struct {

@@ -90,7 +90,7 @@ const openAPIDescription = `The Boxoffice gateway: the HTTP/JSON API that mobile
 
 **Authentication.** Every operation under /v1 except the Stripe webhook takes a bearer JWT (Authorization: Bearer ...) whose role claim is fan, organizer, scanner or admin. Each operation says which roles it admits; an admin may call every operation. Organizer and scanner tokens name the events they may act on. A missing or invalid token is answered 401 with a WWW-Authenticate challenge; a valid token without the right role or event is answered 403.
 
-**Retries.** Every POST except the Stripe webhook requires an Idempotency-Key header (at most 255 bytes): a retry with the same key and body applies once and answers the first result, the same key with a different body is refused with 422, and a retry while the first request still runs is refused with 409. PUT sets a value, so repeating it is harmless.
+**Retries.** Every POST except the Stripe webhook and the waiting room's join (idempotent per fan by itself) requires an Idempotency-Key header (at most 255 bytes): a retry with the same key and body applies once and answers the first result, the same key with a different body is refused with 422, and a retry while the first request still runs is refused with 409. PUT sets a value, so repeating it is harmless.
 
 **Errors.** Every refusal is an RFC 9457 problem (application/problem+json) whose type URI names the reason; each operation lists the types it can return. 429 and 503 carry Retry-After.
 

@@ -19,23 +19,39 @@ import (
 
 // The virtual waiting room of one event lives in the store:
 //
-//	queue/<event>/config         queueRecord: the organizer's queueConfig, sealed once the early
-//	                             arrivals are ranked, and the admission state
-//	queue/<event>/fan/<fan>      queueEntry: the fan's random rank (early), seq (late) or position
-//	queue/<event>/early/<rank>   the fan id, one per early arrival; scanning the prefix visits them in random order
-//	queue/<event>/seq            counter: arrivals after the on-sale, in order
+//	queue/<event>/config            queueRecord: the organizer's queueConfig, sealed once the early
+//	                                arrivals are ranked, and the admission state
+//	queue/{q:<event>}/seq           counter: arrivals after the on-sale, in order
+//	queue/{q:<event>}/in/<fan>      the fan's join mark: "late", "early", or the seq a rejoin drew again
+//	queue/{q:<event>}/early/<rank>  the fan id, one per early arrival; scanning the prefix visits them in random order
+//	queue/{f:<fan>}/<event>         queueEntry, in the fan's placement: an early arrival's rank (and position once
+//	                                ranked) from its join; every fan's place and admitted_at from the first admission
 //
 // and is answered from each gateway's memory.
 //
-// Joining. Fans who join before on_sale_at draw a random rank (two store
-// writes: their entry, their early/ key). Fans who join later take the
-// next value of the seq counter (one Add) and record it in their entry
-// (one CAS; a rejoin finds the entry and keeps its place). Position is
-// the early count + seq: FIFO. The first gateway that sees the clock pass
-// on_sale_at + sealGrace ranks the early arrivals: it scans the early
-// prefix and gives the i-th fan position i+1 (deterministically, so two
-// gateways sealing at once write the same positions), then marks the
-// config sealed with the early count.
+// Joining. Fans who join after the on-sale make one call: a Batch, with a
+// request id derived from the event and the fan, that adds one to the
+// seq counter and writes the fan's join mark (expected absent). Position
+// is the early count + seq: FIFO. The answer is the place; nothing else is
+// written: the place travels in this gateway's memory and in the signed
+// queue ticket the join returns. A retry, or a rejoin on any gateway,
+// sends the same Batch and the store's dedup answers the same seq. Once
+// the dedup has forgotten the request id (an hour on the cluster), the
+// mark refuses the Batch: a fan already admitted keeps the entry's place,
+// others are placed again at the back (one Add, the seq recorded in the
+// mark, so every later rejoin finds it). A poll on a gateway that has
+// neither seen the fan nor been given the ticket reads the entry, else
+// the mark (none: not joined, 404), else sends the join's Batch again.
+// The join is idempotent per event and fan by itself, so its route takes
+// no Idempotency-Key.
+//
+// Fans who join before on_sale_at draw a random rank: their entry, then
+// one Batch of their early/ key and their join mark ("early", which keeps
+// a later rejoin from drawing a seq). The first gateway that sees the
+// clock pass on_sale_at + sealGrace ranks the early arrivals: it scans
+// the early prefix and gives the i-th fan position i+1 (deterministically,
+// so two gateways sealing at once write the same positions), then marks
+// the config sealed with the early count.
 //
 // Admission. The record's admission state is a promise: from as_of,
 // admission proceeds at rate a second up to until, so every gateway
@@ -58,11 +74,15 @@ import (
 // lease (plus a Get of seq every queueLengthEvery ticks). A poll of
 // /me and every tick of the /me/stream are answered from that memory
 // and the fan's place: from this gateway's cache, else the signed queue
-// ticket the join returned (X-Queue-Ticket), else one read of the fan's
-// entry. The admission token is issued from memory once position ≤
-// admitted; the first admission of a fan is written once to its entry
-// (it opens the AdmissionTokenTTL window) with a queue.admitted
-// notification. While this gateway ranks the early arrivals, its polls
+// ticket the join returned (X-Queue-Ticket), else the store (see
+// Joining). The admission token is issued from memory once position ≤
+// admitted. The first admission of a fan is one Batch in the fan's
+// placement: the entry with admitted_at (created, for a late arrival),
+// which opens the AdmissionTokenTTL window, and the queue.admitted
+// notification; only the Batch that sets admitted_at queues it, so it is
+// queued once, and polling never moves the window. A refusal (admitted
+// elsewhere) reads the entry once. While this gateway ranks the early
+// arrivals, its polls
 // of the room wait for the ranking (within their request's context).
 //
 // Clock assumption: gateways' clocks agree within sealGrace; a join that
@@ -176,6 +196,23 @@ type queueStatus struct {
 }
 
 func queueKey(event, rest string) string { return "queue/" + event + "/" + rest }
+
+// queueTag is the placement tag of an event's arrivals (store.go's
+// Placement): the seq counter, the join marks and the early arrivals, so
+// that one Batch draws a fan's seq and marks the fan.
+func queueTag(event string) string { return "{q:" + event + "}" }
+
+func queueSeqKey(event string) string             { return "queue/" + queueTag(event) + "/seq" }
+func queueMarkKey(event, fan string) string       { return "queue/" + queueTag(event) + "/in/" + fan }
+func queueEarlyPrefix(event string) string        { return "queue/" + queueTag(event) + "/early/" }
+func queueEntryKey(event, fan string) string      { return "queue/" + fanTag(fan) + "/" + event }
+func queueJoinRequestID(event, fan string) string { return deriveID("qjoin", event, fan) }
+
+// Join marks: what queue/{q:<event>}/in/<fan> holds.
+const (
+	markLate  = "late"  // joined after the on-sale; the seq is the join Batch's answer
+	markEarly = "early" // joined before; the entry holds the rank
+)
 
 // fanPlace is what a gateway knows of one fan's place in one queue.
 type fanPlace struct {
@@ -467,7 +504,7 @@ func (r *queueRoom) refresh(ctx context.Context, readLength bool) error {
 		}
 	}
 	if readLength {
-		raw, _, err := g.cfg.Store.Get(ctx, queueKey(r.event, "seq"))
+		raw, _, err := g.cfg.Store.Get(ctx, queueSeqKey(r.event))
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
@@ -509,7 +546,7 @@ func (r *queueRoom) seal(ctx context.Context) (queueRecord, error) {
 		return rec, nil
 	}
 	g, event := r.g, r.event
-	prefix := queueKey(event, "early/")
+	prefix := queueEarlyPrefix(event)
 	var position int64
 	after := ""
 	for {
@@ -523,7 +560,7 @@ func (r *queueRoom) seal(ctx context.Context) (queueRecord, error) {
 				return queueRecord{}, fmt.Errorf("waiting room of %s: more than %d early arrivals", event, earlyArrivalMax)
 			}
 			p, fan := position, string(kv.Value)
-			entry, err := update(ctx, g.cfg.Store, queueKey(event, "fan/"+fan), func(e *queueEntry, exists bool) (bool, error) {
+			entry, err := update(ctx, g.cfg.Store, queueEntryKey(event, fan), func(e *queueEntry, exists bool) (bool, error) {
 				if !exists || e.Position != 0 || e.Seq != 0 {
 					return false, nil
 				}
@@ -626,9 +663,10 @@ func (g *Gateway) joinedRoom(ctx context.Context, event, missing string) (*queue
 	return r, err
 }
 
-// joinQueue enters the caller in the waiting room (idempotent per fan).
-// After the on-sale it costs one Add and one CAS; a rejoin costs nothing
-// on a gateway that remembers the fan, and a read elsewhere.
+// joinQueue enters the caller in the waiting room (idempotent per fan, so
+// it takes no Idempotency-Key). After the on-sale it costs one Batch; a
+// rejoin costs nothing on a gateway that remembers the fan, and one Batch
+// elsewhere (the store's dedup answers the first seq).
 func (g *Gateway) joinQueue(c *call) (int, any, error) {
 	event := c.r.PathValue("event")
 	r, err := g.joinedRoom(c.ctx, event, " has no waiting room: hold directly")
@@ -648,42 +686,135 @@ func (g *Gateway) joinQueue(c *call) (int, any, error) {
 	return http.StatusOK, st, nil
 }
 
-// join writes fan's entry (or finds it) and remembers the place.
+// errJoinedBefore: the join Batch found fan's mark, and the store's dedup
+// no longer knows the seq that Batch drew (or the fan arrived early).
+var errJoinedBefore = errors.New("joined before")
+
+// join finds or makes fan's place and remembers it. Before the on-sale it
+// writes the fan's entry (with a random rank), then the rank and the mark
+// in one Batch; after it, one Batch draws the next seq and marks the fan.
 func (r *queueRoom) join(ctx context.Context, fan string) error {
 	g, event := r.g, r.event
 	now := g.now()
 	rec, _ := r.snapshot()
-	fanKey := queueKey(event, "fan/"+fan)
-	entry := queueEntry{Fan: fan, JoinedAt: now}
-	if !rec.Sealed && now.Before(rec.OnSaleAt) {
-		entry.Rank = randomHex(8)
-	} else {
-		seq, err := g.cfg.Store.Add(ctx, queueKey(event, "seq"), 1, 0, math.MaxInt64)
-		if err != nil {
+	if rec.Sealed || !now.Before(rec.OnSaleAt) {
+		seq, err := r.drawSeq(ctx, fan)
+		if errors.Is(err, errJoinedBefore) {
+			p, err := r.storedPlace(ctx, fan, true)
+			if err != nil {
+				return err
+			}
+			r.remember(fan, p)
+			return nil
+		} else if err != nil {
 			return err
 		}
-		entry.Seq = seq
 		r.noteLength(rec.EarlyCount + seq)
+		r.remember(fan, fanPlace{seq: seq, joinedAt: now})
+		return nil
 	}
-	version, err := casJSON(ctx, g.cfg.Store, fanKey, 0, &entry)
+	entryKey := queueEntryKey(event, fan)
+	entry := queueEntry{Fan: fan, JoinedAt: now, Rank: randomHex(8)}
+	version, err := casJSON(ctx, g.cfg.Store, entryKey, 0, &entry)
 	if errors.Is(err, ErrVersionMismatch) {
-		// A rejoin: the first place stands (a seq just drawn is a gap
-		// that admission passes over).
+		// A rejoin: the first place stands.
 		entry = queueEntry{}
-		version, err = getJSON(ctx, g.cfg.Store, fanKey, &entry)
+		version, err = getJSON(ctx, g.cfg.Store, entryKey, &entry)
 	}
 	if err != nil {
 		return err
 	}
 	if entry.Rank != "" && entry.Position == 0 && entry.Seq == 0 && !rec.Sealed {
-		// Written after the fan record, so a retry of a join that died
-		// in between writes it then.
-		if _, err := g.cfg.Store.CompareAndSwap(ctx, queueKey(event, "early/"+entry.Rank), 0, []byte(fan)); err != nil && !errors.Is(err, ErrVersionMismatch) {
+		// Written after the entry, so a retry of a join that died in
+		// between writes them then; the mark stops a late join Batch of
+		// this fan from drawing a seq.
+		_, err := g.cfg.Store.Batch(ctx, "", []Op{
+			{Kind: OpPut, Key: queueEarlyPrefix(event) + entry.Rank, Value: []byte(fan)},
+			{Kind: OpPut, Key: queueMarkKey(event, fan), Expected: AnyVersion, Value: []byte(markEarly)},
+		})
+		if err != nil && !errors.Is(err, ErrVersionMismatch) {
 			return err
 		}
 	}
 	r.remember(fan, placeOf(entry, version))
 	return nil
+}
+
+// drawSeq is the late join's one call: a Batch, with a request id derived
+// from the event and the fan, that adds one to the seq counter and marks
+// the fan. A retry, or a rejoin on any gateway, within the store's dedup
+// window (an hour on the cluster) gets the same answer, so the same seq.
+// The mark refuses a Batch the dedup has forgotten: errJoinedBefore.
+func (r *queueRoom) drawSeq(ctx context.Context, fan string) (int64, error) {
+	res, err := r.g.cfg.Store.Batch(ctx, queueJoinRequestID(r.event, fan), []Op{
+		{Kind: OpAdd, Key: queueSeqKey(r.event), Delta: 1, Min: 0, Max: math.MaxInt64},
+		{Kind: OpPut, Key: queueMarkKey(r.event, fan), Expected: 0, Value: []byte(markLate)},
+	})
+	if errors.Is(err, ErrVersionMismatch) {
+		return 0, errJoinedBefore
+	} else if err != nil {
+		return 0, err
+	}
+	return res[0].Value, nil
+}
+
+// storedPlace reads fan's place from the store: the fan's entry (early
+// arrivals, and every fan once admitted), else the join mark: a seq
+// recorded in it, or the one the join Batch drew (drawSeq again, unless
+// tried says the caller just did). A fan without either has not joined.
+// A late fan whose seq the dedup has forgotten gets the next one, at the
+// back of the queue, recorded in the mark (seqAgain).
+func (r *queueRoom) storedPlace(ctx context.Context, fan string, tried bool) (fanPlace, error) {
+	s := r.g.cfg.Store
+	var entry queueEntry
+	version, err := getJSON(ctx, s, queueEntryKey(r.event, fan), &entry)
+	if err == nil {
+		return placeOf(entry, version), nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return fanPlace{}, err
+	}
+	raw, markVersion, err := s.Get(ctx, queueMarkKey(r.event, fan))
+	if errors.Is(err, ErrNotFound) {
+		return fanPlace{}, problem(ErrMissing, "join the waiting room first")
+	} else if err != nil {
+		return fanPlace{}, err
+	}
+	if seq, err := strconv.ParseInt(string(raw), 10, 64); err == nil && seq > 0 {
+		return fanPlace{seq: seq}, nil
+	}
+	if !tried {
+		seq, err := r.drawSeq(ctx, fan)
+		if err == nil {
+			return fanPlace{seq: seq}, nil
+		} else if !errors.Is(err, errJoinedBefore) {
+			return fanPlace{}, err
+		}
+	}
+	return r.seqAgain(ctx, fan, markVersion)
+}
+
+// seqAgain gives fan the next seq and records it in the fan's mark (read
+// at markVersion); a concurrent seqAgain that recorded first wins, and
+// this one's seq is a gap that admission passes over.
+func (r *queueRoom) seqAgain(ctx context.Context, fan string, markVersion uint64) (fanPlace, error) {
+	s := r.g.cfg.Store
+	seq, err := s.Add(ctx, queueSeqKey(r.event), 1, 0, math.MaxInt64)
+	if err != nil {
+		return fanPlace{}, err
+	}
+	markKey := queueMarkKey(r.event, fan)
+	if _, err := s.CompareAndSwap(ctx, markKey, markVersion, []byte(strconv.FormatInt(seq, 10))); errors.Is(err, ErrVersionMismatch) {
+		raw, _, err := s.Get(ctx, markKey)
+		if err != nil {
+			return fanPlace{}, err
+		}
+		if seq, err = strconv.ParseInt(string(raw), 10, 64); err != nil || seq <= 0 {
+			return fanPlace{}, fmt.Errorf("%w: the join mark of %s changed under a rejoin", ErrBusy, fan)
+		}
+	} else if err != nil {
+		return fanPlace{}, err
+	}
+	return fanPlace{seq: seq}, nil
 }
 
 // queueStreamMax ends a queue stream after this long; the client's
@@ -775,8 +906,9 @@ func (g *Gateway) queueStatus(c *call) (int, any, error) {
 }
 
 // place finds fan's place: this gateway's memory, else the queue ticket,
-// else the fan's entry (one read). An early arrival the ranking has passed
-// over without this gateway learning its position is read again.
+// else the store (storedPlace: the fan's entry, else the join mark and the
+// join Batch's answer). An early arrival the ranking has passed over
+// without this gateway learning its position is read again.
 func (r *queueRoom) place(ctx context.Context, fan, ticket string, sealed bool) (fanPlace, error) {
 	p, ok := r.cached(fan)
 	if !ok {
@@ -788,14 +920,10 @@ func (r *queueRoom) place(ctx context.Context, fan, ticket string, sealed bool) 
 		}
 		return p, nil
 	}
-	var entry queueEntry
-	version, err := getJSON(ctx, r.g.cfg.Store, queueKey(r.event, "fan/"+fan), &entry)
-	if errors.Is(err, ErrNotFound) {
-		return fanPlace{}, problem(ErrMissing, "join the waiting room first")
-	} else if err != nil {
+	p, err := r.storedPlace(ctx, fan, false)
+	if err != nil {
 		return fanPlace{}, err
 	}
-	p = placeOf(entry, version)
 	r.remember(fan, p)
 	return p, nil
 }
@@ -850,7 +978,7 @@ func (g *Gateway) queuePosition(ctx context.Context, event, fan, ticket string) 
 		return st, nil
 	}
 	if p.admittedAt.IsZero() {
-		if p, err = r.admit(ctx, fan, position, now); err != nil {
+		if p, err = r.admit(ctx, fan, p, position, now); err != nil {
 			return st, err
 		}
 	}
@@ -886,8 +1014,8 @@ func (r *queueRoom) ticket(fan string, p fanPlace) string {
 // rankLate gives an early arrival the ranking missed the next seq.
 func (r *queueRoom) rankLate(ctx context.Context, fan string) (fanPlace, error) {
 	g := r.g
-	fanKey := queueKey(r.event, "fan/"+fan)
-	seq, err := g.cfg.Store.Add(ctx, queueKey(r.event, "seq"), 1, 0, math.MaxInt64)
+	fanKey := queueEntryKey(r.event, fan)
+	seq, err := g.cfg.Store.Add(ctx, queueSeqKey(r.event), 1, 0, math.MaxInt64)
 	if err != nil {
 		return fanPlace{}, err
 	}
@@ -909,40 +1037,55 @@ func (r *queueRoom) rankLate(ctx context.Context, fan string) (fanPlace, error) 
 	return p, nil
 }
 
-// admit records fan's first admission (the start of the window) and
-// queues the queue.admitted notification.
-func (r *queueRoom) admit(ctx context.Context, fan string, position int64, now time.Time) (fanPlace, error) {
+// admit records fan's first admission, which opens the admission window,
+// and queues the queue.admitted notification, in one Batch in the fan's
+// placement: the fan's entry (a late arrival's is created here: expected
+// version 0) with admitted_at, and the outbox entry. Only the Batch that
+// sets admitted_at queues the notification, so it is queued once. A
+// refusal means another gateway (or an earlier request that timed out)
+// admitted the fan, or the entry changed: it is read, and its admitted_at
+// stands.
+func (r *queueRoom) admit(ctx context.Context, fan string, p fanPlace, position int64, now time.Time) (fanPlace, error) {
 	g := r.g
-	fanKey := queueKey(r.event, "fan/"+fan)
-	known, _ := r.cached(fan)
-	entry := queueEntry{Fan: fan, Rank: known.rank, Seq: known.seq, Position: known.position, AdmittedAt: now}
-	var err error
-	if known.version != 0 {
-		// The entry as this gateway wrote or read it: one CAS.
-		entry.JoinedAt = known.joinedAt
-		_, err = casJSON(ctx, g.cfg.Store, fanKey, known.version, &entry)
+	key := queueEntryKey(r.event, fan)
+	entry := queueEntry{Fan: fan, Rank: p.rank, Seq: p.seq, Position: position, JoinedAt: p.joinedAt, AdmittedAt: now}
+	expected := p.version
+	for range casRetriesMax {
+		put, err := putOp(key, expected, &entry)
+		if err != nil {
+			return fanPlace{}, err
+		}
+		notice, err := g.notification("queue.admitted", fan, r.event, "queue-admitted/"+r.event+"/"+fan, now, map[string]any{"position": position})
+		if err != nil {
+			return fanPlace{}, err
+		}
+		res, err := g.cfg.Store.Batch(ctx, "", []Op{put, notice})
+		if err == nil {
+			p := placeOf(entry, res[0].Version)
+			r.remember(fan, p)
+			return p, nil
+		} else if !errors.Is(err, ErrVersionMismatch) {
+			return fanPlace{}, err
+		}
+		var stored queueEntry
+		version, err := getJSON(ctx, g.cfg.Store, key, &stored)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			expected = 0
+		case err != nil:
+			return fanPlace{}, err
+		case !stored.AdmittedAt.IsZero():
+			p := placeOf(stored, version)
+			r.remember(fan, p)
+			return p, nil
+		default:
+			// An early arrival's entry at a version this gateway did
+			// not know: admit it as stored.
+			entry, expected = stored, version
+			entry.Position, entry.AdmittedAt = position, now
+		}
 	}
-	if known.version == 0 || errors.Is(err, ErrVersionMismatch) {
-		entry, err = update(ctx, g.cfg.Store, fanKey, func(e *queueEntry, exists bool) (bool, error) {
-			if !exists {
-				return false, problem(ErrMissing, "join the waiting room first")
-			}
-			if !e.AdmittedAt.IsZero() {
-				return false, nil
-			}
-			e.AdmittedAt = now
-			return true, nil
-		})
-	}
-	if err != nil {
-		return fanPlace{}, err
-	}
-	if err := g.notify(ctx, "queue.admitted", fan, r.event, "queue-admitted/"+r.event+"/"+fan, map[string]any{"position": position}); err != nil {
-		return fanPlace{}, err
-	}
-	p := placeOf(entry, 0)
-	r.remember(fan, p)
-	return p, nil
+	return fanPlace{}, fmt.Errorf("%w: the waiting-room entry of %s changed %d times in a row", ErrBusy, fan, casRetriesMax)
 }
 
 func randomHex(n int) string {

@@ -31,15 +31,18 @@ type requestStore struct {
 	failing atomic.Pointer[func(key string) bool]
 }
 
-func (s *requestStore) enter(ctx context.Context, key string) error {
+// enter counts one call on keys (a Batch's are all in one placement).
+func (s *requestStore) enter(ctx context.Context, keys ...string) error {
 	if ctx.Value(http.ServerContextKey) != nil {
 		s.calls.Add(1)
-		if strings.HasPrefix(key, "queue/") {
+		if strings.HasPrefix(keys[0], "queue/") {
 			s.queueCalls.Add(1)
 		}
-		s.keys.Store(key, struct{}{})
+		for _, key := range keys {
+			s.keys.Store(key, struct{}{})
+		}
 	}
-	if f := s.failing.Load(); f != nil && (*f)(key) {
+	if f := s.failing.Load(); f != nil && slices.ContainsFunc(keys, *f) {
 		return status.Error(codes.Unavailable, "the store is unavailable (test)")
 	}
 	return nil
@@ -92,6 +95,17 @@ func (s *requestStore) Add(ctx context.Context, key string, delta, lo, hi int64)
 		return 0, err
 	}
 	return s.Store.Add(ctx, key, delta, lo, hi)
+}
+
+func (s *requestStore) Batch(ctx context.Context, requestID string, ops []checkout.Op) ([]checkout.OpResult, error) {
+	keys := make([]string, len(ops))
+	for i, op := range ops {
+		keys[i] = op.Key
+	}
+	if err := s.enter(ctx, keys...); err != nil {
+		return nil, err
+	}
+	return s.Store.Batch(ctx, requestID, ops)
 }
 
 func (s *requestStore) Scan(ctx context.Context, prefix, after string, limit int) ([]checkout.KeyValue, error) {
@@ -392,15 +406,23 @@ func TestQueueEarlyArrivalsRanked(t *testing.T) {
 	if inJoinOrder {
 		t.Logf("the random ranking came out in join order (1 in %d! odds)", early)
 	}
+	// An early arrival who joins again after the on-sale, on a gateway
+	// that never saw them, keeps the ranked place (the join mark refuses
+	// a seq).
+	c := q.gateway()
+	ranked := num(gws[1].must(200, "GET", "/v1/events/early/waiting-room/me", fans[0], nil), "position")
+	if st := c.must(200, "POST", "/v1/events/early/waiting-room/join", fans[0], nil); num(st, "position") != ranked {
+		t.Fatalf("an early arrival's rejoin after the on-sale: %v, want position %d", st, ranked)
+	}
 	if st := a.must(200, "POST", "/v1/events/early/waiting-room/join", a.login("later", "fan"), nil); num(st, "position") != early+2 {
 		t.Fatalf("the second late arrival: %v, want position %d", st, early+2)
 	}
 }
 
-// TestQueueRejoinKeepsThePlace: a join after the on-sale makes two
-// waiting-room calls; joining again, with a new Idempotency-Key, on the
-// same gateway (no waiting-room call) or another, answers the first
-// position.
+// TestQueueRejoinKeepsThePlace: a join after the on-sale makes one call
+// (a Batch: the seq and the fan's join mark), and no Idempotency-Key
+// record; joining again on the same gateway (no call) or another (the
+// same Batch, answered by the store's dedup) answers the first position.
 func TestQueueRejoinKeepsThePlace(t *testing.T) {
 	q := newQueueEnv(t, "rejoin")
 	a, b := q.gateway(), q.gateway()
@@ -413,9 +435,9 @@ func TestQueueRejoinKeepsThePlace(t *testing.T) {
 	if num(st, "position") != 2 {
 		t.Fatalf("join: %v", st)
 	}
-	// The join itself: one Add (the position) and one CAS (the entry).
-	if n := q.store.queueCalls.Load(); n != 2 {
-		t.Fatalf("a join after the on-sale made %d waiting-room calls (%v), want 2", n, q.store.requestKeys())
+	// The join itself: one Batch (the position and the mark).
+	if n := q.store.calls.Load(); n != 1 || q.store.queueCalls.Load() != 1 {
+		t.Fatalf("a join after the on-sale made %d calls (%v), want one Batch", n, q.store.requestKeys())
 	}
 	q.store.reset()
 	if again := a.must(200, "POST", "/v1/events/rejoin/waiting-room/join", fan, nil); num(again, "position") != 2 {
@@ -426,8 +448,21 @@ func TestQueueRejoinKeepsThePlace(t *testing.T) {
 			t.Fatalf("a rejoin on the same gateway touched %s", k)
 		}
 	}
+	q.store.reset()
 	if again := b.must(200, "POST", "/v1/events/rejoin/waiting-room/join", fan, nil); num(again, "position") != 2 {
 		t.Fatalf("rejoin on another gateway: %v", again)
+	}
+	if keys := q.store.requestKeys(); !slices.Contains(keys, "queue/{q:rejoin}/seq") || slices.ContainsFunc(keys, func(k string) bool { return strings.HasPrefix(k, "idem/") }) {
+		t.Fatalf("a rejoin on another gateway touched %v", keys)
+	}
+	// A poll on a third gateway, without the queue ticket, finds the
+	// place from the join mark and the join's answer.
+	c := q.gateway()
+	if again := c.must(200, "GET", "/v1/events/rejoin/waiting-room/me", fan, nil); num(again, "position") != 2 {
+		t.Fatalf("poll without a ticket on a third gateway: %v", again)
+	}
+	if r := c.do("GET", "/v1/events/rejoin/waiting-room/me", c.login("stranger", "fan"), nil); r.status != http.StatusNotFound {
+		t.Fatalf("poll of a fan who never joined: %d %s", r.status, r.body)
 	}
 	if again := b.must(200, "GET", "/v1/events/rejoin/waiting-room/me", fan, nil); num(again, "position") != 2 {
 		t.Fatalf("poll after the rejoin: %v", again)
@@ -568,5 +603,105 @@ func TestQueueGoesOnFromAnOlderRecord(t *testing.T) {
 	})
 	if st := a.must(200, "GET", "/v1/events/older/waiting-room/me", fan, nil); st["state"] != "admitted" || num(st, "admitted_count") != 7 {
 		t.Fatalf("the first fan after an older seal: %v", st)
+	}
+}
+
+// forgetfulStore forgets every Batch request id the store has seen when
+// told to, as the cluster's dedup does after its window.
+type forgetfulStore struct {
+	checkout.Store
+	generation atomic.Int64
+}
+
+func (s *forgetfulStore) forget() { s.generation.Add(1) }
+
+func (s *forgetfulStore) Batch(ctx context.Context, requestID string, ops []checkout.Op) ([]checkout.OpResult, error) {
+	if requestID != "" {
+		requestID += fmt.Sprintf("#%d", s.generation.Load())
+	}
+	return s.Store.Batch(ctx, requestID, ops)
+}
+
+// TestQueueRejoinAfterTheDedupWindow: once the store has forgotten a
+// join's request id, a fan who rejoins on another gateway, not yet
+// admitted, is placed again at the back, and every gateway then finds
+// that place; a fan already admitted keeps the place and the admission
+// window.
+func TestQueueRejoinAfterTheDedupWindow(t *testing.T) {
+	q := newQueueEnv(t, "forgot")
+	q.event("forgot_admitted")
+	store := &forgetfulStore{Store: q.store}
+	gws := make([]*gw, 4)
+	for i := range gws {
+		gws[i] = q.gateway(func(c *checkout.Config) { c.Store = store })
+	}
+	a, b, c, d := gws[0], gws[1], gws[2], gws[3]
+	openRoom(a, "forgot", q.clock.now().Add(-2*time.Second), 0.001)
+	openRoom(a, "forgot_admitted", q.clock.now().Add(-2*time.Second), 10)
+	first, second := a.login("forgot-1", "fan"), a.login("forgot-2", "fan")
+	a.must(200, "POST", "/v1/events/forgot/waiting-room/join", first, nil)
+	a.must(200, "POST", "/v1/events/forgot/waiting-room/join", second, nil)
+	admitted := a.must(200, "POST", "/v1/events/forgot_admitted/waiting-room/join", first, nil)
+	if admitted["state"] != "admitted" {
+		t.Fatalf("join with admissions due: %v", admitted)
+	}
+	store.forget()
+
+	if st := b.must(200, "POST", "/v1/events/forgot/waiting-room/join", first, nil); num(st, "position") != 3 {
+		t.Fatalf("rejoin after the dedup window: %v, want position 3 (the back)", st)
+	}
+	for _, g := range []*gw{c, d} {
+		if st := g.must(200, "GET", "/v1/events/forgot/waiting-room/me", first, nil); num(st, "position") != 3 {
+			t.Fatalf("poll without a ticket after the rejoin: %v", st)
+		}
+	}
+	if st := c.must(200, "POST", "/v1/events/forgot/waiting-room/join", first, nil); num(st, "position") != 3 {
+		t.Fatalf("a second rejoin: %v", st)
+	}
+	st := b.must(200, "POST", "/v1/events/forgot_admitted/waiting-room/join", first, nil)
+	if st["state"] != "admitted" || num(st, "position") != 1 || st["admission_expires_at"] != admitted["admission_expires_at"] {
+		t.Fatalf("an admitted fan's rejoin after the dedup window: %v, first %v", st, admitted)
+	}
+}
+
+// TestQueueAdmittedNoticeOnce: two gateways that both know a fan's place
+// see the fan's admission at once; one of them records it, both answer
+// the same admission window, and one queue.admitted notification is
+// queued.
+func TestQueueAdmittedNoticeOnce(t *testing.T) {
+	q := newQueueEnv(t, "once")
+	a, b := q.gateway(), q.gateway()
+	openRoom(a, "once", q.clock.now().Add(-2*time.Second), 1)
+	for i := range 2 {
+		a.must(200, "POST", "/v1/events/once/waiting-room/join", a.login(fmt.Sprintf("once-%d", i), "fan"), nil)
+	}
+	fan := a.login("once-fan", "fan")
+	joined := a.must(200, "POST", "/v1/events/once/waiting-room/join", fan, nil)
+	if joined["state"] != "waiting" || num(joined, "position") != 3 {
+		t.Fatalf("join: %v", joined)
+	}
+	b.must(200, "GET", "/v1/events/once/waiting-room/me", fan, nil, "X-Queue-Ticket", str(joined, "queue_ticket"))
+	waitFor(t, "three admitted", func() bool {
+		q.clock.advance(500 * time.Millisecond)
+		_, count := storedAdmission(t, q.store, "once")
+		return count >= 3
+	})
+	answers := make([]map[string]any, 2)
+	var wg sync.WaitGroup
+	for i, g := range []*gw{a, b} {
+		wg.Go(func() { answers[i] = g.must(200, "GET", "/v1/events/once/waiting-room/me", fan, nil) })
+	}
+	wg.Wait()
+	for _, st := range answers {
+		if st["state"] != "admitted" || st["admission_expires_at"] != answers[0]["admission_expires_at"] {
+			t.Fatalf("admissions on two gateways: %v", answers)
+		}
+	}
+	kvs, err := q.store.Scan(context.Background(), "outbox/{f:once-fan}/", "", checkout.ScanLimitMax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kvs) != 1 || !strings.Contains(string(kvs[0].Value), `"queue.admitted"`) {
+		t.Fatalf("%d notifications queued for one admission: %v", len(kvs), kvs)
 	}
 }

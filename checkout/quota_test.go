@@ -74,12 +74,15 @@ func TestFanOverIdempotencyKeyQuotaIsRefused(t *testing.T) {
 		}
 		return len(kvs)
 	}
-	// Joining an event with no waiting room is refused, and the refusal
-	// is recorded for replay like any answer.
+	// Transferring a ticket nobody holds is refused, and the refusal is
+	// recorded for replay like any answer.
+	a.login("recipient", "fan")
+	const transfer = "/v1/tickets/tkt_none/transfer"
+	to := map[string]any{"to": "recipient"}
 	for i := range limit {
-		a.must(404, "POST", "/v1/events/keys/waiting-room/join", fan, nil, "Idempotency-Key", "key-"+strconv.Itoa(i))
+		a.must(404, "POST", transfer, fan, to, "Idempotency-Key", "key-"+strconv.Itoa(i))
 	}
-	r := a.do("POST", "/v1/events/keys/waiting-room/join", fan, nil, "Idempotency-Key", "key-over")
+	r := a.do("POST", transfer, fan, to, "Idempotency-Key", "key-over")
 	p := r.json(t)
 	retry, _ := strconv.Atoi(r.header.Get("Retry-After"))
 	if r.status != http.StatusTooManyRequests || p["type"] != "https://boxoffice.dev/problems/quota-exceeded" ||
@@ -89,17 +92,17 @@ func TestFanOverIdempotencyKeyQuotaIsRefused(t *testing.T) {
 	if n := records(); n != limit {
 		t.Fatalf("%d idempotency records of the fan, want %d", n, limit)
 	}
-	if r := a.do("POST", "/v1/events/keys/waiting-room/join", fan, nil, "Idempotency-Key", "key-0"); r.status != 404 || r.header.Get("Idempotent-Replayed") != "true" {
+	if r := a.do("POST", transfer, fan, to, "Idempotency-Key", "key-0"); r.status != 404 || r.header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("repeat of a used key: %d %v %s", r.status, r.header, r.body)
 	}
-	a.must(404, "POST", "/v1/events/keys/waiting-room/join", a.login("other", "fan"), nil)
+	a.must(404, "POST", transfer, a.login("other", "fan"), to)
 	organizer := a.login("org", "organizer")
 	for range limit + 1 {
 		a.must(202, "POST", "/v1/events/keys/notices", organizer, map[string]any{"kind": "event.reminder", "message": "doors at 7"})
 	}
 
 	e.clock.advance(time.Duration(retry) * time.Second)
-	a.must(404, "POST", "/v1/events/keys/waiting-room/join", fan, nil, "Idempotency-Key", "key-over")
+	a.must(404, "POST", transfer, fan, to, "Idempotency-Key", "key-over")
 	// The janitor deletes the past hour's counter, not the current one.
 	e.clock.advance(10 * time.Minute)
 	if _, _, err := a.g.SweepExpired(ctx); err != nil {

@@ -158,7 +158,7 @@ func (s slowInventory) Sell(ctx context.Context, req *boxofficev1.SellRequest) (
 // each request it counts the store and cluster calls (a Batch is one), and
 // measures the length of its critical path in round trips by slowing every
 // call down by the same delay. It logs the table (-v) and holds every step
-// but the waiting room to its budget of calls; the numbers are what the
+// to its budget of calls; the numbers are what the
 // gateway's latency is made of, since each call to the cluster is a Raft
 // commit or a leader read.
 func TestPurchaseRoundTrips(t *testing.T) {
@@ -234,14 +234,14 @@ func TestPurchaseRoundTrips(t *testing.T) {
 	t.Logf("calls per request and critical path in round trips:\n%s", table.String())
 
 	// The calls each step may make (ARCHITECTURE.md, "The purchase
-	// path"), so that a regression shows where. The waiting room's calls
-	// are queue.go's and bounded by its own tests.
+	// path"), so that a regression shows where.
 	budget := []struct {
 		step  string
 		calls int
 		what  string
 	}{
 		{"login", 2, "the Idempotency-Key claim beside the fan record"},
+		{"queue", 2, "the join's Batch (seq +1, join mark), then at the first admission one Batch (the fan's entry with admitted_at, the queue.admitted notice)"},
 		{"hold", 4, "the waiting room's config, one Batch (claim, quota, hold record, counts), Hold, one Batch (hold record completed, expiry notice)"},
 		{"order", 2, "ExtendHold, one Batch (claim, quota, order, marker, hold ordered)"},
 		{"pay", 4, "the claim, Sell, one Batch of ticket records, one Batch for the fan (order paid, marker, owned seats, ticket index, notice)"},
@@ -256,6 +256,6 @@ func TestPurchaseRoundTrips(t *testing.T) {
 		}
 	}
 	if sum > want {
-		t.Errorf("login, hold, order, pay and tickets: %d cluster calls, at most %d", sum, want)
+		t.Errorf("the purchase: %d cluster calls, at most %d", sum, want)
 	}
 }

@@ -74,7 +74,8 @@ func (g *Gateway) routeTable() []*route {
 				tag: tagQueue, description: "Configures the event's waiting room: while it is on, fans join a queue and hold seats only with an admission token. Organizers of the event (and admins); a PUT, so repeating it sets the same configuration.",
 				errors: []error{ErrMissing, ErrConflict}}},
 		{method: "POST", pattern: "/v1/events/{event}/waiting-room/join", summary: "Join the waiting room", roles: fanOnly, handle: g.joinQueue, response: queueStatus{},
-			doc: routeDoc{tag: tagQueue, description: "Puts the calling fan in the event's queue and answers their position. Joining again keeps the first position. Fans only; retried with the same Idempotency-Key it answers the first result.",
+			noIdempotency: true, // idempotent per event and fan by itself (queue.go)
+			doc: routeDoc{tag: tagQueue, description: "Puts the calling fan in the event's queue and answers their position. Joining again, on any gateway, keeps the first position (a fan who joined after the on-sale and rejoins more than an hour later, once the cluster has forgotten the join, is placed again at the back, unless already admitted); it needs no Idempotency-Key and ignores one. Fans only.",
 				errors: []error{ErrMissing, ErrConflict}}},
 		{method: "GET", pattern: "/v1/events/{event}/waiting-room/me", summary: "My position; an admission token once admitted", roles: fanOnly, handle: g.queueStatus, response: queueStatus{},
 			doc: routeDoc{responseExample: `{"event_id": "demo_arena", "state": "waiting", "position": 1542, "admitted_count": 12000, "estimated_wait_seconds": 31}`,

@@ -3,6 +3,7 @@ package checkout_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -136,6 +137,11 @@ func (s *slowingStore) Add(ctx context.Context, key string, delta, lo, hi int64)
 	return s.Store.Add(ctx, key, delta, lo, hi)
 }
 
+func (s *slowingStore) Batch(ctx context.Context, requestID string, ops []checkout.Op) ([]checkout.OpResult, error) {
+	s.wait()
+	return s.Store.Batch(ctx, requestID, ops)
+}
+
 func (s *slowingStore) Scan(ctx context.Context, prefix, after string, limit int) ([]checkout.KeyValue, error) {
 	s.wait()
 	return s.Store.Scan(ctx, prefix, after, limit)
@@ -150,7 +156,7 @@ func TestShedInFlightBounds(t *testing.T) {
 	q := newQueueEnv(t, "bound")
 	stuck := make(chan struct{})
 	entered := make(chan string, 8)
-	blocking := &blockingStore{Store: q.store, block: "queue/bound/seq", stuck: stuck, entered: entered}
+	blocking := &blockingStore{Store: q.store, block: "queue/{q:bound}/seq", stuck: stuck, entered: entered}
 	a := q.env.gateway(func(c *checkout.Config) {
 		c.Store = blocking
 		c.InFlightMax = 2
@@ -204,4 +210,12 @@ func (s *blockingStore) Add(ctx context.Context, key string, delta, lo, hi int64
 		<-s.stuck
 	}
 	return s.Store.Add(ctx, key, delta, lo, hi)
+}
+
+func (s *blockingStore) Batch(ctx context.Context, requestID string, ops []checkout.Op) ([]checkout.OpResult, error) {
+	if slices.ContainsFunc(ops, func(op checkout.Op) bool { return op.Key == s.block }) {
+		s.entered <- s.block
+		<-s.stuck
+	}
+	return s.Store.Batch(ctx, requestID, ops)
 }
