@@ -152,23 +152,9 @@ func (s *Store) checkBatchOp(op *fsmpb.RecordOp, b *batchOp, seen map[string]str
 			return versionMismatch(current, op.ExpectedVersion)
 		}
 	case fsmpb.RecordOpKind_RECORD_OP_KIND_ADD:
-		if op.Min > op.Max {
-			return refuse(codeInvalid, "counter range [%d, %d] is empty", op.Min, op.Max)
-		}
-		var value int64
-		if current != nil {
-			n, err := strconv.ParseInt(string(current.value), 10, 64)
-			if err != nil {
-				return refuse(codeInvalid, "record %q holds %q, not a decimal int64", op.Key, truncateForMessage(current.value))
-			}
-			value = n
-		}
-		next := value + op.Delta
-		if (op.Delta > 0 && next < value) || (op.Delta < 0 && next > value) || next < op.Min || next > op.Max {
-			r := refuse(codeOutOfRange, "counter %q is %d; adding %d leaves [%d, %d]", op.Key, value, op.Delta, op.Min, op.Max)
-			r.CounterValue = value
-			r.RecordVersion = current.currentVersion()
-			return r
+		next, refusal := addToCounter(current, op.Key, op.Delta, op.Min, op.Max)
+		if refusal != nil {
+			return refusal
 		}
 		b.next = next
 		b.text = []byte(strconv.FormatInt(next, 10))

@@ -196,30 +196,42 @@ func (s *Store) recordAdd(c *fsmpb.RecordAdd) *fsmpb.Result {
 	if refusal := checkRecordKey(c.Key); refusal != nil {
 		return refusal
 	}
-	if c.Min > c.Max {
-		return refuse(codeInvalid, "counter range [%d, %d] is empty", c.Min, c.Max)
-	}
 	current := s.records.get(c.Key)
-	var value int64
-	if current != nil {
-		n, err := strconv.ParseInt(string(current.value), 10, 64)
-		if err != nil {
-			return refuse(codeInvalid, "record %q holds %q, not a decimal int64", c.Key, truncateForMessage(current.value))
-		}
-		value = n
-	}
-	next := value + c.Delta
-	if (c.Delta > 0 && next < value) || (c.Delta < 0 && next > value) || next < c.Min || next > c.Max {
-		r := refuse(codeOutOfRange, "counter %q is %d; adding %d leaves [%d, %d]", c.Key, value, c.Delta, c.Min, c.Max)
-		r.CounterValue = value
-		r.RecordVersion = current.currentVersion()
-		return r
+	next, refusal := addToCounter(current, c.Key, c.Delta, c.Min, c.Max)
+	if refusal != nil {
+		return refusal
 	}
 	text := []byte(strconv.FormatInt(next, 10))
 	if refusal := s.records.room(current, c.Key, len(text)); refusal != nil {
 		return refusal
 	}
 	return &fsmpb.Result{Code: codeOK, RecordVersion: s.records.put(current, c.Key, text), CounterValue: next}
+}
+
+// addToCounter adds delta to the decimal int64 counter current (nil: 0)
+// under key, or refuses: an empty range, a record that is not a counter, a
+// result outside [lo, hi] or an overflow (OUT_OF_RANGE with the current
+// value and version).
+func addToCounter(current *record, key string, delta, lo, hi int64) (int64, *fsmpb.Result) {
+	if lo > hi {
+		return 0, refuse(codeInvalid, "counter range [%d, %d] is empty", lo, hi)
+	}
+	var value int64
+	if current != nil {
+		n, err := strconv.ParseInt(string(current.value), 10, 64)
+		if err != nil {
+			return 0, refuse(codeInvalid, "record %q holds %q, not a decimal int64", key, truncateForMessage(current.value))
+		}
+		value = n
+	}
+	next := value + delta
+	if (delta > 0 && next < value) || (delta < 0 && next > value) || next < lo || next > hi {
+		r := refuse(codeOutOfRange, "counter %q is %d; adding %d leaves [%d, %d]", key, value, delta, lo, hi)
+		r.CounterValue = value
+		r.RecordVersion = current.currentVersion()
+		return 0, r
+	}
+	return next, nil
 }
 
 func truncateForMessage(b []byte) string {
